@@ -1,0 +1,41 @@
+# foldkit: `make demo` and `make test` need only Python >= 3.11 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_OUT := demo-output
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	@mkdir -p $(DEMO_OUT)
+	$(BIN)/foldkit fold fixtures/system-mixed.perf.zst -o $(DEMO_OUT)/system-mixed.folded
+	@echo
+	@echo "10 heaviest stacks:"
+	@sort -t' ' -k2,2nr -s $(DEMO_OUT)/system-mixed.folded | head -10 | cut -c1-160
+	@echo
+	@echo "folded stacks: $(CURDIR)/$(DEMO_OUT)/system-mixed.folded"
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m ruff check foldkit tests benchmarks
+	$(BIN)/python -m pytest -q -n 2
+
+lint: $(VENV)/.installed-test
+	$(BIN)/python -m ruff check foldkit tests benchmarks
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_fold.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

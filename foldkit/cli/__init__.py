@@ -1,0 +1,78 @@
+"""The `foldkit` command line: one module per command, registered here; errors mapped to exit codes once."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from foldkit import __version__
+from foldkit.cli import check, diff, flamegraph, fold, report, top
+from foldkit.errors import EXIT_USAGE, FoldkitError
+
+app = typer.Typer(
+    name="foldkit",
+    help="Fold perf script and BPF stack dumps; render flame graphs; diff profiles and gate CI on regressions.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+#: (command function, name) in the order `--help` lists them.
+COMMANDS = [
+    (fold.fold, "fold"),
+    (flamegraph.flamegraph, "flamegraph"),
+    (top.top, "top"),
+    (diff.diff, "diff"),
+    (check.check, "check"),
+    (report.report, "report"),
+]
+for func, name in COMMANDS:
+    app.command(name)(func)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"foldkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """foldkit: from captured profiler text to folded stacks, flame graphs, diffs and CI checks."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 check failed, 2 usage or input error)."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except FoldkitError as exc:
+        print(f"foldkit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        print("foldkit: aborted", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("foldkit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return EXIT_USAGE
+        raise
+    return 0
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

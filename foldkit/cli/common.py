@@ -1,0 +1,84 @@
+"""Options shared by every command, declared once; helpers that turn them into library calls."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from foldkit.ingest.options import FoldOptions
+from foldkit.profile import Diagnostics
+
+Inputs = Annotated[
+    list[str],
+    typer.Argument(help="Capture files (perf script text, BPF dumps, folded; plain, .gz or .zst), or - for stdin. Several are merged.", show_default=False),
+]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: stdout). A .gz or .zst suffix compresses.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what was detected and done.")]
+
+FOLD = "Folding"
+Format = Annotated[str, typer.Option("--format", "-f", help="Input format: auto, perf, bpftrace, bcc, folded.", rich_help_panel=FOLD)]
+Pid = Annotated[bool, typer.Option("--pid", help="Root frame comm-PID (perf).", rich_help_panel=FOLD)]
+Tid = Annotated[bool, typer.Option("--tid", help="Root frame comm-PID/TID (perf).", rich_help_panel=FOLD)]
+Kernel = Annotated[bool, typer.Option("--kernel", help="Annotate kernel frames with _[k].", rich_help_panel=FOLD)]
+Jit = Annotated[bool, typer.Option("--jit", help="Annotate JIT frames with _[j].", rich_help_panel=FOLD)]
+All = Annotated[bool, typer.Option("--all", help="Annotate kernel _[k], JIT _[j] and inlined _[i] frames.", rich_help_panel=FOLD)]
+Addrs = Annotated[bool, typer.Option("--addrs", help="Keep addresses of unresolved frames: [dso <addr>].", rich_help_panel=FOLD)]
+Event = Annotated[str | None, typer.Option("--event", help="perf: fold only this event (e.g. cpu-clock; modifiers ignored).", rich_help_panel=FOLD)]
+WeightBy = Annotated[str, typer.Option("--weight", help="perf: weigh samples by 'period' (like stackcollapse-perf.pl) or count 'samples'.", rich_help_panel=FOLD)]
+SkipAfter = Annotated[list[str] | None, typer.Option("--skip-after", help="Drop the frames below (rootward of) the first frame with this name (repeatable).", rich_help_panel=FOLD)]
+Maps = Annotated[list[str] | None, typer.Option("--map", help="bpftrace: which map(s) to fold, as printed (@name, @ for the anonymous map) or 'all' (repeatable).", rich_help_panel=FOLD)]
+Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on unrecognised input lines instead of warning.", rich_help_panel=FOLD)]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).", rich_help_panel=FOLD)]
+
+
+def fold_options(
+    format: str = "auto",
+    pid: bool = False,
+    tid: bool = False,
+    kernel: bool = False,
+    jit: bool = False,
+    all: bool = False,
+    addrs: bool = False,
+    event: str | None = None,
+    weight: str = "period",
+    skip_after: list[str] | None = None,
+    maps: list[str] | None = None,
+    strict: bool = False,
+    jobs: int = 0,
+    keep_time: bool = False,
+) -> FoldOptions:
+    """FoldOptions from the shared command-line flags."""
+    from foldkit.errors import UsageError
+
+    if weight not in ("period", "samples"):
+        raise UsageError(f"--weight must be 'period' or 'samples', not {weight!r}")
+    return FoldOptions(
+        format=format,
+        pid=pid,
+        tid=tid,
+        kernel=kernel or all,
+        jit=jit or all,
+        inline=all,
+        addrs=addrs,
+        event=event,
+        weight=weight,
+        skip_after=tuple(skip_after or ()),
+        maps=tuple(maps or ()),
+        strict=strict,
+        jobs=jobs,
+        keep_time=keep_time,
+    )
+
+
+def report(diagnostics: Diagnostics, quiet: bool, verbose: bool) -> None:
+    """Print warnings (unless quiet) and notes (if verbose) to stderr."""
+    if verbose:
+        for note in diagnostics.notes:
+            print(f"foldkit: {note}", file=sys.stderr)
+    if not quiet:
+        for message in diagnostics.messages():
+            print(f"foldkit: warning: {message}", file=sys.stderr)

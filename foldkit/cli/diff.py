@@ -1,0 +1,11 @@
+"""`foldkit diff` (not implemented yet)."""
+
+from __future__ import annotations
+
+from foldkit.cli import common as c
+from foldkit.errors import UsageError
+
+
+def diff(inputs: c.Inputs, output: c.Output = None, quiet: c.Quiet = False, verbose: c.Verbose = False) -> None:
+    """Not implemented yet."""
+    raise UsageError("foldkit diff is not implemented yet")

@@ -1,0 +1,31 @@
+"""Typed errors raised by the library; the CLI maps each to an exit code in one place."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+
+
+class FoldkitError(Exception):
+    """Base class of every error foldkit reports to a user; carries the exit code."""
+
+    exit_code: int = EXIT_USAGE
+
+
+class UsageError(FoldkitError):
+    """The command line or API call asked for something impossible or contradictory."""
+
+
+class InputError(FoldkitError):
+    """An input could not be read, decompressed or recognised."""
+
+
+class StrictModeError(InputError):
+    """Unrecognised input lines were found and strict mode was requested."""
+
+
+class CheckFailed(FoldkitError):
+    """A regression check or budget failed (exit code 1)."""
+
+    exit_code = EXIT_CHECK_FAILED

@@ -1,0 +1,80 @@
+"""Input formats: one module each, one registry, detection by sniffing the first bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+
+from foldkit.errors import InputError, StrictModeError, UsageError
+from foldkit.ingest import folded, perf
+from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
+from foldkit.inputs import InputSpec, Source, open_source
+from foldkit.profile import Profile, merge_profiles
+
+#: Every input format, in the order detection tries them (most specific first).
+FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (perf, folded)}
+
+
+def format_names() -> list[str]:
+    """Names accepted by `--format`."""
+    return ["auto", *FORMATS]
+
+
+def detect(source: Source) -> ModuleType:
+    """The format of `source`, from its first bytes; InputError when none matches."""
+    head = source.head()
+    maybe: list[ModuleType] = []
+    for module in FORMATS.values():
+        verdict = module.sniff(head)
+        if verdict:
+            return module
+        if verdict is None:
+            maybe.append(module)
+    if maybe:
+        return maybe[0]
+    if not head.strip():
+        return folded  # empty input: an empty profile, with a warning from the folder
+    snippet = head[:60].decode("utf-8", "replace").splitlines()[0] if head else ""
+    raise InputError(
+        f"{source.name}: could not recognise the input format (starts with {snippet!r}); "
+        f"supported: {', '.join(FORMATS)}. If this is perf.data, run `perf script` on it first; "
+        "use --format to force one"
+    )
+
+
+def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profile:
+    """Fold one opened source with the format `options.format` names (or the detected one)."""
+    if options.format == "auto":
+        module = detect(source)
+    else:
+        try:
+            module = FORMATS[options.format]
+        except KeyError:
+            raise UsageError(
+                f"unknown format {options.format!r}; supported: {', '.join(format_names())}"
+            ) from None
+    profile = module.fold(source, options)
+    profile.format = module.NAME
+    profile.sources = [source.name]
+    profile.diagnostics.notes.insert(0, f"{source.name}: format {module.NAME} ({source.compression} compression)")
+    if not profile.weights and not profile.diagnostics.bad_lines:
+        profile.diagnostics.warnings.append(f"{source.name}: no samples found (empty input?)")
+    if options.strict and profile.diagnostics.bad_lines:
+        raise StrictModeError("; ".join(profile.diagnostics.messages()) + " (--strict)")
+    return profile
+
+
+def read(inputs: InputSpec | Sequence[InputSpec], options: FoldOptions = DEFAULT_OPTIONS) -> Profile:
+    """Read and fold one or more inputs (paths, `-` for stdin, or bytes) into one profile."""
+    specs: Sequence[InputSpec] = [inputs] if isinstance(inputs, str | bytes) or hasattr(inputs, "__fspath__") else inputs  # type: ignore[list-item]
+    profiles = []
+    for spec in specs:
+        source = open_source(spec)
+        try:
+            profiles.append(fold_source(source, options))
+        finally:
+            source.close()
+    return merge_profiles(profiles)
+
+
+__all__ = ["FORMATS", "FoldOptions", "detect", "fold_source", "format_names", "read"]

@@ -1,0 +1,61 @@
+"""Already-folded stacks: `root;child;leaf 42` (integer or decimal weights), also the two-column
+`stack before after` form written by `difffolded.pl`, read as its second (after) column."""
+
+from __future__ import annotations
+
+import re
+
+from foldkit.ingest.options import FoldOptions
+from foldkit.inputs import Source, cut_at_lines
+from foldkit.profile import Diagnostics, Profile, Weight
+
+NAME = "folded"
+DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (FlameGraph/inferno)"
+EXAMPLE = "bash;main;execute_command;fork 17"
+
+_NUMBER = rb"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_LINE = re.compile(rb"^(.*\S)[ \t]+(" + _NUMBER + rb")(?:[ \t]+(" + _NUMBER + rb"))?[ \t]*$")
+
+
+def sniff(head: bytes) -> bool | None:
+    """True if most of the first lines look like `stack weight`."""
+    lines = [ln for ln in head.replace(b"\r\n", b"\n").split(b"\n")[:50] if ln.strip()]
+    if len(head) >= 65536:
+        lines = lines[:-1]  # the last line may be cut
+    if not lines:
+        return None
+    good = sum(1 for ln in lines if _LINE.match(ln) and not ln[:1].isspace())
+    return good == len(lines) or (good >= 3 and good >= 0.9 * len(lines))
+
+
+def _number(raw: bytes) -> Weight:
+    try:
+        return int(raw)
+    except ValueError:
+        return float(raw)
+
+
+def fold(source: Source, options: FoldOptions) -> Profile:
+    """Sum the weights of identical stacks."""
+    weights: dict[str, Weight] = {}
+    diag = Diagnostics()
+    lineno = 0
+    for chunk in source.chunks(cut=cut_at_lines):
+        if b"\r" in chunk:
+            chunk = chunk.replace(b"\r\n", b"\n")
+        for line in chunk.split(b"\n"):
+            lineno += 1
+            if not line.strip() or line.startswith(b"#"):
+                continue
+            m = _LINE.match(line)
+            if m is None:
+                diag.bad_line(source.name, lineno, line.decode("utf-8", "replace"))
+                continue
+            stack_raw, first, second = m.groups()
+            stack = stack_raw.decode("utf-8", "surrogateescape")
+            w = _number(second if second is not None else first)
+            weights[stack] = weights.get(stack, 0) + w
+        # the final split piece after a trailing newline is not a line
+        if chunk.endswith(b"\n"):
+            lineno -= 1
+    return Profile(weights=weights, diagnostics=diag)

@@ -1,0 +1,169 @@
+"""`Profile`: the one interchange type, folded stack -> weight, with its canonical sorted text form."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+Weight = int | float
+
+#: How many unrecognised lines are quoted in a warning.
+MAX_QUOTED_LINES = 5
+
+
+@dataclass
+class Diagnostics:
+    """What happened while reading: warnings for the user, unrecognised lines and where they were."""
+
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    bad_lines: int = 0
+    bad_examples: list[tuple[str, int, str]] = field(default_factory=list)
+
+    def bad_line(self, source: str, lineno: int, text: str) -> None:
+        """Count one unrecognised line, keeping the first few for the warning."""
+        self.bad_lines += 1
+        if len(self.bad_examples) < MAX_QUOTED_LINES:
+            self.bad_examples.append((source, lineno, text[:200]))
+
+    def merge(self, other: Diagnostics) -> None:
+        """Add another reading's diagnostics to this one."""
+        self.warnings.extend(w for w in other.warnings if w not in self.warnings)
+        self.notes.extend(n for n in other.notes if n not in self.notes)
+        self.bad_lines += other.bad_lines
+        room = MAX_QUOTED_LINES - len(self.bad_examples)
+        if room > 0:
+            self.bad_examples.extend(other.bad_examples[:room])
+
+    def messages(self) -> list[str]:
+        """Every warning, including one summarising unrecognised lines."""
+        out = list(self.warnings)
+        if self.bad_lines:
+            quoted = "; ".join(f"{src}:{n}: {text!r}" for src, n, text in self.bad_examples)
+            out.append(f"{self.bad_lines} unrecognised line(s) skipped, e.g. {quoted}")
+        return out
+
+
+def format_weight(w: Weight) -> str:
+    """A weight as folded text: integers plainly, fractions without float noise."""
+    if isinstance(w, int):
+        return str(w)
+    if w == int(w) and abs(w) < 2**63:
+        return str(int(w))
+    return f"{w:.9f}".rstrip("0").rstrip(".")
+
+
+def _sort_key(stack: str) -> bytes:
+    return stack.encode("utf-8", "surrogateescape")
+
+
+@dataclass
+class Profile:
+    """Stacks (root-first frames joined by `;`) and their weights, plus what is known about them.
+
+    `weights` is what graphs show (sample period for perf, values for BPF maps); `counts`, when
+    known, is the number of samples behind each stack, which statistics need. Strings hold
+    non-UTF-8 bytes as surrogate escapes so they round-trip exactly.
+    """
+
+    weights: dict[str, Weight] = field(default_factory=dict)
+    counts: dict[str, int] | None = None
+    unit: str = "samples"
+    event: str | None = None
+    format: str | None = None
+    sources: list[str] = field(default_factory=list)
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    timeline: list[tuple[float, str, Weight]] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+    @property
+    def total(self) -> Weight:
+        """Sum of all weights."""
+        return sum(self.weights.values())
+
+    @property
+    def samples(self) -> int | None:
+        """Number of samples, when the input says."""
+        return None if self.counts is None else sum(self.counts.values())
+
+    def items(self) -> Iterator[tuple[str, Weight]]:
+        """(stack, weight) pairs in canonical (byte-wise sorted) order."""
+        for stack in sorted(self.weights, key=_sort_key):
+            yield stack, self.weights[stack]
+
+    def folded_lines(self) -> Iterator[str]:
+        """The canonical folded text, one `stack weight` line at a time (no newlines)."""
+        for stack, w in self.items():
+            yield f"{stack} {format_weight(w)}"
+
+    def to_folded_bytes(self) -> bytes:
+        """The canonical folded text as bytes (non-UTF-8 input bytes restored)."""
+        text = "".join(line + "\n" for line in self.folded_lines())
+        return text.encode("utf-8", "surrogateescape")
+
+    def to_folded(self, path: str | os.PathLike[str]) -> None:
+        """Write the folded text to `path` atomically (`.gz`/`.zst` compress; `-` is stdout)."""
+        from foldkit.outputs import write_bytes
+
+        write_bytes(path, self.to_folded_bytes())
+
+    def with_weights(
+        self, weights: Mapping[str, Weight], counts: Mapping[str, int] | None = None
+    ) -> Profile:
+        """A copy of this profile with other stacks (metadata kept)."""
+        return replace(
+            self,
+            weights=dict(weights),
+            counts=None if counts is None else dict(counts),
+            timeline=None,
+        )
+
+    @classmethod
+    def from_items(cls, items: Iterable[tuple[str, Weight]], **kwargs: Any) -> Profile:
+        """Build a profile from (stack, weight) pairs, summing duplicates."""
+        weights: dict[str, Weight] = {}
+        for stack, w in items:
+            weights[stack] = weights.get(stack, 0) + w
+        return cls(weights=weights, **kwargs)
+
+
+def merge_profiles(profiles: Iterable[Profile]) -> Profile:
+    """Sum several profiles into one (stacks added; counts kept only if every input has them)."""
+    profiles = list(profiles)
+    if not profiles:
+        return Profile()
+    if len(profiles) == 1:
+        return profiles[0]
+    weights: dict[str, Weight] = {}
+    counts: dict[str, int] | None = {}
+    diag = Diagnostics()
+    sources: list[str] = []
+    for p in profiles:
+        for s, w in p.weights.items():
+            weights[s] = weights.get(s, 0) + w
+        if counts is not None and p.counts is not None:
+            for s, c in p.counts.items():
+                counts[s] = counts.get(s, 0) + c
+        else:
+            counts = None
+        diag.merge(p.diagnostics)
+        sources.extend(p.sources)
+    units = {p.unit for p in profiles}
+    events = {p.event for p in profiles}
+    formats = {p.format for p in profiles}
+    if len(units) > 1:
+        diag.warnings.append(f"merging inputs with different units: {', '.join(sorted(units))}")
+    return Profile(
+        weights=weights,
+        counts=counts,
+        unit=units.pop() if len(units) == 1 else "mixed",
+        event=events.pop() if len(events) == 1 else None,
+        format=formats.pop() if len(formats) == 1 else "mixed",
+        sources=sources,
+        diagnostics=diag,
+    )
