@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -72,6 +76,61 @@ def fold_options(
         jobs=jobs,
         keep_time=keep_time,
     )
+
+
+#: The folding flags every capture-reading command accepts, as (parameter name, annotated type, default).
+FOLD_PARAMETERS: list[tuple[str, object, object]] = [
+    ("format", Format, "auto"),
+    ("pid", Pid, False),
+    ("tid", Tid, False),
+    ("kernel", Kernel, False),
+    ("jit", Jit, False),
+    ("all", All, False),
+    ("addrs", Addrs, False),
+    ("event", Event, None),
+    ("weight", WeightBy, "period"),
+    ("skip_after", SkipAfter, None),
+    ("map", Maps, None),
+    ("strict", Strict, False),
+    ("jobs", Jobs, 0),
+]
+
+F = typing.TypeVar("F", bound=Callable[..., object])
+
+
+def add_parameters(
+    func: Callable[..., object],
+    parameters: list[tuple[str, object, object]],
+    build: Callable[..., object],
+    as_name: str,
+) -> Callable[..., object]:
+    """Give a Typer command extra keyword parameters; they are passed to `build` and the result to
+    the command as `as_name`. Shared flags are declared once and every command stays small."""
+    hints = typing.get_type_hints(func, include_extras=True)
+    sig = inspect.signature(func)
+    own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values() if p.name != as_name]
+    names = [name for name, _, _ in parameters]
+    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a) for n, a, d in parameters]
+
+    @functools.wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        built = build(**{n: kwargs.pop(n) for n in names if n in kwargs})
+        return func(*args, **{as_name: built}, **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=[*own, *extra])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {**{p.name: p.annotation for p in own}, **{n: a for n, a, _ in parameters}}
+    del wrapper.__wrapped__  # Typer must read the new signature, not the wrapped one
+    return wrapper
+
+
+def _fold_options_from_flags(**flags: typing.Any) -> FoldOptions:
+    flags["maps"] = flags.pop("map", None)
+    return fold_options(**flags)
+
+
+def reads_captures(func: F) -> F:
+    """Decorator: the command gets every folding flag, and receives them as `fold_options: FoldOptions`."""
+    return add_parameters(func, FOLD_PARAMETERS, _fold_options_from_flags, "fold_options")  # type: ignore[return-value]
 
 
 def report(diagnostics: Diagnostics, quiet: bool, verbose: bool) -> None:
