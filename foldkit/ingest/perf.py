@@ -21,7 +21,7 @@ from foldkit.engine import map_chunks
 from foldkit.errors import UsageError
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
-from foldkit.inputs import Source
+from foldkit.inputs import DEFAULT_CHUNK_SIZE, Source
 from foldkit.profile import Diagnostics, Profile
 
 NAME = "perf"
@@ -70,16 +70,20 @@ def _decode(raw: bytes | None) -> str:
 
 
 _HEXDIGITS = b"0123456789abcdefABCDEF"
+_HEXSPACE = _HEXDIGITS + b" "
 
 
 def _frame_key(line: bytes) -> bytes:
     """A frame line without indentation, address column and `+0x` offset: lines that differ only
     there get the same name, so the name is computed once per (symbol, dso). Ambiguous shapes
     (a hex-looking token right before ` (dso)`) keep the whole line."""
-    key = line.lstrip(b"\t ")
-    sp = key.find(b" ")
-    if sp > 0 and not key[:sp].strip(_HEXDIGITS) and key[sp + 1 : sp + 2] not in (b"(", b" ", b""):
-        key = key[sp + 1 :]
+    if line[17:18] == b" " and line[18:19] not in (b"(", b" ", b"") and not line[1:17].strip(_HEXSPACE):
+        key = line[18:]  # perf's usual `\t%16lx sym (dso)`
+    else:
+        key = line.lstrip(b"\t ")
+        sp = key.find(b" ")
+        if sp > 0 and not key[:sp].strip(_HEXDIGITS) and key[sp + 1 : sp + 2] not in (b"(", b" ", b""):
+            key = key[sp + 1 :]
     j = key.rfind(b" (")
     end = j if j >= 0 else len(key)
     o = key.rfind(b"+0x", 0, end)
@@ -159,6 +163,18 @@ class Resolver:
             known[line] = joined
         return joined
 
+    def _learn(self, line: bytes, java: bool) -> None:
+        """Name a tab-indented frame line whose meaning does not depend on the lines around it."""
+        key = line if self.options.addrs else _frame_key(line)
+        by_key = self._by_key[java]
+        joined = by_key.get(key)
+        if joined is None:
+            names = self.namer.names(_decode(line), java)
+            if names is None:
+                return
+            joined = by_key[key] = ";".join(reversed(names))
+        self._lines[java][line] = joined
+
     def chain(self, body: bytes, java: bool) -> str | None:
         """The call chain's frames joined root-first ("" for none), or None if a line is no frame."""
         chains = self._chains[java]
@@ -169,13 +185,21 @@ class Resolver:
         if len(chains) >= CHAIN_CACHE_LIMIT:
             chains.clear()
         lines = body.split(b"\n")
-        result: str | None
+        known = self._lines[java]
+        result: str | None = None
         if not self._skip:
-            known = self._lines[java]
             try:
                 result = ";".join(reversed([known[line] for line in lines]))
             except KeyError:
-                result = self._chain_lines(lines, java)
+                if len(known) >= LINE_CACHE_LIMIT:
+                    known.clear()
+                for line in set(lines).difference(known):
+                    if line[:1] == b"\t":
+                        self._learn(line, java)
+                try:
+                    result = ";".join(reversed([known[line] for line in lines]))
+                except KeyError:
+                    result = self._chain_lines(lines, java)
         else:
             result = self._chain_lines(lines, java)
         chains[body] = result
@@ -375,6 +399,8 @@ def cut_records(buf: bytes) -> int:
 
 def sniff(head: bytes) -> bool | None:
     """True if the input starts like perf script output: a sample header, then frames or more headers."""
+    if head.startswith(b"# ========\n") or head.startswith(b"# ========\r\n"):
+        return True  # the `perf script --header` block
     lines = [ln.rstrip(b"\r") for ln in head[:16384].split(b"\n")]
     lines = [ln for ln in lines if ln.strip() and not ln.startswith(b"#")][:20]
     for i, line in enumerate(lines):
@@ -404,7 +430,8 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     diag = Diagnostics()
     timeline: list[tuple[float, str, int]] | None = [] if options.keep_time else None
     line_base = 0
-    for result in map_chunks(fold_chunk, source.chunks(cut=cut_records), options, jobs=options.jobs):
+    chunks = source.chunks(cut=cut_records, size=options.chunk_size or DEFAULT_CHUNK_SIZE)
+    for result in map_chunks(fold_chunk, chunks, options, jobs=options.jobs):
         for event, stacks in result.events.items():
             target = merged.setdefault(event, {})
             for stack, (w, c) in stacks.items():
@@ -450,10 +477,13 @@ def _choose_event(merged: dict[str, dict[str, list[int]]], options: FoldOptions,
 
     if options.event is not None:
         wanted = base_event(options.event)
-        if wanted not in merged:
+        # `cpu-clock` also names `cpu-clock/freq=499/` (the same event with config terms)
+        matches = [e for e in merged if e == wanted] or [e for e in merged if e.split("/", 1)[0] == wanted]
+        if len(matches) != 1:
             listing = ", ".join(f"{label(e)} ({samples(e)} samples)" for e in merged)
-            raise UsageError(f"event {options.event!r} not in the input; events present: {listing}")
-        chosen = wanted
+            problem = "not in the input" if not matches else "is ambiguous"
+            raise UsageError(f"event {options.event!r} {problem}; events present: {listing}")
+        chosen = matches[0]
     else:
         chosen = next(iter(merged))
     dropped = [e for e in merged if e != chosen]
