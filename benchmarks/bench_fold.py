@@ -71,7 +71,7 @@ def _tree_rss(root: int) -> tuple[int, int]:
 
 def run(cmd: list[str], stdin: Path | None = None) -> tuple[float, int, int]:
     """Wall seconds, peak single-process RSS and peak tree RSS (KiB) of one run."""
-    stdin_fh = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
+    stdin_fh = open(stdin, "rb") if stdin else subprocess.DEVNULL
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=stdin_fh, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_one = peak_sum = 0
