@@ -73,9 +73,7 @@ def format_number(value: Any, kind: str) -> str:
 
 def _rich(table: Table, styled: bool) -> RichTable:
     rt = RichTable(
-        title=table.title or None,
         box=box.SIMPLE_HEAD if styled else box.ASCII2,
-        title_justify="left",
         show_edge=styled,
     )
     for col in table.columns:
@@ -93,6 +91,14 @@ def _rich(table: Table, styled: bool) -> RichTable:
     return rt
 
 
+def _print(console: Console, table: Table, styled: bool) -> None:
+    if table.title:
+        console.print(f"[bold]{table.title}[/bold]" if styled else table.title, soft_wrap=True)
+    console.print(_rich(table, styled))
+    for note in table.notes:
+        console.print(note, markup=False, soft_wrap=True)
+
+
 def render_text(table: Table, styled: bool = False, width: int = PLAIN_WIDTH) -> str:
     """The table as aligned text (with colour markup only when `styled`)."""
     buf = io.StringIO()
@@ -104,10 +110,7 @@ def render_text(table: Table, styled: bool = False, width: int = PLAIN_WIDTH) ->
         highlight=False,
         emoji=False,
     )
-    table = _escaped(table) if styled else table
-    console.print(_rich(table, styled))
-    for note in table.notes:
-        console.print(note, markup=False)
+    _print(console, _escaped(table) if styled else table, styled)
     text = buf.getvalue()
     if not styled:
         text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
@@ -192,9 +195,6 @@ def write_table(table: Table, path: str | os.PathLike[str] | None, fmt: str) -> 
         if fmt == "parquet" and sys.stdout.isatty():
             raise UsageError("refusing to write Parquet to a terminal; use -o FILE.parquet")
         if fmt == "text" and sys.stdout.isatty():
-            console = Console(highlight=False, emoji=False)
-            console.print(_rich(_escaped(table), styled=True))
-            for note in table.notes:
-                console.print(note, markup=False)
+            _print(Console(highlight=False, emoji=False), _escaped(table), styled=True)
             return
     write_bytes(path, WRITERS[fmt](table))

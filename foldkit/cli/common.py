@@ -22,9 +22,6 @@ Inputs = Annotated[
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: stdout). A .gz or .zst suffix compresses.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what was detected and done.")]
-AsCsv = Annotated[bool, typer.Option("--csv", help="Write the table as CSV (also chosen by an -o name ending in .csv).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Write the table as JSON (also chosen by -o x.json).")]
-AsParquet = Annotated[bool, typer.Option("--parquet", help="Write the table as Parquet (also chosen by -o x.parquet).")]
 
 FOLD = "Folding"
 Format = Annotated[str, typer.Option("--format", "-f", help="Input format: auto, perf, bpftrace, bcc, folded.", rich_help_panel=FOLD)]

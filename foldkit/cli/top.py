@@ -10,22 +10,21 @@ from foldkit.analysis.dso import read_with_dsos
 from foldkit.analysis.tables import choose_format, write_table
 from foldkit.analysis.top import DEFAULT_LIMIT, top_table
 from foldkit.cli import common as c
+from foldkit.cli import compare_flags as f
 from foldkit.ingest import FoldOptions, read
 
-Limit = Annotated[int, typer.Option("--limit", "-n", help="Rows to show (0 = all).")]
 By = Annotated[str, typer.Option("--by", help="Group by function, dso (shared object) or comm (process).")]
-Sort = Annotated[str, typer.Option("--sort", help="Order by self or total (inclusive) weight.")]
 
 
 @c.reads_captures
 def top(
     inputs: c.Inputs,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: f.Limit = DEFAULT_LIMIT,
     by: By = "function",
-    sort: Sort = "self",
-    csv: c.AsCsv = False,
-    json: c.AsJson = False,
-    parquet: c.AsParquet = False,
+    sort: f.Sort = "self",
+    csv: f.AsCsv = False,
+    json: f.AsJson = False,
+    parquet: f.AsParquet = False,
     output: c.Output = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
