@@ -7,6 +7,7 @@ reading the capture's frame lines once more and naming them exactly as the perf 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from foldkit.ingest import FoldOptions, detect, fold_source
@@ -25,24 +26,44 @@ def _dso_name(dso: str) -> str:
 
 def perf_frame_dsos(data: bytes | Sequence[bytes], options: FoldOptions) -> dict[str, str]:
     """Frame name (as the perf folder writes it under `options`) -> dso basename, from `perf
-    script` text. Each distinct frame line is parsed once; the first dso seen for a name wins."""
+    script` text. An inlined frame (printed `(inlined)`) belongs to the dso of the next real
+    frame below it. Each distinct line is parsed once. A name found in several dsos (`_start` is
+    in the program and in the dynamic loader) gets the one it was seen in most often."""
     chunks = [data] if isinstance(data, bytes) else data
     namer = FrameNamer(options)
-    seen: set[bytes] = set()
-    out: dict[str, str] = {}
+    parsed: dict[bytes, tuple[list[str], str | None] | None] = {}
+    seen: dict[str, Counter[str]] = {}
+    pending: list[str] = []
     for chunk in chunks:
-        for line in set(chunk.split(b"\n")) - seen:
-            seen.add(line)
+        for line in chunk.split(b"\n"):
             if line[:1] not in (b"\t", b" "):
+                pending.clear()
                 continue
-            frame = parse_frame_line(line.decode("utf-8", "surrogateescape").rstrip("\r"))
-            if frame is None or not frame.dso or frame.dso in ("inlined", "[unknown]"):
+            got = parsed.get(line, False)
+            if got is False:
+                got = parsed[line] = _parse(line, namer)
+            if got is None:
                 continue
-            dso = _dso_name(frame.dso)
-            for java in (False, True):
-                for name in namer.tidy(frame, java):
-                    out.setdefault(name, dso)
-    return out
+            names, dso = got
+            if dso is None:
+                pending.extend(names)
+                continue
+            for name in (*pending, *names):
+                tally = seen.get(name)
+                if tally is None:
+                    tally = seen[name] = Counter()
+                tally[dso] += 1
+            pending.clear()
+    return {name: tally.most_common(1)[0][0] for name, tally in seen.items()}
+
+
+def _parse(line: bytes, namer: FrameNamer) -> tuple[list[str], str | None] | None:
+    """A frame line's names (both Java and plain spellings) and dso (None when inlined)."""
+    frame = parse_frame_line(line.decode("utf-8", "surrogateescape").rstrip("\r"))
+    if frame is None or frame.dso is None or frame.dso == "[unknown]":
+        return None
+    names = list(dict.fromkeys([*namer.tidy(frame, False), *namer.tidy(frame, True)]))
+    return names, None if frame.dso == "inlined" else _dso_name(frame.dso)
 
 
 def read_with_dsos(inputs: Sequence[InputSpec], options: FoldOptions) -> Profile:

@@ -129,8 +129,12 @@ def aggregate(
         table = _mapped(table, lambda f: dso_of(f, dso_map))
         # the root (process) frame and frames of unknown origin would make `[unknown]` contain
         # everything: they count only where they are the leaf
-        return _self_total(table).with_columns(
-            pl.when(pl.col("name") == UNKNOWN_DSO).then(pl.col("self")).otherwise(pl.col("total")).alias("total")
+        return (
+            _self_total(table)
+            .with_columns(
+                pl.when(pl.col("name") == UNKNOWN_DSO).then(pl.col("self")).otherwise(pl.col("total")).alias("total")
+            )
+            .filter(pl.col("total") != 0)
         )
     return _self_total(table)
 

@@ -8,7 +8,7 @@ import typer
 
 from foldkit.analysis import diff as d
 from foldkit.analysis.sides import prepare, split_sides
-from foldkit.analysis.tables import choose_format, write_table
+from foldkit.analysis.tables import write_table
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.ingest import FoldOptions, read
