@@ -33,7 +33,7 @@ def test_t_approaches_normal_with_many_degrees_of_freedom() -> None:
     assert stats.t_sf(2.5, 1e6) == pytest.approx(stats.normal_sf(2.5), rel=1e-4)
 
 
-@given(st.floats(0.1, 50), st.floats(0.1, 50), st.floats(0.0, 1.0))
+@given(st.floats(0.1, 50), st.floats(0.1, 50), st.floats(1e-6, 1 - 1e-6))
 def test_incomplete_beta_symmetry(a: float, b: float, x: float) -> None:
     assert stats.betainc(a, b, x) == pytest.approx(1 - stats.betainc(b, a, 1 - x), abs=1e-9)
 
@@ -105,3 +105,24 @@ def test_smallest_detectable_inverts_required_samples() -> None:
     assert n is not None
     d = stats.smallest_detectable(0.1, n, n, 0.01, 0.01, 20)
     assert d == pytest.approx(0.03, abs=2e-4)
+
+
+def test_readme_sample_count_table_matches_the_power_calculation() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    head, _, rest = readme.partition("<!-- power-table:")
+    assert rest, "README lost its power table"
+    settings, _, rest = rest.partition("-->")
+    table = rest.partition("<!-- /power-table -->")[0]
+    params = dict(item.split("=") for item in settings.split())
+    rows = [line.strip("|").split("|") for line in table.strip().splitlines()]
+    increases = [float(cell.strip().lstrip("+").split()[0]) / 100 for cell in rows[0][1:]]
+    for row in rows[2:]:
+        share = float(row[0].strip().rstrip("%")) / 100
+        for increase, cell in zip(increases, row[1:], strict=True):
+            stated = int(cell.strip().replace(",", ""))
+            n = stats.required_samples(
+                share, increase, float(params["threshold"]), float(params["alpha"]), int(params["tests"]), float(params["power"])
+            )
+            assert n is not None and abs(n - stated) <= 0.05 * n, (share, increase, stated, n)

@@ -135,3 +135,10 @@ def test_cli_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert main(["diff", "--before", str(BEFORE)]) == 2
     assert main(["diff", "--before", str(tmp_path / "nothing-*.perf"), "--after", str(AFTER)]) == 2
     assert "no file matches" in capsys.readouterr().err
+
+
+@given(stacks, stacks, st.booleans())
+def test_fast_and_plain_two_column_writers_agree(a: dict[str, int], b: dict[str, int], normalize: bool) -> None:
+    diff = d.diff_profiles(Profile(weights=a), Profile(weights=b), normalize=normalize)
+    plain = "".join(line + "\n" for line in d.difffolded_lines(diff)).encode()
+    assert d._difffolded_polars(diff) == plain

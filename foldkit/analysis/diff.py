@@ -127,8 +127,41 @@ def difffolded_lines(diff: StackDiff) -> list[str]:
     ]
 
 
+def _difffolded_polars(diff: StackDiff) -> bytes | None:
+    """The two-column text built and sorted by polars (byte-wise string order, as canonical);
+    None when a stack holds non-UTF-8 bytes or a weight is fractional (the plain path does those)."""
+    if not diff.integral:
+        return None
+    keys = list(diff.before.keys() | diff.after.keys())
+    if not keys:
+        return b""
+    try:
+        "\n".join(keys).encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    b, a = diff.before, diff.after
+    frame = pl.DataFrame(
+        {"s": keys, "b": [b.get(k, 0) for k in keys], "a": [a.get(k, 0) for k in keys]},
+        schema={"s": pl.String, "b": pl.Float64 if diff.normalized else pl.Int64, "a": pl.Int64},
+    )
+    text = (
+        frame.sort("s")
+        .select(
+            pl.concat_str(
+                [pl.col("s"), pl.col("b").round(0).cast(pl.Int64).cast(pl.String), pl.col("a").cast(pl.String)],
+                separator=" ",
+            ).str.join("\n")
+        )
+        .item()
+    )
+    return text.encode("utf-8") + b"\n"
+
+
 def difffolded_bytes(diff: StackDiff) -> bytes:
     """The two-column folded text as bytes (non-UTF-8 input bytes restored)."""
+    fast = _difffolded_polars(diff)
+    if fast is not None:
+        return fast
     text = "".join(line + "\n" for line in difffolded_lines(diff))
     return text.encode("utf-8", "surrogateescape")
 
