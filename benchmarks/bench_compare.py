@@ -1,6 +1,6 @@
 """Benchmark: `foldkit diff` and `foldkit check` on two profiles of 100,000 distinct stacks each.
 
-Run: python benchmarks/bench_compare.py [--stacks N] [--repeat R]
+Run: python benchmarks/bench_compare.py [--stacks N] [--repeat R]   (foldkit installed, e.g. `make bench`)
 Prints the median wall time of each step (library calls on profiles in memory, and the whole
 command on folded files, parsing included) and the peak RSS. Target: each under 2 s.
 """
@@ -18,12 +18,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from foldkit.analysis.diff import changes_table, diff_profiles, difffolded_bytes  # noqa: E402
-from foldkit.check.gate import check_profiles  # noqa: E402
-from foldkit.ingest import read  # noqa: E402
-from foldkit.profile import Profile  # noqa: E402
+from foldkit.analysis.diff import changes_table, diff_profiles, difffolded_bytes
+from foldkit.check.gate import check_profiles
+from foldkit.ingest import read
+from foldkit.profile import Profile
 
 #: Distinct function names in the synthetic program (a large C++ service has a few thousand hot ones).
 FUNCTIONS = 4000

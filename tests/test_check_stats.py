@@ -111,7 +111,7 @@ def test_readme_sample_count_table_matches_the_power_calculation() -> None:
     from pathlib import Path
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    head, _, rest = readme.partition("<!-- power-table:")
+    _, _, rest = readme.partition("<!-- power-table:")
     assert rest, "README lost its power table"
     settings, _, rest = rest.partition("-->")
     table = rest.partition("<!-- /power-table -->")[0]
