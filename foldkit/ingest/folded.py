@@ -1,10 +1,16 @@
 """Already-folded stacks: `root;child;leaf 42` (integer or decimal weights), also the two-column
-`stack before after` form written by `difffolded.pl`, read as its second (after) column."""
+`stack before after` form written by `difffolded.pl`, read as its second (after) column.
+
+Identical stacks are summed (BCC's `-f` output repeats them), offsets (`+123`, `+0x7b`) are stripped
+from frames so call sites merge, and `--kernel` marks the kernel part of each stack (see
+`bpf_frames.annotate_folded`). Those rewrites run once per distinct stack, after reading.
+"""
 
 from __future__ import annotations
 
 import re
 
+from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
 from foldkit.profile import Diagnostics, Profile, Weight
@@ -24,7 +30,8 @@ def sniff(head: bytes) -> bool | None:
         lines = lines[:-1]  # the last line may be cut
     if not lines:
         return None
-    good = sum(1 for ln in lines if _LINE.match(ln) and not ln[:1].isspace())
+    # indented lines are perf/BCC frames, `@` lines bpftrace map entries (`@[comm]: 3`)
+    good = sum(1 for ln in lines if _LINE.match(ln) and not ln[:1].isspace() and ln[:1] != b"@")
     return good == len(lines) or (good >= 3 and good >= 0.9 * len(lines))
 
 
@@ -58,4 +65,28 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         # the final split piece after a trailing newline is not a line
         if chunk.endswith(b"\n"):
             lineno -= 1
-    return Profile(weights=weights, diagnostics=diag)
+    return Profile(weights=tidy_stacks(weights, options), diagnostics=diag)
+
+
+def _tidy_stack(stack: str, options: FoldOptions, skip: frozenset[str]) -> str:
+    frames = stack.split(";")
+    if "+" in stack:
+        frames = [bf.strip_offset(f) for f in frames]
+    if options.kernel:
+        frames = bf.annotate_folded(frames)
+    if skip:
+        frames = bf.cut_after(frames, skip, keep=1)
+    return ";".join(frames)
+
+
+def tidy_stacks(weights: dict[str, Weight], options: FoldOptions) -> dict[str, Weight]:
+    """Strip offsets, annotate kernel frames (`--kernel`) and apply `--skip-after` to every
+    distinct stack, summing stacks that become identical."""
+    skip = frozenset(options.skip_after)
+    if not (options.kernel or skip) and not any("+" in s for s in weights):
+        return weights
+    out: dict[str, Weight] = {}
+    for stack, w in weights.items():
+        new = _tidy_stack(stack, options, skip)
+        out[new] = out.get(new, 0) + w
+    return out
