@@ -254,7 +254,8 @@ def _looks_folded(head: bytes) -> bool:
 
 def sniff_layout(head: bytes) -> bool:
     """True if the first lines are BCC's multi-line layout: a header, or indented blocks that each
-    end with an indented value line."""
+    end with an indented value line (perf samples start with a header line that is not indented,
+    bpftrace entries with `@`)."""
     text = head[:32768].decode("utf-8", "replace").replace("\r\n", "\n")
     lines = text.split("\n")
     if len(head) >= 32768:
@@ -266,7 +267,7 @@ def sniff_layout(head: bytes) -> bool:
             if in_block:
                 return False  # a block ended without its value line
             continue
-        if line[:1] == " ":
+        if line[:1] in (" ", "\t"):
             if _VALUE.fullmatch(line):
                 if not in_block:
                     return False
@@ -277,7 +278,7 @@ def sniff_layout(head: bytes) -> bool:
             else:
                 in_block = True
             continue
-        if line[:1] == "\t" or in_block:
+        if in_block:
             return False
         if _header(line) is not None:
             return True

@@ -51,12 +51,14 @@ _MAX_EXAMPLE_LINES = 3
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One printed frame line, named: folded name, kernel evidence (+1/-1/0), inlined, stack mode."""
+    """One printed frame line, named: folded name, kernel evidence (+1/-1/0), inlined, stack mode,
+    and whether the evidence is exact (it came from the frame's address)."""
 
     name: str
     evidence: int
     inlined: bool
     mode: str
+    exact: bool = False
 
 
 class FrameNamer:
@@ -76,7 +78,7 @@ class FrameNamer:
     def _address_frame(self, text: str, mode: str, module: str | None = None) -> Frame:
         value = bf.parse_address(text)
         evidence = 0 if value is None else (1 if bf.is_kernel_address(value) else -1)
-        return Frame(bf.unresolved(text.lower(), self.addrs, module), evidence, False, mode)
+        return Frame(bf.unresolved(text.lower(), self.addrs, module), evidence, False, mode, value is not None)
 
     def _name(self, line: str) -> Frame:
         if line[:1] == "\t":
@@ -85,7 +87,7 @@ class FrameNamer:
             # raw mode: nothing but the address, which is then the only name there is
             value = int(line, 16)
             evidence = 1 if bf.is_kernel_address(value) else -1
-            return Frame(f"0x{line.lower()}", evidence, False, "raw")
+            return Frame(f"0x{line.lower()}", evidence, False, "raw", True)
         text = line.strip()
         if _UNRESOLVED.fullmatch(text):
             return self._address_frame(text, "bpftrace")
@@ -111,10 +113,11 @@ class FrameNamer:
             evidence = 1 if bf.is_kernel_address(value) else -1
         else:
             evidence = 1 if module is None else -1  # kstack(perf) frames have no (module)
+        exact = value is not None
         if not sym or sym == "[unknown]" or _UNRESOLVED.fullmatch(sym):
             frame = self._address_frame(pc or sym, "perf", None if inlined else module)
-            return Frame(frame.name, evidence, False, "perf")
-        return Frame(bf.tidy(sym) or bf.UNKNOWN, evidence, inlined, "perf")
+            return Frame(frame.name, evidence, False, "perf", exact)
+        return Frame(bf.tidy(sym) or bf.UNKNOWN, evidence, inlined, "perf", exact)
 
 
 @dataclass
@@ -419,13 +422,14 @@ class Folder:
                 if part:  # a scalar where other entries have a stack: keep it as a frame
                     frames.append(part.replace(";", ":"))
                 continue
-            annotate = kernel and self.kinds[i] == "kstack"
+            in_kstack = self.kinds[i] == "kstack"
+            undecided = self.kinds[i] == "stack"  # then a frame's own address decides
             for line in reversed(part):
                 frame = self.namer(line)
                 name = frame.name
                 if frame.inlined and inline:
                     name += bf.INLINE_SUFFIX
-                elif annotate:
+                elif kernel and (in_kstack or (undecided and frame.exact and frame.evidence > 0)):
                     name = bf.annotate_kernel(name)
                 frames.append(name)
         if len(frames) == keep:
@@ -462,9 +466,11 @@ def _choose(stack_maps: list[StackMap], result: ParseResult, options: FoldOption
             raise UsageError(f"{source}: no map {name} in the input; maps printed: {printed}")
         return chosen
     if len(stack_maps) > 1:
+        rows = "\n".join(f"  {m.describe()}" for m in stack_maps)
+        names = " or ".join(f"--map {m.dump.name}" for m in stack_maps)
         raise UsageError(
-            f"{source}: {len(stack_maps)} stack maps in the input: {listing}. Choose with --map NAME "
-            f"(as printed, e.g. --map {stack_maps[0].dump.name}; repeatable) or --map all"
+            f"{source}: {len(stack_maps)} stack maps in the input, which one should be folded?\n{rows}\n"
+            f"Choose with {names} (repeatable), or --map all (each map's name becomes its root frame)"
         )
     return stack_maps
 
@@ -477,6 +483,8 @@ def _no_stack_map_error(result: ParseResult, skipped: list[str], source: str) ->
             f"{source}: no map with a stack in its key to fold ({'; '.join(skipped)}); foldkit folds "
             "maps keyed by kstack/ustack whose values come from count() or sum()"
         )
+    if result.first_text.startswith('{"type":'):
+        return InputError(f"{source}: this is bpftrace's JSON output (-f json); fold its default text output instead")
     start = f" (it starts with {result.first_text[:80]!r})" if result.first_text else ""
     return InputError(f"{source}: no bpftrace map found in {result.lines} lines{start}")
 
@@ -544,7 +552,7 @@ def sniff(head: bytes) -> bool | None:
     if len(head) >= 32768:
         lines = lines[:-1]
     first = next((ln for ln in lines if ln.strip()), "")
-    if _ATTACHING.fullmatch(first):
+    if _ATTACHING.fullmatch(first) or first.startswith('{"type": "attached_probes"'):
         return True
     error = False
     for line in lines[:2000]:
