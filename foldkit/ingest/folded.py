@@ -20,12 +20,14 @@ DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (F
 EXAMPLE = "bash;main;execute_command;fork 17"
 
 _NUMBER = rb"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_LINE = re.compile(rb"^(.*\S)[ \t]+(" + _NUMBER + rb")(?:[ \t]+(" + _NUMBER + rb"))?[ \t]*$")
+#: `stack weight` or `stack before after` (the stack is the shortest prefix that leaves one or two
+#: trailing numbers, so a diff line's first column is not taken as part of the last frame).
+_LINE = re.compile(rb"^(.*?\S)[ \t]+(" + _NUMBER + rb")(?:[ \t]+(" + _NUMBER + rb"))?[ \t]*$")
 
 
 def sniff(head: bytes) -> bool | None:
     """True if most of the first lines look like `stack weight`."""
-    lines = [ln for ln in head.replace(b"\r\n", b"\n").split(b"\n")[:50] if ln.strip()]
+    lines = [ln for ln in head.replace(b"\r\n", b"\n").split(b"\n")[:50] if ln.strip() and ln[:1] != b"#"]
     if len(head) >= 65536:
         lines = lines[:-1]  # the last line may be cut
     if not lines:
