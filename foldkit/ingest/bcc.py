@@ -142,10 +142,19 @@ class Folder:
         self.namer = Namer(options)
         self._skip = frozenset(options.skip_after)
         self.first_leaf: str | None = None
+        self._stacks: dict[tuple[str, ...], str | None] = {}
 
     def stack(self, block: list[str]) -> str | None:
-        """The folded stack of one block (its lines without the value), or None if a line is no
-        block line (returned through `bad`)."""
+        """The folded stack of one block (its lines without the value), or None if a line is not
+        a frame, task or delimiter line (memoised: big captures repeat their blocks)."""
+        key = tuple(block)
+        try:
+            return self._stacks[key]
+        except KeyError:
+            stack = self._stacks[key] = self._stack(block)
+            return stack
+
+    def _stack(self, block: list[str]) -> str | None:
         named: list[Line] = []
         for text in block:
             line = self.namer(text)
@@ -191,7 +200,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     for lineno, line in enumerate(_lines(source), start=1):
         first = line[:1]
         if first in (" ", "\t"):
-            m = _VALUE.fullmatch(line)
+            m = _VALUE.fullmatch(line) if line[-1:].isdigit() else None
             if m is None:
                 if not block:
                     block_start = lineno

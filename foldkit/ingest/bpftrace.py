@@ -9,6 +9,7 @@ told kernel or user from all its frames (bpftrace does not print which is which)
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +27,6 @@ EXAMPLE = "@[\\n    do_nanosleep+1\\n    entry_SYSCALL_64_after_hwframe+68\\n, s
 
 #: A printed key part: a stack (its frame lines, leaf first, as printed) or a scalar's text.
 Part = tuple[str, ...] | str
-Entry = tuple[tuple[Part, ...], int]
 
 _ENTRY_START = re.compile(r"@(\w*)\[(.*)")
 _MAP_VALUE = re.compile(r"@(\w*):(?: (.*))?")
@@ -126,7 +126,15 @@ class MapDump:
 
     name: str
     first_line: int
-    entries: list[Entry] = field(default_factory=list)
+    #: Printed key -> sum of its printed values (a key printed in several dumps is summed here,
+    #: which keeps memory bounded by the distinct keys, not by the number of dumps).
+    entries: dict[tuple[Part, ...], int] = field(default_factory=dict)
+    printed: int = 0  # entries printed with an integer value
+
+    def add(self, parts: tuple[Part, ...], value: int) -> None:
+        """Record one printed entry."""
+        self.entries[parts] = self.entries.get(parts, 0) + value
+        self.printed += 1
     other_values: int = 0  # entries whose value is a histogram, stats or another non-integer
     other_stack: bool = False  # one of those entries has a stack in its key
     scalar: bool = False  # printed as `@name: value` (no key)
@@ -135,7 +143,7 @@ class MapDump:
     def stack_positions(self) -> list[int]:
         """Key positions holding a stack in at least one entry."""
         seen: set[int] = set()
-        for parts, _ in self.entries:
+        for parts in self.entries:
             for i, part in enumerate(parts):
                 if isinstance(part, tuple):
                     seen.add(i)
@@ -144,7 +152,7 @@ class MapDump:
     @property
     def total(self) -> int:
         """Sum of the printed values."""
-        return sum(v for _, v in self.entries)
+        return sum(self.entries.values())
 
 
 @dataclass
@@ -223,7 +231,7 @@ class _Parser:
 
     def _finish(self, value: int) -> None:
         assert self.map is not None
-        self.map.entries.append((tuple(self.parts), value))
+        self.map.add(tuple(self.parts), value)
         self.map, self.parts, self.frames = None, [], None
 
     def _finish_other(self, value: str | None) -> None:
@@ -297,7 +305,7 @@ class _Parser:
                 dump.scalar = True
                 value = m.group(2)
                 if value is not None and re.fullmatch(r"-?\d+", value.strip()):
-                    dump.entries.append(((), int(value)))
+                    dump.add((), int(value))
                 else:
                     dump.other_values += 1
                     self.in_histogram = not (value or "").strip()
@@ -352,7 +360,7 @@ class StackMap:
     arity: int
 
     def describe(self) -> str:
-        """`@user (keys: ustack, string; 829 entries, total 989)`."""
+        """`@user (keys: ustack, string; 829 entries, total 989)` (entries as printed)."""
         keys = []
         for i in range(self.arity):
             if i in self.kinds:
@@ -360,13 +368,13 @@ class StackMap:
             else:
                 keys.append(_scalar_kind(self.dump, i))
         return (
-            f"{self.dump.name} (keys: {', '.join(keys)}; {len(self.dump.entries)} entries, "
+            f"{self.dump.name} (keys: {', '.join(keys)}; {self.dump.printed} entries, "
             f"total {self.dump.total})"
         )
 
 
 def _scalar_kind(dump: MapDump, i: int) -> str:
-    for parts, _ in dump.entries[:50]:
+    for parts in itertools.islice(dump.entries, 50):
         if i < len(parts) and isinstance(parts[i], str) and parts[i]:
             return "integer" if re.fullmatch(r"-?\d+", parts[i]) else "string"  # type: ignore[arg-type]
     return "value"
@@ -380,7 +388,7 @@ def classify(dump: MapDump, namer: FrameNamer) -> StackMap | None:
     score = dict.fromkeys(positions, 0)
     modes: set[str] = set()
     arity = 0
-    for parts, _ in dump.entries:
+    for parts in dump.entries:
         arity = max(arity, len(parts))
         for i in positions:
             if i < len(parts):
@@ -495,7 +503,7 @@ def _skipped_reason(dump: MapDump) -> str:
         return f"{dump.name}: {kind}, no key"
     if dump.other_stack or (dump.other_values and dump.stack_positions):
         return f"{dump.name}: stack key, but histogram/statistics values ({dump.other_values} entries)"
-    return f"{dump.name}: no stack in its key ({len(dump.entries) + dump.other_values} entries)"
+    return f"{dump.name}: no stack in its key ({dump.printed + dump.other_values} entries)"
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
@@ -520,7 +528,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     for stack_map in chosen:
         folder = Folder(stack_map, namer, options)
         root = [stack_map.dump.name] if several else []
-        for parts, value in stack_map.dump.entries:
+        for parts, value in stack_map.dump.entries.items():
             stack = folder.stack(parts, root)
             weights[stack] = weights.get(stack, 0) + value
         diag.notes.append(

@@ -19,10 +19,33 @@ NAME = "folded"
 DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (FlameGraph/inferno)"
 EXAMPLE = "bash;main;execute_command;fork 17"
 
-_NUMBER = rb"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-#: `stack weight` or `stack before after` (the stack is the shortest prefix that leaves one or two
-#: trailing numbers, so a diff line's first column is not taken as part of the last frame).
-_LINE = re.compile(rb"^(.*?\S)[ \t]+(" + _NUMBER + rb")(?:[ \t]+(" + _NUMBER + rb"))?[ \t]*$")
+_NUMBER = re.compile(rb"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _number(raw: bytes) -> Weight | None:
+    if raw.isdigit():
+        return int(raw)
+    if _NUMBER.fullmatch(raw) is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return float(raw)
+
+
+def split_line(line: bytes) -> tuple[bytes, Weight] | None:
+    """`stack weight` -> (stack, weight); `stack before after` (difffolded.pl) -> (stack, after);
+    None when the line does not end in a number."""
+    parts = line.rsplit(None, 2)
+    if len(parts) < 2:
+        return None
+    last = _number(parts[-1])
+    if last is None:
+        return None
+    if len(parts) == 3 and _number(parts[1]) is not None:
+        return parts[0], last
+    stack = line.rsplit(None, 1)[0]
+    return stack, last
 
 
 def sniff(head: bytes) -> bool | None:
@@ -33,20 +56,13 @@ def sniff(head: bytes) -> bool | None:
     if not lines:
         return None
     # indented lines are perf/BCC frames, `@` lines bpftrace map entries (`@[comm]: 3`)
-    good = sum(1 for ln in lines if _LINE.match(ln) and not ln[:1].isspace() and ln[:1] != b"@")
+    good = sum(1 for ln in lines if not ln[:1].isspace() and ln[:1] != b"@" and split_line(ln) is not None)
     return good == len(lines) or (good >= 3 and good >= 0.9 * len(lines))
-
-
-def _number(raw: bytes) -> Weight:
-    try:
-        return int(raw)
-    except ValueError:
-        return float(raw)
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
     """Sum the weights of identical stacks."""
-    weights: dict[str, Weight] = {}
+    raw: dict[bytes, Weight] = {}
     diag = Diagnostics()
     lineno = 0
     for chunk in source.chunks(cut=cut_at_lines):
@@ -54,19 +70,18 @@ def fold(source: Source, options: FoldOptions) -> Profile:
             chunk = chunk.replace(b"\r\n", b"\n")
         for line in chunk.split(b"\n"):
             lineno += 1
-            if not line.strip() or line.startswith(b"#"):
+            if not line or line[:1] == b"#" or not line.strip():
                 continue
-            m = _LINE.match(line)
-            if m is None:
+            parsed = split_line(line)
+            if parsed is None:
                 diag.bad_line(source.name, lineno, line.decode("utf-8", "replace"))
                 continue
-            stack_raw, first, second = m.groups()
-            stack = stack_raw.decode("utf-8", "surrogateescape")
-            w = _number(second if second is not None else first)
-            weights[stack] = weights.get(stack, 0) + w
+            stack, w = parsed
+            raw[stack] = raw.get(stack, 0) + w
         # the final split piece after a trailing newline is not a line
         if chunk.endswith(b"\n"):
             lineno -= 1
+    weights = {s.decode("utf-8", "surrogateescape"): w for s, w in raw.items()}
     return Profile(weights=tidy_stacks(weights, options), diagnostics=diag)
 
 
