@@ -3,22 +3,18 @@ sums of what the tools printed."""
 
 from __future__ import annotations
 
-import difflib
-import os
 import re
 from pathlib import Path
 
-import pytest
 import zstandard
 
 from foldkit.ingest import FoldOptions, fold_source
 from foldkit.inputs import open_source
 from foldkit.profile import Profile
+from tests.helpers import DATA, assert_golden
 
-DATA = Path(__file__).parent / "data"
 CAPTURES = DATA / "captures"
 EXPECTED = DATA / "expected"
-GOLDEN = Path(__file__).parent / "golden" / "bpf"
 
 BPFTRACE_CAPTURES = sorted(p.name.removesuffix(".txt.zst") for p in CAPTURES.glob("bpftrace-*.txt.zst"))
 BCC_CAPTURES = sorted(
@@ -79,26 +75,5 @@ def bcc_printed_total(text: str) -> int:
 
 
 def check_golden(name: str, data: bytes) -> None:
-    """Compare with tests/golden/bpf/NAME.folded.zst; FOLDKIT_BLESS=1 rewrites it, a missing one
-    is written and the test fails asking for a review."""
-    path = GOLDEN / f"{name}.folded.zst"
-    bless = os.environ.get("FOLDKIT_BLESS") == "1"
-    if bless or not path.exists():
-        existed = path.exists()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(zstandard.ZstdCompressor(level=19).compress(data))
-        if not existed and not bless:
-            pytest.fail(f"golden file {path} was missing and has been written: review it, then rerun")
-        return
-    want = zstandard.ZstdDecompressor().decompress(path.read_bytes())
-    if want != data:
-        diff = difflib.unified_diff(
-            want.decode("utf-8", "replace").splitlines(),
-            data.decode("utf-8", "replace").splitlines(),
-            "golden",
-            "now",
-            n=0,
-            lineterm="",
-        )
-        shown = "\n".join(line[:200] for _, line in zip(range(30), diff, strict=False))
-        pytest.fail(f"{path} differs (FOLDKIT_BLESS=1 to accept):\n{shown}")
+    """Compare with tests/golden/bpf/NAME.folded.zst (see `tests.helpers.assert_golden`)."""
+    assert_golden(f"bpf/{name}.folded.zst", data)

@@ -11,14 +11,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from bpf_support import (
-    BCC_CAPTURES,
-    bcc_printed_total,
-    capture_path,
-    capture_text,
-    check_golden,
-    fold,
-)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +18,14 @@ from foldkit.cli import main
 from foldkit.errors import StrictModeError
 from foldkit.ingest import bcc, folded
 from foldkit.ingest import bpf_frames as bf
+from tests.bpf_support import (
+    BCC_CAPTURES,
+    bcc_printed_total,
+    capture_path,
+    capture_text,
+    check_golden,
+    fold,
+)
 
 FORMAT = {name: "folded" if name.endswith("-folded") else "bcc" for name in BCC_CAPTURES}
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from bpf_support import DATA, fold
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from foldkit.errors import StrictModeError
 from foldkit.ingest import folded
+from tests.bpf_support import DATA, fold
 
 
 def test_integer_and_decimal_weights() -> None:

@@ -58,10 +58,7 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
     profile = module.fold(source, options)
     profile.format = module.NAME
     profile.sources = [source.name]
-    how = "detected" if options.format == "auto" else "from --format"
-    profile.diagnostics.notes.insert(
-        0, f"{source.name}: format {module.NAME} ({how}; {source.compression} compression)"
-    )
+    profile.diagnostics.notes.insert(0, f"{source.name}: format {module.NAME} ({source.compression} compression)")
     if not profile.weights and not profile.diagnostics.bad_lines:
         profile.diagnostics.warnings.append(f"{source.name}: no samples found (empty input?)")
     if options.strict and profile.diagnostics.bad_lines:

@@ -36,6 +36,7 @@ _ATTACHING = re.compile(r"Attaching \d+ probes?\.\.\.")
 _TIME = re.compile(r"\d\d:\d\d:\d\d")
 _ERROR = re.compile(r"(?:\S+:\d+:\d+(?:-\d+)?: )?ERROR: ")
 _RAW_FRAME = re.compile(r"[0-9a-fA-F]+")
+_PERF_FRAME = re.compile(r"\t[0-9a-fA-F]+ ")
 _UNRESOLVED = re.compile(r"0x[0-9a-fA-F]+")
 #: `[inlined] ` prefix and `@file:line` suffix of bpftrace-mode frames with debug info.
 _BPFTRACE_FRAME = re.compile(
@@ -81,8 +82,10 @@ class FrameNamer:
         return Frame(bf.unresolved(text.lower(), self.addrs, module), evidence, False, mode, value is not None)
 
     def _name(self, line: str) -> Frame:
-        if line[:1] == "\t":
-            return self._perf_mode(line)
+        if line[:1] == "\t" and _PERF_FRAME.match(line):
+            frame = self._perf_mode(line)
+            if frame is not None:
+                return frame
         if line[:1] not in (" ", "") and _RAW_FRAME.fullmatch(line):
             # raw mode: nothing but the address, which is then the only name there is
             value = int(line, 16)
@@ -102,10 +105,10 @@ class FrameNamer:
             evidence = 0
         return Frame(name, evidence, m.group("inlined") is not None, "bpftrace")
 
-    def _perf_mode(self, line: str) -> Frame:
+    def _perf_mode(self, line: str) -> Frame | None:
         parsed = parse_frame_line(line)
         if parsed is None:
-            return Frame(bf.UNKNOWN, 0, False, "perf")
+            return None
         pc, sym, module = parsed.pc, parsed.sym, parsed.dso
         inlined = module == "inlined"
         value = bf.parse_address(pc) if pc else None
