@@ -1,14 +1,59 @@
-"""`foldkit report` (not implemented yet)."""
+"""`foldkit report`: files and folders of captures -> a static, browsable report folder."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from foldkit.check import gate
 from foldkit.cli import common as c
-from foldkit.errors import UsageError
+from foldkit.cli.check import Alpha, MaxIncrease
+from foldkit.errors import CheckFailed, InputError
+from foldkit.ingest import FoldOptions
+from foldkit.render.text import visible
+from foldkit.report import ReportOptions, build_report
+from foldkit.report.progress import progress_display
+
+Inputs = Annotated[list[str], typer.Argument(help="Capture files and folders (searched recursively; every file foldkit can read, plain, .gz or .zst).", show_default=False)]
+OutDir = Annotated[Path, typer.Option("--output", "-o", help="Report folder to write; replaced as a whole when the report is complete.", show_default=False)]
+Baseline = Annotated[str | None, typer.Option("--baseline", help="Check every capture against this capture (as foldkit check) and draw a differential flame graph.")]
+FailOnError = Annotated[bool, typer.Option("--fail-on-error", help="Exit 2 when a capture cannot be read (the report is written all the same).")]
+Force = Annotated[bool, typer.Option("--force", help="Replace the output folder even if it is not a foldkit report.")]
 
 
-def report(inputs: c.Inputs, output: c.Output = None, quiet: c.Quiet = False, verbose: c.Verbose = False) -> None:
-    """Not implemented yet.
+@c.reads_captures
+def report(
+    inputs: Inputs,
+    output: OutDir,
+    baseline: Baseline = None,
+    max_increase: MaxIncrease = gate.DEFAULT_MAX_INCREASE,
+    alpha: Alpha = gate.DEFAULT_ALPHA,
+    fail_on_error: FailOnError = False,
+    force: Force = False,
+    quiet: c.Quiet = False,
+    verbose: c.Verbose = False,
+    *,
+    fold_options: FoldOptions,
+) -> None:
+    """Build a static report (index.html, a page per capture, summary.json/.parquet) from captures;
+    --jobs captures are processed at once. Prints the path of index.html.
 
-    Example: (later)
+    Example: foldkit report captures/ -o site/   |   foldkit report captures/ -o site/ --baseline captures/last-release.perf.zst --jobs 2
     """
-    raise UsageError("foldkit report is not implemented yet")
+    options = ReportOptions(
+        fold_options=fold_options,
+        baseline=baseline,
+        check_options=gate.CheckOptions(max_increase=gate.Threshold.parse(max_increase), alpha=alpha),
+        jobs=fold_options.jobs,
+        force=force,
+    )
+    with progress_display(quiet, verbose) as progress:
+        result = build_report(inputs, output, options, progress)
+    print(visible(str(result.index)))
+    if result.errors and fail_on_error:
+        raise InputError(f"{len(result.errors)} of {len(result.captures)} capture(s) could not be read (see {result.index})")
+    if result.failed_checks:
+        names = ", ".join(visible(r.name) for r in result.failed_checks)
+        raise CheckFailed(f"{len(result.failed_checks)} capture(s) regressed against the baseline: {names}")

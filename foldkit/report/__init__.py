@@ -1,0 +1,18 @@
+"""Batch reports: a folder of captures to a static, self-contained, browsable report.
+
+    build_report(["captures/"], "site", ReportOptions(baseline="captures/last-release.perf.zst"))
+
+writes `site/index.html` (one row per capture, sortable), `site/captures/SLUG/` per capture (page,
+flame and icicle SVGs, the `top` table as CSV, folded stacks, and against a baseline the
+differential SVG and the check as JSON and Markdown), `site/summary.json` and
+`site/summary.parquet`. Parts: `discover` (which files), `capture` (one capture, in a worker),
+`runner` (workers), `pages`/`html` (lxml-built HTML), `summary`, `site` (atomic replacement),
+`progress` (terminal display).
+"""
+
+from __future__ import annotations
+
+from foldkit.report.build import ReportOptions, ReportResult, build_report
+from foldkit.report.result import CaptureResult
+
+__all__ = ["CaptureResult", "ReportOptions", "ReportResult", "build_report"]

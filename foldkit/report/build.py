@@ -1,0 +1,146 @@
+"""`build_report`: captures in, a static report folder out."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from foldkit import __version__
+from foldkit.check.gate import CheckOptions
+from foldkit.check.samples import sample_counts
+from foldkit.errors import UsageError
+from foldkit.ingest import FoldOptions, read
+from foldkit.ingest.options import DEFAULT_OPTIONS
+from foldkit.render.text import visible
+from foldkit.report import pages, summary
+from foldkit.report.capture import CAPTURES_DIR, Settings
+from foldkit.report.discover import find_captures
+from foldkit.report.html import href
+from foldkit.report.result import CaptureResult
+from foldkit.report.runner import Progress, process_all
+from foldkit.report.site import building, write_marker
+
+#: FoldOptions fields that say how to work, not what the stacks are; not listed as report options.
+_MECHANICS = {"jobs", "keep_time", "chunk_size"}
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """How to build a report; defaults are the CLI's."""
+
+    fold_options: FoldOptions = DEFAULT_OPTIONS
+    baseline: str | None = None  # compare every capture with this one (check + differential graph)
+    check_options: CheckOptions = field(default_factory=CheckOptions)
+    jobs: int = 0  # captures processed at once; 0 = one per core
+    force: bool = False  # replace an output folder that is not a foldkit report
+
+
+@dataclass
+class ReportResult:
+    """What was written: the report folder and every capture's result."""
+
+    output: Path
+    captures: list[CaptureResult]  # one per row of the index
+    skipped: list[CaptureResult]  # files in folders that no format recognises
+
+    @property
+    def index(self) -> Path:
+        """The report's front page."""
+        return self.output / pages.INDEX
+
+    @property
+    def errors(self) -> list[CaptureResult]:
+        """Captures that could not be read."""
+        return [r for r in self.captures if r.status == "error"]
+
+    @property
+    def failed_checks(self) -> list[CaptureResult]:
+        """Captures that regressed against the baseline."""
+        return [r for r in self.captures if r.regressed]
+
+
+def describe_options(options: ReportOptions) -> list[tuple[str, str]]:
+    """The options worth stating in the report's header: folding options that differ from the
+    defaults, the baseline's check settings, and the parallelism."""
+    out: list[tuple[str, str]] = []
+    for f in fields(FoldOptions):
+        value = getattr(options.fold_options, f.name)
+        if f.name not in _MECHANICS and value != getattr(DEFAULT_OPTIONS, f.name):
+            out.append((f.name.replace("_", "-"), ",".join(value) if isinstance(value, tuple) else str(value)))
+    if options.baseline is not None:
+        out.append(("max-increase", str(options.check_options.max_increase)))
+        out.append(("alpha", f"{options.check_options.alpha:g}"))
+    out.append(("jobs", str(options.jobs) if options.jobs else "one per core"))
+    return out
+
+
+def _check_inputs_against_output(inputs: Sequence[str], output: Path) -> None:
+    target = Path(os.path.abspath(output))
+    for spec in inputs:
+        path = Path(os.path.abspath(spec))
+        if path == target or target in path.parents:
+            raise UsageError(f"{output}: the report folder would replace the input {spec}; choose another output folder")
+
+
+def _check_baseline(path: str, options: FoldOptions) -> None:
+    """Fail early (exit 2) when the baseline cannot be read or has no sample counts to check against."""
+    profile = read(path, options)
+    try:
+        sample_counts(profile)
+    except UsageError as exc:
+        raise UsageError(f"--baseline {exc}") from None
+    if not profile.weights:
+        raise UsageError(f"--baseline {path}: no samples")
+
+
+def now() -> str:
+    """The current local time, as the report states it."""
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def build_report(
+    inputs: Sequence[str],
+    output: str | os.PathLike[str],
+    options: ReportOptions | None = None,
+    progress: Progress | None = None,
+) -> ReportResult:
+    """Read every capture under `inputs` and write the report folder `output`: `index.html`, a page
+    and files per capture under `captures/`, `summary.json` and `summary.parquet`. The folder is
+    replaced as a whole only when everything is written."""
+    opts = options or ReportOptions()
+    target = Path(output)
+    _check_inputs_against_output(inputs, target)
+    items = find_captures(inputs, exclude=[target])
+    if opts.baseline is not None:
+        _check_baseline(opts.baseline, opts.fold_options)
+    generated = now()
+    settings = Settings(opts.fold_options, opts.baseline, opts.check_options, generated)
+    context = pages.PageContext(
+        generated=generated,
+        version=__version__,
+        baseline=opts.baseline,
+        inputs=tuple(inputs),
+        options=tuple(describe_options(opts)),
+    )
+    with building(target, opts.force) as tmp:
+        results = process_all(items, str(tmp), settings, opts.jobs, progress)
+        captures = [r for r in results if r.status != "skipped"]
+        skipped = [r for r in results if r.status == "skipped"]
+        rows = [summary.row(r, href(CAPTURES_DIR, r.slug, pages.INDEX)) for r in captures]
+        meta: dict[str, Any] = {
+            "foldkit": __version__,
+            "generated": generated,
+            "inputs": [visible(i) for i in inputs],
+            "options": {k: visible(v) for k, v in context.options},
+            "baseline": None if opts.baseline is None else visible(opts.baseline),
+            "skipped": [visible(r.name) for r in skipped],
+        }
+        (tmp / pages.SUMMARY_JSON).write_bytes(summary.to_json(rows, meta, captures))
+        (tmp / pages.SUMMARY_PARQUET).write_bytes(summary.to_parquet(rows))
+        (tmp / pages.INDEX).write_bytes(pages.index_page(captures, skipped, context, CAPTURES_DIR))
+        write_marker(tmp, generated)
+    return ReportResult(Path(os.path.abspath(target)), captures, skipped)

@@ -1,0 +1,238 @@
+"""Processing one capture (in a worker process): read it, write its files and its page, and return
+the small `CaptureResult` the index needs. Whatever goes wrong becomes the result's error: one
+bad capture never stops the others.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import polars as pl
+
+from foldkit import __version__
+from foldkit.analysis.diff import diff_profiles
+from foldkit.analysis.tables import to_csv
+from foldkit.analysis.top import top_table
+from foldkit.check import outputs as check_outputs
+from foldkit.check.gate import CheckOptions, CheckResult, check_profiles
+from foldkit.errors import FoldkitError, InputError
+from foldkit.ingest import FoldOptions, detect, fold_source, read
+from foldkit.inputs import open_source
+from foldkit.outputs import compress_for
+from foldkit.profile import Profile
+from foldkit.render import RenderOptions, render_flamegraph
+from foldkit.report import pages
+from foldkit.report.discover import CaptureInput
+from foldkit.report.pages import PageData
+from foldkit.report.result import CaptureResult, CheckSummary, Regression, TopFunction
+
+#: Folder of the per-capture pages inside a report.
+CAPTURES_DIR = "captures"
+#: The files of one capture's folder, by kind.
+FILES = {
+    "page": "index.html",
+    "flamegraph": "flamegraph.svg",
+    "icicle": "icicle.svg",
+    "top_csv": "top.csv",
+    "folded": "stacks.folded.zst",
+    "diff": "diff.svg",
+    "check_json": "check.json",
+    "check_md": "check.md",
+}
+#: Functions named in an index row (the issue asks for the top 5 by self weight).
+INDEX_TOP = 5
+#: Rows of the `top` table on a capture's page: the hot part of any profile, while the page stays
+#: quick to load with tens of thousands of functions; top.csv has every row.
+PAGE_TOP_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every capture is processed with."""
+
+    fold_options: FoldOptions
+    baseline: str | None = None
+    check_options: CheckOptions | None = None
+    generated: str = ""
+
+
+_BASELINES: dict[tuple[str, FoldOptions], Profile] = {}
+
+
+def load_baseline(path: str, options: FoldOptions) -> Profile:
+    """The baseline profile, read once per process."""
+    key = (path, options)
+    profile = _BASELINES.get(key)
+    if profile is None:
+        _BASELINES.clear()
+        profile = _BASELINES[key] = read(path, replace(options, keep_time=False))
+    return profile
+
+
+def read_capture(item: CaptureInput, options: FoldOptions) -> Profile | None:
+    """The capture's profile with per-sample timestamps; None when `item` was found in a folder
+    and no format recognises it (it is not a capture)."""
+    source = open_source(item.path)
+    try:
+        source.head()  # a corrupt compressed stream is an error, not "unrecognised"
+        opts = replace(options, keep_time=True)
+        if opts.format == "auto":
+            try:
+                module = detect(source)
+            except InputError:
+                if item.explicit:
+                    raise
+                return None
+            opts = replace(opts, format=module.NAME)
+        profile = fold_source(source, opts)
+        profile.meta["compression"] = source.compression
+        return profile
+    finally:
+        source.close()
+
+
+def _time_range(profile: Profile) -> tuple[float | None, float | None]:
+    times = [t for t, _, _ in profile.timeline or () if math.isfinite(t)]
+    return (min(times), max(times)) if times else (None, None)
+
+
+def describe_event(profile: Profile) -> str | None:
+    """What the capture counted: the perf event, the BCC tool, or the bpftrace maps."""
+    if profile.event:
+        return profile.event
+    if profile.meta.get("tool"):
+        return str(profile.meta["tool"])
+    maps = profile.meta.get("maps")
+    if maps:
+        return ", ".join(str(m) for m in maps)
+    return None
+
+
+def summarize(profile: Profile, result: CaptureResult, top: pl.DataFrame) -> None:
+    """Fill `result` with the facts of `profile` (`top`: its functions, heaviest self first)."""
+    result.format = profile.format
+    result.compression = profile.meta.get("compression")
+    result.event = describe_event(profile)
+    result.unit = profile.unit
+    result.weight = float(profile.total)
+    samples = profile.samples
+    if samples is None and profile.unit == "samples" and all(float(w).is_integer() for w in profile.weights.values()):
+        samples = int(profile.total)
+    result.samples = samples
+    result.stacks = len(profile.weights)
+    result.time_start, result.time_end = _time_range(profile)
+    result.warnings = profile.diagnostics.messages()
+    result.notes = list(profile.diagnostics.notes)
+    if result.warnings:
+        result.status = "warning"
+    result.top = [TopFunction(name, float(s), float(p)) for name, s, p, _, _ in top.head(INDEX_TOP).iter_rows()]
+
+
+def _write(folder: Path, result: CaptureResult, kind: str, data: bytes, page: PageData | None = None) -> None:
+    name = FILES[kind]
+    (folder / name).write_bytes(data)
+    result.files[kind] = name
+    if page is not None and name.endswith(".svg"):
+        page.sizes[kind] = pages.svg_size(data)
+
+
+def _render_graphs(profile: Profile, result: CaptureResult, folder: Path, page: PageData) -> None:
+    subtitle = " · ".join(x for x in (result.format, result.event, f"{result.stacks:,} stacks") if x)
+    for kind, inverted in (("flamegraph", False), ("icicle", True)):
+        options = RenderOptions(title=result.name, subtitle=subtitle, inverted=inverted)
+        _write(folder, result, kind, render_flamegraph(profile, options), page)
+
+
+def compare_with_baseline(
+    profile: Profile, baseline: Profile, options: CheckOptions | None
+) -> tuple[CheckSummary, CheckResult | None]:
+    """The check of `profile` against `baseline` (as `foldkit check`); a check that cannot be made
+    (no sample counts, no samples) is described, not raised."""
+    try:
+        checked = check_profiles([baseline], [profile], options)
+    except FoldkitError as exc:
+        return CheckSummary(passed=None, verdict="not checked", error=str(exc)), None
+    regressions = sorted(
+        (
+            Regression(f.name, f.measure, f.base * 100, f.cand * 100, f.delta * 100, f.p_adjusted)
+            for f in checked.regressions
+        ),
+        key=lambda r: (-r.delta_pp, r.name, r.measure),
+    )
+    return CheckSummary(passed=checked.passed, verdict=check_outputs.verdict(checked), regressions=regressions), checked
+
+
+def diff_svg(baseline: Profile, profile: Profile, name: str) -> bytes:
+    """The differential flame graph of the baseline against `profile` (BEFORE scaled to this
+    capture's total; union widths, so what disappeared stays visible), as `foldkit check --svg`."""
+    from foldkit.analysis.diffgraph import render_diff
+
+    diff = diff_profiles(baseline, profile, normalize=True)
+    return render_diff(diff, "union", RenderOptions(title=f"{name}: baseline → this capture"))
+
+
+def _process(item: CaptureInput, folder: Path, settings: Settings, result: CaptureResult, page: PageData) -> bool:
+    profile = read_capture(item, settings.fold_options)
+    if profile is None:
+        return False
+    table = top_table(profile, limit=0)
+    summarize(profile, result, table.frame)
+    profile.timeline = None  # only the time range was needed
+    page.top_rows = table.frame.head(PAGE_TOP_ROWS).rows()
+    page.top_count = table.frame.height
+    _write(folder, result, "top_csv", to_csv(table))
+    del table
+    _render_graphs(profile, result, folder, page)
+    _write(folder, result, "folded", compress_for(FILES["folded"], profile.to_folded_bytes()))
+    if settings.baseline is not None:
+        baseline = load_baseline(settings.baseline, settings.fold_options)
+        result.is_baseline = _same_file(item.path, settings.baseline)
+        result.check, page.checked = compare_with_baseline(profile, baseline, settings.check_options)
+        if page.checked is not None:
+            result.warnings.extend(w for w in page.checked.warnings if w not in result.warnings)
+            _write(folder, result, "check_json", check_outputs.to_json(page.checked))
+            _write(folder, result, "check_md", check_outputs.to_markdown(page.checked))
+        _write(folder, result, "diff", diff_svg(baseline, profile, result.name), page)
+    return True
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return Path(a).samefile(b)
+    except OSError:
+        return False
+
+
+def error_message(exc: BaseException) -> str:
+    """An exception as one line for the report (foldkit's own errors as they are, others typed)."""
+    if isinstance(exc, FoldkitError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "out of memory while processing this capture"
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def process_capture(item: CaptureInput, site: str, settings: Settings) -> CaptureResult:
+    """Read one capture and write its folder (`captures/SLUG/` under `site`): graphs, tables,
+    folded stacks, the comparison with the baseline, and its page."""
+    start = time.perf_counter()
+    result = CaptureResult(name=item.name, path=item.path, slug=item.slug)
+    folder = Path(site) / CAPTURES_DIR / item.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    page = pages.PageData()
+    try:
+        if not _process(item, folder, settings, result, page):
+            result.status = "skipped"
+            folder.rmdir()
+            result.seconds = time.perf_counter() - start
+            return result
+    except Exception as exc:  # one bad capture never sinks the batch
+        result.status = "error"
+        result.error = error_message(exc)
+    result.seconds = time.perf_counter() - start
+    context = pages.PageContext(generated=settings.generated, version=__version__, baseline=settings.baseline)
+    _write(folder, result, "page", pages.capture_page(result, page, context))
+    return result

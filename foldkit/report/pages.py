@@ -1,0 +1,327 @@
+"""The report's two kinds of page: the index (one row per capture) and a capture's page."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from foldkit.analysis.tables import format_number
+from foldkit.check.gate import CheckResult
+from foldkit.report.html import Child, Column, cell, el, facts, href, link, page, sortable_table
+from foldkit.report.result import CaptureResult, CheckSummary
+
+#: Biggest regressions named in an index row.
+INDEX_REGRESSIONS = 3
+#: File names at the top of a report.
+INDEX = "index.html"
+SUMMARY_JSON = "summary.json"
+SUMMARY_PARQUET = "summary.parquet"
+
+_STATUS_TEXT = {"ok": "ok", "warning": "warnings", "error": "error"}
+_MEASURE = {"total": "inclusive", "self": "self"}
+_FILE_LABELS = {
+    "flamegraph": "flame graph (SVG)",
+    "icicle": "icicle graph (SVG)",
+    "top_csv": "top functions, every row (CSV)",
+    "folded": "folded stacks (zstd)",
+    "diff": "differential flame graph against the baseline (SVG)",
+    "check_json": "check against the baseline (JSON)",
+    "check_md": "check against the baseline (Markdown)",
+}
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What every page says about the report it belongs to."""
+
+    generated: str
+    version: str
+    baseline: str | None = None
+    inputs: tuple[str, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class PageData:
+    """What a capture's page shows beyond its `CaptureResult`."""
+
+    top_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    top_count: int = 0
+    checked: CheckResult | None = None
+    sizes: dict[str, tuple[str, str]] = field(default_factory=dict)  # graph kind -> (width, height)
+
+
+def svg_size(data: bytes) -> tuple[str, str]:
+    """(width, height) of an SVG document, from its root element."""
+    for _, root in etree.iterparse(io.BytesIO(data), events=("start",)):
+        return root.get("width", "1200"), root.get("height", "600")
+    return "1200", "600"  # pragma: no cover - an SVG always has a root
+
+
+def _count(value: float | int | None) -> str:
+    return "—" if value is None else format_number(value, "weight")
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.3f} s" if value < 100 else f"{value:,.1f} s"
+
+
+def _footer(context: PageContext) -> etree._Element:
+    return el("footer", None, f"Made by foldkit {context.version} on {context.generated}.")
+
+
+def _check_cell(check: CheckSummary | None) -> etree._Element:
+    if check is None:
+        return cell("—", sort="")
+    if check.passed is None:
+        return cell(el("span", {"class": "verdict-na", "title": check.error}, "not checked"), sort="3")
+    css = "verdict-pass" if check.passed else "verdict-fail"
+    return cell(el("span", {"class": css, "title": check.verdict}, "PASS" if check.passed else "FAIL"), sort="1" if not check.passed else "2")
+
+
+def _regressions_list(check: CheckSummary | None, limit: int | None) -> Child:
+    if check is None or not check.regressions:
+        return None
+    shown = check.regressions if limit is None else check.regressions[:limit]
+    items = [
+        el("li", None, el("span", {"class": "mono"}, r.name), f" {_MEASURE[r.measure]} {r.delta_pp:+.2f} pp")
+        for r in shown
+    ]
+    more = len(check.regressions) - len(shown)
+    if more > 0:
+        items.append(el("li", None, f"and {more} more"))
+    return el("ol", {"class": "top"}, items)
+
+
+def _status_cell(r: CaptureResult) -> etree._Element:
+    rank = {"error": "0", "warning": "1", "ok": "2"}.get(r.status, "3")
+    parts: list[Child] = [el("span", {"class": f"status-{r.status}"}, _STATUS_TEXT.get(r.status, r.status))]
+    if r.error:
+        parts.append(el("div", {"class": "error"}, r.error))
+    elif r.warnings:
+        parts.append(el("div", {"class": "warnings", "title": "\n".join(r.warnings)}, f"{len(r.warnings)} warning(s)"))
+    return cell(parts, sort=rank)
+
+
+def index_columns(with_baseline: bool) -> list[Column]:
+    """The index table's columns."""
+    columns = [
+        Column("Capture"),
+        Column("Status", title="ok, warnings (hover for them) or error"),
+        Column("Format"),
+        Column("Event", title="perf event, BCC tool or bpftrace map"),
+        Column("Samples", numeric=True),
+        Column("Weight", numeric=True, title="sum of the weights, in the capture's unit"),
+        Column("Stacks", numeric=True, title="distinct stacks"),
+        Column("Time span", numeric=True, title="first to last timestamped sample"),
+        Column("Top self functions", sortable=False, title="heaviest functions by self weight, share of the total"),
+    ]
+    if with_baseline:
+        columns += [
+            Column("Check", title="foldkit check against the baseline: FAIL, PASS, or not checked"),
+            Column("Biggest regressions", sortable=False),
+        ]
+    return columns
+
+
+def index_row(r: CaptureResult, captures_dir: str, with_baseline: bool) -> list[etree._Element]:
+    """The index row of one capture."""
+    page_url = href(captures_dir, r.slug, "index.html")
+    name: list[Child] = [link(page_url, r.name)]
+    if r.is_baseline:
+        name.append(" (baseline)")
+    if "flamegraph" in r.files:
+        name += [" ", el("small", None, "[", link(href(captures_dir, r.slug, r.files["flamegraph"]), "svg"), "]")]
+    top = el("ol", {"class": "top"}, [
+        el("li", None, el("span", {"class": "mono"}, t.name), f" {t.self_pct:.1f}%") for t in r.top
+    ]) if r.top else None
+    weight = None if r.weight is None else f"{_count(r.weight)} {r.unit or ''}".strip()
+    row = [
+        cell(name, sort=r.name, css="name"),
+        _status_cell(r),
+        cell(r.format or "—"),
+        cell(r.event or "—"),
+        cell(_count(r.samples), sort=r.samples, css="num"),
+        cell(weight or "—", sort=r.weight, css="num"),
+        cell(_count(r.stacks), sort=r.stacks, css="num"),
+        cell(_seconds(r.time_span), sort=r.time_span, css="num"),
+        cell(top),
+    ]
+    if with_baseline:
+        row += [_check_cell(r.check), cell(_regressions_list(r.check, INDEX_REGRESSIONS))]
+    return row
+
+
+def index_page(
+    results: Sequence[CaptureResult],
+    skipped: Sequence[CaptureResult],
+    context: PageContext,
+    captures_dir: str,
+) -> bytes:
+    """The report's front page."""
+    with_baseline = context.baseline is not None
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("ok", "warning", "error")}
+    summary = f"{len(results)} capture(s): {counts['ok']} ok, {counts['warning']} with warnings, {counts['error']} could not be read"
+    if with_baseline:
+        failed = sum(1 for r in results if r.regressed)
+        summary += f"; {failed} failed the check against the baseline"
+    baseline_link: Child = None
+    if context.baseline is not None:
+        own = next((r for r in results if r.is_baseline), None)
+        baseline_link = link(href(captures_dir, own.slug, "index.html"), context.baseline) if own else el("span", {"class": "mono"}, context.baseline)
+    header = el(
+        "header",
+        None,
+        el("h1", None, "foldkit report"),
+        el("p", {"class": "meta", "id": "summary"}, summary),
+        facts([
+            ("Generated", context.generated),
+            ("foldkit", context.version),
+            ("Inputs", el("span", {"class": "mono"}, ", ".join(context.inputs))),
+            ("Options", el("span", {"class": "mono"}, "; ".join(f"{k}: {v}" for k, v in context.options) or "defaults")),
+            ("Baseline", baseline_link),
+            ("Data", [link(SUMMARY_JSON, SUMMARY_JSON), " · ", link(SUMMARY_PARQUET, SUMMARY_PARQUET), " (one row per capture)"]),
+        ]),
+    )
+    body: list[Child] = [header]
+    if skipped:
+        body.append(el(
+            "details",
+            {"id": "skipped"},
+            el("summary", None, f"{len(skipped)} file(s) skipped: no input format recognises them"),
+            el("ul", None, [el("li", None, el("span", {"class": "mono"}, s.name)) for s in skipped]),
+        ))
+    body.append(el("input", {"id": "filter", "type": "search", "data-table": "captures", "placeholder": "Filter captures", "aria-label": "Filter captures"}))
+    rows = [index_row(r, captures_dir, with_baseline) for r in results]
+    body.append(sortable_table(index_columns(with_baseline), rows, table_id="captures", sorted_by=0))
+    body.append(_footer(context))
+    return page("foldkit report", body, description=summary)
+
+
+def _graph(title: str, kind: str, r: CaptureResult, data: PageData) -> list[Child]:
+    if kind not in r.files:
+        return []
+    width, height = data.sizes.get(kind, ("1200", "600"))
+    return [
+        el("h2", {"id": kind}, title),
+        el("p", None, link(r.files[kind], "Open full size"), " — click a frame to zoom, Ctrl-F to search."),
+        el("iframe", {"class": "graph", "src": r.files[kind], "width": width, "height": height, "title": f"{title} of {r.name}"}),
+    ]
+
+
+def _top_section(r: CaptureResult, data: PageData) -> list[Child]:
+    if not data.top_rows:
+        return []
+    unit = r.unit or "samples"
+    columns = [
+        Column("Function"),
+        Column(f"Self ({unit})", numeric=True),
+        Column("Self %", numeric=True),
+        Column(f"Total ({unit})", numeric=True),
+        Column("Total %", numeric=True),
+    ]
+    rows = [
+        [
+            cell(el("span", {"class": "mono"}, str(name)), css="name"),
+            cell(format_number(s, "weight"), sort=float(s), css="num"),
+            cell(format_number(sp, "percent"), sort=float(sp), css="num"),
+            cell(format_number(t, "weight"), sort=float(t), css="num"),
+            cell(format_number(tp, "percent"), sort=float(tp), css="num"),
+        ]
+        for name, s, sp, t, tp in data.top_rows
+    ]
+    note = f"The {len(rows):,} heaviest of {data.top_count:,} functions by self weight"
+    if "top_csv" in r.files:
+        note += "; every function is in "
+    return [
+        el("h2", {"id": "top"}, "Top functions"),
+        el("p", None, note, link(r.files["top_csv"], r.files["top_csv"]) if "top_csv" in r.files else None, "."),
+        sortable_table(columns, rows, table_id="top-table"),
+    ]
+
+
+def _check_section(r: CaptureResult, data: PageData) -> list[Child]:
+    check = r.check
+    if check is None:
+        return []
+    out: list[Child] = [el("h2", {"id": "check"}, "Against the baseline")]
+    if check.passed is None:
+        out.append(el("p", {"class": "verdict-na"}, f"Not checked: {check.error}"))
+    else:
+        out.append(el("p", {"class": "verdict-pass" if check.passed else "verdict-fail"}, check.verdict))
+    if data.checked is not None:
+        c = data.checked
+        out.append(facts([
+            ("Test", c.method),
+            ("Threshold", f"{c.options.max_increase}, alpha {c.options.alpha:g}, {c.tests} tests"),
+            ("Samples", f"baseline {c.baseline.samples:,}, this capture {c.candidate.samples:,}"),
+            ("Detectable", None if c.detectable_pp is None else f"+{c.detectable_pp:.2f} pp at a 10% share (80% power)"),
+        ]))
+    if check.regressions:
+        columns = [
+            Column("Function"), Column("Measure"), Column("Baseline %", numeric=True), Column("This capture %", numeric=True),
+            Column("Change (pp)", numeric=True), Column("Adjusted p", numeric=True),
+        ]
+        rows = [
+            [
+                cell(el("span", {"class": "mono"}, g.name), css="name"),
+                cell(_MEASURE[g.measure]),
+                cell(f"{g.base_pct:.2f}%", sort=g.base_pct, css="num"),
+                cell(f"{g.cand_pct:.2f}%", sort=g.cand_pct, css="num"),
+                cell(f"{g.delta_pp:+.2f}", sort=g.delta_pp, css="num"),
+                cell(format_number(g.p_adjusted, "pvalue"), sort=g.p_adjusted, css="num"),
+            ]
+            for g in check.regressions
+        ]
+        out.append(sortable_table(columns, rows, table_id="regressions"))
+    out += _graph("Differential flame graph (red grew, blue shrank)", "diff", r, data)
+    return out
+
+
+def capture_page(r: CaptureResult, data: PageData, context: PageContext) -> bytes:
+    """The page of one capture: its facts, files, graphs, comparison and top functions."""
+    weight = None if r.weight is None else f"{_count(r.weight)} {r.unit or ''}".strip()
+    span = None
+    if r.time_span is not None:
+        span = f"{_seconds(r.time_span)} (timestamps {r.time_start:.6f} to {r.time_end:.6f})"
+    status = _STATUS_TEXT.get(r.status, r.status)
+    body: list[Child] = [
+        el("header", None,
+           el("p", None, link("../../" + INDEX, "← all captures")),
+           el("h1", None, r.name),
+           facts([
+               ("File", el("span", {"class": "mono"}, r.path)),
+               ("Status", el("span", {"class": f"status-{r.status}"}, status)),
+               ("Format", None if r.format is None else f"{r.format} ({r.compression or 'no'} compression)"),
+               ("Event", r.event),
+               ("Samples", None if r.samples is None else _count(r.samples)),
+               ("Weight", weight),
+               ("Distinct stacks", None if r.stacks is None else _count(r.stacks)),
+               ("Time span", span),
+               ("Baseline", "this capture is the baseline" if r.is_baseline else None),
+           ])),
+    ]
+    if r.error:
+        body.append(el("p", {"class": "error", "id": "error"}, r.error))
+    if r.warnings:
+        body += [el("h2", {"id": "warnings"}, "Warnings"), el("ul", {"class": "warnings"}, [el("li", None, w) for w in r.warnings])]
+    files = [k for k in _FILE_LABELS if k in r.files]
+    if files:
+        body += [
+            el("h2", {"id": "files"}, "Files"),
+            el("ul", {"class": "files"}, [el("li", None, link(r.files[k], r.files[k]), f" — {_FILE_LABELS[k]}") for k in files]),
+        ]
+    body += _graph("Flame graph", "flamegraph", r, data)
+    body += _check_section(r, data)
+    body += _top_section(r, data)
+    body += _graph("Icicle graph", "icicle", r, data)
+    if r.notes:
+        body.append(el("details", None, el("summary", None, "Reading notes"), el("ul", None, [el("li", None, n) for n in r.notes])))
+    body.append(_footer(context))
+    return page(f"{r.name} — foldkit report", body, description=f"foldkit report page of {r.name}")

@@ -1,0 +1,127 @@
+"""Process captures in parallel worker processes, a bounded number at a time.
+
+Each worker reads one capture, writes its files and sends back a small `CaptureResult`, so memory
+is bounded by (workers x one capture), whatever the number of captures. A worker that dies (out
+of memory, a crash) costs only the captures it was working on: they get an error row and a fresh
+pool takes over the rest.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+
+from foldkit.engine import default_jobs
+from foldkit.report.capture import Settings, error_message, process_capture
+from foldkit.report.discover import CaptureInput
+from foldkit.report.result import CaptureResult
+
+#: Captures handed to the pool ahead of the workers, per worker: enough to keep every worker busy,
+#: few enough that a broken pool or an interrupt affects little.
+AHEAD_PER_WORKER = 1
+
+Progress = Callable[[CaptureResult, int, int], None]
+
+
+def _quiet_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["foldkit.report.capture"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=5)
+
+
+def _died(item: CaptureInput) -> CaptureResult:
+    return CaptureResult(
+        name=item.name,
+        path=item.path,
+        slug=item.slug,
+        status="error",
+        error="the worker process reading this capture died (out of memory?)",
+    )
+
+
+def _failed(item: CaptureInput, exc: BaseException) -> CaptureResult:
+    return CaptureResult(name=item.name, path=item.path, slug=item.slug, status="error", error=error_message(exc))
+
+
+def process_all(
+    items: Sequence[CaptureInput],
+    site: str,
+    settings: Settings,
+    jobs: int = 0,
+    progress: Progress | None = None,
+) -> list[CaptureResult]:
+    """Every capture processed (in `items` order), `jobs` at a time (0: one per core). With one
+    worker the captures are read in this process, each fold using `jobs` processes itself."""
+    jobs = jobs or default_jobs()
+    workers = min(jobs, len(items))
+    results: list[CaptureResult | None] = [None] * len(items)
+    done = 0
+
+    def finish(index: int, result: CaptureResult) -> None:
+        nonlocal done
+        results[index] = result
+        done += 1
+        if progress is not None:
+            progress(result, done, len(items))
+
+    if workers <= 1:
+        own = replace(settings, fold_options=replace(settings.fold_options, jobs=jobs))
+        for i, item in enumerate(items):
+            finish(i, process_capture(item, site, own))
+        return [r for r in results if r is not None]
+
+    settings = replace(settings, fold_options=replace(settings.fold_options, jobs=1))
+    pending = list(reversed(range(len(items))))  # pop() takes the next in order
+    limit = workers * (1 + AHEAD_PER_WORKER)
+    while pending:
+        pool = _pool(workers)
+        running: dict[Future[CaptureResult], int] = {}
+        broken = False
+        try:
+            while (pending and not broken) or running:
+                while pending and not broken and len(running) < limit:
+                    try:
+                        future = pool.submit(process_capture, items[pending[-1]], site, settings)
+                    except BrokenProcessPool:
+                        broken = True
+                        break
+                    running[future] = pending.pop()
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = running.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        result = _died(items[i])
+                    except Exception as exc:  # e.g. the disk filled while writing its page
+                        result = _failed(items[i], exc)
+                    finish(i, result)
+        except BaseException:
+            _stop(pool)
+            raise
+        if broken:
+            _stop(pool)
+        else:
+            pool.shutdown(wait=True)
+    return [r for r in results if r is not None]

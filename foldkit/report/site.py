@@ -1,0 +1,136 @@
+"""The report folder: built next to its final place, then swapped in, so a reader (or an
+interrupted run) never sees a half-written report.
+
+    with building(Path("site"), force=False) as tmp:   # a fresh folder beside site/
+        ...write everything into tmp...
+    # site/ now holds what was written; the previous report is gone
+
+The swap is one atomic `renameat2(RENAME_EXCHANGE)` where the kernel and file system offer it,
+else two renames in quick succession. A folder that exists and is not a foldkit report (it has no
+marker file) is only replaced with `force`. Builds left behind by killed runs are removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from foldkit import __version__
+from foldkit.errors import InputError, UsageError
+from foldkit.report.discover import MARKER
+
+#: Prefixes of the sibling folders a build uses (hidden, so folder walks skip them).
+BUILD_PREFIX = ".foldkit-build-"
+OLD_PREFIX = ".foldkit-old-"
+#: File in a build folder naming the process that writes it (to tell abandoned builds).
+OWNER = ".foldkit-owner"
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def check_target(target: Path, force: bool) -> None:
+    """Refuse to replace what is not ours: a file, or a non-empty folder without the marker
+    (unless `force`)."""
+    if not target.exists() and not target.is_symlink():
+        return
+    if not target.is_dir():
+        raise UsageError(f"{target}: exists and is not a folder; choose another output folder")
+    if is_empty(target) or (target / MARKER).is_file() or force:
+        return
+    raise UsageError(
+        f"{target}: folder exists and is not a foldkit report; use --force to replace it "
+        "(everything in it will be deleted)"
+    )
+
+
+def is_empty(folder: Path) -> bool:
+    """Whether `folder` has no entries."""
+    with os.scandir(folder) as entries:
+        return next(entries, None) is None
+
+
+def write_marker(folder: Path, generated: str) -> None:
+    """Mark `folder` as a foldkit report."""
+    doc = {"foldkit": __version__, "generated": generated}
+    (folder / MARKER).write_text(json.dumps(doc) + "\n", encoding="utf-8")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned(parent: Path, name: str) -> None:
+    """Delete build and old folders of `name` in `parent` left by runs that no longer exist."""
+    for entry in parent.glob(f"{BUILD_PREFIX}{name}.*"):
+        try:
+            pid = int((entry / OWNER).read_text().strip())
+        except (OSError, ValueError):
+            pid = 0
+        if not pid or not _pid_alive(pid):
+            shutil.rmtree(entry, ignore_errors=True)
+    for entry in parent.glob(f"{OLD_PREFIX}{name}.*"):
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths; False when the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def swap_in(build: Path, target: Path) -> None:
+    """Put the finished `build` folder at `target`, replacing what was there."""
+    os.chmod(build, 0o755)  # mkdtemp makes it private; a report is for reading
+    if not target.exists() and not target.is_symlink():
+        os.rename(build, target)
+        return
+    if target.is_dir() and not target.is_symlink() and _exchange(build, target):
+        shutil.rmtree(build, ignore_errors=True)  # now holds the previous report
+        return
+    old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{target.name}.", dir=target.parent))
+    os.rename(target, old / "previous")
+    os.rename(build, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def building(target: Path, force: bool = False) -> Iterator[Path]:
+    """A fresh folder next to `target` to build the report in; swapped in at `target` when the
+    block ends normally, deleted when it raises (or is interrupted)."""
+    target = Path(os.path.abspath(target))
+    if target.is_symlink():
+        target = target.resolve()  # replace the folder the link points to, keep the link
+    parent = target.parent
+    if not parent.is_dir():
+        raise InputError(f"{target}: parent folder {parent} does not exist")
+    check_target(target, force)
+    remove_abandoned(parent, target.name)
+    build = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{target.name}.", dir=parent))
+    try:
+        (build / OWNER).write_text(f"{os.getpid()}\n")
+        yield build
+        (build / OWNER).unlink()
+        swap_in(build, target)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
