@@ -196,7 +196,7 @@ STACKCOUNT_VERBOSE = """Tracing 1 functions for "t:sched:sched_switch"... Hit Ct
     --
   00007f12ab000010 [unknown] [libc.so.6]
   000055d0aa000020 main+0x1a [deeprec]
-    deeprec [4242]
+    b'deeprec' [4242]
     3
 
 """
@@ -300,6 +300,8 @@ FRESH_TOOLS = {
     "profile-bpfcc": ["-F", "99", CAPTURE_SECONDS],
     "profile-bpfcc -f": ["-f", "-F", "99", CAPTURE_SECONDS],
     "stackcount-bpfcc": ["-D", CAPTURE_SECONDS, "t:sched:sched_switch"],
+    "stackcount-bpfcc -v -d -P": ["-v", "-d", "-P", "-D", CAPTURE_SECONDS, "t:sched:sched_switch"],
+    "profile-bpfcc -d -a": ["-d", "-a", "-F", "99", CAPTURE_SECONDS],
     "offcputime (libbpf-tools)": [CAPTURE_SECONDS],
     "wakeuptime (libbpf-tools)": [CAPTURE_SECONDS],
 }

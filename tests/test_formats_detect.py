@@ -104,3 +104,9 @@ def test_formats_command_end_to_end() -> None:
 def test_examples_are_one_line(name: str) -> None:
     module = FORMATS[name]
     assert "\n" not in module.EXAMPLE and "\n" not in module.DESCRIPTION
+
+
+@pytest.mark.parametrize(("fmt", "capture"), [("bcc", "bpftrace-kstack"), ("bpftrace", "bcc-profile"), ("folded", "bcc-profile")])
+def test_forcing_the_wrong_format_fails_clearly(fmt: str, capture: str) -> None:
+    with pytest.raises(InputError, match="found"):
+        fold(CAPTURES / f"{capture}.txt.zst", format=fmt)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest import folded
 from foldkit.ingest.options import FoldOptions
@@ -37,6 +38,7 @@ _VALUE = re.compile(r"[ \t]+(-?\d+)")
 _TASK = re.compile(r"[ \t]+-[ \t]{2,}(?P<comm>.*?) \((?P<pid>-?\d+)\)")  # profile, offcputime
 _TASK_PID = re.compile(r"[ \t]+(?P<comm>\S.*?) \[(?P<pid>-?\d+)\]")  # stackcount
 _WAKE_TASK = re.compile(r"[ \t]+(?:waker|target):[ \t]+(?P<comm>.*?)(?: (?P<pid>-?\d+))?")
+_BYTES_REPR = re.compile(r"b(['\"])(.*)\1")
 _MISSED = re.compile(r"[ \t]+(?P<name>\[Missed (?:Kernel|User) Stack\])(?: -?\d+)?")
 _WAKER_DELIMITER = re.compile(r"[ \t]+--[ \t]+--")
 _DELIMITER = re.compile(r"[ \t]+--?")
@@ -74,6 +76,9 @@ class Namer:
             return line
 
     def _task(self, comm: str, pid: str | None) -> Line:
+        m = _BYTES_REPR.fullmatch(comm)
+        if m is not None:  # stackcount -P on Python 3 prints the comm as b'python'
+            comm = m.group(2)
         comm = comm.replace(";", ":")
         if self.options.pid and pid is not None:
             comm = f"{comm}-{pid}"
@@ -237,6 +242,8 @@ def fold(source: Source, options: FoldOptions) -> Profile:
             f"its {len(block)} line(s) were dropped, the rest was folded"
         )
         diag.bad_line(source.name, block_start, block[0])
+    if not weights and diag.bad_lines:
+        raise InputError(f"{source.name}: no BCC stack found; " + "; ".join(diag.messages()))
     if layout is None:
         offcpu = bool(folder.first_leaf and _OFFCPU_LEAF.fullmatch(folder.first_leaf))
         layout = Layout("offcputime" if offcpu else "unknown", "us" if offcpu else "samples", None)

@@ -3,7 +3,7 @@
 
 A printed key is its parts joined by `, `; a stack part is a newline, one line per frame (leaf
 first) and a newline, so a stack always starts and ends a line. The parser walks lines with a small
-state machine, keeps every entry, and folds at the end, when each stack position of each map can be
+state machine, keeps every distinct key with its summed value, and folds at the end, when each stack position of each map can be
 told kernel or user from all its frames (bpftrace does not print which is which).
 """
 
@@ -42,11 +42,12 @@ _UNRESOLVED = re.compile(r"0x[0-9a-fA-F]+")
 _BPFTRACE_FRAME = re.compile(
     r"(?P<inlined>\[inlined\] )?(?P<sym>.*?)(?P<off>\+(?:0x[0-9a-fA-F]+|\d+))?(?:@[^@\s]*:\d+)?"
 )
-#: Names only user space has: C++/Rust scopes and signatures, spaces (JIT maps), PLT stubs, libc start.
+#: Names only user space has (matched at the start): JIT prefixes, C++/Rust scopes and signatures,
+#: spaces (JIT maps), PLT stubs, program and thread entry points.
 _USER_NAME = re.compile(
-    r".*(?:::|\(|\s|@plt|\.so\b|\[clone|^JS:|^Builtins_)|(?:_start|main|__libc_start\w*|start_thread|clone3?|_dl_\w+)$"
+    r"(?:JS:|Builtins_)|.*(?:::|\(|\s|@plt|\.so\b|\[clone)|(?:_start|main|__libc_start\w*|start_thread|clone3?|_dl_\w+)$"
 )
-#: Placeholder part text of an entry cut off by the end of the input.
+#: How many lines of program output (printf text outside maps) a note quotes.
 _MAX_EXAMPLE_LINES = 3
 
 
@@ -230,7 +231,7 @@ class _Parser:
             self.parts.extend(rest[:-2].split(", "))
             self.frames = []
             return
-        self._abandon(lineno, rest, "key not understood")
+        self._abandon(lineno, rest)
 
     def _finish(self, value: int) -> None:
         assert self.map is not None
@@ -245,7 +246,8 @@ class _Parser:
         self.in_histogram = not value
         self.map, self.parts, self.frames = None, [], None
 
-    def _abandon(self, lineno: int, text: str, why: str) -> None:
+    def _abandon(self, lineno: int, text: str) -> None:
+        """A key line that cannot be parsed: count it as unrecognised and drop the entry."""
         self.diag.bad_line(self.source, lineno, text)
         self.map, self.parts, self.frames = None, [], None
 
@@ -274,7 +276,7 @@ class _Parser:
                 if m is not None and m.group(1) == "":
                     self._finish_other(m.group(2))
                     return
-                self._abandon(lineno, line, "bad entry end")
+                self._abandon(lineno, line)
                 return
             if line.startswith(", "):
                 self.parts.append(tuple(self.frames))

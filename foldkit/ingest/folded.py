@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
@@ -81,6 +82,8 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         # the final split piece after a trailing newline is not a line
         if chunk.endswith(b"\n"):
             lineno -= 1
+    if not raw and diag.bad_lines:
+        raise InputError(f"{source.name}: no `stack weight` line found; " + "; ".join(diag.messages()))
     weights = {s.decode("utf-8", "surrogateescape"): w for s, w in raw.items()}
     return Profile(weights=tidy_stacks(weights, options), diagnostics=diag)
 
