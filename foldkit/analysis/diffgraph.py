@@ -109,16 +109,27 @@ def render_diff(
     opts = replace(opts, subtitle=f"{opts.subtitle} — {own}" if opts.subtitle else own)
     weights = basis_weights(diff, basis)
     layout = layout_profile(Profile(weights=weights, unit=diff.unit), opts)
-    before = StackIndex(_oriented(diff.before, opts.reverse))
-    after = StackIndex(_oriented(diff.after, opts.reverse))
+    # the layout's own weights are the basis side's inclusive weights: look up only the other side
     paths = layout.paths()
-    b_w = [before.inclusive(p) for p in paths]
-    a_w = [after.inclusive(p) for p in paths]
-    noise = NOISE * max(before.total, after.total)
+    if basis == "after":
+        a_w = list(layout.weights)
+        a_total: Weight = layout.total
+    else:
+        after = StackIndex(_oriented(diff.after, opts.reverse))
+        a_w = [after.inclusive(p) for p in paths]
+        a_total = after.total
+    if basis == "before":
+        b_w = list(layout.weights)
+        b_total: Weight = layout.total
+    else:
+        before = StackIndex(_oriented(diff.before, opts.reverse))
+        b_w = [before.inclusive(p) for p in paths]
+        b_total = before.total
+    noise = NOISE * max(b_total, a_total)
     deltas = [0.0 if abs(a - b) <= noise else a - b for a, b in zip(a_w, b_w, strict=True)]
     max_delta = max((abs(d) for d in deltas[1:]), default=0.0)
-    b_total = before.total or 1
-    a_total = after.total or 1
+    b_total = b_total or 1
+    a_total = a_total or 1
     unit = opts.count_name or diff.unit
     names = layout.names
 
