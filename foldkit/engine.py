@@ -43,6 +43,51 @@ class ChunkFolder(Generic[S]):
         """Fold chunk number `index` into `state`."""
         raise NotImplementedError
 
+    def next_boundary(self, data: bytes, pos: int) -> int:
+        """The first record boundary at or after `pos` in `data`, or -1 if `data` holds none.
+        Formats that can be split by file offset (workers reading ranges themselves) override it."""
+        raise NotImplementedError
+
+
+#: Bytes read at a time while looking for a record boundary near a range end.
+BOUNDARY_SCAN = 64 * 1024
+
+
+def _boundary_at_or_after(fh: Any, folder: ChunkFolder[Any], offset: int, size: int) -> int:
+    """File offset of the first record boundary at or after `offset` (the file size if none)."""
+    if offset <= 0:
+        return 0
+    # read from a little before `offset` so a boundary marker straddling it is seen
+    start = max(0, offset - 2)
+    while start < size:
+        data = os.pread(fh, BOUNDARY_SCAN + 2, start)
+        if not data:
+            break
+        found = folder.next_boundary(data, offset - start if offset > start else 0)
+        if found >= 0:
+            return start + found
+        start += BOUNDARY_SCAN
+    return size
+
+
+def _read_range(folder: ChunkFolder[Any], path: str, fds: dict[str, int], first: int, last: int) -> bytes:
+    fd = fds.get(path)
+    if fd is None:
+        fd = fds[path] = os.open(path, os.O_RDONLY)
+    size = os.fstat(fd).st_size
+    begin = _boundary_at_or_after(fd, folder, first, size)
+    end = _boundary_at_or_after(fd, folder, last, size) if last < size else size
+    if end <= begin:
+        return b""
+    parts = []
+    while begin < end:
+        piece = os.pread(fd, end - begin, begin)
+        if not piece:
+            break
+        parts.append(piece)
+        begin += len(piece)
+    return b"".join(parts)
+
 
 class _WorkerFailed(Exception):
     pass
@@ -50,16 +95,33 @@ class _WorkerFailed(Exception):
 
 def _worker(folder: ChunkFolder[Any], tasks: Any, results: Any) -> None:
     state = folder.new_state()
+    fds: dict[str, int] = {}
     try:
         while True:
             item = tasks.get()
             if item is None:
                 break
-            index, chunk = item
-            folder.fold(state, index, chunk)
+            if len(item) == 2:
+                index, chunk = item
+            else:
+                index, path, first, last = item
+                chunk = _read_range(folder, path, fds, first, last)
+            if chunk:
+                folder.fold(state, index, chunk)
         results.put(("ok", state))
     except BaseException as exc:  # report, never hang the parent
         results.put(("error", exc))
+
+
+def fold_file(folder: ChunkFolder[S], path: str, chunk_size: int, jobs: int = 0) -> list[S] | None:
+    """Fold a plain file by letting each worker read byte ranges itself (no copying through the
+    parent); None when that is not worthwhile (one job, or a file of one chunk)."""
+    jobs = jobs or default_jobs()
+    size = os.path.getsize(path)
+    if jobs == 1 or size <= chunk_size:
+        return None
+    ranges = [(i, path, start, min(start + chunk_size, size)) for i, start in enumerate(range(0, size, chunk_size))]
+    return _run_workers(folder, iter(ranges), jobs)
 
 
 def fold_chunks(folder: ChunkFolder[S], chunks: Iterator[bytes], jobs: int = 0) -> list[S]:
@@ -72,6 +134,10 @@ def fold_chunks(folder: ChunkFolder[S], chunks: Iterator[bytes], jobs: int = 0) 
         for index, chunk in enumerate(_chain(first, second, chunks)):
             folder.fold(state, index, chunk)
         return [state]
+    return _run_workers(folder, enumerate(_chain(first, second, chunks)), jobs)
+
+
+def _run_workers(folder: ChunkFolder[S], items: Iterator[tuple[Any, ...]], jobs: int) -> list[S]:
     ctx = multiprocessing.get_context("fork")
     tasks = ctx.Queue(maxsize=jobs * QUEUED_PER_WORKER)
     results = ctx.Queue()
@@ -80,8 +146,8 @@ def fold_chunks(folder: ChunkFolder[S], chunks: Iterator[bytes], jobs: int = 0) 
         w.start()
     states: list[S] = []
     try:
-        for index, chunk in enumerate(_chain(first, second, chunks)):
-            _put(tasks, (index, chunk), workers)
+        for item in items:
+            _put(tasks, item, workers)
         for _ in workers:
             _put(tasks, None, workers)
         while len(states) < jobs:
@@ -120,4 +186,4 @@ def _put(tasks: Any, item: Any, workers: list[Any]) -> None:
                 raise _WorkerFailed("a worker process died (out of memory?)") from None
 
 
-__all__ = ["ChunkFolder", "default_jobs", "fold_chunks"]
+__all__ = ["ChunkFolder", "default_jobs", "fold_chunks", "fold_file"]

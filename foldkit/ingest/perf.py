@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from foldkit.engine import ChunkFolder, fold_chunks
+from foldkit.engine import ChunkFolder, fold_chunks, fold_file
 from foldkit.errors import UsageError
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
@@ -450,6 +450,12 @@ class PerfFolder(ChunkFolder[FoldState]):
     def new_state(self) -> FoldState:
         return FoldState()
 
+    def next_boundary(self, data: bytes, pos: int) -> int:
+        """After the first blank line ending at or after `pos` (only blank-line separated files
+        are split by offset; others end up in one range, which is still correct)."""
+        i = data.find(b"\n\n", max(0, pos - 2))
+        return -1 if i < 0 else i + 2
+
     def fold(self, state: FoldState, index: int, chunk: bytes) -> None:
         result = fold_chunk(chunk, self.options)
         _merge_stacks(state.events, result.events)
@@ -479,8 +485,12 @@ def _merge_stacks(target: dict[str, dict[str, list[int]]], source: dict[str, dic
 
 def fold(source: Source, options: FoldOptions) -> Profile:
     """Fold a whole perf script stream, in parallel chunks, keeping one event."""
-    chunks = source.chunks(cut=cut_records, size=options.chunk_size or DEFAULT_CHUNK_SIZE)
-    states = fold_chunks(PerfFolder(options), chunks, jobs=options.jobs)
+    size = options.chunk_size or DEFAULT_CHUNK_SIZE
+    folder = PerfFolder(options)
+    path = source.seekable_path()
+    states = fold_file(folder, path, size, options.jobs) if path else None
+    if states is None:
+        states = fold_chunks(folder, source.chunks(cut=cut_records, size=size), jobs=options.jobs)
     merged: dict[str, dict[str, list[int]]] = {}
     first_seen: dict[str, tuple[int, int]] = {}
     lines: dict[int, int] = {}
