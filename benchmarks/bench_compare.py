@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from foldkit.analysis.diff import changes_table, diff_profiles, difffolded_bytes
+from foldkit.analysis.diffgraph import render_diff
 from foldkit.check.gate import check_profiles
 from foldkit.ingest import read
 from foldkit.profile import Profile
@@ -67,6 +68,7 @@ def main() -> None:
 
     timed("diff: align + two-column folded text", lambda: difffolded_bytes(diff_profiles(before, after)), args.repeat)
     timed("diff: align + changed-functions table", lambda: changes_table(diff_profiles(before, after, normalize=True)), args.repeat)
+    timed("diff: align + differential SVG (--basis union)", lambda: render_diff(diff_profiles(before, after, normalize=True), "union"), args.repeat)
     timed("check: one capture per side", lambda: check_profiles([before], [after]), args.repeat)
     thirds_b = [before.with_weights(before.weights, before.counts) for _ in range(3)]
     thirds_a = [after.with_weights(after.weights, after.counts) for _ in range(3)]
@@ -82,6 +84,7 @@ def main() -> None:
         timed("read both folded files (input layer alone)", lambda: (read(a), read(b)), args.repeat)
         timed("CLI: foldkit diff a b -o diff.folded (parsing included)", lambda: subprocess.run([*cmd, "diff", str(a), str(b), "-o", f"{tmp}/d.folded"], check=True), args.repeat)
         timed("CLI: foldkit diff a b (table, parsing included)", lambda: subprocess.run([*cmd, "diff", str(a), str(b), "-o", f"{tmp}/d.txt"], check=True), args.repeat)
+        timed("CLI: foldkit diff a b -o diff.svg (parsing included)", lambda: subprocess.run([*cmd, "diff", str(a), str(b), "-o", f"{tmp}/d.svg"], check=True), args.repeat)
         timed("CLI: foldkit check a b (parsing included)", lambda: subprocess.run([*cmd, "check", "-q", str(a), str(b)], check=False, capture_output=True), args.repeat)
         timed("CLI: python -m foldkit --version (start-up alone)", lambda: subprocess.run([*cmd, "--version"], check=True, capture_output=True), args.repeat)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -142,3 +142,103 @@ def test_fast_and_plain_two_column_writers_agree(a: dict[str, int], b: dict[str,
     diff = d.diff_profiles(Profile(weights=a), Profile(weights=b), normalize=normalize)
     plain = "".join(line + "\n" for line in d.difffolded_lines(diff)).encode()
     assert d._difffolded_polars(diff) == plain
+
+
+# --- differential flame graph -------------------------------------------------------------------
+
+SVG_NS = {"s": "http://www.w3.org/2000/svg"}
+
+
+def frames_of(svg: bytes) -> list[dict[str, str]]:
+    from lxml import etree
+
+    root = etree.fromstring(svg)
+    out = []
+    for rect in root.iterfind(".//s:g[@id='frames']/s:rect", SVG_NS):
+        attrs = dict(rect.attrib)
+        attrs["title"] = rect.findtext("s:title", namespaces=SVG_NS) or ""
+        out.append(attrs)
+    return out
+
+
+def test_every_frame_carries_name_depth_before_after_and_a_tooltip() -> None:
+    from foldkit.analysis.diffgraph import render_diff
+
+    before = Profile(weights={"main;a": 60, "main;b": 40})
+    after = Profile(weights={"main;a": 80, "main;b": 20})
+    frames = frames_of(render_diff(d.diff_profiles(before, after, normalize=True)))
+    assert {f["data-name"] for f in frames} == {"all", "main", "a", "b"}
+    by_name = {f["data-name"]: f for f in frames}
+    for f in frames:
+        assert {"data-name", "data-depth", "data-before", "data-after", "data-weight"} <= f.keys()
+    assert (by_name["a"]["data-before"], by_name["a"]["data-after"]) == ("60", "80")
+    assert by_name["a"]["fill"] == "rgb(255,0,0)"  # the largest growth: pure red
+    assert by_name["b"]["fill"] == "rgb(0,0,255)"  # the largest shrink: pure blue
+    assert by_name["main"]["fill"] == "rgb(255,255,255)"  # unchanged: white
+    assert "before 60" in by_name["a"]["title"] and "after 80" in by_name["a"]["title"] and "+20.00 pp" in by_name["a"]["title"]
+
+
+def test_svg_of_a_profile_against_itself_is_all_white() -> None:
+    from foldkit.analysis.diffgraph import render_diff
+
+    options = FoldOptions(jobs=1)
+    p = read(BEFORE, options)
+    other = read(BEFORE, options)
+    frames = frames_of(render_diff(d.diff_profiles(p, other, normalize=True), basis="union"))
+    assert len(frames) > 20
+    assert {f["fill"] for f in frames} == {"rgb(255,255,255)"}
+    assert all(f["data-before"] == f["data-after"] for f in frames)
+
+
+def test_swapping_sides_with_negate_gives_the_same_colours() -> None:
+    from foldkit.analysis.diffgraph import render_diff
+    from foldkit.render import RenderOptions
+
+    options = FoldOptions(jobs=1)
+    a, b = read(BEFORE, options), read(AFTER, options)
+    ab = frames_of(render_diff(d.diff_profiles(a, b), basis="union"))
+    ba = frames_of(render_diff(d.diff_profiles(b, a), basis="union", options=RenderOptions(negate=True)))
+    assert [(f["data-name"], f["width"], f["fill"]) for f in ab] == [(f["data-name"], f["width"], f["fill"]) for f in ba]
+    assert [(f["data-before"], f["data-after"]) for f in ab] == [(f["data-after"], f["data-before"]) for f in ba]
+
+
+@pytest.mark.parametrize(("basis", "visible"), [("after", False), ("before", True), ("union", True)])
+def test_paths_only_in_before_are_visible_with_basis_before_or_union(basis: str, visible: bool) -> None:
+    from lxml import etree
+
+    from foldkit.analysis.diffgraph import render_diff
+
+    before = Profile(weights={"main;gone": 50, "main;kept": 50})
+    after = Profile(weights={"main;kept": 100})
+    svg = render_diff(d.diff_profiles(before, after, normalize=True), basis=basis)
+    names = {f["data-name"] for f in frames_of(svg)}
+    assert ("gone" in names) is visible
+    subtitle = etree.fromstring(svg).findtext(".//s:text[@id='subtitle']", namespaces=SVG_NS)
+    assert "normalised" in subtitle
+    if basis == "after":
+        assert "50.0% of BEFORE is in paths absent from AFTER" in subtitle
+
+
+def test_untrusted_frame_names_cannot_inject_markup() -> None:
+    from lxml import etree
+
+    from foldkit.analysis.diffgraph import render_diff
+
+    evil = '<script>alert(1)</script>;x" onload="alert(2)'
+    svg = render_diff(d.diff_profiles(Profile(weights={evil: 1}), Profile(weights={evil: 2})))
+    root = etree.fromstring(svg)
+    assert len(root.findall(".//s:script", SVG_NS)) == 1
+    assert not any("onload" in el.attrib for el in root.iter())
+
+
+def test_cli_svg_and_check_svg(tmp_path: Path) -> None:
+    svg = tmp_path / "diff.svg"
+    assert main(["diff", str(BEFORE), str(AFTER), "-o", str(svg), "--basis", "union", "--negate", "--title", "build 41 → 42"]) == 0
+    frames = frames_of(svg.read_bytes())
+    grew = next(f for f in frames if f["data-name"] == "mix_word")
+    assert grew["fill"].startswith("rgb(") and grew["fill"].endswith(",255)")  # negated: growth is blue
+    assert b"build 41" in svg.read_bytes()
+    assert main(["diff", str(BEFORE), str(AFTER), "-o", str(svg), "--basis", "sideways"]) == 2
+    checked = tmp_path / "check.svg"
+    assert main(["check", str(BEFORE), str(AFTER), "--svg", str(checked), "-q"]) == 1
+    assert any(f["data-name"] == "checksum_records" for f in frames_of(checked.read_bytes()))

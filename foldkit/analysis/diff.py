@@ -135,15 +135,14 @@ def _difffolded_polars(diff: StackDiff) -> bytes | None:
     keys = list(diff.before.keys() | diff.after.keys())
     if not keys:
         return b""
-    try:
-        "\n".join(keys).encode("utf-8")
-    except UnicodeEncodeError:
-        return None
     b, a = diff.before, diff.after
-    frame = pl.DataFrame(
-        {"s": keys, "b": [b.get(k, 0) for k in keys], "a": [a.get(k, 0) for k in keys]},
-        schema={"s": pl.String, "b": pl.Float64 if diff.normalized else pl.Int64, "a": pl.Int64},
-    )
+    try:
+        frame = pl.DataFrame(
+            {"s": keys, "b": [b.get(k, 0) for k in keys], "a": [a.get(k, 0) for k in keys]},
+            schema={"s": pl.String, "b": pl.Float64 if diff.normalized else pl.Int64, "a": pl.Int64},
+        )
+    except UnicodeEncodeError:  # surrogate-escaped input bytes: polars holds only UTF-8
+        return None
     text = (
         frame.sort("s")
         .select(

@@ -287,6 +287,9 @@ def check_profiles(
         f.significant = adj < opts.alpha
     findings.sort(key=lambda f: (not f.regression, f.p_adjusted, -f.delta, f.name, f.measure))
 
+    for text, _ in [*patterns, *budget_patterns]:
+        if not any(r.values.get((text, "pattern"), (0, 0))[1] for r in (*base_runs, *cand_runs)):
+            warnings.append(f"{text!r} matches no frame on either side")
     budgets = []
     for budget in opts.budgets:
         key = (budget.text, "pattern")
