@@ -36,7 +36,8 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import contains
 
 from foldkit.profile import Weight
 from foldkit.render import defaults
@@ -55,10 +56,10 @@ def _key(stack: str, escape: bool) -> str:
 def _make_keys(stacks: Sequence[str]) -> tuple[list[str], bool]:
     """Sort keys: `;` becomes the lowest character, so key order is frame-by-frame order and the
     stacks under a frame are contiguous. Stacks holding \\x00 or \\x01 themselves are escaped."""
-    escaped = any(_SEP in s or _AFTER_SEP in s for s in stacks)
+    escaped = any(map(contains, stacks, repeat(_SEP))) or any(map(contains, stacks, repeat(_AFTER_SEP)))
     if escaped:
         return [_key(s, True) for s in stacks], True
-    return [s.replace(";", _SEP) for s in stacks], False
+    return list(map(str.replace, stacks, repeat(";"), repeat(_SEP))), False
 
 
 def _unescape(text: str) -> str:
@@ -114,11 +115,15 @@ class StackIndex:
     """Stacks sorted for prefix queries: the inclusive weight of any frame path in O(log n)."""
 
     def __init__(self, weights: Mapping[str, Weight]) -> None:
-        stacks = [s for s, w in weights.items() if w > 0]
+        if not weights or min(weights.values()) > 0:
+            stacks, values = list(weights), list(weights.values())
+        else:
+            stacks = [s for s, w in weights.items() if w > 0]
+            values = [weights[s] for s in stacks]
         keys, self.escaped = _make_keys(stacks)
-        by_key = dict(zip(keys, (weights[s] for s in stacks), strict=True))
+        by_key = dict(zip(keys, values, strict=True))
         self.keys: list[str] = sorted(by_key)
-        self.weights: list[Weight] = [by_key[k] for k in self.keys]
+        self.weights: list[Weight] = list(map(by_key.__getitem__, self.keys))
         self.cum: list[Weight] = [0, *accumulate(self.weights)]
         self.nonpositive = len(weights) - len(stacks)
 
@@ -279,14 +284,21 @@ def layout_flame(
         cstart = plen + 1 if depth else 0
         cdepth = depth + 1
         while i < hi:
-            k = keys[i]
+            # Stacks i..last-1 weigh less than min_weight together, so every child that ends
+            # before `last` is too narrow: skip to the child that holds stack last-1.
+            last = bisect_left(cum, cum[i] + min_weight, i + 1, hi + 1)
+            if last > hi:
+                break
+            k = keys[last - 1]
             end = k.find(_SEP, cstart)
             if end < 0:
                 end = len(k)
-            j = bisect_left(keys, k[:end] + _AFTER_SEP, i + 1, hi)
-            w = cum[j] - cum[i]
+            prefix = k[:end]
+            first = bisect_left(keys, prefix, i, last - 1) if last - 1 > i else i
+            j = bisect_left(keys, prefix + _AFTER_SEP, last, hi)
+            w = cum[j] - cum[first]
             if w >= min_weight:
-                push(heap, (-w, seq, i, j, cdepth, cstart, end, me))
+                push(heap, (-w, seq, first, j, cdepth, cstart, end, me))
                 seq += 1
             i = j
     _trim_to_budget(picked, cut)
