@@ -83,3 +83,24 @@ def test_every_comparison_command_has_help() -> None:
     for command in ("top", "diff", "check"):
         result = run(command, "--help")
         assert result.returncode == 0 and b"Example" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "capture",
+    [
+        "perf-system-mixed.txt.zst",
+        "bpftrace-kstack-ustack-comm.txt.zst",
+        "bcc-profile.txt.zst",
+        "bcc-profile-folded.txt.zst",
+        "bcc-stackcount-sched-switch.txt.zst",
+    ],
+)
+def test_top_diff_check_read_every_format(capture: str, tmp_path: Path) -> None:
+    path = str(DATA / "captures" / capture)
+    assert main(["top", path, "-n", "5", "-o", str(tmp_path / "top.csv")]) == 0
+    assert len((tmp_path / "top.csv").read_text().splitlines()) == 6
+    assert main(["diff", path, path, "-o", str(tmp_path / "d.svg")]) == 0
+    assert main(["diff", path, path, "-o", str(tmp_path / "d.folded")]) == 0
+    lines = (tmp_path / "d.folded").read_text().splitlines()
+    assert lines and all(line.rsplit(" ", 2)[1] == line.rsplit(" ", 2)[2] for line in lines)
+    assert main(["check", path, path, "-q"]) == 0

@@ -161,6 +161,9 @@ def test_sample_counts_prefer_counts_then_undo_a_fixed_period() -> None:
     assert sample_counts(Profile(weights={"a": 20202020, "b": 10101010}), warnings) == {"a": 2, "b": 1}
     assert "10101010" in warnings[0]
     assert sample_counts(Profile(weights={"a": 4, "b": 2})) == {"a": 4, "b": 2}
+    warnings.clear()
+    sample_counts(Profile(weights={"a": 140493713090, "b": 1234567891}), warnings)
+    assert "sums" in warnings[0]
     with pytest.raises(UsageError, match="fractional"):
         sample_counts(Profile(weights={"a": 1.5}))
     with pytest.raises(UsageError, match="times"):

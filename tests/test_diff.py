@@ -119,13 +119,13 @@ def test_cli_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_cli_strip_hex_and_normalize_symbols(tmp_path: Path) -> None:
     a, b = tmp_path / "a.folded", tmp_path / "b.folded"
-    a.write_text("main;f+0x10;core::fmt::write::h0123456789abcdef 3\nmain;g.constprop.0 1\n")
-    b.write_text("main;f+0x20;core::fmt::write::hfedcba9876543210 3\nmain;g.constprop.1 1\n")
+    a.write_text("main;obj@0x7f10;core::fmt::write::h0123456789abcdef 3\nmain;g.constprop.0 1\n")
+    b.write_text("main;obj@0x7f20;core::fmt::write::hfedcba9876543210 3\nmain;g.constprop.1 1\n")
     out = tmp_path / "o.folded"
     assert main(["diff", str(a), str(b), "-o", str(out), "--strip-hex"]) == 0
-    assert "main;f+0x...;core::fmt::write::h0123456789abcdef 3 0" in out.read_text()
+    assert "main;obj@0x...;core::fmt::write::h0123456789abcdef 3 0" in out.read_text()
     assert main(["diff", str(a), str(b), "-o", str(out), "--normalize-symbols"]) == 0
-    assert out.read_text() == "main;f;core::fmt::write 3 3\nmain;g 1 1\n"
+    assert out.read_text() == "main;g 1 1\nmain;obj@0x...;core::fmt::write 3 3\n"
 
 
 def test_cli_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

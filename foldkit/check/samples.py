@@ -18,6 +18,10 @@ from foldkit.profile import Profile
 #: period (perf's cpu-clock at 99 Hz gives 10101010 ns); genuine counts are almost never all
 #: multiples of 1000.
 PERIOD_GCD_MIN = 1000
+#: Without sample counts, a mean weight per stack above this suggests the weights are sums (of
+#: nanoseconds, bytes) rather than counts: a sampling profile reaches it only at millions of samples
+#: per distinct stack.
+IMPLAUSIBLE_MEAN_COUNT = 1_000_000
 #: Units that mean time, not samples: such weights cannot be turned into counts.
 TIME_UNITS = ("ns", "us", "µs", "ms", "s", "nsecs", "usecs", "msecs")
 
@@ -49,4 +53,10 @@ def sample_counts(profile: Profile, warnings: list[str] | None = None) -> dict[s
                 "and dividing by it to get sample counts (fold with --weight samples to avoid this guess)"
             )
         return {s: w // g for s, w in zip(profile.weights, ints, strict=True) if w}
+    if ints and warnings is not None and sum(ints) / len(ints) > IMPLAUSIBLE_MEAN_COUNT:
+        warnings.append(
+            f"{name}: {sum(ints) / len(ints):,.0f} per stack on average; if these weights are sums "
+            "(nanoseconds, bytes) rather than counts, the p-values are meaningless and only "
+            "--max-increase decides"
+        )
     return {s: w for s, w in zip(profile.weights, ints, strict=True) if w}
