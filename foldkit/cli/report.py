@@ -21,6 +21,8 @@ OutDir = Annotated[Path, typer.Option("--output", "-o", help="Report folder to w
 Baseline = Annotated[str | None, typer.Option("--baseline", help="Check every capture against this capture (as foldkit check) and draw a differential flame graph.")]
 FailOnError = Annotated[bool, typer.Option("--fail-on-error", help="Exit 2 when a capture cannot be read (the report is written all the same).")]
 Force = Annotated[bool, typer.Option("--force", help="Replace the output folder even if it is not a foldkit report.")]
+#: Regressed captures named in the error message (the index lists them all).
+NAMED_FAILURES = 5
 
 
 @c.reads_captures
@@ -55,5 +57,7 @@ def report(
     if result.errors and fail_on_error:
         raise InputError(f"{len(result.errors)} of {len(result.captures)} capture(s) could not be read (see {result.index})")
     if result.failed_checks:
-        names = ", ".join(visible(r.name) for r in result.failed_checks)
+        names = ", ".join(visible(r.name) for r in result.failed_checks[:NAMED_FAILURES])
+        if len(result.failed_checks) > NAMED_FAILURES:
+            names += f" and {len(result.failed_checks) - NAMED_FAILURES} more"
         raise CheckFailed(f"{len(result.failed_checks)} capture(s) regressed against the baseline: {names}")

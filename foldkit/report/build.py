@@ -17,7 +17,7 @@ from foldkit.ingest import FoldOptions, read
 from foldkit.ingest.options import DEFAULT_OPTIONS
 from foldkit.render.text import visible
 from foldkit.report import pages, summary
-from foldkit.report.capture import CAPTURES_DIR, Settings
+from foldkit.report.capture import CAPTURES_DIR, Settings, write_capture_page
 from foldkit.report.discover import find_captures
 from foldkit.report.html import href
 from foldkit.report.result import CaptureResult
@@ -128,6 +128,10 @@ def build_report(
     )
     with building(target, opts.force) as tmp:
         results = process_all(items, str(tmp), settings, opts.jobs, progress)
+        context_page = pages.PageContext(generated=generated, version=__version__, baseline=opts.baseline)
+        for r in results:
+            if r.status != "skipped" and "page" not in r.files:  # its worker died before writing it
+                write_capture_page(tmp, r, context_page)
         captures = [r for r in results if r.status != "skipped"]
         skipped = [r for r in results if r.status == "skipped"]
         rows = [summary.row(r, href(CAPTURES_DIR, r.slug, pages.INDEX)) for r in captures]

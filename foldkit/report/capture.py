@@ -234,5 +234,12 @@ def process_capture(item: CaptureInput, site: str, settings: Settings) -> Captur
         result.error = error_message(exc)
     result.seconds = time.perf_counter() - start
     context = pages.PageContext(generated=settings.generated, version=__version__, baseline=settings.baseline)
-    _write(folder, result, "page", pages.capture_page(result, page, context))
+    write_capture_page(Path(site), result, context, page)
     return result
+
+
+def write_capture_page(site: Path, result: CaptureResult, context: pages.PageContext, page: PageData | None = None) -> None:
+    """Write the page of `result` into its folder of the report `site`."""
+    folder = site / CAPTURES_DIR / result.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder, result, "page", pages.capture_page(result, page or PageData(), context))

@@ -12,7 +12,7 @@ from lxml import etree
 from foldkit.analysis.tables import format_number
 from foldkit.check.gate import CheckResult
 from foldkit.report.html import Child, Column, cell, el, facts, href, link, page, sortable_table
-from foldkit.report.result import CaptureResult, CheckSummary
+from foldkit.report.result import CaptureResult, CheckSummary, Regression
 
 #: Biggest regressions named in an index row.
 INDEX_REGRESSIONS = 3
@@ -85,17 +85,20 @@ def _check_cell(check: CheckSummary | None) -> etree._Element:
     return cell(el("span", {"class": css, "title": check.verdict}, "PASS" if check.passed else "FAIL"), sort="1" if not check.passed else "2")
 
 
-def _regressions_list(check: CheckSummary | None, limit: int | None) -> Child:
+def _regressions_list(check: CheckSummary | None, limit: int) -> Child:
     if check is None or not check.regressions:
         return None
-    shown = check.regressions if limit is None else check.regressions[:limit]
+    first: dict[str, Regression] = {}
+    for r in check.regressions:  # largest change first; a function once, by its largest change
+        first.setdefault(r.name, r)
+    shown = list(first.values())[:limit]
     items = [
-        el("li", None, el("span", {"class": "mono"}, r.name), f" {_MEASURE[r.measure]} {r.delta_pp:+.2f} pp")
+        el("li", None, el("span", {"class": "mono"}, r.name), f" {r.delta_pp:+.2f} pp ({_MEASURE[r.measure]})")
         for r in shown
     ]
-    more = len(check.regressions) - len(shown)
+    more = len(first) - len(shown)
     if more > 0:
-        items.append(el("li", None, f"and {more} more"))
+        items.append(el("li", {"class": "more"}, f"and {more} more"))
     return el("ol", {"class": "top"}, items)
 
 

@@ -9,7 +9,9 @@ pool takes over the rest.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -31,9 +33,21 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
 
 
+def _main_importable() -> bool:
+    """Whether worker processes started afresh can import the main module (not so for code read
+    from standard input)."""
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    return path is None or os.path.exists(path)
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["foldkit.report.capture"])
+    # Workers start from a clean server process rather than a fork of this one, which may run
+    # threads (the progress bar's, polars' pool) whose locks a fork would copy in a held state.
+    if _main_importable():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["foldkit.report.capture"])
+    else:
+        ctx = multiprocessing.get_context("fork")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker)
 
 
