@@ -10,6 +10,9 @@ from urllib.parse import unquote, urlsplit
 import html5lib
 from lxml import html as lxml_html
 
+from foldkit.report.capture import Settings, process_capture
+from foldkit.report.discover import CaptureInput
+from foldkit.report.result import CaptureResult
 from tests.helpers import DATA, FIXTURES, data_bytes
 
 #: The mixed folder: name in the folder -> (format, has timestamps). `corrupt.perf.zst` is cut
@@ -82,3 +85,11 @@ def index_rows(index: Path) -> dict[str, dict[str, str]]:
         name = tr.findall("td")[0].find("a").text_content()
         rows[name] = dict(zip(headers, cells, strict=True))
     return rows
+
+
+def crash_on_name(item: CaptureInput, site: str, settings: Settings) -> CaptureResult:
+    """`process_capture`, except that a worker given a capture named `crash…` dies at once (as
+    one killed for running out of memory would)."""
+    if Path(item.name).name.startswith("crash"):
+        os._exit(9)
+    return process_capture(item, site, settings)

@@ -48,8 +48,8 @@ def _walk(root: Path, exclude: set[Path]) -> list[Path]:
             d for d in dirnames
             if not d.startswith(".") and (here / d).resolve() not in exclude and not is_report(here / d)
         )
-        found.extend(here / f for f in sorted(filenames) if not f.startswith(".") and (here / f).is_file())
-    return found
+        found.extend(here / f for f in filenames if not f.startswith(".") and (here / f).is_file())
+    return sorted(found, key=lambda p: p.relative_to(root).parts)
 
 
 def _raise(exc: OSError) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -47,16 +48,31 @@ def content_security_policy() -> str:
     )
 
 
+#: Code points HTML forbids in a document beyond what `visible()` already replaces: the
+#: non-characters (U+FDD0-U+FDEF and the last two of every plane).
+_NONCHARACTERS = re.compile("[\ufdd0-\ufdef" + "".join(f"\\U{p:04x}fffe\\U{p:04x}ffff" for p in range(1, 17)) + "]")
+
+
+def text(value: str) -> str:
+    """`value` as it may appear in a page: `visible()`, and the non-characters HTML forbids escaped."""
+    return _NONCHARACTERS.sub(_escape_code_point, visible(value))
+
+
+def _escape_code_point(m: re.Match[str]) -> str:
+    c = ord(m.group(0))
+    return f"\\u{c:04x}" if c <= 0xFFFF else f"\\U{c:08x}"
+
+
 def _append(parent: etree._Element, child: Child) -> None:
     if child is None:
         return
     if isinstance(child, str):
-        text = visible(child)
+        clean = text(child)
         if len(parent):
             last = parent[-1]
-            last.tail = (last.tail or "") + text
+            last.tail = (last.tail or "") + clean
         else:
-            parent.text = (parent.text or "") + text
+            parent.text = (parent.text or "") + clean
     elif isinstance(child, etree._Element):
         parent.append(child)
     else:
@@ -69,7 +85,7 @@ def el(tag: str, attrs: Mapping[str, str | None] | None = None, *children: Child
     element = etree.Element(tag)
     for key, value in (attrs or {}).items():
         if value is not None:
-            element.set(key, visible(value))
+            element.set(key, text(value))
     for child in children:
         _append(element, child)
     return element
@@ -77,7 +93,7 @@ def el(tag: str, attrs: Mapping[str, str | None] | None = None, *children: Child
 
 def href(*parts: str) -> str:
     """A relative URL from path parts (each percent-encoded, so any file name is a safe link)."""
-    return "/".join(quote(p, safe="._-~") for p in parts)
+    return "/".join(quote(p.encode("utf-8", "surrogateescape"), safe="._-~") for p in parts)
 
 
 def link(url: str, *children: Child) -> etree._Element:

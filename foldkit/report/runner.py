@@ -2,8 +2,8 @@
 
 Each worker reads one capture, writes its files and sends back a small `CaptureResult`, so memory
 is bounded by (workers x one capture), whatever the number of captures. A worker that dies (out
-of memory, a crash) costs only the captures it was working on: they get an error row and a fresh
-pool takes over the rest.
+of memory, a crash) breaks the pool: a fresh pool takes over the rest, and the captures that were
+in flight are retried one at a time, so only the capture that kills its worker gets an error row.
 """
 
 from __future__ import annotations
@@ -104,38 +104,54 @@ def process_all(
 
     settings = replace(settings, fold_options=replace(settings.fold_options, jobs=1))
     pending = list(reversed(range(len(items))))  # pop() takes the next in order
-    limit = workers * (1 + AHEAD_PER_WORKER)
+    suspects: list[int] = []  # in flight when a worker died: retried alone, one at a time
     while pending:
-        pool = _pool(workers)
-        running: dict[Future[CaptureResult], int] = {}
-        broken = False
-        try:
-            while (pending and not broken) or running:
-                while pending and not broken and len(running) < limit:
-                    try:
-                        future = pool.submit(process_capture, items[pending[-1]], site, settings)
-                    except BrokenProcessPool:
-                        broken = True
-                        break
-                    running[future] = pending.pop()
-                if not running:
-                    break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    i = running.pop(future)
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        result = _died(items[i])
-                    except Exception as exc:  # e.g. the disk filled while writing its page
-                        result = _failed(items[i], exc)
-                    finish(i, result)
-        except BaseException:
-            _stop(pool)
-            raise
-        if broken:
-            _stop(pool)
-        else:
-            pool.shutdown(wait=True)
+        suspects += _run_pool(items, pending, site, settings, workers, finish)
+    for i in suspects:
+        if _run_pool(items, [i], site, settings, 1, finish):
+            finish(i, _died(items[i]))
     return [r for r in results if r is not None]
+
+
+def _run_pool(
+    items: Sequence[CaptureInput],
+    pending: list[int],
+    site: str,
+    settings: Settings,
+    workers: int,
+    finish: Callable[[int, CaptureResult], None],
+) -> list[int]:
+    """Process `pending` (taken from its end) in one pool until it is empty or the pool breaks;
+    return the captures that were in flight when a worker died."""
+    pool = _pool(workers)
+    running: dict[Future[CaptureResult], int] = {}
+    lost: list[int] = []
+    limit = workers * (1 + AHEAD_PER_WORKER)
+    try:
+        while (pending and not lost) or running:
+            while pending and not lost and len(running) < limit:
+                try:
+                    future = pool.submit(process_capture, items[pending[-1]], site, settings)
+                except BrokenProcessPool:
+                    lost.append(pending.pop())
+                    break
+                running[future] = pending.pop()
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                i = running.pop(future)
+                try:
+                    finish(i, future.result())
+                except BrokenProcessPool:
+                    lost.append(i)
+                except Exception as exc:  # e.g. the disk filled while writing its page
+                    finish(i, _failed(items[i], exc))
+    except BaseException:
+        _stop(pool)
+        raise
+    if lost:
+        _stop(pool)
+    else:
+        pool.shutdown(wait=True)
+    return lost

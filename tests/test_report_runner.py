@@ -1,0 +1,51 @@
+"""Captures processed in worker processes: same results as in-process, in input order, and a
+worker that dies costs only its own captures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from foldkit.ingest import FoldOptions
+from foldkit.report import runner
+from foldkit.report.capture import Settings
+from foldkit.report.discover import find_captures
+from foldkit.report.result import CaptureResult
+from tests.helpers import FIXTURES
+from tests.report_support import crash_on_name, mixed_folder
+
+SETTINGS = Settings(FoldOptions())
+
+
+def comparable(r: CaptureResult) -> tuple[object, ...]:
+    return (r.name, r.status, r.format, r.samples, r.stacks, r.weight, r.time_span, r.top, r.error, sorted(r.files))
+
+
+def test_workers_give_the_in_process_results_in_input_order(tmp_path: Path) -> None:
+    items = find_captures([str(mixed_folder(tmp_path))])
+    seen: list[tuple[str, int, int]] = []
+    one = runner.process_all(items, str(tmp_path / "one"), SETTINGS, jobs=1)
+    two = runner.process_all(items, str(tmp_path / "two"), SETTINGS, jobs=2, progress=lambda r, d, t: seen.append((r.name, d, t)))
+    assert [comparable(r) for r in one] == [comparable(r) for r in two]
+    assert [r.name for r in two] == [i.name for i in items]
+    assert [d for _, d, _ in seen] == list(range(1, len(items) + 1))
+    assert {t for _, _, t in seen} == {len(items)} and sorted(n for n, _, _ in seen) == sorted(i.name for i in items)
+
+
+def test_a_dead_worker_costs_only_its_captures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(6):
+        shutil.copy(FIXTURES / "java.perf", folder / f"run-{i}.perf")
+    shutil.copy(FIXTURES / "java.perf", folder / "crash.perf")
+    items = find_captures([str(folder)])
+    monkeypatch.setattr(runner, "process_capture", crash_on_name)
+    results = runner.process_all(items, str(tmp_path / "site"), SETTINGS, jobs=2)
+    by_name = {r.name: r for r in results}
+    assert len(results) == len(items)
+    assert by_name["crash.perf"].status == "error" and "died" in (by_name["crash.perf"].error or "")
+    ok = [r for r in results if r.status == "ok"]
+    assert len(ok) == len(items) - 1  # those in flight with it were retried alone
+
