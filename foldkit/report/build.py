@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 from foldkit import __version__
 from foldkit.check.gate import CheckOptions
 from foldkit.check.samples import sample_counts
+from foldkit.engine import default_jobs
 from foldkit.errors import UsageError
 from foldkit.ingest import FoldOptions, read
 from foldkit.ingest.options import DEFAULT_OPTIONS
@@ -63,19 +65,40 @@ class ReportResult:
         return [r for r in self.captures if r.regressed]
 
 
+#: Command-line flag of each FoldOptions field whose flag is not simply its name.
+_FLAGS = {"skip_after": "--skip-after", "maps": "--map"}
+
+
 def describe_options(options: ReportOptions) -> list[tuple[str, str]]:
-    """The options worth stating in the report's header: folding options that differ from the
-    defaults, the baseline's check settings, and the parallelism."""
+    """The options worth stating in the report's header, as (flag, value) pairs (value "" for a
+    switch): folding options that differ from the defaults, the check settings, the parallelism."""
+    fold = options.fold_options
     out: list[tuple[str, str]] = []
+    changed = {f.name for f in fields(FoldOptions) if getattr(fold, f.name) != getattr(DEFAULT_OPTIONS, f.name)} - _MECHANICS
+    if {"kernel", "jit", "inline"} <= changed:
+        out.append(("--all", ""))
+        changed -= {"kernel", "jit", "inline"}
     for f in fields(FoldOptions):
-        value = getattr(options.fold_options, f.name)
-        if f.name not in _MECHANICS and value != getattr(DEFAULT_OPTIONS, f.name):
-            out.append((f.name.replace("_", "-"), ",".join(value) if isinstance(value, tuple) else str(value)))
+        if f.name not in changed:
+            continue
+        flag = _FLAGS.get(f.name, "--" + f.name.replace("_", "-"))
+        value = getattr(fold, f.name)
+        if isinstance(value, bool):
+            out.append((flag, ""))
+        elif isinstance(value, tuple):
+            out.extend((flag, str(v)) for v in value)
+        else:
+            out.append((flag, str(value)))
     if options.baseline is not None:
-        out.append(("max-increase", str(options.check_options.max_increase)))
-        out.append(("alpha", f"{options.check_options.alpha:g}"))
-    out.append(("jobs", str(options.jobs) if options.jobs else "one per core"))
+        out.append(("--max-increase", str(options.check_options.max_increase)))
+        out.append(("--alpha", f"{options.check_options.alpha:g}"))
+    out.append(("--jobs", str(options.jobs) if options.jobs else f"{default_jobs()} (one per core)"))
     return out
+
+
+def command_line(options: Sequence[tuple[str, str]]) -> str:
+    """(flag, value) pairs as they would be typed."""
+    return " ".join(f"{flag} {shlex.quote(value)}" if value else flag for flag, value in options)
 
 
 def _check_inputs_against_output(inputs: Sequence[str], output: Path) -> None:
@@ -124,7 +147,7 @@ def build_report(
         version=__version__,
         baseline=opts.baseline,
         inputs=tuple(inputs),
-        options=tuple(describe_options(opts)),
+        options=command_line(describe_options(opts)),
     )
     with building(target, opts.force) as tmp:
         results = process_all(items, str(tmp), settings, opts.jobs, progress)
@@ -139,7 +162,7 @@ def build_report(
             "foldkit": __version__,
             "generated": generated,
             "inputs": [visible(i) for i in inputs],
-            "options": {k: visible(v) for k, v in context.options},
+            "options": visible(context.options),
             "baseline": None if opts.baseline is None else visible(opts.baseline),
             "skipped": [visible(r.name) for r in skipped],
         }

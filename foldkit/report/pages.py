@@ -42,7 +42,7 @@ class PageContext:
     version: str
     baseline: str | None = None
     inputs: tuple[str, ...] = ()
-    options: tuple[tuple[str, str], ...] = ()
+    options: str = ""  # as typed on a command line
 
 
 @dataclass
@@ -187,7 +187,7 @@ def index_page(
             ("Generated", context.generated),
             ("foldkit", context.version),
             ("Inputs", el("span", {"class": "mono"}, ", ".join(context.inputs))),
-            ("Options", el("span", {"class": "mono"}, "; ".join(f"{k}: {v}" for k, v in context.options) or "defaults")),
+            ("Options", el("span", {"class": "mono"}, context.options)),
             ("Baseline", baseline_link),
             ("Data", [link(SUMMARY_JSON, SUMMARY_JSON), " · ", link(SUMMARY_PARQUET, SUMMARY_PARQUET), " (one row per capture)"]),
         ]),
