@@ -14,7 +14,14 @@ import zstandard
 from foldkit.analysis.top import top_frame
 from foldkit.check.gate import CheckOptions
 from foldkit.ingest import FoldOptions, read
-from foldkit.report.capture import CAPTURES_DIR, FILES, Settings, process_capture
+from foldkit.report.capture import (
+    CAPTURES_DIR,
+    FILES,
+    PAGE_TOP_ROWS,
+    Settings,
+    page_rows,
+    process_capture,
+)
 from foldkit.report.discover import CaptureInput
 from foldkit.report.html import text
 from tests.helpers import DATA, FIXTURES
@@ -63,7 +70,8 @@ def test_the_page_shows_the_facts_and_links_every_file(tmp_path: Path) -> None:
     svg = parse_svg((folder / FILES["flamegraph"]).read_bytes())
     assert (frames[0].get("width"), frames[0].get("height")) == (svg.get("width"), svg.get("height"))
     rows = doc.get_element_by_id("top-table").findall("tbody/tr")
-    assert len(rows) == min(200, pl.read_csv(folder / FILES["top_csv"]).height)
+    every = pl.read_csv(folder / FILES["top_csv"])
+    assert every.height > len(rows) == len(page_rows(every)) >= PAGE_TOP_ROWS
     assert rows[0].findall("td")[0].text_content() == result.top[0].name
     assert "../../index.html" in {url for url, _ in local_links(page)}
 
@@ -186,3 +194,14 @@ def test_time_range_ignores_missing_timestamps(tmp_path: Path) -> None:
     result, _ = run(tmp_path, capture)
     assert result.format == "perf" and result.samples == 1
     assert result.time_span is None and (result.time_start is None or math.isfinite(result.time_start))
+
+
+def test_the_page_table_has_the_heads_by_self_and_by_total() -> None:
+    profile = read(str(FIXTURES / "system-mixed.perf.zst"))
+    frame = top_frame(profile)
+    rows = page_rows(frame, limit=10)
+    names = [r[0] for r in rows]
+    assert names[:10] == frame["name"].head(10).to_list()  # heaviest self first, in order
+    by_total = frame.sort("total", descending=True)["name"].head(10).to_list()
+    assert set(by_total) <= set(names) and 10 < len(names) <= 20
+    assert len(set(names)) == len(names)

@@ -44,8 +44,9 @@ FILES = {
 }
 #: Functions named in an index row (the issue asks for the top 5 by self weight).
 INDEX_TOP = 5
-#: Rows of the `top` table on a capture's page: the hot part of any profile, while the page stays
-#: quick to load with tens of thousands of functions; top.csv has every row.
+#: The `top` table on a capture's page holds the functions among this many heaviest by self or by
+#: total weight (so sorting by either column shows the right head): the hot part of any profile,
+#: while the page stays quick to load with tens of thousands of functions; top.csv has every row.
 PAGE_TOP_ROWS = 200
 
 
@@ -109,6 +110,13 @@ def describe_event(profile: Profile) -> str | None:
     if maps:
         return ", ".join(str(m) for m in maps)
     return None
+
+
+def page_rows(frame: pl.DataFrame, limit: int = PAGE_TOP_ROWS) -> list[tuple[object, ...]]:
+    """The rows of a `top` frame (heaviest self first) among the `limit` heaviest by self or by
+    total weight, in the frame's order."""
+    by_total = pl.col("total").rank("ordinal", descending=True)
+    return frame.with_row_index("_i").filter((pl.col("_i") < limit) | (by_total <= limit)).drop("_i").rows()
 
 
 def summarize(profile: Profile, result: CaptureResult, top: pl.DataFrame) -> None:
@@ -181,7 +189,7 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
     table = top_table(profile, limit=0)
     summarize(profile, result, table.frame)
     profile.timeline = None  # only the time range was needed
-    page.top_rows = table.frame.head(PAGE_TOP_ROWS).rows()
+    page.top_rows = page_rows(table.frame)
     page.top_count = table.frame.height
     _write(folder, result, "top_csv", to_csv(table))
     del table

@@ -239,7 +239,7 @@ def _top_section(r: CaptureResult, data: PageData) -> list[Child]:
         ]
         for name, s, sp, t, tp in data.top_rows
     ]
-    note = f"The {len(rows):,} heaviest of {data.top_count:,} functions by self weight"
+    note = f"{len(rows):,} of {data.top_count:,} functions: the heaviest by self or by total weight"
     if "top_csv" in r.files:
         note += "; every function is in "
     return [
