@@ -5,7 +5,6 @@ bad capture never stops the others.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +27,7 @@ from foldkit.report import pages
 from foldkit.report.discover import CaptureInput
 from foldkit.report.pages import PageData
 from foldkit.report.result import CaptureResult, CheckSummary, Regression, TopFunction
+from foldkit.report.timespan import perf_time_range
 
 #: Folder of the per-capture pages inside a report.
 CAPTURES_DIR = "captures"
@@ -74,12 +74,12 @@ def load_baseline(path: str, options: FoldOptions) -> Profile:
 
 
 def read_capture(item: CaptureInput, options: FoldOptions) -> Profile | None:
-    """The capture's profile with per-sample timestamps; None when `item` was found in a folder
-    and no format recognises it (it is not a capture)."""
+    """The capture's profile; None when `item` was found in a folder and no format recognises
+    it (it is not a capture)."""
     source = open_source(item.path)
     try:
         source.head()  # a corrupt compressed stream is an error, not "unrecognised"
-        opts = replace(options, keep_time=True)
+        opts = options
         if opts.format == "auto":
             try:
                 module = detect(source)
@@ -93,11 +93,6 @@ def read_capture(item: CaptureInput, options: FoldOptions) -> Profile | None:
         return profile
     finally:
         source.close()
-
-
-def _time_range(profile: Profile) -> tuple[float | None, float | None]:
-    times = [t for t, _, _ in profile.timeline or () if math.isfinite(t)]
-    return (min(times), max(times)) if times else (None, None)
 
 
 def describe_event(profile: Profile) -> str | None:
@@ -131,7 +126,6 @@ def summarize(profile: Profile, result: CaptureResult, top: pl.DataFrame) -> Non
         samples = int(profile.total)
     result.samples = samples
     result.stacks = len(profile.weights)
-    result.time_start, result.time_end = _time_range(profile)
     result.warnings = profile.diagnostics.messages()
     result.notes = list(profile.diagnostics.notes)
     if result.warnings:
@@ -188,7 +182,8 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
         return False
     table = top_table(profile, limit=0)
     summarize(profile, result, table.frame)
-    profile.timeline = None  # only the time range was needed
+    if profile.format == "perf" and profile.weights:
+        result.time_start, result.time_end = perf_time_range(item.path, settings.fold_options)
     page.top_rows = page_rows(table.frame)
     page.top_count = table.frame.height
     _write(folder, result, "top_csv", to_csv(table))

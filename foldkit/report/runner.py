@@ -43,11 +43,8 @@ def _main_importable() -> bool:
 def _pool(workers: int) -> ProcessPoolExecutor:
     # Workers start from a clean server process rather than a fork of this one, which may run
     # threads (the progress bar's, polars' pool) whose locks a fork would copy in a held state.
-    if _main_importable():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["foldkit.report.capture"])
-    else:
-        ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["foldkit.report.capture"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker)
 
 
@@ -83,9 +80,10 @@ def process_all(
     progress: Progress | None = None,
 ) -> list[CaptureResult]:
     """Every capture processed (in `items` order), `jobs` at a time (0: one per core). With one
-    worker the captures are read in this process, each fold using `jobs` processes itself."""
+    worker the captures are read in this process, each fold using `jobs` processes itself; so
+    they are when the main program cannot be imported by worker processes (code read from stdin)."""
     jobs = jobs or default_jobs()
-    workers = min(jobs, len(items))
+    workers = min(jobs, len(items)) if _main_importable() else 1
     results: list[CaptureResult | None] = [None] * len(items)
     done = 0
 
