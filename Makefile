@@ -28,6 +28,8 @@ demo: $(VENV)/.installed
 	@echo "folded stacks: $(CURDIR)/$(DEMO_OUT)/system-mixed.folded"
 	$(BIN)/foldkit flamegraph fixtures/system-mixed.perf.zst --all --title "system-mixed: whole machine, 5 s" -o $(DEMO_OUT)/system-mixed.svg
 	@echo "flame graph (open it in a browser): $(CURDIR)/$(DEMO_OUT)/system-mixed.svg"
+	@echo "report of every capture in fixtures/ (open it in a browser):"
+	@$(BIN)/foldkit report fixtures -o $(DEMO_OUT)/report --quiet
 
 test: $(VENV)/.installed-test
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }  # tests/test_browser.py
@@ -40,6 +42,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_fold.py
 	$(BIN)/python benchmarks/bench_compare.py
+	$(BIN)/python benchmarks/bench_report.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
