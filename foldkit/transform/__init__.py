@@ -14,7 +14,16 @@ from typing import Any
 
 from foldkit.ingest.options import FoldOptions
 from foldkit.profile import Profile
-from foldkit.transform.filters import Exclude, Focus, FocusRoot, Hide, exclude, focus, focus_root, hide
+from foldkit.transform.filters import (
+    Exclude,
+    Focus,
+    FocusRoot,
+    Hide,
+    exclude,
+    focus,
+    focus_root,
+    hide,
+)
 from foldkit.transform.normalize import NormalizeSymbols, normalize_symbols
 from foldkit.transform.rename import Rename, rename
 from foldkit.transform.roots import (

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from foldkit.profile import Profile
-from foldkit.transform.base import HIDDEN, SEP, compile_regex, frame_matcher, join_frames, map_stacks
+from foldkit.transform.base import (
+    HIDDEN,
+    SEP,
+    compile_regex,
+    frame_matcher,
+    join_frames,
+    map_stacks,
+)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+
 from foldkit.errors import UsageError
 from foldkit.profile import Profile, Weight
 from foldkit.transform.base import SEP, compile_regex, map_stacks
