@@ -54,8 +54,10 @@ def normalize_name(frame: str) -> str:
     if addr:
         name = f"[{addr.group(1)}]"
     v8 = _V8.match(name)
-    if v8:
+    if v8 and v8.group("name"):
         name = f"JS:{v8.group('name')}" + (f" {v8.group('file')}" if v8.group("file") else "")
+    elif v8:  # an anonymous function: its position is all that tells it apart
+        name = "JS:(anonymous) " + name.split(" ", 1)[-1] if " " in name else name
     name = _RUST_HASH.sub("", name)
     name = _GCC_CLONE.sub("", name)
     name = _SO_VERSION.sub(r"\1", name)
