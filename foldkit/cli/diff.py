@@ -7,5 +7,8 @@ from foldkit.errors import UsageError
 
 
 def diff(inputs: c.Inputs, output: c.Output = None, quiet: c.Quiet = False, verbose: c.Verbose = False) -> None:
-    """Not implemented yet."""
+    """Not implemented yet.
+
+    Example: (later)
+    """
     raise UsageError("foldkit diff is not implemented yet")

@@ -23,6 +23,7 @@ class FoldOptions:
     strict: bool = False  # unrecognised lines are an error instead of a warning
     jobs: int = 0  # worker processes; 0 = one per core
     keep_time: bool = False  # keep per-sample timestamps (flame charts, --time)
+    chunk_size: int = 0  # bytes per parallel work unit; 0 = foldkit.inputs.DEFAULT_CHUNK_SIZE
 
     @classmethod
     def with_all(cls, **kwargs: object) -> FoldOptions:

@@ -21,7 +21,7 @@ from foldkit.engine import map_chunks
 from foldkit.errors import UsageError
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
-from foldkit.inputs import Source
+from foldkit.inputs import DEFAULT_CHUNK_SIZE, Source
 from foldkit.profile import Diagnostics, Profile
 
 NAME = "perf"
@@ -33,25 +33,19 @@ def _header_pattern(capture_time: bool) -> str:
     cpu = r"(?P<cpu>\d+)" if capture_time else r"\d+"
     time = r"(?P<time>\d+\.\d+)" if capture_time else r"\d+\.\d+"
     return (
-        r"[ \t]*(?P<comm>[^ \t\n][^\n]*?)[ \t]+(?P<pid>-?\d+)(?:/(?P<tid>-?\d+))?"
+        r"(?![^\n]*: PERF_RECORD_)[ \t]*(?P<comm>[^ \t\n][^\n]*?)[ \t]+(?P<pid>-?\d+)(?:/(?P<tid>-?\d+))?"
         r"(?:[ \t]+\[" + cpu + r"\])?"
         r"(?:[ \t]+" + time + r":)?"
         r"(?:[ \t]+(?P<period>\d+))?"
-        r"(?:[ \t]+(?P<event>[^ \t\n]+?):(?P<rest>[ \t][^\n]*)?)?[ \t]*"
+        r"(?:[ \t]+(?![\d.]+:)(?P<event>[^ \t\n]+?):(?P<rest>[ \t][^\n]*)?)?[ \t]*"
     )
 
 
 #: One header line (line path; with cpu and time).
-HEADER = re.compile(_header_pattern(capture_time=True), re.ASCII)
-#: A whole sample block in a chunk (fast path; cpu and time not captured so identical samples collapse).
-FAST_SAMPLE = re.compile(
-    (
-        r"(?:\A|(?<=\n\n))(?:#[^\n]*\n)*"
-        + _header_pattern(capture_time=False)
-        + r"(?P<body>(?:\n[\t ][^\n]*)*)(?=\n\n|\n*\Z)"
-    ).encode(),
-)
-_BLOCK_START = re.compile(rb"(?:\A|\n\n)[^\n]")
+HEADER = re.compile(_header_pattern(capture_time=True).encode())
+#: Every header line of a chunk at once (fast path; cpu and time not captured so samples collapse).
+HEADER_LINES = re.compile(("^" + _header_pattern(capture_time=False) + "$").encode(), re.MULTILINE)
+_COMMENT_PREFIX = re.compile(rb"(?:#[^\n]*\n)+")
 _EVENT_MODIFIERS = re.compile(r":[ukhIGHpPSDWeb]+$")
 
 
@@ -60,86 +54,192 @@ def base_event(event: str) -> str:
     return _EVENT_MODIFIERS.sub("", event)
 
 
-def _is_srcline(line: str) -> bool:
-    return line.startswith("  ") and not line.startswith("   ") and line[2:3] not in ("", " ", "\t")
+def _is_srcline(line: bytes) -> bool:
+    """`  file.c:123` after a frame (`-F +srcline`): exactly two spaces of indentation."""
+    return line[:2] == b"  " and line[2:3] not in (b"", b" ", b"\t")
 
 
-def _is_indented_header(line: str) -> bool:
-    """A space-indented sample header (`-G` right-aligns the comm), as opposed to a frame line."""
-    if line[:1] != " " or _is_srcline(line):
-        return False
+def _is_header(line: bytes) -> bool:
+    """A sample header line (also a space-indented one: `-G` right-aligns the comm)."""
     m = HEADER.fullmatch(line)
-    return m is not None and m.group("event") is not None
+    return m is not None and (line[:1] not in (b" ", b"\t") or m.group("event") is not None)
+
+
+def _decode(raw: bytes | None) -> str:
+    return raw.decode("utf-8", "surrogateescape") if raw else ""
+
+
+_HEXDIGITS = b"0123456789abcdefABCDEF"
+_HEXSPACE = _HEXDIGITS + b" "
+
+
+def _frame_key(line: bytes) -> bytes:
+    """A frame line without indentation, address column and `+0x` offset: lines that differ only
+    there get the same name, so the name is computed once per (symbol, dso). Ambiguous shapes
+    (a hex-looking token right before ` (dso)`) keep the whole line."""
+    if line[17:18] == b" " and line[18:19] not in (b"(", b" ", b"") and not line[1:17].strip(_HEXSPACE):
+        key = line[18:]  # perf's usual `\t%16lx sym (dso)`
+    else:
+        key = line.lstrip(b"\t ")
+        sp = key.find(b" ")
+        if sp > 0 and not key[:sp].strip(_HEXDIGITS) and key[sp + 1 : sp + 2] not in (b"(", b" ", b""):
+            key = key[sp + 1 :]
+    j = key.rfind(b" (")
+    end = j if j >= 0 else len(key)
+    o = key.rfind(b"+0x", 0, end)
+    if o > 0 and o + 3 < end and not key[o + 3 : end].strip(_HEXDIGITS):
+        key = key[:o] + key[end:]
+    return key
+
+
+#: Cache sizes per worker; bounded so memory follows the number of distinct stacks, not the input
+#: size (a cache that is full is emptied and refilled).
+LINE_CACHE_LIMIT = 200_000
+CHAIN_CACHE_LIMIT = 50_000
+
+#: Marker returned by `Resolver.classify` for a source-line line (`-F +srcline`), which is skipped.
+SRCLINE = "\0srcline"
 
 
 class Resolver:
-    """Builds folded stacks from header fields and call-chain lines, memoising per distinct chain."""
+    """Builds folded stacks from header fields and call-chain lines, memoising per distinct chain,
+    per distinct frame line and per distinct root."""
 
     def __init__(self, options: FoldOptions) -> None:
         self.options = options
         self.namer = FrameNamer(options)
-        self._chains: dict[tuple[str, bool], list[str] | None] = {}
         self._skip = set(options.skip_after)
+        # frame line -> its names joined root-first, for lines whose meaning does not depend on context
+        self._lines: tuple[dict[bytes, str], dict[bytes, str]] = ({}, {})
+        self._by_key: tuple[dict[object, str], dict[object, str]] = ({}, {})
+        self._chains: tuple[dict[bytes, str | None], dict[bytes, str | None]] = ({}, {})
+        self._roots: dict[tuple[bytes, bytes | None, bytes | None], tuple[str, bool]] = {}
 
-    def root(self, comm: str, pid: str | None, tid: str | None) -> str:
-        """The root frame for a sample: `comm`, `comm-PID` or `comm-PID/TID`."""
+    def root(self, comm: bytes, pid: bytes | None, tid: bytes | None) -> tuple[str, bool]:
+        """The root frame (`comm`, `comm-PID` or `comm-PID/TID`) and whether Java names apply."""
+        key = (comm, pid, tid)
+        got = self._roots.get(key)
+        if got is not None:
+            return got
         opts = self.options
-        if tid is None:
-            pid, tid = "?", pid
+        c, p, t = _decode(comm), _decode(pid), _decode(tid)
+        if not t:
+            p, t = "?", p
         if opts.tid:
-            name = f"{comm}-{pid}/{tid}"
+            name = f"{c}-{p}/{t}"
         elif opts.pid:
-            name = f"{comm}-{pid}"
+            name = f"{c}-{p}"
         else:
-            name = comm
-        return name.replace(" ", "_").replace(";", ":")
+            name = c
+        name = name.replace(" ", "_").replace(";", ":")
+        got = self._roots[key] = (name, name == "java")
+        return got
 
-    def chain(self, body: str, java: bool) -> list[str] | None:
-        """Frame names root-first for the indented lines of one sample; None if a line is not a frame."""
-        key = (body, java)
+    def classify(self, line: bytes, prev_frame: bool, java: bool) -> str | None:
+        """A call-chain line's names joined root-first, SRCLINE for a `+srcline` line after a frame,
+        or None when the line is not part of a call chain (a header, a comment, garbage)."""
+        first = line[:1]
+        if first == b"\t":
+            pass
+        elif first == b" ":
+            if prev_frame and _is_srcline(line):
+                return SRCLINE
+            if _is_header(line):
+                return None
+        elif first == b"#" or b"PERF_RECORD_" in line or HEADER.fullmatch(line):
+            return None
+        key = line if self.options.addrs else _frame_key(line)
+        by_key = self._by_key[java]
+        joined = by_key.get(key)
+        if joined is None:
+            names = self.namer.names(_decode(line), java)
+            if names is None:
+                return None
+            joined = by_key[key] = ";".join(reversed(names))
+        if not _is_srcline(line):
+            known = self._lines[java]
+            if len(known) >= LINE_CACHE_LIMIT:
+                known.clear()
+            known[line] = joined
+        return joined
+
+    def _learn(self, line: bytes, java: bool) -> None:
+        """Name a tab-indented frame line whose meaning does not depend on the lines around it."""
+        key = line if self.options.addrs else _frame_key(line)
+        by_key = self._by_key[java]
+        joined = by_key.get(key)
+        if joined is None:
+            names = self.namer.names(_decode(line), java)
+            if names is None:
+                return
+            joined = by_key[key] = ";".join(reversed(names))
+        self._lines[java][line] = joined
+
+    def chain(self, body: bytes, java: bool) -> str | None:
+        """The call chain's frames joined root-first ("" for none), or None if a line is no frame."""
+        chains = self._chains[java]
         try:
-            return self._chains[key]
+            return chains[body]
         except KeyError:
             pass
-        names: list[str] = []
-        ok = True
-        prev_frame = False
-        for line in body.split("\n"):
-            if not line:
-                continue
-            got = None if _is_indented_header(line) else self.namer.names(line, java)
-            if got is not None:
-                names.extend(got)
-                prev_frame = True
-            elif prev_frame and _is_srcline(line):
-                prev_frame = False
-            else:
-                ok = False
-                break
-        result: list[str] | None = None
-        if ok:
-            if self._skip:
-                for i, name in enumerate(names):
-                    if name in self._skip or name.rsplit("_[", 1)[0] in self._skip:
-                        names = names[: i + 1]
-                        break
-            names.reverse()
-            result = names
-        self._chains[key] = result
+        if len(chains) >= CHAIN_CACHE_LIMIT:
+            chains.clear()
+        lines = body.split(b"\n")
+        known = self._lines[java]
+        result: str | None = None
+        if not self._skip:
+            try:
+                result = ";".join(reversed([known[line] for line in lines]))
+            except KeyError:
+                if len(known) >= LINE_CACHE_LIMIT:
+                    known.clear()
+                for line in set(lines).difference(known):
+                    if line[:1] == b"\t":
+                        self._learn(line, java)
+                try:
+                    result = ";".join(reversed([known[line] for line in lines]))
+                except KeyError:
+                    result = self._chain_lines(lines, java)
+        else:
+            result = self._chain_lines(lines, java)
+        chains[body] = result
         return result
 
-    def stack(self, comm: str, pid: str | None, tid: str | None, rest: str, body: str) -> str | None:
+    def _chain_lines(self, lines: list[bytes], java: bool) -> str | None:
+        parts: list[str] = []
+        prev_frame = False
+        known = self._lines[java]
+        for line in lines:
+            if not line:
+                continue
+            kind = known.get(line)
+            if kind is None:
+                kind = self.classify(line, prev_frame, java)
+            if kind is None:
+                return None
+            prev_frame = kind is not SRCLINE
+            if prev_frame:
+                parts.append(kind)
+        if self._skip:
+            for i, part in enumerate(parts):
+                names = part.split(";")
+                hit = [j for j, n in enumerate(names) if n in self._skip or n.rsplit("_[", 1)[0] in self._skip]
+                if hit:
+                    parts = [*parts[:i], ";".join(names[hit[-1] :])]
+                    break
+        return ";".join(reversed(parts))
+
+    def stack(self, comm: bytes, pid: bytes | None, tid: bytes | None, rest: bytes | None, body: bytes) -> str | None:
         """The folded stack of one sample, or None when its call chain holds a line that is no frame."""
-        root = self.root(comm, pid, tid)
-        java = root == "java"
-        if not body and rest:
-            frame = parse_frame_line(rest)
+        root, java = self.root(comm, pid, tid)
+        if not body and rest and rest.strip():
+            frame = parse_frame_line(_decode(rest))
             if frame is not None and frame.pc and frame.dso is not None:
-                body = rest  # single-line sample (-G or no call chain): ip sym (dso) on the header
-        names = self.chain(body, java) if body else []
+                body = b"\t" + rest.strip()  # single-line sample (-G, or no call chain): ip sym (dso)
+        names = self.chain(body, java) if body else ""
         if names is None:
             return None
-        return ";".join([root, *names]) if names else root
+        return f"{root};{names}" if names else root
 
 
 @dataclass
@@ -154,45 +254,61 @@ class ChunkResult:
     slow: bool = False
 
 
-def _add(result: ChunkResult, event: str, stack: str, weight: int, count: int) -> None:
-    stacks = result.events.get(event)
-    if stacks is None:
-        stacks = result.events[event] = {}
-    cell = stacks.get(stack)
-    if cell is None:
-        stacks[stack] = [weight, count]
-    else:
-        cell[0] += weight
-        cell[1] += count
+class _Accumulator:
+    def __init__(self, result: ChunkResult) -> None:
+        self.result = result
+        self._events: dict[bytes | None, str] = {}
 
-
-def _decode(raw: bytes | None) -> str:
-    return raw.decode("utf-8", "surrogateescape") if raw else ""
+    def add(self, event: bytes | None, stack: str, weight: int, count: int) -> None:
+        name = self._events.get(event)
+        if name is None:
+            name = self._events[event] = base_event(_decode(event))
+        stacks = self.result.events.get(name)
+        if stacks is None:
+            stacks = self.result.events[name] = {}
+        cell = stacks.get(stack)
+        if cell is None:
+            stacks[stack] = [weight, count]
+        else:
+            cell[0] += weight
+            cell[1] += count
 
 
 def fold_chunk_fast(chunk: bytes, resolver: Resolver) -> ChunkResult | None:
-    """Fold a chunk with the whole-chunk regex; None when some part of it needs the line path."""
-    matches = FAST_SAMPLE.findall(chunk)
-    if len(matches) != len(_BLOCK_START.findall(chunk)):
+    """Fold a chunk of blank-line separated samples; None when some part of it needs the line path.
+
+    Blocks are split and headers matched in C (one `findall` over the joined header lines), identical
+    (header fields, call chain) pairs counted by `Counter`; Python runs once per distinct pair."""
+    if b"\n\n\n" in chunk or chunk[:1] in (b"\n", b" ", b"\t"):
+        return None
+    blocks = chunk.split(b"\n\n")
+    if not blocks[-1]:
+        blocks.pop()
+    parts = [block.partition(b"\n") for block in blocks]
+    headers = HEADER_LINES.findall(b"\n".join([p[0] for p in parts]))
+    if len(headers) != len(parts):
         return None
     result = ChunkResult()
+    acc = _Accumulator(result)
     by_period = resolver.options.weight == "period"
-    for (comm, pid, tid, period, event, rest, body), n in Counter(matches).items():
-        stack = resolver.stack(_decode(comm), _decode(pid), _decode(tid) or None, _decode(rest).strip(), _decode(body))
+    samples = Counter(zip(headers, [p[2] for p in parts], strict=True))
+    for ((comm, pid, tid, period, event, rest), body), n in samples.items():
+        stack = resolver.stack(comm, pid, tid, rest, body)
         if stack is None:
             return None
         weight = int(period) if (by_period and period) else 1
-        _add(result, base_event(_decode(event)), stack, weight * n, n)
+        acc.add(event, stack, weight * n, n)
     return result
 
 
 def fold_chunk_lines(chunk: bytes, resolver: Resolver, keep_time: bool = False) -> ChunkResult:
     """Fold a chunk line by line (any layout); bad lines are recorded with chunk-relative numbers."""
     result = ChunkResult(slow=True, timeline=[] if keep_time else None)
-    text = chunk.decode("utf-8", "surrogateescape")
+    acc = _Accumulator(result)
     by_period = resolver.options.weight == "period"
-    header: re.Match[str] | None = None
-    body: list[str] = []
+    header: re.Match[bytes] | None = None
+    java = False
+    body: list[bytes] = []
     prev_frame = False
 
     def flush() -> None:
@@ -200,48 +316,42 @@ def fold_chunk_lines(chunk: bytes, resolver: Resolver, keep_time: bool = False) 
         if header is None:
             return
         h = header
-        rest = (h.group("rest") or "").strip()
-        stack = resolver.stack(h.group("comm"), h.group("pid"), h.group("tid"), rest, "\n".join(body))
-        assert stack is not None  # body holds only frame and srcline lines
+        stack = resolver.stack(h.group("comm"), h.group("pid"), h.group("tid"), h.group("rest"), b"\n".join(body))
+        assert stack is not None  # body holds only lines classify() accepted
         period = h.group("period")
         weight = int(period) if (by_period and period) else 1
-        _add(result, base_event(h.group("event") or ""), stack, weight, 1)
+        acc.add(h.group("event"), stack, weight, 1)
         if result.timeline is not None:
             t = h.group("time")
             result.timeline.append((float(t) if t else float("nan"), stack, weight))
         header, body = None, []
 
-    lineno = 0
-    for lineno, line in enumerate(text.split("\n"), start=1):  # noqa: B007 - used after the loop
+    lines = chunk.split(b"\n")
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             flush()
             prev_frame = False
             continue
-        first = line[0]
-        if header is not None and first in " \t":
-            if not _is_indented_header(line):
-                if resolver.namer.names(line, False) is not None:
-                    body.append(line)
-                    prev_frame = True
-                    continue
-                if prev_frame and _is_srcline(line):
-                    body.append(line)
-                    prev_frame = False
-                    continue
-        if first == "#" or line.startswith("PERF_RECORD_"):
-            flush()
-            continue
-        m = HEADER.fullmatch(line)
+        if header is not None:
+            kind = resolver.classify(line, prev_frame, java)
+            if kind is not None:
+                body.append(line)
+                prev_frame = kind is not SRCLINE
+                continue
         flush()
         prev_frame = False
-        if m is None or (first in " \t" and m.group("event") is None):
+        if line[:1] == b"#" or b"PERF_RECORD_" in line:
+            continue
+        m = HEADER.fullmatch(line)
+        if m is None or (line[:1] in (b" ", b"\t") and m.group("event") is None):
             result.bad_count += 1
             if len(result.bad) < 5:
-                result.bad.append((lineno, line))
+                result.bad.append((lineno, _decode(line)))
             continue
         header = m
+        java = resolver.root(m.group("comm"), m.group("pid"), m.group("tid"))[1]
     flush()
-    result.lines = text.count("\n")
+    result.lines = len(lines) - 1
     return result
 
 
@@ -255,11 +365,17 @@ def fold_chunk(chunk: bytes, options: FoldOptions) -> ChunkResult:
         resolver = _RESOLVERS[options] = Resolver(options)
     if b"\r" in chunk:
         chunk = chunk.replace(b"\r\n", b"\n")
-    result = None if options.keep_time else fold_chunk_fast(chunk, resolver)
+    lines = chunk.count(b"\n")
+    result = None
+    if not options.keep_time:
+        body = chunk
+        if chunk[:1] == b"#":  # the `perf script --header` block: comments, then the first sample
+            m = _COMMENT_PREFIX.match(chunk)
+            body = chunk[m.end() :] if m else chunk
+        result = fold_chunk_fast(body, resolver)
     if result is None:
         result = fold_chunk_lines(chunk, resolver, keep_time=options.keep_time)
-    else:
-        result.lines = chunk.count(b"\n")
+    result.lines = lines
     return result
 
 
@@ -277,21 +393,26 @@ def cut_records(buf: bytes) -> int:
         nxt = buf[j + 1 : j + 2]
         if nxt and nxt not in (b"\t", b" ", b"\n"):
             return j + 1
-        if nxt == b" " and HEADER.fullmatch(buf[j + 1 : buf.find(b"\n", j + 1)].decode("latin-1")):
+        if nxt == b" " and _is_header(buf[j + 1 : buf.find(b"\n", j + 1)]):
             return j + 1
 
 
 def sniff(head: bytes) -> bool | None:
-    """True if the first record looks like a perf script sample (header line, then frames)."""
-    text = head[:16384].decode("utf-8", "replace").replace("\r\n", "\n")
-    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.startswith("#")]
-    for i, line in enumerate(lines[:20]):
+    """True if the input starts like perf script output: a sample header, then frames or more headers."""
+    if head.startswith(b"# ========\n") or head.startswith(b"# ========\r\n"):
+        return True  # the `perf script --header` block
+    lines = [ln.rstrip(b"\r") for ln in head[:16384].split(b"\n")]
+    lines = [ln for ln in lines if ln.strip() and not ln.startswith(b"#")][:20]
+    for i, line in enumerate(lines):
         m = HEADER.fullmatch(line)
-        if m is None or m.group("event") is None and i + 1 < len(lines) and not lines[i + 1].startswith("\t"):
+        if m is None:
             continue
-        nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if m.group("event") is not None or (nxt[:1] == "\t" and parse_frame_line(nxt) is not None):
+        if m.group("event") is not None:
             return True
+        nxt = lines[i + 1] if i + 1 < len(lines) else b""
+        frame = parse_frame_line(_decode(nxt)) if nxt[:1] == b"\t" else None
+        if frame is not None and frame.pc:
+            return True  # `-F comm,tid,ip,sym`: no event column, but an address-led frame follows
     return False
 
 
@@ -309,7 +430,8 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     diag = Diagnostics()
     timeline: list[tuple[float, str, int]] | None = [] if options.keep_time else None
     line_base = 0
-    for result in map_chunks(fold_chunk, source.chunks(cut=cut_records), options, jobs=options.jobs):
+    chunks = source.chunks(cut=cut_records, size=options.chunk_size or DEFAULT_CHUNK_SIZE)
+    for result in map_chunks(fold_chunk, chunks, options, jobs=options.jobs):
         for event, stacks in result.events.items():
             target = merged.setdefault(event, {})
             for stack, (w, c) in stacks.items():
@@ -355,10 +477,13 @@ def _choose_event(merged: dict[str, dict[str, list[int]]], options: FoldOptions,
 
     if options.event is not None:
         wanted = base_event(options.event)
-        if wanted not in merged:
+        # `cpu-clock` also names `cpu-clock/freq=499/` (the same event with config terms)
+        matches = [e for e in merged if e == wanted] or [e for e in merged if e.split("/", 1)[0] == wanted]
+        if len(matches) != 1:
             listing = ", ".join(f"{label(e)} ({samples(e)} samples)" for e in merged)
-            raise UsageError(f"event {options.event!r} not in the input; events present: {listing}")
-        chosen = wanted
+            problem = "not in the input" if not matches else "is ambiguous"
+            raise UsageError(f"event {options.event!r} {problem}; events present: {listing}")
+        chosen = matches[0]
     else:
         chosen = next(iter(merged))
     dropped = [e for e in merged if e != chosen]

@@ -61,8 +61,8 @@ def parse_frame_line(line: str) -> FrameLine | None:
     if not sep and _HEX.fullmatch(first) and len(first) >= 4:
         return FrameLine(first, "", None)  # bare address (raw ip)
     sym, dso = _split_dso(text)
-    if not sym and dso is None:
-        return None
+    if dso is None:
+        return None  # neither an address nor a dso: not a frame (e.g. `THIS_IS_A_WEIRD_LINE`)
     return FrameLine("", sym.strip(), dso)
 
 
@@ -162,7 +162,7 @@ class FrameNamer:
         for index, func in enumerate(parts):
             if func in ("[unknown]", ""):
                 if dso and dso not in ("[unknown]", "inlined"):
-                    func = dso.rsplit("/", 1)[-1]
+                    func = dso.removesuffix(" (deleted)").rsplit("/", 1)[-1]
                 else:
                     func = "unknown"
                 func = f"[{func} <{frame.pc}>]" if opts.addrs and frame.pc else f"[{func}]"

@@ -1,0 +1,106 @@
+"""The fast and line-by-line perf paths, any chunk size and any number of workers give the same
+profile, byte for byte (property tests on generated perf script text and on real captures)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from foldkit.ingest import FoldOptions, read
+from foldkit.ingest.perf import Resolver, fold_chunk_fast, fold_chunk_lines
+from tests.helpers import DATA
+
+COMMS = ["bash", "java", "C2 CompilerThre", "kworker/0:1", "FS Broker 5858", ":-1", "tmpl", "python3.11"]
+EVENTS = ["cpu-clock:ppp:", "cycles:u:", "cycles:", "task-clock:", "sched:sched_switch: prev_comm=a prev_pid=1 ==> next_comm=b",
+          "cpu-clock/freq=499/:", "page-faults:"]
+FRAMES = [
+    "\tffffffff815d6c20 mod_lruvec_state+0x20 ([kernel.kallsyms])",
+    "\tffffffff81000000 entry_SYSCALL_64+0x1f ([kernel.kallsyms])",
+    "\t    7f1e2215d058 __libc_start_main+0xed (/lib/x86_64-linux-gnu/libc-2.15.so)",
+    "\t    7f1e2215d0c0  (/lib/x86_64-linux-gnu/libc-2.15.so)",
+    "\t    55d0c1e2a3b4 [unknown] (/usr/bin/python3.11)",
+    "\t5966605dd52f8e00 [unknown] ([unknown])",
+    "\t          40a1b2 work::run<(anonymous namespace)::Shape>(int)+0x12 (/tmp/cw/tmpl)",
+    "\t          40a1b2 std::_Function_handler<double (double), main::{lambda(double)#1}>::_M_invoke+0x9 (/tmp/cw/tmpl)",
+    "\t          40a1b3 cmp_int+0x3bb (inlined)",
+    "\t    7f3a00001234 LCounter;::countTo->LFoo;::bar+0x50 (/tmp/perf-1234.map)",
+    "\t    7f3a00001299 long Work.depthSum(Work$Node, int)+0xa0 (/tmp/perf-32305.map)",
+    "\t            1a2b JS:*regexPhase /tmp/cw/work.js:24:20+0x548 (/tmp/cw/jd/jitted-32340-2183.so)",
+    "\t    7f12aa000000 [unknown] (/memfd:sealed-9117 (deleted))",
+    "\t          8c3453 tcp_sendmsg (/lib/modules/4.3.0/build/vmlinux)",
+    "\t    ffffffffc087cbc9 mlx5e_xdp_handle+0xa9 (/lib/modules/5.4/mlx5_core.ko)",
+    "\t    7f00000000ff caf\xc3\xa9+0x1 (/x \xff\xfe.so)",
+]
+
+
+@st.composite
+def perf_text(draw: st.DrawFn) -> bytes:
+    lines: list[str] = []
+    if draw(st.booleans()):
+        lines += ["# ========", "# cmdline : /usr/bin/perf record -g", "# ========", "#"]
+    n = draw(st.integers(min_value=0, max_value=12))
+    for i in range(n):
+        comm = draw(st.sampled_from(COMMS))
+        ids = draw(st.sampled_from(["{p}", "{p}/{t}", "{p}  "]))
+        cpu = draw(st.sampled_from(["", " [000]", " [011]"]))
+        time = draw(st.sampled_from(["", f"  {1000 + i}.{i:06d}:"]))
+        period = draw(st.sampled_from(["", " 1", "    1001001", " 40"]))
+        event = draw(st.sampled_from(EVENTS))
+        header = f"{comm} {ids.format(p=100 + i % 3, t=200 + i % 2)}{cpu}{time}{period} {event} "
+        lines.append(header)
+        for frame in draw(st.lists(st.sampled_from(FRAMES), max_size=6)):
+            lines.append(frame)
+            if draw(st.integers(0, 9)) == 0:
+                lines.append("  tmpl.cpp:124")
+        if draw(st.integers(0, 15)) == 0:
+            lines.append("PERF_RECORD_EXIT(1:1):(0:0)")
+        if i < n - 1 or draw(st.booleans()):
+            lines.append("")
+    newline = "\r\n" if draw(st.integers(0, 9)) == 0 else "\n"
+    return newline.join(lines).encode("utf-8", "surrogateescape") + (b"\n" if lines and draw(st.booleans()) else b"")
+
+
+def _key(p) -> tuple:  # type: ignore[no-untyped-def]
+    return p.to_folded_bytes(), p.counts, p.event, p.diagnostics.bad_lines, p.diagnostics.warnings
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(perf_text(), st.sampled_from([FoldOptions(), FoldOptions(tid=True, addrs=True), FoldOptions.with_all(skip_after=("main",))]))
+def test_fast_path_equals_line_path(text: bytes, options: FoldOptions) -> None:
+    text = text.replace(b"\r\n", b"\n")
+    fast = fold_chunk_fast(text, Resolver(options))
+    slow = fold_chunk_lines(text, Resolver(options))
+    if fast is not None:
+        assert fast.events == slow.events
+        assert list(fast.events) == list(slow.events)  # first-seen event order too
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(perf_text(), st.integers(min_value=1, max_value=400))
+def test_any_chunk_size_gives_the_same_profile(text: bytes, chunk_size: int) -> None:
+    whole = read(text, FoldOptions(jobs=1))
+    chunked = read(text, FoldOptions(jobs=1, chunk_size=chunk_size))
+    assert _key(chunked)[:4] == _key(whole)[:4]
+    timed = read(text, FoldOptions(jobs=1, keep_time=True, chunk_size=chunk_size))
+    assert timed.to_folded_bytes() == whole.to_folded_bytes()
+
+
+def test_workers_and_chunks_on_real_captures() -> None:
+    for name in ["perf-system-mixed.txt.zst", "perf-cpp-srcline.txt.zst", "perf-cpp-with-side-events.txt.zst",
+                 "perf-cpp-hide-callgraph.txt.zst", "perf-sched-switch.txt.zst"]:
+        path = DATA / "captures" / name
+        serial = read(path, FoldOptions(jobs=1))
+        parallel = read(path, FoldOptions(jobs=2, chunk_size=20_000))
+        assert _key(parallel) == _key(serial), name
+        tiny = read(path, FoldOptions(jobs=1, chunk_size=7))
+        assert _key(tiny)[:4] == _key(serial)[:4], name
+
+
+def test_fast_path_handles_default_layouts() -> None:
+    from tests.helpers import data_bytes
+
+    for name in ["perf-c-fp", "perf-system-mixed", "perf-java", "perf-c-dwarf", "perf-python-header"]:
+        text = data_bytes(f"captures/{name}.txt")
+        if text.startswith(b"#"):
+            text = text[text.index(b"\n# ========\n#\n") + 14 :]
+        assert fold_chunk_fast(text, Resolver(FoldOptions())) is not None, name
