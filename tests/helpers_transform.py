@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 from pathlib import Path
 
-import pytest
+from helpers import assert_golden
 
 from foldkit.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURES = ROOT / "tests" / "data" / "captures"
 FIXTURES = ROOT / "fixtures"
-GOLDEN = ROOT / "tests" / "golden" / "transform"
 
 
 def capture(name: str) -> str:
@@ -25,18 +23,8 @@ def capture(name: str) -> str:
 
 
 def check_golden(name: str, data: bytes) -> None:
-    """Compare with tests/golden/transform/NAME; FOLDKIT_BLESS=1 rewrites it, a missing one is
-    written and the test fails asking for review."""
-    path = GOLDEN / name
-    if os.environ.get("FOLDKIT_BLESS") == "1" or not path.exists():
-        existed = path.exists()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        if not existed:
-            pytest.fail(f"golden file {path} was missing and has been written: review and commit it")
-        return
-    expected = path.read_bytes()
-    assert data == expected, f"output differs from {path} (FOLDKIT_BLESS=1 rewrites it after review)"
+    """Compare with tests/golden/transform/NAME (see helpers.assert_golden; FOLDKIT_BLESS=1)."""
+    assert_golden(f"transform/{name}", data)
 
 
 def run_cli(argv: list[str]) -> tuple[int, bytes, str]:
