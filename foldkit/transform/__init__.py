@@ -105,37 +105,37 @@ TRANSFORMS: dict[str, Transform] = {
         Transform(
             "focus", focus, Focus, Focus, "REGEX",
             "Keep only stacks with a frame matching REGEX.",
-            "foldkit fold fixtures/system-mixed.perf.zst --focus '^ackermann$'", keeps_total=False,
+            "foldkit fold fixtures/system-mixed.perf.zst --focus '^quicksort$'", keeps_total=False,
         ),
         Transform(
             "focus_root", focus_root, FocusRoot, FocusRoot, "REGEX",
             "Keep stacks with a frame matching REGEX, and drop the frames below the first match so it becomes the root.",
-            "foldkit fold fixtures/system-mixed.perf.zst --focus-root '^main$'", keeps_total=False,
+            "foldkit fold fixtures/system-mixed.perf.zst --focus-root '^phase_tree$'", keeps_total=False,
         ),
         Transform(
             "exclude", exclude, Exclude, Exclude, "REGEX",
             "Drop stacks with a frame matching REGEX.",
-            "foldkit fold fixtures/system-mixed.perf.zst --exclude '^swapper$'", keeps_total=False,
+            "foldkit fold fixtures/system-mixed.perf.zst --exclude '^entry_SYSCALL'", keeps_total=False,
         ),
         Transform(
             "hide", hide, Hide, Hide, "REGEX",
             "Remove frames matching REGEX, keeping the rest of the stack and its weight.",
-            "foldkit fold fixtures/system-mixed.perf.zst --hide '^(_start|__libc_start_main.*)$'", keeps_total=True,
+            "foldkit fold fixtures/system-mixed.perf.zst --hide '^\\[unknown\\]$'", keeps_total=True,
         ),
         Transform(
             "collapse_recursion", collapse_recursion, CollapseRecursion, CollapseRecursion, "[=all]",
             "Merge direct recursion (a;r;r;b -> a;r;b); --collapse-recursion=all also indirect recursion (a;r;b;r;c -> a;r;c).",
-            "foldkit fold fixtures/system-mixed.perf.zst --collapse-recursion", keeps_total=True,
+            "foldkit fold fixtures/system-mixed.perf.zst --collapse-recursion=all", keeps_total=True,
         ),
         Transform(
             "max_depth", max_depth, MaxDepth, _depth, "N",
             "Cut stacks to their first N frames from the root.",
-            "foldkit fold fixtures/system-mixed.perf.zst --max-depth 3", keeps_total=True,
+            "foldkit fold fixtures/system-mixed.perf.zst --max-depth 1", keeps_total=True,
         ),
         Transform(
             "prune_below", prune_below, PruneBelow, _percent, "PCT",
             "Replace call paths weighing under PCT % of the total by one [pruned] frame (total unchanged).",
-            "foldkit fold fixtures/system-mixed.perf.zst --prune-below 1", keeps_total=True,
+            "foldkit fold fixtures/system-mixed.perf.zst --prune-below 2", keeps_total=True,
         ),
         Transform(
             "comm", comm, Comm, lambda text: Comm((text,)), "REGEX",
@@ -145,18 +145,18 @@ TRANSFORMS: dict[str, Transform] = {
         Transform(
             "only_pid", only_pid, OnlyPid, lambda text: OnlyPid((text,)), "PID[,PID]",
             "Keep stacks of these process ids (repeatable: any). Not to be confused with --pid, which only adds the PID to root frames.",
-            "foldkit fold fixtures/system-mixed.perf.zst --only-pid 4242", keeps_total=False,
+            "foldkit fold fixtures/system-mixed.perf.zst --only-pid 13947", keeps_total=False,
             union_repeats=True, fold_needs=_need_ids,
         ),
         Transform(
             "time", time_window, TimeWindow, TimeWindow.parse, "START..END",
             "Keep samples taken between START and END seconds after the first sample (either may be omitted; @T for absolute capture times). perf captures only.",
-            "foldkit fold fixtures/system-mixed.perf.zst --time 1..2.5", keeps_total=False, fold_needs=_need_time,
+            "foldkit fold fixtures/system-mixed.perf.zst --time 1..2", keeps_total=False, fold_needs=_need_time,
         ),
         Transform(
             "rename", rename, Rename, Rename.parse, "'REGEX=>REPL'",
             "Rewrite frame names: every match of REGEX becomes REPL (Python re.sub syntax, \\1 for groups; repeatable, applied in order).",
-            "foldkit fold fixtures/system-mixed.perf.zst --rename '@@GLIBC_[0-9.]+$=>'", keeps_total=True,
+            "foldkit fold fixtures/system-mixed.perf.zst --rename '@@?GLIBC_[0-9.]+$=>'", keeps_total=True,
         ),
         Transform(
             "normalize_symbols", normalize_symbols, NormalizeSymbols, lambda _text: NormalizeSymbols(), "",
