@@ -36,6 +36,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_fold.py
+	$(BIN)/python benchmarks/bench_transform.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

@@ -64,11 +64,11 @@ def map_stacks(profile: Profile, fn: StackMap) -> Profile:
             counts[new] = counts.get(new, 0) + old_counts.get(stack, 0)
     timeline = None
     if profile.timeline is not None:
-        timeline = []
-        for t, stack, w in profile.timeline:
-            new = memo[stack] if stack in memo else memo.setdefault(stack, fn(stack))
-            if new is not None:
-                timeline.append((t, new, w))
+        for _, stack, _ in profile.timeline:
+            if stack not in memo:  # a timeline should only hold known stacks; map strays anyway
+                memo[stack] = fn(stack)
+        get = memo.__getitem__
+        timeline = [(t, new, w) for t, s, w in profile.timeline if (new := get(s)) is not None]
     return replace(profile, weights=weights, counts=counts, timeline=timeline)
 
 

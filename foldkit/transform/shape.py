@@ -90,26 +90,30 @@ def prune_below(profile: Profile, options: PruneBelow) -> Profile:
     if not profile.weights or total <= 0:
         return map_stacks(profile, lambda s: s)
     threshold = total * options.percent / 100
-    inclusive: dict[str, Weight] = {}
+    # the call tree: node ids by (parent id, frame), inclusive weight per node
+    children: dict[tuple[int, str], int] = {}
+    inclusive: list[Weight] = [0]
+    paths: dict[str, list[int]] = {}
     for stack, w in profile.weights.items():
-        end = -1
-        while True:
-            end = stack.find(SEP, end + 1)
-            prefix = stack if end < 0 else stack[:end]
-            inclusive[prefix] = inclusive.get(prefix, 0) + w
-            if end < 0:
-                break
+        parent = 0
+        path = []
+        for frame in stack.split(SEP):
+            node = children.get((parent, frame))
+            if node is None:
+                node = children[(parent, frame)] = len(inclusive)
+                inclusive.append(0)
+            inclusive[node] += w
+            path.append(node)
+            parent = node
+        paths[stack] = path
 
     def prune(stack: str) -> str:
-        end = -1
-        kept = ""
-        while True:
-            end = stack.find(SEP, end + 1)
-            prefix = stack if end < 0 else stack[:end]
-            if inclusive.get(prefix, 0) < threshold:
-                return f"{kept}{SEP}{PRUNED}" if kept else PRUNED
-            if end < 0:
-                return stack
-            kept = prefix
+        path = paths.get(stack)
+        if path is None:
+            return stack
+        for depth, node in enumerate(path):
+            if inclusive[node] < threshold:
+                return SEP.join([*stack.split(SEP)[:depth], PRUNED])
+        return stack
 
     return map_stacks(profile, prune)
