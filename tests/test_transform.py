@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from helpers_transform import capture, run_cli
 
+import foldkit
 from foldkit.errors import UsageError
 from foldkit.profile import Profile
 from foldkit.transform import (
@@ -268,3 +270,24 @@ def test_registry_matches_api_and_flags() -> None:
     for name, t in TRANSFORMS.items():
         assert callable(getattr(Profile, name)), f"Profile.{name} is missing"
         assert t.flag.startswith("--") and t.help and t.example.startswith("foldkit ")
+
+
+def test_bpftrace_scalar_keys_are_read_as_comm_and_pid() -> None:
+    """bpftrace's folder does not declare its root frames; a numeric frame next to the first is
+    taken as the PID (keys `@[comm, pid, kstack]` and `@[pid, comm, ...]`), with a note."""
+    p = foldkit.read(capture("bpftrace-comm-pid-kstack.txt"))
+    out = p.only_pid(22939)
+    assert out.weights and all(s.startswith("bash;22939;") for s in out.weights)
+    assert any("root frames" in n for n in out.diagnostics.notes)
+    assert identify("22939;bash;x", None) == identify("bash;22939;x", None)
+    assert identify("main;123", None).pid is None, "a numeric leaf is a frame, not a PID"
+    parts = p.split("process")
+    assert "bash-22939" in parts and sum(x.total for x in parts.values()) == p.total
+
+
+def test_bcc_only_pid_reads_pids() -> None:
+    code, out, err = run_cli(["fold", capture("bcc-profile.txt"), "--only-pid", "25002"])
+    assert code == 0, err
+    roots = {line.split(";", 1)[0] for line in out.decode().splitlines()}
+    assert {"java-25002", "C2 CompilerThre-25002"} <= roots, "every thread of the JVM process"
+    assert all(r.endswith("-25002") for r in roots)

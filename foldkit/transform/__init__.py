@@ -49,8 +49,9 @@ from foldkit.transform.window import TimeWindow, time_window
 
 
 def _need_ids(options: FoldOptions) -> FoldOptions:
-    """`options` with `comm-PID/TID` root frames (perf), so stacks can be told apart by process."""
-    return options if options.tid else replace(options, tid=True)
+    """`options` with ids in the root frames (perf `comm-PID/TID`, BCC `comm-PID`), so stacks can
+    be told apart by process."""
+    return options if options.tid and options.pid else replace(options, pid=True, tid=True)
 
 
 

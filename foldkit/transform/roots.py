@@ -5,7 +5,8 @@ A folder says what its leading frames hold in `Profile.meta["root_frames"]`: one
 `"comm"`, `"pid"`, `"tid"`, the combined perf forms `"comm-pid"` (`java-4242`) and `"comm-pid/tid"`
 (`java-4242/4250`), or any other key name (a bpftrace scalar key such as `"cpu"`); `()` when the
 stacks start with code. When a profile does not say (already-folded input), the first frame is read
-as `comm`, `comm-PID` or `comm-PID/TID`, the layouts `stackcollapse-perf.pl` writes.
+as `comm`, `comm-PID` or `comm-PID/TID`, the layouts `stackcollapse-perf.pl` writes, and a numeric frame next to it as the PID (bpftrace's
+`@[comm, pid, kstack]` and `@[pid, comm, ...]` keys).
 """
 
 from __future__ import annotations
@@ -55,10 +56,16 @@ def _split_combined(frame: str) -> dict[str, str]:
 
 def identify(stack: str, layout: tuple[str, ...] | None) -> Identity:
     """The comm/PID/TID held by the root frames of `stack` under `layout` (None: guess from frame 0)."""
-    frames = stack.split(SEP, len(layout) if layout else 1)
+    frames = stack.split(SEP, len(layout) if layout else 2)
     fields: dict[str, str] = {}
     if layout is None:
         fields = _split_combined(frames[0])
+        second = frames[1] if len(frames) > 2 else None  # a frame with more frames above it
+        if "pid" not in fields and second is not None:
+            if second.isdigit() and not frames[0].isdigit():  # bpftrace @[comm, pid, stack]
+                fields["pid"] = second
+            elif frames[0].isdigit() and not second.isdigit():  # bpftrace @[pid, comm, stack]
+                fields = {"pid": frames[0], "comm": second}
     else:
         for kind, frame in zip(layout, frames, strict=False):
             if kind in _COMBINED:
@@ -134,7 +141,8 @@ def comm(profile: Profile, options: Comm) -> Profile:
             hit = memo[name] = name is not None and any(s(name) for s in searches)
         return stack if hit else None
 
-    return map_stacks(profile, keep)
+    out = map_stacks(profile, keep)
+    return with_note(out, f"--comm: {GUESSED}") if layout is None and profile.weights else out
 
 
 def only_pid(profile: Profile, options: OnlyPid) -> Profile:
@@ -163,6 +171,8 @@ def only_pid(profile: Profile, options: OnlyPid) -> Profile:
             "--only-pid: no root frame of this profile holds a process id (expected comm-PID or "
             f"comm-PID/TID, as `foldkit fold --pid` and stackcollapse-perf.pl --pid write){hint}"
         )
+    if layout is None:
+        out = with_note(out, f"--only-pid: {GUESSED}")
     if by_tid:
         out = with_warning(
             out,
@@ -170,6 +180,20 @@ def only_pid(profile: Profile, options: OnlyPid) -> Profile:
             "the ids were matched against thread ids; add pid to `perf script -F` to match processes",
         )
     return out
+
+
+GUESSED = (
+    "the input does not say what its root frames hold; read the first as comm, comm-PID or "
+    "comm-PID/TID, and a numeric frame next to it as the PID"
+)
+
+
+def with_note(profile: Profile, message: str) -> Profile:
+    """A copy of `profile` whose diagnostics carry one more note (shown with -v)."""
+    diag = replace(profile.diagnostics, notes=list(profile.diagnostics.notes))
+    if message not in diag.notes:
+        diag.notes.append(message)
+    return replace(profile, diagnostics=diag)
 
 
 def with_warning(profile: Profile, message: str) -> Profile:
@@ -245,6 +269,8 @@ def split(profile: Profile, by: str) -> dict[str, Profile]:
     for sample in profile.timeline or ():
         key = key_of.get(sample[1]) or _group_key(identify(sample[1], layout), by, profile)
         timelines.setdefault(key, []).append(sample)
+    if layout is None and profile.weights:
+        profile = with_note(profile, f"--per-{by}: {GUESSED}")
     if by == "process" and any(k[0] is None for k in weights):
         profile = with_warning(
             profile,
