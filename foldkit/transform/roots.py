@@ -4,9 +4,10 @@
 A folder says what its leading frames hold in `Profile.meta["root_frames"]`: one name per frame,
 `"comm"`, `"pid"`, `"tid"`, the combined perf forms `"comm-pid"` (`java-4242`) and `"comm-pid/tid"`
 (`java-4242/4250`), or any other key name (a bpftrace scalar key such as `"cpu"`); `()` when the
-stacks start with code. When a profile does not say (already-folded input), the first frame is read
-as `comm`, `comm-PID` or `comm-PID/TID`, the layouts `stackcollapse-perf.pl` writes, and a numeric frame next to it as the PID (bpftrace's
-`@[comm, pid, kstack]` and `@[pid, comm, ...]` keys).
+stacks start with code. When a profile does not say (folded, bpftrace and BCC input today), the
+first frame is read as `comm`, `comm-PID` or `comm-PID/TID` (what `stackcollapse-perf.pl` and BCC
+write), and a numeric frame next to it as the PID (bpftrace's `@[comm, pid, kstack]` and
+`@[pid, comm, ...]` keys).
 """
 
 from __future__ import annotations
