@@ -30,9 +30,15 @@ def read_profile(inputs: InputSpec | Sequence[InputSpec], options: FoldOptions) 
     """Read and fold captures (paths, `-` for stdin, or bytes; several are merged) with `options`,
     recording which root frames hold the comm/PID/TID (see `foldkit.transform.roots`)."""
     from foldkit.ingest import read as ingest_read
+
+    return with_root_frames_declared(ingest_read(inputs, options), options)
+
+
+def with_root_frames_declared(profile: Profile, options: FoldOptions) -> Profile:
+    """`profile` (read with `options`) with `meta["root_frames"]` filled in where the folder did not
+    say but the format and options tell (perf: comm, comm-PID or comm-PID/TID)."""
     from foldkit.transform.roots import ROOT_FRAMES, perf_root_frames
 
-    profile = ingest_read(inputs, options)
     if profile.format == "perf" and ROOT_FRAMES not in profile.meta:
         profile.meta[ROOT_FRAMES] = perf_root_frames(options.pid, options.tid)
     return profile

@@ -217,12 +217,17 @@ class Pipeline:
         """Run every step in order."""
         return apply(profile, self.steps)
 
-    def read(self, inputs: Any, options: FoldOptions) -> Profile:
-        """Read captures with the folding the steps need, run the steps, and give the stacks the
-        root frames `options` asked for (ids read only to filter by them are dropped again)."""
-        from foldkit.api import read_profile
+    def read(
+        self, inputs: Any, options: FoldOptions, reader: Callable[[Any, FoldOptions], Profile] | None = None
+    ) -> Profile:
+        """Read captures (with `reader`, by default `foldkit.ingest.read`) with the folding the
+        steps need, run the steps, and give the stacks the root frames `options` asked for (ids
+        read only to filter by them are dropped again)."""
+        from foldkit.api import read_profile, with_root_frames_declared
 
-        profile = self.apply(read_profile(inputs, self.fold_options(options)))
+        needed = self.fold_options(options)
+        profile = with_root_frames_declared((reader or read_profile)(inputs, needed), needed)
+        profile = self.apply(profile)
         if profile.format == "perf":
             profile = with_root_frames(profile, perf_root_frames(options.pid, options.tid))
         return profile
