@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     import polars as pl
 
+    from foldkit.analysis.diff import StackDiff
+    from foldkit.check.gate import CheckResult
     from foldkit.ingest.options import FoldOptions
     from foldkit.inputs import InputSpec
     from foldkit.profile import Profile
@@ -90,18 +92,43 @@ def _profile(x: Profile | InputSpec) -> Profile:
     return x if isinstance(x, Profile) else read(x)
 
 
-def diff(before: Profile | InputSpec, after: Profile | InputSpec, **options: Any) -> Any:
-    """Compare two profiles (or captures) stack by stack; see `foldkit diff`."""
-    from foldkit.analysis import diff as diff_module  # type: ignore[attr-defined]
+def _runs(x: Profile | InputSpec | Sequence[Profile | InputSpec]) -> list[Profile]:
+    if isinstance(x, str | bytes | os.PathLike) or not isinstance(x, Sequence):
+        return [_profile(x)]  # type: ignore[arg-type]
+    return [_profile(item) for item in x]
 
-    return diff_module.diff(_profile(before), _profile(after), **options)
+
+def diff(before: Profile | InputSpec, after: Profile | InputSpec, *, normalize: bool = False) -> StackDiff:
+    """Two profiles (or captures) aligned stack by stack, as `foldkit diff` compares them;
+    `normalize` scales BEFORE to AFTER's total. `.delta()` is AFTER minus BEFORE per stack."""
+    from foldkit.analysis.diff import diff_profiles
+
+    return diff_profiles(_profile(before), _profile(after), normalize=normalize)
 
 
-def check(baseline: Profile | InputSpec, candidate: Profile | InputSpec, **options: Any) -> Any:
-    """The CI regression gate on two profiles (or captures); see `foldkit check`."""
-    from foldkit.analysis import check as check_module  # type: ignore[attr-defined]
+def check(
+    baseline: Profile | InputSpec | Sequence[Profile | InputSpec],
+    candidate: Profile | InputSpec | Sequence[Profile | InputSpec],
+    *,
+    max_increase: str | None = None,
+    alpha: float | None = None,
+    functions: Sequence[str] = (),
+    budgets: Sequence[str] = (),
+    only: bool = False,
+) -> CheckResult:
+    """The CI regression gate of `foldkit check` on profiles or captures (one per run, or a list of
+    runs per side): `max_increase` like `"2pp"` or `"10%"`, budgets like `"json_.*<=5%"`. The
+    result's `.passed` says whether the candidate may ship."""
+    from foldkit.check import gate
 
-    return check_module.check(_profile(baseline), _profile(candidate), **options)
+    options = gate.CheckOptions(
+        max_increase=gate.Threshold.parse(max_increase or gate.DEFAULT_MAX_INCREASE),
+        alpha=gate.DEFAULT_ALPHA if alpha is None else alpha,
+        functions=tuple(functions),
+        budgets=tuple(gate.Budget.parse(b) for b in budgets),
+        only=only,
+    )
+    return gate.check_profiles(_runs(baseline), _runs(candidate), options)
 
 
 def _as_profile(obj: object) -> Profile:
@@ -201,6 +228,22 @@ class ProfileMethods:
         from foldkit.transform.roots import split
 
         return split(_as_profile(self), by)
+
+    def top(self, n: int = 20, by: str = "function", sort: str = "self") -> pl.DataFrame:
+        """The heaviest functions (`by="dso"` or `"comm"` to group otherwise), as `foldkit top`:
+        `name`, `self`, `self_pct`, `total`, `total_pct`; the first `n` rows (all when n <= 0)."""
+        from foldkit.analysis.top import top_frame
+
+        frame = top_frame(_as_profile(self), by, sort)
+        return frame.head(n) if n > 0 else frame
+
+    def to_svg(self, path: str | os.PathLike[str], **render_options: Any) -> None:
+        """Write the flame graph as a self-contained SVG; keyword arguments are `RenderOptions`
+        fields (`title`, `width`, `inverted`, `flamechart`, `palette`, `min_width`, ...)."""
+        from foldkit.outputs import write_bytes
+        from foldkit.render import RenderOptions, render_flamegraph
+
+        write_bytes(path, render_flamegraph(_as_profile(self), RenderOptions(**render_options)))
 
     def to_dataframe(self) -> pl.DataFrame:
         """One row per stack: `stack`, `frames` (list), `weight`, `count`, `comm`, `pid`, `tid`,
