@@ -270,6 +270,10 @@ def check_profiles(
     for key in keys:
         for index, measure in ((1, "total"), (0, "self")):
             b, c = shares(base_runs, key, index), shares(cand_runs, key, index)
+            if measure == "self" and candidates and candidates[-1][0] == key:
+                _, _, tb, tc = candidates[-1]
+                if (tb.counts, tc.counts) == (b.counts, c.counts):
+                    continue  # only ever a leaf: self is inclusive, one test is enough
             if key in pattern_keys or (b.mean() + c.mean()) / 2.0 >= floor:
                 candidates.append((key, measure, b, c))
 
