@@ -125,7 +125,9 @@ def difffolded_bytes(diff: StackDiff) -> bytes:
     # valid UTF-8 sorts the same by code point as by bytes, so the plain sort is canonical unless a
     # stack carries surrogate-escaped bytes, which the strict encode below detects
     order = sorted(diff.before.keys() | diff.after.keys())
-    text = "".join(line + "\n" for line in difffolded_lines(diff, order))
+    if not order:
+        return b""
+    text = "\n".join(difffolded_lines(diff, order)) + "\n"
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
