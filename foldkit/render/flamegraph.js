@@ -4,7 +4,7 @@
 
    A frame is a <rect> in <g id="frames"> (optionally followed by its <text> label); everything
    is read from its attributes (data-name, data-depth, data-start, data-weight) and settings
-   from data-* attributes of the <svg> element. Names are only ever
+   from data-* attributes of the svg element. Names are only ever
    set as textContent or attribute values, never parsed as markup. No recursion: frames are in
    depth-first pre-order, so a frame's subtree is the run of frames after it that are deeper. */
 (function () {
@@ -80,6 +80,8 @@
   while (open.length) { subtreeEnd[open.pop()] = n; }
 
   var zoomed = -1;
+  var moved = new Uint8Array(n);  // frames whose geometry differs from the drawn one
+  var hidden = new Uint8Array(n);
   var searchTerm = null;
   var ignoreCase = false;
 
@@ -102,6 +104,7 @@
 
   function place(idx, x, width) {
     var rect = rects[idx];
+    moved[idx] = 1;
     rect.setAttribute("x", x.toFixed(2));
     rect.setAttribute("width", width.toFixed(2));
     var text = labelFor(idx, width);
@@ -122,6 +125,7 @@
   }
 
   function setClass(idx, cls) {
+    hidden[idx] = cls === "hide" ? 1 : 0;
     var els = labels[idx] ? [rects[idx], labels[idx]] : [rects[idx]];
     for (var e = 0; e < els.length; e++) {
       if (cls) { els[e].setAttribute("class", cls); }
@@ -139,7 +143,7 @@
       if (k >= idx && k < last) {
         setClass(k, null);
         place(k, xpad + (start[k] - left) * scale, weight[k] * scale);
-      } else {
+      } else if (!hidden[k]) {
         setClass(k, "hide");
       }
     }
@@ -155,8 +159,11 @@
     zoomed = -1;
     var scale = span > 0 ? plotWidth / span : 0;
     for (k = 0; k < n; k++) {
-      setClass(k, null);
-      place(k, xpad + start[k] * scale, weight[k] * scale);
+      if (hidden[k] || moved[k]) { setClass(k, null); }
+      if (moved[k]) {
+        place(k, xpad + start[k] * scale, weight[k] * scale);
+        moved[k] = 0;
+      }
     }
     unzoomButton.classList.add("hide");
     saveState();

@@ -36,7 +36,8 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import contains
 
 from foldkit.profile import Weight
 from foldkit.render import defaults
@@ -55,10 +56,10 @@ def _key(stack: str, escape: bool) -> str:
 def _make_keys(stacks: Sequence[str]) -> tuple[list[str], bool]:
     """Sort keys: `;` becomes the lowest character, so key order is frame-by-frame order and the
     stacks under a frame are contiguous. Stacks holding \\x00 or \\x01 themselves are escaped."""
-    escaped = any(_SEP in s or _AFTER_SEP in s for s in stacks)
+    escaped = any(map(contains, stacks, repeat(_SEP))) or any(map(contains, stacks, repeat(_AFTER_SEP)))
     if escaped:
         return [_key(s, True) for s in stacks], True
-    return [s.replace(";", _SEP) for s in stacks], False
+    return list(map(str.replace, stacks, repeat(";"), repeat(_SEP))), False
 
 
 def _unescape(text: str) -> str:
@@ -114,11 +115,15 @@ class StackIndex:
     """Stacks sorted for prefix queries: the inclusive weight of any frame path in O(log n)."""
 
     def __init__(self, weights: Mapping[str, Weight]) -> None:
-        stacks = [s for s, w in weights.items() if w > 0]
+        if not weights or min(weights.values()) > 0:
+            stacks, values = list(weights), list(weights.values())
+        else:
+            stacks = [s for s, w in weights.items() if w > 0]
+            values = [weights[s] for s in stacks]
         keys, self.escaped = _make_keys(stacks)
-        by_key = dict(zip(keys, (weights[s] for s in stacks), strict=True))
+        by_key = dict(zip(keys, values, strict=True))
         self.keys: list[str] = sorted(by_key)
-        self.weights: list[Weight] = [by_key[k] for k in self.keys]
+        self.weights: list[Weight] = list(map(by_key.__getitem__, self.keys))
         self.cum: list[Weight] = [0, *accumulate(self.weights)]
         self.nonpositive = len(weights) - len(stacks)
 
@@ -279,14 +284,21 @@ def layout_flame(
         cstart = plen + 1 if depth else 0
         cdepth = depth + 1
         while i < hi:
-            k = keys[i]
+            # Stacks i..last-1 weigh less than min_weight together, so every child that ends
+            # before `last` is too narrow: skip to the child that holds stack last-1.
+            last = bisect_left(cum, cum[i] + min_weight, i + 1, hi + 1)
+            if last > hi:
+                break
+            k = keys[last - 1]
             end = k.find(_SEP, cstart)
             if end < 0:
                 end = len(k)
-            j = bisect_left(keys, k[:end] + _AFTER_SEP, i + 1, hi)
-            w = cum[j] - cum[i]
+            prefix = k[:end]
+            first = bisect_left(keys, prefix, i, last - 1) if last - 1 > i else i
+            j = bisect_left(keys, prefix + _AFTER_SEP, last, hi)
+            w = cum[j] - cum[first]
             if w >= min_weight:
-                push(heap, (-w, seq, i, j, cdepth, cstart, end, me))
+                push(heap, (-w, seq, first, j, cdepth, cstart, end, me))
                 seq += 1
             i = j
     _trim_to_budget(picked, cut)
@@ -323,26 +335,6 @@ def chart_runs(samples: Iterable[tuple[float, str, Weight]]) -> tuple[list[tuple
     return runs, nonpositive
 
 
-def _common_frames(a: str, b: str) -> int:
-    """How many leading frames two keys share."""
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:
-        p = n
-    else:
-        lo, hi = 0, n  # a[:lo] == b[:lo], a[:hi] != b[:hi]
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if a[:mid] == b[:mid]:
-                lo = mid
-            else:
-                hi = mid
-        p = lo
-    frames = a.count(_SEP, 0, p)
-    if (p == len(a) or a[p] == _SEP) and (p == len(b) or b[p] == _SEP) and (a and b):
-        frames += 1
-    return frames
-
-
 def layout_chart(
     runs: Sequence[tuple[str, Weight]],
     *,
@@ -353,14 +345,14 @@ def layout_chart(
     """A flame chart: `runs` (stack, weight) in time order, left to right; a frame spans the
     consecutive runs that share it. Narrow frames and the frame budget work as in `layout_flame`."""
     pairs = [(s, w) for s, w in runs if w > 0]
-    keys, escaped = _make_keys([s for s, _ in pairs])
+    distinct = list(dict.fromkeys(s for s, _ in pairs))  # runs repeat stacks: convert each once
+    distinct_keys, escaped = _make_keys(distinct)
+    key_of = dict(zip(distinct, distinct_keys, strict=True))
+    keys = [key_of[s] for s, _ in pairs]
     cum: list[Weight] = [0, *accumulate(w for _, w in pairs)]
     total = cum[-1]
     full = max(total, span or 0)
     min_weight = min_weight_for(full, min_fraction)
-    nframes = [k.count(_SEP) + 1 if k else 0 for k in keys]
-    shared = [_common_frames(keys[i], keys[i + 1]) for i in range(len(keys) - 1)]
-    shared.append(-1)
     picked = _Picked()
     heap: list[tuple[Weight, int, int, int, int, int, int, int]] = [(-total, 0, 0, len(keys), 0, 0, 0, -1)]
     seq = 1
@@ -376,20 +368,31 @@ def layout_chart(
         cdepth = depth + 1
         i = lo
         while i < hi:
-            if nframes[i] == depth:
-                i += 1  # this run ends at this frame
+            # Runs i..last-1 weigh less than min_weight together: every child that ends before
+            # `last` is too narrow. Look only at the child holding run last-1, and walk to its
+            # first and last run (a child is the consecutive runs that share its frame).
+            last = bisect_left(cum, cum[i] + min_weight, i + 1, hi + 1)
+            if last > hi:
+                break
+            k = keys[last - 1]
+            if len(k) == plen:
+                i = last  # that run ends at this frame
                 continue
-            j = i
-            while j < hi - 1 and shared[j] >= cdepth:
+            end = k.find(_SEP, cstart)
+            if end < 0:
+                end = len(k)
+            prefix = k[:end]
+            below = prefix + _SEP
+            first = last - 1
+            whole = prefix if end else None  # "" is the empty stack, not a frame named ""
+            while first > i and (keys[first - 1] == whole or keys[first - 1].startswith(below)):
+                first -= 1
+            j = last
+            while j < hi and (keys[j] == whole or keys[j].startswith(below)):
                 j += 1
-            j += 1
-            w = cum[j] - cum[i]
+            w = cum[j] - cum[first]
             if w >= min_weight:
-                k = keys[i]
-                end = k.find(_SEP, cstart)
-                if end < 0:
-                    end = len(k)
-                heapq.heappush(heap, (-w, seq, i, j, cdepth, cstart, end, me))
+                heapq.heappush(heap, (-w, seq, first, j, cdepth, cstart, end, me))
                 seq += 1
             i = j
     _trim_to_budget(picked, cut)

@@ -31,7 +31,6 @@ from importlib import resources
 
 from lxml import etree
 
-from foldkit import __version__
 from foldkit.render import defaults
 from foldkit.render.layout import Layout
 from foldkit.render.options import RenderOptions
@@ -134,7 +133,7 @@ def write_svg(
             "viewBox": f"0 0 {width} {format_px(height)}",
             "font-family": visible(options.font_type),
             "font-size": format_px(fs),
-            "data-generator": f"foldkit {__version__}",
+            "data-generator": "foldkit",
             "data-kind": kind,
             "data-span": format_number(layout.span),
             "data-xpad": str(defaults.XPAD),
