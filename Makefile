@@ -26,8 +26,11 @@ demo: $(VENV)/.installed
 	@sort -t' ' -k2,2nr -s $(DEMO_OUT)/system-mixed.folded | head -10 | cut -c1-160
 	@echo
 	@echo "folded stacks: $(CURDIR)/$(DEMO_OUT)/system-mixed.folded"
+	$(BIN)/foldkit flamegraph fixtures/system-mixed.perf.zst --all --title "system-mixed: whole machine, 5 s" -o $(DEMO_OUT)/system-mixed.svg
+	@echo "flame graph (open it in a browser): $(CURDIR)/$(DEMO_OUT)/system-mixed.svg"
 
 test: $(VENV)/.installed-test
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }  # tests/test_browser.py
 	$(BIN)/python -m ruff check foldkit tests benchmarks
 	$(BIN)/python -m pytest -q -n 2
 
@@ -36,6 +39,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_fold.py
+	$(BIN)/python benchmarks/bench_compare.py
 	$(BIN)/python benchmarks/bench_transform.py
 
 clean:

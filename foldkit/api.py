@@ -217,11 +217,12 @@ class ProfileMethods:
 
         return self.transform(Rename(pattern, replacement))
 
-    def normalize_symbols(self) -> Profile:
-        """Build-specific parts of frame names normalised (hashes, clone suffixes, addresses, JIT tiers)."""
-        from foldkit.transform import NormalizeSymbols
+    def normalize_symbols(self, **rules: bool) -> Profile:
+        """Names that change between builds normalised (Rust hashes, clone suffixes, addresses,
+        `[unknown]` forms, JIT names); turn a family off by name, e.g. `rust_hash=False`."""
+        from foldkit.transform import NormalizeOptions
 
-        return self.transform(NormalizeSymbols())
+        return self.transform(NormalizeOptions(**rules))
 
     def split(self, by: str = "process") -> dict[str, Profile]:
         """One profile per process (or `by="thread"`), keyed `comm-PID[-TID]`, heaviest first."""

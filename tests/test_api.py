@@ -21,7 +21,7 @@ from foldkit.transform import (
     FocusRoot,
     Hide,
     MaxDepth,
-    NormalizeSymbols,
+    NormalizeOptions,
     OnlyPid,
     Pipeline,
     PruneBelow,
@@ -76,7 +76,7 @@ CALLS: list[tuple[str, tuple[object, ...], object]] = [
     ("only_pid", (28763,), OnlyPid((28763,))),
     ("time", (0.1, 0.2), TimeWindow(0.1, 0.2)),
     ("rename", ("^(tree)_", r"\1::"), Rename("^(tree)_", r"\1::")),
-    ("normalize_symbols", (), NormalizeSymbols()),
+    ("normalize_symbols", (), NormalizeOptions()),
 ]
 
 
@@ -131,3 +131,30 @@ def test_export_and_dataframe(tmp_path: Path) -> None:
     assert frame["weight"].sum() == profile.total
     profile.export(tmp_path / "x.folded.gz")
     assert foldkit.read(tmp_path / "x.folded.gz").weights == profile.weights
+
+
+def test_top_svg_diff_and_check(tmp_path: Path) -> None:
+    profile = foldkit.read(C_FP)
+    top = profile.top(2)
+    assert top.columns == ["name", "self", "self_pct", "total", "total_pct"] and top.height == 2
+    everything = profile.top(0)
+    assert {s.rsplit(";", 1)[-1] for s in profile.weights} <= set(everything["name"]), "n <= 0: every row"
+    assert everything["self"].sum() == profile.total
+    assert profile.focus("^quicksort$").top(1)["name"][0] == "quicksort"
+    profile.to_svg(tmp_path / "c.svg", title="deeprec <&>")
+    svg = (tmp_path / "c.svg").read_text()
+    assert svg.startswith("<?xml") and "deeprec &lt;&amp;&gt;" in svg
+    result = foldkit.diff(C_FP, profile.exclude("quicksort"))
+    assert sum(v for v in result.delta().values()) == -(profile.total - profile.exclude("quicksort").total)
+    same = foldkit.check(C_FP, [profile, profile])
+    assert same.passed
+    assert not foldkit.check(profile, profile.focus("quicksort")).passed
+
+
+def test_foldkit_check_stays_callable_next_to_the_gate_package() -> None:
+    """`foldkit.check` is the API function even after the CLI and the gate package are imported."""
+    import foldkit.cli  # imports foldkit.check.gate
+    from foldkit.check import gate
+
+    assert callable(foldkit.check) and foldkit.check is foldkit.api.check
+    assert gate.check_profiles

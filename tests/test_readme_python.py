@@ -38,6 +38,7 @@ def test_from_python_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert result.failed == 0, "a README example failed (its output is printed above)"
     assert (tmp_path / "tree.folded").read_text().startswith("phase_tree 8016032\n")
     assert (tmp_path / "mixed.speedscope.json").stat().st_size > 0
+    assert (tmp_path / "mixed.svg").read_bytes().startswith(b"<?xml")
 
 
 def test_every_transform_has_its_example_in_the_readme_and_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,6 @@ from foldkit.transform import (
     TimeWindow,
     apply,
 )
-from foldkit.transform.normalize import normalize_name
 from foldkit.transform.roots import ROOT_FRAMES, identify, split, with_root_frames
 
 
@@ -102,44 +101,13 @@ def test_rename_groups_empty_and_separators() -> None:
             Rename.parse(bad)
 
 
-@pytest.mark.parametrize(
-    ("name", "want"),
-    [
-        ("core::fmt::write::h8a2f3c0e5d1b7a96", "core::fmt::write"),
-        ("finish_task_switch.isra.0", "finish_task_switch"),
-        ("__slab_alloc.isra.0_[k]", "__slab_alloc_[k]"),
-        ("v8::internal::Foo(int) [clone .part.0]", "v8::internal::Foo(int)"),
-        ("work::sort(int*) [clone .constprop.0] [clone .isra.0]", "work::sort(int*)"),
-        ("[liblzma.so.5.4.1]", "[liblzma.so]"),
-        ("[libc.so.6 <7f12ab34cd56>]", "[libc.so]"),
-        ("0x7f9a0726bdbd", "[unknown]"),
-        ("7f9a0726bdbd 0x7f9a0726bdbd ([unknown])", "[unknown]"),
-        ("[Missed User Stack]", "[unknown]"),
-        ("unknown", "[unknown]"),
-        ("[unknown]_[k]", "[unknown]_[k]"),
-        ("LazyCompile:~handle /srv/server.js:42", "JS:handle /srv/server.js"),
-        ("JS:*regexPhase /tmp/cw/work.js:24:20", "JS:regexPhase /tmp/cw/work.js"),
-        ("JS:^fib /tmp/cw/work.js:47:13_[j]", "JS:fib /tmp/cw/work.js_[j]"),
-        ("JS:* /tmp/cw/work.js:37:31", "JS:(anonymous) /tmp/cw/work.js:37:31"),
-        ("LazyCompile:~ /srv/a.js:3", "JS:(anonymous) /srv/a.js:3"),
-        ("try_to_unlazy+80", "try_to_unlazy"),
-        ("sym+0x1f", "sym"),
-        ("Builtin:ArrayPrototypeSort", "Builtin:ArrayPrototypeSort"),
-        ("decade", "decade"),
-        ("beef", "beef"),
-        ("long Work.depthSum(Work$Node, int)", "long Work.depthSum(Work$Node, int)"),
-        ("pthread_mutex_lock@@GLIBC_2.2.5", "pthread_mutex_lock@@GLIBC_2.2.5"),
-    ],
-)
-def test_normalize_name(name: str, want: str) -> None:
-    assert normalize_name(name) == want
-
-
-def test_normalize_symbols_merges_unknown_runs_and_builds() -> None:
-    a = prof("app;main;serve::h0123456789abcdef;[unknown];0x7f0012345678;[unknown] 3")
+def test_normalize_symbols_is_the_registered_transform() -> None:
+    """The rules are tested in test_normalize.py; here: the CLI flag and the method run them."""
+    a = prof("app;main;serve::h0123456789abcdef;0x7f0012345678 3")
     b = prof("app;main;serve::hfedcba9876543210;[unknown] 4")
     assert folded(a.normalize_symbols()) == "app;main;serve;[unknown] 3"
     assert folded(b.normalize_symbols()) == "app;main;serve;[unknown] 4"
+    assert folded(a.normalize_symbols(rust_hash=False)) == "app;main;serve::h0123456789abcdef;[unknown] 3"
 
 
 # --- who ran a stack -----------------------------------------------------------------------

@@ -195,3 +195,65 @@ def test_time_window_matches_the_raw_capture_timestamps() -> None:
     assert sum(int(line.rsplit(" ", 1)[1]) for line in lines(out)) == in_window
     _, out, _ = run_cli(["fold", path, "--weight", "samples", "--time", f"@{first + 0.25}..@{first + 0.5}"])
     assert sum(int(line.rsplit(" ", 1)[1]) for line in lines(out)) == in_window
+
+
+def _captures_commands() -> list[str]:
+    """Every command whose --help shows the folding flags (it reads captures)."""
+    from foldkit.cli import COMMANDS
+
+    names = []
+    for _, name in COMMANDS:
+        _, out, _ = run_cli([name, "--help"])
+        if "--skip-after" in out.decode():
+            names.append(name)
+    return names
+
+
+def test_every_capture_reading_command_takes_the_transform_flags() -> None:
+    names = _captures_commands()
+    assert {"fold", "flamegraph", "top", "diff", "check"} <= set(names)
+    for name in names:
+        _, out, _ = run_cli([name, "--help"])
+        text = " ".join(out.decode().split())
+        missing = [tr.flag for tr in TRANSFORMS.values() if tr.flag not in text]
+        assert not missing, f"foldkit {name} lacks {missing}"
+        assert "applied in the order they are given" in text
+
+
+def test_transforms_take_effect_in_top_flamegraph_diff_and_check(tmp_path: Path) -> None:
+    code, out, err = run_cli(["top", C_FP, "--focus", "^quicksort$", "--max-depth", "5", "--csv", "-n", "0"])
+    assert code == 0, err
+    rows = out.decode().splitlines()
+    assert rows[0].startswith("name,") and any(r.startswith("quicksort,") for r in rows)
+    assert not any(r.startswith("tree_insert,") for r in rows)
+
+    svg = tmp_path / "g.svg"
+    code, _, err = run_cli(["flamegraph", C_FP, "--exclude", "^quicksort$", "-o", str(svg)])
+    assert code == 0, err
+    assert "quicksort" not in svg.read_text() and "tree_insert" in svg.read_text()
+
+    code, out, err = run_cli(["diff", C_FP, C_FP, "--rename", "^quicksort$=>QS", "-o", str(tmp_path / "d.folded")])
+    assert code == 0, err
+    text = (tmp_path / "d.folded").read_text()
+    assert ";QS " in text and ";quicksort" not in text
+
+    # check: the transforms apply to both sides alike (a capture against itself still passes), and
+    # only the functions left after --focus are tested
+    import re
+
+    def tests_run(argv: list[str]) -> int:
+        code, out, err = run_cli(["check", C_FP, C_FP, "-q", *argv])
+        assert code == 0, err
+        m = re.search(r"in (\d+) tests", out.decode())
+        assert m, out
+        return int(m.group(1))
+
+    assert tests_run(["--focus", "^quicksort$"]) < tests_run([])
+
+
+def test_normalize_symbols_is_one_flag_for_diff_and_fold() -> None:
+    node = capture("perf-node.txt")
+    _, folded, _ = run_cli(["fold", node, "--normalize-symbols"])
+    assert b"JS:*" not in folded and folded
+    code, _, err = run_cli(["diff", node, node, "--normalize-symbols", "-n", "3"])
+    assert code == 0, err

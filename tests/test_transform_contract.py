@@ -19,7 +19,7 @@ from foldkit.transform import (
     FocusRoot,
     Hide,
     MaxDepth,
-    NormalizeSymbols,
+    NormalizeOptions,
     OnlyPid,
     PruneBelow,
     Rename,
@@ -40,7 +40,7 @@ OPTIONS: dict[str, list[object]] = {
     "only_pid": [OnlyPid((1,)), OnlyPid(("2,4",))],
     "time": [TimeWindow(0.5, 2.0), TimeWindow(None, 1.0), TimeWindow(2.0, None, absolute=True)],
     "rename": [Rename("a", "b"), Rename("^(.)", r"\1\1"), Rename(".*", "")],
-    "normalize_symbols": [NormalizeSymbols()],
+    "normalize_symbols": [NormalizeOptions()],
 }
 
 ROOTS = ["java-1/1", "java-1/7", "bash-2/3", "sort-?/4"]

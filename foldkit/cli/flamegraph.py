@@ -1,14 +1,53 @@
-"""`foldkit flamegraph` (not implemented yet)."""
+"""`foldkit flamegraph`: captures -> interactive SVG flame graph, icicle graph or flame chart."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from foldkit.cli import common as c
-from foldkit.errors import UsageError
+from foldkit.cli import transforms as t
+from foldkit.cli.render_flags import RenderFlags, renders_svg
+from foldkit.ingest import FoldOptions, read
+from foldkit.outputs import write_bytes
+from foldkit.profile import Profile, merge_profiles
+from foldkit.render import gc_paused, render_flamegraph
+from foldkit.render.palette import load_palette_map, save_palette_map
+from foldkit.transform import Pipeline
 
 
-def flamegraph(inputs: c.Inputs, output: c.Output = None, quiet: c.Quiet = False, verbose: c.Verbose = False) -> None:
-    """Not implemented yet.
+def _read_timeline(inputs: list[str], fold_options: FoldOptions) -> Profile:
+    """Like `read`, keeping per-sample timestamps, one input after the other."""
+    parts = [read([spec], replace(fold_options, keep_time=True)) for spec in inputs]
+    profile = merge_profiles(parts)
+    if len(parts) > 1 and all(p.timeline is not None for p in parts):
+        profile.timeline = [sample for p in parts for sample in p.timeline or ()]
+    return profile
 
-    Example: (later)
+
+@t.transforms_stacks
+@c.reads_captures
+@renders_svg
+def flamegraph(
+    inputs: c.Inputs,
+    output: c.Output = None,
+    quiet: c.Quiet = False,
+    verbose: c.Verbose = False,
+    *,
+    fold_options: FoldOptions,
+    render: RenderFlags,
+    transforms: Pipeline,
+) -> None:
+    """Draw an interactive SVG flame graph (hover, click to zoom, Ctrl-F to search) of captures.
+
+    Example: foldkit flamegraph cpu.perf.zst -o cpu.svg --title "checkout-api, 60 s"   |
+    foldkit flamegraph --inverted cpu.folded -o icicle.svg   |   foldkit fold cpu.perf | foldkit flamegraph - > cpu.svg
     """
-    raise UsageError("foldkit flamegraph is not implemented yet")
+    options = render.options
+    with gc_paused():
+        profile = transforms.read(inputs, fold_options, _read_timeline if options.flamechart else read)
+    palette_map = load_palette_map(render.palette_file) if render.palette_file else None
+    svg = render_flamegraph(profile, options, palette_map=palette_map, diagnostics=profile.diagnostics)
+    c.report(profile.diagnostics, quiet, verbose)
+    write_bytes(output, svg)
+    if render.palette_file and palette_map is not None:
+        save_palette_map(render.palette_file, palette_map)

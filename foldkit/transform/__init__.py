@@ -24,7 +24,7 @@ from foldkit.transform.filters import (
     focus_root,
     hide,
 )
-from foldkit.transform.normalize import NormalizeSymbols, normalize_symbols
+from foldkit.transform.normalize import NormalizeOptions, normalize_symbols
 from foldkit.transform.rename import Rename, rename
 from foldkit.transform.roots import (
     ROOT_FRAMES,
@@ -160,8 +160,8 @@ TRANSFORMS: dict[str, Transform] = {
             "foldkit fold fixtures/system-mixed.perf.zst --rename '@@?GLIBC_[0-9.]+$=>'", keeps_total=True,
         ),
         Transform(
-            "normalize_symbols", normalize_symbols, NormalizeSymbols, lambda _text: NormalizeSymbols(), "",
-            "Normalise build-specific parts of names: Rust ::h<hash>, .isra/.constprop clones, addresses and [unknown] variants, JIT tiers and positions, .so versions.",
+            "normalize_symbols", normalize_symbols, NormalizeOptions, lambda _text: NormalizeOptions(), "",
+            "Normalise names that change between builds: Rust ::h<hash>, .isra/.constprop/.llvm clones, addresses and offsets, [unknown] forms, JIT tiers, positions and perf-PID.map names.",
             "foldkit fold fixtures/system-mixed.perf.zst --normalize-symbols", keeps_total=True, takes_value=False,
         ),
     )
@@ -257,7 +257,7 @@ __all__ = [
     "FocusRoot",
     "Hide",
     "MaxDepth",
-    "NormalizeSymbols",
+    "NormalizeOptions",
     "OnlyPid",
     "Pipeline",
     "PruneBelow",

@@ -1,0 +1,126 @@
+"""The picture flags of every command that draws a flame graph, declared once (flamegraph.pl/inferno
+names and meanings); `@renders_svg` injects them and passes `render_options: RenderOptions`."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from foldkit.cli.common import add_parameters
+from foldkit.render import defaults
+from foldkit.render.options import RenderOptions
+from foldkit.render.palette import PALETTES
+
+PICTURE = "Picture"
+Title = Annotated[str | None, typer.Option("--title", help="Title (default: Flame Graph, Icicle Graph or Flame Chart).", rich_help_panel=PICTURE)]
+Subtitle = Annotated[str | None, typer.Option("--subtitle", help="Second line under the title.", rich_help_panel=PICTURE)]
+Width = Annotated[int, typer.Option("--width", help="Image width in pixels.", rich_help_panel=PICTURE)]
+Height = Annotated[int, typer.Option("--height", help="Height of one frame row in pixels.", rich_help_panel=PICTURE)]
+MinWidth = Annotated[str, typer.Option("--minwidth", help="Hide frames narrower than this: pixels (0.1) or a share of the total (0.5%).", rich_help_panel=PICTURE)]
+FontType = Annotated[str, typer.Option("--fonttype", help="Font family.", rich_help_panel=PICTURE)]
+FontSize = Annotated[float, typer.Option("--fontsize", help="Font size in pixels.", rich_help_panel=PICTURE)]
+FontWidth = Annotated[float, typer.Option("--fontwidth", help="Average character width as a fraction of the font size (decides how much of a label fits).", rich_help_panel=PICTURE)]
+CountName = Annotated[str | None, typer.Option("--countname", help="What the weights count, in tooltips (default: the input's unit, e.g. samples or ns).", rich_help_panel=PICTURE)]
+NameType = Annotated[str, typer.Option("--nametype", help="Prefix of the details line.", rich_help_panel=PICTURE)]
+Notes = Annotated[str, typer.Option("--notes", help="Notes embedded in the SVG (<desc>).", rich_help_panel=PICTURE)]
+Palette = Annotated[str, typer.Option("--colors", "--palette", help=f"Colour palette: {', '.join(PALETTES)}.", rich_help_panel=PICTURE)]
+Hash = Annotated[bool, typer.Option("--hash", help="Shade by a hash weighted to the start of the name (similar names, similar colours).", rich_help_panel=PICTURE)]
+Deterministic = Annotated[bool, typer.Option("--deterministic", help="Colours depend only on the name (always the case in foldkit; accepted for inferno compatibility).", rich_help_panel=PICTURE)]
+ConsistentPalette = Annotated[bool, typer.Option("--cp", help="Keep colours consistent across runs in a palette map file (read, then updated).", rich_help_panel=PICTURE)]
+PaletteFile = Annotated[Path | None, typer.Option("--palette-file", help=f"Palette map file for --cp (default: {defaults.PALETTE_FILE}); implies --cp.", rich_help_panel=PICTURE)]
+BgColors = Annotated[str | None, typer.Option("--bgcolors", help="Background: yellow, blue, green, grey or a colour (#f8f8f8).", rich_help_panel=PICTURE)]
+Reverse = Annotated[bool, typer.Option("--reverse", help="Reverse every stack (leaf frames at the root).", rich_help_panel=PICTURE)]
+Inverted = Annotated[bool, typer.Option("--inverted", help="Icicle graph: root at the top, stacks growing down.", rich_help_panel=PICTURE)]
+FlameChart = Annotated[bool, typer.Option("--flamechart", help="Flame chart: samples in time order (perf timestamps; the input order for folded stacks).", rich_help_panel=PICTURE)]
+Negate = Annotated[bool, typer.Option("--negate", help="Differential graphs: swap the red (grew) and blue (shrank) hues.", rich_help_panel=PICTURE)]
+Factor = Annotated[float, typer.Option("--factor", help="Multiply the weights shown in tooltips by this.", rich_help_panel=PICTURE)]
+Total = Annotated[float | None, typer.Option("--total", help="Weight that spans the full width, to draw several graphs on one scale.", rich_help_panel=PICTURE)]
+SearchColor = Annotated[str, typer.Option("--search-color", help="Fill of frames matching a search.", rich_help_panel=PICTURE)]
+TruncateRight = Annotated[bool, typer.Option("--truncate-text-right", help="Cut long labels at the end instead of the start.", rich_help_panel=PICTURE)]
+SortByWeight = Annotated[bool, typer.Option("--sort-by-weight", help="Siblings widest first instead of alphabetical.", rich_help_panel=PICTURE)]
+MaxFrames = Annotated[int, typer.Option("--max-frames", help="Frame budget: above it the minimum width rises (and the subtitle says so).", rich_help_panel=PICTURE)]
+
+#: (parameter name, annotated type, default) of every picture flag.
+RENDER_PARAMETERS: list[tuple[str, object, object]] = [
+    ("title", Title, None),
+    ("subtitle", Subtitle, None),
+    ("width", Width, defaults.WIDTH),
+    ("height", Height, defaults.FRAME_HEIGHT),
+    ("minwidth", MinWidth, defaults.MIN_WIDTH),
+    ("fonttype", FontType, defaults.FONT_TYPE),
+    ("fontsize", FontSize, defaults.FONT_SIZE),
+    ("fontwidth", FontWidth, defaults.FONT_WIDTH),
+    ("countname", CountName, None),
+    ("nametype", NameType, defaults.NAME_TYPE),
+    ("notes", Notes, ""),
+    ("colors", Palette, defaults.PALETTE),
+    ("hash", Hash, False),
+    ("deterministic", Deterministic, False),
+    ("cp", ConsistentPalette, False),
+    ("palette_file", PaletteFile, None),
+    ("bgcolors", BgColors, None),
+    ("reverse", Reverse, False),
+    ("inverted", Inverted, False),
+    ("flamechart", FlameChart, False),
+    ("negate", Negate, False),
+    ("factor", Factor, defaults.FACTOR),
+    ("total", Total, None),
+    ("search_color", SearchColor, defaults.SEARCH_COLOR),
+    ("truncate_text_right", TruncateRight, False),
+    ("sort_by_weight", SortByWeight, False),
+    ("max_frames", MaxFrames, defaults.MAX_FRAMES),
+]
+
+
+class RenderFlags(typing.NamedTuple):
+    """The picture flags: the options, and the palette map file when `--cp` asks for one."""
+
+    options: RenderOptions
+    palette_file: Path | None
+
+
+def render_flags(**flags: typing.Any) -> RenderFlags:
+    """RenderOptions (and the `--cp` palette file) from the picture flags."""
+    palette_file = flags.pop("palette_file")
+    if flags.pop("cp") and palette_file is None:
+        palette_file = Path(defaults.PALETTE_FILE)
+    flags.pop("deterministic")  # colours are always a function of the name
+    options = RenderOptions(
+        title=flags["title"],
+        subtitle=flags["subtitle"],
+        width=flags["width"],
+        frame_height=flags["height"],
+        min_width=flags["minwidth"],
+        font_type=flags["fonttype"],
+        font_size=flags["fontsize"],
+        font_width=flags["fontwidth"],
+        count_name=flags["countname"],
+        name_type=flags["nametype"],
+        notes=flags["notes"],
+        palette=flags["colors"],
+        hash=flags["hash"],
+        bgcolors=flags["bgcolors"],
+        reverse=flags["reverse"],
+        inverted=flags["inverted"],
+        flamechart=flags["flamechart"],
+        negate=flags["negate"],
+        factor=flags["factor"],
+        total=flags["total"],
+        search_color=flags["search_color"],
+        truncate_text_right=flags["truncate_text_right"],
+        sort_by_weight=flags["sort_by_weight"],
+        max_frames=flags["max_frames"],
+    )
+    return RenderFlags(options, palette_file)
+
+
+F = typing.TypeVar("F", bound=Callable[..., object])
+
+
+def renders_svg(func: F) -> F:
+    """Decorator: the command gets every picture flag, and receives them as `render: RenderFlags`."""
+    return add_parameters(func, RENDER_PARAMETERS, render_flags, "render")  # type: ignore[return-value]

@@ -1,0 +1,279 @@
+"""Frame colours: a pure function of the frame name, so the same input gives a byte-identical SVG
+and a function has the same colour in every graph.
+
+Two kinds of palette:
+
+* hue palettes (`red green blue aqua yellow purple orange`, and the two-dimensional `hot mem io`)
+  vary one shade with a hash of the name;
+* semantic palettes pick a hue from what the name says, then a shade from its hash:
+  `default` (perf flame graphs in general), `java`, `js`, `perl`, `python`, `rust`, `wakeup`.
+
+The `default` palette reads the annotations `foldkit fold --all` and stackcollapse-perf.pl add
+(`_[k]` kernel → orange, `_[j]` JIT → green, `_[i]` inlined → aqua, `_[w]` waker → aqua) and, for
+unannotated names, heuristics: Java/JavaScript/JIT names → green, kernel entry points → orange,
+C++ (`::`) → yellow, everything else (user-level code) → red.
+
+The shade is a hash of the name without its annotation, so `read` is the same shade of red in
+every graph. By default the hash spreads all names evenly; `hash_start=True` (flamegraph.pl's
+`--hash`) weighs the first characters most, so similar names get similar shades.
+
+`diff_color(delta, max_delta, negate)` is the differential colouring (red grew, blue shrank) that
+`foldkit diff` uses; `load_palette_map`/`save_palette_map` read and write flamegraph.pl's
+`palette.map` (`name->rgb(r,g,b)` lines) for `--cp`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterable
+
+from foldkit.errors import InputError
+from foldkit.outputs import atomic_writer
+from foldkit.render.text import ANNOTATION
+
+#: Hue palettes: per channel (base, span, which hash value), value = base + int(span * v[i]).
+#: The ranges are flamegraph.pl's, so pictures look as users expect.
+_HUES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int], tuple[int, int, int]]] = {
+    "red": ((200, 55, 0), (50, 80, 0), (50, 80, 0)),
+    "green": ((50, 60, 0), (200, 55, 0), (50, 60, 0)),
+    "blue": ((80, 60, 0), (80, 60, 0), (205, 50, 0)),
+    "aqua": ((50, 60, 0), (165, 55, 0), (165, 55, 0)),
+    "yellow": ((175, 55, 0), (175, 55, 0), (50, 20, 0)),
+    "purple": ((190, 65, 0), (80, 60, 0), (190, 65, 0)),
+    "orange": ((190, 65, 0), (90, 65, 0), (0, 0, 0)),
+    "hot": ((205, 50, 2), (0, 230, 0), (0, 55, 1)),
+    "mem": ((0, 0, 0), (190, 50, 1), (0, 210, 0)),
+    "io": ((80, 60, 0), (80, 60, 0), (190, 55, 1)),
+}
+
+_JAVA = re.compile(r"^L?(?:java|javax|jdk|net|org|com|io|sun)[/.]|:::|^[\w$.\[\]<>]+ [\w$]+(?:\.[\w$<>]+)+$|^(?:Interpreter|StubRoutines)\b")
+_JS = re.compile(r"^(?:JS|LazyCompile|Function|Builtin|BytecodeHandler|Script|RegExp|Eval):|\.js:\d|\.m?js$")
+_JIT = re.compile(r"\[perf-\d+\.map|\bjitted-\d+-\d+\.so|\[JIT\]")
+_ANY_JIT = re.compile("|".join(f"(?:{p.pattern})" for p in (_JAVA, _JS, _JIT)))
+_KERNEL = re.compile(r"\[kernel\.kallsyms\]|^(?:entry_SYSCALL|do_syscall_|__x64_sys_|__arm64_sys_|__do_sys_|asm_(?:exc|sysvec|common)_|ret_from_fork)")
+_PYTHON_CODE = re.compile(r"\.py\b|^<module>|^py::|^\(?(?:[\w.]+)\)? \(.*\.py")
+_PYTHON_VM = re.compile(r"^_?Py|^_PyEval|^cfunction_|^method_vectorcall|^slot_tp_")
+_RUST_STD = re.compile(r"^<?(?:core|std|alloc)::")
+
+
+def _default(name: str) -> str:
+    if name.endswith("]") and ANNOTATION.search(name):
+        return {"k": "orange", "j": "green", "i": "aqua", "w": "aqua"}[name[-2]]
+    if _ANY_JIT.search(name):
+        return "green"
+    if _KERNEL.search(name):
+        return "orange"
+    if "::" in name:
+        return "yellow"
+    return "red"
+
+
+def _java(name: str) -> str:
+    if name.endswith("_[j]"):
+        return "green"
+    if name.endswith("_[i]"):
+        return "aqua"
+    if _JAVA.search(name):
+        return "green"
+    if name.endswith("_[k]"):
+        return "orange"
+    if "::" in name:
+        return "yellow"
+    return "red"
+
+
+def _js(name: str) -> str:
+    if name.endswith("_[j]"):
+        return "green" if "/" in name else "aqua"
+    if "::" in name:
+        return "yellow"
+    if re.search(r"/.*\.js", name) or _JS.search(name):
+        return "green"
+    if ":" in name:
+        return "aqua"
+    if name == " ":
+        return "green"
+    if name.endswith("_[k]"):
+        return "orange"
+    return "red"
+
+
+def _perl(name: str) -> str:
+    if "::" in name:
+        return "yellow"
+    if "Perl" in name or ".pl" in name:
+        return "green"
+    if name.endswith("_[k]"):
+        return "orange"
+    return "red"
+
+
+def _python(name: str) -> str:
+    if name.endswith("_[k]"):
+        return "orange"
+    if _PYTHON_CODE.search(name):
+        return "green"
+    if _PYTHON_VM.search(name):
+        return "yellow"
+    return "red"
+
+
+def _rust(name: str) -> str:
+    if name.endswith("_[k]"):
+        return "orange"
+    if _RUST_STD.search(name):
+        return "yellow"
+    if "::" in name:
+        return "green"
+    return "red"
+
+
+#: Semantic palettes: frame name -> hue palette.
+_SEMANTIC: dict[str, Callable[[str], str]] = {
+    "default": _default,
+    "java": _java,
+    "js": _js,
+    "perl": _perl,
+    "python": _python,
+    "rust": _rust,
+    "wakeup": lambda name: "aqua",
+}
+
+#: Every palette name `--palette` accepts.
+PALETTES: tuple[str, ...] = (*_SEMANTIC, *_HUES)
+
+#: Background gradients (top, bottom) by name, as flamegraph.pl's `--bgcolors`.
+BACKGROUNDS: dict[str, tuple[str, str]] = {
+    "yellow": ("#eeeeee", "#eeeeb0"),
+    "blue": ("#eeeeee", "#e0e0ff"),
+    "green": ("#eef2ee", "#e0ffe0"),
+    "grey": ("#f8f8f8", "#e8e8e8"),
+}
+
+
+def background(palette: str, bgcolors: str | None) -> tuple[str, str]:
+    """The (top, bottom) background gradient: `bgcolors` by name or as one flat colour; when absent
+    chosen by palette like flamegraph.pl (mem green, io/wakeup blue, hue palettes grey, else yellow)."""
+    if bgcolors is None:
+        if palette == "mem":
+            bgcolors = "green"
+        elif palette in ("io", "wakeup"):
+            bgcolors = "blue"
+        elif palette in _HUES and palette != "hot":
+            bgcolors = "grey"
+        else:
+            bgcolors = "yellow"
+    if bgcolors in BACKGROUNDS:
+        return BACKGROUNDS[bgcolors]
+    return bgcolors, bgcolors
+
+
+def _uniform(name: str) -> tuple[float, float, float]:
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=6).digest()
+    return (
+        int.from_bytes(digest[0:2], "big") / 65536,
+        int.from_bytes(digest[2:4], "big") / 65536,
+        int.from_bytes(digest[4:6], "big") / 65536,
+    )
+
+
+#: How many leading characters `hash_start` looks at, and how fast their weight falls; the
+#: first character decides most of the shade, so names sharing a prefix look alike.
+_START_CHARS = 8
+_START_DECAY = 0.7
+
+
+def _start_weighted(text: str) -> float:
+    value = 0.0
+    scale = 0.0
+    weight = 1.0
+    for ch in text[:_START_CHARS]:
+        value += (ord(ch) % 10) / 9 * weight
+        scale += weight
+        weight *= _START_DECAY
+    return value / scale if scale else 0.0
+
+
+def _shades(name: str, hash_start: bool) -> tuple[float, float, float]:
+    if hash_start:
+        v1 = _start_weighted(name)
+        v2 = _start_weighted(name[::-1])
+        return v1, v2, v2
+    return _uniform(name)
+
+
+def _rgb(hue: str, v: tuple[float, float, float]) -> str:
+    r, g, b = (base + int(span * v[i]) for base, span, i in _HUES[hue])
+    return f"rgb({r},{g},{b})"
+
+
+def frame_color(name: str, palette: str = "default", hash_start: bool = False) -> str:
+    """The fill of a frame called `name` (a full name, annotations included)."""
+    semantic = _SEMANTIC.get(palette)
+    hue = semantic(name) if semantic is not None else palette
+    return _rgb(hue, _shades(ANNOTATION.sub("", name), hash_start))
+
+
+def colorizer(
+    palette: str = "default", hash_start: bool = False, palette_map: dict[str, str] | None = None
+) -> Callable[[str], str]:
+    """A cached `name -> fill` function. With `palette_map`, names found there keep their colour and
+    new names are added to it (flamegraph.pl's `--cp`)."""
+    cache: dict[str, str] = {}
+
+    def color(name: str) -> str:
+        fill = cache.get(name)
+        if fill is None:
+            if palette_map is not None:
+                fill = palette_map.get(name)
+                if fill is None:
+                    fill = palette_map[name] = frame_color(name, palette, hash_start)
+            else:
+                fill = frame_color(name, palette, hash_start)
+            cache[name] = fill
+        return fill
+
+    return color
+
+
+def diff_color(delta: float, max_delta: float, negate: bool = False) -> str:
+    """Differential fill: red when a frame grew, blue when it shrank, deeper the larger the change
+    relative to `max_delta`; white when unchanged. `negate` swaps red and blue."""
+    if negate:
+        delta = -delta
+    if delta == 0 or max_delta <= 0:
+        return "rgb(255,255,255)"
+    pale = int(210 * (1 - min(abs(delta) / max_delta, 1.0)))
+    return f"rgb(255,{pale},{pale})" if delta > 0 else f"rgb({pale},{pale},255)"
+
+
+_MAP_LINE = re.compile(r"(.*)->(rgb\(\d{1,3},\d{1,3},\d{1,3}\)|#[0-9a-fA-F]{6})")
+
+
+def load_palette_map(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read a `palette.map` (`name->rgb(r,g,b)` per line); a missing file is an empty map."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read palette map: {exc.strerror}") from None
+    mapping: dict[str, str] = {}
+    for lineno, line in enumerate(raw.decode("utf-8", "surrogateescape").splitlines(), start=1):
+        if not line.strip():
+            continue
+        m = _MAP_LINE.fullmatch(line.rstrip("\r"))
+        if m is None:
+            raise InputError(f"{path}:{lineno}: not a palette map line (name->rgb(r,g,b)): {line[:80]!r}")
+        mapping[m.group(1)] = m.group(2)
+    return mapping
+
+
+def save_palette_map(path: str | os.PathLike[str], mapping: dict[str, str]) -> None:
+    """Write a palette map atomically, sorted by name so it diffs cleanly between runs."""
+    lines: Iterable[str] = (f"{name}->{fill}\n" for name, fill in sorted(mapping.items()))
+    with atomic_writer(path) as fh:
+        fh.write("".join(lines).encode("utf-8", "surrogateescape"))

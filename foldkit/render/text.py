@@ -1,0 +1,85 @@
+"""Text that goes into a picture: untrusted names made visible and harmless, numbers and labels.
+
+Frame names, titles and notes come from captures of someone else's machine. lxml escapes the XML
+specials (`<`, `&`, quotes), but it refuses characters XML cannot carry at all, and some legal
+characters hide or reorder text. `visible()` replaces all of those with a visible stand-in:
+
+* C0 control characters and DEL become their Unicode "control pictures" (U+2400-U+2421: ␀ ␉ ␊ ␛ ␡);
+* bytes that were not UTF-8 (carried in foldkit's strings as surrogate escapes) become `\\xNN`;
+* C1 controls, bidirectional overrides and isolates, other lone surrogates and the non-characters
+  U+FFFE/U+FFFF become `\\uXXXX`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from foldkit.profile import Weight
+
+_CONTROL_PICTURES = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
+_ESCAPED_BYTES = {0xDC00 + b: f"\\x{b:02x}" for b in range(0x80, 0x100)}
+_UNICODE_ESCAPES = {
+    c: f"\\u{c:04x}"
+    for c in [
+        *range(0x80, 0xA0),  # C1 controls
+        0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),  # bidi controls
+        *range(0xD800, 0xDC80), *range(0xDD00, 0xE000),  # lone surrogates not from surrogateescape
+        0xFFFE, 0xFFFF,
+    ]
+}
+_TABLE = _CONTROL_PICTURES | _UNICODE_ESCAPES | _ESCAPED_BYTES
+_NEEDS_WORK = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_TABLE)) + "]")
+
+#: The annotation suffixes foldkit and stackcollapse-perf.pl add: kernel, JIT, inlined, waker.
+ANNOTATION = re.compile(r"_\[[kjiw]\]$")
+
+
+def visible(text: str) -> str:
+    """`text` with every character XML cannot carry, or that would hide or reorder text, replaced
+    by a visible stand-in (see the module docstring)."""
+    if _NEEDS_WORK.search(text) is None:
+        return text
+    return text.translate(_TABLE)
+
+
+def display_name(name: str) -> str:
+    """A frame name as shown in labels and tooltips: annotation suffix removed, made visible."""
+    return visible(ANNOTATION.sub("", name))
+
+
+def format_count(value: Weight) -> str:
+    """A weight for people: thousands separated, fractions to at most two decimals."""
+    if isinstance(value, int) or value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def format_number(value: Weight) -> str:
+    """A weight for machines (data attributes): integers plainly, fractions without float noise."""
+    if isinstance(value, int):
+        return str(value)
+    if value == int(value) and abs(value) < 2**63:
+        return str(int(value))
+    return repr(value)
+
+
+def format_px(value: float) -> str:
+    """A coordinate: two decimals, without trailing zeros."""
+    text = f"{value:.2f}"
+    if text.endswith("00"):
+        return text[:-3]
+    if text.endswith("0"):
+        return text[:-1]
+    return text
+
+
+def fit_label(name: str, width_px: float, char_px: float, truncate_right: bool, min_chars: int) -> str:
+    """The part of `name` that fits in `width_px`: all of it, or a cut with `..` marking the cut
+    (at the end when `truncate_right`, else at the start), or "" when not even `min_chars` fit."""
+    chars = int(width_px / char_px) if char_px > 0 else 0
+    if chars < min_chars:
+        return ""
+    if len(name) <= chars:
+        return name
+    keep = chars - 2
+    return name[:keep] + ".." if truncate_right else ".." + name[len(name) - keep:]

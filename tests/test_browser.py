@@ -1,0 +1,206 @@
+"""The flame graph's script in a real browser: Debian's headless chromium driven by Playwright.
+
+Needs /usr/bin/chromium (`make test` installs it with apt-get) and the `playwright` Python package
+(the `test` extra); no browser is ever downloaded. Missing either is a failure, not a skip."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from foldkit.profile import Profile
+from foldkit.render import RenderOptions, render_flamegraph
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+PROFILE = {
+    "app;main;parse;lex": 10,
+    "app;main;parse;lex;Fetch": 5,
+    "app;main;run;f;f;f": 20,  # recursion: nested matches must not be counted twice
+    "app;main;run;f;g": 10,
+    "app;main;run;h": 15,
+    "app;idle": 40,
+}
+HOSTILE = {
+    "main;</script><script>window.pwned=1</script>": 3,
+    'main;"><svg onload="window.pwned=1">': 2,
+    "main;<img src=x onerror=window.pwned=1>": 2,
+    "main;]]><script>window.pwned=1</script>": 1,
+    "main;javascript:window.pwned=1": 1,
+    "main;\x1b[31m\udcff\u202e": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does: apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: pip install -e '.[test]'")
+    profile_dir = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile_dir), executable_path=CHROMIUM, args=ARGS, headless=True, viewport={"width": 1200, "height": 800}
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+    shutil.rmtree(profile_dir, ignore_errors=True)
+
+
+class Page:
+    """A loaded SVG with everything that must not happen recorded."""
+
+    def __init__(self, context: Any, path: Path, fragment: str = "") -> None:
+        self.page = context.new_page()
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.answers: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", self._dialog)
+        self.page.goto(path.as_uri() + fragment)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        if dialog.type == "prompt" and self.answers:
+            dialog.accept(self.answers.pop(0))
+        else:
+            dialog.dismiss()
+
+    def rect(self, name: str, depth: int) -> Any:
+        return self.page.locator(f'#frames > rect[data-name="{name}"][data-depth="{depth}"]')
+
+    def geometry(self, name: str, depth: int) -> tuple[float, float, str | None]:
+        r = self.rect(name, depth)
+        return float(r.get_attribute("x")), float(r.get_attribute("width")), r.get_attribute("class")
+
+    def close(self) -> None:
+        assert self.errors == [], self.errors
+        assert all(u.startswith("file://") for u in self.requests), self.requests
+        self.page.close()
+
+
+def write_svg(tmp_path: Path, weights: dict[str, int], name: str = "graph.svg", **options: Any) -> Path:
+    path = tmp_path / name
+    path.write_bytes(render_flamegraph(Profile(weights=weights), RenderOptions(min_width="0", **options)))
+    return path
+
+
+def test_click_zooms_and_reset_restores(browser: Any, tmp_path: Path) -> None:
+    page = Page(browser, write_svg(tmp_path, PROFILE))
+    before = page.geometry("run", 3)
+    page.rect("run", 3).click()
+    x, width, cls = page.geometry("run", 3)
+    assert (x, width, cls) == (10.0, 1180.0, None)  # the clicked frame fills the plot
+    fx, fw, _ = page.geometry("h", 4)
+    assert fw == pytest.approx(15 / 45 * 1180, abs=0.01)  # children scale with it
+    assert 10 <= fx and fx + fw <= 1190.01
+    for name, depth in (("main", 2), ("app", 1), ("all", 0)):
+        assert page.geometry(name, depth) == (10.0, 1180.0, "parent")  # ancestors stay, full width
+    assert page.geometry("parse", 3)[2] == "hide" and page.geometry("idle", 2)[2] == "hide"
+    assert re.search(r"#zoom=\d+$", page.page.url)
+    assert page.page.locator("#unzoom").get_attribute("class") in ("", None)
+    page.page.locator("#unzoom").click()
+    assert page.geometry("run", 3) == before
+    assert page.geometry("idle", 2)[2] is None
+    assert "#" not in page.page.url
+    page.rect("all", 0).hover()
+    assert page.page.locator("#details").text_content() == "Function: all (100 samples, 100.00%)"
+    page.close()
+
+
+def matched(page: Page) -> str:
+    return page.page.locator("#matched").text_content() or ""
+
+
+def test_search_shows_the_matched_share_once(browser: Any, tmp_path: Path) -> None:
+    page = Page(browser, write_svg(tmp_path, PROFILE))
+    page.answers.append("^f$")
+    page.page.locator("#search").click()
+    assert matched(page) == "Matched: 30.00%"  # f;f;f (20) and f;g (10): nested f counted once
+    purple = page.page.locator('#frames > rect[fill="rgb(230,0,230)"]')
+    assert purple.count() == 3  # every f frame is highlighted (f;f;f and f;g share the first)
+    page.answers.append("fetch|^h$")
+    page.page.keyboard.press("Control+f")
+    assert matched(page) == "Matched: 15.00%"  # h only: case matters
+    page.page.locator("#ignorecase").click()
+    assert matched(page) == "Matched: 20.00%"  # Fetch (5) and h (15)
+    assert "search=fetch%7C%5Eh%24" in page.page.url and "ignorecase=1" in page.page.url
+    page.answers.append("(")  # not a regular expression: said so, nothing breaks
+    page.page.keyboard.press("Control+f")
+    assert matched(page).startswith("Not a regular expression")
+    page.page.locator("#search").click()  # "Reset Search"
+    assert matched(page).strip() == "" and purple.count() == 0
+    page.close()
+
+
+def test_the_url_reproduces_zoom_and_search(browser: Any, tmp_path: Path) -> None:
+    path = write_svg(tmp_path, PROFILE)
+    first = Page(browser, path)
+    first.rect("parse", 3).click()
+    first.answers.append("lex")
+    first.page.locator("#search").click()
+    url = first.page.url
+    first.close()
+    fragment = url[url.index("#") :]
+    second = Page(browser, path, fragment)
+    assert second.geometry("parse", 3)[:2] == (10.0, 1180.0)
+    assert second.geometry("run", 3)[2] == "hide"
+    assert matched(second) == "Matched: 15.00%"
+    second.close()
+
+
+def test_hostile_frame_names_run_no_script(browser: Any, tmp_path: Path) -> None:
+    path = write_svg(tmp_path, HOSTILE, title="<script>window.pwned=1</script>", notes="]]><script>window.pwned=1</script>")
+    page = Page(browser, path)
+    for i in range(page.page.locator("#frames > rect").count()):
+        rect = page.page.locator("#frames > rect").nth(i)
+        rect.hover()
+        rect.click()
+        page.page.evaluate("document.querySelector('svg').foldkit.unzoom()")
+    page.answers.append("pwned")
+    page.page.locator("#search").click()
+    assert matched(page) != ""
+    assert page.page.evaluate("typeof window.pwned") == "undefined"
+    assert page.page.evaluate("document.querySelectorAll('script').length") == 1
+    assert page.page.evaluate("document.querySelectorAll('img, foreignObject, iframe').length") == 0
+    assert [d for d in page.dialogs if not d.startswith("prompt")] == []
+    names = page.page.evaluate("Array.from(document.querySelectorAll('#frames > rect')).map(r => r.getAttribute('data-name'))")
+    assert "</script><script>window.pwned=1</script>" in names
+    page.close()
+
+
+def test_ten_thousand_deep_stack(browser: Any, tmp_path: Path) -> None:
+    deep = ";".join(f"f{i}" for i in range(10_000))
+    page = Page(browser, write_svg(tmp_path, {deep: 3, "f0;side": 1}, name="deep.svg"))
+    assert page.page.locator("#frames > rect").count() == 10_002
+    page.page.evaluate("document.querySelector('svg').foldkit.zoom(9000)")
+    assert page.geometry("f8998", 8999)[:2] == (10.0, 1180.0)
+    assert page.geometry("side", 2)[2] == "hide"
+    page.answers.append("^f9")
+    page.page.keyboard.press("Control+f")
+    assert matched(page) == "Matched: 75.00%"
+    page.close()
