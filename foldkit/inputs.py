@@ -123,6 +123,11 @@ class Source:
     _stream: BinaryIO
     _buffer: bytes = b""
     _eof: bool = False
+    path: str | None = None  # set for a plain, uncompressed regular file (it can be read by range)
+
+    def seekable_path(self) -> str | None:
+        """The file's path when its bytes can be read by offset (plain regular file, untouched)."""
+        return self.path if self.compression == "none" and not self._eof else None
 
     def _fill(self, size: int) -> bytes:
         try:
@@ -227,7 +232,10 @@ def open_source(spec: InputSpec) -> Source:
     else:
         stream = io.BufferedReader(rest, 1 << 20)  # type: ignore[assignment]
         compression = "none"
-    source = Source(name=name, compression=compression, _stream=stream)
+    path = None
+    if compression == "none" and not isinstance(spec, bytes) and os.fspath(spec) != "-" and Path(os.fspath(spec)).is_file():
+        path = os.fspath(spec)
+    source = Source(name=name, compression=compression, _stream=stream, path=path)
     head = source.head(16)
     if head.startswith(MAGIC_PERF_DATA):
         source.close()

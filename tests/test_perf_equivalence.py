@@ -104,3 +104,21 @@ def test_fast_path_handles_default_layouts() -> None:
         if text.startswith(b"#"):
             text = text[text.index(b"\n# ========\n#\n") + 14 :]
         assert fold_chunk_fast(text, Resolver(FoldOptions())) is not None, name
+
+
+def test_workers_reading_file_ranges_match_serial(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import data_bytes
+
+    cases = {
+        "mixed": data_bytes("captures/perf-system-mixed.txt"),
+        "hide-callgraph": data_bytes("captures/perf-cpp-hide-callgraph.txt"),  # no blank lines at all
+        "blank-runs": data_bytes("captures/perf-c-fp.txt").replace(b"\n\n", b"\n\n\n\n"),
+        "header": data_bytes("captures/perf-python-header.txt"),
+    }
+    for name, text in cases.items():
+        path = tmp_path / f"{name}.perf"
+        path.write_bytes(text)
+        serial = read(path, FoldOptions(jobs=1))
+        for chunk_size in (997, 65_537, len(text) // 3):
+            parallel = read(path, FoldOptions(jobs=2, chunk_size=chunk_size))
+            assert _key(parallel) == _key(serial), (name, chunk_size)

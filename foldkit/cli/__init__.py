@@ -7,7 +7,7 @@ import sys
 import typer
 
 from foldkit import __version__
-from foldkit.cli import check, diff, flamegraph, fold, report, top
+from foldkit.cli import check, diff, flamegraph, fold, formats, report, top
 from foldkit.errors import EXIT_USAGE, FoldkitError
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ COMMANDS = [
     (diff.diff, "diff"),
     (check.check, "check"),
     (report.report, "report"),
+    (formats.formats, "formats"),
 ]
 for func, name in COMMANDS:
     app.command(name)(func)

@@ -1,14 +1,80 @@
-"""`foldkit check` (not implemented yet)."""
+"""`foldkit check`: the CI gate — fail on a significant regression or a budget breach."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from foldkit.analysis.sides import read_runs, split_sides
+from foldkit.check import gate
+from foldkit.check import outputs as out
 from foldkit.cli import common as c
-from foldkit.errors import UsageError
+from foldkit.cli import compare_flags as f
+from foldkit.errors import CheckFailed
+from foldkit.ingest import FoldOptions
+from foldkit.outputs import write_bytes
+
+Baseline = Annotated[list[str] | None, typer.Option("--baseline", help="A baseline capture, one per run (repeatable; a quoted glob is expanded).")]
+Candidate = Annotated[list[str] | None, typer.Option("--candidate", help="A candidate capture, one per run (repeatable; a quoted glob is expanded).")]
+MaxIncrease = Annotated[str, typer.Option("--max-increase", help="Smallest increase that counts: percentage points of the profile (2pp) or relative to the baseline share (10%).")]
+Functions = Annotated[list[str] | None, typer.Option("--function", help="Also check every frame matching this regex taken together (repeatable).")]
+Budgets = Annotated[list[str] | None, typer.Option("--budget", help="Ceiling on a share of the candidate: 'REGEX<=5%' (inclusive) or 'self:REGEX<=5%' (repeatable).")]
+Alpha = Annotated[float, typer.Option("--alpha", help="Family-wise significance level (chance of failing on noise alone).")]
+Only = Annotated[bool, typer.Option("--only", help="Check only the --function patterns and budgets, not every function.")]
+JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the result as JSON to FILE.")]
+JunitOut = Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML to FILE (one test case per function and budget).")]
+MarkdownOut = Annotated[Path | None, typer.Option("--markdown", help="Write a Markdown summary to FILE (PR comment, $GITHUB_STEP_SUMMARY).")]
+SvgOut = Annotated[Path | None, typer.Option("--svg", help="Write the differential flame graph of the comparison to FILE.")]
 
 
-def check(inputs: c.Inputs, output: c.Output = None, quiet: c.Quiet = False, verbose: c.Verbose = False) -> None:
-    """Not implemented yet.
+@c.reads_captures
+def check(
+    sides: f.Sides = None,
+    baseline: Baseline = None,
+    candidate: Candidate = None,
+    max_increase: MaxIncrease = gate.DEFAULT_MAX_INCREASE,
+    function: Functions = None,
+    budget: Budgets = None,
+    alpha: Alpha = gate.DEFAULT_ALPHA,
+    only: Only = False,
+    json: JsonOut = None,
+    junit: JunitOut = None,
+    markdown: MarkdownOut = None,
+    svg: SvgOut = None,
+    normalize_symbols: f.NormalizeSymbols = False,
+    strip_hex: f.StripHex = False,
+    quiet: c.Quiet = False,
+    verbose: c.Verbose = False,
+    *,
+    fold_options: FoldOptions,
+) -> None:
+    """Fail (exit 1) when CANDIDATE regresses against BASELINE beyond noise, or breaks a budget.
 
-    Example: (later)
+    Example: foldkit check base.perf.zst new.perf.zst --max-increase 2pp --junit check.xml
+    |   foldkit check --baseline 'main-*.perf.zst' --candidate 'pr-*.perf.zst' --budget 'json_.*<=5%'
     """
-    raise UsageError("foldkit check is not implemented yet")
+    options = gate.CheckOptions(
+        max_increase=gate.Threshold.parse(max_increase),
+        alpha=alpha,
+        functions=tuple(function or ()),
+        budgets=tuple(gate.Budget.parse(b) for b in budget or ()),
+        only=only,
+    )
+    first, second = split_sides(sides, baseline, candidate, names=("baseline", "candidate"))
+    base_runs = read_runs(first, fold_options, normalize_symbols, strip_hex)
+    cand_runs = read_runs(second, fold_options, normalize_symbols, strip_hex)
+    for p in (*base_runs, *cand_runs):
+        c.report(p.diagnostics, quiet, verbose)
+    result = gate.check_profiles(base_runs, cand_runs, options)
+    for path, render in ((json, out.to_json), (junit, out.to_junit), (markdown, out.to_markdown)):
+        if path is not None:
+            write_bytes(path, render(result))
+    if svg is not None:
+        from foldkit.analysis.diffgraph import write_check_graph
+
+        write_check_graph(svg, base_runs, cand_runs)
+    out.print_report(result, quiet)
+    if not result.passed:
+        raise CheckFailed(out.verdict(result))

@@ -1,14 +1,69 @@
-"""`foldkit diff` (not implemented yet)."""
+"""`foldkit diff`: compare two profiles (differential flame graph, two-column folded, or table)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
+from foldkit.analysis import diff as d
+from foldkit.analysis.diffgraph import BASIS_CHOICES, DEFAULT_BASIS, render_diff
+from foldkit.analysis.sides import prepare, split_sides
+from foldkit.analysis.tables import write_table
 from foldkit.cli import common as c
+from foldkit.cli import compare_flags as f
+from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.errors import UsageError
+from foldkit.ingest import FoldOptions, read
+from foldkit.outputs import write_bytes
+
+Before = Annotated[list[str] | None, typer.Option("--before", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
+After = Annotated[list[str] | None, typer.Option("--after", help="An AFTER capture (repeatable; a quoted glob is expanded). Several are merged.")]
+Normalize = Annotated[bool | None, typer.Option("--normalize/--no-normalize", help="Scale BEFORE to AFTER's total (default: on for SVG and tables, off for .folded like difffolded.pl).")]
+Basis = Annotated[str, typer.Option("--basis", help="SVG frame widths from: after (default), before, or union (the larger of the two, so paths only in BEFORE stay visible).")]
+AsFolded = Annotated[bool, typer.Option("--folded", help="Write the two-column folded form (also chosen by -o x.folded).")]
 
 
-def diff(inputs: c.Inputs, output: c.Output = None, quiet: c.Quiet = False, verbose: c.Verbose = False) -> None:
-    """Not implemented yet.
+@c.reads_captures
+@renders_svg
+def diff(
+    sides: f.Sides = None,
+    before: Before = None,
+    after: After = None,
+    output: c.Output = None,
+    basis: Basis = DEFAULT_BASIS,
+    normalize: Normalize = None,
+    normalize_symbols: f.NormalizeSymbols = False,
+    strip_hex: f.StripHex = False,
+    folded: AsFolded = False,
+    limit: f.Limit = d.DEFAULT_DIFF_LIMIT,
+    sort: f.Sort = "self",
+    csv: f.AsCsv = False,
+    json: f.AsJson = False,
+    parquet: f.AsParquet = False,
+    quiet: c.Quiet = False,
+    verbose: c.Verbose = False,
+    *,
+    fold_options: FoldOptions,
+    render: RenderFlags,
+) -> None:
+    """Compare BEFORE and AFTER: -o x.svg a differential flame graph, -o x.folded the
+    `stack before after` form of difffolded.pl, otherwise the functions that changed most.
 
-    Example: (later)
+    Example: foldkit diff old.perf.zst new.perf.zst -o diff.svg   |   foldkit diff --before 'old-*.perf.zst' --after 'new-*.perf.zst'
     """
-    raise UsageError("foldkit diff is not implemented yet")
+    kind = d.output_kind(output, folded=folded, csv=csv, json=json, parquet=parquet)
+    if basis not in BASIS_CHOICES:
+        raise UsageError(f"--basis must be one of {', '.join(BASIS_CHOICES)}, not {basis!r}")
+    first, second = split_sides(sides, before, after)
+    profiles = [prepare(read(side, fold_options), normalize_symbols, strip_hex) for side in (first, second)]
+    for p in profiles:
+        c.report(p.diagnostics, quiet, verbose)
+    scaled = normalize if normalize is not None else kind != "folded"
+    result = d.diff_profiles(*profiles, normalize=scaled)
+    if kind == "svg":
+        write_bytes(output, render_diff(result, basis, render.options))
+    elif kind == "folded":
+        write_bytes(output, d.difffolded_bytes(result))
+    else:
+        write_table(d.changes_table(result, sort, limit), output, kind)

@@ -1,14 +1,41 @@
-"""`foldkit top` (not implemented yet)."""
+"""`foldkit top`: the heaviest functions of a profile, self and total."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
+from foldkit.analysis.dso import read_with_dsos
+from foldkit.analysis.tables import choose_format, write_table
+from foldkit.analysis.top import DEFAULT_LIMIT, top_table
 from foldkit.cli import common as c
-from foldkit.errors import UsageError
+from foldkit.cli import compare_flags as f
+from foldkit.ingest import FoldOptions, read
+
+By = Annotated[str, typer.Option("--by", help="Group by function, dso (shared object) or comm (process).")]
 
 
-def top(inputs: c.Inputs, output: c.Output = None, quiet: c.Quiet = False, verbose: c.Verbose = False) -> None:
-    """Not implemented yet.
+@c.reads_captures
+def top(
+    inputs: c.Inputs,
+    limit: f.Limit = DEFAULT_LIMIT,
+    by: By = "function",
+    sort: f.Sort = "self",
+    csv: f.AsCsv = False,
+    json: f.AsJson = False,
+    parquet: f.AsParquet = False,
+    output: c.Output = None,
+    quiet: c.Quiet = False,
+    verbose: c.Verbose = False,
+    *,
+    fold_options: FoldOptions,
+) -> None:
+    """Table of the heaviest functions: self, self %, total (inclusive, once per stack), total %.
 
-    Example: (later)
+    Example: foldkit top cpu.perf.zst -n 30 --sort total   |   foldkit top cpu.perf.zst --by dso -o dsos.csv
     """
-    raise UsageError("foldkit top is not implemented yet")
+    fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))
+    profile = read_with_dsos(inputs, fold_options) if by == "dso" else read(inputs, fold_options)
+    c.report(profile.diagnostics, quiet, verbose)
+    write_table(top_table(profile, by, sort, limit), output, fmt)

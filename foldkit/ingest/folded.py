@@ -1,10 +1,17 @@
 """Already-folded stacks: `root;child;leaf 42` (integer or decimal weights), also the two-column
-`stack before after` form written by `difffolded.pl`, read as its second (after) column."""
+`stack before after` form written by `difffolded.pl`, read as its second (after) column.
+
+Identical stacks are summed (BCC's `-f` output repeats them), offsets (`+123`, `+0x7b`) are stripped
+from frames so call sites merge, and `--kernel` marks the kernel part of each stack (see
+`bpf_frames.annotate_folded`). Those rewrites run once per distinct stack, after reading.
+"""
 
 from __future__ import annotations
 
 import re
 
+from foldkit.errors import InputError
+from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
 from foldkit.profile import Diagnostics, Profile, Weight
@@ -13,31 +20,50 @@ NAME = "folded"
 DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (FlameGraph/inferno)"
 EXAMPLE = "bash;main;execute_command;fork 17"
 
-_NUMBER = rb"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_LINE = re.compile(rb"^(.*\S)[ \t]+(" + _NUMBER + rb")(?:[ \t]+(" + _NUMBER + rb"))?[ \t]*$")
+_NUMBER = re.compile(rb"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
-def sniff(head: bytes) -> bool | None:
-    """True if most of the first lines look like `stack weight`."""
-    lines = [ln for ln in head.replace(b"\r\n", b"\n").split(b"\n")[:50] if ln.strip()]
-    if len(head) >= 65536:
-        lines = lines[:-1]  # the last line may be cut
-    if not lines:
+def _number(raw: bytes) -> Weight | None:
+    if raw.isdigit():
+        return int(raw)
+    if _NUMBER.fullmatch(raw) is None:
         return None
-    good = sum(1 for ln in lines if _LINE.match(ln) and not ln[:1].isspace())
-    return good == len(lines) or (good >= 3 and good >= 0.9 * len(lines))
-
-
-def _number(raw: bytes) -> Weight:
     try:
         return int(raw)
     except ValueError:
         return float(raw)
 
 
+def split_line(line: bytes) -> tuple[bytes, Weight] | None:
+    """`stack weight` -> (stack, weight); `stack before after` (difffolded.pl) -> (stack, after);
+    None when the line does not end in a number."""
+    parts = line.rsplit(None, 2)
+    if len(parts) < 2:
+        return None
+    last = _number(parts[-1])
+    if last is None:
+        return None
+    if len(parts) == 3 and _number(parts[1]) is not None:
+        return parts[0], last
+    stack = line.rsplit(None, 1)[0]
+    return stack, last
+
+
+def sniff(head: bytes) -> bool | None:
+    """True if most of the first lines look like `stack weight`."""
+    lines = [ln for ln in head.replace(b"\r\n", b"\n").split(b"\n")[:50] if ln.strip() and ln[:1] != b"#"]
+    if len(head) >= 65536:
+        lines = lines[:-1]  # the last line may be cut
+    if not lines:
+        return None
+    # indented lines are perf/BCC frames, `@` lines bpftrace map entries (`@[comm]: 3`)
+    good = sum(1 for ln in lines if not ln[:1].isspace() and ln[:1] != b"@" and split_line(ln) is not None)
+    return good == len(lines) or (good >= 3 and good >= 0.9 * len(lines))
+
+
 def fold(source: Source, options: FoldOptions) -> Profile:
     """Sum the weights of identical stacks."""
-    weights: dict[str, Weight] = {}
+    raw: dict[bytes, Weight] = {}
     diag = Diagnostics()
     lineno = 0
     for chunk in source.chunks(cut=cut_at_lines):
@@ -45,17 +71,42 @@ def fold(source: Source, options: FoldOptions) -> Profile:
             chunk = chunk.replace(b"\r\n", b"\n")
         for line in chunk.split(b"\n"):
             lineno += 1
-            if not line.strip() or line.startswith(b"#"):
+            if not line or line[:1] == b"#" or not line.strip():
                 continue
-            m = _LINE.match(line)
-            if m is None:
+            parsed = split_line(line)
+            if parsed is None:
                 diag.bad_line(source.name, lineno, line.decode("utf-8", "replace"))
                 continue
-            stack_raw, first, second = m.groups()
-            stack = stack_raw.decode("utf-8", "surrogateescape")
-            w = _number(second if second is not None else first)
-            weights[stack] = weights.get(stack, 0) + w
+            stack, w = parsed
+            raw[stack] = raw.get(stack, 0) + w
         # the final split piece after a trailing newline is not a line
         if chunk.endswith(b"\n"):
             lineno -= 1
-    return Profile(weights=weights, diagnostics=diag)
+    if not raw and diag.bad_lines:
+        raise InputError(f"{source.name}: no `stack weight` line found; " + "; ".join(diag.messages()))
+    weights = {s.decode("utf-8", "surrogateescape"): w for s, w in raw.items()}
+    return Profile(weights=tidy_stacks(weights, options), diagnostics=diag)
+
+
+def _tidy_stack(stack: str, options: FoldOptions, skip: frozenset[str]) -> str:
+    frames = stack.split(";")
+    if "+" in stack:
+        frames = [bf.strip_offset(f) for f in frames]
+    if options.kernel:
+        frames = bf.annotate_folded(frames)
+    if skip:
+        frames = bf.cut_after(frames, skip, keep=1)
+    return ";".join(frames)
+
+
+def tidy_stacks(weights: dict[str, Weight], options: FoldOptions) -> dict[str, Weight]:
+    """Strip offsets, annotate kernel frames (`--kernel`) and apply `--skip-after` to every
+    distinct stack, summing stacks that become identical."""
+    skip = frozenset(options.skip_after)
+    if not (options.kernel or skip) and not any("+" in s for s in weights):
+        return weights
+    out: dict[str, Weight] = {}
+    for stack, w in weights.items():
+        new = _tidy_stack(stack, options, skip)
+        out[new] = out.get(new, 0) + w
+    return out

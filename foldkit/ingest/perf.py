@@ -17,11 +17,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from foldkit.engine import map_chunks
+from foldkit.engine import ChunkFolder, fold_chunks, fold_file
 from foldkit.errors import UsageError
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
 from foldkit.inputs import DEFAULT_CHUNK_SIZE, Source
+from foldkit.profile import MAX_QUOTED_LINES as MAX_QUOTED
 from foldkit.profile import Diagnostics, Profile
 
 NAME = "perf"
@@ -94,8 +95,8 @@ def _frame_key(line: bytes) -> bytes:
 
 #: Cache sizes per worker; bounded so memory follows the number of distinct stacks, not the input
 #: size (a cache that is full is emptied and refilled).
-LINE_CACHE_LIMIT = 200_000
-CHAIN_CACHE_LIMIT = 50_000
+LINE_CACHE_LIMIT = 100_000
+CHAIN_CACHE_LIMIT = 10_000
 
 #: Marker returned by `Resolver.classify` for a source-line line (`-F +srcline`), which is skipped.
 SRCLINE = "\0srcline"
@@ -247,6 +248,7 @@ class ChunkResult:
     """What one chunk contributed: per event (first-seen order) stack -> [weight, samples]."""
 
     events: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    event_order: list[str] = field(default_factory=list)
     lines: int = 0
     bad: list[tuple[int, str]] = field(default_factory=list)
     bad_count: int = 0
@@ -263,6 +265,8 @@ class _Accumulator:
         name = self._events.get(event)
         if name is None:
             name = self._events[event] = base_event(_decode(event))
+            if name not in self.result.event_order:
+                self.result.event_order.append(name)
         stacks = self.result.events.get(name)
         if stacks is None:
             stacks = self.result.events[name] = {}
@@ -424,40 +428,105 @@ def _unit(event: str, by_period: bool, saw_period: bool) -> str:
     return event or "events"
 
 
+@dataclass
+class FoldState:
+    """One worker's share of a capture: folded stacks per event, and what the merge needs to be
+    independent of which worker got which chunk (all keyed by chunk index)."""
+
+    events: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    first_seen: dict[str, tuple[int, int]] = field(default_factory=dict)
+    lines: dict[int, int] = field(default_factory=dict)
+    bad: list[tuple[int, int, str]] = field(default_factory=list)
+    bad_count: int = 0
+    timeline: dict[int, list[tuple[float, str, int]]] = field(default_factory=dict)
+
+
+class PerfFolder(ChunkFolder[FoldState]):
+    """Folds perf script chunks into a FoldState (runs in worker processes)."""
+
+    def __init__(self, options: FoldOptions) -> None:
+        self.options = options
+
+    def new_state(self) -> FoldState:
+        return FoldState()
+
+    def next_boundary(self, data: bytes, pos: int) -> int:
+        """After the first blank line ending at or after `pos` (only blank-line separated files
+        are split by offset; others end up in one range, which is still correct)."""
+        i = data.find(b"\n\n", max(0, pos - 2))
+        return -1 if i < 0 else i + 2
+
+    def fold(self, state: FoldState, index: int, chunk: bytes) -> None:
+        result = fold_chunk(chunk, self.options)
+        _merge_stacks(state.events, result.events)
+        for order, event in enumerate(result.event_order):
+            state.first_seen.setdefault(event, (index, order))
+        state.lines[index] = result.lines
+        state.bad.extend((index, lineno, text) for lineno, text in result.bad)
+        state.bad_count += result.bad_count
+        if result.timeline:
+            state.timeline[index] = result.timeline
+
+
+def _merge_stacks(target: dict[str, dict[str, list[int]]], source: dict[str, dict[str, list[int]]]) -> None:
+    for event, stacks in source.items():
+        into = target.get(event)
+        if into is None:
+            target[event] = stacks
+            continue
+        for stack, (w, c) in stacks.items():
+            cell = into.get(stack)
+            if cell is None:
+                into[stack] = [w, c]
+            else:
+                cell[0] += w
+                cell[1] += c
+
+
 def fold(source: Source, options: FoldOptions) -> Profile:
     """Fold a whole perf script stream, in parallel chunks, keeping one event."""
+    size = options.chunk_size or DEFAULT_CHUNK_SIZE
+    folder = PerfFolder(options)
+    path = source.seekable_path()
+    states = fold_file(folder, path, size, options.jobs) if path else None
+    if states is None:
+        states = fold_chunks(folder, source.chunks(cut=cut_records, size=size), jobs=options.jobs)
     merged: dict[str, dict[str, list[int]]] = {}
-    diag = Diagnostics()
-    timeline: list[tuple[float, str, int]] | None = [] if options.keep_time else None
-    line_base = 0
-    chunks = source.chunks(cut=cut_records, size=options.chunk_size or DEFAULT_CHUNK_SIZE)
-    for result in map_chunks(fold_chunk, chunks, options, jobs=options.jobs):
-        for event, stacks in result.events.items():
-            target = merged.setdefault(event, {})
-            for stack, (w, c) in stacks.items():
-                cell = target.get(stack)
-                if cell is None:
-                    target[stack] = [w, c]
-                else:
-                    cell[0] += w
-                    cell[1] += c
-        for lineno, text in result.bad:
-            diag.bad_line(source.name, line_base + lineno, text)
-        diag.bad_lines += result.bad_count - len(result.bad)
-        if timeline is not None and result.timeline:
-            timeline.extend(result.timeline)
-        line_base += result.lines
+    first_seen: dict[str, tuple[int, int]] = {}
+    lines: dict[int, int] = {}
+    bad: list[tuple[int, int, str]] = []
+    bad_count = 0
+    timelines: dict[int, list[tuple[float, str, int]]] = {}
+    for state in sorted(states, key=lambda st: min(st.lines, default=0)):
+        _merge_stacks(merged, state.events)
+        for event, seen in state.first_seen.items():
+            first_seen[event] = min(seen, first_seen.get(event, seen))
+        lines.update(state.lines)
+        bad.extend(state.bad)
+        bad_count += state.bad_count
+        timelines.update(state.timeline)
 
+    diag = Diagnostics()
+    starts: dict[int, int] = {}
+    total = 0
+    for index in sorted(lines):
+        starts[index] = total
+        total += lines[index]
+    for index, lineno, text in sorted(bad)[:MAX_QUOTED]:
+        diag.bad_line(source.name, starts[index] + lineno, text)
+    diag.bad_lines = bad_count
     if not merged:
         return Profile(diagnostics=diag)
+    merged = {event: merged[event] for event in sorted(merged, key=lambda e: first_seen[e])}
     event = _choose_event(merged, options, diag)
     cells = merged[event]
     weights = {s: c[0] for s, c in cells.items()}
     counts = {s: c[1] for s, c in cells.items()}
     saw_period = any(c[0] != c[1] for c in cells.values())
-    if timeline is not None and len(merged) > 1:
-        keep = set(cells)
-        timeline = [t for t in timeline if t[1] in keep]
+    timeline: list[tuple[float, str, int]] | None = None
+    if options.keep_time:
+        keep = set(cells) if len(merged) > 1 else None
+        timeline = [t for index in sorted(timelines) for t in timelines[index] if keep is None or t[1] in keep]
     return Profile(
         weights=weights,  # type: ignore[arg-type]
         counts=counts,

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Fold throughput and peak memory: foldkit against inferno-collapse-perf and stackcollapse-perf.pl.
+
+Usage:
+    python benchmarks/bench_fold.py [CAPTURE ...] [--runs 3] [--size-mb 200]
+
+Without CAPTURE it builds a ~200 MB input by concatenating the real system-wide capture shipped in
+fixtures/. Each tool runs `--runs` times per configuration, file in page cache, output to
+/dev/null; the median is reported. The reference tools are measured when found: inferno via
+`INFERNO_BIN` (the inferno-collapse-perf binary) or PATH, FlameGraph via `FLAMEGRAPH_DIR` (the
+directory holding stackcollapse-perf.pl) or PATH. A zstd-compressed copy of each input is timed
+too. Peak RSS is the largest resident set of any single process of the run (read from /proc every
+20 ms, so it is a close lower bound) and the peak of the whole process tree's sum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import zstandard
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "fixtures" / "system-mixed.perf.zst"
+
+
+def build_input(size_mb: int, directory: Path) -> Path:
+    """Concatenate the shipped system-wide capture until the file has `size_mb` MB."""
+    piece = zstandard.ZstdDecompressor().decompressobj().decompress(FIXTURE.read_bytes())
+    if not piece.endswith(b"\n\n"):
+        piece += b"\n"
+    target = directory / f"bench-{size_mb}mb.perf"
+    with open(target, "wb") as fh:
+        written = 0
+        while written < size_mb * 1_000_000:
+            fh.write(piece)
+            written += len(piece)
+    return target
+
+
+def _tree_rss(root: int) -> tuple[int, int]:
+    """(largest single RSS, sum of RSS) in KiB over `root` and its descendants."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            ppid = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+            children.setdefault(ppid, []).append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    stack, seen = [root], []
+    while stack:
+        pid = stack.pop()
+        seen.append(pid)
+        stack.extend(children.get(pid, []))
+    values = [rss.get(p, 0) for p in seen]
+    return max(values, default=0), sum(values)
+
+
+def run(cmd: list[str], stdin: Path | None = None) -> tuple[float, int, int]:
+    """Wall seconds, peak single-process RSS and peak tree RSS (KiB) of one run."""
+    stdin_fh = open(stdin, "rb") if stdin else subprocess.DEVNULL
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=stdin_fh, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak_one = peak_sum = 0
+    while proc.poll() is None:
+        one, total = _tree_rss(proc.pid)
+        peak_one, peak_sum = max(peak_one, one), max(peak_sum, total)
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - start
+    if stdin:
+        stdin_fh.close()  # type: ignore[union-attr]
+    err = proc.stderr.read() if proc.stderr else b""
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode(errors='replace')[:500]}")
+    return elapsed, peak_one, peak_sum
+
+
+def median_run(cmd: list[str], runs: int, stdin: Path | None = None) -> tuple[float, int, int]:
+    results = [run(cmd, stdin) for _ in range(runs)]
+    return (
+        statistics.median(r[0] for r in results),
+        max(r[1] for r in results),
+        max(r[2] for r in results),
+    )
+
+
+def find_tools() -> dict[str, list[str]]:
+    tools: dict[str, list[str]] = {}
+    inferno = os.environ.get("INFERNO_BIN") or shutil.which("inferno-collapse-perf")
+    if inferno:
+        tools["inferno-collapse-perf"] = [inferno]
+    fg_dir = os.environ.get("FLAMEGRAPH_DIR")
+    script = Path(fg_dir) / "stackcollapse-perf.pl" if fg_dir else None
+    if script is None or not script.exists():
+        found = shutil.which("stackcollapse-perf.pl")
+        script = Path(found) if found else None
+    if script is not None and script.exists():
+        tools["stackcollapse-perf.pl"] = ["perl", str(script)]
+    return tools
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("captures", nargs="*", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--size-mb", type=int, default=200)
+    args = parser.parse_args()
+    foldkit = [sys.executable, "-m", "foldkit", "fold", "-q"]
+    cores = len(os.sched_getaffinity(0))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        inputs: list[Path] = []
+        for capture in args.captures or [build_input(args.size_mb, tmpdir)]:
+            raw = zstandard.ZstdDecompressor().decompressobj().decompress(capture.read_bytes()) if capture.suffix == ".zst" else None
+            if raw is not None:
+                plain = tmpdir / capture.name.removesuffix(".zst")
+                plain.write_bytes(raw)
+                inputs.append(plain)
+            else:
+                inputs.append(capture)
+        tools = find_tools()
+        print(f"cores: {cores}; runs per line: {args.runs} (median time, max RSS)")
+        for path in inputs:
+            size = path.stat().st_size
+            packed = tmpdir / (path.name + ".zst")
+            if not packed.exists():
+                packed.write_bytes(zstandard.ZstdCompressor(level=3, threads=-1).compress(path.read_bytes()))
+            print(f"\n{path.name}: {size / 1e6:.1f} MB")
+            rows: list[tuple[str, float, int, int]] = []
+            for jobs in sorted({1, cores}):
+                t, one, tree = median_run([*foldkit, "-j", str(jobs), str(path), "-o", "/dev/null"], args.runs)
+                rows.append((f"foldkit -j {jobs}", t, one, tree))
+            t, one, tree = median_run([*foldkit, str(packed), "-o", "/dev/null"], args.runs)
+            rows.append((f"foldkit -j {cores} (zstd input)", t, one, tree))
+            for name, cmd in tools.items():
+                if name == "inferno-collapse-perf":
+                    for threads in sorted({1, cores}):
+                        t, one, tree = median_run([*cmd, "--threads", str(threads), str(path)], args.runs)
+                        rows.append((f"{name} --threads {threads}", t, one, tree))
+                else:
+                    t, one, tree = median_run([*cmd, str(path)], max(1, min(args.runs, 3)))
+                    rows.append((name, t, one, tree))
+            best_foldkit = min(t for n, t, _, _ in rows if n.startswith("foldkit -j"))
+            print(f"{'tool':38} {'time s':>8} {'MB/s':>8} {'RSS MB':>8} {'tree MB':>8} {'foldkit speed-up':>17}")
+            for name, t, one, tree in rows:
+                print(f"{name:38} {t:8.2f} {size / 1e6 / t:8.1f} {one / 1024:8.0f} {tree / 1024:8.0f} {t / best_foldkit:16.2f}x")
+            if not tools:
+                print("(inferno-collapse-perf / stackcollapse-perf.pl not found: set INFERNO_BIN / FLAMEGRAPH_DIR)")
+
+
+if __name__ == "__main__":
+    main()

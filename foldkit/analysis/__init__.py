@@ -1,0 +1,1 @@
+"""Analyses of folded profiles: per-function tables (`top`), stack-aligned differences (`diff`)."""

@@ -1,0 +1,205 @@
+"""Differences between two profiles: stacks aligned side by side, and per-function changes.
+
+`diff_profiles(before, after)` aligns every stack of either profile (a stack missing on one side has
+0 there). Optionally BEFORE is scaled to AFTER's total (`normalize`), because two captures rarely
+have the same number of samples. From the aligned stacks come `difffolded.pl`'s two-column folded
+text and the table of the functions whose share changed most.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from foldkit.analysis.functions import BY_CHOICES, aggregate
+from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
+from foldkit.errors import UsageError
+from foldkit.outputs import is_stdout
+from foldkit.profile import Profile, Weight, format_weight
+
+#: What `--sort` accepts for the changed-functions table.
+DIFF_SORT_CHOICES = ("self", "total")
+#: Rows of the changed-functions table shown by default.
+DEFAULT_DIFF_LIMIT = 20
+
+
+@dataclass
+class StackDiff:
+    """Two profiles aligned stack by stack. `before` is already scaled by `scale` when normalised."""
+
+    before: dict[str, Weight]
+    after: dict[str, Weight]
+    before_total: float  # as captured (unscaled)
+    after_total: float
+    scale: float = 1.0
+    normalized: bool = False
+    unit: str = "samples"
+    integral: bool = True  # both inputs had integer weights
+    before_sources: list[str] = field(default_factory=list)
+    after_sources: list[str] = field(default_factory=list)
+
+    def stacks(self) -> list[str]:
+        """Every stack of either side, in canonical (byte-wise) order."""
+        keys = self.before.keys() | self.after.keys()
+        return sorted(keys, key=lambda s: s.encode("utf-8", "surrogateescape"))
+
+    def delta(self) -> dict[str, Weight]:
+        """AFTER minus (scaled) BEFORE, per stack."""
+        b, a = self.before, self.after
+        return {s: a.get(s, 0) - b.get(s, 0) for s in b.keys() | a.keys()}
+
+
+def _integral(profile: Profile) -> bool:
+    return all(isinstance(w, int) for w in profile.weights.values())
+
+
+def output_kind(
+    path: str | os.PathLike[str] | None,
+    folded: bool = False,
+    csv: bool = False,
+    json: bool = False,
+    parquet: bool = False,
+) -> str:
+    """What a diff writes: `svg`, `folded`, or a table format (`text`, `csv`, `json`, `parquet`),
+    from the flags or else the output name's suffix."""
+    flagged = choose_format(None, (folded, "folded"), (csv, "csv"), (json, "json"), (parquet, "parquet"))
+    if folded or csv or json or parquet:
+        return flagged
+    if is_stdout(path):
+        return "text"
+    name = os.fspath(path).lower()  # type: ignore[arg-type]
+    for comp in (".gz", ".zst"):
+        name = name.removesuffix(comp)
+    if name.endswith(".svg"):
+        return "svg"
+    if name.endswith((".folded", ".collapsed")):
+        return "folded"
+    table = suffix_format(path)
+    if table is None:
+        raise UsageError(
+            f"{path}: cannot tell the output format from the name; use .svg (differential flame "
+            "graph), .folded (two columns), .txt, .csv, .json or .parquet (table)"
+        )
+    return table
+
+
+def diff_profiles(before: Profile, after: Profile, normalize: bool = False) -> StackDiff:
+    """Align `before` and `after` stack by stack; with `normalize`, scale BEFORE to AFTER's total."""
+    bt, at = float(before.total), float(after.total)
+    scale = at / bt if normalize and bt and at else 1.0
+    weights: dict[str, Weight] = dict(before.weights)
+    if scale != 1.0:
+        weights = {s: w * scale for s, w in weights.items()}
+    unit = after.unit if after.unit == before.unit else f"{before.unit} -> {after.unit}"
+    return StackDiff(
+        before=weights,
+        after=dict(after.weights),
+        before_total=bt,
+        after_total=at,
+        scale=scale,
+        normalized=scale != 1.0,
+        unit=unit,
+        integral=_integral(before) and _integral(after),
+        before_sources=list(before.sources),
+        after_sources=list(after.sources),
+    )
+
+
+def difffolded_lines(diff: StackDiff, order: list[str] | None = None) -> list[str]:
+    """`stack before after` lines, sorted, as `difffolded.pl` writes them (a missing side is 0).
+
+    Integer inputs stay integers: a normalised BEFORE is rounded to the nearest integer (where
+    `difffolded.pl -n` truncates).
+    """
+    b, a = diff.before, diff.after
+    stacks = diff.stacks() if order is None else order
+    if diff.integral:
+        return [f"{s} {round(b.get(s, 0))} {a.get(s, 0)}" for s in stacks]
+    return [f"{s} {format_weight(b.get(s, 0))} {format_weight(a.get(s, 0))}" for s in stacks]
+
+
+def difffolded_bytes(diff: StackDiff) -> bytes:
+    """The two-column folded text as bytes (non-UTF-8 input bytes restored)."""
+    # valid UTF-8 sorts the same by code point as by bytes, so the plain sort is canonical unless a
+    # stack carries surrogate-escaped bytes, which the strict encode below detects
+    order = sorted(diff.before.keys() | diff.after.keys())
+    if not order:
+        return b""
+    text = "\n".join(difffolded_lines(diff, order)) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "".join(line + "\n" for line in difffolded_lines(diff))
+        return text.encode("utf-8", "surrogateescape")
+
+
+def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:
+    """Per function (dso, comm): self and total weights of both sides, their shares of each side's
+    total in percent, and the changes (`d_self_pp`, `d_total_pp`; `d_self` in AFTER's units)."""
+    if by not in BY_CHOICES or by == "dso":
+        raise UsageError("a diff groups by function or comm")
+    before = aggregate(diff.before, by).rename({"self": "self_before", "total": "total_before"})
+    after = aggregate(diff.after, by).rename({"self": "self_after", "total": "total_after"})
+    joined = before.join(after, on="name", how="full", coalesce=True).fill_null(0)
+    bt = sum(diff.before.values())
+    at = sum(diff.after.values())
+    bs = 100.0 / bt if bt else 0.0
+    as_ = 100.0 / at if at else 0.0
+    return joined.select(
+        "name",
+        "self_before",
+        "self_after",
+        (pl.col("self_after") - pl.col("self_before")).alias("d_self"),
+        (pl.col("self_before") * bs).alias("self_before_pct"),
+        (pl.col("self_after") * as_).alias("self_after_pct"),
+        (pl.col("self_after") * as_ - pl.col("self_before") * bs).alias("d_self_pp"),
+        "total_before",
+        "total_after",
+        (pl.col("total_before") * bs).alias("total_before_pct"),
+        (pl.col("total_after") * as_).alias("total_after_pct"),
+        (pl.col("total_after") * as_ - pl.col("total_before") * bs).alias("d_total_pp"),
+    )
+
+
+def changes_table(
+    diff: StackDiff, sort: str = "self", limit: int = DEFAULT_DIFF_LIMIT, by: str = "function"
+) -> Table:
+    """The functions whose share changed most (by |change in `sort` share|), as a table."""
+    if sort not in DIFF_SORT_CHOICES:
+        raise UsageError(f"--sort must be one of {', '.join(DIFF_SORT_CHOICES)}, not {sort!r}")
+    frame = function_changes(diff, by)
+    key = f"d_{sort}_pp"
+    frame = frame.with_columns(pl.col(key).abs().alias("_abs")).sort(
+        ["_abs", "name"], descending=[True, False]
+    ).drop("_abs")
+    count = frame.height
+    if limit > 0:
+        frame = frame.head(limit)
+    columns = [
+        Column("name", by, "text", "left"),
+        Column("self_before_pct", "self before", "percent"),
+        Column("self_after_pct", "self after", "percent"),
+        Column("d_self_pp", "Δ self", "pp"),
+        Column("total_before_pct", "total before", "percent"),
+        Column("total_after_pct", "total after", "percent"),
+        Column("d_total_pp", "Δ total", "pp"),
+    ]
+    title = (
+        f"{frame.height} of {count} {by}s with the largest change in {sort} share "
+        f"(before {diff.before_total:,.0f}, after {diff.after_total:,.0f} {diff.unit})"
+    )
+    meta = {
+        "by": by,
+        "sort": sort,
+        "unit": diff.unit,
+        "before_total": diff.before_total,
+        "after_total": diff.after_total,
+        "normalized": diff.normalized,
+        "scale": diff.scale,
+        "before_sources": diff.before_sources,
+        "after_sources": diff.after_sources,
+        "rows_total": count,
+    }
+    return Table(frame, columns, title, meta)

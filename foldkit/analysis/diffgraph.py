@@ -1,0 +1,169 @@
+"""The differential flame graph: one profile's layout, every frame coloured by how much it changed.
+
+Built on the flame graph renderer (`foldkit.render`): the frames are laid out from the `--basis`
+weights, each frame's weight in BEFORE and AFTER is looked up by its stack prefix, and the SVG
+writer gets a fill (red grew, blue shrank, white unchanged), a tooltip and `data-before` /
+`data-after` attributes per frame.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from foldkit.analysis.diff import StackDiff, diff_profiles
+from foldkit.errors import UsageError
+from foldkit.outputs import write_bytes
+from foldkit.profile import Diagnostics, Profile, Weight, merge_profiles
+from foldkit.render import (
+    RenderOptions,
+    StackIndex,
+    layout_profile,
+    reverse_stack,
+    subtitle_for,
+    write_svg,
+)
+from foldkit.render.text import format_count, format_number
+
+#: What `--basis` accepts: whose weights give the frames their widths.
+BASIS_CHOICES = ("after", "before", "union")
+#: Default basis: AFTER's widths, as difffolded.pl + flamegraph.pl draw it.
+DEFAULT_BASIS = "after"
+#: Title of a differential graph when none is given.
+DIFF_TITLE = "Differential Flame Graph"
+#: Changes smaller than this fraction of the total are rounding noise from normalising, not change.
+NOISE = 1e-9
+#: Share of BEFORE hidden by `--basis after` above which the subtitle points to `--basis union`.
+HIDDEN_NOTE_MIN = 0.001
+
+
+def delta_fill(delta: float, max_delta: float, negate: bool = False) -> str:
+    """A frame's fill from its change: white when unchanged, then ever deeper red (grew) or blue
+    (shrank) in proportion to `delta / max_delta`, pure red or blue for the largest change.
+    `negate` swaps the hues."""
+    if negate:
+        delta = -delta
+    if delta == 0 or max_delta <= 0:
+        return "rgb(255,255,255)"
+    pale = round(255 * (1.0 - min(abs(delta) / max_delta, 1.0)))
+    return f"rgb(255,{pale},{pale})" if delta > 0 else f"rgb({pale},{pale},255)"
+
+
+def basis_weights(diff: StackDiff, basis: str) -> dict[str, Weight]:
+    """The stack weights that set frame widths: AFTER's, (scaled) BEFORE's, or per stack the larger."""
+    if basis == "after":
+        return dict(diff.after)
+    if basis == "before":
+        return dict(diff.before)
+    if basis == "union":
+        b, a = diff.before, diff.after
+        return {s: max(b.get(s, 0), a.get(s, 0)) for s in b.keys() | a.keys()}
+    raise UsageError(f"--basis must be one of {', '.join(BASIS_CHOICES)}, not {basis!r}")
+
+
+def _oriented(weights: Mapping[str, Weight], reverse: bool) -> Mapping[str, Weight]:
+    if not reverse:
+        return weights
+    out: dict[str, Weight] = {}
+    for s, w in weights.items():
+        key = reverse_stack(s)
+        out[key] = out.get(key, 0) + w
+    return out
+
+
+def hidden_share(diff: StackDiff) -> float:
+    """Share of BEFORE in stacks that AFTER does not have (invisible with `--basis after`)."""
+    total = sum(diff.before.values())
+    if not total:
+        return 0.0
+    return sum(w for s, w in diff.before.items() if s not in diff.after) / total
+
+
+def _subtitle(diff: StackDiff, basis: str, options: RenderOptions) -> str:
+    grew, shrank = ("blue", "red") if options.negate else ("red", "blue")
+    parts = [f"{grew}: grew, {shrank}: shrank from BEFORE to AFTER", f"widths: {basis.upper() if basis != 'union' else 'larger of BEFORE and AFTER'}"]
+    if diff.normalized:
+        parts.append(f"BEFORE normalised to AFTER's total (x{diff.scale:.4g})")
+    else:
+        parts.append("not normalised")
+    hidden = hidden_share(diff)
+    if basis == "after" and hidden > HIDDEN_NOTE_MIN:
+        parts.append(f"{hidden * 100:.1f}% of BEFORE is in paths absent from AFTER (--basis union shows them)")
+    return "; ".join(parts)
+
+
+def render_diff(
+    diff: StackDiff,
+    basis: str = DEFAULT_BASIS,
+    options: RenderOptions | None = None,
+    diagnostics: Diagnostics | None = None,
+) -> bytes:
+    """The differential flame graph of `diff` as SVG bytes."""
+    opts = options or RenderOptions()
+    if opts.flamechart:
+        raise UsageError("a differential graph cannot be a flame chart (--flamechart)")
+    if opts.title is None:
+        opts = replace(opts, title=DIFF_TITLE)
+    own = _subtitle(diff, basis, opts)
+    opts = replace(opts, subtitle=f"{opts.subtitle} — {own}" if opts.subtitle else own)
+    weights = basis_weights(diff, basis)
+    layout = layout_profile(Profile(weights=weights, unit=diff.unit), opts)
+    # the layout's own weights are the basis side's inclusive weights: look up only the other side
+    paths = layout.paths()
+    if basis == "after":
+        a_w = list(layout.weights)
+        a_total: Weight = layout.total
+    else:
+        after = StackIndex(_oriented(diff.after, opts.reverse))
+        a_w = [after.inclusive(p) for p in paths]
+        a_total = after.total
+    if basis == "before":
+        b_w = list(layout.weights)
+        b_total: Weight = layout.total
+    else:
+        before = StackIndex(_oriented(diff.before, opts.reverse))
+        b_w = [before.inclusive(p) for p in paths]
+        b_total = before.total
+    noise = NOISE * max(b_total, a_total)
+    deltas = [0.0 if abs(a - b) <= noise else a - b for a, b in zip(a_w, b_w, strict=True)]
+    max_delta = max((abs(d) for d in deltas[1:]), default=0.0)
+    b_total = b_total or 1
+    a_total = a_total or 1
+    unit = opts.count_name or diff.unit
+    names = layout.names
+
+    def tooltip(i: int) -> str:
+        b, a = b_w[i], a_w[i]
+        pp = (a / a_total - b / b_total) * 100
+        return (
+            f"{names[i]} (before {format_count(b)}, after {format_count(a)} {unit}: "
+            f"{'+' if a >= b else '-'}{format_count(abs(a - b))} {unit}, {pp:+.2f} pp)"
+        )
+
+    def attributes(i: int) -> dict[str, str]:
+        return {"data-before": format_number(round(b_w[i], 3)), "data-after": format_number(round(a_w[i], 3))}
+
+    if diagnostics is not None and layout.nonpositive:
+        diagnostics.warnings.append(f"{layout.nonpositive} stack(s) with zero or negative weight left out of the graph")
+    return write_svg(
+        layout,
+        opts,
+        fill=lambda i: delta_fill(deltas[i], max_delta, opts.negate),
+        count_name=unit,
+        tooltip=tooltip,
+        attributes=attributes,
+        subtitle=subtitle_for(layout, opts),
+        kind="flamegraph" if not opts.inverted else "icicle",
+        message=None if layout.total else "no samples",
+    )
+
+
+def write_check_graph(
+    path: str | os.PathLike[str], baseline: Sequence[Profile], candidate: Sequence[Profile]
+) -> None:
+    """`foldkit check --svg`: the differential graph of the merged baseline against the merged
+    candidate (BEFORE normalised, union basis so removed paths stay visible)."""
+    diff = diff_profiles(merge_profiles(baseline), merge_profiles(candidate), normalize=True)
+    options = RenderOptions(title="foldkit check: baseline → candidate")
+    write_bytes(path, render_diff(diff, "union", options))

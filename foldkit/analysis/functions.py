@@ -1,0 +1,179 @@
+"""Per-function self and total (inclusive) weights of folded stacks, computed with polars.
+
+*Self* is the weight of the stacks whose leaf frame is the function; *total* is the weight of the
+stacks that contain it anywhere, each stack counted once however often the function recurses in it.
+The same aggregation also groups frames by shared object (`dso`) or by process (`comm`), and by
+regular expression (every frame matching a pattern counts as one pseudo-function).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+import polars as pl
+
+from foldkit.errors import UsageError
+
+#: What `--by` accepts: the frame itself, the shared object it lives in, or the process (root frame).
+BY_CHOICES = ("function", "dso", "comm")
+
+#: The dso of a frame whose origin is not known.
+UNKNOWN_DSO = "[unknown]"
+
+_PID_SUFFIX = re.compile(r"-(?:\?|-?\d+)(?:/-?\d+)?$")
+_ANNOTATION = re.compile(r"_\[[kji]\]$")
+_UNRESOLVED = re.compile(r"^\[(.+?)(?: <[0-9a-fA-Fx]+>)?\]$")
+
+
+def polars_safe(text: str) -> str:
+    """`text` as valid UTF-8 for polars: surrogate-escaped input bytes become `\\xNN` escapes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def safe_stacks(stacks: Sequence[str]) -> list[str]:
+    """Every stack made polars-safe (one cheap check for the common all-valid case)."""
+    try:
+        "\n".join(stacks).encode("utf-8")
+    except UnicodeEncodeError:
+        return [polars_safe(s) for s in stacks]
+    return list(stacks)
+
+
+def comm_of(root: str) -> str:
+    """The process name of a root frame: `java-4242/4250` -> `java`."""
+    return _PID_SUFFIX.sub("", root) or root
+
+
+def dso_of(frame: str, known: Mapping[str, str] | None = None) -> str:
+    """The shared object of a frame: from `known` (frame -> dso) when it lists the frame, else from
+    what the frame name itself says (`_[k]` kernel, `_[j]` JIT, `[libc.so.6]` unresolved), else
+    `[unknown]`."""
+    if known:
+        hit = known.get(frame)
+        if hit is not None:
+            return hit
+    ann = _ANNOTATION.search(frame)
+    if ann:
+        kind = ann.group(0)
+        if kind == "_[k]":
+            return "[kernel]"
+        if kind == "_[j]":
+            return "[jit]"
+        frame = frame[: ann.start()]
+        if known and frame in known:
+            return known[frame]
+    m = _UNRESOLVED.match(frame)
+    if m and m.group(1) != "unknown":
+        return m.group(1)
+    return UNKNOWN_DSO
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(
+        {"name": [], "self": [], "total": []},
+        schema={"name": pl.String, "self": pl.Float64, "total": pl.Float64},
+    )
+
+
+def stack_table(weights: Mapping[str, float]) -> pl.DataFrame:
+    """Stacks as a polars frame: `frames` (list of names, root first) and `value`."""
+    stacks = safe_stacks(list(weights))
+    values = list(weights.values())
+    dtype = pl.Int64 if all(type(v) is int for v in values) else pl.Float64
+    return pl.DataFrame(
+        {"stack": stacks, "value": values},
+        schema={"stack": pl.String, "value": dtype},
+    ).select(pl.col("stack").str.split(";").alias("frames"), "value")
+
+
+def _mapped(table: pl.DataFrame, mapper: Callable[[str], str]) -> pl.DataFrame:
+    """`table` with every frame name replaced by `mapper(name)` (evaluated once per distinct name)."""
+    names = table.select(pl.col("frames").explode().unique()).to_series().to_list()
+    mapping = {n: mapper(n) for n in names if n is not None}
+    return table.with_columns(
+        pl.col("frames").list.eval(pl.element().replace_strict(mapping, return_dtype=pl.String))
+    )
+
+
+def aggregate(
+    weights: Mapping[str, float],
+    by: str = "function",
+    dso_map: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """Self and total weight per function (or dso, or comm): columns `name`, `self`, `total`.
+
+    Rows are sorted by name; integer weights give integer sums.
+    """
+    if by not in BY_CHOICES:
+        raise UsageError(f"--by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
+    if not weights:
+        return _empty()
+    table = stack_table(weights)
+    if by == "comm":
+        roots = table.select(pl.col("frames").list.first().alias("root"), "value")
+        names = roots.select(pl.col("root").unique()).to_series().to_list()
+        mapping = {n: comm_of(n) for n in names}
+        out = (
+            roots.with_columns(pl.col("root").replace_strict(mapping, return_dtype=pl.String).alias("name"))
+            .group_by("name")
+            .agg(pl.col("value").sum().alias("self"))
+            .with_columns(pl.col("self").alias("total"))
+        )
+        return out.sort("name")
+    if by == "dso":
+        table = _mapped(table, lambda f: dso_of(f, dso_map))
+        # the root (process) frame and frames of unknown origin would make `[unknown]` contain
+        # everything: they count only where they are the leaf
+        return (
+            _self_total(table)
+            .with_columns(
+                pl.when(pl.col("name") == UNKNOWN_DSO).then(pl.col("self")).otherwise(pl.col("total")).alias("total")
+            )
+            .filter(pl.col("total") != 0)
+        )
+    return _self_total(table)
+
+
+def _self_total(table: pl.DataFrame) -> pl.DataFrame:
+    leaf = (
+        table.select(pl.col("frames").list.last().alias("name"), "value")
+        .group_by("name")
+        .agg(pl.col("value").sum().alias("self"))
+    )
+    total = (
+        table.select(pl.col("frames").list.unique().alias("name"), "value")
+        .explode("name")
+        .group_by("name")
+        .agg(pl.col("value").sum().alias("total"))
+    )
+    return (
+        total.join(leaf, on="name", how="left")
+        .select("name", pl.col("self").fill_null(0), "total")
+        .sort("name")
+    )
+
+
+def pattern_totals(table: pl.DataFrame, pattern: re.Pattern[str]) -> tuple[float, float]:
+    """(self, total) of every frame matching `pattern` taken together, in a `stack_table`: self is
+    the weight of stacks whose leaf matches, total of stacks with any matching frame (once each)."""
+    if table.height == 0:
+        return 0.0, 0.0
+    names = table.select(pl.col("frames").explode().unique()).to_series().to_list()
+    matching = [n for n in names if n is not None and pattern.search(n)]
+    if not matching:
+        return 0.0, 0.0
+    hits = table.select(
+        pl.col("frames").list.last().is_in(matching).alias("leaf"),
+        pl.col("frames").list.eval(pl.element().is_in(matching)).list.any().alias("any"),
+        "value",
+    )
+    sums = hits.select(
+        pl.col("value").filter(pl.col("leaf")).sum().alias("self"),
+        pl.col("value").filter(pl.col("any")).sum().alias("total"),
+    ).row(0)
+    return float(sums[0] or 0.0), float(sums[1] or 0.0)

@@ -1,0 +1,80 @@
+"""The two sides of a comparison: which inputs are BEFORE and which AFTER, read and prepared alike."""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Sequence
+
+from foldkit.errors import InputError, UsageError
+from foldkit.ingest import FoldOptions, read
+from foldkit.profile import Profile
+from foldkit.transform.normalize import normalize_symbols, strip_hex
+
+_GLOB_CHARS = set("*?[")
+
+
+def expand(specs: Sequence[str]) -> list[str]:
+    """Input names with glob patterns (`'runs/base-*.perf.zst'`, quoted so foldkit expands them)
+    replaced by the files they match, sorted; a pattern that matches nothing is an error."""
+    out: list[str] = []
+    for spec in specs:
+        if spec != "-" and _GLOB_CHARS & set(spec) and not os.path.exists(spec):
+            matches = sorted(glob.glob(spec))
+            if not matches:
+                raise InputError(f"{spec}: no file matches this pattern")
+            out.extend(matches)
+        else:
+            out.append(spec)
+    return out
+
+
+def split_sides(
+    positional: Sequence[str] | None,
+    before: Sequence[str] | None,
+    after: Sequence[str] | None,
+    names: tuple[str, str] = ("before", "after"),
+) -> tuple[list[str], list[str]]:
+    """(BEFORE inputs, AFTER inputs) from `A B` positionals or repeated `--before/--after` options
+    (each may be a quoted glob); exactly one way must be used, and each side needs an input."""
+    positional = list(positional or [])
+    before = list(before or [])
+    after = list(after or [])
+    first, second = names
+    if before or after:
+        if positional:
+            raise UsageError(
+                f"give the inputs either as two arguments {first.upper()} {second.upper()} or with "
+                f"--{first}/--{second}, not both"
+            )
+        if not before or not after:
+            raise UsageError(f"--{first} and --{second} must both be given")
+    else:
+        if len(positional) != 2:
+            raise UsageError(
+                f"expected two inputs, {first.upper()} and {second.upper()} (got {len(positional)}); "
+                f"for several captures per side use --{first} FILE... --{second} FILE... "
+                "(repeat the option, or quote a glob such as 'runs/base-*.perf.zst')"
+            )
+        before, after = [positional[0]], [positional[1]]
+    before, after = expand(before), expand(after)
+    if before.count("-") + after.count("-") > 1:
+        raise UsageError("standard input (-) can be only one of the inputs")
+    return before, after
+
+
+def prepare(profile: Profile, symbols: bool = False, hex_numbers: bool = False) -> Profile:
+    """`profile` with the comparison's name normalisations applied (`--normalize-symbols`,
+    `--strip-hex`)."""
+    if symbols:
+        profile = normalize_symbols(profile)
+    if hex_numbers:
+        profile = strip_hex(profile)
+    return profile
+
+
+def read_runs(
+    specs: Sequence[str], options: FoldOptions, symbols: bool = False, hex_numbers: bool = False
+) -> list[Profile]:
+    """Each input read on its own (one profile per capture, i.e. per run), prepared."""
+    return [prepare(read(spec, options), symbols, hex_numbers) for spec in specs]

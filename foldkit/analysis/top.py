@@ -1,0 +1,67 @@
+"""`foldkit top`: the heaviest functions (or dsos, or processes) of a profile, pprof style."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from foldkit.analysis.dso import META_KEY
+from foldkit.analysis.functions import BY_CHOICES, aggregate
+from foldkit.analysis.tables import Column, Table
+from foldkit.errors import UsageError
+from foldkit.profile import Profile
+
+#: What `--sort` accepts.
+SORT_CHOICES = ("self", "total")
+#: Rows shown by default (pprof's `top` shows 10; 20 fits a terminal and covers most hot spots).
+DEFAULT_LIMIT = 20
+
+
+def top_frame(profile: Profile, by: str = "function", sort: str = "self") -> pl.DataFrame:
+    """Every function (dso, comm) with `self`, `self_pct`, `total`, `total_pct`, heaviest first
+    by `sort` (ties by the other column, then by name)."""
+    if sort not in SORT_CHOICES:
+        raise UsageError(f"--sort must be one of {', '.join(SORT_CHOICES)}, not {sort!r}")
+    if by not in BY_CHOICES:
+        raise UsageError(f"--by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
+    grand = float(profile.total)
+    frame = aggregate(profile.weights, by, profile.meta.get(META_KEY))
+    scale = 100.0 / grand if grand else 0.0
+    other = "total" if sort == "self" else "self"
+    return frame.select(
+        "name",
+        "self",
+        (pl.col("self") * scale).alias("self_pct"),
+        "total",
+        (pl.col("total") * scale).alias("total_pct"),
+    ).sort([sort, other, "name"], descending=[True, True, False])
+
+
+def top_table(profile: Profile, by: str = "function", sort: str = "self", limit: int = DEFAULT_LIMIT) -> Table:
+    """The `top` table of `profile`: the first `limit` rows (all when `limit` <= 0) of `top_frame`."""
+    frame = top_frame(profile, by, sort)
+    count = frame.height
+    if limit > 0:
+        frame = frame.head(limit)
+    unit = profile.unit
+    label = {"function": "function", "dso": "dso", "comm": "comm"}[by]
+    columns = [
+        Column("name", label, "text", "left"),
+        Column("self", f"self ({unit})", "weight"),
+        Column("self_pct", "self %", "percent"),
+        Column("total", f"total ({unit})", "weight"),
+        Column("total_pct", "total %", "percent"),
+    ]
+    samples = profile.samples
+    title = f"top {frame.height} of {count} {label}s by {sort}; total {float(profile.total):,.0f} {unit}"
+    if samples is not None and unit != "samples":
+        title += f" in {samples:,} samples"
+    meta = {
+        "by": by,
+        "sort": sort,
+        "unit": unit,
+        "total": profile.total,
+        "samples": samples,
+        "rows_total": count,
+        "sources": profile.sources,
+    }
+    return Table(frame, columns, title, meta)

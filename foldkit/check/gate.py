@@ -1,0 +1,333 @@
+"""`foldkit check`: does CANDIDATE regress against BASELINE, beyond noise? And is it within budget?
+
+For every function (and every `--function` pattern) the inclusive share (samples whose stack
+contains it) and the self share (samples where it is the leaf) are compared. A regression is an
+increase larger than the threshold (`--max-increase`, in percentage points or relative) that is
+also significant at `alpha` after Holm's correction over every test made. Budgets are ceilings on
+a pattern's share of the candidate.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from foldkit.analysis.functions import aggregate, pattern_totals, stack_table
+from foldkit.check import stats
+from foldkit.check.samples import sample_counts
+from foldkit.errors import UsageError
+from foldkit.profile import Profile
+
+#: Default `--max-increase`: one percentage point of the whole profile, about the smallest change
+#: worth a person's look in a whole-program profile; the significance test, not this threshold,
+#: is what keeps noise out, so it can be small.
+DEFAULT_MAX_INCREASE = "1pp"
+#: Default `--alpha`: at most a 1% chance per CI run of failing on noise alone (family-wise).
+DEFAULT_ALPHA = 0.01
+#: With a relative threshold, functions below this share on both sides are not tested (their
+#: changes are too small to gate a build on; name them with --function to test them anyway).
+MIN_TESTED_SHARE = 0.001
+#: The share at which the report states the smallest detectable increase (a typical hot function).
+REFERENCE_SHARE = 0.10
+#: Power at which "detectable" is stated (the usual 80%).
+REFERENCE_POWER = 0.8
+#: Fewer samples than this on a side draws a warning (FlameGraph #318).
+LOW_SAMPLES = 1000
+
+MEASURES = ("total", "self")
+
+_THRESHOLD = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(pp|%)\s*$", re.IGNORECASE)
+_BUDGET = re.compile(r"^(?:(?P<measure>self|total):)?(?P<regex>.+?)\s*<=\s*(?P<limit>[0-9]*\.?[0-9]+)\s*%\s*$")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """How large an increase must be to count: `pp` (percentage points of the whole profile) or
+    `relative` (percent of the baseline share)."""
+
+    kind: str
+    value: float
+
+    @classmethod
+    def parse(cls, text: str) -> Threshold:
+        """`2pp` or `10%`."""
+        m = _THRESHOLD.match(text)
+        if not m:
+            raise UsageError(
+                f"--max-increase {text!r}: give percentage points of the profile (e.g. 2pp) "
+                "or a relative increase (e.g. 10%)"
+            )
+        return cls("pp" if m.group(2).lower() == "pp" else "relative", float(m.group(1)))
+
+    def exceeded(self, base: float, cand: float) -> bool:
+        """Whether going from share `base` to `cand` (fractions) is a larger increase than allowed."""
+        delta = cand - base
+        if delta <= 0:
+            return False
+        if self.kind == "pp":
+            return delta > self.value / 100.0
+        return base == 0.0 or delta > base * self.value / 100.0
+
+    def floor(self) -> float:
+        """Functions whose mean share over both sides is below this cannot exceed the threshold
+        (pp) or are too small to test (relative); they are not tested."""
+        if self.kind == "pp":
+            return max(MIN_TESTED_SHARE, self.value / 100.0 / 2.0)
+        return MIN_TESTED_SHARE
+
+    def absolute(self) -> float:
+        """The threshold in share units for power statements (0 for relative thresholds)."""
+        return self.value / 100.0 if self.kind == "pp" else 0.0
+
+    def __str__(self) -> str:
+        return f"{self.value:g}pp" if self.kind == "pp" else f"{self.value:g}%"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A ceiling on a pattern's share of the candidate: `REGEX<=5%` (inclusive), `self:REGEX<=5%`."""
+
+    text: str
+    pattern: re.Pattern[str]
+    limit: float  # fraction
+    measure: str = "total"
+
+    @classmethod
+    def parse(cls, text: str) -> Budget:
+        """Parse `REGEX<=N%`, optionally prefixed `self:` or `total:`."""
+        m = _BUDGET.match(text)
+        if not m:
+            raise UsageError(f"--budget {text!r}: expected REGEX<=N% (e.g. 'json_.*<=5%' or 'self:memcpy<=2%')")
+        return cls(text, _compile(m.group("regex"), "--budget"), float(m.group("limit")) / 100.0, m.group("measure") or "total")
+
+
+def _compile(regex: str, flag: str) -> re.Pattern[str]:
+    try:
+        return re.compile(regex)
+    except re.error as exc:
+        raise UsageError(f"{flag} {regex!r}: not a regular expression ({exc})") from None
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Settings of a check; defaults are the CLI's."""
+
+    max_increase: Threshold = field(default_factory=lambda: Threshold.parse(DEFAULT_MAX_INCREASE))
+    alpha: float = DEFAULT_ALPHA
+    functions: tuple[str, ...] = ()  # regexes checked as one pseudo-function each
+    budgets: tuple[Budget, ...] = ()
+    only: bool = False  # check only the --function patterns (and budgets), not every function
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.alpha < 1.0:
+            raise UsageError(f"--alpha must be between 0 and 1, not {self.alpha}")
+        if self.only and not self.functions and not self.budgets:
+            raise UsageError("--only needs at least one --function or --budget")
+
+
+@dataclass
+class Finding:
+    """One tested (function or pattern, measure) pair."""
+
+    name: str
+    kind: str  # "function" or "pattern"
+    measure: str  # "total" (inclusive) or "self"
+    base: float  # shares as fractions
+    cand: float
+    delta: float
+    se: float
+    df: float
+    p: float
+    p_adjusted: float = 1.0
+    exceeds: bool = False
+    significant: bool = False
+
+    @property
+    def regression(self) -> bool:
+        """Larger than the threshold and significant."""
+        return self.exceeds and self.significant
+
+
+@dataclass
+class BudgetResult:
+    """One budget and the candidate's (and, for context, the baseline's) share."""
+
+    budget: Budget
+    cand: float
+    base: float
+
+    @property
+    def breached(self) -> bool:
+        """The candidate's share is above the ceiling."""
+        return self.cand > self.budget.limit
+
+
+@dataclass
+class SideInfo:
+    """What one side of the check was made of."""
+
+    sources: list[str]
+    runs: int
+    samples: int
+    samples_per_run: list[int]
+
+
+@dataclass
+class CheckResult:
+    """Everything a check found; `passed` decides the exit code."""
+
+    options: CheckOptions
+    baseline: SideInfo
+    candidate: SideInfo
+    findings: list[Finding]  # every test made, strongest evidence of increase first
+    budgets: list[BudgetResult]
+    method: str
+    dispersion: float
+    tests: int
+    detectable_pp: float | None  # smallest increase detected with 80% power at REFERENCE_SHARE
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[Finding]:
+        """The findings that are regressions."""
+        return [f for f in self.findings if f.regression]
+
+    @property
+    def breaches(self) -> list[BudgetResult]:
+        """The budgets that were exceeded."""
+        return [b for b in self.budgets if b.breached]
+
+    @property
+    def passed(self) -> bool:
+        """No regression and no budget breach."""
+        return not self.regressions and not self.breaches
+
+    def functions(self) -> list[tuple[str, str, list[Finding]]]:
+        """(name, kind, its findings) per tested function or pattern, in first-finding order."""
+        seen: dict[tuple[str, str], list[Finding]] = {}
+        for f in self.findings:
+            seen.setdefault((f.name, f.kind), []).append(f)
+        return [(n, k, fs) for (n, k), fs in seen.items()]
+
+
+@dataclass
+class _Run:
+    samples: int
+    values: dict[tuple[str, str], tuple[int, int]]  # (name, kind) -> (self, total) samples
+
+
+def _run(profile: Profile, patterns: Sequence[tuple[str, re.Pattern[str]]], warnings: list[str], include_functions: bool) -> _Run:
+    counts = sample_counts(profile, warnings)
+    values: dict[tuple[str, str], tuple[int, int]] = {}
+    if include_functions:
+        frame = aggregate(counts, "function")
+        for name, s, t in frame.iter_rows():
+            values[(name, "function")] = (int(s), int(t))
+    if patterns:
+        table = stack_table(counts)
+        for text, pattern in patterns:
+            s, t = pattern_totals(table, pattern)
+            values[(text, "pattern")] = (int(s), int(t))
+    return _Run(sum(counts.values()), values)
+
+
+def _side_info(profiles: Sequence[Profile], runs: Sequence[_Run]) -> SideInfo:
+    sources = [s for p in profiles for s in (p.sources or ["<input>"])]
+    per_run = [r.samples for r in runs]
+    return SideInfo(sources, len(runs), sum(per_run), per_run)
+
+
+def check_profiles(
+    baseline: Sequence[Profile], candidate: Sequence[Profile], options: CheckOptions | None = None
+) -> CheckResult:
+    """Compare the candidate runs with the baseline runs (one profile per capture)."""
+    opts = options or CheckOptions()
+    if not baseline or not candidate:
+        raise UsageError("a check needs at least one baseline and one candidate capture")
+    warnings: list[str] = []
+    patterns = [(p, _compile(p, "--function")) for p in opts.functions]
+    budget_patterns = [(b.text, b.pattern) for b in opts.budgets]
+    base_runs = [_run(p, [*patterns, *budget_patterns], warnings, not opts.only) for p in baseline]
+    cand_runs = [_run(p, [*patterns, *budget_patterns], warnings, not opts.only) for p in candidate]
+    for label, runs in (("baseline", base_runs), ("candidate", cand_runs)):
+        n = sum(r.samples for r in runs)
+        if n == 0:
+            raise UsageError(f"the {label} has no samples")
+        if n < LOW_SAMPLES:
+            warnings.append(f"the {label} has only {n} samples: only large changes can be detected")
+
+    def shares(runs: Sequence[_Run], key: tuple[str, str], index: int) -> stats.SideShares:
+        return stats.SideShares(
+            [r.values.get(key, (0, 0))[index] for r in runs], [r.samples for r in runs]
+        )
+
+    pattern_keys = {(p, "pattern") for p, _ in patterns}
+    keys = sorted({k for r in (*base_runs, *cand_runs) for k in r.values if k[1] == "function"} | pattern_keys)
+    floor = opts.max_increase.floor()
+    candidates: list[tuple[tuple[str, str], str, stats.SideShares, stats.SideShares]] = []
+    for key in keys:
+        for index, measure in ((1, "total"), (0, "self")):
+            b, c = shares(base_runs, key, index), shares(cand_runs, key, index)
+            if measure == "self" and candidates and candidates[-1][0] == key:
+                _, _, tb, tc = candidates[-1]
+                if (tb.counts, tc.counts) == (b.counts, c.counts):
+                    continue  # only ever a leaf: self is inclusive, one test is enough
+            if key in pattern_keys or (b.mean() + c.mean()) / 2.0 >= floor:
+                candidates.append((key, measure, b, c))
+
+    multi = [(side, stats.pooled_share(b, c)) for _, _, b, c in candidates for side in (b, c) if side.runs > 1]
+    phi, phi_df = stats.dispersion(multi)
+    findings: list[Finding] = []
+    for (name, kind), measure, b, c in candidates:
+        r = stats.increase_test(b, c, phi, phi_df)
+        findings.append(
+            Finding(name, kind, measure, r.base, r.cand, r.delta, r.se, r.df, r.p,
+                    exceeds=opts.max_increase.exceeded(r.base, r.cand))
+        )
+    for f, adj in zip(findings, stats.holm([f.p for f in findings]), strict=True):
+        f.p_adjusted = adj
+        f.significant = adj < opts.alpha
+    findings.sort(key=lambda f: (not f.regression, f.p_adjusted, -f.delta, f.name, f.measure))
+
+    for text, _ in [*patterns, *budget_patterns]:
+        if not any(r.values.get((text, "pattern"), (0, 0))[1] for r in (*base_runs, *cand_runs)):
+            warnings.append(f"{text!r} matches no frame on either side")
+    budgets = []
+    for budget in opts.budgets:
+        key = (budget.text, "pattern")
+        index = 0 if budget.measure == "self" else 1
+        budgets.append(BudgetResult(budget, shares(cand_runs, key, index).mean(), shares(base_runs, key, index).mean()))
+
+    multi_sides = [label for label, runs in (("baseline", base_runs), ("candidate", cand_runs)) if len(runs) > 1]
+    if len(multi_sides) == 2:
+        method = "Welch t-test on per-run shares (run-to-run variance, floored at the pooled dispersion)"
+    elif multi_sides:
+        method = f"two-proportion test with run-to-run dispersion from the {multi_sides[0]} runs"
+    else:
+        method = "two-proportion z-test (one capture per side: samples assumed independent)"
+    n_base = sum(r.samples for r in base_runs) / max(1.0, phi)
+    n_cand = sum(r.samples for r in cand_runs) / max(1.0, phi)
+    detectable = stats.smallest_detectable(
+        REFERENCE_SHARE, n_base, n_cand, opts.max_increase.absolute(), opts.alpha, max(1, len(findings)), REFERENCE_POWER
+    )
+    return CheckResult(
+        options=opts,
+        baseline=_side_info(baseline, base_runs),
+        candidate=_side_info(candidate, cand_runs),
+        findings=findings,
+        budgets=budgets,
+        method=method,
+        dispersion=phi,
+        tests=len(findings),
+        detectable_pp=None if detectable is None else detectable * 100.0,
+        warnings=list(dict.fromkeys(warnings)),
+    )
+
+
+def describe_p(p: float) -> str:
+    """A p-value for people."""
+    if math.isnan(p):
+        return "-"
+    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"

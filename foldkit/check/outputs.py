@@ -1,0 +1,317 @@
+"""What a check reports, in every form: a table for people, JSON, JUnit XML (via lxml) for CI
+systems, and Markdown for a pull-request comment or a CI step summary. All say the same thing."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import polars as pl
+from lxml import etree
+
+from foldkit.analysis.tables import Column, Table, render_text, write_table
+from foldkit.check.gate import BudgetResult, CheckResult, Finding, describe_p
+
+#: Rows of "largest increases that are not regressions" shown for context in the text and Markdown.
+CONTEXT_ROWS = 5
+
+_MEASURE = {"total": "inclusive", "self": "self"}
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+#: Increases smaller than this (as a fraction) are not listed as context.
+CONTEXT_MIN = 0.0001
+
+
+def xml_safe(text: str) -> str:
+    """`text` with characters XML cannot hold (control bytes, lone surrogates) as `\\xNN`."""
+    return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+def _html_escape(text: str) -> str:
+    return xml_safe(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_escape(text: str) -> str:
+    """`text` safe in a Markdown table cell: markup characters escaped, HTML neutralised."""
+    text = xml_safe(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def verdict(result: CheckResult) -> str:
+    """One line: PASS or FAIL and why."""
+    if result.passed:
+        return f"PASS: no regression beyond {result.options.max_increase} in {result.tests} tests" + (
+            f", {len(result.budgets)} budget(s) kept" if result.budgets else ""
+        )
+    parts = []
+    if result.regressions:
+        names = sorted({f.name for f in result.regressions})
+        parts.append(f"{len(names)} regressed: {', '.join(names)}")
+    if result.breaches:
+        parts.append(f"{len(result.breaches)} budget(s) exceeded: {', '.join(b.budget.text for b in result.breaches)}")
+    return "FAIL: " + "; ".join(parts)
+
+
+def finding_message(f: Finding) -> str:
+    """A finding in one sentence."""
+    what = "regression" if f.regression else ("above threshold, not significant" if f.exceeds else "ok")
+    return (
+        f"{_MEASURE[f.measure]} share {f.delta * 100:+.2f} pp ({f.base * 100:.2f}% -> {f.cand * 100:.2f}%), "
+        f"p={describe_p(f.p)}, Holm-adjusted p={describe_p(f.p_adjusted)}: {what}"
+    )
+
+
+def budget_message(b: BudgetResult) -> str:
+    """A budget result in one sentence."""
+    state = "EXCEEDED" if b.breached else "kept"
+    return (
+        f"{_MEASURE[b.budget.measure]} share {b.cand * 100:.2f}% of the candidate "
+        f"(baseline {b.base * 100:.2f}%), limit {b.budget.limit * 100:g}%: {state}"
+    )
+
+
+def _settings(result: CheckResult) -> dict[str, Any]:
+    o = result.options
+    return {
+        "max_increase": str(o.max_increase),
+        "alpha": o.alpha,
+        "functions": list(o.functions),
+        "budgets": [b.text for b in o.budgets],
+        "only": o.only,
+    }
+
+
+def _finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "kind": f.kind,
+        "measure": f.measure,
+        "baseline_pct": f.base * 100,
+        "candidate_pct": f.cand * 100,
+        "change_pp": f.delta * 100,
+        "stderr_pp": f.se * 100,
+        "df": None if math.isinf(f.df) else f.df,
+        "p_value": f.p,
+        "p_adjusted": f.p_adjusted,
+        "exceeds_threshold": f.exceeds,
+        "significant": f.significant,
+        "regression": f.regression,
+    }
+
+
+def _budget_dict(b: BudgetResult) -> dict[str, Any]:
+    return {
+        "budget": b.budget.text,
+        "measure": b.budget.measure,
+        "limit_pct": b.budget.limit * 100,
+        "candidate_pct": b.cand * 100,
+        "baseline_pct": b.base * 100,
+        "breached": b.breached,
+    }
+
+
+def to_dict(result: CheckResult) -> dict[str, Any]:
+    """The whole result as plain data (the JSON output)."""
+    return {
+        "passed": result.passed,
+        "verdict": verdict(result),
+        "settings": _settings(result),
+        "method": result.method,
+        "dispersion": result.dispersion,
+        "tests": result.tests,
+        "detectable_pp_at_10pct": result.detectable_pp,
+        "baseline": vars(result.baseline),
+        "candidate": vars(result.candidate),
+        "regressions": [_finding_dict(f) for f in result.regressions],
+        "budgets": [_budget_dict(b) for b in result.budgets],
+        "findings": [_finding_dict(f) for f in result.findings],
+        "warnings": result.warnings,
+    }
+
+
+def to_json(result: CheckResult) -> bytes:
+    """The JSON report."""
+    return (json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
+
+
+def to_junit(result: CheckResult) -> bytes:
+    """JUnit XML: one test case per checked function or pattern, one per budget."""
+    functions = result.functions()
+    failures = sum(1 for _, _, fs in functions if any(f.regression for f in fs)) + len(result.breaches)
+    tests = len(functions) + len(result.budgets)
+    root = etree.Element("testsuites", name="foldkit check", tests=str(tests), failures=str(failures), errors="0")
+    suite = etree.SubElement(
+        root, "testsuite", name="foldkit check", tests=str(tests), failures=str(failures), errors="0", skipped="0"
+    )
+    props = etree.SubElement(suite, "properties")
+    settings = _settings(result)
+    for key, value in (
+        ("verdict", verdict(result)),
+        ("method", result.method),
+        ("max_increase", settings["max_increase"]),
+        ("alpha", str(settings["alpha"])),
+        ("baseline", f"{result.baseline.runs} run(s), {result.baseline.samples} samples"),
+        ("candidate", f"{result.candidate.runs} run(s), {result.candidate.samples} samples"),
+    ):
+        etree.SubElement(props, "property", name=key, value=xml_safe(value))
+    for name, kind, fs in functions:
+        case = etree.SubElement(suite, "testcase", classname=f"foldkit.check.{kind}", name=xml_safe(name), time="0")
+        bad = [f for f in fs if f.regression]
+        text = "\n".join(finding_message(f) for f in fs)
+        if bad:
+            failure = etree.SubElement(case, "failure", type="regression", message=xml_safe(finding_message(bad[0])))
+            failure.text = xml_safe(text)
+        else:
+            out = etree.SubElement(case, "system-out")
+            out.text = xml_safe(text)
+    for b in result.budgets:
+        case = etree.SubElement(suite, "testcase", classname="foldkit.check.budget", name=xml_safe(b.budget.text), time="0")
+        if b.breached:
+            failure = etree.SubElement(case, "failure", type="budget", message=xml_safe(budget_message(b)))
+            failure.text = xml_safe(budget_message(b))
+        else:
+            etree.SubElement(case, "system-out").text = xml_safe(budget_message(b))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.2f}%"
+
+
+def _pp(x: float) -> str:
+    return f"{x * 100:+.2f} pp"
+
+
+def _context(result: CheckResult) -> list[Finding]:
+    rest = [f for f in result.findings if not f.regression and f.delta > CONTEXT_MIN]
+    rest.sort(key=lambda f: (-f.delta, f.p_adjusted, f.name))
+    return rest[:CONTEXT_ROWS]
+
+
+def _summary_lines(result: CheckResult) -> list[str]:
+    b, c = result.baseline, result.candidate
+    lines = [
+        f"baseline:  {b.runs} run(s), {b.samples:,} samples",
+        f"candidate: {c.runs} run(s), {c.samples:,} samples",
+        f"test: {result.method}; Holm-corrected over {result.tests} tests at alpha {result.options.alpha:g}; "
+        f"a regression must also exceed {result.options.max_increase}",
+    ]
+    if result.dispersion > 1.0:
+        lines.append(f"run-to-run dispersion: {result.dispersion:.2f}x the binomial variance")
+    if result.detectable_pp is not None:
+        lines.append(
+            f"power: an increase of {result.detectable_pp:.2f} pp in a function at 10% share is caught 80% of the time"
+        )
+    return lines
+
+
+def findings_table(findings: list[Finding], title: str) -> Table:
+    """Findings as an analysis table (shared text rendering)."""
+    frame = pl.DataFrame(
+        {
+            "name": [f.name for f in findings],
+            "measure": [_MEASURE[f.measure] for f in findings],
+            "base": [f.base * 100 for f in findings],
+            "cand": [f.cand * 100 for f in findings],
+            "delta": [f.delta * 100 for f in findings],
+            "p": [f.p_adjusted for f in findings],
+        },
+        schema={"name": pl.String, "measure": pl.String, "base": pl.Float64, "cand": pl.Float64, "delta": pl.Float64, "p": pl.Float64},
+    )
+    columns = [
+        Column("name", "function", "text", "left"),
+        Column("measure", "share", "text", "left"),
+        Column("base", "baseline", "percent"),
+        Column("cand", "candidate", "percent"),
+        Column("delta", "change", "pp"),
+        Column("p", "p (Holm)", "pvalue"),
+    ]
+    return Table(frame, columns, title)
+
+
+def budgets_table(budgets: list[BudgetResult]) -> Table:
+    """Budget results as an analysis table."""
+    frame = pl.DataFrame(
+        {
+            "budget": [b.budget.text for b in budgets],
+            "cand": [b.cand * 100 for b in budgets],
+            "base": [b.base * 100 for b in budgets],
+            "limit": [b.budget.limit * 100 for b in budgets],
+            "state": ["EXCEEDED" if b.breached else "ok" for b in budgets],
+        },
+        schema={"budget": pl.String, "cand": pl.Float64, "base": pl.Float64, "limit": pl.Float64, "state": pl.String},
+    )
+    columns = [
+        Column("budget", "budget", "text", "left"),
+        Column("cand", "candidate", "percent"),
+        Column("base", "baseline", "percent"),
+        Column("limit", "limit", "percent"),
+        Column("state", "", "text", "left"),
+    ]
+    return Table(frame, columns, "budgets:")
+
+
+def text_tables(result: CheckResult) -> list[Table]:
+    """The readable report as tables (the first one's title carries the verdict and settings)."""
+    head = [f"foldkit check: {verdict(result)}", *_summary_lines(result)]
+    head.extend(f"warning: {w}" for w in result.warnings)
+    tables: list[Table] = []
+    if result.regressions:
+        tables.append(findings_table(result.regressions, "regressions:"))
+    if result.budgets:
+        tables.append(budgets_table(result.budgets))
+    context = _context(result)
+    if context:
+        tables.append(findings_table(context, "largest other increases (not regressions):"))
+    if not tables:
+        tables.append(findings_table([], "no function was tested"))
+    tables[0].title = "\n".join(head) + "\n\n" + tables[0].title
+    return tables
+
+
+def to_text(result: CheckResult) -> str:
+    """The readable report as plain text."""
+    return "\n".join(render_text(t) for t in text_tables(result))
+
+
+def print_report(result: CheckResult, quiet: bool = False) -> None:
+    """Print the readable report to stdout (a rich table on a terminal); only the verdict when quiet."""
+    if quiet:
+        print(f"foldkit check: {verdict(result)}")
+        return
+    for table in text_tables(result):
+        write_table(table, None, "text")
+
+
+def _md_findings(findings: list[Finding]) -> list[str]:
+    lines = ["| function | share | baseline | candidate | change | p (Holm) |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for f in findings:
+        lines.append(
+            f"| {md_escape(f.name)} | {_MEASURE[f.measure]} | {_pct(f.base)} | {_pct(f.cand)} | "
+            f"{'**' + _pp(f.delta) + '**' if f.regression else _pp(f.delta)} | {describe_p(f.p_adjusted)} |"
+        )
+    return lines
+
+
+def to_markdown(result: CheckResult) -> bytes:
+    """The Markdown report (for a pull-request comment or `$GITHUB_STEP_SUMMARY`)."""
+    mark = "✅" if result.passed else "❌"
+    out = [f"### {mark} foldkit check: {md_escape(verdict(result))}", ""]
+    if result.regressions:
+        out += ["**Regressions**", "", *_md_findings(result.regressions), ""]
+    if result.budgets:
+        out += ["**Budgets**", "", "| budget | candidate | baseline | limit | |", "| --- | ---: | ---: | ---: | --- |"]
+        for b in result.budgets:
+            state = "**exceeded**" if b.breached else "ok"
+            out.append(f"| {md_escape(b.budget.text)} | {_pct(b.cand)} | {_pct(b.base)} | {b.budget.limit * 100:g}% | {state} |")
+        out.append("")
+    context = _context(result)
+    if context:
+        out += ["<details><summary>Largest other increases (not regressions)</summary>", "", *_md_findings(context), "", "</details>", ""]
+    out += ["<details><summary>Method</summary>", ""]
+    out += [f"- {_html_escape(line)}" for line in _summary_lines(result)]
+    out += [f"- warning: {md_escape(w)}" for w in result.warnings]
+    out += ["", "</details>", ""]
+    return "\n".join(out).encode("utf-8", "backslashreplace")

@@ -1,0 +1,62 @@
+"""Sample counts for statistics: a check must count samples, not sum periods.
+
+perf weights a sample by its period (nanoseconds for cpu-clock, events for cycles), so a perf
+profile's weights say nothing about how many samples stand behind a share; the perf folder records
+the number of samples per stack in `Profile.counts`, and that is what the tests use. Other inputs
+(folded files, BPF maps) carry no counts: their weights are taken as counts, except that integer
+weights sharing a large common factor are recognised as fixed-period perf weights and divided by it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from foldkit.errors import UsageError
+from foldkit.profile import Profile
+
+#: Integer weights whose greatest common divisor is at least this are taken to be a fixed sampling
+#: period (perf's cpu-clock at 99 Hz gives 10101010 ns); genuine counts are almost never all
+#: multiples of 1000.
+PERIOD_GCD_MIN = 1000
+#: Without sample counts, a mean weight per stack above this suggests the weights are sums (of
+#: nanoseconds, bytes) rather than counts: a sampling profile reaches it only at millions of samples
+#: per distinct stack.
+IMPLAUSIBLE_MEAN_COUNT = 1_000_000
+#: Units that mean time, not samples: such weights cannot be turned into counts.
+TIME_UNITS = ("ns", "us", "µs", "ms", "s", "nsecs", "usecs", "msecs")
+
+
+def sample_counts(profile: Profile, warnings: list[str] | None = None) -> dict[str, int]:
+    """Samples per stack of `profile` (zero-count stacks dropped); UsageError when the input has no
+    sample counts and its weights cannot be counts."""
+    name = ", ".join(profile.sources) or "input"
+    if profile.counts is not None:
+        return {s: int(c) for s, c in profile.counts.items() if c}
+    values = list(profile.weights.values())
+    if profile.unit in TIME_UNITS:
+        raise UsageError(
+            f"{name}: weights are times ({profile.unit}) and the input has no sample counts; "
+            "foldkit check needs samples (fold perf captures from perf script text, or use a "
+            "sampling profile rather than an off-CPU time profile)"
+        )
+    if not all(float(v).is_integer() for v in values):
+        raise UsageError(
+            f"{name}: fractional weights are not sample counts; foldkit check needs the number of "
+            "samples per stack (fold with --weight samples)"
+        )
+    ints = [int(v) for v in values]
+    g = math.gcd(*ints) if ints else 1
+    if g >= PERIOD_GCD_MIN:
+        if warnings is not None:
+            warnings.append(
+                f"{name}: every weight is a multiple of {g}; taking that as the sampling period "
+                "and dividing by it to get sample counts (fold with --weight samples to avoid this guess)"
+            )
+        return {s: w // g for s, w in zip(profile.weights, ints, strict=True) if w}
+    if ints and warnings is not None and sum(ints) / len(ints) > IMPLAUSIBLE_MEAN_COUNT:
+        warnings.append(
+            f"{name}: {sum(ints) / len(ints):,.0f} per stack on average; if these weights are sums "
+            "(nanoseconds, bytes) rather than counts, the p-values are meaningless and only "
+            "--max-increase decides"
+        )
+    return {s: w for s, w in zip(profile.weights, ints, strict=True) if w}

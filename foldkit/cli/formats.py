@@ -1,0 +1,17 @@
+"""`foldkit formats`: the input formats foldkit reads, each with a one-line example."""
+
+from __future__ import annotations
+
+from foldkit.ingest import FORMATS
+
+
+def formats() -> None:
+    """List the input formats `--format` accepts (auto detects them), with a one-line example each.
+
+    Example: foldkit formats
+    """
+    width = max(len(name) for name in FORMATS)
+    for name, module in FORMATS.items():
+        print(f"{name:<{width}}  {module.DESCRIPTION}")
+        print(f"{'':<{width}}  e.g. {module.EXAMPLE}")
+    print(f"{'auto':<{width}}  (default) detect the format from the first bytes; -v says which was chosen")

@@ -1,0 +1,128 @@
+"""The statistics behind `foldkit check`: distributions against table values, Holm, power."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from foldkit.check import stats
+
+
+@pytest.mark.parametrize(
+    ("t", "df", "p"),
+    [  # one-sided critical values from standard t tables
+        (6.314, 1, 0.05),
+        (2.920, 2, 0.05),
+        (3.747, 4, 0.01),
+        (2.228, 10, 0.025),
+        (2.457, 30, 0.01),
+        (1.960, math.inf, 0.025),
+        (0.0, 7, 0.5),
+    ],
+)
+def test_t_tail_matches_tables(t: float, df: float, p: float) -> None:
+    assert stats.t_sf(t, df) == pytest.approx(p, abs=2e-5)
+    assert stats.t_sf(-t, df) == pytest.approx(1 - p, abs=2e-5)
+
+
+def test_t_approaches_normal_with_many_degrees_of_freedom() -> None:
+    assert stats.t_sf(2.5, 1e6) == pytest.approx(stats.normal_sf(2.5), rel=1e-4)
+
+
+@given(st.floats(0.1, 50), st.floats(0.1, 50), st.floats(1e-6, 1 - 1e-6))
+def test_incomplete_beta_symmetry(a: float, b: float, x: float) -> None:
+    assert stats.betainc(a, b, x) == pytest.approx(1 - stats.betainc(b, a, 1 - x), abs=1e-9)
+
+
+def test_holm_adjusts_step_down_and_keeps_order() -> None:
+    assert stats.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert stats.holm([]) == []
+    assert stats.holm([0.5, 0.9]) == [1.0, 1.0]
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
+def test_holm_is_between_raw_and_bonferroni(ps: list[float]) -> None:
+    adj = stats.holm(ps)
+    for p, a in zip(ps, adj, strict=True):
+        assert p <= a + 1e-12
+        assert a <= min(1.0, p * len(ps)) + 1e-12
+
+
+def test_one_run_per_side_is_the_pooled_two_proportion_z_test() -> None:
+    b = stats.SideShares([100], [1000])
+    c = stats.SideShares([150], [1000])
+    r = stats.increase_test(b, c)
+    p0 = 250 / 2000
+    z = 0.05 / math.sqrt(p0 * (1 - p0) * (2 / 1000))
+    assert r.statistic == pytest.approx(z)
+    assert r.p == pytest.approx(stats.normal_sf(z))
+    assert math.isinf(r.df)
+
+
+def test_run_to_run_variance_widens_the_test() -> None:
+    steady = stats.increase_test(stats.SideShares([100, 101, 99], [1000] * 3), stats.SideShares([120, 121, 119], [1000] * 3))
+    noisy = stats.increase_test(stats.SideShares([60, 140, 100], [1000] * 3), stats.SideShares([80, 160, 120], [1000] * 3))
+    assert steady.delta == pytest.approx(noisy.delta)
+    assert noisy.se > steady.se
+    assert noisy.p > steady.p
+    assert noisy.df == pytest.approx(4.0)  # Welch with equal variances: 2 + 2
+
+
+def test_dispersion_is_one_for_binomial_runs_and_larger_for_noisy_runs() -> None:
+    rng = random.Random(7)
+
+    def binomial_runs(p: float, n: int, k: int) -> stats.SideShares:
+        return stats.SideShares([sum(rng.random() < p for _ in range(n)) for _ in range(k)], [n] * k)
+
+    calm = [(binomial_runs(0.2, 2000, 4), 0.2) for _ in range(30)]
+    phi, dof = stats.dispersion(calm)
+    assert phi < 1.3 and dof == 90
+    wild = [(stats.SideShares([300, 500, 400, 350], [2000] * 4), 0.19) for _ in range(5)]
+    assert stats.dispersion(wild)[0] > 5
+
+
+def test_no_variance_no_change_gives_p_one() -> None:
+    r = stats.increase_test(stats.SideShares([0, 0], [10, 10]), stats.SideShares([0, 0], [10, 10]))
+    assert r.p == 1.0 and r.delta == 0.0
+
+
+def test_power_grows_with_samples_and_required_samples_reach_it() -> None:
+    powers = [stats.detection_power(0.1, 0.02, n, n, 0.01, 0.01, 20) for n in (500, 2000, 8000, 32000)]
+    assert powers == sorted(powers)
+    n = stats.required_samples(0.1, 0.02, 0.01, 0.01, 20)
+    assert n is not None
+    assert stats.detection_power(0.1, 0.02, n, n, 0.01, 0.01, 20) >= 0.8
+    assert stats.detection_power(0.1, 0.02, n * 0.97, n * 0.97, 0.01, 0.01, 20) < 0.8
+    assert stats.required_samples(0.1, 0.01, 0.01, 0.01, 20) is None  # not above the threshold
+
+
+def test_smallest_detectable_inverts_required_samples() -> None:
+    n = stats.required_samples(0.1, 0.03, 0.01, 0.01, 20)
+    assert n is not None
+    d = stats.smallest_detectable(0.1, n, n, 0.01, 0.01, 20)
+    assert d == pytest.approx(0.03, abs=2e-4)
+
+
+def test_readme_sample_count_table_matches_the_power_calculation() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    _, _, rest = readme.partition("<!-- power-table:")
+    assert rest, "README lost its power table"
+    settings, _, rest = rest.partition("-->")
+    table = rest.partition("<!-- /power-table -->")[0]
+    params = dict(item.split("=") for item in settings.split())
+    rows = [line.strip("|").split("|") for line in table.strip().splitlines()]
+    increases = [float(cell.strip().lstrip("+").split()[0]) / 100 for cell in rows[0][1:]]
+    for row in rows[2:]:
+        share = float(row[0].strip().rstrip("%")) / 100
+        for increase, cell in zip(increases, row[1:], strict=True):
+            stated = int(cell.strip().replace(",", ""))
+            n = stats.required_samples(
+                share, increase, float(params["threshold"]), float(params["alpha"]), int(params["tests"]), float(params["power"])
+            )
+            assert n is not None and abs(n - stated) <= 0.05 * n, (share, increase, stated, n)
