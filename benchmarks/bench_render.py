@@ -55,8 +55,9 @@ def timed(func: Callable[[], object], runs: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def run_command(cmd: list[str], stdin: Path | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB, the process itself) of one command, output discarded."""
+def run_command(cmd: list[str], stdin: Path | None = None) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (MiB, the process itself) and CPU seconds (user + system, the
+    process and the children it waited for) of one command, output discarded."""
     with open(stdin or os.devnull, "rb") as fh:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdin=fh, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -66,12 +67,12 @@ def run_command(cmd: list[str], stdin: Path | None = None) -> tuple[float, int]:
     if proc.returncode != 0:
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err[:400]}")
-    return elapsed, usage.ru_maxrss // 1024
+    return elapsed, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
 
 
-def median_command(cmd: list[str], runs: int, stdin: Path | None = None) -> tuple[float, int]:
+def median_command(cmd: list[str], runs: int, stdin: Path | None = None) -> tuple[float, int, float]:
     results = [run_command(cmd, stdin) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+    return statistics.median(r[0] for r in results), max(r[1] for r in results), statistics.median(r[2] for r in results)
 
 
 def reference_tools() -> dict[str, list[str]]:
@@ -129,8 +130,8 @@ def bench_input(path: Path, runs: int) -> None:
     for name, cmd in reference_tools().items():
         rows.append((name, *median_command(cmd, max(1, runs if name != "flamegraph.pl" else 1), stdin=path)))
     width = max(len(r[0]) for r in rows)
-    for name, seconds, rss in rows:
-        print(f"  {name:<{width}}  {seconds:7.3f} s  {size / 1e6 / seconds:7.1f} MB/s  peak RSS {rss:5d} MiB")
+    for name, seconds, rss, cpu in rows:
+        print(f"  {name:<{width}}  {seconds:7.3f} s ({cpu:.3f} s CPU)  {size / 1e6 / seconds:7.1f} MB/s  peak RSS {rss:5d} MiB")
 
 
 def bench_capture(capture: Path, runs: int) -> None:
@@ -142,11 +143,12 @@ def bench_capture(capture: Path, runs: int) -> None:
         folds.append(run_command(fold_cmd))
         svgs.append(run_command(svg_cmd))
     fold_s, svg_s = statistics.median(r[0] for r in folds), statistics.median(r[0] for r in svgs)
+    fold_cpu, svg_cpu = statistics.median(r[2] for r in folds), statistics.median(r[2] for r in svgs)
     profile = read(str(capture))
     render_s, _ = timed(lambda: render_flamegraph(profile), runs)
     print(
-        f"\n{capture.name}: capture -> folded {fold_s:.3f} s ({max(r[1] for r in folds)} MiB), "
-        f"capture -> SVG {svg_s:.3f} s ({max(r[1] for r in svgs)} MiB); "
+        f"\n{capture.name}: capture -> folded {fold_s:.3f} s ({fold_cpu:.3f} s CPU, {max(r[1] for r in folds)} MiB), "
+        f"capture -> SVG {svg_s:.3f} s ({svg_cpu:.3f} s CPU, {max(r[1] for r in svgs)} MiB); "
         f"render_flamegraph alone {render_s:.3f} s ({len(profile):,} stacks)"
     )
 

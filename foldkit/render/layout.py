@@ -19,10 +19,13 @@ How it stays fast: the stacks are turned into sort keys (frames separated by a c
 than any other), sorted once, and summed into prefix sums. The stacks under one frame are then a
 contiguous range of the sorted keys, its weight a difference of two prefix sums, and the range of
 each child one binary search away. The tree is never materialised: frames are expanded heaviest
-first from a heap, and only frames at least `min_weight` wide are expanded, so the cost follows
-the number of drawn frames (plus their narrow children), not the number of frames in the input.
-Expanding heaviest first is also how the frame budget works: after `max_frames` frames the
-next frame's weight becomes the new minimum.
+first from a heap, and only frames at least `min_weight` wide are pushed. Narrow children are
+skipped in bulk: if the stacks from i to j-1 weigh less than `min_weight` together, no child that
+ends before j can be drawn, and one binary search in the prefix sums finds j. So the cost follows
+the number of drawn frames, not the number of frames or stacks in the input. Expanding heaviest
+first is also how the frame budget works: after `max_frames` frames the next frame's weight
+becomes the new minimum. Flame charts work the same way on runs in time order, except that a
+child's runs are found by walking (they are consecutive, not sorted).
 
 Differential graphs (`foldkit diff`) lay out one profile and look up the other's weight of each
 frame with `StackIndex(other).inclusive(layout.path(i))`.
