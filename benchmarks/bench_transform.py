@@ -35,7 +35,7 @@ from foldkit.transform import (  # noqa: E402
     FocusRoot,
     Hide,
     MaxDepth,
-    NormalizeSymbols,
+    NormalizeOptions,
     OnlyPid,
     PruneBelow,
     Rename,
@@ -58,7 +58,7 @@ STEPS: dict[str, object] = {
     "only_pid": OnlyPid((1,)),
     "time": TimeWindow(2.0, 8.0),
     "rename": Rename("@@?GLIBC_[0-9.]+$", ""),
-    "normalize_symbols": NormalizeSymbols(),
+    "normalize_symbols": NormalizeOptions(),
 }
 
 

@@ -257,3 +257,17 @@ def test_normalize_symbols_is_one_flag_for_diff_and_fold() -> None:
     assert b"JS:*" not in folded and folded
     code, _, err = run_cli(["diff", node, node, "--normalize-symbols", "-n", "3"])
     assert code == 0, err
+
+
+def test_benchmark_script_runs_every_transform() -> None:
+    """benchmarks/bench_transform.py keeps working (timings are its business, not this test's)."""
+    done = subprocess.run(
+        [sys.executable, "benchmarks/bench_transform.py", "--input", "fixtures/system-mixed.perf.zst", "--repeat", "1", "--widen", "2"],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    listed = {line.split()[0] for line in done.stdout.decode().splitlines() if line.strip()}
+    assert set(TRANSFORMS) <= listed
