@@ -54,27 +54,8 @@ def _need_ids(options: FoldOptions) -> FoldOptions:
     return options if options.tid and options.pid else replace(options, pid=True, tid=True)
 
 
-
 def _need_time(options: FoldOptions) -> FoldOptions:
     return replace(options, keep_time=True)
-
-
-def _percent(text: str) -> PruneBelow:
-    try:
-        return PruneBelow(float(text.rstrip("%")))
-    except ValueError:
-        from foldkit.errors import UsageError
-
-        raise UsageError(f"--prune-below takes a percentage such as 0.5 or 1%, not {text!r}") from None
-
-
-def _depth(text: str) -> MaxDepth:
-    try:
-        return MaxDepth(int(text))
-    except ValueError:
-        from foldkit.errors import UsageError
-
-        raise UsageError(f"--max-depth takes a whole number of frames, not {text!r}") from None
 
 
 @dataclass(frozen=True)
@@ -129,12 +110,12 @@ TRANSFORMS: dict[str, Transform] = {
             "foldkit fold fixtures/system-mixed.perf.zst --collapse-recursion=all", keeps_total=True,
         ),
         Transform(
-            "max_depth", max_depth, MaxDepth, _depth, "N",
+            "max_depth", max_depth, MaxDepth, MaxDepth.parse, "N",
             "Cut stacks to their first N frames from the root.",
             "foldkit fold fixtures/system-mixed.perf.zst --max-depth 1", keeps_total=True,
         ),
         Transform(
-            "prune_below", prune_below, PruneBelow, _percent, "PCT",
+            "prune_below", prune_below, PruneBelow, PruneBelow.parse, "PCT",
             "Replace call paths weighing under PCT % of the total by one [pruned] frame (total unchanged).",
             "foldkit fold fixtures/system-mixed.perf.zst --prune-below 2", keeps_total=True,
         ),

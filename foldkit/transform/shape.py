@@ -36,6 +36,14 @@ class MaxDepth:
         if not isinstance(self.depth, int) or self.depth < 1:
             raise UsageError(f"--max-depth must be a whole number of frames >= 1, not {self.depth!r}")
 
+    @classmethod
+    def parse(cls, text: str) -> MaxDepth:
+        """From the command line: a whole number of frames."""
+        try:
+            return cls(int(text))
+        except ValueError:
+            raise UsageError(f"--max-depth takes a whole number of frames, not {text!r}") from None
+
 
 @dataclass(frozen=True)
 class PruneBelow:
@@ -46,6 +54,14 @@ class PruneBelow:
     def __post_init__(self) -> None:
         if not 0 <= self.percent <= 100:
             raise UsageError(f"--prune-below is a percentage between 0 and 100, not {self.percent!r}")
+
+    @classmethod
+    def parse(cls, text: str) -> PruneBelow:
+        """From the command line: a percentage, `0.5` or `0.5%`."""
+        try:
+            return cls(float(text.strip().rstrip("%")))
+        except ValueError:
+            raise UsageError(f"--prune-below takes a percentage such as 0.5 or 1%, not {text!r}") from None
 
 
 def _collapse_direct(stack: str) -> str:
