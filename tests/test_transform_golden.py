@@ -94,7 +94,13 @@ def test_speedscope_golden(tmp_path: Path) -> None:
     code, _, err = run_cli(["fold", capture("perf-c-fp.txt"), "-o", str(out)])
     assert code == 0, err
     doc = json.loads(out.read_bytes())
-    check_golden("perf-c-fp.speedscope.json", (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode())
+    profile = doc["profiles"][0]
+    # one line per frame and per sample, so the golden diffs line by line
+    lines = [json.dumps({k: v for k, v in doc.items() if k not in ("shared", "profiles")}, sort_keys=True)]
+    lines += [json.dumps(frame) for frame in doc["shared"]["frames"]]
+    lines.append(json.dumps({k: v for k, v in profile.items() if k not in ("samples", "weights")}, sort_keys=True))
+    lines += [json.dumps([w, stack]) for stack, w in zip(profile["samples"], profile["weights"], strict=True)]
+    check_golden("perf-c-fp.speedscope.txt", ("\n".join(lines) + "\n").encode())
 
 
 def test_parquet_golden(tmp_path: Path) -> None:

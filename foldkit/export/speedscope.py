@@ -4,6 +4,7 @@ profile, in time order when the profile kept its timeline, else one sample per d
 from __future__ import annotations
 
 import json
+import os
 
 from foldkit import __version__
 from foldkit.export.text import utf8_safe
@@ -27,7 +28,7 @@ UNITS = {
 
 
 def _name(profile: Profile) -> str:
-    name = ", ".join(profile.sources) or "foldkit profile"
+    name = ", ".join(os.path.basename(s) or s for s in profile.sources) or "foldkit profile"
     return f"{name} ({profile.event})" if profile.event else name
 
 
