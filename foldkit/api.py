@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     import polars as pl
 
     from foldkit.analysis.diff import StackDiff
-    from foldkit.check.gate import CheckResult
     from foldkit.ingest.options import FoldOptions
     from foldkit.inputs import InputSpec
     from foldkit.profile import Profile
+    from foldkit.regression.gate import CheckResult
 
 
 def read_profile(inputs: InputSpec | Sequence[InputSpec], options: FoldOptions) -> Profile:
@@ -119,7 +119,7 @@ def check(
     """The CI regression gate of `foldkit check` on profiles or captures (one per run, or a list of
     runs per side): `max_increase` like `"2pp"` or `"10%"`, budgets like `"json_.*<=5%"`. The
     result's `.passed` says whether the candidate may ship."""
-    from foldkit.check import gate
+    from foldkit.regression import gate
 
     options = gate.CheckOptions(
         max_increase=gate.Threshold.parse(max_increase or gate.DEFAULT_MAX_INCREASE),

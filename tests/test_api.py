@@ -153,8 +153,8 @@ def test_top_svg_diff_and_check(tmp_path: Path) -> None:
 
 def test_foldkit_check_stays_callable_next_to_the_gate_package() -> None:
     """`foldkit.check` is the API function even after the CLI and the gate package are imported."""
-    import foldkit.cli  # imports foldkit.check.gate
-    from foldkit.check import gate
+    import foldkit.cli  # imports foldkit.regression.gate
+    from foldkit.regression import gate
 
     assert callable(foldkit.check) and foldkit.check is foldkit.api.check
     assert gate.check_profiles

@@ -8,10 +8,10 @@ from collections import Counter
 
 import pytest
 
-from foldkit.check import gate, stats
-from foldkit.check.samples import sample_counts
 from foldkit.errors import UsageError
 from foldkit.profile import Profile
+from foldkit.regression import gate, stats
+from foldkit.regression.samples import sample_counts
 
 #: Leaf functions of the synthetic program and their baseline shares of samples.
 SHARES = {f"work_{i}": s for i, s in enumerate([0.25, 0.20, 0.15, 0.10, 0.10, 0.08, 0.06, 0.03, 0.02, 0.01])}

@@ -8,14 +8,14 @@ from typing import Annotated
 import typer
 
 from foldkit.analysis.sides import read_runs, split_sides
-from foldkit.check import gate
-from foldkit.check import outputs as out
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.errors import CheckFailed
 from foldkit.ingest import FoldOptions
 from foldkit.outputs import write_bytes
+from foldkit.regression import gate
+from foldkit.regression import outputs as out
 from foldkit.transform import Pipeline
 
 Baseline = Annotated[list[str] | None, typer.Option("--baseline", help="A baseline capture, one per run (repeatable; a quoted glob is expanded).")]

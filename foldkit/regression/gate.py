@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from foldkit.analysis.functions import aggregate, pattern_totals, stack_table
-from foldkit.check import stats
-from foldkit.check.samples import sample_counts
 from foldkit.errors import UsageError
 from foldkit.profile import Profile
+from foldkit.regression import stats
+from foldkit.regression.samples import sample_counts
 
 #: Default `--max-increase`: one percentage point of the whole profile, about the smallest change
 #: worth a person's look in a whole-program profile; the significance test, not this threshold,
