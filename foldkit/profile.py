@@ -11,6 +11,10 @@ from foldkit.api import ProfileMethods
 
 Weight = int | float
 
+#: `Profile.meta` key naming what each leading frame holds: a tuple such as ("comm",),
+#: ("comm-pid",), ("comm-pid/tid",) or bpftrace's ("comm", "pid"); () when stacks start with code.
+ROOT_FRAMES = "root_frames"
+
 #: How many unrecognised lines are quoted in a warning.
 MAX_QUOTED_LINES = 5
 

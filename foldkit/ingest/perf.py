@@ -23,7 +23,7 @@ from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
 from foldkit.inputs import DEFAULT_CHUNK_SIZE, Source
 from foldkit.profile import MAX_QUOTED_LINES as MAX_QUOTED
-from foldkit.profile import Diagnostics, Profile
+from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile
 
 NAME = "perf"
 DESCRIPTION = "`perf script` text (any -F field set, -g/--call-graph dwarf, -G, +srcline, --header)"
@@ -545,6 +545,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         event=event or None,
         diagnostics=diag,
         timeline=timeline,  # type: ignore[arg-type]
+        meta={ROOT_FRAMES: ("comm-pid/tid",) if options.tid else ("comm-pid",) if options.pid else ("comm",)},
     )
 
 

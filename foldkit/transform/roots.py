@@ -17,11 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from foldkit.errors import UsageError
-from foldkit.profile import Profile, Weight
+from foldkit.profile import ROOT_FRAMES, Profile, Weight
 from foldkit.transform.base import SEP, compile_regex, map_stacks
-
-#: `Profile.meta` key naming what each leading frame holds (see the module docstring).
-ROOT_FRAMES = "root_frames"
 
 #: Combined layouts and the fields they hold.
 _COMBINED = {"comm-pid": ("comm", "pid"), "comm-pid/tid": ("comm", "pid", "tid")}
