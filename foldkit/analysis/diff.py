@@ -13,16 +13,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT, DIFF_SORT_CHOICES
 from foldkit.analysis.functions import BY_CHOICES, aggregate
 from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
 from foldkit.errors import UsageError
 from foldkit.outputs import is_stdout
 from foldkit.profile import Profile, Weight, format_weight
-
-#: What `--sort` accepts for the changed-functions table.
-DIFF_SORT_CHOICES = ("self", "total")
-#: Rows of the changed-functions table shown by default.
-DEFAULT_DIFF_LIMIT = 20
 
 
 @dataclass

@@ -7,15 +7,13 @@ from typing import Annotated
 
 import typer
 
-from foldkit.analysis.sides import read_runs, split_sides
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.errors import CheckFailed
 from foldkit.ingest import FoldOptions
 from foldkit.outputs import write_bytes
-from foldkit.regression import gate
-from foldkit.regression import outputs as out
+from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
 from foldkit.transform import Pipeline
 
 Baseline = Annotated[list[str] | None, typer.Option("--baseline", help="A baseline capture, one per run (repeatable; a quoted glob is expanded).")]
@@ -37,10 +35,10 @@ def check(
     sides: f.Sides = None,
     baseline: Baseline = None,
     candidate: Candidate = None,
-    max_increase: MaxIncrease = gate.DEFAULT_MAX_INCREASE,
+    max_increase: MaxIncrease = DEFAULT_MAX_INCREASE,
     function: Functions = None,
     budget: Budgets = None,
-    alpha: Alpha = gate.DEFAULT_ALPHA,
+    alpha: Alpha = DEFAULT_ALPHA,
     only: Only = False,
     json: JsonOut = None,
     junit: JunitOut = None,
@@ -58,6 +56,10 @@ def check(
     Example: foldkit check base.perf.zst new.perf.zst --max-increase 2pp --junit check.xml
     |   foldkit check --baseline 'main-*.perf.zst' --candidate 'pr-*.perf.zst' --budget 'json_.*<=5%'
     """
+    from foldkit.analysis.sides import read_runs, split_sides
+    from foldkit.regression import gate
+    from foldkit.regression import outputs as out
+
     options = gate.CheckOptions(
         max_increase=gate.Threshold.parse(max_increase),
         alpha=alpha,

@@ -6,10 +6,7 @@ from typing import Annotated
 
 import typer
 
-from foldkit.analysis import diff as d
-from foldkit.analysis.diffgraph import BASIS_CHOICES, DEFAULT_BASIS, render_diff
-from foldkit.analysis.sides import prepare, split_sides
-from foldkit.analysis.tables import write_table
+from foldkit.analysis.defaults import BASIS_CHOICES, DEFAULT_BASIS, DEFAULT_DIFF_LIMIT
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
@@ -38,7 +35,7 @@ def diff(
     normalize: Normalize = None,
     strip_hex: f.StripHex = False,
     folded: AsFolded = False,
-    limit: f.Limit = d.DEFAULT_DIFF_LIMIT,
+    limit: f.Limit = DEFAULT_DIFF_LIMIT,
     sort: f.Sort = "self",
     csv: f.AsCsv = False,
     json: f.AsJson = False,
@@ -55,6 +52,11 @@ def diff(
 
     Example: foldkit diff old.perf.zst new.perf.zst -o diff.svg   |   foldkit diff --before 'old-*.perf.zst' --after 'new-*.perf.zst'
     """
+    from foldkit.analysis import diff as d
+    from foldkit.analysis.diffgraph import render_diff
+    from foldkit.analysis.sides import prepare, split_sides
+    from foldkit.analysis.tables import write_table
+
     kind = d.output_kind(output, folded=folded, csv=csv, json=json, parquet=parquet)
     if basis not in BASIS_CHOICES:
         raise UsageError(f"--basis must be one of {', '.join(BASIS_CHOICES)}, not {basis!r}")

@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from foldkit.analysis.dso import read_with_dsos
-from foldkit.analysis.tables import choose_format, write_table
-from foldkit.analysis.top import DEFAULT_LIMIT, top_table
+from foldkit.analysis.defaults import DEFAULT_LIMIT
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
@@ -39,6 +37,10 @@ def top(
 
     Example: foldkit top cpu.perf.zst -n 30 --sort total   |   foldkit top cpu.perf.zst --by dso -o dsos.csv
     """
+    from foldkit.analysis.dso import read_with_dsos
+    from foldkit.analysis.tables import choose_format, write_table
+    from foldkit.analysis.top import top_table
+
     fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))
     profile = transforms.read(inputs, fold_options, read_with_dsos if by == "dso" else read)
     c.report(profile.diagnostics, quiet, verbose)

@@ -18,14 +18,9 @@ from foldkit.analysis.functions import aggregate, pattern_totals, stack_table
 from foldkit.errors import UsageError
 from foldkit.profile import Profile
 from foldkit.regression import stats
+from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
 from foldkit.regression.samples import sample_counts
 
-#: Default `--max-increase`: one percentage point of the whole profile, about the smallest change
-#: worth a person's look in a whole-program profile; the significance test, not this threshold,
-#: is what keeps noise out, so it can be small.
-DEFAULT_MAX_INCREASE = "1pp"
-#: Default `--alpha`: at most a 1% chance per CI run of failing on noise alone (family-wise).
-DEFAULT_ALPHA = 0.01
 #: With a relative threshold, functions below this share on both sides are not tested (their
 #: changes are too small to gate a build on; name them with --function to test them anyway).
 MIN_TESTED_SHARE = 0.001
