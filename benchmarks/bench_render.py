@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from foldkit.ingest import FoldOptions, read  # noqa: E402
-from foldkit.render import RenderOptions, layout_profile, render_flamegraph  # noqa: E402
+from foldkit.profile import Profile  # noqa: E402
+from foldkit.render import Layout, RenderOptions, gc_paused, layout_profile, render_flamegraph  # noqa: E402
 from foldkit.render.palette import colorizer  # noqa: E402
 from foldkit.render.svg import write_svg  # noqa: E402
 
@@ -54,8 +55,9 @@ def timed(func: Callable[[], object], runs: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def run_command(cmd: list[str], stdin: Path | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB, the process itself) of one command, output discarded."""
+def run_command(cmd: list[str], stdin: Path | None = None) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (MiB, the process itself) and CPU seconds (user + system, the
+    process and the children it waited for) of one command, output discarded."""
     with open(stdin or os.devnull, "rb") as fh:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdin=fh, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -65,12 +67,12 @@ def run_command(cmd: list[str], stdin: Path | None = None) -> tuple[float, int]:
     if proc.returncode != 0:
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err[:400]}")
-    return elapsed, usage.ru_maxrss // 1024
+    return elapsed, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
 
 
-def median_command(cmd: list[str], runs: int, stdin: Path | None = None) -> tuple[float, int]:
+def median_command(cmd: list[str], runs: int, stdin: Path | None = None) -> tuple[float, int, float]:
     results = [run_command(cmd, stdin) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+    return statistics.median(r[0] for r in results), max(r[1] for r in results), statistics.median(r[2] for r in results)
 
 
 def reference_tools() -> dict[str, list[str]]:
@@ -99,20 +101,27 @@ def folded_input(path: Path, tmpdir: Path) -> Path:
     return target
 
 
+def bench_phases(profile: Profile, options: RenderOptions, label: str, runs: int) -> None:
+    """In-process timings of the layout, the SVG writer and the whole render_flamegraph."""
+    with gc_paused():
+        layout_s, layout = timed(lambda: layout_profile(profile, options), runs)
+        assert isinstance(layout, Layout)
+        color = colorizer()
+        svg_s, svg = timed(lambda: write_svg(layout, options, fill=lambda i: color(layout.names[i])), runs)
+        assert isinstance(svg, bytes)
+    render_s, _ = timed(lambda: render_flamegraph(profile, options), runs)
+    print(
+        f"  in-process, {label}: layout {layout_s:.3f} s, svg {svg_s:.3f} s, "
+        f"render_flamegraph {render_s:.3f} s; {len(layout):,} frames, {len(svg) / 1e6:.2f} MB SVG"
+    )
+
+
 def bench_input(path: Path, runs: int) -> None:
     size = path.stat().st_size
     read_s, profile = timed(lambda: read(str(path)), runs)
-    print(f"\n{path.name}: {size / 1e6:.1f} MB, {len(profile):,} distinct stacks")  # type: ignore[arg-type]
+    print(f"\n{path.name}: {size / 1e6:.1f} MB, {len(profile):,} distinct stacks; reading it: {read_s:.3f} s")  # type: ignore[arg-type]
     for label, options in (("default (--minwidth 0.1)", RenderOptions()), ("--minwidth 0 (frame budget)", RenderOptions(min_width="0"))):
-        layout_s, layout = timed(lambda o=options: layout_profile(profile, o), runs)  # type: ignore[misc, arg-type]
-        color = colorizer()
-        names = layout.names  # type: ignore[attr-defined]
-        svg_s, svg = timed(lambda o=options: write_svg(layout, o, fill=lambda i: color(names[i])), runs)  # type: ignore[misc, arg-type]
-        render_s, _ = timed(lambda o=options: render_flamegraph(profile, o), runs)  # type: ignore[misc, arg-type]
-        print(
-            f"  in-process, {label}: read {read_s:.3f} s, layout {layout_s:.3f} s, svg {svg_s:.3f} s, "
-            f"render_flamegraph {render_s:.3f} s; {len(layout):,} frames, {len(svg) / 1e6:.2f} MB SVG"  # type: ignore[arg-type]
-        )
+        bench_phases(profile, options, label, runs)  # type: ignore[arg-type]
     foldkit = [sys.executable, "-m", "foldkit", "flamegraph", "-q"]
     rows = [
         ("foldkit flamegraph", *median_command([*foldkit, str(path), "-o", os.devnull], runs)),
@@ -121,14 +130,27 @@ def bench_input(path: Path, runs: int) -> None:
     for name, cmd in reference_tools().items():
         rows.append((name, *median_command(cmd, max(1, runs if name != "flamegraph.pl" else 1), stdin=path)))
     width = max(len(r[0]) for r in rows)
-    for name, seconds, rss in rows:
-        print(f"  {name:<{width}}  {seconds:7.3f} s  {size / 1e6 / seconds:7.1f} MB/s  peak RSS {rss:5d} MiB")
+    for name, seconds, rss, cpu in rows:
+        print(f"  {name:<{width}}  {seconds:7.3f} s ({cpu:.3f} s CPU)  {size / 1e6 / seconds:7.1f} MB/s  peak RSS {rss:5d} MiB")
 
 
 def bench_capture(capture: Path, runs: int) -> None:
-    fold_s, fold_rss = median_command([sys.executable, "-m", "foldkit", "fold", "-q", str(capture), "-o", os.devnull], runs)
-    svg_s, svg_rss = median_command([sys.executable, "-m", "foldkit", "flamegraph", "-q", str(capture), "-o", os.devnull], runs)
-    print(f"\n{capture.name}: capture -> folded {fold_s:.3f} s ({fold_rss} MiB); capture -> SVG {svg_s:.3f} s ({svg_rss} MiB); drawing adds {svg_s - fold_s:+.3f} s")
+    """Capture -> folded against capture -> SVG, runs interleaved so that load drifts hit both."""
+    fold_cmd = [sys.executable, "-m", "foldkit", "fold", "-q", str(capture), "-o", os.devnull]
+    svg_cmd = [sys.executable, "-m", "foldkit", "flamegraph", "-q", str(capture), "-o", os.devnull]
+    folds, svgs = [], []
+    for _ in range(runs):
+        folds.append(run_command(fold_cmd))
+        svgs.append(run_command(svg_cmd))
+    fold_s, svg_s = statistics.median(r[0] for r in folds), statistics.median(r[0] for r in svgs)
+    fold_cpu, svg_cpu = statistics.median(r[2] for r in folds), statistics.median(r[2] for r in svgs)
+    profile = read(str(capture))
+    render_s, _ = timed(lambda: render_flamegraph(profile), runs)
+    print(
+        f"\n{capture.name}: capture -> folded {fold_s:.3f} s ({fold_cpu:.3f} s CPU, {max(r[1] for r in folds)} MiB), "
+        f"capture -> SVG {svg_s:.3f} s ({svg_cpu:.3f} s CPU, {max(r[1] for r in svgs)} MiB); "
+        f"render_flamegraph alone {render_s:.3f} s ({len(profile):,} stacks)"
+    )
 
 
 def main() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from foldkit.ingest import FoldOptions, read
+from foldkit.api import check, diff, read
+from foldkit.ingest import FoldOptions
 from foldkit.profile import Profile
 
-__all__ = ["FoldOptions", "Profile", "__version__", "read"]
+__all__ = ["FoldOptions", "Profile", "__version__", "check", "diff", "read"]

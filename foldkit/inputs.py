@@ -180,6 +180,18 @@ class Source:
             pending = [rest] if rest else []
             pending_len = len(rest)
 
+    def text_lines(self) -> Iterator[str]:
+        """The decompressed input as text lines, without line ends (CRLF too); bytes that are not
+        UTF-8 are kept as surrogate escapes so they round-trip."""
+        for chunk in self.chunks(cut=cut_at_lines):
+            text = chunk.decode("utf-8", "surrogateescape")
+            if "\r" in text:
+                text = text.replace("\r\n", "\n")
+            pieces = text.split("\n")
+            if pieces and pieces[-1] == "":
+                pieces.pop()
+            yield from pieces
+
     def read_all(self) -> bytes:
         """The whole decompressed content (for small inputs and tests)."""
         return b"".join(self.chunks(cut=lambda b: len(b)))

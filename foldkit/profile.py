@@ -7,7 +7,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from foldkit.api import ProfileMethods
+
 Weight = int | float
+
+#: `Profile.meta` key naming what each leading frame holds: a tuple such as ("comm",),
+#: ("comm-pid",), ("comm-pid/tid",) or bpftrace's ("comm", "pid"); () when stacks start with code.
+ROOT_FRAMES = "root_frames"
 
 #: How many unrecognised lines are quoted in a warning.
 MAX_QUOTED_LINES = 5
@@ -60,12 +66,13 @@ def _sort_key(stack: str) -> bytes:
 
 
 @dataclass
-class Profile:
+class Profile(ProfileMethods):
     """Stacks (root-first frames joined by `;`) and their weights, plus what is known about them.
 
     `weights` is what graphs show (sample period for perf, values for BPF maps); `counts`, when
     known, is the number of samples behind each stack, which statistics need. Strings hold
-    non-UTF-8 bytes as surrogate escapes so they round-trip exactly.
+    non-UTF-8 bytes as surrogate escapes so they round-trip exactly. Transforms, tables and exports
+    are methods too (`focus`, `exclude`, `time`, `top`, `to_svg`, ...: see `foldkit.api`).
     """
 
     weights: dict[str, Weight] = field(default_factory=dict)
@@ -133,7 +140,8 @@ class Profile:
 
 
 def merge_profiles(profiles: Iterable[Profile]) -> Profile:
-    """Sum several profiles into one (stacks added; counts kept only if every input has them)."""
+    """Sum several profiles into one (stacks added; counts and timelines kept only if every input
+    has them; metadata that every input agrees on kept)."""
     profiles = list(profiles)
     if not profiles:
         return Profile()
@@ -158,6 +166,10 @@ def merge_profiles(profiles: Iterable[Profile]) -> Profile:
     formats = {p.format for p in profiles}
     if len(units) > 1:
         diag.warnings.append(f"merging inputs with different units: {', '.join(sorted(units))}")
+    timeline = None
+    if all(p.timeline is not None for p in profiles):
+        timeline = sorted((t for p in profiles for t in p.timeline or ()), key=lambda t: t[0])
+    shared_meta = {k: v for k, v in profiles[0].meta.items() if all(p.meta.get(k) == v for p in profiles)}
     return Profile(
         weights=weights,
         counts=counts,
@@ -166,4 +178,6 @@ def merge_profiles(profiles: Iterable[Profile]) -> Profile:
         format=formats.pop() if len(formats) == 1 else "mixed",
         sources=sources,
         diagnostics=diag,
+        timeline=timeline,
+        meta=shared_meta,
     )

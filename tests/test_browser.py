@@ -37,7 +37,7 @@ PROFILE = {
     "app;main;run;f;f;f": 20,  # recursion: nested matches must not be counted twice
     "app;main;run;f;g": 10,
     "app;main;run;h": 15,
-    "app;idle": 40,
+    "app;idle_[k]": 40,
 }
 HOSTILE = {
     "main;</script><script>window.pwned=1</script>": 3,
@@ -120,12 +120,12 @@ def test_click_zooms_and_reset_restores(browser: Any, tmp_path: Path) -> None:
     assert 10 <= fx and fx + fw <= 1190.01
     for name, depth in (("main", 2), ("app", 1), ("all", 0)):
         assert page.geometry(name, depth) == (10.0, 1180.0, "parent")  # ancestors stay, full width
-    assert page.geometry("parse", 3)[2] == "hide" and page.geometry("idle", 2)[2] == "hide"
+    assert page.geometry("parse", 3)[2] == "hide" and page.geometry("idle_[k]", 2)[2] == "hide"
     assert re.search(r"#zoom=\d+$", page.page.url)
     assert page.page.locator("#unzoom").get_attribute("class") in ("", None)
     page.page.locator("#unzoom").click()
     assert page.geometry("run", 3) == before
-    assert page.geometry("idle", 2)[2] is None
+    assert page.geometry("idle_[k]", 2)[2] is None
     assert "#" not in page.page.url
     page.rect("all", 0).hover()
     assert page.page.locator("#details").text_content() == "Function: all (100 samples, 100.00%)"
@@ -152,6 +152,12 @@ def test_search_shows_the_matched_share_once(browser: Any, tmp_path: Path) -> No
     page.answers.append("(")  # not a regular expression: said so, nothing breaks
     page.page.keyboard.press("Control+f")
     assert matched(page).startswith("Not a regular expression")
+    page.answers.append("^idle$")  # the name as shown matches...
+    page.page.keyboard.press("Control+f")
+    assert matched(page) == "Matched: 40.00%"
+    page.answers.append("_\\[k\\]$")  # ...and so does the annotation
+    page.page.keyboard.press("Control+f")
+    assert matched(page) == "Matched: 40.00%"
     page.page.locator("#search").click()  # "Reset Search"
     assert matched(page).strip() == "" and purple.count() == 0
     page.close()

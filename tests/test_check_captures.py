@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from foldkit.check import gate
-from foldkit.check import outputs as out
 from foldkit.cli import main
 from foldkit.ingest import FoldOptions, read
 from foldkit.profile import Profile
+from foldkit.regression import gate
+from foldkit.regression import outputs as out
 from tests.helpers import DATA
 
 CHECK = DATA / "check"

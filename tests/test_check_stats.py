@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from foldkit.check import stats
+from foldkit.regression import stats
 
 
 @pytest.mark.parametrize(

@@ -99,3 +99,10 @@ def test_every_command_has_help_with_an_example() -> None:
         r = run(name, "--help")
         assert r.returncode == 0, name
         assert b"Example" in r.stdout or b"example" in r.stdout, name
+
+
+def test_cli_starts_without_importing_polars() -> None:
+    """Start-up time: commands import their heavy libraries (polars) only when they run."""
+    code = "import sys, foldkit.cli; print('polars' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert r.stdout.strip() == b"False", r.stderr

@@ -137,11 +137,11 @@ def test_cli_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert "no file matches" in capsys.readouterr().err
 
 
-@given(stacks, stacks, st.booleans())
-def test_fast_and_plain_two_column_writers_agree(a: dict[str, int], b: dict[str, int], normalize: bool) -> None:
-    diff = d.diff_profiles(Profile(weights=a), Profile(weights=b), normalize=normalize)
-    plain = "".join(line + "\n" for line in d.difffolded_lines(diff)).encode()
-    assert d._difffolded_polars(diff) == plain
+def test_canonical_order_with_non_utf8_bytes_is_byte_order() -> None:
+    raw = b"a;\x80".decode("utf-8", "surrogateescape")  # U+DC80 as a string, byte 80 in the file
+    accented = "a;\u00e9"  # U+00E9 sorts first as a string, but its bytes c3 a9 sort after 80
+    data = d.difffolded_bytes(d.diff_profiles(Profile(weights={raw: 1}), Profile(weights={accented: 1})))
+    assert data == b"a;\x80 1 0\n" + "a;\u00e9 0 1\n".encode()
 
 
 # --- differential flame graph -------------------------------------------------------------------

@@ -73,6 +73,11 @@ def test_fast_path_equals_line_path(text: bytes, options: FoldOptions) -> None:
     if fast is not None:
         assert fast.events == slow.events
         assert list(fast.events) == list(slow.events)  # first-seen event order too
+    timed = fold_chunk_fast(text, Resolver(options), keep_time=True)
+    slow_timed = fold_chunk_lines(text, Resolver(options), keep_time=True)
+    if timed is not None:
+        assert timed.events == slow_timed.events
+        assert repr(timed.timeline) == repr(slow_timed.timeline)  # same order; NaN for no time
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -154,6 +154,23 @@ def test_chart_layout_keeps_time_order(samples: list[tuple[str, int]]) -> None:
     check_structure(layout)
 
 
+@given(RUNS, st.floats(min_value=0.0, max_value=0.5), st.integers(min_value=1, max_value=40))
+def test_chart_min_width_and_budget(samples: list[tuple[str, int]], fraction: float, budget: int) -> None:
+    runs, _ = chart_runs((float(i), s, w) for i, (s, w) in enumerate(samples))
+    layout = layout_chart(runs, min_fraction=fraction, max_frames=budget)
+    total = sum(w for _, w in samples)
+    wide = [f for f in naive_chart(runs) if f[2] >= total * fraction]
+    drawn = sorted((tuple(layout.path(i).split(";")), layout.starts[i], layout.weights[i]) for i in range(1, len(layout)))
+    assert len(layout) <= budget
+    if len(wide) + 1 <= budget:
+        assert drawn == sorted(wide)
+    else:
+        lightest = min((f[2] for f in drawn), default=math.inf)
+        assert drawn == sorted(f for f in wide if f[2] >= lightest)
+        assert all(f[2] <= layout.min_weight for f in wide if f not in drawn)
+    check_structure(layout)
+
+
 def test_chart_runs_sort_by_time_and_merge_neighbours() -> None:
     samples = [(3.0, "a;b", 1), (1.0, "a;b", 2), (2.0, "a;b", 4), (4.0, "a", 1), (5.0, "a;b", 1), (6.0, "x", 0)]
     assert chart_runs(samples) == ([("a;b", 7), ("a", 1), ("a;b", 1)], 1)

@@ -12,8 +12,8 @@ import pytest
 import zstandard
 
 from foldkit.analysis.top import top_frame
-from foldkit.check.gate import CheckOptions
 from foldkit.ingest import FoldOptions, read
+from foldkit.regression.gate import CheckOptions
 from foldkit.report.capture import (
     CAPTURES_DIR,
     FILES,

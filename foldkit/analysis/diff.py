@@ -13,16 +13,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT, DIFF_SORT_CHOICES
 from foldkit.analysis.functions import BY_CHOICES, aggregate
 from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
 from foldkit.errors import UsageError
 from foldkit.outputs import is_stdout
 from foldkit.profile import Profile, Weight, format_weight
-
-#: What `--sort` accepts for the changed-functions table.
-DIFF_SORT_CHOICES = ("self", "total")
-#: Rows of the changed-functions table shown by default.
-DEFAULT_DIFF_LIMIT = 20
 
 
 @dataclass
@@ -107,62 +103,32 @@ def diff_profiles(before: Profile, after: Profile, normalize: bool = False) -> S
     )
 
 
-def _column_value(w: Weight, integral: bool) -> str:
-    if integral:
-        return str(round(w))
-    return format_weight(w)
-
-
-def difffolded_lines(diff: StackDiff) -> list[str]:
+def difffolded_lines(diff: StackDiff, order: list[str] | None = None) -> list[str]:
     """`stack before after` lines, sorted, as `difffolded.pl` writes them (a missing side is 0).
 
     Integer inputs stay integers: a normalised BEFORE is rounded to the nearest integer (where
     `difffolded.pl -n` truncates).
     """
-    integral = diff.integral
     b, a = diff.before, diff.after
-    return [
-        f"{s} {_column_value(b.get(s, 0), integral)} {_column_value(a.get(s, 0), integral)}"
-        for s in diff.stacks()
-    ]
-
-
-def _difffolded_polars(diff: StackDiff) -> bytes | None:
-    """The two-column text built and sorted by polars (byte-wise string order, as canonical);
-    None when a stack holds non-UTF-8 bytes or a weight is fractional (the plain path does those)."""
-    if not diff.integral:
-        return None
-    keys = list(diff.before.keys() | diff.after.keys())
-    if not keys:
-        return b""
-    b, a = diff.before, diff.after
-    try:
-        frame = pl.DataFrame(
-            {"s": keys, "b": [b.get(k, 0) for k in keys], "a": [a.get(k, 0) for k in keys]},
-            schema={"s": pl.String, "b": pl.Float64 if diff.normalized else pl.Int64, "a": pl.Int64},
-        )
-    except UnicodeEncodeError:  # surrogate-escaped input bytes: polars holds only UTF-8
-        return None
-    text = (
-        frame.sort("s")
-        .select(
-            pl.concat_str(
-                [pl.col("s"), pl.col("b").round(0).cast(pl.Int64).cast(pl.String), pl.col("a").cast(pl.String)],
-                separator=" ",
-            ).str.join("\n")
-        )
-        .item()
-    )
-    return text.encode("utf-8") + b"\n"
+    stacks = diff.stacks() if order is None else order
+    if diff.integral:
+        return [f"{s} {round(b.get(s, 0))} {a.get(s, 0)}" for s in stacks]
+    return [f"{s} {format_weight(b.get(s, 0))} {format_weight(a.get(s, 0))}" for s in stacks]
 
 
 def difffolded_bytes(diff: StackDiff) -> bytes:
     """The two-column folded text as bytes (non-UTF-8 input bytes restored)."""
-    fast = _difffolded_polars(diff)
-    if fast is not None:
-        return fast
-    text = "".join(line + "\n" for line in difffolded_lines(diff))
-    return text.encode("utf-8", "surrogateescape")
+    # valid UTF-8 sorts the same by code point as by bytes, so the plain sort is canonical unless a
+    # stack carries surrogate-escaped bytes, which the strict encode below detects
+    order = sorted(diff.before.keys() | diff.after.keys())
+    if not order:
+        return b""
+    text = "\n".join(difffolded_lines(diff, order)) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "".join(line + "\n" for line in difffolded_lines(diff))
+        return text.encode("utf-8", "surrogateescape")
 
 
 def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:

@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from foldkit.analysis.defaults import BASIS_CHOICES, DEFAULT_BASIS
 from foldkit.analysis.diff import StackDiff, diff_profiles
 from foldkit.errors import UsageError
 from foldkit.outputs import write_bytes
@@ -26,10 +27,6 @@ from foldkit.render import (
 )
 from foldkit.render.text import format_count, format_number
 
-#: What `--basis` accepts: whose weights give the frames their widths.
-BASIS_CHOICES = ("after", "before", "union")
-#: Default basis: AFTER's widths, as difffolded.pl + flamegraph.pl draw it.
-DEFAULT_BASIS = "after"
 #: Title of a differential graph when none is given.
 DIFF_TITLE = "Differential Flame Graph"
 #: Changes smaller than this fraction of the total are rounding noise from normalising, not change.

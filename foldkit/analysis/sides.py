@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest import FoldOptions, read
@@ -74,7 +74,11 @@ def prepare(profile: Profile, symbols: bool = False, hex_numbers: bool = False) 
 
 
 def read_runs(
-    specs: Sequence[str], options: FoldOptions, symbols: bool = False, hex_numbers: bool = False
+    specs: Sequence[str],
+    options: FoldOptions,
+    symbols: bool = False,
+    hex_numbers: bool = False,
+    reader: Callable[[str, FoldOptions], Profile] = read,
 ) -> list[Profile]:
-    """Each input read on its own (one profile per capture, i.e. per run), prepared."""
-    return [prepare(read(spec, options), symbols, hex_numbers) for spec in specs]
+    """Each input read on its own with `reader` (one profile per capture, i.e. per run), prepared."""
+    return [prepare(reader(spec, options), symbols, hex_numbers) for spec in specs]

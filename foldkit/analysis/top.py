@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from foldkit.analysis.defaults import DEFAULT_LIMIT, SORT_CHOICES
 from foldkit.analysis.dso import META_KEY
 from foldkit.analysis.functions import BY_CHOICES, aggregate
 from foldkit.analysis.tables import Column, Table
 from foldkit.errors import UsageError
 from foldkit.profile import Profile
-
-#: What `--sort` accepts.
-SORT_CHOICES = ("self", "total")
-#: Rows shown by default (pprof's `top` shows 10; 20 fits a terminal and covers most hot spots).
-DEFAULT_LIMIT = 20
 
 
 def top_frame(profile: Profile, by: str = "function", sort: str = "self") -> pl.DataFrame:

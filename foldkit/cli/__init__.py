@@ -7,7 +7,7 @@ import sys
 import typer
 
 from foldkit import __version__
-from foldkit.cli import check, diff, flamegraph, fold, formats, report, top
+from foldkit.cli import check, diff, flamegraph, fold, formats, report, top, transforms
 from foldkit.errors import EXIT_USAGE, FoldkitError
 
 app = typer.Typer(
@@ -49,8 +49,9 @@ def _root(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 check failed, 2 usage or input error)."""
+    args = transforms.prepare_args(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=args, standalone_mode=False)
     except FoldkitError as exc:
         print(f"foldkit: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from foldkit.analysis.sides import read_runs, split_sides
-from foldkit.check import gate
-from foldkit.check import outputs as out
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
+from foldkit.cli import transforms as t
 from foldkit.errors import CheckFailed
 from foldkit.ingest import FoldOptions
 from foldkit.outputs import write_bytes
+from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
+from foldkit.transform import Pipeline
 
 Baseline = Annotated[list[str] | None, typer.Option("--baseline", help="A baseline capture, one per run (repeatable; a quoted glob is expanded).")]
 Candidate = Annotated[list[str] | None, typer.Option("--candidate", help="A candidate capture, one per run (repeatable; a quoted glob is expanded).")]
@@ -29,32 +29,37 @@ MarkdownOut = Annotated[Path | None, typer.Option("--markdown", help="Write a Ma
 SvgOut = Annotated[Path | None, typer.Option("--svg", help="Write the differential flame graph of the comparison to FILE.")]
 
 
+@t.transforms_stacks
 @c.reads_captures
 def check(
     sides: f.Sides = None,
     baseline: Baseline = None,
     candidate: Candidate = None,
-    max_increase: MaxIncrease = gate.DEFAULT_MAX_INCREASE,
+    max_increase: MaxIncrease = DEFAULT_MAX_INCREASE,
     function: Functions = None,
     budget: Budgets = None,
-    alpha: Alpha = gate.DEFAULT_ALPHA,
+    alpha: Alpha = DEFAULT_ALPHA,
     only: Only = False,
     json: JsonOut = None,
     junit: JunitOut = None,
     markdown: MarkdownOut = None,
     svg: SvgOut = None,
-    normalize_symbols: f.NormalizeSymbols = False,
     strip_hex: f.StripHex = False,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
     fold_options: FoldOptions,
+    transforms: Pipeline,
 ) -> None:
     """Fail (exit 1) when CANDIDATE regresses against BASELINE beyond noise, or breaks a budget.
 
     Example: foldkit check base.perf.zst new.perf.zst --max-increase 2pp --junit check.xml
     |   foldkit check --baseline 'main-*.perf.zst' --candidate 'pr-*.perf.zst' --budget 'json_.*<=5%'
     """
+    from foldkit.analysis.sides import read_runs, split_sides
+    from foldkit.regression import gate
+    from foldkit.regression import outputs as out
+
     options = gate.CheckOptions(
         max_increase=gate.Threshold.parse(max_increase),
         alpha=alpha,
@@ -63,8 +68,8 @@ def check(
         only=only,
     )
     first, second = split_sides(sides, baseline, candidate, names=("baseline", "candidate"))
-    base_runs = read_runs(first, fold_options, normalize_symbols, strip_hex)
-    cand_runs = read_runs(second, fold_options, normalize_symbols, strip_hex)
+    base_runs = read_runs(first, fold_options, hex_numbers=strip_hex, reader=transforms.read)
+    cand_runs = read_runs(second, fold_options, hex_numbers=strip_hex, reader=transforms.read)
     for p in (*base_runs, *cand_runs):
         c.report(p.diagnostics, quiet, verbose)
     result = gate.check_profiles(base_runs, cand_runs, options)

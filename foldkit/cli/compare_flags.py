@@ -12,5 +12,4 @@ AsParquet = Annotated[bool, typer.Option("--parquet", help="Write the table as P
 Limit = Annotated[int, typer.Option("--limit", "-n", help="Rows to show (0 = all).")]
 Sort = Annotated[str, typer.Option("--sort", help="Order by self or total (inclusive) weight.")]
 Sides = Annotated[list[str] | None, typer.Argument(help="BEFORE and AFTER captures (any format foldkit reads), or use --before/--after.", show_default=False)]
-NormalizeSymbols = Annotated[bool, typer.Option("--normalize-symbols", help="Normalise names that change between builds (Rust ::h hashes, clone suffixes, addresses, [unknown] forms, JIT map names).")]
 StripHex = Annotated[bool, typer.Option("--strip-hex", help="Write every hex number 0x... in frame names as 0x... (difffolded.pl -s).")]

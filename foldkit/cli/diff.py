@@ -6,16 +6,15 @@ from typing import Annotated
 
 import typer
 
-from foldkit.analysis import diff as d
-from foldkit.analysis.diffgraph import BASIS_CHOICES, DEFAULT_BASIS, render_diff
-from foldkit.analysis.sides import prepare, split_sides
-from foldkit.analysis.tables import write_table
+from foldkit.analysis.defaults import BASIS_CHOICES, DEFAULT_BASIS, DEFAULT_DIFF_LIMIT
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
+from foldkit.cli import transforms as t
 from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.errors import UsageError
-from foldkit.ingest import FoldOptions, read
+from foldkit.ingest import FoldOptions
 from foldkit.outputs import write_bytes
+from foldkit.transform import Pipeline
 
 Before = Annotated[list[str] | None, typer.Option("--before", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
 After = Annotated[list[str] | None, typer.Option("--after", help="An AFTER capture (repeatable; a quoted glob is expanded). Several are merged.")]
@@ -24,6 +23,7 @@ Basis = Annotated[str, typer.Option("--basis", help="SVG frame widths from: afte
 AsFolded = Annotated[bool, typer.Option("--folded", help="Write the two-column folded form (also chosen by -o x.folded).")]
 
 
+@t.transforms_stacks
 @c.reads_captures
 @renders_svg
 def diff(
@@ -33,10 +33,9 @@ def diff(
     output: c.Output = None,
     basis: Basis = DEFAULT_BASIS,
     normalize: Normalize = None,
-    normalize_symbols: f.NormalizeSymbols = False,
     strip_hex: f.StripHex = False,
     folded: AsFolded = False,
-    limit: f.Limit = d.DEFAULT_DIFF_LIMIT,
+    limit: f.Limit = DEFAULT_DIFF_LIMIT,
     sort: f.Sort = "self",
     csv: f.AsCsv = False,
     json: f.AsJson = False,
@@ -46,17 +45,23 @@ def diff(
     *,
     fold_options: FoldOptions,
     render: RenderFlags,
+    transforms: Pipeline,
 ) -> None:
     """Compare BEFORE and AFTER: -o x.svg a differential flame graph, -o x.folded the
     `stack before after` form of difffolded.pl, otherwise the functions that changed most.
 
     Example: foldkit diff old.perf.zst new.perf.zst -o diff.svg   |   foldkit diff --before 'old-*.perf.zst' --after 'new-*.perf.zst'
     """
+    from foldkit.analysis import diff as d
+    from foldkit.analysis.diffgraph import render_diff
+    from foldkit.analysis.sides import prepare, split_sides
+    from foldkit.analysis.tables import write_table
+
     kind = d.output_kind(output, folded=folded, csv=csv, json=json, parquet=parquet)
     if basis not in BASIS_CHOICES:
         raise UsageError(f"--basis must be one of {', '.join(BASIS_CHOICES)}, not {basis!r}")
     first, second = split_sides(sides, before, after)
-    profiles = [prepare(read(side, fold_options), normalize_symbols, strip_hex) for side in (first, second)]
+    profiles = [prepare(transforms.read(side, fold_options), hex_numbers=strip_hex) for side in (first, second)]
     for p in profiles:
         c.report(p.diagnostics, quiet, verbose)
     scaled = normalize if normalize is not None else kind != "folded"

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from foldkit.cli import common as c
+from foldkit.cli import transforms as t
 from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.ingest import FoldOptions, read
 from foldkit.outputs import write_bytes
 from foldkit.profile import Profile, merge_profiles
 from foldkit.render import gc_paused, render_flamegraph
 from foldkit.render.palette import load_palette_map, save_palette_map
+from foldkit.transform import Pipeline
 
 
 def _read_timeline(inputs: list[str], fold_options: FoldOptions) -> Profile:
@@ -22,6 +24,7 @@ def _read_timeline(inputs: list[str], fold_options: FoldOptions) -> Profile:
     return profile
 
 
+@t.transforms_stacks
 @c.reads_captures
 @renders_svg
 def flamegraph(
@@ -32,6 +35,7 @@ def flamegraph(
     *,
     fold_options: FoldOptions,
     render: RenderFlags,
+    transforms: Pipeline,
 ) -> None:
     """Draw an interactive SVG flame graph (hover, click to zoom, Ctrl-F to search) of captures.
 
@@ -40,7 +44,7 @@ def flamegraph(
     """
     options = render.options
     with gc_paused():
-        profile = _read_timeline(inputs, fold_options) if options.flamechart else read(inputs, fold_options)
+        profile = transforms.read(inputs, fold_options, _read_timeline if options.flamechart else read)
     palette_map = load_palette_map(render.palette_file) if render.palette_file else None
     svg = render_flamegraph(profile, options, palette_map=palette_map, diagnostics=profile.diagnostics)
     c.report(profile.diagnostics, quiet, verbose)

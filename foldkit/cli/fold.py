@@ -1,25 +1,49 @@
-"""`foldkit fold`: captures -> folded stacks."""
+"""`foldkit fold`: captures -> folded stacks (or another export, chosen by the output's suffix)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from foldkit.cli import common as c
-from foldkit.ingest import FoldOptions, read
-from foldkit.outputs import write_bytes
+from foldkit.cli import transforms as t
+from foldkit.errors import UsageError
+from foldkit.export import export, exporter_for
+from foldkit.export.split import combined_diagnostics, write_split
+from foldkit.ingest import FoldOptions
+from foldkit.transform import Pipeline
+
+PerThread = Annotated[bool, typer.Option("--per-thread", help="Write one folded file per thread (comm-PID-TID.folded) into the folder -o names.")]
+PerProcess = Annotated[bool, typer.Option("--per-process", help="Write one folded file per process (comm-PID.folded) into the folder -o names.")]
 
 
+@t.transforms_stacks
 @c.reads_captures
 def fold(
     inputs: c.Inputs,
     output: c.Output = None,
+    per_thread: PerThread = False,
+    per_process: PerProcess = False,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
     fold_options: FoldOptions,
+    transforms: Pipeline,
 ) -> None:
     """Fold captures into sorted `stack weight` lines (FlameGraph's folded format).
 
-    Example: foldkit fold cpu.perf.zst -o cpu.folded   |   zstdcat cpu.perf.zst | foldkit fold - > cpu.folded
+    The output's name picks the format: .folded (default), .speedscope.json or .parquet; .gz/.zst compress.
+
+    Example: foldkit fold cpu.perf.zst -o cpu.folded   |   zstdcat cpu.perf.zst | foldkit fold - --exclude '^swapper$' > cpu.folded
     """
-    profile = read(inputs, fold_options)
+    if per_thread and per_process:
+        raise UsageError("choose one of --per-thread and --per-process")
+    if per_thread or per_process:
+        parts = transforms.read_split(inputs, fold_options, "thread" if per_thread else "process")
+        c.report(combined_diagnostics(parts), quiet, verbose)
+        write_split(parts, output)
+        return
+    profile = transforms.read(inputs, exporter_for(output).fold_options(fold_options))
     c.report(profile.diagnostics, quiet, verbose)
-    write_bytes(output, profile.to_folded_bytes())
+    export(profile, output)

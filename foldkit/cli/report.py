@@ -7,47 +7,55 @@ from typing import Annotated
 
 import typer
 
-from foldkit.check import gate
 from foldkit.cli import common as c
+from foldkit.cli import transforms as t
 from foldkit.cli.check import Alpha, MaxIncrease
 from foldkit.errors import CheckFailed, InputError
 from foldkit.ingest import FoldOptions
-from foldkit.render.text import visible
-from foldkit.report import ReportOptions, build_report
-from foldkit.report.progress import progress_display
+from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
+from foldkit.transform import Pipeline
 
 Inputs = Annotated[list[str], typer.Argument(help="Capture files and folders (searched recursively; every file foldkit can read, plain, .gz or .zst).", show_default=False)]
 OutDir = Annotated[Path, typer.Option("--output", "-o", help="Report folder to write; replaced as a whole when the report is complete.", show_default=False)]
 Baseline = Annotated[str | None, typer.Option("--baseline", help="Check every capture against this capture (as foldkit check) and draw a differential flame graph.")]
 FailOnError = Annotated[bool, typer.Option("--fail-on-error", help="Exit 2 when a capture cannot be read (the report is written all the same).")]
 Force = Annotated[bool, typer.Option("--force", help="Replace the output folder even if it is not a foldkit report.")]
+
 #: Regressed captures named in the error message (the index lists them all).
 NAMED_FAILURES = 5
 
 
+@t.transforms_stacks
 @c.reads_captures
 def report(
     inputs: Inputs,
     output: OutDir,
     baseline: Baseline = None,
-    max_increase: MaxIncrease = gate.DEFAULT_MAX_INCREASE,
-    alpha: Alpha = gate.DEFAULT_ALPHA,
+    max_increase: MaxIncrease = DEFAULT_MAX_INCREASE,
+    alpha: Alpha = DEFAULT_ALPHA,
     fail_on_error: FailOnError = False,
     force: Force = False,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
     fold_options: FoldOptions,
+    transforms: Pipeline,
 ) -> None:
     """Build a static report (index.html, a page per capture, summary.json/.parquet) from captures;
     --jobs captures are processed at once. Prints the path of index.html.
 
     Example: foldkit report captures/ -o site/   |   foldkit report captures/ -o site/ --baseline captures/last-release.perf.zst --jobs 2
     """
+    from foldkit.regression.gate import CheckOptions, Threshold
+    from foldkit.render.text import visible
+    from foldkit.report import ReportOptions, build_report
+    from foldkit.report.progress import progress_display
+
     options = ReportOptions(
         fold_options=fold_options,
+        transforms=transforms,
         baseline=baseline,
-        check_options=gate.CheckOptions(max_increase=gate.Threshold.parse(max_increase), alpha=alpha),
+        check_options=CheckOptions(max_increase=Threshold.parse(max_increase), alpha=alpha),
         jobs=fold_options.jobs,
         force=force,
     )

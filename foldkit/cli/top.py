@@ -6,16 +6,17 @@ from typing import Annotated
 
 import typer
 
-from foldkit.analysis.dso import read_with_dsos
-from foldkit.analysis.tables import choose_format, write_table
-from foldkit.analysis.top import DEFAULT_LIMIT, top_table
+from foldkit.analysis.defaults import DEFAULT_LIMIT
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
+from foldkit.cli import transforms as t
 from foldkit.ingest import FoldOptions, read
+from foldkit.transform import Pipeline
 
 By = Annotated[str, typer.Option("--by", help="Group by function, dso (shared object) or comm (process).")]
 
 
+@t.transforms_stacks
 @c.reads_captures
 def top(
     inputs: c.Inputs,
@@ -30,12 +31,17 @@ def top(
     verbose: c.Verbose = False,
     *,
     fold_options: FoldOptions,
+    transforms: Pipeline,
 ) -> None:
     """Table of the heaviest functions: self, self %, total (inclusive, once per stack), total %.
 
     Example: foldkit top cpu.perf.zst -n 30 --sort total   |   foldkit top cpu.perf.zst --by dso -o dsos.csv
     """
+    from foldkit.analysis.dso import read_with_dsos
+    from foldkit.analysis.tables import choose_format, write_table
+    from foldkit.analysis.top import top_table
+
     fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))
-    profile = read_with_dsos(inputs, fold_options) if by == "dso" else read(inputs, fold_options)
+    profile = transforms.read(inputs, fold_options, read_with_dsos if by == "dso" else read)
     c.report(profile.diagnostics, quiet, verbose)
     write_table(top_table(profile, by, sort, limit), output, fmt)

@@ -10,14 +10,13 @@ the stack leaf first and the task name last, and their folded form is exactly th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest import folded
 from foldkit.ingest.options import FoldOptions
-from foldkit.inputs import Source, cut_at_lines
+from foldkit.inputs import Source
 from foldkit.profile import Diagnostics, Profile, Weight
 
 NAME = "bcc"
@@ -128,17 +127,6 @@ def _header(line: str) -> Layout | None:
     return None
 
 
-def _lines(source: Source) -> Iterator[str]:
-    for chunk in source.chunks(cut=cut_at_lines):
-        text = chunk.decode("utf-8", "surrogateescape")
-        if "\r" in text:
-            text = text.replace("\r\n", "\n")
-        pieces = text.split("\n")
-        if pieces and pieces[-1] == "":
-            pieces.pop()
-        yield from pieces
-
-
 class Folder:
     """Turns blocks into folded stacks."""
 
@@ -202,7 +190,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     block_start = 0
     blocks = 0
     lineno = 0
-    for lineno, line in enumerate(_lines(source), start=1):
+    for lineno, line in enumerate(source.text_lines(), start=1):
         first = line[:1]
         if first in (" ", "\t"):
             m = _VALUE.fullmatch(line) if line[-1:].isdigit() else None

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import parse_frame_line
-from foldkit.inputs import Source, cut_at_lines
+from foldkit.inputs import Source
 from foldkit.profile import Diagnostics, Profile, Weight
 
 NAME = "bpftrace"
@@ -169,17 +168,6 @@ class ParseResult:
     other_examples: list[str] = field(default_factory=list)
     lines: int = 0
     first_text: str = ""
-
-
-def _lines(source: Source) -> Iterator[str]:
-    for chunk in source.chunks(cut=cut_at_lines):
-        text = chunk.decode("utf-8", "surrogateescape")
-        if "\r" in text:
-            text = text.replace("\r\n", "\n")
-        pieces = text.split("\n")
-        if pieces and pieces[-1] == "":
-            pieces.pop()
-        yield from pieces
 
 
 class _Parser:
@@ -346,7 +334,7 @@ def parse(source: Source, diag: Diagnostics) -> ParseResult:
     """Read every map entry of a bpftrace output."""
     parser = _Parser(source.name, diag)
     lineno = 0
-    for lineno, line in enumerate(_lines(source), start=1):
+    for lineno, line in enumerate(source.text_lines(), start=1):
         parser.feed(lineno, line)
     return parser.close(lineno)
 

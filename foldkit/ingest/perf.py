@@ -23,7 +23,7 @@ from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
 from foldkit.inputs import DEFAULT_CHUNK_SIZE, Source
 from foldkit.profile import MAX_QUOTED_LINES as MAX_QUOTED
-from foldkit.profile import Diagnostics, Profile
+from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile
 
 NAME = "perf"
 DESCRIPTION = "`perf script` text (any -F field set, -g/--call-graph dwarf, -G, +srcline, --header)"
@@ -46,6 +46,8 @@ def _header_pattern(capture_time: bool) -> str:
 HEADER = re.compile(_header_pattern(capture_time=True).encode())
 #: Every header line of a chunk at once (fast path; cpu and time not captured so samples collapse).
 HEADER_LINES = re.compile(("^" + _header_pattern(capture_time=False) + "$").encode(), re.MULTILINE)
+#: The same with cpu and time captured, for a timeline (flame charts, --time).
+HEADER_LINES_TIMED = re.compile(("^" + _header_pattern(capture_time=True) + "$").encode(), re.MULTILINE)
 _COMMENT_PREFIX = re.compile(rb"(?:#[^\n]*\n)+")
 _EVENT_MODIFIERS = re.compile(r":[ukhIGHpPSDWeb]+$")
 
@@ -278,7 +280,7 @@ class _Accumulator:
             cell[1] += count
 
 
-def fold_chunk_fast(chunk: bytes, resolver: Resolver) -> ChunkResult | None:
+def fold_chunk_fast(chunk: bytes, resolver: Resolver, keep_time: bool = False) -> ChunkResult | None:
     """Fold a chunk of blank-line separated samples; None when some part of it needs the line path.
 
     Blocks are split and headers matched in C (one `findall` over the joined header lines), identical
@@ -289,12 +291,23 @@ def fold_chunk_fast(chunk: bytes, resolver: Resolver) -> ChunkResult | None:
     if not blocks[-1]:
         blocks.pop()
     parts = [block.partition(b"\n") for block in blocks]
-    headers = HEADER_LINES.findall(b"\n".join([p[0] for p in parts]))
+    headers = (HEADER_LINES_TIMED if keep_time else HEADER_LINES).findall(b"\n".join([p[0] for p in parts]))
     if len(headers) != len(parts):
         return None
     result = ChunkResult()
     acc = _Accumulator(result)
     by_period = resolver.options.weight == "period"
+    if keep_time:  # one entry per sample, in order: nothing to collapse, but every lookup is cached
+        timeline: list[tuple[float, str, int]] = []
+        for (comm, pid, tid, _cpu, time, period, event, rest), body in zip(headers, [p[2] for p in parts], strict=True):
+            stack = resolver.stack(comm, pid, tid, rest, body)
+            if stack is None:
+                return None
+            weight = int(period) if (by_period and period) else 1
+            acc.add(event, stack, weight, 1)
+            timeline.append((float(time) if time else float("nan"), stack, weight))
+        result.timeline = timeline
+        return result
     samples = Counter(zip(headers, [p[2] for p in parts], strict=True))
     for ((comm, pid, tid, period, event, rest), body), n in samples.items():
         stack = resolver.stack(comm, pid, tid, rest, body)
@@ -370,13 +383,11 @@ def fold_chunk(chunk: bytes, options: FoldOptions) -> ChunkResult:
     if b"\r" in chunk:
         chunk = chunk.replace(b"\r\n", b"\n")
     lines = chunk.count(b"\n")
-    result = None
-    if not options.keep_time:
-        body = chunk
-        if chunk[:1] == b"#":  # the `perf script --header` block: comments, then the first sample
-            m = _COMMENT_PREFIX.match(chunk)
-            body = chunk[m.end() :] if m else chunk
-        result = fold_chunk_fast(body, resolver)
+    body = chunk
+    if chunk[:1] == b"#":  # the `perf script --header` block: comments, then the first sample
+        m = _COMMENT_PREFIX.match(chunk)
+        body = chunk[m.end() :] if m else chunk
+    result = fold_chunk_fast(body, resolver, keep_time=options.keep_time)
     if result is None:
         result = fold_chunk_lines(chunk, resolver, keep_time=options.keep_time)
     result.lines = lines
@@ -534,6 +545,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         event=event or None,
         diagnostics=diag,
         timeline=timeline,  # type: ignore[arg-type]
+        meta={ROOT_FRAMES: ("comm-pid/tid",) if options.tid else ("comm-pid",) if options.pid else ("comm",)},
     )
 
 

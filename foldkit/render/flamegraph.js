@@ -58,6 +58,7 @@
   var subtreeEnd = new Int32Array(n);
   var parent = new Int32Array(n);
   var names = new Array(n);
+  var shownNames = new Array(n);  // without the _[k] _[j] _[i] _[w] annotation, as in labels
   var fills = new Array(n);
   var indexOf = new WeakMap();
 
@@ -69,6 +70,7 @@
     start[i] = parseFloat(r.getAttribute("data-start")) || 0;
     weight[i] = parseFloat(r.getAttribute("data-weight")) || 0;
     names[i] = r.getAttribute("data-name") || "";
+    shownNames[i] = names[i].replace(ANNOTATION, "");
     fills[i] = r.getAttribute("fill");
   }
   var open = [];
@@ -96,7 +98,7 @@
   function labelFor(idx, width) {
     var chars = Math.floor((width - labelPad) / charWidth);
     if (chars < minChars) { return ""; }
-    var text = names[idx].replace(ANNOTATION, "");
+    var text = shownNames[idx];
     if (text.length <= chars) { return text; }
     var keep = chars - 2;
     return truncateRight ? text.substring(0, keep) + ".." : ".." + text.substring(text.length - keep);
@@ -173,7 +175,8 @@
     var matchedWeight = 0;
     var coveredUntil = 0;
     for (k = 0; k < n; k++) {
-      var hit = k > 0 && re !== null && re.test(names[k]);
+      // the name as shown, or with its annotation (so that _\[k\]$ finds kernel frames)
+      var hit = k > 0 && re !== null && (re.test(shownNames[k]) || (shownNames[k] !== names[k] && re.test(names[k])));
       rects[k].setAttribute("fill", hit ? searchColor : fills[k]);
       if (hit && k >= coveredUntil) {
         matchedWeight += weight[k];  // nested matches are inside this one: counted once

@@ -19,10 +19,13 @@ How it stays fast: the stacks are turned into sort keys (frames separated by a c
 than any other), sorted once, and summed into prefix sums. The stacks under one frame are then a
 contiguous range of the sorted keys, its weight a difference of two prefix sums, and the range of
 each child one binary search away. The tree is never materialised: frames are expanded heaviest
-first from a heap, and only frames at least `min_weight` wide are expanded, so the cost follows
-the number of drawn frames (plus their narrow children), not the number of frames in the input.
-Expanding heaviest first is also how the frame budget works: after `max_frames` frames the
-next frame's weight becomes the new minimum.
+first from a heap, and only frames at least `min_weight` wide are pushed. Narrow children are
+skipped in bulk: if the stacks from i to j-1 weigh less than `min_weight` together, no child that
+ends before j can be drawn, and one binary search in the prefix sums finds j. So the cost follows
+the number of drawn frames, not the number of frames or stacks in the input. Expanding heaviest
+first is also how the frame budget works: after `max_frames` frames the next frame's weight
+becomes the new minimum. Flame charts work the same way on runs in time order, except that a
+child's runs are found by walking (they are consecutive, not sorted).
 
 Differential graphs (`foldkit diff`) lay out one profile and look up the other's weight of each
 frame with `StackIndex(other).inclusive(layout.path(i))`.
@@ -335,26 +338,6 @@ def chart_runs(samples: Iterable[tuple[float, str, Weight]]) -> tuple[list[tuple
     return runs, nonpositive
 
 
-def _common_frames(a: str, b: str) -> int:
-    """How many leading frames two keys share."""
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:
-        p = n
-    else:
-        lo, hi = 0, n  # a[:lo] == b[:lo], a[:hi] != b[:hi]
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if a[:mid] == b[:mid]:
-                lo = mid
-            else:
-                hi = mid
-        p = lo
-    frames = a.count(_SEP, 0, p)
-    if (p == len(a) or a[p] == _SEP) and (p == len(b) or b[p] == _SEP) and (a and b):
-        frames += 1
-    return frames
-
-
 def layout_chart(
     runs: Sequence[tuple[str, Weight]],
     *,
@@ -365,14 +348,14 @@ def layout_chart(
     """A flame chart: `runs` (stack, weight) in time order, left to right; a frame spans the
     consecutive runs that share it. Narrow frames and the frame budget work as in `layout_flame`."""
     pairs = [(s, w) for s, w in runs if w > 0]
-    keys, escaped = _make_keys([s for s, _ in pairs])
+    distinct = list(dict.fromkeys(s for s, _ in pairs))  # runs repeat stacks: convert each once
+    distinct_keys, escaped = _make_keys(distinct)
+    key_of = dict(zip(distinct, distinct_keys, strict=True))
+    keys = [key_of[s] for s, _ in pairs]
     cum: list[Weight] = [0, *accumulate(w for _, w in pairs)]
     total = cum[-1]
     full = max(total, span or 0)
     min_weight = min_weight_for(full, min_fraction)
-    nframes = [k.count(_SEP) + 1 if k else 0 for k in keys]
-    shared = [_common_frames(keys[i], keys[i + 1]) for i in range(len(keys) - 1)]
-    shared.append(-1)
     picked = _Picked()
     heap: list[tuple[Weight, int, int, int, int, int, int, int]] = [(-total, 0, 0, len(keys), 0, 0, 0, -1)]
     seq = 1
@@ -388,20 +371,31 @@ def layout_chart(
         cdepth = depth + 1
         i = lo
         while i < hi:
-            if nframes[i] == depth:
-                i += 1  # this run ends at this frame
+            # Runs i..last-1 weigh less than min_weight together: every child that ends before
+            # `last` is too narrow. Look only at the child holding run last-1, and walk to its
+            # first and last run (a child is the consecutive runs that share its frame).
+            last = bisect_left(cum, cum[i] + min_weight, i + 1, hi + 1)
+            if last > hi:
+                break
+            k = keys[last - 1]
+            if len(k) == plen:
+                i = last  # that run ends at this frame
                 continue
-            j = i
-            while j < hi - 1 and shared[j] >= cdepth:
+            end = k.find(_SEP, cstart)
+            if end < 0:
+                end = len(k)
+            prefix = k[:end]
+            below = prefix + _SEP
+            first = last - 1
+            whole = prefix if end else None  # "" is the empty stack, not a frame named ""
+            while first > i and (keys[first - 1] == whole or keys[first - 1].startswith(below)):
+                first -= 1
+            j = last
+            while j < hi and (keys[j] == whole or keys[j].startswith(below)):
                 j += 1
-            j += 1
-            w = cum[j] - cum[i]
+            w = cum[j] - cum[first]
             if w >= min_weight:
-                k = keys[i]
-                end = k.find(_SEP, cstart)
-                if end < 0:
-                    end = len(k)
-                heapq.heappush(heap, (-w, seq, i, j, cdepth, cstart, end, me))
+                heapq.heappush(heap, (-w, seq, first, j, cdepth, cstart, end, me))
                 seq += 1
             i = j
     _trim_to_budget(picked, cut)

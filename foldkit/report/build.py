@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from foldkit import __version__
-from foldkit.check.gate import CheckOptions
-from foldkit.check.samples import sample_counts
 from foldkit.engine import default_jobs
 from foldkit.errors import UsageError
-from foldkit.ingest import FoldOptions, read
+from foldkit.ingest import FoldOptions
 from foldkit.ingest.options import DEFAULT_OPTIONS
+from foldkit.regression.gate import CheckOptions
+from foldkit.regression.samples import sample_counts
 from foldkit.render.text import visible
 from foldkit.report import pages, summary
 from foldkit.report.capture import CAPTURES_DIR, Settings, write_capture_page
@@ -25,6 +25,7 @@ from foldkit.report.html import href
 from foldkit.report.result import CaptureResult
 from foldkit.report.runner import Progress, process_all
 from foldkit.report.site import building, write_marker
+from foldkit.transform import Pipeline, describe
 
 #: FoldOptions fields that say how to work, not what the stacks are; not listed as report options.
 _MECHANICS = {"jobs", "keep_time", "chunk_size"}
@@ -35,6 +36,7 @@ class ReportOptions:
     """How to build a report; defaults are the CLI's."""
 
     fold_options: FoldOptions = DEFAULT_OPTIONS
+    transforms: Pipeline = field(default_factory=Pipeline)  # applied to every capture and the baseline
     baseline: str | None = None  # compare every capture with this one (check + differential graph)
     check_options: CheckOptions = field(default_factory=CheckOptions)
     jobs: int = 0  # captures processed at once; 0 = one per core
@@ -89,6 +91,7 @@ def describe_options(options: ReportOptions) -> list[tuple[str, str]]:
             out.extend((flag, str(v)) for v in value)
         else:
             out.append((flag, str(value)))
+    out.extend((describe(step), "") for step in options.transforms.steps)
     if options.baseline is not None:
         out.append(("--max-increase", str(options.check_options.max_increase)))
         out.append(("--alpha", f"{options.check_options.alpha:g}"))
@@ -109,9 +112,9 @@ def _check_inputs_against_output(inputs: Sequence[str], output: Path) -> None:
             raise UsageError(f"{output}: the report folder would replace the input {spec}; choose another output folder")
 
 
-def _check_baseline(path: str, options: FoldOptions) -> None:
+def _check_baseline(path: str, options: FoldOptions, transforms: Pipeline) -> None:
     """Fail early (exit 2) when the baseline cannot be read or has no sample counts to check against."""
-    profile = read(path, options)
+    profile = transforms.read(path, options)
     try:
         sample_counts(profile)
     except UsageError as exc:
@@ -139,9 +142,9 @@ def build_report(
     _check_inputs_against_output(inputs, target)
     items = find_captures(inputs, exclude=[target])
     if opts.baseline is not None:
-        _check_baseline(opts.baseline, opts.fold_options)
+        _check_baseline(opts.baseline, opts.fold_options, opts.transforms)
     generated = now()
-    settings = Settings(opts.fold_options, opts.baseline, opts.check_options, generated)
+    settings = Settings(opts.fold_options, opts.baseline, opts.check_options, generated, opts.transforms)
     context = pages.PageContext(
         generated=generated,
         version=__version__,

@@ -6,7 +6,7 @@ bad capture never stops the others.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -15,19 +15,20 @@ from foldkit import __version__
 from foldkit.analysis.diff import diff_profiles
 from foldkit.analysis.tables import to_csv
 from foldkit.analysis.top import top_table
-from foldkit.check import outputs as check_outputs
-from foldkit.check.gate import CheckOptions, CheckResult, check_profiles
 from foldkit.errors import FoldkitError, InputError
-from foldkit.ingest import FoldOptions, detect, fold_source, read
+from foldkit.ingest import FoldOptions, detect, fold_source
 from foldkit.inputs import open_source
 from foldkit.outputs import compress_for
 from foldkit.profile import Profile
+from foldkit.regression import outputs as check_outputs
+from foldkit.regression.gate import CheckOptions, CheckResult, check_profiles
 from foldkit.render import RenderOptions, render_flamegraph
 from foldkit.report import pages
 from foldkit.report.discover import CaptureInput
 from foldkit.report.pages import PageData
 from foldkit.report.result import CaptureResult, CheckSummary, Regression, TopFunction
 from foldkit.report.timespan import perf_time_range
+from foldkit.transform import Pipeline
 
 #: Folder of the per-capture pages inside a report.
 CAPTURES_DIR = "captures"
@@ -58,24 +59,29 @@ class Settings:
     baseline: str | None = None
     check_options: CheckOptions | None = None
     generated: str = ""
+    transforms: Pipeline = field(default_factory=Pipeline)
 
 
-_BASELINES: dict[tuple[str, FoldOptions], Profile] = {}
+_BASELINES: dict[tuple[str, FoldOptions, Pipeline], Profile] = {}
 
 
-def load_baseline(path: str, options: FoldOptions) -> Profile:
-    """The baseline profile, read once per process."""
-    key = (path, options)
+class NotACapture(Exception):
+    """A file found in a folder that no input format recognises."""
+
+
+def load_baseline(path: str, options: FoldOptions, transforms: Pipeline) -> Profile:
+    """The baseline profile (read and transformed like every capture), read once per process."""
+    key = (path, options, transforms)
     profile = _BASELINES.get(key)
     if profile is None:
         _BASELINES.clear()
-        profile = _BASELINES[key] = read(path, replace(options, keep_time=False))
+        profile = _BASELINES[key] = transforms.read(path, options)
     return profile
 
 
-def read_capture(item: CaptureInput, options: FoldOptions) -> Profile | None:
-    """The capture's profile; None when `item` was found in a folder and no format recognises
-    it (it is not a capture)."""
+def read_capture(item: CaptureInput, options: FoldOptions) -> Profile:
+    """The capture's profile; NotACapture when `item` was found in a folder and no format
+    recognises it."""
     source = open_source(item.path)
     try:
         source.head()  # a corrupt compressed stream is an error, not "unrecognised"
@@ -86,7 +92,7 @@ def read_capture(item: CaptureInput, options: FoldOptions) -> Profile | None:
             except InputError:
                 if item.explicit:
                     raise
-                return None
+                raise NotACapture(item.path) from None
             opts = replace(opts, format=module.NAME)
         profile = fold_source(source, opts)
         profile.meta["compression"] = source.compression
@@ -177,8 +183,9 @@ def diff_svg(baseline: Profile, profile: Profile, name: str) -> bytes:
 
 
 def _process(item: CaptureInput, folder: Path, settings: Settings, result: CaptureResult, page: PageData) -> bool:
-    profile = read_capture(item, settings.fold_options)
-    if profile is None:
+    try:
+        profile = settings.transforms.read(item.path, settings.fold_options, lambda _, options: read_capture(item, options))
+    except NotACapture:
         return False
     table = top_table(profile, limit=0)
     summarize(profile, result, table.frame)
@@ -191,7 +198,7 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
     _render_graphs(profile, result, folder, page)
     _write(folder, result, "folded", compress_for(FILES["folded"], profile.to_folded_bytes()))
     if settings.baseline is not None:
-        baseline = load_baseline(settings.baseline, settings.fold_options)
+        baseline = load_baseline(settings.baseline, settings.fold_options, settings.transforms)
         result.is_baseline = _same_file(item.path, settings.baseline)
         result.check, page.checked = compare_with_baseline(profile, baseline, settings.check_options)
         if page.checked is not None:

@@ -10,7 +10,7 @@ from typing import Any
 from lxml import etree
 
 from foldkit.analysis.tables import format_number
-from foldkit.check.gate import CheckResult
+from foldkit.regression.gate import CheckResult
 from foldkit.report.html import Child, Column, cell, el, facts, href, link, page, sortable_table
 from foldkit.report.result import CaptureResult, CheckSummary, Regression
 

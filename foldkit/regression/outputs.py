@@ -12,7 +12,7 @@ import polars as pl
 from lxml import etree
 
 from foldkit.analysis.tables import Column, Table, render_text, write_table
-from foldkit.check.gate import BudgetResult, CheckResult, Finding, describe_p
+from foldkit.regression.gate import BudgetResult, CheckResult, Finding, describe_p
 
 #: Rows of "largest increases that are not regressions" shown for context in the text and Markdown.
 CONTEXT_ROWS = 5

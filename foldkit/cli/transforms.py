@@ -1,0 +1,167 @@
+"""The transform flags every command shares (`--focus`, `--exclude`, `--time`, ...), declared once
+from the registry in `foldkit.transform`, injected by one decorator, applied in command-line order.
+
+Click gives each option's values in order but not how different options interleave, so the order
+is recovered by running the command's own option parser once more over its raw arguments (which
+`foldkit.cli.main` records) and checked against the values Click parsed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import typing
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+import typer
+
+from foldkit.cli.common import add_parameters
+from foldkit.transform import TRANSFORMS, Pipeline, Transform
+
+PANEL = "Transforms (applied in the order given)"
+#: Appended to the help of every command that takes the transform flags.
+ORDER_NOTE = "Transform flags (--focus ... --normalize-symbols) are applied in the order they are given."
+
+#: The raw command line of the running `foldkit.cli.main` call (None outside it: then sys.argv).
+RAW_ARGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("foldkit_raw_args", default=None)
+
+#: Name of the injected Click context parameter (how the decorator finds the command's parser).
+CONTEXT_PARAMETER = "transform_context"
+
+_COLLAPSE = "--collapse-recursion"
+
+
+def prepare_args(args: Sequence[str]) -> list[str]:
+    """The command line with `--collapse-recursion` given its optional value (bare means
+    `=direct`; `all` may follow as the next word), recorded for `transforms_stacks`."""
+    out: list[str] = []
+    i = 0
+    args = list(args)
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if arg == _COLLAPSE:
+            following = args[i + 1] if i + 1 < len(args) else None
+            if following in ("all", "direct"):
+                out.append(f"{_COLLAPSE}={following}")
+                i += 2
+                continue
+            arg = f"{_COLLAPSE}=direct"
+        out.append(arg)
+        i += 1
+    RAW_ARGS.set(out)
+    return out
+
+
+def _option(t: Transform) -> object:
+    if not t.takes_value:
+        return Annotated[bool, typer.Option(t.flag, help=t.help, rich_help_panel=PANEL)]
+    return Annotated[
+        list[str] | None,
+        typer.Option(t.flag, help=t.help, metavar=t.metavar, rich_help_panel=PANEL, show_default=False),
+    ]
+
+
+#: (parameter name, annotated type, default) of every transform flag, plus the Click context.
+TRANSFORM_PARAMETERS: list[tuple[str, object, object]] = [
+    *((t.name, _option(t), False if not t.takes_value else None) for t in TRANSFORMS.values()),
+    (CONTEXT_PARAMETER, typer.Context, None),
+]
+
+
+def _command_args(ctx: Any) -> list[str] | None:
+    """This subcommand's own arguments, cut out of the recorded (or the process's) command line."""
+    raw = RAW_ARGS.get()
+    if raw is None:
+        raw = sys.argv[1:]
+    names = []
+    node = ctx
+    while node is not None and node.parent is not None:
+        names.append(node.info_name)
+        node = node.parent
+    pos = 0
+    for name in reversed(names):
+        try:
+            pos = raw.index(name, pos) + 1
+        except ValueError:
+            return None
+    return raw[pos:]
+
+
+def occurrence_order(ctx: Any, given: dict[str, int]) -> list[str] | None:
+    """The transform parameter names in the order their flags appear on the command line (one
+    entry per occurrence), or None when the raw command line does not match what Click parsed."""
+    args = _command_args(ctx)
+    if args is None:
+        return None
+    try:
+        parser = ctx.command.make_parser(ctx)
+        _, _, order = parser.parse_args(args=list(args))
+    except Exception:  # the recorded command line is not this command's
+        return None
+    names = [p.name for p in order if p.name in given]
+    counts = {name: names.count(name) for name in given}
+    for name, n in given.items():
+        if counts[name] != n and not (TRANSFORMS[name].takes_value is False and counts[name] >= 1):
+            return None
+    return names
+
+
+def build_pipeline(order: Sequence[str], values: dict[str, list[str]]) -> Pipeline:
+    """The pipeline for flag occurrences in `order`, taking each flag's values in turn; repeats of
+    a `union_repeats` flag (`--comm`, `--only-pid`) make one step where the first one stood."""
+    steps: list[object] = []
+    taken: dict[str, int] = {}
+    for name in order:
+        t = TRANSFORMS[name]
+        if not t.takes_value:
+            if name not in taken:
+                taken[name] = 1
+                steps.append(t.parse(""))
+            continue
+        if t.union_repeats:
+            if name not in taken:
+                taken[name] = len(values[name])
+                steps.append(t.options(tuple(values[name])))
+            continue
+        i = taken.get(name, 0)
+        taken[name] = i + 1
+        steps.append(t.parse(values[name][i]))
+    return Pipeline(tuple(steps))
+
+
+def _pipeline_from_flags(**flags: Any) -> Pipeline:
+    ctx = flags.pop(CONTEXT_PARAMETER, None)
+    values: dict[str, list[str]] = {}
+    given: dict[str, int] = {}
+    for name, value in flags.items():
+        if value is None or value is False:
+            continue
+        values[name] = [] if value is True else list(value)
+        given[name] = 1 if value is True else len(value)
+    if not given:
+        return Pipeline()
+    order = occurrence_order(ctx, given) if ctx is not None else None
+    if order is None:
+        if sum(given.values()) > 1:
+            print(
+                "foldkit: warning: could not recover the command-line order of the transform flags; "
+                "applying them in the order `--help` lists them",
+                file=sys.stderr,
+            )
+        order = [name for name in TRANSFORMS if name in given for _ in range(given[name])]
+    return build_pipeline(order, values)
+
+
+F = typing.TypeVar("F", bound=Callable[..., object])
+
+
+def transforms_stacks(func: F) -> F:
+    """Decorator: the command gets every transform flag, and receives them as
+    `transforms: Pipeline` (call `transforms.read(inputs, fold_options)` or `.apply(profile)`)."""
+    wrapper = add_parameters(func, TRANSFORM_PARAMETERS, _pipeline_from_flags, "transforms")
+    wrapper.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + ORDER_NOTE
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,107 @@
+"""Profile exports, chosen by the output file's name: one registry keyed by suffix.
+
+`.folded` (and any name no exporter claims) is FlameGraph's folded text; `.speedscope.json` opens
+in speedscope; `.parquet` is a stack table for polars/DuckDB. Text formats may end in `.gz` or
+`.zst` to be compressed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from foldkit.errors import UsageError
+from foldkit.ingest.options import FoldOptions
+from foldkit.outputs import write_bytes
+from foldkit.profile import Profile
+
+#: Suffixes that compress a text output (handled by foldkit.outputs.write_bytes).
+COMPRESSION_SUFFIXES = (".gz", ".zst")
+
+
+def _folded(profile: Profile) -> bytes:
+    return profile.to_folded_bytes()
+
+
+def _speedscope(profile: Profile) -> bytes:
+    from foldkit.export.speedscope import to_speedscope_bytes
+
+    return to_speedscope_bytes(profile)
+
+
+def _parquet(profile: Profile) -> bytes:
+    from foldkit.export.table import to_parquet_bytes
+
+    return to_parquet_bytes(profile)
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """One output format: the suffix that selects it and how to turn a profile into bytes."""
+
+    suffix: str
+    name: str
+    description: str
+    to_bytes: Callable[[Profile], bytes]
+    wants_timeline: bool = False  # uses per-sample times when the profile has them
+    compressible: bool = True  # may take a .gz/.zst suffix
+
+    def fold_options(self, options: FoldOptions) -> FoldOptions:
+        """`options` with what this export can use (sample times for speedscope's time order)."""
+        return replace(options, keep_time=True) if self.wants_timeline else options
+
+
+#: Every export, keyed by the suffix that selects it (the longest matching suffix wins).
+EXPORTERS: dict[str, Exporter] = {
+    e.suffix: e
+    for e in (
+        Exporter(".folded", "folded", "FlameGraph folded stacks, sorted (the default)", _folded),
+        Exporter(
+            ".speedscope.json", "speedscope", "speedscope file: a sampled profile, in time order when known",
+            _speedscope, wants_timeline=True,
+        ),
+        Exporter(
+            ".parquet", "parquet", "one row per stack: stack, frames, weight, count, comm, pid, tid, event, unit",
+            _parquet, compressible=False,
+        ),
+    )
+}  # fmt: skip
+
+DEFAULT = EXPORTERS[".folded"]
+
+#: Suffixes that name another kind of file: writing folded text under them would mislead.
+_MISLEADING = {".json": ".speedscope.json", ".pq": ".parquet"}
+
+
+def exporter_for(path: str | os.PathLike[str] | None) -> Exporter:
+    """The exporter an output name selects; folded text for stdout and unclaimed names."""
+    if path is None or os.fspath(path) == "-":
+        return DEFAULT
+    name = os.path.basename(os.fspath(path)).lower()
+    compressed = name.endswith(COMPRESSION_SUFFIXES)
+    if compressed:
+        name = name.rsplit(".", 1)[0]
+    for suffix in sorted(EXPORTERS, key=len, reverse=True):
+        if name.endswith(suffix):
+            exporter = EXPORTERS[suffix]
+            if compressed and not exporter.compressible:
+                raise UsageError(f"{path}: {exporter.name} files are compressed internally; drop the .gz/.zst suffix")
+            return exporter
+    for suffix, instead in _MISLEADING.items():
+        if name.endswith(suffix):
+            raise UsageError(f"{path}: no export is named by {suffix}; did you mean {instead}? ({suffix_list()})")
+    return DEFAULT
+
+
+def suffix_list() -> str:
+    """The export suffixes, for messages and help."""
+    return ", ".join(EXPORTERS)
+
+
+def export(profile: Profile, path: str | os.PathLike[str] | None) -> None:
+    """Write `profile` to `path` (atomically; `-` or None is stdout) in the format its name selects."""
+    write_bytes(path, exporter_for(path).to_bytes(profile))
+
+
+__all__ = ["EXPORTERS", "Exporter", "export", "exporter_for", "suffix_list"]

@@ -1,0 +1,57 @@
+"""The profile as a table (one row per stack) for polars, DuckDB and Parquet files."""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+from foldkit.export.text import utf8_safe
+from foldkit.profile import Profile
+from foldkit.transform.roots import holds, identify, root_layout
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
+
+
+def stack_frame(profile: Profile) -> pl.DataFrame:
+    """One row per stack in canonical order: `stack`, `frames` (root first), `weight`, then where
+    known `count` (samples), `comm`, `pid`, `tid` (from the root frames), `event` and `unit`."""
+    items = list(profile.items())
+    stacks = [utf8_safe(s) for s, _ in items]
+    columns: dict[str, pl.Series] = {
+        "stack": pl.Series("stack", stacks, dtype=pl.String),
+        "frames": pl.Series("frames", [s.split(";") for s in stacks], dtype=pl.List(pl.String)),
+        "weight": pl.Series(
+            "weight",
+            [w for _, w in items],
+            dtype=pl.Int64 if all(isinstance(w, int) for _, w in items) else pl.Float64,
+        ),
+    }
+    if profile.counts is not None:
+        counts = profile.counts
+        columns["count"] = pl.Series("count", [counts.get(s, 0) for s, _ in items], dtype=pl.Int64)
+    layout = root_layout(profile)
+    if layout:
+        idents = [identify(s, layout) for s, _ in items]
+        if holds(layout, "comm"):
+            columns["comm"] = pl.Series("comm", [utf8_safe(i.comm) if i.comm else None for i in idents], dtype=pl.String)
+        if holds(layout, "pid"):
+            columns["pid"] = pl.Series("pid", [_int_or_none(i.pid) for i in idents], dtype=pl.Int64)
+        if holds(layout, "tid"):
+            columns["tid"] = pl.Series("tid", [_int_or_none(i.tid) for i in idents], dtype=pl.Int64)
+    if profile.event:
+        columns["event"] = pl.Series("event", [profile.event] * len(items), dtype=pl.String)
+    columns["unit"] = pl.Series("unit", [profile.unit] * len(items), dtype=pl.String)
+    return pl.DataFrame(columns)
+
+
+def to_parquet_bytes(profile: Profile) -> bytes:
+    """The stack table as a Parquet file (zstd-compressed columns)."""
+    buf = io.BytesIO()
+    stack_frame(profile).write_parquet(buf, compression="zstd")
+    return buf.getvalue()

@@ -1,0 +1,91 @@
+"""Regex filters on frames: `--focus`, `--focus-root`, `--exclude`, `--hide`.
+
+A pattern is a Python regular expression searched for in each frame name as it appears in the
+folded stack (annotations such as `_[k]` included); anchor it (`^main$`) for an exact name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from foldkit.profile import Profile
+from foldkit.transform.base import (
+    HIDDEN,
+    SEP,
+    compile_regex,
+    frame_matcher,
+    join_frames,
+    map_stacks,
+)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Keep only stacks with a frame matching `pattern`."""
+
+    pattern: str
+
+    def __post_init__(self) -> None:
+        compile_regex(self.pattern, "--focus")
+
+
+@dataclass(frozen=True)
+class FocusRoot:
+    """Keep only stacks with a frame matching `pattern`, cut below the first (rootmost) match."""
+
+    pattern: str
+
+    def __post_init__(self) -> None:
+        compile_regex(self.pattern, "--focus-root")
+
+
+@dataclass(frozen=True)
+class Exclude:
+    """Drop stacks with a frame matching `pattern`."""
+
+    pattern: str
+
+    def __post_init__(self) -> None:
+        compile_regex(self.pattern, "--exclude")
+
+
+@dataclass(frozen=True)
+class Hide:
+    """Remove frames matching `pattern`, keeping the rest of each stack (and its weight)."""
+
+    pattern: str
+
+    def __post_init__(self) -> None:
+        compile_regex(self.pattern, "--hide")
+
+
+def focus(profile: Profile, options: Focus) -> Profile:
+    """Only the stacks that have a frame matching the pattern, unchanged."""
+    matches = frame_matcher(options.pattern, "--focus")
+    return map_stacks(profile, lambda s: s if any(map(matches, s.split(SEP))) else None)
+
+
+def focus_root(profile: Profile, options: FocusRoot) -> Profile:
+    """Stacks with a matching frame, starting at their rootmost match (inferno's `--base`)."""
+    matches = frame_matcher(options.pattern, "--focus-root")
+
+    def cut(stack: str) -> str | None:
+        frames = stack.split(SEP)
+        for i, frame in enumerate(frames):
+            if matches(frame):
+                return SEP.join(frames[i:])
+        return None
+
+    return map_stacks(profile, cut)
+
+
+def exclude(profile: Profile, options: Exclude) -> Profile:
+    """The stacks that have no frame matching the pattern."""
+    matches = frame_matcher(options.pattern, "--exclude")
+    return map_stacks(profile, lambda s: None if any(map(matches, s.split(SEP))) else s)
+
+
+def hide(profile: Profile, options: Hide) -> Profile:
+    """Every stack without its matching frames; a stack left with no frame becomes `[hidden]`."""
+    matches = frame_matcher(options.pattern, "--hide")
+    return map_stacks(profile, lambda s: join_frames([f for f in s.split(SEP) if not matches(f)], HIDDEN))
