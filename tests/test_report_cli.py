@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import zstandard
 
 from foldkit.cli import main
 from foldkit.report.discover import MARKER
@@ -234,3 +235,17 @@ def test_a_terminal_gets_a_progress_bar_and_errors_above_it() -> None:
     assert "b.perf: error: cut short" in text and "2/2" in text
     with progress_display(quiet=True, stream=out) as show:
         assert show is None
+
+
+def test_transform_flags_apply_to_every_capture_and_the_baseline(tmp_path: Path) -> None:
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for name in ("base-1.perf.zst", "slow-1.perf.zst"):
+        shutil.copy(check_data(name), folder)
+    site = tmp_path / "site"
+    args = ["report", str(folder), "-o", str(site), "-q", "--focus", "^hash_records$", "--baseline", str(folder / "base-1.perf.zst")]
+    assert main(args) == 0  # within hash_records, the slow build does not regress
+    for name in ("base-1.perf.zst", "slow-1.perf.zst"):
+        folded = zstandard.ZstdDecompressor().decompressobj().decompress((site / "captures" / name / "stacks.folded.zst").read_bytes())
+        assert folded and all(b";hash_records" in line for line in folded.splitlines())
+    assert "--focus '^hash_records$'" in parse_html(site / "index.html").get_element_by_id("summary").getnext().text_content()
