@@ -98,3 +98,15 @@ def test_duplicate_lines_are_summed(lines: list[tuple[list[str], int]], seed: ob
         profile = fold(variant.encode(), format="folded")
         assert profile.weights == {s: w for s, w in want.items()}
         assert profile.total == sum(w for _, w in lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab+0x1_[k]: 9", min_size=1, max_size=12), min_size=1, max_size=8))
+def test_stack_wide_offset_stripping_equals_per_frame(frames: list[str]) -> None:
+    from foldkit.ingest import bpf_frames
+    from foldkit.ingest.folded import _tidy_stack
+    from foldkit.ingest.options import FoldOptions
+
+    frames = [f.replace(";", "") or "f" for f in frames]
+    expected = ";".join(bpf_frames.strip_offset(f) for f in frames)
+    assert _tidy_stack(";".join(frames), FoldOptions(), frozenset()) == expected

@@ -88,10 +88,16 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     return Profile(weights=tidy_stacks(weights, options), diagnostics=diag)
 
 
+#: `bpf_frames.strip_offset` applied to every frame of a stack at once (offsets end a frame).
+_STACK_OFFSETS = re.compile(r"\+(?:0x[0-9a-fA-F]+|\d+)(?=;|$)")
+
+
 def _tidy_stack(stack: str, options: FoldOptions, skip: frozenset[str]) -> str:
-    frames = stack.split(";")
     if "+" in stack:
-        frames = [bf.strip_offset(f) for f in frames]
+        stack = _STACK_OFFSETS.sub("", stack)
+    if not (options.kernel or skip):
+        return stack
+    frames = stack.split(";")
     if options.kernel:
         frames = bf.annotate_folded(frames)
     if skip:
