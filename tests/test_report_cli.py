@@ -249,3 +249,20 @@ def test_transform_flags_apply_to_every_capture_and_the_baseline(tmp_path: Path)
         folded = zstandard.ZstdDecompressor().decompressobj().decompress((site / "captures" / name / "stacks.folded.zst").read_bytes())
         assert folded and all(b";hash_records" in line for line in folded.splitlines())
     assert "--focus '^hash_records$'" in parse_html(site / "index.html").get_element_by_id("summary").getnext().text_content()
+
+
+def test_an_interrupted_run_exits_130_and_keeps_the_previous_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from foldkit.report import build
+
+    site = tmp_path / "site"
+    assert main(["report", str(FIXTURES / "java.perf"), "-o", str(site), "-q"]) == 0
+    before = sorted(p.relative_to(site) for p in site.rglob("*"))
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build, "process_all", interrupted)
+    assert main(["report", str(FIXTURES / "bcc-profile.txt"), "-o", str(site), "-q"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert sorted(p.relative_to(site) for p in site.rglob("*")) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]

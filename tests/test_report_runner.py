@@ -3,7 +3,10 @@ worker that dies costs only its own captures."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,27 @@ def test_a_dead_worker_costs_only_its_captures(tmp_path: Path, monkeypatch: pyte
     ok = [r for r in results if r.status == "ok"]
     assert len(ok) == len(items) - 1  # those in flight with it were retried alone
 
+
+
+def test_terminate_and_hangup_stop_the_work_like_ctrl_c() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with pytest.raises(KeyboardInterrupt), runner.interrupt_on_terminate():
+            os.kill(os.getpid(), sig)
+            time.sleep(5)  # the signal arrives first
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_workers_stop_when_the_report_process_is_killed(tmp_path: Path) -> None:
+    """A worker whose parent is gone (SIGKILL: no cleanup ran) exits by itself."""
+    import subprocess
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    code = f"from foldkit.report import runner; runner.PARENT_CHECK_SECONDS = 0.05; runner._start_worker({parent.pid}); import time; time.sleep(30)"
+    worker = subprocess.Popen([sys.executable, "-c", code])
+    time.sleep(0.5)
+    assert worker.poll() is None
+    parent.kill()
+    parent.wait()
+    assert worker.wait(timeout=10) == 1

@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 check failed, 2 usage or input error)."""
     args = transforms.prepare_args(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
+        if code == 130:  # Typer turns Ctrl-C into this return value when not standalone
+            raise KeyboardInterrupt
     except FoldkitError as exc:
         print(f"foldkit: error: {exc}", file=sys.stderr)
         return exc.exit_code

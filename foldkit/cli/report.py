@@ -50,6 +50,7 @@ def report(
     from foldkit.render.text import visible
     from foldkit.report import ReportOptions, build_report
     from foldkit.report.progress import progress_display
+    from foldkit.report.runner import interrupt_on_terminate
 
     options = ReportOptions(
         fold_options=fold_options,
@@ -59,7 +60,7 @@ def report(
         jobs=fold_options.jobs,
         force=force,
     )
-    with progress_display(quiet, verbose) as progress:
+    with interrupt_on_terminate(), progress_display(quiet, verbose) as progress:
         result = build_report(inputs, output, options, progress)
     print(visible(str(result.index)))
     if result.errors and fail_on_error:

@@ -8,11 +8,14 @@ in flight are retried one at a time, so only the capture that kills its worker g
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -29,8 +32,43 @@ AHEAD_PER_WORKER = 1
 Progress = Callable[[CaptureResult, int, int], None]
 
 
-def _quiet_worker() -> None:
+#: Seconds between a worker's checks that the process that started it still runs.
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _watch_parent(pid: int) -> None:
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(1)  # the report was abandoned (its process was killed): stop working on it
+        except PermissionError:  # pragma: no cover - another user's process took the pid
+            os._exit(1)
+
+
+def _start_worker(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+@contextlib.contextmanager
+def interrupt_on_terminate() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP stop the work like Ctrl-C (KeyboardInterrupt), so a
+    killed job still stops its workers and removes its half-built report. Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _main_importable() -> bool:
@@ -45,7 +83,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     # threads (the progress bar's, polars' pool) whose locks a fork would copy in a held state.
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["foldkit.report.capture"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker, initargs=(os.getpid(),))
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
