@@ -86,7 +86,7 @@ def test_fold_options_apply_to_the_capture(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("fixture", "fmt", "event"),
-    [("kstack-ustack-comm.bt", "bpftrace", "@"), ("bcc-profile.txt", "bcc", "profile")],
+    [("kstack-ustack-comm.bt", "bpftrace", "map @"), ("bcc-profile.txt", "bcc", "profile")],
 )
 def test_bpf_captures_have_no_time_span(tmp_path: Path, fixture: str, fmt: str, event: str) -> None:
     result, _ = run(tmp_path, FIXTURES / fixture)

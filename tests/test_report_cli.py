@@ -132,6 +132,8 @@ def test_a_regression_against_the_baseline_exits_1(tmp_path: Path, capsys: pytes
     assert "checksum_records" in rows["slow-1.perf.zst"]["Biggest regressions"]
     assert rows["base-2.perf.zst"]["Check"] == "PASS" and rows["base-1.perf.zst"]["Check"] == "PASS"
     assert "(baseline)" in rows["base-1.perf.zst"]["Capture"]
+    for row in rows.values():  # a capture with warnings (the check's too) is counted as such
+        assert ("warning(s)" in row["Status"]) is row["Status"].startswith("warnings")
     for page in [site / "index.html", *site.glob("captures/*/index.html")]:
         for url, target in local_links(page):
             assert target.is_file(), f"{page}: {url}"

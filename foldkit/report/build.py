@@ -95,7 +95,7 @@ def describe_options(options: ReportOptions) -> list[tuple[str, str]]:
     if options.baseline is not None:
         out.append(("--max-increase", str(options.check_options.max_increase)))
         out.append(("--alpha", f"{options.check_options.alpha:g}"))
-    out.append(("--jobs", str(options.jobs) if options.jobs else f"{default_jobs()} (one per core)"))
+    out.append(("--jobs", str(options.jobs or default_jobs())))
     return out
 
 

@@ -109,7 +109,7 @@ def describe_event(profile: Profile) -> str | None:
         return str(profile.meta["tool"])
     maps = profile.meta.get("maps")
     if maps:
-        return ", ".join(str(m) for m in maps)
+        return ("map " if len(maps) == 1 else "maps ") + ", ".join(str(m) for m in maps)
     return None
 
 
@@ -203,6 +203,8 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
         result.check, page.checked = compare_with_baseline(profile, baseline, settings.check_options)
         if page.checked is not None:
             result.warnings.extend(w for w in page.checked.warnings if w not in result.warnings)
+            if result.warnings:
+                result.status = "warning"
             _write(folder, result, "check_json", check_outputs.to_json(page.checked))
             _write(folder, result, "check_md", check_outputs.to_markdown(page.checked))
         _write(folder, result, "diff", diff_svg(baseline, profile, result.name), page)
