@@ -205,3 +205,10 @@ def test_the_page_table_has_the_heads_by_self_and_by_total() -> None:
     by_total = frame.sort("total", descending=True)["name"].head(10).to_list()
     assert set(by_total) <= set(names) and 10 < len(names) <= 20
     assert len(set(names)) == len(names)
+
+
+def test_the_checks_warnings_make_a_capture_a_warning(tmp_path: Path) -> None:
+    settings = Settings(FoldOptions(jobs=1), baseline=str(check_data("base-1.perf.zst")), check_options=CheckOptions())
+    result, _ = run(tmp_path, FIXTURES / "java.perf", settings=settings)
+    assert any("only 253 samples" in w for w in result.warnings)
+    assert result.status == "warning"
