@@ -24,6 +24,7 @@ from foldkit.report.capture import (
 )
 from foldkit.report.discover import CaptureInput
 from foldkit.report.html import text
+from foldkit.report.result import CaptureResult
 from tests.helpers import DATA, FIXTURES
 from tests.report_support import assert_valid_html, check_data, local_links, parse_html
 from tests.svg_helpers import parse as parse_svg
@@ -31,7 +32,7 @@ from tests.svg_helpers import parse as parse_svg
 SETTINGS = Settings(FoldOptions(jobs=1), generated="2026-01-01T00:00:00+00:00")
 
 
-def run(tmp_path: Path, path: Path, name: str | None = None, explicit: bool = True, settings: Settings = SETTINGS):
+def run(tmp_path: Path, path: Path, name: str | None = None, explicit: bool = True, settings: Settings = SETTINGS) -> tuple[CaptureResult, Path]:
     item = CaptureInput(str(path), name or path.name, "slug", explicit)
     result = process_capture(item, str(tmp_path / "site"), settings)
     return result, tmp_path / "site" / CAPTURES_DIR / "slug"

@@ -41,8 +41,7 @@ def report(
     fold_options: FoldOptions,
     transforms: Pipeline,
 ) -> None:
-    """Build a static report (index.html, a page per capture, summary.json/.parquet) from captures;
-    --jobs captures are processed at once. Prints the path of index.html.
+    """Build a static report of captures (index.html, a page each, summary.json/.parquet); print its path.
 
     Example: foldkit report captures/ -o site/   |   foldkit report captures/ -o site/ --baseline captures/last-release.perf.zst --jobs 2
     """
