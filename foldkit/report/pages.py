@@ -108,7 +108,7 @@ def _status_cell(r: CaptureResult) -> etree._Element:
     if r.error:
         parts.append(el("div", {"class": "error"}, r.error))
     elif r.warnings:
-        parts.append(el("div", {"class": "warnings", "title": "\n".join(r.warnings)}, f"{len(r.warnings)} warning(s)"))
+        parts.append(el("div", {"class": "warnings", "title": " · ".join(r.warnings)}, f"{len(r.warnings)} warning(s)"))
     return cell(parts, sort=rank)
 
 
