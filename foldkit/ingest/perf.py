@@ -4,7 +4,10 @@ Two paths give identical results (a property test checks it):
 
 * the fast path matches a whole chunk with one regular expression and counts identical
   (header fields, call chain) pairs with `collections.Counter`, both in C; Python work is done
-  once per *distinct* call chain and once per distinct frame line;
+  once per *distinct* call chain and once per distinct frame line; in perf's usual layout
+  (`\t%16lx sym (dso)` on every line) a chain is looked up as its leaf line plus its callers'
+  lines, and lines by the text after the address column, so samples that differ only in the
+  leaf's address (or a library's load address) cost a few dict lookups each;
 * the line path is a plain state machine that also handles every odd layout (`-G`, side events,
   records without blank lines, space-indented headers, timestamps for flame charts).
 
@@ -16,6 +19,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
 
 from foldkit.engine import ChunkFolder, fold_chunks, fold_file
 from foldkit.errors import UsageError
@@ -74,6 +79,10 @@ def _decode(raw: bytes | None) -> str:
 
 _HEXDIGITS = b"0123456789abcdefABCDEF"
 _HEXSPACE = _HEXDIGITS + b" "
+_TAIL = itemgetter(slice(18, None))  # a fixed-width frame line's text after the address column
+#: A call chain whose every line is in perf's usual `\t%16lx sym (dso)` layout (`_frame_key` keeps
+#: the text after the address column of such a line, whatever the address).
+FIXED_WIDTH_CHAIN = re.compile(rb"(?:\t[0-9a-fA-F ]{16} [^( \n][^\n]*\n)*\t[0-9a-fA-F ]{16} [^( \n][^\n]*")
 
 
 def _frame_key(line: bytes) -> bytes:
@@ -115,6 +124,12 @@ class Resolver:
         # frame line -> its names joined root-first, for lines whose meaning does not depend on context
         self._lines: tuple[dict[bytes, str], dict[bytes, str]] = ({}, {})
         self._by_key: tuple[dict[object, str], dict[object, str]] = ({}, {})
+        # the text after a fixed-width address column -> its names (see `_learn_tail`)
+        self._tails: tuple[dict[bytes, str], dict[bytes, str]] = ({}, {})
+        # fixed-width call chains (see `_fixed_width_chain`) -> their names; LRU order
+        self._fixed: tuple[dict[bytes, str], dict[bytes, str]] = ({}, {})
+        # whether frame names depend on the text after a fixed-width address column only
+        self._by_tail = not options.addrs and not options.skip_after
         self._chains: tuple[dict[bytes, str | None], dict[bytes, str | None]] = ({}, {})
         self._roots: dict[tuple[bytes, bytes | None, bytes | None], tuple[str, bool]] = {}
 
@@ -168,28 +183,76 @@ class Resolver:
 
     def _learn(self, line: bytes, java: bool) -> None:
         """Name a tab-indented frame line whose meaning does not depend on the lines around it."""
-        key = line if self.options.addrs else _frame_key(line)
+        if self.options.addrs:
+            key = line
+        elif line[17:18] == b" " and line[18:19] not in (b"(", b" ", b"") and not line[1:17].strip(_HEXSPACE):
+            joined = self._learn_tail(line, java)
+            if joined is not None:
+                self._lines[java][line] = joined
+            return
+        else:
+            key = _frame_key(line)
+        joined = self._named(key, line, java)
+        if joined is not None:
+            self._lines[java][line] = joined
+
+    def _learn_tail(self, line: bytes, java: bool) -> str | None:
+        """Name a frame line in perf's usual `\\t%16lx sym (dso)` layout by the text after its address
+        column (its `_frame_key` depends on that text only); None if it is no frame."""
+        tails = self._tails[java]
+        tail = line[18:]
+        joined = tails.get(tail)
+        if joined is None:
+            joined = self._named(_frame_key(line), line, java)
+            if joined is not None:
+                if len(tails) >= LINE_CACHE_LIMIT:
+                    tails.clear()
+                tails[tail] = joined
+        return joined
+
+    def _named(self, key: object, line: bytes, java: bool) -> str | None:
+        """The names of frame `line` (memoised by its `key`) joined root-first; None if no frame."""
         by_key = self._by_key[java]
         joined = by_key.get(key)
         if joined is None:
             names = self.namer.names(_decode(line), java)
             if names is None:
-                return
+                return None
             joined = by_key[key] = ";".join(reversed(names))
-        self._lines[java][line] = joined
+        return joined
 
     def chain(self, body: bytes, java: bool) -> str | None:
         """The call chain's frames joined root-first ("" for none), or None if a line is no frame."""
+        if self._by_tail:
+            # perf's usual layout: samples in one function differ in the leaf's address, so the leaf
+            # is named on its own and the callers' lines are looked up as one
+            leaf, sep, rest = body.partition(b"\n")
+            if (
+                leaf[:1] == b"\t"
+                and leaf[17:18] == b" "
+                and leaf[18:19] not in (b"(", b" ", b"")
+                and not leaf[1:17].strip(_HEXSPACE)
+            ):
+                name = self._tails[java].get(leaf[18:]) or self._learn_tail(leaf, java)
+                if name is not None:
+                    if not sep:
+                        return name
+                    callers = self._fixed_width_chain(rest, java)
+                    if callers is not None:
+                        return f"{callers};{name}"
         chains = self._chains[java]
         try:
-            return chains[body]
+            result = chains.pop(body)
         except KeyError:
             pass
-        if len(chains) >= CHAIN_CACHE_LIMIT:
-            chains.clear()
+        else:
+            chains[body] = result  # most recently used last
+            return result
+        if len(chains) >= CHAIN_CACHE_LIMIT:  # forget the least recently used half
+            for stale in list(islice(chains, CHAIN_CACHE_LIMIT // 2)):
+                del chains[stale]
         lines = body.split(b"\n")
         known = self._lines[java]
-        result: str | None = None
         if not self._skip:
             try:
                 result = ";".join(reversed([known[line] for line in lines]))
@@ -207,6 +270,34 @@ class Resolver:
             result = self._chain_lines(lines, java)
         chains[body] = result
         return result
+
+    def _fixed_width_chain(self, body: bytes, java: bool) -> str | None:
+        """Names of a call chain whose every line is in perf's usual `\\t%16lx sym (dso)` layout and
+        names a frame, joined root-first; None for any other chain. Each line is looked up by the
+        text after its address column, so each (symbol, dso) is named once whatever its addresses."""
+        cache = self._fixed[java]
+        try:
+            names = cache.pop(body)
+        except KeyError:
+            if not FIXED_WIDTH_CHAIN.fullmatch(body):
+                return None
+            lines = body.split(b"\n")
+            tails = self._tails[java]
+            try:
+                names = ";".join(map(tails.__getitem__, map(_TAIL, reversed(lines))))
+            except KeyError:
+                for line in lines:
+                    if line[18:] not in tails and self._learn_tail(line, java) is None:
+                        return None
+                try:
+                    names = ";".join(map(tails.__getitem__, map(_TAIL, reversed(lines))))
+                except KeyError:  # the tail cache filled up and was emptied meanwhile
+                    return None
+            if len(cache) >= CHAIN_CACHE_LIMIT:  # forget the least recently used half
+                for stale in list(islice(cache, CHAIN_CACHE_LIMIT // 2)):
+                    del cache[stale]
+        cache[body] = names  # most recently used last
+        return names
 
     def _chain_lines(self, lines: list[bytes], java: bool) -> str | None:
         parts: list[str] = []
@@ -285,21 +376,26 @@ def fold_chunk_fast(chunk: bytes, resolver: Resolver, keep_time: bool = False) -
 
     Blocks are split and headers matched in C (one `findall` over the joined header lines), identical
     (header fields, call chain) pairs counted by `Counter`; Python runs once per distinct pair."""
-    if b"\n\n\n" in chunk or chunk[:1] in (b"\n", b" ", b"\t"):
+    if chunk[:1] in (b"\n", b" ", b"\t"):
         return None
+    # (two or more blank lines in a row leave an empty header line, which fails the header match)
     blocks = chunk.split(b"\n\n")
     if not blocks[-1]:
         blocks.pop()
-    parts = [block.partition(b"\n") for block in blocks]
-    headers = (HEADER_LINES_TIMED if keep_time else HEADER_LINES).findall(b"\n".join([p[0] for p in parts]))
-    if len(headers) != len(parts):
-        return None
     result = ChunkResult()
+    if not blocks:
+        if keep_time:
+            result.timeline = []
+        return result
+    heads, _, bodies = zip(*[block.partition(b"\n") for block in blocks], strict=True)
+    headers = (HEADER_LINES_TIMED if keep_time else HEADER_LINES).findall(b"\n".join(heads))
+    if len(headers) != len(bodies):
+        return None
     acc = _Accumulator(result)
     by_period = resolver.options.weight == "period"
     if keep_time:  # one entry per sample, in order: nothing to collapse, but every lookup is cached
         timeline: list[tuple[float, str, int]] = []
-        for (comm, pid, tid, _cpu, time, period, event, rest), body in zip(headers, [p[2] for p in parts], strict=True):
+        for (comm, pid, tid, _cpu, time, period, event, rest), body in zip(headers, bodies, strict=True):
             stack = resolver.stack(comm, pid, tid, rest, body)
             if stack is None:
                 return None
@@ -308,13 +404,36 @@ def fold_chunk_fast(chunk: bytes, resolver: Resolver, keep_time: bool = False) -
             timeline.append((float(time) if time else float("nan"), stack, weight))
         result.timeline = timeline
         return result
-    samples = Counter(zip(headers, [p[2] for p in parts], strict=True))
+    samples = Counter(zip(headers, bodies, strict=True))
+    # once per distinct sample: stacks are keyed by (root, call chain), two strings whose hashes are
+    # cached, and each distinct stack string is built once at the end
+    root_of, chain = resolver.root, resolver.chain
+    cells: dict[bytes | None, dict[tuple[str, str], list[int]]] = {}
     for ((comm, pid, tid, period, event, rest), body), n in samples.items():
-        stack = resolver.stack(comm, pid, tid, rest, body)
-        if stack is None:
-            return None
-        weight = int(period) if (by_period and period) else 1
-        acc.add(event, stack, weight * n, n)
+        if body:
+            root, java = root_of(comm, pid, tid)
+            names = chain(body, java)
+            if names is None:
+                return None
+            key = (root, names)
+        else:
+            stack = resolver.stack(comm, pid, tid, rest, body)
+            if stack is None:
+                return None
+            key = (stack, "")
+        weight = int(period) * n if (by_period and period) else n
+        stacks = cells.get(event)
+        if stacks is None:
+            stacks = cells[event] = {}
+        cell = stacks.get(key)
+        if cell is None:
+            stacks[key] = [weight, n]
+        else:
+            cell[0] += weight
+            cell[1] += n
+    for event, stacks in cells.items():
+        for (root, names), (weight, n) in stacks.items():
+            acc.add(event, f"{root};{names}" if names else root, weight, n)
     return result
 
 
