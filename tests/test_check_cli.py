@@ -104,3 +104,14 @@ def test_top_diff_check_read_every_format(capture: str, tmp_path: Path) -> None:
     lines = (tmp_path / "d.folded").read_text().splitlines()
     assert lines and all(line.rsplit(" ", 2)[1] == line.rsplit(" ", 2)[2] for line in lines)
     assert main(["check", path, path, "-q"]) == 0
+
+
+def test_output_writes_the_readable_report_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "check.txt"
+    assert main(["check", str(CHECK / "base-1.perf.zst"), str(CHECK / "slow-1.perf.zst"), "-o", str(report)]) == 1
+    text = report.read_text()
+    assert text.startswith("foldkit check: FAIL") and "checksum_records" in text
+    assert "checksum_records" not in capsys.readouterr().out  # the table went to the file
+    quiet = tmp_path / "verdict.txt"
+    assert main(["check", "-q", str(CHECK / "base-1.perf.zst"), str(CHECK / "base-2.perf.zst"), "-o", str(quiet)]) == 0
+    assert quiet.read_text().startswith("foldkit check: PASS")

@@ -44,6 +44,7 @@ def check(
     junit: JunitOut = None,
     markdown: MarkdownOut = None,
     svg: SvgOut = None,
+    output: c.Output = None,
     strip_hex: f.StripHex = False,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
@@ -80,6 +81,6 @@ def check(
         from foldkit.analysis.diffgraph import write_check_graph
 
         write_check_graph(svg, base_runs, cand_runs)
-    out.print_report(result, quiet)
+    out.print_report(result, quiet, output)
     if not result.passed:
         raise CheckFailed(out.verdict(result))

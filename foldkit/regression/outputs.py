@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from typing import Any
 
 import polars as pl
 from lxml import etree
 
-from foldkit.analysis.tables import Column, Table, render_text, write_table
+from foldkit.analysis.tables import WRITERS, Column, Table, render_text, write_table
+from foldkit.outputs import write_bytes
 from foldkit.regression.gate import BudgetResult, CheckResult, Finding, describe_p
 
 #: Rows of "largest increases that are not regressions" shown for context in the text and Markdown.
@@ -276,13 +278,21 @@ def to_text(result: CheckResult) -> str:
     return "\n".join(render_text(t) for t in text_tables(result))
 
 
-def print_report(result: CheckResult, quiet: bool = False) -> None:
-    """Print the readable report to stdout (a rich table on a terminal); only the verdict when quiet."""
+def print_report(result: CheckResult, quiet: bool = False, path: str | os.PathLike[str] | None = None) -> None:
+    """Print the readable report to stdout (a rich table on a terminal), or write it as text to
+    `path`; only the verdict when quiet."""
     if quiet:
-        print(f"foldkit check: {verdict(result)}")
+        line = f"foldkit check: {verdict(result)}\n"
+        if path is None:
+            print(line, end="")
+        else:
+            write_bytes(path, line.encode())
         return
-    for table in text_tables(result):
-        write_table(table, None, "text")
+    if path is None:
+        for table in text_tables(result):
+            write_table(table, None, "text")
+        return
+    write_bytes(path, b"".join(WRITERS["text"](table) for table in text_tables(result)))
 
 
 def _md_findings(findings: list[Finding]) -> list[str]:
