@@ -78,24 +78,39 @@ def _decode(raw: bytes | None) -> str:
 
 
 _HEXDIGITS = b"0123456789abcdefABCDEF"
-_HEXSPACE = _HEXDIGITS + b" "
+
+
+def _is_address_column(field: bytes) -> bool:
+    """True for perf's 16-column address field: spaces, then hex digits only (at least one)."""
+    address = field.lstrip(b" ")
+    return bool(address) and not address.strip(_HEXDIGITS)
+
+
 _TAIL = itemgetter(slice(18, None))  # a fixed-width frame line's text after the address column
 #: A call chain whose every line is in perf's usual `\t%16lx sym (dso)` layout (`_frame_key` keeps
 #: the text after the address column of such a line, whatever the address).
-FIXED_WIDTH_CHAIN = re.compile(rb"(?:\t[0-9a-fA-F ]{16} [^( \n][^\n]*\n)*\t[0-9a-fA-F ]{16} [^( \n][^\n]*")
+#: perf's address column: a hex address right-aligned in 16 columns (spaces, then hex digits only).
+_ADDRESS_COLUMN = b"(?:" + b"|".join(b" " * k + b"[0-9a-fA-F]{%d}" % (16 - k) for k in range(16)) + b")"
+FIXED_WIDTH_CHAIN = re.compile(
+    rb"(?:\t" + _ADDRESS_COLUMN + rb" [^( \n][^\n]*\n)*\t" + _ADDRESS_COLUMN + rb" [^( \n][^\n]*"
+)
 
 
 def _frame_key(line: bytes) -> bytes:
     """A frame line without indentation, address column and `+0x` offset: lines that differ only
     there get the same name, so the name is computed once per (symbol, dso). Ambiguous shapes
     (a hex-looking token right before ` (dso)`) keep the whole line."""
-    if line[17:18] == b" " and line[18:19] not in (b"(", b" ", b"") and not line[1:17].strip(_HEXSPACE):
-        key = line[18:]  # perf's usual `\t%16lx sym (dso)`
+    # the key starts with b"@" when an address was removed, b"=" when the line had none: a symbol
+    # after an address always names a frame, the same text alone may not (no dso, no address)
+    if line[17:18] == b" " and line[18:19] not in (b"(", b" ", b"") and _is_address_column(line[1:17]):
+        key = b"@" + line[18:]  # perf's usual `\t%16lx sym (dso)`
     else:
         key = line.lstrip(b"\t ")
         sp = key.find(b" ")
         if sp > 0 and not key[:sp].strip(_HEXDIGITS) and key[sp + 1 : sp + 2] not in (b"(", b" ", b""):
-            key = key[sp + 1 :]
+            key = b"@" + key[sp + 1 :]
+        else:
+            key = b"=" + key
     j = key.rfind(b" (")
     end = j if j >= 0 else len(key)
     o = key.rfind(b"+0x", 0, end)
@@ -185,7 +200,7 @@ class Resolver:
         """Name a tab-indented frame line whose meaning does not depend on the lines around it."""
         if self.options.addrs:
             key = line
-        elif line[17:18] == b" " and line[18:19] not in (b"(", b" ", b"") and not line[1:17].strip(_HEXSPACE):
+        elif line[17:18] == b" " and line[18:19] not in (b"(", b" ", b"") and _is_address_column(line[1:17]):
             joined = self._learn_tail(line, java)
             if joined is not None:
                 self._lines[java][line] = joined
@@ -231,7 +246,7 @@ class Resolver:
                 leaf[:1] == b"\t"
                 and leaf[17:18] == b" "
                 and leaf[18:19] not in (b"(", b" ", b"")
-                and not leaf[1:17].strip(_HEXSPACE)
+                and _is_address_column(leaf[1:17])
             ):
                 name = self._tails[java].get(leaf[18:]) or self._learn_tail(leaf, java)
                 if name is not None:
