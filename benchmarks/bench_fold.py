@@ -154,9 +154,9 @@ def main() -> None:
                     t, one, tree = median_run([*cmd, str(path)], max(1, min(args.runs, 3)))
                     rows.append((name, t, one, tree))
             best_foldkit = min(t for n, t, _, _ in rows if n.startswith("foldkit -j"))
-            print(f"{'tool':38} {'time s':>8} {'MB/s':>8} {'RSS MB':>8} {'tree MB':>8} {'foldkit speed-up':>17}")
+            print(f"{'tool':38} {'time s':>8} {'MB/s':>8} {'RSS MB':>8} {'tree MB':>8} {'time / best foldkit':>20}")
             for name, t, one, tree in rows:
-                print(f"{name:38} {t:8.2f} {size / 1e6 / t:8.1f} {one / 1024:8.0f} {tree / 1024:8.0f} {t / best_foldkit:16.2f}x")
+                print(f"{name:38} {t:8.2f} {size / 1e6 / t:8.1f} {one / 1024:8.0f} {tree / 1024:8.0f} {t / best_foldkit:19.2f}x")
             if not tools:
                 print("(inferno-collapse-perf / stackcollapse-perf.pl not found: set INFERNO_BIN / FLAMEGRAPH_DIR)")
 
