@@ -86,11 +86,22 @@ def _is_address_column(field: bytes) -> bool:
     return bool(address) and not address.strip(_HEXDIGITS)
 
 
+def _has_address_column(line: bytes) -> bool:
+    """True for a line in perf's usual `\t%16lx sym (dso)` layout: the address column, a space, then
+    a symbol; its name then depends only on the text after the column (`line[18:]`)."""
+    return line[17:18] == b" " and line[18:19] not in (b"(", b" ", b"") and _is_address_column(line[1:17])
+
+
+def _evict_half(cache: dict[bytes, str] | dict[bytes, str | None]) -> None:
+    """Forget the least recently used half of a cache kept in use order (most recent last)."""
+    for stale in list(islice(cache, len(cache) // 2)):
+        del cache[stale]
+
+
 _TAIL = itemgetter(slice(18, None))  # a fixed-width frame line's text after the address column
-#: A call chain whose every line is in perf's usual `\t%16lx sym (dso)` layout (`_frame_key` keeps
-#: the text after the address column of such a line, whatever the address).
 #: perf's address column: a hex address right-aligned in 16 columns (spaces, then hex digits only).
 _ADDRESS_COLUMN = b"(?:" + b"|".join(b" " * k + b"[0-9a-fA-F]{%d}" % (16 - k) for k in range(16)) + b")"
+#: A call chain whose every line is in perf's usual `\t%16lx sym (dso)` layout.
 FIXED_WIDTH_CHAIN = re.compile(
     rb"(?:\t" + _ADDRESS_COLUMN + rb" [^( \n][^\n]*\n)*\t" + _ADDRESS_COLUMN + rb" [^( \n][^\n]*"
 )
@@ -102,7 +113,7 @@ def _frame_key(line: bytes) -> bytes:
     (a hex-looking token right before ` (dso)`) keep the whole line."""
     # the key starts with b"@" when an address was removed, b"=" when the line had none: a symbol
     # after an address always names a frame, the same text alone may not (no dso, no address)
-    if line[17:18] == b" " and line[18:19] not in (b"(", b" ", b"") and _is_address_column(line[1:17]):
+    if _has_address_column(line):
         key = b"@" + line[18:]  # perf's usual `\t%16lx sym (dso)`
     else:
         key = line.lstrip(b"\t ")
@@ -181,14 +192,9 @@ class Resolver:
                 return None
         elif first == b"#" or b"PERF_RECORD_" in line or HEADER.fullmatch(line):
             return None
-        key = line if self.options.addrs else _frame_key(line)
-        by_key = self._by_key[java]
-        joined = by_key.get(key)
+        joined = self._named(line if self.options.addrs else _frame_key(line), line, java)
         if joined is None:
-            names = self.namer.names(_decode(line), java)
-            if names is None:
-                return None
-            joined = by_key[key] = ";".join(reversed(names))
+            return None
         if not _is_srcline(line):
             known = self._lines[java]
             if len(known) >= LINE_CACHE_LIMIT:
@@ -200,7 +206,7 @@ class Resolver:
         """Name a tab-indented frame line whose meaning does not depend on the lines around it."""
         if self.options.addrs:
             key = line
-        elif line[17:18] == b" " and line[18:19] not in (b"(", b" ", b"") and _is_address_column(line[1:17]):
+        elif _has_address_column(line):
             joined = self._learn_tail(line, java)
             if joined is not None:
                 self._lines[java][line] = joined
@@ -242,12 +248,7 @@ class Resolver:
             # perf's usual layout: samples in one function differ in the leaf's address, so the leaf
             # is named on its own and the callers' lines are looked up as one
             leaf, sep, rest = body.partition(b"\n")
-            if (
-                leaf[:1] == b"\t"
-                and leaf[17:18] == b" "
-                and leaf[18:19] not in (b"(", b" ", b"")
-                and _is_address_column(leaf[1:17])
-            ):
+            if leaf[:1] == b"\t" and _has_address_column(leaf):
                 name = self._tails[java].get(leaf[18:]) or self._learn_tail(leaf, java)
                 if name is not None:
                     if not sep:
@@ -263,9 +264,8 @@ class Resolver:
         else:
             chains[body] = result  # most recently used last
             return result
-        if len(chains) >= CHAIN_CACHE_LIMIT:  # forget the least recently used half
-            for stale in list(islice(chains, CHAIN_CACHE_LIMIT // 2)):
-                del chains[stale]
+        if len(chains) >= CHAIN_CACHE_LIMIT:
+            _evict_half(chains)
         lines = body.split(b"\n")
         known = self._lines[java]
         if not self._skip:
@@ -308,9 +308,8 @@ class Resolver:
                     names = ";".join(map(tails.__getitem__, map(_TAIL, reversed(lines))))
                 except KeyError:  # the tail cache filled up and was emptied meanwhile
                     return None
-            if len(cache) >= CHAIN_CACHE_LIMIT:  # forget the least recently used half
-                for stale in list(islice(cache, CHAIN_CACHE_LIMIT // 2)):
-                    del cache[stale]
+            if len(cache) >= CHAIN_CACHE_LIMIT:
+                _evict_half(cache)
         cache[body] = names  # most recently used last
         return names
 
