@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import reference  # benchmarks/reference.py
 import zstandard
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,18 +98,11 @@ def median_run(cmd: list[str], runs: int, stdin: Path | None = None) -> tuple[fl
 
 
 def find_tools() -> dict[str, list[str]]:
-    tools: dict[str, list[str]] = {}
-    inferno = os.environ.get("INFERNO_BIN") or shutil.which("inferno-collapse-perf")
-    if inferno:
-        tools["inferno-collapse-perf"] = [inferno]
-    fg_dir = os.environ.get("FLAMEGRAPH_DIR")
-    script = Path(fg_dir) / "stackcollapse-perf.pl" if fg_dir else None
-    if script is None or not script.exists():
-        found = shutil.which("stackcollapse-perf.pl")
-        script = Path(found) if found else None
-    if script is not None and script.exists():
-        tools["stackcollapse-perf.pl"] = ["perl", str(script)]
-    return tools
+    found = {
+        "inferno-collapse-perf": reference.inferno("INFERNO_BIN", "inferno-collapse-perf"),
+        "stackcollapse-perf.pl": reference.flamegraph_script("stackcollapse-perf.pl"),
+    }
+    return {name: cmd for name, cmd in found.items() if cmd}
 
 
 def main() -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import reference  # noqa: E402 - benchmarks/reference.py
 
 from foldkit.ingest import FoldOptions, read  # noqa: E402
 from foldkit.profile import Profile  # noqa: E402
@@ -76,18 +77,11 @@ def median_command(cmd: list[str], runs: int, stdin: Path | None = None) -> tupl
 
 
 def reference_tools() -> dict[str, list[str]]:
-    tools: dict[str, list[str]] = {}
-    inferno = os.environ.get("INFERNO_FLAMEGRAPH") or shutil.which("inferno-flamegraph")
-    if inferno:
-        tools["inferno-flamegraph"] = [inferno]
-    fg_dir = os.environ.get("FLAMEGRAPH_DIR")
-    script = Path(fg_dir) / "flamegraph.pl" if fg_dir else None
-    if script is None or not script.exists():
-        found = shutil.which("flamegraph.pl")
-        script = Path(found) if found else None
-    if script is not None and script.exists():
-        tools["flamegraph.pl"] = ["perl", str(script)]
-    return tools
+    found = {
+        "inferno-flamegraph": reference.inferno("INFERNO_FLAMEGRAPH", "inferno-flamegraph"),
+        "flamegraph.pl": reference.flamegraph_script("flamegraph.pl"),
+    }
+    return {name: cmd for name, cmd in found.items() if cmd}
 
 
 def folded_input(path: Path, tmpdir: Path) -> Path:

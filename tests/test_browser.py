@@ -5,9 +5,7 @@ Needs /usr/bin/chromium (`make test` installs it with apt-get) and the `playwrig
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,20 +14,9 @@ import pytest
 
 from foldkit.profile import Profile
 from foldkit.render import RenderOptions, render_flamegraph
+from tests.browser_support import chromium_context
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 PROFILE = {
     "app;main;parse;lex": 10,
@@ -51,22 +38,7 @@ HOSTILE = {
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does: apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: pip install -e '.[test]'")
-    profile_dir = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile_dir), executable_path=CHROMIUM, args=ARGS, headless=True, viewport={"width": 1200, "height": 800}
-        )
-        try:
-            yield context
-        finally:
-            context.close()
-    shutil.rmtree(profile_dir, ignore_errors=True)
+    yield from chromium_context(tmp_path_factory, 1200, 800)
 
 
 class Page:

@@ -4,8 +4,6 @@ capture page and see its flame graph drawn, with no console error and no request
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,8 @@ import pytest
 
 from foldkit.ingest import FoldOptions
 from foldkit.report import ReportOptions, build_report
+from tests.browser_support import chromium_context
 from tests.report_support import CORRUPT, MIXED, mixed_folder
-from tests.test_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
 
@@ -30,22 +28,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does: apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: pip install -e '.[test]'")
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=ARGS, headless=True, viewport={"width": 1400, "height": 900}
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-    shutil.rmtree(profile, ignore_errors=True)
+    yield from chromium_context(tmp_path_factory, 1400, 900)
 
 
 class Watched:

@@ -1,0 +1,23 @@
+"""Finding the reference tools the benchmarks compare against, when they are installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+
+def inferno(env: str, binary: str) -> list[str] | None:
+    """The inferno binary named by the environment variable `env`, or `binary` on PATH."""
+    found = os.environ.get(env) or shutil.which(binary)
+    return [found] if found else None
+
+
+def flamegraph_script(name: str) -> list[str] | None:
+    """`perl NAME` for FlameGraph's script NAME in `FLAMEGRAPH_DIR`, or on PATH."""
+    fg_dir = os.environ.get("FLAMEGRAPH_DIR")
+    script = Path(fg_dir) / name if fg_dir else None
+    if script is None or not script.exists():
+        found = shutil.which(name)
+        script = Path(found) if found else None
+    return ["perl", str(script)] if script is not None and script.exists() else None
