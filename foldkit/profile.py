@@ -130,14 +130,6 @@ class Profile(ProfileMethods):
             timeline=None,
         )
 
-    @classmethod
-    def from_items(cls, items: Iterable[tuple[str, Weight]], **kwargs: Any) -> Profile:
-        """Build a profile from (stack, weight) pairs, summing duplicates."""
-        weights: dict[str, Weight] = {}
-        for stack, w in items:
-            weights[stack] = weights.get(stack, 0) + w
-        return cls(weights=weights, **kwargs)
-
 
 def merge_profiles(profiles: Iterable[Profile]) -> Profile:
     """Sum several profiles into one (stacks added; counts and timelines kept only if every input

@@ -11,7 +11,8 @@ from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
 from foldkit.inputs import InputSpec, Source, open_source
 from foldkit.profile import Profile, merge_profiles
 
-#: Every input format, in the order detection tries them (most specific first). No two sniffers
+#: Every input format (each module implements `foldkit.ingest.base.InputFormat`), in the order
+#: detection tries them (most specific first). No two sniffers
 #: claim the same capture (tests/test_formats_detect.py checks every capture of the corpus), so
 #: the order only matters for inputs no sniffer is sure about.
 FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (perf, bpftrace, bcc, folded)}

@@ -360,7 +360,6 @@ class ChunkResult:
     bad: list[tuple[int, str]] = field(default_factory=list)
     bad_count: int = 0
     timeline: list[tuple[float, str, int]] | None = None
-    slow: bool = False
 
 
 class _Accumulator:
@@ -453,7 +452,7 @@ def fold_chunk_fast(chunk: bytes, resolver: Resolver, keep_time: bool = False) -
 
 def fold_chunk_lines(chunk: bytes, resolver: Resolver, keep_time: bool = False) -> ChunkResult:
     """Fold a chunk line by line (any layout); bad lines are recorded with chunk-relative numbers."""
-    result = ChunkResult(slow=True, timeline=[] if keep_time else None)
+    result = ChunkResult(timeline=[] if keep_time else None)
     acc = _Accumulator(result)
     by_period = resolver.options.weight == "period"
     header: re.Match[bytes] | None = None
