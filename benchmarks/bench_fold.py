@@ -6,7 +6,7 @@ Usage:
 
 Without CAPTURE it builds a ~200 MB input by concatenating the real system-wide capture shipped in
 fixtures/. Each tool runs `--runs` times per configuration, file in page cache, output to
-/dev/null; the median is reported. The reference tools are measured when found: inferno via
+a temporary file; the median is reported. The reference tools are measured when found: inferno via
 `INFERNO_BIN` (the inferno-collapse-perf binary) or PATH, FlameGraph via `FLAMEGRAPH_DIR` (the
 directory holding stackcollapse-perf.pl) or PATH. A zstd-compressed copy of each input is timed
 too. Peak RSS is the largest resident set of any single process of the run (read from /proc every
@@ -134,9 +134,9 @@ def main() -> None:
             print(f"\n{path.name}: {size / 1e6:.1f} MB")
             rows: list[tuple[str, float, int, int]] = []
             for jobs in sorted({1, cores}):
-                t, one, tree = median_run([*foldkit, "-j", str(jobs), str(path), "-o", "/dev/null"], args.runs)
+                t, one, tree = median_run([*foldkit, "-j", str(jobs), str(path), "-o", str(tmpdir / "out.folded")], args.runs)
                 rows.append((f"foldkit -j {jobs}", t, one, tree))
-            t, one, tree = median_run([*foldkit, str(packed), "-o", "/dev/null"], args.runs)
+            t, one, tree = median_run([*foldkit, str(packed), "-o", str(tmpdir / "out.folded")], args.runs)
             rows.append((f"foldkit -j {cores} (zstd input)", t, one, tree))
             for name, cmd in tools.items():
                 if name == "inferno-collapse-perf":

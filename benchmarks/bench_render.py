@@ -10,7 +10,7 @@ shipped fixtures/system-mixed.perf.zst is used. For each input it reports, as me
 `--runs` runs:
 
 * in-process: reading the folded file, laying out the frames, writing the SVG;
-* `foldkit flamegraph INPUT -o /dev/null` as a command (interpreter start-up included), with the
+* `foldkit flamegraph INPUT -o -` (stdout discarded) as a command (interpreter start-up included), with the
   default minimum width and with `--minwidth 0` (the frame budget at work), with peak RSS;
 * inferno-flamegraph (`INFERNO_FLAMEGRAPH` or PATH) and flamegraph.pl (`FLAMEGRAPH_DIR` or
   PATH) on the same folded file, when found.
@@ -118,8 +118,8 @@ def bench_input(path: Path, runs: int) -> None:
         bench_phases(profile, options, label, runs)  # type: ignore[arg-type]
     foldkit = [sys.executable, "-m", "foldkit", "flamegraph", "-q"]
     rows = [
-        ("foldkit flamegraph", *median_command([*foldkit, str(path), "-o", os.devnull], runs)),
-        ("foldkit flamegraph --minwidth 0", *median_command([*foldkit, "--minwidth", "0", str(path), "-o", os.devnull], runs)),
+        ("foldkit flamegraph", *median_command([*foldkit, str(path), "-o", "-"], runs)),
+        ("foldkit flamegraph --minwidth 0", *median_command([*foldkit, "--minwidth", "0", str(path), "-o", "-"], runs)),
     ]
     for name, cmd in reference_tools().items():
         rows.append((name, *median_command(cmd, max(1, runs if name != "flamegraph.pl" else 1), stdin=path)))
@@ -130,8 +130,8 @@ def bench_input(path: Path, runs: int) -> None:
 
 def bench_capture(capture: Path, runs: int) -> None:
     """Capture -> folded against capture -> SVG, runs interleaved so that load drifts hit both."""
-    fold_cmd = [sys.executable, "-m", "foldkit", "fold", "-q", str(capture), "-o", os.devnull]
-    svg_cmd = [sys.executable, "-m", "foldkit", "flamegraph", "-q", str(capture), "-o", os.devnull]
+    fold_cmd = [sys.executable, "-m", "foldkit", "fold", "-q", str(capture), "-o", "-"]
+    svg_cmd = [sys.executable, "-m", "foldkit", "flamegraph", "-q", str(capture), "-o", "-"]
     folds, svgs = [], []
     for _ in range(runs):
         folds.append(run_command(fold_cmd))

@@ -87,8 +87,8 @@ def test_perf_data_is_recognised(tmp_path) -> None:  # type: ignore[no-untyped-d
     assert r.returncode == 2 and b"run `perf script" in r.stderr and b"Traceback" not in r.stderr
 
 
-def test_verbose_says_what_was_detected() -> None:
-    r = run("fold", "-v", str(FIXTURES / "system-mixed.perf.zst"), "-o", "/dev/null")
+def test_verbose_says_what_was_detected(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    r = run("fold", "-v", str(FIXTURES / "system-mixed.perf.zst"), "-o", str(tmp_path / "x.folded"))
     assert r.returncode == 0 and b"format perf (zstd compression)" in r.stderr
 
 
