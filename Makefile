@@ -1,8 +1,11 @@
-# foldkit: `make demo` and `make test` need only Python >= 3.11 and make.
+# foldkit: `make demo` and `make test` need Python >= 3.11, make and a Rust toolchain (cargo).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_OUT := demo-output
+CARGO := cargo --locked
+NATIVE := native/Cargo.toml
+NATIVE_SOURCES := $(shell find native -name '*.rs' -not -path '*/target/*') $(wildcard native/*/Cargo.toml) native/Cargo.toml native/Cargo.lock
 
 .PHONY: demo test lint bench clean
 
@@ -10,7 +13,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(NATIVE_SOURCES)
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
@@ -36,10 +39,15 @@ test: $(VENV)/.installed-test
 	@# the others refresh, so the install is attempted regardless (and fails loudly if impossible)
 	@test -x /usr/bin/chromium || { apt-get update -qq || true; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(BIN)/python -m ruff check foldkit tests benchmarks
+	$(CARGO) fmt --manifest-path $(NATIVE) --all --check
+	$(CARGO) clippy --manifest-path $(NATIVE) --all-targets -- -D warnings
+	$(CARGO) test --manifest-path $(NATIVE) -q
 	$(BIN)/python -m pytest -q -n 2
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check foldkit tests benchmarks
+	$(CARGO) fmt --manifest-path $(NATIVE) --all --check
+	$(CARGO) clippy --manifest-path $(NATIVE) --all-targets -- -D warnings
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_fold.py
@@ -49,4 +57,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_report.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache native/target foldkit/_native*.so

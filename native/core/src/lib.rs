@@ -1,0 +1,13 @@
+//! foldkit's hot loops in plain Rust: no Python types here, so `cargo test` and fuzzing need no
+//! interpreter. The `foldkit-native` crate wraps these functions for Python.
+
+/// Version of the native core (the crate's version), shown by `foldkit --version -v`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn version_is_set() {
+        assert!(!super::VERSION.is_empty());
+    }
+}

@@ -1,0 +1,9 @@
+//! `foldkit._native`: the Python face of `foldkit-core`.
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", foldkit_core::VERSION)?;
+    Ok(())
+}
