@@ -36,7 +36,8 @@ WeightBy = Annotated[str, typer.Option("--weight", help="perf: weigh samples by 
 SkipAfter = Annotated[list[str] | None, typer.Option("--skip-after", help="Drop the frames below (rootward of) the first frame with this name (repeatable).", rich_help_panel=FOLD)]
 Maps = Annotated[list[str] | None, typer.Option("--map", help="bpftrace: which map(s) to fold, as printed (@name, @ for the anonymous map) or 'all' (repeatable).", rich_help_panel=FOLD)]
 Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on unrecognised input lines instead of warning.", rich_help_panel=FOLD)]
-Jobs = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).", rich_help_panel=FOLD)]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", help="Threads (0 = one per core).", rich_help_panel=FOLD)]
+Demangle = Annotated[bool, typer.Option("--demangle", help="Demangle C++ (_Z…) and Rust (legacy, v0) symbol names, in every input format.", rich_help_panel=FOLD)]
 
 
 def fold_options(
@@ -54,6 +55,7 @@ def fold_options(
     strict: bool = False,
     jobs: int = 0,
     keep_time: bool = False,
+    demangle: bool = False,
 ) -> FoldOptions:
     """FoldOptions from the shared command-line flags."""
     from foldkit.errors import UsageError
@@ -75,6 +77,7 @@ def fold_options(
         strict=strict,
         jobs=jobs,
         keep_time=keep_time,
+        demangle=demangle,
     )
 
 
@@ -93,6 +96,7 @@ FOLD_PARAMETERS: list[tuple[str, object, object]] = [
     ("map", Maps, None),
     ("strict", Strict, False),
     ("jobs", Jobs, 0),
+    ("demangle", Demangle, False),
 ]
 
 F = typing.TypeVar("F", bound=Callable[..., object])
