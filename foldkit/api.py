@@ -98,10 +98,12 @@ def check(
     functions: Sequence[str] = (),
     budgets: Sequence[str] = (),
     only: bool = False,
+    absolute: bool = False,
 ) -> CheckResult:
     """The CI regression gate of `foldkit check` on profiles or captures (one per run, or a list of
-    runs per side): `max_increase` like `"2pp"` or `"10%"`, budgets like `"json_.*<=5%"`. The
-    result's `.passed` says whether the candidate may ship."""
+    runs per side): `max_increase` like `"2pp"` or `"10%"`, budgets like `"json_.*<=5%"`;
+    `absolute` compares sample counts too (see `foldkit check --absolute`). The result's `.passed`
+    says whether the candidate may ship."""
     from foldkit.regression import gate
 
     options = gate.CheckOptions(
@@ -110,6 +112,7 @@ def check(
         functions=tuple(functions),
         budgets=tuple(gate.Budget.parse(b) for b in budgets),
         only=only,
+        absolute=absolute,
     )
     return gate.check_profiles(_runs(baseline), _runs(candidate), options)
 
