@@ -205,3 +205,14 @@ def test_twin_runs_without_native_core() -> None:
         assert native_core() is None
         profile = read(DATA / "captures" / "perf-c-fp.txt.zst")
     assert profile.weights
+
+
+def test_plain_file_with_a_record_longer_than_max_record(tmp_path: Path) -> None:
+    # the threads stop reading by range and the file is read as a stream, which skips such records
+    sample = b"bash 1 1.0: 1 cycles: \n\t1234 f (/x)\n\n"
+    path = tmp_path / "long.perf"
+    path.write_bytes(sample * 3000 + b"bash 1 1.0: 1 cycles: \n" + b"\t1234 y (/x)\n" * 200_000 + b"\n" + sample * 3000)
+    options = FoldOptions(chunk_size=65_536, max_record=1 << 20, jobs=2)
+    native, reference = _both(path, options)
+    assert native == reference
+    assert b"bash;f 6000\n" in native[0]
