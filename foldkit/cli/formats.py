@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from foldkit.engine import native_status
 from foldkit.ingest import FORMATS
 
 
@@ -15,3 +16,5 @@ def formats() -> None:
         print(f"{name:<{width}}  {module.DESCRIPTION}")
         print(f"{'':<{width}}  e.g. {module.EXAMPLE}")
     print(f"{'auto':<{width}}  (default) detect the format from the first bytes; -v says which was chosen")
+    print()
+    print(native_status())
