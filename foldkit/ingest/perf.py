@@ -13,6 +13,7 @@ Two implementations give identical results (property tests check it byte for byt
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -352,15 +353,28 @@ def _merge_stacks(target: dict[str, dict[str, list[int]]], source: dict[str, dic
                 cell[1] += c
 
 
+#: Display names of sources that are no file.
+_NOT_FILES = ("<stdin>", "<bytes>")
+
+
 def _fold_native(native: ModuleType, source: Source, options: FoldOptions, size: int) -> FoldState:
     """Fold with the native core's threads. A plain file is read by the threads themselves, by
-    range, unless it holds a record longer than `options.max_record`: it is then read as a stream,
-    like compressed input, where such records are skipped."""
+    range; a zstd or gzip file is decompressed natively while they fold. Either falls back to the
+    Python reader (`Source.chunks`), which skips records longer than `options.max_record` and
+    reports corrupt streams, when the native reader meets such a record or stream."""
     path = source.seekable_path()
     if path:
         try:
             return _run_native(native, options, source.name, lambda folder: folder.push_file(path, size, 0, options.max_record))
         except native.RecordTooLong:
+            pass
+    elif source.compression in ("zstd", "gzip") and source.name not in _NOT_FILES and os.path.isfile(source.name):
+        try:
+            return _run_native(
+                native, options, source.name,
+                lambda folder: folder.push_compressed(source.name, source.compression, size, options.max_record),
+            )
+        except native.StreamUnusable:
             pass
 
     def push_stream(folder: Any) -> None:

@@ -20,6 +20,13 @@ create_exception!(
     "A plain file holds a record longer than max_record: read it as a stream instead."
 );
 
+create_exception!(
+    _native,
+    StreamUnusable,
+    PyException,
+    "A compressed input the native reader does not take (corrupt, truncated, no blank lines): read it with the Python reader instead."
+);
+
 /// How often a blocked call looks at pending signals (Ctrl-C).
 const POLL: Duration = Duration::from_millis(50);
 
@@ -234,6 +241,42 @@ impl PerfFolder {
         Ok(count)
     }
 
+    /// Fold a zstd or gzip file, decompressed here (GIL released) while the threads fold; chunks
+    /// are numbered from 0. A stream it cannot take raises `StreamUnusable` (threads stopped).
+    fn push_compressed(
+        &mut self,
+        py: Python<'_>,
+        path: &str,
+        compression: &str,
+        chunk_size: usize,
+        max_record: usize,
+    ) -> PyResult<usize> {
+        let stream = foldkit_core::perf_stream::open(path, compression)
+            .map_err(|e| StreamUnusable::new_err(format!("{path}: {e}")))?;
+        let mut chunker = foldkit_core::perf_stream::Chunker::new(stream, chunk_size, max_record);
+        let mut index = 0;
+        loop {
+            match py.detach(|| chunker.next_chunk()) {
+                Ok(Some(data)) => {
+                    if !self.send(py, Task::Bytes { index, data })? {
+                        break;
+                    }
+                    index += 1;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.stop(py);
+                    return Err(StreamUnusable::new_err(format!("{path}: {e}")));
+                }
+            }
+            if let Err(e) = py.check_signals() {
+                self.stop(py);
+                return Err(e);
+            }
+        }
+        Ok(index)
+    }
+
     /// Stop the threads now (after an error elsewhere).
     fn cancel(&mut self, py: Python<'_>) {
         self.stop(py);
@@ -352,6 +395,7 @@ fn tidy_rust<'py>(py: Python<'py>, symbol: &[u8]) -> Bound<'py, PyBytes> {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PerfFolder>()?;
     m.add("RecordTooLong", m.py().get_type::<RecordTooLong>())?;
+    m.add("StreamUnusable", m.py().get_type::<StreamUnusable>())?;
     m.add_function(wrap_pyfunction!(demangle, m)?)?;
     m.add_function(wrap_pyfunction!(tidy_rust, m)?)?;
     Ok(())
