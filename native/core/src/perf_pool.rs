@@ -402,6 +402,36 @@ mod tests {
         }
     }
 
+    struct Panicky;
+
+    impl Hooks for Panicky {
+        fn name_line(&self, _: &[u8], _: bool) -> Option<Option<Vec<u8>>> {
+            panic!("namer bug")
+        }
+        fn fallback(&self, _: usize, _: &[u8]) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panic_becomes_an_error() {
+        let mut pool = Pool::new(&FoldConfig::default(), 2, Arc::new(Panicky));
+        let data = "a 1 1.0: 1 cycles: \n\t1234 caf\u{e9} (/x)\n\n"
+            .as_bytes()
+            .to_vec();
+        assert!(matches!(
+            pool.push(Task::Bytes { index: 0, data }, Duration::from_secs(5)),
+            Pushed::Sent
+        ));
+        pool.close();
+        assert!(pool.wait(Duration::from_secs(10)));
+        let error = pool.join().err().unwrap();
+        assert!(
+            error.contains("internal error") && error.contains("namer bug"),
+            "{error}"
+        );
+    }
+
     #[test]
     fn threads_fold_and_hand_over_odd_chunks() {
         let hooks = Arc::new(Recorder(Mutex::new(Vec::new())));

@@ -55,8 +55,16 @@ fn fold(data: &[u8], bits: u8) {
     let _ = worker.finish();
 }
 
+/// Cases per property: 1,000, or `PROPTEST_CASES`.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn arbitrary_bytes(data in prop::collection::vec(any::<u8>(), 0..600), bits in any::<u8>()) {
