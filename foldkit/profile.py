@@ -6,9 +6,12 @@ import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from foldkit.api import ProfileMethods
+if TYPE_CHECKING:  # for type checkers only: `foldkit.api` adds these methods when foldkit is imported
+    from foldkit.api import ProfileMethods as _Methods
+else:
+    _Methods = object
 
 Weight = int | float
 
@@ -88,13 +91,13 @@ def _sort_key(stack: str) -> bytes:
 
 
 @dataclass
-class Profile(ProfileMethods):
+class Profile(_Methods):
     """Stacks (root-first frames joined by `;`) and their weights, plus what is known about them.
 
     `weights` is what graphs show (sample period for perf, values for BPF maps); `counts`, when
     known, is the number of samples behind each stack, which statistics need. Strings hold
     non-UTF-8 bytes as surrogate escapes so they round-trip exactly. Transforms, tables and exports
-    are methods too (`focus`, `exclude`, `time`, `top`, `to_svg`, ...: see `foldkit.api`).
+    are methods too (`focus`, `exclude`, `time`, `top`, `to_svg`, ...), added by `foldkit.api`.
     """
 
     weights: dict[str, Weight] = field(default_factory=dict)
