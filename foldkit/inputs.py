@@ -181,6 +181,7 @@ class Source:
         self._buffer = b""
         pending_len = len(pending[0]) if pending else 0
         searched = 0  # leading pieces of `pending` known to hold no record boundary
+        size = min(size, self.max_record)
         goal = size
         while True:
             while pending_len < goal and not self._eof:
@@ -193,7 +194,16 @@ class Source:
             if not pending:
                 return
             if self._eof:
-                yield b"".join(pending) if len(pending) > 1 else pending[0]
+                buf = b"".join(pending) if len(pending) > 1 else pending[0]
+                if len(buf) > self.max_record:  # the last record, cut short by the end, is too long
+                    end = cut(buf)
+                    if end > 0:
+                        yield buf[:end]
+                        buf = buf[end:]
+                    if len(buf) > self.max_record:
+                        self.oversize += 1
+                        buf = b"\n"
+                yield buf
                 return
             if searched and cut(_probe(pending, searched)) <= 0:
                 end = -1  # the new data holds no boundary: no need to join and search everything
