@@ -1,4 +1,5 @@
-"""Write outputs atomically (temp file + rename), compressing by suffix (`.gz`, `.zst`)."""
+"""Write outputs atomically (temp file + rename), compressing by suffix (`.gz`, `.zst`); the
+registry of what each command can write, by output suffix."""
 
 from __future__ import annotations
 
@@ -7,13 +8,48 @@ import gzip
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
 import zstandard
 
-from foldkit.errors import InputError
+from foldkit.errors import InputError, UsageError
+
+#: Suffixes that compress a text output.
+COMPRESSION_SUFFIXES = (".gz", ".zst")
+#: Table outputs (`top`, `diff`): suffix -> table format.
+TABLE_SUFFIXES = {".txt": "text", ".text": "text", ".csv": "csv", ".json": "json", ".parquet": "parquet"}
+#: What each command can write with `-o`: command -> {suffix: what it writes}. A command declares
+#: its suffixes with `output_suffixes`; a new output format is one more entry.
+OUTPUT_SUFFIXES: dict[str, dict[str, str]] = {}
+
+
+def output_suffixes(command: str, suffixes: Mapping[str, str]) -> dict[str, str]:
+    """Declare (or extend) the suffixes `command` can write; its whole table."""
+    table = OUTPUT_SUFFIXES.setdefault(command, {})
+    table.update(suffixes)
+    return table
+
+
+def output_suffix(command: str, path: str | os.PathLike[str] | None) -> str | None:
+    """The declared suffix `path` ends with (the longest; `.gz`/`.zst` ignored), "" for a name
+    without a suffix, None for stdout; a UsageError naming what `command` can write otherwise."""
+    if is_stdout(path):
+        return None
+    name = os.path.basename(os.fspath(path)).lower()  # type: ignore[arg-type]
+    for comp in COMPRESSION_SUFFIXES:
+        name = name.removesuffix(comp)
+    table = OUTPUT_SUFFIXES.get(command, {})
+    for suffix in sorted(table, key=len, reverse=True):
+        if name.endswith(suffix):
+            return suffix
+    if "." not in name.lstrip("."):
+        return ""
+    raise UsageError(
+        f"{path}: foldkit {command} cannot write {os.path.splitext(name)[1]} files; "
+        f"it writes {', '.join(table)} (a .gz or .zst suffix compresses text)"
+    )
 
 
 def is_stdout(path: str | os.PathLike[str] | None) -> bool:

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from foldkit.errors import UsageError
-from foldkit.outputs import is_stdout, write_bytes
+from foldkit.outputs import COMPRESSION_SUFFIXES, TABLE_SUFFIXES, is_stdout, write_bytes
 
 #: Width of plain-text tables written to files and pipes (wide enough that names are not cut).
 PLAIN_WIDTH = 400
@@ -165,7 +165,6 @@ WRITERS: dict[str, Callable[[Table], bytes]] = {
     "json": to_json,
     "parquet": to_parquet,
 }
-_SUFFIXES = {".txt": "text", ".text": "text", ".csv": "csv", ".json": "json", ".parquet": "parquet"}
 
 
 def suffix_format(path: str | os.PathLike[str] | None) -> str | None:
@@ -173,10 +172,9 @@ def suffix_format(path: str | os.PathLike[str] | None) -> str | None:
     if is_stdout(path):
         return None
     name = os.fspath(path).lower()  # type: ignore[arg-type]
-    for comp in (".gz", ".zst"):
-        if name.endswith(comp):
-            name = name[: -len(comp)]
-    return _SUFFIXES.get(os.path.splitext(name)[1])
+    for comp in COMPRESSION_SUFFIXES:
+        name = name.removesuffix(comp)
+    return TABLE_SUFFIXES.get(os.path.splitext(name)[1])
 
 
 def choose_format(path: str | os.PathLike[str] | None, *flags: tuple[bool, str]) -> str:

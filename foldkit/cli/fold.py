@@ -9,13 +9,23 @@ import typer
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
 from foldkit.errors import UsageError
-from foldkit.export import export, exporter_for
+from foldkit.export import EXPORTERS, export, exporter_for
 from foldkit.export.split import combined_diagnostics, write_split
 from foldkit.ingest import FoldOptions
+from foldkit.outputs import output_suffix, output_suffixes
 from foldkit.transform import Pipeline
 
 PerThread = Annotated[bool, typer.Option("--per-thread", help="Write one folded file per thread (comm-PID-TID.folded) into the folder -o names.")]
 PerProcess = Annotated[bool, typer.Option("--per-process", help="Write one folded file per process (comm-PID.folded) into the folder -o names.")]
+
+output_suffixes(
+    "fold",
+    {
+        **{suffix: e.description for suffix, e in EXPORTERS.items()},
+        ".collapsed": "FlameGraph folded stacks",
+        ".txt": "FlameGraph folded stacks",
+    },
+)
 
 
 @t.transforms_stacks
@@ -44,6 +54,7 @@ def fold(
         c.report(combined_diagnostics(parts), quiet, verbose)
         write_split(parts, output)
         return
+    output_suffix("fold", output)
     profile = transforms.read(inputs, exporter_for(output).fold_options(fold_options))
     c.report(profile.diagnostics, quiet, verbose)
     export(profile, output)

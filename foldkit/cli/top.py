@@ -11,9 +11,12 @@ from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.ingest import FoldOptions, read
+from foldkit.outputs import TABLE_SUFFIXES, output_suffix, output_suffixes
 from foldkit.transform import Pipeline
 
 By = Annotated[str, typer.Option("--by", help="Group by function, dso (shared object) or comm (process).")]
+
+output_suffixes("top", {suffix: f"{fmt} table" for suffix, fmt in TABLE_SUFFIXES.items()})
 
 
 @t.transforms_stacks
@@ -41,6 +44,8 @@ def top(
     from foldkit.analysis.tables import choose_format, write_table
     from foldkit.analysis.top import top_table
 
+    if not (csv or json or parquet):  # a format flag names the format whatever the suffix
+        output_suffix("top", output)
     fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))
     profile = transforms.read(inputs, fold_options, read_with_dsos if by == "dso" else read)
     c.report(profile.diagnostics, quiet, verbose)
