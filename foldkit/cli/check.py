@@ -13,7 +13,7 @@ from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.errors import CheckFailed
 from foldkit.ingest import FoldOptions
-from foldkit.outputs import output_suffix, output_suffixes, write_bytes
+from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_all
 from foldkit.profile import Profile
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
 from foldkit.transform import Pipeline
@@ -78,6 +78,7 @@ def check(
         absolute=bool(absolute),
     )
     first, second = split_sides(sides, baseline, candidate, names=("baseline", "candidate"))
+    refuse_input_as_output([json, junit, markdown, svg, output], [*first, *second])
     base_runs = read_runs(first, fold_options, hex_numbers=strip_hex, reader=transforms.read)
     cand_runs = read_runs(second, fold_options, hex_numbers=strip_hex, reader=transforms.read)
     for p in (*base_runs, *cand_runs):
@@ -87,14 +88,17 @@ def check(
         if reason:
             options = replace(options, absolute=True, absolute_reason=reason)
     result = gate.check_profiles(base_runs, cand_runs, options)
-    for path, render in ((json, out.to_json), (junit, out.to_junit), (markdown, out.to_markdown)):
-        if path is not None:
-            write_bytes(path, render(result))
+    # every output is built before any is written, and they are written all or none
+    files = [(path, render(result)) for path, render in ((json, out.to_json), (junit, out.to_junit), (markdown, out.to_markdown)) if path is not None]
     if svg is not None:
-        from foldkit.analysis.diffgraph import write_check_graph
+        from foldkit.analysis.diffgraph import check_graph
 
-        write_check_graph(svg, base_runs, cand_runs)
-    out.print_report(result, quiet, output)
+        files.append((svg, check_graph(base_runs, cand_runs)))
+    if output is not None:
+        files.append((output, out.report_bytes(result, quiet)))
+    write_all(files)
+    if output is None:
+        out.print_report(result, quiet)
     if not result.passed:
         raise CheckFailed(out.verdict(result))
 

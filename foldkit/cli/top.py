@@ -11,7 +11,7 @@ from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.ingest import FoldOptions, read
-from foldkit.outputs import TABLE_SUFFIXES, output_suffix, output_suffixes
+from foldkit.outputs import TABLE_SUFFIXES, output_suffix, output_suffixes, refuse_input_as_output
 from foldkit.transform import Pipeline
 
 By = Annotated[str, typer.Option("--by", help="Group by function, dso (shared object) or comm (process).")]
@@ -44,6 +44,7 @@ def top(
     from foldkit.analysis.tables import choose_format, write_table
     from foldkit.analysis.top import top_table
 
+    refuse_input_as_output([output], inputs)
     if not (csv or json or parquet):  # a format flag names the format whatever the suffix
         output_suffix("top", output)
     fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))

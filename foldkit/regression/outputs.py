@@ -15,20 +15,21 @@ from lxml import etree
 from foldkit.analysis.tables import WRITERS, Column, Table, render_text, write_table
 from foldkit.outputs import write_bytes
 from foldkit.regression.gate import BudgetResult, CheckResult, Finding, describe_p
+from foldkit.render.text import visible
 
 #: Rows of "largest increases that are not regressions" shown for context in the text and Markdown.
 CONTEXT_ROWS = 5
 
 _MEASURE = {"total": "inclusive", "self": "self"}
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 #: Increases smaller than this (as a fraction) are not listed as context.
 CONTEXT_MIN = 0.0001
 
 
 def xml_safe(text: str) -> str:
-    """`text` with characters XML cannot hold (control bytes, lone surrogates) as `\\xNN`."""
-    return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+    """`text` with characters XML cannot hold, or that hide or reorder text, made visible (the
+    one sanitising path of every picture and page, `foldkit.render.text.visible`)."""
+    return visible(text)
 
 
 def _html_escape(text: str) -> str:
@@ -191,13 +192,13 @@ def to_junit(result: CheckResult) -> bytes:
     for name, kind, fs in functions:
         case = etree.SubElement(suite, "testcase", classname=f"foldkit.check.{kind}", name=xml_safe(name), time="0")
         bad = [f for f in fs if f.regression]
-        text = "\n".join(finding_message(f) for f in fs)
+        text = "\n".join(xml_safe(finding_message(f)) for f in fs)
         if bad:
             failure = etree.SubElement(case, "failure", type="regression", message=xml_safe(finding_message(bad[0])))
-            failure.text = xml_safe(text)
+            failure.text = text
         else:
             out = etree.SubElement(case, "system-out")
-            out.text = xml_safe(text)
+            out.text = text
     for b in result.budgets:
         case = etree.SubElement(suite, "testcase", classname="foldkit.check.budget", name=xml_safe(b.budget.text), time="0")
         if b.breached:
@@ -317,21 +318,21 @@ def to_text(result: CheckResult) -> str:
     return "\n".join(render_text(t) for t in text_tables(result))
 
 
+def report_bytes(result: CheckResult, quiet: bool = False) -> bytes:
+    """The readable report as text for a file (only the verdict when quiet)."""
+    if quiet:
+        return f"foldkit check: {verdict(result)}\n".encode("utf-8", "surrogateescape")
+    return b"".join(WRITERS["text"](table) for table in text_tables(result))
+
+
 def print_report(result: CheckResult, quiet: bool = False, path: str | os.PathLike[str] | None = None) -> None:
     """Print the readable report to stdout (a rich table on a terminal), or write it as text to
     `path`; only the verdict when quiet."""
-    if quiet:
-        line = f"foldkit check: {verdict(result)}\n"
-        if path is None:
-            print(line, end="")
-        else:
-            write_bytes(path, line.encode())
+    if path is not None or quiet:
+        write_bytes(path, report_bytes(result, quiet))
         return
-    if path is None:
-        for table in text_tables(result):
-            write_table(table, None, "text")
-        return
-    write_bytes(path, b"".join(WRITERS["text"](table) for table in text_tables(result)))
+    for table in text_tables(result):
+        write_table(table, None, "text")
 
 
 def _md_findings(findings: list[Finding]) -> list[str]:
