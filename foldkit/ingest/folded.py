@@ -9,12 +9,13 @@ from frames so call sites merge, and `--kernel` marks the kernel part of each st
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
-from foldkit.profile import Diagnostics, Profile, Weight, weight_problem
+from foldkit.profile import FOLDED_HEADER, Diagnostics, Profile, Weight, weight_problem
 
 NAME = "folded"
 DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (FlameGraph/inferno)"
@@ -32,6 +33,24 @@ def _number(raw: bytes) -> Weight | None:
         return int(raw)
     except ValueError:
         return float(raw)
+
+
+_HEADER = FOLDED_HEADER.encode()
+
+
+def parse_header(line: bytes) -> dict[str, str]:
+    """The `key=value` fields of a `# foldkit: unit=ns event=cpu-clock` line ({} for any other)."""
+    if not line.startswith(_HEADER):
+        return {}
+    text = line[len(_HEADER) :].decode("utf-8", "replace")
+    return {k: unquote(v) for k, _, v in (f.partition("=") for f in text.split()) if k and v}
+
+
+def with_header(profile: Profile, header: dict[str, str]) -> Profile:
+    """`profile` with the unit and event a `# foldkit:` header gave."""
+    profile.unit = header.get("unit", profile.unit)
+    profile.event = header.get("event", profile.event)
+    return profile
 
 
 def split_line(line: bytes) -> tuple[bytes, Weight] | None:
@@ -65,6 +84,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     """Sum the weights of identical stacks."""
     raw: dict[bytes, Weight] = {}
     diag = Diagnostics()
+    header: dict[str, str] = {}
     lineno = 0
     for chunk in source.chunks(cut=cut_at_lines):
         if b"\r" in chunk:
@@ -72,6 +92,8 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         for line in chunk.split(b"\n"):
             lineno += 1
             if not line or line[:1] == b"#" or not line.strip():
+                if line[:1] == b"#":
+                    header.update(parse_header(line))
                 continue
             parsed = split_line(line)
             if parsed is None:
@@ -89,7 +111,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     if not raw and diag.bad_lines:
         raise InputError(f"{source.name}: no `stack weight` line found; " + "; ".join(diag.messages()))
     weights = {s.decode("utf-8", "surrogateescape"): w for s, w in raw.items()}
-    return Profile(weights=tidy_stacks(weights, options), diagnostics=diag)
+    return with_header(Profile(weights=tidy_stacks(weights, options), diagnostics=diag), header)
 
 
 #: `bpf_frames.strip_offset` applied to every frame of a stack at once (offsets end a frame).
