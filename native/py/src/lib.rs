@@ -2,8 +2,11 @@
 
 use pyo3::prelude::*;
 
+mod render;
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", foldkit_core::VERSION)?;
+    render::register(m)?;
     Ok(())
 }
