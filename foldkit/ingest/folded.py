@@ -15,10 +15,10 @@ from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
-from foldkit.profile import Diagnostics, Profile, Weight
+from foldkit.profile import Diagnostics, Profile, Weight, weight_problem
 
 try:
-    from foldkit import _native
+    import foldkit._native as _native
 except ImportError:  # a source checkout without the built extension: the reference reader only
     _native = None  # type: ignore[assignment]
 
@@ -87,6 +87,11 @@ class _Reader:
         parsed = split_line(line)
         if parsed is None:
             self.diag.bad_line(self.name, lineno, line.decode("utf-8", "replace"))
+            return None
+        problem = weight_problem(parsed[1])
+        if problem is not None:
+            weight = line.rsplit(None, 1)[-1][:40].decode("utf-8", "replace")
+            raise InputError(f"{self.name}:{lineno}: the weight {weight} {problem}; a weight is a finite number of magnitude at most 2^63-1")
         return parsed
 
     def feed(self, chunk: bytes) -> None:

@@ -47,7 +47,7 @@ from foldkit.profile import Weight
 from foldkit.render import defaults
 
 try:
-    from foldkit import _native
+    import foldkit._native as _native
 except ImportError:  # a source checkout without the built extension: the Python twin only
     _native = None  # type: ignore[assignment]
 
