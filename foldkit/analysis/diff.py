@@ -58,7 +58,7 @@ def output_kind(
     json: bool = False,
     parquet: bool = False,
 ) -> str:
-    """What a diff writes: `svg`, `folded`, or a table format (`text`, `csv`, `json`, `parquet`),
+    """What a diff writes: `svg`, `html`, `folded`, or a table format (`text`, `csv`, `json`, `parquet`),
     from the flags or else the output name's suffix."""
     flagged = choose_format(None, (folded, "folded"), (csv, "csv"), (json, "json"), (parquet, "parquet"))
     if folded or csv or json or parquet:
@@ -70,13 +70,15 @@ def output_kind(
         name = name.removesuffix(comp)
     if name.endswith(".svg"):
         return "svg"
+    if name.endswith((".html", ".htm")):
+        return "html"
     if name.endswith((".folded", ".collapsed")):
         return "folded"
     table = suffix_format(path)
     if table is None:
         raise UsageError(
             f"{path}: cannot tell the output format from the name; use .svg (differential flame "
-            "graph), .folded (two columns), .txt, .csv, .json or .parquet (table)"
+            "graph), .html (differential viewer), .folded (two columns), .txt, .csv, .json or .parquet (table)"
         )
     return table
 
