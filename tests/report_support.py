@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -88,8 +89,11 @@ def index_rows(index: Path) -> dict[str, dict[str, str]]:
 
 
 def crash_on_name(item: CaptureInput, site: str, settings: Settings) -> CaptureResult:
-    """`process_capture`, except that a worker given a capture named `crash…` dies at once (as
-    one killed for running out of memory would)."""
-    if Path(item.name).name.startswith("crash"):
+    """`process_capture`, except that a worker given a capture named `crash…` dies at once: one
+    named `crash-kill…` by SIGKILL (as the out-of-memory killer does), others with exit code 9."""
+    name = Path(item.name).name
+    if name.startswith("crash-kill"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    if name.startswith("crash"):
         os._exit(9)
     return process_capture(item, site, settings)

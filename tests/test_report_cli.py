@@ -118,6 +118,26 @@ def test_fail_on_error_exits_2_with_the_report_written(tmp_path: Path, capsys: p
     assert (site / "captures" / "java.perf" / "flamegraph.svg").is_file()
 
 
+def test_a_report_where_every_capture_failed_exits_2_without_fail_on_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("cut-1.perf.zst", "cut-2.perf.zst"):
+        (folder / name).write_bytes((FIXTURES / "system-mixed.perf.zst").read_bytes()[:20_000])
+    site = tmp_path / "site"
+    assert main(["report", str(folder), "-o", str(site), "-j", "1", "-q"]) == 2
+    out, err = capsys.readouterr()
+    assert out == f"{site / 'index.html'}\n"  # the report is written all the same
+    assert "none of the 2 capture(s) could be read" in err
+    # one good capture among failed ones: error rows, exit 0, as before
+    shutil.copy(FIXTURES / "java.perf", folder)
+    assert main(["report", str(folder), "-o", str(site), "-j", "1", "-q"]) == 0
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("no capture here\n")
+    assert main(["report", str(notes), "-o", str(tmp_path / "empty"), "-q"]) == 2
+    assert "no file found is a capture foldkit can read" in capsys.readouterr().err
+
+
 def test_a_regression_against_the_baseline_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "runs"
     folder.mkdir()

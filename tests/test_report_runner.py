@@ -48,10 +48,30 @@ def test_a_dead_worker_costs_only_its_captures(tmp_path: Path, monkeypatch: pyte
     results = runner.process_all(items, str(tmp_path / "site"), SETTINGS, jobs=2)
     by_name = {r.name: r for r in results}
     assert len(results) == len(items)
-    assert by_name["crash.perf"].status == "error" and "died" in (by_name["crash.perf"].error or "")
+    error = by_name["crash.perf"].error or ""
+    assert by_name["crash.perf"].status == "error"
+    assert error == "the worker process reading this capture exited with code 9 before it finished"
     ok = [r for r in results if r.status == "ok"]
     assert len(ok) == len(items) - 1  # those in flight with it were retried alone
 
+
+def test_a_worker_killed_by_a_signal_is_named_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "java.perf", folder / "run.perf")
+    shutil.copy(FIXTURES / "java.perf", folder / "crash-kill.perf")
+    items = find_captures([str(folder)])
+    monkeypatch.setattr(runner, "process_capture", crash_on_name)
+    results = {r.name: r for r in runner.process_all(items, str(tmp_path / "site"), SETTINGS, jobs=2)}
+    assert results["run.perf"].status == "ok"
+    assert (results["crash-kill.perf"].error or "").startswith("the worker process reading this capture was killed by SIGKILL")
+
+
+def test_how_a_worker_ended_in_words() -> None:
+    assert runner.how_it_ended(-15).endswith("killed by SIGTERM")
+    assert "memory" in runner.how_it_ended(-9)
+    assert "code 1 " in runner.how_it_ended(1)
+    assert "stopped answering" in runner.how_it_ended(None)
 
 
 def test_terminate_and_hangup_stop_the_work_like_ctrl_c() -> None:

@@ -18,7 +18,7 @@ from foldkit.transform import Pipeline
 Inputs = Annotated[list[str], typer.Argument(help="Capture files and folders (searched recursively; every file foldkit can read, plain, .gz or .zst).", show_default=False)]
 OutDir = Annotated[Path, typer.Option("--output", "-o", help="Report folder to write; replaced as a whole when the report is complete.", show_default=False)]
 Baseline = Annotated[str | None, typer.Option("--baseline", help="Check every capture against this capture (as foldkit check) and draw a differential flame graph.")]
-FailOnError = Annotated[bool, typer.Option("--fail-on-error", help="Exit 2 when a capture cannot be read (the report is written all the same).")]
+FailOnError = Annotated[bool, typer.Option("--fail-on-error", help="Exit 2 when any capture cannot be read (without it, only when none can); the report is written all the same.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace the output folder even if it is not a foldkit report.")]
 
 #: Regressed captures named in the error message (the index lists them all).
@@ -62,6 +62,10 @@ def report(
     with interrupt_on_terminate(), progress_display(quiet, verbose) as progress:
         result = build_report(inputs, output, options, progress)
     print(visible(str(result.index)))
+    if not result.captures:  # a nightly job must notice: nothing usable
+        raise InputError(f"no file found is a capture foldkit can read (see {result.index})")
+    if len(result.errors) == len(result.captures):
+        raise InputError(f"none of the {len(result.captures)} capture(s) could be read (see {result.index})")
     if result.errors and fail_on_error:
         raise InputError(f"{len(result.errors)} of {len(result.captures)} capture(s) could not be read (see {result.index})")
     if result.failed_checks:

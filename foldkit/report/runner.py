@@ -3,12 +3,20 @@
 Each worker reads one capture, writes its files and sends back a small `CaptureResult`, so memory
 is bounded by (workers x one capture), whatever the number of captures. A worker that dies (out
 of memory, a crash) breaks the pool: a fresh pool takes over the rest, and the captures that were
-in flight are retried one at a time, so only the capture that kills its worker gets an error row.
+in flight are retried one at a time, so only the capture that kills its worker gets an error row
+saying how the worker ended.
+
+Workers are started afresh (spawn) with the report process's import path, never the current
+directory's, so a folder named `foldkit` there cannot shadow the package. They are born with
+SIGINT, SIGTERM and SIGHUP blocked, so a Ctrl-C or a `kill` to the process group during their
+start-up prints nothing: the report process alone handles those and stops them; and they die with
+it, even when it is killed (SIGKILL) and can clean up nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -47,9 +55,39 @@ def _watch_parent(pid: int) -> None:
             os._exit(1)
 
 
+#: Signals the report process handles for its workers (it stops them), blocked in the workers.
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this process when its parent ends (Linux); the watcher thread covers
+    other systems."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it ended before the request was made
+        os._exit(1)
+
+
 def _start_worker(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    _die_with(parent)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+@contextlib.contextmanager
+def held_signals() -> Iterator[None]:
+    """Within the block, SIGINT/SIGTERM/SIGHUP wait (delivered when it ends), and processes
+    started in it are born with them blocked. Main thread only (elsewhere: does nothing)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager
@@ -79,31 +117,43 @@ def _main_importable() -> bool:
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    # Workers start from a clean server process rather than a fork of this one, which may run
-    # threads (the progress bar's, polars' pool) whose locks a fork would copy in a held state.
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["foldkit.report.capture"])
+    # Workers start afresh (spawn) rather than as a fork of this one, which may run threads (the
+    # progress bar's, polars' pool) whose locks a fork would copy in a held state; and not from
+    # a fork server, whose Python (3.11) imports from the current directory.
+    ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker, initargs=(os.getpid(),))
 
 
+def _processes(pool: ProcessPoolExecutor) -> list[multiprocessing.Process]:
+    return list(getattr(pool, "_processes", {}).values())
+
+
 def _stop(pool: ProcessPoolExecutor) -> None:
-    processes = list(getattr(pool, "_processes", {}).values())
+    processes = _processes(pool)
     pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:
         if p.is_alive():
-            p.terminate()
+            p.kill()  # workers block SIGTERM (see held_signals)
     for p in processes:
         p.join(timeout=5)
 
 
-def _died(item: CaptureInput) -> CaptureResult:
-    return CaptureResult(
-        name=item.name,
-        path=item.path,
-        slug=item.slug,
-        status="error",
-        error="the worker process reading this capture died (out of memory?)",
-    )
+def how_it_ended(exitcode: int | None) -> str:
+    """How a worker process ended, in words, from its exit code (negative: the signal)."""
+    if exitcode is None:
+        return "the worker process reading this capture stopped answering"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        why = " (sent by the kernel when memory runs out, or by a user)" if exitcode == -signal.SIGKILL else ""
+        return f"the worker process reading this capture was killed by {name}{why}"
+    return f"the worker process reading this capture exited with code {exitcode} before it finished"
+
+
+def _died(item: CaptureInput, how: str) -> CaptureResult:
+    return CaptureResult(name=item.name, path=item.path, slug=item.slug, status="error", error=how)
 
 
 def _failed(item: CaptureInput, exc: BaseException) -> CaptureResult:
@@ -141,11 +191,13 @@ def process_all(
     settings = replace(settings, fold_options=replace(settings.fold_options, jobs=1))
     pending = list(reversed(range(len(items))))  # pop() takes the next in order
     suspects: list[int] = []  # in flight when a worker died: retried alone, one at a time
+    ended: list[int | None] = []  # exit codes of workers that died
     while pending:
-        suspects += _run_pool(items, pending, site, settings, workers, finish)
+        suspects += _run_pool(items, pending, site, settings, workers, finish, ended)
     for i in suspects:
-        if _run_pool(items, [i], site, settings, 1, finish):
-            finish(i, _died(items[i]))
+        lost = _run_pool(items, [i], site, settings, 1, finish, ended)
+        if lost:
+            finish(i, _died(items[i], how_it_ended(ended[-1] if ended else None)))
     return [r for r in results if r is not None]
 
 
@@ -156,9 +208,10 @@ def _run_pool(
     settings: Settings,
     workers: int,
     finish: Callable[[int, CaptureResult], None],
+    ended: list[int | None],
 ) -> list[int]:
     """Process `pending` (taken from its end) in one pool until it is empty or the pool breaks;
-    return the captures that were in flight when a worker died."""
+    return the captures that were in flight when a worker died (whose exit code goes to `ended`)."""
     pool = _pool(workers)
     running: dict[Future[CaptureResult], int] = {}
     lost: list[int] = []
@@ -167,7 +220,8 @@ def _run_pool(
         while (pending and not lost) or running:
             while pending and not lost and len(running) < limit:
                 try:
-                    future = pool.submit(process_capture, items[pending[-1]], site, settings)
+                    with held_signals():  # submit starts workers: born with the signals blocked
+                        future = pool.submit(process_capture, items[pending[-1]], site, settings)
                 except BrokenProcessPool:
                     lost.append(pending.pop())
                     break
@@ -187,7 +241,9 @@ def _run_pool(
         _stop(pool)
         raise
     if lost:
+        dead = [p.exitcode for p in _processes(pool) if p.exitcode not in (0, None)]
         _stop(pool)
+        ended.extend(dead)
     else:
         pool.shutdown(wait=True)
     return lost
