@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
+from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
 from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.ingest import FoldOptions, read
 from foldkit.outputs import write_bytes
@@ -30,6 +31,7 @@ def _read_timeline(inputs: list[str], fold_options: FoldOptions) -> Profile:
 def flamegraph(
     inputs: c.Inputs,
     output: c.Output = None,
+    cluster: ClusterAddress = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
@@ -43,8 +45,8 @@ def flamegraph(
     foldkit flamegraph --inverted cpu.folded -o icicle.svg   |   foldkit fold cpu.perf | foldkit flamegraph - > cpu.svg
     """
     options = render.options
-    with gc_paused():
-        profile = transforms.read(inputs, fold_options, _read_timeline if options.flamechart else read)
+    with gc_paused(), cluster_reader(cluster, "--flamechart" if options.flamechart else None) as reader:
+        profile = transforms.read(inputs, fold_options, reader or (_read_timeline if options.flamechart else read))
     palette_map = load_palette_map(render.palette_file) if render.palette_file else None
     svg = render_flamegraph(profile, options, palette_map=palette_map, diagnostics=profile.diagnostics)
     c.report(profile.diagnostics, quiet, verbose)

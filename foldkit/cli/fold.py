@@ -8,6 +8,7 @@ import typer
 
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
+from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
 from foldkit.errors import UsageError
 from foldkit.export import export, exporter_for
 from foldkit.export.split import combined_diagnostics, write_split
@@ -25,6 +26,7 @@ def fold(
     output: c.Output = None,
     per_thread: PerThread = False,
     per_process: PerProcess = False,
+    cluster: ClusterAddress = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
@@ -39,11 +41,12 @@ def fold(
     """
     if per_thread and per_process:
         raise UsageError("choose one of --per-thread and --per-process")
-    if per_thread or per_process:
-        parts = transforms.read_split(inputs, fold_options, "thread" if per_thread else "process")
-        c.report(combined_diagnostics(parts), quiet, verbose)
-        write_split(parts, output)
-        return
-    profile = transforms.read(inputs, exporter_for(output).fold_options(fold_options))
+    with cluster_reader(cluster) as reader:
+        if per_thread or per_process:
+            parts = transforms.read_split(inputs, fold_options, "thread" if per_thread else "process", reader)
+            c.report(combined_diagnostics(parts), quiet, verbose)
+            write_split(parts, output)
+            return
+        profile = transforms.read(inputs, exporter_for(output).fold_options(fold_options), reader)
     c.report(profile.diagnostics, quiet, verbose)
     export(profile, output)

@@ -10,6 +10,7 @@ from foldkit.analysis.defaults import DEFAULT_LIMIT
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
+from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
 from foldkit.ingest import FoldOptions, read
 from foldkit.transform import Pipeline
 
@@ -27,6 +28,7 @@ def top(
     json: f.AsJson = False,
     parquet: f.AsParquet = False,
     output: c.Output = None,
+    cluster: ClusterAddress = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
@@ -42,6 +44,7 @@ def top(
     from foldkit.analysis.top import top_table
 
     fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))
-    profile = transforms.read(inputs, fold_options, read_with_dsos if by == "dso" else read)
+    with cluster_reader(cluster, "--by dso" if by == "dso" else None) as reader:
+        profile = transforms.read(inputs, fold_options, reader or (read_with_dsos if by == "dso" else read))
     c.report(profile.diagnostics, quiet, verbose)
     write_table(top_table(profile, by, sort, limit), output, fmt)
