@@ -7,8 +7,9 @@
 
 `read` folds captures into a `Profile`; every transform is a `Profile` method returning a new
 profile (`focus`, `exclude`, `hide`, `time`, ...), and exports are methods too (`to_folded`,
-`to_svg`, `export` by suffix). Importing this module is cheap: the library is imported on use,
-which also lets `foldkit.profile` take its methods from here without an import cycle.
+`to_svg`, `export` by suffix). Importing this module is cheap: the library is imported on use.
+The methods are added to `Profile` here (`foldkit` imports this module), so the core type's module
+depends on nothing above it.
 """
 
 from __future__ import annotations
@@ -24,26 +25,9 @@ if TYPE_CHECKING:
     from foldkit.analysis.diff import StackDiff
     from foldkit.ingest.options import FoldOptions
     from foldkit.inputs import InputSpec
-    from foldkit.profile import Profile
     from foldkit.regression.gate import CheckResult
 
-
-def read_profile(inputs: InputSpec | Sequence[InputSpec], options: FoldOptions) -> Profile:
-    """Read and fold captures (paths, `-` for stdin, or bytes; several are merged) with `options`,
-    recording which root frames hold the comm/PID/TID (see `foldkit.transform.roots`)."""
-    from foldkit.ingest import read as ingest_read
-
-    return with_root_frames_declared(ingest_read(inputs, options), options)
-
-
-def with_root_frames_declared(profile: Profile, options: FoldOptions) -> Profile:
-    """`profile` (read with `options`) with `meta["root_frames"]` filled in where the folder did not
-    say but the format and options tell (perf: comm, comm-PID or comm-PID/TID)."""
-    from foldkit.transform.roots import ROOT_FRAMES, perf_root_frames
-
-    if profile.format == "perf" and ROOT_FRAMES not in profile.meta:
-        profile.meta[ROOT_FRAMES] = perf_root_frames(options.pid, options.tid)
-    return profile
+from foldkit.profile import Profile
 
 
 def fold_options(format: str = "auto", **options: Any) -> FoldOptions:
@@ -78,6 +62,7 @@ def read(
     `pid=True`, `event="cpu-clock"`, `keep_time=True` to keep sample times for `Profile.time`).
     """
     from foldkit.ingest.options import FoldOptions
+    from foldkit.transform.roots import read_profile
 
     if isinstance(format, FoldOptions):  # read(source, FoldOptions(...)), like foldkit.ingest.read
         options = format
@@ -87,8 +72,6 @@ def read(
 
 
 def _profile(x: Profile | InputSpec) -> Profile:
-    from foldkit.profile import Profile
-
     return x if isinstance(x, Profile) else read(x)
 
 
@@ -115,10 +98,12 @@ def check(
     functions: Sequence[str] = (),
     budgets: Sequence[str] = (),
     only: bool = False,
+    absolute: bool = False,
 ) -> CheckResult:
     """The CI regression gate of `foldkit check` on profiles or captures (one per run, or a list of
-    runs per side): `max_increase` like `"2pp"` or `"10%"`, budgets like `"json_.*<=5%"`. The
-    result's `.passed` says whether the candidate may ship."""
+    runs per side): `max_increase` like `"2pp"` or `"10%"`, budgets like `"json_.*<=5%"`;
+    `absolute` compares sample counts too (see `foldkit check --absolute`). The result's `.passed`
+    says whether the candidate may ship."""
     from foldkit.regression import gate
 
     options = gate.CheckOptions(
@@ -127,6 +112,7 @@ def check(
         functions=tuple(functions),
         budgets=tuple(gate.Budget.parse(b) for b in budgets),
         only=only,
+        absolute=absolute,
     )
     return gate.check_profiles(_runs(baseline), _runs(candidate), options)
 
@@ -259,3 +245,13 @@ class ProfileMethods:
         from foldkit.export import export
 
         export(_as_profile(self), path)
+
+
+def _add_methods(cls: type, methods: type) -> None:
+    """Give `cls` every public method `methods` defines."""
+    for name, value in vars(methods).items():
+        if callable(value) and not name.startswith("_"):
+            setattr(cls, name, value)
+
+
+_add_methods(Profile, ProfileMethods)

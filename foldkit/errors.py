@@ -21,6 +21,10 @@ class InputError(FoldkitError):
     """An input could not be read, decompressed or recognised."""
 
 
+class OutputError(FoldkitError):
+    """An output could not be written (a directory, a full or read-only disk, a closed stdout)."""
+
+
 class StrictModeError(InputError):
     """Unrecognised input lines were found and strict mode was requested."""
 

@@ -25,6 +25,12 @@ HEAD_SIZE = 64 * 1024
 #: Decompressed bytes per chunk handed to a worker: large enough that per-chunk overhead (process
 #: hand-off, result merge) is small, small enough that jobs x in-flight chunks stay a few tens of MB.
 DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
+#: Longest record (line, or perf sample) read whole; a longer one is skipped and counted, so a
+#: file without newlines cannot grow memory without bound (`--max-record`).
+DEFAULT_MAX_RECORD = 64 * 1024 * 1024
+#: Largest zstd window accepted (`zstd --long` uses 2^27): a frame asking for more is refused
+#: rather than allocated.
+MAX_ZSTD_WINDOW = 2**27
 
 InputSpec = str | os.PathLike[str] | bytes
 
@@ -62,17 +68,20 @@ class _ChainReader(io.RawIOBase):
 
 class _ZstdReader(io.RawIOBase):
     """Streaming zstd decompression across concatenated frames that, unlike `stream_reader`,
-    reports a stream that ends inside a frame (a truncated file) as an error."""
+    reports a stream that ends inside a frame (a truncated file) as an error. Memory stays
+    bounded whatever the compression ratio: compressed bytes are fed in small steps."""
 
-    #: Compressed bytes fed per step; zstd captures compress ~70x, so this bounds each output piece.
-    STEP = 128 * 1024
+    #: Compressed bytes fed per step. A zstd block holds at most 128 KiB and takes at least a few
+    #: bytes, so one step expands to at most ~32 MiB even for a bomb (typical captures: ~70 KiB).
+    STEP = 1024
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
-        self._dctx = zstandard.ZstdDecompressor(max_window_size=2**31)
+        self._dctx = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW)
         self._obj = self._dctx.decompressobj()
         self._in_frame = False
         self._out = b""
+        self._pos = 0  # bytes of `_out` already handed out
 
     def readable(self) -> bool:
         return True
@@ -93,24 +102,29 @@ class _ZstdReader(io.RawIOBase):
             else:
                 data = b""
                 self._in_frame = True
-        self._out += b"".join(pieces)
+        self._out = self._out[self._pos :] + b"".join(pieces) if self._pos < len(self._out) else b"".join(pieces)
+        self._pos = 0
         return True
 
+    def _available(self) -> int:
+        return len(self._out) - self._pos
+
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._out:
+        while not self._available():
             if not self._step():
                 return 0
-        n = min(len(b), len(self._out))
-        b[:n] = self._out[:n]
-        self._out = self._out[n:]
+        n = min(len(b), self._available())
+        b[:n] = memoryview(self._out)[self._pos : self._pos + n]
+        self._pos += n
         return n
 
     def read(self, size: int = -1) -> bytes:
-        while (size < 0 or len(self._out) < size) and self._step():
+        while (size < 0 or self._available() < size) and self._step():
             pass
         if size < 0:
-            size = len(self._out)
-        data, self._out = self._out[:size], self._out[size:]
+            size = self._available()
+        data = self._out[self._pos : self._pos + size]
+        self._pos += len(data)
         return data
 
 
@@ -124,6 +138,8 @@ class Source:
     _buffer: bytes = b""
     _eof: bool = False
     path: str | None = None  # set for a plain, uncompressed regular file (it can be read by range)
+    max_record: int = DEFAULT_MAX_RECORD  # longer records are skipped (see `chunks`)
+    oversize: int = 0  # records skipped for being longer than `max_record`
 
     def seekable_path(self) -> str | None:
         """The file's path when its bytes can be read by offset (plain regular file, untouched)."""
@@ -157,7 +173,7 @@ class Source:
         pending_len = len(buf)
         while True:
             if pending_len < size and not self._eof:
-                data = self._fill(size)
+                data = self._fill(size - pending_len)
                 if data:
                     pending.append(data)
                     pending_len += len(data)
@@ -171,14 +187,33 @@ class Source:
                 return
             end = cut(buf)
             if end <= 0:
+                if pending_len > self.max_record:
+                    # one record longer than allowed: skip to the end of its line, leave an empty
+                    # line in its place (line numbers stay right; the record is closed)
+                    self.oversize += 1
+                    rest = self._skip_line()
+                    pending = [b"\n" + rest]
+                    pending_len = len(pending[0])
+                    continue
                 # no record boundary yet: keep reading (memory grows only with one record's size)
                 pending = [buf]
-                size = max(size, pending_len * 2)
+                size = max(size, min(pending_len * 2, self.max_record + 1))
                 continue
             yield buf[:end]
             rest = buf[end:]
             pending = [rest] if rest else []
             pending_len = len(rest)
+
+    def _skip_line(self) -> bytes:
+        """Read on to the next newline, dropping what comes before it; the data after it."""
+        while True:
+            data = self._fill(DEFAULT_CHUNK_SIZE)
+            if not data:
+                self._eof = True
+                return b""
+            i = data.find(b"\n")
+            if i >= 0:
+                return data[i + 1 :]
 
     def text_lines(self) -> Iterator[str]:
         """The decompressed input as text lines, without line ends (CRLF too); bytes that are not

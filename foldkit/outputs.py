@@ -1,27 +1,37 @@
-"""Write outputs atomically (temp file + rename), compressing by suffix (`.gz`, `.zst`)."""
+"""Write outputs: regular files atomically (temp file + rename), anything else (devices, FIFOs,
+`/dev/stdout`) straight through; compressed by suffix (`.gz`, `.zst`). Every failure to write is
+an `OutputError` naming the path and the reason.
+
+A symlink to a regular file keeps the link: its target is replaced atomically. Several outputs
+of one command (`check --json --junit --svg`) go through `write_all`: all are staged as temp
+files first, and renamed into place only when every one was written.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import gzip
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 import zstandard
 
-from foldkit.errors import InputError
+from foldkit.errors import OutputError, UsageError
+
+OutputPath = str | os.PathLike[str]
 
 
-def is_stdout(path: str | os.PathLike[str] | None) -> bool:
+def is_stdout(path: OutputPath | None) -> bool:
     """True when `path` means standard output (absent or `-`)."""
     return path is None or os.fspath(path) == "-"
 
 
-def compress_for(path: str | os.PathLike[str], data: bytes) -> bytes:
+def compress_for(path: OutputPath, data: bytes) -> bytes:
     """`data` compressed as the output name's suffix asks (`.gz`, `.zst`), else unchanged."""
     name = os.fspath(path)
     if name.endswith(".zst"):
@@ -31,31 +41,160 @@ def compress_for(path: str | os.PathLike[str], data: bytes) -> bytes:
     return data
 
 
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """A binary file that appears at `path` only if the block finishes without error."""
-    target = Path(path)
+def output_errors(name: str) -> Iterator[None]:
+    """Turn an operating-system error while writing `name` into an `OutputError` (a broken pipe
+    stays a `BrokenPipeError`: the reader went away, which is not the writer's fault)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"{name}: cannot write: {_reason(exc)}") from None
+
+
+def stdout_binary() -> BinaryIO:
+    """Standard output as a binary stream; an `OutputError` when it is closed."""
+    out = sys.stdout
+    if out is None or getattr(out, "buffer", None) is None:
+        raise OutputError("standard output is closed; use -o FILE")
+    return out.buffer  # type: ignore[no-any-return]
+
+
+def _final_path(path: OutputPath) -> tuple[Path, os.stat_result | None]:
+    """Where an output really goes (symlinks followed) and what is there now (None: nothing)."""
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+    try:
+        return target, os.stat(target)
+    except FileNotFoundError:
+        return target, None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {_reason(exc)}") from None
+
+
+def _is_direct(st: os.stat_result | None, path: OutputPath) -> bool:
+    """Whether the output is written straight through (device, FIFO, socket), not replaced."""
+    if st is None:
+        return False
+    if stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{path}: is a directory; give a file name")
+    return not stat.S_ISREG(st.st_mode)
+
+
+@contextlib.contextmanager
+def _staged(path: OutputPath) -> Iterator[tuple[BinaryIO, Path, Path | None]]:
+    """An open file for `path`: (file, final path, temp path or None when written in place)."""
+    name = os.fspath(path)
+    target, st = _final_path(path)
+    if _is_direct(st, path):
+        with output_errors(name), open(target, "wb") as fh:
+            yield fh, target, None
+        return
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
-        raise InputError(f"{path}: output directory {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+        raise OutputError(f"{name}: output directory {parent} does not exist")
+    with output_errors(name):
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        with output_errors(name), os.fdopen(fd, "wb") as fh:
+            yield fh, target, Path(tmp)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
 
-def write_bytes(path: str | os.PathLike[str] | None, data: bytes) -> None:
+def _commit(name: str, tmp: Path, target: Path) -> None:
+    with output_errors(name):
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: OutputPath) -> Iterator[BinaryIO]:
+    """A binary file that appears at `path` only if the block finishes without error (a device
+    or FIFO is written straight through)."""
+    with _staged(path) as (fh, target, tmp):
+        yield fh
+    if tmp is not None:
+        try:
+            _commit(os.fspath(path), tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def write_bytes(path: OutputPath | None, data: bytes) -> None:
     """Write `data` to `path` atomically (compressed by suffix), or to stdout for `-`/None."""
     if is_stdout(path):
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        out = stdout_binary()
+        with output_errors("<stdout>"):
+            out.write(data)
+            out.flush()
         return
     assert path is not None
     with atomic_writer(path) as fh:
         fh.write(compress_for(path, data))
+
+
+def write_all(outputs: Iterable[tuple[OutputPath | None, bytes]]) -> None:
+    """Write several outputs, all or none of the regular files: each is staged as a temp file,
+    and only when every one is written are they renamed into place (then devices and stdout)."""
+    staged: list[tuple[str, Path, Path]] = []
+    later: list[tuple[OutputPath | None, bytes]] = []
+    try:
+        for path, data in outputs:
+            if is_stdout(path) or _is_direct(_final_path(path)[1], path):  # type: ignore[arg-type]
+                later.append((path, data))
+                continue
+            assert path is not None
+            with _staged(path) as (fh, target, tmp):
+                fh.write(compress_for(path, data))
+            assert tmp is not None
+            staged.append((os.fspath(path), tmp, target))
+        for name, tmp, target in staged:
+            _commit(name, tmp, target)
+    except BaseException:
+        for _, tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    for path, data in later:
+        write_bytes(path, data)
+
+
+def _input_paths(inputs: Iterable[object]) -> Iterator[str]:
+    for spec in inputs:
+        if isinstance(spec, str | os.PathLike) and os.fspath(spec) != "-":
+            yield os.fspath(spec)  # type: ignore[arg-type]
+
+
+def refuse_input_as_output(outputs: Sequence[OutputPath | None], inputs: Iterable[object]) -> None:
+    """A `UsageError` when an output file is also one of the inputs (writing it would destroy the
+    input); devices and FIFOs may be both."""
+    files = []
+    for out in outputs:
+        if is_stdout(out):
+            continue
+        assert out is not None
+        try:
+            st = os.stat(out)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            files.append((out, st))
+    if not files:
+        return
+    for spec in _input_paths(inputs):
+        try:
+            st = os.stat(spec)
+        except OSError:
+            continue
+        for out, ost in files:
+            if (st.st_dev, st.st_ino) == (ost.st_dev, ost.st_ino):
+                raise UsageError(f"{out}: is also an input ({spec}); writing it would destroy the input, choose another output")

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from foldkit.api import ProfileMethods
+if TYPE_CHECKING:  # for type checkers only: `foldkit.api` adds these methods when foldkit is imported
+    from foldkit.api import ProfileMethods as _Methods
+else:
+    _Methods = object
 
 Weight = int | float
 
 #: `Profile.meta` key naming what each leading frame holds: a tuple such as ("comm",),
 #: ("comm-pid",), ("comm-pid/tid",) or bpftrace's ("comm", "pid"); () when stacks start with code.
 ROOT_FRAMES = "root_frames"
+
+#: Largest magnitude of a weight, and of the sum of all magnitudes in a profile: what a signed
+#: 64-bit integer holds, so every sum foldkit or another tool (polars, inferno) makes is exact.
+MAX_WEIGHT = 2**63 - 1
 
 #: How many unrecognised lines are quoted in a warning.
 MAX_QUOTED_LINES = 5
@@ -48,15 +56,32 @@ class Diagnostics:
         out = list(self.warnings)
         if self.bad_lines:
             quoted = "; ".join(f"{src}:{n}: {text!r}" for src, n, text in self.bad_examples)
-            out.append(f"{self.bad_lines} unrecognised line(s) skipped, e.g. {quoted}")
+            out.append(f"{self.bad_lines} unrecognised line(s) skipped" + (f", e.g. {quoted}" if quoted else ""))
         return out
+
+
+def weight_problem(w: Weight) -> str | None:
+    """Why `w` cannot be a weight, or None when it can: a weight is a finite number (an integer
+    or a decimal) of magnitude at most `MAX_WEIGHT`."""
+    if isinstance(w, float) and not math.isfinite(w):
+        return "is not a finite number"
+    if abs(w) > MAX_WEIGHT:
+        return "is larger than 2^63-1"
+    return None
+
+
+def weights_problem(weights: Iterable[Weight]) -> str | None:
+    """Why a profile with these weights cannot be summed exactly, or None when it can."""
+    if sum(map(abs, weights)) > MAX_WEIGHT:
+        return "its weights add up to more than 2^63-1"
+    return None
 
 
 def format_weight(w: Weight) -> str:
     """A weight as folded text: integers plainly, fractions without float noise."""
     if isinstance(w, int):
         return str(w)
-    if w == int(w) and abs(w) < 2**63:
+    if math.isfinite(w) and w == int(w) and abs(w) < 2**63:
         return str(int(w))
     return f"{w:.9f}".rstrip("0").rstrip(".")
 
@@ -66,13 +91,13 @@ def _sort_key(stack: str) -> bytes:
 
 
 @dataclass
-class Profile(ProfileMethods):
+class Profile(_Methods):
     """Stacks (root-first frames joined by `;`) and their weights, plus what is known about them.
 
     `weights` is what graphs show (sample period for perf, values for BPF maps); `counts`, when
     known, is the number of samples behind each stack, which statistics need. Strings hold
     non-UTF-8 bytes as surrogate escapes so they round-trip exactly. Transforms, tables and exports
-    are methods too (`focus`, `exclude`, `time`, `top`, `to_svg`, ...: see `foldkit.api`).
+    are methods too (`focus`, `exclude`, `time`, `top`, `to_svg`, ...), added by `foldkit.api`.
     """
 
     weights: dict[str, Weight] = field(default_factory=dict)

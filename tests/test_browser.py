@@ -104,6 +104,28 @@ def test_click_zooms_and_reset_restores(browser: Any, tmp_path: Path) -> None:
     page.close()
 
 
+LONG_NAME = "work::insertion_merge_sort<std::vector<std::basic_string<char>>>(std::vector<std::basic_string<char>>&, " * 3
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_labels_are_cut_at_the_end_before_and_after_a_zoom(browser: Any, tmp_path: Path, right: bool) -> None:
+    options = {} if right else {"truncate_text_right": False}  # cut at the end by default
+    path = write_svg(tmp_path, {f"main;a;{LONG_NAME}": 10, "main;b": 90}, **options)
+    page = Page(browser, path)
+
+    def label() -> str:
+        return str(page.rect(LONG_NAME, 3).evaluate("r => r.nextElementSibling.textContent"))
+
+    for _ in ("drawn", "zoomed"):
+        text = label()
+        kept = text[:-2] if right else text[2:]
+        assert len(text) > 5 and (text.endswith("..") if right else text.startswith(".."))
+        assert LONG_NAME.startswith(kept) if right else LONG_NAME.endswith(kept)
+        page.rect("a", 2).click()
+    assert len(label()) > 100  # the zoom re-fitted it
+    page.close()
+
+
 def matched(page: Page) -> str:
     return page.page.locator("#matched").text_content() or ""
 

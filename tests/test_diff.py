@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from foldkit.analysis import diff as d
 from foldkit.cli import main
+from foldkit.errors import UsageError
 from foldkit.ingest import FoldOptions, read
 from foldkit.profile import Profile
 from tests.helpers import DATA, assert_golden
@@ -85,7 +86,12 @@ def test_output_kind_from_flags_and_suffixes() -> None:
     assert d.output_kind("x.svg") == "svg"
     assert d.output_kind("x.folded.zst") == "folded"
     assert d.output_kind("x.csv") == "csv"
-    assert d.output_kind("x.svg", folded=True) == "folded"
+    assert d.output_kind("x.bin", folded=True) == "folded"
+    assert d.output_kind("x.csv", csv=True) == "csv"
+    with pytest.raises(UsageError, match="contradicts"):
+        d.output_kind("x.svg", folded=True)
+    with pytest.raises(UsageError, match="contradicts"):
+        d.output_kind("x.json", csv=True)
     with pytest.raises(Exception, match="cannot tell"):
         d.output_kind("x.bin")
 

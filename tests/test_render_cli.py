@@ -108,12 +108,12 @@ def test_every_picture_flag(tmp_path: Path) -> None:
         "--fonttype", "monospace", "--fontsize", "11", "--fontwidth", "0.6", "--countname", "ticks",
         "--nametype", "Fn:", "--notes", "n", "--palette", "java", "--hash", "--deterministic",
         "--bgcolors", "blue", "--reverse", "--inverted", "--factor", "2", "--total", "3e8",
-        "--search-color", "rgb(1,2,3)", "--truncate-text-right", "--sort-by-weight", "--max-frames", "500",
+        "--search-color", "rgb(1,2,3)", "--truncate-text-left", "--sort-by-weight", "--max-frames", "500",
     ]  # fmt: skip
     assert main(args) == 0
     root = parse(out.read_bytes())
     assert root.get("width") == "900" and root.get("font-family") == "monospace"
-    assert root.get("data-kind") == "icicle" and root.get("data-truncate") == "right"
+    assert root.get("data-kind") == "icicle" and root.get("data-truncate") == "left"
     assert root.find(f"{SVG}desc").text == "n"
     fs = frames(out.read_bytes())
     assert fs[0].title.startswith("all (") and " ticks, " in fs[0].title

@@ -70,7 +70,7 @@ GOLDENS = {
         palette="hot",
         bgcolors="grey",
         search_color="#00ff00",
-        truncate_text_right=True,
+        truncate_text_right=False,
         sort_by_weight=True,
         hash=True,
     ),
@@ -163,11 +163,11 @@ def test_labels_only_where_they_fit() -> None:
     fs = {f.name: f for f in frames(render(Profile(weights=weights)))}
     assert fs["wide_function_name"].label == "wide_function_name"
     assert fs["narrow_function_name"].label is None  # 4.5 px: not even three characters
-    cut = fs["mid_function_name_that_is_long"].label  # ~66 px: 9 characters
-    assert cut is not None and cut.startswith("..") and "mid_function_name_that_is_long".endswith(cut[2:])
-    right = {f.name: f for f in frames(render(Profile(weights=weights), truncate_text_right=True))}
-    label = right["mid_function_name_that_is_long"].label
-    assert label is not None and label.endswith("..") and "mid_function_name_that_is_long".startswith(label[:-2])
+    cut = fs["mid_function_name_that_is_long"].label  # ~66 px: 9 characters, cut at the end by default
+    assert cut is not None and cut.endswith("..") and "mid_function_name_that_is_long".startswith(cut[:-2])
+    left = {f.name: f for f in frames(render(Profile(weights=weights), truncate_text_right=False))}
+    label = left["mid_function_name_that_is_long"].label
+    assert label is not None and label.startswith("..") and "mid_function_name_that_is_long".endswith(label[2:])
     for f in fs.values():
         if f.label:
             assert len(f.label) * 12 * 0.59 <= f.width

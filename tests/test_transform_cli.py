@@ -244,7 +244,7 @@ def test_transforms_take_effect_in_top_flamegraph_diff_and_check(tmp_path: Path)
     def tests_run(argv: list[str]) -> int:
         code, out, err = run_cli(["check", C_FP, C_FP, "-q", *argv])
         assert code == 0, err
-        m = re.search(r"in (\d+) tests", out.decode())
+        m = re.search(r"in (\d+) functions checked", out.decode())
         assert m, out
         return int(m.group(1))
 

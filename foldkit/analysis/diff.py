@@ -61,24 +61,30 @@ def output_kind(
     """What a diff writes: `svg`, `folded`, or a table format (`text`, `csv`, `json`, `parquet`),
     from the flags or else the output name's suffix."""
     flagged = choose_format(None, (folded, "folded"), (csv, "csv"), (json, "json"), (parquet, "parquet"))
+    by_name = None if is_stdout(path) else _kind_by_name(path)  # type: ignore[arg-type]
     if folded or csv or json or parquet:
+        if by_name not in (None, flagged):
+            raise UsageError(f"--{flagged} contradicts the output name {path} ({by_name}); give one or the other")
         return flagged
     if is_stdout(path):
         return "text"
-    name = os.fspath(path).lower()  # type: ignore[arg-type]
+    if by_name is None:
+        raise UsageError(
+            f"{path}: cannot tell the output format from the name; use .svg (differential flame "
+            "graph), .folded (two columns), .txt, .csv, .json or .parquet (table)"
+        )
+    return by_name
+
+
+def _kind_by_name(path: str | os.PathLike[str]) -> str | None:
+    name = os.fspath(path).lower()
     for comp in (".gz", ".zst"):
         name = name.removesuffix(comp)
     if name.endswith(".svg"):
         return "svg"
     if name.endswith((".folded", ".collapsed")):
         return "folded"
-    table = suffix_format(path)
-    if table is None:
-        raise UsageError(
-            f"{path}: cannot tell the output format from the name; use .svg (differential flame "
-            "graph), .folded (two columns), .txt, .csv, .json or .parquet (table)"
-        )
-    return table
+    return suffix_format(path)
 
 
 def diff_profiles(before: Profile, after: Profile, normalize: bool = False) -> StackDiff:

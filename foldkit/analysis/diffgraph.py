@@ -8,14 +8,12 @@ writer gets a fill (red grew, blue shrank, white unchanged), a tooltip and `data
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from foldkit.analysis.defaults import BASIS_CHOICES, DEFAULT_BASIS
 from foldkit.analysis.diff import StackDiff, diff_profiles
 from foldkit.errors import UsageError
-from foldkit.outputs import write_bytes
 from foldkit.profile import Diagnostics, Profile, Weight, merge_profiles
 from foldkit.render import (
     RenderOptions,
@@ -156,11 +154,10 @@ def render_diff(
     )
 
 
-def write_check_graph(
-    path: str | os.PathLike[str], baseline: Sequence[Profile], candidate: Sequence[Profile]
-) -> None:
+def check_graph(baseline: Sequence[Profile], candidate: Sequence[Profile]) -> bytes:
     """`foldkit check --svg`: the differential graph of the merged baseline against the merged
     candidate (BEFORE normalised, union basis so removed paths stay visible)."""
     diff = diff_profiles(merge_profiles(baseline), merge_profiles(candidate), normalize=True)
     options = RenderOptions(title="foldkit check: baseline → candidate")
-    write_bytes(path, render_diff(diff, "union", options))
+    return render_diff(diff, "union", options)
+

@@ -10,22 +10,16 @@ import io
 import json
 import math
 import os
-import sys
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table as RichTable
 
 from foldkit.errors import UsageError
-from foldkit.outputs import is_stdout, write_bytes
-
-#: Width of plain-text tables written to files and pipes (wide enough that names are not cut).
-PLAIN_WIDTH = 400
+from foldkit.outputs import is_stdout, stdout_binary, write_bytes
+from foldkit.render.text import visible, visible_lines
 
 
 @dataclass
@@ -71,61 +65,89 @@ def format_number(value: Any, kind: str) -> str:
     return str(value)
 
 
-def _rich(table: Table, styled: bool) -> RichTable:
-    rt = RichTable(
-        box=box.SIMPLE_HEAD if styled else box.ASCII2,
-        show_edge=styled,
-    )
-    for col in table.columns:
-        rt.add_column(col.header, justify=col.justify, overflow="fold")  # type: ignore[arg-type]
-    kinds = [c.kind for c in table.columns]
-    for row in table.frame.select([c.name for c in table.columns]).iter_rows():
-        cells = []
-        for value, kind in zip(row, kinds, strict=True):
-            text = format_number(value, kind)
-            if styled and kind in ("delta", "pp") and value:
-                colour = "red" if float(value) > 0 else "blue"
-                text = f"[{colour}]{text}[/{colour}]"
-            cells.append(text)
-        rt.add_row(*cells)
-    return rt
+#: Narrowest a text column is cut to when a table must fit a terminal.
+MIN_TEXT_WIDTH = 12
+_ELLIPSIS = "…"
+_BOLD, _RED, _BLUE, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[34m", "\x1b[0m"
 
 
-def _print(console: Console, table: Table, styled: bool) -> None:
-    if table.title:
-        console.print(f"[bold]{table.title}[/bold]" if styled else table.title, soft_wrap=True)
-    console.print(_rich(table, styled))
-    for note in table.notes:
-        console.print(note, markup=False, soft_wrap=True)
+def _cells(table: Table) -> list[list[str]]:
+    """Every row's cells as text; text cells made safe for a terminal (`visible`)."""
+    frame = table.frame.select([c.name for c in table.columns])
+    columns = []
+    for col, series in zip(table.columns, frame.iter_columns(), strict=True):
+        if col.kind == "text":
+            columns.append(["-" if v is None else visible(str(v)) for v in series.to_list()])
+        else:
+            columns.append([format_number(v, col.kind) for v in series.to_list()])
+    return [list(row) for row in zip(*columns, strict=True)] if columns else []
 
 
-def render_text(table: Table, styled: bool = False, width: int = PLAIN_WIDTH) -> str:
-    """The table as aligned text (with colour markup only when `styled`)."""
-    buf = io.StringIO()
-    console = Console(
-        file=buf,
-        width=width,
-        color_system="standard" if styled else None,
-        markup=styled,
-        highlight=False,
-        emoji=False,
-    )
-    _print(console, _escaped(table) if styled else table, styled)
-    text = buf.getvalue()
-    if not styled:
-        text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
-    return text
+def _fit(widths: list[int], table: Table, width: int | None) -> list[int]:
+    """Column widths, the widest text column narrowed (not below MIN_TEXT_WIDTH) so that a row
+    fits in `width` characters."""
+    if width is None:
+        return widths
+    row = sum(widths) + 3 * len(widths) - 1
+    text = [i for i, c in enumerate(table.columns) if c.kind == "text"]
+    while row > width and text:
+        i = max(text, key=widths.__getitem__)
+        cut = min(row - width, widths[i] - MIN_TEXT_WIDTH)
+        if cut <= 0:
+            break
+        widths[i] -= cut
+        row -= cut
+    return widths
 
 
-def _escaped(table: Table) -> Table:
-    """`table` with its text cells and title escaped for rich markup (`[libc.so.6]` is a name)."""
-    text_cols = [c.name for c in table.columns if c.kind == "text"]
-    frame = table.frame
-    if text_cols and frame.height:
-        frame = frame.with_columns(
-            [pl.col(c).cast(pl.String).map_elements(escape, return_dtype=pl.String) for c in text_cols]
-        )
-    return Table(frame, table.columns, escape(table.title), table.meta, table.notes)
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + _ELLIPSIS
+
+
+def table_lines(table: Table, styled: bool = False, width: int | None = None) -> list[str]:
+    """The table as aligned text lines, in time linear in its rows: a title, a header, a rule and
+    a row each. `width` cuts text cells with an ellipsis to fit a terminal; `styled` adds bold
+    headers and red/blue changes (ANSI colours)."""
+    cells = _cells(table)
+    headers = [c.header for c in table.columns]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, text in enumerate(row):
+            if len(text) > widths[i]:
+                widths[i] = len(text)
+    widths = _fit(widths, table, width)
+    left = [c.justify == "left" for c in table.columns]
+
+    def line(texts: list[str], colours: list[str] | None = None) -> str:
+        out = []
+        for i, text in enumerate(texts):
+            text = _clip(text, widths[i])
+            padded = text.ljust(widths[i]) if left[i] else text.rjust(widths[i])
+            if colours and colours[i]:
+                padded = colours[i] + padded + _RESET
+            out.append(" " + padded + " ")
+        return "|".join(out).rstrip()
+
+    lines = [(_BOLD + visible_lines(table.title) + _RESET) if styled else visible_lines(table.title)] if table.title else []
+    head = line(headers)
+    lines.append(_BOLD + head + _RESET if styled else head)
+    lines.append("+".join("-" * (w + 2) for w in widths))
+    coloured = [c.kind in ("delta", "pp") for c in table.columns] if styled else None
+    frame = table.frame.select([c.name for c in table.columns]) if coloured and any(coloured) else None
+    raw_rows = frame.iter_rows() if frame is not None else None
+    for row in cells:
+        colours = None
+        if raw_rows is not None and coloured is not None:
+            values = next(raw_rows)
+            colours = [(_RED if float(v) > 0 else _BLUE) if want and v else "" for v, want in zip(values, coloured, strict=True)]
+        lines.append(line(row, colours))
+    lines.extend(visible_lines(note) for note in table.notes)
+    return lines
+
+
+def render_text(table: Table, styled: bool = False, width: int | None = None) -> str:
+    """The table as aligned text (with ANSI bold and colours only when `styled`)."""
+    return "\n".join(table_lines(table, styled, width)) + "\n"
 
 
 def _json_value(value: Any) -> Any:
@@ -184,17 +206,23 @@ def choose_format(path: str | os.PathLike[str] | None, *flags: tuple[bool, str])
     chosen = [fmt for given, fmt in flags if given]
     if len(chosen) > 1:
         raise UsageError("choose one of " + ", ".join(f"--{f}" for f in chosen))
+    by_name = suffix_format(path)
     if chosen:
+        if by_name is not None and by_name != chosen[0]:
+            raise UsageError(f"--{chosen[0]} contradicts the output name {path} ({by_name}); give one or the other")
         return chosen[0]
-    return suffix_format(path) or "text"
+    return by_name or "text"
 
 
 def write_table(table: Table, path: str | os.PathLike[str] | None, fmt: str) -> None:
     """Write `table` in `fmt` to `path` (stdout for None or `-`; a terminal gets a rich table)."""
     if is_stdout(path):
-        if fmt == "parquet" and sys.stdout.isatty():
+        terminal = stdout_binary().isatty()
+        if fmt == "parquet" and terminal:
             raise UsageError("refusing to write Parquet to a terminal; use -o FILE.parquet")
-        if fmt == "text" and sys.stdout.isatty():
-            _print(Console(highlight=False, emoji=False), _escaped(table), styled=True)
+        if fmt == "text" and terminal:
+            colour = "NO_COLOR" not in os.environ
+            width = shutil.get_terminal_size().columns
+            write_bytes(path, render_text(table, colour, width).encode("utf-8", "backslashreplace"))
             return
     write_bytes(path, WRITERS[fmt](table))

@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         if code == 130:  # Typer turns Ctrl-C into this return value when not standalone
             raise KeyboardInterrupt
     except FoldkitError as exc:
-        print(f"foldkit: error: {exc}", file=sys.stderr)
+        # names quoted in a message must not reach the terminal raw
+        from foldkit.render.text import visible_lines
+
+        print(f"foldkit: error: {visible_lines(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except typer.Exit as exc:
         return exc.exit_code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +13,13 @@ from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.errors import CheckFailed
 from foldkit.ingest import FoldOptions
-from foldkit.outputs import write_bytes
+from foldkit.outputs import refuse_input_as_output, write_all
+from foldkit.profile import Profile
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
 from foldkit.transform import Pipeline
 
+Sides = Annotated[list[str] | None, typer.Argument(help="BASELINE and CANDIDATE captures (any format foldkit reads), or use --baseline/--candidate.", show_default=False, metavar="[BASELINE CANDIDATE]")]
+Absolute = Annotated[bool | None, typer.Option("--absolute/--shares-only", help="Also compare each function's sample count, which catches a uniform slowdown (default: when both sides are perf CPU profiles at the same period over the same duration).", show_default=False)]
 Baseline = Annotated[list[str] | None, typer.Option("--baseline", help="A baseline capture, one per run (repeatable; a quoted glob is expanded).")]
 Candidate = Annotated[list[str] | None, typer.Option("--candidate", help="A candidate capture, one per run (repeatable; a quoted glob is expanded).")]
 MaxIncrease = Annotated[str, typer.Option("--max-increase", help="Smallest increase that counts: percentage points of the profile (2pp) or relative to the baseline share (10%).")]
@@ -32,7 +36,7 @@ SvgOut = Annotated[Path | None, typer.Option("--svg", help="Write the differenti
 @t.transforms_stacks
 @c.reads_captures
 def check(
-    sides: f.Sides = None,
+    sides: Sides = None,
     baseline: Baseline = None,
     candidate: Candidate = None,
     max_increase: MaxIncrease = DEFAULT_MAX_INCREASE,
@@ -40,6 +44,7 @@ def check(
     budget: Budgets = None,
     alpha: Alpha = DEFAULT_ALPHA,
     only: Only = False,
+    absolute: Absolute = None,
     json: JsonOut = None,
     junit: JunitOut = None,
     markdown: MarkdownOut = None,
@@ -67,20 +72,44 @@ def check(
         functions=tuple(function or ()),
         budgets=tuple(gate.Budget.parse(b) for b in budget or ()),
         only=only,
+        absolute=bool(absolute),
     )
     first, second = split_sides(sides, baseline, candidate, names=("baseline", "candidate"))
+    refuse_input_as_output([json, junit, markdown, svg, output], [*first, *second])
     base_runs = read_runs(first, fold_options, hex_numbers=strip_hex, reader=transforms.read)
     cand_runs = read_runs(second, fold_options, hex_numbers=strip_hex, reader=transforms.read)
     for p in (*base_runs, *cand_runs):
         c.report(p.diagnostics, quiet, verbose)
+    if absolute is None:
+        reason = _comparable(first + second, base_runs, cand_runs, fold_options)
+        if reason:
+            options = replace(options, absolute=True, absolute_reason=reason)
     result = gate.check_profiles(base_runs, cand_runs, options)
-    for path, render in ((json, out.to_json), (junit, out.to_junit), (markdown, out.to_markdown)):
-        if path is not None:
-            write_bytes(path, render(result))
+    # every output is built before any is written, and they are written all or none
+    files = [(path, render(result)) for path, render in ((json, out.to_json), (junit, out.to_junit), (markdown, out.to_markdown)) if path is not None]
     if svg is not None:
-        from foldkit.analysis.diffgraph import write_check_graph
+        from foldkit.analysis.diffgraph import check_graph
 
-        write_check_graph(svg, base_runs, cand_runs)
-    out.print_report(result, quiet, output)
+        files.append((svg, check_graph(base_runs, cand_runs)))
+    if output is not None:
+        files.append((output, out.report_bytes(result, quiet)))
+    write_all(files)
+    if output is None:
+        out.print_report(result, quiet)
     if not result.passed:
         raise CheckFailed(out.verdict(result))
+
+
+def _comparable(specs: list[str], base_runs: list[Profile], cand_runs: list[Profile], options: FoldOptions) -> str | None:
+    """Why sample counts of these runs are comparable (see `gate.comparable_cpu_runs`), or None;
+    durations are read from the captures' first and last samples only when the rest agrees."""
+    from foldkit.regression.gate import comparable_cpu_runs
+    from foldkit.report.timespan import perf_time_range
+
+    if comparable_cpu_runs(base_runs, cand_runs, [1.0] * len(specs)) is None or "-" in specs:
+        return None
+    durations = []
+    for spec in specs:
+        start, end = perf_time_range(spec, options)
+        durations.append(None if start is None or end is None else end - start)
+    return comparable_cpu_runs(base_runs, cand_runs, durations)

@@ -36,7 +36,22 @@ WeightBy = Annotated[str, typer.Option("--weight", help="perf: weigh samples by 
 SkipAfter = Annotated[list[str] | None, typer.Option("--skip-after", help="Drop the frames below (rootward of) the first frame with this name (repeatable).", rich_help_panel=FOLD)]
 Maps = Annotated[list[str] | None, typer.Option("--map", help="bpftrace: which map(s) to fold, as printed (@name, @ for the anonymous map) or 'all' (repeatable).", rich_help_panel=FOLD)]
 Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on unrecognised input lines instead of warning.", rich_help_panel=FOLD)]
-Jobs = Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0 = one per core).", rich_help_panel=FOLD)]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0 = one per core).", rich_help_panel=FOLD)]
+MaxRecord = Annotated[str, typer.Option("--max-record", help="Longest line or record read (bytes; K, M, G suffixes); longer ones are skipped as unrecognised.", rich_help_panel=FOLD)]
+
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_size(text: str, flag: str) -> int:
+    """A size in bytes from `64M`, `512K`, `1G` or a plain number; UsageError otherwise."""
+    from foldkit.errors import UsageError
+
+    raw = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = raw[-1:] if raw[-1:] in _SIZE_UNITS else ""
+    number = raw[: len(raw) - len(unit)]
+    if not number.isdigit() or int(number) <= 0:
+        raise UsageError(f"{flag} must be a positive size such as 64M, not {text!r}")
+    return int(number) * _SIZE_UNITS[unit]
 
 
 def fold_options(
@@ -54,6 +69,7 @@ def fold_options(
     strict: bool = False,
     jobs: int = 0,
     keep_time: bool = False,
+    max_record: str = "64M",
 ) -> FoldOptions:
     """FoldOptions from the shared command-line flags."""
     from foldkit.errors import UsageError
@@ -75,6 +91,7 @@ def fold_options(
         strict=strict,
         jobs=jobs,
         keep_time=keep_time,
+        max_record=parse_size(max_record, "--max-record"),
     )
 
 
@@ -93,6 +110,7 @@ FOLD_PARAMETERS: list[tuple[str, object, object]] = [
     ("map", Maps, None),
     ("strict", Strict, False),
     ("jobs", Jobs, 0),
+    ("max_record", MaxRecord, "64M"),
 ]
 
 F = typing.TypeVar("F", bound=Callable[..., object])
@@ -135,9 +153,11 @@ def reads_captures(func: F) -> F:
 
 def report(diagnostics: Diagnostics, quiet: bool, verbose: bool) -> None:
     """Print warnings (unless quiet) and notes (if verbose) to stderr."""
+    from foldkit.render.text import visible_lines
+
     if verbose:
         for note in diagnostics.notes:
-            print(f"foldkit: {note}", file=sys.stderr)
+            print(f"foldkit: {visible_lines(note)}", file=sys.stderr)
     if not quiet:
         for message in diagnostics.messages():
-            print(f"foldkit: warning: {message}", file=sys.stderr)
+            print(f"foldkit: warning: {visible_lines(message)}", file=sys.stderr)

@@ -13,7 +13,7 @@ from foldkit.cli import transforms as t
 from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.errors import UsageError
 from foldkit.ingest import FoldOptions
-from foldkit.outputs import write_bytes
+from foldkit.outputs import refuse_input_as_output, write_bytes
 from foldkit.transform import Pipeline
 
 Before = Annotated[list[str] | None, typer.Option("--before", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
@@ -61,6 +61,7 @@ def diff(
     if basis not in BASIS_CHOICES:
         raise UsageError(f"--basis must be one of {', '.join(BASIS_CHOICES)}, not {basis!r}")
     first, second = split_sides(sides, before, after)
+    refuse_input_as_output([output], [*first, *second])
     profiles = [prepare(transforms.read(side, fold_options), hex_numbers=strip_hex) for side in (first, second)]
     for p in profiles:
         c.report(p.diagnostics, quiet, verbose)

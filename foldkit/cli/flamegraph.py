@@ -9,7 +9,7 @@ from foldkit.cli import transforms as t
 from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
 from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.ingest import FoldOptions, read
-from foldkit.outputs import write_bytes
+from foldkit.outputs import refuse_input_as_output, write_bytes
 from foldkit.profile import Profile, merge_profiles
 from foldkit.render import gc_paused, render_flamegraph
 from foldkit.render.palette import load_palette_map, save_palette_map
@@ -45,6 +45,7 @@ def flamegraph(
     foldkit flamegraph --inverted cpu.folded -o icicle.svg   |   foldkit fold cpu.perf | foldkit flamegraph - > cpu.svg
     """
     options = render.options
+    refuse_input_as_output([output], inputs)
     with gc_paused(), cluster_reader(cluster, "--flamechart" if options.flamechart else None) as reader:
         profile = transforms.read(inputs, fold_options, reader or (_read_timeline if options.flamechart else read))
     palette_map = load_palette_map(render.palette_file) if render.palette_file else None

@@ -13,6 +13,7 @@ from foldkit.errors import UsageError
 from foldkit.export import export, exporter_for
 from foldkit.export.split import combined_diagnostics, write_split
 from foldkit.ingest import FoldOptions
+from foldkit.outputs import refuse_input_as_output
 from foldkit.transform import Pipeline
 
 PerThread = Annotated[bool, typer.Option("--per-thread", help="Write one folded file per thread (comm-PID-TID.folded) into the folder -o names.")]
@@ -41,6 +42,7 @@ def fold(
     """
     if per_thread and per_process:
         raise UsageError("choose one of --per-thread and --per-process")
+    refuse_input_as_output([output], inputs)
     with cluster_reader(cluster) as reader:
         if per_thread or per_process:
             parts = transforms.read_split(inputs, fold_options, "thread" if per_thread else "process", reader)

@@ -40,7 +40,7 @@ Negate = Annotated[bool, typer.Option("--negate", help="Differential graphs: swa
 Factor = Annotated[float, typer.Option("--factor", help="Multiply the weights shown in tooltips by this.", rich_help_panel=PICTURE)]
 Total = Annotated[float | None, typer.Option("--total", help="Weight that spans the full width, to draw several graphs on one scale.", rich_help_panel=PICTURE)]
 SearchColor = Annotated[str, typer.Option("--search-color", help="Fill of frames matching a search.", rich_help_panel=PICTURE)]
-TruncateRight = Annotated[bool, typer.Option("--truncate-text-right", help="Cut long labels at the end instead of the start.", rich_help_panel=PICTURE)]
+TruncateRight = Annotated[bool, typer.Option("--truncate-text-right/--truncate-text-left", help="Cut long labels at the end (work::insertion_sort<std::..) or at the start (..sort<std::string>).", rich_help_panel=PICTURE)]
 SortByWeight = Annotated[bool, typer.Option("--sort-by-weight", help="Siblings widest first instead of alphabetical.", rich_help_panel=PICTURE)]
 MaxFrames = Annotated[int, typer.Option("--max-frames", help="Frame budget: above it the minimum width rises (and the subtitle says so).", rich_help_panel=PICTURE)]
 
@@ -70,7 +70,7 @@ RENDER_PARAMETERS: list[tuple[str, object, object]] = [
     ("factor", Factor, defaults.FACTOR),
     ("total", Total, None),
     ("search_color", SearchColor, defaults.SEARCH_COLOR),
-    ("truncate_text_right", TruncateRight, False),
+    ("truncate_text_right", TruncateRight, True),
     ("sort_by_weight", SortByWeight, False),
     ("max_frames", MaxFrames, defaults.MAX_FRAMES),
 ]

@@ -12,6 +12,7 @@ from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
 from foldkit.ingest import FoldOptions, read
+from foldkit.outputs import refuse_input_as_output
 from foldkit.transform import Pipeline
 
 By = Annotated[str, typer.Option("--by", help="Group by function, dso (shared object) or comm (process).")]
@@ -43,6 +44,7 @@ def top(
     from foldkit.analysis.tables import choose_format, write_table
     from foldkit.analysis.top import top_table
 
+    refuse_input_as_output([output], inputs)
     fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))
     with cluster_reader(cluster, "--by dso" if by == "dso" else None) as reader:
         profile = transforms.read(inputs, fold_options, reader or (read_with_dsos if by == "dso" else read))

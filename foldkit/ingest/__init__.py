@@ -9,7 +9,7 @@ from foldkit.errors import InputError, StrictModeError, UsageError
 from foldkit.ingest import bcc, bpftrace, folded, perf
 from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
 from foldkit.inputs import InputSpec, Source, open_source
-from foldkit.profile import Profile, merge_profiles
+from foldkit.profile import Profile, merge_profiles, weights_problem
 
 #: Every input format (each module implements `foldkit.ingest.base.InputFormat`), in the order
 #: detection tries them (most specific first). No two sniffers
@@ -47,6 +47,7 @@ def detect(source: Source) -> ModuleType:
 
 def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profile:
     """Fold one opened source with the format `options.format` names (or the detected one)."""
+    source.max_record = options.max_record
     if options.format == "auto":
         module = detect(source)
     else:
@@ -57,6 +58,12 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
                 f"unknown format {options.format!r}; supported: {', '.join(format_names())}"
             ) from None
     profile = module.fold(source, options)
+    _check_weights(profile, source.name)
+    if source.oversize:
+        profile.diagnostics.bad_lines += source.oversize
+        profile.diagnostics.warnings.append(
+            f"{source.name}: {source.oversize} record(s) longer than {options.max_record:,} bytes skipped (--max-record)"
+        )
     profile.format = module.NAME
     profile.sources = [source.name]
     profile.diagnostics.notes.insert(0, f"{source.name}: format {module.NAME} ({source.compression} compression)")
@@ -65,6 +72,12 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
     if options.strict and profile.diagnostics.bad_lines:
         raise StrictModeError("; ".join(profile.diagnostics.messages()) + " (--strict)")
     return profile
+
+
+def _check_weights(profile: Profile, name: str) -> None:
+    problem = weights_problem(profile.weights.values())
+    if problem is not None:
+        raise InputError(f"{name}: {problem}; foldkit sums weights exactly only up to that")
 
 
 def read(inputs: InputSpec | Sequence[InputSpec], options: FoldOptions = DEFAULT_OPTIONS) -> Profile:
@@ -77,7 +90,10 @@ def read(inputs: InputSpec | Sequence[InputSpec], options: FoldOptions = DEFAULT
             profiles.append(fold_source(source, options))
         finally:
             source.close()
-    return merge_profiles(profiles)
+    merged = merge_profiles(profiles)
+    if len(profiles) > 1:
+        _check_weights(merged, ", ".join(merged.sources))
+    return merged
 
 
 __all__ = ["FORMATS", "FoldOptions", "detect", "fold_source", "format_names", "read"]

@@ -14,7 +14,7 @@ from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
-from foldkit.profile import Diagnostics, Profile, Weight
+from foldkit.profile import Diagnostics, Profile, Weight, weight_problem
 
 NAME = "folded"
 DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (FlameGraph/inferno)"
@@ -78,6 +78,10 @@ def fold(source: Source, options: FoldOptions) -> Profile:
                 diag.bad_line(source.name, lineno, line.decode("utf-8", "replace"))
                 continue
             stack, w = parsed
+            problem = weight_problem(w)
+            if problem is not None:
+                weight = line.rsplit(None, 1)[-1][:40].decode("utf-8", "replace")
+                raise InputError(f"{source.name}:{lineno}: the weight {weight} {problem}; a weight is a finite number of magnitude at most 2^63-1")
             raw[stack] = raw.get(stack, 0) + w
         # the final split piece after a trailing newline is not a line
         if chunk.endswith(b"\n"):

@@ -24,6 +24,7 @@ class FoldOptions:
     jobs: int = 0  # worker processes; 0 = one per core
     keep_time: bool = False  # keep per-sample timestamps (flame charts, --time)
     chunk_size: int = 0  # bytes per parallel work unit; 0 = foldkit.inputs.DEFAULT_CHUNK_SIZE
+    max_record: int = 64 * 1024 * 1024  # longer lines/records are skipped as unrecognised (foldkit.inputs)
 
     @classmethod
     def with_all(cls, **kwargs: object) -> FoldOptions:

@@ -5,6 +5,15 @@ contains it) and the self share (samples where it is the leaf) are compared. A r
 increase larger than the threshold (`--max-increase`, in percentage points or relative) that is
 also significant at `alpha` after Holm's correction over every test made. Budgets are ceilings on
 a pattern's share of the candidate.
+
+Shares answer "does this function take a larger part of the time?"; they cannot see a uniform
+slowdown. With `absolute` (given, or found by `comparable_cpu_runs`: CPU profiles at the same
+sampling period over the same duration) each function's sample count is compared too, in points of
+the baseline's samples per run.
+
+Root frames that hold the command name, PID or TID (`Profile.meta["root_frames"]`) are not
+functions: they are left out, and the share of samples with no code frame under them (stacks perf
+could not unwind) is reported on its own.
 """
 
 from __future__ import annotations
@@ -16,10 +25,11 @@ from dataclasses import dataclass, field
 
 from foldkit.analysis.functions import aggregate, pattern_totals, stack_table
 from foldkit.errors import UsageError
-from foldkit.profile import Profile
+from foldkit.profile import Profile, Weight, format_weight
 from foldkit.regression import stats
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
 from foldkit.regression.samples import sample_counts
+from foldkit.transform.roots import root_layout
 
 #: With a relative threshold, functions below this share on both sides are not tested (their
 #: changes are too small to gate a build on; name them with --function to test them anyway).
@@ -32,6 +42,13 @@ REFERENCE_POWER = 0.8
 LOW_SAMPLES = 1000
 
 MEASURES = ("total", "self")
+#: What a finding compares: shares of each run's samples, or sample counts (absolute mode).
+SCALES = ("share", "absolute")
+#: perf events that sample CPU time (modifiers such as `:u` or `:ppp` ignored).
+CPU_EVENTS = ("cpu-clock", "task-clock", "cycles", "cpu-cycles", "instructions")
+#: Runs whose durations differ by more than this fraction are not compared in absolute mode
+#: without --absolute (a run 5% longer has about 5% more samples of every function).
+DURATION_TOLERANCE = 0.02
 
 _THRESHOLD = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(pp|%)\s*$", re.IGNORECASE)
 _BUDGET = re.compile(r"^(?:(?P<measure>self|total):)?(?P<regex>.+?)\s*<=\s*(?P<limit>[0-9]*\.?[0-9]+)\s*%\s*$")
@@ -114,6 +131,8 @@ class CheckOptions:
     functions: tuple[str, ...] = ()  # regexes checked as one pseudo-function each
     budgets: tuple[Budget, ...] = ()
     only: bool = False  # check only the --function patterns (and budgets), not every function
+    absolute: bool = False  # also compare sample counts per function (uniform slowdowns)
+    absolute_reason: str = ""  # why absolute mode was chosen (for the report)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.alpha < 1.0:
@@ -129,7 +148,7 @@ class Finding:
     name: str
     kind: str  # "function" or "pattern"
     measure: str  # "total" (inclusive) or "self"
-    base: float  # shares as fractions
+    base: float  # shares as fractions (absolute: samples per run as a fraction of the baseline's)
     cand: float
     delta: float
     se: float
@@ -138,6 +157,7 @@ class Finding:
     p_adjusted: float = 1.0
     exceeds: bool = False
     significant: bool = False
+    scale: str = "share"  # or "absolute"
 
     @property
     def regression(self) -> bool:
@@ -167,6 +187,7 @@ class SideInfo:
     runs: int
     samples: int
     samples_per_run: list[int]
+    no_code_samples: int = 0  # samples whose stacks hold only root (comm/PID/TID) frames
 
 
 @dataclass
@@ -183,6 +204,20 @@ class CheckResult:
     tests: int
     detectable_pp: float | None  # smallest increase detected with 80% power at REFERENCE_SHARE
     warnings: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        state = "passed" if self.passed else "FAILED"
+        return (
+            f"<CheckResult {state}: {len(self.regressions)} regression(s), {len(self.breaches)} budget(s) "
+            f"exceeded, {len(self.functions())} functions checked, baseline {self.baseline.runs} run(s) "
+            f"{self.baseline.samples:,} samples, candidate {self.candidate.runs} run(s) {self.candidate.samples:,} samples>"
+        )
+
+    def no_code_shares(self) -> tuple[float, float]:
+        """The share of samples without a code frame on each side (baseline, candidate)."""
+        return tuple(  # type: ignore[return-value]
+            s.no_code_samples / s.samples if s.samples else 0.0 for s in (self.baseline, self.candidate)
+        )
 
     @property
     def regressions(self) -> list[Finding]:
@@ -211,13 +246,31 @@ class CheckResult:
 class _Run:
     samples: int
     values: dict[tuple[str, str], tuple[int, int]]  # (name, kind) -> (self, total) samples
+    no_code: int = 0
+
+
+def code_stacks(counts: dict[str, int], root_frames: int) -> tuple[dict[str, int], int]:
+    """`counts` with the first `root_frames` frames of every stack dropped (merging stacks that
+    become equal), and the samples of stacks that had no other frame."""
+    if not root_frames:
+        return counts, 0
+    out: dict[str, int] = {}
+    no_code = 0
+    for stack, c in counts.items():
+        parts = stack.split(";", root_frames)
+        if len(parts) <= root_frames:
+            no_code += c
+        else:
+            out[parts[-1]] = out.get(parts[-1], 0) + c
+    return out, no_code
 
 
 def _run(profile: Profile, patterns: Sequence[tuple[str, re.Pattern[str]]], warnings: list[str], include_functions: bool) -> _Run:
     counts = sample_counts(profile, warnings)
+    code, no_code = code_stacks(counts, len(root_layout(profile) or ()))
     values: dict[tuple[str, str], tuple[int, int]] = {}
     if include_functions:
-        frame = aggregate(counts, "function")
+        frame = aggregate(code, "function")
         for name, s, t in frame.iter_rows():
             values[(name, "function")] = (int(s), int(t))
     if patterns:
@@ -225,13 +278,44 @@ def _run(profile: Profile, patterns: Sequence[tuple[str, re.Pattern[str]]], warn
         for text, pattern in patterns:
             s, t = pattern_totals(table, pattern)
             values[(text, "pattern")] = (int(s), int(t))
-    return _Run(sum(counts.values()), values)
+    return _Run(sum(counts.values()), values, no_code)
 
 
 def _side_info(profiles: Sequence[Profile], runs: Sequence[_Run]) -> SideInfo:
     sources = [s for p in profiles for s in (p.sources or ["<input>"])]
     per_run = [r.samples for r in runs]
-    return SideInfo(sources, len(runs), sum(per_run), per_run)
+    return SideInfo(sources, len(runs), sum(per_run), per_run, sum(r.no_code for r in runs))
+
+
+def sampling_period(profile: Profile) -> Weight | None:
+    """The one period every sample of `profile` was weighted by (perf's cpu-clock at 99 Hz:
+    10101010 ns), or None when samples carry no counts or different periods."""
+    if profile.counts is None or not profile.counts:
+        return None
+    periods = {profile.weights.get(s, 0) / c for s, c in profile.counts.items() if c}
+    return periods.pop() if len(periods) == 1 else None
+
+
+def comparable_cpu_runs(
+    baseline: Sequence[Profile], candidate: Sequence[Profile], durations: Sequence[float | None]
+) -> str | None:
+    """Why sample counts of these runs can be compared directly (a sentence), or None: every run is
+    a perf profile of the same CPU event at the same sampling period, and every run lasted as long
+    (`durations`: seconds per run, baseline runs first; None where unknown)."""
+    runs = [*baseline, *candidate]
+    events = {(p.event or "").split(":")[0] for p in runs}
+    if not runs or {p.format for p in runs} != {"perf"} or len(events) != 1 or not events <= set(CPU_EVENTS):
+        return None
+    periods = {sampling_period(p) for p in runs}
+    if len(periods) != 1 or None in periods:
+        return None
+    known = [d for d in durations if d is not None and d > 0]
+    if len(known) != len(runs) or len(durations) != len(runs) or max(known) > min(known) * (1 + DURATION_TOLERANCE):
+        return None
+    return (
+        f"every run is a {events.pop()} profile sampled every {format_weight(periods.pop())} {runs[0].unit} "
+        f"over {min(known):.1f} s"
+    )
 
 
 def check_profiles(
@@ -281,10 +365,18 @@ def check_profiles(
             Finding(name, kind, measure, r.base, r.cand, r.delta, r.se, r.df, r.p,
                     exceeds=opts.max_increase.exceeded(r.base, r.cand))
         )
+    if opts.absolute:
+        per_run = sum(r.samples for r in base_runs) / len(base_runs)
+        for (name, kind), measure, b, c in candidates:
+            r = stats.count_increase_test(b.counts, c.counts, per_run, phi)
+            findings.append(
+                Finding(name, kind, measure, r.base, r.cand, r.delta, r.se, r.df, r.p,
+                        exceeds=opts.max_increase.exceeded(r.base, r.cand), scale="absolute")
+            )
     for f, adj in zip(findings, stats.holm([f.p for f in findings]), strict=True):
         f.p_adjusted = adj
         f.significant = adj < opts.alpha
-    findings.sort(key=lambda f: (not f.regression, f.p_adjusted, -f.delta, f.name, f.measure))
+    findings.sort(key=lambda f: (not f.regression, f.p_adjusted, -f.delta, f.name, f.measure, f.scale))
 
     for text, _ in [*patterns, *budget_patterns]:
         if not any(r.values.get((text, "pattern"), (0, 0))[1] for r in (*base_runs, *cand_runs)):

@@ -15,20 +15,21 @@ from lxml import etree
 from foldkit.analysis.tables import WRITERS, Column, Table, render_text, write_table
 from foldkit.outputs import write_bytes
 from foldkit.regression.gate import BudgetResult, CheckResult, Finding, describe_p
+from foldkit.render.text import visible
 
 #: Rows of "largest increases that are not regressions" shown for context in the text and Markdown.
 CONTEXT_ROWS = 5
 
 _MEASURE = {"total": "inclusive", "self": "self"}
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 #: Increases smaller than this (as a fraction) are not listed as context.
 CONTEXT_MIN = 0.0001
 
 
 def xml_safe(text: str) -> str:
-    """`text` with characters XML cannot hold (control bytes, lone surrogates) as `\\xNN`."""
-    return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+    """`text` with characters XML cannot hold, or that hide or reorder text, made visible (the
+    one sanitising path of every picture and page, `foldkit.render.text.visible`)."""
+    return visible(text)
 
 
 def _html_escape(text: str) -> str:
@@ -41,10 +42,20 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def measure_label(f: Finding) -> str:
+    """What a finding compares, for people: `inclusive`, `self`, `inclusive count`, `self count`."""
+    return _MEASURE[f.measure] + (" count" if f.scale == "absolute" else "")
+
+
+def checked(result: CheckResult) -> int:
+    """How many things were checked: functions and patterns, and budgets (the JUnit test cases)."""
+    return len(result.functions()) + len(result.budgets)
+
+
 def verdict(result: CheckResult) -> str:
     """One line: PASS or FAIL and why."""
     if result.passed:
-        return f"PASS: no regression beyond {result.options.max_increase} in {result.tests} tests" + (
+        return f"PASS: no regression beyond {result.options.max_increase} in {len(result.functions())} functions checked" + (
             f", {len(result.budgets)} budget(s) kept" if result.budgets else ""
         )
     parts = []
@@ -59,9 +70,23 @@ def verdict(result: CheckResult) -> str:
 def finding_message(f: Finding) -> str:
     """A finding in one sentence."""
     what = "regression" if f.regression else ("above threshold, not significant" if f.exceeds else "ok")
+    of = " of the baseline's samples per run" if f.scale == "absolute" else ""
     return (
-        f"{_MEASURE[f.measure]} share {f.delta * 100:+.2f} pp ({f.base * 100:.2f}% -> {f.cand * 100:.2f}%), "
+        f"{_MEASURE[f.measure]} {'samples' if f.scale == 'absolute' else 'share'} {f.delta * 100:+.2f} pp "
+        f"({f.base * 100:.2f}% -> {f.cand * 100:.2f}%{of}), "
         f"p={describe_p(f.p)}, Holm-adjusted p={describe_p(f.p_adjusted)}: {what}"
+    )
+
+
+def no_code_message(result: CheckResult) -> str | None:
+    """How much of each side has no code frame under its comm/PID/TID root frames (samples perf
+    could not unwind), when that changed; else None."""
+    base, cand = result.no_code_shares()
+    if abs(cand - base) < CONTEXT_MIN:
+        return None
+    return (
+        f"samples without a code frame (perf could not unwind them; not a function): "
+        f"{_pct(base)} -> {_pct(cand)} ({_pp(cand - base)})"
     )
 
 
@@ -82,6 +107,7 @@ def _settings(result: CheckResult) -> dict[str, Any]:
         "functions": list(o.functions),
         "budgets": [b.text for b in o.budgets],
         "only": o.only,
+        "absolute": o.absolute,
     }
 
 
@@ -90,6 +116,7 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
         "name": f.name,
         "kind": f.kind,
         "measure": f.measure,
+        "scale": f.scale,
         "baseline_pct": f.base * 100,
         "candidate_pct": f.cand * 100,
         "change_pp": f.delta * 100,
@@ -123,6 +150,9 @@ def to_dict(result: CheckResult) -> dict[str, Any]:
         "method": result.method,
         "dispersion": result.dispersion,
         "tests": result.tests,
+        "checked": checked(result),
+        "absolute_reason": result.options.absolute_reason or None,
+        "no_code_frame_pct": [x * 100 for x in result.no_code_shares()],
         "detectable_pp_at_10pct": result.detectable_pp,
         "baseline": vars(result.baseline),
         "candidate": vars(result.candidate),
@@ -142,7 +172,7 @@ def to_junit(result: CheckResult) -> bytes:
     """JUnit XML: one test case per checked function or pattern, one per budget."""
     functions = result.functions()
     failures = sum(1 for _, _, fs in functions if any(f.regression for f in fs)) + len(result.breaches)
-    tests = len(functions) + len(result.budgets)
+    tests = checked(result)
     root = etree.Element("testsuites", name="foldkit check", tests=str(tests), failures=str(failures), errors="0")
     suite = etree.SubElement(
         root, "testsuite", name="foldkit check", tests=str(tests), failures=str(failures), errors="0", skipped="0"
@@ -156,18 +186,19 @@ def to_junit(result: CheckResult) -> bytes:
         ("alpha", str(settings["alpha"])),
         ("baseline", f"{result.baseline.runs} run(s), {result.baseline.samples} samples"),
         ("candidate", f"{result.candidate.runs} run(s), {result.candidate.samples} samples"),
+        ("no_code_frame", no_code_message(result) or "unchanged"),
     ):
         etree.SubElement(props, "property", name=key, value=xml_safe(value))
     for name, kind, fs in functions:
         case = etree.SubElement(suite, "testcase", classname=f"foldkit.check.{kind}", name=xml_safe(name), time="0")
         bad = [f for f in fs if f.regression]
-        text = "\n".join(finding_message(f) for f in fs)
+        text = "\n".join(xml_safe(finding_message(f)) for f in fs)
         if bad:
             failure = etree.SubElement(case, "failure", type="regression", message=xml_safe(finding_message(bad[0])))
-            failure.text = xml_safe(text)
+            failure.text = text
         else:
             out = etree.SubElement(case, "system-out")
-            out.text = xml_safe(text)
+            out.text = text
     for b in result.budgets:
         case = etree.SubElement(suite, "testcase", classname="foldkit.check.budget", name=xml_safe(b.budget.text), time="0")
         if b.breached:
@@ -197,9 +228,13 @@ def _summary_lines(result: CheckResult) -> list[str]:
     lines = [
         f"baseline:  {b.runs} run(s), {b.samples:,} samples",
         f"candidate: {c.runs} run(s), {c.samples:,} samples",
-        f"test: {result.method}; Holm-corrected over {result.tests} tests at alpha {result.options.alpha:g}; "
+        f"test: {result.method}; Holm-corrected over {result.tests} tests (inclusive and self, of "
+        f"{len(result.functions())} functions) at alpha {result.options.alpha:g}; "
         f"a regression must also exceed {result.options.max_increase}",
     ]
+    if result.options.absolute:
+        why = result.options.absolute_reason or "asked for with --absolute"
+        lines.append(f"sample counts compared too, in points of the baseline's samples per run ({why})")
     if result.dispersion > 1.0:
         lines.append(f"run-to-run dispersion: {result.dispersion:.2f}x the binomial variance")
     if result.detectable_pp is not None:
@@ -214,7 +249,7 @@ def findings_table(findings: list[Finding], title: str) -> Table:
     frame = pl.DataFrame(
         {
             "name": [f.name for f in findings],
-            "measure": [_MEASURE[f.measure] for f in findings],
+            "measure": [measure_label(f) for f in findings],
             "base": [f.base * 100 for f in findings],
             "cand": [f.cand * 100 for f in findings],
             "delta": [f.delta * 100 for f in findings],
@@ -224,7 +259,7 @@ def findings_table(findings: list[Finding], title: str) -> Table:
     )
     columns = [
         Column("name", "function", "text", "left"),
-        Column("measure", "share", "text", "left"),
+        Column("measure", "measure", "text", "left"),
         Column("base", "baseline", "percent"),
         Column("cand", "candidate", "percent"),
         Column("delta", "change", "pp"),
@@ -258,6 +293,9 @@ def budgets_table(budgets: list[BudgetResult]) -> Table:
 def text_tables(result: CheckResult) -> list[Table]:
     """The readable report as tables (the first one's title carries the verdict and settings)."""
     head = [f"foldkit check: {verdict(result)}", *_summary_lines(result)]
+    no_code = no_code_message(result)
+    if no_code:
+        head.append(no_code)
     head.extend(f"warning: {w}" for w in result.warnings)
     tables: list[Table] = []
     if result.regressions:
@@ -269,6 +307,8 @@ def text_tables(result: CheckResult) -> list[Table]:
         tables.append(findings_table(context, "largest other increases (not regressions):"))
     if not tables:
         tables.append(findings_table([], "no function was tested"))
+    for table in tables[1:]:
+        table.title = "\n" + table.title  # a blank line between tables
     tables[0].title = "\n".join(head) + "\n\n" + tables[0].title
     return tables
 
@@ -278,28 +318,28 @@ def to_text(result: CheckResult) -> str:
     return "\n".join(render_text(t) for t in text_tables(result))
 
 
+def report_bytes(result: CheckResult, quiet: bool = False) -> bytes:
+    """The readable report as text for a file (only the verdict when quiet)."""
+    if quiet:
+        return f"foldkit check: {verdict(result)}\n".encode("utf-8", "surrogateescape")
+    return b"".join(WRITERS["text"](table) for table in text_tables(result))
+
+
 def print_report(result: CheckResult, quiet: bool = False, path: str | os.PathLike[str] | None = None) -> None:
     """Print the readable report to stdout (a rich table on a terminal), or write it as text to
     `path`; only the verdict when quiet."""
-    if quiet:
-        line = f"foldkit check: {verdict(result)}\n"
-        if path is None:
-            print(line, end="")
-        else:
-            write_bytes(path, line.encode())
+    if path is not None or quiet:
+        write_bytes(path, report_bytes(result, quiet))
         return
-    if path is None:
-        for table in text_tables(result):
-            write_table(table, None, "text")
-        return
-    write_bytes(path, b"".join(WRITERS["text"](table) for table in text_tables(result)))
+    for table in text_tables(result):
+        write_table(table, None, "text")
 
 
 def _md_findings(findings: list[Finding]) -> list[str]:
-    lines = ["| function | share | baseline | candidate | change | p (Holm) |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    lines = ["| function | measure | baseline | candidate | change | p (Holm) |", "| --- | --- | ---: | ---: | ---: | ---: |"]
     for f in findings:
         lines.append(
-            f"| {md_escape(f.name)} | {_MEASURE[f.measure]} | {_pct(f.base)} | {_pct(f.cand)} | "
+            f"| {md_escape(f.name)} | {measure_label(f)} | {_pct(f.base)} | {_pct(f.cand)} | "
             f"{'**' + _pp(f.delta) + '**' if f.regression else _pp(f.delta)} | {describe_p(f.p_adjusted)} |"
         )
     return lines
@@ -309,6 +349,9 @@ def to_markdown(result: CheckResult) -> bytes:
     """The Markdown report (for a pull-request comment or `$GITHUB_STEP_SUMMARY`)."""
     mark = "✅" if result.passed else "❌"
     out = [f"### {mark} foldkit check: {md_escape(verdict(result))}", ""]
+    no_code = no_code_message(result)
+    if no_code:
+        out += [md_escape(no_code), ""]
     if result.regressions:
         out += ["**Regressions**", "", *_md_findings(result.regressions), ""]
     if result.budgets:

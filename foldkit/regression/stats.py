@@ -184,6 +184,38 @@ def increase_test(
     return TestResult(b, c, delta, se, df, stat, t_sf(stat, df))
 
 
+def count_increase_test(
+    base: Sequence[float], cand: Sequence[float], per_run: float, dispersion: float = 1.0
+) -> TestResult:
+    """One-sided test that a function's samples per run grew from the `base` runs to the `cand`
+    runs, as fractions of `per_run` (the baseline's mean samples per run).
+
+    Counts in a fixed time are Poisson: each side's variance of its mean count is the larger of
+    its run-to-run variance (several runs; Welch degrees of freedom) and the pooled mean count
+    times `dispersion`, over its number of runs.
+    """
+    scale = per_run if per_run > 0 else 1.0
+    pooled = (sum(base) + sum(cand)) / (len(base) + len(cand))
+    parts: list[tuple[float, float]] = []
+    for side in (base, cand):
+        k = len(side)
+        floor = dispersion * pooled / k
+        own = None
+        if k > 1:
+            mu = sum(side) / k
+            own = sum((x - mu) ** 2 for x in side) / (k - 1)
+        parts.append((own / k, k - 1.0) if own is not None and own / k > floor else (floor, math.inf))
+    b, c = sum(base) / len(base) / scale, sum(cand) / len(cand) / scale
+    delta = c - b
+    var = (parts[0][0] + parts[1][0]) / (scale * scale)
+    if var <= 0.0:
+        return TestResult(b, c, delta, 0.0, math.inf, 0.0, 1.0 if delta <= 0 else 0.0)
+    denom = sum((v / scale**2) ** 2 / d for v, d in parts if not math.isinf(d))
+    df = var * var / denom if denom > 0 else math.inf
+    se = math.sqrt(var)
+    return TestResult(b, c, delta, se, df, delta / se, t_sf(delta / se, df))
+
+
 def dispersion(pairs: Sequence[tuple[SideShares, float]]) -> tuple[float, float]:
     """Run-to-run dispersion pooled over functions: (factor >= 1, its degrees of freedom).
 

@@ -39,7 +39,7 @@
   var labelPad = num("data-label-pad", 3);
   var nameType = svg.getAttribute("data-name-type") || "";
   var searchColor = svg.getAttribute("data-search-color") || "rgb(230,0,230)";
-  var truncateRight = svg.getAttribute("data-truncate") === "right";
+  var truncateRight = svg.getAttribute("data-truncate") !== "left";
 
   var rects = [];
   var labels = [];

@@ -40,7 +40,7 @@ class RenderOptions:
     factor: float = defaults.FACTOR  # multiply the weights shown in tooltips
     total: float | None = None  # weight that spans the full width (several graphs on one scale)
     search_color: str = defaults.SEARCH_COLOR
-    truncate_text_right: bool = False  # cut long labels at the end instead of the start
+    truncate_text_right: bool = True  # cut long labels at the end (False: at the start)
     sort_by_weight: bool = False  # siblings widest first instead of alphabetical
     max_frames: int = defaults.MAX_FRAMES  # frame budget; the minimum width rises to stay within it
 

@@ -18,19 +18,22 @@ followed by its label when at least three characters fit:
 
 `data-start` and `data-weight` are in input units (the left edge and inclusive weight), so the
 embedded script zooms exactly and other tools can read the picture back. Untrusted strings only
-ever become attribute values or text nodes (lxml escapes them) after `text.visible()`; the
+ever become attribute values or text nodes (lxml escapes them) after `text.visible()`, which the
+writer applies itself to every tooltip and attribute a caller supplies (diffs, checks); the
 script and style are package files, and settings reach the script as `data-*` attributes of the
 root element, never as generated code.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 
 from lxml import etree
 
+from foldkit.errors import UsageError
 from foldkit.render import defaults
 from foldkit.render.layout import Layout
 from foldkit.render.options import RenderOptions
@@ -66,6 +69,8 @@ def default_tooltip(layout: Layout, options: RenderOptions, count_name: str) -> 
     span = layout.span or 1
     names, weights, factor = layout.names, layout.weights, options.factor
     unit = visible(count_name)
+    if not math.isfinite(span * factor):
+        raise UsageError(f"--factor {factor:g} makes the weights shown too large to be numbers")
     shown: dict[str, str] = {}
 
     def tooltip(i: int) -> str:
@@ -222,8 +227,8 @@ def _write_frames(
             "fill": fill(i),
         }
         if attributes is not None:
-            attrib.update(attributes(i))
-        sub(sub(frames, _RECT, attrib), _TITLE).text = tooltip(i)
+            attrib.update({k: visible(v) for k, v in attributes(i).items()})
+        sub(sub(frames, _RECT, attrib), _TITLE).text = visible(tooltip(i))
         if width >= min_label_px:
             label = fit_label(texts[1], width - defaults.LABEL_PAD, char_px, right, min_chars)
             if label:

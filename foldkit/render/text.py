@@ -12,6 +12,7 @@ characters hide or reorder text. `visible()` replaces all of those with a visibl
 
 from __future__ import annotations
 
+import math
 import re
 
 from foldkit.profile import Weight
@@ -42,6 +43,11 @@ def visible(text: str) -> str:
     return text.translate(_TABLE)
 
 
+def visible_lines(text: str) -> str:
+    """`visible(text)` line by line: newlines kept, so a message of several lines stays readable."""
+    return "\n".join(visible(part) for part in text.split("\n"))
+
+
 def display_name(name: str) -> str:
     """A frame name as shown in labels and tooltips: annotation suffix removed, made visible."""
     return visible(ANNOTATION.sub("", name))
@@ -49,7 +55,7 @@ def display_name(name: str) -> str:
 
 def format_count(value: Weight) -> str:
     """A weight for people: thousands separated, fractions to at most two decimals."""
-    if isinstance(value, int) or value == int(value):
+    if isinstance(value, int) or (math.isfinite(value) and value == int(value)):
         return f"{int(value):,}"
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
@@ -58,7 +64,7 @@ def format_number(value: Weight) -> str:
     """A weight for machines (data attributes): integers plainly, fractions without float noise."""
     if isinstance(value, int):
         return str(value)
-    if value == int(value) and abs(value) < 2**63:
+    if math.isfinite(value) and value == int(value) and abs(value) < 2**63:
         return str(int(value))
     return repr(value)
 

@@ -17,6 +17,7 @@ from foldkit.engine import default_jobs
 from foldkit.errors import UsageError
 from foldkit.ingest import FoldOptions
 from foldkit.ingest.options import DEFAULT_OPTIONS
+from foldkit.outputs import output_errors
 from foldkit.regression.gate import CheckOptions
 from foldkit.regression.samples import sample_counts
 from foldkit.render.text import visible
@@ -30,7 +31,7 @@ from foldkit.report.site import building, write_marker
 from foldkit.transform import Pipeline, describe
 
 #: FoldOptions fields that say how to work, not what the stacks are; not listed as report options.
-_MECHANICS = {"jobs", "keep_time", "chunk_size"}
+_MECHANICS = {"jobs", "keep_time", "chunk_size", "max_record"}
 
 
 @dataclass(frozen=True)
@@ -174,8 +175,9 @@ def build_report(
             "baseline": None if opts.baseline is None else visible(opts.baseline),
             "skipped": [visible(r.name) for r in skipped],
         }
-        (tmp / pages.SUMMARY_JSON).write_bytes(summary.to_json(rows, meta, captures))
-        (tmp / pages.SUMMARY_PARQUET).write_bytes(summary.to_parquet(rows))
-        (tmp / pages.INDEX).write_bytes(pages.index_page(captures, skipped, context, CAPTURES_DIR))
-        write_marker(tmp, generated)
+        with output_errors(str(target)):
+            (tmp / pages.SUMMARY_JSON).write_bytes(summary.to_json(rows, meta, captures))
+            (tmp / pages.SUMMARY_PARQUET).write_bytes(summary.to_parquet(rows))
+            (tmp / pages.INDEX).write_bytes(pages.index_page(captures, skipped, context, CAPTURES_DIR))
+            write_marker(tmp, generated)
     return ReportResult(Path(os.path.abspath(target)), captures, skipped)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from foldkit import __version__
 from foldkit.errors import InputError, UsageError
+from foldkit.outputs import output_errors
 from foldkit.report.discover import MARKER
 
 #: Prefixes of the sibling folders a build uses (hidden, so folder walks skip them).
@@ -125,12 +126,15 @@ def building(target: Path, force: bool = False) -> Iterator[Path]:
         raise InputError(f"{target}: parent folder {parent} does not exist")
     check_target(target, force)
     remove_abandoned(parent, target.name)
-    build = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{target.name}.", dir=parent))
+    with output_errors(str(target)):
+        build = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{target.name}.", dir=parent))
     try:
-        (build / OWNER).write_text(f"{os.getpid()}\n")
+        with output_errors(str(target)):
+            (build / OWNER).write_text(f"{os.getpid()}\n")
         yield build
-        (build / OWNER).unlink()
-        swap_in(build, target)
+        with output_errors(str(target)):
+            (build / OWNER).unlink()
+            swap_in(build, target)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise

@@ -33,8 +33,10 @@ from foldkit.transform.roots import (
     comm,
     only_pid,
     perf_root_frames,
+    read_profile,
     split,
     with_root_frames,
+    with_root_frames_declared,
     with_warning,
 )
 from foldkit.transform.shape import (
@@ -204,8 +206,6 @@ class Pipeline:
         """Read captures (with `reader`, by default `foldkit.ingest.read`) with the folding the
         steps need, run the steps, and give the stacks the root frames `options` asked for (ids
         read only to filter by them are dropped again)."""
-        from foldkit.api import read_profile, with_root_frames_declared
-
         needed = self.fold_options(options)
         profile = with_root_frames_declared((reader or read_profile)(inputs, needed), needed)
         profile = self.apply(profile)

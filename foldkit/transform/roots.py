@@ -15,10 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from foldkit.errors import UsageError
 from foldkit.profile import ROOT_FRAMES, Profile, Weight
 from foldkit.transform.base import SEP, compile_regex, map_stacks
+
+if TYPE_CHECKING:
+    from foldkit.ingest.options import FoldOptions
+    from foldkit.inputs import InputSpec
 
 #: Combined layouts and the fields they hold.
 _COMBINED = {"comm-pid": ("comm", "pid"), "comm-pid/tid": ("comm", "pid", "tid")}
@@ -32,6 +37,22 @@ class Identity:
     comm: str | None = None
     pid: str | None = None
     tid: str | None = None
+
+
+def read_profile(inputs: InputSpec | Sequence[InputSpec], options: FoldOptions) -> Profile:
+    """Read and fold captures (paths, `-` for stdin, or bytes; several are merged) with `options`,
+    recording which root frames hold the comm/PID/TID."""
+    from foldkit.ingest import read
+
+    return with_root_frames_declared(read(inputs, options), options)
+
+
+def with_root_frames_declared(profile: Profile, options: FoldOptions) -> Profile:
+    """`profile` (read with `options`) with `meta["root_frames"]` filled in where the folder did not
+    say but the format and options tell (perf: comm, comm-PID or comm-PID/TID)."""
+    if profile.format == "perf" and ROOT_FRAMES not in profile.meta:
+        profile.meta[ROOT_FRAMES] = perf_root_frames(options.pid, options.tid)
+    return profile
 
 
 def root_layout(profile: Profile) -> tuple[str, ...] | None:

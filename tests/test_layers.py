@@ -1,0 +1,105 @@
+"""The package is layered: no module imports (at import time or inside a function) a module of a
+higher layer. Imports under `if TYPE_CHECKING:` are for type checkers only and are not counted."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import foldkit
+
+#: Top floor first; modules in one layer may import each other.
+LAYERS: list[set[str]] = [
+    {"cli"},
+    {"api", "report"},
+    {"regression", "analysis", "export"},
+    {"transform", "render"},
+    {"ingest"},
+    {"profile", "inputs", "outputs", "engine", "errors", "_native"},
+]
+#: The package's own `__init__`/`__main__` are its front door (above everything); from the
+#: package, other modules may only take its version string.
+FRONT_DOOR = {"foldkit", "foldkit.__main__"}
+ALLOWED_FROM_PACKAGE = {"__version__"}
+
+PACKAGE = Path(foldkit.__file__).parent
+
+
+def _height(part: str) -> int:
+    for height, layer in enumerate(reversed(LAYERS)):
+        if part in layer:
+            return height
+    raise AssertionError(f"foldkit.{part} is in no layer: add it to LAYERS in {__file__}")
+
+
+def _module_name(path: Path) -> str:
+    parts = ("foldkit", *path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST) -> list[tuple[int, str, list[str]]]:
+    """(line, module, names) of every runtime import in `tree` (TYPE_CHECKING blocks left out)."""
+    found: list[tuple[int, str, list[str]]] = []
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for other in node.orelse:
+                found.extend(_imports(other))
+            continue
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name, []) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"line {node.lineno}: relative import"
+            found.append((node.lineno, node.module or "", [alias.name for alias in node.names]))
+        found.extend(_imports(node))
+    return found
+
+
+def _violations(name: str, source: str) -> list[str]:
+    """What module `name` (with this source text) imports against the layering."""
+    if name in FRONT_DOOR:
+        return []
+    mine = _height(name.split(".")[1])
+    out = []
+    for line, module, names in _imports(ast.parse(source)):
+        if module == "foldkit":
+            out.extend(f"{name}:{line} takes {n} from the package" for n in names if n not in ALLOWED_FROM_PACKAGE)
+        elif module.startswith("foldkit.") and _height(module.split(".")[1]) > mine:
+            out.append(f"{name}:{line} imports {module}, a higher layer")
+    return out
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[_module_name(p) for p in MODULES])
+def test_no_module_imports_a_higher_layer(path: Path) -> None:
+    assert _violations(_module_name(path), path.read_text(encoding="utf-8")) == []
+
+
+def test_the_check_finds_imports_of_higher_layers() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "from foldkit.errors import UsageError\n"
+        "from foldkit import __version__, read\n"
+        "if TYPE_CHECKING:\n    from foldkit.api import ProfileMethods\n"
+        "def f():\n    import foldkit.render.svg\n"
+    )
+    assert _violations("foldkit.profile", source) == [
+        "foldkit.profile:3 takes read from the package",
+        "foldkit.profile:7 imports foldkit.render.svg, a higher layer",
+    ]
+    assert _violations("foldkit.cli.fold", source) == ["foldkit.cli.fold:3 takes read from the package"]
+
+
+def test_profile_keeps_its_api_methods() -> None:
+    profile = foldkit.Profile(weights={"main;work": 3, "main;idle": 1})
+    assert profile.focus("work").weights == {"main;work": 3}

@@ -1,0 +1,68 @@
+"""What a weight may be: a finite number (integer or decimal) of magnitude at most 2^63-1, and a
+profile whose magnitudes add up to at most that; anything else is an input error naming the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from foldkit.cli import main
+from foldkit.errors import InputError
+from foldkit.ingest import read
+from foldkit.profile import MAX_WEIGHT, format_weight
+from foldkit.render.text import format_count, format_number
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"a;b 1e400\n", ":1: the weight 1e400 is not a finite number"),
+        (b"a;b 1\na;b 1e400\na;b -1e400\n", ":2: the weight 1e400 is not a finite number"),
+        (b"a;b 1180591620717411303424\n", ":1: the weight 1180591620717411303424 is larger than 2^63-1"),
+        (b"a;b 9223372036854775807\nc 1\n", "add up to more than 2^63-1"),
+        (b"a;b 9000000000000000000\na;b 9000000000000000000\n", "add up to more than 2^63-1"),
+    ],
+)
+@pytest.mark.parametrize("command", ["fold", "flamegraph", "top", "diff"])
+def test_bad_weights_are_an_input_error_naming_the_line(
+    command: str, text: bytes, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "w.folded"
+    path.write_bytes(text)
+    args = [command, str(path), str(path)] if command == "diff" else [command, str(path)]
+    assert main([*args, "-o", str(tmp_path / ("out.svg" if command != "top" else "out.csv"))]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_the_largest_weight_is_kept_exactly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "w.folded"
+    path.write_bytes(f"a;b {MAX_WEIGHT}\n".encode())
+    assert main(["fold", str(path)]) == 0
+    assert capsys.readouterr().out == f"a;b {MAX_WEIGHT}\n"
+    assert main(["top", str(path), "--csv"]) == 0
+    assert f"{MAX_WEIGHT}" in capsys.readouterr().out
+
+
+def test_merged_inputs_over_the_limit_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "w.folded"
+    path.write_bytes(b"a;b 5000000000000000000\n")
+    with pytest.raises(InputError, match="add up to more than"):
+        read([str(path), str(path)])
+
+
+def test_a_huge_factor_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "w.folded"
+    path.write_bytes(b"a;b 10\n")
+    assert main(["flamegraph", str(path), "--factor", "1e308", "-o", str(tmp_path / "x.svg")]) == 2
+    assert "--factor" in capsys.readouterr().err
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True) | st.integers())
+def test_formatting_a_number_never_raises(value: float) -> None:
+    assert isinstance(format_weight(value), str)
+    assert isinstance(format_count(value), str)
+    assert isinstance(format_number(value), str)
