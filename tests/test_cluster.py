@@ -87,7 +87,7 @@ def test_a_report_on_the_cluster_is_the_local_report(dask_cluster: LoopbackClust
 
 
 def test_fold_flamegraph_and_top_on_the_cluster_are_the_local_ones(dask_cluster: LoopbackCluster, tmp_path: Path) -> None:
-    inputs = [str(p) for p in INPUTS]
+    inputs = [str(p) for p in INPUTS[:-1]] + [INPUTS[-1].as_uri()]  # URLs are read by the workers too
     for command, suffix in (("fold", "folded"), ("flamegraph", "svg"), ("top", "csv")):
         args = [command, *inputs, "-q"]
         assert main([*args, "-o", str(tmp_path / f"local.{suffix}")]) == 0

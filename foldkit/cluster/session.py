@@ -19,7 +19,7 @@ ENV = "FOLDKIT_CLUSTER"
 #: How to get the optional dependencies.
 INSTALL = "pip install 'foldkit[cluster]'"
 #: Seconds to wait for a scheduler before giving up (the whole command must fail within 10 s).
-CONNECT_SECONDS = 4
+CONNECT_SECONDS = 3
 #: Tasks handed to the cluster ahead of its worker threads, per thread: enough to keep every
 #: worker busy, few enough that the client holds few results and an interrupt cancels little.
 AHEAD_PER_THREAD = 1
@@ -162,6 +162,8 @@ def connect(address: str) -> Iterator[Cluster]:
     `local:N`; closed (and the local cluster stopped) when the block ends. An address that does
     not answer within CONNECT_SECONDS is a UsageError naming it."""
     local_workers = parse_address(address)
+    if local_workers is None:
+        _answers(address)  # before loading Dask (seconds on a busy machine)
     distributed = _distributed()
     local = None
     try:
@@ -177,7 +179,6 @@ def connect(address: str) -> Iterator[Cluster]:
             )  # fmt: skip
             client = distributed.Client(local, set_as_default=False)
         else:
-            _answers(address)
             client = distributed.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except UsageError:
         raise
