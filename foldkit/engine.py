@@ -26,7 +26,7 @@ def load_native() -> ModuleType | None:
     """The native core whether or not it is switched off (its demanglers serve both
     implementations), or None when it is not built."""
     try:
-        import foldkit._native as native  # type: ignore[import-not-found]
+        import foldkit._native as native
     except ImportError:
         return None
     return native

@@ -26,6 +26,7 @@ class FoldOptions:
     chunk_size: int = 0  # bytes per parallel work unit; 0 = foldkit.inputs.DEFAULT_CHUNK_SIZE
     demangle: bool = False  # demangle C++ `_Z…` and Rust names (needs the native core)
     max_record: int = 64 * 1024 * 1024  # longer lines/records are skipped as unrecognised (foldkit.inputs)
+    unit: str | None = None  # what the weights count, overriding what the input says (or does not)
 
     @classmethod
     def with_all(cls, **kwargs: object) -> FoldOptions:

@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 pub mod demangle;
+pub mod folded;
+pub mod layout;
 pub mod perf;
 pub mod perf_frames;
 pub mod perf_header;

@@ -3,6 +3,7 @@
 use pyo3::prelude::*;
 
 mod perf;
+mod render;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -11,5 +12,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // the default hook would also print it raw to stderr (this module's own std, not Python's)
     std::panic::set_hook(Box::new(|_| {}));
     perf::register(m)?;
+    render::register(m)?;
     Ok(())
 }
