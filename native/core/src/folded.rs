@@ -178,20 +178,31 @@ mod tests {
     type Items = Vec<(Vec<u8>, i128)>;
     type Lines = Vec<(u64, Vec<u8>)>;
 
-    fn read(text: &[u8]) -> (Items, Lines) {
+    /// Feed `chunks`, collecting the lines handed back (checking what `feed` says of them).
+    fn read_chunks(chunks: &[&[u8]]) -> (FoldedReader, Lines) {
         let mut r = FoldedReader::new();
         let mut deferred = Vec::new();
-        let mut pos = 0;
-        while let Fed::Deferred {
-            start,
-            end,
-            next,
-            lineno,
-        } = r.feed(text, pos)
-        {
-            deferred.push((lineno, text[start..end].to_vec()));
-            pos = next;
+        for chunk in chunks {
+            let mut pos = 0;
+            while let Fed::Deferred {
+                start,
+                end,
+                next,
+                lineno,
+            } = r.feed(chunk, pos)
+            {
+                assert!(start <= end && end <= next && next <= chunk.len());
+                assert!(lineno >= 1 && lineno <= r.lineno());
+                assert!(plain_line(&chunk[start..end]).is_none());
+                deferred.push((lineno, chunk[start..end].to_vec()));
+                pos = next;
+            }
         }
+        (r, deferred)
+    }
+
+    fn read(text: &[u8]) -> (Items, Lines) {
+        let (r, deferred) = read_chunks(&[text]);
         let items = r
             .items()
             .into_iter()
@@ -296,25 +307,9 @@ mod tests {
                 }
             }
             chunks.push(&text[start..]);
-            let mut r = FoldedReader::new();
-            let mut handed_back = 0u64;
+            let (r, deferred) = read_chunks(&chunks);
+            let handed_back = deferred.len() as u64;
             let mut summed: i128 = 0;
-            for chunk in chunks.iter().filter(|c| !c.is_empty()) {
-                let mut pos = 0;
-                while let Fed::Deferred {
-                    start,
-                    end,
-                    next,
-                    lineno,
-                } = r.feed(chunk, pos)
-                {
-                    assert!(start <= end && end < next.max(end + 1) && next <= chunk.len());
-                    assert!(lineno >= 1 && lineno <= r.lineno());
-                    assert!(plain_line(&chunk[start..end]).is_none());
-                    handed_back += 1;
-                    pos = next;
-                }
-            }
             let pieces: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
             for (k, &piece) in pieces.iter().enumerate() {
                 let before_newline = k + 1 < pieces.len();
