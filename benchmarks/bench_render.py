@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 import reference  # noqa: E402 - benchmarks/reference.py
 
-from foldkit.ingest import FoldOptions, read  # noqa: E402
+from foldkit.ingest import read  # noqa: E402
 from foldkit.profile import Profile  # noqa: E402
 from foldkit.render import Layout, RenderOptions, gc_paused, layout_profile, render_flamegraph  # noqa: E402
 from foldkit.render.palette import colorizer  # noqa: E402
@@ -84,13 +84,12 @@ def reference_tools() -> dict[str, list[str]]:
 
 
 def folded_input(path: Path, tmpdir: Path) -> Path:
-    """`path` itself if it is folded text, else its `--tid --addrs` fold written to `tmpdir`."""
-    profile = read(str(path))
-    if profile.format == "folded":
+    """`path` itself if it is folded text, else its `--tid --addrs` fold written to `tmpdir` (by a
+    child process: this one stays small, as the children it forks start from its size)."""
+    if ".folded" in path.name:
         return path
-    profile = read(str(path), FoldOptions(tid=True, addrs=True))
     target = tmpdir / (path.name.split(".")[0] + ".tid-addrs.folded")
-    target.write_bytes(profile.to_folded_bytes())
+    subprocess.run([sys.executable, "-m", "foldkit", "fold", "-q", "--tid", "--addrs", str(path), "-o", str(target)], check=True)
     return target
 
 
@@ -132,12 +131,17 @@ def print_rows(rows: dict[str, tuple[float, int, float]], size: int, reference: 
         print(f"  {name:<{width}}  {seconds:7.3f} s ({cpu:.3f} s CPU)  {size / 1e6 / seconds:7.1f} MB/s  peak RSS {rss:5d} MiB{ratio}")
 
 
-def bench_input(path: Path, runs: int) -> None:
-    size = path.stat().st_size
+def bench_in_process(path: Path, runs: int) -> None:
+    """Reading, layout and SVG writing inside one process."""
     read_s, profile = timed(lambda: read(str(path)), runs)
-    print(f"\n{path.name}: {size / 1e6:.1f} MB, {len(profile):,} distinct stacks; reading it: {read_s:.3f} s")  # type: ignore[arg-type]
+    print(f"\n{path.name} in-process: {len(profile):,} distinct stacks; reading it: {read_s:.3f} s")  # type: ignore[arg-type]
     for label, options in (("default (--minwidth 0.1)", RenderOptions()), ("--minwidth 0 (frame budget)", RenderOptions(min_width="0"))):
         bench_phases(profile, options, label, runs)  # type: ignore[arg-type]
+
+
+def bench_input(path: Path, runs: int) -> None:
+    size = path.stat().st_size
+    print(f"\n{path.name}: {size / 1e6:.1f} MB, whole commands")
     foldkit = [sys.executable, "-m", "foldkit", "flamegraph", "-q"]
     commands: dict[str, tuple[list[str], Path | None]] = {
         "foldkit flamegraph": ([*foldkit, str(path), "-o", "-"], None),
@@ -180,7 +184,9 @@ def plain_capture(capture: Path, tmpdir: Path) -> Path:
     from foldkit.inputs import open_source
 
     target = tmpdir / capture.name.rsplit(".", 1)[0]
-    target.write_bytes(open_source(str(capture)).read_all())
+    with target.open("wb") as out:
+        for chunk in open_source(str(capture)).chunks():
+            out.write(chunk)
     return target
 
 
@@ -209,12 +215,16 @@ def main() -> None:
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {len(os.sched_getaffinity(0))} cores; medians of {args.runs} runs")
     with tempfile.TemporaryDirectory() as tmp:
-        for path in args.inputs or [FIXTURE]:
-            bench_input(folded_input(path, Path(tmp)), args.runs)
+        # commands first: the children forked later would start from this process's grown size
+        inputs = [folded_input(path, Path(tmp)) for path in args.inputs or [FIXTURE]]
+        for path in inputs:
+            bench_input(path, args.runs)
         if not args.no_deep:
             bench_deep(Path(tmp), args.runs)
         for capture in args.capture:
             bench_capture(capture, args.runs, Path(tmp))
+        for path in inputs:
+            bench_in_process(path, args.runs)
 
 
 if __name__ == "__main__":
