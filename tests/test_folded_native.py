@@ -35,7 +35,7 @@ ENDINGS = st.sampled_from([b"\n", b"\n", b"\n", b"\r\n", b"\r\r\n", b" \n"])
 LINE = st.one_of(
     st.tuples(STACKS, SEPARATORS, WEIGHTS, ENDINGS).map(b"".join),
     st.tuples(STACKS, st.just(b" "), WEIGHTS, st.just(b" "), WEIGHTS, ENDINGS).map(b"".join),
-    st.sampled_from([b"# comment\n", b"\n", b"   \n", b"\xff\xfe 3\n", b"no weight\n", b"7\n", b" 7\n", b"a;b 1"]),
+    st.sampled_from([b"# comment\n", b"# foldkit: unit=ns event=cpu-clock\n", b"\n", b"   \n", b"\xff\xfe 3\n", b"no weight\n", b"7\n", b" 7\n", b"a;b 1"]),
     st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"") + b"\n"),
 )
 
@@ -71,6 +71,8 @@ def described(profile: Profile) -> tuple[object, ...]:
         d.bad_examples,
         d.warnings,
         d.notes,
+        profile.unit,
+        profile.event,
     )
 
 

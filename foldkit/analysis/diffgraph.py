@@ -150,6 +150,25 @@ def render_diff(
     )
 
 
+def render_diff_html(diff: StackDiff, basis: str | None = None, options: RenderOptions | None = None) -> bytes:
+    """The differential viewer page of `diff` (`foldkit diff -o x.html`): every frame of either
+    side, coloured by change, widths from `basis` (default: the larger side, switchable in the page)."""
+    from foldkit.render.viewer import DIFF_BASIS, render_diff_viewer
+
+    opts = options or RenderOptions()
+    notes = ["BEFORE normalised to AFTER's total (x" + f"{diff.scale:.4g})" if diff.normalized else "not normalised"]
+    if opts.subtitle:
+        notes.insert(0, opts.subtitle)
+    return render_diff_viewer(
+        diff.before,
+        diff.after,
+        unit=opts.count_name or diff.unit,
+        basis=basis or DIFF_BASIS,
+        options=replace(opts, subtitle="; ".join(notes)),
+        title=DIFF_TITLE,
+    )
+
+
 def check_graph(baseline: Sequence[Profile], candidate: Sequence[Profile]) -> bytes:
     """`foldkit check --svg`: the differential graph of the merged baseline against the merged
     candidate (BEFORE normalised, union basis so removed paths stay visible)."""

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
-from foldkit.profile import Diagnostics, Profile, Weight, weight_problem
+from foldkit.profile import FOLDED_HEADER, Diagnostics, Profile, Weight, weight_problem
 
 try:
     import foldkit._native as _native
@@ -41,6 +42,24 @@ def _number(raw: bytes) -> Weight | None:
         return int(raw)
     except ValueError:
         return float(raw)
+
+
+_HEADER = FOLDED_HEADER.encode()
+
+
+def parse_header(line: bytes) -> dict[str, str]:
+    """The `key=value` fields of a `# foldkit: unit=ns event=cpu-clock` line ({} for any other)."""
+    if not line.startswith(_HEADER):
+        return {}
+    text = line[len(_HEADER) :].decode("utf-8", "replace")
+    return {k: unquote(v) for k, _, v in (f.partition("=") for f in text.split()) if k and v}
+
+
+def with_header(profile: Profile, header: dict[str, str]) -> Profile:
+    """`profile` with the unit and event a `# foldkit:` header gave."""
+    profile.unit = header.get("unit", profile.unit)
+    profile.event = header.get("event", profile.event)
+    return profile
 
 
 def split_line(line: bytes) -> tuple[bytes, Weight] | None:
@@ -79,10 +98,13 @@ class _Reader:
         self.raw: dict[bytes, Weight] = {} if raw is None else raw
         self.diag = Diagnostics()
         self.lineno = lineno
+        self.header: dict[str, str] = {}
 
     def line(self, line: bytes, lineno: int) -> tuple[bytes, Weight] | None:
         """The (stack, weight) of one line (no newline), or None for comments, blank and bad lines."""
         if not line or line[:1] == b"#" or not line.strip():
+            if line[:1] == b"#":
+                self.header.update(parse_header(line))
             return None
         parsed = split_line(line)
         if parsed is None:
@@ -154,7 +176,7 @@ def _profile(weights: dict[str, Weight] | None, reader: _Reader, options: FoldOp
         weights = {s.decode("utf-8", "surrogateescape"): w for s, w in reader.raw.items()}
     if not weights and diag.bad_lines:
         raise InputError(f"{reader.name}: no `stack weight` line found; " + "; ".join(diag.messages()))
-    return Profile(weights=tidy_stacks(weights, options), diagnostics=diag)
+    return with_header(Profile(weights=tidy_stacks(weights, options), diagnostics=diag), reader.header)
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
