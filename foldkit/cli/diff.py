@@ -32,6 +32,8 @@ output_suffixes(
     "diff",
     {
         ".svg": "differential flame graph",
+        ".html": "differential flame-graph viewer",
+        ".htm": "differential flame-graph viewer",
         ".folded": "two-column folded stacks",
         ".collapsed": "two-column folded stacks",
         **{suffix: f"{fmt} table" for suffix, fmt in TABLE_SUFFIXES.items()},

@@ -16,7 +16,7 @@ from foldkit.render.palette import load_palette_map, save_palette_map
 from foldkit.render.viewer import render_viewer, wants_viewer
 from foldkit.transform import Pipeline
 
-output_suffixes("flamegraph", {".svg": "interactive SVG flame graph"})
+output_suffixes("flamegraph", {".svg": "interactive SVG flame graph", ".html": "flame-graph viewer (canvas)", ".htm": "flame-graph viewer (canvas)"})
 
 
 def _read_timeline(inputs: list[str], fold_options: FoldOptions) -> Profile:
