@@ -101,8 +101,17 @@ fn shared(a: &[u8], b: &[u8]) -> (usize, usize) {
     }
 }
 
-/// Make the nodes of `stacks` (in layout order, weights > 0) at least `threshold` heavy.
-fn build<'a>(stacks: &[(&'a [u8], i64)], threshold: i128) -> Tree<'a> {
+/// Stacks in layout order (weights > 0) with what making their nodes needs.
+struct Ordered<'s, 'a> {
+    stacks: &'s [(&'a [u8], i64)],
+    /// Prefix sums of the weights.
+    cum: Vec<i128>,
+    lcp: Vec<usize>,
+    begin: Vec<usize>,
+    next: Vec<usize>,
+}
+
+fn order<'s, 'a>(stacks: &'s [(&'a [u8], i64)]) -> Ordered<'s, 'a> {
     let n = stacks.len();
     let mut cum = Vec::with_capacity(n + 1);
     let mut acc: i128 = 0;
@@ -131,6 +140,26 @@ fn build<'a>(stacks: &[(&'a [u8], i64)], threshold: i128) -> Tree<'a> {
         }
         open.push(k);
     }
+    Ordered {
+        stacks,
+        cum,
+        lcp,
+        begin,
+        next,
+    }
+}
+
+/// Make the nodes at least `threshold` heavy.
+fn make<'a>(ordered: &Ordered<'_, 'a>, threshold: i128) -> Tree<'a> {
+    let Ordered {
+        stacks,
+        cum,
+        lcp,
+        begin,
+        next,
+    } = ordered;
+    let n = stacks.len();
+    let acc = cum[n];
     // the first stack after k sharing fewer than `depth` frames with the run of stacks from k
     let end_of = |k: usize, depth: usize| {
         let mut j = k + 1;
@@ -182,22 +211,40 @@ fn build<'a>(stacks: &[(&'a [u8], i64)], threshold: i128) -> Tree<'a> {
     tree
 }
 
+/// Make the nodes at least `threshold` heavy, or, when more than `max_frames` of them would be,
+/// just enough that the frame budget's cut is the same: a threshold at or below the weight of
+/// the (max_frames + 1)-th heaviest node (found by trying thresholds from heavy to light, each a
+/// sixteenth of the one before), so the light frames the budget drops are never made.
+fn build<'a>(stacks: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> Tree<'a> {
+    let ordered = order(stacks);
+    let total = ordered.cum[stacks.len()];
+    let budget = i128::try_from(max_frames).unwrap_or(i128::MAX).max(1);
+    let mut guess = (total / budget.saturating_mul(4)).max(threshold);
+    loop {
+        let tree = make(&ordered, guess);
+        if guess <= threshold || tree.total.len() > max_frames {
+            return tree;
+        }
+        guess = (guess / 16).max(threshold);
+    }
+}
+
 /// The flame-graph nodes of distinct stacks at least `threshold` heavy (weights <= 0 are left
 /// out and counted).
-pub fn flame_tree<'a>(stacks: &[(&'a [u8], i64)], threshold: i128) -> Tree<'a> {
+pub fn flame_tree<'a>(stacks: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> Tree<'a> {
     let mut kept: Vec<(&[u8], i64)> = stacks.iter().copied().filter(|s| s.1 > 0).collect();
     let nonpositive = stacks.len() - kept.len();
     kept.sort_by(|a, b| frame_cmp(a.0, b.0));
-    let mut tree = build(&kept, threshold);
+    let mut tree = build(&kept, threshold, max_frames);
     tree.nonpositive = nonpositive;
     tree
 }
 
 /// The flame-chart nodes of runs in time order at least `threshold` heavy (weights <= 0 are
 /// left out and counted).
-pub fn chart_tree<'a>(runs: &[(&'a [u8], i64)], threshold: i128) -> Tree<'a> {
+pub fn chart_tree<'a>(runs: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> Tree<'a> {
     let kept: Vec<(&[u8], i64)> = runs.iter().copied().filter(|s| s.1 > 0).collect();
-    let mut tree = build(&kept, threshold);
+    let mut tree = build(&kept, threshold, max_frames);
     tree.nonpositive = runs.len() - kept.len();
     tree
 }
@@ -310,7 +357,7 @@ mod tests {
             (b"a", 4),
             (b"x;y", 0),
         ];
-        let tree = flame_tree(&stacks, 0);
+        let tree = flame_tree(&stacks, 0, usize::MAX);
         assert_eq!(tree.nonpositive, 1);
         let f = layout(&tree, false, 100);
         assert_eq!(names(&tree, &f), ["", "a", "b", "c"]);
@@ -320,7 +367,7 @@ mod tests {
         assert_eq!(f.depths, [0, 1, 2, 2]);
         let w = layout(&tree, true, 100);
         assert_eq!(names(&tree, &w), ["", "a", "b", "c"]);
-        let heavy = flame_tree(&stacks, 3);
+        let heavy = flame_tree(&stacks, 3, usize::MAX);
         let f = layout(&heavy, false, 100);
         assert_eq!(names(&heavy, &f), ["", "a", "b"]);
         let f = layout(&tree, false, 2);
@@ -333,7 +380,7 @@ mod tests {
     #[test]
     fn frames_are_split_at_semicolons_only() {
         let stacks = [(&b"a;bc"[..], 1), (b"a;b;c", 1), (b";", 1), (b"a;b", 1)];
-        let tree = flame_tree(&stacks, 0);
+        let tree = flame_tree(&stacks, 0, usize::MAX);
         let f = layout(&tree, false, 100);
         assert_eq!(names(&tree, &f), ["", "", "", "a", "b", "c", "bc"]);
         assert_eq!(f.depths, [0, 1, 2, 1, 2, 3, 2]);
@@ -348,7 +395,7 @@ mod tests {
             (b"c", 4),
             (b"a", 5),
         ];
-        let tree = chart_tree(&runs, 0);
+        let tree = chart_tree(&runs, 0, usize::MAX);
         let f = layout(&tree, false, 100);
         assert_eq!(names(&tree, &f), ["", "a", "b", "b", "c", "a"]);
         assert_eq!(f.starts, [0, 0, 0, 3, 6, 10]);
@@ -359,7 +406,7 @@ mod tests {
     fn a_hundred_thousand_frames_deep() {
         let stack = vec!["f"; 100_000].join(";");
         let stacks = [(stack.as_bytes(), 1), (b"f;g", 1)];
-        let tree = flame_tree(&stacks, 0);
+        let tree = flame_tree(&stacks, 0, usize::MAX);
         assert_eq!(tree.names.len(), 100_002);
         let f = layout(&tree, false, usize::MAX);
         assert_eq!(f.nodes.len(), 100_002);
@@ -415,7 +462,7 @@ mod tests {
                 }
             }
             let borrowed: Vec<(&[u8], i64)> = stacks.iter().map(|(s, w)| (&s[..], *w)).collect();
-            let tree = flame_tree(&borrowed, 0);
+            let tree = flame_tree(&borrowed, 0, usize::MAX);
             let expected = naive(&stacks);
             let f = layout(&tree, rng.below(2) == 0, usize::MAX);
             assert_eq!(f.nodes.len(), expected.len().max(1));
@@ -433,9 +480,23 @@ mod tests {
             }
             let budget = rng.below(8) as usize + 1;
             let threshold = rng.below(10) as i128;
-            let small = layout(&flame_tree(&borrowed, threshold), false, budget);
+            let searched = flame_tree(&borrowed, threshold, budget);
+            let small = layout(&searched, false, budget);
             assert!(small.nodes.len() <= budget.max(1) || small.cut.is_none());
             assert!(small.weights[1..].iter().all(|&w| w >= threshold));
+            // the budget's threshold search draws what the whole tree would
+            let whole = flame_tree(&borrowed, threshold, usize::MAX);
+            let expected = layout(&whole, false, budget);
+            assert_eq!(names(&searched, &small), names(&whole, &expected));
+            assert_eq!(
+                (&small.weights, &small.starts, &small.parents, &small.cut),
+                (
+                    &expected.weights,
+                    &expected.starts,
+                    &expected.parents,
+                    &expected.cut
+                )
+            );
         }
     }
 

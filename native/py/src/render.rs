@@ -223,9 +223,9 @@ pub fn layout_frames<'py>(
     let pairs: Vec<(&[u8], i64)> = bytes.into_iter().zip(values).collect();
     let (tree, frames) = guard("layout", || {
         let tree = if chart {
-            chart_tree(&pairs, threshold)
+            chart_tree(&pairs, threshold, max_frames)
         } else {
-            flame_tree(&pairs, threshold)
+            flame_tree(&pairs, threshold, max_frames)
         };
         let frames = layout(&tree, sort_by_weight && !chart, max_frames);
         (tree, frames)
