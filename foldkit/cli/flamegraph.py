@@ -41,8 +41,12 @@ def flamegraph(
 ) -> None:
     """Draw an interactive SVG flame graph (hover, click to zoom, Ctrl-F to search) of captures.
 
-    Example: foldkit flamegraph cpu.perf.zst -o cpu.svg --title "checkout-api, 60 s"   |
-    foldkit flamegraph --inverted cpu.folded -o icicle.svg   |   foldkit fold cpu.perf | foldkit flamegraph - > cpu.svg
+    Examples:
+
+    \b
+      foldkit flamegraph cpu.perf.zst -o cpu.svg --title "checkout-api, 60 s"
+      foldkit flamegraph --inverted cpu.folded -o icicle.svg
+      foldkit fold cpu.perf.zst --unit-header | foldkit flamegraph - > cpu.svg
     """
     options = render.options
     refuse_input_as_output([output], inputs)

@@ -47,7 +47,12 @@ def fold(
 
     The output's name picks the format: .folded (default), .speedscope.json or .parquet; .gz/.zst compress.
 
-    Example: foldkit fold cpu.perf.zst -o cpu.folded   |   zstdcat cpu.perf.zst | foldkit fold - --exclude '^swapper$' > cpu.folded
+    Examples:
+
+    \b
+      foldkit fold cpu.perf.zst -o cpu.folded
+      zstdcat cpu.perf.zst | foldkit fold - --exclude '^swapper$' > cpu.folded
+      foldkit fold cpu.perf.zst --unit-header -o cpu.folded.zst
     """
     if per_thread and per_process:
         raise UsageError("choose one of --per-thread and --per-process")

@@ -15,7 +15,7 @@ from foldkit.ingest import FoldOptions
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
 from foldkit.transform import Pipeline
 
-Inputs = Annotated[list[str], typer.Argument(help="Capture files and folders (searched recursively; every file foldkit can read, plain, .gz or .zst).", show_default=False)]
+Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", help="Capture files and folders (searched recursively; every file foldkit can read, plain, .gz or .zst).", show_default=False)]
 OutDir = Annotated[Path, typer.Option("--output", "-o", help="Report folder to write; replaced as a whole when the report is complete.", show_default=False)]
 Baseline = Annotated[str | None, typer.Option("--baseline", help="Check every capture against this capture (as foldkit check) and draw a differential flame graph.")]
 FailOnError = Annotated[bool, typer.Option("--fail-on-error", help="Exit 2 when any capture cannot be read (without it, only when none can); the report is written all the same.")]
@@ -43,7 +43,11 @@ def report(
 ) -> None:
     """Build a static report of captures (index.html, a page each, summary.json/.parquet); print its path.
 
-    Example: foldkit report captures/ -o site/   |   foldkit report captures/ -o site/ --baseline captures/last-release.perf.zst --jobs 2
+    Examples:
+
+    \b
+      foldkit report captures/ -o site/
+      foldkit report captures/ -o site/ --baseline captures/last-release.perf.zst --jobs 2
     """
     from foldkit.regression.gate import CheckOptions, Threshold
     from foldkit.render.text import visible
