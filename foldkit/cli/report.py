@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from foldkit.cli import common as c
 from foldkit.cli import transforms as t
 from foldkit.cli.check import Alpha, MaxIncrease
 from foldkit.cli.cluster_flags import ClusterAddress
-from foldkit.errors import CheckFailed, InputError
+from foldkit.errors import CheckFailed, InputError, UsageError
 from foldkit.ingest import FoldOptions
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
 from foldkit.transform import Pipeline
@@ -50,6 +51,10 @@ def report(
     \b
       foldkit report captures/ -o site/
       foldkit report captures/ -o site/ --baseline captures/last-release.perf.zst --jobs 2
+      foldkit report captures/ -o site/ --map 'bpftrace-*.txt=@user'
+
+    --map PATTERN=MAP folds map MAP of the captures whose name (or file name) matches PATTERN
+    (shell-style; repeatable); a plain --map MAP applies to every capture.
     """
     from foldkit.regression.gate import CheckOptions, Threshold
     from foldkit.render.text import visible
@@ -57,8 +62,11 @@ def report(
     from foldkit.report.progress import progress_display
     from foldkit.report.runner import interrupt_on_terminate
 
+    per_capture = tuple(_capture_map(m) for m in fold_options.maps if "=" in m)
+    fold_options = replace(fold_options, maps=tuple(m for m in fold_options.maps if "=" not in m))
     options = ReportOptions(
         fold_options=fold_options,
+        capture_maps=per_capture,
         transforms=transforms,
         baseline=baseline,
         check_options=CheckOptions(max_increase=Threshold.parse(max_increase), alpha=alpha),
@@ -80,3 +88,11 @@ def report(
         if len(result.failed_checks) > NAMED_FAILURES:
             names += f" and {len(result.failed_checks) - NAMED_FAILURES} more"
         raise CheckFailed(f"{len(result.failed_checks)} capture(s) regressed against the baseline: {names}")
+
+
+def _capture_map(text: str) -> tuple[str, str]:
+    """`PATTERN=MAP` of `--map` as (pattern, map)."""
+    pattern, _, name = text.partition("=")
+    if not pattern or not name:
+        raise UsageError(f"--map {text!r}: expected MAP, or PATTERN=MAP for the captures whose name matches PATTERN")
+    return pattern, name
