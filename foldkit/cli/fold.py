@@ -9,6 +9,7 @@ import typer
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
 from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
+from foldkit.cli.progress import reading_progress
 from foldkit.errors import UsageError
 from foldkit.export import DEFAULT, EXPORTERS, export, exporter_for
 from foldkit.export.split import combined_diagnostics, write_split
@@ -61,7 +62,7 @@ def fold(
     refuse_input_as_output([output], inputs)
     if not (per_thread or per_process):
         output_suffix("fold", output)
-    with cluster_reader(cluster) as reader:
+    with reading_progress(quiet), cluster_reader(cluster) as reader:
         if per_thread or per_process:
             parts = transforms.read_split(inputs, fold_options, "thread" if per_thread else "process", reader)
             c.report(combined_diagnostics(parts), quiet, verbose)
