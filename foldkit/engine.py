@@ -24,10 +24,10 @@ def default_jobs() -> int:
 
 def _load_native() -> ModuleType | None:
     try:
-        from foldkit import _native  # type: ignore[attr-defined]
+        import foldkit._native as native
     except ImportError:
         return None
-    return _native  # type: ignore[no-any-return]
+    return native
 
 
 def native_core() -> ModuleType | None:

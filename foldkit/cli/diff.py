@@ -20,7 +20,6 @@ from foldkit.outputs import (
     refuse_input_as_output,
     write_bytes,
 )
-from foldkit.render.viewer import VIEWER_SUFFIXES
 from foldkit.transform import Pipeline
 
 Before = Annotated[list[str] | None, typer.Option("--before", metavar="FILE", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
@@ -33,7 +32,8 @@ output_suffixes(
     "diff",
     {
         ".svg": "differential flame graph",
-        **{suffix: "differential flame graph viewer" for suffix in VIEWER_SUFFIXES},
+        ".html": "differential flame-graph viewer",
+        ".htm": "differential flame-graph viewer",
         ".folded": "two-column folded stacks",
         ".collapsed": "two-column folded stacks",
         **{suffix: f"{fmt} table" for suffix, fmt in TABLE_SUFFIXES.items()},

@@ -14,13 +14,10 @@ from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_outp
 from foldkit.profile import Profile, merge_profiles
 from foldkit.render import gc_paused, render_flamegraph
 from foldkit.render.palette import load_palette_map, save_palette_map
-from foldkit.render.viewer import VIEWER_SUFFIXES, render_viewer, wants_viewer
+from foldkit.render.viewer import render_viewer, wants_viewer
 from foldkit.transform import Pipeline
 
-output_suffixes(
-    "flamegraph",
-    {".svg": "interactive SVG flame graph", **{suffix: "HTML flame graph viewer" for suffix in VIEWER_SUFFIXES}},
-)
+output_suffixes("flamegraph", {".svg": "interactive SVG flame graph", ".html": "flame-graph viewer (canvas)", ".htm": "flame-graph viewer (canvas)"})
 
 
 def _read_timeline(inputs: list[str], fold_options: FoldOptions) -> Profile:

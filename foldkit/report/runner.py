@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import signal
@@ -143,6 +144,16 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=5)
 
 
+def _exit_code(process: multiprocessing.Process) -> int | None:
+    """The exit code of a worker that has ended, None if it is still running. A worker's sentinel
+    is ready as soon as it closes its files on exit, a moment before the kernel can report its
+    status, so an ended worker is waited for briefly."""
+    if not multiprocessing.connection.wait([process.sentinel], timeout=0):
+        return None
+    process.join(timeout=5)
+    return process.exitcode
+
+
 def how_it_ended(exitcode: int | None) -> str:
     """How a worker process ended, in words, from its exit code (negative: the signal)."""
     if exitcode is None:
@@ -251,7 +262,7 @@ def _run_pool(
         _stop(pool)
         raise
     if lost:
-        dead = [p.exitcode for p in _processes(pool) if p.exitcode not in (0, None)]
+        dead = [code for code in map(_exit_code, _processes(pool)) if code not in (0, None)]
         _stop(pool)
         ended.extend(dead)
     else:
