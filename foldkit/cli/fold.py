@@ -9,6 +9,7 @@ import typer
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
 from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
+from foldkit.cli.progress import reading_progress
 from foldkit.errors import UsageError
 from foldkit.export import DEFAULT, EXPORTERS, export, exporter_for
 from foldkit.export.split import combined_diagnostics, write_split
@@ -49,14 +50,19 @@ def fold(
 
     The output's name picks the format: .folded (default), .speedscope.json or .parquet; .gz/.zst compress.
 
-    Example: foldkit fold cpu.perf.zst -o cpu.folded   |   zstdcat cpu.perf.zst | foldkit fold - --exclude '^swapper$' > cpu.folded
+    Examples:
+
+    \b
+      foldkit fold cpu.perf.zst -o cpu.folded
+      zstdcat cpu.perf.zst | foldkit fold - --exclude '^swapper$' > cpu.folded
+      foldkit fold cpu.perf.zst --unit-header -o cpu.folded.zst
     """
     if per_thread and per_process:
         raise UsageError("choose one of --per-thread and --per-process")
     refuse_input_as_output([output], inputs)
     if not (per_thread or per_process):
         output_suffix("fold", output)
-    with cluster_reader(cluster) as reader:
+    with reading_progress(quiet), cluster_reader(cluster) as reader:
         if per_thread or per_process:
             parts = transforms.read_split(inputs, fold_options, "thread" if per_thread else "process", reader)
             c.report(combined_diagnostics(parts), quiet, verbose)

@@ -45,6 +45,7 @@ class ReportOptions:
     jobs: int = 0  # captures processed at once; 0 = one per core
     force: bool = False  # replace an output folder that is not a foldkit report
     cluster: str | None = None  # a Dask scheduler's address, or local:N: process captures there
+    capture_maps: tuple[tuple[str, str], ...] = ()  # (capture name pattern, bpftrace map) pairs
 
 
 @dataclass
@@ -148,7 +149,7 @@ def build_report(
     if opts.baseline is not None:
         _check_baseline(opts.baseline, opts.fold_options, opts.transforms)
     generated = now()
-    settings = Settings(opts.fold_options, opts.baseline, opts.check_options, generated, opts.transforms)
+    settings = Settings(opts.fold_options, opts.baseline, opts.check_options, generated, opts.transforms, opts.capture_maps)
     context = pages.PageContext(
         generated=generated,
         version=__version__,
