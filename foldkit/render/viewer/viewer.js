@@ -91,7 +91,7 @@
     for (let k = 0; k < meta.names; k++) {
       colors[k] = "rgb(" + colorBytes[3 * k] + "," + colorBytes[3 * k + 1] + "," + colorBytes[3 * k + 2] + ")";
     }
-    const shown = names.map(function (name) { return name.replace(ANNOTATION, ""); });
+    const shown = names.map(function (name) { return ANNOTATION.test(name) ? name.replace(ANNOTATION, "") : name; });
     return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors };
   }
 
@@ -513,7 +513,7 @@
     const chars = Math.floor(width / CHAR_WIDTH);
     if (chars < MIN_LABEL_CHARS) { return ""; }
     if (text.length <= chars) { return text; }
-    return text.substring(0, chars - 2) + "..";
+    return meta.truncate === "left" ? ".." + text.substring(text.length - chars + 2) : text.substring(0, chars - 2) + "..";
   }
 
   // ---------------------------------------------------------------- describing frames
@@ -738,8 +738,10 @@
       }
       const names = data.names, shown = data.shown;
       matcher = new Uint8Array(names.length);
-      for (let k = 0; k < names.length; k++) { matcher[k] = re.test(shown[k]) || re.test(names[k]) ? 1 : 0; }
-      matcher[tree.nameId[0]] = re.test(names[tree.nameId[0]]) && tree.nameId[0] !== 0 ? 1 : matcher[tree.nameId[0]];
+      for (let k = 0; k < names.length; k++) {
+        const name = shown[k];
+        matcher[k] = re.test(name) || (name !== names[k] && re.test(names[k])) ? 1 : 0;
+      }
       let sum = 0, coverEnd = 0;
       for (let i = 1; i < tree.n; i++) {
         if (i >= coverEnd && matcher[tree.nameId[i]]) { sum += tree.width[i]; coverEnd = tree.end[i]; }
