@@ -38,8 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import reference  # noqa: E402 - benchmarks/reference.py
+from bench_render import folded_input  # noqa: E402 - benchmarks/bench_render.py
 
-from foldkit.ingest import FoldOptions, read  # noqa: E402
+from foldkit.ingest import read  # noqa: E402
 from foldkit.profile import Profile  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -64,16 +65,6 @@ def generated(stacks: int, seed: int = 1) -> Profile:
         parts.extend(funcs[rnd.randrange(len(funcs))] for _ in range(rnd.randint(0, 4)))
         weights[";".join(parts)] = rnd.randint(1, 100)
     return Profile(weights=weights)
-
-
-def folded_input(path: Path, tmpdir: Path) -> Path:
-    """`path` itself if it is folded text, else its `--tid --addrs` fold written to `tmpdir`."""
-    profile = read(str(path))
-    if profile.format == "folded":
-        return path
-    target = tmpdir / (path.name.split(".")[0] + ".tid-addrs.folded")
-    read(str(path), FoldOptions(tid=True, addrs=True)).to_folded(target)
-    return target
 
 
 def run_command(cmd: list[str], stdin: Path | None = None, stdout: Path | None = None) -> tuple[float, float, int]:
@@ -188,11 +179,12 @@ def bench(label: str, folded: Path, tmp: Path, runs: int, foldkit_svg: bool) -> 
         print(f"  {CHROMIUM} missing: no browser timings")
         return
     b = in_browser(html, runs)
-    print(
-        f"  chromium: first paint {b['first_paint_s']:.2f} s (bar 2 s; page ready {b['ready_wall_s']:.2f} s wall), "
-        f"zoom {b['zoom_ms']:.1f} ms (max {b['zoom_max_ms']:.1f}), search {b['search_ms']:.1f} ms (max {b['search_max_ms']:.1f}) "
-        f"(medians of {REDRAWS}, bar 100 ms), peak JS heap {b['heap_mib']:.0f} MiB"
-    )
+    lines = [
+        f"first paint {b['first_paint_s']:.2f} s (bar 2 s; page ready {b['ready_wall_s']:.2f} s wall)",
+        f"zoom {b['zoom_ms']:.1f} ms (max {b['zoom_max_ms']:.1f}), search {b['search_ms']:.1f} ms (max {b['search_max_ms']:.1f}): medians of {REDRAWS}, bar 100 ms",
+        f"peak JS heap {b['heap_mib']:.0f} MiB",
+    ]
+    print("  chromium: " + "; ".join(lines))
 
 
 def main() -> None:

@@ -118,7 +118,7 @@
     while (open.length) { this.end[open.pop()] = n; }
     this.maxDepth = maxDepth;
     this.totals = selfs.map(this.inclusive, this);
-    this.setBasis(meta.basis || "union");
+    this.setBasis(state.basis);
   }
   Tree.prototype.inclusive = function (self) {
     const total = Float64Array.from(self);
