@@ -18,7 +18,11 @@ each INPUT (a folded file, or a capture folded first with `--tid --addrs`, as
 * in Debian's headless chromium (`/usr/bin/chromium`, 1200x800): first paint
   (`performance.now()` in the page when the first frame is drawn, since navigation start),
   the medians of 20 zooms and of 20 searches measured with `performance.now()` in the page
-  (bar: 2 s and 100 ms), and the largest JS heap seen (CDP `Performance.getMetrics`).
+  (bar: 2 s and 100 ms), and the largest JS heap seen, typed arrays included (CDP
+  `Runtime.getHeapUsage`: used size plus backing stores).
+
+The generated profile is made in a child process and inputs are never loaded by this one, so the
+peak RSS of each command is its own (a forked child starts with its parent's pages).
 """
 
 from __future__ import annotations
@@ -40,7 +44,6 @@ sys.path.insert(0, str(ROOT))
 import reference  # noqa: E402 - benchmarks/reference.py
 from bench_render import folded_input  # noqa: E402 - benchmarks/bench_render.py
 
-from foldkit.ingest import read  # noqa: E402
 from foldkit.profile import Profile  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -86,9 +89,10 @@ def median_command(cmd: list[str], runs: int, **kwargs: Any) -> tuple[float, flo
 
 
 def js_heap(cdp: Any) -> float:
-    """Bytes of JS heap in use in the page now."""
-    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-    return float(metrics.get("JSHeapUsedSize", 0.0))
+    """Bytes of JS heap in use in the page now, with the typed arrays' backing stores (outside
+    the heap proper: CDP `Runtime.getHeapUsage`)."""
+    usage = cdp.send("Runtime.getHeapUsage")
+    return float(usage.get("usedSize", 0)) + float(usage.get("backingStorageSize", 0))
 
 
 def in_browser(html: Path, runs: int) -> dict[str, float]:
@@ -103,7 +107,6 @@ def in_browser(html: Path, runs: int) -> dict[str, float]:
         for run in range(runs):
             page = browser.new_page(viewport={"width": 1200, "height": 800})
             cdp = page.context.new_cdp_session(page)
-            cdp.send("Performance.enable")
             start = time.perf_counter()
             page.goto(html.as_uri())
             page.wait_for_selector("body[data-state='ready']", timeout=600_000)
@@ -151,8 +154,9 @@ def in_browser(html: Path, runs: int) -> dict[str, float]:
 
 def bench(label: str, folded: Path, tmp: Path, runs: int, foldkit_svg: bool) -> None:
     size = folded.stat().st_size
-    profile = read(str(folded))
-    print(f"\n{label}: {size / 1e6:.1f} MB folded, {len(profile):,} distinct stacks")
+    with open(folded, "rb") as fh:
+        stacks = sum(1 for line in fh if line.strip())
+    print(f"\n{label}: {size / 1e6:.1f} MB folded, {stacks:,} stacks")
     html = tmp / "viewer.html"
     cmd = [sys.executable, "-m", "foldkit", "flamegraph", "-q", str(folded), "-o", str(html)]
     wall, cpu, rss = median_command(cmd, runs)
@@ -194,13 +198,17 @@ def main() -> None:
     parser.add_argument("--stacks", type=int, default=1_000_000)
     parser.add_argument("--no-generated", action="store_true")
     parser.add_argument("--foldkit-svg", action="store_true", help="also write foldkit's own unpruned SVG (gigabytes of memory on a million frames)")
+    parser.add_argument("--write-generated", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write_generated:
+        generated(args.stacks).to_folded(args.write_generated)
+        return
     print(f"python {sys.version.split()[0]}, {len(os.sched_getaffinity(0))} cores; medians of {args.runs} runs")
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         if not args.no_generated:
             folded = tmp / "generated.folded"
-            generated(args.stacks).to_folded(folded)
+            subprocess.run([sys.executable, __file__, "--write-generated", str(folded), "--stacks", str(args.stacks)], check=True)
             bench(f"generated, {args.stacks:,} stacks", folded, tmp, args.runs, args.foldkit_svg)
             folded.unlink()
         for path in args.inputs:

@@ -72,20 +72,23 @@
     }
     if (bytes.length !== meta.rawBytes) { throw new Error("the embedded profile is damaged"); }
     const n = meta.nodes;
-    const buffer = bytes.buffer;
     let offset = bytes.byteOffset;
-    const selfs = [];
-    for (let s = 0; s < meta.sides; s++) {
-      selfs.push(new Float64Array(buffer.slice(offset, offset + 8 * n)));
-      offset += 8 * n;
+    if (offset % 8) { bytes = bytes.slice(); offset = 0; }  // typed arrays need aligned views
+    const ARRAYS = { u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
+    const types = meta.types || ["f64", "u32", "u32"];
+    function take(type) {
+      const Type = ARRAYS[type];
+      const view = new Type(bytes.buffer, offset, n);
+      offset += Type.BYTES_PER_ELEMENT * n;
+      return view;
     }
-    const nameId = new Uint32Array(buffer.slice(offset, offset + 4 * n));
-    offset += 4 * n;
-    const depth = new Uint32Array(buffer.slice(offset, offset + 4 * n));
-    offset += 4 * n;
-    const colorBytes = new Uint8Array(buffer, offset, 3 * meta.names);
-    offset += 3 * meta.names + ((8 - (3 * meta.names) % 8) % 8);
-    const names = new TextDecoder().decode(new Uint8Array(buffer, offset, meta.namesBytes)).split("\n");
+    const selfs = [];
+    for (let s = 0; s < meta.sides; s++) { selfs.push(take(types[0])); }
+    const nameId = take(types[1]);
+    const depth = take(types[2]);
+    const colorBytes = new Uint8Array(bytes.buffer, offset, 3 * meta.names);
+    offset += 3 * meta.names;
+    const names = new TextDecoder().decode(new Uint8Array(bytes.buffer, offset, meta.namesBytes)).split("\n");
     names.length = meta.names;
     const colors = new Array(meta.names);
     for (let k = 0; k < meta.names; k++) {
@@ -104,21 +107,25 @@
     this.nameId = nameId;
     this.depth = depth;
     this.selfs = selfs;
-    this.end = new Int32Array(n);
-    this.parent = new Int32Array(n);
-    const open = [];
-    let maxDepth = 0;
+    const end = this.end = new Int32Array(n);
+    const parent = this.parent = new Int32Array(n);
+    const open = new Int32Array(n > 0 ? 1 + maxOf(depth) : 1);  // open[d]: the node at depth d on the current path
+    let top = -1;  // deepest open depth
     for (let i = 0; i < n; i++) {
       const d = depth[i];
-      if (d > maxDepth) { maxDepth = d; }
-      while (open.length && depth[open[open.length - 1]] >= d) { this.end[open.pop()] = i; }
-      this.parent[i] = open.length ? open[open.length - 1] : -1;
-      open.push(i);
+      while (top >= d) { end[open[top--]] = i; }
+      parent[i] = top >= 0 ? open[top] : -1;
+      open[++top] = i;
     }
-    while (open.length) { this.end[open.pop()] = n; }
-    this.maxDepth = maxDepth;
+    while (top >= 0) { end[open[top--]] = n; }
+    this.maxDepth = n > 0 ? open.length - 1 : 0;
     this.totals = selfs.map(this.inclusive, this);
     this.setBasis(state.basis);
+  }
+  function maxOf(values) {
+    let max = 0;
+    for (let k = 0; k < values.length; k++) { if (values[k] > max) { max = values[k]; } }
+    return max;
   }
   Tree.prototype.inclusive = function (self) {
     const total = Float64Array.from(self);
@@ -152,6 +159,7 @@
     }
   };
   Tree.prototype.subtreeDepth = function (i) {
+    if (i === 0) { return this.maxDepth; }
     let max = this.depth[i];
     for (let k = i + 1; k < this.end[i]; k++) { if (this.depth[k] > max) { max = this.depth[k]; } }
     return max;
@@ -638,7 +646,7 @@
   const graph = new FlameView(graphScroller, false);
   const callersView = new FlameView(callersScroller, false);
   const calleesView = new FlameView(calleesScroller, true);
-  const timings = { firstPaint: null, draws: [], search: null };
+  const timings = { start: performance.now(), decoded: null, tree: null, firstPaint: null, draws: [], search: null };
   let functions = null;
   let sandwichFn = -1;
   let topSort = { column: 1, descending: true };
@@ -990,8 +998,10 @@
 
   // ---------------------------------------------------------------- start
   loadData().then(function (loaded) {
+    timings.decoded = performance.now();
     data = loaded;
     tree = new Tree(loaded.nameId, loaded.depth, loaded.selfs);
+    timings.tree = performance.now();
     if (basisSelect) { basisSelect.value = state.basis; }
     graph.setTree(tree);
     restoreState();
