@@ -90,12 +90,9 @@
     offset += 3 * meta.names;
     const names = new TextDecoder().decode(new Uint8Array(bytes.buffer, offset, meta.namesBytes)).split("\n");
     names.length = meta.names;
-    const colors = new Array(meta.names);
-    for (let k = 0; k < meta.names; k++) {
-      colors[k] = "rgb(" + colorBytes[3 * k] + "," + colorBytes[3 * k + 1] + "," + colorBytes[3 * k + 2] + ")";
-    }
+    const colors = new Array(meta.names);  // fills as CSS colours, made when first drawn
     const shown = names.map(function (name) { return ANNOTATION.test(name) ? name.replace(ANNOTATION, "") : name; });
-    return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors };
+    return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors, colorBytes: colorBytes };
   }
 
   // ---------------------------------------------------------------- trees
@@ -364,7 +361,7 @@
     const t = this.tree, nid = t.nameId[i];
     if (matcher && matcher[nid]) { return SEARCH_COLOR; }
     if (t.delta) { return diffFill(t.delta[i], t.maxDelta); }
-    return data.colors[nid];
+    return data.colors[nid] || (data.colors[nid] = "rgb(" + data.colorBytes[3 * nid] + "," + data.colorBytes[3 * nid + 1] + "," + data.colorBytes[3 * nid + 2] + ")");
   };
   FlameView.prototype.draw = function () {
     const start = performance.now();
@@ -681,7 +678,7 @@
     hideTooltip();
     if (v === "flame" || v === "icicle") {
       const inverted = v === "icicle";
-      const flip = graph.inverted !== inverted;
+      const flip = graph.inverted !== inverted || restoring;
       graph.inverted = inverted;
       graph.layout(flip);
     } else if (v === "sandwich") {
@@ -727,7 +724,7 @@
   }
 
   // ---------------------------------------------------------------- search
-  function applySearch() {
+  function applySearch(quiet) {
     const start = performance.now();
     matchedText.classList.remove("error");
     if (!state.search) {
@@ -741,7 +738,7 @@
         matcher = null;
         matchedText.textContent = "Not a regular expression: " + err.message;
         matchedText.classList.add("error");
-        redrawAll();
+        if (!quiet) { redrawAll(); }
         return;
       }
       const names = data.names, shown = data.shown;
@@ -756,7 +753,7 @@
       }
       matchedText.textContent = "Matched: " + pct(sum, tree.width[0]);
     }
-    redrawAll();
+    if (!quiet) { redrawAll(); }
     timings.search = performance.now() - start;
     if (!topPane.hidden) { renderTop(); }
   }
@@ -979,13 +976,19 @@
       if (meta.diff && p.has("basis")) { setBasis(p.get("basis")); }
       const fn = p.get("fn");
       state.fn = fn === null ? -1 : data.names.indexOf(fn);
-      setSearch(p.get("search") || "", p.get("ignorecase") === "1");
+      state.search = p.get("search") || "";
+      state.ignoreCase = p.get("ignorecase") === "1";
+      searchBox.value = state.search;
+      caseBox.checked = state.ignoreCase;
+      applySearch(true);
       const z = parseInt(p.get("zoom") || "0", 10);
       graph.zoomed = z > 0 && z < tree.n ? z : 0;
       graph.focus = graph.zoomed > 0 ? graph.zoomed : -1;
       updateCrumbs();
-      setView(p.get("view") || meta.view);
-      graph.layout(true);
+      const view = p.get("view") || meta.view;
+      graph.inverted = view === "icicle";
+      setView(view);  // lays out and draws the view, once
+      if (view !== "flame" && view !== "icicle") { graph.layout(true); }
     } finally {
       restoring = false;
     }
@@ -1003,7 +1006,7 @@
     tree = new Tree(loaded.nameId, loaded.depth, loaded.selfs);
     timings.tree = performance.now();
     if (basisSelect) { basisSelect.value = state.basis; }
-    graph.setTree(tree);
+    graph.tree = tree;
     restoreState();
     timings.firstPaint = performance.now();
     doc.body.setAttribute("data-state", "ready");
