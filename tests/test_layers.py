@@ -15,7 +15,7 @@ LAYERS: list[set[str]] = [
     {"cli"},
     {"api", "report"},
     {"regression", "analysis", "export"},
-    {"transform", "render"},
+    {"transform", "render", "cluster"},
     {"ingest"},
     {"profile", "inputs", "outputs", "engine", "errors", "_native"},
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import typer
+import typer.main
 
 from foldkit import __version__
 from foldkit.cli import check, diff, flamegraph, fold, formats, report, top, transforms
@@ -47,11 +49,17 @@ def _root(
     """foldkit: from captured profiler text to folded stacks, flame graphs, diffs and CI checks."""
 
 
+@functools.cache
+def _command() -> typer.main._click.Command:
+    """The click command built from `app` (once: building it costs more than most commands)."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 check failed, 2 usage or input error)."""
     args = transforms.prepare_args(sys.argv[1:] if argv is None else argv)
     try:
-        code = app(args=args, standalone_mode=False)
+        code = _command()(args=args, standalone_mode=False)
         if code == 130:  # Typer turns Ctrl-C into this return value when not standalone
             raise KeyboardInterrupt
     except FoldkitError as exc:

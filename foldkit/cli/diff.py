@@ -13,7 +13,13 @@ from foldkit.cli import transforms as t
 from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.errors import UsageError
 from foldkit.ingest import FoldOptions
-from foldkit.outputs import refuse_input_as_output, write_bytes
+from foldkit.outputs import (
+    TABLE_SUFFIXES,
+    output_suffix,
+    output_suffixes,
+    refuse_input_as_output,
+    write_bytes,
+)
 from foldkit.transform import Pipeline
 
 Before = Annotated[list[str] | None, typer.Option("--before", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
@@ -21,6 +27,18 @@ After = Annotated[list[str] | None, typer.Option("--after", help="An AFTER captu
 Normalize = Annotated[bool | None, typer.Option("--normalize/--no-normalize", help="Scale BEFORE to AFTER's total (default: on for SVG and tables, off for .folded like difffolded.pl).")]
 Basis = Annotated[str | None, typer.Option("--basis", help="Frame widths from: after (the SVG's default), before, or union (the larger of the two, so paths only in BEFORE stay visible; the .html viewer's default, switchable in the page).")]
 AsFolded = Annotated[bool, typer.Option("--folded", help="Write the two-column folded form (also chosen by -o x.folded).")]
+
+output_suffixes(
+    "diff",
+    {
+        ".svg": "differential flame graph",
+        ".html": "differential flame-graph viewer",
+        ".htm": "differential flame-graph viewer",
+        ".folded": "two-column folded stacks",
+        ".collapsed": "two-column folded stacks",
+        **{suffix: f"{fmt} table" for suffix, fmt in TABLE_SUFFIXES.items()},
+    },
+)
 
 
 @t.transforms_stacks
@@ -58,6 +76,8 @@ def diff(
     from foldkit.analysis.sides import prepare, split_sides
     from foldkit.analysis.tables import write_table
 
+    if not (folded or csv or json or parquet):  # a format flag names the format whatever the suffix
+        output_suffix("diff", output)
     kind = d.output_kind(output, folded=folded, csv=csv, json=json, parquet=parquet)
     if basis is not None and basis not in BASIS_CHOICES:
         raise UsageError(f"--basis must be one of {', '.join(BASIS_CHOICES)}, not {basis!r}")
