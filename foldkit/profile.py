@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 if TYPE_CHECKING:  # for type checkers only: `foldkit.api` adds these methods when foldkit is imported
     from foldkit.api import ProfileMethods as _Methods
@@ -86,6 +87,17 @@ def format_weight(w: Weight) -> str:
     return f"{w:.9f}".rstrip("0").rstrip(".")
 
 
+#: Starts the optional first line of foldkit's folded text that says what the weights count:
+#: `# foldkit: unit=ns event=cpu-clock` (values %-quoted). Other tools skip it as a bad line.
+FOLDED_HEADER = "# foldkit:"
+
+
+def folded_header(unit: str, event: str | None) -> str:
+    """The `# foldkit: unit=... event=...` line (without newline) for a profile's unit and event."""
+    fields = {"unit": unit, "event": event}
+    return " ".join([FOLDED_HEADER, *(f"{k}={quote(v, safe='')}" for k, v in fields.items() if v)])
+
+
 def _sort_key(stack: str) -> bytes:
     return stack.encode("utf-8", "surrogateescape")
 
@@ -133,16 +145,19 @@ class Profile(_Methods):
         for stack, w in self.items():
             yield f"{stack} {format_weight(w)}"
 
-    def to_folded_bytes(self) -> bytes:
-        """The canonical folded text as bytes (non-UTF-8 input bytes restored)."""
+    def to_folded_bytes(self, header: bool = False) -> bytes:
+        """The canonical folded text as bytes (non-UTF-8 input bytes restored); with `header`, a
+        first line `# foldkit: unit=... event=...` that foldkit reads back (see FOLDED_HEADER)."""
         text = "".join(line + "\n" for line in self.folded_lines())
+        if header:
+            text = folded_header(self.unit, self.event) + "\n" + text
         return text.encode("utf-8", "surrogateescape")
 
-    def to_folded(self, path: str | os.PathLike[str]) -> None:
+    def to_folded(self, path: str | os.PathLike[str], header: bool = False) -> None:
         """Write the folded text to `path` atomically (`.gz`/`.zst` compress; `-` is stdout)."""
         from foldkit.outputs import write_bytes
 
-        write_bytes(path, self.to_folded_bytes())
+        write_bytes(path, self.to_folded_bytes(header))
 
     def with_weights(
         self, weights: Mapping[str, Weight], counts: Mapping[str, int] | None = None

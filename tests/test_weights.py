@@ -33,7 +33,7 @@ def test_bad_weights_are_an_input_error_naming_the_line(
     path = tmp_path / "w.folded"
     path.write_bytes(text)
     args = [command, str(path), str(path)] if command == "diff" else [command, str(path)]
-    assert main([*args, "-o", str(tmp_path / ("out.svg" if command != "top" else "out.csv"))]) == 2
+    assert main([*args, "-o", str(tmp_path / {"top": "out.csv", "fold": "out.folded"}.get(command, "out.svg"))]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
 

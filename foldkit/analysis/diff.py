@@ -58,7 +58,7 @@ def output_kind(
     json: bool = False,
     parquet: bool = False,
 ) -> str:
-    """What a diff writes: `svg`, `folded`, or a table format (`text`, `csv`, `json`, `parquet`),
+    """What a diff writes: `svg`, `html`, `folded`, or a table format (`text`, `csv`, `json`, `parquet`),
     from the flags or else the output name's suffix."""
     flagged = choose_format(None, (folded, "folded"), (csv, "csv"), (json, "json"), (parquet, "parquet"))
     by_name = None if is_stdout(path) else _kind_by_name(path)  # type: ignore[arg-type]
@@ -71,7 +71,7 @@ def output_kind(
     if by_name is None:
         raise UsageError(
             f"{path}: cannot tell the output format from the name; use .svg (differential flame "
-            "graph), .folded (two columns), .txt, .csv, .json or .parquet (table)"
+            "graph), .html (differential viewer), .folded (two columns), .txt, .csv, .json or .parquet (table)"
         )
     return by_name
 
@@ -82,6 +82,8 @@ def _kind_by_name(path: str | os.PathLike[str]) -> str | None:
         name = name.removesuffix(comp)
     if name.endswith(".svg"):
         return "svg"
+    if name.endswith((".html", ".htm")):
+        return "html"
     if name.endswith((".folded", ".collapsed")):
         return "folded"
     return suffix_format(path)

@@ -13,7 +13,7 @@ from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.errors import CheckFailed
 from foldkit.ingest import FoldOptions
-from foldkit.outputs import refuse_input_as_output, write_all
+from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_all
 from foldkit.profile import Profile
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
 from foldkit.transform import Pipeline
@@ -31,6 +31,8 @@ JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the result a
 JunitOut = Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML to FILE (one test case per function and budget).")]
 MarkdownOut = Annotated[Path | None, typer.Option("--markdown", help="Write a Markdown summary to FILE (PR comment, $GITHUB_STEP_SUMMARY).")]
 SvgOut = Annotated[Path | None, typer.Option("--svg", help="Write the differential flame graph of the comparison to FILE.")]
+
+output_suffixes("check", {".txt": "the readable report", ".text": "the readable report", ".log": "the readable report"})
 
 
 @t.transforms_stacks
@@ -66,6 +68,7 @@ def check(
     from foldkit.regression import gate
     from foldkit.regression import outputs as out
 
+    output_suffix("check", output)
     options = gate.CheckOptions(
         max_increase=gate.Threshold.parse(max_increase),
         alpha=alpha,

@@ -9,14 +9,24 @@ import typer
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
 from foldkit.errors import UsageError
-from foldkit.export import export, exporter_for
+from foldkit.export import DEFAULT, EXPORTERS, export, exporter_for
 from foldkit.export.split import combined_diagnostics, write_split
 from foldkit.ingest import FoldOptions
-from foldkit.outputs import refuse_input_as_output
+from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_bytes
 from foldkit.transform import Pipeline
 
 PerThread = Annotated[bool, typer.Option("--per-thread", help="Write one folded file per thread (comm-PID-TID.folded) into the folder -o names.")]
+UnitHeader = Annotated[bool, typer.Option("--unit-header", help="Start folded output with a '# foldkit: unit=ns event=cpu-clock' line that foldkit reads back (flamegraph.pl and inferno skip it; difffolded.pl does not).")]
 PerProcess = Annotated[bool, typer.Option("--per-process", help="Write one folded file per process (comm-PID.folded) into the folder -o names.")]
+
+output_suffixes(
+    "fold",
+    {
+        **{suffix: e.description for suffix, e in EXPORTERS.items()},
+        ".collapsed": "FlameGraph folded stacks",
+        ".txt": "FlameGraph folded stacks",
+    },
+)
 
 
 @t.transforms_stacks
@@ -26,6 +36,7 @@ def fold(
     output: c.Output = None,
     per_thread: PerThread = False,
     per_process: PerProcess = False,
+    unit_header: UnitHeader = False,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
@@ -46,6 +57,12 @@ def fold(
         c.report(combined_diagnostics(parts), quiet, verbose)
         write_split(parts, output)
         return
+    output_suffix("fold", output)
     profile = transforms.read(inputs, exporter_for(output).fold_options(fold_options))
     c.report(profile.diagnostics, quiet, verbose)
+    if unit_header:
+        if exporter_for(output) is not DEFAULT:
+            raise UsageError("--unit-header is for folded text; speedscope and Parquet files carry the unit already")
+        write_bytes(output, profile.to_folded_bytes(header=True))
+        return
     export(profile, output)

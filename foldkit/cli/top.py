@@ -11,10 +11,12 @@ from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.ingest import FoldOptions, read
-from foldkit.outputs import refuse_input_as_output
+from foldkit.outputs import TABLE_SUFFIXES, output_suffix, output_suffixes, refuse_input_as_output
 from foldkit.transform import Pipeline
 
 By = Annotated[str, typer.Option("--by", help="Group by function, dso (shared object) or comm (process).")]
+
+output_suffixes("top", {suffix: f"{fmt} table" for suffix, fmt in TABLE_SUFFIXES.items()})
 
 
 @t.transforms_stacks
@@ -43,6 +45,8 @@ def top(
     from foldkit.analysis.top import top_table
 
     refuse_input_as_output([output], inputs)
+    if not (csv or json or parquet):  # a format flag names the format whatever the suffix
+        output_suffix("top", output)
     fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))
     profile = transforms.read(inputs, fold_options, read_with_dsos if by == "dso" else read)
     c.report(profile.diagnostics, quiet, verbose)

@@ -10,8 +10,6 @@ their SHA-256), so even markup that slipped through could not run script.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from lxml import etree
 
 from foldkit import __version__
 from foldkit.render.text import visible
+from foldkit.render.viewer.page import csp_hash
 
 Child = Union[str, etree._Element, None, Iterable["Child"]]  # noqa: UP007 (a recursive alias needs the string form)
 
@@ -36,14 +35,10 @@ def asset(name: str) -> str:
     return resources.files("foldkit.report").joinpath(name).read_text(encoding="utf-8")
 
 
-def _sha256(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
-
-
 def content_security_policy() -> str:
     """The pages' policy: only the embedded script and style run; no plugins, forms or base URL."""
     return (
-        f"script-src {_sha256(asset('report.js'))}; style-src {_sha256(asset('report.css'))}; "
+        f"script-src {csp_hash(asset('report.js'))}; style-src {csp_hash(asset('report.css'))}; "
         "object-src 'none'; base-uri 'none'; form-action 'none'"
     )
 
