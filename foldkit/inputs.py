@@ -272,12 +272,38 @@ def _display_name(spec: InputSpec) -> str:
     return "<stdin>" if s == "-" else s
 
 
+def is_url(spec: str) -> bool:
+    """Whether an input names a URL (`s3://…`, `https://…`, `file://…`) rather than a path."""
+    scheme, sep, _ = spec.partition("://")
+    return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").replace("-", "").replace(".", "").isalnum()
+
+
+def _open_url(url: str) -> BinaryIO:
+    """A URL opened with fsspec (the `foldkit[cluster]` extra; s3://, gs://… need their package)."""
+    try:
+        import fsspec
+    except ImportError:
+        raise InputError(f"{url}: reading URLs needs fsspec: pip install 'foldkit[cluster]'") from None
+    try:
+        return fsspec.open(url, "rb").open()  # type: ignore[no-any-return]
+    except FileNotFoundError:
+        raise InputError(f"{url}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{url}: is a directory, not a capture file") from None
+    except ImportError as exc:  # fsspec names the package the protocol needs
+        raise InputError(f"{url}: {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{url}: cannot open: {exc}") from None
+
+
 def _open_raw(spec: InputSpec) -> BinaryIO:
     if isinstance(spec, bytes):
         return io.BytesIO(spec)
     s = os.fspath(spec)
     if s == "-":
         return sys.stdin.buffer
+    if is_url(s):
+        return _open_url(s)
     path = Path(s)
     if path.is_dir():
         raise InputError(f"{s}: is a directory, not a capture file")

@@ -171,45 +171,77 @@ class Profile(_Methods):
         )
 
 
-def merge_profiles(profiles: Iterable[Profile]) -> Profile:
-    """Sum several profiles into one (stacks added; counts and timelines kept only if every input
-    has them; metadata that every input agrees on kept)."""
-    profiles = list(profiles)
-    if not profiles:
-        return Profile()
-    if len(profiles) == 1:
-        return profiles[0]
-    weights: dict[str, Weight] = {}
-    counts: dict[str, int] | None = {}
-    diag = Diagnostics()
-    sources: list[str] = []
-    for p in profiles:
+class ProfileMerger:
+    """Sums profiles given one at a time, in order, into what `merge_profiles` of them all gives
+    (each added profile can be dropped at once: memory holds the sum, not the parts)."""
+
+    def __init__(self) -> None:
+        self.only: Profile | None = None  # the first profile, while it is the only one
+        self.added = 0
+        self.weights: dict[str, Weight] = {}
+        self.counts: dict[str, int] | None = {}
+        self.diagnostics = Diagnostics()
+        self.sources: list[str] = []
+        self.units: set[str] = set()
+        self.events: set[str | None] = set()
+        self.formats: set[str | None] = set()
+        self.timeline: list[tuple[float, str, Weight]] | None = []
+        self.meta: dict[str, Any] = {}
+
+    def add(self, p: Profile) -> None:
+        """Add the next profile."""
+        self.added += 1
+        self.only = p if self.added == 1 else None
+        if self.added == 1:
+            self.meta = dict(p.meta)
+        weights = self.weights
         for s, w in p.weights.items():
             weights[s] = weights.get(s, 0) + w
-        if counts is not None and p.counts is not None:
+        if self.counts is not None and p.counts is not None:
+            counts = self.counts
             for s, c in p.counts.items():
                 counts[s] = counts.get(s, 0) + c
         else:
-            counts = None
-        diag.merge(p.diagnostics)
-        sources.extend(p.sources)
-    units = {p.unit for p in profiles}
-    events = {p.event for p in profiles}
-    formats = {p.format for p in profiles}
-    if len(units) > 1:
-        diag.warnings.append(f"merging inputs with different units: {', '.join(sorted(units))}")
-    timeline = None
-    if all(p.timeline is not None for p in profiles):
-        timeline = sorted((t for p in profiles for t in p.timeline or ()), key=lambda t: t[0])
-    shared_meta = {k: v for k, v in profiles[0].meta.items() if all(p.meta.get(k) == v for p in profiles)}
-    return Profile(
-        weights=weights,
-        counts=counts,
-        unit=units.pop() if len(units) == 1 else "mixed",
-        event=events.pop() if len(events) == 1 else None,
-        format=formats.pop() if len(formats) == 1 else "mixed",
-        sources=sources,
-        diagnostics=diag,
-        timeline=timeline,
-        meta=shared_meta,
-    )
+            self.counts = None
+        self.diagnostics.merge(p.diagnostics)
+        self.sources.extend(p.sources)
+        self.units.add(p.unit)
+        self.events.add(p.event)
+        self.formats.add(p.format)
+        if self.timeline is not None and p.timeline is not None:
+            self.timeline.extend(p.timeline)
+        else:
+            self.timeline = None
+        self.meta = {k: v for k, v in self.meta.items() if p.meta.get(k) == v}
+
+    def result(self) -> Profile:
+        """The sum of the profiles added (the one itself when only one was)."""
+        if self.only is not None:
+            return self.only
+        if not self.added:
+            return Profile()
+        diag = self.diagnostics
+        units, events, formats = set(self.units), set(self.events), set(self.formats)
+        if len(units) > 1:
+            diag.warnings.append(f"merging inputs with different units: {', '.join(sorted(units))}")
+        timeline = None if self.timeline is None else sorted(self.timeline, key=lambda t: t[0])
+        return Profile(
+            weights=self.weights,
+            counts=self.counts,
+            unit=units.pop() if len(units) == 1 else "mixed",
+            event=events.pop() if len(events) == 1 else None,
+            format=formats.pop() if len(formats) == 1 else "mixed",
+            sources=self.sources,
+            diagnostics=diag,
+            timeline=timeline,
+            meta=self.meta,
+        )
+
+
+def merge_profiles(profiles: Iterable[Profile]) -> Profile:
+    """Sum several profiles into one (stacks added; counts and timelines kept only if every input
+    has them; metadata that every input agrees on kept)."""
+    merger = ProfileMerger()
+    for p in profiles:
+        merger.add(p)
+    return merger.result()

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
+from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
 from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.ingest import FoldOptions, read
 from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_bytes
@@ -33,6 +34,7 @@ def _read_timeline(inputs: list[str], fold_options: FoldOptions) -> Profile:
 def flamegraph(
     inputs: c.Inputs,
     output: c.Output = None,
+    cluster: ClusterAddress = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
@@ -50,8 +52,8 @@ def flamegraph(
     options = render.options
     refuse_input_as_output([output], inputs)
     output_suffix("flamegraph", output)
-    with gc_paused():
-        profile = transforms.read(inputs, fold_options, _read_timeline if options.flamechart else read)
+    with gc_paused(), cluster_reader(cluster, "--flamechart" if options.flamechart else None) as reader:
+        profile = transforms.read(inputs, fold_options, reader or (_read_timeline if options.flamechart else read))
     palette_map = load_palette_map(render.palette_file) if render.palette_file else None
     draw = render_viewer if wants_viewer(output) else render_flamegraph
     svg = draw(profile, options, palette_map=palette_map, diagnostics=profile.diagnostics)

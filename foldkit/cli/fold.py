@@ -8,6 +8,7 @@ import typer
 
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
+from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
 from foldkit.errors import UsageError
 from foldkit.export import DEFAULT, EXPORTERS, export, exporter_for
 from foldkit.export.split import combined_diagnostics, write_split
@@ -37,6 +38,7 @@ def fold(
     per_thread: PerThread = False,
     per_process: PerProcess = False,
     unit_header: UnitHeader = False,
+    cluster: ClusterAddress = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
@@ -52,13 +54,15 @@ def fold(
     if per_thread and per_process:
         raise UsageError("choose one of --per-thread and --per-process")
     refuse_input_as_output([output], inputs)
-    if per_thread or per_process:
-        parts = transforms.read_split(inputs, fold_options, "thread" if per_thread else "process")
-        c.report(combined_diagnostics(parts), quiet, verbose)
-        write_split(parts, output)
-        return
-    output_suffix("fold", output)
-    profile = transforms.read(inputs, exporter_for(output).fold_options(fold_options))
+    if not (per_thread or per_process):
+        output_suffix("fold", output)
+    with cluster_reader(cluster) as reader:
+        if per_thread or per_process:
+            parts = transforms.read_split(inputs, fold_options, "thread" if per_thread else "process", reader)
+            c.report(combined_diagnostics(parts), quiet, verbose)
+            write_split(parts, output)
+            return
+        profile = transforms.read(inputs, exporter_for(output).fold_options(fold_options), reader)
     c.report(profile.diagnostics, quiet, verbose)
     if unit_header:
         if exporter_for(output) is not DEFAULT:

@@ -10,6 +10,7 @@ import typer
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
 from foldkit.cli.check import Alpha, MaxIncrease
+from foldkit.cli.cluster_flags import ClusterAddress
 from foldkit.errors import CheckFailed, InputError
 from foldkit.ingest import FoldOptions
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
@@ -35,6 +36,7 @@ def report(
     alpha: Alpha = DEFAULT_ALPHA,
     fail_on_error: FailOnError = False,
     force: Force = False,
+    cluster: ClusterAddress = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
@@ -58,6 +60,7 @@ def report(
         check_options=CheckOptions(max_increase=Threshold.parse(max_increase), alpha=alpha),
         jobs=fold_options.jobs,
         force=force,
+        cluster=cluster,
     )
     with interrupt_on_terminate(), progress_display(quiet, verbose) as progress:
         result = build_report(inputs, output, options, progress)

@@ -10,6 +10,7 @@ from foldkit.analysis.defaults import DEFAULT_LIMIT
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
+from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
 from foldkit.ingest import FoldOptions, read
 from foldkit.outputs import TABLE_SUFFIXES, output_suffix, output_suffixes, refuse_input_as_output
 from foldkit.transform import Pipeline
@@ -30,6 +31,7 @@ def top(
     json: f.AsJson = False,
     parquet: f.AsParquet = False,
     output: c.Output = None,
+    cluster: ClusterAddress = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
@@ -48,6 +50,7 @@ def top(
     if not (csv or json or parquet):  # a format flag names the format whatever the suffix
         output_suffix("top", output)
     fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))
-    profile = transforms.read(inputs, fold_options, read_with_dsos if by == "dso" else read)
+    with cluster_reader(cluster, "--by dso" if by == "dso" else None) as reader:
+        profile = transforms.read(inputs, fold_options, reader or (read_with_dsos if by == "dso" else read))
     c.report(profile.diagnostics, quiet, verbose)
     write_table(top_table(profile, by, sort, limit), output, fmt)

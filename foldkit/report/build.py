@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import shlex
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from foldkit import __version__
+from foldkit.cluster import connect
 from foldkit.engine import default_jobs
 from foldkit.errors import UsageError
 from foldkit.ingest import FoldOptions
@@ -42,6 +44,7 @@ class ReportOptions:
     check_options: CheckOptions = field(default_factory=CheckOptions)
     jobs: int = 0  # captures processed at once; 0 = one per core
     force: bool = False  # replace an output folder that is not a foldkit report
+    cluster: str | None = None  # a Dask scheduler's address, or local:N: process captures there
 
 
 @dataclass
@@ -153,8 +156,10 @@ def build_report(
         inputs=tuple(inputs),
         options=command_line(describe_options(opts)),
     )
-    with building(target, opts.force) as tmp:
-        results = process_all(items, str(tmp), settings, opts.jobs, progress)
+    with contextlib.ExitStack() as stack:
+        cluster = None if opts.cluster is None else stack.enter_context(connect(opts.cluster))
+        tmp = stack.enter_context(building(target, opts.force))
+        results = process_all(items, str(tmp), settings, opts.jobs, progress, cluster)
         context_page = pages.PageContext(generated=generated, version=__version__, baseline=opts.baseline)
         for r in results:
             if r.status != "skipped" and "page" not in r.files:  # its worker died before writing it

@@ -1,4 +1,5 @@
-"""Which files a report covers: the files named, and every file under the folders named.
+"""Which files a report covers: the files named, every file under the folders named, and the URLs
+named (read through fsspec; listed after the files).
 
 Folders are walked recursively in sorted order; hidden files and folders (a leading `.`) and
 folders that are themselves foldkit reports are left out. Each capture gets a display name (its
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from foldkit.errors import InputError, UsageError
+from foldkit.inputs import is_url
 
 #: Name of the file that marks a folder as a foldkit report (so it may be replaced, and is never
 #: read as captures).
@@ -83,9 +85,12 @@ def find_captures(inputs: Sequence[str], exclude: Sequence[str | os.PathLike[str
     skip = {Path(p).resolve() for p in exclude}
     entries: list[tuple[Path, bool]] = []
     roots: list[Path] = []
+    urls = [spec for spec in inputs if is_url(spec)]  # each a capture, named as written
     for spec in inputs:
         if spec == "-":
             raise UsageError("foldkit report reads files and folders, not standard input")
+        if spec in urls:
+            continue
         path = Path(spec)
         if path.is_dir():
             roots.append(Path(os.path.abspath(path)))
@@ -104,14 +109,18 @@ def find_captures(inputs: Sequence[str], exclude: Sequence[str | os.PathLike[str
         if key not in seen:
             seen.add(key)
             unique.append((path, explicit))
-    if not unique:
+    if not unique and not urls:
         raise UsageError(f"no files found in {', '.join(inputs)}")
-    common = Path(os.path.commonpath([str(r) for r in roots]))
     names = []
-    for path, _ in unique:
-        names.append(Path(os.path.abspath(path)).relative_to(common).as_posix())
+    if roots:
+        common = Path(os.path.commonpath([str(r) for r in roots]))
+        for path, _ in unique:
+            names.append(Path(os.path.abspath(path)).relative_to(common).as_posix())
+    paths = [str(p) for p, _ in unique] + list(dict.fromkeys(urls))
+    explicit = [e for _, e in unique] + [True] * (len(paths) - len(unique))
+    names += paths[len(unique) :]
     slugs = _unique([slugify(n) for n in names])
     return [
-        CaptureInput(path=str(p), name=n, slug=s, explicit=e)
-        for (p, e), n, s in zip(unique, names, slugs, strict=True)
+        CaptureInput(path=p, name=n, slug=s, explicit=e)
+        for p, n, s, e in zip(paths, names, slugs, explicit, strict=True)
     ]

@@ -19,17 +19,22 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from pathlib import Path
 
+from foldkit.cluster import Cluster
 from foldkit.engine import default_jobs
-from foldkit.report.capture import Settings, error_message, process_capture
+from foldkit.report.capture import CAPTURES_DIR, Settings, error_message, process_capture
 from foldkit.report.discover import CaptureInput
 from foldkit.report.result import CaptureResult
 
@@ -166,10 +171,12 @@ def process_all(
     settings: Settings,
     jobs: int = 0,
     progress: Progress | None = None,
+    cluster: Cluster | None = None,
 ) -> list[CaptureResult]:
-    """Every capture processed (in `items` order), `jobs` at a time (0: one per core). With one
-    worker the captures are read in this process, each fold using `jobs` processes itself; so
-    they are when the main program cannot be imported by worker processes (code read from stdin)."""
+    """Every capture processed (in `items` order), `jobs` at a time (0: one per core), or on the
+    Dask `cluster`. With one worker the captures are read in this process, each fold using `jobs`
+    processes itself; so they are when the main program cannot be imported by worker processes
+    (code read from stdin)."""
     jobs = jobs or default_jobs()
     workers = min(jobs, len(items)) if _main_importable() else 1
     results: list[CaptureResult | None] = [None] * len(items)
@@ -182,6 +189,9 @@ def process_all(
         if progress is not None:
             progress(result, done, len(items))
 
+    if cluster is not None:
+        _process_on_cluster(items, site, settings, cluster, finish)
+        return [r for r in results if r is not None]
     if workers <= 1:
         own = replace(settings, fold_options=replace(settings.fold_options, jobs=jobs))
         for i, item in enumerate(items):
@@ -247,3 +257,69 @@ def _run_pool(
     else:
         pool.shutdown(wait=True)
     return lost
+
+
+#: File in the report being built that tells cluster workers whether they see its folder.
+PROBE = ".foldkit-cluster-probe"
+#: Seconds an interrupted cluster report waits for workers to finish moving a capture's files in,
+#: before it removes the half-built report.
+SETTLE_SECONDS = 1.0
+
+
+def _sees(site: str, token: str) -> bool:
+    try:
+        return (Path(site) / PROBE).read_text() == token
+    except OSError:
+        return False
+
+
+def run_capture(item: CaptureInput, site: str, settings: Settings, token: str) -> tuple[CaptureResult, dict[str, bytes] | None]:
+    """`process_capture` on a cluster worker, into a scratch folder; its files are then moved into
+    the report when this machine sees the report being built (a shared file system: None is
+    returned), else sent back."""
+    with tempfile.TemporaryDirectory(prefix="foldkit-capture-") as scratch:
+        result = process_capture(item, scratch, settings)
+        folder = Path(scratch) / CAPTURES_DIR / item.slug
+        if not folder.is_dir():  # not a capture
+            return result, {}
+        captures = Path(site) / CAPTURES_DIR
+        if _sees(site, token) and captures.is_dir():
+            with contextlib.suppress(OSError):
+                shutil.move(folder, captures / item.slug)
+                return result, None
+        return result, {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def _process_on_cluster(
+    items: Sequence[CaptureInput],
+    site: str,
+    settings: Settings,
+    cluster: Cluster,
+    finish: Callable[[int, CaptureResult], None],
+) -> None:
+    settings = replace(settings, fold_options=replace(settings.fold_options, jobs=1))
+    token = uuid.uuid4().hex
+    probe = Path(site) / PROBE
+    probe.write_text(token)
+    (Path(site) / CAPTURES_DIR).mkdir(exist_ok=True)
+    try:
+        calls = [(item, site, settings, token) for item in items]
+        for outcome in cluster.run(run_capture, calls, "capture"):
+            item = items[outcome.index]
+            if outcome.lost is not None:
+                finish(outcome.index, _died(item, outcome.lost))
+            elif outcome.error is not None:
+                finish(outcome.index, _failed(item, outcome.error))
+            else:
+                result, files = outcome.value
+                if files:
+                    folder = Path(site) / CAPTURES_DIR / item.slug
+                    folder.mkdir(exist_ok=True)
+                    for name, data in files.items():
+                        (folder / name).write_bytes(data)
+                finish(outcome.index, result)
+    except BaseException:
+        probe.unlink(missing_ok=True)  # workers still running put nothing more in
+        time.sleep(SETTLE_SECONDS)
+        raise
+    probe.unlink(missing_ok=True)

@@ -213,11 +213,13 @@ class Pipeline:
             profile = with_root_frames(profile, perf_root_frames(options.pid, options.tid))
         return profile
 
-    def read_split(self, inputs: Any, options: FoldOptions, by: str) -> dict[str, Profile]:
+    def read_split(
+        self, inputs: Any, options: FoldOptions, by: str, reader: Callable[[Any, FoldOptions], Profile] | None = None
+    ) -> dict[str, Profile]:
         """Read and transform like `read`, then split per process or thread (`split`); each part
         keeps the root frames `options` asked for."""
         wanted = perf_root_frames(options.pid, options.tid)
-        parts = split(self.read(inputs, _need_ids(options)), by)
+        parts = split(self.read(inputs, _need_ids(options), reader), by)
         return {name: with_root_frames(p, wanted) if p.format == "perf" else p for name, p in parts.items()}
 
 

@@ -4,12 +4,12 @@
 #![forbid(unsafe_code)]
 
 pub mod demangle;
+pub mod folded;
+pub mod layout;
 pub mod perf;
 pub mod perf_frames;
 pub mod perf_header;
 pub mod perf_pool;
-pub mod folded;
-pub mod layout;
 
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

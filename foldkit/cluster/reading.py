@@ -1,0 +1,59 @@
+"""Reading captures on a cluster: one task per input, the profiles merged in input order as they
+come back, so the result is `foldkit.ingest.read`'s."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from foldkit.cluster.session import Cluster
+from foldkit.errors import InputError, UsageError
+from foldkit.ingest import FoldOptions, read
+from foldkit.inputs import InputSpec
+from foldkit.profile import Profile, ProfileMerger
+
+Reader = Callable[[InputSpec | Sequence[InputSpec], FoldOptions], Profile]
+
+
+def read_one(spec: str, options: FoldOptions) -> Profile:
+    """One input folded (on a worker)."""
+    return read([spec], options)
+
+
+def _specs(inputs: InputSpec | Sequence[InputSpec]) -> list[str]:
+    items = [inputs] if isinstance(inputs, str | bytes) or hasattr(inputs, "__fspath__") else list(inputs)  # type: ignore[arg-type]
+    specs = []
+    for spec in items:
+        if isinstance(spec, bytes) or os.fspath(spec) == "-":
+            raise UsageError("--cluster reads files and URLs, not standard input or bytes")
+        specs.append(os.fspath(spec))
+    return specs
+
+
+def read_on(cluster: Cluster, inputs: InputSpec | Sequence[InputSpec], options: FoldOptions) -> Profile:
+    """`foldkit.ingest.read(inputs, options)`, each input read by a worker of `cluster`."""
+    specs = _specs(inputs)
+    options = replace(options, jobs=1)  # a Dask worker may not start processes of its own
+    merger = ProfileMerger()
+    waiting: dict[int, Profile] = {}
+    following = 0
+    for outcome in cluster.run(read_one, [(spec, options) for spec in specs], "fold"):
+        if outcome.lost is not None:
+            raise InputError(f"{specs[outcome.index]}: {outcome.lost}")
+        if outcome.error is not None:
+            raise outcome.error
+        waiting[outcome.index] = outcome.value
+        while following in waiting:  # merged in input order: sums of fractions are the local run's
+            merger.add(waiting.pop(following))
+            following += 1
+    return merger.result()
+
+
+def reader(cluster: Cluster) -> Reader:
+    """A reader (as `Pipeline.read` takes) that reads on `cluster`."""
+
+    def read_on_cluster(inputs: InputSpec | Sequence[InputSpec], options: FoldOptions) -> Profile:
+        return read_on(cluster, inputs, options)
+
+    return read_on_cluster

@@ -1,0 +1,193 @@
+"""A connection to a Dask scheduler (or a local Dask cluster for `local:N`), and running tasks on it
+a bounded number at a time, results handed back as each finishes."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from foldkit.errors import UsageError
+
+#: Environment variable giving the default of `--cluster`.
+ENV = "FOLDKIT_CLUSTER"
+#: How to get the optional dependencies.
+INSTALL = "pip install 'foldkit[cluster]'"
+#: Seconds to wait for a scheduler before giving up (the whole command must fail within 10 s).
+CONNECT_SECONDS = 3
+#: Tasks handed to the cluster ahead of its worker threads, per thread: enough to keep every
+#: worker busy, few enough that the client holds few results and an interrupt cancels little.
+AHEAD_PER_THREAD = 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One task's end: its position among the calls, and its value or what went wrong."""
+
+    index: int
+    value: Any = None
+    error: BaseException | None = None
+    lost: str | None = None  # the task killed the workers that ran it, too often (Dask gave up)
+
+
+def parse_address(address: str) -> int | None:
+    """The number of local workers for `local:N` (`local`: one per core); None for a scheduler's
+    address. A malformed `local:` is a UsageError."""
+    text = address.strip()
+    if not text:
+        raise UsageError("--cluster needs a scheduler address (tcp://host:8786) or local:N")
+    if text == "local":
+        from foldkit.engine import default_jobs
+
+        return default_jobs()
+    if text.startswith("local:"):
+        count = text.removeprefix("local:")
+        if not count.isdigit() or int(count) < 1:
+            raise UsageError(f"--cluster {address}: local:N needs a number of workers N >= 1")
+        return int(count)
+    return None
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise UsageError(f"--cluster needs Dask distributed, which is not installed ({exc}); install it with: {INSTALL}") from None
+    return distributed
+
+
+class Cluster:
+    """A client of a Dask cluster; `run` spreads calls over its workers."""
+
+    def __init__(self, address: str, client: Any, local: Any = None) -> None:
+        self.address = address
+        self.client = client
+        self.local = local
+
+    @property
+    def threads(self) -> int:
+        """Worker threads on the cluster now (at least 1)."""
+        return max(1, sum(self.client.nthreads().values()))
+
+    def run(self, func: Callable[..., Any], calls: Sequence[tuple[Any, ...]], name: str = "task") -> Iterator[Outcome]:
+        """Run `func(*call)` for every call, in the folder this process runs in; yield each outcome
+        as it finishes (any order). Leaving early (an error, Ctrl-C) cancels what is still queued."""
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        token = uuid.uuid4().hex[:12]
+        cwd = os.getcwd()
+        limit = self.threads * (1 + AHEAD_PER_THREAD)
+        running: dict[Any, int] = {}
+        queue = as_completed(loop=self.client.loop)
+        position = 0
+
+        def submit() -> None:
+            nonlocal position
+            future = self.client.submit(in_folder, cwd, func, *calls[position], key=f"foldkit-{name}-{position}-{token}", pure=False)
+            running[future] = position
+            queue.add(future)
+            position += 1
+
+        try:
+            while position < len(calls) and len(running) < limit:
+                submit()
+            for future in queue:
+                index = running.pop(future)
+                try:
+                    outcome = Outcome(index, value=future.result())
+                except KilledWorker as exc:
+                    outcome = Outcome(index, lost=_killed(exc))
+                except Exception as exc:
+                    outcome = Outcome(index, error=exc)
+                future.release()
+                if position < len(calls):
+                    submit()
+                yield outcome
+        finally:
+            if running:
+                self.client.cancel(list(running), force=True)
+
+    def close(self) -> None:
+        """Disconnect (and stop the local cluster)."""
+        with contextlib.suppress(Exception):
+            self.client.close(timeout=10)
+        if self.local is not None:
+            with contextlib.suppress(Exception):
+                self.local.close(timeout=10)
+
+
+def _killed(exc: BaseException) -> str:
+    return f"the Dask workers running this task died each time it ran, so Dask gave up on it ({exc})"
+
+
+def in_folder(cwd: str, func: Callable[..., Any], *args: Any) -> Any:
+    """`func(*args)` run in the folder `cwd` when this machine has it (so relative paths name what
+    they named for the client), in the worker's own otherwise. The worker stays there: every task
+    of a run asks for the same folder."""
+    if os.getcwd() != cwd and os.path.isdir(cwd):
+        os.chdir(cwd)
+    return func(*args)
+
+
+def _answers(address: str) -> None:
+    """Check that a Dask scheduler answers at a tcp:// address, within CONNECT_SECONDS: something
+    listens, and greets a new connection as Dask's protocol does (Dask's own client would retry a
+    refused connection until its timeout, and wait on a server that never answers for longer)."""
+    rest = address.removeprefix("tcp://")
+    host, _, port = rest.rpartition(":")
+    if "://" in rest or not port.isdigit():
+        return  # another protocol (tls://, ucx://): left to Dask
+    try:
+        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=CONNECT_SECONDS) as conn:
+            conn.settimeout(CONNECT_SECONDS)
+            greeting = conn.recv(1)
+    except TimeoutError:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: no answer within {CONNECT_SECONDS} s") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+    if not greeting:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: the connection was closed (not a Dask scheduler?)")
+
+
+@contextlib.contextmanager
+def connect(address: str) -> Iterator[Cluster]:
+    """A client of the scheduler at `address`, or of a local cluster of N worker processes for
+    `local:N`; closed (and the local cluster stopped) when the block ends. An address that does
+    not answer within CONNECT_SECONDS is a UsageError naming it."""
+    local_workers = parse_address(address)
+    if local_workers is None:
+        _answers(address)  # before loading Dask (seconds on a busy machine)
+    distributed = _distributed()
+    local = None
+    try:
+        if local_workers is not None:
+            # one task per worker at a time, so a task is not queued behind one that kills its
+            # worker and blamed for the death (Dask counts deaths per task, see allowed-failures)
+            import dask
+
+            dask.config.set({"distributed.scheduler.worker-saturation": 1.0})
+            local = distributed.LocalCluster(
+                n_workers=local_workers, threads_per_worker=1, processes=True,
+                dashboard_address=":0", silence_logs=logging.ERROR,
+            )  # fmt: skip
+            client = distributed.Client(local, set_as_default=False)
+        else:
+            client = distributed.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except UsageError:
+        raise
+    except Exception as exc:
+        if local is not None:
+            local.close()
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {exc}") from None
+    cluster = Cluster(address, client, local)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
