@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import random
 import re
 import shutil
@@ -149,13 +150,13 @@ def _svgs_well_formed(folder: Path) -> str | None:
     return None
 
 
-def run_in_process(argv: list[str], outcome: Outcome, note: Callable[[str], None]) -> None:
-    """Run one command; count its exit code, a traceback or a hang."""
+def run_in_process(argv: list[str], outcome: Outcome, note: Callable[[str], None], limit: int = HANG_SECONDS) -> None:
+    """Run one command; count its exit code, a traceback or a hang (over `limit` seconds)."""
     outcome.runs += 1
     err = io.StringIO()
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(HANG_SECONDS)
+    signal.alarm(limit)
     started = time.process_time()
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
@@ -175,6 +176,17 @@ def run_in_process(argv: list[str], outcome: Outcome, note: Callable[[str], None
     if code not in (0, 1, 2) or "Traceback" in err.getvalue():
         outcome.tracebacks += 1
         note(f"exit {code}: {argv}\n{err.getvalue()[-2000:]}")
+
+
+def _slow_captures(site: Path, outcome: Outcome) -> list[str]:
+    """Captures of a report that took longer than HANG_SECONDS each (counted as hangs)."""
+    try:
+        captures = json.loads((site / "summary.json").read_text())["captures"]
+    except (OSError, ValueError, KeyError):
+        return []
+    slow = [f"hang: report spent {c['seconds']} s on {c['name']}" for c in captures if (c.get("seconds") or 0) > HANG_SECONDS]
+    outcome.hangs += len(slow)
+    return slow
 
 
 def run_report(folder: Path, inputs: list[Path], outcome: Outcome, note: Callable[[str], None]) -> None:
@@ -243,7 +255,9 @@ def fuzz(count: int, seed: int, keep: Path | None = None, report: bool = True, l
                     if i == count - 1:
                         run_report(root, batch, outcome, found.append)
                     else:
-                        run_in_process(["report", *map(str, batch), "-o", site, "-q", "--jobs", "1", "--force"], outcome, found.append)
+                        argv = ["report", *map(str, batch), "-o", site, "-q", "--jobs", "1", "--force"]
+                        run_in_process(argv, outcome, found.append, limit=HANG_SECONDS * len(batch))
+                        found.extend(_slow_captures(Path(site), outcome))
                     outcome.failures.extend(f"report batch ending at input {i} (seed {seed}): {f}" for f in found)
                     for path in batch:
                         path.unlink()
