@@ -165,6 +165,8 @@ def run_in_process(argv: list[str], outcome: Outcome, note: Callable[[str], None
         outcome.hangs += 1
         note(f"hang: {argv}")
         return
+    except KeyboardInterrupt:  # the fuzzer itself is being stopped
+        raise
     except BaseException:
         outcome.tracebacks += 1
         note(f"traceback: {argv}\n{traceback.format_exc()}")
@@ -172,6 +174,8 @@ def run_in_process(argv: list[str], outcome: Outcome, note: Callable[[str], None
     finally:
         signal.alarm(0)
         outcome.seconds[argv[0]] = outcome.seconds.get(argv[0], 0.0) + time.process_time() - started
+    if code == 130:  # Ctrl-C or SIGTERM reached the command: stop fuzzing
+        raise KeyboardInterrupt
     outcome.exits[code] = outcome.exits.get(code, 0) + 1
     if code not in (0, 1, 2) or "Traceback" in err.getvalue():
         outcome.tracebacks += 1
