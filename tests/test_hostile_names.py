@@ -141,3 +141,16 @@ def test_top_on_an_80_column_terminal_cuts_names_instead_of_wrapping(tmp_path: P
     assert rows and all(len(line) <= 80 for line in lines)
     assert any(line.startswith(" std::collections::hash") and "…" in line for line in rows)
     assert not any(line.startswith(" insert_with") for line in lines)  # nothing wrapped onto a new line
+
+
+def test_report_with_a_baseline_draws_hostile_names(hostile: Path, tmp_path: Path) -> None:
+    import json
+
+    site = tmp_path / "site"
+    code = main(["report", str(hostile), "-o", str(site), "--baseline", str(tmp_path / "before.folded"), "-q", "--jobs", "1"])
+    assert code in (0, 1)
+    captures = json.loads((site / "summary.json").read_text())["captures"]
+    assert [c["status"] for c in captures] != ["error"], captures
+    for svg in site.rglob("*.svg"):
+        etree.parse(str(svg))
+        _assert_clean(svg.read_bytes())
