@@ -16,6 +16,7 @@ from foldkit.analysis.diff import diff_profiles
 from foldkit.analysis.tables import to_csv
 from foldkit.analysis.top import top_table
 from foldkit.errors import FoldkitError, InputError
+from foldkit.export.store import store_bytes
 from foldkit.ingest import FoldOptions, detect, fold_source
 from foldkit.inputs import open_source
 from foldkit.outputs import compress_for
@@ -43,6 +44,9 @@ FILES = {
     "check_json": "check.json",
     "check_md": "check.md",
 }
+#: A capture's rows of the profile store, left in its folder for the report process to move into
+#: the store (hidden: not part of the report).
+STORE_FILE = ".store.parquet"
 #: Functions named in an index row (the issue asks for the top 5 by self weight).
 INDEX_TOP = 5
 #: The `top` table on a capture's page holds the functions among this many heaviest by self or by
@@ -60,6 +64,7 @@ class Settings:
     check_options: CheckOptions | None = None
     generated: str = ""
     transforms: Pipeline = field(default_factory=Pipeline)
+    store_labels: tuple[tuple[str, str], ...] | None = None  # write STORE_FILE, with these labels
 
 
 _BASELINES: dict[tuple[str, FoldOptions, Pipeline], Profile] = {}
@@ -187,6 +192,8 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
         profile = settings.transforms.read(item.path, settings.fold_options, lambda _, options: read_capture(item, options))
     except NotACapture:
         return False
+    if settings.store_labels is not None:
+        (folder / STORE_FILE).write_bytes(store_bytes(profile, item.name, settings.store_labels))
     table = top_table(profile, limit=0)
     summarize(profile, result, table.frame)
     if profile.format == "perf" and profile.weights:
