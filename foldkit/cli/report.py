@@ -12,6 +12,7 @@ from foldkit.cli import common as c
 from foldkit.cli import transforms as t
 from foldkit.cli.check import Alpha, MaxIncrease
 from foldkit.cli.cluster_flags import ClusterAddress
+from foldkit.cli.store_flags import Label, Store
 from foldkit.errors import CheckFailed, InputError, UsageError
 from foldkit.ingest import FoldOptions
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
@@ -38,6 +39,8 @@ def report(
     fail_on_error: FailOnError = False,
     force: Force = False,
     cluster: ClusterAddress = None,
+    store: Store = None,
+    label: Label = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     *,
@@ -56,6 +59,7 @@ def report(
     --map PATTERN=MAP folds map MAP of the captures whose name (or file name) matches PATTERN
     (shell-style; repeatable); a plain --map MAP applies to every capture.
     """
+    from foldkit.export.store import parse_labels
     from foldkit.regression.gate import CheckOptions, Threshold
     from foldkit.render.text import visible
     from foldkit.report import ReportOptions, build_report
@@ -73,7 +77,11 @@ def report(
         jobs=fold_options.jobs,
         force=force,
         cluster=cluster,
+        store=store,
+        labels=parse_labels(label or []),
     )
+    if label and store is None:
+        raise UsageError("--label needs --store")
     with interrupt_on_terminate(), progress_display(quiet, verbose) as progress:
         result = build_report(inputs, output, options, progress)
     print(visible(str(result.index)))

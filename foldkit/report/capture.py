@@ -18,6 +18,7 @@ from foldkit.analysis.diff import StackDiff, diff_profiles, function_changes
 from foldkit.analysis.tables import to_csv
 from foldkit.analysis.top import top_table
 from foldkit.errors import FoldkitError, InputError
+from foldkit.export.store import store_bytes
 from foldkit.ingest import FoldOptions, detect, fold_source
 from foldkit.inputs import open_source
 from foldkit.outputs import compress_for
@@ -48,6 +49,9 @@ FILES = {
     "check_json": "check.json",
     "check_md": "check.md",
 }
+#: A capture's rows of the profile store, left in its folder for the report process to move into
+#: the store (hidden: not part of the report).
+STORE_FILE = ".store.parquet"
 #: Functions named in an index row (the issue asks for the top 5 by self weight).
 INDEX_TOP = 5
 #: Biggest changes against the baseline listed above the differential viewer: as many as the
@@ -69,6 +73,7 @@ class Settings:
     generated: str = ""
     transforms: Pipeline = field(default_factory=Pipeline)
     capture_maps: tuple[tuple[str, str], ...] = ()  # (name pattern, bpftrace map): --map PATTERN=MAP
+    store_labels: tuple[tuple[str, str], ...] | None = None  # write STORE_FILE, with these labels
 
     def options_for(self, item: CaptureInput) -> FoldOptions:
         """The folding options of one capture: `--map PATTERN=MAP` entries whose pattern matches
@@ -216,6 +221,8 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
         profile = settings.transforms.read(item.path, settings.options_for(item), lambda _, options: read_capture(item, options))
     except NotACapture:
         return False
+    if settings.store_labels is not None:
+        (folder / STORE_FILE).write_bytes(store_bytes(profile, item.name, settings.store_labels))
     table = top_table(profile, limit=0)
     summarize(profile, result, table.frame)
     if profile.format == "perf" and profile.weights:
