@@ -10,6 +10,7 @@ import typer.main
 
 from foldkit import __version__
 from foldkit.cli import check, diff, flamegraph, fold, formats, report, top, transforms
+from foldkit.cli.help import Command
 from foldkit.errors import EXIT_USAGE, FoldkitError
 
 app = typer.Typer(
@@ -33,7 +34,7 @@ COMMANDS = [
     (formats.formats, "formats"),
 ]
 for func, name in COMMANDS:
-    app.command(name)(func)
+    app.command(name, cls=Command)(func)
 
 
 def _version(value: bool) -> None:

@@ -7,9 +7,12 @@ from foldkit.ingest import FORMATS
 
 
 def formats() -> None:
-    """List the input formats `--format` accepts (auto detects them), with a one-line example each.
+    """List the input formats foldkit reads (and detects by default), with a one-line example each.
 
-    Example: foldkit formats
+    Examples:
+
+    \b
+      foldkit formats
     """
     width = max(len(name) for name in FORMATS)
     for name, module in FORMATS.items():

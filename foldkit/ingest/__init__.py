@@ -71,7 +71,8 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
     profile.sources = [source.name]
     if options.unit:
         profile.unit = options.unit
-    profile.diagnostics.notes.insert(0, f"{source.name}: format {module.NAME} ({source.compression} compression)")
+    compression = "not compressed" if source.compression == "none" else f"{source.compression} compression"
+    profile.diagnostics.notes.insert(0, f"{source.name}: format {module.NAME} ({compression})")
     if not profile.weights and not profile.diagnostics.bad_lines:
         profile.diagnostics.warnings.append(f"{source.name}: no samples found (empty input?)")
     if options.strict and profile.diagnostics.bad_lines:
