@@ -307,7 +307,7 @@ def test_pixels_of_a_known_profile(browser: Any, tmp_path: Path) -> None:
 
 def test_a_deep_tower_starts_at_the_root_and_scrolls(browser: Any, tmp_path: Path) -> None:
     deep = ";".join(f"f{i}" for i in range(10_000))
-    v = Viewer(browser, write(tmp_path, {deep: 3, "f0;side": 1}))
+    v = Viewer(browser, write(tmp_path, {deep: 2.25, "f0;side": 0.75}))  # fractions: float64 weights
     root = v.js("() => foldkit.rect(0)")
     assert 0 < root["y"] < 800  # the first screen shows the root, not blank space
     assert v.js("document.querySelector('#graph').scrollHeight") > 10_000 * 16

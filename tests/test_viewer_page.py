@@ -67,9 +67,9 @@ def test_every_frame_is_kept_with_the_svg_colours() -> None:
 
 
 def test_settings_reach_the_page() -> None:
-    options = RenderOptions(inverted=True, count_name="ns", factor=2.0, search_color="#00ff00")
+    options = RenderOptions(inverted=True, count_name="ns", factor=2.0, search_color="#00ff00", truncate_text_right=False)
     _, data = parse_page(render_viewer(Profile(weights={"a": 1}, unit="samples"), options))
-    assert data.meta["view"] == "icicle" and data.meta["title"] == "Icicle Graph"
+    assert data.meta["view"] == "icicle" and data.meta["title"] == "Icicle Graph" and data.meta["truncate"] == "left"
     assert (data.meta["unit"], data.meta["factor"], data.meta["searchColor"]) == ("ns", 2.0, "#00ff00")
 
 

@@ -69,16 +69,26 @@ def test_the_packed_block_decodes_to_the_tree() -> None:
     raw = gzip.decompress(base64.b64decode(data))
     n, m = header["nodes"], header["names"]
     assert len(raw) == header["rawBytes"] and header["sides"] == 2
+    assert header["types"] == ["f64", "u16", "u16"]  # a fraction: float64 weights; few names, shallow
     after = struct.unpack(f"<{n}d", raw[: 8 * n])
     before = struct.unpack(f"<{n}d", raw[8 * n : 16 * n])
     assert (sum(after), sum(before)) == (3.5, 1.0)
-    ids = struct.unpack(f"<{n}I", raw[16 * n : 20 * n])
-    colors = raw[24 * n : 24 * n + 3 * m]
+    ids = struct.unpack(f"<{n}H", raw[16 * n : 18 * n])
+    colors = raw[20 * n : 20 * n + 3 * m]
     names = raw[-header["namesBytes"] :].decode("utf-8").split("\n")[:m]
     assert names == ["all", "main", "f", "g\u241b"]  # the escape character made visible
     assert colors[3 * ids[2] : 3 * ids[2] + 3] == bytes([1, 2, 3])
     assert colors[3 * ids[3] : 3 * ids[3] + 3] == bytes([10, 11, 12])
     json.dumps(header)  # the header is plain JSON
+
+
+def test_arrays_take_the_narrowest_type_that_holds_them() -> None:
+    assert pack(build_tree({"a;b": 3}), str)[0]["types"] == ["u32", "u16", "u16"]
+    assert pack(build_tree({"a": 2**32}), str)[0]["types"] == ["f64", "u16", "u16"]
+    many = build_tree({f"f{i}": 1 for i in range(70_000)})
+    assert pack(many, str)[0]["types"] == ["u32", "u32", "u16"]
+    deep = build_tree({";".join(["f"] * 70_000): 1})
+    assert pack(deep, str)[0]["types"] == ["u32", "u32", "u32"]  # uint32 depths keep uint32 names aligned
 
 
 def test_fills_as_bytes() -> None:

@@ -12,6 +12,9 @@ from typing import Any
 
 import lxml.html
 
+#: struct codes of the page's array types.
+FORMATS = {"u16": "H", "u32": "I", "f64": "d"}
+
 
 @dataclass
 class Embedded:
@@ -47,11 +50,19 @@ def parse_page(html: bytes) -> tuple[Any, Embedded]:
     meta = json.loads(doc.get_element_by_id("foldkit-meta").text)
     raw = gzip.decompress(base64.b64decode(doc.get_element_by_id("foldkit-data").text))
     n, m, sides = meta["nodes"], meta["names"], meta["sides"]
-    selfs = [struct.unpack_from(f"<{n}d", raw, 8 * n * s) for s in range(sides)]
-    at = 8 * n * sides
-    ids = struct.unpack_from(f"<{n}I", raw, at)
-    depths = struct.unpack_from(f"<{n}I", raw, at + 4 * n)
-    colors = raw[at + 8 * n : at + 8 * n + 3 * m]
+    codes = [FORMATS[t] for t in meta["types"]]
+    at = 0
+
+    def take(code: str) -> tuple[Any, ...]:
+        nonlocal at
+        values = struct.unpack_from(f"<{n}{code}", raw, at)
+        at += struct.calcsize(code) * n
+        return values
+
+    selfs = [take(codes[0]) for _ in range(sides)]
+    ids = take(codes[1])
+    depths = take(codes[2])
+    colors = raw[at : at + 3 * m]
     names = raw[len(raw) - meta["namesBytes"] :].decode("utf-8").split("\n")[:m]
     return doc, Embedded(meta, names, ids, depths, selfs, colors)
 

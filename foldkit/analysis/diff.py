@@ -44,7 +44,7 @@ class StackDiff:
     def delta(self) -> dict[str, Weight]:
         """AFTER minus (scaled) BEFORE, per stack."""
         b, a = self.before, self.after
-        return {s: a.get(s, 0) - b.get(s, 0) for s in b.keys() | a.keys()}
+        return {s: a.get(s, 0) - b.get(s, 0) for s in self.stacks()}
 
 
 def _integral(profile: Profile) -> bool:
@@ -93,13 +93,15 @@ def diff_profiles(before: Profile, after: Profile, normalize: bool = False) -> S
     """Align `before` and `after` stack by stack; with `normalize`, scale BEFORE to AFTER's total."""
     bt, at = float(before.total), float(after.total)
     scale = at / bt if normalize and bt and at else 1.0
-    weights: dict[str, Weight] = dict(before.weights)
+    # canonical order on both sides, so float sums downstream do not depend on how the inputs
+    # were folded (threads, workers, cluster) or on the process's string hashing
+    weights: dict[str, Weight] = dict(before.items())
     if scale != 1.0:
         weights = {s: w * scale for s, w in weights.items()}
     unit = after.unit if after.unit == before.unit else f"{before.unit} -> {after.unit}"
     return StackDiff(
         before=weights,
-        after=dict(after.weights),
+        after=dict(after.items()),
         before_total=bt,
         after_total=at,
         scale=scale,

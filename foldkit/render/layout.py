@@ -359,9 +359,16 @@ def layout_flame(
     dropped, and at most `max_frames` are kept (the heaviest). `span` widens the full width
     beyond the total (several graphs on one scale); it never narrows it. `native=False` uses
     the Python twin only."""
-    total = sum(w for w in weights.values() if w > 0)
+    total = exact_sum(w for w in weights.values() if w > 0)
     stacks = weights if type(weights) is dict else dict(weights)
     return _layout(stacks, lambda: _flame_tree(stacks), total, span, min_fraction, max_frames, sort_by_weight, native)
+
+
+def exact_sum(weights: Iterable[Weight]) -> Weight:
+    """The sum of `weights`, independent of their order (exact for integers, `math.fsum` once a
+    float is among them), so a layout does not depend on the order stacks were folded in."""
+    items = list(weights)
+    return sum(items) if all(type(w) is int for w in items) else math.fsum(items)
 
 
 def _layout(
@@ -381,7 +388,10 @@ def _layout(
     placed = None
     if native and _native is not None and type(total) is int:
         chart = isinstance(stacks, list)
-        placed = _native.layout_frames(stacks, chart, _native_threshold(min_weight), min(max_frames, 2**62), sort_by_weight)
+        try:
+            placed = _native.layout_frames(stacks, chart, _native_threshold(min_weight), min(max_frames, 2**62), sort_by_weight)
+        except RuntimeError:  # a panic in the native core (a bug): the twin gives the same layout
+            placed = None
     if placed is None:
         placed = _place(twin(), sort_by_weight, min_weight, max_frames)
     return _finish(placed, full, min_weight)

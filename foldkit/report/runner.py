@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import signal
@@ -251,9 +252,12 @@ def _run_pool(
         _stop(pool)
         raise
     if lost:
-        dead = [p.exitcode for p in _processes(pool) if p.exitcode not in (0, None)]
+        processes = _processes(pool)
+        # exited on their own (not killed by _stop): their sentinel is ready, with no race with
+        # the pool's thread over reaping them
+        exited = [p for p in processes if multiprocessing.connection.wait([p.sentinel], 0)]
         _stop(pool)
-        ended.extend(dead)
+        ended.extend(p.exitcode for p in exited if p.exitcode != 0)
     else:
         pool.shutdown(wait=True)
     return lost

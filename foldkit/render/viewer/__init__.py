@@ -61,6 +61,7 @@ def _settings(options: RenderOptions, unit: str, title: str) -> dict[str, Any]:
         "fontFamily": visible(options.font_type),
         "fontSize": options.font_size,
         "searchColor": options.search_color,
+        "truncate": "right" if options.truncate_text_right else "left",
         "background": [top, bottom],
         "generator": f"foldkit {__version__}",
     }

@@ -1,11 +1,13 @@
 """The viewer's data: a `FrameTree` and its colours packed into one gzip-compressed, base64-encoded
 binary block, described by a small JSON header.
 
-Layout of the decompressed bytes (little-endian, each array starting at a multiple of 8):
+Layout of the decompressed bytes (little-endian; every array starts at a multiple of its item
+size), each array in the narrowest type that holds it, named in the header (`types`):
 
-    selfs       float64 x nodes, once per side (after first, then before)
-    name_ids    uint32 x nodes
-    depths      uint32 x nodes
+    selfs       per node, once per side (after first, then before): uint32 when every weight is
+                an integer below 2**32, else float64
+    name_ids    per node: uint16 when there are at most 65,536 names, else uint32
+    depths      per node: uint16 when no stack is 65,535 frames deep, else uint32
     colors      uint8 x 3 x names (r, g, b of each name's fill)
     names       the names in UTF-8, each followed by "\\n"
 
@@ -46,6 +48,10 @@ def rgb_bytes(fill: str) -> bytes:
     return b"\xa0\xa0\xa0"
 
 
+#: Array type names as the page knows them, by array typecode.
+_TYPES = {"H": "u16", "I": "u32", "d": "f64"}
+
+
 def _le(values: array) -> bytes:
     if sys.byteorder != "little":  # pragma: no cover - every supported platform is little-endian
         values = array(values.typecode, values)
@@ -53,8 +59,16 @@ def _le(values: array) -> bytes:
     return values.tobytes()
 
 
-def _pad8(data: bytes) -> bytes:
-    return data + bytes(-len(data) % 8)
+def _narrow(values: array, limit: int) -> array:
+    """`values` (unsigned integers) as uint16 when every one is below `limit` <= 2**16."""
+    return array("H", values) if max(values, default=0) < limit else values
+
+
+def _weights(selfs: list[array]) -> list[array]:
+    """Self weights as uint32 when all are integers that fit, else as they are (float64)."""
+    if all(w.is_integer() and w < 2**32 for side in selfs for w in side):
+        return [array("I", map(int, side)) for side in selfs]
+    return selfs
 
 
 def pack(tree: FrameTree, color: Callable[[str], str]) -> tuple[dict[str, Any], str]:
@@ -62,8 +76,11 @@ def pack(tree: FrameTree, color: Callable[[str], str]) -> tuple[dict[str, Any], 
     shown = [visible(name) for name in tree.names]
     names_bytes = "".join(name + "\n" for name in shown).encode("utf-8")
     colors = b"".join(rgb_bytes(color(name)) for name in tree.names)
-    parts = [*(_le(s) for s in tree.selfs), _le(tree.name_ids), _le(tree.depths), _pad8(colors), names_bytes]
-    raw = b"".join(parts)
+    selfs = _weights(tree.selfs)
+    depths = _narrow(tree.depths, 2**16)
+    # uint16 names only before uint16 depths, so that the depths stay aligned
+    name_ids = array("H", tree.name_ids) if len(tree.names) <= 2**16 and depths.typecode == "H" else tree.name_ids
+    raw = b"".join([*(_le(s) for s in selfs), _le(name_ids), _le(depths), colors, names_bytes])
     compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, 31)  # gzip, for DecompressionStream
     packed = compressor.compress(raw) + compressor.flush()
     header = {
@@ -73,5 +90,6 @@ def pack(tree: FrameTree, color: Callable[[str], str]) -> tuple[dict[str, Any], 
         "namesBytes": len(names_bytes),
         "rawBytes": len(raw),
         "compression": "gzip",
+        "types": [_TYPES[selfs[0].typecode], _TYPES[name_ids.typecode], _TYPES[depths.typecode]],
     }
     return header, base64.b64encode(packed).decode("ascii")

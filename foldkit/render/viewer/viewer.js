@@ -72,27 +72,27 @@
     }
     if (bytes.length !== meta.rawBytes) { throw new Error("the embedded profile is damaged"); }
     const n = meta.nodes;
-    const buffer = bytes.buffer;
     let offset = bytes.byteOffset;
+    if (offset % 8) { bytes = bytes.slice(); offset = 0; }  // typed arrays need aligned views
+    const ARRAYS = { u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
+    const types = meta.types || ["f64", "u32", "u32"];
+    function take(type) {
+      const Type = ARRAYS[type];
+      const view = new Type(bytes.buffer, offset, n);
+      offset += Type.BYTES_PER_ELEMENT * n;
+      return view;
+    }
     const selfs = [];
-    for (let s = 0; s < meta.sides; s++) {
-      selfs.push(new Float64Array(buffer.slice(offset, offset + 8 * n)));
-      offset += 8 * n;
-    }
-    const nameId = new Uint32Array(buffer.slice(offset, offset + 4 * n));
-    offset += 4 * n;
-    const depth = new Uint32Array(buffer.slice(offset, offset + 4 * n));
-    offset += 4 * n;
-    const colorBytes = new Uint8Array(buffer, offset, 3 * meta.names);
-    offset += 3 * meta.names + ((8 - (3 * meta.names) % 8) % 8);
-    const names = new TextDecoder().decode(new Uint8Array(buffer, offset, meta.namesBytes)).split("\n");
+    for (let s = 0; s < meta.sides; s++) { selfs.push(take(types[0])); }
+    const nameId = take(types[1]);
+    const depth = take(types[2]);
+    const colorBytes = new Uint8Array(bytes.buffer, offset, 3 * meta.names);
+    offset += 3 * meta.names;
+    const names = new TextDecoder().decode(new Uint8Array(bytes.buffer, offset, meta.namesBytes)).split("\n");
     names.length = meta.names;
-    const colors = new Array(meta.names);
-    for (let k = 0; k < meta.names; k++) {
-      colors[k] = "rgb(" + colorBytes[3 * k] + "," + colorBytes[3 * k + 1] + "," + colorBytes[3 * k + 2] + ")";
-    }
-    const shown = names.map(function (name) { return name.replace(ANNOTATION, ""); });
-    return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors };
+    const colors = new Array(meta.names);  // fills as CSS colours, made when first drawn
+    const shown = names.map(function (name) { return ANNOTATION.test(name) ? name.replace(ANNOTATION, "") : name; });
+    return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors, colorBytes: colorBytes };
   }
 
   // ---------------------------------------------------------------- trees
@@ -104,21 +104,25 @@
     this.nameId = nameId;
     this.depth = depth;
     this.selfs = selfs;
-    this.end = new Int32Array(n);
-    this.parent = new Int32Array(n);
-    const open = [];
-    let maxDepth = 0;
+    const end = this.end = new Int32Array(n);
+    const parent = this.parent = new Int32Array(n);
+    const open = new Int32Array(n > 0 ? 1 + maxOf(depth) : 1);  // open[d]: the node at depth d on the current path
+    let top = -1;  // deepest open depth
     for (let i = 0; i < n; i++) {
       const d = depth[i];
-      if (d > maxDepth) { maxDepth = d; }
-      while (open.length && depth[open[open.length - 1]] >= d) { this.end[open.pop()] = i; }
-      this.parent[i] = open.length ? open[open.length - 1] : -1;
-      open.push(i);
+      while (top >= d) { end[open[top--]] = i; }
+      parent[i] = top >= 0 ? open[top] : -1;
+      open[++top] = i;
     }
-    while (open.length) { this.end[open.pop()] = n; }
-    this.maxDepth = maxDepth;
+    while (top >= 0) { end[open[top--]] = n; }
+    this.maxDepth = n > 0 ? open.length - 1 : 0;
     this.totals = selfs.map(this.inclusive, this);
-    this.setBasis(meta.basis || "union");
+    this.setBasis(state.basis);
+  }
+  function maxOf(values) {
+    let max = 0;
+    for (let k = 0; k < values.length; k++) { if (values[k] > max) { max = values[k]; } }
+    return max;
   }
   Tree.prototype.inclusive = function (self) {
     const total = Float64Array.from(self);
@@ -152,6 +156,7 @@
     }
   };
   Tree.prototype.subtreeDepth = function (i) {
+    if (i === 0) { return this.maxDepth; }
     let max = this.depth[i];
     for (let k = i + 1; k < this.end[i]; k++) { if (this.depth[k] > max) { max = this.depth[k]; } }
     return max;
@@ -356,7 +361,7 @@
     const t = this.tree, nid = t.nameId[i];
     if (matcher && matcher[nid]) { return SEARCH_COLOR; }
     if (t.delta) { return diffFill(t.delta[i], t.maxDelta); }
-    return data.colors[nid];
+    return data.colors[nid] || (data.colors[nid] = "rgb(" + data.colorBytes[3 * nid] + "," + data.colorBytes[3 * nid + 1] + "," + data.colorBytes[3 * nid + 2] + ")");
   };
   FlameView.prototype.draw = function () {
     const start = performance.now();
@@ -513,7 +518,7 @@
     const chars = Math.floor(width / CHAR_WIDTH);
     if (chars < MIN_LABEL_CHARS) { return ""; }
     if (text.length <= chars) { return text; }
-    return text.substring(0, chars - 2) + "..";
+    return meta.truncate === "left" ? ".." + text.substring(text.length - chars + 2) : text.substring(0, chars - 2) + "..";
   }
 
   // ---------------------------------------------------------------- describing frames
@@ -638,7 +643,7 @@
   const graph = new FlameView(graphScroller, false);
   const callersView = new FlameView(callersScroller, false);
   const calleesView = new FlameView(calleesScroller, true);
-  const timings = { firstPaint: null, draws: [], search: null };
+  const timings = { start: performance.now(), decoded: null, tree: null, firstPaint: null, draws: [], search: null };
   let functions = null;
   let sandwichFn = -1;
   let topSort = { column: 1, descending: true };
@@ -673,7 +678,7 @@
     hideTooltip();
     if (v === "flame" || v === "icicle") {
       const inverted = v === "icicle";
-      const flip = graph.inverted !== inverted;
+      const flip = graph.inverted !== inverted || restoring;
       graph.inverted = inverted;
       graph.layout(flip);
     } else if (v === "sandwich") {
@@ -719,7 +724,7 @@
   }
 
   // ---------------------------------------------------------------- search
-  function applySearch() {
+  function applySearch(quiet) {
     const start = performance.now();
     matchedText.classList.remove("error");
     if (!state.search) {
@@ -733,20 +738,22 @@
         matcher = null;
         matchedText.textContent = "Not a regular expression: " + err.message;
         matchedText.classList.add("error");
-        redrawAll();
+        if (!quiet) { redrawAll(); }
         return;
       }
       const names = data.names, shown = data.shown;
       matcher = new Uint8Array(names.length);
-      for (let k = 0; k < names.length; k++) { matcher[k] = re.test(shown[k]) || re.test(names[k]) ? 1 : 0; }
-      matcher[tree.nameId[0]] = re.test(names[tree.nameId[0]]) && tree.nameId[0] !== 0 ? 1 : matcher[tree.nameId[0]];
+      for (let k = 0; k < names.length; k++) {
+        const name = shown[k];
+        matcher[k] = re.test(name) || (name !== names[k] && re.test(names[k])) ? 1 : 0;
+      }
       let sum = 0, coverEnd = 0;
       for (let i = 1; i < tree.n; i++) {
         if (i >= coverEnd && matcher[tree.nameId[i]]) { sum += tree.width[i]; coverEnd = tree.end[i]; }
       }
       matchedText.textContent = "Matched: " + pct(sum, tree.width[0]);
     }
-    redrawAll();
+    if (!quiet) { redrawAll(); }
     timings.search = performance.now() - start;
     if (!topPane.hidden) { renderTop(); }
   }
@@ -969,13 +976,19 @@
       if (meta.diff && p.has("basis")) { setBasis(p.get("basis")); }
       const fn = p.get("fn");
       state.fn = fn === null ? -1 : data.names.indexOf(fn);
-      setSearch(p.get("search") || "", p.get("ignorecase") === "1");
+      state.search = p.get("search") || "";
+      state.ignoreCase = p.get("ignorecase") === "1";
+      searchBox.value = state.search;
+      caseBox.checked = state.ignoreCase;
+      applySearch(true);
       const z = parseInt(p.get("zoom") || "0", 10);
       graph.zoomed = z > 0 && z < tree.n ? z : 0;
       graph.focus = graph.zoomed > 0 ? graph.zoomed : -1;
       updateCrumbs();
-      setView(p.get("view") || meta.view);
-      graph.layout(true);
+      const view = p.get("view") || meta.view;
+      graph.inverted = view === "icicle";
+      setView(view);  // lays out and draws the view, once
+      if (view !== "flame" && view !== "icicle") { graph.layout(true); }
     } finally {
       restoring = false;
     }
@@ -988,10 +1001,12 @@
 
   // ---------------------------------------------------------------- start
   loadData().then(function (loaded) {
+    timings.decoded = performance.now();
     data = loaded;
     tree = new Tree(loaded.nameId, loaded.depth, loaded.selfs);
+    timings.tree = performance.now();
     if (basisSelect) { basisSelect.value = state.basis; }
-    graph.setTree(tree);
+    graph.tree = tree;
     restoreState();
     timings.firstPaint = performance.now();
     doc.body.setAttribute("data-state", "ready");
