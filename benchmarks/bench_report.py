@@ -1,6 +1,7 @@
 """Benchmark: `foldkit report` on 200 captures of about 5 MB each, against a baseline.
 
 Run: python benchmarks/bench_report.py [--captures 200] [--jobs 0] [--no-baseline] [--repeat 1]
+[--cluster local:2]
 (foldkit installed, e.g. `make bench`). The captures are made in a temporary folder (never in the
 repository) by repeating the shipped real captures to about 5 MB each: perf (whole system and a
 Java service), bpftrace, BCC and folded stacks, every fourth one zstd-compressed. The command runs
@@ -8,6 +9,11 @@ as a subprocess, as a nightly job would; the process tree (the command, its fork
 workers) is sampled every 50 ms for its resident memory. Prints the wall time (median of
 --repeat runs), the throughput, and the peak RSS of the whole tree and of its largest process.
 Memory must not grow with the number of captures: compare --captures 50 with --captures 200.
+
+With --cluster ADDRESS (e.g. local:2, a Dask LocalCluster of 2 worker processes), every repeat runs
+the report both locally (--jobs N, N from local:N) and on the cluster, alternately, and prints the
+cluster's overhead against the local median and the peak RSS of the client process (the command
+itself, which for local:N also hosts the Dask scheduler).
 """
 
 from __future__ import annotations
@@ -105,6 +111,7 @@ class TreeMemory(threading.Thread):
         self.pid = pid
         self.peak_total = 0
         self.peak_single = 0
+        self.peak_root = 0
         self.processes = 0
         self.done = threading.Event()
 
@@ -119,12 +126,15 @@ class TreeMemory(threading.Thread):
             sizes = [_rss_kib(p) for p in pids]
             self.peak_total = max(self.peak_total, sum(sizes))
             self.peak_single = max(self.peak_single, max(sizes, default=0))
+            self.peak_root = max(self.peak_root, sizes[0] if sizes else 0)
             self.processes = max(self.processes, len(pids))
             time.sleep(SAMPLE_SECONDS)
 
 
-def run_once(folder: Path, site: Path, jobs: int, baseline: Path | None) -> tuple[float, TreeMemory, int]:
+def run_once(folder: Path, site: Path, jobs: int, baseline: Path | None, cluster: str | None = None) -> tuple[float, TreeMemory, int]:
     cmd = [sys.executable, "-m", "foldkit", "report", str(folder), "-o", str(site), "--jobs", str(jobs), "-q"]
+    if cluster is not None:
+        cmd += ["--cluster", cluster]
     if baseline is not None:
         cmd += ["--baseline", str(baseline)]
     start = time.perf_counter()
@@ -146,7 +156,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="captures at once (0: one per core)")
     parser.add_argument("--no-baseline", action="store_true", help="no --baseline (no check, no differential graphs)")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--cluster", help="also run on this Dask cluster (local:N: N local workers) and compare")
     args = parser.parse_args()
+    if args.cluster is not None:
+        compare_cluster(args)
+        return
     with tempfile.TemporaryDirectory(prefix="foldkit-bench-report-") as tmp:
         folder = Path(tmp) / "captures"
         t = time.perf_counter()
@@ -177,6 +191,43 @@ def main() -> None:
         )
         print(f"report: {size / 1e6:,.0f} MB in {sum(1 for _ in site.rglob('*'))} files")
         shutil.rmtree(site, ignore_errors=True)
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:,.0f} MiB"
+
+
+def compare_cluster(args: argparse.Namespace) -> None:
+    """Local and cluster runs side by side, alternately; medians, overhead and client RSS."""
+    jobs = args.jobs
+    if args.cluster.startswith("local:") and not jobs:
+        jobs = int(args.cluster.removeprefix("local:"))
+    with tempfile.TemporaryDirectory(prefix="foldkit-bench-report-") as tmp:
+        folder = Path(tmp) / "captures"
+        total = make_captures(folder, args.captures)
+        baseline = None if args.no_baseline else next(folder.glob("host-000/*"))
+        print(f"made {args.captures} captures, {total / 1e6:,.0f} MB of capture text; --jobs {jobs} against --cluster {args.cluster}")
+        times: dict[str, list[float]] = {"local": [], "cluster": []}
+        memory: dict[str, TreeMemory] = {}
+        for i in range(args.repeat):
+            for kind in ("local", "cluster") if i % 2 == 0 else ("cluster", "local"):
+                site = Path(tmp) / f"site-{kind}"
+                elapsed, mem, _ = run_once(folder, site, jobs, baseline, args.cluster if kind == "cluster" else None)
+                times[kind].append(elapsed)
+                if kind not in memory or mem.peak_root > memory[kind].peak_root:
+                    memory[kind] = mem
+                print(f"  {kind:7s} run {i + 1}: {elapsed:.1f} s")
+                shutil.rmtree(site, ignore_errors=True)
+        medians = {kind: statistics.median(t) for kind, t in times.items()}
+        for kind in ("local", "cluster"):
+            m = memory[kind]
+            print(
+                f"{kind:7s}: median {medians[kind]:.1f} s over {args.repeat} run(s) ({total / 1e6 / medians[kind]:.1f} MB/s, "
+                f"{args.captures / medians[kind]:.2f} captures/s); peak RSS: client process {_mib(m.peak_root)}, "
+                f"largest process {_mib(m.peak_single)}, whole tree {_mib(m.peak_total)} ({m.processes} processes)"
+            )
+        ratio = medians["cluster"] / medians["local"]
+        print(f"cluster / local wall time: {ratio:.3f} (overhead {100 * (ratio - 1):+.1f} %)")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _load_native() -> ModuleType | None:
+def load_native() -> ModuleType | None:
+    """The native core whether or not it is switched off (its demanglers serve both
+    implementations), or None when it is not built."""
     try:
         import foldkit._native as native
     except ImportError:
@@ -34,12 +36,12 @@ def native_core() -> ModuleType | None:
     """The native core, or None when it is not built or switched off (`FOLDKIT_NATIVE=0`)."""
     if os.environ.get(NATIVE_SWITCH, "1").strip() == "0":
         return None
-    return _load_native()
+    return load_native()
 
 
 def native_status() -> str:
     """One line saying whether the native core is in use, and its version."""
-    module = _load_native()
+    module = load_native()
     if module is None:
         return "native core: not built (pure-Python folding)"
     if native_core() is None:
@@ -47,4 +49,4 @@ def native_status() -> str:
     return f"native core: {module.__version__}, in use"
 
 
-__all__ = ["NATIVE_SWITCH", "default_jobs", "native_core", "native_status"]
+__all__ = ["NATIVE_SWITCH", "default_jobs", "load_native", "native_core", "native_status"]

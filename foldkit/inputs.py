@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -63,6 +65,7 @@ class _ChainReader(io.RawIOBase):
     def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
         self._prefix = prefix
         self._stream = stream
+        self.consumed = len(prefix)  # bytes taken from `stream`, the prefix included
 
     def readable(self) -> bool:
         return True
@@ -76,6 +79,7 @@ class _ChainReader(io.RawIOBase):
         data = self._stream.read(len(b))
         n = len(data)
         b[:n] = data
+        self.consumed += n
         return n
 
 
@@ -148,6 +152,13 @@ class Source:
     path: str | None = None  # set for a plain, uncompressed regular file (it can be read by range)
     max_record: int = DEFAULT_MAX_RECORD  # longer records are skipped (see `chunks`)
     oversize: int = 0  # records skipped for being longer than `max_record`
+    size: int | None = None  # bytes in the file as stored (compressed), when known
+    _raw: _ChainReader | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes of the input as stored (compressed) read so far, for progress display."""
+        return self._raw.consumed if self._raw is not None else 0
 
     def seekable_path(self) -> str | None:
         """The file's path when its bytes can be read by offset (plain regular file, untouched)."""
@@ -315,6 +326,28 @@ def _open_raw(spec: InputSpec) -> BinaryIO:
         raise InputError(f"{s}: cannot open: {exc.strerror}") from exc
 
 
+#: Told of every Source opened (the command line's progress bar); see `watch_sources`.
+_WATCHERS: list[Callable[[Source], None]] = []
+
+
+@contextlib.contextmanager
+def watch_sources(callback: Callable[[Source], None]) -> Iterator[None]:
+    """Call `callback` with every Source opened inside the block."""
+    _WATCHERS.append(callback)
+    try:
+        yield
+    finally:
+        _WATCHERS.remove(callback)
+
+
+def _size(raw: BinaryIO) -> int | None:
+    try:
+        st = os.fstat(raw.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
 def open_source(spec: InputSpec) -> Source:
     """Open a path, `-` (stdin) or bytes, detecting gzip/zstd compression by magic bytes."""
     name = _display_name(spec)
@@ -334,7 +367,9 @@ def open_source(spec: InputSpec) -> Source:
     path = None
     if compression == "none" and not isinstance(spec, bytes) and os.fspath(spec) != "-" and Path(os.fspath(spec)).is_file():
         path = os.fspath(spec)
-    source = Source(name=name, compression=compression, _stream=stream, path=path)
+    source = Source(name=name, compression=compression, _stream=stream, path=path, size=_size(raw), _raw=rest)
+    for watcher in _WATCHERS:
+        watcher(source)
     head = source.head(16)
     if head.startswith(MAGIC_PERF_DATA):
         source.close()

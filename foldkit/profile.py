@@ -78,6 +78,20 @@ def weights_problem(weights: Iterable[Weight]) -> str | None:
     return None
 
 
+#: Stacks listed in a profile's notebook view, and the frames shown of each (leaf end).
+REPR_STACKS = 10
+REPR_FRAMES = 6
+
+
+def _count(w: Weight) -> str:
+    return f"{w:,}" if isinstance(w, int) else f"{w:,.2f}"
+
+
+def _tail(stack: str) -> str:
+    frames = stack.split(";")
+    return ";".join(frames if len(frames) <= REPR_FRAMES else ["…", *frames[-REPR_FRAMES:]])
+
+
 def format_weight(w: Weight) -> str:
     """A weight as folded text: integers plainly, fractions without float noise."""
     if isinstance(w, int):
@@ -124,6 +138,23 @@ class Profile(_Methods):
 
     def __len__(self) -> int:
         return len(self.weights)
+
+    def __repr__(self) -> str:
+        what = " ".join(x for x in (self.format, self.event) if x)
+        samples = "" if self.samples is None else f", {self.samples:,} samples"
+        sources = f" from {', '.join(self.sources)}" if self.sources else ""
+        return f"<Profile {what + ': ' if what else ''}{len(self):,} stacks, total {_count(self.total)} {self.unit}{samples}{sources}>"
+
+    def _repr_html_(self) -> str:
+        """A notebook view: what the profile is and its heaviest stacks."""
+        from lxml import html
+        from lxml.html import builder as E
+
+        total = self.total or 1
+        heaviest = sorted(self.weights.items(), key=lambda kv: -kv[1])[:REPR_STACKS]
+        rows = [E.TR(E.TD(_count(w)), E.TD(f"{w / total * 100:.2f}%"), E.TD(E.CODE(_tail(s)))) for s, w in heaviest]
+        table = E.TABLE(E.TR(E.TH(self.unit), E.TH("share"), E.TH("stack (leaf end)")), *rows)
+        return html.tostring(E.DIV(E.P(repr(self)), table), encoding="unicode")
 
     @property
     def total(self) -> Weight:

@@ -6,8 +6,9 @@ time limit, and every SVG it writes is well-formed XML.
     python -m tests.fuzz --count 10000 --seed 1      # `make fuzz`
     python -m tests.fuzz --count 50 --keep /tmp/f    # keep the failing inputs for reproduction
 
-fold, flamegraph, top, diff and check run in this process (a fresh temp folder per input, an
-alarm for hangs); report runs as a subprocess on batches of the same inputs, as a user runs it.
+Every command runs in this process (a fresh temp folder per input, an alarm for hangs); report
+runs on batches of the same inputs with `--jobs 1` (captures read in this process), and once per
+run as a subprocess with worker processes, as a user runs it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import random
 import re
 import shutil
@@ -136,6 +138,7 @@ class Outcome:
     hangs: int = 0
     tracebacks: int = 0
     exits: dict[int, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # CPU time per command
 
 
 def _svgs_well_formed(folder: Path) -> str | None:
@@ -147,33 +150,51 @@ def _svgs_well_formed(folder: Path) -> str | None:
     return None
 
 
-def run_in_process(argv: list[str], outcome: Outcome, note: Callable[[str], None]) -> None:
-    """Run one command; count its exit code, a traceback or a hang."""
+def run_in_process(argv: list[str], outcome: Outcome, note: Callable[[str], None], limit: int = HANG_SECONDS) -> None:
+    """Run one command; count its exit code, a traceback or a hang (over `limit` seconds)."""
     outcome.runs += 1
     err = io.StringIO()
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(HANG_SECONDS)
+    signal.alarm(limit)
+    started = time.process_time()
     try:
-        with contextlib.redirect_stderr(err):
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
             code = main(argv)
     except Hang:
         outcome.hangs += 1
         note(f"hang: {argv}")
         return
+    except KeyboardInterrupt:  # the fuzzer itself is being stopped
+        raise
     except BaseException:
         outcome.tracebacks += 1
         note(f"traceback: {argv}\n{traceback.format_exc()}")
         return
     finally:
         signal.alarm(0)
+        outcome.seconds[argv[0]] = outcome.seconds.get(argv[0], 0.0) + time.process_time() - started
+    if code == 130:  # Ctrl-C or SIGTERM reached the command: stop fuzzing
+        raise KeyboardInterrupt
     outcome.exits[code] = outcome.exits.get(code, 0) + 1
     if code not in (0, 1, 2) or "Traceback" in err.getvalue():
         outcome.tracebacks += 1
         note(f"exit {code}: {argv}\n{err.getvalue()[-2000:]}")
 
 
+def _slow_captures(site: Path, outcome: Outcome) -> list[str]:
+    """Captures of a report that took longer than HANG_SECONDS each (counted as hangs)."""
+    try:
+        captures = json.loads((site / "summary.json").read_text())["captures"]
+    except (OSError, ValueError, KeyError):
+        return []
+    slow = [f"hang: report spent {c['seconds']} s on {c['name']}" for c in captures if (c.get("seconds") or 0) > HANG_SECONDS]
+    outcome.hangs += len(slow)
+    return slow
+
+
 def run_report(folder: Path, inputs: list[Path], outcome: Outcome, note: Callable[[str], None]) -> None:
-    """`foldkit report` on a batch of mutated inputs, as a subprocess."""
+    """`foldkit report` on a batch of mutated inputs, as a subprocess with worker processes."""
     outcome.runs += 1
     started = time.monotonic()
     try:
@@ -234,7 +255,13 @@ def fuzz(count: int, seed: int, keep: Path | None = None, report: bool = True, l
                 batch.append(copy)
                 if len(batch) == REPORT_BATCH or i == count - 1:
                     found = []
-                    run_report(root, batch, outcome, found.append)
+                    site = str(root / "site")
+                    if i == count - 1:
+                        run_report(root, batch, outcome, found.append)
+                    else:
+                        argv = ["report", *map(str, batch), "-o", site, "-q", "--jobs", "1", "--force"]
+                        run_in_process(argv, outcome, found.append, limit=HANG_SECONDS * len(batch))
+                        found.extend(_slow_captures(Path(site), outcome))
                     outcome.failures.extend(f"report batch ending at input {i} (seed {seed}): {f}" for f in found)
                     for path in batch:
                         path.unlink()
@@ -257,6 +284,8 @@ def cli(argv: list[str] | None = None) -> int:
     for failure in outcome.failures[:20]:
         print(failure, file=sys.stderr)
     exits = ", ".join(f"exit {k}: {v}" for k, v in sorted(outcome.exits.items()))
+    cpu = ", ".join(f"{k} {v:.0f} s" for k, v in sorted(outcome.seconds.items(), key=lambda kv: -kv[1]))
+    print(f"fuzz: CPU time by command: {cpu}")
     print(
         f"fuzz: {outcome.inputs} mutated inputs, {outcome.runs} command runs ({exits}) in "
         f"{time.monotonic() - started:.0f} s: {outcome.tracebacks} tracebacks, {outcome.hangs} hangs "

@@ -74,14 +74,16 @@ def test_a_report_on_the_cluster_is_the_local_report(dask_cluster: LoopbackClust
     folder = mixed_folder(tmp_path)
     common = ["report", str(folder), "-j", "2", "--baseline", str(folder / "perf/java.perf")]
     # exit 1: the other captures are other workloads, so they "regress" against java.perf
-    assert main([*common, "-o", str(tmp_path / "local"), "-q"]) == 1
-    assert main([*common, "-o", str(tmp_path / "cluster"), "--cluster", dask_cluster.address]) == 1
+    assert main([*common, "-o", str(tmp_path / "local"), "-q", "--store", str(tmp_path / "store-local")]) == 1
+    assert main([*common, "-o", str(tmp_path / "cluster"), "--cluster", dask_cluster.address, "--store", str(tmp_path / "store-cluster")]) == 1
     err = capsys.readouterr().err
     local, cluster = _report_files(tmp_path / "local"), _report_files(tmp_path / "cluster")
     assert sorted(local) == sorted(cluster)
     assert any(k.endswith("stacks.folded.zst") for k in local) and any(k.endswith("diff.svg") for k in local)
     for name in local:
         assert local[name] == cluster[name], name
+    stores = [pl.scan_parquet(f"{tmp_path}/store-{kind}/**/*.parquet").collect() for kind in ("local", "cluster")]
+    assert stores[0].height > 0 and stores[0].equals(stores[1])
     counted = re.findall(r"\[(\d+)/(\d+)\]", err)  # progress counted every file found
     assert [int(k) for k, _ in counted] == list(range(1, len(find_captures([str(folder)])) + 1))
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from foldkit import _native
 from foldkit.errors import InputError
 from foldkit.ingest import FoldOptions
+from foldkit.ingest import folded as folded_module
 from foldkit.ingest.folded import fold_chunks
 from foldkit.profile import Profile
 from tests.helpers import DATA
@@ -35,7 +36,7 @@ ENDINGS = st.sampled_from([b"\n", b"\n", b"\n", b"\r\n", b"\r\r\n", b" \n"])
 LINE = st.one_of(
     st.tuples(STACKS, SEPARATORS, WEIGHTS, ENDINGS).map(b"".join),
     st.tuples(STACKS, st.just(b" "), WEIGHTS, st.just(b" "), WEIGHTS, ENDINGS).map(b"".join),
-    st.sampled_from([b"# comment\n", b"\n", b"   \n", b"\xff\xfe 3\n", b"no weight\n", b"7\n", b" 7\n", b"a;b 1"]),
+    st.sampled_from([b"# comment\n", b"# foldkit: unit=ns event=cpu-clock\n", b"\n", b"   \n", b"\xff\xfe 3\n", b"no weight\n", b"7\n", b" 7\n", b"a;b 1"]),
     st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"") + b"\n"),
 )
 
@@ -71,6 +72,8 @@ def described(profile: Profile) -> tuple[object, ...]:
         d.bad_examples,
         d.warnings,
         d.notes,
+        profile.unit,
+        profile.event,
     )
 
 
@@ -103,6 +106,16 @@ def test_a_decimal_after_plain_lines_keeps_exact_sums_and_order() -> None:
     profile = fold_chunks("x", [text], FoldOptions())
     assert list(profile.weights.items()) == [("b", 9007199254740993 + 0.5 + 1), ("a", 1), ("c", 2)]
     assert outcome([text], True) == outcome([text], False)
+
+
+def test_a_panic_in_the_native_reader_is_an_input_error_naming_the_file(monkeypatch) -> None:
+    class Panicking:
+        def feed(self, chunk: bytes, pos: int) -> None:
+            raise RuntimeError("internal error in the native folded reader: boom")
+
+    monkeypatch.setattr(folded_module._native, "FoldedReader", Panicking)
+    with pytest.raises(InputError, match=r"^cpu\.folded: internal error in the native folded reader"):
+        fold_chunks("cpu.folded", [b"a;b 1\n"], FoldOptions())
 
 
 def test_bad_lines_keep_their_numbers_across_chunks() -> None:

@@ -205,3 +205,36 @@ def test_twin_runs_without_native_core() -> None:
         assert native_core() is None
         profile = read(DATA / "captures" / "perf-c-fp.txt.zst")
     assert profile.weights
+
+
+def test_plain_file_with_a_record_longer_than_max_record(tmp_path: Path) -> None:
+    # the threads stop reading by range and the file is read as a stream, which skips such records
+    sample = b"bash 1 1.0: 1 cycles: \n\t1234 f (/x)\n\n"
+    path = tmp_path / "long.perf"
+    path.write_bytes(sample * 3000 + b"bash 1 1.0: 1 cycles: \n" + b"\t1234 y (/x)\n" * 200_000 + b"\n" + sample * 3000)
+    options = FoldOptions(chunk_size=65_536, max_record=1 << 20, jobs=2)
+    native, reference = _both(path, options)
+    assert native == reference
+    assert b"bash;f 6000\n" in native[0]
+
+
+@pytest.mark.parametrize("compression", ["zstd", "gzip"])
+def test_compressed_files_fold_natively_and_keep_the_readers_errors(tmp_path: Path, compression: str) -> None:
+    import gzip
+
+    import zstandard
+
+    from foldkit.errors import InputError
+    from tests.helpers import data_bytes
+
+    text = data_bytes("captures/perf-system-mixed.txt")
+    packed = zstandard.ZstdCompressor().compress(text) if compression == "zstd" else gzip.compress(text)
+    path = tmp_path / f"capture.perf.{compression[:2]}"
+    path.write_bytes(packed)
+    options = FoldOptions(chunk_size=30_000, jobs=2)
+    native, reference = _both(path, options)
+    assert native == reference == _key(read(text, options))
+    # a truncated stream: the native reader gives way to the Python reader, which names the problem
+    path.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(InputError, match=f"truncated or corrupt {compression} stream"):
+        read(path, options)

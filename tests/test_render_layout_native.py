@@ -60,6 +60,16 @@ def test_native_is_used_for_integers_and_the_twin_for_the_rest(monkeypatch) -> N
     assert calls == [True, False]  # the float total never reaches the native call
 
 
+def test_a_panic_in_the_native_layout_falls_back_to_the_twin(monkeypatch) -> None:
+    def panic(*args: object) -> object:
+        raise RuntimeError("internal error in the native layout: boom")
+
+    weights = {"a;b": 2, "a": 1, "c": 4}
+    expected = layout_flame(weights, native=False)
+    monkeypatch.setattr(layout_module._native, "layout_frames", panic)
+    same(layout_flame(weights), expected)
+
+
 def test_inclusive_weights_of_another_profile() -> None:
     layout = layout_flame({"a;b": 2, "a;c": 3, "d": 1})
     other = {"a;b;x": 5, "a": 1, "q": 7, "a;c": -4}

@@ -84,15 +84,22 @@ def test_terminate_and_hangup_stop_the_work_like_ctrl_c() -> None:
 
 
 def test_workers_stop_when_the_report_process_is_killed(tmp_path: Path) -> None:
-    """A worker whose parent is gone (SIGKILL: no cleanup ran) exits by itself."""
+    """A worker whose parent is gone (SIGKILL: no cleanup ran) exits at once."""
     import subprocess
     import sys
 
-    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    code = f"from foldkit.report import runner; runner.PARENT_CHECK_SECONDS = 0.05; runner._start_worker({parent.pid}); import time; time.sleep(30)"
-    worker = subprocess.Popen([sys.executable, "-c", code])
-    time.sleep(0.5)
-    assert worker.poll() is None
+    ready = tmp_path / "ready"
+    worker_code = f"from foldkit.report import runner; import os, pathlib, time; runner._start_worker(os.getppid()); pathlib.Path({str(ready)!r}).write_text(str(os.getpid())); time.sleep(60)"
+    parent_code = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {worker_code!r}]); time.sleep(60)"
+    parent = subprocess.Popen([sys.executable, "-c", parent_code])
+    deadline = time.monotonic() + 60
+    while not (ready.exists() and ready.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    worker = int(ready.read_text())
+    assert Path(f"/proc/{worker}").exists()
     parent.kill()
     parent.wait()
-    assert worker.wait(timeout=10) == 1
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{worker}").exists()  # reaped by init once killed

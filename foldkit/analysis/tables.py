@@ -219,7 +219,8 @@ def choose_format(path: str | os.PathLike[str] | None, *flags: tuple[bool, str])
 
 
 def write_table(table: Table, path: str | os.PathLike[str] | None, fmt: str) -> None:
-    """Write `table` in `fmt` to `path` (stdout for None or `-`; a terminal gets a rich table)."""
+    """Write `table` in `fmt` to `path` (stdout for None or `-`; a terminal gets an aligned table
+    cut to its width)."""
     if is_stdout(path):
         terminal = stdout_binary().isatty()
         if fmt == "parquet" and terminal:

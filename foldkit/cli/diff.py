@@ -22,8 +22,8 @@ from foldkit.outputs import (
 )
 from foldkit.transform import Pipeline
 
-Before = Annotated[list[str] | None, typer.Option("--before", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
-After = Annotated[list[str] | None, typer.Option("--after", help="An AFTER capture (repeatable; a quoted glob is expanded). Several are merged.")]
+Before = Annotated[list[str] | None, typer.Option("--before", metavar="FILE", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
+After = Annotated[list[str] | None, typer.Option("--after", metavar="FILE", help="An AFTER capture (repeatable; a quoted glob is expanded). Several are merged.")]
 Normalize = Annotated[bool | None, typer.Option("--normalize/--no-normalize", help="Scale BEFORE to AFTER's total (default: on for SVG and tables, off for .folded like difffolded.pl).")]
 Basis = Annotated[str | None, typer.Option("--basis", help="Frame widths from: after (the SVG's default), before, or union (the larger of the two, so paths only in BEFORE stay visible; the .html viewer's default, switchable in the page).")]
 AsFolded = Annotated[bool, typer.Option("--folded", help="Write the two-column folded form (also chosen by -o x.folded).")]
@@ -69,7 +69,12 @@ def diff(
     viewer, -o x.folded the `stack before after` form of difffolded.pl, otherwise the functions
     that changed most.
 
-    Example: foldkit diff old.perf.zst new.perf.zst -o diff.svg   |   foldkit diff old.perf.zst new.perf.zst -o diff.html   |   foldkit diff --before 'old-*.perf.zst' --after 'new-*.perf.zst'
+    Examples:
+
+    \b
+      foldkit diff old.perf.zst new.perf.zst -o diff.svg
+      foldkit diff old.perf.zst new.perf.zst -o diff.html
+      foldkit diff --before 'old-*.perf.zst' --after 'new-*.perf.zst'
     """
     from foldkit.analysis import diff as d
     from foldkit.analysis.diffgraph import render_diff, render_diff_html

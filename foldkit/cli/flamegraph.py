@@ -7,6 +7,7 @@ from dataclasses import replace
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
 from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
+from foldkit.cli.progress import reading_progress
 from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.ingest import FoldOptions, read
 from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_bytes
@@ -46,13 +47,18 @@ def flamegraph(
     or with -o x.html a self-contained viewer (every frame on a canvas; flame, icicle, sandwich
     and top-table views).
 
-    Example: foldkit flamegraph cpu.perf.zst -o cpu.svg --title "checkout-api, 60 s"   |   foldkit flamegraph cpu.perf.zst -o cpu.html   |
-    foldkit flamegraph --inverted cpu.folded -o icicle.svg   |   foldkit fold cpu.perf | foldkit flamegraph - > cpu.svg
+    Examples:
+
+    \b
+      foldkit flamegraph cpu.perf.zst -o cpu.svg --title "checkout-api, 60 s"
+      foldkit flamegraph cpu.perf.zst -o cpu.html
+      foldkit flamegraph --inverted cpu.folded -o icicle.svg
+      foldkit fold cpu.perf.zst --unit-header | foldkit flamegraph - > cpu.svg
     """
     options = render.options
     refuse_input_as_output([output], inputs)
     output_suffix("flamegraph", output)
-    with gc_paused(), cluster_reader(cluster, "--flamechart" if options.flamechart else None) as reader:
+    with gc_paused(), reading_progress(quiet), cluster_reader(cluster, "--flamechart" if options.flamechart else None) as reader:
         profile = transforms.read(inputs, fold_options, reader or (_read_timeline if options.flamechart else read))
     palette_map = load_palette_map(render.palette_file) if render.palette_file else None
     draw = render_viewer if wants_viewer(output) else render_flamegraph

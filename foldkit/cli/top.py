@@ -40,7 +40,11 @@ def top(
 ) -> None:
     """Table of the heaviest functions: self, self %, total (inclusive, once per stack), total %.
 
-    Example: foldkit top cpu.perf.zst -n 30 --sort total   |   foldkit top cpu.perf.zst --by dso -o dsos.csv
+    Examples:
+
+    \b
+      foldkit top cpu.perf.zst -n 30 --sort total
+      foldkit top cpu.perf.zst --by dso -o dsos.csv
     """
     from foldkit.analysis.dso import read_with_dsos
     from foldkit.analysis.tables import choose_format, write_table

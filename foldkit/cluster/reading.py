@@ -4,14 +4,18 @@ come back, so the result is `foldkit.ingest.read`'s."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from foldkit.cluster.session import Cluster
+from foldkit.cluster.session import Cluster, Outcome
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest import FoldOptions, read
 from foldkit.inputs import InputSpec
 from foldkit.profile import Profile, ProfileMerger
+
+if TYPE_CHECKING:
+    from foldkit.transform import Pipeline
 
 Reader = Callable[[InputSpec | Sequence[InputSpec], FoldOptions], Profile]
 
@@ -39,15 +43,19 @@ def read_on(cluster: Cluster, inputs: InputSpec | Sequence[InputSpec], options: 
     waiting: dict[int, Profile] = {}
     following = 0
     for outcome in cluster.run(read_one, [(spec, options) for spec in specs], "fold"):
-        if outcome.lost is not None:
-            raise InputError(f"{specs[outcome.index]}: {outcome.lost}")
-        if outcome.error is not None:
-            raise outcome.error
-        waiting[outcome.index] = outcome.value
+        waiting[outcome.index] = _value(specs, outcome)
         while following in waiting:  # merged in input order: sums of fractions are the local run's
             merger.add(waiting.pop(following))
             following += 1
     return merger.result()
+
+
+def _value(specs: Sequence[str], outcome: Outcome) -> Profile:
+    if outcome.lost is not None:
+        raise InputError(f"{specs[outcome.index]}: {outcome.lost}")
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.value  # type: ignore[no-any-return]
 
 
 def reader(cluster: Cluster) -> Reader:
@@ -57,3 +65,28 @@ def reader(cluster: Cluster) -> Reader:
         return read_on(cluster, inputs, options)
 
     return read_on_cluster
+
+
+def read_transformed(spec: str, options: FoldOptions, pipeline: Pipeline) -> Profile:
+    """One input read and transformed as `pipeline.read` does (on a worker)."""
+    return pipeline.read([spec], options)
+
+
+def read_each(
+    inputs: Sequence[str], options: FoldOptions, pipeline: Pipeline, cluster: Cluster | None = None
+) -> Iterator[tuple[str, Profile]]:
+    """(input, its profile read and transformed by `pipeline`) for every input, in input order;
+    read on `cluster` when given, else here one after the other."""
+    specs = _specs(inputs)
+    if cluster is None:
+        for spec in specs:
+            yield spec, pipeline.read([spec], options)
+        return
+    options = replace(options, jobs=1)
+    waiting: dict[int, Profile] = {}
+    following = 0
+    for outcome in cluster.run(read_transformed, [(spec, options, pipeline) for spec in specs], "fold"):
+        waiting[outcome.index] = _value(specs, outcome)
+        while following in waiting:
+            yield specs[following], waiting.pop(following)
+            following += 1

@@ -175,7 +175,7 @@ def connect(address: str) -> Iterator[Cluster]:
             dask.config.set({"distributed.scheduler.worker-saturation": 1.0})
             local = distributed.LocalCluster(
                 n_workers=local_workers, threads_per_worker=1, processes=True,
-                dashboard_address=":0", silence_logs=logging.ERROR,
+                dashboard_address=":0", silence_logs=logging.CRITICAL,
             )  # fmt: skip
             client = distributed.Client(local, set_as_default=False)
         else:

@@ -213,8 +213,8 @@ def tidy_stacks(weights: dict[str, Weight], options: FoldOptions) -> dict[str, W
     """Strip offsets, annotate kernel frames (`--kernel`) and apply `--skip-after` to every
     distinct stack, summing stacks that become identical."""
     skip = frozenset(options.skip_after)
-    if not (options.kernel or skip) and not any("+" in s for s in weights):
-        return weights
+    if not (options.kernel or skip) and not any(_STACK_OFFSETS.search(s) for s in weights if "+" in s):
+        return weights  # nothing to rewrite (the usual case: one scan for "+", no copy)
     out: dict[str, Weight] = {}
     for stack, w in weights.items():
         new = _tidy_stack(stack, options, skip)

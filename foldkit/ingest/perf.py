@@ -13,10 +13,13 @@ Two implementations give identical results (property tests check it byte for byt
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any
 
 from foldkit.engine import default_jobs, native_core
 from foldkit.errors import InputError, UsageError
@@ -350,9 +353,42 @@ def _merge_stacks(target: dict[str, dict[str, list[int]]], source: dict[str, dic
                 cell[1] += c
 
 
-def _fold_native(native: ModuleType, source: Source, options: FoldOptions, size: int, state: FoldState) -> None:
-    """Fold with the native core's threads; chunks it cannot account for come back to the line
-    path (`state.fold_chunk`), frame lines it leaves to Python to `Resolver.line_names`."""
+#: Display names of sources that are no file.
+_NOT_FILES = ("<stdin>", "<bytes>")
+
+
+def _fold_native(native: ModuleType, source: Source, options: FoldOptions, size: int) -> FoldState:
+    """Fold with the native core's threads. A plain file is read by the threads themselves, by
+    range; a zstd or gzip file is decompressed natively while they fold. Either falls back to the
+    Python reader (`Source.chunks`), which skips records longer than `options.max_record` and
+    reports corrupt streams, when the native reader meets such a record or stream."""
+    path = source.seekable_path()
+    if path:
+        try:
+            return _run_native(native, options, source.name, lambda folder: folder.push_file(path, size, 0, options.max_record))
+        except native.RecordTooLong:
+            pass
+    elif source.compression in ("zstd", "gzip") and source.name not in _NOT_FILES and os.path.isfile(source.name):
+        try:
+            return _run_native(
+                native, options, source.name,
+                lambda folder: folder.push_compressed(source.name, source.compression, size, options.max_record),
+            )
+        except native.StreamUnusable:
+            pass
+
+    def push_stream(folder: Any) -> None:
+        for index, chunk in enumerate(source.chunks(cut=cut_records, size=size)):
+            if not folder.push(index, chunk):
+                break  # the threads stopped on an error, which finish() raises
+
+    return _run_native(native, options, source.name, push_stream)
+
+
+def _run_native(native: ModuleType, options: FoldOptions, name: str, push: Callable[[Any], object]) -> FoldState:
+    """Run one native fold: `push` feeds the folder; chunks it cannot account for come back to the
+    line path (`FoldState.fold_chunk`), frame lines it leaves to Python to `Resolver.line_names`."""
+    state = FoldState()
     lock = threading.Lock()  # the callbacks run on the native threads (holding the GIL in turn)
     resolver = Resolver(options)
 
@@ -381,32 +417,27 @@ def _fold_native(native: ModuleType, source: Source, options: FoldOptions, size:
         keep_time=options.keep_time,
     )
     try:
-        path = source.seekable_path()
-        if path:
-            folder.push_file(path, size, 0)
-        else:
-            for index, chunk in enumerate(source.chunks(cut=cut_records, size=size)):
-                if not folder.push(index, chunk):
-                    break  # the threads stopped on an error, which finish() raises
+        push(folder)
         try:
             folded = folder.finish()
         except (RuntimeError, OSError) as exc:
-            raise InputError(f"{source.name}: {exc}") from exc
+            raise InputError(f"{name}: {exc}") from exc
     finally:
         folder.cancel()
     state.add_events(folded["events"], folded["first_seen"])
     state.lines.update(folded["lines"])
     state.timeline.update(folded["timelines"])
+    return state
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
     """Fold a whole perf script stream (in threads when the native core is in use), keeping one event."""
     size = options.chunk_size or DEFAULT_CHUNK_SIZE
-    state = FoldState()
     native = native_core()
     if native is not None:
-        _fold_native(native, source, options, size, state)
+        state = _fold_native(native, source, options, size)
     else:
+        state = FoldState()
         for index, chunk in enumerate(source.chunks(cut=cut_records, size=size)):
             state.fold_chunk(index, chunk, options)
     merged = {event: state.events[event] for event in sorted(state.events, key=lambda e: state.first_seen[e])}

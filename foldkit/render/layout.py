@@ -388,7 +388,10 @@ def _layout(
     placed = None
     if native and _native is not None and type(total) is int:
         chart = isinstance(stacks, list)
-        placed = _native.layout_frames(stacks, chart, _native_threshold(min_weight), min(max_frames, 2**62), sort_by_weight)
+        try:
+            placed = _native.layout_frames(stacks, chart, _native_threshold(min_weight), min(max_frames, 2**62), sort_by_weight)
+        except RuntimeError:  # a panic in the native core (a bug): the twin gives the same layout
+            placed = None
     if placed is None:
         placed = _place(twin(), sort_by_weight, min_weight, max_frames)
     return _finish(placed, full, min_weight)

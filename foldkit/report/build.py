@@ -15,6 +15,7 @@ from foldkit import __version__
 from foldkit.cluster import connect
 from foldkit.engine import default_jobs
 from foldkit.errors import UsageError
+from foldkit.export.store import Labels, check_store, put
 from foldkit.ingest import FoldOptions
 from foldkit.ingest.options import DEFAULT_OPTIONS
 from foldkit.outputs import output_errors
@@ -22,7 +23,7 @@ from foldkit.regression.gate import CheckOptions
 from foldkit.regression.samples import sample_counts
 from foldkit.render.text import visible
 from foldkit.report import pages, summary
-from foldkit.report.capture import CAPTURES_DIR, Settings, write_capture_page
+from foldkit.report.capture import CAPTURES_DIR, STORE_FILE, Settings, write_capture_page
 from foldkit.report.discover import find_captures
 from foldkit.report.html import href
 from foldkit.report.result import CaptureResult
@@ -45,6 +46,9 @@ class ReportOptions:
     jobs: int = 0  # captures processed at once; 0 = one per core
     force: bool = False  # replace an output folder that is not a foldkit report
     cluster: str | None = None  # a Dask scheduler's address, or local:N: process captures there
+    capture_maps: tuple[tuple[str, str], ...] = ()  # (capture name pattern, bpftrace map) pairs
+    store: str | os.PathLike[str] | None = None  # also put every capture's stacks in this profile store
+    labels: Labels = ()  # the store's partitions for this report's captures
 
 
 @dataclass
@@ -127,6 +131,15 @@ def _check_baseline(path: str, options: FoldOptions, transforms: Pipeline) -> No
         raise UsageError(f"--baseline {path}: no samples")
 
 
+def _fill_store(site: Path, results: Sequence[CaptureResult], store: str | os.PathLike[str], labels: Labels) -> None:
+    """Move the store files the captures left in their folders into the profile store."""
+    for r in results:
+        path = site / CAPTURES_DIR / r.slug / STORE_FILE
+        if path.is_file():
+            put(store, r.name, labels, path)
+            path.unlink(missing_ok=True)
+
+
 def now() -> str:
     """The current local time, as the report states it."""
     return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -147,8 +160,13 @@ def build_report(
     items = find_captures(inputs, exclude=[target])
     if opts.baseline is not None:
         _check_baseline(opts.baseline, opts.fold_options, opts.transforms)
+    if opts.store is not None:
+        check_store(opts.store)
     generated = now()
-    settings = Settings(opts.fold_options, opts.baseline, opts.check_options, generated, opts.transforms)
+    settings = Settings(
+        opts.fold_options, opts.baseline, opts.check_options, generated, opts.transforms, opts.capture_maps,
+        store_labels=None if opts.store is None else opts.labels,
+    )  # fmt: skip
     context = pages.PageContext(
         generated=generated,
         version=__version__,
@@ -160,6 +178,8 @@ def build_report(
         cluster = None if opts.cluster is None else stack.enter_context(connect(opts.cluster))
         tmp = stack.enter_context(building(target, opts.force))
         results = process_all(items, str(tmp), settings, opts.jobs, progress, cluster)
+        if opts.store is not None:
+            _fill_store(tmp, results, opts.store, opts.labels)
         context_page = pages.PageContext(generated=generated, version=__version__, baseline=opts.baseline)
         for r in results:
             if r.status != "skipped" and "page" not in r.files:  # its worker died before writing it

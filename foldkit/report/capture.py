@@ -5,6 +5,8 @@ bad capture never stops the others.
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +18,7 @@ from foldkit.analysis.diff import StackDiff, diff_profiles, function_changes
 from foldkit.analysis.tables import to_csv
 from foldkit.analysis.top import top_table
 from foldkit.errors import FoldkitError, InputError
+from foldkit.export.store import store_bytes
 from foldkit.ingest import FoldOptions, detect, fold_source
 from foldkit.inputs import open_source
 from foldkit.outputs import compress_for
@@ -46,6 +49,9 @@ FILES = {
     "check_json": "check.json",
     "check_md": "check.md",
 }
+#: A capture's rows of the profile store, left in its folder for the report process to move into
+#: the store (hidden: not part of the report).
+STORE_FILE = ".store.parquet"
 #: Functions named in an index row (the issue asks for the top 5 by self weight).
 INDEX_TOP = 5
 #: Biggest changes against the baseline listed above the differential viewer: as many as the
@@ -66,6 +72,19 @@ class Settings:
     check_options: CheckOptions | None = None
     generated: str = ""
     transforms: Pipeline = field(default_factory=Pipeline)
+    capture_maps: tuple[tuple[str, str], ...] = ()  # (name pattern, bpftrace map): --map PATTERN=MAP
+    store_labels: tuple[tuple[str, str], ...] | None = None  # write STORE_FILE, with these labels
+
+    def options_for(self, item: CaptureInput) -> FoldOptions:
+        """The folding options of one capture: `--map PATTERN=MAP` entries whose pattern matches
+        its name (or file name) choose its bpftrace maps."""
+        maps = tuple(m for pattern, m in self.capture_maps if capture_matches(item, pattern))
+        return replace(self.fold_options, maps=maps) if maps else self.fold_options
+
+
+def capture_matches(item: CaptureInput, pattern: str) -> bool:
+    """Whether a shell-style `pattern` matches the capture's name in the report or its file name."""
+    return fnmatch.fnmatchcase(item.name, pattern) or fnmatch.fnmatchcase(os.path.basename(item.path), pattern)
 
 
 _BASELINES: dict[tuple[str, FoldOptions, Pipeline], Profile] = {}
@@ -199,13 +218,15 @@ def biggest_changes(diff: StackDiff, limit: int = PAGE_CHANGES) -> list[tuple[st
 
 def _process(item: CaptureInput, folder: Path, settings: Settings, result: CaptureResult, page: PageData) -> bool:
     try:
-        profile = settings.transforms.read(item.path, settings.fold_options, lambda _, options: read_capture(item, options))
+        profile = settings.transforms.read(item.path, settings.options_for(item), lambda _, options: read_capture(item, options))
     except NotACapture:
         return False
+    if settings.store_labels is not None:
+        (folder / STORE_FILE).write_bytes(store_bytes(profile, item.name, settings.store_labels))
     table = top_table(profile, limit=0)
     summarize(profile, result, table.frame)
     if profile.format == "perf" and profile.weights:
-        result.time_start, result.time_end = perf_time_range(item.path, settings.fold_options)
+        result.time_start, result.time_end = perf_time_range(item.path, settings.options_for(item))
     page.top_rows = page_rows(table.frame)
     page.top_count = table.frame.height
     _write(folder, result, "top_csv", to_csv(table))

@@ -86,6 +86,17 @@ def el(tag: str, attrs: Mapping[str, str | None] | None = None, *children: Child
     return element
 
 
+def lines(value: str) -> list[Child]:
+    """`value` as text whose line breaks stay line breaks (`<br>` between the lines, each made
+    visible), for messages of several lines such as a capture's error."""
+    out: list[Child] = []
+    for i, line in enumerate(value.split("\n")):
+        if i:
+            out.append(etree.Element("br"))
+        out.append(line)
+    return out
+
+
 def href(*parts: str) -> str:
     """A relative URL from path parts (each percent-encoded, so any file name is a safe link)."""
     return "/".join(quote(p.encode("utf-8", "surrogateescape"), safe="._-~") for p in parts)

@@ -19,6 +19,7 @@ from foldkit.report.html import (
     el,
     facts,
     href,
+    lines,
     link,
     page,
     sortable_table,
@@ -115,7 +116,7 @@ def _status_cell(r: CaptureResult) -> etree._Element:
     rank = {"error": "0", "warning": "1", "ok": "2"}.get(r.status, "3")
     parts: list[Child] = [el("span", {"class": f"status-{r.status}"}, _STATUS_TEXT.get(r.status, r.status))]
     if r.error:
-        parts.append(el("div", {"class": "error"}, r.error))
+        parts.append(el("div", {"class": "error"}, lines(r.error)))
     elif r.warnings:
         parts.append(el("div", {"class": "warnings", "title": " · ".join(r.warnings)}, f"{len(r.warnings)} warning(s)"))
     return cell(parts, sort=rank)
@@ -308,7 +309,7 @@ def _check_section(r: CaptureResult, data: PageData) -> list[Child]:
         return []
     out: list[Child] = [el("h2", {"id": "check"}, "Against the baseline")]
     if check.passed is None:
-        out.append(el("p", {"class": "verdict-na"}, f"Not checked: {check.error}"))
+        out.append(el("p", {"class": "verdict-na"}, lines(f"Not checked: {check.error}")))
     else:
         out.append(el("p", {"class": "verdict-pass" if check.passed else "verdict-fail"}, check.verdict))
     if data.checked is not None:
@@ -364,7 +365,7 @@ def capture_page(r: CaptureResult, data: PageData, context: PageContext) -> byte
            el("p", {"class": "meta", "id": "summary"}, el("span", {"class": f"status-{r.status}"}, status), f" · {summary}" if summary else None)),
     ]
     if r.error:
-        body.append(el("p", {"class": "error", "id": "error"}, r.error))
+        body.append(el("p", {"class": "error", "id": "error"}, lines(r.error)))
     body += _overview(r, data)
     if r.warnings:
         body += [el("h2", {"id": "warnings"}, "Warnings"), el("ul", {"class": "warnings"}, [el("li", None, w) for w in r.warnings])]

@@ -144,16 +144,6 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=5)
 
 
-def _exit_code(process: multiprocessing.Process) -> int | None:
-    """The exit code of a worker that has ended, None if it is still running. A worker's sentinel
-    is ready as soon as it closes its files on exit, a moment before the kernel can report its
-    status, so an ended worker is waited for briefly."""
-    if not multiprocessing.connection.wait([process.sentinel], timeout=0):
-        return None
-    process.join(timeout=5)
-    return process.exitcode
-
-
 def how_it_ended(exitcode: int | None) -> str:
     """How a worker process ended, in words, from its exit code (negative: the signal)."""
     if exitcode is None:
@@ -262,9 +252,12 @@ def _run_pool(
         _stop(pool)
         raise
     if lost:
-        dead = [code for code in map(_exit_code, _processes(pool)) if code not in (0, None)]
+        processes = _processes(pool)
+        # exited on their own (not killed by _stop): their sentinel is ready, with no race with
+        # the pool's thread over reaping them
+        exited = [p for p in processes if multiprocessing.connection.wait([p.sentinel], 0)]
         _stop(pool)
-        ended.extend(dead)
+        ended.extend(p.exitcode for p in exited if p.exitcode != 0)
     else:
         pool.shutdown(wait=True)
     return lost

@@ -130,7 +130,7 @@ fn demangle_mangled(sym: &[u8]) -> Option<String> {
         let demangled = std::panic::catch_unwind(|| {
             let symbol = cpp_demangle::Symbol::new(text).ok()?;
             symbol
-                .demangle(&cpp_demangle::DemangleOptions::default())
+                .demangle(&cpp_demangle::DemangleOptions::new().no_return_type())
                 .ok()
         });
         return demangled.ok().flatten();

@@ -37,9 +37,8 @@ pub enum Fed {
 /// Distinct stacks in order of first appearance, with their summed weights.
 #[derive(Default)]
 pub struct FoldedReader {
-    index: HashMap<Box<[u8]>, usize, FxBuildHasher>,
-    stacks: Vec<Box<[u8]>>,
-    weights: Vec<i128>,
+    /// stack -> (order of first appearance, summed weight)
+    index: HashMap<Box<[u8]>, (usize, i128), FxBuildHasher>,
     lineno: u64,
 }
 
@@ -136,40 +135,39 @@ impl FoldedReader {
 
     /// Add `weight` to `stack` (a line the reference reader read).
     pub fn add(&mut self, stack: &[u8], weight: i64) {
-        match self.index.get(stack) {
-            Some(&i) => self.weights[i] += i128::from(weight),
+        match self.index.get_mut(stack) {
+            Some(entry) => entry.1 += i128::from(weight),
             None => {
-                let key: Box<[u8]> = stack.into();
-                self.index.insert(key.clone(), self.stacks.len());
-                self.stacks.push(key);
-                self.weights.push(i128::from(weight));
+                let order = self.index.len();
+                self.index.insert(stack.into(), (order, i128::from(weight)));
             }
         }
     }
 
     /// Number of distinct stacks.
     pub fn len(&self) -> usize {
-        self.stacks.len()
+        self.index.len()
     }
 
     /// True when no stack was read.
     pub fn is_empty(&self) -> bool {
-        self.stacks.is_empty()
+        self.index.is_empty()
     }
 
     /// The stacks and their summed weights, in order of first appearance.
-    pub fn items(&self) -> impl Iterator<Item = (&[u8], i128)> {
-        self.stacks
+    pub fn items(&self) -> Vec<(&[u8], i128)> {
+        let mut items: Vec<(usize, &[u8], i128)> = self
+            .index
             .iter()
-            .map(|s| &s[..])
-            .zip(self.weights.iter().copied())
+            .map(|(s, &(order, w))| (order, &s[..], w))
+            .collect();
+        items.sort_unstable_by_key(|item| item.0);
+        items.into_iter().map(|(_, s, w)| (s, w)).collect()
     }
 
     /// Forget every stack (after handing them to the reference reader).
     pub fn clear(&mut self) {
         self.index.clear();
-        self.stacks.clear();
-        self.weights.clear();
     }
 }
 
@@ -180,21 +178,36 @@ mod tests {
     type Items = Vec<(Vec<u8>, i128)>;
     type Lines = Vec<(u64, Vec<u8>)>;
 
-    fn read(text: &[u8]) -> (Items, Lines) {
+    /// Feed `chunks`, collecting the lines handed back (checking what `feed` says of them).
+    fn read_chunks(chunks: &[&[u8]]) -> (FoldedReader, Lines) {
         let mut r = FoldedReader::new();
         let mut deferred = Vec::new();
-        let mut pos = 0;
-        while let Fed::Deferred {
-            start,
-            end,
-            next,
-            lineno,
-        } = r.feed(text, pos)
-        {
-            deferred.push((lineno, text[start..end].to_vec()));
-            pos = next;
+        for chunk in chunks {
+            let mut pos = 0;
+            while let Fed::Deferred {
+                start,
+                end,
+                next,
+                lineno,
+            } = r.feed(chunk, pos)
+            {
+                assert!(start <= end && end <= next && next <= chunk.len());
+                assert!(lineno >= 1 && lineno <= r.lineno());
+                assert!(plain_line(&chunk[start..end]).is_none());
+                deferred.push((lineno, chunk[start..end].to_vec()));
+                pos = next;
+            }
         }
-        let items = r.items().map(|(s, w)| (s.to_vec(), w)).collect();
+        (r, deferred)
+    }
+
+    fn read(text: &[u8]) -> (Items, Lines) {
+        let (r, deferred) = read_chunks(&[text]);
+        let items = r
+            .items()
+            .into_iter()
+            .map(|(s, w)| (s.to_vec(), w))
+            .collect();
         (items, deferred)
     }
 
@@ -250,5 +263,69 @@ mod tests {
             Some((&b"a"[..], 999_999_999_999_999_999))
         );
         assert_eq!(plain_line(b"a 1000000000000000000"), None);
+    }
+
+    #[test]
+    fn fuzz_every_line_is_summed_or_handed_back() {
+        let pieces: &[&[u8]] = &[
+            b"a",
+            b";",
+            b" ",
+            b"  ",
+            b"\t",
+            b"1",
+            b"42",
+            b"-",
+            b".",
+            b"e",
+            b"#",
+            b"\r",
+            b"\n",
+            b"\xff",
+            b"\x00",
+            b"999999999999999999",
+            b"0",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _case in 0..3000 {
+            let text: Vec<u8> = (0..next(40))
+                .flat_map(|_| pieces[next(pieces.len())].iter().copied())
+                .collect();
+            // cut into chunks after newlines, as the Python side does
+            let mut chunks = Vec::new();
+            let mut start = 0;
+            for (i, &b) in text.iter().enumerate() {
+                if b == b'\n' && next(3) == 0 {
+                    chunks.push(&text[start..=i]);
+                    start = i + 1;
+                }
+            }
+            chunks.push(&text[start..]);
+            let (r, deferred) = read_chunks(&chunks);
+            let handed_back = deferred.len() as u64;
+            let mut summed: i128 = 0;
+            let pieces: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+            for (k, &piece) in pieces.iter().enumerate() {
+                let before_newline = k + 1 < pieces.len();
+                let line = match piece.strip_suffix(b"\r") {
+                    Some(stripped) if before_newline => stripped,
+                    _ => piece,
+                };
+                if let Some((_, w)) = plain_line(line) {
+                    summed += i128::from(w);
+                }
+            }
+            assert_eq!(r.items().iter().map(|&(_, w)| w).sum::<i128>(), summed);
+            let lines =
+                text.split(|&b| b == b'\n').count() as u64 - u64::from(text.ends_with(b"\n"));
+            assert_eq!(r.lineno(), if text.is_empty() { 0 } else { lines });
+            assert!(handed_back <= r.lineno());
+        }
     }
 }

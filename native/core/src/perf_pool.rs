@@ -30,8 +30,13 @@ pub enum Task {
         size: u64,
         first: u64,
         last: u64,
+        max_record: u64,
     },
 }
+
+/// Start of the error a thread stops with when a range holds a record longer than allowed (the
+/// caller then reads the input as a stream, where such records are skipped).
+pub const RECORD_TOO_LONG: &str = "record longer than";
 
 /// What the threads need from the caller: names of lines they leave to the twin, and the twin
 /// itself for chunks they cannot fold.
@@ -213,10 +218,8 @@ fn run_worker(
                 size,
                 first,
                 last,
-            } => (
-                index,
-                read_range(&file, size, first, last).map_err(|e| format!("read error: {e}"))?,
-            ),
+                max_record,
+            } => (index, read_range(&file, size, first, last, max_record)?),
         };
         let mut namer = |line: &[u8], java: bool| hooks.name_line(line, java);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -237,15 +240,24 @@ fn run_worker(
     Ok(worker.finish())
 }
 
-/// File offset of the first record boundary (just after a blank line) at or after `offset`.
-fn boundary_at_or_after(file: &File, size: u64, offset: u64) -> std::io::Result<u64> {
+/// File offset of the first record boundary (just after a blank line) at or after `offset`; an
+/// error when there is none within `max_record` bytes.
+fn boundary_at_or_after(
+    file: &File,
+    size: u64,
+    offset: u64,
+    max_record: u64,
+) -> Result<u64, String> {
     if offset == 0 {
         return Ok(0);
     }
     let mut start = offset.saturating_sub(2);
     let mut buf = vec![0u8; BOUNDARY_SCAN + 2];
     while start < size {
-        let n = read_full(file, &mut buf, start)?;
+        if start - offset.saturating_sub(2) > max_record {
+            return Err(format!("{RECORD_TOO_LONG} {max_record} bytes"));
+        }
+        let n = read_full(file, &mut buf, start).map_err(|e| format!("read error: {e}"))?;
         if n == 0 {
             break;
         }
@@ -269,19 +281,29 @@ fn read_full(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// The records of `file` that start in `[first, last)`.
-pub fn read_range(file: &File, size: u64, first: u64, last: u64) -> std::io::Result<Vec<u8>> {
-    let begin = boundary_at_or_after(file, size, first)?;
+/// The records of `file` that start in `[first, last)`; an error starting with
+/// [`RECORD_TOO_LONG`] when one is longer than `max_record`.
+pub fn read_range(
+    file: &File,
+    size: u64,
+    first: u64,
+    last: u64,
+    max_record: u64,
+) -> Result<Vec<u8>, String> {
+    let begin = boundary_at_or_after(file, size, first, max_record)?;
     let end = if last < size {
-        boundary_at_or_after(file, size, last)?
+        boundary_at_or_after(file, size, last, max_record)?
     } else {
         size
     };
     if end <= begin {
         return Ok(Vec::new());
     }
+    if end - begin > (last - first).saturating_add(max_record) {
+        return Err(format!("{RECORD_TOO_LONG} {max_record} bytes"));
+    }
     let mut data = vec![0u8; (end - begin) as usize];
-    let n = read_full(file, &mut data, begin)?;
+    let n = read_full(file, &mut data, begin).map_err(|e| format!("read error: {e}"))?;
     data.truncate(n);
     Ok(data)
 }
@@ -378,6 +400,36 @@ mod tests {
             self.0.lock().unwrap().push(index);
             Ok(())
         }
+    }
+
+    struct Panicky;
+
+    impl Hooks for Panicky {
+        fn name_line(&self, _: &[u8], _: bool) -> Option<Option<Vec<u8>>> {
+            panic!("namer bug")
+        }
+        fn fallback(&self, _: usize, _: &[u8]) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panic_becomes_an_error() {
+        let mut pool = Pool::new(&FoldConfig::default(), 2, Arc::new(Panicky));
+        let data = "a 1 1.0: 1 cycles: \n\t1234 caf\u{e9} (/x)\n\n"
+            .as_bytes()
+            .to_vec();
+        assert!(matches!(
+            pool.push(Task::Bytes { index: 0, data }, Duration::from_secs(5)),
+            Pushed::Sent
+        ));
+        pool.close();
+        assert!(pool.wait(Duration::from_secs(10)));
+        let error = pool.join().err().unwrap();
+        assert!(
+            error.contains("internal error") && error.contains("namer bug"),
+            "{error}"
+        );
     }
 
     #[test]

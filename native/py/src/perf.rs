@@ -7,10 +7,25 @@ use std::time::Duration;
 
 use foldkit_core::perf::FoldConfig;
 use foldkit_core::perf_frames::NameOptions;
-use foldkit_core::perf_pool::{Folded, Hooks, Pool, Pushed, Task};
-use pyo3::exceptions::{PyOSError, PyRuntimeError};
+use foldkit_core::perf_pool::{Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+create_exception!(
+    _native,
+    RecordTooLong,
+    PyException,
+    "A plain file holds a record longer than max_record: read it as a stream instead."
+);
+
+create_exception!(
+    _native,
+    StreamUnusable,
+    PyException,
+    "A compressed input the native reader does not take (corrupt, truncated, no blank lines): read it with the Python reader instead."
+);
 
 /// How often a blocked call looks at pending signals (Ctrl-C).
 const POLL: Duration = Duration::from_millis(50);
@@ -187,13 +202,16 @@ impl PerfFolder {
     }
 
     /// Fold a plain file, read by the threads in ranges of `chunk_size` bytes numbered from
-    /// `first_index`; returns the number of ranges.
+    /// `first_index`; returns the number of ranges. A record longer than `max_record` makes
+    /// `finish` raise `RecordTooLong`.
+    #[pyo3(signature = (path, chunk_size, first_index, max_record = u64::MAX))]
     fn push_file(
         &mut self,
         py: Python<'_>,
         path: &str,
         chunk_size: u64,
         first_index: usize,
+        max_record: u64,
     ) -> PyResult<usize> {
         let file = File::open(path).map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?;
         let size = file
@@ -212,6 +230,7 @@ impl PerfFolder {
                 size,
                 first,
                 last,
+                max_record,
             };
             if !self.send(py, task)? {
                 break;
@@ -220,6 +239,42 @@ impl PerfFolder {
             first = last;
         }
         Ok(count)
+    }
+
+    /// Fold a zstd or gzip file, decompressed here (GIL released) while the threads fold; chunks
+    /// are numbered from 0. A stream it cannot take raises `StreamUnusable` (threads stopped).
+    fn push_compressed(
+        &mut self,
+        py: Python<'_>,
+        path: &str,
+        compression: &str,
+        chunk_size: usize,
+        max_record: usize,
+    ) -> PyResult<usize> {
+        let stream = foldkit_core::perf_stream::open(path, compression)
+            .map_err(|e| StreamUnusable::new_err(format!("{path}: {e}")))?;
+        let mut chunker = foldkit_core::perf_stream::Chunker::new(stream, chunk_size, max_record);
+        let mut index = 0;
+        loop {
+            match py.detach(|| chunker.next_chunk()) {
+                Ok(Some(data)) => {
+                    if !self.send(py, Task::Bytes { index, data })? {
+                        break;
+                    }
+                    index += 1;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.stop(py);
+                    return Err(StreamUnusable::new_err(format!("{path}: {e}")));
+                }
+            }
+            if let Err(e) = py.check_signals() {
+                self.stop(py);
+                return Err(e);
+            }
+        }
+        Ok(index)
     }
 
     /// Stop the threads now (after an error elsewhere).
@@ -247,7 +302,13 @@ impl PerfFolder {
         if let Some(err) = self.take_error() {
             return Err(err);
         }
-        let folded = joined.map_err(PyRuntimeError::new_err)?;
+        let folded = joined.map_err(|e| {
+            if e.starts_with(RECORD_TOO_LONG) {
+                RecordTooLong::new_err(e)
+            } else {
+                PyRuntimeError::new_err(e)
+            }
+        })?;
         self.to_python(py, folded)
     }
 }
@@ -333,6 +394,8 @@ fn tidy_rust<'py>(py: Python<'py>, symbol: &[u8]) -> Bound<'py, PyBytes> {
 /// Register the perf functions in the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PerfFolder>()?;
+    m.add("RecordTooLong", m.py().get_type::<RecordTooLong>())?;
+    m.add("StreamUnusable", m.py().get_type::<StreamUnusable>())?;
     m.add_function(wrap_pyfunction!(demangle, m)?)?;
     m.add_function(wrap_pyfunction!(tidy_rust, m)?)?;
     Ok(())

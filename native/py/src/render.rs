@@ -223,11 +223,11 @@ pub fn layout_frames<'py>(
     let pairs: Vec<(&[u8], i64)> = bytes.into_iter().zip(values).collect();
     let (tree, frames) = guard("layout", || {
         let tree = if chart {
-            chart_tree(&pairs)
+            chart_tree(&pairs, threshold, max_frames)
         } else {
-            flame_tree(&pairs)
+            flame_tree(&pairs, threshold, max_frames)
         };
-        let frames = layout(&tree, chart, sort_by_weight, threshold, max_frames);
+        let frames = layout(&tree, sort_by_weight && !chart, max_frames);
         (tree, frames)
     })?;
     frames_to_python(py, &tree, &frames).map(Some)
