@@ -2,11 +2,15 @@
 """Fold throughput and peak memory: foldkit against inferno-collapse-perf and stackcollapse-perf.pl.
 
 Usage:
-    python benchmarks/bench_fold.py [CAPTURE ...] [--runs 3] [--size-mb 200]
+    python benchmarks/bench_fold.py [CAPTURE ...] [--runs 3] [--size-mb 200] [--repeat 4]
 
 Without CAPTURE it builds a ~200 MB input by concatenating the real system-wide capture shipped in
-fixtures/. Each tool runs `--runs` times per configuration, file in page cache, output to
-a temporary file; the median is reported. The reference tools are measured when found: inferno via
+fixtures/. Each tool runs `--runs` times per configuration, the tools taking turns (one run of
+each per round, so load from elsewhere falls on all of them alike), file in page cache, output to
+a temporary file; the median is reported, with the ratios that matter: foldkit against inferno at
+its best thread count and against the Perl script, zstd input against plain. `--repeat N` also
+folds the first capture concatenated N times (the memory bound: peak RSS of the whole process
+tree), and the start-up cost is measured on a 1 KB capture. The reference tools are measured when found: inferno via
 `INFERNO_BIN` (the inferno-collapse-perf binary) or PATH, FlameGraph via `FLAMEGRAPH_DIR` (the
 directory holding stackcollapse-perf.pl) or PATH. A zstd-compressed copy of each input is timed
 too. Peak RSS is the largest resident set of any single process of the run (read from /proc every
@@ -88,13 +92,16 @@ def run(cmd: list[str], stdin: Path | None = None) -> tuple[float, int, int]:
     return elapsed, peak_one, peak_sum
 
 
-def median_run(cmd: list[str], runs: int, stdin: Path | None = None) -> tuple[float, int, int]:
-    results = [run(cmd, stdin) for _ in range(runs)]
-    return (
-        statistics.median(r[0] for r in results),
-        max(r[1] for r in results),
-        max(r[2] for r in results),
-    )
+def median_runs(configs: list[tuple[str, list[str]]], runs: int) -> list[tuple[str, float, int, int]]:
+    """(name, median seconds, max single RSS, max tree RSS) per command; the commands take turns."""
+    results: dict[str, list[tuple[float, int, int]]] = {name: [] for name, _ in configs}
+    for _ in range(runs):
+        for name, cmd in configs:
+            results[name].append(run(cmd))
+    return [
+        (name, statistics.median(r[0] for r in rs), max(r[1] for r in rs), max(r[2] for r in rs))
+        for name, rs in results.items()
+    ]
 
 
 def find_tools() -> dict[str, list[str]]:
@@ -105,11 +112,37 @@ def find_tools() -> dict[str, list[str]]:
     return {name: cmd for name, cmd in found.items() if cmd}
 
 
+def startup(foldkit: list[str], tmpdir: Path, runs: int) -> float:
+    """Median seconds of `foldkit fold` on a 1 KB capture."""
+    small = tmpdir / "small.perf"
+    sample = b"bash 100/100 [000] 1.000001: 1001 cycles: \n\tffffffff815d6c20 f+0x1 ([kernel.kallsyms])\n\t    7f1e2215d058 main+0xed (/bin/bash)\n\n"
+    small.write_bytes(sample * (1024 // len(sample) + 1))
+    return statistics.median(run([*foldkit, str(small), "-o", str(tmpdir / "small.folded")])[0] for _ in range(max(5, runs)))
+
+
+def repeated(path: Path, times: int, tmpdir: Path) -> Path:
+    """`path` concatenated `times` times."""
+    target = tmpdir / f"{path.stem}-x{times}.perf"
+    data = path.read_bytes()
+    if not data.endswith(b"\n\n"):
+        data += b"\n"
+    with open(target, "wb") as fh:
+        for _ in range(times):
+            fh.write(data)
+    return target
+
+
+def _ratio(rows: list[tuple[str, float, int, int]], prefix: str) -> float | None:
+    times = [t for n, t, _, _ in rows if n.startswith(prefix)]
+    return min(times) if times else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("captures", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--size-mb", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=0, help="also fold the first capture concatenated this many times (memory bound)")
     args = parser.parse_args()
     foldkit = [sys.executable, "-m", "foldkit", "fold", "-q"]
     cores = len(os.sched_getaffinity(0))
@@ -125,33 +158,39 @@ def main() -> None:
             else:
                 inputs.append(capture)
         tools = find_tools()
-        print(f"cores: {cores}; runs per line: {args.runs} (median time, max RSS)")
+        print(f"cores: {cores}; runs per line: {args.runs} (median time, max RSS; tools take turns)")
+        print(f"start-up, foldkit fold of a 1 KB capture: {startup(foldkit, tmpdir, args.runs) * 1000:.0f} ms")
         for path in inputs:
             size = path.stat().st_size
             packed = tmpdir / (path.name + ".zst")
             if not packed.exists():
                 packed.write_bytes(zstandard.ZstdCompressor(level=3, threads=-1).compress(path.read_bytes()))
             print(f"\n{path.name}: {size / 1e6:.1f} MB")
-            rows: list[tuple[str, float, int, int]] = []
-            for jobs in sorted({1, cores}):
-                t, one, tree = median_run([*foldkit, "-j", str(jobs), str(path), "-o", str(tmpdir / "out.folded")], args.runs)
-                rows.append((f"foldkit -j {jobs}", t, one, tree))
-            t, one, tree = median_run([*foldkit, str(packed), "-o", str(tmpdir / "out.folded")], args.runs)
-            rows.append((f"foldkit -j {cores} (zstd input)", t, one, tree))
+            out = str(tmpdir / "out.folded")
+            configs = [(f"foldkit -j {jobs}", [*foldkit, "-j", str(jobs), str(path), "-o", out]) for jobs in sorted({1, cores})]
+            configs.append((f"foldkit -j {cores} (zstd input)", [*foldkit, str(packed), "-o", out]))
             for name, cmd in tools.items():
                 if name == "inferno-collapse-perf":
-                    for threads in sorted({1, cores}):
-                        t, one, tree = median_run([*cmd, "--threads", str(threads), str(path)], args.runs)
-                        rows.append((f"{name} --threads {threads}", t, one, tree))
-                else:
-                    t, one, tree = median_run([*cmd, str(path)], max(1, min(args.runs, 3)))
-                    rows.append((name, t, one, tree))
-            best_foldkit = min(t for n, t, _, _ in rows if n.startswith("foldkit -j"))
+                    configs += [(f"{name} --nthreads {n}", [*cmd, "--nthreads", str(n), str(path)]) for n in sorted({1, cores})]
+            rows = median_runs(configs, args.runs)
+            if "stackcollapse-perf.pl" in tools:  # slow: its own (3) runs
+                rows += median_runs([("stackcollapse-perf.pl", [*tools["stackcollapse-perf.pl"], str(path)])], max(1, min(args.runs, 3)))
+            best_foldkit = min(t for n, t, _, _ in rows if n.startswith("foldkit -j") and "zstd" not in n)
             print(f"{'tool':38} {'time s':>8} {'MB/s':>8} {'RSS MB':>8} {'tree MB':>8} {'time / best foldkit':>20}")
             for name, t, one, tree in rows:
                 print(f"{name:38} {t:8.2f} {size / 1e6 / t:8.1f} {one / 1024:8.0f} {tree / 1024:8.0f} {t / best_foldkit:19.2f}x")
-            if not tools:
-                print("(inferno-collapse-perf / stackcollapse-perf.pl not found: set INFERNO_BIN / FLAMEGRAPH_DIR)")
+            zstd = _ratio(rows, f"foldkit -j {cores} (zstd")
+            plain = _ratio(rows, f"foldkit -j {cores}")
+            inferno = _ratio(rows, "inferno-collapse-perf")
+            perl = _ratio(rows, "stackcollapse-perf.pl")
+            print(f"foldkit (best) is {inferno / best_foldkit:.2f}x inferno-collapse-perf at its best thread count" if inferno else "(inferno-collapse-perf not found: set INFERNO_BIN)")
+            print(f"foldkit (best) is {perl / best_foldkit:.1f}x stackcollapse-perf.pl" if perl else "(stackcollapse-perf.pl not found: set FLAMEGRAPH_DIR)")
+            if zstd and plain:
+                print(f"zstd input runs at {plain / zstd:.2f}x the speed of plain text (-j {cores})")
+        if args.repeat and inputs:
+            big = repeated(inputs[0], args.repeat, tmpdir)
+            t, one, tree = run([*foldkit, str(big), "-o", str(tmpdir / "out.folded")])
+            print(f"\n{big.name}: {big.stat().st_size / 1e6:.0f} MB in {t:.2f} s; peak RSS {one / 1024:.0f} MB, whole process tree {tree / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 """Flame graph rendering speed and memory: foldkit against inferno-flamegraph and flamegraph.pl.
 
 Usage:
-    python benchmarks/bench_render.py [INPUT ...] [--runs 5] [--capture CAPTURE]
+    python benchmarks/bench_render.py [INPUT ...] [--runs 5] [--capture CAPTURE] [--no-deep]
 
 INPUT is a folded file, or a capture that is folded first with `--tid --addrs` (the way to get
 many distinct stacks: `foldkit fold --tid --addrs system-wide.perf.zst`). Without INPUT the
@@ -13,16 +13,20 @@ shipped fixtures/system-mixed.perf.zst is used. For each input it reports, as me
 * `foldkit flamegraph INPUT -o -` (stdout discarded) as a command (interpreter start-up included), with the
   default minimum width and with `--minwidth 0` (the frame budget at work), with peak RSS;
 * inferno-flamegraph (`INFERNO_FLAMEGRAPH` or PATH) and flamegraph.pl (`FLAMEGRAPH_DIR` or
-  PATH) on the same folded file, when found.
+  PATH) on the same folded file, when found, and each command's speed as a multiple of
+  inferno-flamegraph's (runs interleaved, so load drifts hit every tool alike);
+* deep stacks: one folded stack of 29,000 and one of 100,000 frames, `flamegraph` with and
+  without `--minwidth 0` and `diff --basis union` against a copy one frame shorter.
 
-`--capture CAPTURE` also times capture -> SVG end to end against capture -> folded, to show what
-drawing adds to folding.
+`--capture CAPTURE` also times capture -> SVG end to end against capture -> folded, and against
+`inferno-collapse-perf | inferno-flamegraph` (the capture decompressed first when it is .zst/.gz).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -36,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 import reference  # noqa: E402 - benchmarks/reference.py
 
-from foldkit.ingest import FoldOptions, read  # noqa: E402
+from foldkit.ingest import read  # noqa: E402
 from foldkit.profile import Profile  # noqa: E402
 from foldkit.render import Layout, RenderOptions, gc_paused, layout_profile, render_flamegraph  # noqa: E402
 from foldkit.render.palette import colorizer  # noqa: E402
@@ -71,11 +75,6 @@ def run_command(cmd: list[str], stdin: Path | None = None) -> tuple[float, int, 
     return elapsed, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
 
 
-def median_command(cmd: list[str], runs: int, stdin: Path | None = None) -> tuple[float, int, float]:
-    results = [run_command(cmd, stdin) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results), statistics.median(r[2] for r in results)
-
-
 def reference_tools() -> dict[str, list[str]]:
     found = {
         "inferno-flamegraph": reference.inferno("INFERNO_FLAMEGRAPH", "inferno-flamegraph"),
@@ -85,13 +84,12 @@ def reference_tools() -> dict[str, list[str]]:
 
 
 def folded_input(path: Path, tmpdir: Path) -> Path:
-    """`path` itself if it is folded text, else its `--tid --addrs` fold written to `tmpdir`."""
-    profile = read(str(path))
-    if profile.format == "folded":
+    """`path` itself if it is folded text, else its `--tid --addrs` fold written to `tmpdir` (by a
+    child process: this one stays small, as the children it forks start from its size)."""
+    if ".folded" in path.name:
         return path
-    profile = read(str(path), FoldOptions(tid=True, addrs=True))
     target = tmpdir / (path.name.split(".")[0] + ".tid-addrs.folded")
-    target.write_bytes(profile.to_folded_bytes())
+    subprocess.run([sys.executable, "-m", "foldkit", "fold", "-q", "--tid", "--addrs", str(path), "-o", str(target)], check=True)
     return target
 
 
@@ -110,41 +108,102 @@ def bench_phases(profile: Profile, options: RenderOptions, label: str, runs: int
     )
 
 
-def bench_input(path: Path, runs: int) -> None:
-    size = path.stat().st_size
+def interleaved(commands: dict[str, tuple[list[str], Path | None]], runs: int) -> dict[str, tuple[float, int, float]]:
+    """Median wall seconds, peak RSS (MiB) and median CPU seconds of each command, the commands
+    run in turn `runs` times (flamegraph.pl once: it is slow)."""
+    results: dict[str, list[tuple[float, int, float]]] = {name: [] for name in commands}
+    for n in range(runs):
+        for name, (cmd, stdin) in commands.items():
+            if n and name == "flamegraph.pl":
+                continue
+            results[name].append(run_command(cmd, stdin))
+    return {
+        name: (statistics.median(r[0] for r in rs), max(r[1] for r in rs), statistics.median(r[2] for r in rs))
+        for name, rs in results.items()
+    }
+
+
+def print_rows(rows: dict[str, tuple[float, int, float]], size: int, reference: str | None) -> None:
+    width = max(len(name) for name in rows)
+    base = rows[reference][0] if reference in rows else None
+    for name, (seconds, rss, cpu) in rows.items():
+        ratio = f"  {base / seconds:5.2f}x {reference}" if base else ""
+        print(f"  {name:<{width}}  {seconds:7.3f} s ({cpu:.3f} s CPU)  {size / 1e6 / seconds:7.1f} MB/s  peak RSS {rss:5d} MiB{ratio}")
+
+
+def bench_in_process(path: Path, runs: int) -> None:
+    """Reading, layout and SVG writing inside one process."""
     read_s, profile = timed(lambda: read(str(path)), runs)
-    print(f"\n{path.name}: {size / 1e6:.1f} MB, {len(profile):,} distinct stacks; reading it: {read_s:.3f} s")  # type: ignore[arg-type]
+    print(f"\n{path.name} in-process: {len(profile):,} distinct stacks; reading it: {read_s:.3f} s")  # type: ignore[arg-type]
     for label, options in (("default (--minwidth 0.1)", RenderOptions()), ("--minwidth 0 (frame budget)", RenderOptions(min_width="0"))):
         bench_phases(profile, options, label, runs)  # type: ignore[arg-type]
+
+
+def bench_input(path: Path, runs: int) -> None:
+    size = path.stat().st_size
+    print(f"\n{path.name}: {size / 1e6:.1f} MB, whole commands")
     foldkit = [sys.executable, "-m", "foldkit", "flamegraph", "-q"]
-    rows = [
-        ("foldkit flamegraph", *median_command([*foldkit, str(path), "-o", "-"], runs)),
-        ("foldkit flamegraph --minwidth 0", *median_command([*foldkit, "--minwidth", "0", str(path), "-o", "-"], runs)),
-    ]
+    commands: dict[str, tuple[list[str], Path | None]] = {
+        "foldkit flamegraph": ([*foldkit, str(path), "-o", "-"], None),
+        "foldkit flamegraph --minwidth 0": ([*foldkit, "--minwidth", "0", str(path), "-o", "-"], None),
+    }
     for name, cmd in reference_tools().items():
-        rows.append((name, *median_command(cmd, max(1, runs if name != "flamegraph.pl" else 1), stdin=path)))
-    width = max(len(r[0]) for r in rows)
-    for name, seconds, rss, cpu in rows:
-        print(f"  {name:<{width}}  {seconds:7.3f} s ({cpu:.3f} s CPU)  {size / 1e6 / seconds:7.1f} MB/s  peak RSS {rss:5d} MiB")
+        commands[name] = (cmd, path)
+    print_rows(interleaved(commands, runs), size, "inferno-flamegraph")
 
 
-def bench_capture(capture: Path, runs: int) -> None:
-    """Capture -> folded against capture -> SVG, runs interleaved so that load drifts hit both."""
-    fold_cmd = [sys.executable, "-m", "foldkit", "fold", "-q", str(capture), "-o", "-"]
-    svg_cmd = [sys.executable, "-m", "foldkit", "flamegraph", "-q", str(capture), "-o", "-"]
-    folds, svgs = [], []
-    for _ in range(runs):
-        folds.append(run_command(fold_cmd))
-        svgs.append(run_command(svg_cmd))
-    fold_s, svg_s = statistics.median(r[0] for r in folds), statistics.median(r[0] for r in svgs)
-    fold_cpu, svg_cpu = statistics.median(r[2] for r in folds), statistics.median(r[2] for r in svgs)
-    profile = read(str(capture))
-    render_s, _ = timed(lambda: render_flamegraph(profile), runs)
-    print(
-        f"\n{capture.name}: capture -> folded {fold_s:.3f} s ({fold_cpu:.3f} s CPU, {max(r[1] for r in folds)} MiB), "
-        f"capture -> SVG {svg_s:.3f} s ({svg_cpu:.3f} s CPU, {max(r[1] for r in svgs)} MiB); "
-        f"render_flamegraph alone {render_s:.3f} s ({len(profile):,} stacks)"
-    )
+def deep_stack(frames: int, tmpdir: Path) -> tuple[Path, Path]:
+    """A folded file holding one stack `frames` deep, and one whose stack is a frame shorter."""
+    names = [f"function_{i % 997}_{i}" for i in range(frames)]
+    deep, shorter = tmpdir / f"deep-{frames}.folded", tmpdir / f"deep-{frames}-1.folded"
+    deep.write_text(";".join(names) + " 7\n", encoding="utf-8")
+    shorter.write_text(";".join(names[:-1]) + " 5\n", encoding="utf-8")
+    return deep, shorter
+
+
+def bench_deep(tmpdir: Path, runs: int) -> None:
+    """Deep stacks: the layout and the diff lookups are linear in the number of frames."""
+    foldkit = [sys.executable, "-m", "foldkit"]
+    for frames in (29_000, 100_000):
+        deep, shorter = deep_stack(frames, tmpdir)
+        commands: dict[str, tuple[list[str], Path | None]] = {
+            "flamegraph": ([*foldkit, "flamegraph", "-q", str(deep), "-o", "-"], None),
+            "flamegraph --minwidth 0": ([*foldkit, "flamegraph", "-q", "--minwidth", "0", str(deep), "-o", "-"], None),
+            "diff --basis union --minwidth 0": ([*foldkit, "diff", "-q", "--basis", "union", "--minwidth", "0", str(shorter), str(deep), "-o", "-"], None),
+        }
+        if (tool := reference.inferno("INFERNO_FLAMEGRAPH", "inferno-flamegraph")) is not None:
+            commands["inferno-flamegraph"] = (tool, deep)
+        print(f"\none stack {frames:,} frames deep ({deep.stat().st_size / 1e6:.2f} MB):")
+        print_rows(interleaved(commands, runs), deep.stat().st_size, "inferno-flamegraph")
+
+
+def plain_capture(capture: Path, tmpdir: Path) -> Path:
+    """The capture as plain text (the inferno pipeline reads no .zst)."""
+    if not capture.name.endswith((".zst", ".gz")):
+        return capture
+    from foldkit.inputs import open_source
+
+    target = tmpdir / capture.name.rsplit(".", 1)[0]
+    with target.open("wb") as out:
+        for chunk in open_source(str(capture)).chunks():
+            out.write(chunk)
+    return target
+
+
+def bench_capture(capture: Path, runs: int, tmpdir: Path) -> None:
+    """Capture -> folded and capture -> SVG against the inferno pipeline, runs interleaved."""
+    text = plain_capture(capture, tmpdir)
+    commands: dict[str, tuple[list[str], Path | None]] = {
+        "foldkit fold": ([sys.executable, "-m", "foldkit", "fold", "-q", str(text), "-o", "-"], None),
+        "foldkit flamegraph": ([sys.executable, "-m", "foldkit", "flamegraph", "-q", str(text), "-o", "-"], None),
+    }
+    collapse = reference.inferno("INFERNO_COLLAPSE_PERF", "inferno-collapse-perf")
+    draw = reference.inferno("INFERNO_FLAMEGRAPH", "inferno-flamegraph")
+    if collapse and draw:
+        pipeline = f"{shlex.join(collapse)} {shlex.quote(str(text))} | {shlex.join(draw)}"
+        commands["inferno-collapse-perf | inferno-flamegraph"] = (["sh", "-c", pipeline], None)
+    print(f"\n{capture.name} -> SVG ({text.stat().st_size / 1e6:.1f} MB of perf script text):")
+    print_rows(interleaved(commands, runs), text.stat().st_size, "inferno-collapse-perf | inferno-flamegraph")
 
 
 def main() -> None:
@@ -152,13 +211,20 @@ def main() -> None:
     parser.add_argument("inputs", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--capture", type=Path, action="append", default=[])
+    parser.add_argument("--no-deep", action="store_true", help="skip the deep-stack runs")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {len(os.sched_getaffinity(0))} cores; medians of {args.runs} runs")
     with tempfile.TemporaryDirectory() as tmp:
-        for path in args.inputs or [FIXTURE]:
-            bench_input(folded_input(path, Path(tmp)), args.runs)
-    for capture in args.capture:
-        bench_capture(capture, args.runs)
+        # commands first: the children forked later would start from this process's grown size
+        inputs = [folded_input(path, Path(tmp)) for path in args.inputs or [FIXTURE]]
+        for path in inputs:
+            bench_input(path, args.runs)
+        if not args.no_deep:
+            bench_deep(Path(tmp), args.runs)
+        for capture in args.capture:
+            bench_capture(capture, args.runs, Path(tmp))
+        for path in inputs:
+            bench_in_process(path, args.runs)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -28,6 +30,8 @@ DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
 #: Longest record (line, or perf sample) read whole; a longer one is skipped and counted, so a
 #: file without newlines cannot grow memory without bound (`--max-record`).
 DEFAULT_MAX_RECORD = 64 * 1024 * 1024
+#: Bytes read at a time while skipping an over-long record.
+SKIP_STEP = 1024 * 1024
 #: Largest zstd window accepted (`zstd --long` uses 2^27): a frame asking for more is refused
 #: rather than allocated.
 MAX_ZSTD_WINDOW = 2**27
@@ -44,12 +48,24 @@ def cut_at_lines(buf: bytes) -> int:
     return -1 if i < 0 else i + 1
 
 
+#: Bytes of already-searched data searched again with new data, so a boundary split between two
+#: reads (a blank line, a header line) is still found.
+_OVERLAP = 64 * 1024
+
+
+def _probe(pending: list[bytes], searched: int) -> bytes:
+    """The data read since the last search, with the last `_OVERLAP` bytes searched before."""
+    tail = pending[searched - 1][-_OVERLAP:]
+    return b"".join([tail, *pending[searched:]])
+
+
 class _ChainReader(io.RawIOBase):
     """A raw stream that yields `prefix` and then the rest of `stream`."""
 
     def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
         self._prefix = prefix
         self._stream = stream
+        self.consumed = len(prefix)  # bytes taken from `stream`, the prefix included
 
     def readable(self) -> bool:
         return True
@@ -63,6 +79,7 @@ class _ChainReader(io.RawIOBase):
         data = self._stream.read(len(b))
         n = len(data)
         b[:n] = data
+        self.consumed += n
         return n
 
 
@@ -71,17 +88,17 @@ class _ZstdReader(io.RawIOBase):
     reports a stream that ends inside a frame (a truncated file) as an error. Memory stays
     bounded whatever the compression ratio: compressed bytes are fed in small steps."""
 
-    #: Compressed bytes fed per step. A zstd block holds at most 128 KiB and takes at least a few
-    #: bytes, so one step expands to at most ~32 MiB even for a bomb (typical captures: ~70 KiB).
-    STEP = 1024
+    #: Compressed bytes fed per step. A zstd block holds at most 128 KiB and takes at least four
+    #: bytes, so one step expands to at most 8 MiB even for a bomb (typical captures: ~20 KiB).
+    STEP = 256
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
         self._dctx = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW)
         self._obj = self._dctx.decompressobj()
         self._in_frame = False
-        self._out = b""
-        self._pos = 0  # bytes of `_out` already handed out
+        self._pieces: list[bytes] = []  # decompressed, not yet read
+        self._available = 0  # their total length
 
     def readable(self) -> bool:
         return True
@@ -92,9 +109,11 @@ class _ZstdReader(io.RawIOBase):
             if self._in_frame:
                 raise EOFError("stream ends inside a zstd frame (truncated file?)")
             return False
-        pieces = []
         while data:
-            pieces.append(self._obj.decompress(data))
+            out = self._obj.decompress(data)
+            if out:
+                self._pieces.append(out)
+                self._available += len(out)
             if self._obj.eof:
                 data = self._obj.unused_data
                 self._obj = self._dctx.decompressobj()
@@ -102,29 +121,22 @@ class _ZstdReader(io.RawIOBase):
             else:
                 data = b""
                 self._in_frame = True
-        self._out = self._out[self._pos :] + b"".join(pieces) if self._pos < len(self._out) else b"".join(pieces)
-        self._pos = 0
         return True
 
-    def _available(self) -> int:
-        return len(self._out) - self._pos
-
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._available():
-            if not self._step():
-                return 0
-        n = min(len(b), self._available())
-        b[:n] = memoryview(self._out)[self._pos : self._pos + n]
-        self._pos += n
-        return n
+        data = self.read(len(b)) if self._available or self._step() else b""
+        b[: len(data)] = data
+        return len(data)
 
     def read(self, size: int = -1) -> bytes:
-        while (size < 0 or self._available() < size) and self._step():
+        while (size < 0 or self._available < size) and self._step():
             pass
-        if size < 0:
-            size = self._available()
-        data = self._out[self._pos : self._pos + size]
-        self._pos += len(data)
+        data = b"".join(self._pieces)
+        self._pieces.clear()
+        if 0 <= size < len(data):
+            self._pieces.append(data[size:])
+            data = data[:size]
+        self._available -= len(data)
         return data
 
 
@@ -140,6 +152,13 @@ class Source:
     path: str | None = None  # set for a plain, uncompressed regular file (it can be read by range)
     max_record: int = DEFAULT_MAX_RECORD  # longer records are skipped (see `chunks`)
     oversize: int = 0  # records skipped for being longer than `max_record`
+    size: int | None = None  # bytes in the file as stored (compressed), when known
+    _raw: _ChainReader | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes of the input as stored (compressed) read so far, for progress display."""
+        return self._raw.consumed if self._raw is not None else 0
 
     def seekable_path(self) -> str | None:
         """The file's path when its bytes can be read by offset (plain regular file, untouched)."""
@@ -166,48 +185,66 @@ class Source:
         return self._buffer[:size]
 
     def chunks(self, cut: Cutter = cut_at_lines, size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
-        """Decompressed data in pieces of about `size` bytes, each ending where `cut` says a record ends."""
-        buf = self._buffer
+        """Decompressed data in pieces of about `size` bytes, each ending where `cut` says a record
+        ends. A record longer than `max_record` is skipped to the end of its line and counted in
+        `oversize`, so memory stays bounded whatever the input."""
+        pending: list[bytes] = [self._buffer] if self._buffer else []
         self._buffer = b""
-        pending: list[bytes] = [buf] if buf else []
-        pending_len = len(buf)
+        pending_len = len(pending[0]) if pending else 0
+        searched = 0  # leading pieces of `pending` known to hold no record boundary
+        size = min(size, self.max_record)
+        goal = size
         while True:
-            if pending_len < size and not self._eof:
-                data = self._fill(size - pending_len)
-                if data:
-                    pending.append(data)
-                    pending_len += len(data)
-                    continue
-                self._eof = True
+            while pending_len < goal and not self._eof:
+                data = self._fill(goal - pending_len)
+                if not data:
+                    self._eof = True
+                    break
+                pending.append(data)
+                pending_len += len(data)
             if not pending:
                 return
-            buf = b"".join(pending) if len(pending) > 1 else pending[0]
             if self._eof:
+                buf = b"".join(pending) if len(pending) > 1 else pending[0]
+                if len(buf) > self.max_record:  # the last record, cut short by the end, is too long
+                    end = cut(buf)
+                    if end > 0:
+                        yield buf[:end]
+                        buf = buf[end:]
+                    if len(buf) > self.max_record:
+                        self.oversize += 1
+                        buf = b"\n"
                 yield buf
                 return
-            end = cut(buf)
+            if searched and cut(_probe(pending, searched)) <= 0:
+                end = -1  # the new data holds no boundary: no need to join and search everything
+            else:
+                buf = b"".join(pending) if len(pending) > 1 else pending[0]
+                pending = [buf]
+                end = cut(buf)
             if end <= 0:
                 if pending_len > self.max_record:
                     # one record longer than allowed: skip to the end of its line, leave an empty
                     # line in its place (line numbers stay right; the record is closed)
                     self.oversize += 1
-                    rest = self._skip_line()
-                    pending = [b"\n" + rest]
+                    pending = [b"\n" + self._skip_line()]
                     pending_len = len(pending[0])
+                    searched, goal = 0, size
                     continue
-                # no record boundary yet: keep reading (memory grows only with one record's size)
-                pending = [buf]
-                size = max(size, min(pending_len * 2, self.max_record + 1))
+                # no record boundary yet: read on (memory grows only up to `max_record`)
+                searched = len(pending)
+                goal = pending_len + size
                 continue
             yield buf[:end]
             rest = buf[end:]
             pending = [rest] if rest else []
             pending_len = len(rest)
+            searched, goal = 0, size
 
     def _skip_line(self) -> bytes:
         """Read on to the next newline, dropping what comes before it; the data after it."""
         while True:
-            data = self._fill(DEFAULT_CHUNK_SIZE)
+            data = self._fill(SKIP_STEP)
             if not data:
                 self._eof = True
                 return b""
@@ -289,6 +326,28 @@ def _open_raw(spec: InputSpec) -> BinaryIO:
         raise InputError(f"{s}: cannot open: {exc.strerror}") from exc
 
 
+#: Told of every Source opened (the command line's progress bar); see `watch_sources`.
+_WATCHERS: list[Callable[[Source], None]] = []
+
+
+@contextlib.contextmanager
+def watch_sources(callback: Callable[[Source], None]) -> Iterator[None]:
+    """Call `callback` with every Source opened inside the block."""
+    _WATCHERS.append(callback)
+    try:
+        yield
+    finally:
+        _WATCHERS.remove(callback)
+
+
+def _size(raw: BinaryIO) -> int | None:
+    try:
+        st = os.fstat(raw.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
 def open_source(spec: InputSpec) -> Source:
     """Open a path, `-` (stdin) or bytes, detecting gzip/zstd compression by magic bytes."""
     name = _display_name(spec)
@@ -308,7 +367,9 @@ def open_source(spec: InputSpec) -> Source:
     path = None
     if compression == "none" and not isinstance(spec, bytes) and os.fspath(spec) != "-" and Path(os.fspath(spec)).is_file():
         path = os.fspath(spec)
-    source = Source(name=name, compression=compression, _stream=stream, path=path)
+    source = Source(name=name, compression=compression, _stream=stream, path=path, size=_size(raw), _raw=rest)
+    for watcher in _WATCHERS:
+        watcher(source)
     head = source.head(16)
     if head.startswith(MAGIC_PERF_DATA):
         source.close()

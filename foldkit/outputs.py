@@ -5,6 +5,8 @@ an `OutputError` naming the path and the reason.
 A symlink to a regular file keeps the link: its target is replaced atomically. Several outputs
 of one command (`check --json --junit --svg`) go through `write_all`: all are staged as temp
 files first, and renamed into place only when every one was written.
+
+`OUTPUT_SUFFIXES` is the registry of what each command can write, by output suffix.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,6 +26,41 @@ import zstandard
 from foldkit.errors import OutputError, UsageError
 
 OutputPath = str | os.PathLike[str]
+
+#: Suffixes that compress a text output.
+COMPRESSION_SUFFIXES = (".gz", ".zst")
+#: Table outputs (`top`, `diff`): suffix -> table format.
+TABLE_SUFFIXES = {".txt": "text", ".text": "text", ".csv": "csv", ".json": "json", ".parquet": "parquet"}
+#: What each command can write with `-o`: command -> {suffix: what it writes}. A command declares
+#: its suffixes with `output_suffixes`; a new output format is one more entry.
+OUTPUT_SUFFIXES: dict[str, dict[str, str]] = {}
+
+
+def output_suffixes(command: str, suffixes: Mapping[str, str]) -> dict[str, str]:
+    """Declare (or extend) the suffixes `command` can write; its whole table."""
+    table = OUTPUT_SUFFIXES.setdefault(command, {})
+    table.update(suffixes)
+    return table
+
+
+def output_suffix(command: str, path: OutputPath | None) -> str | None:
+    """The declared suffix `path` ends with (the longest; `.gz`/`.zst` ignored), "" for a name
+    without a suffix, None for stdout; a UsageError naming what `command` can write otherwise."""
+    if is_stdout(path):
+        return None
+    name = os.path.basename(os.fspath(path)).lower()  # type: ignore[arg-type]
+    for comp in COMPRESSION_SUFFIXES:
+        name = name.removesuffix(comp)
+    table = OUTPUT_SUFFIXES.get(command, {})
+    for suffix in sorted(table, key=len, reverse=True):
+        if name.endswith(suffix):
+            return suffix
+    if "." not in name.lstrip("."):
+        return ""
+    raise UsageError(
+        f"{path}: foldkit {command} cannot write {os.path.splitext(name)[1]} files; "
+        f"it writes {', '.join(table)} (a .gz or .zst suffix compresses text)"
+    )
 
 
 def is_stdout(path: OutputPath | None) -> bool:

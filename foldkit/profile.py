@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 if TYPE_CHECKING:  # for type checkers only: `foldkit.api` adds these methods when foldkit is imported
     from foldkit.api import ProfileMethods as _Methods
@@ -77,6 +78,20 @@ def weights_problem(weights: Iterable[Weight]) -> str | None:
     return None
 
 
+#: Stacks listed in a profile's notebook view, and the frames shown of each (leaf end).
+REPR_STACKS = 10
+REPR_FRAMES = 6
+
+
+def _count(w: Weight) -> str:
+    return f"{w:,}" if isinstance(w, int) else f"{w:,.2f}"
+
+
+def _tail(stack: str) -> str:
+    frames = stack.split(";")
+    return ";".join(frames if len(frames) <= REPR_FRAMES else ["…", *frames[-REPR_FRAMES:]])
+
+
 def format_weight(w: Weight) -> str:
     """A weight as folded text: integers plainly, fractions without float noise."""
     if isinstance(w, int):
@@ -84,6 +99,17 @@ def format_weight(w: Weight) -> str:
     if math.isfinite(w) and w == int(w) and abs(w) < 2**63:
         return str(int(w))
     return f"{w:.9f}".rstrip("0").rstrip(".")
+
+
+#: Starts the optional first line of foldkit's folded text that says what the weights count:
+#: `# foldkit: unit=ns event=cpu-clock` (values %-quoted). Other tools skip it as a bad line.
+FOLDED_HEADER = "# foldkit:"
+
+
+def folded_header(unit: str, event: str | None) -> str:
+    """The `# foldkit: unit=... event=...` line (without newline) for a profile's unit and event."""
+    fields = {"unit": unit, "event": event}
+    return " ".join([FOLDED_HEADER, *(f"{k}={quote(v, safe='')}" for k, v in fields.items() if v)])
 
 
 def _sort_key(stack: str) -> bytes:
@@ -113,6 +139,23 @@ class Profile(_Methods):
     def __len__(self) -> int:
         return len(self.weights)
 
+    def __repr__(self) -> str:
+        what = " ".join(x for x in (self.format, self.event) if x)
+        samples = "" if self.samples is None else f", {self.samples:,} samples"
+        sources = f" from {', '.join(self.sources)}" if self.sources else ""
+        return f"<Profile {what + ': ' if what else ''}{len(self):,} stacks, total {_count(self.total)} {self.unit}{samples}{sources}>"
+
+    def _repr_html_(self) -> str:
+        """A notebook view: what the profile is and its heaviest stacks."""
+        from lxml import html
+        from lxml.html import builder as E
+
+        total = self.total or 1
+        heaviest = sorted(self.weights.items(), key=lambda kv: -kv[1])[:REPR_STACKS]
+        rows = [E.TR(E.TD(_count(w)), E.TD(f"{w / total * 100:.2f}%"), E.TD(E.CODE(_tail(s)))) for s, w in heaviest]
+        table = E.TABLE(E.TR(E.TH(self.unit), E.TH("share"), E.TH("stack (leaf end)")), *rows)
+        return html.tostring(E.DIV(E.P(repr(self)), table), encoding="unicode")
+
     @property
     def total(self) -> Weight:
         """Sum of all weights."""
@@ -133,16 +176,19 @@ class Profile(_Methods):
         for stack, w in self.items():
             yield f"{stack} {format_weight(w)}"
 
-    def to_folded_bytes(self) -> bytes:
-        """The canonical folded text as bytes (non-UTF-8 input bytes restored)."""
+    def to_folded_bytes(self, header: bool = False) -> bytes:
+        """The canonical folded text as bytes (non-UTF-8 input bytes restored); with `header`, a
+        first line `# foldkit: unit=... event=...` that foldkit reads back (see FOLDED_HEADER)."""
         text = "".join(line + "\n" for line in self.folded_lines())
+        if header:
+            text = folded_header(self.unit, self.event) + "\n" + text
         return text.encode("utf-8", "surrogateescape")
 
-    def to_folded(self, path: str | os.PathLike[str]) -> None:
+    def to_folded(self, path: str | os.PathLike[str], header: bool = False) -> None:
         """Write the folded text to `path` atomically (`.gz`/`.zst` compress; `-` is stdout)."""
         from foldkit.outputs import write_bytes
 
-        write_bytes(path, self.to_folded_bytes())
+        write_bytes(path, self.to_folded_bytes(header))
 
     def with_weights(
         self, weights: Mapping[str, Weight], counts: Mapping[str, int] | None = None

@@ -1,7 +1,8 @@
 """The flame graph's script in a real browser: Debian's headless chromium driven by Playwright.
 
-Needs /usr/bin/chromium (`make test` installs it with apt-get) and the `playwright` Python package
-(the `test` extra); no browser is ever downloaded. Missing either is a failure, not a skip."""
+Needs /usr/bin/chromium (`make test` installs it with apt-get when run as root) and the `playwright`
+Python package (the `test` extra); no browser is ever downloaded. Missing either skips these tests
+with a one-line reason, or fails them when `CI` is set (see `tests/browser_support.py`)."""
 
 from __future__ import annotations
 

@@ -90,6 +90,8 @@ def test_perf_data_is_recognised(tmp_path) -> None:  # type: ignore[no-untyped-d
 def test_verbose_says_what_was_detected(tmp_path) -> None:  # type: ignore[no-untyped-def]
     r = run("fold", "-v", str(FIXTURES / "system-mixed.perf.zst"), "-o", str(tmp_path / "x.folded"))
     assert r.returncode == 0 and b"format perf (zstd compression)" in r.stderr
+    plain = run("fold", "-v", "-", stdin=data_bytes("captures/perf-c-fp.txt"))
+    assert b"format perf (not compressed)" in plain.stderr and b"none compression" not in plain.stderr
 
 
 def test_every_command_has_help_with_an_example() -> None:

@@ -110,3 +110,47 @@ def test_top_table_is_linear_in_rows(tmp_path: Path) -> None:
     lines = render_text(table).splitlines()
     assert len(lines) == n + 2
     assert len({line.index("|") for line in lines[2:]}) == 1
+
+
+def test_top_on_an_80_column_terminal_cuts_names_instead_of_wrapping(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    long = "std::collections::hash::map::HashMap<K,V,S>::insert_with_a_very_long_generic_name::h0123456789abcdef"
+    capture = tmp_path / "long.folded"
+    capture.write_bytes(f"main;{long} 7\nmain;short 3\n".encode())
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "80", "LINES": "24", "NO_COLOR": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "foldkit", "top", str(capture)], stdout=follower, stderr=subprocess.PIPE, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the other end closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    assert proc.wait(timeout=120) == 0
+    lines = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+    rows = [line for line in lines if "|" in line]
+    assert rows and all(len(line) <= 80 for line in lines)
+    assert any(line.startswith(" std::collections::hash") and "…" in line for line in rows)
+    assert not any(line.startswith(" insert_with") for line in lines)  # nothing wrapped onto a new line
+
+
+def test_report_with_a_baseline_draws_hostile_names(hostile: Path, tmp_path: Path) -> None:
+    import json
+
+    site = tmp_path / "site"
+    code = main(["report", str(hostile), "-o", str(site), "--baseline", str(tmp_path / "before.folded"), "-q", "--jobs", "1"])
+    assert code in (0, 1)
+    captures = json.loads((site / "summary.json").read_text())["captures"]
+    assert [c["status"] for c in captures] != ["error"], captures
+    for svg in site.rglob("*.svg"):
+        etree.parse(str(svg))
+        _assert_clean(svg.read_bytes())

@@ -15,7 +15,7 @@ LAYERS: list[set[str]] = [
     {"cli"},
     {"api", "report"},
     {"regression", "analysis", "export"},
-    {"transform", "render"},
+    {"transform", "render", "cluster"},
     {"ingest"},
     {"profile", "inputs", "outputs", "engine", "errors", "_native"},
 ]
@@ -70,8 +70,14 @@ def _violations(name: str, source: str) -> list[str]:
     mine = _height(name.split(".")[1])
     out = []
     for line, module, names in _imports(ast.parse(source)):
-        if module == "foldkit":
-            out.extend(f"{name}:{line} takes {n} from the package" for n in names if n not in ALLOWED_FROM_PACKAGE)
+        if module == "foldkit":  # a submodule (`from foldkit import _native`) or the version
+            for n in names:
+                if n in ALLOWED_FROM_PACKAGE:
+                    continue
+                if not any(n in layer for layer in LAYERS):
+                    out.append(f"{name}:{line} takes {n} from the package")
+                elif _height(n) > mine:
+                    out.append(f"{name}:{line} imports foldkit.{n}, a higher layer")
         elif module.startswith("foldkit.") and _height(module.split(".")[1]) > mine:
             out.append(f"{name}:{line} imports {module}, a higher layer")
     return out
@@ -89,12 +95,13 @@ def test_the_check_finds_imports_of_higher_layers() -> None:
     source = (
         "from typing import TYPE_CHECKING\n"
         "from foldkit.errors import UsageError\n"
-        "from foldkit import __version__, read\n"
+        "from foldkit import __version__, read, errors, api\n"
         "if TYPE_CHECKING:\n    from foldkit.api import ProfileMethods\n"
         "def f():\n    import foldkit.render.svg\n"
     )
     assert _violations("foldkit.profile", source) == [
         "foldkit.profile:3 takes read from the package",
+        "foldkit.profile:3 imports foldkit.api, a higher layer",
         "foldkit.profile:7 imports foldkit.render.svg, a higher layer",
     ]
     assert _violations("foldkit.cli.fold", source) == ["foldkit.cli.fold:3 takes read from the package"]

@@ -158,3 +158,21 @@ def test_check_with_a_failing_output_leaves_the_others_untouched(capture: Path, 
     args[-1] = str(tmp_path / "c.svg")
     assert main(args) == 0
     assert all(path.read_bytes() != b"previous" for path in outs.values())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["top", "{x}", "-n", "-5"], "--limit"),
+        (["top", "{x}", "--csv", "-o", "t.json"], "--csv contradicts the output name t.json"),
+        (["top", "{x}", "--json", "-o", "t.csv.zst"], "--json contradicts"),
+        (["diff", "{x}", "{x}", "--folded", "-o", "d.svg"], "--folded contradicts"),
+        (["fold", "{x}", "--jobs", "-1"], "--jobs"),
+    ],
+)
+def test_impossible_or_contradictory_values_are_refused(args: list[str], message: str, capture: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main([a.format(x=capture) for a in args]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err + captured.out
+    assert not (tmp_path / "t.json").exists() and not (tmp_path / "d.svg").exists()

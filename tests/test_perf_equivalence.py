@@ -1,14 +1,34 @@
-"""The fast and line-by-line perf paths, any chunk size and any number of workers give the same
-profile, byte for byte (property tests on generated perf script text and on real captures)."""
+"""The native perf folder (Rust, threads) and the Python line path (the reference twin) give the
+same profile byte for byte, for any chunk size, thread count and folding flag: property tests on
+generated perf script text and on every real capture."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foldkit.ingest import FoldOptions, read
-from foldkit.ingest.perf import Resolver, fold_chunk_fast, fold_chunk_lines
+from foldkit.engine import native_core
+from foldkit.ingest import FoldOptions, perf, read
+from foldkit.profile import Profile
 from tests.helpers import DATA
+
+pytestmark = pytest.mark.skipif(native_core() is None, reason="the native core is not built")
+
+
+@contextmanager
+def twin() -> Iterator[None]:
+    """Fold with the Python line path only."""
+    with mock.patch.dict(os.environ, {"FOLDKIT_NATIVE": "0"}):
+        yield
+
 
 COMMS = ["bash", "java", "C2 CompilerThre", "kworker/0:1", "FS Broker 5858", ":-1", "tmpl", "python3.11"]
 EVENTS = ["cpu-clock:ppp:", "cycles:u:", "cycles:", "task-clock:", "sched:sched_switch: prev_comm=a prev_pid=1 ==> next_comm=b",
@@ -30,6 +50,11 @@ FRAMES = [
     "\t          8c3453 tcp_sendmsg (/lib/modules/4.3.0/build/vmlinux)",
     "\t    ffffffffc087cbc9 mlx5e_xdp_handle+0xa9 (/lib/modules/5.4/mlx5_core.ko)",
     "\t    7f00000000ff caf\xc3\xa9+0x1 (/x \xff\xfe.so)",
+    "\t    55d0c1e2a3b4 _$LT$alloc..vec..Vec$LT$T$GT$$u20$as$u20$core..ops..Drop$GT$::drop::h3ab4e1c5e3a0b2c1+0x1 (/r)",
+    "\t    55d0c1e2a3b4 std::rt::lang_start::_$u7b$$u7b$closure$u7d$$u7d$::h0123456789abcdef+0x2 (/r)",
+    "\t          40a1b2 _ZN4work3runILi3EEEvRKSt6vectorIiSaIiEE+0x12 (/tmp/cw/tmpl)",
+    "\t          40a1b2 _ZN3std2rt10lang_start17h0123456789abcdefE+0x5 (/r)",
+    "\t          40a1b2 \x1cspaced\x1d+0x5 (/r)",
 ]
 
 
@@ -58,75 +83,6 @@ def perf_text(draw: st.DrawFn) -> bytes:
             lines.append("")
     newline = "\r\n" if draw(st.integers(0, 9)) == 0 else "\n"
     return newline.join(lines).encode("utf-8", "surrogateescape") + (b"\n" if lines and draw(st.booleans()) else b"")
-
-
-def _key(p) -> tuple:  # type: ignore[no-untyped-def]
-    return p.to_folded_bytes(), p.counts, p.event, p.diagnostics.bad_lines, p.diagnostics.warnings
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(perf_text(), st.sampled_from([FoldOptions(), FoldOptions(tid=True, addrs=True), FoldOptions.with_all(skip_after=("main",))]))
-def test_fast_path_equals_line_path(text: bytes, options: FoldOptions) -> None:
-    text = text.replace(b"\r\n", b"\n")
-    fast = fold_chunk_fast(text, Resolver(options))
-    slow = fold_chunk_lines(text, Resolver(options))
-    if fast is not None:
-        assert fast.events == slow.events
-        assert list(fast.events) == list(slow.events)  # first-seen event order too
-    timed = fold_chunk_fast(text, Resolver(options), keep_time=True)
-    slow_timed = fold_chunk_lines(text, Resolver(options), keep_time=True)
-    if timed is not None:
-        assert timed.events == slow_timed.events
-        assert repr(timed.timeline) == repr(slow_timed.timeline)  # same order; NaN for no time
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(perf_text(), st.integers(min_value=1, max_value=400))
-def test_any_chunk_size_gives_the_same_profile(text: bytes, chunk_size: int) -> None:
-    whole = read(text, FoldOptions(jobs=1))
-    chunked = read(text, FoldOptions(jobs=1, chunk_size=chunk_size))
-    assert _key(chunked)[:4] == _key(whole)[:4]
-    timed = read(text, FoldOptions(jobs=1, keep_time=True, chunk_size=chunk_size))
-    assert timed.to_folded_bytes() == whole.to_folded_bytes()
-
-
-def test_workers_and_chunks_on_real_captures() -> None:
-    for name in ["perf-system-mixed.txt.zst", "perf-cpp-srcline.txt.zst", "perf-cpp-with-side-events.txt.zst",
-                 "perf-cpp-hide-callgraph.txt.zst", "perf-sched-switch.txt.zst"]:
-        path = DATA / "captures" / name
-        serial = read(path, FoldOptions(jobs=1))
-        parallel = read(path, FoldOptions(jobs=2, chunk_size=20_000))
-        assert _key(parallel) == _key(serial), name
-        tiny = read(path, FoldOptions(jobs=1, chunk_size=7))
-        assert _key(tiny)[:4] == _key(serial)[:4], name
-
-
-def test_fast_path_handles_default_layouts() -> None:
-    from tests.helpers import data_bytes
-
-    for name in ["perf-c-fp", "perf-system-mixed", "perf-java", "perf-c-dwarf", "perf-python-header"]:
-        text = data_bytes(f"captures/{name}.txt")
-        if text.startswith(b"#"):
-            text = text[text.index(b"\n# ========\n#\n") + 14 :]
-        assert fold_chunk_fast(text, Resolver(FoldOptions())) is not None, name
-
-
-def test_workers_reading_file_ranges_match_serial(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.helpers import data_bytes
-
-    cases = {
-        "mixed": data_bytes("captures/perf-system-mixed.txt"),
-        "hide-callgraph": data_bytes("captures/perf-cpp-hide-callgraph.txt"),  # no blank lines at all
-        "blank-runs": data_bytes("captures/perf-c-fp.txt").replace(b"\n\n", b"\n\n\n\n"),
-        "header": data_bytes("captures/perf-python-header.txt"),
-    }
-    for name, text in cases.items():
-        path = tmp_path / f"{name}.perf"
-        path.write_bytes(text)
-        serial = read(path, FoldOptions(jobs=1))
-        for chunk_size in (997, 65_537, len(text) // 3):
-            parallel = read(path, FoldOptions(jobs=2, chunk_size=chunk_size))
-            assert _key(parallel) == _key(serial), (name, chunk_size)
 
 
 # Frame lines in perf's usual `\t%16lx sym (dso)` layout, with the same symbols at several addresses
@@ -158,29 +114,127 @@ def fixed_width_text(draw: st.DrawFn) -> bytes:
     return "\n".join(lines).encode()
 
 
+def _key(p: Profile) -> tuple:  # type: ignore[type-arg]
+    return p.to_folded_bytes(), p.counts, p.event, p.unit, p.diagnostics.bad_lines, p.diagnostics.messages(), repr(p.timeline)
+
+
+OPTIONS = st.builds(
+    FoldOptions,
+    pid=st.booleans(),
+    tid=st.booleans(),
+    kernel=st.booleans(),
+    jit=st.booleans(),
+    inline=st.booleans(),
+    addrs=st.booleans(),
+    weight=st.sampled_from(["period", "samples"]),
+    skip_after=st.sampled_from([(), ("main",), ("f", "[unknown]"), ("cmp_int",)]),
+    keep_time=st.booleans(),
+    demangle=st.booleans(),
+    jobs=st.integers(min_value=1, max_value=3),
+    chunk_size=st.sampled_from([0, 1, 7, 64, 400, 4096]),
+)
+
+
+def _both(spec: bytes | Path, options: FoldOptions) -> tuple[tuple, tuple]:  # type: ignore[type-arg]
+    native = _key(read(spec, options))
+    with twin():
+        reference = _key(read(spec, options))
+    return native, reference
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(fixed_width_text(), min_size=1, max_size=3),
-       st.sampled_from([FoldOptions(), FoldOptions.with_all(), FoldOptions(addrs=True), FoldOptions(skip_after=("main",))]))
-def test_fast_path_equals_line_path_on_fixed_width_frames(texts: list[bytes], options: FoldOptions) -> None:
-    from unittest import mock
-
-    from foldkit.ingest import perf
-
-    # each path keeps one resolver for several chunks, with tiny caches, as a worker that evicts entries
-    with mock.patch.object(perf, "CHAIN_CACHE_LIMIT", 2), mock.patch.object(perf, "LINE_CACHE_LIMIT", 3):
-        resolver, slow_resolver = Resolver(options), Resolver(options)
-        for text in texts:
-            fast = fold_chunk_fast(text, resolver)
-            slow = fold_chunk_lines(text, slow_resolver)
-            if fast is not None:
-                assert fast.events == slow.events
-                assert list(fast.events) == list(slow.events)
+@given(st.one_of(perf_text(), fixed_width_text()), OPTIONS, st.booleans())
+def test_native_equals_twin_on_generated_text(text: bytes, options: FoldOptions, as_file: bool) -> None:
+    if not as_file:
+        native, reference = _both(text, options)
+    else:  # a plain file is read by the threads themselves, by range
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "capture.perf"
+            path.write_bytes(text)
+            native, reference = _both(path, options)
+    assert native == reference
 
 
-def test_fixed_width_lookup_runs_on_real_captures() -> None:
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(fixed_width_text(), min_size=2, max_size=4), OPTIONS)
+def test_native_equals_twin_when_chunks_mix_layouts(texts: list[bytes], options: FoldOptions) -> None:
+    # a `-G` style chunk (space-indented header, no blank lines) goes to the line path, the others not
+    odd = b"   bash 7/7 [000] 1.0: 1 cycles: \n\t1234 odd (/x)\n"
+    text = b"\n".join(texts) + b"\n\n" + odd + b"\n" + b"\n".join(texts)
+    native, reference = _both(text, options)
+    assert native == reference
+
+
+CAPTURES = sorted((DATA / "captures").glob("perf-*.zst"))
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name.removesuffix(".txt.zst"))
+def test_native_equals_twin_on_every_capture(path: Path, tmp_path: Path) -> None:
     from tests.helpers import data_bytes
 
-    for name in ["perf-c-fp", "perf-system-mixed", "perf-java"]:
-        resolver = Resolver(FoldOptions())
-        assert fold_chunk_fast(data_bytes(f"captures/{name}.txt"), resolver) is not None, name
-        assert resolver._fixed[False] or resolver._fixed[True], name  # callers' chains were looked up by tails
+    plain = tmp_path / "capture.perf"
+    plain.write_bytes(data_bytes(f"captures/{path.name}"))
+    for options in [FoldOptions(), FoldOptions.with_all(tid=True, addrs=True, keep_time=True), FoldOptions(demangle=True, skip_after=("main",))]:
+        with twin():
+            reference = _key(read(path, options))
+        for spec, jobs, chunk_size in [(path, 1, 0), (path, 2, 20_000), (plain, 2, 0), (plain, 2, 9_999)]:
+            native = _key(read(spec, FoldOptions(**{**options.__dict__, "jobs": jobs, "chunk_size": chunk_size})))
+            assert native == reference, (path.name, options, jobs, chunk_size)
+
+
+def test_native_path_folds_the_usual_layouts_itself() -> None:
+    # the line path is only for odd layouts: on captures in perf's default layout, no chunk reaches it
+    calls: list[int] = []
+    original = perf.FoldState.fold_chunk
+
+    def spy(self: perf.FoldState, index: int, chunk: bytes, options: FoldOptions) -> None:
+        calls.append(index)
+        original(self, index, chunk, options)
+
+    with mock.patch.object(perf.FoldState, "fold_chunk", spy):
+        for name in ["perf-c-fp", "perf-system-mixed", "perf-java", "perf-c-dwarf", "perf-python-header", "perf-cpp-srcline",
+                     "perf-cpp-nodemangle", "perf-node-jitdump"]:
+            read(DATA / "captures" / f"{name}.txt.zst", FoldOptions(chunk_size=50_000))
+            assert calls == [], name
+        read(DATA / "captures" / "perf-cpp-hide-callgraph.txt.zst")  # -G: no blank lines
+        assert calls, "a -G capture goes to the line path"
+
+
+def test_twin_runs_without_native_core() -> None:
+    with twin():
+        assert native_core() is None
+        profile = read(DATA / "captures" / "perf-c-fp.txt.zst")
+    assert profile.weights
+
+
+def test_plain_file_with_a_record_longer_than_max_record(tmp_path: Path) -> None:
+    # the threads stop reading by range and the file is read as a stream, which skips such records
+    sample = b"bash 1 1.0: 1 cycles: \n\t1234 f (/x)\n\n"
+    path = tmp_path / "long.perf"
+    path.write_bytes(sample * 3000 + b"bash 1 1.0: 1 cycles: \n" + b"\t1234 y (/x)\n" * 200_000 + b"\n" + sample * 3000)
+    options = FoldOptions(chunk_size=65_536, max_record=1 << 20, jobs=2)
+    native, reference = _both(path, options)
+    assert native == reference
+    assert b"bash;f 6000\n" in native[0]
+
+
+@pytest.mark.parametrize("compression", ["zstd", "gzip"])
+def test_compressed_files_fold_natively_and_keep_the_readers_errors(tmp_path: Path, compression: str) -> None:
+    import gzip
+
+    import zstandard
+
+    from foldkit.errors import InputError
+    from tests.helpers import data_bytes
+
+    text = data_bytes("captures/perf-system-mixed.txt")
+    packed = zstandard.ZstdCompressor().compress(text) if compression == "zstd" else gzip.compress(text)
+    path = tmp_path / f"capture.perf.{compression[:2]}"
+    path.write_bytes(packed)
+    options = FoldOptions(chunk_size=30_000, jobs=2)
+    native, reference = _both(path, options)
+    assert native == reference == _key(read(text, options))
+    # a truncated stream: the native reader gives way to the Python reader, which names the problem
+    path.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(InputError, match=f"truncated or corrupt {compression} stream"):
+        read(path, options)

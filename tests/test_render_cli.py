@@ -173,7 +173,7 @@ def test_hostile_folded_input_end_to_end(tmp_path: Path) -> None:
 def test_help_has_an_example() -> None:
     result = run("flamegraph", "--help")
     assert result.returncode == 0
-    assert b"Example: foldkit flamegraph" in result.stdout and b"--flamechart" in result.stdout
+    assert b"Examples:\n\n    foldkit flamegraph " in result.stdout and b"--flamechart" in result.stdout
 
 
 def test_zstd_input_from_stdin() -> None:

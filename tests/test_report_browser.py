@@ -4,6 +4,7 @@ capture page and see its flame graph drawn, with no console error and no request
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from foldkit.ingest import FoldOptions
 from foldkit.report import ReportOptions, build_report
 from tests.browser_support import chromium_context
-from tests.report_support import CORRUPT, MIXED, mixed_folder
+from tests.report_support import CORRUPT, MIXED, check_data, mixed_folder
 
 pytestmark = pytest.mark.browser
 
@@ -86,14 +87,19 @@ def test_sort_filter_follow_a_link_and_see_the_flame_graph(context: Any, site: P
     page.wait_for_load_state()
     assert page.url.endswith("/captures/perf__system-mixed.perf.zst/index.html")
     assert page.locator("h1").text_content() == "perf/system-mixed.perf.zst"
-    graph = page.frame_locator("iframe.graph >> nth=0")
-    rects = graph.locator("#frames > rect")
-    assert rects.count() > 100
-    box = rects.first.bounding_box()
-    assert box is not None and box["width"] > 1000 and box["height"] > 5  # the root frame spans the graph
-    assert graph.locator("#title").text_content() == "perf/system-mixed.perf.zst"
-    rects.first.hover()
-    assert graph.locator("#details").text_content().startswith("Function: all")  # its script runs
+    graph = page.frame_locator("iframe.viewer >> nth=0")
+    graph.locator("body[data-state='ready']").wait_for()
+    assert graph.locator("h1").text_content() == "perf/system-mixed.perf.zst"
+    box = page.locator("iframe.viewer").bounding_box()
+    heaviest = page.locator("table.heaviest").first.bounding_box()
+    assert box is not None and heaviest is not None
+    assert box["y"] + box["height"] <= 900 + 1 and box["height"] > 500  # the first screen: graph and lists
+    assert heaviest["y"] < 900 and box["width"] > 700
+    first = page.locator("table.heaviest a").first
+    name = first.text_content()
+    first.click()  # a name in the lists is a search in the graph
+    assert graph.locator("#search").input_value() == "^" + re.escape(name or "") + "$"
+    assert graph.locator("#matched").text_content().startswith("Matched: ")
 
     top = page.locator("#top-table thead th", has_text="Total %")
     top.locator("button").click()
@@ -115,4 +121,23 @@ def test_the_error_page_and_the_csp_allow_the_script(context: Any, site: Path) -
     page.wait_for_load_state()
     assert "truncated or corrupt zstd" in page.locator("#error").text_content()
     assert page.locator("iframe").count() == 0
+    w.close()
+
+
+def test_the_biggest_changes_search_the_differential_viewer(context: Any, tmp_path: Path) -> None:
+    base, slow = check_data("base-1.perf.zst"), check_data("slow-1.perf.zst")
+    result = build_report([str(base), str(slow)], tmp_path / "site", ReportOptions(FoldOptions(), baseline=str(base), jobs=1))
+    slow_page = next(r for r in result.captures if r.name == slow.name)
+    w = Watched(context)
+    page = w.page
+    page.goto((result.output / "captures" / slow_page.slug / "index.html").as_uri())
+    changes = page.locator("#changes a")
+    assert changes.count() >= 3
+    name = changes.first.text_content() or ""
+    changes.first.click()
+    viewer = page.frame_locator("iframe[name='diff-viewer']")
+    viewer.locator("body[data-state='ready']").wait_for()
+    assert viewer.locator("#search").input_value() == "^" + re.escape(name) + "$"
+    assert viewer.locator("#matched").text_content().startswith("Matched: ")
+    assert viewer.locator("#basis").input_value() == "union"
     w.close()

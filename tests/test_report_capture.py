@@ -51,7 +51,7 @@ def test_perf_capture_facts_match_the_library(tmp_path: Path) -> None:
     expected = top_frame(profile).head(5)
     assert [t.name for t in result.top] == expected["name"].to_list()
     assert [t.self_pct for t in result.top] == pytest.approx(expected["self_pct"].to_list())
-    assert result.files == {k: FILES[k] for k in ("page", "flamegraph", "icicle", "top_csv", "folded")}
+    assert result.files == {k: FILES[k] for k in ("page", "viewer", "flamegraph", "icicle", "top_csv", "folded")}
     assert zstandard.ZstdDecompressor().decompressobj().decompress((folder / FILES["folded"]).read_bytes()) == profile.to_folded_bytes()
     assert pl.read_csv(folder / FILES["top_csv"]).height == top_frame(profile).height
     assert parse_svg((folder / FILES["flamegraph"]).read_bytes()).get("data-kind") == "flamegraph"
@@ -67,9 +67,12 @@ def test_the_page_shows_the_facts_and_links_every_file(tmp_path: Path) -> None:
     linked = {url for url, target in local_links(page) if target.parent == folder}
     assert {FILES[k] for k in result.files if k != "page"} <= linked
     frames = doc.findall(".//iframe")
-    assert [f.get("src") for f in frames] == [FILES["flamegraph"], FILES["icicle"]]
-    svg = parse_svg((folder / FILES["flamegraph"]).read_bytes())
-    assert (frames[0].get("width"), frames[0].get("height")) == (svg.get("width"), svg.get("height"))
+    assert [(f.get("src"), f.get("class")) for f in frames] == [(FILES["viewer"], "viewer")]  # the SVGs are files
+    heaviest = doc.find_class("heaviest")
+    assert [t.find("thead/tr/th").text for t in heaviest] == ["By self weight", "By total weight"]
+    assert heaviest[0].find("tbody/tr/td/a").text == result.top[0].name
+    link = heaviest[1].find("tbody/tr/td/a")
+    assert link.get("target") == "viewer" and link.get("href").startswith(FILES["viewer"] + "#search=%5E")
     rows = doc.get_element_by_id("top-table").findall("tbody/tr")
     every = pl.read_csv(folder / FILES["top_csv"])
     assert every.height > len(rows) == len(page_rows(every)) >= PAGE_TOP_ROWS

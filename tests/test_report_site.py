@@ -135,3 +135,42 @@ def test_the_swap_is_one_atomic_exchange_on_linux(tmp_path: Path) -> None:
     assert _exchange(a, b) is sys.platform.startswith("linux")
     if sys.platform.startswith("linux"):
         assert [p.name for p in b.iterdir()] == ["from-a"] and not list(a.iterdir())
+
+
+def test_a_forged_marker_does_not_make_a_folder_a_report(tmp_path: Path) -> None:
+    site = tmp_path / "mine"
+    site.mkdir()
+    (site / "thesis.tex").write_text("precious")
+    for forged in ("", "{}", '{"foldkit": "1", "files": {}}', '{"files": {"thesis.tex": [8, "0"]}}'):
+        (site / MARKER).write_text(forged)
+        with pytest.raises(UsageError, match="use --force"):
+            build(site, {"index.html": "x"})
+        assert (site / "thesis.tex").read_text() == "precious"
+
+
+def test_a_report_with_a_file_added_or_changed_needs_force(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    build(site, {"index.html": "one"})
+    (site / "notes.txt").write_text("mine")
+    with pytest.raises(UsageError, match=r"did not write, or changed \(notes.txt\)"):
+        build(site, {"index.html": "two"})
+    (site / "notes.txt").unlink()
+    (site / "index.html").write_text("edited by hand")
+    with pytest.raises(UsageError, match=r"\(index.html\)"):
+        build(site, {"index.html": "two"})
+    (site / "index.html").write_text("one")
+    build(site, {"index.html": "two"})
+    assert (site / "index.html").read_text() == "two"
+
+
+def test_the_marker_lists_every_file_written(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    site = tmp_path / "site"
+    build(site, {"index.html": "one", "b.txt": "bee"})
+    files = json.loads((site / MARKER).read_text())["files"]
+    assert files == {
+        "b.txt": [3, hashlib.sha256(b"bee").hexdigest()],
+        "index.html": [3, hashlib.sha256(b"one").hexdigest()],
+    }

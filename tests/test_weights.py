@@ -33,7 +33,7 @@ def test_bad_weights_are_an_input_error_naming_the_line(
     path = tmp_path / "w.folded"
     path.write_bytes(text)
     args = [command, str(path), str(path)] if command == "diff" else [command, str(path)]
-    assert main([*args, "-o", str(tmp_path / ("out.svg" if command != "top" else "out.csv"))]) == 2
+    assert main([*args, "-o", str(tmp_path / {"top": "out.csv", "fold": "out.folded"}.get(command, "out.svg"))]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
 
@@ -66,3 +66,17 @@ def test_formatting_a_number_never_raises(value: float) -> None:
     assert isinstance(format_weight(value), str)
     assert isinstance(format_count(value), str)
     assert isinstance(format_number(value), str)
+
+
+def test_one_capture_with_a_bad_weight_does_not_sink_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.folded").write_bytes(b"main;work 3\nmain;idle 1\n")
+    (folder / "inf.folded").write_bytes(b"main;work 1e400\n")
+    assert main(["report", str(folder), "-o", str(tmp_path / "site"), "-q", "--jobs", "1"]) == 0
+    import json
+
+    summary = json.loads((tmp_path / "site" / "summary.json").read_text())
+    rows = {row["name"]: row for row in summary["captures"]}
+    assert rows["good.folded"]["status"] == "ok"
+    assert rows["inf.folded"]["status"] == "error" and "not a finite number" in rows["inf.folded"]["error"]

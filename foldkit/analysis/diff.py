@@ -44,7 +44,7 @@ class StackDiff:
     def delta(self) -> dict[str, Weight]:
         """AFTER minus (scaled) BEFORE, per stack."""
         b, a = self.before, self.after
-        return {s: a.get(s, 0) - b.get(s, 0) for s in b.keys() | a.keys()}
+        return {s: a.get(s, 0) - b.get(s, 0) for s in self.stacks()}
 
 
 def _integral(profile: Profile) -> bool:
@@ -58,7 +58,7 @@ def output_kind(
     json: bool = False,
     parquet: bool = False,
 ) -> str:
-    """What a diff writes: `svg`, `folded`, or a table format (`text`, `csv`, `json`, `parquet`),
+    """What a diff writes: `svg`, `html`, `folded`, or a table format (`text`, `csv`, `json`, `parquet`),
     from the flags or else the output name's suffix."""
     flagged = choose_format(None, (folded, "folded"), (csv, "csv"), (json, "json"), (parquet, "parquet"))
     by_name = None if is_stdout(path) else _kind_by_name(path)  # type: ignore[arg-type]
@@ -71,7 +71,7 @@ def output_kind(
     if by_name is None:
         raise UsageError(
             f"{path}: cannot tell the output format from the name; use .svg (differential flame "
-            "graph), .folded (two columns), .txt, .csv, .json or .parquet (table)"
+            "graph), .html (differential viewer), .folded (two columns), .txt, .csv, .json or .parquet (table)"
         )
     return by_name
 
@@ -82,6 +82,8 @@ def _kind_by_name(path: str | os.PathLike[str]) -> str | None:
         name = name.removesuffix(comp)
     if name.endswith(".svg"):
         return "svg"
+    if name.endswith((".html", ".htm")):
+        return "html"
     if name.endswith((".folded", ".collapsed")):
         return "folded"
     return suffix_format(path)
@@ -91,13 +93,15 @@ def diff_profiles(before: Profile, after: Profile, normalize: bool = False) -> S
     """Align `before` and `after` stack by stack; with `normalize`, scale BEFORE to AFTER's total."""
     bt, at = float(before.total), float(after.total)
     scale = at / bt if normalize and bt and at else 1.0
-    weights: dict[str, Weight] = dict(before.weights)
+    # canonical order on both sides, so float sums downstream do not depend on how the inputs
+    # were folded (threads, workers, cluster) or on the process's string hashing
+    weights: dict[str, Weight] = dict(before.items())
     if scale != 1.0:
         weights = {s: w * scale for s, w in weights.items()}
     unit = after.unit if after.unit == before.unit else f"{before.unit} -> {after.unit}"
     return StackDiff(
         before=weights,
-        after=dict(after.weights),
+        after=dict(after.items()),
         before_total=bt,
         after_total=at,
         scale=scale,

@@ -17,7 +17,6 @@ from foldkit.errors import UsageError
 from foldkit.profile import Diagnostics, Profile, Weight, merge_profiles
 from foldkit.render import (
     RenderOptions,
-    StackIndex,
     layout_profile,
     reverse_stack,
     subtitle_for,
@@ -105,21 +104,18 @@ def render_diff(
     weights = basis_weights(diff, basis)
     layout = layout_profile(Profile(weights=weights, unit=diff.unit), opts)
     # the layout's own weights are the basis side's inclusive weights: look up only the other side
-    paths = layout.paths()
     if basis == "after":
         a_w = list(layout.weights)
         a_total: Weight = layout.total
     else:
-        after = StackIndex(_oriented(diff.after, opts.reverse))
-        a_w = [after.inclusive(p) for p in paths]
-        a_total = after.total
+        a_w = layout.inclusive(_oriented(diff.after, opts.reverse))
+        a_total = a_w[0]
     if basis == "before":
         b_w = list(layout.weights)
         b_total: Weight = layout.total
     else:
-        before = StackIndex(_oriented(diff.before, opts.reverse))
-        b_w = [before.inclusive(p) for p in paths]
-        b_total = before.total
+        b_w = layout.inclusive(_oriented(diff.before, opts.reverse))
+        b_total = b_w[0]
     noise = NOISE * max(b_total, a_total)
     deltas = [0.0 if abs(a - b) <= noise else a - b for a, b in zip(a_w, b_w, strict=True)]
     max_delta = max((abs(d) for d in deltas[1:]), default=0.0)
@@ -151,6 +147,25 @@ def render_diff(
         subtitle=subtitle_for(layout, opts),
         kind="flamegraph" if not opts.inverted else "icicle",
         message=None if layout.total else "no samples",
+    )
+
+
+def render_diff_html(diff: StackDiff, basis: str | None = None, options: RenderOptions | None = None) -> bytes:
+    """The differential viewer page of `diff` (`foldkit diff -o x.html`): every frame of either
+    side, coloured by change, widths from `basis` (default: the larger side, switchable in the page)."""
+    from foldkit.render.viewer import DIFF_BASIS, render_diff_viewer
+
+    opts = options or RenderOptions()
+    notes = ["BEFORE normalised to AFTER's total (x" + f"{diff.scale:.4g})" if diff.normalized else "not normalised"]
+    if opts.subtitle:
+        notes.insert(0, opts.subtitle)
+    return render_diff_viewer(
+        diff.before,
+        diff.after,
+        unit=opts.count_name or diff.unit,
+        basis=basis or DIFF_BASIS,
+        options=replace(opts, subtitle="; ".join(notes)),
+        title=DIFF_TITLE,
     )
 
 

@@ -7,10 +7,13 @@ reading the capture's frame lines once more and naming them exactly as the perf 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from foldkit.ingest import FoldOptions, detect, fold_source
+from foldkit.ingest import FoldOptions, fold_source
 from foldkit.ingest import perf as perf_format
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
 from foldkit.inputs import InputSpec, open_source
@@ -24,7 +27,7 @@ def _dso_name(dso: str) -> str:
     return dso if dso.startswith("[") else dso.rsplit("/", 1)[-1]
 
 
-def perf_frame_dsos(data: bytes | Sequence[bytes], options: FoldOptions) -> dict[str, str]:
+def perf_frame_dsos(data: bytes | Iterable[bytes], options: FoldOptions) -> dict[str, str]:
     """Frame name (as the perf folder writes it under `options`) -> dso basename, from `perf
     script` text. An inlined frame (printed `(inlined)`) belongs to the dso of the next real
     frame below it. Each distinct line is parsed once. A name found in several dsos (`_start` is
@@ -66,29 +69,52 @@ def _parse(line: bytes, namer: FrameNamer) -> tuple[list[str], str | None] | Non
     return names, None if frame.dso == "inlined" else _dso_name(frame.dso)
 
 
-def read_with_dsos(inputs: Sequence[InputSpec], options: FoldOptions) -> Profile:
-    """Read and merge `inputs` like `foldkit.ingest.read`, recording frame -> dso in the profile's
-    meta for perf inputs (a folder's own `frame_dso` is kept and takes precedence)."""
-    profiles: list[Profile] = []
-    dsos: dict[str, str] = {}
-    for spec in inputs:
-        source = open_source(spec)
-        try:
-            data = source.read_all()
-        finally:
-            source.close()
-        source = open_source(data)
+@contextlib.contextmanager
+def _replayable(spec: InputSpec) -> Iterator[InputSpec]:
+    """`spec` in a form that can be read twice: standard input is copied to a temporary file as it
+    is read (memory stays bounded), paths and bytes are given back as they are."""
+    if isinstance(spec, bytes) or os.fspath(spec) != "-":
+        yield spec
+        return
+    source = open_source(spec)
+    try:
+        with tempfile.NamedTemporaryFile(prefix="foldkit-stdin-") as tmp:
+            for chunk in source.chunks(cut=len):
+                tmp.write(chunk)
+            tmp.flush()
+            yield tmp.name
+    finally:
+        source.close()
+
+
+def _read_twice(spec: InputSpec, options: FoldOptions) -> tuple[Profile, dict[str, str]]:
+    """The profile of one input, and frame -> dso from its perf frame lines (if it is perf)."""
+    with _replayable(spec) as replay:
+        source = open_source(replay)
         if not isinstance(spec, bytes):
             source.name = "<stdin>" if str(spec) == "-" else str(spec)
         try:
             profile = fold_source(source, options)
         finally:
             source.close()
-        if options.format == perf_format.NAME or (
-            options.format == "auto" and detect(open_source(data)) is perf_format
-        ):
-            for name, dso in perf_frame_dsos(data, options).items():
-                dsos.setdefault(name, dso)
+        if profile.format != perf_format.NAME:
+            return profile, {}
+        again = open_source(replay)
+        try:
+            return profile, perf_frame_dsos(again.chunks(), options)
+        finally:
+            again.close()
+
+
+def read_with_dsos(inputs: Sequence[InputSpec], options: FoldOptions) -> Profile:
+    """Read and merge `inputs` like `foldkit.ingest.read`, recording frame -> dso in the profile's
+    meta for perf inputs (a folder's own `frame_dso` is kept and takes precedence)."""
+    profiles: list[Profile] = []
+    dsos: dict[str, str] = {}
+    for spec in inputs:
+        profile, found = _read_twice(spec, options)
+        for name, dso in found.items():
+            dsos.setdefault(name, dso)
         profiles.append(profile)
     own: list[dict[str, str]] = [p.meta.get(META_KEY) or {} for p in profiles]
     merged = merge_profiles(profiles)

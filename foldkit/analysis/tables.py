@@ -18,7 +18,13 @@ from typing import Any
 import polars as pl
 
 from foldkit.errors import UsageError
-from foldkit.outputs import is_stdout, stdout_binary, write_bytes
+from foldkit.outputs import (
+    COMPRESSION_SUFFIXES,
+    TABLE_SUFFIXES,
+    is_stdout,
+    stdout_binary,
+    write_bytes,
+)
 from foldkit.render.text import visible, visible_lines
 
 
@@ -187,7 +193,6 @@ WRITERS: dict[str, Callable[[Table], bytes]] = {
     "json": to_json,
     "parquet": to_parquet,
 }
-_SUFFIXES = {".txt": "text", ".text": "text", ".csv": "csv", ".json": "json", ".parquet": "parquet"}
 
 
 def suffix_format(path: str | os.PathLike[str] | None) -> str | None:
@@ -195,10 +200,9 @@ def suffix_format(path: str | os.PathLike[str] | None) -> str | None:
     if is_stdout(path):
         return None
     name = os.fspath(path).lower()  # type: ignore[arg-type]
-    for comp in (".gz", ".zst"):
-        if name.endswith(comp):
-            name = name[: -len(comp)]
-    return _SUFFIXES.get(os.path.splitext(name)[1])
+    for comp in COMPRESSION_SUFFIXES:
+        name = name.removesuffix(comp)
+    return TABLE_SUFFIXES.get(os.path.splitext(name)[1])
 
 
 def choose_format(path: str | os.PathLike[str] | None, *flags: tuple[bool, str]) -> str:
@@ -215,7 +219,8 @@ def choose_format(path: str | os.PathLike[str] | None, *flags: tuple[bool, str])
 
 
 def write_table(table: Table, path: str | os.PathLike[str] | None, fmt: str) -> None:
-    """Write `table` in `fmt` to `path` (stdout for None or `-`; a terminal gets a rich table)."""
+    """Write `table` in `fmt` to `path` (stdout for None or `-`; a terminal gets an aligned table
+    cut to its width)."""
     if is_stdout(path):
         terminal = stdout_binary().isatty()
         if fmt == "parquet" and terminal:

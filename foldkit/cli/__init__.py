@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import typer
+import typer.main
 
 from foldkit import __version__
 from foldkit.cli import check, diff, flamegraph, fold, formats, report, top, transforms
+from foldkit.cli.help import Command
 from foldkit.errors import EXIT_USAGE, FoldkitError
 
 app = typer.Typer(
@@ -31,7 +34,7 @@ COMMANDS = [
     (formats.formats, "formats"),
 ]
 for func, name in COMMANDS:
-    app.command(name)(func)
+    app.command(name, cls=Command)(func)
 
 
 def _version(value: bool) -> None:
@@ -40,18 +43,37 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _version_verbose(args: list[str]) -> bool:
+    """`foldkit --version -v`: the version and whether the native core is in use."""
+    if "--version" not in args or not {"-v", "--verbose"} & set(args):
+        return False
+    from foldkit.engine import native_status
+
+    print(f"foldkit {__version__}")
+    print(native_status())
+    return True
+
+
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version (with -v: and whether the native core is in use)."),
 ) -> None:
     """foldkit: from captured profiler text to folded stacks, flame graphs, diffs and CI checks."""
+
+
+@functools.cache
+def _command() -> typer.main._click.Command:
+    """The click command built from `app` (once: building it costs more than most commands)."""
+    return typer.main.get_command(app)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 check failed, 2 usage or input error)."""
     args = transforms.prepare_args(sys.argv[1:] if argv is None else argv)
+    if _version_verbose(args):
+        return 0
     try:
-        code = app(args=args, standalone_mode=False)
+        code = _command()(args=args, standalone_mode=False)
         if code == 130:  # Typer turns Ctrl-C into this return value when not standalone
             raise KeyboardInterrupt
     except FoldkitError as exc:

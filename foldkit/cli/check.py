@@ -13,24 +13,26 @@ from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.errors import CheckFailed
 from foldkit.ingest import FoldOptions
-from foldkit.outputs import refuse_input_as_output, write_all
+from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_all
 from foldkit.profile import Profile
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
 from foldkit.transform import Pipeline
 
-Sides = Annotated[list[str] | None, typer.Argument(help="BASELINE and CANDIDATE captures (any format foldkit reads), or use --baseline/--candidate.", show_default=False, metavar="[BASELINE CANDIDATE]")]
+Sides = Annotated[list[str] | None, typer.Argument(help="BASELINE and CANDIDATE captures (any format foldkit reads), or use --baseline/--candidate.", show_default=False, metavar="BASELINE CANDIDATE")]
 Absolute = Annotated[bool | None, typer.Option("--absolute/--shares-only", help="Also compare each function's sample count, which catches a uniform slowdown (default: when both sides are perf CPU profiles at the same period over the same duration).", show_default=False)]
-Baseline = Annotated[list[str] | None, typer.Option("--baseline", help="A baseline capture, one per run (repeatable; a quoted glob is expanded).")]
-Candidate = Annotated[list[str] | None, typer.Option("--candidate", help="A candidate capture, one per run (repeatable; a quoted glob is expanded).")]
+Baseline = Annotated[list[str] | None, typer.Option("--baseline", metavar="FILE", help="A baseline capture, one per run (repeatable; a quoted glob is expanded).")]
+Candidate = Annotated[list[str] | None, typer.Option("--candidate", metavar="FILE", help="A candidate capture, one per run (repeatable; a quoted glob is expanded).")]
 MaxIncrease = Annotated[str, typer.Option("--max-increase", help="Smallest increase that counts: percentage points of the profile (2pp) or relative to the baseline share (10%).")]
-Functions = Annotated[list[str] | None, typer.Option("--function", help="Also check every frame matching this regex taken together (repeatable).")]
-Budgets = Annotated[list[str] | None, typer.Option("--budget", help="Ceiling on a share of the candidate: 'REGEX<=5%' (inclusive) or 'self:REGEX<=5%' (repeatable).")]
+Functions = Annotated[list[str] | None, typer.Option("--function", metavar="REGEX", help="Also check every frame matching this regex taken together (repeatable).")]
+Budgets = Annotated[list[str] | None, typer.Option("--budget", metavar="BUDGET", help="Ceiling on a share of the candidate: 'REGEX<=5%' (inclusive) or 'self:REGEX<=5%' (repeatable).")]
 Alpha = Annotated[float, typer.Option("--alpha", help="Family-wise significance level (chance of failing on noise alone).")]
 Only = Annotated[bool, typer.Option("--only", help="Check only the --function patterns and budgets, not every function.")]
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the result as JSON to FILE.")]
 JunitOut = Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML to FILE (one test case per function and budget).")]
 MarkdownOut = Annotated[Path | None, typer.Option("--markdown", help="Write a Markdown summary to FILE (PR comment, $GITHUB_STEP_SUMMARY).")]
 SvgOut = Annotated[Path | None, typer.Option("--svg", help="Write the differential flame graph of the comparison to FILE.")]
+
+output_suffixes("check", {".txt": "the readable report", ".text": "the readable report", ".log": "the readable report"})
 
 
 @t.transforms_stacks
@@ -59,13 +61,17 @@ def check(
 ) -> None:
     """Fail (exit 1) when CANDIDATE regresses against BASELINE beyond noise, or breaks a budget.
 
-    Example: foldkit check base.perf.zst new.perf.zst --max-increase 2pp --junit check.xml
-    |   foldkit check --baseline 'main-*.perf.zst' --candidate 'pr-*.perf.zst' --budget 'json_.*<=5%'
+    Examples:
+
+    \b
+      foldkit check base.perf.zst new.perf.zst --max-increase 2pp --junit check.xml
+      foldkit check --baseline 'main-*.perf.zst' --candidate 'pr-*.perf.zst' --budget 'json_.*<=5%'
     """
     from foldkit.analysis.sides import read_runs, split_sides
     from foldkit.regression import gate
     from foldkit.regression import outputs as out
 
+    output_suffix("check", output)
     options = gate.CheckOptions(
         max_increase=gate.Threshold.parse(max_increase),
         alpha=alpha,

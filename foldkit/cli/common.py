@@ -17,7 +17,7 @@ from foldkit.profile import Diagnostics
 
 Inputs = Annotated[
     list[str],
-    typer.Argument(help="Capture files (perf script text, BPF dumps, folded; plain, .gz or .zst), or - for stdin. Several are merged.", show_default=False),
+    typer.Argument(metavar="INPUT", help="Capture files (perf script text, BPF dumps, folded; plain, .gz or .zst), or - for stdin. Several are merged.", show_default=False),
 ]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: stdout). A .gz or .zst suffix compresses.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings.")]
@@ -33,10 +33,12 @@ All = Annotated[bool, typer.Option("--all", help="Annotate kernel _[k], JIT _[j]
 Addrs = Annotated[bool, typer.Option("--addrs", help="Keep addresses of unresolved frames: [dso <addr>].", rich_help_panel=FOLD)]
 Event = Annotated[str | None, typer.Option("--event", help="perf: fold only this event (e.g. cpu-clock; modifiers ignored).", rich_help_panel=FOLD)]
 WeightBy = Annotated[str, typer.Option("--weight", help="perf: weigh samples by 'period' (like stackcollapse-perf.pl) or count 'samples'.", rich_help_panel=FOLD)]
-SkipAfter = Annotated[list[str] | None, typer.Option("--skip-after", help="Drop the frames below (rootward of) the first frame with this name (repeatable).", rich_help_panel=FOLD)]
-Maps = Annotated[list[str] | None, typer.Option("--map", help="bpftrace: which map(s) to fold, as printed (@name, @ for the anonymous map) or 'all' (repeatable).", rich_help_panel=FOLD)]
+SkipAfter = Annotated[list[str] | None, typer.Option("--skip-after", metavar="FUNC", help="Drop the frames below (rootward of) the first frame with this name (repeatable).", rich_help_panel=FOLD)]
+Maps = Annotated[list[str] | None, typer.Option("--map", metavar="MAP", help="bpftrace: which map(s) to fold, as printed (@name, @ for the anonymous map) or 'all' (repeatable).", rich_help_panel=FOLD)]
 Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on unrecognised input lines instead of warning.", rich_help_panel=FOLD)]
-Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0 = one per core).", rich_help_panel=FOLD)]
+Unit = Annotated[str | None, typer.Option("--unit", help="What the weights count (samples, ns, bytes, ...) when the input does not say: folded text without a '# foldkit: unit=...' first line.", rich_help_panel=FOLD)]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Threads (0 = one per core).", rich_help_panel=FOLD)]
+Demangle = Annotated[bool, typer.Option("--demangle", help="Demangle C++ (_Z…) and Rust (legacy, v0) symbol names, in every input format.", rich_help_panel=FOLD)]
 MaxRecord = Annotated[str, typer.Option("--max-record", help="Longest line or record read (bytes; K, M, G suffixes); longer ones are skipped as unrecognised.", rich_help_panel=FOLD)]
 
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
@@ -69,7 +71,9 @@ def fold_options(
     strict: bool = False,
     jobs: int = 0,
     keep_time: bool = False,
+    demangle: bool = False,
     max_record: str = "64M",
+    unit: str | None = None,
 ) -> FoldOptions:
     """FoldOptions from the shared command-line flags."""
     from foldkit.errors import UsageError
@@ -91,7 +95,9 @@ def fold_options(
         strict=strict,
         jobs=jobs,
         keep_time=keep_time,
+        demangle=demangle,
         max_record=parse_size(max_record, "--max-record"),
+        unit=unit or None,
     )
 
 
@@ -110,7 +116,9 @@ FOLD_PARAMETERS: list[tuple[str, object, object]] = [
     ("map", Maps, None),
     ("strict", Strict, False),
     ("jobs", Jobs, 0),
+    ("demangle", Demangle, False),
     ("max_record", MaxRecord, "64M"),
+    ("unit", Unit, None),
 ]
 
 F = typing.TypeVar("F", bound=Callable[..., object])

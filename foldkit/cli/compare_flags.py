@@ -11,5 +11,5 @@ AsJson = Annotated[bool, typer.Option("--json", help="Write the table as JSON (a
 AsParquet = Annotated[bool, typer.Option("--parquet", help="Write the table as Parquet (also chosen by -o x.parquet).")]
 Limit = Annotated[int, typer.Option("--limit", "-n", min=0, help="Rows to show (0 = all).")]
 Sort = Annotated[str, typer.Option("--sort", help="Order by self or total (inclusive) weight.")]
-Sides = Annotated[list[str] | None, typer.Argument(help="BEFORE and AFTER captures (any format foldkit reads), or use --before/--after.", show_default=False)]
+Sides = Annotated[list[str] | None, typer.Argument(metavar="BEFORE AFTER", help="BEFORE and AFTER captures (any format foldkit reads), or use --before/--after.", show_default=False)]
 StripHex = Annotated[bool, typer.Option("--strip-hex", help="Write every hex number 0x... in frame names as 0x... (difffolded.pl -s).")]

@@ -13,14 +13,32 @@ from foldkit.cli import transforms as t
 from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.errors import UsageError
 from foldkit.ingest import FoldOptions
-from foldkit.outputs import refuse_input_as_output, write_bytes
+from foldkit.outputs import (
+    TABLE_SUFFIXES,
+    output_suffix,
+    output_suffixes,
+    refuse_input_as_output,
+    write_bytes,
+)
 from foldkit.transform import Pipeline
 
-Before = Annotated[list[str] | None, typer.Option("--before", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
-After = Annotated[list[str] | None, typer.Option("--after", help="An AFTER capture (repeatable; a quoted glob is expanded). Several are merged.")]
+Before = Annotated[list[str] | None, typer.Option("--before", metavar="FILE", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
+After = Annotated[list[str] | None, typer.Option("--after", metavar="FILE", help="An AFTER capture (repeatable; a quoted glob is expanded). Several are merged.")]
 Normalize = Annotated[bool | None, typer.Option("--normalize/--no-normalize", help="Scale BEFORE to AFTER's total (default: on for SVG and tables, off for .folded like difffolded.pl).")]
-Basis = Annotated[str, typer.Option("--basis", help="SVG frame widths from: after (default), before, or union (the larger of the two, so paths only in BEFORE stay visible).")]
+Basis = Annotated[str | None, typer.Option("--basis", help="Frame widths from: after (the SVG's default), before, or union (the larger of the two, so paths only in BEFORE stay visible; the .html viewer's default, switchable in the page).")]
 AsFolded = Annotated[bool, typer.Option("--folded", help="Write the two-column folded form (also chosen by -o x.folded).")]
+
+output_suffixes(
+    "diff",
+    {
+        ".svg": "differential flame graph",
+        ".html": "differential flame-graph viewer",
+        ".htm": "differential flame-graph viewer",
+        ".folded": "two-column folded stacks",
+        ".collapsed": "two-column folded stacks",
+        **{suffix: f"{fmt} table" for suffix, fmt in TABLE_SUFFIXES.items()},
+    },
+)
 
 
 @t.transforms_stacks
@@ -31,7 +49,7 @@ def diff(
     before: Before = None,
     after: After = None,
     output: c.Output = None,
-    basis: Basis = DEFAULT_BASIS,
+    basis: Basis = None,
     normalize: Normalize = None,
     strip_hex: f.StripHex = False,
     folded: AsFolded = False,
@@ -47,18 +65,26 @@ def diff(
     render: RenderFlags,
     transforms: Pipeline,
 ) -> None:
-    """Compare BEFORE and AFTER: -o x.svg a differential flame graph, -o x.folded the
-    `stack before after` form of difffolded.pl, otherwise the functions that changed most.
+    """Compare BEFORE and AFTER: -o x.svg a differential flame graph, -o x.html a differential
+    viewer, -o x.folded the `stack before after` form of difffolded.pl, otherwise the functions
+    that changed most.
 
-    Example: foldkit diff old.perf.zst new.perf.zst -o diff.svg   |   foldkit diff --before 'old-*.perf.zst' --after 'new-*.perf.zst'
+    Examples:
+
+    \b
+      foldkit diff old.perf.zst new.perf.zst -o diff.svg
+      foldkit diff old.perf.zst new.perf.zst -o diff.html
+      foldkit diff --before 'old-*.perf.zst' --after 'new-*.perf.zst'
     """
     from foldkit.analysis import diff as d
-    from foldkit.analysis.diffgraph import render_diff
+    from foldkit.analysis.diffgraph import render_diff, render_diff_html
     from foldkit.analysis.sides import prepare, split_sides
     from foldkit.analysis.tables import write_table
 
+    if not (folded or csv or json or parquet):  # a format flag names the format whatever the suffix
+        output_suffix("diff", output)
     kind = d.output_kind(output, folded=folded, csv=csv, json=json, parquet=parquet)
-    if basis not in BASIS_CHOICES:
+    if basis is not None and basis not in BASIS_CHOICES:
         raise UsageError(f"--basis must be one of {', '.join(BASIS_CHOICES)}, not {basis!r}")
     first, second = split_sides(sides, before, after)
     refuse_input_as_output([output], [*first, *second])
@@ -68,7 +94,9 @@ def diff(
     scaled = normalize if normalize is not None else kind != "folded"
     result = d.diff_profiles(*profiles, normalize=scaled)
     if kind == "svg":
-        write_bytes(output, render_diff(result, basis, render.options))
+        write_bytes(output, render_diff(result, basis or DEFAULT_BASIS, render.options))
+    elif kind == "html":
+        write_bytes(output, render_diff_html(result, basis, render.options))
     elif kind == "folded":
         write_bytes(output, d.difffolded_bytes(result))
     else:

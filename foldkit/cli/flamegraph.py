@@ -7,13 +7,17 @@ from dataclasses import replace
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
 from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
+from foldkit.cli.progress import reading_progress
 from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.ingest import FoldOptions, read
-from foldkit.outputs import refuse_input_as_output, write_bytes
+from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_bytes
 from foldkit.profile import Profile, merge_profiles
 from foldkit.render import gc_paused, render_flamegraph
 from foldkit.render.palette import load_palette_map, save_palette_map
+from foldkit.render.viewer import render_viewer, wants_viewer
 from foldkit.transform import Pipeline
+
+output_suffixes("flamegraph", {".svg": "interactive SVG flame graph", ".html": "flame-graph viewer (canvas)", ".htm": "flame-graph viewer (canvas)"})
 
 
 def _read_timeline(inputs: list[str], fold_options: FoldOptions) -> Profile:
@@ -39,17 +43,26 @@ def flamegraph(
     render: RenderFlags,
     transforms: Pipeline,
 ) -> None:
-    """Draw an interactive SVG flame graph (hover, click to zoom, Ctrl-F to search) of captures.
+    """Draw an interactive flame graph of captures: an SVG (hover, click to zoom, Ctrl-F to search),
+    or with -o x.html a self-contained viewer (every frame on a canvas; flame, icicle, sandwich
+    and top-table views).
 
-    Example: foldkit flamegraph cpu.perf.zst -o cpu.svg --title "checkout-api, 60 s"   |
-    foldkit flamegraph --inverted cpu.folded -o icicle.svg   |   foldkit fold cpu.perf | foldkit flamegraph - > cpu.svg
+    Examples:
+
+    \b
+      foldkit flamegraph cpu.perf.zst -o cpu.svg --title "checkout-api, 60 s"
+      foldkit flamegraph cpu.perf.zst -o cpu.html
+      foldkit flamegraph --inverted cpu.folded -o icicle.svg
+      foldkit fold cpu.perf.zst --unit-header | foldkit flamegraph - > cpu.svg
     """
     options = render.options
     refuse_input_as_output([output], inputs)
-    with gc_paused(), cluster_reader(cluster, "--flamechart" if options.flamechart else None) as reader:
+    output_suffix("flamegraph", output)
+    with gc_paused(), reading_progress(quiet), cluster_reader(cluster, "--flamechart" if options.flamechart else None) as reader:
         profile = transforms.read(inputs, fold_options, reader or (_read_timeline if options.flamechart else read))
     palette_map = load_palette_map(render.palette_file) if render.palette_file else None
-    svg = render_flamegraph(profile, options, palette_map=palette_map, diagnostics=profile.diagnostics)
+    draw = render_viewer if wants_viewer(output) else render_flamegraph
+    svg = draw(profile, options, palette_map=palette_map, diagnostics=profile.diagnostics)
     c.report(profile.diagnostics, quiet, verbose)
     write_bytes(output, svg)
     if render.palette_file and palette_map is not None:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from foldkit.engine import native_status
 from foldkit.ingest import FORMATS
 
 
 def formats() -> None:
-    """List the input formats `--format` accepts (auto detects them), with a one-line example each.
+    """List the input formats foldkit reads (and detects by default), with a one-line example each.
 
-    Example: foldkit formats
+    Examples:
+
+    \b
+      foldkit formats
     """
     width = max(len(name) for name in FORMATS)
     for name, module in FORMATS.items():
         print(f"{name:<{width}}  {module.DESCRIPTION}")
         print(f"{'':<{width}}  e.g. {module.EXAMPLE}")
     print(f"{'auto':<{width}}  (default) detect the format from the first bytes; -v says which was chosen")
+    print()
+    print(native_status())

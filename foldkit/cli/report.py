@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from foldkit.ingest import FoldOptions
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
 from foldkit.transform import Pipeline
 
-Inputs = Annotated[list[str], typer.Argument(help="Capture files and folders (searched recursively; every file foldkit can read, plain, .gz or .zst).", show_default=False)]
+Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", help="Capture files and folders (searched recursively; every file foldkit can read, plain, .gz or .zst).", show_default=False)]
 OutDir = Annotated[Path, typer.Option("--output", "-o", help="Report folder to write; replaced as a whole when the report is complete.", show_default=False)]
 Baseline = Annotated[str | None, typer.Option("--baseline", help="Check every capture against this capture (as foldkit check) and draw a differential flame graph.")]
 FailOnError = Annotated[bool, typer.Option("--fail-on-error", help="Exit 2 when any capture cannot be read (without it, only when none can); the report is written all the same.")]
@@ -48,7 +49,15 @@ def report(
 ) -> None:
     """Build a static report of captures (index.html, a page each, summary.json/.parquet); print its path.
 
-    Example: foldkit report captures/ -o site/   |   foldkit report captures/ -o site/ --baseline captures/last-release.perf.zst --jobs 2
+    Examples:
+
+    \b
+      foldkit report captures/ -o site/
+      foldkit report captures/ -o site/ --baseline captures/last-release.perf.zst --jobs 2
+      foldkit report captures/ -o site/ --map 'bpftrace-*.txt=@user'
+
+    --map PATTERN=MAP folds map MAP of the captures whose name (or file name) matches PATTERN
+    (shell-style; repeatable); a plain --map MAP applies to every capture.
     """
     from foldkit.export.store import parse_labels
     from foldkit.regression.gate import CheckOptions, Threshold
@@ -57,8 +66,11 @@ def report(
     from foldkit.report.progress import progress_display
     from foldkit.report.runner import interrupt_on_terminate
 
+    per_capture = tuple(_capture_map(m) for m in fold_options.maps if "=" in m)
+    fold_options = replace(fold_options, maps=tuple(m for m in fold_options.maps if "=" not in m))
     options = ReportOptions(
         fold_options=fold_options,
+        capture_maps=per_capture,
         transforms=transforms,
         baseline=baseline,
         check_options=CheckOptions(max_increase=Threshold.parse(max_increase), alpha=alpha),
@@ -84,3 +96,11 @@ def report(
         if len(result.failed_checks) > NAMED_FAILURES:
             names += f" and {len(result.failed_checks) - NAMED_FAILURES} more"
         raise CheckFailed(f"{len(result.failed_checks)} capture(s) regressed against the baseline: {names}")
+
+
+def _capture_map(text: str) -> tuple[str, str]:
+    """`PATTERN=MAP` of `--map` as (pattern, map)."""
+    pattern, _, name = text.partition("=")
+    if not pattern or not name:
+        raise UsageError(f"--map {text!r}: expected MAP, or PATTERN=MAP for the captures whose name matches PATTERN")
+    return pattern, name

@@ -12,10 +12,12 @@ from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
 from foldkit.ingest import FoldOptions, read
-from foldkit.outputs import refuse_input_as_output
+from foldkit.outputs import TABLE_SUFFIXES, output_suffix, output_suffixes, refuse_input_as_output
 from foldkit.transform import Pipeline
 
 By = Annotated[str, typer.Option("--by", help="Group by function, dso (shared object) or comm (process).")]
+
+output_suffixes("top", {suffix: f"{fmt} table" for suffix, fmt in TABLE_SUFFIXES.items()})
 
 
 @t.transforms_stacks
@@ -38,13 +40,19 @@ def top(
 ) -> None:
     """Table of the heaviest functions: self, self %, total (inclusive, once per stack), total %.
 
-    Example: foldkit top cpu.perf.zst -n 30 --sort total   |   foldkit top cpu.perf.zst --by dso -o dsos.csv
+    Examples:
+
+    \b
+      foldkit top cpu.perf.zst -n 30 --sort total
+      foldkit top cpu.perf.zst --by dso -o dsos.csv
     """
     from foldkit.analysis.dso import read_with_dsos
     from foldkit.analysis.tables import choose_format, write_table
     from foldkit.analysis.top import top_table
 
     refuse_input_as_output([output], inputs)
+    if not (csv or json or parquet):  # a format flag names the format whatever the suffix
+        output_suffix("top", output)
     fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))
     with cluster_reader(cluster, "--by dso" if by == "dso" else None) as reader:
         profile = transforms.read(inputs, fold_options, reader or (read_with_dsos if by == "dso" else read))

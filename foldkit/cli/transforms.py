@@ -9,6 +9,7 @@ is recovered by running the command's own option parser once more over its raw a
 from __future__ import annotations
 
 import contextvars
+import inspect
 import sys
 import typing
 from collections.abc import Callable, Sequence
@@ -163,5 +164,5 @@ def transforms_stacks(func: F) -> F:
     """Decorator: the command gets every transform flag, and receives them as
     `transforms: Pipeline` (call `transforms.read(inputs, fold_options)` or `.apply(profile)`)."""
     wrapper = add_parameters(func, TRANSFORM_PARAMETERS, _pipeline_from_flags, "transforms")
-    wrapper.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + ORDER_NOTE
+    wrapper.__doc__ = inspect.cleandoc(func.__doc__ or "") + "\n\n" + ORDER_NOTE
     return wrapper  # type: ignore[return-value]

@@ -13,11 +13,8 @@ from dataclasses import dataclass, replace
 
 from foldkit.errors import UsageError
 from foldkit.ingest.options import FoldOptions
-from foldkit.outputs import write_bytes
+from foldkit.outputs import COMPRESSION_SUFFIXES, write_bytes
 from foldkit.profile import Profile
-
-#: Suffixes that compress a text output (handled by foldkit.outputs.write_bytes).
-COMPRESSION_SUFFIXES = (".gz", ".zst")
 
 
 def _folded(profile: Profile) -> bytes:

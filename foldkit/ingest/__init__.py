@@ -7,6 +7,7 @@ from types import ModuleType
 
 from foldkit.errors import InputError, StrictModeError, UsageError
 from foldkit.ingest import bcc, bpftrace, folded, perf
+from foldkit.ingest.demangle import demangle_profile
 from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
 from foldkit.inputs import InputSpec, Source, open_source
 from foldkit.profile import Profile, merge_profiles, weights_problem
@@ -58,6 +59,8 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
                 f"unknown format {options.format!r}; supported: {', '.join(format_names())}"
             ) from None
     profile = module.fold(source, options)
+    if options.demangle and module is not perf:  # perf names are demangled as they are folded
+        profile = demangle_profile(profile)
     _check_weights(profile, source.name)
     if source.oversize:
         profile.diagnostics.bad_lines += source.oversize
@@ -66,7 +69,10 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
         )
     profile.format = module.NAME
     profile.sources = [source.name]
-    profile.diagnostics.notes.insert(0, f"{source.name}: format {module.NAME} ({source.compression} compression)")
+    if options.unit:
+        profile.unit = options.unit
+    compression = "not compressed" if source.compression == "none" else f"{source.compression} compression"
+    profile.diagnostics.notes.insert(0, f"{source.name}: format {module.NAME} ({compression})")
     if not profile.weights and not profile.diagnostics.bad_lines:
         profile.diagnostics.warnings.append(f"{source.name}: no samples found (empty input?)")
     if options.strict and profile.diagnostics.bad_lines:

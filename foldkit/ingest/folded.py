@@ -9,16 +9,26 @@ from frames so call sites merge, and `--kernel` marks the kernel part of each st
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from urllib.parse import unquote
 
 from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
-from foldkit.profile import Diagnostics, Profile, Weight, weight_problem
+from foldkit.profile import FOLDED_HEADER, Diagnostics, Profile, Weight, weight_problem
+
+try:
+    import foldkit._native as _native
+except ImportError:  # a source checkout without the built extension: the reference reader only
+    _native = None  # type: ignore[assignment]
 
 NAME = "folded"
 DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (FlameGraph/inferno)"
 EXAMPLE = "bash;main;execute_command;fork 17"
+
+#: Weights the native reader sums: int64.
+_INT64 = 2**63
 
 _NUMBER = re.compile(rb"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -32,6 +42,24 @@ def _number(raw: bytes) -> Weight | None:
         return int(raw)
     except ValueError:
         return float(raw)
+
+
+_HEADER = FOLDED_HEADER.encode()
+
+
+def parse_header(line: bytes) -> dict[str, str]:
+    """The `key=value` fields of a `# foldkit: unit=ns event=cpu-clock` line ({} for any other)."""
+    if not line.startswith(_HEADER):
+        return {}
+    text = line[len(_HEADER) :].decode("utf-8", "replace")
+    return {k: unquote(v) for k, _, v in (f.partition("=") for f in text.split()) if k and v}
+
+
+def with_header(profile: Profile, header: dict[str, str]) -> Profile:
+    """`profile` with the unit and event a `# foldkit:` header gave."""
+    profile.unit = header.get("unit", profile.unit)
+    profile.event = header.get("event", profile.event)
+    return profile
 
 
 def split_line(line: bytes) -> tuple[bytes, Weight] | None:
@@ -61,35 +89,107 @@ def sniff(head: bytes) -> bool | None:
     return good == len(lines) or (good >= 3 and good >= 0.9 * len(lines))
 
 
-def fold(source: Source, options: FoldOptions) -> Profile:
-    """Sum the weights of identical stacks."""
-    raw: dict[bytes, Weight] = {}
-    diag = Diagnostics()
-    lineno = 0
-    for chunk in source.chunks(cut=cut_at_lines):
+class _Reader:
+    """The reference reader: every line through `split_line`, identical stacks summed in a dict
+    (first-seen order)."""
+
+    def __init__(self, name: str, raw: dict[bytes, Weight] | None = None, lineno: int = 0) -> None:
+        self.name = name
+        self.raw: dict[bytes, Weight] = {} if raw is None else raw
+        self.diag = Diagnostics()
+        self.lineno = lineno
+        self.header: dict[str, str] = {}
+
+    def line(self, line: bytes, lineno: int) -> tuple[bytes, Weight] | None:
+        """The (stack, weight) of one line (no newline), or None for comments, blank and bad lines."""
+        if not line or line[:1] == b"#" or not line.strip():
+            if line[:1] == b"#":
+                self.header.update(parse_header(line))
+            return None
+        parsed = split_line(line)
+        if parsed is None:
+            self.diag.bad_line(self.name, lineno, line.decode("utf-8", "replace"))
+            return None
+        problem = weight_problem(parsed[1])
+        if problem is not None:
+            weight = line.rsplit(None, 1)[-1][:40].decode("utf-8", "replace")
+            raise InputError(f"{self.name}:{lineno}: the weight {weight} {problem}; a weight is a finite number of magnitude at most 2^63-1")
+        return parsed
+
+    def feed(self, chunk: bytes) -> None:
+        """Read a chunk of whole lines (the last one may lack its newline)."""
         if b"\r" in chunk:
             chunk = chunk.replace(b"\r\n", b"\n")
+        raw = self.raw
+        lineno = self.lineno
         for line in chunk.split(b"\n"):
             lineno += 1
-            if not line or line[:1] == b"#" or not line.strip():
-                continue
-            parsed = split_line(line)
-            if parsed is None:
-                diag.bad_line(source.name, lineno, line.decode("utf-8", "replace"))
-                continue
-            stack, w = parsed
-            problem = weight_problem(w)
-            if problem is not None:
-                weight = line.rsplit(None, 1)[-1][:40].decode("utf-8", "replace")
-                raise InputError(f"{source.name}:{lineno}: the weight {weight} {problem}; a weight is a finite number of magnitude at most 2^63-1")
-            raw[stack] = raw.get(stack, 0) + w
+            parsed = self.line(line, lineno)
+            if parsed is not None:
+                stack, w = parsed
+                raw[stack] = raw.get(stack, 0) + w
         # the final split piece after a trailing newline is not a line
-        if chunk.endswith(b"\n"):
-            lineno -= 1
-    if not raw and diag.bad_lines:
-        raise InputError(f"{source.name}: no `stack weight` line found; " + "; ".join(diag.messages()))
-    weights = {s.decode("utf-8", "surrogateescape"): w for s, w in raw.items()}
-    return Profile(weights=tidy_stacks(weights, options), diagnostics=diag)
+        self.lineno = lineno - 1 if chunk.endswith(b"\n") else lineno
+
+
+def _read_python(name: str, chunks: Iterable[bytes]) -> _Reader:
+    reader = _Reader(name)
+    for chunk in chunks:
+        reader.feed(chunk)
+    return reader
+
+
+def _read_native(name: str, chunks: Iterable[bytes]) -> tuple[dict[str, Weight] | None, _Reader]:
+    """The plain lines natively; every other line through the reference reader, in order. A
+    weight the native sum cannot take (a decimal, an integer beyond int64) hands the rest of the
+    input to the reference reader (sums stay exact and in input order). Returns the decoded
+    stacks when the native reader read to the end (else they are in the reader's `raw`)."""
+    native = _native.FoldedReader()
+    py = _Reader(name)
+    chunks = iter(chunks)
+    try:
+        for chunk in chunks:
+            pos = 0
+            while (stop := native.feed(chunk, pos)) is not None:
+                start, end, pos, lineno = stop
+                parsed = py.line(chunk[start:end], lineno)
+                if parsed is None:
+                    continue
+                stack, w = parsed
+                if type(w) is int and -_INT64 <= w < _INT64:
+                    native.add(stack, w)
+                    continue
+                py.raw = native.take_bytes()
+                py.lineno = lineno - 1
+                py.feed(chunk[start:])
+                for rest in chunks:
+                    py.feed(rest)
+                return None, py
+        return native.take_str(), py
+    except RuntimeError as exc:  # a panic in the native reader (a bug): say which input
+        raise InputError(f"{name}: {exc}") from exc
+
+
+def _profile(weights: dict[str, Weight] | None, reader: _Reader, options: FoldOptions) -> Profile:
+    diag = reader.diag
+    if weights is None:
+        weights = {s.decode("utf-8", "surrogateescape"): w for s, w in reader.raw.items()}
+    if not weights and diag.bad_lines:
+        raise InputError(f"{reader.name}: no `stack weight` line found; " + "; ".join(diag.messages()))
+    return with_header(Profile(weights=tidy_stacks(weights, options), diagnostics=diag), reader.header)
+
+
+def fold(source: Source, options: FoldOptions) -> Profile:
+    """Sum the weights of identical stacks."""
+    return fold_chunks(source.name, source.chunks(cut=cut_at_lines), options)
+
+
+def fold_chunks(name: str, chunks: Iterable[bytes], options: FoldOptions, native: bool = True) -> Profile:
+    """`fold` of input cut into chunks of whole lines; `native=False` reads with the Python
+    reference reader alone (the twin the native reader is tested against)."""
+    if native and _native is not None:
+        return _profile(*_read_native(name, chunks), options)
+    return _profile(None, _read_python(name, chunks), options)
 
 
 #: `bpf_frames.strip_offset` applied to every frame of a stack at once (offsets end a frame).
@@ -113,8 +213,8 @@ def tidy_stacks(weights: dict[str, Weight], options: FoldOptions) -> dict[str, W
     """Strip offsets, annotate kernel frames (`--kernel`) and apply `--skip-after` to every
     distinct stack, summing stacks that become identical."""
     skip = frozenset(options.skip_after)
-    if not (options.kernel or skip) and not any("+" in s for s in weights):
-        return weights
+    if not (options.kernel or skip) and not any(_STACK_OFFSETS.search(s) for s in weights if "+" in s):
+        return weights  # nothing to rewrite (the usual case: one scan for "+", no copy)
     out: dict[str, Weight] = {}
     for stack, w in weights.items():
         new = _tidy_stack(stack, options, skip)

@@ -21,10 +21,12 @@ class FoldOptions:
     skip_after: tuple[str, ...] = ()  # cut stacks below (root-side of) the first frame with this name
     maps: tuple[str, ...] = ()  # bpftrace: which maps ("@", "@name", or "all")
     strict: bool = False  # unrecognised lines are an error instead of a warning
-    jobs: int = 0  # worker processes; 0 = one per core
+    jobs: int = 0  # threads; 0 = one per core
     keep_time: bool = False  # keep per-sample timestamps (flame charts, --time)
     chunk_size: int = 0  # bytes per parallel work unit; 0 = foldkit.inputs.DEFAULT_CHUNK_SIZE
+    demangle: bool = False  # demangle C++ `_Z…` and Rust names (needs the native core)
     max_record: int = 64 * 1024 * 1024  # longer lines/records are skipped as unrecognised (foldkit.inputs)
+    unit: str | None = None  # what the weights count, overriding what the input says (or does not)
 
     @classmethod
     def with_all(cls, **kwargs: object) -> FoldOptions:

@@ -6,6 +6,7 @@ Kept apart from the sample parser so the same rules serve the fast and the line-
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from foldkit.ingest.options import FoldOptions
@@ -15,6 +16,7 @@ _OFFSET = re.compile(r"\+0x[0-9a-fA-F]+$")
 _JIT_MAP = re.compile(r"/tmp/perf-\d+\.map")
 _JITDUMP = re.compile(r"jitted-\d+-\d+\.so$")
 _GO_METHOD = re.compile(r"\.\(\*?[^()]*\)\.")
+_RUST_ESCAPES = {"SP": "@", "BP": "*", "RF": "&", "LT": "<", "GT": ">", "LP": "(", "RP": ")", "C": ","}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,77 @@ def cut_arguments(name: str) -> str:
     return name
 
 
+def _escape_char(code: str) -> str | None:
+    """The character a Rust legacy `$…$` escape stands for (`LT` -> `<`, `u7b` -> `{`)."""
+    simple = _RUST_ESCAPES.get(code)
+    if simple is not None:
+        return simple
+    hexa = code[1:]
+    if code[:1] != "u" or not 1 <= len(hexa) <= 6 or not _HEX.fullmatch(hexa):
+        return None
+    value = int(hexa, 16)
+    if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF or unicodedata.category(chr(value)) == "Cc":
+        return None
+    return chr(value)
+
+
+def _unescape_rust(sym: str) -> str | None:
+    """Every complete `$…$` escape replaced; None when the name holds none."""
+    out: list[str] = []
+    found = False
+    i = 0
+    while i < len(sym):
+        if sym[i] == "$":
+            end = sym.find("$", i + 1, i + 9)
+            c = _escape_char(sym[i + 1 : end]) if end >= 0 else None
+            if c is not None:
+                out.append(c)
+                i = end + 1
+                found = True
+                continue
+        out.append(sym[i])
+        i += 1
+    return "".join(out) if found else None
+
+
+def tidy_rust(sym: str) -> str:
+    """A Rust symbol that perf printed half demangled, tidied: `$LT$T$GT$` -> `<T>`,
+    `_$u7b$$u7b$closure$u7d$$u7d$` -> `{{closure}}`, `..` -> `::`, the `::h0123456789abcdef` hash
+    dropped. Other names are returned unchanged."""
+    if len(sym) > 19 and sym[-19:-16] == "::h" and all(c in "0123456789abcdef" for c in sym[-16:]):
+        sym = sym[:-19]
+    if "$" not in sym or _unescape_rust(sym) is None:
+        return sym
+    out: list[str] = []
+    i = 0
+    while i < len(sym):
+        if sym.startswith("..", i):
+            out.append("::")
+            i += 2
+            continue
+        if (i == 0 or (out and out[-1][-1] in ":< ")) and sym.startswith("_$", i):
+            i += 1
+            continue
+        out.append(sym[i])
+        i += 1
+    joined = "".join(out)
+    return _unescape_rust(joined) or joined
+
+
+def demangle(sym: str) -> str:
+    """A mangled C++ (`_Z…`) or Rust (legacy, v0) name demangled with the native core's demanglers
+    (else tidied as `tidy_rust` does); UsageError when the native core is not built."""
+    from foldkit.engine import load_native
+
+    native = load_native()
+    if native is None:
+        from foldkit.errors import UsageError
+
+        raise UsageError("--demangle needs foldkit's native core, which is not built")
+    raw = sym.encode("utf-8", "surrogateescape")
+    return str(native.demangle(raw).decode("utf-8", "surrogateescape"))
+
+
 class FrameNamer:
     """Turns frame lines into folded frame names under one set of options (memoised per line)."""
 
@@ -156,6 +229,7 @@ class FrameNamer:
         opts = self.options
         dso = frame.dso or ""
         raw = _OFFSET.sub("", frame.sym)
+        raw = demangle(raw) if opts.demangle else tidy_rust(raw)
         inlined = dso == "inlined"
         parts = raw.split("->") if "->" in raw else [raw]
         out: list[str] = []

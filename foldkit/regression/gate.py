@@ -206,12 +206,20 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        state = "passed" if self.passed else "FAILED"
+        names = sorted({f.name for f in self.regressions})
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
         return (
-            f"<CheckResult {state}: {len(self.regressions)} regression(s), {len(self.breaches)} budget(s) "
-            f"exceeded, {len(self.functions())} functions checked, baseline {self.baseline.runs} run(s) "
-            f"{self.baseline.samples:,} samples, candidate {self.candidate.runs} run(s) {self.candidate.samples:,} samples>"
+            f"<CheckResult {'PASS' if self.passed else 'FAIL'}: {len(names)} regressed{f' ({shown})' if names else ''}, "
+            f"{len(self.breaches)} of {len(self.budgets)} budget(s) exceeded, {len(self.functions())} functions checked; "
+            f"baseline {self.baseline.runs} run(s) {self.baseline.samples:,} samples, "
+            f"candidate {self.candidate.runs} run(s) {self.candidate.samples:,} samples>"
         )
+
+    def _repr_html_(self) -> str:
+        """A notebook view: the verdict and the regressions (see `foldkit.regression.outputs`)."""
+        from foldkit.regression.outputs import to_html
+
+        return to_html(self)
 
     def no_code_shares(self) -> tuple[float, float]:
         """The share of samples without a code frame on each side (baseline, candidate)."""

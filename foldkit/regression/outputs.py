@@ -345,6 +345,28 @@ def _md_findings(findings: list[Finding]) -> list[str]:
     return lines
 
 
+def to_html(result: CheckResult) -> str:
+    """An HTML fragment (a notebook view): the verdict, regressions and budgets (lxml-built)."""
+    from lxml import html
+    from lxml.html import builder as E
+
+    parts = [E.P(E.STRONG(verdict(result)))]
+    no_code = no_code_message(result)
+    if no_code:
+        parts.append(E.P(no_code))
+    shown = result.regressions or _context(result)
+    if shown:
+        head = E.TR(*(E.TH(h) for h in ("function", "measure", "baseline", "candidate", "change", "p (Holm)")))
+        rows = [
+            E.TR(E.TD(E.CODE(xml_safe(f.name))), E.TD(measure_label(f)), E.TD(_pct(f.base)), E.TD(_pct(f.cand)),
+                 E.TD(_pp(f.delta)), E.TD(describe_p(f.p_adjusted)))
+            for f in shown
+        ]  # fmt: skip
+        parts += [E.P("regressions:" if result.regressions else "largest other increases (not regressions):"), E.TABLE(head, *rows)]
+    parts += [E.P(f"budget {b.budget.text}: {budget_message(b)}") for b in result.budgets]
+    return html.tostring(E.DIV(*parts), encoding="unicode")
+
+
 def to_markdown(result: CheckResult) -> bytes:
     """The Markdown report (for a pull-request comment or `$GITHUB_STEP_SUMMARY`)."""
     mark = "✅" if result.passed else "❌"

@@ -33,7 +33,9 @@ def sample_counts(profile: Profile, warnings: list[str] | None = None) -> dict[s
     if profile.counts is not None:
         return {s: int(c) for s, c in profile.counts.items() if c}
     values = list(profile.weights.values())
-    if profile.unit in TIME_UNITS:
+    ints = [int(v) for v in values if float(v).is_integer()]
+    fixed_period = len(ints) == len(values) and bool(ints) and math.gcd(*ints) >= PERIOD_GCD_MIN
+    if profile.unit in TIME_UNITS and not fixed_period:  # cpu-clock folded with --unit-header has one
         raise UsageError(
             f"{name}: weights are times ({profile.unit}) and the input has no sample counts; "
             "foldkit check needs samples (fold perf captures from perf script text, or use a "

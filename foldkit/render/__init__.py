@@ -33,7 +33,8 @@ def reverse_stack(stack: str) -> str:
     return ";".join(reversed(stack.split(";")))
 
 
-def _reversed_weights(weights: Mapping[str, Weight]) -> dict[str, Weight]:
+def reversed_weights(weights: Mapping[str, Weight]) -> dict[str, Weight]:
+    """Every stack reversed (leaf first), weights of stacks that become equal summed."""
     out: dict[str, Weight] = {}
     for stack, w in weights.items():
         key = reverse_stack(stack)
@@ -61,7 +62,7 @@ def layout_profile(profile: Profile, options: RenderOptions = DEFAULT_RENDER_OPT
         layout = layout_chart(runs, min_fraction=fraction, max_frames=options.max_frames, span=options.total)
         layout.nonpositive += nonpositive
         return layout
-    weights = _reversed_weights(profile.weights) if options.reverse else profile.weights
+    weights = reversed_weights(profile.weights) if options.reverse else profile.weights
     return layout_flame(
         weights,
         min_fraction=fraction,

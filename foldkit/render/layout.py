@@ -1,8 +1,8 @@
 """Frame layout: from folded stacks to the frames a flame graph draws, with their geometry in weight
-units. No pixels here (svg.py converts), no recursion anywhere (stacks can be 10,000 frames deep).
+units. No pixels here (svg.py converts), no recursion anywhere (stacks can be 100,000 frames deep).
 
 `layout_flame(weights, ...)` merges stacks into a tree (siblings alphabetical, or widest first)
-and `layout_chart(runs, ...)` keeps time order (a frame spans consecutive samples that share it).
+and `layout_chart(runs, ...)` keeps time order (a frame spans consecutive runs that share it).
 Both return a `Layout`: parallel lists, one entry per drawn frame, in depth-first pre-order (a
 frame comes before its descendants; siblings left to right), frame 0 being the root `all`:
 
@@ -15,20 +15,21 @@ frame comes before its descendants; siblings left to right), frame 0 being the r
 
 A frame's pixel width is `weights[i] / span * plot_width`, so widths are exact shares.
 
-How it stays fast: the stacks are turned into sort keys (frames separated by a character lower
-than any other), sorted once, and summed into prefix sums. The stacks under one frame are then a
-contiguous range of the sorted keys, its weight a difference of two prefix sums, and the range of
-each child one binary search away. The tree is never materialised: frames are expanded heaviest
-first from a heap, and only frames at least `min_weight` wide are pushed. Narrow children are
-skipped in bulk: if the stacks from i to j-1 weigh less than `min_weight` together, no child that
-ends before j can be drawn, and one binary search in the prefix sums finds j. So the cost follows
-the number of drawn frames, not the number of frames or stacks in the input. Expanding heaviest
-first is also how the frame budget works: after `max_frames` frames the next frame's weight
-becomes the new minimum. Flame charts work the same way on runs in time order, except that a
-child's runs are found by walking (they are consecutive, not sorted).
+How: every frame of every stack becomes at most one tree node (a child table per node), so time
+and memory are linear in the total number of frames, however deep the stacks. The nodes are put
+in pre-order (siblings by name; flame charts: in time order, a new node whenever a run stops
+sharing the previous run's frames), inclusive weights are summed from the leaves up in reverse
+pre-order, and a frame starts where the weight of the stacks ending before it in pre-order ends
+(flame charts: where its first run starts). Frames lighter than `min_weight` are dropped, and
+with more than `max_frames` left only those heavier than the (max_frames + 1)-th heaviest stay
+(the frame budget; the root always stays).
 
-Differential graphs (`foldkit diff`) lay out one profile and look up the other's weight of each
-frame with `StackIndex(other).inclusive(layout.path(i))`.
+The native core (`foldkit._native`, Rust) does the same for integer weights within int64 and is
+used when it is built; this module's Python code is its twin and the reference (and takes
+fractional weights). Both give identical layouts (tests/test_render_layout_native.py).
+
+Differential graphs (`foldkit diff`) lay out one profile and ask `layout.inclusive(other)` for
+the other's weight through each drawn frame.
 """
 
 from __future__ import annotations
@@ -37,13 +38,18 @@ import heapq
 import math
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, repeat
 from operator import contains
 
 from foldkit.profile import Weight
 from foldkit.render import defaults
+
+try:
+    import foldkit._native as _native
+except ImportError:  # a source checkout without the built extension: the Python twin only
+    _native = None  # type: ignore[assignment]
 
 _SEP = "\x00"
 _AFTER_SEP = "\x01"
@@ -86,8 +92,6 @@ class Layout:
     budget_limited: bool = False
     #: Stacks left out because their weight was zero or negative.
     nonpositive: int = 0
-    _keys: list[str] = field(default_factory=list, repr=False)
-    _escaped: bool = field(default=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -104,14 +108,46 @@ class Layout:
 
     def path(self, i: int) -> str:
         """The folded stack prefix frame `i` stands for (`a;b;c`), "" for the root."""
-        key = self._keys[i]
-        if self._escaped:
-            return ";".join(_unescape(part) for part in key.split(_SEP)) if key else ""
-        return key.replace(_SEP, ";")
+        names, parents = self.names, self.parents
+        frames = []
+        while i > 0:
+            frames.append(names[i])
+            i = parents[i]
+        return ";".join(reversed(frames))
 
     def paths(self) -> list[str]:
-        """`path(i)` of every frame."""
-        return [self.path(i) for i in range(len(self.names))]
+        """`path(i)` of every frame (as long as the frames' paths together: prefer `inclusive`
+        for per-frame lookups)."""
+        out = [""] * len(self.names)
+        for i in range(1, len(self.names)):
+            p = self.parents[i]
+            out[i] = f"{out[p]};{self.names[i]}" if p else self.names[i]
+        return out
+
+    def inclusive(self, weights: Mapping[str, Weight]) -> list[Weight]:
+        """For every frame, the weight of the stacks of `weights` (positive ones only) that pass
+        through its path: another profile's inclusive weights on this layout, in time linear in
+        the frames of `weights`. Frames with the same path (flame charts) get the same weight."""
+        names, parents = self.names, self.parents
+        path_id = [0] * len(names)
+        child: dict[tuple[int, str], int] = {}
+        for i in range(1, len(names)):
+            path_id[i] = child.setdefault((path_id[parents[i]], names[i]), len(child) + 1)
+        acc: list[Weight] = [0] * (len(child) + 1)
+        lookup = child.get
+        for stack, w in weights.items():
+            if not w > 0:
+                continue
+            acc[0] += w
+            if not stack:
+                continue
+            node: int | None = 0
+            for frame in stack.split(";"):
+                node = lookup((node, frame))  # type: ignore[arg-type]
+                if node is None:
+                    break
+                acc[node] += w
+        return [acc[p] for p in path_id]
 
 
 class StackIndex:
@@ -151,166 +187,214 @@ def min_weight_for(span: Weight, min_fraction: float) -> float:
 
 
 @dataclass
-class _Picked:
-    """Frames chosen by the heap walk, in the order they were picked (non-increasing weight)."""
+class _Tree:
+    """Tree nodes in depth-first pre-order (node 0 the root), as the native core builds them."""
 
-    lo: list[int] = field(default_factory=list)
-    hi: list[int] = field(default_factory=list)
-    depth: list[int] = field(default_factory=list)
-    nstart: list[int] = field(default_factory=list)
-    plen: list[int] = field(default_factory=list)
-    parent: list[int] = field(default_factory=list)
-    weight: list[Weight] = field(default_factory=list)
-
-    def add(self, lo: int, hi: int, depth: int, nstart: int, plen: int, parent: int, weight: Weight) -> None:
-        self.lo.append(lo)
-        self.hi.append(hi)
-        self.depth.append(depth)
-        self.nstart.append(nstart)
-        self.plen.append(plen)
-        self.parent.append(parent)
-        self.weight.append(weight)
-
-    def drop_from(self, n: int) -> None:
-        for column in (self.lo, self.hi, self.depth, self.nstart, self.plen, self.parent, self.weight):
-            del column[n:]
+    names: list[str]
+    parents: list[int]
+    depths: list[int]
+    #: Weight of the stacks (runs) ending at the node.
+    own: list[Weight]
+    #: Flame charts: where the node's first run starts (None for flame graphs).
+    starts: list[Weight] | None
+    nonpositive: int
 
 
-def _trim_to_budget(picked: _Picked, cut: Weight | None) -> None:
-    """Drop the picked frames that weigh no more than `cut` (ties at the budget's edge go together,
-    and with them their descendants, which weigh no more)."""
-    if cut is None:
-        return
-    n = len(picked.weight)
-    while n > 1 and picked.weight[n - 1] <= cut:
-        n -= 1
-    picked.drop_from(n)
-
-
-def _finish(
-    picked: _Picked,
-    keys: list[str],
-    escaped: bool,
-    cum: list[Weight],
-    starts_of: list[Weight] | None,
-    sort_by_weight: bool,
-) -> Layout:
-    """Put the picked frames in depth-first pre-order with names, starts and parent indexes."""
-    m = len(picked.lo)
-    children: list[list[int]] = [[] for _ in range(m)]
-    for i in range(1, m):
-        children[picked.parent[i]].append(i)
-    lo = picked.lo
-    weight = picked.weight
-    for kids in children:
-        if len(kids) > 1:
-            if sort_by_weight:
-                kids.sort(key=lambda c: (-weight[c], lo[c]))
-            else:
-                kids.sort(key=lo.__getitem__)
-    starts: list[Weight] = [cum[x] for x in lo] if starts_of is None else starts_of
-    if sort_by_weight:
-        for p in range(m):
-            if children[p]:
-                k = keys[lo[p]]
-                own = cum[lo[p] + 1] - cum[lo[p]] if len(k) == picked.plen[p] else 0
-                pos = starts[p] + own
-                for c in children[p]:
-                    starts[c] = pos
-                    pos += weight[c]
+def _flame_tree(weights: Mapping[str, Weight]) -> _Tree:
+    """Stacks merged into a tree, siblings in name (code point) order."""
+    kids: list[dict[str, int]] = [{}]
+    names, parents, own = [defaults.ROOT_NAME], [-1], [0]
+    nonpositive = 0
+    for stack, w in weights.items():
+        if not w > 0:
+            nonpositive += 1
+            continue
+        node = 0
+        if stack:
+            for frame in stack.split(";"):
+                table = kids[node]
+                child = table.get(frame)
+                if child is None:
+                    child = table[frame] = len(names)
+                    kids.append({})
+                    names.append(frame)
+                    parents.append(node)
+                    own.append(0)
+                node = child
+        own[node] += w
     order: list[int] = []
     todo = [0]
     while todo:
         i = todo.pop()
         order.append(i)
-        kids = children[i]
-        if kids:
-            todo.extend(reversed(kids))
-    where = [0] * m
+        table = kids[i]
+        if table:
+            todo.extend(table[name] for name in sorted(table, reverse=True))
+    where = [0] * len(order)
     for new, old in enumerate(order):
         where[old] = new
-    names: list[str] = []
-    path_keys: list[str] = []
-    for old in order:
-        if old == 0:
-            names.append(defaults.ROOT_NAME)
-            path_keys.append("")
+    depths = [0] * len(order)
+    new_parents = [-1] * len(order)
+    for new, old in enumerate(order[1:], 1):
+        p = where[parents[old]]
+        new_parents[new] = p
+        depths[new] = depths[p] + 1
+    return _Tree([names[i] for i in order], new_parents, depths, [own[i] for i in order], None, nonpositive)
+
+
+def _chart_tree(runs: Sequence[tuple[str, Weight]]) -> _Tree:
+    """Runs in time order: a new node wherever a run stops sharing the previous run's frames."""
+    names, parents, depths, own, starts = [defaults.ROOT_NAME], [-1], [0], [0], [0]
+    path = [0]
+    previous: list[str] = []
+    position: Weight = 0
+    nonpositive = 0
+    for stack, w in runs:
+        if not w > 0:
+            nonpositive += 1
             continue
-        k = keys[lo[old]]
-        name = k[picked.nstart[old] : picked.plen[old]]
-        names.append(_unescape(name) if escaped else name)
-        path_keys.append(k[: picked.plen[old]])
-    parents = [where[picked.parent[old]] if old else -1 for old in order]
+        frames = stack.split(";") if stack else []
+        common = 0
+        limit = min(len(frames), len(previous))
+        while common < limit and frames[common] == previous[common]:
+            common += 1
+        del path[common + 1 :]
+        for frame in frames[common:]:
+            names.append(frame)
+            parents.append(path[-1])
+            depths.append(len(path))
+            own.append(0)
+            starts.append(position)
+            path.append(len(names) - 1)
+        own[path[-1]] += w
+        position += w
+        previous = frames
+    return _Tree(names, parents, depths, own, starts, nonpositive)
+
+
+def _widest_first(tree: _Tree, totals: list[Weight]) -> list[int]:
+    """Pre-order with every node's children (stable-)sorted widest first."""
+    kids: list[list[int]] = [[] for _ in tree.names]
+    for i in range(1, len(tree.names)):
+        kids[tree.parents[i]].append(i)
+    order: list[int] = []
+    todo = [0]
+    while todo:
+        i = todo.pop()
+        order.append(i)
+        if kids[i]:
+            todo.extend(reversed(sorted(kids[i], key=lambda c: -totals[c])))
+    return order
+
+
+_Placed = tuple[list[str], list[int], list[Weight], list[Weight], list[int], Weight | None, int]
+
+
+def _place(tree: _Tree, sort_by_weight: bool, min_weight: float, max_frames: int) -> _Placed:
+    """The drawn frames of a tree: (names, depths, starts, weights, parents, cut, nonpositive)."""
+    n = len(tree.names)
+    totals = list(tree.own)
+    parents = tree.parents
+    for i in range(n - 1, 0, -1):
+        totals[parents[i]] += totals[i]
+    order = _widest_first(tree, totals) if sort_by_weight and tree.starts is None else range(n)
+    drawn = [i == 0 or totals[i] >= min_weight for i in range(n)]
+    cut: Weight | None = None
+    count = sum(drawn)
+    if count > max_frames:
+        cut = heapq.nlargest(max_frames + 1, (w for w, d in zip(totals, drawn, strict=True) if d))[-1]
+    names: list[str] = []
+    depths: list[int] = []
+    starts: list[Weight] = []
+    weights: list[Weight] = []
+    out_parents: list[int] = []
+    index = [-1] * n
+    position: Weight = 0
+    for i in order:
+        start = position if tree.starts is None else tree.starts[i]
+        position += tree.own[i]
+        if i and (not drawn[i] or (cut is not None and totals[i] <= cut)):
+            continue
+        index[i] = len(names)
+        names.append(tree.names[i])
+        depths.append(tree.depths[i])
+        starts.append(start)
+        weights.append(totals[i])
+        out_parents.append(index[parents[i]] if i else -1)
+    return names, depths, starts, weights, out_parents, cut, tree.nonpositive
+
+
+def _native_threshold(min_weight: float) -> int:
+    """The smallest integer weight at least `min_weight` (what the native core compares with)."""
+    return min(max(math.ceil(min_weight), 0), 2**126)
+
+
+def _finish(placed: _Placed, full: Weight, min_weight: float) -> Layout:
+    names, depths, starts, weights, parents, cut, nonpositive = placed
+    if names:
+        names[0] = defaults.ROOT_NAME
     return Layout(
         names=names,
-        depths=[picked.depth[old] for old in order],
-        starts=[starts[old] for old in order],
-        weights=[weight[old] for old in order],
+        depths=depths,
+        starts=starts,
+        weights=weights,
         parents=parents,
-        _keys=path_keys,
-        _escaped=escaped,
+        span=full,
+        min_weight=max(min_weight, cut) if cut is not None else min_weight,
+        budget_limited=cut is not None and cut >= min_weight,
+        nonpositive=nonpositive,
     )
 
 
 def layout_flame(
-    weights: Mapping[str, Weight] | StackIndex,
+    weights: Mapping[str, Weight],
     *,
     min_fraction: float = 0.0,
     max_frames: int = defaults.MAX_FRAMES,
     sort_by_weight: bool = False,
     span: Weight | None = None,
+    native: bool = True,
 ) -> Layout:
     """Merge stacks into a flame graph: frames narrower than `min_fraction` of the full width are
     dropped, and at most `max_frames` are kept (the heaviest). `span` widens the full width
-    beyond the total (several graphs on one scale); it never narrows it."""
-    index = weights if isinstance(weights, StackIndex) else StackIndex(weights)
-    keys, cum = index.keys, index.cum
-    total = index.total
+    beyond the total (several graphs on one scale); it never narrows it. `native=False` uses
+    the Python twin only."""
+    total = exact_sum(w for w in weights.values() if w > 0)
+    stacks = weights if type(weights) is dict else dict(weights)
+    return _layout(stacks, lambda: _flame_tree(stacks), total, span, min_fraction, max_frames, sort_by_weight, native)
+
+
+def exact_sum(weights: Iterable[Weight]) -> Weight:
+    """The sum of `weights`, independent of their order (exact for integers, `math.fsum` once a
+    float is among them), so a layout does not depend on the order stacks were folded in."""
+    items = list(weights)
+    return sum(items) if all(type(w) is int for w in items) else math.fsum(items)
+
+
+def _layout(
+    stacks: dict[str, Weight] | list[tuple[str, Weight]],
+    twin: Callable[[], _Tree],
+    total: Weight,
+    span: Weight | None,
+    min_fraction: float,
+    max_frames: int,
+    sort_by_weight: bool,
+    native: bool,
+) -> Layout:
+    """A flame graph (`stacks` a dict) or chart (a list of runs), natively when the weights
+    allow, else by the Python twin."""
     full = max(total, span or 0)
     min_weight = min_weight_for(full, min_fraction)
-    picked = _Picked()
-    heap: list[tuple[Weight, int, int, int, int, int, int, int]] = [(-total, 0, 0, len(keys), 0, 0, 0, -1)]
-    seq = 1
-    cut: Weight | None = None
-    push = heapq.heappush
-    pop = heapq.heappop
-    while heap:
-        negw, _, lo, hi, depth, nstart, plen, parent = pop(heap)
-        if len(picked.lo) >= max_frames:
-            cut = -negw
-            break
-        me = len(picked.lo)
-        picked.add(lo, hi, depth, nstart, plen, parent, -negw)
-        i = lo
-        if i < hi and len(keys[i]) == plen:
-            i += 1  # the stack that ends at this frame: its self weight
-        cstart = plen + 1 if depth else 0
-        cdepth = depth + 1
-        while i < hi:
-            # Stacks i..last-1 weigh less than min_weight together, so every child that ends
-            # before `last` is too narrow: skip to the child that holds stack last-1.
-            last = bisect_left(cum, cum[i] + min_weight, i + 1, hi + 1)
-            if last > hi:
-                break
-            k = keys[last - 1]
-            end = k.find(_SEP, cstart)
-            if end < 0:
-                end = len(k)
-            prefix = k[:end]
-            first = bisect_left(keys, prefix, i, last - 1) if last - 1 > i else i
-            j = bisect_left(keys, prefix + _AFTER_SEP, last, hi)
-            w = cum[j] - cum[first]
-            if w >= min_weight:
-                push(heap, (-w, seq, first, j, cdepth, cstart, end, me))
-                seq += 1
-            i = j
-    _trim_to_budget(picked, cut)
-    layout = _finish(picked, keys, index.escaped, cum, None, sort_by_weight)
-    layout.span = full
-    layout.min_weight = max(min_weight, cut) if cut is not None else min_weight
-    layout.budget_limited = cut is not None and cut >= min_weight
-    layout.nonpositive = index.nonpositive
-    return layout
+    placed = None
+    if native and _native is not None and type(total) is int:
+        chart = isinstance(stacks, list)
+        try:
+            placed = _native.layout_frames(stacks, chart, _native_threshold(min_weight), min(max_frames, 2**62), sort_by_weight)
+        except RuntimeError:  # a panic in the native core (a bug): the twin gives the same layout
+            placed = None
+    if placed is None:
+        placed = _place(twin(), sort_by_weight, min_weight, max_frames)
+    return _finish(placed, full, min_weight)
 
 
 def chart_runs(samples: Iterable[tuple[float, str, Weight]]) -> tuple[list[tuple[str, Weight]], int]:
@@ -344,64 +428,10 @@ def layout_chart(
     min_fraction: float = 0.0,
     max_frames: int = defaults.MAX_FRAMES,
     span: Weight | None = None,
+    native: bool = True,
 ) -> Layout:
     """A flame chart: `runs` (stack, weight) in time order, left to right; a frame spans the
     consecutive runs that share it. Narrow frames and the frame budget work as in `layout_flame`."""
-    pairs = [(s, w) for s, w in runs if w > 0]
-    distinct = list(dict.fromkeys(s for s, _ in pairs))  # runs repeat stacks: convert each once
-    distinct_keys, escaped = _make_keys(distinct)
-    key_of = dict(zip(distinct, distinct_keys, strict=True))
-    keys = [key_of[s] for s, _ in pairs]
-    cum: list[Weight] = [0, *accumulate(w for _, w in pairs)]
-    total = cum[-1]
-    full = max(total, span or 0)
-    min_weight = min_weight_for(full, min_fraction)
-    picked = _Picked()
-    heap: list[tuple[Weight, int, int, int, int, int, int, int]] = [(-total, 0, 0, len(keys), 0, 0, 0, -1)]
-    seq = 1
-    cut: Weight | None = None
-    while heap:
-        negw, _, lo, hi, depth, nstart, plen, parent = heapq.heappop(heap)
-        if len(picked.lo) >= max_frames:
-            cut = -negw
-            break
-        me = len(picked.lo)
-        picked.add(lo, hi, depth, nstart, plen, parent, -negw)
-        cstart = plen + 1 if depth else 0
-        cdepth = depth + 1
-        i = lo
-        while i < hi:
-            # Runs i..last-1 weigh less than min_weight together: every child that ends before
-            # `last` is too narrow. Look only at the child holding run last-1, and walk to its
-            # first and last run (a child is the consecutive runs that share its frame).
-            last = bisect_left(cum, cum[i] + min_weight, i + 1, hi + 1)
-            if last > hi:
-                break
-            k = keys[last - 1]
-            if len(k) == plen:
-                i = last  # that run ends at this frame
-                continue
-            end = k.find(_SEP, cstart)
-            if end < 0:
-                end = len(k)
-            prefix = k[:end]
-            below = prefix + _SEP
-            first = last - 1
-            whole = prefix if end else None  # "" is the empty stack, not a frame named ""
-            while first > i and (keys[first - 1] == whole or keys[first - 1].startswith(below)):
-                first -= 1
-            j = last
-            while j < hi and (keys[j] == whole or keys[j].startswith(below)):
-                j += 1
-            w = cum[j] - cum[first]
-            if w >= min_weight:
-                heapq.heappush(heap, (-w, seq, first, j, cdepth, cstart, end, me))
-                seq += 1
-            i = j
-    _trim_to_budget(picked, cut)
-    layout = _finish(picked, keys, escaped, cum, None, False)
-    layout.span = full
-    layout.min_weight = max(min_weight, cut) if cut is not None else min_weight
-    layout.budget_limited = cut is not None and cut >= min_weight
-    layout.nonpositive = len(runs) - len(pairs)
-    return layout
+    total = sum(w for _, w in runs if w > 0)
+    listed = runs if type(runs) is list else list(runs)
+    return _layout(listed, lambda: _chart_tree(listed), total, span, min_fraction, max_frames, False, native)

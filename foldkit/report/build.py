@@ -46,6 +46,7 @@ class ReportOptions:
     jobs: int = 0  # captures processed at once; 0 = one per core
     force: bool = False  # replace an output folder that is not a foldkit report
     cluster: str | None = None  # a Dask scheduler's address, or local:N: process captures there
+    capture_maps: tuple[tuple[str, str], ...] = ()  # (capture name pattern, bpftrace map) pairs
     store: str | os.PathLike[str] | None = None  # also put every capture's stacks in this profile store
     labels: Labels = ()  # the store's partitions for this report's captures
 
@@ -163,7 +164,7 @@ def build_report(
         check_store(opts.store)
     generated = now()
     settings = Settings(
-        opts.fold_options, opts.baseline, opts.check_options, generated, opts.transforms,
+        opts.fold_options, opts.baseline, opts.check_options, generated, opts.transforms, opts.capture_maps,
         store_labels=None if opts.store is None else opts.labels,
     )  # fmt: skip
     context = pages.PageContext(

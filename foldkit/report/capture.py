@@ -5,6 +5,8 @@ bad capture never stops the others.
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from foldkit import __version__
-from foldkit.analysis.diff import diff_profiles
+from foldkit.analysis.diff import StackDiff, diff_profiles, function_changes
 from foldkit.analysis.tables import to_csv
 from foldkit.analysis.top import top_table
 from foldkit.errors import FoldkitError, InputError
@@ -24,6 +26,7 @@ from foldkit.profile import Profile
 from foldkit.regression import outputs as check_outputs
 from foldkit.regression.gate import CheckOptions, CheckResult, check_profiles
 from foldkit.render import RenderOptions, render_flamegraph
+from foldkit.render.viewer import render_viewer
 from foldkit.report import pages
 from foldkit.report.discover import CaptureInput
 from foldkit.report.pages import PageData
@@ -36,10 +39,12 @@ CAPTURES_DIR = "captures"
 #: The files of one capture's folder, by kind.
 FILES = {
     "page": "index.html",
+    "viewer": "flamegraph.html",
     "flamegraph": "flamegraph.svg",
     "icicle": "icicle.svg",
     "top_csv": "top.csv",
     "folded": "stacks.folded.zst",
+    "diff_viewer": "diff.html",
     "diff": "diff.svg",
     "check_json": "check.json",
     "check_md": "check.md",
@@ -49,6 +54,9 @@ FILES = {
 STORE_FILE = ".store.parquet"
 #: Functions named in an index row (the issue asks for the top 5 by self weight).
 INDEX_TOP = 5
+#: Biggest changes against the baseline listed above the differential viewer: as many as the
+#: index's "biggest regressions" and then some, still one screen.
+PAGE_CHANGES = 10
 #: The `top` table on a capture's page holds the functions among this many heaviest by self or by
 #: total weight (so sorting by either column shows the right head): the hot part of any profile,
 #: while the page stays quick to load with tens of thousands of functions; top.csv has every row.
@@ -64,7 +72,19 @@ class Settings:
     check_options: CheckOptions | None = None
     generated: str = ""
     transforms: Pipeline = field(default_factory=Pipeline)
+    capture_maps: tuple[tuple[str, str], ...] = ()  # (name pattern, bpftrace map): --map PATTERN=MAP
     store_labels: tuple[tuple[str, str], ...] | None = None  # write STORE_FILE, with these labels
+
+    def options_for(self, item: CaptureInput) -> FoldOptions:
+        """The folding options of one capture: `--map PATTERN=MAP` entries whose pattern matches
+        its name (or file name) choose its bpftrace maps."""
+        maps = tuple(m for pattern, m in self.capture_maps if capture_matches(item, pattern))
+        return replace(self.fold_options, maps=maps) if maps else self.fold_options
+
+
+def capture_matches(item: CaptureInput, pattern: str) -> bool:
+    """Whether a shell-style `pattern` matches the capture's name in the report or its file name."""
+    return fnmatch.fnmatchcase(item.name, pattern) or fnmatch.fnmatchcase(os.path.basename(item.path), pattern)
 
 
 _BASELINES: dict[tuple[str, FoldOptions, Pipeline], Profile] = {}
@@ -144,19 +164,18 @@ def summarize(profile: Profile, result: CaptureResult, top: pl.DataFrame) -> Non
     result.top = [TopFunction(name, float(s), float(p)) for name, s, p, _, _ in top.head(INDEX_TOP).iter_rows()]
 
 
-def _write(folder: Path, result: CaptureResult, kind: str, data: bytes, page: PageData | None = None) -> None:
+def _write(folder: Path, result: CaptureResult, kind: str, data: bytes) -> None:
     name = FILES[kind]
     (folder / name).write_bytes(data)
     result.files[kind] = name
-    if page is not None and name.endswith(".svg"):
-        page.sizes[kind] = pages.svg_size(data)
 
 
 def _render_graphs(profile: Profile, result: CaptureResult, folder: Path, page: PageData) -> None:
     subtitle = " · ".join(x for x in (result.format, result.event, f"{result.stacks:,} stacks") if x)
+    _write(folder, result, "viewer", render_viewer(profile, RenderOptions(title=result.name, subtitle=subtitle)))
     for kind, inverted in (("flamegraph", False), ("icicle", True)):
         options = RenderOptions(title=result.name, subtitle=subtitle, inverted=inverted)
-        _write(folder, result, kind, render_flamegraph(profile, options), page)
+        _write(folder, result, kind, render_flamegraph(profile, options))
 
 
 def compare_with_baseline(
@@ -178,18 +197,28 @@ def compare_with_baseline(
     return CheckSummary(passed=checked.passed, verdict=check_outputs.verdict(checked), regressions=regressions), checked
 
 
-def diff_svg(baseline: Profile, profile: Profile, name: str) -> bytes:
-    """The differential flame graph of the baseline against `profile` (BEFORE scaled to this
-    capture's total; union widths, so what disappeared stays visible), as `foldkit check --svg`."""
-    from foldkit.analysis.diffgraph import render_diff
+def diff_graphs(baseline: Profile, profile: Profile, name: str) -> tuple[StackDiff, bytes, bytes]:
+    """The comparison of the baseline with `profile` (BEFORE scaled to this capture's total), its
+    differential flame graph (SVG, as `foldkit check --svg`) and viewer page, both with union
+    widths so what disappeared stays visible."""
+    from foldkit.analysis.diffgraph import render_diff, render_diff_html
 
     diff = diff_profiles(baseline, profile, normalize=True)
-    return render_diff(diff, "union", RenderOptions(title=f"{name}: baseline → this capture"))
+    options = RenderOptions(title=f"{name}: baseline → this capture")
+    return diff, render_diff(diff, "union", options), render_diff_html(diff, "union", options)
+
+
+def biggest_changes(diff: StackDiff, limit: int = PAGE_CHANGES) -> list[tuple[str, float, float]]:
+    """(function, change of its self share, change of its total share) in percentage points, the
+    `limit` largest changes of self share first."""
+    frame = function_changes(diff).with_columns(pl.col("d_self_pp").abs().alias("_abs"))
+    frame = frame.filter(pl.col("_abs") > 0).sort(["_abs", "name"], descending=[True, False]).head(limit)
+    return [(str(n), float(s), float(t)) for n, s, t in frame.select("name", "d_self_pp", "d_total_pp").iter_rows()]
 
 
 def _process(item: CaptureInput, folder: Path, settings: Settings, result: CaptureResult, page: PageData) -> bool:
     try:
-        profile = settings.transforms.read(item.path, settings.fold_options, lambda _, options: read_capture(item, options))
+        profile = settings.transforms.read(item.path, settings.options_for(item), lambda _, options: read_capture(item, options))
     except NotACapture:
         return False
     if settings.store_labels is not None:
@@ -197,7 +226,7 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
     table = top_table(profile, limit=0)
     summarize(profile, result, table.frame)
     if profile.format == "perf" and profile.weights:
-        result.time_start, result.time_end = perf_time_range(item.path, settings.fold_options)
+        result.time_start, result.time_end = perf_time_range(item.path, settings.options_for(item))
     page.top_rows = page_rows(table.frame)
     page.top_count = table.frame.height
     _write(folder, result, "top_csv", to_csv(table))
@@ -214,7 +243,10 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
                 result.status = "warning"
             _write(folder, result, "check_json", check_outputs.to_json(page.checked))
             _write(folder, result, "check_md", check_outputs.to_markdown(page.checked))
-        _write(folder, result, "diff", diff_svg(baseline, profile, result.name), page)
+        diff, svg, html = diff_graphs(baseline, profile, result.name)
+        page.changes = biggest_changes(diff)
+        _write(folder, result, "diff", svg)
+        _write(folder, result, "diff_viewer", html)
     return True
 
 

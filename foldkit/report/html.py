@@ -10,8 +10,6 @@ their SHA-256), so even markup that slipped through could not run script.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from lxml import etree
 
 from foldkit import __version__
 from foldkit.render.text import visible
+from foldkit.render.viewer.page import csp_hash
 
 Child = Union[str, etree._Element, None, Iterable["Child"]]  # noqa: UP007 (a recursive alias needs the string form)
 
@@ -36,14 +35,10 @@ def asset(name: str) -> str:
     return resources.files("foldkit.report").joinpath(name).read_text(encoding="utf-8")
 
 
-def _sha256(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
-
-
 def content_security_policy() -> str:
     """The pages' policy: only the embedded script and style run; no plugins, forms or base URL."""
     return (
-        f"script-src {_sha256(asset('report.js'))}; style-src {_sha256(asset('report.css'))}; "
+        f"script-src {csp_hash(asset('report.js'))}; style-src {csp_hash(asset('report.css'))}; "
         "object-src 'none'; base-uri 'none'; form-action 'none'"
     )
 
@@ -89,6 +84,17 @@ def el(tag: str, attrs: Mapping[str, str | None] | None = None, *children: Child
     for child in children:
         _append(element, child)
     return element
+
+
+def lines(value: str) -> list[Child]:
+    """`value` as text whose line breaks stay line breaks (`<br>` between the lines, each made
+    visible), for messages of several lines such as a capture's error."""
+    out: list[Child] = []
+    for i, line in enumerate(value.split("\n")):
+        if i:
+            out.append(etree.Element("br"))
+        out.append(line)
+    return out
 
 
 def href(*parts: str) -> str:

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from lxml import etree
 
 from foldkit.analysis.tables import format_number
 from foldkit.regression.gate import CheckResult
-from foldkit.report.html import Child, Column, cell, el, facts, href, link, page, sortable_table
+from foldkit.report.html import (
+    Child,
+    Column,
+    cell,
+    el,
+    facts,
+    href,
+    lines,
+    link,
+    page,
+    sortable_table,
+    text,
+)
 from foldkit.report.result import CaptureResult, CheckSummary, Regression
 
 #: Biggest regressions named in an index row.
 INDEX_REGRESSIONS = 3
+#: Functions in each of the "heaviest by self / by total" lists at the top of a capture's page.
+FIRST_SCREEN_ROWS = 10
 #: File names at the top of a report.
 INDEX = "index.html"
 SUMMARY_JSON = "summary.json"
@@ -24,10 +39,12 @@ SUMMARY_PARQUET = "summary.parquet"
 _STATUS_TEXT = {"ok": "ok", "warning": "warnings", "error": "error"}
 _MEASURE = {"total": "inclusive", "self": "self"}
 _FILE_LABELS = {
+    "viewer": "flame graph viewer (HTML: flame, icicle, sandwich, top table)",
     "flamegraph": "flame graph (SVG)",
     "icicle": "icicle graph (SVG)",
     "top_csv": "top functions, every row (CSV)",
     "folded": "folded stacks (zstd)",
+    "diff_viewer": "differential viewer against the baseline (HTML)",
     "diff": "differential flame graph against the baseline (SVG)",
     "check_json": "check against the baseline (JSON)",
     "check_md": "check against the baseline (Markdown)",
@@ -52,14 +69,7 @@ class PageData:
     top_rows: list[tuple[Any, ...]] = field(default_factory=list)
     top_count: int = 0
     checked: CheckResult | None = None
-    sizes: dict[str, tuple[str, str]] = field(default_factory=dict)  # graph kind -> (width, height)
-
-
-def svg_size(data: bytes) -> tuple[str, str]:
-    """(width, height) of an SVG document, from its root element."""
-    for _, root in etree.iterparse(io.BytesIO(data), events=("start",)):
-        return root.get("width", "1200"), root.get("height", "600")
-    return "1200", "600"  # pragma: no cover - an SVG always has a root
+    changes: list[tuple[str, float, float]] = field(default_factory=list)  # (function, Δ self pp, Δ total pp)
 
 
 def _count(value: float | int | None) -> str:
@@ -106,7 +116,7 @@ def _status_cell(r: CaptureResult) -> etree._Element:
     rank = {"error": "0", "warning": "1", "ok": "2"}.get(r.status, "3")
     parts: list[Child] = [el("span", {"class": f"status-{r.status}"}, _STATUS_TEXT.get(r.status, r.status))]
     if r.error:
-        parts.append(el("div", {"class": "error"}, r.error))
+        parts.append(el("div", {"class": "error"}, lines(r.error)))
     elif r.warnings:
         parts.append(el("div", {"class": "warnings", "title": " · ".join(r.warnings)}, f"{len(r.warnings)} warning(s)"))
     return cell(parts, sort=rank)
@@ -207,15 +217,59 @@ def index_page(
     return page("foldkit report", body, description=summary)
 
 
-def _graph(title: str, kind: str, r: CaptureResult, data: PageData) -> list[Child]:
-    if kind not in r.files:
-        return []
-    width, height = data.sizes.get(kind, ("1200", "600"))
-    return [
-        el("h2", {"id": kind}, title),
-        el("p", None, link(r.files[kind], "Open full size"), " — click a frame to zoom, Ctrl-F to search."),
-        el("iframe", {"class": "graph", "src": r.files[kind], "width": width, "height": height, "title": f"{title} of {r.name}"}),
+def search_link(page_file: str, target: str, name: str) -> etree._Element:
+    """A link that opens `page_file` (a viewer) in frame `target` searching for exactly `name`."""
+    pattern = "^" + re.escape(text(name)) + "$"
+    url = f"{href(page_file)}#search={quote(pattern, safe='')}"
+    return el("a", {"href": url, "target": target, "class": "mono", "title": f"find {name} in the graph"}, name)
+
+
+def _viewer(r: CaptureResult, kind: str, name: str, title: str) -> etree._Element:
+    return el("iframe", {"class": "viewer", "name": name, "src": href(r.files[kind]), "title": f"{title} of {r.name}"})
+
+
+def _heaviest(r: CaptureResult, data: PageData, title: str, share: int) -> etree._Element:
+    rows = sorted(data.top_rows, key=lambda row: (-float(row[share]), str(row[0])))[:FIRST_SCREEN_ROWS]
+    body = [
+        el("tr", None, el("td", {"class": "name"}, search_link(r.files["viewer"], "viewer", str(row[0]))), el("td", {"class": "num"}, f"{float(row[share]):.2f}%"))
+        for row in rows
     ]
+    head = el("tr", None, el("th", {"scope": "col"}, title), el("th", {"scope": "col", "class": "num"}, "%"))
+    return el("table", {"class": "heaviest"}, el("thead", None, head), el("tbody", None, body))
+
+
+def _overview(r: CaptureResult, data: PageData) -> list[Child]:
+    """The first screen: the heaviest functions by self and by total weight (each a search in
+    the graph) next to the viewer, which fits the window."""
+    if "viewer" not in r.files:
+        return []
+    lists: list[Child] = []
+    if data.top_rows:
+        lists = [
+            el("h2", {"id": "heaviest"}, "Heaviest functions"),
+            _heaviest(r, data, "By self weight", 2),
+            _heaviest(r, data, "By total weight", 4),
+            el("p", {"class": "meta"}, "Click a name to find it in the graph. ", link("#top", "Every function"), " is below."),
+        ]
+    return [el("section", {"class": "overview", "id": "overview"}, el("div", {"class": "lists"}, lists), _viewer(r, "viewer", "viewer", "flame graph"))]
+
+
+def _changes(r: CaptureResult, data: PageData) -> list[Child]:
+    """The differential viewer, with the biggest changes above it, each a search in it."""
+    if "diff_viewer" not in r.files:
+        return []
+    out: list[Child] = [el("h2", {"id": "diff"}, "Differential flame graph (red grew, blue shrank)")]
+    if data.changes:
+        items = [
+            el("li", None, search_link(r.files["diff_viewer"], "diff-viewer", name), f" self {ds:+.2f} pp, total {dt:+.2f} pp")
+            for name, ds, dt in data.changes
+        ]
+        out += [
+            el("p", {"class": "meta"}, "Biggest changes of self share (percentage points of the total); click one to find it in the graph:"),
+            el("ol", {"class": "changes", "id": "changes"}, items),
+        ]
+    out.append(_viewer(r, "diff_viewer", "diff-viewer", "differential flame graph"))
+    return out
 
 
 def _top_section(r: CaptureResult, data: PageData) -> list[Child]:
@@ -255,7 +309,7 @@ def _check_section(r: CaptureResult, data: PageData) -> list[Child]:
         return []
     out: list[Child] = [el("h2", {"id": "check"}, "Against the baseline")]
     if check.passed is None:
-        out.append(el("p", {"class": "verdict-na"}, f"Not checked: {check.error}"))
+        out.append(el("p", {"class": "verdict-na"}, lines(f"Not checked: {check.error}")))
     else:
         out.append(el("p", {"class": "verdict-pass" if check.passed else "verdict-fail"}, check.verdict))
     if data.checked is not None:
@@ -283,7 +337,7 @@ def _check_section(r: CaptureResult, data: PageData) -> list[Child]:
             for g in check.regressions
         ]
         out.append(sortable_table(columns, rows, table_id="regressions"))
-    out += _graph("Differential flame graph (red grew, blue shrank)", "diff", r, data)
+    out += _changes(r, data)
     return out
 
 
@@ -294,36 +348,49 @@ def capture_page(r: CaptureResult, data: PageData, context: PageContext) -> byte
     if r.time_span is not None:
         span = f"{_seconds(r.time_span)} (timestamps {r.time_start:.6f} to {r.time_end:.6f})"
     status = _STATUS_TEXT.get(r.status, r.status)
+    summary = " · ".join(
+        x for x in (
+            r.format,
+            r.event,
+            None if r.samples is None else f"{_count(r.samples)} samples",
+            weight if r.unit != "samples" else None,
+            None if r.stacks is None else f"{_count(r.stacks)} stacks",
+            None if r.time_span is None else _seconds(r.time_span),
+        ) if x
+    )
     body: list[Child] = [
         el("header", None,
            el("p", None, link("../../" + INDEX, "← all captures")),
            el("h1", None, r.name),
-           facts([
-               ("File", el("span", {"class": "mono"}, r.path)),
-               ("Status", el("span", {"class": f"status-{r.status}"}, status)),
-               ("Format", None if r.format is None else f"{r.format} ({r.compression or 'no'} compression)"),
-               ("Event", r.event),
-               ("Samples", None if r.samples is None else _count(r.samples)),
-               ("Weight", weight),
-               ("Distinct stacks", None if r.stacks is None else _count(r.stacks)),
-               ("Time span", span),
-               ("Baseline", "this capture is the baseline" if r.is_baseline else None),
-           ])),
+           el("p", {"class": "meta", "id": "summary"}, el("span", {"class": f"status-{r.status}"}, status), f" · {summary}" if summary else None)),
     ]
     if r.error:
-        body.append(el("p", {"class": "error", "id": "error"}, r.error))
+        body.append(el("p", {"class": "error", "id": "error"}, lines(r.error)))
+    body += _overview(r, data)
     if r.warnings:
         body += [el("h2", {"id": "warnings"}, "Warnings"), el("ul", {"class": "warnings"}, [el("li", None, w) for w in r.warnings])]
+    body += _check_section(r, data)
+    body += _top_section(r, data)
+    body += [
+        el("h2", {"id": "facts"}, "Capture"),
+        facts([
+            ("File", el("span", {"class": "mono"}, r.path)),
+            ("Status", el("span", {"class": f"status-{r.status}"}, status)),
+            ("Format", None if r.format is None else f"{r.format} ({r.compression or 'no'} compression)"),
+            ("Event", r.event),
+            ("Samples", None if r.samples is None else _count(r.samples)),
+            ("Weight", weight),
+            ("Distinct stacks", None if r.stacks is None else _count(r.stacks)),
+            ("Time span", span),
+            ("Baseline", "this capture is the baseline" if r.is_baseline else None),
+        ]),
+    ]
     files = [k for k in _FILE_LABELS if k in r.files]
     if files:
         body += [
             el("h2", {"id": "files"}, "Files"),
-            el("ul", {"class": "files"}, [el("li", None, link(r.files[k], r.files[k]), f" — {_FILE_LABELS[k]}") for k in files]),
+            el("ul", {"class": "files"}, [el("li", None, link(href(r.files[k]), r.files[k]), f" — {_FILE_LABELS[k]}") for k in files]),
         ]
-    body += _graph("Flame graph", "flamegraph", r, data)
-    body += _check_section(r, data)
-    body += _top_section(r, data)
-    body += _graph("Icicle graph", "icicle", r, data)
     if r.notes:
         body.append(el("details", None, el("summary", None, "Reading notes"), el("ul", None, [el("li", None, n) for n in r.notes])))
     body.append(_footer(context))

@@ -8,15 +8,15 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-from foldkit.render.text import visible
+from foldkit.render.text import visible, visible_lines
 from foldkit.report.result import CaptureResult
 from foldkit.report.runner import Progress
 
 
 def describe(result: CaptureResult) -> str:
     """One capture's outcome in a few words."""
-    if result.status == "error":
-        return f"error: {visible(result.error or '')}"
+    if result.status == "error":  # a message of several lines (a listing) stays one, indented
+        return "error: " + visible_lines(result.error or "").replace("\n", "\n    ")
     if result.status == "skipped":
         return "skipped (not a capture)"
     parts = [result.format or "?"]

@@ -6,14 +6,18 @@ interrupted run) never sees a half-written report.
     # site/ now holds what was written; the previous report is gone
 
 The swap is one atomic `renameat2(RENAME_EXCHANGE)` where the kernel and file system offer it,
-else two renames in quick succession. A folder that exists and is not a foldkit report (it has no
-marker file) is only replaced with `force`. Builds left behind by killed runs are removed.
+else two renames in quick succession. A folder that exists and is not a foldkit report is only
+replaced with `force`: the marker file is a manifest of every file the report wrote (size and
+SHA-256), and a folder counts as a report only when it holds exactly those files, unchanged, so a
+copied or forged marker cannot make foldkit delete anything else. Builds left behind by killed runs
+are removed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import json
 import os
 import shutil
@@ -43,12 +47,20 @@ def check_target(target: Path, force: bool) -> None:
         return
     if not target.is_dir():
         raise UsageError(f"{target}: exists and is not a folder; choose another output folder")
-    if is_empty(target) or (target / MARKER).is_file() or force:
+    if force or is_empty(target):
         return
-    raise UsageError(
-        f"{target}: folder exists and is not a foldkit report; use --force to replace it "
-        "(everything in it will be deleted)"
-    )
+    if not (target / MARKER).is_file():
+        raise UsageError(
+            f"{target}: folder exists and is not a foldkit report; use --force to replace it "
+            "(everything in it will be deleted)"
+        )
+    foreign = not_in_manifest(target)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise UsageError(
+            f"{target}: holds files the foldkit report there did not write, or changed ({shown}); "
+            "use --force to replace it (everything in it will be deleted)"
+        )
 
 
 def is_empty(folder: Path) -> bool:
@@ -57,10 +69,50 @@ def is_empty(folder: Path) -> bool:
         return next(entries, None) is None
 
 
+def _files(folder: Path) -> Iterator[tuple[str, Path]]:
+    """(relative path, path) of every entry under `folder` that is not a folder, marker excluded."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        links = [d for d in dirnames if (here / d).is_symlink()]  # a link is an entry, not a folder
+        for name in [*filenames, *links]:
+            path = here / name
+            rel = path.relative_to(folder).as_posix()
+            if rel not in (MARKER, OWNER):
+                yield rel, path
+
+
+def _fingerprint(path: Path) -> list[object] | None:
+    """[size, sha256] of a regular file; None for anything else."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    return [path.stat().st_size, digest]
+
+
 def write_marker(folder: Path, generated: str) -> None:
-    """Mark `folder` as a foldkit report."""
-    doc = {"foldkit": __version__, "generated": generated}
-    (folder / MARKER).write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    """Mark `folder` as a foldkit report: a manifest of every file in it (size, SHA-256)."""
+    files = {rel: _fingerprint(path) for rel, path in sorted(_files(folder))}
+    doc = {"foldkit": __version__, "generated": generated, "files": files}
+    (folder / MARKER).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
+def not_in_manifest(folder: Path) -> list[str]:
+    """The entries of `folder` its marker does not list as written by foldkit (or that changed
+    since); every entry when the marker is not a manifest."""
+    try:
+        doc = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        listed = doc["files"]
+        if not isinstance(listed, dict):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError):
+        return [MARKER + " (not a foldkit manifest)"]
+    foreign = []
+    for rel, path in _files(folder):
+        expected = listed.get(rel)
+        if expected is None or _fingerprint(path) != expected:
+            foreign.append(rel)
+    return sorted(foreign)
 
 
 def _pid_alive(pid: int) -> bool:

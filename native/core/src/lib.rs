@@ -1,6 +1,17 @@
 //! foldkit's hot loops in plain Rust: no Python types here, so `cargo test` and fuzzing need no
 //! interpreter. The `foldkit-native` crate wraps these functions for Python.
 
+#![forbid(unsafe_code)]
+
+pub mod demangle;
+pub mod folded;
+pub mod layout;
+pub mod perf;
+pub mod perf_frames;
+pub mod perf_header;
+pub mod perf_pool;
+pub mod perf_stream;
+
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -2,8 +2,16 @@
 
 use pyo3::prelude::*;
 
+mod perf;
+mod render;
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", foldkit_core::VERSION)?;
+    // a panic in a folding thread is caught and reported as an input error with its message;
+    // the default hook would also print it raw to stderr (this module's own std, not Python's)
+    std::panic::set_hook(Box::new(|_| {}));
+    perf::register(m)?;
+    render::register(m)?;
     Ok(())
 }

@@ -1,0 +1,126 @@
+"""The HTML flame-graph viewer: a `Profile` (or two, for a diff) to one self-contained `.html` file
+that draws every frame on a canvas, with flame, icicle, sandwich and top-table views.
+
+    render_viewer(profile, RenderOptions(...)) -> bytes
+    render_diff_viewer(before, after, unit=..., basis="union", options=...) -> bytes
+
+* `tree.py`    — `build_tree(*sides) -> FrameTree`: every stack prefix once, in pre-order;
+* `payload.py` — the tree and each name's fill packed into a compressed, base64 block;
+* `page.py`    — the HTML document (lxml), its Content-Security-Policy and inert data blocks;
+* `viewer.js`, `viewer.css` — the page's script and style (package files).
+
+Colours come from `palette.py`, so a frame has the same fill as in the SVG. Nothing is pruned: the
+page merges frames narrower than a pixel when it draws, never in the data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from foldkit import __version__
+from foldkit.errors import UsageError
+from foldkit.profile import Diagnostics, Profile, Weight
+from foldkit.render import defaults, reversed_weights
+from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
+from foldkit.render.palette import background, colorizer
+from foldkit.render.text import visible
+from foldkit.render.viewer.page import viewer_page
+from foldkit.render.viewer.payload import pack
+from foldkit.render.viewer.tree import build_tree
+
+#: Output names that get the viewer instead of an SVG (before any .gz/.zst suffix).
+VIEWER_SUFFIXES = (".html", ".htm")
+#: Default widths of a differential viewer: the larger side, so frames only in BEFORE are shown.
+DIFF_BASIS = "union"
+
+#: What `basis` accepts in a differential viewer (the page can switch between them).
+BASES = ("union", "after", "before")
+
+
+def wants_viewer(path: str | os.PathLike[str] | None) -> bool:
+    """True when an output name asks for the HTML viewer (`x.html`, `x.html.gz`, ...)."""
+    if path is None or os.fspath(path) == "-":
+        return False
+    name = os.fspath(path).lower()
+    for compression in (".gz", ".zst"):
+        name = name.removesuffix(compression)
+    return name.endswith(VIEWER_SUFFIXES)
+
+
+def _settings(options: RenderOptions, unit: str, title: str) -> dict[str, Any]:
+    top, bottom = background(options.palette, options.bgcolors)
+    return {
+        "title": visible(title),
+        "subtitle": visible(options.subtitle or ""),
+        "unit": visible(options.count_name or unit or defaults.COUNT_NAME),
+        "factor": options.factor,
+        "view": "icicle" if options.inverted else "flame",
+        "frameHeight": options.frame_height,
+        "fontFamily": visible(options.font_type),
+        "fontSize": options.font_size,
+        "searchColor": options.search_color,
+        "truncate": "right" if options.truncate_text_right else "left",
+        "background": [top, bottom],
+        "generator": f"foldkit {__version__}",
+    }
+
+
+def _check(options: RenderOptions) -> None:
+    if options.flamechart:
+        raise UsageError("the HTML viewer draws merged stacks; write a flame chart (--flamechart) as .svg")
+
+
+def render_viewer(
+    profile: Profile,
+    options: RenderOptions = DEFAULT_RENDER_OPTIONS,
+    *,
+    palette_map: dict[str, str] | None = None,
+    diagnostics: Diagnostics | None = None,
+) -> bytes:
+    """The viewer page of `profile`. `palette_map` (`--cp`) works as for the SVG; stacks with zero
+    or negative weight are left out and said in `diagnostics`."""
+    _check(options)
+    tree = build_tree(reversed_weights(profile.weights) if options.reverse else profile.weights)
+    if diagnostics is not None and tree.nonpositive:
+        diagnostics.warnings.append(f"{tree.nonpositive} stack(s) with zero or negative weight left out of the graph")
+    header, data = pack(tree, colorizer(options.palette, options.hash, palette_map))
+    title = options.title if options.title is not None else (defaults.TITLE_INVERTED if options.inverted else defaults.TITLE)
+    meta = {**_settings(options, profile.unit, title), **header, "diff": False}
+    return viewer_page(title, meta, data, meta["generator"])
+
+
+def render_diff_viewer(
+    before: Mapping[str, Weight],
+    after: Mapping[str, Weight],
+    *,
+    unit: str = defaults.COUNT_NAME,
+    basis: str = DIFF_BASIS,
+    options: RenderOptions = DEFAULT_RENDER_OPTIONS,
+    title: str = "Differential Flame Graph",
+    sides: tuple[str, str] = ("before", "after"),
+) -> bytes:
+    """The differential viewer page: the union of both sides' stacks, frames coloured by change
+    (red grew, blue shrank; `options.negate` swaps), widths from `basis` (union: the larger side,
+    so frames only in BEFORE are shown)."""
+    _check(options)
+    if basis not in BASES:
+        raise UsageError(f"--basis must be one of {', '.join(BASES)}, not {basis!r}")
+    if options.reverse:
+        after, before = reversed_weights(after), reversed_weights(before)
+    tree = build_tree(after, before)
+    header, data = pack(tree, colorizer(options.palette, options.hash))
+    shown_title = options.title if options.title is not None else title
+    meta = {
+        **_settings(options, unit, shown_title),
+        **header,
+        "diff": True,
+        "basis": basis,
+        "negate": options.negate,
+        "sideNames": [visible(s) for s in sides],
+    }
+    return viewer_page(shown_title, meta, data, meta["generator"])
+
+
+__all__ = ["BASES", "DIFF_BASIS", "VIEWER_SUFFIXES", "render_diff_viewer", "render_viewer", "wants_viewer"]

@@ -1,0 +1,74 @@
+"""The viewer page: one self-contained HTML document, built with lxml's element API.
+
+The document holds a JSON header (`<script type="application/json">`, with `<`, `>` and `&`
+escaped so no text can end the element), the packed tree (`<script type="application/octet-stream">`,
+base64) and the package files `viewer.js` and `viewer.css`. Neither data block is executable; the
+Content-Security-Policy allows exactly the embedded script and style (by their SHA-256) and no
+request of any kind, so the page works from `file://` and never reaches the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lxml import etree
+
+from foldkit.render.text import visible
+
+DOCTYPE = "<!DOCTYPE html>"
+_JSON_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+@cache
+def asset(name: str) -> str:
+    """The text of a viewer package file (`viewer.js`, `viewer.css`)."""
+    return resources.files("foldkit.render.viewer").joinpath(name).read_text(encoding="utf-8")
+
+
+def csp_hash(text: str) -> str:
+    """The Content-Security-Policy source that allows exactly this inline script or style."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy() -> str:
+    """Only the embedded script and style run; nothing is fetched, framed, submitted or based."""
+    return (
+        f"default-src 'none'; script-src {csp_hash(asset('viewer.js'))}; style-src {csp_hash(asset('viewer.css'))}; "
+        "img-src 'none'; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
+    )
+
+
+def script_json(value: Any) -> str:
+    """`value` as JSON that is safe inside a `<script>` element (ASCII only; no `<`, `>`, `&`)."""
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":")).translate(_JSON_ESCAPES)
+
+
+def _sub(parent: etree._Element, tag: str, attrs: dict[str, str] | None = None, text: str | None = None) -> etree._Element:
+    element = etree.SubElement(parent, tag, attrs or {})
+    if text is not None:
+        element.text = text
+    return element
+
+
+def viewer_page(title: str, meta: dict[str, Any], data: str, generator: str) -> bytes:
+    """The complete document: `meta` (the header and display settings) and `data` (base64)."""
+    root = etree.Element("html", {"lang": "en"})
+    head = _sub(root, "head")
+    _sub(head, "meta", {"charset": "utf-8"})
+    _sub(head, "meta", {"http-equiv": "Content-Security-Policy", "content": content_security_policy()})
+    _sub(head, "meta", {"name": "viewport", "content": "width=device-width, initial-scale=1"})
+    _sub(head, "meta", {"name": "generator", "content": visible(generator)})
+    _sub(head, "title", None, visible(title))
+    _sub(head, "style", None, asset("viewer.css"))
+    body = _sub(root, "body")
+    noscript = _sub(body, "noscript")
+    noscript.text = "This flame graph viewer needs JavaScript."
+    _sub(body, "script", {"type": "application/json", "id": "foldkit-meta"}, script_json(meta))
+    _sub(body, "script", {"type": "application/octet-stream", "id": "foldkit-data"}, data)
+    _sub(body, "script", None, asset("viewer.js"))
+    return etree.tostring(root, method="html", encoding="utf-8", doctype=DOCTYPE) + b"\n"

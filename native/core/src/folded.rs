@@ -1,0 +1,331 @@
+//! The plain case of folded text: `frame;frame;frame 42` lines, identical stacks summed.
+//!
+//! A line is plain when it is `STACK WEIGHT` with exactly one space before the weight, the weight
+//! 1 to 18 ASCII digits (so it fits in an `i64`), no whitespace at the end of the stack, and a
+//! stack whose last space-separated word does not look like a number (that would be the
+//! two-column `before after` form), and no `#` first (a comment). Empty and whitespace-only
+//! lines are skipped. Every other line (comments, decimals, negative or huge weights, other
+//! separators, bad lines) is handed back to the caller, which reads it with the reference rules
+//! and may `add` the result.
+//!
+//! Lines are numbered as the reference reader numbers them: one per `\n`-separated piece of the
+//! input, `\r\n` read as `\n`.
+
+use std::collections::HashMap;
+
+use memchr::memchr;
+use rustc_hash::FxBuildHasher;
+
+/// Longest weight read here: 18 digits always fit in an `i64`.
+const MAX_DIGITS: usize = 18;
+
+/// Where `FoldedReader::feed` stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fed {
+    /// Every line of the chunk was read.
+    Done,
+    /// The line at `start..end` of the chunk (without its `\r\n`/`\n`) needs the reference
+    /// reader; it is line number `lineno` of the input. Feed again from `next`.
+    Deferred {
+        start: usize,
+        end: usize,
+        next: usize,
+        lineno: u64,
+    },
+}
+
+/// Distinct stacks in order of first appearance, with their summed weights.
+#[derive(Default)]
+pub struct FoldedReader {
+    /// stack -> (order of first appearance, summed weight)
+    index: HashMap<Box<[u8]>, (usize, i128), FxBuildHasher>,
+    lineno: u64,
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// True when `word` might be read as a number by the reference reader (digits, sign, point,
+/// exponent): such a stack is the two-column form, or close enough to leave to the reference.
+fn numberish(word: &[u8]) -> bool {
+    word.iter().any(u8::is_ascii_digit) && word.iter().all(|&b| is_number_char(b))
+}
+
+fn is_number_char(b: u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')
+}
+
+/// `(stack, weight)` of a plain line, None for anything else.
+pub fn plain_line(line: &[u8]) -> Option<(&[u8], i64)> {
+    if line.first() == Some(&b'#') {
+        return None;
+    }
+    let mut i = line.len();
+    while i > 0 && line[i - 1].is_ascii_digit() {
+        i -= 1;
+    }
+    let digits = &line[i..];
+    if digits.is_empty() || digits.len() > MAX_DIGITS || i < 2 || line[i - 1] != b' ' {
+        return None;
+    }
+    let stack = &line[..i - 1];
+    if is_space(stack[stack.len() - 1]) {
+        return None;
+    }
+    // the last word, when it is made of number characters only (scanning stops at the first
+    // other byte, so a long stack is not read twice)
+    let word = stack
+        .iter()
+        .rposition(|&b| !is_number_char(b))
+        .filter(|&p| is_space(stack[p]))
+        .map(|p| &stack[p + 1..]);
+    if word.is_some_and(numberish) {
+        return None;
+    }
+    let weight = digits
+        .iter()
+        .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
+    Some((stack, weight))
+}
+
+impl FoldedReader {
+    /// An empty reader.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Lines counted so far (the number of the last line read or handed back).
+    pub fn lineno(&self) -> u64 {
+        self.lineno
+    }
+
+    /// Read the lines of `chunk` from byte `pos` (a line start) until one needs the reference
+    /// reader or the chunk ends. A chunk is whole lines, the last one possibly without `\n`.
+    pub fn feed(&mut self, chunk: &[u8], mut pos: usize) -> Fed {
+        while pos < chunk.len() {
+            let (mut end, next) = match memchr(b'\n', &chunk[pos..]) {
+                Some(n) => (pos + n, pos + n + 1),
+                None => (chunk.len(), chunk.len()),
+            };
+            if next > end && end > pos && chunk[end - 1] == b'\r' {
+                end -= 1;
+            }
+            self.lineno += 1;
+            let line = &chunk[pos..end];
+            if line.iter().all(|&b| is_space(b)) {
+                pos = next;
+                continue;
+            }
+            match plain_line(line) {
+                Some((stack, weight)) => self.add(stack, weight),
+                None => {
+                    return Fed::Deferred {
+                        start: pos,
+                        end,
+                        next,
+                        lineno: self.lineno,
+                    }
+                }
+            }
+            pos = next;
+        }
+        Fed::Done
+    }
+
+    /// Add `weight` to `stack` (a line the reference reader read).
+    pub fn add(&mut self, stack: &[u8], weight: i64) {
+        match self.index.get_mut(stack) {
+            Some(entry) => entry.1 += i128::from(weight),
+            None => {
+                let order = self.index.len();
+                self.index.insert(stack.into(), (order, i128::from(weight)));
+            }
+        }
+    }
+
+    /// Number of distinct stacks.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when no stack was read.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The stacks and their summed weights, in order of first appearance.
+    pub fn items(&self) -> Vec<(&[u8], i128)> {
+        let mut items: Vec<(usize, &[u8], i128)> = self
+            .index
+            .iter()
+            .map(|(s, &(order, w))| (order, &s[..], w))
+            .collect();
+        items.sort_unstable_by_key(|item| item.0);
+        items.into_iter().map(|(_, s, w)| (s, w)).collect()
+    }
+
+    /// Forget every stack (after handing them to the reference reader).
+    pub fn clear(&mut self) {
+        self.index.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Items = Vec<(Vec<u8>, i128)>;
+    type Lines = Vec<(u64, Vec<u8>)>;
+
+    /// Feed `chunks`, collecting the lines handed back (checking what `feed` says of them).
+    fn read_chunks(chunks: &[&[u8]]) -> (FoldedReader, Lines) {
+        let mut r = FoldedReader::new();
+        let mut deferred = Vec::new();
+        for chunk in chunks {
+            let mut pos = 0;
+            while let Fed::Deferred {
+                start,
+                end,
+                next,
+                lineno,
+            } = r.feed(chunk, pos)
+            {
+                assert!(start <= end && end <= next && next <= chunk.len());
+                assert!(lineno >= 1 && lineno <= r.lineno());
+                assert!(plain_line(&chunk[start..end]).is_none());
+                deferred.push((lineno, chunk[start..end].to_vec()));
+                pos = next;
+            }
+        }
+        (r, deferred)
+    }
+
+    fn read(text: &[u8]) -> (Items, Lines) {
+        let (r, deferred) = read_chunks(&[text]);
+        let items = r
+            .items()
+            .into_iter()
+            .map(|(s, w)| (s.to_vec(), w))
+            .collect();
+        (items, deferred)
+    }
+
+    #[test]
+    fn sums_plain_lines_in_first_seen_order() {
+        let (items, deferred) = read(b"b;c 2\na 1\r\n\n  \nb;c 40\n");
+        assert_eq!(items, vec![(b"b;c".to_vec(), 42), (b"a".to_vec(), 1)]);
+        assert!(deferred.is_empty());
+    }
+
+    #[test]
+    fn hands_back_everything_else_with_line_numbers() {
+        let text =
+            b"# c\na 1.5\nb 10 7\nc  3\nd -1\ne 1234567890123456789\nf\tg 2\nh x 1e3 4\nok 1";
+        let (items, deferred) = read(text);
+        assert_eq!(items, vec![(b"f\tg".to_vec(), 2), (b"ok".to_vec(), 1)]);
+        let numbers: Vec<u64> = deferred.iter().map(|d| d.0).collect();
+        assert_eq!(numbers, vec![1, 2, 3, 4, 5, 6, 8]);
+        assert_eq!(deferred[0].1, b"# c");
+    }
+
+    #[test]
+    fn only_the_last_carriage_return_before_a_newline_goes() {
+        let (items, deferred) = read(b"a 1\r\r\nb 2\r");
+        assert!(items.is_empty());
+        assert_eq!(
+            deferred,
+            vec![(1, b"a 1\r".to_vec()), (2, b"b 2\r".to_vec())]
+        );
+    }
+
+    #[test]
+    fn plain_line_rules() {
+        assert_eq!(plain_line(b"a;b 007"), Some((&b"a;b"[..], 7)));
+        assert_eq!(plain_line(b"a b 1"), Some((&b"a b"[..], 1)));
+        assert_eq!(plain_line(b"\xff\x00 1"), Some((&b"\xff\x00"[..], 1)));
+        for bad in [
+            &b"1"[..],
+            b" 1",
+            b"a 1 ",
+            b"a +1",
+            b"a 0x1",
+            b"a 1.0",
+            b"a 1.5 2",
+            b"#a 1",
+        ] {
+            assert_eq!(plain_line(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(plain_line(b"a.1 2"), Some((&b"a.1"[..], 2)));
+        assert_eq!(plain_line(b"  a 2"), Some((&b"  a"[..], 2)));
+        assert_eq!(
+            plain_line(b"a 999999999999999999"),
+            Some((&b"a"[..], 999_999_999_999_999_999))
+        );
+        assert_eq!(plain_line(b"a 1000000000000000000"), None);
+    }
+
+    #[test]
+    fn fuzz_every_line_is_summed_or_handed_back() {
+        let pieces: &[&[u8]] = &[
+            b"a",
+            b";",
+            b" ",
+            b"  ",
+            b"\t",
+            b"1",
+            b"42",
+            b"-",
+            b".",
+            b"e",
+            b"#",
+            b"\r",
+            b"\n",
+            b"\xff",
+            b"\x00",
+            b"999999999999999999",
+            b"0",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _case in 0..3000 {
+            let text: Vec<u8> = (0..next(40))
+                .flat_map(|_| pieces[next(pieces.len())].iter().copied())
+                .collect();
+            // cut into chunks after newlines, as the Python side does
+            let mut chunks = Vec::new();
+            let mut start = 0;
+            for (i, &b) in text.iter().enumerate() {
+                if b == b'\n' && next(3) == 0 {
+                    chunks.push(&text[start..=i]);
+                    start = i + 1;
+                }
+            }
+            chunks.push(&text[start..]);
+            let (r, deferred) = read_chunks(&chunks);
+            let handed_back = deferred.len() as u64;
+            let mut summed: i128 = 0;
+            let pieces: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+            for (k, &piece) in pieces.iter().enumerate() {
+                let before_newline = k + 1 < pieces.len();
+                let line = match piece.strip_suffix(b"\r") {
+                    Some(stripped) if before_newline => stripped,
+                    _ => piece,
+                };
+                if let Some((_, w)) = plain_line(line) {
+                    summed += i128::from(w);
+                }
+            }
+            assert_eq!(r.items().iter().map(|&(_, w)| w).sum::<i128>(), summed);
+            let lines =
+                text.split(|&b| b == b'\n').count() as u64 - u64::from(text.ends_with(b"\n"));
+            assert_eq!(r.lineno(), if text.is_empty() { 0 } else { lines });
+            assert!(handed_back <= r.lineno());
+        }
+    }
+}

@@ -1,0 +1,523 @@
+//! Flame-graph layout: stacks (`frame;frame;frame`) and integer weights to the frames a flame
+//! graph or flame chart draws, in time and memory linear in the total number of frames, and
+//! for the frames it does not draw, in the length of the stacks only.
+//!
+//! The stacks are put in order (flame graphs: sorted frame by frame, `;` lower than any byte,
+//! so the stacks under a frame are consecutive; flame charts: the runs in time order, a frame
+//! being the consecutive runs that share it), and each stack is compared with the one before
+//! it: the frames they share (`lcp`) belong to nodes made earlier, the others are new nodes
+//! whose stacks start here. With prefix sums of the weights, a new node's weight is known
+//! before it is made (its stacks run to the first later stack sharing fewer frames), so only
+//! nodes at least `threshold` heavy are made at all: their ancestors are heavier still. The
+//! nodes come out in depth-first pre-order; a node starts where the stacks before its first
+//! one end. `layout` then applies the frame budget (with more than `max_frames` nodes, only
+//! those heavier than the (max_frames + 1)-th heaviest stay; the root always does) and, when
+//! asked, puts siblings widest first.
+
+use std::cmp::Ordering;
+
+use memchr::memchr_iter;
+
+const NONE: u32 = u32::MAX;
+
+/// The frames of some stacks that are at least `threshold` heavy, in depth-first pre-order
+/// (node 0 is the root).
+#[derive(Debug, Default, Clone)]
+pub struct Tree<'a> {
+    /// Frame names (the root's is empty).
+    pub names: Vec<&'a [u8]>,
+    /// Parent node (`u32::MAX` for the root).
+    pub parent: Vec<u32>,
+    /// 0 for the root, 1 for the outermost frames.
+    pub depth: Vec<u32>,
+    /// Weight of everything before the node's first stack.
+    pub start: Vec<i128>,
+    /// Weight of the node's stacks.
+    pub total: Vec<i128>,
+    /// Weight of the stack ending at the node when it is the node's first (flame graphs).
+    pub own: Vec<i128>,
+    /// Stacks left out because their weight was zero or negative.
+    pub nonpositive: usize,
+}
+
+/// Frames to draw: node ids in drawing order, with their geometry.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Frames {
+    pub nodes: Vec<u32>,
+    /// Index (in `nodes`) of each frame's parent; -1 for the root.
+    pub parents: Vec<i64>,
+    pub depths: Vec<u32>,
+    pub starts: Vec<i128>,
+    pub weights: Vec<i128>,
+    /// The frame budget's cut: frames weighing no more than this were dropped.
+    pub cut: Option<i128>,
+}
+
+/// Length of the common prefix of `a` and `b` (eight bytes at a time).
+fn mismatch(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    for (x, y) in a[..n].chunks_exact(8).zip(b[..n].chunks_exact(8)) {
+        let word = |c: &[u8]| u64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or_default());
+        let diff = word(x) ^ word(y);
+        if diff != 0 {
+            return i + (diff.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// Frame-by-frame order of two stacks: byte order with `;` below every byte.
+pub fn frame_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    let m = mismatch(a, b);
+    match (a.get(m), b.get(m)) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(&x), Some(&y)) => {
+            let key = |c: u8| if c == b';' { 0 } else { u16::from(c) + 1 };
+            key(x).cmp(&key(y))
+        }
+    }
+}
+
+/// Frames `a` and `b` share, and the offset in `b` where its first other frame starts.
+fn shared(a: &[u8], b: &[u8]) -> (usize, usize) {
+    if a.is_empty() || b.is_empty() {
+        return (0, 0);
+    }
+    let m = mismatch(a, b);
+    let boundary = |s: &[u8]| m == s.len() || s[m] == b';';
+    let semis = memchr_iter(b';', &a[..m]).count();
+    if boundary(a) && boundary(b) {
+        (semis + 1, m + 1)
+    } else {
+        let begin = a[..m].iter().rposition(|&c| c == b';').map_or(0, |p| p + 1);
+        (semis, begin)
+    }
+}
+
+/// Stacks in layout order (weights > 0) with what making their nodes needs.
+struct Ordered<'s, 'a> {
+    stacks: &'s [(&'a [u8], i64)],
+    /// Prefix sums of the weights.
+    cum: Vec<i128>,
+    lcp: Vec<usize>,
+    begin: Vec<usize>,
+    next: Vec<usize>,
+}
+
+fn order<'s, 'a>(stacks: &'s [(&'a [u8], i64)]) -> Ordered<'s, 'a> {
+    let n = stacks.len();
+    let mut cum = Vec::with_capacity(n + 1);
+    let mut acc: i128 = 0;
+    cum.push(0);
+    for &(_, w) in stacks {
+        acc += i128::from(w);
+        cum.push(acc);
+    }
+    // lcp[k]: frames stack k shares with stack k-1; begin[k]: where its first other frame starts
+    let mut lcp = vec![0usize; n];
+    let mut begin = vec![0usize; n];
+    for k in 1..n {
+        (lcp[k], begin[k]) = shared(stacks[k - 1].0, stacks[k].0);
+    }
+    // next[k]: the first later stack sharing fewer frames than lcp[k] (n if none)
+    let mut next = vec![n; n];
+    let mut open: Vec<usize> = Vec::new();
+    for k in 0..n {
+        while let Some(&top) = open.last() {
+            if lcp[k] < lcp[top] {
+                next[top] = k;
+                open.pop();
+            } else {
+                break;
+            }
+        }
+        open.push(k);
+    }
+    Ordered {
+        stacks,
+        cum,
+        lcp,
+        begin,
+        next,
+    }
+}
+
+/// Make the nodes at least `threshold` heavy.
+fn make<'a>(ordered: &Ordered<'_, 'a>, threshold: i128) -> Tree<'a> {
+    let Ordered {
+        stacks,
+        cum,
+        lcp,
+        begin,
+        next,
+    } = ordered;
+    let n = stacks.len();
+    let acc = cum[n];
+    // the first stack after k sharing fewer than `depth` frames with the run of stacks from k
+    let end_of = |k: usize, depth: usize| {
+        let mut j = k + 1;
+        while j < n && lcp[j] >= depth {
+            j = next[j];
+        }
+        j
+    };
+    let mut tree = Tree {
+        names: vec![&[][..]],
+        parent: vec![NONE],
+        depth: vec![0],
+        start: vec![0],
+        total: vec![acc],
+        own: vec![stacks
+            .first()
+            .filter(|s| s.0.is_empty())
+            .map_or(0, |s| i128::from(s.1))],
+        nonpositive: 0,
+    };
+    let mut path: Vec<u32> = vec![0];
+    for (k, &(stack, w)) in stacks.iter().enumerate() {
+        path.truncate(lcp[k] + 1);
+        if path.len() < lcp[k] + 1 || stack.is_empty() || begin[k] > stack.len() {
+            continue; // the shared frames were too light to make (so are the rest), or no frames
+        }
+        let mut from = begin[k];
+        loop {
+            let to = memchr::memchr(b';', &stack[from..]).map_or(stack.len(), |p| from + p);
+            let depth = path.len();
+            let weight = cum[end_of(k, depth)] - cum[k];
+            if weight < threshold {
+                break;
+            }
+            let leaf = to == stack.len();
+            tree.names.push(&stack[from..to]);
+            tree.parent.push(*path.last().unwrap_or(&0));
+            tree.depth.push(depth as u32);
+            tree.start.push(cum[k]);
+            tree.total.push(weight);
+            tree.own.push(if leaf { i128::from(w) } else { 0 });
+            path.push((tree.names.len() - 1) as u32);
+            if leaf {
+                break;
+            }
+            from = to + 1;
+        }
+    }
+    tree
+}
+
+/// Make the nodes at least `threshold` heavy, or, when more than `max_frames` of them would be,
+/// just enough that the frame budget's cut is the same: a threshold at or below the weight of
+/// the (max_frames + 1)-th heaviest node (found by trying thresholds from heavy to light, each a
+/// sixteenth of the one before), so the light frames the budget drops are never made.
+fn build<'a>(stacks: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> Tree<'a> {
+    let ordered = order(stacks);
+    let total = ordered.cum[stacks.len()];
+    let budget = i128::try_from(max_frames).unwrap_or(i128::MAX).max(1);
+    let mut guess = (total / budget.saturating_mul(4)).max(threshold);
+    loop {
+        let tree = make(&ordered, guess);
+        if guess <= threshold || tree.total.len() > max_frames {
+            return tree;
+        }
+        guess = (guess / 16).max(threshold);
+    }
+}
+
+/// The flame-graph nodes of distinct stacks at least `threshold` heavy (weights <= 0 are left
+/// out and counted).
+pub fn flame_tree<'a>(stacks: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> Tree<'a> {
+    let mut kept: Vec<(&[u8], i64)> = stacks.iter().copied().filter(|s| s.1 > 0).collect();
+    let nonpositive = stacks.len() - kept.len();
+    kept.sort_by(|a, b| frame_cmp(a.0, b.0));
+    let mut tree = build(&kept, threshold, max_frames);
+    tree.nonpositive = nonpositive;
+    tree
+}
+
+/// The flame-chart nodes of runs in time order at least `threshold` heavy (weights <= 0 are
+/// left out and counted).
+pub fn chart_tree<'a>(runs: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> Tree<'a> {
+    let kept: Vec<(&[u8], i64)> = runs.iter().copied().filter(|s| s.1 > 0).collect();
+    let mut tree = build(&kept, threshold, max_frames);
+    tree.nonpositive = runs.len() - kept.len();
+    tree
+}
+
+/// Pre-order with each node's children stable-sorted widest first.
+fn widest_first(tree: &Tree) -> Vec<u32> {
+    let n = tree.parent.len();
+    let mut first = vec![0u32; n + 1];
+    for &p in &tree.parent[1..] {
+        first[p as usize + 1] += 1;
+    }
+    for i in 0..n {
+        first[i + 1] += first[i];
+    }
+    let mut fill = first.clone();
+    let mut kids = vec![0u32; n.saturating_sub(1)];
+    for (i, &p) in tree.parent.iter().enumerate().skip(1) {
+        kids[fill[p as usize] as usize] = i as u32;
+        fill[p as usize] += 1;
+    }
+    for p in 0..n {
+        kids[first[p] as usize..first[p + 1] as usize]
+            .sort_by(|&a, &b| tree.total[b as usize].cmp(&tree.total[a as usize]));
+    }
+    let mut order = Vec::with_capacity(n);
+    let mut todo = vec![0u32];
+    while let Some(i) = todo.pop() {
+        order.push(i);
+        let range = first[i as usize] as usize..first[i as usize + 1] as usize;
+        todo.extend(kids[range].iter().rev());
+    }
+    order
+}
+
+/// The frames to draw (see the module docstring): the frame budget, and with `sort_by_weight`
+/// siblings widest first, each starting where its wider siblings (and its parent's own stack)
+/// end.
+pub fn layout(tree: &Tree, sort_by_weight: bool, max_frames: usize) -> Frames {
+    let n = tree.total.len();
+    let cut = if n > max_frames {
+        let mut ws = tree.total.clone();
+        let (_, nth, _) = ws.select_nth_unstable_by(max_frames, |a, b| b.cmp(a));
+        Some(*nth)
+    } else {
+        None
+    };
+    let keep = |i: usize| i == 0 || cut.is_none_or(|c| tree.total[i] > c);
+    let order: Vec<u32> = if sort_by_weight {
+        widest_first(tree)
+    } else {
+        (0..n as u32).collect()
+    };
+    let mut start = tree.start.clone();
+    if sort_by_weight {
+        // children in their new order: each starts where the previous one ends
+        let mut next_start = vec![0i128; n];
+        for &node in &order {
+            let i = node as usize;
+            if i != 0 {
+                let p = tree.parent[i] as usize;
+                start[i] = next_start[p];
+                next_start[p] += tree.total[i];
+            }
+            next_start[i] = start[i] + tree.own[i];
+        }
+    }
+    let mut out = Frames {
+        cut,
+        ..Frames::default()
+    };
+    let mut index = vec![-1i64; n];
+    for &node in &order {
+        let i = node as usize;
+        if !keep(i) {
+            continue;
+        }
+        index[i] = out.nodes.len() as i64;
+        out.parents.push(if i == 0 {
+            -1
+        } else {
+            index[tree.parent[i] as usize]
+        });
+        out.nodes.push(node);
+        out.depths.push(tree.depth[i]);
+        out.starts.push(start[i]);
+        out.weights.push(tree.total[i]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn names(tree: &Tree, frames: &Frames) -> Vec<String> {
+        frames
+            .nodes
+            .iter()
+            .map(|&n| String::from_utf8_lossy(tree.names[n as usize]).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn merges_shared_prefixes_in_name_order() {
+        let stacks = [
+            (&b"a;c"[..], 2),
+            (b"a;b", 3),
+            (b"", 1),
+            (b"a", 4),
+            (b"x;y", 0),
+        ];
+        let tree = flame_tree(&stacks, 0, usize::MAX);
+        assert_eq!(tree.nonpositive, 1);
+        let f = layout(&tree, false, 100);
+        assert_eq!(names(&tree, &f), ["", "a", "b", "c"]);
+        assert_eq!(f.weights, [10, 9, 3, 2]);
+        assert_eq!(f.starts, [0, 1, 5, 8]);
+        assert_eq!(f.parents, [-1, 0, 1, 1]);
+        assert_eq!(f.depths, [0, 1, 2, 2]);
+        let w = layout(&tree, true, 100);
+        assert_eq!(names(&tree, &w), ["", "a", "b", "c"]);
+        let heavy = flame_tree(&stacks, 3, usize::MAX);
+        let f = layout(&heavy, false, 100);
+        assert_eq!(names(&heavy, &f), ["", "a", "b"]);
+        let f = layout(&tree, false, 2);
+        assert_eq!(
+            (names(&tree, &f), f.cut),
+            (vec!["".into(), "a".into()], Some(3))
+        );
+    }
+
+    #[test]
+    fn frames_are_split_at_semicolons_only() {
+        let stacks = [(&b"a;bc"[..], 1), (b"a;b;c", 1), (b";", 1), (b"a;b", 1)];
+        let tree = flame_tree(&stacks, 0, usize::MAX);
+        let f = layout(&tree, false, 100);
+        assert_eq!(names(&tree, &f), ["", "", "", "a", "b", "c", "bc"]);
+        assert_eq!(f.depths, [0, 1, 2, 1, 2, 3, 2]);
+    }
+
+    #[test]
+    fn chart_keeps_time_order() {
+        let runs = [
+            (&b"a;b"[..], 1),
+            (b"a", 2),
+            (b"a;b", 3),
+            (b"c", 4),
+            (b"a", 5),
+        ];
+        let tree = chart_tree(&runs, 0, usize::MAX);
+        let f = layout(&tree, false, 100);
+        assert_eq!(names(&tree, &f), ["", "a", "b", "b", "c", "a"]);
+        assert_eq!(f.starts, [0, 0, 0, 3, 6, 10]);
+        assert_eq!(f.weights, [15, 6, 1, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_hundred_thousand_frames_deep() {
+        let stack = vec!["f"; 100_000].join(";");
+        let stacks = [(stack.as_bytes(), 1), (b"f;g", 1)];
+        let tree = flame_tree(&stacks, 0, usize::MAX);
+        assert_eq!(tree.names.len(), 100_002);
+        let f = layout(&tree, false, usize::MAX);
+        assert_eq!(f.nodes.len(), 100_002);
+    }
+
+    /// A small deterministic generator (xorshift) for the fuzz runs below.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Inclusive weight of every frame path, the obvious way.
+    fn naive(stacks: &[(Vec<u8>, i64)]) -> BTreeMap<Vec<Vec<u8>>, i128> {
+        let mut out = BTreeMap::new();
+        for (s, w) in stacks {
+            if *w <= 0 {
+                continue;
+            }
+            let frames: Vec<Vec<u8>> = if s.is_empty() {
+                Vec::new()
+            } else {
+                s.split(|&b| b == b';').map(<[u8]>::to_vec).collect()
+            };
+            for d in 0..=frames.len() {
+                *out.entry(frames[..d].to_vec()).or_insert(0) += i128::from(*w);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fuzz_layout_against_the_naive_tree() {
+        let alphabet: &[&[u8]] = &[b"a", b"b", b"ab", b"", b"\xff", b"a b", b"\x00"];
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _case in 0..2000 {
+            let mut stacks: Vec<(Vec<u8>, i64)> = Vec::new();
+            for _ in 0..rng.below(12) {
+                let depth = rng.below(6) as usize;
+                let frames: Vec<&[u8]> = (0..depth)
+                    .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
+                    .collect();
+                let s = frames.join(&b';');
+                if stacks.iter().all(|(t, _)| *t != s) {
+                    stacks.push((s, rng.below(20) as i64 - 3));
+                }
+            }
+            let borrowed: Vec<(&[u8], i64)> = stacks.iter().map(|(s, w)| (&s[..], *w)).collect();
+            let tree = flame_tree(&borrowed, 0, usize::MAX);
+            let expected = naive(&stacks);
+            let f = layout(&tree, rng.below(2) == 0, usize::MAX);
+            assert_eq!(f.nodes.len(), expected.len().max(1));
+            let mut paths: Vec<Vec<Vec<u8>>> = Vec::new();
+            for (k, &node) in f.nodes.iter().enumerate() {
+                let path = if k == 0 {
+                    Vec::new()
+                } else {
+                    let mut p = paths[f.parents[k] as usize].clone();
+                    p.push(tree.names[node as usize].to_vec());
+                    p
+                };
+                assert_eq!(expected.get(&path).copied().unwrap_or(0), f.weights[k]);
+                paths.push(path);
+            }
+            let budget = rng.below(8) as usize + 1;
+            let threshold = rng.below(10) as i128;
+            let searched = flame_tree(&borrowed, threshold, budget);
+            let small = layout(&searched, false, budget);
+            assert!(small.nodes.len() <= budget.max(1) || small.cut.is_none());
+            assert!(small.weights[1..].iter().all(|&w| w >= threshold));
+            // the budget's threshold search draws what the whole tree would
+            let whole = flame_tree(&borrowed, threshold, usize::MAX);
+            let expected = layout(&whole, false, budget);
+            assert_eq!(names(&searched, &small), names(&whole, &expected));
+            assert_eq!(
+                (&small.weights, &small.starts, &small.parents, &small.cut),
+                (
+                    &expected.weights,
+                    &expected.starts,
+                    &expected.parents,
+                    &expected.cut
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn fuzz_order_is_a_total_order_on_frames() {
+        let mut rng = Rng(7);
+        for _ in 0..5000 {
+            let mut make = || -> Vec<u8> {
+                (0..rng.below(6))
+                    .map(|_| b";ab\x00\xff"[rng.below(5) as usize])
+                    .collect()
+            };
+            let (a, b) = (make(), make());
+            let fa: Vec<&[u8]> = a.split(|&c| c == b';').collect();
+            let fb: Vec<&[u8]> = b.split(|&c| c == b';').collect();
+            let expected = if a.is_empty() || b.is_empty() {
+                a.len().cmp(&b.len())
+            } else {
+                fa.cmp(&fb)
+            };
+            assert_eq!(frame_cmp(&a, &b), expected, "{a:?} {b:?}");
+        }
+    }
+}

@@ -1,0 +1,617 @@
+//! The `perf script` fast path: fold record-aligned chunks of blank-line separated samples.
+//!
+//! A chunk is split at blank lines (memchr), each header is matched, identical (header fields,
+//! call chain) blocks are counted once, each distinct frame line is named once per thread and the
+//! stacks are kept as sequences of interned names. A chunk holding anything this path does not
+//! account for (`-G` layouts, side events, comments, odd lines) is reported as needing the Python
+//! line path, which stays the reference; the results are then identical byte for byte.
+
+use std::collections::HashMap;
+
+use ahash::RandomState;
+use memchr::memmem;
+
+use crate::perf_frames::{
+    has_address_column, is_plain_ascii, name_line, parse_frame_line, NameOptions,
+};
+use crate::perf_header::{Fields, Header};
+
+type Map<K, V> = HashMap<K, V, RandomState>;
+
+/// How to fold (the fields of `FoldOptions` that matter to perf).
+#[derive(Clone, Debug, Default)]
+pub struct FoldConfig {
+    pub names: NameOptions,
+    pub pid: bool,
+    pub tid: bool,
+    /// weigh samples by their period (else count them)
+    pub by_period: bool,
+    /// cut stacks rootward of the first frame with one of these names
+    pub skip_after: Vec<Vec<u8>>,
+    /// keep (time, stack, weight) per sample, in order
+    pub keep_time: bool,
+}
+
+/// Why a chunk was not folded here.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// something this path does not account for: give the chunk to the line path
+    Fallback,
+    /// the caller asked to stop
+    Cancelled,
+}
+
+/// Names frame lines this path leaves to the twin (non-ASCII ones): `Some(None)` for a line that
+/// is no frame, `None` when it cannot answer (the chunk then goes to the line path).
+pub type LineNamer<'n> = dyn FnMut(&[u8], bool) -> Option<Option<Vec<u8>>> + 'n;
+
+/// Strings interned to dense ids.
+#[derive(Default)]
+struct Interner {
+    ids: Map<Box<[u8]>, u32>,
+    items: Vec<Box<[u8]>>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.items.len() as u32;
+        self.items.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    fn get(&self, id: u32) -> &[u8] {
+        &self.items[id as usize]
+    }
+}
+
+/// One sample on the timeline: time (NaN when not printed), stack id, weight.
+pub type TimePoint = (f64, u32, u64);
+
+/// What one chunk contributed besides its stacks.
+#[derive(Debug, Default, Clone)]
+pub struct ChunkInfo {
+    pub index: usize,
+    /// newlines in the chunk (after CRLF became LF)
+    pub lines: usize,
+    /// base event ids in first-seen order
+    pub events: Vec<u32>,
+    /// (time or NaN, stack id, weight) per sample, when keeping time
+    pub timeline: Vec<TimePoint>,
+    /// true when the chunk was left to the line path
+    pub fallback: bool,
+}
+
+/// Per-line cache entries are bounded; a full cache is emptied and refilled.
+const LINE_CACHE_LIMIT: usize = 1 << 20;
+/// Blocks between checks of the cancel flag.
+const CANCEL_EVERY: usize = 2048;
+
+/// One thread's share of a capture.
+pub struct Worker {
+    cfg: FoldConfig,
+    header: Header,
+    parts: Interner,
+    /// frame line (or, without --addrs, the text after its address column) -> part id, per java flag
+    lines: [Map<Box<[u8]>, u32>; 2],
+    tails: [Map<Box<[u8]>, u32>; 2],
+    roots: Map<Box<[u8]>, (u32, bool)>,
+    events_raw: Map<Box<[u8]>, u32>,
+    event_none: Option<u32>,
+    event_names: Interner,
+    skip_cut: Map<u32, Option<u32>>,
+    stacks: Map<(u32, Box<[u32]>), u32>,
+    stack_keys: Vec<(u32, Box<[u32]>)>,
+    cells: Map<(u32, u32), (u128, u64)>,
+    chunks: Vec<ChunkInfo>,
+    key_buf: Vec<u8>,
+}
+
+/// A worker's result: stack strings, per (event, stack) weights and counts, chunk facts.
+pub struct WorkerOutput {
+    pub event_names: Vec<Vec<u8>>,
+    pub stacks: Vec<Vec<u8>>,
+    pub cells: Vec<(u32, u32, u128, u64)>,
+    pub chunks: Vec<ChunkInfo>,
+}
+
+/// The event name without its modifiers: `cycles:uppp` -> `cycles`; tracepoints kept whole.
+pub fn base_event(event: &[u8]) -> &[u8] {
+    if let Some(i) = event.iter().rposition(|&b| b == b':') {
+        let mods = &event[i + 1..];
+        if !mods.is_empty() && mods.iter().all(|b| b"ukhIGHpPSDWeb".contains(b)) {
+            return &event[..i];
+        }
+    }
+    event
+}
+
+/// True for `  file.c:123` after a frame (`-F +srcline`): exactly two spaces of indentation.
+fn is_srcline(line: &[u8]) -> bool {
+    line.starts_with(b"  ") && !matches!(line.get(2), None | Some(b' ') | Some(b'\t'))
+}
+
+/// `bytes.strip()` is empty (ASCII whitespace only).
+fn is_blank(line: &[u8]) -> bool {
+    line.iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+}
+
+fn bytes_strip(s: &[u8]) -> &[u8] {
+    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let start = s.iter().position(|b| !ws(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|b| !ws(b)).map_or(start, |i| i + 1);
+    &s[start..end]
+}
+
+fn parse_u64(digits: &[u8]) -> Option<u64> {
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(v)
+}
+
+impl Worker {
+    pub fn new(cfg: FoldConfig) -> Self {
+        Worker {
+            cfg,
+            header: Header::new(),
+            parts: Interner::default(),
+            lines: Default::default(),
+            tails: Default::default(),
+            roots: Map::default(),
+            events_raw: Map::default(),
+            event_none: None,
+            event_names: Interner::default(),
+            skip_cut: Map::default(),
+            stacks: Map::default(),
+            stack_keys: Vec::new(),
+            cells: Map::default(),
+            chunks: Vec::new(),
+            key_buf: Vec::new(),
+        }
+    }
+
+    /// Fold chunk number `index`; Err(Stop::Fallback) when the line path must fold it (it then
+    /// contributed nothing here but its line count).
+    pub fn fold_chunk(
+        &mut self,
+        index: usize,
+        raw: &[u8],
+        namer: &mut LineNamer<'_>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<(), Stop> {
+        let owned;
+        let chunk: &[u8] = if memchr::memchr(b'\r', raw).is_some() {
+            owned = replace_crlf(raw);
+            &owned
+        } else {
+            raw
+        };
+        let lines = memchr::memchr_iter(b'\n', chunk).count();
+        let mut info = ChunkInfo {
+            index,
+            lines,
+            ..ChunkInfo::default()
+        };
+        let result = self.fold_blocks(strip_comment_prefix(chunk), &mut info, namer, cancelled);
+        if result == Err(Stop::Cancelled) {
+            return result;
+        }
+        if result.is_err() {
+            info = ChunkInfo {
+                index,
+                lines,
+                fallback: true,
+                ..ChunkInfo::default()
+            };
+        }
+        self.chunks.push(info);
+        result
+    }
+
+    fn fold_blocks(
+        &mut self,
+        body: &[u8],
+        info: &mut ChunkInfo,
+        namer: &mut LineNamer<'_>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<(), Stop> {
+        if matches!(body.first(), Some(b'\n' | b' ' | b'\t')) {
+            return Err(Stop::Fallback);
+        }
+        let mut local: Map<(u32, u32), (u128, u64)> = Map::default();
+        let finder = memmem::Finder::new(b"\n\n");
+        let mut pos = 0;
+        let mut blocks = 0usize;
+        while pos < body.len() {
+            let end = finder.find(&body[pos..]).map_or(body.len(), |i| pos + i);
+            let block = &body[pos..end];
+            pos = if end == body.len() { end } else { end + 2 };
+            blocks += 1;
+            if blocks.is_multiple_of(CANCEL_EVERY) && cancelled() {
+                return Err(Stop::Cancelled);
+            }
+            let (head, chain) = match memchr::memchr(b'\n', block) {
+                Some(i) => (&block[..i], &block[i + 1..]),
+                None => (block, &block[block.len()..]),
+            };
+            if matches!(head.first(), None | Some(b' ' | b'\t' | b'#'))
+                || memmem::find(head, b"PERF_RECORD_").is_some()
+            {
+                return Err(Stop::Fallback);
+            }
+            let f = self.header.parse(head).ok_or(Stop::Fallback)?;
+            let weight = match f.period {
+                Some(p) if self.cfg.by_period => parse_u64(p).ok_or(Stop::Fallback)?,
+                _ => 1,
+            };
+            let event = self.event_id(f.event);
+            if !info.events.contains(&event) {
+                info.events.push(event);
+            }
+            let stack = self.resolve(&f, chain, namer)?;
+            let cell = local.entry((event, stack)).or_insert((0, 0));
+            cell.0 += u128::from(weight);
+            cell.1 += 1;
+            if self.cfg.keep_time {
+                let time = f
+                    .time
+                    .and_then(|t| std::str::from_utf8(t).ok()?.parse::<f64>().ok())
+                    .unwrap_or(f64::NAN);
+                info.timeline.push((time, stack, weight));
+            }
+        }
+        for ((event, stack), (weight, count)) in local {
+            let cell = self.cells.entry((event, stack)).or_insert((0, 0));
+            cell.0 = cell.0.checked_add(weight).ok_or(Stop::Fallback)?;
+            cell.1 += count;
+        }
+        Ok(())
+    }
+
+    fn event_id(&mut self, event: Option<&[u8]>) -> u32 {
+        match event {
+            None => *self
+                .event_none
+                .get_or_insert_with(|| self.event_names.intern(b"")),
+            Some(raw) => {
+                if let Some(&id) = self.events_raw.get(raw) {
+                    return id;
+                }
+                let id = self.event_names.intern(base_event(raw));
+                self.events_raw.insert(raw.into(), id);
+                id
+            }
+        }
+    }
+
+    fn root(&mut self, f: &Fields<'_>) -> (u32, bool) {
+        let buf = &mut self.key_buf;
+        buf.clear();
+        for field in [Some(f.comm), f.pid, f.tid] {
+            match field {
+                Some(v) => {
+                    buf.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                    buf.extend_from_slice(v);
+                }
+                None => buf.extend_from_slice(&u32::MAX.to_le_bytes()),
+            }
+        }
+        if let Some(&got) = self.roots.get(&buf[..]) {
+            return got;
+        }
+        let (mut p, t): (&[u8], &[u8]) = (f.pid.unwrap_or(b""), f.tid.unwrap_or(b""));
+        let t = if t.is_empty() {
+            let pid = p;
+            p = b"?";
+            pid
+        } else {
+            t
+        };
+        let mut name = f.comm.to_vec();
+        if self.cfg.tid {
+            name.push(b'-');
+            name.extend_from_slice(p);
+            name.push(b'/');
+            name.extend_from_slice(t);
+        } else if self.cfg.pid {
+            name.push(b'-');
+            name.extend_from_slice(p);
+        }
+        for b in name.iter_mut() {
+            match *b {
+                b' ' => *b = b'_',
+                b';' => *b = b':',
+                _ => {}
+            }
+        }
+        let got = (self.parts.intern(&name), name == b"java");
+        self.roots.insert(self.key_buf.as_slice().into(), got);
+        got
+    }
+
+    /// The part id (joined names) of one frame line.
+    fn line_part(
+        &mut self,
+        line: &[u8],
+        java: bool,
+        namer: &mut LineNamer<'_>,
+    ) -> Result<u32, Stop> {
+        let j = usize::from(java);
+        let by_tail = !self.cfg.names.addrs && has_address_column(line);
+        let (map, key) = if by_tail {
+            (&mut self.tails[j], &line[18..])
+        } else {
+            (&mut self.lines[j], line)
+        };
+        if let Some(&id) = map.get(key) {
+            return Ok(id);
+        }
+        let name = if is_plain_ascii(line) {
+            name_line(line, java, &self.cfg.names)
+        } else {
+            namer(line, java).ok_or(Stop::Fallback)?
+        };
+        let name = name.ok_or(Stop::Fallback)?;
+        let id = self.parts.intern(&name);
+        let map = if by_tail {
+            &mut self.tails[j]
+        } else {
+            &mut self.lines[j]
+        };
+        if map.len() >= LINE_CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(key.into(), id);
+        Ok(id)
+    }
+
+    /// The stack id of one sample: its root and the parts of its call chain.
+    fn resolve(
+        &mut self,
+        f: &Fields<'_>,
+        chain: &[u8],
+        namer: &mut LineNamer<'_>,
+    ) -> Result<u32, Stop> {
+        let (root, java) = self.root(f);
+        let mut parts: Vec<u32> = Vec::new();
+        let mut prev_frame = false;
+        let mut rest_lines = chain;
+        while !rest_lines.is_empty() {
+            let (line, next) = match memchr::memchr(b'\n', rest_lines) {
+                Some(i) => (&rest_lines[..i], &rest_lines[i + 1..]),
+                None => (rest_lines, &rest_lines[rest_lines.len()..]),
+            };
+            rest_lines = next;
+            if line.is_empty() {
+                continue; // only the last line of a chunk's last block can be empty
+            }
+            if is_blank(line) {
+                return Err(Stop::Fallback);
+            }
+            if line[0] == b'\t' {
+                parts.push(self.line_part(line, java, namer)?);
+                prev_frame = true;
+            } else if prev_frame && is_srcline(line) {
+                prev_frame = false;
+            } else {
+                return Err(Stop::Fallback);
+            }
+        }
+        if parts.is_empty() {
+            if let Some(rest) = f.rest {
+                if !bytes_strip(rest).is_empty() {
+                    if !is_plain_ascii(rest) {
+                        return Err(Stop::Fallback);
+                    }
+                    if let Some(frame) = parse_frame_line(rest) {
+                        if !frame.pc.is_empty() && frame.dso.is_some() {
+                            let mut line = b"\t".to_vec();
+                            line.extend_from_slice(bytes_strip(rest));
+                            parts.push(self.line_part(&line, java, namer)?);
+                        }
+                    }
+                }
+            }
+        }
+        if !self.cfg.skip_after.is_empty() {
+            self.apply_skip(&mut parts);
+        }
+        parts.reverse();
+        let key = (root, parts.into_boxed_slice());
+        if let Some(&id) = self.stacks.get(&key) {
+            return Ok(id);
+        }
+        let id = self.stack_keys.len() as u32;
+        self.stack_keys.push(key.clone());
+        self.stacks.insert(key, id);
+        Ok(id)
+    }
+
+    /// `--skip-after`: parts are leaf-first; the first one holding a listed name is cut to the
+    /// names from the last such name on, and the parts rootward of it are dropped.
+    fn apply_skip(&mut self, parts: &mut Vec<u32>) {
+        for i in 0..parts.len() {
+            let id = parts[i];
+            let cut = match self.skip_cut.get(&id) {
+                Some(&cut) => cut,
+                None => {
+                    let cut = skip_cut(self.parts.get(id), &self.cfg.skip_after)
+                        .map(|s| self.parts.intern(&s));
+                    self.skip_cut.insert(id, cut);
+                    cut
+                }
+            };
+            if let Some(cut) = cut {
+                parts.truncate(i);
+                parts.push(cut);
+                return;
+            }
+        }
+    }
+
+    /// Everything folded so far, with stacks as strings.
+    pub fn finish(self) -> WorkerOutput {
+        let stacks = self
+            .stack_keys
+            .iter()
+            .map(|(root, parts)| {
+                let mut s = self.parts.get(*root).to_vec();
+                let names_empty =
+                    parts.is_empty() || (parts.len() == 1 && self.parts.get(parts[0]).is_empty());
+                if !names_empty {
+                    for &p in parts.iter() {
+                        s.push(b';');
+                        s.extend_from_slice(self.parts.get(p));
+                    }
+                }
+                s
+            })
+            .collect();
+        WorkerOutput {
+            event_names: self.event_names.items.iter().map(|e| e.to_vec()).collect(),
+            stacks,
+            cells: self
+                .cells
+                .into_iter()
+                .map(|((e, s), (w, c))| (e, s, w, c))
+                .collect(),
+            chunks: self.chunks,
+        }
+    }
+}
+
+/// The cut part for `--skip-after`, or None when no name in `part` is listed.
+fn skip_cut(part: &[u8], skip: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let names: Vec<&[u8]> = part.split(|&b| b == b';').collect();
+    let listed = |n: &[u8]| {
+        let stem = match memmem::rfind(n, b"_[") {
+            Some(i) => &n[..i],
+            None => n,
+        };
+        skip.iter()
+            .any(|s| s.as_slice() == n || s.as_slice() == stem)
+    };
+    let last = names.iter().rposition(|n| listed(n))?;
+    Some(names[last..].join(&b';'))
+}
+
+fn replace_crlf(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'\r' && raw.get(i + 1) == Some(&b'\n') {
+            i += 1;
+            continue;
+        }
+        out.push(raw[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The chunk without its leading `#` comment lines (`perf script --header`).
+fn strip_comment_prefix(chunk: &[u8]) -> &[u8] {
+    let mut body = chunk;
+    while body.first() == Some(&b'#') {
+        match memchr::memchr(b'\n', body) {
+            Some(i) => body = &body[i + 1..],
+            None => break,
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fold(text: &str, cfg: FoldConfig) -> Result<Vec<(String, String, u128, u64)>, Stop> {
+        let mut w = Worker::new(cfg);
+        let mut namer = |_: &[u8], _: bool| None;
+        w.fold_chunk(0, text.as_bytes(), &mut namer, &|| false)?;
+        let out = w.finish();
+        let mut rows: Vec<_> = out
+            .cells
+            .iter()
+            .map(|&(e, s, wt, c)| {
+                (
+                    String::from_utf8(out.event_names[e as usize].clone()).unwrap(),
+                    String::from_utf8(out.stacks[s as usize].clone()).unwrap(),
+                    wt,
+                    c,
+                )
+            })
+            .collect();
+        rows.sort();
+        Ok(rows)
+    }
+
+    const TEXT: &str = "bash 100/200 [000] 1.000001: 40 cycles:u: \n\tffffffff815d6c20 f+0x1 ([kernel.kallsyms])\n\t    7f1e2215d058 main+0xed (/x)\n\nbash 100/200 [000] 1.000002: 2 cycles:u: \n\tffffffff815d6c28 f+0x9 ([kernel.kallsyms])\n\t    7f1e2215d058 main+0xed (/x)\n\n";
+
+    #[test]
+    fn folds_and_counts() {
+        let cfg = FoldConfig {
+            by_period: true,
+            ..FoldConfig::default()
+        };
+        assert_eq!(
+            fold(TEXT, cfg).unwrap(),
+            vec![("cycles".into(), "bash;main;f".into(), 42, 2)]
+        );
+        let cfg = FoldConfig {
+            tid: true,
+            names: NameOptions {
+                kernel: true,
+                ..Default::default()
+            },
+            ..FoldConfig::default()
+        };
+        assert_eq!(
+            fold(TEXT, cfg).unwrap(),
+            vec![("cycles".into(), "bash-100/200;main;f_[k]".into(), 2, 2)]
+        );
+    }
+
+    #[test]
+    fn skip_after_cuts() {
+        let cfg = FoldConfig {
+            skip_after: vec![b"main".to_vec()],
+            ..FoldConfig::default()
+        };
+        assert_eq!(fold(TEXT, cfg).unwrap()[0].1, "bash;main;f");
+        let cfg = FoldConfig {
+            skip_after: vec![b"f".to_vec()],
+            ..FoldConfig::default()
+        };
+        assert_eq!(fold(TEXT, cfg).unwrap()[0].1, "bash;f");
+    }
+
+    #[test]
+    fn odd_layouts_fall_back() {
+        assert_eq!(
+            fold(" bash 1 x: \n", FoldConfig::default()),
+            Err(Stop::Fallback)
+        );
+        assert_eq!(
+            fold("bash 1 x: \nNOT A FRAME\n", FoldConfig::default()),
+            Err(Stop::Fallback)
+        );
+        assert_eq!(
+            fold("bash 1 1.0: PERF_RECORD_EXIT(1:1)\n", FoldConfig::default()),
+            Err(Stop::Fallback)
+        );
+    }
+
+    #[test]
+    fn base_events() {
+        assert_eq!(base_event(b"cpu-clock:ppp"), b"cpu-clock");
+        assert_eq!(base_event(b"sched:sched_switch"), b"sched:sched_switch");
+        assert_eq!(base_event(b"cycles:"), b"cycles:");
+    }
+}

@@ -1,0 +1,296 @@
+//! Sample header lines of `perf script` (`comm pid/tid [cpu] time: period event: rest`), matched
+//! exactly as `foldkit/ingest/perf.py`'s `HEADER` pattern matches them.
+
+use regex::bytes::{CaptureLocations, Regex};
+
+/// The header pattern. Python's lookaheads are rewritten: `(?![^\n]*: PERF_RECORD_)` is checked
+/// separately ([`Header::parse`]), `(?![\d.]+:)` before the event by its first characters.
+const PATTERN: &str = r"(?-u)^[ \t]*(?P<comm>[^ \t\n][^\n]*?)[ \t]+(?P<pid>-?[0-9]+)(?:/(?P<tid>-?[0-9]+))?(?:[ \t]+\[(?P<cpu>[0-9]+)\])?(?:[ \t]+(?P<time>[0-9]+\.[0-9]+):)?(?:[ \t]+(?P<period>[0-9]+))?(?:[ \t]+(?P<event>(?:[^ \t\n0-9.]|[0-9.]+[^ \t\n0-9.:])[^ \t\n]*?):(?P<rest>[ \t][^\n]*)?)?[ \t]*$";
+
+const COMM: usize = 1;
+const PID: usize = 2;
+const TID: usize = 3;
+const TIME: usize = 5;
+const PERIOD: usize = 6;
+const EVENT: usize = 7;
+const REST: usize = 8;
+
+/// The fields of one header line (slices of it).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Fields<'a> {
+    pub comm: &'a [u8],
+    pub pid: Option<&'a [u8]>,
+    pub tid: Option<&'a [u8]>,
+    pub time: Option<&'a [u8]>,
+    pub period: Option<&'a [u8]>,
+    pub event: Option<&'a [u8]>,
+    pub rest: Option<&'a [u8]>,
+}
+
+/// A compiled header matcher (one per thread: it keeps reusable capture slots).
+pub struct Header {
+    regex: Regex,
+    locs: CaptureLocations,
+}
+
+impl Default for Header {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Header {
+    pub fn new() -> Self {
+        let regex = Regex::new(PATTERN).expect("the header pattern compiles");
+        let locs = regex.capture_locations();
+        Header { regex, locs }
+    }
+
+    /// The fields of `line` when the whole line is a sample header.
+    pub fn parse<'a>(&mut self, line: &'a [u8]) -> Option<Fields<'a>> {
+        if memchr::memmem::find(line, b": PERF_RECORD_").is_some() {
+            return None;
+        }
+        if let Some(fields) = parse_usual(line) {
+            return Some(fields);
+        }
+        self.parse_regex(line)
+    }
+
+    /// [`Header::parse`] by the regular expression alone.
+    pub fn parse_regex<'a>(&mut self, line: &'a [u8]) -> Option<Fields<'a>> {
+        self.regex.captures_read(&mut self.locs, line)?;
+        let group = |i: usize| self.locs.get(i).map(|(s, e)| &line[s..e]);
+        Some(Fields {
+            comm: group(COMM)?,
+            pid: group(PID),
+            tid: group(TID),
+            time: group(TIME),
+            period: group(PERIOD),
+            event: group(EVENT),
+            rest: group(REST),
+        })
+    }
+}
+
+fn is_ws(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn skip_ws(line: &[u8], i: usize) -> usize {
+    i + line[i..].iter().take_while(|&&b| is_ws(b)).count()
+}
+
+fn skip_digits(line: &[u8], i: usize) -> usize {
+    i + line[i..].iter().take_while(|b| b.is_ascii_digit()).count()
+}
+
+/// The usual header shapes without backtracking: the pattern's first match when this returns
+/// Some. The comm ends at the first blank run followed by a pid (no shorter comm can match, as the
+/// pattern needs blanks and a digit after it); each optional field is taken when present, as the
+/// pattern's greedy groups do. Anything that would need backtracking returns None (the caller then
+/// runs the regular expression).
+fn parse_usual(line: &[u8]) -> Option<Fields<'_>> {
+    if line.first().is_none_or(|&b| is_ws(b) || b == b'\n') || line.contains(&b'\n') {
+        return None;
+    }
+    // the first blank run (after the comm's first byte) followed by `-?[0-9]`
+    let mut e = 1;
+    let pid_start = loop {
+        let ws = line[e..].iter().position(|&b| is_ws(b))? + e;
+        let after = skip_ws(line, ws);
+        let digit_at = if line.get(after) == Some(&b'-') {
+            after + 1
+        } else {
+            after
+        };
+        if line.get(digit_at).is_some_and(u8::is_ascii_digit) {
+            e = ws;
+            break after;
+        }
+        e = after.max(ws + 1);
+    };
+    let comm = &line[..e];
+    let digits_from = if line[pid_start] == b'-' {
+        pid_start + 1
+    } else {
+        pid_start
+    };
+    let mut i = skip_digits(line, digits_from);
+    let pid = &line[pid_start..i];
+    let mut tid = None;
+    if line.get(i) == Some(&b'/') {
+        let start = i + 1;
+        let from = if line.get(start) == Some(&b'-') {
+            start + 1
+        } else {
+            start
+        };
+        let end = skip_digits(line, from);
+        if end == from {
+            return None;
+        }
+        tid = Some(&line[start..end]);
+        i = end;
+    }
+    let mut fields = Fields {
+        comm,
+        pid: Some(pid),
+        tid,
+        ..Fields::default()
+    };
+    // cpu: blanks `[digits]`
+    let j = skip_ws(line, i);
+    if j > i && line.get(j) == Some(&b'[') {
+        let end = skip_digits(line, j + 1);
+        if end > j + 1 && line.get(end) == Some(&b']') {
+            i = end + 1;
+        }
+    }
+    // time: blanks digits.digits:
+    let j = skip_ws(line, i);
+    if j > i {
+        let a = skip_digits(line, j);
+        if a > j && line.get(a) == Some(&b'.') {
+            let b = skip_digits(line, a + 1);
+            if b > a + 1 && line.get(b) == Some(&b':') {
+                fields.time = Some(&line[j..b]);
+                i = b + 1;
+            }
+        }
+    }
+    // period: blanks digits, then a blank or the end
+    let j = skip_ws(line, i);
+    if j > i {
+        let end = skip_digits(line, j);
+        if end > j {
+            if end < line.len() && !is_ws(line[end]) {
+                return None;
+            }
+            fields.period = Some(&line[j..end]);
+            i = end;
+        }
+    }
+    // event: blanks, a token ending in `:` (the last `:` before a blank or the end), the rest
+    let j = skip_ws(line, i);
+    if j == line.len() {
+        return Some(fields);
+    }
+    if j == i {
+        return None;
+    }
+    let end = line[j..]
+        .iter()
+        .position(|&b| is_ws(b))
+        .map_or(line.len(), |k| j + k);
+    let token = &line[j..end];
+    if token.len() < 2 || token[token.len() - 1] != b':' {
+        return None;
+    }
+    let event = &token[..token.len() - 1];
+    let run = event
+        .iter()
+        .take_while(|&&b| b.is_ascii_digit() || b == b'.')
+        .count();
+    if run > 0 && (run == event.len() || event[run] == b':') {
+        return None;
+    }
+    fields.event = Some(event);
+    if end < line.len() {
+        fields.rest = Some(&line[end..]);
+    }
+    Some(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    thread_local! {
+        static HEADER: std::cell::RefCell<Header> = std::cell::RefCell::new(Header::new());
+    }
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "a",
+            "FS Broker",
+            "5858",
+            "-1",
+            "1",
+            "/",
+            "/7",
+            " ",
+            "  ",
+            "\t",
+            "[000]",
+            "[1",
+            "1954.705191:",
+            "1.5",
+            ":",
+            "::",
+            "cycles:",
+            "cpu-clock:ppp:",
+            "sched:sched_switch:",
+            "1.5:x:",
+            "12ab:",
+            "x",
+            "\r",
+            "prev_comm=a",
+            "==>",
+            ".",
+            "#",
+        ])
+        .prop_map(str::to_string)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn usual_shapes_match_the_pattern(pieces in prop::collection::vec(piece(), 1..14)) {
+            let line = pieces.concat();
+            if let Some(fast) = parse_usual(line.as_bytes()) {
+                let slow = HEADER.with(|h| h.borrow_mut().parse_regex(line.as_bytes()).map(|f| format!("{f:?}")));
+                prop_assert_eq!(Some(format!("{fast:?}")), slow, "{:?}", line);
+            }
+        }
+    }
+
+    #[test]
+    fn headers() {
+        let mut h = Header::new();
+        let f = h
+            .parse(b"FS Broker 5858 5858/5860 [000] 1954.705191:    2004008 cpu-clock:ppp: ")
+            .unwrap();
+        assert_eq!(f.comm, b"FS Broker 5858");
+        assert_eq!(f.tid, Some(&b"5860"[..]));
+        assert_eq!(f.period, Some(&b"2004008"[..]));
+        assert_eq!(f.event, Some(&b"cpu-clock:ppp"[..]));
+        let f = h
+            .parse(b"perf 1 [000] 1.5: sched:sched_switch: prev_comm=a ==> b")
+            .unwrap();
+        assert_eq!(f.event, Some(&b"sched:sched_switch"[..]));
+        assert_eq!(f.rest, Some(&b" prev_comm=a ==> b"[..]));
+        assert!(h
+            .parse(b"perf 1 [000] 1.5: PERF_RECORD_EXIT(1:1)")
+            .is_none());
+        assert!(h.parse(b"\tffffffff815d6c20 x").is_none());
+        for line in [
+            &b"FS Broker 5858 5858/5860 [000] 1.0: 1 cycles: "[..],
+            b"swapper     0 [000]  1323.905281:     200040 cpu-clock:ppp: ",
+        ] {
+            assert_eq!(
+                parse_usual(line).or_else(|| h.parse_regex(line)),
+                h.parse_regex(line)
+            );
+        }
+        assert!(
+            parse_usual(b"swapper     0 [000]  1323.905281:     200040 cpu-clock:ppp: ").is_some()
+        );
+        let f = h.parse(b"a 1 12.5:").unwrap();
+        assert_eq!(
+            (f.comm, f.time, f.event),
+            (&b"a"[..], Some(&b"12.5"[..]), None)
+        );
+    }
+}

@@ -1,0 +1,459 @@
+//! Threads folding the chunks of one input: each keeps its own [`Worker`] state; the states are
+//! merged once at the end. Plain files are read by the threads themselves, by byte range
+//! (`pread`: no memory map, so a file truncated while it is read cannot crash the process).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{bounded, Receiver, SendTimeoutError, Sender};
+
+use crate::perf::{FoldConfig, Stop, TimePoint, Worker, WorkerOutput};
+
+/// (stack id, weight, samples) of one stack.
+pub type Cell = (u32, u128, u64);
+
+/// One unit of work: chunk bytes, or a byte range of a file to cut at record boundaries.
+pub enum Task {
+    Bytes {
+        index: usize,
+        data: Vec<u8>,
+    },
+    Range {
+        index: usize,
+        file: Arc<File>,
+        size: u64,
+        first: u64,
+        last: u64,
+        max_record: u64,
+    },
+}
+
+/// Start of the error a thread stops with when a range holds a record longer than allowed (the
+/// caller then reads the input as a stream, where such records are skipped).
+pub const RECORD_TOO_LONG: &str = "record longer than";
+
+/// What the threads need from the caller: names of lines they leave to the twin, and the twin
+/// itself for chunks they cannot fold.
+pub trait Hooks: Send + Sync {
+    /// See [`crate::perf::LineNamer`].
+    fn name_line(&self, line: &[u8], java: bool) -> Option<Option<Vec<u8>>>;
+    /// Fold chunk `index` with the line path; Err stops everything.
+    fn fallback(&self, index: usize, chunk: &[u8]) -> Result<(), String>;
+}
+
+/// Chunks waiting per thread.
+const QUEUED_PER_THREAD: usize = 2;
+/// Bytes read at a time while looking for a record boundary near a range end.
+const BOUNDARY_SCAN: usize = 64 * 1024;
+
+/// Result of [`Pool::push`].
+pub enum Pushed {
+    Sent,
+    /// the queue stayed full for the whole timeout: try again
+    Full(Task),
+    /// every thread has stopped (an error, or cancelled)
+    Stopped,
+}
+
+/// Everything the threads folded, merged: stacks as strings, per event.
+#[derive(Default)]
+pub struct Folded {
+    /// (event name, [(stack, weight, samples)])
+    pub events: Vec<(Vec<u8>, Vec<Cell>)>,
+    pub stacks: Vec<Vec<u8>>,
+    /// event name -> (chunk index, order of first appearance in that chunk), earliest
+    pub first_seen: Vec<(Vec<u8>, (usize, usize))>,
+    /// (chunk index, newlines)
+    pub lines: Vec<(usize, usize)>,
+    /// (chunk index, [(time, stack, weight)])
+    pub timelines: Vec<(usize, Vec<TimePoint>)>,
+}
+
+/// A running set of folding threads.
+pub struct Pool {
+    tx: Option<Sender<Task>>,
+    done: Receiver<()>,
+    handles: Vec<JoinHandle<Result<WorkerOutput, String>>>,
+    finished: usize,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Pool {
+    pub fn new(cfg: &FoldConfig, jobs: usize, hooks: Arc<dyn Hooks>) -> Pool {
+        let jobs = jobs.max(1);
+        let (tx, rx) = bounded::<Task>(jobs * QUEUED_PER_THREAD);
+        let (done_tx, done) = bounded::<()>(jobs);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let handles = (0..jobs)
+            .map(|_| {
+                let (rx, done_tx, cancel, hooks, cfg) = (
+                    rx.clone(),
+                    done_tx.clone(),
+                    cancel.clone(),
+                    hooks.clone(),
+                    cfg.clone(),
+                );
+                std::thread::spawn(move || {
+                    let out = run_worker(cfg, &rx, &cancel, hooks.as_ref());
+                    if out.is_err() {
+                        cancel.store(true, Ordering::SeqCst);
+                    }
+                    drop(rx);
+                    let _ = done_tx.send(());
+                    out
+                })
+            })
+            .collect();
+        Pool {
+            tx: Some(tx),
+            done,
+            handles,
+            finished: 0,
+            cancel,
+        }
+    }
+
+    /// Queue a task, waiting at most `timeout` for room.
+    pub fn push(&self, task: Task, timeout: Duration) -> Pushed {
+        let Some(tx) = &self.tx else {
+            return Pushed::Stopped;
+        };
+        if self.cancel.load(Ordering::SeqCst) {
+            return Pushed::Stopped;
+        }
+        match tx.send_timeout(task, timeout) {
+            Ok(()) => Pushed::Sent,
+            Err(SendTimeoutError::Timeout(task)) => Pushed::Full(task),
+            Err(SendTimeoutError::Disconnected(_)) => Pushed::Stopped,
+        }
+    }
+
+    /// No more tasks: the threads end when the queue is empty.
+    pub fn close(&mut self) {
+        self.tx = None;
+    }
+
+    /// Ask the threads to stop soon (between blocks) and close the queue.
+    pub fn cancel(&mut self) {
+        self.cancel.store(true, Ordering::SeqCst);
+        self.tx = None;
+    }
+
+    /// Wait up to `timeout` for the threads; true when all have ended.
+    pub fn wait(&mut self, timeout: Duration) -> bool {
+        while self.finished < self.handles.len() {
+            match self.done.recv_timeout(timeout) {
+                Ok(()) => self.finished += 1,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => return false,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    self.finished = self.handles.len()
+                }
+            }
+        }
+        true
+    }
+
+    /// Join the (ended) threads and merge their results.
+    pub fn join(&mut self) -> Result<Folded, String> {
+        self.tx = None;
+        let mut outputs = Vec::new();
+        let mut error = None;
+        for handle in self.handles.drain(..) {
+            match handle.join() {
+                Ok(Ok(out)) => outputs.push(out),
+                Ok(Err(e)) => error = error.or(Some(e)),
+                Err(_) => error = error.or(Some("a folding thread panicked".to_string())),
+            }
+        }
+        match error {
+            Some(e) => Err(e),
+            None if self.cancel.load(Ordering::SeqCst) => Err("cancelled".to_string()),
+            None => Ok(merge(outputs)),
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.cancel();
+        for handle in self.handles.drain(..) {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+fn run_worker(
+    cfg: FoldConfig,
+    rx: &Receiver<Task>,
+    cancel: &AtomicBool,
+    hooks: &dyn Hooks,
+) -> Result<WorkerOutput, String> {
+    let mut worker = Worker::new(cfg);
+    let cancelled = || cancel.load(Ordering::Relaxed);
+    for task in rx.iter() {
+        if cancelled() {
+            break;
+        }
+        let (index, data) = match task {
+            Task::Bytes { index, data } => (index, data),
+            Task::Range {
+                index,
+                file,
+                size,
+                first,
+                last,
+                max_record,
+            } => (index, read_range(&file, size, first, last, max_record)?),
+        };
+        let mut namer = |line: &[u8], java: bool| hooks.name_line(line, java);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            worker.fold_chunk(index, &data, &mut namer, &cancelled)
+        }));
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(Stop::Fallback)) => hooks.fallback(index, &data)?,
+            Ok(Err(Stop::Cancelled)) => break,
+            Err(panic) => {
+                return Err(format!(
+                    "internal error in the native perf folder: {}",
+                    panic_message(panic.as_ref())
+                ))
+            }
+        }
+    }
+    Ok(worker.finish())
+}
+
+/// File offset of the first record boundary (just after a blank line) at or after `offset`; an
+/// error when there is none within `max_record` bytes.
+fn boundary_at_or_after(
+    file: &File,
+    size: u64,
+    offset: u64,
+    max_record: u64,
+) -> Result<u64, String> {
+    if offset == 0 {
+        return Ok(0);
+    }
+    let mut start = offset.saturating_sub(2);
+    let mut buf = vec![0u8; BOUNDARY_SCAN + 2];
+    while start < size {
+        if start - offset.saturating_sub(2) > max_record {
+            return Err(format!("{RECORD_TOO_LONG} {max_record} bytes"));
+        }
+        let n = read_full(file, &mut buf, start).map_err(|e| format!("read error: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        if let Some(i) = memchr::memmem::find(&buf[..n], b"\n\n") {
+            return Ok(start + i as u64 + 2);
+        }
+        start += BOUNDARY_SCAN as u64;
+    }
+    Ok(size)
+}
+
+fn read_full(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let got = file.read_at(&mut buf[n..], at + n as u64)?;
+        if got == 0 {
+            break;
+        }
+        n += got;
+    }
+    Ok(n)
+}
+
+/// The records of `file` that start in `[first, last)`; an error starting with
+/// [`RECORD_TOO_LONG`] when one is longer than `max_record`.
+pub fn read_range(
+    file: &File,
+    size: u64,
+    first: u64,
+    last: u64,
+    max_record: u64,
+) -> Result<Vec<u8>, String> {
+    let begin = boundary_at_or_after(file, size, first, max_record)?;
+    let end = if last < size {
+        boundary_at_or_after(file, size, last, max_record)?
+    } else {
+        size
+    };
+    if end <= begin {
+        return Ok(Vec::new());
+    }
+    if end - begin > (last - first).saturating_add(max_record) {
+        return Err(format!("{RECORD_TOO_LONG} {max_record} bytes"));
+    }
+    let mut data = vec![0u8; (end - begin) as usize];
+    let n = read_full(file, &mut data, begin).map_err(|e| format!("read error: {e}"))?;
+    data.truncate(n);
+    Ok(data)
+}
+
+fn merge(outputs: Vec<WorkerOutput>) -> Folded {
+    let mut stack_ids: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut stacks: Vec<Vec<u8>> = Vec::new();
+    let mut event_ids: HashMap<Vec<u8>, usize> = HashMap::new();
+    type Sums = HashMap<u32, (u128, u64)>;
+    let mut events: Vec<(Vec<u8>, Sums)> = Vec::new();
+    let mut first_seen: HashMap<Vec<u8>, (usize, usize)> = HashMap::new();
+    let mut lines = Vec::new();
+    let mut timelines = Vec::new();
+    for out in outputs {
+        let local: Vec<u32> = out
+            .stacks
+            .into_iter()
+            .map(|s| {
+                let next = stacks.len() as u32;
+                *stack_ids.entry(s).or_insert_with_key(|s| {
+                    stacks.push(s.clone());
+                    next
+                })
+            })
+            .collect();
+        let ev: Vec<usize> = out
+            .event_names
+            .iter()
+            .map(|name| {
+                let next = events.len();
+                *event_ids.entry(name.clone()).or_insert_with(|| {
+                    events.push((name.clone(), HashMap::new()));
+                    next
+                })
+            })
+            .collect();
+        for (e, s, w, c) in out.cells {
+            let cell = events[ev[e as usize]]
+                .1
+                .entry(local[s as usize])
+                .or_insert((0, 0));
+            cell.0 = cell.0.saturating_add(w);
+            cell.1 += c;
+        }
+        for chunk in out.chunks {
+            lines.push((chunk.index, chunk.lines));
+            for (order, &e) in chunk.events.iter().enumerate() {
+                let name = &out.event_names[e as usize];
+                let seen = (chunk.index, order);
+                first_seen
+                    .entry(name.clone())
+                    .and_modify(|s| *s = (*s).min(seen))
+                    .or_insert(seen);
+            }
+            if !chunk.timeline.is_empty() {
+                let timeline = chunk
+                    .timeline
+                    .into_iter()
+                    .map(|(t, s, w)| (t, local[s as usize], w))
+                    .collect();
+                timelines.push((chunk.index, timeline));
+            }
+        }
+    }
+    Folded {
+        events: events
+            .into_iter()
+            .map(|(name, cells)| {
+                (
+                    name,
+                    cells.into_iter().map(|(s, (w, c))| (s, w, c)).collect(),
+                )
+            })
+            .collect(),
+        stacks,
+        first_seen: first_seen.into_iter().collect(),
+        lines,
+        timelines,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    struct Recorder(Mutex<Vec<usize>>);
+
+    impl Hooks for Recorder {
+        fn name_line(&self, _: &[u8], _: bool) -> Option<Option<Vec<u8>>> {
+            None
+        }
+        fn fallback(&self, index: usize, _: &[u8]) -> Result<(), String> {
+            self.0.lock().unwrap().push(index);
+            Ok(())
+        }
+    }
+
+    struct Panicky;
+
+    impl Hooks for Panicky {
+        fn name_line(&self, _: &[u8], _: bool) -> Option<Option<Vec<u8>>> {
+            panic!("namer bug")
+        }
+        fn fallback(&self, _: usize, _: &[u8]) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panic_becomes_an_error() {
+        let mut pool = Pool::new(&FoldConfig::default(), 2, Arc::new(Panicky));
+        let data = "a 1 1.0: 1 cycles: \n\t1234 caf\u{e9} (/x)\n\n"
+            .as_bytes()
+            .to_vec();
+        assert!(matches!(
+            pool.push(Task::Bytes { index: 0, data }, Duration::from_secs(5)),
+            Pushed::Sent
+        ));
+        pool.close();
+        assert!(pool.wait(Duration::from_secs(10)));
+        let error = pool.join().err().unwrap();
+        assert!(
+            error.contains("internal error") && error.contains("namer bug"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn threads_fold_and_hand_over_odd_chunks() {
+        let hooks = Arc::new(Recorder(Mutex::new(Vec::new())));
+        let mut pool = Pool::new(&FoldConfig::default(), 2, hooks.clone());
+        let good = b"a 1 1.0: 1 cycles: \n\t1234 f (/x)\n\n".to_vec();
+        for index in 0..10 {
+            let data = if index == 3 {
+                b"-G layout\n".to_vec()
+            } else {
+                good.clone()
+            };
+            assert!(matches!(
+                pool.push(Task::Bytes { index, data }, Duration::from_secs(5)),
+                Pushed::Sent
+            ));
+        }
+        pool.close();
+        assert!(pool.wait(Duration::from_secs(10)));
+        let folded = pool.join().unwrap();
+        assert_eq!(*hooks.0.lock().unwrap(), vec![3]);
+        assert_eq!(folded.events.len(), 1);
+        assert_eq!(folded.events[0].1.iter().map(|c| c.2).sum::<u64>(), 9);
+        assert_eq!(folded.stacks, vec![b"a;f".to_vec()]);
+    }
+}

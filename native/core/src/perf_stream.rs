@@ -1,0 +1,128 @@
+//! Compressed captures (zstd, gzip) decompressed natively and cut into record-aligned chunks (at
+//! blank lines). Anything unusual (a corrupt or truncated stream, no blank line within the
+//! allowed record length) is an error: the caller then reads the input with its reference
+//! reader, which says what is wrong.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+
+/// A decompressing reader over a file.
+pub type Stream = Box<dyn Read + Send>;
+
+/// Open `path` as a `compression` ("zstd" or "gzip") stream.
+pub fn open(path: &str, compression: &str) -> std::io::Result<Stream> {
+    let file = BufReader::with_capacity(1 << 20, File::open(path)?);
+    Ok(match compression {
+        "zstd" => {
+            let mut decoder = zstd::stream::read::Decoder::with_buffer(file)?;
+            decoder.window_log_max(31)?;
+            Box::new(decoder)
+        }
+        "gzip" => Box::new(flate2::bufread::MultiGzDecoder::new(file)),
+        other => {
+            return Err(std::io::Error::other(format!(
+                "unknown compression {other}"
+            )))
+        }
+    })
+}
+
+/// Cuts a stream into chunks that end just after a blank line.
+pub struct Chunker {
+    stream: Stream,
+    pending: Vec<u8>,
+    eof: bool,
+    chunk_size: usize,
+    max_record: usize,
+}
+
+impl Chunker {
+    pub fn new(stream: Stream, chunk_size: usize, max_record: usize) -> Self {
+        Chunker {
+            stream,
+            pending: Vec::new(),
+            eof: false,
+            chunk_size: chunk_size.max(1),
+            max_record,
+        }
+    }
+
+    /// The next chunk (None at the end); Err when the stream is bad or a record is too long.
+    pub fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, String> {
+        loop {
+            if self.eof {
+                if self.pending.is_empty() {
+                    return Ok(None);
+                }
+                return Ok(Some(std::mem::take(&mut self.pending)));
+            }
+            if self.pending.len() >= self.chunk_size {
+                if let Some(i) = memchr::memmem::rfind(&self.pending, b"\n\n") {
+                    let rest = self.pending.split_off(i + 2);
+                    return Ok(Some(std::mem::replace(&mut self.pending, rest)));
+                }
+                if self.pending.len() > self.chunk_size.saturating_add(self.max_record) {
+                    return Err("no blank line within the longest record allowed".to_string());
+                }
+            }
+            let start = self.pending.len();
+            let want = self.chunk_size.max(1 << 16);
+            self.pending.resize(start + want, 0);
+            let got = loop {
+                match self.stream.read(&mut self.pending[start..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        self.pending.truncate(start);
+                        return Err(format!("decompression error: {e}"));
+                    }
+                }
+            };
+            self.pending.truncate(start + got);
+            if got == 0 {
+                self.eof = true;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn chunks(data: &[u8], size: usize) -> Result<Vec<Vec<u8>>, String> {
+        let mut c = Chunker::new(Box::new(Cursor::new(data.to_vec())), size, 1000);
+        let mut out = Vec::new();
+        while let Some(chunk) = c.next_chunk()? {
+            out.push(chunk);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn chunks_end_at_blank_lines() {
+        let data = b"a 1 x: \n\t1 f (/x)\n\n".repeat(20_000);
+        let got = chunks(&data, 50).unwrap();
+        assert!(got.len() > 1);
+        assert!(got[..got.len() - 1].iter().all(|c| c.ends_with(b"\n\n")));
+        assert_eq!(got.concat(), data);
+        assert!(chunks(&[b'x'; 5000], 10).is_err());
+    }
+
+    #[test]
+    fn bad_streams_are_errors() {
+        let data = zstd::encode_all(&b"a 1 x: \n\t1 f (/x)\n\n".repeat(1000)[..], 3).unwrap();
+        let dir = std::env::temp_dir().join(format!("foldkit-stream-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.zst");
+        std::fs::write(&path, &data[..data.len() / 2]).unwrap();
+        let mut c = Chunker::new(
+            open(path.to_str().unwrap(), "zstd").unwrap(),
+            1 << 20,
+            1 << 20,
+        );
+        assert!(c.next_chunk().is_err(), "a truncated stream is an error");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,116 @@
+//! Bounded fuzzing of the native entry points (run by `cargo test`): arbitrary bytes and mutated
+//! perf text never panic the folder, the header matcher, the frame namer or the demanglers.
+//! `PROPTEST_CASES=20000 cargo test --release --test fuzz` runs a longer campaign by hand.
+
+use foldkit_core::demangle::{demangle_symbol, tidy_rust};
+use foldkit_core::perf::{FoldConfig, Worker};
+use foldkit_core::perf_frames::{name_line, NameOptions};
+use foldkit_core::perf_header::Header;
+use proptest::prelude::*;
+
+const LINES: &[&str] = &[
+    "bash 100/200 [000] 1.000001: 40 cycles:u: ",
+    "FS Broker 5858 5858/5860 [011]  1954.705191:    2004008 cpu-clock:ppp: ",
+    "perf 1 [000] 1.5: sched:sched_switch: prev_comm=a ==> b",
+    "\tffffffff815d6c20 mod_lruvec_state+0x20 ([kernel.kallsyms])",
+    "\t    7f1e2215d0c0  (/lib/libc-2.15.so)",
+    "\t          40a1b2 work::run<(anonymous namespace)::Shape>(int)+0x12 (/tmp/t)",
+    "\t    7f LCounter;::countTo->LFoo;::bar+0x50 (/tmp/perf-1234.map)",
+    "\t    55d0c1e2a3b4 _$LT$alloc..vec..Vec$LT$T$GT$$u20$as$u20$Drop$GT$::drop::h3ab4e1c5e3a0b2c1+0x1 (/r)",
+    "\t          40a1b2 _ZN4work3runILi3EEEvRKSt6vectorIiSaIiEE+0x12 (/tmp/cw/tmpl)",
+    "  tmpl.cpp:124",
+    "PERF_RECORD_EXIT(1:1):(0:0)",
+    "# comment",
+    "",
+    "\t(((((((",
+    "\tf()::{lambda(int)#1}::operator()(int) const+0x9 (/x)",
+];
+
+fn config(bits: u8) -> FoldConfig {
+    FoldConfig {
+        names: NameOptions {
+            kernel: bits & 1 != 0,
+            jit: bits & 2 != 0,
+            inline: bits & 4 != 0,
+            addrs: bits & 8 != 0,
+            demangle: bits & 16 != 0,
+        },
+        pid: bits & 32 != 0,
+        tid: bits & 64 != 0,
+        by_period: bits & 128 != 0,
+        skip_after: if bits & 3 == 3 {
+            vec![b"main".to_vec()]
+        } else {
+            Vec::new()
+        },
+        keep_time: bits & 5 == 5,
+    }
+}
+
+fn fold(data: &[u8], bits: u8) {
+    let mut worker = Worker::new(config(bits));
+    let mut namer = |_: &[u8], _: bool| Some(Some(b"named".to_vec()));
+    let _ = worker.fold_chunk(0, data, &mut namer, &|| false);
+    let _ = worker.fold_chunk(1, data, &mut namer, &|| false);
+    let _ = worker.finish();
+}
+
+/// Cases per property: 1,000, or `PROPTEST_CASES`.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn arbitrary_bytes(data in prop::collection::vec(any::<u8>(), 0..600), bits in any::<u8>()) {
+        fold(&data, bits);
+        let mut header = Header::new();
+        let _ = header.parse(&data);
+        let _ = name_line(&data, bits & 1 != 0, &config(bits).names);
+        let _ = demangle_symbol(&data);
+        let _ = tidy_rust(&data);
+    }
+
+    #[test]
+    fn mutated_perf_text(
+        picks in prop::collection::vec((0..LINES.len(), any::<u8>(), any::<u16>()), 1..40),
+        bits in any::<u8>(),
+    ) {
+        let mut text = Vec::new();
+        for (i, byte, at) in picks {
+            let mut line = LINES[i].as_bytes().to_vec();
+            if !line.is_empty() && byte % 3 == 0 {
+                let at = usize::from(at) % line.len();
+                line[at] = byte;  // one byte changed: NUL, invalid UTF-8, a newline...
+            }
+            text.extend_from_slice(&line);
+            text.push(b'\n');
+        }
+        fold(&text, bits);
+    }
+
+    #[test]
+    fn mangled_names(s in "_Z[A-Za-z0-9_]{0,60}|_R[A-Za-z0-9_]{0,60}|[a-z_$:.0-9]{0,60}") {
+        let _ = demangle_symbol(s.as_bytes());
+        let _ = tidy_rust(s.as_bytes());
+    }
+}
+
+#[test]
+fn huge_inputs() {
+    // a 10 MB line and a 100,000-frame stack
+    let mut long = b"bash 1 1.0: 1 cycles: \n\t1234 ".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 10 << 20));
+    long.extend_from_slice(b" (/x)\n\n");
+    fold(&long, 0);
+    let mut deep = b"bash 1 1.0: 1 cycles: \n".to_vec();
+    for i in 0..100_000 {
+        deep.extend_from_slice(format!("\t{i:x} f{i} (/x)\n").as_bytes());
+    }
+    fold(&deep, 0);
+}

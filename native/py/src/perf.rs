@@ -1,0 +1,402 @@
+//! Python face of the perf folder: `PerfFolder` (threads folding chunks of one input, the GIL
+//! released while they work) and `demangle`.
+
+use std::fs::File;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use foldkit_core::perf::FoldConfig;
+use foldkit_core::perf_frames::NameOptions;
+use foldkit_core::perf_pool::{Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+create_exception!(
+    _native,
+    RecordTooLong,
+    PyException,
+    "A plain file holds a record longer than max_record: read it as a stream instead."
+);
+
+create_exception!(
+    _native,
+    StreamUnusable,
+    PyException,
+    "A compressed input the native reader does not take (corrupt, truncated, no blank lines): read it with the Python reader instead."
+);
+
+/// How often a blocked call looks at pending signals (Ctrl-C).
+const POLL: Duration = Duration::from_millis(50);
+
+/// Bytes as a Python str, bytes that are not UTF-8 kept as surrogate escapes.
+pub fn py_str<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(PyString::new(py, s).into_any()),
+        Err(_) => PyBytes::new(py, bytes).call_method1("decode", ("utf-8", "surrogateescape")),
+    }
+}
+
+fn py_int<'py>(py: Python<'py>, v: u128) -> PyResult<Bound<'py, PyAny>> {
+    match u64::try_from(v) {
+        Ok(small) => Ok(small.into_pyobject(py)?.into_any()),
+        Err(_) => Ok(v.into_pyobject(py)?.into_any()),
+    }
+}
+
+/// Calls back into Python from the folding threads; the first Python error is kept.
+struct PyHooks {
+    namer: Py<PyAny>,
+    fallback: Py<PyAny>,
+    error: Mutex<Option<PyErr>>,
+}
+
+impl PyHooks {
+    fn keep(&self, err: PyErr) {
+        let mut slot = self.error.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(err);
+        }
+    }
+}
+
+impl Hooks for PyHooks {
+    fn name_line(&self, line: &[u8], java: bool) -> Option<Option<Vec<u8>>> {
+        Python::attach(|py| {
+            let got = self.namer.call1(py, (PyBytes::new(py, line), java));
+            match got {
+                Ok(v) if v.is_none(py) => Some(None),
+                Ok(v) => match v.bind(py).cast::<PyBytes>() {
+                    Ok(b) => Some(Some(b.as_bytes().to_vec())),
+                    Err(_) => None,
+                },
+                Err(e) => {
+                    self.keep(e);
+                    None
+                }
+            }
+        })
+    }
+
+    fn fallback(&self, index: usize, chunk: &[u8]) -> Result<(), String> {
+        Python::attach(
+            |py| match self.fallback.call1(py, (index, PyBytes::new(py, chunk))) {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let message = e.to_string();
+                    self.keep(e);
+                    Err(message)
+                }
+            },
+        )
+    }
+}
+
+/// Folds the chunks of one perf script input on `jobs` threads.
+///
+/// `namer(line: bytes, java: bool) -> bytes | None` names frame lines that are not plain ASCII;
+/// `fallback(index: int, chunk: bytes)` folds a chunk with the Python line path.
+#[pyclass(module = "foldkit._native")]
+pub struct PerfFolder {
+    pool: Option<Pool>,
+    hooks: Arc<PyHooks>,
+    keep_time: bool,
+}
+
+impl PerfFolder {
+    fn pool(&mut self) -> PyResult<&mut Pool> {
+        self.pool
+            .as_mut()
+            .ok_or_else(|| PyRuntimeError::new_err("PerfFolder already finished"))
+    }
+
+    /// Queue a task, with the GIL released, looking at signals while the queue is full.
+    fn send(&mut self, py: Python<'_>, mut task: Task) -> PyResult<bool> {
+        loop {
+            let pool = self.pool()?;
+            match py.detach(|| pool.push(task, POLL)) {
+                Pushed::Sent => return Ok(true),
+                Pushed::Stopped => return Ok(false),
+                Pushed::Full(back) => task = back,
+            }
+            if let Err(e) = py.check_signals() {
+                self.stop(py);
+                return Err(e);
+            }
+        }
+    }
+
+    fn stop(&mut self, py: Python<'_>) {
+        if let Some(mut pool) = self.pool.take() {
+            pool.cancel();
+            py.detach(move || drop(pool));
+        }
+    }
+
+    fn take_error(&self) -> Option<PyErr> {
+        self.hooks
+            .error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}
+
+#[pymethods]
+impl PerfFolder {
+    #[new]
+    #[pyo3(signature = (*, jobs, namer, fallback, kernel=false, jit=false, inline=false, addrs=false, demangle=false, pid=false, tid=false, by_period=true, skip_after=Vec::new(), keep_time=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        jobs: usize,
+        namer: Py<PyAny>,
+        fallback: Py<PyAny>,
+        kernel: bool,
+        jit: bool,
+        inline: bool,
+        addrs: bool,
+        demangle: bool,
+        pid: bool,
+        tid: bool,
+        by_period: bool,
+        skip_after: Vec<Vec<u8>>,
+        keep_time: bool,
+    ) -> Self {
+        let cfg = FoldConfig {
+            names: NameOptions {
+                kernel,
+                jit,
+                inline,
+                addrs,
+                demangle,
+            },
+            pid,
+            tid,
+            by_period,
+            skip_after,
+            keep_time,
+        };
+        let hooks = Arc::new(PyHooks {
+            namer,
+            fallback,
+            error: Mutex::new(None),
+        });
+        let pool = Pool::new(&cfg, jobs, hooks.clone());
+        PerfFolder {
+            pool: Some(pool),
+            hooks,
+            keep_time,
+        }
+    }
+
+    /// Fold `data` (record-aligned chunk number `index`); False once the threads have stopped.
+    fn push(&mut self, py: Python<'_>, index: usize, data: &[u8]) -> PyResult<bool> {
+        self.send(
+            py,
+            Task::Bytes {
+                index,
+                data: data.to_vec(),
+            },
+        )
+    }
+
+    /// Fold a plain file, read by the threads in ranges of `chunk_size` bytes numbered from
+    /// `first_index`; returns the number of ranges. A record longer than `max_record` makes
+    /// `finish` raise `RecordTooLong`.
+    #[pyo3(signature = (path, chunk_size, first_index, max_record = u64::MAX))]
+    fn push_file(
+        &mut self,
+        py: Python<'_>,
+        path: &str,
+        chunk_size: u64,
+        first_index: usize,
+        max_record: u64,
+    ) -> PyResult<usize> {
+        let file = File::open(path).map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?;
+        let size = file
+            .metadata()
+            .map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?
+            .len();
+        let file = Arc::new(file);
+        let step = chunk_size.max(1);
+        let mut count = 0;
+        let mut first = 0;
+        while first < size {
+            let last = first.saturating_add(step).min(size);
+            let task = Task::Range {
+                index: first_index + count,
+                file: file.clone(),
+                size,
+                first,
+                last,
+                max_record,
+            };
+            if !self.send(py, task)? {
+                break;
+            }
+            count += 1;
+            first = last;
+        }
+        Ok(count)
+    }
+
+    /// Fold a zstd or gzip file, decompressed here (GIL released) while the threads fold; chunks
+    /// are numbered from 0. A stream it cannot take raises `StreamUnusable` (threads stopped).
+    fn push_compressed(
+        &mut self,
+        py: Python<'_>,
+        path: &str,
+        compression: &str,
+        chunk_size: usize,
+        max_record: usize,
+    ) -> PyResult<usize> {
+        let stream = foldkit_core::perf_stream::open(path, compression)
+            .map_err(|e| StreamUnusable::new_err(format!("{path}: {e}")))?;
+        let mut chunker = foldkit_core::perf_stream::Chunker::new(stream, chunk_size, max_record);
+        let mut index = 0;
+        loop {
+            match py.detach(|| chunker.next_chunk()) {
+                Ok(Some(data)) => {
+                    if !self.send(py, Task::Bytes { index, data })? {
+                        break;
+                    }
+                    index += 1;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.stop(py);
+                    return Err(StreamUnusable::new_err(format!("{path}: {e}")));
+                }
+            }
+            if let Err(e) = py.check_signals() {
+                self.stop(py);
+                return Err(e);
+            }
+        }
+        Ok(index)
+    }
+
+    /// Stop the threads now (after an error elsewhere).
+    fn cancel(&mut self, py: Python<'_>) {
+        self.stop(py);
+    }
+
+    /// Wait for the threads and return what they folded: a dict with `events` (name -> {stack:
+    /// [weight, samples]}), `first_seen` (name -> (chunk, order)), `lines` (chunk -> newlines)
+    /// and `timelines` (chunk -> [(time, stack, weight)]).
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.pool()?.close();
+        loop {
+            let pool = self.pool()?;
+            if py.detach(|| pool.wait(POLL)) {
+                break;
+            }
+            if let Err(e) = py.check_signals() {
+                self.stop(py);
+                return Err(e);
+            }
+        }
+        let mut pool = self.pool.take().expect("checked above");
+        let joined = py.detach(|| pool.join());
+        if let Some(err) = self.take_error() {
+            return Err(err);
+        }
+        let folded = joined.map_err(|e| {
+            if e.starts_with(RECORD_TOO_LONG) {
+                RecordTooLong::new_err(e)
+            } else {
+                PyRuntimeError::new_err(e)
+            }
+        })?;
+        self.to_python(py, folded)
+    }
+}
+
+impl PerfFolder {
+    fn to_python<'py>(&self, py: Python<'py>, folded: Folded) -> PyResult<Bound<'py, PyDict>> {
+        let stacks: Vec<Bound<'py, PyAny>> = folded
+            .stacks
+            .iter()
+            .map(|s| py_str(py, s))
+            .collect::<PyResult<_>>()?;
+        let events = PyDict::new(py);
+        for (name, cells) in &folded.events {
+            let table = PyDict::new(py);
+            for &(stack, weight, count) in cells {
+                let cell = PyList::new(
+                    py,
+                    [py_int(py, weight)?, count.into_pyobject(py)?.into_any()],
+                )?;
+                table.set_item(&stacks[stack as usize], cell)?;
+            }
+            events.set_item(py_str(py, name)?, table)?;
+        }
+        let first_seen = PyDict::new(py);
+        for (name, seen) in &folded.first_seen {
+            first_seen.set_item(py_str(py, name)?, *seen)?;
+        }
+        let lines = PyDict::new(py);
+        for &(index, n) in &folded.lines {
+            lines.set_item(index, n)?;
+        }
+        let timelines = PyDict::new(py);
+        if self.keep_time {
+            for (index, entries) in &folded.timelines {
+                let items = entries
+                    .iter()
+                    .map(|&(t, s, w)| {
+                        PyTuple::new(
+                            py,
+                            [
+                                t.into_pyobject(py)?.into_any(),
+                                stacks[s as usize].clone(),
+                                w.into_pyobject(py)?.into_any(),
+                            ],
+                        )
+                    })
+                    .collect::<PyResult<Vec<_>>>()?;
+                timelines.set_item(index, PyList::new(py, items)?)?;
+            }
+        }
+        let out = PyDict::new(py);
+        out.set_item("events", events)?;
+        out.set_item("first_seen", first_seen)?;
+        out.set_item("lines", lines)?;
+        out.set_item("timelines", timelines)?;
+        Ok(out)
+    }
+}
+
+impl Drop for PerfFolder {
+    fn drop(&mut self) {
+        if let Some(mut pool) = self.pool.take() {
+            pool.cancel();
+            // the threads may be waiting for the GIL (a fallback): release it while they end
+            Python::attach(|py| py.detach(move || drop(pool)));
+        }
+    }
+}
+
+/// A symbol demangled (`_Z…` C++, Rust legacy and v0) or, when not mangled, with Rust's partial
+/// demangling tidied; bytes in, bytes out.
+#[pyfunction]
+fn demangle<'py>(py: Python<'py>, symbol: &[u8]) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &foldkit_core::demangle::demangle_symbol(symbol))
+}
+
+/// Rust's partially demangled names tidied (`$LT$` → `<`, hash dropped); bytes in, bytes out.
+#[pyfunction]
+fn tidy_rust<'py>(py: Python<'py>, symbol: &[u8]) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &foldkit_core::demangle::tidy_rust(symbol))
+}
+
+/// Register the perf functions in the module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PerfFolder>()?;
+    m.add("RecordTooLong", m.py().get_type::<RecordTooLong>())?;
+    m.add("StreamUnusable", m.py().get_type::<StreamUnusable>())?;
+    m.add_function(wrap_pyfunction!(demangle, m)?)?;
+    m.add_function(wrap_pyfunction!(tidy_rust, m)?)?;
+    Ok(())
+}
