@@ -25,6 +25,9 @@ class _Argument(TyperArgument):
     def display_type_rich(self, ctx: Any) -> str | None:
         return None
 
+    def make_metavar(self, ctx: Any = None, *, usage: bool = False) -> str:  # Typer < 0.29, Click
+        return self._usage_display_name() if usage else self._shown()
+
 
 class Command(TyperCommand):
     """A foldkit command (see the module docstring)."""
