@@ -22,11 +22,12 @@ class _Argument(TyperArgument):
     def _rich_display_name(self) -> str:
         return self._shown()
 
+    def make_metavar(self, ctx: Any = None, *, usage: bool = False) -> str:
+        # Typer < 0.29 writes a required argument as `{NAME}` in the usage line
+        return self._usage_display_name() if usage else self._shown()
+
     def display_type_rich(self, ctx: Any) -> str | None:
         return None
-
-    def make_metavar(self, ctx: Any = None, *, usage: bool = False) -> str:  # Typer < 0.29, Click
-        return self._usage_display_name() if usage else self._shown()
 
 
 class Command(TyperCommand):
