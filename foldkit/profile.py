@@ -71,6 +71,22 @@ def weight_problem(w: Weight) -> str | None:
     return None
 
 
+#: Decimal digits beyond which an integer is certainly larger than MAX_WEIGHT.
+_MAX_DIGITS = 20
+
+
+def parse_count(text: str | bytes) -> int:
+    """A decimal integer from a capture, however many digits it has: one too long to be a weight is
+    returned as a value beyond MAX_WEIGHT (which `weight_problem` and `weights_problem` report), not
+    converted (Python refuses integers of more than 4,300 digits, and converting them is slow)."""
+    digits = text.lstrip("+-" if isinstance(text, str) else b"+-")
+    sign = -1 if text[:1] in ("-", b"-") else 1
+    significant = digits.lstrip("0" if isinstance(digits, str) else b"0")
+    if len(significant) > _MAX_DIGITS:
+        return sign * (MAX_WEIGHT + 1) * 4
+    return sign * int(significant or 0)
+
+
 def weights_problem(weights: Iterable[Weight]) -> str | None:
     """Why a profile with these weights cannot be summed exactly, or None when it can."""
     if sum(map(abs, weights)) > MAX_WEIGHT:

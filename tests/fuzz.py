@@ -266,7 +266,7 @@ def fuzz(count: int, seed: int, keep: Path | None = None, report: bool = True, l
                     for path in batch:
                         path.unlink()
                     batch = []
-            if (i + 1) % 500 == 0:
+            if (i + 1) % 250 == 0:
                 log(f"{i + 1} inputs, {outcome.runs} runs, {outcome.tracebacks} tracebacks, {outcome.hangs} hangs")
     return outcome
 

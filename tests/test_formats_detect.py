@@ -97,7 +97,9 @@ def test_formats_command_end_to_end() -> None:
         check=False,
     )
     assert done.returncode == 0
-    assert [line.split()[0] for line in done.stdout.splitlines() if line[:1] != " "] == [*FORMATS, "auto"]
+    listing, _, native = done.stdout.partition("\n\n")
+    assert [line.split()[0] for line in listing.splitlines() if line[:1] != " "] == [*FORMATS, "auto"]
+    assert native.startswith("native core: ")
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))

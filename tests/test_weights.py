@@ -22,6 +22,8 @@ from foldkit.render.text import format_count, format_number
         (b"a;b 1e400\n", ":1: the weight 1e400 is not a finite number"),
         (b"a;b 1\na;b 1e400\na;b -1e400\n", ":2: the weight 1e400 is not a finite number"),
         (b"a;b 1180591620717411303424\n", ":1: the weight 1180591620717411303424 is larger than 2^63-1"),
+        (b"a;b " + b"9" * 20000 + b"\n", "is larger than 2^63-1"),
+        (b"a;b -" + b"9" * 20000 + b"\n", "is larger than 2^63-1"),
         (b"a;b 9223372036854775807\nc 1\n", "add up to more than 2^63-1"),
         (b"a;b 9000000000000000000\na;b 9000000000000000000\n", "add up to more than 2^63-1"),
     ],
@@ -36,6 +38,13 @@ def test_bad_weights_are_an_input_error_naming_the_line(
     assert main([*args, "-o", str(tmp_path / {"top": "out.csv", "fold": "out.folded"}.get(command, "out.svg"))]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_leading_zeros_do_not_make_a_weight_large(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "w.folded"
+    path.write_bytes(b"a;b " + b"0" * 5000 + b"7\n")
+    assert main(["fold", str(path)]) == 0
+    assert capsys.readouterr().out == "a;b 7\n"
 
 
 def test_the_largest_weight_is_kept_exactly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -80,3 +89,21 @@ def test_one_capture_with_a_bad_weight_does_not_sink_a_report(tmp_path: Path, ca
     rows = {row["name"]: row for row in summary["captures"]}
     assert rows["good.folded"]["status"] == "ok"
     assert rows["inf.folded"]["status"] == "error" and "not a finite number" in rows["inf.folded"]["error"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("Attaching 1 probe...\n@[\n    foo+1\n    bar+2\n]: " + "9" * 5000 + "\n", "bpftrace"),
+        ("    foo\n    bar\n    -                python3 (123)\n        " + "9" * 5000 + "\n\n", "bcc"),
+        ("perf 123 [000] 1.000000: " + "9" * 5000 + " cpu-clock: \n\tffffffff81000000 foo+0x1 ([kernel.kallsyms])\n\n", "perf"),
+        ("a;b " + "9" * 5000 + "\n", "folded"),
+    ],
+)
+def test_integers_of_thousands_of_digits_are_an_input_error(text: str, fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Python refuses to convert integers of more than 4,300 digits (a ValueError traceback before)
+    path = tmp_path / "huge.txt"
+    path.write_text(text)
+    assert main(["fold", str(path), "--format", fmt]) == 2
+    err = capsys.readouterr().err
+    assert "2^63-1" in err and "Traceback" not in err

@@ -19,5 +19,4 @@ def formats() -> None:
         print(f"{name:<{width}}  {module.DESCRIPTION}")
         print(f"{'':<{width}}  e.g. {module.EXAMPLE}")
     print(f"{'auto':<{width}}  (default) detect the format from the first bytes; -v says which was chosen")
-    print()
-    print(native_status())
+    print(f"{'':<{width}}  ({native_status()})")

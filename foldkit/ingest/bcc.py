@@ -17,7 +17,7 @@ from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest import folded
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source
-from foldkit.profile import Diagnostics, Profile, Weight
+from foldkit.profile import Diagnostics, Profile, Weight, parse_count
 
 NAME = "bcc"
 DESCRIPTION = "BCC profile/offcputime/offwaketime/stackcount/wakeuptime output (multi-line or -f folded), libbpf-tools offcputime"
@@ -203,7 +203,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
             if stack is None:
                 _bad_block(diag, source.name, block, block_start, folder)
             else:
-                weights[stack] = weights.get(stack, 0) + int(m.group(1))
+                weights[stack] = weights.get(stack, 0) + parse_count(m.group(1))
                 blocks += 1
             block = []
             continue

@@ -18,7 +18,7 @@ from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import parse_frame_line
 from foldkit.inputs import Source
-from foldkit.profile import Diagnostics, Profile, Weight
+from foldkit.profile import Diagnostics, Profile, Weight, parse_count
 
 NAME = "bpftrace"
 DESCRIPTION = "bpftrace map prints: `@name[kstack, ustack, comm]: N` (stack modes bpftrace/perf/raw, several maps, interval dumps)"
@@ -208,7 +208,7 @@ class _Parser:
         m = _END_INT.fullmatch(rest)
         if m is not None:
             self.parts.extend(m.group(1).split(", "))
-            self._finish(int(m.group(2)))
+            self._finish(parse_count(m.group(2)))
             return
         m = _END_OTHER.fullmatch(rest)
         if m is not None:
@@ -258,7 +258,7 @@ class _Parser:
                 m = _END_INT.fullmatch(line)
                 self.parts.append(tuple(self.frames))
                 if m is not None and m.group(1) == "":
-                    self._finish(int(m.group(2)))
+                    self._finish(parse_count(m.group(2)))
                     return
                 m = _END_OTHER.fullmatch(line)
                 if m is not None and m.group(1) == "":
@@ -298,7 +298,7 @@ class _Parser:
                 dump.scalar = True
                 value = m.group(2)
                 if value is not None and re.fullmatch(r"-?\d+", value.strip()):
-                    dump.add((), int(value))
+                    dump.add((), parse_count(value.strip()))
                 else:
                     dump.other_values += 1
                     self.in_histogram = not (value or "").strip()

@@ -16,7 +16,7 @@ from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
-from foldkit.profile import FOLDED_HEADER, Diagnostics, Profile, Weight, weight_problem
+from foldkit.profile import FOLDED_HEADER, Diagnostics, Profile, Weight, parse_count, weight_problem
 
 try:
     import foldkit._native as _native
@@ -34,14 +34,13 @@ _NUMBER = re.compile(rb"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def _number(raw: bytes) -> Weight | None:
-    if raw.isdigit():
+    if raw.isdigit() and len(raw) <= 18:
         return int(raw)
     if _NUMBER.fullmatch(raw) is None:
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        return float(raw)
+    if raw.lstrip(b"-").isdigit():
+        return parse_count(raw)
+    return float(raw)
 
 
 _HEADER = FOLDED_HEADER.encode()

@@ -27,7 +27,7 @@ from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
 from foldkit.inputs import DEFAULT_CHUNK_SIZE, Source
 from foldkit.profile import MAX_QUOTED_LINES as MAX_QUOTED
-from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile
+from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, parse_count
 
 NAME = "perf"
 DESCRIPTION = "`perf script` text (any -F field set, -g/--call-graph dwarf, -G, +srcline, --header)"
@@ -212,7 +212,7 @@ def fold_chunk_lines(chunk: bytes, resolver: Resolver, keep_time: bool = False) 
         h = header
         stack = resolver.stack(h.group("comm"), h.group("pid"), h.group("tid"), h.group("rest"), parts)
         period = h.group("period")
-        weight = int(period) if (by_period and period) else 1
+        weight = parse_count(period) if (by_period and period) else 1
         acc.add(h.group("event"), stack, weight, 1)
         if result.timeline is not None:
             t = h.group("time")
