@@ -44,6 +44,18 @@ class LoopbackCluster:
             return client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
 
 
+def _scheduler_address(scheduler_file: Path, deadline: float) -> str:
+    """The address the scheduler wrote to its file, once the file is complete (the scheduler
+    creates it before it writes it)."""
+    while True:
+        try:
+            return str(json.loads(scheduler_file.read_text())["address"])
+        except (FileNotFoundError, ValueError, KeyError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def start_cluster(folder: Path) -> Iterator[LoopbackCluster]:
     """Start a scheduler and two single-threaded workers on 127.0.0.1; stop them afterwards."""
     scheduler_file = folder / "scheduler.json"
@@ -62,10 +74,7 @@ def start_cluster(folder: Path) -> Iterator[LoopbackCluster]:
     )
     processes = [scheduler]
     try:
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(scheduler_file.read_text())["address"]
+        address = _scheduler_address(scheduler_file, time.monotonic() + 60)
         processes.append(
             subprocess.Popen(
                 [str(DASK), "worker", "--nworkers", "2", "--nthreads", "1", "--host", "127.0.0.1", *common],
