@@ -227,6 +227,7 @@ def _run_pool(
     running: dict[Future[CaptureResult], int] = {}
     lost: list[int] = []
     limit = workers * (1 + AHEAD_PER_WORKER)
+    started: dict[int, multiprocessing.Process] = {}  # every worker the pool started, by pid
     try:
         while (pending and not lost) or running:
             while pending and not lost and len(running) < limit:
@@ -237,6 +238,7 @@ def _run_pool(
                     lost.append(pending.pop())
                     break
                 running[future] = pending.pop()
+            started.update((p.pid, p) for p in _processes(pool) if p.pid is not None)
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -252,11 +254,14 @@ def _run_pool(
         _stop(pool)
         raise
     if lost:
-        processes = _processes(pool)
         # exited on their own (not killed by _stop): their sentinel is ready, with no race with
-        # the pool's thread over reaping them
-        exited = [p for p in processes if multiprocessing.connection.wait([p.sentinel], 0)]
+        # the pool's thread over reaping them (which may also drop them from the pool's table)
+        started.update((p.pid, p) for p in _processes(pool) if p.pid is not None)
+        ready = set(multiprocessing.connection.wait([p.sentinel for p in started.values()], timeout=1))
+        exited = [p for p in started.values() if p.sentinel in ready]
         _stop(pool)
+        for p in exited:
+            p.join(timeout=5)
         ended.extend(p.exitcode for p in exited if p.exitcode != 0)
     else:
         pool.shutdown(wait=True)
