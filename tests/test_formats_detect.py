@@ -97,7 +97,8 @@ def test_formats_command_end_to_end() -> None:
         check=False,
     )
     assert done.returncode == 0
-    assert [line.split()[0] for line in done.stdout.splitlines() if line[:1] != " "] == [*FORMATS, "auto"]
+    assert [line.split()[0] for line in done.stdout.splitlines() if line.strip() and line[:1] != " "] == [*FORMATS, "auto"]
+    assert "native core: " in done.stdout
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))

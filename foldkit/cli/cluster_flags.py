@@ -18,6 +18,7 @@ ClusterAddress = Annotated[
     str | None,
     typer.Option(
         "--cluster",
+        metavar="ADDRESS",
         envvar=ENV,
         show_envvar=True,
         help="Run on a Dask cluster: the scheduler's address (tcp://host:8786), or local:N for N local "

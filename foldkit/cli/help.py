@@ -22,6 +22,10 @@ class _Argument(TyperArgument):
     def _rich_display_name(self) -> str:
         return self._shown()
 
+    def make_metavar(self, ctx: Any = None, *, usage: bool = False) -> str:
+        # Typer < 0.29 writes a required argument as `{NAME}` in the usage line
+        return self._usage_display_name() if usage else self._shown()
+
     def display_type_rich(self, ctx: Any) -> str | None:
         return None
 
