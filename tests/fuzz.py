@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import random
@@ -33,6 +34,7 @@ from pathlib import Path
 import zstandard
 from lxml import etree
 
+from foldkit import cli as foldkit_cli
 from foldkit.cli import main
 
 DATA = Path(__file__).parent / "data"
@@ -214,6 +216,17 @@ def run_report(folder: Path, inputs: list[Path], outcome: Outcome, note: Callabl
 
 def fuzz(count: int, seed: int, keep: Path | None = None, report: bool = True, log: Callable[[str], None] = print) -> Outcome:
     """Run `count` mutated inputs through every command; return what happened."""
+    # building the click command costs more than most runs: one serves them all (running a
+    # command changes only how its help looks, which is restored with the builder afterwards)
+    build = foldkit_cli._command
+    foldkit_cli._command = functools.cache(build)  # type: ignore[method-assign]
+    try:
+        return _fuzz(count, seed, keep, report, log)
+    finally:
+        foldkit_cli._command = build  # type: ignore[method-assign]
+
+
+def _fuzz(count: int, seed: int, keep: Path | None, report: bool, log: Callable[[str], None]) -> Outcome:
     rng = random.Random(seed)
     seeds = seed_inputs()
     others = [data for _, data in seeds]

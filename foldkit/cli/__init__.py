@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 
 import typer
@@ -61,9 +60,9 @@ def _root(
     """foldkit: from captured profiler text to folded stacks, flame graphs, diffs and CI checks."""
 
 
-@functools.cache
 def _command() -> typer.main._click.Command:
-    """The click command built from `app` (once: building it costs more than most commands)."""
+    """The click command built from `app` (afresh: running a command changes its parameters,
+    so a command object serves one invocation; `tests/fuzz.py` reuses one for speed)."""
     return typer.main.get_command(app)
 
 
