@@ -97,8 +97,9 @@ def test_formats_command_end_to_end() -> None:
         check=False,
     )
     assert done.returncode == 0
-    assert [line.split()[0] for line in done.stdout.splitlines() if line.strip() and line[:1] != " "] == [*FORMATS, "auto"]
-    assert "native core: " in done.stdout
+    listing, _, status = done.stdout.rstrip("\n").rpartition("\n\n")
+    assert [line.split()[0] for line in listing.splitlines() if line[:1] != " "] == [*FORMATS, "auto"]
+    assert status.startswith("native core: ")
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
