@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import io
 import json
 import random
@@ -30,6 +29,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import zstandard
 from lxml import etree
@@ -219,7 +219,15 @@ def fuzz(count: int, seed: int, keep: Path | None = None, report: bool = True, l
     # building the click command costs more than most runs: one serves them all (running a
     # command changes only how its help looks, which is restored with the builder afterwards)
     build = foldkit_cli._command
-    foldkit_cli._command = functools.cache(build)  # type: ignore[method-assign]
+    built: dict[str | None, Any] = {}
+
+    def cached(args: list[str] | None = None) -> Any:
+        key = args[0] if args and args[0] in foldkit_cli.COMMAND_MODULES else None
+        if key not in built:
+            built[key] = build(args)
+        return built[key]
+
+    foldkit_cli._command = cached  # type: ignore[method-assign]
     try:
         return _fuzz(count, seed, keep, report, log)
     finally:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import typer
 import typer.main
 
 from foldkit import __version__
-from foldkit.cli import check, diff, flamegraph, fold, formats, report, top, transforms
+from foldkit.cli import transforms
 from foldkit.cli.help import Command
 from foldkit.errors import EXIT_USAGE, FoldkitError
 
-app = typer.Typer(
+_app = typer.Typer(
     name="foldkit",
     help="Fold perf script and BPF stack dumps; render flame graphs; diff profiles and gate CI on regressions.",
     no_args_is_help=True,
@@ -22,18 +25,43 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-#: (command function, name) in the order `--help` lists them.
-COMMANDS = [
-    (fold.fold, "fold"),
-    (flamegraph.flamegraph, "flamegraph"),
-    (top.top, "top"),
-    (diff.diff, "diff"),
-    (check.check, "check"),
-    (report.report, "report"),
-    (formats.formats, "formats"),
-]
-for func, name in COMMANDS:
-    app.command(name, cls=Command)(func)
+#: Each command's module (its function has the command's name), in the order `--help` lists them.
+#: A run imports only the module of the command it runs: start-up is most of a small job's time.
+COMMAND_MODULES = {
+    "fold": "foldkit.cli.fold",
+    "flamegraph": "foldkit.cli.flamegraph",
+    "top": "foldkit.cli.top",
+    "diff": "foldkit.cli.diff",
+    "check": "foldkit.cli.check",
+    "report": "foldkit.cli.report",
+    "formats": "foldkit.cli.formats",
+}
+
+
+def _function(name: str) -> Callable[..., Any]:
+    func: Callable[..., Any] = getattr(importlib.import_module(COMMAND_MODULES[name]), name)
+    return func
+
+
+def _register(names: Iterable[str]) -> typer.Typer:
+    """The app with (at least) these commands registered, listed in `COMMAND_MODULES` order."""
+    known = {info.name for info in _app.registered_commands}
+    for name in names:
+        if name not in known:
+            _app.command(name, cls=Command)(_function(name))
+    order = list(COMMAND_MODULES)
+    _app.registered_commands.sort(key=lambda info: order.index(info.name or ""))
+    return _app
+
+
+def __getattr__(name: str) -> Any:
+    # `app` (every command registered) and `COMMANDS` ((function, name) pairs), for tests and tools
+    if name == "app":
+        return _register(COMMAND_MODULES)
+    if name == "COMMANDS":
+        _register(COMMAND_MODULES)
+        return [(_function(n), n) for n in COMMAND_MODULES]
+    raise AttributeError(name)
 
 
 def _version(value: bool) -> None:
@@ -53,17 +81,19 @@ def _version_verbose(args: list[str]) -> bool:
     return True
 
 
-@app.callback()
+@_app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version (with -v: and whether the native core is in use)."),
 ) -> None:
     """foldkit: from captured profiler text to folded stacks, flame graphs, diffs and CI checks."""
 
 
-def _command() -> typer.main._click.Command:
-    """The click command built from `app` (afresh: running a command changes its parameters,
-    so a command object serves one invocation; `tests/fuzz.py` reuses one for speed)."""
-    return typer.main.get_command(app)
+def _command(args: list[str] | None = None) -> typer.main._click.Command:
+    """The click command built from the app (afresh: running a command changes its parameters,
+    so a command object serves one invocation; `tests/fuzz.py` reuses one for speed), with just
+    the command `args` name when they start with one, else with every command."""
+    wanted = [args[0]] if args and args[0] in COMMAND_MODULES else list(COMMAND_MODULES)
+    return typer.main.get_command(_register(wanted))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if _version_verbose(args):
         return 0
     try:
-        code = _command()(args=args, standalone_mode=False)
+        code = _command(args)(args=args, standalone_mode=False)
         if code == 130:  # Typer turns Ctrl-C into this return value when not standalone
             raise KeyboardInterrupt
     except FoldkitError as exc:
