@@ -32,6 +32,8 @@ demo: $(VENV)/.installed
 	@echo "folded stacks: $(CURDIR)/$(DEMO_OUT)/system-mixed.folded"
 	$(BIN)/foldkit flamegraph fixtures/system-mixed.perf.zst --all --title "system-mixed: whole machine, 5 s" -o $(DEMO_OUT)/system-mixed.svg
 	@echo "flame graph (open it in a browser): $(CURDIR)/$(DEMO_OUT)/system-mixed.svg"
+	$(BIN)/foldkit flamegraph fixtures/system-mixed.perf.zst --all --title "system-mixed: whole machine, 5 s" -o $(DEMO_OUT)/system-mixed.html
+	@echo "the same in the canvas viewer (flame, icicle, sandwich, top table): $(CURDIR)/$(DEMO_OUT)/system-mixed.html"
 	@echo "report of every capture in fixtures/ (open it in a browser):"
 	@$(BIN)/foldkit report fixtures -o $(DEMO_OUT)/report --quiet
 
