@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -58,3 +60,14 @@ def assert_golden(name: str, data: bytes) -> None:
     if compressed:
         expected = zstandard.ZstdDecompressor().decompressobj().decompress(expected)
     assert data == expected, f"output differs from golden {path} (FOLDKIT_BLESS=1 to accept)"
+
+
+def run_cli_without(modules: list[str], argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """`foldkit ARGV` in a fresh interpreter in which importing any of `modules` fails (an
+    optional package that is not installed)."""
+    code = (
+        f"import sys; sys.modules.update(dict.fromkeys({modules!r}))\n"
+        "from foldkit.cli import main\n"
+        f"sys.exit(main({argv!r}))"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -27,7 +27,7 @@ from foldkit.report import runner
 from foldkit.report.capture import Settings, process_capture
 from foldkit.report.discover import find_captures
 from tests.cluster_support import LoopbackCluster, start_cluster
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, run_cli_without
 from tests.report_support import crash_run_capture, mixed_folder
 
 pytestmark = pytest.mark.slow
@@ -213,12 +213,7 @@ def test_a_scheduler_that_does_not_answer_fails_in_seconds(tmp_path: Path, liste
 
 
 def test_without_dask_cluster_says_how_to_install_it(tmp_path: Path) -> None:
-    code = (
-        "import sys; sys.modules['distributed'] = None; sys.modules['dask'] = None\n"
-        "from foldkit.cli import main\n"
-        f"sys.exit(main(['fold', {str(FIXTURES / 'java.perf')!r}, '-q', '--cluster', 'local:2', '-o', {str(tmp_path / 'x.folded')!r}]))"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    run = run_cli_without(["distributed", "dask"], ["fold", str(FIXTURES / "java.perf"), "-q", "--cluster", "local:2", "-o", str(tmp_path / "x.folded")])
     assert run.returncode == 2
     assert INSTALL in run.stderr and "Traceback" not in run.stderr
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import fsspec
@@ -16,7 +14,7 @@ import zstandard
 from foldkit.cli import main
 from foldkit.inputs import is_url
 from foldkit.report.discover import find_captures
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, run_cli_without
 
 
 def _fold(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -60,12 +58,7 @@ def test_urls_that_cannot_be_opened_are_input_errors(capsys: pytest.CaptureFixtu
 
 
 def test_without_fsspec_a_url_says_how_to_install_it(tmp_path: Path) -> None:
-    code = (
-        "import sys; sys.modules['fsspec'] = None\n"
-        "from foldkit.cli import main\n"
-        f"sys.exit(main(['fold', {(FIXTURES / 'java.perf').as_uri()!r}]))"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    run = run_cli_without(["fsspec"], ["fold", (FIXTURES / "java.perf").as_uri()])
     assert run.returncode == 2 and "pip install 'foldkit[cluster]'" in run.stderr and "Traceback" not in run.stderr
 
 

@@ -39,10 +39,19 @@ def test_output_onto_a_directory_is_exit_2_with_the_path(command: str, capture: 
     assert f"{tmp_path}: is a directory" in err
 
 
-def test_disk_full_is_exit_2_with_the_reason(capture: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["fold", str(capture), "-o", "/dev/full"]) == 2
-    assert "/dev/full: cannot write: No space left on device" in capsys.readouterr().err
-    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+def device_copy(folder: Path, device: str) -> Path:
+    """A node for `device` (same major/minor) in `folder`: if a regression replaced it, the
+    machine's own device would be untouched. Needs root, as these tests run in CI."""
+    node = folder / Path(device).name
+    os.mknod(node, stat.S_IFCHR | 0o666, os.stat(device).st_rdev)
+    return node
+
+
+def test_disk_full_is_exit_2_with_the_reason(capture: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    full = device_copy(tmp_path, "/dev/full")
+    assert main(["fold", str(capture), "-o", str(full)]) == 2
+    assert f"{full}: cannot write: No space left on device" in capsys.readouterr().err
+    assert stat.S_ISCHR(os.stat(full).st_mode)
 
 
 def test_missing_output_folder_is_exit_2(capture: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,9 +92,10 @@ def test_report_into_proc_is_exit_2(capture: Path) -> None:
 
 
 def test_a_device_is_written_through_not_replaced(tmp_path: Path) -> None:
-    null = os.stat("/dev/null")
-    write_bytes("/dev/null", b"x")
-    after = os.stat("/dev/null")
+    node = device_copy(tmp_path, "/dev/null")
+    null = os.stat(node)
+    write_bytes(node, b"x")
+    after = os.stat(node)
     assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (null.st_ino, null.st_rdev)
 
 
