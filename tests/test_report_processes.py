@@ -52,6 +52,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_report_runs_from_a_folder_that_holds_a_foldkit_package(tmp_path: Path) -> None:
     """Workers import foldkit from where the report process did, not from the current folder."""
     captures = _captures(tmp_path / "in", copies=2)
@@ -78,6 +82,7 @@ def test_a_signal_to_the_process_group_while_workers_start_is_quiet(tmp_path: Pa
         proc = subprocess.Popen(
             [str(FOLDKIT), "report", str(captures), "-o", str(tmp_path / "site"), "-j", "2"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            preexec_fn=_default_sigint,  # as from a shell, whatever the test runner ignores
         )  # fmt: skip
         time.sleep(delay)
         running = proc.poll() is None
