@@ -238,17 +238,16 @@ class ProfileMerger:
     def add(self, p: Profile) -> None:
         """Add the next profile."""
         self.added += 1
+        if self.added == 2 and self.only is not None:
+            # the first profile's stacks are summed only now that a second one comes (one profile
+            # alone is the result itself, its stacks never copied)
+            self._sum(self.only)
         self.only = p if self.added == 1 else None
         if self.added == 1:
             self.meta = dict(p.meta)
-        weights = self.weights
-        for s, w in p.weights.items():
-            weights[s] = weights.get(s, 0) + w
-        if self.counts is not None and p.counts is not None:
-            counts = self.counts
-            for s, c in p.counts.items():
-                counts[s] = counts.get(s, 0) + c
         else:
+            self._sum(p)
+        if self.counts is not None and p.counts is None:
             self.counts = None
         self.diagnostics.merge(p.diagnostics)
         self.sources.extend(p.sources)
@@ -260,6 +259,15 @@ class ProfileMerger:
         else:
             self.timeline = None
         self.meta = {k: v for k, v in self.meta.items() if p.meta.get(k) == v}
+
+    def _sum(self, p: Profile) -> None:
+        weights = self.weights
+        for s, w in p.weights.items():
+            weights[s] = weights.get(s, 0) + w
+        if self.counts is not None and p.counts is not None:
+            counts = self.counts
+            for s, c in p.counts.items():
+                counts[s] = counts.get(s, 0) + c
 
     def result(self) -> Profile:
         """The sum of the profiles added (the one itself when only one was)."""
