@@ -19,9 +19,16 @@ import contextlib
 import gc
 from collections.abc import Iterator, Mapping
 
-from foldkit.profile import Diagnostics, Profile, Weight
+from foldkit.profile import Diagnostics, LazyProfile, Profile, Weight
 from foldkit.render import defaults
-from foldkit.render.layout import Layout, StackIndex, chart_runs, layout_chart, layout_flame
+from foldkit.render.layout import (
+    Layout,
+    StackIndex,
+    chart_runs,
+    layout_chart,
+    layout_flame,
+    layout_table,
+)
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import colorizer
 from foldkit.render.svg import write_svg
@@ -62,6 +69,15 @@ def layout_profile(profile: Profile, options: RenderOptions = DEFAULT_RENDER_OPT
         layout = layout_chart(runs, min_fraction=fraction, max_frames=options.max_frames, span=options.total)
         layout.nonpositive += nonpositive
         return layout
+    table = profile.table if isinstance(profile, LazyProfile) else None
+    if table is not None and not options.reverse:
+        return layout_table(
+            table,
+            min_fraction=fraction,
+            max_frames=options.max_frames,
+            sort_by_weight=options.sort_by_weight,
+            span=options.total,
+        )
     weights = reversed_weights(profile.weights) if options.reverse else profile.weights
     return layout_flame(
         weights,
