@@ -69,18 +69,11 @@ def layout_profile(profile: Profile, options: RenderOptions = DEFAULT_RENDER_OPT
         layout = layout_chart(runs, min_fraction=fraction, max_frames=options.max_frames, span=options.total)
         layout.nonpositive += nonpositive
         return layout
-    table = profile.table if isinstance(profile, LazyProfile) else None
-    if table is not None and not options.reverse:
-        return layout_table(
-            table,
-            min_fraction=fraction,
-            max_frames=options.max_frames,
-            sort_by_weight=options.sort_by_weight,
-            span=options.total,
-        )
-    weights = reversed_weights(profile.weights) if options.reverse else profile.weights
-    return layout_flame(
-        weights,
+    table = profile.table if isinstance(profile, LazyProfile) and not options.reverse else None
+    stacks = table if table is not None else reversed_weights(profile.weights) if options.reverse else profile.weights
+    lay = layout_table if table is not None else layout_flame
+    return lay(
+        stacks,  # type: ignore[arg-type]
         min_fraction=fraction,
         max_frames=options.max_frames,
         sort_by_weight=options.sort_by_weight,

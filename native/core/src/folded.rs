@@ -168,6 +168,31 @@ impl FoldedReader {
         Fed::Done
     }
 
+    /// Read every line of `chunk`, collecting the lines handed back as (line number, line);
+    /// false when that would make more than `max` of them in `deferred`.
+    pub fn feed_all(
+        &mut self,
+        chunk: &[u8],
+        deferred: &mut Vec<(u64, Vec<u8>)>,
+        max: usize,
+    ) -> bool {
+        let mut pos = 0;
+        while let Fed::Deferred {
+            start,
+            end,
+            next,
+            lineno,
+        } = self.feed(chunk, pos)
+        {
+            if deferred.len() >= max {
+                return false;
+            }
+            deferred.push((lineno, chunk[start..end].to_vec()));
+            pos = next;
+        }
+        true
+    }
+
     /// Add `weight` to `stack` (a line the reference reader read).
     pub fn add(&mut self, stack: &[u8], weight: i64) {
         if let Some(at) = self.find(stack) {
@@ -246,22 +271,13 @@ mod tests {
     /// Feed `chunks`, collecting the lines handed back (checking what `feed` says of them).
     fn read_chunks(chunks: &[&[u8]]) -> (FoldedReader, Lines) {
         let mut r = FoldedReader::new();
-        let mut deferred = Vec::new();
+        let mut deferred: Lines = Vec::new();
         for chunk in chunks {
-            let mut pos = 0;
-            while let Fed::Deferred {
-                start,
-                end,
-                next,
-                lineno,
-            } = r.feed(chunk, pos)
-            {
-                assert!(start <= end && end <= next && next <= chunk.len());
-                assert!(lineno >= 1 && lineno <= r.lineno());
-                assert!(plain_line(&chunk[start..end]).is_none());
-                deferred.push((lineno, chunk[start..end].to_vec()));
-                pos = next;
-            }
+            assert!(r.feed_all(chunk, &mut deferred, usize::MAX));
+        }
+        for (lineno, line) in &deferred {
+            assert!(*lineno >= 1 && *lineno <= r.lineno());
+            assert!(plain_line(line).is_none());
         }
         (r, deferred)
     }

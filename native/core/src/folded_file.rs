@@ -14,7 +14,7 @@ use std::path::Path;
 
 use memchr::{memchr, memrchr};
 
-use crate::folded::{Fed, FoldedReader};
+use crate::folded::FoldedReader;
 
 /// Bytes read at a time by one thread.
 const BLOCK: usize = 4 * 1024 * 1024;
@@ -102,19 +102,8 @@ fn read_range(
             return Ok(None); // the stream reader skips such lines
         }
         let cut = if end { buf.len() } else { tail };
-        let mut at = 0;
-        while let Fed::Deferred {
-            start,
-            end,
-            next,
-            lineno,
-        } = reader.feed(&buf[..cut], at)
-        {
-            if deferred.len() >= max_deferred {
-                return Ok(None);
-            }
-            deferred.push((lineno, buf[start..end].to_vec()));
-            at = next;
+        if !reader.feed_all(&buf[..cut], &mut deferred, max_deferred) {
+            return Ok(None);
         }
         if end {
             return Ok(Some((reader, deferred)));
@@ -210,17 +199,7 @@ mod tests {
     fn one_chunk(text: &[u8]) -> FileStacks {
         let mut r = FoldedReader::new();
         let mut deferred = Vec::new();
-        let mut at = 0;
-        while let Fed::Deferred {
-            start,
-            end,
-            next,
-            lineno,
-        } = r.feed(text, at)
-        {
-            deferred.push((lineno, text[start..end].to_vec()));
-            at = next;
-        }
+        assert!(r.feed_all(text, &mut deferred, usize::MAX));
         FileStacks {
             lines: r.lineno(),
             stacks: r.into_items(),
