@@ -7,6 +7,6 @@ for: the library and the plain command line never load it.
 
 from __future__ import annotations
 
-from foldkit.cluster.session import ENV, INSTALL, Cluster, Outcome, connect, parse_address
+from foldkit.cluster.session import ENV, INSTALL, Cluster, Outcome, Starting, connect, parse_address
 
-__all__ = ["ENV", "INSTALL", "Cluster", "Outcome", "connect", "parse_address"]
+__all__ = ["ENV", "INSTALL", "Cluster", "Outcome", "Starting", "connect", "parse_address"]
