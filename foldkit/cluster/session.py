@@ -14,12 +14,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from foldkit.cluster import INSTALL
 from foldkit.errors import UsageError
 
-#: Environment variable giving the default of `--cluster`.
-ENV = "FOLDKIT_CLUSTER"
-#: How to get the optional dependencies.
-INSTALL = "pip install 'foldkit[cluster]'"
 #: Seconds to wait for a scheduler before giving up (the whole command must fail within 10 s).
 CONNECT_SECONDS = 3
 #: Tasks handed to the cluster ahead of its worker threads, per thread: enough to keep every

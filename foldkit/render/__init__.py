@@ -9,8 +9,8 @@ Built from parts that other renderers (the differential graph of `foldkit diff`)
   through this frame path" for another profile;
 * `svg.py`     — `write_svg(layout, options, fill=, tooltip=, attributes=, subtitle=)`: the SVG,
   with per-frame colour, tooltip and extra `data-*` attributes supplied by the caller;
-* `palette.py` — name -> colour (`colorizer`), `diff_color`, palette maps; `text.py` — escaping
-  untrusted text; `options.py` — `RenderOptions`; `defaults.py` — every default, once.
+* `palette.py` — name -> colour (`colorizer`), `diff_color`, palette maps (escaping untrusted text is
+  `foldkit.text`, shared with the terminal output); `options.py` — `RenderOptions`; `defaults.py` — every default, once.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from foldkit.render.layout import Layout, StackIndex, chart_runs, layout_chart, 
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import colorizer
 from foldkit.render.svg import write_svg
-from foldkit.render.text import format_count
+from foldkit.text import format_count
 
 
 def reverse_stack(stack: str) -> str:

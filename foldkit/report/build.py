@@ -21,7 +21,6 @@ from foldkit.ingest.options import DEFAULT_OPTIONS
 from foldkit.outputs import output_errors
 from foldkit.regression.gate import CheckOptions
 from foldkit.regression.samples import sample_counts
-from foldkit.render.text import visible
 from foldkit.report import pages, summary
 from foldkit.report.capture import CAPTURES_DIR, STORE_FILE, Settings, write_capture_page
 from foldkit.report.discover import find_captures
@@ -29,6 +28,7 @@ from foldkit.report.html import href
 from foldkit.report.result import CaptureResult
 from foldkit.report.runner import Progress, process_all
 from foldkit.report.site import building, write_marker
+from foldkit.text import visible
 from foldkit.transform import Pipeline, describe
 
 #: FoldOptions fields that say how to work, not what the stacks are; not listed as report options.
