@@ -22,11 +22,11 @@ PROMPT = 10.0
 
 @pytest.fixture(scope="module")
 def big_capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A plain perf capture large enough to take a few seconds to fold."""
+    """A plain perf capture large enough that no machine folds it before the signal lands (800 MB)."""
     path = tmp_path_factory.mktemp("signals") / "big.perf"
     sample = data_bytes("captures/perf-system-mixed.txt")
     with path.open("wb") as f:
-        for _ in range(max(1, (300 << 20) // len(sample))):
+        for _ in range(max(1, (800 << 20) // len(sample))):
             f.write(sample)
     return path
 

@@ -1,5 +1,5 @@
 """Frame names from a hostile capture never reach an SVG, a terminal or a readable text file raw:
-one sanitising path (`foldkit.render.text.visible`) for everything foldkit shows."""
+one sanitising path (`foldkit.text.visible`) for everything foldkit shows."""
 
 from __future__ import annotations
 

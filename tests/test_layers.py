@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"regression", "analysis", "export"},
     {"transform", "render", "cluster"},
     {"ingest"},
-    {"profile", "inputs", "outputs", "engine", "errors", "_native"},
+    {"profile", "inputs", "outputs", "engine", "errors", "text", "_native"},
 ]
 #: The package's own `__init__`/`__main__` are its front door (above everything); from the
 #: package, other modules may only take its version string.

@@ -13,7 +13,7 @@ from foldkit.ingest import FoldOptions, read
 from foldkit.profile import Diagnostics, Profile
 from foldkit.render import RenderOptions, render_flamegraph
 from foldkit.render.svg import asset
-from foldkit.render.text import visible
+from foldkit.text import visible
 from tests.helpers import assert_golden, data_bytes
 from tests.svg_helpers import SVG, TITLE, frames, golden_text, parse
 

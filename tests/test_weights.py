@@ -13,7 +13,7 @@ from foldkit.cli import main
 from foldkit.errors import InputError
 from foldkit.ingest import read
 from foldkit.profile import MAX_WEIGHT, format_weight
-from foldkit.render.text import format_count, format_number
+from foldkit.text import format_count, format_number
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from foldkit.render import (
     subtitle_for,
     write_svg,
 )
-from foldkit.render.text import format_count, format_number
+from foldkit.text import format_count, format_number
 
 #: Title of a differential graph when none is given.
 DIFF_TITLE = "Differential Flame Graph"

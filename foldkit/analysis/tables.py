@@ -25,7 +25,7 @@ from foldkit.outputs import (
     stdout_binary,
     write_bytes,
 )
-from foldkit.render.text import visible, visible_lines
+from foldkit.text import visible, visible_lines
 
 
 @dataclass

@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             raise KeyboardInterrupt
     except FoldkitError as exc:
         # names quoted in a message must not reach the terminal raw
-        from foldkit.render.text import visible_lines
+        from foldkit.text import visible_lines
 
         print(f"foldkit: error: {visible_lines(str(exc))}", file=sys.stderr)
         return exc.exit_code

@@ -161,7 +161,7 @@ def reads_captures(func: F) -> F:
 
 def report(diagnostics: Diagnostics, quiet: bool, verbose: bool) -> None:
     """Print warnings (unless quiet) and notes (if verbose) to stderr."""
-    from foldkit.render.text import visible_lines
+    from foldkit.text import visible_lines
 
     if verbose:
         for note in diagnostics.notes:

@@ -61,10 +61,10 @@ def report(
     """
     from foldkit.export.store import parse_labels
     from foldkit.regression.gate import CheckOptions, Threshold
-    from foldkit.render.text import visible
     from foldkit.report import ReportOptions, build_report
     from foldkit.report.progress import progress_display
     from foldkit.report.runner import interrupt_on_terminate
+    from foldkit.text import visible
 
     per_capture = tuple(_capture_map(m) for m in fold_options.maps if "=" in m)
     fold_options = replace(fold_options, maps=tuple(m for m in fold_options.maps if "=" not in m))

@@ -7,6 +7,24 @@ for: the library and the plain command line never load it.
 
 from __future__ import annotations
 
-from foldkit.cluster.session import ENV, INSTALL, Cluster, Outcome, connect, parse_address
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["ENV", "INSTALL", "Cluster", "Outcome", "connect", "parse_address"]
+#: The environment variable that `--cluster` reads.
+ENV = "FOLDKIT_CLUSTER"
+#: How to install what a cluster run needs.
+INSTALL = "pip install 'foldkit[cluster]'"
+
+if TYPE_CHECKING:
+    from foldkit.cluster.session import Cluster, Outcome, Starting, connect, parse_address
+
+
+def __getattr__(name: str) -> Any:
+    """The session's names, imported on first use: `--cluster`'s option needs only `ENV`."""
+    if name in {"Cluster", "Outcome", "Starting", "connect", "parse_address"}:
+        from foldkit.cluster import session
+
+        return getattr(session, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["ENV", "INSTALL", "Cluster", "Outcome", "Starting", "connect", "parse_address"]

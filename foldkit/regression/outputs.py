@@ -15,7 +15,7 @@ from lxml import etree
 from foldkit.analysis.tables import WRITERS, Column, Table, render_text, write_table
 from foldkit.outputs import write_bytes
 from foldkit.regression.gate import BudgetResult, CheckResult, Finding, describe_p
-from foldkit.render.text import visible
+from foldkit.text import visible
 
 #: Rows of "largest increases that are not regressions" shown for context in the text and Markdown.
 CONTEXT_ROWS = 5
@@ -28,7 +28,7 @@ CONTEXT_MIN = 0.0001
 
 def xml_safe(text: str) -> str:
     """`text` with characters XML cannot hold, or that hide or reorder text, made visible (the
-    one sanitising path of every picture and page, `foldkit.render.text.visible`)."""
+    one sanitising path of every picture and page, `foldkit.text.visible`)."""
     return visible(text)
 
 

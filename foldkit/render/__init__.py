@@ -9,8 +9,8 @@ Built from parts that other renderers (the differential graph of `foldkit diff`)
   through this frame path" for another profile;
 * `svg.py`     — `write_svg(layout, options, fill=, tooltip=, attributes=, subtitle=)`: the SVG,
   with per-frame colour, tooltip and extra `data-*` attributes supplied by the caller;
-* `palette.py` — name -> colour (`colorizer`), `diff_color`, palette maps; `text.py` — escaping
-  untrusted text; `options.py` — `RenderOptions`; `defaults.py` — every default, once.
+* `palette.py` — name -> colour (`colorizer`), `diff_color`, palette maps (escaping untrusted text is
+  `foldkit.text`, shared with the terminal output); `options.py` — `RenderOptions`; `defaults.py` — every default, once.
 """
 
 from __future__ import annotations
@@ -19,13 +19,20 @@ import contextlib
 import gc
 from collections.abc import Iterator, Mapping
 
-from foldkit.profile import Diagnostics, Profile, Weight
+from foldkit.profile import Diagnostics, LazyProfile, Profile, Weight
 from foldkit.render import defaults
-from foldkit.render.layout import Layout, StackIndex, chart_runs, layout_chart, layout_flame
+from foldkit.render.layout import (
+    Layout,
+    StackIndex,
+    chart_runs,
+    layout_chart,
+    layout_flame,
+    layout_table,
+)
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import colorizer
 from foldkit.render.svg import write_svg
-from foldkit.render.text import format_count
+from foldkit.text import format_count
 
 
 def reverse_stack(stack: str) -> str:
@@ -62,9 +69,11 @@ def layout_profile(profile: Profile, options: RenderOptions = DEFAULT_RENDER_OPT
         layout = layout_chart(runs, min_fraction=fraction, max_frames=options.max_frames, span=options.total)
         layout.nonpositive += nonpositive
         return layout
-    weights = reversed_weights(profile.weights) if options.reverse else profile.weights
-    return layout_flame(
-        weights,
+    table = profile.table if isinstance(profile, LazyProfile) and not options.reverse else None
+    stacks = table if table is not None else reversed_weights(profile.weights) if options.reverse else profile.weights
+    lay = layout_table if table is not None else layout_flame
+    return lay(
+        stacks,  # type: ignore[arg-type]
         min_fraction=fraction,
         max_frames=options.max_frames,
         sort_by_weight=options.sort_by_weight,

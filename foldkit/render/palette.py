@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 
 from foldkit.errors import InputError
 from foldkit.outputs import atomic_writer
-from foldkit.render.text import ANNOTATION
+from foldkit.text import ANNOTATION
 
 #: Hue palettes: per channel (base, span, which hash value), value = base + int(span * v[i]).
 #: The ranges are flamegraph.pl's, so pictures look as users expect.

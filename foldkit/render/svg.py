@@ -38,7 +38,7 @@ from foldkit.render import defaults
 from foldkit.render.layout import Layout
 from foldkit.render.options import RenderOptions
 from foldkit.render.palette import background
-from foldkit.render.text import (
+from foldkit.text import (
     display_name,
     fit_label,
     format_count,

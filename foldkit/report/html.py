@@ -21,8 +21,8 @@ from urllib.parse import quote
 from lxml import etree
 
 from foldkit import __version__
-from foldkit.render.text import visible
 from foldkit.render.viewer.page import csp_hash
+from foldkit.text import visible
 
 Child = Union[str, etree._Element, None, Iterable["Child"]]  # noqa: UP007 (a recursive alias needs the string form)
 

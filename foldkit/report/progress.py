@@ -8,9 +8,9 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-from foldkit.render.text import visible, visible_lines
 from foldkit.report.result import CaptureResult
 from foldkit.report.runner import Progress
+from foldkit.text import visible, visible_lines
 
 
 def describe(result: CaptureResult) -> str:

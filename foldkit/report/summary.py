@@ -14,8 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from foldkit.render.text import visible
 from foldkit.report.result import CaptureResult
+from foldkit.text import visible
 
 #: Columns of summary.parquet and their types (summary.json rows have the same keys, plus the
 #: top functions and regressions as objects).

@@ -25,10 +25,10 @@ from foldkit.profile import Diagnostics, Profile, Weight
 from foldkit.render import defaults, reversed_weights
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import background, colorizer
-from foldkit.render.text import visible
 from foldkit.render.viewer.page import viewer_page
 from foldkit.render.viewer.payload import pack
 from foldkit.render.viewer.tree import build_tree
+from foldkit.text import visible
 
 #: Output names that get the viewer instead of an SVG (before any .gz/.zst suffix).
 VIEWER_SUFFIXES = (".html", ".htm")

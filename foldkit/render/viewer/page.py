@@ -18,7 +18,7 @@ from typing import Any
 
 from lxml import etree
 
-from foldkit.render.text import visible
+from foldkit.text import visible
 
 DOCTYPE = "<!DOCTYPE html>"
 _JSON_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})

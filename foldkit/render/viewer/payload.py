@@ -26,8 +26,8 @@ from array import array
 from collections.abc import Callable
 from typing import Any
 
-from foldkit.render.text import visible
 from foldkit.render.viewer.tree import FrameTree
+from foldkit.text import visible
 
 #: zlib level of the embedded data: level 6 made the 1,000,000-stack benchmark profile 8% smaller
 #: than level 1 for twice the compression time (still well under the time to build the tree).

@@ -5,6 +5,7 @@
 
 pub mod demangle;
 pub mod folded;
+pub mod folded_file;
 pub mod layout;
 pub mod perf;
 pub mod perf_frames;

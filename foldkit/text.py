@@ -29,7 +29,21 @@ _UNICODE_ESCAPES = {
     ]
 }
 _TABLE = _CONTROL_PICTURES | _UNICODE_ESCAPES | _ESCAPED_BYTES
-_NEEDS_WORK = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_TABLE)) + "]")
+
+
+def _char_class(codes: list[int]) -> str:
+    """A regular-expression character class matching exactly `codes` (sorted), written as ranges."""
+    parts, start = [], 0
+    for i, code in enumerate(codes):
+        if i + 1 < len(codes) and codes[i + 1] == code + 1:
+            continue
+        first = codes[start]
+        parts.append(re.escape(chr(first)) + ("" if first == code else "-" + re.escape(chr(code))))
+        start = i + 1
+    return "[" + "".join(parts) + "]"
+
+
+_NEEDS_WORK = re.compile(_char_class(sorted(_TABLE)))
 
 #: The annotation suffixes foldkit and stackcollapse-perf.pl add: kernel, JIT, inlined, waker.
 ANNOTATION = re.compile(r"_\[[kjiw]\]$")

@@ -1,0 +1,40 @@
+"""Start-up stays cheap: a command loads only the modules its work needs (how long that takes is
+measured in benchmarks/bench_fold.py, not here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import FIXTURES
+
+#: Modules that folding a capture to folded text never needs: the renderer and lxml, the cluster
+#: session (logging, sockets), polars, Dask.
+NOT_FOR_FOLD = ["lxml.etree", "foldkit.render", "foldkit.cluster.session", "polars", "distributed", "foldkit.ingest"]
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def test_folding_a_capture_loads_neither_renderer_nor_cluster_nor_polars() -> None:
+    modules = _modules_after(
+        "import json, sys; from foldkit.cli import main; "
+        f"main(['fold', {str(FIXTURES / 'java.perf')!r}, '-q', '-o', '-']); print(); print(json.dumps(sorted(sys.modules)))"
+    )
+    assert "foldkit.ingest.perf" in modules  # the test sees what was loaded
+    assert [m for m in NOT_FOR_FOLD[:-1] if m in modules] == []
+
+
+@pytest.mark.parametrize("name", ["Profile", "read", "diff", "check", "FoldOptions"])
+def test_import_foldkit_is_light_and_gives_every_public_name(name: str) -> None:
+    modules = _modules_after("import json, sys, foldkit; print(json.dumps(sorted(sys.modules)))")
+    assert [m for m in NOT_FOR_FOLD if m in modules] == []
+    import foldkit
+
+    assert name in foldkit.__all__ and getattr(foldkit, name) is not None
+    assert callable(foldkit.Profile(weights={"a;b": 1}).focus)
