@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use ahash::RandomState;
 use memchr::memmem;
-use rustc_hash::FxBuildHasher;
 
 use crate::perf_frames::{
     has_address_column, is_plain_ascii, name_line, parse_frame_line, NameOptions,
@@ -18,9 +17,6 @@ use crate::perf_frames::{
 use crate::perf_header::{Fields, Header};
 
 type Map<K, V> = HashMap<K, V, RandomState>;
-/// Frame-line caches: keyed by text of the input, looked up once per frame line, so hashed with
-/// the cheaper Fx hash.
-type LineMap = HashMap<Box<[u8]>, u32, FxBuildHasher>;
 
 /// How to fold (the fields of `FoldOptions` that matter to perf).
 #[derive(Clone, Debug, Default)]
@@ -100,8 +96,8 @@ pub struct Worker {
     header: Header,
     parts: Interner,
     /// frame line (or, without --addrs, the text after its address column) -> part id, per java flag
-    lines: [LineMap; 2],
-    tails: [LineMap; 2],
+    lines: [Map<Box<[u8]>, u32>; 2],
+    tails: [Map<Box<[u8]>, u32>; 2],
     roots: Map<Box<[u8]>, (u32, bool)>,
     events_raw: Map<Box<[u8]>, u32>,
     event_none: Option<u32>,
