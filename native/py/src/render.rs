@@ -326,13 +326,14 @@ impl FoldedStacks {
         sort_by_weight: bool,
     ) -> PyResult<Option<Bound<'py, PyTuple>>> {
         let stacks = &self.inner.stacks;
+        if !self.inner.utf8 {
+            return Ok(None);
+        }
         let laid = py.detach(|| {
             guard("layout", || {
                 let mut pairs: Vec<(&[u8], i64)> = Vec::with_capacity(stacks.len());
                 for (stack, weight) in stacks {
-                    let w = i64::try_from(*weight).ok()?;
-                    std::str::from_utf8(stack).ok()?;
-                    pairs.push((stack, w));
+                    pairs.push((stack, i64::try_from(*weight).ok()?));
                 }
                 let tree = flame_tree(&pairs, threshold, max_frames);
                 let frames = layout(&tree, sort_by_weight, max_frames);
