@@ -20,10 +20,10 @@ import polars as pl
 import pytest
 
 from foldkit.cli import main
-from foldkit.cluster import INSTALL, connect, parse_address
-from foldkit.errors import UsageError
+from foldkit.cluster import INSTALL, Starting, connect, parse_address
+from foldkit.errors import FoldkitError, UsageError
 from foldkit.ingest import FoldOptions
-from foldkit.report import runner
+from foldkit.report import ReportOptions, build_report, runner
 from foldkit.report.capture import Settings, process_capture
 from foldkit.report.discover import find_captures
 from tests.cluster_support import LoopbackCluster, start_cluster
@@ -242,3 +242,61 @@ def test_addresses() -> None:
     assert parse_address("local:3") == 3
     assert parse_address("local") == len(os.sched_getaffinity(0))
     assert parse_address("tcp://10.0.0.1:8786") is None
+
+
+def _children() -> set[int]:
+    """This process's live child processes, but multiprocessing's resource tracker (which stays)."""
+    out = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == os.getpid() and state != "Z" and b"resource_tracker" not in command:
+            out.add(int(entry.name))
+    return out
+
+
+def _loaded(module: str) -> bool:
+    return module in sys.modules
+
+
+def test_a_local_cluster_starts_in_the_background_with_the_task_module_loaded_and_stops_for_good() -> None:
+    before = _children()
+    starting = Starting("local:2", preload=["foldkit.report.runner"])
+    try:
+        cluster = starting.cluster()
+        loaded = cluster.client.run(_loaded, "foldkit.report.runner")  # before any task ran
+        pids = set(cluster.client.run(os.getpid).values())
+        assert len(pids) == 2 and pids <= _children()
+    finally:
+        starting.close()
+    assert list(loaded.values()) == [True, True]
+    assert _children() <= before  # the workers were stopped, and not restarted by their nannies
+
+
+def test_a_cluster_start_fails_when_the_cluster_is_needed_a_malformed_address_at_once() -> None:
+    with pytest.raises(UsageError, match="local:N needs a number"):
+        Starting("local:x")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    starting = Starting(address)  # nothing listens there
+    with pytest.raises(UsageError, match=re.escape(f"cannot reach the Dask scheduler at {address}")):
+        starting.cluster()
+    starting.close()
+
+
+def test_a_report_that_fails_while_its_local_cluster_starts_stops_the_cluster(tmp_path: Path) -> None:
+    before = _children()
+    bad = tmp_path / "baseline.txt"
+    bad.write_text("no profile in here\n")
+    options = ReportOptions(cluster="local:2", baseline=str(bad))
+    with pytest.raises(FoldkitError, match="baseline"):
+        build_report([str(FIXTURES / "java.perf")], tmp_path / "site", options)
+    assert _children() <= before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.txt"]

@@ -15,16 +15,16 @@ ENV = "FOLDKIT_CLUSTER"
 INSTALL = "pip install 'foldkit[cluster]'"
 
 if TYPE_CHECKING:
-    from foldkit.cluster.session import Cluster, Outcome, connect, parse_address
+    from foldkit.cluster.session import Cluster, Outcome, Starting, connect, parse_address
 
 
 def __getattr__(name: str) -> Any:
     """The session's names, imported on first use: `--cluster`'s option needs only `ENV`."""
-    if name in {"Cluster", "Outcome", "connect", "parse_address"}:
+    if name in {"Cluster", "Outcome", "Starting", "connect", "parse_address"}:
         from foldkit.cluster import session
 
         return getattr(session, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ENV", "INSTALL", "Cluster", "Outcome", "connect", "parse_address"]
+__all__ = ["ENV", "INSTALL", "Cluster", "Outcome", "Starting", "connect", "parse_address"]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -115,8 +117,20 @@ class Cluster:
         with contextlib.suppress(Exception):
             self.client.close(timeout=10)
         if self.local is not None:
-            with contextlib.suppress(Exception):
-                self.local.close(timeout=10)
+            _stop_local(self.local)
+
+
+def _stop_local(local: Any) -> None:
+    """Stop a LocalCluster that has no task left to run: its worker processes are killed rather
+    than asked to shut down (which takes a second or more of their clean-up), after their nannies
+    are told not to start new ones."""
+    for nanny in list(getattr(local, "workers", {}).values()):
+        with contextlib.suppress(Exception):
+            nanny.close_gracefully()  # a worker that goes away now is not restarted
+            if nanny.pid:
+                os.kill(nanny.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        local.close(timeout=10)
 
 
 def _killed(exc: BaseException) -> str:
@@ -153,11 +167,18 @@ def _answers(address: str) -> None:
         raise UsageError(f"cannot reach the Dask scheduler at {address}: the connection was closed (not a Dask scheduler?)")
 
 
+#: Dask settings of a `local:N` cluster: one task per worker at a time, so a task is not queued
+#: behind one that kills its worker and blamed for the death (Dask counts deaths per task, see
+#: allowed-failures); no statistical profiler sampling the workers' tasks (nobody reads it).
+LOCAL_CONFIG = {"distributed.scheduler.worker-saturation": 1.0, "distributed.worker.profile.enabled": False}
+
+
 @contextlib.contextmanager
-def connect(address: str) -> Iterator[Cluster]:
+def connect(address: str, preload: Sequence[str] = ()) -> Iterator[Cluster]:
     """A client of the scheduler at `address`, or of a local cluster of N worker processes for
-    `local:N`; closed (and the local cluster stopped) when the block ends. An address that does
-    not answer within CONNECT_SECONDS is a UsageError naming it."""
+    `local:N` (which import the modules `preload` while they start); closed (and the local cluster
+    stopped) when the block ends. An address that does not answer within CONNECT_SECONDS is a
+    UsageError naming it."""
     local_workers = parse_address(address)
     if local_workers is None:
         _answers(address)  # before loading Dask (seconds on a busy machine)
@@ -165,14 +186,13 @@ def connect(address: str) -> Iterator[Cluster]:
     local = None
     try:
         if local_workers is not None:
-            # one task per worker at a time, so a task is not queued behind one that kills its
-            # worker and blamed for the death (Dask counts deaths per task, see allowed-failures)
             import dask
 
-            dask.config.set({"distributed.scheduler.worker-saturation": 1.0})
+            dask.config.set(LOCAL_CONFIG)
+            extra = {"preload": list(preload)} if preload else {}
             local = distributed.LocalCluster(
                 n_workers=local_workers, threads_per_worker=1, processes=True,
-                dashboard_address=":0", silence_logs=logging.CRITICAL,
+                dashboard_address=":0", silence_logs=logging.CRITICAL, **extra,
             )  # fmt: skip
             client = distributed.Client(local, set_as_default=False)
         else:
@@ -188,3 +208,58 @@ def connect(address: str) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.close()
+
+
+class Starting:
+    """`connect(address)` run in a thread, so the cluster starts (a local one's workers start and
+    load foldkit) while the caller prepares its work; and closed in a thread, while the caller
+    finishes off what the tasks returned.
+
+        starting = Starting(address)       # returns at once; a malformed address raises here
+        ...                                # find the inputs, prepare the output
+        cluster = starting.cluster()       # waits for the start; its error, if any, raises here
+        ...                                # run the tasks
+        starting.close_soon()              # stops the cluster in the background
+        ...                                # write the results
+        starting.close()                   # waits for the stop (also after an error: always call it)
+    """
+
+    def __init__(self, address: str, preload: Sequence[str] = ()) -> None:
+        parse_address(address)  # a malformed address is reported before anything starts
+        self._stack = contextlib.ExitStack()
+        self._cluster: Cluster | None = None
+        self._error: BaseException | None = None
+        self._starter = threading.Thread(target=self._start, args=(address, tuple(preload)), name="foldkit-cluster-start", daemon=True)
+        self._closer: threading.Thread | None = None
+        self._starter.start()
+
+    def _start(self, address: str, preload: tuple[str, ...]) -> None:
+        try:
+            self._cluster = self._stack.enter_context(connect(address, preload))
+        except BaseException as exc:  # handed to the caller by cluster()
+            self._error = exc
+
+    def cluster(self) -> Cluster:
+        """The connected cluster, once started; the start's error (a UsageError) if it failed."""
+        self._starter.join()
+        if self._error is not None:
+            raise self._error
+        assert self._cluster is not None
+        return self._cluster
+
+    def close_soon(self) -> None:
+        """Start closing the cluster (stopping a local one) in the background."""
+        if self._closer is None:
+            self._closer = threading.Thread(target=self._close, name="foldkit-cluster-close", daemon=True)
+            self._closer.start()
+
+    def _close(self) -> None:
+        self._starter.join()
+        with contextlib.suppress(Exception):
+            self._stack.close()
+
+    def close(self) -> None:
+        """Close the cluster (waiting for it to start first, if it is starting) and wait until it is."""
+        self.close_soon()
+        assert self._closer is not None
+        self._closer.join()

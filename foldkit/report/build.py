@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from foldkit import __version__
-from foldkit.cluster import connect
+from foldkit.cluster import Starting
 from foldkit.engine import default_jobs
 from foldkit.errors import UsageError
 from foldkit.export.store import Labels, check_store, put
@@ -157,6 +157,21 @@ def build_report(
     opts = options or ReportOptions()
     target = Path(output)
     _check_inputs_against_output(inputs, target)
+    with contextlib.ExitStack() as stack:
+        # a cluster starts while the captures are found and the report folder prepared
+        starting = None if opts.cluster is None else Starting(opts.cluster, preload=[WORKER_MODULE])
+        if starting is not None:
+            stack.callback(starting.close)
+        return _build(inputs, target, opts, progress, starting)
+
+
+#: The module a cluster's workers run captures with (loaded while a local cluster starts).
+WORKER_MODULE = "foldkit.report.runner"
+
+
+def _build(
+    inputs: Sequence[str], target: Path, opts: ReportOptions, progress: Progress | None, starting: Starting | None
+) -> ReportResult:
     items = find_captures(inputs, exclude=[target])
     if opts.baseline is not None:
         _check_baseline(opts.baseline, opts.fold_options, opts.transforms)
@@ -174,10 +189,11 @@ def build_report(
         inputs=tuple(inputs),
         options=command_line(describe_options(opts)),
     )
-    with contextlib.ExitStack() as stack:
-        cluster = None if opts.cluster is None else stack.enter_context(connect(opts.cluster))
-        tmp = stack.enter_context(building(target, opts.force))
+    with building(target, opts.force) as tmp:
+        cluster = None if starting is None else starting.cluster()
         results = process_all(items, str(tmp), settings, opts.jobs, progress, cluster)
+        if starting is not None:
+            starting.close_soon()  # stops while the pages and summaries are written
         if opts.store is not None:
             _fill_store(tmp, results, opts.store, opts.labels)
         context_page = pages.PageContext(generated=generated, version=__version__, baseline=opts.baseline)
