@@ -34,6 +34,8 @@ pub struct FileStacks {
     pub lines: u64,
     /// True when every stack is UTF-8.
     pub utf8: bool,
+    /// True when a stack may hold a call-site offset (`folded::may_hold_offsets`).
+    pub offsets: bool,
 }
 
 /// One thread's share: its reader, the lines it handed back (numbered within the range) and its
@@ -171,6 +173,7 @@ pub fn read_file(
             .extend(deferred.into_iter().map(|(n, line)| (before + n, line)));
         out.lines += reader.lineno();
         out.utf8 = out.utf8 && reader.utf8();
+        out.offsets = out.offsets || reader.offsets();
         if merged.is_empty() {
             merged = reader;
         } else {
@@ -209,6 +212,7 @@ mod tests {
         FileStacks {
             lines: r.lineno(),
             utf8: r.utf8(),
+            offsets: r.offsets(),
             stacks: r.into_items(),
             deferred,
         }
@@ -241,6 +245,7 @@ mod tests {
             assert_eq!(got.deferred, expected.deferred, "{threads} threads");
             assert_eq!(got.lines, expected.lines);
             assert!(got.utf8 && expected.utf8);
+            assert!(!got.offsets && !expected.offsets);
         }
         assert!(read_file(&path, 2, MIN_SPLIT, 1 << 20, 10)
             .unwrap()
@@ -263,12 +268,15 @@ mod tests {
     }
 
     #[test]
-    fn stacks_that_are_not_utf8_are_noticed() {
+    fn stacks_that_are_not_utf8_or_hold_offsets_are_noticed() {
         let (path, _f) = file_with(b"a 1\n\xff;b 2\n");
         assert!(!read_file(&path, 1, 1, 100, 100).unwrap().unwrap().utf8);
         std::fs::remove_file(&path).unwrap();
         let (path, _f) = file_with(b"a 1\n\xc3\xa9;b 2\n");
         assert!(read_file(&path, 1, 1, 100, 100).unwrap().unwrap().utf8);
+        std::fs::remove_file(&path).unwrap();
+        let (path, _f) = file_with(b"a 1\nf+0x1;b 2\n");
+        assert!(read_file(&path, 2, 1, 100, 100).unwrap().unwrap().offsets);
         std::fs::remove_file(path).unwrap();
     }
 

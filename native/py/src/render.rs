@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use foldkit_core::folded::{may_hold_offsets, Fed, FoldedReader as CoreReader};
+use foldkit_core::folded::{Fed, FoldedReader as CoreReader};
 use foldkit_core::folded_file::{read_file, FileStacks, MIN_SPLIT};
 use foldkit_core::layout::{chart_tree, flame_tree, layout, Frames, Tree};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
@@ -301,10 +301,7 @@ impl FoldedStacks {
     /// True when a stack may hold a call-site offset (`+` before a digit or a byte that is not
     /// ASCII, which may start a Unicode digit): those stacks need the Python rewrite.
     fn may_hold_offsets(&self) -> bool {
-        self.inner
-            .stacks
-            .iter()
-            .any(|(stack, _)| may_hold_offsets(stack))
+        self.inner.offsets
     }
 
     /// `{stack: weight}` (UTF-8, other bytes as surrogate escapes) in first-seen order.
