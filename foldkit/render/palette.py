@@ -24,7 +24,6 @@ every graph. By default the hash spreads all names evenly; `hash_start=True` (fl
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -32,6 +31,11 @@ from collections.abc import Callable, Iterable
 from foldkit.errors import InputError
 from foldkit.outputs import atomic_writer
 from foldkit.text import ANNOTATION
+
+try:  # hashlib's blake2b itself, without hashlib loading OpenSSL (milliseconds of every start-up)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter without the module
+    from hashlib import blake2b
 
 #: Hue palettes: per channel (base, span, which hash value), value = base + int(span * v[i]).
 #: The ranges are flamegraph.pl's, so pictures look as users expect.
@@ -171,7 +175,7 @@ def background(palette: str, bgcolors: str | None) -> tuple[str, str]:
 
 
 def _uniform(name: str) -> tuple[float, float, float]:
-    digest = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=6).digest()
+    digest = blake2b(name.encode("utf-8", "surrogatepass"), digest_size=6).digest()
     return (
         int.from_bytes(digest[0:2], "big") / 65536,
         int.from_bytes(digest[2:4], "big") / 65536,

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 from lxml import etree
 
@@ -61,7 +61,7 @@ _IGNORECASE_X = 16
 @cache
 def asset(name: str) -> str:
     """The text of a package file (`flamegraph.js`, `flamegraph.css`)."""
-    return resources.files("foldkit.render").joinpath(name).read_text(encoding="utf-8")
+    return Path(__file__).with_name(name).read_text(encoding="utf-8")
 
 
 def default_tooltip(layout: Layout, options: RenderOptions, count_name: str) -> Callable[[int], str]:
