@@ -241,6 +241,20 @@ pub struct FoldedStacks {
     inner: FileStacks,
 }
 
+/// Stacks above which a table is freed on a thread of its own (tens of thousands of allocations:
+/// milliseconds the caller need not wait for, at the end of a command in particular).
+const FREED_ASIDE: usize = 10_000;
+
+impl Drop for FoldedStacks {
+    fn drop(&mut self) {
+        let stacks = std::mem::take(&mut self.inner.stacks);
+        if stacks.len() > FREED_ASIDE {
+            // if no thread can be started, the closure, and the stacks with it, are freed here
+            let _ = std::thread::Builder::new().spawn(move || drop(stacks));
+        }
+    }
+}
+
 /// Read the folded file at `path` with `threads` threads (one below `min_split` bytes), the GIL
 /// released: the stacks, or None when it must be read as a stream (a line longer than
 /// `max_record`, more than `max_deferred` lines for the reference reader). OSError when it
