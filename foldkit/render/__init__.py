@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 from collections.abc import Iterator, Mapping
 
 from foldkit.profile import Diagnostics, LazyProfile, Profile, Weight
@@ -33,6 +34,20 @@ from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import colorizer
 from foldkit.render.svg import write_svg
 from foldkit.text import format_count
+
+#: Output names that get the HTML viewer (`foldkit.render.viewer`) instead of an SVG (before any
+#: .gz/.zst suffix).
+VIEWER_SUFFIXES = (".html", ".htm")
+
+
+def wants_viewer(path: str | os.PathLike[str] | None) -> bool:
+    """True when an output name asks for the HTML viewer (`x.html`, `x.html.gz`, ...)."""
+    if path is None or os.fspath(path) == "-":
+        return False
+    name = os.fspath(path).lower()
+    for compression in (".gz", ".zst"):
+        name = name.removesuffix(compression)
+    return name.endswith(VIEWER_SUFFIXES)
 
 
 def reverse_stack(stack: str) -> str:
@@ -171,6 +186,7 @@ def _render(
 
 __all__ = [
     "DEFAULT_RENDER_OPTIONS",
+    "VIEWER_SUFFIXES",
     "Layout",
     "RenderOptions",
     "StackIndex",
@@ -178,5 +194,6 @@ __all__ = [
     "layout_flame",
     "layout_profile",
     "render_flamegraph",
+    "wants_viewer",
     "write_svg",
 ]

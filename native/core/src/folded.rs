@@ -48,6 +48,10 @@ pub struct FoldedReader {
     index: HashMap<u64, u32, FxBuildHasher>,
     hasher: RandomState,
     lineno: u64,
+    /// false once a stack read from a line is not UTF-8
+    utf8: bool,
+    /// true once a stack read from a line may hold a call-site offset
+    offsets: bool,
 }
 
 /// End of a chain of entries sharing a hash.
@@ -63,6 +67,8 @@ impl Default for FoldedReader {
             // depends on them)
             hasher: RandomState::with_seeds(0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344),
             lineno: 0,
+            utf8: true,
+            offsets: false,
         }
     }
 }
@@ -198,6 +204,8 @@ impl FoldedReader {
         if let Some(at) = self.find(stack) {
             self.entries[at].1 += i128::from(weight);
         } else {
+            self.utf8 = self.utf8 && std::str::from_utf8(stack).is_ok();
+            self.offsets = self.offsets || may_hold_offsets(stack);
             self.push(stack.into(), i128::from(weight));
         }
     }
@@ -231,6 +239,18 @@ impl FoldedReader {
         self.chained.push(*first);
         *first = at;
         self.entries.push((stack, weight));
+    }
+
+    /// True when every stack is UTF-8 (stacks merged with `add_sum` are left out: check them
+    /// in the reader they come from).
+    pub fn utf8(&self) -> bool {
+        self.utf8
+    }
+
+    /// True when a stack may hold a call-site offset (see [`may_hold_offsets`]; stacks merged
+    /// with `add_sum` are left out, as in `utf8`).
+    pub fn offsets(&self) -> bool {
+        self.offsets
     }
 
     /// Number of distinct stacks.

@@ -32,6 +32,10 @@ pub struct FileStacks {
     pub deferred: Vec<(u64, Vec<u8>)>,
     /// Lines in the file.
     pub lines: u64,
+    /// True when every stack is UTF-8.
+    pub utf8: bool,
+    /// True when a stack may hold a call-site offset (`folded::may_hold_offsets`).
+    pub offsets: bool,
 }
 
 /// One thread's share: its reader, the lines it handed back (numbered within the range) and its
@@ -153,7 +157,10 @@ pub fn read_file(
             .collect()
     });
     let mut merged = FoldedReader::new();
-    let mut out = FileStacks::default();
+    let mut out = FileStacks {
+        utf8: true,
+        ..FileStacks::default()
+    };
     for part in parts {
         let Some((reader, deferred)) = part? else {
             return Ok(None);
@@ -165,6 +172,8 @@ pub fn read_file(
         out.deferred
             .extend(deferred.into_iter().map(|(n, line)| (before + n, line)));
         out.lines += reader.lineno();
+        out.utf8 = out.utf8 && reader.utf8();
+        out.offsets = out.offsets || reader.offsets();
         if merged.is_empty() {
             merged = reader;
         } else {
@@ -202,6 +211,8 @@ mod tests {
         assert!(r.feed_all(text, &mut deferred, usize::MAX));
         FileStacks {
             lines: r.lineno(),
+            utf8: r.utf8(),
+            offsets: r.offsets(),
             stacks: r.into_items(),
             deferred,
         }
@@ -233,6 +244,8 @@ mod tests {
             assert_eq!(got.stacks, expected.stacks, "{threads} threads");
             assert_eq!(got.deferred, expected.deferred, "{threads} threads");
             assert_eq!(got.lines, expected.lines);
+            assert!(got.utf8 && expected.utf8);
+            assert!(!got.offsets && !expected.offsets);
         }
         assert!(read_file(&path, 2, MIN_SPLIT, 1 << 20, 10)
             .unwrap()
@@ -251,6 +264,19 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(whole.stacks.len(), 3);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn stacks_that_are_not_utf8_or_hold_offsets_are_noticed() {
+        let (path, _f) = file_with(b"a 1\n\xff;b 2\n");
+        assert!(!read_file(&path, 1, 1, 100, 100).unwrap().unwrap().utf8);
+        std::fs::remove_file(&path).unwrap();
+        let (path, _f) = file_with(b"a 1\n\xc3\xa9;b 2\n");
+        assert!(read_file(&path, 1, 1, 100, 100).unwrap().unwrap().utf8);
+        std::fs::remove_file(&path).unwrap();
+        let (path, _f) = file_with(b"a 1\nf+0x1;b 2\n");
+        assert!(read_file(&path, 2, 1, 100, 100).unwrap().unwrap().offsets);
         std::fs::remove_file(path).unwrap();
     }
 

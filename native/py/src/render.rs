@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use foldkit_core::folded::{may_hold_offsets, Fed, FoldedReader as CoreReader};
+use foldkit_core::folded::{Fed, FoldedReader as CoreReader};
 use foldkit_core::folded_file::{read_file, FileStacks, MIN_SPLIT};
 use foldkit_core::layout::{chart_tree, flame_tree, layout, Frames, Tree};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
@@ -241,6 +241,20 @@ pub struct FoldedStacks {
     inner: FileStacks,
 }
 
+/// Stacks above which a table is freed on a thread of its own (tens of thousands of allocations:
+/// milliseconds the caller need not wait for, at the end of a command in particular).
+const FREED_ASIDE: usize = 10_000;
+
+impl Drop for FoldedStacks {
+    fn drop(&mut self) {
+        let stacks = std::mem::take(&mut self.inner.stacks);
+        if stacks.len() > FREED_ASIDE {
+            // if no thread can be started, the closure, and the stacks with it, are freed here
+            let _ = std::thread::Builder::new().spawn(move || drop(stacks));
+        }
+    }
+}
+
 /// Read the folded file at `path` with `threads` threads (one below `min_split` bytes), the GIL
 /// released: the stacks, or None when it must be read as a stream (a line longer than
 /// `max_record`, more than `max_deferred` lines for the reference reader). OSError when it
@@ -301,10 +315,7 @@ impl FoldedStacks {
     /// True when a stack may hold a call-site offset (`+` before a digit or a byte that is not
     /// ASCII, which may start a Unicode digit): those stacks need the Python rewrite.
     fn may_hold_offsets(&self) -> bool {
-        self.inner
-            .stacks
-            .iter()
-            .any(|(stack, _)| may_hold_offsets(stack))
+        self.inner.offsets
     }
 
     /// `{stack: weight}` (UTF-8, other bytes as surrogate escapes) in first-seen order.
@@ -326,13 +337,14 @@ impl FoldedStacks {
         sort_by_weight: bool,
     ) -> PyResult<Option<Bound<'py, PyTuple>>> {
         let stacks = &self.inner.stacks;
+        if !self.inner.utf8 {
+            return Ok(None);
+        }
         let laid = py.detach(|| {
             guard("layout", || {
                 let mut pairs: Vec<(&[u8], i64)> = Vec::with_capacity(stacks.len());
                 for (stack, weight) in stacks {
-                    let w = i64::try_from(*weight).ok()?;
-                    std::str::from_utf8(stack).ok()?;
-                    pairs.push((stack, w));
+                    pairs.push((stack, i64::try_from(*weight).ok()?));
                 }
                 let tree = flame_tree(&pairs, threshold, max_frames);
                 let frames = layout(&tree, sort_by_weight, max_frames);
