@@ -137,6 +137,11 @@ def _ratio(rows: list[tuple[str, float, int, int]], prefix: str) -> float | None
     return min(times) if times else None
 
 
+def _time_of(rows: list[tuple[str, float, int, int]], name: str) -> float | None:
+    times = [t for n, t, _, _ in rows if n == name]
+    return times[0] if times else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("captures", nargs="*", type=Path)
@@ -180,7 +185,7 @@ def main() -> None:
             for name, t, one, tree in rows:
                 print(f"{name:38} {t:8.2f} {size / 1e6 / t:8.1f} {one / 1024:8.0f} {tree / 1024:8.0f} {t / best_foldkit:19.2f}x")
             zstd = _ratio(rows, f"foldkit -j {cores} (zstd")
-            plain = _ratio(rows, f"foldkit -j {cores}")
+            plain = _time_of(rows, f"foldkit -j {cores}")  # not the zstd row, whose name starts alike
             inferno = _ratio(rows, "inferno-collapse-perf")
             perl = _ratio(rows, "stackcollapse-perf.pl")
             print(f"foldkit (best) is {inferno / best_foldkit:.2f}x inferno-collapse-perf at its best thread count" if inferno else "(inferno-collapse-perf not found: set INFERNO_BIN)")

@@ -50,7 +50,27 @@ pub trait Hooks: Send + Sync {
 /// Chunks waiting per thread.
 const QUEUED_PER_THREAD: usize = 2;
 /// Bytes read at a time while looking for a record boundary near a range end.
-const BOUNDARY_SCAN: usize = 64 * 1024;
+const BOUNDARY_SCAN: usize = 16 * 1024;
+/// Shortest range [`ranges`] makes smaller than asked.
+const MIN_RANGE: u64 = 1 << 20;
+
+/// Byte ranges `[first, last)` covering `[0, size)`, `step` long, except that the last ones
+/// shrink (to a share of what is left, not below 1 MiB) so that `jobs` threads finish together.
+pub fn ranges(size: u64, step: u64, jobs: usize) -> impl Iterator<Item = (u64, u64)> {
+    let step = step.max(1);
+    let shares = (jobs.max(1) as u64).saturating_mul(4);
+    let mut first = 0;
+    std::iter::from_fn(move || {
+        if first >= size {
+            return None;
+        }
+        let share = ((size - first) / shares).max(MIN_RANGE);
+        let last = first.saturating_add(step.min(share)).min(size);
+        let range = (first, last);
+        first = last;
+        Some(range)
+    })
+}
 
 /// Result of [`Pool::push`].
 pub enum Pushed {
@@ -462,6 +482,24 @@ mod tests {
             error.contains("internal error") && error.contains("namer bug"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn ranges_cover_the_file_and_shrink_at_the_end() {
+        let size = 100 << 20;
+        let got: Vec<(u64, u64)> = ranges(size, 8 << 20, 2).collect();
+        assert_eq!(got.first().unwrap().0, 0);
+        assert_eq!(got.last().unwrap().1, size);
+        assert!(got.windows(2).all(|w| w[0].1 == w[1].0));
+        assert_eq!(got[0].1, 8 << 20);
+        let lens: Vec<u64> = got.iter().map(|r| r.1 - r.0).collect();
+        assert!(lens.windows(2).all(|w| w[1] <= w[0]), "{lens:?}");
+        assert!(lens[..lens.len() - 1].iter().all(|&l| l >= MIN_RANGE));
+        assert_eq!(
+            ranges(10, 3, 1).collect::<Vec<_>>(),
+            vec![(0, 3), (3, 6), (6, 9), (9, 10)]
+        );
+        assert_eq!(ranges(0, 8, 2).count(), 0);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use foldkit_core::perf::FoldConfig;
 use foldkit_core::perf_frames::NameOptions;
-use foldkit_core::perf_pool::{Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
+use foldkit_core::perf_pool::{ranges, Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
@@ -102,6 +102,7 @@ pub struct PerfFolder {
     pool: Option<Pool>,
     hooks: Arc<PyHooks>,
     keep_time: bool,
+    jobs: usize,
 }
 
 impl PerfFolder {
@@ -187,6 +188,7 @@ impl PerfFolder {
             pool: Some(pool),
             hooks,
             keep_time,
+            jobs,
         }
     }
 
@@ -201,8 +203,9 @@ impl PerfFolder {
         )
     }
 
-    /// Fold a plain file, read by the threads in ranges of `chunk_size` bytes numbered from
-    /// `first_index`; returns the number of ranges. A record longer than `max_record` makes
+    /// Fold a plain file, read by the threads in ranges of `chunk_size` bytes (the last ones
+    /// shorter, so the threads finish together) numbered from `first_index`; returns the number
+    /// of ranges. A record longer than `max_record` makes
     /// `finish` raise `RecordTooLong`.
     #[pyo3(signature = (path, chunk_size, first_index, max_record = u64::MAX))]
     fn push_file(
@@ -219,11 +222,8 @@ impl PerfFolder {
             .map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?
             .len();
         let file = Arc::new(file);
-        let step = chunk_size.max(1);
         let mut count = 0;
-        let mut first = 0;
-        while first < size {
-            let last = first.saturating_add(step).min(size);
+        for (first, last) in ranges(size, chunk_size, self.jobs) {
             let task = Task::Range {
                 index: first_index + count,
                 file: file.clone(),
@@ -236,7 +236,6 @@ impl PerfFolder {
                 break;
             }
             count += 1;
-            first = last;
         }
         Ok(count)
     }
