@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
+from foldkit.engine import native_core
+
 if TYPE_CHECKING:  # for type checkers only: `foldkit.api` adds these methods when foldkit is imported
     from foldkit.api import ProfileMethods as _Methods
 else:
@@ -205,10 +207,13 @@ class Profile(_Methods):
     def to_folded_bytes(self, header: bool = False) -> bytes:
         """The canonical folded text as bytes (non-UTF-8 input bytes restored); with `header`, a
         first line `# foldkit: unit=... event=...` that foldkit reads back (see FOLDED_HEADER)."""
-        text = "".join(line + "\n" for line in self.folded_lines())
+        native = native_core()
+        body = native.folded_text(self.weights) if native is not None else None
+        if body is None:  # no native core, or weights that are not all ints
+            body = "".join(line + "\n" for line in self.folded_lines()).encode("utf-8", "surrogateescape")
         if header:
-            text = folded_header(self.unit, self.event) + "\n" + text
-        return text.encode("utf-8", "surrogateescape")
+            return (folded_header(self.unit, self.event) + "\n").encode("utf-8", "surrogateescape") + body
+        return body
 
     def to_folded(self, path: str | os.PathLike[str], header: bool = False) -> None:
         """Write the folded text to `path` atomically (`.gz`/`.zst` compress; `-` is stdout)."""

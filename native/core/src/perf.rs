@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use ahash::RandomState;
 use memchr::memmem;
+use rustc_hash::FxBuildHasher;
 
 use crate::perf_frames::{
     has_address_column, is_plain_ascii, name_line, parse_frame_line, NameOptions,
@@ -17,6 +18,9 @@ use crate::perf_frames::{
 use crate::perf_header::{Fields, Header};
 
 type Map<K, V> = HashMap<K, V, RandomState>;
+/// Frame-line caches: keyed by text of the input, looked up once per frame line, so hashed with
+/// the cheaper Fx hash.
+type LineMap = HashMap<Box<[u8]>, u32, FxBuildHasher>;
 
 /// How to fold (the fields of `FoldOptions` that matter to perf).
 #[derive(Clone, Debug, Default)]
@@ -96,8 +100,8 @@ pub struct Worker {
     header: Header,
     parts: Interner,
     /// frame line (or, without --addrs, the text after its address column) -> part id, per java flag
-    lines: [Map<Box<[u8]>, u32>; 2],
-    tails: [Map<Box<[u8]>, u32>; 2],
+    lines: [LineMap; 2],
+    tails: [LineMap; 2],
     roots: Map<Box<[u8]>, (u32, bool)>,
     events_raw: Map<Box<[u8]>, u32>,
     event_none: Option<u32>,
@@ -229,6 +233,7 @@ impl Worker {
         }
         let mut local: Map<(u32, u32), (u128, u64)> = Map::default();
         let mut lines = Lines::new(body);
+        let side_event = memmem::Finder::new(b"PERF_RECORD_");
         let mut blocks = 0usize;
         let mut parts = std::mem::take(&mut self.parts_buf);
         while let Some(head) = lines.next_line() {
@@ -237,7 +242,7 @@ impl Worker {
                 return Err(Stop::Cancelled);
             }
             if matches!(head.first(), None | Some(b' ' | b'\t' | b'#'))
-                || memmem::find(head, b"PERF_RECORD_").is_some()
+                || side_event.find(head).is_some()
             {
                 return Err(Stop::Fallback);
             }
@@ -350,7 +355,10 @@ impl Worker {
             (&mut self.lines[j], line)
         };
         if let Some(&id) = map.get(key) {
-            return Ok(id);
+            return Ok(id); // a line remembered is no blank line
+        }
+        if is_blank(line) {
+            return Err(Stop::Fallback);
         }
         let name = if is_plain_ascii(line) {
             name_line(line, java, &self.cfg.names)
@@ -386,9 +394,6 @@ impl Worker {
                 break; // the blank line after a sample
             }
             if line[0] == b'\t' {
-                if is_blank(line) {
-                    return Err(Stop::Fallback);
-                }
                 parts.push(self.line_part(line, java, namer)?);
                 prev_frame = true;
             } else if prev_frame && is_srcline(line) && !is_blank(line) {
