@@ -13,13 +13,15 @@ Memory must not grow with the number of captures: compare --captures 50 with --c
 With --cluster ADDRESS (e.g. local:2, a Dask LocalCluster of 2 worker processes), every repeat runs
 the report both locally (--jobs N, N from local:N) and on the cluster, alternately, and prints the
 cluster's overhead against the local median and the peak RSS of the client process (the command
-itself, which for local:N also hosts the Dask scheduler).
+itself, which for local:N also hosts the Dask scheduler), and the CPU time (user + system) of each
+run's whole process tree: on a machine other work loads, the CPU time moves less than the wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -113,6 +115,7 @@ class TreeMemory(threading.Thread):
         self.peak_single = 0
         self.peak_root = 0
         self.processes = 0
+        self.cpu = 0.0  # CPU seconds of the whole tree, once it ended
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -131,6 +134,17 @@ class TreeMemory(threading.Thread):
             time.sleep(SAMPLE_SECONDS)
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of every descendant process that ended and was waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load_average() -> float:
+    """The machine's load average over the last minute."""
+    return os.getloadavg()[0]
+
+
 def run_once(folder: Path, site: Path, jobs: int, baseline: Path | None, cluster: str | None = None) -> tuple[float, TreeMemory, int]:
     cmd = [sys.executable, "-m", "foldkit", "report", str(folder), "-o", str(site), "--jobs", str(jobs), "-q"]
     if cluster is not None:
@@ -138,11 +152,13 @@ def run_once(folder: Path, site: Path, jobs: int, baseline: Path | None, cluster
     if baseline is not None:
         cmd += ["--baseline", str(baseline)]
     start = time.perf_counter()
+    cpu = _children_cpu()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     memory = TreeMemory(proc.pid)
     memory.start()
     _, err = proc.communicate()
     elapsed = time.perf_counter() - start
+    memory.cpu = _children_cpu() - cpu
     memory.done.set()
     memory.join()
     if proc.returncode not in (0, 1):  # 1: some capture regressed against the baseline
@@ -208,26 +224,36 @@ def compare_cluster(args: argparse.Namespace) -> None:
         baseline = None if args.no_baseline else next(folder.glob("host-000/*"))
         print(f"made {args.captures} captures, {total / 1e6:,.0f} MB of capture text; --jobs {jobs} against --cluster {args.cluster}")
         times: dict[str, list[float]] = {"local": [], "cluster": []}
+        cpus: dict[str, list[float]] = {"local": [], "cluster": []}
+        pairs: list[float] = []
+        loads = [load_average()]
         memory: dict[str, TreeMemory] = {}
         for i in range(args.repeat):
             for kind in ("local", "cluster") if i % 2 == 0 else ("cluster", "local"):
                 site = Path(tmp) / f"site-{kind}"
                 elapsed, mem, _ = run_once(folder, site, jobs, baseline, args.cluster if kind == "cluster" else None)
                 times[kind].append(elapsed)
+                cpus[kind].append(mem.cpu)
+                loads.append(load_average())
                 if kind not in memory or mem.peak_root > memory[kind].peak_root:
                     memory[kind] = mem
-                print(f"  {kind:7s} run {i + 1}: {elapsed:.1f} s")
+                print(f"  {kind:7s} run {i + 1}: {elapsed:.1f} s, {mem.cpu:.1f} CPU-s (load average {loads[-1]:.1f})")
                 shutil.rmtree(site, ignore_errors=True)
+            pairs.append(times["cluster"][-1] / times["local"][-1])
         medians = {kind: statistics.median(t) for kind, t in times.items()}
         for kind in ("local", "cluster"):
             m = memory[kind]
             print(
                 f"{kind:7s}: median {medians[kind]:.1f} s over {args.repeat} run(s) ({total / 1e6 / medians[kind]:.1f} MB/s, "
-                f"{args.captures / medians[kind]:.2f} captures/s); peak RSS: client process {_mib(m.peak_root)}, "
-                f"largest process {_mib(m.peak_single)}, whole tree {_mib(m.peak_total)} ({m.processes} processes)"
+                f"{args.captures / medians[kind]:.2f} captures/s), median {statistics.median(cpus[kind]):.1f} CPU-s; "
+                f"peak RSS: client process {_mib(m.peak_root)}, largest process {_mib(m.peak_single)}, "
+                f"whole tree {_mib(m.peak_total)} ({m.processes} processes)"
             )
         ratio = medians["cluster"] / medians["local"]
-        print(f"cluster / local wall time: {ratio:.3f} (overhead {100 * (ratio - 1):+.1f} %)")
+        cpu_ratio = statistics.median(cpus["cluster"]) / statistics.median(cpus["local"])
+        print(f"cluster / local wall time: {ratio:.3f} (overhead {100 * (ratio - 1):+.1f} %); pairs: {', '.join(f'{p:.3f}' for p in pairs)}")
+        print(f"cluster / local CPU time: {cpu_ratio:.3f} (overhead {100 * (cpu_ratio - 1):+.1f} %)")
+        print(f"load average (1 min) before and after each run: {min(loads):.1f} to {max(loads):.1f}")
 
 
 if __name__ == "__main__":

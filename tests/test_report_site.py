@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -10,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from foldkit.errors import InputError, UsageError
+from foldkit.report import ReportOptions, build_report
 from foldkit.report.discover import MARKER
 from foldkit.report.site import BUILD_PREFIX, OWNER, building, swap_in, write_marker
+from tests.report_support import mixed_folder
 
 
 def build(target: Path, files: dict[str, str], force: bool = False) -> None:
@@ -174,3 +178,28 @@ def test_the_marker_lists_every_file_written(tmp_path: Path) -> None:
         "b.txt": [3, hashlib.sha256(b"bee").hexdigest()],
         "index.html": [3, hashlib.sha256(b"one").hexdigest()],
     }
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_the_manifest_takes_a_writers_digest_only_for_a_file_of_that_size(tmp_path: Path) -> None:
+    (tmp_path / "a").write_bytes(b"abc")
+    (tmp_path / "b").write_bytes(b"xyz")
+    write_marker(tmp_path, "now", {"a": (3, "as its writer hashed it"), "b": (4, "of an older b")})
+    files = json.loads((tmp_path / MARKER).read_text())["files"]
+    assert files == {"a": [3, "as its writer hashed it"], "b": [3, _sha(b"xyz")]}
+
+
+def test_the_workers_digests_of_a_reports_files_are_the_files_own(tmp_path: Path) -> None:
+    folder = mixed_folder(tmp_path)
+    site = tmp_path / "site"
+    result = build_report([str(folder)], site, ReportOptions(jobs=2, baseline=str(folder / "perf/java.perf")))
+    written = {f"captures/{r.slug}/{name}" for r in result.captures for name in r.digests}
+    assert written == {p.relative_to(site).as_posix() for p in (site / "captures").rglob("*") if p.is_file()}
+    files = json.loads((site / MARKER).read_text())["files"]
+    assert written < set(files)
+    for rel, entry in files.items():
+        data = (site / rel).read_bytes()
+        assert entry == [len(data), _sha(data)], rel

@@ -215,5 +215,6 @@ def _build(
             (tmp / pages.SUMMARY_JSON).write_bytes(summary.to_json(rows, meta, captures))
             (tmp / pages.SUMMARY_PARQUET).write_bytes(summary.to_parquet(rows))
             (tmp / pages.INDEX).write_bytes(pages.index_page(captures, skipped, context, CAPTURES_DIR))
-            write_marker(tmp, generated)
+            written = {f"{CAPTURES_DIR}/{r.slug}/{name}": d for r in results for name, d in r.digests.items()}
+            write_marker(tmp, generated, written)  # hashing only what the workers did not
     return ReportResult(Path(os.path.abspath(target)), captures, skipped)

@@ -6,6 +6,7 @@ bad capture never stops the others.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -168,6 +169,7 @@ def _write(folder: Path, result: CaptureResult, kind: str, data: bytes) -> None:
     name = FILES[kind]
     (folder / name).write_bytes(data)
     result.files[kind] = name
+    result.digests[name] = (len(data), hashlib.sha256(data).hexdigest())  # for the report's manifest
 
 
 def _render_graphs(profile: Profile, result: CaptureResult, folder: Path, page: PageData) -> None:

@@ -69,6 +69,7 @@ class CaptureResult:
     check: CheckSummary | None = None
     is_baseline: bool = False
     files: dict[str, str] = field(default_factory=dict)  # kind -> file name in the capture's folder
+    digests: dict[str, tuple[int, str]] = field(default_factory=dict)  # file name -> (size, SHA-256) as written
     seconds: float = 0.0
 
     @property

@@ -22,8 +22,9 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from stat import S_ISREG
 
 from foldkit import __version__
 from foldkit.errors import InputError, UsageError
@@ -90,11 +91,26 @@ def _fingerprint(path: Path) -> list[object] | None:
     return [path.stat().st_size, digest]
 
 
-def write_marker(folder: Path, generated: str) -> None:
-    """Mark `folder` as a foldkit report: a manifest of every file in it (size, SHA-256)."""
-    files = {rel: _fingerprint(path) for rel, path in sorted(_files(folder))}
+def write_marker(folder: Path, generated: str, known: Mapping[str, tuple[int, str]] | None = None) -> None:
+    """Mark `folder` as a foldkit report: a manifest of every file in it (size, SHA-256). `known`
+    gives (size, SHA-256) of files by relative path as their writer computed them (the workers, in
+    parallel); a file it does not name, or whose size differs, is read and hashed here."""
+    known = known or {}
+    files = {rel: _known(path, known.get(rel)) or _fingerprint(path) for rel, path in sorted(_files(folder))}
     doc = {"foldkit": __version__, "generated": generated, "files": files}
     (folder / MARKER).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
+def _known(path: Path, fingerprint: tuple[int, str] | None) -> list[object] | None:
+    """`fingerprint` as a manifest entry, when `path` is a regular file of that size."""
+    if fingerprint is None or path.is_symlink():
+        return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    size, digest = fingerprint
+    return [size, digest] if S_ISREG(stat.st_mode) and stat.st_size == size else None
 
 
 def not_in_manifest(folder: Path) -> list[str]:
