@@ -16,6 +16,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(NATIVE_SOURCES)
 	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m compileall -q foldkit  # bytecode now, even where PYTHONDONTWRITEBYTECODE is set
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed

@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=0, help="also fold the first capture concatenated this many times (memory bound)")
     args = parser.parse_args()
+    reference.compile_foldkit()
     foldkit = [sys.executable, "-m", "foldkit", "fold", "-q"]
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as tmp:

@@ -213,6 +213,7 @@ def main() -> None:
     parser.add_argument("--capture", type=Path, action="append", default=[])
     parser.add_argument("--no-deep", action="store_true", help="skip the deep-stack runs")
     args = parser.parse_args()
+    reference.compile_foldkit()
     print(f"python {sys.version.split()[0]}, {len(os.sched_getaffinity(0))} cores; medians of {args.runs} runs")
     with tempfile.TemporaryDirectory() as tmp:
         # commands first: the children forked later would start from this process's grown size

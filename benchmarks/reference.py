@@ -21,3 +21,13 @@ def flamegraph_script(name: str) -> list[str] | None:
         found = shutil.which(name)
         script = Path(found) if found else None
     return ["perl", str(script)] if script is not None and script.exists() else None
+
+
+def compile_foldkit() -> None:
+    """Write foldkit's bytecode now, so no timed run pays for compiling it (PYTHONDONTWRITEBYTECODE,
+    set on some machines, would otherwise make every run of an editable install recompile)."""
+    import compileall
+
+    import foldkit
+
+    compileall.compile_dir(str(Path(foldkit.__file__).parent), quiet=1)

@@ -196,3 +196,30 @@ def test_reading_by_path_keeps_the_reference_readers_diagnostics(tmp_path: Path)
     ours, reference = described(fast), described(slow)
     assert (ours[:3], ours[5:]) == (reference[:3], reference[5:])
     assert type(replace(fast, unit="x")) is LazyProfile and replace(fast, unit="x").weights == fast.weights
+
+
+def test_hostile_files_read_by_path_draw_what_the_python_reader_draws(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.folded"
+    deep = ";".join(f"f{i}" for i in range(100_000))
+    long_line = "x" * (10 * 1024 * 1024)
+    path.write_bytes(
+        b"".join(
+            [
+                f"{deep} 1\n".encode(),
+                f"main;{long_line} 3\n".encode(),
+                b"main;\xff\xfe;nul\x00here 500\n",
+                b"main;ok 496\n",
+                b"not a stack\n",
+            ]
+        )
+    )
+    assert isinstance(read(str(path)), LazyProfile)
+    svgs = []
+    for native in ("1", "0"):
+        out = tmp_path / f"{native}.svg"
+        env = {**os.environ, "FOLDKIT_NATIVE": native}
+        run = subprocess.run([sys.executable, "-m", "foldkit", "flamegraph", str(path), "-o", str(out)], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        svgs.append((out.read_bytes(), run.stderr))
+    assert svgs[0] == svgs[1]
+    assert b"\\xff\\xfe" in svgs[0][0] and "1 unrecognised line(s) skipped" in svgs[0][1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from collections.abc import Callable, Iterable
@@ -133,4 +134,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    # The command is done and its output written. The interpreter's shutdown would now run a
+    # garbage collection over every object left (20 ms after drawing a big flame graph); frozen
+    # objects are left out of it, and the process frees them all at once as it exits.
+    gc.freeze()
+    sys.exit(code)

@@ -22,6 +22,9 @@ const BLOCK: usize = 4 * 1024 * 1024;
 pub const MIN_SPLIT: u64 = 4 * 1024 * 1024;
 /// Bytes read at a time while looking for the end of the line a range boundary falls in.
 const BOUNDARY_SCAN: usize = 64 * 1024;
+/// Bytes of handed-back lines one thread keeps before it leaves the file to the stream reader
+/// (which reads such lines a chunk at a time).
+const MAX_DEFERRED_BYTES: usize = 16 * 1024 * 1024;
 
 /// What a file held: distinct plain stacks and the lines left to the reference reader.
 #[derive(Debug, Default)]
@@ -85,6 +88,7 @@ fn read_range(
     let block = BLOCK.min(max_record.saturating_sub(2) as usize).max(1);
     let mut reader = FoldedReader::new();
     let mut deferred = Vec::new();
+    let (mut deferred_bytes, mut counted) = (0, 0);
     let mut buf: Vec<u8> = Vec::new();
     let mut pos = first;
     loop {
@@ -107,6 +111,11 @@ fn read_range(
         }
         let cut = if end { buf.len() } else { tail };
         if !reader.feed_all(&buf[..cut], &mut deferred, max_deferred) {
+            return Ok(None);
+        }
+        deferred_bytes += deferred[counted..].iter().map(|d| d.1.len()).sum::<usize>();
+        counted = deferred.len();
+        if deferred_bytes > MAX_DEFERRED_BYTES {
             return Ok(None);
         }
         if end {
@@ -277,6 +286,30 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let (path, _f) = file_with(b"a 1\nf+0x1;b 2\n");
         assert!(read_file(&path, 2, 1, 100, 100).unwrap().unwrap().offsets);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn many_bytes_of_lines_for_the_reference_reader_give_up() {
+        let line = [vec![b'x'; 1 << 20], b"\n".to_vec()].concat();
+        let text: Vec<u8> = std::iter::repeat_n(&line[..], 20)
+            .flatten()
+            .copied()
+            .collect();
+        let (path, _f) = file_with(&text);
+        assert!(read_file(&path, 1, MIN_SPLIT, 1 << 26, 100)
+            .unwrap()
+            .is_none());
+        std::fs::remove_file(&path).unwrap();
+        let (path, _f) = file_with(&text[..line.len() * 3]);
+        assert_eq!(
+            read_file(&path, 1, MIN_SPLIT, 1 << 26, 100)
+                .unwrap()
+                .unwrap()
+                .deferred
+                .len(),
+            3
+        );
         std::fs::remove_file(path).unwrap();
     }
 

@@ -229,12 +229,44 @@ fn build<'a>(stacks: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> 
     }
 }
 
+/// Stacks above which the two halves are sorted on two threads, then merged.
+const SORTED_IN_HALVES: usize = 16_384;
+
+/// Distinct stacks in frame order (`frame_cmp`; no two are equal, so the order is the one order).
+fn sorted(mut stacks: Vec<(&[u8], i64)>) -> Vec<(&[u8], i64)> {
+    let by_frames = |a: &(&[u8], i64), b: &(&[u8], i64)| frame_cmp(a.0, b.0);
+    if stacks.len() < SORTED_IN_HALVES {
+        stacks.sort_unstable_by(by_frames);
+        return stacks;
+    }
+    let half = stacks.len() / 2;
+    let (left, right) = stacks.split_at_mut(half);
+    std::thread::scope(|scope| {
+        scope.spawn(|| left.sort_unstable_by(by_frames));
+        right.sort_unstable_by(by_frames);
+    });
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        if by_frames(&left[i], &right[j]).is_lt() {
+            out.push(left[i]);
+            i += 1;
+        } else {
+            out.push(right[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&left[i..]);
+    out.extend_from_slice(&right[j..]);
+    out
+}
+
 /// The flame-graph nodes of distinct stacks at least `threshold` heavy (weights <= 0 are left
 /// out and counted).
 pub fn flame_tree<'a>(stacks: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> Tree<'a> {
-    let mut kept: Vec<(&[u8], i64)> = stacks.iter().copied().filter(|s| s.1 > 0).collect();
+    let kept: Vec<(&[u8], i64)> = stacks.iter().copied().filter(|s| s.1 > 0).collect();
     let nonpositive = stacks.len() - kept.len();
-    kept.sort_unstable_by(|a, b| frame_cmp(a.0, b.0)); // distinct stacks: no ties
+    let kept = sorted(kept);
     let mut tree = build(&kept, threshold, max_frames);
     tree.nonpositive = nonpositive;
     tree
@@ -498,6 +530,24 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn many_stacks_sorted_in_halves_are_sorted() {
+        let mut rng = Rng(11);
+        let names: Vec<Vec<u8>> = (0..SORTED_IN_HALVES * 2 + 7)
+            .map(|k| {
+                let depth = rng.below(5) as usize + 1;
+                let frames: Vec<String> = (0..depth)
+                    .map(|_| ["a", "b", "a;", "c\u{e9}"][rng.below(4) as usize].to_string())
+                    .collect();
+                format!("{}{k}", frames.join(";")).into_bytes()
+            })
+            .collect();
+        let stacks: Vec<(&[u8], i64)> = names.iter().map(|n| (&n[..], 1)).collect();
+        let mut expected = stacks.clone();
+        expected.sort_by(|a, b| frame_cmp(a.0, b.0));
+        assert_eq!(sorted(stacks), expected);
     }
 
     #[test]
