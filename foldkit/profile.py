@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
+
+from foldkit.engine import native_core
 
 if TYPE_CHECKING:  # for type checkers only: `foldkit.api` adds these methods when foldkit is imported
     from foldkit.api import ProfileMethods as _Methods
@@ -89,7 +91,13 @@ def parse_count(text: str | bytes) -> int:
 
 def weights_problem(weights: Iterable[Weight]) -> str | None:
     """Why a profile with these weights cannot be summed exactly, or None when it can."""
-    if sum(map(abs, weights)) > MAX_WEIGHT:
+    return magnitude_problem(sum(map(abs, weights)))
+
+
+def magnitude_problem(magnitude: Weight) -> str | None:
+    """Why a profile whose weights' magnitudes sum to `magnitude` cannot be summed exactly, or
+    None when it can."""
+    if magnitude > MAX_WEIGHT:
         return "its weights add up to more than 2^63-1"
     return None
 
@@ -177,6 +185,10 @@ class Profile(_Methods):
         """Sum of all weights."""
         return sum(self.weights.values())
 
+    def magnitude(self) -> Weight:
+        """Sum of the weights' magnitudes."""
+        return sum(map(abs, self.weights.values()))
+
     @property
     def samples(self) -> int | None:
         """Number of samples, when the input says."""
@@ -195,10 +207,13 @@ class Profile(_Methods):
     def to_folded_bytes(self, header: bool = False) -> bytes:
         """The canonical folded text as bytes (non-UTF-8 input bytes restored); with `header`, a
         first line `# foldkit: unit=... event=...` that foldkit reads back (see FOLDED_HEADER)."""
-        text = "".join(line + "\n" for line in self.folded_lines())
+        native = native_core()
+        body = native.folded_text(self.weights) if native is not None else None
+        if body is None:  # no native core, or weights that are not all ints
+            body = "".join(line + "\n" for line in self.folded_lines()).encode("utf-8", "surrogateescape")
         if header:
-            text = folded_header(self.unit, self.event) + "\n" + text
-        return text.encode("utf-8", "surrogateescape")
+            return (folded_header(self.unit, self.event) + "\n").encode("utf-8", "surrogateescape") + body
+        return body
 
     def to_folded(self, path: str | os.PathLike[str], header: bool = False) -> None:
         """Write the folded text to `path` atomically (`.gz`/`.zst` compress; `-` is stdout)."""
@@ -216,6 +231,75 @@ class Profile(_Methods):
             counts=None if counts is None else dict(counts),
             timeline=None,
         )
+
+
+class StackTable(Protocol):
+    """Stacks held outside Python (the native folded reader's), as `LazyProfile` uses them."""
+
+    def __len__(self) -> int: ...
+
+    def sums(self) -> tuple[int, int, int]:
+        """(sum of the weights, of the positive ones, of their magnitudes)."""
+        ...
+
+    def to_dict(self) -> dict[str, Weight]:
+        """The stacks as `Profile.weights`."""
+        ...
+
+
+class LazyProfile(Profile):
+    """A `Profile` whose stacks stay in a `StackTable` until `weights` is first read or set, then
+    become the ordinary dict (and the table is let go). Drawing a big folded file this way never
+    makes a Python string of each stack: `table` gives the stacks to the native layout."""
+
+    def __init__(self, *args: Any, table: StackTable | None = None, **kwargs: Any) -> None:
+        self._table: StackTable | None = None
+        super().__init__(*args, **kwargs)
+        self._table = table
+
+    @property  # type: ignore[override]
+    def weights(self) -> dict[str, Weight]:
+        """The stacks, made a dict on first use."""
+        if self._table is not None:
+            self._weights = self._table.to_dict()
+            self._table = None
+        return self._weights
+
+    @weights.setter
+    def weights(self, value: dict[str, Weight]) -> None:
+        self._table = None
+        self._weights = value
+
+    @property
+    def table(self) -> StackTable | None:
+        """The stacks' table while `weights` was never used, else None."""
+        return self._table
+
+    def __len__(self) -> int:
+        return len(self._table) if self._table is not None else len(self._weights)
+
+    @property
+    def total(self) -> Weight:
+        """Sum of all weights."""
+        return self._table.sums()[0] if self._table is not None else super().total
+
+    def magnitude(self) -> Weight:
+        """Sum of the weights' magnitudes."""
+        return self._table.sums()[2] if self._table is not None else super().magnitude()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in fields(Profile))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Profile):
+            return NotImplemented
+        return self._values() == tuple(getattr(other, f.name) for f in fields(Profile))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copied or pickled as a plain `Profile` (the table stays in this process)."""
+        return Profile, self._values()
 
 
 class ProfileMerger:
@@ -238,17 +322,16 @@ class ProfileMerger:
     def add(self, p: Profile) -> None:
         """Add the next profile."""
         self.added += 1
+        if self.added == 2 and self.only is not None:
+            # the first profile's stacks are summed only now that a second one comes (one profile
+            # alone is the result itself, its stacks never copied)
+            self._sum(self.only)
         self.only = p if self.added == 1 else None
         if self.added == 1:
             self.meta = dict(p.meta)
-        weights = self.weights
-        for s, w in p.weights.items():
-            weights[s] = weights.get(s, 0) + w
-        if self.counts is not None and p.counts is not None:
-            counts = self.counts
-            for s, c in p.counts.items():
-                counts[s] = counts.get(s, 0) + c
         else:
+            self._sum(p)
+        if self.counts is not None and p.counts is None:
             self.counts = None
         self.diagnostics.merge(p.diagnostics)
         self.sources.extend(p.sources)
@@ -260,6 +343,15 @@ class ProfileMerger:
         else:
             self.timeline = None
         self.meta = {k: v for k, v in self.meta.items() if p.meta.get(k) == v}
+
+    def _sum(self, p: Profile) -> None:
+        weights = self.weights
+        for s, w in p.weights.items():
+            weights[s] = weights.get(s, 0) + w
+        if self.counts is not None and p.counts is not None:
+            counts = self.counts
+            for s, c in p.counts.items():
+                counts[s] = counts.get(s, 0) + c
 
     def result(self) -> Profile:
         """The sum of the profiles added (the one itself when only one was)."""

@@ -38,3 +38,12 @@ def test_import_foldkit_is_light_and_gives_every_public_name(name: str) -> None:
 
     assert name in foldkit.__all__ and getattr(foldkit, name) is not None
     assert callable(foldkit.Profile(weights={"a;b": 1}).focus)
+
+
+def test_drawing_an_svg_loads_neither_the_html_viewer_nor_openssl() -> None:
+    modules = _modules_after(
+        "import json, sys; from foldkit.cli import main; "
+        f"main(['flamegraph', {str(FIXTURES / 'java.perf')!r}, '-q', '-o', '-']); print(); print(json.dumps(sorted(sys.modules)))"
+    )
+    assert "foldkit.render.svg" in modules  # the test sees what was loaded
+    assert [m for m in ("foldkit.render.viewer", "_hashlib", "importlib.resources") if m in modules] == []

@@ -12,9 +12,8 @@ from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.ingest import FoldOptions, read
 from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_bytes
 from foldkit.profile import Profile, merge_profiles
-from foldkit.render import gc_paused, render_flamegraph
+from foldkit.render import gc_paused, render_flamegraph, wants_viewer
 from foldkit.render.palette import load_palette_map, save_palette_map
-from foldkit.render.viewer import render_viewer, wants_viewer
 from foldkit.transform import Pipeline
 
 output_suffixes("flamegraph", {".svg": "interactive SVG flame graph", ".html": "flame-graph viewer (canvas)", ".htm": "flame-graph viewer (canvas)"})
@@ -61,7 +60,11 @@ def flamegraph(
     with gc_paused(), reading_progress(quiet), cluster_reader(cluster, "--flamechart" if options.flamechart else None) as reader:
         profile = transforms.read(inputs, fold_options, reader or (_read_timeline if options.flamechart else read))
     palette_map = load_palette_map(render.palette_file) if render.palette_file else None
-    draw = render_viewer if wants_viewer(output) else render_flamegraph
+    draw = render_flamegraph
+    if wants_viewer(output):
+        from foldkit.render.viewer import render_viewer  # loaded only when asked for
+
+        draw = render_viewer
     svg = draw(profile, options, palette_map=palette_map, diagnostics=profile.diagnostics)
     c.report(profile.diagnostics, quiet, verbose)
     write_bytes(output, svg)

@@ -10,7 +10,7 @@ from foldkit.ingest import bcc, bpftrace, folded, perf
 from foldkit.ingest.demangle import demangle_profile
 from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
 from foldkit.inputs import InputSpec, Source, open_source
-from foldkit.profile import Profile, merge_profiles, weights_problem
+from foldkit.profile import Profile, magnitude_problem, merge_profiles
 
 #: Every input format (each module implements `foldkit.ingest.base.InputFormat`), in the order
 #: detection tries them (most specific first). No two sniffers
@@ -73,7 +73,7 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
         profile.unit = options.unit
     compression = "not compressed" if source.compression == "none" else f"{source.compression} compression"
     profile.diagnostics.notes.insert(0, f"{source.name}: format {module.NAME} ({compression})")
-    if not profile.weights and not profile.diagnostics.bad_lines:
+    if not len(profile) and not profile.diagnostics.bad_lines:
         profile.diagnostics.warnings.append(f"{source.name}: no samples found (empty input?)")
     if options.strict and profile.diagnostics.bad_lines:
         raise StrictModeError("; ".join(profile.diagnostics.messages()) + " (--strict)")
@@ -81,7 +81,7 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
 
 
 def _check_weights(profile: Profile, name: str) -> None:
-    problem = weights_problem(profile.weights.values())
+    problem = magnitude_problem(profile.magnitude())
     if problem is not None:
         raise InputError(f"{name}: {problem}; foldkit sums weights exactly only up to that")
 

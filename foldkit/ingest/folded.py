@@ -12,11 +12,20 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote
 
+from foldkit.engine import default_jobs, native_core
 from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
-from foldkit.profile import FOLDED_HEADER, Diagnostics, Profile, Weight, parse_count, weight_problem
+from foldkit.profile import (
+    FOLDED_HEADER,
+    Diagnostics,
+    LazyProfile,
+    Profile,
+    Weight,
+    parse_count,
+    weight_problem,
+)
 
 try:
     import foldkit._native as _native
@@ -180,7 +189,40 @@ def _profile(weights: dict[str, Weight] | None, reader: _Reader, options: FoldOp
 
 def fold(source: Source, options: FoldOptions) -> Profile:
     """Sum the weights of identical stacks."""
+    path = source.seekable_path()
+    if path is not None and native_core() is not None:
+        profile = fold_file(source.name, path, options, source.max_record)
+        if profile is not None:
+            return profile
     return fold_chunks(source.name, source.chunks(cut=cut_at_lines), options)
+
+
+#: Lines the native file reader hands to the reference reader (comments, bad lines) before it
+#: leaves the whole file to the stream reader.
+_MAX_DEFERRED = 10_000
+
+
+def fold_file(name: str, path: str, options: FoldOptions, max_record: int, **native: int) -> Profile | None:
+    """`fold` of the plain file at `path` by the native reader's threads (`options.jobs`), its
+    stacks left in the native table (a `LazyProfile`); None when the file needs the stream
+    reader: a line the native reader hands back holds a stack (decimal weights, the two-column
+    form), a line is longer than `max_record`, no stack at all. `native` goes to
+    `_native.read_folded_file` (tests: `min_split`)."""
+    try:
+        table = _native.read_folded_file(path, options.jobs or default_jobs(), max_record, _MAX_DEFERRED, **native)
+    except OSError:
+        return None  # the stream reader says what is wrong with the file
+    except RuntimeError as exc:  # a panic in the native reader (a bug): say which input
+        raise InputError(f"{name}: {exc}") from exc
+    if table is None or not len(table):
+        return None
+    reader = _Reader(name)
+    for lineno, line in table.deferred():
+        if reader.line(line, lineno) is not None:
+            return None  # summed in input order by the stream reader
+    if options.kernel or options.skip_after or table.may_hold_offsets():
+        return _profile(table.to_dict(), reader, options)
+    return with_header(LazyProfile(table=table, diagnostics=reader.diag), reader.header)
 
 
 def fold_chunks(name: str, chunks: Iterable[bytes], options: FoldOptions, native: bool = True) -> Profile:

@@ -356,6 +356,11 @@ def _merge_stacks(target: dict[str, dict[str, list[int]]], source: dict[str, dic
 #: Display names of sources that are no file.
 _NOT_FILES = ("<stdin>", "<bytes>")
 
+#: Decompressed bytes per chunk when the native core reads a zstd or gzip file itself (unless
+#: `FoldOptions.chunk_size` is set): small, so the chunks in flight stay in the CPU's cache between
+#: the decompressing thread and the folding ones, and the threads start and finish together.
+NATIVE_STREAM_CHUNK_SIZE = 512 * 1024
+
 
 def _fold_native(native: ModuleType, source: Source, options: FoldOptions, size: int) -> FoldState:
     """Fold with the native core's threads. A plain file is read by the threads themselves, by
@@ -372,7 +377,9 @@ def _fold_native(native: ModuleType, source: Source, options: FoldOptions, size:
         try:
             return _run_native(
                 native, options, source.name,
-                lambda folder: folder.push_compressed(source.name, source.compression, size, options.max_record),
+                lambda folder: folder.push_compressed(
+                    source.name, source.compression, options.chunk_size or NATIVE_STREAM_CHUNK_SIZE, options.max_record
+                ),
             )
         except native.StreamUnusable:
             pass

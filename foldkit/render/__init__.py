@@ -17,15 +17,37 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 from collections.abc import Iterator, Mapping
 
-from foldkit.profile import Diagnostics, Profile, Weight
+from foldkit.profile import Diagnostics, LazyProfile, Profile, Weight
 from foldkit.render import defaults
-from foldkit.render.layout import Layout, StackIndex, chart_runs, layout_chart, layout_flame
+from foldkit.render.layout import (
+    Layout,
+    StackIndex,
+    chart_runs,
+    layout_chart,
+    layout_flame,
+    layout_table,
+)
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import colorizer
 from foldkit.render.svg import write_svg
 from foldkit.text import format_count
+
+#: Output names that get the HTML viewer (`foldkit.render.viewer`) instead of an SVG (before any
+#: .gz/.zst suffix).
+VIEWER_SUFFIXES = (".html", ".htm")
+
+
+def wants_viewer(path: str | os.PathLike[str] | None) -> bool:
+    """True when an output name asks for the HTML viewer (`x.html`, `x.html.gz`, ...)."""
+    if path is None or os.fspath(path) == "-":
+        return False
+    name = os.fspath(path).lower()
+    for compression in (".gz", ".zst"):
+        name = name.removesuffix(compression)
+    return name.endswith(VIEWER_SUFFIXES)
 
 
 def reverse_stack(stack: str) -> str:
@@ -62,9 +84,11 @@ def layout_profile(profile: Profile, options: RenderOptions = DEFAULT_RENDER_OPT
         layout = layout_chart(runs, min_fraction=fraction, max_frames=options.max_frames, span=options.total)
         layout.nonpositive += nonpositive
         return layout
-    weights = reversed_weights(profile.weights) if options.reverse else profile.weights
-    return layout_flame(
-        weights,
+    table = profile.table if isinstance(profile, LazyProfile) and not options.reverse else None
+    stacks = table if table is not None else reversed_weights(profile.weights) if options.reverse else profile.weights
+    lay = layout_table if table is not None else layout_flame
+    return lay(
+        stacks,  # type: ignore[arg-type]
         min_fraction=fraction,
         max_frames=options.max_frames,
         sort_by_weight=options.sort_by_weight,
@@ -162,6 +186,7 @@ def _render(
 
 __all__ = [
     "DEFAULT_RENDER_OPTIONS",
+    "VIEWER_SUFFIXES",
     "Layout",
     "RenderOptions",
     "StackIndex",
@@ -169,5 +194,6 @@ __all__ = [
     "layout_flame",
     "layout_profile",
     "render_flamegraph",
+    "wants_viewer",
     "write_svg",
 ]

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate, repeat
 from operator import contains
 
-from foldkit.profile import Weight
+from foldkit.profile import StackTable, Weight
 from foldkit.render import defaults
 
 try:
@@ -362,6 +362,27 @@ def layout_flame(
     total = exact_sum(w for w in weights.values() if w > 0)
     stacks = weights if type(weights) is dict else dict(weights)
     return _layout(stacks, lambda: _flame_tree(stacks), total, span, min_fraction, max_frames, sort_by_weight, native)
+
+
+def layout_table(
+    table: StackTable,
+    *,
+    min_fraction: float = 0.0,
+    max_frames: int = defaults.MAX_FRAMES,
+    sort_by_weight: bool = False,
+    span: Weight | None = None,
+) -> Layout:
+    """`layout_flame` of the stacks of a native table (`LazyProfile.table`): only the frames
+    drawn become Python objects."""
+    full = max(table.sums()[1], span or 0)
+    min_weight = min_weight_for(full, min_fraction)
+    try:
+        placed = table.layout(_native_threshold(min_weight), min(max_frames, 2**62), sort_by_weight)
+    except RuntimeError:  # a panic in the native core (a bug): the stacks as a dict instead
+        placed = None
+    if placed is None:
+        return layout_flame(table.to_dict(), min_fraction=min_fraction, max_frames=max_frames, sort_by_weight=sort_by_weight, span=span)
+    return _finish(placed, full, min_weight)
 
 
 def exact_sum(weights: Iterable[Weight]) -> Weight:

@@ -24,7 +24,6 @@ every graph. By default the hash spreads all names evenly; `hash_start=True` (fl
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -32,6 +31,11 @@ from collections.abc import Callable, Iterable
 from foldkit.errors import InputError
 from foldkit.outputs import atomic_writer
 from foldkit.text import ANNOTATION
+
+try:  # hashlib's blake2b itself, without hashlib loading OpenSSL (milliseconds of every start-up)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter without the module
+    from hashlib import blake2b
 
 #: Hue palettes: per channel (base, span, which hash value), value = base + int(span * v[i]).
 #: The ranges are flamegraph.pl's, so pictures look as users expect.
@@ -171,12 +175,8 @@ def background(palette: str, bgcolors: str | None) -> tuple[str, str]:
 
 
 def _uniform(name: str) -> tuple[float, float, float]:
-    digest = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=6).digest()
-    return (
-        int.from_bytes(digest[0:2], "big") / 65536,
-        int.from_bytes(digest[2:4], "big") / 65536,
-        int.from_bytes(digest[4:6], "big") / 65536,
-    )
+    bits = int.from_bytes(blake2b(name.encode("utf-8", "surrogatepass"), digest_size=6).digest(), "big")
+    return ((bits >> 32) / 65536, ((bits >> 16) & 0xFFFF) / 65536, (bits & 0xFFFF) / 65536)
 
 
 #: How many leading characters `hash_start` looks at, and how fast their weight falls; the
@@ -205,8 +205,8 @@ def _shades(name: str, hash_start: bool) -> tuple[float, float, float]:
 
 
 def _rgb(hue: str, v: tuple[float, float, float]) -> str:
-    r, g, b = (base + int(span * v[i]) for base, span, i in _HUES[hue])
-    return f"rgb({r},{g},{b})"
+    (rb, rs, ri), (gb, gs, gi), (bb, bs, bi) = _HUES[hue]
+    return f"rgb({rb + int(rs * v[ri])},{gb + int(gs * v[gi])},{bb + int(bs * v[bi])})"
 
 
 def frame_color(name: str, palette: str = "default", hash_start: bool = False) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 from lxml import etree
 
@@ -61,11 +61,12 @@ _IGNORECASE_X = 16
 @cache
 def asset(name: str) -> str:
     """The text of a package file (`flamegraph.js`, `flamegraph.css`)."""
-    return resources.files("foldkit.render").joinpath(name).read_text(encoding="utf-8")
+    return Path(__file__).with_name(name).read_text(encoding="utf-8")
 
 
 def default_tooltip(layout: Layout, options: RenderOptions, count_name: str) -> Callable[[int], str]:
-    """flamegraph.pl's tooltip: `name (1,234 samples, 5.67%)`, weights times `--factor`."""
+    """flamegraph.pl's tooltip: `name (1,234 samples, 5.67%)`, weights times `--factor`; the text
+    needs no `visible()` (its name and unit went through it)."""
     span = layout.span or 1
     names, weights, factor = layout.names, layout.weights, options.factor
     unit = visible(count_name)
@@ -173,7 +174,8 @@ def write_svg(
     if message is not None:
         _text(root, width / 2, geo.top + options.frame_height, visible(message), id="message", **{"text-anchor": "middle"})
     else:
-        _write_frames(frames, layout, options, geo, fill, tooltip or default_tooltip(layout, options, count_name), attributes)
+        shown = tooltip or default_tooltip(layout, options, count_name)
+        _write_frames(frames, layout, options, geo, fill, shown, attributes, tooltip_visible=tooltip is None)
     script = etree.SubElement(root, f"{{{SVG_NS}}}script", {"type": "text/ecmascript"})
     script.text = etree.CDATA(asset("flamegraph.js"))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
@@ -187,8 +189,10 @@ def _write_frames(
     fill: Callable[[int], str],
     tooltip: Callable[[int], str],
     attributes: Callable[[int], Mapping[str, str]] | None,
+    tooltip_visible: bool = False,
 ) -> None:
-    """One `<rect>` (with its `<title>`) per frame, followed by its `<text>` label when one fits.
+    """One `<rect>` (with its `<title>`) per frame, followed by its `<text>` label when one fits;
+    `tooltip_visible` when the tooltips need no `visible()` (the default tooltip's parts are).
     This is the hot loop: as few lxml calls and attributes per frame as the format allows."""
     sub = etree.SubElement
     scale = options.plot_width / layout.span if layout.span else 0.0
@@ -228,7 +232,7 @@ def _write_frames(
         }
         if attributes is not None:
             attrib.update({k: visible(v) for k, v in attributes(i).items()})
-        sub(sub(frames, _RECT, attrib), _TITLE).text = visible(tooltip(i))
+        sub(sub(frames, _RECT, attrib), _TITLE).text = tooltip(i) if tooltip_visible else visible(tooltip(i))
         if width >= min_label_px:
             label = fit_label(texts[1], width - defaults.LABEL_PAD, char_px, right, min_chars)
             if label:

@@ -15,14 +15,13 @@ page merges frames narrower than a pixel when it draws, never in the data.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from foldkit import __version__
 from foldkit.errors import UsageError
 from foldkit.profile import Diagnostics, Profile, Weight
-from foldkit.render import defaults, reversed_weights
+from foldkit.render import VIEWER_SUFFIXES, defaults, reversed_weights, wants_viewer
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import background, colorizer
 from foldkit.render.viewer.page import viewer_page
@@ -30,23 +29,11 @@ from foldkit.render.viewer.payload import pack
 from foldkit.render.viewer.tree import build_tree
 from foldkit.text import visible
 
-#: Output names that get the viewer instead of an SVG (before any .gz/.zst suffix).
-VIEWER_SUFFIXES = (".html", ".htm")
 #: Default widths of a differential viewer: the larger side, so frames only in BEFORE are shown.
 DIFF_BASIS = "union"
 
 #: What `basis` accepts in a differential viewer (the page can switch between them).
 BASES = ("union", "after", "before")
-
-
-def wants_viewer(path: str | os.PathLike[str] | None) -> bool:
-    """True when an output name asks for the HTML viewer (`x.html`, `x.html.gz`, ...)."""
-    if path is None or os.fspath(path) == "-":
-        return False
-    name = os.fspath(path).lower()
-    for compression in (".gz", ".zst"):
-        name = name.removesuffix(compression)
-    return name.endswith(VIEWER_SUFFIXES)
 
 
 def _settings(options: RenderOptions, unit: str, title: str) -> dict[str, Any]:

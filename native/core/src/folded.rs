@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 
+use ahash::RandomState;
 use memchr::memchr;
 use rustc_hash::FxBuildHasher;
 
@@ -35,11 +36,41 @@ pub enum Fed {
 }
 
 /// Distinct stacks in order of first appearance, with their summed weights.
-#[derive(Default)]
+///
+/// The table maps a stack's hash to its first entry (stacks sharing a hash are chained), so
+/// growing it never hashes a stack again: stacks are often kilobytes long.
 pub struct FoldedReader {
-    /// stack -> (order of first appearance, summed weight)
-    index: HashMap<Box<[u8]>, (usize, i128), FxBuildHasher>,
+    /// (stack, summed weight) in order of first appearance
+    entries: Vec<(Box<[u8]>, i128)>,
+    /// next entry with the same hash (`NO_ENTRY` at the end of a chain)
+    chained: Vec<u32>,
+    /// stack hash -> its first entry
+    index: HashMap<u64, u32, FxBuildHasher>,
+    hasher: RandomState,
     lineno: u64,
+    /// false once a stack read from a line is not UTF-8
+    utf8: bool,
+    /// true once a stack read from a line may hold a call-site offset
+    offsets: bool,
+}
+
+/// End of a chain of entries sharing a hash.
+const NO_ENTRY: u32 = u32::MAX;
+
+impl Default for FoldedReader {
+    fn default() -> Self {
+        FoldedReader {
+            entries: Vec::new(),
+            chained: Vec::new(),
+            index: HashMap::default(),
+            // fixed seeds: the same hashes in every thread (the order of the stacks never
+            // depends on them)
+            hasher: RandomState::with_seeds(0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344),
+            lineno: 0,
+            utf8: true,
+            offsets: false,
+        }
+    }
 }
 
 fn is_space(b: u8) -> bool {
@@ -54,6 +85,16 @@ fn numberish(word: &[u8]) -> bool {
 
 fn is_number_char(b: u8) -> bool {
     b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')
+}
+
+/// True when `stack` may hold a call-site offset (`+` before a digit, or before a byte that is not
+/// ASCII and may start a Unicode digit): the reference reader rewrites those stacks.
+pub fn may_hold_offsets(stack: &[u8]) -> bool {
+    memchr::memchr_iter(b'+', stack).any(|i| {
+        stack
+            .get(i + 1)
+            .is_some_and(|&b| b.is_ascii_digit() || !b.is_ascii())
+    })
 }
 
 /// `(stack, weight)` of a plain line, None for anything else.
@@ -133,40 +174,109 @@ impl FoldedReader {
         Fed::Done
     }
 
+    /// Read every line of `chunk`, collecting the lines handed back as (line number, line);
+    /// false when that would make more than `max` of them in `deferred`.
+    pub fn feed_all(
+        &mut self,
+        chunk: &[u8],
+        deferred: &mut Vec<(u64, Vec<u8>)>,
+        max: usize,
+    ) -> bool {
+        let mut pos = 0;
+        while let Fed::Deferred {
+            start,
+            end,
+            next,
+            lineno,
+        } = self.feed(chunk, pos)
+        {
+            if deferred.len() >= max {
+                return false;
+            }
+            deferred.push((lineno, chunk[start..end].to_vec()));
+            pos = next;
+        }
+        true
+    }
+
     /// Add `weight` to `stack` (a line the reference reader read).
     pub fn add(&mut self, stack: &[u8], weight: i64) {
-        match self.index.get_mut(stack) {
-            Some(entry) => entry.1 += i128::from(weight),
-            None => {
-                let order = self.index.len();
-                self.index.insert(stack.into(), (order, i128::from(weight)));
-            }
+        if let Some(at) = self.find(stack) {
+            self.entries[at].1 += i128::from(weight);
+        } else {
+            self.utf8 = self.utf8 && std::str::from_utf8(stack).is_ok();
+            self.offsets = self.offsets || may_hold_offsets(stack);
+            self.push(stack.into(), i128::from(weight));
         }
+    }
+
+    /// Add a summed `weight` to `stack` (merging another reader's stacks).
+    pub fn add_sum(&mut self, stack: Box<[u8]>, weight: i128) {
+        if let Some(at) = self.find(&stack) {
+            self.entries[at].1 += weight;
+        } else {
+            self.push(stack, weight);
+        }
+    }
+
+    fn find(&self, stack: &[u8]) -> Option<usize> {
+        let mut at = *self.index.get(&self.hasher.hash_one(stack))?;
+        while at != NO_ENTRY {
+            if *self.entries[at as usize].0 == *stack {
+                return Some(at as usize);
+            }
+            at = self.chained[at as usize];
+        }
+        None
+    }
+
+    fn push(&mut self, stack: Box<[u8]>, weight: i128) {
+        let at = u32::try_from(self.entries.len()).unwrap_or(NO_ENTRY - 1);
+        let first = self
+            .index
+            .entry(self.hasher.hash_one(&stack))
+            .or_insert(NO_ENTRY);
+        self.chained.push(*first);
+        *first = at;
+        self.entries.push((stack, weight));
+    }
+
+    /// True when every stack is UTF-8 (stacks merged with `add_sum` are left out: check them
+    /// in the reader they come from).
+    pub fn utf8(&self) -> bool {
+        self.utf8
+    }
+
+    /// True when a stack may hold a call-site offset (see [`may_hold_offsets`]; stacks merged
+    /// with `add_sum` are left out, as in `utf8`).
+    pub fn offsets(&self) -> bool {
+        self.offsets
     }
 
     /// Number of distinct stacks.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.entries.len()
     }
 
     /// True when no stack was read.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.entries.is_empty()
     }
 
     /// The stacks and their summed weights, in order of first appearance.
     pub fn items(&self) -> Vec<(&[u8], i128)> {
-        let mut items: Vec<(usize, &[u8], i128)> = self
-            .index
-            .iter()
-            .map(|(s, &(order, w))| (order, &s[..], w))
-            .collect();
-        items.sort_unstable_by_key(|item| item.0);
-        items.into_iter().map(|(_, s, w)| (s, w)).collect()
+        self.entries.iter().map(|(s, w)| (&s[..], *w)).collect()
+    }
+
+    /// The stacks and their summed weights, in order of first appearance, the reader consumed.
+    pub fn into_items(self) -> Vec<(Box<[u8]>, i128)> {
+        self.entries
     }
 
     /// Forget every stack (after handing them to the reference reader).
     pub fn clear(&mut self) {
+        self.entries.clear();
+        self.chained.clear();
         self.index.clear();
     }
 }
@@ -181,22 +291,13 @@ mod tests {
     /// Feed `chunks`, collecting the lines handed back (checking what `feed` says of them).
     fn read_chunks(chunks: &[&[u8]]) -> (FoldedReader, Lines) {
         let mut r = FoldedReader::new();
-        let mut deferred = Vec::new();
+        let mut deferred: Lines = Vec::new();
         for chunk in chunks {
-            let mut pos = 0;
-            while let Fed::Deferred {
-                start,
-                end,
-                next,
-                lineno,
-            } = r.feed(chunk, pos)
-            {
-                assert!(start <= end && end <= next && next <= chunk.len());
-                assert!(lineno >= 1 && lineno <= r.lineno());
-                assert!(plain_line(&chunk[start..end]).is_none());
-                deferred.push((lineno, chunk[start..end].to_vec()));
-                pos = next;
-            }
+            assert!(r.feed_all(chunk, &mut deferred, usize::MAX));
+        }
+        for (lineno, line) in &deferred {
+            assert!(*lineno >= 1 && *lineno <= r.lineno());
+            assert!(plain_line(line).is_none());
         }
         (r, deferred)
     }
@@ -237,6 +338,14 @@ mod tests {
             deferred,
             vec![(1, b"a 1\r".to_vec()), (2, b"b 2\r".to_vec())]
         );
+    }
+
+    #[test]
+    fn offsets_are_a_plus_before_a_digit() {
+        assert!(may_hold_offsets(b"a;f+0x1a"));
+        assert!(may_hold_offsets(b"f+12;b"));
+        assert!(may_hold_offsets(b"f+\xd9\xa3"));
+        assert!(!may_hold_offsets(b"libstdc++.so;a+;b+x"));
     }
 
     #[test]

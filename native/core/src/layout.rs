@@ -234,7 +234,7 @@ fn build<'a>(stacks: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> 
 pub fn flame_tree<'a>(stacks: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> Tree<'a> {
     let mut kept: Vec<(&[u8], i64)> = stacks.iter().copied().filter(|s| s.1 > 0).collect();
     let nonpositive = stacks.len() - kept.len();
-    kept.sort_by(|a, b| frame_cmp(a.0, b.0));
+    kept.sort_unstable_by(|a, b| frame_cmp(a.0, b.0)); // distinct stacks: no ties
     let mut tree = build(&kept, threshold, max_frames);
     tree.nonpositive = nonpositive;
     tree

@@ -5,6 +5,8 @@
 
 pub mod demangle;
 pub mod folded;
+pub mod folded_file;
+pub mod folded_text;
 pub mod layout;
 pub mod perf;
 pub mod perf_frames;

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use ahash::RandomState;
 use memchr::memmem;
+use rustc_hash::FxBuildHasher;
 
 use crate::perf_frames::{
     has_address_column, is_plain_ascii, name_line, parse_frame_line, NameOptions,
@@ -17,6 +18,9 @@ use crate::perf_frames::{
 use crate::perf_header::{Fields, Header};
 
 type Map<K, V> = HashMap<K, V, RandomState>;
+/// Frame-line caches: keyed by text of the input, looked up once per frame line, so hashed with
+/// the cheaper Fx hash.
+type LineMap = HashMap<Box<[u8]>, u32, FxBuildHasher>;
 
 /// How to fold (the fields of `FoldOptions` that matter to perf).
 #[derive(Clone, Debug, Default)]
@@ -96,18 +100,20 @@ pub struct Worker {
     header: Header,
     parts: Interner,
     /// frame line (or, without --addrs, the text after its address column) -> part id, per java flag
-    lines: [Map<Box<[u8]>, u32>; 2],
-    tails: [Map<Box<[u8]>, u32>; 2],
+    lines: [LineMap; 2],
+    tails: [LineMap; 2],
     roots: Map<Box<[u8]>, (u32, bool)>,
     events_raw: Map<Box<[u8]>, u32>,
     event_none: Option<u32>,
     event_names: Interner,
     skip_cut: Map<u32, Option<u32>>,
-    stacks: Map<(u32, Box<[u32]>), u32>,
-    stack_keys: Vec<(u32, Box<[u32]>)>,
+    /// [root, parts rootward first...] -> stack id
+    stacks: Map<Box<[u32]>, u32>,
     cells: Map<(u32, u32), (u128, u64)>,
     chunks: Vec<ChunkInfo>,
     key_buf: Vec<u8>,
+    /// the parts of the sample being read (leaf first), reused
+    parts_buf: Vec<u32>,
 }
 
 /// A worker's result: stack strings, per (event, stack) weights and counts, chunk facts.
@@ -169,10 +175,10 @@ impl Worker {
             event_names: Interner::default(),
             skip_cut: Map::default(),
             stacks: Map::default(),
-            stack_keys: Vec::new(),
             cells: Map::default(),
             chunks: Vec::new(),
             key_buf: Vec::new(),
+            parts_buf: Vec::new(),
         }
     }
 
@@ -192,56 +198,51 @@ impl Worker {
         } else {
             raw
         };
-        let lines = memchr::memchr_iter(b'\n', chunk).count();
+        let (comment_lines, body) = strip_comment_prefix(chunk);
         let mut info = ChunkInfo {
             index,
-            lines,
             ..ChunkInfo::default()
         };
-        let result = self.fold_blocks(strip_comment_prefix(chunk), &mut info, namer, cancelled);
-        if result == Err(Stop::Cancelled) {
-            return result;
-        }
-        if result.is_err() {
-            info = ChunkInfo {
-                index,
-                lines,
-                fallback: true,
-                ..ChunkInfo::default()
-            };
+        let result = self.fold_blocks(body, &mut info, namer, cancelled);
+        match result {
+            Ok(body_lines) => info.lines = comment_lines + body_lines,
+            Err(Stop::Cancelled) => return Err(Stop::Cancelled),
+            Err(Stop::Fallback) => {
+                info = ChunkInfo {
+                    index,
+                    lines: memchr::memchr_iter(b'\n', chunk).count(),
+                    fallback: true,
+                    ..ChunkInfo::default()
+                }
+            }
         }
         self.chunks.push(info);
-        result
+        result.map(|_| ())
     }
 
+    /// Fold the blank-line separated samples of `body`; the number of its newlines when done.
     fn fold_blocks(
         &mut self,
         body: &[u8],
         info: &mut ChunkInfo,
         namer: &mut LineNamer<'_>,
         cancelled: &dyn Fn() -> bool,
-    ) -> Result<(), Stop> {
+    ) -> Result<usize, Stop> {
         if matches!(body.first(), Some(b'\n' | b' ' | b'\t')) {
             return Err(Stop::Fallback);
         }
         let mut local: Map<(u32, u32), (u128, u64)> = Map::default();
-        let finder = memmem::Finder::new(b"\n\n");
-        let mut pos = 0;
+        let mut lines = Lines::new(body);
+        let side_event = memmem::Finder::new(b"PERF_RECORD_");
         let mut blocks = 0usize;
-        while pos < body.len() {
-            let end = finder.find(&body[pos..]).map_or(body.len(), |i| pos + i);
-            let block = &body[pos..end];
-            pos = if end == body.len() { end } else { end + 2 };
+        let mut parts = std::mem::take(&mut self.parts_buf);
+        while let Some(head) = lines.next_line() {
             blocks += 1;
             if blocks.is_multiple_of(CANCEL_EVERY) && cancelled() {
                 return Err(Stop::Cancelled);
             }
-            let (head, chain) = match memchr::memchr(b'\n', block) {
-                Some(i) => (&block[..i], &block[i + 1..]),
-                None => (block, &block[block.len()..]),
-            };
             if matches!(head.first(), None | Some(b' ' | b'\t' | b'#'))
-                || memmem::find(head, b"PERF_RECORD_").is_some()
+                || side_event.find(head).is_some()
             {
                 return Err(Stop::Fallback);
             }
@@ -254,7 +255,10 @@ impl Worker {
             if !info.events.contains(&event) {
                 info.events.push(event);
             }
-            let stack = self.resolve(&f, chain, namer)?;
+            let (root, java) = self.root(&f);
+            parts.clear();
+            self.chain_parts(&mut lines, java, namer, &mut parts)?;
+            let stack = self.stack_id(root, java, &f, &mut parts, namer)?;
             let cell = local.entry((event, stack)).or_insert((0, 0));
             cell.0 += u128::from(weight);
             cell.1 += 1;
@@ -266,12 +270,13 @@ impl Worker {
                 info.timeline.push((time, stack, weight));
             }
         }
+        self.parts_buf = parts;
         for ((event, stack), (weight, count)) in local {
             let cell = self.cells.entry((event, stack)).or_insert((0, 0));
             cell.0 = cell.0.checked_add(weight).ok_or(Stop::Fallback)?;
             cell.1 += count;
         }
-        Ok(())
+        Ok(lines.newlines)
     }
 
     fn event_id(&mut self, event: Option<&[u8]>) -> u32 {
@@ -350,7 +355,10 @@ impl Worker {
             (&mut self.lines[j], line)
         };
         if let Some(&id) = map.get(key) {
-            return Ok(id);
+            return Ok(id); // a line remembered is no blank line
+        }
+        if is_blank(line) {
+            return Err(Stop::Fallback);
         }
         let name = if is_plain_ascii(line) {
             name_line(line, java, &self.cfg.names)
@@ -371,38 +379,42 @@ impl Worker {
         Ok(id)
     }
 
-    /// The stack id of one sample: its root and the parts of its call chain.
-    fn resolve(
+    /// The parts (leaf first) of the call chain that follows a header, up to the blank line
+    /// ending the sample (or the end of the chunk).
+    fn chain_parts(
         &mut self,
-        f: &Fields<'_>,
-        chain: &[u8],
+        lines: &mut Lines<'_>,
+        java: bool,
         namer: &mut LineNamer<'_>,
-    ) -> Result<u32, Stop> {
-        let (root, java) = self.root(f);
-        let mut parts: Vec<u32> = Vec::new();
+        parts: &mut Vec<u32>,
+    ) -> Result<(), Stop> {
         let mut prev_frame = false;
-        let mut rest_lines = chain;
-        while !rest_lines.is_empty() {
-            let (line, next) = match memchr::memchr(b'\n', rest_lines) {
-                Some(i) => (&rest_lines[..i], &rest_lines[i + 1..]),
-                None => (rest_lines, &rest_lines[rest_lines.len()..]),
-            };
-            rest_lines = next;
+        while let Some(line) = lines.next_line() {
             if line.is_empty() {
-                continue; // only the last line of a chunk's last block can be empty
-            }
-            if is_blank(line) {
-                return Err(Stop::Fallback);
+                break; // the blank line after a sample
             }
             if line[0] == b'\t' {
                 parts.push(self.line_part(line, java, namer)?);
                 prev_frame = true;
-            } else if prev_frame && is_srcline(line) {
+            } else if prev_frame && is_srcline(line) && !is_blank(line) {
                 prev_frame = false;
             } else {
                 return Err(Stop::Fallback);
             }
         }
+        Ok(())
+    }
+
+    /// The stack id of one sample: its root and the parts of its call chain (leaf first; a
+    /// sample without a chain may name its frame in the header's rest).
+    fn stack_id(
+        &mut self,
+        root: u32,
+        java: bool,
+        f: &Fields<'_>,
+        parts: &mut Vec<u32>,
+        namer: &mut LineNamer<'_>,
+    ) -> Result<u32, Stop> {
         if parts.is_empty() {
             if let Some(rest) = f.rest {
                 if !bytes_strip(rest).is_empty() {
@@ -420,16 +432,15 @@ impl Worker {
             }
         }
         if !self.cfg.skip_after.is_empty() {
-            self.apply_skip(&mut parts);
+            self.apply_skip(parts);
         }
+        parts.push(root);
         parts.reverse();
-        let key = (root, parts.into_boxed_slice());
-        if let Some(&id) = self.stacks.get(&key) {
+        if let Some(&id) = self.stacks.get(parts.as_slice()) {
             return Ok(id);
         }
-        let id = self.stack_keys.len() as u32;
-        self.stack_keys.push(key.clone());
-        self.stacks.insert(key, id);
+        let id = self.stacks.len() as u32;
+        self.stacks.insert(parts.as_slice().into(), id);
         Ok(id)
     }
 
@@ -457,11 +468,14 @@ impl Worker {
 
     /// Everything folded so far, with stacks as strings.
     pub fn finish(self) -> WorkerOutput {
-        let stacks = self
-            .stack_keys
+        let mut keys: Vec<(u32, Box<[u32]>)> =
+            self.stacks.into_iter().map(|(key, id)| (id, key)).collect();
+        keys.sort_unstable_by_key(|&(id, _)| id);
+        let stacks = keys
             .iter()
-            .map(|(root, parts)| {
-                let mut s = self.parts.get(*root).to_vec();
+            .map(|(_, key)| {
+                let (root, parts) = (key[0], &key[1..]);
+                let mut s = self.parts.get(root).to_vec();
                 let names_empty =
                     parts.is_empty() || (parts.len() == 1 && self.parts.get(parts[0]).is_empty());
                 if !names_empty {
@@ -482,6 +496,41 @@ impl Worker {
                 .map(|((e, s), (w, c))| (e, s, w, c))
                 .collect(),
             chunks: self.chunks,
+        }
+    }
+}
+
+/// The lines of a chunk one by one, counting the newlines taken.
+struct Lines<'a> {
+    rest: &'a [u8],
+    newlines: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        Lines {
+            rest: text,
+            newlines: 0,
+        }
+    }
+
+    /// The next line without its newline; None at the end (a last line without a newline is
+    /// still a line).
+    fn next_line(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let rest = self.rest;
+        match memchr::memchr(b'\n', rest) {
+            Some(i) => {
+                self.rest = &rest[i + 1..];
+                self.newlines += 1;
+                Some(&rest[..i])
+            }
+            None => {
+                self.rest = &[];
+                Some(rest)
+            }
         }
     }
 }
@@ -515,16 +564,20 @@ fn replace_crlf(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The chunk without its leading `#` comment lines (`perf script --header`).
-fn strip_comment_prefix(chunk: &[u8]) -> &[u8] {
+/// The chunk without its leading `#` comment lines (`perf script --header`), and their number.
+fn strip_comment_prefix(chunk: &[u8]) -> (usize, &[u8]) {
     let mut body = chunk;
+    let mut lines = 0;
     while body.first() == Some(&b'#') {
         match memchr::memchr(b'\n', body) {
-            Some(i) => body = &body[i + 1..],
+            Some(i) => {
+                body = &body[i + 1..];
+                lines += 1;
+            }
             None => break,
         }
     }
-    body
+    (lines, body)
 }
 
 #[cfg(test)]

@@ -355,17 +355,74 @@ pub fn name_line(line: &[u8], java: bool, opts: &NameOptions) -> Option<Vec<u8>>
 /// True for a line in perf's usual `\t%16lx sym (dso)` layout; its name (without `--addrs`) then
 /// depends only on the text after the address column, `line[18..]`.
 pub fn has_address_column(line: &[u8]) -> bool {
-    if line.len() < 19 || line[17] != b' ' || matches!(line[18], b'(' | b' ') {
+    let Some(&[b' ', after]) = line.get(17..19) else {
+        return false;
+    };
+    if matches!(after, b'(' | b' ') {
         return false;
     }
-    let column = &line[1..17];
-    let address = &column[column.iter().position(|&b| b != b' ').unwrap_or(16)..];
-    is_hex(address)
+    let mut column = [0u8; 16];
+    column.copy_from_slice(&line[1..17]);
+    is_padded_hex(u128::from_le_bytes(column))
+}
+
+/// The 16 bytes (first byte lowest) are spaces, then at least one hex digit, then hex digits
+/// only: checked on all bytes at once, as this runs for every frame line.
+fn is_padded_hex(column: u128) -> bool {
+    const fn splat(b: u8) -> u128 {
+        u128::from_le_bytes([b; 16])
+    }
+    const HIGH: u128 = splat(0x80);
+    if column & HIGH != 0 {
+        return false;
+    }
+    let spaces = (column ^ splat(b' ')).trailing_zeros() / 8;
+    if spaces >= 16 {
+        return false;
+    }
+    // per byte (all < 0x80, so no carry crosses bytes): 0x80 where the byte is >= c
+    let at_least = |x: u128, c: u8| x.wrapping_add(splat(0x80 - c)) & HIGH;
+    let digit = at_least(column, b'0') & !at_least(column, b'9' + 1);
+    let folded = column | splat(0x20);
+    let letter = at_least(folded, b'a') & !at_least(folded, b'f' + 1);
+    let wanted = HIGH & (u128::MAX << (spaces * 8));
+    (digit | letter) & wanted == wanted
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// [`has_address_column`] written plainly.
+    fn has_address_column_plain(line: &[u8]) -> bool {
+        if line.len() < 19 || line[17] != b' ' || matches!(line[18], b'(' | b' ') {
+            return false;
+        }
+        let column = &line[1..17];
+        let start = column.iter().position(|&b| b != b' ').unwrap_or(16);
+        is_hex(&column[start..])
+    }
+
+    proptest! {
+        #[test]
+        fn address_columns_are_found_as_plainly_written(
+            column in proptest::collection::vec(
+                prop_oneof![Just(b' '), Just(b'0'), Just(b'9'), Just(b'a'), Just(b'f'), Just(b'F'),
+                    Just(b'g'), Just(b'/'), Just(b':'), Just(b'@'), Just(b'`'), Just(0xe9u8), any::<u8>()],
+                16..=16,
+            ),
+            pad in 0usize..16,
+            after in prop_oneof![Just(b"x".to_vec()), Just(b"(".to_vec()), Just(b" ".to_vec()), Just(Vec::new())],
+        ) {
+            let mut line = b"\t".to_vec();
+            line.extend(std::iter::repeat_n(b' ', pad));
+            line.extend_from_slice(&column[pad..]);
+            line.push(b' ');
+            line.extend_from_slice(&after);
+            prop_assert_eq!(has_address_column(&line), has_address_column_plain(&line));
+        }
+    }
 
     fn named(line: &str, opts: &NameOptions) -> Option<String> {
         name_line(line.as_bytes(), false, opts).map(|v| String::from_utf8(v).unwrap())

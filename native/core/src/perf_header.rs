@@ -31,6 +31,7 @@ pub struct Fields<'a> {
 pub struct Header {
     regex: Regex,
     locs: CaptureLocations,
+    side_event: memchr::memmem::Finder<'static>,
 }
 
 impl Default for Header {
@@ -43,12 +44,17 @@ impl Header {
     pub fn new() -> Self {
         let regex = Regex::new(PATTERN).expect("the header pattern compiles");
         let locs = regex.capture_locations();
-        Header { regex, locs }
+        let side_event = memchr::memmem::Finder::new(b": PERF_RECORD_");
+        Header {
+            regex,
+            locs,
+            side_event,
+        }
     }
 
     /// The fields of `line` when the whole line is a sample header.
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Option<Fields<'a>> {
-        if memchr::memmem::find(line, b": PERF_RECORD_").is_some() {
+        if self.side_event.find(line).is_some() {
             return None;
         }
         if let Some(fields) = parse_usual(line) {

@@ -78,6 +78,8 @@ pub struct Folded {
 /// A running set of folding threads.
 pub struct Pool {
     tx: Option<Sender<Task>>,
+    /// buffers of folded [`Task::Bytes`] chunks, for the producer to fill again
+    spares: Receiver<Vec<u8>>,
     done: Receiver<()>,
     handles: Vec<JoinHandle<Result<WorkerOutput, String>>>,
     finished: usize,
@@ -89,18 +91,20 @@ impl Pool {
         let jobs = jobs.max(1);
         let (tx, rx) = bounded::<Task>(jobs * QUEUED_PER_THREAD);
         let (done_tx, done) = bounded::<()>(jobs);
+        let (spare_tx, spares) = bounded::<Vec<u8>>(jobs);
         let cancel = Arc::new(AtomicBool::new(false));
         let handles = (0..jobs)
             .map(|_| {
-                let (rx, done_tx, cancel, hooks, cfg) = (
+                let (rx, done_tx, spare_tx, cancel, hooks, cfg) = (
                     rx.clone(),
                     done_tx.clone(),
+                    spare_tx.clone(),
                     cancel.clone(),
                     hooks.clone(),
                     cfg.clone(),
                 );
                 std::thread::spawn(move || {
-                    let out = run_worker(cfg, &rx, &cancel, hooks.as_ref());
+                    let out = run_worker(cfg, &rx, &spare_tx, &cancel, hooks.as_ref());
                     if out.is_err() {
                         cancel.store(true, Ordering::SeqCst);
                     }
@@ -112,6 +116,7 @@ impl Pool {
             .collect();
         Pool {
             tx: Some(tx),
+            spares,
             done,
             handles,
             finished: 0,
@@ -132,6 +137,11 @@ impl Pool {
             Err(SendTimeoutError::Timeout(task)) => Pushed::Full(task),
             Err(SendTimeoutError::Disconnected(_)) => Pushed::Stopped,
         }
+    }
+
+    /// The buffer of a chunk the threads are done with, if any (its length is arbitrary).
+    pub fn spare(&self) -> Option<Vec<u8>> {
+        self.spares.try_recv().ok()
     }
 
     /// No more tasks: the threads end when the queue is empty.
@@ -201,17 +211,20 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 fn run_worker(
     cfg: FoldConfig,
     rx: &Receiver<Task>,
+    spares: &Sender<Vec<u8>>,
     cancel: &AtomicBool,
     hooks: &dyn Hooks,
 ) -> Result<WorkerOutput, String> {
     let mut worker = Worker::new(cfg);
+    let mut reader = RangeReader::default();
     let cancelled = || cancel.load(Ordering::Relaxed);
     for task in rx.iter() {
         if cancelled() {
             break;
         }
-        let (index, data) = match task {
-            Task::Bytes { index, data } => (index, data),
+        let mut owned = None;
+        let (index, data): (usize, &[u8]) = match task {
+            Task::Bytes { index, data } => (index, owned.insert(data)),
             Task::Range {
                 index,
                 file,
@@ -219,15 +232,15 @@ fn run_worker(
                 first,
                 last,
                 max_record,
-            } => (index, read_range(&file, size, first, last, max_record)?),
+            } => (index, reader.read(&file, size, first, last, max_record)?),
         };
         let mut namer = |line: &[u8], java: bool| hooks.name_line(line, java);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            worker.fold_chunk(index, &data, &mut namer, &cancelled)
+            worker.fold_chunk(index, data, &mut namer, &cancelled)
         }));
         match outcome {
             Ok(Ok(())) => {}
-            Ok(Err(Stop::Fallback)) => hooks.fallback(index, &data)?,
+            Ok(Err(Stop::Fallback)) => hooks.fallback(index, data)?,
             Ok(Err(Stop::Cancelled)) => break,
             Err(panic) => {
                 return Err(format!(
@@ -236,37 +249,83 @@ fn run_worker(
                 ))
             }
         }
+        if let Some(buffer) = owned {
+            let _ = spares.try_send(buffer); // a full pool of spares: let it go
+        }
     }
     Ok(worker.finish())
 }
 
-/// File offset of the first record boundary (just after a blank line) at or after `offset`; an
-/// error when there is none within `max_record` bytes.
-fn boundary_at_or_after(
-    file: &File,
-    size: u64,
-    offset: u64,
-    max_record: u64,
-) -> Result<u64, String> {
-    if offset == 0 {
-        return Ok(0);
-    }
-    let mut start = offset.saturating_sub(2);
-    let mut buf = vec![0u8; BOUNDARY_SCAN + 2];
-    while start < size {
-        if start - offset.saturating_sub(2) > max_record {
+/// Reads byte ranges of a file into buffers kept from one range to the next (no fresh pages to
+/// fault in and zero for every chunk).
+#[derive(Default)]
+pub struct RangeReader {
+    data: Vec<u8>,
+    scan: Vec<u8>,
+}
+
+impl RangeReader {
+    /// The records of `file` that start in `[first, last)`; an error starting with
+    /// [`RECORD_TOO_LONG`] when one is longer than `max_record`.
+    pub fn read(
+        &mut self,
+        file: &File,
+        size: u64,
+        first: u64,
+        last: u64,
+        max_record: u64,
+    ) -> Result<&[u8], String> {
+        let begin = self.boundary_at_or_after(file, size, first, max_record)?;
+        let end = if last < size {
+            self.boundary_at_or_after(file, size, last, max_record)?
+        } else {
+            size
+        };
+        if end <= begin {
+            return Ok(&[]);
+        }
+        if end - begin > (last - first).saturating_add(max_record) {
             return Err(format!("{RECORD_TOO_LONG} {max_record} bytes"));
         }
-        let n = read_full(file, &mut buf, start).map_err(|e| format!("read error: {e}"))?;
-        if n == 0 {
-            break;
+        let len = (end - begin) as usize;
+        if self.data.len() < len {
+            self.data.resize(len, 0);
         }
-        if let Some(i) = memchr::memmem::find(&buf[..n], b"\n\n") {
-            return Ok(start + i as u64 + 2);
-        }
-        start += BOUNDARY_SCAN as u64;
+        let n = read_full(file, &mut self.data[..len], begin)
+            .map_err(|e| format!("read error: {e}"))?;
+        Ok(&self.data[..n])
     }
-    Ok(size)
+
+    /// File offset of the first record boundary (just after a blank line) at or after
+    /// `offset`; an error when there is none within `max_record` bytes.
+    fn boundary_at_or_after(
+        &mut self,
+        file: &File,
+        size: u64,
+        offset: u64,
+        max_record: u64,
+    ) -> Result<u64, String> {
+        if offset == 0 {
+            return Ok(0);
+        }
+        let mut start = offset.saturating_sub(2);
+        self.scan.resize(BOUNDARY_SCAN + 2, 0);
+        while start < size {
+            if start - offset.saturating_sub(2) > max_record {
+                return Err(format!("{RECORD_TOO_LONG} {max_record} bytes"));
+            }
+            let n =
+                read_full(file, &mut self.scan, start).map_err(|e| format!("read error: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            if let Some(i) = memchr::memmem::find(&self.scan[..n], b"\n\n") {
+                return Ok(start + i as u64 + 2);
+            }
+            start += BOUNDARY_SCAN as u64;
+        }
+        Ok(size)
+    }
 }
 
 fn read_full(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
@@ -279,33 +338,6 @@ fn read_full(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
         n += got;
     }
     Ok(n)
-}
-
-/// The records of `file` that start in `[first, last)`; an error starting with
-/// [`RECORD_TOO_LONG`] when one is longer than `max_record`.
-pub fn read_range(
-    file: &File,
-    size: u64,
-    first: u64,
-    last: u64,
-    max_record: u64,
-) -> Result<Vec<u8>, String> {
-    let begin = boundary_at_or_after(file, size, first, max_record)?;
-    let end = if last < size {
-        boundary_at_or_after(file, size, last, max_record)?
-    } else {
-        size
-    };
-    if end <= begin {
-        return Ok(Vec::new());
-    }
-    if end - begin > (last - first).saturating_add(max_record) {
-        return Err(format!("{RECORD_TOO_LONG} {max_record} bytes"));
-    }
-    let mut data = vec![0u8; (end - begin) as usize];
-    let n = read_full(file, &mut data, begin).map_err(|e| format!("read error: {e}"))?;
-    data.truncate(n);
-    Ok(data)
 }
 
 fn merge(outputs: Vec<WorkerOutput>) -> Folded {
@@ -430,6 +462,27 @@ mod tests {
             error.contains("internal error") && error.contains("namer bug"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_reused_reader_returns_only_the_range_asked_for() {
+        let dir = std::env::temp_dir().join(format!("foldkit-range-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.perf");
+        let record = b"a 1 1.0: 1 cycles: \n\t1234 f (/x)\n\n";
+        let data = record.repeat(1000);
+        std::fs::write(&path, &data).unwrap();
+        let file = File::open(&path).unwrap();
+        let size = data.len() as u64;
+        let mut reader = RangeReader::default();
+        let whole = reader.read(&file, size, 0, size, 1 << 20).unwrap().to_vec();
+        assert_eq!(whole, data);
+        let tail = reader.read(&file, size, size - 10, size, 1 << 20).unwrap();
+        assert!(tail.is_empty(), "no record starts in the last 10 bytes");
+        let after = record.len() as u64 + 1;
+        let one = reader.read(&file, size, 1, after, 1 << 20).unwrap();
+        assert_eq!(one, record, "the one record starting in [1, after)");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

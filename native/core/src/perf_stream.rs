@@ -27,23 +27,44 @@ pub fn open(path: &str, compression: &str) -> std::io::Result<Stream> {
     })
 }
 
-/// Cuts a stream into chunks that end just after a blank line.
+/// Cuts a stream into chunks that end just after a blank line. Buffers handed back with
+/// [`Chunker::recycle`] are filled again, so a long stream does not fault in fresh pages for
+/// every chunk.
 pub struct Chunker {
     stream: Stream,
+    /// `filled` bytes read and not yet handed out, then initialised room to read into
     pending: Vec<u8>,
+    filled: usize,
+    spare: Option<Vec<u8>>,
     eof: bool,
     chunk_size: usize,
     max_record: usize,
 }
+
+/// Bytes read at least at a time.
+const MIN_READ: usize = 1 << 16;
 
 impl Chunker {
     pub fn new(stream: Stream, chunk_size: usize, max_record: usize) -> Self {
         Chunker {
             stream,
             pending: Vec::new(),
+            filled: 0,
+            spare: None,
             eof: false,
             chunk_size: chunk_size.max(1),
             max_record,
+        }
+    }
+
+    /// Keep `buffer` (a chunk the caller is done with) to read into again.
+    pub fn recycle(&mut self, buffer: Vec<u8>) {
+        if self
+            .spare
+            .as_ref()
+            .is_none_or(|s| s.capacity() < buffer.capacity())
+        {
+            self.spare = Some(buffer);
         }
     }
 
@@ -51,38 +72,50 @@ impl Chunker {
     pub fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, String> {
         loop {
             if self.eof {
-                if self.pending.is_empty() {
+                if self.filled == 0 {
                     return Ok(None);
                 }
-                return Ok(Some(std::mem::take(&mut self.pending)));
+                return Ok(Some(self.cut(self.filled)));
             }
-            if self.pending.len() >= self.chunk_size {
-                if let Some(i) = memchr::memmem::rfind(&self.pending, b"\n\n") {
-                    let rest = self.pending.split_off(i + 2);
-                    return Ok(Some(std::mem::replace(&mut self.pending, rest)));
+            if self.filled >= self.chunk_size {
+                if let Some(i) = memchr::memmem::rfind(&self.pending[..self.filled], b"\n\n") {
+                    return Ok(Some(self.cut(i + 2)));
                 }
-                if self.pending.len() > self.chunk_size.saturating_add(self.max_record) {
+                if self.filled > self.chunk_size.saturating_add(self.max_record) {
                     return Err("no blank line within the longest record allowed".to_string());
                 }
             }
-            let start = self.pending.len();
-            let want = self.chunk_size.max(1 << 16);
-            self.pending.resize(start + want, 0);
+            let want = self.chunk_size.saturating_sub(self.filled).max(MIN_READ);
+            let end = self.filled + want;
+            if self.pending.len() < end {
+                self.pending.resize(end, 0);
+            }
             let got = loop {
-                match self.stream.read(&mut self.pending[start..]) {
+                match self.stream.read(&mut self.pending[self.filled..end]) {
                     Ok(n) => break n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        self.pending.truncate(start);
-                        return Err(format!("decompression error: {e}"));
-                    }
+                    Err(e) => return Err(format!("decompression error: {e}")),
                 }
             };
-            self.pending.truncate(start + got);
+            self.filled += got;
             if got == 0 {
                 self.eof = true;
             }
         }
+    }
+
+    /// The first `len` pending bytes as a chunk; the rest moves to the spare buffer.
+    fn cut(&mut self, len: usize) -> Vec<u8> {
+        let rest = self.filled - len;
+        let mut next = self.spare.take().unwrap_or_default();
+        if next.len() < rest {
+            next.resize(rest, 0);
+        }
+        next[..rest].copy_from_slice(&self.pending[len..self.filled]);
+        let mut chunk = std::mem::replace(&mut self.pending, next);
+        chunk.truncate(len);
+        self.filled = rest;
+        chunk
     }
 }
 
@@ -95,7 +128,8 @@ mod tests {
         let mut c = Chunker::new(Box::new(Cursor::new(data.to_vec())), size, 1000);
         let mut out = Vec::new();
         while let Some(chunk) = c.next_chunk()? {
-            out.push(chunk);
+            out.push(chunk.clone());
+            c.recycle(chunk);
         }
         Ok(out)
     }

@@ -256,6 +256,9 @@ impl PerfFolder {
         let mut chunker = foldkit_core::perf_stream::Chunker::new(stream, chunk_size, max_record);
         let mut index = 0;
         loop {
+            if let Some(spare) = self.pool()?.spare() {
+                chunker.recycle(spare);
+            }
             match py.detach(|| chunker.next_chunk()) {
                 Ok(Some(data)) => {
                     if !self.send(py, Task::Bytes { index, data })? {

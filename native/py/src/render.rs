@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use foldkit_core::folded::{Fed, FoldedReader as CoreReader};
+use foldkit_core::folded_file::{read_file, FileStacks, MIN_SPLIT};
 use foldkit_core::layout::{chart_tree, flame_tree, layout, Frames, Tree};
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
@@ -233,9 +234,135 @@ pub fn layout_frames<'py>(
     frames_to_python(py, &tree, &frames).map(Some)
 }
 
+/// The stacks of a plain folded file, kept here until Python asks for them (see
+/// `foldkit_core::folded_file`).
+#[pyclass(module = "foldkit._native", frozen)]
+pub struct FoldedStacks {
+    inner: FileStacks,
+}
+
+/// Stacks above which a table is freed on a thread of its own (tens of thousands of allocations:
+/// milliseconds the caller need not wait for, at the end of a command in particular).
+const FREED_ASIDE: usize = 10_000;
+
+impl Drop for FoldedStacks {
+    fn drop(&mut self) {
+        let stacks = std::mem::take(&mut self.inner.stacks);
+        if stacks.len() > FREED_ASIDE {
+            // if no thread can be started, the closure, and the stacks with it, are freed here
+            let _ = std::thread::Builder::new().spawn(move || drop(stacks));
+        }
+    }
+}
+
+/// Read the folded file at `path` with `threads` threads (one below `min_split` bytes), the GIL
+/// released: the stacks, or None when it must be read as a stream (a line longer than
+/// `max_record`, more than `max_deferred` lines for the reference reader). OSError when it
+/// cannot be read.
+#[pyfunction]
+#[pyo3(signature = (path, threads, max_record, max_deferred, min_split = MIN_SPLIT))]
+pub fn read_folded_file(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    threads: usize,
+    max_record: u64,
+    max_deferred: usize,
+    min_split: u64,
+) -> PyResult<Option<FoldedStacks>> {
+    let read = py.detach(|| {
+        guard("folded reader", || {
+            read_file(&path, threads, min_split, max_record, max_deferred)
+        })
+    })?;
+    match read {
+        Ok(found) => Ok(found.map(|inner| FoldedStacks { inner })),
+        Err(err) => Err(PyOSError::new_err(err.to_string())),
+    }
+}
+
+#[pymethods]
+impl FoldedStacks {
+    fn __len__(&self) -> usize {
+        self.inner.stacks.len()
+    }
+
+    /// Lines in the file.
+    #[getter]
+    fn lines(&self) -> u64 {
+        self.inner.lines
+    }
+
+    /// `[(line number, line bytes)]` of the lines the reference reader must read, in file order.
+    fn deferred<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        for (lineno, line) in &self.inner.deferred {
+            out.append((*lineno, PyBytes::new(py, line)))?;
+        }
+        Ok(out)
+    }
+
+    /// (sum of the weights, of the positive ones, of their magnitudes).
+    fn sums<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let (mut total, mut positive, mut magnitude) = (0i128, 0i128, 0i128);
+        for &(_, w) in &self.inner.stacks {
+            total = total.saturating_add(w);
+            positive = positive.saturating_add(w.max(0));
+            magnitude = magnitude.saturating_add(w.saturating_abs());
+        }
+        (int(py, total)?, int(py, positive)?, int(py, magnitude)?).into_pyobject(py)
+    }
+
+    /// True when a stack may hold a call-site offset (`+` before a digit or a byte that is not
+    /// ASCII, which may start a Unicode digit): those stacks need the Python rewrite.
+    fn may_hold_offsets(&self) -> bool {
+        self.inner.offsets
+    }
+
+    /// `{stack: weight}` (UTF-8, other bytes as surrogate escapes) in first-seen order.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(py);
+        for (stack, weight) in &self.inner.stacks {
+            out.set_item(text(py, stack, "surrogateescape")?, int(py, *weight)?)?;
+        }
+        Ok(out)
+    }
+
+    /// `layout_frames` of these stacks as a flame graph, or None when a stack is not UTF-8 or a
+    /// weight not within i64 (the caller lays out `to_dict()` instead).
+    fn layout<'py>(
+        &self,
+        py: Python<'py>,
+        threshold: i128,
+        max_frames: usize,
+        sort_by_weight: bool,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let stacks = &self.inner.stacks;
+        if !self.inner.utf8 {
+            return Ok(None);
+        }
+        let laid = py.detach(|| {
+            guard("layout", || {
+                let mut pairs: Vec<(&[u8], i64)> = Vec::with_capacity(stacks.len());
+                for (stack, weight) in stacks {
+                    pairs.push((stack, i64::try_from(*weight).ok()?));
+                }
+                let tree = flame_tree(&pairs, threshold, max_frames);
+                let frames = layout(&tree, sort_by_weight, max_frames);
+                Some((tree, frames))
+            })
+        })?;
+        match laid {
+            Some((tree, frames)) => frames_to_python(py, &tree, &frames).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
 /// Register this file's classes and functions in `foldkit._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FoldedReader>()?;
     m.add_function(wrap_pyfunction!(layout_frames, m)?)?;
+    m.add_class::<FoldedStacks>()?;
+    m.add_function(wrap_pyfunction!(read_folded_file, m)?)?;
     Ok(())
 }

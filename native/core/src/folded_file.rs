@@ -1,0 +1,287 @@
+//! A whole plain folded file read by threads: the file cut into one range of whole lines per
+//! thread, each range read by its thread (`pread`, no memory map) with a [`FoldedReader`], the
+//! readers merged in range order so the stacks keep the order of their first appearance in the
+//! file. Lines the plain reader hands back are collected with their line numbers for the caller
+//! to read with the reference rules.
+//!
+//! The reader gives up (`Ok(None)`, the caller then reads the file as a stream) when a line is
+//! longer than `max_record` or more than `max_deferred` lines are handed back.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use memchr::{memchr, memrchr};
+
+use crate::folded::FoldedReader;
+
+/// Bytes read at a time by one thread.
+const BLOCK: usize = 4 * 1024 * 1024;
+/// Files smaller than this are read by one thread (the default of `read_file`'s `min_split`).
+pub const MIN_SPLIT: u64 = 4 * 1024 * 1024;
+/// Bytes read at a time while looking for the end of the line a range boundary falls in.
+const BOUNDARY_SCAN: usize = 64 * 1024;
+
+/// What a file held: distinct plain stacks and the lines left to the reference reader.
+#[derive(Debug, Default)]
+pub struct FileStacks {
+    /// (stack, summed weight) in order of first appearance.
+    pub stacks: Vec<(Box<[u8]>, i128)>,
+    /// (line number, line without its line end) of every line handed back, in file order.
+    pub deferred: Vec<(u64, Vec<u8>)>,
+    /// Lines in the file.
+    pub lines: u64,
+    /// True when every stack is UTF-8.
+    pub utf8: bool,
+    /// True when a stack may hold a call-site offset (`folded::may_hold_offsets`).
+    pub offsets: bool,
+}
+
+/// One thread's share: its reader, the lines it handed back (numbered within the range) and its
+/// line count; None when it gave up.
+type Part = Option<(FoldedReader, Vec<(u64, Vec<u8>)>)>;
+
+/// The first line start at or after `at` (the file size when none is); None when the line `at`
+/// falls in is longer than `max_record`.
+fn line_start(file: &File, size: u64, at: u64, max_record: u64) -> io::Result<Option<u64>> {
+    if at == 0 || at >= size {
+        return Ok(Some(at.min(size)));
+    }
+    let mut pos = at - 1; // a line starts at `at` when the byte before it ends a line
+    let mut buf = vec![0u8; BOUNDARY_SCAN];
+    while pos < size {
+        if pos - (at - 1) > max_record {
+            return Ok(None);
+        }
+        let want = BOUNDARY_SCAN.min((size - pos) as usize);
+        let got = file.read_at(&mut buf[..want], pos)?;
+        if got == 0 {
+            break; // the file shrank while it was read
+        }
+        if let Some(i) = memchr(b'\n', &buf[..got]) {
+            return Ok(Some(pos + i as u64 + 1));
+        }
+        pos += got as u64;
+    }
+    Ok(Some(size))
+}
+
+/// True when a line of `len` bytes may be one the stream reader skips as too long (the
+/// borderline lengths are left to it too).
+fn too_long(len: usize, max_record: u64) -> bool {
+    len as u64 + 2 >= max_record
+}
+
+/// Read the whole lines of `first..last` with one reader.
+fn read_range(
+    file: &File,
+    first: u64,
+    last: u64,
+    max_record: u64,
+    max_deferred: usize,
+) -> io::Result<Part> {
+    // a line within one block is no longer than a block, so only lines across blocks are measured
+    let block = BLOCK.min(max_record.saturating_sub(2) as usize).max(1);
+    let mut reader = FoldedReader::new();
+    let mut deferred = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut pos = first;
+    loop {
+        let want = block.min((last - pos) as usize);
+        let kept = buf.len();
+        buf.resize(kept + want, 0);
+        let got = if want == 0 {
+            0
+        } else {
+            file.read_at(&mut buf[kept..], pos)?
+        };
+        buf.truncate(kept + got);
+        pos += got as u64;
+        let end = got == 0;
+        // the line carried over from the last block, now with its end (or still without)
+        let carried = memchr(b'\n', &buf[kept..]).map_or(buf.len(), |i| kept + i);
+        let tail = memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+        if too_long(carried, max_record) || too_long(buf.len() - tail, max_record) {
+            return Ok(None); // the stream reader skips such lines
+        }
+        let cut = if end { buf.len() } else { tail };
+        if !reader.feed_all(&buf[..cut], &mut deferred, max_deferred) {
+            return Ok(None);
+        }
+        if end {
+            return Ok(Some((reader, deferred)));
+        }
+        buf.drain(..cut);
+    }
+}
+
+/// Read the file at `path` with `threads` threads, one if it is smaller than `min_split` bytes
+/// (see the module docstring).
+pub fn read_file(
+    path: &Path,
+    threads: usize,
+    min_split: u64,
+    max_record: u64,
+    max_deferred: usize,
+) -> io::Result<Option<FileStacks>> {
+    let file = File::open(path)?;
+    let size = file.metadata()?.len();
+    let threads = if size < min_split.max(1) {
+        1
+    } else {
+        threads.clamp(1, 64)
+    };
+    let mut bounds = vec![0u64];
+    for k in 1..threads as u64 {
+        match line_start(&file, size, size / threads as u64 * k, max_record)? {
+            Some(at) => bounds.push(at.max(*bounds.last().unwrap_or(&0))),
+            None => return Ok(None),
+        }
+    }
+    bounds.push(size);
+    let parts: Vec<io::Result<Part>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bounds
+            .windows(2)
+            .map(|w| {
+                let (first, last, file) = (w[0], w[1], &file);
+                scope.spawn(move || read_range(file, first, last, max_record, max_deferred))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("a reading thread panicked")))
+            })
+            .collect()
+    });
+    let mut merged = FoldedReader::new();
+    let mut out = FileStacks {
+        utf8: true,
+        ..FileStacks::default()
+    };
+    for part in parts {
+        let Some((reader, deferred)) = part? else {
+            return Ok(None);
+        };
+        if out.deferred.len() + deferred.len() > max_deferred {
+            return Ok(None);
+        }
+        let before = out.lines;
+        out.deferred
+            .extend(deferred.into_iter().map(|(n, line)| (before + n, line)));
+        out.lines += reader.lineno();
+        out.utf8 = out.utf8 && reader.utf8();
+        out.offsets = out.offsets || reader.offsets();
+        if merged.is_empty() {
+            merged = reader;
+        } else {
+            for (stack, weight) in reader.into_items() {
+                merged.add_sum(stack, weight);
+            }
+        }
+    }
+    out.stacks = merged.into_items();
+    Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_with(text: &[u8]) -> (std::path::PathBuf, File) {
+        let mut path = std::env::temp_dir();
+        let unique = format!(
+            "foldkit-folded-file-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        );
+        path.push(unique);
+        let mut f = File::create(&path).unwrap();
+        f.write_all(text).unwrap();
+        (path, f)
+    }
+
+    /// The stacks and handed-back lines of `text` read as one chunk.
+    fn one_chunk(text: &[u8]) -> FileStacks {
+        let mut r = FoldedReader::new();
+        let mut deferred = Vec::new();
+        assert!(r.feed_all(text, &mut deferred, usize::MAX));
+        FileStacks {
+            lines: r.lineno(),
+            utf8: r.utf8(),
+            offsets: r.offsets(),
+            stacks: r.into_items(),
+            deferred,
+        }
+    }
+
+    #[test]
+    fn threads_and_ranges_give_what_one_chunk_gives() {
+        // a file above MIN_SPLIT, with stacks repeated across the range boundaries
+        let mut text = Vec::new();
+        let mut k = 0u64;
+        while text.len() < 3 * MIN_SPLIT as usize {
+            k += 1;
+            let line = match k % 7 {
+                0 => format!("# comment {k}\n"),
+                1 => format!("s{};x{} {}\r\n", k % 1000, k % 3, k % 5 + 1),
+                2 => "\n".to_string(),
+                3 => format!("bad line {k} x\n"),
+                _ => format!("a;b;c{} {}\n", k % 5000, k % 9 + 1),
+            };
+            text.extend_from_slice(line.as_bytes());
+        }
+        text.extend_from_slice(b"last 3");
+        let (path, _f) = file_with(&text);
+        let expected = one_chunk(&text);
+        for threads in [1, 2, 3, 7] {
+            let got = read_file(&path, threads, MIN_SPLIT, 1 << 20, usize::MAX)
+                .unwrap()
+                .unwrap();
+            assert_eq!(got.stacks, expected.stacks, "{threads} threads");
+            assert_eq!(got.deferred, expected.deferred, "{threads} threads");
+            assert_eq!(got.lines, expected.lines);
+            assert!(got.utf8 && expected.utf8);
+            assert!(!got.offsets && !expected.offsets);
+        }
+        assert!(read_file(&path, 2, MIN_SPLIT, 1 << 20, 10)
+            .unwrap()
+            .is_none());
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn a_line_longer_than_allowed_gives_up() {
+        let mut text = b"a 1\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 5000));
+        text.extend_from_slice(b" 2\nb 1\n");
+        let (path, _f) = file_with(&text);
+        assert!(read_file(&path, 1, MIN_SPLIT, 1000, 100).unwrap().is_none());
+        let whole = read_file(&path, 1, MIN_SPLIT, 10_000, 100)
+            .unwrap()
+            .unwrap();
+        assert_eq!(whole.stacks.len(), 3);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn stacks_that_are_not_utf8_or_hold_offsets_are_noticed() {
+        let (path, _f) = file_with(b"a 1\n\xff;b 2\n");
+        assert!(!read_file(&path, 1, 1, 100, 100).unwrap().unwrap().utf8);
+        std::fs::remove_file(&path).unwrap();
+        let (path, _f) = file_with(b"a 1\n\xc3\xa9;b 2\n");
+        assert!(read_file(&path, 1, 1, 100, 100).unwrap().unwrap().utf8);
+        std::fs::remove_file(&path).unwrap();
+        let (path, _f) = file_with(b"a 1\nf+0x1;b 2\n");
+        assert!(read_file(&path, 2, 1, 100, 100).unwrap().unwrap().offsets);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error() {
+        assert!(read_file(Path::new("/nonexistent/foldkit"), 2, 1, 100, 100).is_err());
+    }
+}
