@@ -265,12 +265,19 @@ def _loaded(module: str) -> bool:
     return module in sys.modules
 
 
-def test_a_local_cluster_starts_in_the_background_with_the_task_module_loaded_and_stops_for_good() -> None:
+def _environ(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+def test_a_local_cluster_starts_in_the_background_with_the_task_module_loaded_and_stops_for_good(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     before = _children()
     starting = Starting("local:2", preload=["foldkit.report.runner"])
     try:
         cluster = starting.cluster()
         loaded = cluster.client.run(_loaded, "foldkit.report.runner")  # before any task ran
+        # glibc's allocator as in a local worker process (Dask's nanny would set it to 65536)
+        assert list(cluster.client.run(_environ, "MALLOC_TRIM_THRESHOLD_").values()) == [None, None]
         pids = set(cluster.client.run(os.getpid).values())
         assert len(pids) == 2 and pids <= _children()
     finally:
