@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 
 from foldkit.errors import InputError, StrictModeError, UsageError
-from foldkit.ingest import bcc, bpftrace, folded, perf
 from foldkit.ingest.demangle import demangle_profile
 from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
 from foldkit.inputs import InputSpec, Source, open_source
 from foldkit.profile import Profile, magnitude_problem, merge_profiles
 
-#: Every input format (each module implements `foldkit.ingest.base.InputFormat`), in the order
-#: detection tries them (most specific first). No two sniffers
+
+class _Formats(Mapping[str, ModuleType]):
+    """Format name -> its module (`foldkit.ingest.<name>`), imported when first asked for, so a
+    perf capture never loads the BPF readers."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self._names = tuple(names)
+
+    def __getitem__(self, name: str) -> ModuleType:
+        if name not in self._names:
+            raise KeyError(name)
+        return importlib.import_module(f"foldkit.ingest.{name}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+#: Every input format (each module implements `foldkit.ingest.base.InputFormat`, and its `NAME` is
+#: its module's name), in the order detection tries them (most specific first). No two sniffers
 #: claim the same capture (tests/test_formats_detect.py checks every capture of the corpus), so
 #: the order only matters for inputs no sniffer is sure about.
-FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (perf, bpftrace, bcc, folded)}
+FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "bpftrace", "bcc", "folded"])
 
 
 def format_names() -> list[str]:
@@ -37,7 +57,7 @@ def detect(source: Source) -> ModuleType:
     if maybe:
         return maybe[0]
     if not head.strip():
-        return folded  # empty input: an empty profile, with a warning from the folder
+        return FORMATS["folded"]  # empty input: an empty profile, with a warning from the folder
     snippet = head[:60].decode("utf-8", "replace").splitlines()[0] if head else ""
     raise InputError(
         f"{source.name}: could not recognise the input format (starts with {snippet!r}); "
@@ -59,7 +79,7 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
                 f"unknown format {options.format!r}; supported: {', '.join(format_names())}"
             ) from None
     profile = module.fold(source, options)
-    if options.demangle and module is not perf:  # perf names are demangled as they are folded
+    if options.demangle and module.NAME != "perf":  # perf names are demangled as they are folded
         profile = demangle_profile(profile)
     _check_weights(profile, source.name)
     if source.oversize:
