@@ -44,6 +44,19 @@ def test_exactly_one_sniffer_claims_each_capture(path: Path) -> None:
         source.close()
 
 
+@pytest.mark.parametrize("suffix", [".folded", ".perf.zst"])
+@pytest.mark.parametrize("path", INPUTS[::3], ids=lambda p: p.name)
+def test_a_misleading_file_name_does_not_change_the_format(tmp_path: Path, path: Path, suffix: str) -> None:
+    """The name's suggestion is only sniffed first: the content decides."""
+    misnamed = tmp_path / f"capture{suffix}"
+    misnamed.write_bytes(path.read_bytes())
+    source = open_source(str(misnamed))
+    try:
+        assert detect(source).NAME == _expected_format(path.name)
+    finally:
+        source.close()
+
+
 def test_fixtures_are_detected() -> None:
     fixtures = ROOT / "fixtures"
     want = {"bcc-profile.txt": "bcc", "kstack-ustack-comm.bt": "bpftrace", "java.perf": "perf", "system-mixed.perf.zst": "perf"}

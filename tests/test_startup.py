@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,15 @@ def test_drawing_an_svg_loads_neither_the_html_viewer_nor_openssl() -> None:
     )
     assert "foldkit.render.svg" in modules  # the test sees what was loaded
     assert [m for m in ("foldkit.render.viewer", "_hashlib", "importlib.resources") if m in modules] == []
+
+
+def test_a_folded_file_named_so_loads_no_other_reader(tmp_path: Path) -> None:
+    folded = tmp_path / "cpu.folded"
+    folded.write_text("main;work 3\nmain;idle 1\n")
+    modules = _modules_after(
+        "import json, sys; from foldkit.cli import main; "
+        f"main(['flamegraph', {str(folded)!r}, '-q', '-o', {str(tmp_path / 'cpu.svg')!r}]); print(json.dumps(sorted(sys.modules)))"
+    )
+    assert "foldkit.ingest.folded" in modules  # the test sees what was loaded
+    assert [m for m in ("foldkit.ingest.perf", "foldkit.ingest.bcc", "foldkit.ingest.bpftrace") if m in modules] == []
+    assert (tmp_path / "cpu.svg").read_bytes().startswith(b"<?xml")

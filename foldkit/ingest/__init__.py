@@ -44,18 +44,32 @@ def format_names() -> list[str]:
     return ["auto", *FORMATS]
 
 
+#: File-name suffixes (before any compression suffix) that suggest a format: that format's sniffer
+#: runs first, so a sure verdict needs no other reader loaded. The content still decides.
+SUGGESTED = {".folded": "folded", ".perf": "perf"}
+
+
+def _suggested(name: str) -> str | None:
+    stem = name.removesuffix(".gz").removesuffix(".zst").removesuffix(".zstd")
+    return next((fmt for suffix, fmt in SUGGESTED.items() if stem.endswith(suffix)), None)
+
+
 def detect(source: Source) -> ModuleType:
     """The format of `source`, from its first bytes; InputError when none matches."""
     head = source.head()
-    maybe: list[ModuleType] = []
-    for module in FORMATS.values():
+    order = list(FORMATS)
+    suggested = _suggested(source.name)
+    names = order if suggested is None else [suggested, *(n for n in order if n != suggested)]
+    maybe: list[str] = []
+    for name in names:
+        module = FORMATS[name]
         verdict = module.sniff(head)
         if verdict:
             return module
         if verdict is None:
-            maybe.append(module)
+            maybe.append(name)
     if maybe:
-        return maybe[0]
+        return FORMATS[min(maybe, key=order.index)]
     if not head.strip():
         return FORMATS["folded"]  # empty input: an empty profile, with a warning from the folder
     snippet = head[:60].decode("utf-8", "replace").splitlines()[0] if head else ""
