@@ -46,8 +46,7 @@ def _wait_busy(proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
-        if len(os.listdir(f"/proc/{proc.pid}/task")) > 2:
-            time.sleep(0.3)
+        if len(os.listdir(f"/proc/{proc.pid}/task")) > 2:  # the threads fold: signal now, mid-fold
             return
         time.sleep(0.05)
     raise AssertionError("fold never started its threads")
