@@ -10,6 +10,7 @@ from foldkit.errors import InputError, StrictModeError, UsageError
 from foldkit.ingest.demangle import demangle_profile
 from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
 from foldkit.inputs import InputSpec, Source, open_source
+from foldkit.outputs import COMPRESSION_SUFFIXES
 from foldkit.profile import Profile, magnitude_problem, merge_profiles
 
 
@@ -50,8 +51,9 @@ SUGGESTED = {".folded": "folded", ".perf": "perf"}
 
 
 def _suggested(name: str) -> str | None:
-    stem = name.removesuffix(".gz").removesuffix(".zst").removesuffix(".zstd")
-    return next((fmt for suffix, fmt in SUGGESTED.items() if stem.endswith(suffix)), None)
+    for comp in COMPRESSION_SUFFIXES:
+        name = name.removesuffix(comp)
+    return next((fmt for suffix, fmt in SUGGESTED.items() if name.endswith(suffix)), None)
 
 
 def detect(source: Source) -> ModuleType:

@@ -264,8 +264,8 @@ impl FoldedReader {
     }
 
     /// The stacks and their summed weights, in order of first appearance.
-    pub fn items(&self) -> Vec<(&[u8], i128)> {
-        self.entries.iter().map(|(s, w)| (&s[..], *w)).collect()
+    pub fn items(&self) -> impl Iterator<Item = (&[u8], i128)> + '_ {
+        self.entries.iter().map(|(s, w)| (&s[..], *w))
     }
 
     /// The stacks and their summed weights, in order of first appearance, the reader consumed.
@@ -304,11 +304,7 @@ mod tests {
 
     fn read(text: &[u8]) -> (Items, Lines) {
         let (r, deferred) = read_chunks(&[text]);
-        let items = r
-            .items()
-            .into_iter()
-            .map(|(s, w)| (s.to_vec(), w))
-            .collect();
+        let items = r.items().map(|(s, w)| (s.to_vec(), w)).collect();
         (items, deferred)
     }
 
@@ -430,7 +426,7 @@ mod tests {
                     summed += i128::from(w);
                 }
             }
-            assert_eq!(r.items().iter().map(|&(_, w)| w).sum::<i128>(), summed);
+            assert_eq!(r.items().map(|(_, w)| w).sum::<i128>(), summed);
             let lines =
                 text.split(|&b| b == b'\n').count() as u64 - u64::from(text.ends_with(b"\n"));
             assert_eq!(r.lineno(), if text.is_empty() { 0 } else { lines });

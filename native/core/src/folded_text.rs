@@ -46,16 +46,16 @@ pub fn write_rows(rows: &[Row<'_>], out: &mut [u8]) {
     }
 }
 
-/// The folded text of `rows`, sorted.
-pub fn folded_text(rows: &mut [Row<'_>]) -> Vec<u8> {
-    let mut out = vec![0u8; sort_rows(rows)];
-    write_rows(rows, &mut out);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The folded text of `rows`, sorted.
+    fn folded_text(rows: &mut [Row<'_>]) -> Vec<u8> {
+        let mut out = vec![0u8; sort_rows(rows)];
+        write_rows(rows, &mut out);
+        out
+    }
 
     #[test]
     fn rows_come_out_sorted_bytewise() {

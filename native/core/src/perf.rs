@@ -242,7 +242,7 @@ impl Worker {
             {
                 return Err(Stop::Fallback);
             }
-            let f = self.header.parse(head).ok_or(Stop::Fallback)?;
+            let f = self.header.parse_sample(head).ok_or(Stop::Fallback)?;
             let weight = match f.period {
                 Some(p) if self.cfg.by_period => parse_u64(p).ok_or(Stop::Fallback)?,
                 _ => 1,

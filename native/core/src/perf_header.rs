@@ -57,6 +57,11 @@ impl Header {
         if self.side_event.find(line).is_some() {
             return None;
         }
+        self.parse_sample(line)
+    }
+
+    /// [`Header::parse`] of a line the caller already knows holds no `PERF_RECORD_` side event.
+    pub fn parse_sample<'a>(&mut self, line: &'a [u8]) -> Option<Fields<'a>> {
         if let Some(fields) = parse_usual(line) {
             return Some(fields);
         }

@@ -2,7 +2,9 @@
 
 use foldkit_core::folded_text::{sort_rows, write_rows, Row};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyInt, PyString};
+use pyo3::types::{PyBytes, PyDict, PyInt};
+
+use crate::render::Texts;
 
 /// `{stack: weight}` as folded text bytes (`stack weight` lines sorted byte-wise by stack, stacks
 /// encoded UTF-8 with surrogate escapes), or None when a weight is not an int (or does not fit
@@ -12,8 +14,8 @@ fn folded_text<'py>(
     py: Python<'py>,
     weights: &Bound<'py, PyDict>,
 ) -> PyResult<Option<Bound<'py, PyBytes>>> {
-    // the stacks as str objects, or bytes objects for those holding surrogate escapes
-    let mut stacks: Vec<(Bound<'py, PyAny>, i128)> = Vec::with_capacity(weights.len());
+    let mut texts = Texts::new("surrogateescape");
+    let mut counts: Vec<i128> = Vec::with_capacity(weights.len());
     for (stack, weight) in weights.iter() {
         // exactly int (not bool or another subclass, whose str() may differ)
         if !weight.is_exact_instance_of::<PyInt>() {
@@ -22,22 +24,10 @@ fn folded_text<'py>(
         let Ok(weight) = weight.extract::<i128>() else {
             return Ok(None);
         };
-        let text = stack.cast::<PyString>()?;
-        if text.to_str().is_ok() {
-            stacks.push((stack, weight));
-        } else {
-            let raw = text.call_method1("encode", ("utf-8", "surrogateescape"))?;
-            stacks.push((raw, weight));
-        }
+        texts.hold(&stack)?;
+        counts.push(weight);
     }
-    let mut rows: Vec<Row<'_>> = Vec::with_capacity(stacks.len());
-    for (stack, weight) in &stacks {
-        let bytes = match stack.cast::<PyString>() {
-            Ok(text) => text.to_str()?.as_bytes(),
-            Err(_) => stack.cast::<PyBytes>()?.as_bytes(),
-        };
-        rows.push((bytes, *weight));
-    }
+    let mut rows: Vec<Row<'_>> = texts.bytes()?.into_iter().zip(counts).collect();
     let len = sort_rows(&mut rows);
     let text = PyBytes::new_with(py, len, |out| {
         write_rows(&rows, out);

@@ -96,33 +96,51 @@ impl FoldedReader {
     /// `{stack: weight}` (UTF-8, other bytes as surrogate escapes) in first-seen order; the
     /// reader is emptied.
     fn take_str<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let out = PyDict::new(py);
-        for (stack, weight) in self.inner.items() {
-            out.set_item(text(py, stack, "surrogateescape")?, int(py, weight)?)?;
-        }
+        let out = str_dict(py, self.inner.items())?;
         self.inner.clear();
         Ok(out)
     }
 }
 
-/// Keeps the UTF-8 of Python strings alive: the str itself, or its `surrogatepass` encoding.
-struct Texts<'py> {
+/// `{stack: weight}` of `items` in their order, stacks decoded as UTF-8 with surrogate escapes.
+fn str_dict<'py, 'a>(
+    py: Python<'py>,
+    items: impl Iterator<Item = (&'a [u8], i128)>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    for (stack, weight) in items {
+        out.set_item(text(py, stack, "surrogateescape")?, int(py, weight)?)?;
+    }
+    Ok(out)
+}
+
+/// Keeps the UTF-8 of Python strings alive: the str itself, or (for a str holding surrogates)
+/// its encoding with the `errors` handler (`surrogatepass`, `surrogateescape`).
+pub(crate) struct Texts<'py> {
     held: Vec<Bound<'py, PyAny>>,
+    errors: &'static str,
 }
 
 impl<'py> Texts<'py> {
-    fn hold(&mut self, s: &Bound<'py, PyAny>) -> PyResult<()> {
+    pub(crate) fn new(errors: &'static str) -> Self {
+        Texts {
+            held: Vec::new(),
+            errors,
+        }
+    }
+
+    pub(crate) fn hold(&mut self, s: &Bound<'py, PyAny>) -> PyResult<()> {
         let s = s.cast::<PyString>()?;
         if s.to_str().is_ok() {
             self.held.push(s.clone().into_any());
         } else {
             self.held
-                .push(s.call_method1("encode", ("utf-8", "surrogatepass"))?);
+                .push(s.call_method1("encode", ("utf-8", self.errors))?);
         }
         Ok(())
     }
 
-    fn bytes(&self) -> PyResult<Vec<&[u8]>> {
+    pub(crate) fn bytes(&self) -> PyResult<Vec<&[u8]>> {
         self.held
             .iter()
             .map(|h| match h.cast::<PyString>() {
@@ -179,7 +197,7 @@ fn frames_to_python<'py>(
 fn weighed<'py>(
     pairs: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
 ) -> PyResult<Option<(Texts<'py>, Vec<i64>)>> {
-    let mut texts = Texts { held: Vec::new() };
+    let mut texts = Texts::new("surrogatepass");
     let mut weights = Vec::new();
     for (stack, weight) in pairs {
         if !weight.is_exact_instance_of::<pyo3::types::PyInt>() {
@@ -286,12 +304,6 @@ impl FoldedStacks {
         self.inner.stacks.len()
     }
 
-    /// Lines in the file.
-    #[getter]
-    fn lines(&self) -> u64 {
-        self.inner.lines
-    }
-
     /// `[(line number, line bytes)]` of the lines the reference reader must read, in file order.
     fn deferred<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let out = PyList::empty(py);
@@ -320,11 +332,7 @@ impl FoldedStacks {
 
     /// `{stack: weight}` (UTF-8, other bytes as surrogate escapes) in first-seen order.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let out = PyDict::new(py);
-        for (stack, weight) in &self.inner.stacks {
-            out.set_item(text(py, stack, "surrogateescape")?, int(py, *weight)?)?;
-        }
-        Ok(out)
+        str_dict(py, self.inner.stacks.iter().map(|(s, w)| (&s[..], *w)))
     }
 
     /// `layout_frames` of these stacks as a flame graph, or None when a stack is not UTF-8 or a
