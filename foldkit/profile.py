@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
@@ -79,7 +79,7 @@ _MAX_DIGITS = 20
 
 def parse_count(text: str | bytes) -> int:
     """A decimal integer from a capture, however many digits it has: one too long to be a weight is
-    returned as a value beyond MAX_WEIGHT (which `weight_problem` and `weights_problem` report), not
+    returned as a value beyond MAX_WEIGHT (which `weight_problem` and `magnitude_problem` report), not
     converted (Python refuses integers of more than 4,300 digits, and converting them is slow)."""
     digits = text.lstrip("+-" if isinstance(text, str) else b"+-")
     sign = -1 if text[:1] in ("-", b"-") else 1
@@ -87,11 +87,6 @@ def parse_count(text: str | bytes) -> int:
     if len(significant) > _MAX_DIGITS:
         return sign * (MAX_WEIGHT + 1) * 4
     return sign * int(significant or 0)
-
-
-def weights_problem(weights: Iterable[Weight]) -> str | None:
-    """Why a profile with these weights cannot be summed exactly, or None when it can."""
-    return magnitude_problem(sum(map(abs, weights)))
 
 
 def magnitude_problem(magnitude: Weight) -> str | None:
@@ -300,6 +295,33 @@ class LazyProfile(Profile):
     def __reduce__(self) -> tuple[Any, ...]:
         """Copied or pickled as a plain `Profile` (the table stays in this process)."""
         return Profile, self._values()
+
+
+def map_stacks(profile: Profile, fn: Callable[[str], str | None]) -> Profile:
+    """A new profile where every stack is replaced by `fn(stack)` (None drops it).
+
+    Stacks that map to the same result are summed; counts and the timeline follow the weights, so
+    every transform keeps them consistent without thinking about it.
+    """
+    memo: dict[str, str | None] = {}
+    weights: dict[str, Weight] = {}
+    old_counts = profile.counts
+    counts: dict[str, int] | None = None if old_counts is None else {}
+    for stack, w in profile.weights.items():
+        new = memo[stack] = fn(stack)
+        if new is None:
+            continue
+        weights[new] = weights.get(new, 0) + w
+        if counts is not None and old_counts is not None:
+            counts[new] = counts.get(new, 0) + old_counts.get(stack, 0)
+    timeline = None
+    if profile.timeline is not None:
+        for _, stack, _ in profile.timeline:
+            if stack not in memo:  # a timeline should only hold known stacks; map strays anyway
+                memo[stack] = fn(stack)
+        get = memo.__getitem__
+        timeline = [(t, new, w) for t, s, w in profile.timeline if (new := get(s)) is not None]
+    return replace(profile, weights=weights, counts=counts, timeline=timeline)
 
 
 class ProfileMerger:

@@ -4,7 +4,7 @@ come back, so the result is `foldkit.ingest.read`'s."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -40,14 +40,20 @@ def read_on(cluster: Cluster, inputs: InputSpec | Sequence[InputSpec], options: 
     specs = _specs(inputs)
     options = replace(options, jobs=1)  # a Dask worker may not start processes of its own
     merger = ProfileMerger()
+    for _, profile in _in_order(specs, cluster.run(read_one, [(spec, options) for spec in specs], "fold")):
+        merger.add(profile)  # merged in input order: sums of fractions are the local run's
+    return merger.result()
+
+
+def _in_order(specs: Sequence[str], outcomes: Iterable[Outcome]) -> Iterator[tuple[str, Profile]]:
+    """(input, its profile) for the cluster's `outcomes`, in input order whatever order they came in."""
     waiting: dict[int, Profile] = {}
     following = 0
-    for outcome in cluster.run(read_one, [(spec, options) for spec in specs], "fold"):
+    for outcome in outcomes:
         waiting[outcome.index] = _value(specs, outcome)
-        while following in waiting:  # merged in input order: sums of fractions are the local run's
-            merger.add(waiting.pop(following))
+        while following in waiting:
+            yield specs[following], waiting.pop(following)
             following += 1
-    return merger.result()
 
 
 def _value(specs: Sequence[str], outcome: Outcome) -> Profile:
@@ -83,10 +89,4 @@ def read_each(
             yield spec, pipeline.read([spec], options)
         return
     options = replace(options, jobs=1)
-    waiting: dict[int, Profile] = {}
-    following = 0
-    for outcome in cluster.run(read_transformed, [(spec, options, pipeline) for spec in specs], "fold"):
-        waiting[outcome.index] = _value(specs, outcome)
-        while following in waiting:
-            yield specs[following], waiting.pop(following)
-            following += 1
+    yield from _in_order(specs, cluster.run(read_transformed, [(spec, options, pipeline) for spec in specs], "fold"))

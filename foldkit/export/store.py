@@ -65,14 +65,13 @@ def store_frame(profile: Profile, capture: str, labels: Labels = ()) -> pl.DataF
     """The rows of one capture: one per stack, in canonical order."""
     items = list(profile.items())
     stacks = [utf8_safe(s) for s, _ in items]
-    frames = [s.split(";") for s in stacks]
     counts = profile.counts
     n = len(items)
     columns = {
         "capture": pl.Series("capture", [utf8_safe(capture)] * n, dtype=pl.String),
         "stack": pl.Series("stack", stacks, dtype=pl.String),
-        "frame_leaf": pl.Series("frame_leaf", [f[-1] for f in frames], dtype=pl.String),
-        "depth": pl.Series("depth", [len(f) for f in frames], dtype=pl.Int64),
+        "frame_leaf": pl.Series("frame_leaf", [s.rpartition(";")[2] for s in stacks], dtype=pl.String),
+        "depth": pl.Series("depth", [s.count(";") + 1 for s in stacks], dtype=pl.Int64),
         "weight": pl.Series("weight", [float(w) for _, w in items], dtype=pl.Float64),
         "samples": pl.Series("samples", [None if counts is None else counts.get(s, 0) for s, _ in items], dtype=pl.Int64),
     }

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import re
 
-from foldkit.engine import load_native
-from foldkit.errors import UsageError
-from foldkit.ingest.perf_frames import cut_arguments
-from foldkit.profile import ROOT_FRAMES, Profile
+from foldkit.ingest.perf_frames import cut_arguments, demangle
+from foldkit.profile import ROOT_FRAMES, Profile, map_stacks
 
 #: An annotation foldkit appends to a frame (kernel, JIT, inlined); kept across demangling.
 _ANNOTATION = re.compile(r"_\[[kji]\]$")
@@ -21,12 +19,9 @@ def demangle_frame(frame: str) -> str:
     """One folded frame demangled (`_ZN4work3runEi` -> `work::run`), annotations kept."""
     if not _MANGLED.search(frame):
         return frame
-    native = load_native()
-    if native is None:
-        raise UsageError("--demangle needs foldkit's native core, which is not built")
     m = _ANNOTATION.search(frame)
     base, suffix = (frame[: m.start()], m.group()) if m else (frame, "")
-    name = native.demangle(base.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+    name = demangle(base)
     if name == base:
         return frame
     name = cut_arguments(name.replace(";", ":")).replace('"', "").replace("'", "")
@@ -52,21 +47,7 @@ def demangle_profile(profile: Profile) -> Profile:
     mapping = {stack: renamed(stack) for stack in profile.weights}
     if all(old == new for old, new in mapping.items()):
         return profile
-    weights: dict[str, int | float] = {}
-    for old, w in profile.weights.items():
-        new = mapping[old]
-        weights[new] = weights.get(new, 0) + w
-    counts: dict[str, int] | None = None
-    if profile.counts is not None:
-        counts = {}
-        for old, c in profile.counts.items():
-            new = mapping.get(old, old)
-            counts[new] = counts.get(new, 0) + c
-    profile.weights = weights
-    profile.counts = counts
-    if profile.timeline is not None:
-        profile.timeline = [(t, mapping.get(s, s), w) for t, s, w in profile.timeline]
-    return profile
+    return map_stacks(profile, mapping.__getitem__)
 
 
 __all__ = ["demangle_frame", "demangle_profile"]

@@ -219,8 +219,9 @@ def biggest_changes(diff: StackDiff, limit: int = PAGE_CHANGES) -> list[tuple[st
 
 
 def _process(item: CaptureInput, folder: Path, settings: Settings, result: CaptureResult, page: PageData) -> bool:
+    options = settings.options_for(item)
     try:
-        profile = settings.transforms.read(item.path, settings.options_for(item), lambda _, options: read_capture(item, options))
+        profile = settings.transforms.read(item.path, options, lambda _, options: read_capture(item, options))
     except NotACapture:
         return False
     if settings.store_labels is not None:
@@ -228,7 +229,7 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
     table = top_table(profile, limit=0)
     summarize(profile, result, table.frame)
     if profile.format == "perf" and profile.weights:
-        result.time_start, result.time_end = perf_time_range(item.path, settings.options_for(item))
+        result.time_start, result.time_end = perf_time_range(item.path, options)
     page.top_rows = page_rows(table.frame)
     page.top_count = table.frame.height
     _write(folder, result, "top_csv", to_csv(table))

@@ -2,7 +2,7 @@
 
 Every transform takes a `Profile` and its own frozen options dataclass and returns a new `Profile`
 (the input is never modified). Weights, counts and the timeline stay consistent (see
-`base.map_stacks`). `TRANSFORMS` lists them in the order `--help` and the README show them; the
+`foldkit.profile.map_stacks`). `TRANSFORMS` lists them in the order `--help` and the README show them; the
 command line applies them in the order the user wrote them.
 """
 

@@ -1,15 +1,13 @@
-"""Helpers every transform shares: rewriting stacks (weights, counts and timeline together) and
-compiling user regular expressions with a clear error."""
+"""Helpers every transform shares: frame separators and stand-ins, and compiling user regular
+expressions with a clear error (rewriting stacks is `foldkit.profile.map_stacks`)."""
 
 from __future__ import annotations
 
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import replace
 
 from foldkit.errors import UsageError
-from foldkit.profile import Profile, Weight
 
 #: Frame separator of folded stacks.
 SEP = ";"
@@ -18,9 +16,6 @@ SEP = ";"
 #: that its weight still counts (`--hide` of every frame, `--prune-below` of a whole process).
 HIDDEN = "[hidden]"
 PRUNED = "[pruned]"
-
-StackMap = Callable[[str], str | None]
-
 
 @functools.lru_cache(maxsize=256)
 def compile_regex(pattern: str, flag: str = "regex") -> re.Pattern[str]:
@@ -43,33 +38,6 @@ def frame_matcher(pattern: str, flag: str) -> Callable[[str], bool]:
         return hit
 
     return matches
-
-
-def map_stacks(profile: Profile, fn: StackMap) -> Profile:
-    """A new profile where every stack is replaced by `fn(stack)` (None drops it).
-
-    Stacks that map to the same result are summed; counts and the timeline follow the weights, so
-    every transform keeps them consistent without thinking about it.
-    """
-    memo: dict[str, str | None] = {}
-    weights: dict[str, Weight] = {}
-    old_counts = profile.counts
-    counts: dict[str, int] | None = None if old_counts is None else {}
-    for stack, w in profile.weights.items():
-        new = memo[stack] = fn(stack)
-        if new is None:
-            continue
-        weights[new] = weights.get(new, 0) + w
-        if counts is not None and old_counts is not None:
-            counts[new] = counts.get(new, 0) + old_counts.get(stack, 0)
-    timeline = None
-    if profile.timeline is not None:
-        for _, stack, _ in profile.timeline:
-            if stack not in memo:  # a timeline should only hold known stacks; map strays anyway
-                memo[stack] = fn(stack)
-        get = memo.__getitem__
-        timeline = [(t, new, w) for t, s, w in profile.timeline if (new := get(s)) is not None]
-    return replace(profile, weights=weights, counts=counts, timeline=timeline)
 
 
 def split_frames(stack: str) -> list[str]:

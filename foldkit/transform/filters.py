@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from foldkit.profile import Profile
+from foldkit.profile import Profile, map_stacks
 from foldkit.transform.base import (
     HIDDEN,
     SEP,
     compile_regex,
     frame_matcher,
     join_frames,
-    map_stacks,
 )
 
 

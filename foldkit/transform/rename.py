@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 
 from foldkit.errors import UsageError
-from foldkit.profile import Profile
-from foldkit.transform.base import HIDDEN, SEP, clean_frame, compile_regex, join_frames, map_stacks
+from foldkit.profile import Profile, map_stacks
+from foldkit.transform.base import HIDDEN, SEP, clean_frame, compile_regex, join_frames
 
 #: Separates the pattern from the replacement on the command line.
 ARROW = "=>"

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from foldkit.errors import UsageError
-from foldkit.profile import ROOT_FRAMES, Profile, Weight
-from foldkit.transform.base import SEP, compile_regex, map_stacks
+from foldkit.profile import ROOT_FRAMES, Profile, Weight, map_stacks
+from foldkit.transform.base import SEP, compile_regex
 
 if TYPE_CHECKING:
     from foldkit.ingest.options import FoldOptions

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from foldkit.errors import UsageError
-from foldkit.profile import Profile, Weight
-from foldkit.transform.base import PRUNED, SEP, map_stacks
+from foldkit.profile import Profile, Weight, map_stacks
+from foldkit.transform.base import PRUNED, SEP
 
 #: Recursion modes of `--collapse-recursion`: `direct` merges a frame calling itself (`a;r;r;b` ->
 #: `a;r;b`, like FlameGraph's stackcollapse-recursive.pl); `all` also merges indirect recursion
