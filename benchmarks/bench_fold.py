@@ -73,19 +73,16 @@ def _tree_rss(root: int) -> tuple[int, int]:
     return max(values, default=0), sum(values)
 
 
-def run(cmd: list[str], stdin: Path | None = None) -> tuple[float, int, int]:
+def run(cmd: list[str]) -> tuple[float, int, int]:
     """Wall seconds, peak single-process RSS and peak tree RSS (KiB) of one run."""
-    stdin_fh = open(stdin, "rb") if stdin else subprocess.DEVNULL
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=stdin_fh, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_one = peak_sum = 0
     while proc.poll() is None:
         one, total = _tree_rss(proc.pid)
         peak_one, peak_sum = max(peak_one, one), max(peak_sum, total)
         time.sleep(0.02)
     elapsed = time.perf_counter() - start
-    if stdin:
-        stdin_fh.close()  # type: ignore[union-attr]
     err = proc.stderr.read() if proc.stderr else b""
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode(errors='replace')[:500]}")
@@ -137,16 +134,6 @@ def repeated(path: Path, times: int, tmpdir: Path) -> Path:
     return target
 
 
-def _ratio(rows: list[tuple[str, float, int, int]], prefix: str) -> float | None:
-    times = [t for n, t, _, _ in rows if n.startswith(prefix)]
-    return min(times) if times else None
-
-
-def _time_of(rows: list[tuple[str, float, int, int]], name: str) -> float | None:
-    times = [t for n, t, _, _ in rows if n == name]
-    return times[0] if times else None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("captures", nargs="*", type=Path)
@@ -190,10 +177,11 @@ def main() -> None:
             print(f"{'tool':38} {'time s':>8} {'MB/s':>8} {'RSS MB':>8} {'tree MB':>8} {'time / best foldkit':>20}")
             for name, t, one, tree in rows:
                 print(f"{name:38} {t:8.2f} {size / 1e6 / t:8.1f} {one / 1024:8.0f} {tree / 1024:8.0f} {t / best_foldkit:19.2f}x")
-            zstd = _ratio(rows, f"foldkit -j {cores} (zstd")
-            plain = _time_of(rows, f"foldkit -j {cores}")  # not the zstd row, whose name starts alike
-            inferno = _ratio(rows, "inferno-collapse-perf")
-            perl = _ratio(rows, "stackcollapse-perf.pl")
+            times = {n: t for n, t, _, _ in rows}
+            zstd = times.get(f"foldkit -j {cores} (zstd input)")
+            plain = times.get(f"foldkit -j {cores}")
+            inferno = min((t for n, t in times.items() if n.startswith("inferno-collapse-perf")), default=None)
+            perl = times.get("stackcollapse-perf.pl")
             print(f"foldkit (best) is {inferno / best_foldkit:.2f}x inferno-collapse-perf at its best thread count" if inferno else "(inferno-collapse-perf not found: set INFERNO_BIN)")
             print(f"foldkit (best) is {perl / best_foldkit:.1f}x stackcollapse-perf.pl" if perl else "(stackcollapse-perf.pl not found: set FLAMEGRAPH_DIR)")
             if zstd and plain:

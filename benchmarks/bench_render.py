@@ -60,12 +60,12 @@ def timed(func: Callable[[], object], runs: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def run_command(cmd: list[str], stdin: Path | None = None) -> tuple[float, int, float]:
+def run_command(cmd: list[str], stdin: Path | None = None, stdout: Path | None = None) -> tuple[float, int, float]:
     """Wall seconds, peak RSS (MiB, the process itself) and CPU seconds (user + system, the
-    process and the children it waited for) of one command, output discarded."""
-    with open(stdin or os.devnull, "rb") as fh:
+    process and the children it waited for) of one command, its output to `stdout` or discarded."""
+    with open(stdin or os.devnull, "rb") as fh, open(stdout or os.devnull, "wb") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=fh, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, stdin=fh, stdout=out, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import reference  # noqa: E402 - benchmarks/reference.py
-from bench_render import folded_input  # noqa: E402 - benchmarks/bench_render.py
+from bench_render import folded_input, run_command  # noqa: E402 - benchmarks/bench_render.py
 
 from foldkit.profile import Profile  # noqa: E402
 
@@ -70,22 +70,10 @@ def generated(stacks: int, seed: int = 1) -> Profile:
     return Profile(weights=weights)
 
 
-def run_command(cmd: list[str], stdin: Path | None = None, stdout: Path | None = None) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds and peak RSS (MiB) of one command."""
-    with open(stdin or os.devnull, "rb") as fin, open(stdout or os.devnull, "wb") as fout:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=fin, stdout=fout, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        raise SystemExit(f"{' '.join(cmd)} failed: {err[:400]}")
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
-
-
 def median_command(cmd: list[str], runs: int, **kwargs: Any) -> tuple[float, float, int]:
+    """Median wall and CPU seconds and the largest peak RSS (MiB) of `runs` runs of `cmd`."""
     results = [run_command(cmd, **kwargs) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results), max(r[2] for r in results)
+    return statistics.median(r[0] for r in results), statistics.median(r[2] for r in results), max(r[1] for r in results)
 
 
 def js_heap(cdp: Any) -> float:
@@ -173,7 +161,7 @@ def bench(label: str, folded: Path, tmp: Path, runs: int, foldkit_svg: bool) -> 
     if foldkit_svg:
         out = tmp / "foldkit.svg"
         svg_cmd = [sys.executable, "-m", "foldkit", "flamegraph", "-q", "--minwidth", "0", "--max-frames", "100000000", str(folded), "-o", str(out)]
-        wall, cpu, rss = run_command(svg_cmd)
+        wall, rss, cpu = run_command(svg_cmd)
         svgs["foldkit flamegraph --minwidth 0"] = out.stat().st_size
         print(f"  foldkit flamegraph --minwidth 0  {wall:7.2f} s ({cpu:.2f} s CPU)  {size / 1e6 / wall:6.1f} MB/s  peak RSS {rss:5d} MiB  SVG  {svgs['foldkit flamegraph --minwidth 0'] / 1e6:8.2f} MB (1 run)")
         out.unlink()
@@ -200,6 +188,7 @@ def main() -> None:
     parser.add_argument("--foldkit-svg", action="store_true", help="also write foldkit's own unpruned SVG (gigabytes of memory on a million frames)")
     parser.add_argument("--write-generated", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    reference.compile_foldkit()
     if args.write_generated:
         generated(args.stacks).to_folded(args.write_generated)
         return

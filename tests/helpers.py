@@ -71,3 +71,26 @@ def run_cli_without(modules: list[str], argv: list[str]) -> subprocess.Completed
         f"sys.exit(main({argv!r}))"
     )
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def run_on_pty(cmd: list[str], env: dict[str, str], stream: str = "stdout") -> tuple[int, bytes]:
+    """(exit code, what `cmd` wrote) with its `stream` ("stdout" or "stderr") a pseudo-terminal,
+    the other discarded; read while it runs, so a full terminal buffer never blocks it."""
+    import pty
+
+    leader, follower = pty.openpty()
+    other = {"stdout": "stderr", "stderr": "stdout"}[stream]
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, **{stream: follower, other: subprocess.DEVNULL})
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the other end closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    return proc.wait(timeout=120), b"".join(chunks)
+

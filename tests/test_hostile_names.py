@@ -10,6 +10,7 @@ from lxml import etree
 
 from foldkit.analysis.tables import Column, Table, render_text
 from foldkit.cli import main
+from tests.helpers import run_on_pty
 
 #: ESC (a colour change), an OSC that retitles the terminal, BEL, NUL, a right-to-left override,
 #: and a byte that is not UTF-8.
@@ -114,29 +115,15 @@ def test_top_table_is_linear_in_rows(tmp_path: Path) -> None:
 
 def test_top_on_an_80_column_terminal_cuts_names_instead_of_wrapping(tmp_path: Path) -> None:
     import os
-    import pty
-    import subprocess
     import sys
 
     long = "std::collections::hash::map::HashMap<K,V,S>::insert_with_a_very_long_generic_name::h0123456789abcdef"
     capture = tmp_path / "long.folded"
     capture.write_bytes(f"main;{long} 7\nmain;short 3\n".encode())
-    leader, follower = pty.openpty()
     env = {**os.environ, "COLUMNS": "80", "LINES": "24", "NO_COLOR": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "foldkit", "top", str(capture)], stdout=follower, stderr=subprocess.PIPE, env=env)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # the other end closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    assert proc.wait(timeout=120) == 0
-    lines = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+    code, shown = run_on_pty([sys.executable, "-m", "foldkit", "top", str(capture)], env)
+    assert code == 0
+    lines = shown.decode().replace("\r\n", "\n").splitlines()
     rows = [line for line in lines if "|" in line]
     assert rows and all(len(line) <= 80 for line in lines)
     assert any(line.startswith(" std::collections::hash") and "…" in line for line in rows)

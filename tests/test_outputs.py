@@ -42,6 +42,8 @@ def test_output_onto_a_directory_is_exit_2_with_the_path(command: str, capture: 
 def device_copy(folder: Path, device: str) -> Path:
     """A node for `device` (same major/minor) in `folder`: if a regression replaced it, the
     machine's own device would be untouched. Needs root, as these tests run in CI."""
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
     node = folder / Path(device).name
     os.mknod(node, stat.S_IFCHR | 0o666, os.stat(device).st_rdev)
     return node

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import io
 import os
-import pty
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import zstandard
 
 from foldkit.cli.progress import _counted, reading_progress
 from foldkit.inputs import open_source, watch_sources
-from tests.helpers import DATA
+from tests.helpers import DATA, run_on_pty
 
 CAPTURE = DATA / "captures" / "perf-c-fp.txt.zst"
 
@@ -41,14 +41,14 @@ def test_the_bar_shows_on_a_terminal_only_and_not_when_quiet() -> None:
     tty = Tty()
     with reading_progress(stream=tty, delay=0.0):
         source = open_source(str(CAPTURE))
-        __import__("time").sleep(0.5)
+        time.sleep(0.5)
         source.read_all()
-        __import__("time").sleep(0.3)
+        time.sleep(0.3)
     assert "reading" in tty.getvalue() and "perf-c-fp.txt.zst" in tty.getvalue()
     for quiet, stream in ((True, Tty()), (False, io.StringIO())):
         with reading_progress(quiet, stream=stream, delay=0.0):
             open_source(str(CAPTURE)).read_all()
-            __import__("time").sleep(0.3)
+            time.sleep(0.3)
         assert stream.getvalue() == ""
 
 
@@ -57,24 +57,12 @@ def test_fold_on_a_terminal_draws_the_bar_on_stderr(tmp_path: Path) -> None:
     big = tmp_path / "big.perf.zst"
     data = zstandard.ZstdDecompressor().decompressobj().decompress(CAPTURE.read_bytes())
     big.write_bytes(zstandard.ZstdCompressor(level=1).compress(data * 20))
-    main, child = pty.openpty()
     env = {**os.environ, "COLUMNS": "120"}
     out = tmp_path / "out.folded"
-    code = subprocess.run(
+    code, shown = run_on_pty(
         [sys.executable, "-c", "import foldkit.cli.progress as p; p.PROGRESS_DELAY = 0.0; from foldkit.cli import main; raise SystemExit(main())", "fold", str(big), "-o", str(out)],
-        stderr=child, stdout=subprocess.DEVNULL, env=env, timeout=120,
-    ).returncode
-    os.close(child)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(main, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(main)
+        env, stream="stderr",
+    )  # fmt: skip
     assert code == 0 and out.stat().st_size > 0
     assert b"reading" in shown
     quiet = subprocess.run([sys.executable, "-m", "foldkit", "fold", str(big), "-o", str(out), "-q"], capture_output=True, timeout=120)
