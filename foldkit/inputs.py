@@ -149,7 +149,7 @@ class Source:
     _stream: BinaryIO
     _buffer: bytes = b""
     _eof: bool = False
-    path: str | None = None  # set for a plain, uncompressed regular file (it can be read by range)
+    path: str | None = None  # set for a regular file (compressed or not; see `seekable_path`)
     max_record: int = DEFAULT_MAX_RECORD  # longer records are skipped (see `chunks`)
     oversize: int = 0  # records skipped for being longer than `max_record`
     size: int | None = None  # bytes in the file as stored (compressed), when known
@@ -365,7 +365,7 @@ def open_source(spec: InputSpec) -> Source:
         stream = io.BufferedReader(rest, 1 << 20)  # type: ignore[assignment]
         compression = "none"
     path = None
-    if compression == "none" and not isinstance(spec, bytes) and os.fspath(spec) != "-" and Path(os.fspath(spec)).is_file():
+    if not isinstance(spec, bytes) and os.fspath(spec) != "-" and Path(os.fspath(spec)).is_file():
         path = os.fspath(spec)
     source = Source(name=name, compression=compression, _stream=stream, path=path, size=_size(raw), _raw=rest)
     for watcher in _WATCHERS:

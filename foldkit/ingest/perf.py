@@ -13,7 +13,6 @@ Two implementations give identical results (property tests check it byte for byt
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -353,9 +352,6 @@ def _merge_stacks(target: dict[str, dict[str, list[int]]], source: dict[str, dic
                 cell[1] += c
 
 
-#: Display names of sources that are no file.
-_NOT_FILES = ("<stdin>", "<bytes>")
-
 #: Decompressed bytes per chunk when the native core reads a zstd or gzip file itself (unless
 #: `FoldOptions.chunk_size` is set): small, so the chunks in flight stay in the CPU's cache between
 #: the decompressing thread and the folding ones, and the threads start and finish together.
@@ -373,12 +369,13 @@ def _fold_native(native: ModuleType, source: Source, options: FoldOptions, size:
             return _run_native(native, options, source.name, lambda folder: folder.push_file(path, size, 0, options.max_record))
         except native.RecordTooLong:
             pass
-    elif source.compression in ("zstd", "gzip") and source.name not in _NOT_FILES and os.path.isfile(source.name):
+    elif source.compression in ("zstd", "gzip") and source.path:
+        compressed = source.path
         try:
             return _run_native(
                 native, options, source.name,
                 lambda folder: folder.push_compressed(
-                    source.name, source.compression, options.chunk_size or NATIVE_STREAM_CHUNK_SIZE, options.max_record
+                    compressed, source.compression, options.chunk_size or NATIVE_STREAM_CHUNK_SIZE, options.max_record
                 ),
             )
         except native.StreamUnusable:
