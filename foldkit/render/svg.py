@@ -1,4 +1,4 @@
-"""SVG writer: a `Layout` to a self-contained, interactive SVG, built with lxml's element API.
+"""SVG writer: a `Layout` to a self-contained, interactive SVG, streamed with lxml's incremental writer.
 
     write_svg(layout, options, fill=..., count_name=..., tooltip=None, attributes=None,
               subtitle=None, kind="flamegraph") -> bytes
@@ -26,6 +26,7 @@ root element, never as generated code.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -48,6 +49,7 @@ from foldkit.text import (
 )
 
 SVG_NS = "http://www.w3.org/2000/svg"
+_SVG = f"{{{SVG_NS}}}svg"
 _G = f"{{{SVG_NS}}}g"
 _RECT = f"{{{SVG_NS}}}rect"
 _TEXT = f"{{{SVG_NS}}}text"
@@ -104,10 +106,44 @@ class _Geometry:
         return self.height - self.bottom - (depth + 1) * self.fh + defaults.FRAME_PAD
 
 
-def _text(parent: etree._Element, x: float, y: float, text: str, **attrib: str) -> etree._Element:
-    el = etree.SubElement(parent, _TEXT, {"x": format_px(x), "y": format_px(y), **attrib})
+def _part(tag: str, attrib: Mapping[str, str] | None = None, text: str | etree.CDATA | None = None) -> etree._Element:
+    """A complete element for `xf.write` into the open `<svg>`. It has no namespace of its own, so
+    lxml writes it as `<tag .../>` and it takes the root's default SVG namespace, byte for byte as
+    the tree serialiser would write it (a namespaced one would repeat the declaration)."""
+    el = etree.Element(tag, attrib)
     el.text = text
     return el
+
+
+def _text(x: float, y: float, text: str, **attrib: str) -> etree._Element:
+    return _part("text", {"x": format_px(x), "y": format_px(y), **attrib}, text)
+
+
+def _header(options: RenderOptions, geo: _Geometry, title: str, subtitle: str | None) -> list[etree._Element]:
+    """Everything before the frames: notes, background, style, title and the controls."""
+    width, fs, height = options.width, options.font_size, geo.height
+    top, bottom = background(options.palette, options.bgcolors)
+    parts = [_part("desc", {"id": "notes"}, visible(options.notes))] if options.notes else []
+    defs = _part("defs")
+    gradient = etree.SubElement(defs, "linearGradient", {"id": "background", "x1": "0", "x2": "0", "y1": "0", "y2": "1"})
+    etree.SubElement(gradient, "stop", {"offset": "5%", "stop-color": top})
+    etree.SubElement(gradient, "stop", {"offset": "95%", "stop-color": bottom})
+    parts += [
+        defs,
+        _part("style", {"type": "text/css"}, asset("flamegraph.css")),
+        _part("rect", {"x": "0", "y": "0", "width": str(width), "height": format_px(height), "fill": "url(#background)"}),
+        _text(width / 2, fs * 2, visible(title), id="title", **{"font-size": format_px(fs + 5)}),
+    ]
+    if subtitle:
+        parts.append(_text(width / 2, fs * 4, visible(subtitle), id="subtitle"))
+    parts += [
+        _text(defaults.XPAD, height - geo.bottom / 2, " ", id="details"),
+        _text(defaults.XPAD, fs * 2, "Reset Zoom", id="unzoom", **{"class": "hide"}),
+        _text(width - defaults.XPAD - _SEARCH_X, fs * 2, "Search", id="search"),
+        _text(width - defaults.XPAD - _IGNORECASE_X, fs * 2, "ic", id="ignorecase"),
+        _text(width - defaults.XPAD - _SEARCH_X, height - geo.bottom / 2, " ", id="matched"),
+    ]
+    return parts
 
 
 def write_svg(
@@ -127,62 +163,45 @@ def write_svg(
     title = options.title if options.title is not None else options.default_title()
     geo = _Geometry(layout, options, bool(subtitle))
     width = options.width
-    fs = options.font_size
-    height = geo.height
-    top, bottom = background(options.palette, options.bgcolors)
-    root = etree.Element(
-        f"{{{SVG_NS}}}svg",
-        {
-            "version": "1.1",
-            "width": str(width),
-            "height": format_px(height),
-            "viewBox": f"0 0 {width} {format_px(height)}",
-            "font-family": visible(options.font_type),
-            "font-size": format_px(fs),
-            "data-generator": "foldkit",
-            "data-kind": kind,
-            "data-span": format_number(layout.span),
-            "data-xpad": str(defaults.XPAD),
-            "data-font-width": repr(options.font_width),
-            "data-min-label-chars": str(defaults.MIN_LABEL_CHARS),
-            "data-label-pad": str(defaults.LABEL_PAD),
-            "data-name-type": visible(options.name_type),
-            "data-search-color": options.search_color,
-            "data-truncate": "right" if options.truncate_text_right else "left",
-        },
-        nsmap={None: SVG_NS},
-    )
-    if options.notes:
-        desc = etree.SubElement(root, f"{{{SVG_NS}}}desc", {"id": "notes"})
-        desc.text = visible(options.notes)
-    defs = etree.SubElement(root, f"{{{SVG_NS}}}defs")
-    gradient = etree.SubElement(defs, f"{{{SVG_NS}}}linearGradient", {"id": "background", "x1": "0", "x2": "0", "y1": "0", "y2": "1"})
-    etree.SubElement(gradient, f"{{{SVG_NS}}}stop", {"offset": "5%", "stop-color": top})
-    etree.SubElement(gradient, f"{{{SVG_NS}}}stop", {"offset": "95%", "stop-color": bottom})
-    style = etree.SubElement(root, f"{{{SVG_NS}}}style", {"type": "text/css"})
-    style.text = asset("flamegraph.css")
-    etree.SubElement(root, _RECT, {"x": "0", "y": "0", "width": str(width), "height": format_px(height), "fill": "url(#background)"})
-    _text(root, width / 2, fs * 2, visible(title), id="title", **{"font-size": format_px(fs + 5)})
-    if subtitle:
-        _text(root, width / 2, fs * 4, visible(subtitle), id="subtitle")
-    _text(root, defaults.XPAD, height - geo.bottom / 2, " ", id="details")
-    _text(root, defaults.XPAD, fs * 2, "Reset Zoom", id="unzoom", **{"class": "hide"})
-    _text(root, width - defaults.XPAD - _SEARCH_X, fs * 2, "Search", id="search")
-    _text(root, width - defaults.XPAD - _IGNORECASE_X, fs * 2, "ic", id="ignorecase")
-    _text(root, width - defaults.XPAD - _SEARCH_X, height - geo.bottom / 2, " ", id="matched")
-    frames = etree.SubElement(root, _G, {"id": "frames"})
-    if message is not None:
-        _text(root, width / 2, geo.top + options.frame_height, visible(message), id="message", **{"text-anchor": "middle"})
-    else:
-        shown = tooltip or default_tooltip(layout, options, count_name)
-        _write_frames(frames, layout, options, geo, fill, shown, attributes, tooltip_visible=tooltip is None)
-    script = etree.SubElement(root, f"{{{SVG_NS}}}script", {"type": "text/ecmascript"})
-    script.text = etree.CDATA(asset("flamegraph.js"))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+    height = format_px(geo.height)
+    root = {
+        "version": "1.1",
+        "width": str(width),
+        "height": height,
+        "viewBox": f"0 0 {width} {height}",
+        "font-family": visible(options.font_type),
+        "font-size": format_px(options.font_size),
+        "data-generator": "foldkit",
+        "data-kind": kind,
+        "data-span": format_number(layout.span),
+        "data-xpad": str(defaults.XPAD),
+        "data-font-width": repr(options.font_width),
+        "data-min-label-chars": str(defaults.MIN_LABEL_CHARS),
+        "data-label-pad": str(defaults.LABEL_PAD),
+        "data-name-type": visible(options.name_type),
+        "data-search-color": options.search_color,
+        "data-truncate": "right" if options.truncate_text_right else "left",
+    }
+    shown = None if message is not None else tooltip or default_tooltip(layout, options, count_name)
+    out = io.BytesIO()
+    with etree.xmlfile(out, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        with xf.element(_SVG, root, nsmap={None: SVG_NS}):
+            xf.write(*_header(options, geo, title, subtitle))
+            if shown is None or not len(layout):
+                xf.write(_part("g", {"id": "frames"}))
+            else:
+                with xf.element(_G, {"id": "frames"}):
+                    _write_frames(xf, layout, options, geo, fill, shown, attributes, tooltip_visible=tooltip is None)
+            if message is not None:
+                y = geo.top + options.frame_height
+                xf.write(_text(width / 2, y, visible(message), id="message", **{"text-anchor": "middle"}))
+            xf.write(_part("script", {"type": "text/ecmascript"}, etree.CDATA(asset("flamegraph.js"))))
+    return out.getvalue() + b"\n"
 
 
 def _write_frames(
-    frames: etree._Element,
+    xf: etree.xmlfile,
     layout: Layout,
     options: RenderOptions,
     geo: _Geometry,
@@ -191,10 +210,11 @@ def _write_frames(
     attributes: Callable[[int], Mapping[str, str]] | None,
     tooltip_visible: bool = False,
 ) -> None:
-    """One `<rect>` (with its `<title>`) per frame, followed by its `<text>` label when one fits;
-    `tooltip_visible` when the tooltips need no `visible()` (the default tooltip's parts are).
-    This is the hot loop: as few lxml calls and attributes per frame as the format allows."""
-    sub = etree.SubElement
+    """One `<rect>` (with its `<title>`) per frame, followed by its `<text>` label when one fits,
+    written into the open `<g id="frames">` of `xf`; `tooltip_visible` when the tooltips need no
+    `visible()` (the default tooltip's parts are). This is the hot loop: as few lxml calls and
+    attributes per frame as the format allows."""
+    element, write = xf.element, xf.write
     scale = options.plot_width / layout.span if layout.span else 0.0
     xpad = defaults.XPAD
     rect_h = format_px(geo.fh - defaults.FRAME_PAD)
@@ -232,8 +252,10 @@ def _write_frames(
         }
         if attributes is not None:
             attrib.update({k: visible(v) for k, v in attributes(i).items()})
-        sub(sub(frames, _RECT, attrib), _TITLE).text = tooltip(i) if tooltip_visible else visible(tooltip(i))
+        with element(_RECT, attrib), element(_TITLE):
+            write(tooltip(i) if tooltip_visible else visible(tooltip(i)))
         if width >= min_label_px:
             label = fit_label(texts[1], width - defaults.LABEL_PAD, char_px, right, min_chars)
             if label:
-                sub(frames, _TEXT, {"x": format_px(x + defaults.LABEL_PAD), "y": ys[1]}).text = label
+                with element(_TEXT, {"x": format_px(x + defaults.LABEL_PAD), "y": ys[1]}):
+                    write(label)
