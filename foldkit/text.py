@@ -12,7 +12,6 @@ characters hide or reorder text. `visible()` replaces all of those with a visibl
 
 from __future__ import annotations
 
-import math
 import re
 
 from foldkit.profile import Weight
@@ -69,7 +68,9 @@ def display_name(name: str) -> str:
 
 def format_count(value: Weight) -> str:
     """A weight for people: thousands separated, fractions to at most two decimals."""
-    if isinstance(value, int) or (math.isfinite(value) and value == int(value)):
+    if isinstance(value, int):
+        return f"{value:,}"
+    if value.is_integer():
         return f"{int(value):,}"
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
@@ -78,19 +79,14 @@ def format_number(value: Weight) -> str:
     """A weight for machines (data attributes): integers plainly, fractions without float noise."""
     if isinstance(value, int):
         return str(value)
-    if math.isfinite(value) and value == int(value) and abs(value) < 2**63:
+    if value.is_integer() and abs(value) < 2**63:
         return str(int(value))
     return repr(value)
 
 
 def format_px(value: float) -> str:
     """A coordinate: two decimals, without trailing zeros."""
-    text = f"{value:.2f}"
-    if text.endswith("00"):
-        return text[:-3]
-    if text.endswith("0"):
-        return text[:-1]
-    return text
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def fit_label(name: str, width_px: float, char_px: float, truncate_right: bool, min_chars: int) -> str:

@@ -13,7 +13,7 @@ from foldkit.cli import main
 from foldkit.errors import InputError
 from foldkit.ingest import read
 from foldkit.profile import MAX_WEIGHT, format_weight
-from foldkit.text import format_count, format_number
+from foldkit.text import format_count, format_number, format_px
 
 
 @pytest.mark.parametrize(
@@ -75,6 +75,22 @@ def test_formatting_a_number_never_raises(value: float) -> None:
     assert isinstance(format_weight(value), str)
     assert isinstance(format_count(value), str)
     assert isinstance(format_number(value), str)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**70), 2**70))
+def test_formatted_numbers_read_back(value: float) -> None:
+    """Integral values print as integers; fractions keep at most two decimals (counts, coordinates)
+    or every digit (data attributes); no trailing zeros or dots."""
+    count, number, px = format_count(value), format_number(value), format_px(value)
+    if isinstance(value, int) or value.is_integer():
+        assert count == f"{int(value):,}"
+        assert number == (str(int(value)) if isinstance(value, int) or abs(value) < 2**63 else repr(value))
+    else:
+        assert float(count.replace(",", "")) == float(f"{value:.2f}")
+        assert float(number) == value
+    assert float(px) == float(f"{value:.2f}")
+    for text in (count, px):
+        assert "." not in text or not text.endswith(("0", ".")), text
 
 
 def test_one_capture_with_a_bad_weight_does_not_sink_a_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

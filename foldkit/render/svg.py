@@ -66,25 +66,10 @@ def asset(name: str) -> str:
     return Path(__file__).with_name(name).read_text(encoding="utf-8")
 
 
-def default_tooltip(layout: Layout, options: RenderOptions, count_name: str) -> Callable[[int], str]:
-    """flamegraph.pl's tooltip: `name (1,234 samples, 5.67%)`, weights times `--factor`; the text
-    needs no `visible()` (its name and unit went through it)."""
-    span = layout.span or 1
-    names, weights, factor = layout.names, layout.weights, options.factor
-    unit = visible(count_name)
-    if not math.isfinite(span * factor):
-        raise UsageError(f"--factor {factor:g} makes the weights shown too large to be numbers")
-    shown: dict[str, str] = {}
-
-    def tooltip(i: int) -> str:
-        name = names[i]
-        text = shown.get(name)
-        if text is None:
-            text = shown[name] = display_name(name)
-        w = weights[i]
-        return f"{text} ({format_count(w * factor)} {unit}, {100 * w / span:.2f}%)"
-
-    return tooltip
+def _check_factor(layout: Layout, options: RenderOptions) -> None:
+    """Refuse a `--factor` that makes the tooltips' weights overflow."""
+    if not math.isfinite((layout.span or 1) * options.factor):
+        raise UsageError(f"--factor {options.factor:g} makes the weights shown too large to be numbers")
 
 
 class _Geometry:
@@ -182,17 +167,18 @@ def write_svg(
         "data-search-color": options.search_color,
         "data-truncate": "right" if options.truncate_text_right else "left",
     }
-    shown = None if message is not None else tooltip or default_tooltip(layout, options, count_name)
+    if message is None and tooltip is None:
+        _check_factor(layout, options)
     out = io.BytesIO()
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
         with xf.element(_SVG, root, nsmap={None: SVG_NS}):
             xf.write(*_header(options, geo, title, subtitle))
-            if shown is None or not len(layout):
+            if message is not None or not len(layout):
                 xf.write(_part("g", {"id": "frames"}))
             else:
                 with xf.element(_G, {"id": "frames"}):
-                    _write_frames(xf, layout, options, geo, fill, shown, attributes, tooltip_visible=tooltip is None)
+                    _write_frames(xf, layout, options, geo, fill, tooltip, attributes, visible(count_name))
             if message is not None:
                 y = geo.top + options.frame_height
                 xf.write(_text(width / 2, y, visible(message), id="message", **{"text-anchor": "middle"}))
@@ -206,56 +192,59 @@ def _write_frames(
     options: RenderOptions,
     geo: _Geometry,
     fill: Callable[[int], str],
-    tooltip: Callable[[int], str],
+    tooltip: Callable[[int], str] | None,
     attributes: Callable[[int], Mapping[str, str]] | None,
-    tooltip_visible: bool = False,
+    unit: str,
 ) -> None:
     """One `<rect>` (with its `<title>`) per frame, followed by its `<text>` label when one fits,
-    written into the open `<g id="frames">` of `xf`; `tooltip_visible` when the tooltips need no
-    `visible()` (the default tooltip's parts are). This is the hot loop: as few lxml calls and
-    attributes per frame as the format allows."""
+    written into the open `<g id="frames">` of `xf`. Without `tooltip`, flamegraph.pl's: `name
+    (1,234 samples, 5.67%)`, weights times `--factor`, in `unit`.
+
+    This is the hot loop: every string that depends only on a frame's name or depth is made once,
+    and lxml gets as few calls and attributes per frame as the format allows."""
     element, write = xf.element, xf.write
+    number, px, count = format_number, format_px, format_count
+    span, factor = layout.span or 1, options.factor
     scale = options.plot_width / layout.span if layout.span else 0.0
-    xpad = defaults.XPAD
-    rect_h = format_px(geo.fh - defaults.FRAME_PAD)
+    xpad, label_pad = defaults.XPAD, defaults.LABEL_PAD
+    rect_h = px(geo.fh - defaults.FRAME_PAD)
     label_dy = (geo.fh - defaults.FRAME_PAD) / 2 + options.font_size / 4
     char_px = options.font_size * options.font_width
-    min_label_px = char_px * defaults.MIN_LABEL_CHARS + defaults.LABEL_PAD
+    min_label_px = char_px * defaults.MIN_LABEL_CHARS + label_pad
     right = options.truncate_text_right
     min_chars = defaults.MIN_LABEL_CHARS
-    row_y: dict[int, tuple[str, str]] = {}
-    shown: dict[str, tuple[str, str]] = {}  # name -> (data-name, label text)
-    names, depths, starts, weights = layout.names, layout.depths, layout.starts, layout.weights
-    for i in range(len(names)):
-        name = names[i]
-        depth = depths[i]
-        w = weights[i]
+    rows: dict[int, tuple[str, str, str]] = {}  # depth -> (data-depth, y, label y)
+    shown: dict[str, tuple[str, str]] = {}  # name -> (data-name, display name)
+    for i, (name, depth, start, w) in enumerate(zip(layout.names, layout.depths, layout.starts, layout.weights, strict=True)):
         texts = shown.get(name)
         if texts is None:
             texts = shown[name] = (visible(name), display_name(name))
-        ys = row_y.get(depth)
-        if ys is None:
+        row = rows.get(depth)
+        if row is None:
             y = geo.row_y(depth)
-            ys = row_y[depth] = (format_px(y), format_px(y + label_dy))
-        x = xpad + starts[i] * scale
+            row = rows[depth] = (str(depth), px(y), px(y + label_dy))
+        x = xpad + start * scale
         width = w * scale
         attrib = {
             "data-name": texts[0],
-            "data-depth": str(depth),
-            "data-start": format_number(starts[i]),
-            "data-weight": format_number(w),
-            "x": format_px(x),
-            "y": ys[0],
-            "width": format_px(width),
+            "data-depth": row[0],
+            "data-start": number(start),
+            "data-weight": number(w),
+            "x": px(x),
+            "y": row[1],
+            "width": px(width),
             "height": rect_h,
             "fill": fill(i),
         }
         if attributes is not None:
             attrib.update({k: visible(v) for k, v in attributes(i).items()})
         with element(_RECT, attrib), element(_TITLE):
-            write(tooltip(i) if tooltip_visible else visible(tooltip(i)))
+            if tooltip is None:
+                write(f"{texts[1]} ({count(w * factor)} {unit}, {100 * w / span:.2f}%)")
+            else:
+                write(visible(tooltip(i)))
         if width >= min_label_px:
-            label = fit_label(texts[1], width - defaults.LABEL_PAD, char_px, right, min_chars)
+            label = fit_label(texts[1], width - label_pad, char_px, right, min_chars)
             if label:
-                with element(_TEXT, {"x": format_px(x + defaults.LABEL_PAD), "y": ys[1]}):
+                with element(_TEXT, {"x": px(x + label_pad), "y": row[2]}):
                     write(label)
