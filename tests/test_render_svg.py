@@ -6,6 +6,8 @@ import re
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from foldkit.errors import UsageError
@@ -13,7 +15,7 @@ from foldkit.ingest import FoldOptions, read
 from foldkit.profile import Diagnostics, Profile
 from foldkit.render import RenderOptions, render_flamegraph
 from foldkit.render.svg import asset
-from foldkit.text import visible
+from foldkit.text import ANNOTATION, visible
 from tests.helpers import assert_golden, data_bytes
 from tests.svg_helpers import SVG, TITLE, frames, golden_text, parse
 
@@ -241,6 +243,42 @@ def test_default_palette_tells_frame_kinds_apart() -> None:
     assert fills["java/lang/Thread.run"] == "green"
     assert fills["long Work.depthSum"] == "green"
     assert fills["compute_[i]"] == "aqua"
+
+
+#: Pieces of names that decide the default palette's hue, and some that nearly do.
+HUE_FRAGMENTS = [
+    "java/", "Ljavax.", "org.x", ":::", "::", ".js:1", ".mjs", "js", "[perf-12.map", "[perf-x.map", "jitted-1-2.so",
+    "[JIT]", "LazyCompile:", "Interpreter", "StubRoutines", "long a.b", "[kernel.kallsyms]", "entry_SYSCALL",
+    "ret_from_fork", "asm_exc_", "_[k]", "_[j]", " ", ".", "-", "1", "a",
+]
+
+
+def expected_hue(name: str) -> str:
+    """The default palette's hue of `name` by searching every pattern of its docstring's rules."""
+    from foldkit.render import palette
+
+    if name.endswith("]") and ANNOTATION.search(name):
+        return {"k": "orange", "j": "green", "i": "aqua", "w": "aqua"}[name[-2]]
+    if palette._JAVA.search(name) or palette._JS.search(name) or re.search(palette._JIT_ANYWHERE, name):
+        return "green"
+    if "[kernel.kallsyms]" in name or re.search(f"^(?:{palette._KERNEL_START.pattern})", name):
+        return "orange"
+    return "yellow" if "::" in name else "red"
+
+
+def test_default_palette_hue_of_every_fragment_pair() -> None:
+    from foldkit.render.palette import _default
+
+    for first in ["", *HUE_FRAGMENTS]:
+        for second in HUE_FRAGMENTS:
+            assert _default(first + second) == expected_hue(first + second), first + second
+
+
+@given(st.lists(st.sampled_from(HUE_FRAGMENTS) | st.text(max_size=2), max_size=6).map("".join))
+def test_default_palette_hue_is_what_searching_every_pattern_gives(name: str) -> None:
+    from foldkit.render.palette import _default
+
+    assert _default(name) == expected_hue(name)
 
 
 @pytest.mark.parametrize(

