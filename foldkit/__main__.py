@@ -1,5 +1,5 @@
 """`python -m foldkit`."""
 
-from foldkit.cli import entry
+from foldkit.launch import entry
 
 entry()

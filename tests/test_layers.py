@@ -12,12 +12,12 @@ import foldkit
 
 #: Top floor first; modules in one layer may import each other.
 LAYERS: list[set[str]] = [
-    {"cli"},
+    {"cli", "launch"},
     {"api", "report"},
     {"regression", "analysis", "export"},
     {"transform", "render", "cluster"},
     {"ingest"},
-    {"profile", "inputs", "outputs", "engine", "errors", "text", "_native"},
+    {"profile", "inputs", "outputs", "engine", "errors", "text", "readahead", "_native"},
 ]
 #: The package's own `__init__`/`__main__` are its front door (above everything); from the
 #: package, other modules may only take its version string.

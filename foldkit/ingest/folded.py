@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote
 
+from foldkit import readahead
 from foldkit.engine import default_jobs, native_core
 from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
@@ -197,9 +198,6 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     return fold_chunks(source.name, source.chunks(cut=cut_at_lines), options)
 
 
-#: Lines the native file reader hands to the reference reader (comments, bad lines) before it
-#: leaves the whole file to the stream reader.
-_MAX_DEFERRED = 10_000
 
 
 def fold_file(name: str, path: str, options: FoldOptions, max_record: int, **native: int) -> Profile | None:
@@ -208,8 +206,13 @@ def fold_file(name: str, path: str, options: FoldOptions, max_record: int, **nat
     reader: a line the native reader hands back holds a stack (decimal weights, the two-column
     form), a line is longer than `max_record`, no stack at all. `native` goes to
     `_native.read_folded_file` (tests: `min_split`)."""
+    threads = options.jobs or default_jobs()
+    pending = None if native else readahead.take(path, threads, max_record, readahead.MAX_DEFERRED)
     try:
-        table = _native.read_folded_file(path, options.jobs or default_jobs(), max_record, _MAX_DEFERRED, **native)
+        if pending is not None:
+            table = pending.result()
+        else:
+            table = _native.read_folded_file(path, threads, max_record, readahead.MAX_DEFERRED, **native)
     except OSError:
         return None  # the stream reader says what is wrong with the file
     except RuntimeError as exc:  # a panic in the native reader (a bug): say which input

@@ -233,17 +233,20 @@ fn build<'a>(stacks: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> 
 const SORTED_IN_HALVES: usize = 16_384;
 
 /// Distinct stacks in frame order (`frame_cmp`; no two are equal, so the order is the one order).
+/// The halves are sorted by a merge sort that finds runs already in order: folded files are
+/// usually sorted byte-wise, which is frame order but for a few stacks, and then it takes one
+/// pass instead of a full sort.
 fn sorted(mut stacks: Vec<(&[u8], i64)>) -> Vec<(&[u8], i64)> {
     let by_frames = |a: &(&[u8], i64), b: &(&[u8], i64)| frame_cmp(a.0, b.0);
     if stacks.len() < SORTED_IN_HALVES {
-        stacks.sort_unstable_by(by_frames);
+        stacks.sort_by(by_frames);
         return stacks;
     }
     let half = stacks.len() / 2;
     let (left, right) = stacks.split_at_mut(half);
     std::thread::scope(|scope| {
-        scope.spawn(|| left.sort_unstable_by(by_frames));
-        right.sort_unstable_by(by_frames);
+        scope.spawn(|| left.sort_by(by_frames));
+        right.sort_by(by_frames);
     });
     let mut out = Vec::with_capacity(left.len() + right.len());
     let (mut i, mut j) = (0, 0);

@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 
 mod folded_text;
 mod perf;
+mod read_ahead;
 mod render;
 
 #[pymodule]
@@ -15,5 +16,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     folded_text::register(m)?;
     perf::register(m)?;
     render::register(m)?;
+    read_ahead::register(m)?;
     Ok(())
 }

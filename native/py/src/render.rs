@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 /// Run `f`, turning a panic into a `RuntimeError`.
-fn guard<T>(what: &str, f: impl FnOnce() -> T) -> PyResult<T> {
+pub(crate) fn guard<T>(what: &str, f: impl FnOnce() -> T) -> PyResult<T> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
         let detail = panic
             .downcast_ref::<&str>()
@@ -263,6 +263,13 @@ pub struct FoldedStacks {
 /// milliseconds the caller need not wait for, at the end of a command in particular).
 const FREED_ASIDE: usize = 10_000;
 
+impl FoldedStacks {
+    /// The table of what a file held.
+    pub(crate) fn new(inner: FileStacks) -> Self {
+        FoldedStacks { inner }
+    }
+}
+
 impl Drop for FoldedStacks {
     fn drop(&mut self) {
         let stacks = std::mem::take(&mut self.inner.stacks);
@@ -293,7 +300,7 @@ pub fn read_folded_file(
         })
     })?;
     match read {
-        Ok(found) => Ok(found.map(|inner| FoldedStacks { inner })),
+        Ok(found) => Ok(found.map(FoldedStacks::new)),
         Err(err) => Err(PyOSError::new_err(err.to_string())),
     }
 }

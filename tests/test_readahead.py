@@ -1,0 +1,149 @@
+"""Reading ahead (`foldkit.readahead`): which files a command line reads ahead, that a read is
+handed over only for the same file with the same settings, and that a command gives the same
+output whether its input was read ahead or not."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from foldkit import _native, readahead
+from foldkit.cli import main
+from foldkit.engine import default_jobs
+from foldkit.inputs import DEFAULT_MAX_RECORD
+from foldkit.profile import LazyProfile
+
+SETTINGS = (default_jobs(), DEFAULT_MAX_RECORD, readahead.MAX_DEFERRED)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_pending() -> Iterator[None]:
+    readahead.forget()
+    yield
+    readahead.forget()
+
+
+def big_folded(path: Path, stacks: int = 80_000) -> Path:
+    """A sorted folded file of more than `readahead.MIN_BYTES`."""
+    lines = [f"proc-{i % 7};lib::outer_{i % 13};mod::function_number_{i:06d};leaf_{i % 5} {i % 97 + 1}" for i in range(stacks)]
+    path.write_text("\n".join(sorted(lines)) + "\n")
+    assert path.stat().st_size >= readahead.MIN_BYTES
+    return path
+
+
+def test_candidates_are_big_folded_files_of_commands_that_read_them(tmp_path: Path) -> None:
+    big = str(big_folded(tmp_path / "a.folded"))
+    small = tmp_path / "small.folded"
+    small.write_text("a;b 1\n")
+    other = tmp_path / "big.txt"
+    other.write_bytes(Path(big).read_bytes())
+    assert readahead.candidates(["flamegraph", big, "-o", "x.svg"]) == [big]
+    assert readahead.candidates(["diff", big, big, big]) == [big, big]  # at most two
+    for command in ("top", "check", "fold"):
+        assert readahead.candidates([command, big]) == [big]
+    assert readahead.candidates(["flamegraph", str(small), str(other), str(tmp_path / "gone.folded")]) == []
+    assert readahead.candidates(["report", big]) == []  # read by worker processes
+    assert readahead.candidates([big]) == [] and readahead.candidates([]) == []
+
+
+@pytest.mark.parametrize("option", ["-j", "-j1", "--jobs=3", "--max-record", "--format=folded", "--cluster", "--help", "-h"])
+def test_options_that_change_how_inputs_are_read_turn_it_off(tmp_path: Path, option: str) -> None:
+    big = str(big_folded(tmp_path / "a.folded"))
+    assert readahead.candidates(["flamegraph", big, option, "1"]) == []
+
+
+def test_a_cluster_in_the_environment_turns_it_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = str(big_folded(tmp_path / "a.folded"))
+    monkeypatch.setenv("FOLDKIT_CLUSTER", "local:2")
+    assert readahead.candidates(["flamegraph", big]) == []
+
+
+def test_a_read_is_handed_over_once_for_the_same_file_and_settings(tmp_path: Path) -> None:
+    big = str(big_folded(tmp_path / "a.folded"))
+    readahead.start(["flamegraph", big])
+    threads, max_record, max_deferred = SETTINGS
+    assert readahead.take(big, threads + 1, max_record, max_deferred) is None  # other settings: not used
+    readahead.start(["flamegraph", big])
+    pending = readahead.take(big, *SETTINGS)
+    assert pending is not None and readahead.take(big, *SETTINGS) is None
+    table = pending.result()
+    assert len(table) == len(_native.read_folded_file(big, *SETTINGS))
+    with pytest.raises(RuntimeError, match="already taken"):
+        pending.result()
+
+
+@pytest.mark.parametrize("change", ["append", "replace", "delete"])
+def test_a_file_changed_after_the_read_started_is_read_again(tmp_path: Path, change: str) -> None:
+    path = big_folded(tmp_path / "a.folded")
+    readahead.start(["flamegraph", str(path)])
+    if change == "append":
+        with path.open("a") as f:
+            f.write("late;stack 5\n")
+    elif change == "replace":
+        fresh = big_folded(tmp_path / "b.folded", stacks=90_000)
+        os.replace(fresh, path)
+    else:
+        path.unlink()
+    assert readahead.take(str(path), *SETTINGS) is None
+
+
+def test_a_failed_read_raises_what_the_reader_raises() -> None:
+    pending = _native.read_folded_file_later("/nonexistent/foldkit.folded", *SETTINGS)
+    with pytest.raises(OSError):
+        pending.result()
+
+
+def test_a_command_reads_the_file_read_ahead_and_draws_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = str(big_folded(tmp_path / "a.folded"))
+    assert main(["flamegraph", big, "-q", "-o", str(tmp_path / "plain.svg")]) == 0
+    taken: list[object] = []
+    real_take = readahead.take
+
+    def take(*args: object) -> object:
+        taken.append(real_take(*args))  # type: ignore[arg-type]
+        return taken[-1]
+
+    monkeypatch.setattr(readahead, "take", take)
+    readahead.start(["flamegraph", big])
+    assert main(["flamegraph", big, "-q", "-o", str(tmp_path / "ahead.svg")]) == 0
+    assert len(taken) == 1 and taken[0] is not None  # the read ahead was used
+    assert (tmp_path / "ahead.svg").read_bytes() == (tmp_path / "plain.svg").read_bytes()
+
+
+def test_the_table_read_ahead_is_the_one_read_now(tmp_path: Path) -> None:
+    from foldkit.ingest import FoldOptions, read
+
+    big = str(big_folded(tmp_path / "a.folded"))
+    now = read([big], FoldOptions())
+    readahead.start(["top", big])
+    ahead = read([big], FoldOptions())
+    assert isinstance(ahead, LazyProfile) and ahead.weights == now.weights
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_the_console_script_and_python_m_read_ahead_with_the_same_output(tmp_path: Path, how: str) -> None:
+    big = str(big_folded(tmp_path / "a.folded"))
+    script = Path(sys.executable).with_name("foldkit")
+    cmd = [str(script)] if how == "script" else [sys.executable, "-m", "foldkit"]
+    ahead = subprocess.run([*cmd, "top", big, "-n", "5"], capture_output=True, timeout=120)
+    plain = subprocess.run([*cmd, "top", big, "-n", "5", "-j", str(default_jobs())], capture_output=True, timeout=120)
+    assert ahead.returncode == plain.returncode == 0, ahead.stderr
+    assert ahead.stdout == plain.stdout and b"leaf_" in ahead.stdout
+
+
+def test_the_launcher_reads_ahead_before_the_command_line_loads(tmp_path: Path) -> None:
+    big = str(big_folded(tmp_path / "a.folded"))
+    code = (
+        "import sys; from foldkit import readahead; real = readahead.take\n"
+        "def take(*a):\n    r = real(*a); print('taken' if r else 'not taken', file=sys.stderr); return r\n"
+        "readahead.take = take\n"
+        f"sys.argv = ['foldkit', 'top', {big!r}, '-n', '1']\n"
+        "from foldkit.launch import entry; entry()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "taken\n", done.stderr
