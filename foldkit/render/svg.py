@@ -31,6 +31,7 @@ import math
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -187,7 +188,7 @@ def write_svg(
 
 
 def _write_frames(
-    xf: etree.xmlfile,
+    xf: Any,  # the writer `etree.xmlfile` gives inside its `with`
     layout: Layout,
     options: RenderOptions,
     geo: _Geometry,
