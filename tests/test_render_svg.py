@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
+from foldkit.analysis.diff import diff_profiles
+from foldkit.analysis.diffgraph import check_graph, render_diff
 from foldkit.errors import UsageError
 from foldkit.ingest import FoldOptions, read
 from foldkit.profile import Diagnostics, Profile
@@ -90,6 +92,35 @@ GOLDENS = {
 @pytest.mark.parametrize("name", sorted(GOLDENS))
 def test_golden(name: str) -> None:
     assert_golden(f"svg/{name}.svg", golden_text(GOLDENS[name]()))
+
+
+def tree_serialised(data: bytes) -> bytes:
+    """`data` parsed and written again by lxml's tree serialiser, CDATA kept."""
+    parser = etree.XMLParser(strip_cdata=False, huge_tree=True, resolve_entities=False, no_network=True)
+    return etree.tostring(etree.fromstring(data, parser), xml_declaration=True, encoding="UTF-8") + b"\n"
+
+
+def diff_svg(**options: object) -> bytes:
+    before = Profile(weights={"main;a": 5, "main;b": 3, "main;</b>": 1})
+    after = Profile(weights={"main;a": 2, "main;c": 6, "main;</b>": 2})
+    return render_diff(diff_profiles(before, after), "union", RenderOptions(**options))  # type: ignore[arg-type]
+
+
+#: Every kind of SVG the writer streams: the goldens, a message instead of frames, diffs, a check.
+STREAMED = GOLDENS | {
+    "empty": lambda: render(Profile(), subtitle="s", notes="n"),
+    "diff": lambda: diff_svg(),
+    "diff-icicle": lambda: diff_svg(inverted=True, negate=True, truncate_text_right=False),
+    "check": lambda: check_graph([Profile(weights={"a;b": 3})], [Profile(weights={"a;b": 1, "a;c\x1b": 4})]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STREAMED))
+def test_streamed_svg_is_what_the_tree_serialiser_writes(name: str) -> None:
+    """Streaming the SVG changes no byte: the declaration, empty elements (`<stop .../>`, an empty
+    `<g id="frames"/>`) and attribute order as the tree serialiser writes them."""
+    data = STREAMED[name]()
+    assert data == tree_serialised(data)
 
 
 @pytest.mark.parametrize("name", sorted(GOLDENS))
