@@ -118,9 +118,12 @@ STREAMED = GOLDENS | {
 @pytest.mark.parametrize("name", sorted(STREAMED))
 def test_streamed_svg_is_what_the_tree_serialiser_writes(name: str) -> None:
     """Streaming the SVG changes no byte: the declaration, empty elements (`<stop .../>`, an empty
-    `<g id="frames"/>`) and attribute order as the tree serialiser writes them."""
+    `<g id="frames"/>`) and attribute order as the tree serialiser writes them; every element in
+    the SVG namespace, declared once."""
     data = STREAMED[name]()
     assert data == tree_serialised(data)
+    assert data.count(b"xmlns") == 1
+    assert all(isinstance(el.tag, str) and el.tag.startswith(SVG) for el in parse(data).iter())
 
 
 @pytest.mark.parametrize("name", sorted(GOLDENS))
