@@ -126,6 +126,28 @@ def test_streamed_svg_is_what_the_tree_serialiser_writes(name: str) -> None:
     assert all(isinstance(el.tag, str) and el.tag.startswith(SVG) for el in parse(data).iter())
 
 
+#: Frame names with everything a capture can hold: any character, bytes that were not UTF-8, markup.
+FRAME_NAMES = st.lists(
+    st.characters(exclude_characters=";\n") | st.sampled_from(["\udcff", "\x00", "\x1b", "\u202e", "]]>", "<b>", "&amp;"]),
+    min_size=1,
+    max_size=8,
+).map("".join)
+
+
+@given(
+    st.dictionaries(st.lists(FRAME_NAMES, min_size=1, max_size=4).map(";".join), st.integers(1, 10**6), max_size=12),
+    st.booleans(),
+    st.booleans(),
+)
+def test_any_profile_streams_the_svg_the_tree_serialiser_writes(
+    weights: dict[str, int], inverted: bool, truncate_right: bool
+) -> None:
+    options = {"inverted": inverted, "truncate_text_right": truncate_right, "width": 300, "min_width": "0"}
+    data = render(Profile(weights=weights), **options)
+    assert data == tree_serialised(data)
+    assert {f.name for f in frames(data)} >= {visible(stack.split(";")[-1]) for stack in weights}
+
+
 @pytest.mark.parametrize("name", sorted(GOLDENS))
 def test_geometry_follows_the_weights(name: str) -> None:
     """Each frame's width is its weight's share; children sit inside their parent, never wider."""
