@@ -7,7 +7,9 @@ long as reading a 45 MB file), then handed to the folded reader when it asks for
 
 A read is handed over only if it read the same file (device, inode, size and modification
 time unchanged) with the same settings the reader asks for; anything else is left unused and
-read as usual, so reading ahead never changes what a command does, only when it reads.
+read as usual, so reading ahead never changes what a command does, only when it reads. The
+read uses one thread fewer than the cores (at least one), leaving a core to the start-up it
+overlaps; the number of threads never changes what the native reader gives.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ MIN_BYTES = 4 * 1024 * 1024
 #: Inputs read ahead at most (a diff's two).
 MAX_FILES = 2
 
-#: Reads started: file identity -> (settings, pending read).
-_PENDING: dict[tuple[int, ...], tuple[tuple[int, int, int], Any]] = {}
+#: Reads started: file identity -> ((max_record, max_deferred), pending read).
+_PENDING: dict[tuple[int, ...], tuple[tuple[int, int], Any]] = {}
 
 
 def _identity(st: os.stat_result) -> tuple[int, ...]:
@@ -73,15 +75,16 @@ def start(args: list[str]) -> None:
     for path in candidates(args):
         try:
             st = os.stat(path)
-            settings = (default_jobs(), DEFAULT_MAX_RECORD, MAX_DEFERRED)
-            _PENDING[_identity(st)] = (settings, native.read_folded_file_later(path, *settings))
+            threads = max(1, default_jobs() - 1)
+            pending = native.read_folded_file_later(path, threads, DEFAULT_MAX_RECORD, MAX_DEFERRED)
+            _PENDING[_identity(st)] = ((DEFAULT_MAX_RECORD, MAX_DEFERRED), pending)
         except (OSError, ValueError):
             continue  # read as usual
 
 
-def take(path: str, threads: int, max_record: int, max_deferred: int) -> Any | None:
+def take(path: str, max_record: int, max_deferred: int) -> Any | None:
     """The read started for the file at `path` with these settings (its `result()` gives what
-    `_native.read_folded_file` would), or None; a read is taken once."""
+    `_native.read_folded_file` would with any number of threads), or None; a read is taken once."""
     if not _PENDING:
         return None
     try:
@@ -89,7 +92,7 @@ def take(path: str, threads: int, max_record: int, max_deferred: int) -> Any | N
     except (OSError, ValueError):
         return None
     found = _PENDING.pop(key, None)
-    if found is None or found[0] != (threads, max_record, max_deferred):
+    if found is None or found[0] != (max_record, max_deferred):
         return None
     return found[1]
 

@@ -11,14 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from foldkit import _native, readahead
 from foldkit.cli import main
 from foldkit.engine import default_jobs
 from foldkit.inputs import DEFAULT_MAX_RECORD
 from foldkit.profile import LazyProfile
+from tests.test_folded_file_native import PLAIN, SKIPPED
+from tests.test_folded_native import LINE
 
-SETTINGS = (default_jobs(), DEFAULT_MAX_RECORD, readahead.MAX_DEFERRED)
+SETTINGS = (DEFAULT_MAX_RECORD, readahead.MAX_DEFERRED)
 
 
 @pytest.fixture(autouse=True)
@@ -66,13 +70,13 @@ def test_a_cluster_in_the_environment_turns_it_off(tmp_path: Path, monkeypatch: 
 def test_a_read_is_handed_over_once_for_the_same_file_and_settings(tmp_path: Path) -> None:
     big = str(big_folded(tmp_path / "a.folded"))
     readahead.start(["flamegraph", big])
-    threads, max_record, max_deferred = SETTINGS
-    assert readahead.take(big, threads + 1, max_record, max_deferred) is None  # other settings: not used
+    max_record, max_deferred = SETTINGS
+    assert readahead.take(big, max_record - 1, max_deferred) is None  # other settings: not used
     readahead.start(["flamegraph", big])
     pending = readahead.take(big, *SETTINGS)
     assert pending is not None and readahead.take(big, *SETTINGS) is None
     table = pending.result()
-    assert len(table) == len(_native.read_folded_file(big, *SETTINGS))
+    assert len(table) == len(_native.read_folded_file(big, default_jobs(), *SETTINGS))
     with pytest.raises(RuntimeError, match="already taken"):
         pending.result()
 
@@ -92,8 +96,35 @@ def test_a_file_changed_after_the_read_started_is_read_again(tmp_path: Path, cha
     assert readahead.take(str(path), *SETTINGS) is None
 
 
+def _table(table: object) -> object:
+    if table is None:
+        return None
+    # the stacks in order: the order of first appearance is part of what is read
+    return (list(table.to_dict().items()), table.deferred(), table.may_hold_offsets(), table.sums())  # type: ignore[attr-defined]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.one_of(LINE, PLAIN, SKIPPED), max_size=40).map(b"".join),
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=1, max_value=64),
+    st.integers(min_value=0, max_value=2),
+)
+def test_a_pending_read_gives_what_the_reader_gives(text: bytes, threads: int, min_split: int, wait: int) -> None:
+    """Any threads, ranges as small as a few bytes, the result asked for at once or later."""
+    import tempfile
+    import time
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "in.folded"
+        path.write_bytes(text)
+        pending = _native.read_folded_file_later(str(path), threads, 1 << 20, 50, min_split=min_split)
+        time.sleep(wait / 1000)
+        assert _table(pending.result()) == _table(_native.read_folded_file(str(path), 1, 1 << 20, 50))
+
+
 def test_a_failed_read_raises_what_the_reader_raises() -> None:
-    pending = _native.read_folded_file_later("/nonexistent/foldkit.folded", *SETTINGS)
+    pending = _native.read_folded_file_later("/nonexistent/foldkit.folded", 2, *SETTINGS)
     with pytest.raises(OSError):
         pending.result()
 

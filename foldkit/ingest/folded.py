@@ -207,7 +207,7 @@ def fold_file(name: str, path: str, options: FoldOptions, max_record: int, **nat
     form), a line is longer than `max_record`, no stack at all. `native` goes to
     `_native.read_folded_file` (tests: `min_split`)."""
     threads = options.jobs or default_jobs()
-    pending = None if native else readahead.take(path, threads, max_record, readahead.MAX_DEFERRED)
+    pending = None if native else readahead.take(path, max_record, readahead.MAX_DEFERRED)
     try:
         if pending is not None:
             table = pending.result()

@@ -44,6 +44,8 @@ pub struct FoldedReader {
     entries: Vec<(Box<[u8]>, i128)>,
     /// next entry with the same hash (`NO_ENTRY` at the end of a chain)
     chained: Vec<u32>,
+    /// each entry's hash (merging readers does not hash the stacks again)
+    hashes: Vec<u64>,
     /// stack hash -> its first entry
     index: HashMap<u64, u32, FxBuildHasher>,
     hasher: RandomState,
@@ -62,6 +64,7 @@ impl Default for FoldedReader {
         FoldedReader {
             entries: Vec::new(),
             chained: Vec::new(),
+            hashes: Vec::new(),
             index: HashMap::default(),
             // fixed seeds: the same hashes in every thread (the order of the stacks never
             // depends on them)
@@ -201,26 +204,34 @@ impl FoldedReader {
 
     /// Add `weight` to `stack` (a line the reference reader read).
     pub fn add(&mut self, stack: &[u8], weight: i64) {
-        if let Some(at) = self.find(stack) {
+        let hash = self.hasher.hash_one(stack);
+        if let Some(at) = self.find(hash, stack) {
             self.entries[at].1 += i128::from(weight);
         } else {
             self.utf8 = self.utf8 && std::str::from_utf8(stack).is_ok();
             self.offsets = self.offsets || may_hold_offsets(stack);
-            self.push(stack.into(), i128::from(weight));
+            self.push(hash, stack.into(), i128::from(weight));
         }
     }
 
-    /// Add a summed `weight` to `stack` (merging another reader's stacks).
-    pub fn add_sum(&mut self, stack: Box<[u8]>, weight: i128) {
-        if let Some(at) = self.find(&stack) {
-            self.entries[at].1 += weight;
-        } else {
-            self.push(stack, weight);
+    /// Add the stacks of `other` (a reader of later input) with their summed weights, in its
+    /// order after this reader's own. Its `utf8` and `offsets` are left out: check them in it.
+    pub fn merge(&mut self, other: FoldedReader) {
+        if self.entries.is_empty() {
+            *self = other;
+            return;
+        }
+        for ((stack, weight), hash) in other.entries.into_iter().zip(other.hashes) {
+            if let Some(at) = self.find(hash, &stack) {
+                self.entries[at].1 += weight;
+            } else {
+                self.push(hash, stack, weight);
+            }
         }
     }
 
-    fn find(&self, stack: &[u8]) -> Option<usize> {
-        let mut at = *self.index.get(&self.hasher.hash_one(stack))?;
+    fn find(&self, hash: u64, stack: &[u8]) -> Option<usize> {
+        let mut at = *self.index.get(&hash)?;
         while at != NO_ENTRY {
             if *self.entries[at as usize].0 == *stack {
                 return Some(at as usize);
@@ -230,25 +241,23 @@ impl FoldedReader {
         None
     }
 
-    fn push(&mut self, stack: Box<[u8]>, weight: i128) {
+    fn push(&mut self, hash: u64, stack: Box<[u8]>, weight: i128) {
         let at = u32::try_from(self.entries.len()).unwrap_or(NO_ENTRY - 1);
-        let first = self
-            .index
-            .entry(self.hasher.hash_one(&stack))
-            .or_insert(NO_ENTRY);
+        let first = self.index.entry(hash).or_insert(NO_ENTRY);
         self.chained.push(*first);
         *first = at;
         self.entries.push((stack, weight));
+        self.hashes.push(hash);
     }
 
-    /// True when every stack is UTF-8 (stacks merged with `add_sum` are left out: check them
+    /// True when every stack is UTF-8 (stacks merged with `merge` are left out: check them
     /// in the reader they come from).
     pub fn utf8(&self) -> bool {
         self.utf8
     }
 
     /// True when a stack may hold a call-site offset (see [`may_hold_offsets`]; stacks merged
-    /// with `add_sum` are left out, as in `utf8`).
+    /// with `merge` are left out, as in `utf8`).
     pub fn offsets(&self) -> bool {
         self.offsets
     }
@@ -277,6 +286,7 @@ impl FoldedReader {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.chained.clear();
+        self.hashes.clear();
         self.index.clear();
     }
 }

@@ -11,6 +11,8 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use memchr::{memchr, memrchr};
 
@@ -125,6 +127,108 @@ fn read_range(
     }
 }
 
+/// The byte ranges of one file, each read whole by whichever thread takes it next (see
+/// [`RangeReads::work`]), then merged in range order ([`RangeReads::finish`]).
+pub struct RangeReads {
+    file: File,
+    /// Range k is `bounds[k]..bounds[k + 1]`, whole lines.
+    bounds: Vec<u64>,
+    /// The next range no thread has taken.
+    next: AtomicUsize,
+    /// Each range's outcome once read.
+    parts: Mutex<Vec<Option<io::Result<Part>>>>,
+    max_record: u64,
+    max_deferred: usize,
+}
+
+impl RangeReads {
+    /// The file at `path` cut into `ranges` ranges of whole lines (one if it is smaller than
+    /// `min_split` bytes); None when a cut falls in a line longer than `max_record` (the caller
+    /// reads the file as a stream).
+    pub fn open(
+        path: &Path,
+        ranges: usize,
+        min_split: u64,
+        max_record: u64,
+        max_deferred: usize,
+    ) -> io::Result<Option<Self>> {
+        let file = File::open(path)?;
+        let size = file.metadata()?.len();
+        let ranges = if size < min_split.max(1) {
+            1
+        } else {
+            ranges.clamp(1, 256)
+        };
+        let mut bounds = vec![0u64];
+        for k in 1..ranges as u64 {
+            match line_start(&file, size, size / ranges as u64 * k, max_record)? {
+                Some(at) => bounds.push(at.max(*bounds.last().unwrap_or(&0))),
+                None => return Ok(None),
+            }
+        }
+        bounds.push(size);
+        let parts = Mutex::new((0..ranges).map(|_| None).collect());
+        Ok(Some(RangeReads {
+            file,
+            bounds,
+            next: AtomicUsize::new(0),
+            parts,
+            max_record,
+            max_deferred,
+        }))
+    }
+
+    /// Read ranges no other thread has taken until none is left (any number of threads may
+    /// call this at once).
+    pub fn work(&self) {
+        loop {
+            let k = self.next.fetch_add(1, Ordering::Relaxed);
+            if k + 1 >= self.bounds.len() {
+                return;
+            }
+            let (first, last) = (self.bounds[k], self.bounds[k + 1]);
+            let part = read_range(&self.file, first, last, self.max_record, self.max_deferred);
+            match self.parts.lock() {
+                Ok(mut parts) => parts[k] = Some(part),
+                Err(poisoned) => poisoned.into_inner()[k] = Some(part),
+            }
+        }
+    }
+
+    /// The stacks of the whole file, merged in range order, once every range is read (a range
+    /// not read is read now).
+    pub fn finish(self) -> io::Result<Option<FileStacks>> {
+        self.work();
+        let parts = self
+            .parts
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut merged = FoldedReader::new();
+        let mut out = FileStacks {
+            utf8: true,
+            ..FileStacks::default()
+        };
+        for part in parts {
+            let part = part.unwrap_or_else(|| Err(io::Error::other("a range was not read")));
+            let Some((reader, deferred)) = part? else {
+                return Ok(None);
+            };
+            if out.deferred.len() + deferred.len() > self.max_deferred {
+                return Ok(None);
+            }
+            let before = out.lines;
+            out.deferred
+                .extend(deferred.into_iter().map(|(n, line)| (before + n, line)));
+            out.lines += reader.lineno();
+            out.utf8 = out.utf8 && reader.utf8();
+            out.offsets = out.offsets || reader.offsets();
+            merged.merge(reader);
+        }
+        out.stacks = merged.into_items();
+        Ok(Some(out))
+    }
+}
+
 /// Read the file at `path` with `threads` threads, one if it is smaller than `min_split` bytes
 /// (see the module docstring).
 pub fn read_file(
@@ -134,65 +238,17 @@ pub fn read_file(
     max_record: u64,
     max_deferred: usize,
 ) -> io::Result<Option<FileStacks>> {
-    let file = File::open(path)?;
-    let size = file.metadata()?.len();
-    let threads = if size < min_split.max(1) {
-        1
-    } else {
-        threads.clamp(1, 64)
+    let Some(reads) = RangeReads::open(path, threads, min_split, max_record, max_deferred)? else {
+        return Ok(None);
     };
-    let mut bounds = vec![0u64];
-    for k in 1..threads as u64 {
-        match line_start(&file, size, size / threads as u64 * k, max_record)? {
-            Some(at) => bounds.push(at.max(*bounds.last().unwrap_or(&0))),
-            None => return Ok(None),
+    let helpers = reads.bounds.len().saturating_sub(2);
+    std::thread::scope(|scope| {
+        for _ in 0..helpers {
+            scope.spawn(|| reads.work());
         }
-    }
-    bounds.push(size);
-    let parts: Vec<io::Result<Part>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = bounds
-            .windows(2)
-            .map(|w| {
-                let (first, last, file) = (w[0], w[1], &file);
-                scope.spawn(move || read_range(file, first, last, max_record, max_deferred))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(io::Error::other("a reading thread panicked")))
-            })
-            .collect()
+        reads.work();
     });
-    let mut merged = FoldedReader::new();
-    let mut out = FileStacks {
-        utf8: true,
-        ..FileStacks::default()
-    };
-    for part in parts {
-        let Some((reader, deferred)) = part? else {
-            return Ok(None);
-        };
-        if out.deferred.len() + deferred.len() > max_deferred {
-            return Ok(None);
-        }
-        let before = out.lines;
-        out.deferred
-            .extend(deferred.into_iter().map(|(n, line)| (before + n, line)));
-        out.lines += reader.lineno();
-        out.utf8 = out.utf8 && reader.utf8();
-        out.offsets = out.offsets || reader.offsets();
-        if merged.is_empty() {
-            merged = reader;
-        } else {
-            for (stack, weight) in reader.into_items() {
-                merged.add_sum(stack, weight);
-            }
-        }
-    }
-    out.stacks = merged.into_items();
-    Ok(Some(out))
+    reads.finish()
 }
 
 #[cfg(test)]
@@ -259,6 +315,40 @@ mod tests {
         assert!(read_file(&path, 2, MIN_SPLIT, 1 << 20, 10)
             .unwrap()
             .is_none());
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn ranges_taken_by_any_threads_give_what_one_chunk_gives() {
+        let mut text = Vec::new();
+        for k in 0..20_000u64 {
+            let line = match k % 5 {
+                0 => format!("# note {k}\n"),
+                1 => format!("x;y{} {}\n", k % 300, k % 4 + 1),
+                _ => format!("s{};t{} {}\n", k % 2000, k % 7, k % 3 + 1),
+            };
+            text.extend_from_slice(line.as_bytes());
+        }
+        let (path, _f) = file_with(&text);
+        let expected = one_chunk(&text);
+        for ranges in [1, 2, 5, 16, 64] {
+            let reads = RangeReads::open(&path, ranges, 1, 1 << 20, usize::MAX)
+                .unwrap()
+                .unwrap();
+            // two threads take ranges as they come, then `finish` merges
+            std::thread::scope(|scope| {
+                scope.spawn(|| reads.work());
+                reads.work();
+            });
+            let got = reads.finish().unwrap().unwrap();
+            assert_eq!(got.stacks, expected.stacks, "{ranges} ranges");
+            assert_eq!(got.deferred, expected.deferred, "{ranges} ranges");
+            assert_eq!(got.lines, expected.lines);
+            let untouched = RangeReads::open(&path, ranges, 1, 1 << 20, usize::MAX)
+                .unwrap()
+                .unwrap();
+            assert_eq!(untouched.finish().unwrap().unwrap().stacks, expected.stacks);
+        }
         std::fs::remove_file(path).unwrap();
     }
 

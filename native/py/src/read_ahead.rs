@@ -1,29 +1,40 @@
-//! A folded file read on a thread of its own while the caller does other work (Python starting
+//! A folded file read by threads of its own while the caller does other work (Python starting
 //! up): `read_folded_file_later` starts the read and returns at once; `PendingStacks.result`
-//! waits for it and gives what `read_folded_file` would have given.
+//! joins in, reading the ranges no thread has taken yet, and gives what `read_folded_file`
+//! would have given.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use foldkit_core::folded_file::{read_file, FileStacks, MIN_SPLIT};
+use foldkit_core::folded_file::{FileStacks, RangeReads, MIN_SPLIT};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 
 use crate::render::{guard, FoldedStacks};
 
-/// What the reading thread gives: a panic, an I/O error, or the stacks (None: read it as a stream).
+/// Ranges per reading thread: the caller joining late finds ranges left to read.
+const RANGES_PER_THREAD: usize = 4;
+
+/// What a read gives: a panic, an I/O error, or the stacks (None: read it as a stream).
 type Outcome = PyResult<std::io::Result<Option<FileStacks>>>;
+
+enum Read {
+    /// Over before any thread started (the file could not be opened or cut into ranges).
+    Over(Outcome),
+    /// The ranges being read, by these threads.
+    Reading(Arc<RangeReads>, Vec<JoinHandle<PyResult<()>>>),
+}
 
 /// A read started by `read_folded_file_later`.
 #[pyclass(module = "foldkit._native", frozen)]
 pub struct PendingStacks {
-    /// The reading thread, until `result` has taken its outcome.
-    thread: Mutex<Option<JoinHandle<Outcome>>>,
+    /// The read, until `result` has taken it.
+    read: Mutex<Option<Read>>,
 }
 
-/// Start reading the folded file at `path` as `read_folded_file` does, on a thread of its own;
-/// `PendingStacks.result()` gives the outcome. The thread is the process's own (not Python's):
-/// if the process exits first, it ends with it.
+/// Start reading the folded file at `path` as `read_folded_file` does, on `threads` threads of
+/// its own; `PendingStacks.result()` gives the outcome. The threads are the process's own (not
+/// Python's): if the process exits first, they end with it.
 #[pyfunction]
 #[pyo3(signature = (path, threads, max_record, max_deferred, min_split = MIN_SPLIT))]
 pub fn read_folded_file_later(
@@ -32,50 +43,81 @@ pub fn read_folded_file_later(
     max_record: u64,
     max_deferred: usize,
     min_split: u64,
-) -> PyResult<PendingStacks> {
-    let read = move || {
-        guard("folded reader", || {
-            read_file(&path, threads, min_split, max_record, max_deferred)
-        })
+) -> PendingStacks {
+    let threads = threads.clamp(1, 64);
+    let ranges = threads * RANGES_PER_THREAD;
+    let read = match guard("folded reader", || {
+        RangeReads::open(&path, ranges, min_split, max_record, max_deferred)
+    }) {
+        Ok(Ok(Some(reads))) => {
+            let reads = Arc::new(reads);
+            let workers = (0..threads)
+                .filter_map(|_| {
+                    let reads = Arc::clone(&reads);
+                    std::thread::Builder::new()
+                        .name("foldkit-read-ahead".into())
+                        .spawn(move || guard("folded reader", || reads.work()))
+                        .ok() // without the thread, `result` reads its ranges
+                })
+                .collect();
+            Read::Reading(reads, workers)
+        }
+        Ok(Ok(None)) => Read::Over(Ok(Ok(None))),
+        Ok(Err(err)) => Read::Over(Ok(Err(err))),
+        Err(panic) => Read::Over(Err(panic)),
     };
-    let thread = std::thread::Builder::new()
-        .name("foldkit-read-ahead".into())
-        .spawn(read)
-        .map_err(|err| PyOSError::new_err(format!("cannot start a reading thread: {err}")))?;
-    Ok(PendingStacks {
-        thread: Mutex::new(Some(thread)),
-    })
+    PendingStacks {
+        read: Mutex::new(Some(read)),
+    }
+}
+
+/// Read what is left with the threads, wait for them, merge.
+fn finish(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>) -> Outcome {
+    guard("folded reader", || reads.work())?;
+    for worker in workers {
+        worker.join().unwrap_or_else(|_| {
+            Err(PyRuntimeError::new_err(
+                "internal error in the native folded reader: a thread ended",
+            ))
+        })?;
+    }
+    // every worker has ended, and its share of `reads` with it
+    let reads = Arc::try_unwrap(reads).map_err(|_| {
+        PyRuntimeError::new_err("internal error in the native folded reader: ranges still shared")
+    })?;
+    guard("folded reader", || reads.finish())
 }
 
 #[pymethods]
 impl PendingStacks {
-    /// Wait for the read (the GIL released) and give what `read_folded_file` gives: the stacks,
-    /// or None when the file must be read as a stream; OSError when it could not be read.
-    /// RuntimeError when called a second time.
+    /// Read the ranges no thread has taken yet, wait for the threads (the GIL released) and give
+    /// what `read_folded_file` gives: the stacks, or None when the file must be read as a
+    /// stream; OSError when it could not be read. RuntimeError when called a second time.
     fn result(&self, py: Python<'_>) -> PyResult<Option<FoldedStacks>> {
-        let thread = self
-            .thread
+        let read = self
+            .read
             .lock()
             .map_err(|_| PyRuntimeError::new_err("read-ahead state poisoned"))?
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("the read-ahead result was already taken"))?;
-        let outcome = py.detach(|| thread.join()).unwrap_or_else(|_| {
-            Err(PyRuntimeError::new_err(
-                "internal error in the native folded reader: its thread ended",
-            ))
-        })?;
+        let outcome = match read {
+            Read::Over(outcome) => outcome,
+            Read::Reading(reads, workers) => py.detach(|| finish(reads, workers)),
+        }?;
         match outcome {
             Ok(found) => Ok(found.map(FoldedStacks::new)),
             Err(err) => Err(PyOSError::new_err(err.to_string())),
         }
     }
 
-    /// True when the read is over (`result` would not wait).
+    /// True when no thread is reading any more (`result` would only merge).
     fn done(&self) -> bool {
-        self.thread
-            .lock()
-            .map(|t| t.as_ref().is_none_or(JoinHandle::is_finished))
-            .unwrap_or(true)
+        match self.read.lock().as_deref() {
+            Ok(Some(Read::Reading(_, workers))) => {
+                !workers.is_empty() && workers.iter().all(JoinHandle::is_finished)
+            }
+            _ => true,
+        }
     }
 }
 
