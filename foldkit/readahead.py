@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+from itertools import pairwise
 from typing import Any
 
 from foldkit.engine import default_jobs, native_core
@@ -31,6 +32,9 @@ COMMANDS = frozenset({"flamegraph", "top", "diff", "check", "fold"})
 #: Options after which inputs are not read ahead: they change how (or whether) a file is read,
 #: or the command does not run.
 _OPTIONS = ("-j", "--jobs", "--max-record", "--format", "--cluster", "-h", "--help", "--version")
+
+#: Options whose value is a file written, not read.
+_OUTPUT = frozenset({"-o", "--output"})
 
 #: Files smaller than this are read when asked for (a few milliseconds).
 MIN_BYTES = 4 * 1024 * 1024
@@ -48,15 +52,15 @@ def _identity(st: os.stat_result) -> tuple[int, ...]:
 
 def candidates(args: list[str]) -> list[str]:
     """The arguments of a command line (without the program name) worth reading ahead: files
-    named `*.folded` of at least `MIN_BYTES`, for a command of `COMMANDS` given none of the
-    options that change how inputs are read."""
+    named `*.folded` of at least `MIN_BYTES` (not the value of `-o`), for a command of
+    `COMMANDS` given none of the options that change how inputs are read."""
     if not args or args[0] not in COMMANDS or os.environ.get("FOLDKIT_CLUSTER"):
         return []
     if any(a.startswith(_OPTIONS) for a in args[1:]):
         return []
     found = []
-    for arg in args[1:]:
-        if arg.startswith("-") or not arg.endswith(".folded"):
+    for before, arg in pairwise(args):
+        if arg.startswith("-") or not arg.endswith(".folded") or before in _OUTPUT:
             continue
         try:
             st = os.stat(arg)

@@ -51,6 +51,8 @@ def test_candidates_are_big_folded_files_of_commands_that_read_them(tmp_path: Pa
     for command in ("top", "check", "fold"):
         assert readahead.candidates([command, big]) == [big]
     assert readahead.candidates(["flamegraph", str(small), str(other), str(tmp_path / "gone.folded")]) == []
+    assert readahead.candidates(["fold", big, "-o", big]) == [big]  # the output is not read
+    assert readahead.candidates(["fold", "-o", big]) == [] and readahead.candidates(["fold", "--output", big]) == []
     assert readahead.candidates(["report", big]) == []  # read by worker processes
     assert readahead.candidates([big]) == [] and readahead.candidates([]) == []
 
