@@ -180,3 +180,10 @@ def test_the_launcher_reads_ahead_before_the_command_line_loads(tmp_path: Path) 
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stderr == "taken\n", done.stderr
+
+
+def test_a_command_line_error_while_reading_ahead_exits_cleanly(tmp_path: Path) -> None:
+    big = str(big_folded(tmp_path / "a.folded"))
+    done = subprocess.run([sys.executable, "-m", "foldkit", "flamegraph", big, "--no-such-option"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "no-such-option" in done.stderr
+    assert "Traceback" not in done.stderr and "panic" not in done.stderr
