@@ -1,8 +1,13 @@
 //! Bounded fuzzing of the native entry points (run by `cargo test`): arbitrary bytes and mutated
-//! perf text never panic the folder, the header matcher, the frame namer or the demanglers.
+//! perf text never panic the folder, the header matcher, the frame namer or the demanglers;
+//! arbitrary and mutated folded text never panic the folded reader (in one chunk, or as a file
+//! read in ranges by several threads) or the flame-graph and flame-chart layouts of what it read.
 //! `PROPTEST_CASES=20000 cargo test --release --test fuzz` runs a longer campaign by hand.
 
 use foldkit_core::demangle::{demangle_symbol, tidy_rust};
+use foldkit_core::folded::FoldedReader;
+use foldkit_core::folded_file::RangeReads;
+use foldkit_core::layout::{chart_tree, flame_tree, layout};
 use foldkit_core::perf::{FoldConfig, Worker};
 use foldkit_core::perf_frames::{name_line, NameOptions};
 use foldkit_core::perf_header::Header;
@@ -55,6 +60,80 @@ fn fold(data: &[u8], bits: u8) {
     let _ = worker.finish();
 }
 
+const FOLDED: &[&str] = &[
+    "a;b;c 3",
+    "a;b 1",
+    "a;b;c;d 18446744073709551615",
+    "main;[unknown];x+0x1a 5",
+    "# foldkit: unit=ns event=cpu-clock",
+    "x;;y 2",
+    ";leading 4",
+    "trailing; 7",
+    "before after 1 2",
+    "dec 1.5",
+    "",
+    "   ",
+    "neg -3",
+    "a;b;c 999999999999999999",
+];
+
+/// Read `text` as folded text in one chunk, then as a file by three threads over many ranges,
+/// and lay out what was read both ways.
+fn read_folded(text: &[u8], case: u64) {
+    let mut reader = FoldedReader::new();
+    let mut deferred = Vec::new();
+    let _ = reader.feed_all(text, &mut deferred, usize::MAX);
+    let mut stacks: Vec<(&[u8], i64)> = Vec::new();
+    for (stack, weight) in reader.items() {
+        if let Ok(w) = i64::try_from(weight) {
+            stacks.push((stack, w));
+        }
+    }
+    for max_frames in [1, 7, 1 << 20] {
+        let tree = flame_tree(&stacks, 1, max_frames);
+        let _ = layout(&tree, case.is_multiple_of(2), max_frames);
+        let tree = chart_tree(&stacks, 0, max_frames);
+        let _ = layout(&tree, false, max_frames);
+    }
+    let mut path = std::env::temp_dir();
+    let thread = format!("{:?}", std::thread::current().id());
+    path.push(format!(
+        "foldkit-fuzz-{}-{thread}-{case}",
+        std::process::id()
+    ));
+    std::fs::write(&path, text).unwrap();
+    if let Ok(Some(reads)) = RangeReads::open(&path, 1 + (case % 9) as usize, 1, 1 << 16, 1000) {
+        std::thread::scope(|scope| {
+            scope.spawn(|| reads.work());
+            scope.spawn(|| reads.work());
+            reads.work();
+        });
+        let _ = reads.finish();
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+/// Lines of `table` picked by `picks` (line, byte, position), a third of them with the byte at
+/// the position changed (NUL, invalid UTF-8, a newline, `;`, a digit...); with `crlf`, a fifth
+/// end in `\r\n`.
+fn mutated(table: &[&str], picks: &[(usize, u8, u16)], crlf: bool) -> Vec<u8> {
+    let mut text = Vec::new();
+    for &(i, byte, at) in picks {
+        let mut line = table[i].as_bytes().to_vec();
+        if !line.is_empty() && byte % 3 == 0 {
+            let at = usize::from(at) % line.len();
+            line[at] = byte;
+        }
+        text.extend_from_slice(&line);
+        text.extend_from_slice(if crlf && byte % 5 == 0 {
+            b"\r\n"
+        } else {
+            b"\n"
+        });
+    }
+    text
+}
+
 /// Cases per property: 1,000, or `PROPTEST_CASES`.
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -81,17 +160,20 @@ proptest! {
         picks in prop::collection::vec((0..LINES.len(), any::<u8>(), any::<u16>()), 1..40),
         bits in any::<u8>(),
     ) {
-        let mut text = Vec::new();
-        for (i, byte, at) in picks {
-            let mut line = LINES[i].as_bytes().to_vec();
-            if !line.is_empty() && byte % 3 == 0 {
-                let at = usize::from(at) % line.len();
-                line[at] = byte;  // one byte changed: NUL, invalid UTF-8, a newline...
-            }
-            text.extend_from_slice(&line);
-            text.push(b'\n');
-        }
-        fold(&text, bits);
+        fold(&mutated(LINES, &picks, false), bits);
+    }
+
+    #[test]
+    fn arbitrary_folded_text(data in prop::collection::vec(any::<u8>(), 0..600), case in any::<u64>()) {
+        read_folded(&data, case);
+    }
+
+    #[test]
+    fn mutated_folded_text(
+        picks in prop::collection::vec((0..FOLDED.len(), any::<u8>(), any::<u16>()), 1..60),
+        case in any::<u64>(),
+    ) {
+        read_folded(&mutated(FOLDED, &picks, true), case);
     }
 
     #[test]
