@@ -11,7 +11,8 @@ shipped fixtures/system-mixed.perf.zst is used. For each input it reports, as me
 
 * in-process: reading the folded file, laying out the frames, writing the SVG;
 * `foldkit flamegraph INPUT -o -` (stdout discarded) as a command (interpreter start-up included), with the
-  default minimum width and with `--minwidth 0` (the frame budget at work), with peak RSS;
+  default minimum width and with `--minwidth 0` (the frame budget at work), with peak RSS (a
+  `*.folded` INPUT is read ahead while Python starts, as for any user: `foldkit.readahead`);
 * inferno-flamegraph (`INFERNO_FLAMEGRAPH` or PATH) and flamegraph.pl (`FLAMEGRAPH_DIR` or
   PATH) on the same folded file, when found, and each command's speed as a multiple of
   inferno-flamegraph's (runs interleaved, so load drifts hit every tool alike);
