@@ -241,6 +241,10 @@ class StackTable(Protocol):
         """The stacks as `Profile.weights`."""
         ...
 
+    def layout(self, threshold: int, max_frames: int, sort_by_weight: bool) -> tuple[Any, ...] | None:
+        """The native flame-graph layout of the stacks (see `render.layout.layout_table`)."""
+        ...
+
 
 class LazyProfile(Profile):
     """A `Profile` whose stacks stay in a `StackTable` until `weights` is first read or set, then

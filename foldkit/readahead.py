@@ -3,10 +3,10 @@ threads while Python is still starting up (importing the command line's modules 
 long as reading a 45 MB file), then handed to the folded reader when it asks for that file.
 
     start(args)                                  # the console script, before anything else
-    take(path, threads, max_record, max_deferred) -> PendingStacks | None   # ingest.folded
+    take(path, max_record) -> PendingStacks | None   # ingest.folded
 
 A read is handed over only if it read the same file (device, inode, size and modification
-time unchanged) with the same settings the reader asks for; anything else is left unused and
+time unchanged) with the `--max-record` the reader asks for; anything else is left unused and
 read as usual, so reading ahead never changes what a command does, only when it reads. The
 read uses one thread fewer than the cores (at least one), leaving a core to the start-up it
 overlaps; the number of threads never changes what the native reader gives.
@@ -42,18 +42,15 @@ MIN_BYTES = 4 * 1024 * 1024
 #: Inputs read ahead at most (a diff's two).
 MAX_FILES = 2
 
-#: Reads started: file identity -> ((max_record, max_deferred), pending read).
-_PENDING: dict[tuple[int, ...], tuple[tuple[int, int], Any]] = {}
+#: Reads started: file identity -> (max_record, pending read).
+_PENDING: dict[tuple[int, ...], tuple[int, Any]] = {}
 
 
 def _identity(st: os.stat_result) -> tuple[int, ...]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def candidates(args: list[str]) -> list[str]:
-    """The arguments of a command line (without the program name) worth reading ahead: files
-    named `*.folded` of at least `MIN_BYTES` (not the value of `-o`), for a command of
-    `COMMANDS` given none of the options that change how inputs are read."""
+def _found(args: list[str]) -> list[tuple[str, os.stat_result]]:
     if not args or args[0] not in COMMANDS or os.environ.get("FOLDKIT_CLUSTER"):
         return []
     if any(a.startswith(_OPTIONS) for a in args[1:]):
@@ -67,28 +64,36 @@ def candidates(args: list[str]) -> list[str]:
         except (OSError, ValueError):
             continue
         if stat.S_ISREG(st.st_mode) and st.st_size >= MIN_BYTES:
-            found.append(arg)
+            found.append((arg, st))
     return found[:MAX_FILES]
+
+
+def candidates(args: list[str]) -> list[str]:
+    """The arguments of a command line (without the program name) worth reading ahead: files
+    named `*.folded` of at least `MIN_BYTES` (not the value of `-o`), for a command of
+    `COMMANDS` given none of the options that change how inputs are read."""
+    return [path for path, _ in _found(args)]
 
 
 def start(args: list[str]) -> None:
     """Start reading ahead the `candidates` of this command line (with the native core only)."""
-    native = native_core()
+    found = _found(args)
+    native = native_core() if found else None
     if native is None:
         return
-    for path in candidates(args):
+    threads = max(1, default_jobs() - 1)
+    for path, st in found:
         try:
-            st = os.stat(path)
-            threads = max(1, default_jobs() - 1)
             pending = native.read_folded_file_later(path, threads, DEFAULT_MAX_RECORD, MAX_DEFERRED)
-            _PENDING[_identity(st)] = ((DEFAULT_MAX_RECORD, MAX_DEFERRED), pending)
         except (OSError, ValueError):
             continue  # read as usual
+        _PENDING[_identity(st)] = (DEFAULT_MAX_RECORD, pending)
 
 
-def take(path: str, max_record: int, max_deferred: int) -> Any | None:
-    """The read started for the file at `path` with these settings (its `result()` gives what
-    `_native.read_folded_file` would with any number of threads), or None; a read is taken once."""
+def take(path: str, max_record: int) -> Any | None:
+    """The read started for the file at `path` with this `max_record` (its `result()` gives what
+    `_native.read_folded_file` would with any number of threads and `MAX_DEFERRED`), or None; a
+    read is taken once."""
     if not _PENDING:
         return None
     try:
@@ -96,7 +101,7 @@ def take(path: str, max_record: int, max_deferred: int) -> Any | None:
     except (OSError, ValueError):
         return None
     found = _PENDING.pop(key, None)
-    if found is None or found[0] != (max_record, max_deferred):
+    if found is None or found[0] != max_record:
         return None
     return found[1]
 

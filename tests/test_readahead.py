@@ -72,11 +72,10 @@ def test_a_cluster_in_the_environment_turns_it_off(tmp_path: Path, monkeypatch: 
 def test_a_read_is_handed_over_once_for_the_same_file_and_settings(tmp_path: Path) -> None:
     big = str(big_folded(tmp_path / "a.folded"))
     readahead.start(["flamegraph", big])
-    max_record, max_deferred = SETTINGS
-    assert readahead.take(big, max_record - 1, max_deferred) is None  # other settings: not used
+    assert readahead.take(big, DEFAULT_MAX_RECORD - 1) is None  # another --max-record: not used
     readahead.start(["flamegraph", big])
-    pending = readahead.take(big, *SETTINGS)
-    assert pending is not None and readahead.take(big, *SETTINGS) is None
+    pending = readahead.take(big, DEFAULT_MAX_RECORD)
+    assert pending is not None and readahead.take(big, DEFAULT_MAX_RECORD) is None
     table = pending.result()
     assert len(table) == len(_native.read_folded_file(big, default_jobs(), *SETTINGS))
     with pytest.raises(RuntimeError, match="already taken"):
@@ -95,7 +94,7 @@ def test_a_file_changed_after_the_read_started_is_read_again(tmp_path: Path, cha
         os.replace(fresh, path)
     else:
         path.unlink()
-    assert readahead.take(str(path), *SETTINGS) is None
+    assert readahead.take(str(path), DEFAULT_MAX_RECORD) is None
 
 
 def _table(table: object) -> object:

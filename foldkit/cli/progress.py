@@ -55,7 +55,6 @@ def reading_progress(quiet: bool = False, stream: TextIO | None = None, delay: f
             TransferSpeedColumn,
         )
 
-
         columns = (TextColumn("[bold]reading[/bold]"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeElapsedColumn())
         with Progress(*columns, TextColumn("{task.description}", markup=False), console=Console(file=out), transient=True) as bar:
             task = bar.add_task("", total=None)

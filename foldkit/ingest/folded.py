@@ -198,20 +198,18 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     return fold_chunks(source.name, source.chunks(cut=cut_at_lines), options)
 
 
-
-
 def fold_file(name: str, path: str, options: FoldOptions, max_record: int, **native: int) -> Profile | None:
     """`fold` of the plain file at `path` by the native reader's threads (`options.jobs`), its
     stacks left in the native table (a `LazyProfile`); None when the file needs the stream
     reader: a line the native reader hands back holds a stack (decimal weights, the two-column
     form), a line is longer than `max_record`, no stack at all. `native` goes to
     `_native.read_folded_file` (tests: `min_split`)."""
-    threads = options.jobs or default_jobs()
-    pending = None if native else readahead.take(path, max_record, readahead.MAX_DEFERRED)
+    pending = None if native else readahead.take(path, max_record)
     try:
         if pending is not None:
             table = pending.result()
         else:
+            threads = options.jobs or default_jobs()
             table = _native.read_folded_file(path, threads, max_record, readahead.MAX_DEFERRED, **native)
     except OSError:
         return None  # the stream reader says what is wrong with the file

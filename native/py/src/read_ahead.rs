@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use foldkit_core::folded_file::{FileStacks, RangeReads, MIN_SPLIT};
-use pyo3::exceptions::{PyOSError, PyRuntimeError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use crate::render::{guard, FoldedStacks};
+use crate::render::{guard, stacks_or_error, FoldedStacks};
 
 /// Ranges per reading thread: the caller joining late finds ranges left to read.
 const RANGES_PER_THREAD: usize = 4;
@@ -104,20 +104,7 @@ impl PendingStacks {
             Read::Over(outcome) => outcome,
             Read::Reading(reads, workers) => py.detach(|| finish(reads, workers)),
         }?;
-        match outcome {
-            Ok(found) => Ok(found.map(FoldedStacks::new)),
-            Err(err) => Err(PyOSError::new_err(err.to_string())),
-        }
-    }
-
-    /// True when no thread is reading any more (`result` would only merge).
-    fn done(&self) -> bool {
-        match self.read.lock().as_deref() {
-            Ok(Some(Read::Reading(_, workers))) => {
-                !workers.is_empty() && workers.iter().all(JoinHandle::is_finished)
-            }
-            _ => true,
-        }
+        stacks_or_error(outcome)
     }
 }
 

@@ -299,6 +299,13 @@ pub fn read_folded_file(
             read_file(&path, threads, min_split, max_record, max_deferred)
         })
     })?;
+    stacks_or_error(read)
+}
+
+/// What a file read gave, for Python: its table (None: read it as a stream), or OSError.
+pub(crate) fn stacks_or_error(
+    read: std::io::Result<Option<FileStacks>>,
+) -> PyResult<Option<FoldedStacks>> {
     match read {
         Ok(found) => Ok(found.map(FoldedStacks::new)),
         Err(err) => Err(PyOSError::new_err(err.to_string())),
