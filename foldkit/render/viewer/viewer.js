@@ -731,27 +731,26 @@
       matcher = null;
       matchedText.textContent = "";
     } else {
-      let re;
-      try {
-        re = new RegExp(state.search, state.ignoreCase ? "i" : "");
-      } catch (err) {
+      const compiled = foldkitSearch.compile(state.search, state.ignoreCase);
+      if (compiled.error) {
         matcher = null;
-        matchedText.textContent = "Not a regular expression: " + err.message;
+        matchedText.textContent = compiled.error;
         matchedText.classList.add("error");
         if (!quiet) { redrawAll(); }
         return;
       }
-      const names = data.names, shown = data.shown;
-      matcher = new Uint8Array(names.length);
-      for (let k = 0; k < names.length; k++) {
-        const name = shown[k];
-        matcher[k] = re.test(name) || (name !== names[k] && re.test(names[k])) ? 1 : 0;
-      }
+      const found = foldkitSearch.searchAll(compiled.matcher, data.shown, data.names);
+      matcher = found.hits;
       let sum = 0, coverEnd = 0;
       for (let i = 1; i < tree.n; i++) {
         if (i >= coverEnd && matcher[tree.nameId[i]]) { sum += tree.width[i]; coverEnd = tree.end[i]; }
       }
-      matchedText.textContent = "Matched: " + pct(sum, tree.width[0]);
+      if (found.stopped) {
+        matchedText.textContent = foldkitSearch.stoppedMessage(found.searched, data.names.length, "names", pct(sum, tree.width[0]));
+        matchedText.classList.add("error");
+      } else {
+        matchedText.textContent = "Matched: " + pct(sum, tree.width[0]);
+      }
     }
     if (!quiet) { redrawAll(); }
     timings.search = performance.now() - start;
