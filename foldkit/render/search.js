@@ -99,8 +99,9 @@ var foldkitSearch = (function () {
   Parser.prototype.alternative = function () {
     const items = [];
     while (this.i < this.s.length && this.peek() !== "|" && this.peek() !== ")") {
+      const group = this.peek() === "(";  // a group may be quantified, even one holding only ^ or $
       const atom = this.term();
-      items.push(atom.t === "assert" ? atom : this.quantified(atom));
+      items.push(atom.t === "assert" && !group ? atom : this.quantified(atom));
     }
     return items.length === 1 ? items[0] : { t: "cat", items: items };
   };
