@@ -533,9 +533,13 @@ mod tests {
         file.set_len(1 << 30).unwrap();
         let file = File::open(&path).unwrap();
         let mut reader = RangeReader::default();
-        let error = reader.read(&file, 1 << 30, 0, 8 << 20, 1 << 20).unwrap_err();
+        let error = reader
+            .read(&file, 1 << 30, 0, 8 << 20, 1 << 20)
+            .unwrap_err();
         assert!(error.starts_with(RECORD_TOO_LONG), "{error}");
-        let error = reader.read(&file, 1 << 30, 8 << 20, 16 << 20, 1 << 20).unwrap_err();
+        let error = reader
+            .read(&file, 1 << 30, 8 << 20, 16 << 20, 1 << 20)
+            .unwrap_err();
         assert!(error.starts_with(RECORD_TOO_LONG), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
