@@ -22,7 +22,7 @@ var foldkitSearch = (function () {
   const LIMITS = {
     program: 5000,      // instructions once repeats are expanded
     nesting: 200,       // groups inside groups
-    budget: 25000000,   // steps of one search over all names: 0.2-0.3 s in headless chromium here (README)
+    budget: 25000000,   // steps of one search over all names (README: what that costs)
     states: 2000,       // DFA states kept before the cache is emptied and built again
   };
   const NEW_STATE_COST = 128;  // steps charged for working out one transition, plus 4 per instruction visited
