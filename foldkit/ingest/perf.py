@@ -314,7 +314,7 @@ def sniff(head: bytes) -> bool | None:
 def _unit(event: str, by_period: bool, saw_period: bool) -> str:
     if not by_period or not saw_period:
         return "samples"
-    if event.endswith("-clock"):
+    if event.split("/", 1)[0].endswith("-clock"):  # `cpu-clock/freq=999/` too
         return "ns"
     return event or "events"
 
