@@ -120,6 +120,8 @@ def read_capture(item: CaptureInput, options: FoldOptions) -> Profile:
                     raise
                 raise NotACapture(item.path) from None
             opts = replace(opts, format=module.NAME)
+        if opts.format == "perf":
+            opts = replace(opts, keep_time=True)  # sample times for the viewer's Time view
         profile = fold_source(source, opts)
         profile.meta["compression"] = source.compression
         return profile
