@@ -16,6 +16,7 @@ import polars as pl
 
 from foldkit import __version__
 from foldkit.analysis.diff import StackDiff, diff_profiles, function_changes
+from foldkit.analysis.sides import same_event
 from foldkit.analysis.tables import to_csv
 from foldkit.analysis.top import top_table
 from foldkit.errors import FoldkitError, InputError
@@ -186,6 +187,7 @@ def compare_with_baseline(
     """The check of `profile` against `baseline` (as `foldkit check`); a check that cannot be made
     (no sample counts, no samples) is described, not raised."""
     try:
+        same_event([baseline], [profile], ("baseline", "this capture"))
         checked = check_profiles([baseline], [profile], options)
     except FoldkitError as exc:
         return CheckSummary(passed=None, verdict="not checked", error=str(exc)), None
