@@ -97,3 +97,11 @@ def same_event(first: Sequence[Profile], second: Sequence[Profile], names: tuple
         f"the captures count different events ({said}); a comparison needs one event on both "
         "sides: fold them with --event NAME"
     )
+
+
+def require_samples(runs: Sequence[Profile], specs: Sequence[str]) -> None:
+    """An InputError naming the first run with no sample (an empty capture, or a `perf script`
+    that failed and wrote nothing): a comparison with it would pass on no evidence."""
+    for run, spec in zip(runs, specs, strict=True):
+        if not run.weights:
+            raise InputError(f"{spec}: no samples in this capture (empty input, or `perf script` failed?); nothing to compare")

@@ -226,6 +226,8 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
         profile = settings.transforms.read(item.path, options, lambda _, options: read_capture(item, options))
     except NotACapture:
         return False
+    if not len(profile):
+        raise InputError(f"{item.name}: no samples in this capture (empty input, or `perf script` failed?)")
     if settings.store_labels is not None:
         (folder / STORE_FILE).write_bytes(store_bytes(profile, item.name, settings.store_labels))
     table = top_table(profile, limit=0)
