@@ -123,6 +123,8 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
         profile.diagnostics.warnings.append(f"{source.name}: no samples found (empty input?)")
     if options.strict and profile.diagnostics.bad_lines:
         raise StrictModeError("; ".join(profile.diagnostics.messages()) + " (--strict)")
+    if options.strict and not len(profile):
+        raise StrictModeError(f"{source.name}: no samples found (empty input, or `perf script` failed?) (--strict)")
     return profile
 
 

@@ -17,7 +17,7 @@ from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest import folded
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source
-from foldkit.profile import Diagnostics, Profile, Weight, parse_count
+from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, Weight, parse_count
 
 NAME = "bcc"
 DESCRIPTION = "BCC profile/offcputime/offwaketime/stackcount/wakeuptime output (multi-line or -f folded), libbpf-tools offcputime"
@@ -136,6 +136,9 @@ class Folder:
         self._skip = frozenset(options.skip_after)
         self.first_leaf: str | None = None
         self._stacks: dict[tuple[str, ...], str | None] = {}
+        #: Distinct stacks that start (root end) with the task line, and that do not.
+        self.with_task = 0
+        self.without_task = 0
 
     def stack(self, block: list[str]) -> str | None:
         """The folded stack of one block (its lines without the value), or None if a line is not
@@ -157,6 +160,10 @@ class Folder:
         if self.first_leaf is None:
             self.first_leaf = next((ln.name for ln in named if ln.frame), "")
         named.reverse()
+        if named and not named[0].frame and named[0].name not in (bf.WAKER_DELIMITER, bf.KERNEL_USER_DELIMITER):
+            self.with_task += 1
+        else:
+            self.without_task += 1
         names = [ln.name for ln in named]
         frames = [ln for ln in named if ln.frame]
         if not frames:
@@ -241,7 +248,12 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         diag.notes.append(f"{source.name}: BCC {layout.tool} output ({layout.header!r}); unit {layout.unit}")
     diag.notes.append(f"{source.name}: {blocks} stacks folded into {len(weights)}")
     counts = {s: int(w) for s, w in weights.items()} if layout.tool == "profile" else None
-    return Profile(weights=weights, counts=counts, unit=layout.unit, diagnostics=diag, meta={"tool": layout.tool})
+    meta: dict[str, object] = {"tool": layout.tool}
+    if not folder.without_task:  # every stack's root frame is its task: `comm`, or `comm-PID` with --pid
+        meta[ROOT_FRAMES] = ("comm-pid",) if options.pid else ("comm",)
+    elif not folder.with_task:
+        meta[ROOT_FRAMES] = ()
+    return Profile(weights=weights, counts=counts, unit=layout.unit, diagnostics=diag, meta=meta)
 
 
 def _bad_block(diag: Diagnostics, name: str, block: list[str], start: int, folder: Folder) -> None:

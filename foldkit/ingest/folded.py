@@ -20,6 +20,8 @@ from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
 from foldkit.profile import (
     FOLDED_HEADER,
+    NO_ROOT_FRAMES,
+    ROOT_FRAMES,
     Diagnostics,
     LazyProfile,
     Profile,
@@ -65,9 +67,12 @@ def parse_header(line: bytes) -> dict[str, str]:
 
 
 def with_header(profile: Profile, header: dict[str, str]) -> Profile:
-    """`profile` with the unit and event a `# foldkit:` header gave."""
+    """`profile` with the unit, event and root frames (`meta["root_frames"]`) a `# foldkit:` header gave."""
     profile.unit = header.get("unit", profile.unit)
     profile.event = header.get("event", profile.event)
+    roots = header.get("roots")
+    if roots is not None:
+        profile.meta[ROOT_FRAMES] = () if roots == NO_ROOT_FRAMES else tuple(roots.split(","))
     return profile
 
 

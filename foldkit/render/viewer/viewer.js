@@ -173,8 +173,11 @@
       this.width = this.inclusive(larger);
     }
     if (this.selfs.length === 2) {
-      const after = this.totals[0], before = this.totals[1];
-      const noise = NOISE * Math.max(after[0], before[0]);
+      // colour by the change of each frame's own (self) weight, as flamegraph.pl and inferno do,
+      // or of its inclusive (total) weight with meta.colorBy "total"
+      const byTotal = meta.colorBy === "total";
+      const after = byTotal ? this.totals[0] : this.selfs[0], before = byTotal ? this.totals[1] : this.selfs[1];
+      const noise = NOISE * Math.max(this.totals[0][0], this.totals[1][0]);
       this.delta = new Float64Array(this.n);
       let max = 0;
       for (let i = 0; i < this.n; i++) {
@@ -283,14 +286,16 @@
     return { callers: callers.finish(), callees: callees.finish() };
   }
 
-  /* Self and total weight of every function (total counts nested recursion once), per side. */
+  /* Self and total weight of every function (total counts nested recursion once), per side. The
+     first meta.rootFrames frames of every stack hold comm/PID/TID, not code: they are no function. */
   function functionTable(tree) {
-    const count = data.names.length, sides = tree.selfs.length;
+    const count = data.names.length, sides = tree.selfs.length, roots = meta.rootFrames || 0;
     const self = [], total = [];
     for (let s = 0; s < sides; s++) { self.push(new Float64Array(count)); total.push(new Float64Array(count)); }
     const onStack = new Int32Array(count);
     const stack = [];
     for (let i = 1; i < tree.n; i++) {
+      if (tree.depth[i] <= roots) { continue; }
       while (stack.length && tree.end[stack[stack.length - 1]] <= i) { onStack[tree.nameId[stack.pop()]]--; }
       const nid = tree.nameId[i];
       for (let s = 0; s < sides; s++) {
