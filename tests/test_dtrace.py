@@ -96,3 +96,16 @@ def test_the_example_is_detected_by_the_cli(tmp_path: Path, capsys: pytest.Captu
 def test_only_a_cut_off_block_is_an_error() -> None:
     with pytest.raises(InputError, match="no DTrace stack found"):
         fold(HEADER + b"  a`f\n  a`g\n", format="dtrace")
+
+
+def test_standard_input_is_detected(tmp_path: Path) -> None:
+    """inferno's `collapse_dtrace_cli`: the same result from a file and from standard input."""
+    import subprocess
+    import sys
+
+    from tests.helpers import data_bytes
+
+    text = data_bytes("flamegraph-tests/example-dtrace-stacks.txt")
+    done = subprocess.run([sys.executable, "-m", "foldkit", "fold", "-"], input=text, capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == data_bytes("inferno/collapse-dtrace/results/dtrace-example.txt")
