@@ -6,6 +6,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
@@ -118,12 +119,15 @@ def _tail(stack: str) -> str:
 
 
 def format_weight(w: Weight) -> str:
-    """A weight as folded text: integers plainly, fractions without float noise."""
+    """A weight as folded text: integers plainly, fractions in the shortest decimal that reads
+    back as the same float (`14.234398324872283`, `0.000000000001`), never in exponent form
+    (`flamegraph.pl` reads only digits and a point)."""
     if isinstance(w, int):
         return str(w)
     if math.isfinite(w) and w == int(w) and abs(w) < 2**63:
         return str(int(w))
-    return f"{w:.9f}".rstrip("0").rstrip(".")
+    text = repr(w)
+    return format(Decimal(text), "f") if "e" in text else text
 
 
 #: The unit of weights whose input does not say what they count (folded text without a

@@ -76,8 +76,8 @@ def test_flamegraph_test_suite(name: str, opt: str) -> None:
                 key = b";".join(b"[libc-2.15.so]" if f == b" " else f for f in stack.split(b";"))
                 fixed[key] = fixed.get(key, 0) + w
             expected = fixed
-    # Difference 17: Rust names that perf printed half demangled are tidied, as inferno does
-    # (`_$u7b$$u7b$closure$u7d$$u7d$` -> `{{closure}}`, the `::h…` hash dropped); a lifetime's
+    # Difference 17: Rust names that perf printed half demangled are tidied as rustc-demangle
+    # prints them (`_$u7b$$u7b$closure$u7d$$u7d$` -> `{{closure}}`, the `::h…` hash dropped); a lifetime's
     # quote (`$u27$a` -> `'a`) is then removed like every quote.
     if name.startswith("perf-rust-"):
         tidied: dict[bytes, float] = {}

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest import folded
+from foldkit.ingest.base import end_blocks
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source
 from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, Weight, parse_count
@@ -231,14 +231,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
                 diag.warnings.append(f"{source.name}:{lineno}: the tool said: {line}")
             continue
         diag.bad_line(source.name, lineno, line)
-    if block:
-        diag.warnings.append(
-            f"{source.name}:{block_start}: the last stack has no value (input cut off?); "
-            f"its {len(block)} line(s) were dropped, the rest was folded"
-        )
-        diag.bad_line(source.name, block_start, block[0])
-    if not weights and diag.bad_lines:
-        raise InputError(f"{source.name}: no BCC stack found; " + "; ".join(diag.messages()))
+    end_blocks(diag, source.name, block, block_start, bool(weights), "BCC")
     if layout is None:
         offcpu = bool(folder.first_leaf and _OFFCPU_LEAF.fullmatch(folder.first_leaf))
         layout = Layout("offcputime" if offcpu else "unknown", "us" if offcpu else "samples", None)

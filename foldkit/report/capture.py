@@ -121,6 +121,8 @@ def read_capture(item: CaptureInput, options: FoldOptions) -> Profile:
                     raise
                 raise NotACapture(item.path) from None
             opts = replace(opts, format=module.NAME)
+        if opts.format == "perf":
+            opts = replace(opts, keep_time=True)  # sample times for the viewer's Time view
         try:
             profile = fold_source(source, opts)
         except UsageError as exc:

@@ -58,6 +58,7 @@
   }
 
   // ---------------------------------------------------------------- data
+  const ARRAYS = { u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
   /* The bytes of an embedded base64 (gzip) block, checked against their expected length and
      aligned for typed arrays. */
   async function decodeBlock(id, rawBytes) {
@@ -86,7 +87,6 @@
     let bytes = await decodeBlock("foldkit-data", meta.rawBytes);
     const n = meta.nodes;
     let offset = bytes.byteOffset;
-    const ARRAYS = { u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
     const types = meta.types || ["f64", "u32", "u32"];
     function take(type) {
       const Type = ARRAYS[type];
@@ -107,11 +107,20 @@
     let time = null;
     if (TIME) {
       const tb = await decodeBlock("foldkit-time", TIME.rawBytes), m = TIME.cells;
-      time = {
-        weight: new Float64Array(tb.buffer, tb.byteOffset, m),
-        bucket: new Uint32Array(tb.buffer, tb.byteOffset + 8 * m, m),
-        node: new Uint32Array(tb.buffer, tb.byteOffset + 12 * m, m),
-      };
+      let at = tb.byteOffset;
+      const parts = TIME.types.map(function (type) {
+        const Type = ARRAYS[type];
+        at += (Type.BYTES_PER_ELEMENT - at % Type.BYTES_PER_ELEMENT) % Type.BYTES_PER_ELEMENT;
+        const view = new Type(tb.buffer, at, m);
+        at += Type.BYTES_PER_ELEMENT * m;
+        return view;
+      });
+      const node = new Uint32Array(m), bucket = new Uint32Array(m), nodeStep = parts[1], bucketStep = parts[2];
+      for (let k = 0; k < m; k++) {  // undo the steps (timeline.py)
+        node[k] = (k ? node[k - 1] : 0) + nodeStep[k];
+        bucket[k] = k && nodeStep[k] === 0 ? bucket[k - 1] + bucketStep[k] : bucketStep[k];
+      }
+      time = { weight: parts[0], bucket: bucket, node: node };
     }
     return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors, colorBytes: colorBytes, time: time };
   }
