@@ -120,6 +120,8 @@ CASES: dict[str, Case] = {
     "multiple_base_symbol": _case(INFERNO / "base" / "flames.txt.zst", ("--title", "Flame Chart", "--base", "Final", "--base", "Samples"), "base/multi-base"),
     "austin": _case(INFERNO / "austin" / "flames.txt", (), "austin/flame"),
     "huge_sample_counts": _case(INFERNO / "inputs" / "huge-sample-counts.txt"),
+    # inferno-diff-folded's expected outputs (its tests/diff-folded.rs) piped into the flame graph
+    **{f"diff_folded_{name}": _case(INFERNO / "diff-folded" / f"{name}.txt", (), f"diff-folded/{name}") for name in ("default", "fractionals", "normalize", "strip_hex")},
 }
 
 @dataclass(frozen=True)
