@@ -132,10 +132,11 @@ class _Reader:
             self.diag.bad_line(self.name, lineno, line.decode("utf-8", "replace"))
             return None
         stack, before, after = parsed
-        for w in (after, before):
+        for w, column in ((after, -1), (before, -2)):
             problem = None if w is None else weight_problem(w)
             if problem is not None:
-                raise InputError(f"{self.name}:{lineno}: the weight {str(w)[:40]} {problem}; a weight is a finite number of magnitude at most 2^63-1")
+                weight = line.rsplit(None, 2)[column][:40].decode("utf-8", "replace")
+                raise InputError(f"{self.name}:{lineno}: the weight {weight} {problem}; a weight is a finite number of magnitude at most 2^63-1")
         if before is not None:
             self.before[stack] = self.before.get(stack, 0) + before
         return stack, after
