@@ -22,7 +22,7 @@ output_suffixes("flamegraph", {".svg": "interactive SVG flame graph", ".html": "
 
 def _read_timeline(inputs: list[str], fold_options: FoldOptions) -> Profile:
     """Like `read`, keeping per-sample timestamps, one input after the other."""
-    parts = [read([spec], replace(fold_options, keep_time=True, keep_order=True)) for spec in inputs]
+    parts = [read([spec], replace(fold_options, keep_time=True)) for spec in inputs]
     profile = merge_profiles(parts)
     if len(parts) > 1 and all(p.timeline is not None for p in parts):
         profile.timeline = [sample for p in parts for sample in p.timeline or ()]
@@ -74,7 +74,12 @@ def flamegraph(
     refuse_input_as_output([output], inputs)
     output_suffix("flamegraph", output)
     with gc_paused(), reading_progress(quiet), cluster_reader(cluster, "--flamechart" if options.flamechart else None) as reader:
-        profile = transforms.read(inputs, fold_options, reader or (_read_timeline if options.flamechart else read))
+        # sample times for a flame chart, and for the viewer's Time view; a flame chart of
+        # folded text keeps its lines in order
+        timed = options.flamechart or wants_viewer(output)
+        if options.flamechart:
+            fold_options = replace(fold_options, keep_order=True)
+        profile = transforms.read(inputs, fold_options, reader or (_read_timeline if timed else read))
     warnings = profile.diagnostics.warnings
     palette_map = load_palette_map(render.palette_file, warnings) if render.palette_file else None
     names = None
