@@ -28,6 +28,7 @@ from foldkit.export.table import to_parquet_bytes  # noqa: E402
 from foldkit.profile import Profile  # noqa: E402
 from foldkit.transform import (  # noqa: E402
     TRANSFORMS,
+    Base,
     CollapseRecursion,
     Comm,
     Exclude,
@@ -49,6 +50,7 @@ SMALL = ROOT / "fixtures" / "system-mixed.perf.zst"
 STEPS: dict[str, object] = {
     "focus": Focus("^(do_syscall_64|main)$"),
     "focus_root": FocusRoot("^main$"),
+    "base": Base(("main",)),
     "exclude": Exclude("^swapper"),
     "hide": Hide(r"^\[unknown\]$"),
     "collapse_recursion": CollapseRecursion("all"),

@@ -143,6 +143,13 @@ class ProfileMethods:
 
         return self.transform(FocusRoot(pattern))
 
+    def base(self, *names: str) -> Profile:
+        """Only the stacks with a frame named exactly one of `names` above the leaf, starting at
+        the leaf-most such frame (inferno-flamegraph's `--base`)."""
+        from foldkit.transform import Base
+
+        return self.transform(Base(names))
+
     def exclude(self, pattern: str) -> Profile:
         """The stacks without a frame matching `pattern`."""
         from foldkit.transform import Exclude

@@ -14,6 +14,7 @@ from foldkit.errors import UsageError
 from foldkit.profile import Profile, merge_profiles
 from foldkit.transform import (
     TRANSFORMS,
+    Base,
     CollapseRecursion,
     Comm,
     Exclude,
@@ -67,6 +68,7 @@ def test_read_sources_and_options() -> None:
 CALLS: list[tuple[str, tuple[object, ...], object]] = [
     ("focus", ("^quicksort$",), Focus("^quicksort$")),
     ("focus_root", ("^main$",), FocusRoot("^main$")),
+    ("base", ("main", "phase_tree"), Base(("main", "phase_tree"))),
     ("exclude", ("^quicksort$",), Exclude("^quicksort$")),
     ("hide", ("^quicksort$",), Hide("^quicksort$")),
     ("collapse_recursion", ("all",), CollapseRecursion("all")),

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from foldkit.profile import Diagnostics, Profile
 from foldkit.transform import (
     TRANSFORMS,
+    Base,
     CollapseRecursion,
     Comm,
     Exclude,
@@ -31,6 +32,7 @@ from foldkit.transform.roots import ROOT_FRAMES
 OPTIONS: dict[str, list[object]] = {
     "focus": [Focus("a"), Focus("^r$"), Focus("nothing")],
     "focus_root": [FocusRoot("r"), FocusRoot("^main$")],
+    "base": [Base(("r",)), Base(("main", "b"))],
     "exclude": [Exclude("a"), Exclude("^java")],
     "hide": [Hide("a"), Hide("."), Hide(r"\[unknown\]")],
     "collapse_recursion": [CollapseRecursion("direct"), CollapseRecursion("all")],
@@ -145,7 +147,7 @@ def test_contract(name: str, rows: list[tuple[str, list[str], int, float]], with
 
 
 @pytest.mark.parametrize(
-    "name", ["focus", "focus_root", "exclude", "hide", "collapse_recursion", "max_depth", "comm", "only_pid", "normalize_symbols"]
+    "name", ["focus", "focus_root", "base", "exclude", "hide", "collapse_recursion", "max_depth", "comm", "only_pid", "normalize_symbols"]
 )
 @settings(max_examples=40, deadline=None)
 @given(rows=samples)

@@ -17,6 +17,7 @@ from foldkit.transform import TRANSFORMS
 CASES: dict[str, tuple[str, list[str]]] = {
     "focus": ("perf-c-fp.txt", ["--focus", "^tree_"]),
     "focus-root": ("perf-c-fp.txt", ["--focus-root", "^phase_tree$"]),
+    "base": ("perf-c-fp.txt", ["--base", "phase_tree", "--base", "tree_insert"]),
     "exclude": ("perf-system-cpuclock-taskclock.txt", ["--exclude", "^(swapper|kworker)", "--event", "task-clock"]),
     "hide": ("perf-python-header.txt", ["--hide", r"^\[unknown\]$"]),
     "collapse-recursion": ("perf-c-fp.txt", ["--collapse-recursion"]),

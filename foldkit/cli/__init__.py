@@ -12,7 +12,7 @@ import typer
 import typer.main
 
 from foldkit import __version__
-from foldkit.cli import transforms
+from foldkit.cli import compat, transforms
 from foldkit.cli.help import Command
 from foldkit.errors import EXIT_USAGE, FoldkitError
 
@@ -99,7 +99,12 @@ def _command(args: list[str] | None = None) -> typer.main._click.Command:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 check failed, 2 usage or input error)."""
-    args = transforms.prepare_args(sys.argv[1:] if argv is None else argv)
+    try:
+        args = compat.translate(list(sys.argv[1:] if argv is None else argv))
+    except FoldkitError as exc:
+        print(f"foldkit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    args = transforms.prepare_args(args)
     if _version_verbose(args):
         return 0
     try:

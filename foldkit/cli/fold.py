@@ -36,7 +36,7 @@ output_suffixes(
 
 
 @t.transforms_stacks
-@c.reads_captures
+@c.reads_captures_collapse
 def fold(
     inputs: c.Inputs,
     output: c.Output = None,

@@ -11,7 +11,7 @@ from foldkit.ingest.demangle import demangle_profile
 from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
 from foldkit.inputs import InputSpec, Source, open_source
 from foldkit.outputs import COMPRESSION_SUFFIXES
-from foldkit.profile import Profile, magnitude_problem, merge_profiles
+from foldkit.profile import Profile, magnitude_problem, map_stacks, merge_profiles
 
 
 class _Formats(Mapping[str, ModuleType]):
@@ -105,6 +105,8 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
         profile = perf_sched.fold(source, options)
     else:
         profile = module.fold(source, options)
+    if options.skip_after and options.skip_after_drops_root:
+        profile = _drop_cut_roots(profile, frozenset(options.skip_after))
     if options.demangle and module.NAME != "perf":  # perf names are demangled as they are folded
         profile = demangle_profile(profile)
     _check_weights(profile, source.name)
@@ -126,6 +128,20 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
     if options.strict and not len(profile):
         raise StrictModeError(f"{source.name}: no samples found (empty input, or `perf script` failed?) (--strict)")
     return profile
+
+
+def _drop_cut_roots(profile: Profile, names: frozenset[str]) -> Profile:
+    """`--skip-after-drop-root`: stacks that `--skip-after` cut (their second frame is a named
+    one; folders keep the root frame) without their root frame, as inferno-collapse-perf writes them."""
+
+    def drop(stack: str) -> str:
+        _, sep, rest = stack.partition(";")
+        second = rest.split(";", 1)[0]
+        if sep and (second in names or second.rsplit("_[", 1)[0] in names):
+            return rest
+        return stack
+
+    return map_stacks(profile, drop)
 
 
 def _check_weights(profile: Profile, name: str) -> None:

@@ -19,10 +19,12 @@ class FoldOptions:
     event: str | None = None  # perf: fold only this event (modifiers ignored)
     weight: str = "period"  # perf: "period" (reference behaviour) or "samples"
     skip_after: tuple[str, ...] = ()  # cut stacks below (root-side of) the first frame with this name
+    skip_after_drops_root: bool = False  # a cut stack loses its root (process) frame too, as inferno's
     maps: tuple[str, ...] = ()  # bpftrace: which maps ("@", "@name", or "all")
     strict: bool = False  # unrecognised lines are an error instead of a warning
     jobs: int = 0  # threads; 0 = one per core
     keep_time: bool = False  # keep per-sample timestamps (flame charts, --time)
+    keep_order: bool = False  # folded: every line in input order, as an untimed timeline (flame charts)
     chunk_size: int = 0  # bytes per parallel work unit; 0 = foldkit.inputs.DEFAULT_CHUNK_SIZE
     demangle: bool = False  # demangle C++ `_Z…` and Rust names (needs the native core)
     max_record: int = 64 * 1024 * 1024  # longer lines/records are skipped as unrecognised (foldkit.inputs)

@@ -15,10 +15,12 @@ from typing import Any
 from foldkit.ingest.options import FoldOptions
 from foldkit.profile import Profile
 from foldkit.transform.filters import (
+    Base,
     Exclude,
     Focus,
     FocusRoot,
     Hide,
+    base,
     exclude,
     focus,
     focus_root,
@@ -95,6 +97,11 @@ TRANSFORMS: dict[str, Transform] = {
             "focus_root", focus_root, FocusRoot, FocusRoot, "REGEX",
             "Keep stacks with a frame matching REGEX, and drop the frames below the first match so it becomes the root.",
             "foldkit fold fixtures/system-mixed.perf.zst --focus-root '^phase_tree$'", keeps_total=False,
+        ),
+        Transform(
+            "base", base, Base, lambda text: Base((text,)), "NAME",
+            "Keep stacks with a frame named exactly NAME above the leaf, cut at the leaf-most one so it becomes the root (inferno's --base; repeatable: any). --focus-root cuts at the rootmost regex match.",
+            "foldkit fold fixtures/system-mixed.perf.zst --base phase_tree", keeps_total=False, union_repeats=True,
         ),
         Transform(
             "exclude", exclude, Exclude, Exclude, "REGEX",
@@ -233,6 +240,7 @@ def pipeline(steps: Sequence[object] = ()) -> Pipeline:
 __all__ = [
     "ROOT_FRAMES",
     "TRANSFORMS",
+    "Base",
     "CollapseRecursion",
     "Comm",
     "Exclude",

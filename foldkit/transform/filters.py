@@ -1,4 +1,4 @@
-"""Regex filters on frames: `--focus`, `--focus-root`, `--exclude`, `--hide`.
+"""Filters on frames: `--focus`, `--focus-root`, `--exclude`, `--hide` (regexes) and `--base` (names).
 
 A pattern is a Python regular expression searched for in each frame name as it appears in the
 folded stack (annotations such as `_[k]` included); anchor it (`^main$`) for an exact name.
@@ -39,6 +39,17 @@ class FocusRoot:
 
     def __post_init__(self) -> None:
         compile_regex(self.pattern, "--focus-root")
+
+
+@dataclass(frozen=True)
+class Base:
+    """inferno's `--base`: cut each stack at the leaf-most frame named exactly one of `names`."""
+
+    names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.names, str):
+            object.__setattr__(self, "names", (self.names,))
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,21 @@ def _roots_now(profile: Profile, kept: set[bool], layout: tuple[str, ...]) -> Pr
         meta[ROOT_FRAMES] = ()
     profile.meta = meta
     return profile
+
+
+def base(profile: Profile, options: Base) -> Profile:
+    """Stacks starting at their leaf-most frame (the leaf itself excluded) named exactly one of
+    the names, as inferno-flamegraph's `--base`: a stack with no such frame above its leaf is dropped."""
+    names = frozenset(options.names)
+
+    def cut(stack: str) -> str | None:
+        frames = stack.split(SEP)
+        for i in range(len(frames) - 2, -1, -1):
+            if frames[i] in names:
+                return SEP.join(frames[i:])
+        return None
+
+    return map_stacks(profile, cut)
 
 
 def exclude(profile: Profile, options: Exclude) -> Profile:
