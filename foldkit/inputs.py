@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import zstandard
 
-from foldkit.errors import InputError
+from foldkit.errors import INSTALL_CLUSTER, InputError
 
 MAGIC_ZSTD = b"\x28\xb5\x2f\xfd"
 MAGIC_GZIP = b"\x1f\x8b"
@@ -290,11 +290,11 @@ def is_url(spec: str) -> bool:
 
 
 def _open_url(url: str) -> BinaryIO:
-    """A URL opened with fsspec (the `foldkit[cluster]` extra; s3://, gs://… need their package)."""
+    """A URL opened with fsspec (the `foldkit-profiles[cluster]` extra; s3://, gs://… need their package)."""
     try:
         import fsspec
     except ImportError:
-        raise InputError(f"{url}: reading URLs needs fsspec: pip install 'foldkit[cluster]'") from None
+        raise InputError(f"{url}: reading URLs needs fsspec: {INSTALL_CLUSTER}") from None
     try:
         return fsspec.open(url, "rb").open()  # type: ignore[no-any-return]
     except FileNotFoundError:

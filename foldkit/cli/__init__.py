@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -97,12 +98,30 @@ def _command(args: list[str] | None = None) -> typer.main._click.Command:
     return typer.main.get_command(_register(wanted))
 
 
+#: The environment variable a shell's completion script sets when it asks for completions
+#: (`eval "$(_FOLDKIT_COMPLETE=bash_source foldkit)"` prints that script).
+COMPLETE_VAR = "_FOLDKIT_COMPLETE"
+
+
+def _completion_wanted() -> bool:
+    """Whether the shell asks for completions; if so, Typer's shell support is loaded (only then:
+    `add_completion=False` keeps `--install-completion` out of every help page and start-up)."""
+    if not os.environ.get(COMPLETE_VAR):
+        return False
+    from typer.completion import completion_init
+
+    completion_init()
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 check failed, 2 usage or input error)."""
     args = transforms.prepare_args(sys.argv[1:] if argv is None else argv)
     if _version_verbose(args):
         return 0
     try:
+        if _completion_wanted():  # prints the script or the completions and exits
+            _command(args)(args=args, prog_name="foldkit", complete_var=COMPLETE_VAR)
         code = _command(args)(args=args, standalone_mode=False)
         if code == 130:  # Typer turns Ctrl-C into this return value when not standalone
             raise KeyboardInterrupt
