@@ -94,7 +94,10 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
             raise UsageError(
                 f"unknown format {options.format!r}; supported: {', '.join(format_names())}"
             ) from None
-    profile = module.fold(source, options)
+    try:
+        profile = module.fold(source, options)
+    except OSError as exc:  # the native core's reads of the file (Python's: `inputs.read_input`)
+        raise InputError(f"{source.name}: read error: {exc.strerror or exc}") from exc
     if options.demangle and module.NAME != "perf":  # perf names are demangled as they are folded
         profile = demangle_profile(profile)
     _check_weights(profile, source.name)
