@@ -53,3 +53,35 @@ def test_a_file_whose_size_says_0_is_read_to_its_end(fmt: str, stacks: str) -> N
     assert from_file.returncode == 0 and from_stdin.returncode == 0, from_file.stderr
     assert from_file.stdout == from_stdin.stdout
     assert from_file.stdout.count(b"\n") == 7 and b"no samples found" not in from_file.stderr
+
+
+#: Runs the console script's lines (`from foldkit.launch import entry; entry()`, argv[0] `foldkit`)
+#: with an import hook that sends SIGINT to the process when MODULE starts to import: Ctrl-C at
+#: that moment of the start-up, every time.
+_INTERRUPT_AT = """
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (a background job ignores it)
+MODULE = sys.argv[1]
+class Hook:
+    def find_spec(self, name, path=None, target=None):
+        if name == MODULE:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Hook())
+sys.argv = ["/usr/bin/foldkit", *sys.argv[2:]]
+from foldkit.launch import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize("module", ["foldkit.profile", "foldkit.readahead", "typer", "foldkit.cli.flamegraph", "foldkit.render.svg"])
+def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, tmp_path: Path) -> None:
+    capture = TESTS / "data" / "captures" / "perf-c-fp.txt.zst"
+    run = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_AT, module, "flamegraph", str(capture), "-o", str(tmp_path / "x.svg")],
+        capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+    )
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == 130 and run.stderr.endswith("foldkit: interrupted\n"), (run.returncode, run.stderr)
+    assert not (tmp_path / "x.svg").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -152,8 +153,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """Console-script entry point."""
-    code = main()
+    """Console-script entry point: from here on, Ctrl-C is Python's KeyboardInterrupt, which the
+    commands (and the native core's waits) handle, and `main` turns into exit 130."""
+    if getattr(signal.getsignal(signal.SIGINT), "__name__", None) == "_interrupted":
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between the handler above and main's own
+        print("foldkit: interrupted", file=sys.stderr)
+        code = 130
     # The command is done and its output written. The interpreter's shutdown would now run a
     # garbage collection over every object left (20 ms after drawing a big flame graph); frozen
     # objects are left out of it, and the process frees them all at once as it exits.
