@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import zstandard
 
-from foldkit.errors import InputError
+from foldkit.errors import INSTALL_CLUSTER, InputError
 
 MAGIC_ZSTD = b"\x28\xb5\x2f\xfd"
 MAGIC_GZIP = b"\x1f\x8b"
@@ -67,9 +67,10 @@ def _probe(pending: list[bytes], searched: int) -> bytes:
 class _ChainReader(io.RawIOBase):
     """A raw stream that yields `prefix` and then the rest of `stream`."""
 
-    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+    def __init__(self, prefix: bytes, stream: BinaryIO, name: str) -> None:
         self._prefix = prefix
         self._stream = stream
+        self._name = name
         self.consumed = len(prefix)  # bytes taken from `stream`, the prefix included
 
     def readable(self) -> bool:
@@ -81,11 +82,21 @@ class _ChainReader(io.RawIOBase):
             b[:n] = self._prefix[:n]
             self._prefix = self._prefix[n:]
             return n
-        data = self._stream.read(len(b))
+        data = read_input(self._stream, len(b), self._name)
         n = len(data)
         b[:n] = data
         self.consumed += n
         return n
+
+
+def read_input(stream: BinaryIO, size: int, name: str) -> bytes:
+    """`stream.read(size)` of the input `name`; a failing read (EIO from a disk, a network file
+    system or `/proc/self/mem`) is an input error naming it. Every read of an input's bytes in
+    Python goes through here; `ingest.fold_source` does the same for the native core's reads."""
+    try:
+        return stream.read(size)
+    except OSError as exc:
+        raise InputError(f"{name}: read error: {exc.strerror or exc}") from exc
 
 
 class _ZstdReader(io.RawIOBase):
@@ -169,8 +180,10 @@ class Source:
         return self._raw.consumed if self._raw is not None else 0
 
     def seekable_path(self) -> str | None:
-        """The file's path when its bytes can be read by offset (plain regular file, untouched)."""
-        return self.path if self.compression == "none" and not self._eof else None
+        """The file's path when its bytes can be read by offset: a plain regular file, untouched,
+        whose size is known. A size of 0 is only a hint (every `/proc` and `/sys` file, some FUSE
+        and network files say 0 and have content), so such a file is read to its end instead."""
+        return self.path if self.compression == "none" and not self._eof and self.size else None
 
     def _fill(self, size: int) -> bytes:
         try:
@@ -325,11 +338,11 @@ def is_url(spec: str) -> bool:
 
 
 def _open_url(url: str) -> BinaryIO:
-    """A URL opened with fsspec (the `foldkit[cluster]` extra; s3://, gs://… need their package)."""
+    """A URL opened with fsspec (the `foldkit-profiles[cluster]` extra; s3://, gs://… need their package)."""
     try:
         import fsspec
     except ImportError:
-        raise InputError(f"{url}: reading URLs needs fsspec: pip install 'foldkit[cluster]'") from None
+        raise InputError(f"{url}: reading URLs needs fsspec: {INSTALL_CLUSTER}") from None
     try:
         return fsspec.open(url, "rb").open()  # type: ignore[no-any-return]
     except FileNotFoundError:
@@ -387,8 +400,8 @@ def open_source(spec: InputSpec) -> Source:
     """Open a path, `-` (stdin) or bytes, detecting gzip/zstd compression by magic bytes."""
     name = _display_name(spec)
     raw = _open_raw(spec)
-    magic = raw.read(8)
-    rest = _ChainReader(magic, raw)
+    magic = read_input(raw, 8, name)
+    rest = _ChainReader(magic, raw, name)
     stream: BinaryIO
     if magic.startswith(MAGIC_ZSTD):
         stream = _ZstdReader(io.BufferedReader(rest, 1 << 20))  # type: ignore[assignment]

@@ -94,17 +94,20 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
             raise UsageError(
                 f"unknown format {options.format!r}; supported: {', '.join(format_names())}"
             ) from None
-    if options.clock != "cpu":
-        if module.NAME != "perf":
-            raise UsageError(
-                f"{source.name}: --{options.clock} reads perf captures with sched:sched_switch events, "
-                f"not {module.NAME} input (BCC's offcputime and bpftrace off-CPU maps are already off-CPU time)"
-            )
-        from foldkit.ingest import perf_sched
+    try:
+        if options.clock != "cpu":
+            if module.NAME != "perf":
+                raise UsageError(
+                    f"{source.name}: --{options.clock} reads perf captures with sched:sched_switch events, "
+                    f"not {module.NAME} input (BCC's offcputime and bpftrace off-CPU maps are already off-CPU time)"
+                )
+            from foldkit.ingest import perf_sched
 
-        profile = perf_sched.fold(source, options)
-    else:
-        profile = module.fold(source, options)
+            profile = perf_sched.fold(source, options)
+        else:
+            profile = module.fold(source, options)
+    except OSError as exc:  # the native core's reads of the file (Python's: `inputs.read_input`)
+        raise InputError(f"{source.name}: read error: {exc.strerror or exc}") from exc
     if options.skip_after and options.skip_after_drops_root:
         profile = _drop_cut_roots(profile, frozenset(options.skip_after))
     if options.demangle and module.NAME != "perf":  # perf names are demangled as they are folded

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from foldkit.report.result import CaptureResult
-from foldkit.text import visible, visible_lines
+from foldkit.text import utf8_all, utf8_json, utf8_safe, visible, visible_lines
 
 #: Columns of summary.parquet and their types (summary.json rows have the same keys, plus the
 #: top functions and regressions as objects).
@@ -113,12 +113,22 @@ def to_json(rows: Sequence[dict[str, Any]], meta: dict[str, Any], results: Seque
         ]
         captures.append(doc)
     doc = {**meta, "captures": captures}
-    return (json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=str) + "\n").encode("utf-8")
+    return utf8_json(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=str) + "\n")
+
+
+def _utf8_value(value: Any) -> Any:
+    """A summary value with its text (and lists of text) made `utf8_safe` for polars."""
+    if isinstance(value, str):
+        return utf8_safe(value)
+    if isinstance(value, list) and any(isinstance(v, str) for v in value):
+        return utf8_all(value)
+    return value
 
 
 def to_parquet(rows: Sequence[dict[str, Any]]) -> bytes:
     """summary.parquet: the flat rows."""
-    frame = pl.from_dicts(list(rows), schema=SCHEMA) if rows else pl.DataFrame(schema=SCHEMA)
+    safe = [{k: _utf8_value(v) for k, v in row.items()} for row in rows]
+    frame = pl.from_dicts(safe, schema=SCHEMA) if safe else pl.DataFrame(schema=SCHEMA)
     buf = io.BytesIO()
     frame.write_parquet(buf)
     return buf.getvalue()
