@@ -166,3 +166,18 @@ def cut_after(frames: list[str], names: frozenset[str], keep: int = 0) -> list[s
         if name in names or name.removesuffix(KERNEL_SUFFIX) in names:
             return frames[:keep] + frames[i:]
     return frames
+
+
+_TABLE_WORD = re.compile(r"[A-Z%][A-Za-z0-9_/%.-]*(?:\([a-z]+\))?")
+
+
+def table_header(line: str) -> list[str] | None:
+    """The column names of a BPF tool's table header (capitalised words, PID or COMM among them:
+    `PID    COMM              FD ERR PATH`, `PID COMM D MAJ MIN DISK I/O Kbytes AVGms`), or None
+    when `line` is not one."""
+    words = line.split()
+    if len(words) < 3 or not all(_TABLE_WORD.fullmatch(w) for w in words):
+        return None
+    if not {"PID", "TID", "COMM", "PCOMM"} & set(words):
+        return None
+    return words

@@ -16,6 +16,7 @@ import polars as pl
 
 from foldkit import __version__
 from foldkit.analysis.diff import StackDiff, diff_profiles, function_changes
+from foldkit.analysis.events import event_tables
 from foldkit.analysis.tables import to_csv
 from foldkit.analysis.top import top_table
 from foldkit.errors import FoldkitError, InputError
@@ -230,6 +231,7 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
     summarize(profile, result, table.frame)
     if profile.format == "perf" and profile.weights:
         result.time_start, result.time_end = perf_time_range(item.path, options)
+    page.event_tables = event_tables(profile)
     page.top_rows = page_rows(table.frame)
     page.top_count = table.frame.height
     _write(folder, result, "top_csv", to_csv(table))

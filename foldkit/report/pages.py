@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from lxml import etree
 
+from foldkit.analysis.events import EventTable
 from foldkit.analysis.tables import format_number
 from foldkit.regression.gate import CheckResult
 from foldkit.report.html import (
@@ -70,6 +71,7 @@ class PageData:
     top_count: int = 0
     checked: CheckResult | None = None
     changes: list[tuple[str, float, float]] = field(default_factory=list)  # (function, Δ self pp, Δ total pp)
+    event_tables: list[EventTable] = field(default_factory=list)  # an event-table capture's tables
 
 
 def _count(value: float | int | None) -> str:
@@ -303,6 +305,28 @@ def _top_section(r: CaptureResult, data: PageData) -> list[Child]:
     ]
 
 
+def _event_section(data: PageData) -> list[Child]:
+    """The tables of an event-table capture (opensnoop, tcplife, …), each sortable."""
+    out: list[Child] = []
+    for table in data.event_tables:
+        out.append(el("h2", {"id": table.id}, table.title))
+        if table.frame.is_empty():
+            out.append(el("p", {"class": "meta"}, "none"))
+            continue
+        schema = table.frame.schema
+        columns = [Column(name, numeric=schema[name].is_numeric()) for name in table.frame.columns]
+        rows = [
+            [
+                cell(format_number(v, "weight"), sort=v, css="num") if schema[name].is_numeric()
+                else cell(el("span", {"class": "mono"}, str(v)), css="name")
+                for name, v in zip(table.frame.columns, row, strict=True)
+            ]
+            for row in table.frame.iter_rows()
+        ]
+        out.append(sortable_table(columns, rows, table_id=f"{table.id}-table"))
+    return out
+
+
 def _check_section(r: CaptureResult, data: PageData) -> list[Child]:
     check = r.check
     if check is None:
@@ -366,6 +390,7 @@ def capture_page(r: CaptureResult, data: PageData, context: PageContext) -> byte
     ]
     if r.error:
         body.append(el("p", {"class": "error", "id": "error"}, lines(r.error)))
+    body += _event_section(data)
     body += _overview(r, data)
     if r.warnings:
         body += [el("h2", {"id": "warnings"}, "Warnings"), el("ul", {"class": "warnings"}, [el("li", None, w) for w in r.warnings])]
