@@ -24,7 +24,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings.")
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what was detected and done.")]
 
 FOLD = "Folding"
-Format = Annotated[str, typer.Option("--format", "-f", help="Input format: auto, perf, bpftrace, bcc, events, folded.", rich_help_panel=FOLD)]
+Format = Annotated[str, typer.Option("--format", "-f", help="Input format: auto, perf, pprof, bpftrace, bcc, events, folded.", rich_help_panel=FOLD)]
 Pid = Annotated[bool, typer.Option("--pid", help="Root frame comm-PID (perf, BCC). To keep only some processes, use --only-pid.", rich_help_panel=FOLD)]
 Tid = Annotated[bool, typer.Option("--tid", help="Root frame comm-PID/TID (perf).", rich_help_panel=FOLD)]
 Kernel = Annotated[bool, typer.Option("--kernel", help="Annotate kernel frames with _[k].", rich_help_panel=FOLD)]
@@ -39,6 +39,7 @@ Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on unrecog
 Unit = Annotated[str | None, typer.Option("--unit", help="What the weights count (samples, ns, bytes, ...) when the input does not say: folded text without a '# foldkit: unit=...' first line.", rich_help_panel=FOLD)]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Threads (0 = one per core).", rich_help_panel=FOLD)]
 Demangle = Annotated[bool, typer.Option("--demangle", help="Demangle C++ (_Z…) and Rust (legacy, v0) symbol names, in every input format.", rich_help_panel=FOLD)]
+SampleType = Annotated[str | None, typer.Option("--sample-type", metavar="TYPE", help="pprof: fold this sample type (alloc_space, inuse_objects, cpu, …); default: the profile's default type, else its last, as go tool pprof does.", rich_help_panel=FOLD)]
 MaxRecord = Annotated[str, typer.Option("--max-record", help="Longest line or record read (bytes; K, M, G suffixes); longer ones are skipped as unrecognised.", rich_help_panel=FOLD)]
 
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
@@ -74,6 +75,7 @@ def fold_options(
     demangle: bool = False,
     max_record: str = "64M",
     unit: str | None = None,
+    sample_type: str | None = None,
 ) -> FoldOptions:
     """FoldOptions from the shared command-line flags."""
     from foldkit.errors import UsageError
@@ -98,6 +100,7 @@ def fold_options(
         demangle=demangle,
         max_record=parse_size(max_record, "--max-record"),
         unit=unit or None,
+        sample_type=sample_type or None,
     )
 
 
@@ -119,6 +122,7 @@ FOLD_PARAMETERS: list[tuple[str, object, object]] = [
     ("demangle", Demangle, False),
     ("max_record", MaxRecord, "64M"),
     ("unit", Unit, None),
+    ("sample_type", SampleType, None),
 ]
 
 F = typing.TypeVar("F", bound=Callable[..., object])
