@@ -39,6 +39,7 @@ Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on unrecog
 Unit = Annotated[str | None, typer.Option("--unit", help="What the weights count (samples, ns, bytes, ...) when the input does not say: folded text without a '# foldkit: unit=...' first line.", rich_help_panel=FOLD)]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Threads (0 = one per core).", rich_help_panel=FOLD)]
 Demangle = Annotated[bool, typer.Option("--demangle", help="Demangle C++ (_Z…) and Rust (legacy, v0) symbol names, in every input format.", rich_help_panel=FOLD)]
+KeepBpfFrames = Annotated[bool, typer.Option("--keep-bpf-frames", help="BCC/libbpf-tools: keep the tracing program's own frames (bpf_prog_*, bpf_trace_run*), dropped by default.", rich_help_panel=FOLD)]
 SampleType = Annotated[str | None, typer.Option("--sample-type", metavar="TYPE", help="pprof: fold this sample type (alloc_space, inuse_objects, cpu, …); default: the profile's default type, else its last, as go tool pprof does.", rich_help_panel=FOLD)]
 MaxRecord = Annotated[str, typer.Option("--max-record", help="Longest line or record read (bytes; K, M, G suffixes); longer ones are skipped as unrecognised.", rich_help_panel=FOLD)]
 
@@ -76,6 +77,7 @@ def fold_options(
     max_record: str = "64M",
     unit: str | None = None,
     sample_type: str | None = None,
+    keep_bpf_frames: bool = False,
 ) -> FoldOptions:
     """FoldOptions from the shared command-line flags."""
     from foldkit.errors import UsageError
@@ -101,6 +103,7 @@ def fold_options(
         max_record=parse_size(max_record, "--max-record"),
         unit=unit or None,
         sample_type=sample_type or None,
+        keep_bpf_frames=keep_bpf_frames,
     )
 
 
@@ -123,6 +126,7 @@ FOLD_PARAMETERS: list[tuple[str, object, object]] = [
     ("max_record", MaxRecord, "64M"),
     ("unit", Unit, None),
     ("sample_type", SampleType, None),
+    ("keep_bpf_frames", KeepBpfFrames, False),
 ]
 
 F = typing.TypeVar("F", bound=Callable[..., object])
