@@ -59,9 +59,9 @@ def test_json_is_read_as_the_text_it_stands_for() -> None:
     entry = {"\n    vfs_read+5\n    ksys_read+99\n,\n    read+20\n    main+7\n,cat,42": 3, ",\n    0x7f00\n,sh,7": 2, "\n    kthread+1\n,,,1": 1}
     data = (json.dumps({"type": "attached_probes", "data": {"probes": 1}}) + "\n" + json.dumps({"type": "map", "data": {"@": entry}}) + "\n").encode()
     text = (
-        "Attaching 1 probe...\n@[\n    vfs_read+5\n    ksys_read+99\n, \n    read+20\n    main+7\n, cat, 42]: 3\n"
-        "@[, \n    0x7f00\n, sh, 7]: 2\n@[\n    kthread+1\n, , , 1]: 1\n"
-    ).encode()
+        b"Attaching 1 probe...\n@[\n    vfs_read+5\n    ksys_read+99\n, \n    read+20\n    main+7\n, cat, 42]: 3\n"
+        b"@[, \n    0x7f00\n, sh, 7]: 2\n@[\n    kthread+1\n, , , 1]: 1\n"
+    )
     assert FORMATS["bpftrace"].sniff(data)
     assert fold(data).weights == fold(text).weights
     assert json_key_parts(",\n    a+1\n,python") == ["", "\n    a+1\n", "python"]
