@@ -9,6 +9,7 @@ import re
 import pytest
 import zstandard
 
+from foldkit.errors import InputError
 from foldkit.ingest import FORMATS
 from foldkit.ingest.bpftrace import json_key_parts
 from tests.bpf_support import fold
@@ -70,5 +71,5 @@ def test_json_is_read_as_the_text_it_stands_for() -> None:
 
 def test_a_json_file_of_histograms_only_says_so() -> None:
     data = b'{"type": "hist", "data": {"@us": [{"min": 0, "max": 1, "count": 3}]}}\n'
-    with pytest.raises(Exception, match="no bpftrace map found|no map with a stack"):
+    with pytest.raises(InputError, match="no stack map to fold; JSON map @us: 1 histogram/statistics print"):
         fold(data, format="bpftrace")

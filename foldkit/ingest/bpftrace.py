@@ -581,7 +581,11 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         else:
             stack_maps.append(classified)
     if not stack_maps:
-        raise _no_stack_map_error(result, skipped, source.name)
+        error = _no_stack_map_error(result, skipped, source.name)
+        json_skips = [n.removeprefix(f"{source.name}: ") for n in diag.notes if n.startswith(f"{source.name}: JSON map ")]
+        if json_skips:  # `-f json` of histograms only: say what was there
+            raise InputError(f"{source.name}: no stack map to fold; {'; '.join(json_skips)}")
+        raise error
     chosen = _choose(stack_maps, result, options, source.name)
 
     weights: dict[str, Weight] = {}
