@@ -43,6 +43,11 @@ KeepBpfFrames = Annotated[bool, typer.Option("--keep-bpf-frames", help="BCC/libb
 SampleType = Annotated[str | None, typer.Option("--sample-type", metavar="TYPE", help="pprof: fold this sample type (alloc_space, inuse_objects, cpu, …); default: the profile's default type, else its last, as go tool pprof does.", rich_help_panel=FOLD)]
 MaxRecord = Annotated[str, typer.Option("--max-record", help="Longest line or record read (bytes; K, M, G suffixes); longer ones are skipped as unrecognised.", rich_help_panel=FOLD)]
 
+OffCpu = Annotated[bool, typer.Option("--off-cpu", help="perf: time threads spent off-CPU (ns), from sched:sched_switch events: each switch-out stack charged until the thread's next switch-in; blocked states only by default.", rich_help_panel=FOLD)]
+Wall = Annotated[bool, typer.Option("--wall", help="perf: wall-clock time per thread (ns): on-CPU cpu-clock/task-clock samples plus off-CPU intervals (leaf frame [off-cpu:STATE]).", rich_help_panel=FOLD)]
+OffCpuStates = Annotated[str, typer.Option("--off-cpu-states", metavar="STATES", help="With --off-cpu/--wall: prev_state letters to count ('all', 'blocked' = all but R, or e.g. S,D). Default: blocked for --off-cpu, all for --wall.", rich_help_panel=FOLD)]
+Wakeups = Annotated[bool, typer.Option("--wakeups", help="With --off-cpu/--wall: append the stack of the thread that woke the sleeper (sched:sched_wakeup events), after a -- frame.", rich_help_panel=FOLD)]
+
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
 
@@ -78,10 +83,19 @@ def fold_options(
     unit: str | None = None,
     sample_type: str | None = None,
     keep_bpf_frames: bool = False,
+    off_cpu: bool = False,
+    wall: bool = False,
+    off_cpu_states: str = "default",
+    wakeups: bool = False,
 ) -> FoldOptions:
     """FoldOptions from the shared command-line flags."""
     from foldkit.errors import UsageError
 
+    if off_cpu and wall:
+        raise UsageError("--off-cpu and --wall exclude each other (--wall includes the off-CPU time)")
+    clock = "off-cpu" if off_cpu else "wall" if wall else "cpu"
+    if clock == "cpu" and (wakeups or off_cpu_states != "default"):
+        raise UsageError("--wakeups and --off-cpu-states need --off-cpu or --wall")
     if weight not in ("period", "samples"):
         raise UsageError(f"--weight must be 'period' or 'samples', not {weight!r}")
     return FoldOptions(
@@ -104,6 +118,9 @@ def fold_options(
         unit=unit or None,
         sample_type=sample_type or None,
         keep_bpf_frames=keep_bpf_frames,
+        clock=clock,
+        off_cpu_states=off_cpu_states,
+        wakeups=wakeups,
     )
 
 
@@ -127,6 +144,10 @@ FOLD_PARAMETERS: list[tuple[str, object, object]] = [
     ("unit", Unit, None),
     ("sample_type", SampleType, None),
     ("keep_bpf_frames", KeepBpfFrames, False),
+    ("off_cpu", OffCpu, False),
+    ("wall", Wall, False),
+    ("off_cpu_states", OffCpuStates, "default"),
+    ("wakeups", Wakeups, False),
 ]
 
 F = typing.TypeVar("F", bound=Callable[..., object])
