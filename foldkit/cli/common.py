@@ -24,7 +24,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings.")
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what was detected and done.")]
 
 FOLD = "Folding"
-Format = Annotated[str, typer.Option("--format", "-f", help="Input format: auto, perf, pprof, bpftrace, bcc, events, folded.", rich_help_panel=FOLD)]
+Format = Annotated[str, typer.Option("--format", "-f", help="Input format: auto, perf, pprof, histogram, bpftrace, bcc, events, folded.", rich_help_panel=FOLD)]
 Pid = Annotated[bool, typer.Option("--pid", help="Root frame comm-PID (perf, BCC). To keep only some processes, use --only-pid.", rich_help_panel=FOLD)]
 Tid = Annotated[bool, typer.Option("--tid", help="Root frame comm-PID/TID (perf).", rich_help_panel=FOLD)]
 Kernel = Annotated[bool, typer.Option("--kernel", help="Annotate kernel frames with _[k].", rich_help_panel=FOLD)]

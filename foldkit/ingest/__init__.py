@@ -37,7 +37,7 @@ class _Formats(Mapping[str, ModuleType]):
 #: its module's name), in the order detection tries them (most specific first). No two sniffers
 #: claim the same capture (tests/test_formats_detect.py checks every capture of the corpus), so
 #: the order only matters for inputs no sniffer is sure about.
-FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "pprof", "bpftrace", "bcc", "events", "folded"])
+FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "pprof", "histogram", "bpftrace", "bcc", "events", "folded"])
 
 
 def format_names() -> list[str]:

@@ -8,7 +8,12 @@ printed and by well-known kernel entry-path names where not.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from foldkit.profile import Diagnostics
 
 #: Frame given to an entry whose stacks are all empty, so its weight is kept (user-mode samples in a
 #: kstack map, kernel threads in a ustack map).
@@ -181,3 +186,19 @@ def table_header(line: str) -> list[str] | None:
     if not {"PID", "TID", "COMM", "PCOMM"} & set(words):
         return None
     return words
+
+
+def json_events(lines: Iterable[str], name: str, diag: Diagnostics) -> Iterator[tuple[str, Any]]:
+    """(type, data) of each line of bpftrace's `-f json` output; a line that is not a JSON object
+    with a type is counted as unrecognised."""
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            diag.bad_line(name, lineno, line)
+            continue
+        yield event["type"], event.get("data")

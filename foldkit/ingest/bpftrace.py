@@ -10,13 +10,13 @@ told kernel or user from all its frames (bpftrace does not print which is which)
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest import bpf_frames as bf
+from foldkit.ingest import histogram
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import parse_frame_line
 from foldkit.inputs import Source
@@ -373,16 +373,7 @@ def json_as_text(lines: Iterable[str], name: str, diag: Diagnostics) -> Iterator
     and agree exactly.
     Histograms and statistics (not foldable) are counted in a note."""
     skipped: dict[str, int] = {}
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            diag.bad_line(name, n, line)
-            continue
-        kind = event.get("type") if isinstance(event, dict) else None
-        data = event.get("data") if isinstance(event, dict) else None
+    for kind, data in bf.json_events(lines, name, diag):
         if kind == "attached_probes" and isinstance(data, dict):
             yield f"Attaching {data.get('probes', 0)} probes..."
         elif kind == "map" and isinstance(data, dict):
@@ -401,10 +392,6 @@ def json_as_text(lines: Iterable[str], name: str, diag: Diagnostics) -> Iterator
         elif kind in ("hist", "stats", "lhist") and isinstance(data, dict):
             for map_name in data:
                 skipped[map_name] = skipped.get(map_name, 0) + 1
-        elif kind in ("printf", "time", "join", "syscall", "value"):
-            continue
-        else:
-            diag.bad_line(name, n, line)
     for map_name, count in skipped.items():
         diag.notes.append(f"{name}: JSON map {map_name}: {count} histogram/statistics print(s), not stacks; skipped")
 
@@ -619,7 +606,10 @@ def fold(source: Source, options: FoldOptions) -> Profile:
 
 
 def sniff(head: bytes) -> bool | None:
-    """True for bpftrace output (`Attaching N probes...` or map lines); None for a bpftrace error."""
+    """True for bpftrace output (`Attaching N probes...` or map lines); None for a bpftrace error.
+    Output whose maps are all histograms is the `histogram` format's."""
+    if histogram.sniff(head):
+        return False
     text = head[:32768].decode("utf-8", "replace")
     lines = text.replace("\r\n", "\n").split("\n")
     if len(head) >= 32768:
