@@ -105,6 +105,12 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
         profile = perf_sched.fold(source, options)
     else:
         profile = module.fold(source, options)
+    if module.NAME == "perf":
+        from foldkit.ingest.perf_frames import unresolved_jit_warning
+
+        jit = unresolved_jit_warning(profile.weights, source.name)
+        if jit is not None:
+            profile.diagnostics.warnings.append(jit)
     if options.demangle and module.NAME != "perf":  # perf names are demangled as they are folded
         profile = demangle_profile(profile)
     _check_weights(profile, source.name)
