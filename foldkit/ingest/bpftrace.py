@@ -23,7 +23,7 @@ from foldkit.inputs import Source
 from foldkit.profile import Diagnostics, Profile, Weight, parse_count
 
 NAME = "bpftrace"
-DESCRIPTION = "bpftrace map prints: `@name[kstack, ustack, comm]: N` (stack modes bpftrace/perf/raw, several maps, interval dumps)"
+DESCRIPTION = "bpftrace map prints: `@name[kstack, ustack, comm]: N` (stack modes bpftrace/perf/raw, several maps, interval dumps; text or -f json)"
 EXAMPLE = "@[\\n    do_nanosleep+1\\n    entry_SYSCALL_64_after_hwframe+68\\n, sleep]: 17"
 
 #: A printed key part: a stack (its frame lines, leaf first, as printed) or a scalar's text.
