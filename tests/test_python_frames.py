@@ -12,7 +12,7 @@ from foldkit.transform.python import PythonView, python_stack, python_view
 from tests.bpf_support import fold
 from tests.helpers import DATA
 
-CAPTURE = DATA / "python" / "perf-python312-xperf.txt"
+CAPTURE = DATA / "python" / "perf-python312-xperf.txt.zst"
 
 
 def test_python_view_reads_as_python_with_native_calls() -> None:
