@@ -39,6 +39,7 @@ from foldkit.transform import (  # noqa: E402
     NormalizeOptions,
     OnlyPid,
     PruneBelow,
+    PythonView,
     Rename,
     TimeWindow,
 )
@@ -61,6 +62,7 @@ STEPS: dict[str, object] = {
     "time": TimeWindow(2.0, 8.0),
     "rename": Rename("@@?GLIBC_[0-9.]+$", ""),
     "normalize_symbols": NormalizeOptions(),
+    "python": PythonView(),
 }
 
 

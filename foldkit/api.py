@@ -217,6 +217,13 @@ class ProfileMethods:
 
         return self.transform(NormalizeOptions(**rules))
 
+    def python(self) -> Profile:
+        """The Python view of a CPython 3.12+ `-X perf` capture: the interpreter's frames leafward
+        of the first `py::` frame dropped."""
+        from foldkit.transform import PythonView
+
+        return self.transform(PythonView())
+
     def split(self, by: str = "process") -> dict[str, Profile]:
         """One profile per process (or `by="thread"`), keyed `comm-PID[-TID]`, heaviest first."""
         from foldkit.transform.roots import split

@@ -26,6 +26,7 @@ from foldkit.transform import (
     OnlyPid,
     Pipeline,
     PruneBelow,
+    PythonView,
     Rename,
     TimeWindow,
 )
@@ -79,6 +80,7 @@ CALLS: list[tuple[str, tuple[object, ...], object]] = [
     ("time", (0.1, 0.2), TimeWindow(0.1, 0.2)),
     ("rename", ("^(tree)_", r"\1::"), Rename("^(tree)_", r"\1::")),
     ("normalize_symbols", (), NormalizeOptions()),
+    ("python", (), PythonView()),
 ]
 
 

@@ -23,6 +23,7 @@ from foldkit.transform import (
     NormalizeOptions,
     OnlyPid,
     PruneBelow,
+    PythonView,
     Rename,
     TimeWindow,
 )
@@ -43,6 +44,7 @@ OPTIONS: dict[str, list[object]] = {
     "time": [TimeWindow(0.5, 2.0), TimeWindow(None, 1.0), TimeWindow(2.0, None, absolute=True)],
     "rename": [Rename("a", "b"), Rename("^(.)", r"\1\1"), Rename(".*", "")],
     "normalize_symbols": [NormalizeOptions()],
+    "python": [PythonView()],
 }
 
 ROOTS = ["java-1/1", "java-1/7", "bash-2/3", "sort-?/4"]

@@ -31,6 +31,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "rename": ("perf-java.txt", ["--rename", r"^\S+ (Work\.\w+)\(.*\)$=>\1", "--rename", r"^java\.util\.=>j.u."]),
     "normalize-symbols": ("perf-node.txt", ["--jit", "--focus-root", "^JS:", "--normalize-symbols"]),
     "normalize-symbols-unknown": ("perf-python-header.txt", ["--normalize-symbols"]),
+    "python": ("../python/perf-python312-xperf.txt", ["--python"]),
     "pipeline": (
         "perf-system-fields-full.txt",
         ["--exclude", "^swapper", "--hide", r"^\[unknown\]$", "--collapse-recursion", "--prune-below", "1"],

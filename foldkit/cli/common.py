@@ -24,7 +24,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings.")
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what was detected and done.")]
 
 FOLD = "Folding"
-Format = Annotated[str, typer.Option("--format", "-f", help="Input format: auto, perf, bpftrace, bcc, folded.", rich_help_panel=FOLD)]
+Format = Annotated[str, typer.Option("--format", "-f", help="Input format: auto, perf, pprof, histogram, bpftrace, dtrace, bcc, events, folded.", rich_help_panel=FOLD)]
 Pid = Annotated[bool, typer.Option("--pid", help="Root frame comm-PID (perf, BCC). To keep only some processes, use --only-pid.", rich_help_panel=FOLD)]
 Tid = Annotated[bool, typer.Option("--tid", help="Root frame comm-PID/TID (perf).", rich_help_panel=FOLD)]
 Kernel = Annotated[bool, typer.Option("--kernel", help="Annotate kernel frames with _[k].", rich_help_panel=FOLD)]
@@ -43,6 +43,8 @@ Jobs = Annotated[int, typer.Option("--jobs", "-j", "--nthreads", min=0, help=_JO
 #: `foldkit fold` also takes inferno-collapse-perf's `-n` (elsewhere `-n` is a table's `--limit`).
 FoldJobs = Annotated[int, typer.Option("--jobs", "-j", "--nthreads", "-n", min=0, help=_JOBS_HELP, rich_help_panel=FOLD)]
 Demangle = Annotated[bool, typer.Option("--demangle", help="Demangle C++ (_Z…) and Rust (legacy, v0) symbol names, in every input format.", rich_help_panel=FOLD)]
+KeepBpfFrames = Annotated[bool, typer.Option("--keep-bpf-frames", help="BCC/libbpf-tools: keep the tracing program's own frames (bpf_prog_*, bpf_trace_run*), dropped by default.", rich_help_panel=FOLD)]
+SampleType = Annotated[str | None, typer.Option("--sample-type", metavar="TYPE", help="pprof: fold this sample type (alloc_space, inuse_objects, cpu, …); default: the profile's default type, else its last, as go tool pprof does.", rich_help_panel=FOLD)]
 MaxRecord = Annotated[str, typer.Option("--max-record", help="Longest line or record read (bytes; K, M, G suffixes); longer ones are skipped as unrecognised.", rich_help_panel=FOLD)]
 
 OffCpu = Annotated[bool, typer.Option("--off-cpu", help="perf: time threads spent off-CPU (ns), from sched:sched_switch events: each switch-out stack charged until the thread's next switch-in; blocked states only by default.", rich_help_panel=FOLD)]
@@ -84,6 +86,8 @@ def fold_options(
     demangle: bool = False,
     max_record: str = "64M",
     unit: str | None = None,
+    sample_type: str | None = None,
+    keep_bpf_frames: bool = False,
     off_cpu: bool = False,
     wall: bool = False,
     off_cpu_states: str = "default",
@@ -118,6 +122,8 @@ def fold_options(
         demangle=demangle,
         max_record=parse_size(max_record, "--max-record"),
         unit=unit or None,
+        sample_type=sample_type or None,
+        keep_bpf_frames=keep_bpf_frames,
         clock=clock,
         off_cpu_states=off_cpu_states,
         wakeups=wakeups,
@@ -143,6 +149,8 @@ FOLD_PARAMETERS: list[tuple[str, object, object]] = [
     ("demangle", Demangle, False),
     ("max_record", MaxRecord, "64M"),
     ("unit", Unit, None),
+    ("sample_type", SampleType, None),
+    ("keep_bpf_frames", KeepBpfFrames, False),
     ("off_cpu", OffCpu, False),
     ("wall", Wall, False),
     ("off_cpu_states", OffCpuStates, "default"),

@@ -9,6 +9,7 @@ from foldkit.cli import transforms as t
 from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
 from foldkit.cli.progress import reading_progress
 from foldkit.cli.render_flags import RenderFlags, renders_svg
+from foldkit.export import export, exporter_for
 from foldkit.ingest import FoldOptions, read
 from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_bytes
 from foldkit.profile import Profile, merge_profiles
@@ -17,7 +18,16 @@ from foldkit.render.nameattr import load_name_attributes
 from foldkit.render.palette import load_palette_map, save_palette_map
 from foldkit.transform import Pipeline
 
-output_suffixes("flamegraph", {".svg": "interactive SVG flame graph", ".html": "flame-graph viewer (canvas)", ".htm": "flame-graph viewer (canvas)"})
+output_suffixes(
+    "flamegraph",
+    {
+        ".svg": "interactive SVG flame graph",
+        ".html": "flame-graph viewer (canvas)",
+        ".htm": "flame-graph viewer (canvas)",
+        ".pb": "the graph's stacks as pprof profile.proto (.pb.gz gzip'd), for go tool pprof, Pyroscope, Parca",
+        ".pprof": "the graph's stacks as pprof profile.proto, gzip'd",
+    },
+)
 
 
 def _read_timeline(inputs: list[str], fold_options: FoldOptions) -> Profile:
@@ -59,7 +69,8 @@ def flamegraph(
     """Draw an interactive flame graph of captures: an SVG (hover, click to zoom, Ctrl-F to search),
     or with -o x.html a self-contained viewer (every frame on a canvas; flame, icicle, sandwich
     and top-table views). Two-column `stack before after` input (difffolded.pl,
-    inferno-diff-folded, foldkit diff -o x.folded) draws the differential graph.
+    inferno-diff-folded, foldkit diff -o x.folded) draws the differential graph; -o x.pb.gz writes
+    the graph's stacks as a pprof profile instead.
 
     Examples:
 
@@ -80,6 +91,10 @@ def flamegraph(
         if options.flamechart:
             fold_options = replace(fold_options, keep_order=True)
         profile = transforms.read(inputs, fold_options, reader or (_read_timeline if timed else read))
+    if exporter_for(output).name == "pprof":  # the stacks the graph would show, for pprof's tools
+        c.report(profile.diagnostics, quiet, verbose)
+        export(profile, output)
+        return
     warnings = profile.diagnostics.warnings
     palette_map = load_palette_map(render.palette_file, warnings) if render.palette_file else None
     names = None

@@ -37,7 +37,7 @@ class _Formats(Mapping[str, ModuleType]):
 #: its module's name), in the order detection tries them (most specific first). No two sniffers
 #: claim the same capture (tests/test_formats_detect.py checks every capture of the corpus), so
 #: the order only matters for inputs no sniffer is sure about.
-FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "bpftrace", "dtrace", "bcc", "folded"])
+FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "pprof", "histogram", "bpftrace", "dtrace", "bcc", "events", "folded"])
 
 
 def format_names() -> list[str]:
@@ -47,7 +47,7 @@ def format_names() -> list[str]:
 
 #: File-name suffixes (before any compression suffix) that suggest a format: that format's sniffer
 #: runs first, so a sure verdict needs no other reader loaded. The content still decides.
-SUGGESTED = {".folded": "folded", ".perf": "perf"}
+SUGGESTED = {".folded": "folded", ".perf": "perf", ".pb": "pprof", ".pprof": "pprof"}
 
 
 def _suggested(name: str) -> str | None:
@@ -110,6 +110,12 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
         raise InputError(f"{source.name}: read error: {exc.strerror or exc}") from exc
     if options.skip_after and options.skip_after_drops_root:
         profile = _drop_cut_roots(profile, frozenset(options.skip_after))
+    if module.NAME == "perf":
+        from foldkit.ingest.perf_frames import unresolved_jit_warning
+
+        jit = unresolved_jit_warning(profile.weights, source.name)
+        if jit is not None:
+            profile.diagnostics.warnings.append(jit)
     if options.demangle and module.NAME != "perf":  # perf names are demangled as they are folded
         profile = demangle_profile(profile)
     _check_weights(profile, source.name)

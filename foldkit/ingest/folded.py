@@ -112,6 +112,8 @@ def sniff(head: bytes) -> bool | None:
         lines = lines[:-1]  # the last line may be cut
     if not lines:
         return None
+    if bf.table_header(lines[0].decode("utf-8", "replace")) is not None:
+        return False  # a BPF tool's table (tcplife rows end with a number, like folded lines)
     # indented lines are perf/BCC frames, `@` lines bpftrace map entries (`@[comm]: 3`)
     good = sum(1 for ln in lines if not ln[:1].isspace() and ln[:1] != b"@" and split_line(ln) is not None)
     if good == len(lines) or (good >= 3 and good >= 0.9 * len(lines)):

@@ -29,6 +29,8 @@ class FoldOptions:
     demangle: bool = False  # demangle C++ `_Z…` and Rust names (needs the native core)
     max_record: int = 64 * 1024 * 1024  # longer lines/records are skipped as unrecognised (foldkit.inputs)
     unit: str | None = None  # what the weights count, overriding what the input says (or does not)
+    keep_bpf_frames: bool = False  # BCC/libbpf-tools: keep the bpf_prog_*/bpf_trace_run* frames of the tracing program
+    sample_type: str | None = None  # pprof: fold this sample type (default: the profile's default, else the last)
     clock: str = "cpu"  # perf: "cpu" (samples), "off-cpu" or "wall" (sched_switch pairing, foldkit.ingest.perf_sched)
     off_cpu_states: str = "default"  # perf_sched: prev_state letters counted ("all", "blocked", "S,D")
     wakeups: bool = False  # perf_sched: append the waker's stack (sched_wakeup events)

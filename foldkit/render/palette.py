@@ -91,6 +91,8 @@ def _default(name: str) -> str:
         return "green"
     if _KERNEL_MODULE in name or _KERNEL_START.match(name):
         return "orange"
+    if name.startswith("py::"):  # CPython 3.12+ -X perf: Python code, like other JIT'd code
+        return "green"
     if "::" in name:
         return "yellow"
     return "red"

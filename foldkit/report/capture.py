@@ -16,6 +16,9 @@ import polars as pl
 
 from foldkit import __version__
 from foldkit.analysis.diff import StackDiff, diff_profiles, function_changes
+from foldkit.analysis.events import event_tables
+from foldkit.analysis.histograms import bar_chart, bucket_table, histograms_of
+from foldkit.analysis.histograms import summary as histogram_summary
 from foldkit.analysis.sides import same_event
 from foldkit.analysis.tables import to_csv
 from foldkit.analysis.top import top_table
@@ -199,6 +202,20 @@ def _render_graphs(profile: Profile, result: CaptureResult, folder: Path, page: 
         _write(folder, result, kind, render_flamegraph(profile, options))
 
 
+def _histograms(profile: Profile, result: CaptureResult, folder: Path, page: PageData) -> None:
+    """A histogram capture's summary, and each histogram's bar chart (`histogram-N.svg`) and buckets."""
+    frame = histogram_summary(profile)
+    if frame is None:
+        return
+    page.histogram_summary = frame
+    for i, (name, unit, buckets) in enumerate(histograms_of(profile), start=1):
+        file = f"histogram-{i}.svg"
+        data = bar_chart(name, unit, buckets)
+        (folder / file).write_bytes(data)
+        result.digests[file] = (len(data), hashlib.sha256(data).hexdigest())
+        page.histograms.append((name, unit, file, bucket_table(buckets)))
+
+
 def compare_with_baseline(
     profile: Profile, baseline: Profile, options: CheckOptions | None
 ) -> tuple[CheckSummary, CheckResult | None]:
@@ -252,6 +269,8 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
     summarize(profile, result, table.frame)
     if profile.format == "perf" and profile.weights:
         result.time_start, result.time_end = perf_time_range(item.path, options)
+    page.event_tables = event_tables(profile)
+    _histograms(profile, result, folder, page)
     page.top_rows = page_rows(table.frame)
     page.top_count = table.frame.height
     _write(folder, result, "top_csv", to_csv(table))

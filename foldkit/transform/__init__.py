@@ -27,6 +27,7 @@ from foldkit.transform.filters import (
     hide,
 )
 from foldkit.transform.normalize import NormalizeOptions, normalize_symbols
+from foldkit.transform.python import PythonView, python_view
 from foldkit.transform.rename import Rename, rename
 from foldkit.transform.roots import (
     ROOT_FRAMES,
@@ -150,6 +151,11 @@ TRANSFORMS: dict[str, Transform] = {
             "foldkit fold fixtures/system-mixed.perf.zst --rename '@@?GLIBC_[0-9.]+$=>'", keeps_total=True,
         ),
         Transform(
+            "python", python_view, PythonView, lambda _text: PythonView(), "",
+            "Python view of CPython 3.12+ -X perf captures: drop the interpreter's frames (_PyEval_EvalFrameDefault, vectorcall plumbing) leafward of the first py:: frame.",
+            "foldkit fold fixtures/system-mixed.perf.zst --python", keeps_total=True, takes_value=False,
+        ),
+        Transform(
             "normalize_symbols", normalize_symbols, NormalizeOptions, lambda _text: NormalizeOptions(), "",
             "Normalise names that change between builds: Rust ::h<hash>, .isra/.constprop/.llvm clones, addresses and offsets, [unknown] forms, JIT tiers, positions and perf-PID.map names.",
             "foldkit fold fixtures/system-mixed.perf.zst --normalize-symbols", keeps_total=True, takes_value=False,
@@ -252,6 +258,7 @@ __all__ = [
     "OnlyPid",
     "Pipeline",
     "PruneBelow",
+    "PythonView",
     "Rename",
     "TimeWindow",
     "Transform",
