@@ -94,7 +94,17 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
             raise UsageError(
                 f"unknown format {options.format!r}; supported: {', '.join(format_names())}"
             ) from None
-    profile = module.fold(source, options)
+    if options.clock != "cpu":
+        if module.NAME != "perf":
+            raise UsageError(
+                f"{source.name}: --{options.clock} reads perf captures with sched:sched_switch events, "
+                f"not {module.NAME} input (BCC's offcputime and bpftrace off-CPU maps are already off-CPU time)"
+            )
+        from foldkit.ingest import perf_sched
+
+        profile = perf_sched.fold(source, options)
+    else:
+        profile = module.fold(source, options)
     if options.demangle and module.NAME != "perf":  # perf names are demangled as they are folded
         profile = demangle_profile(profile)
     _check_weights(profile, source.name)

@@ -194,8 +194,15 @@ class _Accumulator:
             cell[1] += count
 
 
-def fold_chunk_lines(chunk: bytes, resolver: Resolver, keep_time: bool = False) -> ChunkResult:
-    """Fold a chunk line by line (any layout); bad lines are recorded with chunk-relative numbers."""
+#: Called with each sample's header match and folded stack instead of adding it up (`perf_sched`).
+SampleSink = Callable[[re.Match[bytes], str], None]
+
+
+def fold_chunk_lines(
+    chunk: bytes, resolver: Resolver, keep_time: bool = False, sink: SampleSink | None = None
+) -> ChunkResult:
+    """Fold a chunk line by line (any layout); bad lines are recorded with chunk-relative numbers.
+    With `sink`, each sample (header match, stack) goes to it and nothing is added up."""
     result = ChunkResult(timeline=[] if keep_time else None)
     acc = _Accumulator(result)
     by_period = resolver.options.weight == "period"
@@ -209,6 +216,10 @@ def fold_chunk_lines(chunk: bytes, resolver: Resolver, keep_time: bool = False) 
         if header is None:
             return
         h = header
+        if sink is not None:
+            sink(h, resolver.stack(h.group("comm"), h.group("pid"), h.group("tid"), None, parts))
+            header, parts = None, []
+            return
         stack = resolver.stack(h.group("comm"), h.group("pid"), h.group("tid"), h.group("rest"), parts)
         period = h.group("period")
         weight = parse_count(period) if (by_period and period) else 1
@@ -303,7 +314,7 @@ def sniff(head: bytes) -> bool | None:
 def _unit(event: str, by_period: bool, saw_period: bool) -> str:
     if not by_period or not saw_period:
         return "samples"
-    if event.endswith("-clock"):
+    if event.split("/", 1)[0].endswith("-clock"):  # `cpu-clock/freq=999/` too
         return "ns"
     return event or "events"
 

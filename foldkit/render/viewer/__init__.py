@@ -6,6 +6,7 @@ that draws every frame on a canvas, with flame, icicle, sandwich and top-table v
 
 * `tree.py`    — `build_tree(*sides) -> FrameTree`: every stack prefix once, in pre-order;
 * `payload.py` — the tree and each name's fill packed into a compressed, base64 block;
+* `timeline.py` — the Time view's samples by stack and 20 ms bucket, when the profile has times;
 * `page.py`    — the HTML document (lxml), its Content-Security-Policy and inert data blocks;
 * `viewer.js`, `viewer.css` — the page's script and style (package files).
 
@@ -21,7 +22,7 @@ from typing import Any
 from foldkit import __version__
 from foldkit.errors import UsageError
 from foldkit.profile import Diagnostics, Profile, Weight
-from foldkit.render import VIEWER_SUFFIXES, defaults, reversed_weights, wants_viewer
+from foldkit.render import VIEWER_SUFFIXES, defaults, reverse_stack, reversed_weights, wants_viewer
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import background, colorizer
 from foldkit.render.viewer.page import viewer_page
@@ -75,7 +76,14 @@ def render_viewer(
     header, data = pack(tree, colorizer(options.palette, options.hash, palette_map))
     title = options.title if options.title is not None else (defaults.TITLE_INVERTED if options.inverted else defaults.TITLE)
     meta = {**_settings(options, profile.unit, title), **header, "diff": False}
-    return viewer_page(title, meta, data, meta["generator"])
+    timed = None
+    if profile.timeline:
+        from foldkit.render.viewer.timeline import time_payload
+
+        timed = time_payload(tree, profile.timeline, reverse_stack if options.reverse else lambda s: s)
+    if timed is not None:
+        meta["time"] = timed[0]
+    return viewer_page(title, meta, data, meta["generator"], timed[1] if timed else None)
 
 
 def render_diff_viewer(
