@@ -37,7 +37,7 @@ class _Formats(Mapping[str, ModuleType]):
 #: its module's name), in the order detection tries them (most specific first). No two sniffers
 #: claim the same capture (tests/test_formats_detect.py checks every capture of the corpus), so
 #: the order only matters for inputs no sniffer is sure about.
-FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "bpftrace", "bcc", "folded"])
+FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "bpftrace", "dtrace", "bcc", "folded"])
 
 
 def format_names() -> list[str]:
@@ -123,6 +123,8 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
         profile.diagnostics.warnings.append(f"{source.name}: no samples found (empty input?)")
     if options.strict and profile.diagnostics.bad_lines:
         raise StrictModeError("; ".join(profile.diagnostics.messages()) + " (--strict)")
+    if options.strict and not len(profile):
+        raise StrictModeError(f"{source.name}: no samples found (empty input, or `perf script` failed?) (--strict)")
     return profile
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from foldkit import __version__
 from foldkit.errors import UsageError
-from foldkit.profile import Diagnostics, Profile, Weight
+from foldkit.profile import Diagnostics, Profile, Weight, root_frame_count
 from foldkit.render import VIEWER_SUFFIXES, defaults, reverse_stack, reversed_weights, wants_viewer
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import background, colorizer
@@ -75,12 +75,13 @@ def render_viewer(
         diagnostics.warnings.append(f"{tree.nonpositive} stack(s) with zero or negative weight left out of the graph")
     header, data = pack(tree, colorizer(options.palette, options.hash, palette_map))
     title = options.title if options.title is not None else (defaults.TITLE_INVERTED if options.inverted else defaults.TITLE)
-    meta = {**_settings(options, profile.unit, title), **header, "diff": False}
+    roots = 0 if options.reverse else root_frame_count(profile.meta)
+    meta = {**_settings(options, profile.unit, title), **header, "diff": False, "rootFrames": roots}
     timed = None
     if profile.timeline:
         from foldkit.render.viewer.timeline import time_payload
 
-        timed = time_payload(tree, profile.timeline, reverse_stack if options.reverse else lambda s: s)
+        timed = time_payload(tree, profile.timeline, reverse_stack if options.reverse else None)
     if timed is not None:
         meta["time"] = timed[0]
     return viewer_page(title, meta, data, meta["generator"], timed[1] if timed else None)
@@ -95,10 +96,13 @@ def render_diff_viewer(
     options: RenderOptions = DEFAULT_RENDER_OPTIONS,
     title: str = "Differential Flame Graph",
     sides: tuple[str, str] = ("before", "after"),
+    color_by: str = "self",
+    roots: int = 0,
 ) -> bytes:
-    """The differential viewer page: the union of both sides' stacks, frames coloured by change
-    (red grew, blue shrank; `options.negate` swaps), widths from `basis` (union: the larger side,
-    so frames only in BEFORE are shown)."""
+    """The differential viewer page: the union of both sides' stacks, frames coloured by the change
+    of their self weight (`color_by="self"`) or total weight (`"total"`) (red grew, blue shrank;
+    `options.negate` swaps), widths from `basis` (union: the larger side, so frames only in BEFORE
+    are shown). The first `roots` frames of every stack hold comm/PID/TID: no function in the table."""
     _check(options)
     if basis not in BASES:
         raise UsageError(f"--basis must be one of {', '.join(BASES)}, not {basis!r}")
@@ -113,6 +117,8 @@ def render_diff_viewer(
         "diff": True,
         "basis": basis,
         "negate": options.negate,
+        "colorBy": color_by,
+        "rootFrames": 0 if options.reverse else roots,
         "sideNames": [visible(s) for s in sides],
     }
     return viewer_page(shown_title, meta, data, meta["generator"])

@@ -58,6 +58,7 @@
   }
 
   // ---------------------------------------------------------------- data
+  const ARRAYS = { u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
   /* The bytes of an embedded base64 (gzip) block, checked against their expected length and
      aligned for typed arrays. */
   async function decodeBlock(id, rawBytes) {
@@ -86,7 +87,6 @@
     let bytes = await decodeBlock("foldkit-data", meta.rawBytes);
     const n = meta.nodes;
     let offset = bytes.byteOffset;
-    const ARRAYS = { u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
     const types = meta.types || ["f64", "u32", "u32"];
     function take(type) {
       const Type = ARRAYS[type];
@@ -107,11 +107,20 @@
     let time = null;
     if (TIME) {
       const tb = await decodeBlock("foldkit-time", TIME.rawBytes), m = TIME.cells;
-      time = {
-        weight: new Float64Array(tb.buffer, tb.byteOffset, m),
-        bucket: new Uint32Array(tb.buffer, tb.byteOffset + 8 * m, m),
-        node: new Uint32Array(tb.buffer, tb.byteOffset + 12 * m, m),
-      };
+      let at = tb.byteOffset;
+      const parts = TIME.types.map(function (type) {
+        const Type = ARRAYS[type];
+        at += (Type.BYTES_PER_ELEMENT - at % Type.BYTES_PER_ELEMENT) % Type.BYTES_PER_ELEMENT;
+        const view = new Type(tb.buffer, at, m);
+        at += Type.BYTES_PER_ELEMENT * m;
+        return view;
+      });
+      const node = new Uint32Array(m), bucket = new Uint32Array(m), nodeStep = parts[1], bucketStep = parts[2];
+      for (let k = 0; k < m; k++) {  // undo the steps (timeline.py)
+        node[k] = (k ? node[k - 1] : 0) + nodeStep[k];
+        bucket[k] = k && nodeStep[k] === 0 ? bucket[k - 1] + bucketStep[k] : bucketStep[k];
+      }
+      time = { weight: parts[0], bucket: bucket, node: node };
     }
     return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors, colorBytes: colorBytes, time: time };
   }
@@ -164,8 +173,11 @@
       this.width = this.inclusive(larger);
     }
     if (this.selfs.length === 2) {
-      const after = this.totals[0], before = this.totals[1];
-      const noise = NOISE * Math.max(after[0], before[0]);
+      // colour by the change of each frame's own (self) weight, as flamegraph.pl and inferno do,
+      // or of its inclusive (total) weight with meta.colorBy "total"
+      const byTotal = meta.colorBy === "total";
+      const after = byTotal ? this.totals[0] : this.selfs[0], before = byTotal ? this.totals[1] : this.selfs[1];
+      const noise = NOISE * Math.max(this.totals[0][0], this.totals[1][0]);
       this.delta = new Float64Array(this.n);
       let max = 0;
       for (let i = 0; i < this.n; i++) {
@@ -274,14 +286,16 @@
     return { callers: callers.finish(), callees: callees.finish() };
   }
 
-  /* Self and total weight of every function (total counts nested recursion once), per side. */
+  /* Self and total weight of every function (total counts nested recursion once), per side. The
+     first meta.rootFrames frames of every stack hold comm/PID/TID, not code: they are no function. */
   function functionTable(tree) {
-    const count = data.names.length, sides = tree.selfs.length;
+    const count = data.names.length, sides = tree.selfs.length, roots = meta.rootFrames || 0;
     const self = [], total = [];
     for (let s = 0; s < sides; s++) { self.push(new Float64Array(count)); total.push(new Float64Array(count)); }
     const onStack = new Int32Array(count);
     const stack = [];
     for (let i = 1; i < tree.n; i++) {
+      if (tree.depth[i] <= roots) { continue; }
       while (stack.length && tree.end[stack[stack.length - 1]] <= i) { onStack[tree.nameId[stack.pop()]]--; }
       const nid = tree.nameId[i];
       for (let s = 0; s < sides; s++) {

@@ -3,7 +3,7 @@
 //! A line is read here when the reference reader (`foldkit.ingest.folded.split_line`) would read
 //! a stack and a weight from it and the weight is an integer of magnitude at most 2^63-1 or a
 //! finite decimal below 2^63: any whitespace before the weight (two spaces, a tab), whitespace
-//! after it, the two-column `stack before after` form (read as its after column, as the
+//! after it, whitespace at the start of the line (the reference strips it), the two-column `stack before after` form (read as its after column, as the
 //! reference reads it). Integer weights are summed exactly; a stack that gets a decimal weight
 //! is summed as the reference sums it, in line order, as a float from then on (a reader of part
 //! of a file says so with `floats`: such sums cannot be merged, see `folded_file`). Empty and
@@ -180,6 +180,11 @@ pub fn may_hold_offsets(stack: &[u8]) -> bool {
 /// `(stack, weight)` of a line this reader takes, None for anything else (see the module
 /// docstring): `split_line` of the reference, for the weights this reader sums.
 pub fn plain_line(line: &[u8]) -> Option<(&[u8], Num)> {
+    // whitespace at the start is stripped, as the reference reader strips it
+    let line = match line.iter().position(|&b| !is_space(b)) {
+        Some(first) => &line[first..],
+        None => return None,
+    };
     if line.first() == Some(&b'#') {
         return None;
     }
@@ -505,8 +510,8 @@ mod tests {
             plain_line(b"a;b  1.5e3\t7"),
             Some((&b"a;b"[..], Num::Int(7)))
         );
-        assert_eq!(plain_line(b"  1 2 3"), Some((&b"  1"[..], Num::Int(3))));
-        assert_eq!(plain_line(b"  1 2"), Some((&b"  1"[..], Num::Int(2))));
+        assert_eq!(plain_line(b"  1 2 3"), Some((&b"1"[..], Num::Int(3))));
+        assert_eq!(plain_line(b"  1 2"), Some((&b"1"[..], Num::Int(2))));
         assert_eq!(plain_line(b"a 1x 2"), Some((&b"a 1x"[..], Num::Int(2))));
         assert_eq!(plain_line(b"a -0"), Some((&b"a"[..], Num::Int(0))));
         assert_eq!(plain_line(b"a -12"), Some((&b"a"[..], Num::Int(-12))));
@@ -546,7 +551,9 @@ mod tests {
             assert_eq!(plain_line(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
         assert_eq!(plain_line(b"a.1 2"), Some((&b"a.1"[..], Num::Int(2))));
-        assert_eq!(plain_line(b"  a 2"), Some((&b"  a"[..], Num::Int(2))));
+        assert_eq!(plain_line(b"  a 2"), Some((&b"a"[..], Num::Int(2))));
+        assert_eq!(plain_line(b"\ta 2"), Some((&b"a"[..], Num::Int(2))));
+        assert_eq!(plain_line(b"a; b 2"), Some((&b"a; b"[..], Num::Int(2))));
     }
 
     #[test]
