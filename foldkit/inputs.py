@@ -32,6 +32,11 @@ DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
 DEFAULT_MAX_RECORD = 64 * 1024 * 1024
 #: Bytes read at a time while skipping an over-long record.
 SKIP_STEP = 1024 * 1024
+#: Input read without a record boundary, in units of `max_record`, after which reading stops with
+#: an error instead of skipping on: an over-long record is skipped to the end of its line, but this
+#: much input without a single complete record (over-long records in a row, or one line that runs
+#: on) is an input without line breaks (`/dev/zero`, a binary file), which would be read for ever.
+MAX_RECORDS_WITHOUT_BOUNDARY = 4
 #: Largest zstd window accepted (`zstd --long` uses 2^27): a frame asking for more is refused
 #: rather than allocated.
 MAX_ZSTD_WINDOW = 2**27
@@ -154,6 +159,9 @@ class Source:
     oversize: int = 0  # records skipped for being longer than `max_record`
     size: int | None = None  # bytes in the file as stored (compressed), when known
     _raw: _ChainReader | None = None
+    _skipped: int = 0  # bytes of over-long records skipped since the last record handed out
+    _lines: bool = False  # whether those bytes held a line break
+    _handed: bool = False  # whether a record was handed out
 
     @property
     def bytes_read(self) -> int:
@@ -192,6 +200,7 @@ class Source:
         self._buffer = b""
         pending_len = len(pending[0]) if pending else 0
         searched = 0  # leading pieces of `pending` known to hold no record boundary
+        self._skipped, self._lines = 0, False
         size = min(size, self.max_record)
         goal = size
         while True:
@@ -227,6 +236,8 @@ class Source:
                     # one record longer than allowed: skip to the end of its line, leave an empty
                     # line in its place (line numbers stay right; the record is closed)
                     self.oversize += 1
+                    self._skipped += pending_len
+                    self._lines = self._lines or any(b"\n" in piece for piece in pending)
                     pending = [b"\n" + self._skip_line()]
                     pending_len = len(pending[0])
                     searched, goal = 0, size
@@ -235,6 +246,7 @@ class Source:
                 searched = len(pending)
                 goal = pending_len + size
                 continue
+            self._skipped, self._lines, self._handed = 0, False, True
             yield buf[:end]
             rest = buf[end:]
             pending = [rest] if rest else []
@@ -242,15 +254,38 @@ class Source:
             searched, goal = 0, size
 
     def _skip_line(self) -> bytes:
-        """Read on to the next newline, dropping what comes before it; the data after it."""
+        """Read on to the next newline, dropping what comes before it; the data after it. Stops
+        with an InputError once `MAX_RECORDS_WITHOUT_BOUNDARY` x `max_record` bytes have been
+        skipped since the last record handed out (see `_no_boundary`)."""
+        limit = MAX_RECORDS_WITHOUT_BOUNDARY * self.max_record
         while True:
-            data = self._fill(SKIP_STEP)
+            if self._skipped >= limit:
+                raise self._no_boundary(limit)
+            data = self._fill(min(SKIP_STEP, max(limit - self._skipped, 1)))
             if not data:
                 self._eof = True
                 return b""
             i = data.find(b"\n")
             if i >= 0:
+                self._skipped += i + 1
+                self._lines = True
                 return data[i + 1 :]
+            self._skipped += len(data)
+
+    def _no_boundary(self, limit: int) -> InputError:
+        """The error for `limit` bytes of input without one complete record."""
+        if self._lines:
+            what = "record boundary (a blank line between samples)"
+            after = "its last complete record" if self._handed else ""
+            rest = "records that never end"
+        else:
+            what, after, rest = "line break", "its last complete line", "no line breaks"
+        where = f"{limit:,} bytes after {after}" if self._handed else f"the first {limit:,} bytes"
+        return InputError(
+            f"{self.name}: no {what} in {where}: the {'rest of the ' if self._handed else ''}input has "
+            f"{rest}, so it is not a profile (reading stops after {MAX_RECORDS_WITHOUT_BOUNDARY} x "
+            f"--max-record without a record; raise --max-record, now {self.max_record:,} bytes, for longer records)"
+        )
 
     def text_lines(self) -> Iterator[str]:
         """The decompressed input as text lines, without line ends (CRLF too); bytes that are not

@@ -130,6 +130,11 @@ def format_weight(w: Weight) -> str:
     return format(Decimal(text), "f") if "e" in text else text
 
 
+#: The unit of weights whose input does not say what they count (folded text without a
+#: `# foldkit: unit=...` header): a folded copy of a perf capture holds ns, of a BPF map counts or
+#: sums, so foldkit never calls them "samples".
+UNKNOWN_UNIT = "weight"
+
 #: Starts the optional first line of foldkit's folded text that says what the weights count:
 #: `# foldkit: unit=ns event=cpu-clock` (values %-quoted). Other tools skip it as a bad line.
 FOLDED_HEADER = "# foldkit:"

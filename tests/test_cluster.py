@@ -206,7 +206,9 @@ def test_a_scheduler_that_does_not_answer_fails_in_seconds(tmp_path: Path, liste
             [str(FOLDKIT), "report", str(FIXTURES / "java.perf"), "-o", str(tmp_path / "site"), "--cluster", address],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
-        assert time.monotonic() - start < 10
+        # bounded by the connect timeout, not Dask's 30 s default; the margin covers interpreter start-up on
+        # a loaded machine (it took 10.6 s under a load of 20), so the test states no tight timing
+        assert time.monotonic() - start < 25
     assert run.returncode == 2
     assert f"cannot reach the Dask scheduler at {address}" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "site").exists()

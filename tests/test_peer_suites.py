@@ -297,3 +297,21 @@ def test_flamegraph_test_sh_draws_every_result(path: Path, tmp_path: Path) -> No
     assert svg.startswith(b"<?xml") and b"</svg>" in svg[-64:]
     top = max(folded_weights(data_bytes(str(path.relative_to(DATA)))).items(), key=lambda kv: kv[1])[0]
     assert top.split(b";")[0].decode().replace("&", "&amp;").encode() in svg
+
+
+def test_collapse_perf_cli_reads_a_file_and_standard_input_alike(tmp_path: Path) -> None:
+    """inferno's `collapse_perf_cli`: `--all` of perf-vertx-stacks-01 from a file and from
+    standard input (the file's result is compared with FlameGraph's in test_perf_reference.py)."""
+    import subprocess
+    import sys
+
+    text = data_bytes("flamegraph-tests/perf-vertx-stacks-01.txt")
+    path = tmp_path / "perf-vertx-stacks-01.txt"
+    path.write_bytes(text)
+    runs = [
+        subprocess.run([sys.executable, "-m", "foldkit", "fold", "--all", *args], input=stdin, capture_output=True, timeout=120, check=False)
+        for args, stdin in (([str(path)], None), (["-"], text))
+    ]
+    assert [r.returncode for r in runs] == [0, 0]
+    assert runs[0].stdout == runs[1].stdout
+    assert runs[0].stdout == read(text, FoldOptions.with_all()).to_folded_bytes()

@@ -41,9 +41,11 @@ def test_the_bar_shows_on_a_terminal_only_and_not_when_quiet() -> None:
     tty = Tty()
     with reading_progress(stream=tty, delay=0.0):
         source = open_source(str(CAPTURE))
-        time.sleep(0.5)
         source.read_all()
-        time.sleep(0.3)
+        # the bar's thread draws when it gets the CPU: wait for it (a loaded machine can take seconds)
+        deadline = time.monotonic() + 60
+        while "perf-c-fp.txt.zst" not in tty.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
     assert "reading" in tty.getvalue() and "perf-c-fp.txt.zst" in tty.getvalue()
     for quiet, stream in ((True, Tty()), (False, io.StringIO())):
         with reading_progress(quiet, stream=stream, delay=0.0):

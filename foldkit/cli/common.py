@@ -36,7 +36,7 @@ WeightBy = Annotated[str, typer.Option("--weight", help="perf: weigh samples by 
 SkipAfter = Annotated[list[str] | None, typer.Option("--skip-after", metavar="FUNC", help="Drop the frames below (rootward of) the first frame with this name (repeatable).", rich_help_panel=FOLD)]
 Maps = Annotated[list[str] | None, typer.Option("--map", metavar="MAP", help="bpftrace: which map(s) to fold, as printed (@name, @ for the anonymous map) or 'all' (repeatable).", rich_help_panel=FOLD)]
 Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on unrecognised input lines, or on a capture with no sample, instead of warning.", rich_help_panel=FOLD)]
-Unit = Annotated[str | None, typer.Option("--unit", help="What the weights count (samples, ns, bytes, ...) when the input does not say: folded text without a '# foldkit: unit=...' first line.", rich_help_panel=FOLD)]
+Unit = Annotated[str | None, typer.Option("--unit", help="What the weights count (samples, ns, bytes, ...) when the input does not say: folded text without a '# foldkit: unit=...' first line, otherwise called 'weight'.", rich_help_panel=FOLD)]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Threads (0 = one per core).", rich_help_panel=FOLD)]
 Demangle = Annotated[bool, typer.Option("--demangle", help="Demangle C++ (_Z…) and Rust (legacy, v0) symbol names, in every input format.", rich_help_panel=FOLD)]
 MaxRecord = Annotated[str, typer.Option("--max-record", help="Longest line or record read (bytes; K, M, G suffixes); longer ones are skipped as unrecognised.", rich_help_panel=FOLD)]

@@ -467,13 +467,24 @@ def _choose(stack_maps: list[StackMap], result: ParseResult, options: FoldOption
             raise UsageError(f"{source}: no map {name} in the input; maps printed: {printed}")
         return chosen
     if len(stack_maps) > 1:
-        rows = "\n".join(f"  {m.describe()}" for m in stack_maps)
-        names = " or ".join(f"--map {m.dump.name}" for m in stack_maps)
-        raise UsageError(
-            f"{source}: {len(stack_maps)} stack maps in the input, which one should be folded?\n{rows}\n"
-            f"Choose with {names} (repeatable), or --map all (each map's name becomes its root frame)"
-        )
+        raise SeveralMaps(source, stack_maps)
     return stack_maps
+
+
+class SeveralMaps(UsageError):
+    """The input has several stack maps and no `--map` chose: the message lists them and how to
+    choose (`choice` builds it again with another way of choosing, e.g. `report`'s PATTERN=MAP)."""
+
+    def __init__(self, source: str, stack_maps: list[StackMap]) -> None:
+        self.source = source
+        self.maps = [m.dump.name for m in stack_maps]
+        self.rows = "\n".join(f"  {m.describe()}" for m in stack_maps)
+        names = " or ".join(f"--map {name}" for name in self.maps)
+        super().__init__(self.choice(f"{names} (repeatable), or --map all (each map's name becomes its root frame)"))
+
+    def choice(self, how: str) -> str:
+        """The message, saying `how` to choose."""
+        return f"{self.source}: {len(self.maps)} stack maps in the input, which one should be folded?\n{self.rows}\nChoose with {how}"
 
 
 def _no_stack_map_error(result: ParseResult, skipped: list[str], source: str) -> InputError:

@@ -22,6 +22,7 @@ from foldkit.profile import (
     FOLDED_HEADER,
     NO_ROOT_FRAMES,
     ROOT_FRAMES,
+    UNKNOWN_UNIT,
     Diagnostics,
     LazyProfile,
     Profile,
@@ -64,8 +65,9 @@ def parse_header(line: bytes) -> dict[str, str]:
 
 
 def with_header(profile: Profile, header: dict[str, str]) -> Profile:
-    """`profile` with the unit, event and root frames (`meta["root_frames"]`) a `# foldkit:` header gave."""
-    profile.unit = header.get("unit", profile.unit)
+    """`profile` with the unit, event and root frames (`meta["root_frames"]`) a `# foldkit:` header
+    gave; without a unit, the weights are called `weight` (UNKNOWN_UNIT), never "samples"."""
+    profile.unit = header.get("unit", UNKNOWN_UNIT)
     profile.event = header.get("event", profile.event)
     roots = header.get("roots")
     if roots is not None:

@@ -285,7 +285,7 @@ def budgets_table(budgets: list[BudgetResult]) -> Table:
         Column("cand", "candidate", "percent"),
         Column("base", "baseline", "percent"),
         Column("limit", "limit", "percent"),
-        Column("state", "", "text", "left"),
+        Column("state", "state", "text", "left"),
     ]
     return Table(frame, columns, "budgets:")
 
@@ -377,7 +377,7 @@ def to_markdown(result: CheckResult) -> bytes:
     if result.regressions:
         out += ["**Regressions**", "", *_md_findings(result.regressions), ""]
     if result.budgets:
-        out += ["**Budgets**", "", "| budget | candidate | baseline | limit | |", "| --- | ---: | ---: | ---: | --- |"]
+        out += ["**Budgets**", "", "| budget | candidate | baseline | limit | state |", "| --- | ---: | ---: | ---: | --- |"]
         for b in result.budgets:
             state = "**exceeded**" if b.breached else "ok"
             out.append(f"| {md_escape(b.budget.text)} | {_pct(b.cand)} | {_pct(b.base)} | {b.budget.limit * 100:g}% | {state} |")

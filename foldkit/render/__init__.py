@@ -171,6 +171,11 @@ def _render(
     layout = layout_profile(profile, options)
     if diagnostics is not None:
         warn_about(layout, options, diagnostics)
+        if options.flamechart and profile.timeline is None:
+            diagnostics.warnings.append(
+                "--flamechart: the input has no sample times (folded text, BPF maps, perf script "
+                "without the time field), so the stacks are drawn in input order, not in time"
+            )
     color = colorizer(options.palette, options.hash, palette_map)
     names = layout.names
     return write_svg(

@@ -63,8 +63,20 @@ _IGNORECASE_X = 16
 
 @cache
 def asset(name: str) -> str:
-    """The text of a package file (`flamegraph.js`, `flamegraph.css`)."""
+    """The text of a package file (`flamegraph.js`, `flamegraph.css`, `search.js`)."""
     return Path(__file__).with_name(name).read_text(encoding="utf-8")
+
+
+def with_search(script: str) -> str:
+    """`script` preceded by the bounded search it calls (`search.js`, which defines
+    `foldkitSearch`), as one script: the SVG's and the HTML viewer's."""
+    return asset("search.js") + "\n" + script
+
+
+@cache
+def svg_script() -> str:
+    """The SVG's whole script: the bounded search and `flamegraph.js`."""
+    return with_search(asset("flamegraph.js"))
 
 
 def _check_factor(layout: Layout, options: RenderOptions) -> None:
@@ -183,7 +195,7 @@ def write_svg(
             if message is not None:
                 y = geo.top + options.frame_height
                 xf.write(_text(width / 2, y, visible(message), id="message", **{"text-anchor": "middle"}))
-            xf.write(_part("script", {"type": "text/ecmascript"}, etree.CDATA(asset("flamegraph.js"))))
+            xf.write(_part("script", {"type": "text/ecmascript"}, etree.CDATA(svg_script())))
     return out.getvalue() + b"\n"
 
 

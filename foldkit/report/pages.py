@@ -258,7 +258,7 @@ def _changes(r: CaptureResult, data: PageData) -> list[Child]:
     """The differential viewer, with the biggest changes above it, each a search in it."""
     if "diff_viewer" not in r.files:
         return []
-    out: list[Child] = [el("h2", {"id": "diff"}, "Differential flame graph (red grew, blue shrank)")]
+    out: list[Child] = [el("h2", {"id": "diff"}, "Differential flame graph (red: a frame's own time grew, blue: shrank)")]
     if data.changes:
         items = [
             el("li", None, search_link(r.files["diff_viewer"], "diff-viewer", name), f" self {ds:+.2f} pp, total {dt:+.2f} pp")

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from foldkit.report.result import CaptureResult
-from foldkit.text import visible
+from foldkit.text import visible, visible_lines
 
 #: Columns of summary.parquet and their types (summary.json rows have the same keys, plus the
 #: top functions and regressions as objects).
@@ -52,6 +52,11 @@ def _text(value: str | None) -> str | None:
     return None if value is None else visible(value)
 
 
+def _message(value: str | None) -> str | None:
+    """A message as the pages show it, its line breaks kept as `\\n` (not `␊`)."""
+    return None if value is None else visible_lines(value)
+
+
 def _finite(value: float | None) -> float | None:
     return value if value is None or math.isfinite(value) else None
 
@@ -64,7 +69,7 @@ def row(r: CaptureResult, page: str) -> dict[str, Any]:
         "path": visible(r.path),
         "page": page,
         "status": r.status,
-        "error": _text(r.error),
+        "error": _message(r.error),
         "format": r.format,
         "compression": r.compression,
         "event": _text(r.event),
@@ -77,11 +82,11 @@ def row(r: CaptureResult, page: str) -> dict[str, Any]:
         "time_span_s": r.time_span,
         "top_functions": [visible(t.name) for t in r.top],
         "top_self_pct": [t.self_pct for t in r.top],
-        "warnings": [visible(w) for w in r.warnings],
+        "warnings": [visible_lines(w) for w in r.warnings],
         "is_baseline": r.is_baseline,
         "check_passed": None if check is None else check.passed,
         "check_verdict": None if check is None else visible(check.verdict),
-        "check_error": None if check is None else _text(check.error),
+        "check_error": None if check is None else _message(check.error),
         "regressions": [] if check is None else [visible(g.name) for g in check.regressions],
         "regressions_pp": [] if check is None else [_finite(g.delta_pp) for g in check.regressions],
         "seconds": round(r.seconds, 3),
