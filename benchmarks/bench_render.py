@@ -5,9 +5,10 @@ Usage:
     python benchmarks/bench_render.py [INPUT ...] [--runs 5] [--capture CAPTURE] [--no-deep]
 
 INPUT is a folded file, or a capture that is folded first with `--tid --addrs` (the way to get
-many distinct stacks: `foldkit fold --tid --addrs system-wide.perf.zst`). Without INPUT the
-shipped fixtures/system-mixed.perf.zst is used. For each input it reports, as medians of
-`--runs` runs:
+many distinct stacks) by each producer found: `foldkit fold`, `inferno-collapse-perf` and
+`stackcollapse-perf.pl` (their folded text differs: the renderer must be fast on every one).
+Without INPUT the shipped fixtures/system-mixed.perf.zst is used. For each folded file it
+reports, as medians of `--runs` runs:
 
 * in-process: reading the folded file, laying out the frames, writing the SVG;
 * `foldkit flamegraph INPUT -o -` (stdout discarded) as a command (interpreter start-up included), with the
@@ -84,14 +85,30 @@ def reference_tools() -> dict[str, list[str]]:
     return {name: cmd for name, cmd in found.items() if cmd}
 
 
-def folded_input(path: Path, tmpdir: Path) -> Path:
-    """`path` itself if it is folded text, else its `--tid --addrs` fold written to `tmpdir` (by a
-    child process: this one stays small, as the children it forks start from its size)."""
+def producers() -> dict[str, list[str]]:
+    """The folding commands found, each taking `--tid --addrs CAPTURE` and writing to stdout."""
+    found = {
+        "foldkit": [sys.executable, "-m", "foldkit", "fold", "-q"],
+        "inferno-collapse-perf": reference.inferno("INFERNO_COLLAPSE_PERF", "inferno-collapse-perf"),
+        "stackcollapse-perf.pl": reference.flamegraph_script("stackcollapse-perf.pl"),
+    }
+    return {name: cmd for name, cmd in found.items() if cmd}
+
+
+def folded_inputs(path: Path, tmpdir: Path) -> list[tuple[str, Path]]:
+    """(who wrote it, file): `path` itself if it is folded text, else its `--tid --addrs` fold by
+    each producer, written to `tmpdir` (by child processes: this one stays small, as the children
+    it forks start from its size)."""
     if ".folded" in path.name:
-        return path
-    target = tmpdir / (path.name.split(".")[0] + ".tid-addrs.folded")
-    subprocess.run([sys.executable, "-m", "foldkit", "fold", "-q", "--tid", "--addrs", str(path), "-o", str(target)], check=True)
-    return target
+        return [("", path)]
+    text = plain_capture(path, tmpdir)  # the Perl script and inferno read no .zst
+    out = []
+    for name, cmd in producers().items():
+        target = tmpdir / f"{path.name.split('.')[0]}.tid-addrs.{name}.folded"
+        with target.open("wb") as fh:
+            subprocess.run([*cmd, "--tid", "--addrs", str(text)], check=True, stdout=fh)
+        out.append((name, target))
+    return out
 
 
 def bench_phases(profile: Profile, options: RenderOptions, label: str, runs: int) -> None:
@@ -140,9 +157,11 @@ def bench_in_process(path: Path, runs: int) -> None:
         bench_phases(profile, options, label, runs)  # type: ignore[arg-type]
 
 
-def bench_input(path: Path, runs: int) -> None:
+def bench_input(path: Path, runs: int, producer: str = "") -> float | None:
+    """Whole commands on one folded file; foldkit's speed as a multiple of inferno-flamegraph's."""
     size = path.stat().st_size
-    print(f"\n{path.name}: {size / 1e6:.1f} MB, whole commands")
+    written = f", written by {producer}" if producer else ""
+    print(f"\n{path.name}: {size / 1e6:.1f} MB{written}, whole commands")
     foldkit = [sys.executable, "-m", "foldkit", "flamegraph", "-q"]
     commands: dict[str, tuple[list[str], Path | None]] = {
         "foldkit flamegraph": ([*foldkit, str(path), "-o", "-"], None),
@@ -150,7 +169,11 @@ def bench_input(path: Path, runs: int) -> None:
     }
     for name, cmd in reference_tools().items():
         commands[name] = (cmd, path)
-    print_rows(interleaved(commands, runs), size, "inferno-flamegraph")
+    rows = interleaved(commands, runs)
+    print_rows(rows, size, "inferno-flamegraph")
+    if "inferno-flamegraph" not in rows:
+        return None
+    return rows["inferno-flamegraph"][0] / rows["foldkit flamegraph"][0]
 
 
 def deep_stack(frames: int, tmpdir: Path) -> tuple[Path, Path]:
@@ -218,14 +241,18 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {len(os.sched_getaffinity(0))} cores; medians of {args.runs} runs")
     with tempfile.TemporaryDirectory() as tmp:
         # commands first: the children forked later would start from this process's grown size
-        inputs = [folded_input(path, Path(tmp)) for path in args.inputs or [FIXTURE]]
-        for path in inputs:
-            bench_input(path, args.runs)
+        inputs = [found for path in args.inputs or [FIXTURE] for found in folded_inputs(path, Path(tmp))]
+        ratios = [(producer, path, bench_input(path, args.runs, producer)) for producer, path in inputs]
+        if len(inputs) > 1:
+            print("\nfoldkit flamegraph's speed as a multiple of inferno-flamegraph's, by who wrote the folded file:")
+            for producer, path, ratio in ratios:
+                shown = f"{ratio:5.2f}x" if ratio is not None else "  (no inferno-flamegraph)"
+                print(f"  {producer or path.name:<24} {shown}")
         if not args.no_deep:
             bench_deep(Path(tmp), args.runs)
         for capture in args.capture:
             bench_capture(capture, args.runs, Path(tmp))
-        for path in inputs:
+        for _, path in inputs:
             bench_in_process(path, args.runs)
 
 

@@ -24,7 +24,7 @@ FOLDED_FILES = sorted(
     {*DATA.rglob("*.folded*"), *DATA.rglob("*collapsed*"), *DATA.rglob("*-folded.txt*"), *(ROOT / "golden").rglob("*.folded*")}
 )
 
-FRAMES = st.sampled_from(["a", "b", "main", "a b", "x+0x1f", "f 12", "é", "", "#c", "1.5", "-", "\x00"])
+FRAMES = st.sampled_from(["a", "b", "main", "a b", "x+0x1f", "f 12", "é", "", "#c", "1.5", "-", "\x00", "[unknown] ", " lead", "7 "])
 STACKS = st.lists(FRAMES, min_size=1, max_size=5).map(";".join).map(lambda s: s.encode("utf-8"))
 WEIGHTS = st.one_of(
     st.integers(min_value=0, max_value=10**6).map(lambda n: str(n).encode()),

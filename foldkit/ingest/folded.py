@@ -42,9 +42,6 @@ NAME = "folded"
 DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (FlameGraph/inferno)"
 EXAMPLE = "bash;main;execute_command;fork 17"
 
-#: Weights the native reader sums: int64.
-_INT64 = 2**63
-
 _NUMBER = re.compile(rb"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -184,14 +181,12 @@ def _read_python(name: str, chunks: Iterable[bytes]) -> _Reader:
     return reader
 
 
-def _read_native(name: str, chunks: Iterable[bytes]) -> tuple[dict[str, Weight] | None, _Reader]:
-    """The plain lines natively; every other line through the reference reader, in order. A
-    weight the native sum cannot take (a decimal, an integer beyond int64) hands the rest of the
-    input to the reference reader (sums stay exact and in input order). Returns the decoded
-    stacks when the native reader read to the end (else they are in the reader's `raw`)."""
+def _read_native(name: str, chunks: Iterable[bytes]) -> tuple[dict[str, Weight], _Reader]:
+    """The lines the native reader takes natively (every form producers write, integer and
+    decimal weights); every other line through the reference reader, in order, its stack and
+    weight added to the native table (a line costs that line). Returns the decoded stacks."""
     native = _native.FoldedReader()
     py = _Reader(name)
-    chunks = iter(chunks)
     try:
         for chunk in chunks:
             pos = 0
@@ -201,15 +196,10 @@ def _read_native(name: str, chunks: Iterable[bytes]) -> tuple[dict[str, Weight] 
                 if parsed is None:
                     continue
                 stack, w = parsed
-                if type(w) is int and -_INT64 <= w < _INT64:
+                if type(w) is int:  # within int64: weight_problem refused the rest
                     native.add(stack, w)
-                    continue
-                py.raw = native.take_bytes()
-                py.lineno = lineno - 1
-                py.feed(chunk[start:])
-                for rest in chunks:
-                    py.feed(rest)
-                return None, py
+                else:
+                    native.add_float(stack, w)
         return native.take_str(), py
     except RuntimeError as exc:  # a panic in the native reader (a bug): say which input
         raise InputError(f"{name}: {exc}") from exc
@@ -257,10 +247,11 @@ def fold(source: Source, options: FoldOptions) -> Profile:
 
 def fold_file(name: str, path: str, options: FoldOptions, max_record: int, **native: int) -> Profile | None:
     """`fold` of the plain file at `path` by the native reader's threads (`options.jobs`), its
-    stacks left in the native table (a `LazyProfile`); None when the file needs the stream
-    reader: a line the native reader hands back holds a stack (decimal weights, the two-column
-    form), a line is longer than `max_record`, no stack at all. `native` goes to
-    `_native.read_folded_file` (tests: `min_split`)."""
+    stacks left in the native table (a `LazyProfile`; a plain `Profile` when a sum is a decimal
+    or the stacks need rewriting); None when the file needs the stream reader: a line the native
+    reader hands back holds a stack (a form no producer writes), a line is longer than
+    `max_record`, no stack at all. `native` goes to `_native.read_folded_file` (tests:
+    `min_split`)."""
     pending = None if native else readahead.take(path, max_record)
     try:
         if pending is not None:
@@ -278,7 +269,7 @@ def fold_file(name: str, path: str, options: FoldOptions, max_record: int, **nat
     for lineno, line in table.deferred():
         if reader.line(line, lineno) is not None:
             return None  # summed in input order by the stream reader
-    if options.kernel or options.skip_after or table.may_hold_offsets():
+    if options.kernel or options.skip_after or table.may_hold_offsets() or table.has_floats():
         return _profile(table.to_dict(), reader, options)
     return with_header(LazyProfile(table=table, diagnostics=reader.diag), reader.header)
 

@@ -4,6 +4,9 @@
 //! file. Lines the plain reader hands back are collected with their line numbers for the caller
 //! to read with the reference rules.
 //!
+//! Decimal weights are summed in line order (as the reference sums them), so when a range holds
+//! one the file is read again by one reader, start to end, instead of merging the ranges.
+//!
 //! The reader gives up (`Ok(None)`, the caller then reads the file as a stream) when a line is
 //! longer than `max_record` or more than `max_deferred` lines are handed back.
 
@@ -16,7 +19,7 @@ use std::sync::Mutex;
 
 use memchr::{memchr, memrchr};
 
-use crate::folded::FoldedReader;
+use crate::folded::{FoldedReader, Sums};
 
 /// Bytes read at a time by one thread.
 const BLOCK: usize = 4 * 1024 * 1024;
@@ -31,8 +34,10 @@ const MAX_DEFERRED_BYTES: usize = 16 * 1024 * 1024;
 /// What a file held: distinct plain stacks and the lines left to the reference reader.
 #[derive(Debug, Default)]
 pub struct FileStacks {
-    /// (stack, summed weight) in order of first appearance.
+    /// (stack, summed integer weight) in order of first appearance.
     pub stacks: Vec<(Box<[u8]>, i128)>,
+    /// The sums that are decimals, by index in `stacks` (their integer sums there are unused).
+    pub floats: Sums,
     /// (line number, line without its line end) of every line handed back, in file order.
     pub deferred: Vec<(u64, Vec<u8>)>,
     /// Lines in the file.
@@ -203,16 +208,29 @@ impl RangeReads {
             .parts
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut read = Vec::with_capacity(parts.len());
+        for part in parts {
+            let part = part.unwrap_or_else(|| Err(io::Error::other("a range was not read")));
+            let Some(part) = part? else {
+                return Ok(None);
+            };
+            read.push(part);
+        }
+        if read.len() > 1 && read.iter().any(|(reader, _)| reader.has_floats()) {
+            // decimal sums are made in line order: one reader, start to end
+            let size = *self.bounds.last().unwrap_or(&0);
+            let whole = read_range(&self.file, 0, size, self.max_record, self.max_deferred)?;
+            let Some(whole) = whole else {
+                return Ok(None);
+            };
+            read = vec![whole];
+        }
         let mut merged = FoldedReader::new();
         let mut out = FileStacks {
             utf8: true,
             ..FileStacks::default()
         };
-        for part in parts {
-            let part = part.unwrap_or_else(|| Err(io::Error::other("a range was not read")));
-            let Some((reader, deferred)) = part? else {
-                return Ok(None);
-            };
+        for (reader, deferred) in read {
             if out.deferred.len() + deferred.len() > self.max_deferred {
                 return Ok(None);
             }
@@ -224,7 +242,7 @@ impl RangeReads {
             out.offsets = out.offsets || reader.offsets();
             merged.merge(reader);
         }
-        out.stacks = merged.into_items();
+        (out.stacks, out.floats) = merged.into_items();
         Ok(Some(out))
     }
 }
@@ -278,8 +296,9 @@ mod tests {
             lines: r.lineno(),
             utf8: r.utf8(),
             offsets: r.offsets(),
-            stacks: r.into_items(),
+            stacks: r.into_items().0,
             deferred,
+            floats: Sums::default(),
         }
     }
 

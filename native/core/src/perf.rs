@@ -87,6 +87,17 @@ pub struct ChunkInfo {
 
 /// Per-line cache entries are bounded; a full cache is emptied and refilled.
 const LINE_CACHE_LIMIT: usize = 1 << 20;
+/// Bytes of the last call chain kept per thread (see [`LastChain`]); past this, all are dropped.
+const LAST_CHAINS_LIMIT: usize = 8 << 20;
+
+/// The call chain of a thread's last sample: its text (frame lines only, `\n`-separated, no
+/// final newline) and the part of each line. A thread's next sample mostly repeats its rootward
+/// lines: those are taken from here after one comparison from the end, not named line by line.
+#[derive(Default)]
+struct LastChain {
+    text: Vec<u8>,
+    parts: Vec<u32>,
+}
 /// Blocks between checks of the cancel flag.
 const CANCEL_EVERY: usize = 2048;
 
@@ -110,6 +121,11 @@ pub struct Worker {
     key_buf: Vec<u8>,
     /// the parts of the sample being read (leaf first), reused
     parts_buf: Vec<u32>,
+    /// (java flag, tid or pid or comm) -> index in `last_chains`
+    last_chain_of: Map<Box<[u8]>, u32>,
+    last_chains: Vec<LastChain>,
+    /// bytes held in `last_chains`
+    last_chain_bytes: usize,
 }
 
 /// A worker's result: stack strings, per (event, stack) weights and counts, chunk facts.
@@ -175,6 +191,9 @@ impl Worker {
             chunks: Vec::new(),
             key_buf: Vec::new(),
             parts_buf: Vec::new(),
+            last_chain_of: Map::default(),
+            last_chains: Vec::new(),
+            last_chain_bytes: 0,
         }
     }
 
@@ -253,7 +272,8 @@ impl Worker {
             }
             let (root, java) = self.root(&f);
             parts.clear();
-            self.chain_parts(&mut lines, java, namer, &mut parts)?;
+            let thread = f.tid.or(f.pid).unwrap_or(f.comm);
+            self.chain_parts(&mut lines, java, thread, namer, &mut parts)?;
             let stack = self.stack_id(root, java, &f, &mut parts, namer)?;
             let cell = local.entry((event, stack)).or_insert((0, 0));
             cell.0 += u128::from(weight);
@@ -376,8 +396,94 @@ impl Worker {
     }
 
     /// The parts (leaf first) of the call chain that follows a header, up to the blank line
-    /// ending the sample (or the end of the chunk).
+    /// ending the sample (or the end of the chunk). `thread` names the thread (any bytes: the
+    /// lines taken from its last chain are compared byte for byte).
     fn chain_parts(
+        &mut self,
+        lines: &mut Lines<'_>,
+        java: bool,
+        thread: &[u8],
+        namer: &mut LineNamer<'_>,
+        parts: &mut Vec<u32>,
+    ) -> Result<(), Stop> {
+        // the chain's text: up to the blank line, without the newline ending its last line
+        let rest = lines.rest;
+        let (text, after) = match memmem::find(rest, b"\n\n") {
+            Some(i) => (&rest[..i], i + 2),
+            None if rest.last() == Some(&b'\n') => (&rest[..rest.len() - 1], rest.len()),
+            None => (rest, rest.len()),
+        };
+        if text.first() != Some(&b'\t') {
+            return self.chain_lines(lines, java, namer, parts); // none, or not frames only
+        }
+        let key_buf = &mut self.key_buf;
+        key_buf.clear();
+        key_buf.push(u8::from(java));
+        key_buf.extend_from_slice(thread);
+        let slot = match self.last_chain_of.get(key_buf.as_slice()) {
+            Some(&slot) => slot as usize,
+            None => {
+                self.last_chain_of
+                    .insert(key_buf.as_slice().into(), self.last_chains.len() as u32);
+                self.last_chains.push(LastChain::default());
+                self.last_chains.len() - 1
+            }
+        };
+        let last = std::mem::take(&mut self.last_chains[slot]);
+        // the lines at the end of `text` that end the last chain too
+        let same = common_suffix(text, &last.text);
+        let start = if same == text.len()
+            && (same == last.text.len() || last.text[last.text.len() - same - 1] == b'\n')
+        {
+            0
+        } else {
+            match memchr::memchr(b'\n', &text[text.len() - same..]) {
+                Some(i) => text.len() - same + i + 1,
+                None => text.len(),
+            }
+        };
+        let reused = if start == text.len() {
+            0
+        } else {
+            memchr::memchr_iter(b'\n', &text[start..]).count() + 1
+        };
+        let mut fresh = Lines::new(&text[..start]);
+        let mut all_frames = true;
+        while let Some(line) = fresh.next_line() {
+            if line.first() != Some(&b'\t') {
+                all_frames = false;
+                break;
+            }
+            parts.push(self.line_part(line, java, namer)?);
+        }
+        if !all_frames {
+            // a source line or something odd among them: line by line, from the start
+            self.last_chains[slot] = last;
+            parts.clear();
+            return self.chain_lines(lines, java, namer, parts);
+        }
+        parts.extend_from_slice(&last.parts[last.parts.len() - reused..]);
+        // newlines: those of the lines named here, between the lines taken, after the text
+        lines.newlines += fresh.newlines + reused.saturating_sub(1) + (after - text.len());
+        lines.rest = &rest[after..];
+        let mut last = last;
+        self.last_chain_bytes += text.len();
+        self.last_chain_bytes -= last.text.len();
+        last.text.clear();
+        last.text.extend_from_slice(text);
+        last.parts.clear();
+        last.parts.extend_from_slice(parts);
+        self.last_chains[slot] = last;
+        if self.last_chain_bytes > LAST_CHAINS_LIMIT {
+            self.last_chain_of.clear();
+            self.last_chains.clear();
+            self.last_chain_bytes = 0;
+        }
+        Ok(())
+    }
+
+    /// `chain_parts` line by line: frame lines and the source lines after them.
+    fn chain_lines(
         &mut self,
         lines: &mut Lines<'_>,
         java: bool,
@@ -531,6 +637,28 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// Bytes at the end of `a` equal to the end of `b`.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut same = 0;
+    // 16 bytes at a time, then byte by byte
+    let word = |c: &[u8]| u128::from_ne_bytes(c.try_into().unwrap_or([0; 16]));
+    for (x, y) in a.rchunks_exact(16).zip(b.rchunks_exact(16)) {
+        if word(x) != word(y) {
+            break;
+        }
+        same += 16;
+    }
+    let (a, b) = (&a[..n - same], &b[..n - same]);
+    same + a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
 /// The cut part for `--skip-after`, or None when no name in `part` is listed.
 fn skip_cut(part: &[u8], skip: &[Vec<u8>]) -> Option<Vec<u8>> {
     let names: Vec<&[u8]> = part.split(|&b| b == b';').collect();
@@ -602,6 +730,53 @@ mod tests {
     }
 
     const TEXT: &str = "bash 100/200 [000] 1.000001: 40 cycles:u: \n\tffffffff815d6c20 f+0x1 ([kernel.kallsyms])\n\t    7f1e2215d058 main+0xed (/x)\n\nbash 100/200 [000] 1.000002: 2 cycles:u: \n\tffffffff815d6c28 f+0x9 ([kernel.kallsyms])\n\t    7f1e2215d058 main+0xed (/x)\n\n";
+
+    /// Each sample folded by a worker of its own (nothing taken from a last chain), summed.
+    fn fold_apart(text: &str) -> Vec<(String, String, u128, u64)> {
+        let mut rows: Vec<(String, String, u128, u64)> = Vec::new();
+        for sample in text.split_inclusive("\n\n") {
+            for row in fold(sample, FoldConfig::default()).unwrap() {
+                match rows.iter_mut().find(|r| r.0 == row.0 && r.1 == row.1) {
+                    Some(r) => (r.2, r.3) = (r.2 + row.2, r.3 + row.3),
+                    None => rows.push(row),
+                }
+            }
+        }
+        rows.sort();
+        rows
+    }
+
+    #[test]
+    fn chains_taken_from_a_threads_last_chain_are_its_own() {
+        let frame = |name: &str| format!("\t    7f1e2215d0{:02x} {name}+0x1 (/x)\n", name.len());
+        let sample = |tid: u32, names: &[&str]| {
+            let lines: String = names.iter().map(|n| frame(n)).collect();
+            format!("a 1/{tid} [000] 1.0: 1 cycles:u: \n{lines}\n")
+        };
+        let chains: [&[&str]; 9] = [
+            &["leaf", "mid", "main"],
+            &["other", "mid", "main"],  // shares two lines
+            &["xother", "mid", "main"], // ends like the last leaf, one byte more
+            &["her", "mid", "main"],    // a suffix of the last leaf's line
+            &["mid", "main"],           // all of it the end of the last chain
+            &["main"],
+            &["new", "leaf", "mid", "main"],
+            &["new", "leaf", "mid", "main"],
+            &["z"],
+        ];
+        let mut text = String::new();
+        for (k, names) in chains.iter().enumerate() {
+            text.push_str(&sample(7, names));
+            text.push_str(&sample(8 + (k as u32 % 2), names));
+        }
+        // a source line after a frame, then the chain again without it
+        text.push_str("a 1/7 [000] 1.0: 1 cycles:u: \n\t    7f1e2215d004 leaf+0x1 (/x)\n  x.c:3\n\t    7f1e2215d004 main+0x1 (/x)\n\n");
+        text.push_str(&sample(7, &["leaf", "main"]));
+        assert_eq!(
+            fold(&text, FoldConfig::default()).unwrap(),
+            fold_apart(&text)
+        );
+    }
 
     #[test]
     fn folds_and_counts() {

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use foldkit_core::folded::{Fed, FoldedReader as CoreReader};
+use foldkit_core::folded::{Fed, FoldedReader as CoreReader, Sums};
 use foldkit_core::folded_file::{read_file, FileStacks, MIN_SPLIT};
 use foldkit_core::layout::{chart_tree, flame_tree, layout, Frames, Tree};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
@@ -77,6 +77,11 @@ impl FoldedReader {
         guard("folded reader", || self.inner.add(stack, weight))
     }
 
+    /// Add the decimal `weight` to `stack` (its sum is a float from now on, as in Python).
+    fn add_float(&mut self, stack: &[u8], weight: f64) -> PyResult<()> {
+        guard("folded reader", || self.inner.add_float(stack, weight))
+    }
+
     /// Lines counted so far.
     #[getter]
     fn lineno(&self) -> u64 {
@@ -86,8 +91,9 @@ impl FoldedReader {
     /// `{stack bytes: weight}` in first-seen order; the reader is emptied.
     fn take_bytes<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(py);
-        for (stack, weight) in self.inner.items() {
-            out.set_item(PyBytes::new(py, stack), int(py, weight)?)?;
+        let floats = self.inner.floats();
+        for (i, (stack, weight)) in self.inner.items().enumerate() {
+            out.set_item(PyBytes::new(py, stack), sum(py, weight, floats, i)?)?;
         }
         self.inner.clear();
         Ok(out)
@@ -96,20 +102,36 @@ impl FoldedReader {
     /// `{stack: weight}` (UTF-8, other bytes as surrogate escapes) in first-seen order; the
     /// reader is emptied.
     fn take_str<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let out = str_dict(py, self.inner.items())?;
+        let out = str_dict(py, self.inner.items(), self.inner.floats())?;
         self.inner.clear();
         Ok(out)
     }
 }
 
-/// `{stack: weight}` of `items` in their order, stacks decoded as UTF-8 with surrogate escapes.
+/// The sum of entry `i`: its decimal sum in `floats`, else its integer sum `weight`.
+fn sum<'py>(py: Python<'py>, weight: i128, floats: &Sums, i: usize) -> PyResult<Bound<'py, PyAny>> {
+    if floats.is_empty() {
+        return int(py, weight);
+    }
+    match u32::try_from(i).ok().and_then(|i| floats.get(&i)) {
+        Some(&decimal) => Ok(decimal.into_pyobject(py)?.into_any()),
+        None => int(py, weight),
+    }
+}
+
+/// `{stack: weight}` of `items` in their order (decimal sums from `floats`), stacks decoded as
+/// UTF-8 with surrogate escapes.
 fn str_dict<'py, 'a>(
     py: Python<'py>,
     items: impl Iterator<Item = (&'a [u8], i128)>,
+    floats: &Sums,
 ) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
-    for (stack, weight) in items {
-        out.set_item(text(py, stack, "surrogateescape")?, int(py, weight)?)?;
+    for (i, (stack, weight)) in items.enumerate() {
+        out.set_item(
+            text(py, stack, "surrogateescape")?,
+            sum(py, weight, floats, i)?,
+        )?;
     }
     Ok(out)
 }
@@ -327,8 +349,19 @@ impl FoldedStacks {
         Ok(out)
     }
 
-    /// (sum of the weights, of the positive ones, of their magnitudes).
+    /// True when a sum is a decimal: `sums` and `layout` are for integer tables, use `to_dict`.
+    fn has_floats(&self) -> bool {
+        !self.inner.floats.is_empty()
+    }
+
+    /// (sum of the weights, of the positive ones, of their magnitudes) of an integer table
+    /// (ValueError for a table with decimal sums).
     fn sums<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        if self.has_floats() {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "a table with decimal sums has no integer sums",
+            ));
+        }
         let (mut total, mut positive, mut magnitude) = (0i128, 0i128, 0i128);
         for &(_, w) in &self.inner.stacks {
             total = total.saturating_add(w);
@@ -346,11 +379,12 @@ impl FoldedStacks {
 
     /// `{stack: weight}` (UTF-8, other bytes as surrogate escapes) in first-seen order.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        str_dict(py, self.inner.stacks.iter().map(|(s, w)| (&s[..], *w)))
+        let items = self.inner.stacks.iter().map(|(s, w)| (&s[..], *w));
+        str_dict(py, items, &self.inner.floats)
     }
 
     /// `layout_frames` of these stacks as a flame graph, or None when a stack is not UTF-8 or a
-    /// weight not within i64 (the caller lays out `to_dict()` instead).
+    /// weight not within i64, or a sum is a decimal (the caller lays out `to_dict()` instead).
     fn layout<'py>(
         &self,
         py: Python<'py>,
@@ -359,7 +393,7 @@ impl FoldedStacks {
         sort_by_weight: bool,
     ) -> PyResult<Option<Bound<'py, PyTuple>>> {
         let stacks = &self.inner.stacks;
-        if !self.inner.utf8 {
+        if !self.inner.utf8 || self.has_floats() {
             return Ok(None);
         }
         let laid = py.detach(|| {
