@@ -77,8 +77,9 @@ def _profile(x: Profile | InputSpec) -> Profile:
 
 def _runs(x: Profile | InputSpec | Sequence[Profile | InputSpec]) -> list[Profile]:
     if isinstance(x, str | bytes | os.PathLike) or not isinstance(x, Sequence):
-        return [_profile(x)]  # type: ignore[arg-type]
-    return [_profile(item) for item in x]
+        return [_profile(x)]
+    # bytes are a Sequence (of ints) to the type checker: excluded above
+    return [_profile(item) for item in cast("Sequence[Profile | InputSpec]", x)]
 
 
 def diff(before: Profile | InputSpec, after: Profile | InputSpec, *, normalize: bool = False) -> StackDiff:

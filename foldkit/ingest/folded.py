@@ -33,7 +33,7 @@ from foldkit.profile import (
 try:
     import foldkit._native as _native
 except ImportError:  # a source checkout without the built extension: the reference reader only
-    _native = None  # type: ignore[assignment]
+    _native = None
 
 NAME = "folded"
 DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (FlameGraph/inferno)"

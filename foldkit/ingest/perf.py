@@ -151,10 +151,10 @@ class Resolver:
                     parts = [joined]
         if self._skip:
             for i, part in enumerate(parts):
-                names = part.split(";")
-                hit = [j for j, n in enumerate(names) if n in self._skip or n.rsplit("_[", 1)[0] in self._skip]
+                frames = part.split(";")
+                hit = [j for j, n in enumerate(frames) if n in self._skip or n.rsplit("_[", 1)[0] in self._skip]
                 if hit:
-                    parts = [*parts[:i], ";".join(names[hit[-1] :])]
+                    parts = [*parts[:i], ";".join(frames[hit[-1] :])]
                     break
         names = ";".join(reversed(parts))
         return f"{root};{names}" if names else root

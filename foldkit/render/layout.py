@@ -49,7 +49,7 @@ from foldkit.render import defaults
 try:
     import foldkit._native as _native
 except ImportError:  # a source checkout without the built extension: the Python twin only
-    _native = None  # type: ignore[assignment]
+    _native = None
 
 _SEP = "\x00"
 _AFTER_SEP = "\x01"
@@ -217,7 +217,8 @@ class _Tree:
 def _flame_tree(weights: Mapping[str, Weight]) -> _Tree:
     """Stacks merged into a tree, siblings in name (code point) order."""
     kids: list[dict[str, int]] = [{}]
-    names, parents, own = [defaults.ROOT_NAME], [-1], [0]
+    names, parents = [defaults.ROOT_NAME], [-1]
+    own: list[Weight] = [0]
     nonpositive = 0
     for stack, w in weights.items():
         if not w > 0:
@@ -258,7 +259,9 @@ def _flame_tree(weights: Mapping[str, Weight]) -> _Tree:
 
 def _chart_tree(runs: Sequence[tuple[str, Weight]]) -> _Tree:
     """Runs in time order: a new node wherever a run stops sharing the previous run's frames."""
-    names, parents, depths, own, starts = [defaults.ROOT_NAME], [-1], [0], [0], [0]
+    names, parents, depths = [defaults.ROOT_NAME], [-1], [0]
+    own: list[Weight] = [0]
+    starts: list[Weight] = [0]
     path = [0]
     previous: list[str] = []
     position: Weight = 0

@@ -123,7 +123,8 @@ class Comm:
 class OnlyPid:
     """Keep stacks sampled in any of the processes `pids`."""
 
-    pids: tuple[int, ...] = field(default=())
+    #: ints after construction; given as ints or strings of comma-separated ids ("1234,5678")
+    pids: tuple[int | str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if isinstance(self.pids, int | str):
