@@ -43,13 +43,9 @@ from dataclasses import dataclass, field
 from itertools import accumulate, repeat
 from operator import contains
 
+from foldkit.engine import native_core
 from foldkit.profile import StackTable, Weight
 from foldkit.render import defaults
-
-try:
-    import foldkit._native as _native
-except ImportError:  # a source checkout without the built extension: the Python twin only
-    _native = None
 
 _SEP = "\x00"
 _AFTER_SEP = "\x01"
@@ -424,10 +420,11 @@ def _layout(
     full = max(total, span or 0)
     min_weight = min_weight_for(full, min_fraction)
     placed = None
-    if native and _native is not None and type(total) is int:
+    core = native_core() if native and type(total) is int else None
+    if core is not None:
         chart = isinstance(stacks, list)
         try:
-            placed = _native.layout_frames(stacks, chart, _native_threshold(min_weight), min(max_frames, 2**62), sort_by_weight)
+            placed = core.layout_frames(stacks, chart, _native_threshold(min_weight), min(max_frames, 2**62), sort_by_weight)
         except RuntimeError:  # a panic in the native core (a bug): the twin gives the same layout
             placed = None
     if placed is None:
