@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from foldkit.ingest.options import FoldOptions
+from foldkit.inputs import DEFAULT_MAX_RECORD
 from foldkit.profile import Diagnostics
 
 Inputs = Annotated[
@@ -39,6 +40,8 @@ Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on unrecog
 Unit = Annotated[str | None, typer.Option("--unit", help="What the weights count (samples, ns, bytes, ...) when the input does not say: folded text without a '# foldkit: unit=...' first line.", rich_help_panel=FOLD)]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Threads (0 = one per core).", rich_help_panel=FOLD)]
 Demangle = Annotated[bool, typer.Option("--demangle", help="Demangle C++ (_Z…) and Rust (legacy, v0) symbol names, in every input format.", rich_help_panel=FOLD)]
+#: `--max-record`'s default as the option spells it (foldkit.inputs.DEFAULT_MAX_RECORD).
+MAX_RECORD_TEXT = f"{DEFAULT_MAX_RECORD >> 20}M"
 MaxRecord = Annotated[str, typer.Option("--max-record", help="Longest line or record read (bytes; K, M, G suffixes); longer ones are skipped as unrecognised.", rich_help_panel=FOLD)]
 
 OffCpu = Annotated[bool, typer.Option("--off-cpu", help="perf: time threads spent off-CPU (ns), from sched:sched_switch events: each switch-out stack charged until the thread's next switch-in; blocked states only by default.", rich_help_panel=FOLD)]
@@ -77,7 +80,7 @@ def fold_options(
     jobs: int = 0,
     keep_time: bool = False,
     demangle: bool = False,
-    max_record: str = "64M",
+    max_record: str = MAX_RECORD_TEXT,
     unit: str | None = None,
     off_cpu: bool = False,
     wall: bool = False,
@@ -134,7 +137,7 @@ FOLD_PARAMETERS: list[tuple[str, object, object]] = [
     ("strict", Strict, False),
     ("jobs", Jobs, 0),
     ("demangle", Demangle, False),
-    ("max_record", MaxRecord, "64M"),
+    ("max_record", MaxRecord, MAX_RECORD_TEXT),
     ("unit", Unit, None),
     ("off_cpu", OffCpu, False),
     ("wall", Wall, False),

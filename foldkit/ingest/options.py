@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from foldkit.inputs import DEFAULT_MAX_RECORD
+
 
 @dataclass(frozen=True)
 class FoldOptions:
@@ -25,7 +27,7 @@ class FoldOptions:
     keep_time: bool = False  # keep per-sample timestamps (flame charts, --time)
     chunk_size: int = 0  # bytes per parallel work unit; 0 = foldkit.inputs.DEFAULT_CHUNK_SIZE
     demangle: bool = False  # demangle C++ `_Z…` and Rust names (needs the native core)
-    max_record: int = 64 * 1024 * 1024  # longer lines/records are skipped as unrecognised (foldkit.inputs)
+    max_record: int = DEFAULT_MAX_RECORD  # longer lines/records are skipped as unrecognised (foldkit.inputs)
     unit: str | None = None  # what the weights count, overriding what the input says (or does not)
     clock: str = "cpu"  # perf: "cpu" (samples), "off-cpu" or "wall" (sched_switch pairing, foldkit.ingest.perf_sched)
     off_cpu_states: str = "default"  # perf_sched: prev_state letters counted ("all", "blocked", "S,D")
