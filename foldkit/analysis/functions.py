@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 import polars as pl
 
 from foldkit.errors import UsageError
+from foldkit.export.text import utf8_safe
 
 #: What `--by` accepts: the frame itself, the shared object it lives in, or the process (root frame).
 BY_CHOICES = ("function", "dso", "comm")
@@ -30,21 +31,12 @@ _ANNOTATION = re.compile(r"_\[[kji]\]$")
 _UNRESOLVED = re.compile(r"^\[(.+?)(?: <[0-9a-fA-Fx]+>)?\]$")
 
 
-def polars_safe(text: str) -> str:
-    """`text` as valid UTF-8 for polars: surrogate-escaped input bytes become `\\xNN` escapes."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text
-
-
 def safe_stacks(stacks: Sequence[str]) -> list[str]:
     """Every stack made polars-safe (one cheap check for the common all-valid case)."""
     try:
         "\n".join(stacks).encode("utf-8")
     except UnicodeEncodeError:
-        return [polars_safe(s) for s in stacks]
+        return [utf8_safe(s) for s in stacks]
     return list(stacks)
 
 
