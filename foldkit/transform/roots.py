@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from foldkit.errors import UsageError
+from foldkit.ingest.perf import perf_root_frames
 from foldkit.profile import ROOT_FRAMES, Profile, Weight, map_stacks
 from foldkit.transform.base import SEP, compile_regex
 
@@ -59,11 +60,6 @@ def root_layout(profile: Profile) -> tuple[str, ...] | None:
     """What the leading frames hold, as the folder declared it; None when unknown."""
     layout = profile.meta.get(ROOT_FRAMES)
     return None if layout is None else tuple(layout)
-
-
-def perf_root_frames(pid: bool, tid: bool) -> tuple[str, ...]:
-    """The root-frame layout the perf folder writes for its `--pid` / `--tid` options."""
-    return ("comm-pid/tid",) if tid else ("comm-pid",) if pid else ("comm",)
 
 
 def _split_combined(frame: str) -> dict[str, str]:
