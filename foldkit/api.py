@@ -40,14 +40,14 @@ def fold_options(format: str = "auto", **options: Any) -> FoldOptions:
     unknown = sorted(set(options) - known - {"all"})
     if unknown:
         raise UsageError(f"unknown folding option(s) {', '.join(unknown)}; known: {', '.join(sorted(known | {'all'}))}")
-    if options.pop("all", False):
-        options.update(kernel=True, jit=True, inline=True)
+    annotate = options.pop("all", False)
     for name in ("skip_after", "maps"):
         if isinstance(options.get(name), str):
             options[name] = (options[name],)
         elif name in options:
             options[name] = tuple(options[name])
-    return FoldOptions(format=format, **options)
+    folding = FoldOptions(format=format, **options)
+    return folding.annotated() if annotate else folding
 
 
 def read(

@@ -97,13 +97,12 @@ def fold_options(
         raise UsageError("--wakeups and --off-cpu-states need --off-cpu or --wall")
     if weight not in ("period", "samples"):
         raise UsageError(f"--weight must be 'period' or 'samples', not {weight!r}")
-    return FoldOptions(
+    options = FoldOptions(
         format=format,
         pid=pid,
         tid=tid,
-        kernel=kernel or all,
-        jit=jit or all,
-        inline=all,
+        kernel=kernel,
+        jit=jit,
         addrs=addrs,
         event=event,
         weight=weight,
@@ -119,6 +118,7 @@ def fold_options(
         off_cpu_states=off_cpu_states,
         wakeups=wakeups,
     )
+    return options.annotated() if all else options
 
 
 #: The folding flags every capture-reading command accepts, as (parameter name, annotated type, default).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from foldkit.inputs import DEFAULT_MAX_RECORD
 
@@ -36,8 +36,12 @@ class FoldOptions:
     @classmethod
     def with_all(cls, **kwargs: object) -> FoldOptions:
         """Options with `--all` applied: kernel, JIT and inline annotations."""
-        kwargs.update(kernel=True, jit=True, inline=True)
-        return cls(**kwargs)  # type: ignore[arg-type]
+        return cls(**kwargs).annotated()  # type: ignore[arg-type]
+
+    def annotated(self) -> FoldOptions:
+        """These options with `--all` (`all=True`) applied: kernel _[k], JIT _[j] and inline _[i]
+        annotations (the one place that says what `--all` turns on)."""
+        return replace(self, kernel=True, jit=True, inline=True)
 
 
 DEFAULT_OPTIONS = FoldOptions()
