@@ -9,7 +9,7 @@ Built from parts that other renderers (the differential graph of `foldkit diff`)
   through this frame path" for another profile;
 * `svg.py`     — `write_svg(layout, options, fill=, tooltip=, attributes=, subtitle=)`: the SVG,
   with per-frame colour, tooltip and extra `data-*` attributes supplied by the caller;
-* `palette.py` — name -> colour (`colorizer`), `diff_color`, palette maps (escaping untrusted text is
+* `palette.py` — name -> colour (`colorizer`), palette maps (escaping untrusted text is
   `foldkit.text`, shared with the terminal output); `options.py` — `RenderOptions`; `defaults.py` — every default, once.
 """
 

@@ -18,8 +18,8 @@ The shade is a hash of the name without its annotation, so `read` is the same sh
 every graph. By default the hash spreads all names evenly; `hash_start=True` (flamegraph.pl's
 `--hash`) weighs the first characters most, so similar names get similar shades.
 
-`diff_color(delta, max_delta, negate)` is the differential colouring (red grew, blue shrank) that
-`foldkit diff` uses; `load_palette_map`/`save_palette_map` read and write flamegraph.pl's
+The differential colouring (red grew, blue shrank) is `foldkit.analysis.diffgraph.delta_fill`.
+`load_palette_map`/`save_palette_map` read and write flamegraph.pl's
 `palette.map` (`name->rgb(r,g,b)` lines) for `--cp`.
 """
 
@@ -256,17 +256,6 @@ def colorizer(
         return fill
 
     return color
-
-
-def diff_color(delta: float, max_delta: float, negate: bool = False) -> str:
-    """Differential fill: red when a frame grew, blue when it shrank, deeper the larger the change
-    relative to `max_delta`; white when unchanged. `negate` swaps red and blue."""
-    if negate:
-        delta = -delta
-    if delta == 0 or max_delta <= 0:
-        return "rgb(255,255,255)"
-    pale = int(210 * (1 - min(abs(delta) / max_delta, 1.0)))
-    return f"rgb(255,{pale},{pale})" if delta > 0 else f"rgb({pale},{pale},255)"
 
 
 _MAP_LINE = re.compile(r"(.*)->(rgb\(\d{1,3},\d{1,3},\d{1,3}\)|#[0-9a-fA-F]{6})")
