@@ -8,7 +8,7 @@ CARGO := cargo --locked
 NATIVE := native/Cargo.toml
 NATIVE_SOURCES := $(shell find native -name '*.rs' -not -path '*/target/*') $(wildcard native/*/Cargo.toml) native/Cargo.toml native/Cargo.lock
 
-.PHONY: demo test lint fuzz bench clean
+.PHONY: demo test lint fuzz bench clean wheel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,27 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(NATIVE_SOURCES)
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# `make wheel`: the abi3 wheel (CPython >= 3.11, native core included) and the sdist, into dist/.
+# maturin tags the wheel with the oldest manylinux policy the extension's glibc symbols allow
+# (manylinux_2_34 when built on glibc 2.36: see README "Install"); WHEEL_COMPAT=manylinux_2_xx
+# asks for one and fails if the symbols are too recent. Built with the venv's interpreter, as
+# the editable install is, so cargo reuses that build (no second compile).
+DIST := dist
+WHEEL_COMPAT ?=
+PY_SOURCES := $(shell find foldkit -type f -not -name '*.pyc' -not -name '*.so' -not -path '*/__pycache__/*')
+
+wheel: $(DIST)/.built
+
+$(VENV)/.installed-maturin: $(BIN)/python
+	$(BIN)/python -m pip install -q 'maturin>=1.7,<2'
+	touch $@
+
+$(DIST)/.built: $(VENV)/.installed-maturin pyproject.toml README.md $(PY_SOURCES) $(NATIVE_SOURCES)
+	rm -rf $(DIST)
+	$(BIN)/maturin build --locked --release --interpreter $(BIN)/python $(if $(WHEEL_COMPAT),--compatibility $(WHEEL_COMPAT)) --out $(DIST)
+	$(BIN)/maturin sdist --out $(DIST)
 	touch $@
 
 demo: $(VENV)/.installed
@@ -38,7 +59,7 @@ demo: $(VENV)/.installed
 	@echo "report of every capture in fixtures/ (open it in a browser):"
 	@$(BIN)/foldkit report fixtures -o $(DEMO_OUT)/report --quiet
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test wheel
 	@# browser tests need Debian's chromium: installed with apt when run as root (`apt-get update`
 	@# may fail on one unsigned mirror while the others refresh, so the install is attempted
 	@# regardless, and fails loudly if impossible); otherwise they are skipped (failed when CI is set)
@@ -71,4 +92,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_report.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache native/target foldkit/_native*.so
+	rm -rf $(VENV) $(DEMO_OUT) $(DIST) .pytest_cache native/target foldkit/_native*.so

@@ -28,6 +28,7 @@ from foldkit.export.table import to_parquet_bytes  # noqa: E402
 from foldkit.profile import Profile  # noqa: E402
 from foldkit.transform import (  # noqa: E402
     TRANSFORMS,
+    Base,
     CollapseRecursion,
     Comm,
     Exclude,
@@ -38,6 +39,7 @@ from foldkit.transform import (  # noqa: E402
     NormalizeOptions,
     OnlyPid,
     PruneBelow,
+    PythonView,
     Rename,
     TimeWindow,
 )
@@ -49,6 +51,7 @@ SMALL = ROOT / "fixtures" / "system-mixed.perf.zst"
 STEPS: dict[str, object] = {
     "focus": Focus("^(do_syscall_64|main)$"),
     "focus_root": FocusRoot("^main$"),
+    "base": Base(("main",)),
     "exclude": Exclude("^swapper"),
     "hide": Hide(r"^\[unknown\]$"),
     "collapse_recursion": CollapseRecursion("all"),
@@ -59,6 +62,7 @@ STEPS: dict[str, object] = {
     "time": TimeWindow(2.0, 8.0),
     "rename": Rename("@@?GLIBC_[0-9.]+$", ""),
     "normalize_symbols": NormalizeOptions(),
+    "python": PythonView(),
 }
 
 

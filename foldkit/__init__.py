@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+import signal as _signal
+import sys as _sys
+
+if _sys.argv and _sys.argv[0].rpartition("/")[2] == "foldkit" and _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+    # the console script, starting (and SIGINT not ignored, as in a background job): Ctrl-C
+    # while the command's modules import gives foldkit's one line and 130, not a traceback
+    # (`foldkit.cli.entry` hands SIGINT back to KeyboardInterrupt once it catches that)
+
+    def _interrupted(signum: int, frame: object) -> None:
+        _sys.stderr.write("foldkit: interrupted\n")
+        raise SystemExit(130)
+
+    _signal.signal(_signal.SIGINT, _interrupted)
+
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"

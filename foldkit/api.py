@@ -144,6 +144,13 @@ class ProfileMethods:
 
         return self.transform(FocusRoot(pattern))
 
+    def base(self, *names: str) -> Profile:
+        """Only the stacks with a frame named exactly one of `names` above the leaf, starting at
+        the leaf-most such frame (inferno-flamegraph's `--base`)."""
+        from foldkit.transform import Base
+
+        return self.transform(Base(names))
+
     def exclude(self, pattern: str) -> Profile:
         """The stacks without a frame matching `pattern`."""
         from foldkit.transform import Exclude
@@ -210,6 +217,13 @@ class ProfileMethods:
         from foldkit.transform import NormalizeOptions
 
         return self.transform(NormalizeOptions(**rules))
+
+    def python(self) -> Profile:
+        """The Python view of a CPython 3.12+ `-X perf` capture: the interpreter's frames leafward
+        of the first `py::` frame dropped."""
+        from foldkit.transform import PythonView
+
+        return self.transform(PythonView())
 
     def split(self, by: str = "process") -> dict[str, Profile]:
         """One profile per process (or `by="thread"`), keyed `comm-PID[-TID]`, heaviest first."""

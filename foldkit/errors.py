@@ -6,6 +6,11 @@ EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
 
+#: The name foldkit is published under on the package index (`foldkit` there is another project).
+DISTRIBUTION = "foldkit-profiles"
+#: How to install what `--cluster` and URL inputs need (Dask distributed, fsspec).
+INSTALL_CLUSTER = f"pip install '{DISTRIBUTION}[cluster]'"
+
 
 class FoldkitError(Exception):
     """Base class of every error foldkit reports to a user; carries the exit code."""

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import zstandard
 
-from foldkit.errors import InputError
+from foldkit.errors import INSTALL_CLUSTER, InputError
 
 MAGIC_ZSTD = b"\x28\xb5\x2f\xfd"
 MAGIC_GZIP = b"\x1f\x8b"
@@ -32,6 +32,11 @@ DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
 DEFAULT_MAX_RECORD = 64 * 1024 * 1024
 #: Bytes read at a time while skipping an over-long record.
 SKIP_STEP = 1024 * 1024
+#: Input read without a record boundary, in units of `max_record`, after which reading stops with
+#: an error instead of skipping on: an over-long record is skipped to the end of its line, but this
+#: much input without a single complete record (over-long records in a row, or one line that runs
+#: on) is an input without line breaks (`/dev/zero`, a binary file), which would be read for ever.
+MAX_RECORDS_WITHOUT_BOUNDARY = 4
 #: Largest zstd window accepted (`zstd --long` uses 2^27): a frame asking for more is refused
 #: rather than allocated.
 MAX_ZSTD_WINDOW = 2**27
@@ -62,9 +67,10 @@ def _probe(pending: list[bytes], searched: int) -> bytes:
 class _ChainReader(io.RawIOBase):
     """A raw stream that yields `prefix` and then the rest of `stream`."""
 
-    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+    def __init__(self, prefix: bytes, stream: BinaryIO, name: str) -> None:
         self._prefix = prefix
         self._stream = stream
+        self._name = name
         self.consumed = len(prefix)  # bytes taken from `stream`, the prefix included
 
     def readable(self) -> bool:
@@ -76,11 +82,21 @@ class _ChainReader(io.RawIOBase):
             b[:n] = self._prefix[:n]
             self._prefix = self._prefix[n:]
             return n
-        data = self._stream.read(len(b))
+        data = read_input(self._stream, len(b), self._name)
         n = len(data)
         b[:n] = data
         self.consumed += n
         return n
+
+
+def read_input(stream: BinaryIO, size: int, name: str) -> bytes:
+    """`stream.read(size)` of the input `name`; a failing read (EIO from a disk, a network file
+    system or `/proc/self/mem`) is an input error naming it. Every read of an input's bytes in
+    Python goes through here; `ingest.fold_source` does the same for the native core's reads."""
+    try:
+        return stream.read(size)
+    except OSError as exc:
+        raise InputError(f"{name}: read error: {exc.strerror or exc}") from exc
 
 
 class _ZstdReader(io.RawIOBase):
@@ -154,6 +170,9 @@ class Source:
     oversize: int = 0  # records skipped for being longer than `max_record`
     size: int | None = None  # bytes in the file as stored (compressed), when known
     _raw: _ChainReader | None = None
+    _skipped: int = 0  # bytes of over-long records skipped since the last record handed out
+    _lines: bool = False  # whether those bytes held a line break
+    _handed: bool = False  # whether a record was handed out
 
     @property
     def bytes_read(self) -> int:
@@ -161,8 +180,10 @@ class Source:
         return self._raw.consumed if self._raw is not None else 0
 
     def seekable_path(self) -> str | None:
-        """The file's path when its bytes can be read by offset (plain regular file, untouched)."""
-        return self.path if self.compression == "none" and not self._eof else None
+        """The file's path when its bytes can be read by offset: a plain regular file, untouched,
+        whose size is known. A size of 0 is only a hint (every `/proc` and `/sys` file, some FUSE
+        and network files say 0 and have content), so such a file is read to its end instead."""
+        return self.path if self.compression == "none" and not self._eof and self.size else None
 
     def _fill(self, size: int) -> bytes:
         try:
@@ -192,6 +213,7 @@ class Source:
         self._buffer = b""
         pending_len = len(pending[0]) if pending else 0
         searched = 0  # leading pieces of `pending` known to hold no record boundary
+        self._skipped, self._lines = 0, False
         size = min(size, self.max_record)
         goal = size
         while True:
@@ -227,6 +249,8 @@ class Source:
                     # one record longer than allowed: skip to the end of its line, leave an empty
                     # line in its place (line numbers stay right; the record is closed)
                     self.oversize += 1
+                    self._skipped += pending_len
+                    self._lines = self._lines or any(b"\n" in piece for piece in pending)
                     pending = [b"\n" + self._skip_line()]
                     pending_len = len(pending[0])
                     searched, goal = 0, size
@@ -235,6 +259,7 @@ class Source:
                 searched = len(pending)
                 goal = pending_len + size
                 continue
+            self._skipped, self._lines, self._handed = 0, False, True
             yield buf[:end]
             rest = buf[end:]
             pending = [rest] if rest else []
@@ -242,15 +267,38 @@ class Source:
             searched, goal = 0, size
 
     def _skip_line(self) -> bytes:
-        """Read on to the next newline, dropping what comes before it; the data after it."""
+        """Read on to the next newline, dropping what comes before it; the data after it. Stops
+        with an InputError once `MAX_RECORDS_WITHOUT_BOUNDARY` x `max_record` bytes have been
+        skipped since the last record handed out (see `_no_boundary`)."""
+        limit = MAX_RECORDS_WITHOUT_BOUNDARY * self.max_record
         while True:
-            data = self._fill(SKIP_STEP)
+            if self._skipped >= limit:
+                raise self._no_boundary(limit)
+            data = self._fill(min(SKIP_STEP, max(limit - self._skipped, 1)))
             if not data:
                 self._eof = True
                 return b""
             i = data.find(b"\n")
             if i >= 0:
+                self._skipped += i + 1
+                self._lines = True
                 return data[i + 1 :]
+            self._skipped += len(data)
+
+    def _no_boundary(self, limit: int) -> InputError:
+        """The error for `limit` bytes of input without one complete record."""
+        if self._lines:
+            what = "record boundary (a blank line between samples)"
+            after = "its last complete record" if self._handed else ""
+            rest = "records that never end"
+        else:
+            what, after, rest = "line break", "its last complete line", "no line breaks"
+        where = f"{limit:,} bytes after {after}" if self._handed else f"the first {limit:,} bytes"
+        return InputError(
+            f"{self.name}: no {what} in {where}: the {'rest of the ' if self._handed else ''}input has "
+            f"{rest}, so it is not a profile (reading stops after {MAX_RECORDS_WITHOUT_BOUNDARY} x "
+            f"--max-record without a record; raise --max-record, now {self.max_record:,} bytes, for longer records)"
+        )
 
     def text_lines(self) -> Iterator[str]:
         """The decompressed input as text lines, without line ends (CRLF too); bytes that are not
@@ -290,11 +338,11 @@ def is_url(spec: str) -> bool:
 
 
 def _open_url(url: str) -> BinaryIO:
-    """A URL opened with fsspec (the `foldkit[cluster]` extra; s3://, gs://… need their package)."""
+    """A URL opened with fsspec (the `foldkit-profiles[cluster]` extra; s3://, gs://… need their package)."""
     try:
         import fsspec
     except ImportError:
-        raise InputError(f"{url}: reading URLs needs fsspec: pip install 'foldkit[cluster]'") from None
+        raise InputError(f"{url}: reading URLs needs fsspec: {INSTALL_CLUSTER}") from None
     try:
         return fsspec.open(url, "rb").open()
     except FileNotFoundError:
@@ -352,8 +400,8 @@ def open_source(spec: InputSpec) -> Source:
     """Open a path, `-` (stdin) or bytes, detecting gzip/zstd compression by magic bytes."""
     name = _display_name(spec)
     raw = _open_raw(spec)
-    magic = raw.read(8)
-    rest = _ChainReader(magic, raw)
+    magic = read_input(raw, 8, name)
+    rest = _ChainReader(magic, raw, name)
     stream: BinaryIO
     if magic.startswith(MAGIC_ZSTD):
         stream = _ZstdReader(io.BufferedReader(rest, 1 << 20))  # type: ignore[assignment]

@@ -133,6 +133,11 @@ def format_weight(w: Weight) -> str:
     return format(Decimal(text), "f") if "e" in text else text
 
 
+#: The unit of weights whose input does not say what they count (folded text without a
+#: `# foldkit: unit=...` header): a folded copy of a perf capture holds ns, of a BPF map counts or
+#: sums, so foldkit never calls them "samples".
+UNKNOWN_UNIT = "weight"
+
 #: Starts the optional first line of foldkit's folded text that says what the weights count:
 #: `# foldkit: unit=ns event=cpu-clock` (values %-quoted). Other tools skip it as a bad line.
 FOLDED_HEADER = "# foldkit:"
@@ -173,6 +178,9 @@ class Profile(_Methods):
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     timeline: list[tuple[float, str, Weight]] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The BEFORE column of a two-column `stack before after` input (difffolded.pl's output);
+    #: `weights` is then its AFTER column. None for every other input.
+    before: dict[str, Weight] | None = None
 
     def __len__(self) -> int:
         return len(self.weights)
@@ -245,6 +253,7 @@ class Profile(_Methods):
             weights=dict(weights),
             counts=None if counts is None else dict(counts),
             timeline=None,
+            before=None,
         )
 
 
@@ -345,7 +354,14 @@ def map_stacks(profile: Profile, fn: Callable[[str], str | None]) -> Profile:
                 memo[stack] = fn(stack)
         get = memo.__getitem__
         timeline = [(t, new, w) for t, s, w in profile.timeline if (new := get(s)) is not None]
-    return replace(profile, weights=weights, counts=counts, timeline=timeline)
+    before: dict[str, Weight] | None = None
+    if profile.before is not None:
+        before = {}
+        for stack, w in profile.before.items():
+            new = memo[stack] if stack in memo else fn(stack)
+            if new is not None:
+                before[new] = before.get(new, 0) + w
+    return replace(profile, weights=weights, counts=counts, timeline=timeline, before=before)
 
 
 class ProfileMerger:
@@ -364,6 +380,7 @@ class ProfileMerger:
         self.formats: set[str | None] = set()
         self.timeline: list[tuple[float, str, Weight]] | None = []
         self.meta: dict[str, Any] = {}
+        self.before: dict[str, Weight] | None = {}  # kept while every input has a BEFORE column
 
     def add(self, p: Profile) -> None:
         """Add the next profile."""
@@ -388,6 +405,11 @@ class ProfileMerger:
             self.timeline.extend(p.timeline)
         else:
             self.timeline = None
+        if self.before is not None and p.before is not None:
+            for s, w in p.before.items():
+                self.before[s] = self.before.get(s, 0) + w
+        else:
+            self.before = None
         self.meta = {k: v for k, v in self.meta.items() if p.meta.get(k) == v}
 
     def _sum(self, p: Profile) -> None:
@@ -420,6 +442,7 @@ class ProfileMerger:
             diagnostics=diag,
             timeline=timeline,
             meta=self.meta,
+            before=self.before,
         )
 
 

@@ -29,9 +29,11 @@ MAX_DEFERRED = 10_000
 #: Commands whose folded inputs are read in this process (`report` reads in worker processes).
 COMMANDS = frozenset({"flamegraph", "top", "diff", "check", "fold"})
 
-#: Options after which inputs are not read ahead: they change how (or whether) a file is read,
-#: or the command does not run.
-_OPTIONS = ("-j", "--jobs", "--max-record", "--format", "--cluster", "-h", "--help", "--version")
+#: Options after which inputs are not read ahead: they change how (or whether) a file is read
+#: (a flame chart reads folded lines in order, one by one), or the command does not run.
+_OPTIONS = ("-j", "--jobs", "--nthreads", "--max-record", "--format", "--cluster", "--flamechart", "-h", "--help", "--version")
+#: More such options of one command: `fold -n` is inferno-collapse-perf's `--nthreads`.
+_COMMAND_OPTIONS = {"fold": ("-n",)}
 
 #: Options whose value is a file written, not read.
 _OUTPUT = frozenset({"-o", "--output"})
@@ -53,7 +55,8 @@ def _identity(st: os.stat_result) -> tuple[int, ...]:
 def _found(args: list[str]) -> list[tuple[str, os.stat_result]]:
     if not args or args[0] not in COMMANDS or os.environ.get("FOLDKIT_CLUSTER"):
         return []
-    if any(a.startswith(_OPTIONS) for a in args[1:]):
+    options = _OPTIONS + _COMMAND_OPTIONS.get(args[0], ())
+    if any(a.startswith(options) for a in args[1:]):
         return []
     found = []
     for before, arg in pairwise(args):

@@ -13,6 +13,7 @@ characters hide or reorder text. `visible()` replaces all of those with a visibl
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from foldkit.profile import Weight
 
@@ -28,6 +29,10 @@ _UNICODE_ESCAPES = {
     ]
 }
 _TABLE = _CONTROL_PICTURES | _UNICODE_ESCAPES | _ESCAPED_BYTES
+#: Every surrogate (the only characters UTF-8 cannot encode) to its visible form.
+_SURROGATES = {c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)} | _ESCAPED_BYTES
+#: The same inside a JSON string: the backslash escaped, so the decoded string is the visible form.
+_JSON_SURROGATES = {c: v.replace("\\", "\\\\") for c, v in _SURROGATES.items()}
 
 
 def _char_class(codes: list[int]) -> str:
@@ -56,6 +61,37 @@ def visible(text: str) -> str:
     if _NEEDS_WORK.search(text) is None:
         return text
     return text.translate(_TABLE)
+
+
+def utf8_safe(text: str) -> str:
+    """`text` as valid UTF-8, for every output that must be (Parquet, JSON, polars frames, JUnit,
+    HTML): bytes that were not UTF-8 in the input (surrogate escapes) become `\\xNN`, as
+    `visible()` shows them, other lone surrogates `\\uXXXX`; anything else is kept."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.translate(_SURROGATES)
+    return text
+
+
+def utf8_all(texts: Iterable[str | None]) -> list[str | None]:
+    """`utf8_safe` of each text (None kept), with one check for the common all-valid case: the
+    strings of a polars column."""
+    texts = list(texts)
+    try:
+        "".join(t for t in texts if t is not None).encode("utf-8")
+    except UnicodeEncodeError:
+        return [None if t is None else utf8_safe(t) for t in texts]
+    return texts
+
+
+def utf8_json(text: str) -> bytes:
+    """JSON text (`json.dumps(..., ensure_ascii=False)`) as UTF-8 bytes, undecodable input bytes in
+    its strings given the visible form of `utf8_safe` (the only place surrogates can be)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.translate(_JSON_SURROGATES).encode("utf-8")
 
 
 def visible_lines(text: str) -> str:

@@ -14,6 +14,7 @@ from foldkit.errors import UsageError
 from foldkit.profile import Profile, merge_profiles
 from foldkit.transform import (
     TRANSFORMS,
+    Base,
     CollapseRecursion,
     Comm,
     Exclude,
@@ -25,6 +26,7 @@ from foldkit.transform import (
     OnlyPid,
     Pipeline,
     PruneBelow,
+    PythonView,
     Rename,
     TimeWindow,
 )
@@ -67,6 +69,7 @@ def test_read_sources_and_options() -> None:
 CALLS: list[tuple[str, tuple[object, ...], object]] = [
     ("focus", ("^quicksort$",), Focus("^quicksort$")),
     ("focus_root", ("^main$",), FocusRoot("^main$")),
+    ("base", ("main", "phase_tree"), Base(("main", "phase_tree"))),
     ("exclude", ("^quicksort$",), Exclude("^quicksort$")),
     ("hide", ("^quicksort$",), Hide("^quicksort$")),
     ("collapse_recursion", ("all",), CollapseRecursion("all")),
@@ -77,6 +80,7 @@ CALLS: list[tuple[str, tuple[object, ...], object]] = [
     ("time", (0.1, 0.2), TimeWindow(0.1, 0.2)),
     ("rename", ("^(tree)_", r"\1::"), Rename("^(tree)_", r"\1::")),
     ("normalize_symbols", (), NormalizeOptions()),
+    ("python", (), PythonView()),
 ]
 
 

@@ -330,3 +330,16 @@ def test_fresh_capture(tool: str) -> None:
     assert profile.format == ("folded" if "-f" in tool else "bcc")
     assert profile.total == bcc_printed_total(done.stdout.decode(errors="surrogateescape")) > 0
     assert not profile.diagnostics.bad_lines
+
+
+def test_libbpf_tools_bpf_program_frames_are_dropped_by_default_and_kept_on_request() -> None:
+    """libbpf-tools offcputime puts `bpf_prog_…_sched_switch;bpf_trace_run4` at the leaf of every
+    kernel stack, 99.8 % of the capture's "self" weight; by default the leaf is `__schedule`."""
+    default = fold(capture_path("libbpf-tools-offcputime"))
+    kept = fold(capture_path("libbpf-tools-offcputime"), keep_bpf_frames=True)
+    assert default.total == kept.total
+    assert not any("bpf_prog_" in s or "bpf_trace_run" in s for s in default.weights)
+    leaves = Counter(s.rsplit(";", 1)[-1] for s in kept.weights)
+    assert leaves["bpf_prog_6896d07dd3e1383c_sched_switch"] > 400
+    assert any("dropped from 407 stacks" in n and "--keep-bpf-frames" in n for n in default.diagnostics.notes)
+    assert main(["fold", str(capture_path("libbpf-tools-offcputime")), "--keep-bpf-frames", "-q", "-o", "-"]) == 0

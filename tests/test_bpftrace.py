@@ -246,8 +246,9 @@ def test_binary_garbage(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
         fold(path, format="bpftrace")
 
 
-def test_json_output_is_explained() -> None:
-    with pytest.raises(InputError, match="JSON"):
+def test_json_output_without_a_map_is_explained() -> None:
+    """`-f json` is read (tests/test_bpftrace_json.py); with no map printed it says so."""
+    with pytest.raises(InputError, match="no bpftrace map found"):
         fold(b'{"type": "attached_probes", "data": {"probes": 2}}\n')
 
 

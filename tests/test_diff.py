@@ -114,7 +114,7 @@ def test_cli_several_inputs_per_side_are_merged(tmp_path: Path) -> None:
 
 
 def test_cli_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["diff", str(BEFORE), str(AFTER), "-n", "5", "--sort", "total"]) == 0
+    assert main(["diff", str(BEFORE), str(AFTER), "--limit", "5", "--sort", "total"]) == 0
     text = capsys.readouterr().out
     assert "checksum_records" in text and "pp" in text
     out = tmp_path / "diff.json"

@@ -130,7 +130,7 @@ def test_the_tables_layout_equals_the_twins(lines: list[tuple[list[str], int]], 
     fraction = options.min_width_value()[0] / (100 if options.min_width_value()[1] else options.plot_width)
     kwargs = {"min_fraction": fraction, "max_frames": max_frames, "sort_by_weight": by_weight, "span": span}
     assert layout_table(table, **kwargs) == layout_flame(dict(table.to_dict()), native=False, **kwargs)
-    assert render_flamegraph(profile, options) == render_flamegraph(Profile(weights=table.to_dict()), options)
+    assert render_flamegraph(profile, options) == render_flamegraph(Profile(weights=table.to_dict(), unit=profile.unit), options)
     assert profile.table is table, "drawing used the table, not the weights"
 
 

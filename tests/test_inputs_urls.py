@@ -12,6 +12,7 @@ import pytest
 import zstandard
 
 from foldkit.cli import main
+from foldkit.errors import INSTALL_CLUSTER
 from foldkit.inputs import is_url
 from foldkit.report.discover import find_captures
 from tests.helpers import FIXTURES, run_cli_without
@@ -59,7 +60,7 @@ def test_urls_that_cannot_be_opened_are_input_errors(capsys: pytest.CaptureFixtu
 
 def test_without_fsspec_a_url_says_how_to_install_it(tmp_path: Path) -> None:
     run = run_cli_without(["fsspec"], ["fold", (FIXTURES / "java.perf").as_uri()])
-    assert run.returncode == 2 and "pip install 'foldkit[cluster]'" in run.stderr and "Traceback" not in run.stderr
+    assert run.returncode == 2 and INSTALL_CLUSTER in run.stderr and "Traceback" not in run.stderr
 
 
 @pytest.mark.parametrize(

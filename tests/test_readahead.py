@@ -57,10 +57,16 @@ def test_candidates_are_big_folded_files_of_commands_that_read_them(tmp_path: Pa
     assert readahead.candidates([big]) == [] and readahead.candidates([]) == []
 
 
-@pytest.mark.parametrize("option", ["-j", "-j1", "--jobs=3", "--max-record", "--format=folded", "--cluster", "--help", "-h"])
+@pytest.mark.parametrize("option", ["-j", "-j1", "--jobs=3", "--nthreads", "--max-record", "--format=folded", "--cluster", "--flamechart", "--help", "-h"])
 def test_options_that_change_how_inputs_are_read_turn_it_off(tmp_path: Path, option: str) -> None:
     big = str(big_folded(tmp_path / "a.folded"))
     assert readahead.candidates(["flamegraph", big, option, "1"]) == []
+
+
+def test_n_is_threads_only_for_fold(tmp_path: Path) -> None:
+    big = str(big_folded(tmp_path / "a.folded"))
+    assert readahead.candidates(["fold", big, "-n", "2"]) == []  # inferno-collapse-perf's --nthreads
+    assert readahead.candidates(["top", big, "-n", "5"]) == [big]  # top's --limit
 
 
 def test_a_cluster_in_the_environment_turns_it_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

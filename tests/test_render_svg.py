@@ -16,7 +16,7 @@ from foldkit.errors import UsageError
 from foldkit.ingest import FoldOptions, read
 from foldkit.profile import Diagnostics, Profile
 from foldkit.render import RenderOptions, render_flamegraph
-from foldkit.render.svg import asset
+from foldkit.render.svg import svg_script
 from foldkit.text import ANNOTATION, visible
 from tests.helpers import assert_golden, data_bytes
 from tests.svg_helpers import SVG, TITLE, frames, golden_text, parse
@@ -235,7 +235,7 @@ def test_hostile_names_stay_text() -> None:
     data = GOLDENS["hostile"]()
     root = parse(data)
     scripts = list(root.iter(f"{SVG}script"))
-    assert len(scripts) == 1 and scripts[0].text == asset("flamegraph.js")
+    assert len(scripts) == 1 and scripts[0].text == svg_script()
     allowed = {"svg", "desc", "defs", "linearGradient", "stop", "style", "rect", "text", "g", "title", "script"}
     for el in root.iter():
         assert isinstance(el.tag, str) and el.tag.startswith(SVG), el.tag

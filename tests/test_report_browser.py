@@ -69,7 +69,8 @@ def test_sort_filter_follow_a_link_and_see_the_flame_graph(context: Any, site: P
     samples.locator("button").click()  # numbers sort largest first; a row without a number goes last
     values = column(page, 4)
     numbers = [float(v) for v in values if v]
-    assert numbers == sorted(numbers, reverse=True) and len(numbers) == len(MIXED)
+    # a folded file does not say what its weights count, so it has no sample count
+    assert numbers == sorted(numbers, reverse=True) and len(numbers) == len([m for m in MIXED if not m.endswith(".folded")])
     assert values[-1] == "" and samples.get_attribute("aria-sort") == "descending"
     assert header(page, "Capture").get_attribute("aria-sort") == "none"
     samples.locator("button").click()

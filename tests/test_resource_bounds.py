@@ -22,23 +22,23 @@ GOOD = b"main;work 3\nmain;idle 1\n"
 
 
 def test_a_record_longer_than_the_limit_is_skipped_and_counted() -> None:
-    data = GOOD + b"x" * 200_000 + b";y 7\n" + GOOD
-    profile = read(data, FoldOptions(format="folded", max_record=10_000))
+    data = GOOD + b"x" * 70_000 + b";y 7\n" + GOOD  # longer than the 64 KiB read to sniff the format
+    profile = read(data, FoldOptions(format="folded", max_record=20_000))
     assert profile.weights == {"main;work": 6, "main;idle": 2}
     messages = " ".join(profile.diagnostics.messages())
-    assert "1 record(s) longer than 10,000 bytes skipped" in messages
+    assert "1 record(s) longer than 20,000 bytes skipped" in messages
     assert profile.diagnostics.bad_lines == 1
 
 
 def test_line_numbers_after_a_skipped_record_stay_right() -> None:
-    data = b"a 1\n" + b"x" * 200_000 + b"\nbad line here\nb 2\n"
-    profile = read(data, FoldOptions(format="folded", max_record=10_000))
+    data = b"a 1\n" + b"x" * 70_000 + b"\nbad line here\nb 2\n"
+    profile = read(data, FoldOptions(format="folded", max_record=20_000))
     assert profile.weights == {"a": 1, "b": 2}
     assert ("<bytes>", 3, "bad line here") in profile.diagnostics.bad_examples
 
 
 def test_chunks_stay_bounded_on_input_without_newlines() -> None:
-    source = open_source(b"z" * 3_000_000 + b"\nlast 1\n")
+    source = open_source(b"z" * 300_000 + b"\nlast 1\n")
     source.max_record = 100_000
     pieces = list(source.chunks(size=64 * 1024))
     assert max(map(len, pieces)) <= 100_000 + 2 * 64 * 1024
@@ -81,7 +81,7 @@ def test_a_zstd_window_above_the_limit_is_an_input_error(tmp_path: Path, capsys:
 @pytest.mark.parametrize("compress", [gzip.compress, zstandard.ZstdCompressor().compress])
 def test_a_compressed_line_without_newline_is_skipped(compress: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bomb"
-    path.write_bytes(compress(b"\0" * 5_000_000))  # type: ignore[operator]
+    path.write_bytes(compress(b"\0" * 3_000_000))  # type: ignore[operator]
     assert main(["fold", str(path), "--format", "folded", "--max-record", "1M"]) == 0
     assert "longer than 1,048,576 bytes skipped" in capsys.readouterr().err
 

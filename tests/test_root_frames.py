@@ -115,3 +115,16 @@ def test_check_of_two_bpftrace_comm_captures_names_no_process(tmp_path: Path) ->
     findings = json.loads(report.read_text())["findings"]
     names = {f["name"] for f in findings}
     assert "deeprec" not in names and names, names
+
+
+def test_filters_that_remove_root_frames_say_so() -> None:
+    """`--focus-root` at a function and `--hide` of a process name leave stacks that start with
+    code: no frame of them may be dropped as a root frame."""
+    p = Profile(weights={"java;main;work": 3, "bash;main;x": 1}, meta={ROOT_FRAMES: ("comm",)})
+    rooted = p.focus_root("^main$")
+    assert rooted.meta[ROOT_FRAMES] == () and "main" in set(rooted.top(0)["name"].to_list())
+    assert p.focus_root("^java$").meta[ROOT_FRAMES] == ("comm",)
+    assert ROOT_FRAMES not in p.hide("^java$").meta, "some stacks lost their root frame: unknown"
+    assert p.hide("^(java|bash)$").meta[ROOT_FRAMES] == ()
+    assert p.hide("work").meta[ROOT_FRAMES] == ("comm",)
+    assert p.meta[ROOT_FRAMES] == ("comm",), "the input profile is not changed"

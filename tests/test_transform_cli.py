@@ -255,7 +255,7 @@ def test_normalize_symbols_is_one_flag_for_diff_and_fold() -> None:
     node = capture("perf-node.txt")
     _, folded, _ = run_cli(["fold", node, "--normalize-symbols"])
     assert b"JS:*" not in folded and folded
-    code, _, err = run_cli(["diff", node, node, "--normalize-symbols", "-n", "3"])
+    code, _, err = run_cli(["diff", node, node, "--normalize-symbols", "--limit", "3"])
     assert code == 0, err
 
 

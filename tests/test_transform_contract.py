@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from foldkit.profile import Diagnostics, Profile
 from foldkit.transform import (
     TRANSFORMS,
+    Base,
     CollapseRecursion,
     Comm,
     Exclude,
@@ -22,6 +23,7 @@ from foldkit.transform import (
     NormalizeOptions,
     OnlyPid,
     PruneBelow,
+    PythonView,
     Rename,
     TimeWindow,
 )
@@ -31,6 +33,7 @@ from foldkit.transform.roots import ROOT_FRAMES
 OPTIONS: dict[str, list[object]] = {
     "focus": [Focus("a"), Focus("^r$"), Focus("nothing")],
     "focus_root": [FocusRoot("r"), FocusRoot("^main$")],
+    "base": [Base(("r",)), Base(("main", "b"))],
     "exclude": [Exclude("a"), Exclude("^java")],
     "hide": [Hide("a"), Hide("."), Hide(r"\[unknown\]")],
     "collapse_recursion": [CollapseRecursion("direct"), CollapseRecursion("all")],
@@ -41,6 +44,7 @@ OPTIONS: dict[str, list[object]] = {
     "time": [TimeWindow(0.5, 2.0), TimeWindow(None, 1.0), TimeWindow(2.0, None, absolute=True)],
     "rename": [Rename("a", "b"), Rename("^(.)", r"\1\1"), Rename(".*", "")],
     "normalize_symbols": [NormalizeOptions()],
+    "python": [PythonView()],
 }
 
 ROOTS = ["java-1/1", "java-1/7", "bash-2/3", "sort-?/4"]
@@ -145,7 +149,7 @@ def test_contract(name: str, rows: list[tuple[str, list[str], int, float]], with
 
 
 @pytest.mark.parametrize(
-    "name", ["focus", "focus_root", "exclude", "hide", "collapse_recursion", "max_depth", "comm", "only_pid", "normalize_symbols"]
+    "name", ["focus", "focus_root", "base", "exclude", "hide", "collapse_recursion", "max_depth", "comm", "only_pid", "normalize_symbols"]
 )
 @settings(max_examples=40, deadline=None)
 @given(rows=samples)

@@ -17,6 +17,7 @@ from foldkit.transform import TRANSFORMS
 CASES: dict[str, tuple[str, list[str]]] = {
     "focus": ("perf-c-fp.txt", ["--focus", "^tree_"]),
     "focus-root": ("perf-c-fp.txt", ["--focus-root", "^phase_tree$"]),
+    "base": ("perf-c-fp.txt", ["--base", "phase_tree", "--base", "tree_insert"]),
     "exclude": ("perf-system-cpuclock-taskclock.txt", ["--exclude", "^(swapper|kworker)", "--event", "task-clock"]),
     "hide": ("perf-python-header.txt", ["--hide", r"^\[unknown\]$"]),
     "collapse-recursion": ("perf-c-fp.txt", ["--collapse-recursion"]),
@@ -30,6 +31,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "rename": ("perf-java.txt", ["--rename", r"^\S+ (Work\.\w+)\(.*\)$=>\1", "--rename", r"^java\.util\.=>j.u."]),
     "normalize-symbols": ("perf-node.txt", ["--jit", "--focus-root", "^JS:", "--normalize-symbols"]),
     "normalize-symbols-unknown": ("perf-python-header.txt", ["--normalize-symbols"]),
+    "python": ("../python/perf-python312-xperf.txt", ["--python"]),
     "pipeline": (
         "perf-system-fields-full.txt",
         ["--exclude", "^swapper", "--hide", r"^\[unknown\]$", "--collapse-recursion", "--prune-below", "1"],

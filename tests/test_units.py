@@ -60,7 +60,9 @@ def test_top_and_flamegraph_read_the_unit(with_header: Path, by: str) -> None:
 def test_unit_flag_names_what_headerless_weights_count(tmp_path: Path) -> None:
     plain = tmp_path / "plain.folded"
     plain.write_bytes(b"main;work 3000\nmain;idle 1000\n")
-    assert b"self (samples)" in run("top", str(plain)).stdout
+    top = run("top", str(plain)).stdout
+    assert b"self (weight)" in top and b"samples" not in top, "a headerless weight may be ns: never 'samples'"
+    assert frames(run("flamegraph", str(plain)).stdout)[0].title == "all (4,000 weight, 100.00%)"
     assert b"self (bytes)" in run("top", str(plain), "--unit", "bytes").stdout
     svg = run("flamegraph", str(plain), "--unit", "bytes").stdout
     assert frames(svg)[0].title == "all (4,000 bytes, 100.00%)"
@@ -101,3 +103,27 @@ def test_flamegraph_pl_skips_the_header_line(with_header: Path, tmp_path: Path) 
     titles = [sorted(re.findall(rb"<title>([^<]*)</title>", s.stdout)) for s in svgs]
     assert len(titles[0]) > 20 and titles[0] == titles[1]
     assert b"Ignored 1 lines with invalid format" in svgs[0].stderr
+
+
+def test_report_of_a_folded_copy_claims_no_samples(tmp_path: Path) -> None:
+    """Issue 18: the report called a folded copy's ns "19,969,696,770 samples"."""
+    import json
+
+    import polars as pl
+
+    from tests.report_support import index_rows
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    assert main(["fold", str(CAPTURE), "-o", str(folder / "plain.folded")]) == 0
+    assert main(["fold", str(CAPTURE), "--unit-header", "-o", str(folder / "headed.folded")]) == 0
+    site = tmp_path / "site"
+    assert main(["report", str(folder), "-o", str(site), "-q", "-j", "1"]) == 0
+    rows = index_rows(site / "index.html")
+    for name, unit in (("plain.folded", "weight"), ("headed.folded", "ns")):
+        assert rows[name]["Samples"] == "—", "no sample count is claimed for folded weights"
+        assert rows[name]["Weight"].endswith(f" {unit}")
+    captures = {c["name"]: c for c in json.loads((site / "summary.json").read_bytes())["captures"]}
+    assert captures["plain.folded"]["unit"] == "weight" and captures["plain.folded"]["samples"] is None
+    frame = pl.read_parquet(site / "summary.parquet").filter(pl.col("name") == "plain.folded")
+    assert frame["unit"].to_list() == ["weight"] and frame["samples"].to_list() == [None]

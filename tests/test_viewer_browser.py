@@ -334,6 +334,46 @@ def test_a_million_stacks(browser: Any, tmp_path: Path) -> None:
     v.close()
 
 
+DEEP = 200_000
+
+
+def test_zoom_into_a_frame_200000_levels_deep(browser: Any, tmp_path: Path) -> None:
+    """Issue 28: a zoom that deep threw "Maximum call stack size exceeded" (one crumb per level);
+    the trail now shows the root's end and the zoomed end with the levels between elided."""
+    path = write(tmp_path, {";".join(f"f{i}" for i in range(DEEP)): 5, "f0;side": 1})
+    target = 150_000  # in pre-order the frame at depth d is node d (f1 sorts before side)
+    v = Viewer(browser, path, f"#zoom={target}", timeout=120_000)
+    assert v.js("n => [foldkit.tree.depth[n], foldkit.names[foldkit.tree.nameId[n]]]", target) == [target, "f149999"]
+
+    def trail(depth: int) -> tuple[list[str], str]:
+        head = ["all"] + [f"f{d - 1}" for d in range(1, 4)]
+        tail = [f"f{d - 1}" for d in range(depth - 7, depth + 1)]
+        return head + tail, f"… {depth - 7 - 4:,} levels …"
+
+    def crumbs() -> tuple[list[str], str]:
+        return v.page.locator("#crumbs button").all_inner_texts(), v.page.locator("#crumbs .elided").inner_text()
+
+    assert crumbs() == trail(target)
+    zoomed = v.js("n => foldkit.rect(n)", target)
+    assert zoomed["w"] == pytest.approx(1180) and 0 <= zoomed["y"] < 800  # in view, not 150,000 rows away
+    below = v.js("n => foldkit.rect(n)", target - 1)  # its caller, drawn under it
+    v.page.mouse.move(below["x"] + 50, below["y"] + 5)
+    assert v.page.locator("#tooltip").inner_text().startswith("f149998\n")
+    child = v.js("n => foldkit.rect(n)", target + 1)
+    v.page.mouse.click(child["x"] + 50, child["y"] + 5)  # a click zooms one level deeper
+    assert v.js("location.hash") == f"#zoom={target + 1}"
+    assert crumbs() == trail(target + 1)
+    v.page.locator("#crumbs button", has_text="f1").first.click()  # back near the root
+    assert v.js("location.hash") == "#zoom=2"
+    assert v.page.locator("#crumbs button").all_inner_texts() == ["all", "f0", "f1"]
+    v.js("n => foldkit.zoom(n)", DEEP - 1)
+    assert crumbs() == trail(DEEP - 1)
+    v.page.keyboard.press("i")  # the icicle view keeps the zoomed frame in view too
+    zoomed = v.js("n => foldkit.rect(n)", DEEP - 1)
+    assert zoomed["w"] == pytest.approx(1180) and 0 <= zoomed["y"] < 800
+    v.close()
+
+
 def test_top_table_lists_no_root_frame(browser: Any, tmp_path: Path) -> None:
     """Root frames holding the comm are no function in the top table (bpftrace `@[kstack, ustack, comm]`)."""
     profile = read(DATA / "captures" / "bpftrace-kstack-ustack-comm.txt.zst", FoldOptions(jobs=1))

@@ -13,12 +13,12 @@ left out of every function and dso row (a stack with no other frame adds to no r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
 import polars as pl
 
 from foldkit.errors import UsageError
-from foldkit.export.text import utf8_safe
+from foldkit.text import utf8_all, utf8_safe
 
 #: What `--by` accepts: the frame itself, the shared object it lives in, or the process (root frame).
 BY_CHOICES = ("function", "dso", "comm")
@@ -29,15 +29,6 @@ UNKNOWN_DSO = "[unknown]"
 _PID_SUFFIX = re.compile(r"-(?:\?|-?\d+)(?:/-?\d+)?$")
 _ANNOTATION = re.compile(r"_\[[kji]\]$")
 _UNRESOLVED = re.compile(r"^\[(.+?)(?: <[0-9a-fA-Fx]+>)?\]$")
-
-
-def safe_stacks(stacks: Sequence[str]) -> list[str]:
-    """Every stack made polars-safe (one cheap check for the common all-valid case)."""
-    try:
-        "\n".join(stacks).encode("utf-8")
-    except UnicodeEncodeError:
-        return [utf8_safe(s) for s in stacks]
-    return list(stacks)
 
 
 def comm_of(root: str) -> str:
@@ -79,7 +70,7 @@ def _empty() -> pl.DataFrame:
 def stack_table(weights: Mapping[str, float], roots: int = 0) -> pl.DataFrame:
     """Stacks as a polars frame: `frames` (list of names, root first, without the first `roots`
     frames) and `value`; stacks with no frame left are dropped."""
-    stacks = safe_stacks(list(weights))
+    stacks = utf8_all(weights)
     values = list(weights.values())
     dtype = pl.Int64 if all(type(v) is int for v in values) else pl.Float64
     table = pl.DataFrame(
@@ -131,7 +122,9 @@ def aggregate(
         )
         return out.sort("name")
     if by == "dso":
-        table = _mapped(table, lambda f: dso_of(f, dso_map))
+        # the table's names are utf8_safe: so are the map's names and what it maps them to
+        known = {utf8_safe(k): utf8_safe(v) for k, v in dso_map.items()} if dso_map else None
+        table = _mapped(table, lambda f: utf8_safe(dso_of(f, known)))
         # the root (process) frame and frames of unknown origin would make `[unknown]` contain
         # everything: they count only where they are the leaf
         return (

@@ -45,7 +45,7 @@ def split_sides(
         if positional:
             raise UsageError(
                 f"give the inputs either as two arguments {first.upper()} {second.upper()} or with "
-                f"--{first}/--{second}, not both"
+                f"--{first}/--{second}, not both" + _glob_hint(positional, before, after, names)
             )
         if not before or not after:
             raise UsageError(f"--{first} and --{second} must both be given")
@@ -61,6 +61,28 @@ def split_sides(
     if before.count("-") + after.count("-") > 1:
         raise UsageError("standard input (-) can be only one of the inputs")
     return before, after
+
+
+def _kind(path: str) -> tuple[str, str]:
+    """(directory, suffixes) of a path: what the files a shell glob expanded to share."""
+    name = os.path.basename(path)
+    return os.path.dirname(path), name[name.find(".") :] if "." in name else ""
+
+
+def _glob_hint(positional: Sequence[str], before: Sequence[str], after: Sequence[str], names: tuple[str, str]) -> str:
+    """A hint when the extra positional inputs look like the rest of an unquoted glob the shell
+    expanded after `--baseline`/`--candidate` (files in the same folder with the same suffixes)."""
+    for option, values in zip(names, (before, after), strict=True):
+        kinds = {_kind(v) for v in values}
+        if any(_kind(p) in kinds for p in positional):
+            example = values[0]
+            pattern = os.path.join(os.path.dirname(example), "*" + _kind(example)[1])
+            return (
+                f". {', '.join(positional)} {'looks' if len(positional) == 1 else 'look'} like the rest of "
+                "an unquoted glob that the shell expanded "
+                f"after --{option}: quote it so foldkit expands it (--{option} '{pattern}')"
+            )
+    return ""
 
 
 def prepare(profile: Profile, symbols: bool = False, hex_numbers: bool = False) -> Profile:

@@ -25,7 +25,7 @@ from foldkit.outputs import (
     stdout_binary,
     write_bytes,
 )
-from foldkit.text import visible, visible_lines
+from foldkit.text import utf8_json, visible, visible_lines
 
 
 @dataclass
@@ -166,7 +166,7 @@ def to_json(table: Table) -> bytes:
     """The table as a JSON object: its metadata and `rows` (one object per row)."""
     rows = [{k: _json_value(v) for k, v in row.items()} for row in table.frame.to_dicts()]
     doc = {**table.meta, "rows": rows}
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape")
+    return utf8_json(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
 def to_csv(table: Table) -> bytes:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -12,7 +14,7 @@ import typer
 import typer.main
 
 from foldkit import __version__
-from foldkit.cli import transforms
+from foldkit.cli import compat, transforms
 from foldkit.cli.help import Command
 from foldkit.errors import EXIT_USAGE, FoldkitError
 
@@ -97,12 +99,35 @@ def _command(args: list[str] | None = None) -> typer.main._click.Command:
     return typer.main.get_command(_register(wanted))
 
 
+#: The environment variable a shell's completion script sets when it asks for completions
+#: (`eval "$(_FOLDKIT_COMPLETE=bash_source foldkit)"` prints that script).
+COMPLETE_VAR = "_FOLDKIT_COMPLETE"
+
+
+def _completion_wanted() -> bool:
+    """Whether the shell asks for completions; if so, Typer's shell support is loaded (only then:
+    `add_completion=False` keeps `--install-completion` out of every help page and start-up)."""
+    if not os.environ.get(COMPLETE_VAR):
+        return False
+    from typer.completion import completion_init
+
+    completion_init()
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 check failed, 2 usage or input error)."""
-    args = transforms.prepare_args(sys.argv[1:] if argv is None else argv)
+    try:
+        args = compat.translate(list(sys.argv[1:] if argv is None else argv))
+    except FoldkitError as exc:
+        print(f"foldkit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    args = transforms.prepare_args(args)
     if _version_verbose(args):
         return 0
     try:
+        if _completion_wanted():  # prints the script or the completions and exits
+            _command(args)(args=args, prog_name="foldkit", complete_var=COMPLETE_VAR)
         code = _command(args)(args=args, standalone_mode=False)
         if code == 130:  # Typer turns Ctrl-C into this return value when not standalone
             raise KeyboardInterrupt
@@ -133,8 +158,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """Console-script entry point."""
-    code = main()
+    """Console-script entry point: from here on, Ctrl-C is Python's KeyboardInterrupt, which the
+    commands (and the native core's waits) handle, and `main` turns into exit 130."""
+    if getattr(signal.getsignal(signal.SIGINT), "__name__", None) == "_interrupted":
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between the handler above and main's own
+        print("foldkit: interrupted", file=sys.stderr)
+        code = 130
     # The command is done and its output written. The interpreter's shutdown would now run a
     # garbage collection over every object left (20 ms after drawing a big flame graph); frozen
     # objects are left out of it, and the process frees them all at once as it exits.

@@ -22,7 +22,7 @@ ClusterAddress = Annotated[
         envvar=ENV,
         show_envvar=True,
         help="Run on a Dask cluster: the scheduler's address (tcp://host:8786), or local:N for N local "
-        "worker processes. Workers must see the input paths (or read them as URLs). Needs foldkit[cluster].",
+        "worker processes. Workers must see the input paths (or read them as URLs). Needs foldkit-profiles[cluster].",
     ),
 ]
 

@@ -25,21 +25,27 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print no warnings.")
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what was detected and done.")]
 
 FOLD = "Folding"
-Format = Annotated[str, typer.Option("--format", "-f", help="Input format: auto, perf, bpftrace, bcc, folded.", rich_help_panel=FOLD)]
+Format = Annotated[str, typer.Option("--format", "-f", help="Input format: auto, perf, pprof, histogram, bpftrace, dtrace, bcc, events, folded.", rich_help_panel=FOLD)]
 Pid = Annotated[bool, typer.Option("--pid", help="Root frame comm-PID (perf, BCC). To keep only some processes, use --only-pid.", rich_help_panel=FOLD)]
 Tid = Annotated[bool, typer.Option("--tid", help="Root frame comm-PID/TID (perf).", rich_help_panel=FOLD)]
 Kernel = Annotated[bool, typer.Option("--kernel", help="Annotate kernel frames with _[k].", rich_help_panel=FOLD)]
 Jit = Annotated[bool, typer.Option("--jit", help="Annotate JIT frames with _[j].", rich_help_panel=FOLD)]
 All = Annotated[bool, typer.Option("--all", help="Annotate kernel _[k], JIT _[j] and inlined _[i] frames.", rich_help_panel=FOLD)]
 Addrs = Annotated[bool, typer.Option("--addrs", help="Keep addresses of unresolved frames: [dso <addr>].", rich_help_panel=FOLD)]
-Event = Annotated[str | None, typer.Option("--event", help="perf: fold only this event (e.g. cpu-clock; modifiers ignored).", rich_help_panel=FOLD)]
+Event = Annotated[str | None, typer.Option("--event", "--event-filter", help="perf: fold only this event (e.g. cpu-clock; modifiers ignored).", rich_help_panel=FOLD)]
 WeightBy = Annotated[str, typer.Option("--weight", help="perf: weigh samples by 'period' (like stackcollapse-perf.pl) or count 'samples'.", rich_help_panel=FOLD)]
 SkipAfter = Annotated[list[str] | None, typer.Option("--skip-after", metavar="FUNC", help="Drop the frames below (rootward of) the first frame with this name (repeatable).", rich_help_panel=FOLD)]
+SkipAfterDropRoot = Annotated[bool, typer.Option("--skip-after-drop-root", help="With --skip-after: a cut stack loses its root (process) frame too, as inferno-collapse-perf writes it.", rich_help_panel=FOLD)]
 Maps = Annotated[list[str] | None, typer.Option("--map", metavar="MAP", help="bpftrace: which map(s) to fold, as printed (@name, @ for the anonymous map) or 'all' (repeatable).", rich_help_panel=FOLD)]
 Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on unrecognised input lines, or on a capture with no sample, instead of warning.", rich_help_panel=FOLD)]
-Unit = Annotated[str | None, typer.Option("--unit", help="What the weights count (samples, ns, bytes, ...) when the input does not say: folded text without a '# foldkit: unit=...' first line.", rich_help_panel=FOLD)]
-Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Threads (0 = one per core).", rich_help_panel=FOLD)]
+Unit = Annotated[str | None, typer.Option("--unit", help="What the weights count (samples, ns, bytes, ...) when the input does not say: folded text without a '# foldkit: unit=...' first line, otherwise called 'weight'.", rich_help_panel=FOLD)]
+_JOBS_HELP = "Threads (0 = one per core)."
+Jobs = Annotated[int, typer.Option("--jobs", "-j", "--nthreads", min=0, help=_JOBS_HELP, rich_help_panel=FOLD)]
+#: `foldkit fold` also takes inferno-collapse-perf's `-n` (elsewhere `-n` is a table's `--limit`).
+FoldJobs = Annotated[int, typer.Option("--jobs", "-j", "--nthreads", "-n", min=0, help=_JOBS_HELP, rich_help_panel=FOLD)]
 Demangle = Annotated[bool, typer.Option("--demangle", help="Demangle C++ (_Z…) and Rust (legacy, v0) symbol names, in every input format.", rich_help_panel=FOLD)]
+KeepBpfFrames = Annotated[bool, typer.Option("--keep-bpf-frames", help="BCC/libbpf-tools: keep the tracing program's own frames (bpf_prog_*, bpf_trace_run*), dropped by default.", rich_help_panel=FOLD)]
+SampleType = Annotated[str | None, typer.Option("--sample-type", metavar="TYPE", help="pprof: fold this sample type (alloc_space, inuse_objects, cpu, …); default: the profile's default type, else its last, as go tool pprof does.", rich_help_panel=FOLD)]
 #: `--max-record`'s default as the option spells it (foldkit.inputs.DEFAULT_MAX_RECORD).
 MAX_RECORD_TEXT = f"{DEFAULT_MAX_RECORD >> 20}M"
 MaxRecord = Annotated[str, typer.Option("--max-record", help="Longest line or record read (bytes; K, M, G suffixes); longer ones are skipped as unrecognised.", rich_help_panel=FOLD)]
@@ -75,6 +81,7 @@ def fold_options(
     event: str | None = None,
     weight: str = "period",
     skip_after: list[str] | None = None,
+    skip_after_drop_root: bool = False,
     maps: list[str] | None = None,
     strict: bool = False,
     jobs: int = 0,
@@ -82,6 +89,8 @@ def fold_options(
     demangle: bool = False,
     max_record: str = MAX_RECORD_TEXT,
     unit: str | None = None,
+    sample_type: str | None = None,
+    keep_bpf_frames: bool = False,
     off_cpu: bool = False,
     wall: bool = False,
     off_cpu_states: str = "default",
@@ -107,6 +116,7 @@ def fold_options(
         event=event,
         weight=weight,
         skip_after=tuple(skip_after or ()),
+        skip_after_drops_root=skip_after_drop_root,
         maps=tuple(maps or ()),
         strict=strict,
         jobs=jobs,
@@ -114,6 +124,8 @@ def fold_options(
         demangle=demangle,
         max_record=parse_size(max_record, "--max-record"),
         unit=unit or None,
+        sample_type=sample_type or None,
+        keep_bpf_frames=keep_bpf_frames,
         clock=clock,
         off_cpu_states=off_cpu_states,
         wakeups=wakeups,
@@ -133,12 +145,15 @@ FOLD_PARAMETERS: list[tuple[str, object, object]] = [
     ("event", Event, None),
     ("weight", WeightBy, "period"),
     ("skip_after", SkipAfter, None),
+    ("skip_after_drop_root", SkipAfterDropRoot, False),
     ("map", Maps, None),
     ("strict", Strict, False),
     ("jobs", Jobs, 0),
     ("demangle", Demangle, False),
     ("max_record", MaxRecord, MAX_RECORD_TEXT),
     ("unit", Unit, None),
+    ("sample_type", SampleType, None),
+    ("keep_bpf_frames", KeepBpfFrames, False),
     ("off_cpu", OffCpu, False),
     ("wall", Wall, False),
     ("off_cpu_states", OffCpuStates, "default"),
@@ -178,9 +193,16 @@ def _fold_options_from_flags(**flags: typing.Any) -> FoldOptions:
     return fold_options(**flags)
 
 
-def reads_captures(func: F) -> F:
-    """Decorator: the command gets every folding flag, and receives them as `fold_options: FoldOptions`."""
-    return add_parameters(func, FOLD_PARAMETERS, _fold_options_from_flags, "fold_options")  # type: ignore[return-value]
+def reads_captures(func: F, jobs: object = Jobs) -> F:
+    """Decorator: the command gets every folding flag, and receives them as `fold_options: FoldOptions`
+    (`jobs`: the declaration of `--jobs`, for a command that takes more spellings of it)."""
+    parameters = [(n, jobs if n == "jobs" else a, d) for n, a, d in FOLD_PARAMETERS]
+    return add_parameters(func, parameters, _fold_options_from_flags, "fold_options")  # type: ignore[return-value]
+
+
+def reads_captures_collapse(func: F) -> F:
+    """`reads_captures` with inferno-collapse-perf's `-n` for `--jobs` (`foldkit fold`)."""
+    return reads_captures(func, FoldJobs)
 
 
 def report(diagnostics: Diagnostics, quiet: bool, verbose: bool) -> None:

@@ -29,7 +29,7 @@ from foldkit.transform import Pipeline
 
 Before = Annotated[list[str] | None, typer.Option("--before", metavar="FILE", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
 After = Annotated[list[str] | None, typer.Option("--after", metavar="FILE", help="An AFTER capture (repeatable; a quoted glob is expanded). Several are merged.")]
-Normalize = Annotated[bool | None, typer.Option("--normalize/--no-normalize", help="Scale BEFORE to AFTER's total (default: on for SVG and tables, off for .folded like difffolded.pl).")]
+Normalize = Annotated[bool | None, typer.Option("--normalize/--no-normalize", "-n", help="Scale BEFORE to AFTER's total (default: on for SVG and tables, off for .folded like difffolded.pl; -n as difffolded.pl's).")]
 Basis = Annotated[str | None, typer.Option("--basis", help="Frame widths from: after (the SVG's default), before, or union (the larger of the two, so paths only in BEFORE stay visible; the .html viewer's default, switchable in the page).")]
 ColorBy = Annotated[str, typer.Option("--color-by", help="Colour each frame by the change of its own (self) weight, as flamegraph.pl and inferno do (default), or by the change of its total (inclusive) weight: self or total. For .svg and .html.")]
 AsFolded = Annotated[bool, typer.Option("--folded", help="Write the two-column folded form (also chosen by -o x.folded).")]
@@ -60,7 +60,7 @@ def diff(
     normalize: Normalize = None,
     strip_hex: f.StripHex = False,
     folded: AsFolded = False,
-    limit: f.Limit = DEFAULT_DIFF_LIMIT,
+    limit: f.DiffLimit = DEFAULT_DIFF_LIMIT,
     sort: f.Sort = "self",
     csv: f.AsCsv = False,
     json: f.AsJson = False,

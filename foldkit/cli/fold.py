@@ -36,7 +36,7 @@ output_suffixes(
 
 
 @t.transforms_stacks
-@c.reads_captures
+@c.reads_captures_collapse
 def fold(
     inputs: c.Inputs,
     output: c.Output = None,
@@ -54,7 +54,7 @@ def fold(
 ) -> None:
     """Fold captures into sorted `stack weight` lines (FlameGraph's folded format).
 
-    The output's name picks the format: .folded (default), .speedscope.json or .parquet; .gz/.zst compress.
+    The output's name picks the format: .folded (default), .speedscope.json, .parquet or .pb.gz (pprof); .gz/.zst compress.
 
     Examples:
 

@@ -27,14 +27,14 @@ FontWidth = Annotated[float, typer.Option("--fontwidth", help="Average character
 CountName = Annotated[str | None, typer.Option("--countname", help="What the weights count, in tooltips (default: the input's unit, e.g. samples or ns).", rich_help_panel=PICTURE)]
 NameType = Annotated[str, typer.Option("--nametype", help="Prefix of the details line.", rich_help_panel=PICTURE)]
 Notes = Annotated[str, typer.Option("--notes", help="Notes embedded in the SVG (<desc>).", rich_help_panel=PICTURE)]
-Palette = Annotated[str, typer.Option("--colors", "--palette", help=f"Colour palette: {', '.join(PALETTES)}.", rich_help_panel=PICTURE)]
+Palette = Annotated[str, typer.Option("--colors", "--palette", "-c", help=f"Colour palette: {', '.join(PALETTES)}.", rich_help_panel=PICTURE)]
 Hash = Annotated[bool, typer.Option("--hash", help="Shade by a hash weighted to the start of the name (similar names, similar colours).", rich_help_panel=PICTURE)]
 Deterministic = Annotated[bool, typer.Option("--deterministic", help="Colours depend only on the name (always the case in foldkit; accepted for inferno compatibility).", rich_help_panel=PICTURE)]
 ConsistentPalette = Annotated[bool, typer.Option("--cp", help="Keep colours consistent across runs in a palette map file (read, then updated).", rich_help_panel=PICTURE)]
 PaletteFile = Annotated[Path | None, typer.Option("--palette-file", help=f"Palette map file for --cp (default: {defaults.PALETTE_FILE}); implies --cp.", rich_help_panel=PICTURE)]
 BgColors = Annotated[str | None, typer.Option("--bgcolors", help="Background: yellow, blue, green, grey or a colour (#f8f8f8).", rich_help_panel=PICTURE)]
 Reverse = Annotated[bool, typer.Option("--reverse", help="Reverse every stack (leaf frames at the root).", rich_help_panel=PICTURE)]
-Inverted = Annotated[bool, typer.Option("--inverted", help="Icicle graph: root at the top, stacks growing down.", rich_help_panel=PICTURE)]
+Inverted = Annotated[bool, typer.Option("--inverted", "-i", help="Icicle graph: root at the top, stacks growing down.", rich_help_panel=PICTURE)]
 FlameChart = Annotated[bool, typer.Option("--flamechart", help="Flame chart: samples in time order (perf timestamps; the input order for folded stacks).", rich_help_panel=PICTURE)]
 Negate = Annotated[bool, typer.Option("--negate", help="Differential graphs: swap the red (grew) and blue (shrank) hues.", rich_help_panel=PICTURE)]
 Factor = Annotated[float, typer.Option("--factor", help="Multiply the weights shown in tooltips by this.", rich_help_panel=PICTURE)]
@@ -42,6 +42,13 @@ Total = Annotated[float | None, typer.Option("--total", help="Weight that spans 
 SearchColor = Annotated[str, typer.Option("--search-color", help="Fill of frames matching a search.", rich_help_panel=PICTURE)]
 TruncateRight = Annotated[bool, typer.Option("--truncate-text-right/--truncate-text-left", help="Cut long labels at the end (work::insertion_sort<std::..) or at the start (..sort<std::string>).", rich_help_panel=PICTURE)]
 SortByWeight = Annotated[bool, typer.Option("--sort-by-weight", help="Siblings widest first instead of alphabetical.", rich_help_panel=PICTURE)]
+Random = Annotated[bool, typer.Option("--random", help="Random shades of the palette's hues (flamegraph.pl): colours change from run to run.", rich_help_panel=PICTURE)]
+ColorDiffusion = Annotated[bool, typer.Option("--colordiffusion", help="Colour by width instead of name: the wider the frame, the redder (inferno).", rich_help_panel=PICTURE)]
+StrokeColor = Annotated[str | None, typer.Option("--stroke-color", help="Outline every frame in this colour (#7d7d7d; none: no outline).", rich_help_panel=PICTURE)]
+UiColor = Annotated[str | None, typer.Option("--uicolor", help="Colour of the title, buttons and details line (#rrggbb).", rich_help_panel=PICTURE)]
+NameAttr = Annotated[Path | None, typer.Option("--nameattr", metavar="FILE", help="Per-function frame attributes: lines of NAME<tab>key=value<tab>... (title= replaces the tooltip; links are not drawn).", rich_help_panel=PICTURE)]
+PrettyXml = Annotated[bool, typer.Option("--pretty-xml", help="Indent the SVG, one element per line.", rich_help_panel=PICTURE)]
+NoJavascript = Annotated[bool, typer.Option("--no-javascript", help="Leave the script out: a static picture (no zoom, search or details line).", rich_help_panel=PICTURE)]
 MaxFrames = Annotated[int, typer.Option("--max-frames", help="Frame budget: above it the minimum width rises (and the subtitle says so).", rich_help_panel=PICTURE)]
 
 #: (parameter name, annotated type, default) of every picture flag.
@@ -73,19 +80,29 @@ RENDER_PARAMETERS: list[tuple[str, object, object]] = [
     ("truncate_text_right", TruncateRight, True),
     ("sort_by_weight", SortByWeight, False),
     ("max_frames", MaxFrames, defaults.MAX_FRAMES),
+    ("random", Random, False),
+    ("colordiffusion", ColorDiffusion, False),
+    ("stroke_color", StrokeColor, None),
+    ("uicolor", UiColor, None),
+    ("nameattr", NameAttr, None),
+    ("pretty_xml", PrettyXml, False),
+    ("no_javascript", NoJavascript, False),
 ]
 
 
 class RenderFlags(typing.NamedTuple):
-    """The picture flags: the options, and the palette map file when `--cp` asks for one."""
+    """The picture flags: the options, the palette map file when `--cp` asks for one, and the
+    `--nameattr` file."""
 
     options: RenderOptions
     palette_file: Path | None
+    nameattr: Path | None = None
 
 
 def render_flags(**flags: typing.Any) -> RenderFlags:
     """RenderOptions (and the `--cp` palette file) from the picture flags."""
     palette_file = flags.pop("palette_file")
+    nameattr = flags.pop("nameattr")
     if flags.pop("cp") and palette_file is None:
         palette_file = Path(defaults.PALETTE_FILE)
     flags.pop("deterministic")  # colours are always a function of the name
@@ -114,8 +131,14 @@ def render_flags(**flags: typing.Any) -> RenderFlags:
         truncate_text_right=flags["truncate_text_right"],
         sort_by_weight=flags["sort_by_weight"],
         max_frames=flags["max_frames"],
+        random=flags["random"],
+        color_diffusion=flags["colordiffusion"],
+        stroke_color=flags["stroke_color"],
+        ui_color=flags["uicolor"],
+        pretty_xml=flags["pretty_xml"],
+        javascript=not flags["no_javascript"],
     )
-    return RenderFlags(options, palette_file)
+    return RenderFlags(options, palette_file, nameattr)
 
 
 F = typing.TypeVar("F", bound=Callable[..., object])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -12,7 +13,14 @@ from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
 from foldkit.ingest import FoldOptions, read
-from foldkit.outputs import TABLE_SUFFIXES, output_suffix, output_suffixes, refuse_input_as_output
+from foldkit.outputs import (
+    TABLE_SUFFIXES,
+    is_stdout,
+    output_suffix,
+    output_suffixes,
+    refuse_input_as_output,
+    write_bytes,
+)
 from foldkit.transform import Pipeline
 
 By = Annotated[str, typer.Option("--by", help="Group by function, dso (shared object) or comm (process).")]
@@ -39,6 +47,7 @@ def top(
     transforms: Pipeline,
 ) -> None:
     """Table of the heaviest functions: self, self %, total (inclusive, once per stack), total %.
+    For histograms (biolatency, runqlat, bpftrace hist()), first their events and percentiles.
 
     Examples:
 
@@ -47,7 +56,7 @@ def top(
       foldkit top cpu.perf.zst --by dso -o dsos.csv
     """
     from foldkit.analysis.dso import read_with_dsos
-    from foldkit.analysis.tables import choose_format, write_table
+    from foldkit.analysis.tables import choose_format, render_text, write_table
     from foldkit.analysis.top import top_table
 
     refuse_input_as_output([output], inputs)
@@ -57,4 +66,16 @@ def top(
     with cluster_reader(cluster, "--by dso" if by == "dso" else None) as reader:
         profile = transforms.read(inputs, fold_options, reader or (read_with_dsos if by == "dso" else read))
     c.report(profile.diagnostics, quiet, verbose)
+    if fmt == "text":
+        from foldkit.analysis.histograms import summary, summary_text
+
+        hist = summary(profile)
+        if hist is not None:  # a histogram capture: its events and percentiles first
+            text = summary_text(hist)
+            if is_stdout(output):
+                sys.stdout.write(text + "\n")
+                sys.stdout.flush()
+            else:
+                write_bytes(output, (text + "\n").encode() + render_text(top_table(profile, by, sort, limit), False, 10_000).encode())
+                return
     write_table(top_table(profile, by, sort, limit), output, fmt)

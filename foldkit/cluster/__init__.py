@@ -1,4 +1,4 @@
-"""Running foldkit's work on a Dask distributed cluster (`--cluster`, the `foldkit[cluster]` extra).
+"""Running foldkit's work on a Dask distributed cluster (`--cluster`, the `foldkit-profiles[cluster]` extra).
 
 Each capture is one task; what comes back (a compact profile, or a report page's files) is merged
 in input order, so the output is the local run's. Dask is imported only when a cluster is asked
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from foldkit.errors import INSTALL_CLUSTER
+
 #: The environment variable that `--cluster` reads.
 ENV = "FOLDKIT_CLUSTER"
 #: How to install what a cluster run needs.
-INSTALL = "pip install 'foldkit[cluster]'"
+INSTALL = INSTALL_CLUSTER
 
 if TYPE_CHECKING:
     from foldkit.cluster.session import Cluster, Outcome, Starting, connect, parse_address

@@ -1,7 +1,8 @@
 """Profile exports, chosen by the output file's name: one registry keyed by suffix.
 
 `.folded` (and any name no exporter claims) is FlameGraph's folded text; `.speedscope.json` opens
-in speedscope; `.parquet` is a stack table for polars/DuckDB. Text formats may end in `.gz` or
+in speedscope; `.parquet` is a stack table for polars/DuckDB; `.pb.gz`/`.pprof` (gzip'd) and
+`.pb` are pprof's profile.proto. Text formats may end in `.gz` or
 `.zst` to be compressed.
 """
 
@@ -25,6 +26,18 @@ def _speedscope(profile: Profile) -> bytes:
     from foldkit.export.speedscope import to_speedscope_bytes
 
     return to_speedscope_bytes(profile)
+
+
+def _pprof(profile: Profile) -> bytes:
+    from foldkit.export.pprof import to_pprof_bytes
+
+    return to_pprof_bytes(profile)
+
+
+def _pprof_gzip(profile: Profile) -> bytes:
+    from foldkit.export.pprof import to_pprof_bytes
+
+    return to_pprof_bytes(profile, gzipped=True)
 
 
 def _parquet(profile: Profile) -> bytes:
@@ -62,6 +75,8 @@ EXPORTERS: dict[str, Exporter] = {
             ".parquet", "parquet", "one row per stack: stack, frames, weight, count, comm, pid, tid, event, unit",
             _parquet, compressible=False,
         ),
+        Exporter(".pb", "pprof", "pprof profile.proto (.pb.gz gzip'd, as pprof files are): go tool pprof, Pyroscope, Parca", _pprof),
+        Exporter(".pprof", "pprof", "pprof profile.proto, gzip'd (as .pb.gz)", _pprof_gzip, compressible=False),
     )
 }  # fmt: skip
 

@@ -7,8 +7,8 @@ import json
 import os
 
 from foldkit import __version__
-from foldkit.export.text import utf8_safe
 from foldkit.profile import Profile, Weight
+from foldkit.text import utf8_safe
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 

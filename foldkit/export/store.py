@@ -23,8 +23,8 @@ from urllib.parse import quote
 import polars as pl
 
 from foldkit.errors import InputError, UsageError
-from foldkit.export.text import utf8_safe
 from foldkit.profile import Profile, ProfileMerger
+from foldkit.text import utf8_safe
 
 #: The columns of every file, in order (the labels follow).
 COLUMNS = ("capture", "stack", "frame_leaf", "depth", "weight", "samples")

@@ -6,16 +6,23 @@ import io
 
 import polars as pl
 
-from foldkit.export.text import utf8_safe
 from foldkit.profile import Profile
+from foldkit.text import utf8_safe
 from foldkit.transform.roots import holds, identify, root_layout
+
+#: The range of polars' Int64 columns; a PID or TID outside it (`x 18446744073709551616/5`) is
+#: not a number any kernel gives, and is left out of its column (null) like one that is missing.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _int_or_none(value: str | None) -> int | None:
+    """The integer a root frame's PID or TID part says, or None (missing, not a number, or out
+    of Int64's range)."""
     try:
-        return None if value is None else int(value)
+        number = None if value is None else int(value)
     except ValueError:
         return None
+    return number if number is not None and INT64_MIN <= number <= INT64_MAX else None
 
 
 def stack_frame(profile: Profile) -> pl.DataFrame:
@@ -45,8 +52,8 @@ def stack_frame(profile: Profile) -> pl.DataFrame:
         if holds(layout, "tid"):
             columns["tid"] = pl.Series("tid", [_int_or_none(i.tid) for i in idents], dtype=pl.Int64)
     if profile.event:
-        columns["event"] = pl.Series("event", [profile.event] * len(items), dtype=pl.String)
-    columns["unit"] = pl.Series("unit", [profile.unit] * len(items), dtype=pl.String)
+        columns["event"] = pl.Series("event", [utf8_safe(profile.event)] * len(items), dtype=pl.String)
+    columns["unit"] = pl.Series("unit", [utf8_safe(profile.unit)] * len(items), dtype=pl.String)
     return pl.DataFrame(columns)
 
 

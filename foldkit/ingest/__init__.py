@@ -11,7 +11,7 @@ from foldkit.ingest.demangle import demangle_profile
 from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
 from foldkit.inputs import InputSpec, Source, open_source
 from foldkit.outputs import COMPRESSION_SUFFIXES
-from foldkit.profile import Profile, magnitude_problem, merge_profiles
+from foldkit.profile import Profile, magnitude_problem, map_stacks, merge_profiles
 
 
 class _Formats(Mapping[str, ModuleType]):
@@ -37,7 +37,7 @@ class _Formats(Mapping[str, ModuleType]):
 #: its module's name), in the order detection tries them (most specific first). No two sniffers
 #: claim the same capture (tests/test_formats_detect.py checks every capture of the corpus), so
 #: the order only matters for inputs no sniffer is sure about.
-FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "bpftrace", "dtrace", "bcc", "folded"])
+FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "pprof", "histogram", "bpftrace", "dtrace", "bcc", "events", "folded"])
 
 
 def format_names() -> list[str]:
@@ -47,7 +47,7 @@ def format_names() -> list[str]:
 
 #: File-name suffixes (before any compression suffix) that suggest a format: that format's sniffer
 #: runs first, so a sure verdict needs no other reader loaded. The content still decides.
-SUGGESTED = {".folded": "folded", ".perf": "perf"}
+SUGGESTED = {".folded": "folded", ".perf": "perf", ".pb": "pprof", ".pprof": "pprof"}
 
 
 def _suggested(name: str) -> str | None:
@@ -94,17 +94,28 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
             raise UsageError(
                 f"unknown format {options.format!r}; supported: {', '.join(format_names())}"
             ) from None
-    if options.clock != "cpu":
-        if module.NAME != "perf":
-            raise UsageError(
-                f"{source.name}: --{options.clock} reads perf captures with sched:sched_switch events, "
-                f"not {module.NAME} input (BCC's offcputime and bpftrace off-CPU maps are already off-CPU time)"
-            )
-        from foldkit.ingest import perf_sched
+    try:
+        if options.clock != "cpu":
+            if module.NAME != "perf":
+                raise UsageError(
+                    f"{source.name}: --{options.clock} reads perf captures with sched:sched_switch events, "
+                    f"not {module.NAME} input (BCC's offcputime and bpftrace off-CPU maps are already off-CPU time)"
+                )
+            from foldkit.ingest import perf_sched
 
-        profile = perf_sched.fold(source, options)
-    else:
-        profile = module.fold(source, options)
+            profile = perf_sched.fold(source, options)
+        else:
+            profile = module.fold(source, options)
+    except OSError as exc:  # the native core's reads of the file (Python's: `inputs.read_input`)
+        raise InputError(f"{source.name}: read error: {exc.strerror or exc}") from exc
+    if options.skip_after and options.skip_after_drops_root:
+        profile = _drop_cut_roots(profile, frozenset(options.skip_after))
+    if module.NAME == "perf":
+        from foldkit.ingest.perf_frames import unresolved_jit_warning
+
+        jit = unresolved_jit_warning(profile.weights, source.name)
+        if jit is not None:
+            profile.diagnostics.warnings.append(jit)
     if options.demangle and module.NAME != "perf":  # perf names are demangled as they are folded
         profile = demangle_profile(profile)
     _check_weights(profile, source.name)
@@ -126,6 +137,20 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
     if options.strict and not len(profile):
         raise StrictModeError(f"{source.name}: no samples found (empty input, or `perf script` failed?) (--strict)")
     return profile
+
+
+def _drop_cut_roots(profile: Profile, names: frozenset[str]) -> Profile:
+    """`--skip-after-drop-root`: stacks that `--skip-after` cut (their second frame is a named
+    one; folders keep the root frame) without their root frame, as inferno-collapse-perf writes them."""
+
+    def drop(stack: str) -> str:
+        _, sep, rest = stack.partition(";")
+        second = rest.split(";", 1)[0]
+        if sep and (second in names or second.rsplit("_[", 1)[0] in names):
+            return rest
+        return stack
+
+    return map_stacks(profile, drop)
 
 
 def _check_weights(profile: Profile, name: str) -> None:

@@ -47,6 +47,10 @@ _FRAME = re.compile(
     r"[ \t]++(?:#\d+[ \t]+)?(?:(?:0x)?(?P<addr>[0-9a-fA-F]{8,})[ \t]+)?(?P<sym>.*?)(?: \[(?P<module>[^\[\]\s]+)\])?"
 )
 #: Leaf frames of an off-CPU stack: a headerless libbpf-tools capture with them is offcputime (µs).
+#: Frames of the BPF program that took the stack (libbpf-tools offcputime/wakeuptime put them at the
+#: leaf of every stack, where they would be nearly all the "self" weight): dropped unless
+#: `--keep-bpf-frames`.
+BPF_TRAMPOLINE = re.compile(r"bpf_prog_[0-9a-f]{16}_\w*|bpf_trace_run\d+")
 _OFFCPU_LEAF = re.compile(r"bpf_prog_\w+_sched_switch|finish_task_switch\S*|__schedule|schedule")
 
 
@@ -135,6 +139,7 @@ class Folder:
         self.namer = Namer(options)
         self._skip = frozenset(options.skip_after)
         self.first_leaf: str | None = None
+        self.trimmed: set[str] = set()  # stacks whose BPF program frames were dropped
         self._stacks: dict[tuple[str, ...], str | None] = {}
         #: Distinct stacks that start (root end) with the task line, and that do not.
         self.with_task = 0
@@ -159,6 +164,11 @@ class Folder:
             named.append(line)
         if self.first_leaf is None:
             self.first_leaf = next((ln.name for ln in named if ln.frame), "")
+        trimmed = False
+        if not self.options.keep_bpf_frames:
+            kept = [ln for ln in named if not (ln.frame and BPF_TRAMPOLINE.fullmatch(ln.name))]
+            trimmed = len(kept) != len(named)
+            named = kept
         named.reverse()
         if named and not named[0].frame and named[0].name not in (bf.WAKER_DELIMITER, bf.KERNEL_USER_DELIMITER):
             self.with_task += 1
@@ -180,7 +190,10 @@ class Folder:
         if self._skip:
             keep = 1 if named and not named[0].frame else 0
             names = bf.cut_after(names, self._skip, keep)
-        return ";".join(names)
+        stack = ";".join(names)
+        if trimmed:
+            self.trimmed.add(stack)
+        return stack
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
@@ -240,6 +253,12 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     else:
         diag.notes.append(f"{source.name}: BCC {layout.tool} output ({layout.header!r}); unit {layout.unit}")
     diag.notes.append(f"{source.name}: {blocks} stacks folded into {len(weights)}")
+    if folder.trimmed:
+        share = sum(weights.get(st, 0) for st in folder.trimmed)
+        diag.notes.append(
+            f"{source.name}: the BPF program's own frames (bpf_prog_*, bpf_trace_run*) dropped from "
+            f"{len(folder.trimmed):,} stacks ({share:,} {layout.unit}); --keep-bpf-frames keeps them"
+        )
     counts = {s: int(w) for s, w in weights.items()} if layout.tool == "profile" else None
     meta: dict[str, object] = {"tool": layout.tool}
     if not folder.without_task:  # every stack's root frame is its task: `comm`, or `comm-PID` with --pid

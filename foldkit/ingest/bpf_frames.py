@@ -8,7 +8,12 @@ printed and by well-known kernel entry-path names where not.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from foldkit.profile import Diagnostics
 
 #: Frame given to an entry whose stacks are all empty, so its weight is kept (user-mode samples in a
 #: kstack map, kernel threads in a ustack map).
@@ -166,3 +171,34 @@ def cut_after(frames: list[str], names: frozenset[str], keep: int = 0) -> list[s
         if name in names or name.removesuffix(KERNEL_SUFFIX) in names:
             return frames[:keep] + frames[i:]
     return frames
+
+
+_TABLE_WORD = re.compile(r"[A-Z%][A-Za-z0-9_/%.-]*(?:\([a-z]+\))?")
+
+
+def table_header(line: str) -> list[str] | None:
+    """The column names of a BPF tool's table header (capitalised words, PID or COMM among them:
+    `PID    COMM              FD ERR PATH`, `PID COMM D MAJ MIN DISK I/O Kbytes AVGms`), or None
+    when `line` is not one."""
+    words = line.split()
+    if len(words) < 3 or not all(_TABLE_WORD.fullmatch(w) for w in words):
+        return None
+    if not {"PID", "TID", "COMM", "PCOMM"} & set(words):
+        return None
+    return words
+
+
+def json_events(lines: Iterable[str], name: str, diag: Diagnostics) -> Iterator[tuple[str, Any]]:
+    """(type, data) of each line of bpftrace's `-f json` output; a line that is not a JSON object
+    with a type is counted as unrecognised."""
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            diag.bad_line(name, lineno, line)
+            continue
+        yield event["type"], event.get("data")

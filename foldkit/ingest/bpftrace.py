@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest import bpf_frames as bf
+from foldkit.ingest import histogram
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import parse_frame_line
 from foldkit.inputs import Source
 from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, Weight, parse_count
 
 NAME = "bpftrace"
-DESCRIPTION = "bpftrace map prints: `@name[kstack, ustack, comm]: N` (stack modes bpftrace/perf/raw, several maps, interval dumps)"
+DESCRIPTION = "bpftrace map prints: `@name[kstack, ustack, comm]: N` (stack modes bpftrace/perf/raw, several maps, interval dumps; text or -f json)"
 EXAMPLE = "@[\\n    do_nanosleep+1\\n    entry_SYSCALL_64_after_hwframe+68\\n, sleep]: 17"
 
 #: A printed key part: a stack (its frame lines, leaf first, as printed) or a scalar's text.
@@ -331,12 +333,67 @@ class _Parser:
 
 
 def parse(source: Source, diag: Diagnostics) -> ParseResult:
-    """Read every map entry of a bpftrace output."""
+    """Read every map entry of a bpftrace output (text, or `-f json` read as the text it stands for)."""
     parser = _Parser(source.name, diag)
     lineno = 0
-    for lineno, line in enumerate(source.text_lines(), start=1):
+    lines: Iterable[str] = source.text_lines()
+    if source.head(64).lstrip().startswith(b'{"type":'):
+        lines = json_as_text(lines, source.name, diag)
+    for lineno, line in enumerate(lines, start=1):
         parser.feed(lineno, line)
     return parser.close(lineno)
+
+
+def json_key_parts(key: str) -> list[str]:
+    """The parts of a `-f json` map key, which joins them with `,`: a stack is `\n` and its
+    indented frame lines, each ending in `\n` (so `\n,` ends it: no frame line starts with `,`);
+    anything else runs to the next `,` (as in the text form, where parts are joined by `, `)."""
+    parts: list[str] = []
+    pos = 0
+    while True:
+        if key.startswith("\n", pos):
+            end = key.find("\n,", pos + 1)
+            end = len(key) - 1 if end < 0 else end
+            parts.append(key[pos : end + 1])
+            pos = end + 1
+        else:
+            end = key.find(",", pos)
+            end = len(key) if end < 0 else end
+            parts.append(key[pos:end])
+            pos = end
+        if pos >= len(key):
+            return parts
+        pos += 1  # the `,` between parts
+
+
+def json_as_text(lines: Iterable[str], name: str, diag: Diagnostics) -> Iterator[str]:
+    """bpftrace `-f json` output as the lines its default text output would have: a map entry's
+    key is the text key with `,` between its parts where the text has `, ` (`",\n    f+1\n,sort"`
+    is `@[, ` / `    f+1` / `, sort]: N`; see `json_key_parts`), so both fold through one parser
+    and agree exactly.
+    Histograms and statistics (not foldable) are counted in a note."""
+    skipped: dict[str, int] = {}
+    for kind, data in bf.json_events(lines, name, diag):
+        if kind == "attached_probes" and isinstance(data, dict):
+            yield f"Attaching {data.get('probes', 0)} probes..."
+        elif kind == "map" and isinstance(data, dict):
+            for map_name, entries in data.items():
+                if isinstance(entries, int) and not isinstance(entries, bool):
+                    yield f"{map_name}: {entries}"
+                    continue
+                if not isinstance(entries, dict):
+                    skipped[map_name] = skipped.get(map_name, 0) + 1
+                    continue
+                for key, value in entries.items():
+                    if not isinstance(value, int) or isinstance(value, bool):
+                        skipped[map_name] = skipped.get(map_name, 0) + 1
+                        continue
+                    yield from f"{map_name}[{', '.join(json_key_parts(key))}]: {value}".split("\n")
+        elif kind in ("hist", "stats", "lhist") and isinstance(data, dict):
+            for map_name in data:
+                skipped[map_name] = skipped.get(map_name, 0) + 1
+    for map_name, count in skipped.items():
+        diag.notes.append(f"{name}: JSON map {map_name}: {count} histogram/statistics print(s), not stacks; skipped")
 
 
 # --- folding -----------------------------------------------------------------------------------
@@ -467,13 +524,24 @@ def _choose(stack_maps: list[StackMap], result: ParseResult, options: FoldOption
             raise UsageError(f"{source}: no map {name} in the input; maps printed: {printed}")
         return chosen
     if len(stack_maps) > 1:
-        rows = "\n".join(f"  {m.describe()}" for m in stack_maps)
-        names = " or ".join(f"--map {m.dump.name}" for m in stack_maps)
-        raise UsageError(
-            f"{source}: {len(stack_maps)} stack maps in the input, which one should be folded?\n{rows}\n"
-            f"Choose with {names} (repeatable), or --map all (each map's name becomes its root frame)"
-        )
+        raise SeveralMaps(source, stack_maps)
     return stack_maps
+
+
+class SeveralMaps(UsageError):
+    """The input has several stack maps and no `--map` chose: the message lists them and how to
+    choose (`choice` builds it again with another way of choosing, e.g. `report`'s PATTERN=MAP)."""
+
+    def __init__(self, source: str, stack_maps: list[StackMap]) -> None:
+        self.source = source
+        self.maps = [m.dump.name for m in stack_maps]
+        self.rows = "\n".join(f"  {m.describe()}" for m in stack_maps)
+        names = " or ".join(f"--map {name}" for name in self.maps)
+        super().__init__(self.choice(f"{names} (repeatable), or --map all (each map's name becomes its root frame)"))
+
+    def choice(self, how: str) -> str:
+        """The message, saying `how` to choose."""
+        return f"{self.source}: {len(self.maps)} stack maps in the input, which one should be folded?\n{self.rows}\nChoose with {how}"
 
 
 def _no_stack_map_error(result: ParseResult, skipped: list[str], source: str) -> InputError:
@@ -484,8 +552,6 @@ def _no_stack_map_error(result: ParseResult, skipped: list[str], source: str) ->
             f"{source}: no map with a stack in its key to fold ({'; '.join(skipped)}); foldkit folds "
             "maps keyed by kstack/ustack whose values come from count() or sum()"
         )
-    if result.first_text.startswith('{"type":'):
-        return InputError(f"{source}: this is bpftrace's JSON output (-f json); fold its default text output instead")
     start = f" (it starts with {result.first_text[:80]!r})" if result.first_text else ""
     return InputError(f"{source}: no bpftrace map found in {result.lines} lines{start}")
 
@@ -513,7 +579,11 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         else:
             stack_maps.append(classified)
     if not stack_maps:
-        raise _no_stack_map_error(result, skipped, source.name)
+        error = _no_stack_map_error(result, skipped, source.name)
+        json_skips = [n.removeprefix(f"{source.name}: ") for n in diag.notes if n.startswith(f"{source.name}: JSON map ")]
+        if json_skips:  # `-f json` of histograms only: say what was there
+            raise InputError(f"{source.name}: no stack map to fold; {'; '.join(json_skips)}")
+        raise error
     chosen = _choose(stack_maps, result, options, source.name)
 
     weights: dict[str, Weight] = {}
@@ -561,7 +631,10 @@ def root_frames(stack_map: StackMap) -> tuple[str, ...]:
 
 
 def sniff(head: bytes) -> bool | None:
-    """True for bpftrace output (`Attaching N probes...` or map lines); None for a bpftrace error."""
+    """True for bpftrace output (`Attaching N probes...` or map lines); None for a bpftrace error.
+    Output whose maps are all histograms is the `histogram` format's."""
+    if histogram.sniff(head):
+        return False
     text = head[:32768].decode("utf-8", "replace")
     lines = text.replace("\r\n", "\n").split("\n")
     if len(head) >= 32768:

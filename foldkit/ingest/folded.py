@@ -1,5 +1,7 @@
 """Already-folded stacks: `root;child;leaf 42` (integer or decimal weights), also the two-column
-`stack before after` form written by `difffolded.pl`, read as its second (after) column.
+`stack before after` form written by `difffolded.pl` and `foldkit diff -o x.folded`: its second
+(after) column is the profile's weights, its first column `Profile.before` (a flame graph of such
+input is the differential graph, as flamegraph.pl and inferno draw it).
 
 Identical stacks are summed (BCC's `-f` output repeats them), offsets (`+123`, `+0x7b`) are stripped
 from frames so call sites merge, and `--kernel` marks the kernel part of each stack (see
@@ -23,6 +25,7 @@ from foldkit.profile import (
     FOLDED_HEADER,
     NO_ROOT_FRAMES,
     ROOT_FRAMES,
+    UNKNOWN_UNIT,
     Diagnostics,
     LazyProfile,
     Profile,
@@ -63,8 +66,9 @@ def parse_header(line: bytes) -> dict[str, str]:
 
 
 def with_header(profile: Profile, header: dict[str, str]) -> Profile:
-    """`profile` with the unit, event and root frames (`meta["root_frames"]`) a `# foldkit:` header gave."""
-    profile.unit = header.get("unit", profile.unit)
+    """`profile` with the unit, event and root frames (`meta["root_frames"]`) a `# foldkit:` header
+    gave; without a unit, the weights are called `weight` (UNKNOWN_UNIT), never "samples"."""
+    profile.unit = header.get("unit", UNKNOWN_UNIT)
     profile.event = header.get("event", profile.event)
     roots = header.get("roots")
     if roots is not None:
@@ -72,19 +76,27 @@ def with_header(profile: Profile, header: dict[str, str]) -> Profile:
     return profile
 
 
-def split_line(line: bytes) -> tuple[bytes, Weight] | None:
-    """`stack weight` -> (stack, weight) (the reader strips whitespace at the start of a line first); `stack before after` (difffolded.pl) -> (stack, after);
-    None when the line does not end in a number."""
+def split_columns(line: bytes) -> tuple[bytes, Weight | None, Weight] | None:
+    """`stack weight` -> (stack, None, weight); `stack before after` (difffolded.pl) -> (stack,
+    before, after) (the reader strips whitespace at the start of a line first); None when the
+    line does not end in a number."""
     parts = line.rsplit(None, 2)
     if len(parts) < 2:
         return None
     last = _number(parts[-1])
     if last is None:
         return None
-    if len(parts) == 3 and _number(parts[1]) is not None:
-        return parts[0], last
+    if len(parts) == 3 and (before := _number(parts[1])) is not None:
+        return parts[0], before, last
     stack = line.rsplit(None, 1)[0]
-    return stack, last
+    return stack, None, last
+
+
+def split_line(line: bytes) -> tuple[bytes, Weight] | None:
+    """`stack weight` -> (stack, weight); `stack before after` (difffolded.pl) -> (stack, after);
+    None when the line does not end in a number."""
+    parsed = split_columns(line)
+    return None if parsed is None else (parsed[0], parsed[2])
 
 
 def sniff(head: bytes) -> bool | None:
@@ -96,6 +108,8 @@ def sniff(head: bytes) -> bool | None:
         lines = lines[:-1]  # the last line may be cut
     if not lines:
         return None
+    if bf.table_header(lines[0].decode("utf-8", "replace")) is not None:
+        return False  # a BPF tool's table (tcplife rows end with a number, like folded lines)
     # indented lines are perf/BCC frames, `@` lines bpftrace map entries (`@[comm]: 3`)
     good = sum(1 for ln in lines if not ln[:1].isspace() and ln[:1] != b"@" and split_line(ln) is not None)
     if good == len(lines) or (good >= 3 and good >= 0.9 * len(lines)):
@@ -114,6 +128,9 @@ class _Reader:
     def __init__(self, name: str, raw: dict[bytes, Weight] | None = None, lineno: int = 0) -> None:
         self.name = name
         self.raw: dict[bytes, Weight] = {} if raw is None else raw
+        self.before: dict[bytes, Weight] = {}  # the first column of two-column lines
+        #: with --flamechart: every line's (stack, weight) in input order (None: not kept)
+        self.order: list[tuple[bytes, Weight]] | None = None
         self.diag = Diagnostics()
         self.lineno = lineno
         self.header: dict[str, str] = {}
@@ -124,15 +141,19 @@ class _Reader:
             if line[:1] == b"#":
                 self.header.update(parse_header(line))
             return None
-        parsed = split_line(line.lstrip() if line[:1].isspace() else line)
+        parsed = split_columns(line.lstrip() if line[:1].isspace() else line)
         if parsed is None:
             self.diag.bad_line(self.name, lineno, line.decode("utf-8", "replace"))
             return None
-        problem = weight_problem(parsed[1])
-        if problem is not None:
-            weight = line.rsplit(None, 1)[-1][:40].decode("utf-8", "replace")
-            raise InputError(f"{self.name}:{lineno}: the weight {weight} {problem}; a weight is a finite number of magnitude at most 2^63-1")
-        return parsed
+        stack, before, after = parsed
+        for w, column in ((after, -1), (before, -2)):
+            problem = None if w is None else weight_problem(w)
+            if problem is not None:
+                weight = line.rsplit(None, 2)[column][:40].decode("utf-8", "replace")
+                raise InputError(f"{self.name}:{lineno}: the weight {weight} {problem}; a weight is a finite number of magnitude at most 2^63-1")
+        if before is not None:
+            self.before[stack] = self.before.get(stack, 0) + before
+        return stack, after
 
     def feed(self, chunk: bytes) -> None:
         """Read a chunk of whole lines (the last one may lack its newline)."""
@@ -146,6 +167,8 @@ class _Reader:
             if parsed is not None:
                 stack, w = parsed
                 raw[stack] = raw.get(stack, 0) + w
+                if self.order is not None:
+                    self.order.append(parsed)
         # the final split piece after a trailing newline is not a line
         self.lineno = lineno - 1 if chunk.endswith(b"\n") else lineno
 
@@ -194,11 +217,32 @@ def _profile(weights: dict[str, Weight] | None, reader: _Reader, options: FoldOp
         weights = {s.decode("utf-8", "surrogateescape"): w for s, w in reader.raw.items()}
     if not weights and diag.bad_lines:
         raise InputError(f"{reader.name}: no `stack weight` line found; " + "; ".join(diag.messages()))
-    return with_header(Profile(weights=tidy_stacks(weights, options), diagnostics=diag), reader.header)
+    tidy = tidy_stacks(weights, options)
+    profile = Profile(weights=tidy, diagnostics=diag)
+    if reader.before:
+        before = {s.decode("utf-8", "surrogateescape"): w for s, w in reader.before.items()}
+        profile.before = tidy_stacks(before, options)
+    if reader.order is not None:
+        # a flame chart of folded text: the lines in input order (there are no timestamps)
+        skip = frozenset(options.skip_after)
+        same = tidy is weights
+        nan = float("nan")
+        timeline = []
+        for raw, w in reader.order:
+            stack = raw.decode("utf-8", "surrogateescape")
+            timeline.append((nan, stack if same else _tidy_stack(stack, options, skip), w))
+        profile.timeline = timeline
+    return with_header(profile, reader.header)
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
     """Sum the weights of identical stacks."""
+    if options.keep_order:  # a flame chart keeps every line in input order
+        reader = _Reader(source.name)
+        reader.order = []
+        for chunk in source.chunks(cut=cut_at_lines):
+            reader.feed(chunk)
+        return _profile(None, reader, options)
     path = source.seekable_path()
     if path is not None and native_core() is not None:
         profile = fold_file(source.name, path, options, source.max_record)

@@ -21,14 +21,18 @@ class FoldOptions:
     event: str | None = None  # perf: fold only this event (modifiers ignored)
     weight: str = "period"  # perf: "period" (reference behaviour) or "samples"
     skip_after: tuple[str, ...] = ()  # cut stacks below (root-side of) the first frame with this name
+    skip_after_drops_root: bool = False  # a cut stack loses its root (process) frame too, as inferno's
     maps: tuple[str, ...] = ()  # bpftrace: which maps ("@", "@name", or "all")
     strict: bool = False  # unrecognised lines are an error instead of a warning
     jobs: int = 0  # threads; 0 = one per core
     keep_time: bool = False  # keep per-sample timestamps (flame charts, --time)
+    keep_order: bool = False  # folded: every line in input order, as an untimed timeline (flame charts)
     chunk_size: int = 0  # bytes per parallel work unit; 0 = foldkit.inputs.DEFAULT_CHUNK_SIZE
     demangle: bool = False  # demangle C++ `_Z…` and Rust names (needs the native core)
     max_record: int = DEFAULT_MAX_RECORD  # longer lines/records are skipped as unrecognised (foldkit.inputs)
     unit: str | None = None  # what the weights count, overriding what the input says (or does not)
+    keep_bpf_frames: bool = False  # BCC/libbpf-tools: keep the bpf_prog_*/bpf_trace_run* frames of the tracing program
+    sample_type: str | None = None  # pprof: fold this sample type (default: the profile's default, else the last)
     clock: str = "cpu"  # perf: "cpu" (samples), "off-cpu" or "wall" (sched_switch pairing, foldkit.ingest.perf_sched)
     off_cpu_states: str = "default"  # perf_sched: prev_state letters counted ("all", "blocked", "S,D")
     wakeups: bool = False  # perf_sched: append the waker's stack (sched_wakeup events)

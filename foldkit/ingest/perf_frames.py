@@ -258,3 +258,23 @@ class FrameNamer:
         # perf prints leaf first; an inline chain `a->b` is caller->callee, so b is nearer the leaf
         out.reverse()
         return out
+
+
+#: An unresolved frame in a JIT's perf map (`[perf-1234.map]`, with any annotation suffix).
+_UNRESOLVED_MAP = re.compile(r"\[perf-\d+\.map\](?:_\[j\])?")
+
+
+def unresolved_jit_warning(weights: dict[str, int | float], name: str) -> str | None:
+    """A warning naming the share of the weight whose leaf is an unresolved JIT frame
+    (`[perf-PID.map]`: perf saw code in a JIT's map but could not read the map's symbols), with
+    why that happens; None when there is none."""
+    total = sum(weights.values())
+    unresolved = sum(w for s, w in weights.items() if _UNRESOLVED_MAP.fullmatch(s.rsplit(";", 1)[-1]))
+    if not unresolved or not total:
+        return None
+    return (
+        f"{name}: {unresolved / total:.1%} of the weight ends in unresolved JIT frames ([perf-PID.map]): "
+        "perf script could not read /tmp/perf-PID.map, which the JIT (python -X perf, node --perf-basic-prof, "
+        "Java perf-map-agent) writes in its own /tmp; on Kubernetes that is the container's, not the host's. "
+        "Copy the map files to the host's /tmp (or run perf script inside the container) before perf script"
+    )

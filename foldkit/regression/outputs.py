@@ -15,7 +15,7 @@ from lxml import etree
 from foldkit.analysis.tables import WRITERS, Column, Table, render_text, write_table
 from foldkit.outputs import write_bytes
 from foldkit.regression.gate import BudgetResult, CheckResult, Finding, describe_p
-from foldkit.text import visible
+from foldkit.text import utf8_all, utf8_json, visible
 
 #: Rows of "largest increases that are not regressions" shown for context in the text and Markdown.
 CONTEXT_ROWS = 5
@@ -165,7 +165,7 @@ def to_dict(result: CheckResult) -> dict[str, Any]:
 
 def to_json(result: CheckResult) -> bytes:
     """The JSON report."""
-    return (json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
+    return utf8_json(json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n")
 
 
 def to_junit(result: CheckResult) -> bytes:
@@ -248,7 +248,7 @@ def findings_table(findings: list[Finding], title: str) -> Table:
     """Findings as an analysis table (shared text rendering)."""
     frame = pl.DataFrame(
         {
-            "name": [f.name for f in findings],
+            "name": utf8_all(f.name for f in findings),
             "measure": [measure_label(f) for f in findings],
             "base": [f.base * 100 for f in findings],
             "cand": [f.cand * 100 for f in findings],
@@ -272,7 +272,7 @@ def budgets_table(budgets: list[BudgetResult]) -> Table:
     """Budget results as an analysis table."""
     frame = pl.DataFrame(
         {
-            "budget": [b.budget.text for b in budgets],
+            "budget": utf8_all(b.budget.text for b in budgets),
             "cand": [b.cand * 100 for b in budgets],
             "base": [b.base * 100 for b in budgets],
             "limit": [b.budget.limit * 100 for b in budgets],
@@ -285,7 +285,7 @@ def budgets_table(budgets: list[BudgetResult]) -> Table:
         Column("cand", "candidate", "percent"),
         Column("base", "baseline", "percent"),
         Column("limit", "limit", "percent"),
-        Column("state", "", "text", "left"),
+        Column("state", "state", "text", "left"),
     ]
     return Table(frame, columns, "budgets:")
 
@@ -377,7 +377,7 @@ def to_markdown(result: CheckResult) -> bytes:
     if result.regressions:
         out += ["**Regressions**", "", *_md_findings(result.regressions), ""]
     if result.budgets:
-        out += ["**Budgets**", "", "| budget | candidate | baseline | limit | |", "| --- | ---: | ---: | ---: | --- |"]
+        out += ["**Budgets**", "", "| budget | candidate | baseline | limit | state |", "| --- | ---: | ---: | ---: | --- |"]
         for b in result.budgets:
             state = "**exceeded**" if b.breached else "ok"
             out.append(f"| {md_escape(b.budget.text)} | {_pct(b.cand)} | {_pct(b.base)} | {b.budget.limit * 100:g}% | {state} |")

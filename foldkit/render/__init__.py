@@ -9,7 +9,7 @@ Built from parts that other renderers (the differential graph of `foldkit diff`)
   through this frame path" for another profile;
 * `svg.py`     — `write_svg(layout, options, fill=, tooltip=, attributes=, subtitle=)`: the SVG,
   with per-frame colour, tooltip and extra `data-*` attributes supplied by the caller;
-* `palette.py` — name -> colour (`colorizer`), palette maps (escaping untrusted text is
+* `palette.py` — name -> colour (`colorizer`), `diff_color`, palette maps (escaping untrusted text is
   `foldkit.text`, shared with the terminal output); `options.py` — `RenderOptions`; `defaults.py` — every default, once.
 """
 
@@ -30,8 +30,9 @@ from foldkit.render.layout import (
     layout_flame,
     layout_table,
 )
+from foldkit.render.nameattr import NameAttributes
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
-from foldkit.render.palette import colorizer
+from foldkit.render.palette import colorizer, diffusion_color
 from foldkit.render.svg import write_svg
 from foldkit.text import format_count
 
@@ -106,7 +107,7 @@ def kind_of(options: RenderOptions) -> str:
 def subtitle_for(layout: Layout, options: RenderOptions, profile: Profile | None = None) -> str | None:
     """The user's subtitle plus what the reader must know: a raised minimum width, input order."""
     parts = [options.subtitle] if options.subtitle else []
-    if options.flamechart and profile is not None and profile.timeline is None:
+    if options.flamechart and profile is not None and (profile.timeline is None or profile.format == "folded"):
         parts.append("stacks in input order (no timestamps)")
     if layout.budget_limited and layout.span:
         px = layout.min_weight / layout.span * options.plot_width
@@ -128,7 +129,7 @@ def warn_about(layout: Layout, options: RenderOptions, diagnostics: Diagnostics)
             f"{format_count(layout.total)}; the profile's total is used"
         )
     if options.negate:
-        diagnostics.warnings.append("--negate only changes differential graphs (foldkit diff); ignored")
+        diagnostics.warnings.append("--negate only changes differential graphs (foldkit diff, two-column input); ignored")
     if layout.budget_limited:
         diagnostics.notes.append(
             f"more than {format_count(options.max_frames)} frames: frames lighter than "
@@ -156,27 +157,50 @@ def render_flamegraph(
     *,
     palette_map: dict[str, str] | None = None,
     diagnostics: Diagnostics | None = None,
+    names: NameAttributes | None = None,
 ) -> bytes:
     """The flame graph (or icicle graph, or flame chart) of `profile` as SVG bytes.
 
     `palette_map` (flamegraph.pl's `--cp`): names found there keep their colour, new names are
-    added to it. Warnings (dropped stacks, a raised minimum width) go to `diagnostics`."""
+    added to it. `names` (`--nameattr`): tooltips and attributes of some functions' frames.
+    Warnings (dropped stacks, a raised minimum width) go to `diagnostics`."""
     with gc_paused():
-        return _render(profile, options, palette_map, diagnostics)
+        return _render(profile, options, palette_map, diagnostics, names)
 
 
 def _render(
-    profile: Profile, options: RenderOptions, palette_map: dict[str, str] | None, diagnostics: Diagnostics | None
+    profile: Profile,
+    options: RenderOptions,
+    palette_map: dict[str, str] | None,
+    diagnostics: Diagnostics | None,
+    names: NameAttributes | None = None,
 ) -> bytes:
     layout = layout_profile(profile, options)
     if diagnostics is not None:
         warn_about(layout, options, diagnostics)
-    color = colorizer(options.palette, options.hash, palette_map)
-    names = layout.names
+        if options.flamechart and profile.timeline is None:
+            diagnostics.warnings.append(
+                "--flamechart: the input has no sample times (folded text, BPF maps, perf script "
+                "without the time field), so the stacks are drawn in input order, not in time"
+            )
+    frame_names = layout.names
+    if options.color_diffusion:
+        span = layout.span or 1
+        weights = layout.weights
+
+        def fill(i: int) -> str:
+            return diffusion_color(weights[i] / span)
+    else:
+        color = colorizer(options.palette, options.hash, palette_map, randomly=options.random)
+
+        def fill(i: int) -> str:
+            return color(frame_names[i])
+
     return write_svg(
         layout,
         options,
-        fill=lambda i: color(names[i]),
+        fill=fill,
+        names=names,
         count_name=options.count_name or profile.unit or defaults.COUNT_NAME,
         subtitle=subtitle_for(layout, options, profile),
         kind=kind_of(options),

@@ -29,6 +29,7 @@
   var searchButton = byId("search");
   var caseButton = byId("ignorecase");
   var matchedText = byId("matched");
+  var matchedX = matchedText ? matchedText.getAttribute("x") : "0";
 
   var span = num("data-span", 0);
   var xpad = num("data-xpad", 10);
@@ -171,12 +172,13 @@
     saveState();
   }
 
-  function paintSearch(re) {
+  /* Fills frames whose name matched (hits: one flag per frame, or null for none); returns their
+     weight, a frame inside another match counted once. */
+  function paintSearch(hits) {
     var matchedWeight = 0;
     var coveredUntil = 0;
     for (k = 0; k < n; k++) {
-      // the name as shown, or with its annotation (so that _\[k\]$ finds kernel frames)
-      var hit = k > 0 && re !== null && (re.test(shownNames[k]) || (shownNames[k] !== names[k] && re.test(names[k])));
+      var hit = k > 0 && hits !== null && hits[k] === 1;
       rects[k].setAttribute("fill", hit ? searchColor : fills[k]);
       if (hit && k >= coveredUntil) {
         matchedWeight += weight[k];  // nested matches are inside this one: counted once
@@ -186,20 +188,37 @@
     return matchedWeight;
   }
 
+  /* A message in the "Matched" place; a long one (an error) ends at the right margin. */
+  function showMatched(message, long) {
+    matchedText.textContent = message;
+    if (long) {
+      matchedText.setAttribute("text-anchor", "end");
+      matchedText.setAttribute("x", (xpad + plotWidth).toFixed(2));
+    } else {
+      matchedText.removeAttribute("text-anchor");
+      matchedText.setAttribute("x", matchedX);
+    }
+  }
+
   function search(term) {
-    var re;
-    try {
-      re = new RegExp(term, ignoreCase ? "i" : "");
-    } catch (err) {
-      matchedText.textContent = "Not a regular expression: " + term;
+    // the name as shown, or with its annotation (so that _\[k\]$ finds kernel frames); the
+    // search is bounded (search.js): a pattern it cannot run in linear time is refused
+    var compiled = foldkitSearch.compile(term, ignoreCase);
+    if (compiled.error) {
+      showMatched(compiled.error, true);
       return;
     }
     searchTerm = term;
-    var matchedWeight = paintSearch(re);
+    var found = foldkitSearch.searchAll(compiled.matcher, shownNames, names);
+    var matchedWeight = paintSearch(found.hits);
     searchButton.classList.add("show");
     searchButton.textContent = "Reset Search";
-    var share = span > 0 ? 100 * matchedWeight / span : 0;
-    matchedText.textContent = "Matched: " + share.toFixed(2) + "%";
+    var share = (span > 0 ? 100 * matchedWeight / span : 0).toFixed(2) + "%";
+    if (found.stopped) {
+      showMatched(foldkitSearch.stoppedMessage(found.searched, n, "frames", share), true);
+    } else {
+      showMatched("Matched: " + share, false);
+    }
     saveState();
   }
 
@@ -208,7 +227,7 @@
     paintSearch(null);
     searchButton.classList.remove("show");
     searchButton.textContent = "Search";
-    matchedText.textContent = " ";
+    showMatched(" ", false);
     saveState();
   }
 

@@ -43,6 +43,12 @@ class RenderOptions:
     truncate_text_right: bool = True  # cut long labels at the end (False: at the start)
     sort_by_weight: bool = False  # siblings widest first instead of alphabetical
     max_frames: int = defaults.MAX_FRAMES  # frame budget; the minimum width rises to stay within it
+    random: bool = False  # random shades (flamegraph.pl --random): colours change from run to run
+    color_diffusion: bool = False  # inferno --colordiffusion: the wider the frame, the redder
+    stroke_color: str | None = None  # outline of every frame (inferno --stroke-color); None: none
+    ui_color: str | None = None  # fill of the title, buttons and details line (inferno --uicolor)
+    pretty_xml: bool = False  # indent the SVG (inferno --pretty-xml)
+    javascript: bool = True  # False: no script, a static picture (inferno --no-javascript)
 
     def __post_init__(self) -> None:
         if self.width < 2 * defaults.XPAD + 10:
@@ -58,6 +64,9 @@ class RenderOptions:
             raise UsageError(
                 f"--bgcolors must be one of {', '.join(BACKGROUNDS)} or a colour like #f0f0f0, not {self.bgcolors!r}"
             )
+        for flag, value in (("--stroke-color", self.stroke_color), ("--uicolor", self.ui_color)):
+            if value is not None and not _COLOR.fullmatch(value):
+                raise UsageError(f"{flag} must be a colour like #7d7d7d or rgb(125,125,125), not {value!r}")
         if not _COLOR.fullmatch(self.search_color):
             raise UsageError(f"--search-color must be a colour like rgb(230,0,230) or #e600e6, not {self.search_color!r}")
         if not (math.isfinite(self.factor) and self.factor > 0):

@@ -18,14 +18,16 @@ The shade is a hash of the name without its annotation, so `read` is the same sh
 every graph. By default the hash spreads all names evenly; `hash_start=True` (flamegraph.pl's
 `--hash`) weighs the first characters most, so similar names get similar shades.
 
-The differential colouring (red grew, blue shrank) is `foldkit.analysis.diffgraph.delta_fill`.
-`load_palette_map`/`save_palette_map` read and write flamegraph.pl's
+`diff_color(delta, max_delta, negate)` is the differential colouring (red grew, blue shrank) that
+`foldkit diff` uses; `load_palette_map`/`save_palette_map` read and write flamegraph.pl's
 `palette.map` (`name->rgb(r,g,b)` lines) for `--cp`.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import random
 import re
 from collections.abc import Callable, Iterable
 
@@ -89,6 +91,8 @@ def _default(name: str) -> str:
         return "green"
     if _KERNEL_MODULE in name or _KERNEL_START.match(name):
         return "orange"
+    if name.startswith("py::"):  # CPython 3.12+ -X perf: Python code, like other JIT'd code
+        return "green"
     if "::" in name:
         return "yellow"
     return "red"
@@ -163,6 +167,8 @@ _SEMANTIC: dict[str, Callable[[str], str]] = {
     "python": _python,
     "rust": _rust,
     "wakeup": lambda name: "aqua",
+    # flamegraph.pl's off-CPU chain graphs: waker frames (`_[w]`) aqua, the rest blue
+    "chain": lambda name: "aqua" if "_[w]" in name else "blue",
 }
 
 #: Every palette name `--palette` accepts.
@@ -183,7 +189,7 @@ def background(palette: str, bgcolors: str | None) -> tuple[str, str]:
     if bgcolors is None:
         if palette == "mem":
             bgcolors = "green"
-        elif palette in ("io", "wakeup"):
+        elif palette in ("io", "wakeup", "chain"):
             bgcolors = "blue"
         elif palette in _HUES and palette != "hot":
             bgcolors = "grey"
@@ -229,19 +235,26 @@ def _rgb(hue: str, v: tuple[float, float, float]) -> str:
     return f"rgb({rb + int(rs * v[ri])},{gb + int(gs * v[gi])},{bb + int(bs * v[bi])})"
 
 
-def frame_color(name: str, palette: str = "default", hash_start: bool = False) -> str:
-    """The fill of a frame called `name` (a full name, annotations included)."""
+def frame_color(name: str, palette: str = "default", hash_start: bool = False, rng: random.Random | None = None) -> str:
+    """The fill of a frame called `name` (a full name, annotations included); with `rng`, a random
+    shade of the palette's hue (flamegraph.pl's `--random`)."""
     semantic = _SEMANTIC.get(palette)
     hue = semantic(name) if semantic is not None else palette
+    if rng is not None:
+        return _rgb(hue, (rng.random(), rng.random(), rng.random()))
     return _rgb(hue, _shades(ANNOTATION.sub("", name), hash_start))
 
 
 def colorizer(
-    palette: str = "default", hash_start: bool = False, palette_map: dict[str, str] | None = None
+    palette: str = "default",
+    hash_start: bool = False,
+    palette_map: dict[str, str] | None = None,
+    randomly: bool = False,
 ) -> Callable[[str], str]:
     """A cached `name -> fill` function. With `palette_map`, names found there keep their colour and
-    new names are added to it (flamegraph.pl's `--cp`)."""
+    new names are added to it (flamegraph.pl's `--cp`); `randomly`: each name a random shade."""
     cache: dict[str, str] = {}
+    rng = random.Random() if randomly else None
 
     def color(name: str) -> str:
         fill = cache.get(name)
@@ -249,20 +262,43 @@ def colorizer(
             if palette_map is not None:
                 fill = palette_map.get(name)
                 if fill is None:
-                    fill = palette_map[name] = frame_color(name, palette, hash_start)
+                    fill = palette_map[name] = frame_color(name, palette, hash_start, rng)
             else:
-                fill = frame_color(name, palette, hash_start)
+                fill = frame_color(name, palette, hash_start, rng)
             cache[name] = fill
         return fill
 
     return color
 
 
+def diff_color(delta: float, max_delta: float, negate: bool = False) -> str:
+    """Differential fill: red when a frame grew, blue when it shrank, deeper the larger the change
+    relative to `max_delta`; white when unchanged. `negate` swaps red and blue."""
+    if negate:
+        delta = -delta
+    if delta == 0 or max_delta <= 0:
+        return "rgb(255,255,255)"
+    pale = int(210 * (1 - min(abs(delta) / max_delta, 1.0)))
+    return f"rgb(255,{pale},{pale})" if delta > 0 else f"rgb({pale},{pale},255)"
+
+
+#: `diffusion_color`'s scale: inferno maps the square root of a frame's share onto 0..2000.
+_DIFFUSION_STEPS = 2000
+
+
+def diffusion_color(share: float) -> str:
+    """inferno's `--colordiffusion` fill for a frame spanning `share` (0..1) of the width: white
+    for the narrowest, pure red for the full width (square root, so wide frames stand out)."""
+    return diff_color(int(math.sqrt(max(share, 0.0)) * _DIFFUSION_STEPS), _DIFFUSION_STEPS)
+
+
 _MAP_LINE = re.compile(r"(.*)->(rgb\(\d{1,3},\d{1,3},\d{1,3}\)|#[0-9a-fA-F]{6})")
 
 
-def load_palette_map(path: str | os.PathLike[str]) -> dict[str, str]:
-    """Read a `palette.map` (`name->rgb(r,g,b)` per line); a missing file is an empty map."""
+def load_palette_map(path: str | os.PathLike[str], warnings: list[str] | None = None) -> dict[str, str]:
+    """Read a `palette.map` (`name->rgb(r,g,b)` per line); a missing file is an empty map. Lines
+    that are not map lines are ignored, with one warning for them all added to `warnings` (as
+    inferno does)."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -271,13 +307,20 @@ def load_palette_map(path: str | os.PathLike[str]) -> dict[str, str]:
     except OSError as exc:
         raise InputError(f"{path}: cannot read palette map: {exc.strerror}") from None
     mapping: dict[str, str] = {}
+    bad: list[int] = []
     for lineno, line in enumerate(raw.decode("utf-8", "surrogateescape").splitlines(), start=1):
         if not line.strip():
             continue
         m = _MAP_LINE.fullmatch(line.rstrip("\r"))
         if m is None:
-            raise InputError(f"{path}:{lineno}: not a palette map line (name->rgb(r,g,b)): {line[:80]!r}")
+            bad.append(lineno)
+            continue
         mapping[m.group(1)] = m.group(2)
+    if bad and warnings is not None:
+        warnings.append(
+            f"{path}: {len(bad)} line(s) that are not palette map lines (name->rgb(r,g,b)) ignored "
+            f"(line {', '.join(map(str, bad[:5]))}{', ...' if len(bad) > 5 else ''})"
+        )
     return mapping
 
 

@@ -38,6 +38,7 @@ from lxml import etree
 from foldkit.errors import UsageError
 from foldkit.render import defaults
 from foldkit.render.layout import Layout
+from foldkit.render.nameattr import NameAttributes
 from foldkit.render.options import RenderOptions
 from foldkit.render.palette import background
 from foldkit.text import (
@@ -63,8 +64,20 @@ _IGNORECASE_X = 16
 
 @cache
 def asset(name: str) -> str:
-    """The text of a package file (`flamegraph.js`, `flamegraph.css`)."""
+    """The text of a package file (`flamegraph.js`, `flamegraph.css`, `search.js`)."""
     return Path(__file__).with_name(name).read_text(encoding="utf-8")
+
+
+def with_search(script: str) -> str:
+    """`script` preceded by the bounded search it calls (`search.js`, which defines
+    `foldkitSearch`), as one script: the SVG's and the HTML viewer's."""
+    return asset("search.js") + "\n" + script
+
+
+@cache
+def svg_script() -> str:
+    """The SVG's whole script: the bounded search and `flamegraph.js`."""
+    return with_search(asset("flamegraph.js"))
 
 
 def _check_factor(layout: Layout, options: RenderOptions) -> None:
@@ -105,6 +118,16 @@ def _text(x: float, y: float, text: str, **attrib: str) -> etree._Element:
     return _part("text", {"x": format_px(x), "y": format_px(y), **attrib}, text)
 
 
+def _style_rules(options: RenderOptions) -> str:
+    """CSS for `--stroke-color` and `--uicolor` (colours `RenderOptions` validated, so no markup)."""
+    rules = ""
+    if options.stroke_color is not None and options.stroke_color != "none":
+        rules += f"#frames > rect {{ stroke: {options.stroke_color}; stroke-width: 1; }}\n"
+    if options.ui_color is not None:
+        rules += f"#title, #details, #unzoom, #search, #ignorecase, #matched {{ fill: {options.ui_color}; }}\n"
+    return rules
+
+
 def _header(options: RenderOptions, geo: _Geometry, title: str, subtitle: str | None) -> list[etree._Element]:
     """Everything before the frames: notes, background, style, title and the controls."""
     width, fs, height = options.width, options.font_size, geo.height
@@ -116,7 +139,7 @@ def _header(options: RenderOptions, geo: _Geometry, title: str, subtitle: str | 
     etree.SubElement(gradient, "stop", {"offset": "95%", "stop-color": bottom})
     parts += [
         defs,
-        _part("style", {"type": "text/css"}, asset("flamegraph.css")),
+        _part("style", {"type": "text/css"}, asset("flamegraph.css") + _style_rules(options)),
         _part("rect", {"x": "0", "y": "0", "width": str(width), "height": format_px(height), "fill": "url(#background)"}),
         _text(width / 2, fs * 2, visible(title), id="title", **{"font-size": format_px(fs + 5)}),
     ]
@@ -143,9 +166,11 @@ def write_svg(
     subtitle: str | None = None,
     kind: str = "flamegraph",
     message: str | None = None,
+    names: NameAttributes | None = None,
 ) -> bytes:
     """The SVG document for `layout` (see the module docstring); `message` is shown in place of
-    frames when there is nothing to draw."""
+    frames when there is nothing to draw; `names` (`--nameattr`) gives some functions' frames a
+    tooltip of their own and extra attributes."""
     title = options.title if options.title is not None else options.default_title()
     geo = _Geometry(layout, options, bool(subtitle))
     width = options.width
@@ -179,12 +204,22 @@ def write_svg(
                 xf.write(_part("g", {"id": "frames"}))
             else:
                 with xf.element(_G, {"id": "frames"}):
-                    _write_frames(xf, layout, options, geo, fill, tooltip, attributes, visible(count_name))
+                    _write_frames(xf, layout, options, geo, fill, tooltip, attributes, visible(count_name), names)
             if message is not None:
                 y = geo.top + options.frame_height
                 xf.write(_text(width / 2, y, visible(message), id="message", **{"text-anchor": "middle"}))
-            xf.write(_part("script", {"type": "text/ecmascript"}, etree.CDATA(asset("flamegraph.js"))))
+            if options.javascript:
+                xf.write(_part("script", {"type": "text/ecmascript"}, etree.CDATA(svg_script())))
+    if options.pretty_xml:
+        return pretty(out.getvalue())
     return out.getvalue() + b"\n"
+
+
+def pretty(data: bytes) -> bytes:
+    """An SVG document indented (`--pretty-xml`); text content is left as it is."""
+    root = etree.fromstring(data, etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True, strip_cdata=False))
+    etree.indent(root, space="    ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
 
 
 def _write_frames(
@@ -196,6 +231,7 @@ def _write_frames(
     tooltip: Callable[[int], str] | None,
     attributes: Callable[[int], Mapping[str, str]] | None,
     unit: str,
+    names: NameAttributes | None = None,
 ) -> None:
     """One `<rect>` (with its `<title>`) per frame, followed by its `<text>` label when one fits,
     written into the open `<g id="frames">` of `xf`. Without `tooltip`, flamegraph.pl's: `name
@@ -239,8 +275,14 @@ def _write_frames(
         }
         if attributes is not None:
             attrib.update({k: visible(v) for k, v in attributes(i).items()})
+        own_title = None
+        if names is not None:
+            attrib.update({k: visible(v) for k, v in names.attributes.get(name, {}).items()})
+            own_title = names.titles.get(name)
         with element(_RECT, attrib), element(_TITLE):
-            if tooltip is None:
+            if own_title is not None:
+                write(visible(own_title))
+            elif tooltip is None:
                 write(f"{texts[1]} ({count(w * factor)} {unit}, {100 * w / span:.2f}%)")
             else:
                 write(visible(tooltip(i)))

@@ -32,7 +32,7 @@ from foldkit.text import visible
 from foldkit.transform import Pipeline, describe
 
 #: FoldOptions fields that say how to work, not what the stacks are; not listed as report options.
-_MECHANICS = {"jobs", "keep_time", "chunk_size", "max_record"}
+_MECHANICS = {"jobs", "keep_time", "keep_order", "chunk_size", "max_record"}
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,13 @@ import polars as pl
 
 from foldkit import __version__
 from foldkit.analysis.diff import StackDiff, diff_profiles, function_changes
+from foldkit.analysis.events import event_tables
+from foldkit.analysis.histograms import bar_chart, bucket_table, histograms_of
+from foldkit.analysis.histograms import summary as histogram_summary
 from foldkit.analysis.sides import same_event
 from foldkit.analysis.tables import to_csv
 from foldkit.analysis.top import top_table
-from foldkit.errors import FoldkitError, InputError
+from foldkit.errors import FoldkitError, InputError, UsageError
 from foldkit.export.store import store_bytes
 from foldkit.ingest import FoldOptions, detect, fold_source
 from foldkit.inputs import open_source
@@ -123,11 +126,25 @@ def read_capture(item: CaptureInput, options: FoldOptions) -> Profile:
             opts = replace(opts, format=module.NAME)
         if opts.format == "perf":
             opts = replace(opts, keep_time=True)  # sample times for the viewer's Time view
-        profile = fold_source(source, opts)
+        try:
+            profile = fold_source(source, opts)
+        except UsageError as exc:
+            raise _report_hint(exc, item) from None
         profile.meta["compression"] = source.compression
         return profile
     finally:
         source.close()
+
+
+def _report_hint(exc: UsageError, item: CaptureInput) -> UsageError:
+    """`exc` with the report's own way of choosing where it has one: several bpftrace maps are
+    chosen per capture with `--map 'PATTERN=MAP'`."""
+    maps = getattr(exc, "maps", None)
+    if not maps or not hasattr(exc, "choice"):
+        return exc
+    name = os.path.basename(item.path)
+    forms = " or ".join(f"--map '{name}={m}'" for m in maps)
+    return UsageError(exc.choice(f"{forms} (PATTERN=MAP: the map of the captures whose name matches PATTERN; repeatable), or --map all"))
 
 
 def describe_event(profile: Profile) -> str | None:
@@ -165,7 +182,9 @@ def summarize(profile: Profile, result: CaptureResult, top: pl.DataFrame) -> Non
     result.notes = list(profile.diagnostics.notes)
     if result.warnings:
         result.status = "warning"
-    result.top = [TopFunction(name, float(s), float(p)) for name, s, p, _, _ in top.head(INDEX_TOP).iter_rows()]
+    # the index shows self shares to 0.1 %: a function below 0.05 % would read "0.0 %" there
+    shown = top.filter(pl.col("self_pct") >= 0.05).head(INDEX_TOP)
+    result.top = [TopFunction(name, float(s), float(p)) for name, s, p, _, _ in shown.iter_rows()]
 
 
 def _write(folder: Path, result: CaptureResult, kind: str, data: bytes) -> None:
@@ -181,6 +200,20 @@ def _render_graphs(profile: Profile, result: CaptureResult, folder: Path, page: 
     for kind, inverted in (("flamegraph", False), ("icicle", True)):
         options = RenderOptions(title=result.name, subtitle=subtitle, inverted=inverted)
         _write(folder, result, kind, render_flamegraph(profile, options))
+
+
+def _histograms(profile: Profile, result: CaptureResult, folder: Path, page: PageData) -> None:
+    """A histogram capture's summary, and each histogram's bar chart (`histogram-N.svg`) and buckets."""
+    frame = histogram_summary(profile)
+    if frame is None:
+        return
+    page.histogram_summary = frame
+    for i, (name, unit, buckets) in enumerate(histograms_of(profile), start=1):
+        file = f"histogram-{i}.svg"
+        data = bar_chart(name, unit, buckets)
+        (folder / file).write_bytes(data)
+        result.digests[file] = (len(data), hashlib.sha256(data).hexdigest())
+        page.histograms.append((name, unit, file, bucket_table(buckets)))
 
 
 def compare_with_baseline(
@@ -236,6 +269,8 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
     summarize(profile, result, table.frame)
     if profile.format == "perf" and profile.weights:
         result.time_start, result.time_end = perf_time_range(item.path, options)
+    page.event_tables = event_tables(profile)
+    _histograms(profile, result, folder, page)
     page.top_rows = page_rows(table.frame)
     page.top_count = table.frame.height
     _write(folder, result, "top_csv", to_csv(table))

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import polars as pl
 from lxml import etree
 
+from foldkit.analysis.events import EventTable
 from foldkit.analysis.tables import format_number
 from foldkit.regression.gate import CheckResult
 from foldkit.report.html import (
@@ -70,6 +72,9 @@ class PageData:
     top_count: int = 0
     checked: CheckResult | None = None
     changes: list[tuple[str, float, float]] = field(default_factory=list)  # (function, Δ self pp, Δ total pp)
+    event_tables: list[EventTable] = field(default_factory=list)  # an event-table capture's tables
+    histogram_summary: pl.DataFrame | None = None  # a histogram capture: events and percentiles
+    histograms: list[tuple[str, str, str, pl.DataFrame]] = field(default_factory=list)  # (name, unit, chart file, buckets)
 
 
 def _count(value: float | int | None) -> str:
@@ -258,7 +263,7 @@ def _changes(r: CaptureResult, data: PageData) -> list[Child]:
     """The differential viewer, with the biggest changes above it, each a search in it."""
     if "diff_viewer" not in r.files:
         return []
-    out: list[Child] = [el("h2", {"id": "diff"}, "Differential flame graph (red grew, blue shrank)")]
+    out: list[Child] = [el("h2", {"id": "diff"}, "Differential flame graph (red: a frame's own time grew, blue: shrank)")]
     if data.changes:
         items = [
             el("li", None, search_link(r.files["diff_viewer"], "diff-viewer", name), f" self {ds:+.2f} pp, total {dt:+.2f} pp")
@@ -301,6 +306,52 @@ def _top_section(r: CaptureResult, data: PageData) -> list[Child]:
         el("p", None, note, link(r.files["top_csv"], r.files["top_csv"]) if "top_csv" in r.files else None, "."),
         sortable_table(columns, rows, table_id="top-table"),
     ]
+
+
+def _frame_table(frame: pl.DataFrame, table_id: str) -> etree._Element:
+    """A polars frame as a sortable table (numbers right-aligned and sorted as numbers)."""
+    schema = frame.schema
+    columns = [Column(name, numeric=schema[name].is_numeric()) for name in frame.columns]
+    rows = [
+        [
+            (cell(format_number(v, "weight"), sort=v, css="num") if v is not None else cell("—", css="num"))
+            if schema[name].is_numeric()
+            else cell(el("span", {"class": "mono"}, str(v)), css="name")
+            for name, v in zip(frame.columns, row, strict=True)
+        ]
+        for row in frame.iter_rows()
+    ]
+    return sortable_table(columns, rows, table_id=table_id)
+
+
+def _event_section(data: PageData) -> list[Child]:
+    """The tables of an event-table capture (opensnoop, tcplife, …), each sortable."""
+    out: list[Child] = []
+    for table in data.event_tables:
+        out.append(el("h2", {"id": table.id}, table.title))
+        if table.frame.is_empty():
+            out.append(el("p", {"class": "meta"}, "none"))
+            continue
+        out.append(_frame_table(table.frame, f"{table.id}-table"))
+    return out
+
+
+def _histogram_section(data: PageData) -> list[Child]:
+    """A histogram capture: the summary (events, percentiles) and each histogram's chart and buckets."""
+    if data.histogram_summary is None:
+        return []
+    out: list[Child] = [
+        el("h2", {"id": "histograms"}, "Histograms"),
+        el("p", {"class": "meta"}, "Percentiles are estimated within buckets (linearly)."),
+        _frame_table(data.histogram_summary, "histogram-summary"),
+    ]
+    for i, (name, unit, chart, buckets) in enumerate(data.histograms, start=1):
+        out += [
+            el("h3", {"id": f"histogram-{i}"}, f"{name} ({unit})" if unit else name),
+            el("img", {"src": href(chart), "alt": f"bar chart of {name}", "class": "histogram"}),
+            _frame_table(buckets, f"histogram-{i}-table"),
+        ]
+    return out
 
 
 def _check_section(r: CaptureResult, data: PageData) -> list[Child]:
@@ -366,6 +417,8 @@ def capture_page(r: CaptureResult, data: PageData, context: PageContext) -> byte
     ]
     if r.error:
         body.append(el("p", {"class": "error", "id": "error"}, lines(r.error)))
+    body += _event_section(data)
+    body += _histogram_section(data)
     body += _overview(r, data)
     if r.warnings:
         body += [el("h2", {"id": "warnings"}, "Warnings"), el("ul", {"class": "warnings"}, [el("li", None, w) for w in r.warnings])]

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from foldkit.report.result import CaptureResult
-from foldkit.text import visible
+from foldkit.text import utf8_all, utf8_json, utf8_safe, visible, visible_lines
 
 #: Columns of summary.parquet and their types (summary.json rows have the same keys, plus the
 #: top functions and regressions as objects).
@@ -52,6 +52,11 @@ def _text(value: str | None) -> str | None:
     return None if value is None else visible(value)
 
 
+def _message(value: str | None) -> str | None:
+    """A message as the pages show it, its line breaks kept as `\\n` (not `␊`)."""
+    return None if value is None else visible_lines(value)
+
+
 def _finite(value: float | None) -> float | None:
     return value if value is None or math.isfinite(value) else None
 
@@ -64,7 +69,7 @@ def row(r: CaptureResult, page: str) -> dict[str, Any]:
         "path": visible(r.path),
         "page": page,
         "status": r.status,
-        "error": _text(r.error),
+        "error": _message(r.error),
         "format": r.format,
         "compression": r.compression,
         "event": _text(r.event),
@@ -77,11 +82,11 @@ def row(r: CaptureResult, page: str) -> dict[str, Any]:
         "time_span_s": r.time_span,
         "top_functions": [visible(t.name) for t in r.top],
         "top_self_pct": [t.self_pct for t in r.top],
-        "warnings": [visible(w) for w in r.warnings],
+        "warnings": [visible_lines(w) for w in r.warnings],
         "is_baseline": r.is_baseline,
         "check_passed": None if check is None else check.passed,
         "check_verdict": None if check is None else visible(check.verdict),
-        "check_error": None if check is None else _text(check.error),
+        "check_error": None if check is None else _message(check.error),
         "regressions": [] if check is None else [visible(g.name) for g in check.regressions],
         "regressions_pp": [] if check is None else [_finite(g.delta_pp) for g in check.regressions],
         "seconds": round(r.seconds, 3),
@@ -108,12 +113,22 @@ def to_json(rows: Sequence[dict[str, Any]], meta: dict[str, Any], results: Seque
         ]
         captures.append(doc)
     doc = {**meta, "captures": captures}
-    return (json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=str) + "\n").encode("utf-8")
+    return utf8_json(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=str) + "\n")
+
+
+def _utf8_value(value: Any) -> Any:
+    """A summary value with its text (and lists of text) made `utf8_safe` for polars."""
+    if isinstance(value, str):
+        return utf8_safe(value)
+    if isinstance(value, list) and any(isinstance(v, str) for v in value):
+        return utf8_all(value)
+    return value
 
 
 def to_parquet(rows: Sequence[dict[str, Any]]) -> bytes:
     """summary.parquet: the flat rows."""
-    frame = pl.from_dicts(list(rows), schema=SCHEMA) if rows else pl.DataFrame(schema=SCHEMA)
+    safe = [{k: _utf8_value(v) for k, v in row.items()} for row in rows]
+    frame = pl.from_dicts(safe, schema=SCHEMA) if safe else pl.DataFrame(schema=SCHEMA)
     buf = io.BytesIO()
     frame.write_parquet(buf)
     return buf.getvalue()

@@ -15,16 +15,19 @@ from typing import Any
 from foldkit.ingest.options import FoldOptions
 from foldkit.profile import Profile
 from foldkit.transform.filters import (
+    Base,
     Exclude,
     Focus,
     FocusRoot,
     Hide,
+    base,
     exclude,
     focus,
     focus_root,
     hide,
 )
 from foldkit.transform.normalize import NormalizeOptions, normalize_symbols
+from foldkit.transform.python import PythonView, python_view
 from foldkit.transform.rename import Rename, rename
 from foldkit.transform.roots import (
     ROOT_FRAMES,
@@ -97,6 +100,11 @@ TRANSFORMS: dict[str, Transform] = {
             "foldkit fold fixtures/system-mixed.perf.zst --focus-root '^phase_tree$'", keeps_total=False,
         ),
         Transform(
+            "base", base, Base, lambda text: Base((text,)), "NAME",
+            "Keep stacks with a frame named exactly NAME above the leaf, cut at the leaf-most one so it becomes the root (inferno's --base; repeatable: any). --focus-root cuts at the rootmost regex match.",
+            "foldkit fold fixtures/system-mixed.perf.zst --base phase_tree", keeps_total=False, union_repeats=True,
+        ),
+        Transform(
             "exclude", exclude, Exclude, Exclude, "REGEX",
             "Drop stacks with a frame matching REGEX.",
             "foldkit fold fixtures/system-mixed.perf.zst --exclude '^entry_SYSCALL'", keeps_total=False,
@@ -141,6 +149,11 @@ TRANSFORMS: dict[str, Transform] = {
             "rename", rename, Rename, Rename.parse, "'REGEX=>REPL'",
             "Rewrite frame names: every match of REGEX becomes REPL (Python re.sub syntax, \\1 for groups; repeatable, applied in order).",
             "foldkit fold fixtures/system-mixed.perf.zst --rename '@@?GLIBC_[0-9.]+$=>'", keeps_total=True,
+        ),
+        Transform(
+            "python", python_view, PythonView, lambda _text: PythonView(), "",
+            "Python view of CPython 3.12+ -X perf captures: drop the interpreter's frames (_PyEval_EvalFrameDefault, vectorcall plumbing) leafward of the first py:: frame.",
+            "foldkit fold fixtures/system-mixed.perf.zst --python", keeps_total=True, takes_value=False,
         ),
         Transform(
             "normalize_symbols", normalize_symbols, NormalizeOptions, lambda _text: NormalizeOptions(), "",
@@ -233,6 +246,7 @@ def pipeline(steps: Sequence[object] = ()) -> Pipeline:
 __all__ = [
     "ROOT_FRAMES",
     "TRANSFORMS",
+    "Base",
     "CollapseRecursion",
     "Comm",
     "Exclude",
@@ -244,6 +258,7 @@ __all__ = [
     "OnlyPid",
     "Pipeline",
     "PruneBelow",
+    "PythonView",
     "Rename",
     "TimeWindow",
     "Transform",

@@ -101,7 +101,13 @@ def _apply(profile: Profile, stack_name: dict[str, str]) -> Profile:
     timeline = None
     if profile.timeline is not None:
         timeline = [(t, stack_name.get(s, s), w) for t, s, w in profile.timeline]
-    return replace(profile, weights=weights, counts=counts, timeline=timeline)  # type: ignore[arg-type]
+    before: dict[str, Weight] | None = None
+    if profile.before is not None:
+        before = {}
+        for s, w in profile.before.items():
+            key = stack_name.get(s, s)
+            before[key] = before.get(key, 0) + w
+    return replace(profile, weights=weights, counts=counts, timeline=timeline, before=before)  # type: ignore[arg-type]
 
 
 def normalize_symbols(profile: Profile, options: NormalizeOptions | None = None) -> Profile:

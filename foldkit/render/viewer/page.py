@@ -2,8 +2,8 @@
 
 The document holds a JSON header (`<script type="application/json">`, with `<`, `>` and `&`
 escaped so no text can end the element), the packed tree (`<script type="application/octet-stream">`,
-base64) and the package files `viewer.js` and `viewer.css`. Neither data block is executable; the
-Content-Security-Policy allows exactly the embedded script and style (by their SHA-256) and no
+base64) and the package files `viewer.js` (after the bounded search, `../search.js`) and
+`viewer.css`. Neither data block is executable; the Content-Security-Policy allows exactly the embedded script and style (by their SHA-256) and no
 request of any kind, so the page works from `file://` and never reaches the network.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 
 from lxml import etree
 
+from foldkit.render.svg import with_search
 from foldkit.text import visible
 
 DOCTYPE = "<!DOCTYPE html>"
@@ -30,6 +31,12 @@ def asset(name: str) -> str:
     return resources.files("foldkit.render.viewer").joinpath(name).read_text(encoding="utf-8")
 
 
+@cache
+def viewer_script() -> str:
+    """The page's whole script: the bounded search (`foldkit/render/search.js`) and `viewer.js`."""
+    return with_search(asset("viewer.js"))
+
+
 def csp_hash(text: str) -> str:
     """The Content-Security-Policy source that allows exactly this inline script or style."""
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
@@ -38,7 +45,7 @@ def csp_hash(text: str) -> str:
 def content_security_policy() -> str:
     """Only the embedded script and style run; nothing is fetched, framed, submitted or based."""
     return (
-        f"default-src 'none'; script-src {csp_hash(asset('viewer.js'))}; style-src {csp_hash(asset('viewer.css'))}; "
+        f"default-src 'none'; script-src {csp_hash(viewer_script())}; style-src {csp_hash(asset('viewer.css'))}; "
         "img-src 'none'; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
     )
 
@@ -73,5 +80,5 @@ def viewer_page(title: str, meta: dict[str, Any], data: str, generator: str, tim
     _sub(body, "script", {"type": "application/octet-stream", "id": "foldkit-data"}, data)
     if time_data is not None:
         _sub(body, "script", {"type": "application/octet-stream", "id": "foldkit-time"}, time_data)
-    _sub(body, "script", None, asset("viewer.js"))
+    _sub(body, "script", None, viewer_script())
     return etree.tostring(root, method="html", encoding="utf-8", doctype=DOCTYPE) + b"\n"

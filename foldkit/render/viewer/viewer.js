@@ -34,6 +34,10 @@
   const FACTOR = meta.factor || 1;
   const TIME = meta.time || null;
   const VIEWS = ["flame", "icicle", "sandwich", "top"].concat(TIME ? ["time"] : []);
+  const STRIDE = 1024;         // levels between the ancestors a deep tree jumps through (Tree.ancestorAt)
+  const CRUMBS_HEAD = 3;       // callers shown after the root in a long breadcrumb trail...
+  const CRUMBS_TAIL = 8;       // ...and frames shown at its end, the zoomed one last
+  const CALLERS_SHOWN = 3;     // callers left in view below a zoomed frame (above it in the icicle)
 
   // ---------------------------------------------------------------- small helpers
   function el(tag, attrs) {
@@ -199,10 +203,30 @@
     for (let c = i + 1; c < this.end[i]; c = this.end[c]) { out.push(c); }
     return out;
   };
-  Tree.prototype.path = function (i) {
-    const out = [];
-    for (let k = i; k > 0; k = this.parent[k]) { out.push(k); }
-    return out.reverse();
+  /* The ancestor of node i at depth d (i itself when d is its depth). On a deep tree the walk
+     jumps STRIDE levels at a time through `up` (each node's nearest proper ancestor at a depth
+     that is a multiple of STRIDE, made on first use), so it takes at most depth / STRIDE jumps
+     and STRIDE steps. */
+  Tree.prototype.ancestorAt = function (i, d) {
+    const depth = this.depth, parent = this.parent;
+    if (depth[i] - d > STRIDE) {
+      const up = this.jumps();
+      while (up[i] >= 0 && depth[up[i]] >= d) { i = up[i]; }
+    }
+    while (depth[i] > d) { i = parent[i]; }
+    return i;
+  };
+  Tree.prototype.jumps = function () {
+    if (!this.up) {
+      const n = this.n, parent = this.parent, depth = this.depth;
+      const up = new Int32Array(n);
+      for (let i = 0; i < n; i++) {  // pre-order: a parent comes before its children
+        const p = parent[i];
+        up[i] = p < 0 ? -1 : depth[p] % STRIDE === 0 ? p : up[p];
+      }
+      this.up = up;
+    }
+    return this.up;
   };
 
   /* Builds a merged tree by inserting paths; `finish` returns it in pre-order, siblings by name. */
@@ -363,7 +387,9 @@
     const rows = (this.rows + 1) * ROW;
     return this.inverted ? rows : Math.max(rows, this.height);
   };
-  FlameView.prototype.layout = function (toRoot) {
+  /* Sizes the canvas to the window and draws; toZoomed: scrolls to the zoomed frame (the root
+     when not zoomed). */
+  FlameView.prototype.layout = function (toZoomed) {
     if (!this.tree) { return; }
     this.rows = this.tree.subtreeDepth(this.zoomed) + 1;
     const w = this.scroller.clientWidth, h = this.scroller.clientHeight;
@@ -376,7 +402,10 @@
     this.canvas.height = Math.max(1, Math.round(h * dpr));
     this.dpr = dpr;
     this.spacer.style.height = Math.max(0, this.contentHeight() - h) + "px";
-    if (toRoot) { this.scroller.scrollTop = this.inverted ? 0 : this.scroller.scrollHeight; }
+    if (toZoomed) {  // the zoomed frame's caller CALLERS_SHOWN levels up where the root is on opening
+      const d = Math.max(0, this.tree.depth[this.zoomed] - CALLERS_SHOWN) * ROW;
+      this.scroller.scrollTop = this.inverted ? d : this.scroller.scrollHeight - h - d;
+    }
     this.draw();
   };
   FlameView.prototype.rowTop = function (d) {   // content coordinates
@@ -427,8 +456,9 @@
     const z = this.zoomed, width = t.width, end = t.end, depth = t.depth;
     const scale = this.scale();
     this.offset = top;
-    for (let a = t.parent[z]; a >= 0; a = t.parent[a]) {
-      if (depth[a] >= lo && depth[a] <= hi) { this.frame(a, XPAD, this.width - 2 * XPAD, true); }
+    const from = Math.min(hi, depth[z] - 1);  // the ancestors in the window only, deepest first
+    for (let a = from >= 0 && from >= lo ? t.ancestorAt(z, from) : -1; a >= 0 && depth[a] >= lo; a = t.parent[a]) {
+      this.frame(a, XPAD, this.width - 2 * XPAD, true);
     }
     const nodes = [z], xs = [XPAD];
     while (nodes.length) {
@@ -512,11 +542,7 @@
     const d = this.inverted ? Math.floor(cy / ROW - 0.5) : Math.floor((this.contentHeight() - cy) / ROW - 0.5);
     const z = this.zoomed;
     if (d < 0 || px < XPAD || px >= this.width - XPAD) { return null; }
-    if (d < t.depth[z]) {
-      let a = z;
-      while (t.depth[a] > d) { a = t.parent[a]; }
-      return { node: a, run: null };
-    }
+    if (d < t.depth[z]) { return { node: t.ancestorAt(z, d), run: null }; }
     const scale = this.scale();
     let i = z, x = XPAD;
     if (px >= x + t.width[z] * scale) { return null; }
@@ -694,21 +720,36 @@
   function zoomTo(node) {
     graph.zoomed = node > 0 && node < tree.n ? node : 0;
     graph.focus = graph.zoomed;
+    updateCrumbs();  // first: the trail's height is taken from the graph's
     graph.layout(true);
-    updateCrumbs();
     saveState();
   }
 
+  /* The breadcrumb trail: the root and its first callees, then the zoomed frame and its nearest
+     callers; the levels between are one element saying how many (a trail of any depth is at most
+     CRUMBS_HEAD + CRUMBS_TAIL + 2 crumbs). */
   function updateCrumbs() {
-    const parts = [];
-    const path = [0].concat(tree.path(graph.zoomed));
-    path.forEach(function (node, k) {
-      if (k) { parts.push(el("span", { class: "sep" }, "›")); }
+    const z = graph.zoomed, dz = tree.depth[z];
+    const head = Math.min(dz, CRUMBS_HEAD);
+    const tail = Math.max(head + 1, dz - CRUMBS_TAIL + 1);
+    const nodes = [];
+    for (let d = 0; d <= head; d++) { nodes.push(tree.ancestorAt(z, d)); }
+    if (tail > head + 1) { nodes.push(-(tail - head - 1)); }  // this many levels left out
+    const last = [];
+    for (let k = z, d = dz; d >= tail; k = tree.parent[k], d--) { last.push(k); }
+    for (let k = last.length - 1; k >= 0; k--) { nodes.push(last[k]); }
+    const trail = doc.createDocumentFragment();
+    nodes.forEach(function (node, k) {
+      if (k) { trail.append(el("span", { class: "sep" }, "›")); }
+      if (node < 0) {
+        trail.append(el("span", { class: "elided", title: "callers between these frames" }, "… " + (-node).toLocaleString("en-US") + " levels …"));
+        return;
+      }
       const b = el("button", { type: "button", title: data.names[tree.nameId[node]] }, data.shown[tree.nameId[node]]);
       b.addEventListener("click", function () { zoomTo(node); });
-      parts.push(b);
+      trail.append(b);
     });
-    crumbs.replaceChildren.apply(crumbs, parts);
+    crumbs.replaceChildren(trail);
   }
 
   function setView(v) {
@@ -777,27 +818,26 @@
       matcher = null;
       matchedText.textContent = "";
     } else {
-      let re;
-      try {
-        re = new RegExp(state.search, state.ignoreCase ? "i" : "");
-      } catch (err) {
+      const compiled = foldkitSearch.compile(state.search, state.ignoreCase);
+      if (compiled.error) {
         matcher = null;
-        matchedText.textContent = "Not a regular expression: " + err.message;
+        matchedText.textContent = compiled.error;
         matchedText.classList.add("error");
         if (!quiet) { redrawAll(); }
         return;
       }
-      const names = data.names, shown = data.shown;
-      matcher = new Uint8Array(names.length);
-      for (let k = 0; k < names.length; k++) {
-        const name = shown[k];
-        matcher[k] = re.test(name) || (name !== names[k] && re.test(names[k])) ? 1 : 0;
-      }
+      const found = foldkitSearch.searchAll(compiled.matcher, data.shown, data.names);
+      matcher = found.hits;
       let sum = 0, coverEnd = 0;
       for (let i = 1; i < tree.n; i++) {
         if (i >= coverEnd && matcher[tree.nameId[i]]) { sum += tree.width[i]; coverEnd = tree.end[i]; }
       }
-      matchedText.textContent = "Matched: " + pct(sum, tree.width[0]);
+      if (found.stopped) {
+        matchedText.textContent = foldkitSearch.stoppedMessage(found.searched, data.names.length, "names", pct(sum, tree.width[0]));
+        matchedText.classList.add("error");
+      } else {
+        matchedText.textContent = "Matched: " + pct(sum, tree.width[0]);
+      }
     }
     if (!quiet) { redrawAll(); }
     timings.search = performance.now() - start;
@@ -1195,6 +1235,8 @@
     if (basisSelect) { basisSelect.value = state.basis; }
     graph.tree = tree;
     fullStatus = tree.n.toLocaleString("en-US") + " frames, " + data.names.length.toLocaleString("en-US") + " functions";
+    // before the first layout: the status may take the bar to a second line, and the graph's height is measured
+    status.textContent = fullStatus;
     setupTime();
     restoreState();
     timings.firstPaint = performance.now();

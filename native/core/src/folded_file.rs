@@ -367,6 +367,19 @@ mod tests {
     }
 
     #[test]
+    fn a_file_without_line_breaks_is_handed_back_after_max_record() {
+        // a sparse file of zeros: every thread gives up within max_record bytes of its range
+        let (path, f) = file_with(b"a 1\n");
+        f.set_len(256 << 20).unwrap();
+        for threads in [1, 4] {
+            assert!(read_file(&path, threads, 1 << 20, 1 << 16, 100)
+                .unwrap()
+                .is_none());
+        }
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
     fn stacks_that_are_not_utf8_or_hold_offsets_are_noticed() {
         let (path, _f) = file_with(b"a 1\n\xff;b 2\n");
         assert!(!read_file(&path, 1, 1, 100, 100).unwrap().unwrap().utf8);

@@ -524,6 +524,27 @@ mod tests {
     }
 
     #[test]
+    fn a_range_without_a_record_boundary_is_an_error() {
+        // a sparse file of zeros: no blank line within max_record of a range's start
+        let dir = std::env::temp_dir().join(format!("foldkit-zeros-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("z.perf");
+        let file = File::create(&path).unwrap();
+        file.set_len(1 << 30).unwrap();
+        let file = File::open(&path).unwrap();
+        let mut reader = RangeReader::default();
+        let error = reader
+            .read(&file, 1 << 30, 0, 8 << 20, 1 << 20)
+            .unwrap_err();
+        assert!(error.starts_with(RECORD_TOO_LONG), "{error}");
+        let error = reader
+            .read(&file, 1 << 30, 8 << 20, 16 << 20, 1 << 20)
+            .unwrap_err();
+        assert!(error.starts_with(RECORD_TOO_LONG), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn threads_fold_and_hand_over_odd_chunks() {
         let hooks = Arc::new(Recorder(Mutex::new(Vec::new())));
         let mut pool = Pool::new(&FoldConfig::default(), 2, hooks.clone());

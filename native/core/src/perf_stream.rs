@@ -145,6 +145,17 @@ mod tests {
     }
 
     #[test]
+    fn an_endless_stream_without_a_blank_line_is_an_error_in_bounded_memory() {
+        // /dev/zero as a stream: no line break ever; the chunker gives up after the longest
+        // record allowed instead of reading on (the caller's reference reader then says why)
+        for byte in [0u8, b'x'] {
+            let mut c = Chunker::new(Box::new(std::io::repeat(byte)), 1 << 16, 1 << 20);
+            assert!(c.next_chunk().is_err(), "byte {byte}");
+            assert!(c.pending.len() <= (1 << 16) + (1 << 20) + 2 * MIN_READ);
+        }
+    }
+
+    #[test]
     fn bad_streams_are_errors() {
         let data = zstd::encode_all(&b"a 1 x: \n\t1 f (/x)\n\n".repeat(1000)[..], 3).unwrap();
         let dir = std::env::temp_dir().join(format!("foldkit-stream-{}", std::process::id()));

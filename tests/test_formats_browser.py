@@ -1,0 +1,60 @@
+"""Report pages of the new kinds of capture in a real browser (Debian's chromium via Playwright):
+an opensnoop capture's tables sort when their headers are clicked, a histogram capture's bar
+chart loads, and neither page logs an error or asks for anything off the disk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from foldkit.analysis.events import TABLE_ROWS
+from foldkit.ingest import FoldOptions
+from foldkit.report import ReportOptions, build_report
+from tests.browser_support import chromium_context
+from tests.helpers import DATA
+from tests.test_report_browser import Watched
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("formats-browser")
+    captures = root / "captures"
+    captures.mkdir()
+    for path in (DATA / "events" / "libbpf-tools-opensnoop.txt", DATA / "histograms" / "libbpf-tools-biolatency.txt"):
+        (captures / path.name).write_bytes(path.read_bytes())
+    return build_report([str(captures)], root / "site", ReportOptions(FoldOptions(), jobs=1)).output
+
+
+@pytest.fixture(scope="module")
+def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from chromium_context(tmp_path_factory, 1400, 900)
+
+
+def test_event_tables_sort_and_the_histogram_chart_loads(context: Any, site: Path) -> None:
+    w = Watched(context)
+    page = w.page
+    page.goto((site / "captures" / "libbpf-tools-opensnoop.txt" / "index.html").as_uri())
+    assert page.locator("h2#top-paths").is_visible() and page.locator("h2#failures").is_visible()
+    opens = page.locator("#top-paths-table thead th", has_text="opens")
+    opens.locator("button").click()
+    values = page.eval_on_selector_all("#top-paths-table tbody tr", "rows => rows.map(r => Number(r.cells[1].getAttribute('data-sort')))")
+    assert values == sorted(values, reverse=True) and len(values) == TABLE_ROWS  # 67 paths, the 50 most opened
+    opens.locator("button").click()
+    again = page.eval_on_selector_all("#top-paths-table tbody tr", "rows => rows.map(r => Number(r.cells[1].getAttribute('data-sort')))")
+    assert again == sorted(values)
+    errnos = page.eval_on_selector_all("#failures-table tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
+    assert "ENOENT" in errnos
+    graph = page.frame_locator("iframe.viewer >> nth=0")
+    graph.locator("body[data-state='ready']").wait_for()
+
+    page.goto((site / "captures" / "libbpf-tools-biolatency.txt" / "index.html").as_uri())
+    chart = page.locator("img.histogram").first
+    chart.wait_for()
+    assert page.evaluate("() => document.querySelector('img.histogram').complete && document.querySelector('img.histogram').naturalWidth") == 640
+    assert page.locator("#histogram-summary tbody td").nth(2).text_content() == "367"
+    w.close()
