@@ -66,6 +66,7 @@ test: $(VENV)/.installed-test wheel
 	@test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || { apt-get update -qq || true; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	@test -x /usr/bin/chromium || echo "note: /usr/bin/chromium is missing (as root: apt-get install chromium); the browser tests will be skipped, or fail if CI is set"
 	$(BIN)/python -m ruff check foldkit tests benchmarks
+	$(BIN)/python -m mypy
 	$(CARGO) fmt --manifest-path $(NATIVE) --all --check
 	$(CARGO) clippy --manifest-path $(NATIVE) --all-targets -- -D warnings
 	$(CARGO) test --manifest-path $(NATIVE) -q
@@ -73,6 +74,7 @@ test: $(VENV)/.installed-test wheel
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check foldkit tests benchmarks
+	$(BIN)/python -m mypy
 	$(CARGO) fmt --manifest-path $(NATIVE) --all --check
 	$(CARGO) clippy --manifest-path $(NATIVE) --all-targets -- -D warnings
 

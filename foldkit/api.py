@@ -40,14 +40,14 @@ def fold_options(format: str = "auto", **options: Any) -> FoldOptions:
     unknown = sorted(set(options) - known - {"all"})
     if unknown:
         raise UsageError(f"unknown folding option(s) {', '.join(unknown)}; known: {', '.join(sorted(known | {'all'}))}")
-    if options.pop("all", False):
-        options.update(kernel=True, jit=True, inline=True)
+    annotate = options.pop("all", False)
     for name in ("skip_after", "maps"):
         if isinstance(options.get(name), str):
             options[name] = (options[name],)
         elif name in options:
             options[name] = tuple(options[name])
-    return FoldOptions(format=format, **options)
+    folding = FoldOptions(format=format, **options)
+    return folding.annotated() if annotate else folding
 
 
 def read(
@@ -77,8 +77,9 @@ def _profile(x: Profile | InputSpec) -> Profile:
 
 def _runs(x: Profile | InputSpec | Sequence[Profile | InputSpec]) -> list[Profile]:
     if isinstance(x, str | bytes | os.PathLike) or not isinstance(x, Sequence):
-        return [_profile(x)]  # type: ignore[arg-type]
-    return [_profile(item) for item in x]
+        return [_profile(x)]
+    # bytes are a Sequence (of ints) to the type checker: excluded above
+    return [_profile(item) for item in cast("Sequence[Profile | InputSpec]", x)]
 
 
 def diff(before: Profile | InputSpec, after: Profile | InputSpec, *, normalize: bool = False) -> StackDiff:

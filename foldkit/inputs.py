@@ -344,7 +344,7 @@ def _open_url(url: str) -> BinaryIO:
     except ImportError:
         raise InputError(f"{url}: reading URLs needs fsspec: {INSTALL_CLUSTER}") from None
     try:
-        return fsspec.open(url, "rb").open()  # type: ignore[no-any-return]
+        return fsspec.open(url, "rb").open()
     except FileNotFoundError:
         raise InputError(f"{url}: no such file") from None
     except IsADirectoryError:
@@ -410,7 +410,7 @@ def open_source(spec: InputSpec) -> Source:
         stream = gzip.GzipFile(fileobj=io.BufferedReader(rest, 1 << 20), mode="rb")  # type: ignore[assignment]
         compression = "gzip"
     else:
-        stream = io.BufferedReader(rest, 1 << 20)  # type: ignore[assignment]
+        stream = io.BufferedReader(rest, 1 << 20)
         compression = "none"
     path = None
     if not isinstance(spec, bytes) and os.fspath(spec) != "-" and Path(os.fspath(spec)).is_file():

@@ -99,7 +99,7 @@ def stdout_binary() -> BinaryIO:
     out = sys.stdout
     if out is None or getattr(out, "buffer", None) is None:
         raise OutputError("standard output is closed; use -o FILE")
-    return out.buffer  # type: ignore[no-any-return]
+    return out.buffer
 
 
 def _final_path(path: OutputPath) -> tuple[Path, os.stat_result | None]:
@@ -208,7 +208,7 @@ def write_all(outputs: Iterable[tuple[OutputPath | None, bytes]]) -> None:
 def _input_paths(inputs: Iterable[object]) -> Iterator[str]:
     for spec in inputs:
         if isinstance(spec, str | os.PathLike) and os.fspath(spec) != "-":
-            yield os.fspath(spec)  # type: ignore[arg-type]
+            yield os.fspath(spec)
 
 
 def refuse_input_as_output(outputs: Sequence[OutputPath | None], inputs: Iterable[object]) -> None:

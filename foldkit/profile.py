@@ -88,9 +88,12 @@ def parse_count(text: str | bytes) -> int:
     """A decimal integer from a capture, however many digits it has: one too long to be a weight is
     returned as a value beyond MAX_WEIGHT (which `weight_problem` and `magnitude_problem` report), not
     converted (Python refuses integers of more than 4,300 digits, and converting them is slow)."""
-    digits = text.lstrip("+-" if isinstance(text, str) else b"+-")
     sign = -1 if text[:1] in ("-", b"-") else 1
-    significant = digits.lstrip("0" if isinstance(digits, str) else b"0")
+    significant: str | bytes
+    if isinstance(text, str):
+        significant = text.lstrip("+-").lstrip("0")
+    else:
+        significant = text.lstrip(b"+-").lstrip(b"0")
     if len(significant) > _MAX_DIGITS:
         return sign * (MAX_WEIGHT + 1) * 4
     return sign * int(significant or 0)
@@ -282,7 +285,7 @@ class LazyProfile(Profile):
         super().__init__(*args, **kwargs)
         self._table = table
 
-    @property  # type: ignore[override]
+    @property
     def weights(self) -> dict[str, Weight]:
         """The stacks, made a dict on first use."""
         if self._table is not None:
@@ -351,7 +354,7 @@ def map_stacks(profile: Profile, fn: Callable[[str], str | None]) -> Profile:
                 memo[stack] = fn(stack)
         get = memo.__getitem__
         timeline = [(t, new, w) for t, s, w in profile.timeline if (new := get(s)) is not None]
-    before = None
+    before: dict[str, Weight] | None = None
     if profile.before is not None:
         before = {}
         for stack, w in profile.before.items():

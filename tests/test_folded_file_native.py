@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from foldkit import _native
 from foldkit.errors import InputError
 from foldkit.ingest import FoldOptions, read
-from foldkit.ingest import folded as folded_module
 from foldkit.ingest.folded import fold_chunks, fold_file
 from foldkit.profile import LazyProfile, Profile
 from foldkit.render import RenderOptions, layout_profile, render_flamegraph
@@ -118,7 +118,7 @@ def test_a_panic_is_an_input_error_naming_the_file(monkeypatch, tmp_path: Path) 
     def panicking(*args: object, **kwargs: object) -> None:
         raise RuntimeError("internal error in the native folded reader: boom")
 
-    monkeypatch.setattr(folded_module._native, "read_folded_file", panicking)
+    monkeypatch.setattr(_native, "read_folded_file", panicking)
     path = tmp_path / "cpu.folded"
     path.write_bytes(b"a 1\n")
     with pytest.raises(InputError, match=r"^cpu\.folded: internal error in the native folded reader"):
@@ -242,3 +242,24 @@ def test_hostile_files_read_by_path_draw_what_the_python_reader_draws(tmp_path: 
         svgs.append((out.read_bytes(), run.stderr))
     assert svgs[0] == svgs[1]
     assert b"\\xff\\xfe" in svgs[0][0] and "1 unrecognised line(s) skipped" in svgs[0][1]
+
+
+def test_switched_off_native_core_is_never_imported(tmp_path: Path) -> None:
+    """FOLDKIT_NATIVE=0 reaches the folded reader and the layout: a flame graph of a folded file
+    (big enough for the chunked/threaded readers) is drawn without loading `foldkit._native`."""
+    path = tmp_path / "cpu.folded"
+    path.write_bytes(b"".join(b"main;f%d;g %d\n" % (i % 97, i + 1) for i in range(5000)))
+    out = tmp_path / "cpu.svg"
+    code = (
+        "import sys\n"
+        "from foldkit.launch import entry\n"
+        f"sys.argv = ['foldkit', 'flamegraph', {str(path)!r}, '-o', {str(out)!r}]\n"
+        "try:\n    entry()\n"
+        "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print('foldkit._native' in sys.modules)\n"
+    )
+    env = {**os.environ, "FOLDKIT_NATIVE": "0"}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert run.returncode == 0, run.stderr
+    assert out.read_bytes().startswith(b"<?xml")
+    assert run.stdout.strip().splitlines()[-1] == "False", run.stdout

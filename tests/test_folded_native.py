@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from foldkit import _native
 from foldkit.errors import InputError
 from foldkit.ingest import FoldOptions
-from foldkit.ingest import folded as folded_module
 from foldkit.ingest.folded import fold_chunks
 from foldkit.profile import Profile
 from tests.helpers import DATA
@@ -113,7 +112,7 @@ def test_a_panic_in_the_native_reader_is_an_input_error_naming_the_file(monkeypa
         def feed(self, chunk: bytes, pos: int) -> None:
             raise RuntimeError("internal error in the native folded reader: boom")
 
-    monkeypatch.setattr(folded_module._native, "FoldedReader", Panicking)
+    monkeypatch.setattr(_native, "FoldedReader", Panicking)
     with pytest.raises(InputError, match=r"^cpu\.folded: internal error in the native folded reader"):
         fold_chunks("cpu.folded", [b"a;b 1\n"], FoldOptions())
 

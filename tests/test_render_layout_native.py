@@ -53,7 +53,7 @@ def test_native_is_used_for_integers_and_the_twin_for_the_rest(monkeypatch) -> N
         calls.append(result is not None)
         return result
 
-    monkeypatch.setattr(layout_module._native, "layout_frames", spy)
+    monkeypatch.setattr(_native, "layout_frames", spy)
     assert layout_flame({"a;b": 2, "a": 1}).weights == [3, 3, 2]
     assert layout_flame({"a;b": 2**70, "a": 1}).weights == [2**70 + 1] * 2 + [2**70]
     assert layout_flame({"a;b": 0.5, "a": 1}).weights == [1.5, 1.5, 0.5]
@@ -66,7 +66,7 @@ def test_a_panic_in_the_native_layout_falls_back_to_the_twin(monkeypatch) -> Non
 
     weights = {"a;b": 2, "a": 1, "c": 4}
     expected = layout_flame(weights, native=False)
-    monkeypatch.setattr(layout_module._native, "layout_frames", panic)
+    monkeypatch.setattr(_native, "layout_frames", panic)
     same(layout_flame(weights), expected)
 
 

@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Literal
 
 from foldkit.ingest import FoldOptions, fold_source
 from foldkit.ingest import perf as perf_format
@@ -42,7 +43,7 @@ def perf_frame_dsos(data: bytes | Iterable[bytes], options: FoldOptions) -> dict
             if line[:1] not in (b"\t", b" "):
                 pending.clear()
                 continue
-            got = parsed.get(line, False)
+            got: tuple[list[str], str | None] | Literal[False] | None = parsed.get(line, False)
             if got is False:
                 got = parsed[line] = _parse(line, namer)
             if got is None:

@@ -111,11 +111,11 @@ def aggregate(
     if table.height == 0:
         return _empty()
     if by == "comm":
-        roots = table.select(pl.col("frames").list.first().alias("root"), "value")
-        names = roots.select(pl.col("root").unique()).to_series().to_list()
+        root_frames = table.select(pl.col("frames").list.first().alias("root"), "value")
+        names = root_frames.select(pl.col("root").unique()).to_series().to_list()
         mapping = {n: comm_of(n) for n in names}
         out = (
-            roots.with_columns(pl.col("root").replace_strict(mapping, return_dtype=pl.String).alias("name"))
+            root_frames.with_columns(pl.col("root").replace_strict(mapping, return_dtype=pl.String).alias("name"))
             .group_by("name")
             .agg(pl.col("value").sum().alias("self"))
             .with_columns(pl.col("self").alias("total"))

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from foldkit.ingest.options import FoldOptions
+from foldkit.inputs import DEFAULT_MAX_RECORD
 from foldkit.profile import Diagnostics
 
 Inputs = Annotated[
@@ -45,6 +46,8 @@ FoldJobs = Annotated[int, typer.Option("--jobs", "-j", "--nthreads", "-n", min=0
 Demangle = Annotated[bool, typer.Option("--demangle", help="Demangle C++ (_Z…) and Rust (legacy, v0) symbol names, in every input format.", rich_help_panel=FOLD)]
 KeepBpfFrames = Annotated[bool, typer.Option("--keep-bpf-frames", help="BCC/libbpf-tools: keep the tracing program's own frames (bpf_prog_*, bpf_trace_run*), dropped by default.", rich_help_panel=FOLD)]
 SampleType = Annotated[str | None, typer.Option("--sample-type", metavar="TYPE", help="pprof: fold this sample type (alloc_space, inuse_objects, cpu, …); default: the profile's default type, else its last, as go tool pprof does.", rich_help_panel=FOLD)]
+#: `--max-record`'s default as the option spells it (foldkit.inputs.DEFAULT_MAX_RECORD).
+MAX_RECORD_TEXT = f"{DEFAULT_MAX_RECORD >> 20}M"
 MaxRecord = Annotated[str, typer.Option("--max-record", help="Longest line or record read (bytes; K, M, G suffixes); longer ones are skipped as unrecognised.", rich_help_panel=FOLD)]
 
 OffCpu = Annotated[bool, typer.Option("--off-cpu", help="perf: time threads spent off-CPU (ns), from sched:sched_switch events: each switch-out stack charged until the thread's next switch-in; blocked states only by default.", rich_help_panel=FOLD)]
@@ -84,7 +87,7 @@ def fold_options(
     jobs: int = 0,
     keep_time: bool = False,
     demangle: bool = False,
-    max_record: str = "64M",
+    max_record: str = MAX_RECORD_TEXT,
     unit: str | None = None,
     sample_type: str | None = None,
     keep_bpf_frames: bool = False,
@@ -103,13 +106,12 @@ def fold_options(
         raise UsageError("--wakeups and --off-cpu-states need --off-cpu or --wall")
     if weight not in ("period", "samples"):
         raise UsageError(f"--weight must be 'period' or 'samples', not {weight!r}")
-    return FoldOptions(
+    options = FoldOptions(
         format=format,
         pid=pid,
         tid=tid,
-        kernel=kernel or all,
-        jit=jit or all,
-        inline=all,
+        kernel=kernel,
+        jit=jit,
         addrs=addrs,
         event=event,
         weight=weight,
@@ -128,6 +130,7 @@ def fold_options(
         off_cpu_states=off_cpu_states,
         wakeups=wakeups,
     )
+    return options.annotated() if all else options
 
 
 #: The folding flags every capture-reading command accepts, as (parameter name, annotated type, default).
@@ -147,7 +150,7 @@ FOLD_PARAMETERS: list[tuple[str, object, object]] = [
     ("strict", Strict, False),
     ("jobs", Jobs, 0),
     ("demangle", Demangle, False),
-    ("max_record", MaxRecord, "64M"),
+    ("max_record", MaxRecord, MAX_RECORD_TEXT),
     ("unit", Unit, None),
     ("sample_type", SampleType, None),
     ("keep_bpf_frames", KeepBpfFrames, False),

@@ -96,11 +96,11 @@ def diff(
     check_color_by(color_by)
     first, second = split_sides(sides, before, after)
     refuse_input_as_output([output], [*first, *second])
-    profiles = [prepare(transforms.read(side, fold_options), hex_numbers=strip_hex) for side in (first, second)]
-    for p in profiles:
+    old, new = (prepare(transforms.read(side, fold_options), hex_numbers=strip_hex) for side in (first, second))
+    for p in (old, new):
         c.report(p.diagnostics, quiet, verbose)
     scaled = normalize if normalize is not None else kind != "folded"
-    result = d.diff_profiles(*profiles, normalize=scaled)
+    result = d.diff_profiles(old, new, normalize=scaled)
     if kind == "svg":
         write_bytes(output, render_diff(result, basis or DEFAULT_BASIS, render.options, color_by=color_by))
     elif kind == "html":

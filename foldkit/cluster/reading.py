@@ -26,7 +26,7 @@ def read_one(spec: str, options: FoldOptions) -> Profile:
 
 
 def _specs(inputs: InputSpec | Sequence[InputSpec]) -> list[str]:
-    items = [inputs] if isinstance(inputs, str | bytes) or hasattr(inputs, "__fspath__") else list(inputs)  # type: ignore[arg-type]
+    items = [inputs] if isinstance(inputs, str | bytes) or hasattr(inputs, "__fspath__") else list(inputs)
     specs = []
     for spec in items:
         if isinstance(spec, bytes) or os.fspath(spec) == "-":
@@ -61,7 +61,7 @@ def _value(specs: Sequence[str], outcome: Outcome) -> Profile:
         raise InputError(f"{specs[outcome.index]}: {outcome.lost}")
     if outcome.error is not None:
         raise outcome.error
-    return outcome.value  # type: ignore[no-any-return]
+    return outcome.value
 
 
 def reader(cluster: Cluster) -> Reader:

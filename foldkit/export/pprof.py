@@ -96,9 +96,9 @@ def to_pprof_bytes(profile: Profile, gzipped: bool = False) -> bytes:
         if len(types) == 2:
             values.insert(0, (counts or {}).get(stack, 0))
         out.append(field_bytes(_SAMPLE, field_packed(1, ids) + field_packed(2, values)))
-    for name, ident in mappings.items():
+    for mapping_name, ident in mappings.items():
         # has_functions (7), has_filenames (8): the names are symbols already, nothing to look up
-        out.append(field_bytes(_MAPPING, field_varint(1, ident) + field_varint(5, strings(name)) + field_varint(7, 1) + field_varint(8, 1)))
+        out.append(field_bytes(_MAPPING, field_varint(1, ident) + field_varint(5, strings(mapping_name)) + field_varint(7, 1) + field_varint(8, 1)))
     out.extend(body)
     weight_type, weight_unit = types[-1]
     period_type = field_bytes(_PERIOD_TYPE, field_varint(1, strings(weight_type)) + field_varint(2, strings(weight_unit)))

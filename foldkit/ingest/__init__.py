@@ -161,7 +161,7 @@ def _check_weights(profile: Profile, name: str) -> None:
 
 def read(inputs: InputSpec | Sequence[InputSpec], options: FoldOptions = DEFAULT_OPTIONS) -> Profile:
     """Read and fold one or more inputs (paths, `-` for stdin, or bytes) into one profile."""
-    specs: Sequence[InputSpec] = [inputs] if isinstance(inputs, str | bytes) or hasattr(inputs, "__fspath__") else inputs  # type: ignore[list-item]
+    specs: Sequence[InputSpec] = [inputs] if isinstance(inputs, str | bytes) or hasattr(inputs, "__fspath__") else inputs
     profiles = []
     for spec in specs:
         source = open_source(spec)

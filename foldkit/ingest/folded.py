@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from types import ModuleType
 from urllib.parse import unquote
 
 from foldkit import readahead
@@ -32,11 +33,6 @@ from foldkit.profile import (
     parse_count,
     weight_problem,
 )
-
-try:
-    import foldkit._native as _native
-except ImportError:  # a source checkout without the built extension: the reference reader only
-    _native = None  # type: ignore[assignment]
 
 NAME = "folded"
 DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (FlameGraph/inferno)"
@@ -181,11 +177,11 @@ def _read_python(name: str, chunks: Iterable[bytes]) -> _Reader:
     return reader
 
 
-def _read_native(name: str, chunks: Iterable[bytes]) -> tuple[dict[str, Weight], _Reader]:
+def _read_native(core: ModuleType, name: str, chunks: Iterable[bytes]) -> tuple[dict[str, Weight], _Reader]:
     """The lines the native reader takes natively (every form producers write, integer and
     decimal weights); every other line through the reference reader, in order, its stack and
     weight added to the native table (a line costs that line). Returns the decoded stacks."""
-    native = _native.FoldedReader()
+    native = core.FoldedReader()
     py = _Reader(name)
     try:
         for chunk in chunks:
@@ -252,13 +248,16 @@ def fold_file(name: str, path: str, options: FoldOptions, max_record: int, **nat
     reader hands back holds a stack (a form no producer writes), a line is longer than
     `max_record`, no stack at all. `native` goes to `_native.read_folded_file` (tests:
     `min_split`)."""
+    core = native_core()
+    if core is None:
+        return None
     pending = None if native else readahead.take(path, max_record)
     try:
         if pending is not None:
             table = pending.result()
         else:
             threads = options.jobs or default_jobs()
-            table = _native.read_folded_file(path, threads, max_record, readahead.MAX_DEFERRED, **native)
+            table = core.read_folded_file(path, threads, max_record, readahead.MAX_DEFERRED, **native)
     except OSError:
         return None  # the stream reader says what is wrong with the file
     except RuntimeError as exc:  # a panic in the native reader (a bug): say which input
@@ -277,8 +276,9 @@ def fold_file(name: str, path: str, options: FoldOptions, max_record: int, **nat
 def fold_chunks(name: str, chunks: Iterable[bytes], options: FoldOptions, native: bool = True) -> Profile:
     """`fold` of input cut into chunks of whole lines; `native=False` reads with the Python
     reference reader alone (the twin the native reader is tested against)."""
-    if native and _native is not None:
-        return _profile(*_read_native(name, chunks), options)
+    core = native_core() if native else None
+    if core is not None:
+        return _profile(*_read_native(core, name, chunks), options)
     return _profile(None, _read_python(name, chunks), options)
 
 

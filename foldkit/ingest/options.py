@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from foldkit.inputs import DEFAULT_MAX_RECORD
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class FoldOptions:
     keep_order: bool = False  # folded: every line in input order, as an untimed timeline (flame charts)
     chunk_size: int = 0  # bytes per parallel work unit; 0 = foldkit.inputs.DEFAULT_CHUNK_SIZE
     demangle: bool = False  # demangle C++ `_Z…` and Rust names (needs the native core)
-    max_record: int = 64 * 1024 * 1024  # longer lines/records are skipped as unrecognised (foldkit.inputs)
+    max_record: int = DEFAULT_MAX_RECORD  # longer lines/records are skipped as unrecognised (foldkit.inputs)
     unit: str | None = None  # what the weights count, overriding what the input says (or does not)
     keep_bpf_frames: bool = False  # BCC/libbpf-tools: keep the bpf_prog_*/bpf_trace_run* frames of the tracing program
     sample_type: str | None = None  # pprof: fold this sample type (default: the profile's default, else the last)
@@ -38,8 +40,12 @@ class FoldOptions:
     @classmethod
     def with_all(cls, **kwargs: object) -> FoldOptions:
         """Options with `--all` applied: kernel, JIT and inline annotations."""
-        kwargs.update(kernel=True, jit=True, inline=True)
-        return cls(**kwargs)  # type: ignore[arg-type]
+        return cls(**kwargs).annotated()  # type: ignore[arg-type]
+
+    def annotated(self) -> FoldOptions:
+        """These options with `--all` (`all=True`) applied: kernel _[k], JIT _[j] and inline _[i]
+        annotations (the one place that says what `--all` turns on)."""
+        return replace(self, kernel=True, jit=True, inline=True)
 
 
 DEFAULT_OPTIONS = FoldOptions()

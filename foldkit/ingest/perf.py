@@ -33,6 +33,11 @@ DESCRIPTION = "`perf script` text (any -F field set, -g/--call-graph dwarf, -G, 
 EXAMPLE = "python3 32368  1954.705191:    2004008 cpu-clock:ppp: \\n\\tffffffff815d6c20 mod_lruvec_state+0x20 ([kernel.kallsyms])"
 
 
+def perf_root_frames(pid: bool, tid: bool) -> tuple[str, ...]:
+    """The root-frame layout the perf folder writes for its `--pid` / `--tid` options."""
+    return ("comm-pid/tid",) if tid else ("comm-pid",) if pid else ("comm",)
+
+
 def _header_pattern(capture_time: bool) -> str:
     cpu = r"(?P<cpu>\d+)" if capture_time else r"\d+"
     time = r"(?P<time>\d+\.\d+)" if capture_time else r"\d+\.\d+"
@@ -151,10 +156,10 @@ class Resolver:
                     parts = [joined]
         if self._skip:
             for i, part in enumerate(parts):
-                names = part.split(";")
-                hit = [j for j, n in enumerate(names) if n in self._skip or n.rsplit("_[", 1)[0] in self._skip]
+                frames = part.split(";")
+                hit = [j for j, n in enumerate(frames) if n in self._skip or n.rsplit("_[", 1)[0] in self._skip]
                 if hit:
-                    parts = [*parts[:i], ";".join(names[hit[-1] :])]
+                    parts = [*parts[:i], ";".join(frames[hit[-1] :])]
                     break
         names = ";".join(reversed(parts))
         return f"{root};{names}" if names else root
@@ -485,7 +490,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         event=event or None,
         diagnostics=diag,
         timeline=timeline,  # type: ignore[arg-type]
-        meta={ROOT_FRAMES: ("comm-pid/tid",) if options.tid else ("comm-pid",) if options.pid else ("comm",)},
+        meta={ROOT_FRAMES: perf_root_frames(options.pid, options.tid)},
     )
 
 

@@ -315,13 +315,14 @@ def comparable_cpu_runs(
     if not runs or {p.format for p in runs} != {"perf"} or len(events) != 1 or not events <= set(CPU_EVENTS):
         return None
     periods = {sampling_period(p) for p in runs}
-    if len(periods) != 1 or None in periods:
+    period = periods.pop() if len(periods) == 1 else None
+    if period is None:
         return None
     known = [d for d in durations if d is not None and d > 0]
     if len(known) != len(runs) or len(durations) != len(runs) or max(known) > min(known) * (1 + DURATION_TOLERANCE):
         return None
     return (
-        f"every run is a {events.pop()} profile sampled every {format_weight(periods.pop())} {runs[0].unit} "
+        f"every run is a {events.pop()} profile sampled every {format_weight(period)} {runs[0].unit} "
         f"over {min(known):.1f} s"
     )
 

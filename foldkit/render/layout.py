@@ -43,13 +43,9 @@ from dataclasses import dataclass, field
 from itertools import accumulate, repeat
 from operator import contains
 
+from foldkit.engine import native_core
 from foldkit.profile import StackTable, Weight
 from foldkit.render import defaults
-
-try:
-    import foldkit._native as _native
-except ImportError:  # a source checkout without the built extension: the Python twin only
-    _native = None  # type: ignore[assignment]
 
 _SEP = "\x00"
 _AFTER_SEP = "\x01"
@@ -217,7 +213,8 @@ class _Tree:
 def _flame_tree(weights: Mapping[str, Weight]) -> _Tree:
     """Stacks merged into a tree, siblings in name (code point) order."""
     kids: list[dict[str, int]] = [{}]
-    names, parents, own = [defaults.ROOT_NAME], [-1], [0]
+    names, parents = [defaults.ROOT_NAME], [-1]
+    own: list[Weight] = [0]
     nonpositive = 0
     for stack, w in weights.items():
         if not w > 0:
@@ -258,7 +255,9 @@ def _flame_tree(weights: Mapping[str, Weight]) -> _Tree:
 
 def _chart_tree(runs: Sequence[tuple[str, Weight]]) -> _Tree:
     """Runs in time order: a new node wherever a run stops sharing the previous run's frames."""
-    names, parents, depths, own, starts = [defaults.ROOT_NAME], [-1], [0], [0], [0]
+    names, parents, depths = [defaults.ROOT_NAME], [-1], [0]
+    own: list[Weight] = [0]
+    starts: list[Weight] = [0]
     path = [0]
     previous: list[str] = []
     position: Weight = 0
@@ -421,10 +420,11 @@ def _layout(
     full = max(total, span or 0)
     min_weight = min_weight_for(full, min_fraction)
     placed = None
-    if native and _native is not None and type(total) is int:
+    core = native_core() if native and type(total) is int else None
+    if core is not None:
         chart = isinstance(stacks, list)
         try:
-            placed = _native.layout_frames(stacks, chart, _native_threshold(min_weight), min(max_frames, 2**62), sort_by_weight)
+            placed = core.layout_frames(stacks, chart, _native_threshold(min_weight), min(max_frames, 2**62), sort_by_weight)
         except RuntimeError:  # a panic in the native core (a bug): the twin gives the same layout
             placed = None
     if placed is None:

@@ -101,7 +101,7 @@ def _apply(profile: Profile, stack_name: dict[str, str]) -> Profile:
     timeline = None
     if profile.timeline is not None:
         timeline = [(t, stack_name.get(s, s), w) for t, s, w in profile.timeline]
-    before = None
+    before: dict[str, Weight] | None = None
     if profile.before is not None:
         before = {}
         for s, w in profile.before.items():

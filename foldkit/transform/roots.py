@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from foldkit.errors import UsageError
+from foldkit.ingest.perf import perf_root_frames
 from foldkit.profile import ROOT_FRAMES, Profile, Weight, map_stacks
 from foldkit.transform.base import SEP, compile_regex
 
@@ -59,11 +60,6 @@ def root_layout(profile: Profile) -> tuple[str, ...] | None:
     """What the leading frames hold, as the folder declared it; None when unknown."""
     layout = profile.meta.get(ROOT_FRAMES)
     return None if layout is None else tuple(layout)
-
-
-def perf_root_frames(pid: bool, tid: bool) -> tuple[str, ...]:
-    """The root-frame layout the perf folder writes for its `--pid` / `--tid` options."""
-    return ("comm-pid/tid",) if tid else ("comm-pid",) if pid else ("comm",)
 
 
 def _split_combined(frame: str) -> dict[str, str]:
@@ -123,7 +119,8 @@ class Comm:
 class OnlyPid:
     """Keep stacks sampled in any of the processes `pids`."""
 
-    pids: tuple[int, ...] = field(default=())
+    #: ints after construction; given as ints or strings of comma-separated ids ("1234,5678")
+    pids: tuple[int | str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if isinstance(self.pids, int | str):

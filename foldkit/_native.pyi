@@ -1,0 +1,137 @@
+"""Types of `foldkit._native`, the Python face of the Rust core (native/py/src/*.rs).
+
+Kept by hand: a change to a `#[pyfunction]`, `#[pyclass]` or `#[pymethods]` item there changes
+this file too. Callers reach the module through `foldkit.engine.native_core()`.
+"""
+
+import os
+from collections.abc import Callable
+from typing import Any, final
+
+__version__: str
+
+#: The layout's lists for `foldkit.render.layout`: (names, depths, starts, weights, parents, cut,
+#: nonpositive).
+_Frames = tuple[list[str], list[int], list[int], list[int], list[int], int | None, int]
+
+# --- folded_text.rs ---
+
+def folded_text(weights: dict[str, Any]) -> bytes | None:
+    """`{stack: weight}` as canonical folded text, or None when a weight is not an int within 128 bits."""
+
+# --- perf.rs ---
+
+class RecordTooLong(Exception):
+    """A plain file holds a record longer than max_record: read it as a stream instead."""
+
+class StreamUnusable(Exception):
+    """A compressed input the native reader does not take: read it with the Python reader instead."""
+
+@final
+class PerfFolder:
+    """`perf script` text folded on `jobs` threads of the core."""
+
+    def __new__(
+        cls,
+        *,
+        jobs: int,
+        namer: Callable[..., Any],
+        fallback: Callable[..., Any],
+        kernel: bool = False,
+        jit: bool = False,
+        inline: bool = False,
+        addrs: bool = False,
+        demangle: bool = False,
+        pid: bool = False,
+        tid: bool = False,
+        by_period: bool = True,
+        skip_after: list[bytes] = ...,
+        keep_time: bool = False,
+    ) -> PerfFolder: ...
+    def push(self, index: int, data: bytes) -> bool:
+        """Fold `data` (record-aligned chunk number `index`); False once the threads have stopped."""
+    def push_file(self, path: str, chunk_size: int, first_index: int, max_record: int = ...) -> int:
+        """Fold a plain file read by the threads in ranges; the number of ranges."""
+    def push_compressed(self, path: str, compression: str, chunk_size: int, max_record: int) -> int:
+        """Fold a zstd or gzip file decompressed here; the number of chunks."""
+    def cancel(self) -> None:
+        """Stop the threads now."""
+    def finish(self) -> dict[str, Any]:
+        """Wait for the threads: `events`, `first_seen`, `lines` and `timelines`."""
+
+def demangle(symbol: bytes) -> bytes:
+    """A symbol demangled (C++, Rust legacy and v0), or Rust's partial demangling tidied."""
+
+def tidy_rust(symbol: bytes) -> bytes:
+    """Rust's partially demangled names tidied."""
+
+# --- render.rs ---
+
+@final
+class FoldedReader:
+    """The folded-text reader fed chunk by chunk."""
+
+    def __new__(cls) -> FoldedReader: ...
+    def feed(self, chunk: bytes, pos: int) -> tuple[int, int, int, int] | None:
+        """None when all lines were read, else `(start, end, next, lineno)` of a line for the reference reader."""
+    def add(self, stack: bytes, weight: int) -> None:
+        """Add `weight` to `stack`."""
+    @property
+    def lineno(self) -> int:
+        """Lines counted so far."""
+    def take_bytes(self) -> dict[bytes, int]:
+        """`{stack bytes: weight}` in first-seen order; the reader is emptied."""
+    def take_str(self) -> dict[str, int]:
+        """`{stack: weight}` (surrogate escapes) in first-seen order; the reader is emptied."""
+
+@final
+class FoldedStacks:
+    """The stacks of a plain folded file, held by the core."""
+
+    def __len__(self) -> int: ...
+    def deferred(self) -> list[tuple[int, bytes]]:
+        """`[(line number, line bytes)]` of the lines the reference reader must read."""
+    def sums(self) -> tuple[int, int, int]:
+        """(sum of the weights, of the positive ones, of their magnitudes)."""
+    def may_hold_offsets(self) -> bool:
+        """True when a stack may hold a call-site offset."""
+    def to_dict(self) -> dict[str, int]:
+        """`{stack: weight}` in first-seen order."""
+    def layout(self, threshold: int, max_frames: int, sort_by_weight: bool) -> _Frames | None:
+        """`layout_frames` of these stacks as a flame graph, or None (lay out `to_dict()` instead)."""
+
+def layout_frames(
+    stacks: dict[str, int] | list[tuple[str, int]],
+    chart: bool,
+    threshold: int,
+    max_frames: int,
+    sort_by_weight: bool,
+) -> _Frames | None:
+    """Flame-graph (or, with `chart`, flame-chart) layout, or None when a weight is not an i64 int."""
+
+def read_folded_file(
+    path: str | os.PathLike[str],
+    threads: int,
+    max_record: int,
+    max_deferred: int,
+    min_split: int = ...,
+) -> FoldedStacks | None:
+    """The stacks of the folded file at `path`, or None when it must be read as a stream."""
+
+# --- read_ahead.rs ---
+
+@final
+class PendingStacks:
+    """A read started by `read_folded_file_later`."""
+
+    def result(self) -> FoldedStacks | None:
+        """What `read_folded_file` gives; RuntimeError when called a second time."""
+
+def read_folded_file_later(
+    path: str | os.PathLike[str],
+    threads: int,
+    max_record: int,
+    max_deferred: int,
+    min_split: int = ...,
+) -> PendingStacks:
+    """Start reading the folded file at `path` on threads of its own."""
