@@ -99,7 +99,7 @@ def _regressions_list(check: CheckSummary | None, limit: int) -> Child:
     if check is None or not check.regressions:
         return None
     first: dict[str, Regression] = {}
-    for r in check.regressions:  # largest change first; a function once, by its largest change
+    for r in check.regressions:  # culprit first (as `foldkit check`); a function once, by its first row
         first.setdefault(r.name, r)
     shown = list(first.values())[:limit]
     items = [
