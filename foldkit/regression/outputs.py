@@ -277,8 +277,8 @@ def _summary_lines(result: CheckResult) -> list[str]:
     lines = [
         f"baseline:  {b.runs} run(s), {b.samples:,} samples",
         f"candidate: {c.runs} run(s), {c.samples:,} samples",
-        f"test: {result.method}; Holm-corrected over {result.tests} tests (inclusive and self, of "
-        f"{len(result.functions())} functions) at alpha {result.options.alpha:g}; "
+        f"test: {result.method}; weighted Holm correction over {result.tests} tests (self, and inclusive at "
+        f"a quarter of the weight, of {len(result.functions())} functions) at alpha {result.options.alpha:g}; "
         f"a regression must also exceed {result.options.max_increase}",
     ]
     if result.options.absolute:
