@@ -193,7 +193,10 @@ def compare_with_baseline(
         Regression(f.name, f.measure, f.base * 100, f.cand * 100, f.delta * 100, f.p_adjusted)
         for f in checked.regressions
     ]
-    return CheckSummary(passed=checked.passed, verdict=check_outputs.verdict(checked), regressions=regressions), checked
+    summary = CheckSummary(
+        passed=checked.passed, verdict=check_outputs.verdict(checked), regressions=regressions, underpowered=checked.underpowered
+    )
+    return summary, checked
 
 
 def diff_graphs(baseline: Profile, profile: Profile, name: str) -> tuple[StackDiff, bytes, bytes]:

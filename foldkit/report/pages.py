@@ -91,6 +91,8 @@ def _check_cell(check: CheckSummary | None) -> etree._Element:
         return cell("—", sort="")
     if check.passed is None:
         return cell(el("span", {"class": "verdict-na", "title": check.error}, "not checked"), sort="3")
+    if check.underpowered:  # passed, but one capture against one baseline can show only large changes
+        return cell(el("span", {"class": "verdict-na", "title": check.verdict}, "UNDERPOWERED"), sort="2")
     css = "verdict-pass" if check.passed else "verdict-fail"
     return cell(el("span", {"class": css, "title": check.verdict}, "PASS" if check.passed else "FAIL"), sort="1" if not check.passed else "2")
 
@@ -311,7 +313,8 @@ def _check_section(r: CaptureResult, data: PageData) -> list[Child]:
     if check.passed is None:
         out.append(el("p", {"class": "verdict-na"}, lines(f"Not checked: {check.error}")))
     else:
-        out.append(el("p", {"class": "verdict-pass" if check.passed else "verdict-fail"}, check.verdict))
+        css = "verdict-na" if check.underpowered else "verdict-pass" if check.passed else "verdict-fail"
+        out.append(el("p", {"class": css}, check.verdict))
     if data.checked is not None:
         c = data.checked
         out.append(facts([
