@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
@@ -21,6 +22,12 @@ Weight = int | float
 #: `Profile.meta` key naming what each leading frame holds: a tuple such as ("comm",),
 #: ("comm-pid",), ("comm-pid/tid",) or bpftrace's ("comm", "pid"); () when stacks start with code.
 ROOT_FRAMES = "root_frames"
+
+
+def root_frame_count(meta: Mapping[str, Any]) -> int:
+    """How many leading frames of every stack hold comm/PID/TID (`meta["root_frames"]`), not code:
+    0 when the stacks start with code or when the input did not say."""
+    return len(meta.get(ROOT_FRAMES) or ())
 
 #: Largest magnitude of a weight, and of the sum of all magnitudes in a profile: what a signed
 #: 64-bit integer holds, so every sum foldkit or another tool (polars, inferno) makes is exact.
@@ -112,12 +119,15 @@ def _tail(stack: str) -> str:
 
 
 def format_weight(w: Weight) -> str:
-    """A weight as folded text: integers plainly, fractions without float noise."""
+    """A weight as folded text: integers plainly, fractions in the shortest decimal that reads
+    back as the same float (`14.234398324872283`, `0.000000000001`), never in exponent form
+    (`flamegraph.pl` reads only digits and a point)."""
     if isinstance(w, int):
         return str(w)
     if math.isfinite(w) and w == int(w) and abs(w) < 2**63:
         return str(int(w))
-    return f"{w:.9f}".rstrip("0").rstrip(".")
+    text = repr(w)
+    return format(Decimal(text), "f") if "e" in text else text
 
 
 #: Starts the optional first line of foldkit's folded text that says what the weights count:
@@ -125,9 +135,15 @@ def format_weight(w: Weight) -> str:
 FOLDED_HEADER = "# foldkit:"
 
 
-def folded_header(unit: str, event: str | None) -> str:
-    """The `# foldkit: unit=... event=...` line (without newline) for a profile's unit and event."""
-    fields = {"unit": unit, "event": event}
+#: The `roots=` value of a folded header whose stacks start with code (no comm/PID/TID frame).
+NO_ROOT_FRAMES = "none"
+
+
+def folded_header(unit: str, event: str | None, roots: Sequence[str] | None = None) -> str:
+    """The `# foldkit: unit=... event=... roots=...` line (without newline) for a profile's unit,
+    event and root frames (`roots=comm`, `roots=comm-pid`, `roots=none`; left out when unknown)."""
+    layout = None if roots is None else ",".join(roots) or NO_ROOT_FRAMES
+    fields = {"unit": unit, "event": event, "roots": layout}
     return " ".join([FOLDED_HEADER, *(f"{k}={quote(v, safe='')}" for k, v in fields.items() if v)])
 
 
@@ -201,13 +217,14 @@ class Profile(_Methods):
 
     def to_folded_bytes(self, header: bool = False) -> bytes:
         """The canonical folded text as bytes (non-UTF-8 input bytes restored); with `header`, a
-        first line `# foldkit: unit=... event=...` that foldkit reads back (see FOLDED_HEADER)."""
+        first line `# foldkit: unit=... event=... roots=...` that foldkit reads back (see FOLDED_HEADER)."""
         native = native_core()
         body = native.folded_text(self.weights) if native is not None else None
         if body is None:  # no native core, or weights that are not all ints
             body = "".join(line + "\n" for line in self.folded_lines()).encode("utf-8", "surrogateescape")
         if header:
-            return (folded_header(self.unit, self.event) + "\n").encode("utf-8", "surrogateescape") + body
+            line = folded_header(self.unit, self.event, self.meta.get(ROOT_FRAMES))
+            return (line + "\n").encode("utf-8", "surrogateescape") + body
         return body
 
     def to_folded(self, path: str | os.PathLike[str], header: bool = False) -> None:

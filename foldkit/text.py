@@ -46,6 +46,8 @@ _NEEDS_WORK = re.compile(_char_class(sorted(_TABLE)))
 
 #: The annotation suffixes foldkit and stackcollapse-perf.pl add: kernel, JIT, inlined, waker.
 ANNOTATION = re.compile(r"_\[[kjiw]\]$")
+#: How the leaf frame of off-CPU time starts (`[off-cpu:S]`, `fold --off-cpu`/`--wall`); drawn blue.
+OFF_CPU_PREFIX = "[off-cpu:"
 
 
 def visible(text: str) -> str:

@@ -57,16 +57,18 @@ _NUMBER = re.compile(rb"\d+")
 
 
 def seed_inputs() -> list[tuple[str, bytes]]:
-    """(name, bytes) of every capture and expected folded file under tests/data, cut short."""
+    """(name, bytes) of every capture and expected folded file under tests/data and FlameGraph's
+    DTrace example, cut short."""
     out = []
     dctx = zstandard.ZstdDecompressor()
-    for folder in ("captures", "expected"):
-        for path in sorted((DATA / folder).glob("*.zst")):
-            with dctx.stream_reader(path.open("rb")) as reader:
-                data = reader.read(SEED_BYTES)
-            cut = data.rfind(b"\n\n")
-            data = data[: cut + 1] if cut > 0 else data[: data.rfind(b"\n") + 1]
-            out.append((path.name.removesuffix(".zst"), data))
+    paths = [p for folder in ("captures", "expected") for p in sorted((DATA / folder).glob("*.zst"))]
+    paths.append(DATA / "flamegraph-tests" / "example-dtrace-stacks.txt.zst")
+    for path in paths:
+        with dctx.stream_reader(path.open("rb")) as reader:
+            data = reader.read(SEED_BYTES)
+        cut = data.rfind(b"\n\n")
+        data = data[: cut + 1] if cut > 0 else data[: data.rfind(b"\n") + 1]
+        out.append((path.name.removesuffix(".zst"), data))
     return out
 
 

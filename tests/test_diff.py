@@ -248,3 +248,41 @@ def test_cli_svg_and_check_svg(tmp_path: Path) -> None:
     checked = tmp_path / "check.svg"
     assert main(["check", str(BEFORE), str(AFTER), "--svg", str(checked), "-q"]) == 1
     assert any(f["data-name"] == "checksum_records" for f in frames_of(checked.read_bytes()))
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_colours_follow_each_frames_own_change_by_default(tmp_path: Path, normalize: bool) -> None:
+    """As flamegraph.pl and inferno: before `a;b 1`/`a;c 1`, after `a;b 3`/`a;c 1`: `a` has no self
+    weight, so it stays white however much its callees changed; `b` is pure red."""
+    before, after = tmp_path / "before.folded", tmp_path / "after.folded"
+    before.write_text("a;b 1\na;c 1\n")
+    after.write_text("a;b 3\na;c 1\n")
+    out = tmp_path / "d.svg"
+    flag = "--normalize" if normalize else "--no-normalize"
+    assert main(["diff", str(before), str(after), flag, "-o", str(out)]) == 0
+    fills = {f["data-name"]: f["fill"] for f in frames_of(out.read_bytes())}
+    assert fills["a"] == "rgb(255,255,255)" and fills["b"] == "rgb(255,0,0)"
+    assert fills["c"] == ("rgb(0,0,255)" if normalize else "rgb(255,255,255)")
+    assert main(["diff", str(before), str(after), "--no-normalize", "--color-by", "total", "-o", str(out)]) == 0
+    by_total = {f["data-name"]: f["fill"] for f in frames_of(out.read_bytes())}
+    assert by_total["a"] == by_total["b"] == "rgb(255,0,0)", "today's rule: a's inclusive weight doubled"
+
+
+def test_self_colouring_makes_the_culprit_the_reddest_frame() -> None:
+    """A slower leaf under main: by self change only the leaf is coloured, by total main is too."""
+    from foldkit.analysis.diffgraph import render_diff
+
+    before = Profile(weights={"main;work;dialled": 10, "main;work": 80, "main;other": 10})
+    after = Profile(weights={"main;work;dialled": 20, "main;work": 80, "main;other": 10})
+    diff = d.diff_profiles(before, after)
+    fills = {f["data-name"]: f["fill"] for f in frames_of(render_diff(diff, basis="union"))}
+    assert fills["dialled"] == "rgb(255,0,0)" and fills["main"] == fills["work"] == "rgb(255,255,255)"
+    total = {f["data-name"]: f["fill"] for f in frames_of(render_diff(diff, basis="union", color_by="total"))}
+    assert total["main"] == total["work"] == total["dialled"] == "rgb(255,0,0)"
+
+
+def test_color_by_is_checked(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folded = tmp_path / "x.folded"
+    folded.write_text("a 1\n")
+    assert main(["diff", str(folded), str(folded), "--color-by", "both", "-o", str(tmp_path / "d.svg")]) == 2
+    assert "--color-by must be one of self, total" in capsys.readouterr().err

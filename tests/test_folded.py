@@ -110,3 +110,71 @@ def test_stack_wide_offset_stripping_equals_per_frame(frames: list[str]) -> None
     frames = [f.replace(";", "") or "f" for f in frames]
     expected = ";".join(bpf_frames.strip_offset(f) for f in frames)
     assert _tidy_stack(";".join(frames), FoldOptions(), frozenset()) == expected
+
+
+def test_a_bad_line_near_the_top_is_skipped_with_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    """Detection decides on the lines that parse; the folder warns about the others (issue 19)."""
+    profile = fold(b"a;b 1\nBAD\na;c 2\n")
+    assert profile.format == "folded"
+    assert profile.weights == {"a;b": 1, "a;c": 2}
+    assert profile.diagnostics.bad_examples == [("<bytes>", 2, "BAD")]
+    # inferno's flamegraph `bad-lines` case: two bad lines among eight
+    cksum = fold(DATA / "inferno" / "bad-lines.txt")
+    assert cksum.format == "folded" and cksum.diagnostics.bad_lines == 2
+    assert cksum.weights["noploop;main"] == 548
+
+
+def test_the_cli_folds_a_file_with_one_bad_line(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from foldkit.cli import main
+
+    path = tmp_path / "x.txt"
+    path.write_bytes(b"a;b 1\nBAD\na;c 2\n")
+    out = tmp_path / "o.folded"
+    assert main(["fold", str(path), "-o", str(out)]) == 0
+    assert out.read_bytes() == b"a;b 1\na;c 2\n"
+    assert "1 unrecognised line(s) skipped" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"a 1\nfoo\nbar\n",  # most lines do not parse
+        b"a 1\nBAD\n",  # one line that parses is not enough
+        b"Dear diary,\nthe profile was slow.\n",
+    ],
+)
+def test_text_that_is_mostly_not_folded_is_not_recognised(text: bytes) -> None:
+    from foldkit.errors import InputError
+
+    with pytest.raises(InputError, match="could not recognise"):
+        fold(text)
+    assert folded.sniff(text) is False
+
+
+def test_a_bpftrace_map_entry_is_never_folded() -> None:
+    assert folded.sniff(b"@[a]: 1\nx 2\ny 3\n") is False
+    assert folded.sniff(b"a 1\nb 2\nBAD\n") is None  # folded unless another format is sure
+
+
+def test_whitespace_at_the_start_of_a_line_is_stripped() -> None:
+    """As inferno does (flamegraph.pl keeps it: docs/differences.md, flamegraph section); a
+    space after a `;` is part of the frame name in both."""
+    text = b" a;b 1\n\ta;b 2\na; c 4\n"
+    assert fold(text, format="folded").weights == {"a;b": 3, "a; c": 4}
+    assert fold(text + b"x 1\ny 1\nz 1\n").weights == {"a;b": 3, "a; c": 4, "x": 1, "y": 1, "z": 1}
+
+
+def test_decimal_weights_are_written_in_the_shortest_exact_form() -> None:
+    profile = fold(b"x 14.2343983248722834234\ny 1e-12\nz 0.5\nw 2.50\n")
+    assert profile.to_folded_bytes() == b"w 2.5\nx 14.234398324872284\ny 0.000000000001\nz 0.5\n"
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-(2.0**62), max_value=2.0**62))
+@settings(max_examples=300, deadline=None)
+def test_written_decimals_read_back_as_the_same_number(w: float) -> None:
+    from foldkit.profile import format_weight
+
+    text = format_weight(w)
+    assert "e" not in text and "E" not in text
+    assert float(text) == w
+    assert folded.split_line(b"a " + text.encode()) == (b"a", w if w != int(w) else int(w))

@@ -123,3 +123,15 @@ def test_bad_lines_keep_their_numbers_across_chunks() -> None:
     profile = fold_chunks("f.folded", chunks, FoldOptions())
     assert profile.weights == {"a": 1, "b": 2}
     assert profile.diagnostics.bad_examples == [("f.folded", 3, "oops"), ("f.folded", 6, "worse")]
+
+
+def test_whitespace_at_the_start_of_a_line_is_stripped_by_both_readers(tmp_path: Path) -> None:
+    text = b" a;b 1\n\ta;b 2\na; c 4\n  \nb 5\n"
+    native = outcome([text], True)
+    assert native == outcome([text], False)
+    assert native[0] == [("a;b", 3, int), ("a; c", 4, int), ("b", 5, int)]
+    path = tmp_path / "lead.folded"
+    path.write_bytes(text)
+    from foldkit.ingest import read
+
+    assert read(str(path)).weights == {"a;b": 3, "a; c": 4, "b": 5}

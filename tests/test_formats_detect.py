@@ -22,14 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def _expected_format(name: str) -> str:
     if name.endswith("-folded.txt.zst") or "-collapsed-" in name:
         return "folded"
-    if name.startswith("perf-"):
+    if name.startswith(("perf-", "example-perf")):
         return "perf"
+    if "dtrace" in name:
+        return "dtrace"
     if name.startswith("bpftrace-"):
         return "bpftrace"
     return "bcc"  # bcc-*, libbpf-tools-*
 
 
 INPUTS = sorted(CAPTURES.glob("*.zst")) + sorted((DATA / "flamegraph-tests").glob("**/*.txt.zst"))
+#: inferno's DTrace inputs that hold a stack (only-header-lines.txt holds none).
+DTRACE_INPUTS = sorted(p for p in (DATA / "inferno" / "collapse-dtrace").glob("*.txt") if p.name != "only-header-lines.txt")
 
 
 @pytest.mark.parametrize("path", INPUTS, ids=lambda p: p.name)
@@ -40,6 +44,16 @@ def test_exactly_one_sniffer_claims_each_capture(path: Path) -> None:
         claims = [name for name, module in FORMATS.items() if module.sniff(head)]
         assert claims == [_expected_format(path.name)]
         assert detect(source).NAME == claims[0]
+    finally:
+        source.close()
+
+
+@pytest.mark.parametrize("path", DTRACE_INPUTS, ids=lambda p: p.name)
+def test_dtrace_aggregations_are_detected(path: Path) -> None:
+    source = open_source(str(path))
+    try:
+        head = source.head()
+        assert [name for name, module in FORMATS.items() if module.sniff(head)] == ["dtrace"]
     finally:
         source.close()
 

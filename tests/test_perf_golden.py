@@ -6,6 +6,7 @@ import pytest
 
 from foldkit.ingest import FoldOptions, read
 from tests.helpers import DATA, assert_golden
+from tests.test_perf_reference import REFERENCE_EVENT
 
 CAPTURES = sorted(p.name.removesuffix(".txt.zst") for p in (DATA / "captures").glob("perf-*.zst"))
 
@@ -14,6 +15,7 @@ CAPTURES = sorted(p.name.removesuffix(".txt.zst") for p in (DATA / "captures").g
 @pytest.mark.parametrize("name", CAPTURES)
 def test_perf_capture_golden(name: str, all_: bool) -> None:
     options = FoldOptions.with_all() if all_ else FoldOptions()
+    options = FoldOptions(**{**options.__dict__, "event": REFERENCE_EVENT.get(name)})  # several sampling events: the first
     profile = read(DATA / "captures" / f"{name}.txt.zst", options)
     suffix = ".all" if all_ else ""
     assert_golden(f"perf/{name}{suffix}.folded.zst", profile.to_folded_bytes())

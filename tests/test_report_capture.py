@@ -124,12 +124,12 @@ def test_unrecognised_files_are_skipped_in_folders_and_errors_when_named(tmp_pat
     assert result.status == "error" and "could not recognise" in (result.error or "")
 
 
-def test_an_empty_capture_is_a_warning(tmp_path: Path) -> None:
+def test_an_empty_capture_is_an_error(tmp_path: Path) -> None:
+    """A capture with no sample (a failed `perf script`) is an error row, so `--fail-on-error` fails."""
     empty = tmp_path / "empty.perf"
     empty.write_bytes(b"")
     result, folder = run(tmp_path, empty)
-    assert result.status == "warning" and any("no samples" in w for w in result.warnings)
-    assert result.samples == 0 and result.stacks == 0
+    assert result.status == "error" and "no samples in this capture" in (result.error or "")
     assert_valid_html(folder / "index.html")
 
 

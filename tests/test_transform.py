@@ -241,12 +241,16 @@ def test_registry_matches_api_and_flags() -> None:
 
 
 def test_bpftrace_scalar_keys_are_read_as_comm_and_pid() -> None:
-    """bpftrace's folder does not declare its root frames; a numeric frame next to the first is
-    taken as the PID (keys `@[comm, pid, kstack]` and `@[pid, comm, ...]`), with a note."""
+    """bpftrace's folder declares its scalar keys as root frames (a string key `comm`, an integer
+    `pid`); where a profile does not say, a numeric frame next to the first is taken as the PID
+    (keys `@[comm, pid, kstack]` and `@[pid, comm, ...]`)."""
     p = foldkit.read(capture("bpftrace-comm-pid-kstack.txt"))
+    assert p.meta[ROOT_FRAMES] == ("comm", "pid")
     out = p.only_pid(22939)
     assert out.weights and all(s.startswith("bash;22939;") for s in out.weights)
-    assert any("root frames" in n for n in out.diagnostics.notes)
+    assert not any("root frames" in n for n in out.diagnostics.notes), "declared, not guessed"
+    undeclared = Profile(weights=p.weights).only_pid(22939)
+    assert undeclared.weights == out.weights and any("root frames" in n for n in undeclared.diagnostics.notes)
     assert identify("22939;bash;x", None) == identify("bash;22939;x", None)
     assert identify("main;123", None).pid is None, "a numeric leaf is a frame, not a PID"
     parts = p.split("process")

@@ -33,7 +33,7 @@ def with_header(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_fold_writes_the_header_only_when_asked(with_header: Path, tmp_path: Path) -> None:
     first, second = with_header.read_bytes().split(b"\n")[:2]
-    assert first == b"# foldkit: unit=ns event=cpu-clock" and not second.startswith(b"#")
+    assert first == b"# foldkit: unit=ns event=cpu-clock roots=comm" and not second.startswith(b"#")
     plain = tmp_path / "plain.folded"
     assert main(["fold", str(CAPTURE), "-o", str(plain)]) == 0
     assert plain.read_bytes() == with_header.read_bytes().split(b"\n", 1)[1]  # stackcollapse-perf.pl's text

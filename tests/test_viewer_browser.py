@@ -332,3 +332,30 @@ def test_a_million_stacks(browser: Any, tmp_path: Path) -> None:
     assert v.matched() == "Matched: 0.00%"
     assert v.hover("main;s3;m3").startswith("m3\n")
     v.close()
+
+
+def test_top_table_lists_no_root_frame(browser: Any, tmp_path: Path) -> None:
+    """Root frames holding the comm are no function in the top table (bpftrace `@[kstack, ustack, comm]`)."""
+    profile = read(DATA / "captures" / "bpftrace-kstack-ustack-comm.txt.zst", FoldOptions(jobs=1))
+    path = tmp_path / "comm.html"
+    path.write_bytes(render_viewer(profile))
+    v = Viewer(browser, path)
+    v.page.keyboard.press("t")
+    v.page.locator("#top-table th button", has_text="Total (samples)").click()
+    rows = v.page.locator("#top-table tbody tr")
+    shown = {rows.nth(i).locator("td").first.inner_text() for i in range(min(rows.count(), 40))}
+    assert shown and not {"deeprec", "node", "cc1plus", "tmpl", "find"} & shown
+    v.close()
+
+
+@pytest.mark.parametrize(("color_by", "a_changed"), [("self", False), ("total", True)])
+def test_diff_colours_by_self_change_by_default(browser: Any, tmp_path: Path, color_by: str, a_changed: bool) -> None:
+    """The issue's tiny case: `a` has no self weight, so only `b` (its own weight grew) is red."""
+    path = tmp_path / "diff.html"
+    path.write_bytes(render_diff_viewer({"a;b": 1, "a;c": 1}, {"a;b": 3, "a;c": 1}, color_by=color_by))
+    v = Viewer(browser, path)
+    delta = v.js("p => foldkit.tree.delta[foldkit.find(p)]", "a")
+    assert (delta != 0) is a_changed
+    assert v.js("p => foldkit.tree.delta[foldkit.find(p)]", "a;b") == 2
+    assert v.js("p => foldkit.tree.delta[foldkit.find(p)]", "a;c") == 0
+    v.close()

@@ -18,7 +18,7 @@ from foldkit.analysis.functions import BY_CHOICES, aggregate
 from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
 from foldkit.errors import UsageError
 from foldkit.outputs import is_stdout
-from foldkit.profile import Profile, Weight, format_weight
+from foldkit.profile import Profile, Weight, format_weight, root_frame_count
 
 
 @dataclass
@@ -35,6 +35,8 @@ class StackDiff:
     integral: bool = True  # both inputs had integer weights
     before_sources: list[str] = field(default_factory=list)
     after_sources: list[str] = field(default_factory=list)
+    #: Leading frames of every stack that hold comm/PID/TID on both sides (no function).
+    roots: int = 0
 
     def stacks(self) -> list[str]:
         """Every stack of either side, in canonical (byte-wise) order."""
@@ -120,6 +122,7 @@ def diff_profiles(before: Profile, after: Profile, normalize: bool = False) -> S
         integral=_integral(before) and _integral(after),
         before_sources=list(before.sources),
         after_sources=list(after.sources),
+        roots=min(root_frame_count(before.meta), root_frame_count(after.meta)),
     )
 
 
@@ -156,8 +159,8 @@ def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:
     total in percent, and the changes (`d_self_pp`, `d_total_pp`; `d_self` in AFTER's units)."""
     if by not in BY_CHOICES or by == "dso":
         raise UsageError("a diff groups by function or comm")
-    before = aggregate(diff.before, by).rename({"self": "self_before", "total": "total_before"})
-    after = aggregate(diff.after, by).rename({"self": "self_after", "total": "total_after"})
+    before = aggregate(diff.before, by, roots=diff.roots).rename({"self": "self_before", "total": "total_before"})
+    after = aggregate(diff.after, by, roots=diff.roots).rename({"self": "self_after", "total": "total_after"})
     joined = before.join(after, on="name", how="full", coalesce=True).fill_null(0)
     bt = sum(diff.before.values())
     at = sum(diff.after.values())

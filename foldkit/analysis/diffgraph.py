@@ -4,6 +4,10 @@ Built on the flame graph renderer (`foldkit.render`): the frames are laid out fr
 weights, each frame's weight in BEFORE and AFTER is looked up by its stack prefix, and the SVG
 writer gets a fill (red grew, blue shrank, white unchanged), a tooltip and `data-before` /
 `data-after` attributes per frame.
+
+The fill follows the change of a frame's own (self) weight by default, as flamegraph.pl and
+inferno colour it: a caller whose callee got slower stays white, only the callee turns red.
+`color_by="total"` colours by the change of the inclusive weight instead.
 """
 
 from __future__ import annotations
@@ -11,7 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from foldkit.analysis.defaults import BASIS_CHOICES, DEFAULT_BASIS
+from foldkit.analysis.defaults import (
+    BASIS_CHOICES,
+    COLOR_BY_CHOICES,
+    DEFAULT_BASIS,
+    DEFAULT_COLOR_BY,
+)
 from foldkit.analysis.diff import StackDiff, diff_profiles
 from foldkit.errors import UsageError
 from foldkit.profile import Diagnostics, Profile, Weight, merge_profiles
@@ -74,9 +83,20 @@ def hidden_share(diff: StackDiff) -> float:
     return sum(w for s, w in diff.before.items() if s not in diff.after) / total
 
 
-def _subtitle(diff: StackDiff, basis: str, options: RenderOptions) -> str:
+def check_color_by(color_by: str) -> str:
+    """`color_by` when it is one of COLOR_BY_CHOICES, else a UsageError."""
+    if color_by not in COLOR_BY_CHOICES:
+        raise UsageError(f"--color-by must be one of {', '.join(COLOR_BY_CHOICES)}, not {color_by!r}")
+    return color_by
+
+
+def _subtitle(diff: StackDiff, basis: str, options: RenderOptions, color_by: str) -> str:
     grew, shrank = ("blue", "red") if options.negate else ("red", "blue")
-    parts = [f"{grew}: grew, {shrank}: shrank from BEFORE to AFTER", f"widths: {basis.upper() if basis != 'union' else 'larger of BEFORE and AFTER'}"]
+    what = "self" if color_by == "self" else "total (inclusive)"
+    parts = [
+        f"{grew}: {what} weight grew, {shrank}: shrank from BEFORE to AFTER",
+        f"widths: {basis.upper() if basis != 'union' else 'larger of BEFORE and AFTER'}",
+    ]
     if diff.normalized:
         parts.append(f"BEFORE normalised to AFTER's total (x{diff.scale:.4g})")
     else:
@@ -92,14 +112,17 @@ def render_diff(
     basis: str = DEFAULT_BASIS,
     options: RenderOptions | None = None,
     diagnostics: Diagnostics | None = None,
+    color_by: str = DEFAULT_COLOR_BY,
 ) -> bytes:
-    """The differential flame graph of `diff` as SVG bytes."""
+    """The differential flame graph of `diff` as SVG bytes, frames coloured by the change of their
+    self weight (`color_by="self"`) or of their total weight (`"total"`)."""
+    check_color_by(color_by)
     opts = options or RenderOptions()
     if opts.flamechart:
         raise UsageError("a differential graph cannot be a flame chart (--flamechart)")
     if opts.title is None:
         opts = replace(opts, title=DIFF_TITLE)
-    own = _subtitle(diff, basis, opts)
+    own = _subtitle(diff, basis, opts, color_by)
     opts = replace(opts, subtitle=f"{opts.subtitle} — {own}" if opts.subtitle else own)
     weights = basis_weights(diff, basis)
     layout = layout_profile(Profile(weights=weights, unit=diff.unit), opts)
@@ -117,7 +140,11 @@ def render_diff(
         b_w = layout.inclusive(_oriented(diff.before, opts.reverse))
         b_total = b_w[0]
     noise = NOISE * max(b_total, a_total)
-    deltas = [0.0 if abs(a - b) <= noise else a - b for a, b in zip(a_w, b_w, strict=True)]
+    if color_by == "self":
+        a_c, b_c = layout.own(_oriented(diff.after, opts.reverse)), layout.own(_oriented(diff.before, opts.reverse))
+    else:
+        a_c, b_c = a_w, b_w
+    deltas = [0.0 if abs(a - b) <= noise else a - b for a, b in zip(a_c, b_c, strict=True)]
     max_delta = max((abs(d) for d in deltas[1:]), default=0.0)
     b_total = b_total or 1
     a_total = a_total or 1
@@ -150,11 +177,15 @@ def render_diff(
     )
 
 
-def render_diff_html(diff: StackDiff, basis: str | None = None, options: RenderOptions | None = None) -> bytes:
+def render_diff_html(
+    diff: StackDiff, basis: str | None = None, options: RenderOptions | None = None, color_by: str = DEFAULT_COLOR_BY
+) -> bytes:
     """The differential viewer page of `diff` (`foldkit diff -o x.html`): every frame of either
-    side, coloured by change, widths from `basis` (default: the larger side, switchable in the page)."""
+    side, coloured by the change of its self or total weight (`color_by`), widths from `basis`
+    (default: the larger side, switchable in the page)."""
     from foldkit.render.viewer import DIFF_BASIS, render_diff_viewer
 
+    check_color_by(color_by)
     opts = options or RenderOptions()
     notes = ["BEFORE normalised to AFTER's total (x" + f"{diff.scale:.4g})" if diff.normalized else "not normalised"]
     if opts.subtitle:
@@ -166,6 +197,8 @@ def render_diff_html(diff: StackDiff, basis: str | None = None, options: RenderO
         basis=basis or DIFF_BASIS,
         options=replace(opts, subtitle="; ".join(notes)),
         title=DIFF_TITLE,
+        color_by=color_by,
+        roots=diff.roots,
     )
 
 

@@ -4,6 +4,10 @@
 stacks that contain it anywhere, each stack counted once however often the function recurses in it.
 The same aggregation also groups frames by shared object (`dso`) or by process (`comm`), and by
 regular expression (every frame matching a pattern counts as one pseudo-function).
+
+Root frames that hold the command name, PID or TID (`Profile.meta["root_frames"]`, see
+`foldkit.transform.roots`) are not functions: callers pass how many there are (`roots`) and they are
+left out of every function and dso row (a stack with no other frame adds to no row).
 """
 
 from __future__ import annotations
@@ -80,15 +84,19 @@ def _empty() -> pl.DataFrame:
     )
 
 
-def stack_table(weights: Mapping[str, float]) -> pl.DataFrame:
-    """Stacks as a polars frame: `frames` (list of names, root first) and `value`."""
+def stack_table(weights: Mapping[str, float], roots: int = 0) -> pl.DataFrame:
+    """Stacks as a polars frame: `frames` (list of names, root first, without the first `roots`
+    frames) and `value`; stacks with no frame left are dropped."""
     stacks = safe_stacks(list(weights))
     values = list(weights.values())
     dtype = pl.Int64 if all(type(v) is int for v in values) else pl.Float64
-    return pl.DataFrame(
+    table = pl.DataFrame(
         {"stack": stacks, "value": values},
         schema={"stack": pl.String, "value": dtype},
     ).select(pl.col("stack").str.split(";").alias("frames"), "value")
+    if roots > 0:
+        table = table.select(pl.col("frames").list.slice(roots), "value").filter(pl.col("frames").list.len() > 0)
+    return table
 
 
 def _mapped(table: pl.DataFrame, mapper: Callable[[str], str]) -> pl.DataFrame:
@@ -104,16 +112,21 @@ def aggregate(
     weights: Mapping[str, float],
     by: str = "function",
     dso_map: Mapping[str, str] | None = None,
+    roots: int = 0,
 ) -> pl.DataFrame:
     """Self and total weight per function (or dso, or comm): columns `name`, `self`, `total`.
 
-    Rows are sorted by name; integer weights give integer sums.
+    The first `roots` frames of every stack hold the comm/PID/TID, not code: they are no function
+    or dso (`by="comm"` reads the process from the first frame). Rows are sorted by name; integer
+    weights give integer sums.
     """
     if by not in BY_CHOICES:
         raise UsageError(f"--by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
     if not weights:
         return _empty()
-    table = stack_table(weights)
+    table = stack_table(weights, 0 if by == "comm" else roots)
+    if table.height == 0:
+        return _empty()
     if by == "comm":
         roots = table.select(pl.col("frames").list.first().alias("root"), "value")
         names = roots.select(pl.col("root").unique()).to_series().to_list()

@@ -82,3 +82,26 @@ def read_runs(
 ) -> list[Profile]:
     """Each input read on its own with `reader` (one profile per capture, i.e. per run), prepared."""
     return [prepare(reader(spec, options), symbols, hex_numbers) for spec in specs]
+
+
+def same_event(first: Sequence[Profile], second: Sequence[Profile], names: tuple[str, str] = ("baseline", "candidate")) -> None:
+    """A UsageError unless every profile of both sides counts the same event (profiles that name
+    no event, such as folded text without a header, are not checked): weights of different events
+    (cpu-clock and sched:sched_switch, or cycles and instructions) cannot be compared."""
+    events = [{p.event for p in side if p.event} for side in (first, second)]
+    # `cpu-clock/freq=499/` is cpu-clock at another rate: shares compare
+    if len({e.split("/", 1)[0] or e for e in events[0] | events[1]}) <= 1:
+        return
+    said = "; ".join(f"{name}: {', '.join(sorted(e)) or 'none named'}" for name, e in zip(names, events, strict=True))
+    raise UsageError(
+        f"the captures count different events ({said}); a comparison needs one event on both "
+        "sides: fold them with --event NAME"
+    )
+
+
+def require_samples(runs: Sequence[Profile], specs: Sequence[str]) -> None:
+    """An InputError naming the first run with no sample (an empty capture, or a `perf script`
+    that failed and wrote nothing): a comparison with it would pass on no evidence."""
+    for run, spec in zip(runs, specs, strict=True):
+        if not run.weights:
+            raise InputError(f"{spec}: no samples in this capture (empty input, or `perf script` failed?); nothing to compare")

@@ -9,18 +9,19 @@ from foldkit.analysis.dso import META_KEY
 from foldkit.analysis.functions import BY_CHOICES, aggregate
 from foldkit.analysis.tables import Column, Table
 from foldkit.errors import UsageError
-from foldkit.profile import Profile
+from foldkit.profile import Profile, root_frame_count
 
 
 def top_frame(profile: Profile, by: str = "function", sort: str = "self") -> pl.DataFrame:
     """Every function (dso, comm) with `self`, `self_pct`, `total`, `total_pct`, heaviest first
-    by `sort` (ties by the other column, then by name)."""
+    by `sort` (ties by the other column, then by name). Root frames holding comm/PID/TID are no
+    function (nor dso)."""
     if sort not in SORT_CHOICES:
         raise UsageError(f"--sort must be one of {', '.join(SORT_CHOICES)}, not {sort!r}")
     if by not in BY_CHOICES:
         raise UsageError(f"--by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
     grand = float(profile.total)
-    frame = aggregate(profile.weights, by, profile.meta.get(META_KEY))
+    frame = aggregate(profile.weights, by, profile.meta.get(META_KEY), root_frame_count(profile.meta))
     scale = 100.0 / grand if grand else 0.0
     other = "total" if sort == "self" else "self"
     return frame.select(

@@ -72,7 +72,7 @@ def check(
       foldkit check base.perf.zst new.perf.zst --max-increase 2pp --junit check.xml
       foldkit check --baseline 'main-*.perf.zst' --candidate 'pr-*.perf.zst' --budget 'json_.*<=5%'
     """
-    from foldkit.analysis.sides import read_runs, split_sides
+    from foldkit.analysis.sides import read_runs, require_samples, same_event, split_sides
     from foldkit.regression import gate
     from foldkit.regression import outputs as out
 
@@ -91,6 +91,8 @@ def check(
     cand_runs = read_runs(second, fold_options, hex_numbers=strip_hex, reader=transforms.read)
     for p in (*base_runs, *cand_runs):
         c.report(p.diagnostics, quiet, verbose)
+    require_samples([*base_runs, *cand_runs], [*first, *second])
+    same_event(base_runs, cand_runs)
     if absolute is None:
         reason = _comparable(first + second, base_runs, cand_runs, fold_options)
         if reason:

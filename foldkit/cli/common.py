@@ -35,11 +35,16 @@ Event = Annotated[str | None, typer.Option("--event", help="perf: fold only this
 WeightBy = Annotated[str, typer.Option("--weight", help="perf: weigh samples by 'period' (like stackcollapse-perf.pl) or count 'samples'.", rich_help_panel=FOLD)]
 SkipAfter = Annotated[list[str] | None, typer.Option("--skip-after", metavar="FUNC", help="Drop the frames below (rootward of) the first frame with this name (repeatable).", rich_help_panel=FOLD)]
 Maps = Annotated[list[str] | None, typer.Option("--map", metavar="MAP", help="bpftrace: which map(s) to fold, as printed (@name, @ for the anonymous map) or 'all' (repeatable).", rich_help_panel=FOLD)]
-Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on unrecognised input lines instead of warning.", rich_help_panel=FOLD)]
+Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on unrecognised input lines, or on a capture with no sample, instead of warning.", rich_help_panel=FOLD)]
 Unit = Annotated[str | None, typer.Option("--unit", help="What the weights count (samples, ns, bytes, ...) when the input does not say: folded text without a '# foldkit: unit=...' first line.", rich_help_panel=FOLD)]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Threads (0 = one per core).", rich_help_panel=FOLD)]
 Demangle = Annotated[bool, typer.Option("--demangle", help="Demangle C++ (_Z…) and Rust (legacy, v0) symbol names, in every input format.", rich_help_panel=FOLD)]
 MaxRecord = Annotated[str, typer.Option("--max-record", help="Longest line or record read (bytes; K, M, G suffixes); longer ones are skipped as unrecognised.", rich_help_panel=FOLD)]
+
+OffCpu = Annotated[bool, typer.Option("--off-cpu", help="perf: time threads spent off-CPU (ns), from sched:sched_switch events: each switch-out stack charged until the thread's next switch-in; blocked states only by default.", rich_help_panel=FOLD)]
+Wall = Annotated[bool, typer.Option("--wall", help="perf: wall-clock time per thread (ns): on-CPU cpu-clock/task-clock samples plus off-CPU intervals (leaf frame [off-cpu:STATE]).", rich_help_panel=FOLD)]
+OffCpuStates = Annotated[str, typer.Option("--off-cpu-states", metavar="STATES", help="With --off-cpu/--wall: prev_state letters to count ('all', 'blocked' = all but R, or e.g. S,D). Default: blocked for --off-cpu, all for --wall.", rich_help_panel=FOLD)]
+Wakeups = Annotated[bool, typer.Option("--wakeups", help="With --off-cpu/--wall: append the stack of the thread that woke the sleeper (sched:sched_wakeup events), after a -- frame.", rich_help_panel=FOLD)]
 
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
@@ -74,10 +79,19 @@ def fold_options(
     demangle: bool = False,
     max_record: str = "64M",
     unit: str | None = None,
+    off_cpu: bool = False,
+    wall: bool = False,
+    off_cpu_states: str = "default",
+    wakeups: bool = False,
 ) -> FoldOptions:
     """FoldOptions from the shared command-line flags."""
     from foldkit.errors import UsageError
 
+    if off_cpu and wall:
+        raise UsageError("--off-cpu and --wall exclude each other (--wall includes the off-CPU time)")
+    clock = "off-cpu" if off_cpu else "wall" if wall else "cpu"
+    if clock == "cpu" and (wakeups or off_cpu_states != "default"):
+        raise UsageError("--wakeups and --off-cpu-states need --off-cpu or --wall")
     if weight not in ("period", "samples"):
         raise UsageError(f"--weight must be 'period' or 'samples', not {weight!r}")
     return FoldOptions(
@@ -98,6 +112,9 @@ def fold_options(
         demangle=demangle,
         max_record=parse_size(max_record, "--max-record"),
         unit=unit or None,
+        clock=clock,
+        off_cpu_states=off_cpu_states,
+        wakeups=wakeups,
     )
 
 
@@ -119,6 +136,10 @@ FOLD_PARAMETERS: list[tuple[str, object, object]] = [
     ("demangle", Demangle, False),
     ("max_record", MaxRecord, "64M"),
     ("unit", Unit, None),
+    ("off_cpu", OffCpu, False),
+    ("wall", Wall, False),
+    ("off_cpu_states", OffCpuStates, "default"),
+    ("wakeups", Wakeups, False),
 ]
 
 F = typing.TypeVar("F", bound=Callable[..., object])

@@ -6,7 +6,12 @@ from typing import Annotated
 
 import typer
 
-from foldkit.analysis.defaults import BASIS_CHOICES, DEFAULT_BASIS, DEFAULT_DIFF_LIMIT
+from foldkit.analysis.defaults import (
+    BASIS_CHOICES,
+    DEFAULT_BASIS,
+    DEFAULT_COLOR_BY,
+    DEFAULT_DIFF_LIMIT,
+)
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
@@ -26,6 +31,7 @@ Before = Annotated[list[str] | None, typer.Option("--before", metavar="FILE", he
 After = Annotated[list[str] | None, typer.Option("--after", metavar="FILE", help="An AFTER capture (repeatable; a quoted glob is expanded). Several are merged.")]
 Normalize = Annotated[bool | None, typer.Option("--normalize/--no-normalize", help="Scale BEFORE to AFTER's total (default: on for SVG and tables, off for .folded like difffolded.pl).")]
 Basis = Annotated[str | None, typer.Option("--basis", help="Frame widths from: after (the SVG's default), before, or union (the larger of the two, so paths only in BEFORE stay visible; the .html viewer's default, switchable in the page).")]
+ColorBy = Annotated[str, typer.Option("--color-by", help="Colour each frame by the change of its own (self) weight, as flamegraph.pl and inferno do (default), or by the change of its total (inclusive) weight: self or total. For .svg and .html.")]
 AsFolded = Annotated[bool, typer.Option("--folded", help="Write the two-column folded form (also chosen by -o x.folded).")]
 
 output_suffixes(
@@ -50,6 +56,7 @@ def diff(
     after: After = None,
     output: c.Output = None,
     basis: Basis = None,
+    color_by: ColorBy = DEFAULT_COLOR_BY,
     normalize: Normalize = None,
     strip_hex: f.StripHex = False,
     folded: AsFolded = False,
@@ -77,7 +84,7 @@ def diff(
       foldkit diff --before 'old-*.perf.zst' --after 'new-*.perf.zst'
     """
     from foldkit.analysis import diff as d
-    from foldkit.analysis.diffgraph import render_diff, render_diff_html
+    from foldkit.analysis.diffgraph import check_color_by, render_diff, render_diff_html
     from foldkit.analysis.sides import prepare, split_sides
     from foldkit.analysis.tables import write_table
 
@@ -86,6 +93,7 @@ def diff(
     kind = d.output_kind(output, folded=folded, csv=csv, json=json, parquet=parquet)
     if basis is not None and basis not in BASIS_CHOICES:
         raise UsageError(f"--basis must be one of {', '.join(BASIS_CHOICES)}, not {basis!r}")
+    check_color_by(color_by)
     first, second = split_sides(sides, before, after)
     refuse_input_as_output([output], [*first, *second])
     profiles = [prepare(transforms.read(side, fold_options), hex_numbers=strip_hex) for side in (first, second)]
@@ -94,9 +102,9 @@ def diff(
     scaled = normalize if normalize is not None else kind != "folded"
     result = d.diff_profiles(*profiles, normalize=scaled)
     if kind == "svg":
-        write_bytes(output, render_diff(result, basis or DEFAULT_BASIS, render.options))
+        write_bytes(output, render_diff(result, basis or DEFAULT_BASIS, render.options, color_by=color_by))
     elif kind == "html":
-        write_bytes(output, render_diff_html(result, basis, render.options))
+        write_bytes(output, render_diff_html(result, basis, render.options, color_by=color_by))
     elif kind == "folded":
         write_bytes(output, d.difffolded_bytes(result))
     else:

@@ -58,7 +58,9 @@ def flamegraph(
     refuse_input_as_output([output], inputs)
     output_suffix("flamegraph", output)
     with gc_paused(), reading_progress(quiet), cluster_reader(cluster, "--flamechart" if options.flamechart else None) as reader:
-        profile = transforms.read(inputs, fold_options, reader or (_read_timeline if options.flamechart else read))
+        # sample times for a flame chart, and for the viewer's Time view
+        timed = options.flamechart or wants_viewer(output)
+        profile = transforms.read(inputs, fold_options, reader or (_read_timeline if timed else read))
     palette_map = load_palette_map(render.palette_file) if render.palette_file else None
     draw = render_flamegraph
     if wants_viewer(output):

@@ -37,7 +37,7 @@ class _Formats(Mapping[str, ModuleType]):
 #: its module's name), in the order detection tries them (most specific first). No two sniffers
 #: claim the same capture (tests/test_formats_detect.py checks every capture of the corpus), so
 #: the order only matters for inputs no sniffer is sure about.
-FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "bpftrace", "bcc", "folded"])
+FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "bpftrace", "dtrace", "bcc", "folded"])
 
 
 def format_names() -> list[str]:
@@ -94,7 +94,17 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
             raise UsageError(
                 f"unknown format {options.format!r}; supported: {', '.join(format_names())}"
             ) from None
-    profile = module.fold(source, options)
+    if options.clock != "cpu":
+        if module.NAME != "perf":
+            raise UsageError(
+                f"{source.name}: --{options.clock} reads perf captures with sched:sched_switch events, "
+                f"not {module.NAME} input (BCC's offcputime and bpftrace off-CPU maps are already off-CPU time)"
+            )
+        from foldkit.ingest import perf_sched
+
+        profile = perf_sched.fold(source, options)
+    else:
+        profile = module.fold(source, options)
     if options.demangle and module.NAME != "perf":  # perf names are demangled as they are folded
         profile = demangle_profile(profile)
     _check_weights(profile, source.name)
@@ -113,6 +123,8 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
         profile.diagnostics.warnings.append(f"{source.name}: no samples found (empty input?)")
     if options.strict and profile.diagnostics.bad_lines:
         raise StrictModeError("; ".join(profile.diagnostics.messages()) + " (--strict)")
+    if options.strict and not len(profile):
+        raise StrictModeError(f"{source.name}: no samples found (empty input, or `perf script` failed?) (--strict)")
     return profile
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest import folded
+from foldkit.ingest.base import end_blocks
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source
-from foldkit.profile import Diagnostics, Profile, Weight, parse_count
+from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, Weight, parse_count
 
 NAME = "bcc"
 DESCRIPTION = "BCC profile/offcputime/offwaketime/stackcount/wakeuptime output (multi-line or -f folded), libbpf-tools offcputime"
@@ -136,6 +136,9 @@ class Folder:
         self._skip = frozenset(options.skip_after)
         self.first_leaf: str | None = None
         self._stacks: dict[tuple[str, ...], str | None] = {}
+        #: Distinct stacks that start (root end) with the task line, and that do not.
+        self.with_task = 0
+        self.without_task = 0
 
     def stack(self, block: list[str]) -> str | None:
         """The folded stack of one block (its lines without the value), or None if a line is not
@@ -157,6 +160,10 @@ class Folder:
         if self.first_leaf is None:
             self.first_leaf = next((ln.name for ln in named if ln.frame), "")
         named.reverse()
+        if named and not named[0].frame and named[0].name not in (bf.WAKER_DELIMITER, bf.KERNEL_USER_DELIMITER):
+            self.with_task += 1
+        else:
+            self.without_task += 1
         names = [ln.name for ln in named]
         frames = [ln for ln in named if ln.frame]
         if not frames:
@@ -224,14 +231,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
                 diag.warnings.append(f"{source.name}:{lineno}: the tool said: {line}")
             continue
         diag.bad_line(source.name, lineno, line)
-    if block:
-        diag.warnings.append(
-            f"{source.name}:{block_start}: the last stack has no value (input cut off?); "
-            f"its {len(block)} line(s) were dropped, the rest was folded"
-        )
-        diag.bad_line(source.name, block_start, block[0])
-    if not weights and diag.bad_lines:
-        raise InputError(f"{source.name}: no BCC stack found; " + "; ".join(diag.messages()))
+    end_blocks(diag, source.name, block, block_start, bool(weights), "BCC")
     if layout is None:
         offcpu = bool(folder.first_leaf and _OFFCPU_LEAF.fullmatch(folder.first_leaf))
         layout = Layout("offcputime" if offcpu else "unknown", "us" if offcpu else "samples", None)
@@ -241,7 +241,12 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         diag.notes.append(f"{source.name}: BCC {layout.tool} output ({layout.header!r}); unit {layout.unit}")
     diag.notes.append(f"{source.name}: {blocks} stacks folded into {len(weights)}")
     counts = {s: int(w) for s, w in weights.items()} if layout.tool == "profile" else None
-    return Profile(weights=weights, counts=counts, unit=layout.unit, diagnostics=diag, meta={"tool": layout.tool})
+    meta: dict[str, object] = {"tool": layout.tool}
+    if not folder.without_task:  # every stack's root frame is its task: `comm`, or `comm-PID` with --pid
+        meta[ROOT_FRAMES] = ("comm-pid",) if options.pid else ("comm",)
+    elif not folder.with_task:
+        meta[ROOT_FRAMES] = ()
+    return Profile(weights=weights, counts=counts, unit=layout.unit, diagnostics=diag, meta=meta)
 
 
 def _bad_block(diag: Diagnostics, name: str, block: list[str], start: int, folder: Folder) -> None:

@@ -18,7 +18,7 @@ from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import parse_frame_line
 from foldkit.inputs import Source
-from foldkit.profile import Diagnostics, Profile, Weight, parse_count
+from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, Weight, parse_count
 
 NAME = "bpftrace"
 DESCRIPTION = "bpftrace map prints: `@name[kstack, ustack, comm]: N` (stack modes bpftrace/perf/raw, several maps, interval dumps)"
@@ -543,7 +543,21 @@ def fold(source: Source, options: FoldOptions) -> Profile:
             f"{source.name}: {result.other_lines} line(s) of program output outside maps ignored, e.g. "
             + "; ".join(result.other_examples)
         )
-    return Profile(weights=weights, unit="samples", diagnostics=diag, meta={"maps": [m.dump.name for m in chosen]})
+    meta: dict[str, object] = {"maps": [m.dump.name for m in chosen]}
+    layouts = {root_frames(m) for m in chosen}
+    if len(layouts) == 1:
+        meta[ROOT_FRAMES] = (("map",) if several else ()) + layouts.pop()
+    return Profile(weights=weights, unit="samples", diagnostics=diag, meta=meta)
+
+
+def root_frames(stack_map: StackMap) -> tuple[str, ...]:
+    """What the root frames of a map's stacks hold: one per scalar key, in key order, `comm` for a
+    string key and `pid` for an integer one (bpftrace prints `comm`, `pid`, `tid`, `cpu` alike, so
+    an integer key is taken for a process id, as `--only-pid` reads it)."""
+    names = {"string": "comm", "integer": "pid"}
+    return tuple(
+        names.get(_scalar_kind(stack_map.dump, i), "key") for i in range(stack_map.arity) if i not in stack_map.kinds
+    )
 
 
 def sniff(head: bytes) -> bool | None:

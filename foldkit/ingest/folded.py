@@ -20,6 +20,8 @@ from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
 from foldkit.profile import (
     FOLDED_HEADER,
+    NO_ROOT_FRAMES,
+    ROOT_FRAMES,
     Diagnostics,
     LazyProfile,
     Profile,
@@ -65,14 +67,17 @@ def parse_header(line: bytes) -> dict[str, str]:
 
 
 def with_header(profile: Profile, header: dict[str, str]) -> Profile:
-    """`profile` with the unit and event a `# foldkit:` header gave."""
+    """`profile` with the unit, event and root frames (`meta["root_frames"]`) a `# foldkit:` header gave."""
     profile.unit = header.get("unit", profile.unit)
     profile.event = header.get("event", profile.event)
+    roots = header.get("roots")
+    if roots is not None:
+        profile.meta[ROOT_FRAMES] = () if roots == NO_ROOT_FRAMES else tuple(roots.split(","))
     return profile
 
 
 def split_line(line: bytes) -> tuple[bytes, Weight] | None:
-    """`stack weight` -> (stack, weight); `stack before after` (difffolded.pl) -> (stack, after);
+    """`stack weight` -> (stack, weight) (the reader strips whitespace at the start of a line first); `stack before after` (difffolded.pl) -> (stack, after);
     None when the line does not end in a number."""
     parts = line.rsplit(None, 2)
     if len(parts) < 2:
@@ -87,7 +92,9 @@ def split_line(line: bytes) -> tuple[bytes, Weight] | None:
 
 
 def sniff(head: bytes) -> bool | None:
-    """True if most of the first lines look like `stack weight`."""
+    """True if (nearly) all of the first lines look like `stack weight`; None (folded unless
+    another format is sure) when most of them do, as in a folded file with a few bad lines,
+    which the folder then skips with a warning; False otherwise."""
     lines = [ln for ln in head.replace(b"\r\n", b"\n").split(b"\n")[:50] if ln.strip() and ln[:1] != b"#"]
     if len(head) >= 65536:
         lines = lines[:-1]  # the last line may be cut
@@ -95,7 +102,13 @@ def sniff(head: bytes) -> bool | None:
         return None
     # indented lines are perf/BCC frames, `@` lines bpftrace map entries (`@[comm]: 3`)
     good = sum(1 for ln in lines if not ln[:1].isspace() and ln[:1] != b"@" and split_line(ln) is not None)
-    return good == len(lines) or (good >= 3 and good >= 0.9 * len(lines))
+    if good == len(lines) or (good >= 3 and good >= 0.9 * len(lines)):
+        return True
+    # a bpftrace map entry is never a folded line; an indented line counts when it parses
+    if any(ln[:1] == b"@" for ln in lines):
+        return False
+    parsed = sum(1 for ln in lines if split_line(ln) is not None)
+    return None if parsed >= 2 and 2 * parsed > len(lines) else False
 
 
 class _Reader:
@@ -115,7 +128,7 @@ class _Reader:
             if line[:1] == b"#":
                 self.header.update(parse_header(line))
             return None
-        parsed = split_line(line)
+        parsed = split_line(line.lstrip() if line[:1].isspace() else line)
         if parsed is None:
             self.diag.bad_line(self.name, lineno, line.decode("utf-8", "replace"))
             return None

@@ -27,6 +27,9 @@ class FoldOptions:
     demangle: bool = False  # demangle C++ `_Z…` and Rust names (needs the native core)
     max_record: int = 64 * 1024 * 1024  # longer lines/records are skipped as unrecognised (foldkit.inputs)
     unit: str | None = None  # what the weights count, overriding what the input says (or does not)
+    clock: str = "cpu"  # perf: "cpu" (samples), "off-cpu" or "wall" (sched_switch pairing, foldkit.ingest.perf_sched)
+    off_cpu_states: str = "default"  # perf_sched: prev_state letters counted ("all", "blocked", "S,D")
+    wakeups: bool = False  # perf_sched: append the waker's stack (sched_wakeup events)
 
     @classmethod
     def with_all(cls, **kwargs: object) -> FoldOptions:

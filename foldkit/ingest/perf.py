@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -194,8 +194,15 @@ class _Accumulator:
             cell[1] += count
 
 
-def fold_chunk_lines(chunk: bytes, resolver: Resolver, keep_time: bool = False) -> ChunkResult:
-    """Fold a chunk line by line (any layout); bad lines are recorded with chunk-relative numbers."""
+#: Called with each sample's header match and folded stack instead of adding it up (`perf_sched`).
+SampleSink = Callable[[re.Match[bytes], str], None]
+
+
+def fold_chunk_lines(
+    chunk: bytes, resolver: Resolver, keep_time: bool = False, sink: SampleSink | None = None
+) -> ChunkResult:
+    """Fold a chunk line by line (any layout); bad lines are recorded with chunk-relative numbers.
+    With `sink`, each sample (header match, stack) goes to it and nothing is added up."""
     result = ChunkResult(timeline=[] if keep_time else None)
     acc = _Accumulator(result)
     by_period = resolver.options.weight == "period"
@@ -209,6 +216,10 @@ def fold_chunk_lines(chunk: bytes, resolver: Resolver, keep_time: bool = False) 
         if header is None:
             return
         h = header
+        if sink is not None:
+            sink(h, resolver.stack(h.group("comm"), h.group("pid"), h.group("tid"), None, parts))
+            header, parts = None, []
+            return
         stack = resolver.stack(h.group("comm"), h.group("pid"), h.group("tid"), h.group("rest"), parts)
         period = h.group("period")
         weight = parse_count(period) if (by_period and period) else 1
@@ -303,7 +314,7 @@ def sniff(head: bytes) -> bool | None:
 def _unit(event: str, by_period: bool, saw_period: bool) -> str:
     if not by_period or not saw_period:
         return "samples"
-    if event.endswith("-clock"):
+    if event.split("/", 1)[0].endswith("-clock"):  # `cpu-clock/freq=999/` too
         return "ns"
     return event or "events"
 
@@ -478,31 +489,64 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     )
 
 
+def is_tracepoint(event: str) -> bool:
+    """Whether `event` (modifiers removed) is a tracepoint or probe (`sched:sched_switch`,
+    `probe_libc:malloc`, `syscalls:sys_enter_read`): a `subsystem:name`, which counts occurrences of
+    something rather than sampling the CPU at a rate. Hardware and software events (`cpu-clock`,
+    `task-clock`, `cycles`, `instructions`, `page-faults`, `cpu/…/`, raw `r003c`) sample."""
+    return ":" in event
+
+
+def _short_name(event: str, events: Iterable[str]) -> str:
+    """What `--event` needs to name `event`: `cpu-clock` for `cpu-clock/freq=499/` when no other
+    event starts so, else the whole name."""
+    short = event.split("/", 1)[0]
+    if short and short != event and [e.split("/", 1)[0] for e in events].count(short) == 1:
+        return short
+    return event or "''"
+
+
 def _choose_event(merged: dict[str, dict[str, list[int]]], options: FoldOptions, diag: Diagnostics) -> str:
+    """The event to fold: `--event`'s; else the only one; else the only sampling (non-tracepoint)
+    event, the others dropped with a warning; several sampling events (or several tracepoints and
+    no sampling event) are an error naming them, whatever their order in the capture."""
+
     def samples(ev: str) -> int:
         return sum(c[1] for c in merged[ev].values())
 
     def label(ev: str) -> str:
         return ev or "(no event name)"
 
+    def listing(events: Iterable[str]) -> str:
+        return ", ".join(f"{label(e)} ({samples(e)} samples)" for e in events)
+
     if options.event is not None:
         wanted = base_event(options.event)
         # `cpu-clock` also names `cpu-clock/freq=499/` (the same event with config terms)
         matches = [e for e in merged if e == wanted] or [e for e in merged if e.split("/", 1)[0] == wanted]
         if len(matches) != 1:
-            listing = ", ".join(f"{label(e)} ({samples(e)} samples)" for e in merged)
             problem = "not in the input" if not matches else "is ambiguous"
-            raise UsageError(f"event {options.event!r} {problem}; events present: {listing}")
+            raise UsageError(f"event {options.event!r} {problem}; events present: {listing(merged)}")
         chosen = matches[0]
-    else:
+    elif len(merged) == 1:
         chosen = next(iter(merged))
+    else:
+        sampling = [e for e in merged if not is_tracepoint(e)]
+        candidates = sampling or list(merged)
+        if len(candidates) > 1:
+            kind = "sampling events" if sampling else "tracepoint events"
+            names = " or ".join(f"--event {_short_name(e, merged)}" for e in candidates)
+            raise UsageError(
+                f"the capture holds {len(candidates)} {kind}: {listing(candidates)}; their weights "
+                f"count different things, so choose one with {names}"
+            )
+        chosen = candidates[0]
     dropped = [e for e in merged if e != chosen]
     if dropped and options.event is None:
         diag.warnings.append(
-            f"several events in the input; kept {label(chosen)} ({samples(chosen)} samples), dropped "
-            + ", ".join(f"{label(e)} ({samples(e)} samples)" for e in dropped)
-            + "; use --event NAME to choose"
+            f"several events in the input; folded the sampling event {label(chosen)} ({samples(chosen)} samples), "
+            f"dropped the tracepoint(s) {listing(dropped)}; use --event NAME to choose"
         )
     elif dropped:
-        diag.notes.append("dropped events: " + ", ".join(f"{label(e)} ({samples(e)} samples)" for e in dropped))
+        diag.notes.append("dropped events: " + listing(dropped))
     return chosen

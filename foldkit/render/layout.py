@@ -128,6 +128,14 @@ class Layout:
         """For every frame, the weight of the stacks of `weights` (positive ones only) that pass
         through its path: another profile's inclusive weights on this layout, in time linear in
         the frames of `weights`. Frames with the same path (flame charts) get the same weight."""
+        return self._per_frame(weights, own=False)
+
+    def own(self, weights: Mapping[str, Weight]) -> list[Weight]:
+        """For every frame, the weight of the stacks of `weights` (positive ones only) that end at
+        its path: another profile's self weights on this layout (the root's is the empty stack's)."""
+        return self._per_frame(weights, own=True)
+
+    def _per_frame(self, weights: Mapping[str, Weight], own: bool) -> list[Weight]:
         names, parents = self.names, self.parents
         path_id = [0] * len(names)
         child: dict[tuple[int, str], int] = {}
@@ -138,14 +146,20 @@ class Layout:
         for stack, w in weights.items():
             if not w > 0:
                 continue
-            acc[0] += w
+            if not own:
+                acc[0] += w
             if not stack:
+                if own:
+                    acc[0] += w
                 continue
             node: int | None = 0
             for frame in stack.split(";"):
                 node = lookup((node, frame))  # type: ignore[arg-type]
                 if node is None:
                     break
+                if not own:
+                    acc[node] += w
+            if own and node is not None:
                 acc[node] += w
         return [acc[p] for p in path_id]
 

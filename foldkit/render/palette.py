@@ -11,7 +11,8 @@ Two kinds of palette:
 The `default` palette reads the annotations `foldkit fold --all` and stackcollapse-perf.pl add
 (`_[k]` kernel → orange, `_[j]` JIT → green, `_[i]` inlined → aqua, `_[w]` waker → aqua) and, for
 unannotated names, heuristics: Java/JavaScript/JIT names → green, kernel entry points → orange,
-C++ (`::`) → yellow, everything else (user-level code) → red.
+C++ (`::`) → yellow, off-CPU time (`[off-cpu:S]`, from `fold --off-cpu`/`--wall`) → blue,
+everything else (user-level code) → red.
 
 The shade is a hash of the name without its annotation, so `read` is the same shade of red in
 every graph. By default the hash spreads all names evenly; `hash_start=True` (flamegraph.pl's
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterable
 
 from foldkit.errors import InputError
 from foldkit.outputs import atomic_writer
-from foldkit.text import ANNOTATION
+from foldkit.text import ANNOTATION, OFF_CPU_PREFIX
 
 try:  # hashlib's blake2b itself, without hashlib loading OpenSSL (milliseconds of every start-up)
     from _blake2 import blake2b
@@ -82,6 +83,8 @@ _RUST_STD = re.compile(r"^<?(?:core|std|alloc)::")
 def _default(name: str) -> str:
     if name.endswith("]") and ANNOTATION.search(name):
         return {"k": "orange", "j": "green", "i": "aqua", "w": "aqua"}[name[-2]]
+    if name.startswith(OFF_CPU_PREFIX):
+        return "blue"
     if _ANY_JIT_START.match(name) or (_might_be_jit(name) and _ANY_JIT_ANYWHERE.search(name)):
         return "green"
     if _KERNEL_MODULE in name or _KERNEL_START.match(name):

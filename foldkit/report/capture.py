@@ -16,6 +16,7 @@ import polars as pl
 
 from foldkit import __version__
 from foldkit.analysis.diff import StackDiff, diff_profiles, function_changes
+from foldkit.analysis.sides import same_event
 from foldkit.analysis.tables import to_csv
 from foldkit.analysis.top import top_table
 from foldkit.errors import FoldkitError, InputError
@@ -120,6 +121,8 @@ def read_capture(item: CaptureInput, options: FoldOptions) -> Profile:
                     raise
                 raise NotACapture(item.path) from None
             opts = replace(opts, format=module.NAME)
+        if opts.format == "perf":
+            opts = replace(opts, keep_time=True)  # sample times for the viewer's Time view
         profile = fold_source(source, opts)
         profile.meta["compression"] = source.compression
         return profile
@@ -186,6 +189,7 @@ def compare_with_baseline(
     """The check of `profile` against `baseline` (as `foldkit check`); a check that cannot be made
     (no sample counts, no samples) is described, not raised."""
     try:
+        same_event([baseline], [profile], ("baseline", "this capture"))
         checked = check_profiles([baseline], [profile], options)
     except FoldkitError as exc:
         return CheckSummary(passed=None, verdict="not checked", error=str(exc)), None
@@ -224,6 +228,8 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
         profile = settings.transforms.read(item.path, options, lambda _, options: read_capture(item, options))
     except NotACapture:
         return False
+    if not len(profile):
+        raise InputError(f"{item.name}: no samples in this capture (empty input, or `perf script` failed?)")
     if settings.store_labels is not None:
         (folder / STORE_FILE).write_bytes(store_bytes(profile, item.name, settings.store_labels))
     table = top_table(profile, limit=0)

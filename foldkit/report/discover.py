@@ -117,10 +117,10 @@ def find_captures(inputs: Sequence[str], exclude: Sequence[str | os.PathLike[str
         for path, _ in unique:
             names.append(Path(os.path.abspath(path)).relative_to(common).as_posix())
     paths = [str(p) for p, _ in unique] + list(dict.fromkeys(urls))
-    explicit = [e for _, e in unique] + [True] * (len(paths) - len(unique))
+    named = [e for _, e in unique] + [True] * (len(paths) - len(unique))
     names += paths[len(unique) :]
     slugs = _unique([slugify(n) for n in names])
     return [
         CaptureInput(path=p, name=n, slug=s, explicit=e)
-        for p, n, s, e in zip(paths, names, slugs, explicit, strict=True)
+        for p, n, s, e in zip(paths, names, slugs, named, strict=True)
     ]

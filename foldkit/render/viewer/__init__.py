@@ -6,6 +6,7 @@ that draws every frame on a canvas, with flame, icicle, sandwich and top-table v
 
 * `tree.py`    — `build_tree(*sides) -> FrameTree`: every stack prefix once, in pre-order;
 * `payload.py` — the tree and each name's fill packed into a compressed, base64 block;
+* `timeline.py` — the Time view's samples by stack and 20 ms bucket, when the profile has times;
 * `page.py`    — the HTML document (lxml), its Content-Security-Policy and inert data blocks;
 * `viewer.js`, `viewer.css` — the page's script and style (package files).
 
@@ -20,8 +21,8 @@ from typing import Any
 
 from foldkit import __version__
 from foldkit.errors import UsageError
-from foldkit.profile import Diagnostics, Profile, Weight
-from foldkit.render import VIEWER_SUFFIXES, defaults, reversed_weights, wants_viewer
+from foldkit.profile import Diagnostics, Profile, Weight, root_frame_count
+from foldkit.render import VIEWER_SUFFIXES, defaults, reverse_stack, reversed_weights, wants_viewer
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import background, colorizer
 from foldkit.render.viewer.page import viewer_page
@@ -74,8 +75,16 @@ def render_viewer(
         diagnostics.warnings.append(f"{tree.nonpositive} stack(s) with zero or negative weight left out of the graph")
     header, data = pack(tree, colorizer(options.palette, options.hash, palette_map))
     title = options.title if options.title is not None else (defaults.TITLE_INVERTED if options.inverted else defaults.TITLE)
-    meta = {**_settings(options, profile.unit, title), **header, "diff": False}
-    return viewer_page(title, meta, data, meta["generator"])
+    roots = 0 if options.reverse else root_frame_count(profile.meta)
+    meta = {**_settings(options, profile.unit, title), **header, "diff": False, "rootFrames": roots}
+    timed = None
+    if profile.timeline:
+        from foldkit.render.viewer.timeline import time_payload
+
+        timed = time_payload(tree, profile.timeline, reverse_stack if options.reverse else None)
+    if timed is not None:
+        meta["time"] = timed[0]
+    return viewer_page(title, meta, data, meta["generator"], timed[1] if timed else None)
 
 
 def render_diff_viewer(
@@ -87,10 +96,13 @@ def render_diff_viewer(
     options: RenderOptions = DEFAULT_RENDER_OPTIONS,
     title: str = "Differential Flame Graph",
     sides: tuple[str, str] = ("before", "after"),
+    color_by: str = "self",
+    roots: int = 0,
 ) -> bytes:
-    """The differential viewer page: the union of both sides' stacks, frames coloured by change
-    (red grew, blue shrank; `options.negate` swaps), widths from `basis` (union: the larger side,
-    so frames only in BEFORE are shown)."""
+    """The differential viewer page: the union of both sides' stacks, frames coloured by the change
+    of their self weight (`color_by="self"`) or total weight (`"total"`) (red grew, blue shrank;
+    `options.negate` swaps), widths from `basis` (union: the larger side, so frames only in BEFORE
+    are shown). The first `roots` frames of every stack hold comm/PID/TID: no function in the table."""
     _check(options)
     if basis not in BASES:
         raise UsageError(f"--basis must be one of {', '.join(BASES)}, not {basis!r}")
@@ -105,6 +117,8 @@ def render_diff_viewer(
         "diff": True,
         "basis": basis,
         "negate": options.negate,
+        "colorBy": color_by,
+        "rootFrames": 0 if options.reverse else roots,
         "sideNames": [visible(s) for s in sides],
     }
     return viewer_page(shown_title, meta, data, meta["generator"])

@@ -55,8 +55,9 @@ def _sub(parent: etree._Element, tag: str, attrs: dict[str, str] | None = None, 
     return element
 
 
-def viewer_page(title: str, meta: dict[str, Any], data: str, generator: str) -> bytes:
-    """The complete document: `meta` (the header and display settings) and `data` (base64)."""
+def viewer_page(title: str, meta: dict[str, Any], data: str, generator: str, time_data: str | None = None) -> bytes:
+    """The complete document: `meta` (the header and display settings), `data` (base64) and, for
+    the Time view, `time_data` (base64, `timeline.py`)."""
     root = etree.Element("html", {"lang": "en"})
     head = _sub(root, "head")
     _sub(head, "meta", {"charset": "utf-8"})
@@ -70,5 +71,7 @@ def viewer_page(title: str, meta: dict[str, Any], data: str, generator: str) -> 
     noscript.text = "This flame graph viewer needs JavaScript."
     _sub(body, "script", {"type": "application/json", "id": "foldkit-meta"}, script_json(meta))
     _sub(body, "script", {"type": "application/octet-stream", "id": "foldkit-data"}, data)
+    if time_data is not None:
+        _sub(body, "script", {"type": "application/octet-stream", "id": "foldkit-time"}, time_data)
     _sub(body, "script", None, asset("viewer.js"))
     return etree.tostring(root, method="html", encoding="utf-8", doctype=DOCTYPE) + b"\n"

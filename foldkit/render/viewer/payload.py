@@ -52,7 +52,8 @@ def rgb_bytes(fill: str) -> bytes:
 _TYPES = {"H": "u16", "I": "u32", "d": "f64"}
 
 
-def _le(values: array) -> bytes:
+def le_bytes(values: array) -> bytes:
+    """The array's items as little-endian bytes."""
     if sys.byteorder != "little":  # pragma: no cover - every supported platform is little-endian
         values = array(values.typecode, values)
         values.byteswap()
@@ -80,7 +81,7 @@ def pack(tree: FrameTree, color: Callable[[str], str]) -> tuple[dict[str, Any], 
     depths = _narrow(tree.depths, 2**16)
     # uint16 names only before uint16 depths, so that the depths stay aligned
     name_ids = array("H", tree.name_ids) if len(tree.names) <= 2**16 and depths.typecode == "H" else tree.name_ids
-    raw = b"".join([*(_le(s) for s in selfs), _le(name_ids), _le(depths), colors, names_bytes])
+    raw = b"".join([*(le_bytes(s) for s in selfs), le_bytes(name_ids), le_bytes(depths), colors, names_bytes])
     compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, 31)  # gzip, for DecompressionStream
     packed = compressor.compress(raw) + compressor.flush()
     header = {

@@ -8,7 +8,11 @@
    callees below a function, merged over every place it occurs) and a top table. Frames narrower
    than a pixel are merged when drawn; the data keeps every one. Names are only ever set as text
    (textContent, canvas fillText), never parsed as markup. The state lives in the URL fragment:
-   #view=flame&zoom=N&search=RE&ignorecase=1&fn=NAME&basis=union. */
+   #view=flame&zoom=N&search=RE&ignorecase=1&fn=NAME&basis=union&range=A-B&proc=NAME.
+
+   Time view (when #foldkit-time holds samples by stack and 20 ms bucket, timeline.py): a
+   FlameScope-style heatmap, a column per second and a row per 20 ms; a range of buckets (drag, or
+   two clicks) becomes the tree every other view shows, optionally of one process. */
 (function () {
   "use strict";
 
@@ -28,7 +32,8 @@
   const SEARCH_COLOR = meta.searchColor || "rgb(230,0,230)";
   const UNIT = meta.unit || "samples";
   const FACTOR = meta.factor || 1;
-  const VIEWS = ["flame", "icicle", "sandwich", "top"];
+  const TIME = meta.time || null;
+  const VIEWS = ["flame", "icicle", "sandwich", "top"].concat(TIME ? ["time"] : []);
 
   // ---------------------------------------------------------------- small helpers
   function el(tag, attrs) {
@@ -53,8 +58,11 @@
   }
 
   // ---------------------------------------------------------------- data
-  async function loadData() {
-    const text = doc.getElementById("foldkit-data").textContent.trim();
+  const ARRAYS = { u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
+  /* The bytes of an embedded base64 (gzip) block, checked against their expected length and
+     aligned for typed arrays. */
+  async function decodeBlock(id, rawBytes) {
+    const text = doc.getElementById(id).textContent.trim();
     let bytes;
     if (typeof Uint8Array.fromBase64 === "function") {
       bytes = Uint8Array.fromBase64(text);
@@ -70,11 +78,15 @@
       const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
       bytes = new Uint8Array(await new Response(stream).arrayBuffer());
     }
-    if (bytes.length !== meta.rawBytes) { throw new Error("the embedded profile is damaged"); }
+    if (bytes.length !== rawBytes) { throw new Error("the embedded profile is damaged"); }
+    if (bytes.byteOffset % 8) { bytes = bytes.slice(); }  // typed arrays need aligned views
+    return bytes;
+  }
+
+  async function loadData() {
+    let bytes = await decodeBlock("foldkit-data", meta.rawBytes);
     const n = meta.nodes;
     let offset = bytes.byteOffset;
-    if (offset % 8) { bytes = bytes.slice(); offset = 0; }  // typed arrays need aligned views
-    const ARRAYS = { u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
     const types = meta.types || ["f64", "u32", "u32"];
     function take(type) {
       const Type = ARRAYS[type];
@@ -92,7 +104,25 @@
     names.length = meta.names;
     const colors = new Array(meta.names);  // fills as CSS colours, made when first drawn
     const shown = names.map(function (name) { return ANNOTATION.test(name) ? name.replace(ANNOTATION, "") : name; });
-    return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors, colorBytes: colorBytes };
+    let time = null;
+    if (TIME) {
+      const tb = await decodeBlock("foldkit-time", TIME.rawBytes), m = TIME.cells;
+      let at = tb.byteOffset;
+      const parts = TIME.types.map(function (type) {
+        const Type = ARRAYS[type];
+        at += (Type.BYTES_PER_ELEMENT - at % Type.BYTES_PER_ELEMENT) % Type.BYTES_PER_ELEMENT;
+        const view = new Type(tb.buffer, at, m);
+        at += Type.BYTES_PER_ELEMENT * m;
+        return view;
+      });
+      const node = new Uint32Array(m), bucket = new Uint32Array(m), nodeStep = parts[1], bucketStep = parts[2];
+      for (let k = 0; k < m; k++) {  // undo the steps (timeline.py)
+        node[k] = (k ? node[k - 1] : 0) + nodeStep[k];
+        bucket[k] = k && nodeStep[k] === 0 ? bucket[k - 1] + bucketStep[k] : bucketStep[k];
+      }
+      time = { weight: parts[0], bucket: bucket, node: node };
+    }
+    return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors, colorBytes: colorBytes, time: time };
   }
 
   // ---------------------------------------------------------------- trees
@@ -143,8 +173,11 @@
       this.width = this.inclusive(larger);
     }
     if (this.selfs.length === 2) {
-      const after = this.totals[0], before = this.totals[1];
-      const noise = NOISE * Math.max(after[0], before[0]);
+      // colour by the change of each frame's own (self) weight, as flamegraph.pl and inferno do,
+      // or of its inclusive (total) weight with meta.colorBy "total"
+      const byTotal = meta.colorBy === "total";
+      const after = byTotal ? this.totals[0] : this.selfs[0], before = byTotal ? this.totals[1] : this.selfs[1];
+      const noise = NOISE * Math.max(this.totals[0][0], this.totals[1][0]);
       this.delta = new Float64Array(this.n);
       let max = 0;
       for (let i = 0; i < this.n; i++) {
@@ -253,14 +286,16 @@
     return { callers: callers.finish(), callees: callees.finish() };
   }
 
-  /* Self and total weight of every function (total counts nested recursion once), per side. */
+  /* Self and total weight of every function (total counts nested recursion once), per side. The
+     first meta.rootFrames frames of every stack hold comm/PID/TID, not code: they are no function. */
   function functionTable(tree) {
-    const count = data.names.length, sides = tree.selfs.length;
+    const count = data.names.length, sides = tree.selfs.length, roots = meta.rootFrames || 0;
     const self = [], total = [];
     for (let s = 0; s < sides; s++) { self.push(new Float64Array(count)); total.push(new Float64Array(count)); }
     const onStack = new Int32Array(count);
     const stack = [];
     for (let i = 1; i < tree.n; i++) {
+      if (tree.depth[i] <= roots) { continue; }
       while (stack.length && tree.end[stack[stack.length - 1]] <= i) { onStack[tree.nameId[stack.pop()]]--; }
       const nid = tree.nameId[i];
       for (let s = 0; s < sides; s++) {
@@ -276,7 +311,7 @@
   // ---------------------------------------------------------------- state
   let data = null;
   let tree = null;
-  const state = { view: "flame", search: "", ignoreCase: false, fn: -1, basis: meta.basis || "union" };
+  const state = { view: "flame", search: "", ignoreCase: false, fn: -1, basis: meta.basis || "union", range: null, proc: -1 };
   let matcher = null;       // Uint8Array over names: 1 where the search matches
   let diffFills = null;
 
@@ -597,8 +632,8 @@
   // ---------------------------------------------------------------- page
   const tabs = {};
   const tabBar = el("div", { class: "tabs", role: "tablist" });
-  const TAB_TEXT = { flame: "Flame graph", icicle: "Icicle", sandwich: "Sandwich", top: "Top table" };
-  const TAB_KEY = { flame: "f", icicle: "i", sandwich: "s", top: "t" };
+  const TAB_TEXT = { flame: "Flame graph", icicle: "Icicle", sandwich: "Sandwich", top: "Top table", time: "Time" };
+  const TAB_KEY = { flame: "f", icicle: "i", sandwich: "s", top: "t", time: "m" };
   for (const v of VIEWS) {
     tabs[v] = el("button", { type: "button", role: "tab", id: "tab-" + v, title: TAB_TEXT[v] + " (key " + TAB_KEY[v] + ")", "aria-selected": "false" }, TAB_TEXT[v]);
     tabs[v].addEventListener("click", function () { setView(v); });
@@ -637,7 +672,15 @@
   const topNote = el("p", { class: "note" });
   const topTable = el("table", { id: "top-table" });
   const topPane = el("section", { class: "pane", id: "top-pane", hidden: "" }, topNote, topTable);
-  const main = el("main", null, graphPane, sandwichPane, topPane);
+  const timeNote = el("p", { class: "note", id: "time-note" });
+  const timeProcess = el("select", { id: "time-process", "aria-label": "Process shown in the heatmap and the range" });
+  const timeClear = el("button", { type: "button", id: "time-clear", title: "Show every sample again" }, "Whole capture");
+  const timeInfo = el("span", { id: "time-info", "aria-live": "polite" });
+  const timeCanvas = el("canvas", { id: "heatmap", "aria-label": "samples over time: a column per second, a row per 20 ms", role: "img" });
+  const timeScroller = el("div", { class: "heat-scroller" }, timeCanvas);
+  const timePane = el("section", { class: "pane", id: "time-pane", hidden: "" },
+    el("div", { class: "time-bar" }, timeProcess, timeClear, timeInfo), timeNote, timeScroller);
+  const main = el("main", null, graphPane, sandwichPane, topPane, timePane);
   doc.body.append(header, crumbs, main, details, tooltip);
 
   const graph = new FlameView(graphScroller, false);
@@ -675,6 +718,7 @@
     graphPane.hidden = v !== "flame" && v !== "icicle";
     sandwichPane.hidden = v !== "sandwich";
     topPane.hidden = v !== "top";
+    timePane.hidden = v !== "time";
     hideTooltip();
     if (v === "flame" || v === "icicle") {
       const inverted = v === "icicle";
@@ -683,6 +727,8 @@
       graph.layout(flip);
     } else if (v === "sandwich") {
       showSandwich(state.fn >= 0 ? state.fn : heaviestSelf());
+    } else if (v === "time") {
+      drawHeatmap();
     } else {
       renderTop();
     }
@@ -837,6 +883,135 @@
     topTable.replaceChildren(el("thead", null, headRow), body);
   }
 
+  // ---------------------------------------------------------------- time view
+  let fullTree = null;         // the tree of every sample; `tree` is the range's while one is chosen
+  let topOf = null;            // node -> its depth-1 ancestor (the process frame), 0 for the root
+  let heat = null;             // per bucket, the weight shown in the heatmap (of the chosen process)
+  let pick = -1;               // first bucket of a two-click selection, or -1
+  let fullStatus = "";         // the status line of the whole profile
+  const HEAT_ROW = 8;          // px per 20 ms row
+  function heatCellWidth() {
+    const cols = Math.ceil(TIME.buckets / TIME.rows);
+    return Math.max(6, Math.min(28, Math.floor((timeScroller.clientWidth - 60) / Math.max(1, cols))));
+  }
+  function processWeights() {
+    heat = new Float64Array(TIME.buckets);
+    const t = data.time;
+    for (let k = 0; k < t.weight.length; k++) {
+      if (state.proc < 0 || topOf[t.node[k]] === state.proc) { heat[t.bucket[k]] += t.weight[k]; }
+    }
+  }
+  function bucketText(b) {
+    return "+" + (b * TIME.bucket).toFixed(2) + " s";
+  }
+  function rangeText() {
+    if (!state.range) { return "whole capture"; }
+    return bucketText(state.range[0]) + " to " + bucketText(state.range[1] + 1);
+  }
+  function drawHeatmap() {
+    if (!TIME || timePane.hidden) { return; }
+    if (!heat) { processWeights(); }
+    const cols = Math.ceil(TIME.buckets / TIME.rows), cw = heatCellWidth();
+    const dpr = window.devicePixelRatio || 1;
+    const w = 50 + cols * cw, h = 20 + TIME.rows * HEAT_ROW;
+    timeCanvas.style.width = w + "px";
+    timeCanvas.style.height = h + "px";
+    timeCanvas.width = Math.round(w * dpr);
+    timeCanvas.height = Math.round(h * dpr);
+    const ctx = timeCanvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, w, h);
+    let max = 0;
+    for (let b = 0; b < heat.length; b++) { if (heat[b] > max) { max = heat[b]; } }
+    const lo = state.range ? state.range[0] : -1, hi = state.range ? state.range[1] : -1;
+    for (let b = 0; b < TIME.buckets; b++) {
+      const x = 50 + Math.floor(b / TIME.rows) * cw, y = (b % TIME.rows) * HEAT_ROW;
+      const v = max > 0 ? heat[b] / max : 0;
+      ctx.fillStyle = v > 0 ? "rgb(255," + Math.round(235 * (1 - v)) + "," + Math.round(200 * (1 - v)) + ")" : "#f2f2f2";
+      ctx.fillRect(x, y, cw - 1, HEAT_ROW - 1);
+      if ((b >= lo && b <= hi) || b === pick) {
+        ctx.strokeStyle = b === pick ? "#0645ad" : "#202080";
+        ctx.lineWidth = 1;
+        ctx.strokeRect(x + 0.5, y + 0.5, cw - 2, HEAT_ROW - 2);
+      }
+    }
+    ctx.fillStyle = "#555";
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textBaseline = "top";
+    for (let c = 0; c < cols; c += Math.max(1, Math.ceil(40 / cw))) { ctx.fillText(String(c) + " s", 50 + c * cw, TIME.rows * HEAT_ROW + 4); }
+    ctx.fillText("0 ms", 4, 0);
+    ctx.fillText("980 ms", 4, (TIME.rows - 1) * HEAT_ROW - 2);
+    timeNote.textContent = "Each cell is 20 ms (columns: seconds, rows: the 50 parts of a second, from the top); " +
+      "darker means more " + UNIT + ". Drag over cells, or click two, to see that range in every other view. Shown: " + rangeText() + ".";
+  }
+  function bucketAt(e) {
+    const r = timeCanvas.getBoundingClientRect(), cw = heatCellWidth();
+    const col = Math.floor((e.clientX - r.left - 50) / cw), row = Math.floor((e.clientY - r.top) / HEAT_ROW);
+    if (col < 0 || row < 0 || row >= TIME.rows) { return -1; }
+    const b = col * TIME.rows + row;
+    return b < TIME.buckets ? b : -1;
+  }
+  /* Show only the samples of buckets first..last (inclusive) of process `proc` (-1: all); no range: all. */
+  function setRange(range, proc) {
+    if (!TIME) { return; }
+    state.proc = proc === undefined ? state.proc : proc;
+    state.range = range && range[0] <= range[1] && range[0] >= 0 && range[1] < TIME.buckets ? [range[0], range[1]] : null;
+    heat = null;
+    pick = -1;
+    if (!state.range && state.proc < 0) {
+      tree = fullTree;
+    } else {
+      const selfs = new Float64Array(fullTree.n), t = data.time;
+      const lo = state.range ? state.range[0] : 0, hi = state.range ? state.range[1] : TIME.buckets - 1;
+      for (let k = 0; k < t.weight.length; k++) {
+        const b = t.bucket[k];
+        if (b >= lo && b <= hi && (state.proc < 0 || topOf[t.node[k]] === state.proc)) { selfs[t.node[k]] += t.weight[k]; }
+      }
+      tree = new Tree(fullTree.nameId, fullTree.depth, [selfs]);
+    }
+    functions = null;
+    sandwichFn = -1;
+    graph.setTree(tree);
+    updateCrumbs();
+    if (state.search) { applySearch(true); }
+    const shownText = rangeText() + (state.proc >= 0 ? ", " + data.shown[fullTree.nameId[state.proc]] : "");
+    timeInfo.textContent = "Shown: " + shownText + " — " + fmt(tree.width[0]) + " " + UNIT;
+    status.textContent = state.range || state.proc >= 0 ? "Time view selection: " + shownText : fullStatus;
+    drawHeatmap();
+    saveState();
+  }
+  function setupTime() {
+    if (!TIME) { return; }
+    fullTree = tree;
+    topOf = new Int32Array(tree.n);
+    for (let i = 1; i < tree.n; i++) { topOf[i] = tree.depth[i] === 1 ? i : topOf[tree.parent[i]]; }
+    const procs = tree.children(0).sort(function (a, b) { return tree.width[b] - tree.width[a]; });
+    timeProcess.append(el("option", { value: "-1" }, "every process"));
+    for (const c of procs) { timeProcess.append(el("option", { value: String(c) }, data.shown[tree.nameId[c]] + " (" + pct(tree.width[c], tree.width[0]) + ")")); }
+    timeProcess.addEventListener("change", function () { setRange(state.range, parseInt(timeProcess.value, 10)); });
+    timeClear.addEventListener("click", function () { setRange(null, -1); timeProcess.value = "-1"; });
+    let down = -1;
+    timeCanvas.addEventListener("mousedown", function (e) { down = bucketAt(e); });
+    timeCanvas.addEventListener("mousemove", function (e) {
+      const b = bucketAt(e);
+      if (b >= 0) { timeInfo.textContent = bucketText(b) + ": " + fmt(heat ? heat[b] : 0) + " " + UNIT; }
+    });
+    timeCanvas.addEventListener("mouseup", function (e) {
+      const b = bucketAt(e);
+      if (b < 0 || down < 0) { down = -1; return; }
+      if (b !== down) {
+        setRange([Math.min(b, down), Math.max(b, down)]);
+      } else if (pick >= 0) {
+        setRange([Math.min(b, pick), Math.max(b, pick)]);
+      } else {
+        pick = b;
+        drawHeatmap();
+      }
+      down = -1;
+    });
+  }
+
   // ---------------------------------------------------------------- keyboard
   function moveFocus(key) {
     const view = graph, t = view.tree;
@@ -905,6 +1080,7 @@
     }
     if (e.ctrlKey || e.metaKey || e.altKey) { return; }
     const views = { f: "flame", i: "icicle", s: "sandwich", t: "top", 1: "flame", 2: "icicle", 3: "sandwich", 4: "top" };
+    if (TIME) { views.m = views[5] = "time"; }
     if (e.key === "/") {
       e.preventDefault();
       searchBox.focus();
@@ -965,6 +1141,8 @@
     if (state.ignoreCase) { p.set("ignorecase", "1"); }
     if (state.fn >= 0) { p.set("fn", data.names[state.fn]); }
     if (meta.diff && state.basis !== meta.basis) { p.set("basis", state.basis); }
+    if (state.range) { p.set("range", state.range[0] + "-" + state.range[1]); }
+    if (state.proc > 0) { p.set("proc", data.names[fullTree.nameId[state.proc]]); }
     const hash = p.toString();
     const url = location.href.replace(/#.*$/, "") + (hash ? "#" + hash : "");
     if (url !== location.href) { history.replaceState(null, "", url); }
@@ -974,6 +1152,15 @@
     restoring = true;
     try {
       if (meta.diff && p.has("basis")) { setBasis(p.get("basis")); }
+      if (TIME) {
+        const r = /^(\d+)-(\d+)$/.exec(p.get("range") || "");
+        const procName = p.get("proc");
+        let proc = -1;
+        if (procName !== null) { for (const c of fullTree.children(0)) { if (data.names[fullTree.nameId[c]] === procName) { proc = c; } } }
+        const same = (r ? state.range && state.range[0] === +r[1] && state.range[1] === +r[2] : !state.range) && proc === state.proc;
+        if (!same) { setRange(r ? [+r[1], +r[2]] : null, proc); }
+        timeProcess.value = String(state.proc);
+      }
       const fn = p.get("fn");
       state.fn = fn === null ? -1 : data.names.indexOf(fn);
       state.search = p.get("search") || "";
@@ -1007,10 +1194,12 @@
     timings.tree = performance.now();
     if (basisSelect) { basisSelect.value = state.basis; }
     graph.tree = tree;
+    fullStatus = tree.n.toLocaleString("en-US") + " frames, " + data.names.length.toLocaleString("en-US") + " functions";
+    setupTime();
     restoreState();
     timings.firstPaint = performance.now();
     doc.body.setAttribute("data-state", "ready");
-    status.textContent = tree.n.toLocaleString("en-US") + " frames, " + data.names.length.toLocaleString("en-US") + " functions";
+    if (status.textContent === "") { status.textContent = fullStatus; }
   }).catch(function (err) {
     doc.body.setAttribute("data-state", "error");
     main.replaceChildren(el("p", { class: "error-box" }, "Cannot show this profile: " + err.message));
@@ -1025,6 +1214,14 @@
     callers: callersView,
     callees: calleesView,
     zoom: zoomTo,
+    /* Time view: show buckets first..last (null: all) of process node `proc` (-1: all). */
+    range: setRange,
+    get timeState() { return { range: state.range, proc: state.proc, buckets: TIME ? TIME.buckets : 0 }; },
+    /* Where bucket b's cell is drawn, in page coordinates (the Time view must be shown). */
+    cell: function (b) {
+      const r = timeCanvas.getBoundingClientRect(), cw = heatCellWidth();
+      return { x: r.left + 50 + Math.floor(b / TIME.rows) * cw + cw / 2, y: r.top + (b % TIME.rows) * HEAT_ROW + HEAT_ROW / 2 };
+    },
     search: setSearch,
     view: setView,
     select: selectFunction,

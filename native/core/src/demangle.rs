@@ -133,9 +133,57 @@ fn demangle_mangled(sym: &[u8]) -> Option<String> {
                 .demangle(&cpp_demangle::DemangleOptions::new().no_return_type())
                 .ok()
         });
-        return demangled.ok().flatten();
+        return demangled.ok().flatten().map(|name| gnu_literals(&name));
     }
     None
+}
+
+/// Integer literal types that GNU's demangler (perf, `c++filt`) spells with a suffix, where
+/// `cpp_demangle` writes a cast: `(unsigned long)32` is `32ul`. Longest type names first.
+const LITERAL_SUFFIXES: [(&str, &str); 5] = [
+    ("(unsigned long long)", "ull"),
+    ("(unsigned long)", "ul"),
+    ("(unsigned int)", "u"),
+    ("(long long)", "ll"),
+    ("(long)", "l"),
+];
+
+/// `name` with integer literals of the types in [`LITERAL_SUFFIXES`] spelled as GNU's
+/// demangler spells them (`mix<(long)-3, (unsigned int)7>` → `mix<-3l, 7u>`), so names that
+/// foldkit demangles equal the names perf demangled. Literals of other types (`(char)65`,
+/// `(short)-4`) are spelled alike by both.
+pub fn gnu_literals(name: &str) -> String {
+    if !name.contains(')') {
+        return name.to_owned();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(open) = rest.find('(') {
+        out.push_str(&rest[..open]);
+        rest = &rest[open..];
+        let literal = LITERAL_SUFFIXES.iter().find_map(|&(cast, suffix)| {
+            let after = rest.strip_prefix(cast)?;
+            let sign = usize::from(after.starts_with('-'));
+            let digits = after[sign..].bytes().take_while(u8::is_ascii_digit).count();
+            let end = sign + digits;
+            let next = after[end..].chars().next();
+            let ends = !next.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+            (digits > 0 && ends).then(|| (&after[..end], suffix, cast.len() + end))
+        });
+        match literal {
+            Some((number, suffix, len)) => {
+                out.push_str(number);
+                out.push_str(suffix);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('(');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -167,6 +215,50 @@ mod tests {
         for (raw, tidied) in cases {
             assert_eq!(tidy(raw), tidied);
         }
+    }
+
+    #[test]
+    fn integer_literals_are_spelled_as_gnu_spells_them() {
+        // expected names from c++filt (binutils 2.40), return types left out
+        let cases = [
+            (
+                "_Z10accumulateIdLm4096ELb1EET_RKSt5arrayIS0_XT0_EEi",
+                "accumulate<double, 4096ul, true>(std::array<double, 4096ul> const&, int)",
+            ),
+            (
+                "_Z3mixILl42ELj3000000000ELy18446744073709551615EEmmi",
+                "mix<42l, 3000000000u, 18446744073709551615ull>(unsigned long, int)",
+            ),
+            (
+                "_Z3mixILln3ELj7ELy11EEmmi",
+                "mix<-3l, 7u, 11ull>(unsigned long, int)",
+            ),
+            ("_Z1fILx7EEvv", "f<7ll>()"),
+            ("_Z1fILl0EEvv", "f<0l>()"),
+            (
+                "_Z10count_charILc10ELin2EElRKSt6vectorIcSaIcEEi",
+                "count_char<(char)10, -2>(std::vector<char, std::allocator<char> > const&, int)",
+            ),
+            (
+                "_ZN6WorkerIL4Mode1ELsn4ELh200ELb1EE3runEi",
+                "Worker<(Mode)1, (short)-4, (unsigned char)200, true>::run(int)",
+            ),
+            ("_Z1fILt7EEvv", "f<(unsigned short)7>()"),
+        ];
+        for (raw, gnu) in cases {
+            assert_eq!(dem(raw), gnu);
+        }
+        // only a cast of digits is a literal
+        for kept in [
+            "f((long)x)",
+            "g<(long)>",
+            "h((unsigned long)1e3)",
+            "(long)",
+            "(long)2a",
+        ] {
+            assert_eq!(gnu_literals(kept), kept);
+        }
+        assert_eq!(gnu_literals("a<(long long)-1>(long)"), "a<-1ll>(long)");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! A line is plain when it is `STACK WEIGHT` with exactly one space before the weight, the weight
 //! 1 to 18 ASCII digits (so it fits in an `i64`), no whitespace at the end of the stack, and a
 //! stack whose last space-separated word does not look like a number (that would be the
-//! two-column `before after` form), and no `#` first (a comment). Empty and whitespace-only
+//! two-column `before after` form), and no `#` (a comment) or whitespace first. Empty and whitespace-only
 //! lines are skipped. Every other line (comments, decimals, negative or huge weights, other
 //! separators, bad lines) is handed back to the caller, which reads it with the reference rules
 //! and may `add` the result.
@@ -102,7 +102,8 @@ pub fn may_hold_offsets(stack: &[u8]) -> bool {
 
 /// `(stack, weight)` of a plain line, None for anything else.
 pub fn plain_line(line: &[u8]) -> Option<(&[u8], i64)> {
-    if line.first() == Some(&b'#') {
+    // comments, and lines starting with whitespace (the reference reader strips it)
+    if line.first().is_some_and(|&b| b == b'#' || is_space(b)) {
         return None;
     }
     let mut i = line.len();
@@ -372,7 +373,9 @@ mod tests {
             assert_eq!(plain_line(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
         assert_eq!(plain_line(b"a.1 2"), Some((&b"a.1"[..], 2)));
-        assert_eq!(plain_line(b"  a 2"), Some((&b"  a"[..], 2)));
+        assert_eq!(plain_line(b"  a 2"), None);
+        assert_eq!(plain_line(b"\ta 2"), None);
+        assert_eq!(plain_line(b"a; b 2"), Some((&b"a; b"[..], 2)));
         assert_eq!(
             plain_line(b"a 999999999999999999"),
             Some((&b"a"[..], 999_999_999_999_999_999))

@@ -1,0 +1,119 @@
+"""The viewer's Time view: a FlameScope-style heatmap of the samples, whose ranges become the tree
+every other view shows (Debian's chromium, as in tests/test_viewer_browser.py)."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from foldkit.ingest import FoldOptions, read
+from foldkit.render.viewer import render_viewer
+from foldkit.render.viewer.timeline import BUCKET, stack_nodes, time_payload
+from foldkit.render.viewer.tree import build_tree
+from tests.browser_support import chromium_context
+from tests.helpers import DATA
+from tests.test_viewer_browser import Viewer
+
+CAPTURE = DATA / "time" / "spinsleep.perf.zst"
+
+
+def _profile() -> Any:
+    return read([str(CAPTURE)], FoldOptions(keep_time=True, event="cpu-clock"))
+
+
+def _range_weight(profile: Any, lo: int, hi: int, root: str | None = None) -> float:
+    """The weight of the samples in buckets lo..hi (as the page buckets them), of one root frame."""
+    start = min(t for t, _, _ in profile.timeline if not math.isnan(t))
+    return sum(
+        w
+        for t, s, w in profile.timeline
+        if lo <= int((t - start) / BUCKET) <= hi and (root is None or s.split(";")[0] == root)
+    )
+
+
+def test_stack_nodes_finds_where_every_stack_ends() -> None:
+    weights = {"a;b": 2, "a;b;c": 1, "d": 3}
+    tree = build_tree(weights)
+    nodes = stack_nodes(tree)
+    assert set(nodes) == set(weights)
+    for stack, node in nodes.items():
+        assert tree.selfs[0][node] == weights[stack]
+
+
+def test_no_time_block_without_timestamps() -> None:
+    tree = build_tree({"a": 1})
+    assert time_payload(tree, [(float("nan"), "a", 1)]) is None
+    assert b'id="foldkit-time"' not in render_viewer(read([str(DATA / "captures" / "perf-c-fp.txt.zst")], FoldOptions()))
+
+
+def test_the_cli_embeds_times_for_perf_captures(tmp_path: Path) -> None:
+    out = tmp_path / "x.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "foldkit", "flamegraph", "--event", "cpu-clock", str(CAPTURE), "-o", str(out)],
+        capture_output=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b'id="foldkit-time"' in out.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from chromium_context(tmp_path_factory, 1200, 800)
+
+
+@pytest.mark.browser
+def test_a_range_becomes_the_flame_graph_and_round_trips_in_the_url(browser: Any, tmp_path: Path) -> None:
+    profile = _profile()
+    path = tmp_path / "time.html"
+    path.write_bytes(render_viewer(profile))
+    v = Viewer(browser, path)
+    buckets = v.js("foldkit.timeState.buckets")
+    assert buckets > 30  # the capture lasts about 0.7 s
+    assert v.js("foldkit.tree.width[0]") == pytest.approx(profile.total)
+    v.page.locator("#tab-time").click()
+    assert v.page.locator("#heatmap").is_visible()
+    # drag over buckets 10..20
+    a, b = v.js("b => foldkit.cell(b)", 10), v.js("b => foldkit.cell(b)", 20)
+    v.page.mouse.move(a["x"], a["y"])
+    v.page.mouse.down()
+    v.page.mouse.move(b["x"], b["y"])
+    v.page.mouse.up()
+    assert v.js("foldkit.timeState.range") == [10, 20]
+    assert v.js("foldkit.tree.width[0]") == pytest.approx(_range_weight(profile, 10, 20))
+    assert "range=10-20" in v.fragment()
+    # two clicks choose a range too
+    c, d = v.js("b => foldkit.cell(b)", 30), v.js("b => foldkit.cell(b)", 25)
+    v.page.mouse.click(c["x"], c["y"])
+    v.page.mouse.click(d["x"], d["y"])
+    assert v.js("foldkit.timeState.range") == [25, 30]
+    assert v.js("foldkit.tree.width[0]") == pytest.approx(_range_weight(profile, 25, 30))
+    # one process
+    node = v.node("spinsleep")
+    v.page.select_option("#time-process", str(node))
+    assert v.js("foldkit.tree.width[0]") == pytest.approx(_range_weight(profile, 25, 30, "spinsleep"))
+    fragment = v.fragment()
+    assert "proc=spinsleep" in fragment
+    # the link reproduces the view
+    again = Viewer(browser, path, fragment)
+    assert again.js("foldkit.timeState") == {"range": [25, 30], "proc": node, "buckets": buckets}
+    assert again.js("foldkit.tree.width[0]") == pytest.approx(_range_weight(profile, 25, 30, "spinsleep"))
+    again.close()
+    v.page.locator("#time-clear").click()
+    assert v.js("foldkit.tree.width[0]") == pytest.approx(profile.total)
+    assert "range=" not in v.fragment()
+    v.close()
+
+
+@pytest.mark.browser
+def test_no_time_tab_without_times(browser: Any, tmp_path: Path) -> None:
+    path = tmp_path / "plain.html"
+    path.write_bytes(render_viewer(read([str(DATA / "captures" / "perf-c-fp.txt.zst")], FoldOptions())))
+    v = Viewer(browser, path)
+    assert v.page.locator("#tab-time").count() == 0
+    v.close()
