@@ -154,3 +154,12 @@ def test_stackdiff_repr_is_one_line() -> None:
     assert repr(diff) == "<StackDiff: 2 stacks (1 before, 2 after), total 1 -> 4 samples, before scaled by 4>"
     big = diff_profiles(Profile(weights={f"s{i}": 1 for i in range(1000)}), Profile(weights={"s1": 2}))
     assert "\n" not in repr(big) and len(repr(big)) < 200
+
+
+def test_only_patterns_still_measure_run_to_run_noise_on_every_function() -> None:
+    base = [run(-30, 480), run(30, 520)]
+    slow = [run(25, 610), run(-25, 590)]
+    result = gate.check_profiles(base, slow, gate.CheckOptions(functions=("^dialled$",), only=True))
+    assert result.measured and result.dispersion_df > 4
+    assert {(f.name, f.kind) for f in result.findings} == {("^dialled$", "pattern")}
+    assert result.status == "fail" and result.culprit_names() == ["^dialled$"]

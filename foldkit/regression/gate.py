@@ -342,11 +342,11 @@ def code_stacks(counts: dict[str, int], root_frames: int) -> tuple[dict[str, int
     return out, no_code
 
 
-def _run(profile: Profile, patterns: Sequence[tuple[str, re.Pattern[str]]], warnings: list[str], include_functions: bool) -> _Run:
+def _run(profile: Profile, patterns: Sequence[tuple[str, re.Pattern[str]]], warnings: list[str]) -> _Run:
     counts = sample_counts(profile, warnings)
     code, no_code = code_stacks(counts, len(root_layout(profile) or ()))
     values: dict[tuple[str, str], tuple[int, int]] = {}
-    if include_functions and code:
+    if code:
         frame = aggregate(code, "function")
         for name, s, t in frame.iter_rows():
             values[(name, "function")] = (int(s), int(t))
@@ -457,8 +457,9 @@ def check_profiles(
     warnings: list[str] = []
     patterns = [(p, _compile(p, "--function")) for p in opts.functions]
     budget_patterns = [(b.text, b.pattern) for b in opts.budgets]
-    base_runs = [_run(p, [*patterns, *budget_patterns], warnings, not opts.only) for p in baseline]
-    cand_runs = [_run(p, [*patterns, *budget_patterns], warnings, not opts.only) for p in candidate]
+    # every function is aggregated even with --only: they are what the run-to-run dispersion is measured on
+    base_runs = [_run(p, [*patterns, *budget_patterns], warnings) for p in baseline]
+    cand_runs = [_run(p, [*patterns, *budget_patterns], warnings) for p in candidate]
     for label, runs in (("baseline", base_runs), ("candidate", cand_runs)):
         n = sum(r.samples for r in runs)
         if n == 0:
@@ -473,7 +474,7 @@ def check_profiles(
 
     pattern_keys = {(p, "pattern") for p, _ in patterns}
     all_keys = sorted({k for r in (*base_runs, *cand_runs) for k in r.values if k[1] == "function"})
-    keys = sorted(set(all_keys) | pattern_keys)
+    keys = sorted(pattern_keys if opts.only else set(all_keys) | pattern_keys)
     floor = opts.max_increase.floor()
     candidates: list[tuple[tuple[str, str], str, stats.SideShares, stats.SideShares]] = []
     for key in keys:
