@@ -14,7 +14,10 @@ from tests.helpers import DATA, data_bytes
 
 CHECK = DATA / "check"
 BASE1, BASE2 = CHECK / "base-1.perf.zst", CHECK / "base-2.perf.zst"
-SLOW1 = CHECK / "slow-1.perf.zst"
+SLOW1, SLOW2 = CHECK / "slow-1.perf.zst", CHECK / "slow-2.perf.zst"
+#: Two runs a side: the fewest that measure run-to-run variance (one a side is underpowered).
+TWO_BASE = ["--baseline", str(CHECK / "base-[12].perf.zst")]
+TWO_SLOW = ["--candidate", str(CHECK / "slow-[12].perf.zst")]
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -22,19 +25,22 @@ def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[b
 
 
 def test_end_to_end_exit_codes_and_streams() -> None:
-    ok = run("check", str(BASE1), str(BASE2))
+    ok = run("check", *TWO_BASE, "--candidate", str(CHECK / "base-[34].perf.zst"))
     assert ok.returncode == 0 and b"PASS" in ok.stdout and ok.stderr == b""
-    bad = run("check", str(BASE1), str(SLOW1))
-    assert bad.returncode == 1 and b"checksum_records" in bad.stdout
-    assert b"checksum_records" in bad.stderr  # the one-line reason, for CI logs
+    single = run("check", str(BASE1), str(SLOW1))
+    assert single.returncode == 0 and single.stdout.startswith(b"foldkit check: UNDERPOWERED") and single.stderr == b""
+    bad = run("check", *TWO_BASE, *TWO_SLOW)
+    assert bad.returncode == 1 and b"mix_word" in bad.stdout
+    assert b"FAIL: 2 regressed: mix_word, checksum_records" in bad.stderr  # the one-line reason, culprit first
     missing = run("check", str(BASE1), str(CHECK / "nope.perf.zst"))
     assert missing.returncode == 2 and b"no such file" in missing.stderr
 
 
 def test_candidate_from_stdin_equals_by_path(tmp_path: Path) -> None:
     by_path, by_stdin = tmp_path / "p.json", tmp_path / "s.json"
-    assert run("check", str(BASE1), str(SLOW1), "--json", str(by_path), "-q").returncode == 1
-    assert run("check", str(BASE1), "-", "--json", str(by_stdin), "-q", stdin=SLOW1.read_bytes()).returncode == 1
+    assert run("check", *TWO_BASE, *TWO_SLOW, "--json", str(by_path), "-q").returncode == 1
+    stdin = run("check", *TWO_BASE, "--candidate", "-", "--candidate", str(SLOW2), "--json", str(by_stdin), "-q", stdin=SLOW1.read_bytes())
+    assert stdin.returncode == 1
     import json
 
     a, b = json.loads(by_path.read_text()), json.loads(by_stdin.read_text())
@@ -47,7 +53,7 @@ def test_folded_inputs_work_and_period_weights_are_recognised(tmp_path: Path, ca
     folded.write_bytes(data_bytes("expected/perf-system-mixed.folded"))
     assert main(["check", str(folded), str(folded)]) == 0
     out = capsys.readouterr().out
-    assert "PASS" in out and "multiple of 2004008" in out
+    assert "UNDERPOWERED" in out and "multiple of 2004008" in out
     assert main(["top", str(folded), "-n", "3"]) == 0
     assert main(["diff", str(folded), str(folded), "-o", str(tmp_path / "d.svg")]) == 0
 
@@ -108,10 +114,10 @@ def test_top_diff_check_read_every_format(capture: str, tmp_path: Path) -> None:
 
 def test_output_writes_the_readable_report_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "check.txt"
-    assert main(["check", str(CHECK / "base-1.perf.zst"), str(CHECK / "slow-1.perf.zst"), "-o", str(report)]) == 1
+    assert main(["check", *TWO_BASE, *TWO_SLOW, "-o", str(report)]) == 1
     text = report.read_text()
     assert text.startswith("foldkit check: FAIL") and "checksum_records" in text
     assert "checksum_records" not in capsys.readouterr().out  # the table went to the file
     quiet = tmp_path / "verdict.txt"
     assert main(["check", "-q", str(CHECK / "base-1.perf.zst"), str(CHECK / "base-2.perf.zst"), "-o", str(quiet)]) == 0
-    assert quiet.read_text().startswith("foldkit check: PASS")
+    assert quiet.read_text().startswith("foldkit check: UNDERPOWERED")

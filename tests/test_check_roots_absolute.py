@@ -62,9 +62,10 @@ def test_a_blank_line_separates_the_tables() -> None:
     def profile(**counts: int) -> Profile:
         return Profile(weights={f"main;{k}": v for k, v in counts.items()})
 
-    result = gate.check_profiles([profile(a=400, b=300, c=200, d=100)], [profile(a=250, b=280, c=350, d=120)])
+    base, cand = profile(a=400, b=300, c=200, d=100), profile(a=250, b=280, c=350, d=120)
+    result = gate.check_profiles([base, base], [cand, cand])
     text = out.to_text(result)
-    assert "regressions:" in text and "\n\nlargest other increases" in text
+    assert "regressions (culprit first):" in text and f"\n\n{out.OTHER_TITLE}" in text
 
 
 def perf_capture(samples: dict[str, int], seconds: float, period: int = 10101010) -> bytes:
@@ -88,13 +89,17 @@ def test_a_uniform_slowdown_fails_when_counts_are_comparable(tmp_path: Path, cap
     base.write_bytes(perf_capture({"parse": 300, "render": 200}, 10.0))
     slow.write_bytes(perf_capture({"parse": 600, "render": 400}, 10.0))  # same shares, twice the CPU
     short.write_bytes(perf_capture({"parse": 600, "render": 400}, 5.0))  # a different duration
-    assert main(["check", str(base), str(slow)]) == 1
+
+    def sides(candidate: Path) -> list[str]:  # two runs a side (here the same capture twice)
+        return ["--baseline", str(base), "--baseline", str(base), "--candidate", str(candidate), "--candidate", str(candidate)]
+
+    assert main(["check", *sides(slow)]) == 1
     text = capsys.readouterr().out
-    assert "inclusive count" in text and "every run is a cpu-clock profile sampled every 10101010 ns over 10.0 s" in text
-    assert main(["check", str(base), str(slow), "--shares-only"]) == 0
-    assert main(["check", str(base), str(short)]) == 0
+    assert "self count" in text and "every run is a cpu-clock profile sampled every 10101010 ns over 10.0 s" in text
+    assert main(["check", *sides(slow), "--shares-only"]) == 0
+    assert main(["check", *sides(short)]) == 0
     assert "count" not in capsys.readouterr().out
-    assert main(["check", str(base), str(short), "--absolute"]) == 1
+    assert main(["check", *sides(short), "--absolute"]) == 1
     assert "(asked for with --absolute)" in capsys.readouterr().out
 
 

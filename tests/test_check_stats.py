@@ -63,26 +63,54 @@ def test_one_run_per_side_is_the_pooled_two_proportion_z_test() -> None:
     assert math.isinf(r.df)
 
 
-def test_run_to_run_variance_widens_the_test() -> None:
-    steady = stats.increase_test(stats.SideShares([100, 101, 99], [1000] * 3), stats.SideShares([120, 121, 119], [1000] * 3))
-    noisy = stats.increase_test(stats.SideShares([60, 140, 100], [1000] * 3), stats.SideShares([80, 160, 120], [1000] * 3))
-    assert steady.delta == pytest.approx(noisy.delta)
-    assert noisy.se > steady.se
-    assert noisy.p > steady.p
-    assert noisy.df == pytest.approx(4.0)  # Welch with equal variances: 2 + 2
+def test_dispersion_scales_the_variance_and_a_noisy_function_keeps_more_of_its_own() -> None:
+    """The variance is sampling variance times the dispersion; a function whose runs wander more
+    than the pooled dispersion explains is tested with its own shrunk toward it, never less."""
+    b, c = stats.SideShares([100, 100], [1000, 1000]), stats.SideShares([120, 120], [1000, 1000])
+    assert stats.increase_test(b, c, 4.0).se == pytest.approx(2 * stats.increase_test(b, c, 1.0).se)
+    pooled = stats.Dispersion(1.0, 40.0)
+    steady = stats.SideShares([100, 101, 99], [1000] * 3).pearson()
+    noisy = stats.SideShares([60, 140, 100], [1000] * 3).pearson()
+    assert steady[1] == noisy[1] == 2
+    assert pooled.for_function(*steady) == (1.0, 40.0)  # never below the pooled value
+    phi, df = pooled.for_function(*noisy)  # r = 17.8 on 2 df, against 40 df of the pooled 1.0
+    assert phi == pytest.approx((40 + noisy[0]) / 42) and df == 40.0
+    assert stats.Dispersion(1.0, 40.0, spread_df=4.0).for_function(*noisy)[0] == pytest.approx((4 + noisy[0]) / 6)
+    assert stats.Dispersion(1.0, 40.0).for_function(0.0, 0.0) == (1.0, 40.0)
 
 
-def test_dispersion_is_one_for_binomial_runs_and_larger_for_noisy_runs() -> None:
+def test_pooled_dispersion_is_one_for_binomial_runs_larger_for_noisy_runs_and_the_prior_without_runs() -> None:
     rng = random.Random(7)
 
     def binomial_runs(p: float, n: int, k: int) -> stats.SideShares:
         return stats.SideShares([sum(rng.random() < p for _ in range(n)) for _ in range(k)], [n] * k)
 
-    calm = [(binomial_runs(0.2, 2000, 4), 0.2) for _ in range(30)]
-    phi, dof = stats.dispersion(calm)
-    assert phi < 1.3 and dof == 90
-    wild = [(stats.SideShares([300, 500, 400, 350], [2000] * 4), 0.19) for _ in range(5)]
-    assert stats.dispersion(wild)[0] > 5
+    calm = stats.pooled_dispersion([binomial_runs(0.2, 2000, 4).pearson() for _ in range(30)])
+    assert 1.0 <= calm.value < 1.3 and calm.df == calm.data_df == 90
+    wild = stats.pooled_dispersion([stats.SideShares([300, 500, 400, 350], [2000] * 4).pearson()] * 5)
+    assert wild.value > 5
+    none = stats.pooled_dispersion([(0.0, 0.0)] * 5)
+    assert (none.value, none.df, none.data_df) == (stats.PRIOR_DISPERSION, stats.PRIOR_DF, 0.0)
+    assert stats.pooled_dispersion([(0.1, 2.0)] * 5).value == stats.MIN_DISPERSION == 1.0
+
+
+def test_polygamma_and_the_spread_of_dispersions() -> None:
+    assert stats.digamma(1.0) == pytest.approx(-0.5772156649, abs=1e-9)
+    assert stats.digamma(0.5) == pytest.approx(-1.9635100260, abs=1e-9)
+    assert stats.trigamma(1.0) == pytest.approx(math.pi**2 / 6, abs=1e-9)
+    assert stats.trigamma(0.5) == pytest.approx(math.pi**2 / 2, abs=1e-9)
+    assert stats.trigamma_inverse(stats.trigamma(2.5)) == pytest.approx(2.5, rel=1e-6)
+    rng = random.Random(3)
+    alike = [(rng.gammavariate(2.0, 2.0), 4.0) for _ in range(200)]  # chi-square on 4 df: one dispersion
+    assert stats.spread_prior_df(alike) > 30
+    differ = [(x2 * rng.choice([0.2, 5.0]), d) for x2, d in alike]
+    assert stats.spread_prior_df(differ) < 5
+    assert math.isinf(stats.spread_prior_df(alike[:2]))
+
+
+@pytest.mark.parametrize(("p", "df"), [(0.05, 4), (0.001, 10), (0.0007, 30), (0.3, math.inf)])
+def test_t_quantile_inverts_the_tail(p: float, df: float) -> None:
+    assert stats.t_sf(stats.t_isf(p, df), df) == pytest.approx(p, rel=1e-6)
 
 
 def test_no_variance_no_change_gives_p_one() -> None:

@@ -73,9 +73,11 @@ def _big_folder(root: Path, copies: int) -> Path:
 def test_a_report_on_the_cluster_is_the_local_report(dask_cluster: LoopbackCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = mixed_folder(tmp_path)
     common = ["report", str(folder), "-j", "2", "--baseline", str(folder / "perf/java.perf")]
-    # exit 1: the other captures are other workloads, so they "regress" against java.perf
-    assert main([*common, "-o", str(tmp_path / "local"), "-q", "--store", str(tmp_path / "store-local")]) == 1
-    assert main([*common, "-o", str(tmp_path / "cluster"), "--cluster", dask_cluster.address, "--store", str(tmp_path / "store-cluster")]) == 1
+    # the other captures are other workloads, compared one run a side: each check is made (and most
+    # are underpowered); the exit code, like every file, is the same on the cluster as locally
+    local = main([*common, "-o", str(tmp_path / "local"), "-q", "--store", str(tmp_path / "store-local")])
+    assert local in (0, 1)
+    assert main([*common, "-o", str(tmp_path / "cluster"), "--cluster", dask_cluster.address, "--store", str(tmp_path / "store-cluster")]) == local
     err = capsys.readouterr().err
     local, cluster = _report_files(tmp_path / "local"), _report_files(tmp_path / "cluster")
     assert sorted(local) == sorted(cluster)

@@ -246,7 +246,7 @@ def test_cli_svg_and_check_svg(tmp_path: Path) -> None:
     assert b"build 41" in svg.read_bytes()
     assert main(["diff", str(BEFORE), str(AFTER), "-o", str(svg), "--basis", "sideways"]) == 2
     checked = tmp_path / "check.svg"
-    assert main(["check", str(BEFORE), str(AFTER), "--svg", str(checked), "-q"]) == 1
+    assert main(["check", str(BEFORE), str(AFTER), "--svg", str(checked), "-q"]) == 0  # one run a side: UNDERPOWERED (issue 18)
     assert any(f["data-name"] == "checksum_records" for f in frames_of(checked.read_bytes()))
 
 

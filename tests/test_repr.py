@@ -31,12 +31,15 @@ def test_a_profile_notebook_view_lists_its_heaviest_stacks_as_text() -> None:
 
 
 def test_a_check_result_prints_in_one_short_line_with_its_verdict() -> None:
-    failed = foldkit.check(CHECK / "base-1.perf.zst", CHECK / "slow-1.perf.zst")
+    base = [CHECK / "base-1.perf.zst", CHECK / "base-2.perf.zst"]
+    failed = foldkit.check(base, [CHECK / "slow-1.perf.zst", CHECK / "slow-2.perf.zst"])
     text = repr(failed)
     assert len(text) < 300 and "\n" not in text
-    assert text.startswith("<CheckResult FAIL: 2 regressed (checksum_records, mix_word), 0 of 0 budget(s) exceeded")
-    passed = foldkit.check(CHECK / "base-1.perf.zst", CHECK / "base-2.perf.zst")
+    assert text.startswith("<CheckResult FAIL: 2 regressed (mix_word, checksum_records), 0 of 0 budget(s) exceeded")  # culprit first
+    passed = foldkit.check(base, [CHECK / "base-3.perf.zst", CHECK / "base-4.perf.zst"])
     assert repr(passed).startswith("<CheckResult PASS: 0 regressed, ")
+    single = foldkit.check(CHECK / "base-1.perf.zst", CHECK / "base-2.perf.zst")
+    assert repr(single).startswith("<CheckResult UNDERPOWERED: 0 regressed, ")
 
 
 def test_a_check_result_notebook_view_names_the_regressions() -> None:

@@ -111,7 +111,9 @@ def test_check_of_two_bpftrace_comm_captures_names_no_process(tmp_path: Path) ->
     base.write_bytes(data_bytes("captures/bpftrace-kstack-ustack-comm.txt"))
     slow.write_bytes(_scaled_bpftrace("deeprec", 5))
     report = tmp_path / "check.json"
-    assert main(["check", str(base), str(slow), "--json", str(report), "-q"]) == 1
+    # one run a side: FAIL only for a change beyond the prior noise, else UNDERPOWERED (issue 18);
+    # either way no process name is a tested function
+    assert main(["check", str(base), str(slow), "--json", str(report), "-q"]) in (0, 1)
     findings = json.loads(report.read_text())["findings"]
     names = {f["name"] for f in findings}
     assert "deeprec" not in names and names, names

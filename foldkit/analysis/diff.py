@@ -48,6 +48,16 @@ class StackDiff:
         b, a = self.before, self.after
         return {s: a.get(s, 0) - b.get(s, 0) for s in self.stacks()}
 
+    def __repr__(self) -> str:
+        """One line (as `Profile` and `CheckResult`): stacks and totals of each side, not every stack."""
+        scaled = f", before scaled by {self.scale:.4g}" if self.normalized else ""
+        sources = " from " + ", ".join(self.before_sources + self.after_sources) if self.before_sources or self.after_sources else ""
+        return (
+            f"<StackDiff: {len(self.before.keys() | self.after.keys()):,} stacks ({len(self.before):,} before, "
+            f"{len(self.after):,} after), total {format_weight(self.before_total)} -> {format_weight(self.after_total)} "
+            f"{self.unit}{scaled}{sources}>"
+        )
+
 
 def _integral(profile: Profile) -> bool:
     return all(isinstance(w, int) for w in profile.weights.values())

@@ -61,6 +61,11 @@ def check(
 ) -> None:
     """Fail (exit 1) when CANDIDATE regresses against BASELINE beyond noise, or breaks a budget.
 
+    Give at least 2 runs a side: run-to-run noise is measured across all functions of both sides.
+    With one run a side only very large changes can be shown; finding none, the verdict is
+    UNDERPOWERED (exit 0). Regressions are listed culprit first (self time), a caller's inclusive
+    rise that a regressed callee explains is said to be so.
+
     Examples:
 
     \b

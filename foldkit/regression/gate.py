@@ -1,15 +1,26 @@
 """`foldkit check`: does CANDIDATE regress against BASELINE, beyond noise? And is it within budget?
 
-For every function (and every `--function` pattern) the inclusive share (samples whose stack
-contains it) and the self share (samples where it is the leaf) are compared. A regression is an
-increase larger than the threshold (`--max-increase`, in percentage points or relative) that is
-also significant at `alpha` after Holm's correction over every test made. Budgets are ceilings on
-a pattern's share of the candidate.
+For every function (and every `--function` pattern) the self share (samples where it is the leaf)
+and the inclusive share (samples whose stack contains it) are compared. A regression is an increase
+larger than the threshold (`--max-increase`, in percentage points or relative) that is also
+significant at `alpha` after Holm's correction over every test made. Budgets are ceilings on a
+pattern's share of the candidate.
+
+The variance behind every test is the sampling variance times a run-to-run dispersion estimated
+across all functions of both sides (`stats.pooled_dispersion`), each function's own shrunk toward
+it; with one run a side there is nothing to estimate, a conservative prior is used, and a check that
+finds nothing says it is underpowered rather than passing.
+
+Self-time regressions are the culprits. A function whose inclusive rise is mostly (at least
+EXPLAINED_FRACTION) the self-time rise of regressed functions under it is reported as explained by
+that callee, not as a second regression. One order (`rank_key`) serves every output: self-time
+regressions by effect, then inclusive regressions no callee explains, then the explained ones, then
+the rest by evidence.
 
 Shares answer "does this function take a larger part of the time?"; they cannot see a uniform
 slowdown. With `absolute` (given, or found by `comparable_cpu_runs`: CPU profiles at the same
-sampling period over the same duration) each function's sample count is compared too, in points of
-the baseline's samples per run.
+sampling period over the same duration, so that samples per run are samples per second) each
+function's sample count is compared too, in points of the baseline's samples per run.
 
 Root frames that hold the command name, PID or TID (`Profile.meta["root_frames"]`) are not
 functions: they are left out, and the share of samples with no code frame under them (stacks perf
@@ -40,6 +51,18 @@ REFERENCE_SHARE = 0.10
 REFERENCE_POWER = 0.8
 #: Fewer samples than this on a side draws a warning (FlameGraph #318).
 LOW_SAMPLES = 1000
+#: The weight of an inclusive test against a self test's 1 in the weighted Holm correction: self time
+#: is the question a check answers (the culprit), an inclusive rise is mostly a callee's; a quarter
+#: of the weight keeps the inclusive tests (which catch rises spread over many callees) from halving
+#: the self tests' share of alpha.
+INCLUSIVE_WEIGHT = 0.25
+#: An inclusive rise is explained by regressed callees when their self-time rises under the function
+#: add up to at least this fraction of it.
+EXPLAINED_FRACTION = 0.5
+#: A check that finds nothing is underpowered when it could miss (80% power) an increase this large
+#: (fraction) in a function at REFERENCE_SHARE: half of that function's time.
+UNDERPOWERED_INCREASE = 0.05
+STATUSES = ("pass", "fail", "underpowered")
 
 MEASURES = ("total", "self")
 #: What a finding compares: shares of each run's samples, or sample counts (absolute mode).
@@ -158,11 +181,28 @@ class Finding:
     exceeds: bool = False
     significant: bool = False
     scale: str = "share"  # or "absolute"
+    dispersion: float = 1.0  # the run-to-run dispersion the test assumed (times sampling variance)
+    explained_by: str | None = None  # inclusive rise explained by this regressed callee's self time
+
+    @property
+    def flagged(self) -> bool:
+        """Larger than the threshold and significant."""
+        return self.exceeds and self.significant
 
     @property
     def regression(self) -> bool:
-        """Larger than the threshold and significant."""
-        return self.exceeds and self.significant
+        """Flagged, and not an inclusive rise explained by a regressed callee."""
+        return self.flagged and self.explained_by is None
+
+
+def rank_key(f: Finding) -> tuple[int, float, float, str, str, str]:
+    """The one order of findings in every output: self-time regressions first (largest increase,
+    then smallest adjusted p), then inclusive regressions no callee explains, then inclusive rises
+    explained by a callee, then the rest by adjusted p-value (strongest evidence of an increase first)."""
+    if f.flagged:
+        group = 0 if f.measure == "self" else 1 if f.explained_by is None else 2
+        return (group, -f.delta, f.p_adjusted, f.name, f.measure, f.scale)
+    return (3, f.p_adjusted, -f.delta, f.name, f.measure, f.scale)
 
 
 @dataclass
@@ -200,16 +240,18 @@ class CheckResult:
     findings: list[Finding]  # every test made, strongest evidence of increase first
     budgets: list[BudgetResult]
     method: str
-    dispersion: float
+    dispersion: float  # pooled run-to-run dispersion of self shares (the prior with one run a side)
     tests: int
     detectable_pp: float | None  # smallest increase detected with 80% power at REFERENCE_SHARE
     warnings: list[str] = field(default_factory=list)
+    dispersion_df: float = math.inf  # its degrees of freedom
+    measured: bool = True  # whether run-to-run variance was measured (some side has repeated runs)
 
     def __repr__(self) -> str:
-        names = sorted({f.name for f in self.regressions})
+        names = self.culprit_names()
         shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
         return (
-            f"<CheckResult {'PASS' if self.passed else 'FAIL'}: {len(names)} regressed{f' ({shown})' if names else ''}, "
+            f"<CheckResult {self.status.upper()}: {len(names)} regressed{f' ({shown})' if names else ''}, "
             f"{len(self.breaches)} of {len(self.budgets)} budget(s) exceeded, {len(self.functions())} functions checked; "
             f"baseline {self.baseline.runs} run(s) {self.baseline.samples:,} samples, "
             f"candidate {self.candidate.runs} run(s) {self.candidate.samples:,} samples>"
@@ -229,8 +271,21 @@ class CheckResult:
 
     @property
     def regressions(self) -> list[Finding]:
-        """The findings that are regressions."""
+        """The findings that are regressions, culprits first (`rank_key`)."""
         return [f for f in self.findings if f.regression]
+
+    def culprits(self) -> list[Finding]:
+        """The regressions, culprit first (the same order as every output)."""
+        return self.regressions
+
+    def culprit_names(self) -> list[str]:
+        """The regressed functions and patterns, each once, culprit first."""
+        return list(dict.fromkeys(f.name for f in self.regressions))
+
+    @property
+    def explained(self) -> list[Finding]:
+        """Inclusive rises that are significant but explained by a regressed callee."""
+        return [f for f in self.findings if f.flagged and f.explained_by is not None]
 
     @property
     def breaches(self) -> list[BudgetResult]:
@@ -239,8 +294,21 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        """No regression and no budget breach."""
+        """No regression and no budget breach (the exit code is 0; see `status`)."""
         return not self.regressions and not self.breaches
+
+    @property
+    def underpowered(self) -> bool:
+        """Nothing failed, but the check could not have seen a moderate regression: no repeated runs
+        to measure run-to-run variance, or it could miss half of a 10%-share function's time."""
+        if not self.passed:
+            return False
+        return not self.measured or self.detectable_pp is None or self.detectable_pp > UNDERPOWERED_INCREASE * 100
+
+    @property
+    def status(self) -> str:
+        """"fail", "underpowered" (nothing failed but little could have) or "pass"."""
+        return "fail" if not self.passed else "underpowered" if self.underpowered else "pass"
 
     def functions(self) -> list[tuple[str, str, list[Finding]]]:
         """(name, kind, its findings) per tested function or pattern, in first-finding order."""
@@ -255,6 +323,7 @@ class _Run:
     samples: int
     values: dict[tuple[str, str], tuple[int, int]]  # (name, kind) -> (self, total) samples
     no_code: int = 0
+    code: dict[str, int] = field(default_factory=dict)  # samples per stack of code frames
 
 
 def code_stacks(counts: dict[str, int], root_frames: int) -> tuple[dict[str, int], int]:
@@ -273,20 +342,20 @@ def code_stacks(counts: dict[str, int], root_frames: int) -> tuple[dict[str, int
     return out, no_code
 
 
-def _run(profile: Profile, patterns: Sequence[tuple[str, re.Pattern[str]]], warnings: list[str], include_functions: bool) -> _Run:
+def _run(profile: Profile, patterns: Sequence[tuple[str, re.Pattern[str]]], warnings: list[str]) -> _Run:
     counts = sample_counts(profile, warnings)
     code, no_code = code_stacks(counts, len(root_layout(profile) or ()))
     values: dict[tuple[str, str], tuple[int, int]] = {}
-    if include_functions:
+    if code:
         frame = aggregate(code, "function")
         for name, s, t in frame.iter_rows():
             values[(name, "function")] = (int(s), int(t))
     if patterns:
-        table = stack_table(counts)
+        table = stack_table(code)
         for text, pattern in patterns:
             s, t = pattern_totals(table, pattern)
             values[(text, "pattern")] = (int(s), int(t))
-    return _Run(sum(counts.values()), values, no_code)
+    return _Run(sum(counts.values()), values, no_code, code)
 
 
 def _side_info(profiles: Sequence[Profile], runs: Sequence[_Run]) -> SideInfo:
@@ -327,6 +396,58 @@ def comparable_cpu_runs(
     )
 
 
+def _dispersions(
+    base_runs: Sequence[_Run], cand_runs: Sequence[_Run], keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[stats.Dispersion, dict[tuple[str, str], tuple[float, float]]]]:
+    """Per (scale, measure): the dispersion pooled over every function of both sides, and each
+    function's (Pearson statistic, degrees of freedom)."""
+    out = {}
+    for scale in SCALES:
+        for index, measure in ((0, "self"), (1, "total")):
+            rows: dict[tuple[str, str], tuple[float, float]] = {}
+            for key in keys:
+                per_side = [[r.values.get(key, (0, 0))[index] for r in runs] for runs in (base_runs, cand_runs)]
+                if scale == "share":
+                    parts = [
+                        stats.SideShares(counts, [r.samples for r in runs]).pearson()
+                        for counts, runs in zip(per_side, (base_runs, cand_runs), strict=True)
+                    ]
+                else:
+                    parts = [stats.count_pearson(counts) for counts in per_side]
+                rows[key] = (parts[0][0] + parts[1][0], parts[0][1] + parts[1][1])
+            pooled = stats.pooled_dispersion([rows[k] for k in keys if k[1] == "function"])
+            out[(scale, measure)] = (pooled, rows)
+    return out
+
+
+def _explain(findings: Sequence[Finding], base_runs: Sequence[_Run], cand_runs: Sequence[_Run], per_run: float) -> None:
+    """Mark each flagged inclusive rise of a function that regressed callees' self-time rises under
+    it explain (at least EXPLAINED_FRACTION of it) as `explained_by` the largest of them."""
+    for scale in SCALES:
+        culprits = {f.name for f in findings if f.flagged and f.kind == "function" and f.measure == "self" and f.scale == scale}
+        callers = [f for f in findings if f.flagged and f.kind == "function" and f.measure == "total" and f.scale == scale]
+        if not culprits or not callers:
+            continue
+        wanted = {f.name for f in callers}
+        sides = []
+        for runs in (base_runs, cand_runs):
+            under: dict[tuple[str, str], float] = {}  # (caller, culprit) -> samples (or shares summed)
+            for run in runs:
+                for stack, c in run.code.items():
+                    frames = stack.split(";")
+                    leaf = frames[-1]
+                    if leaf not in culprits:
+                        continue
+                    weight = c / run.samples if scale == "share" else c / per_run
+                    for g in wanted.intersection(frames):
+                        under[(g, leaf)] = under.get((g, leaf), 0.0) + weight
+            sides.append({k: v / len(runs) for k, v in under.items()})
+        for f in callers:
+            rises = {x: sides[1].get((f.name, x), 0.0) - sides[0].get((f.name, x), 0.0) for x in culprits}
+            if f.delta > 0 and sum(max(0.0, r) for r in rises.values()) >= EXPLAINED_FRACTION * f.delta:
+                f.explained_by = max(rises, key=lambda x: (rises[x], x))
+
+
 def check_profiles(
     baseline: Sequence[Profile], candidate: Sequence[Profile], options: CheckOptions | None = None
 ) -> CheckResult:
@@ -337,8 +458,9 @@ def check_profiles(
     warnings: list[str] = []
     patterns = [(p, _compile(p, "--function")) for p in opts.functions]
     budget_patterns = [(b.text, b.pattern) for b in opts.budgets]
-    base_runs = [_run(p, [*patterns, *budget_patterns], warnings, not opts.only) for p in baseline]
-    cand_runs = [_run(p, [*patterns, *budget_patterns], warnings, not opts.only) for p in candidate]
+    # every function is aggregated even with --only: they are what the run-to-run dispersion is measured on
+    base_runs = [_run(p, [*patterns, *budget_patterns], warnings) for p in baseline]
+    cand_runs = [_run(p, [*patterns, *budget_patterns], warnings) for p in candidate]
     for label, runs in (("baseline", base_runs), ("candidate", cand_runs)):
         n = sum(r.samples for r in runs)
         if n == 0:
@@ -352,40 +474,43 @@ def check_profiles(
         )
 
     pattern_keys = {(p, "pattern") for p, _ in patterns}
-    keys = sorted({k for r in (*base_runs, *cand_runs) for k in r.values if k[1] == "function"} | pattern_keys)
+    all_keys = sorted({k for r in (*base_runs, *cand_runs) for k in r.values if k[1] == "function"})
+    keys = sorted(pattern_keys if opts.only else set(all_keys) | pattern_keys)
     floor = opts.max_increase.floor()
     candidates: list[tuple[tuple[str, str], str, stats.SideShares, stats.SideShares]] = []
     for key in keys:
-        for index, measure in ((1, "total"), (0, "self")):
-            b, c = shares(base_runs, key, index), shares(cand_runs, key, index)
-            if measure == "self" and candidates and candidates[-1][0] == key:
-                _, _, tb, tc = candidates[-1]
-                if (tb.counts, tc.counts) == (b.counts, c.counts):
-                    continue  # only ever a leaf: self is inclusive, one test is enough
-            if key in pattern_keys or (b.mean() + c.mean()) / 2.0 >= floor:
-                candidates.append((key, measure, b, c))
+        sb, sc = shares(base_runs, key, 0), shares(cand_runs, key, 0)
+        tb, tc = shares(base_runs, key, 1), shares(cand_runs, key, 1)
+        forced = key in pattern_keys
+        if forced or (sb.mean() + sc.mean()) / 2.0 >= floor:
+            candidates.append((key, "self", sb, sc))
+        if (tb.counts, tc.counts) == (sb.counts, sc.counts):
+            continue  # only ever a leaf: inclusive is self, one test is enough
+        p0 = stats.pooled_share(tb, tc)
+        if forced or ((tb.mean() + tc.mean()) / 2.0 >= floor and p0 <= 1.0 - floor):
+            candidates.append((key, "total", tb, tc))  # a share near 100% cannot rise by the threshold
 
-    multi = [(side, stats.pooled_share(b, c)) for _, _, b, c in candidates for side in (b, c) if side.runs > 1]
-    phi, phi_df = stats.dispersion(multi)
+    dispersions = _dispersions(base_runs, cand_runs, [*all_keys, *sorted(pattern_keys)])
+    per_run = sum(r.samples for r in base_runs) / len(base_runs)
     findings: list[Finding] = []
-    for (name, kind), measure, b, c in candidates:
-        r = stats.increase_test(b, c, phi, phi_df)
-        findings.append(
-            Finding(name, kind, measure, r.base, r.cand, r.delta, r.se, r.df, r.p,
-                    exceeds=opts.max_increase.exceeded(r.base, r.cand))
-        )
-    if opts.absolute:
-        per_run = sum(r.samples for r in base_runs) / len(base_runs)
+    for scale in SCALES if opts.absolute else SCALES[:1]:
         for (name, kind), measure, b, c in candidates:
-            r = stats.count_increase_test(b.counts, c.counts, per_run, phi)
+            pooled, rows = dispersions[(scale, measure)]
+            phi, df = pooled.for_function(*rows[(name, kind)])
+            if scale == "share":
+                r = stats.increase_test(b, c, phi, df)
+            else:
+                r = stats.count_increase_test(b.counts, c.counts, per_run, phi, df)
             findings.append(
                 Finding(name, kind, measure, r.base, r.cand, r.delta, r.se, r.df, r.p,
-                        exceeds=opts.max_increase.exceeded(r.base, r.cand), scale="absolute")
-            )
-    for f, adj in zip(findings, stats.holm([f.p for f in findings]), strict=True):
+                        exceeds=opts.max_increase.exceeded(r.base, r.cand), scale=scale, dispersion=phi)
+            )  # fmt: skip
+    weights = [1.0 if f.measure == "self" else INCLUSIVE_WEIGHT for f in findings]
+    for f, adj in zip(findings, stats.holm([f.p for f in findings], weights), strict=True):
         f.p_adjusted = adj
         f.significant = adj < opts.alpha
-    findings.sort(key=lambda f: (not f.regression, f.p_adjusted, -f.delta, f.name, f.measure, f.scale))
+    _explain(findings, base_runs, cand_runs, per_run)
+    findings.sort(key=rank_key)
 
     for text, _ in [*patterns, *budget_patterns]:
         if not any(r.values.get((text, "pattern"), (0, 0))[1] for r in (*base_runs, *cand_runs)):
@@ -396,18 +521,26 @@ def check_profiles(
         index = 0 if budget.measure == "self" else 1
         budgets.append(BudgetResult(budget, shares(cand_runs, key, index).mean(), shares(base_runs, key, index).mean()))
 
-    multi_sides = [label for label, runs in (("baseline", base_runs), ("candidate", cand_runs)) if len(runs) > 1]
-    if len(multi_sides) == 2:
-        method = "Welch t-test on per-run shares (run-to-run variance, floored at the pooled dispersion)"
-    elif multi_sides:
-        method = f"two-proportion test with run-to-run dispersion from the {multi_sides[0]} runs"
+    pooled = dispersions[("share", "self")][0]
+    measured = pooled.data_df > 0
+    if measured:
+        method = (
+            f"t-test of each function's share: sampling variance times a run-to-run dispersion of "
+            f"{pooled.value:.2f} pooled over all functions of both sides ({pooled.data_df:g} degrees of freedom)"
+            + ", a function noisier than the rest tested with its own dispersion shrunk toward it"
+        )
     else:
-        method = "two-proportion z-test (one capture per side: samples assumed independent)"
-    n_base = sum(r.samples for r in base_runs) / max(1.0, phi)
-    n_cand = sum(r.samples for r in cand_runs) / max(1.0, phi)
-    detectable = stats.smallest_detectable(
-        REFERENCE_SHARE, n_base, n_cand, opts.max_increase.absolute(), opts.alpha, max(1, len(findings)), REFERENCE_POWER
-    )
+        method = (
+            "one run a side: run-to-run variance cannot be measured, so each function's share is tested "
+            f"against sampling variance times a conservative prior dispersion of {pooled.value:g} "
+            f"(t, {pooled.df:g} degrees of freedom): only large changes can be shown"
+        )
+    n_base = sum(r.samples for r in base_runs)
+    n_cand = sum(r.samples for r in cand_runs)
+    detectable = stats.smallest_detectable(  # Holm's first bar for a self test: alpha over the weights
+        REFERENCE_SHARE, n_base, n_cand, opts.max_increase.absolute(), opts.alpha, max(1, round(sum(weights))),
+        REFERENCE_POWER, pooled.value, pooled.df,
+    )  # fmt: skip
     return CheckResult(
         options=opts,
         baseline=_side_info(baseline, base_runs),
@@ -415,10 +548,12 @@ def check_profiles(
         findings=findings,
         budgets=budgets,
         method=method,
-        dispersion=phi,
+        dispersion=pooled.value,
         tests=len(findings),
         detectable_pp=None if detectable is None else detectable * 100.0,
         warnings=list(dict.fromkeys(warnings)),
+        dispersion_df=pooled.df,
+        measured=measured,
     )
 
 

@@ -22,6 +22,8 @@ CONTEXT_ROWS = 5
 
 _MEASURE = {"total": "inclusive", "self": "self"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+#: The title of the context table: increases that are not regressions, strongest evidence first.
+OTHER_TITLE = "other increases, strongest evidence first (not regressions)"
 #: Increases smaller than this (as a fraction) are not listed as context.
 CONTEXT_MIN = 0.0001
 
@@ -53,23 +55,57 @@ def checked(result: CheckResult) -> int:
 
 
 def verdict(result: CheckResult) -> str:
-    """One line: PASS or FAIL and why."""
+    """One line: PASS, UNDERPOWERED or FAIL and why (regressed functions culprit first)."""
     if result.passed:
-        return f"PASS: no regression beyond {result.options.max_increase} in {len(result.functions())} functions checked" + (
-            f", {len(result.budgets)} budget(s) kept" if result.budgets else ""
-        )
+        kept = f", {len(result.budgets)} budget(s) kept" if result.budgets else ""
+        if result.underpowered:
+            return (
+                f"UNDERPOWERED: no regression shown in {len(result.functions())} functions checked{kept}, but "
+                f"{underpowered_reason(result)}"
+            )
+        return f"PASS: no regression beyond {result.options.max_increase} in {len(result.functions())} functions checked" + kept
     parts = []
     if result.regressions:
-        names = sorted({f.name for f in result.regressions})
+        names = result.culprit_names()
         parts.append(f"{len(names)} regressed: {', '.join(names)}")
     if result.breaches:
         parts.append(f"{len(result.breaches)} budget(s) exceeded: {', '.join(b.budget.text for b in result.breaches)}")
     return "FAIL: " + "; ".join(parts)
 
 
+def detectable_text(result: CheckResult) -> str:
+    """The smallest increase these samples detect, for people."""
+    if result.detectable_pp is None:
+        return "no increase in a function at 10% share would be caught 80% of the time"
+    return f"an increase of {result.detectable_pp:.2f} pp in a function at 10% share is caught 80% of the time"
+
+
+def underpowered_reason(result: CheckResult) -> str:
+    """Why a check that found nothing cannot vouch for the candidate (see `CheckResult.underpowered`)."""
+    mde = "no increase" if result.detectable_pp is None else f"only increases of {result.detectable_pp:.1f} pp or more"
+    if not result.measured:
+        return (
+            f"one run a side cannot measure run-to-run variance: {mde} in a function at 10% share would be "
+            "caught (80% power); record at least 2 runs a side (see the README's check section)"
+        )
+    return f"these samples are too few: {mde} in a function at 10% share would be caught (80% power); record more or longer runs"
+
+
+def note(f: Finding) -> str:
+    """What else to know about a flagged finding: which regressed callee explains an inclusive rise."""
+    if f.explained_by is None:
+        return ""
+    return "its own self time" if f.explained_by == f.name else f"explained by callee {f.explained_by}"
+
+
 def finding_message(f: Finding) -> str:
     """A finding in one sentence."""
-    what = "regression" if f.regression else ("above threshold, not significant" if f.exceeds else "ok")
+    if f.regression:
+        what = "regression"
+    elif f.flagged:
+        what = f"not a separate regression: {note(f)}"
+    else:
+        what = "above threshold, not significant" if f.exceeds else "ok"
     of = " of the baseline's samples per run" if f.scale == "absolute" else ""
     return (
         f"{_MEASURE[f.measure]} {'samples' if f.scale == 'absolute' else 'share'} {f.delta * 100:+.2f} pp "
@@ -127,6 +163,8 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
         "exceeds_threshold": f.exceeds,
         "significant": f.significant,
         "regression": f.regression,
+        "explained_by": f.explained_by,
+        "dispersion": f.dispersion,
     }
 
 
@@ -145,10 +183,13 @@ def to_dict(result: CheckResult) -> dict[str, Any]:
     """The whole result as plain data (the JSON output)."""
     return {
         "passed": result.passed,
+        "status": result.status,
         "verdict": verdict(result),
         "settings": _settings(result),
         "method": result.method,
         "dispersion": result.dispersion,
+        "dispersion_df": None if math.isinf(result.dispersion_df) else result.dispersion_df,
+        "run_to_run_measured": result.measured,
         "tests": result.tests,
         "checked": checked(result),
         "absolute_reason": result.options.absolute_reason or None,
@@ -156,7 +197,9 @@ def to_dict(result: CheckResult) -> dict[str, Any]:
         "detectable_pp_at_10pct": result.detectable_pp,
         "baseline": vars(result.baseline),
         "candidate": vars(result.candidate),
+        "culprits": result.culprit_names(),
         "regressions": [_finding_dict(f) for f in result.regressions],
+        "explained": [_finding_dict(f) for f in result.explained],
         "budgets": [_budget_dict(b) for b in result.budgets],
         "findings": [_finding_dict(f) for f in result.findings],
         "warnings": result.warnings,
@@ -181,6 +224,7 @@ def to_junit(result: CheckResult) -> bytes:
     settings = _settings(result)
     for key, value in (
         ("verdict", verdict(result)),
+        ("status", result.status),
         ("method", result.method),
         ("max_increase", settings["max_increase"]),
         ("alpha", str(settings["alpha"])),
@@ -217,10 +261,15 @@ def _pp(x: float) -> str:
     return f"{x * 100:+.2f} pp"
 
 
+def flagged(result: CheckResult) -> list[Finding]:
+    """The regressions, then the inclusive rises a regressed callee explains (the rows of every
+    "regressions" table), in the one order of `rank_key`."""
+    return [f for f in result.findings if f.flagged]
+
+
 def _context(result: CheckResult) -> list[Finding]:
-    rest = [f for f in result.findings if not f.regression and f.delta > CONTEXT_MIN]
-    rest.sort(key=lambda f: (-f.delta, f.p_adjusted, f.name))
-    return rest[:CONTEXT_ROWS]
+    """The strongest other increases (not flagged), in the one order (strongest evidence first)."""
+    return [f for f in result.findings if not f.flagged and f.delta > CONTEXT_MIN][:CONTEXT_ROWS]
 
 
 def _summary_lines(result: CheckResult) -> list[str]:
@@ -228,19 +277,16 @@ def _summary_lines(result: CheckResult) -> list[str]:
     lines = [
         f"baseline:  {b.runs} run(s), {b.samples:,} samples",
         f"candidate: {c.runs} run(s), {c.samples:,} samples",
-        f"test: {result.method}; Holm-corrected over {result.tests} tests (inclusive and self, of "
-        f"{len(result.functions())} functions) at alpha {result.options.alpha:g}; "
+        f"test: {result.method}; weighted Holm correction over {result.tests} tests (self, and inclusive at "
+        f"a quarter of the weight, of {len(result.functions())} functions) at alpha {result.options.alpha:g}; "
         f"a regression must also exceed {result.options.max_increase}",
     ]
     if result.options.absolute:
         why = result.options.absolute_reason or "asked for with --absolute"
         lines.append(f"sample counts compared too, in points of the baseline's samples per run ({why})")
-    if result.dispersion > 1.0:
-        lines.append(f"run-to-run dispersion: {result.dispersion:.2f}x the binomial variance")
-    if result.detectable_pp is not None:
-        lines.append(
-            f"power: an increase of {result.detectable_pp:.2f} pp in a function at 10% share is caught 80% of the time"
-        )
+    lines.append(f"power: {detectable_text(result)}")
+    if result.underpowered:
+        lines.append(f"underpowered: {underpowered_reason(result)}")
     return lines
 
 
@@ -254,9 +300,13 @@ def findings_table(findings: list[Finding], title: str) -> Table:
             "cand": [f.cand * 100 for f in findings],
             "delta": [f.delta * 100 for f in findings],
             "p": [f.p_adjusted for f in findings],
+            "note": [note(f) for f in findings],
         },
-        schema={"name": pl.String, "measure": pl.String, "base": pl.Float64, "cand": pl.Float64, "delta": pl.Float64, "p": pl.Float64},
-    )
+        schema={
+            "name": pl.String, "measure": pl.String, "base": pl.Float64, "cand": pl.Float64, "delta": pl.Float64,
+            "p": pl.Float64, "note": pl.String,
+        },
+    )  # fmt: skip
     columns = [
         Column("name", "function", "text", "left"),
         Column("measure", "measure", "text", "left"),
@@ -265,6 +315,8 @@ def findings_table(findings: list[Finding], title: str) -> Table:
         Column("delta", "change", "pp"),
         Column("p", "p (Holm)", "pvalue"),
     ]
+    if any(f.explained_by for f in findings):
+        columns.append(Column("note", "note", "text", "left"))
     return Table(frame, columns, title)
 
 
@@ -299,12 +351,12 @@ def text_tables(result: CheckResult) -> list[Table]:
     head.extend(f"warning: {w}" for w in result.warnings)
     tables: list[Table] = []
     if result.regressions:
-        tables.append(findings_table(result.regressions, "regressions:"))
+        tables.append(findings_table(flagged(result), "regressions (culprit first):"))
     if result.budgets:
         tables.append(budgets_table(result.budgets))
     context = _context(result)
     if context:
-        tables.append(findings_table(context, "largest other increases (not regressions):"))
+        tables.append(findings_table(context, OTHER_TITLE + ":"))
     if not tables:
         tables.append(findings_table([], "no function was tested"))
     for table in tables[1:]:
@@ -336,11 +388,15 @@ def print_report(result: CheckResult, quiet: bool = False, path: str | os.PathLi
 
 
 def _md_findings(findings: list[Finding]) -> list[str]:
-    lines = ["| function | measure | baseline | candidate | change | p (Holm) |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| function | measure | baseline | candidate | change | p (Holm) | note |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
     for f in findings:
         lines.append(
             f"| {md_escape(f.name)} | {measure_label(f)} | {_pct(f.base)} | {_pct(f.cand)} | "
-            f"{'**' + _pp(f.delta) + '**' if f.regression else _pp(f.delta)} | {describe_p(f.p_adjusted)} |"
+            f"{'**' + _pp(f.delta) + '**' if f.regression else _pp(f.delta)} | {describe_p(f.p_adjusted)} | "
+            f"{md_escape(note(f))} |"
         )
     return lines
 
@@ -354,28 +410,28 @@ def to_html(result: CheckResult) -> str:
     no_code = no_code_message(result)
     if no_code:
         parts.append(E.P(no_code))
-    shown = result.regressions or _context(result)
+    shown = flagged(result) if result.regressions else _context(result)
     if shown:
-        head = E.TR(*(E.TH(h) for h in ("function", "measure", "baseline", "candidate", "change", "p (Holm)")))
+        head = E.TR(*(E.TH(h) for h in ("function", "measure", "baseline", "candidate", "change", "p (Holm)", "note")))
         rows = [
             E.TR(E.TD(E.CODE(xml_safe(f.name))), E.TD(measure_label(f)), E.TD(_pct(f.base)), E.TD(_pct(f.cand)),
-                 E.TD(_pp(f.delta)), E.TD(describe_p(f.p_adjusted)))
+                 E.TD(_pp(f.delta)), E.TD(describe_p(f.p_adjusted)), E.TD(xml_safe(note(f))))
             for f in shown
         ]  # fmt: skip
-        parts += [E.P("regressions:" if result.regressions else "largest other increases (not regressions):"), E.TABLE(head, *rows)]
+        parts += [E.P("regressions (culprit first):" if result.regressions else OTHER_TITLE + ":"), E.TABLE(head, *rows)]
     parts += [E.P(f"budget {b.budget.text}: {budget_message(b)}") for b in result.budgets]
     return html.tostring(E.DIV(*parts), encoding="unicode")
 
 
 def to_markdown(result: CheckResult) -> bytes:
     """The Markdown report (for a pull-request comment or `$GITHUB_STEP_SUMMARY`)."""
-    mark = "✅" if result.passed else "❌"
+    mark = {"pass": "✅", "fail": "❌", "underpowered": "⚠️"}[result.status]
     out = [f"### {mark} foldkit check: {md_escape(verdict(result))}", ""]
     no_code = no_code_message(result)
     if no_code:
         out += [md_escape(no_code), ""]
     if result.regressions:
-        out += ["**Regressions**", "", *_md_findings(result.regressions), ""]
+        out += ["**Regressions** (culprit first)", "", *_md_findings(flagged(result)), ""]
     if result.budgets:
         out += ["**Budgets**", "", "| budget | candidate | baseline | limit | state |", "| --- | ---: | ---: | ---: | --- |"]
         for b in result.budgets:
@@ -384,7 +440,7 @@ def to_markdown(result: CheckResult) -> bytes:
         out.append("")
     context = _context(result)
     if context:
-        out += ["<details><summary>Largest other increases (not regressions)</summary>", "", *_md_findings(context), "", "</details>", ""]
+        out += [f"<details><summary>{OTHER_TITLE.capitalize()}</summary>", "", *_md_findings(context), "", "</details>", ""]
     out += ["<details><summary>Method</summary>", ""]
     out += [f"- {_html_escape(line)}" for line in _summary_lines(result)]
     out += [f"- warning: {md_escape(w)}" for w in result.warnings]

@@ -1,12 +1,17 @@
 """The statistics of `foldkit check`, in plain Python (no SciPy): one-sided tests of an increase in a
-function's share of samples, Holm's multiple-testing correction, and the power calculation behind
-the README's sample-count table.
+function's share (or count) of samples, the run-to-run dispersion they rest on, Holm's
+multiple-testing correction, and the power calculations behind the README's tables.
 
-A function's share of a profile is a proportion of samples. With one capture per side the samples
-are taken as independent draws (binomial), and the test is the pooled two-proportion z-test. With
-several captures per side the spread of the per-run shares is measured: each side's variance is
-the larger of the function's own run-to-run variance and the binomial variance scaled by a
-dispersion factor pooled over all functions, and the test is Welch's t-test.
+The model is quasi-binomial (shares) or quasi-Poisson (counts per run): a function's samples in a
+run vary like independent draws times a dispersion factor phi (phi = 1: pure sampling noise; more:
+run-to-run noise from scheduling, caches, input). Two runs of one function cannot estimate its
+variance, so phi is estimated across all functions of both sides (the Pearson statistic of each
+function's runs around its side's pooled share, summed over functions and divided by their degrees
+of freedom), starting from a conservative prior worth a few degrees of freedom; each function's own
+dispersion is then shrunk toward that pooled value with an empirical-Bayes prior whose weight is
+estimated from how much the functions' dispersions differ (as limma does for gene-expression
+variances). With one run a side there is nothing to estimate and only the prior speaks, which is why
+such a check can claim only large changes.
 """
 
 from __future__ import annotations
@@ -23,6 +28,28 @@ _NORMAL = NormalDist()
 _BETA_MAX_ITER = 300
 _BETA_EPS = 1e-14
 _TINY = 1e-300
+
+#: The dispersion (phi) a check assumes when it has no repeated run to measure one (one capture a
+#: side), and its weight in degrees of freedom. Measured on this project's CPU-bound perf captures
+#: (benchmarks/check_power.py, tests/data/check/) the pooled phi is 0.7-2 (2 on a shared, busy machine); the prior is four times
+#: the binomial variance with the heavy tails of 4 degrees of freedom, so that one odd run (a small
+#: function jumping from 0.65% to 4.7% of 5,000 samples, z = 12 under pure sampling) is not a
+#: regression: one run a side can claim only changes about 15 standard errors of sampling wide.
+PRIOR_DISPERSION = 4.0
+PRIOR_DF = 4.0
+#: The pooled dispersion is never taken below this: CPU-clock sampling of a steady loop can be
+#: under-dispersed (periodic rather than random draws: phi about 0.75 on tests/data/check/), but a
+#: few runs can also make it look smaller by luck, and a check must not assume less noise than
+#: sampling alone makes.
+MIN_DISPERSION = 1.0
+#: A function's runs count towards the dispersion only when its expected samples (and non-samples)
+#: per run are at least this, where the Pearson statistic behaves like chi-square.
+MIN_EXPECTED = 5.0
+#: Least weight, in degrees of freedom, of the pooled dispersion against a function's own.
+MIN_SPREAD_DF = 4.0
+#: Fewest functions with a dispersion estimate needed to estimate how much they differ (below this
+#: every function takes the pooled dispersion).
+MIN_ROWS_FOR_SPREAD = 3
 
 
 def normal_sf(z: float) -> float:
@@ -84,21 +111,27 @@ def t_sf(t: float, df: float) -> float:
     return tail if t >= 0 else 1.0 - tail
 
 
-def holm(pvalues: Sequence[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (family-wise error rate), in the input order."""
+def holm(pvalues: Sequence[float], weights: Sequence[float] | None = None) -> list[float]:
+    """Holm's step-down adjusted p-values (family-wise error rate), in the input order; with
+    `weights`, the weighted Holm procedure (Holm 1979): a test of weight w gets w / (the remaining
+    weight) of alpha at its step, so heavier tests are easier to reject, the family-wise error rate
+    staying at most alpha. Equal weights give plain Holm."""
     m = len(pvalues)
-    order = sorted(range(m), key=lambda i: pvalues[i])
+    w = [1.0] * m if weights is None else [float(x) for x in weights]
+    order = sorted(range(m), key=lambda i: pvalues[i] / w[i])
+    remaining = sum(w)
     adjusted = [1.0] * m
     running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+    for i in order:
+        running = max(running, min(1.0, pvalues[i] * remaining / w[i]))
         adjusted[i] = running
+        remaining -= w[i]
     return adjusted
 
 
 @dataclass(frozen=True)
 class SideShares:
-    """One function's shares of samples in the runs of one side."""
+    """One function's samples in the runs of one side."""
 
     counts: Sequence[float]  # samples in which the function appears (or is the leaf), per run
     totals: Sequence[float]  # samples per run
@@ -113,36 +146,41 @@ class SideShares:
         return [x / n if n else 0.0 for x, n in zip(self.counts, self.totals, strict=True)]
 
     def mean(self) -> float:
-        """Mean of the per-run shares (the share itself with one run)."""
-        s = self.shares()
-        return sum(s) / len(s) if s else 0.0
+        """The side's share: its samples of the function over all its samples."""
+        n = sum(self.totals)
+        return sum(self.counts) / n if n else 0.0
 
-    def run_variance(self) -> float | None:
-        """Sample variance of the per-run shares (None with fewer than two runs)."""
-        s = self.shares()
-        if len(s) < 2:
-            return None
-        mu = sum(s) / len(s)
-        return sum((x - mu) ** 2 for x in s) / (len(s) - 1)
+    def pearson(self) -> tuple[float, float]:
+        """(Pearson statistic, degrees of freedom) of the runs' counts around the side's share under
+        the binomial model; (0, 0) when that share is 0 or 1 (nothing to measure)."""
+        p = self.mean()
+        if self.runs < 2 or min(min(p, 1.0 - p) * n for n in self.totals) < MIN_EXPECTED:
+            return 0.0, 0.0
+        x2 = sum((x - n * p) ** 2 / (n * p * (1.0 - p)) for x, n in zip(self.counts, self.totals, strict=True) if n)
+        return x2, self.runs - 1.0
 
-    def binomial_variance(self, p: float) -> float:
-        """Variance of one run's share if samples were independent draws with probability `p`,
-        averaged over the runs."""
-        inv = [1.0 / n for n in self.totals if n]
-        return p * (1.0 - p) * (sum(inv) / len(inv)) if inv else 0.0
+
+def count_pearson(counts: Sequence[float]) -> tuple[float, float]:
+    """(Pearson statistic, degrees of freedom) of per-run counts around their mean under the Poisson
+    model; (0, 0) with fewer than two runs or no samples."""
+    k = len(counts)
+    m = sum(counts) / k if k else 0.0
+    if k < 2 or m < MIN_EXPECTED:
+        return 0.0, 0.0
+    return sum((c - m) ** 2 for c in counts) / m, k - 1.0
 
 
 @dataclass(frozen=True)
 class TestResult:
-    """The outcome of one one-sided test of an increase in share."""
+    """The outcome of one one-sided test of an increase."""
 
-    base: float  # baseline share (mean over runs)
-    cand: float  # candidate share
+    base: float  # baseline share (or count per run, as a fraction of the baseline's samples per run)
+    cand: float  # candidate share (or count)
     delta: float  # cand - base
     se: float  # standard error of delta
     df: float  # degrees of freedom (inf: normal)
     statistic: float  # delta / se
-    p: float  # one-sided p-value for "the share increased"
+    p: float  # one-sided p-value for "it increased"
 
 
 def pooled_share(base: SideShares, cand: SideShares) -> float:
@@ -151,90 +189,149 @@ def pooled_share(base: SideShares, cand: SideShares) -> float:
     return (sum(base.counts) + sum(cand.counts)) / n if n else 0.0
 
 
-def increase_test(
-    base: SideShares, cand: SideShares, dispersion: float = 1.0, pooled_df: float = math.inf
-) -> TestResult:
-    """One-sided test that `cand`'s share exceeds `base`'s.
-
-    Each side's variance of its mean share is the larger of the function's run-to-run variance
-    (when the side has several runs; Welch degrees of freedom) and the binomial variance at the
-    pooled share times `dispersion` (degrees of freedom `pooled_df`). With one run per side and
-    dispersion 1 this is the pooled two-proportion z-test.
-    """
-    b, c = base.mean(), cand.mean()
+def _result(b: float, c: float, var: float, df: float) -> TestResult:
     delta = c - b
-    p0 = pooled_share(base, cand)
-    parts: list[tuple[float, float]] = []  # (variance of the mean, its degrees of freedom)
-    for side in (base, cand):
-        k = side.runs
-        floor = dispersion * side.binomial_variance(p0) / k
-        own = side.run_variance()
-        if own is not None and own / k > floor:
-            parts.append((own / k, k - 1.0))
-        else:
-            parts.append((floor, pooled_df))
-    var = parts[0][0] + parts[1][0]
     if var <= 0.0:
-        p = 1.0 if delta <= 0 else 0.0
-        return TestResult(b, c, delta, 0.0, math.inf, math.copysign(math.inf, delta) if delta else 0.0, p)
-    se = math.sqrt(var)
-    denom = sum(v * v / d for v, d in parts if not math.isinf(d))
-    df = var * var / denom if denom > 0 else math.inf
-    stat = delta / se
-    return TestResult(b, c, delta, se, df, stat, t_sf(stat, df))
-
-
-def count_increase_test(
-    base: Sequence[float], cand: Sequence[float], per_run: float, dispersion: float = 1.0
-) -> TestResult:
-    """One-sided test that a function's samples per run grew from the `base` runs to the `cand`
-    runs, as fractions of `per_run` (the baseline's mean samples per run).
-
-    Counts in a fixed time are Poisson: each side's variance of its mean count is the larger of
-    its run-to-run variance (several runs; Welch degrees of freedom) and the pooled mean count
-    times `dispersion`, over its number of runs.
-    """
-    scale = per_run if per_run > 0 else 1.0
-    pooled = (sum(base) + sum(cand)) / (len(base) + len(cand))
-    parts: list[tuple[float, float]] = []
-    for side in (base, cand):
-        k = len(side)
-        floor = dispersion * pooled / k
-        own = None
-        if k > 1:
-            mu = sum(side) / k
-            own = sum((x - mu) ** 2 for x in side) / (k - 1)
-        parts.append((own / k, k - 1.0) if own is not None and own / k > floor else (floor, math.inf))
-    b, c = sum(base) / len(base) / scale, sum(cand) / len(cand) / scale
-    delta = c - b
-    var = (parts[0][0] + parts[1][0]) / (scale * scale)
-    if var <= 0.0:
-        return TestResult(b, c, delta, 0.0, math.inf, 0.0, 1.0 if delta <= 0 else 0.0)
-    denom = sum((v / scale**2) ** 2 / d for v, d in parts if not math.isinf(d))
-    df = var * var / denom if denom > 0 else math.inf
+        return TestResult(b, c, delta, 0.0, df, math.copysign(math.inf, delta) if delta else 0.0, 0.0 if delta > 0 else 1.0)
     se = math.sqrt(var)
     return TestResult(b, c, delta, se, df, delta / se, t_sf(delta / se, df))
 
 
-def dispersion(pairs: Sequence[tuple[SideShares, float]]) -> tuple[float, float]:
-    """Run-to-run dispersion pooled over functions: (factor >= 1, its degrees of freedom).
+def increase_test(base: SideShares, cand: SideShares, dispersion: float = 1.0, df: float = math.inf) -> TestResult:
+    """One-sided test that `cand`'s share exceeds `base`'s: the difference of the sides' shares over
+    its standard error under the null (the pooled share, binomial variance times `dispersion`),
+    against Student's t with `df` degrees of freedom. With dispersion 1 and infinite df this is the
+    pooled two-proportion z-test."""
+    nb, nc = sum(base.totals), sum(cand.totals)
+    b, c = base.mean(), cand.mean()
+    if nb <= 0 or nc <= 0:
+        return TestResult(b, c, c - b, 0.0, df, 0.0, 1.0)
+    p0 = pooled_share(base, cand)
+    return _result(b, c, dispersion * p0 * (1.0 - p0) * (1.0 / nb + 1.0 / nc), df)
 
-    `pairs` holds, for each tested function and side with several runs, its shares and the pooled
-    share. The factor is the ratio of the summed observed run-to-run variances to the summed
-    binomial variances (a quasi-binomial estimate); 1 when nothing can be estimated.
+
+def count_increase_test(
+    base: Sequence[float], cand: Sequence[float], per_run: float, dispersion: float = 1.0, df: float = math.inf
+) -> TestResult:
+    """One-sided test that a function's samples per run grew from the `base` runs to the `cand`
+    runs, reported as fractions of `per_run` (the baseline's mean samples per run): counts in a
+    fixed time are Poisson, so the variance of a side's mean count is the pooled mean count times
+    `dispersion` over its number of runs; Student's t with `df` degrees of freedom."""
+    scale = per_run if per_run > 0 else 1.0
+    kb, kc = len(base), len(cand)
+    pooled = (sum(base) + sum(cand)) / (kb + kc)
+    b, c = sum(base) / kb / scale, sum(cand) / kc / scale
+    return _result(b, c, dispersion * pooled * (1.0 / kb + 1.0 / kc) / (scale * scale), df)
+
+
+# --- dispersion ---------------------------------------------------------------------------------
+
+
+def digamma(x: float) -> float:
+    """The digamma function psi(x), x > 0 (recurrence up to 6, then the asymptotic series)."""
+    acc = 0.0
+    while x < 6.0:
+        acc -= 1.0 / x
+        x += 1.0
+    f = 1.0 / (x * x)
+    return acc + math.log(x) - 0.5 / x - f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f / 132))))
+
+
+def trigamma(x: float) -> float:
+    """The trigamma function psi'(x), x > 0 (recurrence up to 6, then the asymptotic series)."""
+    acc = 0.0
+    while x < 6.0:
+        acc += 1.0 / (x * x)
+        x += 1.0
+    f = 1.0 / (x * x)
+    return acc + 1.0 / x + f / 2.0 + f / x * (1.0 / 6 - f * (1.0 / 30 - f * (1.0 / 42 - f / 30)))
+
+
+def trigamma_inverse(y: float) -> float:
+    """The x > 0 with trigamma(x) = y (trigamma decreases from infinity to 0), by bisection in log x."""
+    lo, hi = math.log(1e-8), math.log(1e12)
+    for _ in range(200):
+        mid = (lo + hi) / 2.0
+        if trigamma(math.exp(mid)) > y:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp((lo + hi) / 2.0)
+
+
+def spread_prior_df(rows: Sequence[tuple[float, float]]) -> float:
+    """The degrees of freedom of the prior from which the functions' own dispersions look drawn
+    (limma's moment estimate on log dispersions): infinite when they differ no more than their
+    sampling explains (every function then takes the pooled dispersion). `rows`: (Pearson
+    statistic, degrees of freedom) per function."""
+    usable = [(x2 / d, d) for x2, d in rows if d > 0 and x2 > 0]
+    if len(usable) < MIN_ROWS_FOR_SPREAD:
+        return math.inf
+    e = [math.log(r) - digamma(d / 2.0) + math.log(d / 2.0) for r, d in usable]
+    mean = sum(e) / len(e)
+    var = sum((x - mean) ** 2 for x in e) / (len(e) - 1) - sum(trigamma(d / 2.0) for _, d in usable) / len(usable)
+    if var <= 0.0:
+        return math.inf
+    return 2.0 * trigamma_inverse(var)
+
+
+@dataclass(frozen=True)
+class Dispersion:
+    """Run-to-run dispersion of one kind of test (shares or counts, self or inclusive).
+
+    `value` is pooled over functions (the prior when no function has repeated runs); `df` its
+    degrees of freedom; `spread_df` the weight, in degrees of freedom, with which a function's own
+    dispersion is shrunk toward `value` (infinite: every function takes `value`); `data_df` the
+    degrees of freedom the runs themselves gave (0: the prior alone speaks).
     """
-    observed = expected = dof = 0.0
-    for side, p in pairs:
-        own = side.run_variance()
-        if own is None:
-            continue
-        k = side.runs
-        observed += own * (k - 1)
-        expected += side.binomial_variance(p) * (k - 1)
-        dof += k - 1
-    if expected <= 0.0 or dof == 0:
-        return 1.0, math.inf
-    return max(1.0, observed / expected), dof
+
+    value: float
+    df: float
+    spread_df: float = math.inf
+    data_df: float = 0.0
+
+    def for_function(self, x2: float, d: float) -> tuple[float, float]:
+        """(dispersion, degrees of freedom) for one function whose runs gave Pearson statistic `x2`
+        on `d` degrees of freedom: its own estimate shrunk toward the pooled one with a weight of
+        `spread_df` (kept between MIN_SPREAD_DF and the pooled degrees of freedom) and never below the
+        pooled one, so that a function noisier than the rest is tested with more of its own noise
+        while the others keep the pooled estimate and its degrees of freedom."""
+        if d <= 0:
+            return self.value, self.df
+        weight = min(max(self.spread_df, MIN_SPREAD_DF), self.df)
+        return max(self.value, (weight * self.value + x2) / (weight + d)), self.df
+
+
+def pooled_dispersion(
+    rows: Sequence[tuple[float, float]], prior: float = PRIOR_DISPERSION, prior_df: float = PRIOR_DF
+) -> Dispersion:
+    """The dispersion pooled over functions: their summed Pearson statistics over their summed
+    degrees of freedom (the quasi-likelihood estimate), at least MIN_DISPERSION; `prior` on
+    `prior_df` degrees of freedom when no function has repeated runs. `rows`: (Pearson statistic,
+    degrees of freedom) per function."""
+    x2 = sum(r[0] for r in rows if r[1] > 0)
+    dof = sum(r[1] for r in rows if r[1] > 0)
+    if dof <= 0:
+        return Dispersion(prior, prior_df)
+    return Dispersion(max(MIN_DISPERSION, x2 / dof), dof, spread_prior_df(rows), dof)
+
+
+def t_isf(p: float, df: float) -> float:
+    """The t with P(T > t) = p for Student's t with `df` degrees of freedom (0 < p < 1)."""
+    if math.isinf(df):
+        return normal_isf(p)
+    lo, hi = -1.0, 1.0
+    while t_sf(hi, df) > p:
+        hi *= 2.0
+    while t_sf(lo, df) < p:
+        lo *= 2.0
+    for _ in range(100):
+        mid = (lo + hi) / 2.0
+        if t_sf(mid, df) > p:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2.0
 
 
 def detection_power(
@@ -245,17 +342,20 @@ def detection_power(
     threshold: float,
     alpha: float,
     tests: int = 1,
+    dispersion: float = 1.0,
+    df: float = math.inf,
 ) -> float:
     """Probability that a true increase `increase` (fractions) of a function at `share` is flagged
-    with single captures of `n_base` and `n_cand` samples: the observed increase must exceed
-    `threshold` and be significant at `alpha` / `tests` (Holm's bar for the strongest result)."""
+    with `n_base` and `n_cand` samples a side: the observed increase must exceed `threshold` and be
+    significant at `alpha` / `tests` (Holm's bar for the strongest result) against Student's t with
+    `df` degrees of freedom, the variances being binomial times `dispersion`."""
     if n_base <= 0 or n_cand <= 0:
         return 0.0
     p1, p2 = share, min(1.0, share + increase)
-    se = math.sqrt(p1 * (1 - p1) / n_base + p2 * (1 - p2) / n_cand)
+    se = math.sqrt(dispersion * (p1 * (1 - p1) / n_base + p2 * (1 - p2) / n_cand))
     p0 = (p1 * n_base + p2 * n_cand) / (n_base + n_cand)
-    se0 = math.sqrt(p0 * (1 - p0) * (1 / n_base + 1 / n_cand))
-    bar = max(threshold, normal_isf(alpha / max(1, tests)) * se0)
+    se0 = math.sqrt(dispersion * p0 * (1 - p0) * (1 / n_base + 1 / n_cand))
+    bar = max(threshold, t_isf(alpha / max(1, tests), df) * se0)
     if se == 0:
         return 1.0 if p2 - p1 > bar else 0.0
     return 1.0 - _NORMAL.cdf((bar - (p2 - p1)) / se)
@@ -269,17 +369,23 @@ def required_samples(
     tests: int = 1,
     power: float = 0.8,
     limit: int = 10**10,
+    dispersion: float = 1.0,
+    df: float = math.inf,
 ) -> int | None:
     """The smallest equal sample count per side at which `detection_power` reaches `power`
     (None when it never does, e.g. when `increase` does not exceed `threshold`)."""
-    if detection_power(share, increase, limit, limit, threshold, alpha, tests) < power:
+
+    def enough(n: float) -> bool:
+        return detection_power(share, increase, n, n, threshold, alpha, tests, dispersion, df) >= power
+
+    if not enough(limit):
         return None
     lo, hi = 1, 1
-    while detection_power(share, increase, hi, hi, threshold, alpha, tests) < power:
+    while not enough(hi):
         lo, hi = hi, hi * 2
     while hi - lo > max(1, lo // 1000):
         mid = (lo + hi) // 2
-        if detection_power(share, increase, mid, mid, threshold, alpha, tests) >= power:
+        if enough(mid):
             hi = mid
         else:
             lo = mid
@@ -294,16 +400,22 @@ def smallest_detectable(
     alpha: float,
     tests: int = 1,
     power: float = 0.8,
+    dispersion: float = 1.0,
+    df: float = math.inf,
 ) -> float | None:
     """The smallest increase (fraction) of a function at `share` flagged with probability `power`
     given these sample counts (None if none up to the whole profile is)."""
+
+    def enough(increase: float) -> bool:
+        return detection_power(share, increase, n_base, n_cand, threshold, alpha, tests, dispersion, df) >= power
+
     top = 1.0 - share
-    if detection_power(share, top, n_base, n_cand, threshold, alpha, tests) < power:
+    if not enough(top):
         return None
     lo, hi = 0.0, top
     for _ in range(50):
         mid = (lo + hi) / 2
-        if detection_power(share, mid, n_base, n_cand, threshold, alpha, tests) >= power:
+        if enough(mid):
             hi = mid
         else:
             lo = mid

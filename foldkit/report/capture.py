@@ -226,14 +226,14 @@ def compare_with_baseline(
         checked = check_profiles([baseline], [profile], options)
     except FoldkitError as exc:
         return CheckSummary(passed=None, verdict="not checked", error=str(exc)), None
-    regressions = sorted(
-        (
-            Regression(f.name, f.measure, f.base * 100, f.cand * 100, f.delta * 100, f.p_adjusted)
-            for f in checked.regressions
-        ),
-        key=lambda r: (-r.delta_pp, r.name, r.measure),
+    regressions = [  # culprit first, the order of every output of `foldkit check` (`gate.rank_key`)
+        Regression(f.name, f.measure, f.base * 100, f.cand * 100, f.delta * 100, f.p_adjusted)
+        for f in checked.regressions
+    ]
+    summary = CheckSummary(
+        passed=checked.passed, verdict=check_outputs.verdict(checked), regressions=regressions, underpowered=checked.underpowered
     )
-    return CheckSummary(passed=checked.passed, verdict=check_outputs.verdict(checked), regressions=regressions), checked
+    return summary, checked
 
 
 def diff_graphs(baseline: Profile, profile: Profile, name: str) -> tuple[StackDiff, bytes, bytes]:

@@ -96,6 +96,8 @@ def _check_cell(check: CheckSummary | None) -> etree._Element:
         return cell("—", sort="")
     if check.passed is None:
         return cell(el("span", {"class": "verdict-na", "title": check.error}, "not checked"), sort="3")
+    if check.underpowered:  # passed, but one capture against one baseline can show only large changes
+        return cell(el("span", {"class": "verdict-na", "title": check.verdict}, "UNDERPOWERED"), sort="2")
     css = "verdict-pass" if check.passed else "verdict-fail"
     return cell(el("span", {"class": css, "title": check.verdict}, "PASS" if check.passed else "FAIL"), sort="1" if not check.passed else "2")
 
@@ -104,7 +106,7 @@ def _regressions_list(check: CheckSummary | None, limit: int) -> Child:
     if check is None or not check.regressions:
         return None
     first: dict[str, Regression] = {}
-    for r in check.regressions:  # largest change first; a function once, by its largest change
+    for r in check.regressions:  # culprit first (as `foldkit check`); a function once, by its first row
         first.setdefault(r.name, r)
     shown = list(first.values())[:limit]
     items = [
@@ -362,7 +364,8 @@ def _check_section(r: CaptureResult, data: PageData) -> list[Child]:
     if check.passed is None:
         out.append(el("p", {"class": "verdict-na"}, lines(f"Not checked: {check.error}")))
     else:
-        out.append(el("p", {"class": "verdict-pass" if check.passed else "verdict-fail"}, check.verdict))
+        css = "verdict-na" if check.underpowered else "verdict-pass" if check.passed else "verdict-fail"
+        out.append(el("p", {"class": css}, check.verdict))
     if data.checked is not None:
         c = data.checked
         out.append(facts([

@@ -25,7 +25,7 @@ def describe(result: CaptureResult) -> str:
     if result.warnings:
         parts.append(f"{len(result.warnings)} warning(s)")
     if result.check is not None:
-        parts.append("check " + ("not made" if result.check.passed is None else "PASS" if result.check.passed else "FAIL"))
+        parts.append("check " + ("not made" if result.check.passed is None else "UNDERPOWERED" if result.check.underpowered else "PASS" if result.check.passed else "FAIL"))
     return ", ".join(parts)
 
 

@@ -43,6 +43,7 @@ class CheckSummary:
     verdict: str
     regressions: list[Regression] = field(default_factory=list)
     error: str | None = None
+    underpowered: bool = False  # passed, but could not have seen a moderate regression (one run a side)
 
 
 @dataclass

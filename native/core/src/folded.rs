@@ -3,8 +3,8 @@
 //! A line is read here when the reference reader (`foldkit.ingest.folded.split_line`) would read
 //! a stack and a weight from it and the weight is an integer of magnitude at most 2^63-1 or a
 //! finite decimal below 2^63: any whitespace before the weight (two spaces, a tab), whitespace
-//! after it, whitespace at the start of the line (the reference strips it), the two-column `stack before after` form (read as its after column, as the
-//! reference reads it). Integer weights are summed exactly; a stack that gets a decimal weight
+//! after it, whitespace at the start of the line (the reference strips it). The two-column `stack before
+//! after` form is handed back: the reference keeps its before column (a differential graph). Integer weights are summed exactly; a stack that gets a decimal weight
 //! is summed as the reference sums it, in line order, as a float from then on (a reader of part
 //! of a file says so with `floats`: such sums cannot be merged, see `folded_file`). Empty and
 //! whitespace-only lines are skipped. Every other line (comments, bad lines, weights the
@@ -194,10 +194,10 @@ pub fn plain_line(line: &[u8]) -> Option<(&[u8], Num)> {
     }
     let w = weight(last)?;
     // the reference splits off two words: a number before the weight makes the line two-column
-    // (its stack the text before that number), unless nothing but whitespace is before it
+    // (unless nothing but whitespace is before it), which the reference reads with both columns
     if let Some((stack, middle)) = last_word(rest) {
         if !stack.is_empty() && is_number(middle) {
-            return Some((stack, w));
+            return None;
         }
     }
     Some((rest, w))
@@ -441,12 +441,9 @@ mod tests {
             b"# c\na 1.5\nb 10 7\nc  3\nd -1\ne 9223372036854775808\nf\tg 2\nh x 1e3 4\n 5\nok 1";
         let (items, deferred) = read(text);
         let stacks: Vec<&[u8]> = items.iter().map(|(s, _)| &s[..]).collect();
-        assert_eq!(
-            stacks,
-            vec![&b"a"[..], b"b", b"c", b"d", b"f\tg", b"h x", b"ok"]
-        );
+        assert_eq!(stacks, vec![&b"a"[..], b"c", b"d", b"f\tg", b"ok"]);
         let numbers: Vec<u64> = deferred.iter().map(|d| d.0).collect();
-        assert_eq!(numbers, vec![1, 6, 9]);
+        assert_eq!(numbers, vec![1, 3, 6, 8, 9]);
         assert_eq!(deferred[0].1, b"# c");
     }
 
@@ -504,13 +501,10 @@ mod tests {
         );
         assert_eq!(plain_line(b"a;b \t3 \r"), Some((&b"a;b"[..], Num::Int(3))));
         assert_eq!(plain_line(b"a 1 "), Some((&b"a"[..], Num::Int(1))));
-        // two columns: the after column; a number alone after whitespace is a stack
-        assert_eq!(plain_line(b"a;b 10 7"), Some((&b"a;b"[..], Num::Int(7))));
-        assert_eq!(
-            plain_line(b"a;b  1.5e3\t7"),
-            Some((&b"a;b"[..], Num::Int(7)))
-        );
-        assert_eq!(plain_line(b"  1 2 3"), Some((&b"1"[..], Num::Int(3))));
+        // two columns: handed back (the reference keeps both); a number alone after whitespace is a stack
+        assert_eq!(plain_line(b"a;b 10 7"), None);
+        assert_eq!(plain_line(b"a;b  1.5e3\t7"), None);
+        assert_eq!(plain_line(b"  1 2 3"), None);
         assert_eq!(plain_line(b"  1 2"), Some((&b"1"[..], Num::Int(2))));
         assert_eq!(plain_line(b"a 1x 2"), Some((&b"a 1x"[..], Num::Int(2))));
         assert_eq!(plain_line(b"a -0"), Some((&b"a"[..], Num::Int(0))));

@@ -1,0 +1,173 @@
+"""Power harness of `foldkit check` (not a timed test): how often the gate catches a real slowdown,
+names the culprit first, and fails on identical code, on real `perf record` captures.
+
+Run (as root, perf and gcc installed; foldkit installed, e.g. `make .venv/.installed`):
+
+    python benchmarks/check_power.py record DIR        # ~25 captures of ~5 s CPU each (minutes)
+    python benchmarks/check_power.py trials DIR        # the table: 1v1, 2v2, 3v3 at +0/+10/+20 %
+
+The workload is tests/data/check/workload.c, built as tests/data/check/make-captures.sh builds
+it. Its dial, CHECKSUM_PERCENT, sets how much work `checksum_records()` does; that work is done in
+its callee `mix_word()`, which at the baseline dial (60) holds about 10% of the samples as self
+time. +10% and +20% dial that work up by as much, so `mix_word` is the culprit a check should name
+first (`checksum_records`, whose own loop grows alike but holds ~2%, also counts as the culprit).
+Each capture is `perf record -F 999 -g` (frame pointers) for about 5 s of CPU, then `perf script`;
+the runs are recorded interleaved (base, +10, +20, base, ...) so drift on the machine hits all alike.
+
+`trials` draws, for each design (k runs a side) and each slowdown, `--trials` random comparisons:
+k baseline captures against k other baseline captures (identical code: any FAIL is a false alarm)
+or against k captures of the slowed build, reusing captures across trials, and prints:
+detection rate (FAIL with the culprit among the regressions), culprit-first rate (the culprit is the
+first regression named), false-alarm rate, and how often the verdict was UNDERPOWERED.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+#: The workload and how it is built (as tests/data/check/make-captures.sh does).
+WORKLOAD = Path(__file__).resolve().parent.parent / "tests" / "data" / "check" / "workload.c"
+CFLAGS = ("-O2", "-g", "-fno-omit-frame-pointer", "-fno-inline")
+#: The baseline dial: `mix_word` holds about 10% of the samples as self time.
+BASE_PERCENT = 60
+#: Slowdowns of the dialled work, in percent (the change in CPU time they cause is measured and printed:
+#: on the development machine +20% of the dial's work costs `mix_word` about +12% of its samples).
+SLOWDOWNS = (10, 20, 40)
+#: Batches per run: about 5 s of CPU at the baseline dial on the development machine.
+ROUNDS = 4500
+SAMPLING_HZ = 999
+#: Functions whose regression is the culprit (the dialled work and the function that calls it).
+CULPRITS = ("mix_word", "checksum_records")
+DESIGNS = (1, 2, 3)
+
+
+def record(directory: Path, base_runs: int, slow_runs: int, slowdowns: tuple[int, ...] = SLOWDOWNS) -> None:
+    """Record `base_runs` baseline captures and `slow_runs` per slowdown (dial increase, percent)
+    into `directory`, interleaved."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = Path(tmp) / "workload"
+        subprocess.run(["gcc", *CFLAGS, "-o", str(binary), str(WORKLOAD)], check=True)
+        plan: list[tuple[str, int]] = []
+        for i in range(max(base_runs, slow_runs)):
+            if i < base_runs:
+                plan.append((f"base-{i + 1:02d}", BASE_PERCENT))
+            if i < slow_runs:
+                plan += [(f"slow{s}-{i + 1:02d}", BASE_PERCENT * (100 + s) // 100) for s in slowdowns]
+        for n, (name, percent) in enumerate(plan, 1):
+            data = Path(tmp) / "perf.data"
+            t = time.perf_counter()
+            subprocess.run(
+                ["perf", "record", "-q", "-F", str(SAMPLING_HZ), "-g", "-o", str(data), str(binary), str(percent), str(ROUNDS)],
+                check=True, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+            script = subprocess.run(["perf", "script", "-i", str(data)], check=True, capture_output=True).stdout
+            script = script.replace(f"{tmp}/".encode(), b"")
+            out = directory / f"{name}.perf.zst"
+            part = directory / f".{name}.part"  # renamed when complete: `trials` may run meanwhile
+            subprocess.run(["zstd", "-19", "-q", "-f", "-o", str(part)], input=script, check=True)
+            part.rename(out)
+            print(f"[{n}/{len(plan)}] {out.name}: {script.count(b'cpu-clock')} samples, {time.perf_counter() - t:.0f} s", flush=True)
+
+
+def trials(directory: Path, count: int, seed: int, alpha: float | None, max_increase: str | None) -> None:
+    """Run the trials on the captures in `directory` and print the table."""
+    from foldkit.ingest import FoldOptions, read
+    from foldkit.regression import gate
+
+    def load(prefix: str) -> list:
+        return [read(p, FoldOptions(jobs=1)) for p in sorted(directory.glob(f"{prefix}-*.perf.zst"))]
+
+    base = load("base")
+    slow = {s: runs for s in SLOWDOWNS if (runs := load(f"slow{s}"))}
+    if not base or not slow:
+        sys.exit(f"{directory}: no captures; run `{sys.argv[0]} record {directory}` first")
+    print(f"captures: {len(base)} baseline, " + ", ".join(f"{len(v)} at +{s}%" for s, v in slow.items()))
+    culprit_share = {0: _self_share(base)} | {s: _self_share(v) for s, v in slow.items()}
+    for s, share in culprit_share.items():
+        change = share / culprit_share[0] - 1
+        print(f"dial +{s}%: {CULPRITS[0]} self share {share * 100:.2f}% ({change * 100:+.0f}% of its samples, {(share - culprit_share[0]) * 100:+.2f} pp)")
+    options = gate.CheckOptions()
+    if alpha is not None:
+        options = replace(options, alpha=alpha)
+    if max_increase is not None:
+        options = replace(options, max_increase=gate.Threshold.parse(max_increase))
+    print(f"settings: --max-increase {options.max_increase} --alpha {options.alpha:g} (shares only, as for captures of unequal length)")
+    rng = random.Random(seed)
+    print()
+    print("| runs a side | change | trials | detected | culprit named first | false alarms | underpowered |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for k in DESIGNS:
+        for change in (0, *SLOWDOWNS):
+            pool = slow.get(change)
+            if (pool is None and 2 * k > len(base)) or (pool is not None and k > len(pool)):
+                continue
+            detected = first = alarms = underpowered = 0
+            for _ in range(count):
+                if pool is None:
+                    drawn = rng.sample(base, 2 * k)
+                    b, c = drawn[:k], drawn[k:]
+                else:
+                    b, c = rng.sample(base, k), rng.sample(pool, k)
+                result = gate.check_profiles(b, c, options)
+                names = [f.name for f in result.culprits()]
+                underpowered += result.status == "underpowered"
+                if pool is None:
+                    alarms += not result.passed
+                else:
+                    detected += (not result.passed) and any(n in CULPRITS for n in names)
+                    first += bool(names) and names[0] in CULPRITS
+            rate = lambda x: f"{100.0 * x / count:.0f}%"  # noqa: E731
+            realized = culprit_share[change] / culprit_share[0] - 1 if pool is not None else 0.0
+            what = "identical code" if pool is None else f"dial +{change}% ({CULPRITS[0]} {realized * 100:+.0f}%)"
+            print(
+                f"| {k} v {k} | {what} | {count} | {'—' if pool is None else rate(detected)} | "
+                f"{'—' if pool is None else rate(first)} | {rate(alarms) if pool is None else '—'} | {rate(underpowered)} |",
+                flush=True,
+            )
+
+
+def _self_share(runs: list) -> float:
+    """The culprit's self share of all samples of `runs` together."""
+    own = total = 0
+    for p in runs:
+        counts = p.counts or {}
+        total += sum(counts.values())
+        own += sum(c for s, c in counts.items() if s.rsplit(";", 1)[-1] == CULPRITS[0])
+    return own / total if total else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("record", help="record the captures (root, perf, gcc, zstd)")
+    rec.add_argument("directory", type=Path)
+    rec.add_argument("--base-runs", type=int, default=12)
+    rec.add_argument("--slow-runs", type=int, default=6)
+    rec.add_argument("--slowdowns", default=",".join(map(str, SLOWDOWNS)), help="dial increases in percent (comma-separated)")
+    tri = sub.add_parser("trials", help="run the trials and print the table")
+    tri.add_argument("directory", type=Path)
+    tri.add_argument("--trials", type=int, default=200)
+    tri.add_argument("--seed", type=int, default=18)
+    tri.add_argument("--alpha", type=float, default=None)
+    tri.add_argument("--max-increase", default=None)
+    args = parser.parse_args()
+    if args.command == "record":
+        for tool in ("perf", "gcc", "zstd"):
+            if shutil.which(tool) is None:
+                sys.exit(f"{tool} is not installed")
+        record(args.directory, args.base_runs, args.slow_runs, tuple(int(x) for x in args.slowdowns.split(",")))
+    else:
+        trials(args.directory, args.trials, args.seed, args.alpha, args.max_increase)
+
+
+if __name__ == "__main__":
+    main()
