@@ -49,3 +49,8 @@ class FoldOptions:
 
 
 DEFAULT_OPTIONS = FoldOptions()
+
+
+def perf_root_frames(pid: bool, tid: bool) -> tuple[str, ...]:
+    """The root-frame layout the perf folder writes for its `--pid` / `--tid` options."""
+    return ("comm-pid/tid",) if tid else ("comm-pid",) if pid else ("comm",)

@@ -22,7 +22,7 @@ from typing import Any
 
 from foldkit.engine import default_jobs, native_core
 from foldkit.errors import InputError, UsageError
-from foldkit.ingest.options import FoldOptions
+from foldkit.ingest.options import FoldOptions, perf_root_frames
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
 from foldkit.inputs import DEFAULT_CHUNK_SIZE, Source
 from foldkit.profile import MAX_QUOTED_LINES as MAX_QUOTED
@@ -31,11 +31,6 @@ from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, parse_count
 NAME = "perf"
 DESCRIPTION = "`perf script` text (any -F field set, -g/--call-graph dwarf, -G, +srcline, --header)"
 EXAMPLE = "python3 32368  1954.705191:    2004008 cpu-clock:ppp: \\n\\tffffffff815d6c20 mod_lruvec_state+0x20 ([kernel.kallsyms])"
-
-
-def perf_root_frames(pid: bool, tid: bool) -> tuple[str, ...]:
-    """The root-frame layout the perf folder writes for its `--pid` / `--tid` options."""
-    return ("comm-pid/tid",) if tid else ("comm-pid",) if pid else ("comm",)
 
 
 def _header_pattern(capture_time: bool) -> str:

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from foldkit.errors import InputError, UsageError
-from foldkit.ingest.options import FoldOptions
+from foldkit.ingest.options import FoldOptions, perf_root_frames
 from foldkit.ingest.perf import Resolver, base_event, cut_records, fold_chunk_lines
 from foldkit.inputs import DEFAULT_CHUNK_SIZE, Source
 from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile
@@ -200,5 +200,5 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         unit="ns",
         event=clock,
         diagnostics=diag,
-        meta={ROOT_FRAMES: ("comm-pid/tid",) if options.tid else ("comm-pid",) if options.pid else ("comm",)},
+        meta={ROOT_FRAMES: perf_root_frames(options.pid, options.tid)},
     )

@@ -178,7 +178,7 @@ def _render(
     layout = layout_profile(profile, options)
     if diagnostics is not None:
         warn_about(layout, options, diagnostics)
-        if options.flamechart and profile.timeline is None:
+        if options.flamechart and not any(t == t for t, _, _ in profile.timeline or ()):  # t == t: not NaN
             diagnostics.warnings.append(
                 "--flamechart: the input has no sample times (folded text, BPF maps, perf script "
                 "without the time field), so the stacks are drawn in input order, not in time"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from foldkit.errors import UsageError
-from foldkit.ingest.perf import perf_root_frames
+from foldkit.ingest.options import perf_root_frames
 from foldkit.profile import ROOT_FRAMES, Profile, Weight, map_stacks
 from foldkit.transform.base import SEP, compile_regex
 
