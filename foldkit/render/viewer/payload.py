@@ -49,7 +49,7 @@ def rgb_bytes(fill: str) -> bytes:
 
 
 #: Array type names as the page knows them, by array typecode.
-_TYPES = {"H": "u16", "I": "u32", "d": "f64"}
+ARRAY_TYPES = {"H": "u16", "I": "u32", "d": "f64"}
 
 
 def le_bytes(values: array) -> bytes:
@@ -91,6 +91,6 @@ def pack(tree: FrameTree, color: Callable[[str], str]) -> tuple[dict[str, Any], 
         "namesBytes": len(names_bytes),
         "rawBytes": len(raw),
         "compression": "gzip",
-        "types": [_TYPES[selfs[0].typecode], _TYPES[name_ids.typecode], _TYPES[depths.typecode]],
+        "types": [ARRAY_TYPES[selfs[0].typecode], ARRAY_TYPES[name_ids.typecode], ARRAY_TYPES[depths.typecode]],
     }
     return header, base64.b64encode(packed).decode("ascii")

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from foldkit.profile import Weight
-from foldkit.render.viewer.payload import _TYPES, COMPRESS_LEVEL, le_bytes
+from foldkit.render.viewer.payload import ARRAY_TYPES, COMPRESS_LEVEL, le_bytes
 from foldkit.render.viewer.tree import FrameTree
 
 #: Rows of the heatmap: buckets per second (FlameScope's 50 rows of 20 ms).
@@ -70,7 +70,8 @@ def time_payload(
     del times
     nodes = stack_nodes(tree)
     if stack_of is not None:
-        nodes = {s: nodes[stack_of(s)] for _, s, _ in samples if stack_of(s) in nodes}
+        mapped = {s: stack_of(s) for s in {s for _, s, _ in samples}}  # each distinct stack once
+        nodes = {s: nodes[m] for s, m in mapped.items() if m in nodes}
     get = nodes.get
     cells: dict[int, Weight] = {}
     for t, stack, w in samples:
@@ -105,6 +106,6 @@ def time_payload(
         "buckets": max((k & 0xFFFFFFFF for k in keys), default=0) + 1,
         "cells": len(keys),
         "rawBytes": len(raw),
-        "types": [_TYPES[a.typecode] for a in arrays],
+        "types": [ARRAY_TYPES[a.typecode] for a in arrays],
     }
     return header, base64.b64encode(packed).decode("ascii")
