@@ -157,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _ignore(_: object) -> None:
+    """An unraisable-exception hook that reports nothing (see `entry`)."""
+
+
 def entry() -> None:
     """Console-script entry point: from here on, Ctrl-C is Python's KeyboardInterrupt, which the
     commands (and the native core's waits) handle, and `main` turns into exit 130."""
@@ -167,6 +171,11 @@ def entry() -> None:
     except KeyboardInterrupt:  # between the handler above and main's own
         print("foldkit: interrupted", file=sys.stderr)
         code = 130
+    if code == 130:
+        # interrupted: "foldkit: interrupted" is the last word. Threads of the abandoned work (a
+        # worker pool's queue feeder writing to a closed pipe) may still fail while the
+        # interpreter shuts down; Python would print those as "Exception ignored in ..." reports.
+        sys.unraisablehook = _ignore
     # The command is done and its output written. The interpreter's shutdown would now run a
     # garbage collection over every object left (20 ms after drawing a big flame graph); frozen
     # objects are left out of it, and the process frees them all at once as it exits.
