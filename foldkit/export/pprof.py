@@ -8,6 +8,12 @@ first). The sample types: the weight in the profile's unit (`cpu/nanoseconds` fo
 default (its last type) and `-sample_index=samples` the counts. Frames are mapped by what their
 name says of their object: `_[k]` kernel frames to `[kernel.kallsyms]`, `[dso]` (an unresolved
 frame of that object) to `dso`, the rest to one mapping named after the profile's sources.
+
+A profile with a BEFORE side (`foldkit diff -o x.pb.gz`, a two-column folded input) is written
+in pprof's own `-diff_base` form, as `go tool pprof -diff_base=before.pb.gz after.pb.gz -proto`
+writes it: AFTER's samples as they are, then BEFORE's with their values negated and the label
+`pprof::base=true`. pprof's tools then show each function's AFTER minus BEFORE, and percentages of
+BEFORE's total; foldkit reads such a file back as the two sides.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import gzip
 import os
 
 from foldkit.ingest import bpf_frames as bf
+from foldkit.ingest.pprof import DIFF_BASE_LABEL
 from foldkit.ingest.proto import field_bytes, field_packed, field_varint
 from foldkit.profile import Profile
 
@@ -78,7 +85,13 @@ def to_pprof_bytes(profile: Profile, gzipped: bool = False) -> bytes:
     locations: dict[str, int] = {}
     body: list[bytes] = []
     counts = profile.counts
-    for stack, w in profile.items():
+    rows: list[tuple[str, float, int | None, int]] = [(s, w, (counts or {}).get(s, 0), 1) for s, w in profile.items()]
+    base_label = b""
+    if profile.before is not None:  # pprof's -diff_base form: BEFORE negated and labelled
+        key, value = DIFF_BASE_LABEL
+        base_label = field_bytes(3, field_varint(1, strings(key)) + field_varint(2, strings(value)))
+        rows.extend((s, w, None, -1) for s, w in profile.before.items() if w)
+    for stack, w, count, sign in rows:
         ids = []
         for frame in reversed(stack.split(";")):
             loc = locations.get(frame)
@@ -92,10 +105,10 @@ def to_pprof_bytes(profile: Profile, gzipped: bool = False) -> bytes:
                 body.append(field_bytes(_FUNCTION, field_varint(1, loc) + field_varint(2, name) + field_varint(3, name)))
                 body.append(field_bytes(_LOCATION, field_varint(1, loc) + field_varint(2, mapping) + field_bytes(4, field_varint(1, loc))))
             ids.append(loc)
-        values = [round(w)]
+        values = [sign * round(w)]
         if len(types) == 2:
-            values.insert(0, (counts or {}).get(stack, 0))
-        out.append(field_bytes(_SAMPLE, field_packed(1, ids) + field_packed(2, values)))
+            values.insert(0, count or 0)
+        out.append(field_bytes(_SAMPLE, field_packed(1, ids) + field_packed(2, values) + (base_label if sign < 0 else b"")))
     for mapping_name, ident in mappings.items():
         # has_functions (7), has_filenames (8): the names are symbols already, nothing to look up
         out.append(field_bytes(_MAPPING, field_varint(1, ident) + field_varint(5, strings(mapping_name)) + field_varint(7, 1) + field_varint(8, 1)))
