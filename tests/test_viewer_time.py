@@ -46,6 +46,44 @@ def test_stack_nodes_finds_where_every_stack_ends() -> None:
         assert tree.selfs[0][node] == weights[stack]
 
 
+def _decode(header: dict[str, Any], block: str) -> list[list[int | float]]:
+    """The Time block's arrays, as the page reads them: byte planes put back together."""
+    import base64
+    import zlib
+    from array import array
+
+    raw = zlib.decompress(base64.b64decode(block), 31)
+    assert len(raw) == header["rawBytes"]
+    codes = {"u8": "B", "u16": "H", "u32": "I", "f64": "d"}
+    out, at, m = [], 0, header["cells"]
+    for name in header["types"]:
+        a = array(codes[name])
+        size = a.itemsize
+        items = bytearray(size * m)
+        for j in range(size):
+            items[j::size] = raw[at : at + m]
+            at += m
+        a.frombytes(bytes(items))
+        out.append(list(a))
+    assert at == len(raw)
+    return out
+
+
+def test_the_time_block_stores_sample_counts_as_byte_planes() -> None:
+    """Weights divided by their common divisor (the capture's period: 1,001,001 ns at 999 Hz) fit
+    in a byte; every array is stored as byte planes; read back they give every sample's weight."""
+    profile = _profile()
+    tree = build_tree(profile.weights)
+    header, block = time_payload(tree, profile.timeline)  # type: ignore[misc]
+    assert header["scale"] > 1 and header["types"][0] == "u8"
+    weight, node_step, bucket_step = _decode(header, block)
+    assert sum(w * header["scale"] for w in weight) == profile.total
+    assert sum(node_step) < len(tree) and max(bucket_step) < header["buckets"]
+    fractional = time_payload(build_tree({"a": 1.5}), [(1.0, "a", 1.5)])
+    assert fractional is not None and fractional[0]["scale"] == 1 and fractional[0]["types"][0] == "f64"
+    assert _decode(*fractional)[0] == [1.5]
+
+
 def test_no_time_block_without_timestamps() -> None:
     tree = build_tree({"a": 1})
     assert time_payload(tree, [(float("nan"), "a", 1)]) is None

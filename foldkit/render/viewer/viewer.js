@@ -63,6 +63,7 @@
 
   // ---------------------------------------------------------------- data
   const ARRAYS = { u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
+  const TIME_ARRAYS = { u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
   /* The bytes of an embedded base64 (gzip) block, checked against their expected length and
      aligned for typed arrays. */
   async function decodeBlock(id, rawBytes) {
@@ -111,20 +112,22 @@
     let time = null;
     if (TIME) {
       const tb = await decodeBlock("foldkit-time", TIME.rawBytes), m = TIME.cells;
-      let at = tb.byteOffset;
-      const parts = TIME.types.map(function (type) {
-        const Type = ARRAYS[type];
-        at += (Type.BYTES_PER_ELEMENT - at % Type.BYTES_PER_ELEMENT) % Type.BYTES_PER_ELEMENT;
-        const view = new Type(tb.buffer, at, m);
-        at += Type.BYTES_PER_ELEMENT * m;
-        return view;
+      let at = 0;
+      const parts = TIME.types.map(function (type) {  // each array stored as byte planes (timeline.py)
+        const Type = TIME_ARRAYS[type], size = Type.BYTES_PER_ELEMENT, items = new Uint8Array(size * m);
+        for (let j = 0; j < size; j++, at += m) {
+          for (let k = 0; k < m; k++) { items[k * size + j] = tb[at + k]; }
+        }
+        return new Type(items.buffer);
       });
       const node = new Uint32Array(m), bucket = new Uint32Array(m), nodeStep = parts[1], bucketStep = parts[2];
-      for (let k = 0; k < m; k++) {  // undo the steps (timeline.py)
+      const weight = new Float64Array(m), scale = TIME.scale || 1;
+      for (let k = 0; k < m; k++) {  // undo the steps and the scale (timeline.py)
         node[k] = (k ? node[k - 1] : 0) + nodeStep[k];
         bucket[k] = k && nodeStep[k] === 0 ? bucket[k - 1] + bucketStep[k] : bucketStep[k];
+        weight[k] = parts[0][k] * scale;
       }
-      time = { weight: parts[0], bucket: bucket, node: node };
+      time = { weight: weight, bucket: bucket, node: node };
     }
     return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors, colorBytes: colorBytes, time: time };
   }
