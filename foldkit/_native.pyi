@@ -16,6 +16,18 @@ __version__: str
 #: floats) so that both paths give one type.
 _Frames = tuple[list[str], list[int], list[int | float], list[int | float], list[int], int | float | None, int]
 
+# --- pprof.rs ---
+
+def fold_pprof(
+    data: bytes, wanted: bytes | None = None, inline: bool = False
+) -> tuple[list[tuple[str, str]], int | None, int, dict[str, int], dict[str, int] | None, dict[str, int]]:
+    """(types, chosen, samples, weights, counts, before) of a decompressed pprof profile.proto:
+    every sample type as (type, unit), the index of the one folded (`wanted`, else the default;
+    None when there is none or `wanted` is missing), the number of samples, `{stack: weight}` in
+    first-seen order, `{stack: samples}` when the profile counts samples in a type of its own,
+    and `{stack: weight}` of the samples labelled pprof::base (negated back). ValueError: not a
+    well-formed profile."""
+
 # --- folded_text.rs ---
 
 def folded_text(weights: dict[str, Any]) -> bytes | None:

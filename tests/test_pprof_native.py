@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from foldkit.engine import native_core
 from foldkit.errors import InputError, UsageError
 from foldkit.export.pprof import to_pprof_bytes
 from foldkit.ingest import pprof
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.proto import field_bytes, field_packed, field_varint
 from foldkit.inputs import open_source
+from foldkit.native import native_core
 from foldkit.profile import Profile
 from tests.bpf_support import capture_path, fold
 from tests.helpers import DATA

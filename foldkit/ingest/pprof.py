@@ -14,12 +14,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from foldkit.engine import native_core
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.proto import LEN, VARINT, ProtoError, fields, packed, signed
 from foldkit.inputs import Source
+from foldkit.native import native_core
 from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, Weight
 
 NAME = "pprof"
@@ -179,7 +179,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     data = source.read_all()
     wanted = options.sample_type.encode("utf-8", "surrogateescape") if options.sample_type else None
     try:
-        types, index, samples, weights, counts, before = core.fold_pprof(data, wanted, options.inline)
+        types, index, samples, ints, counts, ints_before = core.fold_pprof(data, wanted, options.inline)
     except ValueError as exc:
         raise InputError(f"{source.name}: not a well-formed pprof profile ({exc})") from None
     names = [f"{t}/{u}" for t, u in types]
@@ -188,6 +188,8 @@ def fold(source: Source, options: FoldOptions) -> Profile:
             raise InputError(f"{source.name}: a pprof profile without sample types")
         raise UsageError(f"{source.name}: no sample type {options.sample_type!r}; this profile has {', '.join(names)}")
     sample_type, unit = types[index]
+    weights: dict[str, Weight] = ints  # type: ignore[assignment]  # (dict is invariant; int is a Weight)
+    before: dict[str, Weight] = ints_before  # type: ignore[assignment]
     return _profile(source.name, names, sample_type, unit, samples, weights, counts, before)
 
 

@@ -98,11 +98,11 @@ def time_payload(
                 cells[key] = cells.get(key, 0) + w
     keys = sorted(cells)
     values = [cells[k] for k in keys]
-    integral = all(isinstance(v, int) and 0 <= v < 2**32 for v in values)
+    counts = [v for v in values if isinstance(v, int) and 0 <= v < 2**32]
     scale = 1
-    if integral:
-        scale = math.gcd(*values) or 1
-        weight = _narrowest([v // scale for v in values])
+    if len(counts) == len(values):
+        scale = math.gcd(*counts) or 1
+        weight = _narrowest([v // scale for v in counts])
     else:
         weight = array("d", map(float, values))
     node_step: list[int] = []
