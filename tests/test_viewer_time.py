@@ -155,3 +155,50 @@ def test_no_time_tab_without_times(browser: Any, tmp_path: Path) -> None:
     v = Viewer(browser, path)
     assert v.page.locator("#tab-time").count() == 0
     v.close()
+
+
+def _phases_profile() -> Any:
+    """One thread in a (buckets 0-49), b (50-99), a again (100-124), one sample a bucket (two in
+    the first); another process in buckets 25-74."""
+    from foldkit.profile import Profile
+
+    timeline: list[tuple[float, str, int]] = [(100.0, "app;main;a", 1)]
+    for j in range(125):
+        t = 100.0 + 0.02 * j + 0.01  # mid-bucket
+        timeline.append((t, f"app;main;{'b' if 50 <= j < 100 else 'a'}", 1))
+        if 25 <= j < 75:
+            timeline.append((t + 0.001, "other;work", 1))
+    weights: dict[str, int] = {}
+    for _, stack, w in timeline:
+        weights[stack] = weights.get(stack, 0) + w
+    return Profile(weights=weights, timeline=timeline)  # type: ignore[arg-type]
+
+
+@pytest.mark.browser
+def test_the_flame_chart_shows_the_selection_in_time_order(browser: Any, tmp_path: Path) -> None:
+    """The chart of one process: each function a bar for as long as the thread stayed in it, in
+    the order it ran; a range's chart starts at the range; the chart is drawn in the Time view."""
+    path = tmp_path / "phases.html"
+    path.write_bytes(render_viewer(_phases_profile()))
+    v = Viewer(browser, path)
+    app = v.node("app")
+    v.js("p => foldkit.range(null, p)", app)
+    bars = sorted(v.js("foldkit.chart()"), key=lambda bar: (bar[1], bar[2]))
+    assert bars == [["app", 0, 0, 125], ["main", 1, 0, 125], ["a", 2, 0, 50], ["b", 2, 50, 100], ["a", 2, 100, 125]]
+    v.js("p => foldkit.range([40, 59], p)", app)
+    bars = sorted(v.js("foldkit.chart()"), key=lambda bar: (bar[1], bar[2]))
+    assert bars == [["app", 0, 0, 20], ["main", 1, 0, 20], ["a", 2, 0, 10], ["b", 2, 10, 20]]
+    # every process: where the other one runs too, each column is shared by weight
+    v.js("foldkit.range([20, 29], -1)")
+    bars = v.js("foldkit.chart()")
+    roots = [bar for bar in bars if bar[1] == 0]
+    assert len(roots) == 1 and roots[0][2:] == [0, 10]
+    work = [bar[2:] for bar in bars if bar[0] == "work"]
+    assert work == [[k + 0.5, k + 1] for k in range(5, 10)]  # app first (tree order), half of each column
+    v.page.locator("#tab-time").click()
+    assert v.page.locator("#flamechart").is_visible()
+    # four rows of 16 px: the root, the processes, main and work, a
+    assert v.js("document.getElementById('flamechart').getBoundingClientRect().height") == 4 * 16
+    assert "Flame chart of" in v.page.inner_text("#chart-note")
+    assert not v.errors
+    v.close()
