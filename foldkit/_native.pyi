@@ -28,6 +28,12 @@ def fold_pprof(
     and `{stack: weight}` of the samples labelled pprof::base (negated back). ValueError: not a
     well-formed profile."""
 
+def pprof_bytes(rows: list[tuple[bytes, int, int, bool]], types: list[tuple[bytes, bytes]], default: bytes, diff_base: bool) -> bytes:
+    """The profile.proto message (uncompressed) of `rows` `(stack, value, count, base)`, byte for
+    byte what `foldkit.export.pprof.encode_python` writes: sample types `types`, `default` the
+    mapping of frames that name no object, the `pprof::base` label on base rows with `diff_base`.
+    OverflowError: a value or count beyond int64."""
+
 # --- folded_text.rs ---
 
 def folded_text(weights: dict[str, Any]) -> bytes | None:

@@ -226,3 +226,12 @@ def test_go_tool_pprof_of_a_diff_shows_foldkits_changes(tmp_path: Path) -> None:
     for row in ours["rows"]:
         assert flat.get(row["name"], 0.0) == pytest.approx(row["d_self"], abs=1.0), row["name"]
     assert any(row["d_self"] < 0 for row in ours["rows"]) and any(row["d_self"] > 0 for row in ours["rows"])
+
+
+def test_pb_gz_is_gzipd_once_at_pprofs_level(tmp_path: Path) -> None:
+    """`-o x.pb.gz` holds exactly `to_pprof_bytes(gzipped=True)` (level 1, as Go's runtime/pprof
+    writes), not the message gzip'd again by the `.gz` suffix at its level 9."""
+    out = tmp_path / "x.pb.gz"
+    assert main(["fold", str(capture_path("perf-system-mixed")), "-q", "-o", str(out)]) == 0
+    profile = fold(capture_path("perf-system-mixed"))
+    assert out.read_bytes() == to_pprof_bytes(profile, gzipped=True) == gzip.compress(to_pprof_bytes(profile), 1, mtime=0)

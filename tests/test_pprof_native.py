@@ -124,3 +124,29 @@ def test_bad_profiles_are_refused_alike(tmp_path: Path) -> None:
     for reader in (pprof.fold, pprof.fold_python):
         with pytest.raises(UsageError, match="no sample type 'x'"):
             reader(open_source(str(PPROF / "cpu.pb.gz")), FoldOptions(sample_type="x"))
+
+
+def _python_bytes(profile: Profile) -> bytes:
+    """What `to_pprof_bytes` writes with the native core switched off."""
+    from unittest import mock
+
+    with mock.patch("foldkit.export.pprof.native_core", return_value=None):
+        return to_pprof_bytes(profile)
+
+
+@pytest.mark.parametrize("name", ["perf-c-fp", "perf-system-mixed", "bcc-profile", "bpftrace-kstack-ustack-comm"])
+def test_the_native_writer_writes_the_python_writers_bytes(name: str) -> None:
+    profile = fold(capture_path(name))
+    native = to_pprof_bytes(profile)
+    assert native == _python_bytes(profile)
+    assert len(native) > 1000
+
+
+def test_the_writers_agree_on_odd_frames_diffs_and_big_values() -> None:
+    weights = {"a;[]": 1, "a;[unknown]": 2, "a;x_[k]": 3, "a;[a b]": 4, "a;[libc.so.6];\udcff": 5, "": 6, "a;;b": 7, "a;b": 2.6}
+    plain = Profile(weights=weights, unit="samples", sources=["/x/cap.perf"])  # type: ignore[arg-type]
+    assert to_pprof_bytes(plain) == _python_bytes(plain)
+    diff = Profile(weights={"a;b": 5, "a;c": 2}, before={"a;b": 3, "a;d": 4, "a;e": 0}, unit="ns", event="cpu-clock", counts={"a;b": 1, "a;c": 1})
+    assert to_pprof_bytes(diff) == _python_bytes(diff)
+    huge = Profile(weights={"a": 2**70}, unit="samples")
+    assert to_pprof_bytes(huge) == _python_bytes(huge)  # beyond int64: the Python writer's

@@ -39,13 +39,17 @@ pub struct Label {
     pub str: i64,
 }
 
-/// A mapped object: only its file name is read.
+/// A mapped object: only its file name is read (the flags are written).
 #[derive(Clone, PartialEq, Message)]
 pub struct Mapping {
     #[prost(uint64, tag = "1")]
     pub id: u64,
     #[prost(int64, tag = "5")]
     pub filename: i64,
+    #[prost(bool, tag = "7")]
+    pub has_functions: bool,
+    #[prost(bool, tag = "8")]
+    pub has_filenames: bool,
 }
 
 /// A line of a location: only its function is read.
@@ -66,13 +70,15 @@ pub struct Location {
     pub line: Vec<Line>,
 }
 
-/// A function: only its name is read.
+/// A function: only its name is read (its system name is written as the same).
 #[derive(Clone, PartialEq, Message)]
 pub struct Function {
     #[prost(uint64, tag = "1")]
     pub id: u64,
     #[prost(int64, tag = "2")]
     pub name: i64,
+    #[prost(int64, tag = "3")]
+    pub system_name: i64,
 }
 
 /// The parts of `profile.proto`'s `Profile` message foldkit reads.
@@ -372,6 +378,158 @@ pub fn fold(data: &[u8], wanted: Option<&[u8]>, inline: bool) -> Result<Folded, 
     Ok(out)
 }
 
+/// A sample to write: its folded stack (root first), its weight value and sample count, and
+/// whether it is a BEFORE sample of pprof's `-diff_base` form (value already negated).
+pub struct Row<'a> {
+    pub stack: &'a [u8],
+    pub value: i64,
+    pub count: i64,
+    pub base: bool,
+}
+
+/// The string table being written: index 0 is the empty string.
+#[derive(Default)]
+struct Strings<'a> {
+    index: HashMap<&'a [u8], i64>,
+    order: Vec<&'a [u8]>,
+}
+
+impl<'a> Strings<'a> {
+    fn get(&mut self, s: &'a [u8]) -> i64 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.order.len() as i64;
+        self.index.insert(s, i);
+        self.order.push(s);
+        i
+    }
+}
+
+/// Mapping of a frame by what its name says of its object: `export/pprof.py`'s `_mapping_name`.
+fn mapping_name<'a>(frame: &'a [u8], default: &'a [u8]) -> &'a [u8] {
+    if frame.ends_with(b"_[k]") {
+        return b"[kernel.kallsyms]";
+    }
+    if frame.len() >= 2
+        && frame.starts_with(b"[")
+        && frame.ends_with(b"]")
+        && !frame.contains(&b' ')
+        && frame != UNKNOWN
+    {
+        return &frame[1..frame.len() - 1];
+    }
+    default
+}
+
+/// The profile.proto message of `rows` (uncompressed), byte for byte what `export/pprof.py`
+/// writes (the same string, function, location and mapping numbering, the same field order):
+/// sample types `types` (the weight last, after `samples/count` when there are two), one
+/// function and location per distinct frame, `default_mapping` for frames that name no object;
+/// with `diff_base`, the BEFORE rows carry the label `pprof::base=true`.
+pub fn encode(
+    rows: &[Row<'_>],
+    types: &[(&[u8], &[u8])],
+    default_mapping: &[u8],
+    diff_base: bool,
+) -> Vec<u8> {
+    use prost::encoding::{bytes, int64, message};
+    let mut strings = Strings::default();
+    strings.get(b"");
+    let mut out = Vec::new();
+    for &(t, u) in types {
+        let vt = ValueType {
+            r#type: strings.get(t),
+            unit: strings.get(u),
+        };
+        message::encode(1, &vt, &mut out);
+    }
+    let mut mappings: Vec<&[u8]> = vec![default_mapping];
+    let mut mapping_ids: HashMap<&[u8], u64> = HashMap::default();
+    mapping_ids.insert(default_mapping, 1);
+    let mut locations: HashMap<&[u8], u64> = HashMap::default();
+    let mut body = Vec::new();
+    let label = if diff_base {
+        vec![Label {
+            key: strings.get(DIFF_BASE_LABEL.0),
+            str: strings.get(DIFF_BASE_LABEL.1),
+        }]
+    } else {
+        Vec::new()
+    };
+    for row in rows {
+        let mut ids = Vec::new();
+        for frame in row.stack.split(|&b| b == b';').rev() {
+            let loc = match locations.get(frame) {
+                Some(&loc) => loc,
+                None => {
+                    let loc = locations.len() as u64 + 1;
+                    locations.insert(frame, loc);
+                    let name = mapping_name(frame, default_mapping);
+                    let mapping = match mapping_ids.get(name) {
+                        Some(&id) => id,
+                        None => {
+                            mappings.push(name);
+                            mapping_ids.insert(name, mappings.len() as u64);
+                            mappings.len() as u64
+                        }
+                    };
+                    let name = strings.get(frame);
+                    let function = Function {
+                        id: loc,
+                        name,
+                        system_name: name,
+                    };
+                    message::encode(5, &function, &mut body);
+                    let location = Location {
+                        id: loc,
+                        mapping_id: mapping,
+                        line: vec![Line { function_id: loc }],
+                    };
+                    message::encode(4, &location, &mut body);
+                    loc
+                }
+            };
+            ids.push(loc);
+        }
+        let value = if types.len() == 2 {
+            vec![row.count, row.value]
+        } else {
+            vec![row.value]
+        };
+        let sample = Sample {
+            location_id: ids,
+            value,
+            label: if row.base { label.clone() } else { Vec::new() },
+        };
+        message::encode(2, &sample, &mut out);
+    }
+    for (i, name) in mappings.iter().enumerate() {
+        let mapping = Mapping {
+            id: i as u64 + 1,
+            filename: strings.get(name),
+            has_functions: true,
+            has_filenames: true,
+        };
+        message::encode(3, &mapping, &mut out);
+    }
+    out.extend_from_slice(&body);
+    let (weight_type, weight_unit) = types.last().copied().unwrap_or((b"", b""));
+    let period_type = ValueType {
+        r#type: strings.get(weight_type),
+        unit: strings.get(weight_unit),
+    };
+    let default_type = strings.get(weight_type);
+    for s in &strings.order {
+        bytes::encode(6, &s.to_vec(), &mut out);
+    }
+    message::encode(11, &period_type, &mut out);
+    if default_type != 0 {
+        int64::encode(14, &default_type, &mut out);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,9 +575,21 @@ mod tests {
             mapping: Vec::new(),
             location: vec![location(1, &[7]), location(2, &[8, 9])],
             function: vec![
-                Function { id: 7, name: 7 },
-                Function { id: 8, name: 8 },
-                Function { id: 9, name: 9 },
+                Function {
+                    id: 7,
+                    name: 7,
+                    system_name: 0,
+                },
+                Function {
+                    id: 8,
+                    name: 8,
+                    system_name: 0,
+                },
+                Function {
+                    id: 9,
+                    name: 9,
+                    system_name: 0,
+                },
             ],
             string_table: strings(&[
                 "",
@@ -472,5 +642,62 @@ mod tests {
         bad.function[0].name = 99;
         let err = fold(&bad.encode_to_vec(), None, false).unwrap_err();
         assert_eq!(err, "string index 99 out of range");
+    }
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::*;
+
+    #[test]
+    fn encoded_rows_fold_back() {
+        let rows = [
+            Row {
+                stack: b"main;f;[libc.so.6]",
+                value: 30,
+                count: 3,
+                base: false,
+            },
+            Row {
+                stack: b"main;g_[k]",
+                value: 5,
+                count: 1,
+                base: false,
+            },
+            Row {
+                stack: b"main;f",
+                value: -7,
+                count: 0,
+                base: true,
+            },
+        ];
+        let data = encode(
+            &rows,
+            &[(b"samples", b"count"), (b"cpu", b"nanoseconds")],
+            b"app",
+            true,
+        );
+        let folded = fold(&data, None, false).unwrap();
+        assert_eq!(folded.chosen, Some(1));
+        let stacks: Vec<(&[u8], i128, i128)> = folded
+            .stacks
+            .iter()
+            .map(|(s, w, c)| (s.as_slice(), *w, *c))
+            .collect();
+        assert_eq!(
+            stacks,
+            vec![
+                (&b"main;f;[libc.so.6]"[..], 30, 3),
+                (&b"main;g_[k]"[..], 5, 1)
+            ]
+        );
+        assert_eq!(folded.before, vec![(b"main;f".to_vec(), 7)]);
+        let profile = Profile::decode(data.as_slice()).unwrap();
+        let files: Vec<&[u8]> = profile
+            .mapping
+            .iter()
+            .map(|m| profile.string_table[m.filename as usize].as_slice())
+            .collect();
+        assert_eq!(files, vec![&b"app"[..], b"libc.so.6", b"[kernel.kallsyms]"]);
     }
 }

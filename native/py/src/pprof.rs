@@ -61,8 +61,40 @@ fn fold_pprof<'py>(
     )
 }
 
-/// Register `fold_pprof` in the module.
+/// The profile.proto message (uncompressed) of `rows`, `(stack, value, count, base)` with stacks
+/// as UTF-8 bytes, byte for byte what `foldkit/export/pprof.py` writes for them: `types` the
+/// sample types as `(type, unit)` bytes, `default` the mapping of frames that name no object,
+/// `diff_base` whether base rows carry the `pprof::base` label.
+#[pyfunction]
+fn pprof_bytes<'py>(
+    py: Python<'py>,
+    rows: Vec<(Vec<u8>, i64, i64, bool)>,
+    types: Vec<(Vec<u8>, Vec<u8>)>,
+    default: Vec<u8>,
+    diff_base: bool,
+) -> Bound<'py, PyBytes> {
+    let data = py.detach(|| {
+        let rows: Vec<pprof::Row<'_>> = rows
+            .iter()
+            .map(|(stack, value, count, base)| pprof::Row {
+                stack,
+                value: *value,
+                count: *count,
+                base: *base,
+            })
+            .collect();
+        let types: Vec<(&[u8], &[u8])> = types
+            .iter()
+            .map(|(t, u)| (t.as_slice(), u.as_slice()))
+            .collect();
+        pprof::encode(&rows, &types, &default, diff_base)
+    });
+    PyBytes::new(py, &data)
+}
+
+/// Register `fold_pprof` and `pprof_bytes` in the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fold_pprof, m)?)?;
+    m.add_function(wrap_pyfunction!(pprof_bytes, m)?)?;
     Ok(())
 }
