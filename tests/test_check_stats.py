@@ -180,3 +180,27 @@ def test_readme_sample_count_table_matches_the_power_calculation() -> None:
                 share, increase, float(params["threshold"]), float(params["alpha"]), int(params["tests"]), float(params["power"])
             )
             assert n is not None and abs(n - stated) <= 0.05 * n, (share, increase, stated, n)
+
+
+def test_readme_runs_table_matches_the_power_model_with_the_run_noise_floor() -> None:
+    """The README's "how many runs a side" table: the smallest increase of a 10% function caught at
+    each power, with the run-noise floor in the variance (it does not shrink with more samples a
+    run, only with more runs)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    _, _, rest = readme.partition("<!-- runs-table:")
+    assert rest, "README lost its runs table"
+    settings, _, rest = rest.partition("-->")
+    params = {k: float(v) for k, v in (item.split("=") for item in settings.split())}
+    assert params["noise"] == stats.RUN_NOISE_FLOOR
+    rows = [line.strip("|").split("|") for line in rest.partition("<!-- /runs-table -->")[0].strip().splitlines()]
+    powers = [float(cell.strip().rstrip("%")) / 100 for cell in rows[0][1:]]
+    share, per_run = params["share"], params["per_run"]
+    dispersion = 1 + params["noise"] ** 2 * stats.share_scale(share, per_run)
+    for row in rows[2:]:
+        n = int(row[0]) * per_run
+        for power, cell in zip(powers, row[1:], strict=True):
+            stated = float(cell.split("pp")[0].strip().lstrip("+")) / 100
+            d = stats.smallest_detectable(share, n, n, params["threshold"], params["alpha"], int(params["tests"]), power, dispersion)
+            assert d is not None and abs(d - stated) <= 0.0006, (row[0], power, stated, d)

@@ -560,7 +560,7 @@ def check_profiles(
             else f"the floor assumed (the runs' {pooled.data_df:g} degrees of freedom show no more)"
         )
         method = (
-            "test of each function's share: sampling variance plus a run-to-run variation of each "
+            "each function's share against sampling variance plus a run-to-run variation of each "
             f"function's time of {pooled.noise:.1%} a run, {source}; a function noisier than the rest "
             "is tested with its own noise shrunk toward that"
         )
