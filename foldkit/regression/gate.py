@@ -6,10 +6,12 @@ larger than the threshold (`--max-increase`, in percentage points or relative) t
 significant at `alpha` after Holm's correction over every test made. Budgets are ceilings on a
 pattern's share of the candidate.
 
-The variance behind every test is the sampling variance times a run-to-run dispersion estimated
-across all functions of both sides (`stats.pooled_dispersion`), each function's own shrunk toward
-it; with one run a side there is nothing to estimate, a conservative prior is used, and a check that
-finds nothing says it is underpowered rather than passing.
+The variance behind every test is the sampling variance plus a run-to-run variation proportional
+to the function's time, its relative size estimated across all functions of both sides
+(`stats.pooled_dispersion`) and never below `--run-noise` (`CheckOptions.run_noise`), each
+function's own shrunk toward it; with one run a side there is nothing to estimate, a conservative
+prior is used, and a check that finds nothing says it is underpowered rather than passing. Tests of
+exactly the same numbers are one hypothesis in the Holm correction.
 
 Self-time regressions are the culprits. A function whose inclusive rise is mostly (at least
 EXPLAINED_FRACTION) the self-time rise of regressed functions under it is reported as explained by
