@@ -93,7 +93,14 @@ def record(directory: Path, base_runs: int, slow_runs: int, slowdowns: tuple[int
 
 
 def trials(
-    directory: Path, count: int, null_count: int, seed: int, alpha: float | None, max_increase: str | None, run_noise: float | None
+    directory: Path,
+    count: int,
+    null_count: int,
+    seed: int,
+    alpha: float | None,
+    max_increase: str | None,
+    run_noise: float | None,
+    designs: tuple[int, ...] = DESIGNS,
 ) -> None:
     """Run the trials on the captures in `directory` and print the table: `count` checks per slowed
     row, `null_count` per identical-code row (a false-alarm rate near 1% needs more)."""
@@ -134,7 +141,7 @@ def trials(
     print()
     print("| runs a side | change | trials | detected | culprit named first | false alarms | underpowered | bound |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for k in DESIGNS:
+    for k in designs:
         if 2 * k > len(base):
             continue
         bar = _null_quantile(base, k, rng)
@@ -226,6 +233,7 @@ def main() -> None:
     tri.add_argument("--alpha", type=float, default=None)
     tri.add_argument("--max-increase", default=None)
     tri.add_argument("--run-noise", type=float, default=None, help="the check's --run-noise, percent")
+    tri.add_argument("--designs", default=",".join(map(str, DESIGNS)), help="runs a side to try (comma-separated)")
     args = parser.parse_args()
     if args.command == "record":
         for tool in ("perf", "gcc", "zstd"):
@@ -233,7 +241,8 @@ def main() -> None:
                 sys.exit(f"{tool} is not installed")
         record(args.directory, args.base_runs, args.slow_runs, tuple(int(x) for x in args.slowdowns.split(",")))
     else:
-        trials(args.directory, args.trials, args.null_trials, args.seed, args.alpha, args.max_increase, args.run_noise)
+        designs = tuple(int(x) for x in args.designs.split(","))
+        trials(args.directory, args.trials, args.null_trials, args.seed, args.alpha, args.max_increase, args.run_noise, designs)
 
 
 if __name__ == "__main__":
