@@ -276,5 +276,5 @@ def test_wall_of_cycles_sampled_by_frequency_counts_each_sample_as_one_period_of
 
 @pytest.mark.parametrize(("header", "freq"), [(False, False), (True, False)])
 def test_wall_of_cycles_without_a_frequency_is_refused_naming_what_is_needed(header: bool, freq: bool) -> None:
-    with pytest.raises(InputError, match=r"on-CPU events present: cycles \(a fixed period counts events, not time\).*perf script --header"):
+    with pytest.raises(InputError, match=r"on-CPU events present: cycles \(their period counts events, not time, and no sampling frequency is in the header\).*perf script --header"):
         read(_as_cycles(header, freq), fold_options("perf", clock="wall"))

@@ -224,7 +224,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
                 f"{source.name}: --wall needs on-CPU time: samples of cpu-clock or task-clock (their period "
                 f"is CPU time in ns), or of an event sampled by frequency (-F HZ) with the capture's header "
                 f"(perf script --header) saying so; on-CPU events present: {present}"
-                + (" (a fixed period counts events, not time)" if timeline.on_cpu else "")
+                + (" (their period counts events, not time, and no sampling frequency is in the header)" if timeline.on_cpu else "")
                 + ". Record with: perf record -e cpu-clock -e sched:sched_switch -a -g, "
                 "or keep perf record -F HZ and run perf script --header"
             )
