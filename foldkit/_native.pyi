@@ -10,6 +10,9 @@ from collections.abc import Callable
 from typing import Any, final
 
 __version__: str
+#: Lines a folded file may hand to the reference reader before it is left to the stream reader
+#: (the default of `read_folded_file`'s `max_deferred`).
+MAX_DEFERRED: int
 
 #: The layout's lists for `foldkit.render.layout`: (names, depths, starts, weights, parents, cut,
 #: nonpositive). The weights are ints; typed as the layout's own `_Placed` (where they may be
@@ -118,7 +121,7 @@ def read_folded_file(
     path: str | os.PathLike[str],
     threads: int,
     max_record: int,
-    max_deferred: int,
+    max_deferred: int = ...,
     min_split: int = ...,
 ) -> FoldedStacks | None:
     """The stacks of the folded file at `path`, or None when it must be read as a stream."""
@@ -136,7 +139,7 @@ def read_folded_file_later(
     path: str | os.PathLike[str],
     threads: int,
     max_record: int,
-    max_deferred: int,
+    max_deferred: int = ...,
     min_split: int = ...,
 ) -> PendingStacks:
     """Start reading the folded file at `path` on threads of its own."""

@@ -41,6 +41,34 @@ COMMAND_MODULES = {
 }
 
 
+#: Parameters after which a command's folded inputs are not read ahead (`foldkit.launch`): they
+#: change how inputs are read (a flame chart reads folded lines in order, one by one), or the
+#: command does not run.
+NOT_READ_AHEAD = frozenset({"jobs", "max_record", "format", "cluster", "flamechart", "help"})
+#: The folding parameters that leave reading ahead on: applied to the stacks the reader gives.
+#: Every folding parameter is in this set or in NOT_READ_AHEAD (tests/test_readahead.py).
+READ_AHEAD_KEEPS = frozenset({
+    "pid", "tid", "kernel", "jit", "all", "addrs", "event", "weight", "skip_after", "skip_after_drop_root", "map",
+    "strict", "demangle", "unit", "sample_type", "keep_bpf_frames", "off_cpu", "wall", "off_cpu_states", "wakeups",
+})  # fmt: skip
+
+
+def read_ahead_spellings(commands: Iterable[str]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """`foldkit.launch.READ_AHEAD` derived from these commands' own parameters: per command, the
+    spellings of its NOT_READ_AHEAD options and of its `--output`, sorted."""
+    context = typer.main._click.Context
+    group = typer.main.get_command(_register(COMMAND_MODULES))
+    root = context(group, **(_app.info.context_settings or {}))
+    out = {}
+    for name in sorted(commands):
+        command = group.commands[name]  # type: ignore[attr-defined]
+        params = command.get_params(context(command, parent=root, info_name=name))
+        spelled = {p.name: (*p.opts, *p.secondary_opts) for p in params}
+        stops = sorted(s for n, names in spelled.items() if n in NOT_READ_AHEAD for s in names)
+        out[name] = (tuple(stops), tuple(sorted(spelled.get("output", ()))))
+    return out
+
+
 def _function(name: str) -> Callable[..., Any]:
     func: Callable[..., Any] = getattr(importlib.import_module(COMMAND_MODULES[name]), name)
     return func
@@ -162,8 +190,10 @@ def _ignore(_: object) -> None:
 
 
 def entry() -> None:
-    """Console-script entry point: from here on, Ctrl-C is Python's KeyboardInterrupt, which the
-    commands (and the native core's waits) handle, and `main` turns into exit 130."""
+    """Runs the command line for the console script (`foldkit.launch.entry`, once reading ahead
+    has started) and exits with `main`'s code. From here on, Ctrl-C is Python's
+    KeyboardInterrupt, which the commands (and the native core's waits) handle, and `main`
+    turns into exit 130."""
     if getattr(signal.getsignal(signal.SIGINT), "__name__", None) == "_interrupted":
         signal.signal(signal.SIGINT, signal.default_int_handler)
     try:

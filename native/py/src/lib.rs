@@ -10,6 +10,7 @@ mod render;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", foldkit_core::VERSION)?;
+    m.add("MAX_DEFERRED", foldkit_core::folded_file::MAX_DEFERRED)?;
     // a panic in a folding thread is caught and reported as an input error with its message;
     // the default hook would also print it raw to stderr (this module's own std, not Python's)
     std::panic::set_hook(Box::new(|_| {}));

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use foldkit_core::folded::{Fed, FoldedReader as CoreReader, Sums};
-use foldkit_core::folded_file::{read_file, FileStacks, MIN_SPLIT};
+use foldkit_core::folded_file::{read_file, FileStacks, MAX_DEFERRED, MIN_SPLIT};
 use foldkit_core::layout::{chart_tree, flame_tree, layout, Frames, Tree};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
@@ -307,7 +307,7 @@ impl Drop for FoldedStacks {
 /// `max_record`, more than `max_deferred` lines for the reference reader). OSError when it
 /// cannot be read.
 #[pyfunction]
-#[pyo3(signature = (path, threads, max_record, max_deferred, min_split = MIN_SPLIT))]
+#[pyo3(signature = (path, threads, max_record, max_deferred = MAX_DEFERRED, min_split = MIN_SPLIT))]
 pub fn read_folded_file(
     py: Python<'_>,
     path: std::path::PathBuf,
