@@ -7,7 +7,7 @@ as `NativeCore`, the part of this module foldkit uses.
 
 import os
 from collections.abc import Callable
-from typing import Any, final
+from typing import Any, Protocol, final
 
 __version__: str
 #: Lines a folded file may hand to the reference reader before it is left to the stream reader
@@ -32,27 +32,36 @@ class RecordTooLong(Exception):
 class StreamUnusable(Exception):
     """A compressed input the native reader does not take: read it with the Python reader instead."""
 
+class FoldOptionsRead(Protocol):
+    """What `PerfFolder` reads of a `foldkit.ingest.options.FoldOptions`, by name."""
+
+    @property
+    def kernel(self) -> bool: ...
+    @property
+    def jit(self) -> bool: ...
+    @property
+    def inline(self) -> bool: ...
+    @property
+    def addrs(self) -> bool: ...
+    @property
+    def demangle(self) -> bool: ...
+    @property
+    def pid(self) -> bool: ...
+    @property
+    def tid(self) -> bool: ...
+    @property
+    def weight(self) -> str: ...
+    @property
+    def skip_after(self) -> tuple[str, ...]: ...
+    @property
+    def keep_time(self) -> bool: ...
+
 @final
 class PerfFolder:
     """`perf script` text folded on `jobs` threads of the core."""
 
-    def __new__(
-        cls,
-        *,
-        jobs: int,
-        namer: Callable[..., Any],
-        fallback: Callable[..., Any],
-        kernel: bool = False,
-        jit: bool = False,
-        inline: bool = False,
-        addrs: bool = False,
-        demangle: bool = False,
-        pid: bool = False,
-        tid: bool = False,
-        by_period: bool = True,
-        skip_after: list[bytes] = ...,
-        keep_time: bool = False,
-    ) -> PerfFolder: ...
+    def __new__(cls, options: FoldOptionsRead, *, jobs: int, namer: Callable[..., Any], fallback: Callable[..., Any]) -> PerfFolder:
+        """A folder of `options` (a `FoldOptions`: the fields it honours are read by name)."""
     def push(self, index: int, data: bytes) -> bool:
         """Fold `data` (record-aligned chunk number `index`); False once the threads have stopped."""
     def push_file(self, path: str, chunk_size: int, first_index: int, max_record: int = ...) -> int:

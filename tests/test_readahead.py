@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from foldkit import _native, cli, launch, readahead
 from foldkit.cli import main
-from foldkit.cli.common import FOLD_PARAMETERS
 from foldkit.inputs import DEFAULT_MAX_RECORD
 from foldkit.jobs import default_jobs
 from foldkit.launch import read_ahead_paths
@@ -77,11 +76,9 @@ def test_the_launcher_knows_what_the_commands_parameters_say() -> None:
     assert launch.READ_AHEAD == cli.read_ahead_spellings(launch.READ_AHEAD)
 
 
-def test_every_folding_option_says_whether_reading_ahead_holds() -> None:
-    """A new folding option must be put in `cli.NOT_READ_AHEAD` or `cli.READ_AHEAD_KEEPS`."""
-    folding = {name for name, _, _ in FOLD_PARAMETERS}
-    assert folding <= cli.NOT_READ_AHEAD | cli.READ_AHEAD_KEEPS
-    assert not cli.NOT_READ_AHEAD & cli.READ_AHEAD_KEEPS
+def test_what_stops_reading_ahead() -> None:
+    """The folding flags that change how folded files are read, and the others that do."""
+    assert cli.NOT_READ_AHEAD == {"jobs", "max_record", "format", "cluster", "flamechart", "help"}
 
 
 def test_a_cluster_in_the_environment_turns_it_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,7 @@ import typer.main
 
 from foldkit import __version__
 from foldkit.cli import compat, transforms
+from foldkit.cli.common import FOLD_FLAGS
 from foldkit.cli.help import Command
 from foldkit.errors import EXIT_USAGE, FoldkitError
 
@@ -41,16 +42,10 @@ COMMAND_MODULES = {
 }
 
 
-#: Parameters after which a command's folded inputs are not read ahead (`foldkit.launch`): they
-#: change how inputs are read (a flame chart reads folded lines in order, one by one), or the
-#: command does not run.
-NOT_READ_AHEAD = frozenset({"jobs", "max_record", "format", "cluster", "flamechart", "help"})
-#: The folding parameters that leave reading ahead on: applied to the stacks the reader gives.
-#: Every folding parameter is in this set or in NOT_READ_AHEAD (tests/test_readahead.py).
-READ_AHEAD_KEEPS = frozenset({
-    "pid", "tid", "kernel", "jit", "all", "addrs", "event", "weight", "skip_after", "skip_after_drop_root", "map",
-    "strict", "demangle", "unit", "sample_type", "keep_bpf_frames", "off_cpu", "wall", "off_cpu_states", "wakeups",
-})  # fmt: skip
+#: Parameters after which a command's folded inputs are not read ahead (`foldkit.launch`): the
+#: folding flags that say so in `FOLD_FLAGS`, and those that change how inputs are read (a flame
+#: chart reads folded lines in order, one by one) or stop the command before it reads.
+NOT_READ_AHEAD = frozenset({"cluster", "flamechart", "help", *(name for name, (_, ahead) in FOLD_FLAGS.items() if not ahead)})
 
 
 def read_ahead_spellings(commands: Iterable[str]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:

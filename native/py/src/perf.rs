@@ -144,52 +144,75 @@ impl PerfFolder {
     }
 }
 
+/// The fields of a `FoldOptions` (foldkit/ingest/options.py) the native folder honours, read
+/// from that object by name: one options object flows from the command line to `FoldConfig`.
+#[derive(FromPyObject)]
+struct Options<'py> {
+    kernel: bool,
+    jit: bool,
+    inline: bool,
+    addrs: bool,
+    demangle: bool,
+    pid: bool,
+    tid: bool,
+    weight: String,
+    skip_after: Vec<Bound<'py, PyString>>,
+    keep_time: bool,
+}
+
+impl Options<'_> {
+    /// The core's configuration (frame names as the Python reader encodes them: UTF-8 with
+    /// surrogate escapes).
+    fn config(&self) -> PyResult<FoldConfig> {
+        let skip_after = self
+            .skip_after
+            .iter()
+            .map(|name| {
+                name.call_method1("encode", ("utf-8", "surrogateescape"))?
+                    .extract::<Vec<u8>>()
+            })
+            .collect::<PyResult<_>>()?;
+        Ok(FoldConfig {
+            names: NameOptions {
+                kernel: self.kernel,
+                jit: self.jit,
+                inline: self.inline,
+                addrs: self.addrs,
+                demangle: self.demangle,
+            },
+            pid: self.pid,
+            tid: self.tid,
+            by_period: self.weight == "period",
+            skip_after,
+            keep_time: self.keep_time,
+        })
+    }
+}
+
 #[pymethods]
 impl PerfFolder {
     #[new]
-    #[pyo3(signature = (*, jobs, namer, fallback, kernel=false, jit=false, inline=false, addrs=false, demangle=false, pid=false, tid=false, by_period=true, skip_after=Vec::new(), keep_time=false))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (options, *, jobs, namer, fallback))]
     fn new(
+        options: Options<'_>,
         jobs: usize,
         namer: Py<PyAny>,
         fallback: Py<PyAny>,
-        kernel: bool,
-        jit: bool,
-        inline: bool,
-        addrs: bool,
-        demangle: bool,
-        pid: bool,
-        tid: bool,
-        by_period: bool,
-        skip_after: Vec<Vec<u8>>,
-        keep_time: bool,
-    ) -> Self {
-        let cfg = FoldConfig {
-            names: NameOptions {
-                kernel,
-                jit,
-                inline,
-                addrs,
-                demangle,
-            },
-            pid,
-            tid,
-            by_period,
-            skip_after,
-            keep_time,
-        };
+    ) -> PyResult<Self> {
+        let cfg = options.config()?;
+        let keep_time = cfg.keep_time;
         let hooks = Arc::new(PyHooks {
             namer,
             fallback,
             error: Mutex::new(None),
         });
         let pool = Pool::new(&cfg, jobs, hooks.clone());
-        PerfFolder {
+        Ok(PerfFolder {
             pool: Some(pool),
             hooks,
             keep_time,
             jobs,
-        }
+        })
     }
 
     /// Fold `data` (record-aligned chunk number `index`); False once the threads have stopped.
