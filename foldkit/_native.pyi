@@ -79,7 +79,7 @@ def demangle(symbol: bytes) -> bytes:
 def tidy_rust(symbol: bytes) -> bytes:
     """Rust's partially demangled names tidied."""
 
-# --- render.rs ---
+# --- folded.rs ---
 
 @final
 class FoldedReader:
@@ -116,15 +116,6 @@ class FoldedStacks:
     def layout(self, threshold: int, max_frames: int, sort_by_weight: bool) -> _Frames | None:
         """`layout_frames` of these stacks as a flame graph, or None (lay out `to_dict()` instead)."""
 
-def layout_frames(
-    stacks: dict[str, int | float] | list[tuple[str, int | float]],
-    chart: bool,
-    threshold: int,
-    max_frames: int,
-    sort_by_weight: bool,
-) -> _Frames | None:
-    """Flame-graph (or, with `chart`, flame-chart) layout, or None when a weight is not an i64 int
-    (a float among them, or an int beyond int64)."""
 
 def read_folded_file(
     path: str | os.PathLike[str],
@@ -134,6 +125,18 @@ def read_folded_file(
     min_split: int = ...,
 ) -> FoldedStacks | None:
     """The stacks of the folded file at `path`, or None when it must be read as a stream."""
+
+# --- layout.rs ---
+
+def layout_frames(
+    stacks: dict[str, int | float] | list[tuple[str, int | float]],
+    chart: bool,
+    threshold: int,
+    max_frames: int,
+    sort_by_weight: bool,
+) -> _Frames | None:
+    """Flame-graph (or, with `chart`, flame-chart) layout, or None when a weight is not an i64 int
+    (a float among them, or an int beyond int64)."""
 
 # --- read_ahead.rs ---
 

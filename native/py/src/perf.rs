@@ -5,13 +5,15 @@ use std::fs::File;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use foldkit_core::perf::frames::NameOptions;
+use foldkit_core::perf::pool::{ranges, Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
 use foldkit_core::perf::FoldConfig;
-use foldkit_core::perf_frames::NameOptions;
-use foldkit_core::perf_pool::{ranges, Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+use crate::convert::{int, text};
 
 create_exception!(
     _native,
@@ -29,21 +31,6 @@ create_exception!(
 
 /// How often a blocked call looks at pending signals (Ctrl-C).
 const POLL: Duration = Duration::from_millis(50);
-
-/// Bytes as a Python str, bytes that are not UTF-8 kept as surrogate escapes.
-pub fn py_str<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(PyString::new(py, s).into_any()),
-        Err(_) => PyBytes::new(py, bytes).call_method1("decode", ("utf-8", "surrogateescape")),
-    }
-}
-
-fn py_int<'py>(py: Python<'py>, v: u128) -> PyResult<Bound<'py, PyAny>> {
-    match u64::try_from(v) {
-        Ok(small) => Ok(small.into_pyobject(py)?.into_any()),
-        Err(_) => Ok(v.into_pyobject(py)?.into_any()),
-    }
-}
 
 /// Calls back into Python from the folding threads; the first Python error is kept.
 struct PyHooks {
@@ -273,9 +260,9 @@ impl PerfFolder {
         chunk_size: usize,
         max_record: usize,
     ) -> PyResult<usize> {
-        let stream = foldkit_core::perf_stream::open(path, compression)
+        let stream = foldkit_core::perf::stream::open(path, compression)
             .map_err(|e| StreamUnusable::new_err(format!("{path}: {e}")))?;
-        let mut chunker = foldkit_core::perf_stream::Chunker::new(stream, chunk_size, max_record);
+        let mut chunker = foldkit_core::perf::stream::Chunker::new(stream, chunk_size, max_record);
         let mut index = 0;
         loop {
             if let Some(spare) = self.pool()?.spare() {
@@ -343,23 +330,21 @@ impl PerfFolder {
         let stacks: Vec<Bound<'py, PyAny>> = folded
             .stacks
             .iter()
-            .map(|s| py_str(py, s))
+            .map(|s| text(py, s, "surrogateescape"))
             .collect::<PyResult<_>>()?;
         let events = PyDict::new(py);
         for (name, cells) in &folded.events {
             let table = PyDict::new(py);
             for &(stack, weight, count) in cells {
-                let cell = PyList::new(
-                    py,
-                    [py_int(py, weight)?, count.into_pyobject(py)?.into_any()],
-                )?;
+                let cell =
+                    PyList::new(py, [int(py, weight)?, count.into_pyobject(py)?.into_any()])?;
                 table.set_item(&stacks[stack as usize], cell)?;
             }
-            events.set_item(py_str(py, name)?, table)?;
+            events.set_item(text(py, name, "surrogateescape")?, table)?;
         }
         let first_seen = PyDict::new(py);
         for (name, seen) in &folded.first_seen {
-            first_seen.set_item(py_str(py, name)?, *seen)?;
+            first_seen.set_item(text(py, name, "surrogateescape")?, *seen)?;
         }
         let lines = PyDict::new(py);
         for &(index, n) in &folded.lines {

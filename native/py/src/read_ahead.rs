@@ -6,11 +6,12 @@
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use foldkit_core::folded_file::{FileStacks, RangeReads, MAX_DEFERRED, MIN_SPLIT};
+use foldkit_core::folded::file::{FileStacks, RangeReads, MAX_DEFERRED, MIN_SPLIT};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use crate::render::{guard, stacks_or_error, FoldedStacks};
+use crate::convert::guard;
+use crate::folded::{stacks_or_error, FoldedStacks};
 
 /// Ranges per reading thread: the caller joining late finds ranges left to read.
 const RANGES_PER_THREAD: usize = 4;
