@@ -7,9 +7,12 @@ as `NativeCore`, the part of this module foldkit uses.
 
 import os
 from collections.abc import Callable
-from typing import Any, final
+from typing import Any, Protocol, final
 
 __version__: str
+#: Lines a folded file may hand to the reference reader before it is left to the stream reader
+#: (the default of `read_folded_file`'s `max_deferred`).
+MAX_DEFERRED: int
 
 #: The layout's lists for `foldkit.render.layout`: (names, depths, starts, weights, parents, cut,
 #: nonpositive). The weights are ints; typed as the layout's own `_Placed` (where they may be
@@ -47,27 +50,36 @@ class RecordTooLong(Exception):
 class StreamUnusable(Exception):
     """A compressed input the native reader does not take: read it with the Python reader instead."""
 
+class FoldOptionsRead(Protocol):
+    """What `PerfFolder` reads of a `foldkit.ingest.options.FoldOptions`, by name."""
+
+    @property
+    def kernel(self) -> bool: ...
+    @property
+    def jit(self) -> bool: ...
+    @property
+    def inline(self) -> bool: ...
+    @property
+    def addrs(self) -> bool: ...
+    @property
+    def demangle(self) -> bool: ...
+    @property
+    def pid(self) -> bool: ...
+    @property
+    def tid(self) -> bool: ...
+    @property
+    def weight(self) -> str: ...
+    @property
+    def skip_after(self) -> tuple[str, ...]: ...
+    @property
+    def keep_time(self) -> bool: ...
+
 @final
 class PerfFolder:
     """`perf script` text folded on `jobs` threads of the core."""
 
-    def __new__(
-        cls,
-        *,
-        jobs: int,
-        namer: Callable[..., Any],
-        fallback: Callable[..., Any],
-        kernel: bool = False,
-        jit: bool = False,
-        inline: bool = False,
-        addrs: bool = False,
-        demangle: bool = False,
-        pid: bool = False,
-        tid: bool = False,
-        by_period: bool = True,
-        skip_after: list[bytes] = ...,
-        keep_time: bool = False,
-    ) -> PerfFolder: ...
+    def __new__(cls, options: FoldOptionsRead, *, jobs: int, namer: Callable[..., Any], fallback: Callable[..., Any]) -> PerfFolder:
+        """A folder of `options` (a `FoldOptions`: the fields it honours are read by name)."""
     def push(self, index: int, data: bytes) -> bool:
         """Fold `data` (record-aligned chunk number `index`); False once the threads have stopped."""
     def push_file(self, path: str, chunk_size: int, first_index: int, max_record: int = ...) -> int:
@@ -85,7 +97,7 @@ def demangle(symbol: bytes) -> bytes:
 def tidy_rust(symbol: bytes) -> bytes:
     """Rust's partially demangled names tidied."""
 
-# --- render.rs ---
+# --- folded.rs ---
 
 @final
 class FoldedReader:
@@ -122,6 +134,18 @@ class FoldedStacks:
     def layout(self, threshold: int, max_frames: int, sort_by_weight: bool) -> _Frames | None:
         """`layout_frames` of these stacks as a flame graph, or None (lay out `to_dict()` instead)."""
 
+
+def read_folded_file(
+    path: str | os.PathLike[str],
+    threads: int,
+    max_record: int,
+    max_deferred: int = ...,
+    min_split: int = ...,
+) -> FoldedStacks | None:
+    """The stacks of the folded file at `path`, or None when it must be read as a stream."""
+
+# --- layout.rs ---
+
 def layout_frames(
     stacks: dict[str, int | float] | list[tuple[str, int | float]],
     chart: bool,
@@ -131,15 +155,6 @@ def layout_frames(
 ) -> _Frames | None:
     """Flame-graph (or, with `chart`, flame-chart) layout, or None when a weight is not an i64 int
     (a float among them, or an int beyond int64)."""
-
-def read_folded_file(
-    path: str | os.PathLike[str],
-    threads: int,
-    max_record: int,
-    max_deferred: int,
-    min_split: int = ...,
-) -> FoldedStacks | None:
-    """The stacks of the folded file at `path`, or None when it must be read as a stream."""
 
 # --- read_ahead.rs ---
 
@@ -154,7 +169,7 @@ def read_folded_file_later(
     path: str | os.PathLike[str],
     threads: int,
     max_record: int,
-    max_deferred: int,
+    max_deferred: int = ...,
     min_split: int = ...,
 ) -> PendingStacks:
     """Start reading the folded file at `path` on threads of its own."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     import polars as pl
 
+    from foldkit._profile_api import ProfileApi
     from foldkit.analysis.diff import StackDiff
     from foldkit.ingest.options import FoldOptions
     from foldkit.inputs import InputSpec
@@ -126,7 +127,8 @@ def _as_profile(obj: object) -> Profile:
 
 class ProfileMethods:
     """`Profile` methods of the Python API: each transform, tables and exports. Every transform
-    returns a new profile; the one it was called on is unchanged."""
+    returns a new profile; the one it was called on is unchanged. `foldkit/_profile_api.pyi`
+    declares them for type checkers (`_agrees` below has mypy check that the two agree)."""
 
     def transform(self, *steps: object) -> Profile:
         """This profile put through transform option objects in order (`foldkit.transform`)."""
@@ -272,3 +274,9 @@ def _add_methods(cls: type, methods: type) -> None:
 
 
 _add_methods(Profile, ProfileMethods)
+
+if TYPE_CHECKING:
+
+    def _agrees(methods: ProfileMethods) -> ProfileApi:
+        """Never called: mypy checks here that these methods are the ones `Profile` is typed with."""
+        return methods

@@ -9,6 +9,7 @@ text and the table of the functions whose share changed most.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -18,7 +19,7 @@ from foldkit.analysis.functions import BY_CHOICES, aggregate
 from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
 from foldkit.errors import UsageError
 from foldkit.outputs import is_stdout
-from foldkit.profile import Profile, Weight, format_weight, root_frame_count
+from foldkit.profile import Profile, Weight, format_weight, merge_profiles, root_frame_count
 
 
 @dataclass
@@ -237,3 +238,14 @@ def changes_table(
         "rows_total": count,
     }
     return Table(frame, columns, title, meta)
+
+
+def check_graph(baseline: Sequence[Profile], candidate: Sequence[Profile]) -> bytes:
+    """`foldkit check --svg`: the differential graph of the merged baseline against the merged
+    candidate (BEFORE normalised, union basis so removed paths stay visible)."""
+    from foldkit.render import RenderOptions
+    from foldkit.render.diffgraph import render_diff
+
+    diff = diff_profiles(merge_profiles(baseline), merge_profiles(candidate), normalize=True)
+    options = RenderOptions(title="foldkit check: baseline → candidate")
+    return render_diff(diff, "union", options)

@@ -104,7 +104,7 @@ def check(
     # every output is built before any is written, and they are written all or none
     files = [(path, render(result)) for path, render in ((json, out.to_json), (junit, out.to_junit), (markdown, out.to_markdown)) if path is not None]
     if svg is not None:
-        from foldkit.analysis.diffgraph import check_graph
+        from foldkit.analysis.diff import check_graph
 
         files.append((svg, check_graph(base_runs, cand_runs)))
     if output is not None:

@@ -6,12 +6,7 @@ from typing import Annotated
 
 import typer
 
-from foldkit.analysis.defaults import (
-    BASIS_CHOICES,
-    DEFAULT_BASIS,
-    DEFAULT_COLOR_BY,
-    DEFAULT_DIFF_LIMIT,
-)
+from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
@@ -25,6 +20,7 @@ from foldkit.outputs import (
     refuse_input_as_output,
     write_bytes,
 )
+from foldkit.render.defaults import BASIS_CHOICES, DEFAULT_BASIS, DEFAULT_COLOR_BY
 from foldkit.transform import Pipeline
 
 Before = Annotated[list[str] | None, typer.Option("--before", metavar="FILE", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
@@ -88,9 +84,9 @@ def diff(
       foldkit diff --before 'old-*.perf.zst' --after 'new-*.perf.zst'
     """
     from foldkit.analysis import diff as d
-    from foldkit.analysis.diffgraph import check_color_by, render_diff, render_diff_html
     from foldkit.analysis.sides import prepare, split_sides
     from foldkit.analysis.tables import write_table
+    from foldkit.render.diffgraph import check_color_by, render_diff, render_diff_html
 
     if not (folded or csv or json or parquet):  # a format flag names the format whatever the suffix
         output_suffix("diff", output)

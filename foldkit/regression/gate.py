@@ -594,10 +594,3 @@ def check_profiles(
         measured=measured,
         noise=pooled.noise,
     )
-
-
-def describe_p(p: float) -> str:
-    """A p-value for people."""
-    if math.isnan(p):
-        return "-"
-    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"

@@ -5,14 +5,8 @@
 
 pub mod demangle;
 pub mod folded;
-pub mod folded_file;
-pub mod folded_text;
 pub mod layout;
 pub mod perf;
-pub mod perf_frames;
-pub mod perf_header;
-pub mod perf_pool;
-pub mod perf_stream;
 pub mod pprof;
 
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.

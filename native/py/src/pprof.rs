@@ -5,7 +5,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
-use crate::perf::py_str;
+use crate::convert::text;
 
 /// `(types, chosen, samples, weights, counts, before)` of the profile `data`: `types` a list of
 /// `(type, unit)`, `chosen` the index of the sample type folded (`wanted`, else the default;
@@ -28,12 +28,15 @@ fn fold_pprof<'py>(
         .map_err(PyValueError::new_err)?;
     let types = PyList::empty(py);
     for (t, u) in &folded.types {
-        types.append((py_str(py, t)?, py_str(py, u)?))?;
+        types.append((
+            text(py, t, "surrogateescape")?,
+            text(py, u, "surrogateescape")?,
+        ))?;
     }
     let weights = PyDict::new(py);
     let counts = PyDict::new(py);
     for (stack, w, c) in &folded.stacks {
-        let key = py_str(py, stack)?;
+        let key = text(py, stack, "surrogateescape")?;
         weights.set_item(&key, *w)?;
         if folded.has_counts {
             counts.set_item(&key, *c)?;
@@ -41,7 +44,7 @@ fn fold_pprof<'py>(
     }
     let before = PyDict::new(py);
     for (stack, w) in &folded.before {
-        before.set_item(py_str(py, stack)?, *w)?;
+        before.set_item(text(py, stack, "surrogateescape")?, *w)?;
     }
     let counts = if folded.has_counts {
         counts.into_any()
