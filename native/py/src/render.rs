@@ -35,7 +35,7 @@ fn int<'py>(py: Python<'py>, value: i128) -> PyResult<Bound<'py, PyAny>> {
 }
 
 /// `bytes.decode("utf-8", errors)` as a str (a plain copy when the bytes are valid UTF-8).
-fn text<'py>(py: Python<'py>, raw: &[u8], errors: &str) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn text<'py>(py: Python<'py>, raw: &[u8], errors: &str) -> PyResult<Bound<'py, PyAny>> {
     match std::str::from_utf8(raw) {
         Ok(s) => Ok(PyString::new(py, s).into_any()),
         Err(_) => PyBytes::new(py, raw).call_method1("decode", ("utf-8", errors)),
@@ -216,7 +216,7 @@ fn frames_to_python<'py>(
 }
 
 /// Stacks (or runs) as byte strings and i64 weights; None when a weight is not such an int.
-fn weighed<'py>(
+pub(crate) fn weighed<'py>(
     pairs: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
 ) -> PyResult<Option<(Texts<'py>, Vec<i64>)>> {
     let mut texts = Texts::new("surrogatepass");
@@ -278,7 +278,7 @@ pub fn layout_frames<'py>(
 /// `foldkit_core::folded_file`).
 #[pyclass(module = "foldkit._native", frozen)]
 pub struct FoldedStacks {
-    inner: FileStacks,
+    pub(crate) inner: FileStacks,
 }
 
 /// Stacks above which a table is freed on a thread of its own (tens of thousands of allocations:
