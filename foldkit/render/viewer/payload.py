@@ -29,9 +29,12 @@ from typing import Any
 from foldkit.render.viewer.tree import FrameTree
 from foldkit.text import visible
 
-#: zlib level of the embedded data: level 6 made the 1,000,000-stack benchmark profile 8% smaller
-#: than level 1 for twice the compression time (still well under the time to build the tree).
-COMPRESS_LEVEL = 6
+#: zlib level of the embedded data, measured on the native packer (CPU seconds of packing, base64
+#: size): the 45 MB `--tid --addrs` benchmark profile (23 MB raw) level 1 0.19 s / 8.3 MB, level 2
+#: 0.31 s / 5.9 MB, level 6 0.31 s / 5.5 MB; 1,000,000 generated stacks (27 MB raw) level 1
+#: 0.23 s / 16.6 MB, level 2 0.33 s / 12.5 MB, level 6 0.65 s / 11.5 MB. Level 1: the page is
+#: built at the speed of an SVG; a third larger data block costs the browser little.
+COMPRESS_LEVEL = 1
 
 _RGB = re.compile(r"rgb\((\d+),(\d+),(\d+)\)")
 _HEX = re.compile(r"#([0-9a-fA-F]{2})([0-9a-fA-F]{2})([0-9a-fA-F]{2})")
