@@ -24,10 +24,13 @@ import sys
 import zlib
 from array import array
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from foldkit.render.viewer.tree import FrameTree
 from foldkit.text import visible
+
+if TYPE_CHECKING:
+    from foldkit._native import ViewerTree
 
 #: zlib level of the embedded data, measured on the native packer (CPU seconds of packing, base64
 #: size): the 45 MB `--tid --addrs` benchmark profile (23 MB raw) level 1 0.19 s / 8.3 MB, level 2
@@ -87,7 +90,7 @@ def _header(nodes: int, names: int, sides: int, names_bytes: int, raw_bytes: int
     }
 
 
-def pack_native(tree: Any, color: Callable[[str], str], palette: str | None) -> tuple[dict[str, Any], str]:
+def pack_native(tree: ViewerTree, color: Callable[[str], str], palette: str | None) -> tuple[dict[str, Any], str]:
     """`pack` of a tree the native core holds (`tree.native_tree`): the core colours the names that
     `palette` colours the same there (`palette=None`: none), `color` and `visible` the rest."""
     given = {i: (visible(name), rgb_bytes(color(name))) for i, name in tree.names_for_twin(palette)}

@@ -25,11 +25,14 @@ from __future__ import annotations
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from foldkit.engine import native_core
+from foldkit.native import native_core
 from foldkit.profile import StackTable, Weight
 from foldkit.render import defaults
+
+if TYPE_CHECKING:
+    from foldkit._native import ViewerTree
 
 _SEP = "\x00"
 
@@ -49,7 +52,7 @@ class FrameTree:
         return len(self.name_ids)
 
     @classmethod
-    def from_native(cls, tree: Any) -> FrameTree:
+    def from_native(cls, tree: ViewerTree) -> FrameTree:
         """The `FrameTree` of a tree the native core built (`native_tree`)."""
         names, name_ids, depths, selfs = tree.arrays()
         out = cls(names=names, nonpositive=tree.nonpositive)
@@ -149,7 +152,7 @@ def build_tree(*sides: Mapping[str, Weight], root: str = defaults.ROOT_NAME) -> 
     return tree
 
 
-def native_tree(*sides: Mapping[str, Weight] | StackTable, root: str = defaults.ROOT_NAME) -> Any | None:
+def native_tree(*sides: Mapping[str, Weight] | StackTable, root: str = defaults.ROOT_NAME) -> ViewerTree | None:
     """`build_tree(*sides)` built and held by the native core (a `foldkit._native.ViewerTree`), or
     None when there is no native core or it does not take these sides (a weight that is not an int
     within 64 bits, a table with a stack that is not UTF-8): build those with `build_tree`."""
