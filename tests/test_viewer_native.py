@@ -23,7 +23,8 @@ from tests.test_render_layout import NAMES
 
 #: Weights on either side of zero and of 2**32 (the payload's uint32 limit) and 2**53.
 WEIGHT = st.one_of(st.integers(min_value=-3, max_value=1000), st.sampled_from([2**32 - 1, 2**32, 2**53 + 1, 2**63 - 1]))
-STACKS = st.lists(NAMES, min_size=0, max_size=6).map(";".join)
+#: Frame names, the root's name among them (the twin gives such a frame the root's name id).
+STACKS = st.lists(st.one_of(NAMES, st.just("all")), min_size=0, max_size=6).map(";".join)
 SIDE = st.dictionaries(STACKS, WEIGHT, min_size=0, max_size=25)
 
 #: ASCII name fragments that steer the default palette's hue (kernel, JIT, Java, JS, Rust, ...).

@@ -7,11 +7,12 @@
 //! Names are interned as they are met. The payload is the twin's byte layout (see `payload.py`),
 //! gzip-compressed and base64-encoded as it is written, so no uncompressed copy is ever held.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::io::{self, Write};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use hashbrown::HashTable;
 use memchr::memchr;
 use rustc_hash::FxBuildHasher;
 
@@ -57,45 +58,49 @@ impl ViewTree {
     }
 }
 
-/// Names to ids as they are met.
-struct Interner<'a> {
-    ids: HashMap<&'a [u8], u32, FxBuildHasher>,
+/// Names to ids as they are met: a table of ids alone, the names in the tree's arena.
+struct Interner {
+    ids: HashTable<u32>,
 }
 
-impl<'a> Interner<'a> {
-    fn id(&mut self, name: &'a [u8], tree: &mut ViewTree) -> u32 {
-        let next = tree.name_count() as u32;
-        *self.ids.entry(name).or_insert_with(|| {
-            tree.names.extend_from_slice(name);
-            tree.names.push(b'\n');
-            tree.name_starts.push(tree.names.len());
-            next
-        })
+impl Interner {
+    fn id(&mut self, name: &[u8], tree: &mut ViewTree) -> u32 {
+        let hash = FxBuildHasher.hash_one(name);
+        let (names, starts) = (&tree.names, &tree.name_starts);
+        let get = |id: u32| &names[starts[id as usize]..starts[id as usize + 1] - 1];
+        if let Some(&id) = self.ids.find(hash, |&id| get(id) == name) {
+            return id;
+        }
+        let id = tree.name_count() as u32;
+        self.ids
+            .insert_unique(hash, id, |&id| FxBuildHasher.hash_one(get(id)));
+        tree.names.extend_from_slice(name);
+        tree.names.push(b'\n');
+        tree.name_starts.push(tree.names.len());
+        id
     }
 }
 
 /// The merged tree of `sides` (each side's stacks distinct), the root called `root`. A stack is
 /// left out (and counted) when its weight is zero or negative on every side it is on.
-pub fn build(sides: &[&[(&[u8], i64)]], root: &[u8]) -> ViewTree {
-    let ordered: Vec<Vec<(&[u8], i64)>> = sides.iter().map(|s| sorted(s.to_vec())).collect();
+pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> ViewTree {
+    let stacks: usize = sides.iter().map(Vec::len).sum();
+    let ordered: Vec<Vec<(&[u8], i64)>> = sides.into_iter().map(sorted).collect();
     let mut tree = ViewTree {
         names: Vec::new(),
         name_starts: vec![0],
         name_ids: vec![0],
         depths: vec![0],
-        selfs: vec![vec![0.0]; sides.len()],
+        selfs: vec![vec![0.0]; ordered.len()],
         nonpositive: 0,
     };
     // distinct names are usually a fair share of the stacks: fewer rehashes of a big table
-    let stacks: usize = sides.iter().map(|s| s.len()).sum();
     let mut interner = Interner {
-        ids: HashMap::with_capacity_and_hasher(stacks, FxBuildHasher),
+        ids: HashTable::with_capacity(stacks),
     };
-    tree.names.extend_from_slice(root);
-    tree.names.push(b'\n');
-    tree.name_starts.push(tree.names.len());
-    let mut heads = vec![0usize; sides.len()];
-    let mut weights: Vec<Option<i64>> = vec![None; sides.len()];
+    interner.id(root, &mut tree); // a frame called as the root is the root's name (as in the twin)
+    let mut heads = vec![0usize; ordered.len()];
+    let mut weights: Vec<Option<i64>> = vec![None; ordered.len()];
     let mut path: Vec<u32> = vec![0];
     let mut prev: Option<&[u8]> = None;
     loop {
@@ -111,7 +116,7 @@ pub fn build(sides: &[&[(&[u8], i64)]], root: &[u8]) -> ViewTree {
         let Some(stack) = least else { break };
         for (side, stacks) in ordered.iter().enumerate() {
             weights[side] = match stacks.get(heads[side]) {
-                Some(&(s, w)) if sides.len() == 1 || s == stack => {
+                Some(&(s, w)) if ordered.len() == 1 || s == stack => {
                     heads[side] += 1;
                     Some(w)
                 }
@@ -389,7 +394,7 @@ mod tests {
     #[test]
     fn prefixes_once_in_pre_order() {
         let stacks: Vec<(&[u8], i64)> = vec![(b"a;c", 2), (b"a;b", 3), (b"a", 1), (b"z", 0)];
-        let tree = build(&[&stacks], b"all");
+        let tree = build(vec![stacks], b"all");
         assert_eq!(names(&tree), [&b"all"[..], b"a", b"b", b"c"]);
         assert_eq!(tree.name_ids, [0, 1, 2, 3]);
         assert_eq!(tree.depths, [0, 1, 2, 2]);
@@ -401,7 +406,7 @@ mod tests {
     fn two_sides_merge() {
         let after: Vec<(&[u8], i64)> = vec![(b"a;b", 3), (b"", 4)];
         let before: Vec<(&[u8], i64)> = vec![(b"a;b", 1), (b"c", 2), (b"d", -1)];
-        let tree = build(&[&after, &before], b"all");
+        let tree = build(vec![after, before], b"all");
         assert_eq!(names(&tree), [&b"all"[..], b"a", b"b", b"c"]);
         assert_eq!(tree.depths, [0, 1, 2, 1]);
         assert_eq!(
@@ -432,7 +437,7 @@ mod tests {
     #[test]
     fn payload_holds_the_arrays() {
         let stacks: Vec<(&[u8], i64)> = vec![(b"a;b\xff", 3)];
-        let tree = build(&[&stacks], b"all");
+        let tree = build(vec![stacks], b"all");
         let palette = Palette::new("default").unwrap();
         let packed = pack(
             &tree,

@@ -86,9 +86,8 @@ pub fn viewer_tree(
             None => return Ok(None),
         }
     }
-    let slices: Vec<&[(&[u8], i64)]> = lists.iter().map(Vec::as_slice).collect();
     let root = root.as_bytes();
-    let tree = py.detach(|| guard("viewer tree", || build(&slices, root)))?;
+    let tree = py.detach(|| guard("viewer tree", || build(lists, root)))?;
     Ok(Some(ViewerTree { tree }))
 }
 
