@@ -4,8 +4,10 @@ that draws every frame on a canvas, with flame, icicle, sandwich and top-table v
     render_viewer(profile, RenderOptions(...)) -> bytes
     render_diff_viewer(before, after, unit=..., basis="union", options=...) -> bytes
 
-* `tree.py`    — `build_tree(*sides) -> FrameTree`: every stack prefix once, in pre-order;
-* `payload.py` — the tree and each name's fill packed into a compressed, base64 block;
+* `tree.py`    — `build_tree(*sides) -> FrameTree`: every stack prefix once, in pre-order
+  (`native_tree` builds it in the native core, the usual path; `build_tree` is its twin);
+* `payload.py` — the tree and each name's fill packed into a compressed, base64 block
+  (`pack_native` for a native tree, `pack` for a `FrameTree`);
 * `timeline.py` — the Time view's samples by stack and 20 ms bucket, when the profile has times;
 * `page.py`    — the HTML document (lxml), its Content-Security-Policy and inert data blocks;
 * `viewer.js`, `viewer.css` — the page's script and style (package files).
