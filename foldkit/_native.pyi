@@ -173,3 +173,29 @@ def read_folded_file_later(
     min_split: int = ...,
 ) -> PendingStacks:
     """Start reading the folded file at `path` on threads of its own."""
+
+# --- viewer.rs ---
+
+@final
+class ViewerTree:
+    """The viewer's merged tree, held by the core until it is packed."""
+
+    def __len__(self) -> int: ...
+    @property
+    def name_count(self) -> int:
+        """Distinct names."""
+    @property
+    def sides(self) -> int:
+        """Sides (profiles) merged."""
+    @property
+    def nonpositive(self) -> int:
+        """Stacks left out because their weight was zero or negative."""
+    def names_for_twin(self, palette: str | None = None) -> list[tuple[int, str]]:
+        """`[(name id, name)]` of the names `palette` does not colour in the core."""
+    def pack(self, palette: str | None, given: dict[int, tuple[str, bytes]], level: int) -> tuple[int, int, tuple[str, str, str], bytes]:
+        """`(names_bytes, raw_bytes, types, base64 data)` of the payload."""
+    def arrays(self) -> tuple[list[str], bytes, bytes, list[bytes]]:
+        """`(names, name_ids, depths, selfs)`: uint32, uint32 and float64 arrays as native bytes."""
+
+def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str) -> ViewerTree | None:
+    """The merged tree of `sides`, or None when a weight is not an int within i64 or a table's stack is not UTF-8."""

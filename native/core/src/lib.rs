@@ -6,8 +6,10 @@
 pub mod demangle;
 pub mod folded;
 pub mod layout;
+pub mod palette;
 pub mod perf;
 pub mod pprof;
+pub mod viewer;
 
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

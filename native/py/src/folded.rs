@@ -113,7 +113,7 @@ fn str_dict<'py, 'a>(
 /// `foldkit_core::folded::file`).
 #[pyclass(module = "foldkit._native", frozen)]
 pub struct FoldedStacks {
-    inner: FileStacks,
+    pub(crate) inner: FileStacks,
 }
 
 /// Stacks above which a table is freed on a thread of its own (tens of thousands of allocations:

@@ -52,7 +52,7 @@ pub(crate) fn frames_to_python<'py>(
 }
 
 /// Stacks (or runs) as byte strings and i64 weights; None when a weight is not such an int.
-fn weighed<'py>(
+pub(crate) fn weighed<'py>(
     pairs: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
 ) -> PyResult<Option<(Texts<'py>, Vec<i64>)>> {
     let mut texts = Texts::new("surrogatepass");

@@ -9,6 +9,7 @@ mod layout;
 mod perf;
 mod pprof;
 mod read_ahead;
+mod viewer;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -23,5 +24,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     folded::register(m)?;
     layout::register(m)?;
     read_ahead::register(m)?;
+    viewer::register(m)?;
     Ok(())
 }
