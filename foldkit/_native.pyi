@@ -109,6 +109,17 @@ def layout_frames(
 ) -> _Frames | None:
     """Flame-graph (or, with `chart`, flame-chart) layout, or None when a weight is not an i64 int."""
 
+def svg_frames(
+    names: list[str],
+    depths: list[int],
+    starts: list[int],
+    weights: list[int],
+    fills: dict[str, str],
+    style: dict[str, object],
+) -> bytes | None:
+    """The `<rect>`/`<text>` markup of a layout's frames, as `foldkit.render.svg` writes it with
+    lxml, or None when it cannot be exact (the caller writes them itself)."""
+
 def read_folded_file(
     path: str | os.PathLike[str],
     threads: int,

@@ -4,7 +4,6 @@
 //! A panic inside the core becomes a `RuntimeError` (the callers turn it into a foldkit error
 //! naming the input); nothing else here can fail but Python itself.
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use foldkit_core::folded::{Fed, FoldedReader as CoreReader, Sums};
@@ -13,6 +12,7 @@ use foldkit_core::layout::{chart_tree, flame_tree, layout, Frames, Tree};
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use rustc_hash::FxHashMap;
 
 /// Run `f`, turning a panic into a `RuntimeError`.
 pub(crate) fn guard<T>(what: &str, f: impl FnOnce() -> T) -> PyResult<T> {
@@ -179,7 +179,7 @@ fn frames_to_python<'py>(
     tree: &Tree,
     frames: &Frames,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let mut names: HashMap<&[u8], Bound<'py, PyAny>> = HashMap::new();
+    let mut names: FxHashMap<&[u8], Bound<'py, PyAny>> = FxHashMap::default();
     let list = PyList::empty(py);
     for &node in &frames.nodes {
         let raw = tree.names[node as usize];
