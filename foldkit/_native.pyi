@@ -117,8 +117,8 @@ def layout_frames(
 def svg_frames(
     names: list[str],
     depths: list[int],
-    starts: list[int],
-    weights: list[int],
+    starts: list[int | float],
+    weights: list[int | float],
     fills: dict[str, str],
     style: dict[str, object],
 ) -> bytes | None:

@@ -30,6 +30,15 @@ class NativeCore(Protocol):
 
     def folded_text(self, weights: dict[str, Any]) -> bytes | None: ...
     def demangle(self, symbol: bytes) -> bytes: ...
+    def svg_frames(
+        self,
+        names: list[str],
+        depths: list[int],
+        starts: list[int | float],
+        weights: list[int | float],
+        fills: dict[str, str],
+        style: dict[str, object],
+    ) -> bytes | None: ...
     def layout_frames(
         self,
         stacks: dict[str, int | float] | list[tuple[str, int | float]],

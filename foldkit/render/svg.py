@@ -35,8 +35,8 @@ from typing import Any
 
 from lxml import etree
 
-from foldkit.engine import native_core
 from foldkit.errors import UsageError
+from foldkit.native import native_core
 from foldkit.render import defaults
 from foldkit.render.layout import Layout
 from foldkit.render.nameattr import NameAttributes
