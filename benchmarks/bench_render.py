@@ -18,7 +18,8 @@ reports, as medians of `--runs` runs:
   PATH) on the same folded file, when found, and each command's speed as a multiple of
   inferno-flamegraph's (runs interleaved, so load drifts hit every tool alike);
 * deep stacks: one folded stack of 29,000 and one of 100,000 frames, `flamegraph` with and
-  without `--minwidth 0` and `diff --basis union` against a copy one frame shorter.
+  without `--minwidth 0` and `diff --basis union` against a copy one frame shorter; and one of
+  `--tower` frames (10,000,000, zstd-compressed) to SVG and to HTML, time and peak RSS.
 
 `--capture CAPTURE` also times capture -> SVG end to end against capture -> folded, and against
 `inferno-collapse-perf | inferno-flamegraph` (the capture decompressed first when it is .zst/.gz).
@@ -201,6 +202,35 @@ def bench_deep(tmpdir: Path, runs: int) -> None:
         print_rows(interleaved(commands, runs), deep.stat().st_size, "inferno-flamegraph")
 
 
+def tower(frames: int, tmpdir: Path) -> Path:
+    """One stack `frames` deep (a thousand names over and over) as a zstd-compressed folded file,
+    written a piece at a time (10,000,000 frames are 49 MB of text, 6 KB compressed)."""
+    import zstandard
+
+    target = tmpdir / f"tower-{frames}.folded.zst"
+    names = [f"f{i}" for i in range(1000)]
+    with target.open("wb") as fh, zstandard.ZstdCompressor(level=19).stream_writer(fh) as out:
+        for done in range(0, frames, 1000):
+            piece = names[: min(1000, frames - done)]
+            out.write((";" if done else "").encode() + ";".join(piece).encode())
+        out.write(b" 1\n")
+    return target
+
+
+def bench_tower(frames: int, tmpdir: Path, runs: int) -> None:
+    """A stack far deeper than any budget: memory grows with the frames drawn, not with its depth
+    (inferno-flamegraph would draw every frame of it, so it is not run)."""
+    path = tower(frames, tmpdir)
+    foldkit = [sys.executable, "-m", "foldkit", "flamegraph", "-q", str(path)]
+    svg, html = tmpdir / "tower.svg", tmpdir / "tower.html"
+    commands: dict[str, tuple[list[str], Path | None]] = {
+        "flamegraph -o x.svg": ([*foldkit, "-o", str(svg)], None),
+        "flamegraph -o x.html": ([*foldkit, "-o", str(html)], None),
+    }
+    print(f"\none stack {frames:,} frames deep ({path.stat().st_size / 1e3:.1f} KB of zstd):")
+    print_rows(interleaved(commands, runs), path.stat().st_size, None)
+
+
 def plain_capture(capture: Path, tmpdir: Path) -> Path:
     """The capture as plain text (the inferno pipeline reads no .zst)."""
     if not capture.name.endswith((".zst", ".gz")):
@@ -236,6 +266,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--capture", type=Path, action="append", default=[])
     parser.add_argument("--no-deep", action="store_true", help="skip the deep-stack runs")
+    parser.add_argument("--tower", type=int, default=10_000_000, help="frames of the deepest stack (default 10,000,000)")
     args = parser.parse_args()
     reference.compile_foldkit()
     print(f"python {sys.version.split()[0]}, {len(os.sched_getaffinity(0))} cores; medians of {args.runs} runs")
@@ -250,6 +281,7 @@ def main() -> None:
                 print(f"  {producer or path.name:<24} {shown}")
         if not args.no_deep:
             bench_deep(Path(tmp), args.runs)
+            bench_tower(args.tower, Path(tmp), min(args.runs, 3))
         for capture in args.capture:
             bench_capture(capture, args.runs, Path(tmp))
         for _, path in inputs:

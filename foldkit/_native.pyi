@@ -156,6 +156,17 @@ def layout_frames(
     """Flame-graph (or, with `chart`, flame-chart) layout, or None when a weight is not an i64 int
     (a float among them, or an int beyond int64)."""
 
+def svg_frames(
+    names: list[str],
+    depths: list[int],
+    starts: list[int | float],
+    weights: list[int | float],
+    fills: dict[str, str],
+    style: dict[str, object],
+) -> bytes | None:
+    """The `<rect>`/`<text>` markup of a layout's frames, as `foldkit.render.svg` writes it with
+    lxml, or None when it cannot be exact (the caller writes them itself)."""
+
 # --- read_ahead.rs ---
 
 @final

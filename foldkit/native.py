@@ -37,6 +37,15 @@ class NativeCore(Protocol):
         self, data: bytes, wanted: bytes | None = ..., inline: bool = ...
     ) -> tuple[list[tuple[str, str]], int | None, int, dict[str, int], dict[str, int] | None, dict[str, int]]: ...
     def demangle(self, symbol: bytes) -> bytes: ...
+    def svg_frames(
+        self,
+        names: list[str],
+        depths: list[int],
+        starts: list[int | float],
+        weights: list[int | float],
+        fills: dict[str, str],
+        style: dict[str, object],
+    ) -> bytes | None: ...
     def layout_frames(
         self,
         stacks: dict[str, int | float] | list[tuple[str, int | float]],

@@ -184,6 +184,7 @@ def _render(
                 "without the time field), so the stacks are drawn in input order, not in time"
             )
     frame_names = layout.names
+    palette: tuple[str, bool] | None = None
     if options.color_diffusion:
         span = layout.span or 1
         weights = layout.weights
@@ -191,6 +192,8 @@ def _render(
         def fill(i: int) -> str:
             return diffusion_color(weights[i] / span)
     else:
+        if palette_map is None and not options.random:
+            palette = (options.palette, options.hash)
         color = colorizer(options.palette, options.hash, palette_map, randomly=options.random)
 
         def fill(i: int) -> str:
@@ -201,6 +204,7 @@ def _render(
         options,
         fill=fill,
         names=names,
+        palette=palette,
         count_name=options.count_name or profile.unit or defaults.COUNT_NAME,
         subtitle=subtitle_for(layout, options, profile),
         kind=kind_of(options),

@@ -36,6 +36,7 @@ from typing import Any
 from lxml import etree
 
 from foldkit.errors import UsageError
+from foldkit.native import native_core
 from foldkit.render import defaults
 from foldkit.render.layout import Layout
 from foldkit.render.nameattr import NameAttributes
@@ -56,6 +57,10 @@ _G = f"{{{SVG_NS}}}g"
 _RECT = f"{{{SVG_NS}}}rect"
 _TEXT = f"{{{SVG_NS}}}text"
 _TITLE = f"{{{SVG_NS}}}title"
+
+#: Where the native core's frames go in the document lxml writes (a comment lxml writes as it
+#: is; no name or title can hold `<!--`, lxml escapes `<` in them).
+_FRAMES_MARK = "foldkit-native-frames"
 
 #: Distance of the search button and "Matched" line from the right edge, in pixels (as flamegraph.pl).
 _SEARCH_X = 100
@@ -167,10 +172,15 @@ def write_svg(
     kind: str = "flamegraph",
     message: str | None = None,
     names: NameAttributes | None = None,
+    palette: tuple[str, bool] | None = None,
+    native: bool = True,
 ) -> bytes:
     """The SVG document for `layout` (see the module docstring); `message` is shown in place of
     frames when there is nothing to draw; `names` (`--nameattr`) gives some functions' frames a
-    tooltip of their own and extra attributes."""
+    tooltip of their own and extra attributes. `palette` (name, `--hash`) says that `fill` is
+    that palette's colouring (`palette.colorizer`), which the native core can then compute
+    itself; the frames are written natively when it is built and can (`native=False`: never),
+    byte for byte as the lxml writer here writes them."""
     title = options.title if options.title is not None else options.default_title()
     geo = _Geometry(layout, options, bool(subtitle))
     width = options.width
@@ -195,6 +205,9 @@ def write_svg(
     }
     if message is None and tooltip is None:
         _check_factor(layout, options)
+    native_frames = None
+    if native and palette is not None and message is None and len(layout) and tooltip is None and attributes is None and names is None:
+        native_frames = _native_frames(layout, options, geo, fill, palette, visible(count_name))
     out = io.BytesIO()
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
@@ -204,15 +217,71 @@ def write_svg(
                 xf.write(_part("g", {"id": "frames"}))
             else:
                 with xf.element(_G, {"id": "frames"}):
-                    _write_frames(xf, layout, options, geo, fill, tooltip, attributes, visible(count_name), names)
+                    if native_frames is not None:
+                        xf.write(etree.Comment(_FRAMES_MARK))
+                    else:
+                        _write_frames(xf, layout, options, geo, fill, tooltip, attributes, visible(count_name), names)
             if message is not None:
                 y = geo.top + options.frame_height
                 xf.write(_text(width / 2, y, visible(message), id="message", **{"text-anchor": "middle"}))
             if options.javascript:
                 xf.write(_part("script", {"type": "text/ecmascript"}, etree.CDATA(svg_script())))
+    data = out.getvalue()
+    if native_frames is not None:
+        data = data.replace(f"<!--{_FRAMES_MARK}-->".encode(), native_frames, 1)
     if options.pretty_xml:
-        return pretty(out.getvalue())
-    return out.getvalue() + b"\n"
+        return pretty(data)
+    return data + b"\n"
+
+
+def _native_frames(
+    layout: Layout,
+    options: RenderOptions,
+    geo: _Geometry,
+    fill: Callable[[int], str],
+    palette: tuple[str, bool],
+    unit: str,
+) -> bytes | None:
+    """The frames' markup from the native core (`_native.svg_frames`), exactly what
+    `_write_frames` writes for a `fill` that is `palette`'s colouring, or None when the core is
+    not built or cannot (fractional or huge weights, names holding surrogates, a palette it
+    does not know): names that are not ASCII get their fill from `fill` here."""
+    core = native_core()
+    if core is None:
+        return None
+    fills: dict[str, str] = {}
+    for i, name in enumerate(layout.names):
+        if not name.isascii() and name not in fills:
+            fills[name] = fill(i)
+    char_px = options.font_size * options.font_width
+    style = {
+        "scale": float(options.plot_width / layout.span if layout.span else 0.0),
+        "span": float(layout.span or 1),
+        "factor": float(options.factor),
+        "unit": unit,
+        "xpad": float(defaults.XPAD),
+        "inverted": bool(geo.inverted),
+        "top": float(geo.top),
+        "height": float(geo.height),
+        "bottom": float(geo.bottom),
+        "frame_height": float(geo.fh),
+        "frame_pad": float(defaults.FRAME_PAD),
+        "rect_height": format_px(geo.fh - defaults.FRAME_PAD),
+        "label_dy": float((geo.fh - defaults.FRAME_PAD) / 2 + options.font_size / 4),
+        "char_px": float(char_px),
+        "min_label_px": float(char_px * defaults.MIN_LABEL_CHARS + defaults.LABEL_PAD),
+        "label_pad": float(defaults.LABEL_PAD),
+        "min_chars": defaults.MIN_LABEL_CHARS,
+        "truncate_right": bool(options.truncate_text_right),
+        "palette": palette[0],
+        "hash_start": bool(palette[1]),
+    }
+    if type(layout.span) is not int or not 0 <= layout.span < 2**46:
+        return None
+    try:
+        return core.svg_frames(layout.names, layout.depths, layout.starts, layout.weights, fills, style)
+    except RuntimeError:  # a panic in the native core (a bug): the lxml writer writes them
+        return None
 
 
 def pretty(data: bytes) -> bytes:

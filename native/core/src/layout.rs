@@ -14,7 +14,8 @@
 //! those heavier than the (max_frames + 1)-th heaviest stay; the root always does) and, when
 //! asked, puts siblings widest first.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 
 use memchr::memchr_iter;
 
@@ -38,6 +39,8 @@ pub struct Tree<'a> {
     pub own: Vec<i128>,
     /// Stacks left out because their weight was zero or negative.
     pub nonpositive: usize,
+    /// The frame budget's cut when the nodes lighter than it were never made.
+    pub cut: Option<i128>,
 }
 
 /// Frames to draw: node ids in drawing order, with their geometry.
@@ -149,8 +152,20 @@ fn order<'s, 'a>(stacks: &'s [(&'a [u8], i64)]) -> Ordered<'s, 'a> {
     }
 }
 
-/// Make the nodes at least `threshold` heavy.
-fn make<'a>(ordered: &Ordered<'_, 'a>, threshold: i128) -> Tree<'a> {
+/// A node `walk` found: where its name is (stack `k`, bytes `from..to`), how deep it is, its
+/// weight, and whether the stack ends with it.
+struct Found {
+    k: usize,
+    from: usize,
+    to: usize,
+    depth: usize,
+    weight: i128,
+    leaf: bool,
+}
+
+/// Visit the nodes at least `threshold` heavy in depth-first pre-order (the root not included);
+/// `visit` returning false stops the walk. Returns false when it was stopped.
+fn walk(ordered: &Ordered<'_, '_>, threshold: i128, mut visit: impl FnMut(&Found) -> bool) -> bool {
     let Ordered {
         stacks,
         cum,
@@ -159,7 +174,6 @@ fn make<'a>(ordered: &Ordered<'_, 'a>, threshold: i128) -> Tree<'a> {
         next,
     } = ordered;
     let n = stacks.len();
-    let acc = cum[n];
     // the first stack after k sharing fewer than `depth` frames with the run of stacks from k
     let end_of = |k: usize, depth: usize| {
         let mut j = k + 1;
@@ -168,64 +182,126 @@ fn make<'a>(ordered: &Ordered<'_, 'a>, threshold: i128) -> Tree<'a> {
         }
         j
     };
-    let mut tree = Tree {
-        names: vec![&[][..]],
-        parent: vec![NONE],
-        depth: vec![0],
-        start: vec![0],
-        total: vec![acc],
-        own: vec![stacks
-            .first()
-            .filter(|s| s.0.is_empty())
-            .map_or(0, |s| i128::from(s.1))],
-        nonpositive: 0,
-    };
-    let mut path: Vec<u32> = vec![0];
-    for (k, &(stack, w)) in stacks.iter().enumerate() {
-        path.truncate(lcp[k] + 1);
-        if path.len() < lcp[k] + 1 || stack.is_empty() || begin[k] > stack.len() {
+    // nodes made on the current path, the root included
+    let mut made = 1usize;
+    for (k, &(stack, _)) in stacks.iter().enumerate() {
+        made = made.min(lcp[k] + 1);
+        if made < lcp[k] + 1 || stack.is_empty() || begin[k] > stack.len() {
             continue; // the shared frames were too light to make (so are the rest), or no frames
         }
         let mut from = begin[k];
         loop {
             let to = memchr::memchr(b';', &stack[from..]).map_or(stack.len(), |p| from + p);
-            let depth = path.len();
-            let weight = cum[end_of(k, depth)] - cum[k];
+            let weight = cum[end_of(k, made)] - cum[k];
             if weight < threshold {
                 break;
             }
             let leaf = to == stack.len();
-            tree.names.push(&stack[from..to]);
-            tree.parent.push(*path.last().unwrap_or(&0));
-            tree.depth.push(depth as u32);
-            tree.start.push(cum[k]);
-            tree.total.push(weight);
-            tree.own.push(if leaf { i128::from(w) } else { 0 });
-            path.push((tree.names.len() - 1) as u32);
+            let found = Found {
+                k,
+                from,
+                to,
+                depth: made,
+                weight,
+                leaf,
+            };
+            if !visit(&found) {
+                return false;
+            }
+            made += 1;
             if leaf {
                 break;
             }
             from = to + 1;
         }
     }
-    tree
+    true
 }
 
-/// Make the nodes at least `threshold` heavy, or, when more than `max_frames` of them would be,
-/// just enough that the frame budget's cut is the same: a threshold at or below the weight of
-/// the (max_frames + 1)-th heaviest node (found by trying thresholds from heavy to light, each a
-/// sixteenth of the one before), so the light frames the budget drops are never made.
+/// Make the nodes at least `threshold` heavy, or None when there are more than `limit` of them
+/// (the root included): then only `limit` were made, and freed.
+fn make<'a>(ordered: &Ordered<'_, 'a>, threshold: i128, limit: usize) -> Option<Tree<'a>> {
+    let stacks = ordered.stacks;
+    let mut tree = Tree {
+        names: vec![&[][..]],
+        parent: vec![NONE],
+        depth: vec![0],
+        start: vec![0],
+        total: vec![ordered.cum[stacks.len()]],
+        own: vec![stacks
+            .first()
+            .filter(|s| s.0.is_empty())
+            .map_or(0, |s| i128::from(s.1))],
+        nonpositive: 0,
+        cut: None,
+    };
+    let mut path: Vec<u32> = vec![0];
+    let whole = walk(ordered, threshold, |f| {
+        if tree.names.len() >= limit {
+            return false;
+        }
+        path.truncate(f.depth);
+        let (stack, w) = stacks[f.k];
+        tree.names.push(&stack[f.from..f.to]);
+        tree.parent.push(*path.last().unwrap_or(&0));
+        tree.depth.push(f.depth as u32);
+        tree.start.push(ordered.cum[f.k]);
+        tree.total.push(f.weight);
+        tree.own.push(if f.leaf { i128::from(w) } else { 0 });
+        path.push((tree.names.len() - 1) as u32);
+        true
+    });
+    whole.then_some(tree)
+}
+
+/// The frame budget's cut among the nodes at least `threshold` heavy (the root included): the
+/// (max_frames + 1)-th largest weight, None when there are no more than `max_frames` nodes. One
+/// walk that keeps only the `max_frames + 1` largest weights seen.
+fn budget_cut(ordered: &Ordered<'_, '_>, threshold: i128, max_frames: usize) -> Option<i128> {
+    let keep = max_frames.saturating_add(1);
+    let mut heaviest: BinaryHeap<Reverse<i128>> = BinaryHeap::new();
+    let mut offer = |w: i128| {
+        if heaviest.len() < keep {
+            heaviest.push(Reverse(w));
+        } else if heaviest.peek().is_some_and(|&Reverse(least)| w > least) {
+            heaviest.pop();
+            heaviest.push(Reverse(w));
+        }
+    };
+    offer(ordered.cum[ordered.stacks.len()]);
+    walk(ordered, threshold, |f| {
+        offer(f.weight);
+        true
+    });
+    if heaviest.len() < keep {
+        return None;
+    }
+    heaviest.peek().map(|&Reverse(cut)| cut)
+}
+
+/// Make the nodes at least `threshold` heavy that the frame budget keeps, never more than
+/// `max_frames` + 1 at a time, so memory grows with the frames drawn, not with the input: try
+/// thresholds from heavy to light (each a sixteenth of the one before), making at most
+/// `max_frames` + 1 nodes; when more than `max_frames` nodes are that heavy, the budget's cut is
+/// among them (`budget_cut`), and only the nodes heavier than the cut are made.
 fn build<'a>(stacks: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> Tree<'a> {
     let ordered = order(stacks);
     let total = ordered.cum[stacks.len()];
     let budget = i128::try_from(max_frames).unwrap_or(i128::MAX).max(1);
+    let limit = max_frames.saturating_add(1);
     let mut guess = (total / budget.saturating_mul(4)).max(threshold);
     loop {
-        let tree = make(&ordered, guess);
-        if guess <= threshold || tree.total.len() > max_frames {
-            return tree;
+        match make(&ordered, guess, limit) {
+            Some(tree) if guess <= threshold || tree.total.len() > max_frames => return tree,
+            Some(_) => guess = (guess / 16).max(threshold),
+            None => {
+                let cut = budget_cut(&ordered, guess, max_frames);
+                let above = cut.map_or(guess, |c| c.saturating_add(1).max(threshold));
+                let mut tree = make(&ordered, above, usize::MAX).unwrap_or_default();
+                tree.cut = cut;
+                return tree;
+            }
         }
-        guess = (guess / 16).max(threshold);
     }
 }
 
@@ -324,7 +400,7 @@ pub fn layout(tree: &Tree, sort_by_weight: bool, max_frames: usize) -> Frames {
         let (_, nth, _) = ws.select_nth_unstable_by(max_frames, |a, b| b.cmp(a));
         Some(*nth)
     } else {
-        None
+        tree.cut
     };
     let keep = |i: usize| i == 0 || cut.is_none_or(|c| tree.total[i] > c);
     let order: Vec<u32> = if sort_by_weight {
@@ -445,6 +521,24 @@ mod tests {
         assert_eq!(tree.names.len(), 100_002);
         let f = layout(&tree, false, usize::MAX);
         assert_eq!(f.nodes.len(), 100_002);
+    }
+
+    #[test]
+    fn the_frame_budget_is_applied_before_frames_are_made() {
+        let stack = vec!["f"; 1_000_000].join(";");
+        let stacks = [(stack.as_bytes(), 3), (b"g;h", 5)];
+        let tree = flame_tree(&stacks, 1, 1000);
+        assert_eq!(tree.names.len(), 3, "only the root, g and h are made");
+        let f = layout(&tree, false, 1000);
+        assert_eq!(names(&tree, &f), ["", "g", "h"]);
+        assert_eq!(f.cut, Some(3));
+        let whole = flame_tree(&stacks, 1, usize::MAX);
+        let expected = layout(&whole, false, 1000);
+        assert_eq!(names(&whole, &expected), names(&tree, &f));
+        assert_eq!(
+            (expected.weights, expected.starts, expected.cut),
+            (f.weights, f.starts, f.cut)
+        );
     }
 
     /// A small deterministic generator (xorshift) for the fuzz runs below.

@@ -9,6 +9,8 @@ pub mod layout;
 pub mod palette;
 pub mod perf;
 pub mod pprof;
+pub mod svg_frames;
+pub mod svg_palette;
 pub mod viewer;
 
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.

@@ -131,6 +131,9 @@ pub struct Worker {
     last_chains: Vec<LastChain>,
     /// bytes held in `last_chains`
     last_chain_bytes: usize,
+    /// the blank line ending a sample (built once: `memmem::find` builds its searcher per call,
+    /// 1.2 % of the fold's instructions)
+    blank_line: memmem::Finder<'static>,
 }
 
 /// A worker's result: stack strings, per (event, stack) weights and counts, chunk facts.
@@ -195,6 +198,7 @@ impl Worker {
             cells: Map::default(),
             chunks: Vec::new(),
             key_buf: Vec::new(),
+            blank_line: memmem::Finder::new(b"\n\n"),
             parts_buf: Vec::new(),
             last_chain_of: Map::default(),
             last_chains: Vec::new(),
@@ -413,7 +417,7 @@ impl Worker {
     ) -> Result<(), Stop> {
         // the chain's text: up to the blank line, without the newline ending its last line
         let rest = lines.rest;
-        let (text, after) = match memmem::find(rest, b"\n\n") {
+        let (text, after) = match self.blank_line.find(rest) {
             Some(i) => (&rest[..i], i + 2),
             None if rest.last() == Some(&b'\n') => (&rest[..rest.len() - 1], rest.len()),
             None => (rest, rest.len()),

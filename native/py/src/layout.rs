@@ -1,7 +1,7 @@
 //! Python face of the flame-graph layout (`foldkit.render.layout` calls it; its Python twin
 //! stays the reference).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use foldkit_core::layout::{chart_tree, flame_tree, layout, Frames, Tree};
 use pyo3::prelude::*;
@@ -15,7 +15,7 @@ pub(crate) fn frames_to_python<'py>(
     tree: &Tree,
     frames: &Frames,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let mut names: HashMap<&[u8], Bound<'py, PyAny>> = HashMap::new();
+    let mut names: FxHashMap<&[u8], Bound<'py, PyAny>> = FxHashMap::default();
     let list = PyList::empty(py);
     for &node in &frames.nodes {
         let raw = tree.names[node as usize];

@@ -9,6 +9,7 @@ mod layout;
 mod perf;
 mod pprof;
 mod read_ahead;
+mod svg;
 mod viewer;
 
 #[pymodule]
@@ -25,5 +26,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     layout::register(m)?;
     read_ahead::register(m)?;
     viewer::register(m)?;
+    svg::register(m)?;
     Ok(())
 }

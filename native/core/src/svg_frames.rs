@@ -1,0 +1,389 @@
+//! The frames of a flame-graph SVG (`foldkit.render.svg._write_frames`, its Python twin and
+//! reference, writes them with lxml): one `<rect>` with its `<title>` per frame, then its `<text>`
+//! label when one fits, byte for byte as lxml's incremental writer puts them in the open
+//! `<g id="frames">`. Names are made visible (`foldkit.text.visible`) and escaped here; numbers
+//! are formatted as Python formats them (`format_px`, `format_count`, `{:.2f}`).
+//!
+//! Only the exact cases are taken: integer weights below 2^53 (so every float the twin computes
+//! from them is the same float here), names of valid UTF-8. The caller checks.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use rustc_hash::FxHashMap;
+
+use crate::svg_palette as palette;
+
+/// Everything about the picture the frames need, computed by the caller as the twin does.
+#[derive(Debug, Clone)]
+pub struct Style {
+    /// Pixels per weight unit (`plot_width / span`, 0 when the span is 0).
+    pub scale: f64,
+    /// The weight of the full width for percentages (`span or 1`).
+    pub span: f64,
+    /// Tooltip weights are multiplied by this.
+    pub factor: f64,
+    /// The unit after the tooltip's count, already made visible.
+    pub unit: String,
+    /// Left margin, px.
+    pub xpad: f64,
+    /// Row geometry: `top + depth * fh` (inverted) or `height - bottom - (depth + 1) * fh + pad`.
+    pub inverted: bool,
+    pub top: f64,
+    pub height: f64,
+    pub bottom: f64,
+    pub frame_height: f64,
+    pub frame_pad: f64,
+    /// The `height` attribute of every rect (`format_px(fh - pad)`).
+    pub rect_height: String,
+    /// From a row's y to its labels' y.
+    pub label_dy: f64,
+    /// Label geometry: a label needs `min_label_px`, starts `label_pad` px in, fits
+    /// `(width - label_pad) / char_px` characters, at least `min_chars`.
+    pub char_px: f64,
+    pub min_label_px: f64,
+    pub label_pad: f64,
+    pub min_chars: usize,
+    pub truncate_right: bool,
+    /// The palette for names the caller gave no fill for, and its `--hash` mode.
+    pub palette: String,
+    pub hash_start: bool,
+}
+
+/// One frame to draw.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    pub name: &'a str,
+    pub depth: u32,
+    pub start: i64,
+    pub weight: i64,
+}
+
+/// `foldkit.text.visible`: characters XML cannot carry, or that hide or reorder text, replaced
+/// by a visible stand-in (control pictures for C0 and DEL, `\uXXXX` for C1 controls,
+/// bidirectional controls and U+FFFE/U+FFFF).
+pub fn visible(text: &str) -> Cow<'_, str> {
+    let needs = |c: char| {
+        let u = c as u32;
+        u < 0x20
+            || (0x7F..0xA0).contains(&u)
+            || matches!(u, 0x061C | 0x200E | 0x200F | 0xFFFE | 0xFFFF)
+            || (0x202A..0x202F).contains(&u)
+            || (0x2066..0x206A).contains(&u)
+    };
+    if !text.chars().any(needs) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        let u = c as u32;
+        if u < 0x20 {
+            out.push(char::from_u32(0x2400 + u).unwrap_or(c));
+        } else if u == 0x7F {
+            out.push('\u{2421}');
+        } else if needs(c) {
+            let _ = write!(out, "\\u{u:04x}");
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `display_name`: the annotation suffix removed, made visible.
+fn display_name(name: &str) -> String {
+    let bare = palette::without_annotation(name.as_bytes());
+    let bare = String::from_utf8(bare).unwrap_or_else(|_| name.to_owned());
+    visible(&bare).into_owned()
+}
+
+/// Append `text` escaped as lxml escapes it: `&`, `<`, `>` and carriage returns everywhere;
+/// in an attribute value (`attribute`) also `"`, newlines and tabs (whitespace controls cannot
+/// occur after `visible` anyway).
+fn push_escaped(out: &mut String, text: &str, attribute: bool) {
+    let mut last = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'\r' => "&#13;",
+            b'"' if attribute => "&quot;",
+            b'\n' if attribute => "&#10;",
+            b'\t' if attribute => "&#9;",
+            _ => continue,
+        };
+        out.push_str(&text[last..i]);
+        out.push_str(entity);
+        last = i + 1;
+    }
+    out.push_str(&text[last..]);
+}
+
+/// Append `text` escaped as an attribute value.
+fn push_attr(out: &mut String, text: &str) {
+    push_escaped(out, text, true);
+}
+
+/// Append `text` escaped as a text node.
+fn push_text(out: &mut String, text: &str) {
+    push_escaped(out, text, false);
+}
+
+/// Python's `f"{value:.2f}"` (both round the exact binary value half to even).
+fn fixed2(value: f64) -> String {
+    let mut out = String::new();
+    push_fixed2(&mut out, value);
+    out
+}
+
+/// Append `f"{value:.2f}"`. The common case without the general formatter: `value * 100`
+/// (rounded to a float) within 2^40 and not near a half, so the exact `value * 100`, less than
+/// 2^-13 away from it, rounds to the same integer.
+fn push_fixed2(out: &mut String, value: f64) {
+    let hundred = value * 100.0;
+    let nearest = hundred.round();
+    if hundred.abs() < (1u64 << 40) as f64 && (hundred - nearest).abs() < 0.49 {
+        let k = nearest as i64;
+        if k < 0 || (k == 0 && value.is_sign_negative()) {
+            out.push('-');
+        }
+        let k = k.unsigned_abs();
+        let _ = write!(out, "{}.{:02}", k / 100, k % 100);
+    } else {
+        let _ = write!(out, "{value:.2}");
+    }
+}
+
+/// `format_px`: two decimals without trailing zeros.
+pub fn format_px(value: f64) -> String {
+    let mut out = String::new();
+    push_px(&mut out, value);
+    out
+}
+
+/// Append `format_px(value)`.
+fn push_px(out: &mut String, value: f64) {
+    let from = out.len();
+    push_fixed2(out, value);
+    let kept = out[from..].trim_end_matches('0').len();
+    out.truncate(from + kept);
+    if out.ends_with('.') {
+        out.pop();
+    }
+}
+
+/// Digits with a comma every three (`f"{n:,}"` of the integer part of a number as text).
+fn grouped(digits: &str) -> String {
+    let (sign, digits) = match digits.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", digits),
+    };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    out.push_str(sign);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `format_count` of a float: `f"{int(v):,}"` when integral, else `f"{v:,.2f}"` without trailing
+/// zeros. None when it is not finite or too large for the exact integer formatting here.
+pub fn format_count(value: f64) -> Option<String> {
+    if !value.is_finite() || value.abs() >= 1e30 {
+        return None;
+    }
+    if value.fract() == 0.0 {
+        return Some(grouped(&(value as i128).to_string()));
+    }
+    let s = fixed2(value);
+    let (int_part, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let frac = frac.trim_end_matches('0');
+    let int_part = grouped(int_part);
+    Some(if frac.is_empty() {
+        int_part
+    } else {
+        format!("{int_part}.{frac}")
+    })
+}
+
+/// `fit_label`: the part of `name` that fits in `width_px`.
+fn fit_label<'n>(name: &'n str, width_px: f64, style: &Style) -> Cow<'n, str> {
+    let chars = if style.char_px > 0.0 {
+        (width_px / style.char_px) as i64
+    } else {
+        0
+    };
+    if chars < style.min_chars as i64 {
+        return Cow::Borrowed("");
+    }
+    let count = if name.is_ascii() {
+        name.len()
+    } else {
+        name.chars().count()
+    } as i64;
+    if count <= chars {
+        return Cow::Borrowed(name);
+    }
+    let keep = (chars - 2).max(0) as usize;
+    if style.truncate_right {
+        let cut: String = name.chars().take(keep).collect();
+        Cow::Owned(cut + "..")
+    } else {
+        let skip = count as usize - keep;
+        let cut: String = name.chars().skip(skip).collect();
+        Cow::Owned(format!("..{cut}"))
+    }
+}
+
+/// Append `f"{n:,}"`.
+fn push_grouped(out: &mut String, n: i128) {
+    out.push_str(&grouped(&n.to_string()));
+}
+
+/// What the frames of one name share.
+struct Named {
+    /// `data-name`, escaped.
+    attr: String,
+    /// The display name, unescaped (labels are cut from it) and escaped.
+    display: String,
+    display_text: String,
+    /// The fill, escaped.
+    fill: String,
+}
+
+/// The frames' markup (see the module docstring); `fills` gives the fill of names the palette
+/// here does not colour (every name without a fill must be ASCII and the palette one
+/// `palette::knows`). None when a count cannot be formatted exactly here.
+pub fn write_frames(
+    frames: &[Frame<'_>],
+    fills: &HashMap<&str, String>,
+    style: &Style,
+) -> Option<String> {
+    let mut names: FxHashMap<&str, Named> = FxHashMap::default();
+    let mut rows: Vec<Option<(String, String)>> = Vec::new();
+    let mut unit = String::new();
+    push_text(&mut unit, &style.unit);
+    let mut out = String::with_capacity(frames.len() * 256);
+    for f in frames {
+        let named = names.entry(f.name).or_insert_with(|| {
+            let fill = match fills.get(f.name) {
+                Some(fill) => fill.clone(),
+                None => palette::frame_color(f.name.as_bytes(), &style.palette, style.hash_start),
+            };
+            let display = display_name(f.name);
+            let mut named = Named {
+                attr: String::new(),
+                display_text: String::new(),
+                fill: String::new(),
+                display,
+            };
+            push_attr(&mut named.attr, &visible(f.name));
+            push_text(&mut named.display_text, &named.display);
+            push_attr(&mut named.fill, &fill);
+            named
+        });
+        let depth = f.depth as usize;
+        if rows.len() <= depth {
+            rows.resize(depth + 1, None);
+        }
+        let row = rows[depth].get_or_insert_with(|| {
+            let depth = f64::from(f.depth);
+            let y = if style.inverted {
+                style.top + depth * style.frame_height
+            } else {
+                style.height - style.bottom - (depth + 1.0) * style.frame_height + style.frame_pad
+            };
+            (format_px(y), format_px(y + style.label_dy))
+        });
+        let x = style.xpad + f.start as f64 * style.scale;
+        let width = f.weight as f64 * style.scale;
+        out.push_str("<rect data-name=\"");
+        out.push_str(&named.attr);
+        let _ = write!(
+            out,
+            "\" data-depth=\"{}\" data-start=\"{}\" data-weight=\"{}\" x=\"",
+            f.depth, f.start, f.weight
+        );
+        push_px(&mut out, x);
+        out.push_str("\" y=\"");
+        out.push_str(&row.0);
+        out.push_str("\" width=\"");
+        push_px(&mut out, width);
+        out.push_str("\" height=\"");
+        out.push_str(&style.rect_height);
+        out.push_str("\" fill=\"");
+        out.push_str(&named.fill);
+        out.push_str("\"><title>");
+        out.push_str(&named.display_text);
+        out.push_str(" (");
+        let count = f.weight as f64 * style.factor;
+        if count.fract() == 0.0 && count.abs() < 1e30 {
+            push_grouped(&mut out, count as i128);
+        } else {
+            out.push_str(&format_count(count)?);
+        }
+        out.push(' ');
+        out.push_str(&unit);
+        out.push_str(", ");
+        push_fixed2(&mut out, 100.0 * f.weight as f64 / style.span);
+        out.push_str("%)</title></rect>");
+        if width >= style.min_label_px {
+            let label = fit_label(&named.display, width - style.label_pad, style);
+            if !label.is_empty() {
+                out.push_str("<text x=\"");
+                push_px(&mut out, x + style.label_pad);
+                out.push_str("\" y=\"");
+                out.push_str(&row.1);
+                out.push_str("\">");
+                match label {
+                    Cow::Borrowed(_) => out.push_str(&named.display_text),
+                    Cow::Owned(cut) => push_text(&mut out, &cut),
+                }
+                out.push_str("</text>");
+            }
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_python_formats_them() {
+        // f"{v:.2f}".rstrip("0").rstrip(".")
+        for (v, s) in [
+            (0.125, "0.12"),
+            (0.375, "0.38"),
+            (2.675, "2.67"),
+            (10.0, "10"),
+            (10.5, "10.5"),
+            (1180.0, "1180"),
+            (0.001, "0"),
+            (1e20, "100000000000000000000"),
+        ] {
+            assert_eq!(format_px(v), s, "{v}");
+        }
+        assert_eq!(format_count(1234567.0).as_deref(), Some("1,234,567"));
+        assert_eq!(format_count(1234.5).as_deref(), Some("1,234.5"));
+        assert_eq!(format_count(0.004).as_deref(), Some("0"));
+        assert_eq!(format_count(-1234.25).as_deref(), Some("-1,234.25"));
+    }
+
+    #[test]
+    fn names_are_made_visible_and_escaped() {
+        assert_eq!(
+            visible("a\u{1}b\u{7f}\u{85}\u{202e}"),
+            "a\u{2401}b\u{2421}\\u0085\\u202e"
+        );
+        let mut s = String::new();
+        push_attr(&mut s, "<a&\"b\">");
+        assert_eq!(s, "&lt;a&amp;&quot;b&quot;&gt;");
+    }
+}

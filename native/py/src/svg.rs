@@ -1,0 +1,120 @@
+//! Python face of the SVG frame writer (`foldkit.render.svg` calls it; its lxml writer stays the
+//! reference): the frames of a layout as the markup lxml would write, or None when the writer
+//! here cannot give exactly that (the caller then writes them itself).
+
+use std::collections::HashMap;
+
+use foldkit_core::svg_frames::{write_frames, Frame, Style};
+use foldkit_core::svg_palette as palette;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString};
+
+use crate::convert::guard;
+
+/// Weights (and starts) above this are left to the twin: `100 * w` and every other float the
+/// twin computes from them stays exact.
+const EXACT: i64 = 1 << 46;
+
+/// An int of a layout list within `EXACT`, else None.
+fn exact(item: &Bound<'_, PyAny>) -> Option<i64> {
+    if !item.is_exact_instance_of::<PyInt>() {
+        return None;
+    }
+    item.extract::<i64>().ok().filter(|v| v.abs() < EXACT)
+}
+
+/// A style entry of `style` (a dict from `foldkit.render.svg`).
+fn get<'py, T: FromPyObjectOwned<'py>>(style: &Bound<'py, PyDict>, key: &str) -> PyResult<T> {
+    match style.get_item(key)? {
+        Some(value) => value.extract::<T>().map_err(Into::into),
+        None => Err(pyo3::exceptions::PyKeyError::new_err(key.to_owned())),
+    }
+}
+
+/// The `<rect>`/`<text>` markup of the frames `names`, `depths`, `starts`, `weights` (a
+/// `Layout`'s lists) drawn with `style` (see `foldkit_core::svg_frames::Style`; its keys are the
+/// field names); `fills` gives the fill of names the native palette does not colour (every name
+/// not ASCII). None when a name is not valid UTF-8, a weight not an int within 2^46, the
+/// palette not one the native core knows, or a count not exactly formattable.
+#[pyfunction]
+pub fn svg_frames<'py>(
+    py: Python<'py>,
+    names: &Bound<'py, PyList>,
+    depths: &Bound<'py, PyList>,
+    starts: &Bound<'py, PyList>,
+    weights: &Bound<'py, PyList>,
+    fills: &Bound<'py, PyDict>,
+    style: &Bound<'py, PyDict>,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let style = Style {
+        scale: get(style, "scale")?,
+        span: get(style, "span")?,
+        factor: get(style, "factor")?,
+        unit: get(style, "unit")?,
+        xpad: get(style, "xpad")?,
+        inverted: get(style, "inverted")?,
+        top: get(style, "top")?,
+        height: get(style, "height")?,
+        bottom: get(style, "bottom")?,
+        frame_height: get(style, "frame_height")?,
+        frame_pad: get(style, "frame_pad")?,
+        rect_height: get(style, "rect_height")?,
+        label_dy: get(style, "label_dy")?,
+        char_px: get(style, "char_px")?,
+        min_label_px: get(style, "min_label_px")?,
+        label_pad: get(style, "label_pad")?,
+        min_chars: get(style, "min_chars")?,
+        truncate_right: get(style, "truncate_right")?,
+        palette: get(style, "palette")?,
+        hash_start: get(style, "hash_start")?,
+    };
+    let n = names.len();
+    if depths.len() != n || starts.len() != n || weights.len() != n {
+        return Ok(None);
+    }
+    let mut given: HashMap<&str, String> = HashMap::new();
+    let mut held = Vec::with_capacity(fills.len());
+    for (name, fill) in fills.iter() {
+        held.push((name.cast_into::<PyString>()?, fill.extract::<String>()?));
+    }
+    for (name, fill) in &held {
+        let Ok(name) = name.to_str() else {
+            return Ok(None);
+        };
+        given.insert(name, fill.clone());
+    }
+    let known = palette::knows(&style.palette);
+    let mut strings = Vec::with_capacity(n);
+    for name in names.iter() {
+        strings.push(name.cast_into::<PyString>()?);
+    }
+    let mut frames = Vec::with_capacity(n);
+    for (i, name) in strings.iter().enumerate() {
+        let Ok(name) = name.to_str() else {
+            return Ok(None);
+        };
+        if !(given.contains_key(name) || known && name.is_ascii()) {
+            return Ok(None);
+        }
+        let (Some(start), Some(weight)) =
+            (exact(&starts.get_item(i)?), exact(&weights.get_item(i)?))
+        else {
+            return Ok(None);
+        };
+        let depth: u32 = depths.get_item(i)?.extract()?;
+        frames.push(Frame {
+            name,
+            depth,
+            start,
+            weight,
+        });
+    }
+    let markup = guard("SVG writer", || write_frames(&frames, &given, &style))?;
+    Ok(markup.map(|m| PyBytes::new(py, m.as_bytes())))
+}
+
+/// Register this file's functions in `foldkit._native`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(svg_frames, m)?)?;
+    Ok(())
+}
