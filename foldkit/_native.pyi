@@ -135,3 +135,18 @@ def read_folded_file_later(
     min_split: int = ...,
 ) -> PendingStacks:
     """Start reading the folded file at `path` on threads of its own."""
+
+# --- table.rs ---
+
+def table_folded_text(table: FoldedStacks) -> bytes | None:
+    """The table's canonical folded text, or None when a sum is a decimal."""
+
+def table_top(
+    table: FoldedStacks, by: str, roots: int, sort_self: bool, limit: int
+) -> tuple[list[str], list[int], list[int], int] | None:
+    """`(names, selfs, totals, rows in all)` of the heaviest functions (`by="function"`, the first
+    `roots` frames left out) or root frames (`by="root"`), at most `limit` (all when <= 0); None
+    when the table is not one the core takes."""
+
+def table_difffolded(before: FoldedStacks, after: FoldedStacks) -> bytes | None:
+    """The two-column folded text of two tables, or None when one is not one the core takes."""

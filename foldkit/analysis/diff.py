@@ -16,9 +16,10 @@ import polars as pl
 from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT, DIFF_SORT_CHOICES
 from foldkit.analysis.functions import BY_CHOICES, aggregate
 from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
+from foldkit.engine import native_core
 from foldkit.errors import UsageError
 from foldkit.outputs import is_stdout
-from foldkit.profile import Profile, Weight, format_weight, root_frame_count
+from foldkit.profile import LazyProfile, Profile, Weight, format_weight, root_frame_count
 
 
 @dataclass
@@ -152,6 +153,18 @@ def difffolded_bytes(diff: StackDiff) -> bytes:
     except UnicodeEncodeError:
         text = "".join(line + "\n" for line in difffolded_lines(diff))
         return text.encode("utf-8", "surrogateescape")
+
+
+def table_difffolded(before: Profile, after: Profile) -> bytes | None:
+    """`difffolded_bytes(diff_profiles(before, after))` (not normalised) written by the native core
+    from the stack tables of two folded files, without a Python object per stack; None when a
+    side's stacks are not in a table the core takes (use `difffolded_bytes`, the reference)."""
+    native = native_core()
+    tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
+    if native is None or tables[0] is None or tables[1] is None:
+        return None
+    text: bytes | None = native.table_difffolded(tables[0], tables[1])
+    return text
 
 
 def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:

@@ -13,6 +13,7 @@ pub mod perf_frames;
 pub mod perf_header;
 pub mod perf_pool;
 pub mod perf_stream;
+pub mod table;
 
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -6,6 +6,7 @@ mod folded_text;
 mod perf;
 mod read_ahead;
 mod render;
+mod table;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -17,5 +18,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     perf::register(m)?;
     render::register(m)?;
     read_ahead::register(m)?;
+    table::register(m)?;
     Ok(())
 }
