@@ -34,7 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from foldkit.cluster import Cluster
-from foldkit.engine import default_jobs
+from foldkit.jobs import default_jobs
 from foldkit.report.capture import CAPTURES_DIR, Settings, error_message, process_capture
 from foldkit.report.discover import CaptureInput
 from foldkit.report.result import CaptureResult
