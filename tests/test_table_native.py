@@ -20,9 +20,9 @@ from foldkit import _native
 from foldkit.analysis.diff import diff_profiles, difffolded_bytes, table_difffolded
 from foldkit.analysis.functions import heaviest
 from foldkit.analysis.top import top_table
-from foldkit.engine import NATIVE_SWITCH
 from foldkit.ingest import FoldOptions
 from foldkit.ingest.folded import fold_file
+from foldkit.native import NATIVE_SWITCH
 from foldkit.profile import ROOT_FRAMES, LazyProfile, Profile
 
 #: Frame names: recursion (repeats), a shared prefix, non-ASCII, an empty frame.

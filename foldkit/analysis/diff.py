@@ -16,8 +16,8 @@ import polars as pl
 from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT, DIFF_SORT_CHOICES
 from foldkit.analysis.functions import BY_CHOICES, aggregate
 from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
-from foldkit.engine import native_core
 from foldkit.errors import UsageError
+from foldkit.native import native_core
 from foldkit.outputs import is_stdout
 from foldkit.profile import LazyProfile, Profile, Weight, format_weight, root_frame_count
 

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 
 import polars as pl
 
-from foldkit.engine import native_core
 from foldkit.errors import UsageError
+from foldkit.native import native_core
 from foldkit.profile import LazyProfile, Profile
 from foldkit.text import utf8_all, utf8_safe
 
