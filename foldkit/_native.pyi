@@ -155,3 +155,17 @@ def table_top(
 
 def table_difffolded(before: FoldedStacks, after: FoldedStacks) -> bytes | None:
     """The two-column folded text of two tables, or None when one is not one the core takes."""
+
+def table_changes(
+    before: FoldedStacks,
+    after: FoldedStacks,
+    roots: int,
+    scale: float,
+    before_pct: float,
+    after_pct: float,
+    sort_self: bool,
+    limit: int,
+) -> tuple[list[str], list[int], list[int], list[int], list[int], int] | None:
+    """`(names, self before, total before, self after, total after, rows in all)` of the functions
+    whose share changed most, at most `limit` (all when <= 0); None when a table is not one the
+    core takes."""

@@ -50,6 +50,9 @@ class NativeCore(Protocol):
         self, table: Any, by: str, roots: int, sort_self: bool, limit: int
     ) -> tuple[list[str], list[int], list[int], int] | None: ...
     def table_difffolded(self, before: Any, after: Any) -> bytes | None: ...
+    def table_changes(
+        self, before: Any, after: Any, roots: int, scale: float, before_pct: float, after_pct: float, sort_self: bool, limit: int
+    ) -> tuple[list[str], list[int], list[int], list[int], list[int], int] | None: ...
 
 
 def load_native() -> NativeCore | None:

@@ -17,7 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from foldkit import _native
-from foldkit.analysis.diff import diff_profiles, difffolded_bytes, table_difffolded
+from foldkit.analysis.diff import (
+    changes_table,
+    diff_profiles,
+    difffolded_bytes,
+    table_changes,
+    table_difffolded,
+)
 from foldkit.analysis.functions import heaviest
 from foldkit.analysis.top import top_table
 from foldkit.ingest import FoldOptions
@@ -126,6 +132,36 @@ def test_difffolded_from_two_tables_is_the_python_text(
     assert native == difffolded_bytes(diff_profiles(twin(old), twin(new)))
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    LINES,
+    LINES,
+    st.integers(min_value=1, max_value=3),
+    st.booleans(),
+    st.sampled_from(["self", "total"]),
+    st.sampled_from([0, 1, 3, 20]),
+    st.sampled_from([None, ("comm",)]),
+)
+def test_diff_table_from_two_tables_is_the_polars_table(
+    before: list[tuple[str, int]],
+    after: list[tuple[str, int]],
+    threads: int,
+    normalize: bool,
+    sort: str,
+    limit: int,
+    roots: tuple[str, ...] | None,
+) -> None:
+    old = read_table(text_of(before), threads, 1)
+    new = read_table(text_of(after), threads, 1)
+    assert isinstance(old, LazyProfile) and isinstance(new, LazyProfile)
+    if roots is not None:
+        old.meta[ROOT_FRAMES] = new.meta[ROOT_FRAMES] = roots
+    native = table_changes(old, new, normalize, sort, limit)
+    assert native is not None and old.table is not None and new.table is not None
+    reference = changes_table(diff_profiles(twin(old), twin(new), normalize=normalize), sort, limit)
+    assert rows(native) == rows(reference)
+
+
 def test_a_table_with_decimal_sums_is_left_to_the_twin() -> None:
     got = read_table(b"a 1.5\nb 2\n", 1, 1)
     # decimal sums make a plain profile: nothing for the core's table writers
@@ -139,11 +175,19 @@ def test_a_table_with_decimal_sums_is_left_to_the_twin() -> None:
         assert _native.table_folded_text(stacks) is None
         assert _native.table_top(stacks, "function", 0, True, 0) is None
         assert _native.table_difffolded(stacks, stacks) is None
+        assert _native.table_changes(stacks, stacks, 0, 1.0, 1.0, 1.0, True, 0) is None
 
 
 @pytest.mark.parametrize(
     ("command", "suffix"),
-    [(["fold"], ".folded"), (["top", "-n", "0"], ".txt"), (["top", "--by", "comm"], ".csv"), (["diff", "--folded"], ".folded")],
+    [
+        (["fold"], ".folded"),
+        (["top", "-n", "0"], ".txt"),
+        (["top", "--by", "comm"], ".csv"),
+        (["diff", "--folded"], ".folded"),
+        (["diff"], ".json"),
+        (["diff", "--no-normalize", "--sort", "total"], ".csv"),
+    ],
 )
 def test_the_commands_write_what_the_twin_writes(tmp_path: Path, command: list[str], suffix: str) -> None:
     lines = [(f"p{i % 3};m{i % 7};s{i % 11};m{i % 7}", i % 5 + 1) for i in range(300)]

@@ -139,7 +139,7 @@ def aggregate(
     return _self_total(table)
 
 
-def _frame(names: list[str], selfs: list[int], totals: list[int]) -> pl.DataFrame:
+def sums_frame(names: list[str], selfs: list[int], totals: list[int]) -> pl.DataFrame:
     """`name`, `self`, `total` columns as `aggregate` gives them for integer weights."""
     return pl.DataFrame(
         {"name": names, "self": selfs, "total": totals},
@@ -163,7 +163,7 @@ def heaviest(profile: Profile, by: str, sort: str, limit: int, roots: int = 0) -
             return None
         names, selfs, _, _ = found
         frame = (
-            _frame([comm_of(n) for n in names], selfs, selfs)
+            sums_frame([comm_of(n) for n in names], selfs, selfs)
             .group_by("name")
             .agg(pl.col("self").sum(), pl.col("total").sum())
         )
@@ -174,7 +174,7 @@ def heaviest(profile: Profile, by: str, sort: str, limit: int, roots: int = 0) -
     if found is None:
         return None
     names, selfs, totals, count = found
-    return _frame(names, selfs, totals), count
+    return sums_frame(names, selfs, totals), count
 
 
 def _self_total(table: pl.DataFrame) -> pl.DataFrame:

@@ -103,6 +103,9 @@ def diff(
     if kind == "folded" and not scaled and (text := d.table_difffolded(old, new)) is not None:
         write_bytes(output, text)
         return
+    if kind not in ("svg", "html", "folded") and (table := d.table_changes(old, new, scaled, sort, limit)) is not None:
+        write_table(table, output, kind)
+        return
     result = d.diff_profiles(old, new, normalize=scaled)
     if kind == "svg":
         write_bytes(output, render_diff(result, basis or DEFAULT_BASIS, render.options, color_by=color_by))

@@ -120,6 +120,62 @@ fn table_top<'py>(
     Ok(Some((names, selfs, totals, count).into_pyobject(py)?))
 }
 
+/// `diff`'s changed functions of two tables: per function (the first `roots` frames left out)
+/// its self and total sums on each side, `(names, self before, total before, self after, total
+/// after, rows in all)` of the first `limit` rows (all when <= 0) by the largest change of share
+/// (|after * `after_pct` - before * `scale` * `before_pct`| of self, or of total without
+/// `sort_self`), ties by name; None when a table is not one this takes.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn table_changes<'py>(
+    py: Python<'py>,
+    before: &FoldedStacks,
+    after: &FoldedStacks,
+    roots: usize,
+    scale: f64,
+    before_pct: f64,
+    after_pct: f64,
+    sort_self: bool,
+    limit: i64,
+) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let (Some(b), Some(a)) = (plain(before), plain(after)) else {
+        return Ok(None);
+    };
+    let column = if sort_self { 0 } else { 1 };
+    // as the reference computes it: the before sums scaled (when normalised) as floats first
+    let change = |r: &Named<'_, 2>| {
+        let was = r.sums[0][column] as f64 * scale;
+        (r.sums[1][column] as f64 * after_pct - was * before_pct).abs()
+    };
+    let found = py.detach(|| {
+        guard("diff", || {
+            best([b, a], Group::Function { roots }, limit, |x, y| {
+                change(y)
+                    .total_cmp(&change(x))
+                    .then_with(|| x.name.cmp(y.name))
+            })
+        })
+    })?;
+    let Some((rows, count)) = found else {
+        return Ok(None);
+    };
+    let names = PyList::empty(py);
+    let columns = [
+        PyList::empty(py),
+        PyList::empty(py),
+        PyList::empty(py),
+        PyList::empty(py),
+    ];
+    for row in &rows {
+        names.append(text(py, row.name, "surrogateescape")?)?;
+        for (k, list) in columns.iter().enumerate() {
+            list.append(int(py, row.sums[k / 2][k % 2].into())?)?;
+        }
+    }
+    let [sb, tb, sa, ta] = columns;
+    Ok(Some((names, sb, tb, sa, ta, count).into_pyobject(py)?))
+}
+
 /// The two-column folded text of `before` and `after` (`stack before after` lines, every stack
 /// of either once, sorted byte-wise, 0 where a side lacks it), or None when a table is not one
 /// this takes.
@@ -155,5 +211,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_folded_text, m)?)?;
     m.add_function(wrap_pyfunction!(table_top, m)?)?;
     m.add_function(wrap_pyfunction!(table_difffolded, m)?)?;
+    m.add_function(wrap_pyfunction!(table_changes, m)?)?;
     Ok(())
 }
