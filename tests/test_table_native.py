@@ -119,6 +119,16 @@ def test_the_core_sums_what_it_takes_and_refuses_the_rest() -> None:
     assert isinstance(big, LazyProfile) and heaviest(big, "function", "self", 0) is None
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_sums_beyond_i64_stay_exact_in_the_table(threads: int) -> None:
+    top = 2**63 - 1
+    text = b"".join(b"a;b %d\nc 1\na;b -%d\na;b %d\n" % (top, top, top) for _ in range(40))
+    got = read_table(text, threads, 1)
+    assert isinstance(got, LazyProfile) and got.table is not None
+    assert got.to_folded_bytes() == b"a;b %d\nc 40\n" % (40 * top)
+    assert got.table.sums() == (40 * top + 40,) * 3
+
+
 @settings(max_examples=150, deadline=None)
 @given(LINES, LINES, st.integers(min_value=1, max_value=3), st.integers(min_value=1, max_value=64))
 def test_difffolded_from_two_tables_is_the_python_text(

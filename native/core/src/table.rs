@@ -4,21 +4,33 @@
 //! canonical folded text ([`Stacks::sorted`], `folded_text`), per-function self and total sums
 //! ([`function_sums`]) and the union of two tables in canonical order ([`union`]).
 
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 /// Distinct stacks with their summed integer weights, in one byte arena.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone)]
 pub struct Stacks {
     /// every stack's bytes, one after another
     bytes: Vec<u8>,
     /// stack k is `bytes[ends[k - 1]..ends[k]]` (the first starts at 0)
     ends: Vec<u64>,
-    /// stack k's summed weight
-    sums: Vec<i128>,
+    /// stack k's summed weight, unless it once left i64 (then it is in `big`)
+    sums: Vec<i64>,
+    /// the sums that once left i64, by stack
+    big: HashMap<u32, i128, FxBuildHasher>,
 }
+
+impl PartialEq for Stacks {
+    /// The same stacks with the same sums in the same order.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Stacks {}
 
 impl Stacks {
     /// An empty table.
@@ -44,24 +56,41 @@ impl Stacks {
 
     /// The summed weight of stack `i`.
     pub fn sum(&self, i: usize) -> i128 {
-        self.sums[i]
+        if !self.big.is_empty() {
+            if let Some(&sum) = self.big.get(&(i as u32)) {
+                return sum;
+            }
+        }
+        i128::from(self.sums[i])
     }
 
     /// Add `weight` to stack `i`'s sum.
     pub fn add_to(&mut self, i: usize, weight: i128) {
-        self.sums[i] += weight;
+        let small = i64::try_from(weight)
+            .ok()
+            .and_then(|w| self.sums[i].checked_add(w));
+        match small {
+            Some(sum) if self.big.is_empty() || !self.big.contains_key(&(i as u32)) => {
+                self.sums[i] = sum
+            }
+            _ => {
+                let sum = self.sum(i) + weight;
+                self.big.insert(i as u32, sum);
+            }
+        }
     }
 
     /// Append a stack (not already in the table) with its sum.
     pub fn push(&mut self, stack: &[u8], sum: i128) {
         self.bytes.extend_from_slice(stack);
         self.ends.push(self.bytes.len() as u64);
-        self.sums.push(sum);
+        self.sums.push(0);
+        self.add_to(self.ends.len() - 1, sum);
     }
 
     /// (stack, sum) in table order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], i128)> + '_ {
-        (0..self.len()).map(|i| (self.stack(i), self.sums[i]))
+        (0..self.len()).map(|i| (self.stack(i), self.sum(i)))
     }
 
     /// Forget every stack.
@@ -130,7 +159,7 @@ impl Stacks {
     pub fn folded_len(&self, order: &[u32]) -> usize {
         order
             .iter()
-            .map(|&i| self.stack(i as usize).len() + decimal_len(self.sums[i as usize]) + 2)
+            .map(|&i| self.stack(i as usize).len() + decimal_len(self.sum(i as usize)) + 2)
             .sum()
     }
 
@@ -144,7 +173,7 @@ impl Stacks {
             digits.clear();
             digits.extend_from_slice(stack);
             digits.push(b' ');
-            push_decimal(&mut digits, self.sums[i as usize]);
+            push_decimal(&mut digits, self.sum(i as usize));
             digits.push(b'\n');
             out[at..at + digits.len()].copy_from_slice(&digits);
             at += digits.len();
@@ -458,6 +487,22 @@ mod tests {
             assert_eq!(d, v.to_string().as_bytes());
             assert_eq!(decimal_len(v), d.len());
         }
+    }
+
+    #[test]
+    fn sums_beyond_i64_are_kept_exactly() {
+        let mut t = table(&[("a", i128::from(i64::MAX)), ("b", i128::MIN), ("c", 1)]);
+        t.add_to(0, 1);
+        t.add_to(0, -2);
+        t.add_to(2, i128::from(i64::MAX));
+        t.add_to(2, -5);
+        let sums: Vec<i128> = t.iter().map(|(_, w)| w).collect();
+        let max = i128::from(i64::MAX);
+        assert_eq!(sums, vec![max - 1, i128::MIN, max - 4]);
+        let mut same = table(&[("a", max - 1), ("b", i128::MIN), ("c", max - 4)]);
+        assert_eq!(t, same);
+        same.add_to(1, 1);
+        assert_ne!(t, same);
     }
 
     #[test]
