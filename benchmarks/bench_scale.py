@@ -8,7 +8,8 @@ Usage:
 
 Each input is `p;mN;sN 1` for N below the size (N distinct stacks, 2N+1 distinct frames), written
 once into `--dir` (kept for later runs). Every command runs as a process (interpreter start-up
-included, outputs to a file in `--dir`); its wall time and peak RSS (`wait4`) are taken, medians
+included, outputs to a file in `--dir`); its wall time, CPU time (user + system) and peak RSS
+(`wait4`) are taken, medians
 of `--runs` runs, the commands taking turns within each run so load drifts hit every tool alike.
 `diff` compares the file with the 10 k one. A command that runs past `--timeout` seconds or past
 `--max-memory-gb` of address space is reported as such (the machine is shared: nothing is let grow
@@ -61,8 +62,8 @@ def generate(path: Path, n: int) -> None:
     tmp.replace(path)
 
 
-def run(argv: list[str], stdout: Path, timeout: float, max_memory: int) -> tuple[float, float] | str:
-    """(wall seconds, peak RSS in MB) of one run, or why it has none."""
+def run(argv: list[str], stdout: Path, timeout: float, max_memory: int) -> tuple[float, float, float] | str:
+    """(wall seconds, peak RSS in MB, CPU seconds) of one run, or why it has none."""
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
@@ -84,17 +85,18 @@ def run(argv: list[str], stdout: Path, timeout: float, max_memory: int) -> tuple
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0, 1):  # check exits 1 for a regression
         return f"failed ({proc.returncode})"
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def cell(values: list[tuple[float, float] | str]) -> tuple[str, str, float | None]:
-    """(time, RSS, median seconds) of a command's runs."""
+def cell(values: list[tuple[float, float, float] | str]) -> tuple[str, str, float | None]:
+    """(time and CPU time, RSS, median seconds) of a command's runs."""
     done = [v for v in values if not isinstance(v, str)]
     if not done:
         return str(values[0]), "", None
     wall = statistics.median(v[0] for v in done)
     rss = statistics.median(v[1] for v in done)
-    return f"{wall:.2f} s", f"{rss:,.0f} MB", wall
+    cpu = statistics.median(v[2] for v in done)
+    return f"{wall:.2f} s ({cpu:.2f} s CPU)", f"{rss:,.0f} MB", wall
 
 
 def main() -> None:
@@ -122,7 +124,7 @@ def main() -> None:
     for n in sizes:
         path = args.dir / f"scale_{n}.folded"
         generate(path, n)
-        results: dict[str, list[tuple[float, float] | str]] = {name: [] for name in ["inferno", *names]}
+        results: dict[str, list[tuple[float, float, float] | str]] = {name: [] for name in ["inferno", *names]}
         for _ in range(args.runs):
             if inferno is not None:
                 results["inferno"].append(run([*inferno, str(path)], args.dir / "inferno.svg", args.timeout, max_memory))

@@ -193,39 +193,92 @@ fn prefix(stack: &[u8]) -> u64 {
 /// One row of the union of two tables: the stack and its sum on each side (None: absent there).
 pub type UnionRow<'a> = (&'a [u8], Option<i128>, Option<i128>);
 
-/// Every stack of `before` or `after` once, in canonical order, with its sum on each side.
-pub fn union<'a>(before: &'a Stacks, after: &'a Stacks) -> Vec<UnionRow<'a>> {
-    let (b, a) = (before.sorted(), after.sorted());
-    let mut out = Vec::with_capacity(b.len().max(a.len()));
-    let (mut i, mut j) = (0, 0);
-    while i < b.len() || j < a.len() {
-        let bs = b.get(i).map(|&k| before.stack(k as usize));
-        let as_ = a.get(j).map(|&k| after.stack(k as usize));
-        match (bs, as_) {
-            (Some(x), Some(y)) if x == y => {
-                out.push((
-                    x,
-                    Some(before.sum(b[i] as usize)),
-                    Some(after.sum(a[j] as usize)),
-                ));
-                i += 1;
-                j += 1;
-            }
-            (Some(x), Some(y)) if x < y => {
-                out.push((x, Some(before.sum(b[i] as usize)), None));
-                i += 1;
-            }
-            (Some(x), None) => {
-                out.push((x, Some(before.sum(b[i] as usize)), None));
-                i += 1;
-            }
-            (_, Some(y)) => {
-                out.push((y, None, Some(after.sum(a[j] as usize))));
-                j += 1;
-            }
-            (None, None) => break,
+/// The canonical orders of two tables, walked together by [`Union::each`].
+pub struct Union<'a> {
+    before: &'a Stacks,
+    after: &'a Stacks,
+    b: Vec<u32>,
+    a: Vec<u32>,
+}
+
+impl<'a> Union<'a> {
+    /// The union of `before` and `after` (both put in canonical order once).
+    pub fn new(before: &'a Stacks, after: &'a Stacks) -> Self {
+        Union {
+            before,
+            after,
+            b: before.sorted(),
+            a: after.sorted(),
         }
     }
+
+    /// Every stack of either side once, in canonical order, with its sum on each side.
+    pub fn each(&self, mut row: impl FnMut(UnionRow<'a>)) {
+        let (before, after) = (self.before, self.after);
+        let (b, a) = (&self.b, &self.a);
+        let (mut i, mut j) = (0, 0);
+        while i < b.len() || j < a.len() {
+            let bs = b.get(i).map(|&k| before.stack(k as usize));
+            let as_ = a.get(j).map(|&k| after.stack(k as usize));
+            match (bs, as_) {
+                (Some(x), Some(y)) if x == y => {
+                    row((
+                        x,
+                        Some(before.sum(b[i] as usize)),
+                        Some(after.sum(a[j] as usize)),
+                    ));
+                    i += 1;
+                    j += 1;
+                }
+                (Some(x), Some(y)) if x < y => {
+                    row((x, Some(before.sum(b[i] as usize)), None));
+                    i += 1;
+                }
+                (Some(x), None) => {
+                    row((x, Some(before.sum(b[i] as usize)), None));
+                    i += 1;
+                }
+                (_, Some(y)) => {
+                    row((y, None, Some(after.sum(a[j] as usize))));
+                    j += 1;
+                }
+                (None, None) => break,
+            }
+        }
+    }
+
+    /// The length of [`Union::write_difffolded`]'s text.
+    pub fn difffolded_len(&self) -> usize {
+        let mut len = 0;
+        self.each(|(stack, x, y)| {
+            len += stack.len() + decimal_len(x.unwrap_or(0)) + decimal_len(y.unwrap_or(0)) + 3;
+        });
+        len
+    }
+
+    /// The two-column folded text (`stack before after` lines, 0 where a side lacks the stack)
+    /// into `out`, whose length [`Union::difffolded_len`] gave.
+    pub fn write_difffolded(&self, out: &mut [u8]) {
+        let mut at = 0;
+        let mut line = Vec::with_capacity(64);
+        self.each(|(stack, x, y)| {
+            line.clear();
+            line.extend_from_slice(stack);
+            line.push(b' ');
+            push_decimal(&mut line, x.unwrap_or(0));
+            line.push(b' ');
+            push_decimal(&mut line, y.unwrap_or(0));
+            line.push(b'\n');
+            out[at..at + line.len()].copy_from_slice(&line);
+            at += line.len();
+        });
+    }
+}
+
+/// Every stack of `before` or `after` once, in canonical order, with its sum on each side.
+pub fn union<'a>(before: &'a Stacks, after: &'a Stacks) -> Vec<UnionRow<'a>> {
+    let mut out = Vec::new();
+    Union::new(before, after).each(|r| out.push(r));
     out
 }
 
@@ -266,12 +319,12 @@ const PASS_FRAMES: usize = 1 << 23;
 /// Per function (see [`Group`]), its self and total sums on each side of `sides`: self is the
 /// weight of the stacks whose leaf it is, total of the stacks holding it (once however often it
 /// recurses). Rows go to `keep` a partition at a time (every function exactly once, in no
-/// particular order), so only one partition's functions are held at a time. None when a sum
+/// particular order), one at a time, so only one partition's functions are held at a time. None when a sum
 /// leaves i64 (the caller sums in Python instead).
 pub fn function_sums<'a, const N: usize>(
     sides: [&'a Stacks; N],
     group: Group,
-    keep: impl FnMut(Vec<Named<'a, N>>),
+    keep: impl FnMut(Named<'a, N>),
 ) -> Option<()> {
     function_sums_within(sides, group, PASS_FRAMES, keep)
 }
@@ -281,7 +334,7 @@ pub fn function_sums_within<'a, const N: usize>(
     sides: [&'a Stacks; N],
     group: Group,
     most: usize,
-    mut keep: impl FnMut(Vec<Named<'a, N>>),
+    mut keep: impl FnMut(Named<'a, N>),
 ) -> Option<()> {
     // ranges of the 32-bit hash slice (see `slice`) still to do; one too big is cut in four
     let mut todo: Vec<(u64, u64)> = vec![(0, 1 << 32)];
@@ -289,7 +342,14 @@ pub fn function_sums_within<'a, const N: usize>(
         // a slice no range can cut holds whatever it holds
         let most = if hi - lo <= 1 { usize::MAX } else { most };
         match partition(sides, group, lo, hi, most) {
-            Some(rows) => keep(rows?),
+            Some(rows) => {
+                for r in rows? {
+                    keep(Named {
+                        name: name_in(sides, &r),
+                        sums: r.sums,
+                    });
+                }
+            }
             None => {
                 let step = ((hi - lo) / 4).max(1);
                 let mut at = hi;
@@ -302,6 +362,12 @@ pub fn function_sums_within<'a, const N: usize>(
         }
     }
     Some(())
+}
+
+/// The name of a function row, in its side's arena.
+fn name_in<'a, const N: usize>(sides: [&'a Stacks; N], r: &FrameRow<N>) -> &'a [u8] {
+    let table = sides[r.side as usize];
+    &table.bytes[r.start as usize..r.start as usize + r.len as usize]
 }
 
 /// The slice of a name's hash that picks its partition (bits the hash table does not use for
@@ -343,14 +409,11 @@ fn partition<'a, const N: usize>(
     lo: u64,
     hi: u64,
     most: usize,
-) -> Option<Option<Vec<Named<'a, N>>>> {
+) -> Option<Option<Vec<FrameRow<N>>>> {
     let whole = lo == 0 && hi == 1 << 32;
     let mut rows: Vec<FrameRow<N>> = Vec::new();
     let mut index: HashTable<u32> = HashTable::new();
-    let name_of = |r: &FrameRow<N>| -> &'a [u8] {
-        let table = sides[r.side as usize];
-        &table.bytes[r.start as usize..r.start as usize + r.len as usize]
-    };
+    let name_of = |r: &FrameRow<N>| name_in(sides, r);
     for (side, table) in sides.iter().enumerate() {
         for k in 0..table.len() {
             let stack = table.stack(k);
@@ -412,15 +475,7 @@ fn partition<'a, const N: usize>(
             }
         }
     }
-    drop(index);
-    Some(Some(
-        rows.iter()
-            .map(|r| Named {
-                name: name_of(r),
-                sums: r.sums,
-            })
-            .collect(),
-    ))
+    Some(Some(rows))
 }
 
 #[cfg(test)]
@@ -457,10 +512,8 @@ mod tests {
     fn native(pairs: &[(&str, i128)], group: Group) -> BTreeMap<Vec<u8>, [i64; 2]> {
         let t = table(pairs);
         let mut out = BTreeMap::new();
-        function_sums([&t], group, |rows| {
-            for r in rows {
-                assert!(out.insert(r.name.to_vec(), r.sums[0]).is_none());
-            }
+        function_sums([&t], group, |r| {
+            assert!(out.insert(r.name.to_vec(), r.sums[0]).is_none());
         })
         .unwrap();
         out
@@ -559,17 +612,16 @@ mod tests {
                     .unwrap()
                     .unwrap()
                 {
-                    assert!(got.insert(r.name.to_vec(), r.sums[0]).is_none());
+                    let name = name_in([&t], &r);
+                    assert!(got.insert(name.to_vec(), r.sums[0]).is_none());
                 }
             }
             assert_eq!(got, want, "{parts} parts");
         }
         for most in [1, 7, 100, 4999] {
             let mut got = BTreeMap::new();
-            function_sums_within([&t], Group::Function { roots: 0 }, most, |rows| {
-                for r in rows {
-                    assert!(got.insert(r.name.to_vec(), r.sums[0]).is_none());
-                }
+            function_sums_within([&t], Group::Function { roots: 0 }, most, |r| {
+                assert!(got.insert(r.name.to_vec(), r.sums[0]).is_none());
             })
             .unwrap();
             assert_eq!(got, want, "at most {most}");
@@ -587,6 +639,10 @@ mod tests {
             (b"c", None, Some(3)),
         ];
         assert_eq!(rows, want);
+        let walk = Union::new(&b, &a);
+        let mut text = vec![0u8; walk.difffolded_len()];
+        walk.write_difffolded(&mut text);
+        assert_eq!(text, b"a 2 0\nb 1 4\nc 0 3\n");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 
-use foldkit_core::table::{function_sums, push_decimal, union, Group, Named, Stacks};
+use foldkit_core::table::{function_sums, Group, Named, Stacks, Union};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
@@ -62,11 +62,11 @@ fn best<'a, const N: usize>(
     let mut kept: Vec<Named<'a, N>> = Vec::new();
     let mut count = 0usize;
     let cap = usize::try_from(limit).ok().filter(|&l| l > 0);
-    function_sums(sides, group, |rows| {
-        count += rows.len();
-        kept.extend(rows);
+    function_sums(sides, group, |row| {
+        count += 1;
+        kept.push(row);
         if let Some(cap) = cap {
-            if kept.len() > cap.max(1 << 16) * 2 {
+            if kept.len() >= cap.max(1 << 16) * 2 {
                 kept.select_nth_unstable_by(cap - 1, &order);
                 kept.truncate(cap);
             }
@@ -188,22 +188,17 @@ fn table_difffolded<'py>(
     let (Some(b), Some(a)) = (plain(before), plain(after)) else {
         return Ok(None);
     };
-    let text = py.detach(|| {
+    let (walk, len) = py.detach(|| {
         guard("diff", || {
-            let rows = union(b, a);
-            let mut out = Vec::with_capacity(b.stack_bytes().max(a.stack_bytes()) * 3 / 2);
-            for (stack, x, y) in rows {
-                out.extend_from_slice(stack);
-                out.push(b' ');
-                push_decimal(&mut out, x.unwrap_or(0));
-                out.push(b' ');
-                push_decimal(&mut out, y.unwrap_or(0));
-                out.push(b'\n');
-            }
-            out
+            let walk = Union::new(b, a);
+            let len = walk.difffolded_len();
+            (walk, len)
         })
     })?;
-    Ok(Some(PyBytes::new(py, &text)))
+    let text = PyBytes::new_with(py, len, |out| {
+        py.detach(|| guard("diff", || walk.write_difffolded(out)))
+    })?;
+    Ok(Some(text))
 }
 
 /// Register this file's functions in `foldkit._native`.
