@@ -402,9 +402,8 @@ fn hash_of(name: &[u8]) -> u64 {
 
 /// The functions whose hash slice is in `lo..hi`: Some(None) when a sum leaves i64, None when
 /// they are more than PASS_FRAMES.
-#[allow(clippy::type_complexity)]
-fn partition<'a, const N: usize>(
-    sides: [&'a Stacks; N],
+fn partition<const N: usize>(
+    sides: [&Stacks; N],
     group: Group,
     lo: u64,
     hi: u64,
