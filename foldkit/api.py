@@ -100,11 +100,12 @@ def check(
     budgets: Sequence[str] = (),
     only: bool = False,
     absolute: bool = False,
+    run_noise: float | None = None,
 ) -> CheckResult:
     """The CI regression gate of `foldkit check` on profiles or captures (one per run, or a list of
     runs per side): `max_increase` like `"2pp"` or `"10%"`, budgets like `"json_.*<=5%"`;
-    `absolute` compares sample counts too (see `foldkit check --absolute`). The result's `.passed`
-    says whether the candidate may ship."""
+    `absolute` compares sample counts too (see `foldkit check --absolute`); `run_noise` is
+    `--run-noise`, in percent. The result's `.passed` says whether the candidate may ship."""
     from foldkit.regression import gate
 
     options = gate.CheckOptions(
@@ -114,6 +115,7 @@ def check(
         budgets=tuple(gate.Budget.parse(b) for b in budgets),
         only=only,
         absolute=absolute,
+        run_noise=gate.stats.RUN_NOISE_FLOOR if run_noise is None else run_noise / 100.0,
     )
     return gate.check_profiles(_runs(baseline), _runs(candidate), options)
 

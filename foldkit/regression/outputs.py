@@ -144,6 +144,7 @@ def _settings(result: CheckResult) -> dict[str, Any]:
         "budgets": [b.text for b in o.budgets],
         "only": o.only,
         "absolute": o.absolute,
+        "run_noise_pct": o.run_noise * 100,
     }
 
 
@@ -187,6 +188,7 @@ def to_dict(result: CheckResult) -> dict[str, Any]:
         "verdict": verdict(result),
         "settings": _settings(result),
         "method": result.method,
+        "run_noise_pct": result.noise * 100,
         "dispersion": result.dispersion,
         "dispersion_df": None if math.isinf(result.dispersion_df) else result.dispersion_df,
         "run_to_run_measured": result.measured,
