@@ -16,6 +16,24 @@ __version__: str
 #: floats) so that both paths give one type.
 _Frames = tuple[list[str], list[int], list[int | float], list[int | float], list[int], int | float | None, int]
 
+# --- pprof.rs ---
+
+def fold_pprof(
+    data: bytes, wanted: bytes | None = None, inline: bool = False
+) -> tuple[list[tuple[str, str]], int | None, int, dict[str, int], dict[str, int] | None, dict[str, int]]:
+    """(types, chosen, samples, weights, counts, before) of a decompressed pprof profile.proto:
+    every sample type as (type, unit), the index of the one folded (`wanted`, else the default;
+    None when there is none or `wanted` is missing), the number of samples, `{stack: weight}` in
+    first-seen order, `{stack: samples}` when the profile counts samples in a type of its own,
+    and `{stack: weight}` of the samples labelled pprof::base (negated back). ValueError: not a
+    well-formed profile."""
+
+def pprof_bytes(rows: list[tuple[bytes, int, int, bool]], types: list[tuple[bytes, bytes]], default: bytes, diff_base: bool) -> bytes:
+    """The profile.proto message (uncompressed) of `rows` `(stack, value, count, base)`, byte for
+    byte what `foldkit.export.pprof.encode_python` writes: sample types `types`, `default` the
+    mapping of frames that name no object, the `pprof::base` label on base rows with `diff_base`.
+    OverflowError: a value or count beyond int64."""
+
 # --- folded_text.rs ---
 
 def folded_text(weights: dict[str, Any]) -> bytes | None:

@@ -13,6 +13,7 @@ pub mod perf_frames;
 pub mod perf_header;
 pub mod perf_pool;
 pub mod perf_stream;
+pub mod pprof;
 pub mod table;
 
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.

@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 
 mod folded_text;
 mod perf;
+mod pprof;
 mod read_ahead;
 mod render;
 mod table;
@@ -16,6 +17,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     std::panic::set_hook(Box::new(|_| {}));
     folded_text::register(m)?;
     perf::register(m)?;
+    pprof::register(m)?;
     render::register(m)?;
     read_ahead::register(m)?;
     table::register(m)?;
