@@ -210,3 +210,32 @@ class ViewerTree:
 
 def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str) -> ViewerTree | None:
     """The merged tree of `sides`, or None when a weight is not an int within i64 or a table's stack is not UTF-8."""
+
+# --- table.rs ---
+
+def table_folded_text(table: FoldedStacks) -> bytes | None:
+    """The table's canonical folded text, or None when a sum is a decimal."""
+
+def table_top(
+    table: FoldedStacks, by: str, roots: int, sort_self: bool, limit: int
+) -> tuple[list[str], list[int], list[int], int] | None:
+    """`(names, selfs, totals, rows in all)` of the heaviest functions (`by="function"`, the first
+    `roots` frames left out) or root frames (`by="root"`), at most `limit` (all when <= 0); None
+    when the table is not one the core takes."""
+
+def table_difffolded(before: FoldedStacks, after: FoldedStacks) -> bytes | None:
+    """The two-column folded text of two tables, or None when one is not one the core takes."""
+
+def table_changes(
+    before: FoldedStacks,
+    after: FoldedStacks,
+    roots: int,
+    scale: float,
+    before_pct: float,
+    after_pct: float,
+    sort_self: bool,
+    limit: int,
+) -> tuple[list[str], list[int], list[int], list[int], list[int], int] | None:
+    """`(names, self before, total before, self after, total after, rows in all)` of the functions
+    whose share changed most, at most `limit` (all when <= 0); None when a table is not one the
+    core takes."""

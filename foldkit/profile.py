@@ -233,6 +233,10 @@ class Profile(_Methods):
         body = native.folded_text(self.weights) if native is not None else None
         if body is None:  # no native core, or weights that are not all ints
             body = "".join(line + "\n" for line in self.folded_lines()).encode("utf-8", "surrogateescape")
+        return self._with_header(body, header)
+
+    def _with_header(self, body: bytes, header: bool) -> bytes:
+        """`body` (folded text), after the `# foldkit:` line when `header` asks for it."""
         if header:
             line = folded_header(self.unit, self.event, self.meta.get(ROOT_FRAMES))
             return (line + "\n").encode("utf-8", "surrogateescape") + body
@@ -314,6 +318,16 @@ class LazyProfile(Profile):
     def magnitude(self) -> Weight:
         """Sum of the weights' magnitudes."""
         return self._table.sums()[2] if self._table is not None else super().magnitude()
+
+    def to_folded_bytes(self, header: bool = False) -> bytes:
+        """The canonical folded text, written by the native core from the table while the stacks
+        are still in it (see `Profile.to_folded_bytes`, the reference)."""
+        native = native_core()
+        if self._table is not None and native is not None:
+            body = native.table_folded_text(self._table)
+            if body is not None:
+                return self._with_header(body, header)
+        return super().to_folded_bytes(header)
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, f.name) for f in fields(Profile))

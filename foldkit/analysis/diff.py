@@ -15,11 +15,19 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT, DIFF_SORT_CHOICES
-from foldkit.analysis.functions import BY_CHOICES, aggregate
+from foldkit.analysis.functions import BY_CHOICES, aggregate, sums_frame
 from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
 from foldkit.errors import UsageError
+from foldkit.native import native_core
 from foldkit.outputs import is_stdout
-from foldkit.profile import Profile, Weight, format_weight, merge_profiles, root_frame_count
+from foldkit.profile import (
+    LazyProfile,
+    Profile,
+    Weight,
+    format_weight,
+    merge_profiles,
+    root_frame_count,
+)
 
 
 @dataclass
@@ -38,6 +46,9 @@ class StackDiff:
     after_sources: list[str] = field(default_factory=list)
     #: Leading frames of every stack that hold comm/PID/TID on both sides (no function).
     roots: int = 0
+    #: BEFORE as captured when `before` is scaled and both sides are integral: function sums are
+    #: made of its integers, then scaled once (as the native core makes them).
+    raw_before: dict[str, Weight] | None = None
 
     def stacks(self) -> list[str]:
         """Every stack of either side, in canonical (byte-wise) order."""
@@ -105,6 +116,10 @@ def _kind_by_name(path: str | os.PathLike[str]) -> str | None:
     return suffix_format(path)
 
 
+def _unit(before: Profile, after: Profile) -> str:
+    return after.unit if after.unit == before.unit else f"{before.unit} -> {after.unit}"
+
+
 def diff_profiles(before: Profile, after: Profile, normalize: bool = False) -> StackDiff:
     """Align `before` and `after` stack by stack; with `normalize`, scale BEFORE to AFTER's total."""
     bt, at = float(before.total), float(after.total)
@@ -114,8 +129,10 @@ def diff_profiles(before: Profile, after: Profile, normalize: bool = False) -> S
     weights: dict[str, Weight] = dict(before.items())
     if scale != 1.0:
         weights = {s: w * scale for s, w in weights.items()}
-    unit = after.unit if after.unit == before.unit else f"{before.unit} -> {after.unit}"
+    unit = _unit(before, after)
+    integral = _integral(before) and _integral(after)
     return StackDiff(
+        raw_before=dict(before.items()) if scale != 1.0 and integral else None,
         before=weights,
         after=dict(after.items()),
         before_total=bt,
@@ -123,7 +140,7 @@ def diff_profiles(before: Profile, after: Profile, normalize: bool = False) -> S
         scale=scale,
         normalized=scale != 1.0,
         unit=unit,
-        integral=_integral(before) and _integral(after),
+        integral=integral,
         before_sources=list(before.sources),
         after_sources=list(after.sources),
         roots=min(root_frame_count(before.meta), root_frame_count(after.meta)),
@@ -170,16 +187,43 @@ def difffolded_bytes(diff: StackDiff) -> bytes:
         return text.encode("utf-8", "surrogateescape")
 
 
+def table_difffolded(before: Profile, after: Profile) -> bytes | None:
+    """`difffolded_bytes(diff_profiles(before, after))` (not normalised) written by the native core
+    from the stack tables of two folded files, without a Python object per stack; None when a
+    side's stacks are not in a table the core takes (use `difffolded_bytes`, the reference)."""
+    native = native_core()
+    tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
+    if native is None or tables[0] is None or tables[1] is None:
+        return None
+    text: bytes | None = native.table_difffolded(tables[0], tables[1])
+    return text
+
+
 def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:
     """Per function (dso, comm): self and total weights of both sides, their shares of each side's
     total in percent, and the changes (`d_self_pp`, `d_total_pp`; `d_self` in AFTER's units)."""
     if by not in BY_CHOICES or by == "dso":
         raise UsageError("a diff groups by function or comm")
-    before = aggregate(diff.before, by, roots=diff.roots).rename({"self": "self_before", "total": "total_before"})
-    after = aggregate(diff.after, by, roots=diff.roots).rename({"self": "self_after", "total": "total_after"})
+    if diff.raw_before is not None:  # integer sums, scaled once
+        before = _scaled(aggregate(diff.raw_before, by, roots=diff.roots), diff.scale)
+        bt: Weight = float(sum(diff.raw_before.values())) * diff.scale
+    else:
+        before = aggregate(diff.before, by, roots=diff.roots)
+        bt = sum(diff.before.values())
+    after = aggregate(diff.after, by, roots=diff.roots)
+    return _changes(before, after, bt, sum(diff.after.values()))
+
+
+def _scaled(sums: pl.DataFrame, scale: float) -> pl.DataFrame:
+    """`aggregate`'s sums of an unscaled BEFORE, scaled."""
+    return sums.with_columns(pl.col("self") * scale, pl.col("total") * scale)
+
+
+def _changes(before: pl.DataFrame, after: pl.DataFrame, bt: Weight, at: Weight) -> pl.DataFrame:
+    """`function_changes` of the per-function sums of each side, whose weights sum to `bt`, `at`."""
+    before = before.rename({"self": "self_before", "total": "total_before"})
+    after = after.rename({"self": "self_after", "total": "total_after"})
     joined = before.join(after, on="name", how="full", coalesce=True).fill_null(0)
-    bt = sum(diff.before.values())
-    at = sum(diff.after.values())
     bs = 100.0 / bt if bt else 0.0
     as_ = 100.0 / at if at else 0.0
     return joined.select(
@@ -198,6 +242,13 @@ def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:
     )
 
 
+def _largest(frame: pl.DataFrame, sort: str, limit: int) -> pl.DataFrame:
+    """The first `limit` rows (all when <= 0) of `function_changes` by |change of `sort` share|."""
+    key = f"d_{sort}_pp"
+    frame = frame.with_columns(pl.col(key).abs().alias("_abs")).sort(["_abs", "name"], descending=[True, False]).drop("_abs")
+    return frame.head(limit) if limit > 0 else frame
+
+
 def changes_table(
     diff: StackDiff, sort: str = "self", limit: int = DEFAULT_DIFF_LIMIT, by: str = "function"
 ) -> Table:
@@ -205,13 +256,50 @@ def changes_table(
     if sort not in DIFF_SORT_CHOICES:
         raise UsageError(f"--sort must be one of {', '.join(DIFF_SORT_CHOICES)}, not {sort!r}")
     frame = function_changes(diff, by)
-    key = f"d_{sort}_pp"
-    frame = frame.with_columns(pl.col(key).abs().alias("_abs")).sort(
-        ["_abs", "name"], descending=[True, False]
-    ).drop("_abs")
     count = frame.height
-    if limit > 0:
-        frame = frame.head(limit)
+    return _changes_table(_largest(frame, sort, limit), count, diff, sort, by)
+
+
+def table_changes(before: Profile, after: Profile, normalize: bool, sort: str = "self", limit: int = DEFAULT_DIFF_LIMIT) -> Table | None:
+    """`changes_table(diff_profiles(before, after, normalize), sort, limit)` summed by the native
+    core in the stack tables of two folded files, without a Python object per stack or per
+    function not shown; None when a side's stacks are not in a table the core takes (use
+    `changes_table`, the reference)."""
+    if sort not in DIFF_SORT_CHOICES:
+        raise UsageError(f"--sort must be one of {', '.join(DIFF_SORT_CHOICES)}, not {sort!r}")
+    native = native_core()
+    tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
+    if native is None or tables[0] is None or tables[1] is None:
+        return None
+    raw_bt, at = before.total, after.total
+    scale = float(at) / float(raw_bt) if normalize and raw_bt and at else 1.0
+    bt: Weight = float(raw_bt) * scale if scale != 1.0 else raw_bt
+    roots = min(root_frame_count(before.meta), root_frame_count(after.meta))
+    bs = 100.0 / bt if bt else 0.0
+    as_ = 100.0 / at if at else 0.0
+    found = native.table_changes(tables[0], tables[1], roots, scale, bs, as_, sort == "self", limit)
+    if found is None:
+        return None
+    names, self_before, total_before, self_after, total_after, count = found
+    old = sums_frame(names, self_before, total_before)
+    frame = _changes(_scaled(old, scale) if scale != 1.0 else old, sums_frame(names, self_after, total_after), bt, at)
+    shape = StackDiff(
+        before={},
+        after={},
+        before_total=float(raw_bt),
+        after_total=float(at),
+        scale=scale,
+        normalized=scale != 1.0,
+        unit=_unit(before, after),
+        before_sources=list(before.sources),
+        after_sources=list(after.sources),
+        roots=roots,
+    )
+    return _changes_table(_largest(frame, sort, limit), count, shape, sort, "function")
+
+
+def _changes_table(frame: pl.DataFrame, count: int, diff: StackDiff, sort: str, by: str) -> Table:
+    """The table of `frame` (the rows shown, of `count`), titled from `diff`'s totals."""
     columns = [
         Column("name", by, "text", "left"),
         Column("self_before_pct", "self before", "percent"),

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 import polars as pl
 
 from foldkit.errors import UsageError
+from foldkit.native import native_core
+from foldkit.profile import LazyProfile, Profile
 from foldkit.text import utf8_all, utf8_safe
 
 #: What `--by` accepts: the frame itself, the shared object it lives in, or the process (root frame).
@@ -135,6 +137,44 @@ def aggregate(
             .filter(pl.col("total") != 0)
         )
     return _self_total(table)
+
+
+def sums_frame(names: list[str], selfs: list[int], totals: list[int]) -> pl.DataFrame:
+    """`name`, `self`, `total` columns as `aggregate` gives them for integer weights."""
+    return pl.DataFrame(
+        {"name": names, "self": selfs, "total": totals},
+        schema={"name": pl.String, "self": pl.Int64, "total": pl.Int64},
+    )
+
+
+def heaviest(profile: Profile, by: str, sort: str, limit: int, roots: int = 0) -> tuple[pl.DataFrame, int] | None:
+    """The first `limit` rows (all when `limit` <= 0) of `aggregate` by `sort` (ties by the other
+    sum, then by name), in that order, and how many rows `aggregate` has in all: summed by the
+    native core in the stack table of a folded file, without a Python object per stack or per
+    function not shown; None when the profile's stacks are not in a table the core takes (use
+    `aggregate`, the reference)."""
+    native = native_core()
+    table = profile.table if isinstance(profile, LazyProfile) else None
+    if native is None or table is None or by not in ("function", "comm"):
+        return None
+    if by == "comm":  # per root frame, then per process name (few of them)
+        found = native.table_top(table, "root", 0, True, 0)
+        if found is None:
+            return None
+        names, selfs, _, _ = found
+        frame = (
+            sums_frame([comm_of(n) for n in names], selfs, selfs)
+            .group_by("name")
+            .agg(pl.col("self").sum(), pl.col("total").sum())
+        )
+        other = "total" if sort == "self" else "self"
+        frame = frame.sort([sort, other, "name"], descending=[True, True, False])
+        return (frame.head(limit) if limit > 0 else frame), frame.height
+    found = native.table_top(table, "function", roots, sort == "self", limit)
+    if found is None:
+        return None
+    names, selfs, totals, count = found
+    return sums_frame(names, selfs, totals), count
 
 
 def _self_total(table: pl.DataFrame) -> pl.DataFrame:

@@ -6,7 +6,7 @@ import polars as pl
 
 from foldkit.analysis.defaults import DEFAULT_LIMIT, SORT_CHOICES
 from foldkit.analysis.dso import META_KEY
-from foldkit.analysis.functions import BY_CHOICES, aggregate
+from foldkit.analysis.functions import BY_CHOICES, aggregate, heaviest
 from foldkit.analysis.tables import Column, Table
 from foldkit.errors import UsageError
 from foldkit.profile import Profile, root_frame_count
@@ -16,29 +16,40 @@ def top_frame(profile: Profile, by: str = "function", sort: str = "self") -> pl.
     """Every function (dso, comm) with `self`, `self_pct`, `total`, `total_pct`, heaviest first
     by `sort` (ties by the other column, then by name). Root frames holding comm/PID/TID are no
     function (nor dso)."""
+    return _ranked(profile, by, sort, 0)[0]
+
+
+def _ranked(profile: Profile, by: str, sort: str, limit: int) -> tuple[pl.DataFrame, int]:
+    """The first `limit` rows (all when `limit` <= 0) of `top_frame`, and how many it has in all:
+    from the native stack table when the profile's stacks are in one (`heaviest`), else from
+    `aggregate` (the reference)."""
     if sort not in SORT_CHOICES:
         raise UsageError(f"--sort must be one of {', '.join(SORT_CHOICES)}, not {sort!r}")
     if by not in BY_CHOICES:
         raise UsageError(f"--by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
     grand = float(profile.total)
-    frame = aggregate(profile.weights, by, profile.meta.get(META_KEY), root_frame_count(profile.meta))
+    roots = root_frame_count(profile.meta)
+    found = heaviest(profile, by, sort, limit, roots)
+    if found is not None:
+        frame, count = found
+    else:
+        frame = aggregate(profile.weights, by, profile.meta.get(META_KEY), roots)
+        count = frame.height
     scale = 100.0 / grand if grand else 0.0
     other = "total" if sort == "self" else "self"
-    return frame.select(
+    ranked = frame.select(
         "name",
         "self",
         (pl.col("self") * scale).alias("self_pct"),
         "total",
         (pl.col("total") * scale).alias("total_pct"),
     ).sort([sort, other, "name"], descending=[True, True, False])
+    return (ranked.head(limit) if limit > 0 else ranked), count
 
 
 def top_table(profile: Profile, by: str = "function", sort: str = "self", limit: int = DEFAULT_LIMIT) -> Table:
     """The `top` table of `profile`: the first `limit` rows (all when `limit` <= 0) of `top_frame`."""
-    frame = top_frame(profile, by, sort)
-    count = frame.height
-    if limit > 0:
-        frame = frame.head(limit)
+    frame, count = _ranked(profile, by, sort, limit)
     unit = profile.unit
     label = {"function": "function", "dso": "dso", "comm": "comm"}[by]
     columns = [

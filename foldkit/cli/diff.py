@@ -100,6 +100,12 @@ def diff(
     for p in (old, new):
         c.report(p.diagnostics, quiet, verbose)
     scaled = normalize if normalize is not None else kind not in ("folded", "pprof")
+    if kind == "folded" and not scaled and (text := d.table_difffolded(old, new)) is not None:
+        write_bytes(output, text)
+        return
+    if kind not in ("svg", "html", "folded", "pprof") and (table := d.table_changes(old, new, scaled, sort, limit)) is not None:
+        write_table(table, output, kind)
+        return
     result = d.diff_profiles(old, new, normalize=scaled)
     if kind == "svg":
         write_bytes(output, render_diff(result, basis or DEFAULT_BASIS, render.options, color_by=color_by))

@@ -20,8 +20,11 @@ pub mod text;
 use std::collections::HashMap;
 
 use ahash::RandomState;
+use hashbrown::HashTable;
 use memchr::memchr;
 use rustc_hash::FxBuildHasher;
+
+use crate::table::Stacks;
 
 /// A weight read from a line.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,17 +55,16 @@ pub enum Fed {
 
 /// Distinct stacks in order of first appearance, with their summed weights.
 ///
-/// The table maps a stack's hash to its first entry (stacks sharing a hash are chained), so
-/// growing it never hashes a stack again: stacks are often kilobytes long.
+/// The stacks are kept in a [`Stacks`] table (one byte arena); the index holds entry numbers and
+/// each entry's hash is kept, so growing the index never hashes a stack again: stacks are often
+/// kilobytes long.
 pub struct FoldedReader {
     /// (stack, summed weight) in order of first appearance
-    entries: Entries,
-    /// next entry with the same hash (`NO_ENTRY` at the end of a chain)
-    chained: Vec<u32>,
+    entries: Stacks,
     /// each entry's hash (merging readers does not hash the stacks again)
     hashes: Vec<u64>,
-    /// stack hash -> its first entry
-    index: HashMap<u64, u32, FxBuildHasher>,
+    /// entry numbers by their stack's hash
+    index: HashTable<u32>,
     hasher: RandomState,
     lineno: u64,
     /// false once a stack read from a line is not UTF-8
@@ -76,19 +78,12 @@ pub struct FoldedReader {
 /// Decimal sums by entry.
 pub type Sums = HashMap<u32, f64, FxBuildHasher>;
 
-/// (stack, summed integer weight) in order of first appearance.
-pub type Entries = Vec<(Box<[u8]>, i128)>;
-
-/// End of a chain of entries sharing a hash.
-const NO_ENTRY: u32 = u32::MAX;
-
 impl Default for FoldedReader {
     fn default() -> Self {
         FoldedReader {
-            entries: Vec::new(),
-            chained: Vec::new(),
+            entries: Stacks::new(),
             hashes: Vec::new(),
-            index: HashMap::default(),
+            index: HashTable::new(),
             // fixed seeds: the same hashes in every thread (the order of the stacks never
             // depends on them)
             hasher: RandomState::with_seeds(0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344),
@@ -280,11 +275,11 @@ impl FoldedReader {
     pub fn add(&mut self, stack: &[u8], weight: i64) {
         let at = self.entry(stack);
         if self.floats.is_empty() {
-            self.entries[at].1 += i128::from(weight);
+            self.entries.add_to(at, i128::from(weight));
         } else if let Some(sum) = self.floats.get_mut(&(at as u32)) {
             *sum += weight as f64; // a float plus an int, as Python adds them
         } else {
-            self.entries[at].1 += i128::from(weight);
+            self.entries.add_to(at, i128::from(weight));
         }
     }
 
@@ -292,7 +287,7 @@ impl FoldedReader {
     /// order as Python adds (an integer sum so far becomes the nearest float first).
     pub fn add_float(&mut self, stack: &[u8], weight: f64) {
         let at = self.entry(stack);
-        let sum = self.entries[at].1 as f64;
+        let sum = self.entries.sum(at) as f64;
         *self.floats.entry(at as u32).or_insert(sum) += weight;
     }
 
@@ -304,7 +299,7 @@ impl FoldedReader {
         }
         self.utf8 = self.utf8 && std::str::from_utf8(stack).is_ok();
         self.offsets = self.offsets || may_hold_offsets(stack);
-        self.push(hash, stack.into(), 0);
+        self.push(hash, stack, 0);
         self.entries.len() - 1
     }
 
@@ -332,9 +327,10 @@ impl FoldedReader {
             !self.has_floats() && !other.has_floats(),
             "decimal sums merged"
         );
-        for ((stack, weight), hash) in other.entries.into_iter().zip(other.hashes) {
-            if let Some(at) = self.find(hash, &stack) {
-                self.entries[at].1 += weight;
+        for (k, (stack, weight)) in other.entries.iter().enumerate() {
+            let hash = other.hashes[k];
+            if let Some(at) = self.find(hash, stack) {
+                self.entries.add_to(at, weight);
             } else {
                 self.push(hash, stack, weight);
             }
@@ -342,22 +338,17 @@ impl FoldedReader {
     }
 
     fn find(&self, hash: u64, stack: &[u8]) -> Option<usize> {
-        let mut at = *self.index.get(&hash)?;
-        while at != NO_ENTRY {
-            if *self.entries[at as usize].0 == *stack {
-                return Some(at as usize);
-            }
-            at = self.chained[at as usize];
-        }
-        None
+        let entries = &self.entries;
+        self.index
+            .find(hash, |&at| entries.stack(at as usize) == stack)
+            .map(|&at| at as usize)
     }
 
-    fn push(&mut self, hash: u64, stack: Box<[u8]>, weight: i128) {
-        let at = u32::try_from(self.entries.len()).unwrap_or(NO_ENTRY - 1);
-        let first = self.index.entry(hash).or_insert(NO_ENTRY);
-        self.chained.push(*first);
-        *first = at;
-        self.entries.push((stack, weight));
+    fn push(&mut self, hash: u64, stack: &[u8], weight: i128) {
+        let at = u32::try_from(self.entries.len()).expect("more than 2^32 distinct stacks");
+        let hashes = &self.hashes;
+        self.index.insert_unique(hash, at, |&k| hashes[k as usize]);
+        self.entries.push(stack, weight);
         self.hashes.push(hash);
     }
 
@@ -385,19 +376,20 @@ impl FoldedReader {
 
     /// The stacks and their summed weights, in order of first appearance.
     pub fn items(&self) -> impl Iterator<Item = (&[u8], i128)> + '_ {
-        self.entries.iter().map(|(s, w)| (&s[..], *w))
+        self.entries.iter()
     }
 
-    /// The stacks and their summed integer weights, in order of first appearance, and the
-    /// decimal sums by entry (see `floats`), the reader consumed.
-    pub fn into_items(self) -> (Entries, Sums) {
-        (self.entries, self.floats)
+    /// The stacks and their summed integer weights, in order of first appearance (the index
+    /// let go), and the decimal sums by entry (see `floats`), the reader consumed.
+    pub fn into_items(self) -> (Stacks, Sums) {
+        let mut stacks = self.entries;
+        stacks.shrink_to_fit();
+        (stacks, self.floats)
     }
 
     /// Forget every stack (after handing them to the reference reader).
     pub fn clear(&mut self) {
         self.entries.clear();
-        self.chained.clear();
         self.hashes.clear();
         self.index.clear();
         self.floats.clear();
@@ -461,7 +453,7 @@ mod tests {
         ));
         assert!(deferred.is_empty() && r.has_floats());
         let sums: Vec<(i128, Option<f64>)> = (0..r.len())
-            .map(|i| (r.entries[i].1, r.floats().get(&(i as u32)).copied()))
+            .map(|i| (r.entries.sum(i), r.floats().get(&(i as u32)).copied()))
             .collect();
         let b = 9007199254740993i64 as f64 + 0.5 + 1.0;
         assert_eq!(

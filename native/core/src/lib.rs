@@ -11,6 +11,7 @@ pub mod perf;
 pub mod pprof;
 pub mod svg_frames;
 pub mod svg_palette;
+pub mod table;
 pub mod viewer;
 
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.

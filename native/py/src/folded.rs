@@ -116,24 +116,10 @@ pub struct FoldedStacks {
     pub(crate) inner: FileStacks,
 }
 
-/// Stacks above which a table is freed on a thread of its own (tens of thousands of allocations:
-/// milliseconds the caller need not wait for, at the end of a command in particular).
-const FREED_ASIDE: usize = 10_000;
-
 impl FoldedStacks {
     /// The table of what a file held.
     pub(crate) fn new(inner: FileStacks) -> Self {
         FoldedStacks { inner }
-    }
-}
-
-impl Drop for FoldedStacks {
-    fn drop(&mut self) {
-        let stacks = std::mem::take(&mut self.inner.stacks);
-        if stacks.len() > FREED_ASIDE {
-            // if no thread can be started, the closure, and the stacks with it, are freed here
-            let _ = std::thread::Builder::new().spawn(move || drop(stacks));
-        }
     }
 }
 
@@ -198,7 +184,7 @@ impl FoldedStacks {
             ));
         }
         let (mut total, mut positive, mut magnitude) = (0i128, 0i128, 0i128);
-        for &(_, w) in &self.inner.stacks {
+        for (_, w) in self.inner.stacks.iter() {
             total = total.saturating_add(w);
             positive = positive.saturating_add(w.max(0));
             magnitude = magnitude.saturating_add(w.saturating_abs());
@@ -214,8 +200,7 @@ impl FoldedStacks {
 
     /// `{stack: weight}` (UTF-8, other bytes as surrogate escapes) in first-seen order.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let items = self.inner.stacks.iter().map(|(s, w)| (&s[..], *w));
-        str_dict(py, items, &self.inner.floats)
+        str_dict(py, self.inner.stacks.iter(), &self.inner.floats)
     }
 
     /// `layout_frames` of these stacks as a flame graph, or None when a stack is not UTF-8 or a
@@ -234,8 +219,8 @@ impl FoldedStacks {
         let laid = py.detach(|| {
             guard("layout", || {
                 let mut pairs: Vec<(&[u8], i64)> = Vec::with_capacity(stacks.len());
-                for (stack, weight) in stacks {
-                    pairs.push((stack, i64::try_from(*weight).ok()?));
+                for (stack, weight) in stacks.iter() {
+                    pairs.push((stack, i64::try_from(weight).ok()?));
                 }
                 let tree = flame_tree(&pairs, threshold, max_frames);
                 let frames = layout(&tree, sort_by_weight, max_frames);

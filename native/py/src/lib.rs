@@ -10,6 +10,7 @@ mod perf;
 mod pprof;
 mod read_ahead;
 mod svg;
+mod table;
 mod viewer;
 
 #[pymodule]
@@ -27,5 +28,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     read_ahead::register(m)?;
     viewer::register(m)?;
     svg::register(m)?;
+    table::register(m)?;
     Ok(())
 }

@@ -36,11 +36,11 @@ fn pairs<'a>(side: &'a Side<'_, '_>) -> PyResult<Option<Pairs<'a>>> {
                 return Ok(None);
             }
             let mut out = Vec::with_capacity(inner.stacks.len());
-            for (stack, weight) in &inner.stacks {
-                let Ok(w) = i64::try_from(*weight) else {
+            for (stack, weight) in inner.stacks.iter() {
+                let Ok(w) = i64::try_from(weight) else {
                     return Ok(None);
                 };
-                out.push((&stack[..], w));
+                out.push((stack, w));
             }
             Some(out)
         }

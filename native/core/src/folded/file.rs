@@ -20,6 +20,7 @@ use std::sync::Mutex;
 use memchr::{memchr, memrchr};
 
 use crate::folded::{FoldedReader, Sums};
+use crate::table::Stacks;
 
 /// Bytes read at a time by one thread.
 const BLOCK: usize = 4 * 1024 * 1024;
@@ -38,7 +39,7 @@ const MAX_DEFERRED_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug, Default)]
 pub struct FileStacks {
     /// (stack, summed integer weight) in order of first appearance.
-    pub stacks: Vec<(Box<[u8]>, i128)>,
+    pub stacks: Stacks,
     /// The sums that are decimals, by index in `stacks` (their integer sums there are unused).
     pub floats: Sums,
     /// (line number, line without its line end) of every line handed back, in file order.
