@@ -364,9 +364,9 @@ def _open_raw(spec: InputSpec) -> BinaryIO:
     if is_url(s):
         return _open_url(s)
     path = Path(s)
-    if path.is_dir():
-        raise InputError(f"{s}: is a directory, not a capture file")
     try:
+        if path.is_dir():  # (stat's errors, a name too long among them, are the open's below)
+            raise InputError(f"{s}: is a directory, not a capture file")
         return open(path, "rb")
     except FileNotFoundError as exc:
         raise InputError(f"{s}: no such file") from exc

@@ -244,9 +244,14 @@ def staged_folder(path: OutputPath) -> Iterator[Path]:
     one file system, which need no space)."""
     name = os.fspath(path)
     folder = Path(path)
-    if folder.exists() and not folder.is_dir():
+    with output_errors(name):  # a name too long, a parent that is a file: said, not raised
+        try:
+            st: os.stat_result | None = os.stat(folder)
+        except FileNotFoundError:
+            st = None
+    if st is not None and not stat.S_ISDIR(st.st_mode):
         raise OutputError(f"{name}: exists and is not a folder")
-    new = not folder.exists()
+    new = st is None
     parent = make_folder(folder.parent if new else folder)
     with output_errors(name):
         stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{folder.name}.", dir=parent))

@@ -85,3 +85,10 @@ def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, tmp_path: Pa
     assert "Traceback" not in run.stderr, run.stderr
     assert run.returncode == 130 and run.stderr.endswith("foldkit: interrupted\n"), (run.returncode, run.stderr)
     assert not (tmp_path / "x.svg").exists()
+
+
+def test_an_input_whose_name_is_too_long_is_an_input_error(tmp_path: Path) -> None:
+    name = tmp_path / ("n" * 300)
+    run = _foldkit("fold", str(name))
+    assert run.returncode == 2 and b"Traceback" not in run.stderr, run.stderr
+    assert run.stderr.endswith(b": cannot open: File name too long\n")

@@ -192,3 +192,13 @@ def test_a_report_with_nothing_readable_leaves_the_previous_report(tmp_path: Pat
     _clean_failure(run)
     assert "no file found is a capture foldkit can read" in run.stderr
     assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("where", ["name too long", "under a file"])
+def test_a_set_of_files_into_a_folder_that_cannot_be_named_is_exit_2(where: str, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    folder = tmp_path / ("n" * 300 if where == "name too long" else "a-file/pt")
+    run = _foldkit("fold", str(SMALL), "--per-process", "-o", str(folder))
+    _clean_failure(run)
+    assert ("File name too long" if where == "name too long" else "Not a directory") in run.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]

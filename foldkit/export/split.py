@@ -28,7 +28,7 @@ def write_split(parts: Mapping[str, Profile], folder: str | os.PathLike[str] | N
         raise UsageError("--per-process/--per-thread write one file per group: give the folder with -o DIR")
     assert folder is not None
     target = Path(folder)
-    if target.exists() and not target.is_dir():
+    if os.path.exists(target) and not os.path.isdir(target):
         raise UsageError(f"{target}: -o must name a folder with --per-process/--per-thread")
     with staged_folder(target) as stage:
         for name, part in parts.items():
