@@ -457,7 +457,7 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-report", action="store_true", help="skip the report batches")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    outcome = fuzz(args.count, args.seed, args.keep, report=not args.no_report)
+    outcome = fuzz(args.count, args.seed, args.keep, report=not args.no_report, log=lambda line: print(line, flush=True))
     for failure in outcome.failures[:20]:
         print(failure, file=sys.stderr)
     exits = ", ".join(f"exit {k}: {v}" for k, v in sorted(outcome.exits.items()))
