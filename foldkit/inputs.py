@@ -374,6 +374,25 @@ def _open_raw(spec: InputSpec) -> BinaryIO:
         raise InputError(f"{s}: cannot open: {exc.strerror}") from exc
 
 
+def rereadable(spec: InputSpec) -> bool:
+    """Whether `spec` can be opened again and gives the same bytes: bytes, URLs and regular files
+    (or what cannot be looked at: opening it says why); not standard input, a FIFO, a character
+    device or a socket, whose second open waits for a writer that never comes, or reads other
+    bytes. Readers that need an input twice spool the others to a temporary file, or skip the
+    second read."""
+    if isinstance(spec, bytes):
+        return True
+    s = os.fspath(spec)
+    if s == "-":
+        return False
+    if is_url(s):
+        return True
+    try:
+        return stat.S_ISREG(os.stat(s).st_mode)
+    except OSError:
+        return True
+
+
 #: Told of every Source opened (the command line's progress bar); see `watch_sources`.
 _WATCHERS: list[Callable[[Source], None]] = []
 
