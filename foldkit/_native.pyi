@@ -1,7 +1,8 @@
 """Types of `foldkit._native`, the Python face of the Rust core (native/py/src/*.rs).
 
 Kept by hand: a change to a `#[pyfunction]`, `#[pyclass]` or `#[pymethods]` item there changes
-this file too. Callers reach the module through `foldkit.engine.native_core()`.
+this file too. Callers reach the module through `foldkit.native.native_core()` (the one door), typed there
+as `NativeCore`, the part of this module foldkit uses.
 """
 
 import os
@@ -11,8 +12,9 @@ from typing import Any, final
 __version__: str
 
 #: The layout's lists for `foldkit.render.layout`: (names, depths, starts, weights, parents, cut,
-#: nonpositive).
-_Frames = tuple[list[str], list[int], list[int], list[int], list[int], int | None, int]
+#: nonpositive). The weights are ints; typed as the layout's own `_Placed` (where they may be
+#: floats) so that both paths give one type.
+_Frames = tuple[list[str], list[int], list[int | float], list[int | float], list[int], int | float | None, int]
 
 # --- folded_text.rs ---
 
@@ -76,12 +78,14 @@ class FoldedReader:
         """None when all lines were read, else `(start, end, next, lineno)` of a line for the reference reader."""
     def add(self, stack: bytes, weight: int) -> None:
         """Add `weight` to `stack`."""
+    def add_float(self, stack: bytes, weight: float) -> None:
+        """Add the decimal `weight` to `stack` (its sum is a float from then on)."""
     @property
     def lineno(self) -> int:
         """Lines counted so far."""
-    def take_bytes(self) -> dict[bytes, int]:
+    def take_bytes(self) -> dict[bytes, int | float]:
         """`{stack bytes: weight}` in first-seen order; the reader is emptied."""
-    def take_str(self) -> dict[str, int]:
+    def take_str(self) -> dict[str, int | float]:
         """`{stack: weight}` (surrogate escapes) in first-seen order; the reader is emptied."""
 
 @final
@@ -101,13 +105,14 @@ class FoldedStacks:
         """`layout_frames` of these stacks as a flame graph, or None (lay out `to_dict()` instead)."""
 
 def layout_frames(
-    stacks: dict[str, int] | list[tuple[str, int]],
+    stacks: dict[str, int | float] | list[tuple[str, int | float]],
     chart: bool,
     threshold: int,
     max_frames: int,
     sort_by_weight: bool,
 ) -> _Frames | None:
-    """Flame-graph (or, with `chart`, flame-chart) layout, or None when a weight is not an i64 int."""
+    """Flame-graph (or, with `chart`, flame-chart) layout, or None when a weight is not an i64 int
+    (a float among them, or an int beyond int64)."""
 
 def read_folded_file(
     path: str | os.PathLike[str],

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from foldkit.engine import native_core
+from foldkit.native import native_core
 
 if TYPE_CHECKING:  # for type checkers only: `foldkit.api` adds these methods when foldkit is imported
     from foldkit.api import ProfileMethods as _Methods

@@ -19,8 +19,9 @@ import stat
 from itertools import pairwise
 from typing import Any
 
-from foldkit.engine import default_jobs, native_core
 from foldkit.inputs import DEFAULT_MAX_RECORD
+from foldkit.jobs import default_jobs
+from foldkit.native import native_core
 
 #: Lines the native file reader hands to the reference reader (comments, bad lines) before it
 #: leaves the whole file to the stream reader (see `ingest.folded`).

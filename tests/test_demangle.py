@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from foldkit.engine import load_native
 from foldkit.ingest import FoldOptions, read
+from foldkit.native import load_native
 from tests.helpers import DATA
 
 pytestmark = pytest.mark.skipif(load_native() is None, reason="the native core is not built")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from foldkit import _native
-from foldkit.engine import NATIVE_SWITCH
+from foldkit.native import NATIVE_SWITCH
 from foldkit.profile import Profile
 
 STACKS = st.one_of(

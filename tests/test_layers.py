@@ -17,7 +17,7 @@ LAYERS: list[set[str]] = [
     {"regression", "analysis", "export"},
     {"transform", "render", "cluster"},
     {"ingest"},
-    {"profile", "inputs", "outputs", "engine", "errors", "text", "readahead", "_native"},
+    {"profile", "inputs", "outputs", "native", "jobs", "errors", "text", "readahead", "_native"},
 ]
 #: The package's own `__init__`/`__main__` are its front door (above everything); from the
 #: package, other modules may only take its version string.
@@ -110,3 +110,31 @@ def test_the_check_finds_imports_of_higher_layers() -> None:
 def test_profile_keeps_its_api_methods() -> None:
     profile = foldkit.Profile(weights={"main;work": 3, "main;idle": 1})
     assert profile.focus("work").weights == {"main;work": 3}
+
+
+#: The one door to the native core: the only module that imports `foldkit._native`.
+NATIVE_DOOR = "foldkit.native"
+
+
+def _native_importers(name: str, source: str) -> list[str]:
+    """Where module `name` imports the native extension itself (TYPE_CHECKING imports left out)."""
+    out = []
+    for line, module, names in _imports(ast.parse(source)):
+        if module == "foldkit._native" or (module == "foldkit" and "_native" in names):
+            out.append(f"{name}:{line} imports foldkit._native")
+    return out
+
+
+def test_only_the_door_imports_the_native_core() -> None:
+    found = [hit for path in MODULES if _module_name(path) != NATIVE_DOOR for hit in _native_importers(_module_name(path), path.read_text(encoding="utf-8"))]
+    assert found == []
+    door = PACKAGE / "native.py"
+    assert _native_importers(NATIVE_DOOR, door.read_text(encoding="utf-8")), "the door no longer imports foldkit._native: update NATIVE_DOOR"
+
+
+def test_the_door_check_finds_native_imports() -> None:
+    source = "def f():\n    import foldkit._native\n    from foldkit import _native, text\n"
+    assert _native_importers("foldkit.render.layout", source) == [
+        "foldkit.render.layout:2 imports foldkit._native",
+        "foldkit.render.layout:3 imports foldkit._native",
+    ]

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foldkit.engine import native_core
 from foldkit.errors import UsageError
 from foldkit.ingest import FoldOptions, perf, read
+from foldkit.native import native_core
 from foldkit.profile import Profile
 from tests.helpers import DATA
 

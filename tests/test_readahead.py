@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from foldkit import _native, readahead
 from foldkit.cli import main
-from foldkit.engine import default_jobs
 from foldkit.inputs import DEFAULT_MAX_RECORD
+from foldkit.jobs import default_jobs
 from foldkit.profile import LazyProfile
 from tests.test_folded_file_native import PLAIN, SKIPPED
 from tests.test_folded_native import LINE

@@ -77,7 +77,7 @@ def _version_verbose(args: list[str]) -> bool:
     """`foldkit --version -v`: the version and whether the native core is in use."""
     if "--version" not in args or not {"-v", "--verbose"} & set(args):
         return False
-    from foldkit.engine import native_status
+    from foldkit.native import native_status
 
     print(f"foldkit {__version__}")
     print(native_status())

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from foldkit.engine import native_status
 from foldkit.ingest import FORMATS
+from foldkit.native import native_status
 
 
 def formats() -> None:

@@ -41,7 +41,7 @@ def parse_address(address: str) -> int | None:
     if not text:
         raise UsageError("--cluster needs a scheduler address (tcp://host:8786) or local:N")
     if text == "local":
-        from foldkit.engine import default_jobs
+        from foldkit.jobs import default_jobs
 
         return default_jobs()
     if text.startswith("local:"):

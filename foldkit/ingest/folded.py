@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from types import ModuleType
 from urllib.parse import unquote
 
 from foldkit import readahead
-from foldkit.engine import default_jobs, native_core
 from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
+from foldkit.jobs import default_jobs
+from foldkit.native import NativeCore, native_core
 from foldkit.profile import (
     FOLDED_HEADER,
     NO_ROOT_FRAMES,
@@ -177,7 +177,7 @@ def _read_python(name: str, chunks: Iterable[bytes]) -> _Reader:
     return reader
 
 
-def _read_native(core: ModuleType, name: str, chunks: Iterable[bytes]) -> tuple[dict[str, Weight], _Reader]:
+def _read_native(core: NativeCore, name: str, chunks: Iterable[bytes]) -> tuple[dict[str, Weight], _Reader]:
     """The lines the native reader takes natively (every form producers write, integer and
     decimal weights); every other line through the reference reader, in order, its stack and
     weight added to the native table (a line costs that line). Returns the decoded stacks."""

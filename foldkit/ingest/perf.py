@@ -17,14 +17,14 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
-from foldkit.engine import default_jobs, native_core
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest.options import FoldOptions, perf_root_frames
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
 from foldkit.inputs import DEFAULT_CHUNK_SIZE, Source
+from foldkit.jobs import default_jobs
+from foldkit.native import NativeCore, native_core
 from foldkit.profile import MAX_QUOTED_LINES as MAX_QUOTED
 from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, parse_count
 
@@ -369,7 +369,7 @@ def _merge_stacks(target: dict[str, dict[str, list[int]]], source: dict[str, dic
 NATIVE_STREAM_CHUNK_SIZE = 512 * 1024
 
 
-def _fold_native(native: ModuleType, source: Source, options: FoldOptions, size: int) -> FoldState:
+def _fold_native(native: NativeCore, source: Source, options: FoldOptions, size: int) -> FoldState:
     """Fold with the native core's threads. A plain file is read by the threads themselves, by
     range; a zstd or gzip file is decompressed natively while they fold. Either falls back to the
     Python reader (`Source.chunks`), which skips records longer than `options.max_record` and
@@ -400,7 +400,7 @@ def _fold_native(native: ModuleType, source: Source, options: FoldOptions, size:
     return _run_native(native, options, source.name, push_stream)
 
 
-def _run_native(native: ModuleType, options: FoldOptions, name: str, push: Callable[[Any], object]) -> FoldState:
+def _run_native(native: NativeCore, options: FoldOptions, name: str, push: Callable[[Any], object]) -> FoldState:
     """Run one native fold: `push` feeds the folder; chunks it cannot account for come back to the
     line path (`FoldState.fold_chunk`), frame lines it leaves to Python to `Resolver.line_names`."""
     state = FoldState()

@@ -194,7 +194,7 @@ def tidy_rust(sym: str) -> str:
 def demangle(sym: str) -> str:
     """A mangled C++ (`_Z…`) or Rust (legacy, v0) name demangled with the native core's demanglers
     (else tidied as `tidy_rust` does); UsageError when the native core is not built."""
-    from foldkit.engine import load_native
+    from foldkit.native import load_native
 
     native = load_native()
     if native is None:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate, repeat
 from operator import contains
 
-from foldkit.engine import native_core
+from foldkit.native import native_core
 from foldkit.profile import StackTable, Weight
 from foldkit.render import defaults
 

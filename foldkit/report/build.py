@@ -13,11 +13,11 @@ from typing import Any
 
 from foldkit import __version__
 from foldkit.cluster import Starting
-from foldkit.engine import default_jobs
 from foldkit.errors import InputError, UsageError
 from foldkit.export.store import Labels, check_store, put
 from foldkit.ingest import FoldOptions
 from foldkit.ingest.options import DEFAULT_OPTIONS
+from foldkit.jobs import default_jobs
 from foldkit.outputs import output_errors, write_file
 from foldkit.regression.gate import CheckOptions
 from foldkit.regression.samples import sample_counts

@@ -34,8 +34,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from foldkit.cluster import Cluster
-from foldkit.engine import default_jobs
 from foldkit.errors import OutputError
+from foldkit.jobs import default_jobs
 from foldkit.outputs import make_folder, write_file
 from foldkit.report.capture import CAPTURES_DIR, Settings, error_message, process_capture
 from foldkit.report.discover import CaptureInput

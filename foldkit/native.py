@@ -1,0 +1,78 @@
+"""The one door to the native core (`foldkit._native`, the Rust extension built with the package).
+
+`native_core()` gives the module, or None when it is not built or `FOLDKIT_NATIVE=0` switches it
+off (then the pure-Python twins run alone; tests use this to compare the two). Every caller asks
+here; nothing else imports `foldkit._native`. What the module holds is typed in
+`foldkit/_native.pyi`; `NativeCore` is the part of it foldkit uses, and mypy checks the module
+against it where `load_native` returns it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from foldkit import _native
+
+#: Environment variable that, set to 0, keeps the native core out of use.
+NATIVE_SWITCH = "FOLDKIT_NATIVE"
+
+
+class NativeCore(Protocol):
+    """The native core as foldkit's callers see it (signatures and docs: `foldkit/_native.pyi`)."""
+
+    __version__: str
+    PerfFolder: type[_native.PerfFolder]
+    RecordTooLong: type[_native.RecordTooLong]
+    StreamUnusable: type[_native.StreamUnusable]
+    FoldedReader: type[_native.FoldedReader]
+
+    def folded_text(self, weights: dict[str, Any]) -> bytes | None: ...
+    def demangle(self, symbol: bytes) -> bytes: ...
+    def layout_frames(
+        self,
+        stacks: dict[str, int | float] | list[tuple[str, int | float]],
+        chart: bool,
+        threshold: int,
+        max_frames: int,
+        sort_by_weight: bool,
+    ) -> _native._Frames | None: ...
+    def read_folded_file(
+        self, path: str | os.PathLike[str], threads: int, max_record: int, max_deferred: int, min_split: int = ...
+    ) -> _native.FoldedStacks | None: ...
+    def read_folded_file_later(
+        self, path: str | os.PathLike[str], threads: int, max_record: int, max_deferred: int, min_split: int = ...
+    ) -> _native.PendingStacks: ...
+
+
+def load_native() -> NativeCore | None:
+    """The native core whether or not it is switched off, or None when it is not built.
+
+    Only for what exists natively alone and serves both implementations (`--demangle`'s
+    demanglers) and for `native_status`; everything with a twin asks `native_core()`."""
+    try:
+        import foldkit._native as native
+    except ImportError:
+        return None
+    return native
+
+
+def native_core() -> NativeCore | None:
+    """The native core, or None when it is not built or switched off (`FOLDKIT_NATIVE=0`)."""
+    if os.environ.get(NATIVE_SWITCH, "1").strip() == "0":
+        return None
+    return load_native()
+
+
+def native_status() -> str:
+    """One line saying whether the native core is in use, and its version."""
+    module = load_native()
+    if module is None:
+        return "native core: not built (pure-Python folding)"
+    if native_core() is None:
+        return f"native core: {module.__version__}, switched off by {NATIVE_SWITCH}=0 (pure-Python folding)"
+    return f"native core: {module.__version__}, in use"
+
+
+__all__ = ["NATIVE_SWITCH", "NativeCore", "load_native", "native_core", "native_status"]
