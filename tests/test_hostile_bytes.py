@@ -168,3 +168,24 @@ def test_a_time_view_spanning_more_than_it_can_show_is_left_out_with_a_warning(t
     assert main(["flamegraph", str(capture), "-o", str(tmp_path / "b.html")]) == 0
     assert "Time view" not in capsys.readouterr().err
     assert b'"time":' in (tmp_path / "b.html").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\n@us: \n[0]   19 |@@@@   |\n[18446744073709551616, 18446744073709551617)   3 |@   |\n[4, 8)   2 |@   |\n",
+        "     usecs               : count    distribution\n         0 -> 1          : 5        |**  |\n"
+        "         2 -> 18446744073709551616 : 3 |*   |\n         4 -> 7          : 99999999999999999999 |*   |\n",
+        '{"type": "hist", "data": {"@us": [{"min": 0, "max": 0, "count": 18}, {"min": 1, "max": 18446744073709551616, "count": 2}, {"min": 2, "max": 3, "count": 1}]}}\n',
+    ],
+    ids=["bpftrace", "bcc", "bpftrace-json"],
+)
+def test_histogram_buckets_out_of_range_are_unrecognised_lines(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bucket bound or count beyond 64 bits (the bucket table's typed columns) is a mangled line,
+    not an internal error in the report's histogram table."""
+    capture = tmp_path / ("in.json" if text.startswith("{") else "in.txt")
+    capture.write_text(text)
+    _through_everything(tmp_path, capture, b"@us;[0] 5\n")
+    site = tmp_path / f"out-{capture.name}" / "report"
+    assert "internal error" not in capsys.readouterr().err
+    assert "internal error" not in (site / "summary.json").read_text()
