@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from foldkit.analysis.diff import changes_table, diff_profiles, difffolded_bytes
-from foldkit.analysis.diffgraph import render_diff
 from foldkit.ingest import read
 from foldkit.profile import Profile
 from foldkit.regression.gate import check_profiles
+from foldkit.render.diffgraph import render_diff
 
 #: Distinct function names in the synthetic program (a large C++ service has a few thousand hot ones).
 FUNCTIONS = 4000

@@ -4,14 +4,18 @@ headless chromium the time to first paint, zoom and search redraws and the JS he
 
 Usage:
     python benchmarks/bench_viewer.py [INPUT ...] [--runs 3] [--stacks 1000000] [--no-generated]
+        [--distinct 10000000] [--no-browser]
 
-Inputs: a generated profile of `--stacks` distinct stacks (1,000,000 by default: 3 shared
-frames, 8 levels of a 6-way call tree over 10,000 function names, then 0-4 random frames), and
-each INPUT (a folded file, or a capture folded first with `--tid --addrs`, as
-`/work/shared/corpus/bench/system-wide-20s.perf.zst`). For each, as medians of `--runs`:
+Inputs: a generated profile of `--stacks` distinct stacks (1,000,000 by default, 173 MB: 3 shared
+frames, 8 levels of a 6-way call tree over 10,000 function names, then 0-4 random frames), with
+`--distinct N` a file of N distinct stacks `p;mI;sI 1` (issue 26's shape; 10,000,000 make 218 MB),
+and each INPUT (a folded file, or a capture folded first by foldkit with `--tid --addrs`, as
+`/work/shared/corpus/bench/system-wide-20s.perf.zst`). Generated files are written to a temporary
+folder under /tmp and removed. For each input, as medians of `--runs`:
 
 * `foldkit flamegraph INPUT -o x.html` as a command: wall and CPU seconds, MB/s of folded input,
-  peak RSS; the HTML size;
+  peak RSS; the HTML size; side by side with inferno-flamegraph's default SVG of the same file
+  (wall, CPU, peak RSS) and the ratio inferno wall / foldkit wall (the bar: >= 1.0);
 * the unpruned SVG of the same input by inferno-flamegraph (`--minwidth 0`, side by side, with
   its time) and, with `--foldkit-svg`, by `foldkit flamegraph --minwidth 0 --max-frames 100000000`;
   the ratio HTML / unpruned SVG (the bar: at most 40%);
@@ -42,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import reference  # noqa: E402 - benchmarks/reference.py
-from bench_render import folded_input, run_command  # noqa: E402 - benchmarks/bench_render.py
+from bench_render import run_command  # noqa: E402 - benchmarks/bench_render.py
 
 from foldkit.profile import Profile  # noqa: E402
 
@@ -140,7 +144,24 @@ def in_browser(html: Path, runs: int) -> dict[str, float]:
     }
 
 
-def bench(label: str, folded: Path, tmp: Path, runs: int, foldkit_svg: bool) -> None:
+def folded_input(path: Path, tmp: Path) -> Path:
+    """`path` itself when it is folded text, else foldkit's `--tid --addrs` fold of it in `tmp`
+    (bench_render.py's name for the 45 MB profile of the benchmark capture)."""
+    if ".folded" in path.name:
+        return path
+    target = tmp / f"{path.name.split('.')[0]}.tid-addrs.foldkit.folded"
+    subprocess.run([sys.executable, "-m", "foldkit", "fold", "-q", "--tid", "--addrs", str(path), "-o", str(target)], check=True)
+    return target
+
+
+def distinct(stacks: int, path: Path) -> None:
+    """`stacks` distinct stacks `p;mI;sI 1` (issue 26's shape) written to `path`."""
+    with path.open("w") as fh:
+        for first in range(0, stacks, 100_000):
+            fh.write("".join(f"p;m{i};s{i} 1\n" for i in range(first, min(first + 100_000, stacks))))
+
+
+def bench(label: str, folded: Path, tmp: Path, runs: int, foldkit_svg: bool, browser: bool = True) -> None:
     size = folded.stat().st_size
     with open(folded, "rb") as fh:
         stacks = sum(1 for line in fh if line.strip())
@@ -152,6 +173,14 @@ def bench(label: str, folded: Path, tmp: Path, runs: int, foldkit_svg: bool) -> 
     print(f"  foldkit flamegraph -o x.html     {wall:7.2f} s ({cpu:.2f} s CPU)  {size / 1e6 / wall:6.1f} MB/s  peak RSS {rss:5d} MiB  HTML {html_size / 1e6:8.2f} MB")
     svgs: dict[str, int] = {}
     inferno = reference.inferno("INFERNO_FLAMEGRAPH", "inferno-flamegraph")
+    if inferno:
+        out = tmp / "inferno-default.svg"
+        i_wall, i_cpu, i_rss = median_command(inferno, runs, stdin=folded, stdout=out)
+        print(f"  inferno-flamegraph (default SVG) {i_wall:7.2f} s ({i_cpu:.2f} s CPU)  {size / 1e6 / i_wall:6.1f} MB/s  peak RSS {i_rss:5d} MiB  SVG  {out.stat().st_size / 1e6:8.2f} MB")
+        print(f"  HTML vs inferno's default SVG: {i_wall / wall:.2f}x wall, {i_cpu / cpu:.2f}x CPU (bar >= 1.0), peak RSS {rss / max(i_rss, 1):.2f}x inferno's")
+        out.unlink()
+    if inferno and not browser:  # the unpruned SVG only matters beside the browser's numbers
+        inferno = None
     if inferno:
         out = tmp / "inferno.svg"
         wall, cpu, rss = median_command([*inferno, "--minwidth", "0"], runs, stdin=folded, stdout=out)
@@ -167,6 +196,8 @@ def bench(label: str, folded: Path, tmp: Path, runs: int, foldkit_svg: bool) -> 
         out.unlink()
     for name, svg_size in svgs.items():
         print(f"  HTML / unpruned SVG ({name}): {100 * html_size / svg_size:.1f}% (bar: <= 40%)")
+    if not browser:
+        return
     if not os.access(CHROMIUM, os.X_OK):
         print(f"  {CHROMIUM} missing: no browser timings")
         return
@@ -185,6 +216,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stacks", type=int, default=1_000_000)
     parser.add_argument("--no-generated", action="store_true")
+    parser.add_argument("--distinct", type=int, action="append", default=[], help="also a file of N distinct stacks p;mI;sI (repeatable)")
+    parser.add_argument("--no-browser", action="store_true", help="no chromium timings (and no unpruned SVG)")
     parser.add_argument("--foldkit-svg", action="store_true", help="also write foldkit's own unpruned SVG (gigabytes of memory on a million frames)")
     parser.add_argument("--write-generated", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -193,15 +226,21 @@ def main() -> None:
         generated(args.stacks).to_folded(args.write_generated)
         return
     print(f"python {sys.version.split()[0]}, {len(os.sched_getaffinity(0))} cores; medians of {args.runs} runs")
-    with tempfile.TemporaryDirectory() as tmpdir:
+    browser = not args.no_browser
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmpdir:
         tmp = Path(tmpdir)
+        for path in args.inputs:
+            bench(path.name, folded_input(path, tmp), tmp, args.runs, args.foldkit_svg, browser)
         if not args.no_generated:
             folded = tmp / "generated.folded"
             subprocess.run([sys.executable, __file__, "--write-generated", str(folded), "--stacks", str(args.stacks)], check=True)
-            bench(f"generated, {args.stacks:,} stacks", folded, tmp, args.runs, args.foldkit_svg)
+            bench(f"generated, {args.stacks:,} stacks", folded, tmp, args.runs, args.foldkit_svg, browser)
             folded.unlink()
-        for path in args.inputs:
-            bench(path.name, folded_input(path, tmp), tmp, args.runs, args.foldkit_svg)
+        for stacks in args.distinct:
+            folded = tmp / f"distinct-{stacks}.folded"
+            distinct(stacks, folded)
+            bench(f"{stacks:,} distinct stacks p;mI;sI", folded, tmp, args.runs, args.foldkit_svg, browser)
+            folded.unlink()
 
 
 if __name__ == "__main__":

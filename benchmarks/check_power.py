@@ -7,40 +7,54 @@ Run (as root, perf and gcc installed; foldkit installed, e.g. `make .venv/.insta
     python benchmarks/check_power.py trials DIR        # the table: 1v1, 2v2, 3v3 at +0/+10/+20 %
 
 The workload is tests/data/check/workload.c, built as tests/data/check/make-captures.sh builds
-it. Its dial, CHECKSUM_PERCENT, sets how much work `checksum_records()` does; that work is done in
-its callee `mix_word()`, which at the baseline dial (60) holds about 10% of the samples as self
-time. +10% and +20% dial that work up by as much, so `mix_word` is the culprit a check should name
-first (`checksum_records`, whose own loop grows alike but holds ~2%, also counts as the culprit).
+it. Its dial, CHECKSUM_PERCENT, sets how many calls `checksum_records()` makes to `mix_word()`,
+which at the baseline dial (60) holds about 10% of the samples as self time. "+20% slowdown" means
+what the issue means: `mix_word`'s CPU time +20%. Every run does the same work (ROUNDS batches), so
+its samples per run measure that time; `trials` prints them per dial and labels each row by the
+realised change (on a quiet machine dial +10/+20/+40% gave mix_word +9/+20/+37% of its samples per
+run: the dial maps one to one, while its *share* rises less, +18% for +20%, because the total grows
+too). `checksum_records`, whose own loop grows alike but holds ~2%, also counts as the culprit.
 Each capture is `perf record -F 999 -g` (frame pointers) for about 5 s of CPU, then `perf script`;
-the runs are recorded interleaved (base, +10, +20, base, ...) so drift on the machine hits all alike.
+the runs are recorded interleaved (base, +10, +20, +40, base, ...) so drift hits all alike.
 
 `trials` draws, for each design (k runs a side) and each slowdown, `--trials` random comparisons:
 k baseline captures against k other baseline captures (identical code: any FAIL is a false alarm)
 or against k captures of the slowed build, reusing captures across trials, and prints:
 detection rate (FAIL with the culprit among the regressions), culprit-first rate (the culprit is the
-first regression named), false-alarm rate, and how often the verdict was UNDERPOWERED.
+first regression named), false-alarm rate, how often the verdict was UNDERPOWERED, and a bound: how
+often a test of `mix_word`'s self share *alone*, with the exact null distribution of its change
+taken from every baseline-vs-baseline draw at the same false-alarm rate (1%), would have caught it;
+no gate that does not know the culprit beforehand can beat that column.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from foldkit.profile import Profile
 
 #: The workload and how it is built (as tests/data/check/make-captures.sh does).
 WORKLOAD = Path(__file__).resolve().parent.parent / "tests" / "data" / "check" / "workload.c"
 CFLAGS = ("-O2", "-g", "-fno-omit-frame-pointer", "-fno-inline")
 #: The baseline dial: `mix_word` holds about 10% of the samples as self time.
 BASE_PERCENT = 60
-#: Slowdowns of the dialled work, in percent (the change in CPU time they cause is measured and printed:
-#: on the development machine +20% of the dial's work costs `mix_word` about +12% of its samples).
+#: Slowdowns of the dialled work, in percent: on a quiet machine they are slowdowns of `mix_word`'s CPU
+#: time one to one (measured and printed by `trials`: +9/+20/+37% of its samples per run).
 SLOWDOWNS = (10, 20, 40)
+#: False-alarm rate at which the bound column is computed (the issue's target).
+BOUND_ALARMS = 0.01
 #: Batches per run: about 5 s of CPU at the baseline dial on the development machine.
 ROUNDS = 4500
 SAMPLING_HZ = 999
@@ -78,8 +92,18 @@ def record(directory: Path, base_runs: int, slow_runs: int, slowdowns: tuple[int
             print(f"[{n}/{len(plan)}] {out.name}: {script.count(b'cpu-clock')} samples, {time.perf_counter() - t:.0f} s", flush=True)
 
 
-def trials(directory: Path, count: int, seed: int, alpha: float | None, max_increase: str | None) -> None:
-    """Run the trials on the captures in `directory` and print the table."""
+def trials(
+    directory: Path,
+    count: int,
+    null_count: int,
+    seed: int,
+    alpha: float | None,
+    max_increase: str | None,
+    run_noise: float | None,
+    designs: tuple[int, ...] = DESIGNS,
+) -> None:
+    """Run the trials on the captures in `directory` and print the table: `count` checks per slowed
+    row, `null_count` per identical-code row (a false-alarm rate near 1% needs more)."""
     from foldkit.ingest import FoldOptions, read
     from foldkit.regression import gate
 
@@ -91,27 +115,43 @@ def trials(directory: Path, count: int, seed: int, alpha: float | None, max_incr
     if not base or not slow:
         sys.exit(f"{directory}: no captures; run `{sys.argv[0]} record {directory}` first")
     print(f"captures: {len(base)} baseline, " + ", ".join(f"{len(v)} at +{s}%" for s, v in slow.items()))
-    culprit_share = {0: _self_share(base)} | {s: _self_share(v) for s, v in slow.items()}
-    for s, share in culprit_share.items():
-        change = share / culprit_share[0] - 1
-        print(f"dial +{s}%: {CULPRITS[0]} self share {share * 100:.2f}% ({change * 100:+.0f}% of its samples, {(share - culprit_share[0]) * 100:+.2f} pp)")
+    pools = {0: base, **slow}
+    own = {s: [_self_samples(p) for p in runs] for s, runs in pools.items()}
+    share = {s: _self_share(runs) for s, runs in pools.items()}
+    time_change = {s: statistics.mean(v) / statistics.mean(own[0]) - 1 for s, v in own.items()}
+    share_change = {s: v / share[0] - 1 for s, v in share.items()}
+    for s in pools:
+        print(
+            f"dial +{s}%: {CULPRITS[0]} {statistics.mean(own[s]):.0f} self samples a run (sd {statistics.stdev(own[s]):.0f}): "
+            f"{time_change[s] * 100:+.0f}% of its CPU time; self share {share[s] * 100:.2f}% "
+            f"({share_change[s] * 100:+.0f}%, {(share[s] - share[0]) * 100:+.2f} pp)"
+        )
     options = gate.CheckOptions()
     if alpha is not None:
         options = replace(options, alpha=alpha)
     if max_increase is not None:
         options = replace(options, max_increase=gate.Threshold.parse(max_increase))
-    print(f"settings: --max-increase {options.max_increase} --alpha {options.alpha:g} (shares only, as for captures of unequal length)")
+    if run_noise is not None:
+        options = replace(options, run_noise=run_noise / 100.0)
+    print(
+        f"settings: --max-increase {options.max_increase} --alpha {options.alpha:g} --run-noise {options.run_noise * 100:g} "
+        "(shares only, as for captures of unequal length)"
+    )
     rng = random.Random(seed)
     print()
-    print("| runs a side | change | trials | detected | culprit named first | false alarms | underpowered |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for k in DESIGNS:
+    print("| runs a side | change | trials | detected | culprit named first | false alarms | underpowered | bound |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for k in designs:
+        if 2 * k > len(base):
+            continue
+        bar = _null_quantile(base, k, rng)
         for change in (0, *SLOWDOWNS):
             pool = slow.get(change)
-            if (pool is None and 2 * k > len(base)) or (pool is not None and k > len(pool)):
+            if pool is not None and k > len(pool):
                 continue
-            detected = first = alarms = underpowered = 0
-            for _ in range(count):
+            detected = first = alarms = underpowered = bound = 0
+            n = null_count if pool is None else count
+            for _ in range(n):
                 if pool is None:
                     drawn = rng.sample(base, 2 * k)
                     b, c = drawn[:k], drawn[k:]
@@ -120,29 +160,61 @@ def trials(directory: Path, count: int, seed: int, alpha: float | None, max_incr
                 result = gate.check_profiles(b, c, options)
                 names = [f.name for f in result.culprits()]
                 underpowered += result.status == "underpowered"
+                bound += _self_share(c) - _self_share(b) > bar
                 if pool is None:
                     alarms += not result.passed
                 else:
                     detected += (not result.passed) and any(n in CULPRITS for n in names)
                     first += bool(names) and names[0] in CULPRITS
-            rate = lambda x: f"{100.0 * x / count:.0f}%"  # noqa: E731
-            realized = culprit_share[change] / culprit_share[0] - 1 if pool is not None else 0.0
-            what = "identical code" if pool is None else f"dial +{change}% ({CULPRITS[0]} {realized * 100:+.0f}%)"
+            rate = functools.partial(_rate, of=n)
+            what = (
+                "identical code"
+                if pool is None
+                else f"{CULPRITS[0]} {time_change[change] * 100:+.0f}% time ({share_change[change] * 100:+.0f}% share)"
+            )
             print(
-                f"| {k} v {k} | {what} | {count} | {'—' if pool is None else rate(detected)} | "
-                f"{'—' if pool is None else rate(first)} | {rate(alarms) if pool is None else '—'} | {rate(underpowered)} |",
+                f"| {k} v {k} | {what} | {n} | {'—' if pool is None else rate(detected)} | "
+                f"{'—' if pool is None else rate(first)} | {rate(alarms) if pool is None else '—'} | {rate(underpowered)} | "
+                f"{rate(bound)} |",
                 flush=True,
             )
 
 
-def _self_share(runs: list) -> float:
+def _rate(x: int, of: int) -> str:
+    """`x` of `of` as a percentage (one decimal below 10%: false-alarm rates near the 1% target)."""
+    return f"{100.0 * x / of:.1f}%" if 0 < x < of / 10 else f"{100.0 * x / of:.0f}%"
+
+
+def _null_quantile(base: list, k: int, rng: random.Random, draws: int = 20000) -> float:
+    """The change of the culprit's self share that k baseline runs against k other baseline runs
+    exceed with probability BOUND_ALARMS (the bound's bar)."""
+    null = []
+    for _ in range(draws):
+        drawn = rng.sample(base, 2 * k)
+        null.append(_self_share(drawn[k:]) - _self_share(drawn[:k]))
+    null.sort()
+    return null[min(len(null) - 1, int((1.0 - BOUND_ALARMS) * len(null)))]
+
+
+def _self_samples(profile: Profile) -> int:
+    """The culprit's self samples in one run."""
+    return sum(c for s, c in (profile.counts or {}).items() if s.rsplit(";", 1)[-1] == CULPRITS[0])
+
+
+def _self_share(runs: list[Profile]) -> float:
     """The culprit's self share of all samples of `runs` together."""
     own = total = 0
     for p in runs:
-        counts = p.counts or {}
-        total += sum(counts.values())
-        own += sum(c for s, c in counts.items() if s.rsplit(";", 1)[-1] == CULPRITS[0])
+        key = id(p)
+        if key not in _SHARE_CACHE:
+            _SHARE_CACHE[key] = (_self_samples(p), sum((p.counts or {}).values()))
+        o, t = _SHARE_CACHE[key]
+        own += o
+        total += t
     return own / total if total else 0.0
+
+
+_SHARE_CACHE: dict[int, tuple[int, int]] = {}
 
 
 def main() -> None:
@@ -155,10 +227,13 @@ def main() -> None:
     rec.add_argument("--slowdowns", default=",".join(map(str, SLOWDOWNS)), help="dial increases in percent (comma-separated)")
     tri = sub.add_parser("trials", help="run the trials and print the table")
     tri.add_argument("directory", type=Path)
-    tri.add_argument("--trials", type=int, default=200)
+    tri.add_argument("--trials", type=int, default=200, help="checks per slowed row")
+    tri.add_argument("--null-trials", type=int, default=1000, help="checks per identical-code row")
     tri.add_argument("--seed", type=int, default=18)
     tri.add_argument("--alpha", type=float, default=None)
     tri.add_argument("--max-increase", default=None)
+    tri.add_argument("--run-noise", type=float, default=None, help="the check's --run-noise, percent")
+    tri.add_argument("--designs", default=",".join(map(str, DESIGNS)), help="runs a side to try (comma-separated)")
     args = parser.parse_args()
     if args.command == "record":
         for tool in ("perf", "gcc", "zstd"):
@@ -166,7 +241,8 @@ def main() -> None:
                 sys.exit(f"{tool} is not installed")
         record(args.directory, args.base_runs, args.slow_runs, tuple(int(x) for x in args.slowdowns.split(",")))
     else:
-        trials(args.directory, args.trials, args.seed, args.alpha, args.max_increase)
+        designs = tuple(int(x) for x in args.designs.split(","))
+        trials(args.directory, args.trials, args.null_trials, args.seed, args.alpha, args.max_increase, args.run_noise, designs)
 
 
 if __name__ == "__main__":

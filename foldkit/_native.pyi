@@ -7,14 +7,35 @@ as `NativeCore`, the part of this module foldkit uses.
 
 import os
 from collections.abc import Callable
-from typing import Any, final
+from typing import Any, Protocol, final
 
 __version__: str
+#: Lines a folded file may hand to the reference reader before it is left to the stream reader
+#: (the default of `read_folded_file`'s `max_deferred`).
+MAX_DEFERRED: int
 
 #: The layout's lists for `foldkit.render.layout`: (names, depths, starts, weights, parents, cut,
 #: nonpositive). The weights are ints; typed as the layout's own `_Placed` (where they may be
 #: floats) so that both paths give one type.
 _Frames = tuple[list[str], list[int], list[int | float], list[int | float], list[int], int | float | None, int]
+
+# --- pprof.rs ---
+
+def fold_pprof(
+    data: bytes, wanted: bytes | None = None, inline: bool = False
+) -> tuple[list[tuple[str, str]], int | None, int, dict[str, int], dict[str, int] | None, dict[str, int]]:
+    """(types, chosen, samples, weights, counts, before) of a decompressed pprof profile.proto:
+    every sample type as (type, unit), the index of the one folded (`wanted`, else the default;
+    None when there is none or `wanted` is missing), the number of samples, `{stack: weight}` in
+    first-seen order, `{stack: samples}` when the profile counts samples in a type of its own,
+    and `{stack: weight}` of the samples labelled pprof::base (negated back). ValueError: not a
+    well-formed profile."""
+
+def pprof_bytes(rows: list[tuple[bytes, int, int, bool]], types: list[tuple[bytes, bytes]], default: bytes, diff_base: bool) -> bytes:
+    """The profile.proto message (uncompressed) of `rows` `(stack, value, count, base)`, byte for
+    byte what `foldkit.export.pprof.encode_python` writes: sample types `types`, `default` the
+    mapping of frames that name no object, the `pprof::base` label on base rows with `diff_base`.
+    OverflowError: a value or count beyond int64."""
 
 # --- folded_text.rs ---
 
@@ -29,27 +50,36 @@ class RecordTooLong(Exception):
 class StreamUnusable(Exception):
     """A compressed input the native reader does not take: read it with the Python reader instead."""
 
+class FoldOptionsRead(Protocol):
+    """What `PerfFolder` reads of a `foldkit.ingest.options.FoldOptions`, by name."""
+
+    @property
+    def kernel(self) -> bool: ...
+    @property
+    def jit(self) -> bool: ...
+    @property
+    def inline(self) -> bool: ...
+    @property
+    def addrs(self) -> bool: ...
+    @property
+    def demangle(self) -> bool: ...
+    @property
+    def pid(self) -> bool: ...
+    @property
+    def tid(self) -> bool: ...
+    @property
+    def weight(self) -> str: ...
+    @property
+    def skip_after(self) -> tuple[str, ...]: ...
+    @property
+    def keep_time(self) -> bool: ...
+
 @final
 class PerfFolder:
     """`perf script` text folded on `jobs` threads of the core."""
 
-    def __new__(
-        cls,
-        *,
-        jobs: int,
-        namer: Callable[..., Any],
-        fallback: Callable[..., Any],
-        kernel: bool = False,
-        jit: bool = False,
-        inline: bool = False,
-        addrs: bool = False,
-        demangle: bool = False,
-        pid: bool = False,
-        tid: bool = False,
-        by_period: bool = True,
-        skip_after: list[bytes] = ...,
-        keep_time: bool = False,
-    ) -> PerfFolder: ...
+    def __new__(cls, options: FoldOptionsRead, *, jobs: int, namer: Callable[..., Any], fallback: Callable[..., Any]) -> PerfFolder:
+        """A folder of `options` (a `FoldOptions`: the fields it honours are read by name)."""
     def push(self, index: int, data: bytes) -> bool:
         """Fold `data` (record-aligned chunk number `index`); False once the threads have stopped."""
     def push_file(self, path: str, chunk_size: int, first_index: int, max_record: int = ...) -> int:
@@ -67,7 +97,7 @@ def demangle(symbol: bytes) -> bytes:
 def tidy_rust(symbol: bytes) -> bytes:
     """Rust's partially demangled names tidied."""
 
-# --- render.rs ---
+# --- folded.rs ---
 
 @final
 class FoldedReader:
@@ -104,6 +134,18 @@ class FoldedStacks:
     def layout(self, threshold: int, max_frames: int, sort_by_weight: bool) -> _Frames | None:
         """`layout_frames` of these stacks as a flame graph, or None (lay out `to_dict()` instead)."""
 
+
+def read_folded_file(
+    path: str | os.PathLike[str],
+    threads: int,
+    max_record: int,
+    max_deferred: int = ...,
+    min_split: int = ...,
+) -> FoldedStacks | None:
+    """The stacks of the folded file at `path`, or None when it must be read as a stream."""
+
+# --- layout.rs ---
+
 def layout_frames(
     stacks: dict[str, int | float] | list[tuple[str, int | float]],
     chart: bool,
@@ -113,15 +155,6 @@ def layout_frames(
 ) -> _Frames | None:
     """Flame-graph (or, with `chart`, flame-chart) layout, or None when a weight is not an i64 int
     (a float among them, or an int beyond int64)."""
-
-def read_folded_file(
-    path: str | os.PathLike[str],
-    threads: int,
-    max_record: int,
-    max_deferred: int,
-    min_split: int = ...,
-) -> FoldedStacks | None:
-    """The stacks of the folded file at `path`, or None when it must be read as a stream."""
 
 # --- read_ahead.rs ---
 
@@ -136,7 +169,33 @@ def read_folded_file_later(
     path: str | os.PathLike[str],
     threads: int,
     max_record: int,
-    max_deferred: int,
+    max_deferred: int = ...,
     min_split: int = ...,
 ) -> PendingStacks:
     """Start reading the folded file at `path` on threads of its own."""
+
+# --- viewer.rs ---
+
+@final
+class ViewerTree:
+    """The viewer's merged tree, held by the core until it is packed."""
+
+    def __len__(self) -> int: ...
+    @property
+    def name_count(self) -> int:
+        """Distinct names."""
+    @property
+    def sides(self) -> int:
+        """Sides (profiles) merged."""
+    @property
+    def nonpositive(self) -> int:
+        """Stacks left out because their weight was zero or negative."""
+    def names_for_twin(self, palette: str | None = None) -> list[tuple[int, str]]:
+        """`[(name id, name)]` of the names `palette` does not colour in the core."""
+    def pack(self, palette: str | None, given: dict[int, tuple[str, bytes]], level: int) -> tuple[int, int, tuple[str, str, str], bytes]:
+        """`(names_bytes, raw_bytes, types, base64 data)` of the payload."""
+    def arrays(self) -> tuple[list[str], bytes, bytes, list[bytes]]:
+        """`(names, name_ids, depths, selfs)`: uint32, uint32 and float64 arrays as native bytes."""
+
+def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str) -> ViewerTree | None:
+    """The merged tree of `sides`, or None when a weight is not an int within i64 or a table's stack is not UTF-8."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     import polars as pl
 
+    from foldkit._profile_api import ProfileApi
     from foldkit.analysis.diff import StackDiff
     from foldkit.ingest.options import FoldOptions
     from foldkit.inputs import InputSpec
@@ -100,11 +101,12 @@ def check(
     budgets: Sequence[str] = (),
     only: bool = False,
     absolute: bool = False,
+    run_noise: float | None = None,
 ) -> CheckResult:
     """The CI regression gate of `foldkit check` on profiles or captures (one per run, or a list of
     runs per side): `max_increase` like `"2pp"` or `"10%"`, budgets like `"json_.*<=5%"`;
-    `absolute` compares sample counts too (see `foldkit check --absolute`). The result's `.passed`
-    says whether the candidate may ship."""
+    `absolute` compares sample counts too (see `foldkit check --absolute`); `run_noise` is
+    `--run-noise`, in percent. The result's `.passed` says whether the candidate may ship."""
     from foldkit.regression import gate
 
     options = gate.CheckOptions(
@@ -114,6 +116,7 @@ def check(
         budgets=tuple(gate.Budget.parse(b) for b in budgets),
         only=only,
         absolute=absolute,
+        run_noise=gate.stats.RUN_NOISE_FLOOR if run_noise is None else run_noise / 100.0,
     )
     return gate.check_profiles(_runs(baseline), _runs(candidate), options)
 
@@ -124,7 +127,8 @@ def _as_profile(obj: object) -> Profile:
 
 class ProfileMethods:
     """`Profile` methods of the Python API: each transform, tables and exports. Every transform
-    returns a new profile; the one it was called on is unchanged."""
+    returns a new profile; the one it was called on is unchanged. `foldkit/_profile_api.pyi`
+    declares them for type checkers (`_agrees` below has mypy check that the two agree)."""
 
     def transform(self, *steps: object) -> Profile:
         """This profile put through transform option objects in order (`foldkit.transform`)."""
@@ -270,3 +274,9 @@ def _add_methods(cls: type, methods: type) -> None:
 
 
 _add_methods(Profile, ProfileMethods)
+
+if TYPE_CHECKING:
+
+    def _agrees(methods: ProfileMethods) -> ProfileApi:
+        """Never called: mypy checks here that these methods are the ones `Profile` is typed with."""
+        return methods

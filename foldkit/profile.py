@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 from foldkit.native import native_core
 
-if TYPE_CHECKING:  # for type checkers only: `foldkit.api` adds these methods when foldkit is imported
-    from foldkit.api import ProfileMethods as _Methods
+if TYPE_CHECKING:  # for type checkers only: at run time `foldkit.api` adds these methods
+    from foldkit._profile_api import ProfileApi as _Methods
 else:
     _Methods = object
 

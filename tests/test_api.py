@@ -155,6 +155,9 @@ def test_top_svg_diff_and_check(tmp_path: Path) -> None:
     focused = profile.focus("quicksort")
     assert foldkit.check(profile, focused).status == "underpowered"  # one run a side cannot measure noise
     assert foldkit.check([profile, profile], [focused, focused]).status == "fail"
+    floored, steady = (foldkit.check([profile, profile], [profile, profile], run_noise=x) for x in (None, 0))
+    assert floored.options.run_noise == 0.065 and steady.options.run_noise == 0.0
+    assert floored.noise == 0.065 and steady.noise == 0.0  # identical runs: only the floor adds noise
 
 
 def test_foldkit_check_stays_callable_next_to_the_gate_package() -> None:

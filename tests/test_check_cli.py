@@ -66,11 +66,29 @@ def test_folded_inputs_work_and_period_weights_are_recognised(tmp_path: Path, ca
         (["--function", "("], "not a regular expression"),
         (["--alpha", "0"], "--alpha"),
         (["--only"], "--only needs"),
+        (["--run-noise", "-1"], "--run-noise"),
+        (["--run-noise", "100"], "--run-noise"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(BASE1), str(BASE2), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_run_noise_sets_the_floor_of_run_to_run_noise(tmp_path: Path) -> None:
+    """`--run-noise` is the least run-to-run variation assumed: the JSON says which, and a lower
+    floor gives a smaller detectable increase on the same captures."""
+    import json
+
+    found = {}
+    for noise in ("6.5", "0"):
+        js = tmp_path / f"{noise}.json"
+        args = ["check", *TWO_BASE, "--candidate", str(CHECK / "base-[34].perf.zst"), "--json", str(js), "-q"]
+        assert main([*args, "--run-noise", noise] if noise != "6.5" else args) == 0
+        found[noise] = json.loads(js.read_text())
+    assert found["6.5"]["settings"]["run_noise_pct"] == 6.5 and found["0"]["settings"]["run_noise_pct"] == 0.0
+    assert found["6.5"]["run_noise_pct"] >= 6.5 > found["0"]["run_noise_pct"]
+    assert found["0"]["detectable_pp_at_10pct"] < found["6.5"]["detectable_pp_at_10pct"]
 
 
 def test_sides_must_be_given_one_way(capsys: pytest.CaptureFixture[str]) -> None:

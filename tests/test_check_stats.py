@@ -65,33 +65,59 @@ def test_one_run_per_side_is_the_pooled_two_proportion_z_test() -> None:
 
 def test_dispersion_scales_the_variance_and_a_noisy_function_keeps_more_of_its_own() -> None:
     """The variance is sampling variance times the dispersion; a function whose runs wander more
-    than the pooled dispersion explains is tested with its own shrunk toward it, never less."""
+    than the model explains is tested with its own shrunk toward it, never less."""
     b, c = stats.SideShares([100, 100], [1000, 1000]), stats.SideShares([120, 120], [1000, 1000])
     assert stats.increase_test(b, c, 4.0).se == pytest.approx(2 * stats.increase_test(b, c, 1.0).se)
-    pooled = stats.Dispersion(1.0, 40.0)
-    steady = stats.SideShares([100, 101, 99], [1000] * 3).pearson()
-    noisy = stats.SideShares([60, 140, 100], [1000] * 3).pearson()
-    assert steady[1] == noisy[1] == 2
-    assert pooled.for_function(*steady) == (1.0, 40.0)  # never below the pooled value
-    phi, df = pooled.for_function(*noisy)  # r = 17.8 on 2 df, against 40 df of the pooled 1.0
-    assert phi == pytest.approx((40 + noisy[0]) / 42) and df == 40.0
-    assert stats.Dispersion(1.0, 40.0, spread_df=4.0).for_function(*noisy)[0] == pytest.approx((4 + noisy[0]) / 6)
-    assert stats.Dispersion(1.0, 40.0).for_function(0.0, 0.0) == (1.0, 40.0)
+    model = stats.Dispersion(0.0, 40.0, data_df=40.0)
+    steady = stats.SideShares([100, 101, 99], [1000] * 3).noise()
+    noisy = stats.SideShares([60, 140, 100], [1000] * 3).noise()
+    assert steady.df == noisy.df == 2
+    assert model.for_function(steady, 100.0) == (1.0, 40.0)  # never below the model's value
+    phi, df = model.for_function(noisy, 100.0)  # r = 17.8 on 2 df, against 40 df of the model's 1.0
+    assert phi == pytest.approx((40 + noisy.x2) / 42) and df == 40.0
+    spread = stats.Dispersion(0.0, 40.0, spread_df=4.0, data_df=40.0)
+    assert spread.for_function(noisy, 100.0)[0] == pytest.approx((4 + noisy.x2) / 6)
+    assert model.for_function(stats.Noise(), 100.0) == (1.0, 40.0)
 
 
-def test_pooled_dispersion_is_one_for_binomial_runs_larger_for_noisy_runs_and_the_prior_without_runs() -> None:
+def test_run_to_run_noise_is_relative_so_larger_functions_vary_more_than_sampling_says() -> None:
+    """A function's variance per run is sampling plus tau^2 share^2 (shares) or tau^2 mean^2
+    (counts): its dispersion grows with its size, 1 + tau^2 * g."""
+    noise = stats.Dispersion(0.05**2, math.inf)
+    g_small, g_big = stats.share_scale(0.01, 5000), stats.share_scale(0.30, 5000)
+    assert g_small == pytest.approx(50 / 0.99) and g_big == pytest.approx(1500 / 0.7)
+    assert noise.at(g_small) == pytest.approx(1 + 0.0025 * g_small)
+    assert noise.at(g_big) > 6 > noise.at(g_small) > 1
+    # the share variance per run that dispersion stands for: binomial plus (5% of the share)^2
+    p, n = 0.30, 5000
+    assert noise.at(g_big) * p * (1 - p) / n == pytest.approx(p * (1 - p) / n + (0.05 * p) ** 2)
+    m = 600.0
+    assert stats.count_noise([m, m]).scale == m
+    assert noise.at(m) * m == pytest.approx(m + (0.05 * m) ** 2)
+    assert stats.Dispersion(0.0, 1.0, base=4.0).at(1000.0) == 4.0
+
+
+def test_pooled_noise_is_estimated_above_the_floor_and_the_floor_otherwise() -> None:
+    """Binomial runs show no run-to-run noise: the floor is assumed (normal tests); runs whose
+    shares wander by 10% of themselves give tau near 0.1 on their degrees of freedom; without
+    repeated runs the prior speaks."""
     rng = random.Random(7)
 
-    def binomial_runs(p: float, n: int, k: int) -> stats.SideShares:
-        return stats.SideShares([sum(rng.random() < p for _ in range(n)) for _ in range(k)], [n] * k)
+    def run(p: float, n: int) -> int:
+        return sum(rng.random() < p for _ in range(n))
 
-    calm = stats.pooled_dispersion([binomial_runs(0.2, 2000, 4).pearson() for _ in range(30)])
-    assert 1.0 <= calm.value < 1.3 and calm.df == calm.data_df == 90
-    wild = stats.pooled_dispersion([stats.SideShares([300, 500, 400, 350], [2000] * 4).pearson()] * 5)
-    assert wild.value > 5
-    none = stats.pooled_dispersion([(0.0, 0.0)] * 5)
-    assert (none.value, none.df, none.data_df) == (stats.PRIOR_DISPERSION, stats.PRIOR_DF, 0.0)
-    assert stats.pooled_dispersion([(0.1, 2.0)] * 5).value == stats.MIN_DISPERSION == 1.0
+    def runs(p: float, n: int, k: int, tau: float = 0.0) -> stats.SideShares:
+        return stats.SideShares([run(p * (1 + rng.gauss(0, tau)), n) for _ in range(k)], [n] * k)
+
+    calm = stats.pooled_dispersion([runs(0.2, 2000, 4).noise() for _ in range(30)])
+    assert calm.tau2 == stats.RUN_NOISE_FLOOR**2 and math.isinf(calm.df) and calm.data_df == 90
+    wild = stats.pooled_dispersion([runs(p, 2000, 4, tau=0.10).noise() for p in (0.3, 0.2, 0.1, 0.05) * 6])
+    assert 0.07 < wild.noise < 0.13 and wild.df == wild.data_df == 72
+    assert stats.pooled_dispersion([stats.Noise(2.0, 2.0, 800.0)] * 5, floor=0.0).tau2 == 0.0
+    none = stats.pooled_dispersion([stats.Noise()] * 5)
+    assert (none.base, none.tau2, none.df, none.data_df) == (
+        stats.PRIOR_DISPERSION, stats.RUN_NOISE_FLOOR**2, stats.PRIOR_DF, 0.0
+    )  # fmt: skip
 
 
 def test_polygamma_and_the_spread_of_dispersions() -> None:
@@ -154,3 +180,27 @@ def test_readme_sample_count_table_matches_the_power_calculation() -> None:
                 share, increase, float(params["threshold"]), float(params["alpha"]), int(params["tests"]), float(params["power"])
             )
             assert n is not None and abs(n - stated) <= 0.05 * n, (share, increase, stated, n)
+
+
+def test_readme_runs_table_matches_the_power_model_with_the_run_noise_floor() -> None:
+    """The README's "how many runs a side" table: the smallest increase of a 10% function caught at
+    each power, with the run-noise floor in the variance (it does not shrink with more samples a
+    run, only with more runs)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    _, _, rest = readme.partition("<!-- runs-table:")
+    assert rest, "README lost its runs table"
+    settings, _, rest = rest.partition("-->")
+    params = {k: float(v) for k, v in (item.split("=") for item in settings.split())}
+    assert params["noise"] == stats.RUN_NOISE_FLOOR
+    rows = [line.strip("|").split("|") for line in rest.partition("<!-- /runs-table -->")[0].strip().splitlines()]
+    powers = [float(cell.strip().rstrip("%")) / 100 for cell in rows[0][1:]]
+    share, per_run = params["share"], params["per_run"]
+    dispersion = 1 + params["noise"] ** 2 * stats.share_scale(share, per_run)
+    for row in rows[2:]:
+        n = int(row[0]) * per_run
+        for power, cell in zip(powers, row[1:], strict=True):
+            stated = float(cell.split("pp")[0].strip().lstrip("+")) / 100
+            d = stats.smallest_detectable(share, n, n, params["threshold"], params["alpha"], int(params["tests"]), power, dispersion)
+            assert d is not None and abs(d - stated) <= 0.0006, (row[0], power, stated, d)

@@ -168,7 +168,7 @@ def frames_of(svg: bytes) -> list[dict[str, str]]:
 
 
 def test_every_frame_carries_name_depth_before_after_and_a_tooltip() -> None:
-    from foldkit.analysis.diffgraph import render_diff
+    from foldkit.render.diffgraph import render_diff
 
     before = Profile(weights={"main;a": 60, "main;b": 40})
     after = Profile(weights={"main;a": 80, "main;b": 20})
@@ -185,7 +185,7 @@ def test_every_frame_carries_name_depth_before_after_and_a_tooltip() -> None:
 
 
 def test_svg_of_a_profile_against_itself_is_all_white() -> None:
-    from foldkit.analysis.diffgraph import render_diff
+    from foldkit.render.diffgraph import render_diff
 
     options = FoldOptions(jobs=1)
     p = read(BEFORE, options)
@@ -197,8 +197,8 @@ def test_svg_of_a_profile_against_itself_is_all_white() -> None:
 
 
 def test_swapping_sides_with_negate_gives_the_same_colours() -> None:
-    from foldkit.analysis.diffgraph import render_diff
     from foldkit.render import RenderOptions
+    from foldkit.render.diffgraph import render_diff
 
     options = FoldOptions(jobs=1)
     a, b = read(BEFORE, options), read(AFTER, options)
@@ -212,7 +212,7 @@ def test_swapping_sides_with_negate_gives_the_same_colours() -> None:
 def test_paths_only_in_before_are_visible_with_basis_before_or_union(basis: str, visible: bool) -> None:
     from lxml import etree
 
-    from foldkit.analysis.diffgraph import render_diff
+    from foldkit.render.diffgraph import render_diff
 
     before = Profile(weights={"main;gone": 50, "main;kept": 50})
     after = Profile(weights={"main;kept": 100})
@@ -228,7 +228,7 @@ def test_paths_only_in_before_are_visible_with_basis_before_or_union(basis: str,
 def test_untrusted_frame_names_cannot_inject_markup() -> None:
     from lxml import etree
 
-    from foldkit.analysis.diffgraph import render_diff
+    from foldkit.render.diffgraph import render_diff
 
     evil = '<script>alert(1)</script>;x" onload="alert(2)'
     svg = render_diff(d.diff_profiles(Profile(weights={evil: 1}), Profile(weights={evil: 2})))
@@ -270,7 +270,7 @@ def test_colours_follow_each_frames_own_change_by_default(tmp_path: Path, normal
 
 def test_self_colouring_makes_the_culprit_the_reddest_frame() -> None:
     """A slower leaf under main: by self change only the leaf is coloured, by total main is too."""
-    from foldkit.analysis.diffgraph import render_diff
+    from foldkit.render.diffgraph import render_diff
 
     before = Profile(weights={"main;work;dialled": 10, "main;work": 80, "main;other": 10})
     after = Profile(weights={"main;work;dialled": 20, "main;work": 80, "main;other": 10})

@@ -19,13 +19,37 @@ from tests.test_report_browser import Watched
 
 pytestmark = pytest.mark.browser
 
+#: Another capture of every format (and event tool) the production host makes, with what its
+#: report page must show besides its flame-graph viewer: a section id (histogram buckets are
+#: stacks too, so every page has a viewer).
+PAGES = {
+    "bcc-execsnoop-Tx.txt": "top-execs",
+    "libbpf-tools-tcplife.txt": "top-talkers",
+    "bcc-tcpconnect-tU.txt": "top-destinations",
+    "libbpf-tools-biosnoop.txt": "top-io",
+    "bpftrace-hist-lhist.json": "histogram-summary",
+    "libbpf-tools-runqlat-m.txt": "histogram-summary",
+    "cpu.pb.gz": None,
+    "profile-kstack-ustack-comm.json.zst": None,
+}
+SITE_CAPTURES = [
+    DATA / "events" / "bcc-execsnoop-Tx.txt",
+    DATA / "events" / "libbpf-tools-tcplife.txt",
+    DATA / "events" / "bcc-tcpconnect-tU.txt",
+    DATA / "events" / "libbpf-tools-biosnoop.txt",
+    DATA / "histograms" / "bpftrace-hist-lhist.json",
+    DATA / "histograms" / "libbpf-tools-runqlat-m.txt",
+    DATA / "pprof" / "cpu.pb.gz",
+    DATA / "bpftrace-json" / "profile-kstack-ustack-comm.json.zst",
+]
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("formats-browser")
     captures = root / "captures"
     captures.mkdir()
-    for path in (DATA / "events" / "libbpf-tools-opensnoop.txt", DATA / "histograms" / "libbpf-tools-biolatency.txt"):
+    for path in (*SITE_CAPTURES, DATA / "events" / "libbpf-tools-opensnoop.txt", DATA / "histograms" / "libbpf-tools-biolatency.txt"):
         (captures / path.name).write_bytes(path.read_bytes())
     return build_report([str(captures)], root / "site", ReportOptions(FoldOptions(), jobs=1)).output
 
@@ -57,4 +81,23 @@ def test_event_tables_sort_and_the_histogram_chart_loads(context: Any, site: Pat
     chart.wait_for()
     assert page.evaluate("() => document.querySelector('img.histogram').complete && document.querySelector('img.histogram').naturalWidth") == 640
     assert page.locator("#histogram-summary tbody td").nth(2).text_content() == "367"
+    w.close()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_formats_report_page_loads_with_its_sections(context: Any, site: Path, name: str) -> None:
+    """Each kind of capture's page: its table or histogram section is shown and its rows are
+    filled, its flame-graph viewer gets ready, nothing is logged or fetched."""
+    section = PAGES[name]
+    w = Watched(context)
+    page = w.page
+    page.goto((site / "captures" / name / "index.html").as_uri())
+    if section is not None:
+        assert page.locator(f"#{section}").first.is_visible()
+        assert page.locator(f"#{section}-table tbody tr, #{section} tbody tr").count() > 0
+    if section == "histogram-summary":
+        page.locator("img.histogram").first.wait_for()
+        assert page.evaluate("() => [...document.querySelectorAll('img.histogram')].every(i => i.complete && i.naturalWidth > 0)")
+    graph = page.frame_locator("iframe.viewer >> nth=0")
+    graph.locator("body[data-state='ready']").wait_for()
     w.close()

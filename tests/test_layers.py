@@ -1,5 +1,6 @@
-"""The package is layered: no module imports (at import time or inside a function) a module of a
-higher layer. Imports under `if TYPE_CHECKING:` are for type checkers only and are not counted."""
+"""The package is layered: no module imports (at import time, inside a function, or for type
+checkers under `if TYPE_CHECKING:`) a module of a higher layer, and the imports that run form no
+cycle (a module's type-only import of a sibling it hands its objects to is not run, so not one)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ LAYERS: list[set[str]] = [
     {"regression", "analysis", "export"},
     {"transform", "render", "cluster"},
     {"ingest"},
-    {"profile", "inputs", "outputs", "native", "jobs", "errors", "text", "readahead", "_native"},
+    {"profile", "inputs", "outputs", "native", "jobs", "errors", "text", "readahead", "_native", "_profile_api"},
 ]
 #: The package's own `__init__`/`__main__` are its front door (above everything); from the
 #: package, other modules may only take its version string.
@@ -46,20 +47,24 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _imports(tree: ast.AST) -> list[tuple[int, str, list[str]]]:
-    """(line, module, names) of every runtime import in `tree` (TYPE_CHECKING blocks left out)."""
+def _imports(tree: ast.AST, typing: bool = False) -> list[tuple[int, str, list[str]]]:
+    """(line, module, names) of every runtime import in `tree`; with `typing`, those under
+    `if TYPE_CHECKING:` too."""
+    return _imports_in(list(ast.iter_child_nodes(tree)), typing)
+
+
+def _imports_in(nodes: list[ast.AST], typing: bool) -> list[tuple[int, str, list[str]]]:
     found: list[tuple[int, str, list[str]]] = []
-    for node in ast.iter_child_nodes(tree):
+    for node in nodes:
         if isinstance(node, ast.If) and _is_type_checking(node):
-            for other in node.orelse:
-                found.extend(_imports(other))
+            found.extend(_imports_in([*node.body, *node.orelse] if typing else list(node.orelse), typing))
             continue
         if isinstance(node, ast.Import):
             found.extend((node.lineno, alias.name, []) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, f"line {node.lineno}: relative import"
             found.append((node.lineno, node.module or "", [alias.name for alias in node.names]))
-        found.extend(_imports(node))
+        found.extend(_imports(node, typing))
     return found
 
 
@@ -69,7 +74,7 @@ def _violations(name: str, source: str) -> list[str]:
         return []
     mine = _height(name.split(".")[1])
     out = []
-    for line, module, names in _imports(ast.parse(source)):
+    for line, module, names in _imports(ast.parse(source), typing=True):
         if module == "foldkit":  # a submodule (`from foldkit import _native`) or the version
             for n in names:
                 if n in ALLOWED_FROM_PACKAGE:
@@ -83,7 +88,7 @@ def _violations(name: str, source: str) -> list[str]:
     return out
 
 
-MODULES = sorted(PACKAGE.rglob("*.py"))
+MODULES = sorted([*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.pyi")])
 
 
 @pytest.mark.parametrize("path", MODULES, ids=[_module_name(p) for p in MODULES])
@@ -102,9 +107,88 @@ def test_the_check_finds_imports_of_higher_layers() -> None:
     assert _violations("foldkit.profile", source) == [
         "foldkit.profile:3 takes read from the package",
         "foldkit.profile:3 imports foldkit.api, a higher layer",
+        "foldkit.profile:5 imports foldkit.api, a higher layer",
         "foldkit.profile:7 imports foldkit.render.svg, a higher layer",
     ]
     assert _violations("foldkit.cli.fold", source) == ["foldkit.cli.fold:3 takes read from the package"]
+
+
+def _runtime_graph(sources: dict[str, str]) -> dict[str, set[str]]:
+    """Module -> the package modules it imports when run (at import time or in a function; not
+    under TYPE_CHECKING). `from foldkit.x import y` is an edge to `foldkit.x.y` when that is a
+    module, else to `foldkit.x`; the front door (`foldkit`, above everything) is left out."""
+    graph: dict[str, set[str]] = {}
+    for name, source in sources.items():
+        edges = set()
+        for _, module, names in _imports(ast.parse(source)):
+            if not module.startswith("foldkit"):
+                continue
+            for target in [f"{module}.{n}" for n in names] or [module]:
+                while target not in sources and "." in target:
+                    target = target.rpartition(".")[0]
+                edges.add(target)
+        graph[name] = edges - FRONT_DOOR - {name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles of `graph`: its strongly connected parts of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = []
+            while (w := stack.pop()) != v:
+                part.append(w)
+            if part:
+                found.append(sorted([v, *part]))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_imports_form_no_cycle() -> None:
+    sources = {_module_name(p): p.read_text(encoding="utf-8") for p in MODULES if p.suffix == ".py"}
+    assert _cycles(_runtime_graph(sources)) == []
+
+
+def test_the_check_finds_cycles() -> None:
+    sources = {
+        "foldkit.regression.gate": "def view():\n    from foldkit.regression.outputs import to_html\n",
+        "foldkit.regression.outputs": "from foldkit.regression import gate\nfrom foldkit import __version__\n",
+        "foldkit.cluster": "def f():\n    from foldkit.cluster import session\n",
+        "foldkit.cluster.session": "from foldkit.cluster import INSTALL\n",
+        "foldkit.profile": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from foldkit.api import ProfileMethods\n",
+        "foldkit.api": "from foldkit.profile import Profile\n",
+    }
+    assert _cycles(_runtime_graph(sources)) == [
+        ["foldkit.cluster", "foldkit.cluster.session"],
+        ["foldkit.regression.gate", "foldkit.regression.outputs"],
+    ]
+
+
+def test_profile_methods_are_typed_by_the_stub() -> None:
+    """`foldkit/_profile_api.pyi` declares exactly the methods `foldkit.api` adds to `Profile`
+    (mypy checks their signatures; a method left out of the stub would be untyped)."""
+    from foldkit.api import ProfileMethods
+
+    stub = ast.parse((PACKAGE / "_profile_api.pyi").read_text(encoding="utf-8"))
+    declared = {n.name for c in stub.body if isinstance(c, ast.ClassDef) for n in c.body if isinstance(n, ast.FunctionDef)}
+    added = {name for name, value in vars(ProfileMethods).items() if callable(value) and not name.startswith("_")}
+    assert declared == added
 
 
 def test_profile_keeps_its_api_methods() -> None:

@@ -239,3 +239,42 @@ def test_off_cpu_frames_are_drawn_blue_in_the_default_palette() -> None:
 
     assert frame_color("[off-cpu:S]", "default") == frame_color("[off-cpu:S]", "blue")
     assert frame_color("read", "default") != frame_color("read", "blue")
+
+
+def _as_cycles(header: bool, freq: bool) -> bytes:
+    """The real capture with its cpu-clock samples renamed cycles (what a host with hardware
+    counters records with -e cycles -F 999), under a `perf script --header` head if asked."""
+    import zstandard
+
+    text = zstandard.ZstdDecompressor().decompress(CAPTURE.read_bytes()).replace(b" cpu-clock/freq=999/:", b" cycles:")
+    head = b""
+    if header:
+        setting = b"{ sample_period, sample_freq } = 999, sample_type = IP|TID|TIME|CALLCHAIN|PERIOD, freq = 1" if freq else b"{ sample_period, sample_freq } = 2000000, sample_type = IP|TID|TIME|CALLCHAIN"
+        head = (
+            b"# ========\n# cmdline : /usr/bin/perf record -e cycles -a -g\n"
+            b"# event : name = cycles, , id = { 7, 8 }, type = 0 (PERF_TYPE_HARDWARE), size = 136, config = 0 (PERF_COUNT_HW_CPU_CYCLES), " + setting + b", disabled = 1\n"
+            b"# event : name = sched:sched_switch, , id = { 9 }, type = 2 (PERF_TYPE_TRACEPOINT), { sample_period, sample_freq } = 1, freq = 0\n"
+            b"# ========\n#\n"
+        )
+    return head + text
+
+
+def test_wall_of_cycles_sampled_by_frequency_counts_each_sample_as_one_period_of_the_frequency() -> None:
+    """`cycles -F 999` with the header: each sample 1/999 s, so spin and sleep come out at the
+    times the program measured, as with cpu-clock."""
+    measured = _measured()
+    assert b" cycles:" in _as_cycles(False, False)
+    wall = read(_as_cycles(True, True), fold_options("perf", clock="wall"))
+    weights: dict[str, int] = wall.weights  # type: ignore[assignment]
+    assert any("cycles samples taken at 999 Hz" in n for n in wall.diagnostics.notes)
+    on_cpu = {s: w for s, w in weights.items() if "[off-cpu:" not in s}
+    assert set(on_cpu.values()) and all(w % round(1e9 / 999) == 0 for w in on_cpu.values())
+    assert _under(weights, "sleep_phase") == pytest.approx(measured["sleep_ns"], rel=0.10)
+    assert _under(weights, "spin_phase") == pytest.approx(measured["spin_wall_ns"], rel=0.10)
+    assert _under(weights, "spin_phase", off=False) == pytest.approx(measured["spin_cpu_ns"], rel=0.25)
+
+
+@pytest.mark.parametrize(("header", "freq"), [(False, False), (True, False)])
+def test_wall_of_cycles_without_a_frequency_is_refused_naming_what_is_needed(header: bool, freq: bool) -> None:
+    with pytest.raises(InputError, match=r"on-CPU events present: cycles \(their period counts events, not time, and no sampling frequency is in the header\).*perf script --header"):
+        read(_as_cycles(header, freq), fold_options("perf", clock="wall"))

@@ -159,3 +159,79 @@ def test_input_error_for_a_profile_without_sample_types(tmp_path: Path) -> None:
     path.write_bytes(field_varint(9, 12345) + field_bytes(6, b""))
     with pytest.raises(InputError):
         fold(path, format="pprof")
+
+
+DIFF_BEFORE = DATA / "check" / "base-1.perf.zst"
+DIFF_AFTER = DATA / "check" / "slow-1.perf.zst"
+
+
+def test_diff_writes_pprofs_diff_base_form_and_reads_back_as_both_sides(tmp_path: Path) -> None:
+    """`diff -o x.pb.gz`: AFTER's samples, BEFORE's negated with the label pprof::base=true; read
+    back, the two sides come apart again (a flame graph of it is the differential graph)."""
+    from foldkit.analysis.diff import diff_profiles
+
+    out = tmp_path / "d.pb.gz"
+    assert main(["diff", str(DIFF_BEFORE), str(DIFF_AFTER), "-q", "-o", str(out)]) == 0
+    expected = diff_profiles(fold(DIFF_BEFORE), fold(DIFF_AFTER))  # not normalised, as pprof -diff_base
+    back = fold(out)
+    assert back.weights == {s: w for s, w in expected.after.items() if w}
+    assert back.before == {s: w for s, w in expected.before.items() if w}
+    assert any("-diff_base form" in n for n in back.diagnostics.notes)
+    data = gzip.decompress(out.read_bytes())
+    assert b"pprof::base" in data
+    svg = tmp_path / "d.svg"
+    assert main(["flamegraph", str(out), "-q", "-o", str(svg)]) == 0
+    assert "Differential Flame Graph" in svg.read_text()
+    folded = tmp_path / "d.folded"
+    assert main(["diff", str(DIFF_BEFORE), str(DIFF_AFTER), "-q", "-o", str(folded)]) == 0
+    again = tmp_path / "again.pb.gz"
+    assert main(["fold", str(folded), "-q", "-o", str(again)]) == 0  # a two-column input keeps its BEFORE
+    twice = fold(again)
+    assert (twice.weights, twice.before) == (back.weights, back.before)
+
+
+def test_normalised_diff_scales_before_into_the_pprof(tmp_path: Path) -> None:
+    out = tmp_path / "d.pprof"
+    assert main(["diff", "-n", str(DIFF_BEFORE), str(DIFF_AFTER), "-q", "-o", str(out)]) == 0
+    back = fold(out)
+    assert back.before is not None
+    assert sum(back.before.values()) == pytest.approx(back.total, rel=1e-6)
+
+
+def _pprof_top_signed(path: Path) -> tuple[float, dict[str, float]]:
+    """(total, {function: flat}) from `go tool pprof -top -unit=ns`, flat values of either sign."""
+    text = subprocess.run([GO or "go", "tool", "pprof", "-top", "-nodecount=1000", "-unit=ns", str(path)], capture_output=True, text=True, check=True).stdout
+    total = float(re.search(r"of ([\d.]+)ns total", text).group(1))  # type: ignore[union-attr]
+    rows = {}
+    for line in text.splitlines():
+        m = re.match(r"\s*(-?[\d.]+)ns\s+[\d.]+%\s+-?[\d.]+%\s+-?[\d.]+ns\s+[\d.]+%\s+(.*)$", line)
+        if m:
+            rows[m.group(2)] = float(m.group(1))
+    return total, rows
+
+
+@needs_go
+def test_go_tool_pprof_of_a_diff_shows_foldkits_changes(tmp_path: Path) -> None:
+    """pprof's numbers for the diff are foldkit's: each function's flat is `diff --json`'s d_self
+    (AFTER minus BEFORE), and the total pprof divides by is BEFORE's, as for -diff_base."""
+    import json
+
+    out = tmp_path / "d.pb.gz"
+    assert main(["diff", str(DIFF_BEFORE), str(DIFF_AFTER), "-q", "-o", str(out)]) == 0
+    table = tmp_path / "d.json"
+    assert main(["diff", str(DIFF_BEFORE), str(DIFF_AFTER), "--no-normalize", "--limit", "8", "-q", "-o", str(table)]) == 0
+    ours = json.loads(table.read_text())
+    total, flat = _pprof_top_signed(out)
+    assert total == pytest.approx(ours["before_total"], rel=1e-9)
+    for row in ours["rows"]:
+        assert flat.get(row["name"], 0.0) == pytest.approx(row["d_self"], abs=1.0), row["name"]
+    assert any(row["d_self"] < 0 for row in ours["rows"]) and any(row["d_self"] > 0 for row in ours["rows"])
+
+
+def test_pb_gz_is_gzipd_once_at_pprofs_level(tmp_path: Path) -> None:
+    """`-o x.pb.gz` holds exactly `to_pprof_bytes(gzipped=True)` (level 1, as Go's runtime/pprof
+    writes), not the message gzip'd again by the `.gz` suffix at its level 9."""
+    out = tmp_path / "x.pb.gz"
+    assert main(["fold", str(capture_path("perf-system-mixed")), "-q", "-o", str(out)]) == 0
+    profile = fold(capture_path("perf-system-mixed"))
+    assert out.read_bytes() == to_pprof_bytes(profile, gzipped=True) == gzip.compress(to_pprof_bytes(profile), 1, mtime=0)

@@ -1,4 +1,4 @@
-"""Reading ahead (`foldkit.readahead`): which files a command line reads ahead, that a read is
+"""Reading ahead (`foldkit.readahead`, `foldkit.launch`): which files a command line reads ahead, that a read is
 handed over only for the same file with the same settings, and that a command gives the same
 output whether its input was read ahead or not."""
 
@@ -14,15 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from foldkit import _native, readahead
+from foldkit import _native, cli, launch, readahead
 from foldkit.cli import main
 from foldkit.inputs import DEFAULT_MAX_RECORD
 from foldkit.jobs import default_jobs
+from foldkit.launch import read_ahead_paths
 from foldkit.profile import LazyProfile
 from tests.test_folded_file_native import PLAIN, SKIPPED
 from tests.test_folded_native import LINE
 
-SETTINGS = (DEFAULT_MAX_RECORD, readahead.MAX_DEFERRED)
+SETTINGS = (DEFAULT_MAX_RECORD, _native.MAX_DEFERRED)
 
 
 @pytest.fixture(autouse=True)
@@ -46,40 +47,51 @@ def test_candidates_are_big_folded_files_of_commands_that_read_them(tmp_path: Pa
     small.write_text("a;b 1\n")
     other = tmp_path / "big.txt"
     other.write_bytes(Path(big).read_bytes())
-    assert readahead.candidates(["flamegraph", big, "-o", "x.svg"]) == [big]
-    assert readahead.candidates(["diff", big, big, big]) == [big, big]  # at most two
+    assert read_ahead_paths(["flamegraph", big, "-o", "x.svg"]) == [big]
+    assert read_ahead_paths(["diff", big, big, big]) == [big, big]  # at most two
     for command in ("top", "check", "fold"):
-        assert readahead.candidates([command, big]) == [big]
-    assert readahead.candidates(["flamegraph", str(small), str(other), str(tmp_path / "gone.folded")]) == []
-    assert readahead.candidates(["fold", big, "-o", big]) == [big]  # the output is not read
-    assert readahead.candidates(["fold", "-o", big]) == [] and readahead.candidates(["fold", "--output", big]) == []
-    assert readahead.candidates(["report", big]) == []  # read by worker processes
-    assert readahead.candidates([big]) == [] and readahead.candidates([]) == []
+        assert read_ahead_paths([command, big]) == [big]
+    assert read_ahead_paths(["flamegraph", str(small), str(other), str(tmp_path / "gone.folded")]) == []
+    assert read_ahead_paths(["fold", big, "-o", big]) == [big]  # the output is not read
+    assert read_ahead_paths(["fold", "-o", big]) == [] and read_ahead_paths(["fold", "--output", big]) == []
+    assert read_ahead_paths(["report", big]) == []  # read by worker processes
+    assert read_ahead_paths([big]) == [] and read_ahead_paths([]) == []
 
 
-@pytest.mark.parametrize("option", ["-j", "-j1", "--jobs=3", "--nthreads", "--max-record", "--format=folded", "--cluster", "--flamechart", "--help", "-h"])
+@pytest.mark.parametrize("option", ["-j", "-j1", "--jobs=3", "--nthreads", "--max-record", "--format=folded", "-f", "--cluster", "--flamechart", "--help", "-h"])
 def test_options_that_change_how_inputs_are_read_turn_it_off(tmp_path: Path, option: str) -> None:
     big = str(big_folded(tmp_path / "a.folded"))
-    assert readahead.candidates(["flamegraph", big, option, "1"]) == []
+    assert read_ahead_paths(["flamegraph", big, option, "1"]) == []
 
 
 def test_n_is_threads_only_for_fold(tmp_path: Path) -> None:
     big = str(big_folded(tmp_path / "a.folded"))
-    assert readahead.candidates(["fold", big, "-n", "2"]) == []  # inferno-collapse-perf's --nthreads
-    assert readahead.candidates(["top", big, "-n", "5"]) == [big]  # top's --limit
+    assert read_ahead_paths(["fold", big, "-n", "2"]) == []  # inferno-collapse-perf's --nthreads
+    assert read_ahead_paths(["top", big, "-n", "5"]) == [big]  # top's --limit
+
+
+def test_the_launcher_knows_what_the_commands_parameters_say() -> None:
+    """`launch.READ_AHEAD` (the launcher cannot load the command line in time) is what the
+    commands' own parameters give; regenerate it with `cli.read_ahead_spellings` when not."""
+    assert launch.READ_AHEAD == cli.read_ahead_spellings(launch.READ_AHEAD)
+
+
+def test_what_stops_reading_ahead() -> None:
+    """The folding flags that change how folded files are read, and the others that do."""
+    assert cli.NOT_READ_AHEAD == {"jobs", "max_record", "format", "cluster", "flamechart", "help"}
 
 
 def test_a_cluster_in_the_environment_turns_it_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     big = str(big_folded(tmp_path / "a.folded"))
     monkeypatch.setenv("FOLDKIT_CLUSTER", "local:2")
-    assert readahead.candidates(["flamegraph", big]) == []
+    assert read_ahead_paths(["flamegraph", big]) == []
 
 
 def test_a_read_is_handed_over_once_for_the_same_file_and_settings(tmp_path: Path) -> None:
     big = str(big_folded(tmp_path / "a.folded"))
-    readahead.start(["flamegraph", big])
+    readahead.start([big])
     assert readahead.take(big, DEFAULT_MAX_RECORD - 1) is None  # another --max-record: not used
-    readahead.start(["flamegraph", big])
+    readahead.start([big])
     pending = readahead.take(big, DEFAULT_MAX_RECORD)
     assert pending is not None and readahead.take(big, DEFAULT_MAX_RECORD) is None
     table = pending.result()
@@ -91,7 +103,7 @@ def test_a_read_is_handed_over_once_for_the_same_file_and_settings(tmp_path: Pat
 @pytest.mark.parametrize("change", ["append", "replace", "delete"])
 def test_a_file_changed_after_the_read_started_is_read_again(tmp_path: Path, change: str) -> None:
     path = big_folded(tmp_path / "a.folded")
-    readahead.start(["flamegraph", str(path)])
+    readahead.start([str(path)])
     if change == "append":
         with path.open("a") as f:
             f.write("late;stack 5\n")
@@ -148,7 +160,7 @@ def test_a_command_reads_the_file_read_ahead_and_draws_the_same(tmp_path: Path, 
         return taken[-1]
 
     monkeypatch.setattr(readahead, "take", take)
-    readahead.start(["flamegraph", big])
+    readahead.start([big])
     assert main(["flamegraph", big, "-q", "-o", str(tmp_path / "ahead.svg")]) == 0
     assert len(taken) == 1 and taken[0] is not None  # the read ahead was used
     assert (tmp_path / "ahead.svg").read_bytes() == (tmp_path / "plain.svg").read_bytes()
@@ -159,7 +171,7 @@ def test_the_table_read_ahead_is_the_one_read_now(tmp_path: Path) -> None:
 
     big = str(big_folded(tmp_path / "a.folded"))
     now = read([big], FoldOptions())
-    readahead.start(["top", big])
+    readahead.start([big])
     ahead = read([big], FoldOptions())
     assert isinstance(ahead, LazyProfile) and ahead.weights == now.weights
 

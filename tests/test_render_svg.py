@@ -10,12 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from foldkit.analysis.diff import diff_profiles
-from foldkit.analysis.diffgraph import check_graph, render_diff
+from foldkit.analysis.diff import check_graph, diff_profiles
 from foldkit.errors import UsageError
 from foldkit.ingest import FoldOptions, read
 from foldkit.profile import Diagnostics, Profile
 from foldkit.render import RenderOptions, render_flamegraph
+from foldkit.render.diffgraph import render_diff
 from foldkit.render.svg import svg_script
 from foldkit.text import ANNOTATION, visible
 from tests.helpers import assert_golden, data_bytes

@@ -16,9 +16,9 @@ from urllib.parse import quote
 import pytest
 
 from foldkit.analysis.diff import diff_profiles
-from foldkit.analysis.diffgraph import render_diff
 from foldkit.profile import Profile
 from foldkit.render import RenderOptions, render_flamegraph
+from foldkit.render.diffgraph import render_diff
 from foldkit.render.viewer import render_diff_viewer, render_viewer
 from tests.browser_support import chromium_context
 from tests.test_browser import Page, matched

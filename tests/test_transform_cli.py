@@ -136,14 +136,14 @@ def test_help_lists_every_transform_and_the_order_rule() -> None:
     assert "To keep only some processes, use --only-pid" in text
 
 
-def test_order_falls_back_with_a_warning_when_the_command_line_is_unknown(capsys: pytest.CaptureFixture[str]) -> None:
-    from foldkit.cli import app
+def test_order_falls_back_with_a_warning_when_the_command_line_is_unknown(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.core import TyperCommand
 
-    token = t.RAW_ARGS.set(["something", "else"])
-    try:
-        app(args=["fold", C_FP, "--max-depth", "4", "--focus", "^quicksort$"], standalone_mode=False)
-    finally:
-        t.RAW_ARGS.reset(token)
+    from foldkit.cli import app
+    from foldkit.cli.help import Command
+
+    monkeypatch.setattr(Command, "make_parser", TyperCommand.make_parser)  # a parser that records no order
+    app(args=["fold", C_FP, "--max-depth", "4", "--focus", "^quicksort$"], standalone_mode=False)
     captured = capsys.readouterr()
     assert "could not recover the command-line order" in captured.err
     # fallback is the documented (--help) order: focus before max-depth

@@ -9,6 +9,7 @@ text and the table of the functions whose share changed most.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -18,7 +19,7 @@ from foldkit.analysis.functions import BY_CHOICES, aggregate
 from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
 from foldkit.errors import UsageError
 from foldkit.outputs import is_stdout
-from foldkit.profile import Profile, Weight, format_weight, root_frame_count
+from foldkit.profile import Profile, Weight, format_weight, merge_profiles, root_frame_count
 
 
 @dataclass
@@ -70,7 +71,7 @@ def output_kind(
     json: bool = False,
     parquet: bool = False,
 ) -> str:
-    """What a diff writes: `svg`, `html`, `folded`, or a table format (`text`, `csv`, `json`, `parquet`),
+    """What a diff writes: `svg`, `html`, `folded`, `pprof`, or a table format (`text`, `csv`, `json`, `parquet`),
     from the flags or else the output name's suffix."""
     flagged = choose_format(None, (folded, "folded"), (csv, "csv"), (json, "json"), (parquet, "parquet"))
     by_name = None if is_stdout(path) else _kind_by_name(path)  # type: ignore[arg-type]
@@ -83,7 +84,8 @@ def output_kind(
     if by_name is None:
         raise UsageError(
             f"{path}: cannot tell the output format from the name; use .svg (differential flame "
-            "graph), .html (differential viewer), .folded (two columns), .txt, .csv, .json or .parquet (table)"
+            "graph), .html (differential viewer), .folded (two columns), .pb.gz/.pprof (pprof, -diff_base form), "
+            ".txt, .csv, .json or .parquet (table)"
         )
     return by_name
 
@@ -98,6 +100,8 @@ def _kind_by_name(path: str | os.PathLike[str]) -> str | None:
         return "html"
     if name.endswith((".folded", ".collapsed")):
         return "folded"
+    if name.endswith((".pb", ".pprof")):
+        return "pprof"
     return suffix_format(path)
 
 
@@ -137,6 +141,18 @@ def difffolded_lines(diff: StackDiff, order: list[str] | None = None) -> list[st
     if diff.integral:
         return [f"{s} {round(b.get(s, 0))} {a.get(s, 0)}" for s in stacks]
     return [f"{s} {format_weight(b.get(s, 0))} {format_weight(a.get(s, 0))}" for s in stacks]
+
+
+def as_profile(diff: StackDiff, event: str | None = None) -> Profile:
+    """The diff as a profile of AFTER's stacks with `before` (scaled when normalised): what a
+    two-column folded file reads as, and what the pprof export writes in `-diff_base` form."""
+    return Profile(
+        weights=dict(diff.after),
+        before=dict(diff.before),
+        unit=diff.unit,
+        event=event,
+        sources=diff.before_sources + diff.after_sources,
+    )
 
 
 def difffolded_bytes(diff: StackDiff) -> bytes:
@@ -222,3 +238,14 @@ def changes_table(
         "rows_total": count,
     }
     return Table(frame, columns, title, meta)
+
+
+def check_graph(baseline: Sequence[Profile], candidate: Sequence[Profile]) -> bytes:
+    """`foldkit check --svg`: the differential graph of the merged baseline against the merged
+    candidate (BEFORE normalised, union basis so removed paths stay visible)."""
+    from foldkit.render import RenderOptions
+    from foldkit.render.diffgraph import render_diff
+
+    diff = diff_profiles(merge_profiles(baseline), merge_profiles(candidate), normalize=True)
+    options = RenderOptions(title="foldkit check: baseline → candidate")
+    return render_diff(diff, "union", options)

@@ -15,6 +15,7 @@ import typer.main
 
 from foldkit import __version__
 from foldkit.cli import compat, transforms
+from foldkit.cli.common import FOLD_FLAGS
 from foldkit.cli.help import Command
 from foldkit.errors import EXIT_USAGE, FoldkitError
 
@@ -39,6 +40,28 @@ COMMAND_MODULES = {
     "report": "foldkit.cli.report",
     "formats": "foldkit.cli.formats",
 }
+
+
+#: Parameters after which a command's folded inputs are not read ahead (`foldkit.launch`): the
+#: folding flags that say so in `FOLD_FLAGS`, and those that change how inputs are read (a flame
+#: chart reads folded lines in order, one by one) or stop the command before it reads.
+NOT_READ_AHEAD = frozenset({"cluster", "flamechart", "help", *(name for name, (_, ahead) in FOLD_FLAGS.items() if not ahead)})
+
+
+def read_ahead_spellings(commands: Iterable[str]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """`foldkit.launch.READ_AHEAD` derived from these commands' own parameters: per command, the
+    spellings of its NOT_READ_AHEAD options and of its `--output`, sorted."""
+    context = typer.main._click.Context
+    group = typer.main.get_command(_register(COMMAND_MODULES))
+    root = context(group, **(_app.info.context_settings or {}))
+    out = {}
+    for name in sorted(commands):
+        command = group.commands[name]  # type: ignore[attr-defined]
+        params = command.get_params(context(command, parent=root, info_name=name))
+        spelled = {p.name: (*p.opts, *p.secondary_opts) for p in params}
+        stops = sorted(s for n, names in spelled.items() if n in NOT_READ_AHEAD for s in names)
+        out[name] = (tuple(stops), tuple(sorted(spelled.get("output", ()))))
+    return out
 
 
 def _function(name: str) -> Callable[..., Any]:
@@ -162,8 +185,10 @@ def _ignore(_: object) -> None:
 
 
 def entry() -> None:
-    """Console-script entry point: from here on, Ctrl-C is Python's KeyboardInterrupt, which the
-    commands (and the native core's waits) handle, and `main` turns into exit 130."""
+    """Runs the command line for the console script (`foldkit.launch.entry`, once reading ahead
+    has started) and exits with `main`'s code. From here on, Ctrl-C is Python's
+    KeyboardInterrupt, which the commands (and the native core's waits) handle, and `main`
+    turns into exit 130."""
     if getattr(signal.getsignal(signal.SIGINT), "__name__", None) == "_interrupted":
         signal.signal(signal.SIGINT, signal.default_int_handler)
     try:

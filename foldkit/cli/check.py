@@ -16,7 +16,7 @@ from foldkit.ingest import FoldOptions
 from foldkit.inputs import rereadable
 from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_all
 from foldkit.profile import Profile
-from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
+from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE, DEFAULT_RUN_NOISE
 from foldkit.transform import Pipeline
 
 Sides = Annotated[list[str] | None, typer.Argument(help="BASELINE and CANDIDATE captures (any format foldkit reads), or use --baseline/--candidate.", show_default=False, metavar="BASELINE CANDIDATE")]
@@ -27,6 +27,7 @@ MaxIncrease = Annotated[str, typer.Option("--max-increase", help="Smallest incre
 Functions = Annotated[list[str] | None, typer.Option("--function", metavar="REGEX", help="Also check every frame matching this regex taken together (repeatable).")]
 Budgets = Annotated[list[str] | None, typer.Option("--budget", metavar="BUDGET", help="Ceiling on a share of the candidate: 'REGEX<=5%' (inclusive) or 'self:REGEX<=5%' (repeatable).")]
 Alpha = Annotated[float, typer.Option("--alpha", help="Family-wise significance level (chance of failing on noise alone).")]
+RunNoise = Annotated[float, typer.Option("--run-noise", metavar="PERCENT", help="Least run-to-run variation of a function's time assumed, in percent of it per run (measured on a quiet shared machine; lower it for a dedicated one whose runs vary less, 0 trusts the runs' own spread).")]
 Only = Annotated[bool, typer.Option("--only", help="Check only the --function patterns and budgets, not every function.")]
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the result as JSON to FILE.")]
 JunitOut = Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML to FILE (one test case per function and budget).")]
@@ -46,6 +47,7 @@ def check(
     function: Functions = None,
     budget: Budgets = None,
     alpha: Alpha = DEFAULT_ALPHA,
+    run_noise: RunNoise = DEFAULT_RUN_NOISE,
     only: Only = False,
     absolute: Absolute = None,
     json: JsonOut = None,
@@ -81,6 +83,7 @@ def check(
     options = gate.CheckOptions(
         max_increase=gate.Threshold.parse(max_increase),
         alpha=alpha,
+        run_noise=run_noise / 100.0,
         functions=tuple(function or ()),
         budgets=tuple(gate.Budget.parse(b) for b in budget or ()),
         only=only,
@@ -102,7 +105,7 @@ def check(
     # every output is built before any is written, and they are written all or none
     files = [(path, render(result)) for path, render in ((json, out.to_json), (junit, out.to_junit), (markdown, out.to_markdown)) if path is not None]
     if svg is not None:
-        from foldkit.analysis.diffgraph import check_graph
+        from foldkit.analysis.diff import check_graph
 
         files.append((svg, check_graph(base_runs, cand_runs)))
     if output is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import sys
@@ -70,95 +71,78 @@ def parse_size(text: str, flag: str) -> int:
     return int(number) * _SIZE_UNITS[unit]
 
 
-def fold_options(
-    format: str = "auto",
-    pid: bool = False,
-    tid: bool = False,
-    kernel: bool = False,
-    jit: bool = False,
-    all: bool = False,
-    addrs: bool = False,
-    event: str | None = None,
-    weight: str = "period",
-    skip_after: list[str] | None = None,
-    skip_after_drop_root: bool = False,
-    maps: list[str] | None = None,
-    strict: bool = False,
-    jobs: int = 0,
-    keep_time: bool = False,
-    demangle: bool = False,
-    max_record: str = MAX_RECORD_TEXT,
-    unit: str | None = None,
-    sample_type: str | None = None,
-    keep_bpf_frames: bool = False,
-    off_cpu: bool = False,
-    wall: bool = False,
-    off_cpu_states: str = "default",
-    wakeups: bool = False,
-) -> FoldOptions:
-    """FoldOptions from the shared command-line flags."""
+#: The folding flags every capture-reading command accepts: parameter name -> (its option, whether
+#: a big folded input may still be read ahead when it is given: False when it changes how folded
+#: files are read; see `foldkit.launch`). A flag named like a `FoldOptions` field is that field (its
+#: default is the field's, written once in ingest/options.py); `fold_options` turns the others,
+#: the command line's own spellings, into fields.
+FOLD_FLAGS: dict[str, tuple[object, bool]] = {
+    "format": (Format, False),
+    "pid": (Pid, True),
+    "tid": (Tid, True),
+    "kernel": (Kernel, True),
+    "jit": (Jit, True),
+    "all": (All, True),
+    "addrs": (Addrs, True),
+    "event": (Event, True),
+    "weight": (WeightBy, True),
+    "skip_after": (SkipAfter, True),
+    "skip_after_drop_root": (SkipAfterDropRoot, True),
+    "map": (Maps, True),
+    "strict": (Strict, True),
+    "jobs": (Jobs, False),
+    "demangle": (Demangle, True),
+    "max_record": (MaxRecord, False),
+    "unit": (Unit, True),
+    "sample_type": (SampleType, True),
+    "keep_bpf_frames": (KeepBpfFrames, True),
+    "off_cpu": (OffCpu, True),
+    "wall": (Wall, True),
+    "off_cpu_states": (OffCpuStates, True),
+    "wakeups": (Wakeups, True),
+}
+#: Defaults of the flags that are no field, or whose command-line value is not the field's.
+_FLAG_DEFAULTS: dict[str, object] = {
+    "all": False,
+    "skip_after": None,
+    "skip_after_drop_root": False,
+    "map": None,
+    "max_record": MAX_RECORD_TEXT,
+    "off_cpu": False,
+    "wall": False,
+}
+_FIELD_DEFAULTS = {f.name: f.default for f in dataclasses.fields(FoldOptions)}
+
+#: `FOLD_FLAGS` as (parameter name, annotated type, default), for `add_parameters`.
+FOLD_PARAMETERS: list[tuple[str, object, object]] = [
+    (name, option, _FLAG_DEFAULTS[name] if name in _FLAG_DEFAULTS else _FIELD_DEFAULTS[name]) for name, (option, _) in FOLD_FLAGS.items()
+]
+
+
+def fold_options(**flags: typing.Any) -> FoldOptions:
+    """FoldOptions from the folding flags (`FOLD_FLAGS`, by parameter name): the command line's
+    own spellings turned into fields, the rest passed on by name to `foldkit.api.fold_options`
+    (which says what `--all` turns on)."""
+    from foldkit.api import fold_options as from_keywords
     from foldkit.errors import UsageError
 
+    off_cpu, wall = flags.pop("off_cpu", False), flags.pop("wall", False)
     if off_cpu and wall:
         raise UsageError("--off-cpu and --wall exclude each other (--wall includes the off-CPU time)")
     clock = "off-cpu" if off_cpu else "wall" if wall else "cpu"
-    if clock == "cpu" and (wakeups or off_cpu_states != "default"):
+    if clock == "cpu" and (flags.get("wakeups") or flags.get("off_cpu_states", "default") != "default"):
         raise UsageError("--wakeups and --off-cpu-states need --off-cpu or --wall")
-    if weight not in ("period", "samples"):
-        raise UsageError(f"--weight must be 'period' or 'samples', not {weight!r}")
-    options = FoldOptions(
-        format=format,
-        pid=pid,
-        tid=tid,
-        kernel=kernel,
-        jit=jit,
-        addrs=addrs,
-        event=event,
-        weight=weight,
-        skip_after=tuple(skip_after or ()),
-        skip_after_drops_root=skip_after_drop_root,
-        maps=tuple(maps or ()),
-        strict=strict,
-        jobs=jobs,
-        keep_time=keep_time,
-        demangle=demangle,
-        max_record=parse_size(max_record, "--max-record"),
-        unit=unit or None,
-        sample_type=sample_type or None,
-        keep_bpf_frames=keep_bpf_frames,
-        clock=clock,
-        off_cpu_states=off_cpu_states,
-        wakeups=wakeups,
-    )
-    return options.annotated() if all else options
+    if flags.get("weight", "period") not in ("period", "samples"):
+        raise UsageError(f"--weight must be 'period' or 'samples', not {flags['weight']!r}")
+    flags["clock"] = clock
+    flags["maps"] = tuple(flags.pop("map", None) or ())
+    flags["skip_after"] = tuple(flags.get("skip_after") or ())
+    flags["skip_after_drops_root"] = flags.pop("skip_after_drop_root", False)
+    flags["max_record"] = parse_size(flags.get("max_record", MAX_RECORD_TEXT), "--max-record")
+    for name in ("unit", "sample_type"):  # an empty value is none
+        flags[name] = flags.get(name) or None
+    return from_keywords(**flags)
 
-
-#: The folding flags every capture-reading command accepts, as (parameter name, annotated type, default).
-FOLD_PARAMETERS: list[tuple[str, object, object]] = [
-    ("format", Format, "auto"),
-    ("pid", Pid, False),
-    ("tid", Tid, False),
-    ("kernel", Kernel, False),
-    ("jit", Jit, False),
-    ("all", All, False),
-    ("addrs", Addrs, False),
-    ("event", Event, None),
-    ("weight", WeightBy, "period"),
-    ("skip_after", SkipAfter, None),
-    ("skip_after_drop_root", SkipAfterDropRoot, False),
-    ("map", Maps, None),
-    ("strict", Strict, False),
-    ("jobs", Jobs, 0),
-    ("demangle", Demangle, False),
-    ("max_record", MaxRecord, MAX_RECORD_TEXT),
-    ("unit", Unit, None),
-    ("sample_type", SampleType, None),
-    ("keep_bpf_frames", KeepBpfFrames, False),
-    ("off_cpu", OffCpu, False),
-    ("wall", Wall, False),
-    ("off_cpu_states", OffCpuStates, "default"),
-    ("wakeups", Wakeups, False),
-]
 
 F = typing.TypeVar("F", bound=Callable[..., object])
 
@@ -188,16 +172,11 @@ def add_parameters(
     return wrapper
 
 
-def _fold_options_from_flags(**flags: typing.Any) -> FoldOptions:
-    flags["maps"] = flags.pop("map", None)
-    return fold_options(**flags)
-
-
 def reads_captures(func: F, jobs: object = Jobs) -> F:
     """Decorator: the command gets every folding flag, and receives them as `fold_options: FoldOptions`
     (`jobs`: the declaration of `--jobs`, for a command that takes more spellings of it)."""
     parameters = [(n, jobs if n == "jobs" else a, d) for n, a, d in FOLD_PARAMETERS]
-    return add_parameters(func, parameters, _fold_options_from_flags, "fold_options")  # type: ignore[return-value]
+    return add_parameters(func, parameters, fold_options, "fold_options")  # type: ignore[return-value]
 
 
 def reads_captures_collapse(func: F) -> F:

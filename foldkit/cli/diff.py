@@ -6,12 +6,7 @@ from typing import Annotated
 
 import typer
 
-from foldkit.analysis.defaults import (
-    BASIS_CHOICES,
-    DEFAULT_BASIS,
-    DEFAULT_COLOR_BY,
-    DEFAULT_DIFF_LIMIT,
-)
+from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
@@ -25,11 +20,12 @@ from foldkit.outputs import (
     refuse_input_as_output,
     write_bytes,
 )
+from foldkit.render.defaults import BASIS_CHOICES, DEFAULT_BASIS, DEFAULT_COLOR_BY
 from foldkit.transform import Pipeline
 
 Before = Annotated[list[str] | None, typer.Option("--before", metavar="FILE", help="A BEFORE capture (repeatable; a quoted glob is expanded). Several are merged.")]
 After = Annotated[list[str] | None, typer.Option("--after", metavar="FILE", help="An AFTER capture (repeatable; a quoted glob is expanded). Several are merged.")]
-Normalize = Annotated[bool | None, typer.Option("--normalize/--no-normalize", "-n", help="Scale BEFORE to AFTER's total (default: on for SVG and tables, off for .folded like difffolded.pl; -n as difffolded.pl's).")]
+Normalize = Annotated[bool | None, typer.Option("--normalize/--no-normalize", "-n", help="Scale BEFORE to AFTER's total (default: on for SVG and tables, off for .folded like difffolded.pl and for pprof like pprof -diff_base; -n as difffolded.pl's).")]
 Basis = Annotated[str | None, typer.Option("--basis", help="Frame widths from: after (the SVG's default), before, or union (the larger of the two, so paths only in BEFORE stay visible; the .html viewer's default, switchable in the page).")]
 ColorBy = Annotated[str, typer.Option("--color-by", help="Colour each frame by the change of its own (self) weight, as flamegraph.pl and inferno do (default), or by the change of its total (inclusive) weight: self or total. For .svg and .html.")]
 AsFolded = Annotated[bool, typer.Option("--folded", help="Write the two-column folded form (also chosen by -o x.folded).")]
@@ -42,6 +38,8 @@ output_suffixes(
         ".htm": "differential flame-graph viewer",
         ".folded": "two-column folded stacks",
         ".collapsed": "two-column folded stacks",
+        ".pb": "pprof profile.proto in pprof's -diff_base form (.pb.gz gzip'd): AFTER, and BEFORE negated",
+        ".pprof": "pprof profile.proto in -diff_base form, gzip'd (as .pb.gz)",
         **{suffix: f"{fmt} table" for suffix, fmt in TABLE_SUFFIXES.items()},
     },
 )
@@ -73,8 +71,10 @@ def diff(
     transforms: Pipeline,
 ) -> None:
     """Compare BEFORE and AFTER: -o x.svg a differential flame graph, -o x.html a differential
-    viewer, -o x.folded the `stack before after` form of difffolded.pl, otherwise the functions
-    that changed most.
+    viewer, -o x.folded the `stack before after` form of difffolded.pl, -o x.pb.gz a pprof
+    profile in pprof's -diff_base form (AFTER's samples, BEFORE's negated and labelled
+    pprof::base, so `go tool pprof -top` shows AFTER minus BEFORE), otherwise the functions that
+    changed most.
 
     Examples:
 
@@ -84,9 +84,9 @@ def diff(
       foldkit diff --before 'old-*.perf.zst' --after 'new-*.perf.zst'
     """
     from foldkit.analysis import diff as d
-    from foldkit.analysis.diffgraph import check_color_by, render_diff, render_diff_html
     from foldkit.analysis.sides import prepare, split_sides
     from foldkit.analysis.tables import write_table
+    from foldkit.render.diffgraph import check_color_by, render_diff, render_diff_html
 
     if not (folded or csv or json or parquet):  # a format flag names the format whatever the suffix
         output_suffix("diff", output)
@@ -99,7 +99,7 @@ def diff(
     old, new = (prepare(transforms.read(side, fold_options), hex_numbers=strip_hex) for side in (first, second))
     for p in (old, new):
         c.report(p.diagnostics, quiet, verbose)
-    scaled = normalize if normalize is not None else kind != "folded"
+    scaled = normalize if normalize is not None else kind not in ("folded", "pprof")
     result = d.diff_profiles(old, new, normalize=scaled)
     if kind == "svg":
         write_bytes(output, render_diff(result, basis or DEFAULT_BASIS, render.options, color_by=color_by))
@@ -107,5 +107,9 @@ def diff(
         write_bytes(output, render_diff_html(result, basis, render.options, color_by=color_by))
     elif kind == "folded":
         write_bytes(output, d.difffolded_bytes(result))
+    elif kind == "pprof":
+        from foldkit.export import export
+
+        export(d.as_profile(result, new.event if new.event == old.event else None), output)
     else:
         write_table(d.changes_table(result, sort, limit), output, kind)

@@ -43,7 +43,7 @@ def _differential(profile: Profile, options: RenderOptions, viewer: bool) -> byt
     """The differential graph of a two-column `stack before after` input (difffolded.pl's, as
     flamegraph.pl and inferno draw it: widths from AFTER, colours from the change, not normalised)."""
     from foldkit.analysis.diff import diff_profiles
-    from foldkit.analysis.diffgraph import render_diff, render_diff_html
+    from foldkit.render.diffgraph import render_diff, render_diff_html
 
     before = Profile(weights=profile.before or {}, unit=profile.unit, sources=profile.sources)
     diff = diff_profiles(before, profile)

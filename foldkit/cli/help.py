@@ -1,5 +1,6 @@
-"""How commands show their help: positional arguments by their metavar (`INPUT...`), as in the
-usage line, without the Python type label (`<list[str]>`) recent Typer versions add."""
+"""foldkit's command class: positional arguments shown by their metavar (`INPUT...`), as in the
+usage line, without the Python type label (`<list[str]>`) recent Typer versions add; and a
+parser that records the order of the options (`foldkit.cli.transforms.record_order`)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ class _Argument(TyperArgument):
 
 class Command(TyperCommand):
     """A foldkit command (see the module docstring)."""
+
+    def make_parser(self, ctx: Any) -> Any:
+        from foldkit.cli.transforms import record_order
+
+        return record_order(super().make_parser(ctx), ctx)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

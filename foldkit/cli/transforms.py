@@ -1,14 +1,14 @@
 """The transform flags every command shares (`--focus`, `--exclude`, `--time`, ...), declared once
 from the registry in `foldkit.transform`, injected by one decorator, applied in command-line order.
 
-Click gives each option's values in order but not how different options interleave, so the order
-is recovered by running the command's own option parser once more over its raw arguments (which
-`foldkit.cli.main` records) and checked against the values Click parsed.
+Click gives each option's values in order but not how different options interleave. Its option
+parser does see every occurrence in order, and reports that order to the command's own parse
+only: foldkit's command class (`foldkit.cli.help.Command`) has its parser leave it in the
+context (`record_order`), so the command line is parsed once.
 """
 
 from __future__ import annotations
 
-import contextvars
 import inspect
 import sys
 import typing
@@ -24,18 +24,17 @@ PANEL = "Transforms (applied in the order given)"
 #: Appended to the help of every command that takes the transform flags.
 ORDER_NOTE = "Transform flags (--focus ... --normalize-symbols) are applied in the order they are given."
 
-#: The raw command line of the running `foldkit.cli.main` call (None outside it: then sys.argv).
-RAW_ARGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("foldkit_raw_args", default=None)
-
-#: Name of the injected Click context parameter (how the decorator finds the command's parser).
+#: Name of the injected Click context parameter (how the decorator finds the order of the flags).
 CONTEXT_PARAMETER = "transform_context"
+#: Where a command's parser leaves its parameters in the order their options occur (`ctx.meta`).
+ORDER_KEY = "foldkit.option_order"
 
 _COLLAPSE = "--collapse-recursion"
 
 
 def prepare_args(args: Sequence[str]) -> list[str]:
     """The command line with `--collapse-recursion` given its optional value (bare means
-    `=direct`; `all` may follow as the next word), recorded for `transforms_stacks`."""
+    `=direct`; `all` may follow as the next word)."""
     out: list[str] = []
     i = 0
     args = list(args)
@@ -53,8 +52,21 @@ def prepare_args(args: Sequence[str]) -> list[str]:
             arg = f"{_COLLAPSE}=direct"
         out.append(arg)
         i += 1
-    RAW_ARGS.set(out)
     return out
+
+
+def record_order(parser: Any, ctx: Any) -> Any:
+    """`parser`, a command's option parser, made to leave in `ctx.meta[ORDER_KEY]` the
+    parameters in the order their options occur (one entry per occurrence) when it parses."""
+    parse = parser.parse_args
+
+    def parse_args(args: list[str]) -> Any:
+        opts, rest, order = parse(args=args)
+        ctx.meta[ORDER_KEY] = list(order)
+        return opts, rest, order
+
+    parser.parse_args = parse_args
+    return parser
 
 
 def _option(t: Transform) -> object:
@@ -73,35 +85,12 @@ TRANSFORM_PARAMETERS: list[tuple[str, object, object]] = [
 ]
 
 
-def _command_args(ctx: Any) -> list[str] | None:
-    """This subcommand's own arguments, cut out of the recorded (or the process's) command line."""
-    raw = RAW_ARGS.get()
-    if raw is None:
-        raw = sys.argv[1:]
-    names = []
-    node = ctx
-    while node is not None and node.parent is not None:
-        names.append(node.info_name)
-        node = node.parent
-    pos = 0
-    for name in reversed(names):
-        try:
-            pos = raw.index(name, pos) + 1
-        except ValueError:
-            return None
-    return raw[pos:]
-
-
 def occurrence_order(ctx: Any, given: dict[str, int]) -> list[str] | None:
     """The transform parameter names in the order their flags appear on the command line (one
-    entry per occurrence), or None when the raw command line does not match what Click parsed."""
-    args = _command_args(ctx)
-    if args is None:
-        return None
-    try:
-        parser = ctx.command.make_parser(ctx)
-        _, _, order = parser.parse_args(args=list(args))
-    except Exception:  # the recorded command line is not this command's
+    entry per occurrence), or None when the parser left no order (a command invoked without
+    parsing a command line) or one that does not match what Click parsed."""
+    order = ctx.meta.get(ORDER_KEY)
+    if order is None:
         return None
     names = [p.name for p in order if p.name in given]
     counts = {name: names.count(name) for name in given}

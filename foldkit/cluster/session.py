@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from foldkit.cluster import INSTALL
-from foldkit.errors import UsageError
+from foldkit.errors import INSTALL_CLUSTER, UsageError
 
 #: Seconds to wait for a scheduler before giving up (the whole command must fail within 10 s).
 CONNECT_SECONDS = 3
@@ -56,7 +55,7 @@ def _distributed() -> Any:
     try:
         import distributed
     except ImportError as exc:
-        raise UsageError(f"--cluster needs Dask distributed, which is not installed ({exc}); install it with: {INSTALL}") from None
+        raise UsageError(f"--cluster needs Dask distributed, which is not installed ({exc}); install it with: {INSTALL_CLUSTER}") from None
     return distributed
 
 

@@ -257,7 +257,7 @@ def fold_file(name: str, path: str, options: FoldOptions, max_record: int, **nat
             table = pending.result()
         else:
             threads = options.jobs or default_jobs()
-            table = core.read_folded_file(path, threads, max_record, readahead.MAX_DEFERRED, **native)
+            table = core.read_folded_file(path, threads, max_record, **native)
     except OSError:
         return None  # the stream reader says what is wrong with the file
     except RuntimeError as exc:  # a panic in the native reader (a bug): say which input

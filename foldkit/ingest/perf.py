@@ -416,21 +416,7 @@ def _run_native(native: NativeCore, options: FoldOptions, name: str, push: Calla
             joined = resolver.line_names(line, java)
         return None if joined is None else joined.encode("utf-8", "surrogateescape")
 
-    folder = native.PerfFolder(
-        jobs=options.jobs or default_jobs(),
-        namer=namer,
-        fallback=fallback,
-        kernel=options.kernel,
-        jit=options.jit,
-        inline=options.inline,
-        addrs=options.addrs,
-        demangle=options.demangle,
-        pid=options.pid,
-        tid=options.tid,
-        by_period=options.weight == "period",
-        skip_after=[name.encode("utf-8", "surrogateescape") for name in options.skip_after],
-        keep_time=options.keep_time,
-    )
+    folder = native.PerfFolder(options, jobs=options.jobs or default_jobs(), namer=namer, fallback=fallback)
     try:
         push(folder)
         try:

@@ -13,6 +13,11 @@ that exits (its last switch-out is in state `Z` or `X`).
 `--off-cpu` counts blocked time only (every state but `R`), as an off-CPU flame graph usually
 shows; `--wall` adds the on-CPU samples (cpu-clock or task-clock, whose period is in ns) and
 counts every state, so a thread's graph adds up to its wall time. `--off-cpu-states` chooses.
+Another on-CPU event (`cycles`, `instructions`: their period counts events, not time) is used
+only when it was sampled by frequency (`-F HZ`) and the capture says so (`perf script --header`
+writes each event's `freq = 1` and `sample_freq`): each sample then stands for 1/HZ s of CPU
+time, as perf's frequency mode keeps about HZ samples per second the event counts (a CPU's
+cycles stop when it idles). A fixed period (`-c N` cycles) has no time in it: refused.
 With `sched:sched_wakeup` (or `sched_waking`) events, `--wakeups` appends the stack of the thread
 that woke the sleeper, leaf first, after a `--` frame (the layout of BCC's offwaketime).
 
@@ -47,6 +52,8 @@ _SWITCH = re.compile(
     rb"\s*prev_comm=.*? prev_pid=(?P<prev>-?\d+) prev_prio=-?\d+ prev_state=(?P<state>\S+)"
     rb" ==> next_comm=.*? next_pid=(?P<next>-?\d+) next_prio=-?\d+\s*"
 )
+#: A `perf script --header` event line: its name, its period or frequency, the rest (`freq = 1`).
+_HEADER_EVENT = re.compile(rb"^# event : name = ([^,\n]+),.*?\{ sample_period, sample_freq \} = (\d+)(.*)$", re.MULTILINE)
 _WAKEUP = re.compile(rb"\s*comm=.*? pid=(?P<target>-?\d+) prio=-?\d+(?: success=\d+)?(?: target_cpu=\d+)?\s*")
 
 
@@ -112,6 +119,17 @@ class _Timeline:
             self.on_cpu.setdefault(event, []).append((t, _thread(header), stack, int(period) if period else 0))
 
 
+def sampling_frequencies(head: bytes) -> dict[str, int]:
+    """Event -> sampling frequency (Hz) of the events a `perf script --header` head says were
+    sampled by frequency (`freq = 1`); events of a fixed period are left out."""
+    out: dict[str, int] = {}
+    for m in _HEADER_EVENT.finditer(head):
+        if re.search(rb"\bfreq = 1\b", m.group(3)) and int(m.group(2)) > 0:
+            name = base_event(m.group(1).decode("utf-8", "surrogateescape").strip()).split("/", 1)[0]
+            out[name] = int(m.group(2))
+    return out
+
+
 def _waker_frames(stack: str) -> str:
     """The waker's stack leaf first, its root frame (comm) last, as offwaketime draws it."""
     return ";".join(reversed(stack.split(";")))
@@ -129,7 +147,10 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     bad = 0
     line_base = 0
     size = options.chunk_size or DEFAULT_CHUNK_SIZE
+    frequencies: dict[str, int] | None = None
     for chunk in source.chunks(cut=cut_records, size=size):
+        if frequencies is None:  # the header, if any, starts the first chunk
+            frequencies = sampling_frequencies(chunk[: 1 << 20])
         if b"\r" in chunk:
             chunk = chunk.replace(b"\r\n", b"\n")
         result = fold_chunk_lines(chunk, resolver, sink=timeline.add)
@@ -180,17 +201,33 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         diag.notes.append(f"{len(off)} threads were still off-CPU when the capture ended: cut there")
     if clock == "wall":
         ns_events = [e for e in NS_EVENTS if e in timeline.on_cpu]
-        if not ns_events:
+        by_freq = [e for e in sorted(timeline.on_cpu) if e in (frequencies or {})]
+        if ns_events:
+            event = ns_events[0]
+            for _, thread, stack, period in timeline.on_cpu[event]:
+                if thread != 0:
+                    charge(stack, period)
+        elif by_freq:
+            event = by_freq[0]
+            hz = (frequencies or {})[event]
+            each = round(1e9 / hz)
+            for _, thread, stack, _ in timeline.on_cpu[event]:
+                if thread != 0:
+                    charge(stack, each)
+            diag.notes.append(
+                f"--wall: on-CPU time from {event} samples taken at {hz} Hz, each counted as 1/{hz} s "
+                f"({each:,} ns): an estimate (cpu-clock measures it)"
+            )
+        else:
             present = ", ".join(sorted(timeline.on_cpu)) or "none"
             raise InputError(
-                f"{source.name}: --wall needs on-CPU samples of cpu-clock or task-clock (their period is "
-                f"CPU time in ns); on-CPU events present: {present}. Record with: "
-                "perf record -e cpu-clock -e sched:sched_switch -a -g"
+                f"{source.name}: --wall needs on-CPU time: samples of cpu-clock or task-clock (their period "
+                f"is CPU time in ns), or of an event sampled by frequency (-F HZ) with the capture's header "
+                f"(perf script --header) saying so; on-CPU events present: {present}"
+                + (" (their period counts events, not time, and no sampling frequency is in the header)" if timeline.on_cpu else "")
+                + ". Record with: perf record -e cpu-clock -e sched:sched_switch -a -g, "
+                "or keep perf record -F HZ and run perf script --header"
             )
-        event = ns_events[0]
-        for _, thread, stack, period in timeline.on_cpu[event]:
-            if thread != 0:
-                charge(stack, period)
         others = sorted(set(timeline.on_cpu) - {event})
         if others:
             diag.warnings.append(f"--wall: on-CPU time from {event}; left out {', '.join(others)}")

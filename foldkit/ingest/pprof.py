@@ -19,6 +19,7 @@ from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.proto import LEN, VARINT, ProtoError, fields, packed, signed
 from foldkit.inputs import Source
+from foldkit.native import native_core
 from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, Weight
 
 NAME = "pprof"
@@ -31,6 +32,8 @@ UNITS = {"nanoseconds": "ns", "microseconds": "us", "milliseconds": "ms", "secon
 # profile.proto field numbers
 _SAMPLE_TYPE, _SAMPLE, _MAPPING, _LOCATION, _FUNCTION, _STRINGS = 1, 2, 3, 4, 5, 6
 _DEFAULT_SAMPLE_TYPE = 14
+#: The label (key, value) of a `-diff_base` profile's base samples (their values negated): pprof's.
+DIFF_BASE_LABEL = ("pprof::base", "true")
 
 
 @dataclass
@@ -168,7 +171,31 @@ def sniff(head: bytes) -> bool | None:
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
-    """Every sample under its stack, weighted by the chosen sample type."""
+    """Every sample under its stack, weighted by the chosen sample type: by the native core
+    (`_native.fold_pprof`, prost) when it is in use, else by `fold_python`, its twin."""
+    core = native_core()
+    if core is None:
+        return fold_python(source, options)
+    data = source.read_all()
+    wanted = options.sample_type.encode("utf-8", "surrogateescape") if options.sample_type else None
+    try:
+        types, index, samples, ints, counts, ints_before = core.fold_pprof(data, wanted, options.inline)
+    except ValueError as exc:
+        raise InputError(f"{source.name}: not a well-formed pprof profile ({exc})") from None
+    names = [f"{t}/{u}" for t, u in types]
+    if index is None:
+        if not types:
+            raise InputError(f"{source.name}: a pprof profile without sample types")
+        raise UsageError(f"{source.name}: no sample type {options.sample_type!r}; this profile has {', '.join(names)}")
+    sample_type, unit = types[index]
+    weights: dict[str, Weight] = ints  # type: ignore[assignment]  # (dict is invariant; int is a Weight)
+    before: dict[str, Weight] = ints_before  # type: ignore[assignment]
+    return _profile(source.name, names, sample_type, unit, samples, weights, counts, before)
+
+
+def fold_python(source: Source, options: FoldOptions) -> Profile:
+    """`fold` in pure Python (`foldkit.ingest.proto`): the reference the native reader is tested
+    against, and the reader when the native core is not in use."""
     data = source.read_all()
     try:
         raw = _message(data)
@@ -181,14 +208,19 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         weights: dict[str, Weight] = {}
         counts: dict[str, int] | None = {} if count_index is not None else None
         stack_of: dict[tuple[int, ...], str] = {}
+        before: dict[str, Weight] = {}
         for sample in raw.samples:
             locations: list[int] = []
             values: list[int] = []
+            base = False
             for n, _, v in fields(sample):
                 if n == 1:
                     locations.extend(packed(v))
                 elif n == 2:
                     values.extend(packed(v))
+                elif n == 3 and isinstance(v, bytes):
+                    label = {k: x for k, _, x in fields(v) if isinstance(x, int)}
+                    base = base or (_string(raw, label.get(1, 0)), _string(raw, label.get(2, 0))) == DIFF_BASE_LABEL
             if index >= len(values):
                 continue
             w = signed(values[index])
@@ -201,6 +233,9 @@ def fold(source: Source, options: FoldOptions) -> Profile:
                 names = [name for loc in locations for name in frames(loc)]
                 names.reverse()
                 stack = stack_of[key] = ";".join(names) or bf.NO_STACK
+            if base:  # pprof's -diff_base form: BEFORE's samples, negated
+                before[stack] = before.get(stack, 0) - w
+                continue
             weights[stack] = weights.get(stack, 0) + w
             if counts is not None:
                 counts[stack] = counts.get(stack, 0) + c
@@ -209,14 +244,31 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         unit = _string(raw, unit_name)
     except ProtoError as exc:
         raise InputError(f"{source.name}: not a well-formed pprof profile ({exc})") from None
+    return _profile(source.name, sample_type_names(raw), sample_type, unit, len(raw.samples), weights, counts, before)
+
+
+def _profile(
+    name: str,
+    type_names: list[str],
+    sample_type: str,
+    unit: str,
+    samples: int,
+    weights: dict[str, Weight],
+    counts: dict[str, int] | None,
+    before: dict[str, Weight],
+) -> Profile:
+    """The Profile of folded pprof samples (`type_names`: every sample type as `type/unit`;
+    `before`: the samples labelled `pprof::base`, negated back, the BEFORE side of a diff)."""
     counted = (sample_type, unit) == ("samples", "count")
     if counted and counts is None:  # the weights are the sample counts
         counts = {s: int(w) for s, w in weights.items()}
     diag = Diagnostics()
     diag.notes.append(
-        f"{source.name}: pprof sample types {', '.join(sample_type_names(raw))}; folded {sample_type}/{unit}"
-        f" ({len(raw.samples):,} samples, {len(weights):,} stacks)"
+        f"{name}: pprof sample types {', '.join(type_names)}; folded {sample_type}/{unit}"
+        f" ({samples:,} samples, {len(weights):,} stacks)"
     )
+    if before:
+        diag.notes.append(f"{name}: pprof -diff_base form: {len(before):,} stacks labelled pprof::base read as BEFORE")
     return Profile(
         weights=weights,
         counts=counts,
@@ -224,4 +276,5 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         event=None if counted else sample_type or None,
         diagnostics=diag,
         meta={ROOT_FRAMES: ()},
+        before=before or None,
     )

@@ -1,9 +1,10 @@
 """The protobuf wire format, both ways, as much of it as pprof's `profile.proto` uses: varints,
 length-delimited fields (messages, strings, packed varints) and the fixed-width types (skipped).
 
-Hand-written rather than a dependency: `profile.proto` needs five message types of integers and
-string indices, which take a hundred lines; `protobuf` would add a runtime dependency (and its
-generated code) for them. Reading is pure Python (see the README's Performance section).
+The pure-Python twin of the native core's codec (`native/core/src/pprof.rs`, prost), used when
+the native core is not (`FOLDKIT_NATIVE=0`, no build) and as the reference it is tested against:
+`profile.proto` needs five message types of integers and string indices, which take a hundred
+lines here, so the Python side needs no `protobuf` dependency either.
 """
 
 from __future__ import annotations

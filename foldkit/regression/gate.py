@@ -6,10 +6,12 @@ larger than the threshold (`--max-increase`, in percentage points or relative) t
 significant at `alpha` after Holm's correction over every test made. Budgets are ceilings on a
 pattern's share of the candidate.
 
-The variance behind every test is the sampling variance times a run-to-run dispersion estimated
-across all functions of both sides (`stats.pooled_dispersion`), each function's own shrunk toward
-it; with one run a side there is nothing to estimate, a conservative prior is used, and a check that
-finds nothing says it is underpowered rather than passing.
+The variance behind every test is the sampling variance plus a run-to-run variation proportional
+to the function's time, its relative size estimated across all functions of both sides
+(`stats.pooled_dispersion`) and never below `--run-noise` (`CheckOptions.run_noise`), each
+function's own shrunk toward it; with one run a side there is nothing to estimate, a conservative
+prior is used, and a check that finds nothing says it is underpowered rather than passing. Tests of
+exactly the same numbers are one hypothesis in the Holm correction.
 
 Self-time regressions are the culprits. A function whose inclusive rise is mostly (at least
 EXPLAINED_FRACTION) the self-time rise of regressed functions under it is reported as explained by
@@ -156,10 +158,13 @@ class CheckOptions:
     only: bool = False  # check only the --function patterns (and budgets), not every function
     absolute: bool = False  # also compare sample counts per function (uniform slowdowns)
     absolute_reason: str = ""  # why absolute mode was chosen (for the report)
+    run_noise: float = stats.RUN_NOISE_FLOOR  # least relative run-to-run variation of a function's time
 
     def __post_init__(self) -> None:
         if not 0.0 < self.alpha < 1.0:
             raise UsageError(f"--alpha must be between 0 and 1, not {self.alpha}")
+        if not 0.0 <= self.run_noise < 1.0:
+            raise UsageError(f"--run-noise must be at least 0% and below 100%, not {self.run_noise * 100:g}%")
         if self.only and not self.functions and not self.budgets:
             raise UsageError("--only needs at least one --function or --budget")
 
@@ -240,12 +245,13 @@ class CheckResult:
     findings: list[Finding]  # every test made, strongest evidence of increase first
     budgets: list[BudgetResult]
     method: str
-    dispersion: float  # pooled run-to-run dispersion of self shares (the prior with one run a side)
+    dispersion: float  # the dispersion of a self share at REFERENCE_SHARE (times its sampling variance)
     tests: int
     detectable_pp: float | None  # smallest increase detected with 80% power at REFERENCE_SHARE
     warnings: list[str] = field(default_factory=list)
     dispersion_df: float = math.inf  # its degrees of freedom
     measured: bool = True  # whether run-to-run variance was measured (some side has repeated runs)
+    noise: float = stats.RUN_NOISE_FLOOR  # relative run-to-run standard deviation of a function's time a run
 
     def __repr__(self) -> str:
         names = self.culprit_names()
@@ -397,25 +403,26 @@ def comparable_cpu_runs(
 
 
 def _dispersions(
-    base_runs: Sequence[_Run], cand_runs: Sequence[_Run], keys: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], tuple[stats.Dispersion, dict[tuple[str, str], tuple[float, float]]]]:
-    """Per (scale, measure): the dispersion pooled over every function of both sides, and each
-    function's (Pearson statistic, degrees of freedom)."""
+    base_runs: Sequence[_Run], cand_runs: Sequence[_Run], keys: Sequence[tuple[str, str]], floor: float
+) -> dict[tuple[str, str], tuple[stats.Dispersion, dict[tuple[str, str], stats.Noise]]]:
+    """Per (scale, measure): the run-to-run noise pooled over every function of both sides, and each
+    function's own evidence (Pearson statistic, degrees of freedom, size); `floor`: the least relative
+    run-to-run noise assumed."""
     out = {}
     for scale in SCALES:
         for index, measure in ((0, "self"), (1, "total")):
-            rows: dict[tuple[str, str], tuple[float, float]] = {}
+            rows: dict[tuple[str, str], stats.Noise] = {}
             for key in keys:
                 per_side = [[r.values.get(key, (0, 0))[index] for r in runs] for runs in (base_runs, cand_runs)]
                 if scale == "share":
                     parts = [
-                        stats.SideShares(counts, [r.samples for r in runs]).pearson()
+                        stats.SideShares(counts, [r.samples for r in runs]).noise()
                         for counts, runs in zip(per_side, (base_runs, cand_runs), strict=True)
                     ]
                 else:
-                    parts = [stats.count_pearson(counts) for counts in per_side]
-                rows[key] = (parts[0][0] + parts[1][0], parts[0][1] + parts[1][1])
-            pooled = stats.pooled_dispersion([rows[k] for k in keys if k[1] == "function"])
+                    parts = [stats.count_noise(counts) for counts in per_side]
+                rows[key] = parts[0] + parts[1]
+            pooled = stats.pooled_dispersion([rows[k] for k in keys if k[1] == "function"], floor)
             out[(scale, measure)] = (pooled, rows)
     return out
 
@@ -446,6 +453,23 @@ def _explain(findings: Sequence[Finding], base_runs: Sequence[_Run], cand_runs: 
             rises = {x: sides[1].get((f.name, x), 0.0) - sides[0].get((f.name, x), 0.0) for x in culprits}
             if f.delta > 0 and sum(max(0.0, r) for r in rises.values()) >= EXPLAINED_FRACTION * f.delta:
                 f.explained_by = max(rises, key=lambda x: (rises[x], x))
+
+
+def _adjusted(findings: Sequence[Finding], data: Sequence[tuple[object, ...]]) -> tuple[list[float], float]:
+    """Each test's p-value adjusted by the weighted Holm correction, a self test weighing 1 and an
+    inclusive one INCLUSIVE_WEIGHT. Tests of exactly the same numbers (`main` and
+    `__libc_start_call_main`, callers with one callee: the same inclusive samples in every run) are
+    one hypothesis: corrected once, with the largest weight among them. Also the weights' sum."""
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for i, key in enumerate(data):
+        groups.setdefault(key, []).append(i)
+    members = list(groups.values())
+    weights = [max(1.0 if findings[i].measure == "self" else INCLUSIVE_WEIGHT for i in m) for m in members]
+    out = [1.0] * len(findings)
+    for m, adj in zip(members, stats.holm([findings[m[0]].p for m in members], weights), strict=True):
+        for i in m:
+            out[i] = adj
+    return out, sum(weights)
 
 
 def check_profiles(
@@ -487,16 +511,23 @@ def check_profiles(
         if (tb.counts, tc.counts) == (sb.counts, sc.counts):
             continue  # only ever a leaf: inclusive is self, one test is enough
         p0 = stats.pooled_share(tb, tc)
-        if forced or ((tb.mean() + tc.mean()) / 2.0 >= floor and p0 <= 1.0 - floor):
+        callees = (tb.mean() - sb.mean() + tc.mean() - sc.mean()) / 2.0
+        if forced or ((tb.mean() + tc.mean()) / 2.0 >= floor and p0 <= 1.0 - floor and callees >= floor):
             candidates.append((key, "total", tb, tc))  # a share near 100% cannot rise by the threshold
 
-    dispersions = _dispersions(base_runs, cand_runs, [*all_keys, *sorted(pattern_keys)])
+    dispersions = _dispersions(base_runs, cand_runs, [*all_keys, *sorted(pattern_keys)], opts.run_noise)
     per_run = sum(r.samples for r in base_runs) / len(base_runs)
+    every_run = sum(r.samples for r in (*base_runs, *cand_runs)) / (len(base_runs) + len(cand_runs))
     findings: list[Finding] = []
+    data: list[tuple[object, ...]] = []  # what each test saw: tests of the same numbers are one hypothesis
     for scale in SCALES if opts.absolute else SCALES[:1]:
         for (name, kind), measure, b, c in candidates:
             pooled, rows = dispersions[(scale, measure)]
-            phi, df = pooled.for_function(*rows[(name, kind)])
+            if scale == "share":
+                size = stats.share_scale(stats.pooled_share(b, c), every_run)
+            else:
+                size = (sum(b.counts) + sum(c.counts)) / (b.runs + c.runs)
+            phi, df = pooled.for_function(rows[(name, kind)], size)
             if scale == "share":
                 r = stats.increase_test(b, c, phi, df)
             else:
@@ -505,8 +536,9 @@ def check_profiles(
                 Finding(name, kind, measure, r.base, r.cand, r.delta, r.se, r.df, r.p,
                         exceeds=opts.max_increase.exceeded(r.base, r.cand), scale=scale, dispersion=phi)
             )  # fmt: skip
-    weights = [1.0 if f.measure == "self" else INCLUSIVE_WEIGHT for f in findings]
-    for f, adj in zip(findings, stats.holm([f.p for f in findings], weights), strict=True):
+            data.append((scale, tuple(b.counts), tuple(c.counts), tuple(b.totals), tuple(c.totals)))
+    adjusted, weight = _adjusted(findings, data)
+    for f, adj in zip(findings, adjusted, strict=True):
         f.p_adjusted = adj
         f.significant = adj < opts.alpha
     _explain(findings, base_runs, cand_runs, per_run)
@@ -524,22 +556,28 @@ def check_profiles(
     pooled = dispersions[("share", "self")][0]
     measured = pooled.data_df > 0
     if measured:
+        source = (
+            f"estimated over all functions of both sides ({pooled.data_df:g} degrees of freedom)"
+            if not math.isinf(pooled.df)
+            else f"the floor assumed (the runs' {pooled.data_df:g} degrees of freedom show no more)"
+        )
         method = (
-            f"t-test of each function's share: sampling variance times a run-to-run dispersion of "
-            f"{pooled.value:.2f} pooled over all functions of both sides ({pooled.data_df:g} degrees of freedom)"
-            + ", a function noisier than the rest tested with its own dispersion shrunk toward it"
+            "each function's share against sampling variance plus a run-to-run variation of each "
+            f"function's time of {pooled.noise:.1%} a run, {source}; a function noisier than the rest "
+            "is tested with its own noise shrunk toward that"
         )
     else:
         method = (
             "one run a side: run-to-run variance cannot be measured, so each function's share is tested "
-            f"against sampling variance times a conservative prior dispersion of {pooled.value:g} "
-            f"(t, {pooled.df:g} degrees of freedom): only large changes can be shown"
+            f"against a conservative prior, {pooled.base:g} times sampling variance plus {pooled.noise:.1%} "
+            f"of its time a run (t, {pooled.df:g} degrees of freedom): only large changes can be shown"
         )
     n_base = sum(r.samples for r in base_runs)
     n_cand = sum(r.samples for r in cand_runs)
+    reference = pooled.at(stats.share_scale(REFERENCE_SHARE, every_run))
     detectable = stats.smallest_detectable(  # Holm's first bar for a self test: alpha over the weights
-        REFERENCE_SHARE, n_base, n_cand, opts.max_increase.absolute(), opts.alpha, max(1, round(sum(weights))),
-        REFERENCE_POWER, pooled.value, pooled.df,
+        REFERENCE_SHARE, n_base, n_cand, opts.max_increase.absolute(), opts.alpha, max(1, round(weight)),
+        REFERENCE_POWER, reference, pooled.df,
     )  # fmt: skip
     return CheckResult(
         options=opts,
@@ -548,17 +586,11 @@ def check_profiles(
         findings=findings,
         budgets=budgets,
         method=method,
-        dispersion=pooled.value,
+        dispersion=reference,
         tests=len(findings),
         detectable_pp=None if detectable is None else detectable * 100.0,
         warnings=list(dict.fromkeys(warnings)),
         dispersion_df=pooled.df,
         measured=measured,
+        noise=pooled.noise,
     )
-
-
-def describe_p(p: float) -> str:
-    """A p-value for people."""
-    if math.isnan(p):
-        return "-"
-    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"

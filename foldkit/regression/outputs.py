@@ -7,15 +7,17 @@ import json
 import math
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from lxml import etree
 
 from foldkit.analysis.tables import WRITERS, Column, Table, render_text, write_table
 from foldkit.outputs import write_bytes
-from foldkit.regression.gate import BudgetResult, CheckResult, Finding, describe_p
 from foldkit.text import utf8_all, utf8_json, visible
+
+if TYPE_CHECKING:  # `gate` makes the results and imports this module for their notebook view
+    from foldkit.regression.gate import BudgetResult, CheckResult, Finding
 
 #: Rows of "largest increases that are not regressions" shown for context in the text and Markdown.
 CONTEXT_ROWS = 5
@@ -26,6 +28,13 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 OTHER_TITLE = "other increases, strongest evidence first (not regressions)"
 #: Increases smaller than this (as a fraction) are not listed as context.
 CONTEXT_MIN = 0.0001
+
+
+def describe_p(p: float) -> str:
+    """A p-value for people."""
+    if math.isnan(p):
+        return "-"
+    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
 
 
 def xml_safe(text: str) -> str:
@@ -144,6 +153,7 @@ def _settings(result: CheckResult) -> dict[str, Any]:
         "budgets": [b.text for b in o.budgets],
         "only": o.only,
         "absolute": o.absolute,
+        "run_noise_pct": o.run_noise * 100,
     }
 
 
@@ -187,6 +197,7 @@ def to_dict(result: CheckResult) -> dict[str, Any]:
         "verdict": verdict(result),
         "settings": _settings(result),
         "method": result.method,
+        "run_noise_pct": result.noise * 100,
         "dispersion": result.dispersion,
         "dispersion_df": None if math.isinf(result.dispersion_df) else result.dispersion_df,
         "run_to_run_measured": result.measured,

@@ -1,25 +1,32 @@
 """The statistics of `foldkit check`, in plain Python (no SciPy): one-sided tests of an increase in a
-function's share (or count) of samples, the run-to-run dispersion they rest on, Holm's
-multiple-testing correction, and the power calculations behind the README's tables.
+function's share (or count) of samples, the run-to-run noise they rest on, Holm's multiple-testing
+correction, and the power calculations behind the README's tables.
 
-The model is quasi-binomial (shares) or quasi-Poisson (counts per run): a function's samples in a
-run vary like independent draws times a dispersion factor phi (phi = 1: pure sampling noise; more:
-run-to-run noise from scheduling, caches, input). Two runs of one function cannot estimate its
-variance, so phi is estimated across all functions of both sides (the Pearson statistic of each
-function's runs around its side's pooled share, summed over functions and divided by their degrees
-of freedom), starting from a conservative prior worth a few degrees of freedom; each function's own
-dispersion is then shrunk toward that pooled value with an empirical-Bayes prior whose weight is
-estimated from how much the functions' dispersions differ (as limma does for gene-expression
-variances). With one run a side there is nothing to estimate and only the prior speaks, which is why
-such a check can claim only large changes.
+A function's samples in a run vary for two reasons: sampling (binomial for shares, Poisson for
+counts), and run-to-run variation of how fast the function ran (caches, frequency, a busy sibling
+core), which is proportional to its time: a relative standard deviation tau per run, the same kind of
+noise for every function (the negative-binomial model of sequencing counts). So a function's
+variance is its sampling variance times a dispersion that grows with its size,
+phi = 1 + tau^2 * g, where g is its expected samples per run (over 1 - share, for shares). Two runs
+of one function cannot estimate its variance, so tau^2 is estimated across all functions of both
+sides (a moment estimate from each function's Pearson statistic around its side's share) and never
+taken below RUN_NOISE_FLOOR: runs recorded close together share a machine state and agree with each
+other better than with runs recorded later, which a few runs cannot show. Each function's own
+dispersion is then shrunk toward the model's with an empirical-Bayes prior whose weight is estimated
+from how much the functions differ (as limma does for gene-expression variances). With one run a
+side there is nothing to estimate and only a conservative prior speaks, which is why such a check
+can claim only large changes.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+
+from foldkit.regression.defaults import DEFAULT_RUN_NOISE
 
 _NORMAL = NormalDist()
 
@@ -29,26 +36,22 @@ _BETA_MAX_ITER = 300
 _BETA_EPS = 1e-14
 _TINY = 1e-300
 
-#: The dispersion (phi) a check assumes when it has no repeated run to measure one (one capture a
-#: side), and its weight in degrees of freedom. Measured on this project's CPU-bound perf captures
-#: (benchmarks/check_power.py, tests/data/check/) the pooled phi is 0.7-2 (2 on a shared, busy machine); the prior is four times
-#: the binomial variance with the heavy tails of 4 degrees of freedom, so that one odd run (a small
-#: function jumping from 0.65% to 4.7% of 5,000 samples, z = 12 under pure sampling) is not a
-#: regression: one run a side can claim only changes about 15 standard errors of sampling wide.
+#: The sampling part of the dispersion a check assumes when it has no repeated run to measure the
+#: noise (one capture a side), and its weight in degrees of freedom: four times the binomial variance
+#: with the heavy tails of 4 degrees of freedom, so that one odd run (a small function jumping from
+#: 0.65% to 4.7% of 5,000 samples, z = 12 under pure sampling) is not a regression.
 PRIOR_DISPERSION = 4.0
 PRIOR_DF = 4.0
-#: The pooled dispersion is never taken below this: CPU-clock sampling of a steady loop can be
-#: under-dispersed (periodic rather than random draws: phi about 0.75 on tests/data/check/), but a
-#: few runs can also make it look smaller by luck, and a check must not assume less noise than
-#: sampling alone makes.
-MIN_DISPERSION = 1.0
-#: A function's runs count towards the dispersion only when its expected samples (and non-samples)
-#: per run are at least this, where the Pearson statistic behaves like chi-square.
+#: The least run-to-run variation of a function's time assumed (relative standard deviation per run;
+#: see `defaults.DEFAULT_RUN_NOISE` for how it was measured).
+RUN_NOISE_FLOOR = DEFAULT_RUN_NOISE / 100.0
+#: A function's runs count towards the noise estimate only when its expected samples (and
+#: non-samples) per run are at least this, where the Pearson statistic behaves like chi-square.
 MIN_EXPECTED = 5.0
-#: Least weight, in degrees of freedom, of the pooled dispersion against a function's own.
+#: Least weight, in degrees of freedom, of the model's dispersion against a function's own.
 MIN_SPREAD_DF = 4.0
 #: Fewest functions with a dispersion estimate needed to estimate how much they differ (below this
-#: every function takes the pooled dispersion).
+#: every function takes the model's dispersion).
 MIN_ROWS_FOR_SPREAD = 3
 
 
@@ -159,6 +162,18 @@ class SideShares:
         x2 = sum((x - n * p) ** 2 / (n * p * (1.0 - p)) for x, n in zip(self.counts, self.totals, strict=True) if n)
         return x2, self.runs - 1.0
 
+    def noise(self) -> Noise:
+        """The side's Pearson statistic with the size its run-to-run noise scales with (`share_scale`)."""
+        x2, d = self.pearson()
+        return Noise(x2, d, d * share_scale(self.mean(), sum(self.totals) / self.runs) if d else 0.0)
+
+
+def share_scale(share: float, per_run: float) -> float:
+    """How a function's dispersion grows with relative run-to-run noise in a share: its variance per
+    run is share (1 - share) / n sampling plus tau^2 share^2, which is sampling times
+    1 + tau^2 * (this: n share / (1 - share))."""
+    return per_run * share / (1.0 - share) if share < 1.0 else 0.0
+
 
 def count_pearson(counts: Sequence[float]) -> tuple[float, float]:
     """(Pearson statistic, degrees of freedom) of per-run counts around their mean under the Poisson
@@ -168,6 +183,28 @@ def count_pearson(counts: Sequence[float]) -> tuple[float, float]:
     if k < 2 or m < MIN_EXPECTED:
         return 0.0, 0.0
     return sum((c - m) ** 2 for c in counts) / m, k - 1.0
+
+
+def count_noise(counts: Sequence[float]) -> Noise:
+    """`count_pearson` with the size relative run-to-run noise scales with: a count's variance is
+    m + tau^2 m^2, Poisson times 1 + tau^2 m."""
+    x2, d = count_pearson(counts)
+    return Noise(x2, d, d * sum(counts) / len(counts) if d else 0.0)
+
+
+@dataclass(frozen=True)
+class Noise:
+    """One function's evidence on run-to-run noise (one side, or both summed): Pearson statistic
+    `x2` on `df` degrees of freedom, and `scale`, the sum over its sides of degrees of freedom times
+    the size its noise grows with (`share_scale`, or the mean count): under the model, x2 is about
+    df + tau^2 * scale."""
+
+    x2: float = 0.0
+    df: float = 0.0
+    scale: float = 0.0
+
+    def __add__(self, other: Noise) -> Noise:
+        return Noise(self.x2 + other.x2, self.df + other.df, self.scale + other.scale)
 
 
 @dataclass(frozen=True)
@@ -277,47 +314,67 @@ def spread_prior_df(rows: Sequence[tuple[float, float]]) -> float:
 
 @dataclass(frozen=True)
 class Dispersion:
-    """Run-to-run dispersion of one kind of test (shares or counts, self or inclusive).
+    """The run-to-run noise of one kind of test (shares or counts, self or inclusive).
 
-    `value` is pooled over functions (the prior when no function has repeated runs); `df` its
-    degrees of freedom; `spread_df` the weight, in degrees of freedom, with which a function's own
-    dispersion is shrunk toward `value` (infinite: every function takes `value`); `data_df` the
-    degrees of freedom the runs themselves gave (0: the prior alone speaks).
+    A function whose noise grows with `g` (`share_scale`, or its mean count per run) has variance
+    sampling times `base` + `tau2` * g (`at`). `tau2` is the relative run-to-run variance pooled
+    over functions (never below RUN_NOISE_FLOOR squared); `base` 1, or PRIOR_DISPERSION with one run
+    a side; `df` the degrees of freedom of the tests (infinite when the floor, not the data, sets
+    tau2; PRIOR_DF with one run a side); `spread_df` the weight, in degrees of freedom, with which a
+    function's own dispersion is shrunk toward the model's (infinite: every function takes the
+    model's); `data_df` the degrees of freedom the runs themselves gave (0: the prior alone speaks).
     """
 
-    value: float
+    tau2: float
     df: float
     spread_df: float = math.inf
     data_df: float = 0.0
+    base: float = 1.0
 
-    def for_function(self, x2: float, d: float) -> tuple[float, float]:
-        """(dispersion, degrees of freedom) for one function whose runs gave Pearson statistic `x2`
-        on `d` degrees of freedom: its own estimate shrunk toward the pooled one with a weight of
-        `spread_df` (kept between MIN_SPREAD_DF and the pooled degrees of freedom) and never below the
-        pooled one, so that a function noisier than the rest is tested with more of its own noise
-        while the others keep the pooled estimate and its degrees of freedom."""
-        if d <= 0:
-            return self.value, self.df
-        weight = min(max(self.spread_df, MIN_SPREAD_DF), self.df)
-        return max(self.value, (weight * self.value + x2) / (weight + d)), self.df
+    @property
+    def noise(self) -> float:
+        """tau: the relative standard deviation of a function's time per run."""
+        return math.sqrt(self.tau2)
+
+    def at(self, g: float) -> float:
+        """The dispersion (multiple of the sampling variance) of a function whose noise grows with `g`."""
+        return self.base + self.tau2 * max(0.0, g)
+
+    def for_function(self, own: Noise, g: float) -> tuple[float, float]:
+        """(dispersion, degrees of freedom) for one function of size `g` whose runs gave `own`: its
+        own estimate shrunk toward the model's with a weight of `spread_df` (kept between
+        MIN_SPREAD_DF and the pooled degrees of freedom) and never below the model's, so that a
+        function noisier than the rest is tested with more of its own noise while the others keep
+        the model's and its degrees of freedom."""
+        model = self.at(g)
+        if own.df <= 0:
+            return model, self.df
+        weight = min(max(self.spread_df, MIN_SPREAD_DF), self.data_df or self.df)
+        return max(model, (weight * model + own.x2) / (weight + own.df)), self.df
 
 
-def pooled_dispersion(
-    rows: Sequence[tuple[float, float]], prior: float = PRIOR_DISPERSION, prior_df: float = PRIOR_DF
-) -> Dispersion:
-    """The dispersion pooled over functions: their summed Pearson statistics over their summed
-    degrees of freedom (the quasi-likelihood estimate), at least MIN_DISPERSION; `prior` on
-    `prior_df` degrees of freedom when no function has repeated runs. `rows`: (Pearson statistic,
-    degrees of freedom) per function."""
-    x2 = sum(r[0] for r in rows if r[1] > 0)
-    dof = sum(r[1] for r in rows if r[1] > 0)
+def pooled_dispersion(rows: Sequence[Noise], floor: float = RUN_NOISE_FLOOR) -> Dispersion:
+    """The run-to-run noise pooled over functions: the moment estimate of tau^2 (summed Pearson
+    statistics minus their degrees of freedom, over the summed `Noise.scale`), never below `floor`
+    squared; the tests get the pooled degrees of freedom when the data set tau^2 and are normal when
+    a floor above 0 did. Without repeated runs: PRIOR_DISPERSION times sampling plus the floor, on
+    PRIOR_DF degrees of freedom."""
+    used = [r for r in rows if r.df > 0]
+    dof = sum(r.df for r in used)
     if dof <= 0:
-        return Dispersion(prior, prior_df)
-    return Dispersion(max(MIN_DISPERSION, x2 / dof), dof, spread_prior_df(rows), dof)
+        return Dispersion(floor * floor, PRIOR_DF, base=PRIOR_DISPERSION)
+    scale = sum(r.scale for r in used)
+    tau2 = (sum(r.x2 for r in used) - dof) / scale if scale > 0 else 0.0
+    spread = spread_prior_df([(r.x2 / (1.0 + max(tau2, 0.0) * r.scale / r.df), r.df) for r in used])
+    if floor > 0.0 and tau2 <= floor * floor:
+        return Dispersion(floor * floor, math.inf, spread, dof)
+    return Dispersion(max(tau2, 0.0), dof, spread, dof)
 
 
+@functools.lru_cache(maxsize=1024)
 def t_isf(p: float, df: float) -> float:
-    """The t with P(T > t) = p for Student's t with `df` degrees of freedom (0 < p < 1)."""
+    """The t with P(T > t) = p for Student's t with `df` degrees of freedom (0 < p < 1); cached (power
+    searches ask for the same quantile hundreds of times)."""
     if math.isinf(df):
         return normal_isf(p)
     lo, hi = -1.0, 1.0

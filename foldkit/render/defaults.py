@@ -48,3 +48,15 @@ MAX_FRAMES = 30_000
 PALETTE_FILE = "palette.map"
 #: Name of the root frame that spans the whole graph (as flamegraph.pl).
 ROOT_NAME = "all"
+
+# --- differential graphs (`foldkit.render.diffgraph`) ---
+#: What `--basis` accepts: whose weights give the frames their widths.
+BASIS_CHOICES = ("after", "before", "union")
+#: Default basis: AFTER's widths, as difffolded.pl + flamegraph.pl draw it.
+DEFAULT_BASIS = "after"
+#: What `diff --color-by` accepts: a frame's colour from the change of its own (self) weight, as
+#: flamegraph.pl and inferno colour it, or of its inclusive (total) weight.
+COLOR_BY_CHOICES = ("self", "total")
+#: Default colouring of a differential graph: by self change, so only the frames whose own cost
+#: changed are red or blue (their callers are not).
+DEFAULT_COLOR_BY = "self"

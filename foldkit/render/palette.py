@@ -271,14 +271,18 @@ def colorizer(
     return color
 
 
-def diff_color(delta: float, max_delta: float, negate: bool = False) -> str:
-    """Differential fill: red when a frame grew, blue when it shrank, deeper the larger the change
-    relative to `max_delta`; white when unchanged. `negate` swaps red and blue."""
+def diff_color(
+    delta: float, max_delta: float, negate: bool = False, *, palest: int = 255, to_int: Callable[[float], int] = round
+) -> str:
+    """Differential fill: white when unchanged, then ever deeper red (grew) or blue (shrank) in
+    proportion to `delta / max_delta`. The other two channels go from `palest` down to 0 for the
+    largest change (255 and `round`: flamegraph.pl's scale, pure red or blue at the largest
+    change; inferno's colour diffusion starts at 210 and truncates). `negate` swaps the hues."""
     if negate:
         delta = -delta
     if delta == 0 or max_delta <= 0:
         return "rgb(255,255,255)"
-    pale = int(210 * (1 - min(abs(delta) / max_delta, 1.0)))
+    pale = to_int(palest * (1.0 - min(abs(delta) / max_delta, 1.0)))
     return f"rgb(255,{pale},{pale})" if delta > 0 else f"rgb({pale},{pale},255)"
 
 
@@ -289,7 +293,7 @@ _DIFFUSION_STEPS = 2000
 def diffusion_color(share: float) -> str:
     """inferno's `--colordiffusion` fill for a frame spanning `share` (0..1) of the width: white
     for the narrowest, pure red for the full width (square root, so wide frames stand out)."""
-    return diff_color(int(math.sqrt(max(share, 0.0)) * _DIFFUSION_STEPS), _DIFFUSION_STEPS)
+    return diff_color(int(math.sqrt(max(share, 0.0)) * _DIFFUSION_STEPS), _DIFFUSION_STEPS, palest=210, to_int=int)
 
 
 _MAP_LINE = re.compile(r"(.*)->(rgb\(\d{1,3},\d{1,3},\d{1,3}\)|#[0-9a-fA-F]{6})")

@@ -241,7 +241,7 @@ def diff_graphs(baseline: Profile, profile: Profile, name: str) -> tuple[StackDi
     """The comparison of the baseline with `profile` (BEFORE scaled to this capture's total), its
     differential flame graph (SVG, as `foldkit check --svg`) and viewer page, both with union
     widths so what disappeared stays visible."""
-    from foldkit.analysis.diffgraph import render_diff, render_diff_html
+    from foldkit.render.diffgraph import render_diff, render_diff_html
 
     diff = diff_profiles(baseline, profile, normalize=True)
     options = RenderOptions(title=f"{name}: baseline → this capture")

@@ -4,8 +4,10 @@ that draws every frame on a canvas, with flame, icicle, sandwich and top-table v
     render_viewer(profile, RenderOptions(...)) -> bytes
     render_diff_viewer(before, after, unit=..., basis="union", options=...) -> bytes
 
-* `tree.py`    — `build_tree(*sides) -> FrameTree`: every stack prefix once, in pre-order;
-* `payload.py` — the tree and each name's fill packed into a compressed, base64 block;
+* `tree.py`    — `build_tree(*sides) -> FrameTree`: every stack prefix once, in pre-order
+  (`native_tree` builds it in the native core, the usual path; `build_tree` is its twin);
+* `payload.py` — the tree and each name's fill packed into a compressed, base64 block
+  (`pack_native` for a native tree, `pack` for a `FrameTree`);
 * `timeline.py` — the Time view's samples by stack and 20 ms bucket, when the profile has times;
 * `page.py`    — the HTML document (lxml), its Content-Security-Policy and inert data blocks;
 * `viewer.js`, `viewer.css` — the page's script and style (package files).
@@ -16,18 +18,18 @@ page merges frames narrower than a pixel when it draws, never in the data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from foldkit import __version__
 from foldkit.errors import UsageError
-from foldkit.profile import Diagnostics, Profile, Weight, root_frame_count
+from foldkit.profile import Diagnostics, LazyProfile, Profile, StackTable, Weight, root_frame_count
 from foldkit.render import VIEWER_SUFFIXES, defaults, reverse_stack, reversed_weights, wants_viewer
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import background, colorizer
 from foldkit.render.viewer.page import viewer_page
-from foldkit.render.viewer.payload import pack
-from foldkit.render.viewer.tree import build_tree
+from foldkit.render.viewer.payload import pack, pack_native
+from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree
 from foldkit.text import visible
 
 #: Default widths of a differential viewer: the larger side, so frames only in BEFORE are shown.
@@ -60,6 +62,21 @@ def _check(options: RenderOptions) -> None:
         raise UsageError("the HTML viewer draws merged stacks; write a flame chart (--flamechart) as .svg")
 
 
+def _packed(
+    sides: list[Mapping[str, Weight] | StackTable], color: Callable[[str], str], palette: str | None
+) -> tuple[dict[str, Any], str, int, Callable[[], FrameTree]]:
+    """(header, data, stacks left out, the tree for the Time view) of `sides`' merged tree: built
+    and packed natively when the core takes the sides (`palette`: the palette the core may colour
+    with, None when `color` is not a plain palette's), else by the Python twins."""
+    native = native_tree(*sides)
+    if native is not None:
+        header, data = pack_native(native, color, palette)
+        return header, data, native.nonpositive, lambda: FrameTree.from_native(native)
+    tree = build_tree(*(s.to_dict() if not isinstance(s, Mapping) else s for s in sides))
+    header, data = pack(tree, color)
+    return header, data, tree.nonpositive, lambda: tree
+
+
 def render_viewer(
     profile: Profile,
     options: RenderOptions = DEFAULT_RENDER_OPTIONS,
@@ -70,10 +87,12 @@ def render_viewer(
     """The viewer page of `profile`. `palette_map` (`--cp`) works as for the SVG; stacks with zero
     or negative weight are left out and said in `diagnostics`."""
     _check(options)
-    tree = build_tree(reversed_weights(profile.weights) if options.reverse else profile.weights)
-    if diagnostics is not None and tree.nonpositive:
-        diagnostics.warnings.append(f"{tree.nonpositive} stack(s) with zero or negative weight left out of the graph")
-    header, data = pack(tree, colorizer(options.palette, options.hash, palette_map))
+    table = profile.table if isinstance(profile, LazyProfile) and not options.reverse else None
+    side = table if table is not None else reversed_weights(profile.weights) if options.reverse else profile.weights
+    plain = options.palette if palette_map is None and not options.hash else None
+    header, data, nonpositive, tree = _packed([side], colorizer(options.palette, options.hash, palette_map), plain)
+    if diagnostics is not None and nonpositive:
+        diagnostics.warnings.append(f"{nonpositive} stack(s) with zero or negative weight left out of the graph")
     title = options.title if options.title is not None else (defaults.TITLE_INVERTED if options.inverted else defaults.TITLE)
     roots = 0 if options.reverse else root_frame_count(profile.meta)
     meta = {**_settings(options, profile.unit, title), **header, "diff": False, "rootFrames": roots}
@@ -82,7 +101,7 @@ def render_viewer(
         from foldkit.render.viewer.timeline import time_payload
 
         warn = None if diagnostics is None else diagnostics.warnings.append
-        timed = time_payload(tree, profile.timeline, reverse_stack if options.reverse else None, warn)
+        timed = time_payload(tree(), profile.timeline, reverse_stack if options.reverse else None, warn)
     if timed is not None:
         meta["time"] = timed[0]
     return viewer_page(title, meta, data, meta["generator"], timed[1] if timed else None)
@@ -109,8 +128,8 @@ def render_diff_viewer(
         raise UsageError(f"--basis must be one of {', '.join(BASES)}, not {basis!r}")
     if options.reverse:
         after, before = reversed_weights(after), reversed_weights(before)
-    tree = build_tree(after, before)
-    header, data = pack(tree, colorizer(options.palette, options.hash))
+    plain = None if options.hash else options.palette
+    header, data, _, _ = _packed([after, before], colorizer(options.palette, options.hash), plain)
     shown_title = options.title if options.title is not None else title
     meta = {
         **_settings(options, unit, shown_title),

@@ -24,14 +24,20 @@ import sys
 import zlib
 from array import array
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from foldkit.render.viewer.tree import FrameTree
 from foldkit.text import visible
 
-#: zlib level of the embedded data: level 6 made the 1,000,000-stack benchmark profile 8% smaller
-#: than level 1 for twice the compression time (still well under the time to build the tree).
-COMPRESS_LEVEL = 6
+if TYPE_CHECKING:
+    from foldkit._native import ViewerTree
+
+#: zlib level of the embedded data, measured on the native packer (CPU seconds of packing, base64
+#: size): the 45 MB `--tid --addrs` benchmark profile (23 MB raw) level 1 0.19 s / 8.3 MB, level 2
+#: 0.31 s / 5.9 MB, level 6 0.31 s / 5.5 MB; 1,000,000 generated stacks (27 MB raw) level 1
+#: 0.23 s / 16.6 MB, level 2 0.33 s / 12.5 MB, level 6 0.65 s / 11.5 MB. Level 1: the page is
+#: built at the speed of an SVG; a third larger data block costs the browser little.
+COMPRESS_LEVEL = 1
 
 _RGB = re.compile(r"rgb\((\d+),(\d+),(\d+)\)")
 _HEX = re.compile(r"#([0-9a-fA-F]{2})([0-9a-fA-F]{2})([0-9a-fA-F]{2})")
@@ -72,6 +78,26 @@ def _weights(selfs: list[array]) -> list[array]:
     return selfs
 
 
+def _header(nodes: int, names: int, sides: int, names_bytes: int, raw_bytes: int, types: list[str]) -> dict[str, Any]:
+    return {
+        "nodes": nodes,
+        "names": names,
+        "sides": sides,
+        "namesBytes": names_bytes,
+        "rawBytes": raw_bytes,
+        "compression": "gzip",
+        "types": types,
+    }
+
+
+def pack_native(tree: ViewerTree, color: Callable[[str], str], palette: str | None) -> tuple[dict[str, Any], str]:
+    """`pack` of a tree the native core holds (`tree.native_tree`): the core colours the names that
+    `palette` colours the same there (`palette=None`: none), `color` and `visible` the rest."""
+    given = {i: (visible(name), rgb_bytes(color(name))) for i, name in tree.names_for_twin(palette)}
+    names_bytes, raw_bytes, types, data = tree.pack(palette, given, COMPRESS_LEVEL)
+    return _header(len(tree), tree.name_count, tree.sides, names_bytes, raw_bytes, list(types)), data.decode("ascii")
+
+
 def pack(tree: FrameTree, color: Callable[[str], str]) -> tuple[dict[str, Any], str]:
     """(header, base64 text) of `tree`, every name coloured by `color(name)`."""
     shown = [visible(name) for name in tree.names]
@@ -84,13 +110,6 @@ def pack(tree: FrameTree, color: Callable[[str], str]) -> tuple[dict[str, Any], 
     raw = b"".join([*(le_bytes(s) for s in selfs), le_bytes(name_ids), le_bytes(depths), colors, names_bytes])
     compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, 31)  # gzip, for DecompressionStream
     packed = compressor.compress(raw) + compressor.flush()
-    header = {
-        "nodes": len(tree),
-        "names": len(tree.names),
-        "sides": len(tree.selfs),
-        "namesBytes": len(names_bytes),
-        "rawBytes": len(raw),
-        "compression": "gzip",
-        "types": [ARRAY_TYPES[selfs[0].typecode], ARRAY_TYPES[name_ids.typecode], ARRAY_TYPES[depths.typecode]],
-    }
+    types = [ARRAY_TYPES[selfs[0].typecode], ARRAY_TYPES[name_ids.typecode], ARRAY_TYPES[depths.typecode]]
+    header = _header(len(tree), len(tree.names), len(tree.selfs), len(names_bytes), len(raw), types)
     return header, base64.b64encode(packed).decode("ascii")

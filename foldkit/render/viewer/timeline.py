@@ -1,16 +1,18 @@
 """The viewer's Time view data: every sample's weight by (stack, 20 ms bucket), for a FlameScope-style
 subsecond heatmap whose ranges the page turns back into flame graphs.
 
-Layout of the decompressed block (little-endian), `cells` entries sorted by node then bucket,
-three arrays each aligned to its item size, in the types the header's `types` names:
+Layout of the decompressed block, `cells` entries sorted by node then bucket: three arrays, in
+the types the header's `types` names, each stored as byte planes (all first bytes of its items,
+then all second bytes, …; little-endian items), which compress far better than the items do:
 
-    weight   per cell, the weight of the samples of that stack in that bucket: uint32 when every one
-             is an integer below 2**32, else float64
+    weight   per cell, the weight of the samples of that stack in that bucket divided by the
+             header's `scale` (the greatest common divisor of the weights: a perf capture's
+             sample period, so the weights become sample counts): uint8, uint16 or uint32 when
+             every one is an integer that fits, else float64 (scale 1)
     node     per cell, the tree node (pre-order index) the stack ends at, minus the previous cell's
     bucket   per cell, (time - start) // BUCKET (column = bucket // ROWS, row = bucket % ROWS), minus
              the previous cell's when both are of the same node
-             (node and bucket: uint16 when every step fits, else uint32; steps make them compress to
-             about a third)
+             (node and bucket: the narrowest of uint8, uint16, uint32 that holds every step)
 
 Samples are bucketed per stack, so the block grows with the distinct (stack, bucket) pairs, not
 with the samples; a stack the tree left out (zero or negative weight) is left out here too.
@@ -19,6 +21,7 @@ with the samples; a stack the tree left out (zero or negative weight) is left ou
 from __future__ import annotations
 
 import base64
+import math
 import zlib
 from array import array
 from collections.abc import Callable, Iterable
@@ -56,8 +59,21 @@ def stack_nodes(tree: FrameTree) -> dict[str, int]:
     return out
 
 
+#: Array type names of the Time block (the main block's, and bytes).
+TIME_TYPES = {**ARRAY_TYPES, "B": "u8"}
+
+
 def _narrowest(values: list[int]) -> array:
-    return array("H", values) if max(values, default=0) < 2**16 else array("I", values)
+    top = max(values, default=0)
+    return array("B" if top < 2**8 else "H" if top < 2**16 else "I", values)
+
+
+def byte_planes(values: array) -> bytes:
+    """The array's little-endian items as byte planes: every item's first byte, then every
+    item's second byte, and so on (the page puts them back together)."""
+    raw = le_bytes(values)
+    size = values.itemsize
+    return raw if size == 1 else b"".join(raw[i::size] for i in range(size))
 
 
 def time_payload(
@@ -96,8 +112,13 @@ def time_payload(
                 cells[key] = cells.get(key, 0) + w
     keys = sorted(cells)
     values = [cells[k] for k in keys]
-    integral = all(isinstance(v, int) and 0 <= v < 2**32 for v in values)
-    weight = array("I", values) if integral else array("d", map(float, values))
+    counts = [v for v in values if isinstance(v, int) and 0 <= v < 2**32]
+    scale = 1
+    if len(counts) == len(values):
+        scale = math.gcd(*counts) or 1
+        weight = _narrowest([v // scale for v in counts])
+    else:
+        weight = array("d", map(float, values))
     node_step: list[int] = []
     bucket_step: list[int] = []
     prev_node, prev_bucket = 0, 0
@@ -107,19 +128,17 @@ def time_payload(
         bucket_step.append(bucket - prev_bucket if node == prev_node else bucket)
         prev_node, prev_bucket = node, bucket
     arrays = [weight, _narrowest(node_step), _narrowest(bucket_step)]
-    raw = bytearray()
-    for values_array in arrays:
-        raw += bytes(-len(raw) % values_array.itemsize)  # every array aligned to its item size
-        raw += le_bytes(values_array)
+    raw = b"".join(byte_planes(values_array) for values_array in arrays)
     compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, 31)
-    packed = compressor.compress(bytes(raw)) + compressor.flush()
+    packed = compressor.compress(raw) + compressor.flush()
     header = {
         "start": start,
         "rows": ROWS,
         "bucket": BUCKET,
         "buckets": max((k & 0xFFFFFFFF for k in keys), default=0) + 1,
         "cells": len(keys),
+        "scale": scale,
         "rawBytes": len(raw),
-        "types": [ARRAY_TYPES[a.typecode] for a in arrays],
+        "types": [TIME_TYPES[a.typecode] for a in arrays],
     }
     return header, base64.b64encode(packed).decode("ascii")

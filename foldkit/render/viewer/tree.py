@@ -14,6 +14,10 @@ draws them), node 0 being the root `all`:
 Nothing is pruned: a node exists for every distinct stack prefix. Stacks with zero or negative
 weight (on every side) are left out and counted; the empty stack is weight on the root. The cost is one sort of the stacks plus one
 step per frame that is not shared with the previous stack in sorted order.
+
+`native_tree(*sides)` builds the same tree in the native core (`native/core/src/viewer.rs`) from
+dicts or a folded file's stack table, and keeps it there for `payload.pack_native`; this module's
+`build_tree` is its twin and the reference.
 """
 
 from __future__ import annotations
@@ -21,9 +25,14 @@ from __future__ import annotations
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from foldkit.profile import Weight
+from foldkit.native import native_core
+from foldkit.profile import StackTable, Weight
 from foldkit.render import defaults
+
+if TYPE_CHECKING:
+    from foldkit._native import ViewerTree
 
 _SEP = "\x00"
 
@@ -41,6 +50,19 @@ class FrameTree:
 
     def __len__(self) -> int:
         return len(self.name_ids)
+
+    @classmethod
+    def from_native(cls, tree: ViewerTree) -> FrameTree:
+        """The `FrameTree` of a tree the native core built (`native_tree`)."""
+        names, name_ids, depths, selfs = tree.arrays()
+        out = cls(names=names, nonpositive=tree.nonpositive)
+        out.name_ids.frombytes(name_ids)
+        out.depths.frombytes(depths)
+        for side in selfs:
+            values = array("d")
+            values.frombytes(side)
+            out.selfs.append(values)
+        return out
 
     @property
     def max_depth(self) -> int:
@@ -128,3 +150,13 @@ def build_tree(*sides: Mapping[str, Weight], root: str = defaults.ROOT_NAME) -> 
                 selfs[leaf] = w
         tree.selfs.append(selfs)
     return tree
+
+
+def native_tree(*sides: Mapping[str, Weight] | StackTable, root: str = defaults.ROOT_NAME) -> ViewerTree | None:
+    """`build_tree(*sides)` built and held by the native core (a `foldkit._native.ViewerTree`), or
+    None when there is no native core or it does not take these sides (a weight that is not an int
+    within 64 bits, a table with a stack that is not UTF-8): build those with `build_tree`."""
+    native = native_core()
+    if native is None or not all(isinstance(s, dict) or isinstance(s, native.FoldedStacks) for s in sides):
+        return None
+    return native.viewer_tree(list(sides), root)

@@ -12,7 +12,8 @@
 
    Time view (when #foldkit-time holds samples by stack and 20 ms bucket, timeline.py): a
    FlameScope-style heatmap, a column per second and a row per 20 ms; a range of buckets (drag, or
-   two clicks) becomes the tree every other view shows, optionally of one process. */
+   two clicks) becomes the tree every other view shows, optionally of one process; under it, a
+   flame chart of that range (time from left to right, 20 ms columns). */
 (function () {
   "use strict";
 
@@ -63,6 +64,7 @@
 
   // ---------------------------------------------------------------- data
   const ARRAYS = { u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
+  const TIME_ARRAYS = { u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, f64: Float64Array };
   /* The bytes of an embedded base64 (gzip) block, checked against their expected length and
      aligned for typed arrays. */
   async function decodeBlock(id, rawBytes) {
@@ -111,20 +113,22 @@
     let time = null;
     if (TIME) {
       const tb = await decodeBlock("foldkit-time", TIME.rawBytes), m = TIME.cells;
-      let at = tb.byteOffset;
-      const parts = TIME.types.map(function (type) {
-        const Type = ARRAYS[type];
-        at += (Type.BYTES_PER_ELEMENT - at % Type.BYTES_PER_ELEMENT) % Type.BYTES_PER_ELEMENT;
-        const view = new Type(tb.buffer, at, m);
-        at += Type.BYTES_PER_ELEMENT * m;
-        return view;
+      let at = 0;
+      const parts = TIME.types.map(function (type) {  // each array stored as byte planes (timeline.py)
+        const Type = TIME_ARRAYS[type], size = Type.BYTES_PER_ELEMENT, items = new Uint8Array(size * m);
+        for (let j = 0; j < size; j++, at += m) {
+          for (let k = 0; k < m; k++) { items[k * size + j] = tb[at + k]; }
+        }
+        return new Type(items.buffer);
       });
       const node = new Uint32Array(m), bucket = new Uint32Array(m), nodeStep = parts[1], bucketStep = parts[2];
-      for (let k = 0; k < m; k++) {  // undo the steps (timeline.py)
+      const weight = new Float64Array(m), scale = TIME.scale || 1;
+      for (let k = 0; k < m; k++) {  // undo the steps and the scale (timeline.py)
         node[k] = (k ? node[k - 1] : 0) + nodeStep[k];
         bucket[k] = k && nodeStep[k] === 0 ? bucket[k - 1] + bucketStep[k] : bucketStep[k];
+        weight[k] = parts[0][k] * scale;
       }
-      time = { weight: parts[0], bucket: bucket, node: node };
+      time = { weight: weight, bucket: bucket, node: node };
     }
     return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors, colorBytes: colorBytes, time: time };
   }
@@ -704,8 +708,11 @@
   const timeInfo = el("span", { id: "time-info", "aria-live": "polite" });
   const timeCanvas = el("canvas", { id: "heatmap", "aria-label": "samples over time: a column per second, a row per 20 ms", role: "img" });
   const timeScroller = el("div", { class: "heat-scroller" }, timeCanvas);
+  const chartNote = el("p", { class: "note", id: "chart-note" });
+  const chartCanvas = el("canvas", { id: "flamechart", "aria-label": "flame chart of the selection: time from left to right, 20 ms columns", role: "img" });
+  const chartScroller = el("div", { class: "chart-scroller" }, chartCanvas);
   const timePane = el("section", { class: "pane", id: "time-pane", hidden: "" },
-    el("div", { class: "time-bar" }, timeProcess, timeClear, timeInfo), timeNote, timeScroller);
+    el("div", { class: "time-bar" }, timeProcess, timeClear, timeInfo), timeNote, timeScroller, chartNote, chartScroller);
   const main = el("main", null, graphPane, sandwichPane, topPane, timePane);
   doc.body.append(header, crumbs, main, details, tooltip);
 
@@ -984,6 +991,108 @@
     ctx.fillText("980 ms", 4, (TIME.rows - 1) * HEAT_ROW - 2);
     timeNote.textContent = "Each cell is 20 ms (columns: seconds, rows: the 50 parts of a second, from the top); " +
       "darker means more " + UNIT + ". Drag over cells, or click two, to see that range in every other view. Shown: " + rangeText() + ".";
+    drawChart();
+  }
+  /* The flame chart of the selection (range and process): time from left to right, a column per
+     20 ms bucket; in each column the stacks sampled in it laid out as a flame graph (children in
+     tree order) as wide as the column. A frame that ends one column and starts the next is one
+     bar, so a thread that stays in a function draws it once for as long as it stays. Bars are
+     {node, depth (from the chart's root), from, to} in buckets from the range's first. */
+  let chart = null, chartKey = "";
+  function chartBars() {
+    const key = (state.range ? state.range.join("-") : "all") + "/" + state.proc;
+    if (chart && chartKey === key) { return chart; }
+    const t = data.time, m = t.weight.length, nb = TIME.buckets;
+    if (!t.byBucket) {  // cell indices ordered by bucket (a counting sort), made once
+      const start = new Uint32Array(nb + 1), order = new Uint32Array(m);
+      for (let k = 0; k < m; k++) { start[t.bucket[k] + 1]++; }
+      for (let b = 0; b < nb; b++) { start[b + 1] += start[b]; }
+      const fill = start.slice(0, nb);
+      for (let k = 0; k < m; k++) { order[fill[t.bucket[k]]++] = k; }
+      t.byBucket = { start: start, order: order };
+    }
+    const full = fullTree, parent = full.parent, base = state.proc >= 0 ? state.proc : 0;
+    const lo = state.range ? state.range[0] : 0, hi = state.range ? state.range[1] : nb - 1;
+    const acc = new Float64Array(full.n), cur = new Float64Array(full.n);  // cur: where the next child goes
+    const open = new Int32Array(full.n).fill(-1), barOf = new Int32Array(full.n);
+    const bars = [];
+    let opened = [];
+    for (let b = lo; b <= hi; b++) {
+      const touched = [];
+      for (let q = t.byBucket.start[b]; q < t.byBucket.start[b + 1]; q++) {
+        const k = t.byBucket.order[q], w = t.weight[k];
+        if (state.proc >= 0 && topOf[t.node[k]] !== state.proc) { continue; }
+        for (let i = t.node[k]; ; i = parent[i]) {
+          if (acc[i] === 0) { touched.push(i); }
+          acc[i] += w;
+          if (i === base) { break; }
+        }
+      }
+      const total = acc[base], next = [];
+      touched.sort(function (a, c) { return a - c; });  // pre-order: a parent before its children
+      for (const i of touched) {
+        const s0 = i === base ? 0 : cur[parent[i]];
+        if (i !== base) { cur[parent[i]] += acc[i]; }
+        cur[i] = s0;
+        const from = b - lo + s0 / total, to = from + acc[i] / total;
+        if (open[i] >= 0 && s0 === 0) {  // it ended the last column at its end and starts this one
+          bars[open[i]].to = to;
+          barOf[i] = open[i];
+        } else {
+          bars.push({ node: i, depth: full.depth[i] - full.depth[base], from: from, to: to });
+          barOf[i] = bars.length - 1;
+        }
+        if (Math.abs(s0 + acc[i] - total) <= 1e-9 * total) { next.push(i); }
+      }
+      for (const i of opened) { open[i] = -1; }
+      for (const i of next) { open[i] = barOf[i]; }
+      opened = next;
+      for (const i of touched) { acc[i] = 0; }
+    }
+    chart = bars;
+    chartKey = key;
+    return bars;
+  }
+  function drawChart() {
+    const bars = chartBars(), nb = state.range ? state.range[1] - state.range[0] + 1 : TIME.buckets;
+    let depth = 0;
+    for (const bar of bars) { if (bar.depth > depth) { depth = bar.depth; } }
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(300, chartScroller.clientWidth || timeScroller.clientWidth || 800), h = (depth + 1) * ROW;
+    const px = (w - 2 * XPAD) / nb;
+    chartCanvas.style.width = w + "px";
+    chartCanvas.style.height = h + "px";
+    chartCanvas.width = Math.round(w * dpr);
+    chartCanvas.height = Math.round(h * dpr);
+    const ctx = chartCanvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    ctx.font = FONT;
+    ctx.textBaseline = "middle";
+    for (const bar of bars) {
+      const bx = XPAD + bar.from * px, bw = (bar.to - bar.from) * px, by = h - (bar.depth + 1) * ROW;
+      if (bw < 0.3) { continue; }
+      const nid = fullTree.nameId[bar.node];
+      ctx.fillStyle = matcher && matcher[nid] ? SEARCH_COLOR : data.colors[nid] || (data.colors[nid] = "rgb(" + data.colorBytes[3 * nid] + "," + data.colorBytes[3 * nid + 1] + "," + data.colorBytes[3 * nid + 2] + ")");
+      ctx.fillRect(bx, by, Math.max(bw - 0.5, 0.3), ROW - 1);
+      const chars = Math.floor((bw - 2 * LABEL_PAD) / CHAR_WIDTH);
+      if (chars >= MIN_LABEL_CHARS) {
+        const name = data.shown[nid];
+        ctx.fillStyle = "#000";
+        ctx.fillText(name.length > chars ? name.slice(0, chars - 2) + ".." : name, bx + LABEL_PAD, by + ROW / 2);
+      }
+    }
+    chartCanvas.dataset.px = String(px);
+    chartNote.textContent = "Flame chart of " + rangeText() + (state.proc >= 0 ? ", " + data.shown[fullTree.nameId[state.proc]] : "") +
+      ": time runs from left to right in 20 ms columns; each column shows the stacks sampled in it (root at the bottom), " +
+      "and a frame that ends one column and starts the next is drawn as one bar.";
+  }
+  function chartBarAt(e) {
+    const r = chartCanvas.getBoundingClientRect(), px = parseFloat(chartCanvas.dataset.px || "0");
+    if (!chart || !(px > 0)) { return null; }
+    const depth = Math.floor((r.height - (e.clientY - r.top)) / ROW), at = (e.clientX - r.left - XPAD) / px;
+    for (const bar of chart) { if (bar.depth === depth && bar.from <= at && at < bar.to) { return bar; } }
+    return null;
   }
   function bucketAt(e) {
     const r = timeCanvas.getBoundingClientRect(), cw = heatCellWidth();
@@ -1036,6 +1145,12 @@
     timeCanvas.addEventListener("mousemove", function (e) {
       const b = bucketAt(e);
       if (b >= 0) { timeInfo.textContent = bucketText(b) + ": " + fmt(heat ? heat[b] : 0) + " " + UNIT; }
+    });
+    chartCanvas.addEventListener("mousemove", function (e) {
+      const bar = chartBarAt(e), lo = state.range ? state.range[0] : 0;
+      if (bar) {
+        timeInfo.textContent = data.shown[fullTree.nameId[bar.node]] + ": " + bucketText(lo + bar.from) + " to " + bucketText(lo + bar.to);
+      }
     });
     timeCanvas.addEventListener("mouseup", function (e) {
       const b = bucketAt(e);
@@ -1259,6 +1374,8 @@
     /* Time view: show buckets first..last (null: all) of process node `proc` (-1: all). */
     range: setRange,
     get timeState() { return { range: state.range, proc: state.proc, buckets: TIME ? TIME.buckets : 0 }; },
+    /* The Time view's flame chart: [name, depth, from, to] per bar (buckets from the range's first). */
+    chart: function () { return chartBars().map(function (bar) { return [data.names[fullTree.nameId[bar.node]], bar.depth, bar.from, bar.to]; }); },
     /* Where bucket b's cell is drawn, in page coordinates (the Time view must be shown). */
     cell: function (b) {
       const r = timeCanvas.getBoundingClientRect(), cw = heatCellWidth();

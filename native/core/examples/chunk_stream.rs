@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use foldkit_core::perf_stream::{open, Chunker};
+use foldkit_core::perf::stream::{open, Chunker};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -6,13 +6,16 @@
 //! after it, whitespace at the start of the line (the reference strips it). The two-column `stack before
 //! after` form is handed back: the reference keeps its before column (a differential graph). Integer weights are summed exactly; a stack that gets a decimal weight
 //! is summed as the reference sums it, in line order, as a float from then on (a reader of part
-//! of a file says so with `floats`: such sums cannot be merged, see `folded_file`). Empty and
+//! of a file says so with `floats`: such sums cannot be merged, see `folded::file`). Empty and
 //! whitespace-only lines are skipped. Every other line (comments, bad lines, weights the
 //! reference refuses) is handed back to the caller, which reads it with the reference rules and
 //! may `add` the result.
 //!
 //! Lines are numbered as the reference reader numbers them: one per `\n`-separated piece of the
 //! input, `\r\n` read as `\n`.
+
+pub mod file;
+pub mod text;
 
 use std::collections::HashMap;
 

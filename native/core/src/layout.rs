@@ -86,7 +86,7 @@ pub fn frame_cmp(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 /// Frames `a` and `b` share, and the offset in `b` where its first other frame starts.
-fn shared(a: &[u8], b: &[u8]) -> (usize, usize) {
+pub(crate) fn shared(a: &[u8], b: &[u8]) -> (usize, usize) {
     if a.is_empty() || b.is_empty() {
         return (0, 0);
     }
@@ -236,7 +236,7 @@ const SORTED_IN_HALVES: usize = 16_384;
 /// The halves are sorted by a merge sort that finds runs already in order: folded files are
 /// usually sorted byte-wise, which is frame order but for a few stacks, and then it takes one
 /// pass instead of a full sort.
-fn sorted(mut stacks: Vec<(&[u8], i64)>) -> Vec<(&[u8], i64)> {
+pub(crate) fn sorted(mut stacks: Vec<(&[u8], i64)>) -> Vec<(&[u8], i64)> {
     let by_frames = |a: &(&[u8], i64), b: &(&[u8], i64)| frame_cmp(a.0, b.0);
     if stacks.len() < SORTED_IN_HALVES {
         stacks.sort_by(by_frames);

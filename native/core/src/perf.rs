@@ -6,15 +6,20 @@
 //! account for (`-G` layouts, side events, comments, odd lines) is reported as needing the Python
 //! line path, which stays the reference; the results are then identical byte for byte.
 
+pub mod frames;
+pub mod header;
+pub mod pool;
+pub mod stream;
+
 use std::collections::HashMap;
 
 use ahash::RandomState;
 use memchr::memmem;
 
-use crate::perf_frames::{
+use crate::perf::frames::{
     has_address_column, is_plain_ascii, name_line, parse_frame_line, NameOptions,
 };
-use crate::perf_header::{Fields, Header};
+use crate::perf::header::{Fields, Header};
 
 type Map<K, V> = HashMap<K, V, RandomState>;
 

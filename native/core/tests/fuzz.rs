@@ -5,12 +5,12 @@
 //! `PROPTEST_CASES=20000 cargo test --release --test fuzz` runs a longer campaign by hand.
 
 use foldkit_core::demangle::{demangle_symbol, tidy_rust};
+use foldkit_core::folded::file::RangeReads;
 use foldkit_core::folded::FoldedReader;
-use foldkit_core::folded_file::RangeReads;
 use foldkit_core::layout::{chart_tree, flame_tree, layout};
+use foldkit_core::perf::frames::{name_line, NameOptions};
+use foldkit_core::perf::header::Header;
 use foldkit_core::perf::{FoldConfig, Worker};
-use foldkit_core::perf_frames::{name_line, NameOptions};
-use foldkit_core::perf_header::Header;
 use proptest::prelude::*;
 
 const LINES: &[&str] = &[

@@ -1,10 +1,10 @@
 //! `folded_text`: a profile's stacks and integer weights as canonical folded text.
 
-use foldkit_core::folded_text::{sort_rows, write_rows, Row};
+use foldkit_core::folded::text::{sort_rows, write_rows, Row};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt};
 
-use crate::render::Texts;
+use crate::convert::Texts;
 
 /// `{stack: weight}` as folded text bytes (`stack weight` lines sorted byte-wise by stack, stacks
 /// encoded UTF-8 with surrogate escapes), or None when a weight is not an int (or does not fit

@@ -2,20 +2,28 @@
 
 use pyo3::prelude::*;
 
+mod convert;
+mod folded;
 mod folded_text;
+mod layout;
 mod perf;
+mod pprof;
 mod read_ahead;
-mod render;
+mod viewer;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", foldkit_core::VERSION)?;
+    m.add("MAX_DEFERRED", foldkit_core::folded::file::MAX_DEFERRED)?;
     // a panic in a folding thread is caught and reported as an input error with its message;
     // the default hook would also print it raw to stderr (this module's own std, not Python's)
     std::panic::set_hook(Box::new(|_| {}));
     folded_text::register(m)?;
     perf::register(m)?;
-    render::register(m)?;
+    pprof::register(m)?;
+    folded::register(m)?;
+    layout::register(m)?;
     read_ahead::register(m)?;
+    viewer::register(m)?;
     Ok(())
 }

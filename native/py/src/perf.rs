@@ -5,13 +5,15 @@ use std::fs::File;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use foldkit_core::perf::frames::NameOptions;
+use foldkit_core::perf::pool::{ranges, Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
 use foldkit_core::perf::FoldConfig;
-use foldkit_core::perf_frames::NameOptions;
-use foldkit_core::perf_pool::{ranges, Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+use crate::convert::{int, text};
 
 create_exception!(
     _native,
@@ -29,21 +31,6 @@ create_exception!(
 
 /// How often a blocked call looks at pending signals (Ctrl-C).
 const POLL: Duration = Duration::from_millis(50);
-
-/// Bytes as a Python str, bytes that are not UTF-8 kept as surrogate escapes.
-pub fn py_str<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(PyString::new(py, s).into_any()),
-        Err(_) => PyBytes::new(py, bytes).call_method1("decode", ("utf-8", "surrogateescape")),
-    }
-}
-
-fn py_int<'py>(py: Python<'py>, v: u128) -> PyResult<Bound<'py, PyAny>> {
-    match u64::try_from(v) {
-        Ok(small) => Ok(small.into_pyobject(py)?.into_any()),
-        Err(_) => Ok(v.into_pyobject(py)?.into_any()),
-    }
-}
 
 /// Calls back into Python from the folding threads; the first Python error is kept.
 struct PyHooks {
@@ -144,52 +131,75 @@ impl PerfFolder {
     }
 }
 
+/// The fields of a `FoldOptions` (foldkit/ingest/options.py) the native folder honours, read
+/// from that object by name: one options object flows from the command line to `FoldConfig`.
+#[derive(FromPyObject)]
+struct Options<'py> {
+    kernel: bool,
+    jit: bool,
+    inline: bool,
+    addrs: bool,
+    demangle: bool,
+    pid: bool,
+    tid: bool,
+    weight: String,
+    skip_after: Vec<Bound<'py, PyString>>,
+    keep_time: bool,
+}
+
+impl Options<'_> {
+    /// The core's configuration (frame names as the Python reader encodes them: UTF-8 with
+    /// surrogate escapes).
+    fn config(&self) -> PyResult<FoldConfig> {
+        let skip_after = self
+            .skip_after
+            .iter()
+            .map(|name| {
+                name.call_method1("encode", ("utf-8", "surrogateescape"))?
+                    .extract::<Vec<u8>>()
+            })
+            .collect::<PyResult<_>>()?;
+        Ok(FoldConfig {
+            names: NameOptions {
+                kernel: self.kernel,
+                jit: self.jit,
+                inline: self.inline,
+                addrs: self.addrs,
+                demangle: self.demangle,
+            },
+            pid: self.pid,
+            tid: self.tid,
+            by_period: self.weight == "period",
+            skip_after,
+            keep_time: self.keep_time,
+        })
+    }
+}
+
 #[pymethods]
 impl PerfFolder {
     #[new]
-    #[pyo3(signature = (*, jobs, namer, fallback, kernel=false, jit=false, inline=false, addrs=false, demangle=false, pid=false, tid=false, by_period=true, skip_after=Vec::new(), keep_time=false))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (options, *, jobs, namer, fallback))]
     fn new(
+        options: Options<'_>,
         jobs: usize,
         namer: Py<PyAny>,
         fallback: Py<PyAny>,
-        kernel: bool,
-        jit: bool,
-        inline: bool,
-        addrs: bool,
-        demangle: bool,
-        pid: bool,
-        tid: bool,
-        by_period: bool,
-        skip_after: Vec<Vec<u8>>,
-        keep_time: bool,
-    ) -> Self {
-        let cfg = FoldConfig {
-            names: NameOptions {
-                kernel,
-                jit,
-                inline,
-                addrs,
-                demangle,
-            },
-            pid,
-            tid,
-            by_period,
-            skip_after,
-            keep_time,
-        };
+    ) -> PyResult<Self> {
+        let cfg = options.config()?;
+        let keep_time = cfg.keep_time;
         let hooks = Arc::new(PyHooks {
             namer,
             fallback,
             error: Mutex::new(None),
         });
         let pool = Pool::new(&cfg, jobs, hooks.clone());
-        PerfFolder {
+        Ok(PerfFolder {
             pool: Some(pool),
             hooks,
             keep_time,
             jobs,
-        }
+        })
     }
 
     /// Fold `data` (record-aligned chunk number `index`); False once the threads have stopped.
@@ -250,9 +260,9 @@ impl PerfFolder {
         chunk_size: usize,
         max_record: usize,
     ) -> PyResult<usize> {
-        let stream = foldkit_core::perf_stream::open(path, compression)
+        let stream = foldkit_core::perf::stream::open(path, compression)
             .map_err(|e| StreamUnusable::new_err(format!("{path}: {e}")))?;
-        let mut chunker = foldkit_core::perf_stream::Chunker::new(stream, chunk_size, max_record);
+        let mut chunker = foldkit_core::perf::stream::Chunker::new(stream, chunk_size, max_record);
         let mut index = 0;
         loop {
             if let Some(spare) = self.pool()?.spare() {
@@ -320,23 +330,21 @@ impl PerfFolder {
         let stacks: Vec<Bound<'py, PyAny>> = folded
             .stacks
             .iter()
-            .map(|s| py_str(py, s))
+            .map(|s| text(py, s, "surrogateescape"))
             .collect::<PyResult<_>>()?;
         let events = PyDict::new(py);
         for (name, cells) in &folded.events {
             let table = PyDict::new(py);
             for &(stack, weight, count) in cells {
-                let cell = PyList::new(
-                    py,
-                    [py_int(py, weight)?, count.into_pyobject(py)?.into_any()],
-                )?;
+                let cell =
+                    PyList::new(py, [int(py, weight)?, count.into_pyobject(py)?.into_any()])?;
                 table.set_item(&stacks[stack as usize], cell)?;
             }
-            events.set_item(py_str(py, name)?, table)?;
+            events.set_item(text(py, name, "surrogateescape")?, table)?;
         }
         let first_seen = PyDict::new(py);
         for (name, seen) in &folded.first_seen {
-            first_seen.set_item(py_str(py, name)?, *seen)?;
+            first_seen.set_item(text(py, name, "surrogateescape")?, *seen)?;
         }
         let lines = PyDict::new(py);
         for &(index, n) in &folded.lines {

@@ -6,11 +6,12 @@
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use foldkit_core::folded_file::{FileStacks, RangeReads, MIN_SPLIT};
+use foldkit_core::folded::file::{FileStacks, RangeReads, MAX_DEFERRED, MIN_SPLIT};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use crate::render::{guard, stacks_or_error, FoldedStacks};
+use crate::convert::guard;
+use crate::folded::{stacks_or_error, FoldedStacks};
 
 /// Ranges per reading thread: the caller joining late finds ranges left to read.
 const RANGES_PER_THREAD: usize = 4;
@@ -36,7 +37,7 @@ pub struct PendingStacks {
 /// its own; `PendingStacks.result()` gives the outcome. The threads are the process's own (not
 /// Python's): if the process exits first, they end with it.
 #[pyfunction]
-#[pyo3(signature = (path, threads, max_record, max_deferred, min_split = MIN_SPLIT))]
+#[pyo3(signature = (path, threads, max_record, max_deferred = MAX_DEFERRED, min_split = MIN_SPLIT))]
 pub fn read_folded_file_later(
     path: std::path::PathBuf,
     threads: usize,

@@ -25,6 +25,9 @@ use crate::folded::{FoldedReader, Sums};
 const BLOCK: usize = 4 * 1024 * 1024;
 /// Files smaller than this are read by one thread (the default of `read_file`'s `min_split`).
 pub const MIN_SPLIT: u64 = 4 * 1024 * 1024;
+/// Lines a file may hand to the reference reader (comments, bad lines) before the whole file is
+/// left to the stream reader (the default of the bindings' `max_deferred`).
+pub const MAX_DEFERRED: usize = 10_000;
 /// Bytes read at a time while looking for the end of the line a range boundary falls in.
 const BOUNDARY_SCAN: usize = 64 * 1024;
 /// Bytes of handed-back lines one thread keeps before it leaves the file to the stream reader

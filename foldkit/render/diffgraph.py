@@ -1,5 +1,6 @@
 """The differential flame graph: one profile's layout, every frame coloured by how much it changed.
 
+The two sides are aligned by `foldkit.analysis.diff.diff_profiles`; this module draws them.
 Built on the flame graph renderer (`foldkit.render`): the frames are laid out from the `--basis`
 weights, each frame's weight in BEFORE and AFTER is looked up by its stack prefix, and the SVG
 writer gets a fill (red grew, blue shrank, white unchanged), a tooltip and `data-before` /
@@ -12,25 +13,21 @@ inferno colour it: a caller whose callee got slower stays white, only the callee
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Protocol
 
-from foldkit.analysis.defaults import (
-    BASIS_CHOICES,
-    COLOR_BY_CHOICES,
-    DEFAULT_BASIS,
-    DEFAULT_COLOR_BY,
-)
-from foldkit.analysis.diff import StackDiff, diff_profiles
 from foldkit.errors import UsageError
-from foldkit.profile import Diagnostics, Profile, Weight, merge_profiles
+from foldkit.profile import Diagnostics, Profile, Weight
 from foldkit.render import (
     RenderOptions,
     layout_profile,
-    reverse_stack,
+    reversed_weights,
     subtitle_for,
     write_svg,
 )
+from foldkit.render.defaults import BASIS_CHOICES, COLOR_BY_CHOICES, DEFAULT_BASIS, DEFAULT_COLOR_BY
+from foldkit.render.palette import diff_color
 from foldkit.text import format_count, format_number
 
 #: Title of a differential graph when none is given.
@@ -41,16 +38,22 @@ NOISE = 1e-9
 HIDDEN_NOTE_MIN = 0.001
 
 
-def delta_fill(delta: float, max_delta: float, negate: bool = False) -> str:
-    """A frame's fill from its change: white when unchanged, then ever deeper red (grew) or blue
-    (shrank) in proportion to `delta / max_delta`, pure red or blue for the largest change.
-    `negate` swaps the hues."""
-    if negate:
-        delta = -delta
-    if delta == 0 or max_delta <= 0:
-        return "rgb(255,255,255)"
-    pale = round(255 * (1.0 - min(abs(delta) / max_delta, 1.0)))
-    return f"rgb(255,{pale},{pale})" if delta > 0 else f"rgb({pale},{pale},255)"
+class StackDiff(Protocol):
+    """What the differential graph draws: two profiles aligned stack by stack (made by
+    `foldkit.analysis.diff.diff_profiles`; `before` already scaled when normalised)."""
+
+    @property
+    def before(self) -> Mapping[str, Weight]: ...
+    @property
+    def after(self) -> Mapping[str, Weight]: ...
+    @property
+    def scale(self) -> float: ...
+    @property
+    def normalized(self) -> bool: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def roots(self) -> int: ...
 
 
 def basis_weights(diff: StackDiff, basis: str) -> dict[str, Weight]:
@@ -66,13 +69,7 @@ def basis_weights(diff: StackDiff, basis: str) -> dict[str, Weight]:
 
 
 def _oriented(weights: Mapping[str, Weight], reverse: bool) -> Mapping[str, Weight]:
-    if not reverse:
-        return weights
-    out: dict[str, Weight] = {}
-    for s, w in weights.items():
-        key = reverse_stack(s)
-        out[key] = out.get(key, 0) + w
-    return out
+    return reversed_weights(weights) if reverse else weights
 
 
 def hidden_share(diff: StackDiff) -> float:
@@ -126,19 +123,16 @@ def render_diff(
     opts = replace(opts, subtitle=f"{opts.subtitle} — {own}" if opts.subtitle else own)
     weights = basis_weights(diff, basis)
     layout = layout_profile(Profile(weights=weights, unit=diff.unit), opts)
-    # the layout's own weights are the basis side's inclusive weights: look up only the other side
-    if basis == "after":
-        a_w = list(layout.weights)
-        a_total: Weight = layout.total
-    else:
-        a_w = layout.inclusive(_oriented(diff.after, opts.reverse))
-        a_total = a_w[0]
-    if basis == "before":
-        b_w = list(layout.weights)
-        b_total: Weight = layout.total
-    else:
-        b_w = layout.inclusive(_oriented(diff.before, opts.reverse))
-        b_total = b_w[0]
+
+    def inclusive(weights: Mapping[str, Weight], is_basis: bool) -> tuple[list[Weight], Weight]:
+        # the layout's own weights are the basis side's inclusive weights: look up only the other side
+        if is_basis:
+            return list(layout.weights), layout.total
+        found = layout.inclusive(_oriented(weights, opts.reverse))
+        return found, found[0]
+
+    a_w, a_total = inclusive(diff.after, basis == "after")
+    b_w, b_total = inclusive(diff.before, basis == "before")
     noise = NOISE * max(b_total, a_total)
     if color_by == "self":
         a_c, b_c = layout.own(_oriented(diff.after, opts.reverse)), layout.own(_oriented(diff.before, opts.reverse))
@@ -167,7 +161,7 @@ def render_diff(
     return write_svg(
         layout,
         opts,
-        fill=lambda i: delta_fill(deltas[i], max_delta, opts.negate),
+        fill=lambda i: diff_color(deltas[i], max_delta, opts.negate),
         count_name=unit,
         tooltip=tooltip,
         attributes=attributes,
@@ -200,12 +194,3 @@ def render_diff_html(
         color_by=color_by,
         roots=diff.roots,
     )
-
-
-def check_graph(baseline: Sequence[Profile], candidate: Sequence[Profile]) -> bytes:
-    """`foldkit check --svg`: the differential graph of the merged baseline against the merged
-    candidate (BEFORE normalised, union basis so removed paths stay visible)."""
-    diff = diff_profiles(merge_profiles(baseline), merge_profiles(candidate), normalize=True)
-    options = RenderOptions(title="foldkit check: baseline → candidate")
-    return render_diff(diff, "union", options)
-
