@@ -364,14 +364,33 @@ def _open_raw(spec: InputSpec) -> BinaryIO:
     if is_url(s):
         return _open_url(s)
     path = Path(s)
-    if path.is_dir():
-        raise InputError(f"{s}: is a directory, not a capture file")
     try:
+        if path.is_dir():  # (stat's errors, a name too long among them, are the open's below)
+            raise InputError(f"{s}: is a directory, not a capture file")
         return open(path, "rb")
     except FileNotFoundError as exc:
         raise InputError(f"{s}: no such file") from exc
     except OSError as exc:
         raise InputError(f"{s}: cannot open: {exc.strerror}") from exc
+
+
+def rereadable(spec: InputSpec) -> bool:
+    """Whether `spec` can be opened again and gives the same bytes: bytes, URLs and regular files
+    (or what cannot be looked at: opening it says why); not standard input, a FIFO, a character
+    device or a socket, whose second open waits for a writer that never comes, or reads other
+    bytes. Readers that need an input twice spool the others to a temporary file, or skip the
+    second read."""
+    if isinstance(spec, bytes):
+        return True
+    s = os.fspath(spec)
+    if s == "-":
+        return False
+    if is_url(s):
+        return True
+    try:
+        return stat.S_ISREG(os.stat(s).st_mode)
+    except OSError:
+        return True
 
 
 #: Told of every Source opened (the command line's progress bar); see `watch_sources`.

@@ -4,7 +4,10 @@ an `OutputError` naming the path and the reason.
 
 A symlink to a regular file keeps the link: its target is replaced atomically. Several outputs
 of one command (`check --json --junit --svg`) go through `write_all`: all are staged as temp
-files first, and renamed into place only when every one was written.
+files first, and renamed into place only when every one was written. A set of files in a folder
+(`fold --per-thread`) is written into a `staged_folder` and moved into place when all are written.
+Folders are made with `make_folder`, so one that cannot be made (a read-only file system, a
+folder the user may not write to, a full disk) is an `OutputError` too.
 
 `OUTPUT_SUFFIXES` is the registry of what each command can write, by output suffix.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
+import shutil
 import stat
 import sys
 import tempfile
@@ -203,6 +207,73 @@ def write_all(outputs: Iterable[tuple[OutputPath | None, bytes]]) -> None:
         raise
     for path, data in later:
         write_bytes(path, data)
+
+
+def make_folder(path: OutputPath) -> Path:
+    """Make the folder `path` (and its parents) unless it exists; an `OutputError` naming it when
+    it cannot be made (or a file is in its place)."""
+    folder = Path(path)
+    with output_errors(os.fspath(path)):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # a file (or a link to one) of that name
+            raise OutputError(f"{path}: exists and is not a folder") from None
+    return folder
+
+
+def write_file(path: OutputPath, data: bytes) -> None:
+    """Write `data` to `path` in place, for files inside a folder that is itself staged and moved
+    into place whole (a report being built, `staged_folder`); an `OutputError` naming the file
+    when it cannot be written (a full disk)."""
+    with output_errors(os.fspath(path)):
+        Path(path).write_bytes(data)
+
+
+#: Prefix of the hidden folders a set of files is staged in (see `staged_folder`).
+STAGING_PREFIX = ".foldkit-staging-"
+
+
+@contextlib.contextmanager
+def staged_folder(path: OutputPath) -> Iterator[Path]:
+    """A hidden, empty folder to write a set of files into; when the block ends normally they are
+    moved into the folder `path` (made if missing; files of the same names replaced, others kept),
+    and when it raises (or is interrupted) they are deleted and `path` is left as it was.
+
+    A new folder is staged beside its place and renamed into it whole; an existing one holds the
+    staging folder, whose files are renamed into it one by one once all are written (renames on
+    one file system, which need no space)."""
+    name = os.fspath(path)
+    folder = Path(path)
+    with output_errors(name):  # a name too long, a parent that is a file: said, not raised
+        try:
+            st: os.stat_result | None = os.stat(folder)
+        except FileNotFoundError:
+            st = None
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{name}: exists and is not a folder")
+    new = st is None
+    parent = make_folder(folder.parent if new else folder)
+    with output_errors(name):
+        stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{folder.name}.", dir=parent))
+    try:
+        yield stage
+        with output_errors(name):
+            os.chmod(stage, 0o755)  # mkdtemp makes it private
+            if new:
+                try:
+                    os.rename(stage, folder)  # onto nothing, or an empty folder made meanwhile
+                    return
+                except OSError:
+                    folder.mkdir(exist_ok=True)
+            for entry in sorted(os.listdir(stage)):
+                os.replace(stage / entry, folder / entry)
+            stage.rmdir()
+    except OutputError as exc:  # named as the file in its folder, where the user looks for it
+        shutil.rmtree(stage, ignore_errors=True)
+        raise OutputError(str(exc).replace(os.fspath(stage), os.fspath(folder))) from None
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
 
 
 def _input_paths(inputs: Iterable[object]) -> Iterator[str]:

@@ -311,3 +311,101 @@ def test_a_report_that_fails_while_its_local_cluster_starts_stops_the_cluster(tm
         build_report([str(FIXTURES / "java.perf")], tmp_path / "site", options)
     assert _children() <= before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.txt"]
+
+
+def _processes(pgid: int) -> dict[int, tuple[int, bytes]]:
+    """Live (not zombie) processes of the process group `pgid`: pid -> (parent pid, command line)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == pgid:
+            out[int(entry.name)] = (int(fields[1]), command)
+    return out
+
+
+def _wait_for(condition: object, seconds: float = 120) -> object:
+    """Poll `condition()` until it is true (returned) or `seconds` pass (AssertionError)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()  # type: ignore[operator]
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"not within {seconds} s: {condition}")
+
+
+def _spawned_workers(report: subprocess.Popen[str]) -> list[int]:
+    """The worker processes a local cluster has started for `report` (spawned, not the resource tracker)."""
+    return [pid for pid, (ppid, command) in _processes(report.pid).items() if ppid == report.pid and b"spawn_main" in command]
+
+
+def _local_report(folder: Path, site: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(FOLDKIT), "report", str(folder), "-o", str(site), "--cluster", "local:2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def _not_progress(stderr: str) -> str:
+    return "".join(line for line in stderr.splitlines(keepends=True) if not line.startswith("foldkit: ["))
+
+
+@pytest.mark.parametrize("moment", ["workers starting", "first capture done"])
+def test_ctrl_c_to_a_local_cluster_report_prints_only_foldkits_line(tmp_path: Path, moment: str) -> None:
+    folder = _big_folder(tmp_path, 8)
+    report = _local_report(folder, tmp_path / "site")
+    assert report.stderr is not None
+    try:
+        if moment == "workers starting":  # their interpreters starting, Dask and foldkit importing
+            _wait_for(lambda: _spawned_workers(report))
+        else:
+            assert "[1/8]" in report.stderr.readline()
+        os.killpg(report.pid, signal.SIGINT)  # as a terminal's Ctrl-C: every process of the group
+        rest = report.stderr.read()
+        assert report.wait(timeout=120) == 130, rest
+    finally:
+        if report.poll() is None:
+            os.killpg(report.pid, signal.SIGKILL)
+            report.wait()
+    assert _not_progress(rest) == "foldkit: interrupted\n"  # no traceback, no line from Dask's children
+    _wait_for(lambda: not _processes(report.pid), 60)  # nothing of the group survives
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many"]
+
+
+def test_a_worker_killed_while_a_local_cluster_starts_is_replaced(tmp_path: Path) -> None:
+    folder = _big_folder(tmp_path, 6)
+    site = tmp_path / "site"
+    report = _local_report(folder, site)
+    assert report.stderr is not None
+    try:
+        first = _wait_for(lambda: _spawned_workers(report))
+        os.kill(first[0], signal.SIGKILL)  # before it could tell its nanny it started
+        # multiprocessing's resource tracker, which prints KeyError tracebacks about a killed
+        # worker's semaphores, writes to /dev/null
+        trackers = [pid for pid, (_, command) in _processes(report.pid).items() if b"resource_tracker" in command]
+        assert trackers and all(os.readlink(f"/proc/{pid}/fd/2") == os.devnull for pid in trackers)
+        # and later ones, while captures run: each time a worker that is running one
+        killed = 0
+        lines = []
+        for line in report.stderr:
+            lines.append(line)
+            if line.startswith("foldkit: [") and killed < 2:
+                victims = _spawned_workers(report)
+                if victims:
+                    os.kill(victims[0], signal.SIGKILL)
+                    killed += 1
+        assert report.wait(timeout=120) == 0, "".join(lines)
+    finally:
+        if report.poll() is None:
+            os.killpg(report.pid, signal.SIGKILL)
+            report.wait()
+    stderr = "".join(lines)
+    assert "Traceback" not in stderr and "KeyError" not in stderr and _not_progress(stderr) == "", stderr
+    rows = json.loads((site / "summary.json").read_text())["captures"]
+    assert [r["status"] for r in rows] == ["ok"] * 6

@@ -85,3 +85,34 @@ def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, tmp_path: Pa
     assert "Traceback" not in run.stderr, run.stderr
     assert run.returncode == 130 and run.stderr.endswith("foldkit: interrupted\n"), (run.returncode, run.stderr)
     assert not (tmp_path / "x.svg").exists()
+
+
+def test_an_input_whose_name_is_too_long_is_an_input_error(tmp_path: Path) -> None:
+    name = tmp_path / ("n" * 300)
+    run = _foldkit("fold", str(name))
+    assert run.returncode == 2 and b"Traceback" not in run.stderr, run.stderr
+    assert run.stderr.endswith(b": cannot open: File name too long\n")
+
+
+@pytest.mark.parametrize("command", [["top", "--by", "dso", "{x}"], ["check", "{base}", "{x}"]])
+def test_a_fifo_is_read_once_by_commands_that_read_an_input_twice(command: list[str], tmp_path: Path) -> None:
+    # `top --by dso` reads a perf capture twice (stacks, then frames' dsos), `check` reads both
+    # ends of each capture again for their durations: a FIFO's second open waited for ever
+    capture = TESTS / "data" / "captures" / "perf-c-fp.txt.zst"
+    plain = tmp_path / "plain.perf.zst"
+    plain.write_bytes(capture.read_bytes())
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(["/bin/sh", "-c", f"cat {plain} > {fifo}"])
+    try:
+        run = _foldkit(*[a.format(x=fifo, base=plain) for a in command])
+    finally:
+        if writer.poll() is None:  # the command never opened the FIFO
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        writer.wait(timeout=60)
+    expected = _foldkit(*[a.format(x=plain, base=plain) for a in command])
+    assert run.returncode == expected.returncode == 0, run.stderr
+    if command[0] == "top":
+        assert run.stdout == expected.stdout
+    else:  # a FIFO's duration is not read again: the check is made on its sample counts alone
+        assert run.stdout.splitlines()[-1] == expected.stdout.splitlines()[-1]

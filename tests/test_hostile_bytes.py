@@ -136,3 +136,56 @@ def test_utf8_safe_is_the_visible_form() -> None:
     assert utf8_safe(raw) == "a\\xffb\\xed\\xa0\\x80c"
     assert utf8_safe("\ud800x") == "\\ud800x"  # a lone surrogate no decoder made
     assert utf8_safe("plain ü") == "plain ü"
+
+
+#: A perf record with every integer field as a placeholder: PID, TID, CPU, time, period, address.
+_RECORD = "x {pid}/{tid} [{cpu}] {time}: {period} cpu-clock: \n\t {addr} f (/lib/a.so)\n\t 4000 main (/bin/x)\n\n"
+_NORMAL = {"pid": "7", "tid": "8", "cpu": "000", "time": "1.000", "period": "1001001", "addr": "ffffffff81000000"}
+_EXTREME = ["18446744073709551616", "99999999999999999999999", "-9223372036854775809"]
+
+
+@pytest.mark.parametrize("value", _EXTREME)
+@pytest.mark.parametrize("field", list(_NORMAL))
+def test_integers_out_of_range_in_every_perf_field(tmp_path: Path, field: str, value: str) -> None:
+    """One record of three with an integer field out of every type's range (a timestamp of 2**64 s
+    among samples at 1 s spans more than any Time view: it is left out, with a warning)."""
+    records = [_RECORD.format(**_NORMAL), _RECORD.format(**{**_NORMAL, field: value + (".5" if field == "time" else "")}), _RECORD.format(**_NORMAL)]
+    capture = tmp_path / "in.perf"
+    capture.write_text("".join(records))
+    _through_everything(tmp_path, capture, b"x-7/8;main 5\n")
+
+
+def test_a_time_view_spanning_more_than_it_can_show_is_left_out_with_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from foldkit.render.viewer.timeline import MAX_BUCKETS, ROWS
+
+    capture = tmp_path / "in.perf"
+    late = f"{1 + MAX_BUCKETS / ROWS:.3f}"
+    capture.write_text(_RECORD.format(**_NORMAL) + _RECORD.format(**{**_NORMAL, "time": late}))
+    assert main(["flamegraph", str(capture), "-o", str(tmp_path / "a.html")]) == 0
+    assert "the Time view shows at most 23.3 hours, so it is left out" in capsys.readouterr().err
+    assert b'"time":' not in (tmp_path / "a.html").read_bytes()
+    capture.write_text(_RECORD.format(**_NORMAL) + _RECORD.format(**{**_NORMAL, "time": "3600.5"}))
+    assert main(["flamegraph", str(capture), "-o", str(tmp_path / "b.html")]) == 0
+    assert "Time view" not in capsys.readouterr().err
+    assert b'"time":' in (tmp_path / "b.html").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\n@us: \n[0]   19 |@@@@   |\n[18446744073709551616, 18446744073709551617)   3 |@   |\n[4, 8)   2 |@   |\n",
+        "     usecs               : count    distribution\n         0 -> 1          : 5        |**  |\n"
+        "         2 -> 18446744073709551616 : 3 |*   |\n         4 -> 7          : 99999999999999999999 |*   |\n",
+        '{"type": "hist", "data": {"@us": [{"min": 0, "max": 0, "count": 18}, {"min": 1, "max": 18446744073709551616, "count": 2}, {"min": 2, "max": 3, "count": 1}]}}\n',
+    ],
+    ids=["bpftrace", "bcc", "bpftrace-json"],
+)
+def test_histogram_buckets_out_of_range_are_unrecognised_lines(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bucket bound or count beyond 64 bits (the bucket table's typed columns) is a mangled line,
+    not an internal error in the report's histogram table."""
+    capture = tmp_path / ("in.json" if text.startswith("{") else "in.txt")
+    capture.write_text(text)
+    _through_everything(tmp_path, capture, b"@us;[0] 5\n")
+    site = tmp_path / f"out-{capture.name}" / "report"
+    assert "internal error" not in capsys.readouterr().err
+    assert "internal error" not in (site / "summary.json").read_text()

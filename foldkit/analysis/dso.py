@@ -8,7 +8,6 @@ reading the capture's frame lines once more and naming them exactly as the perf 
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -17,7 +16,7 @@ from typing import Literal
 from foldkit.ingest import FoldOptions, fold_source
 from foldkit.ingest import perf as perf_format
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
-from foldkit.inputs import InputSpec, open_source
+from foldkit.inputs import InputSpec, open_source, rereadable
 from foldkit.profile import Profile, merge_profiles
 
 #: Key of `Profile.meta` holding frame name -> dso.
@@ -72,9 +71,10 @@ def _parse(line: bytes, namer: FrameNamer) -> tuple[list[str], str | None] | Non
 
 @contextlib.contextmanager
 def _replayable(spec: InputSpec) -> Iterator[InputSpec]:
-    """`spec` in a form that can be read twice: standard input is copied to a temporary file as it
-    is read (memory stays bounded), paths and bytes are given back as they are."""
-    if isinstance(spec, bytes) or os.fspath(spec) != "-":
+    """`spec` in a form that can be read twice: standard input, a FIFO or a device is copied to a
+    temporary file as it is read (memory stays bounded), files, URLs and bytes are given back as
+    they are."""
+    if rereadable(spec):
         yield spec
         return
     source = open_source(spec)

@@ -13,6 +13,7 @@ from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
 from foldkit.errors import CheckFailed
 from foldkit.ingest import FoldOptions
+from foldkit.inputs import rereadable
 from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_all
 from foldkit.profile import Profile
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE, DEFAULT_RUN_NOISE
@@ -122,8 +123,8 @@ def _comparable(specs: list[str], base_runs: list[Profile], cand_runs: list[Prof
     from foldkit.regression.gate import comparable_cpu_runs
     from foldkit.report.timespan import perf_time_range
 
-    if comparable_cpu_runs(base_runs, cand_runs, [1.0] * len(specs)) is None or "-" in specs:
-        return None
+    if comparable_cpu_runs(base_runs, cand_runs, [1.0] * len(specs)) is None or not all(map(rereadable, specs)):
+        return None  # (stdin, a FIFO: read once already)
     durations = []
     for spec in specs:
         start, end = perf_time_range(spec, options)

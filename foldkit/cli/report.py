@@ -84,11 +84,7 @@ def report(
         raise UsageError("--label needs --store")
     with interrupt_on_terminate(), progress_display(quiet, verbose) as progress:
         result = build_report(inputs, output, options, progress)
-    print(visible(str(result.index)))
-    if not result.captures:  # a nightly job must notice: nothing usable
-        raise InputError(f"no file found is a capture foldkit can read (see {result.index})")
-    if len(result.errors) == len(result.captures):
-        raise InputError(f"none of the {len(result.captures)} capture(s) could be read (see {result.index})")
+    print(visible(str(result.index)))  # (no capture found, or none readable: an InputError, nothing written)
     if result.errors and fail_on_error:
         raise InputError(f"{len(result.errors)} of {len(result.captures)} capture(s) could not be read (see {result.index})")
     if result.failed_checks:

@@ -185,12 +185,72 @@ LOCAL_CONFIG = {
 }
 
 
+#: Signals foldkit handles for the processes a local cluster starts (it stops them); blocked in
+#: those processes, so a Ctrl-C to the terminal's process group prints nothing from them.
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: Attempts to start a local cluster: a worker lost while it starts (killed, out of memory) fails
+#: Dask's start ("Nanny failed to start"); the cluster is started again instead.
+START_ATTEMPTS = 3
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Within the block, this thread holds HELD_SIGNALS (delivered when it ends): threads and
+    processes started in it are born with them blocked, and keep them blocked. Dask's event-loop
+    thread, started here, starts every worker process (and restarts them): none of them is
+    interrupted by a Ctrl-C meant for foldkit, which stops them itself."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (which every worker process uses) with its standard
+    error on /dev/null: a worker killed at the wrong moment makes it print `KeyError` tracebacks
+    about semaphores it never saw, which say nothing to a foldkit user."""
+    from multiprocessing import resource_tracker
+
+    if getattr(resource_tracker._resource_tracker, "_fd", None) is not None:  # already running
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _start_local(distributed: Any, workers: int, preload: Sequence[str]) -> Any:
+    """A LocalCluster of `workers` processes (loading the modules `preload`), its processes born
+    with HELD_SIGNALS blocked; started again when a worker is lost during the start."""
+    import dask
+
+    dask.config.set(LOCAL_CONFIG)
+    extra = {"preload": list(preload)} if preload else {}
+    _quiet_resource_tracker()
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            with _signals_held():
+                return distributed.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True,
+                    dashboard_address=":0", silence_logs=logging.CRITICAL, **extra,
+                )  # fmt: skip
+        except Exception as exc:  # Dask closed what it had started
+            if attempt == START_ATTEMPTS or "failed to start" not in str(exc):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 @contextlib.contextmanager
 def connect(address: str, preload: Sequence[str] = ()) -> Iterator[Cluster]:
     """A client of the scheduler at `address`, or of a local cluster of N worker processes for
-    `local:N` (which import the modules `preload` while they start); closed (and the local cluster
-    stopped) when the block ends. An address that does not answer within CONNECT_SECONDS is a
-    UsageError naming it."""
+    `local:N` (which import the modules `preload` while they start, and ignore the Ctrl-C meant
+    for foldkit); closed (and the local cluster stopped) when the block ends. An address that
+    does not answer within CONNECT_SECONDS is a UsageError naming it."""
     local_workers = parse_address(address)
     if local_workers is None:
         _answers(address)  # before loading Dask (seconds on a busy machine)
@@ -198,14 +258,7 @@ def connect(address: str, preload: Sequence[str] = ()) -> Iterator[Cluster]:
     local = None
     try:
         if local_workers is not None:
-            import dask
-
-            dask.config.set(LOCAL_CONFIG)
-            extra = {"preload": list(preload)} if preload else {}
-            local = distributed.LocalCluster(
-                n_workers=local_workers, threads_per_worker=1, processes=True,
-                dashboard_address=":0", silence_logs=logging.CRITICAL, **extra,
-            )  # fmt: skip
+            local = _start_local(distributed, local_workers, preload)
             client = distributed.Client(local, set_as_default=False)
         else:
             client = distributed.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)

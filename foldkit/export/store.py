@@ -23,6 +23,7 @@ from urllib.parse import quote
 import polars as pl
 
 from foldkit.errors import InputError, UsageError
+from foldkit.outputs import make_folder
 from foldkit.profile import Profile, ProfileMerger
 from foldkit.text import utf8_safe
 
@@ -92,7 +93,7 @@ def put(store: str | os.PathLike[str], capture: str, labels: Labels, data: bytes
     had, atomically; return its path."""
     target = store_path(store, capture, labels)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(target.parent)
         if isinstance(data, Path):
             with contextlib.suppress(OSError):
                 os.replace(data, target)  # same file system: a rename

@@ -18,7 +18,7 @@ from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source
-from foldkit.profile import Diagnostics, Profile, Weight
+from foldkit.profile import MAX_WEIGHT, Diagnostics, Profile, Weight
 
 NAME = "histogram"
 DESCRIPTION = "histograms: BCC/libbpf-tools biolatency/runqlat log2 output, bpftrace hist()/lhist() (text or -f json)"
@@ -91,6 +91,12 @@ def sniff(head: bytes) -> bool | None:
     return heads > 0
 
 
+def _fits(bucket: Bucket) -> bool:
+    """Whether a bucket's bounds and count are integers of 64 bits (the typed columns of its
+    table, and any real histogram: a bound of 2**64 is a mangled line, counted as unrecognised)."""
+    return all(-MAX_WEIGHT - 1 <= v <= MAX_WEIGHT for v in bucket)
+
+
 def _bucket_label(low: int, high: int) -> str:
     return f"[{low}]" if high == low + 1 else f"[{low}, {high})"
 
@@ -124,17 +130,20 @@ def parse_text(lines: Iterable[str], name: str, diag: Diagnostics) -> list[Histo
             continue
         if current is not None:
             m = _BCC_ROW.fullmatch(line)
+            bucket: Bucket | None = None
             if m is not None:
-                current[2].append((int(m.group("low")), int(m.group("high")) + 1, int(m.group("count"))))
-                continue
-            m = _BT_ROW.fullmatch(line)
-            if m is not None:
+                bucket = (int(m.group("low")), int(m.group("high")) + 1, int(m.group("count")))
+            elif (m := _BT_ROW.fullmatch(line)) is not None:
                 try:
                     low, high = _bt_bucket(m.group("range"))
                 except ValueError:
+                    low = high = MAX_WEIGHT + 1  # not a bucket: refused below
+                bucket = (low, high, int(m.group("count")))
+            if bucket is not None:
+                if _fits(bucket):
+                    current[2].append(bucket)
+                else:
                     diag.bad_line(name, lineno, line)
-                    continue
-                current[2].append((low, high, int(m.group("count"))))
                 continue
         m = _BCC_LABEL.fullmatch(line)
         if m is not None:
@@ -161,10 +170,11 @@ def parse_json(lines: Iterable[str], name: str, diag: Diagnostics) -> list[Histo
                 if not isinstance(buckets, list):
                     continue
                 rows = tuple(
-                    (int(b["min"]), int(b["max"]) + 1, int(b["count"]))
+                    bucket
                     for b in buckets
-                    if isinstance(b, dict) and isinstance(b.get("min"), int) and isinstance(b.get("max"), int)
-                )
+                    if isinstance(b, dict) and all(isinstance(b.get(k), int) for k in ("min", "max", "count"))
+                    and _fits(bucket := (b["min"], b["max"] + 1, b["count"]))
+                )  # fmt: skip
                 out.append((f"{map_name}[{key}]" if key else map_name, "", rows))
     return out
 

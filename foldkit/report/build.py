@@ -13,12 +13,12 @@ from typing import Any
 
 from foldkit import __version__
 from foldkit.cluster import Starting
-from foldkit.errors import UsageError
+from foldkit.errors import InputError, UsageError
 from foldkit.export.store import Labels, check_store, put
 from foldkit.ingest import FoldOptions
 from foldkit.ingest.options import DEFAULT_OPTIONS
 from foldkit.jobs import default_jobs
-from foldkit.outputs import output_errors
+from foldkit.outputs import output_errors, write_file
 from foldkit.regression.gate import CheckOptions
 from foldkit.regression.samples import sample_counts
 from foldkit.report import pages, summary
@@ -140,6 +140,22 @@ def _fill_store(site: Path, results: Sequence[CaptureResult], store: str | os.Pa
             path.unlink(missing_ok=True)
 
 
+#: Capture errors named in the message of a report that has nothing to publish.
+NAMED_ERRORS = 3
+
+
+def _refuse_nothing_to_publish(captures: Sequence[CaptureResult], target: Path) -> None:
+    """An InputError when no capture was found or none could be read: such a run publishes no
+    report, and whatever is at `target` (a previous report) stays."""
+    kept = f"{target} is left as it was" if target.exists() else f"no report written to {target}"
+    if not captures:
+        raise InputError(f"no file found is a capture foldkit can read; {kept}")
+    if all(r.status == "error" for r in captures):
+        named = "; ".join(f"{visible(r.name)}: {visible(r.error or '?')}" for r in captures[:NAMED_ERRORS])
+        more = f"; and {len(captures) - NAMED_ERRORS} more" if len(captures) > NAMED_ERRORS else ""
+        raise InputError(f"none of the {len(captures)} capture(s) could be read ({named}{more}); {kept}")
+
+
 def now() -> str:
     """The current local time, as the report states it."""
     return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -153,7 +169,8 @@ def build_report(
 ) -> ReportResult:
     """Read every capture under `inputs` and write the report folder `output`: `index.html`, a page
     and files per capture under `captures/`, `summary.json` and `summary.parquet`. The folder is
-    replaced as a whole only when everything is written."""
+    replaced as a whole only when everything is written; a run where no capture is found or none
+    can be read is an InputError that writes nothing (a previous report stays)."""
     opts = options or ReportOptions()
     target = Path(output)
     _check_inputs_against_output(inputs, target)
@@ -202,6 +219,7 @@ def _build(
                 write_capture_page(tmp, r, context_page)
         captures = [r for r in results if r.status != "skipped"]
         skipped = [r for r in results if r.status == "skipped"]
+        _refuse_nothing_to_publish(captures, target)  # the previous report stays as it was
         rows = [summary.row(r, href(CAPTURES_DIR, r.slug, pages.INDEX)) for r in captures]
         meta: dict[str, Any] = {
             "foldkit": __version__,
@@ -212,9 +230,9 @@ def _build(
             "skipped": [visible(r.name) for r in skipped],
         }
         with output_errors(str(target)):
-            (tmp / pages.SUMMARY_JSON).write_bytes(summary.to_json(rows, meta, captures))
-            (tmp / pages.SUMMARY_PARQUET).write_bytes(summary.to_parquet(rows))
-            (tmp / pages.INDEX).write_bytes(pages.index_page(captures, skipped, context, CAPTURES_DIR))
+            write_file(tmp / pages.SUMMARY_JSON, summary.to_json(rows, meta, captures))
+            write_file(tmp / pages.SUMMARY_PARQUET, summary.to_parquet(rows))
+            write_file(tmp / pages.INDEX, pages.index_page(captures, skipped, context, CAPTURES_DIR))
             written = {f"{CAPTURES_DIR}/{r.slug}/{name}": d for r in results for name, d in r.digests.items()}
             write_marker(tmp, generated, written)  # hashing only what the workers did not
     return ReportResult(Path(os.path.abspath(target)), captures, skipped)

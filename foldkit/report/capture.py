@@ -1,6 +1,7 @@
 """Processing one capture (in a worker process): read it, write its files and its page, and return
-the small `CaptureResult` the index needs. Whatever goes wrong becomes the result's error: one
-bad capture never stops the others.
+the small `CaptureResult` the index needs. Whatever goes wrong with the capture becomes the
+result's error: one bad capture never stops the others; a file that cannot be written (a full
+disk) is an `OutputError` that stops the report.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from foldkit.analysis.histograms import summary as histogram_summary
 from foldkit.analysis.sides import same_event
 from foldkit.analysis.tables import to_csv
 from foldkit.analysis.top import top_table
-from foldkit.errors import FoldkitError, InputError, UsageError
+from foldkit.errors import FoldkitError, InputError, OutputError, UsageError
 from foldkit.export.store import store_bytes
 from foldkit.ingest import FoldOptions, detect, fold_source
 from foldkit.inputs import open_source
-from foldkit.outputs import compress_for
+from foldkit.outputs import compress_for, make_folder, write_file
 from foldkit.profile import Profile
 from foldkit.regression import outputs as check_outputs
 from foldkit.regression.gate import CheckOptions, CheckResult, check_profiles
@@ -189,7 +190,7 @@ def summarize(profile: Profile, result: CaptureResult, top: pl.DataFrame) -> Non
 
 def _write(folder: Path, result: CaptureResult, kind: str, data: bytes) -> None:
     name = FILES[kind]
-    (folder / name).write_bytes(data)
+    write_file(folder / name, data)
     result.files[kind] = name
     result.digests[name] = (len(data), hashlib.sha256(data).hexdigest())  # for the report's manifest
 
@@ -211,7 +212,7 @@ def _histograms(profile: Profile, result: CaptureResult, folder: Path, page: Pag
     for i, (name, unit, buckets) in enumerate(histograms_of(profile), start=1):
         file = f"histogram-{i}.svg"
         data = bar_chart(name, unit, buckets)
-        (folder / file).write_bytes(data)
+        write_file(folder / file, data)
         result.digests[file] = (len(data), hashlib.sha256(data).hexdigest())
         page.histograms.append((name, unit, file, bucket_table(buckets)))
 
@@ -264,7 +265,7 @@ def _process(item: CaptureInput, folder: Path, settings: Settings, result: Captu
     if not len(profile):
         raise InputError(f"{item.name}: no samples in this capture (empty input, or `perf script` failed?)")
     if settings.store_labels is not None:
-        (folder / STORE_FILE).write_bytes(store_bytes(profile, item.name, settings.store_labels))
+        write_file(folder / STORE_FILE, store_bytes(profile, item.name, settings.store_labels))
     table = top_table(profile, limit=0)
     summarize(profile, result, table.frame)
     if profile.format == "perf" and profile.weights:
@@ -316,7 +317,7 @@ def process_capture(item: CaptureInput, site: str, settings: Settings) -> Captur
     start = time.perf_counter()
     result = CaptureResult(name=item.name, path=item.path, slug=item.slug)
     folder = Path(site) / CAPTURES_DIR / item.slug
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     page = pages.PageData()
     try:
         if not _process(item, folder, settings, result, page):
@@ -324,6 +325,8 @@ def process_capture(item: CaptureInput, site: str, settings: Settings) -> Captur
             folder.rmdir()
             result.seconds = time.perf_counter() - start
             return result
+    except OutputError:  # the report cannot be written (a full disk): no capture can be
+        raise
     except Exception as exc:  # one bad capture never sinks the batch
         result.status = "error"
         result.error = error_message(exc)
@@ -336,5 +339,5 @@ def process_capture(item: CaptureInput, site: str, settings: Settings) -> Captur
 def write_capture_page(site: Path, result: CaptureResult, context: pages.PageContext, page: PageData | None = None) -> None:
     """Write the page of `result` into its folder of the report `site`."""
     folder = site / CAPTURES_DIR / result.slug
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     _write(folder, result, "page", pages.capture_page(result, page or PageData(), context))

@@ -34,7 +34,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from foldkit.cluster import Cluster
+from foldkit.errors import OutputError
 from foldkit.jobs import default_jobs
+from foldkit.outputs import make_folder, write_file
 from foldkit.report.capture import CAPTURES_DIR, Settings, error_message, process_capture
 from foldkit.report.discover import CaptureInput
 from foldkit.report.result import CaptureResult
@@ -248,7 +250,9 @@ def _run_pool(
                     finish(i, future.result())
                 except BrokenProcessPool:
                     lost.append(i)
-                except Exception as exc:  # e.g. the disk filled while writing its page
+                except OutputError:  # the disk filled while writing its files: the report stops
+                    raise
+                except Exception as exc:  # e.g. its result could not be sent back
                     finish(i, _failed(items[i], exc))
     except BaseException:
         _stop(pool)
@@ -309,23 +313,25 @@ def _process_on_cluster(
     settings = replace(settings, fold_options=replace(settings.fold_options, jobs=1))
     token = uuid.uuid4().hex
     probe = Path(site) / PROBE
-    probe.write_text(token)
-    (Path(site) / CAPTURES_DIR).mkdir(exist_ok=True)
+    write_file(probe, token.encode())
+    make_folder(Path(site) / CAPTURES_DIR)
     try:
         calls = [(item, site, settings, token) for item in items]
         for outcome in cluster.run(run_capture, calls, "capture"):
             item = items[outcome.index]
             if outcome.lost is not None:
                 finish(outcome.index, _died(item, outcome.lost))
+            elif isinstance(outcome.error, OutputError):  # a worker's disk is full: the report stops
+                raise outcome.error
             elif outcome.error is not None:
                 finish(outcome.index, _failed(item, outcome.error))
             else:
                 result, files = outcome.value
                 if files:
                     folder = Path(site) / CAPTURES_DIR / item.slug
-                    folder.mkdir(exist_ok=True)
+                    make_folder(folder)
                     for name, data in files.items():
-                        (folder / name).write_bytes(data)
+                        write_file(folder / name, data)
                 finish(outcome.index, result)
     except BaseException:
         probe.unlink(missing_ok=True)  # workers still running put nothing more in

@@ -27,7 +27,7 @@ from pathlib import Path
 from stat import S_ISREG
 
 from foldkit import __version__
-from foldkit.errors import InputError, UsageError
+from foldkit.errors import InputError, OutputError, UsageError
 from foldkit.outputs import output_errors
 from foldkit.report.discover import MARKER
 
@@ -203,6 +203,9 @@ def building(target: Path, force: bool = False) -> Iterator[Path]:
         with output_errors(str(target)):
             (build / OWNER).unlink()
             swap_in(build, target)
+    except OutputError as exc:  # a file of the report could not be written: named in the report
+        shutil.rmtree(build, ignore_errors=True)
+        raise OutputError(str(exc).replace(os.fspath(build), os.fspath(target))) from None
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise

@@ -100,7 +100,8 @@ def render_viewer(
     if profile.timeline:
         from foldkit.render.viewer.timeline import time_payload
 
-        timed = time_payload(tree(), profile.timeline, reverse_stack if options.reverse else None)
+        warn = None if diagnostics is None else diagnostics.warnings.append
+        timed = time_payload(tree(), profile.timeline, reverse_stack if options.reverse else None, warn)
     if timed is not None:
         meta["time"] = timed[0]
     return viewer_page(title, meta, data, meta["generator"], timed[1] if timed else None)

@@ -25,6 +25,7 @@ import math
 import zlib
 from array import array
 from collections.abc import Callable, Iterable
+from math import isfinite
 from typing import Any
 
 from foldkit.profile import Weight
@@ -35,6 +36,10 @@ from foldkit.render.viewer.tree import FrameTree
 ROWS = 50
 #: One bucket, in seconds.
 BUCKET = 1.0 / ROWS
+#: The most buckets a Time view spans (23.3 hours): the page holds a float64 per bucket (32 MiB),
+#: and a cell's bucket must fit 32 bits. Samples spread wider (a timestamp of 2**64 s in a mangled
+#: capture) leave the Time view out, with a warning.
+MAX_BUCKETS = 2**22
 
 
 def stack_nodes(tree: FrameTree) -> dict[str, int]:
@@ -75,15 +80,24 @@ def time_payload(
     tree: FrameTree,
     timeline: Iterable[tuple[float, str, Weight]],
     stack_of: Callable[[str], str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Any], str] | None:
     """(header, base64 block) of the samples' weights by stack and bucket; None when no sample has
-    a timestamp. `stack_of` maps a timeline stack to the tree's form (`--reverse`)."""
+    a timestamp, or they span more than MAX_BUCKETS (said to `warn`). `stack_of` maps a timeline
+    stack to the tree's form (`--reverse`)."""
     samples = timeline if isinstance(timeline, list) else list(timeline)
-    times = [t for t, _, w in samples if w > 0 and t == t]  # t == t: not NaN
+    times = [t for t, _, w in samples if w > 0 and isfinite(t)]
     if not times:
         return None
-    start = min(times)
+    start, end = min(times), max(times)
     del times
+    if (end - start) * ROWS >= MAX_BUCKETS:
+        if warn is not None:
+            warn(
+                f"the samples' timestamps span {end - start:.6g} s (from {start:.6g} to {end:.6g}); the Time view "
+                f"shows at most {MAX_BUCKETS // ROWS / 3600:.1f} hours, so it is left out"
+            )
+        return None
     nodes = stack_nodes(tree)
     if stack_of is not None:
         mapped = {s: stack_of(s) for s in {s for _, s, _ in samples}}  # each distinct stack once
@@ -91,7 +105,7 @@ def time_payload(
     get = nodes.get
     cells: dict[int, Weight] = {}
     for t, stack, w in samples:
-        if w > 0 and t == t:
+        if w > 0 and isfinite(t):
             node = get(stack)
             if node is not None:
                 key = node << 32 | int((t - start) * ROWS)  # node-major order when sorted
