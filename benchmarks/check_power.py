@@ -147,6 +147,8 @@ def trials(
         bar = _null_quantile(base, k, rng)
         for change in (0, *SLOWDOWNS):
             pool = slow.get(change)
+            if change and pool is None:
+                continue  # no captures at this dial (a dial's absence is not identical code)
             if pool is not None and k > len(pool):
                 continue
             detected = first = alarms = underpowered = bound = 0
