@@ -126,21 +126,8 @@ impl Stacks {
 
 /// Append `value` in decimal to `out`.
 pub fn push_decimal(out: &mut Vec<u8>, value: i128) {
-    let mut buf = [0u8; 40];
-    let mut at = buf.len();
-    let mut rest = value.unsigned_abs();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if value < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&buf[at..]);
+    let mut buf = [0u8; 48];
+    out.extend_from_slice(crate::folded::text::decimal(value, &mut buf));
 }
 
 /// Digits (and sign) of `value` in decimal.

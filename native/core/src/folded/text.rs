@@ -5,7 +5,7 @@
 pub type Row<'a> = (&'a [u8], i128);
 
 /// `weight` in decimal, in `buf`.
-fn decimal(weight: i128, buf: &mut [u8; 48]) -> &[u8] {
+pub(crate) fn decimal(weight: i128, buf: &mut [u8; 48]) -> &[u8] {
     let mut at = buf.len();
     let mut rest = weight.unsigned_abs();
     loop {
