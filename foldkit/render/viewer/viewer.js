@@ -955,18 +955,24 @@
     if (!state.range) { return "whole capture"; }
     return bucketText(state.range[0]) + " to " + bucketText(state.range[1] + 1);
   }
+  /* `canvas` sized to w x h CSS pixels at the screen's pixel ratio; its 2-D context, scaled so
+     drawing is in CSS pixels. */
+  function sizedContext(canvas, w, h) {
+    const dpr = window.devicePixelRatio || 1;
+    canvas.style.width = w + "px";
+    canvas.style.height = h + "px";
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    return ctx;
+  }
   function drawHeatmap() {
     if (!TIME || timePane.hidden) { return; }
     if (!heat) { processWeights(); }
     const cols = Math.ceil(TIME.buckets / TIME.rows), cw = heatCellWidth();
-    const dpr = window.devicePixelRatio || 1;
     const w = 50 + cols * cw, h = 20 + TIME.rows * HEAT_ROW;
-    timeCanvas.style.width = w + "px";
-    timeCanvas.style.height = h + "px";
-    timeCanvas.width = Math.round(w * dpr);
-    timeCanvas.height = Math.round(h * dpr);
-    const ctx = timeCanvas.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const ctx = sizedContext(timeCanvas, w, h);
     ctx.fillStyle = "#fff";
     ctx.fillRect(0, 0, w, h);
     let max = 0;
@@ -1057,15 +1063,9 @@
     const bars = chartBars(), nb = state.range ? state.range[1] - state.range[0] + 1 : TIME.buckets;
     let depth = 0;
     for (const bar of bars) { if (bar.depth > depth) { depth = bar.depth; } }
-    const dpr = window.devicePixelRatio || 1;
     const w = Math.max(300, chartScroller.clientWidth || timeScroller.clientWidth || 800), h = (depth + 1) * ROW;
     const px = (w - 2 * XPAD) / nb;
-    chartCanvas.style.width = w + "px";
-    chartCanvas.style.height = h + "px";
-    chartCanvas.width = Math.round(w * dpr);
-    chartCanvas.height = Math.round(h * dpr);
-    const ctx = chartCanvas.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const ctx = sizedContext(chartCanvas, w, h);
     ctx.clearRect(0, 0, w, h);
     ctx.font = FONT;
     ctx.textBaseline = "middle";
