@@ -5,11 +5,13 @@
 
 pub mod demangle;
 pub mod folded;
+pub mod function_sums;
 pub mod layout;
 pub mod palette;
 pub mod perf;
 pub mod pprof;
 pub mod svg_frames;
+pub mod stack_order;
 pub mod svg_palette;
 pub mod table;
 pub mod viewer;
