@@ -16,7 +16,7 @@ use crate::table::{Group, Named, Stacks};
 
 /// Frame occurrences per partition, at most (the rows a partition holds are at most these):
 /// about 40 bytes a row.
-const PART_FRAMES: usize = 1 << 22;
+const PART_FRAMES: usize = 1 << 23;
 
 /// One function's sums while its partition is summed.
 struct Row<const N: usize> {
@@ -183,8 +183,8 @@ pub fn function_sums_in<'a, const N: usize>(
         return Some(());
     }
     let next = AtomicUsize::new(0);
-    // one finished partition waits at a time: memory holds at most threads + 1 partitions
-    let (send, receive) = sync_channel::<Option<Vec<Row<N>>>>(1);
+    // a finished partition waits until the last is kept: at most threads + 1 partitions are held
+    let (send, receive) = sync_channel::<Option<Vec<Row<N>>>>(0);
     let mut failed = false;
     std::thread::scope(|scope| {
         for _ in 0..threads {
