@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
 
 from foldkit.cli import main
+from foldkit.cli.common import Format
 from foldkit.errors import InputError
-from foldkit.ingest import FORMATS, detect
+from foldkit.ingest import FORMATS, detect, format_names
 from foldkit.inputs import open_source
 from tests.support.bpf import CAPTURES, DATA, fold
 
@@ -127,6 +129,13 @@ def test_formats_command_end_to_end() -> None:
     listing, _, status = done.stdout.rstrip("\n").rpartition("\n\n")
     assert [line.split()[0] for line in listing.splitlines() if line[:1] != " "] == [*FORMATS, "auto"]
     assert status.startswith("native core: ")
+
+
+def test_format_option_help_names_every_format() -> None:
+    """`--format`'s help is written by hand: a new format must be added there too."""
+    help_text = typing.get_args(Format)[1].help
+    listed = help_text.removeprefix("Input format: ").rstrip(".").split(", ")
+    assert listed == format_names()
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
