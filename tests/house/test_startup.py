@@ -91,13 +91,14 @@ def test_version_loads_neither_the_command_line_nor_the_api(tmp_path: Path) -> N
 
 
 #: What drawing a folded file as an SVG never needs: the other commands, the viewer, analysis,
-#: reports and checks, the cluster, tables (polars), the terminal toolkit (rich), other readers.
+#: reports and checks, the cluster, tables (polars), the terminal toolkit (rich), other readers,
+#: zstd (for a plain input and output).
 NOT_FOR_A_FOLDED_SVG = (
     "foldkit.cli.fold", "foldkit.cli.top", "foldkit.cli.diff", "foldkit.cli.check", "foldkit.cli.report",
     "foldkit.cli.formats", "foldkit.render.viewer", "foldkit.render.diffgraph", "foldkit.analysis",
     "foldkit.regression", "foldkit.report", "foldkit.cluster.session", "foldkit.cluster.reading",
     "foldkit.ingest.perf", "foldkit.ingest.bcc", "foldkit.ingest.bpftrace", "foldkit.ingest.pprof",
-    "polars", "rich", "distributed", "_hashlib", "importlib.resources",
+    "polars", "rich", "distributed", "_hashlib", "importlib.resources", "zstandard",
 )  # fmt: skip
 
 
