@@ -46,8 +46,12 @@ from foldkit.cli import main
 DATA = Path(__file__).parent / "data"
 #: Decompressed bytes of each capture used as a seed input (whole records, from the start).
 SEED_BYTES = 12 * 1024
-#: A command running longer than this is a hang.
+#: A command using more CPU time than this is a hang (CPU time, so a loaded machine does not make
+#: a slow command look stuck).
 HANG_SECONDS = 30
+#: A command still running after this many times HANG_SECONDS of wall-clock time is stuck (blocked,
+#: using no CPU: an open() of a FIFO without a writer, a lock).
+STUCK_FACTOR = 10
 #: Mutated inputs per `report` run.
 REPORT_BATCH = 100
 
@@ -250,7 +254,7 @@ def native_stderr() -> Iterator[list[bytes]]:
 
 
 class Hang(Exception):
-    """A command ran past HANG_SECONDS."""
+    """A command ran past HANG_SECONDS of CPU time, or was stuck for STUCK_FACTOR times as long."""
 
 
 def _alarm(signum: int, frame: object) -> None:
@@ -291,7 +295,9 @@ def run_in_process(
     err = io.StringIO()
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(limit)
+    signal.signal(signal.SIGPROF, _alarm)
+    signal.setitimer(signal.ITIMER_PROF, limit)  # CPU time of the whole process, every thread
+    signal.alarm(limit * STUCK_FACTOR)
     started = time.process_time()
     native: list[bytes] = []
     try:
@@ -309,6 +315,7 @@ def run_in_process(
         return
     finally:
         signal.alarm(0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
         outcome.seconds[argv[0]] = outcome.seconds.get(argv[0], 0.0) + time.process_time() - started
     if native and (b"panicked" in native[0] or b"Traceback" in native[0]):
         outcome.panics += 1

@@ -5,6 +5,7 @@ never a traceback, and never a previous good output lost."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -116,3 +117,36 @@ def test_a_fifo_is_read_once_by_commands_that_read_an_input_twice(command: list[
         assert run.stdout == expected.stdout
     else:  # a FIFO's duration is not read again: the check is made on its sample counts alone
         assert run.stdout.splitlines()[-1] == expected.stdout.splitlines()[-1]
+
+
+def _waiting_for_a_writer(pid: int) -> bool:
+    """Whether a thread of process `pid` is blocked opening a FIFO (Linux: wchan wait_for_partner)."""
+    for wchan in Path(f"/proc/{pid}/task").glob("*/wchan"):
+        try:
+            if wchan.read_text() == "wait_for_partner":
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def test_ctrl_c_ends_a_command_waiting_for_a_fifo_writer(tmp_path: Path) -> None:
+    """open() of a FIFO blocks until a writer comes; SIGINT may reach another thread of the
+    process, so a plain open() in the main thread never ended: exit 130 with foldkit's line."""
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    script = Path(sys.executable).with_name("foldkit")  # the console script, as a user runs it
+    proc = subprocess.Popen([str(script), "top", str(fifo)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        for _ in range(600):  # until it waits in open() (up to a minute on a loaded machine)
+            if _waiting_for_a_writer(proc.pid) or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert _waiting_for_a_writer(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and err.decode().strip().endswith("foldkit: interrupted"), err

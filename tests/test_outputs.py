@@ -4,6 +4,7 @@ are never replaced, an output that is also an input is refused, `check` writes a
 from __future__ import annotations
 
 import errno
+import gzip
 import os
 import stat
 import subprocess
@@ -188,3 +189,12 @@ def test_impossible_or_contradictory_values_are_refused(args: list[str], message
     captured = capsys.readouterr()
     assert message in captured.err + captured.out
     assert not (tmp_path / "t.json").exists() and not (tmp_path / "d.svg").exists()
+
+
+def test_gz_outputs_are_compressed_at_gzips_default_level() -> None:
+    """Level 6, not Python's 9: the header's XFL byte is 2 only for the slowest level."""
+    data = b"p;a;b 1\n" * 10_000
+    packed = outputs.compress_for("x.folded.gz", data)
+    assert gzip.decompress(packed) == data
+    assert packed[8] == 0  # XFL: 2 would mean level 9, 4 level 1
+    assert outputs.GZIP_LEVEL == 6

@@ -172,6 +172,21 @@ def test_a_regression_against_the_baseline_exits_1(tmp_path: Path, capsys: pytes
     assert main(["report", str(folder / "base-2.perf.zst"), "-o", str(site), "--baseline", str(folder / "base-1.perf.zst"), "-q"]) == 0
 
 
+def test_run_noise_reaches_every_capture_s_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`report --baseline --run-noise` is check's `--run-noise`: recorded in each check.json, bounds refused."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for name in ("base-1.perf.zst", "base-2.perf.zst"):
+        shutil.copy(check_data(name), folder)
+    site = tmp_path / "site"
+    args = ["report", str(folder), "-o", str(site), "--baseline", str(folder / "base-1.perf.zst"), "-q"]
+    assert main([*args, "--run-noise", "3.5"]) == 0
+    checked = json.loads((site / "captures" / "base-2.perf.zst" / "check.json").read_bytes())
+    assert checked["settings"]["run_noise_pct"] == pytest.approx(3.5)
+    assert main([*args, "--run-noise", "150"]) == 2
+    assert "--run-noise must be" in capsys.readouterr().err
+
+
 def test_a_baseline_without_sample_counts_is_refused_early(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     site = tmp_path / "site"
     offcpu = DATA / "captures" / "libbpf-tools-offcputime.txt.zst"

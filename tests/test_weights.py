@@ -26,6 +26,8 @@ from foldkit.text import format_count, format_number, format_px
         (b"a;b -" + b"9" * 20000 + b"\n", "is larger than 2^63-1"),
         (b"a;b 9223372036854775807\nc 1\n", "add up to more than 2^63-1"),
         (b"a;b 9000000000000000000\na;b 9000000000000000000\n", "add up to more than 2^63-1"),
+        # the sum fits, but the positive part alone would not: named as magnitudes, not as the sum
+        (b"a;b -6000000000000000000\na;c 9223372036854775807\n", "magnitudes of its weights add up to more than 2^63-1"),
     ],
 )
 @pytest.mark.parametrize("command", ["fold", "flamegraph", "top", "diff"])
