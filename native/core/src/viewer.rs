@@ -19,8 +19,7 @@ use std::io::{self, Write};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use hashbrown::HashTable;
-use memchr::{memchr, memchr_iter};
+use memchr::memchr_iter;
 use rustc_hash::FxBuildHasher;
 
 use crate::layout::{frame_cmp, shared, sorted};
@@ -148,31 +147,68 @@ pub enum TooLarge {
     Nodes,
 }
 
-/// Names to ids as they are met: a table of ids alone, the names in the tree's arena.
+/// Frames interned at a time: their slots are loaded together first, so that the table's cache
+/// misses overlap instead of coming one after the other.
+const BATCH: usize = 64;
+
+/// Names to ids as they are met: an open-addressing table (linear probing) of slots holding a
+/// name's 32-bit hash and its id + 1 (0: empty), the names in the tree's arena. Made once at a
+/// size no more than two-thirds full when every node has a name of its own, so it never grows;
+/// a name's bytes are compared only when its hash matches.
 struct Interner {
-    ids: HashTable<u32>,
+    slots: Vec<u64>,
+    mask: usize,
 }
 
 impl Interner {
-    fn id(&mut self, name: &[u8], tree: &mut ViewTree) -> Result<u32, TooLarge> {
-        let hash = FxBuildHasher.hash_one(name);
-        let (names, ends) = (&tree.names, &tree.name_ends);
-        let get = |id: u32| {
-            let i = id as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            &names[start..ends[i] as usize - 1]
-        };
-        if let Some(&id) = self.ids.find(hash, |&id| get(id) == name) {
-            return Ok(id);
+    fn new(nodes: usize) -> Self {
+        let size = (nodes + nodes / 2).max(1024).next_power_of_two();
+        Interner {
+            slots: vec![0; size],
+            mask: size - 1,
+        }
+    }
+
+    fn hash(name: &[u8]) -> u32 {
+        FxBuildHasher.hash_one(name) as u32
+    }
+
+    fn id(&mut self, name: &[u8], hash: u32, tree: &mut ViewTree) -> Result<u32, TooLarge> {
+        let mut at = hash as usize & self.mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                break;
+            }
+            if (slot >> 32) as u32 == hash {
+                let id = slot as u32 - 1;
+                if tree.name(id as usize) == name {
+                    return Ok(id);
+                }
+            }
+            at = (at + 1) & self.mask;
         }
         let id = tree.name_count() as u32;
         let end = u32::try_from(tree.names.len() + name.len() + 1).map_err(|_| TooLarge::Names)?;
-        self.ids
-            .insert_unique(hash, id, |&id| FxBuildHasher.hash_one(get(id)));
+        self.slots[at] = u64::from(hash) << 32 | u64::from(id + 1);
         tree.names.extend_from_slice(name);
         tree.names.push(b'\n');
         tree.name_ends.push(end);
         Ok(id)
+    }
+
+    /// The ids of `names` (at most `BATCH`), in order, pushed onto the tree's name ids.
+    fn intern_all(&mut self, names: &[&[u8]], tree: &mut ViewTree) -> Result<(), TooLarge> {
+        let mut hashes = [0u32; BATCH];
+        for (hash, name) in hashes.iter_mut().zip(names) {
+            *hash = Self::hash(name);
+            std::hint::black_box(self.slots[*hash as usize & self.mask]); // the load starts now
+        }
+        for (name, &hash) in names.iter().zip(&hashes) {
+            let id = self.id(name, hash, tree)?;
+            tree.name_ids.push(id);
+        }
+        Ok(())
     }
 }
 
@@ -267,28 +303,29 @@ pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, Too
         weights: vec![Vec::with_capacity(kept); ordered.len()],
         nonpositive: 0,
     };
-    tree.name_ids.push(0);
     tree.depths.push(0);
-    // at most one name per node (plus the root's)
-    let mut interner = Interner {
-        ids: HashTable::with_capacity(nodes),
-    };
-    interner.id(root, &mut tree)?; // a frame called as the root is the root's name (as in the twin)
+    // at most one name per node (the root's included)
+    let mut interner = Interner::new(nodes);
+    // a frame called as the root is the root's name (as in the twin)
+    interner.intern_all(&[root], &mut tree)?;
+    let mut pending: Vec<&[u8]> = Vec::with_capacity(BATCH);
+    let mut made = 1usize;
     let mut path: Vec<u32> = vec![0];
     tree.nonpositive = walk(&ordered, |stack, lcp, begin, weights| {
         path.truncate(lcp + 1);
         if new_frames(stack, begin) > 0 {
             let mut from = begin;
-            loop {
-                let to = memchr(b';', &stack[from..]).map_or(stack.len(), |p| from + p);
-                let id = interner.id(&stack[from..to], &mut tree)?;
-                tree.name_ids.push(id);
+            let ends = memchr_iter(b';', &stack[begin..]).map(|p| begin + p);
+            for to in ends.chain(std::iter::once(stack.len())) {
+                pending.push(&stack[from..to]);
                 tree.depths.push(path.len());
-                path.push((tree.name_ids.len() - 1) as u32);
-                if to == stack.len() {
-                    break;
-                }
+                path.push(made as u32);
+                made += 1;
                 from = to + 1;
+                if pending.len() == BATCH {
+                    interner.intern_all(&pending, &mut tree)?;
+                    pending.clear();
+                }
             }
         }
         tree.leaves.push(*path.last().unwrap_or(&0));
@@ -297,6 +334,7 @@ pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, Too
         }
         Ok(())
     })?;
+    interner.intern_all(&pending, &mut tree)?;
     tree.names.shrink_to_fit();
     tree.name_ends.shrink_to_fit();
     Ok(tree)
