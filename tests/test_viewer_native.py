@@ -70,7 +70,7 @@ def test_two_sides_are_the_twins_tree(after: dict[str, int], before: dict[str, i
 @settings(max_examples=200, deadline=None)
 @given(SIDE, st.sampled_from(["default", "red", "hot", "mem", "io", "java", None]))
 def test_payload_decodes_to_the_twins_bytes(weights: dict[str, int], palette: str | None) -> None:
-    native = native_tree(weights)
+    native = native_tree(weights, palette=palette)  # coloured as it is built
     assert native is not None
     header, data = pack_native(native, colorizer(palette or "default"), palette)
     twin_header, twin_data = pack(build_tree(weights), colorizer(palette or "default"))
@@ -82,12 +82,13 @@ def test_payload_decodes_to_the_twins_bytes(weights: dict[str, int], palette: st
 @given(st.lists(ASCII_NAMES, min_size=1, max_size=20), st.sampled_from(["default", "red", "orange", "hot", "mem", "io"]))
 def test_native_fills_are_the_twins(names: list[str], palette: str) -> None:
     weights = {";".join(names[: i + 1]): 1 for i in range(len(names))}
-    native = native_tree(weights)
-    assert native is not None
-    header, data = pack_native(native, colorizer(palette), palette)
     twin_header, twin_data = pack(build_tree(weights), colorizer(palette))
-    assert header == twin_header
-    assert raw(data) == raw(twin_data)
+    for built_with in (None, palette, "red"):  # coloured after, as it is built, or afresh
+        native = native_tree(weights, palette=built_with)
+        assert native is not None
+        header, data = pack_native(native, colorizer(palette), palette)
+        assert header == twin_header
+        assert raw(data) == raw(twin_data)
 
 
 def test_a_weight_beyond_64_bits_or_a_decimal_is_left_to_the_twin() -> None:

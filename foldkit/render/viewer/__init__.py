@@ -85,7 +85,7 @@ def _payload(sides: list[Mapping[str, Weight] | StackTable], color: Callable[[st
     sides (`palette`: the palette the core may colour with, None when `color` is not a plain
     palette's), else by the Python twins."""
     try:
-        native = native_tree(*sides)
+        native = native_tree(*sides, palette=palette)
     except ValueError as exc:  # beyond the payload's limits
         raise UsageError(str(exc)) from None
     if native is not None:

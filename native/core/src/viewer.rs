@@ -16,6 +16,9 @@
 
 use std::hash::BuildHasher;
 use std::io::{self, Write};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -68,7 +71,6 @@ impl Depths {
 }
 
 /// The merged tree of one or more profiles' stacks.
-#[derive(Debug, Clone, PartialEq)]
 pub struct ViewTree {
     /// The distinct names, each followed by `\n` (name 0 is the root's).
     pub names: Vec<u8>,
@@ -84,6 +86,78 @@ pub struct ViewTree {
     pub weights: Vec<Vec<i64>>,
     /// Stacks left out because their weight was zero or negative on every side.
     pub nonpositive: usize,
+    /// The names' fills from the palette `build` was given, still being computed.
+    early: Option<EarlyFills>,
+}
+
+/// Names' fills computed on a thread of their own from the names as `build` interns them, so
+/// that colouring overlaps building; 0, 0, 0 for a name the palette does not colour.
+struct EarlyFills {
+    palette: String,
+    result: Mutex<Option<JoinHandle<Vec<u8>>>>,
+}
+
+/// Bytes of new names handed to the colouring thread at a time.
+const FED: usize = 1 << 16;
+
+/// What `build` hands the colouring thread: names' bytes and where each ends (after its `\n`).
+type Fed = (Vec<u8>, Vec<u32>);
+
+/// The colouring thread of `build` and how far it has been fed.
+struct Feeder {
+    tx: SyncSender<Fed>,
+    handle: JoinHandle<Vec<u8>>,
+    palette: String,
+    names: usize,
+    bytes: usize,
+}
+
+impl Feeder {
+    /// A thread that colours names from `palette` (None when it cannot be started).
+    fn start(palette: &str) -> Option<Feeder> {
+        let (tx, rx) = sync_channel::<Fed>(64);
+        let name = palette.to_owned();
+        let handle = std::thread::Builder::new()
+            .name("foldkit-fills".into())
+            .spawn(move || {
+                let palette = Palette::new(&name);
+                let mut fills = Vec::new();
+                for (bytes, ends) in rx {
+                    let mut start = 0;
+                    for end in ends {
+                        let name = &bytes[start..end as usize - 1];
+                        let fill = palette.as_ref().and_then(|p| p.fill(name));
+                        fills.extend_from_slice(&fill.unwrap_or([0; 3]));
+                        start = end as usize;
+                    }
+                }
+                fills
+            })
+            .ok()?;
+        Some(Feeder {
+            tx,
+            handle,
+            palette: palette.to_owned(),
+            names: 0,
+            bytes: 0,
+        })
+    }
+
+    /// Hand over the names interned since the last time, when they are many or `all`; false
+    /// when the thread is gone.
+    fn feed(&mut self, tree: &ViewTree, all: bool) -> bool {
+        let base = self.bytes;
+        if tree.names.len() - base < FED && !(all && tree.names.len() > base) {
+            return true;
+        }
+        let ends = tree.name_ends[self.names..]
+            .iter()
+            .map(|&e| e - base as u32)
+            .collect();
+        self.names = tree.name_ends.len();
+        self.bytes = tree.names.len();
+        self.tx.send((tree.names[base..].to_vec(), ends)).is_ok()
+    }
 }
 
 impl ViewTree {
@@ -280,8 +354,14 @@ fn new_frames(stack: &[u8], begin: usize) -> usize {
 }
 
 /// The merged tree of `sides` (each side's stacks distinct), the root called `root`. A stack is
-/// left out (and counted) when its weight is zero or negative on every side it is on.
-pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, TooLarge> {
+/// left out (and counted) when its weight is zero or negative on every side it is on. With a
+/// `palette`, the names' fills from it are computed on another thread as the names are met
+/// (`write` with the same palette takes them).
+pub fn build(
+    sides: Vec<Vec<(&[u8], i64)>>,
+    root: &[u8],
+    palette: Option<&str>,
+) -> Result<ViewTree, TooLarge> {
     let ordered: Vec<Vec<(&[u8], i64)>> = sides.into_iter().map(sorted).collect();
     // first walk: how many nodes and kept stacks, so that nothing grows on the second
     let (mut nodes, mut kept) = (1usize, 0usize);
@@ -302,7 +382,9 @@ pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, Too
         leaves: Vec::with_capacity(kept),
         weights: vec![Vec::with_capacity(kept); ordered.len()],
         nonpositive: 0,
+        early: None,
     };
+    let mut feeder = palette.and_then(Feeder::start);
     tree.depths.push(0);
     // at most one name per node (the root's included)
     let mut interner = Interner::new(nodes);
@@ -325,6 +407,9 @@ pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, Too
                 if pending.len() == BATCH {
                     interner.intern_all(&pending, &mut tree)?;
                     pending.clear();
+                    if feeder.as_mut().is_some_and(|f| !f.feed(&tree, false)) {
+                        feeder = None;
+                    }
                 }
             }
         }
@@ -335,6 +420,14 @@ pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, Too
         Ok(())
     })?;
     interner.intern_all(&pending, &mut tree)?;
+    if let Some(mut f) = feeder {
+        if f.feed(&tree, true) {
+            tree.early = Some(EarlyFills {
+                palette: f.palette,
+                result: Mutex::new(Some(f.handle)),
+            });
+        }
+    }
     tree.names.shrink_to_fit();
     tree.name_ends.shrink_to_fit();
     Ok(tree)
@@ -532,9 +625,28 @@ fn colour_range(
     out
 }
 
-/// Every name's fill, the two halves on two threads when there are many.
-fn colours(tree: &ViewTree, palette: Option<&Palette>, given: &[(u32, [u8; 3])]) -> Vec<u8> {
+/// Every name's fill from `palette` (called `name`), else from `given`: the fills `build`
+/// computed when it was given the same palette, or now, the two halves on two threads when
+/// there are many.
+fn colours(
+    tree: &ViewTree,
+    name: Option<&str>,
+    palette: Option<&Palette>,
+    given: &[(u32, [u8; 3])],
+) -> Vec<u8> {
     let n = tree.name_count();
+    if let (Some(early), Some(name), Some(_)) = (&tree.early, name, palette) {
+        let handle = early.result.lock().ok().and_then(|mut h| h.take());
+        if let Some(Ok(mut fills)) = handle.filter(|_| early.palette == name).map(|h| h.join()) {
+            if fills.len() == 3 * n {
+                for &(id, fill) in given {
+                    let at = 3 * id as usize;
+                    fills[at..at + 3].copy_from_slice(&fill);
+                }
+                return fills;
+            }
+        }
+    }
     if n < FILLED_IN_HALVES || palette.is_none() {
         return colour_range(tree, palette, given, 0, n);
     }
@@ -558,12 +670,13 @@ fn colours(tree: &ViewTree, palette: Option<&Palette>, given: &[(u32, [u8; 3])])
 pub fn write(
     tree: &ViewTree,
     prepared: &Prepared,
-    palette: Option<&Palette>,
+    palette: Option<&str>,
     level: u32,
     out: impl Write,
 ) -> io::Result<()> {
+    let coloured = palette.and_then(Palette::new);
     std::thread::scope(|scope| {
-        let fills = scope.spawn(|| colours(tree, palette, &prepared.given));
+        let fills = scope.spawn(|| colours(tree, palette, coloured.as_ref(), &prepared.given));
         let mut gz = GzEncoder::new(Base64::new(out), Compression::new(level));
         let arrays = write_arrays(&mut gz, tree, prepared.types);
         let colors = match fills.join() {
@@ -626,7 +739,7 @@ mod tests {
     #[test]
     fn prefixes_once_in_pre_order() {
         let stacks: Vec<(&[u8], i64)> = vec![(b"a;c", 2), (b"a;b", 3), (b"a", 1), (b"z", 0)];
-        let tree = build(vec![stacks], b"all").unwrap();
+        let tree = build(vec![stacks], b"all", None).unwrap();
         assert_eq!(names(&tree), [&b"all"[..], b"a", b"b", b"c"]);
         assert_eq!(tree.name_ids, [0, 1, 2, 3]);
         assert_eq!(tree.depths, Depths::Narrow(vec![0, 1, 2, 2]));
@@ -639,7 +752,7 @@ mod tests {
     fn two_sides_merge() {
         let after: Vec<(&[u8], i64)> = vec![(b"a;b", 3), (b"", 4)];
         let before: Vec<(&[u8], i64)> = vec![(b"a;b", 1), (b"c", 2), (b"d", -1)];
-        let tree = build(vec![after, before], b"all").unwrap();
+        let tree = build(vec![after, before], b"all", None).unwrap();
         assert_eq!(names(&tree), [&b"all"[..], b"a", b"b", b"c"]);
         assert_eq!(tree.depths.to_vec(), [0, 1, 2, 1]);
         assert_eq!(selfs(&tree), [vec![4, 0, 3, 0], vec![0, 0, 1, 2]]);
@@ -649,7 +762,7 @@ mod tests {
     #[test]
     fn depths_widen_past_u16() {
         let deep = vec![b"f".as_slice(); 70_000].join(&b';');
-        let tree = build(vec![vec![(deep.as_slice(), 1)]], b"all").unwrap();
+        let tree = build(vec![vec![(deep.as_slice(), 1)]], b"all", None).unwrap();
         assert!(tree.depths.is_wide());
         assert_eq!(tree.depths.to_vec().last(), Some(&70_000));
         let prepared = prepare(&tree, Palette::new("red").as_ref(), |_| None).unwrap();
@@ -693,7 +806,7 @@ mod tests {
     #[test]
     fn payload_holds_the_arrays() {
         let stacks: Vec<(&[u8], i64)> = vec![(b"a;b\xff", 3)];
-        let tree = build(vec![stacks], b"all").unwrap();
+        let tree = build(vec![stacks], b"all", None).unwrap();
         let palette = Palette::new("default").unwrap();
         let prepared = prepare(&tree, Some(&palette), |_| {
             Some((b"b\\xff".to_vec(), [1, 2, 3]))
@@ -701,7 +814,7 @@ mod tests {
         .unwrap();
         assert_eq!(prepared.types, ["u32", "u16", "u16"]);
         let mut text = Vec::new();
-        write(&tree, &prepared, Some(&palette), 6, &mut text).unwrap();
+        write(&tree, &prepared, Some("default"), 6, &mut text).unwrap();
         let raw = unpack(&text);
         assert_eq!(raw.len(), prepared.raw_bytes);
         assert_eq!(prepared.names_bytes, 12);
@@ -714,13 +827,40 @@ mod tests {
     fn many_names_are_coloured_in_halves_in_order() {
         let names: Vec<Vec<u8>> = (0..40_000).map(|i| format!("f{i}").into_bytes()).collect();
         let stacks: Vec<(&[u8], i64)> = names.iter().map(|n| (n.as_slice(), 1)).collect();
-        let tree = build(vec![stacks], b"all").unwrap();
+        let tree = build(vec![stacks], b"all", None).unwrap();
         let palette = Palette::new("hot").unwrap();
-        let fills = colours(&tree, Some(&palette), &[]);
+        let fills = colours(&tree, None, Some(&palette), &[]);
         let each: Vec<u8> = (0..tree.name_count())
             .flat_map(|i| palette.fill(tree.name(i)).unwrap())
             .collect();
         assert_eq!(fills, each);
+    }
+
+    #[test]
+    fn fills_made_while_building_are_the_fills_made_after() {
+        let names: Vec<Vec<u8>> = (0..30_000)
+            .map(|i| format!("f{i}{}", if i % 7 == 0 { "\u{e9}" } else { "" }).into_bytes())
+            .collect();
+        let stacks: Vec<(&[u8], i64)> = names.iter().map(|n| (n.as_slice(), 1)).collect();
+        let palette = Palette::new("hot").unwrap();
+        let late = build(vec![stacks.clone()], b"all", None).unwrap();
+        let given: Vec<(u32, [u8; 3])> = (0..late.name_count() as u32)
+            .filter(|&i| !plain(late.name(i as usize)))
+            .map(|i| (i, [1, 2, i as u8]))
+            .collect();
+        let expected = colours(&late, Some("hot"), Some(&palette), &given);
+        let early = build(vec![stacks.clone()], b"all", Some("hot")).unwrap();
+        assert!(early.early.is_some());
+        assert_eq!(
+            colours(&early, Some("hot"), Some(&palette), &given),
+            expected
+        );
+        // another palette than the one it was built with: coloured afresh
+        let other = build(vec![stacks], b"all", Some("red")).unwrap();
+        assert_eq!(
+            colours(&other, Some("hot"), Some(&palette), &given),
+            expected
+        );
     }
 
     fn decode(text: &str) -> Vec<u8> {

@@ -60,11 +60,15 @@ fn pairs<'a>(side: &'a Side<'_, '_>) -> PyResult<Option<Pairs<'a>>> {
 /// The merged tree of `sides` (each a `{stack: int}` dict or a `FoldedStacks` table), the root
 /// called `root`; None when a weight is not an int within i64 or a table's stack is not UTF-8
 /// (the Python twin builds those); a ValueError when the tree is beyond the payload's limits.
+/// With a `palette`, the names' fills from it are computed on another thread as the tree is
+/// built (`write` with the same palette takes them).
 #[pyfunction]
+#[pyo3(signature = (sides, root, palette = None))]
 pub fn viewer_tree(
     py: Python<'_>,
     sides: &Bound<'_, PyList>,
     root: &str,
+    palette: Option<&str>,
 ) -> PyResult<Option<ViewerTree>> {
     let mut held: Vec<Bound<'_, PyAny>> = Vec::new();
     for side in sides.iter() {
@@ -92,7 +96,7 @@ pub fn viewer_tree(
         }
     }
     let root = root.as_bytes();
-    match py.detach(|| guard("viewer tree", || build(lists, root)))? {
+    match py.detach(|| guard("viewer tree", || build(lists, root, palette)))? {
         Ok(tree) => Ok(Some(ViewerTree { tree })),
         Err(TooLarge::Names) => Err(PyValueError::new_err(
             "the profile's distinct frame names take more than 4 GiB: too many for the viewer; write an SVG",
@@ -209,11 +213,9 @@ impl ViewerTree {
         level: u32,
     ) -> PyResult<()> {
         let prepared = self.prepared(palette, given)?;
-        let palette = palette.and_then(Palette::new);
         let tree = &self.tree;
         let (tx, mut rx) = sync_channel::<Vec<u8>>(2);
         std::thread::scope(|scope| {
-            let palette = palette.as_ref();
             let prepared = &prepared;
             let worker = scope.spawn(move || {
                 guard("viewer payload", || {
