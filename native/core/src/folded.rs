@@ -283,6 +283,12 @@ impl FoldedReader {
         }
     }
 
+    /// Add the integer `weight` (of any size a sum holds) to `stack`.
+    pub fn add_sum(&mut self, stack: &[u8], weight: i128) {
+        let at = self.entry(stack);
+        self.entries.add_to(at, weight);
+    }
+
     /// Add the decimal `weight` to `stack`: its sum is a float from now on, added to in line
     /// order as Python adds (an integer sum so far becomes the nearest float first).
     pub fn add_float(&mut self, stack: &[u8], weight: f64) {
