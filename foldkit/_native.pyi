@@ -266,3 +266,19 @@ class BpftraceReader:
         """(positions, kinds, modes, arity, scalar kinds by position) of map `at`, or None."""
     def fold(self, chosen: list[int], several: bool) -> FoldedStacks:
         """The classified maps `chosen` folded into a table."""
+
+class BccReader:
+    """BCC's multi-line output read natively: `feed` a chunk from `pos` until it returns None,
+    acting on each event it returns; then `open_block`, `summary` and `table`."""
+
+    def __init__(self, addrs: bool, kernel: bool, pid: bool, keep_bpf_frames: bool, skip_after: list[bytes]) -> None: ...
+    def feed(self, chunk: bytes, pos: int) -> tuple[str, int, bytes, int, int] | None:
+        """(kind, line number, bytes, number, next position): `outside` (a line not indented),
+        `cut` (a block without a value: its first line and text, number = the cutting line),
+        `bad` (a block line no pattern reads), `name` (name line id `number` with `set_name`)."""
+    def set_name(self, id: int, line: tuple[bytes, bool, int] | None) -> None: ...
+    def open_block(self) -> tuple[int, list[bytes]]: ...
+    def summary(self) -> tuple[int, int, bytes | None, int, int, int, int]:
+        """(blocks folded, distinct stacks, first leaf, trimmed stacks, their weight, distinct
+        blocks with a task root, without)."""
+    def table(self, lines: int) -> FoldedStacks: ...

@@ -29,6 +29,7 @@ class NativeCore(Protocol):
     FoldedReader: type[_native.FoldedReader]
     FoldedStacks: type[_native.FoldedStacks]
     BpftraceReader: type[_native.BpftraceReader]
+    BccReader: type[_native.BccReader]
 
     def folded_text(self, weights: dict[str, Any]) -> bytes | None: ...
     def pprof_bytes(

@@ -21,7 +21,7 @@ from foldkit.ingest import histogram
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import parse_frame_line
 from foldkit.inputs import Source, cut_at_lines
-from foldkit.native import NativeCore, native_core
+from foldkit.native import native_core
 from foldkit.profile import ROOT_FRAMES, Diagnostics, LazyProfile, Profile, Weight, parse_count
 
 if TYPE_CHECKING:
@@ -600,9 +600,8 @@ def _skipped_reason(dump: MapDump | NativeDump) -> str:
 def fold(source: Source, options: FoldOptions) -> Profile:
     """Fold the chosen stack map(s); the other maps are skipped with a note. Text output is read
     by the native reader when it is built (`fold_python` is the reference it is tested against)."""
-    core = native_core()
-    if core is not None and not _is_json(source):
-        return _fold_native(core, source, options)
+    if native_core() is not None and not _is_json(source):
+        return fold_native(source.name, source.chunks(cut=cut_at_lines), options)
     return fold_python(source, options)
 
 
@@ -640,13 +639,16 @@ def fold_python(source: Source, options: FoldOptions) -> Profile:
     return _folded(source.name, options, diag, result, stack_maps, skipped, build)
 
 
-def _fold_native(core: NativeCore, source: Source, options: FoldOptions) -> Profile:
-    """`fold` by the native reader: the entries stay there, the stacks go to a native table."""
+def fold_native(name: str, chunks: Iterable[bytes], options: FoldOptions) -> Profile:
+    """`fold` of text output cut into chunks of whole lines by the native reader: the entries
+    stay there, the stacks go to a native table (a `LazyProfile`)."""
+    core = native_core()
+    assert core is not None, "fold_native needs the native core"
     reader = core.BpftraceReader(
         options.addrs, options.kernel, options.inline, [n.encode("utf-8", "surrogateescape") for n in options.skip_after]
     )
     try:
-        for chunk in source.chunks(cut=cut_at_lines):
+        for chunk in chunks:
             reader.feed(chunk)
         reader.finish()
         namer = FrameNamer(options)
@@ -656,15 +658,15 @@ def _fold_native(core: NativeCore, source: Source, options: FoldOptions) -> Prof
             named.append((frame.name.encode("utf-8", "surrogateescape"), frame.evidence, frame.inlined, frame.mode, frame.exact))
         reader.name_lines(named)
     except RuntimeError as exc:  # a panic in the native reader (a bug): say which input
-        raise InputError(f"{source.name}: {exc}") from exc
+        raise InputError(f"{name}: {exc}") from exc
     diag = Diagnostics()
-    result = _native_report(reader, source.name, diag)
+    result = _native_report(reader, name, diag)
     stack_maps: list[StackMap] = []
     skipped: list[str] = []
     index: dict[str, int] = {}
     for at, row in enumerate(reader.maps()):
-        name, first_line, printed, other_values, other_stack, scalar, total, size, positions = row
-        dump = NativeDump(_text(name), first_line, printed, other_values, other_stack, scalar, total, positions)
+        map_name, first_line, printed, other_values, other_stack, scalar, total, size, positions = row
+        dump = NativeDump(_text(map_name), first_line, printed, other_values, other_stack, scalar, total, positions)
         result.maps[dump.name] = dump  # type: ignore[assignment]
         index[dump.name] = at
         found = reader.classify(at) if size and not other_values and not scalar else None
@@ -678,10 +680,10 @@ def _fold_native(core: NativeCore, source: Source, options: FoldOptions) -> Prof
         try:
             table = reader.fold([index[m.dump.name] for m in chosen], several)
         except RuntimeError as exc:
-            raise InputError(f"{source.name}: {exc}") from exc
+            raise InputError(f"{name}: {exc}") from exc
         return LazyProfile(table=table, unit="samples", diagnostics=diag, meta=meta)
 
-    return _folded(source.name, options, diag, result, stack_maps, skipped, build)
+    return _folded(name, options, diag, result, stack_maps, skipped, build)
 
 
 def _text(raw: bytes) -> str:

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use foldkit_core::bpf::bcc::{Event, Line, Options as BccOptions, Reader as BccCore};
 use foldkit_core::bpf::bpftrace::{Options, Parser, StackMap};
 use foldkit_core::bpf::names::{Frame, Mode};
 use foldkit_core::folded::file::FileStacks;
@@ -188,8 +189,147 @@ impl BpftraceReader {
     }
 }
 
+/// BCC's multi-line output read natively (see `foldkit_core::bpf::bcc`).
+#[pyclass(module = "foldkit._native")]
+pub struct BccReader {
+    inner: Option<BccCore>,
+}
+
+impl BccReader {
+    fn core(&mut self) -> PyResult<&mut BccCore> {
+        self.inner
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("the BCC reader was emptied by `table`"))
+    }
+}
+
+#[pymethods]
+impl BccReader {
+    #[new]
+    fn new(
+        addrs: bool,
+        kernel: bool,
+        pid: bool,
+        keep_bpf_frames: bool,
+        skip_after: Vec<Vec<u8>>,
+    ) -> Self {
+        BccReader {
+            inner: Some(BccCore::new(BccOptions {
+                addrs,
+                kernel,
+                pid,
+                keep_bpf_frames,
+                skip_after,
+            })),
+        }
+    }
+
+    /// Read `chunk` from byte `pos` until the caller must act: None when all was read, else
+    /// `(kind, line number, bytes, number, next)`: `"outside"` (a line not indented; bytes its
+    /// text), `"cut"` (a block without a value: its first line number and text, and the number of
+    /// the line that cut it), `"bad"` (a block line no pattern reads), `"name"` (a distinct line
+    /// to name with `set_name`; number is its id).
+    fn feed<'py>(
+        &mut self,
+        py: Python<'py>,
+        chunk: &[u8],
+        pos: usize,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let core = self.core()?;
+        let event = guard("BCC reader", || core.feed(chunk, pos))?;
+        let out = match event {
+            Event::Done => return Ok(None),
+            Event::Outside {
+                lineno,
+                start,
+                end,
+                next,
+            } => (
+                "outside",
+                lineno,
+                PyBytes::new(py, &chunk[start..end]),
+                0u64,
+                next,
+            ),
+            Event::Cut {
+                start,
+                first,
+                lineno,
+                next,
+            } => ("cut", start, PyBytes::new(py, &first), lineno, next),
+            Event::Bad { lineno, text, next } => ("bad", lineno, PyBytes::new(py, &text), 0, next),
+            Event::Name { id, text, next } => {
+                ("name", 0, PyBytes::new(py, &text), u64::from(id), next)
+            }
+        };
+        Ok(Some(out.into_pyobject(py)?))
+    }
+
+    /// Name line `id`: `(name, frame, address kind)`, or None when it is not a block line.
+    fn set_name(&mut self, id: u32, line: Option<(Vec<u8>, bool, i8)>) -> PyResult<()> {
+        let core = self.core()?;
+        core.set_name(
+            id,
+            line.map(|(name, frame, address_kind)| Line {
+                name,
+                frame,
+                address_kind,
+            }),
+        );
+        Ok(())
+    }
+
+    /// `(first line, [line texts])` of the block still open.
+    fn open_block<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let core = self.core()?;
+        let (start, lines) = core.open_block();
+        let texts = PyList::empty(py);
+        for line in lines {
+            texts.append(PyBytes::new(py, line))?;
+        }
+        (start, texts).into_pyobject(py)
+    }
+
+    /// `(blocks folded, distinct stacks, first leaf, trimmed stacks, their weight, blocks with
+    /// a task root, without)`.
+    fn summary<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let core = self.core()?;
+        let (trimmed, share) = core.trimmed_share();
+        (
+            core.folded_blocks,
+            core.out.len(),
+            bytes_or_none(py, core.first_leaf.as_ref()),
+            trimmed,
+            int(py, share)?,
+            core.with_task,
+            core.without_task,
+        )
+            .into_pyobject(py)
+    }
+
+    /// The stacks as a table (the reader is emptied).
+    fn table(&mut self, lines: u64) -> PyResult<FoldedStacks> {
+        let core = self
+            .inner
+            .take()
+            .ok_or_else(|| PyValueError::new_err("the BCC reader was emptied by `table`"))?;
+        let out = core.out;
+        let utf8 = out.utf8();
+        let (stacks, floats) = out.into_items();
+        Ok(FoldedStacks::new(FileStacks {
+            stacks,
+            floats,
+            deferred: Vec::new(),
+            lines,
+            utf8,
+            offsets: false,
+        }))
+    }
+}
+
 /// Register this file's classes in `foldkit._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BpftraceReader>()?;
+    m.add_class::<BccReader>()?;
     Ok(())
 }

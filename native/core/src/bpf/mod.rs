@@ -5,6 +5,7 @@
 //! Frame lines of printable ASCII are named here; any other line is named by the Python twin
 //! (the caller hands its names in), so Unicode rules never differ.
 
+pub mod bcc;
 pub mod bpftrace;
 pub mod intern;
 pub mod names;

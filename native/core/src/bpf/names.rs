@@ -50,9 +50,17 @@ struct Patterns {
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| Patterns {
-        kernel: Regex::new(&format!("(?-u){KERNEL_NAME}")).expect("kernel names"),
+        kernel: Regex::new(&python_classes(KERNEL_NAME)).expect("kernel names"),
         user: Regex::new(&format!("(?-u){USER_NAME}")).expect("user names"),
     })
+}
+
+/// `pattern` with Python's Unicode `\w` and `\d` (bytes that are not UTF-8 match neither, as
+/// the surrogate escapes Python has for them do not).
+pub fn python_classes(pattern: &str) -> String {
+    pattern
+        .replace(r"\w", r"[\p{L}\p{N}_]")
+        .replace(r"\d", r"\p{Nd}")
 }
 
 /// `bpf_frames.strip_offset`: `foo+123` / `foo+0x7b` -> `foo`.
