@@ -308,8 +308,7 @@ impl FoldedReader {
     /// never touched.
     pub fn reserve(&mut self, stacks: usize, bytes: usize) {
         let hashes = &self.hashes;
-        self.index
-            .reserve(stacks, |&k| hashes[k as usize]);
+        self.index.reserve(stacks, |&k| hashes[k as usize]);
         self.hashes.reserve(stacks);
         self.entries.reserve(stacks, bytes);
     }

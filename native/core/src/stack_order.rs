@@ -120,7 +120,9 @@ pub fn write_folded_parallel<E>(
     threads: usize,
     make: impl FnOnce(usize, &mut (dyn FnMut(&mut [u8]) + Send)) -> Result<(), E>,
 ) -> Result<(), E> {
-    let parts = threads.clamp(1, 64).min(order.len().div_ceil(SPLIT_AT).max(1));
+    let parts = threads
+        .clamp(1, 64)
+        .min(order.len().div_ceil(SPLIT_AT).max(1));
     let chunk = order.len().div_ceil(parts).max(1);
     let pieces: Vec<&[u32]> = order.chunks(chunk).collect();
     let lens: Vec<usize> = std::thread::scope(|scope| {

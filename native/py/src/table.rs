@@ -5,8 +5,8 @@
 
 use std::cmp::Ordering;
 
-use foldkit_core::stack_order::{threads, write_folded_parallel};
 use foldkit_core::function_sums::function_sums_parallel;
+use foldkit_core::stack_order::{threads, write_folded_parallel};
 use foldkit_core::table::{Group, Named, Stacks, Union};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
