@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -23,11 +24,15 @@ from foldkit.outputs import is_stdout
 from foldkit.profile import (
     LazyProfile,
     Profile,
+    StackTable,
     Weight,
     format_weight,
     merge_profiles,
     root_frame_count,
 )
+
+if TYPE_CHECKING:
+    from foldkit.render import RenderOptions
 
 
 @dataclass
@@ -123,7 +128,7 @@ def _unit(before: Profile, after: Profile) -> str:
 def diff_profiles(before: Profile, after: Profile, normalize: bool = False) -> StackDiff:
     """Align `before` and `after` stack by stack; with `normalize`, scale BEFORE to AFTER's total."""
     bt, at = float(before.total), float(after.total)
-    scale = at / bt if normalize and bt and at else 1.0
+    scale = _scale(before, after, normalize)
     # canonical order on both sides, so float sums downstream do not depend on how the inputs
     # were folded (threads, workers, cluster) or on the process's string hashing
     weights: dict[str, Weight] = dict(before.items())
@@ -192,11 +197,47 @@ def table_difffolded(before: Profile, after: Profile) -> bytes | None:
     from the stack tables of two folded files, without a Python object per stack; None when a
     side's stacks are not in a table the core takes (use `difffolded_bytes`, the reference)."""
     native = native_core()
-    tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
-    if native is None or tables[0] is None or tables[1] is None:
+    tables = _tables(before, after)
+    if native is None or tables is None:
         return None
-    text: bytes | None = native.table_difffolded(tables[0], tables[1])
+    text: bytes | None = native.table_difffolded(*tables)
     return text
+
+
+def _tables(before: Profile, after: Profile) -> tuple[StackTable, StackTable] | None:
+    """Both sides' native stack tables, or None when the core is off or a side is not in one."""
+    tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
+    if native_core() is None or tables[0] is None or tables[1] is None:
+        return None
+    return tables[0], tables[1]
+
+
+def _scale(before: Profile, after: Profile, normalize: bool) -> float:
+    """What BEFORE's weights are multiplied by: AFTER's total over BEFORE's when normalising."""
+    bt, at = float(before.total), float(after.total)
+    return at / bt if normalize and bt and at else 1.0
+
+
+def table_diff_svg(
+    before: Profile,
+    after: Profile,
+    normalize: bool,
+    basis: str,
+    options: RenderOptions,
+    color_by: str,
+) -> bytes | None:
+    """`render_diff(diff_profiles(before, after, normalize), basis, options, color_by=color_by)`
+    drawn from the stack tables of folded files (one side may be a small dict), without a Python
+    object per stack of a table; None when no side is in a table the core takes, or for what only
+    the dicts draw (`--basis union`, a scaled `--basis before`, `--reverse`)."""
+    from foldkit.render.diffgraph import render_table_diff
+
+    tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
+    if native_core() is None or tables == [None, None]:
+        return None  # both sides are dicts: the reference draws them
+    old, new = (t if t is not None else p.weights for t, p in zip(tables, (before, after), strict=True))
+    scale = _scale(before, after, normalize)
+    return render_table_diff(old, new, scale, _unit(before, after), basis, options, color_by=color_by)
 
 
 def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:
@@ -268,16 +309,16 @@ def table_changes(before: Profile, after: Profile, normalize: bool, sort: str = 
     if sort not in DIFF_SORT_CHOICES:
         raise UsageError(f"--sort must be one of {', '.join(DIFF_SORT_CHOICES)}, not {sort!r}")
     native = native_core()
-    tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
-    if native is None or tables[0] is None or tables[1] is None:
+    tables = _tables(before, after)
+    if native is None or tables is None:
         return None
     raw_bt, at = before.total, after.total
-    scale = float(at) / float(raw_bt) if normalize and raw_bt and at else 1.0
+    scale = _scale(before, after, normalize)
     bt: Weight = float(raw_bt) * scale if scale != 1.0 else raw_bt
     roots = min(root_frame_count(before.meta), root_frame_count(after.meta))
     bs = 100.0 / bt if bt else 0.0
     as_ = 100.0 / at if at else 0.0
-    found = native.table_changes(tables[0], tables[1], roots, scale, bs, as_, sort == "self", limit)
+    found = native.table_changes(*tables, roots, scale, bs, as_, sort == "self", limit)
     if found is None:
         return None
     names, self_before, total_before, self_after, total_after, count = found
