@@ -13,10 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT, DIFF_SORT_CHOICES
-from foldkit.analysis.functions import BY_CHOICES, aggregate, sums_frame
 from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
 from foldkit.errors import UsageError
 from foldkit.native import native_core
@@ -32,6 +29,8 @@ from foldkit.profile import (
 )
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from foldkit.render import RenderOptions
 
 
@@ -243,6 +242,7 @@ def table_diff_svg(
 def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:
     """Per function (dso, comm): self and total weights of both sides, their shares of each side's
     total in percent, and the changes (`d_self_pp`, `d_total_pp`; `d_self` in AFTER's units)."""
+    from foldkit.analysis.functions import BY_CHOICES, aggregate
     if by not in BY_CHOICES or by == "dso":
         raise UsageError("a diff groups by function or comm")
     if diff.raw_before is not None:  # integer sums, scaled once
@@ -257,11 +257,15 @@ def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:
 
 def _scaled(sums: pl.DataFrame, scale: float) -> pl.DataFrame:
     """`aggregate`'s sums of an unscaled BEFORE, scaled."""
+    import polars as pl
+
     return sums.with_columns(pl.col("self") * scale, pl.col("total") * scale)
 
 
 def _changes(before: pl.DataFrame, after: pl.DataFrame, bt: Weight, at: Weight) -> pl.DataFrame:
     """`function_changes` of the per-function sums of each side, whose weights sum to `bt`, `at`."""
+    import polars as pl
+
     before = before.rename({"self": "self_before", "total": "total_before"})
     after = after.rename({"self": "self_after", "total": "total_after"})
     joined = before.join(after, on="name", how="full", coalesce=True).fill_null(0)
@@ -285,6 +289,8 @@ def _changes(before: pl.DataFrame, after: pl.DataFrame, bt: Weight, at: Weight) 
 
 def _largest(frame: pl.DataFrame, sort: str, limit: int) -> pl.DataFrame:
     """The first `limit` rows (all when <= 0) of `function_changes` by |change of `sort` share|."""
+    import polars as pl
+
     key = f"d_{sort}_pp"
     frame = frame.with_columns(pl.col(key).abs().alias("_abs")).sort(["_abs", "name"], descending=[True, False]).drop("_abs")
     return frame.head(limit) if limit > 0 else frame
@@ -321,6 +327,8 @@ def table_changes(before: Profile, after: Profile, normalize: bool, sort: str = 
     found = native.table_changes(*tables, roots, scale, bs, as_, sort == "self", limit)
     if found is None:
         return None
+    from foldkit.analysis.functions import sums_frame
+
     names, self_before, total_before, self_after, total_after, count = found
     old = sums_frame(names, self_before, total_before)
     frame = _changes(_scaled(old, scale) if scale != 1.0 else old, sums_frame(names, self_after, total_after), bt, at)
