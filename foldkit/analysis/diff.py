@@ -231,12 +231,42 @@ def table_diff_svg(
     the dicts draw (`--basis union`, a scaled `--basis before`, `--reverse`)."""
     from foldkit.render.diffgraph import render_table_diff
 
+    sides = _sides(before, after)
+    if sides is None:
+        return None
+    scale = _scale(before, after, normalize)
+    return render_table_diff(*sides, scale, _unit(before, after), basis, options, color_by=color_by)
+
+
+def _sides(before: Profile, after: Profile) -> tuple[StackTable | dict[str, Weight], StackTable | dict[str, Weight]] | None:
+    """Each side's native stack table, or its dict when it is not in one; None when neither side
+    is in a table (or the core is off): the reference draws those."""
     tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
     if native_core() is None or tables == [None, None]:
-        return None  # both sides are dicts: the reference draws them
+        return None
     old, new = (t if t is not None else p.weights for t, p in zip(tables, (before, after), strict=True))
+    return old, new
+
+
+def table_diff_html(
+    before: Profile,
+    after: Profile,
+    normalize: bool,
+    basis: str | None,
+    options: RenderOptions,
+    color_by: str,
+) -> bytes | None:
+    """`render_diff_html(diff_profiles(before, after, normalize), basis, options, color_by)` with
+    the stacks of folded files left in their native tables for the viewer's tree; None when no
+    side is in a table, or BEFORE is scaled (normalised to a different total), or `--reverse`."""
+    from foldkit.render.diffgraph import render_table_diff_html
+
+    sides = _sides(before, after)
+    if sides is None:
+        return None
+    roots = min(root_frame_count(before.meta), root_frame_count(after.meta))
     scale = _scale(before, after, normalize)
-    return render_table_diff(old, new, scale, _unit(before, after), basis, options, color_by=color_by)
+    return render_table_diff_html(*sides, scale, _unit(before, after), roots, basis, options, color_by)
 
 
 def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:

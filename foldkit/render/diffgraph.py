@@ -331,20 +331,54 @@ def render_diff_html(
     """The differential viewer page of `diff` (`foldkit diff -o x.html`): every frame of either
     side, coloured by the change of its self or total weight (`color_by`), widths from `basis`
     (default: the larger side, switchable in the page)."""
+    return _diff_page(diff.before, diff.after, diff.scale, diff.unit, diff.roots, basis, options, color_by)
+
+
+def render_table_diff_html(
+    before: Side,
+    after: Side,
+    scale: float,
+    unit: str,
+    roots: int,
+    basis: str | None = None,
+    options: RenderOptions | None = None,
+    color_by: str = DEFAULT_COLOR_BY,
+) -> bytes | None:
+    """`render_diff_html` of folded files' native stack tables (a side not in one may be a dict of
+    integer weights), the tables' stacks left in the core for the viewer's tree; None when the
+    core does not take them: a normalised BEFORE (`scale` not 1: the viewer's native tree takes
+    integer weights), `--reverse`."""
+    opts = options or RenderOptions()
+    if native_core() is None or scale != 1.0 or opts.reverse:
+        return None
+    return _diff_page(before, after, scale, unit, roots, basis, opts, color_by)
+
+
+def _diff_page(
+    before: Side,
+    after: Side,
+    scale: float,
+    unit: str,
+    roots: int,
+    basis: str | None,
+    options: RenderOptions | None,
+    color_by: str,
+) -> bytes:
+    """The differential viewer page of two sides, BEFORE already scaled by `scale`."""
     from foldkit.render.viewer import DIFF_BASIS, render_diff_viewer
 
     check_color_by(color_by)
     opts = options or RenderOptions()
-    notes = ["BEFORE normalised to AFTER's total (x" + f"{diff.scale:.4g})" if diff.normalized else "not normalised"]
+    notes = ["BEFORE normalised to AFTER's total (x" + f"{scale:.4g})" if scale != 1.0 else "not normalised"]
     if opts.subtitle:
         notes.insert(0, opts.subtitle)
     return render_diff_viewer(
-        diff.before,
-        diff.after,
-        unit=opts.count_name or diff.unit,
+        before,  # type: ignore[arg-type]  # a table goes to the viewer's native tree as it is
+        after,  # type: ignore[arg-type]
+        unit=opts.count_name or unit,
         basis=basis or DIFF_BASIS,
         options=replace(opts, subtitle="; ".join(notes)),
         title=DIFF_TITLE,
         color_by=color_by,
-        roots=diff.roots,
+        roots=roots,
     )

@@ -1,7 +1,7 @@
 """`foldkit diff` drawn from folded files' native stack tables (`table_diff_svg`: the basis side
-laid out natively, the other side's weights per drawn frame summed by the core) against the
-reference, `render_diff` of the same stacks as dicts: the same SVG bytes, and no dict made of a
-table."""
+laid out natively, the other side's weights per drawn frame summed by the core; `table_diff_html`:
+the tables handed to the viewer's native tree) against the reference, `render_diff` and
+`render_diff_html` of the same stacks as dicts: the same bytes, and no dict made of a table."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from foldkit import _native
-from foldkit.analysis.diff import diff_profiles, table_diff_svg
+from foldkit.analysis.diff import diff_profiles, table_diff_html, table_diff_svg
 from foldkit.ingest import FoldOptions
 from foldkit.ingest.folded import fold_file
 from foldkit.profile import LazyProfile, Profile
 from foldkit.render import RenderOptions
-from foldkit.render.diffgraph import render_diff
+from foldkit.render.diffgraph import render_diff, render_diff_html
 
 #: Frame names: recursion, a shared prefix, non-ASCII, an empty frame, markup.
 FRAMES = st.sampled_from(["main", "a", "b", "abcdefgh", "é", "x y", "", "s1", "<&>"])
@@ -113,3 +113,18 @@ def test_the_core_sums_each_drawn_frame_of_a_table() -> None:
     assert (inclusive, own, hidden, total) == ([16, 16, 11, 9, 0], [0, 0, 2, 3, 0], 10, 12)
     assert _native.table_frame_sums(table, names, parents, ["a;b", "q"])[2:] == (14, 12)
     assert _native.table_frame_sums(table, names, [-1, 2, 0, 1, 0]) is None  # not a pre-order tree
+
+
+@settings(max_examples=60, deadline=None)
+@given(LINES, LINES, st.sampled_from([None, "after", "before"]), st.sampled_from(["self", "total"]), st.booleans())
+def test_the_viewer_page_from_two_tables_is_the_page_from_the_dicts(
+    before: list[tuple[str, int]], after: list[tuple[str, int]], basis: str | None, color_by: str, normalize: bool
+) -> None:
+    old, new = read_table(before), read_table(after)
+    native = table_diff_html(old, new, normalize, basis, RenderOptions(), color_by)
+    assert old.table is not None and new.table is not None  # no dict made of either table
+    if normalize and old.total != new.total and old.total and new.total:
+        assert native is None  # a scaled BEFORE: the viewer's native tree takes integers
+        return
+    reference = render_diff_html(diff_profiles(as_dict(old), as_dict(new), normalize=normalize), basis, RenderOptions(), color_by)
+    assert native == reference
