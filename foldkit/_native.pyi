@@ -208,8 +208,9 @@ class ViewerTree:
     def arrays(self) -> tuple[list[str], bytes, bytes, list[bytes]]:
         """`(names, name_ids, depths, selfs)`: uint32, uint32 and float64 arrays as native bytes."""
 
-def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str) -> ViewerTree | None:
-    """The merged tree of `sides`, or None when a weight is not an int within i64 or a table's stack is not UTF-8."""
+def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str, scales: list[float] | None = ...) -> ViewerTree | None:
+    """The merged tree of `sides` (side k's weights times `scales[k]`), or None when a weight is not an int within
+    i64 or a table's stack is not UTF-8."""
 
 # --- table.rs ---
 

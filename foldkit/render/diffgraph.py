@@ -143,7 +143,8 @@ class _Dicts:
         return layout_profile(Profile(weights=basis_weights(self.diff, basis), unit=self.diff.unit), options)
 
     def per_frame(self, layout: Layout, side: str) -> tuple[list[Weight], list[Weight]]:
-        raw = self.diff.raw_before if side == "before" else None
+        # a negative scale (negative totals) turns which stacks are positive: those sum scaled
+        raw = self.diff.raw_before if side == "before" and self.diff.scale > 0 else None
         weights = _oriented(raw if raw is not None else getattr(self.diff, side), self.reverse)
         scale = self.diff.scale if raw is not None else 1.0
         return _scaled(layout.inclusive(weights), scale), _scaled(layout.own(weights), scale)
@@ -252,11 +253,11 @@ def render_table_diff(
     """`render_diff` of folded files' native stack tables (BEFORE's weights times `scale`; a side
     not in a table may be a dict of integer weights), no stack of a table made a Python object;
     None when the core does not take them (no native core, `--reverse`, `--basis union`, a scaled
-    `--basis before`, a table with decimal sums or stacks that are not UTF-8, a dict BEFORE with
-    an AFTER table): draw `render_diff` of the dicts then."""
+    `--basis before`, a negative scale, a table with decimal sums or stacks that are not UTF-8, a
+    dict BEFORE with an AFTER table): draw `render_diff` of the dicts then."""
     check_color_by(color_by)
     opts = _options(options)
-    if native_core() is None or opts.reverse or basis not in ("after", "before") or (basis == "before" and scale != 1.0):
+    if native_core() is None or opts.reverse or basis not in ("after", "before") or (basis == "before" and scale != 1.0) or scale <= 0:
         return None
     if any(isinstance(side, Mapping) and not all(type(w) is int for w in side.values()) for side in (before, after)):
         return None
@@ -331,7 +332,7 @@ def render_diff_html(
     """The differential viewer page of `diff` (`foldkit diff -o x.html`): every frame of either
     side, coloured by the change of its self or total weight (`color_by`), widths from `basis`
     (default: the larger side, switchable in the page)."""
-    return _diff_page(diff.before, diff.after, diff.scale, diff.unit, diff.roots, basis, options, color_by)
+    return _diff_page(diff.before, diff.after, diff.scale, 1.0, diff.unit, diff.roots, basis, options, color_by)
 
 
 def render_table_diff_html(
@@ -345,26 +346,28 @@ def render_table_diff_html(
     color_by: str = DEFAULT_COLOR_BY,
 ) -> bytes | None:
     """`render_diff_html` of folded files' native stack tables (a side not in one may be a dict of
-    integer weights), the tables' stacks left in the core for the viewer's tree; None when the
-    core does not take them: a normalised BEFORE (`scale` not 1: the viewer's native tree takes
-    integer weights), `--reverse`."""
+    integer weights; BEFORE's weights are multiplied by `scale`), the tables' stacks left in the
+    core for the viewer's tree; None for `--reverse`, a negative `scale` (negative totals) or
+    without the native core."""
     opts = options or RenderOptions()
-    if native_core() is None or scale != 1.0 or opts.reverse:
+    if native_core() is None or opts.reverse or scale <= 0:
         return None
-    return _diff_page(before, after, scale, unit, roots, basis, opts, color_by)
+    return _diff_page(before, after, scale, scale, unit, roots, basis, opts, color_by)
 
 
 def _diff_page(
     before: Side,
     after: Side,
     scale: float,
+    before_scale: float,
     unit: str,
     roots: int,
     basis: str | None,
     options: RenderOptions | None,
     color_by: str,
 ) -> bytes:
-    """The differential viewer page of two sides, BEFORE already scaled by `scale`."""
+    """The differential viewer page of two sides, BEFORE normalised by `scale` (its weights still
+    to be multiplied by `before_scale`)."""
     from foldkit.render.viewer import DIFF_BASIS, render_diff_viewer
 
     check_color_by(color_by)
@@ -381,4 +384,5 @@ def _diff_page(
         title=DIFF_TITLE,
         color_by=color_by,
         roots=roots,
+        before_scale=before_scale,
     )

@@ -63,16 +63,23 @@ def _check(options: RenderOptions) -> None:
 
 
 def _packed(
-    sides: list[Mapping[str, Weight] | StackTable], color: Callable[[str], str], palette: str | None
+    sides: list[Mapping[str, Weight] | StackTable],
+    color: Callable[[str], str],
+    palette: str | None,
+    scales: list[float] | None = None,
 ) -> tuple[dict[str, Any], str, int, Callable[[], FrameTree]]:
-    """(header, data, stacks left out, the tree for the Time view) of `sides`' merged tree: built
-    and packed natively when the core takes the sides (`palette`: the palette the core may colour
-    with, None when `color` is not a plain palette's), else by the Python twins."""
-    native = native_tree(*sides)
+    """(header, data, stacks left out, the tree for the Time view) of `sides`' merged tree (side
+    k's weights times `scales[k]`): built and packed natively when the core takes the sides
+    (`palette`: the palette the core may colour with, None when `color` is not a plain palette's),
+    else by the Python twins."""
+    native = native_tree(*sides, scales=scales)
     if native is not None:
         header, data = pack_native(native, color, palette)
         return header, data, native.nonpositive, lambda: FrameTree.from_native(native)
-    tree = build_tree(*(s.to_dict() if not isinstance(s, Mapping) else s for s in sides))
+    dicts = [s.to_dict() if not isinstance(s, Mapping) else s for s in sides]
+    if scales is not None:
+        dicts = [d if k == 1.0 else {s: w * k for s, w in d.items()} for d, k in zip(dicts, scales, strict=True)]
+    tree = build_tree(*dicts)
     header, data = pack(tree, color)
     return header, data, tree.nonpositive, lambda: tree
 
@@ -118,18 +125,22 @@ def render_diff_viewer(
     sides: tuple[str, str] = ("before", "after"),
     color_by: str = "self",
     roots: int = 0,
+    before_scale: float = 1.0,
 ) -> bytes:
     """The differential viewer page: the union of both sides' stacks, frames coloured by the change
     of their self weight (`color_by="self"`) or total weight (`"total"`) (red grew, blue shrank;
     `options.negate` swaps), widths from `basis` (union: the larger side, so frames only in BEFORE
-    are shown). The first `roots` frames of every stack hold comm/PID/TID: no function in the table."""
+    are shown). The first `roots` frames of every stack hold comm/PID/TID: no function in the table.
+    BEFORE's weights are multiplied by `before_scale` (a normalised diff of folded files' native
+    tables: the tree is made of their integers, then scaled)."""
     _check(options)
     if basis not in BASES:
         raise UsageError(f"--basis must be one of {', '.join(BASES)}, not {basis!r}")
     if options.reverse:
         after, before = reversed_weights(after), reversed_weights(before)
     plain = None if options.hash else options.palette
-    header, data, _, _ = _packed([after, before], colorizer(options.palette, options.hash), plain)
+    scales = None if before_scale == 1.0 else [1.0, before_scale]
+    header, data, _, _ = _packed([after, before], colorizer(options.palette, options.hash), plain, scales)
     shown_title = options.title if options.title is not None else title
     meta = {
         **_settings(options, unit, shown_title),

@@ -55,13 +55,16 @@ fn pairs<'a>(side: &'a Side<'_, '_>) -> PyResult<Option<Pairs<'a>>> {
 }
 
 /// The merged tree of `sides` (each a `{stack: int}` dict or a `FoldedStacks` table), the root
-/// called `root`; None when a weight is not an int within i64 or a table's stack is not UTF-8
-/// (the Python twin builds those).
+/// called `root`, side k's weights multiplied by `scales[k]` (a diff's normalised BEFORE: each
+/// stack's weight times the scale, as the twin's scaled dict holds it); None when a weight is not
+/// an int within i64 or a table's stack is not UTF-8 (the Python twin builds those).
 #[pyfunction]
+#[pyo3(signature = (sides, root, scales = None))]
 pub fn viewer_tree(
     py: Python<'_>,
     sides: &Bound<'_, PyList>,
     root: &str,
+    scales: Option<Vec<f64>>,
 ) -> PyResult<Option<ViewerTree>> {
     let mut held: Vec<Bound<'_, PyAny>> = Vec::new();
     for side in sides.iter() {
@@ -89,7 +92,12 @@ pub fn viewer_tree(
         }
     }
     let root = root.as_bytes();
-    let tree = py.detach(|| guard("viewer tree", || build(lists, root)))?;
+    let mut tree = py.detach(|| guard("viewer tree", || build(lists, root)))?;
+    for (selfs, &scale) in tree.selfs.iter_mut().zip(scales.iter().flatten()) {
+        if scale != 1.0 {
+            selfs.iter_mut().for_each(|w| *w *= scale);
+        }
+    }
     Ok(Some(ViewerTree { tree }))
 }
 
