@@ -257,8 +257,8 @@ def table_diff_html(
     color_by: str,
 ) -> bytes | None:
     """`render_diff_html(diff_profiles(before, after, normalize), basis, options, color_by)` with
-    the stacks of folded files left in their native tables for the viewer's tree (a normalised
-    BEFORE's integers scaled there); None when no side is in a table, or for `--reverse`."""
+    the stacks of folded files left in their native tables for the viewer's tree; None when no
+    side is in a table, or BEFORE is scaled (normalised to a different total), or `--reverse`."""
     from foldkit.render.diffgraph import render_table_diff_html
 
     sides = _sides(before, after)

@@ -332,7 +332,7 @@ def render_diff_html(
     """The differential viewer page of `diff` (`foldkit diff -o x.html`): every frame of either
     side, coloured by the change of its self or total weight (`color_by`), widths from `basis`
     (default: the larger side, switchable in the page)."""
-    return _diff_page(diff.before, diff.after, diff.scale, 1.0, diff.unit, diff.roots, basis, options, color_by)
+    return _diff_page(diff.before, diff.after, diff.scale, diff.unit, diff.roots, basis, options, color_by)
 
 
 def render_table_diff_html(
@@ -346,28 +346,26 @@ def render_table_diff_html(
     color_by: str = DEFAULT_COLOR_BY,
 ) -> bytes | None:
     """`render_diff_html` of folded files' native stack tables (a side not in one may be a dict of
-    integer weights; BEFORE's weights are multiplied by `scale`), the tables' stacks left in the
-    core for the viewer's tree; None for `--reverse`, a negative `scale` (negative totals) or
-    without the native core."""
+    integer weights), the tables' stacks left in the core for the viewer's tree; None when the
+    core does not take them: a normalised BEFORE (`scale` not 1: the viewer's native tree takes
+    integer weights, and no scale yet), `--reverse`."""
     opts = options or RenderOptions()
-    if native_core() is None or opts.reverse or scale <= 0:
+    if native_core() is None or scale != 1.0 or opts.reverse:
         return None
-    return _diff_page(before, after, scale, scale, unit, roots, basis, opts, color_by)
+    return _diff_page(before, after, scale, unit, roots, basis, opts, color_by)
 
 
 def _diff_page(
     before: Side,
     after: Side,
     scale: float,
-    before_scale: float,
     unit: str,
     roots: int,
     basis: str | None,
     options: RenderOptions | None,
     color_by: str,
 ) -> bytes:
-    """The differential viewer page of two sides, BEFORE normalised by `scale` (its weights still
-    to be multiplied by `before_scale`)."""
+    """The differential viewer page of two sides, BEFORE already scaled by `scale`."""
     from foldkit.render.viewer import DIFF_BASIS, render_diff_viewer
 
     check_color_by(color_by)
@@ -384,5 +382,4 @@ def _diff_page(
         title=DIFF_TITLE,
         color_by=color_by,
         roots=roots,
-        before_scale=before_scale,
     )
