@@ -214,6 +214,8 @@ def test_a_table_with_decimal_sums_is_left_to_the_twin() -> None:
         (["diff", "--folded"], ".folded"),
         (["diff"], ".json"),
         (["diff", "--no-normalize", "--sort", "total"], ".csv"),
+        (["diff"], ".svg"),
+        (["diff", "--basis", "before", "--no-normalize", "--color-by", "total"], ".svg"),
     ],
 )
 def test_the_commands_write_what_the_twin_writes(tmp_path: Path, command: list[str], suffix: str) -> None:

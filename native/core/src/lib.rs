@@ -15,6 +15,7 @@ pub mod stack_order;
 pub mod svg_frames;
 pub mod svg_palette;
 pub mod table;
+pub mod table_diff;
 pub mod viewer;
 
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.

@@ -16,7 +16,7 @@ use crate::convert::{guard, int, text};
 use crate::folded::FoldedStacks;
 
 /// The table's stacks when they are integer sums of UTF-8 stacks.
-fn plain(table: &FoldedStacks) -> Option<&Stacks> {
+pub(crate) fn plain(table: &FoldedStacks) -> Option<&Stacks> {
     let inner = &table.inner;
     (inner.floats.is_empty() && inner.utf8).then_some(&inner.stacks)
 }
