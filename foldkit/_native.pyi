@@ -7,7 +7,7 @@ as `NativeCore`, the part of this module foldkit uses.
 
 import os
 from collections.abc import Callable
-from typing import Any, Protocol, final
+from typing import Any, BinaryIO, Protocol, final
 
 __version__: str
 #: Lines a folded file may hand to the reference reader before it is left to the stream reader
@@ -203,13 +203,16 @@ class ViewerTree:
         """Stacks left out because their weight was zero or negative."""
     def names_for_twin(self, palette: str | None = None) -> list[tuple[int, str]]:
         """`[(name id, name)]` of the names `palette` does not colour in the core."""
-    def pack(self, palette: str | None, given: dict[int, tuple[str, bytes]], level: int) -> tuple[int, int, tuple[str, str, str], bytes]:
-        """`(names_bytes, raw_bytes, types, base64 data)` of the payload."""
+    def header(self, palette: str | None, given: dict[int, tuple[str, bytes]]) -> tuple[int, int, tuple[str, str, str]]:
+        """`(names_bytes, raw_bytes, (selfs, name_ids, depths types))` of the payload."""
+    def write(self, out: BinaryIO, palette: str | None, given: dict[int, tuple[str, bytes]], level: int) -> None:
+        """Write the payload's base64 text to `out` in chunks as it is compressed (gzip at `level`)."""
     def arrays(self) -> tuple[list[str], bytes, bytes, list[bytes]]:
         """`(names, name_ids, depths, selfs)`: uint32, uint32 and float64 arrays as native bytes."""
 
-def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str) -> ViewerTree | None:
-    """The merged tree of `sides`, or None when a weight is not an int within i64 or a table's stack is not UTF-8."""
+def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str, palette: str | None = None) -> ViewerTree | None:
+    """The merged tree of `sides`, or None when a weight is not an int within i64 or a table's stack is not UTF-8;
+    a ValueError when it is beyond the payload's limits (4 GiB of names, 2**32 nodes)."""
 
 # --- table.rs ---
 
