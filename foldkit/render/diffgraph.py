@@ -104,8 +104,15 @@ class _Sides(Protocol):
     """Where the graph reads the two sides' weights: dicts (`_Dicts`, the reference) or native
     stack tables (`_Tables`)."""
 
-    scale: float
-    unit: str
+    @property
+    def scale(self) -> float:
+        """BEFORE's weights are multiplied by this."""
+        ...
+
+    @property
+    def unit(self) -> str:
+        """What the weights count."""
+        ...
 
     def layout(self, basis: str, options: RenderOptions) -> Layout:
         """The frames drawn: the `basis` weights laid out."""
@@ -374,8 +381,8 @@ def _diff_page(
     if opts.subtitle:
         notes.insert(0, opts.subtitle)
     return render_diff_viewer(
-        before,  # type: ignore[arg-type]  # a table goes to the viewer's native tree as it is
-        after,  # type: ignore[arg-type]
+        before,  # a table goes to the viewer's native tree as it is
+        after,
         unit=opts.count_name or unit,
         basis=basis or DIFF_BASIS,
         options=replace(opts, subtitle="; ".join(notes)),
