@@ -225,13 +225,16 @@ pub enum TooLarge {
 /// misses overlap instead of coming one after the other.
 const BATCH: usize = 64;
 
-/// Names to ids as they are met: an open-addressing table (linear probing) of slots holding a
-/// name's 32-bit hash and its id + 1 (0: empty), the names in the tree's arena. Made once at a
-/// size no more than two-thirds full when every node has a name of its own, so it never grows;
-/// a name's bytes are compared only when its hash matches.
+/// Names to ids as they are met: an open-addressing table (linear probing) of u32 slots, each
+/// a name's id + 1 in its low bits (0: empty) and as many bits of the name's hash as are left
+/// above them, the names in the tree's arena. Made once at a size no more than two-thirds full
+/// when every node has a name of its own, so it never grows and the ids always fit; a name's
+/// bytes are compared only when those hash bits match.
 struct Interner {
-    slots: Vec<u64>,
+    slots: Vec<u32>,
     mask: usize,
+    /// Bits of a slot that hold the id + 1 (the rest hold hash bits).
+    id_bits: u32,
 }
 
 impl Interner {
@@ -240,22 +243,32 @@ impl Interner {
         Interner {
             slots: vec![0; size],
             mask: size - 1,
+            id_bits: size.trailing_zeros().min(32),
         }
     }
 
-    fn hash(name: &[u8]) -> u32 {
-        FxBuildHasher.hash_one(name) as u32
+    /// The name's hash: where its probe starts, and the bits kept in its slot (from the hash's
+    /// other half).
+    fn hash(&self, name: &[u8]) -> (usize, u32) {
+        let hash = FxBuildHasher.hash_one(name);
+        let tag = ((hash >> 32) as u32).checked_shr(self.id_bits).unwrap_or(0);
+        (hash as usize & self.mask, tag)
     }
 
-    fn id(&mut self, name: &[u8], hash: u32, tree: &mut ViewTree) -> Result<u32, TooLarge> {
-        let mut at = hash as usize & self.mask;
+    fn id(
+        &mut self,
+        name: &[u8],
+        (mut at, tag): (usize, u32),
+        tree: &mut ViewTree,
+    ) -> Result<u32, TooLarge> {
+        let id_mask = u32::MAX.checked_shr(32 - self.id_bits).unwrap_or(0);
         loop {
             let slot = self.slots[at];
             if slot == 0 {
                 break;
             }
-            if (slot >> 32) as u32 == hash {
-                let id = slot as u32 - 1;
+            if slot.checked_shr(self.id_bits).unwrap_or(0) == tag {
+                let id = (slot & id_mask) - 1;
                 if tree.name(id as usize) == name {
                     return Ok(id);
                 }
@@ -264,7 +277,7 @@ impl Interner {
         }
         let id = tree.name_count() as u32;
         let end = u32::try_from(tree.names.len() + name.len() + 1).map_err(|_| TooLarge::Names)?;
-        self.slots[at] = u64::from(hash) << 32 | u64::from(id + 1);
+        self.slots[at] = tag.checked_shl(self.id_bits).unwrap_or(0) | (id + 1);
         tree.names.extend_from_slice(name);
         tree.names.push(b'\n');
         tree.name_ends.push(end);
@@ -273,10 +286,10 @@ impl Interner {
 
     /// The ids of `names` (at most `BATCH`), in order, pushed onto the tree's name ids.
     fn intern_all(&mut self, names: &[&[u8]], tree: &mut ViewTree) -> Result<(), TooLarge> {
-        let mut hashes = [0u32; BATCH];
+        let mut hashes = [(0usize, 0u32); BATCH];
         for (hash, name) in hashes.iter_mut().zip(names) {
-            *hash = Self::hash(name);
-            std::hint::black_box(self.slots[*hash as usize & self.mask]); // the load starts now
+            *hash = self.hash(name);
+            std::hint::black_box(self.slots[hash.0]); // the load starts now
         }
         for (name, &hash) in names.iter().zip(&hashes) {
             let id = self.id(name, hash, tree)?;
