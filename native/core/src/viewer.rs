@@ -14,14 +14,15 @@
 //! as it is written to a sink in chunks: no uncompressed or whole copy is ever held. The names'
 //! fills are computed on other threads while the arrays before them are compressed.
 
+use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::io::{self, Write};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
+use std::thread::{Scope, ScopedJoinHandle};
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
+use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use memchr::memchr_iter;
 use rustc_hash::FxBuildHasher;
 
@@ -559,7 +560,9 @@ impl<W: Write> Base64<W> {
 }
 
 impl<W: Write> Write for Base64<W> {
-    fn write(&mut self, mut buf: &[u8]) -> io::Result<usize> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // at most a chunk's worth at a time, so the chunks handed on stay about CHUNK bytes
+        let mut buf = &buf[..buf.len().min(CHUNK / 4 * 3)];
         let given = buf.len();
         while self.held > 0 && !buf.is_empty() {
             self.carry[self.held] = buf[0];
@@ -607,6 +610,139 @@ fn put<const N: usize>(
         }
     }
     out.write_all(&buf)
+}
+
+/// A piece of the stream deflated, with the CRC-32 of its bytes before compression.
+type Deflated = io::Result<(Vec<u8>, Crc)>;
+
+/// Bytes before compression deflated as one piece, on a thread of its own.
+const PIECE: usize = 4 << 20;
+/// Pieces being deflated at once.
+const PIECES_AT_ONCE: usize = 3;
+
+/// A piece of the stream deflated on its own (no dictionary from the pieces before it), ending in
+/// a sync flush (byte-aligned, not final) or, for the `last`, the final block; with its CRC-32.
+fn deflate_piece(data: &[u8], level: u32, last: bool) -> Deflated {
+    let mut crc = Crc::new();
+    crc.update(data);
+    let mut deflate = Compress::new(Compression::new(level), false);
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
+    let mut out: Vec<u8> = Vec::with_capacity(data.len() / 2 + 1024);
+    let mut input = data;
+    loop {
+        if out.capacity() - out.len() < 1024 {
+            out.reserve(out.capacity().max(4096));
+        }
+        let before = deflate.total_in();
+        let status = deflate
+            .compress_vec(input, &mut out, flush)
+            .map_err(io::Error::other)?;
+        input = &input[(deflate.total_in() - before) as usize..];
+        let done = match status {
+            Status::StreamEnd => true,
+            // a sync flush is complete when the input is used and room was left in the output
+            _ => !last && input.is_empty() && out.len() < out.capacity(),
+        };
+        if done {
+            return Ok((out, crc));
+        }
+    }
+}
+
+/// A gzip writer that deflates pieces of `PIECE` bytes on threads of `scope`, several at once,
+/// and hands the stream to `out` in order (pigz's way: each piece deflated without the one
+/// before it, a sync flush between pieces). One gzip member, as `DecompressionStream` reads it.
+struct ParallelGz<'scope, 'env, W: Write> {
+    scope: &'scope Scope<'scope, 'env>,
+    out: W,
+    level: u32,
+    /// Bytes of a piece.
+    size: usize,
+    piece: Vec<u8>,
+    pending: VecDeque<ScopedJoinHandle<'scope, Deflated>>,
+    crc: Crc,
+}
+
+impl<'scope, 'env, W: Write> ParallelGz<'scope, 'env, W> {
+    fn new(
+        scope: &'scope Scope<'scope, 'env>,
+        mut out: W,
+        level: u32,
+        size: usize,
+    ) -> io::Result<Self> {
+        // magic, deflate, no flags, no mtime, no extra flags, OS unknown
+        out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
+        Ok(ParallelGz {
+            scope,
+            out,
+            level,
+            size,
+            piece: Vec::with_capacity(size),
+            pending: VecDeque::new(),
+            crc: Crc::new(),
+        })
+    }
+
+    fn take(&mut self, piece: Deflated) -> io::Result<()> {
+        let (data, crc) = piece?;
+        self.crc.combine(&crc);
+        self.out.write_all(&data)
+    }
+
+    fn join_oldest(&mut self) -> io::Result<()> {
+        if let Some(job) = self.pending.pop_front() {
+            match job.join() {
+                Ok(piece) => self.take(piece)?,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(())
+    }
+
+    fn send_piece(&mut self) -> io::Result<()> {
+        while self.pending.len() >= PIECES_AT_ONCE {
+            self.join_oldest()?;
+        }
+        let piece = std::mem::replace(&mut self.piece, Vec::with_capacity(self.size));
+        let level = self.level;
+        let job = self
+            .scope
+            .spawn(move || deflate_piece(&piece, level, false));
+        self.pending.push_back(job);
+        Ok(())
+    }
+
+    /// The last piece (deflated here), the trailer, and the writer back.
+    fn finish(mut self) -> io::Result<W> {
+        while !self.pending.is_empty() {
+            self.join_oldest()?;
+        }
+        let last = deflate_piece(&self.piece, self.level, true);
+        self.take(last)?;
+        let (sum, size) = (self.crc.sum(), self.crc.amount());
+        self.out.write_all(&sum.to_le_bytes())?;
+        self.out.write_all(&size.to_le_bytes())?;
+        Ok(self.out)
+    }
+}
+
+impl<W: Write> Write for ParallelGz<'_, '_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.size - self.piece.len());
+        self.piece.extend_from_slice(&buf[..n]);
+        if self.piece.len() == self.size {
+            self.send_piece()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Names above which `colours` colours the two halves on two threads.
@@ -690,7 +826,7 @@ pub fn write(
     let coloured = palette.and_then(Palette::new);
     std::thread::scope(|scope| {
         let fills = scope.spawn(|| colours(tree, palette, coloured.as_ref(), &prepared.given));
-        let mut gz = GzEncoder::new(Base64::new(out), Compression::new(level));
+        let mut gz = ParallelGz::new(scope, Base64::new(out), level, PIECE)?;
         let arrays = write_arrays(&mut gz, tree, prepared.types);
         let colors = match fills.join() {
             Ok(colors) => colors,
@@ -874,6 +1010,41 @@ mod tests {
             colours(&other, Some("hot"), Some(&palette), &given),
             expected
         );
+    }
+
+    #[test]
+    fn pieces_deflated_apart_make_one_gzip_stream() {
+        let mut state = 1u64;
+        let data: Vec<u8> = (0..200_000u32)
+            .map(|i| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                if i % 3 == 0 {
+                    (state >> 56) as u8
+                } else {
+                    b'a' + (i % 7) as u8
+                }
+            })
+            .collect();
+        for (len, size, step) in [
+            (0, 1000, 1),
+            (5, 1000, 1),
+            (200_000, 16_384, 777),
+            (200_000, 16_384, 16_384),
+        ] {
+            let data = &data[..len];
+            let out = std::thread::scope(|scope| {
+                let mut gz = ParallelGz::new(scope, Vec::new(), 1, size).unwrap();
+                for part in data.chunks(step) {
+                    gz.write_all(part).unwrap();
+                }
+                gz.finish().unwrap()
+            });
+            let mut back = Vec::new();
+            flate2::read::GzDecoder::new(&out[..])
+                .read_to_end(&mut back)
+                .unwrap();
+            assert_eq!(back, data);
+        }
     }
 
     fn decode(text: &str) -> Vec<u8> {
