@@ -28,6 +28,8 @@ class NativeCore(Protocol):
     StreamUnusable: type[_native.StreamUnusable]
     FoldedReader: type[_native.FoldedReader]
     FoldedStacks: type[_native.FoldedStacks]
+    BpftraceReader: type[_native.BpftraceReader]
+    BccReader: type[_native.BccReader]
 
     def folded_text(self, weights: dict[str, Any]) -> bytes | None: ...
     def pprof_bytes(

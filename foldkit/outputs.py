@@ -26,8 +26,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-import zstandard
-
 from foldkit.errors import OutputError, UsageError
 
 OutputPath = str | os.PathLike[str]
@@ -81,6 +79,8 @@ def compress_for(path: OutputPath, data: bytes) -> bytes:
     """`data` compressed as the output name's suffix asks (`.gz`, `.zst`), else unchanged."""
     name = os.fspath(path)
     if name.endswith(".zst"):
+        import zstandard  # on use (see foldkit.inputs)
+
         return zstandard.ZstdCompressor(level=6).compress(data)
     if name.endswith(".gz"):
         # level 6, gzip(1)'s default: on a 20 MB folded file 0.23 s of CPU for 1.72 MB, where
