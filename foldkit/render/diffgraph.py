@@ -374,8 +374,8 @@ def _diff_page(
     if opts.subtitle:
         notes.insert(0, opts.subtitle)
     return render_diff_viewer(
-        before,  # type: ignore[arg-type]  # a table goes to the viewer's native tree as it is
-        after,  # type: ignore[arg-type]
+        before,  # a table goes to the viewer's native tree as it is
+        after,
         unit=opts.count_name or unit,
         basis=basis or DIFF_BASIS,
         options=replace(opts, subtitle="; ".join(notes)),
