@@ -14,7 +14,9 @@ pub mod stream;
 use std::collections::HashMap;
 
 use ahash::RandomState;
+use hashbrown::HashTable;
 use memchr::memmem;
+use rustc_hash::FxBuildHasher;
 
 use crate::perf::frames::{
     has_address_column, is_plain_ascii, name_line, parse_frame_line, NameOptions,
@@ -105,6 +107,73 @@ struct LastChain {
 }
 /// Blocks between checks of the cancel flag.
 const CANCEL_EVERY: usize = 2048;
+/// Bytes of call-chain text the [`ChainCache`] holds; past this it is emptied and refilled.
+const CHAIN_CACHE_LIMIT: usize = 16 << 20;
+
+/// One call chain remembered by the [`ChainCache`]: where its text and parts are kept, its
+/// newlines, and the stack it gave under the root it was last seen with.
+struct ChainEntry {
+    hash: u64,
+    text: std::ops::Range<usize>,
+    parts: std::ops::Range<usize>,
+    newlines: usize,
+    root: u32,
+    stack: u32,
+}
+
+/// Whole call chains (the frame lines after a header, up to the blank line) already named: most
+/// samples repeat a chain seen before, which is then found by one hash of its text and one
+/// comparison instead of line by line. Parts are those of `chain_parts` (leaf first).
+#[derive(Default)]
+struct ChainCache {
+    entries: Vec<ChainEntry>,
+    /// indexes into `entries`, per java flag
+    tables: [HashTable<u32>; 2],
+    text: Vec<u8>,
+    parts: Vec<u32>,
+}
+
+impl ChainCache {
+    fn hash(text: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        FxBuildHasher.hash_one(text)
+    }
+
+    /// The index of the entry for `text` (hashed to `hash`).
+    fn find(&self, java: bool, hash: u64, text: &[u8]) -> Option<usize> {
+        let (entries, arena) = (&self.entries, &self.text);
+        self.tables[usize::from(java)]
+            .find(hash, |&i| {
+                let e = &entries[i as usize];
+                e.hash == hash && arena[e.text.clone()] == *text
+            })
+            .map(|&i| i as usize)
+    }
+
+    /// Remember `text` (with `newlines` newlines) as giving `parts`, and under `root`, `stack`.
+    fn insert(&mut self, java: bool, hash: u64, text: &[u8], newlines: usize, parts: &[u32]) {
+        if self.text.len() + text.len() > CHAIN_CACHE_LIMIT {
+            self.entries.clear();
+            self.tables.iter_mut().for_each(HashTable::clear);
+            self.text.clear();
+            self.parts.clear();
+        }
+        let entry = ChainEntry {
+            hash,
+            text: self.text.len()..self.text.len() + text.len(),
+            parts: self.parts.len()..self.parts.len() + parts.len(),
+            newlines,
+            root: u32::MAX,
+            stack: 0,
+        };
+        self.text.extend_from_slice(text);
+        self.parts.extend_from_slice(parts);
+        let entries = &self.entries;
+        self.tables[usize::from(java)]
+            .insert_unique(hash, entries.len() as u32, |&i| entries[i as usize].hash);
+        self.entries.push(entry);
+    }
+}
 
 /// One thread's share of a capture.
 pub struct Worker {
@@ -134,6 +203,7 @@ pub struct Worker {
     /// the blank line ending a sample (built once: `memmem::find` builds its searcher per call,
     /// 1.2 % of the fold's instructions)
     blank_line: memmem::Finder<'static>,
+    chains: ChainCache,
 }
 
 /// A worker's result: stack strings, per (event, stack) weights and counts, chunk facts.
@@ -203,6 +273,7 @@ impl Worker {
             last_chain_of: Map::default(),
             last_chains: Vec::new(),
             last_chain_bytes: 0,
+            chains: ChainCache::default(),
         }
     }
 
@@ -281,9 +352,48 @@ impl Worker {
             }
             let (root, java) = self.root(&f);
             parts.clear();
-            let thread = f.tid.or(f.pid).unwrap_or(f.comm);
-            self.chain_parts(&mut lines, java, thread, namer, &mut parts)?;
-            let stack = self.stack_id(root, java, &f, &mut parts, namer)?;
+            let rest = lines.rest;
+            let (text, after) = self.chain_extent(rest);
+            let stack = if text.first() == Some(&b'\t') {
+                let hash = ChainCache::hash(text);
+                let slot = match self.chains.find(java, hash, text) {
+                    Some(slot) => {
+                        lines.newlines += self.chains.entries[slot].newlines + (after - text.len());
+                        lines.rest = &rest[after..];
+                        slot
+                    }
+                    None => {
+                        let thread = f.tid.or(f.pid).unwrap_or(f.comm);
+                        let before = lines.newlines;
+                        self.chain_parts(
+                            &mut lines,
+                            (text, after),
+                            java,
+                            thread,
+                            namer,
+                            &mut parts,
+                        )?;
+                        let newlines = lines.newlines - before - (after - text.len());
+                        self.chains.insert(java, hash, text, newlines, &parts);
+                        self.chains.entries.len() - 1
+                    }
+                };
+                let e = &self.chains.entries[slot];
+                if e.root == root {
+                    e.stack
+                } else {
+                    parts.clear();
+                    parts.extend_from_slice(&self.chains.parts[e.parts.clone()]);
+                    let stack = self.stack_id(root, java, &f, &mut parts, namer)?;
+                    let e = &mut self.chains.entries[slot];
+                    (e.root, e.stack) = (root, stack);
+                    stack
+                }
+            } else {
+                let thread = f.tid.or(f.pid).unwrap_or(f.comm);
+                self.chain_parts(&mut lines, (text, after), java, thread, namer, &mut parts)?;
+                self.stack_id(root, java, &f, &mut parts, namer)?
+            };
             let cell = local.entry((event, stack)).or_insert((0, 0));
             cell.0 += u128::from(weight);
             cell.1 += 1;
@@ -404,24 +514,29 @@ impl Worker {
         Ok(id)
     }
 
-    /// The parts (leaf first) of the call chain that follows a header, up to the blank line
-    /// ending the sample (or the end of the chunk). `thread` names the thread (any bytes: the
+    /// The chain's text after a header (`rest` starts after it): up to the blank line, without
+    /// the newline ending its last line; and where the next sample starts in `rest`.
+    fn chain_extent<'a>(&self, rest: &'a [u8]) -> (&'a [u8], usize) {
+        match self.blank_line.find(rest) {
+            Some(i) => (&rest[..i], i + 2),
+            None if rest.last() == Some(&b'\n') => (&rest[..rest.len() - 1], rest.len()),
+            None => (rest, rest.len()),
+        }
+    }
+
+    /// The parts (leaf first) of the call chain `text` that follows a header, up to the blank
+    /// line ending the sample (or the end of the chunk) at `after` in `lines.rest`. `thread` names the thread (any bytes: the
     /// lines taken from its last chain are compared byte for byte).
     fn chain_parts(
         &mut self,
         lines: &mut Lines<'_>,
+        (text, after): (&[u8], usize),
         java: bool,
         thread: &[u8],
         namer: &mut LineNamer<'_>,
         parts: &mut Vec<u32>,
     ) -> Result<(), Stop> {
-        // the chain's text: up to the blank line, without the newline ending its last line
         let rest = lines.rest;
-        let (text, after) = match self.blank_line.find(rest) {
-            Some(i) => (&rest[..i], i + 2),
-            None if rest.last() == Some(&b'\n') => (&rest[..rest.len() - 1], rest.len()),
-            None => (rest, rest.len()),
-        };
         if text.first() != Some(&b'\t') {
             return self.chain_lines(lines, java, namer, parts); // none, or not frames only
         }
