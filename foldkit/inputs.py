@@ -8,13 +8,12 @@ import io
 import os
 import stat
 import sys
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-
-import zstandard
 
 from foldkit.errors import INSTALL_CLUSTER, InputError
 
@@ -99,6 +98,12 @@ def read_input(stream: BinaryIO, size: int, name: str) -> bytes:
         raise InputError(f"{name}: read error: {exc.strerror or exc}") from exc
 
 
+def _zstd_errors() -> tuple[type[Exception], ...]:
+    """zstandard's error class once a zstd stream has loaded it (before that none can occur)."""
+    zstandard = sys.modules.get("zstandard")
+    return (zstandard.ZstdError,) if zstandard is not None else ()
+
+
 class _ZstdReader(io.RawIOBase):
     """Streaming zstd decompression across concatenated frames that, unlike `stream_reader`,
     reports a stream that ends inside a frame (a truncated file) as an error. Memory stays
@@ -110,6 +115,8 @@ class _ZstdReader(io.RawIOBase):
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
+        import zstandard  # on use: a fifth of a command's start-up, and most inputs are not zstd
+
         self._dctx = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW)
         self._obj = self._dctx.decompressobj()
         self._in_frame = False
@@ -188,7 +195,7 @@ class Source:
     def _fill(self, size: int) -> bytes:
         try:
             return self._stream.read(size)
-        except (zstandard.ZstdError, gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        except (*_zstd_errors(), gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise InputError(
                 f"{self.name}: truncated or corrupt {self.compression} stream ({exc})"
             ) from exc
@@ -367,11 +374,41 @@ def _open_raw(spec: InputSpec) -> BinaryIO:
     try:
         if path.is_dir():  # (stat's errors, a name too long among them, are the open's below)
             raise InputError(f"{s}: is a directory, not a capture file")
+        if path.is_fifo():
+            return _open_fifo(path)
         return open(path, "rb")
     except FileNotFoundError as exc:
         raise InputError(f"{s}: no such file") from exc
     except OSError as exc:
         raise InputError(f"{s}: cannot open: {exc.strerror}") from exc
+
+
+#: How often the main thread looks for Ctrl-C while a FIFO waits for its writer, in seconds.
+_FIFO_POLL = 0.2
+
+
+def _open_fifo(path: Path) -> BinaryIO:
+    """`path`, a named pipe, opened for reading. open() blocks until a writer comes, and the
+    SIGINT of a Ctrl-C may be delivered to another of the process's threads (the native core's,
+    the allocator's), so the main thread would never see it: the open waits in a thread while
+    the main thread polls, which lets Ctrl-C end the command."""
+    opened: list[BinaryIO] = []
+    failed: list[OSError] = []
+    done = threading.Event()
+
+    def wait_for_writer() -> None:
+        try:
+            opened.append(open(path, "rb"))
+        except OSError as exc:
+            failed.append(exc)
+        done.set()
+
+    threading.Thread(target=wait_for_writer, name="foldkit-fifo-open", daemon=True).start()
+    while not done.wait(_FIFO_POLL):
+        pass
+    if failed:
+        raise failed[0]
+    return opened[0]
 
 
 def rereadable(spec: InputSpec) -> bool:

@@ -7,7 +7,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 
 from foldkit.errors import InputError, StrictModeError, UsageError
-from foldkit.ingest.demangle import demangle_profile
 from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
 from foldkit.inputs import InputSpec, Source, open_source
 from foldkit.outputs import COMPRESSION_SUFFIXES
@@ -35,7 +34,7 @@ class _Formats(Mapping[str, ModuleType]):
 
 #: Every input format (each module implements `foldkit.ingest.base.InputFormat`, and its `NAME` is
 #: its module's name), in the order detection tries them (most specific first). No two sniffers
-#: claim the same capture (tests/test_formats_detect.py checks every capture of the corpus), so
+#: claim the same capture (tests/ingest/test_formats_detect.py checks every capture of the corpus), so
 #: the order only matters for inputs no sniffer is sure about.
 FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "pprof", "histogram", "bpftrace", "dtrace", "bcc", "events", "folded"])
 
@@ -117,6 +116,8 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
         if jit is not None:
             profile.diagnostics.warnings.append(jit)
     if options.demangle and module.NAME != "perf":  # perf names are demangled as they are folded
+        from foldkit.ingest.demangle import demangle_profile  # (and its perf frame rules) on use
+
         profile = demangle_profile(profile)
     _check_weights(profile, source.name)
     if source.oversize:
