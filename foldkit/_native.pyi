@@ -89,7 +89,7 @@ class PerfFolder:
     def cancel(self) -> None:
         """Stop the threads now."""
     def finish(self) -> dict[str, Any]:
-        """Wait for the threads: `events`, `first_seen`, `lines` and `timelines`."""
+        """Wait for the threads: `events`, `first_seen`, `lines`, `timelines` (chunk -> (times, stack ids, weights) arrays) and `stacks` (what the ids index)."""
 
 def demangle(symbol: bytes) -> bytes:
     """A symbol demangled (C++, Rust legacy and v0), or Rust's partial demangling tidied."""
@@ -239,3 +239,33 @@ def table_changes(
     """`(names, self before, total before, self after, total after, rows in all)` of the functions
     whose share changed most, at most `limit` (all when <= 0); None when a table is not one the
     core takes."""
+
+# --- timeline.rs --- (arrays as native-order bytes: float64 times, uint32 ids, int64 weights)
+
+def timeline_filter(
+    times: bytes, ids: bytes, weights: bytes, mapping: bytes | None = None, window: tuple[float, float] | None = None
+) -> tuple[bytes, bytes, bytes]:
+    """`(times, ids, weights)` of the samples `mapping` (int64 new id per id, -1 drops) keeps, in `window`."""
+
+def timeline_sums(ids: bytes, weights: bytes, stacks: int) -> tuple[list[int], list[int]]:
+    """Per stack id: the sum of its samples' weights and their number."""
+
+def timeline_first_time(times: bytes) -> float | None:
+    """The earliest time that is not NaN."""
+
+def timeline_span(times: bytes, weights: bytes) -> tuple[float, float] | None:
+    """The earliest and latest finite time of a sample of positive weight."""
+
+def timeline_runs(times: bytes, ids: bytes, weights: bytes) -> tuple[bytes, bytes, int, int] | None:
+    """`(run ids, run weights, non-positive samples, total)` of the flame-chart runs, or None when a run is beyond int64."""
+
+def timeline_chart_layout(stacks: list[str], run_ids: bytes, run_weights: bytes, threshold: int, max_frames: int) -> _Frames:
+    """The flame-chart layout of the runs, as `layout_frames` gives it."""
+
+def timeline_cells(
+    times: bytes, ids: bytes, weights: bytes, nodes: bytes, start: float, rows: float
+) -> tuple[bytes, list[int]]:
+    """The Time view's cells: keys `node << 32 | bucket` (uint64 bytes, ascending) and their summed weights."""
+
+def viewer_stack_nodes(tree: ViewerTree, stacks: list[str]) -> bytes:
+    """The node each stack ends at (int64 bytes), -1 where no side's stacks end."""

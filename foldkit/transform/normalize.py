@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from foldkit.profile import Profile, Weight
+from foldkit.timeline import Timeline
 
 #: The name every unresolved frame gets.
 UNKNOWN = "[unknown]"
@@ -99,7 +100,9 @@ def _apply(profile: Profile, stack_name: dict[str, str]) -> Profile:
     weights = _merge(stack_name, profile.weights)
     counts = None if profile.counts is None else _merge(stack_name, profile.counts)  # type: ignore[arg-type]
     timeline = None
-    if profile.timeline is not None:
+    if isinstance(profile.timeline, Timeline):  # each distinct stack once, the samples as arrays
+        timeline = profile.timeline.map_stacks([stack_name.get(s, s) for s in profile.timeline.stacks])
+    elif profile.timeline is not None:
         timeline = [(t, stack_name.get(s, s), w) for t, s, w in profile.timeline]
     before: dict[str, Weight] | None = None
     if profile.before is not None:

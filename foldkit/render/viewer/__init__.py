@@ -19,7 +19,7 @@ page merges frames narrower than a pixel when it draws, never in the data.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from foldkit import __version__
 from foldkit.errors import UsageError
@@ -31,6 +31,9 @@ from foldkit.render.viewer.page import viewer_page
 from foldkit.render.viewer.payload import pack, pack_native
 from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree
 from foldkit.text import visible
+
+if TYPE_CHECKING:
+    from foldkit._native import ViewerTree
 
 #: Default widths of a differential viewer: the larger side, so frames only in BEFORE are shown.
 DIFF_BASIS = "union"
@@ -64,17 +67,18 @@ def _check(options: RenderOptions) -> None:
 
 def _packed(
     sides: list[Mapping[str, Weight] | StackTable], color: Callable[[str], str], palette: str | None
-) -> tuple[dict[str, Any], str, int, Callable[[], FrameTree]]:
-    """(header, data, stacks left out, the tree for the Time view) of `sides`' merged tree: built
+) -> tuple[dict[str, Any], str, int, Callable[[], FrameTree], ViewerTree | None]:
+    """(header, data, stacks left out, the tree for the Time view, the native tree when there is
+    one) of `sides`' merged tree: built
     and packed natively when the core takes the sides (`palette`: the palette the core may colour
     with, None when `color` is not a plain palette's), else by the Python twins."""
     native = native_tree(*sides)
     if native is not None:
         header, data = pack_native(native, color, palette)
-        return header, data, native.nonpositive, lambda: FrameTree.from_native(native)
+        return header, data, native.nonpositive, lambda: FrameTree.from_native(native), native
     tree = build_tree(*(s.to_dict() if not isinstance(s, Mapping) else s for s in sides))
     header, data = pack(tree, color)
-    return header, data, tree.nonpositive, lambda: tree
+    return header, data, tree.nonpositive, lambda: tree, None
 
 
 def render_viewer(
@@ -90,7 +94,7 @@ def render_viewer(
     table = profile.table if isinstance(profile, LazyProfile) and not options.reverse else None
     side = table if table is not None else reversed_weights(profile.weights) if options.reverse else profile.weights
     plain = options.palette if palette_map is None and not options.hash else None
-    header, data, nonpositive, tree = _packed([side], colorizer(options.palette, options.hash, palette_map), plain)
+    header, data, nonpositive, tree, native = _packed([side], colorizer(options.palette, options.hash, palette_map), plain)
     if diagnostics is not None and nonpositive:
         diagnostics.warnings.append(f"{nonpositive} stack(s) with zero or negative weight left out of the graph")
     title = options.title if options.title is not None else (defaults.TITLE_INVERTED if options.inverted else defaults.TITLE)
@@ -101,7 +105,7 @@ def render_viewer(
         from foldkit.render.viewer.timeline import time_payload
 
         warn = None if diagnostics is None else diagnostics.warnings.append
-        timed = time_payload(tree(), profile.timeline, reverse_stack if options.reverse else None, warn)
+        timed = time_payload(tree, profile.timeline, reverse_stack if options.reverse else None, warn, native)
     if timed is not None:
         meta["time"] = timed[0]
     return viewer_page(title, meta, data, meta["generator"], timed[1] if timed else None)
@@ -129,7 +133,7 @@ def render_diff_viewer(
     if options.reverse:
         after, before = reversed_weights(after), reversed_weights(before)
     plain = None if options.hash else options.palette
-    header, data, _, _ = _packed([after, before], colorizer(options.palette, options.hash), plain)
+    header, data, _, _, _ = _packed([after, before], colorizer(options.palette, options.hash), plain)
     shown_title = options.title if options.title is not None else title
     meta = {
         **_settings(options, unit, shown_title),

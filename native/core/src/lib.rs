@@ -12,6 +12,7 @@ pub mod pprof;
 pub mod svg_frames;
 pub mod svg_palette;
 pub mod table;
+pub mod timeline;
 pub mod viewer;
 
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.

@@ -11,6 +11,7 @@ mod pprof;
 mod read_ahead;
 mod svg;
 mod table;
+mod timeline;
 mod viewer;
 
 #[pymodule]
@@ -29,5 +30,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     viewer::register(m)?;
     svg::register(m)?;
     table::register(m)?;
+    timeline::register(m)?;
     Ok(())
 }
