@@ -74,21 +74,16 @@ class Timeline(Sequence[Sample]):
         return samples if isinstance(samples, Timeline) else cls.from_samples(samples)
 
     @classmethod
-    def from_arrays(cls, stacks: list[str], times: bytes, ids: bytes, weights: bytes | list[Weight]) -> Timeline:
+    def from_arrays(cls, stacks: list[str], times: bytes, ids: bytes, weights: bytes | Sequence[Weight]) -> Timeline:
         """A timeline from the native core's bytes (float64 times, uint32 ids, int64 weights or a list)."""
         t, i = array("d"), array("I")
         t.frombytes(times)
         i.frombytes(ids)
-        if isinstance(weights, list):
-            return cls(stacks, t, i, weights)
+        if not isinstance(weights, bytes):
+            return cls(stacks, t, i, list(weights))
         w = array("q")
         w.frombytes(weights)
         return cls(stacks, t, i, w)
-
-    @property
-    def native(self) -> bool:
-        """True when the native core can work on these arrays (int64 weights, core in use)."""
-        return isinstance(self.weights, array) and native_core() is not None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -135,11 +130,10 @@ class Timeline(Sequence[Sample]):
 
     def sums(self) -> tuple[list[Weight], list[int]]:
         """Per stack id: the sum of its samples' weights, and their number."""
-        if self.native:
-            core = native_core()
-            assert core is not None
-            totals, counts = core.timeline_sums(self.ids.tobytes(), self.weights.tobytes(), len(self.stacks))  # type: ignore[union-attr]
-            return totals, counts
+        core = native_core()
+        if core is not None and isinstance(self.weights, array):
+            totals, counts = core.timeline_sums(self.ids.tobytes(), self.weights.tobytes(), len(self.stacks))
+            return list[Weight](totals), counts
         totals_py: list[Weight] = [0] * len(self.stacks)
         counts_py = [0] * len(self.stacks)
         for i, w in zip(self.ids, self.weights, strict=True):
@@ -150,8 +144,8 @@ class Timeline(Sequence[Sample]):
     def filtered(self, stacks: list[str], mapping: Sequence[int] | None, window: tuple[float, float] | None) -> Timeline:
         """The samples whose stack `mapping` keeps (`mapping[id]` the new id into `stacks`, -1 to
         drop; None keeps every one) and, with `window` (lo, hi), whose time is in `lo <= t < hi`."""
-        core = native_core() if isinstance(self.weights, array) else None
-        if core is not None:
+        core = native_core()
+        if core is not None and isinstance(self.weights, array):
             raw = None if mapping is None else array("q", mapping).tobytes()
             t, i, w = core.timeline_filter(self.times.tobytes(), self.ids.tobytes(), self.weights.tobytes(), raw, window)
             return Timeline.from_arrays(stacks, t, i, w)
@@ -201,19 +195,19 @@ class Timeline(Sequence[Sample]):
 def concat(parts: Iterable[Sequence[Sample]]) -> Timeline:
     """The samples of every part, one part after the other (parts sharing one stack list, as a
     native fold's chunks do, are joined without renumbering)."""
-    parts = [Timeline.of(p) for p in parts]
-    if not parts:
+    timelines = [Timeline.of(p) for p in parts]
+    if not timelines:
         return Timeline.empty()
-    if len(parts) == 1:
-        return parts[0]
-    base = parts[0].stacks
+    if len(timelines) == 1:
+        return timelines[0]
+    base = timelines[0].stacks
     stacks = list(base)
     index: dict[str, int] | None = None
     mappings: dict[int, list[int]] = {id(base): list(range(len(base)))}  # per stack list
     times, ids = array("d"), array("I")
-    ints = all(isinstance(p.weights, array) for p in parts)
+    ints = all(isinstance(p.weights, array) for p in timelines)
     weights: array | list[Weight] = array("q") if ints else []
-    for part in parts:
+    for part in timelines:
         if part.stacks is not base:
             mapping = mappings.get(id(part.stacks))
             if mapping is None:
@@ -229,7 +223,7 @@ def concat(parts: Iterable[Sequence[Sample]]) -> Timeline:
             part = part.filtered(stacks, mapping, None)
         times.extend(part.times)
         ids.extend(part.ids)
-        weights.extend(part.weights)  # type: ignore[arg-type]
+        weights.extend(part.weights)
     return Timeline(stacks, times, ids, weights)
 
 
@@ -248,7 +242,7 @@ def sorted_by_time(timeline: Sequence[Sample]) -> Timeline:
     order = sorted(range(len(tl)), key=times.__getitem__)
     weights = tl.weights
     new_weights: array | list[Weight] = array("q") if isinstance(weights, array) else []
-    new_weights.extend(weights[i] for i in order)  # type: ignore[arg-type]
+    new_weights.extend(weights[i] for i in order)
     return Timeline(tl.stacks, array("d", (times[i] for i in order)), array("I", (tl.ids[i] for i in order)), new_weights)
 
 

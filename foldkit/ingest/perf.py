@@ -484,7 +484,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
         unit=_unit(event, options.weight == "period", saw_period),
         event=event or None,
         diagnostics=diag,
-        timeline=timeline,  # type: ignore[arg-type]
+        timeline=timeline,
         meta={ROOT_FRAMES: perf_root_frames(options.pid, options.tid)},
     )
 

@@ -474,7 +474,7 @@ def layout_timeline(
         except RuntimeError:  # a panic in the native core (a bug): the twin gives the same layout
             placed = None
         if placed is not None:
-            layout = _finish(placed, full, min_weight)  # type: ignore[arg-type]
+            layout = _finish(placed, full, min_weight)
             layout.nonpositive += nonpositive
             return layout
     pairs, nonpositive = chart_runs(timeline)

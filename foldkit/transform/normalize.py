@@ -10,6 +10,7 @@ become equal; it is a pure `(profile, options) -> profile` transform.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from foldkit.profile import Profile, Weight
@@ -99,7 +100,7 @@ def _apply(profile: Profile, stack_name: dict[str, str]) -> Profile:
     """`profile` with every stack renamed by `stack_name`, merging stacks that become equal."""
     weights = _merge(stack_name, profile.weights)
     counts = None if profile.counts is None else _merge(stack_name, profile.counts)  # type: ignore[arg-type]
-    timeline = None
+    timeline: Sequence[tuple[float, str, Weight]] | None = None
     if isinstance(profile.timeline, Timeline):  # each distinct stack once, the samples as arrays
         timeline = profile.timeline.map_stacks([stack_name.get(s, s) for s in profile.timeline.stacks])
     elif profile.timeline is not None:

@@ -87,7 +87,9 @@ class _NativeCells:
 
     def __init__(self, core: NativeCore, tree: ViewerTree, timeline: Timeline, stack_of: Callable[[str], str] | None) -> None:
         self.core, self.tree = core, tree
-        self.arrays = (timeline.times.tobytes(), timeline.ids.tobytes(), timeline.weights.tobytes())
+        weights = timeline.weights
+        assert isinstance(weights, array)  # `of` checked
+        self.arrays = (timeline.times.tobytes(), timeline.ids.tobytes(), weights.tobytes())
         self.stacks = timeline.stacks if stack_of is None else [stack_of(s) for s in timeline.stacks]
         #: the earliest and latest time of a sample of positive weight, None when none has one
         self.span = core.timeline_span(self.arrays[0], self.arrays[2])
