@@ -78,11 +78,11 @@ lint: $(VENV)/.installed-test
 	$(CARGO) fmt --manifest-path $(NATIVE) --all --check
 	$(CARGO) clippy --manifest-path $(NATIVE) --all-targets -- -D warnings
 
-# mutated real captures through every command: 0 tracebacks and 0 hangs expected (tests/fuzz.py)
+# mutated real captures through every command: 0 tracebacks and 0 hangs expected (tests/support/fuzz.py)
 FUZZ_COUNT ?= 10000
 FUZZ_SEED ?= 1
 fuzz: $(VENV)/.installed-test
-	$(BIN)/python -m tests.fuzz --count $(FUZZ_COUNT) --seed $(FUZZ_SEED)
+	$(BIN)/python -m tests.support.fuzz --count $(FUZZ_COUNT) --seed $(FUZZ_SEED)
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_fold.py

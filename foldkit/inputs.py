@@ -8,6 +8,7 @@ import io
 import os
 import stat
 import sys
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -367,11 +368,41 @@ def _open_raw(spec: InputSpec) -> BinaryIO:
     try:
         if path.is_dir():  # (stat's errors, a name too long among them, are the open's below)
             raise InputError(f"{s}: is a directory, not a capture file")
+        if path.is_fifo():
+            return _open_fifo(path)
         return open(path, "rb")
     except FileNotFoundError as exc:
         raise InputError(f"{s}: no such file") from exc
     except OSError as exc:
         raise InputError(f"{s}: cannot open: {exc.strerror}") from exc
+
+
+#: How often the main thread looks for Ctrl-C while a FIFO waits for its writer, in seconds.
+_FIFO_POLL = 0.2
+
+
+def _open_fifo(path: Path) -> BinaryIO:
+    """`path`, a named pipe, opened for reading. open() blocks until a writer comes, and the
+    SIGINT of a Ctrl-C may be delivered to another of the process's threads (the native core's,
+    the allocator's), so the main thread would never see it: the open waits in a thread while
+    the main thread polls, which lets Ctrl-C end the command."""
+    opened: list[BinaryIO] = []
+    failed: list[OSError] = []
+    done = threading.Event()
+
+    def wait_for_writer() -> None:
+        try:
+            opened.append(open(path, "rb"))
+        except OSError as exc:
+            failed.append(exc)
+        done.set()
+
+    threading.Thread(target=wait_for_writer, name="foldkit-fifo-open", daemon=True).start()
+    while not done.wait(_FIFO_POLL):
+        pass
+    if failed:
+        raise failed[0]
+    return opened[0]
 
 
 def rereadable(spec: InputSpec) -> bool:

@@ -3,7 +3,7 @@ names start being read (`foldkit.readahead`) before the command line's own modul
 
 Which arguments name such files is command-line knowledge, kept here because the command line
 itself cannot load in time: `READ_AHEAD` is generated from the commands' own parameters
-(`foldkit.cli.read_ahead_spellings`), and tests/test_readahead.py fails when the two differ.
+(`foldkit.cli.read_ahead_spellings`), and tests/ingest/test_readahead.py fails when the two differ.
 """
 
 from __future__ import annotations

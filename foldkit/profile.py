@@ -104,7 +104,7 @@ def magnitude_problem(magnitude: Weight) -> str | None:
     """Why a profile whose weights' magnitudes sum to `magnitude` cannot be summed exactly, or
     None when it can."""
     if magnitude > MAX_WEIGHT:
-        return "its weights add up to more than 2^63-1"
+        return "the magnitudes of its weights add up to more than 2^63-1 (every partial sum a graph draws must fit)"
     return None
 
 

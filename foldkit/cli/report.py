@@ -10,12 +10,12 @@ import typer
 
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
-from foldkit.cli.check import Alpha, MaxIncrease
+from foldkit.cli.check import Alpha, MaxIncrease, RunNoise
 from foldkit.cli.cluster_flags import ClusterAddress
 from foldkit.cli.store_flags import Label, Store
 from foldkit.errors import CheckFailed, InputError, UsageError
 from foldkit.ingest import FoldOptions
-from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
+from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE, DEFAULT_RUN_NOISE
 from foldkit.transform import Pipeline
 
 Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", help="Capture files and folders (searched recursively; every file foldkit can read, plain, .gz or .zst).", show_default=False)]
@@ -36,6 +36,7 @@ def report(
     baseline: Baseline = None,
     max_increase: MaxIncrease = DEFAULT_MAX_INCREASE,
     alpha: Alpha = DEFAULT_ALPHA,
+    run_noise: RunNoise = DEFAULT_RUN_NOISE,
     fail_on_error: FailOnError = False,
     force: Force = False,
     cluster: ClusterAddress = None,
@@ -73,7 +74,7 @@ def report(
         capture_maps=per_capture,
         transforms=transforms,
         baseline=baseline,
-        check_options=CheckOptions(max_increase=Threshold.parse(max_increase), alpha=alpha),
+        check_options=CheckOptions(max_increase=Threshold.parse(max_increase), alpha=alpha, run_noise=run_noise / 100.0),
         jobs=fold_options.jobs,
         force=force,
         cluster=cluster,

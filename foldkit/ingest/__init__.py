@@ -35,7 +35,7 @@ class _Formats(Mapping[str, ModuleType]):
 
 #: Every input format (each module implements `foldkit.ingest.base.InputFormat`, and its `NAME` is
 #: its module's name), in the order detection tries them (most specific first). No two sniffers
-#: claim the same capture (tests/test_formats_detect.py checks every capture of the corpus), so
+#: claim the same capture (tests/ingest/test_formats_detect.py checks every capture of the corpus), so
 #: the order only matters for inputs no sniffer is sure about.
 FORMATS: Mapping[str, ModuleType] = _Formats(["perf", "pprof", "histogram", "bpftrace", "dtrace", "bcc", "events", "folded"])
 

@@ -1,0 +1,70 @@
+"""Start-up stays cheap: a command loads only the modules its work needs (how long that takes is
+measured in benchmarks/bench_fold.py, not here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.common import FIXTURES
+
+#: Modules that folding a perf capture to folded text never needs: the renderer and lxml, the
+#: cluster session (logging, sockets), polars, Dask, the readers of the other formats.
+NOT_FOR_FOLD = [
+    "lxml.etree", "foldkit.render", "foldkit.cluster.session", "polars", "distributed",
+    "foldkit.ingest.bcc", "foldkit.ingest.bpftrace", "foldkit.ingest.folded",
+]  # fmt: skip
+#: ... and `import foldkit` does not load the readers at all.
+NOT_FOR_IMPORT = [*NOT_FOR_FOLD, "foldkit.ingest"]
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def test_folding_a_capture_loads_neither_renderer_nor_cluster_nor_polars() -> None:
+    modules = _modules_after(
+        "import json, sys; from foldkit.cli import main; "
+        f"main(['fold', {str(FIXTURES / 'java.perf')!r}, '-q', '-o', '-']); print(); print(json.dumps(sorted(sys.modules)))"
+    )
+    assert "foldkit.ingest.perf" in modules  # the test sees what was loaded
+    assert [m for m in NOT_FOR_FOLD if m in modules] == []
+
+
+def test_import_foldkit_is_light() -> None:
+    modules = _modules_after("import json, sys, foldkit; print(json.dumps(sorted(sys.modules)))")
+    assert [m for m in NOT_FOR_IMPORT if m in modules] == []
+
+
+@pytest.mark.parametrize("name", ["Profile", "read", "diff", "check", "FoldOptions"])
+def test_import_foldkit_gives_every_public_name(name: str) -> None:
+    import foldkit
+
+    assert name in foldkit.__all__ and getattr(foldkit, name) is not None
+    assert callable(foldkit.Profile(weights={"a;b": 1}).focus)
+
+
+def test_drawing_an_svg_loads_neither_the_html_viewer_nor_openssl() -> None:
+    modules = _modules_after(
+        "import json, sys; from foldkit.cli import main; "
+        f"main(['flamegraph', {str(FIXTURES / 'java.perf')!r}, '-q', '-o', '-']); print(); print(json.dumps(sorted(sys.modules)))"
+    )
+    assert "foldkit.render.svg" in modules  # the test sees what was loaded
+    assert [m for m in ("foldkit.render.viewer", "_hashlib", "importlib.resources") if m in modules] == []
+
+
+def test_a_folded_file_named_so_loads_no_other_reader(tmp_path: Path) -> None:
+    folded = tmp_path / "cpu.folded"
+    folded.write_text("main;work 3\nmain;idle 1\n")
+    modules = _modules_after(
+        "import json, sys; from foldkit.cli import main; "
+        f"main(['flamegraph', {str(folded)!r}, '-q', '-o', {str(tmp_path / 'cpu.svg')!r}]); print(json.dumps(sorted(sys.modules)))"
+    )
+    assert "foldkit.ingest.folded" in modules  # the test sees what was loaded
+    assert [m for m in ("foldkit.ingest.perf", "foldkit.ingest.bcc", "foldkit.ingest.bpftrace") if m in modules] == []
+    assert (tmp_path / "cpu.svg").read_bytes().startswith(b"<?xml")

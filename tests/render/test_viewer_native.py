@@ -1,0 +1,121 @@
+"""The native viewer tree and payload (`native/core/src/viewer.rs`, `palette.rs`) against their
+Python twins (`render/viewer/tree.py`, `payload.py`, `render/palette.py`): the same nodes,
+names, weights and fills, the same decompressed payload bytes and header."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from foldkit import _native
+from foldkit.profile import Profile
+from foldkit.render import viewer as viewer_module
+from foldkit.render.options import RenderOptions
+from foldkit.render.palette import colorizer
+from foldkit.render.viewer.payload import pack, pack_native
+from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree
+from tests.render.test_render_layout import NAMES
+
+#: Weights on either side of zero and of 2**32 (the payload's uint32 limit) and 2**53.
+WEIGHT = st.one_of(st.integers(min_value=-3, max_value=1000), st.sampled_from([2**32 - 1, 2**32, 2**53 + 1, 2**63 - 1]))
+#: Frame names, the root's name among them (the twin gives such a frame the root's name id).
+STACKS = st.lists(st.one_of(NAMES, st.just("all")), min_size=0, max_size=6).map(";".join)
+SIDE = st.dictionaries(STACKS, WEIGHT, min_size=0, max_size=25)
+
+#: ASCII name fragments that steer the default palette's hue (kernel, JIT, Java, JS, Rust, ...).
+FRAGMENTS = st.sampled_from([
+    "a", "x9", " ", ".", "$", "<", ">", "/", ":", "::", ":::", "_[k]", "_[j]", "_[i]", "_[w]", "_[x]", "]",
+    "java/", "Ljava.", "org.", "Interpreter", "StubRoutines", "JS:", "LazyCompile:", "Builtin:", ".js:1",
+    ".mjs", ".js", "[perf-12.map]", "jitted-1-2.so", "[JIT]", "[kernel.kallsyms]", "entry_SYSCALL",
+    "do_syscall_64", "asm_exc_", "ret_from_fork", "py::", "[off-cpu:", "std::", "Foo.bar", "é", "\t",
+])
+ASCII_NAMES = st.lists(FRAGMENTS, min_size=1, max_size=5).map("".join)
+
+
+def same_tree(native: FrameTree, twin: FrameTree) -> None:
+    assert native.names == twin.names
+    assert list(native.name_ids) == list(twin.name_ids)
+    assert list(native.depths) == list(twin.depths)
+    assert [list(s) for s in native.selfs] == [list(s) for s in twin.selfs]
+    assert native.nonpositive == twin.nonpositive
+
+
+def raw(data: str) -> bytes:
+    return gzip.decompress(base64.b64decode(data))
+
+
+@settings(max_examples=300, deadline=None)
+@given(SIDE)
+def test_one_side_is_the_twins_tree(weights: dict[str, int]) -> None:
+    native = native_tree(weights)
+    assert native is not None
+    same_tree(FrameTree.from_native(native), build_tree(weights))
+
+
+@settings(max_examples=200, deadline=None)
+@given(SIDE, SIDE)
+def test_two_sides_are_the_twins_tree(after: dict[str, int], before: dict[str, int]) -> None:
+    native = native_tree(after, before)
+    assert native is not None
+    same_tree(FrameTree.from_native(native), build_tree(after, before))
+
+
+@settings(max_examples=200, deadline=None)
+@given(SIDE, st.sampled_from(["default", "red", "hot", "mem", "io", "java", None]))
+def test_payload_decodes_to_the_twins_bytes(weights: dict[str, int], palette: str | None) -> None:
+    native = native_tree(weights)
+    assert native is not None
+    header, data = pack_native(native, colorizer(palette or "default"), palette)
+    twin_header, twin_data = pack(build_tree(weights), colorizer(palette or "default"))
+    assert header == twin_header
+    assert raw(data) == raw(twin_data)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(ASCII_NAMES, min_size=1, max_size=20), st.sampled_from(["default", "red", "orange", "hot", "mem", "io"]))
+def test_native_fills_are_the_twins(names: list[str], palette: str) -> None:
+    weights = {";".join(names[: i + 1]): 1 for i in range(len(names))}
+    native = native_tree(weights)
+    assert native is not None
+    header, data = pack_native(native, colorizer(palette), palette)
+    twin_header, twin_data = pack(build_tree(weights), colorizer(palette))
+    assert header == twin_header
+    assert raw(data) == raw(twin_data)
+
+
+def test_a_weight_beyond_64_bits_or_a_decimal_is_left_to_the_twin() -> None:
+    assert native_tree({"a": 2**64}) is None
+    assert native_tree({"a": 1.5}) is None
+    assert native_tree({"a": 1}, {"b": 0.5}) is None
+
+
+def test_a_folded_files_table_is_built_natively(tmp_path: Path) -> None:
+    path = tmp_path / "x.folded"
+    path.write_bytes(b"main;b 2\nmain;a 5\nmain 1\nz 0\nmain;a;\xc3\xa9 3\n")
+    table = _native.read_folded_file(path, 1, 1 << 20, 100)
+    assert table is not None
+    native = native_tree(table)
+    assert native is not None
+    same_tree(FrameTree.from_native(native), build_tree(table.to_dict()))
+    path.write_bytes(b"main;\xff 2\n")  # not UTF-8: the twin builds it
+    table = _native.read_folded_file(path, 1, 1 << 20, 100)
+    assert table is not None and native_tree(table) is None
+
+
+def test_render_viewer_builds_natively(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_twin(*sides: object) -> None:
+        raise AssertionError("the Python twin was used")
+
+    monkeypatch.setattr(viewer_module, "build_tree", no_twin)
+    page = viewer_module.render_viewer(Profile(weights={"main;a": 3, "main;b": 1}), RenderOptions())
+    assert b"foldkit-data" in page
+
+
+def test_render_viewer_falls_back_to_the_twin() -> None:
+    page = viewer_module.render_viewer(Profile(weights={"main;a": 2.5, "main;b": 1}), RenderOptions())
+    assert b"foldkit-data" in page

@@ -1,0 +1,51 @@
+"""The time span read from a capture's two ends equals the one from every sample's timestamp."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from foldkit.ingest import FoldOptions
+from foldkit.inputs import open_source
+from foldkit.report import timespan
+from foldkit.report.timespan import perf_time_range
+from tests.support.common import DATA, FIXTURES, data_bytes
+
+PERF = sorted(p.name.removesuffix(".zst") for p in (DATA / "captures").glob("perf-*.txt.zst"))
+
+
+#: The timestamp of a sample's header line (a test oracle, independent of foldkit's reader):
+#: header lines are not tab-indented, frame lines are; side events (PERF_RECORD_*) are no samples.
+HEADER_TIME = re.compile(rb"^(?![^\n]*PERF_RECORD_)[^\t\n#][^\n]*?\s(\d+\.\d+):\s", re.MULTILINE)
+
+
+def full_range(path: Path) -> tuple[float | None, float | None]:
+    """(first, last) timestamp of every sample of any event."""
+    times = [float(t) for t in HEADER_TIME.findall(open_source(str(path)).read_all())]
+    return (min(times), max(times)) if times else (None, None)
+
+
+@pytest.mark.parametrize("name", PERF)
+def test_every_perf_capture(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / name
+    data = data_bytes(f"captures/{name}")
+    path.write_bytes(data * 3)  # three copies: longer than two probes at the probe size below
+    monkeypatch.setattr(timespan, "PROBE_BYTES", max(4096, len(data) // 4))
+    assert perf_time_range(str(path), FoldOptions()) == full_range(path)
+
+
+def test_small_and_compressed_captures(tmp_path: Path) -> None:
+    big = tmp_path / "big.perf.zst"
+    big.write_bytes(zstandard.ZstdCompressor().compress(data_bytes("captures/perf-system-mixed.txt")))
+    for path in (FIXTURES / "java.perf", FIXTURES / "system-mixed.perf.zst", big):
+        start, end = perf_time_range(str(path), FoldOptions())
+        assert (start, end) == full_range(path) and start is not None and end is not None and end > start
+
+
+def test_no_timestamps(tmp_path: Path) -> None:
+    path = tmp_path / "notime.perf"
+    path.write_text("prog 12 cpu-clock: \n\tffff f (/bin/prog)\n\n" * 3)
+    assert perf_time_range(str(path), FoldOptions()) == (None, None)

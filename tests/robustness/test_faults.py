@@ -1,0 +1,152 @@
+"""Faults around the inputs and outputs: reads that fail, files whose size is only a hint,
+outputs that cannot be made, Ctrl-C at start-up. Each is an exit code and one line from foldkit,
+never a traceback, and never a previous good output lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.common import TESTS
+
+ROOT = TESTS.parent
+
+
+def _foldkit(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "foldkit", *args], input=stdin, capture_output=True, timeout=300, check=False, cwd=ROOT, env=env)
+
+
+@pytest.mark.parametrize("command", [["fold"], ["top"], ["flamegraph", "-o", "{tmp}/x.svg"]])
+def test_a_read_error_is_an_input_error_naming_the_file(command: list[str], tmp_path: Path) -> None:
+    # reading /proc/self/mem at offset 0 fails with EIO, as a failing disk or network file system does
+    run = _foldkit(*[c.format(tmp=tmp_path) for c in command], "/proc/self/mem")
+    assert run.returncode == 2, run.stderr
+    assert b"Traceback" not in run.stderr
+    assert b"foldkit: error: /proc/self/mem: read error: Input/output error" in run.stderr
+
+
+PERF = "\n\n" + "".join(f"app 7/7 [000] {i}.0: 1001001 cpu-clock: \n\t 4000 work{i % 7} (/bin/app)\n\t 3000 main (/bin/app)\n\n" for i in range(1, 1001))
+FOLDED = "\n" + "".join(f"main;work{i % 7} {i}\n" for i in range(1, 1001))
+
+
+@pytest.mark.parametrize(("fmt", "stacks"), [("folded", FOLDED), ("perf", PERF), ("auto", PERF)])
+def test_a_file_whose_size_says_0_is_read_to_its_end(fmt: str, stacks: str) -> None:
+    # /proc/PID/environ is a regular file of st_size 0 that has content: here, a capture
+    holder = subprocess.Popen(["/bin/sleep", "60"], env={"X": stacks})
+    try:
+        environ = f"/proc/{holder.pid}/environ"
+        assert os.stat(environ).st_size == 0
+        for _ in range(100):  # until the child has exec'd sleep (its environment is then in place)
+            if Path(environ).read_bytes().startswith(b"X="):
+                break
+            time.sleep(0.05)
+        from_file = _foldkit("fold", "--format", fmt, environ)
+        from_stdin = _foldkit("fold", "--format", fmt, "-", stdin=Path(environ).read_bytes())
+    finally:
+        holder.kill()
+        holder.wait()
+    assert from_file.returncode == 0 and from_stdin.returncode == 0, from_file.stderr
+    assert from_file.stdout == from_stdin.stdout
+    assert from_file.stdout.count(b"\n") == 7 and b"no samples found" not in from_file.stderr
+
+
+#: Runs the console script's lines (`from foldkit.launch import entry; entry()`, argv[0] `foldkit`)
+#: with an import hook that sends SIGINT to the process when MODULE starts to import: Ctrl-C at
+#: that moment of the start-up, every time.
+_INTERRUPT_AT = """
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (a background job ignores it)
+MODULE = sys.argv[1]
+class Hook:
+    def find_spec(self, name, path=None, target=None):
+        if name == MODULE:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Hook())
+sys.argv = ["/usr/bin/foldkit", *sys.argv[2:]]
+from foldkit.launch import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize("module", ["foldkit.profile", "foldkit.readahead", "typer", "foldkit.cli.flamegraph", "foldkit.render.svg"])
+def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, tmp_path: Path) -> None:
+    capture = TESTS / "data" / "captures" / "perf-c-fp.txt.zst"
+    run = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_AT, module, "flamegraph", str(capture), "-o", str(tmp_path / "x.svg")],
+        capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+    )
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == 130 and run.stderr.endswith("foldkit: interrupted\n"), (run.returncode, run.stderr)
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_an_input_whose_name_is_too_long_is_an_input_error(tmp_path: Path) -> None:
+    name = tmp_path / ("n" * 300)
+    run = _foldkit("fold", str(name))
+    assert run.returncode == 2 and b"Traceback" not in run.stderr, run.stderr
+    assert run.stderr.endswith(b": cannot open: File name too long\n")
+
+
+@pytest.mark.parametrize("command", [["top", "--by", "dso", "{x}"], ["check", "{base}", "{x}"]])
+def test_a_fifo_is_read_once_by_commands_that_read_an_input_twice(command: list[str], tmp_path: Path) -> None:
+    # `top --by dso` reads a perf capture twice (stacks, then frames' dsos), `check` reads both
+    # ends of each capture again for their durations: a FIFO's second open waited for ever
+    capture = TESTS / "data" / "captures" / "perf-c-fp.txt.zst"
+    plain = tmp_path / "plain.perf.zst"
+    plain.write_bytes(capture.read_bytes())
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(["/bin/sh", "-c", f"cat {plain} > {fifo}"])
+    try:
+        run = _foldkit(*[a.format(x=fifo, base=plain) for a in command])
+    finally:
+        if writer.poll() is None:  # the command never opened the FIFO
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        writer.wait(timeout=60)
+    expected = _foldkit(*[a.format(x=plain, base=plain) for a in command])
+    assert run.returncode == expected.returncode == 0, run.stderr
+    if command[0] == "top":
+        assert run.stdout == expected.stdout
+    else:  # a FIFO's duration is not read again: the check is made on its sample counts alone
+        assert run.stdout.splitlines()[-1] == expected.stdout.splitlines()[-1]
+
+
+def _waiting_for_a_writer(pid: int) -> bool:
+    """Whether a thread of process `pid` is blocked opening a FIFO (Linux: wchan wait_for_partner)."""
+    for wchan in Path(f"/proc/{pid}/task").glob("*/wchan"):
+        try:
+            if wchan.read_text() == "wait_for_partner":
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def test_ctrl_c_ends_a_command_waiting_for_a_fifo_writer(tmp_path: Path) -> None:
+    """open() of a FIFO blocks until a writer comes; SIGINT may reach another thread of the
+    process, so a plain open() in the main thread never ended: exit 130 with foldkit's line."""
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    script = Path(sys.executable).with_name("foldkit")  # the console script, as a user runs it
+    proc = subprocess.Popen([str(script), "top", str(fifo)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        for _ in range(600):  # until it waits in open() (up to a minute on a loaded machine)
+            if _waiting_for_a_writer(proc.pid) or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert _waiting_for_a_writer(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and err.decode().strip().endswith("foldkit: interrupted"), err

@@ -1,0 +1,88 @@
+"""Signals during `foldkit fold` (issue 11, items 8 and 9): Ctrl-C exits 130 promptly, and
+SIGTERM/SIGKILL leave nothing behind (folding runs on threads of the one process)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.common import data_bytes
+
+pytestmark = pytest.mark.slow
+
+#: Seconds a stopped fold may take to be gone.
+PROMPT = 10.0
+
+
+@pytest.fixture(scope="module")
+def big_capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plain perf capture large enough that no machine folds it before the signal lands (800 MB)."""
+    path = tmp_path_factory.mktemp("signals") / "big.perf"
+    sample = data_bytes("captures/perf-system-mixed.txt")
+    with path.open("wb") as f:
+        for _ in range(max(1, (800 << 20) // len(sample))):
+            f.write(sample)
+    return path
+
+
+def _start(args: list[str], stdin: object = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "foldkit", "fold", *args, "-o", "-"],
+        stdin=stdin,  # type: ignore[arg-type]
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def _wait_busy(proc: subprocess.Popen[bytes]) -> None:
+    """Wait until the fold is under way (its threads exist), so the signal lands mid-fold."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
+        if len(os.listdir(f"/proc/{proc.pid}/task")) > 2:  # the threads fold: signal now, mid-fold
+            return
+        time.sleep(0.05)
+    raise AssertionError("fold never started its threads")
+
+
+def _group_is_gone(pgid: int) -> bool:
+    deadline = time.monotonic() + PROMPT
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("via", ["path", "stdin"])
+def test_ctrl_c_exits_130_promptly(big_capture: Path, via: str) -> None:
+    with big_capture.open("rb") as stdin:
+        proc = _start([str(big_capture)] if via == "path" else ["-"], stdin=stdin if via == "stdin" else None)
+        _wait_busy(proc)
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)  # as the terminal does: the whole process group
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - sent < PROMPT
+    assert b"interrupted" in err
+    assert b"Traceback" not in err
+    assert _group_is_gone(proc.pid)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_term_and_kill_leave_no_process_behind(big_capture: Path, sig: signal.Signals) -> None:
+    proc = _start([str(big_capture)])
+    _wait_busy(proc)
+    proc.send_signal(sig)  # to the fold alone, as a supervisor would
+    proc.communicate(timeout=60)
+    assert proc.returncode == -sig
+    assert _group_is_gone(proc.pid), "a process of the fold outlived it"
