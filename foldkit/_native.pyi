@@ -113,6 +113,10 @@ class FoldedReader:
     @property
     def lineno(self) -> int:
         """Lines counted so far."""
+    def keep_order(self) -> None:
+        """Keep every line's stack and weight in input order from now on (flame charts)."""
+    def take_order(self) -> tuple[bytes, bytes, dict[int, float]] | None:
+        """`(entries, weights, decimals)` of the lines in order: uint32 stack indexes (in `take_str`'s order), int64 weights, `{line: decimal weight}`."""
     def take_bytes(self) -> dict[bytes, int | float]:
         """`{stack bytes: weight}` in first-seen order; the reader is emptied."""
     def take_str(self) -> dict[str, int | float]:

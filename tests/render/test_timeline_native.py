@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foldkit.errors import UsageError
+from foldkit.errors import InputError, UsageError
 from foldkit.ingest import FoldOptions, read
 from foldkit.native import native_core
 from foldkit.render import reverse_stack, reversed_weights
@@ -243,3 +243,40 @@ def _blocks(html: bytes) -> tuple[object, bytes, bytes]:
         return b"" if element is None else gzip.decompress(base64.b64decode(element.text))
 
     return meta, block("foldkit-data"), block("foldkit-time")
+
+
+FOLDED_LINES = st.sampled_from([
+    "a;b 1", "a;b 3", "a;c 2", "a 1.5", "x;é 4", "a;b  7", " a;b 1", "a;b ;c 2", "# comment", "",
+    "not a line", "a;b 1 2", "c;d -1", "a;b 0", "# foldkit: unit=ns", "b;a\t5", "a;b 1\r",
+])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(FOLDED_LINES, max_size=30), st.sampled_from([(), ("b",)]))
+def test_folded_lines_in_order_native_equal_twin(lines: list[str], skip: tuple[str, ...]) -> None:
+    """`--flamechart` of folded text: the native reader's lines in order are the reference reader's."""
+    text = ("\n".join(lines) + "\n").encode()
+    options = FoldOptions(format="folded", keep_order=True, skip_after=skip)
+
+    def outcome() -> tuple[object, ...]:
+        try:
+            p = read(text, options)
+        except InputError as exc:
+            return ("refused", str(exc))
+        return p.weights, p.before, repr(list(p.timeline or ())), p.diagnostics.messages(), p.unit
+
+    native = outcome()
+    with twin():
+        reference = outcome()
+    assert native == reference
+
+
+def test_folded_flamechart_is_the_twins(tmp_path: Path) -> None:
+    folded = tmp_path / "in-order.folded"
+    folded.write_bytes(b"a;b 1\na;c 2.5\n\na;b  3\nbad\nb;c 4\na;b 1\n")
+    native = _flamegraph(tmp_path, "native.svg", [str(folded), "--flamechart"], native=True)
+    reference = _flamegraph(tmp_path, "twin.svg", [str(folded), "--flamechart"], native=False)
+    assert native == reference
+    assert read(folded, FoldOptions(keep_order=True)).timeline == [
+        (math.nan, s, w) for s, w in [("a;b", 1), ("a;c", 2.5), ("a;b", 3), ("b;c", 4), ("a;b", 1)]
+    ]
