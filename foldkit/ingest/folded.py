@@ -253,7 +253,7 @@ def _ordered(stacks: list[str], arrays: tuple[bytes, bytes, dict[int, float]]) -
     ints.frombytes(weights)
     if not decimals:
         return Timeline(stacks, times, ids, ints)
-    mixed: list[Weight] = ints.tolist()
+    mixed: list[Weight] = list(ints)
     for line, w in decimals.items():
         mixed[line] = w
     return Timeline(stacks, times, ids, mixed)
