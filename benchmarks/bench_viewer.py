@@ -6,6 +6,12 @@ Usage:
     python benchmarks/bench_viewer.py [INPUT ...] [--runs 3] [--stacks 1000000] [--no-generated]
         [--distinct 10000000] [--no-browser]
 
+Issue 20/26's set, HTML build beside inferno's SVG in one closing table (use the shared files in
+/tmp, generated once by bench_scale.py and bench_render.py):
+
+    python benchmarks/bench_viewer.py /tmp/big.folded /tmp/foldkit-scale/scale_1000000.folded \
+        /tmp/foldkit-scale/scale_10000000.folded --no-generated --no-browser --runs 3
+
 Inputs: a generated profile of `--stacks` distinct stacks (1,000,000 by default, 173 MB: 3 shared
 frames, 8 levels of a 6-way call tree over 10,000 function names, then 0-4 random frames), with
 `--distinct N` a file of N distinct stacks `p;mI;sI 1` (issue 26's shape; 10,000,000 make 218 MB),
@@ -161,6 +167,10 @@ def distinct(stacks: int, path: Path) -> None:
             fh.write("".join(f"p;m{i};s{i} 1\n" for i in range(first, min(first + 100_000, stacks))))
 
 
+#: One row per input of the closing table: (label, MB, stacks, HTML wall, CPU, RSS, inferno wall, CPU, RSS).
+SUMMARY: list[tuple[str, float, int, float, float, int, float | None, float | None, int | None]] = []
+
+
 def bench(label: str, folded: Path, tmp: Path, runs: int, foldkit_svg: bool, browser: bool = True) -> None:
     size = folded.stat().st_size
     with open(folded, "rb") as fh:
@@ -173,9 +183,11 @@ def bench(label: str, folded: Path, tmp: Path, runs: int, foldkit_svg: bool, bro
     print(f"  foldkit flamegraph -o x.html     {wall:7.2f} s ({cpu:.2f} s CPU)  {size / 1e6 / wall:6.1f} MB/s  peak RSS {rss:5d} MiB  HTML {html_size / 1e6:8.2f} MB")
     svgs: dict[str, int] = {}
     inferno = reference.inferno("INFERNO_FLAMEGRAPH", "inferno-flamegraph")
+    SUMMARY.append((label, size / 1e6, stacks, wall, cpu, rss, None, None, None))
     if inferno:
         out = tmp / "inferno-default.svg"
         i_wall, i_cpu, i_rss = median_command(inferno, runs, stdin=folded, stdout=out)
+        SUMMARY[-1] = (label, size / 1e6, stacks, wall, cpu, rss, i_wall, i_cpu, i_rss)
         print(f"  inferno-flamegraph (default SVG) {i_wall:7.2f} s ({i_cpu:.2f} s CPU)  {size / 1e6 / i_wall:6.1f} MB/s  peak RSS {i_rss:5d} MiB  SVG  {out.stat().st_size / 1e6:8.2f} MB")
         print(f"  HTML vs inferno's default SVG: {i_wall / wall:.2f}x wall, {i_cpu / cpu:.2f}x CPU (bar >= 1.0), peak RSS {rss / max(i_rss, 1):.2f}x inferno's")
         out.unlink()
@@ -241,6 +253,19 @@ def main() -> None:
             distinct(stacks, folded)
             bench(f"{stacks:,} distinct stacks p;mI;sI", folded, tmp, args.runs, args.foldkit_svg, browser)
             folded.unlink()
+    summary()
+
+
+def summary() -> None:
+    """The closing table: each input's HTML build beside inferno-flamegraph's default SVG of it."""
+    print("\ninput                                      |      MB |     stacks | -o x.html wall   CPU  peak RSS | inferno SVG wall   CPU  peak RSS | wall ratio | RSS ratio")
+    for label, mb, stacks, wall, cpu, rss, i_wall, i_cpu, i_rss in SUMMARY:
+        row = f"{label[:42]:42s} | {mb:7.1f} | {stacks:10,d} | {wall:9.2f} s {cpu:5.2f} {rss:6d} MiB"
+        if i_wall is None or i_cpu is None or i_rss is None:
+            print(row + " | (no inferno-flamegraph)")
+            continue
+        print(row + f" | {i_wall:11.2f} s {i_cpu:5.2f} {i_rss:6d} MiB | {i_wall / wall:9.2f}x | {rss / max(i_rss, 1):8.2f}x")
+    print("(wall ratio: inferno's wall / foldkit's, bar >= 1.0; RSS ratio: foldkit's peak / inferno's, bar <= 1.0)")
 
 
 if __name__ == "__main__":

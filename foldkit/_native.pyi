@@ -7,7 +7,7 @@ as `NativeCore`, the part of this module foldkit uses.
 
 import os
 from collections.abc import Callable
-from typing import Any, Protocol, final
+from typing import Any, BinaryIO, Protocol, final
 
 __version__: str
 #: Lines a folded file may hand to the reference reader before it is left to the stream reader
@@ -207,13 +207,16 @@ class ViewerTree:
         """Stacks left out because their weight was zero or negative."""
     def names_for_twin(self, palette: str | None = None) -> list[tuple[int, str]]:
         """`[(name id, name)]` of the names `palette` does not colour in the core."""
-    def pack(self, palette: str | None, given: dict[int, tuple[str, bytes]], level: int) -> tuple[int, int, tuple[str, str, str], bytes]:
-        """`(names_bytes, raw_bytes, types, base64 data)` of the payload."""
+    def header(self, palette: str | None, given: dict[int, tuple[str, bytes]]) -> tuple[int, int, tuple[str, str, str]]:
+        """`(names_bytes, raw_bytes, (selfs, name_ids, depths types))` of the payload."""
+    def write(self, out: BinaryIO, palette: str | None, given: dict[int, tuple[str, bytes]], level: int) -> None:
+        """Write the payload's base64 text to `out` in chunks as it is compressed (gzip at `level`)."""
     def arrays(self) -> tuple[list[str], bytes, bytes, list[bytes]]:
         """`(names, name_ids, depths, selfs)`: uint32, uint32 and float64 arrays as native bytes."""
 
-def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str) -> ViewerTree | None:
-    """The merged tree of `sides`, or None when a weight is not an int within i64 or a table's stack is not UTF-8."""
+def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str, palette: str | None = None) -> ViewerTree | None:
+    """The merged tree of `sides`, or None when a weight is not an int within i64 or a table's stack is not UTF-8;
+    a ValueError when it is beyond the payload's limits (4 GiB of names, 2**32 nodes)."""
 
 # --- table.rs ---
 
@@ -243,6 +246,49 @@ def table_changes(
     """`(names, self before, total before, self after, total after, rows in all)` of the functions
     whose share changed most, at most `limit` (all when <= 0); None when a table is not one the
     core takes."""
+
+# --- bpf.rs ---
+
+class BpftraceReader:
+    """bpftrace text output read natively: `feed` chunks of whole lines, `finish`, name the
+    `odd_lines` (not printable ASCII) with the Python namer and hand the names to `name_lines`,
+    then read `report` and `maps`, `classify` the maps and `fold` the chosen ones."""
+
+    def __init__(self, addrs: bool, kernel: bool, inline: bool, skip_after: list[bytes]) -> None: ...
+    def feed(self, chunk: bytes) -> None: ...
+    def finish(self) -> None: ...
+    def odd_lines(self) -> list[bytes]: ...
+    def name_lines(self, named: list[tuple[bytes, int, bool, str, bool]]) -> None: ...
+    def report(
+        self,
+    ) -> tuple[
+        int, list[tuple[int, bytes]], list[tuple[int, bytes, int | None]], int, bytes | None, int, list[tuple[int, bytes]], bytes | None, int
+    ]:
+        """(bad lines, quoted [(line, text)], cut entries [(entry line, text, cutting line or None)],
+        error lines, first error, program-output lines, quoted [(line, text)], first text line, lines)."""
+    def maps(self) -> list[tuple[bytes, int, int, int, bool, bool, int, int, list[int]]]:
+        """Every map: (name, first line, printed, other values, other value with a stack key,
+        scalar, total, distinct entries, stack positions)."""
+    def classify(self, at: int) -> tuple[list[int], list[str], list[str], int, list[str]] | None:
+        """(positions, kinds, modes, arity, scalar kinds by position) of map `at`, or None."""
+    def fold(self, chosen: list[int], several: bool) -> FoldedStacks:
+        """The classified maps `chosen` folded into a table."""
+
+class BccReader:
+    """BCC's multi-line output read natively: `feed` a chunk from `pos` until it returns None,
+    acting on each event it returns; then `open_block`, `summary` and `table`."""
+
+    def __init__(self, addrs: bool, kernel: bool, pid: bool, keep_bpf_frames: bool, skip_after: list[bytes]) -> None: ...
+    def feed(self, chunk: bytes, pos: int) -> tuple[str, int, bytes, int, int] | None:
+        """(kind, line number, bytes, number, next position): `outside` (a line not indented),
+        `cut` (a block without a value: its first line and text, number = the cutting line),
+        `bad` (a block line no pattern reads), `name` (name line id `number` with `set_name`)."""
+    def set_name(self, id: int, line: tuple[bytes, bool, int] | None) -> None: ...
+    def open_block(self) -> tuple[int, list[bytes]]: ...
+    def summary(self) -> tuple[int, int, bytes | None, int, int, int, int]:
+        """(blocks folded, distinct stacks, first leaf, trimmed stacks, their weight, distinct
+        blocks with a task root, without)."""
+    def table(self, lines: int) -> FoldedStacks: ...
 
 # --- timeline.rs --- (arrays as native-order bytes: float64 times, uint32 ids, int64 weights)
 

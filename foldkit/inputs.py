@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import zstandard
-
 from foldkit.errors import INSTALL_CLUSTER, InputError
 
 MAGIC_ZSTD = b"\x28\xb5\x2f\xfd"
@@ -100,6 +98,12 @@ def read_input(stream: BinaryIO, size: int, name: str) -> bytes:
         raise InputError(f"{name}: read error: {exc.strerror or exc}") from exc
 
 
+def _zstd_errors() -> tuple[type[Exception], ...]:
+    """zstandard's error class once a zstd stream has loaded it (before that none can occur)."""
+    zstandard = sys.modules.get("zstandard")
+    return (zstandard.ZstdError,) if zstandard is not None else ()
+
+
 class _ZstdReader(io.RawIOBase):
     """Streaming zstd decompression across concatenated frames that, unlike `stream_reader`,
     reports a stream that ends inside a frame (a truncated file) as an error. Memory stays
@@ -111,6 +115,8 @@ class _ZstdReader(io.RawIOBase):
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
+        import zstandard  # on use: a fifth of a command's start-up, and most inputs are not zstd
+
         self._dctx = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW)
         self._obj = self._dctx.decompressobj()
         self._in_frame = False
@@ -189,7 +195,7 @@ class Source:
     def _fill(self, size: int) -> bytes:
         try:
             return self._stream.read(size)
-        except (zstandard.ZstdError, gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        except (*_zstd_errors(), gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise InputError(
                 f"{self.name}: truncated or corrupt {self.compression} stream ({exc})"
             ) from exc

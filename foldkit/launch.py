@@ -13,8 +13,7 @@ import signal
 import sys
 from itertools import pairwise
 
-from foldkit import readahead
-from foldkit.cluster import ENV as CLUSTER_ENV
+from foldkit import __version__
 
 #: Per command whose folded inputs are read in this process (`report` reads in worker
 #: processes): the spellings of its options after which nothing is read ahead (they change how
@@ -36,6 +35,9 @@ def read_ahead_paths(args: list[str]) -> list[str]:
     """The arguments of a command line (without the program name) worth reading ahead: files
     named `*.folded` of at least `readahead.MIN_BYTES` (not an output's value), for a command of
     `READ_AHEAD` given none of the options that change how inputs are read, and no cluster."""
+    from foldkit import readahead
+    from foldkit.cluster import ENV as CLUSTER_ENV
+
     if not args or args[0] not in READ_AHEAD or os.environ.get(CLUSTER_ENV):
         return []
     stops, outputs = READ_AHEAD[args[0]]
@@ -54,9 +56,15 @@ def _interrupted(signum: int, frame: object) -> None:
 def entry() -> None:
     """The console script: starts reading ahead, then runs the command line (`foldkit.cli.entry`).
     Ctrl-C while the modules load (the package's own `__init__` already does this for the console
-    script) prints foldkit's line and exits 130."""
+    script) prints foldkit's line and exits 130. `foldkit --version` alone is answered here, without
+    loading the command line (Typer's import alone takes longer than the rest of start-up)."""
+    if sys.argv[1:] == ["--version"]:
+        print(f"foldkit {__version__}")
+        sys.exit(0)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored
         signal.signal(signal.SIGINT, _interrupted)
+    from foldkit import readahead
+
     readahead.start(read_ahead_paths(sys.argv[1:]))
     from foldkit.cli import entry as run
 

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import os
 import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
-
-import zstandard
 
 from foldkit.errors import OutputError, UsageError
 
@@ -80,6 +79,8 @@ def compress_for(path: OutputPath, data: bytes) -> bytes:
     """`data` compressed as the output name's suffix asks (`.gz`, `.zst`), else unchanged."""
     name = os.fspath(path)
     if name.endswith(".zst"):
+        import zstandard  # on use (see foldkit.inputs)
+
         return zstandard.ZstdCompressor(level=6).compress(data)
     if name.endswith(".gz"):
         # level 6, gzip(1)'s default: on a 20 MB folded file 0.23 s of CPU for 1.72 MB, where
@@ -187,6 +188,26 @@ def write_bytes(path: OutputPath | None, data: bytes) -> None:
     assert path is not None
     with atomic_writer(path) as fh:
         fh.write(compress_for(path, data))
+
+
+def write_stream(path: OutputPath | None, write: Callable[[BinaryIO], None]) -> None:
+    """`write_bytes` of what `write(file)` writes, without holding it whole when it can: a
+    regular file gets it as it is written (atomically, as `write_bytes`); a name that asks for
+    compression gets it compressed as a whole; stdout gets it straight through."""
+    if is_stdout(path):
+        out = stdout_binary()
+        with output_errors("<stdout>"):
+            write(out)
+            out.flush()
+        return
+    assert path is not None
+    if os.fspath(path).endswith(COMPRESSION_SUFFIXES):
+        buffer = io.BytesIO()
+        write(buffer)
+        write_bytes(path, buffer.getvalue())
+        return
+    with atomic_writer(path) as fh:
+        write(fh)
 
 
 def write_all(outputs: Iterable[tuple[OutputPath | None, bytes]]) -> None:

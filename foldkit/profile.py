@@ -219,6 +219,11 @@ class Profile(_Methods):
         """Number of samples, when the input says."""
         return None if self.counts is None else sum(self.counts.values())
 
+    @property
+    def has_counts(self) -> bool:
+        """True when the input says how many samples each stack has (`counts`)."""
+        return self.counts is not None
+
     def items(self) -> Iterator[tuple[str, Weight]]:
         """(stack, weight) pairs in canonical (byte-wise sorted) order."""
         for stack in sorted(self.weights, key=_sort_key):
@@ -287,10 +292,38 @@ class LazyProfile(Profile):
     become the ordinary dict (and the table is let go). Drawing a big folded file this way never
     makes a Python string of each stack: `table` gives the stacks to the native layout."""
 
-    def __init__(self, *args: Any, table: StackTable | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, table: StackTable | None = None, counts_are_weights: bool = False, **kwargs: Any) -> None:
         self._table: StackTable | None = None
+        self._counts_are_weights = False
         super().__init__(*args, **kwargs)
         self._table = table
+        #: the counts are the (integer) weights: made a dict only when `counts` is read
+        self._counts_are_weights = counts_are_weights
+
+    @property  # type: ignore[override]
+    def counts(self) -> dict[str, int] | None:
+        """Samples per stack; the weights themselves when made with `counts_are_weights`."""
+        if self._counts_are_weights:
+            self._counts = {s: int(w) for s, w in self.weights.items()}
+            self._counts_are_weights = False
+        return self._counts
+
+    @counts.setter
+    def counts(self, value: dict[str, int] | None) -> None:
+        self._counts_are_weights = False
+        self._counts = value
+
+    @property
+    def has_counts(self) -> bool:
+        """True when the input says how many samples each stack has (without making `counts`)."""
+        return self._counts_are_weights or self._counts is not None
+
+    @property
+    def samples(self) -> int | None:
+        """Number of samples, when the input says (the table's sum when the counts are the weights)."""
+        if self._counts_are_weights and self._table is not None:
+            return int(self._table.sums()[0])
+        return super().samples
 
     @property
     def weights(self) -> dict[str, Weight]:
@@ -416,7 +449,7 @@ class ProfileMerger:
             self.meta = dict(p.meta)
         else:
             self._sum(p)
-        if self.counts is not None and p.counts is None:
+        if self.counts is not None and not p.has_counts:
             self.counts = None
         self.diagnostics.merge(p.diagnostics)
         self.sources.extend(p.sources)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from foldkit.cli import common as c
 from foldkit.cli import transforms as t
@@ -11,7 +12,13 @@ from foldkit.cli.progress import reading_progress
 from foldkit.cli.render_flags import RenderFlags, renders_svg
 from foldkit.export import export, exporter_for
 from foldkit.ingest import FoldOptions, read
-from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_bytes
+from foldkit.outputs import (
+    output_suffix,
+    output_suffixes,
+    refuse_input_as_output,
+    write_bytes,
+    write_stream,
+)
 from foldkit.profile import Profile, merge_profiles
 from foldkit.render import RenderOptions, gc_paused, render_flamegraph, wants_viewer
 from foldkit.render.nameattr import load_name_attributes
@@ -102,15 +109,18 @@ def flamegraph(
     if render.nameattr is not None:
         names = load_name_attributes(render.nameattr)
         warnings.extend(names.warnings)
+    svg: bytes | None = None
     if profile.before is not None and not options.flamechart:
         svg = _differential(profile, options, wants_viewer(output))
     elif wants_viewer(output):
-        from foldkit.render.viewer import render_viewer  # loaded only when asked for
+        from foldkit.render.viewer import write_viewer  # loaded only when asked for
 
-        svg = render_viewer(profile, options, palette_map=palette_map, diagnostics=profile.diagnostics)
+        # the page is written as its data is compressed: never whole in memory
+        write_stream(output, partial(write_viewer, profile, options=options, palette_map=palette_map, diagnostics=profile.diagnostics))
     else:
         svg = render_flamegraph(profile, options, palette_map=palette_map, diagnostics=profile.diagnostics, names=names)
     c.report(profile.diagnostics, quiet, verbose)
-    write_bytes(output, svg)
+    if svg is not None:
+        write_bytes(output, svg)
     if render.palette_file and palette_map is not None:
         save_palette_map(render.palette_file, palette_map)

@@ -7,7 +7,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 
 from foldkit.errors import InputError, StrictModeError, UsageError
-from foldkit.ingest.demangle import demangle_profile
 from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
 from foldkit.inputs import InputSpec, Source, open_source
 from foldkit.outputs import COMPRESSION_SUFFIXES
@@ -117,6 +116,8 @@ def fold_source(source: Source, options: FoldOptions = DEFAULT_OPTIONS) -> Profi
         if jit is not None:
             profile.diagnostics.warnings.append(jit)
     if options.demangle and module.NAME != "perf":  # perf names are demangled as they are folded
+        from foldkit.ingest.demangle import demangle_profile  # (and its perf frame rules) on use
+
         profile = demangle_profile(profile)
     _check_weights(profile, source.name)
     if source.oversize:

@@ -10,14 +10,17 @@ the stack leaf first and the task name last, and their folded form is exactly th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest import folded
 from foldkit.ingest.base import end_blocks
 from foldkit.ingest.options import FoldOptions
-from foldkit.inputs import Source
-from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, Weight, parse_count
+from foldkit.inputs import Source, cut_at_lines
+from foldkit.native import native_core
+from foldkit.profile import ROOT_FRAMES, Diagnostics, LazyProfile, Profile, Weight, parse_count
 
 NAME = "bcc"
 DESCRIPTION = "BCC profile/offcputime/offwaketime/stackcount/wakeuptime output (multi-line or -f folded), libbpf-tools offcputime"
@@ -197,11 +200,40 @@ class Folder:
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
-    """Sum the value of every block under its folded stack."""
+    """Sum the value of every block under its folded stack (read natively when the native core
+    is built; `fold_python` is the reference it is tested against)."""
     if _looks_folded(source.head()):
         profile = folded.fold(source, options)
         profile.diagnostics.notes.append(f"{source.name}: BCC folded (-f) output, read as folded stacks")
         return profile
+    if native_core() is not None:
+        return fold_native(source.name, source.chunks(cut=cut_at_lines), options)
+    return fold_python(source, options)
+
+
+def _outside(line: str, lineno: int, layout: Layout | None, diag: Diagnostics, name: str) -> Layout | None:
+    """A line that is not indented: a header (the layout it gives, kept if one was found
+    before), the tools' chatter, or an unrecognised line. Returns the layout."""
+    if not line.strip():
+        return layout
+    found = _header(line)
+    if found is not None:
+        return layout or found
+    if _CHATTER.fullmatch(line):
+        if line.startswith("WARNING"):
+            diag.warnings.append(f"{name}:{lineno}: the tool said: {line}")
+        return layout
+    diag.bad_line(name, lineno, line)
+    return layout
+
+
+def _cut_block(diag: Diagnostics, name: str, start: int, first: str, lineno: int) -> None:
+    diag.warnings.append(f"{name}:{start}: stack without a value (cut off before line {lineno}); dropped")
+    diag.bad_line(name, start, first)
+
+
+def fold_python(source: Source, options: FoldOptions) -> Profile:
+    """`fold` of the multi-line layout by the Python reader alone."""
     diag = Diagnostics()
     folder = Folder(options)
     weights: dict[str, Weight] = {}
@@ -228,44 +260,104 @@ def fold(source: Source, options: FoldOptions) -> Profile:
             block = []
             continue
         if block:
-            diag.warnings.append(
-                f"{source.name}:{block_start}: stack without a value (cut off before line {lineno}); dropped"
-            )
-            diag.bad_line(source.name, block_start, block[0])
+            _cut_block(diag, source.name, block_start, block[0], lineno)
             block = []
-        if not line.strip():
-            continue
-        found = _header(line)
-        if found is not None:
-            layout = layout or found
-            continue
-        if _CHATTER.fullmatch(line):
-            if line.startswith("WARNING"):
-                diag.warnings.append(f"{source.name}:{lineno}: the tool said: {line}")
-            continue
-        diag.bad_line(source.name, lineno, line)
+        layout = _outside(line, lineno, layout, diag, source.name)
     end_blocks(diag, source.name, block, block_start, bool(weights), "BCC")
+    share = sum(weights.get(st, 0) for st in folder.trimmed)
+    summary = _Summary(blocks, len(weights), folder.first_leaf, len(folder.trimmed), share, folder.with_task, folder.without_task)
+
+    def build(counts: bool, unit: str, meta: dict[str, object]) -> Profile:
+        plain = {s: int(w) for s, w in weights.items()} if counts else None
+        return Profile(weights=weights, counts=plain, unit=unit, diagnostics=diag, meta=meta)
+
+    return _profile(source.name, options, diag, layout, summary, build)
+
+
+def fold_native(name: str, chunks: Iterable[bytes], options: FoldOptions) -> Profile:
+    """`fold` of the multi-line layout cut into chunks of whole lines by the native reader: its
+    stacks stay in a native table (a `LazyProfile`)."""
+    core = native_core()
+    assert core is not None, "fold_native needs the native core"
+    skip = [n.encode("utf-8", "surrogateescape") for n in options.skip_after]
+    reader = core.BccReader(options.addrs, options.kernel, options.pid, options.keep_bpf_frames, skip)
+    diag = Diagnostics()
+    namer = Namer(options)
+    layout: Layout | None = None
+    try:
+        for chunk in chunks:
+            pos = 0
+            while (event := reader.feed(chunk, pos)) is not None:
+                kind, lineno, raw, number, pos = event
+                text = raw.decode("utf-8", "surrogateescape")
+                if kind == "name":
+                    line = namer(text)
+                    named = None if line is None else (line.name.encode("utf-8", "surrogateescape"), line.frame, line.address_kind)
+                    reader.set_name(number, named)
+                elif kind == "cut":
+                    _cut_block(diag, name, lineno, text, number)
+                elif kind == "bad":
+                    diag.bad_line(name, lineno, text)
+                else:
+                    layout = _outside(text, lineno, layout, diag, name)
+        start, left = reader.open_block()
+        blocks, stacks, first_leaf, trimmed, share, with_task, without_task = reader.summary()
+    except RuntimeError as exc:  # a panic in the native reader (a bug): say which input
+        raise InputError(f"{name}: {exc}") from exc
+    end_blocks(diag, name, [t.decode("utf-8", "surrogateescape") for t in left], start, bool(stacks), "BCC")
+    leaf = None if first_leaf is None else first_leaf.decode("utf-8", "surrogateescape")
+    summary = _Summary(blocks, stacks, leaf, trimmed, share, with_task, without_task)
+
+    def build(counts: bool, unit: str, meta: dict[str, object]) -> Profile:
+        table = reader.table(0)
+        return LazyProfile(table=table, counts_are_weights=counts, unit=unit, diagnostics=diag, meta=meta)
+
+    return _profile(name, options, diag, layout, summary, build)
+
+
+@dataclass
+class _Summary:
+    """What folding found: blocks folded, distinct stacks, the first block's leaf frame, stacks
+    whose BPF program frames were dropped and their weight, distinct blocks rooted at their task
+    line and not."""
+
+    blocks: int
+    stacks: int
+    first_leaf: str | None
+    trimmed: int
+    share: Weight
+    with_task: int
+    without_task: int
+
+
+def _profile(
+    name: str,
+    options: FoldOptions,
+    diag: Diagnostics,
+    layout: Layout | None,
+    summary: _Summary,
+    build: Callable[[bool, str, dict[str, object]], Profile],
+) -> Profile:
+    """The profile `build` makes (counts kept for `profile`), with the notes on the layout."""
     if layout is None:
-        offcpu = bool(folder.first_leaf and _OFFCPU_LEAF.fullmatch(folder.first_leaf))
+        offcpu = bool(summary.first_leaf and _OFFCPU_LEAF.fullmatch(summary.first_leaf))
         layout = Layout("offcputime" if offcpu else "unknown", "us" if offcpu else "samples", None)
         guess = "offcputime (libbpf-tools; leaf frames are the scheduler's)" if offcpu else "unknown (no header line)"
-        diag.notes.append(f"{source.name}: BCC layout without a header; tool: {guess}; unit {layout.unit}")
+        diag.notes.append(f"{name}: BCC layout without a header; tool: {guess}; unit {layout.unit}")
     else:
-        diag.notes.append(f"{source.name}: BCC {layout.tool} output ({layout.header!r}); unit {layout.unit}")
-    diag.notes.append(f"{source.name}: {blocks} stacks folded into {len(weights)}")
-    if folder.trimmed:
-        share = sum(weights.get(st, 0) for st in folder.trimmed)
+        diag.notes.append(f"{name}: BCC {layout.tool} output ({layout.header!r}); unit {layout.unit}")
+    diag.notes.append(f"{name}: {summary.blocks} stacks folded into {summary.stacks}")
+    if summary.trimmed:
         diag.notes.append(
-            f"{source.name}: the BPF program's own frames (bpf_prog_*, bpf_trace_run*) dropped from "
-            f"{len(folder.trimmed):,} stacks ({share:,} {layout.unit}); --keep-bpf-frames keeps them"
+            f"{name}: the BPF program's own frames (bpf_prog_*, bpf_trace_run*) dropped from "
+            f"{summary.trimmed:,} stacks ({summary.share:,} {layout.unit}); --keep-bpf-frames keeps them"
         )
-    counts = {s: int(w) for s, w in weights.items()} if layout.tool == "profile" else None
     meta: dict[str, object] = {"tool": layout.tool}
-    if not folder.without_task:  # every stack's root frame is its task: `comm`, or `comm-PID` with --pid
+    if not summary.without_task:  # every stack's root frame is its task: `comm`, or `comm-PID` with --pid
         meta[ROOT_FRAMES] = ("comm-pid",) if options.pid else ("comm",)
-    elif not folder.with_task:
+    elif not summary.with_task:
         meta[ROOT_FRAMES] = ()
-    return Profile(weights=weights, counts=counts, unit=layout.unit, diagnostics=diag, meta=meta)
+    return build(layout.tool == "profile", layout.unit, meta)
 
 
 def _bad_block(diag: Diagnostics, name: str, block: list[str], start: int, folder: Folder) -> None:

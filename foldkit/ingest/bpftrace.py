@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest import histogram
 from foldkit.ingest.options import FoldOptions
 from foldkit.ingest.perf_frames import parse_frame_line
-from foldkit.inputs import Source
-from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, Weight, parse_count
+from foldkit.inputs import Source, cut_at_lines
+from foldkit.native import native_core
+from foldkit.profile import ROOT_FRAMES, Diagnostics, LazyProfile, Profile, Weight, parse_count
+
+if TYPE_CHECKING:
+    from foldkit import _native
 
 NAME = "bpftrace"
 DESCRIPTION = "bpftrace map prints: `@name[kstack, ustack, comm]: N` (stack modes bpftrace/perf/raw, several maps, interval dumps; text or -f json)"
@@ -159,13 +164,39 @@ class MapDump:
         """Sum of the printed values."""
         return sum(self.entries.values())
 
+    def scalar_kind(self, i: int) -> str:
+        """What the first entries hold at key position `i`: `integer`, `string` or `value`."""
+        return _scalar_kind(self, i)
+
+
+@dataclass
+class NativeDump:
+    """A map as the native reader summarises it: what `MapDump` tells the folding, without its
+    entries (they stay in the native reader)."""
+
+    name: str
+    first_line: int
+    printed: int
+    other_values: int
+    other_stack: bool
+    scalar: bool
+    total: int
+    stack_positions: list[int]
+    #: `scalar_kind` by key position, known once the map is classified
+    scalar_kinds: list[str] = field(default_factory=list)
+
+    def scalar_kind(self, i: int) -> str:
+        """What the first entries hold at key position `i` (see `MapDump.scalar_kind`)."""
+        return self.scalar_kinds[i] if i < len(self.scalar_kinds) else "value"
+
 
 @dataclass
 class ParseResult:
     """Maps in first-printed order plus what else the input held."""
 
     maps: dict[str, MapDump] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+    errors: int = 0  # bpftrace error lines
+    first_error: str = ""
     other_lines: int = 0
     other_examples: list[str] = field(default_factory=list)
     lines: int = 0
@@ -318,7 +349,8 @@ class _Parser:
         if _ATTACHING.fullmatch(line) or _TIME.fullmatch(line):
             return
         if _ERROR.match(line):
-            result.errors.append(line)
+            result.errors += 1
+            result.first_error = result.first_error or line
             return
         result.other_lines += 1
         if len(result.other_examples) < _MAX_EXAMPLE_LINES:
@@ -403,7 +435,7 @@ def json_as_text(lines: Iterable[str], name: str, diag: Diagnostics) -> Iterator
 class StackMap:
     """A map with a stack in its key, its key positions classified."""
 
-    dump: MapDump
+    dump: MapDump | NativeDump
     positions: list[int]
     kinds: dict[int, str]  # stack position -> "kstack" | "ustack" | "stack" (undecided)
     modes: set[str]
@@ -416,7 +448,7 @@ class StackMap:
             if i in self.kinds:
                 keys.append(self.kinds[i])
             else:
-                keys.append(_scalar_kind(self.dump, i))
+                keys.append(self.dump.scalar_kind(i))
         return (
             f"{self.dump.name} (keys: {', '.join(keys)}; {self.dump.printed} entries, "
             f"total {self.dump.total})"
@@ -546,7 +578,7 @@ class SeveralMaps(UsageError):
 
 def _no_stack_map_error(result: ParseResult, skipped: list[str], source: str) -> InputError:
     if result.errors and not result.maps:
-        return InputError(f"{source}: bpftrace printed an error, not a map: {result.errors[0]!r}")
+        return InputError(f"{source}: bpftrace printed an error, not a map: {result.first_error!r}")
     if skipped:
         return InputError(
             f"{source}: no map with a stack in its key to fold ({'; '.join(skipped)}); foldkit folds "
@@ -556,7 +588,7 @@ def _no_stack_map_error(result: ParseResult, skipped: list[str], source: str) ->
     return InputError(f"{source}: no bpftrace map found in {result.lines} lines{start}")
 
 
-def _skipped_reason(dump: MapDump) -> str:
+def _skipped_reason(dump: MapDump | NativeDump) -> str:
     if dump.scalar:
         kind = "a histogram or statistics" if dump.other_values else "a single value"
         return f"{dump.name}: {kind}, no key"
@@ -566,7 +598,19 @@ def _skipped_reason(dump: MapDump) -> str:
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
-    """Fold the chosen stack map(s); the other maps are skipped with a note."""
+    """Fold the chosen stack map(s); the other maps are skipped with a note. Text output is read
+    by the native reader when it is built (`fold_python` is the reference it is tested against)."""
+    if native_core() is not None and not _is_json(source):
+        return fold_native(source.name, source.chunks(cut=cut_at_lines), options)
+    return fold_python(source, options)
+
+
+def _is_json(source: Source) -> bool:
+    return source.head(64).lstrip().startswith(b'{"type":')
+
+
+def fold_python(source: Source, options: FoldOptions) -> Profile:
+    """`fold` by the Python reader alone."""
     diag = Diagnostics()
     result = parse(source, diag)
     namer = FrameNamer(options)
@@ -578,46 +622,139 @@ def fold(source: Source, options: FoldOptions) -> Profile:
             skipped.append(_skipped_reason(dump))
         else:
             stack_maps.append(classified)
-    if not stack_maps:
-        error = _no_stack_map_error(result, skipped, source.name)
-        json_skips = [n.removeprefix(f"{source.name}: ") for n in diag.notes if n.startswith(f"{source.name}: JSON map ")]
-        if json_skips:  # `-f json` of histograms only: say what was there
-            raise InputError(f"{source.name}: no stack map to fold; {'; '.join(json_skips)}")
-        raise error
-    chosen = _choose(stack_maps, result, options, source.name)
 
-    weights: dict[str, Weight] = {}
+    def weights_of(chosen: list[StackMap], several: bool) -> dict[str, Weight]:
+        weights: dict[str, Weight] = {}
+        for stack_map in chosen:
+            folder = Folder(stack_map, namer, options)
+            root = [stack_map.dump.name] if several else []
+            for parts, value in stack_map.dump.entries.items():  # type: ignore[union-attr]
+                stack = folder.stack(parts, root)
+                weights[stack] = weights.get(stack, 0) + value
+        return weights
+
+    def build(chosen: list[StackMap], several: bool, meta: dict[str, object]) -> Profile:
+        return Profile(weights=weights_of(chosen, several), unit="samples", diagnostics=diag, meta=meta)
+
+    return _folded(source.name, options, diag, result, stack_maps, skipped, build)
+
+
+def fold_native(name: str, chunks: Iterable[bytes], options: FoldOptions) -> Profile:
+    """`fold` of text output cut into chunks of whole lines by the native reader: the entries
+    stay there, the stacks go to a native table (a `LazyProfile`)."""
+    core = native_core()
+    assert core is not None, "fold_native needs the native core"
+    reader = core.BpftraceReader(
+        options.addrs, options.kernel, options.inline, [n.encode("utf-8", "surrogateescape") for n in options.skip_after]
+    )
+    try:
+        for chunk in chunks:
+            reader.feed(chunk)
+        reader.finish()
+        namer = FrameNamer(options)
+        named = []
+        for raw in reader.odd_lines():
+            frame = namer(raw.decode("utf-8", "surrogateescape"))
+            named.append((frame.name.encode("utf-8", "surrogateescape"), frame.evidence, frame.inlined, frame.mode, frame.exact))
+        reader.name_lines(named)
+    except RuntimeError as exc:  # a panic in the native reader (a bug): say which input
+        raise InputError(f"{name}: {exc}") from exc
+    diag = Diagnostics()
+    result = _native_report(reader, name, diag)
+    stack_maps: list[StackMap] = []
+    skipped: list[str] = []
+    index: dict[str, int] = {}
+    for at, row in enumerate(reader.maps()):
+        map_name, first_line, printed, other_values, other_stack, scalar, total, size, positions = row
+        dump = NativeDump(_text(map_name), first_line, printed, other_values, other_stack, scalar, total, positions)
+        result.maps[dump.name] = dump  # type: ignore[assignment]
+        index[dump.name] = at
+        found = reader.classify(at) if size and not other_values and not scalar else None
+        if found is None:
+            skipped.append(_skipped_reason(dump))
+            continue
+        positions, kinds, modes, arity, dump.scalar_kinds = found
+        stack_maps.append(StackMap(dump, positions, dict(zip(positions, kinds, strict=True)), set(modes), arity))
+
+    def build(chosen: list[StackMap], several: bool, meta: dict[str, object]) -> Profile:
+        try:
+            table = reader.fold([index[m.dump.name] for m in chosen], several)
+        except RuntimeError as exc:
+            raise InputError(f"{name}: {exc}") from exc
+        return LazyProfile(table=table, unit="samples", diagnostics=diag, meta=meta)
+
+    return _folded(name, options, diag, result, stack_maps, skipped, build)
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _native_report(reader: _native.BpftraceReader, name: str, diag: Diagnostics) -> ParseResult:
+    """What the native reader found beside the maps, as the Python reader reports it."""
+    bad, quoted, cuts, errors, first_error, other, examples, first_text, lines = reader.report()
+    for entry_line, entry_text, at in cuts:
+        why = "the input ends inside it; truncated copy?" if at is None else f"line {at} starts something else"
+        diag.warnings.append(
+            f"{name}:{entry_line}: map entry {_text(entry_text).strip()!r} is incomplete ({why}); its frames were dropped"
+        )
+    for lineno, text in quoted:
+        diag.bad_line(name, lineno, _text(text))
+    diag.bad_lines = bad
+    return ParseResult(
+        errors=errors,
+        first_error=_text(first_error or b""),
+        other_lines=other,
+        other_examples=[f"{lineno}: {_text(text)[:120]!r}" for lineno, text in examples],
+        lines=lines,
+        first_text=_text(first_text or b""),
+    )
+
+
+def _folded(
+    name: str,
+    options: FoldOptions,
+    diag: Diagnostics,
+    result: ParseResult,
+    stack_maps: list[StackMap],
+    skipped: list[str],
+    build: Callable[[list[StackMap], bool, dict[str, object]], Profile],
+) -> Profile:
+    """The profile of the chosen maps (`build` folds them), with the notes on what was and was
+    not folded."""
+    if not stack_maps:
+        error = _no_stack_map_error(result, skipped, name)
+        json_skips = [n.removeprefix(f"{name}: ") for n in diag.notes if n.startswith(f"{name}: JSON map ")]
+        if json_skips:  # `-f json` of histograms only: say what was there
+            raise InputError(f"{name}: no stack map to fold; {'; '.join(json_skips)}")
+        raise error
+    chosen = _choose(stack_maps, result, options, name)
     several = len(chosen) > 1
     for stack_map in chosen:
-        folder = Folder(stack_map, namer, options)
-        root = [stack_map.dump.name] if several else []
-        for parts, value in stack_map.dump.entries.items():
-            stack = folder.stack(parts, root)
-            weights[stack] = weights.get(stack, 0) + value
         diag.notes.append(
-            f"{source.name}: folded {stack_map.describe()}, stack mode {'/'.join(sorted(stack_map.modes)) or 'none'}"
+            f"{name}: folded {stack_map.describe()}, stack mode {'/'.join(sorted(stack_map.modes)) or 'none'}"
         )
     if several:
-        diag.notes.append(f"{source.name}: several maps folded; each map's name is its stacks' root frame")
+        diag.notes.append(f"{name}: several maps folded; each map's name is its stacks' root frame")
     for stack_map in stack_maps:
         if stack_map not in chosen:
-            diag.notes.append(f"{source.name}: not folded (not chosen): {stack_map.describe()}")
+            diag.notes.append(f"{name}: not folded (not chosen): {stack_map.describe()}")
     for reason in skipped:
-        diag.notes.append(f"{source.name}: skipped map {reason}")
+        diag.notes.append(f"{name}: skipped map {reason}")
     if result.errors:
         diag.warnings.append(
-            f"{source.name}: {len(result.errors)} bpftrace error line(s) in the input, e.g. {result.errors[0]!r}"
+            f"{name}: {result.errors} bpftrace error line(s) in the input, e.g. {result.first_error!r}"
         )
     if result.other_lines:
         diag.notes.append(
-            f"{source.name}: {result.other_lines} line(s) of program output outside maps ignored, e.g. "
+            f"{name}: {result.other_lines} line(s) of program output outside maps ignored, e.g. "
             + "; ".join(result.other_examples)
         )
     meta: dict[str, object] = {"maps": [m.dump.name for m in chosen]}
     layouts = {root_frames(m) for m in chosen}
     if len(layouts) == 1:
         meta[ROOT_FRAMES] = (("map",) if several else ()) + layouts.pop()
-    return Profile(weights=weights, unit="samples", diagnostics=diag, meta=meta)
+    return build(chosen, several, meta)
 
 
 def root_frames(stack_map: StackMap) -> tuple[str, ...]:
@@ -626,7 +763,7 @@ def root_frames(stack_map: StackMap) -> tuple[str, ...]:
     an integer key is taken for a process id, as `--only-pid` reads it)."""
     names = {"string": "comm", "integer": "pid"}
     return tuple(
-        names.get(_scalar_kind(stack_map.dump, i), "key") for i in range(stack_map.arity) if i not in stack_map.kinds
+        names.get(stack_map.dump.scalar_kind(i), "key") for i in range(stack_map.arity) if i not in stack_map.kinds
     )
 
 

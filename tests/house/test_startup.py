@@ -68,3 +68,45 @@ def test_a_folded_file_named_so_loads_no_other_reader(tmp_path: Path) -> None:
     assert "foldkit.ingest.folded" in modules  # the test sees what was loaded
     assert [m for m in ("foldkit.ingest.perf", "foldkit.ingest.bcc", "foldkit.ingest.bpftrace") if m in modules] == []
     assert (tmp_path / "cpu.svg").read_bytes().startswith(b"<?xml")
+
+
+def _console_modules(tmp_path: Path, *args: str) -> tuple[str, set[str]]:
+    """Stdout of the console script (`foldkit.launch.entry`) run with `args`, and the modules
+    loaded when it exits."""
+    dump = tmp_path / "modules.json"
+    code = (
+        "import atexit, json, sys; "
+        f"atexit.register(lambda: open({str(dump)!r}, 'w').write(json.dumps(sorted(sys.modules)))); "
+        f"sys.argv = ['foldkit', *{list(args)!r}]; "
+        "from foldkit.launch import entry; entry()"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    return out, set(json.loads(dump.read_text()))
+
+
+def test_version_loads_neither_the_command_line_nor_the_api(tmp_path: Path) -> None:
+    out, modules = _console_modules(tmp_path, "--version")
+    assert out.startswith("foldkit ") and "foldkit.launch" in modules  # the test sees what was loaded
+    assert [m for m in ("typer", "foldkit.cli", "foldkit.api", "foldkit.profile", "foldkit.readahead", "dataclasses") if m in modules] == []
+
+
+#: What drawing a folded file as an SVG never needs: the other commands, the viewer, analysis,
+#: reports and checks, the cluster, tables (polars), the terminal toolkit (rich), other readers,
+#: zstd (for a plain input and output).
+NOT_FOR_A_FOLDED_SVG = (
+    "foldkit.cli.fold", "foldkit.cli.top", "foldkit.cli.diff", "foldkit.cli.check", "foldkit.cli.report",
+    "foldkit.cli.formats", "foldkit.render.viewer", "foldkit.render.diffgraph", "foldkit.analysis",
+    "foldkit.regression", "foldkit.report", "foldkit.cluster.session", "foldkit.cluster.reading",
+    "foldkit.ingest.perf", "foldkit.ingest.bcc", "foldkit.ingest.bpftrace", "foldkit.ingest.pprof",
+    "polars", "rich", "distributed", "_hashlib", "importlib.resources", "zstandard",
+)  # fmt: skip
+
+
+def test_flamegraph_of_a_folded_file_loads_only_what_it_draws_with(tmp_path: Path) -> None:
+    folded = tmp_path / "cpu.folded"
+    folded.write_text("main;work 3\nmain;idle 1\n")
+    svg = tmp_path / "cpu.svg"
+    _, modules = _console_modules(tmp_path, "flamegraph", str(folded), "-o", str(svg))
+    assert {"foldkit.cli.flamegraph", "foldkit.ingest.folded", "foldkit.render.svg"} <= modules  # the test sees what was loaded
+    assert sorted(m for m in modules if m.startswith(NOT_FOR_A_FOLDED_SVG)) == []
+    assert svg.read_bytes().startswith(b"<?xml")

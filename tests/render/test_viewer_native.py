@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from foldkit import _native
+from foldkit.cli import main
 from foldkit.profile import Profile
 from foldkit.render import viewer as viewer_module
 from foldkit.render.options import RenderOptions
 from foldkit.render.palette import colorizer
-from foldkit.render.viewer.payload import pack, pack_native
+from foldkit.render.viewer.payload import native_header, pack, pack_native, write_native
 from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree
 from tests.render.test_render_layout import NAMES
 
@@ -68,7 +70,7 @@ def test_two_sides_are_the_twins_tree(after: dict[str, int], before: dict[str, i
 @settings(max_examples=200, deadline=None)
 @given(SIDE, st.sampled_from(["default", "red", "hot", "mem", "io", "java", None]))
 def test_payload_decodes_to_the_twins_bytes(weights: dict[str, int], palette: str | None) -> None:
-    native = native_tree(weights)
+    native = native_tree(weights, palette=palette)  # coloured as it is built
     assert native is not None
     header, data = pack_native(native, colorizer(palette or "default"), palette)
     twin_header, twin_data = pack(build_tree(weights), colorizer(palette or "default"))
@@ -80,12 +82,13 @@ def test_payload_decodes_to_the_twins_bytes(weights: dict[str, int], palette: st
 @given(st.lists(ASCII_NAMES, min_size=1, max_size=20), st.sampled_from(["default", "red", "orange", "hot", "mem", "io"]))
 def test_native_fills_are_the_twins(names: list[str], palette: str) -> None:
     weights = {";".join(names[: i + 1]): 1 for i in range(len(names))}
-    native = native_tree(weights)
-    assert native is not None
-    header, data = pack_native(native, colorizer(palette), palette)
     twin_header, twin_data = pack(build_tree(weights), colorizer(palette))
-    assert header == twin_header
-    assert raw(data) == raw(twin_data)
+    for built_with in (None, palette, "red"):  # coloured after, as it is built, or afresh
+        native = native_tree(weights, palette=built_with)
+        assert native is not None
+        header, data = pack_native(native, colorizer(palette), palette)
+        assert header == twin_header
+        assert raw(data) == raw(twin_data)
 
 
 def test_a_weight_beyond_64_bits_or_a_decimal_is_left_to_the_twin() -> None:
@@ -119,3 +122,66 @@ def test_render_viewer_builds_natively(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_render_viewer_falls_back_to_the_twin() -> None:
     page = viewer_module.render_viewer(Profile(weights={"main;a": 2.5, "main;b": 1}), RenderOptions())
     assert b"foldkit-data" in page
+
+
+class _Recorder:
+    """A binary file that keeps each `write` apart."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.parts: list[bytes] = []
+        self.fail_after = fail_after
+
+    def write(self, data: bytes) -> int:
+        if self.fail_after is not None and len(self.parts) >= self.fail_after:
+            raise OSError(28, "No space left on device")
+        self.parts.append(bytes(data))
+        return len(data)
+
+
+def _many_names(count: int) -> dict[str, int]:
+    """`count` stacks of names that compress badly (a payload of megabytes)."""
+    import random
+
+    rnd = random.Random(7)
+    return {f"main;f{rnd.getrandbits(64):x};g{rnd.getrandbits(64):x}": rnd.randint(1, 9) for _ in range(count)}
+
+
+def test_the_payload_is_written_in_chunks_as_it_is_compressed() -> None:
+    weights = _many_names(60_000)
+    native = native_tree(weights)
+    assert native is not None
+    header, given = native_header(native, colorizer("hot"), "hot")
+    out = _Recorder()
+    write_native(native, given, "hot", out)  # type: ignore[arg-type]
+    assert len(out.parts) > 1 and max(len(p) for p in out.parts) <= 2 << 20
+    twin_header, twin_data = pack(build_tree(weights), colorizer("hot"))
+    assert header == twin_header
+    assert raw(b"".join(out.parts).decode("ascii")) == raw(twin_data)
+
+
+def test_a_failing_write_stops_the_payload_with_its_error() -> None:
+    native = native_tree(_many_names(60_000))
+    assert native is not None
+    _, given = native_header(native, colorizer("hot"), "hot")
+    with pytest.raises(OSError, match="No space left"):
+        write_native(native, given, "hot", _Recorder(fail_after=1))  # type: ignore[arg-type]
+
+
+def test_the_streamed_page_is_the_rendered_page(tmp_path: Path) -> None:
+    profile = Profile(weights={"main;a;é": 3, "main;b": 1, "main;c\u202e": 2})
+    out = io.BytesIO()
+    viewer_module.write_viewer(profile, out, RenderOptions(title="t"))
+    page = viewer_module.render_viewer(profile, RenderOptions(title="t"))
+    assert out.getvalue() == page
+    assert page.count(b'id="foldkit-data">') == 1 and b"foldkit-viewer-data" not in page
+
+
+def test_the_cli_streams_the_page_to_a_file_and_compresses_by_suffix(tmp_path: Path) -> None:
+    folded = tmp_path / "x.folded"
+    folded.write_text("main;a 3\nmain;b 1\n")
+    plain, zipped = tmp_path / "x.html", tmp_path / "x.html.gz"
+    for target in (plain, zipped):
+        assert main(["flamegraph", "-q", str(folded), "-o", str(target)]) == 0
+    assert plain.read_bytes().startswith(b"<!DOCTYPE html>")
+    assert gzip.decompress(zipped.read_bytes()) == plain.read_bytes()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -2,14 +2,18 @@
 that draws every frame on a canvas, with flame, icicle, sandwich and top-table views.
 
     render_viewer(profile, RenderOptions(...)) -> bytes
+    write_viewer(profile, out, RenderOptions(...))          # streamed to a binary file
     render_diff_viewer(before, after, unit=..., basis="union", options=...) -> bytes
+    write_diff_viewer(before, after, out, ...)              # sides: dicts or native stack tables
 
 * `tree.py`    — `build_tree(*sides) -> FrameTree`: every stack prefix once, in pre-order
   (`native_tree` builds it in the native core, the usual path; `build_tree` is its twin);
 * `payload.py` — the tree and each name's fill packed into a compressed, base64 block
   (`pack_native` for a native tree, `pack` for a `FrameTree`);
 * `timeline.py` — the Time view's samples by stack and 20 ms bucket, when the profile has times;
-* `page.py`    — the HTML document (lxml), its Content-Security-Policy and inert data blocks;
+* `page.py`    — the HTML document (lxml), its Content-Security-Policy and inert data blocks; the
+  packed tree's base64 text is written into its data block as the core compresses it, so no
+  whole copy of it is held;
 * `viewer.js`, `viewer.css` — the page's script and style (package files).
 
 Colours come from `palette.py`, so a frame has the same fill as in the SVG. Nothing is pruned: the
@@ -18,8 +22,11 @@ page merges frames narrower than a pixel when it draws, never in the data.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from foldkit import __version__
 from foldkit.errors import UsageError
@@ -27,8 +34,8 @@ from foldkit.profile import Diagnostics, LazyProfile, Profile, StackTable, Weigh
 from foldkit.render import VIEWER_SUFFIXES, defaults, reverse_stack, reversed_weights, wants_viewer
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import background, colorizer
-from foldkit.render.viewer.page import viewer_page
-from foldkit.render.viewer.payload import pack, pack_native
+from foldkit.render.viewer.page import viewer_document
+from foldkit.render.viewer.payload import native_header, pack, write_native
 from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree
 from foldkit.text import visible
 
@@ -65,20 +72,83 @@ def _check(options: RenderOptions) -> None:
         raise UsageError("the HTML viewer draws merged stacks; write a flame chart (--flamechart) as .svg")
 
 
-def _packed(
-    sides: list[Mapping[str, Weight] | StackTable], color: Callable[[str], str], palette: str | None
-) -> tuple[dict[str, Any], str, int, Callable[[], FrameTree], ViewerTree | None]:
-    """(header, data, stacks left out, the tree for the Time view, the native tree when there is
-    one) of `sides`' merged tree: built
-    and packed natively when the core takes the sides (`palette`: the palette the core may colour
-    with, None when `color` is not a plain palette's), else by the Python twins."""
-    native = native_tree(*sides)
+@dataclass
+class _Payload:
+    """The packed tree of a page: its header, how to write its base64 text, the stacks left out,
+    and (for the Time view) the tree itself."""
+
+    header: dict[str, Any]
+    write: Callable[[BinaryIO], None]
+    nonpositive: int
+    tree: Callable[[], FrameTree]
+    #: the native tree when the core built it (the Time view's cells are then made natively)
+    native: ViewerTree | None = None
+
+
+def _payload(sides: list[Mapping[str, Weight] | StackTable], color: Callable[[str], str], palette: str | None) -> _Payload:
+    """The payload of `sides`' merged tree: built and packed natively when the core takes the
+    sides (`palette`: the palette the core may colour with, None when `color` is not a plain
+    palette's), else by the Python twins."""
+    try:
+        native = native_tree(*sides, palette=palette)
+    except ValueError as exc:  # beyond the payload's limits
+        raise UsageError(str(exc)) from None
     if native is not None:
-        header, data = pack_native(native, color, palette)
-        return header, data, native.nonpositive, lambda: FrameTree.from_native(native), native
+        header, given = native_header(native, color, palette)
+        return _Payload(header, partial(write_native, native, given, palette), native.nonpositive, partial(FrameTree.from_native, native), native)
     tree = build_tree(*(s.to_dict() if not isinstance(s, Mapping) else s for s in sides))
     header, data = pack(tree, color)
-    return header, data, tree.nonpositive, lambda: tree, None
+    return _Payload(header, lambda out: _write_text(out, data), tree.nonpositive, lambda: tree)
+
+
+def _write_text(out: BinaryIO, text: str) -> None:
+    out.write(text.encode("ascii"))
+
+
+def _write_page(out: BinaryIO, title: str, meta: dict[str, Any], payload: _Payload, time_data: str | None = None) -> None:
+    """The page's bytes to `out`: the document lxml writes, the payload streamed into its data block."""
+    before, after = viewer_document(title, meta, meta["generator"], time_data)
+    out.write(before)
+    payload.write(out)
+    out.write(after)
+
+
+def _bytes(write: Callable[[BinaryIO], None]) -> bytes:
+    out = io.BytesIO()
+    write(out)
+    return out.getvalue()
+
+
+def write_viewer(
+    profile: Profile,
+    out: BinaryIO,
+    options: RenderOptions = DEFAULT_RENDER_OPTIONS,
+    *,
+    palette_map: dict[str, str] | None = None,
+    diagnostics: Diagnostics | None = None,
+) -> None:
+    """Write the viewer page of `profile` to `out`, its data as it is compressed. `palette_map`
+    (`--cp`) works as for the SVG; stacks with zero or negative weight are left out and said in
+    `diagnostics`."""
+    _check(options)
+    table = profile.table if isinstance(profile, LazyProfile) and not options.reverse else None
+    side = table if table is not None else reversed_weights(profile.weights) if options.reverse else profile.weights
+    plain = options.palette if palette_map is None and not options.hash else None
+    payload = _payload([side], colorizer(options.palette, options.hash, palette_map), plain)
+    if diagnostics is not None and payload.nonpositive:
+        diagnostics.warnings.append(f"{payload.nonpositive} stack(s) with zero or negative weight left out of the graph")
+    title = options.title if options.title is not None else (defaults.TITLE_INVERTED if options.inverted else defaults.TITLE)
+    roots = 0 if options.reverse else root_frame_count(profile.meta)
+    meta = {**_settings(options, profile.unit, title), **payload.header, "diff": False, "rootFrames": roots}
+    timed = None
+    if profile.timeline:
+        from foldkit.render.viewer.timeline import time_payload
+
+        warn = None if diagnostics is None else diagnostics.warnings.append
+        timed = time_payload(payload.tree, profile.timeline, reverse_stack if options.reverse else None, warn, payload.native)
+    if timed is not None:
+        meta["time"] = timed[0]
+    _write_page(out, title, meta, payload, timed[1] if timed else None)
 
 
 def render_viewer(
@@ -88,32 +158,14 @@ def render_viewer(
     palette_map: dict[str, str] | None = None,
     diagnostics: Diagnostics | None = None,
 ) -> bytes:
-    """The viewer page of `profile`. `palette_map` (`--cp`) works as for the SVG; stacks with zero
-    or negative weight are left out and said in `diagnostics`."""
-    _check(options)
-    table = profile.table if isinstance(profile, LazyProfile) and not options.reverse else None
-    side = table if table is not None else reversed_weights(profile.weights) if options.reverse else profile.weights
-    plain = options.palette if palette_map is None and not options.hash else None
-    header, data, nonpositive, tree, native = _packed([side], colorizer(options.palette, options.hash, palette_map), plain)
-    if diagnostics is not None and nonpositive:
-        diagnostics.warnings.append(f"{nonpositive} stack(s) with zero or negative weight left out of the graph")
-    title = options.title if options.title is not None else (defaults.TITLE_INVERTED if options.inverted else defaults.TITLE)
-    roots = 0 if options.reverse else root_frame_count(profile.meta)
-    meta = {**_settings(options, profile.unit, title), **header, "diff": False, "rootFrames": roots}
-    timed = None
-    if profile.timeline:
-        from foldkit.render.viewer.timeline import time_payload
-
-        warn = None if diagnostics is None else diagnostics.warnings.append
-        timed = time_payload(tree, profile.timeline, reverse_stack if options.reverse else None, warn, native)
-    if timed is not None:
-        meta["time"] = timed[0]
-    return viewer_page(title, meta, data, meta["generator"], timed[1] if timed else None)
+    """The viewer page of `profile` (`write_viewer`) as bytes."""
+    return _bytes(partial(write_viewer, profile, options=options, palette_map=palette_map, diagnostics=diagnostics))
 
 
-def render_diff_viewer(
-    before: Mapping[str, Weight],
-    after: Mapping[str, Weight],
+def write_diff_viewer(
+    before: Mapping[str, Weight] | StackTable,
+    after: Mapping[str, Weight] | StackTable,
+    out: BinaryIO,
     *,
     unit: str = defaults.COUNT_NAME,
     basis: str = DIFF_BASIS,
@@ -122,22 +174,23 @@ def render_diff_viewer(
     sides: tuple[str, str] = ("before", "after"),
     color_by: str = "self",
     roots: int = 0,
-) -> bytes:
-    """The differential viewer page: the union of both sides' stacks, frames coloured by the change
-    of their self weight (`color_by="self"`) or total weight (`"total"`) (red grew, blue shrank;
+) -> None:
+    """Write the differential viewer page to `out`: the union of both sides' stacks (dicts, or
+    native stack tables, which stay in the core), frames coloured by the change of their self
+    weight (`color_by="self"`) or total weight (`"total"`) (red grew, blue shrank;
     `options.negate` swaps), widths from `basis` (union: the larger side, so frames only in BEFORE
     are shown). The first `roots` frames of every stack hold comm/PID/TID: no function in the table."""
     _check(options)
     if basis not in BASES:
         raise UsageError(f"--basis must be one of {', '.join(BASES)}, not {basis!r}")
     if options.reverse:
-        after, before = reversed_weights(after), reversed_weights(before)
+        after, before = reversed_weights(_weights(after)), reversed_weights(_weights(before))
     plain = None if options.hash else options.palette
-    header, data, _, _, _ = _packed([after, before], colorizer(options.palette, options.hash), plain)
+    payload = _payload([after, before], colorizer(options.palette, options.hash), plain)
     shown_title = options.title if options.title is not None else title
     meta = {
         **_settings(options, unit, shown_title),
-        **header,
+        **payload.header,
         "diff": True,
         "basis": basis,
         "negate": options.negate,
@@ -145,7 +198,20 @@ def render_diff_viewer(
         "rootFrames": 0 if options.reverse else roots,
         "sideNames": [visible(s) for s in sides],
     }
-    return viewer_page(shown_title, meta, data, meta["generator"])
+    _write_page(out, shown_title, meta, payload)
 
 
-__all__ = ["BASES", "DIFF_BASIS", "VIEWER_SUFFIXES", "render_diff_viewer", "render_viewer", "wants_viewer"]
+def _weights(side: Mapping[str, Weight] | StackTable) -> Mapping[str, Weight]:
+    return side if isinstance(side, Mapping) else side.to_dict()
+
+
+def render_diff_viewer(
+    before: Mapping[str, Weight] | StackTable,
+    after: Mapping[str, Weight] | StackTable,
+    **kwargs: Any,
+) -> bytes:
+    """The differential viewer page (`write_diff_viewer`, the same keyword arguments) as bytes."""
+    return _bytes(lambda out: write_diff_viewer(before, after, out, **kwargs))
+
+
+__all__ = ["BASES", "DIFF_BASIS", "VIEWER_SUFFIXES", "render_diff_viewer", "render_viewer", "wants_viewer", "write_diff_viewer", "write_viewer"]

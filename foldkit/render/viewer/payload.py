@@ -19,18 +19,22 @@ element, so the block is inert in the page whatever the names hold.
 from __future__ import annotations
 
 import base64
+import io
 import re
 import sys
 import zlib
 from array import array
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from foldkit.render.viewer.tree import FrameTree
 from foldkit.text import visible
 
 if TYPE_CHECKING:
     from foldkit._native import ViewerTree
+
+#: What the twin gives the core for the names it does not colour: {name id: (shown name, rgb)}.
+Given = dict[int, tuple[str, bytes]]
 
 #: zlib level of the embedded data, measured on the native packer (CPU seconds of packing, base64
 #: size): the 45 MB `--tid --addrs` benchmark profile (23 MB raw) level 1 0.19 s / 8.3 MB, level 2
@@ -90,12 +94,27 @@ def _header(nodes: int, names: int, sides: int, names_bytes: int, raw_bytes: int
     }
 
 
-def pack_native(tree: ViewerTree, color: Callable[[str], str], palette: str | None) -> tuple[dict[str, Any], str]:
-    """`pack` of a tree the native core holds (`tree.native_tree`): the core colours the names that
-    `palette` colours the same there (`palette=None`: none), `color` and `visible` the rest."""
+def native_header(tree: ViewerTree, color: Callable[[str], str], palette: str | None) -> tuple[dict[str, Any], Given]:
+    """(header, what the twin gives) of the payload of a tree the native core holds
+    (`tree.native_tree`): the core colours the names that `palette` colours the same there
+    (`palette=None`: none), `color` and `visible` the rest."""
     given = {i: (visible(name), rgb_bytes(color(name))) for i, name in tree.names_for_twin(palette)}
-    names_bytes, raw_bytes, types, data = tree.pack(palette, given, COMPRESS_LEVEL)
-    return _header(len(tree), tree.name_count, tree.sides, names_bytes, raw_bytes, list(types)), data.decode("ascii")
+    names_bytes, raw_bytes, types = tree.header(palette, given)
+    return _header(len(tree), tree.name_count, tree.sides, names_bytes, raw_bytes, list(types)), given
+
+
+def write_native(tree: ViewerTree, given: Given, palette: str | None, out: BinaryIO) -> None:
+    """Write the base64 text of the payload `native_header` described to `out`, in chunks as the
+    core compresses it (never whole in memory)."""
+    tree.write(out, palette, given, COMPRESS_LEVEL)
+
+
+def pack_native(tree: ViewerTree, color: Callable[[str], str], palette: str | None) -> tuple[dict[str, Any], str]:
+    """`pack` of a tree the native core holds: (header, base64 text)."""
+    header, given = native_header(tree, color, palette)
+    out = io.BytesIO()
+    write_native(tree, given, palette, out)
+    return header, out.getvalue().decode("ascii")
 
 
 def pack(tree: FrameTree, color: Callable[[str], str]) -> tuple[dict[str, Any], str]:

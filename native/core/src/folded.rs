@@ -309,6 +309,23 @@ impl FoldedReader {
         }
     }
 
+    /// Add the integer `weight` (of any size a sum holds) to `stack`; its entry number.
+    pub fn add_sum(&mut self, stack: &[u8], weight: i128) -> usize {
+        let at = self.entry(stack);
+        self.entries.add_to(at, weight);
+        at
+    }
+
+    /// Add the integer `weight` to entry `at` (a number `add_sum` gave).
+    pub fn add_sum_at(&mut self, at: usize, weight: i128) {
+        self.entries.add_to(at, weight);
+    }
+
+    /// The summed integer weight of entry `at`.
+    pub fn sum_at(&self, at: usize) -> i128 {
+        self.entries.sum(at)
+    }
+
     /// Add the decimal `weight` to `stack`: its sum is a float from now on, added to in line
     /// order as Python adds (an integer sum so far becomes the nearest float first).
     pub fn add_float(&mut self, stack: &[u8], weight: f64) {

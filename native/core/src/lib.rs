@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bpf;
 pub mod demangle;
 pub mod folded;
 pub mod layout;

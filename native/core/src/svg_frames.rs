@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use rustc_hash::FxHashMap;
 
+use crate::folded::text::decimal;
 use crate::svg_palette as palette;
 
 /// Everything about the picture the frames need, computed by the caller as the twin does.
@@ -72,7 +73,8 @@ pub fn visible(text: &str) -> Cow<'_, str> {
             || (0x202A..0x202F).contains(&u)
             || (0x2066..0x206A).contains(&u)
     };
-    if !text.chars().any(needs) {
+    // printable ASCII (most names) needs nothing: a byte test, no character decoding
+    if text.bytes().all(|b| (0x20..0x7F).contains(&b)) || !text.chars().any(needs) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -93,15 +95,39 @@ pub fn visible(text: &str) -> Cow<'_, str> {
 
 /// `display_name`: the annotation suffix removed, made visible.
 fn display_name(name: &str) -> String {
+    if !name.ends_with(']') && !name.ends_with("]\n") {
+        return visible(name).into_owned(); // no annotation suffix to remove
+    }
     let bare = palette::without_annotation(name.as_bytes());
     let bare = String::from_utf8(bare).unwrap_or_else(|_| name.to_owned());
     visible(&bare).into_owned()
+}
+
+/// Whether `push_escaped` would change `text`.
+fn needs_escaping(text: &str, attribute: bool) -> bool {
+    text.bytes().any(|b| {
+        matches!(b, b'&' | b'<' | b'>' | b'\r') || attribute && matches!(b, b'"' | b'\n' | b'\t')
+    })
+}
+
+/// `text` escaped (as `push_escaped`), without a copy when nothing needs escaping.
+fn escaped(text: Cow<'_, str>, attribute: bool) -> String {
+    if !needs_escaping(&text, attribute) {
+        return text.into_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    push_escaped(&mut out, &text, attribute);
+    out
 }
 
 /// Append `text` escaped as lxml escapes it: `&`, `<`, `>` and carriage returns everywhere;
 /// in an attribute value (`attribute`) also `"`, newlines and tabs (whitespace controls cannot
 /// occur after `visible` anyway).
 fn push_escaped(out: &mut String, text: &str, attribute: bool) {
+    if !needs_escaping(text, attribute) {
+        out.push_str(text);
+        return;
+    }
     let mut last = 0;
     for (i, b) in text.bytes().enumerate() {
         let entity = match b {
@@ -121,14 +147,15 @@ fn push_escaped(out: &mut String, text: &str, attribute: bool) {
     out.push_str(&text[last..]);
 }
 
-/// Append `text` escaped as an attribute value.
-fn push_attr(out: &mut String, text: &str) {
-    push_escaped(out, text, true);
-}
-
 /// Append `text` escaped as a text node.
 fn push_text(out: &mut String, text: &str) {
     push_escaped(out, text, false);
+}
+
+/// Append `n` in decimal (without `fmt`: these are most of an SVG's numbers).
+fn push_int(out: &mut String, n: i128) {
+    let mut buf = [0u8; 48];
+    out.extend(decimal(n, &mut buf).iter().map(|&b| char::from(b)));
 }
 
 /// Python's `f"{value:.2f}"` (both round the exact binary value half to even).
@@ -150,7 +177,11 @@ fn push_fixed2(out: &mut String, value: f64) {
             out.push('-');
         }
         let k = k.unsigned_abs();
-        let _ = write!(out, "{}.{:02}", k / 100, k % 100);
+        push_int(out, i128::from(k / 100));
+        let cents = (k % 100) as u8;
+        out.push('.');
+        out.push(char::from(b'0' + cents / 10));
+        out.push(char::from(b'0' + cents % 10));
     } else {
         let _ = write!(out, "{value:.2}");
     }
@@ -176,19 +207,32 @@ fn push_px(out: &mut String, value: f64) {
 
 /// Digits with a comma every three (`f"{n:,}"` of the integer part of a number as text).
 fn grouped(digits: &str) -> String {
-    let (sign, digits) = match digits.strip_prefix('-') {
-        Some(d) => ("-", d),
-        None => ("", digits),
-    };
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    out.push_str(sign);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
+    push_grouped_digits(&mut out, digits);
     out
+}
+
+/// Append `digits` (ASCII, an optional `-` first) with a comma every three.
+fn push_grouped_digits(out: &mut String, digits: &str) {
+    let digits = match digits.strip_prefix('-') {
+        Some(d) => {
+            out.push('-');
+            d
+        }
+        None => digits,
+    };
+    let n = digits.len();
+    let first = match n % 3 {
+        0 => 3.min(n),
+        r => r,
+    };
+    out.push_str(&digits[..first]);
+    let mut at = first;
+    while at < n {
+        out.push(',');
+        out.push_str(&digits[at..at + 3]);
+        at += 3;
+    }
 }
 
 /// `format_count` of a float: `f"{int(v):,}"` when integral, else `f"{v:,.2f}"` without trailing
@@ -242,7 +286,11 @@ fn fit_label<'n>(name: &'n str, width_px: f64, style: &Style) -> Cow<'n, str> {
 
 /// Append `f"{n:,}"`.
 fn push_grouped(out: &mut String, n: i128) {
-    out.push_str(&grouped(&n.to_string()));
+    let mut buf = [0u8; 48];
+    push_grouped_digits(
+        out,
+        std::str::from_utf8(decimal(n, &mut buf)).unwrap_or_default(),
+    );
 }
 
 /// What the frames of one name share.
@@ -272,20 +320,20 @@ pub fn write_frames(
     for f in frames {
         let named = names.entry(f.name).or_insert_with(|| {
             let fill = match fills.get(f.name) {
-                Some(fill) => fill.clone(),
-                None => palette::frame_color(f.name.as_bytes(), &style.palette, style.hash_start),
+                Some(fill) => Cow::Borrowed(fill.as_str()),
+                None => Cow::Owned(palette::frame_color(
+                    f.name.as_bytes(),
+                    &style.palette,
+                    style.hash_start,
+                )),
             };
             let display = display_name(f.name);
-            let mut named = Named {
-                attr: String::new(),
-                display_text: String::new(),
-                fill: String::new(),
+            Named {
+                attr: escaped(visible(f.name), true),
+                display_text: escaped(Cow::Borrowed(&display), false),
+                fill: escaped(fill, true),
                 display,
-            };
-            push_attr(&mut named.attr, &visible(f.name));
-            push_text(&mut named.display_text, &named.display);
-            push_attr(&mut named.fill, &fill);
-            named
+            }
         });
         let depth = f.depth as usize;
         if rows.len() <= depth {
@@ -304,11 +352,13 @@ pub fn write_frames(
         let width = f.weight as f64 * style.scale;
         out.push_str("<rect data-name=\"");
         out.push_str(&named.attr);
-        let _ = write!(
-            out,
-            "\" data-depth=\"{}\" data-start=\"{}\" data-weight=\"{}\" x=\"",
-            f.depth, f.start, f.weight
-        );
+        out.push_str("\" data-depth=\"");
+        push_int(&mut out, i128::from(f.depth));
+        out.push_str("\" data-start=\"");
+        push_int(&mut out, i128::from(f.start));
+        out.push_str("\" data-weight=\"");
+        push_int(&mut out, i128::from(f.weight));
+        out.push_str("\" x=\"");
         push_px(&mut out, x);
         out.push_str("\" y=\"");
         out.push_str(&row.0);
@@ -374,6 +424,27 @@ mod tests {
         assert_eq!(format_count(1234.5).as_deref(), Some("1,234.5"));
         assert_eq!(format_count(0.004).as_deref(), Some("0"));
         assert_eq!(format_count(-1234.25).as_deref(), Some("-1,234.25"));
+        for (n, text) in [
+            (0i128, "0"),
+            (7, "7"),
+            (100, "100"),
+            (1000, "1,000"),
+            (-1000, "-1,000"),
+            (123456, "123,456"),
+            (-12345678, "-12,345,678"),
+            (100_000_000_000_000_000_000, "100,000,000,000,000,000,000"),
+            (
+                i128::MIN,
+                "-170,141,183,460,469,231,731,687,303,715,884,105,728",
+            ),
+        ] {
+            let mut out = String::new();
+            push_grouped(&mut out, n);
+            assert_eq!(out, text, "{n}");
+            let mut plain = String::new();
+            push_int(&mut plain, n);
+            assert_eq!(plain, n.to_string());
+        }
     }
 
     #[test]
@@ -382,8 +453,10 @@ mod tests {
             visible("a\u{1}b\u{7f}\u{85}\u{202e}"),
             "a\u{2401}b\u{2421}\\u0085\\u202e"
         );
-        let mut s = String::new();
-        push_attr(&mut s, "<a&\"b\">");
-        assert_eq!(s, "&lt;a&amp;&quot;b&quot;&gt;");
+        assert_eq!(
+            escaped(Cow::Borrowed("<a&\"b\">"), true),
+            "&lt;a&amp;&quot;b&quot;&gt;"
+        );
+        assert_eq!(escaped(Cow::Borrowed("a\"b"), false), "a\"b");
     }
 }

@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 
 use regex::bytes::Regex;
 
+use crate::folded::text::decimal;
+
 /// Per channel (base, span, which shade): value = base + int(span * shade[which]).
 type Hue = [(u32, u32, usize); 3];
 
@@ -157,12 +159,19 @@ pub fn frame_color(name: &[u8], palette: &str, hash_start: bool) -> String {
     let v = shades(&without_annotation(name), hash_start);
     // base + int(span * v): truncation of a non-negative float
     let c = |(base, span, i): (u32, u32, usize)| base + (f64::from(span) * v[i]) as u32;
-    format!(
-        "rgb({},{},{})",
-        c(channels[0]),
-        c(channels[1]),
-        c(channels[2])
-    )
+    let mut fill = String::with_capacity(16);
+    fill.push_str("rgb(");
+    for (i, channel) in channels.into_iter().enumerate() {
+        if i > 0 {
+            fill.push(',');
+        }
+        let mut buf = [0u8; 48];
+        fill.push_str(
+            std::str::from_utf8(decimal(i128::from(c(channel)), &mut buf)).unwrap_or_default(),
+        );
+    }
+    fill.push(')');
+    fill
 }
 
 /// BLAKE2b (RFC 7693) of `data`, unkeyed, `out` bytes long (1..=64).

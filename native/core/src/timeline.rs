@@ -168,7 +168,7 @@ pub fn stack_nodes(tree: &ViewTree, stacks: &[&[u8]]) -> Vec<i64> {
     let n = tree.len();
     let mut parent = vec![0u32; n];
     let mut path: Vec<u32> = Vec::new();
-    for (i, (p, &depth)) in parent.iter_mut().zip(&tree.depths).enumerate() {
+    for (i, (p, depth)) in parent.iter_mut().zip(tree.depths.to_vec()).enumerate() {
         path.truncate(depth as usize);
         *p = path.last().copied().unwrap_or(u32::MAX);
         path.push(i as u32);
@@ -195,7 +195,14 @@ pub fn stack_nodes(tree: &ViewTree, stacks: &[&[u8]]) -> Vec<i64> {
         }
         siblings.iter().copied().find(|&c| name(c) == frame)
     };
-    let ends = |node: u32| tree.selfs.iter().any(|side| side[node as usize] > 0.0);
+    // the nodes some side's stacks end at (a kept stack's weight is 0 on a side it is not on)
+    let mut ends = vec![false; n];
+    for (k, &leaf) in tree.leaves.iter().enumerate() {
+        if tree.weights.iter().any(|side| side[k] > 0) {
+            ends[leaf as usize] = true;
+        }
+    }
+    let ends = |node: u32| ends[node as usize];
     stacks
         .iter()
         .map(|stack| {

@@ -4,36 +4,160 @@
 //! The tree holds every distinct stack prefix once, in depth-first pre-order, siblings in frame
 //! order (`layout::frame_cmp`): each side's stacks are sorted, the sides merged, and each stack
 //! compared with the one before it; only the frames it does not share with it become new nodes.
-//! Names are interned as they are met. The payload is the twin's byte layout (see `payload.py`),
-//! gzip-compressed and base64-encoded as it is written, so no uncompressed copy is ever held.
+//! A first walk counts the nodes, so every array and the name table are made at their final
+//! size (no growth, no rehash); names are interned as they are met, each stored once in one
+//! arena. Memory grows with the arrays only: per node a name id (u32) and a depth (u16 unless
+//! a stack is 65,535 frames deep), per kept stack its leaf node and a weight per side, per name
+//! its bytes and where they end (u32).
+//!
+//! The payload is the twin's byte layout (see `payload.py`), gzip-compressed and base64-encoded
+//! as it is written to a sink in chunks: no uncompressed or whole copy is ever held. The names'
+//! fills are computed on other threads while the arrays before them are compressed.
 
 use std::hash::BuildHasher;
 use std::io::{self, Write};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use hashbrown::HashTable;
-use memchr::memchr;
+use memchr::memchr_iter;
 use rustc_hash::FxBuildHasher;
 
 use crate::layout::{frame_cmp, shared, sorted};
 use crate::palette::{plain, Palette};
 
+/// Per node: 0 for the root, 1 for the outermost frames, ... as u16 until a depth passes
+/// 65,535, then as u32.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Depths {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Depths {
+    fn with_capacity(n: usize) -> Self {
+        Depths::Narrow(Vec::with_capacity(n))
+    }
+
+    fn push(&mut self, depth: usize) {
+        match self {
+            Depths::Narrow(v) => match u16::try_from(depth) {
+                Ok(d) => v.push(d),
+                Err(_) => {
+                    let mut wide: Vec<u32> = Vec::with_capacity(v.capacity());
+                    wide.extend(v.iter().map(|&d| u32::from(d)));
+                    wide.push(depth as u32);
+                    *self = Depths::Wide(wide);
+                }
+            },
+            Depths::Wide(v) => v.push(depth as u32),
+        }
+    }
+
+    /// True when some depth needs 32 bits.
+    pub fn is_wide(&self) -> bool {
+        matches!(self, Depths::Wide(_))
+    }
+
+    /// Every depth as u32.
+    pub fn to_vec(&self) -> Vec<u32> {
+        match self {
+            Depths::Narrow(v) => v.iter().map(|&d| u32::from(d)).collect(),
+            Depths::Wide(v) => v.clone(),
+        }
+    }
+}
+
 /// The merged tree of one or more profiles' stacks.
-#[derive(Debug, Default, Clone, PartialEq)]
 pub struct ViewTree {
     /// The distinct names, each followed by `\n` (name 0 is the root's).
     pub names: Vec<u8>,
-    /// Where each name starts in `names`, and where the last one's `\n` ends.
-    pub name_starts: Vec<usize>,
+    /// Where each name's `\n` ends in `names` (name i starts where name i - 1 ends).
+    name_ends: Vec<u32>,
     /// Per node: its name.
     pub name_ids: Vec<u32>,
-    /// Per node: 0 for the root, 1 for the outermost frames, ...
-    pub depths: Vec<u32>,
-    /// Per side, per node: weight of the stacks that end exactly at the node.
-    pub selfs: Vec<Vec<f64>>,
+    /// Per node: its depth.
+    pub depths: Depths,
+    /// Per kept stack, in tree order: the node it ends at (strictly increasing).
+    pub leaves: Vec<u32>,
+    /// Per side, per kept stack: its weight there (0 when absent or not positive there).
+    pub weights: Vec<Vec<i64>>,
     /// Stacks left out because their weight was zero or negative on every side.
     pub nonpositive: usize,
+    /// The names' fills from the palette `build` was given, still being computed.
+    early: Option<EarlyFills>,
+}
+
+/// Names' fills computed on a thread of their own from the names as `build` interns them, so
+/// that colouring overlaps building; 0, 0, 0 for a name the palette does not colour.
+struct EarlyFills {
+    palette: String,
+    result: Mutex<Option<JoinHandle<Vec<u8>>>>,
+}
+
+/// Bytes of new names handed to the colouring thread at a time.
+const FED: usize = 1 << 16;
+
+/// What `build` hands the colouring thread: names' bytes and where each ends (after its `\n`).
+type Fed = (Vec<u8>, Vec<u32>);
+
+/// The colouring thread of `build` and how far it has been fed.
+struct Feeder {
+    tx: SyncSender<Fed>,
+    handle: JoinHandle<Vec<u8>>,
+    palette: String,
+    names: usize,
+    bytes: usize,
+}
+
+impl Feeder {
+    /// A thread that colours names from `palette` (None when it cannot be started).
+    fn start(palette: &str) -> Option<Feeder> {
+        let (tx, rx) = sync_channel::<Fed>(64);
+        let name = palette.to_owned();
+        let handle = std::thread::Builder::new()
+            .name("foldkit-fills".into())
+            .spawn(move || {
+                let palette = Palette::new(&name);
+                let mut fills = Vec::new();
+                for (bytes, ends) in rx {
+                    let mut start = 0;
+                    for end in ends {
+                        let name = &bytes[start..end as usize - 1];
+                        let fill = palette.as_ref().and_then(|p| p.fill(name));
+                        fills.extend_from_slice(&fill.unwrap_or([0; 3]));
+                        start = end as usize;
+                    }
+                }
+                fills
+            })
+            .ok()?;
+        Some(Feeder {
+            tx,
+            handle,
+            palette: palette.to_owned(),
+            names: 0,
+            bytes: 0,
+        })
+    }
+
+    /// Hand over the names interned since the last time, when they are many or `all`; false
+    /// when the thread is gone.
+    fn feed(&mut self, tree: &ViewTree, all: bool) -> bool {
+        let base = self.bytes;
+        if tree.names.len() - base < FED && !(all && tree.names.len() > base) {
+            return true;
+        }
+        let ends = tree.name_ends[self.names..]
+            .iter()
+            .map(|&e| e - base as u32)
+            .collect();
+        self.names = tree.name_ends.len();
+        self.bytes = tree.names.len();
+        self.tx.send((tree.names[base..].to_vec(), ends)).is_ok()
+    }
 }
 
 impl ViewTree {
@@ -49,119 +173,277 @@ impl ViewTree {
 
     /// Distinct names.
     pub fn name_count(&self) -> usize {
-        self.name_starts.len() - 1
+        self.name_ends.len()
+    }
+
+    /// Sides (profiles) merged.
+    pub fn sides(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Where name `i` starts and where its `\n` ends in `names`.
+    fn span(&self, i: usize) -> (usize, usize) {
+        let start = if i == 0 {
+            0
+        } else {
+            self.name_ends[i - 1] as usize
+        };
+        (start, self.name_ends[i] as usize)
     }
 
     /// Name `i` (without its `\n`).
     pub fn name(&self, i: usize) -> &[u8] {
-        &self.names[self.name_starts[i]..self.name_starts[i + 1] - 1]
+        let (start, end) = self.span(i);
+        &self.names[start..end - 1]
+    }
+
+    /// Per node, the weight of the stacks that end exactly there on `side`.
+    pub fn selfs(&self, side: usize) -> impl Iterator<Item = i64> + '_ {
+        let (leaves, weights) = (&self.leaves, &self.weights[side]);
+        let mut next = 0;
+        (0..self.len()).map(move |node| {
+            if leaves.get(next).is_some_and(|&leaf| leaf as usize == node) {
+                next += 1;
+                weights[next - 1]
+            } else {
+                0
+            }
+        })
     }
 }
 
-/// Names to ids as they are met: a table of ids alone, the names in the tree's arena.
+/// Why a tree cannot be built natively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TooLarge {
+    /// The distinct names take more than 4 GiB.
+    Names,
+    /// More than 4,294,967,295 nodes.
+    Nodes,
+}
+
+/// Frames interned at a time: their slots are loaded together first, so that the table's cache
+/// misses overlap instead of coming one after the other.
+const BATCH: usize = 64;
+
+/// Names to ids as they are met: an open-addressing table (linear probing) of slots holding a
+/// name's 32-bit hash and its id + 1 (0: empty), the names in the tree's arena. Made once at a
+/// size no more than two-thirds full when every node has a name of its own, so it never grows;
+/// a name's bytes are compared only when its hash matches.
 struct Interner {
-    ids: HashTable<u32>,
+    slots: Vec<u64>,
+    mask: usize,
 }
 
 impl Interner {
-    fn id(&mut self, name: &[u8], tree: &mut ViewTree) -> u32 {
-        let hash = FxBuildHasher.hash_one(name);
-        let (names, starts) = (&tree.names, &tree.name_starts);
-        let get = |id: u32| &names[starts[id as usize]..starts[id as usize + 1] - 1];
-        if let Some(&id) = self.ids.find(hash, |&id| get(id) == name) {
-            return id;
+    fn new(nodes: usize) -> Self {
+        let size = (nodes + nodes / 2).max(1024).next_power_of_two();
+        Interner {
+            slots: vec![0; size],
+            mask: size - 1,
+        }
+    }
+
+    fn hash(name: &[u8]) -> u32 {
+        FxBuildHasher.hash_one(name) as u32
+    }
+
+    fn id(&mut self, name: &[u8], hash: u32, tree: &mut ViewTree) -> Result<u32, TooLarge> {
+        let mut at = hash as usize & self.mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                break;
+            }
+            if (slot >> 32) as u32 == hash {
+                let id = slot as u32 - 1;
+                if tree.name(id as usize) == name {
+                    return Ok(id);
+                }
+            }
+            at = (at + 1) & self.mask;
         }
         let id = tree.name_count() as u32;
-        self.ids
-            .insert_unique(hash, id, |&id| FxBuildHasher.hash_one(get(id)));
+        let end = u32::try_from(tree.names.len() + name.len() + 1).map_err(|_| TooLarge::Names)?;
+        self.slots[at] = u64::from(hash) << 32 | u64::from(id + 1);
         tree.names.extend_from_slice(name);
         tree.names.push(b'\n');
-        tree.name_starts.push(tree.names.len());
-        id
+        tree.name_ends.push(end);
+        Ok(id)
+    }
+
+    /// The ids of `names` (at most `BATCH`), in order, pushed onto the tree's name ids.
+    fn intern_all(&mut self, names: &[&[u8]], tree: &mut ViewTree) -> Result<(), TooLarge> {
+        let mut hashes = [0u32; BATCH];
+        for (hash, name) in hashes.iter_mut().zip(names) {
+            *hash = Self::hash(name);
+            std::hint::black_box(self.slots[*hash as usize & self.mask]); // the load starts now
+        }
+        for (name, &hash) in names.iter().zip(&hashes) {
+            let id = self.id(name, hash, tree)?;
+            tree.name_ids.push(id);
+        }
+        Ok(())
     }
 }
 
-/// The merged tree of `sides` (each side's stacks distinct), the root called `root`. A stack is
-/// left out (and counted) when its weight is zero or negative on every side it is on.
-pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> ViewTree {
-    let stacks: usize = sides.iter().map(Vec::len).sum();
-    let ordered: Vec<Vec<(&[u8], i64)>> = sides.into_iter().map(sorted).collect();
-    let mut tree = ViewTree {
-        names: Vec::new(),
-        name_starts: vec![0],
-        name_ids: vec![0],
-        depths: vec![0],
-        selfs: vec![vec![0.0]; ordered.len()],
-        nonpositive: 0,
-    };
-    // distinct names are usually a fair share of the stacks: fewer rehashes of a big table
-    let mut interner = Interner {
-        ids: HashTable::with_capacity(stacks),
-    };
-    interner.id(root, &mut tree); // a frame called as the root is the root's name (as in the twin)
-    let mut heads = vec![0usize; ordered.len()];
-    let mut weights: Vec<Option<i64>> = vec![None; ordered.len()];
-    let mut path: Vec<u32> = vec![0];
-    let mut prev: Option<&[u8]> = None;
-    loop {
-        // the least stack at the sides' heads, and its weight on each side
+/// The sides' sorted stacks walked together in frame order.
+struct Merged<'s, 'a> {
+    ordered: &'s [Vec<(&'a [u8], i64)>],
+    heads: Vec<usize>,
+}
+
+impl<'a> Merged<'_, 'a> {
+    /// The next stack, its weight on each side put in `weights` (None: not on that side).
+    fn next(&mut self, weights: &mut [Option<i64>]) -> Option<&'a [u8]> {
         let mut least: Option<&[u8]> = None;
-        for (side, stacks) in ordered.iter().enumerate() {
-            if let Some(&(stack, _)) = stacks.get(heads[side]) {
+        for (side, stacks) in self.ordered.iter().enumerate() {
+            if let Some(&(stack, _)) = stacks.get(self.heads[side]) {
                 if least.is_none_or(|l| frame_cmp(stack, l).is_lt()) {
                     least = Some(stack);
                 }
             }
         }
-        let Some(stack) = least else { break };
-        for (side, stacks) in ordered.iter().enumerate() {
-            weights[side] = match stacks.get(heads[side]) {
-                Some(&(s, w)) if ordered.len() == 1 || s == stack => {
-                    heads[side] += 1;
+        let stack = least?;
+        let one = self.ordered.len() == 1;
+        for (side, stacks) in self.ordered.iter().enumerate() {
+            weights[side] = match stacks.get(self.heads[side]) {
+                Some(&(s, w)) if one || s == stack => {
+                    self.heads[side] += 1;
                     Some(w)
                 }
                 _ => None,
             };
         }
+        Some(stack)
+    }
+}
+
+/// Calls `kept(stack, frames shared with the previous kept stack, where its first new frame
+/// starts, its weights)` for each stack heavier than zero on some side, in tree order;
+/// returns the stacks left out.
+fn walk<'a, E>(
+    ordered: &[Vec<(&'a [u8], i64)>],
+    mut kept: impl FnMut(&'a [u8], usize, usize, &[Option<i64>]) -> Result<(), E>,
+) -> Result<usize, E> {
+    let mut merged = Merged {
+        ordered,
+        heads: vec![0; ordered.len()],
+    };
+    let mut weights: Vec<Option<i64>> = vec![None; ordered.len()];
+    let mut prev: Option<&[u8]> = None;
+    let mut nonpositive = 0;
+    while let Some(stack) = merged.next(&mut weights) {
         if !weights.iter().any(|w| w.is_some_and(|w| w > 0)) {
-            tree.nonpositive += 1;
+            nonpositive += 1;
             continue;
         }
         let (lcp, begin) = prev.map_or((0, 0), |p| shared(p, stack));
-        path.truncate(lcp + 1);
-        if !stack.is_empty() && begin <= stack.len() {
-            let mut from = begin;
-            loop {
-                let to = memchr(b';', &stack[from..]).map_or(stack.len(), |p| from + p);
-                let id = interner.id(&stack[from..to], &mut tree);
-                tree.name_ids.push(id);
-                tree.depths.push(path.len() as u32);
-                for selfs in &mut tree.selfs {
-                    selfs.push(0.0);
-                }
-                path.push((tree.name_ids.len() - 1) as u32);
-                if to == stack.len() {
-                    break;
-                }
-                from = to + 1;
-            }
-        }
-        let leaf = *path.last().unwrap_or(&0) as usize;
-        for (selfs, w) in tree.selfs.iter_mut().zip(&weights) {
-            if let Some(w) = w.filter(|&w| w > 0) {
-                selfs[leaf] = w as f64;
-            }
-        }
+        kept(stack, lcp, begin, &weights)?;
         prev = Some(stack);
     }
-    tree
+    Ok(nonpositive)
 }
 
-/// What the page's header says of a payload (`payload.py`'s header fields).
+/// The frames of `stack` from `begin` on that become new nodes.
+fn new_frames(stack: &[u8], begin: usize) -> usize {
+    if stack.is_empty() || begin > stack.len() {
+        0
+    } else {
+        1 + memchr_iter(b';', &stack[begin..]).count()
+    }
+}
+
+/// The merged tree of `sides` (each side's stacks distinct), the root called `root`. A stack is
+/// left out (and counted) when its weight is zero or negative on every side it is on. With a
+/// `palette`, the names' fills from it are computed on another thread as the names are met
+/// (`write` with the same palette takes them).
+pub fn build(
+    sides: Vec<Vec<(&[u8], i64)>>,
+    root: &[u8],
+    palette: Option<&str>,
+) -> Result<ViewTree, TooLarge> {
+    let ordered: Vec<Vec<(&[u8], i64)>> = sides.into_iter().map(sorted).collect();
+    // first walk: how many nodes and kept stacks, so that nothing grows on the second
+    let (mut nodes, mut kept) = (1usize, 0usize);
+    walk::<()>(&ordered, |stack, _, begin, _| {
+        nodes += new_frames(stack, begin);
+        kept += 1;
+        Ok(())
+    })
+    .unwrap_or_default();
+    if u32::try_from(nodes).is_err() {
+        return Err(TooLarge::Nodes);
+    }
+    let mut tree = ViewTree {
+        names: Vec::new(),
+        name_ends: Vec::new(),
+        name_ids: Vec::with_capacity(nodes),
+        depths: Depths::with_capacity(nodes),
+        leaves: Vec::with_capacity(kept),
+        weights: vec![Vec::with_capacity(kept); ordered.len()],
+        nonpositive: 0,
+        early: None,
+    };
+    let mut feeder = palette.and_then(Feeder::start);
+    tree.depths.push(0);
+    // at most one name per node (the root's included)
+    let mut interner = Interner::new(nodes);
+    // a frame called as the root is the root's name (as in the twin)
+    interner.intern_all(&[root], &mut tree)?;
+    let mut pending: Vec<&[u8]> = Vec::with_capacity(BATCH);
+    let mut made = 1usize;
+    let mut path: Vec<u32> = vec![0];
+    tree.nonpositive = walk(&ordered, |stack, lcp, begin, weights| {
+        path.truncate(lcp + 1);
+        if new_frames(stack, begin) > 0 {
+            let mut from = begin;
+            let ends = memchr_iter(b';', &stack[begin..]).map(|p| begin + p);
+            for to in ends.chain(std::iter::once(stack.len())) {
+                pending.push(&stack[from..to]);
+                tree.depths.push(path.len());
+                path.push(made as u32);
+                made += 1;
+                from = to + 1;
+                if pending.len() == BATCH {
+                    interner.intern_all(&pending, &mut tree)?;
+                    pending.clear();
+                    if feeder.as_mut().is_some_and(|f| !f.feed(&tree, false)) {
+                        feeder = None;
+                    }
+                }
+            }
+        }
+        tree.leaves.push(*path.last().unwrap_or(&0));
+        for (side, w) in tree.weights.iter_mut().zip(weights) {
+            side.push(w.filter(|&w| w > 0).unwrap_or(0));
+        }
+        Ok(())
+    })?;
+    interner.intern_all(&pending, &mut tree)?;
+    if let Some(mut f) = feeder {
+        if f.feed(&tree, true) {
+            tree.early = Some(EarlyFills {
+                palette: f.palette,
+                result: Mutex::new(Some(f.handle)),
+            });
+        }
+    }
+    tree.names.shrink_to_fit();
+    tree.name_ends.shrink_to_fit();
+    Ok(tree)
+}
+
+/// A name's shown form and fill, given by the twin for the names the palette does not colour.
+pub type Shown = (Vec<u8>, [u8; 3]);
+
+/// What the page's header says of a payload (`payload.py`'s header fields), and what the twin
+/// gave for the names the core does not colour.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Packed {
-    /// The gzip stream, base64-encoded.
-    pub data: Vec<u8>,
+pub struct Prepared {
+    /// Names shown otherwise than as they are, by id.
+    shown: Vec<(u32, Vec<u8>)>,
+    /// Fills of the names the palette does not colour, by id.
+    given: Vec<(u32, [u8; 3])>,
     /// Bytes of the names block.
     pub names_bytes: usize,
     /// Bytes before compression.
@@ -170,8 +452,59 @@ pub struct Packed {
     pub types: [&'static str; 3],
 }
 
-/// A writer that base64-encodes what it is given into a vector.
-struct Base64 {
+/// The payload's header of `tree`: every name's fill from `palette`, or, for a name it does
+/// not colour (or every name when there is no palette), its shown form and fill from
+/// `given(name id)`. None when `given` has no answer for such a name.
+pub fn prepare(
+    tree: &ViewTree,
+    palette: Option<&Palette>,
+    given: impl Fn(u32) -> Option<Shown>,
+) -> Option<Prepared> {
+    let names = tree.name_count();
+    let mut shown: Vec<(u32, Vec<u8>)> = Vec::new();
+    let mut fills: Vec<(u32, [u8; 3])> = Vec::new();
+    let mut names_bytes = tree.names.len();
+    for i in 0..names {
+        let name = tree.name(i);
+        if palette.is_some_and(|p| p.colours(name)) {
+            continue;
+        }
+        let (text, fill) = given(i as u32)?;
+        fills.push((i as u32, fill));
+        if !(plain(name) && text == name) {
+            names_bytes = names_bytes + text.len() - name.len();
+            shown.push((i as u32, text));
+        }
+    }
+    let integral = tree.weights.iter().flatten().all(|&w| w < 1 << 32);
+    let deep = tree.depths.is_wide();
+    let narrow_ids = names <= 1 << 16 && !deep;
+    let types = [
+        if integral { "u32" } else { "f64" },
+        if narrow_ids { "u16" } else { "u32" },
+        if deep { "u32" } else { "u16" },
+    ];
+    let n = tree.len();
+    let raw_bytes = tree.sides() * n * if integral { 4 } else { 8 }
+        + n * if narrow_ids { 2 } else { 4 }
+        + n * if deep { 4 } else { 2 }
+        + 3 * names
+        + names_bytes;
+    Some(Prepared {
+        shown,
+        given: fills,
+        names_bytes,
+        raw_bytes,
+        types,
+    })
+}
+
+/// Bytes of base64 text handed to the sink at a time.
+const CHUNK: usize = 1 << 20;
+
+/// A writer that base64-encodes what it is given and hands the text to `inner` in chunks.
+struct Base64<W: Write> {
+    inner: W,
     out: Vec<u8>,
     carry: [u8; 3],
     held: usize,
@@ -179,7 +512,16 @@ struct Base64 {
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-impl Base64 {
+impl<W: Write> Base64<W> {
+    fn new(inner: W) -> Self {
+        Base64 {
+            inner,
+            out: Vec::with_capacity(CHUNK + 1024),
+            carry: [0; 3],
+            held: 0,
+        }
+    }
+
     fn quad(&mut self, b: [u8; 3], n: usize) {
         let v = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         let mut q = [b'='; 4];
@@ -189,17 +531,21 @@ impl Base64 {
         self.out.extend_from_slice(&q);
     }
 
-    fn finish(mut self) -> Vec<u8> {
+    fn finish(mut self) -> io::Result<W> {
         if self.held > 0 {
             let mut b = self.carry;
             b[self.held..].fill(0);
             self.quad(b, self.held);
         }
-        self.out
+        if !self.out.is_empty() {
+            self.inner.write_all(&self.out)?;
+        }
+        self.inner.flush()?;
+        Ok(self.inner)
     }
 }
 
-impl Write for Base64 {
+impl<W: Write> Write for Base64<W> {
     fn write(&mut self, mut buf: &[u8]) -> io::Result<usize> {
         let given = buf.len();
         while self.held > 0 && !buf.is_empty() {
@@ -211,9 +557,6 @@ impl Write for Base64 {
                 self.held = 0;
             }
         }
-        if buf.is_empty() {
-            return Ok(given);
-        }
         let whole = buf.len() / 3 * 3;
         self.out.reserve(whole / 3 * 4);
         self.out.extend(buf[..whole].chunks_exact(3).flat_map(|b| {
@@ -222,7 +565,11 @@ impl Write for Base64 {
         }));
         let rest = &buf[whole..];
         self.carry[..rest.len()].copy_from_slice(rest);
-        self.held = rest.len();
+        self.held += rest.len();
+        if self.out.len() >= CHUNK {
+            self.inner.write_all(&self.out)?;
+            self.out.clear();
+        }
         Ok(given)
     }
 
@@ -234,152 +581,146 @@ impl Write for Base64 {
 /// Items converted to little-endian bytes at a time.
 const STEP: usize = 1 << 14;
 
-fn put<T: Copy, const N: usize>(
+fn put<const N: usize>(
     out: &mut impl Write,
-    items: &[T],
-    bytes: impl Fn(T) -> [u8; N],
-) -> io::Result<usize> {
+    items: impl Iterator<Item = [u8; N]>,
+) -> io::Result<()> {
     let mut buf = Vec::with_capacity(STEP * N);
-    for part in items.chunks(STEP) {
-        buf.clear();
-        for &item in part {
-            buf.extend_from_slice(&bytes(item));
+    for item in items {
+        buf.extend_from_slice(&item);
+        if buf.len() >= STEP * N {
+            out.write_all(&buf)?;
+            buf.clear();
         }
-        out.write_all(&buf)?;
     }
-    Ok(items.len() * N)
+    out.write_all(&buf)
 }
 
-/// Names above which `fills` colours the two halves on two threads.
+/// Names above which `colours` colours the two halves on two threads.
 const FILLED_IN_HALVES: usize = 16_384;
 
-/// Each name's fill from `palette` (None where it does not colour the name).
-fn fills(tree: &ViewTree, palette: Option<&Palette>) -> Vec<Option<[u8; 3]>> {
-    let Some(palette) = palette else {
-        return vec![None; tree.name_count()];
-    };
-    let range = |from: usize, to: usize| {
-        (from..to)
-            .map(|i| palette.fill(tree.name(i)))
-            .collect::<Vec<_>>()
-    };
+/// The fills of names `from..to` (r, g, b each) from `palette`, else from `given`.
+fn colour_range(
+    tree: &ViewTree,
+    palette: Option<&Palette>,
+    given: &[(u32, [u8; 3])],
+    from: usize,
+    to: usize,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(3 * (to - from));
+    let mut g = given.partition_point(|&(i, _)| (i as usize) < from);
+    for i in from..to {
+        let fill = match palette.and_then(|p| p.fill(tree.name(i))) {
+            Some(fill) => fill,
+            None => match given.get(g) {
+                Some(&(id, fill)) if id as usize == i => {
+                    g += 1;
+                    fill
+                }
+                _ => [0xa0; 3], // `prepare` saw every such name given
+            },
+        };
+        out.extend_from_slice(&fill);
+    }
+    out
+}
+
+/// Every name's fill from `palette` (called `name`), else from `given`: the fills `build`
+/// computed when it was given the same palette, or now, the two halves on two threads when
+/// there are many.
+fn colours(
+    tree: &ViewTree,
+    name: Option<&str>,
+    palette: Option<&Palette>,
+    given: &[(u32, [u8; 3])],
+) -> Vec<u8> {
     let n = tree.name_count();
-    if n < FILLED_IN_HALVES {
-        return range(0, n);
+    if let (Some(early), Some(name), Some(_)) = (&tree.early, name, palette) {
+        let handle = early.result.lock().ok().and_then(|mut h| h.take());
+        if let Some(Ok(mut fills)) = handle.filter(|_| early.palette == name).map(|h| h.join()) {
+            if fills.len() == 3 * n {
+                for &(id, fill) in given {
+                    let at = 3 * id as usize;
+                    fills[at..at + 3].copy_from_slice(&fill);
+                }
+                return fills;
+            }
+        }
+    }
+    if n < FILLED_IN_HALVES || palette.is_none() {
+        return colour_range(tree, palette, given, 0, n);
     }
     let half = n / 2;
     let (first, second) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| range(0, half));
-        let second = range(half, n);
+        let first = scope.spawn(|| colour_range(tree, palette, given, 0, half));
+        let second = colour_range(tree, palette, given, half, n);
         (first.join(), second)
     });
     match first {
         Ok(mut fills) => {
-            fills.extend(second);
+            fills.extend_from_slice(&second);
             fills
         }
-        Err(_) => range(0, n), // the thread panicked: colour here (and panic here if it must)
+        Err(panic) => std::panic::resume_unwind(panic),
     }
 }
 
-/// A name's shown form and fill, given by the twin for the names `palette` does not colour.
-pub type Shown = (Vec<u8>, [u8; 3]);
-
-/// The payload of `tree` (see `payload.py`): every name's fill from `palette`, or, for a name it
-/// does not colour (or every name when there is no palette), its shown form and fill from
-/// `given(name id)`; the data compressed at gzip level `level`. None when `given` has no answer
-/// for such a name.
-pub fn pack(
+/// Writes the payload of `tree` (see `payload.py`) as base64 text to `out` in chunks, gzip at
+/// `level`: the arrays are compressed while the names' fills are computed on other threads.
+pub fn write(
     tree: &ViewTree,
-    palette: Option<&Palette>,
-    given: impl Fn(u32) -> Option<Shown>,
+    prepared: &Prepared,
+    palette: Option<&str>,
     level: u32,
-) -> Option<Packed> {
-    let names = tree.name_count();
-    let fills = fills(tree, palette);
-    let mut colors: Vec<u8> = Vec::with_capacity(3 * names);
-    let mut shown: Vec<(u32, Vec<u8>)> = Vec::new();
-    for (i, fill) in fills.into_iter().enumerate() {
-        let name = tree.name(i);
-        match fill {
-            Some(fill) => colors.extend_from_slice(&fill),
-            None => {
-                let (text, fill) = given(i as u32)?;
-                colors.extend_from_slice(&fill);
-                if !(plain(name) && text == name) {
-                    shown.push((i as u32, text));
-                }
-            }
-        }
-    }
-    let integral = tree
-        .selfs
-        .iter()
-        .flatten()
-        .all(|&w| w.fract() == 0.0 && w < 4_294_967_296.0);
-    let deep = tree.depths.iter().any(|&d| d >= 1 << 16);
-    let narrow_ids = names <= 1 << 16 && !deep;
-    let types = [
-        if integral { "u32" } else { "f64" },
-        if narrow_ids { "u16" } else { "u32" },
-        if deep { "u32" } else { "u16" },
-    ];
-    let written = (|| -> io::Result<(Vec<u8>, usize, usize)> {
-        let mut gz = GzEncoder::new(
-            Base64 {
-                out: Vec::new(),
-                carry: [0; 3],
-                held: 0,
-            },
-            Compression::new(level),
-        );
-        let mut raw = 0;
-        for selfs in &tree.selfs {
-            raw += if integral {
-                put(&mut gz, selfs, |w| (w as u32).to_le_bytes())?
-            } else {
-                put(&mut gz, selfs, f64::to_le_bytes)?
-            };
-        }
-        raw += if narrow_ids {
-            put(&mut gz, &tree.name_ids, |i| (i as u16).to_le_bytes())?
-        } else {
-            put(&mut gz, &tree.name_ids, u32::to_le_bytes)?
+    out: impl Write,
+) -> io::Result<()> {
+    let coloured = palette.and_then(Palette::new);
+    std::thread::scope(|scope| {
+        let fills = scope.spawn(|| colours(tree, palette, coloured.as_ref(), &prepared.given));
+        let mut gz = GzEncoder::new(Base64::new(out), Compression::new(level));
+        let arrays = write_arrays(&mut gz, tree, prepared.types);
+        let colors = match fills.join() {
+            Ok(colors) => colors,
+            Err(panic) => std::panic::resume_unwind(panic),
         };
-        raw += if deep {
-            put(&mut gz, &tree.depths, u32::to_le_bytes)?
-        } else {
-            put(&mut gz, &tree.depths, |d| (d as u16).to_le_bytes())?
-        };
+        arrays?;
         gz.write_all(&colors)?;
-        raw += colors.len();
+        drop(colors);
         // the names block: the tree's own, but for the names shown otherwise
-        let mut names_bytes = 0;
         let mut at = 0;
-        for (i, text) in &shown {
-            let (start, end) = (
-                tree.name_starts[*i as usize],
-                tree.name_starts[*i as usize + 1],
-            );
+        for (i, text) in &prepared.shown {
+            let (start, end) = tree.span(*i as usize);
             gz.write_all(&tree.names[at..start])?;
             gz.write_all(text)?;
             gz.write_all(b"\n")?;
-            names_bytes += start - at + text.len() + 1;
             at = end;
         }
         gz.write_all(&tree.names[at..])?;
-        names_bytes += tree.names.len() - at;
-        raw += names_bytes;
-        Ok((gz.finish()?.finish(), names_bytes, raw))
-    })();
-    // writing to memory cannot fail
-    let (data, names_bytes, raw_bytes) = written.ok()?;
-    Some(Packed {
-        data,
-        names_bytes,
-        raw_bytes,
-        types,
+        gz.finish()?.finish()?;
+        Ok(())
     })
+}
+
+/// The per-node arrays: selfs of each side, name ids, depths, in `types`.
+fn write_arrays(out: &mut impl Write, tree: &ViewTree, types: [&str; 3]) -> io::Result<()> {
+    for side in 0..tree.sides() {
+        let selfs = tree.selfs(side);
+        if types[0] == "u32" {
+            put(out, selfs.map(|w| (w as u32).to_le_bytes()))?;
+        } else {
+            put(out, selfs.map(|w| (w as f64).to_le_bytes()))?;
+        }
+    }
+    let ids = tree.name_ids.iter();
+    if types[1] == "u16" {
+        put(out, ids.map(|&i| (i as u16).to_le_bytes()))?;
+    } else {
+        put(out, ids.map(|&i| i.to_le_bytes()))?;
+    }
+    match &tree.depths {
+        Depths::Narrow(d) => put(out, d.iter().map(|&d| d.to_le_bytes())),
+        Depths::Wide(d) => put(out, d.iter().map(|&d| d.to_le_bytes())),
+    }
 }
 
 #[cfg(test)]
@@ -391,73 +732,135 @@ mod tests {
         (0..tree.name_count()).map(|i| tree.name(i)).collect()
     }
 
+    fn selfs(tree: &ViewTree) -> Vec<Vec<i64>> {
+        (0..tree.sides()).map(|s| tree.selfs(s).collect()).collect()
+    }
+
     #[test]
     fn prefixes_once_in_pre_order() {
         let stacks: Vec<(&[u8], i64)> = vec![(b"a;c", 2), (b"a;b", 3), (b"a", 1), (b"z", 0)];
-        let tree = build(vec![stacks], b"all");
+        let tree = build(vec![stacks], b"all", None).unwrap();
         assert_eq!(names(&tree), [&b"all"[..], b"a", b"b", b"c"]);
         assert_eq!(tree.name_ids, [0, 1, 2, 3]);
-        assert_eq!(tree.depths, [0, 1, 2, 2]);
-        assert_eq!(tree.selfs, [vec![0.0, 1.0, 3.0, 2.0]]);
+        assert_eq!(tree.depths, Depths::Narrow(vec![0, 1, 2, 2]));
+        assert_eq!(selfs(&tree), [vec![0, 1, 3, 2]]);
         assert_eq!(tree.nonpositive, 1);
+        assert_eq!(tree.name_ids.capacity(), tree.len());
     }
 
     #[test]
     fn two_sides_merge() {
         let after: Vec<(&[u8], i64)> = vec![(b"a;b", 3), (b"", 4)];
         let before: Vec<(&[u8], i64)> = vec![(b"a;b", 1), (b"c", 2), (b"d", -1)];
-        let tree = build(vec![after, before], b"all");
+        let tree = build(vec![after, before], b"all", None).unwrap();
         assert_eq!(names(&tree), [&b"all"[..], b"a", b"b", b"c"]);
-        assert_eq!(tree.depths, [0, 1, 2, 1]);
-        assert_eq!(
-            tree.selfs,
-            [vec![4.0, 0.0, 3.0, 0.0], vec![0.0, 0.0, 1.0, 2.0]]
-        );
+        assert_eq!(tree.depths.to_vec(), [0, 1, 2, 1]);
+        assert_eq!(selfs(&tree), [vec![4, 0, 3, 0], vec![0, 0, 1, 2]]);
         assert_eq!(tree.nonpositive, 1);
+    }
+
+    #[test]
+    fn depths_widen_past_u16() {
+        let deep = vec![b"f".as_slice(); 70_000].join(&b';');
+        let tree = build(vec![vec![(deep.as_slice(), 1)]], b"all", None).unwrap();
+        assert!(tree.depths.is_wide());
+        assert_eq!(tree.depths.to_vec().last(), Some(&70_000));
+        let prepared = prepare(&tree, Palette::new("red").as_ref(), |_| None).unwrap();
+        assert_eq!(prepared.types, ["u32", "u32", "u32"]);
+    }
+
+    fn encode(data: &[u8], step: usize) -> Vec<u8> {
+        let mut w = Base64::new(Vec::new());
+        for part in data.chunks(step.max(1)) {
+            w.write_all(part).unwrap();
+        }
+        w.finish().unwrap()
     }
 
     #[test]
     fn base64_of_every_length() {
         for n in 0..10usize {
             let data: Vec<u8> = (0..n as u8).collect();
-            let mut w = Base64 {
-                out: Vec::new(),
-                carry: [0; 3],
-                held: 0,
-            };
-            for b in &data {
-                w.write_all(&[*b]).unwrap();
+            for step in 1..4 {
+                let out = encode(&data, step);
+                assert_eq!(out.len(), n.div_ceil(3) * 4);
+                assert_eq!(decode(std::str::from_utf8(&out).unwrap()), data);
             }
-            let out = w.finish();
-            assert_eq!(out.len(), n.div_ceil(3) * 4);
-            assert_eq!(decode(std::str::from_utf8(&out).unwrap()), data);
         }
+        let big: Vec<u8> = (0..3 * CHUNK as u32 + 7).map(|i| (i * 7) as u8).collect();
+        assert_eq!(
+            decode(std::str::from_utf8(&encode(&big, 1000)).unwrap()),
+            big
+        );
+    }
+
+    fn unpack(text: &[u8]) -> Vec<u8> {
+        let decoded = decode(std::str::from_utf8(text).unwrap());
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(&decoded[..])
+            .read_to_end(&mut raw)
+            .unwrap();
+        raw
     }
 
     #[test]
     fn payload_holds_the_arrays() {
         let stacks: Vec<(&[u8], i64)> = vec![(b"a;b\xff", 3)];
-        let tree = build(vec![stacks], b"all");
+        let tree = build(vec![stacks], b"all", None).unwrap();
         let palette = Palette::new("default").unwrap();
-        let packed = pack(
-            &tree,
-            Some(&palette),
-            |_| Some((b"b\\xff".to_vec(), [1, 2, 3])),
-            6,
-        )
+        let prepared = prepare(&tree, Some(&palette), |_| {
+            Some((b"b\\xff".to_vec(), [1, 2, 3]))
+        })
         .unwrap();
-        assert_eq!(packed.types, ["u32", "u16", "u16"]);
-        let mut gz = Vec::new();
-        let text = String::from_utf8(packed.data).unwrap();
-        let mut raw = Vec::new();
-        let decoded = decode(&text);
-        flate2::read::GzDecoder::new(&decoded[..])
-            .read_to_end(&mut gz)
-            .unwrap();
-        raw.extend_from_slice(&gz);
-        assert_eq!(raw.len(), packed.raw_bytes);
+        assert_eq!(prepared.types, ["u32", "u16", "u16"]);
+        let mut text = Vec::new();
+        write(&tree, &prepared, Some("default"), 6, &mut text).unwrap();
+        let raw = unpack(&text);
+        assert_eq!(raw.len(), prepared.raw_bytes);
+        assert_eq!(prepared.names_bytes, 12);
         assert!(raw.ends_with(b"all\na\nb\\xff\n"));
         assert_eq!(&raw[raw.len() - 12 - 9 + 6..raw.len() - 12], &[1, 2, 3]);
+        assert_eq!(&raw[..12], &[0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0]);
+    }
+
+    #[test]
+    fn many_names_are_coloured_in_halves_in_order() {
+        let names: Vec<Vec<u8>> = (0..40_000).map(|i| format!("f{i}").into_bytes()).collect();
+        let stacks: Vec<(&[u8], i64)> = names.iter().map(|n| (n.as_slice(), 1)).collect();
+        let tree = build(vec![stacks], b"all", None).unwrap();
+        let palette = Palette::new("hot").unwrap();
+        let fills = colours(&tree, None, Some(&palette), &[]);
+        let each: Vec<u8> = (0..tree.name_count())
+            .flat_map(|i| palette.fill(tree.name(i)).unwrap())
+            .collect();
+        assert_eq!(fills, each);
+    }
+
+    #[test]
+    fn fills_made_while_building_are_the_fills_made_after() {
+        let names: Vec<Vec<u8>> = (0..30_000)
+            .map(|i| format!("f{i}{}", if i % 7 == 0 { "\u{e9}" } else { "" }).into_bytes())
+            .collect();
+        let stacks: Vec<(&[u8], i64)> = names.iter().map(|n| (n.as_slice(), 1)).collect();
+        let palette = Palette::new("hot").unwrap();
+        let late = build(vec![stacks.clone()], b"all", None).unwrap();
+        let given: Vec<(u32, [u8; 3])> = (0..late.name_count() as u32)
+            .filter(|&i| !plain(late.name(i as usize)))
+            .map(|i| (i, [1, 2, i as u8]))
+            .collect();
+        let expected = colours(&late, Some("hot"), Some(&palette), &given);
+        let early = build(vec![stacks.clone()], b"all", Some("hot")).unwrap();
+        assert!(early.early.is_some());
+        assert_eq!(
+            colours(&early, Some("hot"), Some(&palette), &given),
+            expected
+        );
+        // another palette than the one it was built with: coloured afresh
+        let other = build(vec![stacks], b"all", Some("red")).unwrap();
+        assert_eq!(
+            colours(&other, Some("hot"), Some(&palette), &given),
+            expected
+        );
     }
 
     fn decode(text: &str) -> Vec<u8> {

@@ -2,6 +2,7 @@
 
 use pyo3::prelude::*;
 
+mod bpf;
 mod convert;
 mod folded;
 mod folded_text;
@@ -21,6 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // a panic in a folding thread is caught and reported as an input error with its message;
     // the default hook would also print it raw to stderr (this module's own std, not Python's)
     std::panic::set_hook(Box::new(|_| {}));
+    bpf::register(m)?;
     folded_text::register(m)?;
     perf::register(m)?;
     pprof::register(m)?;

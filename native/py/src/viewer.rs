@@ -2,15 +2,18 @@
 //! these; their Python twins stay the reference).
 
 use std::collections::HashMap;
-
-use foldkit_core::palette::Palette;
-use foldkit_core::viewer::{build, pack, Shown, ViewTree};
-use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use std::io::{self, Write};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use crate::convert::{guard, text, Texts};
 use crate::folded::FoldedStacks;
 use crate::layout::weighed;
+use foldkit_core::palette::Palette;
+use foldkit_core::viewer::{build, prepare, write, Prepared, Shown, TooLarge, ViewTree};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 /// The viewer's merged tree, held here until it is packed.
 #[pyclass(module = "foldkit._native", frozen)]
@@ -63,12 +66,16 @@ fn pairs<'a>(side: &'a Side<'_, '_>) -> PyResult<Option<Pairs<'a>>> {
 
 /// The merged tree of `sides` (each a `{stack: int}` dict or a `FoldedStacks` table), the root
 /// called `root`; None when a weight is not an int within i64 or a table's stack is not UTF-8
-/// (the Python twin builds those).
+/// (the Python twin builds those); a ValueError when the tree is beyond the payload's limits.
+/// With a `palette`, the names' fills from it are computed on another thread as the tree is
+/// built (`write` with the same palette takes them).
 #[pyfunction]
+#[pyo3(signature = (sides, root, palette = None))]
 pub fn viewer_tree(
     py: Python<'_>,
     sides: &Bound<'_, PyList>,
     root: &str,
+    palette: Option<&str>,
 ) -> PyResult<Option<ViewerTree>> {
     let mut held: Vec<Bound<'_, PyAny>> = Vec::new();
     for side in sides.iter() {
@@ -96,8 +103,48 @@ pub fn viewer_tree(
         }
     }
     let root = root.as_bytes();
-    let tree = py.detach(|| guard("viewer tree", || build(lists, root)))?;
-    Ok(Some(ViewerTree { tree }))
+    match py.detach(|| guard("viewer tree", || build(lists, root, palette)))? {
+        Ok(tree) => Ok(Some(ViewerTree { tree })),
+        Err(TooLarge::Names) => Err(PyValueError::new_err(
+            "the profile's distinct frame names take more than 4 GiB: too many for the viewer; write an SVG",
+        )),
+        Err(TooLarge::Nodes) => Err(PyValueError::new_err(
+            "the profile has more than 4,294,967,295 distinct stack prefixes: too many for the viewer; write an SVG",
+        )),
+    }
+}
+
+/// `{name id: (shown name, rgb bytes)}` as the core takes it.
+fn given_fills(given: &Bound<'_, PyDict>) -> PyResult<HashMap<u32, Shown>> {
+    let mut shown: HashMap<u32, Shown> = HashMap::with_capacity(given.len());
+    for (id, value) in given.iter() {
+        let (name, fill): (String, Vec<u8>) = value.extract()?;
+        let rgb = <[u8; 3]>::try_from(fill.as_slice())
+            .map_err(|_| PyValueError::new_err("a fill is three bytes"))?;
+        shown.insert(id.extract()?, (name.into_bytes(), rgb));
+    }
+    Ok(shown)
+}
+
+/// A sink that hands each chunk of base64 text to the thread that holds the GIL.
+struct Chunks(SyncSender<Vec<u8>>);
+
+impl Write for Chunks {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .send(buf.to_vec())
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the writer stopped"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The next chunk, waited for without the GIL.
+fn next_chunk(py: Python<'_>, rx: Receiver<Vec<u8>>) -> (Option<Vec<u8>>, Receiver<Vec<u8>>) {
+    py.detach(move || (rx.recv().ok(), rx))
 }
 
 #[pymethods]
@@ -115,7 +162,7 @@ impl ViewerTree {
     /// Sides (profiles) merged: one per self-weight array.
     #[getter]
     fn sides(&self) -> usize {
-        self.tree.selfs.len()
+        self.tree.sides()
     }
 
     /// Stacks left out because their weight was zero or negative.
@@ -143,43 +190,71 @@ impl ViewerTree {
         Ok(out)
     }
 
-    /// `(names_bytes, raw_bytes, (selfs, name_ids, depths types), base64 data)` of the payload,
-    /// fills from `palette` (None: every name from `given`), `given` `{name id: (shown name, rgb
-    /// bytes)}` for the names `names_for_twin` listed, gzip at `level`.
-    #[pyo3(signature = (palette, given, level))]
-    fn pack<'py>(
+    /// `(names_bytes, raw_bytes, (selfs, name_ids, depths types))` of the payload, fills from
+    /// `palette` (None: every name from `given`), `given` `{name id: (shown name, rgb bytes)}`
+    /// for the names `names_for_twin` listed.
+    fn header<'py>(
         &self,
         py: Python<'py>,
         palette: Option<&str>,
         given: &Bound<'py, PyDict>,
-        level: u32,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let palette = palette.and_then(Palette::new);
-        let mut shown: HashMap<u32, Shown> = HashMap::with_capacity(given.len());
-        for (id, value) in given.iter() {
-            let (name, fill): (String, Vec<u8>) = value.extract()?;
-            let rgb = <[u8; 3]>::try_from(fill.as_slice())
-                .map_err(|_| pyo3::exceptions::PyValueError::new_err("a fill is three bytes"))?;
-            shown.insert(id.extract()?, (name.into_bytes(), rgb));
-        }
-        let tree = &self.tree;
-        let packed = py.detach(|| {
-            guard("viewer payload", || {
-                pack(tree, palette.as_ref(), |i| shown.get(&i).cloned(), level)
-            })
-        })?;
-        let Some(packed) = packed else {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "a name has no fill",
-            ));
-        };
+        let prepared = self.prepared(palette, given)?;
         (
-            packed.names_bytes,
-            packed.raw_bytes,
-            PyTuple::new(py, packed.types)?,
-            PyBytes::new(py, &packed.data),
+            prepared.names_bytes,
+            prepared.raw_bytes,
+            PyTuple::new(py, prepared.types)?,
         )
             .into_pyobject(py)
+    }
+
+    /// Write the payload (base64 text of the gzip stream at `level`) to `out` (anything with a
+    /// `write(bytes)` method) in chunks of about a megabyte; `palette` and `given` as for
+    /// `header`. The data is compressed on another thread while `out.write` takes each chunk.
+    fn write(
+        &self,
+        py: Python<'_>,
+        out: &Bound<'_, PyAny>,
+        palette: Option<&str>,
+        given: &Bound<'_, PyDict>,
+        level: u32,
+    ) -> PyResult<()> {
+        let prepared = self.prepared(palette, given)?;
+        let tree = &self.tree;
+        let (tx, mut rx) = sync_channel::<Vec<u8>>(2);
+        std::thread::scope(|scope| {
+            let prepared = &prepared;
+            let worker = scope.spawn(move || {
+                guard("viewer payload", || {
+                    write(tree, prepared, palette, level, Chunks(tx))
+                })
+            });
+            let mut failed: Option<PyErr> = None;
+            loop {
+                let (chunk, back) = next_chunk(py, rx);
+                rx = back;
+                let Some(chunk) = chunk else { break };
+                if let Err(err) =
+                    out.call_method1(intern!(py, "write"), (PyBytes::new(py, &chunk),))
+                {
+                    failed = Some(err);
+                    break;
+                }
+            }
+            drop(rx); // a writer still sending stops
+            let done = py.detach(|| worker.join());
+            if let Some(err) = failed {
+                return Err(err);
+            }
+            match done {
+                Ok(Ok(Ok(()))) => Ok(()),
+                Ok(Ok(Err(err))) => Err(PyOSError::new_err(err.to_string())),
+                Ok(Err(err)) => Err(err),
+                Err(_) => Err(PyRuntimeError::new_err(
+                    "internal error in the native viewer payload",
+                )),
+            }
+        })
     }
 
     /// `(names, name_ids, depths, selfs)` for `FrameTree`: names as str, the arrays as native
@@ -197,17 +272,29 @@ impl ViewerTree {
                 .collect::<Vec<u8>>()
         };
         let selfs = PyList::empty(py);
-        for side in &tree.selfs {
-            let raw: Vec<u8> = side.iter().flat_map(|v| v.to_ne_bytes()).collect();
+        for side in 0..tree.sides() {
+            let raw: Vec<u8> = tree
+                .selfs(side)
+                .flat_map(|w| (w as f64).to_ne_bytes())
+                .collect();
             selfs.append(PyBytes::new(py, &raw))?;
         }
         (
             names,
             PyBytes::new(py, &ne(&tree.name_ids)),
-            PyBytes::new(py, &ne(&tree.depths)),
+            PyBytes::new(py, &ne(&tree.depths.to_vec())),
             selfs,
         )
             .into_pyobject(py)
+    }
+}
+
+impl ViewerTree {
+    fn prepared(&self, palette: Option<&str>, given: &Bound<'_, PyDict>) -> PyResult<Prepared> {
+        let palette = palette.and_then(Palette::new);
+        let shown = given_fills(given)?;
+        prepare(&self.tree, palette.as_ref(), |i| shown.get(&i).cloned())
+            .ok_or_else(|| PyValueError::new_err("a name has no fill"))
     }
 }
 

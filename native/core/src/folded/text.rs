@@ -8,11 +8,18 @@ pub type Row<'a> = (&'a [u8], i128);
 pub(crate) fn decimal(weight: i128, buf: &mut [u8; 48]) -> &[u8] {
     let mut at = buf.len();
     let mut rest = weight.unsigned_abs();
-    loop {
+    // u128 division is a library call: peel digits in u128 only while the rest needs it
+    while rest > u128::from(u64::MAX) {
         at -= 1;
         buf[at] = b'0' + (rest % 10) as u8;
         rest /= 10;
-        if rest == 0 {
+    }
+    let mut small = rest as u64;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (small % 10) as u8;
+        small /= 10;
+        if small == 0 {
             break;
         }
     }
