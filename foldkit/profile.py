@@ -335,6 +335,8 @@ class LazyProfile(Profile):
 
     @weights.setter
     def weights(self, value: dict[str, Weight]) -> None:
+        if self._counts_are_weights:
+            self.counts  # noqa: B018 - the counts are the weights being replaced: made now
         self._table = None
         self._weights = value
 

@@ -6,13 +6,16 @@
 pub mod bpf;
 pub mod demangle;
 pub mod folded;
+pub mod function_sums;
 pub mod layout;
 pub mod palette;
 pub mod perf;
 pub mod pprof;
+pub mod stack_order;
 pub mod svg_frames;
 pub mod svg_palette;
 pub mod table;
+pub mod table_diff;
 pub mod timeline;
 pub mod viewer;
 
