@@ -2,7 +2,7 @@
 """Flame graph rendering speed and memory: foldkit against inferno-flamegraph and flamegraph.pl.
 
 Usage:
-    python benchmarks/bench_render.py [INPUT ...] [--runs 5] [--capture CAPTURE] [--no-deep]
+    python benchmarks/bench_render.py [INPUT ...] [--runs 5] [--capture CAPTURE] [--flamechart CAPTURE] [--no-deep]
 
 INPUT is a folded file, or a capture that is folded first with `--tid --addrs` (the way to get
 many distinct stacks) by each producer found: `foldkit fold`, `inferno-collapse-perf` and
@@ -23,6 +23,8 @@ reports, as medians of `--runs` runs:
 
 `--capture CAPTURE` also times capture -> SVG end to end against capture -> folded, and against
 `inferno-collapse-perf | inferno-flamegraph` (the capture decompressed first when it is .zst/.gz).
+`--flamechart CAPTURE` times `--flamechart` of the capture and of its runs written as folded text in
+time order, against `inferno-flamegraph --flamechart` of that text, and capture -> viewer page.
 """
 
 from __future__ import annotations
@@ -260,11 +262,63 @@ def bench_capture(capture: Path, runs: int, tmpdir: Path) -> None:
     print_rows(interleaved(commands, runs), text.stat().st_size, "inferno-collapse-perf | inferno-flamegraph")
 
 
+#: Writes the flame chart's runs of a capture (argv[1]) as folded text in time order (argv[2]):
+#: one line per run of consecutive samples of one stack, what inferno's --flamechart draws in order.
+_WRITE_RUNS = """
+import sys
+from foldkit.ingest import FoldOptions, read
+from foldkit.profile import format_weight
+from foldkit.timeline import chart_runs
+runs, _ = chart_runs(read([sys.argv[1]], FoldOptions(keep_time=True)).timeline)
+with open(sys.argv[2], "w", encoding="utf-8", errors="surrogateescape") as out:
+    out.writelines(f"{s} {format_weight(w)}\\n" for s, w in runs)
+"""
+
+
+#: Decompresses a capture (argv[1]) to a plain file (argv[2]).
+_PLAIN = """
+import sys
+from foldkit.inputs import open_source
+with open(sys.argv[2], "wb") as out:
+    for chunk in open_source(sys.argv[1]).chunks():
+        out.write(chunk)
+"""
+
+
+def bench_flamechart(capture: Path, runs: int, tmpdir: Path) -> None:
+    """Capture -> flame chart, and the same chart from folded text in time order, against
+    inferno-flamegraph --flamechart on that folded text (inferno's flame chart takes folded lines
+    in input order, and inferno-collapse-perf sorts them: the runs are written by foldkit, in a
+    child process, so both tools draw the same runs); and capture -> viewer (its Time view)."""
+    text = capture
+    if capture.name.endswith((".zst", ".gz")):  # decompressed by a child: this process stays small
+        text = tmpdir / capture.name.rsplit(".", 1)[0]
+        subprocess.run([sys.executable, "-c", _PLAIN, str(capture), str(text)], check=True)
+    ordered = tmpdir / f"{capture.name.split('.')[0]}.runs.folded"
+    subprocess.run([sys.executable, "-c", _WRITE_RUNS, str(text), str(ordered)], check=True)
+    page = tmpdir / "chart.html"
+    foldkit = [sys.executable, "-m", "foldkit", "flamegraph", "-q"]
+    commands: dict[str, tuple[list[str], Path | None]] = {
+        "foldkit --flamechart CAPTURE": ([*foldkit, "--flamechart", str(text), "-o", "-"], None),
+        "foldkit --flamechart RUNS.folded": ([*foldkit, "--flamechart", str(ordered), "-o", "-"], None),
+        "foldkit CAPTURE -o x.html (Time view)": ([*foldkit, str(text), "-o", str(page)], None),
+    }
+    draw = reference.inferno("INFERNO_FLAMEGRAPH", "inferno-flamegraph")
+    if draw:
+        commands["inferno-flamegraph --flamechart RUNS.folded"] = ([*draw, "--flamechart", str(ordered)], None)
+    print(
+        f"\n{capture.name} -> flame chart ({text.stat().st_size / 1e6:.1f} MB of perf script text; "
+        f"RUNS.folded: its runs in time order, {ordered.stat().st_size / 1e6:.1f} MB):"
+    )
+    print_rows(interleaved(commands, runs), text.stat().st_size, "inferno-flamegraph --flamechart RUNS.folded")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--capture", type=Path, action="append", default=[])
+    parser.add_argument("--flamechart", type=Path, action="append", default=[], help="a capture to time flame charts of")
     parser.add_argument("--no-deep", action="store_true", help="skip the deep-stack runs")
     parser.add_argument("--tower", type=int, default=10_000_000, help="frames of the deepest stack (default 10,000,000)")
     args = parser.parse_args()
@@ -284,6 +338,8 @@ def main() -> None:
             bench_tower(args.tower, Path(tmp), min(args.runs, 3))
         for capture in args.capture:
             bench_capture(capture, args.runs, Path(tmp))
+        for capture in args.flamechart:
+            bench_flamechart(capture, args.runs, Path(tmp))
         for _, path in inputs:
             bench_in_process(path, args.runs)
 

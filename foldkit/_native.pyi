@@ -89,7 +89,7 @@ class PerfFolder:
     def cancel(self) -> None:
         """Stop the threads now."""
     def finish(self) -> dict[str, Any]:
-        """Wait for the threads: `events`, `first_seen`, `lines` and `timelines`."""
+        """Wait for the threads: `events`, `first_seen`, `lines`, `timelines` (chunk -> (times, stack ids, weights) arrays) and `stacks` (what the ids index)."""
 
 def demangle(symbol: bytes) -> bytes:
     """A symbol demangled (C++, Rust legacy and v0), or Rust's partial demangling tidied."""
@@ -113,6 +113,10 @@ class FoldedReader:
     @property
     def lineno(self) -> int:
         """Lines counted so far."""
+    def keep_order(self) -> None:
+        """Keep every line's stack and weight in input order from now on (flame charts)."""
+    def take_order(self) -> tuple[bytes, bytes, dict[int, float]] | None:
+        """`(entries, weights, decimals)` of the lines in order: uint32 stack indexes (in `take_str`'s order), int64 weights, `{line: decimal weight}`."""
     def take_bytes(self) -> dict[bytes, int | float]:
         """`{stack bytes: weight}` in first-seen order; the reader is emptied."""
     def take_str(self) -> dict[str, int | float]:
@@ -296,3 +300,33 @@ class BccReader:
         """(blocks folded, distinct stacks, first leaf, trimmed stacks, their weight, distinct
         blocks with a task root, without)."""
     def table(self, lines: int) -> FoldedStacks: ...
+
+# --- timeline.rs --- (arrays as native-order bytes: float64 times, uint32 ids, int64 weights)
+
+def timeline_filter(
+    times: bytes, ids: bytes, weights: bytes, mapping: bytes | None = None, window: tuple[float, float] | None = None
+) -> tuple[bytes, bytes, bytes]:
+    """`(times, ids, weights)` of the samples `mapping` (int64 new id per id, -1 drops) keeps, in `window`."""
+
+def timeline_sums(ids: bytes, weights: bytes, stacks: int) -> tuple[list[int], list[int]]:
+    """Per stack id: the sum of its samples' weights and their number."""
+
+def timeline_first_time(times: bytes) -> float | None:
+    """The earliest time that is not NaN."""
+
+def timeline_span(times: bytes, weights: bytes) -> tuple[float, float] | None:
+    """The earliest and latest finite time of a sample of positive weight."""
+
+def timeline_runs(times: bytes, ids: bytes, weights: bytes) -> tuple[bytes, bytes, int, int] | None:
+    """`(run ids, run weights, non-positive samples, total)` of the flame-chart runs, or None when a run is beyond int64."""
+
+def timeline_chart_layout(stacks: list[str], run_ids: bytes, run_weights: bytes, threshold: int, max_frames: int) -> _Frames:
+    """The flame-chart layout of the runs, as `layout_frames` gives it."""
+
+def timeline_cells(
+    times: bytes, ids: bytes, weights: bytes, nodes: bytes, start: float, rows: float
+) -> tuple[bytes, list[int]]:
+    """The Time view's cells: keys `node << 32 | bucket` (uint64 bytes, ascending) and their summed weights."""
+
+def viewer_stack_nodes(tree: ViewerTree, stacks: list[str]) -> bytes:
+    """The node each stack ends at (int64 bytes), -1 where no side's stacks end."""

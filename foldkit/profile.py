@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import quote
 
 from foldkit.native import native_core
+from foldkit.timeline import Timeline, concat, sorted_by_time
 
 if TYPE_CHECKING:  # for type checkers only: at run time `foldkit.api` adds these methods
     from foldkit._profile_api import ProfileApi as _Methods
@@ -176,7 +177,9 @@ class Profile(_Methods):
     format: str | None = None
     sources: list[str] = field(default_factory=list)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
-    timeline: list[tuple[float, str, Weight]] | None = None
+    #: The samples in order, (time or NaN, stack, weight) each: a `foldkit.timeline.Timeline`
+    #: (arrays) or a plain list of tuples; None when the input kept no per-sample record.
+    timeline: Sequence[tuple[float, str, Weight]] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     #: The BEFORE column of a two-column `stack before after` input (difffolded.pl's output);
     #: `weights` is then its AFTER column. None for every other input.
@@ -397,10 +400,15 @@ def map_stacks(profile: Profile, fn: Callable[[str], str | None]) -> Profile:
         weights[new] = weights.get(new, 0) + w
         if counts is not None and old_counts is not None:
             counts[new] = counts.get(new, 0) + old_counts.get(stack, 0)
-    timeline = None
-    if profile.timeline is not None:
-        for _, stack, _ in profile.timeline:
+    timeline: Sequence[tuple[float, str, Weight]] | None = None
+    if isinstance(profile.timeline, Timeline):  # each distinct stack once, the samples as arrays
+        for stack in profile.timeline.stacks:
             if stack not in memo:  # a timeline should only hold known stacks; map strays anyway
+                memo[stack] = fn(stack)
+        timeline = profile.timeline.map_stacks([memo[s] for s in profile.timeline.stacks])
+    elif profile.timeline is not None:
+        for _, stack, _ in profile.timeline:
+            if stack not in memo:
                 memo[stack] = fn(stack)
         get = memo.__getitem__
         timeline = [(t, new, w) for t, s, w in profile.timeline if (new := get(s)) is not None]
@@ -428,7 +436,7 @@ class ProfileMerger:
         self.units: set[str] = set()
         self.events: set[str | None] = set()
         self.formats: set[str | None] = set()
-        self.timeline: list[tuple[float, str, Weight]] | None = []
+        self.timeline: list[Sequence[tuple[float, str, Weight]]] | None = []  # the parts
         self.meta: dict[str, Any] = {}
         self.before: dict[str, Weight] | None = {}  # kept while every input has a BEFORE column
 
@@ -452,7 +460,7 @@ class ProfileMerger:
         self.events.add(p.event)
         self.formats.add(p.format)
         if self.timeline is not None and p.timeline is not None:
-            self.timeline.extend(p.timeline)
+            self.timeline.append(p.timeline)
         else:
             self.timeline = None
         if self.before is not None and p.before is not None:
@@ -481,7 +489,7 @@ class ProfileMerger:
         units, events, formats = set(self.units), set(self.events), set(self.formats)
         if len(units) > 1:
             diag.warnings.append(f"merging inputs with different units: {', '.join(sorted(units))}")
-        timeline = None if self.timeline is None else sorted(self.timeline, key=lambda t: t[0])
+        timeline = None if self.timeline is None else sorted_by_time(concat(self.timeline))
         return Profile(
             weights=self.weights,
             counts=self.counts,

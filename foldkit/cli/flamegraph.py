@@ -23,6 +23,7 @@ from foldkit.profile import Profile, merge_profiles
 from foldkit.render import RenderOptions, gc_paused, render_flamegraph, wants_viewer
 from foldkit.render.nameattr import load_name_attributes
 from foldkit.render.palette import load_palette_map, save_palette_map
+from foldkit.timeline import concat
 from foldkit.transform import Pipeline
 
 output_suffixes(
@@ -42,7 +43,7 @@ def _read_timeline(inputs: list[str], fold_options: FoldOptions) -> Profile:
     parts = [read([spec], replace(fold_options, keep_time=True)) for spec in inputs]
     profile = merge_profiles(parts)
     if len(parts) > 1 and all(p.timeline is not None for p in parts):
-        profile.timeline = [sample for p in parts for sample in p.timeline or ()]
+        profile.timeline = concat(p.timeline or () for p in parts)
     return profile
 
 

@@ -10,7 +10,9 @@ from frames so call sites merge, and `--kernel` marks the kernel part of each st
 
 from __future__ import annotations
 
+import math
 import re
+from array import array
 from collections.abc import Iterable
 from urllib.parse import unquote
 
@@ -33,6 +35,7 @@ from foldkit.profile import (
     parse_count,
     weight_problem,
 )
+from foldkit.timeline import Timeline
 
 NAME = "folded"
 DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (FlameGraph/inferno)"
@@ -128,6 +131,9 @@ class _Reader:
         self.before: dict[bytes, Weight] = {}  # the first column of two-column lines
         #: with --flamechart: every line's (stack, weight) in input order (None: not kept)
         self.order: list[tuple[bytes, Weight]] | None = None
+        #: the same read natively: (stack indexes, int64 weights, {line: decimal weight}), see
+        #: `_native.FoldedReader.take_order`
+        self.order_arrays: tuple[bytes, bytes, dict[int, float]] | None = None
         self.diag = Diagnostics()
         self.lineno = lineno
         self.header: dict[str, str] = {}
@@ -177,11 +183,16 @@ def _read_python(name: str, chunks: Iterable[bytes]) -> _Reader:
     return reader
 
 
-def _read_native(core: NativeCore, name: str, chunks: Iterable[bytes]) -> tuple[dict[str, Weight], _Reader]:
+def _read_native(
+    core: NativeCore, name: str, chunks: Iterable[bytes], ordered: bool = False
+) -> tuple[dict[str, Weight], _Reader]:
     """The lines the native reader takes natively (every form producers write, integer and
     decimal weights); every other line through the reference reader, in order, its stack and
-    weight added to the native table (a line costs that line). Returns the decoded stacks."""
+    weight added to the native table (a line costs that line). Returns the decoded stacks; with
+    `ordered`, the reader's `order_arrays` are every line's (stack index, weight) in input order."""
     native = core.FoldedReader()
+    if ordered:
+        native.keep_order()
     py = _Reader(name)
     try:
         for chunk in chunks:
@@ -196,6 +207,7 @@ def _read_native(core: NativeCore, name: str, chunks: Iterable[bytes]) -> tuple[
                     native.add(stack, w)
                 else:
                     native.add_float(stack, w)
+        py.order_arrays = native.take_order()
         return native.take_str(), py
     except RuntimeError as exc:  # a panic in the native reader (a bug): say which input
         raise InputError(f"{name}: {exc}") from exc
@@ -212,6 +224,12 @@ def _profile(weights: dict[str, Weight] | None, reader: _Reader, options: FoldOp
     if reader.before:
         before = {s.decode("utf-8", "surrogateescape"): w for s, w in reader.before.items()}
         profile.before = tidy_stacks(before, options)
+    if reader.order_arrays is not None:  # the same, from the native reader's arrays
+        skip = frozenset(options.skip_after)
+        stacks = list(weights)
+        profile.timeline = _ordered(stacks, reader.order_arrays).map_stacks(
+            stacks if tidy is weights else [_tidy_stack(s, options, skip) for s in stacks]
+        )
     if reader.order is not None:
         # a flame chart of folded text: the lines in input order (there are no timestamps)
         skip = frozenset(options.skip_after)
@@ -225,9 +243,29 @@ def _profile(weights: dict[str, Weight] | None, reader: _Reader, options: FoldOp
     return with_header(profile, reader.header)
 
 
+def _ordered(stacks: list[str], arrays: tuple[bytes, bytes, dict[int, float]]) -> Timeline:
+    """The untimed timeline of the native reader's lines in order (`stacks` in entry order)."""
+    entries, weights, decimals = arrays
+    ids = array("I")
+    ids.frombytes(entries)
+    times = array("d", [math.nan]) * len(ids)
+    ints = array("q")
+    ints.frombytes(weights)
+    if not decimals:
+        return Timeline(stacks, times, ids, ints)
+    mixed: list[Weight] = list(ints)
+    for line, w in decimals.items():
+        mixed[line] = w
+    return Timeline(stacks, times, ids, mixed)
+
+
 def fold(source: Source, options: FoldOptions) -> Profile:
     """Sum the weights of identical stacks."""
-    if options.keep_order:  # a flame chart keeps every line in input order
+    core = native_core()
+    if options.keep_order and core is not None:  # a flame chart: every line in input order
+        weights, reader = _read_native(core, source.name, source.chunks(cut=cut_at_lines), ordered=True)
+        return _profile(weights, reader, options)
+    if options.keep_order:
         reader = _Reader(source.name)
         reader.order = []
         for chunk in source.chunks(cut=cut_at_lines):

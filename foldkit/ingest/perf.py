@@ -27,6 +27,7 @@ from foldkit.jobs import default_jobs
 from foldkit.native import NativeCore, native_core
 from foldkit.profile import MAX_QUOTED_LINES as MAX_QUOTED
 from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, parse_count
+from foldkit.timeline import Timeline, concat
 
 NAME = "perf"
 DESCRIPTION = "`perf script` text (any -F field set, -g/--call-graph dwarf, -G, +srcline, --header)"
@@ -329,7 +330,10 @@ class FoldState:
     lines: dict[int, int] = field(default_factory=dict)
     bad: list[tuple[int, int, str]] = field(default_factory=list)
     bad_count: int = 0
-    timeline: dict[int, list[tuple[float, str, int]]] = field(default_factory=dict)
+    #: per chunk: the line path's (time, stack, weight) samples, or the native core's arrays
+    #: (times, stack ids into `stacks`, weights; see `_native.PerfFolder.finish`)
+    timeline: dict[int, list[tuple[float, str, int]] | tuple[bytes, bytes, bytes | list[int]]] = field(default_factory=dict)
+    stacks: list[str] = field(default_factory=list)
 
     def add_events(self, events: dict[str, dict[str, list[int]]], first_seen: dict[str, tuple[int, int]]) -> None:
         """Add stacks per event and the (chunk, order) where each event was first seen."""
@@ -428,7 +432,19 @@ def _run_native(native: NativeCore, options: FoldOptions, name: str, push: Calla
     state.add_events(folded["events"], folded["first_seen"])
     state.lines.update(folded["lines"])
     state.timeline.update(folded["timelines"])
+    state.stacks = folded["stacks"]
     return state
+
+
+def _timeline(state: FoldState, keep: set[str] | None) -> Timeline:
+    """The samples of every chunk in chunk order, as one `Timeline` (the native chunks' arrays
+    joined as they are), only those of stacks in `keep` when given."""
+    parts = [
+        Timeline.from_arrays(state.stacks, *part) if isinstance(part, tuple) else part
+        for _, part in sorted(state.timeline.items())
+    ]
+    timeline = concat(parts)
+    return timeline if keep is None else timeline.keep_stacks(keep.__contains__)
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
@@ -459,18 +475,16 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     weights = {s: c[0] for s, c in cells.items()}
     counts = {s: c[1] for s, c in cells.items()}
     saw_period = any(c[0] != c[1] for c in cells.values())
-    timeline: list[tuple[float, str, int]] | None = None
+    timeline: Timeline | None = None
     if options.keep_time:
-        keep = set(cells) if len(merged) > 1 else None
-        timelines = state.timeline
-        timeline = [t for index in sorted(timelines) for t in timelines[index] if keep is None or t[1] in keep]
+        timeline = _timeline(state, set(cells) if len(merged) > 1 else None)
     return Profile(
         weights=weights,  # type: ignore[arg-type]
         counts=counts,
         unit=_unit(event, options.weight == "period", saw_period),
         event=event or None,
         diagnostics=diag,
-        timeline=timeline,  # type: ignore[arg-type]
+        timeline=timeline,
         meta={ROOT_FRAMES: perf_root_frames(options.pid, options.tid)},
     )
 

@@ -25,16 +25,17 @@ from foldkit.render import defaults
 from foldkit.render.layout import (
     Layout,
     StackIndex,
-    chart_runs,
     layout_chart,
     layout_flame,
     layout_table,
+    layout_timeline,
 )
 from foldkit.render.nameattr import NameAttributes
 from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import colorizer, diffusion_color
 from foldkit.render.svg import write_svg
 from foldkit.text import format_count
+from foldkit.timeline import has_times
 
 #: Output names that get the HTML viewer (`foldkit.render.viewer`) instead of an SVG (before any
 #: .gz/.zst suffix).
@@ -76,15 +77,17 @@ def layout_profile(profile: Profile, options: RenderOptions = DEFAULT_RENDER_OPT
     flame chart (the profile's timeline when it has one, else the order of its stacks)."""
     fraction = min_fraction(options)
     if options.flamechart:
-        if profile.timeline is not None:
-            runs, nonpositive = chart_runs(profile.timeline)
-        else:
-            runs, nonpositive = chart_runs((float("nan"), s, w) for s, w in profile.weights.items())
-        if options.reverse:
-            runs = [(reverse_stack(s), w) for s, w in runs]
-        layout = layout_chart(runs, min_fraction=fraction, max_frames=options.max_frames, span=options.total)
-        layout.nonpositive += nonpositive
-        return layout
+        samples = profile.timeline
+        if samples is None:
+            nan = float("nan")
+            samples = [(nan, s, w) for s, w in profile.weights.items()]
+        return layout_timeline(
+            samples,
+            stack_of=reverse_stack if options.reverse else None,
+            min_fraction=fraction,
+            max_frames=options.max_frames,
+            span=options.total,
+        )
     table = profile.table if isinstance(profile, LazyProfile) and not options.reverse else None
     stacks = table if table is not None else reversed_weights(profile.weights) if options.reverse else profile.weights
     lay = layout_table if table is not None else layout_flame
@@ -178,7 +181,7 @@ def _render(
     layout = layout_profile(profile, options)
     if diagnostics is not None:
         warn_about(layout, options, diagnostics)
-        if options.flamechart and not any(t == t for t, _, _ in profile.timeline or ()):  # t == t: not NaN
+        if options.flamechart and not has_times(profile.timeline):
             diagnostics.warnings.append(
                 "--flamechart: the input has no sample times (folded text, BPF maps, perf script "
                 "without the time field), so the stacks are drawn in input order, not in time"

@@ -46,6 +46,7 @@ from operator import contains
 from foldkit.native import native_core
 from foldkit.profile import StackTable, Weight
 from foldkit.render import defaults
+from foldkit.timeline import Sample, Timeline, chart_runs, native_chart_runs
 
 _SEP = "\x00"
 _AFTER_SEP = "\x01"
@@ -432,31 +433,6 @@ def _layout(
     return _finish(placed, full, min_weight)
 
 
-def chart_runs(samples: Iterable[tuple[float, str, Weight]]) -> tuple[list[tuple[str, Weight]], int]:
-    """Timeline samples (time, stack, weight) in time order (stable; untimed ones keep their place
-    at the end), consecutive samples of the same stack merged. Returns (runs, non-positive count)."""
-    rows = list(samples)
-    if any(not math.isnan(t) for t, _, _ in rows):
-        rows.sort(key=lambda r: math.inf if math.isnan(r[0]) else r[0])
-    runs: list[tuple[str, Weight]] = []
-    nonpositive = 0
-    last: str | None = None
-    acc: Weight = 0
-    for _, stack, w in rows:
-        if w <= 0:
-            nonpositive += 1
-            continue
-        if stack == last:
-            acc += w
-            continue
-        if last is not None:
-            runs.append((last, acc))
-        last, acc = stack, w
-    if last is not None:
-        runs.append((last, acc))
-    return runs, nonpositive
-
-
 def layout_chart(
     runs: Sequence[tuple[str, Weight]],
     *,
@@ -470,3 +446,40 @@ def layout_chart(
     total = sum(w for _, w in runs if w > 0)
     listed = runs if type(runs) is list else list(runs)
     return _layout(listed, lambda: _chart_tree(listed), total, span, min_fraction, max_frames, False, native)
+
+
+def layout_timeline(
+    samples: Sequence[Sample],
+    *,
+    stack_of: Callable[[str], str] | None = None,
+    min_fraction: float = 0.0,
+    max_frames: int = defaults.MAX_FRAMES,
+    span: Weight | None = None,
+    native: bool = True,
+) -> Layout:
+    """The flame chart of timeline samples: `layout_chart` of their `chart_runs`, each run's
+    stack through `stack_of` (`--reverse`). Natively from the timeline's arrays when the core is
+    in use and the weights are int64 (no Python object per sample or run); the runs are the
+    reference. Stacks of weight <= 0 are counted in `nonpositive`."""
+    timeline = Timeline.of(samples)
+    stacks = timeline.stacks if stack_of is None else [stack_of(s) for s in timeline.stacks]
+    core = native_core() if native else None
+    runs = native_chart_runs(timeline) if core is not None else None
+    if core is not None and runs is not None:
+        run_ids, run_weights, nonpositive, total = runs
+        full = max(total, span or 0)
+        min_weight = min_weight_for(full, min_fraction)
+        try:
+            placed = core.timeline_chart_layout(stacks, run_ids, run_weights, _native_threshold(min_weight), min(max_frames, 2**62))
+        except RuntimeError:  # a panic in the native core (a bug): the twin gives the same layout
+            placed = None
+        if placed is not None:
+            layout = _finish(placed, full, min_weight)
+            layout.nonpositive += nonpositive
+            return layout
+    pairs, nonpositive = chart_runs(timeline)
+    if stack_of is not None:
+        pairs = [(stack_of(s), w) for s, w in pairs]
+    layout = layout_chart(pairs, min_fraction=min_fraction, max_frames=max_frames, span=span, native=native)
+    layout.nonpositive += nonpositive
+    return layout

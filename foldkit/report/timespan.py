@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from foldkit.ingest import FoldOptions, fold_source
 from foldkit.inputs import open_source
+from foldkit.timeline import Timeline
 
 #: Bytes read at each end: dozens of records of even the deepest (DWARF-unwound) stacks.
 PROBE_BYTES = 256 * 1024
@@ -54,7 +55,9 @@ def _times(data: bytes, options: FoldOptions) -> list[float]:
     if not data.strip():
         return []
     profile = fold_source(open_source(data), options)
-    return [t for t, _, _ in profile.timeline or () if math.isfinite(t)]
+    timeline = profile.timeline
+    times = timeline.times if isinstance(timeline, Timeline) else [t for t, _, _ in timeline or ()]
+    return [t for t in times if math.isfinite(t)]
 
 
 def _records(data: bytes) -> list[bytes]:

@@ -10,9 +10,11 @@ become equal; it is a pure `(profile, options) -> profile` transform.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from foldkit.profile import Profile, Weight
+from foldkit.timeline import Timeline
 
 #: The name every unresolved frame gets.
 UNKNOWN = "[unknown]"
@@ -98,8 +100,10 @@ def _apply(profile: Profile, stack_name: dict[str, str]) -> Profile:
     """`profile` with every stack renamed by `stack_name`, merging stacks that become equal."""
     weights = _merge(stack_name, profile.weights)
     counts = None if profile.counts is None else _merge(stack_name, profile.counts)  # type: ignore[arg-type]
-    timeline = None
-    if profile.timeline is not None:
+    timeline: Sequence[tuple[float, str, Weight]] | None = None
+    if isinstance(profile.timeline, Timeline):  # each distinct stack once, the samples as arrays
+        timeline = profile.timeline.map_stacks([stack_name.get(s, s) for s in profile.timeline.stacks])
+    elif profile.timeline is not None:
         timeline = [(t, stack_name.get(s, s), w) for t, s, w in profile.timeline]
     before: dict[str, Weight] | None = None
     if profile.before is not None:

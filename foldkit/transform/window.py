@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from foldkit.errors import UsageError
 from foldkit.profile import Profile, Weight
+from foldkit.timeline import Timeline
 
 #: `Profile.meta` key recording the window kept, as absolute (start, end) seconds.
 TIME_WINDOW = "time_window"
@@ -60,18 +61,21 @@ def time_window(profile: Profile, options: TimeWindow) -> Profile:
             f"--time needs per-sample timestamps, and {what} has none; perf script captures "
             "(with the time field, printed by default) have them"
         )
-    times = [t for t, _, _ in profile.timeline if not math.isnan(t)]
-    if profile.timeline and not times:
+    timeline = Timeline.of(profile.timeline)
+    first = timeline.first_time()
+    if len(timeline) and first is None:
         raise UsageError("--time: the capture has no timestamps (perf script was run without the time field)")
-    origin = 0.0 if options.absolute or not times else min(times)
+    origin = 0.0 if options.absolute or first is None else first
     lo = -math.inf if options.start is None else origin + options.start
     hi = math.inf if options.end is None else origin + options.end
+    timeline = timeline.window(lo, hi)
+    totals, samples = timeline.sums()
     weights: dict[str, Weight] = {}
     counts: dict[str, int] = {}
-    timeline = [(t, s, w) for t, s, w in profile.timeline if lo <= t < hi]
-    for _, stack, w in timeline:
-        weights[stack] = weights.get(stack, 0) + w
-        counts[stack] = counts.get(stack, 0) + 1
+    for stack, w, n in zip(timeline.stacks, totals, samples, strict=True):
+        if n:
+            weights[stack] = w
+            counts[stack] = n
     meta = {**profile.meta, TIME_WINDOW: (lo, hi)}
     return replace(
         profile,

@@ -26,7 +26,7 @@ import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from foldkit import __version__
 from foldkit.errors import UsageError
@@ -38,6 +38,9 @@ from foldkit.render.viewer.page import viewer_document
 from foldkit.render.viewer.payload import native_header, pack, write_native
 from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree
 from foldkit.text import visible
+
+if TYPE_CHECKING:
+    from foldkit._native import ViewerTree
 
 #: Default widths of a differential viewer: the larger side, so frames only in BEFORE are shown.
 DIFF_BASIS = "union"
@@ -78,6 +81,8 @@ class _Payload:
     write: Callable[[BinaryIO], None]
     nonpositive: int
     tree: Callable[[], FrameTree]
+    #: the native tree when the core built it (the Time view's cells are then made natively)
+    native: ViewerTree | None = None
 
 
 def _payload(sides: list[Mapping[str, Weight] | StackTable], color: Callable[[str], str], palette: str | None) -> _Payload:
@@ -90,7 +95,7 @@ def _payload(sides: list[Mapping[str, Weight] | StackTable], color: Callable[[st
         raise UsageError(str(exc)) from None
     if native is not None:
         header, given = native_header(native, color, palette)
-        return _Payload(header, partial(write_native, native, given, palette), native.nonpositive, partial(FrameTree.from_native, native))
+        return _Payload(header, partial(write_native, native, given, palette), native.nonpositive, partial(FrameTree.from_native, native), native)
     tree = build_tree(*(s.to_dict() if not isinstance(s, Mapping) else s for s in sides))
     header, data = pack(tree, color)
     return _Payload(header, lambda out: _write_text(out, data), tree.nonpositive, lambda: tree)
@@ -140,7 +145,7 @@ def write_viewer(
         from foldkit.render.viewer.timeline import time_payload
 
         warn = None if diagnostics is None else diagnostics.warnings.append
-        timed = time_payload(payload.tree(), profile.timeline, reverse_stack if options.reverse else None, warn)
+        timed = time_payload(payload.tree, profile.timeline, reverse_stack if options.reverse else None, warn, payload.native)
     if timed is not None:
         meta["time"] = timed[0]
     _write_page(out, title, meta, payload, timed[1] if timed else None)

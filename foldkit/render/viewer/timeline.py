@@ -26,11 +26,16 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterable
 from math import isfinite
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from foldkit.native import NativeCore, native_core
 from foldkit.profile import Weight
 from foldkit.render.viewer.payload import ARRAY_TYPES, COMPRESS_LEVEL, le_bytes
 from foldkit.render.viewer.tree import FrameTree
+from foldkit.timeline import Timeline
+
+if TYPE_CHECKING:
+    from foldkit._native import ViewerTree
 
 #: Rows of the heatmap: buckets per second (FlameScope's 50 rows of 20 ms).
 ROWS = 50
@@ -76,28 +81,42 @@ def byte_planes(values: array) -> bytes:
     return raw if size == 1 else b"".join(raw[i::size] for i in range(size))
 
 
-def time_payload(
-    tree: FrameTree,
-    timeline: Iterable[tuple[float, str, Weight]],
-    stack_of: Callable[[str], str] | None = None,
-    warn: Callable[[str], None] | None = None,
-) -> tuple[dict[str, Any], str] | None:
-    """(header, base64 block) of the samples' weights by stack and bucket; None when no sample has
-    a timestamp, or they span more than MAX_BUCKETS (said to `warn`). `stack_of` maps a timeline
-    stack to the tree's form (`--reverse`)."""
-    samples = timeline if isinstance(timeline, list) else list(timeline)
-    times = [t for t, _, w in samples if w > 0 and isfinite(t)]
-    if not times:
-        return None
-    start, end = min(times), max(times)
-    del times
-    if (end - start) * ROWS >= MAX_BUCKETS:
-        if warn is not None:
-            warn(
-                f"the samples' timestamps span {end - start:.6g} s (from {start:.6g} to {end:.6g}); the Time view "
-                f"shows at most {MAX_BUCKETS // ROWS / 3600:.1f} hours, so it is left out"
-            )
-        return None
+class _NativeCells:
+    """The cells of a `Timeline` with int64 weights, made in the native core from its arrays and
+    the native tree (`_cells` is the reference)."""
+
+    def __init__(self, core: NativeCore, tree: ViewerTree, timeline: Timeline, stack_of: Callable[[str], str] | None) -> None:
+        self.core, self.tree = core, tree
+        weights = timeline.weights
+        assert isinstance(weights, array)  # `of` checked
+        self.arrays = (timeline.times.tobytes(), timeline.ids.tobytes(), weights.tobytes())
+        self.stacks = timeline.stacks if stack_of is None else [stack_of(s) for s in timeline.stacks]
+        #: the earliest and latest time of a sample of positive weight, None when none has one
+        self.span = core.timeline_span(self.arrays[0], self.arrays[2])
+
+    @classmethod
+    def of(
+        cls, tree: ViewerTree | None, timeline: Iterable[tuple[float, str, Weight]], stack_of: Callable[[str], str] | None
+    ) -> _NativeCells | None:
+        """The native cells when the core is in use and takes these, else None."""
+        core = native_core()
+        if core is None or tree is None or not isinstance(timeline, Timeline) or not isinstance(timeline.weights, array):
+            return None
+        return cls(core, tree, timeline, stack_of)
+
+    def cells(self, start: float) -> tuple[list[int], list[Weight]]:
+        """(keys, weights) as `_cells` gives them."""
+        nodes = self.core.viewer_stack_nodes(self.tree, self.stacks)
+        raw, values = self.core.timeline_cells(*self.arrays, nodes, start, float(ROWS))
+        keys = array("Q")
+        keys.frombytes(raw)
+        return keys.tolist(), values  # type: ignore[return-value]
+
+
+def _cells(
+    tree: FrameTree, samples: list[tuple[float, str, Weight]], stack_of: Callable[[str], str] | None, start: float
+) -> tuple[list[int], list[Weight]]:
+    """(keys, weights) of the cells, keys `node << 32 | bucket` ascending (the reference)."""
     nodes = stack_nodes(tree)
     if stack_of is not None:
         mapped = {s: stack_of(s) for s in {s for _, s, _ in samples}}  # each distinct stack once
@@ -111,7 +130,43 @@ def time_payload(
                 key = node << 32 | int((t - start) * ROWS)  # node-major order when sorted
                 cells[key] = cells.get(key, 0) + w
     keys = sorted(cells)
-    values = [cells[k] for k in keys]
+    return keys, [cells[k] for k in keys]
+
+
+def time_payload(
+    tree: FrameTree | Callable[[], FrameTree],
+    timeline: Iterable[tuple[float, str, Weight]],
+    stack_of: Callable[[str], str] | None = None,
+    warn: Callable[[str], None] | None = None,
+    native_tree: ViewerTree | None = None,
+) -> tuple[dict[str, Any], str] | None:
+    """(header, base64 block) of the samples' weights by stack and bucket; None when no sample has
+    a timestamp, or they span more than MAX_BUCKETS (said to `warn`). `stack_of` maps a timeline
+    stack to the tree's form (`--reverse`). `tree` may be a function giving it (called only when
+    needed); with the `native_tree` it was made from and a `Timeline`, the cells are made natively."""
+    fast = _NativeCells.of(native_tree, timeline, stack_of)
+    samples: list[tuple[float, str, Weight]] = []
+    if fast is not None:
+        span = fast.span
+    else:
+        samples = timeline if isinstance(timeline, list) else list(timeline)
+        times = [t for t, _, w in samples if w > 0 and isfinite(t)]
+        span = (min(times), max(times)) if times else None
+        del times
+    if span is None:
+        return None
+    start, end = span
+    if (end - start) * ROWS >= MAX_BUCKETS:
+        if warn is not None:
+            warn(
+                f"the samples' timestamps span {end - start:.6g} s (from {start:.6g} to {end:.6g}); the Time view "
+                f"shows at most {MAX_BUCKETS // ROWS / 3600:.1f} hours, so it is left out"
+            )
+        return None
+    if fast is not None:
+        keys, values = fast.cells(start)
+    else:
+        keys, values = _cells(tree() if callable(tree) else tree, samples, stack_of, start)
     counts = [v for v in values if isinstance(v, int) and 0 <= v < 2**32]
     scale = 1
     if len(counts) == len(values):

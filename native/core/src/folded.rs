@@ -75,6 +75,17 @@ pub struct FoldedReader {
     floats: Sums,
     /// true while the chunk being read is known to be UTF-8 as a whole (so is every stack in it)
     chunk_utf8: bool,
+    /// with [`FoldedReader::keep_order`]: every line's entry and weight in input order
+    order: Option<Order>,
+}
+
+/// Lines in input order (flame charts of folded text): each line's entry and integer weight, and
+/// the decimal weights by line (their integer weight is 0).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Order {
+    pub entries: Vec<u32>,
+    pub weights: Vec<i64>,
+    pub decimals: Vec<(usize, f64)>,
 }
 
 /// Decimal sums by entry.
@@ -94,6 +105,7 @@ impl Default for FoldedReader {
             offsets: false,
             floats: HashMap::default(),
             chunk_utf8: false,
+            order: None,
         }
     }
 }
@@ -303,6 +315,16 @@ impl FoldedReader {
         true
     }
 
+    /// Keep every line's entry and weight in input order from now on (see [`Order`]).
+    pub fn keep_order(&mut self) {
+        self.order = Some(Order::default());
+    }
+
+    /// The lines kept in order (see [`FoldedReader::keep_order`]), taken out of the reader.
+    pub fn take_order(&mut self) -> Option<Order> {
+        self.order.take()
+    }
+
     /// Make room for about `stacks` more distinct stacks of `bytes` bytes in all: the index and
     /// the arena do not grow (nor rehash) while they come. Memory reserved and not used is
     /// never touched.
@@ -316,6 +338,10 @@ impl FoldedReader {
     /// Add `weight` to `stack` (a line the reference reader read).
     pub fn add(&mut self, stack: &[u8], weight: i64) {
         let at = self.entry(stack);
+        if let Some(order) = &mut self.order {
+            order.entries.push(at as u32);
+            order.weights.push(weight);
+        }
         if self.floats.is_empty() {
             self.entries.add_to(at, i128::from(weight));
         } else if let Some(sum) = self.floats.get_mut(&(at as u32)) {
@@ -346,6 +372,11 @@ impl FoldedReader {
     /// order as Python adds (an integer sum so far becomes the nearest float first).
     pub fn add_float(&mut self, stack: &[u8], weight: f64) {
         let at = self.entry(stack);
+        if let Some(order) = &mut self.order {
+            order.decimals.push((order.entries.len(), weight));
+            order.entries.push(at as u32);
+            order.weights.push(0);
+        }
         let sum = self.entries.sum(at) as f64;
         *self.floats.entry(at as u32).or_insert(sum) += weight;
     }
@@ -458,6 +489,21 @@ impl FoldedReader {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn order_keeps_every_line() {
+        let mut r = super::FoldedReader::new();
+        r.keep_order();
+        assert!(matches!(
+            r.feed(b"a;b 1\nc 2.5\na;b 3\n", 0),
+            super::Fed::Done
+        ));
+        r.add(b"c", 4);
+        let order = r.take_order().unwrap_or_default();
+        assert_eq!(order.entries, vec![0, 1, 0, 1]);
+        assert_eq!(order.weights, vec![1, 0, 3, 4]);
+        assert_eq!(order.decimals, vec![(1, 2.5)]);
+    }
+
     use super::*;
 
     type Items = Vec<(Vec<u8>, i128)>;

@@ -16,6 +16,7 @@ pub mod svg_frames;
 pub mod svg_palette;
 pub mod table;
 pub mod table_diff;
+pub mod timeline;
 pub mod viewer;
 
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.

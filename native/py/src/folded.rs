@@ -55,6 +55,34 @@ impl FoldedReader {
         guard("folded reader", || self.inner.add_float(stack, weight))
     }
 
+    /// Keep every line's stack and weight in input order from now on (flame charts).
+    fn keep_order(&mut self) {
+        self.inner.keep_order();
+    }
+
+    /// `(entries, weights, decimals)` of the lines kept in order (call before `take_str`):
+    /// each line's entry (its stack's index in `take_str`'s order) as uint32 bytes, its weight as
+    /// int64 bytes, and `{line: decimal weight}` for the lines whose weight is a decimal; None
+    /// when `keep_order` was not called.
+    fn take_order<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let Some(order) = self.inner.take_order() else {
+            return Ok(None);
+        };
+        let entries: Vec<u8> = order.entries.iter().flat_map(|e| e.to_ne_bytes()).collect();
+        let weights: Vec<u8> = order.weights.iter().flat_map(|w| w.to_ne_bytes()).collect();
+        let decimals = PyDict::new(py);
+        for (line, w) in order.decimals {
+            decimals.set_item(line, w)?;
+        }
+        (
+            PyBytes::new(py, &entries),
+            PyBytes::new(py, &weights),
+            decimals,
+        )
+            .into_pyobject(py)
+            .map(Some)
+    }
+
     /// Lines counted so far.
     #[getter]
     fn lineno(&self) -> u64 {

@@ -13,6 +13,7 @@ mod read_ahead;
 mod svg;
 mod table;
 mod table_diff;
+mod timeline;
 mod viewer;
 
 #[pymodule]
@@ -33,5 +34,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     svg::register(m)?;
     table::register(m)?;
     table_diff::register(m)?;
+    timeline::register(m)?;
     Ok(())
 }

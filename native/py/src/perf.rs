@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use foldkit_core::perf::frames::NameOptions;
 use foldkit_core::perf::pool::{ranges, Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
-use foldkit_core::perf::FoldConfig;
+use foldkit_core::perf::{FoldConfig, TimePoint};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
@@ -296,7 +296,8 @@ impl PerfFolder {
 
     /// Wait for the threads and return what they folded: a dict with `events` (name -> {stack:
     /// [weight, samples]}), `first_seen` (name -> (chunk, order)), `lines` (chunk -> newlines)
-    /// and `timelines` (chunk -> [(time, stack, weight)]).
+    /// `timelines` (chunk -> (times, stack ids, weights) arrays, see `timeline_arrays`) and
+    /// `stacks` (the stacks the ids index).
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         self.pool()?.close();
         loop {
@@ -353,20 +354,7 @@ impl PerfFolder {
         let timelines = PyDict::new(py);
         if self.keep_time {
             for (index, entries) in &folded.timelines {
-                let items = entries
-                    .iter()
-                    .map(|&(t, s, w)| {
-                        PyTuple::new(
-                            py,
-                            [
-                                t.into_pyobject(py)?.into_any(),
-                                stacks[s as usize].clone(),
-                                w.into_pyobject(py)?.into_any(),
-                            ],
-                        )
-                    })
-                    .collect::<PyResult<Vec<_>>>()?;
-                timelines.set_item(index, PyList::new(py, items)?)?;
+                timelines.set_item(index, timeline_arrays(py, entries)?)?;
             }
         }
         let out = PyDict::new(py);
@@ -374,8 +362,33 @@ impl PerfFolder {
         out.set_item("first_seen", first_seen)?;
         out.set_item("lines", lines)?;
         out.set_item("timelines", timelines)?;
+        out.set_item("stacks", PyList::new(py, stacks)?)?;
         Ok(out)
     }
+}
+
+/// One chunk's samples as `(times, stack ids, weights)`: float64 and uint32 bytes (native order),
+/// the weights int64 bytes, or a list of ints when one is beyond int64 (`foldkit.timeline`).
+fn timeline_arrays<'py>(py: Python<'py>, entries: &[TimePoint]) -> PyResult<Bound<'py, PyTuple>> {
+    let times: Vec<u8> = entries.iter().flat_map(|e| e.0.to_ne_bytes()).collect();
+    let ids: Vec<u8> = entries.iter().flat_map(|e| e.1.to_ne_bytes()).collect();
+    let weights = if entries.iter().all(|e| i64::try_from(e.2).is_ok()) {
+        let raw: Vec<u8> = entries
+            .iter()
+            .flat_map(|e| (e.2 as i64).to_ne_bytes())
+            .collect();
+        PyBytes::new(py, &raw).into_any()
+    } else {
+        PyList::new(py, entries.iter().map(|e| e.2))?.into_any()
+    };
+    PyTuple::new(
+        py,
+        [
+            PyBytes::new(py, &times).into_any(),
+            PyBytes::new(py, &ids).into_any(),
+            weights,
+        ],
+    )
 }
 
 impl Drop for PerfFolder {

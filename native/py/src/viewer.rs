@@ -21,6 +21,13 @@ pub struct ViewerTree {
     tree: ViewTree,
 }
 
+impl ViewerTree {
+    /// The core's tree (for the Time view's stack nodes, `timeline.rs`).
+    pub(crate) fn view(&self) -> &ViewTree {
+        &self.tree
+    }
+}
+
 /// One side's stacks as byte strings and i64 weights: a table's (None when a stack is not UTF-8
 /// or a sum not an integer within i64) or a dict's (None when a weight is not such an int).
 enum Side<'a, 'py> {
