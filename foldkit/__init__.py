@@ -5,7 +5,10 @@ from __future__ import annotations
 import signal as _signal
 import sys as _sys
 
-if _sys.argv and _sys.argv[0].rpartition("/")[2] == "foldkit" and _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+#: Whether this is the console script starting (`foldkit ...`), not a library import.
+_CONSOLE = bool(_sys.argv) and _sys.argv[0].rpartition("/")[2] == "foldkit"
+
+if _CONSOLE and _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
     # the console script, starting (and SIGINT not ignored, as in a background job): Ctrl-C
     # while the command's modules import gives foldkit's one line and 130, not a traceback
     # (`foldkit.cli.entry` hands SIGINT back to KeyboardInterrupt once it catches that)
@@ -58,3 +61,9 @@ def __dir__() -> list[str]:
 
 
 __all__ = ["FoldOptions", "Profile", "__version__", "check", "diff", "read"]
+
+if not _CONSOLE:
+    # a library user (a script, a notebook, the tests) gets `Profile` with its methods however it
+    # was imported (`from foldkit.profile import Profile` too); the console script loads the API
+    # only when a command needs it
+    from foldkit import api as _api  # noqa: F401, E402
