@@ -14,8 +14,8 @@ from foldkit.ingest import FoldOptions, bcc
 from foldkit.inputs import open_source
 from foldkit.native import native_core
 from foldkit.profile import LazyProfile
-from tests.support.bpf import BCC_CAPTURES, capture_path, capture_text
 from tests.ingest.test_folded_native import chunked
+from tests.support.bpf import BCC_CAPTURES, capture_path, capture_text
 
 pytestmark = pytest.mark.skipif(native_core() is None, reason="the native core is not built")
 
