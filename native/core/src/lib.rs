@@ -10,6 +10,7 @@ pub mod layout;
 pub mod palette;
 pub mod perf;
 pub mod pprof;
+pub mod range_read;
 pub mod svg_frames;
 pub mod svg_palette;
 pub mod table;
