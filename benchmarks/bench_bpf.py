@@ -1,81 +1,133 @@
-"""Throughput and peak memory of the bpftrace, BCC and folded folders.
+#!/usr/bin/env python3
+"""The bpftrace and BCC readers at scale: time and peak RSS of `foldkit fold` (and `flamegraph -o
+x.html`) on generated maps of 10 k / 100 k / 1 M entries, beside FlameGraph's
+stackcollapse-bpftrace.pl on the same bpftrace text (inferno has no bpftrace or BCC collapser), in
+one run.
 
-Builds inputs of about SIZE_MB by repeating real corpus captures (for bpftrace that is an interval
-dump: the same map printed again and again), folds each RUNS times in a fresh process and prints the
-median time, MB/s and the peak RSS.
+Usage:
+    FLAMEGRAPH_DIR=/work/tools/FlameGraph python benchmarks/bench_bpf.py [--sizes 10000,100000,1000000]
+        [--runs 3] [--dir /tmp/foldkit-bpf] [--forms bpftrace,bpftrace-json,bcc,bcc-folded] [--html]
 
-    PYTHONPATH=. python benchmarks/bench_bpf.py [SIZE_MB]
+Entry N of every input is the stack `main;mN%1000;sN` (N distinct stacks) with a value of N%7+1:
+`@[\\n        sN+1\\n ...]: V` lines for bpftrace (`-f json`: the same map as one JSON line), a
+BCC profile block (`    sN` ... `    -    app (PID)` / `        V`) and BCC's `-f` folded line.
+Inputs are written once into `--dir` (kept for later runs). Each command runs as a process
+(start-up included); medians of wall time, CPU time (user + system) and peak RSS over `--runs` runs,
+the tools taking turns within each run (see `bench_scale.run`: the same limits on time and memory).
 """
 
 from __future__ import annotations
 
-import resource
-import statistics
-import subprocess
+import argparse
+import json
 import sys
-import tempfile
-import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import zstandard
-
 ROOT = Path(__file__).resolve().parent.parent
-CAPTURES = ROOT / "tests" / "data" / "captures"
-#: Three runs give a median that is stable to a few percent on the 2-core reference machine.
-RUNS = 3
-DEFAULT_SIZE_MB = 50
-INPUTS = {
-    "bpftrace": "bpftrace-kstack-ustack-perf-comm",
-    "bcc": "bcc-profile",
-    "folded": "bcc-profile-folded",
+sys.path.insert(0, str(ROOT))
+
+import bench_scale  # noqa: E402 - benchmarks/bench_scale.py: run(), cell()
+import reference  # noqa: E402 - benchmarks/reference.py
+
+SIZES = (10_000, 100_000, 1_000_000)
+FOLDKIT = [sys.executable, "-m", "foldkit"]
+
+
+def _frames(i: int) -> tuple[str, str, str]:
+    """Entry i's frames, leaf first."""
+    return f"s{i}", f"m{i % 1000}", "main"
+
+
+def _bpftrace(n: int) -> Iterator[str]:
+    yield "Attaching 1 probe...\n\n\n"
+    for i in range(n):
+        leaf, mid, root = _frames(i)
+        yield f"@[\n        {leaf}+1\n        {mid}+2\n        {root}+3\n]: {i % 7 + 1}\n"
+
+
+def _bpftrace_json(n: int) -> Iterator[str]:
+    yield '{"type": "attached_probes", "data": {"probes": 1}}\n'
+    entries = {}
+    for i in range(n):
+        leaf, mid, root = _frames(i)
+        entries[f"\n        {leaf}+1\n        {mid}+2\n        {root}+3\n"] = i % 7 + 1
+    yield json.dumps({"type": "map", "data": {"@": entries}}) + "\n"
+
+
+def _bcc(n: int) -> Iterator[str]:
+    yield "Sampling at 49 Hertz of all threads by user + kernel stack... Hit Ctrl-C to end.\n\n"
+    for i in range(n):
+        leaf, mid, root = _frames(i)
+        yield f"    {leaf}\n    {mid}\n    {root}\n    -                app ({100 + i % 50})\n        {i % 7 + 1}\n\n"
+
+
+def _bcc_folded(n: int) -> Iterator[str]:
+    for i in range(n):
+        leaf, mid, root = _frames(i)
+        yield f"app;{root};{mid};{leaf} {i % 7 + 1}\n"
+
+
+#: form -> (file suffix, writer).
+FORMS: dict[str, tuple[str, Callable[[int], Iterator[str]]]] = {
+    "bpftrace": ("bpftrace.txt", _bpftrace),
+    "bpftrace-json": ("bpftrace.json", _bpftrace_json),
+    "bcc": ("bcc.txt", _bcc),
+    "bcc-folded": ("bcc-folded.txt", _bcc_folded),
 }
 
 
-def _build(capture: str, size: int, directory: Path) -> Path:
-    data = zstandard.ZstdDecompressor().decompress((CAPTURES / f"{capture}.txt.zst").read_bytes())
-    if not data.endswith(b"\n\n"):
-        data += b"\n"
-    path = directory / f"{capture}.x{size // len(data) + 1}.txt"
-    path.write_bytes(data * (size // len(data) + 1))
-    return path
-
-
-def _one(fmt: str, path: str) -> None:
-    from foldkit.ingest import FoldOptions, read
-
-    start = time.perf_counter()
-    profile = read(path, FoldOptions(format=fmt, maps=("all",) if fmt == "bpftrace" else ()))
-    elapsed = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{elapsed:.4f} {peak_kib} {len(profile)}")
+def generate(path: Path, writer: Callable[[int], Iterator[str]], n: int) -> None:
+    """Write `writer(n)` to `path` once (to a temporary name, then renamed)."""
+    if path.exists() and path.stat().st_size > 0:
+        return
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w") as f:
+        for piece in writer(n):
+            f.write(piece)
+    tmp.replace(path)
 
 
 def main() -> None:
-    """Build the inputs, run every folder RUNS times, print a table."""
-    if len(sys.argv) > 1 and sys.argv[1] == "--one":
-        _one(sys.argv[2], sys.argv[3])
-        return
-    size = int(float(sys.argv[1]) * 1e6) if len(sys.argv) > 1 else DEFAULT_SIZE_MB * 1_000_000
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"{'format':<9} {'input MB':>9} {'median s':>9} {'MB/s':>7} {'peak RSS MB':>12} {'stacks':>7}")
-        for fmt, capture in INPUTS.items():
-            path = _build(capture, size, Path(tmp))
-            mb = path.stat().st_size / 1e6
-            times, peaks = [], []
-            stacks = "0"
-            for _ in range(RUNS):
-                done = subprocess.run(
-                    [sys.executable, __file__, "--one", fmt, str(path)],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    env={"PYTHONPATH": str(ROOT)},
-                )
-                seconds, peak, stacks = done.stdout.split()
-                times.append(float(seconds))
-                peaks.append(int(peak) / 1024)
-            median = statistics.median(times)
-            print(f"{fmt:<9} {mb:>9.1f} {median:>9.2f} {mb / median:>7.1f} {max(peaks):>12.0f} {stacks:>7}")
+    """Generate the inputs, run every tool `--runs` times, print a Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/foldkit-bpf"))
+    parser.add_argument("--forms", default=",".join(FORMS), help="comma-separated names from the list above")
+    parser.add_argument("--html", action="store_true", help="also time `flamegraph -o x.html` of each input")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--max-memory-gb", type=float, default=4.0)
+    args = parser.parse_args()
+    forms = [f for f in args.forms.split(",") if f]
+    unknown = [f for f in forms if f not in FORMS]
+    if unknown:
+        parser.error(f"unknown forms {unknown}; known: {', '.join(FORMS)}")
+    reference.compile_foldkit()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    collapse = reference.flamegraph_script("stackcollapse-bpftrace.pl")
+    max_memory = int(args.max_memory_gb * 2**30)
+    out = args.dir
+    print("| entries | form | file | command | time | peak RSS |")
+    print("| ---: | --- | ---: | --- | ---: | ---: |")
+    for n in [int(s) for s in args.sizes.split(",")]:
+        for form in forms:
+            suffix, writer = FORMS[form]
+            path = args.dir / f"{form}_{n}.{suffix}"
+            generate(path, writer, n)
+            commands: dict[str, list[str]] = {"foldkit fold": [*FOLDKIT, "fold", str(path), "-o", str(out / "x.folded")]}
+            if args.html:
+                commands["foldkit flamegraph -o x.html"] = [*FOLDKIT, "flamegraph", str(path), "-o", str(out / "x.html")]
+            if form == "bpftrace" and collapse is not None:
+                commands["stackcollapse-bpftrace.pl"] = [*collapse, str(path)]
+            results: dict[str, list[tuple[float, float, float] | str]] = {name: [] for name in commands}
+            for _ in range(args.runs):
+                for name, argv in commands.items():
+                    results[name].append(bench_scale.run(argv, out / "stdout", args.timeout, max_memory))
+            size = f"{path.stat().st_size / 1e6:,.1f} MB"
+            for name in commands:
+                time_text, rss_text, _ = bench_scale.cell(results[name])
+                print(f"| {n:,} | {form} | {size} | `{name}` | {time_text} | {rss_text} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ once into `--dir` (kept for later runs). Every command runs as a process (interp
 included, outputs to a file in `--dir`); its wall time, CPU time (user + system) and peak RSS
 (`wait4`) are taken, medians
 of `--runs` runs, the commands taking turns within each run so load drifts hit every tool alike.
-`diff` compares the file with the 10 k one. A command that runs past `--timeout` seconds or past
+`diff` compares the file with the 10 k one; `inferno-diff-folded + inferno-flamegraph` is its peer
+(`inferno-diff-folded big small | inferno-flamegraph`: CPU time of both, peak RSS of the larger).
+A command that runs past `--timeout` seconds or past
 `--max-memory-gb` of address space is reported as such (the machine is shared: nothing is let grow
 without bound). The last column is inferno-flamegraph's wall time over the command's: at least 1.0
 means as fast as inferno or faster.
@@ -47,6 +49,11 @@ COMMANDS: dict[str, Callable[[Path, Path, Path], list[str]]] = {
     "diff big small --folded": lambda f, s, o: [*FOLDKIT, "diff", str(f), str(s), "-o", str(o / "d.folded")],
     "diff big small (table)": lambda f, s, o: [*FOLDKIT, "diff", str(f), str(s), "-o", str(o / "d.txt")],
     "diff big small -o d.svg": lambda f, s, o: [*FOLDKIT, "diff", str(f), str(s), "-o", str(o / "d.svg")],
+    "diff big small -o d.html": lambda f, s, o: [*FOLDKIT, "diff", str(f), str(s), "-o", str(o / "d.html")],
+    # the peer of `diff -o d.svg`: difffolded's two columns drawn by inferno (not normalised)
+    "inferno-diff-folded + inferno-flamegraph": lambda f, s, o: [
+        "sh", "-c", 'inferno-diff-folded "$1" "$2" | inferno-flamegraph > "$3"', "sh", str(f), str(s), str(o / "inferno-d.svg"),
+    ],
     "check big small": lambda f, s, o: [*FOLDKIT, "check", str(f), str(s), "-o", str(o / "check.txt")],
 }
 

@@ -243,6 +243,17 @@ def table_changes(
     whose share changed most, at most `limit` (all when <= 0); None when a table is not one the
     core takes."""
 
+def table_frame_sums(
+    table: FoldedStacks,
+    names: list[str],
+    parents: list[int],
+    absent_from: FoldedStacks | list[str] | None = ...,
+    threads: int = ...,
+) -> tuple[list[int], list[int], int, int] | None:
+    """`(inclusive, own, hidden, total)`: per drawn frame (`names[i]` under frame `parents[i]`),
+    the weight of the table's positive stacks through and ending at its path; the weight of the
+    stacks `absent_from` lacks, and of all stacks. None when a table is not one the core takes."""
+
 # --- bpf.rs ---
 
 class BpftraceReader:

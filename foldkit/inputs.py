@@ -98,10 +98,12 @@ def read_input(stream: BinaryIO, size: int, name: str) -> bytes:
         raise InputError(f"{name}: read error: {exc.strerror or exc}") from exc
 
 
-def _zstd_errors() -> tuple[type[Exception], ...]:
-    """zstandard's error class once a zstd stream has loaded it (before that none can occur)."""
+def _stream_errors() -> tuple[type[Exception], ...]:
+    """What a corrupt or truncated compressed stream raises: gzip's and zlib's errors, and
+    zstandard's once a zstd stream has loaded it (before that none can occur)."""
     zstandard = sys.modules.get("zstandard")
-    return (zstandard.ZstdError,) if zstandard is not None else ()
+    zstd: tuple[type[Exception], ...] = (zstandard.ZstdError,) if zstandard is not None else ()
+    return (*zstd, gzip.BadGzipFile, EOFError, zlib.error)
 
 
 class _ZstdReader(io.RawIOBase):
@@ -195,7 +197,7 @@ class Source:
     def _fill(self, size: int) -> bytes:
         try:
             return self._stream.read(size)
-        except (*_zstd_errors(), gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        except _stream_errors() as exc:
             raise InputError(
                 f"{self.name}: truncated or corrupt {self.compression} stream ({exc})"
             ) from exc

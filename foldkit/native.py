@@ -72,6 +72,9 @@ class NativeCore(Protocol):
     def table_changes(
         self, before: Any, after: Any, roots: int, scale: float, before_pct: float, after_pct: float, sort_self: bool, limit: int
     ) -> tuple[list[str], list[int], list[int], list[int], list[int], int] | None: ...
+    def table_frame_sums(
+        self, table: Any, names: list[str], parents: list[int], absent_from: Any = ..., threads: int = ...
+    ) -> tuple[list[int], list[int], int, int] | None: ...
 
 
 def load_native() -> NativeCore | None:

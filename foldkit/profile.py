@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import quote
 
 from foldkit.native import native_core
@@ -275,8 +275,8 @@ class StackTable(Protocol):
         """(sum of the weights, of the positive ones, of their magnitudes)."""
         ...
 
-    def to_dict(self) -> dict[str, Weight]:
-        """The stacks as `Profile.weights`."""
+    def to_dict(self) -> dict[str, int]:
+        """The stacks as `Profile.weights` (a table holds integer weights)."""
         ...
 
     def layout(self, threshold: int, max_frames: int, sort_by_weight: bool) -> tuple[Any, ...] | None:
@@ -291,13 +291,14 @@ class LazyProfile(Profile):
 
     def __init__(self, *args: Any, table: StackTable | None = None, counts_are_weights: bool = False, **kwargs: Any) -> None:
         self._table: StackTable | None = None
+        self._counts: dict[str, int] | None = None
         self._counts_are_weights = False
         super().__init__(*args, **kwargs)
         self._table = table
         #: the counts are the (integer) weights: made a dict only when `counts` is read
         self._counts_are_weights = counts_are_weights
 
-    @property  # type: ignore[override]
+    @property
     def counts(self) -> dict[str, int] | None:
         """Samples per stack; the weights themselves when made with `counts_are_weights`."""
         if self._counts_are_weights:
@@ -326,12 +327,14 @@ class LazyProfile(Profile):
     def weights(self) -> dict[str, Weight]:
         """The stacks, made a dict on first use."""
         if self._table is not None:
-            self._weights = self._table.to_dict()
+            self._weights = cast(dict[str, Weight], self._table.to_dict())
             self._table = None
         return self._weights
 
     @weights.setter
     def weights(self, value: dict[str, Weight]) -> None:
+        if self._counts_are_weights:
+            self.counts  # noqa: B018 - the counts are the weights being replaced: made now
         self._table = None
         self._weights = value
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT, DIFF_SORT_CHOICES
-from foldkit.analysis.functions import BY_CHOICES, aggregate, sums_frame
 from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
 from foldkit.errors import UsageError
 from foldkit.native import native_core
@@ -23,11 +21,17 @@ from foldkit.outputs import is_stdout
 from foldkit.profile import (
     LazyProfile,
     Profile,
+    StackTable,
     Weight,
     format_weight,
     merge_profiles,
     root_frame_count,
 )
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from foldkit.render import RenderOptions
 
 
 @dataclass
@@ -123,7 +127,7 @@ def _unit(before: Profile, after: Profile) -> str:
 def diff_profiles(before: Profile, after: Profile, normalize: bool = False) -> StackDiff:
     """Align `before` and `after` stack by stack; with `normalize`, scale BEFORE to AFTER's total."""
     bt, at = float(before.total), float(after.total)
-    scale = at / bt if normalize and bt and at else 1.0
+    scale = _scale(before, after, normalize)
     # canonical order on both sides, so float sums downstream do not depend on how the inputs
     # were folded (threads, workers, cluster) or on the process's string hashing
     weights: dict[str, Weight] = dict(before.items())
@@ -192,16 +196,83 @@ def table_difffolded(before: Profile, after: Profile) -> bytes | None:
     from the stack tables of two folded files, without a Python object per stack; None when a
     side's stacks are not in a table the core takes (use `difffolded_bytes`, the reference)."""
     native = native_core()
-    tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
-    if native is None or tables[0] is None or tables[1] is None:
+    tables = _tables(before, after)
+    if native is None or tables is None:
         return None
-    text: bytes | None = native.table_difffolded(tables[0], tables[1])
+    text: bytes | None = native.table_difffolded(*tables)
     return text
+
+
+def _tables(before: Profile, after: Profile) -> tuple[StackTable, StackTable] | None:
+    """Both sides' native stack tables, or None when the core is off or a side is not in one."""
+    tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
+    if native_core() is None or tables[0] is None or tables[1] is None:
+        return None
+    return tables[0], tables[1]
+
+
+def _scale(before: Profile, after: Profile, normalize: bool) -> float:
+    """What BEFORE's weights are multiplied by: AFTER's total over BEFORE's when normalising."""
+    bt, at = float(before.total), float(after.total)
+    return at / bt if normalize and bt and at else 1.0
+
+
+def table_diff_svg(
+    before: Profile,
+    after: Profile,
+    normalize: bool,
+    basis: str,
+    options: RenderOptions,
+    color_by: str,
+) -> bytes | None:
+    """`render_diff(diff_profiles(before, after, normalize), basis, options, color_by=color_by)`
+    drawn from the stack tables of folded files (one side may be a small dict), without a Python
+    object per stack of a table; None when no side is in a table the core takes, or for what only
+    the dicts draw (`--basis union`, a scaled `--basis before`, `--reverse`)."""
+    from foldkit.render.diffgraph import render_table_diff
+
+    sides = _sides(before, after)
+    if sides is None:
+        return None
+    scale = _scale(before, after, normalize)
+    return render_table_diff(*sides, scale, _unit(before, after), basis, options, color_by=color_by)
+
+
+def _sides(before: Profile, after: Profile) -> tuple[StackTable | dict[str, Weight], StackTable | dict[str, Weight]] | None:
+    """Each side's native stack table, or its dict when it is not in one; None when neither side
+    is in a table (or the core is off): the reference draws those."""
+    tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
+    if native_core() is None or tables == [None, None]:
+        return None
+    old, new = (t if t is not None else p.weights for t, p in zip(tables, (before, after), strict=True))
+    return old, new
+
+
+def table_diff_html(
+    before: Profile,
+    after: Profile,
+    normalize: bool,
+    basis: str | None,
+    options: RenderOptions,
+    color_by: str,
+) -> bytes | None:
+    """`render_diff_html(diff_profiles(before, after, normalize), basis, options, color_by)` with
+    the stacks of folded files left in their native tables for the viewer's tree; None when no
+    side is in a table, or BEFORE is scaled (normalised to a different total), or `--reverse`."""
+    from foldkit.render.diffgraph import render_table_diff_html
+
+    sides = _sides(before, after)
+    if sides is None:
+        return None
+    roots = min(root_frame_count(before.meta), root_frame_count(after.meta))
+    scale = _scale(before, after, normalize)
+    return render_table_diff_html(*sides, scale, _unit(before, after), roots, basis, options, color_by)
 
 
 def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:
     """Per function (dso, comm): self and total weights of both sides, their shares of each side's
     total in percent, and the changes (`d_self_pp`, `d_total_pp`; `d_self` in AFTER's units)."""
+    from foldkit.analysis.functions import BY_CHOICES, aggregate
     if by not in BY_CHOICES or by == "dso":
         raise UsageError("a diff groups by function or comm")
     if diff.raw_before is not None:  # integer sums, scaled once
@@ -216,11 +287,15 @@ def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:
 
 def _scaled(sums: pl.DataFrame, scale: float) -> pl.DataFrame:
     """`aggregate`'s sums of an unscaled BEFORE, scaled."""
+    import polars as pl
+
     return sums.with_columns(pl.col("self") * scale, pl.col("total") * scale)
 
 
 def _changes(before: pl.DataFrame, after: pl.DataFrame, bt: Weight, at: Weight) -> pl.DataFrame:
     """`function_changes` of the per-function sums of each side, whose weights sum to `bt`, `at`."""
+    import polars as pl
+
     before = before.rename({"self": "self_before", "total": "total_before"})
     after = after.rename({"self": "self_after", "total": "total_after"})
     joined = before.join(after, on="name", how="full", coalesce=True).fill_null(0)
@@ -244,6 +319,8 @@ def _changes(before: pl.DataFrame, after: pl.DataFrame, bt: Weight, at: Weight) 
 
 def _largest(frame: pl.DataFrame, sort: str, limit: int) -> pl.DataFrame:
     """The first `limit` rows (all when <= 0) of `function_changes` by |change of `sort` share|."""
+    import polars as pl
+
     key = f"d_{sort}_pp"
     frame = frame.with_columns(pl.col(key).abs().alias("_abs")).sort(["_abs", "name"], descending=[True, False]).drop("_abs")
     return frame.head(limit) if limit > 0 else frame
@@ -268,18 +345,20 @@ def table_changes(before: Profile, after: Profile, normalize: bool, sort: str = 
     if sort not in DIFF_SORT_CHOICES:
         raise UsageError(f"--sort must be one of {', '.join(DIFF_SORT_CHOICES)}, not {sort!r}")
     native = native_core()
-    tables = [p.table if isinstance(p, LazyProfile) else None for p in (before, after)]
-    if native is None or tables[0] is None or tables[1] is None:
+    tables = _tables(before, after)
+    if native is None or tables is None:
         return None
     raw_bt, at = before.total, after.total
-    scale = float(at) / float(raw_bt) if normalize and raw_bt and at else 1.0
+    scale = _scale(before, after, normalize)
     bt: Weight = float(raw_bt) * scale if scale != 1.0 else raw_bt
     roots = min(root_frame_count(before.meta), root_frame_count(after.meta))
     bs = 100.0 / bt if bt else 0.0
     as_ = 100.0 / at if at else 0.0
-    found = native.table_changes(tables[0], tables[1], roots, scale, bs, as_, sort == "self", limit)
+    found = native.table_changes(*tables, roots, scale, bs, as_, sort == "self", limit)
     if found is None:
         return None
+    from foldkit.analysis.functions import sums_frame
+
     names, self_before, total_before, self_after, total_after, count = found
     old = sums_frame(names, self_before, total_before)
     frame = _changes(_scaled(old, scale) if scale != 1.0 else old, sums_frame(names, self_after, total_after), bt, at)

@@ -13,9 +13,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from foldkit.errors import UsageError
 from foldkit.outputs import (
@@ -26,6 +24,9 @@ from foldkit.outputs import (
     write_bytes,
 )
 from foldkit.text import utf8_json, visible, visible_lines
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass

@@ -106,6 +106,12 @@ def diff(
     if kind not in ("svg", "html", "folded", "pprof") and (table := d.table_changes(old, new, scaled, sort, limit)) is not None:
         write_table(table, output, kind)
         return
+    if kind == "svg" and (svg := d.table_diff_svg(old, new, scaled, basis or DEFAULT_BASIS, render.options, color_by)) is not None:
+        write_bytes(output, svg)
+        return
+    if kind == "html" and (page := d.table_diff_html(old, new, scaled, basis, render.options, color_by)) is not None:
+        write_bytes(output, page)
+        return
     result = d.diff_profiles(old, new, normalize=scaled)
     if kind == "svg":
         write_bytes(output, render_diff(result, basis or DEFAULT_BASIS, render.options, color_by=color_by))

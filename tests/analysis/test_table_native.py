@@ -105,6 +105,23 @@ def test_top_from_the_table_is_the_polars_top(
     assert rows(native) == rows(top_table(reference, by, sort, limit))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_many_stacks_sorted_and_summed_on_threads_are_the_twins(threads: int) -> None:
+    """Enough stacks (150,000, long shared prefixes, windows of zero padding) that the core sorts
+    them in parallel parts and writes the text on threads: the same bytes and top rows as the twin."""
+    lines = [
+        (f"java;start_thread;run;f{i % 977};g{(i * 7919) % 100_003}{'' if i % 5 else ';h'}", i % 7 - 1)
+        for i in range(150_000)
+    ]
+    got = read_table(text_of(lines), threads, 1 << 16)
+    assert isinstance(got, LazyProfile) and got.table is not None
+    reference = twin(got)
+    assert got.to_folded_bytes() == python_folded(reference)
+    for sort in ("self", "total"):
+        assert rows(top_table(got, "function", sort, 25)) == rows(top_table(reference, "function", sort, 25))
+    assert got.table is not None
+
+
 def test_the_core_sums_what_it_takes_and_refuses_the_rest() -> None:
     got = read_table(b"a;b;a 3\nc;b 2\na 1\n", 1, 1)
     assert isinstance(got, LazyProfile)
@@ -197,6 +214,8 @@ def test_a_table_with_decimal_sums_is_left_to_the_twin() -> None:
         (["diff", "--folded"], ".folded"),
         (["diff"], ".json"),
         (["diff", "--no-normalize", "--sort", "total"], ".csv"),
+        (["diff"], ".svg"),
+        (["diff", "--basis", "before", "--no-normalize", "--color-by", "total"], ".svg"),
     ],
 )
 def test_the_commands_write_what_the_twin_writes(tmp_path: Path, command: list[str], suffix: str) -> None:

@@ -70,6 +70,21 @@ def test_a_folded_file_named_so_loads_no_other_reader(tmp_path: Path) -> None:
     assert (tmp_path / "cpu.svg").read_bytes().startswith(b"<?xml")
 
 
+@pytest.mark.parametrize("suffix", [".folded", ".svg"])
+def test_a_diff_of_folded_files_to_folded_text_or_svg_loads_no_polars(tmp_path: Path, suffix: str) -> None:
+    before, after = tmp_path / "a.folded", tmp_path / "b.folded"
+    before.write_text("main;work 3\nmain;idle 1\n")
+    after.write_text("main;work 5\n")
+    out = tmp_path / f"d{suffix}"
+    modules = _modules_after(
+        "import json, sys; from foldkit.cli import main; "
+        f"main(['diff', {str(before)!r}, {str(after)!r}, '-q', '-o', {str(out)!r}]); print(json.dumps(sorted(sys.modules)))"
+    )
+    assert "foldkit.analysis.diff" in modules  # the test sees what was loaded
+    assert "polars" not in modules  # the per-function table's, not needed here
+    assert out.read_bytes()
+
+
 def _console_modules(tmp_path: Path, *args: str) -> tuple[str, set[str]]:
     """Stdout of the console script (`foldkit.launch.entry`) run with `args`, and the modules
     loaded when it exits."""

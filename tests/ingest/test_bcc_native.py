@@ -145,3 +145,16 @@ def test_fold_reads_blocks_natively() -> None:
     assert isinstance(profile, LazyProfile) and profile.table is not None
     assert profile.samples == profile.total and profile.table is not None
     assert profile.counts == {s: int(w) for s, w in profile.weights.items()}
+
+
+def test_counts_stay_those_read_when_the_weights_are_replaced() -> None:
+    """A profile's counts are what the input said: replacing its weights (as a transform may, in
+    place) leaves them as they were, as it does for a profile read by the Python reader."""
+    source = open_source(str(capture_path("bcc-profile")))
+    try:
+        profile = bcc.fold(source, FoldOptions())
+    finally:
+        source.close()
+    read = {s: int(w) for s, w in profile.weights.items()}
+    profile.weights = {"only;stack": 1}
+    assert profile.counts == read

@@ -185,3 +185,14 @@ def test_the_cli_streams_the_page_to_a_file_and_compresses_by_suffix(tmp_path: P
     assert plain.read_bytes().startswith(b"<!DOCTYPE html>")
     assert gzip.decompress(zipped.read_bytes()) == plain.read_bytes()
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_the_diff_viewer_takes_two_native_tables(tmp_path: Path) -> None:
+    before, after = tmp_path / "before.folded", tmp_path / "after.folded"
+    before.write_bytes(b"main;a 5\nmain;b 2\n")
+    after.write_bytes(b"main;a 3\nmain;c 4\nmain 1\n")
+    tables = [_native.read_folded_file(p, 1, 1 << 20, 100) for p in (before, after)]
+    assert tables[0] is not None and tables[1] is not None
+    out = io.BytesIO()
+    viewer_module.write_diff_viewer(tables[0], tables[1], out, roots=0)
+    assert out.getvalue() == viewer_module.render_diff_viewer(tables[0].to_dict(), tables[1].to_dict(), roots=0)

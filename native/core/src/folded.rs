@@ -73,6 +73,8 @@ pub struct FoldedReader {
     offsets: bool,
     /// the sums that became decimals (entry -> sum); their entries' integer sums are unused
     floats: Sums,
+    /// true while the chunk being read is known to be UTF-8 as a whole (so is every stack in it)
+    chunk_utf8: bool,
 }
 
 /// Decimal sums by entry.
@@ -91,6 +93,7 @@ impl Default for FoldedReader {
             utf8: true,
             offsets: false,
             floats: HashMap::default(),
+            chunk_utf8: false,
         }
     }
 }
@@ -175,6 +178,19 @@ pub fn may_hold_offsets(stack: &[u8]) -> bool {
     })
 }
 
+/// False when the last word of `text` (no whitespace at its end) cannot be a number: a byte no
+/// number holds comes before any whitespace, looking back from the end (most stacks end in a
+/// name, so this looks at a few bytes instead of the whole stack).
+fn may_end_in_number(text: &[u8]) -> bool {
+    match text
+        .iter()
+        .rposition(|&b| !matches!(b, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
+        Some(at) => is_space(text[at]),
+        None => true,
+    }
+}
+
 /// `(stack, weight)` of a line this reader takes, None for anything else (see the module
 /// docstring): `split_line` of the reference, for the weights this reader sums.
 pub fn plain_line(line: &[u8]) -> Option<(&[u8], Num)> {
@@ -193,9 +209,11 @@ pub fn plain_line(line: &[u8]) -> Option<(&[u8], Num)> {
     let w = weight(last)?;
     // the reference splits off two words: a number before the weight makes the line two-column
     // (unless nothing but whitespace is before it), which the reference reads with both columns
-    if let Some((stack, middle)) = last_word(rest) {
-        if !stack.is_empty() && is_number(middle) {
-            return None;
+    if may_end_in_number(rest) {
+        if let Some((stack, middle)) = last_word(rest) {
+            if !stack.is_empty() && is_number(middle) {
+                return None;
+            }
         }
     }
     Some((rest, w))
@@ -254,21 +272,45 @@ impl FoldedReader {
         deferred: &mut Vec<(u64, Vec<u8>)>,
         max: usize,
     ) -> bool {
+        // the stacks end at ASCII bytes: in a UTF-8 chunk each is UTF-8 (one check, not one each)
+        self.chunk_utf8 = self.utf8 && std::str::from_utf8(chunk).is_ok();
         let mut pos = 0;
+        let done = self.feed_each(chunk, &mut pos, deferred, max);
+        self.chunk_utf8 = false;
+        done
+    }
+
+    fn feed_each(
+        &mut self,
+        chunk: &[u8],
+        pos: &mut usize,
+        deferred: &mut Vec<(u64, Vec<u8>)>,
+        max: usize,
+    ) -> bool {
         while let Fed::Deferred {
             start,
             end,
             next,
             lineno,
-        } = self.feed(chunk, pos)
+        } = self.feed(chunk, *pos)
         {
             if deferred.len() >= max {
                 return false;
             }
             deferred.push((lineno, chunk[start..end].to_vec()));
-            pos = next;
+            *pos = next;
         }
         true
+    }
+
+    /// Make room for about `stacks` more distinct stacks of `bytes` bytes in all: the index and
+    /// the arena do not grow (nor rehash) while they come. Memory reserved and not used is
+    /// never touched.
+    pub fn reserve(&mut self, stacks: usize, bytes: usize) {
+        let hashes = &self.hashes;
+        self.index.reserve(stacks, |&k| hashes[k as usize]);
+        self.hashes.reserve(stacks);
+        self.entries.reserve(stacks, bytes);
     }
 
     /// Add `weight` to `stack` (a line the reference reader read).
@@ -314,7 +356,7 @@ impl FoldedReader {
         if let Some(at) = self.find(hash, stack) {
             return at;
         }
-        self.utf8 = self.utf8 && std::str::from_utf8(stack).is_ok();
+        self.utf8 = self.utf8 && (self.chunk_utf8 || std::str::from_utf8(stack).is_ok());
         self.offsets = self.offsets || may_hold_offsets(stack);
         self.push(hash, stack, 0);
         self.entries.len() - 1
@@ -344,6 +386,7 @@ impl FoldedReader {
             !self.has_floats() && !other.has_floats(),
             "decimal sums merged"
         );
+        self.reserve(other.len(), other.entries.stack_bytes());
         for (k, (stack, weight)) in other.entries.iter().enumerate() {
             let hash = other.hashes[k];
             if let Some(at) = self.find(hash, stack) {

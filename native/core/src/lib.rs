@@ -6,14 +6,17 @@
 pub mod bpf;
 pub mod demangle;
 pub mod folded;
+pub mod function_sums;
 pub mod layout;
 pub mod palette;
 pub mod perf;
 pub mod pprof;
 pub mod range_read;
+pub mod stack_order;
 pub mod svg_frames;
 pub mod svg_palette;
 pub mod table;
+pub mod table_diff;
 pub mod viewer;
 
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.

@@ -8,18 +8,22 @@
 
 pub mod frames;
 pub mod header;
+pub mod lines;
 pub mod pool;
 pub mod stream;
 
 use std::collections::HashMap;
 
 use ahash::RandomState;
+use hashbrown::HashTable;
 use memchr::memmem;
+use rustc_hash::FxBuildHasher;
 
 use crate::perf::frames::{
     has_address_column, is_plain_ascii, name_line, parse_frame_line, NameOptions,
 };
 use crate::perf::header::{Fields, Header};
+use crate::perf::lines::{key_hash, line_end_and_hash, LineCache};
 
 type Map<K, V> = HashMap<K, V, RandomState>;
 
@@ -92,6 +96,8 @@ pub struct ChunkInfo {
 
 /// Per-line cache entries are bounded; a full cache is emptied and refilled.
 const LINE_CACHE_LIMIT: usize = 1 << 20;
+/// Bytes of keys a line cache holds; past this it is emptied and refilled.
+const LINE_KEYS_LIMIT: usize = 64 << 20;
 /// Bytes of the last call chain kept per thread (see [`LastChain`]); past this, all are dropped.
 const LAST_CHAINS_LIMIT: usize = 8 << 20;
 
@@ -105,15 +111,83 @@ struct LastChain {
 }
 /// Blocks between checks of the cancel flag.
 const CANCEL_EVERY: usize = 2048;
+/// Bytes of call-chain text the [`ChainCache`] holds; past this it is emptied and refilled.
+const CHAIN_CACHE_LIMIT: usize = 32 << 20;
+
+/// One call chain remembered by the [`ChainCache`]: where its text and parts are kept, and the
+/// stack it gave under the root it was last seen with.
+struct ChainEntry {
+    hash: u64,
+    text: std::ops::Range<usize>,
+    parts: std::ops::Range<usize>,
+    /// newlines in the text (lines less one)
+    newlines: usize,
+    root: u32,
+    stack: u32,
+}
+
+/// Whole call chains (the frame lines after a header, up to the blank line) already named: most
+/// samples repeat a chain seen before, which is then found by one hash of its text and one
+/// comparison instead of line by line. Parts are those of `chain_parts` (leaf first).
+#[derive(Default)]
+struct ChainCache {
+    entries: Vec<ChainEntry>,
+    /// indexes into `entries`, per java flag
+    tables: [HashTable<u32>; 2],
+    text: Vec<u8>,
+    parts: Vec<u32>,
+}
+
+impl ChainCache {
+    fn hash(text: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        FxBuildHasher.hash_one(text)
+    }
+
+    /// The index of the entry for `text` (hashed to `hash`).
+    fn find(&self, java: bool, hash: u64, text: &[u8]) -> Option<usize> {
+        let (entries, arena) = (&self.entries, &self.text);
+        self.tables[usize::from(java)]
+            .find(hash, |&i| {
+                let e = &entries[i as usize];
+                e.hash == hash && arena[e.text.clone()] == *text
+            })
+            .map(|&i| i as usize)
+    }
+
+    /// Remember `text` (with `newlines` newlines) as giving `parts`.
+    fn insert(&mut self, java: bool, hash: u64, text: &[u8], newlines: usize, parts: &[u32]) {
+        if self.text.len() + text.len() > CHAIN_CACHE_LIMIT {
+            self.entries.clear();
+            self.tables.iter_mut().for_each(HashTable::clear);
+            self.text.clear();
+            self.parts.clear();
+        }
+        let entry = ChainEntry {
+            hash,
+            text: self.text.len()..self.text.len() + text.len(),
+            parts: self.parts.len()..self.parts.len() + parts.len(),
+            newlines,
+            root: u32::MAX,
+            stack: 0,
+        };
+        self.text.extend_from_slice(text);
+        self.parts.extend_from_slice(parts);
+        let entries = &self.entries;
+        self.tables[usize::from(java)]
+            .insert_unique(hash, entries.len() as u32, |&i| entries[i as usize].hash);
+        self.entries.push(entry);
+    }
+}
 
 /// One thread's share of a capture.
 pub struct Worker {
     cfg: FoldConfig,
     header: Header,
     parts: Interner,
-    /// frame line (or, without --addrs, the text after its address column) -> part id, per java flag
-    lines: [Map<Box<[u8]>, u32>; 2],
-    tails: [Map<Box<[u8]>, u32>; 2],
+    /// frame line (or, without --addrs, the text after its address column) -> part id, per java
+    /// flag and key kind (see [`Worker::line_part`])
+    line_caches: [LineCache; 4],
     roots: Map<Box<[u8]>, (u32, bool)>,
     events_raw: Map<Box<[u8]>, u32>,
     event_none: Option<u32>,
@@ -131,9 +205,11 @@ pub struct Worker {
     last_chains: Vec<LastChain>,
     /// bytes held in `last_chains`
     last_chain_bytes: usize,
-    /// the blank line ending a sample (built once: `memmem::find` builds its searcher per call,
-    /// 1.2 % of the fold's instructions)
+    /// the blank line ending a sample (built once: `memmem::find` builds its searcher per call)
     blank_line: memmem::Finder<'static>,
+    /// `PERF_RECORD_`, searched in headers holding an `R`
+    side_event: memmem::Finder<'static>,
+    chains: ChainCache,
 }
 
 /// A worker's result: stack strings, per (event, stack) weights and counts, chunk facts.
@@ -187,8 +263,7 @@ impl Worker {
             cfg,
             header: Header::new(),
             parts: Interner::default(),
-            lines: Default::default(),
-            tails: Default::default(),
+            line_caches: std::array::from_fn(|_| LineCache::new(LINE_CACHE_LIMIT, LINE_KEYS_LIMIT)),
             roots: Map::default(),
             events_raw: Map::default(),
             event_none: None,
@@ -199,10 +274,12 @@ impl Worker {
             chunks: Vec::new(),
             key_buf: Vec::new(),
             blank_line: memmem::Finder::new(b"\n\n"),
+            side_event: memmem::Finder::new(b"PERF_RECORD_"),
             parts_buf: Vec::new(),
             last_chain_of: Map::default(),
             last_chains: Vec::new(),
             last_chain_bytes: 0,
+            chains: ChainCache::default(),
         }
     }
 
@@ -257,7 +334,6 @@ impl Worker {
         }
         let mut local: Map<(u32, u32), (u128, u64)> = Map::default();
         let mut lines = Lines::new(body);
-        let side_event = memmem::Finder::new(b"PERF_RECORD_");
         let mut blocks = 0usize;
         let mut parts = std::mem::take(&mut self.parts_buf);
         while let Some(head) = lines.next_line() {
@@ -266,7 +342,7 @@ impl Worker {
                 return Err(Stop::Cancelled);
             }
             if matches!(head.first(), None | Some(b' ' | b'\t' | b'#'))
-                || side_event.find(head).is_some()
+                || (memchr::memchr(b'R', head).is_some() && self.side_event.find(head).is_some())
             {
                 return Err(Stop::Fallback);
             }
@@ -281,9 +357,45 @@ impl Worker {
             }
             let (root, java) = self.root(&f);
             parts.clear();
-            let thread = f.tid.or(f.pid).unwrap_or(f.comm);
-            self.chain_parts(&mut lines, java, thread, namer, &mut parts)?;
-            let stack = self.stack_id(root, java, &f, &mut parts, namer)?;
+            let rest = lines.rest;
+            let (text, after) = self.chain_extent(rest);
+            let stack = if text.first() == Some(&b'\t') {
+                let hash = ChainCache::hash(text);
+                let slot = match self.chains.find(java, hash, text) {
+                    Some(slot) => slot,
+                    None => {
+                        let thread = f.tid.or(f.pid).unwrap_or(f.comm);
+                        // frame lines only: one part per line
+                        let mut newlines = parts.len();
+                        if self.frame_parts(text, java, thread, namer, &mut parts)? {
+                            newlines = parts.len() - 1 - newlines;
+                        } else {
+                            parts.clear();
+                            let mut rows = Lines::new(rest);
+                            self.chain_lines(&mut rows, java, namer, &mut parts)?;
+                            newlines = memchr::memchr_iter(b'\n', text).count();
+                        }
+                        self.chains.insert(java, hash, text, newlines, &parts);
+                        self.chains.entries.len() - 1
+                    }
+                };
+                lines.newlines += self.chains.entries[slot].newlines + (after - text.len());
+                lines.rest = &rest[after..];
+                let e = &self.chains.entries[slot];
+                if e.root == root {
+                    e.stack
+                } else {
+                    parts.clear();
+                    parts.extend_from_slice(&self.chains.parts[e.parts.clone()]);
+                    let stack = self.stack_id(root, java, &f, &mut parts, namer)?;
+                    let e = &mut self.chains.entries[slot];
+                    (e.root, e.stack) = (root, stack);
+                    stack
+                }
+            } else {
+                self.chain_lines(&mut lines, java, namer, &mut parts)?;
+                self.stack_id(root, java, &f, &mut parts, namer)?
+            };
             let cell = local.entry((event, stack)).or_insert((0, 0));
             cell.0 += u128::from(weight);
             cell.1 += 1;
@@ -372,16 +484,67 @@ impl Worker {
         java: bool,
         namer: &mut LineNamer<'_>,
     ) -> Result<u32, Stop> {
-        let j = usize::from(java);
         let by_tail = !self.cfg.names.addrs && has_address_column(line);
-        let (map, key) = if by_tail {
-            (&mut self.tails[j], &line[18..])
-        } else {
-            (&mut self.lines[j], line)
-        };
-        if let Some(&id) = map.get(key) {
-            return Ok(id); // a line remembered is no blank line
+        let key = if by_tail { &line[18..] } else { line };
+        self.keyed_part(line, by_tail, key_hash(key), java, namer)
+    }
+
+    /// The part ids of the frame lines of `fresh` (a newline after each but perhaps the last),
+    /// pushed to `parts`; false (parts unfinished) at a line that is no frame line.
+    #[inline(never)]
+    fn fresh_parts(
+        &mut self,
+        fresh: &[u8],
+        java: bool,
+        namer: &mut LineNamer<'_>,
+        parts: &mut Vec<u32>,
+    ) -> Result<bool, Stop> {
+        let addrs = self.cfg.names.addrs;
+        let mut at = 0;
+        while at < fresh.len() {
+            let s = &fresh[at..];
+            if s[0] != b'\t' {
+                return Ok(false);
+            }
+            // the address column (the byte after it not its line's end)
+            let by_tail = !addrs && s.len() > 18 && s[18] != b'\n' && has_address_column(&s[..19]);
+            let from = if by_tail { 18 } else { 0 };
+            let (end, hash) = line_end_and_hash(s, from);
+            parts.push(self.keyed_part(&s[..end], by_tail, hash, java, namer)?);
+            at += end + 1;
         }
+        Ok(true)
+    }
+
+    /// The part id of `line`, kept under `hash` of its key (`line[18..]` when `by_tail`).
+    #[inline(always)]
+    fn keyed_part(
+        &mut self,
+        line: &[u8],
+        by_tail: bool,
+        hash: u64,
+        java: bool,
+        namer: &mut LineNamer<'_>,
+    ) -> Result<u32, Stop> {
+        let key = if by_tail { &line[18..] } else { line };
+        let which = usize::from(java) * 2 + usize::from(by_tail);
+        match self.line_caches[which].get(hash, key) {
+            Some(id) => Ok(id), // a line remembered is no blank line
+            None => self.name_new_line(line, key, which, hash, java, namer),
+        }
+    }
+
+    /// Name a line not in its cache, and remember it.
+    #[cold]
+    fn name_new_line(
+        &mut self,
+        line: &[u8],
+        key: &[u8],
+        which: usize,
+        hash: u64,
+        java: bool,
+        namer: &mut LineNamer<'_>,
+    ) -> Result<u32, Stop> {
         if is_blank(line) {
             return Err(Stop::Fallback);
         }
@@ -392,39 +555,32 @@ impl Worker {
         };
         let name = name.ok_or(Stop::Fallback)?;
         let id = self.parts.intern(&name);
-        let map = if by_tail {
-            &mut self.tails[j]
-        } else {
-            &mut self.lines[j]
-        };
-        if map.len() >= LINE_CACHE_LIMIT {
-            map.clear();
-        }
-        map.insert(key.into(), id);
+        self.line_caches[which].insert(hash, key, id);
         Ok(id)
     }
 
-    /// The parts (leaf first) of the call chain that follows a header, up to the blank line
-    /// ending the sample (or the end of the chunk). `thread` names the thread (any bytes: the
-    /// lines taken from its last chain are compared byte for byte).
-    fn chain_parts(
+    /// The chain's text after a header (`rest` starts after it): up to the blank line, without
+    /// the newline ending its last line; and where the next sample starts in `rest`.
+    fn chain_extent<'a>(&self, rest: &'a [u8]) -> (&'a [u8], usize) {
+        match self.blank_line.find(rest) {
+            Some(i) => (&rest[..i], i + 2),
+            None if rest.last() == Some(&b'\n') => (&rest[..rest.len() - 1], rest.len()),
+            None => (rest, rest.len()),
+        }
+    }
+
+    /// The parts (leaf first) of a call chain of frame lines; false (parts unfinished) when a
+    /// line of it is no frame line (a source line, something odd): the caller then reads it line
+    /// by line. The lines at its end that end the last chain of `thread` too are taken from that
+    /// chain; the others are named.
+    fn frame_parts(
         &mut self,
-        lines: &mut Lines<'_>,
+        text: &[u8],
         java: bool,
         thread: &[u8],
         namer: &mut LineNamer<'_>,
         parts: &mut Vec<u32>,
-    ) -> Result<(), Stop> {
-        // the chain's text: up to the blank line, without the newline ending its last line
-        let rest = lines.rest;
-        let (text, after) = match self.blank_line.find(rest) {
-            Some(i) => (&rest[..i], i + 2),
-            None if rest.last() == Some(&b'\n') => (&rest[..rest.len() - 1], rest.len()),
-            None => (rest, rest.len()),
-        };
-        if text.first() != Some(&b'\t') {
-            return self.chain_lines(lines, java, namer, parts); // none, or not frames only
-        }
+    ) -> Result<bool, Stop> {
         let key_buf = &mut self.key_buf;
         key_buf.clear();
         key_buf.push(u8::from(java));
@@ -439,7 +595,7 @@ impl Worker {
             }
         };
         let last = std::mem::take(&mut self.last_chains[slot]);
-        // the lines at the end of `text` that end the last chain too
+        // the lines at the end of `text` that end the last chain too: from `start` on
         let same = common_suffix(text, &last.text);
         let start = if same == text.len()
             && (same == last.text.len() || last.text[last.text.len() - same - 1] == b'\n')
@@ -456,25 +612,11 @@ impl Worker {
         } else {
             memchr::memchr_iter(b'\n', &text[start..]).count() + 1
         };
-        let mut fresh = Lines::new(&text[..start]);
-        let mut all_frames = true;
-        while let Some(line) = fresh.next_line() {
-            if line.first() != Some(&b'\t') {
-                all_frames = false;
-                break;
-            }
-            parts.push(self.line_part(line, java, namer)?);
-        }
-        if !all_frames {
-            // a source line or something odd among them: line by line, from the start
+        if !self.fresh_parts(&text[..start], java, namer, parts)? {
             self.last_chains[slot] = last;
-            parts.clear();
-            return self.chain_lines(lines, java, namer, parts);
+            return Ok(false);
         }
         parts.extend_from_slice(&last.parts[last.parts.len() - reused..]);
-        // newlines: those of the lines named here, between the lines taken, after the text
-        lines.newlines += fresh.newlines + reused.saturating_sub(1) + (after - text.len());
-        lines.rest = &rest[after..];
         let mut last = last;
         self.last_chain_bytes += text.len();
         self.last_chain_bytes -= last.text.len();
@@ -488,10 +630,11 @@ impl Worker {
             self.last_chains.clear();
             self.last_chain_bytes = 0;
         }
-        Ok(())
+        Ok(true)
     }
 
-    /// `chain_parts` line by line: frame lines and the source lines after them.
+    /// The parts (leaf first) of the call chain at `lines`, line by line: frame lines and the
+    /// source lines after them, up to the blank line ending the sample.
     fn chain_lines(
         &mut self,
         lines: &mut Lines<'_>,
@@ -785,6 +928,37 @@ mod tests {
             fold(&text, FoldConfig::default()).unwrap(),
             fold_apart(&text)
         );
+    }
+
+    #[test]
+    fn chains_seen_before_give_the_stack_of_their_own_root() {
+        // the same chain texts under other comms (java names frames otherwise), with a source
+        // line, and at the chunk's end without a final newline: as folded one by one
+        let chains = [
+            "\t    7f1e2215d058 Lx/Y;::run+0x1 (/x)\n\t    7f1e2215d059 main+0x1 (/x)",
+            "\t    7f1e2215d058 Lx/Y;::run+0x1 (/x)\n  x.c:3\n\t    7f1e2215d059 main+0x1 (/x)",
+            "\t    7f1e2215d05a f+0x1 (/x)",
+        ];
+        let mut text = String::new();
+        for round in 0..3 {
+            for comm in ["java", "bash", "java"] {
+                for chain in chains {
+                    text.push_str(&format!(
+                        "{comm} 1/{round} [000] 1.0: 1 cycles: \n{chain}\n\n"
+                    ));
+                }
+            }
+        }
+        text.push_str(&format!("bash 1/1 [000] 1.0: 1 cycles: \n{}", chains[0]));
+        assert_eq!(
+            fold(&text, FoldConfig::default()).unwrap(),
+            fold_apart(&text)
+        );
+        let mut w = Worker::new(FoldConfig::default());
+        let mut namer = |_: &[u8], _: bool| None;
+        w.fold_chunk(0, text.as_bytes(), &mut namer, &|| false)
+            .unwrap();
+        assert_eq!(w.finish().chunks[0].lines, text.matches('\n').count());
     }
 
     #[test]

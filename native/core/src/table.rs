@@ -54,6 +54,17 @@ impl Stacks {
         &self.bytes[start..self.ends[i] as usize]
     }
 
+    /// Where stack `i` starts in [`Stacks::arena`], and its bytes.
+    pub fn stack_at(&self, i: usize) -> (usize, &[u8]) {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        (start, &self.bytes[start..self.ends[i] as usize])
+    }
+
+    /// Every stack's bytes, one after another.
+    pub fn arena(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// The summed weight of stack `i`.
     pub fn sum(&self, i: usize) -> i128 {
         if !self.big.is_empty() {
@@ -98,6 +109,13 @@ impl Stacks {
         *self = Stacks::new();
     }
 
+    /// Make room for `stacks` more stacks of `bytes` bytes in all (no regrowth while they come).
+    pub fn reserve(&mut self, stacks: usize, bytes: usize) {
+        self.bytes.reserve(bytes);
+        self.ends.reserve(stacks);
+        self.sums.reserve(stacks);
+    }
+
     /// Give back the memory the vectors reserved beyond what they hold.
     pub fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();
@@ -113,14 +131,7 @@ impl Stacks {
     /// The stack indices in canonical order: byte-wise by stack (the order of
     /// `foldkit.profile.Profile.items`).
     pub fn sorted(&self) -> Vec<u32> {
-        let mut keys: Vec<(u64, u32)> = (0..self.len())
-            .map(|i| (prefix(self.stack(i)), i as u32))
-            .collect();
-        keys.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| self.stack(a.1 as usize).cmp(self.stack(b.1 as usize)))
-        });
-        keys.into_iter().map(|(_, i)| i).collect()
+        crate::stack_order::canonical_order(self, crate::stack_order::threads())
     }
 }
 
@@ -166,15 +177,6 @@ impl Stacks {
             at += digits.len();
         }
     }
-}
-
-/// The first 8 bytes of `stack`, big-endian, zero-padded: comparing two prefixes orders as
-/// comparing the stacks does, except that equal prefixes need the whole stacks.
-fn prefix(stack: &[u8]) -> u64 {
-    let mut head = [0u8; 8];
-    let n = stack.len().min(8);
-    head[..n].copy_from_slice(&stack[..n]);
-    u64::from_be_bytes(head)
 }
 
 /// One row of the union of two tables: the stack and its sum on each side (None: absent there).

@@ -14,14 +14,15 @@
 //! as it is written to a sink in chunks: no uncompressed or whole copy is ever held. The names'
 //! fills are computed on other threads while the arrays before them are compressed.
 
+use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::io::{self, Write};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
+use std::thread::{Scope, ScopedJoinHandle};
 
-use flate2::write::GzEncoder;
-use flate2::Compression;
+use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use memchr::memchr_iter;
 use rustc_hash::FxBuildHasher;
 
@@ -225,13 +226,16 @@ pub enum TooLarge {
 /// misses overlap instead of coming one after the other.
 const BATCH: usize = 64;
 
-/// Names to ids as they are met: an open-addressing table (linear probing) of slots holding a
-/// name's 32-bit hash and its id + 1 (0: empty), the names in the tree's arena. Made once at a
-/// size no more than two-thirds full when every node has a name of its own, so it never grows;
-/// a name's bytes are compared only when its hash matches.
+/// Names to ids as they are met: an open-addressing table (linear probing) of u32 slots, each
+/// a name's id + 1 in its low bits (0: empty) and as many bits of the name's hash as are left
+/// above them, the names in the tree's arena. Made once at a size no more than two-thirds full
+/// when every node has a name of its own, so it never grows and the ids always fit; a name's
+/// bytes are compared only when those hash bits match.
 struct Interner {
-    slots: Vec<u64>,
+    slots: Vec<u32>,
     mask: usize,
+    /// Bits of a slot that hold the id + 1 (the rest hold hash bits).
+    id_bits: u32,
 }
 
 impl Interner {
@@ -240,22 +244,32 @@ impl Interner {
         Interner {
             slots: vec![0; size],
             mask: size - 1,
+            id_bits: size.trailing_zeros().min(32),
         }
     }
 
-    fn hash(name: &[u8]) -> u32 {
-        FxBuildHasher.hash_one(name) as u32
+    /// The name's hash: where its probe starts, and the bits kept in its slot (from the hash's
+    /// other half).
+    fn hash(&self, name: &[u8]) -> (usize, u32) {
+        let hash = FxBuildHasher.hash_one(name);
+        let tag = ((hash >> 32) as u32).checked_shr(self.id_bits).unwrap_or(0);
+        (hash as usize & self.mask, tag)
     }
 
-    fn id(&mut self, name: &[u8], hash: u32, tree: &mut ViewTree) -> Result<u32, TooLarge> {
-        let mut at = hash as usize & self.mask;
+    fn id(
+        &mut self,
+        name: &[u8],
+        (mut at, tag): (usize, u32),
+        tree: &mut ViewTree,
+    ) -> Result<u32, TooLarge> {
+        let id_mask = u32::MAX.checked_shr(32 - self.id_bits).unwrap_or(0);
         loop {
             let slot = self.slots[at];
             if slot == 0 {
                 break;
             }
-            if (slot >> 32) as u32 == hash {
-                let id = slot as u32 - 1;
+            if slot.checked_shr(self.id_bits).unwrap_or(0) == tag {
+                let id = (slot & id_mask) - 1;
                 if tree.name(id as usize) == name {
                     return Ok(id);
                 }
@@ -264,7 +278,7 @@ impl Interner {
         }
         let id = tree.name_count() as u32;
         let end = u32::try_from(tree.names.len() + name.len() + 1).map_err(|_| TooLarge::Names)?;
-        self.slots[at] = u64::from(hash) << 32 | u64::from(id + 1);
+        self.slots[at] = tag.checked_shl(self.id_bits).unwrap_or(0) | (id + 1);
         tree.names.extend_from_slice(name);
         tree.names.push(b'\n');
         tree.name_ends.push(end);
@@ -273,10 +287,10 @@ impl Interner {
 
     /// The ids of `names` (at most `BATCH`), in order, pushed onto the tree's name ids.
     fn intern_all(&mut self, names: &[&[u8]], tree: &mut ViewTree) -> Result<(), TooLarge> {
-        let mut hashes = [0u32; BATCH];
+        let mut hashes = [(0usize, 0u32); BATCH];
         for (hash, name) in hashes.iter_mut().zip(names) {
-            *hash = Self::hash(name);
-            std::hint::black_box(self.slots[*hash as usize & self.mask]); // the load starts now
+            *hash = self.hash(name);
+            std::hint::black_box(self.slots[hash.0]); // the load starts now
         }
         for (name, &hash) in names.iter().zip(&hashes) {
             let id = self.id(name, hash, tree)?;
@@ -546,7 +560,9 @@ impl<W: Write> Base64<W> {
 }
 
 impl<W: Write> Write for Base64<W> {
-    fn write(&mut self, mut buf: &[u8]) -> io::Result<usize> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // at most a chunk's worth at a time, so the chunks handed on stay about CHUNK bytes
+        let mut buf = &buf[..buf.len().min(CHUNK / 4 * 3)];
         let given = buf.len();
         while self.held > 0 && !buf.is_empty() {
             self.carry[self.held] = buf[0];
@@ -594,6 +610,139 @@ fn put<const N: usize>(
         }
     }
     out.write_all(&buf)
+}
+
+/// A piece of the stream deflated, with the CRC-32 of its bytes before compression.
+type Deflated = io::Result<(Vec<u8>, Crc)>;
+
+/// Bytes before compression deflated as one piece, on a thread of its own.
+const PIECE: usize = 4 << 20;
+/// Pieces being deflated at once.
+const PIECES_AT_ONCE: usize = 3;
+
+/// A piece of the stream deflated on its own (no dictionary from the pieces before it), ending in
+/// a sync flush (byte-aligned, not final) or, for the `last`, the final block; with its CRC-32.
+fn deflate_piece(data: &[u8], level: u32, last: bool) -> Deflated {
+    let mut crc = Crc::new();
+    crc.update(data);
+    let mut deflate = Compress::new(Compression::new(level), false);
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
+    let mut out: Vec<u8> = Vec::with_capacity(data.len() / 2 + 1024);
+    let mut input = data;
+    loop {
+        if out.capacity() - out.len() < 1024 {
+            out.reserve(out.capacity().max(4096));
+        }
+        let before = deflate.total_in();
+        let status = deflate
+            .compress_vec(input, &mut out, flush)
+            .map_err(io::Error::other)?;
+        input = &input[(deflate.total_in() - before) as usize..];
+        let done = match status {
+            Status::StreamEnd => true,
+            // a sync flush is complete when the input is used and room was left in the output
+            _ => !last && input.is_empty() && out.len() < out.capacity(),
+        };
+        if done {
+            return Ok((out, crc));
+        }
+    }
+}
+
+/// A gzip writer that deflates pieces of `PIECE` bytes on threads of `scope`, several at once,
+/// and hands the stream to `out` in order (pigz's way: each piece deflated without the one
+/// before it, a sync flush between pieces). One gzip member, as `DecompressionStream` reads it.
+struct ParallelGz<'scope, 'env, W: Write> {
+    scope: &'scope Scope<'scope, 'env>,
+    out: W,
+    level: u32,
+    /// Bytes of a piece.
+    size: usize,
+    piece: Vec<u8>,
+    pending: VecDeque<ScopedJoinHandle<'scope, Deflated>>,
+    crc: Crc,
+}
+
+impl<'scope, 'env, W: Write> ParallelGz<'scope, 'env, W> {
+    fn new(
+        scope: &'scope Scope<'scope, 'env>,
+        mut out: W,
+        level: u32,
+        size: usize,
+    ) -> io::Result<Self> {
+        // magic, deflate, no flags, no mtime, no extra flags, OS unknown
+        out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
+        Ok(ParallelGz {
+            scope,
+            out,
+            level,
+            size,
+            piece: Vec::with_capacity(size),
+            pending: VecDeque::new(),
+            crc: Crc::new(),
+        })
+    }
+
+    fn take(&mut self, piece: Deflated) -> io::Result<()> {
+        let (data, crc) = piece?;
+        self.crc.combine(&crc);
+        self.out.write_all(&data)
+    }
+
+    fn join_oldest(&mut self) -> io::Result<()> {
+        if let Some(job) = self.pending.pop_front() {
+            match job.join() {
+                Ok(piece) => self.take(piece)?,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(())
+    }
+
+    fn send_piece(&mut self) -> io::Result<()> {
+        while self.pending.len() >= PIECES_AT_ONCE {
+            self.join_oldest()?;
+        }
+        let piece = std::mem::replace(&mut self.piece, Vec::with_capacity(self.size));
+        let level = self.level;
+        let job = self
+            .scope
+            .spawn(move || deflate_piece(&piece, level, false));
+        self.pending.push_back(job);
+        Ok(())
+    }
+
+    /// The last piece (deflated here), the trailer, and the writer back.
+    fn finish(mut self) -> io::Result<W> {
+        while !self.pending.is_empty() {
+            self.join_oldest()?;
+        }
+        let last = deflate_piece(&self.piece, self.level, true);
+        self.take(last)?;
+        let (sum, size) = (self.crc.sum(), self.crc.amount());
+        self.out.write_all(&sum.to_le_bytes())?;
+        self.out.write_all(&size.to_le_bytes())?;
+        Ok(self.out)
+    }
+}
+
+impl<W: Write> Write for ParallelGz<'_, '_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.size - self.piece.len());
+        self.piece.extend_from_slice(&buf[..n]);
+        if self.piece.len() == self.size {
+            self.send_piece()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Names above which `colours` colours the two halves on two threads.
@@ -677,7 +826,7 @@ pub fn write(
     let coloured = palette.and_then(Palette::new);
     std::thread::scope(|scope| {
         let fills = scope.spawn(|| colours(tree, palette, coloured.as_ref(), &prepared.given));
-        let mut gz = GzEncoder::new(Base64::new(out), Compression::new(level));
+        let mut gz = ParallelGz::new(scope, Base64::new(out), level, PIECE)?;
         let arrays = write_arrays(&mut gz, tree, prepared.types);
         let colors = match fills.join() {
             Ok(colors) => colors,
@@ -861,6 +1010,41 @@ mod tests {
             colours(&other, Some("hot"), Some(&palette), &given),
             expected
         );
+    }
+
+    #[test]
+    fn pieces_deflated_apart_make_one_gzip_stream() {
+        let mut state = 1u64;
+        let data: Vec<u8> = (0..200_000u32)
+            .map(|i| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                if i % 3 == 0 {
+                    (state >> 56) as u8
+                } else {
+                    b'a' + (i % 7) as u8
+                }
+            })
+            .collect();
+        for (len, size, step) in [
+            (0, 1000, 1),
+            (5, 1000, 1),
+            (200_000, 16_384, 777),
+            (200_000, 16_384, 16_384),
+        ] {
+            let data = &data[..len];
+            let out = std::thread::scope(|scope| {
+                let mut gz = ParallelGz::new(scope, Vec::new(), 1, size).unwrap();
+                for part in data.chunks(step) {
+                    gz.write_all(part).unwrap();
+                }
+                gz.finish().unwrap()
+            });
+            let mut back = Vec::new();
+            flate2::read::GzDecoder::new(&out[..])
+                .read_to_end(&mut back)
+                .unwrap();
+            assert_eq!(back, data);
+        }
     }
 
     fn decode(text: &str) -> Vec<u8> {

@@ -12,6 +12,7 @@ mod pprof;
 mod read_ahead;
 mod svg;
 mod table;
+mod table_diff;
 mod viewer;
 
 #[pymodule]
@@ -31,5 +32,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     viewer::register(m)?;
     svg::register(m)?;
     table::register(m)?;
+    table_diff::register(m)?;
     Ok(())
 }

@@ -5,7 +5,9 @@
 
 use std::cmp::Ordering;
 
-use foldkit_core::table::{function_sums, Group, Named, Stacks, Union};
+use foldkit_core::function_sums::function_sums_parallel;
+use foldkit_core::stack_order::{threads, write_folded_parallel};
+use foldkit_core::table::{Group, Named, Stacks, Union};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
@@ -14,7 +16,7 @@ use crate::convert::{guard, int, text};
 use crate::folded::FoldedStacks;
 
 /// The table's stacks when they are integer sums of UTF-8 stacks.
-fn plain(table: &FoldedStacks) -> Option<&Stacks> {
+pub(crate) fn plain(table: &FoldedStacks) -> Option<&Stacks> {
     let inner = &table.inner;
     (inner.floats.is_empty() && inner.utf8).then_some(&inner.stacks)
 }
@@ -30,16 +32,15 @@ fn table_folded_text<'py>(
         return Ok(None);
     }
     let stacks = &table.inner.stacks;
-    let (order, len) = py.detach(|| {
-        guard("folded writer", || {
-            let order = stacks.sorted();
-            let len = stacks.folded_len(&order);
-            (order, len)
-        })
+    let order = py.detach(|| guard("folded writer", || stacks.sorted()))?;
+    let mut made: Option<Bound<'py, PyBytes>> = None;
+    write_folded_parallel(stacks, &order, threads(), |len, fill| {
+        made = Some(PyBytes::new_with(py, len, |out| {
+            py.detach(|| guard("folded writer", || fill(out)))
+        })?);
+        Ok::<(), PyErr>(())
     })?;
-    let out = PyBytes::new_with(py, len, |out| {
-        py.detach(|| guard("folded writer", || stacks.write_folded(&order, out)))
-    })?;
+    let out = made.expect("the folded text was made");
     Ok(Some(out))
 }
 
@@ -63,13 +64,21 @@ fn best<'a, const N: usize>(
     let mut kept: Vec<Named<'a, N>> = Vec::new();
     let mut count = 0usize;
     let cap = usize::try_from(limit).ok().filter(|&l| l > 0);
-    function_sums(sides, group, |row| {
+    // the last row kept when the rows were last cut to `cap`: a row after it is never shown
+    let mut bar: Option<([[i64; 2]; N], &'a [u8])> = None;
+    function_sums_parallel(sides, group, threads(), |row| {
         count += 1;
+        if let Some((sums, name)) = bar {
+            if order(&row, &Named { name, sums }) == Ordering::Greater {
+                return;
+            }
+        }
         kept.push(row);
         if let Some(cap) = cap {
             if kept.len() >= cap.max(1 << 16) * 2 {
                 kept.select_nth_unstable_by(cap - 1, &order);
                 kept.truncate(cap);
+                bar = Some((kept[cap - 1].sums, kept[cap - 1].name));
             }
         }
     })?;

@@ -104,39 +104,69 @@ fn patterns() -> &'static Patterns {
 /// `bcc.Namer._name` of a line of printable ASCII and tabs.
 pub fn name_line(text: &[u8], opts: &Options) -> Option<Line> {
     let p = patterns();
-    for pattern in [&p.task, &p.wake, &p.task_pid] {
-        if let Some(c) = pattern.captures(text) {
-            let comm = c.get(1).map_or(&b""[..], |m| m.as_bytes());
-            return Some(task(comm, c.get(2).map(|m| m.as_bytes()), opts));
-        }
-    }
-    if let Some(c) = p.missed.captures(text) {
-        return Some(Line {
-            name: c[1].to_vec(),
-            frame: true,
-            address_kind: 0,
-        });
-    }
-    if p.waker_delimiter.is_match(text) {
-        return Some(delimiter(b"--"));
-    }
-    if p.delimiter.is_match(text) {
-        return Some(delimiter(b"-"));
-    }
     let blanks = text
         .iter()
         .take_while(|&&b| b == b' ' || b == b'\t')
         .count();
     if blanks == 0 {
-        return None;
+        return None; // every pattern starts with blanks
     }
-    let c = p.frame.captures(&text[blanks..])?;
+    let rest = &text[blanks..];
+    // each pattern is tried only where its fixed parts are
+    let tries = [
+        (&p.task, rest.starts_with(b"-") && text.ends_with(b")")),
+        (
+            &p.wake,
+            rest.starts_with(b"waker:") || rest.starts_with(b"target:"),
+        ),
+        (&p.task_pid, text.ends_with(b"]")),
+    ];
+    for (pattern, maybe) in tries {
+        if !maybe {
+            continue;
+        }
+        if let Some(c) = pattern.captures(text) {
+            let comm = c.get(1).map_or(&b""[..], |m| m.as_bytes());
+            return Some(task(comm, c.get(2).map(|m| m.as_bytes()), opts));
+        }
+    }
+    if rest.starts_with(b"[Missed ") {
+        if let Some(c) = p.missed.captures(text) {
+            return Some(Line {
+                name: c[1].to_vec(),
+                frame: true,
+                address_kind: 0,
+            });
+        }
+    }
+    if rest.starts_with(b"-") {
+        if p.waker_delimiter.is_match(text) {
+            return Some(delimiter(b"--"));
+        }
+        if p.delimiter.is_match(text) {
+            return Some(delimiter(b"-"));
+        }
+    }
+    let plain = !rest.is_empty()
+        && rest[0] != b'#'
+        && !rest.ends_with(b"]")
+        && !rest.iter().any(|&b| b == b' ' || b == b'\t');
+    if plain {
+        // no address column (it needs blanks after it), no ` [module]`: all of it is the symbol
+        return Some(frame_line(None, rest, None, opts));
+    }
+    let c = p.frame.captures(rest)?;
     let addr = c.get(1).map(|m| m.as_bytes());
     let sym = c.get(2).map_or(&b""[..], |m| m.as_bytes());
     let module = c.get(3).map(|m| m.as_bytes());
     if sym.is_empty() && addr.is_none() {
         return None;
     }
+    Some(frame_line(addr, sym, module, opts))
+}
+
+/// The frame of a line whose parts are `addr`, `sym` and `module`.
+fn frame_line(addr: Option<&[u8]>, sym: &[u8], module: Option<&[u8]>, opts: &Options) -> Line {
     let address_kind = addr
         .and_then(address_kind)
         .map_or(0, |kernel| if kernel { 1 } else { -1 });
@@ -157,11 +187,11 @@ pub fn name_line(text: &[u8], opts: &Options) -> Option<Line> {
             tidy
         }
     };
-    Some(Line {
+    Line {
         name,
         frame: true,
         address_kind,
-    })
+    }
 }
 
 fn delimiter(name: &[u8]) -> Line {
@@ -242,6 +272,59 @@ fn kernel_marks(names: &[&[u8]]) -> Vec<bool> {
     marks
 }
 
+/// A line's name as kept (see [`Line`]).
+#[derive(Clone, Copy)]
+struct Named<'a> {
+    name: &'a [u8],
+    frame: bool,
+    address_kind: i8,
+}
+
+/// Where a line's name is (None: not a block line), whether it is a frame, its address kind.
+type NameRow = (Option<(usize, u32)>, bool, i8);
+
+/// The names of the distinct lines, in one arena.
+#[derive(Default)]
+struct LineNames {
+    bytes: Vec<u8>,
+    /// by line: where its name is in `bytes` (None: not a block line), frame, address kind
+    rows: Vec<NameRow>,
+}
+
+impl LineNames {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Name line `id` (the next line, or one named before).
+    fn set(&mut self, id: u32, line: Option<Line>) {
+        let row = match line {
+            None => (None, false, 0),
+            Some(l) => {
+                let at = self.bytes.len();
+                self.bytes.extend_from_slice(&l.name);
+                (Some((at, l.name.len() as u32)), l.frame, l.address_kind)
+            }
+        };
+        let k = id as usize;
+        if k == self.rows.len() {
+            self.rows.push(row);
+        } else {
+            self.rows[k] = row;
+        }
+    }
+
+    fn get(&self, id: u32) -> Option<Named<'_>> {
+        let (span, frame, address_kind) = self.rows[id as usize];
+        let (at, len) = span?;
+        Some(Named {
+            name: &self.bytes[at..at + len as usize],
+            frame,
+            address_kind,
+        })
+    }
+}
+
 /// One block folded.
 struct Folded {
     stack: Vec<u8>,
@@ -258,8 +341,8 @@ struct Folded {
 pub struct Reader {
     opts: Options,
     lines: Interner<u8>,
-    /// names by line number: None until named, then the name (None: not a block line)
-    names: Vec<Option<Option<Line>>>,
+    /// names by line number
+    names: LineNames,
     blocks: Interner<u32>,
     /// by block: unknown yet, its stack's entry in `out`, or unreadable
     stack_of: Vec<Option<Result<u32, ()>>>,
@@ -289,7 +372,7 @@ impl Reader {
 
     /// Name distinct line `id` (the caller's answer to [`Event::Name`]).
     pub fn set_name(&mut self, id: u32, line: Option<Line>) {
-        self.names[id as usize] = Some(line);
+        self.names.set(id, line);
     }
 
     /// The lines of the block still open at the end of the input: (first line, texts).
@@ -335,9 +418,9 @@ impl Reader {
                 if id as usize == self.names.len() {
                     if is_plain_ascii(line) {
                         let named = name_line(line, &self.opts);
-                        self.names.push(Some(named));
+                        self.names.set(id, named);
                     } else {
-                        self.names.push(None);
+                        self.names.set(id, None); // named by the caller next
                         return Event::Name {
                             id,
                             text: line.to_vec(),
@@ -418,11 +501,8 @@ impl Reader {
         }
     }
 
-    fn name(&self, line: u32) -> Option<&Line> {
-        self.names[line as usize]
-            .as_ref()
-            .expect("every line is named before its block ends")
-            .as_ref()
+    fn name(&self, line: u32) -> Option<Named<'_>> {
+        self.names.get(line)
     }
 
     /// `bcc.Folder._stack` of block `id`, its first `value` added: the entry in `out`.
@@ -445,28 +525,28 @@ impl Reader {
 
     fn stack_of_block(&self, id: u32) -> Result<Folded, ()> {
         let block = self.blocks.get(id);
-        let mut named: Vec<&Line> = Vec::with_capacity(block.len());
+        let mut named: Vec<Named<'_>> = Vec::with_capacity(block.len());
         for &l in block {
             named.push(self.name(l).ok_or(())?);
         }
         let leaf = named
             .iter()
             .find(|l| l.frame)
-            .map_or(&b""[..], |l| &l.name)
+            .map_or(&b""[..], |l| l.name)
             .to_vec();
         let mut trimmed = false;
         if !self.opts.keep_bpf_frames {
             let p = patterns();
             let before = named.len();
-            named.retain(|l| !(l.frame && p.trampoline.is_match(&l.name)));
+            named.retain(|l| !(l.frame && p.trampoline.is_match(l.name)));
             trimmed = named.len() != before;
         }
         named.reverse();
         let rooted = named.first().is_some_and(|l| !l.frame);
         let with_task = rooted && named[0].name != b"--" && named[0].name != b"-";
-        let mut names: Vec<&[u8]> = named.iter().map(|l| l.name.as_slice()).collect();
+        let mut names: Vec<&[u8]> = named.iter().map(|l| l.name).collect();
         let mut marks = vec![false; names.len()];
-        let frames: Vec<&&Line> = named.iter().filter(|l| l.frame).collect();
+        let frames: Vec<&Named<'_>> = named.iter().filter(|l| l.frame).collect();
         if frames.is_empty() {
             let at = usize::from(rooted);
             names.insert(at, NO_STACK);
@@ -480,6 +560,24 @@ impl Reader {
                 marks = kernel_marks(&names);
             }
         }
+        if self.opts.skip_after.is_empty() {
+            let mut stack = Vec::with_capacity(names.iter().map(|n| n.len() + 5).sum());
+            for (k, (&n, &mark)) in names.iter().zip(&marks).enumerate() {
+                if k > 0 {
+                    stack.push(b';');
+                }
+                stack.extend_from_slice(n);
+                if mark && !n.ends_with(KERNEL_SUFFIX) {
+                    stack.extend_from_slice(KERNEL_SUFFIX);
+                }
+            }
+            return Ok(Folded {
+                stack,
+                trimmed,
+                leaf,
+                with_task,
+            });
+        }
         let full: Vec<Vec<u8>> = names
             .iter()
             .zip(&marks)
@@ -492,7 +590,7 @@ impl Reader {
             })
             .collect();
         let mut refs: Vec<&[u8]> = full.iter().map(Vec::as_slice).collect();
-        if !self.opts.skip_after.is_empty() {
+        {
             let keep = usize::from(rooted);
             if let Some(cut) = super::names::cut_after(&refs, &self.opts.skip_after, keep) {
                 refs = cut;

@@ -30,6 +30,11 @@ pub const MIN_SPLIT: u64 = 4 * 1024 * 1024;
 /// Lines a file may hand to the reference reader (comments, bad lines) before the whole file is
 /// left to the stream reader (the default of the bindings' `max_deferred`).
 pub const MAX_DEFERRED: usize = 10_000;
+/// Stacks a range's reader makes room for at once, at most (see [`FoldedReader::reserve`]):
+/// a file of many repeated lines must not reserve an index for every line.
+const RESERVED_STACKS: usize = 1 << 23;
+/// Bytes of stacks a range's reader makes room for at once, at most.
+const RESERVED_BYTES: usize = 1 << 30;
 /// Bytes read at a time while looking for the end of the line a range boundary falls in.
 const BOUNDARY_SCAN: usize = 64 * 1024;
 /// Bytes of handed-back lines one thread keeps before it leaves the file to the stream reader
@@ -97,6 +102,13 @@ fn read_range(
             return Ok(None); // the stream reader skips such lines
         }
         let cut = if end { buf.len() } else { tail };
+        if reader.is_empty() && pos - got as u64 == first {
+            // the first block says how long lines are: room for the range's stacks at once
+            let lines = memchr::memchr_iter(b'\n', &buf[..cut]).count().max(1);
+            let guess = ((last - first) as f64 / cut.max(1) as f64 * lines as f64) as usize;
+            let bytes = ((last - first) as usize).min(RESERVED_BYTES);
+            reader.reserve(guess.min(RESERVED_STACKS), bytes);
+        }
         if !reader.feed_all(&buf[..cut], &mut deferred, max_deferred) {
             return Ok(None);
         }
@@ -206,6 +218,7 @@ impl RangeReads {
             };
             read = vec![whole];
         }
+        let stacks_left: usize = read.iter().map(|(reader, _)| reader.len()).sum();
         let mut merged = FoldedReader::new();
         let mut out = FileStacks {
             utf8: true,
@@ -222,6 +235,8 @@ impl RangeReads {
             out.utf8 = out.utf8 && reader.utf8();
             out.offsets = out.offsets || reader.offsets();
             merged.merge(reader);
+            // room for every range's stacks at once: the index grows (rehashes) once
+            merged.reserve(stacks_left.saturating_sub(merged.len()), 0);
         }
         (out.stacks, out.floats) = merged.into_items();
         Ok(Some(out))

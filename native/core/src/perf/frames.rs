@@ -361,32 +361,36 @@ pub fn has_address_column(line: &[u8]) -> bool {
     if matches!(after, b'(' | b' ') {
         return false;
     }
-    let mut column = [0u8; 16];
-    column.copy_from_slice(&line[1..17]);
-    is_padded_hex(u128::from_le_bytes(column))
+    let word = |at: usize| u64::from_le_bytes(line[at..at + 8].try_into().expect("8 bytes"));
+    is_padded_hex(word(1), word(9))
 }
 
-/// The 16 bytes (first byte lowest) are spaces, then at least one hex digit, then hex digits
-/// only: checked on all bytes at once, as this runs for every frame line.
-fn is_padded_hex(column: u128) -> bool {
-    const fn splat(b: u8) -> u128 {
-        u128::from_le_bytes([b; 16])
-    }
-    const HIGH: u128 = splat(0x80);
-    if column & HIGH != 0 {
-        return false;
-    }
-    let spaces = (column ^ splat(b' ')).trailing_zeros() / 8;
-    if spaces >= 16 {
+/// The 16 bytes (`lo`'s first byte first) are spaces, then at least one hex digit, then hex
+/// digits only: checked a word at a time, as this runs for every frame line.
+#[inline]
+fn is_padded_hex(lo: u64, hi: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES << 7;
+    if (lo | hi) & HIGH != 0 {
         return false;
     }
     // per byte (all < 0x80, so no carry crosses bytes): 0x80 where the byte is >= c
-    let at_least = |x: u128, c: u8| x.wrapping_add(splat(0x80 - c)) & HIGH;
-    let digit = at_least(column, b'0') & !at_least(column, b'9' + 1);
-    let folded = column | splat(0x20);
-    let letter = at_least(folded, b'a') & !at_least(folded, b'f' + 1);
-    let wanted = HIGH & (u128::MAX << (spaces * 8));
-    (digit | letter) & wanted == wanted
+    let at_least = |x: u64, c: u8| x.wrapping_add(ONES * u64::from(0x80 - c)) & HIGH;
+    let flags = |w: u64| {
+        let space = !at_least(w ^ (ONES * u64::from(b' ')), 1) & HIGH;
+        let digit = at_least(w, b'0') & !at_least(w, b'9' + 1);
+        let folded = w | (ONES * 0x20);
+        let letter = at_least(folded, b'a') & !at_least(folded, b'f' + 1);
+        (space, digit | letter)
+    };
+    // 0x80 flags to one bit per byte, first byte lowest
+    let bits = |f: u64| ((f >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
+    let (space_lo, hex_lo) = flags(lo);
+    let (space_hi, hex_hi) = flags(hi);
+    let space = bits(space_lo) | bits(space_hi) << 8;
+    let hex = bits(hex_lo) | bits(hex_hi) << 8;
+    // spaces first (a run of ones from bit 0), hex digits after them, at least one
+    hex != 0 && space | hex == 0xffff && space & (space + 1) == 0
 }
 
 #[cfg(test)]

@@ -1,0 +1,241 @@
+//! Frame lines already named, found again by their bytes: the hash of a line is taken in the same
+//! pass that finds its end (a word at a time), and looked up in an open-addressing table whose
+//! keys live in one buffer. Every frame line of a call chain not seen before goes through here, so
+//! each step is kept short.
+
+/// Multiplier of [`mix`] (the fractional digits of the golden ratio).
+const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// One word folded into a hash: the high and low halves of a full product, xored.
+#[inline]
+fn mix(h: u64, w: u64) -> u64 {
+    let p = u128::from(h ^ w) * u128::from(MIX);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// The 8 bytes of `s` at `at` as a little-endian word.
+#[inline]
+fn load(s: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// The hash a [`LineCache`] keeps `key` under; [`line_end_and_hash`] gives the same for a line.
+pub fn key_hash(key: &[u8]) -> u64 {
+    let mut h = 0;
+    for chunk in key.chunks(8) {
+        let mut w = 0u64;
+        for (i, &b) in chunk.iter().enumerate() {
+            w |= u64::from(b) << (8 * i);
+        }
+        h = mix(h, w);
+    }
+    mix(h, key.len() as u64)
+}
+
+/// The end of the line starting at `s[0]` (the index of its newline, or `s.len()`) and
+/// [`key_hash`] of `s[from..end]` (`from` at most the line's length): one pass finds the newline
+/// and hashes the bytes before it.
+#[inline]
+pub fn line_end_and_hash(s: &[u8], from: usize) -> (usize, u64) {
+    let mut h = 0u64;
+    let mut at = from;
+    while at + 8 <= s.len() {
+        let w = load(s, at);
+        let x = w ^ (ONES * u64::from(b'\n'));
+        // the lowest flag marks the first newline exactly (flags above it may be wrong)
+        let newline = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        if newline != 0 {
+            let n = (newline.trailing_zeros() / 8) as usize;
+            if n > 0 {
+                h = mix(h, w & (u64::MAX >> (64 - 8 * n)));
+            }
+            let end = at + n;
+            return (end, mix(h, (end - from) as u64));
+        }
+        h = mix(h, w);
+        at += 8;
+    }
+    let mut w = 0u64;
+    let mut n = 0;
+    while at + n < s.len() && s[at + n] != b'\n' {
+        w |= u64::from(s[at + n]) << (8 * n);
+        n += 1;
+    }
+    if n > 0 {
+        h = mix(h, w);
+    }
+    let end = at + n;
+    (end, mix(h, (end - from) as u64))
+}
+
+/// `a == b`, a word at a time (no call to `memcmp` for these short keys).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a == b;
+    }
+    let mut i = 0;
+    while i + 8 < n {
+        if load(a, i) != load(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    load(a, n - 8) == load(b, n - 8)
+}
+
+/// One remembered key: its hash, where its bytes are kept, its value.
+#[derive(Clone, Copy)]
+struct Entry {
+    hash: u64,
+    start: u32,
+    len: u32,
+    value: u32,
+}
+
+/// Keys (byte strings) -> u32, bounded: past `max_entries` entries or `max_bytes` bytes of keys
+/// the cache is emptied and refilled.
+pub struct LineCache {
+    /// 0 when empty, else the entry's index + 1 (low 32 bits) and its hash's high 32 bits
+    slots: Vec<u64>,
+    entries: Vec<Entry>,
+    keys: Vec<u8>,
+    max_entries: usize,
+    max_bytes: usize,
+}
+
+impl LineCache {
+    pub fn new(max_entries: usize, max_bytes: usize) -> Self {
+        LineCache {
+            slots: Vec::new(),
+            entries: Vec::new(),
+            keys: Vec::new(),
+            max_entries: max_entries.min(u32::MAX as usize - 1),
+            max_bytes: max_bytes.min(u32::MAX as usize),
+        }
+    }
+
+    /// The value of `key` (hashed to `hash`).
+    #[inline(always)]
+    pub fn get(&self, hash: u64, key: &[u8]) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let tag = hash >> 32;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                return None;
+            }
+            if slot >> 32 == tag {
+                let e = &self.entries[(slot as u32 - 1) as usize];
+                let at = e.start as usize;
+                if e.hash == hash && same_bytes(&self.keys[at..at + e.len as usize], key) {
+                    return Some(e.value);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Remember `key` (hashed to `hash`, not in the cache) as `value`.
+    pub fn insert(&mut self, hash: u64, key: &[u8], value: u32) {
+        if self.entries.len() >= self.max_entries || self.keys.len() + key.len() > self.max_bytes {
+            self.slots.clear();
+            self.entries.clear();
+            self.keys.clear();
+        }
+        if (self.entries.len() + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        self.entries.push(Entry {
+            hash,
+            start: self.keys.len() as u32,
+            len: key.len() as u32,
+            value,
+        });
+        self.keys.extend_from_slice(key);
+        self.place(hash, self.entries.len() as u32);
+    }
+
+    fn place(&mut self, hash: u64, index_plus_one: u32) {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (hash >> 32) << 32 | u64::from(index_plus_one);
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(1024);
+        self.slots.clear();
+        self.slots.resize(size, 0);
+        for k in 0..self.entries.len() {
+            self.place(self.entries[k].hash, k as u32 + 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn one_pass_finds_the_line_and_hashes_its_key(
+            s in proptest::collection::vec(
+                prop_oneof![6 => any::<u8>(), 1 => Just(b'\n')], 0..80),
+            from in 0usize..30,
+        ) {
+            let end = s.iter().position(|&b| b == b'\n').unwrap_or(s.len());
+            let from = from.min(end);
+            prop_assert_eq!(line_end_and_hash(&s, from), (end, key_hash(&s[from..end])));
+        }
+
+        #[test]
+        fn the_cache_answers_as_a_map(
+            ops in proptest::collection::vec(
+                (proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), any::<u8>()], 0..20),
+                 any::<u32>()), 0..300),
+            max in 1usize..40,
+        ) {
+            let mut cache = LineCache::new(max, 1 << 20);
+            let mut map: HashMap<Vec<u8>, u32> = HashMap::new();
+            for (key, value) in ops {
+                let hash = key_hash(&key);
+                let got = cache.get(hash, &key);
+                if let Some(v) = got {
+                    prop_assert_eq!(map.get(&key), Some(&v));
+                } else {
+                    prop_assert!(!map.contains_key(&key));
+                    if map.len() >= max {
+                        map.clear();
+                    }
+                    cache.insert(hash, &key, value);
+                    map.insert(key, value);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn colliding_hashes_are_told_apart_by_their_bytes() {
+        let mut cache = LineCache::new(100, 1 << 20);
+        cache.insert(7, b"first key bytes", 1);
+        cache.insert(7, b"second key bytes", 2);
+        assert_eq!(cache.get(7, b"first key bytes"), Some(1));
+        assert_eq!(cache.get(7, b"second key bytes"), Some(2));
+        assert_eq!(cache.get(7, b"third key bytes!"), None);
+    }
+}
