@@ -116,7 +116,7 @@ def _root(
 
 def _command(args: list[str] | None = None) -> typer.main._click.Command:
     """The click command built from the app (afresh: running a command changes its parameters,
-    so a command object serves one invocation; `tests/fuzz.py` reuses one for speed), with just
+    so a command object serves one invocation; `tests/support/fuzz.py` reuses one for speed), with just
     the command `args` name when they start with one, else with every command."""
     wanted = [args[0]] if args and args[0] in COMMAND_MODULES else list(COMMAND_MODULES)
     return typer.main.get_command(_register(wanted))

@@ -1,5 +1,6 @@
 """The picture flags of every command that draws a flame graph, declared once (flamegraph.pl/inferno
-names and meanings); `@renders_svg` injects them and passes `render_options: RenderOptions`."""
+names and meanings); `@renders_svg` injects them and passes `render: RenderFlags` (the
+`RenderOptions`, the `--cp` palette file and the `--nameattr` file)."""
 
 from __future__ import annotations
 

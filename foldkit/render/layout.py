@@ -26,7 +26,7 @@ with more than `max_frames` left only those heavier than the (max_frames + 1)-th
 
 The native core (`foldkit._native`, Rust) does the same for integer weights within int64 and is
 used when it is built; this module's Python code is its twin and the reference (and takes
-fractional weights). Both give identical layouts (tests/test_render_layout_native.py).
+fractional weights). Both give identical layouts (tests/render/test_render_layout_native.py).
 
 Differential graphs (`foldkit diff`) lay out one profile and ask `layout.inclusive(other)` for
 the other's weight through each drawn frame.

@@ -11,6 +11,7 @@ pub mod layout;
 pub mod palette;
 pub mod perf;
 pub mod pprof;
+pub mod range_read;
 pub mod stack_order;
 pub mod svg_frames;
 pub mod svg_palette;

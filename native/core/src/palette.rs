@@ -1,94 +1,222 @@
-//! Frame fills for names of printable ASCII (`foldkit/render/palette.py` is the twin and the
-//! reference): the `default` semantic palette and the plain hue palettes, each name's shade from
-//! the BLAKE2b hash of the name without its annotation suffix. Names with any other byte, and
-//! every other palette or option (`--hash`, `--random`, `--cp`), are coloured by the twin: the
-//! patterns here are the twin's in ASCII mode, where Python's and this crate's `\w`, `\d` and
-//! `\b` agree.
+//! Frame colours of `foldkit/render/palette.py` (the twin and the reference), written once for
+//! both native writers: the SVG's frames (`svg_frames`, through `svg_palette`) and the viewer's
+//! fills (`viewer`). The `default` palette's hue from what the name says, the hue palettes,
+//! `wakeup` and `chain`, and each name's shade from the BLAKE2b hash of the name without its
+//! annotation suffix (or, with `hash_start`, from its first and last characters). Names are
+//! ASCII here: the patterns are the twin's in ASCII mode, where Python's and this crate's `\w`,
+//! `\d` and `\b` agree, and Python's `$` (which also matches before a final newline) is written
+//! `\n?\z`. Other palettes and options (`--random`, `--cp`) and other names are coloured by the
+//! twin.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use blake2::digest::{Update, VariableOutput};
 use blake2::Blake2bVar;
 use memchr::memmem::Finder;
 use regex::bytes::Regex;
 
-/// Per channel (base, span, which hash value): value = base + int(span * v[which]).
-type Channels = [(u16, u16, usize); 3];
+/// Per channel (base, span, which shade): value = base + int(span * shade[which]).
+type Hue = [(u32, u32, usize); 3];
 
-/// The hue palettes (palette.py's `_HUES`, flamegraph.pl's ranges).
-const HUES: [(&str, Channels); 10] = [
-    ("red", [(200, 55, 0), (50, 80, 0), (50, 80, 0)]),
-    ("green", [(50, 60, 0), (200, 55, 0), (50, 60, 0)]),
-    ("blue", [(80, 60, 0), (80, 60, 0), (205, 50, 0)]),
-    ("aqua", [(50, 60, 0), (165, 55, 0), (165, 55, 0)]),
-    ("yellow", [(175, 55, 0), (175, 55, 0), (50, 20, 0)]),
-    ("purple", [(190, 65, 0), (80, 60, 0), (190, 65, 0)]),
-    ("orange", [(190, 65, 0), (90, 65, 0), (0, 0, 0)]),
-    ("hot", [(205, 50, 2), (0, 230, 0), (0, 55, 1)]),
-    ("mem", [(0, 0, 0), (190, 50, 1), (0, 210, 0)]),
-    ("io", [(80, 60, 0), (80, 60, 0), (190, 55, 1)]),
-];
+/// The hue palettes (flamegraph.pl's ranges), as `palette._HUES`.
+fn hue(name: &str) -> Option<Hue> {
+    Some(match name {
+        "red" => [(200, 55, 0), (50, 80, 0), (50, 80, 0)],
+        "green" => [(50, 60, 0), (200, 55, 0), (50, 60, 0)],
+        "blue" => [(80, 60, 0), (80, 60, 0), (205, 50, 0)],
+        "aqua" => [(50, 60, 0), (165, 55, 0), (165, 55, 0)],
+        "yellow" => [(175, 55, 0), (175, 55, 0), (50, 20, 0)],
+        "purple" => [(190, 65, 0), (80, 60, 0), (190, 65, 0)],
+        "orange" => [(190, 65, 0), (90, 65, 0), (0, 0, 0)],
+        "hot" => [(205, 50, 2), (0, 230, 0), (0, 55, 1)],
+        "mem" => [(0, 0, 0), (190, 50, 1), (0, 210, 0)],
+        "io" => [(80, 60, 0), (80, 60, 0), (190, 55, 1)],
+        _ => return None,
+    })
+}
 
-const JAVA_START: &str = r"L?(?:java|javax|jdk|net|org|com|io|sun)[/.]|[\w$.\[\]<>]+ [\w$]+(?:\.[\w$<>]+)+$|(?:Interpreter|StubRoutines)\b";
-const JS_START: &str = r"(?:JS|LazyCompile|Function|Builtin|BytecodeHandler|Script|RegExp|Eval):";
-const JIT_ANYWHERE: &str = r":::|\.js:\d|\.m?js$|\[perf-\d+\.map|\bjitted-\d+-\d+\.so|\[JIT\]";
-const KERNEL_START: &str = r"^(?:entry_SYSCALL|do_syscall_|__x64_sys_|__arm64_sys_|__do_sys_|asm_(?:exc|sysvec|common)_|ret_from_fork)";
-const OFF_CPU_PREFIX: &[u8] = b"[off-cpu:";
-const KERNEL_MODULE: &[u8] = b"[kernel.kallsyms]";
-
-/// A palette this module colours.
-pub struct Palette {
-    /// The `default` semantic palette's patterns; None for a plain hue palette.
-    semantic: Option<Patterns>,
-    /// The hue of a plain hue palette.
-    hue: usize,
+/// True when this module colours names of `palette` (the twin colours the others).
+pub fn knows(palette: &str) -> bool {
+    matches!(palette, "default" | "wakeup" | "chain") || hue(palette).is_some()
 }
 
 struct Patterns {
     jit_start: Regex,
     jit_anywhere: Regex,
     kernel_start: Regex,
-    /// What a name that may be JIT'd code holds (palette.py's `_might_be_jit`).
+    /// What a name that may be JIT'd code holds (palette.py's `_might_be_jit`): only such names
+    /// are searched with `jit_anywhere`.
     jit_hints: [Finder<'static>; 5],
-    kernel_module: Finder<'static>,
-    scope: Finder<'static>,
 }
 
-fn hue_index(name: &str) -> Option<usize> {
-    HUES.iter().position(|(n, _)| *n == name)
+/// The `default` palette's patterns, compiled once.
+fn patterns() -> &'static Patterns {
+    static PATTERNS: OnceLock<Patterns> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let java_start = r"L?(?:java|javax|jdk|net|org|com|io|sun)[/.]|[\w$.\[\]<>]+ [\w$]+(?:\.[\w$<>]+)+\n?\z|(?:Interpreter|StubRoutines)\b";
+        let js_start = r"(?:JS|LazyCompile|Function|Builtin|BytecodeHandler|Script|RegExp|Eval):";
+        let anywhere =
+            r":::|\.js:\d|\.m?js\n?\z|\[perf-\d+\.map|\bjitted-\d+-\d+\.so|\[JIT\]";
+        let kernel = r"entry_SYSCALL|do_syscall_|__x64_sys_|__arm64_sys_|__do_sys_|asm_(?:exc|sysvec|common)_|ret_from_fork";
+        // the patterns are constants: a failure here is a bug caught by every test
+        let compile = |p: String| Regex::new(&format!("(?-u){p}")).expect("a valid pattern");
+        Patterns {
+            jit_start: compile(format!(r"\A(?:{java_start}|{js_start})")),
+            jit_anywhere: compile(anywhere.to_string()),
+            kernel_start: compile(format!(r"\A(?:{kernel})")),
+            jit_hints: [
+                Finder::new(b":::"),
+                Finder::new(b"js"),
+                Finder::new(b"[perf-"),
+                Finder::new(b"jitted-"),
+                Finder::new(b"[JIT]"),
+            ],
+        }
+    })
 }
 
-fn ascii(pattern: &str) -> Regex {
-    // the patterns are constants: a failure here is a bug caught by every test
-    Regex::new(&format!("(?-u){pattern}")).expect("a valid pattern")
+/// The annotation suffix (`_[k]`, `_[j]`, `_[i]`, `_[w]`) and where it starts, as Python's
+/// `_\[[kjiw]\]$` finds it: at the end, or before a final newline.
+fn annotation(name: &[u8]) -> Option<(usize, u8)> {
+    let body = name.strip_suffix(b"\n").unwrap_or(name);
+    let n = body.len();
+    if n >= 4 && &body[n - 4..n - 2] == b"_[" && body[n - 1] == b']' {
+        let kind = body[n - 2];
+        if matches!(kind, b'k' | b'j' | b'i' | b'w') {
+            return Some((n - 4, kind));
+        }
+    }
+    None
+}
+
+/// `name` without its annotation suffix (`ANNOTATION.sub("", name)`), borrowed unless the
+/// suffix stands before a final newline.
+fn strip_annotation(name: &[u8]) -> Cow<'_, [u8]> {
+    match annotation(name) {
+        Some((at, _)) if at + 4 == name.len() => Cow::Borrowed(&name[..at]),
+        Some((at, _)) => Cow::Owned([&name[..at], &name[at + 4..]].concat()),
+        None => Cow::Borrowed(name),
+    }
+}
+
+/// `name` without its annotation suffix (`ANNOTATION.sub("", name)`).
+pub fn without_annotation(name: &[u8]) -> Vec<u8> {
+    strip_annotation(name).into_owned()
+}
+
+/// The `default` palette's hue for `name` (palette.py's `_default`).
+fn default_hue(name: &[u8]) -> &'static str {
+    if name.ends_with(b"]") {
+        if let Some((_, kind)) = annotation(name) {
+            return match kind {
+                b'k' => "orange",
+                b'j' => "green",
+                _ => "aqua",
+            };
+        }
+    }
+    if name.starts_with(b"[off-cpu:") {
+        return "blue";
+    }
+    let p = patterns();
+    let might_be_jit = || p.jit_hints.iter().any(|f| f.find(name).is_some());
+    if p.jit_start.is_match(name) || (might_be_jit() && p.jit_anywhere.is_match(name)) {
+        return "green";
+    }
+    if memchr::memmem::find(name, b"[kernel.kallsyms]").is_some() || p.kernel_start.is_match(name) {
+        return "orange";
+    }
+    if name.starts_with(b"py::") {
+        return "green";
+    }
+    if memchr::memmem::find(name, b"::").is_some() {
+        return "yellow";
+    }
+    "red"
+}
+
+/// `_start_weighted`: the first eight characters' digits mod 10, each weighing 0.7 of the one
+/// before.
+fn start_weighted(chars: impl Iterator<Item = u8>) -> f64 {
+    let (mut value, mut scale, mut weight) = (0.0f64, 0.0f64, 1.0f64);
+    for ch in chars.take(8) {
+        value += f64::from(ch % 10) / 9.0 * weight;
+        scale += weight;
+        weight *= 0.7;
+    }
+    if scale != 0.0 {
+        value / scale
+    } else {
+        0.0
+    }
+}
+
+/// Three shades in [0, 1) of a name without its annotation: from the first 48 bits of its
+/// 6-byte BLAKE2b digest, or with `hash_start` from its first and last characters.
+fn shades(name: &[u8], hash_start: bool) -> [f64; 3] {
+    if hash_start {
+        let v1 = start_weighted(name.iter().copied());
+        let v2 = start_weighted(name.iter().rev().copied());
+        return [v1, v2, v2];
+    }
+    let d = blake2b_48(name);
+    let part = |i: usize| f64::from(u16::from_be_bytes([d[i], d[i + 1]])) / 65536.0;
+    [part(0), part(2), part(4)]
+}
+
+/// BLAKE2b of `data` with a 6-byte digest (`hashlib.blake2b(data, digest_size=6)`).
+fn blake2b_48(data: &[u8]) -> [u8; 6] {
+    let mut digest = [0u8; 6];
+    let mut hasher = Blake2bVar::new(6).expect("6 is a valid BLAKE2b digest size");
+    hasher.update(data);
+    hasher
+        .finalize_variable(&mut digest)
+        .expect("the buffer has the digest's size");
+    digest
+}
+
+/// The fill (r, g, b) of a frame called `name` (ASCII) in `palette` (one `knows` accepts), as
+/// `palette.frame_color` computes it.
+pub fn rgb(name: &[u8], palette: &str, hash_start: bool) -> [u8; 3] {
+    let hue_name = match palette {
+        "default" => default_hue(name),
+        "wakeup" => "aqua",
+        "chain" => {
+            if memchr::memmem::find(name, b"_[w]").is_some() {
+                "aqua"
+            } else {
+                "blue"
+            }
+        }
+        other => other,
+    };
+    let channels = hue(hue_name).unwrap_or([(0, 0, 0); 3]);
+    let v = shades(&strip_annotation(name), hash_start);
+    // base + int(span * v): truncation of a non-negative float, at most 254
+    let c = |(base, span, i): (u32, u32, usize)| {
+        (base + (f64::from(span) * v[i]) as u32).min(255) as u8
+    };
+    [c(channels[0]), c(channels[1]), c(channels[2])]
+}
+
+/// A palette the viewer's fills take from this module: `default` or a hue palette, with the
+/// name's BLAKE2b shade (the viewer has no `--hash`).
+pub struct Palette {
+    name: &'static str,
 }
 
 impl Palette {
-    /// The palette called `name`, or None when this module does not colour it.
+    /// The palette called `name`, or None when the viewer leaves it to the twin.
     pub fn new(name: &str) -> Option<Palette> {
-        if name == "default" {
-            let hue = hue_index("red")?;
-            let semantic = Patterns {
-                jit_start: ascii(&format!("^(?:{JAVA_START}|{JS_START})")),
-                jit_anywhere: ascii(JIT_ANYWHERE),
-                kernel_start: ascii(KERNEL_START),
-                jit_hints: [
-                    Finder::new(b":::"),
-                    Finder::new(b"js"),
-                    Finder::new(b"[perf-"),
-                    Finder::new(b"jitted-"),
-                    Finder::new(b"[JIT]"),
-                ],
-                kernel_module: Finder::new(KERNEL_MODULE),
-                scope: Finder::new(b"::"),
-            };
-            return Some(Palette {
-                semantic: Some(semantic),
-                hue,
-            });
-        }
-        hue_index(name).map(|hue| Palette {
-            semantic: None,
-            hue,
-        })
+        const VIEWER: [&str; 11] = [
+            "default", "red", "green", "blue", "aqua", "yellow", "purple", "orange", "hot", "mem",
+            "io",
+        ];
+        VIEWER
+            .iter()
+            .find(|known| **known == name)
+            .map(|known| Palette { name: known })
     }
 
     /// True when this palette colours `name` (printable ASCII; the twin colours the rest).
@@ -99,14 +227,7 @@ impl Palette {
     /// The fill (r, g, b) of a frame called `name`, or None when the name is not printable
     /// ASCII (the twin colours it).
     pub fn fill(&self, name: &[u8]) -> Option<[u8; 3]> {
-        if !plain(name) {
-            return None;
-        }
-        let hue = match &self.semantic {
-            Some(p) => p.hue(name),
-            None => self.hue,
-        };
-        Some(rgb(hue, shades(strip_annotation(name))))
+        plain(name).then(|| rgb(name, self.name, false))
     }
 }
 
@@ -115,100 +236,62 @@ pub fn plain(name: &[u8]) -> bool {
     name.iter().all(|&b| (0x20..0x7f).contains(&b))
 }
 
-/// The annotation letter (`k`, `j`, `i`, `w` of `_[k]`...) that `name` ends with.
-fn annotation(name: &[u8]) -> Option<u8> {
-    match name {
-        [.., b'_', b'[', c @ (b'k' | b'j' | b'i' | b'w'), b']'] => Some(*c),
-        _ => None,
-    }
-}
-
-fn strip_annotation(name: &[u8]) -> &[u8] {
-    match annotation(name) {
-        Some(_) => &name[..name.len() - 4],
-        None => name,
-    }
-}
-
-fn hue(name: &str) -> usize {
-    hue_index(name).unwrap_or(0)
-}
-
-impl Patterns {
-    /// palette.py's `_default`.
-    fn hue(&self, name: &[u8]) -> usize {
-        if let Some(letter) = annotation(name) {
-            return hue(match letter {
-                b'k' => "orange",
-                b'j' => "green",
-                _ => "aqua",
-            });
-        }
-        if name.starts_with(OFF_CPU_PREFIX) {
-            return hue("blue");
-        }
-        let might_be_jit = self.jit_hints.iter().any(|f| f.find(name).is_some());
-        if self.jit_start.is_match(name) || (might_be_jit && self.jit_anywhere.is_match(name)) {
-            return hue("green");
-        }
-        if self.kernel_module.find(name).is_some() || self.kernel_start.is_match(name) {
-            return hue("orange");
-        }
-        if name.starts_with(b"py::") {
-            return hue("green");
-        }
-        if self.scope.find(name).is_some() {
-            return hue("yellow");
-        }
-        hue("red")
-    }
-}
-
-/// Three shades in [0, 1) from the first 48 bits of the name's 6-byte BLAKE2b digest.
-fn shades(name: &[u8]) -> [f64; 3] {
-    let mut digest = [0u8; 6];
-    let mut hasher = Blake2bVar::new(6).expect("6 is a valid BLAKE2b digest size");
-    hasher.update(name);
-    hasher
-        .finalize_variable(&mut digest)
-        .expect("the buffer has the digest's size");
-    let part = |i: usize| f64::from(u16::from_be_bytes([digest[i], digest[i + 1]])) / 65536.0;
-    [part(0), part(2), part(4)]
-}
-
-fn rgb(hue: usize, v: [f64; 3]) -> [u8; 3] {
-    let channel = |(base, span, which): (u16, u16, usize)| {
-        let value = f64::from(span) * v[which];
-        (base + value as u16).min(255) as u8
-    };
-    let [r, g, b] = HUES[hue].1;
-    [channel(r), channel(g), channel(b)]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn default_hues() {
-        let p = Palette::new("default").unwrap();
-        let hue_of = |n: &[u8]| HUES[p.semantic.as_ref().unwrap().hue(n)].0;
-        assert_eq!(hue_of(b"main"), "red");
-        assert_eq!(hue_of(b"std::vec::Vec"), "yellow");
-        assert_eq!(hue_of(b"schedule_[k]"), "orange");
-        assert_eq!(hue_of(b"do_syscall_64"), "orange");
-        assert_eq!(hue_of(b"java/lang/Thread.run"), "green");
-        assert_eq!(hue_of(b"LazyCompile:foo"), "green");
-        assert_eq!(hue_of(b"x [perf-12.map]"), "green");
-        assert_eq!(hue_of(b"[off-cpu:S]"), "blue");
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
     }
 
     #[test]
-    fn only_plain_names() {
+    fn blake2b_as_hashlib() {
+        // hashlib.blake2b(data, digest_size=6).hexdigest()
+        assert_eq!(hex(&blake2b_48(b"")), "ddd9c40767f9");
+        assert_eq!(hex(&blake2b_48(b"abc")), "13c9497c2425");
+        assert_eq!(hex(&blake2b_48(b"function_0_0")), "250732198408");
+        assert_eq!(hex(&blake2b_48(&[b'x'; 200])), "9a84c02a613b");
+    }
+
+    #[test]
+    fn hues_of_the_default_palette() {
+        for (name, hue) in [
+            ("read_[k]", "orange"),
+            ("schedule_[k]", "orange"),
+            ("foo_[j]", "green"),
+            ("foo_[i]", "aqua"),
+            ("[off-cpu:S]", "blue"),
+            ("java/lang/Thread.run", "green"),
+            ("LazyCompile:foo", "green"),
+            ("x.js:12", "green"),
+            ("x [perf-12.map]", "green"),
+            ("do_syscall_64", "orange"),
+            ("a [kernel.kallsyms]", "orange"),
+            ("py::f", "green"),
+            ("std::vector", "yellow"),
+            ("main", "red"),
+        ] {
+            assert_eq!(default_hue(name.as_bytes()), hue, "{name}");
+        }
+    }
+
+    #[test]
+    fn annotations_are_found_as_python_finds_them() {
+        assert_eq!(without_annotation(b"read_[k]"), b"read");
+        assert_eq!(without_annotation(b"read_[k]\n"), b"read\n");
+        assert_eq!(without_annotation(b"read_[x]"), b"read_[x]");
+        assert_eq!(without_annotation(b"_[k]"), b"");
+    }
+
+    #[test]
+    fn the_viewer_takes_plain_names_of_its_palettes() {
         let p = Palette::new("red").unwrap();
         assert!(p.fill(b"caf\xc3\xa9").is_none());
         assert!(p.fill(b"a\tb").is_none());
         assert!(p.fill(b"main").is_some());
         assert!(Palette::new("java").is_none());
+        assert!(Palette::new("wakeup").is_none());
+        let default = Palette::new("default").unwrap();
+        assert_eq!(default.fill(b"main"), Some(rgb(b"main", "default", false)));
     }
 }

@@ -1,6 +1,6 @@
 //! Reading pprof's `profile.proto` (decompressed) into folded stacks: the native twin of
 //! `foldkit/ingest/pprof.py` (its module docstring says what a sample folds to; both give the
-//! same stacks, in the same order, with the same sums: `tests/test_pprof_native.py`).
+//! same stacks, in the same order, with the same sums: `tests/ingest/test_pprof_native.py`).
 //!
 //! The wire format is decoded by `prost` (the protobuf implementation of the Tokio project):
 //! only the fields foldkit reads are declared, so labels, line numbers and the rest are skipped

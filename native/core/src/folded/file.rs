@@ -20,6 +20,7 @@ use std::sync::Mutex;
 use memchr::{memchr, memrchr};
 
 use crate::folded::{FoldedReader, Sums};
+use crate::range_read::Boundaries;
 use crate::table::Stacks;
 
 /// Bytes read at a time by one thread.
@@ -60,31 +61,6 @@ pub struct FileStacks {
 /// One thread's share: its reader, the lines it handed back (numbered within the range) and its
 /// line count; None when it gave up.
 type Part = Option<(FoldedReader, Vec<(u64, Vec<u8>)>)>;
-
-/// The first line start at or after `at` (the file size when none is); None when the line `at`
-/// falls in is longer than `max_record`.
-fn line_start(file: &File, size: u64, at: u64, max_record: u64) -> io::Result<Option<u64>> {
-    if at == 0 || at >= size {
-        return Ok(Some(at.min(size)));
-    }
-    let mut pos = at - 1; // a line starts at `at` when the byte before it ends a line
-    let mut buf = vec![0u8; BOUNDARY_SCAN];
-    while pos < size {
-        if pos - (at - 1) > max_record {
-            return Ok(None);
-        }
-        let want = BOUNDARY_SCAN.min((size - pos) as usize);
-        let got = file.read_at(&mut buf[..want], pos)?;
-        if got == 0 {
-            break; // the file shrank while it was read
-        }
-        if let Some(i) = memchr(b'\n', &buf[..got]) {
-            return Ok(Some(pos + i as u64 + 1));
-        }
-        pos += got as u64;
-    }
-    Ok(Some(size))
-}
 
 /// True when a line of `len` bytes may be one the stream reader skips as too long (the
 /// borderline lengths are left to it too).
@@ -181,8 +157,9 @@ impl RangeReads {
             ranges.clamp(1, 256)
         };
         let mut bounds = vec![0u64];
+        let mut lines = Boundaries::new(b"\n", BOUNDARY_SCAN);
         for k in 1..ranges as u64 {
-            match line_start(&file, size, size / ranges as u64 * k, max_record)? {
+            match lines.at_or_after(&file, size, size / ranges as u64 * k, max_record)? {
                 Some(at) => bounds.push(at.max(*bounds.last().unwrap_or(&0))),
                 None => return Ok(None),
             }

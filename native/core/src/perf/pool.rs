@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,6 +13,7 @@ use std::time::Duration;
 use crossbeam_channel::{bounded, Receiver, SendTimeoutError, Sender};
 
 use crate::perf::{FoldConfig, Stop, TimePoint, Worker, WorkerOutput};
+use crate::range_read::{read_full, Boundaries};
 
 /// (stack id, weight, samples) of one stack.
 pub type Cell = (u32, u128, u64);
@@ -278,10 +278,18 @@ fn run_worker(
 
 /// Reads byte ranges of a file into buffers kept from one range to the next (no fresh pages to
 /// fault in and zero for every chunk).
-#[derive(Default)]
 pub struct RangeReader {
     data: Vec<u8>,
-    scan: Vec<u8>,
+    boundaries: Boundaries,
+}
+
+impl Default for RangeReader {
+    fn default() -> RangeReader {
+        RangeReader {
+            data: Vec::new(),
+            boundaries: Boundaries::new(b"\n\n", BOUNDARY_SCAN),
+        }
+    }
 }
 
 impl RangeReader {
@@ -325,39 +333,11 @@ impl RangeReader {
         offset: u64,
         max_record: u64,
     ) -> Result<u64, String> {
-        if offset == 0 {
-            return Ok(0);
-        }
-        let mut start = offset.saturating_sub(2);
-        self.scan.resize(BOUNDARY_SCAN + 2, 0);
-        while start < size {
-            if start - offset.saturating_sub(2) > max_record {
-                return Err(format!("{RECORD_TOO_LONG} {max_record} bytes"));
-            }
-            let n =
-                read_full(file, &mut self.scan, start).map_err(|e| format!("read error: {e}"))?;
-            if n == 0 {
-                break;
-            }
-            if let Some(i) = memchr::memmem::find(&self.scan[..n], b"\n\n") {
-                return Ok(start + i as u64 + 2);
-            }
-            start += BOUNDARY_SCAN as u64;
-        }
-        Ok(size)
+        self.boundaries
+            .at_or_after(file, size, offset, max_record)
+            .map_err(|e| format!("read error: {e}"))?
+            .ok_or_else(|| format!("{RECORD_TOO_LONG} {max_record} bytes"))
     }
-}
-
-fn read_full(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        let got = file.read_at(&mut buf[n..], at + n as u64)?;
-        if got == 0 {
-            break;
-        }
-        n += got;
-    }
-    Ok(n)
 }
 
 fn merge(outputs: Vec<WorkerOutput>) -> Folded {
