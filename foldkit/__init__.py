@@ -66,4 +66,4 @@ if not _CONSOLE:
     # a library user (a script, a notebook, the tests) gets `Profile` with its methods however it
     # was imported (`from foldkit.profile import Profile` too); the console script loads the API
     # only when a command needs it
-    from foldkit import api as _api  # noqa: F401, E402
+    from foldkit import api as _api  # noqa: F401

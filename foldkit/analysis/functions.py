@@ -63,9 +63,11 @@ def dso_of(frame: str, known: Mapping[str, str] | None = None) -> str:
 
 
 def _empty() -> pl.DataFrame:
+    """No functions. Integer sums, as Python's `sum([])` is 0: a diff against an empty or all-zero
+    side then keeps the other side's integers exact (float64 would round weights past 2^53)."""
     return pl.DataFrame(
         {"name": [], "self": [], "total": []},
-        schema={"name": pl.String, "self": pl.Float64, "total": pl.Float64},
+        schema={"name": pl.String, "self": pl.Int64, "total": pl.Int64},
     )
 
 

@@ -167,3 +167,12 @@ def test_foldkit_check_stays_callable_next_to_the_gate_package() -> None:
 
     assert callable(foldkit.check) and foldkit.check is foldkit.api.check
     assert gate.check_profiles
+
+
+@pytest.mark.parametrize("module", ["foldkit.profile", "foldkit.transform", "foldkit.ingest"])
+def test_profile_has_its_methods_however_it_is_imported(module: str) -> None:
+    """In a fresh interpreter (as a script or notebook starts), `Profile` taken from any module
+    has `.focus` & co.: the API that gives them is loaded by a library import."""
+    code = f"import {module}; from foldkit.profile import Profile; print(hasattr(Profile, 'focus'), hasattr(Profile, 'top'))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert run.stdout.split() == ["True", "True"]
