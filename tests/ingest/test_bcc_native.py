@@ -9,13 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foldkit.errors import FoldkitError
 from foldkit.ingest import FoldOptions, bcc
 from foldkit.inputs import open_source
 from foldkit.native import native_core
 from foldkit.profile import LazyProfile
-from tests.ingest.test_folded_native import chunked
-from tests.support.bpf import BCC_CAPTURES, capture_path, capture_text
+from tests.support.bpf import BCC_CAPTURES, capture_path, capture_text, twin_outcomes
 
 pytestmark = pytest.mark.skipif(native_core() is None, reason="the native core is not built")
 
@@ -90,26 +88,6 @@ OPTIONS = st.sampled_from(
 )
 
 
-def _outcome(fold: object, *args: object) -> tuple[object, ...]:
-    try:
-        profile = fold(*args)  # type: ignore[operator]
-    except FoldkitError as exc:
-        return (type(exc).__name__, str(exc))
-    d = profile.diagnostics
-    counts = None if profile.counts is None else list(profile.counts.items())
-    return ("ok", list(profile.weights.items()), counts, profile.unit, profile.meta, d.warnings, d.notes, d.bad_lines, d.bad_examples)
-
-
-def _both(text: bytes, cuts: list[int], options: FoldOptions) -> tuple[tuple[object, ...], tuple[object, ...]]:
-    source = open_source(text)
-    try:
-        python = _outcome(bcc.fold_python, source, options)
-    finally:
-        source.close()
-    native = _outcome(bcc.fold_native, "<bytes>", iter(chunked(text, cuts)), options)
-    return python, native
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.one_of(BLOCK, BLOCK, OTHER), max_size=10),
@@ -119,7 +97,7 @@ def _both(text: bytes, cuts: list[int], options: FoldOptions) -> tuple[tuple[obj
 )
 def test_native_reader_is_its_python_twin(parts: list[str], cuts: list[int], options: FoldOptions, newline: str) -> None:
     text = "".join(parts).replace("\n", newline).encode("utf-8", "surrogateescape")
-    python, native = _both(text, cuts, options)
+    python, native = twin_outcomes(bcc, text, cuts, options)
     assert native == python
 
 
@@ -130,7 +108,7 @@ MULTI_LINE = [n for n in BCC_CAPTURES if bcc.sniff_layout(capture_text(n).encode
 @pytest.mark.parametrize("options", [FoldOptions(), FoldOptions(kernel=True, pid=True)], ids=["plain", "kernel-pid"])
 def test_captures_fold_alike(name: str, options: FoldOptions) -> None:
     text = capture_text(name).encode("utf-8", "surrogateescape")
-    python, native = _both(text, [len(text) // 3, len(text) // 2], options)
+    python, native = twin_outcomes(bcc, text, [len(text) // 3, len(text) // 2], options)
     assert native == python
 
 

@@ -16,7 +16,7 @@ from foldkit.errors import InputError
 from foldkit.ingest import FoldOptions
 from foldkit.ingest.folded import fold_chunks
 from foldkit.profile import Profile
-from tests.support.common import DATA
+from tests.support.common import DATA, chunked
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDED_FILES = sorted(
@@ -38,20 +38,6 @@ LINE = st.one_of(
     st.sampled_from([b"# comment\n", b"# foldkit: unit=ns event=cpu-clock\n", b"\n", b"   \n", b"\xff\xfe 3\n", b"no weight\n", b"7\n", b" 7\n", b"a;b 1"]),
     st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"") + b"\n"),
 )
-
-
-def chunked(text: bytes, cuts: list[int]) -> list[bytes]:
-    """`text` cut after newlines near the given offsets, as `Source.chunks` cuts it."""
-    chunks, pos = [], 0
-    for cut in sorted(cuts):
-        end = text.find(b"\n", max(cut, pos))
-        if end < 0:
-            break
-        chunks.append(text[pos : end + 1])
-        pos = end + 1
-    if pos < len(text):
-        chunks.append(text[pos:])
-    return [c for c in chunks if c]
 
 
 def outcome(chunks: list[bytes], native: bool, options: FoldOptions | None = None) -> tuple[object, ...]:

@@ -4,14 +4,17 @@ sums of what the tools printed."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import zstandard
 
+from foldkit.errors import FoldkitError
 from foldkit.ingest import FoldOptions, fold_source
 from foldkit.inputs import open_source
 from foldkit.profile import Profile
-from tests.support.common import DATA, assert_golden
+from tests.support.common import DATA, assert_golden, chunked
 
 CAPTURES = DATA / "captures"
 EXPECTED = DATA / "expected"
@@ -77,3 +80,26 @@ def bcc_printed_total(text: str) -> int:
 def check_golden(name: str, data: bytes) -> None:
     """Compare with tests/golden/bpf/NAME.folded.zst (see `tests.support.common.assert_golden`)."""
     assert_golden(f"bpf/{name}.folded.zst", data)
+
+
+def _outcome(fold: Callable[..., Profile], *args: object) -> tuple[object, ...]:
+    """What a reader gives: its error, or the profile's stacks, counts, unit, meta and diagnostics."""
+    try:
+        profile = fold(*args)
+    except FoldkitError as exc:
+        return (type(exc).__name__, str(exc))
+    d = profile.diagnostics
+    counts = None if profile.counts is None else list(profile.counts.items())
+    return ("ok", list(profile.weights.items()), counts, profile.unit, profile.meta, d.warnings, d.notes, d.bad_lines, d.bad_examples)
+
+
+def twin_outcomes(reader: ModuleType, text: bytes, cuts: list[int], options: FoldOptions) -> tuple[tuple[object, ...], tuple[object, ...]]:
+    """(Python twin's, native reader's) outcome of `reader` (`bpftrace` or `bcc`) on `text`, the
+    native one fed in chunks cut near `cuts`."""
+    source = open_source(text)
+    try:
+        python = _outcome(reader.fold_python, source, options)
+    finally:
+        source.close()
+    native = _outcome(reader.fold_native, "<bytes>", iter(chunked(text, cuts)), options)
+    return python, native

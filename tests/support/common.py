@@ -94,3 +94,16 @@ def run_on_pty(cmd: list[str], env: dict[str, str], stream: str = "stdout") -> t
     os.close(leader)
     return proc.wait(timeout=120), b"".join(chunks)
 
+
+def chunked(text: bytes, cuts: list[int]) -> list[bytes]:
+    """`text` cut after newlines near the given offsets, as `Source.chunks` cuts it."""
+    chunks, pos = [], 0
+    for cut in sorted(cuts):
+        end = text.find(b"\n", max(cut, pos))
+        if end < 0:
+            break
+        chunks.append(text[pos : end + 1])
+        pos = end + 1
+    if pos < len(text):
+        chunks.append(text[pos:])
+    return [c for c in chunks if c]

@@ -13,7 +13,7 @@ use super::names::{
     address_kind, is_kernel_name, python_classes, strip_offset, unresolved, KERNEL_SUFFIX,
     NO_STACK, UNKNOWN,
 };
-use super::text::{is_blank, is_count, parse_count};
+use super::text::{is_blank, is_count, line_at, parse_count};
 use crate::folded::FoldedReader;
 use crate::perf::frames::{is_plain_ascii, strip};
 
@@ -387,13 +387,7 @@ impl Reader {
     pub fn feed(&mut self, chunk: &[u8], mut pos: usize) -> Event {
         while pos < chunk.len() {
             let start = pos;
-            let (mut end, next) = match memchr::memchr(b'\n', &chunk[pos..]) {
-                Some(n) => (pos + n, pos + n + 1),
-                None => (chunk.len(), chunk.len()),
-            };
-            if next > end && end > pos && chunk[end - 1] == b'\r' {
-                end -= 1;
-            }
+            let (end, next) = line_at(chunk, pos);
             self.lineno += 1;
             let line = &chunk[start..end];
             pos = next;

@@ -14,7 +14,7 @@ use rustc_hash::FxBuildHasher;
 
 use super::intern::Interner;
 use super::names::{name_bpftrace_line, Frame, Mode, INLINE_SUFFIX, KERNEL_SUFFIX, NO_STACK};
-use super::text::{chars, is_blank, is_count, parse_count, py_strip, word_run};
+use super::text::{chars, is_blank, is_count, line_at, parse_count, py_strip, word_run};
 use crate::folded::FoldedReader;
 use crate::perf::frames::is_plain_ascii;
 
@@ -240,13 +240,7 @@ impl Parser {
     pub fn feed(&mut self, chunk: &[u8]) {
         let mut pos = 0;
         while pos < chunk.len() {
-            let (mut end, next) = match memchr::memchr(b'\n', &chunk[pos..]) {
-                Some(n) => (pos + n, pos + n + 1),
-                None => (chunk.len(), chunk.len()),
-            };
-            if next > end && end > pos && chunk[end - 1] == b'\r' {
-                end -= 1;
-            }
+            let (end, next) = line_at(chunk, pos);
             self.lineno += 1;
             let lineno = self.lineno;
             self.line(lineno, &chunk[pos..end]);

@@ -6,6 +6,19 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+/// The line of `chunk` starting at `pos`: (its end, without a `\r` before the `\n`, and where
+/// the next line starts). The last line may lack its newline.
+pub fn line_at(chunk: &[u8], pos: usize) -> (usize, usize) {
+    let (mut end, next) = match memchr::memchr(b'\n', &chunk[pos..]) {
+        Some(n) => (pos + n, pos + n + 1),
+        None => (chunk.len(), chunk.len()),
+    };
+    if next > end && end > pos && chunk[end - 1] == b'\r' {
+        end -= 1;
+    }
+    (end, next)
+}
+
 /// `str.isspace()` (and `re`'s `\s` on str), as of Python 3.11.
 pub fn is_py_space_char(c: char) -> bool {
     matches!(
