@@ -354,14 +354,15 @@ pub fn name_line(line: &[u8], java: bool, opts: &NameOptions) -> Option<Vec<u8>>
 
 /// True for a line in perf's usual `\t%16lx sym (dso)` layout; its name (without `--addrs`) then
 /// depends only on the text after the address column, `line[18..]`.
+#[inline]
 pub fn has_address_column(line: &[u8]) -> bool {
-    let Some(&[b' ', after]) = line.get(17..19) else {
+    let Some(head) = line.get(..19) else {
         return false;
     };
-    if matches!(after, b'(' | b' ') {
+    if head[17] != b' ' || matches!(head[18], b'(' | b' ') {
         return false;
     }
-    let word = |at: usize| u64::from_le_bytes(line[at..at + 8].try_into().expect("8 bytes"));
+    let word = |at: usize| u64::from_le_bytes(head[at..at + 8].try_into().expect("8 bytes"));
     is_padded_hex(word(1), word(9))
 }
 
@@ -376,21 +377,30 @@ fn is_padded_hex(lo: u64, hi: u64) -> bool {
     }
     // per byte (all < 0x80, so no carry crosses bytes): 0x80 where the byte is >= c
     let at_least = |x: u64, c: u8| x.wrapping_add(ONES * u64::from(0x80 - c)) & HIGH;
-    let flags = |w: u64| {
-        let space = !at_least(w ^ (ONES * u64::from(b' ')), 1) & HIGH;
-        let digit = at_least(w, b'0') & !at_least(w, b'9' + 1);
-        let folded = w | (ONES * 0x20);
-        let letter = at_least(folded, b'a') & !at_least(folded, b'f' + 1);
-        (space, digit | letter)
+    // 0x80 where the byte is a space / a hex digit
+    let space = |w: u64| {
+        let x = w ^ (ONES * u64::from(b' '));
+        !((x + !HIGH) | x) & HIGH
     };
-    // 0x80 flags to one bit per byte, first byte lowest
-    let bits = |f: u64| ((f >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
-    let (space_lo, hex_lo) = flags(lo);
-    let (space_hi, hex_hi) = flags(hi);
-    let space = bits(space_lo) | bits(space_hi) << 8;
-    let hex = bits(hex_lo) | bits(hex_hi) << 8;
-    // spaces first (a run of ones from bit 0), hex digits after them, at least one
-    hex != 0 && space | hex == 0xffff && space & (space + 1) == 0
+    let hex = |w: u64| {
+        let folded = w | (ONES * 0x20);
+        (at_least(w, b'0') & !at_least(w, b'9' + 1))
+            | (at_least(folded, b'a') & !at_least(folded, b'f' + 1))
+    };
+    let (space_lo, space_hi) = (space(lo), space(hi));
+    if (space_lo | hex(lo)) != HIGH || (space_hi | hex(hi)) != HIGH {
+        return false;
+    }
+    // spaces as 0xff bytes: a run from the first byte on, not all 16
+    let (run_lo, run_hi) = ((space_lo >> 7) * 0xff, (space_hi >> 7) * 0xff);
+    if run_lo & run_lo.wrapping_add(1) != 0 {
+        return false;
+    }
+    match run_hi {
+        0 => true,
+        u64::MAX => false,
+        _ => run_lo == u64::MAX && run_hi & (run_hi + 1) == 0,
+    }
 }
 
 #[cfg(test)]
@@ -409,6 +419,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
         #[test]
         fn address_columns_are_found_as_plainly_written(
             column in proptest::collection::vec(

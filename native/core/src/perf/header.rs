@@ -84,60 +84,113 @@ impl Header {
     }
 }
 
+#[inline(always)]
 fn is_ws(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = ONES << 7;
+
+/// 0x80 in each byte of `w` that is not `b` (exact: no carry crosses bytes).
+#[inline(always)]
+fn differs(w: u64, b: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(b));
+    (((x & !HIGH) + !HIGH) | x) & HIGH
+}
+
+/// 0x80 in each byte of `w` that is no blank.
+#[inline(always)]
+fn not_blank(w: u64) -> u64 {
+    differs(w, b' ') & differs(w, b'\t')
+}
+
+/// 0x80 in each byte of `w` that is no ASCII digit.
+#[inline(always)]
+fn not_digit(w: u64) -> u64 {
+    let x = w ^ (ONES * u64::from(b'0'));
+    (((x & !HIGH) + ONES * 0x76) | x) & HIGH
+}
+
+/// The first index from `i` on where `stop` (0x80 flags for 8 bytes read as a little-endian
+/// word) flags a byte, or the line's length: a word at a time, the last bytes one by one.
+#[inline(always)]
+fn scan(
+    line: &[u8],
+    mut i: usize,
+    stop: impl Fn(u64) -> u64,
+    stop_byte: impl Fn(u8) -> bool,
+) -> usize {
+    while let Some(bytes) = line.get(i..i + 8) {
+        let w = u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+        let flags = stop(w);
+        if flags != 0 {
+            return i + (flags.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < line.len() && !stop_byte(line[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the run of blanks at `i`.
+#[inline(always)]
 fn skip_ws(line: &[u8], i: usize) -> usize {
-    i + line[i..].iter().take_while(|&&b| is_ws(b)).count()
+    scan(line, i, not_blank, |b| !is_ws(b))
 }
 
+/// The first blank at or after `i` (or the line's length).
+#[inline(always)]
+fn find_ws(line: &[u8], i: usize) -> usize {
+    scan(line, i, |w| !not_blank(w) & HIGH, is_ws)
+}
+
+/// The end of the run of ASCII digits at `i`.
+#[inline(always)]
 fn skip_digits(line: &[u8], i: usize) -> usize {
-    i + line[i..].iter().take_while(|b| b.is_ascii_digit()).count()
+    scan(line, i, not_digit, |b| !b.is_ascii_digit())
 }
 
-/// The usual header shapes without backtracking: the pattern's first match when this returns
-/// Some. The comm ends at the first blank run followed by a pid (no shorter comm can match, as the
-/// pattern needs blanks and a digit after it); each optional field is taken when present, as the
-/// pattern's greedy groups do. Anything that would need backtracking returns None (the caller then
-/// runs the regular expression).
+/// After an optional `-` at `i`: the end of the run of digits there (== the start when none).
+#[inline(always)]
+fn skip_signed(line: &[u8], i: usize) -> (usize, usize) {
+    let from = if line.get(i) == Some(&b'-') { i + 1 } else { i };
+    (from, skip_digits(line, from))
+}
+
+/// The usual header shapes without backtracking, in one scan from the left: the pattern's first
+/// match when this returns Some. The comm ends at the first blank run followed by a pid (no
+/// shorter comm can match, as the pattern needs blanks and a digit after it); each optional field
+/// is taken when present, as the pattern's greedy groups do. Anything that would need
+/// backtracking returns None (the caller then runs the regular expression).
 fn parse_usual(line: &[u8]) -> Option<Fields<'_>> {
-    if line.first().is_none_or(|&b| is_ws(b) || b == b'\n') || line.contains(&b'\n') {
+    let n = line.len();
+    let first = *line.first()?;
+    if is_ws(first) || first == b'\n' || memchr::memchr(b'\n', line).is_some() {
         return None;
     }
     // the first blank run (after the comm's first byte) followed by `-?[0-9]`
     let mut e = 1;
-    let pid_start = loop {
-        let ws = line[e..].iter().position(|&b| is_ws(b))? + e;
-        let after = skip_ws(line, ws);
-        let digit_at = if line.get(after) == Some(&b'-') {
-            after + 1
-        } else {
-            after
-        };
-        if line.get(digit_at).is_some_and(u8::is_ascii_digit) {
-            e = ws;
-            break after;
+    let (comm_end, pid_start) = loop {
+        e = find_ws(line, e);
+        if e == n {
+            return None;
         }
-        e = after.max(ws + 1);
+        let ws = e;
+        e = skip_ws(line, e);
+        let digit_at = if line.get(e) == Some(&b'-') { e + 1 } else { e };
+        if digit_at < n && line[digit_at].is_ascii_digit() {
+            break (ws, e);
+        }
     };
-    let comm = &line[..e];
-    let digits_from = if line[pid_start] == b'-' {
-        pid_start + 1
-    } else {
-        pid_start
-    };
-    let mut i = skip_digits(line, digits_from);
+    let (_, mut i) = skip_signed(line, pid_start);
     let pid = &line[pid_start..i];
     let mut tid = None;
-    if line.get(i) == Some(&b'/') {
+    if i < n && line[i] == b'/' {
         let start = i + 1;
-        let from = if line.get(start) == Some(&b'-') {
-            start + 1
-        } else {
-            start
-        };
-        let end = skip_digits(line, from);
+        let (from, end) = skip_signed(line, start);
         if end == from {
             return None;
         }
@@ -145,55 +198,52 @@ fn parse_usual(line: &[u8]) -> Option<Fields<'_>> {
         i = end;
     }
     let mut fields = Fields {
-        comm,
+        comm: &line[..comm_end],
         pid: Some(pid),
         tid,
         ..Fields::default()
     };
     // cpu: blanks `[digits]`
-    let j = skip_ws(line, i);
-    if j > i && line.get(j) == Some(&b'[') {
+    let mut j = skip_ws(line, i);
+    if j > i && j < n && line[j] == b'[' {
         let end = skip_digits(line, j + 1);
-        if end > j + 1 && line.get(end) == Some(&b']') {
+        if end > j + 1 && end < n && line[end] == b']' {
             i = end + 1;
+            j = skip_ws(line, i);
         }
     }
     // time: blanks digits.digits:
-    let j = skip_ws(line, i);
     if j > i {
         let a = skip_digits(line, j);
-        if a > j && line.get(a) == Some(&b'.') {
+        if a > j && a < n && line[a] == b'.' {
             let b = skip_digits(line, a + 1);
-            if b > a + 1 && line.get(b) == Some(&b':') {
+            if b > a + 1 && b < n && line[b] == b':' {
                 fields.time = Some(&line[j..b]);
                 i = b + 1;
+                j = skip_ws(line, i);
             }
         }
     }
     // period: blanks digits, then a blank or the end
-    let j = skip_ws(line, i);
     if j > i {
         let end = skip_digits(line, j);
         if end > j {
-            if end < line.len() && !is_ws(line[end]) {
+            if end < n && !is_ws(line[end]) {
                 return None;
             }
             fields.period = Some(&line[j..end]);
             i = end;
+            j = skip_ws(line, i);
         }
     }
     // event: blanks, a token ending in `:` (the last `:` before a blank or the end), the rest
-    let j = skip_ws(line, i);
-    if j == line.len() {
+    if j == n {
         return Some(fields);
     }
     if j == i {
         return None;
     }
-    let end = line[j..]
-        .iter()
-        .position(|&b| is_ws(b))
-        .map_or(line.len(), |k| j + k);
+    let end = find_ws(line, j);
     let token = &line[j..end];
     if token.len() < 2 || token[token.len() - 1] != b':' {
         return None;
@@ -207,7 +257,7 @@ fn parse_usual(line: &[u8]) -> Option<Fields<'_>> {
         return None;
     }
     fields.event = Some(event);
-    if end < line.len() {
+    if end < n {
         fields.rest = Some(&line[end..]);
     }
     Some(fields)
@@ -253,6 +303,24 @@ mod tests {
             "#",
         ])
         .prop_map(str::to_string)
+    }
+
+    proptest! {
+        #[test]
+        fn word_scans_stop_where_byte_scans_stop(
+            line in proptest::collection::vec(
+                prop_oneof![Just(b' '), Just(b'\t'), Just(b'0'), Just(b'9'), Just(b'/'), Just(b':'),
+                    Just(0xb0u8), Just(0xa0u8), Just(0x89u8), any::<u8>()], 0..40),
+            from in 0usize..40,
+        ) {
+            let i = from.min(line.len());
+            let plain = |stop: &dyn Fn(u8) -> bool| {
+                i + line[i..].iter().take_while(|&&b| !stop(b)).count()
+            };
+            prop_assert_eq!(skip_ws(&line, i), plain(&|b| !is_ws(b)));
+            prop_assert_eq!(find_ws(&line, i), plain(&is_ws));
+            prop_assert_eq!(skip_digits(&line, i), plain(&|b| !b.is_ascii_digit()));
+        }
     }
 
     proptest! {

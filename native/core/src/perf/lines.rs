@@ -1,72 +1,59 @@
-//! Frame lines already named, found again by their bytes: the hash of a line is taken in the same
-//! pass that finds its end (a word at a time), and looked up in an open-addressing table whose
-//! keys live in one buffer. Every frame line of a call chain not seen before goes through here, so
-//! each step is kept short.
+//! Frame lines already named, found again by their bytes: a line's end is found with `memchr`
+//! and its key hashed 16 bytes to a multiplication, then looked up in an open-addressing table
+//! whose keys live in one buffer. Every frame line of a call chain not seen before goes through
+//! here, so each step is kept short.
 
-/// Multiplier of [`mix`] (the fractional digits of the golden ratio).
-const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
-const ONES: u64 = 0x0101_0101_0101_0101;
+/// Multipliers of [`mix`] (the fractional digits of the golden ratio, and of pi).
+const K0: u64 = 0x9e37_79b9_7f4a_7c15;
+const K1: u64 = 0x243f_6a88_85a3_08d3;
 
-/// One word folded into a hash: the high and low halves of a full product, xored.
-#[inline]
-fn mix(h: u64, w: u64) -> u64 {
-    let p = u128::from(h ^ w) * u128::from(MIX);
+/// Two words folded into one: the high and low halves of their full product, xored.
+#[inline(always)]
+fn mix(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
     (p as u64) ^ ((p >> 64) as u64)
 }
 
 /// The 8 bytes of `s` at `at` as a little-endian word.
-#[inline]
+#[inline(always)]
 fn load(s: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"))
 }
 
-/// The hash a [`LineCache`] keeps `key` under; [`line_end_and_hash`] gives the same for a line.
+/// The hash a [`LineCache`] keeps `key` under: 16 bytes a step (the last step overlapping the
+/// one before it), the length folded in first.
+#[inline]
 pub fn key_hash(key: &[u8]) -> u64 {
-    let mut h = 0;
-    for chunk in key.chunks(8) {
+    let n = key.len();
+    let mut h = (n as u64).wrapping_mul(K0);
+    if n >= 16 {
+        let mut at = 0;
+        while at + 16 < n {
+            h = mix(load(key, at) ^ h ^ K1, load(key, at + 8) ^ K0);
+            at += 16;
+        }
+        h = mix(load(key, n - 16) ^ h ^ K1, load(key, n - 8) ^ K0);
+    } else if n >= 8 {
+        h = mix(load(key, 0) ^ h ^ K1, load(key, n - 8) ^ K0);
+    } else {
         let mut w = 0u64;
-        for (i, &b) in chunk.iter().enumerate() {
+        for (i, &b) in key.iter().enumerate() {
             w |= u64::from(b) << (8 * i);
         }
-        h = mix(h, w);
+        h = mix(w ^ h ^ K1, K0);
     }
-    mix(h, key.len() as u64)
+    mix(h ^ K0, h ^ K1)
 }
 
 /// The end of the line starting at `s[0]` (the index of its newline, or `s.len()`) and
-/// [`key_hash`] of `s[from..end]` (`from` at most the line's length): one pass finds the newline
-/// and hashes the bytes before it.
+/// [`key_hash`] of `s[from..end]` (`from` at most the line's length).
 #[inline]
 pub fn line_end_and_hash(s: &[u8], from: usize) -> (usize, u64) {
-    let mut h = 0u64;
-    let mut at = from;
-    while at + 8 <= s.len() {
-        let w = load(s, at);
-        let x = w ^ (ONES * u64::from(b'\n'));
-        // the lowest flag marks the first newline exactly (flags above it may be wrong)
-        let newline = x.wrapping_sub(ONES) & !x & (ONES << 7);
-        if newline != 0 {
-            let n = (newline.trailing_zeros() / 8) as usize;
-            if n > 0 {
-                h = mix(h, w & (u64::MAX >> (64 - 8 * n)));
-            }
-            let end = at + n;
-            return (end, mix(h, (end - from) as u64));
-        }
-        h = mix(h, w);
-        at += 8;
-    }
-    let mut w = 0u64;
-    let mut n = 0;
-    while at + n < s.len() && s[at + n] != b'\n' {
-        w |= u64::from(s[at + n]) << (8 * n);
-        n += 1;
-    }
-    if n > 0 {
-        h = mix(h, w);
-    }
-    let end = at + n;
-    (end, mix(h, (end - from) as u64))
+    let end = match memchr::memchr(b'\n', &s[from..]) {
+        Some(i) => from + i,
+        None => s.len(),
+    };
+    (end, key_hash(&s[from..end]))
 }
 
 /// `a == b`, a word at a time (no call to `memcmp` for these short keys).
