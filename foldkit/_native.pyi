@@ -206,15 +206,15 @@ class ViewerTree:
     def nonpositive(self) -> int:
         """Stacks left out because their weight was zero or negative."""
     def names_for_twin(self, palette: str | None = None) -> list[tuple[int, str]]:
-        """`[(name id, name)]` of the names `palette` does not colour in the core."""
-    def header(self, palette: str | None, given: dict[int, tuple[str, bytes]]) -> tuple[int, int, tuple[str, str, str]]:
-        """`(names_bytes, raw_bytes, (selfs, name_ids, depths types))` of the payload."""
+        """`[(name id, name)]` of the names the page does not colour with `palette`."""
+    def header(self, palette: str | None, given: dict[int, tuple[str, bytes]]) -> tuple[int, int, tuple[str, str, str], int]:
+        """`(names_bytes, raw_bytes, (selfs, name_ids, depths types), fills given)` of the payload."""
     def write(self, out: BinaryIO, palette: str | None, given: dict[int, tuple[str, bytes]], level: int) -> None:
         """Write the payload's base64 text to `out` in chunks as it is compressed (gzip at `level`)."""
     def arrays(self) -> tuple[list[str], bytes, bytes, list[bytes]]:
         """`(names, name_ids, depths, selfs)`: uint32, uint32 and float64 arrays as native bytes."""
 
-def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str, palette: str | None = None) -> ViewerTree | None:
+def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str) -> ViewerTree | None:
     """The merged tree of `sides`, or None when a weight is not an int within i64 or a table's stack is not UTF-8;
     a ValueError when it is beyond the payload's limits (4 GiB of names, 2**32 nodes)."""
 

@@ -19,7 +19,7 @@ from foldkit.profile import Profile
 from foldkit.render import viewer as viewer_module
 from foldkit.render.options import RenderOptions
 from foldkit.render.palette import colorizer
-from foldkit.render.viewer.payload import native_header, pack, pack_native, write_native
+from foldkit.render.viewer.payload import native_header, pack, pack_native, plain, write_native
 from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree
 from tests.render.test_render_layout import NAMES
 
@@ -70,25 +70,33 @@ def test_two_sides_are_the_twins_tree(after: dict[str, int], before: dict[str, i
 @settings(max_examples=200, deadline=None)
 @given(SIDE, st.sampled_from(["default", "red", "hot", "mem", "io", "java", None]))
 def test_payload_decodes_to_the_twins_bytes(weights: dict[str, int], palette: str | None) -> None:
-    native = native_tree(weights, palette=palette)  # coloured as it is built
+    native = native_tree(weights)
     assert native is not None
     header, data = pack_native(native, colorizer(palette or "default"), palette)
-    twin_header, twin_data = pack(build_tree(weights), colorizer(palette or "default"))
+    twin_header, twin_data = pack(build_tree(weights), colorizer(palette or "default"), palette)
     assert header == twin_header
     assert raw(data) == raw(twin_data)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(ASCII_NAMES, min_size=1, max_size=20), st.sampled_from(["default", "red", "orange", "hot", "mem", "io"]))
-def test_native_fills_are_the_twins(names: list[str], palette: str) -> None:
+def test_the_page_is_given_the_fills_of_names_it_cannot_colour(names: list[str], palette: str) -> None:
     weights = {";".join(names[: i + 1]): 1 for i in range(len(names))}
-    twin_header, twin_data = pack(build_tree(weights), colorizer(palette))
-    for built_with in (None, palette, "red"):  # coloured after, as it is built, or afresh
-        native = native_tree(weights, palette=built_with)
-        assert native is not None
-        header, data = pack_native(native, colorizer(palette), palette)
-        assert header == twin_header
-        assert raw(data) == raw(twin_data)
+    twin_header, twin_data = pack(build_tree(weights), colorizer(palette), palette)
+    native = native_tree(weights)
+    assert native is not None
+    header, data = pack_native(native, colorizer(palette), palette)
+    assert header == twin_header and header["palette"] == palette
+    assert raw(data) == raw(twin_data)
+    tree = build_tree(weights)
+    assert header["given"] == sum(1 for n in tree.names if not plain(n))  # "é" and "\t" only
+
+
+def test_without_a_page_palette_every_fill_is_given() -> None:
+    weights = {"main;a": 1, "main;b": 2}
+    for palette in ("java", None):
+        header, _ = pack_native(native_tree(weights), colorizer("java"), palette)  # type: ignore[arg-type]
+        assert header["palette"] is None and header["given"] == header["names"] == 4
 
 
 def test_a_weight_beyond_64_bits_or_a_decimal_is_left_to_the_twin() -> None:
@@ -154,7 +162,7 @@ def test_the_payload_is_written_in_chunks_as_it_is_compressed() -> None:
     out = _Recorder()
     write_native(native, given, "hot", out)  # type: ignore[arg-type]
     assert len(out.parts) > 1 and max(len(p) for p in out.parts) <= 2 << 20
-    twin_header, twin_data = pack(build_tree(weights), colorizer("hot"))
+    twin_header, twin_data = pack(build_tree(weights), colorizer("hot"), "hot")
     assert header == twin_header
     assert raw(b"".join(out.parts).decode("ascii")) == raw(twin_data)
 

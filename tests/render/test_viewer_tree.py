@@ -82,6 +82,20 @@ def test_the_packed_block_decodes_to_the_tree() -> None:
     json.dumps(header)  # the header is plain JSON
 
 
+def test_a_page_palette_leaves_plain_names_to_the_page() -> None:
+    tree = build_tree({"main;f": 2, "main;g\x1b": 1, "main;é": 1})
+    header, data = pack(tree, lambda name: "rgb(1,2,3)", "hot")
+    raw = gzip.decompress(base64.b64decode(data))
+    n = header["nodes"]
+    assert (header["palette"], header["given"], header["types"]) == ("hot", 2, ["u32", "u16", "u16"])
+    assert len(raw) == header["rawBytes"] == 4 * n + 4 * 2 + 2 * n + 2 * n + 3 * 2 + header["namesBytes"]
+    given = struct.unpack("<2I", raw[4 * n : 4 * n + 8])
+    assert [tree.names[i] for i in given] == ["g\x1b", "é"]  # not printable ASCII: the twin's fills
+    assert raw[8 * n + 8 : 8 * n + 14] == bytes([1, 2, 3, 1, 2, 3])
+    assert pack(tree, str, "java")[0]["palette"] is None  # a palette the page does not know: every fill
+    assert pack(tree, str)[0]["given"] == len(tree.names)
+
+
 def test_arrays_take_the_narrowest_type_that_holds_them() -> None:
     assert pack(build_tree({"a;b": 3}), str)[0]["types"] == ["u32", "u16", "u16"]
     assert pack(build_tree({"a": 2**32}), str)[0]["types"] == ["f64", "u16", "u16"]

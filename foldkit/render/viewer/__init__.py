@@ -8,15 +8,16 @@ that draws every frame on a canvas, with flame, icicle, sandwich and top-table v
 
 * `tree.py`    — `build_tree(*sides) -> FrameTree`: every stack prefix once, in pre-order
   (`native_tree` builds it in the native core, the usual path; `build_tree` is its twin);
-* `payload.py` — the tree and each name's fill packed into a compressed, base64 block
-  (`pack_native` for a native tree, `pack` for a `FrameTree`);
+* `payload.py` — the tree and the fills the page does not work out itself packed into a
+  compressed, base64 block (`pack_native` for a native tree, `pack` for a `FrameTree`);
 * `timeline.py` — the Time view's samples by stack and 20 ms bucket, when the profile has times;
 * `page.py`    — the HTML document (lxml), its Content-Security-Policy and inert data blocks; the
   packed tree's base64 text is written into its data block as the core compresses it, so no
   whole copy of it is held;
-* `viewer.js`, `viewer.css` — the page's script and style (package files).
+* `viewer.js`, `palette.js`, `viewer.css` — the page's script and style (package files).
 
-Colours come from `palette.py`, so a frame has the same fill as in the SVG. Nothing is pruned: the
+Colours come from `palette.py`, so a frame has the same fill as in the SVG: for the palettes the
+page knows, `palette.js` (its twin) computes them in the page as frames are first drawn. Nothing is pruned: the
 page merges frames narrower than a pixel when it draws, never in the data.
 """
 
@@ -87,17 +88,17 @@ class _Payload:
 
 def _payload(sides: list[Mapping[str, Weight] | StackTable], color: Callable[[str], str], palette: str | None) -> _Payload:
     """The payload of `sides`' merged tree: built and packed natively when the core takes the
-    sides (`palette`: the palette the core may colour with, None when `color` is not a plain
-    palette's), else by the Python twins."""
+    sides, else by the Python twins (`palette`: the palette the page may colour names with, None
+    when `color` is not a plain palette's)."""
     try:
-        native = native_tree(*sides, palette=palette)
+        native = native_tree(*sides)
     except ValueError as exc:  # beyond the payload's limits
         raise UsageError(str(exc)) from None
     if native is not None:
         header, given = native_header(native, color, palette)
         return _Payload(header, partial(write_native, native, given, palette), native.nonpositive, partial(FrameTree.from_native, native), native)
     tree = build_tree(*(s.to_dict() if not isinstance(s, Mapping) else s for s in sides))
-    header, data = pack(tree, color)
+    header, data = pack(tree, color, palette)
     return _Payload(header, lambda out: _write_text(out, data), tree.nonpositive, lambda: tree)
 
 

@@ -200,8 +200,10 @@ pub fn rgb(name: &[u8], palette: &str, hash_start: bool) -> [u8; 3] {
     [c(channels[0]), c(channels[1]), c(channels[2])]
 }
 
-/// A palette the viewer's fills take from this module: `default` or a hue palette, with the
-/// name's BLAKE2b shade (the viewer has no `--hash`).
+/// A palette the viewer page colours names with itself (`foldkit/render/viewer/palette.js`, the
+/// twin of this module for these palettes): `default` or a hue palette, with the name's BLAKE2b
+/// shade (the viewer has no `--hash`). The page's data gives the fills of the names it does not
+/// colour (`colours`).
 pub struct Palette {
     name: &'static str,
 }
@@ -219,7 +221,8 @@ impl Palette {
             .map(|known| Palette { name: known })
     }
 
-    /// True when this palette colours `name` (printable ASCII; the twin colours the rest).
+    /// True when this palette colours `name` (printable ASCII; the twin colours the rest, and
+    /// the page is given their fills).
     pub fn colours(&self, name: &[u8]) -> bool {
         plain(name)
     }

@@ -67,15 +67,11 @@ fn pairs<'a>(side: &'a Side<'_, '_>) -> PyResult<Option<Pairs<'a>>> {
 /// The merged tree of `sides` (each a `{stack: int}` dict or a `FoldedStacks` table), the root
 /// called `root`; None when a weight is not an int within i64 or a table's stack is not UTF-8
 /// (the Python twin builds those); a ValueError when the tree is beyond the payload's limits.
-/// With a `palette`, the names' fills from it are computed on another thread as the tree is
-/// built (`write` with the same palette takes them).
 #[pyfunction]
-#[pyo3(signature = (sides, root, palette = None))]
 pub fn viewer_tree(
     py: Python<'_>,
     sides: &Bound<'_, PyList>,
     root: &str,
-    palette: Option<&str>,
 ) -> PyResult<Option<ViewerTree>> {
     let mut held: Vec<Bound<'_, PyAny>> = Vec::new();
     for side in sides.iter() {
@@ -103,7 +99,7 @@ pub fn viewer_tree(
         }
     }
     let root = root.as_bytes();
-    match py.detach(|| guard("viewer tree", || build(lists, root, palette)))? {
+    match py.detach(|| guard("viewer tree", || build(lists, root)))? {
         Ok(tree) => Ok(Some(ViewerTree { tree })),
         Err(TooLarge::Names) => Err(PyValueError::new_err(
             "the profile's distinct frame names take more than 4 GiB: too many for the viewer; write an SVG",
@@ -171,8 +167,9 @@ impl ViewerTree {
         self.tree.nonpositive
     }
 
-    /// `[(name id, name)]` of the names `palette` does not colour here (every name when it is
-    /// None or a palette this core does not know): the twin gives their shown form and fill.
+    /// `[(name id, name)]` of the names the page does not colour with `palette` (every name
+    /// when it is None or a palette the page does not know): the twin gives their shown form
+    /// and fill.
     #[pyo3(signature = (palette = None))]
     fn names_for_twin<'py>(
         &self,
@@ -190,9 +187,9 @@ impl ViewerTree {
         Ok(out)
     }
 
-    /// `(names_bytes, raw_bytes, (selfs, name_ids, depths types))` of the payload, fills from
-    /// `palette` (None: every name from `given`), `given` `{name id: (shown name, rgb bytes)}`
-    /// for the names `names_for_twin` listed.
+    /// `(names_bytes, raw_bytes, (selfs, name_ids, depths types), fills given)` of the payload
+    /// of a page that colours names with `palette` (None: every fill from `given`), `given`
+    /// `{name id: (shown name, rgb bytes)}` for the names `names_for_twin` listed.
     fn header<'py>(
         &self,
         py: Python<'py>,
@@ -204,6 +201,7 @@ impl ViewerTree {
             prepared.names_bytes,
             prepared.raw_bytes,
             PyTuple::new(py, prepared.types)?,
+            prepared.given(),
         )
             .into_pyobject(py)
     }
@@ -226,7 +224,7 @@ impl ViewerTree {
             let prepared = &prepared;
             let worker = scope.spawn(move || {
                 guard("viewer payload", || {
-                    write(tree, prepared, palette, level, Chunks(tx))
+                    write(tree, prepared, level, Chunks(tx))
                 })
             });
             let mut failed: Option<PyErr> = None;
