@@ -56,6 +56,18 @@ class Embedded:
         return f"rgb({r},{g},{b})"
 
 
+def decode_names(codes: tuple[int, ...]) -> tuple[int, ...]:
+    """Name ids from the payload's codes (0: the next new name, else id + 1), as the page reads them."""
+    ids, fresh = [], 0
+    for code in codes:
+        if code == 0:
+            ids.append(fresh)
+            fresh += 1
+        else:
+            ids.append(code - 1)
+    return tuple(ids)
+
+
 def parse_page(html: bytes) -> tuple[Any, Embedded]:
     """(lxml document, embedded data) of a viewer page."""
     doc = lxml.html.fromstring(html)
@@ -77,7 +89,7 @@ def parse_page(html: bytes) -> tuple[Any, Embedded]:
     if meta.get("palette"):
         given_ids = struct.unpack_from(f"<{given}I", raw, at)
         at += 4 * given
-    ids = take(codes[1])
+    ids = decode_names(take(codes[1]))
     depths = take(codes[2])
     colors = raw[at : at + 3 * given]
     names = raw[len(raw) - meta["namesBytes"] :].decode("utf-8").split("\n")[:m]

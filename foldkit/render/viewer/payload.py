@@ -7,7 +7,9 @@ size), each array in the narrowest type that holds it, named in the header (`typ
     selfs       per node, once per side (after first, then before): uint32 when every weight is
                 an integer below 2**32, else float64
     given_ids   uint32 x given: with a `palette` in the header, the names whose fills follow
-    name_ids    per node: uint16 when there are at most 65,536 names, else uint32
+    name_ids    per node, its name's code: 0 for the next name not met before (names are
+                numbered in the order they are first met in the tree), else its id + 1
+                (`name_codes`); uint16 when there are fewer than 65,536 names, else uint32
     depths      per node: uint16 when no stack is 65,535 frames deep, else uint32
     colors      uint8 x 3 x given (r, g, b): the fills of `given_ids`, or without a `palette` of
                 every name in order (`given` = names)
@@ -104,6 +106,19 @@ def plain(name: str) -> bool:
     return all(" " <= c <= "~" for c in name)
 
 
+def name_codes(ids: array) -> array:
+    """Per node, its name's code in the payload: 0 for the next name not met before, else the
+    name's id + 1 (the ids of new names, one more each time, compress badly; zeros do not)."""
+    codes = array(ids.typecode, bytes(len(ids) * ids.itemsize))
+    fresh = 0
+    for i, nid in enumerate(ids):
+        if nid == fresh:
+            fresh += 1
+        else:
+            codes[i] = nid + 1
+    return codes
+
+
 def _header(nodes: int, names: int, sides: int, names_bytes: int, raw_bytes: int, types: list[str], palette: str | None, given: int) -> dict[str, Any]:
     return {
         "nodes": nodes,
@@ -155,7 +170,8 @@ def pack(tree: FrameTree, color: Callable[[str], str], palette: str | None = Non
     selfs = _weights(tree.selfs)
     depths = _narrow(tree.depths, 2**16)
     # uint16 names only before uint16 depths, so that the depths stay aligned
-    name_ids = array("H", tree.name_ids) if len(tree.names) <= 2**16 and depths.typecode == "H" else tree.name_ids
+    codes = name_codes(tree.name_ids)
+    name_ids = array("H", codes) if len(tree.names) < 2**16 and depths.typecode == "H" else codes
     raw = b"".join([*(le_bytes(s) for s in selfs), given_ids, le_bytes(name_ids), le_bytes(depths), colors, names_bytes])
     compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, 31)  # gzip, for DecompressionStream
     packed = compressor.compress(raw) + compressor.flush()

@@ -107,6 +107,9 @@
     const givenIds = palette ? new Uint32Array(bytes.buffer, offset, given) : null;
     offset += palette ? 4 * given : 0;
     const nameId = take(types[1]);
+    for (let i = 0, fresh = 0; i < n; i++) {  // codes to ids: 0 is the next new name, else id + 1
+      nameId[i] = nameId[i] === 0 ? fresh++ : nameId[i] - 1;
+    }
     const depth = take(types[2]);
     const colorBytes = new Uint8Array(bytes.buffer, offset, 3 * given);
     offset += 3 * given;

@@ -455,7 +455,8 @@ pub fn prepare(
     }
     let integral = tree.integral();
     let deep = tree.depths.is_wide();
-    let narrow_ids = names <= 1 << 16 && !deep;
+    // a name's code is at most its id + 1 (`name_codes`)
+    let narrow_ids = names < 1 << 16 && !deep;
     let types = [
         if integral { "u32" } else { "f64" },
         if narrow_ids { "u16" } else { "u32" },
@@ -733,6 +734,21 @@ pub fn write(tree: &ViewTree, prepared: &Prepared, level: u32, out: impl Write) 
     })
 }
 
+/// Per node, its name id as the payload codes it: 0 for the next name not met before (ids are
+/// given in the order names are first met, so a new name's is that one), else the id + 1. The
+/// ids of new names, one more each time, compress badly; zeros compress to nothing.
+pub fn name_codes(ids: &[u32]) -> impl Iterator<Item = u32> + '_ {
+    let mut next = 0u32;
+    ids.iter().map(move |&id| {
+        if id == next {
+            next += 1;
+            0
+        } else {
+            id + 1
+        }
+    })
+}
+
 /// The arrays before the fills: selfs of each side, the given fills' name ids (when the page
 /// colours the others), name ids, depths, in `prepared.types`.
 fn write_arrays(out: &mut impl Write, tree: &ViewTree, prepared: &Prepared) -> io::Result<()> {
@@ -751,11 +767,11 @@ fn write_arrays(out: &mut impl Write, tree: &ViewTree, prepared: &Prepared) -> i
     if prepared.page_palette {
         put(out, prepared.given.iter().map(|&(id, _)| id.to_le_bytes()))?;
     }
-    let ids = tree.name_ids.iter();
+    let codes = name_codes(&tree.name_ids);
     if types[1] == "u16" {
-        put(out, ids.map(|&i| (i as u16).to_le_bytes()))?;
+        put(out, codes.map(|c| (c as u16).to_le_bytes()))?;
     } else {
-        put(out, ids.map(|&i| i.to_le_bytes()))?;
+        put(out, codes.map(|c| c.to_le_bytes()))?;
     }
     match &tree.depths {
         Depths::Narrow(d) => put(out, d.iter().map(|&d| d.to_le_bytes())),
@@ -897,8 +913,15 @@ mod tests {
         // selfs, the given fill's name id, name ids, depths, its fill, names
         assert_eq!(&raw[..12], &[0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0]);
         assert_eq!(&raw[12..16], &[2, 0, 0, 0]);
+        assert_eq!(&raw[16..22], &[0; 6]); // three names, each new where it is met
         assert_eq!(&raw[raw.len() - 12 - 3..raw.len() - 12], &[1, 2, 3]);
         assert_eq!(raw.len(), 12 + 4 + 6 + 6 + 3 + 12);
+    }
+
+    #[test]
+    fn new_names_are_coded_zero_and_the_others_their_id_plus_one() {
+        let codes: Vec<u32> = name_codes(&[0, 1, 0, 2, 1, 3, 5, 4]).collect();
+        assert_eq!(codes, [0, 0, 1, 0, 2, 0, 6, 0]);
     }
 
     #[test]
