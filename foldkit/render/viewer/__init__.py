@@ -196,7 +196,7 @@ def diff_viewer(
     if basis not in BASES:
         raise UsageError(f"--basis must be one of {', '.join(BASES)}, not {basis!r}")
     scales: list[float] | None = [1.0, before_scale]
-    if options.reverse:  # scaled before reversing, where stacks that become equal are summed
+    if options.reverse:  # BEFORE scaled first, as `diff_profiles` scales it before the page reverses it
         after, before = reversed_weights(_weights(after)), reversed_weights(scaled(_weights(before), before_scale))
         scales = None
     plain = None if options.hash else options.palette
