@@ -185,12 +185,13 @@ def test_a_normalised_page_shows_before_scaled_and_says_so() -> None:
     assert (before[paths[("a", "b")]], before[paths[("a", "c")]], before[paths[("a", "d")]]) == (4.5, 1.5, 0.0)
     assert (after[paths[("a", "b")]], after[paths[("a", "d")]]) == (1, 5)
     reversed_ = written(table_diff_html(old, new, True, None, RenderOptions(reverse=True), "self"))
-    assert reversed_ is None  # stacks that become equal are summed: the dicts draw it
+    assert reversed_ is None  # --reverse: the dicts draw it
 
 
 def test_the_cli_writes_the_default_page_from_the_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`diff -o d.html` (normalised by default, as with `-n`) and `--no-normalize` never align the stacks
-    as dicts nor build the tree in Python, and write the page the reference writes."""
+    """`diff -o d.html` (normalised by default, as with `-n`), `--no-normalize`, `--basis` and
+    `--color-by` never align the stacks as dicts nor build the tree in Python, and write the page
+    the reference writes."""
     import foldkit.analysis.diff as d
     from foldkit.cli import main
     from foldkit.render import viewer
@@ -202,15 +203,23 @@ def test_the_cli_writes_the_default_page_from_the_tables(tmp_path: Path, monkeyp
     for path, weights in ((old, before), (new, after)):
         path.write_text("".join(f"{s} {w}\n" for s, w in weights.items()))
     sides = (Profile(weights=before, unit="weight"), Profile(weights=after, unit="weight"))
-    reference = {scaled: render_diff_html(diff_profiles(*sides, normalize=scaled), None, RenderOptions(), "self") for scaled in (True, False)}
+    runs = [
+        ((), True, None, "self"),
+        (("-n", "--basis", "after"), True, "after", "self"),
+        (("--no-normalize",), False, None, "self"),
+        (("--color-by", "total", "--basis", "before"), True, "before", "total"),
+    ]
+    reference = [
+        render_diff_html(diff_profiles(*sides, normalize=scaled), basis, RenderOptions(), color_by) for _, scaled, basis, color_by in runs
+    ]
 
     def refused(*args: object, **kwargs: object) -> None:
         raise AssertionError("the stacks left the native tables")
 
     monkeypatch.setattr(d, "diff_profiles", refused)
     monkeypatch.setattr(viewer, "build_tree", refused)
-    for flags, scaled in [((), True), (("-n",), True), (("--no-normalize",), False)]:
+    for (flags, *_), expected in zip(runs, reference, strict=True):
         out = tmp_path / "d.html"
         assert main(["diff", "-q", str(old), str(new), *flags, "-o", str(out)]) == 0
-        assert out.read_bytes() == reference[scaled]
+        assert out.read_bytes() == expected, flags
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.html", "new.folded", "old.folded"]
