@@ -157,21 +157,30 @@ def written(page: PageWriter | None) -> bytes | None:
     st.sampled_from(["self", "total"]),
     st.booleans(),
     st.booleans(),
+    st.booleans(),
 )
 def test_the_viewer_page_from_two_tables_is_the_twins_page_of_the_dicts(
-    before: list[tuple[str, int]], after: list[tuple[str, int]], basis: str | None, color_by: str, normalize: bool, small_dict: bool
+    before: list[tuple[str, int]],
+    after: list[tuple[str, int]],
+    basis: str | None,
+    color_by: str,
+    normalize: bool,
+    small_dict: bool,
+    reverse: bool,
 ) -> None:
-    """Normalised or not, the page from the tables (BEFORE scaled in the core's tree) carries
-    the tree the Python builder makes of `diff_profiles`' dicts: the same header, settings and
-    decompressed payload; and it is the page `render_diff_html` writes."""
+    """Normalised or not, reversed or not, the page from the tables (BEFORE scaled and the stacks
+    reversed in the core's tree) carries the tree the Python builder makes of `diff_profiles`'
+    dicts: the same header, settings and decompressed payload; and it is the page
+    `render_diff_html` writes."""
     old, new = read_table(before), read_table(after)
     sides = (old, as_dict(new)) if small_dict else (old, new)
-    native = written(table_diff_html(*sides, normalize, basis, RenderOptions(), color_by))
+    options = RenderOptions(reverse=reverse)
+    native = written(table_diff_html(*sides, normalize, basis, options, color_by))
     assert native is not None
     assert old.table is not None and new.table is not None  # no dict made of either table
     diff = diff_profiles(as_dict(old), as_dict(new), normalize=normalize)
-    assert opened(native) == opened(twin_page(diff, basis, RenderOptions(), color_by))
-    assert native == render_diff_html(diff, basis, RenderOptions(), color_by)
+    assert opened(native) == opened(twin_page(diff, basis, options, color_by))
+    assert native == render_diff_html(diff, basis, options, color_by)
 
 
 def test_a_normalised_page_shows_before_scaled_and_says_so() -> None:
@@ -185,12 +194,14 @@ def test_a_normalised_page_shows_before_scaled_and_says_so() -> None:
     assert (before[paths[("a", "b")]], before[paths[("a", "c")]], before[paths[("a", "d")]]) == (4.5, 1.5, 0.0)
     assert (after[paths[("a", "b")]], after[paths[("a", "d")]]) == (1, 5)
     reversed_ = written(table_diff_html(old, new, True, None, RenderOptions(reverse=True), "self"))
-    assert reversed_ is None  # --reverse: the dicts draw it
+    assert reversed_ is not None
+    _, embedded = parse_page(reversed_)
+    assert embedded.selfs[1][embedded.paths()[("b", "a")]] == 4.5  # leaf first
 
 
 def test_the_cli_writes_the_default_page_from_the_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`diff -o d.html` (normalised by default, as with `-n`), `--no-normalize`, `--basis` and
-    `--color-by` never align the stacks as dicts nor build the tree in Python, and write the page
+    """`diff -o d.html` (normalised by default, as with `-n`), `--no-normalize`, `--basis`,
+    `--color-by` and `--reverse` never align the stacks as dicts nor build the tree in Python, and write the page
     the reference writes."""
     import foldkit.analysis.diff as d
     from foldkit.cli import main
@@ -208,9 +219,11 @@ def test_the_cli_writes_the_default_page_from_the_tables(tmp_path: Path, monkeyp
         (("-n", "--basis", "after"), True, "after", "self"),
         (("--no-normalize",), False, None, "self"),
         (("--color-by", "total", "--basis", "before"), True, "before", "total"),
+        (("--reverse",), True, None, "self"),
     ]
     reference = [
-        render_diff_html(diff_profiles(*sides, normalize=scaled), basis, RenderOptions(), color_by) for _, scaled, basis, color_by in runs
+        render_diff_html(diff_profiles(*sides, normalize=scaled), basis, RenderOptions(reverse="--reverse" in flags), color_by)
+        for flags, scaled, basis, color_by in runs
     ]
 
     def refused(*args: object, **kwargs: object) -> None:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from foldkit import _native
 from foldkit.cli import main
 from foldkit.profile import Profile
+from foldkit.render import reversed_weights
 from foldkit.render import viewer as viewer_module
 from foldkit.render.options import RenderOptions
 from foldkit.render.palette import colorizer
@@ -76,13 +77,17 @@ SCALE = st.one_of(
 
 
 @settings(max_examples=200, deadline=None)
-@given(SIDE, SIDE, SCALE)
-def test_a_scaled_side_is_the_twins_tree_of_the_scaled_weights(after: dict[str, int], before: dict[str, int], scale: float) -> None:
+@given(SIDE, SIDE, SCALE, st.booleans())
+def test_a_scaled_side_is_the_twins_tree_of_the_scaled_weights(
+    after: dict[str, int], before: dict[str, int], scale: float, reverse: bool
+) -> None:
     """The core keeps BEFORE's integers and shows each node's weight times the scale: the twin's
-    tree of BEFORE scaled first (as `diff_profiles` normalises it), and its payload bytes."""
-    native = native_tree(after, before, scales=[1.0, scale])
+    tree of BEFORE scaled first (as `diff_profiles` normalises it), and its payload bytes; with
+    `reverse`, of every stack reversed (`reversed_weights`)."""
+    native = native_tree(after, before, scales=[1.0, scale], reverse=reverse)
     assert native is not None
-    twin = build_tree(after, scaled(before, scale))
+    sides = [after, scaled(before, scale)]
+    twin = build_tree(*(reversed_weights(s) if reverse else s for s in sides))
     same_tree(FrameTree.from_native(native), twin)
     header, data = pack_native(native, colorizer("hot"), "hot")
     twin_header, twin_data = pack(twin, colorizer("hot"))
