@@ -6,8 +6,6 @@ by the Python twins): the same bytes or the same decompressed tree, and no dict 
 
 from __future__ import annotations
 
-import base64
-import gzip
 import io
 import os
 import tempfile
@@ -26,7 +24,7 @@ from foldkit.native import NATIVE_SWITCH
 from foldkit.profile import LazyProfile, Profile
 from foldkit.render import RenderOptions
 from foldkit.render.diffgraph import PageWriter, render_diff, render_diff_html
-from tests.support.viewer import parse_page
+from tests.support.viewer import opened, parse_page
 
 #: Frame names: recursion, a shared prefix, non-ASCII, an empty frame, markup.
 FRAMES = st.sampled_from(["main", "a", "b", "abcdefgh", "é", "x y", "", "s1", "<&>"])
@@ -129,15 +127,6 @@ def twin_page(diff: StackDiff, basis: str | None, options: RenderOptions, color_
     scaled per stack): the reference."""
     with mock.patch.dict(os.environ, {NATIVE_SWITCH: "0"}):
         return render_diff_html(diff, basis, options, color_by)
-
-
-def opened(page: bytes) -> tuple[bytes, bytes]:
-    """(the page with its data block emptied, the data block's bytes decompressed): pages whose
-    trees are compressed differently compare equal when they carry the same tree."""
-    before, mark, rest = page.partition(b'id="foldkit-data">')
-    data, end, after = rest.partition(b"</script>")
-    assert mark and end
-    return before + mark + end + after, gzip.decompress(base64.b64decode(data))
 
 
 def written(page: PageWriter | None) -> bytes | None:

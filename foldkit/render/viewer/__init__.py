@@ -142,10 +142,10 @@ def write_viewer(
     (`--cp`) works as for the SVG; stacks with zero or negative weight are left out and said in
     `diagnostics`."""
     _check(options)
-    table = profile.table if isinstance(profile, LazyProfile) and not options.reverse else None
-    side = table if table is not None else reversed_weights(profile.weights) if options.reverse else profile.weights
+    table = profile.table if isinstance(profile, LazyProfile) else None
+    side = table if table is not None else profile.weights
     plain = options.palette if palette_map is None and not options.hash else None
-    payload = _payload([side], colorizer(options.palette, options.hash, palette_map), plain)
+    payload = _payload([side], colorizer(options.palette, options.hash, palette_map), plain, reverse=options.reverse)
     if diagnostics is not None and payload.nonpositive:
         diagnostics.warnings.append(f"{payload.nonpositive} stack(s) with zero or negative weight left out of the graph")
     title = options.title if options.title is not None else (defaults.TITLE_INVERTED if options.inverted else defaults.TITLE)
