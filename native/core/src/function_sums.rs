@@ -10,7 +10,7 @@ use std::sync::mpsc::sync_channel;
 use crate::table::{Group, Named, Stacks};
 
 /// Frame occurrences per partition, at most (the rows a partition holds are at most these):
-/// about 48 bytes a row (its row and two index slots).
+/// 32 to 48 bytes a row (its row and its index slots).
 const PART_FRAMES: usize = 1 << 23;
 /// Below this many frame occurrences one thread sums everything (one partition).
 const SPLIT_FRAMES: usize = 1 << 18;
@@ -20,13 +20,26 @@ const BATCH: usize = 32;
 
 /// One function's sums while its partition is summed.
 struct Row<const N: usize> {
-    /// where its name starts in its side's arena
-    start: u64,
+    /// where its name starts in its side's arena, its side in the top byte (32 bytes a row on
+    /// one side)
+    at: u64,
     len: u32,
-    side: u32,
     /// the last stack (index + 1, per side) whose total it was added to
     last: [u32; N],
     sums: [[i64; 2]; N],
+}
+
+/// Where a row's side is kept in its `at`.
+const SIDE_SHIFT: u32 = 56;
+
+impl<const N: usize> Row<N> {
+    fn start(&self) -> usize {
+        (self.at & ((1 << SIDE_SHIFT) - 1)) as usize
+    }
+
+    fn side(&self) -> usize {
+        (self.at >> SIDE_SHIFT) as usize
+    }
 }
 
 /// Eight bytes of `bytes` from `at` as a little-endian word, zero-padded past the end.
@@ -133,7 +146,8 @@ fn occurrences<const N: usize>(sides: [&Stacks; N], group: Group) -> usize {
 }
 
 /// The index of a partition's rows: open addressing, linear probing; a slot holds the high half
-/// of a name's hash (which also places it) and its row + 1, 0 when empty. Kept at most half full.
+/// of a name's hash (which also places it) and its row + 1, 0 when empty. Kept at most three
+/// quarters full.
 struct Index {
     slots: Vec<u64>,
     mask: usize,
@@ -142,7 +156,7 @@ struct Index {
 
 impl Index {
     fn new(room: usize) -> Self {
-        let size = (room * 2).next_power_of_two().max(16);
+        let size = (room / 3 * 2).next_power_of_two().max(16);
         Index {
             slots: vec![0; size],
             mask: size - 1,
@@ -193,7 +207,7 @@ impl Index {
     fn put(&mut self, at: usize, hash: u64, row: u32) {
         self.slots[at] = (Self::tag(hash) << 32) | u64::from(row + 1);
         self.len += 1;
-        if self.len * 2 > self.slots.len() {
+        if self.len * 4 > self.slots.len() * 3 {
             self.grow();
         }
     }
@@ -242,7 +256,7 @@ impl<const N: usize> Sums<'_, N> {
             let slot = self.index.first(p.hash);
             if slot >> 32 == Index::tag(p.hash) {
                 if let Some(row) = self.rows.get((slot as u32).wrapping_sub(1) as usize) {
-                    touched ^= row.start;
+                    touched ^= row.at;
                 }
             }
             touched ^= slot;
@@ -255,17 +269,16 @@ impl<const N: usize> Sums<'_, N> {
             let at = match self.index.find(p.hash, |r| {
                 let r = &rows[r as usize];
                 r.len == p.len && {
-                    let at = r.start as usize;
-                    &sides[r.side as usize].arena()[at..at + r.len as usize] == name
+                    let at = r.start();
+                    &sides[r.side()].arena()[at..at + r.len as usize] == name
                 }
             }) {
                 Ok(r) => r,
                 Err(slot) => {
                     let r = self.rows.len() as u32;
                     self.rows.push(Row {
-                        start: p.start,
+                        at: p.start | (side as u64) << SIDE_SHIFT,
                         len: p.len,
-                        side: side as u32,
                         last: [0; N],
                         sums: [[0; 2]; N],
                     });
@@ -378,7 +391,7 @@ pub fn function_sums_in<'a, const N: usize>(
     let room = (frames / parts + frames / parts / 8 + 16).min(frames + 16);
     let threads = threads.clamp(1, parts);
     let name = |r: &Row<N>| -> &'a [u8] {
-        &sides[r.side as usize].arena()[r.start as usize..r.start as usize + r.len as usize]
+        &sides[r.side()].arena()[r.start()..r.start() + r.len as usize]
     };
     if threads == 1 {
         for part in 0..parts {
@@ -527,7 +540,9 @@ mod tests {
             let slot = index.find(hash, |_| false).unwrap_err();
             index.put(slot, hash, r as u32);
         }
-        assert!(index.slots.len() >= 2 * names.len());
+        assert!(index.slots.len() * 3 >= 4 * names.len());
+        // a row of one side is four words (the memory of 20 M functions)
+        assert_eq!(std::mem::size_of::<Row<1>>(), 32);
         for (r, name) in names.iter().enumerate() {
             let hash = hash_in(name, 0, name.len());
             assert_eq!(
