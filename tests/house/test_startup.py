@@ -122,6 +122,6 @@ def test_flamegraph_of_a_folded_file_loads_only_what_it_draws_with(tmp_path: Pat
     folded.write_text("main;work 3\nmain;idle 1\n")
     svg = tmp_path / "cpu.svg"
     _, modules = _console_modules(tmp_path, "flamegraph", str(folded), "-o", str(svg))
-    assert {"foldkit.cli.flamegraph", "foldkit.ingest.folded", "foldkit.render.svg"} <= modules  # the test sees what was loaded
+    assert {"foldkit.cli.draw", "foldkit.ingest.folded", "foldkit.render.svg"} <= modules  # the test sees what was loaded
     assert sorted(m for m in modules if m.startswith(NOT_FOR_A_FOLDED_SVG)) == []
     assert svg.read_bytes().startswith(b"<?xml")
