@@ -8,6 +8,7 @@ itself cannot load in time: `READ_AHEAD` is generated from the commands' own par
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -72,6 +73,9 @@ def entry() -> None:
 
     readahead.start(read_ahead_paths(sys.argv[1:]))
     if plan is not None:
+        # a short run that draws and exits: no cyclic collections while its modules import
+        # (the drawing pauses them anyway, `render.gc_paused`; the exit freezes what is left)
+        gc.disable()
         from foldkit.cli.running import exit_with
 
         exit_with(lambda: fast.run(plan))
