@@ -3,10 +3,11 @@
 //! stays the reference).
 
 use foldkit_core::layout::{chart_tree, layout};
+use foldkit_core::speedscope::sampled;
 use foldkit_core::timeline::{cells, filter, first_time, runs, span, stack_nodes, sums, Samples};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::convert::{guard, int, Texts};
 use crate::layout::frames_to_python;
@@ -205,6 +206,39 @@ fn viewer_stack_nodes<'py>(
     Ok(bytes_of(py, &nodes, i64::to_ne_bytes))
 }
 
+/// speedscope's sampled profile of the samples (`foldkit.export.speedscope`): `(frames, samples,
+/// weights, end)`, the JSON text of the three arrays as bytes and the weights' sum; None when a
+/// time is NaN or a stack is not valid UTF-8 (the Python writer, the reference, then runs).
+#[pyfunction]
+fn timeline_speedscope<'py>(
+    py: Python<'py>,
+    stacks: Vec<Bound<'py, PyString>>,
+    times: &[u8],
+    ids: &[u8],
+    weights: &[u8],
+) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let mut names: Vec<&str> = Vec::with_capacity(stacks.len());
+    for stack in &stacks {
+        match stack.to_str() {
+            Ok(s) => names.push(s),
+            Err(_) => return Ok(None),
+        }
+    }
+    let (t, i, w) = (f64s(times)?, u32s(ids)?, i64s(weights)?);
+    let got = py.detach(|| guard("speedscope writer", || sampled(&names, &t, &i, &w)))?;
+    let Some(got) = got else {
+        return Ok(None);
+    };
+    let tuple = (
+        PyBytes::new(py, &got.frames),
+        PyBytes::new(py, &got.samples),
+        PyBytes::new(py, &got.weights),
+        int(py, got.end)?,
+    )
+        .into_pyobject(py)?;
+    Ok(Some(tuple))
+}
+
 /// Register this file's functions in `foldkit._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(timeline_filter, m)?)?;
@@ -215,5 +249,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(timeline_chart_layout, m)?)?;
     m.add_function(wrap_pyfunction!(timeline_cells, m)?)?;
     m.add_function(wrap_pyfunction!(viewer_stack_nodes, m)?)?;
+    m.add_function(wrap_pyfunction!(timeline_speedscope, m)?)?;
     Ok(())
 }
