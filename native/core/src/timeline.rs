@@ -46,6 +46,31 @@ pub fn filter(
     out
 }
 
+/// The samples split into `groups` parts in one pass: sample `i` goes to part `group[ids[i]]`
+/// (none when negative or beyond `group`) with the id `local[ids[i]]`, in order.
+pub fn split(
+    times: &[f64],
+    ids: &[u32],
+    weights: &[i64],
+    group: &[i64],
+    local: &[u32],
+    groups: usize,
+) -> Vec<Samples> {
+    let mut out = vec![Samples::default(); groups];
+    for ((&t, &id), &w) in times.iter().zip(ids).zip(weights) {
+        let (Some(&g), Some(&new)) = (group.get(id as usize), local.get(id as usize)) else {
+            continue;
+        };
+        let Some(part) = usize::try_from(g).ok().and_then(|g| out.get_mut(g)) else {
+            continue;
+        };
+        part.times.push(t);
+        part.ids.push(new);
+        part.weights.push(w);
+    }
+    out
+}
+
 /// Per stack id below `stacks`: the sum of its samples' weights and their number.
 pub fn sums(ids: &[u32], weights: &[i64], stacks: usize) -> (Vec<i128>, Vec<u64>) {
     let mut total = vec![0i128; stacks];
@@ -230,6 +255,23 @@ pub fn stack_nodes(tree: &ViewTree, stacks: &[&[u8]]) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_sends_each_sample_to_its_stacks_group() {
+        let parts = split(
+            &[1.0, 2.0, 3.0, 4.0],
+            &[0, 1, 2, 0],
+            &[10, 20, 30, 40],
+            &[1, 0, -1],
+            &[0, 0, 0],
+            2,
+        );
+        assert_eq!(parts[0].weights, vec![20]);
+        assert_eq!(
+            (parts[1].times.clone(), parts[1].weights.clone()),
+            (vec![1.0, 4.0], vec![10, 40])
+        );
+    }
 
     #[test]
     fn runs_sort_by_time_and_merge() {

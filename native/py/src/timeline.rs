@@ -4,7 +4,9 @@
 
 use foldkit_core::layout::{chart_tree, layout};
 use foldkit_core::speedscope::sampled;
-use foldkit_core::timeline::{cells, filter, first_time, runs, span, stack_nodes, sums, Samples};
+use foldkit_core::timeline::{
+    cells, filter, first_time, runs, span, split, stack_nodes, sums, Samples,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
@@ -73,6 +75,25 @@ fn timeline_filter<'py>(
     let m = mapping.map(i64s).transpose()?;
     let kept = py.detach(|| guard("timeline", || filter(&t, &i, &w, m.as_deref(), window)))?;
     samples_to_python(py, &kept)
+}
+
+/// The samples split into `groups` parts in one pass (`foldkit.transform.roots.split`): per stack
+/// id its part (`group`, int64 bytes, -1 for none) and its id there (`local`, uint32 bytes).
+/// Returns a `(times, ids, weights)` bytes tuple per part.
+#[pyfunction]
+fn timeline_split<'py>(
+    py: Python<'py>,
+    times: &[u8],
+    ids: &[u8],
+    weights: &[u8],
+    group: &[u8],
+    local: &[u8],
+    groups: usize,
+) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+    let (t, i, w) = (f64s(times)?, u32s(ids)?, i64s(weights)?);
+    let (g, l) = (i64s(group)?, u32s(local)?);
+    let parts = py.detach(|| guard("timeline", || split(&t, &i, &w, &g, &l, groups)))?;
+    parts.iter().map(|p| samples_to_python(py, p)).collect()
 }
 
 /// `(weights, counts)`: per stack id below `stacks`, the sum of its samples' weights and their
@@ -250,5 +271,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(timeline_cells, m)?)?;
     m.add_function(wrap_pyfunction!(viewer_stack_nodes, m)?)?;
     m.add_function(wrap_pyfunction!(timeline_speedscope, m)?)?;
+    m.add_function(wrap_pyfunction!(timeline_split, m)?)?;
     Ok(())
 }
