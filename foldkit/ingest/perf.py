@@ -393,9 +393,12 @@ def _fold_native(native: NativeCore, source: Source, options: FoldOptions, size:
     """Fold with the native core's threads. A plain file is read by the threads themselves, by
     range; a zstd or gzip file is decompressed natively while they fold. Either falls back to the
     Python reader (`Source.chunks`), which skips records longer than `options.max_record` and
-    reports corrupt streams, when the native reader meets such a record or stream."""
+    reports corrupt streams, when the native reader meets such a record or stream, and reads a
+    plain file without blank lines in its head so too (its records end without one)."""
     path = source.seekable_path()
-    if path:
+    # a plain file whose head has no blank line (`-G`, no call chains, side events first) has no
+    # record boundary for the threads to cut ranges at: its chunks are cut by `cut_records`
+    if path and b"\n\n" in source.head().replace(b"\r\n", b"\n"):
         try:
             return _run_native(native, options, source.name, lambda folder: folder.push_file(path, size, 0, options.max_record))
         except native.RecordTooLong:
