@@ -261,8 +261,13 @@ def has_times(samples: Sequence[Sample] | None) -> bool:
 
 def sorted_by_time(timeline: Sequence[Sample]) -> Timeline:
     """The samples sorted by time as `sorted(samples, key=time)` sorts them (the same
-    comparisons, so NaNs land where that sort leaves them)."""
+    comparisons, so NaNs land where that sort leaves them; natively when no time is NaN)."""
     tl = Timeline.of(timeline)
+    core = native_core()
+    if core is not None and isinstance(tl.weights, array):
+        got = core.timeline_sorted(tl.times.tobytes(), tl.ids.tobytes(), tl.weights.tobytes())
+        if got is not None:
+            return Timeline.from_arrays(tl.stacks, *got)
     times = tl.times
     order = sorted(range(len(tl)), key=times.__getitem__)
     weights = tl.weights

@@ -71,6 +71,22 @@ pub fn split(
     out
 }
 
+/// The samples in time order (a stable sort, as Python's `sorted` by time); None when a time is
+/// NaN (where Python's sort leaves those is left to the reference).
+pub fn sort_by_time(times: &[f64], ids: &[u32], weights: &[i64]) -> Option<Samples> {
+    if times.iter().any(|t| t.is_nan()) || ids.len() != times.len() || weights.len() != times.len()
+    {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..times.len()).collect();
+    order.sort_by(|&a, &b| times[a].partial_cmp(&times[b]).unwrap_or(Ordering::Equal));
+    Some(Samples {
+        times: order.iter().map(|&i| times[i]).collect(),
+        ids: order.iter().map(|&i| ids[i]).collect(),
+        weights: order.iter().map(|&i| weights[i]).collect(),
+    })
+}
+
 /// Per stack id below `stacks`: the sum of its samples' weights and their number.
 pub fn sums(ids: &[u32], weights: &[i64], stacks: usize) -> (Vec<i128>, Vec<u64>) {
     let mut total = vec![0i128; stacks];
@@ -255,6 +271,19 @@ pub fn stack_nodes(tree: &ViewTree, stacks: &[&[u8]]) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorting_by_time_is_stable_and_declines_nans() {
+        let got = sort_by_time(
+            &[2.0, 1.0, -0.0, 0.0, 1.0],
+            &[0, 1, 2, 3, 4],
+            &[5, 6, 7, 8, 9],
+        )
+        .unwrap();
+        assert_eq!(got.ids, vec![2, 3, 1, 4, 0]);
+        assert_eq!(got.weights, vec![7, 8, 6, 9, 5]);
+        assert!(sort_by_time(&[1.0, f64::NAN], &[0, 0], &[1, 1]).is_none());
+    }
 
     #[test]
     fn split_sends_each_sample_to_its_stacks_group() {

@@ -5,7 +5,7 @@
 use foldkit_core::layout::{chart_tree, layout};
 use foldkit_core::speedscope::sampled;
 use foldkit_core::timeline::{
-    cells, filter, first_time, runs, span, split, stack_nodes, sums, Samples,
+    cells, filter, first_time, runs, sort_by_time, span, split, stack_nodes, sums, Samples,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -94,6 +94,20 @@ fn timeline_split<'py>(
     let (g, l) = (i64s(group)?, u32s(local)?);
     let parts = py.detach(|| guard("timeline", || split(&t, &i, &w, &g, &l, groups)))?;
     parts.iter().map(|p| samples_to_python(py, p)).collect()
+}
+
+/// The samples in time order (a stable sort): `(times, ids, weights)` bytes; None when a time is
+/// NaN (`foldkit.timeline.sorted_by_time`'s Python code, the reference, then sorts).
+#[pyfunction]
+fn timeline_sorted<'py>(
+    py: Python<'py>,
+    times: &[u8],
+    ids: &[u8],
+    weights: &[u8],
+) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let (t, i, w) = (f64s(times)?, u32s(ids)?, i64s(weights)?);
+    let sorted = py.detach(|| guard("timeline", || sort_by_time(&t, &i, &w)))?;
+    sorted.map(|s| samples_to_python(py, &s)).transpose()
 }
 
 /// `(weights, counts)`: per stack id below `stacks`, the sum of its samples' weights and their
@@ -272,5 +286,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(viewer_stack_nodes, m)?)?;
     m.add_function(wrap_pyfunction!(timeline_speedscope, m)?)?;
     m.add_function(wrap_pyfunction!(timeline_split, m)?)?;
+    m.add_function(wrap_pyfunction!(timeline_sorted, m)?)?;
     Ok(())
 }
