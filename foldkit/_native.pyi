@@ -338,3 +338,13 @@ def timeline_cells(
 
 def viewer_stack_nodes(tree: ViewerTree, stacks: list[str]) -> bytes:
     """The node each stack ends at (int64 bytes), -1 where no side's stacks end."""
+
+def timeline_split(times: bytes, ids: bytes, weights: bytes, group: bytes, local: bytes, groups: int) -> list[tuple[bytes, bytes, bytes]]:
+    """The samples in `groups` parts: per stack id its part (int64, -1 none) and its id there (uint32)."""
+
+def timeline_sorted(times: bytes, ids: bytes, weights: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """The samples in time order (stable); None when a time is NaN."""
+
+def timeline_speedscope(stacks: list[str], times: bytes, ids: bytes, weights: bytes) -> tuple[bytes, bytes, bytes, int] | None:
+    """speedscope's sampled profile: the JSON text of its frames, samples and weights, and the
+    weights' sum; None when a time is NaN or a stack is not valid UTF-8."""

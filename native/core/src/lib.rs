@@ -12,6 +12,7 @@ pub mod palette;
 pub mod perf;
 pub mod pprof;
 pub mod range_read;
+pub mod speedscope;
 pub mod stack_order;
 pub mod svg_frames;
 pub mod svg_palette;
