@@ -9,11 +9,10 @@ itself cannot load in time: `READ_AHEAD` is generated from the commands' own par
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from itertools import pairwise
 
-from foldkit import __version__
+from foldkit import __version__, _catch_interrupts
 
 #: Per command whose folded inputs are read in this process (`report` reads in worker
 #: processes): the spellings of its options after which nothing is read ahead (they change how
@@ -47,12 +46,6 @@ def read_ahead_paths(args: list[str]) -> list[str]:
     return readahead.worth_reading(named)[:MAX_FILES]
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    """SIGINT before the command line catches KeyboardInterrupt: its message and exit code."""
-    sys.stderr.write("foldkit: interrupted\n")
-    raise SystemExit(130)
-
-
 def entry() -> None:
     """The console script: starts reading ahead, then runs the command line (`foldkit.cli.entry`).
     Ctrl-C while the modules load (the package's own `__init__` already does this for the console
@@ -61,8 +54,7 @@ def entry() -> None:
     if sys.argv[1:] == ["--version"]:
         print(f"foldkit {__version__}")
         sys.exit(0)
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored
-        signal.signal(signal.SIGINT, _interrupted)
+    _catch_interrupts()  # the package's handler (the console script has it already)
     from foldkit import readahead
 
     readahead.start(read_ahead_paths(sys.argv[1:]))
