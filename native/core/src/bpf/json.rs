@@ -18,7 +18,6 @@
 use std::collections::HashMap;
 
 use ahash::RandomState;
-use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 use super::bpftrace::Parser;
@@ -76,10 +75,25 @@ struct Span {
     kind: Kind,
 }
 
-/// Keys of one object seen so far: (hash of the decoded key, where the key starts).
+/// Keys of one object: (hash of the decoded key, where the key starts), checked for repeats
+/// when the object ends (sorted by hash: no random access per key, as a hash set would make).
 #[derive(Debug, Default)]
 struct KeySet {
-    table: HashTable<(u64, usize)>,
+    keys: Vec<(u64, usize)>,
+}
+
+impl KeySet {
+    /// True when a key of the object (`s` is the line) is there twice.
+    fn repeats(&mut self, s: &[u8], a: &mut Vec<u8>, b: &mut Vec<u8>) -> bool {
+        self.keys.sort_unstable();
+        self.keys.windows(2).any(|w| {
+            w[0].0 == w[1].0 && {
+                a.clear();
+                b.clear();
+                string(s, w[0].1, Some(a)).is_ok() && string(s, w[1].1, Some(b)).is_ok() && a == b
+            }
+        })
+    }
 }
 
 fn is_ws(b: u8) -> bool {
@@ -327,7 +341,7 @@ impl Scan<'_> {
         }
         let keyed = self.checking && depth <= KEYED_DEPTH;
         if keyed {
-            self.sets[depth - 1].table.clear();
+            self.sets[depth - 1].keys.clear();
         }
         if self.open(b'}') {
             return Ok(Kind::Object);
@@ -341,7 +355,8 @@ impl Scan<'_> {
             if keyed {
                 self.key.clear();
                 self.i = string(self.s, key_start, Some(self.key))?;
-                self.remember_key(depth, key_start)?;
+                let hash = self.hasher.hash_one(self.key.as_slice());
+                self.sets[depth - 1].keys.push((hash, key_start));
             } else {
                 self.i = string(self.s, key_start, None)?;
             }
@@ -360,28 +375,12 @@ impl Scan<'_> {
                 self.data = Some(value);
             }
             if self.after_member(b'}')? {
+                if keyed && self.sets[depth - 1].repeats(self.s, self.key, self.other) {
+                    return Err(Fail::Decline);
+                }
                 return Ok(Kind::Object);
             }
         }
-    }
-
-    /// Note the key just decoded into `key` (starting at `start`) of an object `depth` deep; a
-    /// key seen before in the object is for the twin.
-    fn remember_key(&mut self, depth: usize, start: usize) -> Result<(), Fail> {
-        let hash = self.hasher.hash_one(self.key.as_slice());
-        let (s, key, other) = (self.s, &*self.key, &mut *self.other);
-        let table = &mut self.sets[depth - 1].table;
-        let seen = table.find(hash, |&(h, at)| {
-            h == hash && {
-                other.clear();
-                string(s, at, Some(other)).is_ok() && other == key
-            }
-        });
-        if seen.is_some() {
-            return Err(Fail::Decline);
-        }
-        table.insert_unique(hash, (hash, start), |&(h, _)| h);
-        Ok(())
     }
 
     /// In the second scan, at an object: the next key decoded into `out` (the scan then at its
@@ -426,7 +425,11 @@ pub fn key_text(key: &[u8], out: &mut Vec<u8>) {
     loop {
         let end;
         if key[pos..].starts_with(b"\n") {
-            end = memchr::memmem::find(&key[pos + 1..], b"\n,").map_or(n - 1, |k| pos + 1 + k);
+            // the next `\n,` after this `\n`
+            end = memchr::memchr_iter(b'\n', &key[pos + 1..])
+                .map(|k| pos + 1 + k)
+                .find(|&k| key.get(k + 1) == Some(&b','))
+                .unwrap_or(n - 1);
             out.extend_from_slice(&key[pos..=end]);
             pos = end + 1;
         } else {
@@ -533,7 +536,7 @@ impl JsonLines {
         let (event_type, data) = (scan.event_type, scan.data);
         // the keys of a big map are not needed any more
         for set in &mut self.sets {
-            if set.table.capacity() > 1024 {
+            if set.keys.capacity() > 1024 {
                 *set = KeySet::default();
             }
         }
