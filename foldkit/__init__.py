@@ -22,16 +22,24 @@ def _console() -> bool:
 #: library import.
 _CONSOLE = _console()
 
-if _CONSOLE and _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
-    # the console script, starting (and SIGINT not ignored, as in a background job): Ctrl-C
-    # while the command's modules import gives foldkit's one line and 130, not a traceback
-    # (`foldkit.cli.entry` hands SIGINT back to KeyboardInterrupt once it catches that)
 
-    def _interrupted(signum: int, frame: object) -> None:
-        _sys.stderr.write("foldkit: interrupted\n")
-        raise SystemExit(130)
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGINT while the command line starts (before it catches KeyboardInterrupt): foldkit's one
+    line and exit 130, not a traceback. The one handler for the console script (installed below)
+    and `python -m foldkit` (`foldkit.launch.entry`); `foldkit.cli.entry` hands SIGINT back to
+    KeyboardInterrupt once it catches that."""
+    _sys.stderr.write("foldkit: interrupted\n")
+    raise SystemExit(130)
 
-    _signal.signal(_signal.SIGINT, _interrupted)
+
+def _catch_interrupts() -> None:
+    """Install `_interrupted` unless SIGINT is ignored (as in a background job) or handled."""
+    if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+        _signal.signal(_signal.SIGINT, _interrupted)
+
+
+if _CONSOLE:
+    _catch_interrupts()
 
 #: `typing.TYPE_CHECKING`, without importing typing (a tenth of `foldkit --version`'s time).
 TYPE_CHECKING = False

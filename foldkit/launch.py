@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import gc
 import os
-import signal
 import sys
 from itertools import pairwise
 
-from foldkit import __version__
+from foldkit import __version__, _catch_interrupts
 
 #: Per command whose folded inputs are read in this process (`report` reads in worker
 #: processes): the spellings of its options after which nothing is read ahead (they change how
@@ -48,12 +47,6 @@ def read_ahead_paths(args: list[str]) -> list[str]:
     return readahead.worth_reading(named)[:MAX_FILES]
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    """SIGINT before the command line catches KeyboardInterrupt: its message and exit code."""
-    sys.stderr.write("foldkit: interrupted\n")
-    raise SystemExit(130)
-
-
 def entry() -> None:
     """The console script: starts reading ahead, then runs the command line (`foldkit.cli.entry`).
     Ctrl-C while the modules load (the package's own `__init__` already does this for the console
@@ -64,8 +57,7 @@ def entry() -> None:
     if sys.argv[1:] == ["--version"]:
         print(f"foldkit {__version__}")
         sys.exit(0)
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored
-        signal.signal(signal.SIGINT, _interrupted)
+    _catch_interrupts()  # the package's handler (the console script has it already)
     from foldkit.cli import fast
 
     plan = fast.parse(sys.argv[1:])

@@ -100,6 +100,33 @@ def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, typer: bool,
     assert not (tmp_path / "x.svg").exists()
 
 
+#: The start-up of `python -m foldkit` (argv[0] is not `foldkit`, so the package leaves SIGINT to
+#: the launcher), stopped when the command line starts to import: which SIGINT handler is set then.
+_HANDLER_AT_CLI = """
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+class Hook:
+    def find_spec(self, name, path=None, target=None):
+        if name == "foldkit.cli":
+            import foldkit
+            print(signal.getsignal(signal.SIGINT) is foldkit._interrupted)
+            os._exit(0)
+        return None
+sys.meta_path.insert(0, Hook())
+sys.argv = [sys.argv[1], "fold", "-"]
+from foldkit.launch import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize("argv0", ["/usr/bin/foldkit", "-m"])
+def test_start_up_has_one_sigint_handler_the_packages(argv0: str) -> None:
+    # the console script (installed by the package's __init__) and `python -m foldkit` (installed
+    # by the launcher) use the same handler, not one copy each
+    run = subprocess.run([sys.executable, "-c", _HANDLER_AT_CLI, argv0], capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
+    assert run.returncode == 0 and run.stdout == "True\n", (run.stdout, run.stderr)
+
+
 def test_an_input_whose_name_is_too_long_is_an_input_error(tmp_path: Path) -> None:
     name = tmp_path / ("n" * 300)
     run = _foldkit("fold", str(name))
