@@ -25,9 +25,12 @@ use crate::table::{Group, Stacks};
 /// What stands for every frame that cannot matter in a reduced table: not UTF-8, so no frame of
 /// a table the check takes is it.
 const PLACEHOLDER: &[u8] = b"\xff";
-/// Buckets of [`bounds`], at most and at least (a power of two each).
-const MOST_BUCKETS: usize = 1 << 20;
+/// Buckets of [`bounds`], at most and at least (a power of two each), and stacks per bucket
+/// aimed at: ten million stacks of three frames put about 100 samples in each of 2^18 buckets,
+/// far below the 10,000 that 0.1% of them is.
+const MOST_BUCKETS: usize = 1 << 18;
 const LEAST_BUCKETS: usize = 1 << 10;
+const STACKS_PER_BUCKET: usize = 8;
 
 /// A relative margin on every comparison of [`may_matter`]: the gate recomputes each in Python
 /// floats (its sums of ints exact, ours rounded to f64), so a function that passes there by less
@@ -94,6 +97,17 @@ pub fn check_sums<const N: usize>(
     scope: Scope,
     threads: usize,
 ) -> Option<Vec<Row<N>>> {
+    check_sums_in(sides, roots, scope, threads, MIN_RANGE)
+}
+
+/// [`check_sums`] with threads taking ranges of at least `min_range` stacks.
+pub fn check_sums_in<const N: usize>(
+    sides: [&Stacks; N],
+    roots: usize,
+    scope: Scope,
+    threads: usize,
+    min_range: usize,
+) -> Option<Vec<Row<N>>> {
     let totals: Vec<i128> = sides.iter().map(|t| total(t)).collect();
     let mut kept = Vec::new();
     let reducible = totals.iter().all(|&t| t > 0)
@@ -108,14 +122,17 @@ pub fn check_sums<const N: usize>(
         })?;
         return Some(kept);
     }
-    let (buckets, sums) = bounds(&sides, roots);
+    let (buckets, sums) = bounds(&sides, roots, threads, min_range);
     let hot: Vec<bool> = (0..buckets)
         .map(|b| {
-            let bound: Vec<[i64; 2]> = sums.iter().map(|run| [run[b], run[b]]).collect();
+            let bound: [[i64; 2]; N] = std::array::from_fn(|r| [sums[r][b], sums[r][b]]);
             may_matter(&bound, &totals, scope)
         })
         .collect();
-    let reduced: Vec<Stacks> = sides.iter().map(|t| reduce(t, roots, &hot)).collect();
+    let reduced: Vec<Stacks> = sides
+        .iter()
+        .map(|t| reduce(t, roots, &hot, threads, min_range))
+        .collect();
     let small: [&Stacks; N] = std::array::from_fn(|k| &reduced[k]);
     function_sums_parallel(small, Group::Function { roots }, threads, |row| {
         if row.name != PLACEHOLDER && may_matter(&row.sums, &totals, scope) {
@@ -153,22 +170,63 @@ fn code_frames(stack: &[u8], roots: usize, mut frame: impl FnMut(&[u8])) {
     }
 }
 
+/// `count` items cut into at most `threads` ranges of about equal length, each of at least
+/// `min_range` items when there are that many (at least one range).
+fn ranges(count: usize, threads: usize, min_range: usize) -> Vec<std::ops::Range<usize>> {
+    let parts = threads.clamp(1, count.div_ceil(min_range.max(1)).max(1));
+    let step = count.div_ceil(parts).max(1);
+    (0..parts)
+        .map(|p| (p * step).min(count)..((p + 1) * step).min(count))
+        .collect()
+}
+
+/// Stacks a thread takes at least (fewer are summed by one thread).
+const MIN_RANGE: usize = 1 << 15;
+
 /// The number of buckets, and per run per bucket the summed weight of the stacks holding each
 /// frame (after the first `roots`) whose name's hash falls in it, counted once per occurrence:
-/// at least the total of every name in the bucket (weights not negative; saturating).
-fn bounds(sides: &[&Stacks], roots: usize) -> (usize, Vec<Vec<i64>>) {
+/// at least the total of every name in the bucket (weights not negative; saturating). Each
+/// table is summed in ranges of stacks by up to `threads` threads.
+fn bounds(
+    sides: &[&Stacks],
+    roots: usize,
+    threads: usize,
+    min_range: usize,
+) -> (usize, Vec<Vec<i64>>) {
     let most = sides.iter().map(|t| t.len()).max().unwrap_or(0);
-    let buckets = most.next_power_of_two().clamp(LEAST_BUCKETS, MOST_BUCKETS);
+    let buckets = (most / STACKS_PER_BUCKET)
+        .next_power_of_two()
+        .clamp(LEAST_BUCKETS, MOST_BUCKETS);
+    let sum_range = |t: &Stacks, range: std::ops::Range<usize>| {
+        let mut run = vec![0i64; buckets];
+        for k in range {
+            let weight = i64::try_from(t.sum(k)).unwrap_or(i64::MAX);
+            code_frames(t.stack(k), roots, |name| {
+                let b = bucket_of(name, buckets);
+                run[b] = run[b].saturating_add(weight);
+            });
+        }
+        run
+    };
     let sums = sides
         .iter()
         .map(|t| {
-            let mut run = vec![0i64; buckets];
-            for k in 0..t.len() {
-                let weight = i64::try_from(t.sum(k)).unwrap_or(i64::MAX);
-                code_frames(t.stack(k), roots, |name| {
-                    let b = bucket_of(name, buckets);
-                    run[b] = run[b].saturating_add(weight);
-                });
+            let parts: Vec<Vec<i64>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = ranges(t.len(), threads, min_range)
+                    .into_iter()
+                    .map(|range| scope.spawn(move || sum_range(t, range)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a bucket thread panicked"))
+                    .collect()
+            });
+            let mut parts = parts.into_iter();
+            let mut run = parts.next().unwrap_or_else(|| vec![0; buckets]);
+            for part in parts {
+                for (into, add) in run.iter_mut().zip(part) {
+                    *into = into.saturating_add(add);
+                }
             }
             run
         })
@@ -176,47 +234,90 @@ fn bounds(sides: &[&Stacks], roots: usize) -> (usize, Vec<Vec<i64>>) {
     (buckets, sums)
 }
 
-/// `table` with every frame after the first `roots` whose bucket is not `hot` replaced by
-/// [`PLACEHOLDER`] (a run of them by one) and the stacks that became equal merged: the same
-/// self and total sums for every name kept.
-fn reduce(table: &Stacks, roots: usize, hot: &[bool]) -> Stacks {
-    let mut out = Stacks::new();
-    let mut index: HashTable<u32> = HashTable::new();
-    let mut stack: Vec<u8> = Vec::new();
-    for k in 0..table.len() {
-        stack.clear();
-        let mut seen = 0usize;
-        let mut cold = false;
-        let whole = table.stack(k);
-        let mut at = 0usize;
-        loop {
-            let end = memchr(b';', &whole[at..]).map_or(whole.len(), |i| at + i);
-            let name = &whole[at..end];
-            let keep = seen < roots || hot[bucket_of(name, hot.len())];
-            if keep || !cold {
-                if seen > 0 {
-                    stack.push(b';');
-                }
-                stack.extend_from_slice(if keep { name } else { PLACEHOLDER });
-            }
-            cold = !keep;
-            seen += 1;
-            if end == whole.len() {
-                break;
-            }
-            at = end + 1;
+/// Stacks interned by their bytes (equal stacks summed).
+struct Interner {
+    out: Stacks,
+    index: HashTable<u32>,
+}
+
+impl Interner {
+    fn new() -> Self {
+        Interner {
+            out: Stacks::new(),
+            index: HashTable::new(),
         }
-        let hash = hash_of(&stack);
-        match index.find(hash, |&r| out.stack(r as usize) == stack.as_slice()) {
-            Some(&r) => out.add_to(r as usize, table.sum(k)),
+    }
+
+    fn add(&mut self, stack: &[u8], weight: i128) {
+        let out = &mut self.out;
+        let hash = hash_of(stack);
+        match self.index.find(hash, |&r| out.stack(r as usize) == stack) {
+            Some(&r) => out.add_to(r as usize, weight),
             None => {
                 let r = out.len() as u32;
-                out.push(&stack, table.sum(k));
-                index.insert_unique(hash, r, |&r| hash_of(out.stack(r as usize)));
+                out.push(stack, weight);
+                self.index
+                    .insert_unique(hash, r, |&r| hash_of(out.stack(r as usize)));
             }
         }
     }
-    out
+}
+
+/// `table` with every frame after the first `roots` whose bucket is not `hot` replaced by
+/// [`PLACEHOLDER`] (a run of them by one) and the stacks that became equal merged: the same
+/// self and total sums for every name kept. Ranges of stacks are reduced by up to `threads`
+/// threads, then merged.
+fn reduce(table: &Stacks, roots: usize, hot: &[bool], threads: usize, min_range: usize) -> Stacks {
+    let reduce_range = |range: std::ops::Range<usize>| {
+        let mut out = Interner::new();
+        let mut stack: Vec<u8> = Vec::new();
+        for k in range {
+            stack.clear();
+            let mut seen = 0usize;
+            let mut cold = false;
+            let whole = table.stack(k);
+            let mut at = 0usize;
+            loop {
+                let end = memchr(b';', &whole[at..]).map_or(whole.len(), |i| at + i);
+                let name = &whole[at..end];
+                let keep = seen < roots || hot[bucket_of(name, hot.len())];
+                if keep || !cold {
+                    if seen > 0 {
+                        stack.push(b';');
+                    }
+                    stack.extend_from_slice(if keep { name } else { PLACEHOLDER });
+                }
+                cold = !keep;
+                seen += 1;
+                if end == whole.len() {
+                    break;
+                }
+                at = end + 1;
+            }
+            out.add(&stack, table.sum(k));
+        }
+        out.out
+    };
+    let parts: Vec<Stacks> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges(table.len(), threads, min_range)
+            .into_iter()
+            .map(|range| scope.spawn(move || reduce_range(range)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a reducing thread panicked"))
+            .collect()
+    });
+    if parts.len() == 1 {
+        return parts.into_iter().next().unwrap_or_default();
+    }
+    let mut out = Interner::new();
+    for part in &parts {
+        for (stack, weight) in part.iter() {
+            out.add(stack, weight);
+        }
+    }
+    out.out
 }
 
 /// The sum of every stack's weight.
@@ -298,6 +399,8 @@ mod tests {
             floor in 0.0f64..0.6,
             roots in 0usize..2,
             negative in any::<bool>(),
+            threads in 1usize..4,
+            min_range in 1usize..8,
         ) {
             // without negative weights the names are bucketed and the tables reduced first
             let runs: Vec<Vec<(String, i64)>> = runs
@@ -314,7 +417,7 @@ mod tests {
                     want.insert(r.name.to_vec(), r.sums);
                 }
             }).unwrap();
-            let got: BTreeMap<_, _> = check_sums(sides, roots, scope, 2)
+            let got: BTreeMap<_, _> = check_sums_in(sides, roots, scope, threads, min_range)
                 .unwrap()
                 .into_iter()
                 .collect();
