@@ -214,9 +214,12 @@ class ViewerTree:
     def arrays(self) -> tuple[list[str], bytes, bytes, list[bytes]]:
         """`(names, name_ids, depths, selfs)`: uint32, uint32 and float64 arrays as native bytes."""
 
-def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str, palette: str | None = None) -> ViewerTree | None:
-    """The merged tree of `sides`, or None when a weight is not an int within i64 or a table's stack is not UTF-8;
-    a ValueError when it is beyond the payload's limits (4 GiB of names, 2**32 nodes)."""
+def viewer_tree(
+    sides: list[dict[str, int] | FoldedStacks], root: str, palette: str | None = None, scales: list[float] | None = None
+) -> ViewerTree | None:
+    """The merged tree of `sides`, each side's weights shown times its `scales` entry (default 1); None when a
+    weight is not an int within i64, a table's stack is not UTF-8 or a scale not finite and above zero; a
+    ValueError when it is beyond the payload's limits (4 GiB of names, 2**32 nodes)."""
 
 # --- table.rs ---
 

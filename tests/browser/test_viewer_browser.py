@@ -255,6 +255,25 @@ def test_diff_mode_shows_frames_only_in_before(browser: Any, tmp_path: Path) -> 
     v.close()
 
 
+def test_a_normalised_diff_of_folded_files_shows_before_scaled(browser: Any, tmp_path: Path) -> None:
+    """`diff old new -o d.html` of folded files (read into native tables; BEFORE scaled to AFTER's
+    total in the core's tree) draws and says BEFORE's weights scaled: 2,000 samples against
+    1,000, so BEFORE counts half."""
+    from foldkit.cli import main
+
+    old, new, out = tmp_path / "old.folded", tmp_path / "new.folded", tmp_path / "d.html"
+    # more lines than the head read to detect the format, so both are read into tables
+    filler = [f"main;idle;f{i} 1\n" for i in range(4000)]
+    old.write_text("".join(filler) + "main;gone 600\n")  # 4,600
+    new.write_text("".join(filler[:2000]) + "main;new 300\n")  # 2,300: BEFORE scaled by 0.5
+    assert main(["diff", "-q", str(old), str(new), "-o", str(out)]) == 0
+    v = Viewer(browser, out)
+    text = v.hover("main;gone")
+    assert "before 300, after 0 " in text and "only in before" in text, text
+    assert "BEFORE normalised to AFTER's total (x0.5)" in v.page.locator("header").inner_text()
+    v.close()
+
+
 def test_hostile_names_execute_nothing(browser: Any, tmp_path: Path) -> None:
     weights = dict(HOSTILE) | {"main;\u2028x\u2029": 1, "main;\u202eevil\u202c": 1, 'main;"><img src=x onerror=alert(1)>': 1}
     path = write(tmp_path, weights, title="</script><script>window.pwned=1</script>", subtitle="<img src=x onerror=window.pwned=1>")

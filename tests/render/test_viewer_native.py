@@ -20,7 +20,7 @@ from foldkit.render import viewer as viewer_module
 from foldkit.render.options import RenderOptions
 from foldkit.render.palette import colorizer
 from foldkit.render.viewer.payload import native_header, pack, pack_native, write_native
-from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree
+from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree, scaled
 from tests.render.test_render_layout import NAMES
 
 #: Weights on either side of zero and of 2**32 (the payload's uint32 limit) and 2**53.
@@ -65,6 +65,38 @@ def test_two_sides_are_the_twins_tree(after: dict[str, int], before: dict[str, i
     native = native_tree(after, before)
     assert native is not None
     same_tree(FrameTree.from_native(native), build_tree(after, before))
+
+
+#: What a normalised BEFORE is scaled by: AFTER's total over BEFORE's (integral or not).
+SCALE = st.one_of(
+    st.sampled_from([0.5, 2.0, 1 / 3, 3.0, 0.1, 1e-6, 7.25, 2**40 / 3]),
+    st.fractions(min_value=1, max_value=10**6, max_denominator=10**6).map(lambda f: float(1 / f)),
+    st.floats(min_value=1e-9, max_value=1e9, allow_nan=False, allow_infinity=False),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(SIDE, SIDE, SCALE)
+def test_a_scaled_side_is_the_twins_tree_of_the_scaled_weights(after: dict[str, int], before: dict[str, int], scale: float) -> None:
+    """The core keeps BEFORE's integers and shows each node's weight times the scale: the twin's
+    tree of BEFORE scaled first (as `diff_profiles` normalises it), and its payload bytes."""
+    native = native_tree(after, before, scales=[1.0, scale])
+    assert native is not None
+    twin = build_tree(after, scaled(before, scale))
+    same_tree(FrameTree.from_native(native), twin)
+    header, data = pack_native(native, colorizer("hot"), "hot")
+    twin_header, twin_data = pack(twin, colorizer("hot"))
+    assert header == twin_header
+    assert raw(data) == raw(twin_data)
+
+
+def test_a_scale_the_core_does_not_take_is_left_to_the_twin() -> None:
+    for scale in (0.0, -0.5, float("nan"), float("inf")):
+        assert native_tree({"a": 1}, {"a": 2}, scales=[1.0, scale]) is None
+    with pytest.raises(ValueError, match="one scale per side"):
+        _native.viewer_tree([{"a": 1}], "all", None, [1.0, 2.0])
+    page = viewer_module.render_diff_viewer({"a": 2}, {"a": 1}, before_scale=-0.5)  # the twin draws it
+    assert b"foldkit-data" in page
 
 
 @settings(max_examples=200, deadline=None)

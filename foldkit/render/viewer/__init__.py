@@ -5,6 +5,7 @@ that draws every frame on a canvas, with flame, icicle, sandwich and top-table v
     write_viewer(profile, out, RenderOptions(...))          # streamed to a binary file
     render_diff_viewer(before, after, unit=..., basis="union", options=...) -> bytes
     write_diff_viewer(before, after, out, ...)              # sides: dicts or native stack tables
+    diff_viewer(before, after, ...)(out)                    # the tree built first, then written
 
 * `tree.py`    — `build_tree(*sides) -> FrameTree`: every stack prefix once, in pre-order
   (`native_tree` builds it in the native core, the usual path; `build_tree` is its twin);
@@ -36,7 +37,7 @@ from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import background, colorizer
 from foldkit.render.viewer.page import viewer_document
 from foldkit.render.viewer.payload import native_header, pack, write_native
-from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree
+from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree, scaled
 from foldkit.text import visible
 
 if TYPE_CHECKING:
@@ -85,18 +86,25 @@ class _Payload:
     native: ViewerTree | None = None
 
 
-def _payload(sides: list[Mapping[str, Weight] | StackTable], color: Callable[[str], str], palette: str | None) -> _Payload:
-    """The payload of `sides`' merged tree: built and packed natively when the core takes the
-    sides (`palette`: the palette the core may colour with, None when `color` is not a plain
-    palette's), else by the Python twins."""
+def _payload(
+    sides: list[Mapping[str, Weight] | StackTable],
+    color: Callable[[str], str],
+    palette: str | None,
+    scales: list[float] | None = None,
+) -> _Payload:
+    """The payload of `sides`' merged tree, each side's weights times its `scales` entry (default
+    1): built and packed natively when the core takes the sides (`palette`: the palette the core
+    may colour with, None when `color` is not a plain palette's), else by the Python twins (from
+    the sides' weights scaled first, as `analysis.diff.diff_profiles` scales them)."""
     try:
-        native = native_tree(*sides, palette=palette)
+        native = native_tree(*sides, palette=palette, scales=scales)
     except ValueError as exc:  # beyond the payload's limits
         raise UsageError(str(exc)) from None
     if native is not None:
         header, given = native_header(native, color, palette)
         return _Payload(header, partial(write_native, native, given, palette), native.nonpositive, partial(FrameTree.from_native, native), native)
-    tree = build_tree(*(s.to_dict() if not isinstance(s, Mapping) else s for s in sides))
+    factors = scales or [1.0] * len(sides)
+    tree = build_tree(*(scaled(s.to_dict() if not isinstance(s, Mapping) else s, f) for s, f in zip(sides, factors, strict=True)))
     header, data = pack(tree, color)
     return _Payload(header, lambda out: _write_text(out, data), tree.nonpositive, lambda: tree)
 
@@ -162,10 +170,9 @@ def render_viewer(
     return _bytes(partial(write_viewer, profile, options=options, palette_map=palette_map, diagnostics=diagnostics))
 
 
-def write_diff_viewer(
+def diff_viewer(
     before: Mapping[str, Weight] | StackTable,
     after: Mapping[str, Weight] | StackTable,
-    out: BinaryIO,
     *,
     unit: str = defaults.COUNT_NAME,
     basis: str = DIFF_BASIS,
@@ -174,19 +181,26 @@ def write_diff_viewer(
     sides: tuple[str, str] = ("before", "after"),
     color_by: str = "self",
     roots: int = 0,
-) -> None:
-    """Write the differential viewer page to `out`: the union of both sides' stacks (dicts, or
-    native stack tables, which stay in the core), frames coloured by the change of their self
-    weight (`color_by="self"`) or total weight (`"total"`) (red grew, blue shrank;
-    `options.negate` swaps), widths from `basis` (union: the larger side, so frames only in BEFORE
-    are shown). The first `roots` frames of every stack hold comm/PID/TID: no function in the table."""
+    before_scale: float = 1.0,
+) -> Callable[[BinaryIO], None]:
+    """The differential viewer page, its tree built: a function that writes the page to a binary
+    file (`write_diff_viewer`), so that what cannot be drawn is said before an output is opened.
+    The union of both sides' stacks (dicts, or native stack tables, which stay in the core),
+    BEFORE's weights shown times `before_scale` (a normalised BEFORE: each stack's weight scaled
+    as `analysis.diff.diff_profiles` scales it; the core keeps the integers and scales each node's
+    once), frames coloured by the change of their self weight (`color_by="self"`) or total weight
+    (`"total"`) (red grew, blue shrank; `options.negate` swaps), widths from `basis` (union: the
+    larger side, so frames only in BEFORE are shown). The first `roots` frames of every stack hold
+    comm/PID/TID: no function in the table."""
     _check(options)
     if basis not in BASES:
         raise UsageError(f"--basis must be one of {', '.join(BASES)}, not {basis!r}")
-    if options.reverse:
-        after, before = reversed_weights(_weights(after)), reversed_weights(_weights(before))
+    scales: list[float] | None = [1.0, before_scale]
+    if options.reverse:  # scaled before reversing, where stacks that become equal are summed
+        after, before = reversed_weights(_weights(after)), reversed_weights(scaled(_weights(before), before_scale))
+        scales = None
     plain = None if options.hash else options.palette
-    payload = _payload([after, before], colorizer(options.palette, options.hash), plain)
+    payload = _payload([after, before], colorizer(options.palette, options.hash), plain, scales)
     shown_title = options.title if options.title is not None else title
     meta = {
         **_settings(options, unit, shown_title),
@@ -198,7 +212,18 @@ def write_diff_viewer(
         "rootFrames": 0 if options.reverse else roots,
         "sideNames": [visible(s) for s in sides],
     }
-    _write_page(out, shown_title, meta, payload)
+    return lambda out: _write_page(out, shown_title, meta, payload)
+
+
+def write_diff_viewer(
+    before: Mapping[str, Weight] | StackTable,
+    after: Mapping[str, Weight] | StackTable,
+    out: BinaryIO,
+    **kwargs: Any,
+) -> None:
+    """Write the differential viewer page (`diff_viewer`, the same keyword arguments) to `out`,
+    its data as it is compressed."""
+    diff_viewer(before, after, **kwargs)(out)
 
 
 def _weights(side: Mapping[str, Weight] | StackTable) -> Mapping[str, Weight]:
@@ -211,7 +236,7 @@ def render_diff_viewer(
     **kwargs: Any,
 ) -> bytes:
     """The differential viewer page (`write_diff_viewer`, the same keyword arguments) as bytes."""
-    return _bytes(lambda out: write_diff_viewer(before, after, out, **kwargs))
+    return _bytes(diff_viewer(before, after, **kwargs))
 
 
-__all__ = ["BASES", "DIFF_BASIS", "VIEWER_SUFFIXES", "render_diff_viewer", "render_viewer", "wants_viewer", "write_diff_viewer", "write_viewer"]
+__all__ = ["BASES", "DIFF_BASIS", "VIEWER_SUFFIXES", "diff_viewer", "render_diff_viewer", "render_viewer", "wants_viewer", "write_diff_viewer", "write_viewer"]

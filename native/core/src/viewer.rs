@@ -85,6 +85,9 @@ pub struct ViewTree {
     pub leaves: Vec<u32>,
     /// Per side, per kept stack: its weight there (0 when absent or not positive there).
     pub weights: Vec<Vec<i64>>,
+    /// Per side: what its weights are multiplied by where the payload shows them (1 unless
+    /// `scale`d: a normalised BEFORE keeps its integers here and is scaled once per node).
+    scales: Vec<f64>,
     /// Stacks left out because their weight was zero or negative on every side.
     pub nonpositive: usize,
     /// The names' fills from the palette `build` was given, still being computed.
@@ -198,7 +201,48 @@ impl ViewTree {
         &self.names[start..end - 1]
     }
 
-    /// Per node, the weight of the stacks that end exactly there on `side`.
+    /// What `side`'s weights are multiplied by in the payload.
+    pub fn scale_of(&self, side: usize) -> f64 {
+        self.scales[side]
+    }
+
+    /// Multiply `side`'s weights by `factor` where the payload shows them (each node's weight
+    /// as f64 times `factor`, as the twin scales a `{stack: int}` dict before building); the
+    /// kept stacks stay those heavier than zero before scaling, so `factor` must be finite and
+    /// above zero. False (and nothing changed) otherwise, or when there is no such side.
+    pub fn scale(&mut self, side: usize, factor: f64) -> bool {
+        if side >= self.sides() || !(factor.is_finite() && factor > 0.0) {
+            return false;
+        }
+        self.scales[side] = factor;
+        true
+    }
+
+    /// Per node, the weight of the stacks that end exactly there on `side`, as the payload shows
+    /// it: times the side's scale.
+    pub fn shown_selfs(&self, side: usize) -> impl Iterator<Item = f64> + '_ {
+        let factor = self.scales[side];
+        self.selfs(side).map(move |w| w as f64 * factor)
+    }
+
+    /// True when every weight the payload shows is an integer below 2**32 (uint32 selfs).
+    fn integral(&self) -> bool {
+        self.weights
+            .iter()
+            .zip(&self.scales)
+            .all(|(side, &factor)| {
+                if factor == 1.0 {
+                    side.iter().all(|&w| w < 1 << 32)
+                } else {
+                    side.iter().all(|&w| {
+                        let v = w as f64 * factor;
+                        v.fract() == 0.0 && v < 4_294_967_296.0
+                    })
+                }
+            })
+    }
+
+    /// Per node, the weight of the stacks that end exactly there on `side` (unscaled).
     pub fn selfs(&self, side: usize) -> impl Iterator<Item = i64> + '_ {
         let (leaves, weights) = (&self.leaves, &self.weights[side]);
         let mut next = 0;
@@ -395,6 +439,7 @@ pub fn build(
         depths: Depths::with_capacity(nodes),
         leaves: Vec::with_capacity(kept),
         weights: vec![Vec::with_capacity(kept); ordered.len()],
+        scales: vec![1.0; ordered.len()],
         nonpositive: 0,
         early: None,
     };
@@ -490,7 +535,7 @@ pub fn prepare(
             shown.push((i as u32, text));
         }
     }
-    let integral = tree.weights.iter().flatten().all(|&w| w < 1 << 32);
+    let integral = tree.integral();
     let deep = tree.depths.is_wide();
     let narrow_ids = names <= 1 << 16 && !deep;
     let types = [
@@ -853,11 +898,14 @@ pub fn write(
 /// The per-node arrays: selfs of each side, name ids, depths, in `types`.
 fn write_arrays(out: &mut impl Write, tree: &ViewTree, types: [&str; 3]) -> io::Result<()> {
     for side in 0..tree.sides() {
-        let selfs = tree.selfs(side);
-        if types[0] == "u32" {
-            put(out, selfs.map(|w| (w as u32).to_le_bytes()))?;
-        } else {
-            put(out, selfs.map(|w| (w as f64).to_le_bytes()))?;
+        let scaled = tree.scale_of(side) != 1.0;
+        match (types[0] == "u32", scaled) {
+            (true, false) => put(out, tree.selfs(side).map(|w| (w as u32).to_le_bytes()))?,
+            (true, true) => put(
+                out,
+                tree.shown_selfs(side).map(|v| (v as u32).to_le_bytes()),
+            )?,
+            (false, _) => put(out, tree.shown_selfs(side).map(f64::to_le_bytes))?,
         }
     }
     let ids = tree.name_ids.iter();
@@ -906,6 +954,39 @@ mod tests {
         assert_eq!(tree.depths.to_vec(), [0, 1, 2, 1]);
         assert_eq!(selfs(&tree), [vec![4, 0, 3, 0], vec![0, 0, 1, 2]]);
         assert_eq!(tree.nonpositive, 1);
+    }
+
+    #[test]
+    fn a_scaled_side_shows_its_weights_scaled() {
+        let after: Vec<(&[u8], i64)> = vec![(b"a;b", 3), (b"c", 1)];
+        let before: Vec<(&[u8], i64)> = vec![(b"a;b", 2), (b"d", 4), (b"e", -1)];
+        let mut tree = build(vec![after, before], b"all", None).unwrap();
+        assert!(!tree.scale(1, 0.0) && !tree.scale(1, f64::NAN) && !tree.scale(2, 2.0));
+        assert!(tree.scale(1, 0.5));
+        let shown: Vec<f64> = tree.shown_selfs(1).collect();
+        assert_eq!(shown, [0.0, 0.0, 1.0, 0.0, 2.0]);
+        assert_eq!(selfs(&tree)[1], [0, 0, 2, 0, 4]); // the integers are kept
+        assert_eq!(tree.nonpositive, 1);
+        let types = |tree: &ViewTree| {
+            prepare(tree, None, |_| Some((b"x".to_vec(), [0; 3])))
+                .unwrap()
+                .types[0]
+        };
+        assert_eq!(types(&tree), "u32"); // every scaled weight is still an integer
+        assert!(tree.scale(1, 0.75));
+        assert_eq!(types(&tree), "f64");
+        let mut text = Vec::new();
+        let prepared = prepare(&tree, None, |i| {
+            Some((tree.name(i as usize).to_vec(), [0; 3]))
+        })
+        .unwrap();
+        write(&tree, &prepared, None, 1, &mut text).unwrap();
+        let raw = unpack(&text);
+        let before: Vec<f64> = raw[40..80]
+            .chunks(8)
+            .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        assert_eq!(before, [0.0, 0.0, 1.5, 0.0, 3.0]);
     }
 
     #[test]

@@ -68,15 +68,25 @@ fn pairs<'a>(side: &'a Side<'_, '_>) -> PyResult<Option<Pairs<'a>>> {
 /// called `root`; None when a weight is not an int within i64 or a table's stack is not UTF-8
 /// (the Python twin builds those); a ValueError when the tree is beyond the payload's limits.
 /// With a `palette`, the names' fills from it are computed on another thread as the tree is
-/// built (`write` with the same palette takes them).
+/// built (`write` with the same palette takes them). `scales`, one per side: what the payload
+/// multiplies that side's weights by (None when a scale is not finite and above zero: the
+/// twin builds those from scaled dicts).
 #[pyfunction]
-#[pyo3(signature = (sides, root, palette = None))]
+#[pyo3(signature = (sides, root, palette = None, scales = None))]
 pub fn viewer_tree(
     py: Python<'_>,
     sides: &Bound<'_, PyList>,
     root: &str,
     palette: Option<&str>,
+    scales: Option<Vec<f64>>,
 ) -> PyResult<Option<ViewerTree>> {
+    let scales = scales.unwrap_or_else(|| vec![1.0; sides.len()]);
+    if scales.len() != sides.len() {
+        return Err(PyValueError::new_err("one scale per side"));
+    }
+    if !scales.iter().all(|s| s.is_finite() && *s > 0.0) {
+        return Ok(None);
+    }
     let mut held: Vec<Bound<'_, PyAny>> = Vec::new();
     for side in sides.iter() {
         held.push(side);
@@ -104,7 +114,12 @@ pub fn viewer_tree(
     }
     let root = root.as_bytes();
     match py.detach(|| guard("viewer tree", || build(lists, root, palette)))? {
-        Ok(tree) => Ok(Some(ViewerTree { tree })),
+        Ok(mut tree) => {
+            for (side, &factor) in scales.iter().enumerate() {
+                tree.scale(side, factor);
+            }
+            Ok(Some(ViewerTree { tree }))
+        }
         Err(TooLarge::Names) => Err(PyValueError::new_err(
             "the profile's distinct frame names take more than 4 GiB: too many for the viewer; write an SVG",
         )),
@@ -273,10 +288,7 @@ impl ViewerTree {
         };
         let selfs = PyList::empty(py);
         for side in 0..tree.sides() {
-            let raw: Vec<u8> = tree
-                .selfs(side)
-                .flat_map(|w| (w as f64).to_ne_bytes())
-                .collect();
+            let raw: Vec<u8> = tree.shown_selfs(side).flat_map(f64::to_ne_bytes).collect();
             selfs.append(PyBytes::new(py, &raw))?;
         }
         (
