@@ -27,6 +27,11 @@ function's sample count is compared too, in points of the baseline's samples per
 Root frames that hold the command name, PID or TID (`Profile.meta["root_frames"]`) are not
 functions: they are left out, and the share of samples with no code frame under them (stacks perf
 could not unwind) is reported on its own.
+
+Folded files whose stacks are in the native table are summed there (`native_runs`): the core hands
+over only the functions that could be tested or measure run-to-run noise, the only ones the code
+below ever reads, so the result is the one every function's dict would give (tests/analysis/
+test_check_native.py); patterns, budgets and other inputs count every stack in Python (`_run`).
 """
 
 from __future__ import annotations
