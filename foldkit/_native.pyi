@@ -269,6 +269,15 @@ def table_stacks_ending_in(table: FoldedStacks, roots: int, leaves: list[str]) -
     """`[(stack, weight)]`, in table order, of the stacks with a non-zero weight and a frame after
     the first `roots` whose last frame is one of `leaves`."""
 
+def table_each_name(tables: list[FoldedStacks], roots: int, visit: Callable[[list[str]], object]) -> bool:
+    """Hand every function's name (the first `roots` frames left out), once per table holding
+    it, to `visit` in lists; False when a table is not one the core takes (not every name given)."""
+
+def table_pattern_sums(table: FoldedStacks, roots: int, names: list[str]) -> tuple[int, int] | None:
+    """`(self, total)` of the frames named in `names` taken together: the weight of the stacks
+    ending in one of them and of the stacks holding any (once each), the first `roots` frames left
+    out; None when the table is not one the core takes."""
+
 def table_frame_sums(
     table: FoldedStacks,
     names: list[str],

@@ -10,6 +10,7 @@ against it where `load_native` returns it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ class NativeCore(Protocol):
     ) -> tuple[list[str], list[int]] | None: ...
     def table_check_totals(self, table: Any, roots: int) -> tuple[int, int, int] | None: ...
     def table_stacks_ending_in(self, table: Any, roots: int, leaves: list[str]) -> list[tuple[str, int]]: ...
+    def table_each_name(self, tables: list[Any], roots: int, visit: Callable[[list[str]], object]) -> bool: ...
+    def table_pattern_sums(self, table: Any, roots: int, names: list[str]) -> tuple[int, int] | None: ...
 
 
 def load_native() -> NativeCore | None:

@@ -30,8 +30,9 @@ could not unwind) is reported on its own.
 
 Folded files whose stacks are in the native table are summed there (`native_runs`): the core hands
 over only the functions that could be tested or measure run-to-run noise, the only ones the code
-below ever reads, so the result is the one every function's dict would give (tests/analysis/
-test_check_native.py); patterns, budgets and other inputs count every stack in Python (`_run`).
+below ever reads, and the patterns' sums (the names matched in Python), so the result is the one
+every function's dict would give (tests/analysis/test_check_native.py); other inputs count every
+stack in Python (`_run`).
 """
 
 from __future__ import annotations
@@ -389,15 +390,20 @@ NATIVE_MOST_RUNS = 8
 
 
 def native_runs(
-    baseline: Sequence[Profile], candidate: Sequence[Profile], floor: float, warnings: list[str]
+    baseline: Sequence[Profile],
+    candidate: Sequence[Profile],
+    floor: float,
+    warnings: list[str],
+    patterns: Sequence[tuple[str, re.Pattern[str]]] = (),
 ) -> tuple[list[_Run], list[_Run]] | None:
-    """The runs as `_run` makes them (without patterns), summed by the native core in the stack
-    tables of folded files: every function that could be tested (mean share at least `floor`) or
-    measure run-to-run noise, and only those (the others are no test and add nothing to the
-    pooled dispersion); the stacks stay in the tables. None when a run is not such a table (the
-    reference then counts every stack in Python): a table of decimal or non-UTF-8 stacks, weights
-    that are times or share a sampling period, separate sample counts, runs with different root
-    frames, more than NATIVE_MOST_RUNS runs."""
+    """The runs as `_run` makes them, summed by the native core in the stack tables of folded
+    files: every function that could be tested (mean share at least `floor`) or measure run-to-run
+    noise, and only those (the others are no test and add nothing to the pooled dispersion), and
+    each of `patterns` (every distinct name tested against it in Python, the sums made in the
+    core); the stacks stay in the tables. None when a run is not such a table (the reference then
+    counts every stack in Python): a table of decimal or non-UTF-8 stacks, weights that are times
+    or share a sampling period, separate sample counts, runs with different root frames, more than
+    NATIVE_MOST_RUNS runs."""
     native = native_core()
     profiles = [*baseline, *candidate]
     if native is None or not 2 <= len(profiles) <= NATIVE_MOST_RUNS:
@@ -415,6 +421,14 @@ def native_runs(
     if found is None:
         return None
     names, sums = found
+    matched: dict[str, set[str]] = {text: set() for text, _ in patterns}
+
+    def visit(batch: list[str]) -> None:
+        for text, pattern in patterns:
+            matched[text].update(n for n in batch if pattern.search(n))
+
+    if patterns and not native.table_each_name([t for t, _, _ in tables], roots, visit):
+        return None
     width = 2 * len(profiles)
     runs = []
     for r, (table, samples, no_code) in enumerate(tables):
@@ -423,6 +437,11 @@ def native_runs(
             s, t = sums[i * width + 2 * r], sums[i * width + 2 * r + 1]
             if s or t:
                 values[(name, "function")] = (s, t)
+        for text, _ in patterns:
+            found_sums = native.table_pattern_sums(table, roots, sorted(matched[text]))
+            if found_sums is None:
+                return None
+            values[(text, "pattern")] = found_sums
         runs.append(_Run(samples, values, no_code, table=table, roots=roots))
     warnings.extend(said)
     return runs[: len(baseline)], runs[len(baseline) :]
@@ -547,7 +566,7 @@ def check_profiles(
     patterns = [(p, _compile(p, "--function")) for p in opts.functions]
     budget_patterns = [(b.text, b.pattern) for b in opts.budgets]
     # every function is aggregated even with --only: they are what the run-to-run dispersion is measured on
-    columns = None if patterns or budget_patterns else native_runs(baseline, candidate, opts.max_increase.floor(), warnings)
+    columns = native_runs(baseline, candidate, opts.max_increase.floor(), warnings, [*patterns, *budget_patterns])
     if columns is not None:
         base_runs, cand_runs = columns
     else:

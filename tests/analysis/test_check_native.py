@@ -17,7 +17,7 @@ from foldkit.ingest.folded import fold_file
 from foldkit.profile import ROOT_FRAMES, LazyProfile, Profile
 from foldkit.regression import gate
 from foldkit.regression import outputs as out
-from foldkit.regression.gate import CheckOptions, CheckResult, Threshold, check_profiles
+from foldkit.regression.gate import Budget, CheckOptions, CheckResult, Threshold, check_profiles
 from tests.support.common import DATA
 
 #: Frame names: recursion (repeats), a shared prefix, non-ASCII, an empty frame.
@@ -33,6 +33,8 @@ OPTIONS = st.sampled_from(
         CheckOptions(max_increase=Threshold.parse("5pp"), alpha=0.2),
         CheckOptions(absolute=True, run_noise=0.0),
         CheckOptions(max_increase=Threshold.parse("0.1pp"), alpha=0.5, run_noise=0.0),
+        CheckOptions(functions=("^a", "é|x", "nomatch"), budgets=(Budget.parse("self:b<=5%"), Budget.parse("a.*<=50%"))),
+        CheckOptions(functions=("^a",), only=True, absolute=True),
     ]
 )
 
@@ -139,8 +141,8 @@ def test_root_frames_and_no_code_samples_alike() -> None:
 
 
 def test_what_the_columns_do_not_take_goes_to_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Patterns and budgets, weights sharing a sampling period, times, more runs than the core
-    takes: the reference counts them (and the result is still the reference's)."""
+    """Weights sharing a sampling period, times, more runs than the core takes: the reference
+    counts them (and the result is still the reference's); patterns are summed natively."""
     base, cand = regressed_runs(2)
     profiles = [read_table(r, f"{i}.folded") for i, r in enumerate([*base, *cand])]
     floor = CheckOptions().max_increase.floor()
@@ -150,9 +152,11 @@ def test_what_the_columns_do_not_take_goes_to_the_reference(monkeypatch: pytest.
     assert gate.native_runs(period, profiles[2:], floor, []) is None
     timed = [replace_unit(read_table(r, "t.folded"), "ns") for r in base]
     assert gate.native_runs(timed, profiles[2:], floor, []) is None
-    with_pattern = CheckOptions(functions=("ho.",))
-    native = check_profiles(profiles[:2], profiles[2:], with_pattern)
+    with_pattern = CheckOptions(functions=("ho.",), budgets=(Budget.parse("self:cold<=1%"),))
+    native, reference = both(base, cand, with_pattern)
+    assert outputs(native) == outputs(reference)
     assert any(f.kind == "pattern" and f.name == "ho." for f in native.findings)
+    assert native.breaches and native.breaches[0].budget.text == "self:cold<=1%"
     monkeypatch.setenv("FOLDKIT_NATIVE", "0")
     assert gate.native_runs(profiles[:2], profiles[2:], floor, []) is None
 

@@ -320,6 +320,42 @@ fn reduce(table: &Stacks, roots: usize, hot: &[bool], threads: usize, min_range:
     out.out
 }
 
+/// Call `name(bytes)` once for every function (the first `roots` frames of every stack left
+/// out) of the tables `sides`, summed by up to `threads` threads; None when a sum leaves i64 (not
+/// every name was given).
+pub fn each_name<const N: usize>(
+    sides: [&Stacks; N],
+    roots: usize,
+    threads: usize,
+    mut name: impl FnMut(&[u8]),
+) -> Option<()> {
+    function_sums_parallel(sides, Group::Function { roots }, threads, |row| {
+        name(row.name)
+    })
+}
+
+/// `(self, total)` of the frames named in `names` taken together, after the first `roots` frames
+/// of every stack: the weight of the stacks whose last frame is one of them, and of the stacks
+/// holding any of them (once each). Stacks with no frame after the roots count in neither.
+pub fn pattern_sums(stacks: &Stacks, roots: usize, names: &HashSet<&[u8]>) -> (i128, i128) {
+    let (mut own, mut all) = (0i128, 0i128);
+    for k in 0..stacks.len() {
+        let (mut any, mut last) = (false, false);
+        code_frames(stacks.stack(k), roots, |frame| {
+            last = names.contains(frame);
+            any |= last;
+        });
+        let weight = stacks.sum(k);
+        if any {
+            all += weight;
+        }
+        if last {
+            own += weight;
+        }
+    }
+    (own, all)
+}
+
 /// The sum of every stack's weight.
 pub fn total(stacks: &Stacks) -> i128 {
     (0..stacks.len()).map(|k| stacks.sum(k)).sum()
@@ -466,6 +502,35 @@ mod tests {
             &[1000, 1000, 1000],
             two
         ));
+    }
+
+    proptest! {
+        #[test]
+        fn pattern_sums_as_split_says(pairs in stacks(), roots in 0usize..3) {
+            let t = table(&pairs);
+            let names: HashSet<&[u8]> = [b"a".as_slice(), b"bc".as_slice()].into_iter().collect();
+            let (mut own, mut all) = (0i128, 0i128);
+            for (s, w) in &pairs {
+                let frames: Vec<&str> = s.split(';').skip(roots).collect();
+                if frames.iter().any(|f| names.contains(f.as_bytes())) {
+                    all += i128::from(*w);
+                }
+                if frames.last().is_some_and(|f| names.contains(f.as_bytes())) {
+                    own += i128::from(*w);
+                }
+            }
+            prop_assert_eq!(pattern_sums(&t, roots, &names), (own, all));
+            let mut seen = Vec::new();
+            each_name([&t], roots, 2, |n| seen.push(n.to_vec())).unwrap();
+            let mut want: Vec<Vec<u8>> = pairs
+                .iter()
+                .flat_map(|(s, _)| s.split(';').skip(roots).map(|f| f.as_bytes().to_vec()).collect::<Vec<_>>())
+                .collect();
+            want.sort();
+            want.dedup();
+            seen.sort();
+            prop_assert_eq!(seen, want);
+        }
     }
 
     #[test]

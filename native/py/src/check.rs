@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use foldkit_core::check_columns::Row;
 use foldkit_core::check_columns::{
-    check_sums, no_code, stacks_ending_in, total, weight_gcd, Scope,
+    check_sums, each_name, no_code, pattern_sums, stacks_ending_in, total, weight_gcd, Scope,
 };
 use foldkit_core::stack_order::threads;
 use foldkit_core::table::Stacks;
@@ -143,10 +143,92 @@ fn table_stacks_ending_in<'py>(
     Ok(out)
 }
 
+/// Names handed to `visit` at a time.
+const NAME_BATCH: usize = 1 << 16;
+
+/// Hand every function's name of the runs `tables` (the first `roots` frames of every stack left
+/// out), once per table holding it, to `visit` in lists of at most NAME_BATCH; False when the
+/// tables are not ones this takes (or a sum leaves i64) and not every name was given.
+#[pyfunction]
+fn table_each_name<'py>(
+    py: Python<'py>,
+    tables: Vec<PyRef<'py, FoldedStacks>>,
+    roots: usize,
+    visit: Bound<'py, PyAny>,
+) -> PyResult<bool> {
+    let Some(sides) = tables
+        .iter()
+        .map(|t| plain(t))
+        .collect::<Option<Vec<&Stacks>>>()
+    else {
+        return Ok(false);
+    };
+    let mut failed: Option<PyErr> = None;
+    let mut batch: Vec<Bound<'py, PyAny>> = Vec::with_capacity(NAME_BATCH);
+    let hand = |batch: &mut Vec<Bound<'py, PyAny>>, failed: &mut Option<PyErr>| {
+        if failed.is_none() && !batch.is_empty() {
+            let list = PyList::new(py, batch.drain(..));
+            if let Err(e) = list.and_then(|l| visit.call1((l,))) {
+                *failed = Some(e);
+            }
+        }
+        batch.clear();
+    };
+    // the GIL is held: the names go to Python as they come (the summing threads need none)
+    let done = guard("check", || {
+        let mut name = |raw: &[u8]| {
+            if failed.is_some() {
+                return;
+            }
+            match text(py, raw, "surrogateescape") {
+                Ok(s) => batch.push(s),
+                Err(e) => failed = Some(e),
+            }
+            if batch.len() >= NAME_BATCH {
+                hand(&mut batch, &mut failed);
+            }
+        };
+        let mut ok = Some(());
+        for side in &sides {
+            ok = ok.and_then(|()| each_name([*side], roots, threads(), &mut name));
+        }
+        ok
+    })?;
+    hand(&mut batch, &mut failed);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok(done.is_some())
+}
+
+/// `(self, total)` of `table`'s frames named in `names` taken together (the first `roots`
+/// frames of every stack left out): the weight of the stacks ending in one of them and of the
+/// stacks holding any; None when the table is not one `table_check_sums` takes.
+#[pyfunction]
+fn table_pattern_sums<'py>(
+    py: Python<'py>,
+    table: &FoldedStacks,
+    roots: usize,
+    names: Vec<Bound<'py, PyAny>>,
+) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let Some(stacks) = plain(table) else {
+        return Ok(None);
+    };
+    let mut held = Texts::new("surrogateescape");
+    for name in &names {
+        held.hold(name)?;
+    }
+    let wanted: HashSet<&[u8]> = held.bytes()?.into_iter().collect();
+    let (own, all) = py.detach(|| guard("check", || pattern_sums(stacks, roots, &wanted)))?;
+    Ok(Some((int(py, own)?, int(py, all)?).into_pyobject(py)?))
+}
+
 /// Register this file's functions in `foldkit._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_check_sums, m)?)?;
     m.add_function(wrap_pyfunction!(table_check_totals, m)?)?;
     m.add_function(wrap_pyfunction!(table_stacks_ending_in, m)?)?;
+    m.add_function(wrap_pyfunction!(table_each_name, m)?)?;
+    m.add_function(wrap_pyfunction!(table_pattern_sums, m)?)?;
     Ok(())
 }
