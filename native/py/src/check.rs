@@ -22,6 +22,11 @@ use crate::table::plain;
 /// Most runs (both sides together) `table_check_sums` takes.
 const MOST_RUNS: usize = 8;
 
+/// Every table's stacks when each is one the check takes (see `plain`).
+fn plains<'a>(tables: &'a [PyRef<'_, FoldedStacks>]) -> Option<Vec<&'a Stacks>> {
+    tables.iter().map(|t| plain(t)).collect()
+}
+
 /// Names, and per name per run its self then total samples.
 type Columns = (Vec<Vec<u8>>, Vec<i64>);
 
@@ -64,11 +69,7 @@ fn table_check_sums<'py>(
     floor: f64,
     min_expected: f64,
 ) -> PyResult<Option<Bound<'py, PyTuple>>> {
-    let Some(sides) = tables
-        .iter()
-        .map(|t| plain(t))
-        .collect::<Option<Vec<&Stacks>>>()
-    else {
+    let Some(sides) = plains(&tables) else {
         return Ok(None);
     };
     let scope = Scope {
@@ -156,11 +157,7 @@ fn table_each_name<'py>(
     roots: usize,
     visit: Bound<'py, PyAny>,
 ) -> PyResult<bool> {
-    let Some(sides) = tables
-        .iter()
-        .map(|t| plain(t))
-        .collect::<Option<Vec<&Stacks>>>()
-    else {
+    let Some(sides) = plains(&tables) else {
         return Ok(false);
     };
     let mut failed: Option<PyErr> = None;
