@@ -5,8 +5,22 @@ from __future__ import annotations
 import signal as _signal
 import sys as _sys
 
-#: Whether this is the console script starting (`foldkit ...`), not a library import.
-_CONSOLE = bool(_sys.argv) and _sys.argv[0].rpartition("/")[2] == "foldkit"
+
+def _console() -> bool:
+    """Whether this is the command line starting (the console script `foldkit ...`, or
+    `python -m foldkit ...`, while its package is imported: `sys.argv[0]` is then "-m"), not a
+    library import."""
+    if not _sys.argv:
+        return False
+    if _sys.argv[0] == "-m":
+        run = _sys.orig_argv[_sys.orig_argv.index("-m") + 1 :] if "-m" in _sys.orig_argv else []
+        return run[:1] == ["foldkit"]
+    return _sys.argv[0].rpartition("/")[2] == "foldkit"
+
+
+#: Whether this is the command line starting (`foldkit ...`, `python -m foldkit ...`), not a
+#: library import.
+_CONSOLE = _console()
 
 if _CONSOLE and _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
     # the console script, starting (and SIGINT not ignored, as in a background job): Ctrl-C

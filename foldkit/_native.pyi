@@ -215,11 +215,16 @@ class ViewerTree:
         """`(names, name_ids, depths, selfs)`: uint32, uint32 and float64 arrays as native bytes."""
 
 def viewer_tree(
-    sides: list[dict[str, int] | FoldedStacks], root: str, palette: str | None = None, scales: list[float] | None = None
+    sides: list[dict[str, int] | FoldedStacks],
+    root: str,
+    palette: str | None = None,
+    scales: list[float] | None = None,
+    reverse: bool = False,
 ) -> ViewerTree | None:
-    """The merged tree of `sides`, each side's weights shown times its `scales` entry (default 1); None when a
-    weight is not an int within i64, a table's stack is not UTF-8 or a scale not finite and above zero; a
-    ValueError when it is beyond the payload's limits (4 GiB of names, 2**32 nodes)."""
+    """The merged tree of `sides` (with `reverse`, every stack's frames in the opposite order), each side's
+    weights shown times its `scales` entry (default 1); None when a weight is not an int within i64, a table's
+    stack is not UTF-8 or a scale not finite and above zero; a ValueError when it is beyond the payload's
+    limits (4 GiB of names, 2**32 nodes)."""
 
 # --- table.rs ---
 

@@ -260,7 +260,7 @@ def table_diff_html(
     """`diff_html(diff_profiles(before, after, normalize), basis, options, color_by)` with the
     stacks of folded files left in their native tables for the viewer's tree (a normalised BEFORE
     scaled there): the page, its tree built, written to a binary file when called; None when no
-    side is in a table (or the core is off), or `--reverse`."""
+    side is in a table (or the core is off)."""
     from foldkit.render.diffgraph import table_diff_html as page
 
     sides = _sides(before, after)

@@ -372,10 +372,10 @@ def table_diff_html(
 ) -> PageWriter | None:
     """`diff_html` of folded files' native stack tables (BEFORE's weights times `scale`; a side
     not in a table may be a dict of integer weights), the tables' stacks left in the core for the
-    viewer's tree, which scales BEFORE's; None when the core does not take them (no native core,
-    `--reverse`): write `diff_html` of the dicts then."""
+    viewer's tree, which scales BEFORE's (and reverses every stack for `--reverse`); None when
+    there is no native core: write `diff_html` of the dicts then."""
     opts = options or RenderOptions()
-    if native_core() is None or opts.reverse:
+    if native_core() is None:
         return None
     return _diff_page(before, after, scale, scale, unit, roots, basis, opts, color_by)
 

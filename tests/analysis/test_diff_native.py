@@ -6,8 +6,6 @@ by the Python twins): the same bytes or the same decompressed tree, and no dict 
 
 from __future__ import annotations
 
-import base64
-import gzip
 import io
 import os
 import tempfile
@@ -26,7 +24,7 @@ from foldkit.native import NATIVE_SWITCH
 from foldkit.profile import LazyProfile, Profile
 from foldkit.render import RenderOptions
 from foldkit.render.diffgraph import PageWriter, render_diff, render_diff_html
-from tests.support.viewer import parse_page
+from tests.support.viewer import opened, parse_page
 
 #: Frame names: recursion, a shared prefix, non-ASCII, an empty frame, markup.
 FRAMES = st.sampled_from(["main", "a", "b", "abcdefgh", "é", "x y", "", "s1", "<&>"])
@@ -131,15 +129,6 @@ def twin_page(diff: StackDiff, basis: str | None, options: RenderOptions, color_
         return render_diff_html(diff, basis, options, color_by)
 
 
-def opened(page: bytes) -> tuple[bytes, bytes]:
-    """(the page with its data block emptied, the data block's bytes decompressed): pages whose
-    trees are compressed differently compare equal when they carry the same tree."""
-    before, mark, rest = page.partition(b'id="foldkit-data">')
-    data, end, after = rest.partition(b"</script>")
-    assert mark and end
-    return before + mark + end + after, gzip.decompress(base64.b64decode(data))
-
-
 def written(page: PageWriter | None) -> bytes | None:
     """What a page writer writes (None for None)."""
     if page is None:
@@ -157,21 +146,30 @@ def written(page: PageWriter | None) -> bytes | None:
     st.sampled_from(["self", "total"]),
     st.booleans(),
     st.booleans(),
+    st.booleans(),
 )
 def test_the_viewer_page_from_two_tables_is_the_twins_page_of_the_dicts(
-    before: list[tuple[str, int]], after: list[tuple[str, int]], basis: str | None, color_by: str, normalize: bool, small_dict: bool
+    before: list[tuple[str, int]],
+    after: list[tuple[str, int]],
+    basis: str | None,
+    color_by: str,
+    normalize: bool,
+    small_dict: bool,
+    reverse: bool,
 ) -> None:
-    """Normalised or not, the page from the tables (BEFORE scaled in the core's tree) carries
-    the tree the Python builder makes of `diff_profiles`' dicts: the same header, settings and
-    decompressed payload; and it is the page `render_diff_html` writes."""
+    """Normalised or not, reversed or not, the page from the tables (BEFORE scaled and the stacks
+    reversed in the core's tree) carries the tree the Python builder makes of `diff_profiles`'
+    dicts: the same header, settings and decompressed payload; and it is the page
+    `render_diff_html` writes."""
     old, new = read_table(before), read_table(after)
     sides = (old, as_dict(new)) if small_dict else (old, new)
-    native = written(table_diff_html(*sides, normalize, basis, RenderOptions(), color_by))
+    options = RenderOptions(reverse=reverse)
+    native = written(table_diff_html(*sides, normalize, basis, options, color_by))
     assert native is not None
     assert old.table is not None and new.table is not None  # no dict made of either table
     diff = diff_profiles(as_dict(old), as_dict(new), normalize=normalize)
-    assert opened(native) == opened(twin_page(diff, basis, RenderOptions(), color_by))
-    assert native == render_diff_html(diff, basis, RenderOptions(), color_by)
+    assert opened(native) == opened(twin_page(diff, basis, options, color_by))
+    assert native == render_diff_html(diff, basis, options, color_by)
 
 
 def test_a_normalised_page_shows_before_scaled_and_says_so() -> None:
@@ -185,12 +183,15 @@ def test_a_normalised_page_shows_before_scaled_and_says_so() -> None:
     assert (before[paths[("a", "b")]], before[paths[("a", "c")]], before[paths[("a", "d")]]) == (4.5, 1.5, 0.0)
     assert (after[paths[("a", "b")]], after[paths[("a", "d")]]) == (1, 5)
     reversed_ = written(table_diff_html(old, new, True, None, RenderOptions(reverse=True), "self"))
-    assert reversed_ is None  # stacks that become equal are summed: the dicts draw it
+    assert reversed_ is not None
+    _, embedded = parse_page(reversed_)
+    assert embedded.selfs[1][embedded.paths()[("b", "a")]] == 4.5  # leaf first
 
 
 def test_the_cli_writes_the_default_page_from_the_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`diff -o d.html` (normalised by default, as with `-n`) and `--no-normalize` never align the stacks
-    as dicts nor build the tree in Python, and write the page the reference writes."""
+    """`diff -o d.html` (normalised by default, as with `-n`), `--no-normalize`, `--basis`,
+    `--color-by` and `--reverse` never align the stacks as dicts nor build the tree in Python, and write the page
+    the reference writes."""
     import foldkit.analysis.diff as d
     from foldkit.cli import main
     from foldkit.render import viewer
@@ -202,15 +203,25 @@ def test_the_cli_writes_the_default_page_from_the_tables(tmp_path: Path, monkeyp
     for path, weights in ((old, before), (new, after)):
         path.write_text("".join(f"{s} {w}\n" for s, w in weights.items()))
     sides = (Profile(weights=before, unit="weight"), Profile(weights=after, unit="weight"))
-    reference = {scaled: render_diff_html(diff_profiles(*sides, normalize=scaled), None, RenderOptions(), "self") for scaled in (True, False)}
+    runs = [
+        ((), True, None, "self"),
+        (("-n", "--basis", "after"), True, "after", "self"),
+        (("--no-normalize",), False, None, "self"),
+        (("--color-by", "total", "--basis", "before"), True, "before", "total"),
+        (("--reverse",), True, None, "self"),
+    ]
+    reference = [
+        render_diff_html(diff_profiles(*sides, normalize=scaled), basis, RenderOptions(reverse="--reverse" in flags), color_by)
+        for flags, scaled, basis, color_by in runs
+    ]
 
     def refused(*args: object, **kwargs: object) -> None:
         raise AssertionError("the stacks left the native tables")
 
     monkeypatch.setattr(d, "diff_profiles", refused)
     monkeypatch.setattr(viewer, "build_tree", refused)
-    for flags, scaled in [((), True), (("-n",), True), (("--no-normalize",), False)]:
+    for (flags, *_), expected in zip(runs, reference, strict=True):
         out = tmp_path / "d.html"
         assert main(["diff", "-q", str(old), str(new), *flags, "-o", str(out)]) == 0
-        assert out.read_bytes() == reference[scaled]
+        assert out.read_bytes() == expected, flags
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.html", "new.folded", "old.folded"]

@@ -15,13 +15,15 @@ from hypothesis import strategies as st
 
 from foldkit import _native
 from foldkit.cli import main
-from foldkit.profile import Profile
+from foldkit.profile import LazyProfile, Profile
+from foldkit.render import reversed_weights
 from foldkit.render import viewer as viewer_module
 from foldkit.render.options import RenderOptions
 from foldkit.render.palette import colorizer
 from foldkit.render.viewer.payload import native_header, pack, pack_native, write_native
 from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree, scaled
 from tests.render.test_render_layout import NAMES
+from tests.support.viewer import opened
 
 #: Weights on either side of zero and of 2**32 (the payload's uint32 limit) and 2**53.
 WEIGHT = st.one_of(st.integers(min_value=-3, max_value=1000), st.sampled_from([2**32 - 1, 2**32, 2**53 + 1, 2**63 - 1]))
@@ -76,13 +78,17 @@ SCALE = st.one_of(
 
 
 @settings(max_examples=200, deadline=None)
-@given(SIDE, SIDE, SCALE)
-def test_a_scaled_side_is_the_twins_tree_of_the_scaled_weights(after: dict[str, int], before: dict[str, int], scale: float) -> None:
+@given(SIDE, SIDE, SCALE, st.booleans())
+def test_a_scaled_side_is_the_twins_tree_of_the_scaled_weights(
+    after: dict[str, int], before: dict[str, int], scale: float, reverse: bool
+) -> None:
     """The core keeps BEFORE's integers and shows each node's weight times the scale: the twin's
-    tree of BEFORE scaled first (as `diff_profiles` normalises it), and its payload bytes."""
-    native = native_tree(after, before, scales=[1.0, scale])
+    tree of BEFORE scaled first (as `diff_profiles` normalises it), and its payload bytes; with
+    `reverse`, of every stack reversed (`reversed_weights`)."""
+    native = native_tree(after, before, scales=[1.0, scale], reverse=reverse)
     assert native is not None
-    twin = build_tree(after, scaled(before, scale))
+    sides = [after, scaled(before, scale)]
+    twin = build_tree(*(reversed_weights(s) if reverse else s for s in sides))
     same_tree(FrameTree.from_native(native), twin)
     header, data = pack_native(native, colorizer("hot"), "hot")
     twin_header, twin_data = pack(twin, colorizer("hot"))
@@ -228,3 +234,23 @@ def test_the_diff_viewer_takes_two_native_tables(tmp_path: Path) -> None:
     out = io.BytesIO()
     viewer_module.write_diff_viewer(tables[0], tables[1], out, roots=0)
     assert out.getvalue() == viewer_module.render_diff_viewer(tables[0].to_dict(), tables[1].to_dict(), roots=0)
+
+
+def test_a_reversed_viewer_of_a_table_is_built_natively_as_the_twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`flamegraph -o x.html --reverse` of a folded file's table: the core reverses the stacks
+    (no dict, no Python tree), and the page carries the twin's tree of `reversed_weights`."""
+    path = tmp_path / "x.folded"
+    path.write_bytes(b"main;b 2\nmain;a 5\nmain 1\nz 0\nmain;a;\xc3\xa9 3\n;x 4\n")
+    table = _native.read_folded_file(path, 1, 1 << 20, 100)
+    assert table is not None
+    options = RenderOptions(reverse=True)
+    with monkeypatch.context() as m:
+        m.setenv("FOLDKIT_NATIVE", "0")
+        twin = viewer_module.render_viewer(Profile(weights=table.to_dict()), options)
+
+    def no_twin(*sides: object) -> None:
+        raise AssertionError("the Python twin was used")
+
+    monkeypatch.setattr(viewer_module, "build_tree", no_twin)
+    native = viewer_module.render_viewer(LazyProfile(table=table), options)
+    assert opened(native) == opened(twin)

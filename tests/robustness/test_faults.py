@@ -76,11 +76,23 @@ entry()
 """
 
 
-@pytest.mark.parametrize("module", ["foldkit.profile", "foldkit.readahead", "typer", "foldkit.cli.flamegraph", "foldkit.render.svg"])
-def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("module", "typer"),
+    [
+        ("foldkit.profile", False),
+        ("foldkit.readahead", False),
+        ("foldkit.cli.fast", False),
+        ("foldkit.cli.draw", False),
+        ("foldkit.render.svg", False),
+        ("typer", True),
+        ("foldkit.cli.flamegraph", True),
+    ],
+)
+def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, typer: bool, tmp_path: Path) -> None:
     capture = TESTS / "data" / "captures" / "perf-c-fp.txt.zst"
+    through_typer = ["--focus", "main"] if typer else []  # a flag the drop-in fast path leaves to Typer
     run = subprocess.run(
-        [sys.executable, "-c", _INTERRUPT_AT, module, "flamegraph", str(capture), "-o", str(tmp_path / "x.svg")],
+        [sys.executable, "-c", _INTERRUPT_AT, module, "flamegraph", *through_typer, str(capture), "-o", str(tmp_path / "x.svg")],
         capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
     )
     assert "Traceback" not in run.stderr, run.stderr

@@ -67,6 +67,16 @@ def parse_page(html: bytes) -> tuple[Any, Embedded]:
     return doc, Embedded(meta, names, ids, depths, selfs, colors)
 
 
+def opened(page: bytes) -> tuple[bytes, bytes]:
+    """(the page with its data block emptied, the data block decompressed): two pages whose trees
+    were compressed differently (the native core's and the Python twin's) compare equal when they
+    carry the same header, settings and tree."""
+    before, mark, rest = page.partition(b'id="foldkit-data">')
+    data, end, after = rest.partition(b"</script>")
+    assert mark and end, "no data block"
+    return before + mark + end + after, gzip.decompress(base64.b64decode(data))
+
+
 def png_pixels(png: bytes) -> tuple[int, int, list[bytes]]:
     """(width, height, rows of RGB(A) bytes) of an 8-bit, non-interlaced RGB or RGBA PNG, such as
     a browser screenshot (enough of PNG for tests; no imaging library needed)."""

@@ -91,20 +91,23 @@ def _payload(
     color: Callable[[str], str],
     palette: str | None,
     scales: list[float] | None = None,
+    reverse: bool = False,
 ) -> _Payload:
     """The payload of `sides`' merged tree, each side's weights times its `scales` entry (default
-    1): built and packed natively when the core takes the sides (`palette`: the palette the core
-    may colour with, None when `color` is not a plain palette's), else by the Python twins (from
-    the sides' weights scaled first, as `analysis.diff.diff_profiles` scales them)."""
+    1), with `reverse` every stack's frames in the opposite order: built and packed natively when
+    the core takes the sides (`palette`: the palette the core may colour with, None when `color`
+    is not a plain palette's), else by the Python twins (from the sides' weights scaled first, as
+    `analysis.diff.diff_profiles` scales them, then reversed)."""
     try:
-        native = native_tree(*sides, palette=palette, scales=scales)
+        native = native_tree(*sides, palette=palette, scales=scales, reverse=reverse)
     except ValueError as exc:  # beyond the payload's limits
         raise UsageError(str(exc)) from None
     if native is not None:
         header, given = native_header(native, color, palette)
         return _Payload(header, partial(write_native, native, given, palette), native.nonpositive, partial(FrameTree.from_native, native), native)
     factors = scales or [1.0] * len(sides)
-    tree = build_tree(*(scaled(s.to_dict() if not isinstance(s, Mapping) else s, f) for s, f in zip(sides, factors, strict=True)))
+    weights = [scaled(_weights(s), f) for s, f in zip(sides, factors, strict=True)]
+    tree = build_tree(*(reversed_weights(w) if reverse else w for w in weights))
     header, data = pack(tree, color)
     return _Payload(header, lambda out: _write_text(out, data), tree.nonpositive, lambda: tree)
 
@@ -139,10 +142,10 @@ def write_viewer(
     (`--cp`) works as for the SVG; stacks with zero or negative weight are left out and said in
     `diagnostics`."""
     _check(options)
-    table = profile.table if isinstance(profile, LazyProfile) and not options.reverse else None
-    side = table if table is not None else reversed_weights(profile.weights) if options.reverse else profile.weights
+    table = profile.table if isinstance(profile, LazyProfile) else None
+    side = table if table is not None else profile.weights
     plain = options.palette if palette_map is None and not options.hash else None
-    payload = _payload([side], colorizer(options.palette, options.hash, palette_map), plain)
+    payload = _payload([side], colorizer(options.palette, options.hash, palette_map), plain, reverse=options.reverse)
     if diagnostics is not None and payload.nonpositive:
         diagnostics.warnings.append(f"{payload.nonpositive} stack(s) with zero or negative weight left out of the graph")
     title = options.title if options.title is not None else (defaults.TITLE_INVERTED if options.inverted else defaults.TITLE)
@@ -195,12 +198,8 @@ def diff_viewer(
     _check(options)
     if basis not in BASES:
         raise UsageError(f"--basis must be one of {', '.join(BASES)}, not {basis!r}")
-    scales: list[float] | None = [1.0, before_scale]
-    if options.reverse:  # scaled before reversing, where stacks that become equal are summed
-        after, before = reversed_weights(_weights(after)), reversed_weights(scaled(_weights(before), before_scale))
-        scales = None
     plain = None if options.hash else options.palette
-    payload = _payload([after, before], colorizer(options.palette, options.hash), plain, scales)
+    payload = _payload([after, before], colorizer(options.palette, options.hash), plain, [1.0, before_scale], options.reverse)
     shown_title = options.title if options.title is not None else title
     meta = {
         **_settings(options, unit, shown_title),

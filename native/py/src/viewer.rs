@@ -70,15 +70,17 @@ fn pairs<'a>(side: &'a Side<'_, '_>) -> PyResult<Option<Pairs<'a>>> {
 /// With a `palette`, the names' fills from it are computed on another thread as the tree is
 /// built (`write` with the same palette takes them). `scales`, one per side: what the payload
 /// multiplies that side's weights by (None when a scale is not finite and above zero: the
-/// twin builds those from scaled dicts).
+/// twin builds those from scaled dicts). With `reverse`, every stack's frames in the opposite
+/// order (leaf first, the twin's `reverse_stack`).
 #[pyfunction]
-#[pyo3(signature = (sides, root, palette = None, scales = None))]
+#[pyo3(signature = (sides, root, palette = None, scales = None, reverse = false))]
 pub fn viewer_tree(
     py: Python<'_>,
     sides: &Bound<'_, PyList>,
     root: &str,
     palette: Option<&str>,
     scales: Option<Vec<f64>>,
+    reverse: bool,
 ) -> PyResult<Option<ViewerTree>> {
     let scales = scales.unwrap_or_else(|| vec![1.0; sides.len()]);
     if scales.len() != sides.len() {
@@ -113,7 +115,17 @@ pub fn viewer_tree(
         }
     }
     let root = root.as_bytes();
-    match py.detach(|| guard("viewer tree", || build(lists, root, palette)))? {
+    let built = py.detach(|| {
+        guard("viewer tree", || {
+            if !reverse {
+                return build(lists, root, palette);
+            }
+            let arenas: Vec<Reversed> = lists.iter().map(|side| reversed(side)).collect();
+            drop(lists);
+            build(arenas.iter().map(Reversed::pairs).collect(), root, palette)
+        })
+    })?;
+    match built {
         Ok(mut tree) => {
             for (side, &factor) in scales.iter().enumerate() {
                 tree.scale(side, factor);
@@ -127,6 +139,45 @@ pub fn viewer_tree(
             "the profile has more than 4,294,967,295 distinct stack prefixes: too many for the viewer; write an SVG",
         )),
     }
+}
+
+/// One side's stacks with their frames in the opposite order, in one arena: where each ends, and
+/// its weight.
+struct Reversed {
+    bytes: Vec<u8>,
+    ends: Vec<(usize, i64)>,
+}
+
+impl Reversed {
+    fn pairs(&self) -> Pairs<'_> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&(end, w)| {
+                let stack = &self.bytes[start..end];
+                start = end;
+                (stack, w)
+            })
+            .collect()
+    }
+}
+
+/// `side`'s stacks reversed: the frames between `;` in the opposite order, as the twin's
+/// `";".join(reversed(stack.split(";")))` (`;` is never inside a UTF-8 sequence, so bytes split
+/// where the text does). Distinct stacks stay distinct.
+fn reversed(side: &[(&[u8], i64)]) -> Reversed {
+    let mut bytes = Vec::with_capacity(side.iter().map(|(s, _)| s.len()).sum());
+    let mut ends = Vec::with_capacity(side.len());
+    for &(stack, w) in side {
+        for (k, frame) in stack.rsplit(|&b| b == b';').enumerate() {
+            if k > 0 {
+                bytes.push(b';');
+            }
+            bytes.extend_from_slice(frame);
+        }
+        ends.push((bytes.len(), w));
+    }
+    Reversed { bytes, ends }
 }
 
 /// `{name id: (shown name, rgb bytes)}` as the core takes it.
