@@ -255,6 +255,34 @@ def table_changes(
     whose share changed most, at most `limit` (all when <= 0); None when a table is not one the
     core takes."""
 
+# --- check.rs ---
+
+def table_check_sums(
+    tables: list[FoldedStacks], base: int, roots: int, floor: float, min_expected: float
+) -> tuple[list[str], list[int]] | None:
+    """`(names, sums)`: the functions of the runs `tables` (the baseline's `base` first; the first
+    `roots` frames left out) a check can test (mean share over both sides at least `floor`) or
+    measure noise on (`min_expected` samples a run on a side of two runs or more), `sums` holding
+    per name, per run, its self then total samples. None when a table is not one the core takes, a
+    sum leaves int64, or there are more than 8 runs."""
+
+def table_check_totals(table: FoldedStacks, roots: int) -> tuple[int, int, int] | None:
+    """`(samples, samples of stacks with no frame after the first roots, gcd of the weights)`, or
+    None when the table is not one the core takes."""
+
+def table_stacks_ending_in(table: FoldedStacks, roots: int, leaves: list[str]) -> list[tuple[str, int]]:
+    """`[(stack, weight)]`, in table order, of the stacks with a non-zero weight and a frame after
+    the first `roots` whose last frame is one of `leaves`."""
+
+def table_each_name(tables: list[FoldedStacks], roots: int, visit: Callable[[list[str]], object]) -> bool:
+    """Hand every function's name (the first `roots` frames left out), once per table holding
+    it, to `visit` in lists; False when a table is not one the core takes (not every name given)."""
+
+def table_pattern_sums(table: FoldedStacks, roots: int, names: list[str]) -> tuple[int, int] | None:
+    """`(self, total)` of the frames named in `names` taken together: the weight of the stacks
+    ending in one of them and of the stacks holding any (once each), the first `roots` frames left
+    out; None when the table is not one the core takes."""
+
 def table_frame_sums(
     table: FoldedStacks,
     names: list[str],

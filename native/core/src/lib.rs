@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bpf;
+pub mod check_columns;
 pub mod demangle;
 pub mod folded;
 pub mod function_sums;
