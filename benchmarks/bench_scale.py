@@ -55,6 +55,10 @@ COMMANDS: dict[str, Callable[[Path, Path, Path], list[str]]] = {
         "sh", "-c", 'inferno-diff-folded "$1" "$2" | inferno-flamegraph > "$3"', "sh", str(f), str(s), str(o / "inferno-d.svg"),
     ],
     "check big small": lambda f, s, o: [*FOLDKIT, "check", str(f), str(s), "-o", str(o / "check.txt")],
+    # every distinct name through Python's regular expression, the matching frames summed natively
+    "check big small --function": lambda f, s, o: [
+        *FOLDKIT, "check", str(f), str(s), "--function", "m1$", "-o", str(o / "check-function.txt"),
+    ],
 }
 
 

@@ -101,14 +101,32 @@ def trials(
     max_increase: str | None,
     run_noise: float | None,
     designs: tuple[int, ...] = DESIGNS,
+    folded: Path | None = None,
 ) -> None:
     """Run the trials on the captures in `directory` and print the table: `count` checks per slowed
-    row, `null_count` per identical-code row (a false-alarm rate near 1% needs more)."""
+    row, `null_count` per identical-code row (a false-alarm rate near 1% needs more). With `folded`
+    (a folder), each capture is folded to samples per stack there and the checks read those files
+    (their stacks in the native table: the gate's native columns)."""
     from foldkit.ingest import FoldOptions, read
+    from foldkit.ingest.folded import fold_file
+    from foldkit.inputs import DEFAULT_MAX_RECORD
     from foldkit.regression import gate
 
     def load(prefix: str) -> list:
-        return [read(p, FoldOptions(jobs=1)) for p in sorted(directory.glob(f"{prefix}-*.perf.zst"))]
+        paths = sorted(directory.glob(f"{prefix}-*.perf.zst"))
+        if folded is None:
+            return [read(p, FoldOptions(jobs=1)) for p in paths]
+        runs = []
+        for path in paths:
+            capture = read(path, FoldOptions(jobs=1, weight="samples"))
+            target = folded / f"{path.name}.folded"
+            target.write_bytes(capture.to_folded_bytes())
+            # read into the native table whatever its size (`read` gives a file that fits one read a dict)
+            run = fold_file(target.name, str(target), FoldOptions(jobs=1), DEFAULT_MAX_RECORD)
+            assert run is not None, target
+            _SHARE_CACHE[id(run)] = (_self_samples(capture), sum((capture.counts or {}).values()))
+            runs.append(run)
+        return runs
 
     base = load("base")
     slow = {s: runs for s in SLOWDOWNS if (runs := load(f"slow{s}"))}
@@ -200,6 +218,8 @@ def _null_quantile(base: list, k: int, rng: random.Random, draws: int = 20000) -
 
 def _self_samples(profile: Profile) -> int:
     """The culprit's self samples in one run."""
+    if id(profile) in _SHARE_CACHE:
+        return _SHARE_CACHE[id(profile)][0]
     return sum(c for s, c in (profile.counts or {}).items() if s.rsplit(";", 1)[-1] == CULPRITS[0])
 
 
@@ -236,6 +256,10 @@ def main() -> None:
     tri.add_argument("--max-increase", default=None)
     tri.add_argument("--run-noise", type=float, default=None, help="the check's --run-noise, percent")
     tri.add_argument("--designs", default=",".join(map(str, DESIGNS)), help="runs a side to try (comma-separated)")
+    tri.add_argument(
+        "--folded", type=Path, default=None, metavar="DIR",
+        help="fold each capture to samples per stack into DIR and check those folded files (the native columns)",
+    )
     args = parser.parse_args()
     if args.command == "record":
         for tool in ("perf", "gcc", "zstd"):
@@ -244,7 +268,12 @@ def main() -> None:
         record(args.directory, args.base_runs, args.slow_runs, tuple(int(x) for x in args.slowdowns.split(",")))
     else:
         designs = tuple(int(x) for x in args.designs.split(","))
-        trials(args.directory, args.trials, args.null_trials, args.seed, args.alpha, args.max_increase, args.run_noise, designs)
+        if args.folded is not None:
+            args.folded.mkdir(parents=True, exist_ok=True)
+        trials(
+            args.directory, args.trials, args.null_trials, args.seed, args.alpha, args.max_increase, args.run_noise,
+            designs, args.folded,
+        )
 
 
 if __name__ == "__main__":

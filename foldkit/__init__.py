@@ -5,19 +5,41 @@ from __future__ import annotations
 import signal as _signal
 import sys as _sys
 
-#: Whether this is the console script starting (`foldkit ...`), not a library import.
-_CONSOLE = bool(_sys.argv) and _sys.argv[0].rpartition("/")[2] == "foldkit"
 
-if _CONSOLE and _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
-    # the console script, starting (and SIGINT not ignored, as in a background job): Ctrl-C
-    # while the command's modules import gives foldkit's one line and 130, not a traceback
-    # (`foldkit.cli.entry` hands SIGINT back to KeyboardInterrupt once it catches that)
+def _console() -> bool:
+    """Whether this is the command line starting (the console script `foldkit ...`, or
+    `python -m foldkit ...`, while its package is imported: `sys.argv[0]` is then "-m"), not a
+    library import."""
+    if not _sys.argv:
+        return False
+    if _sys.argv[0] == "-m":
+        run = _sys.orig_argv[_sys.orig_argv.index("-m") + 1 :] if "-m" in _sys.orig_argv else []
+        return run[:1] == ["foldkit"]
+    return _sys.argv[0].rpartition("/")[2] == "foldkit"
 
-    def _interrupted(signum: int, frame: object) -> None:
-        _sys.stderr.write("foldkit: interrupted\n")
-        raise SystemExit(130)
 
-    _signal.signal(_signal.SIGINT, _interrupted)
+#: Whether this is the command line starting (`foldkit ...`, `python -m foldkit ...`), not a
+#: library import.
+_CONSOLE = _console()
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGINT while the command line starts (before it catches KeyboardInterrupt): foldkit's one
+    line and exit 130, not a traceback. The one handler for the console script (installed below)
+    and `python -m foldkit` (`foldkit.launch.entry`); `foldkit.cli.entry` hands SIGINT back to
+    KeyboardInterrupt once it catches that."""
+    _sys.stderr.write("foldkit: interrupted\n")
+    raise SystemExit(130)
+
+
+def _catch_interrupts() -> None:
+    """Install `_interrupted` unless SIGINT is ignored (as in a background job) or handled."""
+    if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+        _signal.signal(_signal.SIGINT, _interrupted)
+
+
+if _CONSOLE:
+    _catch_interrupts()
 
 #: `typing.TYPE_CHECKING`, without importing typing (a tenth of `foldkit --version`'s time).
 TYPE_CHECKING = False

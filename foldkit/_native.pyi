@@ -206,17 +206,24 @@ class ViewerTree:
     def nonpositive(self) -> int:
         """Stacks left out because their weight was zero or negative."""
     def names_for_twin(self, palette: str | None = None) -> list[tuple[int, str]]:
-        """`[(name id, name)]` of the names `palette` does not colour in the core."""
-    def header(self, palette: str | None, given: dict[int, tuple[str, bytes]]) -> tuple[int, int, tuple[str, str, str]]:
-        """`(names_bytes, raw_bytes, (selfs, name_ids, depths types))` of the payload."""
+        """`[(name id, name)]` of the names the page does not colour with `palette`."""
+    def header(self, palette: str | None, given: dict[int, tuple[str, bytes]]) -> tuple[int, int, tuple[str, str, str], int]:
+        """`(names_bytes, raw_bytes, (selfs, name_ids, depths types), fills given)` of the payload."""
     def write(self, out: BinaryIO, palette: str | None, given: dict[int, tuple[str, bytes]], level: int) -> None:
         """Write the payload's base64 text to `out` in chunks as it is compressed (gzip at `level`)."""
     def arrays(self) -> tuple[list[str], bytes, bytes, list[bytes]]:
         """`(names, name_ids, depths, selfs)`: uint32, uint32 and float64 arrays as native bytes."""
 
-def viewer_tree(sides: list[dict[str, int] | FoldedStacks], root: str, palette: str | None = None) -> ViewerTree | None:
-    """The merged tree of `sides`, or None when a weight is not an int within i64 or a table's stack is not UTF-8;
-    a ValueError when it is beyond the payload's limits (4 GiB of names, 2**32 nodes)."""
+def viewer_tree(
+    sides: list[dict[str, int] | FoldedStacks],
+    root: str,
+    scales: list[float] | None = None,
+    reverse: bool = False,
+) -> ViewerTree | None:
+    """The merged tree of `sides` (with `reverse`, every stack's frames in the opposite order), each side's
+    weights shown times its `scales` entry (default 1); None when a weight is not an int within i64, a table's
+    stack is not UTF-8 or a scale not finite and above zero; a ValueError when it is beyond the payload's
+    limits (4 GiB of names, 2**32 nodes)."""
 
 # --- table.rs ---
 
@@ -247,6 +254,34 @@ def table_changes(
     whose share changed most, at most `limit` (all when <= 0); None when a table is not one the
     core takes."""
 
+# --- check.rs ---
+
+def table_check_sums(
+    tables: list[FoldedStacks], base: int, roots: int, floor: float, min_expected: float
+) -> tuple[list[str], list[int]] | None:
+    """`(names, sums)`: the functions of the runs `tables` (the baseline's `base` first; the first
+    `roots` frames left out) a check can test (mean share over both sides at least `floor`) or
+    measure noise on (`min_expected` samples a run on a side of two runs or more), `sums` holding
+    per name, per run, its self then total samples. None when a table is not one the core takes, a
+    sum leaves int64, or there are more than 8 runs."""
+
+def table_check_totals(table: FoldedStacks, roots: int) -> tuple[int, int, int] | None:
+    """`(samples, samples of stacks with no frame after the first roots, gcd of the weights)`, or
+    None when the table is not one the core takes."""
+
+def table_stacks_ending_in(table: FoldedStacks, roots: int, leaves: list[str]) -> list[tuple[str, int]]:
+    """`[(stack, weight)]`, in table order, of the stacks with a non-zero weight and a frame after
+    the first `roots` whose last frame is one of `leaves`."""
+
+def table_each_name(tables: list[FoldedStacks], roots: int, visit: Callable[[list[str]], object]) -> bool:
+    """Hand every function's name (the first `roots` frames left out), once per table holding
+    it, to `visit` in lists; False when a table is not one the core takes (not every name given)."""
+
+def table_pattern_sums(table: FoldedStacks, roots: int, names: list[str]) -> tuple[int, int] | None:
+    """`(self, total)` of the frames named in `names` taken together: the weight of the stacks
+    ending in one of them and of the stacks holding any (once each), the first `roots` frames left
+    out; None when the table is not one the core takes."""
+
 def table_frame_sums(
     table: FoldedStacks,
     names: list[str],
@@ -261,12 +296,19 @@ def table_frame_sums(
 # --- bpf.rs ---
 
 class BpftraceReader:
-    """bpftrace text output read natively: `feed` chunks of whole lines, `finish`, name the
+    """bpftrace text output read natively: `feed` chunks of whole lines (`-f json`: `feed_json`), `finish`, name the
     `odd_lines` (not printable ASCII) with the Python namer and hand the names to `name_lines`,
     then read `report` and `maps`, `classify` the maps and `fold` the chosen ones."""
 
     def __init__(self, addrs: bool, kernel: bool, inline: bool, skip_after: list[bytes]) -> None: ...
     def feed(self, chunk: bytes) -> None: ...
+    def feed_json(self, chunk: bytes, pos: int) -> tuple[int, int, int, int] | None:
+        """Read `-f json` lines from `pos`: None when all were read, else (start, end, next, line
+        number) of a line for the Python twin (which hands in `text_lines`, `json_skip`, `bad_line`)."""
+    def text_lines(self, lines: list[bytes]) -> None: ...
+    def bad_line(self, lineno: int, text: bytes) -> None: ...
+    def json_skip(self, name: bytes) -> None: ...
+    def json_skipped(self) -> list[tuple[bytes, int]]: ...
     def finish(self) -> None: ...
     def odd_lines(self) -> list[bytes]: ...
     def name_lines(self, named: list[tuple[bytes, int, bool, str, bool]]) -> None: ...
@@ -330,3 +372,13 @@ def timeline_cells(
 
 def viewer_stack_nodes(tree: ViewerTree, stacks: list[str]) -> bytes:
     """The node each stack ends at (int64 bytes), -1 where no side's stacks end."""
+
+def timeline_split(times: bytes, ids: bytes, weights: bytes, group: bytes, local: bytes, groups: int) -> list[tuple[bytes, bytes, bytes]]:
+    """The samples in `groups` parts: per stack id its part (int64, -1 none) and its id there (uint32)."""
+
+def timeline_sorted(times: bytes, ids: bytes, weights: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """The samples in time order (stable); None when a time is NaN."""
+
+def timeline_speedscope(stacks: list[str], times: bytes, ids: bytes, weights: bytes) -> tuple[bytes, bytes, bytes, int] | None:
+    """speedscope's sampled profile: the JSON text of its frames, samples and weights, and the
+    weights' sum; None when a time is NaN or a stack is not valid UTF-8."""

@@ -237,6 +237,7 @@ class Source:
                 return
             if self._eof:
                 buf = b"".join(pending) if len(pending) > 1 else pending[0]
+                pending = []  # the pieces are not kept while the caller reads the chunk
                 if len(buf) > self.max_record:  # the last record, cut short by the end, is too long
                     end = cut(buf)
                     if end > 0:
@@ -269,11 +270,12 @@ class Source:
                 goal = pending_len + size
                 continue
             self._skipped, self._lines, self._handed = 0, False, True
-            yield buf[:end]
-            rest = buf[end:]
+            chunk, rest = buf[:end], buf[end:]
+            del buf  # only the chunk and the rest are kept while the caller reads the chunk
             pending = [rest] if rest else []
             pending_len = len(rest)
             searched, goal = 0, size
+            yield chunk
 
     def _skip_line(self) -> bytes:
         """Read on to the next newline, dropping what comes before it; the data after it. Stops

@@ -8,12 +8,12 @@ itself cannot load in time: `READ_AHEAD` is generated from the commands' own par
 
 from __future__ import annotations
 
+import gc
 import os
-import signal
 import sys
 from itertools import pairwise
 
-from foldkit import __version__
+from foldkit import __version__, _catch_interrupts
 
 #: Per command whose folded inputs are read in this process (`report` reads in worker
 #: processes): the spellings of its options after which nothing is read ahead (they change how
@@ -47,25 +47,30 @@ def read_ahead_paths(args: list[str]) -> list[str]:
     return readahead.worth_reading(named)[:MAX_FILES]
 
 
-def _interrupted(signum: int, frame: object) -> None:
-    """SIGINT before the command line catches KeyboardInterrupt: its message and exit code."""
-    sys.stderr.write("foldkit: interrupted\n")
-    raise SystemExit(130)
-
-
 def entry() -> None:
     """The console script: starts reading ahead, then runs the command line (`foldkit.cli.entry`).
     Ctrl-C while the modules load (the package's own `__init__` already does this for the console
     script) prints foldkit's line and exits 130. `foldkit --version` alone is answered here, without
-    loading the command line (Typer's import alone takes longer than the rest of start-up)."""
+    loading the command line (Typer's import alone takes longer than the rest of start-up), and
+    the flame graphs of FlameGraph's and inferno's pipelines are drawn without it
+    (`foldkit.cli.fast`)."""
     if sys.argv[1:] == ["--version"]:
         print(f"foldkit {__version__}")
         sys.exit(0)
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored
-        signal.signal(signal.SIGINT, _interrupted)
+    _catch_interrupts()  # the package's handler (the console script has it already)
+    from foldkit.cli import fast
+
+    plan = fast.parse(sys.argv[1:])
     from foldkit import readahead
 
     readahead.start(read_ahead_paths(sys.argv[1:]))
-    from foldkit.cli import entry as run
+    if plan is not None:
+        # a short run that draws and exits: no cyclic collections while its modules import
+        # (the drawing pauses them anyway, `render.gc_paused`; the exit freezes what is left)
+        gc.disable()
+        from foldkit.cli.running import exit_with
+
+        exit_with(lambda: fast.run(plan))
+    from foldkit.cli.typer_app import entry as run
 
     run()

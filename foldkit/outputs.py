@@ -15,6 +15,7 @@ folder the user may not write to, a full disk) is an `OutputError` too.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gzip
 import io
 import os
@@ -22,6 +23,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -258,6 +260,53 @@ def write_file(path: OutputPath, data: bytes) -> None:
 
 #: Prefix of the hidden folders a set of files is staged in (see `staged_folder`).
 STAGING_PREFIX = ".foldkit-staging-"
+#: Seconds an empty staging folder nobody holds is left alone: its run may have made it and not
+#: yet locked it (see `remove_abandoned_stages`).
+_JUST_MADE = 60.0
+
+
+@contextlib.contextmanager
+def _holding(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `folder` while the block runs. The kernel lets it go when the
+    process ends, however it ends (SIGKILL, a crash), so a staging folder nobody holds is one whose
+    run is over."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def remove_abandoned_stages(parent: Path, prefix: str) -> None:
+    """Delete the staging folders `prefix*` in `parent` that runs killed before they could clean
+    up left behind: the ones no process holds (see `_holding`), unless empty and just made."""
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # held: its run goes on
+            # a run writes only once it holds its folder: files in one nobody holds are left over
+            if not os.listdir(fd) and time.time() - os.fstat(fd).st_mtime < _JUST_MADE:
+                continue
+            shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -268,7 +317,8 @@ def staged_folder(path: OutputPath) -> Iterator[Path]:
 
     A new folder is staged beside its place and renamed into it whole; an existing one holds the
     staging folder, whose files are renamed into it one by one once all are written (renames on
-    one file system, which need no space)."""
+    one file system, which need no space). Staging folders of `path` left by runs that were
+    killed (SIGKILL cannot be caught) are deleted first."""
     name = os.fspath(path)
     folder = Path(path)
     with output_errors(name):  # a name too long, a parent that is a file: said, not raised
@@ -280,27 +330,36 @@ def staged_folder(path: OutputPath) -> Iterator[Path]:
         raise OutputError(f"{name}: exists and is not a folder")
     new = st is None
     parent = make_folder(folder.parent if new else folder)
+    prefix = f"{STAGING_PREFIX}{folder.name}."
+    for place in {folder.parent, parent}:
+        remove_abandoned_stages(place, prefix)
     with output_errors(name):
-        stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{folder.name}.", dir=parent))
+        stage = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     try:
-        yield stage
-        with output_errors(name):
-            os.chmod(stage, 0o755)  # mkdtemp makes it private
-            if new:
-                try:
-                    os.rename(stage, folder)  # onto nothing, or an empty folder made meanwhile
-                    return
-                except OSError:
-                    folder.mkdir(exist_ok=True)
-            for entry in sorted(os.listdir(stage)):
-                os.replace(stage / entry, folder / entry)
-            stage.rmdir()
+        with _holding(stage):
+            yield stage
+            _move_staged(stage, folder, new, name)
     except OutputError as exc:  # named as the file in its folder, where the user looks for it
         shutil.rmtree(stage, ignore_errors=True)
         raise OutputError(str(exc).replace(os.fspath(stage), os.fspath(folder))) from None
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _move_staged(stage: Path, folder: Path, new: bool, name: str) -> None:
+    """Move the staged files into `folder` (see `staged_folder`)."""
+    with output_errors(name):
+        os.chmod(stage, 0o755)  # mkdtemp makes it private
+        if new:
+            try:
+                os.rename(stage, folder)  # onto nothing, or an empty folder made meanwhile
+                return
+            except OSError:
+                folder.mkdir(exist_ok=True)
+        for entry in sorted(os.listdir(stage)):
+            os.replace(stage / entry, folder / entry)
+        stage.rmdir()
 
 
 def _input_paths(inputs: Iterable[object]) -> Iterator[str]:

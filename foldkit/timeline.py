@@ -164,6 +164,31 @@ class Timeline(Sequence[Sample]):
         packed = _int64(weights) if isinstance(self.weights, array) else None
         return Timeline(stacks, times, ids, packed if packed is not None else weights)
 
+    def split(self, group: Sequence[int], groups: int) -> list[Timeline]:
+        """The samples in `groups` parts, in one pass: a sample goes to part `group[its id]` (none
+        when negative); a part's stacks are its group's, in the order of their ids."""
+        stacks: list[list[str]] = [[] for _ in range(groups)]
+        local = array("I")
+        for stack, g in zip(self.stacks, group, strict=True):
+            local.append(len(stacks[g]) if g >= 0 else 0)
+            if g >= 0:
+                stacks[g].append(stack)
+        core = native_core()
+        if core is not None and isinstance(self.weights, array):
+            raw = core.timeline_split(
+                self.times.tobytes(), self.ids.tobytes(), self.weights.tobytes(), array("q", group).tobytes(), local.tobytes(), groups
+            )
+            return [Timeline.from_arrays(stacks[k], *part) for k, part in enumerate(raw)]
+        parts = [Timeline(stacks[k], array("d"), array("I"), array("q") if isinstance(self.weights, array) else []) for k in range(groups)]
+        for t, i, w in zip(self.times, self.ids, self.weights, strict=True):
+            g = group[i]
+            if g >= 0:
+                part = parts[g]
+                part.times.append(t)
+                part.ids.append(local[i])
+                part.weights.append(w)
+        return parts
+
     def window(self, lo: float, hi: float) -> Timeline:
         """The samples with `lo <= time < hi` (untimed ones never are)."""
         return self.filtered(self.stacks, None, (lo, hi))
@@ -236,8 +261,13 @@ def has_times(samples: Sequence[Sample] | None) -> bool:
 
 def sorted_by_time(timeline: Sequence[Sample]) -> Timeline:
     """The samples sorted by time as `sorted(samples, key=time)` sorts them (the same
-    comparisons, so NaNs land where that sort leaves them)."""
+    comparisons, so NaNs land where that sort leaves them; natively when no time is NaN)."""
     tl = Timeline.of(timeline)
+    core = native_core()
+    if core is not None and isinstance(tl.weights, array):
+        got = core.timeline_sorted(tl.times.tobytes(), tl.ids.tobytes(), tl.weights.tobytes())
+        if got is not None:
+            return Timeline.from_arrays(tl.stacks, *got)
     times = tl.times
     order = sorted(range(len(tl)), key=times.__getitem__)
     weights = tl.weights

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from foldkit.render import RenderOptions
+    from foldkit.render.diffgraph import PageWriter
 
 
 @dataclass
@@ -255,18 +256,19 @@ def table_diff_html(
     basis: str | None,
     options: RenderOptions,
     color_by: str,
-) -> bytes | None:
-    """`render_diff_html(diff_profiles(before, after, normalize), basis, options, color_by)` with
-    the stacks of folded files left in their native tables for the viewer's tree; None when no
-    side is in a table, or BEFORE is scaled (normalised to a different total), or `--reverse`."""
-    from foldkit.render.diffgraph import render_table_diff_html
+) -> PageWriter | None:
+    """`diff_html(diff_profiles(before, after, normalize), basis, options, color_by)` with the
+    stacks of folded files left in their native tables for the viewer's tree (a normalised BEFORE
+    scaled there): the page, its tree built, written to a binary file when called; None when no
+    side is in a table (or the core is off)."""
+    from foldkit.render.diffgraph import table_diff_html as page
 
     sides = _sides(before, after)
     if sides is None:
         return None
     roots = min(root_frame_count(before.meta), root_frame_count(after.meta))
     scale = _scale(before, after, normalize)
-    return render_table_diff_html(*sides, scale, _unit(before, after), roots, basis, options, color_by)
+    return page(*sides, scale, _unit(before, after), roots, basis, options, color_by)
 
 
 def function_changes(diff: StackDiff, by: str = "function") -> pl.DataFrame:

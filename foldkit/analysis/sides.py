@@ -125,5 +125,5 @@ def require_samples(runs: Sequence[Profile], specs: Sequence[str]) -> None:
     """An InputError naming the first run with no sample (an empty capture, or a `perf script`
     that failed and wrote nothing): a comparison with it would pass on no evidence."""
     for run, spec in zip(runs, specs, strict=True):
-        if not run.weights:
+        if not len(run):  # (a table's length: its stacks stay where they are)
             raise InputError(f"{spec}: no samples in this capture (empty input, or `perf script` failed?); nothing to compare")

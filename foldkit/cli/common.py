@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import sys
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -13,9 +12,9 @@ from typing import Annotated
 
 import typer
 
+from foldkit.cli.running import report as report
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import DEFAULT_MAX_RECORD
-from foldkit.profile import Diagnostics
 
 Inputs = Annotated[
     list[str],
@@ -182,15 +181,3 @@ def reads_captures(func: F, jobs: object = Jobs) -> F:
 def reads_captures_collapse(func: F) -> F:
     """`reads_captures` with inferno-collapse-perf's `-n` for `--jobs` (`foldkit fold`)."""
     return reads_captures(func, FoldJobs)
-
-
-def report(diagnostics: Diagnostics, quiet: bool, verbose: bool) -> None:
-    """Print warnings (unless quiet) and notes (if verbose) to stderr."""
-    from foldkit.text import visible_lines
-
-    if verbose:
-        for note in diagnostics.notes:
-            print(f"foldkit: {visible_lines(note)}", file=sys.stderr)
-    if not quiet:
-        for message in diagnostics.messages():
-            print(f"foldkit: warning: {visible_lines(message)}", file=sys.stderr)

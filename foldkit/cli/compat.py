@@ -63,8 +63,23 @@ def _check_diff_limit(args: Sequence[str]) -> None:
 def translate(args: list[str]) -> list[str]:
     """`args` without the compatibility flags of its command, warning (to stderr, unless -q) about
     each one that foldkit ignores; a UsageError for `foldkit diff -n N`."""
+    out, messages = without_compat_flags(args)
+    warn(out, messages)
+    return out
+
+
+def warn(args: list[str], messages: list[str]) -> None:
+    """Print `without_compat_flags`' warnings (to stderr), unless `args` hold -q."""
+    if messages and not {"-q", "--quiet"} & set(args):
+        for message in messages:
+            print(f"foldkit: warning: {message}", file=sys.stderr)
+
+
+def without_compat_flags(args: list[str]) -> tuple[list[str], list[str]]:
+    """`args` without the compatibility flags of its command, and the warnings about the ones
+    foldkit ignores (`translate` prints them); a UsageError for `foldkit diff -n N`."""
     if not args or args[0] not in COMPAT:
-        return args
+        return args, []
     if args[0] == "diff":
         _check_diff_limit(args)
     flags = COMPAT[args[0]]
@@ -93,7 +108,4 @@ def translate(args: list[str]) -> list[str]:
             continue
         if flag.message is not None:
             messages.append(flag.message)
-    if messages and not {"-q", "--quiet"} & set(out):
-        for message in messages:
-            print(f"foldkit: warning: {message}", file=sys.stderr)
-    return out
+    return out, messages

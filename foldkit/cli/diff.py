@@ -19,6 +19,7 @@ from foldkit.outputs import (
     output_suffixes,
     refuse_input_as_output,
     write_bytes,
+    write_stream,
 )
 from foldkit.render.defaults import BASIS_CHOICES, DEFAULT_BASIS, DEFAULT_COLOR_BY
 from foldkit.transform import Pipeline
@@ -86,7 +87,7 @@ def diff(
     from foldkit.analysis import diff as d
     from foldkit.analysis.sides import prepare, split_sides
     from foldkit.analysis.tables import write_table
-    from foldkit.render.diffgraph import check_color_by, render_diff, render_diff_html
+    from foldkit.render.diffgraph import check_color_by, diff_html, render_diff
 
     if not (folded or csv or json or parquet):  # a format flag names the format whatever the suffix
         output_suffix("diff", output)
@@ -110,13 +111,13 @@ def diff(
         write_bytes(output, svg)
         return
     if kind == "html" and (page := d.table_diff_html(old, new, scaled, basis, render.options, color_by)) is not None:
-        write_bytes(output, page)
+        write_stream(output, page)  # the tree is built; the page is written as it is compressed
         return
     result = d.diff_profiles(old, new, normalize=scaled)
     if kind == "svg":
         write_bytes(output, render_diff(result, basis or DEFAULT_BASIS, render.options, color_by=color_by))
     elif kind == "html":
-        write_bytes(output, render_diff_html(result, basis, render.options, color_by=color_by))
+        write_stream(output, diff_html(result, basis, render.options, color_by=color_by))
     elif kind == "folded":
         write_bytes(output, d.difffolded_bytes(result))
     elif kind == "pprof":

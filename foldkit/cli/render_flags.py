@@ -12,8 +12,9 @@ from typing import Annotated
 import typer
 
 from foldkit.cli.common import add_parameters
+from foldkit.cli.render_values import RENDER_DEFAULTS, render_flags
+from foldkit.cli.render_values import RenderFlags as RenderFlags
 from foldkit.render import defaults
-from foldkit.render.options import RenderOptions
 from foldkit.render.palette import PALETTES
 
 PICTURE = "Picture"
@@ -52,94 +53,43 @@ PrettyXml = Annotated[bool, typer.Option("--pretty-xml", help="Indent the SVG, o
 NoJavascript = Annotated[bool, typer.Option("--no-javascript", help="Leave the script out: a static picture (no zoom, search or details line).", rich_help_panel=PICTURE)]
 MaxFrames = Annotated[int, typer.Option("--max-frames", help="Frame budget: above it the minimum width rises (and the subtitle says so).", rich_help_panel=PICTURE)]
 
-#: (parameter name, annotated type, default) of every picture flag.
-RENDER_PARAMETERS: list[tuple[str, object, object]] = [
-    ("title", Title, None),
-    ("subtitle", Subtitle, None),
-    ("width", Width, defaults.WIDTH),
-    ("height", Height, defaults.FRAME_HEIGHT),
-    ("minwidth", MinWidth, defaults.MIN_WIDTH),
-    ("fonttype", FontType, defaults.FONT_TYPE),
-    ("fontsize", FontSize, defaults.FONT_SIZE),
-    ("fontwidth", FontWidth, defaults.FONT_WIDTH),
-    ("countname", CountName, None),
-    ("nametype", NameType, defaults.NAME_TYPE),
-    ("notes", Notes, ""),
-    ("colors", Palette, defaults.PALETTE),
-    ("hash", Hash, False),
-    ("deterministic", Deterministic, False),
-    ("cp", ConsistentPalette, False),
-    ("palette_file", PaletteFile, None),
-    ("bgcolors", BgColors, None),
-    ("reverse", Reverse, False),
-    ("inverted", Inverted, False),
-    ("flamechart", FlameChart, False),
-    ("negate", Negate, False),
-    ("factor", Factor, defaults.FACTOR),
-    ("total", Total, None),
-    ("search_color", SearchColor, defaults.SEARCH_COLOR),
-    ("truncate_text_right", TruncateRight, True),
-    ("sort_by_weight", SortByWeight, False),
-    ("max_frames", MaxFrames, defaults.MAX_FRAMES),
-    ("random", Random, False),
-    ("colordiffusion", ColorDiffusion, False),
-    ("stroke_color", StrokeColor, None),
-    ("uicolor", UiColor, None),
-    ("nameattr", NameAttr, None),
-    ("pretty_xml", PrettyXml, False),
-    ("no_javascript", NoJavascript, False),
-]
-
-
-class RenderFlags(typing.NamedTuple):
-    """The picture flags: the options, the palette map file when `--cp` asks for one, and the
-    `--nameattr` file."""
-
-    options: RenderOptions
-    palette_file: Path | None
-    nameattr: Path | None = None
-
-
-def render_flags(**flags: typing.Any) -> RenderFlags:
-    """RenderOptions (and the `--cp` palette file) from the picture flags."""
-    palette_file = flags.pop("palette_file")
-    nameattr = flags.pop("nameattr")
-    if flags.pop("cp") and palette_file is None:
-        palette_file = Path(defaults.PALETTE_FILE)
-    flags.pop("deterministic")  # colours are always a function of the name
-    options = RenderOptions(
-        title=flags["title"],
-        subtitle=flags["subtitle"],
-        width=flags["width"],
-        frame_height=flags["height"],
-        min_width=flags["minwidth"],
-        font_type=flags["fonttype"],
-        font_size=flags["fontsize"],
-        font_width=flags["fontwidth"],
-        count_name=flags["countname"],
-        name_type=flags["nametype"],
-        notes=flags["notes"],
-        palette=flags["colors"],
-        hash=flags["hash"],
-        bgcolors=flags["bgcolors"],
-        reverse=flags["reverse"],
-        inverted=flags["inverted"],
-        flamechart=flags["flamechart"],
-        negate=flags["negate"],
-        factor=flags["factor"],
-        total=flags["total"],
-        search_color=flags["search_color"],
-        truncate_text_right=flags["truncate_text_right"],
-        sort_by_weight=flags["sort_by_weight"],
-        max_frames=flags["max_frames"],
-        random=flags["random"],
-        color_diffusion=flags["colordiffusion"],
-        stroke_color=flags["stroke_color"],
-        ui_color=flags["uicolor"],
-        pretty_xml=flags["pretty_xml"],
-        javascript=not flags["no_javascript"],
-    )
-    return RenderFlags(options, palette_file, nameattr)
+#: (parameter name, annotated type, default) of every picture flag (defaults: `RENDER_DEFAULTS`).
+RENDER_PARAMETERS: list[tuple[str, object, object]] = [(name, option, RENDER_DEFAULTS[name]) for name, option in [
+    ("title", Title),
+    ("subtitle", Subtitle),
+    ("width", Width),
+    ("height", Height),
+    ("minwidth", MinWidth),
+    ("fonttype", FontType),
+    ("fontsize", FontSize),
+    ("fontwidth", FontWidth),
+    ("countname", CountName),
+    ("nametype", NameType),
+    ("notes", Notes),
+    ("colors", Palette),
+    ("hash", Hash),
+    ("deterministic", Deterministic),
+    ("cp", ConsistentPalette),
+    ("palette_file", PaletteFile),
+    ("bgcolors", BgColors),
+    ("reverse", Reverse),
+    ("inverted", Inverted),
+    ("flamechart", FlameChart),
+    ("negate", Negate),
+    ("factor", Factor),
+    ("total", Total),
+    ("search_color", SearchColor),
+    ("truncate_text_right", TruncateRight),
+    ("sort_by_weight", SortByWeight),
+    ("max_frames", MaxFrames),
+    ("random", Random),
+    ("colordiffusion", ColorDiffusion),
+    ("stroke_color", StrokeColor),
+    ("uicolor", UiColor),
+    ("nameattr", NameAttr),
+    ("pretty_xml", PrettyXml),
+    ("no_javascript", NoJavascript),
+]]
 
 
 F = typing.TypeVar("F", bound=Callable[..., object])

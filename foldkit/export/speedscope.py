@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+from array import array
 
 from foldkit import __version__
+from foldkit.native import native_core
 from foldkit.profile import Profile, Weight
 from foldkit.text import utf8_safe
+from foldkit.timeline import Timeline
 
 SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 
@@ -82,6 +85,33 @@ def speedscope_document(profile: Profile) -> dict[str, object]:
     }
 
 
+#: Stands for an array the native core writes (json.dumps writes it as `"\u0000NAME\u0000"`, which
+#: no other string of the document can be: names from file names hold no NUL).
+_SLOT = "\0{}\0"
+
+
+def _native_parts(profile: Profile) -> tuple[bytes, bytes, bytes, int] | None:
+    """The frames, samples and weights arrays (JSON text) and endValue of a profile with a
+    timeline of int64 weights, from the native core; None when it is not in use or declines."""
+    timeline = profile.timeline
+    core = native_core()
+    if core is None or not isinstance(timeline, Timeline) or not isinstance(timeline.weights, array):
+        return None
+    return core.timeline_speedscope(timeline.stacks, timeline.times.tobytes(), timeline.ids.tobytes(), timeline.weights.tobytes())
+
+
 def to_speedscope_bytes(profile: Profile) -> bytes:
-    """The profile as a speedscope JSON file."""
-    return json.dumps(speedscope_document(profile), separators=(",", ":")).encode("utf-8")
+    """The profile as a speedscope JSON file (the samples of a timeline written by the native core,
+    byte for byte as `speedscope_document` and `json.dumps` write them)."""
+    parts = _native_parts(profile)
+    if parts is None:
+        return json.dumps(speedscope_document(profile), separators=(",", ":")).encode("utf-8")
+    frames, samples, weights, end = parts
+    doc = speedscope_document(Profile(unit=profile.unit, event=profile.event, sources=profile.sources))
+    doc["shared"] = {"frames": _SLOT.format("frames")}
+    sampled = doc["profiles"][0]  # type: ignore[index]
+    sampled.update(endValue=end, samples=_SLOT.format("samples"), weights=_SLOT.format("weights"))
+    text = json.dumps(doc, separators=(",", ":")).encode("utf-8")
+    for name, value in (("frames", frames), ("samples", samples), ("weights", weights)):
+        text = text.replace(json.dumps(_SLOT.format(name)).encode(), value, 1)
+    return text

@@ -8,7 +8,7 @@ from types import ModuleType
 
 from foldkit.errors import InputError, StrictModeError, UsageError
 from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
-from foldkit.inputs import InputSpec, Source, open_source
+from foldkit.inputs import HEAD_SIZE, InputSpec, Source, open_source
 from foldkit.outputs import COMPRESSION_SUFFIXES
 from foldkit.profile import Profile, magnitude_problem, map_stacks, merge_profiles
 
@@ -55,16 +55,38 @@ def _suggested(name: str) -> str | None:
     return next((fmt for suffix, fmt in SUGGESTED.items() if name.endswith(suffix)), None)
 
 
+#: How much of a file named `.folded` whose first line is longer than the head is read to see
+#: that whole line (one stack tens of thousands of frames deep).
+LONG_LINE_HEAD = 4 * 1024 * 1024
+
+
+def _first_line(source: Source, head: bytes, suggested: str | None) -> bytes | None:
+    """For a file named `.folded` whose head is text cut inside its first line (one very deep
+    stack): that whole line, read up to `LONG_LINE_HEAD` bytes, for the folded sniffer to judge
+    whole instead of leaving it undecided (which loaded every other reader to sniff it too). No
+    line-based format another sniffer knows starts with a line that long, nor does a binary one
+    with text. None otherwise. Only a True verdict on it counts (`detect`)."""
+    if suggested != "folded" or len(head) < HEAD_SIZE or b"\n" in head or b"\0" in head:
+        return None
+    longer = source.head(LONG_LINE_HEAD)
+    end = longer.find(b"\n")
+    if end >= 0:
+        return longer[: end + 1]
+    return longer if len(longer) < LONG_LINE_HEAD else None  # the whole input, or no line end
+
+
 def detect(source: Source) -> ModuleType:
     """The format of `source`, from its first bytes; InputError when none matches."""
     head = source.head()
     order = list(FORMATS)
     suggested = _suggested(source.name)
     names = order if suggested is None else [suggested, *(n for n in order if n != suggested)]
+    first_line = _first_line(source, head, suggested)
     maybe: list[str] = []
     for name in names:
         module = FORMATS[name]
-        verdict = module.sniff(head)
+        # a whole first line that is a folded stack decides; else the head, as for every file
+        verdict = (name == "folded" and first_line is not None and module.sniff(first_line, whole_lines=True)) or module.sniff(head)
         if verdict:
             return module
         if verdict is None:

@@ -8,6 +8,7 @@ printed and by well-known kernel entry-path names where not.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -194,11 +195,58 @@ def json_events(lines: Iterable[str], name: str, diag: Diagnostics) -> Iterator[
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            event = None
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        event = json_event(line)
+        if event is None:
             diag.bad_line(name, lineno, line)
             continue
-        yield event["type"], event.get("data")
+        yield event
+
+
+#: An escape of a UTF-16 surrogate (which may stand alone in a JSON string).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def json_event(line: str) -> tuple[str, Any] | None:
+    """(type, data) of one line of `-f json` output, or None when it is not a JSON object with a
+    string `type` (nested too deep for Python counts as not JSON). Its strings are `bytes_text`."""
+    try:
+        event = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        return None
+    if _SURROGATE_ESCAPE.search(line):
+        event = _bytes_texts(event)
+    return event["type"], event.get("data")
+
+
+def _lone_surrogates(error: UnicodeError) -> tuple[bytes, int]:
+    """Codec error handler: a lone surrogate as a byte (`\\udc80`..`\\udcff`, the surrogate escapes
+    of bytes that are not UTF-8) or its three-byte form (any other)."""
+    assert isinstance(error, UnicodeEncodeError)
+    out = bytearray()
+    for char in error.object[error.start : error.end]:
+        code = ord(char)
+        out += bytes([code - 0xDC00]) if 0xDC80 <= code <= 0xDCFF else char.encode("utf-8", "surrogatepass")
+    return bytes(out), error.end
+
+
+codecs.register_error("foldkit.lone-surrogates", _lone_surrogates)
+
+
+def bytes_text(text: str) -> str:
+    """`text` as the bytes it stands for read back: a lone surrogate that a JSON escape made (which
+    no byte string holds) becomes what bytes read as (see `_lone_surrogates`), as the native
+    reader, which reads bytes, has it."""
+    return text.encode("utf-8", "foldkit.lone-surrogates").decode("utf-8", "surrogateescape")
+
+
+def _bytes_texts(value: Any) -> Any:
+    """`value` (parsed JSON) with `bytes_text` of every string in it, keys too."""
+    if isinstance(value, str):
+        return bytes_text(value)
+    if isinstance(value, list):
+        return [_bytes_texts(v) for v in value]
+    if isinstance(value, dict):
+        return {bytes_text(k): _bytes_texts(v) for k, v in value.items()}
+    return value

@@ -405,27 +405,42 @@ def json_as_text(lines: Iterable[str], name: str, diag: Diagnostics) -> Iterator
     and agree exactly.
     Histograms and statistics (not foldable) are counted in a note."""
     skipped: dict[str, int] = {}
+
+    def skip(map_name: str) -> None:
+        skipped[map_name] = skipped.get(map_name, 0) + 1
+
     for kind, data in bf.json_events(lines, name, diag):
-        if kind == "attached_probes" and isinstance(data, dict):
-            yield f"Attaching {data.get('probes', 0)} probes..."
-        elif kind == "map" and isinstance(data, dict):
-            for map_name, entries in data.items():
-                if isinstance(entries, int) and not isinstance(entries, bool):
-                    yield f"{map_name}: {entries}"
-                    continue
-                if not isinstance(entries, dict):
-                    skipped[map_name] = skipped.get(map_name, 0) + 1
-                    continue
-                for key, value in entries.items():
-                    if not isinstance(value, int) or isinstance(value, bool):
-                        skipped[map_name] = skipped.get(map_name, 0) + 1
-                        continue
-                    yield from f"{map_name}[{', '.join(json_key_parts(key))}]: {value}".split("\n")
-        elif kind in ("hist", "stats", "lhist") and isinstance(data, dict):
-            for map_name in data:
-                skipped[map_name] = skipped.get(map_name, 0) + 1
+        yield from json_event_lines(kind, data, skip)
     for map_name, count in skipped.items():
-        diag.notes.append(f"{name}: JSON map {map_name}: {count} histogram/statistics print(s), not stacks; skipped")
+        diag.notes.append(json_skip_note(name, map_name, count))
+
+
+def json_skip_note(name: str, map_name: str, count: int) -> str:
+    """The note on a `-f json` map printed `count` times as something other than stacks."""
+    return f"{name}: JSON map {map_name}: {count} histogram/statistics print(s), not stacks; skipped"
+
+
+def json_event_lines(kind: str, data: object, skip: Callable[[str], None]) -> Iterator[str]:
+    """The text lines one `-f json` event stands for (see `json_as_text`); `skip(map)` is called
+    for each print of a map that is not stacks."""
+    if kind == "attached_probes" and isinstance(data, dict):
+        yield f"Attaching {data.get('probes', 0)} probes..."
+    elif kind == "map" and isinstance(data, dict):
+        for map_name, entries in data.items():
+            if isinstance(entries, int) and not isinstance(entries, bool):
+                yield from f"{map_name}: {entries}".split("\n")
+                continue
+            if not isinstance(entries, dict):
+                skip(map_name)
+                continue
+            for key, value in entries.items():
+                if not isinstance(value, int) or isinstance(value, bool):
+                    skip(map_name)
+                    continue
+                yield from f"{map_name}[{', '.join(json_key_parts(key))}]: {value}".split("\n")
+    elif kind in ("hist", "stats", "lhist") and isinstance(data, dict):
+        for map_name in data:
+            skip(map_name)
 
 
 # --- folding -----------------------------------------------------------------------------------
@@ -598,10 +613,11 @@ def _skipped_reason(dump: MapDump | NativeDump) -> str:
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
-    """Fold the chosen stack map(s); the other maps are skipped with a note. Text output is read
-    by the native reader when it is built (`fold_python` is the reference it is tested against)."""
-    if native_core() is not None and not _is_json(source):
-        return fold_native(source.name, source.chunks(cut=cut_at_lines), options)
+    """Fold the chosen stack map(s); the other maps are skipped with a note. The output (text or
+    `-f json`) is read by the native reader when it is built (`fold_python` is the reference it
+    is tested against)."""
+    if native_core() is not None:
+        return fold_native(source.name, source.chunks(cut=cut_at_lines), options, json=_is_json(source))
     return fold_python(source, options)
 
 
@@ -639,17 +655,16 @@ def fold_python(source: Source, options: FoldOptions) -> Profile:
     return _folded(source.name, options, diag, result, stack_maps, skipped, build)
 
 
-def fold_native(name: str, chunks: Iterable[bytes], options: FoldOptions) -> Profile:
-    """`fold` of text output cut into chunks of whole lines by the native reader: the entries
-    stay there, the stacks go to a native table (a `LazyProfile`)."""
+def fold_native(name: str, chunks: Iterable[bytes], options: FoldOptions, json: bool = False) -> Profile:
+    """`fold` of text output (`-f json` output with `json`) cut into chunks of whole lines by the
+    native reader: the entries stay there, the stacks go to a native table (a `LazyProfile`)."""
     core = native_core()
     assert core is not None, "fold_native needs the native core"
     reader = core.BpftraceReader(
         options.addrs, options.kernel, options.inline, [n.encode("utf-8", "surrogateescape") for n in options.skip_after]
     )
     try:
-        for chunk in chunks:
-            reader.feed(chunk)
+        _feed(reader, chunks, json)
         reader.finish()
         namer = FrameNamer(options)
         named = []
@@ -686,6 +701,31 @@ def fold_native(name: str, chunks: Iterable[bytes], options: FoldOptions) -> Pro
     return _folded(name, options, diag, result, stack_maps, skipped, build)
 
 
+def _feed(reader: _native.BpftraceReader, chunks: Iterable[bytes], json: bool) -> None:
+    """Read every chunk (none is kept once read: a `-f json` map is one line, tens of MB)."""
+    for chunk in chunks:
+        if json:
+            _feed_json(reader, chunk)
+        else:
+            reader.feed(chunk)
+
+
+def _feed_json(reader: _native.BpftraceReader, chunk: bytes) -> None:
+    """Read the `-f json` lines of `chunk` natively; a line the native reader leaves to Python
+    (see `foldkit_core::bpf::json`) is read by `json_event_lines` and its text lines handed in."""
+    pos = 0
+    while (declined := reader.feed_json(chunk, pos)) is not None:
+        start, end, pos, lineno = declined
+        line = chunk[start:end]
+        event = bf.json_event(_text(line))
+        if event is None:
+            reader.bad_line(lineno, line)
+            continue
+        kind, data = event
+        lines = json_event_lines(kind, data, lambda map_name: reader.json_skip(map_name.encode("utf-8", "surrogateescape")))
+        reader.text_lines([text.encode("utf-8", "surrogateescape") for text in lines])
+
+
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
@@ -701,6 +741,8 @@ def _native_report(reader: _native.BpftraceReader, name: str, diag: Diagnostics)
     for lineno, text in quoted:
         diag.bad_line(name, lineno, _text(text))
     diag.bad_lines = bad
+    for map_name, count in reader.json_skipped():
+        diag.notes.append(json_skip_note(name, _text(map_name), count))
     return ParseResult(
         errors=errors,
         first_error=_text(first_error or b""),

@@ -99,12 +99,13 @@ def split_line(line: bytes) -> tuple[bytes, Weight] | None:
     return None if parsed is None else (parsed[0], parsed[2])
 
 
-def sniff(head: bytes) -> bool | None:
+def sniff(head: bytes, whole_lines: bool = False) -> bool | None:
     """True if (nearly) all of the first lines look like `stack weight`; None (folded unless
     another format is sure) when most of them do, as in a folded file with a few bad lines,
-    which the folder then skips with a warning; False otherwise."""
+    which the folder then skips with a warning; False otherwise. `whole_lines`: `head` ends
+    with a whole line (else a head of 64 KiB or more may end inside one)."""
     lines = [ln for ln in head.replace(b"\r\n", b"\n").split(b"\n")[:50] if ln.strip() and ln[:1] != b"#"]
-    if len(head) >= 65536:
+    if len(head) >= 65536 and not whole_lines:
         lines = lines[:-1]  # the last line may be cut
     if not lines:
         return None

@@ -4,11 +4,12 @@ Two implementations give identical results (property tests check it byte for byt
 
 * the native fast path (`foldkit._native.PerfFolder`, Rust): threads fold record-aligned chunks with
   the GIL released; identical (header fields, call chain) blocks are counted once and each distinct
-  frame line is named once per thread;
+  frame line is named once per thread; chunks in other layouts (`-G`, side events, no blank lines)
+  are folded by a port of `fold_chunk_lines` in the core;
 * the line path here, the reference: a plain state machine that also handles every odd layout
   (`-G`, side events, records without blank lines, space-indented headers, timestamps for flame
-  charts). A chunk the native path cannot account for completely is given to it, and it alone runs
-  when the native core is not in use (`FOLDKIT_NATIVE=0`).
+  charts). A chunk the native path cannot account for completely (a bad line) is given to it, and it
+  alone runs when the native core is not in use (`FOLDKIT_NATIVE=0`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def _header_pattern(capture_time: bool) -> str:
 
 #: One header line (line path; with cpu and time).
 HEADER = re.compile(_header_pattern(capture_time=True).encode())
+#: A side-event line of `--show-task-events` / `--show-mmap-events` (`comm pid[/tid] [cpu] time:
+#: PERF_RECORD_MMAP2 ...`): skipped when folding, evidence of perf script output when sniffing.
+SIDE_EVENT = re.compile(
+    rb"[ \t]*[^ \t\n][^\n]*?[ \t]+-?\d+(?:/-?\d+)?(?:[ \t]+\[\d+\])?[ \t]+\d+\.\d+: PERF_RECORD_[A-Z0-9_]+\b[^\n]*"
+)
 _EVENT_MODIFIERS = re.compile(r":[ukhIGHpPSDWeb]+$")
 
 
@@ -211,6 +217,7 @@ def fold_chunk_lines(
     java = False
     parts: list[str] = []  # names of the sample's frame lines, leaf first
     prev_frame = False
+    after_rest = False  # just after a header with text after its event (`-G`, no call chain)
 
     def flush() -> None:
         nonlocal header, parts
@@ -237,6 +244,10 @@ def fold_chunk_lines(
             prev_frame = False
             continue
         if header is not None:
+            if after_rest and _is_srcline(line) and not _is_header(line):
+                after_rest = False  # `+srcline` of the frame on the header line
+                continue
+            after_rest = False
             kind = resolver.classify(line, prev_frame, java)
             if kind is not None:
                 prev_frame = kind is not SRCLINE
@@ -254,6 +265,8 @@ def fold_chunk_lines(
                 result.bad.append((lineno, _decode(line)))
             continue
         header = m
+        rest = m.group("rest")
+        after_rest = rest is not None and bool(rest.strip())
         java = resolver.root(m.group("comm"), m.group("pid"), m.group("tid"))[1]
     flush()
     result.lines = len(lines) - 1
@@ -298,7 +311,10 @@ def sniff(head: bytes) -> bool | None:
     if head.startswith(b"# ========\n") or head.startswith(b"# ========\r\n"):
         return True  # the `perf script --header` block
     lines = [ln.rstrip(b"\r") for ln in head[:16384].split(b"\n")]
-    lines = [ln for ln in lines if ln.strip() and not ln.startswith(b"#")][:20]
+    lines = [ln for ln in lines if ln.strip() and not ln.startswith(b"#")]
+    if lines and all(SIDE_EVENT.fullmatch(ln) for ln in lines[:20]):
+        return True  # `--show-task-events` / `--show-mmap-events`: side events before the samples
+    lines = lines[:20]
     for i, line in enumerate(lines):
         m = HEADER.fullmatch(line)
         if m is None:
@@ -377,9 +393,12 @@ def _fold_native(native: NativeCore, source: Source, options: FoldOptions, size:
     """Fold with the native core's threads. A plain file is read by the threads themselves, by
     range; a zstd or gzip file is decompressed natively while they fold. Either falls back to the
     Python reader (`Source.chunks`), which skips records longer than `options.max_record` and
-    reports corrupt streams, when the native reader meets such a record or stream."""
+    reports corrupt streams, when the native reader meets such a record or stream, and reads a
+    plain file without blank lines in its head so too (its records end without one)."""
     path = source.seekable_path()
-    if path:
+    # a plain file whose head has no blank line (`-G`, no call chains, side events first) has no
+    # record boundary for the threads to cut ranges at: its chunks are cut by `cut_records`
+    if path and b"\n\n" in source.head().replace(b"\r\n", b"\n"):
         try:
             return _run_native(native, options, source.name, lambda folder: folder.push_file(path, size, 0, options.max_record))
         except native.RecordTooLong:

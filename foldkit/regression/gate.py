@@ -27,6 +27,12 @@ function's sample count is compared too, in points of the baseline's samples per
 Root frames that hold the command name, PID or TID (`Profile.meta["root_frames"]`) are not
 functions: they are left out, and the share of samples with no code frame under them (stacks perf
 could not unwind) is reported on its own.
+
+Folded files whose stacks are in the native table are summed there (`native_runs`): the core hands
+over only the functions that could be tested or measure run-to-run noise, the only ones the code
+below ever reads, and the patterns' sums (the names matched in Python), so the result is the one
+every function's dict would give (tests/analysis/test_check_native.py); other inputs count every
+stack in Python (`_run`).
 """
 
 from __future__ import annotations
@@ -38,10 +44,11 @@ from dataclasses import dataclass, field
 
 from foldkit.analysis.functions import aggregate, pattern_totals, stack_table
 from foldkit.errors import UsageError
-from foldkit.profile import Profile, Weight, format_weight
+from foldkit.native import native_core
+from foldkit.profile import Profile, StackTable, Weight, format_weight
 from foldkit.regression import stats
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
-from foldkit.regression.samples import sample_counts
+from foldkit.regression.samples import counted_table, sample_counts
 from foldkit.transform.roots import root_layout
 
 #: With a relative threshold, functions below this share on both sides are not tested (their
@@ -326,10 +333,24 @@ class CheckResult:
 
 @dataclass
 class _Run:
+    """One run's samples: in all, per (name, kind) self and total (every function, or with the
+    native columns every function the check can look at), without a code frame, and per stack."""
+
     samples: int
     values: dict[tuple[str, str], tuple[int, int]]  # (name, kind) -> (self, total) samples
     no_code: int = 0
     code: dict[str, int] = field(default_factory=dict)  # samples per stack of code frames
+    table: StackTable | None = None  # the native table `code` is left in (then `code` is empty)
+    roots: int = 0  # root frames of every stack in `table`
+
+    def ending_in(self, leaves: set[str]) -> dict[str, int]:
+        """Samples per stack of code frames, at least of every stack whose leaf is in `leaves`
+        (in `code`'s order: the stacks of the table ending there, root frames dropped)."""
+        native = native_core()
+        if self.table is None or native is None:
+            return self.code
+        found = native.table_stacks_ending_in(self.table, self.roots, sorted(leaves))
+        return code_stacks(dict(found), self.roots)[0]
 
 
 def code_stacks(counts: dict[str, int], root_frames: int) -> tuple[dict[str, int], int]:
@@ -362,6 +383,68 @@ def _run(profile: Profile, patterns: Sequence[tuple[str, re.Pattern[str]]], warn
             s, t = pattern_totals(table, pattern)
             values[(text, "pattern")] = (int(s), int(t))
     return _Run(sum(counts.values()), values, no_code, code)
+
+
+#: Most runs (both sides together) the native columns take (`_native.table_check_sums`).
+NATIVE_MOST_RUNS = 8
+
+
+def native_runs(
+    baseline: Sequence[Profile],
+    candidate: Sequence[Profile],
+    floor: float,
+    warnings: list[str],
+    patterns: Sequence[tuple[str, re.Pattern[str]]] = (),
+) -> tuple[list[_Run], list[_Run]] | None:
+    """The runs as `_run` makes them, summed by the native core in the stack tables of folded
+    files: every function that could be tested (mean share at least `floor`) or measure run-to-run
+    noise, and only those (the others are no test and add nothing to the pooled dispersion), and
+    each of `patterns` (every distinct name tested against it in Python, the sums made in the
+    core); the stacks stay in the tables. None when a run is not such a table (the reference then
+    counts every stack in Python): a table of decimal or non-UTF-8 stacks, weights that are times
+    or share a sampling period, separate sample counts, runs with different root frames, more than
+    NATIVE_MOST_RUNS runs."""
+    native = native_core()
+    profiles = [*baseline, *candidate]
+    if native is None or not 2 <= len(profiles) <= NATIVE_MOST_RUNS:
+        return None
+    layouts = {len(root_layout(p) or ()) for p in profiles}
+    if len(layouts) != 1:
+        return None
+    roots = layouts.pop()
+    said: list[str] = []
+    counted = [counted_table(p, roots, said) for p in profiles]
+    tables = [c for c in counted if c is not None]
+    if len(tables) != len(profiles):
+        return None
+    found = native.table_check_sums([t for t, _, _ in tables], len(baseline), roots, floor, stats.MIN_EXPECTED)
+    if found is None:
+        return None
+    names, sums = found
+    matched: dict[str, set[str]] = {text: set() for text, _ in patterns}
+
+    def visit(batch: list[str]) -> None:
+        for text, pattern in patterns:
+            matched[text].update(n for n in batch if pattern.search(n))
+
+    if patterns and not native.table_each_name([t for t, _, _ in tables], roots, visit):
+        return None
+    width = 2 * len(profiles)
+    runs = []
+    for r, (table, samples, no_code) in enumerate(tables):
+        values = {}
+        for i, name in enumerate(names):
+            s, t = sums[i * width + 2 * r], sums[i * width + 2 * r + 1]
+            if s or t:
+                values[(name, "function")] = (s, t)
+        for text, _ in patterns:
+            found_sums = native.table_pattern_sums(table, roots, sorted(matched[text]))
+            if found_sums is None:
+                return None
+            values[(text, "pattern")] = found_sums
+        runs.append(_Run(samples, values, no_code, table=table, roots=roots))
+    warnings.extend(said)
+    return runs[: len(baseline)], runs[len(baseline) :]
 
 
 def _side_info(profiles: Sequence[Profile], runs: Sequence[_Run]) -> SideInfo:
@@ -440,7 +523,7 @@ def _explain(findings: Sequence[Finding], base_runs: Sequence[_Run], cand_runs: 
         for runs in (base_runs, cand_runs):
             under: dict[tuple[str, str], float] = {}  # (caller, culprit) -> samples (or shares summed)
             for run in runs:
-                for stack, c in run.code.items():
+                for stack, c in run.ending_in(culprits).items():
                     frames = stack.split(";")
                     leaf = frames[-1]
                     if leaf not in culprits:
@@ -483,8 +566,12 @@ def check_profiles(
     patterns = [(p, _compile(p, "--function")) for p in opts.functions]
     budget_patterns = [(b.text, b.pattern) for b in opts.budgets]
     # every function is aggregated even with --only: they are what the run-to-run dispersion is measured on
-    base_runs = [_run(p, [*patterns, *budget_patterns], warnings) for p in baseline]
-    cand_runs = [_run(p, [*patterns, *budget_patterns], warnings) for p in candidate]
+    columns = native_runs(baseline, candidate, opts.max_increase.floor(), warnings, [*patterns, *budget_patterns])
+    if columns is not None:
+        base_runs, cand_runs = columns
+    else:
+        base_runs = [_run(p, [*patterns, *budget_patterns], warnings) for p in baseline]
+        cand_runs = [_run(p, [*patterns, *budget_patterns], warnings) for p in candidate]
     for label, runs in (("baseline", base_runs), ("candidate", cand_runs)):
         n = sum(r.samples for r in runs)
         if n == 0:

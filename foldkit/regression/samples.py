@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 
 from foldkit.errors import UsageError
-from foldkit.profile import Profile
+from foldkit.native import native_core
+from foldkit.profile import LazyProfile, Profile, StackTable
 
 #: Integer weights whose greatest common divisor is at least this are taken to be a fixed sampling
 #: period (perf's cpu-clock at 99 Hz gives 10101010 ns); genuine counts are almost never all
@@ -55,10 +56,35 @@ def sample_counts(profile: Profile, warnings: list[str] | None = None) -> dict[s
                 "and dividing by it to get sample counts (fold with --weight samples to avoid this guess)"
             )
         return {s: w // g for s, w in zip(profile.weights, ints, strict=True) if w}
-    if ints and warnings is not None and sum(ints) / len(ints) > IMPLAUSIBLE_MEAN_COUNT:
+    if ints and warnings is not None:
+        _plausible(name, sum(ints), len(ints), warnings)
+    return {s: w for s, w in zip(profile.weights, ints, strict=True) if w}
+
+
+def _plausible(name: str, total: int, stacks: int, warnings: list[str]) -> None:
+    """Warn when `stacks` stacks of `total` samples look like sums rather than counts."""
+    if total / stacks > IMPLAUSIBLE_MEAN_COUNT:
         warnings.append(
-            f"{name}: {sum(ints) / len(ints):,.0f} per stack on average; if these weights are sums "
+            f"{name}: {total / stacks:,.0f} per stack on average; if these weights are sums "
             "(nanoseconds, bytes) rather than counts, the p-values are meaningless and only "
             "--max-increase decides"
         )
-    return {s: w for s, w in zip(profile.weights, ints, strict=True) if w}
+
+
+def counted_table(profile: Profile, roots: int, warnings: list[str]) -> tuple[StackTable, int, int] | None:
+    """`(table, samples, samples of stacks with no frame after the first `roots`)` of a profile
+    whose stacks are still in the native table and whose weights are what `sample_counts` counts
+    as they stand (integers, not times, no common sampling period to divide by, no separate
+    counts), with `sample_counts`' warnings; None otherwise (count with `sample_counts`)."""
+    native = native_core()
+    table = profile.table if isinstance(profile, LazyProfile) else None
+    if native is None or table is None or profile.has_counts or profile.unit in TIME_UNITS:
+        return None
+    found = native.table_check_totals(table, roots)
+    if found is None or not len(table):
+        return None
+    samples, no_code, divisor = found
+    if divisor >= PERIOD_GCD_MIN:
+        return None
+    _plausible(", ".join(profile.sources) or "input", samples, len(table), warnings)
+    return table, samples, no_code

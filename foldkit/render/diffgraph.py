@@ -19,9 +19,10 @@ becomes a Python object; `render_diff` of the dicts is its twin and the referenc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import io
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from foldkit.errors import UsageError
 from foldkit.jobs import default_jobs
@@ -166,6 +167,9 @@ class _Refused(Exception):
 
 #: One side of a diff drawn by `render_table_diff`: a folded file's native stack table, or a dict.
 Side = StackTable | Mapping[str, Weight]
+
+#: A page whose tree is built, written to a binary file when called (`diff_html`).
+PageWriter = Callable[[BinaryIO], None]
 
 
 @dataclass
@@ -339,10 +343,24 @@ def render_diff_html(
     """The differential viewer page of `diff` (`foldkit diff -o x.html`): every frame of either
     side, coloured by the change of its self or total weight (`color_by`), widths from `basis`
     (default: the larger side, switchable in the page)."""
-    return _diff_page(diff.before, diff.after, diff.scale, diff.unit, diff.roots, basis, options, color_by)
+    out = io.BytesIO()
+    diff_html(diff, basis, options, color_by)(out)
+    return out.getvalue()
 
 
-def render_table_diff_html(
+def diff_html(
+    diff: StackDiff, basis: str | None = None, options: RenderOptions | None = None, color_by: str = DEFAULT_COLOR_BY
+) -> PageWriter:
+    """`render_diff_html`, its tree built: a function that writes the page to a binary file. A
+    normalised BEFORE of integers goes to the viewer's tree as its integers and the scale (the
+    core scales each node's weight once, as `diff.before` holds it scaled)."""
+    raw = diff.raw_before if diff.scale > 0 else None
+    if raw is not None:
+        return _diff_page(raw, diff.after, diff.scale, diff.scale, diff.unit, diff.roots, basis, options, color_by)
+    return _diff_page(diff.before, diff.after, diff.scale, 1.0, diff.unit, diff.roots, basis, options, color_by)
+
+
+def table_diff_html(
     before: Side,
     after: Side,
     scale: float,
@@ -351,36 +369,38 @@ def render_table_diff_html(
     basis: str | None = None,
     options: RenderOptions | None = None,
     color_by: str = DEFAULT_COLOR_BY,
-) -> bytes | None:
-    """`render_diff_html` of folded files' native stack tables (a side not in one may be a dict of
-    integer weights), the tables' stacks left in the core for the viewer's tree; None when the
-    core does not take them: a normalised BEFORE (`scale` not 1: the viewer's native tree takes
-    integer weights, and no scale yet), `--reverse`."""
+) -> PageWriter | None:
+    """`diff_html` of folded files' native stack tables (BEFORE's weights times `scale`; a side
+    not in a table may be a dict of integer weights), the tables' stacks left in the core for the
+    viewer's tree, which scales BEFORE's (and reverses every stack for `--reverse`); None when
+    there is no native core: write `diff_html` of the dicts then."""
     opts = options or RenderOptions()
-    if native_core() is None or scale != 1.0 or opts.reverse:
+    if native_core() is None:
         return None
-    return _diff_page(before, after, scale, unit, roots, basis, opts, color_by)
+    return _diff_page(before, after, scale, scale, unit, roots, basis, opts, color_by)
 
 
 def _diff_page(
     before: Side,
     after: Side,
     scale: float,
+    before_scale: float,
     unit: str,
     roots: int,
     basis: str | None,
     options: RenderOptions | None,
     color_by: str,
-) -> bytes:
-    """The differential viewer page of two sides, BEFORE already scaled by `scale`."""
-    from foldkit.render.viewer import DIFF_BASIS, render_diff_viewer
+) -> PageWriter:
+    """The differential viewer page of two sides normalised by `scale` (said in the subtitle),
+    BEFORE's weights still to be multiplied by `before_scale` (1 when they already are)."""
+    from foldkit.render.viewer import DIFF_BASIS, diff_viewer
 
     check_color_by(color_by)
     opts = options or RenderOptions()
     notes = ["BEFORE normalised to AFTER's total (x" + f"{scale:.4g})" if scale != 1.0 else "not normalised"]
     if opts.subtitle:
         notes.insert(0, opts.subtitle)
-    return render_diff_viewer(
+    return diff_viewer(
         before,  # a table goes to the viewer's native tree as it is
         after,
         unit=opts.count_name or unit,
@@ -389,4 +409,5 @@ def _diff_page(
         title=DIFF_TITLE,
         color_by=color_by,
         roots=roots,
+        before_scale=before_scale,
     )

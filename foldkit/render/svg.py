@@ -228,7 +228,11 @@ def write_svg(
                 xf.write(_part("script", {"type": "text/ecmascript"}, etree.CDATA(svg_script())))
     data = out.getvalue()
     if native_frames is not None:
-        data = data.replace(f"<!--{_FRAMES_MARK}-->".encode(), native_frames, 1)
+        # the document joined once around the frames (each copy of a big SVG costs page faults)
+        head, _, tail = data.partition(f"<!--{_FRAMES_MARK}-->".encode())
+        data = b"".join((head, native_frames, tail, b"" if options.pretty_xml else b"\n"))
+        if not options.pretty_xml:
+            return data
     if options.pretty_xml:
         return pretty(data)
     return data + b"\n"

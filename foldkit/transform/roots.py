@@ -13,13 +13,14 @@ write), and a numeric frame next to it as the PID (bpftrace's `@[comm, pid, ksta
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from foldkit.errors import UsageError
 from foldkit.ingest.options import perf_root_frames
 from foldkit.profile import ROOT_FRAMES, Profile, Weight, map_stacks
+from foldkit.timeline import Timeline
 from foldkit.transform.base import SEP, compile_regex
 
 if TYPE_CHECKING:
@@ -89,6 +90,23 @@ def identify(stack: str, layout: tuple[str, ...] | None) -> Identity:
             elif kind in ("comm", "pid", "tid"):
                 fields[kind] = frame
     return Identity(fields.get("comm"), fields.get("pid"), fields.get("tid"))
+
+
+def _identities(layout: tuple[str, ...] | None) -> Callable[[str], Identity]:
+    """`identify` under `layout`, remembered per root frames (stacks share a few roots)."""
+    known: dict[tuple[str, ...], Identity] = {}
+    n = len(layout) if layout else 2
+
+    def who(stack: str) -> Identity:
+        frames = stack.split(SEP, n)
+        # without a layout a second frame counts only when more frames follow it
+        key = tuple(frames[:n]) + (("",) if layout is None and len(frames) > 2 else ())
+        got = known.get(key)
+        if got is None:
+            got = known[key] = identify(stack, layout)
+        return got
+
+    return who
 
 
 def holds(layout: tuple[str, ...] | None, what: str) -> bool:
@@ -239,9 +257,14 @@ def with_root_frames(profile: Profile, layout: tuple[str, ...]) -> Profile:
     if current[0] not in ("comm", *_COMBINED) or layout[0] not in ("comm", *_COMBINED):
         return profile
 
+    roots: dict[str, str] = {}
+
     def rewrite(stack: str) -> str:
         root, sep, rest = stack.partition(SEP)
-        return _format_root(identify(root, current), layout[0]) + sep + rest
+        new = roots.get(root)
+        if new is None:
+            new = roots[root] = _format_root(identify(root, current), layout[0])
+        return new + sep + rest
 
     out = map_stacks(profile, rewrite)
     return replace(out, meta={**profile.meta, ROOT_FRAMES: layout})
@@ -275,16 +298,19 @@ def split(profile: Profile, by: str) -> dict[str, Profile]:
     key_of: dict[str, tuple[str | None, ...]] = {}
     weights: dict[tuple[str | None, ...], dict[str, Weight]] = {}
     comms: dict[tuple[str | None, ...], dict[str, Weight]] = {}
+    who = _identities(layout)
     for stack, w in profile.weights.items():
-        ident = identify(stack, layout)
+        ident = who(stack)
         key = key_of[stack] = _group_key(ident, by, profile)
         weights.setdefault(key, {})[stack] = w
         by_comm = comms.setdefault(key, {})
         by_comm[ident.comm or ""] = by_comm.get(ident.comm or "", 0) + w
-    timelines: dict[tuple[str | None, ...], list[tuple[float, str, Weight]]] = {}
-    for sample in profile.timeline or ():
-        key = key_of.get(sample[1]) or _group_key(identify(sample[1], layout), by, profile)
-        timelines.setdefault(key, []).append(sample)
+    timelines: dict[tuple[str | None, ...], Timeline] = {}
+    if profile.timeline is not None:  # split as arrays, in one pass (no tuple per sample)
+        timeline = Timeline.of(profile.timeline)
+        order = {key: n for n, key in enumerate(weights)}
+        group_of = [order.get(key_of.get(s) or _group_key(who(s), by, profile), -1) for s in timeline.stacks]
+        timelines = dict(zip(weights, timeline.split(group_of, len(order)), strict=True))
     if layout is None and profile.weights:
         profile = with_note(profile, f"--per-{by}: {GUESSED}")
     if by == "process" and any(k[0] is None for k in weights):
@@ -306,7 +332,7 @@ def split(profile: Profile, by: str) -> dict[str, Profile]:
             profile,
             weights=group,
             counts=counts,
-            timeline=None if profile.timeline is None else timelines.get(key, []),
+            timeline=None if profile.timeline is None else timelines[key],
             meta=dict(profile.meta),
         )
     return out

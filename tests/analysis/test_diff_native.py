@@ -1,23 +1,30 @@
 """`foldkit diff` drawn from folded files' native stack tables (`table_diff_svg`: the basis side
 laid out natively, the other side's weights per drawn frame summed by the core; `table_diff_html`:
-the tables handed to the viewer's native tree) against the reference, `render_diff` and
-`render_diff_html` of the same stacks as dicts: the same bytes, and no dict made of a table."""
+the tables handed to the viewer's native tree, a normalised BEFORE scaled there) against the
+reference, `render_diff` and `render_diff_html` of the same stacks as dicts (the page's tree built
+by the Python twins): the same bytes or the same decompressed tree, and no dict made of a table."""
 
 from __future__ import annotations
 
+import io
+import os
 import tempfile
 from pathlib import Path
+from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from foldkit import _native
-from foldkit.analysis.diff import diff_profiles, table_diff_html, table_diff_svg
+from foldkit.analysis.diff import StackDiff, diff_profiles, table_diff_html, table_diff_svg
 from foldkit.ingest import FoldOptions
 from foldkit.ingest.folded import fold_file
+from foldkit.native import NATIVE_SWITCH
 from foldkit.profile import LazyProfile, Profile
 from foldkit.render import RenderOptions
-from foldkit.render.diffgraph import render_diff, render_diff_html
+from foldkit.render.diffgraph import PageWriter, render_diff, render_diff_html
+from tests.support.viewer import opened, parse_page
 
 #: Frame names: recursion, a shared prefix, non-ASCII, an empty frame, markup.
 FRAMES = st.sampled_from(["main", "a", "b", "abcdefgh", "é", "x y", "", "s1", "<&>"])
@@ -115,17 +122,106 @@ def test_the_core_sums_each_drawn_frame_of_a_table() -> None:
     assert _native.table_frame_sums(table, names, [-1, 2, 0, 1, 0]) is None  # not a pre-order tree
 
 
-@settings(max_examples=60, deadline=None)
-@given(LINES, LINES, st.sampled_from([None, "after", "before"]), st.sampled_from(["self", "total"]), st.booleans())
-def test_the_viewer_page_from_two_tables_is_the_page_from_the_dicts(
-    before: list[tuple[str, int]], after: list[tuple[str, int]], basis: str | None, color_by: str, normalize: bool
-) -> None:
-    old, new = read_table(before), read_table(after)
-    native = table_diff_html(old, new, normalize, basis, RenderOptions(), color_by)
-    assert old.table is not None and new.table is not None  # no dict made of either table
-    if normalize and old.total != new.total and old.total and new.total:
-        assert native is None  # a scaled BEFORE: the viewer's native tree takes integers
-        return
-    reference = render_diff_html(diff_profiles(as_dict(old), as_dict(new), normalize=normalize), basis, RenderOptions(), color_by)
-    assert native == reference
+def twin_page(diff: StackDiff, basis: str | None, options: RenderOptions, color_by: str) -> bytes:
+    """`render_diff_html(diff)` by the Python twins alone (the tree built from `diff`'s dicts, BEFORE
+    scaled per stack): the reference."""
+    with mock.patch.dict(os.environ, {NATIVE_SWITCH: "0"}):
+        return render_diff_html(diff, basis, options, color_by)
 
+
+def written(page: PageWriter | None) -> bytes | None:
+    """What a page writer writes (None for None)."""
+    if page is None:
+        return None
+    out = io.BytesIO()
+    page(out)
+    return out.getvalue()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    LINES,
+    LINES,
+    st.sampled_from([None, "after", "before"]),
+    st.sampled_from(["self", "total"]),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
+def test_the_viewer_page_from_two_tables_is_the_twins_page_of_the_dicts(
+    before: list[tuple[str, int]],
+    after: list[tuple[str, int]],
+    basis: str | None,
+    color_by: str,
+    normalize: bool,
+    small_dict: bool,
+    reverse: bool,
+) -> None:
+    """Normalised or not, reversed or not, the page from the tables (BEFORE scaled and the stacks
+    reversed in the core's tree) carries the tree the Python builder makes of `diff_profiles`'
+    dicts: the same header, settings and decompressed payload; and it is the page
+    `render_diff_html` writes."""
+    old, new = read_table(before), read_table(after)
+    sides = (old, as_dict(new)) if small_dict else (old, new)
+    options = RenderOptions(reverse=reverse)
+    native = written(table_diff_html(*sides, normalize, basis, options, color_by))
+    assert native is not None
+    assert old.table is not None and new.table is not None  # no dict made of either table
+    diff = diff_profiles(as_dict(old), as_dict(new), normalize=normalize)
+    assert opened(native) == opened(twin_page(diff, basis, options, color_by))
+    assert native == render_diff_html(diff, basis, options, color_by)
+
+
+def test_a_normalised_page_shows_before_scaled_and_says_so() -> None:
+    old, new = read_table([("a;b", 3), ("a;c", 1)]), read_table([("a;b", 1), ("a;d", 5)])
+    page = written(table_diff_html(old, new, True, None, RenderOptions(), "self"))
+    assert page is not None
+    _, embedded = parse_page(page)
+    assert embedded.meta["types"][0] == "f64" and "BEFORE normalised to AFTER's total (x1.5)" in embedded.meta["subtitle"]
+    paths = embedded.paths()
+    after, before = embedded.selfs
+    assert (before[paths[("a", "b")]], before[paths[("a", "c")]], before[paths[("a", "d")]]) == (4.5, 1.5, 0.0)
+    assert (after[paths[("a", "b")]], after[paths[("a", "d")]]) == (1, 5)
+    reversed_ = written(table_diff_html(old, new, True, None, RenderOptions(reverse=True), "self"))
+    assert reversed_ is not None
+    _, embedded = parse_page(reversed_)
+    assert embedded.selfs[1][embedded.paths()[("b", "a")]] == 4.5  # leaf first
+
+
+def test_the_cli_writes_the_default_page_from_the_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`diff -o d.html` (normalised by default, as with `-n`), `--no-normalize`, `--basis`,
+    `--color-by` and `--reverse` never align the stacks as dicts nor build the tree in Python, and write the page
+    the reference writes."""
+    import foldkit.analysis.diff as d
+    from foldkit.cli import main
+    from foldkit.render import viewer
+
+    # files larger than the head read to detect their format, so they are read into tables
+    before = {f"main;read;f{i}": i % 7 + 1 for i in range(5000)} | {"main;gone": 40}
+    after = {f"main;read;f{i}": i % 5 + 1 for i in range(0, 5000, 2)} | {"main;new": 9}
+    old, new = tmp_path / "old.folded", tmp_path / "new.folded"
+    for path, weights in ((old, before), (new, after)):
+        path.write_text("".join(f"{s} {w}\n" for s, w in weights.items()))
+    sides = (Profile(weights=before, unit="weight"), Profile(weights=after, unit="weight"))
+    runs = [
+        ((), True, None, "self"),
+        (("-n", "--basis", "after"), True, "after", "self"),
+        (("--no-normalize",), False, None, "self"),
+        (("--color-by", "total", "--basis", "before"), True, "before", "total"),
+        (("--reverse",), True, None, "self"),
+    ]
+    reference = [
+        render_diff_html(diff_profiles(*sides, normalize=scaled), basis, RenderOptions(reverse="--reverse" in flags), color_by)
+        for flags, scaled, basis, color_by in runs
+    ]
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the stacks left the native tables")
+
+    monkeypatch.setattr(d, "diff_profiles", refused)
+    monkeypatch.setattr(viewer, "build_tree", refused)
+    for (flags, *_), expected in zip(runs, reference, strict=True):
+        out = tmp_path / "d.html"
+        assert main(["diff", "-q", str(old), str(new), *flags, "-o", str(out)]) == 0
+        assert out.read_bytes() == expected, flags
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.html", "new.folded", "old.folded"]

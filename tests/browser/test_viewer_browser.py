@@ -16,6 +16,7 @@ from foldkit.profile import Profile
 from foldkit.render import RenderOptions
 from foldkit.render.palette import frame_color
 from foldkit.render.viewer import render_diff_viewer, render_viewer
+from foldkit.text import visible
 from tests.browser.test_browser import HOSTILE, PROFILE
 from tests.support.browser import chromium_context
 from tests.support.common import DATA
@@ -255,6 +256,25 @@ def test_diff_mode_shows_frames_only_in_before(browser: Any, tmp_path: Path) -> 
     v.close()
 
 
+def test_a_normalised_diff_of_folded_files_shows_before_scaled(browser: Any, tmp_path: Path) -> None:
+    """`diff old new -o d.html` of folded files (read into native tables; BEFORE scaled to AFTER's
+    total in the core's tree) draws and says BEFORE's weights scaled: 2,000 samples against
+    1,000, so BEFORE counts half."""
+    from foldkit.cli import main
+
+    old, new, out = tmp_path / "old.folded", tmp_path / "new.folded", tmp_path / "d.html"
+    # more lines than the head read to detect the format, so both are read into tables
+    filler = [f"main;idle;f{i} 1\n" for i in range(4000)]
+    old.write_text("".join(filler) + "main;gone 600\n")  # 4,600
+    new.write_text("".join(filler[:2000]) + "main;new 300\n")  # 2,300: BEFORE scaled by 0.5
+    assert main(["diff", "-q", str(old), str(new), "-o", str(out)]) == 0
+    v = Viewer(browser, out)
+    text = v.hover("main;gone")
+    assert "before 300, after 0 " in text and "only in before" in text, text
+    assert "BEFORE normalised to AFTER's total (x0.5)" in v.page.locator("header").inner_text()
+    v.close()
+
+
 def test_hostile_names_execute_nothing(browser: Any, tmp_path: Path) -> None:
     weights = dict(HOSTILE) | {"main;\u2028x\u2029": 1, "main;\u202eevil\u202c": 1, 'main;"><img src=x onerror=alert(1)>': 1}
     path = write(tmp_path, weights, title="</script><script>window.pwned=1</script>", subtitle="<img src=x onerror=window.pwned=1>")
@@ -303,6 +323,55 @@ def test_pixels_of_a_known_profile(browser: Any, tmp_path: Path) -> None:
     image = png_pixels(v.page.screenshot(clip={"x": 0, "y": box["bottom"] - 80, "width": 1200, "height": 80}))
     assert at(10 + 1180 * 0.25, 2) == "rgb(230,0,230)"
     v.close()
+
+
+#: Name fragments that steer the default palette's hue (as tests/render/test_viewer_native.py's).
+_FRAGMENTS = [
+    "a", "x9", " ", ".", "$", "<", ">", "/", ":", "::", ":::", "_[k]", "_[j]", "_[i]", "_[w]", "_[x]", "]",
+    "java/", "Ljava.", "org.", "Interpreter", "StubRoutines", "JS:", "LazyCompile:", "Builtin:", ".js:1",
+    ".mjs", ".js", "[perf-12.map]", "jitted-1-2.so", "[JIT]", "[kernel.kallsyms]", "entry_SYSCALL",
+    "do_syscall_64", "asm_exc_", "ret_from_fork", "py::", "[off-cpu:", "std::", "Foo.bar", "java.lang.Thread run",
+    "x.y z.w", "Interpreterx", "[off-cpu:S]",
+]
+
+
+def test_the_pages_palette_is_palette_pys_twin(browser: Any, tmp_path: Path) -> None:
+    """`palette.js` gives every printable ASCII name the fill `palette.frame_color` gives, in every
+    palette the page colours itself; its BLAKE2b is hashlib's for names of 0 to 300 bytes (one,
+    two and three blocks)."""
+    import hashlib
+    import random
+
+    from foldkit.render.viewer.payload import PAGE_PALETTES
+
+    rnd = random.Random(20)
+    names = ["".join(rnd.choice(_FRAGMENTS) for _ in range(rnd.randint(1, 6))) for _ in range(600)]
+    names += ["".join(chr(rnd.randint(32, 126)) for _ in range(n)) for n in range(0, 301, 7)] + ["", "x" * 128, "y" * 129, "z" * 256]
+    v = Viewer(browser, write(tmp_path, {"a": 1}))
+    assert v.js("() => foldkitPalette.palettes") == list(PAGE_PALETTES)
+    digests = v.js("ns => ns.map(n => Array.from(foldkitPalette.blake2b48(new TextEncoder().encode(n))))", names)
+    assert digests == [list(hashlib.blake2b(n.encode(), digest_size=6).digest()) for n in names]
+    for palette in PAGE_PALETTES:
+        fills = v.js("([ns, p]) => ns.map(n => foldkitPalette.fill(n, p))", [names, palette])
+        assert fills == [frame_color(n, palette) for n in names], palette
+    v.close()
+
+
+def test_fills_of_names_the_page_cannot_colour_are_given(browser: Any, tmp_path: Path) -> None:
+    """Names that are not printable ASCII are drawn in the fill the data gives (the twin's); with
+    `--hash` (a palette the page does not colour with) every fill is given."""
+    weights = {"é;b_[k]": 2, "a\tb": 1}
+    for options, palette in ((RenderOptions(), "default"), (RenderOptions(palette="red", hash=True), None)):
+        page = tmp_path / "p.html"
+        page.write_bytes(render_viewer(Profile(weights=weights), options))
+        v = Viewer(browser, page)
+        assert v.js("() => JSON.parse(document.getElementById('foldkit-meta').textContent).palette") == palette
+        fills = v.js("() => foldkit.names.map((n, i) => [n, foldkit.fill(i)])")
+        raw_names = {visible(n): n for n in ("all", "é", "b_[k]", "a\tb")}
+        assert sorted(n for n, _ in fills) == sorted(raw_names)
+        for shown, fill in fills:
+            assert fill == frame_color(raw_names[shown], options.palette, hash_start=options.hash), shown
+        v.close()
 
 
 def test_a_deep_tower_starts_at_the_root_and_scrolls(browser: Any, tmp_path: Path) -> None:

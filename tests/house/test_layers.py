@@ -21,9 +21,10 @@ LAYERS: list[set[str]] = [
     {"profile", "timeline", "inputs", "outputs", "native", "jobs", "errors", "text", "readahead", "_native", "_profile_api"},
 ]
 #: The package's own `__init__`/`__main__` are its front door (above everything); from the
-#: package, other modules may only take its version string.
+#: package, other modules may only take its version string and the launcher its start-up SIGINT
+#: handler (installed by `__init__` for the console script, so it lives there).
 FRONT_DOOR = {"foldkit", "foldkit.__main__"}
-ALLOWED_FROM_PACKAGE = {"__version__"}
+ALLOWED_FROM_PACKAGE = {"__version__", "_catch_interrupts"}
 
 PACKAGE = Path(foldkit.__file__).parent
 

@@ -122,6 +122,28 @@ def test_flamegraph_of_a_folded_file_loads_only_what_it_draws_with(tmp_path: Pat
     folded.write_text("main;work 3\nmain;idle 1\n")
     svg = tmp_path / "cpu.svg"
     _, modules = _console_modules(tmp_path, "flamegraph", str(folded), "-o", str(svg))
-    assert {"foldkit.cli.flamegraph", "foldkit.ingest.folded", "foldkit.render.svg"} <= modules  # the test sees what was loaded
+    assert {"foldkit.cli.draw", "foldkit.ingest.folded", "foldkit.render.svg"} <= modules  # the test sees what was loaded
     assert sorted(m for m in modules if m.startswith(NOT_FOR_A_FOLDED_SVG)) == []
     assert svg.read_bytes().startswith(b"<?xml")
+
+
+def test_one_stack_longer_than_the_head_loads_no_other_reader(tmp_path: Path) -> None:
+    """A file named `.folded` holding one stack longer than the 64 KiB the sniffers see (a tower
+    of 29,000 frames) is judged by its whole first line: no other reader is loaded to sniff it."""
+    folded = tmp_path / "tower.folded"
+    folded.write_text(";".join(f"function_{i}" for i in range(20_000)) + " 7\n")
+    svg = tmp_path / "tower.svg"
+    _, modules = _console_modules(tmp_path, "flamegraph", str(folded), "-o", str(svg))
+    assert "foldkit.ingest.folded" in modules  # the test sees what was loaded
+    others = ("perf", "pprof", "histogram", "bpftrace", "dtrace", "bcc", "events")
+    assert sorted(m for m in modules if m in {f"foldkit.ingest.{o}" for o in others}) == []
+    assert svg.read_bytes().count(b"<rect data-name=") == 20_001
+
+
+def test_a_long_first_line_that_is_no_stack_is_detected_as_before(tmp_path: Path) -> None:
+    from foldkit.ingest import FORMATS, detect
+    from foldkit.inputs import open_source
+
+    path = tmp_path / "x.folded"
+    path.write_bytes(b"x" * 100_000 + b"\n")  # no weight: left undecided, then read as folded
+    assert detect(open_source(str(path))) is FORMATS["folded"]

@@ -15,13 +15,15 @@ from hypothesis import strategies as st
 
 from foldkit import _native
 from foldkit.cli import main
-from foldkit.profile import Profile
+from foldkit.profile import LazyProfile, Profile
+from foldkit.render import reversed_weights
 from foldkit.render import viewer as viewer_module
 from foldkit.render.options import RenderOptions
 from foldkit.render.palette import colorizer
-from foldkit.render.viewer.payload import native_header, pack, pack_native, write_native
-from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree
+from foldkit.render.viewer.payload import native_header, pack, pack_native, plain, write_native
+from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree, scaled
 from tests.render.test_render_layout import NAMES
+from tests.support.viewer import opened
 
 #: Weights on either side of zero and of 2**32 (the payload's uint32 limit) and 2**53.
 WEIGHT = st.one_of(st.integers(min_value=-3, max_value=1000), st.sampled_from([2**32 - 1, 2**32, 2**53 + 1, 2**63 - 1]))
@@ -67,28 +69,72 @@ def test_two_sides_are_the_twins_tree(after: dict[str, int], before: dict[str, i
     same_tree(FrameTree.from_native(native), build_tree(after, before))
 
 
+#: What a normalised BEFORE is scaled by: AFTER's total over BEFORE's (integral or not).
+SCALE = st.one_of(
+    st.sampled_from([0.5, 2.0, 1 / 3, 3.0, 0.1, 1e-6, 7.25, 2**40 / 3]),
+    st.fractions(min_value=1, max_value=10**6, max_denominator=10**6).map(lambda f: float(1 / f)),
+    st.floats(min_value=1e-9, max_value=1e9, allow_nan=False, allow_infinity=False),
+)
+
+
 @settings(max_examples=200, deadline=None)
-@given(SIDE, st.sampled_from(["default", "red", "hot", "mem", "io", "java", None]))
-def test_payload_decodes_to_the_twins_bytes(weights: dict[str, int], palette: str | None) -> None:
-    native = native_tree(weights, palette=palette)  # coloured as it is built
+@given(SIDE, SIDE, SCALE, st.booleans())
+def test_a_scaled_side_is_the_twins_tree_of_the_scaled_weights(
+    after: dict[str, int], before: dict[str, int], scale: float, reverse: bool
+) -> None:
+    """The core keeps BEFORE's integers and shows each node's weight times the scale: the twin's
+    tree of BEFORE scaled first (as `diff_profiles` normalises it), and its payload bytes; with
+    `reverse`, of every stack reversed (`reversed_weights`)."""
+    native = native_tree(after, before, scales=[1.0, scale], reverse=reverse)
     assert native is not None
-    header, data = pack_native(native, colorizer(palette or "default"), palette)
-    twin_header, twin_data = pack(build_tree(weights), colorizer(palette or "default"))
+    sides = [after, scaled(before, scale)]
+    twin = build_tree(*(reversed_weights(s) if reverse else s for s in sides))
+    same_tree(FrameTree.from_native(native), twin)
+    header, data = pack_native(native, colorizer("hot"), "hot")
+    twin_header, twin_data = pack(twin, colorizer("hot"), "hot")
     assert header == twin_header
     assert raw(data) == raw(twin_data)
 
 
-@settings(max_examples=500, deadline=None)
+def test_a_scale_the_core_does_not_take_is_left_to_the_twin() -> None:
+    for scale in (0.0, -0.5, float("nan"), float("inf")):
+        assert native_tree({"a": 1}, {"a": 2}, scales=[1.0, scale]) is None
+    with pytest.raises(ValueError, match="one scale per side"):
+        _native.viewer_tree([{"a": 1}], "all", [1.0, 2.0])
+    page = viewer_module.render_diff_viewer({"a": 2}, {"a": 1}, before_scale=-0.5)  # the twin draws it
+    assert b"foldkit-data" in page
+
+
+@settings(max_examples=200, deadline=None)
+@given(SIDE, st.sampled_from(["default", "red", "hot", "mem", "io", "java", None]))
+def test_payload_decodes_to_the_twins_bytes(weights: dict[str, int], palette: str | None) -> None:
+    native = native_tree(weights)
+    assert native is not None
+    header, data = pack_native(native, colorizer(palette or "default"), palette)
+    twin_header, twin_data = pack(build_tree(weights), colorizer(palette or "default"), palette)
+    assert header == twin_header
+    assert raw(data) == raw(twin_data)
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(ASCII_NAMES, min_size=1, max_size=20), st.sampled_from(["default", "red", "orange", "hot", "mem", "io"]))
-def test_native_fills_are_the_twins(names: list[str], palette: str) -> None:
+def test_the_page_is_given_the_fills_of_names_it_cannot_colour(names: list[str], palette: str) -> None:
     weights = {";".join(names[: i + 1]): 1 for i in range(len(names))}
-    twin_header, twin_data = pack(build_tree(weights), colorizer(palette))
-    for built_with in (None, palette, "red"):  # coloured after, as it is built, or afresh
-        native = native_tree(weights, palette=built_with)
-        assert native is not None
-        header, data = pack_native(native, colorizer(palette), palette)
-        assert header == twin_header
-        assert raw(data) == raw(twin_data)
+    twin_header, twin_data = pack(build_tree(weights), colorizer(palette), palette)
+    native = native_tree(weights)
+    assert native is not None
+    header, data = pack_native(native, colorizer(palette), palette)
+    assert header == twin_header and header["palette"] == palette
+    assert raw(data) == raw(twin_data)
+    tree = build_tree(weights)
+    assert header["given"] == sum(1 for n in tree.names if not plain(n))  # "é" and "\t" only
+
+
+def test_without_a_page_palette_every_fill_is_given() -> None:
+    weights = {"main;a": 1, "main;b": 2}
+    for palette in ("java", None):
+        header, _ = pack_native(native_tree(weights), colorizer("java"), palette)  # type: ignore[arg-type]
+        assert header["palette"] is None and header["given"] == header["names"] == 4
 
 
 def test_a_weight_beyond_64_bits_or_a_decimal_is_left_to_the_twin() -> None:
@@ -154,7 +200,7 @@ def test_the_payload_is_written_in_chunks_as_it_is_compressed() -> None:
     out = _Recorder()
     write_native(native, given, "hot", out)  # type: ignore[arg-type]
     assert len(out.parts) > 1 and max(len(p) for p in out.parts) <= 2 << 20
-    twin_header, twin_data = pack(build_tree(weights), colorizer("hot"))
+    twin_header, twin_data = pack(build_tree(weights), colorizer("hot"), "hot")
     assert header == twin_header
     assert raw(b"".join(out.parts).decode("ascii")) == raw(twin_data)
 
@@ -196,3 +242,23 @@ def test_the_diff_viewer_takes_two_native_tables(tmp_path: Path) -> None:
     out = io.BytesIO()
     viewer_module.write_diff_viewer(tables[0], tables[1], out, roots=0)
     assert out.getvalue() == viewer_module.render_diff_viewer(tables[0].to_dict(), tables[1].to_dict(), roots=0)
+
+
+def test_a_reversed_viewer_of_a_table_is_built_natively_as_the_twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`flamegraph -o x.html --reverse` of a folded file's table: the core reverses the stacks
+    (no dict, no Python tree), and the page carries the twin's tree of `reversed_weights`."""
+    path = tmp_path / "x.folded"
+    path.write_bytes(b"main;b 2\nmain;a 5\nmain 1\nz 0\nmain;a;\xc3\xa9 3\n;x 4\n")
+    table = _native.read_folded_file(path, 1, 1 << 20, 100)
+    assert table is not None
+    options = RenderOptions(reverse=True)
+    with monkeypatch.context() as m:
+        m.setenv("FOLDKIT_NATIVE", "0")
+        twin = viewer_module.render_viewer(Profile(weights=table.to_dict()), options)
+
+    def no_twin(*sides: object) -> None:
+        raise AssertionError("the Python twin was used")
+
+    monkeypatch.setattr(viewer_module, "build_tree", no_twin)
+    native = viewer_module.render_viewer(LazyProfile(table=table), options)
+    assert opened(native) == opened(twin)

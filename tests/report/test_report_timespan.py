@@ -49,3 +49,27 @@ def test_no_timestamps(tmp_path: Path) -> None:
     path = tmp_path / "notime.perf"
     path.write_text("prog 12 cpu-clock: \n\tffff f (/bin/prog)\n\n" * 3)
     assert perf_time_range(str(path), FoldOptions()) == (None, None)
+
+
+def test_side_events_before_the_first_sample_are_skipped_within_the_probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of side-event lines (more than MAX_RECORDS) before the first sample, with no blank
+    line between, all within the first probe: the span still starts at that sample."""
+    side = b"".join(b"swapper     0 [000]     0.000000: PERF_RECORD_COMM: x:%d/%d\n" % (i, i) for i in range(2000))
+    sample = b"app 1 [000] %.6f: 1 cpu-clock:\n\tffffffff81000000 do_work+0x1 ([kernel.kallsyms])\n\n"
+    body = side + b"".join(sample % (100.0 + i) for i in range(4000))
+    path = tmp_path / "side.perf"
+    path.write_bytes(body)
+    monkeypatch.setattr(timespan, "PROBE_BYTES", len(side) + 20 * len(sample % 100.0))
+    assert perf_time_range(str(path), FoldOptions()) == (100.0, 4099.0)
+
+
+def test_a_probe_of_side_events_only_is_widened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first probe holds nothing but side events: a wider one finds the first sample."""
+    side = b"".join(b"swapper     0 [000]     0.000000: PERF_RECORD_MMAP -1/0: [0x%x(0x10) @ 0]: x y\n" % i for i in range(5000))
+    sample = b"app 1 [000] %.6f: 1 cpu-clock:\n\tffffffff81000000 do_work+0x1 ([kernel.kallsyms])\n\n"
+    body = side + b"".join(sample % (100.0 + i) for i in range(40000))
+    path = tmp_path / "side.perf"
+    path.write_bytes(body)
+    monkeypatch.setattr(timespan, "PROBE_BYTES", len(side) // 4)
+    assert len(side) // 4 * 8 * 2 < len(body)  # the wider probe is still a probe, not the whole file
+    assert perf_time_range(str(path), FoldOptions()) == (100.0, 40099.0)

@@ -76,16 +76,55 @@ entry()
 """
 
 
-@pytest.mark.parametrize("module", ["foldkit.profile", "foldkit.readahead", "typer", "foldkit.cli.flamegraph", "foldkit.render.svg"])
-def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("module", "typer"),
+    [
+        ("foldkit.profile", False),
+        ("foldkit.readahead", False),
+        ("foldkit.cli.fast", False),
+        ("foldkit.cli.draw", False),
+        ("foldkit.render.svg", False),
+        ("typer", True),
+        ("foldkit.cli.flamegraph", True),
+    ],
+)
+def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, typer: bool, tmp_path: Path) -> None:
     capture = TESTS / "data" / "captures" / "perf-c-fp.txt.zst"
+    through_typer = ["--focus", "main"] if typer else []  # a flag the drop-in fast path leaves to Typer
     run = subprocess.run(
-        [sys.executable, "-c", _INTERRUPT_AT, module, "flamegraph", str(capture), "-o", str(tmp_path / "x.svg")],
+        [sys.executable, "-c", _INTERRUPT_AT, module, "flamegraph", *through_typer, str(capture), "-o", str(tmp_path / "x.svg")],
         capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
     )
     assert "Traceback" not in run.stderr, run.stderr
     assert run.returncode == 130 and run.stderr.endswith("foldkit: interrupted\n"), (run.returncode, run.stderr)
     assert not (tmp_path / "x.svg").exists()
+
+
+#: The start-up of `python -m foldkit` (argv[0] is not `foldkit`, so the package leaves SIGINT to
+#: the launcher), stopped when the command line starts to import: which SIGINT handler is set then.
+_HANDLER_AT_CLI = """
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+class Hook:
+    def find_spec(self, name, path=None, target=None):
+        if name == "foldkit.cli":
+            import foldkit
+            print(signal.getsignal(signal.SIGINT) is foldkit._interrupted)
+            os._exit(0)
+        return None
+sys.meta_path.insert(0, Hook())
+sys.argv = [sys.argv[1], "fold", "-"]
+from foldkit.launch import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize("argv0", ["/usr/bin/foldkit", "-m"])
+def test_start_up_has_one_sigint_handler_the_packages(argv0: str) -> None:
+    # the console script (installed by the package's __init__) and `python -m foldkit` (installed
+    # by the launcher) use the same handler, not one copy each
+    run = subprocess.run([sys.executable, "-c", _HANDLER_AT_CLI, argv0], capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
+    assert run.returncode == 0 and run.stdout == "True\n", (run.stdout, run.stderr)
 
 
 def test_an_input_whose_name_is_too_long_is_an_input_error(tmp_path: Path) -> None:

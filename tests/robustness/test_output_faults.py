@@ -202,3 +202,69 @@ def test_a_set_of_files_into_a_folder_that_cannot_be_named_is_exit_2(where: str,
     _clean_failure(run)
     assert ("File name too long" if where == "name too long" else "Not a directory") in run.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+#: Stages a set of files for `sys.argv[1]` as `fold --per-thread` does, says so, and waits to be
+#: killed (a killed run's staging folder is what the next run finds).
+_STAGE_AND_WAIT = """
+import sys, time
+from foldkit.outputs import staged_folder
+with staged_folder(sys.argv[1]) as stage:
+    (stage / "half-written.folded").write_text("a;b 1\\n")
+    print(stage, flush=True)
+    time.sleep(120)
+"""
+
+
+def _stage_and_wait(folder: Path) -> tuple[subprocess.Popen[str], Path]:
+    run = subprocess.Popen([sys.executable, "-c", _STAGE_AND_WAIT, str(folder)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert run.stdout is not None
+    stage = Path(run.stdout.readline().strip())
+    assert stage.name.startswith(".foldkit-staging-") and (stage / "half-written.folded").exists()
+    return run, stage
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new folder", "existing folder"])
+def test_a_killed_per_thread_run_leaves_nothing_after_the_next_run(existing: bool, tmp_path: Path) -> None:
+    # SIGKILL cannot be caught: the killed run's staging folder stays until the next run into the
+    # same folder, which deletes it (nobody holds its lock) and writes its own set
+    folder = tmp_path / "pt"
+    if existing:
+        folder.mkdir()
+        (folder / "notes.txt").write_text("mine\n")
+    run, stage = _stage_and_wait(folder)
+    run.kill()
+    run.wait()
+    assert stage.exists()
+    assert _foldkit("fold", str(SMALL), "--per-thread", "-o", str(folder)).returncode == 0
+    assert not stage.exists()
+    leftovers = [p for p in tmp_path.rglob(".foldkit-staging-*")]
+    assert leftovers == [] and sorted(p.name for p in tmp_path.iterdir()) == ["pt"]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names and all(n.endswith(".folded") for n in names if n != "notes.txt")
+    assert ("notes.txt" in names) == existing and "half-written.folded" not in names
+
+
+def test_a_running_per_thread_runs_staging_folder_is_left_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "pt"
+    run, stage = _stage_and_wait(folder)
+    try:
+        assert _foldkit("fold", str(SMALL), "--per-thread", "-o", str(folder)).returncode == 0
+        assert (stage / "half-written.folded").exists()  # still being written: not abandoned
+    finally:
+        run.kill()
+        run.wait()
+
+
+def test_an_empty_staging_folder_just_made_is_left_for_its_run_to_lock(tmp_path: Path) -> None:
+    from foldkit.outputs import remove_abandoned_stages
+
+    young = tmp_path / ".foldkit-staging-pt.young"
+    old = tmp_path / ".foldkit-staging-pt.old"
+    other = tmp_path / ".foldkit-staging-other.x"
+    for made in (young, old, other):
+        made.mkdir()
+    os.utime(old, (0, 0))
+    os.utime(other, (0, 0))
+    remove_abandoned_stages(tmp_path, ".foldkit-staging-pt.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, young.name]

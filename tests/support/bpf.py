@@ -82,10 +82,10 @@ def check_golden(name: str, data: bytes) -> None:
     assert_golden(f"bpf/{name}.folded.zst", data)
 
 
-def _outcome(fold: Callable[..., Profile], *args: object) -> tuple[object, ...]:
+def _outcome(fold: Callable[..., Profile], *args: object, **kwargs: object) -> tuple[object, ...]:
     """What a reader gives: its error, or the profile's stacks, counts, unit, meta and diagnostics."""
     try:
-        profile = fold(*args)
+        profile = fold(*args, **kwargs)
     except FoldkitError as exc:
         return (type(exc).__name__, str(exc))
     d = profile.diagnostics
@@ -93,13 +93,14 @@ def _outcome(fold: Callable[..., Profile], *args: object) -> tuple[object, ...]:
     return ("ok", list(profile.weights.items()), counts, profile.unit, profile.meta, d.warnings, d.notes, d.bad_lines, d.bad_examples)
 
 
-def twin_outcomes(reader: ModuleType, text: bytes, cuts: list[int], options: FoldOptions) -> tuple[tuple[object, ...], tuple[object, ...]]:
+def twin_outcomes(
+    reader: ModuleType, text: bytes, cuts: list[int], options: FoldOptions, **native: object
+) -> tuple[tuple[object, ...], tuple[object, ...]]:
     """(Python twin's, native reader's) outcome of `reader` (`bpftrace` or `bcc`) on `text`, the
-    native one fed in chunks cut near `cuts`."""
+    native one fed in chunks cut near `cuts` (`native`: more arguments for it, e.g. `json=True`)."""
     source = open_source(text)
     try:
         python = _outcome(reader.fold_python, source, options)
     finally:
         source.close()
-    native = _outcome(reader.fold_native, "<bytes>", iter(chunked(text, cuts)), options)
-    return python, native
+    return python, _outcome(reader.fold_native, "<bytes>", iter(chunked(text, cuts)), options, **native)

@@ -40,8 +40,8 @@ from typing import Any
 import zstandard
 from lxml import etree
 
-from foldkit import cli as foldkit_cli
 from foldkit.cli import main
+from foldkit.cli import typer_app as foldkit_cli
 
 DATA = Path(__file__).parents[1] / "data"
 #: Decompressed bytes of each capture used as a seed input (whole records, from the start).

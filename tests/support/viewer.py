@@ -12,6 +12,8 @@ from typing import Any
 
 import lxml.html
 
+from foldkit.render.palette import frame_color
+
 #: struct codes of the page's array types.
 FORMATS = {"u16": "H", "u32": "I", "f64": "d"}
 
@@ -25,7 +27,10 @@ class Embedded:
     name_ids: tuple[int, ...]
     depths: tuple[int, ...]
     selfs: list[tuple[float, ...]]
+    #: the given fills (r, g, b each): of `given_ids`, or of every name when the page has no palette
     colors: bytes
+    #: with a palette in the header, the names whose fills are given (the page colours the rest)
+    given_ids: tuple[int, ...] = ()
 
     def paths(self) -> dict[tuple[str, ...], int]:
         """Frame path -> node index."""
@@ -39,9 +44,28 @@ class Embedded:
         return out
 
     def color(self, name: str) -> str:
+        """The fill the page draws `name` with: given, or from the header's palette as the
+        page's `palette.js` computes it (its twin, `frame_color`)."""
         k = self.names.index(name)
+        palette = self.meta.get("palette")
+        if palette:
+            if k not in self.given_ids:
+                return frame_color(name, palette)
+            k = self.given_ids.index(k)
         r, g, b = self.colors[3 * k : 3 * k + 3]
         return f"rgb({r},{g},{b})"
+
+
+def decode_names(codes: tuple[int, ...]) -> tuple[int, ...]:
+    """Name ids from the payload's codes (0: the next new name, else id + 1), as the page reads them."""
+    ids, fresh = [], 0
+    for code in codes:
+        if code == 0:
+            ids.append(fresh)
+            fresh += 1
+        else:
+            ids.append(code - 1)
+    return tuple(ids)
 
 
 def parse_page(html: bytes) -> tuple[Any, Embedded]:
@@ -60,11 +84,26 @@ def parse_page(html: bytes) -> tuple[Any, Embedded]:
         return values
 
     selfs = [take(codes[0]) for _ in range(sides)]
-    ids = take(codes[1])
+    given = meta["given"] if meta.get("palette") else m
+    given_ids: tuple[int, ...] = ()
+    if meta.get("palette"):
+        given_ids = struct.unpack_from(f"<{given}I", raw, at)
+        at += 4 * given
+    ids = decode_names(take(codes[1]))
     depths = take(codes[2])
-    colors = raw[at : at + 3 * m]
+    colors = raw[at : at + 3 * given]
     names = raw[len(raw) - meta["namesBytes"] :].decode("utf-8").split("\n")[:m]
-    return doc, Embedded(meta, names, ids, depths, selfs, colors)
+    return doc, Embedded(meta, names, ids, depths, selfs, colors, given_ids)
+
+
+def opened(page: bytes) -> tuple[bytes, bytes]:
+    """(the page with its data block emptied, the data block decompressed): two pages whose trees
+    were compressed differently (the native core's and the Python twin's) compare equal when they
+    carry the same header, settings and tree."""
+    before, mark, rest = page.partition(b'id="foldkit-data">')
+    data, end, after = rest.partition(b"</script>")
+    assert mark and end, "no data block"
+    return before + mark + end + after, gzip.decompress(base64.b64decode(data))
 
 
 def png_pixels(png: bytes) -> tuple[int, int, list[bytes]]:

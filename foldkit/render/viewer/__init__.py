@@ -5,18 +5,20 @@ that draws every frame on a canvas, with flame, icicle, sandwich and top-table v
     write_viewer(profile, out, RenderOptions(...))          # streamed to a binary file
     render_diff_viewer(before, after, unit=..., basis="union", options=...) -> bytes
     write_diff_viewer(before, after, out, ...)              # sides: dicts or native stack tables
+    diff_viewer(before, after, ...)(out)                    # the tree built first, then written
 
 * `tree.py`    — `build_tree(*sides) -> FrameTree`: every stack prefix once, in pre-order
   (`native_tree` builds it in the native core, the usual path; `build_tree` is its twin);
-* `payload.py` — the tree and each name's fill packed into a compressed, base64 block
-  (`pack_native` for a native tree, `pack` for a `FrameTree`);
+* `payload.py` — the tree and the fills the page does not work out itself packed into a
+  compressed, base64 block (`pack_native` for a native tree, `pack` for a `FrameTree`);
 * `timeline.py` — the Time view's samples by stack and 20 ms bucket, when the profile has times;
 * `page.py`    — the HTML document (lxml), its Content-Security-Policy and inert data blocks; the
   packed tree's base64 text is written into its data block as the core compresses it, so no
   whole copy of it is held;
-* `viewer.js`, `viewer.css` — the page's script and style (package files).
+* `viewer.js`, `palette.js`, `viewer.css` — the page's script and style (package files).
 
-Colours come from `palette.py`, so a frame has the same fill as in the SVG. Nothing is pruned: the
+Colours come from `palette.py`, so a frame has the same fill as in the SVG: for the palettes the
+page knows, `palette.js` (its twin) computes them in the page as frames are first drawn. Nothing is pruned: the
 page merges frames narrower than a pixel when it draws, never in the data.
 """
 
@@ -36,7 +38,7 @@ from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
 from foldkit.render.palette import background, colorizer
 from foldkit.render.viewer.page import viewer_document
 from foldkit.render.viewer.payload import native_header, pack, write_native
-from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree
+from foldkit.render.viewer.tree import FrameTree, build_tree, native_tree, scaled
 from foldkit.text import visible
 
 if TYPE_CHECKING:
@@ -85,19 +87,29 @@ class _Payload:
     native: ViewerTree | None = None
 
 
-def _payload(sides: list[Mapping[str, Weight] | StackTable], color: Callable[[str], str], palette: str | None) -> _Payload:
-    """The payload of `sides`' merged tree: built and packed natively when the core takes the
-    sides (`palette`: the palette the core may colour with, None when `color` is not a plain
-    palette's), else by the Python twins."""
+def _payload(
+    sides: list[Mapping[str, Weight] | StackTable],
+    color: Callable[[str], str],
+    palette: str | None,
+    scales: list[float] | None = None,
+    reverse: bool = False,
+) -> _Payload:
+    """The payload of `sides`' merged tree, each side's weights times its `scales` entry (default
+    1), with `reverse` every stack's frames in the opposite order: built and packed natively when
+    the core takes the sides, else by the Python twins (from the sides' weights scaled first, as
+    `analysis.diff.diff_profiles` scales them, then reversed). `palette`: the palette the page may
+    colour names with, None when `color` is not a plain palette's."""
     try:
-        native = native_tree(*sides, palette=palette)
+        native = native_tree(*sides, scales=scales, reverse=reverse)
     except ValueError as exc:  # beyond the payload's limits
         raise UsageError(str(exc)) from None
     if native is not None:
         header, given = native_header(native, color, palette)
         return _Payload(header, partial(write_native, native, given, palette), native.nonpositive, partial(FrameTree.from_native, native), native)
-    tree = build_tree(*(s.to_dict() if not isinstance(s, Mapping) else s for s in sides))
-    header, data = pack(tree, color)
+    factors = scales or [1.0] * len(sides)
+    weights = [scaled(_weights(s), f) for s, f in zip(sides, factors, strict=True)]
+    tree = build_tree(*(reversed_weights(w) if reverse else w for w in weights))
+    header, data = pack(tree, color, palette)
     return _Payload(header, lambda out: _write_text(out, data), tree.nonpositive, lambda: tree)
 
 
@@ -131,10 +143,10 @@ def write_viewer(
     (`--cp`) works as for the SVG; stacks with zero or negative weight are left out and said in
     `diagnostics`."""
     _check(options)
-    table = profile.table if isinstance(profile, LazyProfile) and not options.reverse else None
-    side = table if table is not None else reversed_weights(profile.weights) if options.reverse else profile.weights
+    table = profile.table if isinstance(profile, LazyProfile) else None
+    side = table if table is not None else profile.weights
     plain = options.palette if palette_map is None and not options.hash else None
-    payload = _payload([side], colorizer(options.palette, options.hash, palette_map), plain)
+    payload = _payload([side], colorizer(options.palette, options.hash, palette_map), plain, reverse=options.reverse)
     if diagnostics is not None and payload.nonpositive:
         diagnostics.warnings.append(f"{payload.nonpositive} stack(s) with zero or negative weight left out of the graph")
     title = options.title if options.title is not None else (defaults.TITLE_INVERTED if options.inverted else defaults.TITLE)
@@ -162,10 +174,9 @@ def render_viewer(
     return _bytes(partial(write_viewer, profile, options=options, palette_map=palette_map, diagnostics=diagnostics))
 
 
-def write_diff_viewer(
+def diff_viewer(
     before: Mapping[str, Weight] | StackTable,
     after: Mapping[str, Weight] | StackTable,
-    out: BinaryIO,
     *,
     unit: str = defaults.COUNT_NAME,
     basis: str = DIFF_BASIS,
@@ -174,19 +185,22 @@ def write_diff_viewer(
     sides: tuple[str, str] = ("before", "after"),
     color_by: str = "self",
     roots: int = 0,
-) -> None:
-    """Write the differential viewer page to `out`: the union of both sides' stacks (dicts, or
-    native stack tables, which stay in the core), frames coloured by the change of their self
-    weight (`color_by="self"`) or total weight (`"total"`) (red grew, blue shrank;
-    `options.negate` swaps), widths from `basis` (union: the larger side, so frames only in BEFORE
-    are shown). The first `roots` frames of every stack hold comm/PID/TID: no function in the table."""
+    before_scale: float = 1.0,
+) -> Callable[[BinaryIO], None]:
+    """The differential viewer page, its tree built: a function that writes the page to a binary
+    file (`write_diff_viewer`), so that what cannot be drawn is said before an output is opened.
+    The union of both sides' stacks (dicts, or native stack tables, which stay in the core),
+    BEFORE's weights shown times `before_scale` (a normalised BEFORE: each stack's weight scaled
+    as `analysis.diff.diff_profiles` scales it; the core keeps the integers and scales each node's
+    once), frames coloured by the change of their self weight (`color_by="self"`) or total weight
+    (`"total"`) (red grew, blue shrank; `options.negate` swaps), widths from `basis` (union: the
+    larger side, so frames only in BEFORE are shown). The first `roots` frames of every stack hold
+    comm/PID/TID: no function in the table."""
     _check(options)
     if basis not in BASES:
         raise UsageError(f"--basis must be one of {', '.join(BASES)}, not {basis!r}")
-    if options.reverse:
-        after, before = reversed_weights(_weights(after)), reversed_weights(_weights(before))
     plain = None if options.hash else options.palette
-    payload = _payload([after, before], colorizer(options.palette, options.hash), plain)
+    payload = _payload([after, before], colorizer(options.palette, options.hash), plain, [1.0, before_scale], options.reverse)
     shown_title = options.title if options.title is not None else title
     meta = {
         **_settings(options, unit, shown_title),
@@ -198,7 +212,18 @@ def write_diff_viewer(
         "rootFrames": 0 if options.reverse else roots,
         "sideNames": [visible(s) for s in sides],
     }
-    _write_page(out, shown_title, meta, payload)
+    return lambda out: _write_page(out, shown_title, meta, payload)
+
+
+def write_diff_viewer(
+    before: Mapping[str, Weight] | StackTable,
+    after: Mapping[str, Weight] | StackTable,
+    out: BinaryIO,
+    **kwargs: Any,
+) -> None:
+    """Write the differential viewer page (`diff_viewer`, the same keyword arguments) to `out`,
+    its data as it is compressed."""
+    diff_viewer(before, after, **kwargs)(out)
 
 
 def _weights(side: Mapping[str, Weight] | StackTable) -> Mapping[str, Weight]:
@@ -211,7 +236,7 @@ def render_diff_viewer(
     **kwargs: Any,
 ) -> bytes:
     """The differential viewer page (`write_diff_viewer`, the same keyword arguments) as bytes."""
-    return _bytes(lambda out: write_diff_viewer(before, after, out, **kwargs))
+    return _bytes(diff_viewer(before, after, **kwargs))
 
 
-__all__ = ["BASES", "DIFF_BASIS", "VIEWER_SUFFIXES", "render_diff_viewer", "render_viewer", "wants_viewer", "write_diff_viewer", "write_viewer"]
+__all__ = ["BASES", "DIFF_BASIS", "VIEWER_SUFFIXES", "diff_viewer", "render_diff_viewer", "render_viewer", "wants_viewer", "write_diff_viewer", "write_viewer"]

@@ -2,8 +2,8 @@
 
 The document holds a JSON header (`<script type="application/json">`, with `<`, `>` and `&`
 escaped so no text can end the element), the packed tree (`<script type="application/octet-stream">`,
-base64) and the package files `viewer.js` (after the bounded search, `../search.js`) and
-`viewer.css`. Neither data block is executable; the Content-Security-Policy allows exactly the embedded script and style (by their SHA-256) and no
+base64) and the package files `viewer.js` (after the bounded search, `../search.js`, and the
+palette, `palette.js`) and `viewer.css`. Neither data block is executable; the Content-Security-Policy allows exactly the embedded script and style (by their SHA-256) and no
 request of any kind, so the page works from `file://` and never reaches the network.
 """
 
@@ -37,8 +37,9 @@ def asset(name: str) -> str:
 
 @cache
 def viewer_script() -> str:
-    """The page's whole script: the bounded search (`foldkit/render/search.js`) and `viewer.js`."""
-    return with_search(asset("viewer.js"))
+    """The page's whole script: the bounded search (`foldkit/render/search.js`), the palette
+    (`palette.js`) and `viewer.js`."""
+    return with_search(asset("palette.js") + "\n" + asset("viewer.js"))
 
 
 def csp_hash(text: str) -> str:

@@ -6,10 +6,19 @@ size), each array in the narrowest type that holds it, named in the header (`typ
 
     selfs       per node, once per side (after first, then before): uint32 when every weight is
                 an integer below 2**32, else float64
-    name_ids    per node: uint16 when there are at most 65,536 names, else uint32
+    given_ids   uint32 x given: with a `palette` in the header, the names whose fills follow
+    name_ids    per node, its name's code: 0 for the next name not met before (names are
+                numbered in the order they are first met in the tree), else its id + 1
+                (`name_codes`); uint16 when there are fewer than 65,536 names, else uint32
     depths      per node: uint16 when no stack is 65,535 frames deep, else uint32
-    colors      uint8 x 3 x names (r, g, b of each name's fill)
+    colors      uint8 x 3 x given (r, g, b): the fills of `given_ids`, or without a `palette` of
+                every name in order (`given` = names)
     names       the names in UTF-8, each followed by "\\n"
+
+With a palette the page knows (`PAGE_PALETTES`: `default` and the hue palettes), the page colours
+every name of printable ASCII itself (`palette.js`, the twin of `palette.py`), as each is first
+drawn: the data carries only the other names' fills (and nothing of the 20 M names of a large
+profile). Other palettes, `--hash` and `--cp` give every fill.
 
 Names are made visible (`text.visible`: no controls, bidi overrides or lone surrogates) before they
 are packed; the page only ever sets them as text. The base64 alphabet cannot end a `<script>`
@@ -35,6 +44,10 @@ if TYPE_CHECKING:
 
 #: What the twin gives the core for the names it does not colour: {name id: (shown name, rgb)}.
 Given = dict[int, tuple[str, bytes]]
+
+#: The palettes the page colours names with itself (`palette.js`; the native core's
+#: `palette::Palette` takes the same).
+PAGE_PALETTES = ("default", "red", "green", "blue", "aqua", "yellow", "purple", "orange", "hot", "mem", "io")
 
 #: zlib level of the embedded data, measured on the native packer (CPU seconds of packing, base64
 #: size): the 45 MB `--tid --addrs` benchmark profile (23 MB raw) level 1 0.19 s / 8.3 MB, level 2
@@ -82,7 +95,31 @@ def _weights(selfs: list[array]) -> list[array]:
     return selfs
 
 
-def _header(nodes: int, names: int, sides: int, names_bytes: int, raw_bytes: int, types: list[str]) -> dict[str, Any]:
+def page_palette(palette: str | None) -> str | None:
+    """`palette` when the page colours names with it itself, else None (every fill given)."""
+    return palette if palette in PAGE_PALETTES else None
+
+
+def plain(name: str) -> bool:
+    """True when every character of `name` is printable ASCII: a name the page colours itself
+    (and shows as it is)."""
+    return all(" " <= c <= "~" for c in name)
+
+
+def name_codes(ids: array) -> array:
+    """Per node, its name's code in the payload: 0 for the next name not met before, else the
+    name's id + 1 (the ids of new names, one more each time, compress badly; zeros do not)."""
+    codes = array(ids.typecode, bytes(len(ids) * ids.itemsize))
+    fresh = 0
+    for i, nid in enumerate(ids):
+        if nid == fresh:
+            fresh += 1
+        else:
+            codes[i] = nid + 1
+    return codes
+
+
+def _header(nodes: int, names: int, sides: int, names_bytes: int, raw_bytes: int, types: list[str], palette: str | None, given: int) -> dict[str, Any]:
     return {
         "nodes": nodes,
         "names": names,
@@ -91,22 +128,25 @@ def _header(nodes: int, names: int, sides: int, names_bytes: int, raw_bytes: int
         "rawBytes": raw_bytes,
         "compression": "gzip",
         "types": types,
+        "palette": palette,
+        "given": given,
     }
 
 
 def native_header(tree: ViewerTree, color: Callable[[str], str], palette: str | None) -> tuple[dict[str, Any], Given]:
     """(header, what the twin gives) of the payload of a tree the native core holds
-    (`tree.native_tree`): the core colours the names that `palette` colours the same there
-    (`palette=None`: none), `color` and `visible` the rest."""
+    (`tree.native_tree`): the page colours the names that `palette` colours there (`palette=None`
+    or a palette the page does not know: none), `color` and `visible` give the rest."""
+    palette = page_palette(palette)
     given = {i: (visible(name), rgb_bytes(color(name))) for i, name in tree.names_for_twin(palette)}
-    names_bytes, raw_bytes, types = tree.header(palette, given)
-    return _header(len(tree), tree.name_count, tree.sides, names_bytes, raw_bytes, list(types)), given
+    names_bytes, raw_bytes, types, fills = tree.header(palette, given)
+    return _header(len(tree), tree.name_count, tree.sides, names_bytes, raw_bytes, list(types), palette, fills), given
 
 
 def write_native(tree: ViewerTree, given: Given, palette: str | None, out: BinaryIO) -> None:
     """Write the base64 text of the payload `native_header` described to `out`, in chunks as the
     core compresses it (never whole in memory)."""
-    tree.write(out, palette, given, COMPRESS_LEVEL)
+    tree.write(out, page_palette(palette), given, COMPRESS_LEVEL)
 
 
 def pack_native(tree: ViewerTree, color: Callable[[str], str], palette: str | None) -> tuple[dict[str, Any], str]:
@@ -117,18 +157,24 @@ def pack_native(tree: ViewerTree, color: Callable[[str], str], palette: str | No
     return header, out.getvalue().decode("ascii")
 
 
-def pack(tree: FrameTree, color: Callable[[str], str]) -> tuple[dict[str, Any], str]:
-    """(header, base64 text) of `tree`, every name coloured by `color(name)`."""
+def pack(tree: FrameTree, color: Callable[[str], str], palette: str | None = None) -> tuple[dict[str, Any], str]:
+    """(header, base64 text) of `tree`: the page colours the names of printable ASCII with
+    `palette` when it knows it, `color(name)` gives the fills of the others (of every name
+    without such a palette)."""
+    palette = page_palette(palette)
     shown = [visible(name) for name in tree.names]
     names_bytes = "".join(name + "\n" for name in shown).encode("utf-8")
-    colors = b"".join(rgb_bytes(color(name)) for name in tree.names)
+    given = [i for i, name in enumerate(tree.names) if palette is None or not plain(name)]
+    colors = b"".join(rgb_bytes(color(tree.names[i])) for i in given)
+    given_ids = le_bytes(array("I", given)) if palette is not None else b""
     selfs = _weights(tree.selfs)
     depths = _narrow(tree.depths, 2**16)
     # uint16 names only before uint16 depths, so that the depths stay aligned
-    name_ids = array("H", tree.name_ids) if len(tree.names) <= 2**16 and depths.typecode == "H" else tree.name_ids
-    raw = b"".join([*(le_bytes(s) for s in selfs), le_bytes(name_ids), le_bytes(depths), colors, names_bytes])
+    codes = name_codes(tree.name_ids)
+    name_ids = array("H", codes) if len(tree.names) < 2**16 and depths.typecode == "H" else codes
+    raw = b"".join([*(le_bytes(s) for s in selfs), given_ids, le_bytes(name_ids), le_bytes(depths), colors, names_bytes])
     compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, 31)  # gzip, for DecompressionStream
     packed = compressor.compress(raw) + compressor.flush()
     types = [ARRAY_TYPES[selfs[0].typecode], ARRAY_TYPES[name_ids.typecode], ARRAY_TYPES[depths.typecode]]
-    header = _header(len(tree), len(tree.names), len(tree.selfs), len(names_bytes), len(raw), types)
+    header = _header(len(tree), len(tree.names), len(tree.selfs), len(names_bytes), len(raw), types, palette, len(given))
     return header, base64.b64encode(packed).decode("ascii")

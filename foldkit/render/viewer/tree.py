@@ -152,14 +152,30 @@ def build_tree(*sides: Mapping[str, Weight], root: str = defaults.ROOT_NAME) -> 
     return tree
 
 
-def native_tree(*sides: Mapping[str, Weight] | StackTable, root: str = defaults.ROOT_NAME, palette: str | None = None) -> ViewerTree | None:
+def native_tree(
+    *sides: Mapping[str, Weight] | StackTable,
+    root: str = defaults.ROOT_NAME,
+    scales: list[float] | None = None,
+    reverse: bool = False,
+) -> ViewerTree | None:
     """`build_tree(*sides)` built and held by the native core (a `foldkit._native.ViewerTree`), or
     None when there is no native core or it does not take these sides (a weight that is not an int
-    within 64 bits, a table with a stack that is not UTF-8): build those with `build_tree`. With a
-    `palette`, the core colours the names on another thread as it builds (`payload.write_native`
-    with the same palette takes the fills). A ValueError when the tree is beyond the payload's
-    limits (4 GiB of names, 2**32 nodes)."""
+    within 64 bits, a table with a stack that is not UTF-8, a scale not finite and above zero):
+    build those with `build_tree`. `scales` (one per side, default 1): each side's weights are
+    shown multiplied by it, as `build_tree(*scaled(side, scale))` shows them; with `reverse`, every
+    stack's frames in the opposite order, as `build_tree(*reversed_weights(side))`. A ValueError
+    when the tree is beyond the payload's limits (4 GiB of names, 2**32 nodes)."""
     native = native_core()
     if native is None or not all(isinstance(s, dict) or isinstance(s, native.FoldedStacks) for s in sides):
         return None
-    return native.viewer_tree(list(sides), root, palette)
+    if reverse:
+        return native.viewer_tree(list(sides), root, None if scales is None else list(scales), True)
+    if scales is None or all(s == 1.0 for s in scales):
+        return native.viewer_tree(list(sides), root)
+    return native.viewer_tree(list(sides), root, list(scales))
+
+
+def scaled(side: Mapping[str, Weight], scale: float) -> Mapping[str, Weight]:
+    """`side`'s weights times `scale` (as `analysis.diff.diff_profiles` normalises BEFORE), `side`
+    itself when `scale` is 1."""
+    return side if scale == 1.0 else {s: w * scale for s, w in side.items()}

@@ -102,13 +102,30 @@
     }
     const selfs = [];
     for (let s = 0; s < meta.sides; s++) { selfs.push(take(types[0])); }
+    // with a palette the page colours names itself; the data gives the other names' fills
+    const palette = meta.palette || null, given = palette ? meta.given : meta.names;
+    const givenIds = palette ? new Uint32Array(bytes.buffer, offset, given) : null;
+    offset += palette ? 4 * given : 0;
     const nameId = take(types[1]);
+    for (let i = 0, fresh = 0; i < n; i++) {  // codes to ids: 0 is the next new name, else id + 1
+      nameId[i] = nameId[i] === 0 ? fresh++ : nameId[i] - 1;
+    }
     const depth = take(types[2]);
-    const colorBytes = new Uint8Array(bytes.buffer, offset, 3 * meta.names);
-    offset += 3 * meta.names;
+    const colorBytes = new Uint8Array(bytes.buffer, offset, 3 * given);
+    offset += 3 * given;
     const names = new TextDecoder().decode(new Uint8Array(bytes.buffer, offset, meta.namesBytes)).split("\n");
     names.length = meta.names;
     const colors = new Array(meta.names);  // fills as CSS colours, made when first drawn
+    let fillAt = null;  // name id -> its given fill's index
+    if (givenIds) {
+      fillAt = new Map();
+      for (let k = 0; k < given; k++) { fillAt.set(givenIds[k], k); }
+    }
+    const fill = function (nid) {
+      const k = fillAt ? fillAt.get(nid) : nid;
+      if (k === undefined) { return foldkitPalette.fill(names[nid], palette); }
+      return "rgb(" + colorBytes[3 * k] + "," + colorBytes[3 * k + 1] + "," + colorBytes[3 * k + 2] + ")";
+    };
     const shown = names.map(function (name) { return ANNOTATION.test(name) ? name.replace(ANNOTATION, "") : name; });
     let time = null;
     if (TIME) {
@@ -130,7 +147,7 @@
       }
       time = { weight: weight, bucket: bucket, node: node };
     }
-    return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors, colorBytes: colorBytes, time: time };
+    return { nameId: nameId, depth: depth, selfs: selfs, names: names, shown: shown, colors: colors, fill: fill, time: time };
   }
 
   // ---------------------------------------------------------------- trees
@@ -429,7 +446,7 @@
     const t = this.tree, nid = t.nameId[i];
     if (matcher && matcher[nid]) { return SEARCH_COLOR; }
     if (t.delta) { return diffFill(t.delta[i], t.maxDelta); }
-    return data.colors[nid] || (data.colors[nid] = "rgb(" + data.colorBytes[3 * nid] + "," + data.colorBytes[3 * nid + 1] + "," + data.colorBytes[3 * nid + 2] + ")");
+    return data.colors[nid] || (data.colors[nid] = data.fill(nid));
   };
   FlameView.prototype.draw = function () {
     const start = performance.now();
@@ -1073,7 +1090,7 @@
       const bx = XPAD + bar.from * px, bw = (bar.to - bar.from) * px, by = h - (bar.depth + 1) * ROW;
       if (bw < 0.3) { continue; }
       const nid = fullTree.nameId[bar.node];
-      ctx.fillStyle = matcher && matcher[nid] ? SEARCH_COLOR : data.colors[nid] || (data.colors[nid] = "rgb(" + data.colorBytes[3 * nid] + "," + data.colorBytes[3 * nid + 1] + "," + data.colorBytes[3 * nid + 2] + ")");
+      ctx.fillStyle = matcher && matcher[nid] ? SEARCH_COLOR : data.colors[nid] || (data.colors[nid] = data.fill(nid));
       ctx.fillRect(bx, by, Math.max(bw - 0.5, 0.3), ROW - 1);
       const chars = Math.floor((bw - 2 * LABEL_PAD) / CHAR_WIDTH);
       if (chars >= MIN_LABEL_CHARS) {
@@ -1367,6 +1384,8 @@
     timings: timings,
     get tree() { return tree; },
     get names() { return data && data.names; },
+    /* The fill name id nid is drawn in (given in the data, or from the page's palette). */
+    fill: function (nid) { return data.fill(nid); },
     graph: graph,
     callers: callersView,
     callees: calleesView,

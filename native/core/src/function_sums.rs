@@ -7,61 +7,130 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::sync_channel;
 
-use hashbrown::HashTable;
-use memchr::memchr;
-use rustc_hash::FxHasher;
-use std::hash::Hasher;
-
 use crate::table::{Group, Named, Stacks};
 
 /// Frame occurrences per partition, at most (the rows a partition holds are at most these):
-/// about 40 bytes a row.
+/// 32 to 48 bytes a row (its row and its index slots).
 const PART_FRAMES: usize = 1 << 23;
+/// Below this many frame occurrences one thread sums everything (one partition).
+const SPLIT_FRAMES: usize = 1 << 18;
+/// Frames whose index slots are fetched together before any is looked up: the memory latency of
+/// a big partition's index is paid once a batch instead of once a frame.
+const BATCH: usize = 32;
 
 /// One function's sums while its partition is summed.
 struct Row<const N: usize> {
-    /// where its name starts in its side's arena
-    start: u64,
+    /// where its name starts in its side's arena, its side in the top byte (32 bytes a row on
+    /// one side)
+    at: u64,
     len: u32,
-    side: u32,
     /// the last stack (index + 1, per side) whose total it was added to
     last: [u32; N],
     sums: [[i64; 2]; N],
 }
 
-fn hash_of(name: &[u8]) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(name);
-    h.finish()
+/// Where a row's side is kept in its `at`.
+const SIDE_SHIFT: u32 = 56;
+
+impl<const N: usize> Row<N> {
+    fn start(&self) -> usize {
+        (self.at & ((1 << SIDE_SHIFT) - 1)) as usize
+    }
+
+    fn side(&self) -> usize {
+        (self.at >> SIDE_SHIFT) as usize
+    }
+}
+
+/// Eight bytes of `bytes` from `at` as a little-endian word, zero-padded past the end.
+#[inline]
+fn word(bytes: &[u8], at: usize) -> u64 {
+    match bytes.get(at..at + 8) {
+        Some(w) => u64::from_le_bytes(w.try_into().expect("eight bytes")),
+        None => {
+            let mut w = [0u8; 8];
+            let rest = &bytes[at.min(bytes.len())..];
+            w[..rest.len()].copy_from_slice(rest);
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Where the first `;` of `bytes[at..end]` is, or `end`: eight bytes at a time (frames are
+/// short; memchr's set-up costs more than it saves on them).
+#[inline]
+fn next_semicolon(bytes: &[u8], mut at: usize, end: usize) -> usize {
+    while at < end {
+        let x = word(bytes, at) ^ (ONES * u64::from(b';'));
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            // the lowest flagged byte is exact (a borrow only flags bytes above a zero byte)
+            return (at + (found.trailing_zeros() / 8) as usize).min(end);
+        }
+        at += 8;
+    }
+    end
+}
+
+/// The hash of the name at `bytes[start..start + len]`: eight bytes at a time from its start
+/// (the same name hashes the same wherever it is; the bytes after it are masked off, read from
+/// `bytes` so that only a name at its very end is copied), its length mixed in, both halves mixed
+/// well (the low half picks the partition, the high half the index slot).
+#[inline]
+fn hash_in(bytes: &[u8], start: usize, len: usize) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = (len as u64).wrapping_mul(K);
+    let mut at = 0;
+    while at < len {
+        let mut w = word(bytes, start + at);
+        let left = len - at;
+        if left < 8 {
+            w &= (1u64 << (8 * left)) - 1;
+        }
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        at += 8;
+    }
+    let h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
 }
 
 /// The partition a name's hash falls in, of `parts`.
 fn part_of(hash: u64, parts: usize) -> usize {
-    (((hash >> 32) * parts as u64) >> 32) as usize
+    (((hash & 0xffff_ffff) * parts as u64) >> 32) as usize
 }
 
-/// Call `frame(offset, name)` for each function `group` counts in `stack`.
+/// Call `frame(start, len, last)` for each function `group` counts in the stack at
+/// `bytes[start..end]`, `last` for the last one it counts (the stack's leaf).
 #[inline]
-fn each_frame(stack: &[u8], group: Group, mut frame: impl FnMut(usize, &[u8])) {
+fn each_frame(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    group: Group,
+    mut frame: impl FnMut(usize, usize, bool),
+) {
     let (skip, take) = match group {
         Group::Function { roots } => (roots, usize::MAX),
         Group::Root => (0, 1),
     };
-    let mut at = 0usize;
+    let mut at = start;
     let mut k = 0usize;
     loop {
-        let end = memchr(b';', &stack[at..]).map_or(stack.len(), |i| at + i);
+        let stop = next_semicolon(bytes, at, end);
         if k >= skip {
             if k - skip >= take {
                 return;
             }
-            frame(at, &stack[at..end]);
+            frame(at, stop - at, stop == end || k - skip + 1 == take);
         }
         k += 1;
-        if end == stack.len() {
+        if stop == end {
             return;
         }
-        at = end + 1;
+        at = stop + 1;
     }
 }
 
@@ -76,6 +145,165 @@ fn occurrences<const N: usize>(sides: [&Stacks; N], group: Group) -> usize {
         .sum()
 }
 
+/// The index of a partition's rows: open addressing, linear probing; a slot holds the high half
+/// of a name's hash (which also places it) and its row + 1, 0 when empty. Kept at most three
+/// quarters full.
+struct Index {
+    slots: Vec<u64>,
+    mask: usize,
+    len: usize,
+}
+
+impl Index {
+    fn new(room: usize) -> Self {
+        let size = (room / 3 * 2).next_power_of_two().max(16);
+        Index {
+            slots: vec![0; size],
+            mask: size - 1,
+            len: 0,
+        }
+    }
+
+    /// The high half of `hash`: what a slot keeps, and where it goes.
+    #[inline]
+    fn tag(hash: u64) -> u64 {
+        hash >> 32
+    }
+
+    #[inline]
+    fn home(&self, tag: u64) -> usize {
+        tag as usize & self.mask
+    }
+
+    /// The slot where `hash`'s probe starts (for fetching it early).
+    #[inline]
+    fn first(&self, hash: u64) -> u64 {
+        self.slots[self.home(Self::tag(hash))]
+    }
+
+    /// The row of the name hashed `hash` for which `same(row)`, or where it goes: Ok(row) or
+    /// Err(slot).
+    #[inline]
+    fn find(&self, hash: u64, mut same: impl FnMut(u32) -> bool) -> Result<u32, usize> {
+        let tag = Self::tag(hash);
+        let mut at = self.home(tag);
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return Err(at);
+            }
+            if slot >> 32 == tag {
+                let row = (slot as u32).wrapping_sub(1);
+                if same(row) {
+                    return Ok(row);
+                }
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+
+    /// Put `row` (hashed `hash`) in the empty slot `at` that `find` gave.
+    #[inline]
+    fn put(&mut self, at: usize, hash: u64, row: u32) {
+        self.slots[at] = (Self::tag(hash) << 32) | u64::from(row + 1);
+        self.len += 1;
+        if self.len * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+    }
+
+    /// Twice the slots, every row placed again from its slot alone.
+    fn grow(&mut self) {
+        let old = std::mem::replace(&mut self.slots, vec![0; (self.mask + 1) * 2]);
+        self.mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|&s| s != 0) {
+            let mut at = self.home(slot >> 32);
+            while self.slots[at] != 0 {
+                at = (at + 1) & self.mask;
+            }
+            self.slots[at] = slot;
+        }
+    }
+}
+
+/// A frame of the partition waiting in a batch: its hash, where its name is in its side's arena,
+/// and its stack (index + 1).
+#[derive(Clone, Copy, Default)]
+struct Pending {
+    hash: u64,
+    start: u64,
+    len: u32,
+    stack: u32,
+    /// true for a stack's leaf
+    leaf: bool,
+}
+
+/// A partition's rows being summed.
+struct Sums<'s, const N: usize> {
+    sides: [&'s Stacks; N],
+    rows: Vec<Row<N>>,
+    index: Index,
+    overflow: bool,
+}
+
+impl<const N: usize> Sums<'_, N> {
+    /// Look up (or add) every frame of `batch` (all of side `side`) and add its stack's weight.
+    fn take(&mut self, side: usize, batch: &[Pending], weights: &[Option<i64>]) {
+        // fetch every frame's first slot and, for a slot of its hash, its row: the loads are
+        // independent, so their cache misses overlap instead of coming one after another
+        let mut touched = 0u64;
+        for p in batch {
+            let slot = self.index.first(p.hash);
+            if slot >> 32 == Index::tag(p.hash) {
+                if let Some(row) = self.rows.get((slot as u32).wrapping_sub(1) as usize) {
+                    touched ^= row.at;
+                }
+            }
+            touched ^= slot;
+        }
+        std::hint::black_box(touched);
+        let arena = self.sides[side].arena();
+        for (p, &weight) in batch.iter().zip(weights) {
+            let name = &arena[p.start as usize..p.start as usize + p.len as usize];
+            let (sides, rows) = (self.sides, &self.rows);
+            let at = match self.index.find(p.hash, |r| {
+                let r = &rows[r as usize];
+                r.len == p.len && {
+                    let at = r.start();
+                    &sides[r.side()].arena()[at..at + r.len as usize] == name
+                }
+            }) {
+                Ok(r) => r,
+                Err(slot) => {
+                    let r = self.rows.len() as u32;
+                    self.rows.push(Row {
+                        at: p.start | (side as u64) << SIDE_SHIFT,
+                        len: p.len,
+                        last: [0; N],
+                        sums: [[0; 2]; N],
+                    });
+                    self.index.put(slot, p.hash, r);
+                    r
+                }
+            };
+            let row = &mut self.rows[at as usize];
+            if row.last[side] != p.stack {
+                row.last[side] = p.stack;
+                match weight.and_then(|w| row.sums[side][1].checked_add(w)) {
+                    Some(total) => row.sums[side][1] = total,
+                    None => self.overflow = true,
+                }
+            }
+            if p.leaf {
+                match weight.and_then(|w| row.sums[side][0].checked_add(w)) {
+                    Some(own) => row.sums[side][0] = own,
+                    None => self.overflow = true,
+                }
+            }
+        }
+    }
+}
+
 /// The rows of partition `part` of `parts`; None when a sum leaves i64.
 fn partition<const N: usize>(
     sides: [&Stacks; N],
@@ -84,63 +312,55 @@ fn partition<const N: usize>(
     parts: usize,
     room: usize,
 ) -> Option<Vec<Row<N>>> {
-    let mut rows: Vec<Row<N>> = Vec::with_capacity(room);
-    let mut index: HashTable<u32> = HashTable::with_capacity(room);
-    let name_of = |r: &Row<N>| -> &[u8] {
-        &sides[r.side as usize].arena()[r.start as usize..r.start as usize + r.len as usize]
+    let mut sums = Sums {
+        sides,
+        rows: Vec::with_capacity(room),
+        index: Index::new(room),
+        overflow: false,
     };
-    let mut overflow = false;
+    let mut batch = [Pending::default(); BATCH];
+    let mut weights = [None; BATCH];
     for (side, table) in sides.iter().enumerate() {
+        let mut held = 0usize;
+        let arena = table.arena();
         for k in 0..table.len() {
             let (base, stack) = table.stack_at(k);
             let weight = i64::try_from(table.sum(k)).ok();
-            let mut leaf: Option<u32> = None;
-            let mut seen_any = false;
-            each_frame(stack, group, |offset, name| {
-                seen_any = true;
-                let hash = hash_of(name);
-                if parts > 1 && part_of(hash, parts) != part {
-                    leaf = None;
-                    return;
-                }
-                let at = match index.find(hash, |&r| name_of(&rows[r as usize]) == name) {
-                    Some(&r) => r,
-                    None => {
-                        let r = rows.len() as u32;
-                        rows.push(Row {
-                            start: base as u64 + offset as u64,
-                            len: name.len() as u32,
-                            side: side as u32,
-                            last: [0; N],
-                            sums: [[0; 2]; N],
-                        });
-                        index.insert_unique(hash, r, |&r| hash_of(name_of(&rows[r as usize])));
-                        r
+            each_frame(
+                arena,
+                base,
+                base + stack.len(),
+                group,
+                |start, len, last| {
+                    let hash = hash_in(arena, start, len);
+                    if parts > 1 && part_of(hash, parts) != part {
+                        return;
                     }
-                };
-                let row = &mut rows[at as usize];
-                if row.last[side] != k as u32 + 1 {
-                    row.last[side] = k as u32 + 1;
-                    match weight.and_then(|w| row.sums[side][1].checked_add(w)) {
-                        Some(total) => row.sums[side][1] = total,
-                        None => overflow = true,
+                    if held == BATCH {
+                        sums.take(side, &batch, &weights);
+                        held = 0;
                     }
-                }
-                leaf = Some(at);
-            });
-            if let (true, Some(at)) = (seen_any, leaf) {
-                let row = &mut rows[at as usize];
-                match weight.and_then(|w| row.sums[side][0].checked_add(w)) {
-                    Some(own) => row.sums[side][0] = own,
-                    None => overflow = true,
-                }
-            }
-            if overflow {
+                    batch[held] = Pending {
+                        hash,
+                        start: start as u64,
+                        len: len as u32,
+                        stack: k as u32 + 1,
+                        leaf: last,
+                    };
+                    weights[held] = weight;
+                    held += 1;
+                },
+            );
+            if sums.overflow {
                 return None;
             }
         }
+        sums.take(side, &batch[..held], &weights[..held]);
+        if sums.overflow {
+            return None;
+        }
     }
-    Some(rows)
+    Some(sums.rows)
 }
 
 /// Per function (see [`Group`]) its self and total sums on each side of `sides`, as
@@ -164,12 +384,14 @@ pub fn function_sums_in<'a, const N: usize>(
     mut keep: impl FnMut(Named<'a, N>),
 ) -> Option<()> {
     let frames = occurrences(sides, group);
-    let parts = frames.div_ceil(most.max(1)).max(1);
+    // every thread at work on a big table, each partition within `most` frames
+    let spread = if frames >= SPLIT_FRAMES { threads } else { 1 };
+    let parts = frames.div_ceil(most.max(1)).max(spread).max(1);
     // the distinct names of a partition: at most its share of the frames (and a margin)
     let room = (frames / parts + frames / parts / 8 + 16).min(frames + 16);
     let threads = threads.clamp(1, parts);
     let name = |r: &Row<N>| -> &'a [u8] {
-        &sides[r.side as usize].arena()[r.start as usize..r.start as usize + r.len as usize]
+        &sides[r.side()].arena()[r.start()..r.start() + r.len as usize]
     };
     if threads == 1 {
         for part in 0..parts {
@@ -284,6 +506,49 @@ mod tests {
                 prop_assert_eq!(parallel([&b], group, threads, most), reference([&b], group));
                 prop_assert_eq!(parallel([&b, &a], group, threads, most), reference([&b, &a], group));
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn frames_are_cut_and_hashed_as_the_bytes_say(
+            bytes in proptest::collection::vec(prop_oneof![Just(b';'), Just(0u8), Just(b'a'), Just(0xffu8)], 0..40),
+            pad in 0usize..9,
+        ) {
+            // the same stack after `pad` other bytes: the same frames, the same hashes
+            let mut padded = vec![b'x'; pad];
+            padded.extend_from_slice(&bytes);
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            each_frame(&padded, pad, padded.len(), Group::Function { roots: 0 }, |at, len, last| {
+                got.push((padded[at..at + len].to_vec(), hash_in(&padded, at, len), last));
+            });
+            let frames: Vec<&[u8]> = bytes.split(|&b| b == b';').collect();
+            for (i, f) in frames.iter().enumerate() {
+                let copy = f.to_vec();
+                want.push((copy.clone(), hash_in(&copy, 0, copy.len()), i + 1 == frames.len()));
+            }
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn the_index_grows_and_finds_every_row() {
+        let mut index = Index::new(1);
+        let names: Vec<Vec<u8>> = (0..5000u32).map(|i| format!("f{i}").into_bytes()).collect();
+        for (r, name) in names.iter().enumerate() {
+            let hash = hash_in(name, 0, name.len());
+            let slot = index.find(hash, |_| false).unwrap_err();
+            index.put(slot, hash, r as u32);
+        }
+        assert!(index.slots.len() * 3 >= 4 * names.len());
+        // a row of one side is four words (the memory of 20 M functions)
+        assert_eq!(std::mem::size_of::<Row<1>>(), 32);
+        for (r, name) in names.iter().enumerate() {
+            let hash = hash_in(name, 0, name.len());
+            assert_eq!(
+                index.find(hash, |x| names[x as usize] == *name),
+                Ok(r as u32)
+            );
         }
     }
 

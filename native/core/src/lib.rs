@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bpf;
+pub mod check_columns;
 pub mod demangle;
 pub mod folded;
 pub mod function_sums;
@@ -12,6 +13,7 @@ pub mod palette;
 pub mod perf;
 pub mod pprof;
 pub mod range_read;
+pub mod speedscope;
 pub mod stack_order;
 pub mod svg_frames;
 pub mod svg_palette;

@@ -48,7 +48,17 @@ struct Patterns {
     /// What a name that may be JIT'd code holds (palette.py's `_might_be_jit`): only such names
     /// are searched with `jit_anywhere`.
     jit_hints: [Finder<'static>; 5],
+    /// `[kernel.kallsyms]` and `::`, searched in every name.
+    kallsyms: Finder<'static>,
+    colons: Finder<'static>,
 }
+
+/// The first bytes a match of `jit_start` can begin with (`L?(?:java|javax|jdk|net|org|com|io|sun)`,
+/// `Interpreter`, `StubRoutines` and the JavaScript prefixes), the other way to match it being a
+/// name holding a space: names that do neither are not searched.
+const JIT_START_FIRST: &[u8] = b"LjnocisISJFBRE";
+/// The first bytes a match of `kernel_start` can begin with.
+const KERNEL_START_FIRST: &[u8] = b"ed_ar";
 
 /// The `default` palette's patterns, compiled once.
 fn patterns() -> &'static Patterns {
@@ -72,6 +82,8 @@ fn patterns() -> &'static Patterns {
                 Finder::new(b"jitted-"),
                 Finder::new(b"[JIT]"),
             ],
+            kallsyms: Finder::new(b"[kernel.kallsyms]"),
+            colons: Finder::new(b"::"),
         }
     })
 }
@@ -120,17 +132,26 @@ fn default_hue(name: &[u8]) -> &'static str {
         return "blue";
     }
     let p = patterns();
-    let might_be_jit = || p.jit_hints.iter().any(|f| f.find(name).is_some());
-    if p.jit_start.is_match(name) || (might_be_jit() && p.jit_anywhere.is_match(name)) {
+    let first = name.first().copied().unwrap_or(0);
+    let might_start_jit = JIT_START_FIRST.contains(&first) || memchr::memchr(b' ', name).is_some();
+    // every hint, `[kernel.kallsyms]` and `::` hold one of these: names without any (most
+    // native code) are not searched for them
+    let searched = memchr::memchr3(b':', b'j', b'[', name).is_some();
+    let might_be_jit = || searched && p.jit_hints.iter().any(|f| f.find(name).is_some());
+    if (might_start_jit && p.jit_start.is_match(name))
+        || (might_be_jit() && p.jit_anywhere.is_match(name))
+    {
         return "green";
     }
-    if memchr::memmem::find(name, b"[kernel.kallsyms]").is_some() || p.kernel_start.is_match(name) {
+    if (searched && p.kallsyms.find(name).is_some())
+        || (KERNEL_START_FIRST.contains(&first) && p.kernel_start.is_match(name))
+    {
         return "orange";
     }
     if name.starts_with(b"py::") {
         return "green";
     }
-    if memchr::memmem::find(name, b"::").is_some() {
+    if searched && p.colons.find(name).is_some() {
         return "yellow";
     }
     "red"
@@ -200,8 +221,10 @@ pub fn rgb(name: &[u8], palette: &str, hash_start: bool) -> [u8; 3] {
     [c(channels[0]), c(channels[1]), c(channels[2])]
 }
 
-/// A palette the viewer's fills take from this module: `default` or a hue palette, with the
-/// name's BLAKE2b shade (the viewer has no `--hash`).
+/// A palette the viewer page colours names with itself (`foldkit/render/viewer/palette.js`, the
+/// twin of this module for these palettes): `default` or a hue palette, with the name's BLAKE2b
+/// shade (the viewer has no `--hash`). The page's data gives the fills of the names it does not
+/// colour (`colours`).
 pub struct Palette {
     name: &'static str,
 }
@@ -219,7 +242,8 @@ impl Palette {
             .map(|known| Palette { name: known })
     }
 
-    /// True when this palette colours `name` (printable ASCII; the twin colours the rest).
+    /// True when this palette colours `name` (printable ASCII; the twin colours the rest, and
+    /// the page is given their fills).
     pub fn colours(&self, name: &[u8]) -> bool {
         plain(name)
     }
@@ -293,5 +317,50 @@ mod tests {
         assert!(Palette::new("wakeup").is_none());
         let default = Palette::new("default").unwrap();
         assert_eq!(default.fill(b"main"), Some(rgb(b"main", "default", false)));
+    }
+
+    /// `default_hue` without the prefilters (every pattern searched in every name).
+    fn default_hue_searching_all(name: &[u8]) -> &'static str {
+        if let Some((_, kind)) = annotation(name).filter(|_| name.ends_with(b"]")) {
+            return match kind {
+                b'k' => "orange",
+                b'j' => "green",
+                _ => "aqua",
+            };
+        }
+        if name.starts_with(b"[off-cpu:") {
+            return "blue";
+        }
+        let p = patterns();
+        if p.jit_start.is_match(name) || p.jit_anywhere.is_match(name) {
+            return "green";
+        }
+        if memchr::memmem::find(name, b"[kernel.kallsyms]").is_some()
+            || p.kernel_start.is_match(name)
+        {
+            return "orange";
+        }
+        if name.starts_with(b"py::") {
+            return "green";
+        }
+        if memchr::memmem::find(name, b"::").is_some() {
+            return "yellow";
+        }
+        "red"
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn prefilters_change_no_hue(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "java/", "Ljava.", "Interpreter", "StubRoutines", "JS:", "LazyCompile:", "Eval:",
+                "a.b c.d", " ", ":::", ".js:1", ".mjs", "[perf-1.map", "jitted-1-2.so", "[JIT]",
+                "[kernel.kallsyms]", "entry_SYSCALL", "__x64_sys_", "asm_exc_", "ret_from_fork",
+                "py::", "::", "_[k]", "_[j]", "_[i]", "x", "f", "S", "sun.", "io/", "$", "<>", "9",
+            ]), 0..5)
+        ) {
+            let name = parts.concat();
+            proptest::prop_assert_eq!(default_hue(name.as_bytes()), default_hue_searching_all(name.as_bytes()));
+        }
     }
 }

@@ -2,12 +2,15 @@
 //!
 //! A chunk is split at blank lines (memchr), each header is matched, identical (header fields,
 //! call chain) blocks are counted once, each distinct frame line is named once per thread and the
-//! stacks are kept as sequences of interned names. A chunk holding anything this path does not
-//! account for (`-G` layouts, side events, comments, odd lines) is reported as needing the Python
-//! line path, which stays the reference; the results are then identical byte for byte.
+//! stacks are kept as sequences of interned names. A chunk holding anything this block path does
+//! not account for (`-G` layouts, side events, comments, samples without blank lines) is folded
+//! again line by line ([`line_path`], the twin's state machine); a chunk with a bad line is reported
+//! as needing the Python line path, which stays the reference; the results are identical byte for
+//! byte.
 
 pub mod frames;
 pub mod header;
+pub mod line_path;
 pub mod lines;
 pub mod pool;
 pub mod stream;
@@ -378,7 +381,15 @@ impl Worker {
             index,
             ..ChunkInfo::default()
         };
-        let result = self.fold_blocks(body, &mut info, namer, cancelled);
+        let mut result = self.fold_blocks(body, &mut info, namer, cancelled);
+        if result == Err(Stop::Fallback) {
+            // an odd layout: the line path, as the twin reads it
+            info = ChunkInfo {
+                index,
+                ..ChunkInfo::default()
+            };
+            result = self.fold_lines(body, &mut info, namer, cancelled);
+        }
         match result {
             Ok(body_lines) => info.lines = comment_lines + body_lines,
             Err(Stop::Cancelled) => return Err(Stop::Cancelled),
@@ -1108,10 +1119,10 @@ mod tests {
     }
 
     #[test]
-    fn odd_layouts_fall_back() {
+    fn odd_layouts_fold_line_by_line_and_bad_lines_fall_back() {
         assert_eq!(
             fold(" bash 1 x: \n", FoldConfig::default()),
-            Err(Stop::Fallback)
+            Ok(vec![("x".into(), "bash".into(), 1, 1)])
         );
         assert_eq!(
             fold("bash 1 x: \nNOT A FRAME\n", FoldConfig::default()),
@@ -1119,7 +1130,7 @@ mod tests {
         );
         assert_eq!(
             fold("bash 1 1.0: PERF_RECORD_EXIT(1:1)\n", FoldConfig::default()),
-            Err(Stop::Fallback)
+            Ok(vec![])
         );
     }
 

@@ -155,7 +155,12 @@ fn push_text(out: &mut String, text: &str) {
 /// Append `n` in decimal (without `fmt`: these are most of an SVG's numbers).
 fn push_int(out: &mut String, n: i128) {
     let mut buf = [0u8; 48];
-    out.extend(decimal(n, &mut buf).iter().map(|&b| char::from(b)));
+    out.push_str(ascii(decimal(n, &mut buf)));
+}
+
+/// ASCII bytes as text.
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Python's `f"{value:.2f}"` (both round the exact binary value half to even).
@@ -165,25 +170,49 @@ fn fixed2(value: f64) -> String {
     out
 }
 
-/// Append `f"{value:.2f}"`. The common case without the general formatter: `value * 100`
-/// (rounded to a float) within 2^40 and not near a half, so the exact `value * 100`, less than
-/// 2^-13 away from it, rounds to the same integer.
-fn push_fixed2(out: &mut String, value: f64) {
+/// `f"{value:.2f}"` in the common case, written from the end of `buf`: `value * 100` (rounded
+/// to a float) within 2^40 and not near a half, so the exact `value * 100`, less than 2^-13
+/// away from it, rounds to the same integer. None otherwise.
+fn fixed2_digits(value: f64, buf: &mut [u8; 48]) -> Option<&[u8]> {
     let hundred = value * 100.0;
     let nearest = hundred.round();
-    if hundred.abs() < (1u64 << 40) as f64 && (hundred - nearest).abs() < 0.49 {
-        let k = nearest as i64;
-        if k < 0 || (k == 0 && value.is_sign_negative()) {
-            out.push('-');
+    if !(hundred.abs() < (1u64 << 40) as f64 && (hundred - nearest).abs() < 0.49) {
+        return None;
+    }
+    let k = nearest as i64;
+    let negative = k < 0 || (k == 0 && value.is_sign_negative());
+    let mut rest = k.unsigned_abs();
+    let mut at = buf.len();
+    for _ in 0..2 {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    at -= 1;
+    buf[at] = b'.';
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
         }
-        let k = k.unsigned_abs();
-        push_int(out, i128::from(k / 100));
-        let cents = (k % 100) as u8;
-        out.push('.');
-        out.push(char::from(b'0' + cents / 10));
-        out.push(char::from(b'0' + cents % 10));
-    } else {
-        let _ = write!(out, "{value:.2}");
+    }
+    if negative {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    Some(&buf[at..])
+}
+
+/// Append `f"{value:.2f}"`.
+fn push_fixed2(out: &mut String, value: f64) {
+    let mut buf = [0u8; 48];
+    match fixed2_digits(value, &mut buf) {
+        Some(digits) => out.push_str(ascii(digits)),
+        None => {
+            let _ = write!(out, "{value:.2}");
+        }
     }
 }
 
@@ -196,6 +225,19 @@ pub fn format_px(value: f64) -> String {
 
 /// Append `format_px(value)`.
 fn push_px(out: &mut String, value: f64) {
+    let mut buf = [0u8; 48];
+    if let Some(digits) = fixed2_digits(value, &mut buf) {
+        // at most two zeros after the point, then the point itself
+        let mut n = digits.len();
+        while digits[n - 1] == b'0' && digits[n - 3..n].contains(&b'.') {
+            n -= 1;
+        }
+        if digits[n - 1] == b'.' {
+            n -= 1;
+        }
+        out.push_str(ascii(&digits[..n]));
+        return;
+    }
     let from = out.len();
     push_fixed2(out, value);
     let kept = out[from..].trim_end_matches('0').len();

@@ -46,6 +46,47 @@ pub fn filter(
     out
 }
 
+/// The samples split into `groups` parts in one pass: sample `i` goes to part `group[ids[i]]`
+/// (none when negative or beyond `group`) with the id `local[ids[i]]`, in order.
+pub fn split(
+    times: &[f64],
+    ids: &[u32],
+    weights: &[i64],
+    group: &[i64],
+    local: &[u32],
+    groups: usize,
+) -> Vec<Samples> {
+    let mut out = vec![Samples::default(); groups];
+    for ((&t, &id), &w) in times.iter().zip(ids).zip(weights) {
+        let (Some(&g), Some(&new)) = (group.get(id as usize), local.get(id as usize)) else {
+            continue;
+        };
+        let Some(part) = usize::try_from(g).ok().and_then(|g| out.get_mut(g)) else {
+            continue;
+        };
+        part.times.push(t);
+        part.ids.push(new);
+        part.weights.push(w);
+    }
+    out
+}
+
+/// The samples in time order (a stable sort, as Python's `sorted` by time); None when a time is
+/// NaN (where Python's sort leaves those is left to the reference).
+pub fn sort_by_time(times: &[f64], ids: &[u32], weights: &[i64]) -> Option<Samples> {
+    if times.iter().any(|t| t.is_nan()) || ids.len() != times.len() || weights.len() != times.len()
+    {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..times.len()).collect();
+    order.sort_by(|&a, &b| times[a].partial_cmp(&times[b]).unwrap_or(Ordering::Equal));
+    Some(Samples {
+        times: order.iter().map(|&i| times[i]).collect(),
+        ids: order.iter().map(|&i| ids[i]).collect(),
+        weights: order.iter().map(|&i| weights[i]).collect(),
+    })
+}
+
 /// Per stack id below `stacks`: the sum of its samples' weights and their number.
 pub fn sums(ids: &[u32], weights: &[i64], stacks: usize) -> (Vec<i128>, Vec<u64>) {
     let mut total = vec![0i128; stacks];
@@ -230,6 +271,36 @@ pub fn stack_nodes(tree: &ViewTree, stacks: &[&[u8]]) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorting_by_time_is_stable_and_declines_nans() {
+        let got = sort_by_time(
+            &[2.0, 1.0, -0.0, 0.0, 1.0],
+            &[0, 1, 2, 3, 4],
+            &[5, 6, 7, 8, 9],
+        )
+        .unwrap();
+        assert_eq!(got.ids, vec![2, 3, 1, 4, 0]);
+        assert_eq!(got.weights, vec![7, 8, 6, 9, 5]);
+        assert!(sort_by_time(&[1.0, f64::NAN], &[0, 0], &[1, 1]).is_none());
+    }
+
+    #[test]
+    fn split_sends_each_sample_to_its_stacks_group() {
+        let parts = split(
+            &[1.0, 2.0, 3.0, 4.0],
+            &[0, 1, 2, 0],
+            &[10, 20, 30, 40],
+            &[1, 0, -1],
+            &[0, 0, 0],
+            2,
+        );
+        assert_eq!(parts[0].weights, vec![20]);
+        assert_eq!(
+            (parts[1].times.clone(), parts[1].weights.clone()),
+            (vec![1.0, 4.0], vec![10, 40])
+        );
+    }
 
     #[test]
     fn runs_sort_by_time_and_merge() {

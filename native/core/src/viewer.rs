@@ -11,15 +11,13 @@
 //! its bytes and where they end (u32).
 //!
 //! The payload is the twin's byte layout (see `payload.py`), gzip-compressed and base64-encoded
-//! as it is written to a sink in chunks: no uncompressed or whole copy is ever held. The names'
-//! fills are computed on other threads while the arrays before them are compressed.
+//! as it is written to a sink in chunks: no uncompressed or whole copy is ever held. With a
+//! palette the page knows, the page colours the names itself and the payload carries only the
+//! fills of the names it cannot colour (given by the twin); otherwise every name's fill.
 
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::io::{self, Write};
-use std::sync::mpsc::{sync_channel, SyncSender};
-use std::sync::Mutex;
-use std::thread::JoinHandle;
 use std::thread::{Scope, ScopedJoinHandle};
 
 use flate2::{Compress, Compression, Crc, FlushCompress, Status};
@@ -85,80 +83,11 @@ pub struct ViewTree {
     pub leaves: Vec<u32>,
     /// Per side, per kept stack: its weight there (0 when absent or not positive there).
     pub weights: Vec<Vec<i64>>,
+    /// Per side: what its weights are multiplied by where the payload shows them (1 unless
+    /// `scale`d: a normalised BEFORE keeps its integers here and is scaled once per node).
+    scales: Vec<f64>,
     /// Stacks left out because their weight was zero or negative on every side.
     pub nonpositive: usize,
-    /// The names' fills from the palette `build` was given, still being computed.
-    early: Option<EarlyFills>,
-}
-
-/// Names' fills computed on a thread of their own from the names as `build` interns them, so
-/// that colouring overlaps building; 0, 0, 0 for a name the palette does not colour.
-struct EarlyFills {
-    palette: String,
-    result: Mutex<Option<JoinHandle<Vec<u8>>>>,
-}
-
-/// Bytes of new names handed to the colouring thread at a time.
-const FED: usize = 1 << 16;
-
-/// What `build` hands the colouring thread: names' bytes and where each ends (after its `\n`).
-type Fed = (Vec<u8>, Vec<u32>);
-
-/// The colouring thread of `build` and how far it has been fed.
-struct Feeder {
-    tx: SyncSender<Fed>,
-    handle: JoinHandle<Vec<u8>>,
-    palette: String,
-    names: usize,
-    bytes: usize,
-}
-
-impl Feeder {
-    /// A thread that colours names from `palette` (None when it cannot be started).
-    fn start(palette: &str) -> Option<Feeder> {
-        let (tx, rx) = sync_channel::<Fed>(64);
-        let name = palette.to_owned();
-        let handle = std::thread::Builder::new()
-            .name("foldkit-fills".into())
-            .spawn(move || {
-                let palette = Palette::new(&name);
-                let mut fills = Vec::new();
-                for (bytes, ends) in rx {
-                    let mut start = 0;
-                    for end in ends {
-                        let name = &bytes[start..end as usize - 1];
-                        let fill = palette.as_ref().and_then(|p| p.fill(name));
-                        fills.extend_from_slice(&fill.unwrap_or([0; 3]));
-                        start = end as usize;
-                    }
-                }
-                fills
-            })
-            .ok()?;
-        Some(Feeder {
-            tx,
-            handle,
-            palette: palette.to_owned(),
-            names: 0,
-            bytes: 0,
-        })
-    }
-
-    /// Hand over the names interned since the last time, when they are many or `all`; false
-    /// when the thread is gone.
-    fn feed(&mut self, tree: &ViewTree, all: bool) -> bool {
-        let base = self.bytes;
-        if tree.names.len() - base < FED && !(all && tree.names.len() > base) {
-            return true;
-        }
-        let ends = tree.name_ends[self.names..]
-            .iter()
-            .map(|&e| e - base as u32)
-            .collect();
-        self.names = tree.name_ends.len();
-        self.bytes = tree.names.len();
-        self.tx.send((tree.names[base..].to_vec(), ends)).is_ok()
-    }
 }
 
 impl ViewTree {
@@ -198,7 +127,48 @@ impl ViewTree {
         &self.names[start..end - 1]
     }
 
-    /// Per node, the weight of the stacks that end exactly there on `side`.
+    /// What `side`'s weights are multiplied by in the payload.
+    pub fn scale_of(&self, side: usize) -> f64 {
+        self.scales[side]
+    }
+
+    /// Multiply `side`'s weights by `factor` where the payload shows them (each node's weight
+    /// as f64 times `factor`, as the twin scales a `{stack: int}` dict before building); the
+    /// kept stacks stay those heavier than zero before scaling, so `factor` must be finite and
+    /// above zero. False (and nothing changed) otherwise, or when there is no such side.
+    pub fn scale(&mut self, side: usize, factor: f64) -> bool {
+        if side >= self.sides() || !(factor.is_finite() && factor > 0.0) {
+            return false;
+        }
+        self.scales[side] = factor;
+        true
+    }
+
+    /// Per node, the weight of the stacks that end exactly there on `side`, as the payload shows
+    /// it: times the side's scale.
+    pub fn shown_selfs(&self, side: usize) -> impl Iterator<Item = f64> + '_ {
+        let factor = self.scales[side];
+        self.selfs(side).map(move |w| w as f64 * factor)
+    }
+
+    /// True when every weight the payload shows is an integer below 2**32 (uint32 selfs).
+    fn integral(&self) -> bool {
+        self.weights
+            .iter()
+            .zip(&self.scales)
+            .all(|(side, &factor)| {
+                if factor == 1.0 {
+                    side.iter().all(|&w| w < 1 << 32)
+                } else {
+                    side.iter().all(|&w| {
+                        let v = w as f64 * factor;
+                        v.fract() == 0.0 && v < 4_294_967_296.0
+                    })
+                }
+            })
+    }
+
+    /// Per node, the weight of the stacks that end exactly there on `side` (unscaled).
     pub fn selfs(&self, side: usize) -> impl Iterator<Item = i64> + '_ {
         let (leaves, weights) = (&self.leaves, &self.weights[side]);
         let mut next = 0;
@@ -368,14 +338,8 @@ fn new_frames(stack: &[u8], begin: usize) -> usize {
 }
 
 /// The merged tree of `sides` (each side's stacks distinct), the root called `root`. A stack is
-/// left out (and counted) when its weight is zero or negative on every side it is on. With a
-/// `palette`, the names' fills from it are computed on another thread as the names are met
-/// (`write` with the same palette takes them).
-pub fn build(
-    sides: Vec<Vec<(&[u8], i64)>>,
-    root: &[u8],
-    palette: Option<&str>,
-) -> Result<ViewTree, TooLarge> {
+/// left out (and counted) when its weight is zero or negative on every side it is on.
+pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, TooLarge> {
     let ordered: Vec<Vec<(&[u8], i64)>> = sides.into_iter().map(sorted).collect();
     // first walk: how many nodes and kept stacks, so that nothing grows on the second
     let (mut nodes, mut kept) = (1usize, 0usize);
@@ -395,10 +359,9 @@ pub fn build(
         depths: Depths::with_capacity(nodes),
         leaves: Vec::with_capacity(kept),
         weights: vec![Vec::with_capacity(kept); ordered.len()],
+        scales: vec![1.0; ordered.len()],
         nonpositive: 0,
-        early: None,
     };
-    let mut feeder = palette.and_then(Feeder::start);
     tree.depths.push(0);
     // at most one name per node (the root's included)
     let mut interner = Interner::new(nodes);
@@ -421,9 +384,6 @@ pub fn build(
                 if pending.len() == BATCH {
                     interner.intern_all(&pending, &mut tree)?;
                     pending.clear();
-                    if feeder.as_mut().is_some_and(|f| !f.feed(&tree, false)) {
-                        feeder = None;
-                    }
                 }
             }
         }
@@ -434,14 +394,6 @@ pub fn build(
         Ok(())
     })?;
     interner.intern_all(&pending, &mut tree)?;
-    if let Some(mut f) = feeder {
-        if f.feed(&tree, true) {
-            tree.early = Some(EarlyFills {
-                palette: f.palette,
-                result: Mutex::new(Some(f.handle)),
-            });
-        }
-    }
     tree.names.shrink_to_fit();
     tree.name_ends.shrink_to_fit();
     Ok(tree)
@@ -451,13 +403,17 @@ pub fn build(
 pub type Shown = (Vec<u8>, [u8; 3]);
 
 /// What the page's header says of a payload (`payload.py`'s header fields), and what the twin
-/// gave for the names the core does not colour.
+/// gave for the names the page does not colour.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prepared {
     /// Names shown otherwise than as they are, by id.
     shown: Vec<(u32, Vec<u8>)>,
-    /// Fills of the names the palette does not colour, by id.
+    /// Fills given by the twin, by id: of the names the page's palette does not colour, or of
+    /// every name when the page has no palette.
     given: Vec<(u32, [u8; 3])>,
+    /// True when the page colours the other names itself (`palette` in the header): the payload
+    /// then holds the given fills' name ids, else every name's fill in order.
+    pub page_palette: bool,
     /// Bytes of the names block.
     pub names_bytes: usize,
     /// Bytes before compression.
@@ -466,9 +422,16 @@ pub struct Prepared {
     pub types: [&'static str; 3],
 }
 
-/// The payload's header of `tree`: every name's fill from `palette`, or, for a name it does
-/// not colour (or every name when there is no palette), its shown form and fill from
-/// `given(name id)`. None when `given` has no answer for such a name.
+impl Prepared {
+    /// Fills given by the twin (`given` in the header).
+    pub fn given(&self) -> usize {
+        self.given.len()
+    }
+}
+
+/// The payload's header of `tree`. With the `palette` the page colours names with, the fill
+/// and shown form of each name it does not colour from `given(name id)`; without one, every
+/// name's. None when `given` has no answer for such a name.
 pub fn prepare(
     tree: &ViewTree,
     palette: Option<&Palette>,
@@ -490,23 +453,27 @@ pub fn prepare(
             shown.push((i as u32, text));
         }
     }
-    let integral = tree.weights.iter().flatten().all(|&w| w < 1 << 32);
+    let integral = tree.integral();
     let deep = tree.depths.is_wide();
-    let narrow_ids = names <= 1 << 16 && !deep;
+    // a name's code is at most its id + 1 (`name_codes`)
+    let narrow_ids = names < 1 << 16 && !deep;
     let types = [
         if integral { "u32" } else { "f64" },
         if narrow_ids { "u16" } else { "u32" },
         if deep { "u32" } else { "u16" },
     ];
     let n = tree.len();
+    let page_palette = palette.is_some();
     let raw_bytes = tree.sides() * n * if integral { 4 } else { 8 }
+        + if page_palette { 4 * fills.len() } else { 0 }
         + n * if narrow_ids { 2 } else { 4 }
         + n * if deep { 4 } else { 2 }
-        + 3 * names
+        + 3 * fills.len()
         + names_bytes;
     Some(Prepared {
         shown,
         given: fills,
+        page_palette,
         names_bytes,
         raw_bytes,
         types,
@@ -745,96 +712,13 @@ impl<W: Write> Write for ParallelGz<'_, '_, W> {
     }
 }
 
-/// Names above which `colours` colours the two halves on two threads.
-const FILLED_IN_HALVES: usize = 16_384;
-
-/// The fills of names `from..to` (r, g, b each) from `palette`, else from `given`.
-fn colour_range(
-    tree: &ViewTree,
-    palette: Option<&Palette>,
-    given: &[(u32, [u8; 3])],
-    from: usize,
-    to: usize,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(3 * (to - from));
-    let mut g = given.partition_point(|&(i, _)| (i as usize) < from);
-    for i in from..to {
-        let fill = match palette.and_then(|p| p.fill(tree.name(i))) {
-            Some(fill) => fill,
-            None => match given.get(g) {
-                Some(&(id, fill)) if id as usize == i => {
-                    g += 1;
-                    fill
-                }
-                _ => [0xa0; 3], // `prepare` saw every such name given
-            },
-        };
-        out.extend_from_slice(&fill);
-    }
-    out
-}
-
-/// Every name's fill from `palette` (called `name`), else from `given`: the fills `build`
-/// computed when it was given the same palette, or now, the two halves on two threads when
-/// there are many.
-fn colours(
-    tree: &ViewTree,
-    name: Option<&str>,
-    palette: Option<&Palette>,
-    given: &[(u32, [u8; 3])],
-) -> Vec<u8> {
-    let n = tree.name_count();
-    if let (Some(early), Some(name), Some(_)) = (&tree.early, name, palette) {
-        let handle = early.result.lock().ok().and_then(|mut h| h.take());
-        if let Some(Ok(mut fills)) = handle.filter(|_| early.palette == name).map(|h| h.join()) {
-            if fills.len() == 3 * n {
-                for &(id, fill) in given {
-                    let at = 3 * id as usize;
-                    fills[at..at + 3].copy_from_slice(&fill);
-                }
-                return fills;
-            }
-        }
-    }
-    if n < FILLED_IN_HALVES || palette.is_none() {
-        return colour_range(tree, palette, given, 0, n);
-    }
-    let half = n / 2;
-    let (first, second) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| colour_range(tree, palette, given, 0, half));
-        let second = colour_range(tree, palette, given, half, n);
-        (first.join(), second)
-    });
-    match first {
-        Ok(mut fills) => {
-            fills.extend_from_slice(&second);
-            fills
-        }
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
-}
-
 /// Writes the payload of `tree` (see `payload.py`) as base64 text to `out` in chunks, gzip at
-/// `level`: the arrays are compressed while the names' fills are computed on other threads.
-pub fn write(
-    tree: &ViewTree,
-    prepared: &Prepared,
-    palette: Option<&str>,
-    level: u32,
-    out: impl Write,
-) -> io::Result<()> {
-    let coloured = palette.and_then(Palette::new);
+/// `level`, pieces deflated on other threads.
+pub fn write(tree: &ViewTree, prepared: &Prepared, level: u32, out: impl Write) -> io::Result<()> {
     std::thread::scope(|scope| {
-        let fills = scope.spawn(|| colours(tree, palette, coloured.as_ref(), &prepared.given));
         let mut gz = ParallelGz::new(scope, Base64::new(out), level, PIECE)?;
-        let arrays = write_arrays(&mut gz, tree, prepared.types);
-        let colors = match fills.join() {
-            Ok(colors) => colors,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        arrays?;
-        gz.write_all(&colors)?;
-        drop(colors);
+        write_arrays(&mut gz, tree, prepared)?;
+        put(&mut gz, prepared.given.iter().map(|&(_, fill)| fill))?;
         // the names block: the tree's own, but for the names shown otherwise
         let mut at = 0;
         for (i, text) in &prepared.shown {
@@ -850,21 +734,44 @@ pub fn write(
     })
 }
 
-/// The per-node arrays: selfs of each side, name ids, depths, in `types`.
-fn write_arrays(out: &mut impl Write, tree: &ViewTree, types: [&str; 3]) -> io::Result<()> {
-    for side in 0..tree.sides() {
-        let selfs = tree.selfs(side);
-        if types[0] == "u32" {
-            put(out, selfs.map(|w| (w as u32).to_le_bytes()))?;
+/// Per node, its name id as the payload codes it: 0 for the next name not met before (ids are
+/// given in the order names are first met, so a new name's is that one), else the id + 1. The
+/// ids of new names, one more each time, compress badly; zeros compress to nothing.
+pub fn name_codes(ids: &[u32]) -> impl Iterator<Item = u32> + '_ {
+    let mut next = 0u32;
+    ids.iter().map(move |&id| {
+        if id == next {
+            next += 1;
+            0
         } else {
-            put(out, selfs.map(|w| (w as f64).to_le_bytes()))?;
+            id + 1
+        }
+    })
+}
+
+/// The arrays before the fills: selfs of each side, the given fills' name ids (when the page
+/// colours the others), name ids, depths, in `prepared.types`.
+fn write_arrays(out: &mut impl Write, tree: &ViewTree, prepared: &Prepared) -> io::Result<()> {
+    let types = prepared.types;
+    for side in 0..tree.sides() {
+        let scaled = tree.scale_of(side) != 1.0;
+        match (types[0] == "u32", scaled) {
+            (true, false) => put(out, tree.selfs(side).map(|w| (w as u32).to_le_bytes()))?,
+            (true, true) => put(
+                out,
+                tree.shown_selfs(side).map(|v| (v as u32).to_le_bytes()),
+            )?,
+            (false, _) => put(out, tree.shown_selfs(side).map(f64::to_le_bytes))?,
         }
     }
-    let ids = tree.name_ids.iter();
+    if prepared.page_palette {
+        put(out, prepared.given.iter().map(|&(id, _)| id.to_le_bytes()))?;
+    }
+    let codes = name_codes(&tree.name_ids);
     if types[1] == "u16" {
-        put(out, ids.map(|&i| (i as u16).to_le_bytes()))?;
+        put(out, codes.map(|c| (c as u16).to_le_bytes()))?;
     } else {
-        put(out, ids.map(|&i| i.to_le_bytes()))?;
+        put(out, codes.map(|c| c.to_le_bytes()))?;
     }
     match &tree.depths {
         Depths::Narrow(d) => put(out, d.iter().map(|&d| d.to_le_bytes())),
@@ -888,7 +795,7 @@ mod tests {
     #[test]
     fn prefixes_once_in_pre_order() {
         let stacks: Vec<(&[u8], i64)> = vec![(b"a;c", 2), (b"a;b", 3), (b"a", 1), (b"z", 0)];
-        let tree = build(vec![stacks], b"all", None).unwrap();
+        let tree = build(vec![stacks], b"all").unwrap();
         assert_eq!(names(&tree), [&b"all"[..], b"a", b"b", b"c"]);
         assert_eq!(tree.name_ids, [0, 1, 2, 3]);
         assert_eq!(tree.depths, Depths::Narrow(vec![0, 1, 2, 2]));
@@ -901,7 +808,7 @@ mod tests {
     fn two_sides_merge() {
         let after: Vec<(&[u8], i64)> = vec![(b"a;b", 3), (b"", 4)];
         let before: Vec<(&[u8], i64)> = vec![(b"a;b", 1), (b"c", 2), (b"d", -1)];
-        let tree = build(vec![after, before], b"all", None).unwrap();
+        let tree = build(vec![after, before], b"all").unwrap();
         assert_eq!(names(&tree), [&b"all"[..], b"a", b"b", b"c"]);
         assert_eq!(tree.depths.to_vec(), [0, 1, 2, 1]);
         assert_eq!(selfs(&tree), [vec![4, 0, 3, 0], vec![0, 0, 1, 2]]);
@@ -909,9 +816,42 @@ mod tests {
     }
 
     #[test]
+    fn a_scaled_side_shows_its_weights_scaled() {
+        let after: Vec<(&[u8], i64)> = vec![(b"a;b", 3), (b"c", 1)];
+        let before: Vec<(&[u8], i64)> = vec![(b"a;b", 2), (b"d", 4), (b"e", -1)];
+        let mut tree = build(vec![after, before], b"all").unwrap();
+        assert!(!tree.scale(1, 0.0) && !tree.scale(1, f64::NAN) && !tree.scale(2, 2.0));
+        assert!(tree.scale(1, 0.5));
+        let shown: Vec<f64> = tree.shown_selfs(1).collect();
+        assert_eq!(shown, [0.0, 0.0, 1.0, 0.0, 2.0]);
+        assert_eq!(selfs(&tree)[1], [0, 0, 2, 0, 4]); // the integers are kept
+        assert_eq!(tree.nonpositive, 1);
+        let types = |tree: &ViewTree| {
+            prepare(tree, None, |_| Some((b"x".to_vec(), [0; 3])))
+                .unwrap()
+                .types[0]
+        };
+        assert_eq!(types(&tree), "u32"); // every scaled weight is still an integer
+        assert!(tree.scale(1, 0.75));
+        assert_eq!(types(&tree), "f64");
+        let mut text = Vec::new();
+        let prepared = prepare(&tree, None, |i| {
+            Some((tree.name(i as usize).to_vec(), [0; 3]))
+        })
+        .unwrap();
+        write(&tree, &prepared, 1, &mut text).unwrap();
+        let raw = unpack(&text);
+        let before: Vec<f64> = raw[40..80]
+            .chunks(8)
+            .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        assert_eq!(before, [0.0, 0.0, 1.5, 0.0, 3.0]);
+    }
+
+    #[test]
     fn depths_widen_past_u16() {
         let deep = vec![b"f".as_slice(); 70_000].join(&b';');
-        let tree = build(vec![vec![(deep.as_slice(), 1)]], b"all", None).unwrap();
+        let tree = build(vec![vec![(deep.as_slice(), 1)]], b"all").unwrap();
         assert!(tree.depths.is_wide());
         assert_eq!(tree.depths.to_vec().last(), Some(&70_000));
         let prepared = prepare(&tree, Palette::new("red").as_ref(), |_| None).unwrap();
@@ -955,60 +895,51 @@ mod tests {
     #[test]
     fn payload_holds_the_arrays() {
         let stacks: Vec<(&[u8], i64)> = vec![(b"a;b\xff", 3)];
-        let tree = build(vec![stacks], b"all", None).unwrap();
+        let tree = build(vec![stacks], b"all").unwrap();
         let palette = Palette::new("default").unwrap();
         let prepared = prepare(&tree, Some(&palette), |_| {
             Some((b"b\\xff".to_vec(), [1, 2, 3]))
         })
         .unwrap();
         assert_eq!(prepared.types, ["u32", "u16", "u16"]);
+        assert!(prepared.page_palette);
+        assert_eq!(prepared.given(), 1);
         let mut text = Vec::new();
-        write(&tree, &prepared, Some("default"), 6, &mut text).unwrap();
+        write(&tree, &prepared, 6, &mut text).unwrap();
         let raw = unpack(&text);
         assert_eq!(raw.len(), prepared.raw_bytes);
         assert_eq!(prepared.names_bytes, 12);
         assert!(raw.ends_with(b"all\na\nb\\xff\n"));
-        assert_eq!(&raw[raw.len() - 12 - 9 + 6..raw.len() - 12], &[1, 2, 3]);
+        // selfs, the given fill's name id, name ids, depths, its fill, names
         assert_eq!(&raw[..12], &[0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0]);
+        assert_eq!(&raw[12..16], &[2, 0, 0, 0]);
+        assert_eq!(&raw[16..22], &[0; 6]); // three names, each new where it is met
+        assert_eq!(&raw[raw.len() - 12 - 3..raw.len() - 12], &[1, 2, 3]);
+        assert_eq!(raw.len(), 12 + 4 + 6 + 6 + 3 + 12);
     }
 
     #[test]
-    fn many_names_are_coloured_in_halves_in_order() {
-        let names: Vec<Vec<u8>> = (0..40_000).map(|i| format!("f{i}").into_bytes()).collect();
-        let stacks: Vec<(&[u8], i64)> = names.iter().map(|n| (n.as_slice(), 1)).collect();
-        let tree = build(vec![stacks], b"all", None).unwrap();
-        let palette = Palette::new("hot").unwrap();
-        let fills = colours(&tree, None, Some(&palette), &[]);
-        let each: Vec<u8> = (0..tree.name_count())
-            .flat_map(|i| palette.fill(tree.name(i)).unwrap())
-            .collect();
-        assert_eq!(fills, each);
+    fn new_names_are_coded_zero_and_the_others_their_id_plus_one() {
+        let codes: Vec<u32> = name_codes(&[0, 1, 0, 2, 1, 3, 5, 4]).collect();
+        assert_eq!(codes, [0, 0, 1, 0, 2, 0, 6, 0]);
     }
 
     #[test]
-    fn fills_made_while_building_are_the_fills_made_after() {
-        let names: Vec<Vec<u8>> = (0..30_000)
-            .map(|i| format!("f{i}{}", if i % 7 == 0 { "\u{e9}" } else { "" }).into_bytes())
-            .collect();
-        let stacks: Vec<(&[u8], i64)> = names.iter().map(|n| (n.as_slice(), 1)).collect();
-        let palette = Palette::new("hot").unwrap();
-        let late = build(vec![stacks.clone()], b"all", None).unwrap();
-        let given: Vec<(u32, [u8; 3])> = (0..late.name_count() as u32)
-            .filter(|&i| !plain(late.name(i as usize)))
-            .map(|i| (i, [1, 2, i as u8]))
-            .collect();
-        let expected = colours(&late, Some("hot"), Some(&palette), &given);
-        let early = build(vec![stacks.clone()], b"all", Some("hot")).unwrap();
-        assert!(early.early.is_some());
+    fn without_a_page_palette_every_fill_is_given() {
+        let stacks: Vec<(&[u8], i64)> = vec![(b"a;b", 3)];
+        let tree = build(vec![stacks], b"all").unwrap();
+        let prepared = prepare(&tree, None, |i| {
+            Some((tree.name(i as usize).to_vec(), [i as u8; 3]))
+        })
+        .unwrap();
+        assert!(!prepared.page_palette);
+        let mut text = Vec::new();
+        write(&tree, &prepared, 1, &mut text).unwrap();
+        let raw = unpack(&text);
+        assert_eq!(raw.len(), prepared.raw_bytes);
         assert_eq!(
-            colours(&early, Some("hot"), Some(&palette), &given),
-            expected
-        );
-        // another palette than the one it was built with: coloured afresh
-        let other = build(vec![stacks], b"all", Some("red")).unwrap();
-        assert_eq!(
-            colours(&other, Some("hot"), Some(&palette), &given),
-            expected
+            &raw[12 + 6 + 6..12 + 6 + 6 + 9],
+            &[0, 0, 0, 1, 1, 1, 2, 2, 2]
         );
     }
 

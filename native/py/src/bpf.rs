@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use foldkit_core::bpf::bcc::{Event, Line, Options as BccOptions, Reader as BccCore};
 use foldkit_core::bpf::bpftrace::{Options, Parser, StackMap};
+use foldkit_core::bpf::json::{JsonLines, Step};
 use foldkit_core::bpf::names::{Frame, Mode};
 use foldkit_core::folded::file::FileStacks;
 use foldkit_core::folded::FoldedReader;
@@ -20,6 +21,7 @@ use crate::folded::FoldedStacks;
 #[pyclass(module = "foldkit._native")]
 pub struct BpftraceReader {
     inner: Parser,
+    json: JsonLines,
     opts: Options,
     classified: HashMap<usize, Option<StackMap>>,
 }
@@ -37,6 +39,7 @@ impl BpftraceReader {
     fn new(addrs: bool, kernel: bool, inline: bool, skip_after: Vec<Vec<u8>>) -> Self {
         BpftraceReader {
             inner: Parser::new(),
+            json: JsonLines::new(),
             opts: Options {
                 addrs,
                 kernel,
@@ -50,6 +53,58 @@ impl BpftraceReader {
     /// Read a chunk of whole lines.
     fn feed(&mut self, chunk: &[u8]) -> PyResult<()> {
         guard("bpftrace reader", || self.inner.feed(chunk))
+    }
+
+    /// Read `-f json` lines of `chunk` (whole lines) from byte `pos`: None when all were read,
+    /// else `(start, end, next, line number)` of a line for the Python twin to read (it hands
+    /// in what the line holds with `text_lines`, `json_skip` or `bad_line`; reading goes on
+    /// from `next`).
+    fn feed_json(
+        &mut self,
+        chunk: &[u8],
+        pos: usize,
+    ) -> PyResult<Option<(usize, usize, usize, u64)>> {
+        let (parser, json) = (&mut self.inner, &mut self.json);
+        let step = guard("bpftrace reader", || json.feed(parser, chunk, pos))?;
+        Ok(match step {
+            Step::Done => None,
+            Step::Decline {
+                start,
+                end,
+                next,
+                lineno,
+            } => Some((start, end, next, lineno)),
+        })
+    }
+
+    /// Read lines of text that stand for the input (a JSON line the twin read), numbered on.
+    fn text_lines(&mut self, lines: Vec<Vec<u8>>) -> PyResult<()> {
+        let parser = &mut self.inner;
+        guard("bpftrace reader", || {
+            for line in &lines {
+                parser.text_line(line);
+            }
+        })
+    }
+
+    /// Count an unrecognised line (`lineno`, `text`).
+    fn bad_line(&mut self, lineno: u64, text: &[u8]) {
+        self.inner.report.bad_line(lineno, text);
+    }
+
+    /// Count one print of map `name` that is not a stack map (`-f json`).
+    fn json_skip(&mut self, name: &[u8]) {
+        self.json.skip(name);
+    }
+
+    /// Maps printed as something other than stacks in `-f json`: `[(name, prints)]`, in order of
+    /// the first.
+    fn json_skipped<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        for (name, count) in self.json.skipped() {
+            out.append((PyBytes::new(py, name), *count))?;
+        }
+        Ok(out)
     }
 
     /// End of input: an entry left open is reported.

@@ -3,6 +3,7 @@
 use pyo3::prelude::*;
 
 mod bpf;
+mod check;
 mod convert;
 mod folded;
 mod folded_text;
@@ -24,6 +25,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // the default hook would also print it raw to stderr (this module's own std, not Python's)
     std::panic::set_hook(Box::new(|_| {}));
     bpf::register(m)?;
+    check::register(m)?;
     folded_text::register(m)?;
     perf::register(m)?;
     pprof::register(m)?;

@@ -3,10 +3,13 @@
 //! stays the reference).
 
 use foldkit_core::layout::{chart_tree, layout};
-use foldkit_core::timeline::{cells, filter, first_time, runs, span, stack_nodes, sums, Samples};
+use foldkit_core::speedscope::sampled;
+use foldkit_core::timeline::{
+    cells, filter, first_time, runs, sort_by_time, span, split, stack_nodes, sums, Samples,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::convert::{guard, int, Texts};
 use crate::layout::frames_to_python;
@@ -72,6 +75,39 @@ fn timeline_filter<'py>(
     let m = mapping.map(i64s).transpose()?;
     let kept = py.detach(|| guard("timeline", || filter(&t, &i, &w, m.as_deref(), window)))?;
     samples_to_python(py, &kept)
+}
+
+/// The samples split into `groups` parts in one pass (`foldkit.transform.roots.split`): per stack
+/// id its part (`group`, int64 bytes, -1 for none) and its id there (`local`, uint32 bytes).
+/// Returns a `(times, ids, weights)` bytes tuple per part.
+#[pyfunction]
+fn timeline_split<'py>(
+    py: Python<'py>,
+    times: &[u8],
+    ids: &[u8],
+    weights: &[u8],
+    group: &[u8],
+    local: &[u8],
+    groups: usize,
+) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+    let (t, i, w) = (f64s(times)?, u32s(ids)?, i64s(weights)?);
+    let (g, l) = (i64s(group)?, u32s(local)?);
+    let parts = py.detach(|| guard("timeline", || split(&t, &i, &w, &g, &l, groups)))?;
+    parts.iter().map(|p| samples_to_python(py, p)).collect()
+}
+
+/// The samples in time order (a stable sort): `(times, ids, weights)` bytes; None when a time is
+/// NaN (`foldkit.timeline.sorted_by_time`'s Python code, the reference, then sorts).
+#[pyfunction]
+fn timeline_sorted<'py>(
+    py: Python<'py>,
+    times: &[u8],
+    ids: &[u8],
+    weights: &[u8],
+) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let (t, i, w) = (f64s(times)?, u32s(ids)?, i64s(weights)?);
+    let sorted = py.detach(|| guard("timeline", || sort_by_time(&t, &i, &w)))?;
+    sorted.map(|s| samples_to_python(py, &s)).transpose()
 }
 
 /// `(weights, counts)`: per stack id below `stacks`, the sum of its samples' weights and their
@@ -205,6 +241,39 @@ fn viewer_stack_nodes<'py>(
     Ok(bytes_of(py, &nodes, i64::to_ne_bytes))
 }
 
+/// speedscope's sampled profile of the samples (`foldkit.export.speedscope`): `(frames, samples,
+/// weights, end)`, the JSON text of the three arrays as bytes and the weights' sum; None when a
+/// time is NaN or a stack is not valid UTF-8 (the Python writer, the reference, then runs).
+#[pyfunction]
+fn timeline_speedscope<'py>(
+    py: Python<'py>,
+    stacks: Vec<Bound<'py, PyString>>,
+    times: &[u8],
+    ids: &[u8],
+    weights: &[u8],
+) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let mut names: Vec<&str> = Vec::with_capacity(stacks.len());
+    for stack in &stacks {
+        match stack.to_str() {
+            Ok(s) => names.push(s),
+            Err(_) => return Ok(None),
+        }
+    }
+    let (t, i, w) = (f64s(times)?, u32s(ids)?, i64s(weights)?);
+    let got = py.detach(|| guard("speedscope writer", || sampled(&names, &t, &i, &w)))?;
+    let Some(got) = got else {
+        return Ok(None);
+    };
+    let tuple = (
+        PyBytes::new(py, &got.frames),
+        PyBytes::new(py, &got.samples),
+        PyBytes::new(py, &got.weights),
+        int(py, got.end)?,
+    )
+        .into_pyobject(py)?;
+    Ok(Some(tuple))
+}
+
 /// Register this file's functions in `foldkit._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(timeline_filter, m)?)?;
@@ -215,5 +284,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(timeline_chart_layout, m)?)?;
     m.add_function(wrap_pyfunction!(timeline_cells, m)?)?;
     m.add_function(wrap_pyfunction!(viewer_stack_nodes, m)?)?;
+    m.add_function(wrap_pyfunction!(timeline_speedscope, m)?)?;
+    m.add_function(wrap_pyfunction!(timeline_split, m)?)?;
+    m.add_function(wrap_pyfunction!(timeline_sorted, m)?)?;
     Ok(())
 }

@@ -67,16 +67,26 @@ fn pairs<'a>(side: &'a Side<'_, '_>) -> PyResult<Option<Pairs<'a>>> {
 /// The merged tree of `sides` (each a `{stack: int}` dict or a `FoldedStacks` table), the root
 /// called `root`; None when a weight is not an int within i64 or a table's stack is not UTF-8
 /// (the Python twin builds those); a ValueError when the tree is beyond the payload's limits.
-/// With a `palette`, the names' fills from it are computed on another thread as the tree is
-/// built (`write` with the same palette takes them).
+/// `scales`, one per side: what the payload multiplies that side's weights by (None when a
+/// scale is not finite and above zero: the twin builds those from scaled dicts). With
+/// `reverse`, every stack's frames in the opposite order (leaf first, the twin's
+/// `reverse_stack`).
 #[pyfunction]
-#[pyo3(signature = (sides, root, palette = None))]
+#[pyo3(signature = (sides, root, scales = None, reverse = false))]
 pub fn viewer_tree(
     py: Python<'_>,
     sides: &Bound<'_, PyList>,
     root: &str,
-    palette: Option<&str>,
+    scales: Option<Vec<f64>>,
+    reverse: bool,
 ) -> PyResult<Option<ViewerTree>> {
+    let scales = scales.unwrap_or_else(|| vec![1.0; sides.len()]);
+    if scales.len() != sides.len() {
+        return Err(PyValueError::new_err("one scale per side"));
+    }
+    if !scales.iter().all(|s| s.is_finite() && *s > 0.0) {
+        return Ok(None);
+    }
     let mut held: Vec<Bound<'_, PyAny>> = Vec::new();
     for side in sides.iter() {
         held.push(side);
@@ -103,8 +113,23 @@ pub fn viewer_tree(
         }
     }
     let root = root.as_bytes();
-    match py.detach(|| guard("viewer tree", || build(lists, root, palette)))? {
-        Ok(tree) => Ok(Some(ViewerTree { tree })),
+    let built = py.detach(|| {
+        guard("viewer tree", || {
+            if !reverse {
+                return build(lists, root);
+            }
+            let arenas: Vec<Reversed> = lists.iter().map(|side| reversed(side)).collect();
+            drop(lists);
+            build(arenas.iter().map(Reversed::pairs).collect(), root)
+        })
+    })?;
+    match built {
+        Ok(mut tree) => {
+            for (side, &factor) in scales.iter().enumerate() {
+                tree.scale(side, factor);
+            }
+            Ok(Some(ViewerTree { tree }))
+        }
         Err(TooLarge::Names) => Err(PyValueError::new_err(
             "the profile's distinct frame names take more than 4 GiB: too many for the viewer; write an SVG",
         )),
@@ -112,6 +137,45 @@ pub fn viewer_tree(
             "the profile has more than 4,294,967,295 distinct stack prefixes: too many for the viewer; write an SVG",
         )),
     }
+}
+
+/// One side's stacks with their frames in the opposite order, in one arena: where each ends, and
+/// its weight.
+struct Reversed {
+    bytes: Vec<u8>,
+    ends: Vec<(usize, i64)>,
+}
+
+impl Reversed {
+    fn pairs(&self) -> Pairs<'_> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&(end, w)| {
+                let stack = &self.bytes[start..end];
+                start = end;
+                (stack, w)
+            })
+            .collect()
+    }
+}
+
+/// `side`'s stacks reversed: the frames between `;` in the opposite order, as the twin's
+/// `";".join(reversed(stack.split(";")))` (`;` is never inside a UTF-8 sequence, so bytes split
+/// where the text does). Distinct stacks stay distinct.
+fn reversed(side: &[(&[u8], i64)]) -> Reversed {
+    let mut bytes = Vec::with_capacity(side.iter().map(|(s, _)| s.len()).sum());
+    let mut ends = Vec::with_capacity(side.len());
+    for &(stack, w) in side {
+        for (k, frame) in stack.rsplit(|&b| b == b';').enumerate() {
+            if k > 0 {
+                bytes.push(b';');
+            }
+            bytes.extend_from_slice(frame);
+        }
+        ends.push((bytes.len(), w));
+    }
+    Reversed { bytes, ends }
 }
 
 /// `{name id: (shown name, rgb bytes)}` as the core takes it.
@@ -171,8 +235,9 @@ impl ViewerTree {
         self.tree.nonpositive
     }
 
-    /// `[(name id, name)]` of the names `palette` does not colour here (every name when it is
-    /// None or a palette this core does not know): the twin gives their shown form and fill.
+    /// `[(name id, name)]` of the names the page does not colour with `palette` (every name
+    /// when it is None or a palette the page does not know): the twin gives their shown form
+    /// and fill.
     #[pyo3(signature = (palette = None))]
     fn names_for_twin<'py>(
         &self,
@@ -190,9 +255,9 @@ impl ViewerTree {
         Ok(out)
     }
 
-    /// `(names_bytes, raw_bytes, (selfs, name_ids, depths types))` of the payload, fills from
-    /// `palette` (None: every name from `given`), `given` `{name id: (shown name, rgb bytes)}`
-    /// for the names `names_for_twin` listed.
+    /// `(names_bytes, raw_bytes, (selfs, name_ids, depths types), fills given)` of the payload
+    /// of a page that colours names with `palette` (None: every fill from `given`), `given`
+    /// `{name id: (shown name, rgb bytes)}` for the names `names_for_twin` listed.
     fn header<'py>(
         &self,
         py: Python<'py>,
@@ -204,6 +269,7 @@ impl ViewerTree {
             prepared.names_bytes,
             prepared.raw_bytes,
             PyTuple::new(py, prepared.types)?,
+            prepared.given(),
         )
             .into_pyobject(py)
     }
@@ -226,7 +292,7 @@ impl ViewerTree {
             let prepared = &prepared;
             let worker = scope.spawn(move || {
                 guard("viewer payload", || {
-                    write(tree, prepared, palette, level, Chunks(tx))
+                    write(tree, prepared, level, Chunks(tx))
                 })
             });
             let mut failed: Option<PyErr> = None;
@@ -273,10 +339,7 @@ impl ViewerTree {
         };
         let selfs = PyList::empty(py);
         for side in 0..tree.sides() {
-            let raw: Vec<u8> = tree
-                .selfs(side)
-                .flat_map(|w| (w as f64).to_ne_bytes())
-                .collect();
+            let raw: Vec<u8> = tree.shown_selfs(side).flat_map(f64::to_ne_bytes).collect();
             selfs.append(PyBytes::new(py, &raw))?;
         }
         (

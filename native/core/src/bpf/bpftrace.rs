@@ -72,11 +72,18 @@ pub struct Report {
     pub lines: u64,
 }
 
+/// Bytes of an unrecognised line kept to quote it: the caller quotes its first 200 characters
+/// (`Diagnostics.bad_line`), which lie in its first 800 bytes whatever they decode to (a
+/// character is at most 4 bytes, and Python's decoder decides each from at most 4).
+const MAX_QUOTED_BYTES: usize = 800;
+
 impl Report {
-    fn bad_line(&mut self, lineno: u64, text: &[u8]) {
+    /// Count one unrecognised line, keeping the first few to quote.
+    pub fn bad_line(&mut self, lineno: u64, text: &[u8]) {
         self.bad_lines += 1;
         if self.bad_examples.len() < MAX_QUOTED_LINES {
-            self.bad_examples.push((lineno, text.to_vec()));
+            let kept = &text[..text.len().min(MAX_QUOTED_BYTES)];
+            self.bad_examples.push((lineno, kept.to_vec()));
         }
     }
 }
@@ -246,6 +253,14 @@ impl Parser {
             self.line(lineno, &chunk[pos..end]);
             pos = next;
         }
+    }
+
+    /// Read the next line (no line end) of text that stands for the input (`-f json`'s, see
+    /// [`super::json`]): numbered after the lines read before it.
+    pub fn text_line(&mut self, line: &[u8]) {
+        self.lineno += 1;
+        let lineno = self.lineno;
+        self.line(lineno, line);
     }
 
     /// Read one line (no line end).

@@ -8,5 +8,6 @@
 pub mod bcc;
 pub mod bpftrace;
 pub mod intern;
+pub mod json;
 pub mod names;
 pub mod text;

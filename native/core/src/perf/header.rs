@@ -62,7 +62,10 @@ impl Header {
 
     /// [`Header::parse`] of a line the caller already knows holds no `PERF_RECORD_` side event.
     pub fn parse_sample<'a>(&mut self, line: &'a [u8]) -> Option<Fields<'a>> {
-        if let Some(fields) = parse_usual(line) {
+        // the pattern's leading blanks are all the line's (the comm starts with no blank), so a
+        // space-indented header (`-G` right-aligns the comm) is the usual shape after them
+        let indent = line.iter().take_while(|&&b| is_ws(b)).count();
+        if let Some(fields) = parse_usual(&line[indent..]) {
             return Some(fields);
         }
         self.parse_regex(line)
@@ -325,6 +328,14 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn indented_shapes_match_the_pattern(indent in "[ \t]{0,20}", pieces in prop::collection::vec(piece(), 1..14)) {
+            let line = format!("{indent}{}", pieces.concat());
+            let fast = HEADER.with(|h| h.borrow_mut().parse_sample(line.as_bytes()).map(|f| format!("{f:?}")));
+            let slow = HEADER.with(|h| h.borrow_mut().parse_regex(line.as_bytes()).map(|f| format!("{f:?}")));
+            prop_assert_eq!(fast, slow, "{:?}", line);
+        }
+
         #[test]
         fn usual_shapes_match_the_pattern(pieces in prop::collection::vec(piece(), 1..14)) {
             let line = pieces.concat();

@@ -1,0 +1,186 @@
+"""The drop-in fast path: `foldkit flamegraph` invoked as FlameGraph's and inferno's pipelines
+invoke a flame-graph tool (`foldkit flamegraph x.folded -o x.svg`, `... > x.svg`, stdin, the
+picture flags those tools share) runs without loading Typer, click or rich, whose import alone
+costs more than drawing a small graph.
+
+`parse(args)` reads a command line by hand only when every argument is one this module knows
+and means here exactly what it means to the Typer command (`foldkit.cli.flamegraph`): the
+spellings in `FLAGS` (a test checks them against the command's own parameters), values given as
+the next argument or after `=` (long options), integers and numbers as click converts them
+(`int(value)`, `float(value)`), a repeated option's last value. Anything else (another flag, a
+value that looks like an option, `--`, combined short flags, `--help`, no input, a cluster from
+the environment) gives None, and the Typer command line parses it instead; so do the errors
+click reports. What `parse` accepts is drawn by the command's own `foldkit.cli.draw.draw`, with
+the picture flags' defaults of `render_values.RENDER_DEFAULTS` and the folding flags' defaults
+(`FoldOptions()`), through the same error handling: the same output bytes, messages and exit
+codes either way (tests/cli/test_fast_path.py runs a table of command lines both ways).
+
+`FOLDKIT_FAST_PATH=0` turns the fast path off (every command line goes through Typer).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+#: Environment variable that, set to 0, sends every command line through Typer.
+SWITCH = "FOLDKIT_FAST_PATH"
+
+#: The command the fast path runs.
+COMMAND = "flamegraph"
+
+#: Option spelling -> (parameter name, kind): "flag" (True when given), "off" (False when given:
+#: the second spelling of a `--x/--y` pair), "str", "int", "float" (converted as click converts).
+FLAGS: dict[str, tuple[str, str]] = {
+    "--output": ("output", "str"),
+    "-o": ("output", "str"),
+    "--quiet": ("quiet", "flag"),
+    "-q": ("quiet", "flag"),
+    "--title": ("title", "str"),
+    "--subtitle": ("subtitle", "str"),
+    "--width": ("width", "int"),
+    "--height": ("height", "int"),
+    "--minwidth": ("minwidth", "str"),
+    "--fonttype": ("fonttype", "str"),
+    "--fontsize": ("fontsize", "float"),
+    "--fontwidth": ("fontwidth", "float"),
+    "--countname": ("countname", "str"),
+    "--nametype": ("nametype", "str"),
+    "--notes": ("notes", "str"),
+    "--colors": ("colors", "str"),
+    "--palette": ("colors", "str"),
+    "-c": ("colors", "str"),
+    "--hash": ("hash", "flag"),
+    "--deterministic": ("deterministic", "flag"),
+    "--bgcolors": ("bgcolors", "str"),
+    "--reverse": ("reverse", "flag"),
+    "--inverted": ("inverted", "flag"),
+    "-i": ("inverted", "flag"),
+    "--factor": ("factor", "float"),
+    "--total": ("total", "float"),
+    "--search-color": ("search_color", "str"),
+    "--truncate-text-right": ("truncate_text_right", "flag"),
+    "--truncate-text-left": ("truncate_text_right", "off"),
+    "--sort-by-weight": ("sort_by_weight", "flag"),
+    "--max-frames": ("max_frames", "int"),
+    "--colordiffusion": ("colordiffusion", "flag"),
+    "--stroke-color": ("stroke_color", "str"),
+    "--uicolor": ("uicolor", "str"),
+    "--no-javascript": ("no_javascript", "flag"),
+}
+
+#: The command's parameters that are no picture flag.
+_OWN = ("output", "quiet")
+
+
+class Plan:
+    """A command line the fast path runs: its inputs and the values given, by parameter name."""
+
+    def __init__(self, inputs: list[str], given: dict[str, Any], messages: list[str]) -> None:
+        self.inputs = inputs
+        self.given = given
+        #: `compat`'s warnings about the compatibility flags dropped (printed when run).
+        self.messages = messages
+
+
+def _value(kind: str, text: str) -> tuple[bool, Any]:
+    """(True, the value) of an option's text as click converts it for `kind`, or (False, None)
+    when click would refuse it (its message is then click's, through Typer)."""
+    if kind == "str":
+        return True, text
+    try:
+        return True, int(text) if kind == "int" else float(text)
+    except ValueError:
+        return False, None
+
+
+def parse(args: list[str]) -> Plan | None:
+    """The plan for `args` (the command line without the program name), or None when the fast
+    path does not take it (see the module docstring)."""
+    if not args or args[0] != COMMAND or os.environ.get(SWITCH, "1").strip() == "0":
+        return None
+    from foldkit.cli.compat import without_compat_flags
+    from foldkit.cluster import ENV as CLUSTER_ENV
+    from foldkit.errors import FoldkitError
+
+    if os.environ.get(CLUSTER_ENV):
+        return None
+    try:
+        args, messages = without_compat_flags(args)
+    except FoldkitError:
+        return None
+    inputs: list[str] = []
+    given: dict[str, Any] = {}
+    i = 1
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "-" or not arg.startswith("-"):
+            inputs.append(arg)
+            continue
+        name, eq, text = arg.partition("=")
+        if eq and not name.startswith("--"):
+            return None  # `-o=x` means the value `=x` to click: left to it
+        spec = FLAGS.get(name)
+        if spec is None:
+            return None
+        parameter, kind = spec
+        if kind in ("flag", "off"):
+            if eq:
+                return None
+            given[parameter] = kind == "flag"
+            continue
+        if not eq:
+            if i >= len(args):
+                return None
+            text = args[i]
+            i += 1
+            if text.startswith("-") and text != "-":
+                return None
+        ok, value = _value(kind, text)
+        if not ok:
+            return None
+        given[parameter] = value
+    if not inputs:
+        return None
+    return Plan(inputs, given, messages)
+
+
+def run(plan: Plan) -> int:
+    """Draw what `plan` asks for (`foldkit.cli.draw.draw`); the exit code, as the Typer command
+    line's `main` gives it."""
+    from foldkit.cli.compat import warn
+    from foldkit.errors import FoldkitError
+
+    quiet = bool(plan.given.get("quiet", False))
+    warn(["-q"] if quiet else [], plan.messages)
+    try:
+        from pathlib import Path
+
+        from foldkit.cli.draw import draw
+        from foldkit.cli.render_values import RENDER_DEFAULTS, render_flags
+        from foldkit.ingest.options import FoldOptions
+        from foldkit.transform import Pipeline
+
+        output = plan.given.get("output")
+        flags = {name: plan.given.get(name, default) for name, default in RENDER_DEFAULTS.items()}
+        render = render_flags(**flags)
+        draw(plan.inputs, None if output is None else Path(output), None, quiet, False, fold_options=FoldOptions(), render=render, transforms=Pipeline())
+    except FoldkitError as exc:
+        from foldkit.text import visible_lines
+
+        print(f"foldkit: error: {visible_lines(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("foldkit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+__all__ = ["COMMAND", "FLAGS", "SWITCH", "Plan", "parse", "run"]

@@ -1,0 +1,74 @@
+"""What the commands share once their flags are parsed, without Typer (for `foldkit.cli.draw` and
+the drop-in fast path `foldkit.cli.fast`): the `--cluster` reader, printing a run's warnings and
+notes, and ending the process with a command's exit code."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from foldkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from foldkit.cluster.reading import Reader
+    from foldkit.profile import Diagnostics
+
+
+@contextlib.contextmanager
+def cluster_reader(address: str | None, local_only: str | None = None) -> Iterator[Reader | None]:
+    """A reader that folds each input on the cluster at `address` (None without one); `local_only`
+    names an option that needs the inputs read here, which `--cluster` then contradicts."""
+    if address is None:
+        yield None
+        return
+    if local_only is not None:
+        raise UsageError(f"{local_only} reads its inputs on this machine; drop --cluster")
+    from foldkit.cluster import connect
+    from foldkit.cluster.reading import reader
+
+    with connect(address) as cluster:
+        yield reader(cluster)
+
+
+def report(diagnostics: Diagnostics, quiet: bool, verbose: bool) -> None:
+    """Print warnings (unless quiet) and notes (if verbose) to stderr."""
+    from foldkit.text import visible_lines
+
+    if verbose:
+        for note in diagnostics.notes:
+            print(f"foldkit: {visible_lines(note)}", file=sys.stderr)
+    if not quiet:
+        for message in diagnostics.messages():
+            print(f"foldkit: warning: {visible_lines(message)}", file=sys.stderr)
+
+
+def _ignore(_: object) -> None:
+    """An unraisable-exception hook that reports nothing (see `exit_with`)."""
+
+
+def exit_with(run: Callable[[], int]) -> None:
+    """Runs a command line for the console script (`foldkit.launch.entry`, once reading ahead
+    has started; `run` gives the exit code) and exits with its code. From here on, Ctrl-C is
+    Python's KeyboardInterrupt, which the commands (and the native core's waits) handle, and
+    `run` turns into exit 130."""
+    if getattr(signal.getsignal(signal.SIGINT), "__name__", None) == "_interrupted":
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = run()
+    except KeyboardInterrupt:  # between the handler above and the command's own
+        print("foldkit: interrupted", file=sys.stderr)
+        code = 130
+    if code == 130:
+        # interrupted: "foldkit: interrupted" is the last word. Threads of the abandoned work (a
+        # worker pool's queue feeder writing to a closed pipe) may still fail while the
+        # interpreter shuts down; Python would print those as "Exception ignored in ..." reports.
+        sys.unraisablehook = _ignore
+    # The command is done and its output written. The interpreter's shutdown would now run a
+    # garbage collection over every object left (20 ms after drawing a big flame graph); frozen
+    # objects are left out of it, and the process frees them all at once as it exits.
+    gc.freeze()
+    sys.exit(code)

@@ -1,0 +1,87 @@
+//! Builds and packs the viewer's payload of a folded file, timing each phase (CPU and wall).
+//! `cargo run --release --example viewer_phases -- FILE [PALETTE]` (without a palette the page
+//! knows, every fill is given) (a profiling aid, not a
+//! benchmark against other tools: see benchmarks/bench_viewer.py).
+
+use std::io;
+use std::path::Path;
+use std::time::Instant;
+
+use foldkit_core::folded::file::read_file;
+use foldkit_core::palette::Palette;
+use foldkit_core::viewer::{build, prepare, write};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let Some(path) = args.next() else {
+        eprintln!("usage: viewer_phases FILE [PALETTE]");
+        std::process::exit(2);
+    };
+    let palette = args.next();
+    let mut clock = (Instant::now(), cpu());
+    let mut lap = |what: &str| {
+        let now = cpu();
+        eprintln!(
+            "{what:10} {:.3} s wall, {:.3} s CPU",
+            clock.0.elapsed().as_secs_f64(),
+            now - clock.1
+        );
+        clock = (Instant::now(), now);
+    };
+    let read = read_file(Path::new(&path), 2, 4 << 20, 1 << 30, 1 << 20)
+        .expect("readable")
+        .expect("a folded file");
+    lap("read");
+    let pairs: Vec<(&[u8], i64)> = read
+        .stacks
+        .iter()
+        .map(|(s, w)| (s, i64::try_from(w).unwrap_or(i64::MAX)))
+        .collect();
+    lap("pairs");
+    let tree = build(vec![pairs], b"all").expect("not too large");
+    lap("build");
+    let p = palette.as_deref().and_then(Palette::new);
+    let prepared = prepare(&tree, p.as_ref(), |i| {
+        Some((tree.name(i as usize).to_vec(), [0; 3]))
+    })
+    .expect("fills");
+    lap("prepare");
+    let mut out = Counted(0);
+    write(&tree, &prepared, 1, &mut out).expect("written");
+    lap("write");
+    eprintln!(
+        "{} nodes, {} names, {} raw bytes, {} base64 bytes",
+        tree.len(),
+        tree.name_count(),
+        prepared.raw_bytes,
+        out.0
+    );
+}
+
+/// CPU seconds of this process so far (user and system, every thread), from /proc/self/stat.
+fn cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// A sink that counts the bytes it is given.
+struct Counted(usize);
+
+impl io::Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

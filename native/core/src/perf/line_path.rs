@@ -1,0 +1,293 @@
+//! The line-by-line state machine of `foldkit/ingest/perf.py` (`fold_chunk_lines`), in the core:
+//! the layouts the block path ([`Worker::fold_blocks`]) does not take are folded here instead of
+//! being handed to Python. Those are `perf script -G` (one space-indented header per sample, its
+//! frame on the header line), captures of recordings without call chains (the same layout), side
+//! events (`--show-task-events`, `--show-mmap-events`: `PERF_RECORD_*` lines between samples),
+//! samples not separated by blank lines, comments between samples and space-indented headers.
+//!
+//! Each line is what the twin makes of it: a blank line ends a sample; after a header, a frame
+//! line (or a `+srcline` line after a frame) belongs to it; anything else ends it, and is skipped
+//! (a comment, a side event), starts the next sample (a header) or is a bad line. A chunk with a
+//! bad line still goes to the twin, which reports it with its line number; so does a single-line
+//! sample whose frame is not plain ASCII (the twin reads it as decoded text).
+
+use super::{
+    is_blank, is_srcline, parse_u64, ChunkInfo, LineNamer, Map, Stop, Worker, CANCEL_EVERY,
+};
+use crate::perf::frames::{has_address_column, is_plain_ascii, name_line};
+use crate::perf::header::Fields;
+use crate::perf::lines::key_hash;
+
+/// What a line after a header is (the twin's `Resolver.classify`).
+enum Kind {
+    /// a frame line: the part id of its names
+    Frame(u32),
+    /// a `+srcline` line after a frame (skipped)
+    Srcline,
+    /// not part of the call chain: ends the sample
+    End,
+}
+
+/// The sample being read: its header's fields, its root frame and whether Java names apply.
+struct Pending<'a> {
+    fields: Fields<'a>,
+    root: u32,
+    java: bool,
+}
+
+impl Worker {
+    /// Fold `chunk` (CRLF already made LF) line by line into `info`, as the twin does; the number
+    /// of its newlines when done. Err(Stop::Fallback) at a bad line or a line this path cannot
+    /// name (the chunk then goes to the twin).
+    pub(super) fn fold_lines(
+        &mut self,
+        chunk: &[u8],
+        info: &mut ChunkInfo,
+        namer: &mut LineNamer<'_>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<usize, Stop> {
+        let mut local: Map<(u32, u32), (u128, u64)> = Map::default();
+        let mut pending: Option<Pending<'_>> = None;
+        let mut parts: Vec<u32> = Vec::new();
+        let mut prev_frame = false;
+        // just after a header with text after its event (`-G`, no call chain)
+        let mut after_rest = false;
+        let mut newlines = 0usize;
+        for (n, line) in chunk.split(|&b| b == b'\n').enumerate() {
+            if n > 0 {
+                newlines += 1;
+            }
+            if n % CANCEL_EVERY == CANCEL_EVERY - 1 && cancelled() {
+                return Err(Stop::Cancelled);
+            }
+            if is_blank(line) {
+                if let Some(p) = pending.take() {
+                    self.flush_sample(&p, &mut parts, info, &mut local, namer)?;
+                }
+                prev_frame = false;
+                continue;
+            }
+            if let Some(p) = &pending {
+                if std::mem::take(&mut after_rest) && is_srcline(line) && !self.is_header(line) {
+                    continue; // `+srcline` of the frame on the header line
+                }
+                match self.classify(line, prev_frame, p.java, namer)? {
+                    Kind::Frame(id) => {
+                        parts.push(id);
+                        prev_frame = true;
+                        continue;
+                    }
+                    Kind::Srcline => {
+                        prev_frame = false;
+                        continue;
+                    }
+                    Kind::End => {}
+                }
+            }
+            if let Some(p) = pending.take() {
+                self.flush_sample(&p, &mut parts, info, &mut local, namer)?;
+            }
+            prev_frame = false;
+            if line[0] == b'#' || self.side_event.find(line).is_some() {
+                continue;
+            }
+            let fields = self.header.parse(line).ok_or(Stop::Fallback)?;
+            if matches!(line[0], b' ' | b'\t') && fields.event.is_none() {
+                return Err(Stop::Fallback); // a bad line: the twin reports it
+            }
+            after_rest = fields.rest.is_some_and(|r| !is_blank(r));
+            let (root, java) = self.root(&fields);
+            pending = Some(Pending { fields, root, java });
+        }
+        if let Some(p) = pending.take() {
+            self.flush_sample(&p, &mut parts, info, &mut local, namer)?;
+        }
+        for ((event, stack), (weight, count)) in local {
+            let cell = self.cells.entry((event, stack)).or_insert((0, 0));
+            cell.0 = cell.0.checked_add(weight).ok_or(Stop::Fallback)?;
+            cell.1 += count;
+        }
+        Ok(newlines)
+    }
+
+    /// Count one sample (the twin's `flush`): its stack, weight, event and time.
+    fn flush_sample(
+        &mut self,
+        p: &Pending<'_>,
+        parts: &mut Vec<u32>,
+        info: &mut ChunkInfo,
+        local: &mut Map<(u32, u32), (u128, u64)>,
+        namer: &mut LineNamer<'_>,
+    ) -> Result<(), Stop> {
+        let f = &p.fields;
+        let stack = self.stack_id(p.root, p.java, f, parts, namer)?;
+        parts.clear();
+        let weight = match f.period {
+            Some(period) if self.cfg.by_period => parse_u64(period).ok_or(Stop::Fallback)?,
+            _ => 1,
+        };
+        let event = self.event_id(f.event);
+        if !info.events.contains(&event) {
+            info.events.push(event);
+        }
+        let cell = local.entry((event, stack)).or_insert((0, 0));
+        cell.0 = cell
+            .0
+            .checked_add(u128::from(weight))
+            .ok_or(Stop::Fallback)?;
+        cell.1 += 1;
+        if self.cfg.keep_time {
+            let time = f
+                .time
+                .and_then(|t| std::str::from_utf8(t).ok()?.parse::<f64>().ok())
+                .unwrap_or(f64::NAN);
+            info.timeline.push((time, stack, weight));
+        }
+        Ok(())
+    }
+
+    /// What a non-blank line after a header is (the twin's `Resolver.classify`).
+    fn classify(
+        &mut self,
+        line: &[u8],
+        prev_frame: bool,
+        java: bool,
+        namer: &mut LineNamer<'_>,
+    ) -> Result<Kind, Stop> {
+        match line[0] {
+            b'\t' => {}
+            b' ' => {
+                if prev_frame && is_srcline(line) {
+                    return Ok(Kind::Srcline);
+                }
+                if self.is_header(line) {
+                    return Ok(Kind::End);
+                }
+            }
+            b'#' => return Ok(Kind::End),
+            _ => {
+                if self.side_event.find(line).is_some() || self.header.parse(line).is_some() {
+                    return Ok(Kind::End);
+                }
+            }
+        }
+        Ok(match self.line_part_or_none(line, java, namer)? {
+            Some(id) => Kind::Frame(id),
+            None => Kind::End,
+        })
+    }
+
+    /// A sample header line (also a space-indented one, which must name an event).
+    fn is_header(&mut self, line: &[u8]) -> bool {
+        match self.header.parse(line) {
+            Some(f) => !matches!(line[0], b' ' | b'\t') || f.event.is_some(),
+            None => false,
+        }
+    }
+
+    /// The part id of a frame line, or None when the line is no frame (not remembered: such
+    /// lines are rare, and the caches hold frames only).
+    fn line_part_or_none(
+        &mut self,
+        line: &[u8],
+        java: bool,
+        namer: &mut LineNamer<'_>,
+    ) -> Result<Option<u32>, Stop> {
+        let by_tail = !self.cfg.names.addrs && has_address_column(line);
+        let key = if by_tail { &line[18..] } else { line };
+        let hash = key_hash(key);
+        let which = usize::from(java) * 2 + usize::from(by_tail);
+        if let Some(id) = self.line_caches[which].get(hash, key) {
+            return Ok(Some(id));
+        }
+        let name = if is_plain_ascii(line) {
+            name_line(line, java, &self.cfg.names)
+        } else {
+            namer(line, java).ok_or(Stop::Fallback)?
+        };
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        let id = self.parts.intern(&name);
+        self.line_caches[which].insert(hash, key, id);
+        Ok(Some(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::perf::{FoldConfig, Stop, Worker};
+
+    /// (event, stack, weight, samples)
+    type Row = (String, String, u128, u64);
+
+    fn fold(text: &str, cfg: FoldConfig) -> Result<(Vec<Row>, usize), Stop> {
+        let mut w = Worker::new(cfg);
+        let mut namer = |_: &[u8], _: bool| None;
+        w.fold_chunk(0, text.as_bytes(), &mut namer, &|| false)?;
+        let out = w.finish();
+        assert!(!out.chunks[0].fallback);
+        let mut rows: Vec<_> = out
+            .cells
+            .iter()
+            .map(|&(e, s, wt, c)| {
+                (
+                    String::from_utf8(out.event_names[e as usize].clone()).unwrap(),
+                    String::from_utf8(out.stacks[s as usize].clone()).unwrap(),
+                    wt,
+                    c,
+                )
+            })
+            .collect();
+        rows.sort();
+        Ok((rows, out.chunks[0].lines))
+    }
+
+    fn row(event: &str, stack: &str, w: u128, c: u64) -> Row {
+        (event.into(), stack.into(), w, c)
+    }
+
+    #[test]
+    fn hide_call_graph_samples_fold_as_comm_and_function() {
+        let text = "            tmpl 28763  1784.105385:    1001001 cpu-clock:ppp:      7f39eb05a9b4 _dl_lookup_symbol_x+0x44 (/usr/lib/ld.so)\n              sh   338 30826.958964:    2004008 cpu-clock:ppp:      7f8a6dde594e __strcmp_avx2+0x3e (/usr/lib/libc.so.6)\n            tmpl 28763  1784.105385:    1001001 cpu-clock:ppp:      7f39eb05a9b4 _dl_lookup_symbol_x+0x44 (/usr/lib/ld.so)\n";
+        let cfg = FoldConfig {
+            by_period: true,
+            ..FoldConfig::default()
+        };
+        let (rows, lines) = fold(text, cfg).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                row("cpu-clock", "sh;__strcmp_avx2", 2004008, 1),
+                row("cpu-clock", "tmpl;_dl_lookup_symbol_x", 2002002, 2),
+            ]
+        );
+        assert_eq!(lines, 3);
+    }
+
+    #[test]
+    fn side_events_and_samples_without_blank_lines() {
+        let text = "perf-exec     0/0         0.000000: PERF_RECORD_COMM: perf-exec:338/338\nsh   338/338   30826.906949: PERF_RECORD_COMM exec: sh:338/338\nsh   338/338   30826.908951:    2004008 cpu-clock:ppp: \n\t           14a60 [unknown] (/usr/bin/dash)\n  dash[4a60]\n\t    5574b6f73ac8 main+0x1 (/usr/bin/dash)\n# a comment\nsh   338/338   30826.908952:    2 cpu-clock:ppp: \n\t    5574b6f73ac8 main+0x1 (/usr/bin/dash)\nsh 1 1.0: PERF_RECORD_EXIT(1:1):(0:0)";
+        let (rows, lines) = fold(text, FoldConfig::default()).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                row("cpu-clock", "sh;main", 1, 1),
+                row("cpu-clock", "sh;main;[dash]", 1, 1),
+            ]
+        );
+        assert_eq!(lines, 9);
+    }
+
+    #[test]
+    fn bad_lines_go_to_the_twin() {
+        assert_eq!(
+            fold("   bash 1 x\n", FoldConfig::default()).map(|_| ()),
+            Err(Stop::Fallback)
+        );
+        assert_eq!(
+            fold("bash 1 1.0: 1 x: \nNOT A HEADER\n\n", FoldConfig::default()).map(|_| ()),
+            Err(Stop::Fallback)
+        );
+    }
+}
