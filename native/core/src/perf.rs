@@ -941,10 +941,21 @@ fn strip_comment_prefix(chunk: &[u8]) -> (usize, &[u8]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn fold(text: &str, cfg: FoldConfig) -> Result<Vec<(String, String, u128, u64)>, Stop> {
+    /// (event, stack, weight, samples)
+    pub(crate) type Row = (String, String, u128, u64);
+
+    fn fold(text: &str, cfg: FoldConfig) -> Result<Vec<Row>, Stop> {
+        fold_whole(text, cfg).map(|(rows, _)| rows)
+    }
+
+    /// `text` folded as one chunk by a worker (no namer): its rows sorted, and the output.
+    pub(crate) fn fold_whole(
+        text: &str,
+        cfg: FoldConfig,
+    ) -> Result<(Vec<Row>, WorkerOutput), Stop> {
         let mut w = Worker::new(cfg);
         let mut namer = |_: &[u8], _: bool| None;
         w.fold_chunk(0, text.as_bytes(), &mut namer, &|| false)?;
@@ -962,7 +973,7 @@ mod tests {
             })
             .collect();
         rows.sort();
-        Ok(rows)
+        Ok((rows, out))
     }
 
     const TEXT: &str = "bash 100/200 [000] 1.000001: 40 cycles:u: \n\tffffffff815d6c20 f+0x1 ([kernel.kallsyms])\n\t    7f1e2215d058 main+0xed (/x)\n\nbash 100/200 [000] 1.000002: 2 cycles:u: \n\tffffffff815d6c28 f+0x9 ([kernel.kallsyms])\n\t    7f1e2215d058 main+0xed (/x)\n\n";

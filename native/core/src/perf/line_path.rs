@@ -216,30 +216,12 @@ impl Worker {
 
 #[cfg(test)]
 mod tests {
-    use crate::perf::{FoldConfig, Stop, Worker};
-
-    /// (event, stack, weight, samples)
-    type Row = (String, String, u128, u64);
+    use crate::perf::tests::{fold_whole, Row};
+    use crate::perf::{FoldConfig, Stop};
 
     fn fold(text: &str, cfg: FoldConfig) -> Result<(Vec<Row>, usize), Stop> {
-        let mut w = Worker::new(cfg);
-        let mut namer = |_: &[u8], _: bool| None;
-        w.fold_chunk(0, text.as_bytes(), &mut namer, &|| false)?;
-        let out = w.finish();
+        let (rows, out) = fold_whole(text, cfg)?;
         assert!(!out.chunks[0].fallback);
-        let mut rows: Vec<_> = out
-            .cells
-            .iter()
-            .map(|&(e, s, wt, c)| {
-                (
-                    String::from_utf8(out.event_names[e as usize].clone()).unwrap(),
-                    String::from_utf8(out.stacks[s as usize].clone()).unwrap(),
-                    wt,
-                    c,
-                )
-            })
-            .collect();
-        rows.sort();
         Ok((rows, out.chunks[0].lines))
     }
 
