@@ -160,6 +160,25 @@ def how_it_ended(exitcode: int | None) -> str:
     return f"the worker process reading this capture exited with code {exitcode} before it finished"
 
 
+#: How long a dead worker's exit code is waited for (see `exit_code`), in steps of `EXIT_STEP` s.
+EXIT_STEPS = 500
+EXIT_STEP = 0.01
+
+
+def exit_code(p: multiprocessing.Process) -> int | None:
+    """The exit code of `p`, a worker whose sentinel is ready (it has exited), or None if none
+    appears within EXIT_STEPS * EXIT_STEP seconds. The pool's own thread may be reaping it at the
+    same moment: our waitpid then fails (ECHILD) and its exit code is set by that thread shortly
+    after, so it is waited for rather than read once."""
+    p.join(timeout=5)
+    for _ in range(EXIT_STEPS):
+        code = p.exitcode
+        if code is not None:
+            return code
+        time.sleep(EXIT_STEP)
+    return p.exitcode
+
+
 def _died(item: CaptureInput, how: str) -> CaptureResult:
     return CaptureResult(name=item.name, path=item.path, slug=item.slug, status="error", error=how)
 
@@ -264,9 +283,8 @@ def _run_pool(
         ready = set(multiprocessing.connection.wait([p.sentinel for p in started.values()], timeout=1))
         exited = [p for p in started.values() if p.sentinel in ready]
         _stop(pool)
-        for p in exited:
-            p.join(timeout=5)
-        ended.extend(p.exitcode for p in exited if p.exitcode != 0)
+        codes = [exit_code(p) for p in exited]
+        ended.extend(code for code in codes if code != 0)
     else:
         pool.shutdown(wait=True)
     return lost

@@ -74,6 +74,28 @@ def test_how_a_worker_ended_in_words() -> None:
     assert "stopped answering" in runner.how_it_ended(None)
 
 
+class _ReapedElsewhere:
+    """A dead worker whose exit code another thread (the pool's) sets only after a few reads."""
+
+    def __init__(self, reads_before: int) -> None:
+        self.reads_before = reads_before
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+    @property
+    def exitcode(self) -> int | None:
+        self.reads_before -= 1
+        return -9 if self.reads_before < 0 else None
+
+
+def test_a_dead_workers_exit_code_is_waited_for_not_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "EXIT_STEP", 0.0)
+    assert runner.exit_code(_ReapedElsewhere(3)) == -9  # type: ignore[arg-type]
+    monkeypatch.setattr(runner, "EXIT_STEPS", 2)
+    assert runner.exit_code(_ReapedElsewhere(10)) is None  # type: ignore[arg-type]
+
+
 def test_terminate_and_hangup_stop_the_work_like_ctrl_c() -> None:
     before = signal.getsignal(signal.SIGTERM)
     for sig in (signal.SIGTERM, signal.SIGHUP):
