@@ -269,3 +269,32 @@ def test_switched_off_native_core_is_never_imported(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert out.read_bytes().startswith(b"<?xml")
     assert run.stdout.strip().splitlines()[-1] == "False", run.stdout
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_many_distinct_stacks_over_ranges_merge_in_first_seen_order(tmp_path: Path, threads: int) -> None:
+    """Enough distinct stacks after the first range that the ranges' tables are merged by
+    partitions on threads: stacks first seen in any range, repeated across ranges (a later
+    range's stack summed into its first appearance), odd lines among them, read by
+    `read_folded_file` and by the read-ahead, against the reference reader."""
+    lines = []
+    for i in range(150_000):
+        k = (i * 7919) % 90_000  # every stack seen about twice, far apart
+        end = ("\r\n", "\n")[i % 5 != 0]
+        space = ("  ", " ", "\t")[i % 3]
+        lines.append(f"p;m{k % 977};s{k}{space}{i % 7 + 1}{end}")
+        if i % 20_011 == 0:
+            lines.append(f"# comment {i}\n\n \xe9;x{i} 2\n")
+    text = "".join(lines).encode() + b"a;\xff;b 5\nlast 1"
+    path = tmp_path / "many.folded"
+    path.write_bytes(text)
+    reference = described(fold_chunks("many.folded", [text], FoldOptions(), native=False))
+    for later in (False, True):
+        if later:
+            table = _native.read_folded_file_later(str(path), threads, 1 << 26, min_split=1).result()
+        else:
+            table = _native.read_folded_file(str(path), threads, 1 << 26, min_split=1)
+        assert table is not None and len(table) == 90_000 + 8 + 2
+        got = fold_file("many.folded", str(path), FoldOptions(jobs=threads), 1 << 26, min_split=1)
+        assert got is not None and described(got) == reference
+        assert list(table.to_dict().items()) == list(got.weights.items())

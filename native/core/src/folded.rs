@@ -15,16 +15,22 @@
 //! input, `\r\n` read as `\n`.
 
 pub mod file;
+pub mod index;
+pub mod merge;
 pub mod text;
 
 use std::collections::HashMap;
 
 use ahash::RandomState;
-use hashbrown::HashTable;
 use memchr::memchr;
 use rustc_hash::FxBuildHasher;
 
 use crate::table::Stacks;
+use index::Index;
+
+/// Lines read ahead and looked up together: their index slots are fetched before any of them is
+/// looked up, so the cache misses of a big table overlap instead of coming one after another.
+const BATCH: usize = 16;
 
 /// A weight read from a line.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,7 +70,7 @@ pub struct FoldedReader {
     /// each entry's hash (merging readers does not hash the stacks again)
     hashes: Vec<u64>,
     /// entry numbers by their stack's hash
-    index: HashTable<u32>,
+    index: Index,
     hasher: RandomState,
     lineno: u64,
     /// false once a stack read from a line is not UTF-8
@@ -96,7 +102,7 @@ impl Default for FoldedReader {
         FoldedReader {
             entries: Stacks::new(),
             hashes: Vec::new(),
-            index: HashTable::new(),
+            index: Index::default(),
             // fixed seeds: the same hashes in every thread (the order of the stacks never
             // depends on them)
             hasher: RandomState::with_seeds(0x243f_6a88, 0x85a3_08d3, 0x1319_8a2e, 0x0370_7344),
@@ -231,6 +237,59 @@ pub fn plain_line(line: &[u8]) -> Option<(&[u8], Num)> {
     Some((rest, w))
 }
 
+/// A line of the common shape waiting in a batch: its stack's hash, where the stack is in the
+/// chunk, and the line's weight.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pending {
+    hash: u64,
+    start: usize,
+    len: usize,
+    weight: i64,
+}
+
+/// (end of the line starting at `pos` without its `\r\n`/`\n`, start of the next line).
+#[inline]
+fn line_end(chunk: &[u8], pos: usize) -> (usize, usize) {
+    let (mut end, next) = match memchr(b'\n', &chunk[pos..]) {
+        Some(n) => (pos + n, pos + n + 1),
+        None => (chunk.len(), chunk.len()),
+    };
+    if next > end && end > pos && chunk[end - 1] == b'\r' {
+        end -= 1;
+    }
+    (end, next)
+}
+
+/// (length of the stack, weight) of a line of the shape producers write, `stack 42`: the
+/// stack starts with a byte that is neither whitespace nor `#`, one whitespace byte comes after
+/// it and up to 18 digits end the line, and the stack's last word cannot be a number (no second
+/// column to rule out). None for any other line, which [`plain_line`] reads:
+/// for a line this reads, it reads the same.
+#[inline]
+pub fn fast_line(line: &[u8]) -> Option<(usize, i64)> {
+    let (&first, _) = line.split_first()?;
+    if is_space(first) || first == b'#' {
+        return None;
+    }
+    let digits = line
+        .iter()
+        .rev()
+        .take(19)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if digits == 0 || digits > 18 || digits + 2 > line.len() {
+        return None;
+    }
+    let space = line.len() - digits - 1;
+    if !is_space(line[space]) || is_space(line[space - 1]) || may_end_in_number(&line[..space]) {
+        return None;
+    }
+    let weight = line[space + 1..]
+        .iter()
+        .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
+    Some((space, weight))
+}
+
 impl FoldedReader {
     /// An empty reader.
     pub fn new() -> Self {
@@ -244,19 +303,42 @@ impl FoldedReader {
 
     /// Read the lines of `chunk` from byte `pos` (a line start) until one needs the reference
     /// reader or the chunk ends. A chunk is whole lines, the last one possibly without `\n`.
+    ///
+    /// Lines of the common shape ([`fast_line`]) are gathered [`BATCH`] at a time, hashed, and
+    /// looked up together; any other line is read on its own, in its turn.
     pub fn feed(&mut self, chunk: &[u8], mut pos: usize) -> Fed {
+        let mut batch = [Pending::default(); BATCH];
         while pos < chunk.len() {
-            let (mut end, next) = match memchr(b'\n', &chunk[pos..]) {
-                Some(n) => (pos + n, pos + n + 1),
-                None => (chunk.len(), chunk.len()),
-            };
-            if next > end && end > pos && chunk[end - 1] == b'\r' {
-                end -= 1;
+            let mut held = 0;
+            let mut odd = None;
+            while held < BATCH && pos < chunk.len() {
+                let (end, next) = line_end(chunk, pos);
+                self.lineno += 1;
+                let line = &chunk[pos..end];
+                match fast_line(line) {
+                    Some((len, weight)) => {
+                        batch[held] = Pending {
+                            hash: self.hasher.hash_one(&line[..len]),
+                            start: pos,
+                            len,
+                            weight,
+                        };
+                        held += 1;
+                        pos = next;
+                    }
+                    None => {
+                        odd = Some((pos, end, next));
+                        break;
+                    }
+                }
             }
-            self.lineno += 1;
-            let line = &chunk[pos..end];
+            self.take(chunk, &batch[..held]);
+            let Some((start, end, next)) = odd else {
+                continue;
+            };
+            let line = &chunk[start..end];
+            pos = next;
             if line.iter().all(|&b| is_space(b)) {
-                pos = next;
                 continue;
             }
             match plain_line(line) {
@@ -264,16 +346,41 @@ impl FoldedReader {
                 Some((stack, Num::Float(weight))) => self.add_float(stack, weight),
                 None => {
                     return Fed::Deferred {
-                        start: pos,
+                        start,
                         end,
                         next,
                         lineno: self.lineno,
                     }
                 }
             }
-            pos = next;
         }
         Fed::Done
+    }
+
+    /// Add the lines of `batch` (stacks in `chunk`), in their order: every line's first index
+    /// slot (and, when its tag matches, the start of the stack it names) is fetched first.
+    fn take(&mut self, chunk: &[u8], batch: &[Pending]) {
+        let mut touched = 0u64;
+        for p in batch {
+            let slot = self.index.first(p.hash);
+            if let Some(at) = Index::candidate(slot, p.hash) {
+                if (at as usize) < self.entries.len() {
+                    touched ^= u64::from(
+                        self.entries
+                            .stack(at as usize)
+                            .first()
+                            .copied()
+                            .unwrap_or(0),
+                    );
+                }
+            }
+            touched ^= slot;
+        }
+        std::hint::black_box(touched);
+        for p in batch {
+            let at = self.entry_hashed(p.hash, &chunk[p.start..p.start + p.len]);
+            self.add_at(at, p.weight);
+        }
     }
 
     /// Read every line of `chunk`, collecting the lines handed back as (line number, line);
@@ -330,14 +437,25 @@ impl FoldedReader {
     /// never touched.
     pub fn reserve(&mut self, stacks: usize, bytes: usize) {
         let hashes = &self.hashes;
-        self.index.reserve(stacks, |&k| hashes[k as usize]);
+        self.index.reserve(stacks, |k| hashes[k as usize]);
         self.hashes.reserve(stacks);
+        self.entries.reserve(stacks, bytes);
+    }
+
+    /// Make room in the table alone (not the index) for `stacks` more stacks of `bytes` bytes:
+    /// the reader whose table the others are merged into (see [`merge::merge`]).
+    pub fn reserve_table(&mut self, stacks: usize, bytes: usize) {
         self.entries.reserve(stacks, bytes);
     }
 
     /// Add `weight` to `stack` (a line the reference reader read).
     pub fn add(&mut self, stack: &[u8], weight: i64) {
         let at = self.entry(stack);
+        self.add_at(at, weight);
+    }
+
+    /// Add the integer `weight` of a line to entry `at`.
+    fn add_at(&mut self, at: usize, weight: i64) {
         if let Some(order) = &mut self.order {
             order.entries.push(at as u32);
             order.weights.push(weight);
@@ -383,14 +501,32 @@ impl FoldedReader {
 
     /// The entry of `stack`, made (with a sum of 0) when it is new.
     fn entry(&mut self, stack: &[u8]) -> usize {
-        let hash = self.hasher.hash_one(stack);
-        if let Some(at) = self.find(hash, stack) {
-            return at;
+        self.entry_hashed(self.hasher.hash_one(stack), stack)
+    }
+
+    /// The entry of `stack` hashed `hash`, made (with a sum of 0) when it is new.
+    #[inline]
+    fn entry_hashed(&mut self, hash: u64, stack: &[u8]) -> usize {
+        let entries = &self.entries;
+        match self
+            .index
+            .find(hash, |at| entries.stack(at as usize) == stack)
+        {
+            Ok(at) => at as usize,
+            Err(slot) => {
+                self.utf8 = self.utf8 && (self.chunk_utf8 || std::str::from_utf8(stack).is_ok());
+                self.offsets = self.offsets || may_hold_offsets(stack);
+                let at = u32::try_from(self.entries.len())
+                    .ok()
+                    .filter(|&at| at < u32::MAX)
+                    .expect("more than 2^32 - 2 distinct stacks");
+                self.entries.push(stack, 0);
+                self.hashes.push(hash);
+                let hashes = &self.hashes;
+                self.index.put(slot, hash, at, |k| hashes[k as usize]);
+                at as usize
+            }
         }
-        self.utf8 = self.utf8 && (self.chunk_utf8 || std::str::from_utf8(stack).is_ok());
-        self.offsets = self.offsets || may_hold_offsets(stack);
-        self.push(hash, stack, 0);
-        self.entries.len() - 1
     }
 
     /// True when a sum is a decimal (see [`FoldedReader::floats`]).
@@ -404,43 +540,19 @@ impl FoldedReader {
         &self.floats
     }
 
-    /// Add the stacks of `other` (a reader of later input) with their summed weights, in its
-    /// order after this reader's own. Its `utf8` and `offsets` are left out: check them in it.
-    /// Decimal sums cannot be merged (they are summed in line order): when either reader has
-    /// one, read the input again with one reader (a panic otherwise, which is a bug).
-    pub fn merge(&mut self, other: FoldedReader) {
-        if self.entries.is_empty() {
-            *self = other;
-            return;
-        }
-        assert!(
-            !self.has_floats() && !other.has_floats(),
-            "decimal sums merged"
-        );
-        self.reserve(other.len(), other.entries.stack_bytes());
-        for (k, (stack, weight)) in other.entries.iter().enumerate() {
-            let hash = other.hashes[k];
-            if let Some(at) = self.find(hash, stack) {
-                self.entries.add_to(at, weight);
-            } else {
-                self.push(hash, stack, weight);
-            }
-        }
+    /// The hash of each entry's stack, in entry order.
+    pub fn hashes(&self) -> &[u64] {
+        &self.hashes
     }
 
-    fn find(&self, hash: u64, stack: &[u8]) -> Option<usize> {
-        let entries = &self.entries;
-        self.index
-            .find(hash, |&at| entries.stack(at as usize) == stack)
-            .map(|&at| at as usize)
+    /// The table of stacks and sums (decimal sums are in [`FoldedReader::floats`]).
+    pub fn stacks(&self) -> &Stacks {
+        &self.entries
     }
 
-    fn push(&mut self, hash: u64, stack: &[u8], weight: i128) {
-        let at = u32::try_from(self.entries.len()).expect("more than 2^32 distinct stacks");
-        let hashes = &self.hashes;
-        self.index.insert_unique(hash, at, |&k| hashes[k as usize]);
-        self.entries.push(stack, weight);
-        self.hashes.push(hash);
+    /// Let the index go (a reader only merged from now on, see [`merge::merge`]).
+    pub fn drop_index(&mut self) {
+        self.index = Index::default();
     }
 
     /// True when every stack is UTF-8 (stacks merged with `merge` are left out: check them
@@ -482,7 +594,7 @@ impl FoldedReader {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.hashes.clear();
-        self.index.clear();
+        self.index = Index::default();
         self.floats.clear();
     }
 }
@@ -652,6 +764,46 @@ mod tests {
     }
 
     #[test]
+    fn fast_lines_are_read_as_plain_line_reads_them() {
+        for line in [
+            &b"a;b 7"[..],
+            b"p;m1;s1 1",
+            b"a\t12",
+            b"x 000000000000000042",
+            b"a;b  3",
+            b" a 1",
+            b"#a 1",
+            b"a 1 ",
+            b"a -1",
+            b"a 1.5",
+            b"a;2 3",
+            b"a 1e 3",
+            b"7 3",
+            b"a 1234567890123456789",
+            b"a 123456789012345678",
+            b"\xff 1",
+            b"a  ",
+            b" 1",
+            b"1",
+            b"",
+        ] {
+            match fast_line(line) {
+                Some((len, w)) => {
+                    assert_eq!(plain_line(line), Some((&line[..len], Num::Int(w))));
+                }
+                None => assert!(
+                    !matches!(
+                        line,
+                        b"a;b 7" | b"p;m1;s1 1" | b"a\t12" | b"x 000000000000000042"
+                    ),
+                    "{:?} is a fast line",
+                    String::from_utf8_lossy(line)
+                ),
+            }
+        }
+    }
+
+    #[test]
     fn fuzz_every_line_is_summed_or_handed_back() {
         let pieces: &[&[u8]] = &[
             b"a",
@@ -705,6 +857,9 @@ mod tests {
                 };
                 if let Some((_, Num::Int(w))) = plain_line(line) {
                     summed += i128::from(w);
+                }
+                if let Some((len, w)) = fast_line(line) {
+                    assert_eq!(plain_line(line), Some((&line[..len], Num::Int(w))));
                 }
             }
             assert_eq!(r.items().map(|(_, w)| w).sum::<i128>(), summed);

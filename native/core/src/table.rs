@@ -76,7 +76,18 @@ impl Stacks {
     }
 
     /// Add `weight` to stack `i`'s sum.
+    #[inline]
     pub fn add_to(&mut self, i: usize, weight: i128) {
+        if self.big.is_empty() {
+            // every sum is in `sums`: the common case, without a look in `big`
+            if let Some(sum) = i64::try_from(weight)
+                .ok()
+                .and_then(|w| self.sums[i].checked_add(w))
+            {
+                self.sums[i] = sum;
+                return;
+            }
+        }
         let small = i64::try_from(weight)
             .ok()
             .and_then(|w| self.sums[i].checked_add(w));
@@ -92,11 +103,17 @@ impl Stacks {
     }
 
     /// Append a stack (not already in the table) with its sum.
+    #[inline]
     pub fn push(&mut self, stack: &[u8], sum: i128) {
         self.bytes.extend_from_slice(stack);
         self.ends.push(self.bytes.len() as u64);
-        self.sums.push(0);
-        self.add_to(self.ends.len() - 1, sum);
+        match i64::try_from(sum) {
+            Ok(small) => self.sums.push(small),
+            Err(_) => {
+                self.sums.push(0);
+                self.add_to(self.ends.len() - 1, sum);
+            }
+        }
     }
 
     /// (stack, sum) in table order.

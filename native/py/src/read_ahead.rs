@@ -49,6 +49,7 @@ pub fn read_folded_file_later(
     let ranges = threads * RANGES_PER_THREAD;
     let read = match guard("folded reader", || {
         RangeReads::open(&path, ranges, min_split, max_record, max_deferred)
+            .map(|reads| reads.map(|r| r.with_threads(threads)))
     }) {
         Ok(Ok(Some(reads))) => {
             let reads = Arc::new(reads);

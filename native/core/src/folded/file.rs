@@ -19,6 +19,7 @@ use std::sync::Mutex;
 
 use memchr::{memchr, memrchr};
 
+use crate::folded::merge::merge;
 use crate::folded::{FoldedReader, Sums};
 use crate::range_read::Boundaries;
 use crate::table::Stacks;
@@ -68,11 +69,10 @@ fn too_long(len: usize, max_record: u64) -> bool {
     len as u64 + 2 >= max_record
 }
 
-/// Read the whole lines of `first..last` with one reader.
+/// Read the whole lines of `first..last` (of a file of `size` bytes) with one reader.
 fn read_range(
     file: &File,
-    first: u64,
-    last: u64,
+    (first, last, size): (u64, u64, u64),
     max_record: u64,
     max_deferred: usize,
 ) -> io::Result<Part> {
@@ -108,6 +108,16 @@ fn read_range(
             let guess = ((last - first) as f64 / cut.max(1) as f64 * lines as f64) as usize;
             let bytes = ((last - first) as usize).min(RESERVED_BYTES);
             reader.reserve(guess.min(RESERVED_STACKS), bytes);
+            if first == 0 && size > last {
+                // the later ranges' tables are merged into this one: room for them too (memory
+                // reserved and not used is never touched)
+                let scale = size as f64 / last.max(1) as f64;
+                let stacks = (guess as f64 * scale) as usize;
+                reader.reserve_table(
+                    stacks.min(RESERVED_STACKS * 4).saturating_sub(guess),
+                    (size as usize).min(RESERVED_BYTES).saturating_sub(bytes),
+                );
+            }
         }
         if !reader.feed_all(&buf[..cut], &mut deferred, max_deferred) {
             return Ok(None);
@@ -136,9 +146,18 @@ pub struct RangeReads {
     parts: Mutex<Vec<Option<io::Result<Part>>>>,
     max_record: u64,
     max_deferred: usize,
+    /// Threads that merge the ranges' tables (see [`RangeReads::with_threads`]).
+    threads: usize,
 }
 
 impl RangeReads {
+    /// Merge the ranges' tables with `threads` threads (by default one per range, at most
+    /// [`crate::stack_order::threads`]).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
     /// The file at `path` cut into `ranges` ranges of whole lines (one if it is smaller than
     /// `min_split` bytes); None when a cut falls in a line longer than `max_record` (the caller
     /// reads the file as a stream).
@@ -173,6 +192,7 @@ impl RangeReads {
             parts,
             max_record,
             max_deferred,
+            threads: ranges.min(crate::stack_order::threads()),
         }))
     }
 
@@ -185,7 +205,13 @@ impl RangeReads {
                 return;
             }
             let (first, last) = (self.bounds[k], self.bounds[k + 1]);
-            let part = read_range(&self.file, first, last, self.max_record, self.max_deferred);
+            let size = self.bounds[self.bounds.len() - 1];
+            let part = read_range(
+                &self.file,
+                (first, last, size),
+                self.max_record,
+                self.max_deferred,
+            );
             match self.parts.lock() {
                 Ok(mut parts) => parts[k] = Some(part),
                 Err(poisoned) => poisoned.into_inner()[k] = Some(part),
@@ -212,18 +238,22 @@ impl RangeReads {
         if read.len() > 1 && read.iter().any(|(reader, _)| reader.has_floats()) {
             // decimal sums are made in line order: one reader, start to end
             let size = *self.bounds.last().unwrap_or(&0);
-            let whole = read_range(&self.file, 0, size, self.max_record, self.max_deferred)?;
+            let whole = read_range(
+                &self.file,
+                (0, size, size),
+                self.max_record,
+                self.max_deferred,
+            )?;
             let Some(whole) = whole else {
                 return Ok(None);
             };
             read = vec![whole];
         }
-        let stacks_left: usize = read.iter().map(|(reader, _)| reader.len()).sum();
-        let mut merged = FoldedReader::new();
         let mut out = FileStacks {
             utf8: true,
             ..FileStacks::default()
         };
+        let mut readers = Vec::with_capacity(read.len());
         for (reader, deferred) in read {
             if out.deferred.len() + deferred.len() > self.max_deferred {
                 return Ok(None);
@@ -234,11 +264,17 @@ impl RangeReads {
             out.lines += reader.lineno();
             out.utf8 = out.utf8 && reader.utf8();
             out.offsets = out.offsets || reader.offsets();
-            merged.merge(reader);
-            // room for every range's stacks at once: the index grows (rehashes) once
-            merged.reserve(stacks_left.saturating_sub(merged.len()), 0);
+            readers.push(reader);
         }
-        (out.stacks, out.floats) = merged.into_items();
+        if readers.len() == 1 {
+            (out.stacks, out.floats) = readers
+                .pop()
+                .map(FoldedReader::into_items)
+                .unwrap_or_default();
+        } else {
+            out.stacks = merge(readers, self.threads);
+            out.stacks.shrink_to_fit();
+        }
         Ok(Some(out))
     }
 }
@@ -255,6 +291,7 @@ pub fn read_file(
     let Some(reads) = RangeReads::open(path, threads, min_split, max_record, max_deferred)? else {
         return Ok(None);
     };
+    let reads = reads.with_threads(threads);
     let helpers = reads.bounds.len().saturating_sub(2);
     std::thread::scope(|scope| {
         for _ in 0..helpers {
