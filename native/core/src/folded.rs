@@ -22,7 +22,6 @@ pub mod text;
 use std::collections::HashMap;
 
 use ahash::RandomState;
-use memchr::memchr;
 use rustc_hash::FxBuildHasher;
 
 use crate::table::Stacks;
@@ -81,6 +80,8 @@ pub struct FoldedReader {
     floats: Sums,
     /// true while the chunk being read is known to be UTF-8 as a whole (so is every stack in it)
     chunk_utf8: bool,
+    /// true while the chunk being read holds no `+` (so no stack in it holds an offset)
+    chunk_no_plus: bool,
     /// with [`FoldedReader::keep_order`]: every line's entry and weight in input order
     order: Option<Order>,
 }
@@ -111,6 +112,7 @@ impl Default for FoldedReader {
             offsets: false,
             floats: HashMap::default(),
             chunk_utf8: false,
+            chunk_no_plus: false,
             order: None,
         }
     }
@@ -247,11 +249,46 @@ struct Pending {
     weight: i64,
 }
 
-/// (end of the line starting at `pos` without its `\r\n`/`\n`, start of the next line).
+/// Eight bytes of `chunk` from `at` as a little-endian word, zero-padded past its end.
 #[inline]
-fn line_end(chunk: &[u8], pos: usize) -> (usize, usize) {
-    let (mut end, next) = match memchr(b'\n', &chunk[pos..]) {
-        Some(n) => (pos + n, pos + n + 1),
+fn word(chunk: &[u8], at: usize) -> u64 {
+    match chunk.get(at..at + 8) {
+        Some(w) => u64::from_le_bytes(w.try_into().expect("eight bytes")),
+        None => {
+            let mut w = [0u8; 8];
+            let rest = &chunk[at.min(chunk.len())..];
+            w[..rest.len()].copy_from_slice(rest);
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
+/// Where the first `\n` of `chunk[pos..]` is: the first 32 bytes eight at a time (most lines
+/// are short, and memchr's set-up costs more than it saves on them), then memchr.
+#[inline]
+fn next_newline(chunk: &[u8], pos: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut at = pos;
+    while at < chunk.len() && at < pos + 32 {
+        let x = word(chunk, at) ^ (ONES * u64::from(b'\n'));
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            // the lowest flagged byte is exact (a borrow only flags bytes above a zero byte)
+            let n = at + (found.trailing_zeros() / 8) as usize;
+            return (n < chunk.len()).then_some(n);
+        }
+        at += 8;
+    }
+    memchr::memchr(b'\n', chunk.get(at..)?).map(|n| at + n)
+}
+
+/// (end of the line starting at `pos` without its `\r\n`/`\n`, start of the next line), its
+/// newline at `newline` (None: the line ends the chunk).
+#[inline]
+fn line_end(chunk: &[u8], pos: usize, newline: Option<usize>) -> (usize, usize) {
+    let (mut end, next) = match newline {
+        Some(n) => (n, n + 1),
         None => (chunk.len(), chunk.len()),
     };
     if next > end && end > pos && chunk[end - 1] == b'\r' {
@@ -308,11 +345,12 @@ impl FoldedReader {
     /// looked up together; any other line is read on its own, in its turn.
     pub fn feed(&mut self, chunk: &[u8], mut pos: usize) -> Fed {
         let mut batch = [Pending::default(); BATCH];
+        // every line ends at the next newline: one search through the chunk
         while pos < chunk.len() {
             let mut held = 0;
             let mut odd = None;
             while held < BATCH && pos < chunk.len() {
-                let (end, next) = line_end(chunk, pos);
+                let (end, next) = line_end(chunk, pos, next_newline(chunk, pos));
                 self.lineno += 1;
                 let line = &chunk[pos..end];
                 match fast_line(line) {
@@ -393,9 +431,11 @@ impl FoldedReader {
     ) -> bool {
         // the stacks end at ASCII bytes: in a UTF-8 chunk each is UTF-8 (one check, not one each)
         self.chunk_utf8 = self.utf8 && std::str::from_utf8(chunk).is_ok();
+        self.chunk_no_plus = memchr::memchr(b'+', chunk).is_none();
         let mut pos = 0;
         let done = self.feed_each(chunk, &mut pos, deferred, max);
         self.chunk_utf8 = false;
+        self.chunk_no_plus = false;
         done
     }
 
@@ -515,7 +555,7 @@ impl FoldedReader {
             Ok(at) => at as usize,
             Err(slot) => {
                 self.utf8 = self.utf8 && (self.chunk_utf8 || std::str::from_utf8(stack).is_ok());
-                self.offsets = self.offsets || may_hold_offsets(stack);
+                self.offsets = self.offsets || (!self.chunk_no_plus && may_hold_offsets(stack));
                 let at = u32::try_from(self.entries.len())
                     .ok()
                     .filter(|&at| at < u32::MAX)
@@ -761,6 +801,20 @@ mod tests {
         assert_eq!(plain_line(b"  a 2"), Some((&b"a"[..], Num::Int(2))));
         assert_eq!(plain_line(b"\ta 2"), Some((&b"a"[..], Num::Int(2))));
         assert_eq!(plain_line(b"a; b 2"), Some((&b"a; b"[..], Num::Int(2))));
+    }
+
+    #[test]
+    fn newlines_are_found_near_and_far() {
+        let mut text = b"ab\ncd".to_vec();
+        for (pos, want) in [(0, Some(2)), (2, Some(2)), (3, None), (5, None), (6, None)] {
+            assert_eq!(next_newline(&text, pos), want, "{pos}");
+        }
+        text.extend(std::iter::repeat_n(b'x', 100));
+        text.push(b'\n');
+        for pos in 3..text.len() {
+            assert_eq!(next_newline(&text, pos), Some(text.len() - 1));
+        }
+        assert_eq!(next_newline(b"\n", 0), Some(0));
     }
 
     #[test]

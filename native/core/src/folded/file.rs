@@ -81,27 +81,32 @@ fn read_range(
     let mut reader = FoldedReader::new();
     let mut deferred = Vec::new();
     let (mut deferred_bytes, mut counted) = (0, 0);
+    // `buf[..len]` is read and not yet fed; the buffer is zeroed once, as it grows
     let mut buf: Vec<u8> = Vec::new();
+    let mut len = 0;
     let mut pos = first;
     loop {
         let want = block.min((last - pos) as usize);
-        let kept = buf.len();
-        buf.resize(kept + want, 0);
+        let kept = len;
+        if buf.len() < kept + want {
+            buf.resize(kept + want, 0);
+        }
         let got = if want == 0 {
             0
         } else {
-            file.read_at(&mut buf[kept..], pos)?
+            file.read_at(&mut buf[kept..kept + want], pos)?
         };
-        buf.truncate(kept + got);
+        len = kept + got;
+        let buf = &mut buf[..];
         pos += got as u64;
         let end = got == 0;
         // the line carried over from the last block, now with its end (or still without)
-        let carried = memchr(b'\n', &buf[kept..]).map_or(buf.len(), |i| kept + i);
-        let tail = memrchr(b'\n', &buf).map_or(0, |i| i + 1);
-        if too_long(carried, max_record) || too_long(buf.len() - tail, max_record) {
+        let carried = memchr(b'\n', &buf[kept..len]).map_or(len, |i| kept + i);
+        let tail = memrchr(b'\n', &buf[..len]).map_or(0, |i| i + 1);
+        if too_long(carried, max_record) || too_long(len - tail, max_record) {
             return Ok(None); // the stream reader skips such lines
         }
-        let cut = if end { buf.len() } else { tail };
+        let cut = if end { len } else { tail };
         if reader.is_empty() && pos - got as u64 == first {
             // the first block says how long lines are: room for the range's stacks at once
             let lines = memchr::memchr_iter(b'\n', &buf[..cut]).count().max(1);
@@ -130,7 +135,8 @@ fn read_range(
         if end {
             return Ok(Some((reader, deferred)));
         }
-        buf.drain(..cut);
+        buf.copy_within(cut..len, 0);
+        len -= cut;
     }
 }
 
