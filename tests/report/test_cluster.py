@@ -203,14 +203,13 @@ def test_a_scheduler_that_does_not_answer_fails_in_seconds(tmp_path: Path, liste
             server.listen()  # accepts connections (the kernel does) and never says a word
         else:
             server.close()
-        start = time.monotonic()
+        # bounded by foldkit's connect timeout (3 s), not Dask's: with Dask's made an hour, a run that
+        # waited for it would outlast the guard below (a bound for a hang, not a timing: a run
+        # takes seconds, more on a loaded machine)
         run = subprocess.run(
             [str(FOLDKIT), "report", str(FIXTURES / "java.perf"), "-o", str(tmp_path / "site"), "--cluster", address],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True, text=True, timeout=120, env={**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3600s"},
         )  # fmt: skip
-        # bounded by the connect timeout, not Dask's 30 s default; the margin covers interpreter start-up on
-        # a loaded machine (it took 10.6 s under a load of 20), so the test states no tight timing
-        assert time.monotonic() - start < 25
     assert run.returncode == 2
     assert f"cannot reach the Dask scheduler at {address}" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "site").exists()
