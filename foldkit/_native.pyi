@@ -237,8 +237,9 @@ def table_top(
     `roots` frames left out) or root frames (`by="root"`), at most `limit` (all when <= 0); None
     when the table is not one the core takes."""
 
-def table_difffolded(before: FoldedStacks, after: FoldedStacks) -> bytes | None:
-    """The two-column folded text of two tables, or None when one is not one the core takes."""
+def table_difffolded_write(before: FoldedStacks, after: FoldedStacks, out: BinaryIO | None = None) -> bool:
+    """Write the two-column folded text of two tables to `out` a piece at a time: False (nothing
+    written) when a table is not one the core takes; without `out`, only whether it would be."""
 
 def table_changes(
     before: FoldedStacks,

@@ -6,6 +6,7 @@ core takes."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -203,7 +204,9 @@ def test_a_table_with_decimal_sums_is_left_to_the_twin() -> None:
         assert stacks is not None
         assert _native.table_folded_text(stacks) is None
         assert _native.table_top(stacks, "function", 0, True, 0) is None
-        assert _native.table_difffolded(stacks, stacks) is None
+        assert _native.table_difffolded_write(stacks, stacks) is False
+        out = io.BytesIO()
+        assert _native.table_difffolded_write(stacks, stacks, out) is False and not out.getvalue()
         assert _native.table_changes(stacks, stacks, 0, 1.0, 1.0, 1.0, True, 0) is None
 
 
