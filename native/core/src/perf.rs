@@ -25,7 +25,7 @@ use memchr::memmem;
 use rustc_hash::FxBuildHasher;
 
 use crate::perf::frames::{
-    has_address_column, is_plain_ascii, name_line, parse_frame_line, NameOptions,
+    has_address_column, is_plain_ascii, name_line, parse_frame_line, strip_decoded, NameOptions,
 };
 use crate::perf::header::{Fields, Header};
 use crate::perf::lines::{key_hash, line_end_and_hash, LineCache};
@@ -857,14 +857,20 @@ impl Worker {
         if parts.is_empty() {
             if let Some(rest) = f.rest {
                 if !bytes_strip(rest).is_empty() {
-                    if !is_plain_ascii(rest) {
-                        return Err(Stop::Fallback);
-                    }
-                    if let Some(frame) = parse_frame_line(rest) {
+                    // whether it names a frame is read from the text as the twin decodes it
+                    let decoded = if is_plain_ascii(rest) {
+                        rest
+                    } else {
+                        strip_decoded(rest)
+                    };
+                    if let Some(frame) = parse_frame_line(decoded) {
                         if !frame.pc.is_empty() && frame.dso.is_some() {
                             let mut line = b"\t".to_vec();
                             line.extend_from_slice(bytes_strip(rest));
-                            parts.push(self.line_part(&line, java, namer)?);
+                            // (a frame here is a frame there: the same text is parsed)
+                            if let Some(id) = self.line_part_or_none(&line, java, namer)? {
+                                parts.push(id);
+                            }
                         }
                     }
                 }

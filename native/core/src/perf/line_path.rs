@@ -202,7 +202,7 @@ impl Worker {
 
     /// The part id of a frame line, or None when the line is no frame (not remembered: such
     /// lines are rare, and the caches hold frames only).
-    fn line_part_or_none(
+    pub(super) fn line_part_or_none(
         &mut self,
         line: &[u8],
         java: bool,
