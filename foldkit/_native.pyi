@@ -89,7 +89,7 @@ class PerfFolder:
     def cancel(self) -> None:
         """Stop the threads now."""
     def finish(self) -> dict[str, Any]:
-        """Wait for the threads: `events`, `first_seen`, `lines`, `timelines` (chunk -> (times, stack ids, weights) arrays) and `stacks` (what the ids index)."""
+        """Wait for the threads: `events`, `first_seen`, `lines`, `timelines` (chunk -> (times, stack ids, weights) arrays), `stacks` (what the ids index), `bad` ((chunk, line number, text) of bad lines to quote) and `bad_count`."""
 
 def demangle(symbol: bytes) -> bytes:
     """A symbol demangled (C++, Rust legacy and v0), or Rust's partial demangling tidied."""
