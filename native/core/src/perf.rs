@@ -59,26 +59,56 @@ pub enum Stop {
 /// is no frame, `None` when it cannot answer (the chunk then goes to the line path).
 pub type LineNamer<'n> = dyn FnMut(&[u8], bool) -> Option<Option<Vec<u8>>> + 'n;
 
-/// Strings interned to dense ids.
-#[derive(Default)]
+/// Strings interned to dense ids: their bytes in one arena (no allocation per string), found
+/// by [`key_hash`] in a table of ids.
 struct Interner {
-    ids: Map<Box<[u8]>, u32>,
-    items: Vec<Box<[u8]>>,
+    table: HashTable<u32>,
+    /// the hash of each string, by id (for the table's growth)
+    hashes: Vec<u64>,
+    /// where each string ends in `bytes`, by id, after a leading 0
+    ends: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner {
+            table: HashTable::new(),
+            hashes: Vec::new(),
+            ends: vec![0],
+            bytes: Vec::new(),
+        }
+    }
 }
 
 impl Interner {
     fn intern(&mut self, s: &[u8]) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
+        let hash = key_hash(s);
+        let (ends, bytes) = (&self.ends, &self.bytes);
+        let found = self.table.find(hash, |&i| {
+            let i = i as usize;
+            bytes[ends[i]..ends[i + 1]] == *s
+        });
+        if let Some(&id) = found {
             return id;
         }
-        let id = self.items.len() as u32;
-        self.items.push(s.into());
-        self.ids.insert(s.into(), id);
+        let id = self.hashes.len() as u32;
+        let hashes = &self.hashes;
+        self.table.insert_unique(hash, id, |&i| hashes[i as usize]);
+        self.hashes.push(hash);
+        self.bytes.extend_from_slice(s);
+        self.ends.push(self.bytes.len());
         id
     }
 
     fn get(&self, id: u32) -> &[u8] {
-        &self.items[id as usize]
+        let i = id as usize;
+        &self.bytes[self.ends[i]..self.ends[i + 1]]
+    }
+
+    /// The strings in id order.
+    fn items(&self) -> impl Iterator<Item = &[u8]> {
+        self.ends.windows(2).map(|w| &self.bytes[w[0]..w[1]])
     }
 }
 
@@ -298,10 +328,13 @@ pub struct Worker {
     chains: ChainCache,
 }
 
-/// A worker's result: stack strings, per (event, stack) weights and counts, chunk facts.
+/// A worker's result: stack strings (and their hashes, computed on the worker's thread for the
+/// merge), per (event, stack) weights and counts, chunk facts.
 pub struct WorkerOutput {
     pub event_names: Vec<Vec<u8>>,
     pub stacks: Vec<Vec<u8>>,
+    /// [`key_hash`] of each stack
+    pub hashes: Vec<u64>,
     pub cells: Vec<(u32, u32, u128, u64)>,
     pub chunks: Vec<ChunkInfo>,
 }
@@ -931,9 +964,10 @@ impl Worker {
                 }
                 s
             })
-            .collect();
+            .collect::<Vec<Vec<u8>>>();
         WorkerOutput {
-            event_names: self.event_names.items.iter().map(|e| e.to_vec()).collect(),
+            event_names: self.event_names.items().map(<[u8]>::to_vec).collect(),
+            hashes: stacks.iter().map(|s| key_hash(s)).collect(),
             stacks,
             cells: self
                 .cells

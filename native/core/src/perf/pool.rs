@@ -11,6 +11,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{bounded, Receiver, SendTimeoutError, Sender};
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use crate::perf::{FoldConfig, Stop, TimePoint, Worker, WorkerOutput};
 use crate::range_read::{read_full, Boundaries};
@@ -344,13 +346,17 @@ impl RangeReader {
     }
 }
 
+/// The workers' results merged: stacks found again by the hashes their workers computed (no
+/// key hashed here), weights summed per event in tables indexed by stack.
 fn merge(outputs: Vec<WorkerOutput>) -> Folded {
-    let mut stack_ids: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut index: HashTable<u32> = HashTable::new();
     let mut stacks: Vec<Vec<u8>> = Vec::new();
-    let mut event_ids: HashMap<Vec<u8>, usize> = HashMap::new();
-    type Sums = HashMap<u32, (u128, u64)>;
+    let mut hashes: Vec<u64> = Vec::new();
+    let mut event_ids: HashMap<Vec<u8>, usize, FxBuildHasher> = HashMap::default();
+    // per event: its name and (weight, samples) per stack id (samples 0: no cell)
+    type Sums = Vec<(u128, u64)>;
     let mut events: Vec<(Vec<u8>, Sums)> = Vec::new();
-    let mut first_seen: HashMap<Vec<u8>, (usize, usize)> = HashMap::new();
+    let mut first_seen: HashMap<Vec<u8>, (usize, usize), FxBuildHasher> = HashMap::default();
     let mut lines = Vec::new();
     let mut timelines = Vec::new();
     let mut bad = Vec::new();
@@ -359,12 +365,21 @@ fn merge(outputs: Vec<WorkerOutput>) -> Folded {
         let local: Vec<u32> = out
             .stacks
             .into_iter()
-            .map(|s| {
-                let next = stacks.len() as u32;
-                *stack_ids.entry(s).or_insert_with_key(|s| {
-                    stacks.push(s.clone());
-                    next
-                })
+            .zip(out.hashes)
+            .map(|(stack, hash)| {
+                let found = index.find(hash, |&i| {
+                    hashes[i as usize] == hash && stacks[i as usize] == stack
+                });
+                match found {
+                    Some(&i) => i,
+                    None => {
+                        let id = stacks.len() as u32;
+                        index.insert_unique(hash, id, |&i| hashes[i as usize]);
+                        stacks.push(stack);
+                        hashes.push(hash);
+                        id
+                    }
+                }
             })
             .collect();
         let ev: Vec<usize> = out
@@ -373,16 +388,18 @@ fn merge(outputs: Vec<WorkerOutput>) -> Folded {
             .map(|name| {
                 let next = events.len();
                 *event_ids.entry(name.clone()).or_insert_with(|| {
-                    events.push((name.clone(), HashMap::new()));
+                    events.push((name.clone(), Vec::new()));
                     next
                 })
             })
             .collect();
         for (e, s, w, c) in out.cells {
-            let cell = events[ev[e as usize]]
-                .1
-                .entry(local[s as usize])
-                .or_insert((0, 0));
+            let sums = &mut events[ev[e as usize]].1;
+            let s = local[s as usize] as usize;
+            if sums.len() <= s {
+                sums.resize(stacks.len().max(s + 1), (0, 0));
+            }
+            let cell = &mut sums[s];
             cell.0 = cell.0.saturating_add(w);
             cell.1 += c;
         }
@@ -416,11 +433,13 @@ fn merge(outputs: Vec<WorkerOutput>) -> Folded {
     Folded {
         events: events
             .into_iter()
-            .map(|(name, cells)| {
-                (
-                    name,
-                    cells.into_iter().map(|(s, (w, c))| (s, w, c)).collect(),
-                )
+            .map(|(name, sums)| {
+                let cells = (0u32..)
+                    .zip(sums)
+                    .filter(|(_, (_, c))| *c > 0)
+                    .map(|(s, (w, c))| (s, w, c))
+                    .collect();
+                (name, cells)
             })
             .collect(),
         stacks,
