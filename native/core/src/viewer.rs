@@ -282,13 +282,49 @@ impl Interner {
         Ok(id)
     }
 
-    /// The ids of `names` (at most `BATCH`), in order, pushed onto the tree's name ids.
-    fn intern_all(&mut self, names: &[&[u8]], tree: &mut ViewTree) -> Result<(), TooLarge> {
+    /// The hashes of `names` (at most `BATCH`), their slots and the names those slots hold
+    /// loaded first: each stage's loads one after the other, with nothing between them, so that
+    /// their cache misses overlap (a load with work between it and the next holds the next back).
+    fn hashes<'n>(
+        &self,
+        names: impl Iterator<Item = &'n [u8]>,
+        tree: &ViewTree,
+    ) -> [(usize, u32); BATCH] {
         let mut hashes = [(0usize, 0u32); BATCH];
+        let mut n = 0;
         for (hash, name) in hashes.iter_mut().zip(names) {
             *hash = self.hash(name);
-            std::hint::black_box(self.slots[hash.0]); // the load starts now
+            n += 1;
         }
+        let id_mask = u32::MAX.checked_shr(32 - self.id_bits).unwrap_or(0);
+        let mut ends = [0usize; BATCH];
+        let mut seen = 0u32;
+        for (end, &(at, tag)) in ends.iter_mut().zip(&hashes[..n]) {
+            let slot = self.slots[at];
+            seen ^= slot;
+            if slot != 0 && slot.checked_shr(self.id_bits).unwrap_or(0) == tag {
+                *end = (slot & id_mask) as usize;
+            }
+        }
+        for end in &mut ends[..n] {
+            let id = *end;
+            *end = if id == 0 {
+                0
+            } else {
+                tree.name_ends.get(id - 1).map_or(0, |&e| e as usize)
+            };
+            seen ^= *end as u32;
+        }
+        for &end in &ends[..n] {
+            seen ^= u32::from(tree.names.get(end.saturating_sub(1)).copied().unwrap_or(0));
+        }
+        std::hint::black_box(seen);
+        hashes
+    }
+
+    /// The ids of `names` (at most `BATCH`), in order, pushed onto the tree's name ids.
+    fn intern_all(&mut self, names: &[&[u8]], tree: &mut ViewTree) -> Result<(), TooLarge> {
+        let hashes = self.hashes(names.iter().copied(), tree);
         for (name, &hash) in names.iter().zip(&hashes) {
             let id = self.id(name, hash, tree)?;
             tree.name_ids.push(id);
@@ -307,11 +343,7 @@ impl Interner {
         let mut out = Vec::with_capacity(names.len());
         let ids: Vec<usize> = names.collect();
         for batch in ids.chunks(BATCH) {
-            let mut hashes = [(0usize, 0u32); BATCH];
-            for (hash, &i) in hashes.iter_mut().zip(batch) {
-                *hash = self.hash(other.name(i));
-                std::hint::black_box(self.slots[hash.0]);
-            }
+            let hashes = self.hashes(batch.iter().map(|&i| other.name(i)), tree);
             for (&i, &hash) in batch.iter().zip(&hashes) {
                 out.push(self.probe(other.name(i), hash, tree).unwrap_or(u32::MAX));
             }
