@@ -18,6 +18,7 @@
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::io::{self, Write};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use flate2::{Compress, Compression, Crc, FlushCompress, Status};
@@ -341,10 +342,10 @@ impl Interner {
         names: std::ops::Range<usize>,
     ) -> Vec<u32> {
         let mut out = Vec::with_capacity(names.len());
-        let ids: Vec<usize> = names.collect();
-        for batch in ids.chunks(BATCH) {
-            let hashes = self.hashes(batch.iter().map(|&i| other.name(i)), tree);
-            for (&i, &hash) in batch.iter().zip(&hashes) {
+        for from in names.clone().step_by(BATCH) {
+            let batch = from..(from + BATCH).min(names.end);
+            let hashes = self.hashes(batch.clone().map(|i| other.name(i)), tree);
+            for (i, &hash) in batch.zip(&hashes) {
                 out.push(self.probe(other.name(i), hash, tree).unwrap_or(u32::MAX));
             }
         }
@@ -448,6 +449,13 @@ fn new_frames(stack: &[u8], begin: usize) -> usize {
     }
 }
 
+/// What a part of the tree is told of the others: the first part the root's name and where the
+/// later part's sizes (nodes, kept stacks) come from; the later part where to send them.
+enum Sizes<'r> {
+    Root(&'r [u8], Receiver<(usize, usize)>),
+    Tell(SyncSender<(usize, usize)>),
+}
+
 /// Kept stacks from which the tree is built in two parts at once (fewer: in one).
 const TWO_PARTS_FROM: usize = 8_192;
 
@@ -482,7 +490,11 @@ fn build_with(
             side.get(at.max(1)).map(|&(s, _)| s)
         });
     let mut tree = match cut {
-        None => part(&all, None, Some(root))?.0,
+        None => {
+            let (tell, told) = sync_channel(1);
+            drop(tell); // no later part
+            part(&all, None, Sizes::Root(root, told))?.0
+        }
         Some(cut) => {
             let ats: Vec<usize> = all
                 .iter()
@@ -499,16 +511,17 @@ fn build_with(
                 .map(|(side, &at)| &side[at..])
                 .collect();
             let before = last_kept(&first);
+            let (tell, told) = sync_channel(1);
             let (a, b) = std::thread::scope(|scope| {
-                let later = scope.spawn(|| part(&second, before, None));
-                let a = part(&first, None, Some(root));
+                let later = scope.spawn(|| part(&second, before, Sizes::Tell(tell)));
+                let a = part(&first, None, Sizes::Root(root, told));
                 let b = later
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 (a, b)
             });
             let ((a, interner), (b, _)) = (a?, b?);
-            join(a, &interner, b)?
+            join(a, interner, b)?
         }
     };
     tree.names.shrink_to_fit();
@@ -522,8 +535,12 @@ fn build_with(
 fn part<'a>(
     ordered: &[&[(&'a [u8], i64)]],
     before: Option<&'a [u8]>,
-    root: Option<&[u8]>,
+    sizes: Sizes<'_>,
 ) -> Result<(ViewTree, Interner), TooLarge> {
+    let root = match &sizes {
+        Sizes::Root(root, _) => Some(*root),
+        Sizes::Tell(_) => None,
+    };
     // first walk: how many nodes and kept stacks, so that nothing grows on the second
     let (mut nodes, mut kept) = (usize::from(root.is_some()), 0usize);
     walk::<()>(ordered, before, |stack, _, begin, _| {
@@ -532,16 +549,28 @@ fn part<'a>(
         Ok(())
     })
     .unwrap_or_default();
+    // the arrays of the first part are made at the size of the whole tree (memory is only
+    // taken as they fill), so that joining the later part grows none of them
+    let (more_nodes, more_kept) = match sizes {
+        Sizes::Root(_, told) => told.recv().unwrap_or((0, 0)),
+        Sizes::Tell(tell) => {
+            // the first part waits for these sizes: they are sent whatever happens next
+            let _ = tell.send((nodes, kept));
+            (0, 0)
+        }
+    };
     if u32::try_from(nodes).is_err() {
         return Err(TooLarge::Nodes);
     }
     let mut tree = ViewTree {
         names: Vec::new(),
         name_ends: Vec::new(),
-        name_ids: Vec::with_capacity(nodes),
-        depths: Depths::with_capacity(nodes),
-        leaves: Vec::with_capacity(kept),
-        weights: vec![Vec::with_capacity(kept); ordered.len()],
+        name_ids: Vec::with_capacity(nodes + more_nodes),
+        depths: Depths::with_capacity(nodes + more_nodes),
+        leaves: Vec::with_capacity(kept + more_kept),
+        weights: (0..ordered.len())
+            .map(|_| Vec::with_capacity(kept + more_kept))
+            .collect(),
         scales: vec![1.0; ordered.len()],
         nonpositive: 0,
     };
@@ -590,7 +619,7 @@ fn part<'a>(
 /// The first part of a tree (`interner` its names') followed by a later part: the later
 /// part's nodes numbered after the first's, its names that the first has given the first's
 /// ids, the others new ids in the order they are met (looked up on two threads).
-fn join(mut a: ViewTree, interner: &Interner, b: ViewTree) -> Result<ViewTree, TooLarge> {
+fn join(mut a: ViewTree, interner: Interner, b: ViewTree) -> Result<ViewTree, TooLarge> {
     let offset = u32::try_from(a.len()).map_err(|_| TooLarge::Nodes)?;
     if u32::try_from(a.len() + b.len()).is_err() {
         return Err(TooLarge::Nodes);
@@ -598,7 +627,7 @@ fn join(mut a: ViewTree, interner: &Interner, b: ViewTree) -> Result<ViewTree, T
     let names = b.name_count();
     let mut ids = std::thread::scope(|scope| {
         let half = names / 2;
-        let (a, b) = (&a, &b);
+        let (a, b, interner) = (&a, &b, &interner);
         let later = scope.spawn(move || interner.find_all(a, b, half..names));
         let mut ids = interner.find_all(a, b, 0..half);
         ids.extend(
@@ -608,6 +637,12 @@ fn join(mut a: ViewTree, interner: &Interner, b: ViewTree) -> Result<ViewTree, T
         );
         ids
     });
+    drop(interner);
+    let new_bytes: usize = (ids.iter().enumerate())
+        .filter(|&(_, &id)| id == u32::MAX)
+        .map(|(i, _)| b.name(i).len() + 1)
+        .sum();
+    a.names.reserve_exact(new_bytes);
     for (i, id) in ids.iter_mut().enumerate() {
         if *id == u32::MAX {
             let name = b.name(i);
