@@ -93,6 +93,10 @@ pub struct Folded {
     pub lines: Vec<(usize, usize)>,
     /// (chunk index, [(time, stack, weight)])
     pub timelines: Vec<(usize, Vec<TimePoint>)>,
+    /// (chunk index, line number in the chunk, text) of the bad lines kept to quote
+    pub bad: Vec<(usize, usize, Vec<u8>)>,
+    /// bad lines skipped in all
+    pub bad_count: usize,
 }
 
 /// A running set of folding threads.
@@ -349,6 +353,8 @@ fn merge(outputs: Vec<WorkerOutput>) -> Folded {
     let mut first_seen: HashMap<Vec<u8>, (usize, usize)> = HashMap::new();
     let mut lines = Vec::new();
     let mut timelines = Vec::new();
+    let mut bad = Vec::new();
+    let mut bad_count = 0;
     for out in outputs {
         let local: Vec<u32> = out
             .stacks
@@ -382,6 +388,13 @@ fn merge(outputs: Vec<WorkerOutput>) -> Folded {
         }
         for chunk in out.chunks {
             lines.push((chunk.index, chunk.lines));
+            bad_count += chunk.bad_count;
+            bad.extend(
+                chunk
+                    .bad
+                    .into_iter()
+                    .map(|(n, text)| (chunk.index, n, text)),
+            );
             for (order, &e) in chunk.events.iter().enumerate() {
                 let name = &out.event_names[e as usize];
                 let seen = (chunk.index, order);
@@ -414,6 +427,8 @@ fn merge(outputs: Vec<WorkerOutput>) -> Folded {
         first_seen: first_seen.into_iter().collect(),
         lines,
         timelines,
+        bad,
+        bad_count,
     }
 }
 
@@ -531,7 +546,12 @@ mod tests {
         let good = b"a 1 1.0: 1 cycles: \n\t1234 f (/x)\n\n".to_vec();
         for index in 0..10 {
             let data = if index == 3 {
-                b"-G layout\n".to_vec()
+                // a frame line only the twin names (this namer cannot)
+                "a 1 1.0: 1 cycles: \n\t1234 caf\u{e9} (/x)\n\n"
+                    .as_bytes()
+                    .to_vec()
+            } else if index == 5 {
+                b"a bad line\n".to_vec() // skipped and counted here
             } else {
                 good.clone()
             };
@@ -545,7 +565,9 @@ mod tests {
         let folded = pool.join().unwrap();
         assert_eq!(*hooks.0.lock().unwrap(), vec![3]);
         assert_eq!(folded.events.len(), 1);
-        assert_eq!(folded.events[0].1.iter().map(|c| c.2).sum::<u64>(), 9);
+        assert_eq!(folded.events[0].1.iter().map(|c| c.2).sum::<u64>(), 8);
         assert_eq!(folded.stacks, vec![b"a;f".to_vec()]);
+        assert_eq!(folded.bad, vec![(5, 1, b"a bad line".to_vec())]);
+        assert_eq!(folded.bad_count, 1);
     }
 }
