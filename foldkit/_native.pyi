@@ -89,7 +89,7 @@ class PerfFolder:
     def cancel(self) -> None:
         """Stop the threads now."""
     def finish(self) -> dict[str, Any]:
-        """Wait for the threads: `events`, `first_seen`, `lines`, `timelines` (chunk -> (times, stack ids, weights) arrays) and `stacks` (what the ids index)."""
+        """Wait for the threads: `events`, `first_seen`, `lines`, `timelines` (chunk -> (times, stack ids, weights) arrays), `stacks` (what the ids index), `bad` ((chunk, line number, text) of bad lines to quote) and `bad_count`."""
 
 def demangle(symbol: bytes) -> bytes:
     """A symbol demangled (C++, Rust legacy and v0), or Rust's partial demangling tidied."""
@@ -237,8 +237,9 @@ def table_top(
     `roots` frames left out) or root frames (`by="root"`), at most `limit` (all when <= 0); None
     when the table is not one the core takes."""
 
-def table_difffolded(before: FoldedStacks, after: FoldedStacks) -> bytes | None:
-    """The two-column folded text of two tables, or None when one is not one the core takes."""
+def table_difffolded_write(before: FoldedStacks, after: FoldedStacks, out: BinaryIO | None = None) -> bool:
+    """Write the two-column folded text of two tables to `out` a piece at a time: False (nothing
+    written) when a table is not one the core takes; without `out`, only whether it would be."""
 
 def table_changes(
     before: FoldedStacks,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 if TYPE_CHECKING:
     from foldkit import _native
@@ -71,7 +71,7 @@ class NativeCore(Protocol):
     def table_top(
         self, table: Any, by: str, roots: int, sort_self: bool, limit: int
     ) -> tuple[list[str], list[int], list[int], int] | None: ...
-    def table_difffolded(self, before: Any, after: Any) -> bytes | None: ...
+    def table_difffolded_write(self, before: Any, after: Any, out: BinaryIO | None = None) -> bool: ...
     # time-ordered samples (`foldkit.timeline`): arrays as bytes, see `foldkit/_native.pyi`
     def timeline_filter(
         self, times: bytes, ids: bytes, weights: bytes, mapping: bytes | None = ..., window: tuple[float, float] | None = ...

@@ -8,10 +8,11 @@ text and the table of the functions whose share changed most.
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT, DIFF_SORT_CHOICES
 from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
@@ -196,12 +197,30 @@ def table_difffolded(before: Profile, after: Profile) -> bytes | None:
     """`difffolded_bytes(diff_profiles(before, after))` (not normalised) written by the native core
     from the stack tables of two folded files, without a Python object per stack; None when a
     side's stacks are not in a table the core takes (use `difffolded_bytes`, the reference)."""
+    write = table_difffolded_writer(before, after)
+    if write is None:
+        return None
+    out = io.BytesIO()
+    write(out)
+    return out.getvalue()
+
+
+def table_difffolded_writer(before: Profile, after: Profile) -> Callable[[BinaryIO], None] | None:
+    """`table_difffolded` as a function that writes the text to a binary file a piece at a time
+    (the pieces made on every core while the file takes the ones before; the text is never held
+    whole); None when a side's stacks are not in a table the core takes."""
     native = native_core()
     tables = _tables(before, after)
     if native is None or tables is None:
         return None
-    text: bytes | None = native.table_difffolded(*tables)
-    return text
+    old, new = tables
+    if not native.table_difffolded_write(old, new):
+        return None
+
+    def write(out: BinaryIO) -> None:
+        native.table_difffolded_write(old, new, out)
+
+    return write
 
 
 def _tables(before: Profile, after: Profile) -> tuple[StackTable, StackTable] | None:

@@ -101,8 +101,8 @@ def diff(
     for p in (old, new):
         c.report(p.diagnostics, quiet, verbose)
     scaled = normalize if normalize is not None else kind not in ("folded", "pprof")
-    if kind == "folded" and not scaled and (text := d.table_difffolded(old, new)) is not None:
-        write_bytes(output, text)
+    if kind == "folded" and not scaled and (text := d.table_difffolded_writer(old, new)) is not None:
+        write_stream(output, text)  # written a piece at a time, never held whole
         return
     if kind not in ("svg", "html", "folded", "pprof") and (table := d.table_changes(old, new, scaled, sort, limit)) is not None:
         write_table(table, output, kind)

@@ -8,8 +8,10 @@ Two implementations give identical results (property tests check it byte for byt
   are folded by a port of `fold_chunk_lines` in the core;
 * the line path here, the reference: a plain state machine that also handles every odd layout
   (`-G`, side events, records without blank lines, space-indented headers, timestamps for flame
-  charts). A chunk the native path cannot account for completely (a bad line) is given to it, and it
-  alone runs when the native core is not in use (`FOLDKIT_NATIVE=0`).
+  charts). The native path reads bad lines as it does (skipped, counted, quoted by line number,
+  the rest of the chunk folded natively); a chunk it cannot account for completely (a period beyond
+  64 bits, a namer error) is given to it, and it alone runs when the native core is not in use
+  (`FOLDKIT_NATIVE=0`).
 """
 
 from __future__ import annotations
@@ -452,6 +454,8 @@ def _run_native(native: NativeCore, options: FoldOptions, name: str, push: Calla
     state.lines.update(folded["lines"])
     state.timeline.update(folded["timelines"])
     state.stacks = folded["stacks"]
+    state.bad.extend(folded["bad"])
+    state.bad_count += folded["bad_count"]
     return state
 
 

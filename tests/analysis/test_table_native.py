@@ -6,6 +6,7 @@ core takes."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -25,11 +26,13 @@ from foldkit.analysis.diff import (
     table_difffolded,
 )
 from foldkit.analysis.functions import heaviest
+from foldkit.analysis.tables import Rows, Table, to_csv, to_json, to_text
 from foldkit.analysis.top import top_table
 from foldkit.ingest import FoldOptions
 from foldkit.ingest.folded import fold_file
 from foldkit.native import NATIVE_SWITCH
 from foldkit.profile import ROOT_FRAMES, LazyProfile, Profile
+from tests.support.transform import run_cli
 
 #: Frame names: recursion (repeats), a shared prefix, non-ASCII, an empty frame.
 FRAMES = st.sampled_from(["main", "a", "b", "abcdefgh", "abcdefghi", "é", "x y", "", "s1", "s10"])
@@ -77,9 +80,11 @@ def test_folded_text_from_the_table_is_the_python_text(lines: list[tuple[str, in
     assert native == twin(got)._with_header(python_folded(twin(got)), True)
 
 
-def rows(table: object) -> tuple[object, ...]:
-    t = table  # a foldkit.analysis.tables.Table
-    return (t.frame.to_dicts(), t.title, t.meta)  # type: ignore[attr-defined]
+def rows(table: Table) -> tuple[object, ...]:
+    """The table's rows, title and metadata, and its bytes in every format (its rows from the
+    native table are lists until the frame is asked for: the text and JSON are written from them)."""
+    written = (to_text(table), to_json(table), to_csv(table))
+    return (table.frame.to_dicts(), table.title, table.meta, written)
 
 
 @settings(max_examples=100, deadline=None)
@@ -117,6 +122,7 @@ def test_many_stacks_sorted_and_summed_on_threads_are_the_twins(threads: int) ->
     assert isinstance(got, LazyProfile) and got.table is not None
     reference = twin(got)
     assert got.to_folded_bytes() == python_folded(reference)
+    assert isinstance(top_table(got, "function", "self", 25).data, Rows)  # lists, no polars frame
     for sort in ("self", "total"):
         assert rows(top_table(got, "function", sort, 25)) == rows(top_table(reference, "function", sort, 25))
     assert got.table is not None
@@ -191,6 +197,37 @@ def test_diff_table_from_two_tables_is_the_polars_table(
     assert rows(native) == rows(reference)
 
 
+@pytest.mark.parametrize("long_first", [True, False])
+@pytest.mark.parametrize(("sort", "limit"), [("self", 5), ("total", 0)])
+def test_diff_table_of_a_long_side_against_a_short_one_is_the_polars_table(long_first: bool, sort: str, limit: int) -> None:
+    # one side 8+ times the other's stack bytes: the short side is summed apart and matched by name
+    long = [(f"p;m{i % 13};s{i % 29}", i % 4 - 1) for i in range(300)]
+    short = [("p;m3;s3", 5), ("p;q", 2), ("z;m1", 1), ("p;m1;s1;m1", 7)]
+    before, after = (long, short) if long_first else (short, long)
+    old, new = read_table(text_of(before), 2, 1), read_table(text_of(after), 2, 1)
+    assert isinstance(old, LazyProfile) and isinstance(new, LazyProfile)
+    for normalize in (False, True):
+        native = table_changes(old, new, normalize, sort, limit)
+        assert native is not None
+        assert rows(native) == rows(changes_table(diff_profiles(twin(old), twin(new), normalize=normalize), sort, limit))
+
+
+@pytest.mark.parametrize("big_first", [True, False])
+def test_diff_folded_of_many_pieces_is_written_as_the_python_text(tmp_path: Path, big_first: bool) -> None:
+    # 150,000 stacks: three pieces of the larger side, the smaller side's stacks falling in each
+    big = b"".join(b"p;m%d;s%d 1\n" % (i, i) for i in range(150_000))
+    small = b"p;m5;s5 3\np;m99999;s99999 2\nq 4\np;m149999;s149999 7\na 1\n"
+    first, second = (big, small) if big_first else (small, big)
+    (tmp_path / "b.folded").write_bytes(first)
+    (tmp_path / "a.folded").write_bytes(second)
+    out = tmp_path / "d.folded"
+    code, _, err = run_cli(["diff", str(tmp_path / "b.folded"), str(tmp_path / "a.folded"), "-o", str(out)])
+    assert code == 0, err
+    old, new = read_table(first, 2, 1 << 20), read_table(second, 1, 1)
+    assert old is not None and new is not None
+    assert out.read_bytes() == table_difffolded(old, new) == difffolded_bytes(diff_profiles(twin(old), twin(new)))
+
+
 def test_a_table_with_decimal_sums_is_left_to_the_twin() -> None:
     got = read_table(b"a 1.5\nb 2\n", 1, 1)
     # decimal sums make a plain profile: nothing for the core's table writers
@@ -203,7 +240,9 @@ def test_a_table_with_decimal_sums_is_left_to_the_twin() -> None:
         assert stacks is not None
         assert _native.table_folded_text(stacks) is None
         assert _native.table_top(stacks, "function", 0, True, 0) is None
-        assert _native.table_difffolded(stacks, stacks) is None
+        assert _native.table_difffolded_write(stacks, stacks) is False
+        out = io.BytesIO()
+        assert _native.table_difffolded_write(stacks, stacks, out) is False and not out.getvalue()
         assert _native.table_changes(stacks, stacks, 0, 1.0, 1.0, 1.0, True, 0) is None
 
 

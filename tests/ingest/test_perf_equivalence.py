@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foldkit.errors import UsageError
+from foldkit.errors import InputError, UsageError
 from foldkit.ingest import FoldOptions, perf, read
 from foldkit.native import native_core
 from foldkit.profile import Profile
@@ -174,6 +174,44 @@ def test_native_equals_twin_when_chunks_mix_layouts(texts: list[bytes], options:
     assert native == reference
 
 
+#: Lines that damage a capture: bad lines (no header, no frame), runs of blank lines, a header
+#: whose chain holds a bad line, a non-UTF-8 bad line.
+DAMAGE = [b"NOT A HEADER", b"", b"   ", b"\tnot a frame", b"   x 1 ", b"garbage \xc3\xa9 \xff here",
+          b"bash 9 1.0: 1 cycles: \nTHIS_IS_NOT_A_FRAME", b"# a comment"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(perf_text(), st.lists(st.tuples(st.integers(0, 200), st.sampled_from(DAMAGE)), min_size=1, max_size=4), OPTIONS,
+       st.booleans())
+def test_a_bad_line_costs_its_line_not_the_chunk(text: bytes, damage: list[tuple[int, bytes]], options: FoldOptions,
+                                                  as_file: bool) -> None:
+    # bad lines anywhere in block-layout samples: skipped and quoted natively as the twin does,
+    # no chunk handed to the twin
+    lines = text.split(b"\n")
+    for at, line in sorted(damage, reverse=True):
+        lines.insert(at % (len(lines) + 1), line)
+    damaged = b"\n".join(lines)
+    options = FoldOptions(**{**options.__dict__, "format": "perf"})
+    calls: list[int] = []
+    original = perf.FoldState.fold_chunk
+
+    def spy(self: perf.FoldState, index: int, chunk: bytes, options: FoldOptions) -> None:
+        calls.append(index)
+        original(self, index, chunk, options)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spec: bytes | Path = damaged
+        if as_file:
+            spec = Path(tmp) / "capture.perf"
+            spec.write_bytes(damaged)
+        with mock.patch.object(perf.FoldState, "fold_chunk", spy):
+            native = _outcome(spec, options)
+        with twin():
+            reference = _outcome(spec, options)
+    assert native == reference
+    assert calls == []
+
+
 CAPTURES = sorted((DATA / "captures").glob("perf-*.zst"))
 
 
@@ -205,8 +243,11 @@ def test_native_path_folds_the_usual_layouts_itself() -> None:
                      "perf-cpp-nodemangle", "perf-node-jitdump"]:
             read(DATA / "captures" / f"{name}.txt.zst", FoldOptions(chunk_size=50_000))
             assert calls == [], name
-        read(b"bash 1 1.0: 1 cycles: \n\t1234 f (/x)\nNOT A FRAME\n\n")  # a bad line: the twin reports it
-        assert calls, "a chunk with a bad line goes to the line path"
+        profile = read(b"bash 1 1.0: 1 cycles: \n\t1234 f (/x)\nNOT A FRAME\n\n")  # a bad line: skipped natively
+        assert calls == [] and profile.diagnostics.bad_lines == 1
+        with pytest.raises(InputError, match="add up to more than"):  # a period beyond 64 bits
+            read(b"bash 1 1.0: 99999999999999999999 cycles: \n\t1234 f (/x)\n\n")
+        assert calls, "a chunk with a period beyond 64 bits goes to the line path"
 
 
 def test_twin_runs_without_native_core() -> None:
@@ -233,7 +274,6 @@ def test_compressed_files_fold_natively_and_keep_the_readers_errors(tmp_path: Pa
 
     import zstandard
 
-    from foldkit.errors import InputError
     from tests.support.common import data_bytes
 
     text = data_bytes("captures/perf-system-mixed.txt")

@@ -205,6 +205,31 @@ def test_the_payload_is_written_in_chunks_as_it_is_compressed() -> None:
     assert raw(b"".join(out.parts).decode("ascii")) == raw(twin_data)
 
 
+def _program(count: int, seed: int) -> dict[str, int]:
+    """`count` stacks over a few hundred names (each met in both halves of the sorted stacks,
+    the root's name among them), some weights zero or negative."""
+    import random
+
+    rnd = random.Random(seed)
+    names = ["all", *(f"mod{i % 7}::f{i}" for i in range(300))]
+    return {";".join(rnd.choice(names) for _ in range(rnd.randint(0, 9))): rnd.randint(-1, 50) for _ in range(count)}
+
+
+def test_a_tree_of_many_stacks_built_in_two_parts_is_the_twins() -> None:
+    """From 8,192 stacks the core builds the two halves of the sorted stacks on two threads and
+    joins them: the same tree and payload as the twin's, for one side and for two."""
+    after, before = _program(12_000, 1), _program(9_000, 2)
+    for sides in ([after], [after, before]):
+        native = native_tree(*sides)
+        assert native is not None
+        twin = build_tree(*sides)
+        same_tree(FrameTree.from_native(native), twin)
+        header, data = pack_native(native, colorizer("hot"), "hot")
+        twin_header, twin_data = pack(twin, colorizer("hot"), "hot")
+        assert header == twin_header
+        assert raw(data) == raw(twin_data)
+
+
 def test_a_failing_write_stops_the_payload_with_its_error() -> None:
     native = native_tree(_many_names(60_000))
     assert native is not None

@@ -3,10 +3,12 @@
 //! A chunk is split at blank lines (memchr), each header is matched, identical (header fields,
 //! call chain) blocks are counted once, each distinct frame line is named once per thread and the
 //! stacks are kept as sequences of interned names. A chunk holding anything this block path does
-//! not account for (`-G` layouts, side events, comments, samples without blank lines) is folded
-//! again line by line ([`line_path`], the twin's state machine); a chunk with a bad line is reported
-//! as needing the Python line path, which stays the reference; the results are identical byte for
-//! byte.
+//! not account for (`-G` layouts, side events, comments, samples without blank lines, bad lines)
+//! is read line by line from there ([`line_path`], the twin's state machine) up to a blank line
+//! after which blocks start again; bad lines are skipped and kept to quote as the twin does. Only a
+//! chunk this path cannot account for at all (a period beyond 64 bits, a line the namer cannot
+//! name) is reported as needing the Python line path, which stays the reference; the results are
+//! identical byte for byte.
 
 pub mod frames;
 pub mod header;
@@ -23,7 +25,7 @@ use memchr::memmem;
 use rustc_hash::FxBuildHasher;
 
 use crate::perf::frames::{
-    has_address_column, is_plain_ascii, name_line, parse_frame_line, NameOptions,
+    has_address_column, is_plain_ascii, name_line, parse_frame_line, strip_decoded, NameOptions,
 };
 use crate::perf::header::{Fields, Header};
 use crate::perf::lines::{key_hash, line_end_and_hash, LineCache};
@@ -57,26 +59,56 @@ pub enum Stop {
 /// is no frame, `None` when it cannot answer (the chunk then goes to the line path).
 pub type LineNamer<'n> = dyn FnMut(&[u8], bool) -> Option<Option<Vec<u8>>> + 'n;
 
-/// Strings interned to dense ids.
-#[derive(Default)]
+/// Strings interned to dense ids: their bytes in one arena (no allocation per string), found
+/// by [`key_hash`] in a table of ids.
 struct Interner {
-    ids: Map<Box<[u8]>, u32>,
-    items: Vec<Box<[u8]>>,
+    table: HashTable<u32>,
+    /// the hash of each string, by id (for the table's growth)
+    hashes: Vec<u64>,
+    /// where each string ends in `bytes`, by id, after a leading 0
+    ends: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner {
+            table: HashTable::new(),
+            hashes: Vec::new(),
+            ends: vec![0],
+            bytes: Vec::new(),
+        }
+    }
 }
 
 impl Interner {
     fn intern(&mut self, s: &[u8]) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
+        let hash = key_hash(s);
+        let (ends, bytes) = (&self.ends, &self.bytes);
+        let found = self.table.find(hash, |&i| {
+            let i = i as usize;
+            bytes[ends[i]..ends[i + 1]] == *s
+        });
+        if let Some(&id) = found {
             return id;
         }
-        let id = self.items.len() as u32;
-        self.items.push(s.into());
-        self.ids.insert(s.into(), id);
+        let id = self.hashes.len() as u32;
+        let hashes = &self.hashes;
+        self.table.insert_unique(hash, id, |&i| hashes[i as usize]);
+        self.hashes.push(hash);
+        self.bytes.extend_from_slice(s);
+        self.ends.push(self.bytes.len());
         id
     }
 
     fn get(&self, id: u32) -> &[u8] {
-        &self.items[id as usize]
+        let i = id as usize;
+        &self.bytes[self.ends[i]..self.ends[i + 1]]
+    }
+
+    /// The strings in id order.
+    fn items(&self) -> impl Iterator<Item = &[u8]> {
+        self.ends.windows(2).map(|w| &self.bytes[w[0]..w[1]])
     }
 }
 
@@ -95,7 +127,14 @@ pub struct ChunkInfo {
     pub timeline: Vec<TimePoint>,
     /// true when the chunk was left to the line path
     pub fallback: bool,
+    /// the first [`BAD_LINES_KEPT`] bad lines: (line number in the chunk from 1, text)
+    pub bad: Vec<(usize, Vec<u8>)>,
+    /// bad lines in the chunk (skipped, as the twin skips them)
+    pub bad_count: usize,
 }
+
+/// Bad lines kept per chunk to quote (the twin's `ChunkResult.bad` keeps as many).
+pub const BAD_LINES_KEPT: usize = 5;
 
 /// Per-line cache entries are bounded; a full cache is emptied and refilled.
 const LINE_CACHE_LIMIT: usize = 1 << 20;
@@ -289,10 +328,13 @@ pub struct Worker {
     chains: ChainCache,
 }
 
-/// A worker's result: stack strings, per (event, stack) weights and counts, chunk facts.
+/// A worker's result: stack strings (and their hashes, computed on the worker's thread for the
+/// merge), per (event, stack) weights and counts, chunk facts.
 pub struct WorkerOutput {
     pub event_names: Vec<Vec<u8>>,
     pub stacks: Vec<Vec<u8>>,
+    /// [`key_hash`] of each stack
+    pub hashes: Vec<u64>,
     pub cells: Vec<(u32, u32, u128, u64)>,
     pub chunks: Vec<ChunkInfo>,
 }
@@ -361,7 +403,10 @@ impl Worker {
     }
 
     /// Fold chunk number `index`; Err(Stop::Fallback) when the line path must fold it (it then
-    /// contributed nothing here but its line count).
+    /// contributed nothing here but its line count). Blank-line separated samples are folded as
+    /// blocks; from a block this path does not take (an odd layout, a bad line) the line path
+    /// reads on, as the twin does, up to a blank line after which blocks start again, so a bad
+    /// line costs its own sample, not the chunk. Bad lines are kept in [`ChunkInfo::bad`].
     pub fn fold_chunk(
         &mut self,
         index: usize,
@@ -381,14 +426,11 @@ impl Worker {
             index,
             ..ChunkInfo::default()
         };
-        let mut result = self.fold_blocks(body, &mut info, namer, cancelled);
-        if result == Err(Stop::Fallback) {
-            // an odd layout: the line path, as the twin reads it
-            info = ChunkInfo {
-                index,
-                ..ChunkInfo::default()
-            };
-            result = self.fold_lines(body, &mut info, namer, cancelled);
+        let mut local: Map<(u32, u32), (u128, u64)> = Map::default();
+        let mut result =
+            self.fold_body(body, comment_lines, &mut info, &mut local, namer, cancelled);
+        if let Ok(newlines) = result {
+            result = self.add_cells(local).map(|()| newlines);
         }
         match result {
             Ok(body_lines) => info.lines = comment_lines + body_lines,
@@ -406,98 +448,190 @@ impl Worker {
         result.map(|_| ())
     }
 
-    /// Fold the blank-line separated samples of `body`; the number of its newlines when done.
-    fn fold_blocks(
-        &mut self,
-        body: &[u8],
-        info: &mut ChunkInfo,
-        namer: &mut LineNamer<'_>,
-        cancelled: &dyn Fn() -> bool,
-    ) -> Result<usize, Stop> {
-        if matches!(body.first(), Some(b'\n' | b' ' | b'\t')) {
-            return Err(Stop::Fallback);
-        }
-        let mut local: Map<(u32, u32), (u128, u64)> = Map::default();
-        let mut lines = Lines::new(body);
-        let mut blocks = 0usize;
-        let mut parts = std::mem::take(&mut self.parts_buf);
-        while let Some(head) = lines.next_line() {
-            blocks += 1;
-            if blocks.is_multiple_of(CANCEL_EVERY) && cancelled() {
-                return Err(Stop::Cancelled);
-            }
-            if matches!(head.first(), None | Some(b' ' | b'\t' | b'#'))
-                || (memchr::memchr(b'R', head).is_some() && self.side_event.find(head).is_some())
-            {
-                return Err(Stop::Fallback);
-            }
-            let f = self.header.parse_sample(head).ok_or(Stop::Fallback)?;
-            let weight = match f.period {
-                Some(p) if self.cfg.by_period => parse_u64(p).ok_or(Stop::Fallback)?,
-                _ => 1,
-            };
-            let event = self.event_id(f.event);
-            if !info.events.contains(&event) {
-                info.events.push(event);
-            }
-            let (root, java) = self.root(&f);
-            parts.clear();
-            let rest = lines.rest;
-            let (text, after) = self.chain_extent(rest);
-            let stack = if text.first() == Some(&b'\t') {
-                let hash = ChainCache::hash(text);
-                let slot = match self.chains.find(java, hash, text) {
-                    Some(slot) => slot,
-                    None => {
-                        let thread = f.tid.or(f.pid).unwrap_or(f.comm);
-                        // frame lines only: one part per line
-                        let mut newlines = parts.len();
-                        if self.frame_parts(text, java, thread, namer, &mut parts)? {
-                            newlines = parts.len() - 1 - newlines;
-                        } else {
-                            parts.clear();
-                            let mut rows = Lines::new(rest);
-                            self.chain_lines(&mut rows, java, namer, &mut parts)?;
-                            newlines = memchr::memchr_iter(b'\n', text).count();
-                        }
-                        self.chains.insert(java, hash, text, newlines, &parts)
-                    }
-                };
-                lines.newlines += self.chains.current.entries[slot].newlines + (after - text.len());
-                lines.rest = &rest[after..];
-                let e = &self.chains.current.entries[slot];
-                if e.root == root {
-                    e.stack
-                } else {
-                    parts.clear();
-                    parts.extend_from_slice(&self.chains.current.parts[e.parts.clone()]);
-                    let stack = self.stack_id(root, java, &f, &mut parts, namer)?;
-                    let e = &mut self.chains.current.entries[slot];
-                    (e.root, e.stack) = (root, stack);
-                    stack
-                }
-            } else {
-                self.chain_lines(&mut lines, java, namer, &mut parts)?;
-                self.stack_id(root, java, &f, &mut parts, namer)?
-            };
-            let cell = local.entry((event, stack)).or_insert((0, 0));
-            cell.0 += u128::from(weight);
-            cell.1 += 1;
-            if self.cfg.keep_time {
-                let time = f
-                    .time
-                    .and_then(|t| std::str::from_utf8(t).ok()?.parse::<f64>().ok())
-                    .unwrap_or(f64::NAN);
-                info.timeline.push((time, stack, weight));
-            }
-        }
-        self.parts_buf = parts;
+    /// Add a chunk's cells to the worker's; Err(Stop::Fallback) when a weight overflows.
+    fn add_cells(&mut self, local: Map<(u32, u32), (u128, u64)>) -> Result<(), Stop> {
         for ((event, stack), (weight, count)) in local {
             let cell = self.cells.entry((event, stack)).or_insert((0, 0));
             cell.0 = cell.0.checked_add(weight).ok_or(Stop::Fallback)?;
             cell.1 += count;
         }
-        Ok(lines.newlines)
+        Ok(())
+    }
+
+    /// Fold `body` (the chunk after its leading comments, `first_line` lines) by blocks and,
+    /// where they do not serve, line by line; the number of its newlines when done.
+    fn fold_body(
+        &mut self,
+        body: &[u8],
+        first_line: usize,
+        info: &mut ChunkInfo,
+        local: &mut Map<(u32, u32), (u128, u64)>,
+        namer: &mut LineNamer<'_>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<usize, Stop> {
+        let (mut at, mut newlines) = (0, 0);
+        loop {
+            let taken = self.fold_blocks(&body[at..], info, local, namer, cancelled)?;
+            newlines += taken.newlines;
+            at += taken.bytes;
+            if at >= body.len() {
+                return Ok(newlines);
+            }
+            let read = self.fold_lines(
+                &body[at..],
+                first_line + newlines,
+                true,
+                info,
+                local,
+                namer,
+                cancelled,
+            )?;
+            newlines += read.newlines;
+            at += read.bytes;
+            if at >= body.len() {
+                return Ok(newlines);
+            }
+        }
+    }
+
+    /// Fold the blank-line separated samples at the start of `body`, up to its end or to the
+    /// first block this path does not take (left untouched: its bytes and newlines not counted).
+    fn fold_blocks(
+        &mut self,
+        body: &[u8],
+        info: &mut ChunkInfo,
+        local: &mut Map<(u32, u32), (u128, u64)>,
+        namer: &mut LineNamer<'_>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Taken, Stop> {
+        let mut lines = Lines::new(body);
+        let mut blocks = 0usize;
+        let mut parts = std::mem::take(&mut self.parts_buf);
+        loop {
+            let (rest, newlines) = (lines.rest, lines.newlines);
+            let Some(head) = lines.next_line() else {
+                break;
+            };
+            blocks += 1;
+            if blocks.is_multiple_of(CANCEL_EVERY) && cancelled() {
+                self.parts_buf = parts;
+                return Err(Stop::Cancelled);
+            }
+            let events = info.events.len();
+            match self.fold_block(head, &mut lines, info, local, namer, &mut parts) {
+                Ok(()) => {}
+                Err(Stop::Fallback) => {
+                    // the line path reads this block again: the event it noted is dropped
+                    info.events.truncate(events);
+                    lines = Lines { rest, newlines };
+                    break;
+                }
+                Err(stop) => {
+                    self.parts_buf = parts;
+                    return Err(stop);
+                }
+            }
+        }
+        self.parts_buf = parts;
+        Ok(Taken {
+            bytes: body.len() - lines.rest.len(),
+            newlines: lines.newlines,
+        })
+    }
+
+    /// Fold one block: the sample whose header is `head`, its call chain read from `lines` up to
+    /// the blank line after it. Err(Stop::Fallback) when this path does not take it (counted
+    /// nothing then, but may have noted its event in `info`).
+    fn fold_block(
+        &mut self,
+        head: &[u8],
+        lines: &mut Lines<'_>,
+        info: &mut ChunkInfo,
+        local: &mut Map<(u32, u32), (u128, u64)>,
+        namer: &mut LineNamer<'_>,
+        parts: &mut Vec<u32>,
+    ) -> Result<(), Stop> {
+        if matches!(head.first(), None | Some(b' ' | b'\t' | b'#'))
+            || (memchr::memchr(b'R', head).is_some() && self.side_event.find(head).is_some())
+        {
+            return Err(Stop::Fallback);
+        }
+        let f = self.header.parse_sample(head).ok_or(Stop::Fallback)?;
+        let weight = match f.period {
+            Some(p) if self.cfg.by_period => parse_u64(p).ok_or(Stop::Fallback)?,
+            _ => 1,
+        };
+        let event = self.event_id(f.event);
+        if !info.events.contains(&event) {
+            info.events.push(event);
+        }
+        let (root, java) = self.root(&f);
+        parts.clear();
+        let rest = lines.rest;
+        let (text, after) = self.chain_extent(rest);
+        let stack = if text.first() == Some(&b'\t') {
+            let hash = ChainCache::hash(text);
+            let slot = match self.chains.find(java, hash, text) {
+                Some(slot) => slot,
+                None => {
+                    let thread = f.tid.or(f.pid).unwrap_or(f.comm);
+                    // frame lines only: one part per line
+                    let mut newlines = parts.len();
+                    if self.frame_parts(text, java, thread, namer, parts)? {
+                        newlines = parts.len() - 1 - newlines;
+                    } else {
+                        parts.clear();
+                        let mut rows = Lines::new(rest);
+                        self.chain_lines(&mut rows, java, namer, parts)?;
+                        newlines = memchr::memchr_iter(b'\n', text).count();
+                    }
+                    self.chains.insert(java, hash, text, newlines, parts)
+                }
+            };
+            lines.newlines += self.chains.current.entries[slot].newlines + (after - text.len());
+            lines.rest = &rest[after..];
+            let e = &self.chains.current.entries[slot];
+            if e.root == root {
+                e.stack
+            } else {
+                parts.clear();
+                parts.extend_from_slice(&self.chains.current.parts[e.parts.clone()]);
+                let stack = self.stack_id(root, java, &f, parts, namer)?;
+                let e = &mut self.chains.current.entries[slot];
+                (e.root, e.stack) = (root, stack);
+                stack
+            }
+        } else {
+            self.chain_lines(lines, java, namer, parts)?;
+            self.stack_id(root, java, &f, parts, namer)?
+        };
+        self.count_sample(&f, event, stack, weight, info, local)
+    }
+
+    /// Count one sample of `stack` in `local` and, when keeping time, on `info`'s timeline.
+    fn count_sample(
+        &self,
+        f: &Fields<'_>,
+        event: u32,
+        stack: u32,
+        weight: u64,
+        info: &mut ChunkInfo,
+        local: &mut Map<(u32, u32), (u128, u64)>,
+    ) -> Result<(), Stop> {
+        let cell = local.entry((event, stack)).or_insert((0, 0));
+        cell.0 = cell
+            .0
+            .checked_add(u128::from(weight))
+            .ok_or(Stop::Fallback)?;
+        cell.1 += 1;
+        if self.cfg.keep_time {
+            let time = f
+                .time
+                .and_then(|t| std::str::from_utf8(t).ok()?.parse::<f64>().ok())
+                .unwrap_or(f64::NAN);
+            info.timeline.push((time, stack, weight));
+        }
+        Ok(())
     }
 
     fn event_id(&mut self, event: Option<&[u8]>) -> u32 {
@@ -756,14 +890,20 @@ impl Worker {
         if parts.is_empty() {
             if let Some(rest) = f.rest {
                 if !bytes_strip(rest).is_empty() {
-                    if !is_plain_ascii(rest) {
-                        return Err(Stop::Fallback);
-                    }
-                    if let Some(frame) = parse_frame_line(rest) {
+                    // whether it names a frame is read from the text as the twin decodes it
+                    let decoded = if is_plain_ascii(rest) {
+                        rest
+                    } else {
+                        strip_decoded(rest)
+                    };
+                    if let Some(frame) = parse_frame_line(decoded) {
                         if !frame.pc.is_empty() && frame.dso.is_some() {
                             let mut line = b"\t".to_vec();
                             line.extend_from_slice(bytes_strip(rest));
-                            parts.push(self.line_part(&line, java, namer)?);
+                            // (a frame here is a frame there: the same text is parsed)
+                            if let Some(id) = self.line_part_or_none(&line, java, namer)? {
+                                parts.push(id);
+                            }
                         }
                     }
                 }
@@ -824,9 +964,10 @@ impl Worker {
                 }
                 s
             })
-            .collect();
+            .collect::<Vec<Vec<u8>>>();
         WorkerOutput {
-            event_names: self.event_names.items.iter().map(|e| e.to_vec()).collect(),
+            event_names: self.event_names.items().map(<[u8]>::to_vec).collect(),
+            hashes: stacks.iter().map(|s| key_hash(s)).collect(),
             stacks,
             cells: self
                 .cells
@@ -836,6 +977,13 @@ impl Worker {
             chunks: self.chunks,
         }
     }
+}
+
+/// How far a path read into the text it was given: bytes and newlines.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Taken {
+    pub(crate) bytes: usize,
+    pub(crate) newlines: usize,
 }
 
 /// The lines of a chunk one by one, counting the newlines taken.
@@ -1130,13 +1278,18 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn odd_layouts_fold_line_by_line_and_bad_lines_fall_back() {
+    fn odd_layouts_and_bad_lines_fold_line_by_line() {
         assert_eq!(
             fold(" bash 1 x: \n", FoldConfig::default()),
             Ok(vec![("x".into(), "bash".into(), 1, 1)])
         );
         assert_eq!(
             fold("bash 1 x: \nNOT A FRAME\n", FoldConfig::default()),
+            Ok(vec![("x".into(), "bash".into(), 1, 1)])
+        );
+        // a line the namer cannot name (no namer here) still sends the chunk to the twin
+        assert_eq!(
+            fold("bash 1 x: \n\t1234 caf\u{e9} (/x)\n", FoldConfig::default()),
             Err(Stop::Fallback)
         );
         assert_eq!(

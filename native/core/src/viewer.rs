@@ -18,6 +18,7 @@
 use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::io::{self, Write};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use flate2::{Compress, Compression, Crc, FlushCompress, Status};
@@ -52,6 +53,20 @@ impl Depths {
                 }
             },
             Depths::Wide(v) => v.push(depth as u32),
+        }
+    }
+
+    /// `other`'s depths after these.
+    fn extend(&mut self, other: &Depths) {
+        match (&mut *self, other) {
+            (Depths::Narrow(v), Depths::Narrow(w)) => v.extend_from_slice(w),
+            (Depths::Wide(v), Depths::Wide(w)) => v.extend_from_slice(w),
+            (Depths::Wide(v), Depths::Narrow(w)) => v.extend(w.iter().map(|&d| u32::from(d))),
+            (Depths::Narrow(_), Depths::Wide(w)) => {
+                let mut wide = self.to_vec();
+                wide.extend_from_slice(w);
+                *self = Depths::Wide(wide);
+            }
         }
     }
 
@@ -226,17 +241,18 @@ impl Interner {
         (hash as usize & self.mask, tag)
     }
 
-    fn id(
-        &mut self,
+    /// Where `name` is: `Ok(its id)`, or `Err(the empty slot where it would go)`.
+    fn probe(
+        &self,
         name: &[u8],
         (mut at, tag): (usize, u32),
-        tree: &mut ViewTree,
-    ) -> Result<u32, TooLarge> {
+        tree: &ViewTree,
+    ) -> Result<u32, usize> {
         let id_mask = u32::MAX.checked_shr(32 - self.id_bits).unwrap_or(0);
         loop {
             let slot = self.slots[at];
             if slot == 0 {
-                break;
+                return Err(at);
             }
             if slot.checked_shr(self.id_bits).unwrap_or(0) == tag {
                 let id = (slot & id_mask) - 1;
@@ -246,33 +262,100 @@ impl Interner {
             }
             at = (at + 1) & self.mask;
         }
+    }
+
+    fn id(
+        &mut self,
+        name: &[u8],
+        hash: (usize, u32),
+        tree: &mut ViewTree,
+    ) -> Result<u32, TooLarge> {
+        let at = match self.probe(name, hash, tree) {
+            Ok(id) => return Ok(id),
+            Err(at) => at,
+        };
         let id = tree.name_count() as u32;
         let end = u32::try_from(tree.names.len() + name.len() + 1).map_err(|_| TooLarge::Names)?;
-        self.slots[at] = tag.checked_shl(self.id_bits).unwrap_or(0) | (id + 1);
+        self.slots[at] = hash.1.checked_shl(self.id_bits).unwrap_or(0) | (id + 1);
         tree.names.extend_from_slice(name);
         tree.names.push(b'\n');
         tree.name_ends.push(end);
         Ok(id)
     }
 
-    /// The ids of `names` (at most `BATCH`), in order, pushed onto the tree's name ids.
-    fn intern_all(&mut self, names: &[&[u8]], tree: &mut ViewTree) -> Result<(), TooLarge> {
+    /// The hashes of `names` (at most `BATCH`), their slots and the names those slots hold
+    /// loaded first: each stage's loads one after the other, with nothing between them, so that
+    /// their cache misses overlap (a load with work between it and the next holds the next back).
+    fn hashes<'n>(
+        &self,
+        names: impl Iterator<Item = &'n [u8]>,
+        tree: &ViewTree,
+    ) -> [(usize, u32); BATCH] {
         let mut hashes = [(0usize, 0u32); BATCH];
+        let mut n = 0;
         for (hash, name) in hashes.iter_mut().zip(names) {
             *hash = self.hash(name);
-            std::hint::black_box(self.slots[hash.0]); // the load starts now
+            n += 1;
         }
+        let id_mask = u32::MAX.checked_shr(32 - self.id_bits).unwrap_or(0);
+        let mut ends = [0usize; BATCH];
+        let mut seen = 0u32;
+        for (end, &(at, tag)) in ends.iter_mut().zip(&hashes[..n]) {
+            let slot = self.slots[at];
+            seen ^= slot;
+            if slot != 0 && slot.checked_shr(self.id_bits).unwrap_or(0) == tag {
+                *end = (slot & id_mask) as usize;
+            }
+        }
+        for end in &mut ends[..n] {
+            let id = *end;
+            *end = if id == 0 {
+                0
+            } else {
+                tree.name_ends.get(id - 1).map_or(0, |&e| e as usize)
+            };
+            seen ^= *end as u32;
+        }
+        for &end in &ends[..n] {
+            seen ^= u32::from(tree.names.get(end.saturating_sub(1)).copied().unwrap_or(0));
+        }
+        std::hint::black_box(seen);
+        hashes
+    }
+
+    /// The ids of `names` (at most `BATCH`), in order, pushed onto the tree's name ids.
+    fn intern_all(&mut self, names: &[&[u8]], tree: &mut ViewTree) -> Result<(), TooLarge> {
+        let hashes = self.hashes(names.iter().copied(), tree);
         for (name, &hash) in names.iter().zip(&hashes) {
             let id = self.id(name, hash, tree)?;
             tree.name_ids.push(id);
         }
         Ok(())
     }
+
+    /// For each name of `other` from `first` on, its id in `tree` (this interner's), or
+    /// `u32::MAX` when `tree` does not have it; looked up `BATCH` at a time.
+    fn find_all(
+        &self,
+        tree: &ViewTree,
+        other: &ViewTree,
+        names: std::ops::Range<usize>,
+    ) -> Vec<u32> {
+        let mut out = Vec::with_capacity(names.len());
+        for from in names.clone().step_by(BATCH) {
+            let batch = from..(from + BATCH).min(names.end);
+            let hashes = self.hashes(batch.clone().map(|i| other.name(i)), tree);
+            for (i, &hash) in batch.zip(&hashes) {
+                out.push(self.probe(other.name(i), hash, tree).unwrap_or(u32::MAX));
+            }
+        }
+        out
+    }
 }
 
 /// The sides' sorted stacks walked together in frame order.
 struct Merged<'s, 'a> {
-    ordered: &'s [Vec<(&'a [u8], i64)>],
+    ordered: &'s [&'s [(&'a [u8], i64)]],
     heads: Vec<usize>,
 }
 
@@ -303,10 +386,12 @@ impl<'a> Merged<'_, 'a> {
 }
 
 /// Calls `kept(stack, frames shared with the previous kept stack, where its first new frame
-/// starts, its weights)` for each stack heavier than zero on some side, in tree order;
-/// returns the stacks left out.
+/// starts, its weights)` for each stack heavier than zero on some side, in tree order, `prev`
+/// the kept stack before the first (None: the first is the first of the tree); returns the
+/// stacks left out.
 fn walk<'a, E>(
-    ordered: &[Vec<(&'a [u8], i64)>],
+    ordered: &[&[(&'a [u8], i64)]],
+    mut prev: Option<&'a [u8]>,
     mut kept: impl FnMut(&'a [u8], usize, usize, &[Option<i64>]) -> Result<(), E>,
 ) -> Result<usize, E> {
     let mut merged = Merged {
@@ -314,7 +399,6 @@ fn walk<'a, E>(
         heads: vec![0; ordered.len()],
     };
     let mut weights: Vec<Option<i64>> = vec![None; ordered.len()];
-    let mut prev: Option<&[u8]> = None;
     let mut nonpositive = 0;
     while let Some(stack) = merged.next(&mut weights) {
         if !weights.iter().any(|w| w.is_some_and(|w| w > 0)) {
@@ -328,6 +412,34 @@ fn walk<'a, E>(
     Ok(nonpositive)
 }
 
+/// The last stack of `ordered` (sorted sides) heavier than zero on some side it is on.
+fn last_kept<'a>(ordered: &[&[(&'a [u8], i64)]]) -> Option<&'a [u8]> {
+    let mut ends: Vec<usize> = ordered.iter().map(|side| side.len()).collect();
+    loop {
+        let mut greatest: Option<&[u8]> = None;
+        for (side, &end) in ordered.iter().zip(&ends) {
+            if let Some(&(stack, _)) = end.checked_sub(1).and_then(|i| side.get(i)) {
+                if greatest.is_none_or(|g| frame_cmp(stack, g).is_gt()) {
+                    greatest = Some(stack);
+                }
+            }
+        }
+        let stack = greatest?;
+        let mut heavy = false;
+        for (side, end) in ordered.iter().zip(ends.iter_mut()) {
+            if let Some(&(s, w)) = end.checked_sub(1).and_then(|i| side.get(i)) {
+                if s == stack {
+                    heavy |= w > 0;
+                    *end -= 1;
+                }
+            }
+        }
+        if heavy {
+            return Some(stack);
+        }
+    }
+}
+
 /// The frames of `stack` from `begin` on that become new nodes.
 fn new_frames(stack: &[u8], begin: usize) -> usize {
     if stack.is_empty() || begin > stack.len() {
@@ -337,40 +449,147 @@ fn new_frames(stack: &[u8], begin: usize) -> usize {
     }
 }
 
+/// What a part of the tree is told of the others: the first part the root's name and where the
+/// later part's sizes (nodes, kept stacks) come from; the later part where to send them.
+enum Sizes<'r> {
+    Root(&'r [u8], Receiver<(usize, usize)>),
+    Tell(SyncSender<(usize, usize)>),
+}
+
+/// Kept stacks from which the tree is built in two parts at once (fewer: in one).
+const TWO_PARTS_FROM: usize = 8_192;
+
 /// The merged tree of `sides` (each side's stacks distinct), the root called `root`. A stack is
-/// left out (and counted) when its weight is zero or negative on every side it is on.
+/// left out (and counted) when its weight is zero or negative on every side it is on. With many
+/// stacks, the two halves of the stacks (in frame order) are built on two threads and joined.
 pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, TooLarge> {
+    build_with(sides, root, TWO_PARTS_FROM)
+}
+
+/// `build`, in two parts from `two_parts_from` stacks on.
+fn build_with(
+    sides: Vec<Vec<(&[u8], i64)>>,
+    root: &[u8],
+    two_parts_from: usize,
+) -> Result<ViewTree, TooLarge> {
     let ordered: Vec<Vec<(&[u8], i64)>> = sides.into_iter().map(sorted).collect();
+    let all: Vec<&[(&[u8], i64)]> = ordered.iter().map(Vec::as_slice).collect();
+    let stacks: usize = all.iter().map(|side| side.len()).sum();
+    // the half of the largest side's bytes: every side cut where its stacks reach that stack
+    let cut = all
+        .iter()
+        .max_by_key(|side| side.len())
+        .filter(|_| stacks >= two_parts_from.max(2))
+        .and_then(|side| {
+            let total: usize = side.iter().map(|(s, _)| s.len()).sum();
+            let mut seen = 0;
+            let at = side.iter().position(|(s, _)| {
+                seen += s.len();
+                seen >= total / 2
+            })?;
+            side.get(at.max(1)).map(|&(s, _)| s)
+        });
+    let mut tree = match cut {
+        None => {
+            let (tell, told) = sync_channel(1);
+            drop(tell); // no later part
+            part(&all, None, Sizes::Root(root, told))?.0
+        }
+        Some(cut) => {
+            let ats: Vec<usize> = all
+                .iter()
+                .map(|side| side.partition_point(|(s, _)| frame_cmp(s, cut).is_lt()))
+                .collect();
+            let first: Vec<&[(&[u8], i64)]> = all
+                .iter()
+                .zip(&ats)
+                .map(|(side, &at)| &side[..at])
+                .collect();
+            let second: Vec<&[(&[u8], i64)]> = all
+                .iter()
+                .zip(&ats)
+                .map(|(side, &at)| &side[at..])
+                .collect();
+            let before = last_kept(&first);
+            let (tell, told) = sync_channel(1);
+            let (a, b) = std::thread::scope(|scope| {
+                let later = scope.spawn(|| part(&second, before, Sizes::Tell(tell)));
+                let a = part(&first, None, Sizes::Root(root, told));
+                let b = later
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (a, b)
+            });
+            let ((a, interner), (b, _)) = (a?, b?);
+            join(a, interner, b)?
+        }
+    };
+    tree.names.shrink_to_fit();
+    tree.name_ends.shrink_to_fit();
+    Ok(tree)
+}
+
+/// The nodes the kept stacks of `ordered` make, `before` the kept stack before them: with
+/// `root`, the tree's first part (the root is node 0, name 0); without, a later part, its
+/// nodes, leaves and names numbered from 0 in it (`join` renumbers them).
+fn part<'a>(
+    ordered: &[&[(&'a [u8], i64)]],
+    before: Option<&'a [u8]>,
+    sizes: Sizes<'_>,
+) -> Result<(ViewTree, Interner), TooLarge> {
+    let root = match &sizes {
+        Sizes::Root(root, _) => Some(*root),
+        Sizes::Tell(_) => None,
+    };
     // first walk: how many nodes and kept stacks, so that nothing grows on the second
-    let (mut nodes, mut kept) = (1usize, 0usize);
-    walk::<()>(&ordered, |stack, _, begin, _| {
+    let (mut nodes, mut kept) = (usize::from(root.is_some()), 0usize);
+    walk::<()>(ordered, before, |stack, _, begin, _| {
         nodes += new_frames(stack, begin);
         kept += 1;
         Ok(())
     })
     .unwrap_or_default();
+    // the arrays of the first part are made at the size of the whole tree (memory is only
+    // taken as they fill), so that joining the later part grows none of them
+    let (more_nodes, more_kept) = match sizes {
+        Sizes::Root(_, told) => told.recv().unwrap_or((0, 0)),
+        Sizes::Tell(tell) => {
+            // the first part waits for these sizes: they are sent whatever happens next
+            let _ = tell.send((nodes, kept));
+            (0, 0)
+        }
+    };
     if u32::try_from(nodes).is_err() {
         return Err(TooLarge::Nodes);
     }
     let mut tree = ViewTree {
         names: Vec::new(),
         name_ends: Vec::new(),
-        name_ids: Vec::with_capacity(nodes),
-        depths: Depths::with_capacity(nodes),
-        leaves: Vec::with_capacity(kept),
-        weights: vec![Vec::with_capacity(kept); ordered.len()],
+        name_ids: Vec::with_capacity(nodes + more_nodes),
+        depths: Depths::with_capacity(nodes + more_nodes),
+        leaves: Vec::with_capacity(kept + more_kept),
+        weights: (0..ordered.len())
+            .map(|_| Vec::with_capacity(kept + more_kept))
+            .collect(),
         scales: vec![1.0; ordered.len()],
         nonpositive: 0,
     };
-    tree.depths.push(0);
     // at most one name per node (the root's included)
     let mut interner = Interner::new(nodes);
-    // a frame called as the root is the root's name (as in the twin)
-    interner.intern_all(&[root], &mut tree)?;
-    let mut pending: Vec<&[u8]> = Vec::with_capacity(BATCH);
-    let mut made = 1usize;
+    // along the previous kept stack, the node of each depth (the root's first); in a later
+    // part the nodes of the stack before it were made in another part: never a leaf here,
+    // as every kept stack but the empty one (the first of all) ends at a node of its own
     let mut path: Vec<u32> = vec![0];
-    tree.nonpositive = walk(&ordered, |stack, lcp, begin, weights| {
+    if let Some(root) = root {
+        tree.depths.push(0);
+        // a frame called as the root is the root's name (as in the twin)
+        interner.intern_all(&[root], &mut tree)?;
+    } else if let Some(before) = before {
+        path.resize(1 + new_frames(before, 0), u32::MAX);
+    }
+    let mut pending: Vec<&[u8]> = Vec::with_capacity(BATCH);
+    let mut made = usize::from(root.is_some());
+    tree.nonpositive = walk(ordered, before, |stack, lcp, begin, weights| {
         path.truncate(lcp + 1);
         if new_frames(stack, begin) > 0 {
             let mut from = begin;
@@ -394,9 +613,55 @@ pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, Too
         Ok(())
     })?;
     interner.intern_all(&pending, &mut tree)?;
-    tree.names.shrink_to_fit();
-    tree.name_ends.shrink_to_fit();
-    Ok(tree)
+    Ok((tree, interner))
+}
+
+/// The first part of a tree (`interner` its names') followed by a later part: the later
+/// part's nodes numbered after the first's, its names that the first has given the first's
+/// ids, the others new ids in the order they are met (looked up on two threads).
+fn join(mut a: ViewTree, interner: Interner, b: ViewTree) -> Result<ViewTree, TooLarge> {
+    let offset = u32::try_from(a.len()).map_err(|_| TooLarge::Nodes)?;
+    if u32::try_from(a.len() + b.len()).is_err() {
+        return Err(TooLarge::Nodes);
+    }
+    let names = b.name_count();
+    let mut ids = std::thread::scope(|scope| {
+        let half = names / 2;
+        let (a, b, interner) = (&a, &b, &interner);
+        let later = scope.spawn(move || interner.find_all(a, b, half..names));
+        let mut ids = interner.find_all(a, b, 0..half);
+        ids.extend(
+            later
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        );
+        ids
+    });
+    drop(interner);
+    let new_bytes: usize = (ids.iter().enumerate())
+        .filter(|&(_, &id)| id == u32::MAX)
+        .map(|(i, _)| b.name(i).len() + 1)
+        .sum();
+    a.names.reserve_exact(new_bytes);
+    for (i, id) in ids.iter_mut().enumerate() {
+        if *id == u32::MAX {
+            let name = b.name(i);
+            let end = u32::try_from(a.names.len() + name.len() + 1).map_err(|_| TooLarge::Names)?;
+            *id = a.name_count() as u32;
+            a.names.extend_from_slice(name);
+            a.names.push(b'\n');
+            a.name_ends.push(end);
+        }
+    }
+    a.name_ids
+        .extend(b.name_ids.iter().map(|&i| ids[i as usize]));
+    a.depths.extend(&b.depths);
+    a.leaves.extend(b.leaves.iter().map(|&leaf| leaf + offset));
+    for (side, more) in a.weights.iter_mut().zip(&b.weights) {
+        side.extend_from_slice(more);
+    }
+    a.nonpositive += b.nonpositive;
+    Ok(a)
 }
 
 /// A name's shown form and fill, given by the twin for the names the palette does not colour.
@@ -846,6 +1111,91 @@ mod tests {
             .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
             .collect();
         assert_eq!(before, [0.0, 0.0, 1.5, 0.0, 3.0]);
+    }
+
+    /// Every field of a tree, to compare trees built in one part and in two.
+    fn fields(tree: &ViewTree) -> impl PartialEq + std::fmt::Debug {
+        (
+            names(tree).iter().map(|n| n.to_vec()).collect::<Vec<_>>(),
+            tree.name_ids.clone(),
+            tree.depths.to_vec(),
+            tree.depths.is_wide(),
+            tree.leaves.clone(),
+            tree.weights.clone(),
+            tree.nonpositive,
+        )
+    }
+
+    fn stacks_of(keys: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        keys.iter()
+            .map(|k| {
+                k.iter()
+                    .map(|&c| [b"a".as_slice(), b"b", b"all", b"c;d", b""][c as usize % 5])
+                    .collect::<Vec<_>>()
+                    .join(&b';')
+            })
+            .collect()
+    }
+
+    fn view(texts: &[Vec<(Vec<u8>, i64)>]) -> Vec<Vec<(&[u8], i64)>> {
+        texts
+            .iter()
+            .map(|side| side.iter().map(|(s, w)| (s.as_slice(), *w)).collect())
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn two_parts_build_the_tree_one_part_builds(
+            sides in proptest::collection::vec(
+                proptest::collection::btree_map(
+                    proptest::collection::vec(0u8..5, 0..6), -2i64..5, 0..40),
+                1..=2),
+        ) {
+            let texts: Vec<Vec<(Vec<u8>, i64)>> = sides
+                .iter()
+                .map(|side| {
+                    let keys: Vec<Vec<u8>> = side.keys().cloned().collect();
+                    let mut seen = std::collections::HashSet::new();
+                    stacks_of(&keys)
+                        .into_iter()
+                        .zip(side.values().copied())
+                        .filter(|(s, _)| seen.insert(s.clone()))
+                        .collect()
+                })
+                .collect();
+            let one = build_with(view(&texts), b"all", usize::MAX).unwrap();
+            let two = build_with(view(&texts), b"all", 2).unwrap();
+            proptest::prop_assert_eq!(fields(&one), fields(&two));
+        }
+    }
+
+    #[test]
+    fn two_parts_join_narrow_and_wide_depths() {
+        let deep = vec![b"f".as_slice(); 70_000].join(&b';');
+        let mut deeper = deep.clone();
+        deeper.extend_from_slice(b";g");
+        for stacks in [
+            vec![(b"a;b".as_slice(), 1), (deep.as_slice(), 2)],
+            vec![(deep.as_slice(), 2), (b"z;y".as_slice(), 1)],
+            vec![(deep.as_slice(), 2), (deeper.as_slice(), 1)],
+        ] {
+            let one = build_with(vec![stacks.clone()], b"all", usize::MAX).unwrap();
+            let two = build_with(vec![stacks], b"all", 2).unwrap();
+            assert!(two.depths.is_wide());
+            assert_eq!(fields(&one), fields(&two));
+        }
+    }
+
+    #[test]
+    fn the_last_kept_stack_skips_the_light_ones() {
+        let a: Vec<(&[u8], i64)> = vec![(b"a", 1), (b"c", 0)];
+        let b: Vec<(&[u8], i64)> = vec![(b"b", 2), (b"c", -1)];
+        assert_eq!(last_kept(&[&a, &b]), Some(&b"b"[..]));
+        let c: Vec<(&[u8], i64)> = vec![(b"c", 3)];
+        assert_eq!(last_kept(&[&a, &c]), Some(&b"c"[..]));
+        assert_eq!(last_kept(&[&a[1..], &b[1..]]), None);
+        assert_eq!(last_kept(&[]), None);
     }
 
     #[test]

@@ -296,8 +296,9 @@ impl PerfFolder {
 
     /// Wait for the threads and return what they folded: a dict with `events` (name -> {stack:
     /// [weight, samples]}), `first_seen` (name -> (chunk, order)), `lines` (chunk -> newlines)
-    /// `timelines` (chunk -> (times, stack ids, weights) arrays, see `timeline_arrays`) and
-    /// `stacks` (the stacks the ids index).
+    /// `timelines` (chunk -> (times, stack ids, weights) arrays, see `timeline_arrays`),
+    /// `stacks` (the stacks the ids index), `bad` ((chunk, line number in it, text) of the bad
+    /// lines kept to quote, at most 5 a chunk) and `bad_count` (bad lines skipped in all).
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         self.pool()?.close();
         loop {
@@ -363,6 +364,22 @@ impl PerfFolder {
         out.set_item("lines", lines)?;
         out.set_item("timelines", timelines)?;
         out.set_item("stacks", PyList::new(py, stacks)?)?;
+        let bad = folded
+            .bad
+            .iter()
+            .map(|(index, n, line)| {
+                PyTuple::new(
+                    py,
+                    [
+                        index.into_pyobject(py)?.into_any(),
+                        n.into_pyobject(py)?.into_any(),
+                        text(py, line, "surrogateescape")?,
+                    ],
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        out.set_item("bad", PyList::new(py, bad)?)?;
+        out.set_item("bad_count", folded.bad_count)?;
         Ok(out)
     }
 }

@@ -7,7 +7,8 @@ use std::cmp::Ordering;
 
 use foldkit_core::function_sums::function_sums_parallel;
 use foldkit_core::stack_order::{threads, write_folded_parallel};
-use foldkit_core::table::{Group, Named, Stacks, Union};
+use foldkit_core::table::{Group, Named, Stacks};
+use foldkit_core::table_diff::change_sums;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
@@ -53,11 +54,11 @@ fn group_of(by: &str, roots: usize) -> PyResult<Group> {
     }
 }
 
-/// The first `limit` (all when `limit` <= 0) of `rows` by `order`, in that order, and how many
-/// rows there were in all: only `limit` rows are held beyond the partition at hand.
+/// The first `limit` (all when `limit` <= 0) of the rows `rows` hands over by `order`, in that
+/// order, and how many rows there were in all: only `limit` rows are held beyond the partition at
+/// hand.
 fn best<'a, const N: usize>(
-    sides: [&'a Stacks; N],
-    group: Group,
+    rows: impl FnOnce(&mut dyn FnMut(Named<'a, N>)) -> Option<()>,
     limit: i64,
     order: impl Fn(&Named<'a, N>, &Named<'a, N>) -> Ordering + Sync,
 ) -> Option<(Vec<Named<'a, N>>, usize)> {
@@ -66,7 +67,7 @@ fn best<'a, const N: usize>(
     let cap = usize::try_from(limit).ok().filter(|&l| l > 0);
     // the last row kept when the rows were last cut to `cap`: a row after it is never shown
     let mut bar: Option<([[i64; 2]; N], &'a [u8])> = None;
-    function_sums_parallel(sides, group, threads(), |row| {
+    rows(&mut |row| {
         count += 1;
         if let Some((sums, name)) = bar {
             if order(&row, &Named { name, sums }) == Ordering::Greater {
@@ -109,13 +110,17 @@ fn table_top<'py>(
     let (first, second) = if sort_self { (0, 1) } else { (1, 0) };
     let found = py.detach(|| {
         guard("top", || {
-            best([stacks], group, limit, |a, b| {
-                let (x, y) = (a.sums[0], b.sums[0]);
-                y[first]
-                    .cmp(&x[first])
-                    .then(y[second].cmp(&x[second]))
-                    .then_with(|| a.name.cmp(b.name))
-            })
+            best(
+                |keep| function_sums_parallel([stacks], group, threads(), keep),
+                limit,
+                |a, b| {
+                    let (x, y) = (a.sums[0], b.sums[0]);
+                    y[first]
+                        .cmp(&x[first])
+                        .then(y[second].cmp(&x[second]))
+                        .then_with(|| a.name.cmp(b.name))
+                },
+            )
         })
     })?;
     let Some((rows, count)) = found else {
@@ -159,11 +164,15 @@ fn table_changes<'py>(
     };
     let found = py.detach(|| {
         guard("diff", || {
-            best([b, a], Group::Function { roots }, limit, |x, y| {
-                change(y)
-                    .total_cmp(&change(x))
-                    .then_with(|| x.name.cmp(y.name))
-            })
+            best(
+                |keep| change_sums(b, a, Group::Function { roots }, threads(), keep),
+                limit,
+                |x, y| {
+                    change(y)
+                        .total_cmp(&change(x))
+                        .then_with(|| x.name.cmp(y.name))
+                },
+            )
         })
     })?;
     let Some((rows, count)) = found else {
@@ -186,36 +195,10 @@ fn table_changes<'py>(
     Ok(Some((names, sb, tb, sa, ta, count).into_pyobject(py)?))
 }
 
-/// The two-column folded text of `before` and `after` (`stack before after` lines, every stack
-/// of either once, sorted byte-wise, 0 where a side lacks it), or None when a table is not one
-/// this takes.
-#[pyfunction]
-fn table_difffolded<'py>(
-    py: Python<'py>,
-    before: &FoldedStacks,
-    after: &FoldedStacks,
-) -> PyResult<Option<Bound<'py, PyBytes>>> {
-    let (Some(b), Some(a)) = (plain(before), plain(after)) else {
-        return Ok(None);
-    };
-    let (walk, len) = py.detach(|| {
-        guard("diff", || {
-            let walk = Union::new(b, a);
-            let len = walk.difffolded_len();
-            (walk, len)
-        })
-    })?;
-    let text = PyBytes::new_with(py, len, |out| {
-        py.detach(|| guard("diff", || walk.write_difffolded(out)))
-    })?;
-    Ok(Some(text))
-}
-
 /// Register this file's functions in `foldkit._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_folded_text, m)?)?;
     m.add_function(wrap_pyfunction!(table_top, m)?)?;
-    m.add_function(wrap_pyfunction!(table_difffolded, m)?)?;
     m.add_function(wrap_pyfunction!(table_changes, m)?)?;
     Ok(())
 }

@@ -2,10 +2,12 @@
 //! a Python object per stack (`foldkit.render.diffgraph` calls it; `Layout.inclusive`/`own` and
 //! `hidden_share` of the dicts stay the reference).
 
+use foldkit_core::stack_order::threads;
 use foldkit_core::table::Stacks;
-use foldkit_core::table_diff::frame_sums;
+use foldkit_core::table_diff::{frame_sums, DiffFolded, PIECE};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::convert::{guard, int, Texts};
 use crate::folded::FoldedStacks;
@@ -79,8 +81,43 @@ fn table_frame_sums<'py>(
     Ok(Some((inclusive, own, hidden, total).into_pyobject(py)?))
 }
 
+/// Write the two-column folded text of `before` and `after` (`stack before after` lines, every
+/// stack of either once, sorted byte-wise, 0 where a side lacks it) to `out` (anything with a
+/// `write(bytes)` method) a piece of a few megabytes at a time, the pieces made on every thread
+/// while `out` takes the ones before: True when written, False (nothing written) when a table
+/// is not one this takes. Without `out`, only whether it would be written.
+#[pyfunction]
+#[pyo3(signature = (before, after, out = None))]
+fn table_difffolded_write(
+    py: Python<'_>,
+    before: &FoldedStacks,
+    after: &FoldedStacks,
+    out: Option<&Bound<'_, PyAny>>,
+) -> PyResult<bool> {
+    let (Some(b), Some(a)) = (plain(before), plain(after)) else {
+        return Ok(false);
+    };
+    let Some(out) = out else {
+        return Ok(true);
+    };
+    let text = py.detach(|| guard("diff", || DiffFolded::new(b, a, PIECE)))?;
+    let write = intern!(py, "write");
+    guard("diff", || {
+        text.write(
+            threads(),
+            |join| py.detach(&mut *join),
+            |piece| {
+                out.call_method1(write, (PyBytes::new(py, &piece),))
+                    .map(drop)
+            },
+        )
+    })??;
+    Ok(true)
+}
+
 /// Register this file's functions in `foldkit._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_frame_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(table_difffolded_write, m)?)?;
     Ok(())
 }

@@ -49,6 +49,49 @@ fn rstrip(s: &[u8]) -> &[u8] {
     &s[..end]
 }
 
+/// Bytes of the whitespace character (`str.isspace()`) that `s` starts with, if any, reading `s`
+/// as Python decodes it (UTF-8, undecodable bytes escaped: never whitespace).
+fn leading_space(s: &[u8]) -> Option<usize> {
+    let first = *s.first()?;
+    let len = match first {
+        0..=0x7f => return is_py_space(first).then_some(1),
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    let c = std::str::from_utf8(s.get(..len)?).ok()?.chars().next()?;
+    c.is_whitespace().then_some(len)
+}
+
+/// Bytes of the whitespace character that `s` ends with, if any (see [`leading_space`]): a
+/// character decoded backwards from its lead byte is the one Python decodes there, since no
+/// sequence decoded or escaped before it can take in a lead byte.
+fn trailing_space(s: &[u8]) -> Option<usize> {
+    let last = *s.last()?;
+    if last < 0x80 {
+        return is_py_space(last).then_some(1);
+    }
+    let lead = (s.len().saturating_sub(4)..s.len())
+        .rev()
+        .find(|&i| s[i] & 0xc0 != 0x80)?;
+    let len = s.len() - lead;
+    (leading_space(&s[lead..]) == Some(len)).then_some(len)
+}
+
+/// `str.strip()` of the text `s` decodes to (UTF-8 with surrogate escapes), as bytes: ASCII
+/// whitespace as [`strip`] and the non-ASCII whitespace characters (`U+00A0`, `U+2003`, ...).
+pub fn strip_decoded(s: &[u8]) -> &[u8] {
+    let mut s = s;
+    while let Some(n) = leading_space(s) {
+        s = &s[n..];
+    }
+    while let Some(n) = trailing_space(s) {
+        s = &s[..s.len() - n];
+    }
+    s
+}
+
 fn is_hex(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(u8::is_ascii_hexdigit)
 }
@@ -407,6 +450,23 @@ fn is_padded_hex(lo: u64, hi: u64) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn strip_decoded_strips_what_python_strips() {
+        let cases: [(&[u8], &[u8]); 8] = [
+            ("\u{a0}\u{2003} x y\u{3000}\x1c".as_bytes(), b"x y"),
+            ("\u{85}caf\u{e9}\u{2029}".as_bytes(), "caf\u{e9}".as_bytes()),
+            (b"\xc2 x \xc2", b"\xc2 x \xc2"), // lone lead bytes: escaped, not blank
+            (b"\xa0x\xe2\x80", b"\xa0x\xe2\x80"), // a lone continuation, a cut sequence
+            ("\u{2020}".as_bytes(), "\u{2020}".as_bytes()), // a dagger, no space
+            (b"x\xe2\xc2\xa0", b"x\xe2"),     // a space after an escaped byte
+            (b"\xe0\x80\xa0x", b"\xe0\x80\xa0x"), // an overlong space: escaped bytes
+            (b" \t\n", b""),
+        ];
+        for (text, want) in cases {
+            assert_eq!(strip_decoded(text), want, "{text:?}");
+        }
+    }
 
     /// [`has_address_column`] written plainly.
     fn has_address_column_plain(line: &[u8]) -> bool {

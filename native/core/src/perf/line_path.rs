@@ -7,12 +7,13 @@
 //!
 //! Each line is what the twin makes of it: a blank line ends a sample; after a header, a frame
 //! line (or a `+srcline` line after a frame) belongs to it; anything else ends it, and is skipped
-//! (a comment, a side event), starts the next sample (a header) or is a bad line. A chunk with a
-//! bad line still goes to the twin, which reports it with its line number; so does a single-line
-//! sample whose frame is not plain ASCII (the twin reads it as decoded text).
+//! (a comment, a side event), starts the next sample (a header) or is a bad line, skipped and kept
+//! with its line number as the twin keeps it. The block path hands over to this one at a block it
+//! does not take and takes over again after the next blank line ending a sample.
 
 use super::{
-    is_blank, is_srcline, parse_u64, ChunkInfo, LineNamer, Map, Stop, Worker, CANCEL_EVERY,
+    is_blank, is_srcline, parse_u64, ChunkInfo, LineNamer, Map, Stop, Taken, Worker,
+    BAD_LINES_KEPT, CANCEL_EVERY,
 };
 use crate::perf::frames::{has_address_column, is_plain_ascii, name_line};
 use crate::perf::header::Fields;
@@ -36,35 +37,56 @@ struct Pending<'a> {
 }
 
 impl Worker {
-    /// Fold `chunk` (CRLF already made LF) line by line into `info`, as the twin does; the number
-    /// of its newlines when done. Err(Stop::Fallback) at a bad line or a line this path cannot
-    /// name (the chunk then goes to the twin).
+    /// Fold `text` (CRLF already made LF; its first line is line `first_line + 1` of the
+    /// chunk) line by line into `info`, as the twin does; bad lines are counted and kept in
+    /// `info` as the twin keeps them. With `to_blocks`, stops after a blank line that ends a
+    /// sample when the next line may start a block (the caller folds blocks from there).
+    /// Err(Stop::Fallback) at a line this path cannot name (the chunk then goes to the twin).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn fold_lines(
         &mut self,
-        chunk: &[u8],
+        text: &[u8],
+        first_line: usize,
+        to_blocks: bool,
         info: &mut ChunkInfo,
+        local: &mut Map<(u32, u32), (u128, u64)>,
         namer: &mut LineNamer<'_>,
         cancelled: &dyn Fn() -> bool,
-    ) -> Result<usize, Stop> {
-        let mut local: Map<(u32, u32), (u128, u64)> = Map::default();
+    ) -> Result<Taken, Stop> {
         let mut pending: Option<Pending<'_>> = None;
         let mut parts: Vec<u32> = Vec::new();
         let mut prev_frame = false;
         // just after a header with text after its event (`-G`, no call chain)
         let mut after_rest = false;
         let mut newlines = 0usize;
-        for (n, line) in chunk.split(|&b| b == b'\n').enumerate() {
+        let mut at = 0usize;
+        for (n, line) in text.split(|&b| b == b'\n').enumerate() {
             if n > 0 {
                 newlines += 1;
+                at += 1;
             }
+            let start = at;
+            at += line.len();
             if n % CANCEL_EVERY == CANCEL_EVERY - 1 && cancelled() {
                 return Err(Stop::Cancelled);
             }
             if is_blank(line) {
                 if let Some(p) = pending.take() {
-                    self.flush_sample(&p, &mut parts, info, &mut local, namer)?;
+                    self.flush_sample(&p, &mut parts, info, local, namer)?;
                 }
                 prev_frame = false;
+                // the next line starts a block when it is a header at a line's start
+                if to_blocks
+                    && !matches!(
+                        text.get(at + 1),
+                        None | Some(b'\n' | b' ' | b'\t' | b'#' | b'\r')
+                    )
+                {
+                    return Ok(Taken {
+                        bytes: at + 1,
+                        newlines: newlines + 1,
+                    });
+                }
                 continue;
             }
             if let Some(p) = &pending {
@@ -85,29 +107,35 @@ impl Worker {
                 }
             }
             if let Some(p) = pending.take() {
-                self.flush_sample(&p, &mut parts, info, &mut local, namer)?;
+                self.flush_sample(&p, &mut parts, info, local, namer)?;
             }
             prev_frame = false;
             if line[0] == b'#' || self.side_event.find(line).is_some() {
                 continue;
             }
-            let fields = self.header.parse(line).ok_or(Stop::Fallback)?;
-            if matches!(line[0], b' ' | b'\t') && fields.event.is_none() {
-                return Err(Stop::Fallback); // a bad line: the twin reports it
-            }
+            let fields = match self.header.parse(line) {
+                Some(f) if !matches!(line[0], b' ' | b'\t') || f.event.is_some() => f,
+                _ => {
+                    // a bad line: skipped, counted and kept to quote, as the twin does
+                    info.bad_count += 1;
+                    if info.bad.len() < BAD_LINES_KEPT {
+                        info.bad
+                            .push((first_line + n + 1, text[start..at].to_vec()));
+                    }
+                    continue;
+                }
+            };
             after_rest = fields.rest.is_some_and(|r| !is_blank(r));
             let (root, java) = self.root(&fields);
             pending = Some(Pending { fields, root, java });
         }
         if let Some(p) = pending.take() {
-            self.flush_sample(&p, &mut parts, info, &mut local, namer)?;
+            self.flush_sample(&p, &mut parts, info, local, namer)?;
         }
-        for ((event, stack), (weight, count)) in local {
-            let cell = self.cells.entry((event, stack)).or_insert((0, 0));
-            cell.0 = cell.0.checked_add(weight).ok_or(Stop::Fallback)?;
-            cell.1 += count;
-        }
-        Ok(newlines)
+        Ok(Taken {
+            bytes: text.len(),
+            newlines,
+        })
     }
 
     /// Count one sample (the twin's `flush`): its stack, weight, event and time.
@@ -130,20 +158,7 @@ impl Worker {
         if !info.events.contains(&event) {
             info.events.push(event);
         }
-        let cell = local.entry((event, stack)).or_insert((0, 0));
-        cell.0 = cell
-            .0
-            .checked_add(u128::from(weight))
-            .ok_or(Stop::Fallback)?;
-        cell.1 += 1;
-        if self.cfg.keep_time {
-            let time = f
-                .time
-                .and_then(|t| std::str::from_utf8(t).ok()?.parse::<f64>().ok())
-                .unwrap_or(f64::NAN);
-            info.timeline.push((time, stack, weight));
-        }
-        Ok(())
+        self.count_sample(f, event, stack, weight, info, local)
     }
 
     /// What a non-blank line after a header is (the twin's `Resolver.classify`).
@@ -187,7 +202,7 @@ impl Worker {
 
     /// The part id of a frame line, or None when the line is no frame (not remembered: such
     /// lines are rare, and the caches hold frames only).
-    fn line_part_or_none(
+    pub(super) fn line_part_or_none(
         &mut self,
         line: &[u8],
         java: bool,
@@ -261,15 +276,69 @@ mod tests {
         assert_eq!(lines, 9);
     }
 
+    /// `text` folded as one chunk: its rows, and its bad lines (count, those kept).
+    fn fold_bad(text: &str) -> (Vec<Row>, usize, Vec<(usize, String)>) {
+        let (rows, out) = fold_whole(text, FoldConfig::default()).unwrap();
+        let chunk = &out.chunks[0];
+        assert!(!chunk.fallback);
+        let kept = chunk
+            .bad
+            .iter()
+            .map(|(n, t)| (*n, String::from_utf8(t.clone()).unwrap()));
+        (rows, chunk.bad_count, kept.collect())
+    }
+
     #[test]
-    fn bad_lines_go_to_the_twin() {
+    fn bad_lines_are_skipped_counted_and_kept_by_line_number() {
         assert_eq!(
-            fold("   bash 1 x\n", FoldConfig::default()).map(|_| ()),
-            Err(Stop::Fallback)
+            fold_bad("   bash 1 x\n"),
+            (vec![], 1, vec![(1, "   bash 1 x".into())])
         );
+        // after a header, a line that is no frame ends the sample and is a bad line
         assert_eq!(
-            fold("bash 1 1.0: 1 x: \nNOT A HEADER\n\n", FoldConfig::default()).map(|_| ()),
-            Err(Stop::Fallback)
+            fold_bad("bash 1 1.0: 1 x: \nNOT A HEADER\n\n"),
+            (
+                vec![row("x", "bash", 1, 1)],
+                1,
+                vec![(2, "NOT A HEADER".into())]
+            )
         );
+        // numbered from the chunk's start (its leading comments too); five kept, all counted
+        let sample = "bash 1 1.0: 1 x: \n\t1234 f (/x)\n\n";
+        let mut text = format!("# c\n# c\n{sample}");
+        for k in 0..7 {
+            text.push_str(&format!("junk{k}\n{sample}"));
+        }
+        let (rows, count, kept) = fold_bad(&text);
+        assert_eq!(rows, vec![row("x", "bash;f", 8, 8)]);
+        assert_eq!(count, 7);
+        let want: Vec<(usize, String)> = (0..5).map(|k| (6 + 4 * k, format!("junk{k}"))).collect();
+        assert_eq!(kept, want);
+    }
+
+    #[test]
+    fn blocks_after_a_bad_line_fold_as_blocks_again() {
+        // a bad line between samples of the block layout: the samples fold as they would
+        // without it, before and after it, whatever each sample's first appearance
+        let sample = |tid: u32, f: &str| {
+            format!("bash 1/{tid} 1.0: 1 cycles: \n\t    7f1e2215d058 {f}+0x1 (/x)\n\t    7f1e2215d059 main+0x2 (/x)\n\n")
+        };
+        let mut clean = String::new();
+        let mut damaged = String::new();
+        for k in 0..40u32 {
+            let s = sample(k % 3, ["f", "g", "h"][k as usize % 3]);
+            clean.push_str(&s);
+            damaged.push_str(&s);
+            if k % 9 == 4 {
+                damaged.push_str(
+                    ["junk\n", "\n\n", "  \n", "bash 2 1.0: 1 other:\nX\n\n"][k as usize % 4],
+                );
+            }
+        }
+        let (rows, _) = fold_whole(&clean, FoldConfig::default()).unwrap();
+        let (got, out) = fold_whole(&damaged, FoldConfig::default()).unwrap();
+        let without_other: Vec<Row> = got.into_iter().filter(|r| r.0 != "other").collect();
+        assert_eq!(without_other, rows);
+        assert_eq!(out.chunks[0].lines, damaged.matches('\n').count());
     }
 }

@@ -11,6 +11,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{bounded, Receiver, SendTimeoutError, Sender};
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use crate::perf::{FoldConfig, Stop, TimePoint, Worker, WorkerOutput};
 use crate::range_read::{read_full, Boundaries};
@@ -93,6 +95,10 @@ pub struct Folded {
     pub lines: Vec<(usize, usize)>,
     /// (chunk index, [(time, stack, weight)])
     pub timelines: Vec<(usize, Vec<TimePoint>)>,
+    /// (chunk index, line number in the chunk, text) of the bad lines kept to quote
+    pub bad: Vec<(usize, usize, Vec<u8>)>,
+    /// bad lines skipped in all
+    pub bad_count: usize,
 }
 
 /// A running set of folding threads.
@@ -340,25 +346,40 @@ impl RangeReader {
     }
 }
 
+/// The workers' results merged: stacks found again by the hashes their workers computed (no
+/// key hashed here), weights summed per event in tables indexed by stack.
 fn merge(outputs: Vec<WorkerOutput>) -> Folded {
-    let mut stack_ids: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut index: HashTable<u32> = HashTable::new();
     let mut stacks: Vec<Vec<u8>> = Vec::new();
-    let mut event_ids: HashMap<Vec<u8>, usize> = HashMap::new();
-    type Sums = HashMap<u32, (u128, u64)>;
+    let mut hashes: Vec<u64> = Vec::new();
+    let mut event_ids: HashMap<Vec<u8>, usize, FxBuildHasher> = HashMap::default();
+    // per event: its name and (weight, samples) per stack id (samples 0: no cell)
+    type Sums = Vec<(u128, u64)>;
     let mut events: Vec<(Vec<u8>, Sums)> = Vec::new();
-    let mut first_seen: HashMap<Vec<u8>, (usize, usize)> = HashMap::new();
+    let mut first_seen: HashMap<Vec<u8>, (usize, usize), FxBuildHasher> = HashMap::default();
     let mut lines = Vec::new();
     let mut timelines = Vec::new();
+    let mut bad = Vec::new();
+    let mut bad_count = 0;
     for out in outputs {
         let local: Vec<u32> = out
             .stacks
             .into_iter()
-            .map(|s| {
-                let next = stacks.len() as u32;
-                *stack_ids.entry(s).or_insert_with_key(|s| {
-                    stacks.push(s.clone());
-                    next
-                })
+            .zip(out.hashes)
+            .map(|(stack, hash)| {
+                let found = index.find(hash, |&i| {
+                    hashes[i as usize] == hash && stacks[i as usize] == stack
+                });
+                match found {
+                    Some(&i) => i,
+                    None => {
+                        let id = stacks.len() as u32;
+                        index.insert_unique(hash, id, |&i| hashes[i as usize]);
+                        stacks.push(stack);
+                        hashes.push(hash);
+                        id
+                    }
+                }
             })
             .collect();
         let ev: Vec<usize> = out
@@ -367,21 +388,30 @@ fn merge(outputs: Vec<WorkerOutput>) -> Folded {
             .map(|name| {
                 let next = events.len();
                 *event_ids.entry(name.clone()).or_insert_with(|| {
-                    events.push((name.clone(), HashMap::new()));
+                    events.push((name.clone(), Vec::new()));
                     next
                 })
             })
             .collect();
         for (e, s, w, c) in out.cells {
-            let cell = events[ev[e as usize]]
-                .1
-                .entry(local[s as usize])
-                .or_insert((0, 0));
+            let sums = &mut events[ev[e as usize]].1;
+            let s = local[s as usize] as usize;
+            if sums.len() <= s {
+                sums.resize(stacks.len().max(s + 1), (0, 0));
+            }
+            let cell = &mut sums[s];
             cell.0 = cell.0.saturating_add(w);
             cell.1 += c;
         }
         for chunk in out.chunks {
             lines.push((chunk.index, chunk.lines));
+            bad_count += chunk.bad_count;
+            bad.extend(
+                chunk
+                    .bad
+                    .into_iter()
+                    .map(|(n, text)| (chunk.index, n, text)),
+            );
             for (order, &e) in chunk.events.iter().enumerate() {
                 let name = &out.event_names[e as usize];
                 let seen = (chunk.index, order);
@@ -403,17 +433,21 @@ fn merge(outputs: Vec<WorkerOutput>) -> Folded {
     Folded {
         events: events
             .into_iter()
-            .map(|(name, cells)| {
-                (
-                    name,
-                    cells.into_iter().map(|(s, (w, c))| (s, w, c)).collect(),
-                )
+            .map(|(name, sums)| {
+                let cells = (0u32..)
+                    .zip(sums)
+                    .filter(|(_, (_, c))| *c > 0)
+                    .map(|(s, (w, c))| (s, w, c))
+                    .collect();
+                (name, cells)
             })
             .collect(),
         stacks,
         first_seen: first_seen.into_iter().collect(),
         lines,
         timelines,
+        bad,
+        bad_count,
     }
 }
 
@@ -531,7 +565,12 @@ mod tests {
         let good = b"a 1 1.0: 1 cycles: \n\t1234 f (/x)\n\n".to_vec();
         for index in 0..10 {
             let data = if index == 3 {
-                b"-G layout\n".to_vec()
+                // a frame line only the twin names (this namer cannot)
+                "a 1 1.0: 1 cycles: \n\t1234 caf\u{e9} (/x)\n\n"
+                    .as_bytes()
+                    .to_vec()
+            } else if index == 5 {
+                b"a bad line\n".to_vec() // skipped and counted here
             } else {
                 good.clone()
             };
@@ -545,7 +584,9 @@ mod tests {
         let folded = pool.join().unwrap();
         assert_eq!(*hooks.0.lock().unwrap(), vec![3]);
         assert_eq!(folded.events.len(), 1);
-        assert_eq!(folded.events[0].1.iter().map(|c| c.2).sum::<u64>(), 9);
+        assert_eq!(folded.events[0].1.iter().map(|c| c.2).sum::<u64>(), 8);
         assert_eq!(folded.stacks, vec![b"a;f".to_vec()]);
+        assert_eq!(folded.bad, vec![(5, 1, b"a bad line".to_vec())]);
+        assert_eq!(folded.bad_count, 1);
     }
 }
