@@ -123,7 +123,7 @@ fn escaped(text: Cow<'_, str>, attribute: bool) -> String {
 /// Append `text` escaped as lxml escapes it: `&`, `<`, `>` and carriage returns everywhere;
 /// in an attribute value (`attribute`) also `"`, newlines and tabs (whitespace controls cannot
 /// occur after `visible` anyway).
-fn push_escaped(out: &mut String, text: &str, attribute: bool) {
+pub(crate) fn push_escaped(out: &mut String, text: &str, attribute: bool) {
     if !needs_escaping(text, attribute) {
         out.push_str(text);
         return;
@@ -148,7 +148,7 @@ fn push_escaped(out: &mut String, text: &str, attribute: bool) {
 }
 
 /// Append `text` escaped as a text node.
-fn push_text(out: &mut String, text: &str) {
+pub(crate) fn push_text(out: &mut String, text: &str) {
     push_escaped(out, text, false);
 }
 
@@ -354,11 +354,24 @@ pub fn write_frames(
     fills: &HashMap<&str, String>,
     style: &Style,
 ) -> Option<String> {
+    let mut out = String::with_capacity(frames.len() * 256);
+    write_frames_into(&mut out, frames, fills, style)?;
+    Some(out)
+}
+
+/// `write_frames`, appended to `out` (which may hold what comes before the frames); None as
+/// there (`out` then holds part of them).
+pub fn write_frames_into(
+    out: &mut String,
+    frames: &[Frame<'_>],
+    fills: &HashMap<&str, String>,
+    style: &Style,
+) -> Option<()> {
     let mut names: FxHashMap<&str, Named> = FxHashMap::default();
     let mut rows: Vec<Option<(String, String)>> = Vec::new();
     let mut unit = String::new();
     push_text(&mut unit, &style.unit);
-    let mut out = String::with_capacity(frames.len() * 256);
+    let out = &mut *out;
     for f in frames {
         let named = names.entry(f.name).or_insert_with(|| {
             let fill = match fills.get(f.name) {
@@ -395,17 +408,17 @@ pub fn write_frames(
         out.push_str("<rect data-name=\"");
         out.push_str(&named.attr);
         out.push_str("\" data-depth=\"");
-        push_int(&mut out, i128::from(f.depth));
+        push_int(out, i128::from(f.depth));
         out.push_str("\" data-start=\"");
-        push_int(&mut out, i128::from(f.start));
+        push_int(out, i128::from(f.start));
         out.push_str("\" data-weight=\"");
-        push_int(&mut out, i128::from(f.weight));
+        push_int(out, i128::from(f.weight));
         out.push_str("\" x=\"");
-        push_px(&mut out, x);
+        push_px(out, x);
         out.push_str("\" y=\"");
         out.push_str(&row.0);
         out.push_str("\" width=\"");
-        push_px(&mut out, width);
+        push_px(out, width);
         out.push_str("\" height=\"");
         out.push_str(&style.rect_height);
         out.push_str("\" fill=\"");
@@ -415,32 +428,32 @@ pub fn write_frames(
         out.push_str(" (");
         let count = f.weight as f64 * style.factor;
         if count.fract() == 0.0 && count.abs() < 1e30 {
-            push_grouped(&mut out, count as i128);
+            push_grouped(out, count as i128);
         } else {
             out.push_str(&format_count(count)?);
         }
         out.push(' ');
         out.push_str(&unit);
         out.push_str(", ");
-        push_fixed2(&mut out, 100.0 * f.weight as f64 / style.span);
+        push_fixed2(out, 100.0 * f.weight as f64 / style.span);
         out.push_str("%)</title></rect>");
         if width >= style.min_label_px {
             let label = fit_label(&named.display, width - style.label_pad, style);
             if !label.is_empty() {
                 out.push_str("<text x=\"");
-                push_px(&mut out, x + style.label_pad);
+                push_px(out, x + style.label_pad);
                 out.push_str("\" y=\"");
                 out.push_str(&row.1);
                 out.push_str("\">");
                 match label {
                     Cow::Borrowed(_) => out.push_str(&named.display_text),
-                    Cow::Owned(cut) => push_text(&mut out, &cut),
+                    Cow::Owned(cut) => push_text(out, &cut),
                 }
                 out.push_str("</text>");
             }
         }
     }
-    Some(out)
+    Some(())
 }
 
 #[cfg(test)]
