@@ -48,25 +48,29 @@ pub struct Page {
 const SEARCH_X: f64 = 100.0;
 const IGNORECASE_X: f64 = 16.0;
 
-fn attr(out: &mut String, name: &str, value: &str) {
-    out.push(' ');
-    out.push_str(name);
-    out.push_str("=\"");
+fn attr(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.push(b' ');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"=\"");
     push_escaped(out, value, true);
-    out.push('"');
+    out.push(b'"');
+}
+
+fn push(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(text.as_bytes());
 }
 
 /// `<text x=".." y=".."[ more]>text</text>`.
-fn text_element(out: &mut String, x: f64, y: f64, more: &[(&str, &str)], text: &str) {
-    out.push_str("<text");
+fn text_element(out: &mut Vec<u8>, x: f64, y: f64, more: &[(&str, &str)], text: &str) {
+    push(out, "<text");
     attr(out, "x", &format_px(x));
     attr(out, "y", &format_px(y));
     for (name, value) in more {
         attr(out, name, value);
     }
-    out.push('>');
+    out.push(b'>');
     push_escaped(out, text, false);
-    out.push_str("</text>");
+    push(out, "</text>");
 }
 
 /// The frame geometry and label rules of the plain picture (`svg._native_frames`' style).
@@ -111,16 +115,16 @@ pub fn style(page: &Page, span: i64, max_depth: u32, drawn: bool) -> (Style, f64
 
 /// The whole SVG of `frames` (the plain flame graph of a profile of `span`, frames in the
 /// layout's order, frame 0 the root), or None when a count cannot be formatted exactly.
-pub fn write_document(page: &Page, frames: &[Frame<'_>], span: i64) -> Option<String> {
+pub fn write_document(page: &Page, frames: &[Frame<'_>], span: i64) -> Option<Vec<u8>> {
     let max_depth = frames.iter().map(|f| f.depth).max().unwrap_or(0);
     let (style, height) = style(page, span, max_depth, !frames.is_empty());
     let fs = page.font_size;
     let width = page.width as f64;
     let height_px = format_px(height);
     let mut out =
-        String::with_capacity(frames.len() * 300 + page.css.len() + page.script.len() + 4096);
-    out.push_str("<?xml version='1.0' encoding='UTF-8'?>\n");
-    out.push_str("<svg xmlns=\"http://www.w3.org/2000/svg\"");
+        Vec::with_capacity(frames.len() * 300 + page.css.len() + page.script.len() + 4096);
+    push(&mut out, "<?xml version='1.0' encoding='UTF-8'?>\n");
+    push(&mut out, "<svg xmlns=\"http://www.w3.org/2000/svg\"");
     let view_box = format!("0 0 {} {height_px}", page.width);
     for (name, value) in [
         ("version", "1.1"),
@@ -145,16 +149,19 @@ pub fn write_document(page: &Page, frames: &[Frame<'_>], span: i64) -> Option<St
     ] {
         attr(&mut out, name, value);
     }
-    out.push_str("><defs><linearGradient id=\"background\" x1=\"0\" x2=\"0\" y1=\"0\" y2=\"1\"><stop offset=\"5%\"");
+    push(&mut out, "><defs><linearGradient id=\"background\" x1=\"0\" x2=\"0\" y1=\"0\" y2=\"1\"><stop offset=\"5%\"");
     attr(&mut out, "stop-color", &page.background.0);
-    out.push_str("/><stop offset=\"95%\"");
+    push(&mut out, "/><stop offset=\"95%\"");
     attr(&mut out, "stop-color", &page.background.1);
-    out.push_str("/></linearGradient></defs><style type=\"text/css\">");
+    push(
+        &mut out,
+        "/></linearGradient></defs><style type=\"text/css\">",
+    );
     push_escaped(&mut out, &page.css, false);
-    out.push_str("</style><rect x=\"0\" y=\"0\"");
+    push(&mut out, "</style><rect x=\"0\" y=\"0\"");
     attr(&mut out, "width", &page.width.to_string());
     attr(&mut out, "height", &height_px);
-    out.push_str(" fill=\"url(#background)\"/>");
+    push(&mut out, " fill=\"url(#background)\"/>");
     let font = format_px(fs + 5.0);
     text_element(
         &mut out,
@@ -195,17 +202,17 @@ pub fn write_document(page: &Page, frames: &[Frame<'_>], span: i64) -> Option<St
         " ",
     );
     if frames.is_empty() {
-        out.push_str("<g id=\"frames\"/>");
+        push(&mut out, "<g id=\"frames\"/>");
     } else {
-        out.push_str("<g id=\"frames\">");
+        push(&mut out, "<g id=\"frames\">");
         write_frames_into(&mut out, frames, &HashMap::new(), &style)?;
-        out.push_str("</g>");
+        push(&mut out, "</g>");
     }
     if page.script.contains("]]>") {
         return None; // lxml refuses such a CDATA section; the twin says so
     }
-    out.push_str("<script type=\"text/ecmascript\"><![CDATA[");
-    out.push_str(&page.script);
-    out.push_str("]]></script></svg>\n");
+    push(&mut out, "<script type=\"text/ecmascript\"><![CDATA[");
+    push(&mut out, &page.script);
+    push(&mut out, "]]></script></svg>\n");
     Some(out)
 }

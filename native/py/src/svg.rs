@@ -112,7 +112,7 @@ pub fn svg_frames<'py>(
         });
     }
     let markup = guard("SVG writer", || write_frames(&frames, &given, &style))?;
-    Ok(markup.map(|m| PyBytes::new(py, m.as_bytes())))
+    Ok(markup.map(|m| PyBytes::new(py, &m)))
 }
 
 /// The whole SVG of the plain flame graph of `table` (every picture flag at its default:
@@ -189,7 +189,7 @@ pub fn table_svg<'py>(
     }
     let span = span as i64;
     let document = py.detach(|| guard("SVG writer", || write_document(&page, &frames, span)))?;
-    Ok(document.map(|d| PyBytes::new(py, d.as_bytes())))
+    Ok(document.map(|d| PyBytes::new(py, &d)))
 }
 
 /// Register this file's functions in `foldkit._native`.
