@@ -108,8 +108,6 @@ def trials(
     (a folder), each capture is folded to samples per stack there and the checks read those files
     (their stacks in the native table: the gate's native columns)."""
     from foldkit.ingest import FoldOptions, read
-    from foldkit.ingest.folded import fold_file
-    from foldkit.inputs import DEFAULT_MAX_RECORD
     from foldkit.regression import gate
 
     def load(prefix: str) -> list:
@@ -121,9 +119,8 @@ def trials(
             capture = read(path, FoldOptions(jobs=1, weight="samples"))
             target = folded / f"{path.name}.folded"
             target.write_bytes(capture.to_folded_bytes())
-            # read into the native table whatever its size (`read` gives a file that fits one read a dict)
-            run = fold_file(target.name, str(target), FoldOptions(jobs=1), DEFAULT_MAX_RECORD)
-            assert run is not None, target
+            # read as `foldkit check` reads it: into the native table, whatever its size
+            run = read(target, FoldOptions(jobs=1))
             _SHARE_CACHE[id(run)] = (_self_samples(capture), sum((capture.counts or {}).values()))
             runs.append(run)
         return runs

@@ -288,6 +288,15 @@ def table_pattern_sums(table: FoldedStacks, roots: int, names: list[str]) -> tup
     ending in one of them and of the stacks holding any (once each), the first `roots` frames left
     out; None when the table is not one the core takes."""
 
+def table_pattern_match(
+    tables: list[FoldedStacks], roots: int, exact: str, loose: str, literal: bool, ascii_only: bool
+) -> list[tuple[int, int]] | None:
+    """Per table `(self, total)` of the frames a pattern matches (as `table_pattern_sums` for the
+    names `re.search` matches), the pattern translated by `foldkit.analysis.regex_subset`: the
+    substring `exact` (`literal`) or the regular expression `exact` (`loose` for whole stacks),
+    proven on ASCII names only when `ascii_only`. None when a table is not one the core takes,
+    holds a newline (or non-ASCII with `ascii_only`), or the expression does not compile."""
+
 def table_frame_sums(
     table: FoldedStacks,
     names: list[str],

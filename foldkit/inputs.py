@@ -190,6 +190,13 @@ class Source:
         and network files say 0 and have content), so such a file is read to its end instead."""
         return self.path if self.compression == "none" and not self._eof and self.size else None
 
+    def whole_file_path(self) -> str | None:
+        """The file's path when it is a plain regular file the head read whole (a file smaller
+        than the head): its size on disk is the bytes read, so a reader by path reads what the
+        stream holds."""
+        whole = self.compression == "none" and self._eof and self.size and len(self._buffer) == self.size
+        return self.path if whole else None
+
     def _fill(self, size: int) -> bytes:
         try:
             return self._stream.read(size)

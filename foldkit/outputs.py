@@ -266,7 +266,7 @@ _JUST_MADE = 60.0
 
 
 @contextlib.contextmanager
-def _holding(folder: Path) -> Iterator[None]:
+def holding(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on `folder` while the block runs. The kernel lets it go when the
     process ends, however it ends (SIGKILL, a crash), so a staging folder nobody holds is one whose
     run is over."""
@@ -280,7 +280,7 @@ def _holding(folder: Path) -> Iterator[None]:
 
 def remove_abandoned_stages(parent: Path, prefix: str) -> None:
     """Delete the staging folders `prefix*` in `parent` that runs killed before they could clean
-    up left behind: the ones no process holds (see `_holding`), unless empty and just made."""
+    up left behind: the ones no process holds (see `holding`), unless empty and just made."""
     try:
         entries = list(os.scandir(parent))
     except OSError:
@@ -336,7 +336,7 @@ def staged_folder(path: OutputPath) -> Iterator[Path]:
     with output_errors(name):
         stage = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     try:
-        with _holding(stage):
+        with holding(stage):
             yield stage
             _move_staged(stage, folder, new, name)
     except OutputError as exc:  # named as the file in its folder, where the user looks for it

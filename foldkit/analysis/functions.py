@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from foldkit.errors import UsageError
 from foldkit.native import native_core
 from foldkit.profile import LazyProfile, Profile
 from foldkit.text import utf8_all, utf8_safe
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: What `--by` accepts: the frame itself, the shared object it lives in, or the process (root frame).
 BY_CHOICES = ("function", "dso", "comm")
@@ -65,6 +67,8 @@ def dso_of(frame: str, known: Mapping[str, str] | None = None) -> str:
 def _empty() -> pl.DataFrame:
     """No functions. Integer sums, as Python's `sum([])` is 0: a diff against an empty or all-zero
     side then keeps the other side's integers exact (float64 would round weights past 2^53)."""
+    import polars as pl
+
     return pl.DataFrame(
         {"name": [], "self": [], "total": []},
         schema={"name": pl.String, "self": pl.Int64, "total": pl.Int64},
@@ -74,6 +78,8 @@ def _empty() -> pl.DataFrame:
 def stack_table(weights: Mapping[str, float], roots: int = 0) -> pl.DataFrame:
     """Stacks as a polars frame: `frames` (list of names, root first, without the first `roots`
     frames) and `value`; stacks with no frame left are dropped."""
+    import polars as pl
+
     stacks = utf8_all(weights)
     values = list(weights.values())
     dtype = pl.Int64 if all(type(v) is int for v in values) else pl.Float64
@@ -88,6 +94,8 @@ def stack_table(weights: Mapping[str, float], roots: int = 0) -> pl.DataFrame:
 
 def _mapped(table: pl.DataFrame, mapper: Callable[[str], str]) -> pl.DataFrame:
     """`table` with every frame name replaced by `mapper(name)` (evaluated once per distinct name)."""
+    import polars as pl
+
     names = table.select(pl.col("frames").explode().unique()).to_series().to_list()
     mapping = {n: mapper(n) for n in names if n is not None}
     return table.with_columns(
@@ -107,6 +115,8 @@ def aggregate(
     or dso (`by="comm"` reads the process from the first frame). Rows are sorted by name; integer
     weights give integer sums.
     """
+    import polars as pl
+
     if by not in BY_CHOICES:
         raise UsageError(f"--by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
     if not weights:
@@ -143,6 +153,8 @@ def aggregate(
 
 def sums_frame(names: list[str], selfs: list[int], totals: list[int]) -> pl.DataFrame:
     """`name`, `self`, `total` columns as `aggregate` gives them for integer weights."""
+    import polars as pl
+
     return pl.DataFrame(
         {"name": names, "self": selfs, "total": totals},
         schema={"name": pl.String, "self": pl.Int64, "total": pl.Int64},
@@ -155,6 +167,8 @@ def heaviest(profile: Profile, by: str, sort: str, limit: int, roots: int = 0) -
     native core in the stack table of a folded file, without a Python object per stack or per
     function not shown; None when the profile's stacks are not in a table the core takes (use
     `aggregate`, the reference)."""
+    import polars as pl
+
     native = native_core()
     table = profile.table if isinstance(profile, LazyProfile) else None
     if native is None or table is None or by not in ("function", "comm"):
@@ -172,14 +186,29 @@ def heaviest(profile: Profile, by: str, sort: str, limit: int, roots: int = 0) -
         other = "total" if sort == "self" else "self"
         frame = frame.sort([sort, other, "name"], descending=[True, True, False])
         return (frame.head(limit) if limit > 0 else frame), frame.height
-    found = native.table_top(table, "function", roots, sort == "self", limit)
+    found = heaviest_rows(profile, by, sort, limit, roots)
     if found is None:
         return None
     names, selfs, totals, count = found
     return sums_frame(names, selfs, totals), count
 
 
+def heaviest_rows(
+    profile: Profile, by: str, sort: str, limit: int, roots: int = 0
+) -> tuple[list[str], list[int], list[int], int] | None:
+    """`heaviest`'s rows by function as lists (names, selfs, totals) and how many rows there are
+    in all, without polars; None when the native stack table does not give them (by dso or comm,
+    no table, or one the core does not take)."""
+    native = native_core()
+    table = profile.table if isinstance(profile, LazyProfile) else None
+    if native is None or table is None or by != "function":
+        return None
+    return native.table_top(table, "function", roots, sort == "self", limit)
+
+
 def _self_total(table: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
     leaf = (
         table.select(pl.col("frames").list.last().alias("name"), "value")
         .group_by("name")
@@ -201,6 +230,8 @@ def _self_total(table: pl.DataFrame) -> pl.DataFrame:
 def pattern_totals(table: pl.DataFrame, pattern: re.Pattern[str]) -> tuple[float, float]:
     """(self, total) of every frame matching `pattern` taken together, in a `stack_table`: self is
     the weight of stacks whose leaf matches, total of stacks with any matching frame (once each)."""
+    import polars as pl
+
     if table.height == 0:
         return 0.0, 0.0
     names = table.select(pl.col("frames").explode().unique()).to_series().to_list()

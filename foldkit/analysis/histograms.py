@@ -4,12 +4,15 @@ percentiles, estimated within buckets), its bucket table, and an SVG bar chart m
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import polars as pl
 from lxml import etree
 
 from foldkit.ingest.histogram import HISTOGRAMS, Bucket, Histogram, percentile
 from foldkit.profile import Profile
+
+if TYPE_CHECKING:  # polars is loaded when a histogram is there (not for `top` of stacks)
+    import polars as pl
 
 #: Percentiles in the summary.
 PERCENTILES = (0.5, 0.9, 0.99)
@@ -32,7 +35,11 @@ def summary(profile: Profile) -> pl.DataFrame | None:
             row[f"p{round(q * 100)}"] = percentile(buckets, q)
         row["max"] = float(max(b[1] for b in nonempty) - 1) if nonempty else None
         rows.append(row)
-    return pl.DataFrame(rows) if rows else None
+    if not rows:
+        return None
+    import polars as pl
+
+    return pl.DataFrame(rows)
 
 
 def summary_text(frame: pl.DataFrame) -> str:
@@ -56,6 +63,8 @@ def summary_text(frame: pl.DataFrame) -> str:
 
 def bucket_table(buckets: Sequence[Bucket]) -> pl.DataFrame:
     """low, high (exclusive), count, share % and cumulative % of each bucket."""
+    import polars as pl
+
     total = sum(c for _, _, c in buckets) or 1
     frame = pl.DataFrame({"low": [b[0] for b in buckets], "high": [b[1] for b in buckets], "count": [b[2] for b in buckets]})
     return frame.with_columns(

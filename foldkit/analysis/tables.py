@@ -39,15 +39,56 @@ class Column:
     justify: str = "right"
 
 
+class Rows:
+    """A table's few rows as Python lists, column by column (what `top` shows of a native stack
+    table), written as text or JSON without loading polars; `to_polars` makes the frame (CSV,
+    Parquet, `Table.frame`). `schema` gives each column's type: `text`, `int` or `float`."""
+
+    def __init__(self, columns: dict[str, list[Any]], schema: dict[str, str]) -> None:
+        self.columns = columns
+        self.schema = schema
+
+    @property
+    def height(self) -> int:
+        """Number of rows."""
+        return len(next(iter(self.columns.values()), []))
+
+    def to_polars(self) -> pl.DataFrame:
+        """The rows as the polars frame of the same columns and types."""
+        import polars as pl
+
+        dtypes = {"text": pl.String, "int": pl.Int64, "float": pl.Float64}
+        return pl.DataFrame(self.columns, schema={name: dtypes[kind] for name, kind in self.schema.items()})
+
+
 @dataclass
 class Table:
-    """A table of results (a polars frame) with a title, text column layout and JSON metadata."""
+    """A table of results (a polars frame, or `Rows` until a frame is asked for) with a title,
+    text column layout and JSON metadata."""
 
-    frame: pl.DataFrame
+    data: pl.DataFrame | Rows
     columns: list[Column]
     title: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The rows as a polars frame (made from `Rows` once)."""
+        if isinstance(self.data, Rows):
+            self.data = self.data.to_polars()
+        return self.data
+
+    @property
+    def height(self) -> int:
+        """Number of rows."""
+        return self.data.height
+
+    def lists(self, names: list[str]) -> list[list[Any]]:
+        """The columns `names`, each as a list of Python values."""
+        if isinstance(self.data, Rows):
+            return [self.data.columns[n] for n in names]
+        return [series.to_list() for series in self.data.select(names).iter_columns()]
 
 
 def format_number(value: Any, kind: str) -> str:
@@ -80,13 +121,12 @@ _BOLD, _RED, _BLUE, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[34m", "\x1b[0m"
 
 def _cells(table: Table) -> list[list[str]]:
     """Every row's cells as text; text cells made safe for a terminal (`visible`)."""
-    frame = table.frame.select([c.name for c in table.columns])
     columns = []
-    for col, series in zip(table.columns, frame.iter_columns(), strict=True):
+    for col, values in zip(table.columns, table.lists([c.name for c in table.columns]), strict=True):
         if col.kind == "text":
-            columns.append(["-" if v is None else visible(str(v)) for v in series.to_list()])
+            columns.append(["-" if v is None else visible(str(v)) for v in values])
         else:
-            columns.append([format_number(v, col.kind) for v in series.to_list()])
+            columns.append([format_number(v, col.kind) for v in values])
     return [list(row) for row in zip(*columns, strict=True)] if columns else []
 
 
@@ -140,8 +180,7 @@ def table_lines(table: Table, styled: bool = False, width: int | None = None) ->
     lines.append(_BOLD + head + _RESET if styled else head)
     lines.append("+".join("-" * (w + 2) for w in widths))
     coloured = [c.kind in ("delta", "pp") for c in table.columns] if styled else None
-    frame = table.frame.select([c.name for c in table.columns]) if coloured and any(coloured) else None
-    raw_rows = frame.iter_rows() if frame is not None else None
+    raw_rows = zip(*table.lists([c.name for c in table.columns]), strict=True) if coloured and any(coloured) else None
     for row in cells:
         colours = None
         if raw_rows is not None and coloured is not None:
@@ -165,7 +204,12 @@ def _json_value(value: Any) -> Any:
 
 def to_json(table: Table) -> bytes:
     """The table as a JSON object: its metadata and `rows` (one object per row)."""
-    rows = [{k: _json_value(v) for k, v in row.items()} for row in table.frame.to_dicts()]
+    if isinstance(table.data, Rows):
+        names = list(table.data.columns)
+        dicts = [dict(zip(names, row, strict=True)) for row in zip(*table.lists(names), strict=True)]
+    else:
+        dicts = table.data.to_dicts()
+    rows = [{k: _json_value(v) for k, v in row.items()} for row in dicts]
     doc = {**table.meta, "rows": rows}
     return utf8_json(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 

@@ -15,6 +15,12 @@ the picture flags' defaults of `render_values.RENDER_DEFAULTS` and the folding f
 (`FoldOptions()`), through the same error handling: the same output bytes, messages and exit
 codes either way (tests/cli/test_fast_path.py runs a table of command lines both ways).
 
+`foldkit fold` as inferno-collapse-perf's and stackcollapse-perf.pl's pipelines invoke it
+(`foldkit fold x.perf -o x.folded`, `... > x.folded`, stdin, the folding flags those tools share:
+`FOLD_FLAGS`) runs so too, through the command's own `foldkit.cli.folding.fold_captures` with
+the folding flags' `FoldOptions` (`fold_options`) and no transform step, without loading Typer
+or the transforms.
+
 `FOLDKIT_FAST_PATH=0` turns the fast path off (every command line goes through Typer).
 """
 
@@ -26,6 +32,8 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from foldkit.ingest.options import FoldOptions
 
 #: Environment variable that, set to 0, sends every command line through Typer.
 SWITCH = "FOLDKIT_FAST_PATH"
@@ -76,15 +84,56 @@ FLAGS: dict[str, tuple[str, str]] = {
 #: The command's parameters that are no picture flag.
 _OWN = ("output", "quiet")
 
+#: The other command the fast path runs.
+FOLD_COMMAND = "fold"
+
+#: `foldkit fold`'s spellings the fast path takes, as `FLAGS` ("count": an int of at least 0, as
+#: click's `min=0` takes it). Those named like a `FoldOptions` field set that field; `all` is
+#: `FoldOptions.annotated`.
+FOLD_FLAGS: dict[str, tuple[str, str]] = {
+    "--output": ("output", "str"),
+    "-o": ("output", "str"),
+    "--quiet": ("quiet", "flag"),
+    "-q": ("quiet", "flag"),
+    "--verbose": ("verbose", "flag"),
+    "-v": ("verbose", "flag"),
+    "--unit-header": ("unit_header", "flag"),
+    "--format": ("format", "str"),
+    "-f": ("format", "str"),
+    "--pid": ("pid", "flag"),
+    "--tid": ("tid", "flag"),
+    "--kernel": ("kernel", "flag"),
+    "--jit": ("jit", "flag"),
+    "--all": ("all", "flag"),
+    "--addrs": ("addrs", "flag"),
+    "--demangle": ("demangle", "flag"),
+    "--strict": ("strict", "flag"),
+    "--event": ("event", "str"),
+    "--event-filter": ("event", "str"),
+    "--weight": ("weight", "str"),
+    "--jobs": ("jobs", "count"),
+    "-j": ("jobs", "count"),
+    "--nthreads": ("jobs", "count"),
+    "-n": ("jobs", "count"),
+}
+
+#: `foldkit fold`'s parameters that are no folding flag.
+_FOLD_OWN = ("output", "quiet", "verbose", "unit_header")
+
+#: The values `--weight` takes (the command line refuses others, with its own message).
+_WEIGHTS = ("period", "samples")
+
 
 class Plan:
     """A command line the fast path runs: its inputs and the values given, by parameter name."""
 
-    def __init__(self, inputs: list[str], given: dict[str, Any], messages: list[str]) -> None:
+    def __init__(self, inputs: list[str], given: dict[str, Any], messages: list[str], command: str = COMMAND) -> None:
         self.inputs = inputs
         self.given = given
         #: `compat`'s warnings about the compatibility flags dropped (printed when run).
         self.messages = messages
+        #: `COMMAND` or `FOLD_COMMAND`
+        self.command = command
 
 
 def _value(kind: str, text: str) -> tuple[bool, Any]:
@@ -93,15 +142,16 @@ def _value(kind: str, text: str) -> tuple[bool, Any]:
     if kind == "str":
         return True, text
     try:
-        return True, int(text) if kind == "int" else float(text)
+        value = int(text) if kind in ("int", "count") else float(text)
     except ValueError:
         return False, None
+    return (False, None) if kind == "count" and value < 0 else (True, value)
 
 
 def parse(args: list[str]) -> Plan | None:
     """The plan for `args` (the command line without the program name), or None when the fast
     path does not take it (see the module docstring)."""
-    if not args or args[0] != COMMAND or os.environ.get(SWITCH, "1").strip() == "0":
+    if not args or args[0] not in (COMMAND, FOLD_COMMAND) or os.environ.get(SWITCH, "1").strip() == "0":
         return None
     from foldkit.cli.compat import without_compat_flags
     from foldkit.cluster import ENV as CLUSTER_ENV
@@ -113,9 +163,20 @@ def parse(args: list[str]) -> Plan | None:
         args, messages = without_compat_flags(args)
     except FoldkitError:
         return None
+    if args[0] == FOLD_COMMAND:
+        return _parse_fold(args, messages)
+    read = _read_args(args[1:], FLAGS)
+    if read is None:
+        return None
+    return Plan(*read, messages)
+
+
+def _read_args(args: list[str], flags: dict[str, tuple[str, str]]) -> tuple[list[str], dict[str, Any]] | None:
+    """(inputs, values given by parameter name) of a command's arguments whose spellings are
+    `flags`, or None when one is not the fast path's to read (see the module docstring)."""
     inputs: list[str] = []
     given: dict[str, Any] = {}
-    i = 1
+    i = 0
     while i < len(args):
         arg = args[i]
         i += 1
@@ -125,7 +186,7 @@ def parse(args: list[str]) -> Plan | None:
         name, eq, text = arg.partition("=")
         if eq and not name.startswith("--"):
             return None  # `-o=x` means the value `=x` to click: left to it
-        spec = FLAGS.get(name)
+        spec = flags.get(name)
         if spec is None:
             return None
         parameter, kind = spec
@@ -147,7 +208,7 @@ def parse(args: list[str]) -> Plan | None:
         given[parameter] = value
     if not inputs:
         return None
-    return Plan(inputs, given, messages)
+    return inputs, given
 
 
 def _draw_plain(plan: Plan) -> bool:
@@ -177,14 +238,17 @@ def _draw_plain(plan: Plan) -> bool:
 
 
 def run(plan: Plan) -> int:
-    """Draw what `plan` asks for (`foldkit.cli.draw.draw`); the exit code, as the Typer command
-    line's `main` gives it."""
+    """Draw what `plan` asks for (`foldkit.cli.draw.draw`), or fold it (`_run_fold`); the exit
+    code, as the Typer command line's `main` gives it."""
     from foldkit.cli.compat import warn
     from foldkit.errors import FoldkitError
 
     quiet = bool(plan.given.get("quiet", False))
     warn(["-q"] if quiet else [], plan.messages)
     try:
+        if plan.command == FOLD_COMMAND:
+            _run_fold(plan)
+            return 0
         if _draw_plain(plan):
             return 0
         from pathlib import Path
@@ -211,4 +275,39 @@ def run(plan: Plan) -> int:
     return 0
 
 
-__all__ = ["COMMAND", "FLAGS", "SWITCH", "Plan", "parse", "run"]
+def _parse_fold(args: list[str], messages: list[str]) -> Plan | None:
+    """The plan for a `foldkit fold` command line (compatibility flags dropped), or None."""
+    read = _read_args(args[1:], FOLD_FLAGS)
+    if read is None or read[1].get("weight", "period") not in _WEIGHTS:
+        return None
+    return Plan(*read, messages, command=FOLD_COMMAND)
+
+
+def fold_options(given: dict[str, Any]) -> FoldOptions:
+    """The `FoldOptions` of a fold plan's values (those not in `_FOLD_OWN`): the fields named so,
+    the defaults of the others; `all` annotates (`FoldOptions.annotated`)."""
+    from foldkit.ingest.options import FoldOptions
+
+    fields = {name: value for name, value in given.items() if name not in (*_FOLD_OWN, "all")}
+    options = FoldOptions(**fields)
+    return options.annotated() if given.get("all") else options
+
+
+def _run_fold(plan: Plan) -> None:
+    """Fold what `plan` asks for, as `foldkit fold` does (`foldkit.cli.folding.fold_captures`)."""
+    from pathlib import Path
+
+    from foldkit.cli.folding import fold_captures
+
+    output = plan.given.get("output")
+    fold_captures(
+        plan.inputs,
+        None if output is None else Path(output),
+        unit_header=bool(plan.given.get("unit_header", False)),
+        quiet=bool(plan.given.get("quiet", False)),
+        verbose=bool(plan.given.get("verbose", False)),
+        fold_options=fold_options(plan.given),
+    )
+
+
+__all__ = ["COMMAND", "FLAGS", "FOLD_COMMAND", "FOLD_FLAGS", "SWITCH", "Plan", "fold_options", "parse", "run"]

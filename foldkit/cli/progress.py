@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from foldkit.inputs import Source, watch_sources
-from foldkit.text import visible
 
 #: Seconds of reading before the bar appears: short runs stay silent.
 PROGRESS_DELAY = 0.5
@@ -54,6 +53,8 @@ def reading_progress(quiet: bool = False, stream: TextIO | None = None, delay: f
             TimeElapsedColumn,
             TransferSpeedColumn,
         )
+
+        from foldkit.text import visible
 
         columns = (TextColumn("[bold]reading[/bold]"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeElapsedColumn())
         with Progress(*columns, TextColumn("{task.description}", markup=False), console=Console(file=out), transient=True) as bar:

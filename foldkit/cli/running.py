@@ -36,14 +36,16 @@ def cluster_reader(address: str | None, local_only: str | None = None) -> Iterat
 
 def report(diagnostics: Diagnostics, quiet: bool, verbose: bool) -> None:
     """Print warnings (unless quiet) and notes (if verbose) to stderr."""
+    notes = list(diagnostics.notes) if verbose else []
+    messages = [] if quiet else list(diagnostics.messages())
+    if not (notes or messages):
+        return  # (nothing to make visible: the text module is not loaded)
     from foldkit.text import visible_lines
 
-    if verbose:
-        for note in diagnostics.notes:
-            print(f"foldkit: {visible_lines(note)}", file=sys.stderr)
-    if not quiet:
-        for message in diagnostics.messages():
-            print(f"foldkit: warning: {visible_lines(message)}", file=sys.stderr)
+    for note in notes:
+        print(f"foldkit: {visible_lines(note)}", file=sys.stderr)
+    for message in messages:
+        print(f"foldkit: warning: {visible_lines(message)}", file=sys.stderr)
 
 
 def _ignore(_: object) -> None:

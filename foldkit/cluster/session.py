@@ -224,6 +224,39 @@ def _quiet_resource_tracker() -> None:
         os.close(saved)
 
 
+#: Level of Dask's log handlers while foldkit runs a local cluster: its routine INFO lines (a
+#: closed comm, with its traceback) say nothing to a foldkit user, who sees foldkit's own messages.
+QUIET_LEVEL = logging.CRITICAL
+#: Seconds to wait, once a local cluster is closed, for its event-loop thread to end.
+LOOP_END_SECONDS = 10.0
+
+
+@contextlib.contextmanager
+def _dask_quiet() -> Iterator[None]:
+    """Within the block (a local cluster's whole life), Dask's log handlers in this process print
+    only QUIET_LEVEL records; they are given back their levels once Dask's event-loop thread
+    started in the block has ended, or never if it has not (it is foldkit's cluster's).
+
+    Dask's own `silence_logs` gives them back when the cluster's close returns from its last
+    step, while the event loop still runs: a task that wakes up after it (the scheduler's batched
+    send of a comm its close has just closed) then printed an INFO line and a traceback, under
+    load or at a Ctrl-C. With the handlers already quiet, Dask has nothing to give back."""
+    handlers = [h for h in logging.getLogger("distributed").handlers if isinstance(h, logging.StreamHandler)]
+    saved = [(h, h.level) for h in handlers]
+    before = set(threading.enumerate())
+    for handler in handlers:
+        handler.setLevel(QUIET_LEVEL)
+    try:
+        yield
+    finally:
+        loops = [t for t in threading.enumerate() if t not in before and t.name == "IO loop"]
+        for thread in loops:
+            thread.join(timeout=LOOP_END_SECONDS)
+        if not any(t.is_alive() for t in loops):
+            for handler, level in saved:
+                handler.setLevel(level)
+
+
 def _start_local(distributed: Any, workers: int, preload: Sequence[str]) -> Any:
     """A LocalCluster of `workers` processes (loading the modules `preload`), its processes born
     with HELD_SIGNALS blocked; started again when a worker is lost during the start."""
@@ -256,23 +289,26 @@ def connect(address: str, preload: Sequence[str] = ()) -> Iterator[Cluster]:
         _answers(address)  # before loading Dask (seconds on a busy machine)
     distributed = _distributed()
     local = None
-    try:
+    with contextlib.ExitStack() as quiet:
         if local_workers is not None:
-            local = _start_local(distributed, local_workers, preload)
-            client = distributed.Client(local, set_as_default=False)
-        else:
-            client = distributed.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
-    except UsageError:
-        raise
-    except Exception as exc:
-        if local is not None:
-            local.close()
-        raise UsageError(f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {exc}") from None
-    cluster = Cluster(address, client, local)
-    try:
-        yield cluster
-    finally:
-        cluster.close()
+            quiet.enter_context(_dask_quiet())
+        try:
+            if local_workers is not None:
+                local = _start_local(distributed, local_workers, preload)
+                client = distributed.Client(local, set_as_default=False)
+            else:
+                client = distributed.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+        except UsageError:
+            raise
+        except Exception as exc:
+            if local is not None:
+                local.close()
+            raise UsageError(f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {exc}") from None
+        cluster = Cluster(address, client, local)
+        try:
+            yield cluster
+        finally:
+            cluster.close()
 
 
 class Starting:

@@ -30,7 +30,8 @@ could not unwind) is reported on its own.
 
 Folded files whose stacks are in the native table are summed there (`native_runs`): the core hands
 over only the functions that could be tested or measure run-to-run noise, the only ones the code
-below ever reads, and the patterns' sums (the names matched in Python), so the result is the one
+below ever reads, and the patterns' sums (the names matched in the core when the pattern has the
+same meaning in Rust's `regex` there, `analysis.regex_subset`, else in Python), so the result is the one
 every function's dict would give (tests/analysis/test_check_native.py); other inputs count every
 stack in Python (`_run`).
 """
@@ -43,6 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from foldkit.analysis.functions import aggregate, pattern_totals, stack_table
+from foldkit.analysis.regex_subset import rust_pattern
 from foldkit.errors import UsageError
 from foldkit.native import native_core
 from foldkit.profile import Profile, StackTable, Weight, format_weight
@@ -399,7 +401,8 @@ def native_runs(
     """The runs as `_run` makes them, summed by the native core in the stack tables of folded
     files: every function that could be tested (mean share at least `floor`) or measure run-to-run
     noise, and only those (the others are no test and add nothing to the pooled dispersion), and
-    each of `patterns` (every distinct name tested against it in Python, the sums made in the
+    each of `patterns` (every frame tested in the core when the pattern translates with the same
+    meaning, `_matched_natively`, else every distinct name tested in Python, the sums made in the
     core); the stacks stay in the tables. None when a run is not such a table (the reference then
     counts every stack in Python): a table of decimal or non-UTF-8 stacks, weights that are times
     or share a sampling period, separate sample counts, runs with different root frames, more than
@@ -421,13 +424,16 @@ def native_runs(
     if found is None:
         return None
     names, sums = found
-    matched: dict[str, set[str]] = {text: set() for text, _ in patterns}
+    stacks = [t for t, _, _ in tables]
+    decided = {text: _matched_natively(stacks, roots, pattern) for text, pattern in patterns}
+    left = [(text, pattern) for text, pattern in patterns if decided[text] is None]
+    matched: dict[str, set[str]] = {text: set() for text, _ in left}
 
     def visit(batch: list[str]) -> None:
-        for text, pattern in patterns:
+        for text, pattern in left:
             matched[text].update(n for n in batch if pattern.search(n))
 
-    if patterns and not native.table_each_name([t for t, _, _ in tables], roots, visit):
+    if left and not native.table_each_name(stacks, roots, visit):
         return None
     width = 2 * len(profiles)
     runs = []
@@ -438,13 +444,28 @@ def native_runs(
             if s or t:
                 values[(name, "function")] = (s, t)
         for text, _ in patterns:
-            found_sums = native.table_pattern_sums(table, roots, sorted(matched[text]))
+            known = decided[text]
+            found_sums = known[r] if known is not None else native.table_pattern_sums(table, roots, sorted(matched[text]))
             if found_sums is None:
                 return None
             values[(text, "pattern")] = found_sums
         runs.append(_Run(samples, values, no_code, table=table, roots=roots))
     warnings.extend(said)
     return runs[: len(baseline)], runs[len(baseline) :]
+
+
+def _matched_natively(tables: list[StackTable], roots: int, pattern: re.Pattern[str]) -> list[tuple[int, int]] | None:
+    """Per table `(self, total)` of the frames `pattern` matches, as `table_pattern_sums` gives
+    them for the names `pattern.search` matches, decided by the core on every thread when the
+    pattern translates into Rust's syntax with the same meaning on these tables
+    (`regex_subset.rust_pattern`); None when Python's `re` must decide."""
+    native = native_core()
+    translated = rust_pattern(pattern)
+    if native is None or translated is None:
+        return None
+    return native.table_pattern_match(
+        tables, roots, translated.exact, translated.loose, translated.literal, translated.ascii_only
+    )
 
 
 def _side_info(profiles: Sequence[Profile], runs: Sequence[_Run]) -> SideInfo:

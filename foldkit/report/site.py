@@ -9,8 +9,9 @@ The swap is one atomic `renameat2(RENAME_EXCHANGE)` where the kernel and file sy
 else two renames in quick succession. A folder that exists and is not a foldkit report is only
 replaced with `force`: the marker file is a manifest of every file the report wrote (size and
 SHA-256), and a folder counts as a report only when it holds exactly those files, unchanged, so a
-copied or forged marker cannot make foldkit delete anything else. Builds left behind by killed runs
-are removed.
+copied or forged marker cannot make foldkit delete anything else. A run holds a lock on its build
+folder (`foldkit.outputs.holding`) until it is done with it; builds nobody holds, left behind by
+runs that were killed (SIGKILL cannot be caught), are removed by the next run into the same place.
 """
 
 from __future__ import annotations
@@ -28,14 +29,12 @@ from stat import S_ISREG
 
 from foldkit import __version__
 from foldkit.errors import InputError, OutputError, UsageError
-from foldkit.outputs import output_errors
+from foldkit.outputs import holding, output_errors, remove_abandoned_stages
 from foldkit.report.discover import MARKER
 
 #: Prefixes of the sibling folders a build uses (hidden, so folder walks skip them).
 BUILD_PREFIX = ".foldkit-build-"
 OLD_PREFIX = ".foldkit-old-"
-#: File in a build folder naming the process that writes it (to tell abandoned builds).
-OWNER = ".foldkit-owner"
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -78,7 +77,7 @@ def _files(folder: Path) -> Iterator[tuple[str, Path]]:
         for name in [*filenames, *links]:
             path = here / name
             rel = path.relative_to(folder).as_posix()
-            if rel not in (MARKER, OWNER):
+            if rel != MARKER:
                 yield rel, path
 
 
@@ -131,27 +130,12 @@ def not_in_manifest(folder: Path) -> list[str]:
     return sorted(foreign)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_abandoned(parent: Path, name: str) -> None:
-    """Delete build and old folders of `name` in `parent` left by runs that no longer exist."""
-    for entry in parent.glob(f"{BUILD_PREFIX}{name}.*"):
-        try:
-            pid = int((entry / OWNER).read_text().strip())
-        except (OSError, ValueError):
-            pid = 0
-        if not pid or not _pid_alive(pid):
-            shutil.rmtree(entry, ignore_errors=True)
-    for entry in parent.glob(f"{OLD_PREFIX}{name}.*"):
-        shutil.rmtree(entry, ignore_errors=True)
+    """Delete build and old folders of `name` in `parent` that no run holds: left by runs that
+    were killed (the lock goes with the process, however it ends, and a new process reusing its
+    pid does not hold it)."""
+    for prefix in (BUILD_PREFIX, OLD_PREFIX):
+        remove_abandoned_stages(parent, f"{prefix}{name}.")
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -177,9 +161,10 @@ def swap_in(build: Path, target: Path) -> None:
         shutil.rmtree(build, ignore_errors=True)  # now holds the previous report
         return
     old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{target.name}.", dir=target.parent))
-    os.rename(target, old / "previous")
-    os.rename(build, target)
-    shutil.rmtree(old, ignore_errors=True)
+    with holding(old):
+        os.rename(target, old / "previous")
+        os.rename(build, target)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -197,12 +182,10 @@ def building(target: Path, force: bool = False) -> Iterator[Path]:
     with output_errors(str(target)):
         build = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{target.name}.", dir=parent))
     try:
-        with output_errors(str(target)):
-            (build / OWNER).write_text(f"{os.getpid()}\n")
-        yield build
-        with output_errors(str(target)):
-            (build / OWNER).unlink()
-            swap_in(build, target)
+        with holding(build):
+            yield build
+            with output_errors(str(target)):
+                swap_in(build, target)
     except OutputError as exc:  # a file of the report could not be written: named in the report
         shutil.rmtree(build, ignore_errors=True)
         raise OutputError(str(exc).replace(os.fspath(build), os.fspath(target))) from None

@@ -25,6 +25,7 @@ from foldkit.analysis.diff import (
     table_difffolded,
 )
 from foldkit.analysis.functions import heaviest
+from foldkit.analysis.tables import Rows, Table, to_csv, to_json, to_text
 from foldkit.analysis.top import top_table
 from foldkit.ingest import FoldOptions
 from foldkit.ingest.folded import fold_file
@@ -77,9 +78,11 @@ def test_folded_text_from_the_table_is_the_python_text(lines: list[tuple[str, in
     assert native == twin(got)._with_header(python_folded(twin(got)), True)
 
 
-def rows(table: object) -> tuple[object, ...]:
-    t = table  # a foldkit.analysis.tables.Table
-    return (t.frame.to_dicts(), t.title, t.meta)  # type: ignore[attr-defined]
+def rows(table: Table) -> tuple[object, ...]:
+    """The table's rows, title and metadata, and its bytes in every format (its rows from the
+    native table are lists until the frame is asked for: the text and JSON are written from them)."""
+    written = (to_text(table), to_json(table), to_csv(table))
+    return (table.frame.to_dicts(), table.title, table.meta, written)
 
 
 @settings(max_examples=100, deadline=None)
@@ -117,6 +120,7 @@ def test_many_stacks_sorted_and_summed_on_threads_are_the_twins(threads: int) ->
     assert isinstance(got, LazyProfile) and got.table is not None
     reference = twin(got)
     assert got.to_folded_bytes() == python_folded(reference)
+    assert isinstance(top_table(got, "function", "self", 25).data, Rows)  # lists, no polars frame
     for sort in ("self", "total"):
         assert rows(top_table(got, "function", sort, 25)) == rows(top_table(reference, "function", sort, 25))
     assert got.table is not None

@@ -1,7 +1,7 @@
 """The drop-in fast path (`foldkit.cli.fast`): FlameGraph/inferno-style `foldkit flamegraph`
-command lines give the same output bytes, messages and exit codes as through Typer
-(`FOLDKIT_FAST_PATH=0`), load neither Typer, click, rich nor polars, and its flags mean what the
-Typer command's flags of those spellings mean."""
+and `foldkit fold` command lines give the same output bytes, messages and exit codes as through
+Typer (`FOLDKIT_FAST_PATH=0`), load neither Typer, click, rich nor polars, and its flags mean what
+the Typer command's flags of those spellings mean."""
 
 from __future__ import annotations
 
@@ -56,18 +56,65 @@ CASES: list[tuple[list[str], bytes | None]] = [
 ]
 
 
-def _run(args: list[str], stdin: bytes | None, tmp: Path, fast_path: bool) -> tuple[int, bytes, bytes, bytes | None]:
+#: A perf capture with a bad line, a chain-less sample and two events (`fold` warns, or asks
+#: for --event).
+ODD_PERF = (
+    b"bash 10/10 [000] 1.000001: 7 cpu-clock:ppp: \n\tffffffff815d6c20 f+0x1 ([kernel.kallsyms])\n\t    7f1e2215d058 main+0xed (/bin/bash)\n\n"
+    b"bash 10/11 [001] 1.000002: 3 cpu-clock:ppp:  7f1e2215d058 main+0xed (/bin/bash)\n\n"
+    b"sh 12/12 [000] 1.000003: 1 cpu-clock:ppp: \n\t    7f1e2215d059 _ZN3foo3barEv+0x3 (/bin/sh)\nNOT A FRAME\n\n"
+)
+TWO_EVENTS = (
+    b"a 1/1 [000] 1.0: 5 cycles: \n\t    7f1e2215d058 main+0xed (/x)\n\n"
+    b"a 1/1 [000] 1.1: 9 instructions: \n\t    7f1e2215d058 main+0xed (/x)\n\n"
+)
+
+#: `foldkit fold` command lines (after `fold`) run both ways: PERF the fixture's Java capture,
+#: ODD and EVENTS the captures above, IN the folded file, OUT an output path in the test's folder.
+FOLD_CASES: list[tuple[list[str], bytes | None]] = [
+    (["PERF", "-o", "OUT.folded"], None),
+    (["PERF"], None),
+    (["-"], ODD_PERF),
+    (["-", "-o", "-", "--tid"], ODD_PERF),
+    (["ODD", "--pid", "--kernel", "--jit", "-o", "OUT.folded"], None),
+    (["ODD", "--all", "--addrs", "--demangle", "-n", "1"], None),
+    (["ODD", "-q", "--strict"], None),
+    (["ODD", "-v", "--weight", "samples", "-j", "2"], None),
+    (["ODD", "--weight=bytes"], None),  # refused by the command (left to Typer)
+    (["ODD", "--jobs", "-1"], None),  # refused by click
+    (["ODD", "--nthreads", "two"], None),
+    (["EVENTS"], None),  # two sampling events: an error naming them
+    (["EVENTS", "--event", "cycles", "--unit-header"], None),
+    (["EVENTS", "--event-filter=instructions:u", "-o", "OUT.folded.gz"], None),
+    (["PERF", "ODD", "--format", "perf", "-o", "OUT.speedscope.json"], None),
+    (["IN", "-f", "folded", "--unit-header", "-o", "OUT.folded"], None),
+    (["PERF", "-o", "OUT.svg"], None),  # a suffix fold does not write
+    (["PERF", "-o", "PERF"], None),  # the input as output
+    (["NOSUCH.perf"], None),
+    (["EMPTY"], None),
+    (["PERF", "--inline", "--srcline"], None),  # compatibility flags: warnings
+    (["PERF", "--focus", "main"], None),  # a transform: Typer
+    (["PERF", "-qv"], None),
+    (["--pid"], None),
+    ([], None),
+]
+
+
+def _run(args: list[str], stdin: bytes | None, tmp: Path, fast_path: bool, command: str = "flamegraph") -> tuple[int, bytes, bytes, bytes | None]:
     """(exit code, stdout, stderr, the output file's bytes or None) of `python -m foldkit
-    flamegraph ARGS` in `tmp`."""
+    COMMAND ARGS` in `tmp`."""
     out = tmp / ("fast" if fast_path else "slow")
-    names = {"IN": str(tmp / "in.folded"), "EMPTY": str(tmp / "empty.folded"), "TWO": str(tmp / "two.folded"), "JAVA": str(FIXTURES / "java.perf")}
+    names = {
+        "IN": str(tmp / "in.folded"), "EMPTY": str(tmp / "empty.folded"), "TWO": str(tmp / "two.folded"),
+        "JAVA": str(FIXTURES / "java.perf"), "PERF": str(FIXTURES / "java.perf"), "ODD": str(tmp / "odd.perf"),
+        "EVENTS": str(tmp / "events.perf"),
+    }  # fmt: skip
     argv = []
     for arg in args:
         arg = names.get(arg, arg)
         argv.append(str(out) + arg[3:] if arg.startswith("OUT") else arg)
     env = {**os.environ, fast.SWITCH: "1" if fast_path else "0"}
     env.pop("FOLDKIT_CLUSTER", None)
-    proc = subprocess.run([sys.executable, "-m", "foldkit", "flamegraph", *argv], input=stdin or b"", capture_output=True, env=env, timeout=120, cwd=tmp)
+    proc = subprocess.run([sys.executable, "-m", "foldkit", command, *argv], input=stdin or b"", capture_output=True, env=env, timeout=120, cwd=tmp)
     written = [p for p in tmp.iterdir() if p.name.startswith(out.name)]
     data = written[0].read_bytes() if written else None
     for p in written:
@@ -89,6 +136,20 @@ def test_fast_path_gives_what_typer_gives(tmp_path: Path, args: list[str], stdin
     assert quick[3] == slow[3]
 
 
+@pytest.mark.parametrize(("args", "stdin"), FOLD_CASES, ids=[" ".join(a) or "(none)" for a, _ in FOLD_CASES])
+def test_the_fold_fast_path_gives_what_typer_gives(tmp_path: Path, args: list[str], stdin: bytes | None) -> None:
+    (tmp_path / "in.folded").write_bytes(FOLDED)
+    (tmp_path / "empty.folded").write_bytes(b"")
+    (tmp_path / "odd.perf").write_bytes(ODD_PERF)
+    (tmp_path / "events.perf").write_bytes(TWO_EVENTS)
+    slow = _run(args, stdin, tmp_path, fast_path=False, command="fold")
+    quick = _run(args, stdin, tmp_path, fast_path=True, command="fold")
+    assert quick[0] == slow[0], (quick[2], slow[2])
+    assert quick[2] == slow[2]
+    assert quick[1] == slow[1]
+    assert quick[3] == slow[3]
+
+
 @pytest.mark.parametrize(
     ("args", "taken"),
     [
@@ -103,7 +164,16 @@ def test_fast_path_gives_what_typer_gives(tmp_path: Path, args: list[str], stdin
         (["flamegraph", "--", "x"], False),
         (["flamegraph", "--help"], False),
         (["flamegraph", "-o", "x.svg"], False),
-        (["fold", "x.perf"], False),
+        (["fold", "x.perf"], True),
+        (["fold", "-", "-o", "x.folded", "--tid", "-n", "2", "--inline"], True),
+        (["fold", "x.perf", "-j", "-1"], False),
+        (["fold", "x.perf", "--weight", "bytes"], False),
+        (["fold", "x.perf", "--exclude", "^swapper$"], False),
+        (["fold", "x.perf", "--per-thread", "-o", "d"], False),
+        (["fold", "x.perf", "--title", "t"], False),
+        (["fold", "-o", "x.folded"], False),
+        (["flamegraph", "x.perf", "--tid"], False),
+        (["top", "x.perf"], False),
     ],
 )
 def test_what_the_fast_path_takes(args: list[str], taken: bool, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,22 +189,32 @@ def test_a_cluster_from_the_environment_is_left_to_typer(monkeypatch: pytest.Mon
     assert fast.parse(["flamegraph", "x.folded"]) is None
 
 
-def test_the_fast_path_flags_are_the_commands_flags() -> None:
-    """Each spelling of `fast.FLAGS` is the Typer command's spelling of the same parameter, of
-    the kind the fast path converts it as."""
+def _spellings(name: str) -> dict[str, tuple[str, str]]:
+    """The Typer command `name`'s option spellings, as `fast.FLAGS` writes them."""
     from foldkit.cli.typer_app import _command
 
-    command = _command(["flamegraph"]).commands["flamegraph"]  # type: ignore[attr-defined]
+    command = _command([name]).commands[name]  # type: ignore[attr-defined]
     kinds = {"int": "int", "float": "float", "str": "str", "path": "str"}  # click's type names
     spelled = {}
     for p in command.params:
         if p.param_type_name != "option" or p.multiple or p.nargs != 1:
             continue
+        kind = "flag" if p.is_flag else kinds.get(p.type.name, "?")
+        if p.type.name == "int range" and (p.type.min, p.type.max, p.type.min_open) == (0, None, False):
+            kind = "count"  # min=0
         for opt in p.opts:
-            spelled[opt] = (p.name, "flag" if p.is_flag else kinds.get(p.type.name, "?"))
+            spelled[opt] = (p.name, kind)
         for opt in p.secondary_opts:
             spelled[opt] = (p.name, "off")
-    assert {s: spelled.get(s) for s in fast.FLAGS} == fast.FLAGS
+    return spelled
+
+
+@pytest.mark.parametrize(("name", "flags"), [("flamegraph", fast.FLAGS), ("fold", fast.FOLD_FLAGS)])
+def test_the_fast_path_flags_are_the_commands_flags(name: str, flags: dict[str, tuple[str, str]]) -> None:
+    """Each spelling the fast path takes is the Typer command's spelling of the same parameter,
+    of the kind the fast path converts it as."""
+    spelled = _spellings(name)
+    assert {s: spelled.get(s) for s in flags} == flags
 
 
 def test_the_fast_path_defaults_are_the_commands_defaults() -> None:
@@ -150,23 +230,59 @@ def test_the_fast_path_defaults_are_the_commands_defaults() -> None:
     assert fold_options(**{n: d for n, _, d in FOLD_PARAMETERS}) == FoldOptions()
 
 
+@pytest.mark.parametrize(
+    "given",
+    [
+        {},
+        {"pid": True, "kernel": True, "jobs": 3, "output": "x.folded", "quiet": True},
+        {"tid": True, "all": True, "addrs": True, "demangle": True, "strict": True, "verbose": True},
+        {"jit": True, "event": "cycles", "weight": "samples", "format": "perf", "unit_header": True},
+    ],
+)
+def test_the_fold_fast_path_folds_with_the_commands_options(given: dict[str, object]) -> None:
+    """`fast.fold_options` gives what the command's own `fold_options` makes of the same flags
+    (every other folding flag at its default)."""
+    from foldkit.cli.common import FOLD_PARAMETERS, fold_options
+
+    flags = {name: given.get(name, default) for name, _, default in FOLD_PARAMETERS}
+    assert fast.fold_options(given) == fold_options(**flags)
+
+
 #: Modules the fast path never loads.
 NOT_ON_THE_FAST_PATH = ("typer", "click", "rich", "polars", "foldkit.cli.typer_app", "foldkit.cli.common", "foldkit.api")
+
+
+def _console_modules(tmp_path: Path, args: list[str]) -> set[str]:
+    """The modules loaded when the console script (`foldkit.launch.entry`) run with `args`
+    (fast path on, no cluster) exits."""
+    dump = tmp_path / "modules.json"
+    code = (
+        "import atexit, json, sys; "
+        f"atexit.register(lambda: open({str(dump)!r}, 'w').write(json.dumps(sorted(sys.modules)))); "
+        f"sys.argv = ['foldkit', *{args!r}]; "
+        "from foldkit.launch import entry; entry()"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in (fast.SWITCH, "FOLDKIT_CLUSTER")}
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120, env=env)
+    return set(json.loads(dump.read_text()))
 
 
 def test_the_fast_path_loads_no_command_line_toolkit(tmp_path: Path) -> None:
     folded = tmp_path / "cpu.folded"
     folded.write_bytes(FOLDED)
-    dump = tmp_path / "modules.json"
-    code = (
-        "import atexit, json, sys; "
-        f"atexit.register(lambda: open({str(dump)!r}, 'w').write(json.dumps(sorted(sys.modules)))); "
-        f"sys.argv = ['foldkit', 'flamegraph', {str(folded)!r}, '--title', 'x', '-o', {str(tmp_path / 'cpu.svg')!r}]; "
-        "from foldkit.launch import entry; entry()"
-    )
-    env = {k: v for k, v in os.environ.items() if k not in (fast.SWITCH, "FOLDKIT_CLUSTER")}
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120, env=env)
-    modules = set(json.loads(dump.read_text()))
+    modules = _console_modules(tmp_path, ["flamegraph", str(folded), "--title", "x", "-o", str(tmp_path / "cpu.svg")])
     assert {"foldkit.cli.fast", "foldkit.cli.draw"} <= modules  # the test sees what was loaded
     assert sorted(m for m in modules if m.startswith(NOT_ON_THE_FAST_PATH)) == []
     assert (tmp_path / "cpu.svg").read_bytes().startswith(b"<?xml")
+
+
+#: ... nor, to fold, the transforms, the renderer or the text module (nothing to print).
+NOT_ON_THE_FOLD_PATH = (*NOT_ON_THE_FAST_PATH, "foldkit.transform", "foldkit.render", "foldkit.cli.draw", "lxml", "foldkit.text")
+
+
+def test_the_fold_fast_path_loads_neither_the_command_line_toolkit_nor_the_transforms(tmp_path: Path) -> None:
+    out = tmp_path / "java.folded"
+    modules = _console_modules(tmp_path, ["fold", str(FIXTURES / "java.perf"), "--tid", "-o", str(out)])
+    assert {"foldkit.cli.fast", "foldkit.cli.folding", "foldkit.ingest.perf"} <= modules  # the test sees what was loaded
+    assert sorted(m for m in modules if m.startswith(NOT_ON_THE_FOLD_PATH)) == []
+    assert b"-?/32320;" in out.read_bytes()  # --tid

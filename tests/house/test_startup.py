@@ -148,3 +148,18 @@ def test_a_long_first_line_that_is_no_stack_is_detected_as_before(tmp_path: Path
     path = tmp_path / "x.folded"
     path.write_bytes(b"x" * 100_000 + b"\n")  # no weight: left undecided, then read as folded
     assert detect(open_source(str(path))) is FORMATS["folded"]
+
+
+@pytest.mark.parametrize("suffix", ["txt", "json"])
+def test_top_of_a_folded_file_as_text_or_json_loads_no_polars(tmp_path: Path, suffix: str) -> None:
+    """`top`'s rows come from the native stack table as lists (`tables.Rows`): polars is loaded
+    only for CSV and Parquet."""
+    source, out = tmp_path / "in.folded", tmp_path / f"top.{suffix}"
+    source.write_bytes(b"".join(b"main;f%d;g 3\n" % i for i in range(300)))
+    modules = _modules_after(
+        "import json, sys; from foldkit.cli import main; "
+        f"main(['top', {str(source)!r}, '-q', '-o', {str(out)!r}]); "
+        "print(); print(json.dumps(sorted(sys.modules)))"
+    )
+    assert "foldkit.analysis.top" in modules and out.stat().st_size > 0
+    assert "polars" not in modules

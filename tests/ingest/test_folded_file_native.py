@@ -269,3 +269,19 @@ def test_switched_off_native_core_is_never_imported(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert out.read_bytes().startswith(b"<?xml")
     assert run.stdout.strip().splitlines()[-1] == "False", run.stdout
+
+
+def test_a_file_smaller_than_the_head_is_read_into_the_table_alike(tmp_path: Path) -> None:
+    """A folded file the format detection read whole (under 64 KiB) goes to the native table too
+    (`Source.whole_file_path`), with the stacks, weights and header the stream reader gives."""
+    text = b"# foldkit: unit=samples\n" + b"".join(b"main;f%d;g 3\n" % i for i in range(200)) + b"main;h 2\n"
+    path = tmp_path / "small.folded"
+    path.write_bytes(text)
+    got = read(path)
+    assert isinstance(got, LazyProfile) and got.table is not None
+    want = described(fold_chunks("small.folded", [text], FoldOptions(), native=False))
+    mine = described(got)
+    assert mine[:4] + mine[5:] == want[:4] + want[5:] and mine[4] == [f"{path}: format folded (not compressed)"]
+    gz = tmp_path / "small.folded.gz"  # not plain: the stream reader, as before
+    subprocess.run(["gzip", "-k", "-c", str(path)], stdout=gz.open("wb"), check=True)
+    assert not isinstance(read(gz), LazyProfile)

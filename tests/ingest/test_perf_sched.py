@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -211,8 +212,46 @@ def test_cli_refuses_other_formats_and_reads_stdin(tmp_path: Path) -> None:
     assert via_path.stdout == via_stdin.stdout and "[off-cpu:S]" in via_path.stdout
 
 
+_SWITCH_LINE = re.compile(rb"sched:sched_switch: prev_comm=.*? prev_pid=(-?\d+) prev_prio=-?\d+ prev_state=(\S+) ==> next_comm=.*? next_pid=(-?\d+) ")
+
+
+def unseen_switch_ins(text: bytes, comm: str) -> int:
+    """Times a thread of `comm` is switched out twice in `perf script` output (time order) with no
+    switch-in between: the capture lacks that switch-in (perf lost events, or the task that ran
+    before it is one whose events perf does not see, such as a sandbox's agent), so the off-CPU
+    interval it ends cannot be measured from the capture."""
+    threads = {int(t) for t in re.findall(rb"prev_comm=" + re.escape(comm.encode()) + rb" prev_pid=(\d+)", text)}
+    off: dict[int, bool] = {}
+    missing = 0
+    for m in _SWITCH_LINE.finditer(text):
+        prev, state, nxt = int(m.group(1)), m.group(2)[:1], int(m.group(3))
+        if prev in threads:
+            missing += off.get(prev, False)
+            off[prev] = state not in (b"Z", b"X")
+        if nxt in threads:
+            off[nxt] = False
+    return missing
+
+
+def test_unseen_switch_ins_are_counted() -> None:
+    seen = _switch("a", 10, 0, "1.0", "S", "b", 20, ["x"]) + _switch("b", 20, 0, "1.1", "R", "a", 10, ["y"])
+    again = _switch("a", 10, 0, "1.2", "R", "c", 30, ["x"]) + _switch("a", 10, 1, "1.3", "S", "b", 20, ["x"])
+    assert unseen_switch_ins(seen.encode(), "a") == 0
+    assert unseen_switch_ins((seen + again).encode(), "a") == 1
+    assert unseen_switch_ins((seen + again).encode(), "b") == 0
+
+
+#: Fresh captures tried before giving up on getting one with every switch-in of the program.
+CAPTURE_ATTEMPTS = 3
+
+
 @pytest.mark.root
 def test_fresh_capture_matches_the_measured_times(tmp_path: Path) -> None:
+    """A capture made now, of a program that measures its own spin and sleep times: `--wall`
+    charges what it measured. Its preemptions (more under load) are charged from the capture's
+    switch-outs and switch-ins, so the comparison holds whatever the load, provided the capture
+    has every switch-in of the program: a capture missing one (see `unseen_switch_ins`) is made
+    again, and the test is skipped only if every attempt misses one."""
     if os.geteuid() != 0:
         pytest.skip("needs root for perf record -a")
     perf, gcc = shutil.which("perf"), shutil.which("gcc")
@@ -221,13 +260,23 @@ def test_fresh_capture_matches_the_measured_times(tmp_path: Path) -> None:
     exe = tmp_path / "spinsleep"
     subprocess.run([gcc, "-O1", "-g", "-fno-omit-frame-pointer", "-o", str(exe), str(DATA / "spinsleep.c")], check=True)
     data = tmp_path / "ss.data"
-    record = [perf, "record", "-q", "-o", str(data), "-g", "-a", "-e", "sched:sched_switch", "-e", "sched:sched_wakeup",
-              "-c", "1", "-e", "cpu-clock/freq=999/", "--", str(exe), "4", "30", "60"]
-    done = subprocess.run(record, capture_output=True, text=True, timeout=120, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"perf record cannot run here: {done.stderr.strip()[-200:]}")
+    record = [perf, "record", "-o", str(data), "-g", "-a", "-e", "sched:sched_switch", "-e", "sched:sched_wakeup",
+              "-c", "1", "-e", "cpu-clock/freq=999/", "--", str(exe), "4", "30", "60"]  # fmt: skip
+    incomplete = []
+    for _ in range(CAPTURE_ATTEMPTS):
+        done = subprocess.run(record, capture_output=True, text=True, timeout=120, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"perf record cannot run here: {done.stderr.strip()[-200:]}")
+        script = subprocess.run([perf, "script", "-i", str(data)], capture_output=True, timeout=120, check=True)
+        text = script.stdout
+        lost = re.search(r"\blost \d+ \w+", done.stderr + script.stderr.decode(errors="replace"), re.I)
+        missing = unseen_switch_ins(text, "spinsleep")
+        if lost is None and missing == 0:
+            break
+        incomplete.append(lost.group(0) if lost else f"{missing} switch-ins of spinsleep not in the capture")
+    else:
+        pytest.skip(f"no complete capture in {CAPTURE_ATTEMPTS} attempts: {'; '.join(incomplete)}")
     measured = {k: float(v) for k, _, v in (w.partition("=") for w in done.stdout.split())}
-    text = subprocess.run([perf, "script", "-i", str(data)], capture_output=True, timeout=120, check=True).stdout
     wall = read(text, fold_options("perf", clock="wall"))
     weights: dict[str, int] = wall.weights  # type: ignore[assignment]
     assert _under(weights, "sleep_phase") == pytest.approx(measured["sleep_ns"], rel=0.10)

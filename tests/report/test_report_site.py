@@ -14,7 +14,7 @@ import pytest
 from foldkit.errors import InputError, UsageError
 from foldkit.report import ReportOptions, build_report
 from foldkit.report.discover import MARKER
-from foldkit.report.site import BUILD_PREFIX, OWNER, building, swap_in, write_marker
+from foldkit.report.site import BUILD_PREFIX, building, swap_in, write_marker
 from tests.support.report import mixed_folder
 
 
@@ -33,7 +33,7 @@ def test_a_new_report_appears_complete(tmp_path: Path) -> None:
     site = tmp_path / "site"
     build(site, {"index.html": "one"})
     assert (site / "index.html").read_text() == "one" and (site / MARKER).is_file()
-    assert not (site / OWNER).exists()
+    assert sorted(p.name for p in site.iterdir()) == sorted(["index.html", MARKER])
     assert siblings(site) == ["site"]
     assert oct(site.stat().st_mode & 0o777) == "0o755"
 
@@ -99,19 +99,52 @@ def test_a_link_to_a_report_keeps_pointing_at_the_new_one(tmp_path: Path) -> Non
     assert link.is_symlink() and (link / "index.html").read_text() == "two"
 
 
-def test_builds_left_by_killed_runs_are_removed(tmp_path: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
-    abandoned = tmp_path / f"{BUILD_PREFIX}site.abc"
-    abandoned.mkdir()
-    (abandoned / OWNER).write_text(dead.stdout)
-    running = tmp_path / f"{BUILD_PREFIX}site.def"
-    running.mkdir()
-    (running / OWNER).write_text(f"{os.getpid()}\n")  # a build in progress (this process)
-    other = tmp_path / f"{BUILD_PREFIX}other.ghi"
-    other.mkdir()
-    build(tmp_path / "site", {"index.html": "x"})
-    assert not abandoned.exists()
-    assert running.exists() and other.exists()
+#: Builds a report at `sys.argv[1]`, says where its build folder is, and waits to be killed.
+_BUILD_AND_WAIT = """
+import sys, time
+from pathlib import Path
+from foldkit.report.site import building
+with building(Path(sys.argv[1])) as tmp:
+    (tmp / "index.html").write_text("half-written")
+    print(tmp, flush=True)
+    time.sleep(120)
+"""
+
+
+def _build_and_wait(site: Path) -> tuple[subprocess.Popen[str], Path]:
+    run = subprocess.Popen([sys.executable, "-c", _BUILD_AND_WAIT, str(site)], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    assert run.stdout is not None
+    tmp = Path(run.stdout.readline().strip())
+    assert tmp.name.startswith(f"{BUILD_PREFIX}{site.name}.") and (tmp / "index.html").exists()
+    return run, tmp
+
+
+def test_builds_left_by_killed_runs_are_removed_and_running_ones_kept(tmp_path: Path) -> None:
+    """A run holds its build folder until it is done; one SIGKILL stopped (no clean-up possible)
+    holds nothing, and the next run into the same place deletes its folder."""
+    killed, abandoned = _build_and_wait(tmp_path / "site")
+    running, in_progress = _build_and_wait(tmp_path / "site")
+    try:
+        killed.kill()
+        killed.wait()
+        other = tmp_path / f"{BUILD_PREFIX}other.ghi"  # another report's
+        other.mkdir()
+        (other / "index.html").write_text("x")
+        old = tmp_path / ".foldkit-old-site.jkl"  # left by a run killed while it swapped
+        (old / "previous").mkdir(parents=True)
+        # a killed run's pid is taken by a live process (here this one): what counts is the lock
+        reused = tmp_path / f"{BUILD_PREFIX}site.pid"
+        reused.mkdir()
+        (reused / ".foldkit-owner").write_text(f"{os.getpid()}\n")
+        build(tmp_path / "site", {"index.html": "x"})
+        assert not abandoned.exists() and not old.exists() and not reused.exists()
+        assert (in_progress / "index.html").read_text() == "half-written" and other.exists()
+    finally:
+        running.kill()
+        running.wait()
+    build(tmp_path / "site", {"index.html": "y"})
+    assert not in_progress.exists()
+    assert siblings(tmp_path / "site") == [other.name, "site"]
 
 
 def test_swap_falls_back_to_two_renames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

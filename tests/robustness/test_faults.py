@@ -42,7 +42,8 @@ def test_a_file_whose_size_says_0_is_read_to_its_end(fmt: str, stacks: str) -> N
     try:
         environ = f"/proc/{holder.pid}/environ"
         assert os.stat(environ).st_size == 0
-        for _ in range(100):  # until the child has exec'd sleep (its environment is then in place)
+        deadline = time.monotonic() + 60  # a bound, not a timing: a loaded machine may take seconds
+        while time.monotonic() < deadline:  # until the child has exec'd sleep (its environment is then in place)
             if Path(environ).read_bytes().startswith(b"X="):
                 break
             time.sleep(0.05)

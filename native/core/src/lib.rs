@@ -9,6 +9,7 @@ pub mod demangle;
 pub mod folded;
 pub mod function_sums;
 pub mod layout;
+pub mod name_match;
 pub mod palette;
 pub mod perf;
 pub mod pprof;

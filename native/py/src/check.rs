@@ -10,6 +10,7 @@ use foldkit_core::check_columns::Row;
 use foldkit_core::check_columns::{
     check_sums, each_name, no_code, pattern_sums, stacks_ending_in, total, weight_gcd, Scope,
 };
+use foldkit_core::name_match::{matching_sums, NameMatcher};
 use foldkit_core::stack_order::threads;
 use foldkit_core::table::Stacks;
 use pyo3::prelude::*;
@@ -220,6 +221,58 @@ fn table_pattern_sums<'py>(
     Ok(Some((int(py, own)?, int(py, all)?).into_pyobject(py)?))
 }
 
+/// Two Python ints.
+type PairOf<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>);
+
+/// `(self, total)` per table of `tables` of the frames (the first `roots` of every stack left
+/// out) that a pattern matches, taken together, as `table_pattern_sums` gives them for the names
+/// Python's `re` matches: the pattern translated by `foldkit.analysis.regex_subset`, `literal`
+/// (a substring) or the regular expression `exact` with its looser form `loose`, holding on ASCII
+/// names only when `ascii_only`. None when a table is not one `table_check_sums` takes, the
+/// translation's meaning is not proven on a table's stacks (a newline; not ASCII), or the
+/// expression does not compile: Python's `re` then decides.
+#[pyfunction]
+#[pyo3(signature = (tables, roots, exact, loose, literal, ascii_only))]
+fn table_pattern_match<'py>(
+    py: Python<'py>,
+    tables: Vec<PyRef<'py, FoldedStacks>>,
+    roots: usize,
+    exact: &str,
+    loose: &str,
+    literal: bool,
+    ascii_only: bool,
+) -> PyResult<Option<Vec<PairOf<'py>>>> {
+    let Some(sides) = plains(&tables) else {
+        return Ok(None);
+    };
+    let found = py.detach(|| {
+        guard("check", || {
+            let matcher = if literal {
+                NameMatcher::literal(exact)
+            } else {
+                NameMatcher::regex(exact, loose, ascii_only)?
+            };
+            if !sides.iter().all(|t| matcher.holds_on(t)) {
+                return None;
+            }
+            Some(
+                sides
+                    .iter()
+                    .map(|t| matching_sums(t, roots, &matcher, threads()))
+                    .collect::<Vec<_>>(),
+            )
+        })
+    })?;
+    let Some(sums) = found else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(sums.len());
+    for (own, all) in sums {
+        out.push((int(py, own)?, int(py, all)?));
+    }
+    Ok(Some(out))
+}
+
 /// Register this file's functions in `foldkit._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_check_sums, m)?)?;
@@ -227,5 +280,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_stacks_ending_in, m)?)?;
     m.add_function(wrap_pyfunction!(table_each_name, m)?)?;
     m.add_function(wrap_pyfunction!(table_pattern_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(table_pattern_match, m)?)?;
     Ok(())
 }
