@@ -133,6 +133,8 @@ class FoldedStacks:
         """(sum of the weights, of the positive ones, of their magnitudes)."""
     def may_hold_offsets(self) -> bool:
         """True when a stack may hold a call-site offset."""
+    def has_floats(self) -> bool:
+        """True when a sum is a decimal."""
     def to_dict(self) -> dict[str, int]:
         """`{stack: weight}` in first-seen order."""
     def layout(self, threshold: int, max_frames: int, sort_by_weight: bool) -> _Frames | None:
@@ -170,6 +172,10 @@ def svg_frames(
 ) -> bytes | None:
     """The `<rect>`/`<text>` markup of a layout's frames, as `foldkit.render.svg` writes it with
     lxml, or None when it cannot be exact (the caller writes them itself)."""
+
+def table_svg(table: FoldedStacks, threshold: int, max_frames: int, page: dict[str, object]) -> bytes | None:
+    """The whole SVG of the plain flame graph of `table` (`foldkit.cli.plain`), or None when it
+    is not a plain one (the caller draws it as every other picture)."""
 
 # --- read_ahead.rs ---
 

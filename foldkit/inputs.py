@@ -15,20 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from foldkit.constants import DEFAULT_MAX_RECORD, HEAD_SIZE
 from foldkit.errors import INSTALL_CLUSTER, InputError
 
 MAGIC_ZSTD = b"\x28\xb5\x2f\xfd"
 MAGIC_GZIP = b"\x1f\x8b"
 MAGIC_PERF_DATA = b"PERFILE2"
 
-#: Bytes of decompressed input kept for format sniffing.
-HEAD_SIZE = 64 * 1024
 #: Decompressed bytes per chunk handed to a worker: large enough that per-chunk overhead (process
 #: hand-off, result merge) is small, small enough that jobs x in-flight chunks stay a few tens of MB.
 DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
-#: Longest record (line, or perf sample) read whole; a longer one is skipped and counted, so a
-#: file without newlines cannot grow memory without bound (`--max-record`).
-DEFAULT_MAX_RECORD = 64 * 1024 * 1024
 #: Bytes read at a time while skipping an over-long record.
 SKIP_STEP = 1024 * 1024
 #: Input read without a record boundary, in units of `max_record`, after which reading stops with

@@ -10,6 +10,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import quote
 
+from foldkit.constants import (
+    UNKNOWN_UNIT as UNKNOWN_UNIT,  # defined there, for the plain flame graph
+)
 from foldkit.native import native_core
 from foldkit.timeline import Timeline, concat, sorted_by_time
 
@@ -134,10 +137,6 @@ def format_weight(w: Weight) -> str:
     return format(Decimal(text), "f") if "e" in text else text
 
 
-#: The unit of weights whose input does not say what they count (folded text without a
-#: `# foldkit: unit=...` header): a folded copy of a perf capture holds ns, of a BPF map counts or
-#: sums, so foldkit never calls them "samples".
-UNKNOWN_UNIT = "weight"
 
 #: Starts the optional first line of foldkit's folded text that says what the weights count:
 #: `# foldkit: unit=ns event=cpu-clock` (values %-quoted). Other tools skip it as a bad line.

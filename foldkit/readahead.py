@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any
 
-from foldkit.inputs import DEFAULT_MAX_RECORD
+from foldkit.constants import DEFAULT_MAX_RECORD
 from foldkit.jobs import default_jobs
 from foldkit.native import native_core
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Files smaller than this are read when asked for (a few milliseconds).
 MIN_BYTES = 4 * 1024 * 1024

@@ -11,16 +11,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from foldkit.errors import UsageError
 
 
-class CompatFlag(NamedTuple):
-    """A peer's flag foldkit accepts and drops: whether it takes a value, and the warning (None: silent)."""
+class CompatFlag:
+    """A peer's flag foldkit accepts and drops: whether it takes a value, and the warning (None:
+    silent). A plain class: this module loads with every drawing (`foldkit.cli.fast`), and
+    `typing.NamedTuple` would load typing with it."""
 
-    takes_value: bool
-    message: str | None
+    __slots__ = ("message", "takes_value")
+
+    def __init__(self, takes_value: bool, message: str | None) -> None:
+        self.takes_value = takes_value
+        self.message = message
 
 
 _PERF_SCRIPT = "foldkit reads the frames perf script printed"

@@ -211,6 +211,32 @@ def _read_args(args: list[str], flags: dict[str, tuple[str, str]]) -> tuple[list
     return inputs, given
 
 
+def _draw_plain(plan: Plan) -> bool:
+    """Draw the plain flame graph (`foldkit.cli.plain`) of a command line without picture flags
+    that names one input and writes SVG to stdout or a `.svg` file that is not the input; False
+    (nothing written) when it is not one."""
+    output = plan.given.get("output")
+    if len(plan.inputs) != 1 or not set(plan.given) <= set(_OWN):
+        return False
+    if output is not None and output != "-":
+        if not os.path.basename(output).lower().endswith(".svg"):
+            return False
+        try:
+            if os.path.samefile(output, plan.inputs[0]):
+                return False  # refused by the full path
+        except OSError:
+            pass
+    from foldkit.cli import plain
+
+    svg = plain.draw(plan.inputs[0])
+    if svg is None:
+        return False
+    from foldkit.outputs import write_bytes
+
+    write_bytes(output, svg)
+    return True
+
+
 def run(plan: Plan) -> int:
     """Draw what `plan` asks for (`foldkit.cli.draw.draw`), or fold it (`_run_fold`); the exit
     code, as the Typer command line's `main` gives it."""
@@ -222,6 +248,8 @@ def run(plan: Plan) -> int:
     try:
         if plan.command == FOLD_COMMAND:
             _run_fold(plan)
+            return 0
+        if _draw_plain(plan):
             return 0
         from pathlib import Path
 

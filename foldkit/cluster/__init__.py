@@ -7,8 +7,6 @@ for: the library and the plain command line never load it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from foldkit.errors import INSTALL_CLUSTER
 
 #: The environment variable that `--cluster` reads.
@@ -16,7 +14,11 @@ ENV = "FOLDKIT_CLUSTER"
 #: How to install what a cluster run needs.
 INSTALL = INSTALL_CLUSTER
 
+#: `typing.TYPE_CHECKING` without importing typing (every flame graph loads this module).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from foldkit.cluster.session import Cluster, Outcome, Starting, connect, parse_address
 
 

@@ -6,9 +6,10 @@ import importlib
 from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 
+from foldkit.constants import HEAD_SIZE, LONG_LINE_HEAD
 from foldkit.errors import InputError, StrictModeError, UsageError
 from foldkit.ingest.options import DEFAULT_OPTIONS, FoldOptions
-from foldkit.inputs import HEAD_SIZE, InputSpec, Source, open_source
+from foldkit.inputs import InputSpec, Source, open_source
 from foldkit.outputs import COMPRESSION_SUFFIXES
 from foldkit.profile import Profile, magnitude_problem, map_stacks, merge_profiles
 
@@ -55,9 +56,6 @@ def _suggested(name: str) -> str | None:
     return next((fmt for suffix, fmt in SUGGESTED.items() if name.endswith(suffix)), None)
 
 
-#: How much of a file named `.folded` whose first line is longer than the head is read to see
-#: that whole line (one stack tens of thousands of frames deep).
-LONG_LINE_HEAD = 4 * 1024 * 1024
 
 
 def _first_line(source: Source, head: bytes, suggested: str | None) -> bytes | None:

@@ -17,25 +17,45 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import os
 from collections.abc import Iterator, Mapping
 
-from foldkit.profile import Diagnostics, LazyProfile, Profile, Weight
 from foldkit.render import defaults
-from foldkit.render.layout import (
-    Layout,
-    StackIndex,
-    layout_chart,
-    layout_flame,
-    layout_table,
-    layout_timeline,
-)
-from foldkit.render.nameattr import NameAttributes
-from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
-from foldkit.render.palette import colorizer, diffusion_color
-from foldkit.render.svg import write_svg
-from foldkit.text import format_count
-from foldkit.timeline import has_times
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from foldkit.profile import Diagnostics, Profile, Weight
+    from foldkit.render.layout import Layout, StackIndex, layout_chart, layout_flame
+    from foldkit.render.nameattr import NameAttributes
+    from foldkit.render.options import DEFAULT_RENDER_OPTIONS, RenderOptions
+    from foldkit.render.svg import write_svg
+
+#: Names this package gives from its modules, imported on first use: the plain flame graph
+#: (`foldkit.cli.plain`) reads `foldkit.render.defaults` without loading lxml, the layout's
+#: and the options' dataclasses or the palettes.
+_FROM = {
+    "Layout": "foldkit.render.layout",
+    "StackIndex": "foldkit.render.layout",
+    "layout_chart": "foldkit.render.layout",
+    "layout_flame": "foldkit.render.layout",
+    "NameAttributes": "foldkit.render.nameattr",
+    "DEFAULT_RENDER_OPTIONS": "foldkit.render.options",
+    "RenderOptions": "foldkit.render.options",
+    "write_svg": "foldkit.render.svg",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names of `_FROM`, from their modules."""
+    module = _FROM.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 #: Output names that get the HTML viewer (`foldkit.render.viewer`) instead of an SVG (before any
 #: .gz/.zst suffix).
@@ -72,9 +92,15 @@ def min_fraction(options: RenderOptions) -> float:
     return value / 100 if percent else value / options.plot_width
 
 
-def layout_profile(profile: Profile, options: RenderOptions = DEFAULT_RENDER_OPTIONS) -> Layout:
-    """The frames `options` asks to draw for `profile`: merged and sorted, or in time order for a
-    flame chart (the profile's timeline when it has one, else the order of its stacks)."""
+def layout_profile(profile: Profile, options: RenderOptions | None = None) -> Layout:
+    """The frames `options` (default: `DEFAULT_RENDER_OPTIONS`) asks to draw for `profile`:
+    merged and sorted, or in time order for a flame chart (the profile's timeline when it has
+    one, else the order of its stacks)."""
+    from foldkit.profile import LazyProfile
+    from foldkit.render.layout import layout_flame, layout_table, layout_timeline
+    from foldkit.render.options import DEFAULT_RENDER_OPTIONS
+
+    options = DEFAULT_RENDER_OPTIONS if options is None else options
     fraction = min_fraction(options)
     if options.flamechart:
         samples = profile.timeline
@@ -112,6 +138,8 @@ def subtitle_for(layout: Layout, options: RenderOptions, profile: Profile | None
     parts = [options.subtitle] if options.subtitle else []
     if options.flamechart and profile is not None and (profile.timeline is None or profile.format == "folded"):
         parts.append("stacks in input order (no timestamps)")
+    from foldkit.text import format_count
+
     if layout.budget_limited and layout.span:
         px = layout.min_weight / layout.span * options.plot_width
         share = 100 * layout.min_weight / layout.span
@@ -124,6 +152,8 @@ def subtitle_for(layout: Layout, options: RenderOptions, profile: Profile | None
 
 def warn_about(layout: Layout, options: RenderOptions, diagnostics: Diagnostics) -> None:
     """Add what a user should hear about this layout to `diagnostics`."""
+    from foldkit.text import format_count
+
     if layout.nonpositive:
         diagnostics.warnings.append(f"{layout.nonpositive} stack(s) with zero or negative weight left out of the graph")
     if options.total is not None and layout.total > options.total:
@@ -156,7 +186,7 @@ def gc_paused() -> Iterator[None]:
 
 def render_flamegraph(
     profile: Profile,
-    options: RenderOptions = DEFAULT_RENDER_OPTIONS,
+    options: RenderOptions | None = None,
     *,
     palette_map: dict[str, str] | None = None,
     diagnostics: Diagnostics | None = None,
@@ -166,9 +196,12 @@ def render_flamegraph(
 
     `palette_map` (flamegraph.pl's `--cp`): names found there keep their colour, new names are
     added to it. `names` (`--nameattr`): tooltips and attributes of some functions' frames.
-    Warnings (dropped stacks, a raised minimum width) go to `diagnostics`."""
+    Warnings (dropped stacks, a raised minimum width) go to `diagnostics`; `options` defaults
+    to `DEFAULT_RENDER_OPTIONS`."""
+    from foldkit.render.options import DEFAULT_RENDER_OPTIONS
+
     with gc_paused():
-        return _render(profile, options, palette_map, diagnostics, names)
+        return _render(profile, DEFAULT_RENDER_OPTIONS if options is None else options, palette_map, diagnostics, names)
 
 
 def _render(
@@ -178,6 +211,10 @@ def _render(
     diagnostics: Diagnostics | None,
     names: NameAttributes | None = None,
 ) -> bytes:
+    from foldkit.render.palette import colorizer, diffusion_color
+    from foldkit.render.svg import write_svg
+    from foldkit.timeline import has_times
+
     layout = layout_profile(profile, options)
     if diagnostics is not None:
         warn_about(layout, options, diagnostics)

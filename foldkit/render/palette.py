@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterable
 
 from foldkit.errors import InputError
 from foldkit.outputs import atomic_writer
+from foldkit.render import backgrounds
+from foldkit.render.backgrounds import BACKGROUNDS as BACKGROUNDS  # options.py validates with it
 from foldkit.text import ANNOTATION, OFF_CPU_PREFIX
 
 try:  # hashlib's blake2b itself, without hashlib loading OpenSSL (milliseconds of every start-up)
@@ -174,30 +176,9 @@ _SEMANTIC: dict[str, Callable[[str], str]] = {
 #: Every palette name `--palette` accepts.
 PALETTES: tuple[str, ...] = (*_SEMANTIC, *_HUES)
 
-#: Background gradients (top, bottom) by name, as flamegraph.pl's `--bgcolors`.
-BACKGROUNDS: dict[str, tuple[str, str]] = {
-    "yellow": ("#eeeeee", "#eeeeb0"),
-    "blue": ("#eeeeee", "#e0e0ff"),
-    "green": ("#eef2ee", "#e0ffe0"),
-    "grey": ("#f8f8f8", "#e8e8e8"),
-}
-
-
 def background(palette: str, bgcolors: str | None) -> tuple[str, str]:
-    """The (top, bottom) background gradient: `bgcolors` by name or as one flat colour; when absent
-    chosen by palette like flamegraph.pl (mem green, io/wakeup blue, hue palettes grey, else yellow)."""
-    if bgcolors is None:
-        if palette == "mem":
-            bgcolors = "green"
-        elif palette in ("io", "wakeup", "chain"):
-            bgcolors = "blue"
-        elif palette in _HUES and palette != "hot":
-            bgcolors = "grey"
-        else:
-            bgcolors = "yellow"
-    if bgcolors in BACKGROUNDS:
-        return BACKGROUNDS[bgcolors]
-    return bgcolors, bgcolors
+    """The (top, bottom) background gradient of `palette` (`backgrounds.background`)."""
+    return backgrounds.background(palette, bgcolors, palette in _HUES)
 
 
 def _uniform(name: str) -> tuple[float, float, float]:

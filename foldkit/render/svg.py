@@ -29,8 +29,6 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable, Mapping
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -38,6 +36,8 @@ from lxml import etree
 from foldkit.errors import UsageError
 from foldkit.native import native_core
 from foldkit.render import defaults
+from foldkit.render.assets import asset, svg_script
+from foldkit.render.assets import with_search as with_search  # the viewer page imports it from here
 from foldkit.render.layout import Layout
 from foldkit.render.nameattr import NameAttributes
 from foldkit.render.options import RenderOptions
@@ -65,24 +65,6 @@ _FRAMES_MARK = "foldkit-native-frames"
 #: Distance of the search button and "Matched" line from the right edge, in pixels (as flamegraph.pl).
 _SEARCH_X = 100
 _IGNORECASE_X = 16
-
-
-@cache
-def asset(name: str) -> str:
-    """The text of a package file (`flamegraph.js`, `flamegraph.css`, `search.js`)."""
-    return Path(__file__).with_name(name).read_text(encoding="utf-8")
-
-
-def with_search(script: str) -> str:
-    """`script` preceded by the bounded search it calls (`search.js`, which defines
-    `foldkitSearch`), as one script: the SVG's and the HTML viewer's."""
-    return asset("search.js") + "\n" + script
-
-
-@cache
-def svg_script() -> str:
-    """The SVG's whole script: the bounded search and `flamegraph.js`."""
-    return with_search(asset("flamegraph.js"))
 
 
 def _check_factor(layout: Layout, options: RenderOptions) -> None:

@@ -121,7 +121,8 @@ def test_flamegraph_of_a_folded_file_loads_only_what_it_draws_with(tmp_path: Pat
     folded = tmp_path / "cpu.folded"
     folded.write_text("main;work 3\nmain;idle 1\n")
     svg = tmp_path / "cpu.svg"
-    _, modules = _console_modules(tmp_path, "flamegraph", str(folded), "-o", str(svg))
+    # a picture flag: the full path (without one the plain path draws it, tests/cli/test_plain.py)
+    _, modules = _console_modules(tmp_path, "flamegraph", "--title", "cpu", str(folded), "-o", str(svg))
     assert {"foldkit.cli.draw", "foldkit.ingest.folded", "foldkit.render.svg"} <= modules  # the test sees what was loaded
     assert sorted(m for m in modules if m.startswith(NOT_FOR_A_FOLDED_SVG)) == []
     assert svg.read_bytes().startswith(b"<?xml")
@@ -133,7 +134,7 @@ def test_one_stack_longer_than_the_head_loads_no_other_reader(tmp_path: Path) ->
     folded = tmp_path / "tower.folded"
     folded.write_text(";".join(f"function_{i}" for i in range(20_000)) + " 7\n")
     svg = tmp_path / "tower.svg"
-    _, modules = _console_modules(tmp_path, "flamegraph", str(folded), "-o", str(svg))
+    _, modules = _console_modules(tmp_path, "flamegraph", "--title", "tower", str(folded), "-o", str(svg))
     assert "foldkit.ingest.folded" in modules  # the test sees what was loaded
     others = ("perf", "pprof", "histogram", "bpftrace", "dtrace", "bcc", "events")
     assert sorted(m for m in modules if m in {f"foldkit.ingest.{o}" for o in others}) == []

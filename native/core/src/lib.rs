@@ -16,6 +16,7 @@ pub mod pprof;
 pub mod range_read;
 pub mod speedscope;
 pub mod stack_order;
+pub mod svg_document;
 pub mod svg_frames;
 pub mod svg_palette;
 pub mod table;

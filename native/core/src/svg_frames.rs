@@ -110,64 +110,75 @@ fn needs_escaping(text: &str, attribute: bool) -> bool {
     })
 }
 
-/// `text` escaped (as `push_escaped`), without a copy when nothing needs escaping.
-fn escaped(text: Cow<'_, str>, attribute: bool) -> String {
-    if !needs_escaping(&text, attribute) {
-        return text.into_owned();
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    push_escaped(&mut out, &text, attribute);
-    out
-}
-
 /// Append `text` escaped as lxml escapes it: `&`, `<`, `>` and carriage returns everywhere;
 /// in an attribute value (`attribute`) also `"`, newlines and tabs (whitespace controls cannot
 /// occur after `visible` anyway).
-fn push_escaped(out: &mut String, text: &str, attribute: bool) {
+pub(crate) fn push_escaped(out: &mut Vec<u8>, text: &str, attribute: bool) {
     if !needs_escaping(text, attribute) {
-        out.push_str(text);
+        out.extend_from_slice(text.as_bytes());
         return;
     }
     let mut last = 0;
     for (i, b) in text.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'\r' => "&#13;",
-            b'"' if attribute => "&quot;",
-            b'\n' if attribute => "&#10;",
-            b'\t' if attribute => "&#9;",
+        let entity: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'\r' => b"&#13;",
+            b'"' if attribute => b"&quot;",
+            b'\n' if attribute => b"&#10;",
+            b'\t' if attribute => b"&#9;",
             _ => continue,
         };
-        out.push_str(&text[last..i]);
-        out.push_str(entity);
+        out.extend_from_slice(&text.as_bytes()[last..i]);
+        out.extend_from_slice(entity);
         last = i + 1;
     }
-    out.push_str(&text[last..]);
+    out.extend_from_slice(&text.as_bytes()[last..]);
 }
 
 /// Append `text` escaped as a text node.
-fn push_text(out: &mut String, text: &str) {
+fn push_text(out: &mut Vec<u8>, text: &str) {
     push_escaped(out, text, false);
 }
 
 /// Append `n` in decimal (without `fmt`: these are most of an SVG's numbers).
-fn push_int(out: &mut String, n: i128) {
+fn push_int(out: &mut Vec<u8>, n: i128) {
+    if let Ok(small) = u64::try_from(n) {
+        push_u64(out, small);
+        return;
+    }
     let mut buf = [0u8; 48];
-    out.push_str(ascii(decimal(n, &mut buf)));
+    out.extend_from_slice(decimal(n, &mut buf));
 }
 
-/// ASCII bytes as text.
-fn ascii(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or_default()
+/// Append `n` in decimal.
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[at..]);
+}
+
+/// `value` as an integer when it is one that `f"{value:.2f}"` writes as its digits and `.00`
+/// (not negative zero), else None.
+fn integral(value: f64) -> Option<u64> {
+    (value.fract() == 0.0 && (0.0..1e15).contains(&value) && value.is_sign_positive())
+        .then_some(value as u64)
 }
 
 /// Python's `f"{value:.2f}"` (both round the exact binary value half to even).
 fn fixed2(value: f64) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     push_fixed2(&mut out, value);
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `f"{value:.2f}"` in the common case, written from the end of `buf`: `value * 100` (rounded
@@ -206,25 +217,32 @@ fn fixed2_digits(value: f64, buf: &mut [u8; 48]) -> Option<&[u8]> {
 }
 
 /// Append `f"{value:.2f}"`.
-fn push_fixed2(out: &mut String, value: f64) {
+fn push_fixed2(out: &mut Vec<u8>, value: f64) {
+    if let Some(n) = integral(value) {
+        push_u64(out, n);
+        out.extend_from_slice(b".00");
+        return;
+    }
     let mut buf = [0u8; 48];
     match fixed2_digits(value, &mut buf) {
-        Some(digits) => out.push_str(ascii(digits)),
-        None => {
-            let _ = write!(out, "{value:.2}");
-        }
+        Some(digits) => out.extend_from_slice(digits),
+        None => out.extend_from_slice(format!("{value:.2}").as_bytes()),
     }
 }
 
 /// `format_px`: two decimals without trailing zeros.
 pub fn format_px(value: f64) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     push_px(&mut out, value);
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Append `format_px(value)`.
-fn push_px(out: &mut String, value: f64) {
+pub(crate) fn push_px(out: &mut Vec<u8>, value: f64) {
+    if let Some(n) = integral(value) {
+        push_u64(out, n); // `.00` and then the point stripped
+        return;
+    }
     let mut buf = [0u8; 48];
     if let Some(digits) = fixed2_digits(value, &mut buf) {
         // at most two zeros after the point, then the point itself
@@ -235,30 +253,31 @@ fn push_px(out: &mut String, value: f64) {
         if digits[n - 1] == b'.' {
             n -= 1;
         }
-        out.push_str(ascii(&digits[..n]));
+        out.extend_from_slice(&digits[..n]);
         return;
     }
     let from = out.len();
     push_fixed2(out, value);
-    let kept = out[from..].trim_end_matches('0').len();
-    out.truncate(from + kept);
-    if out.ends_with('.') {
+    while out.len() > from && out.last() == Some(&b'0') {
+        out.pop();
+    }
+    if out.last() == Some(&b'.') {
         out.pop();
     }
 }
 
 /// Digits with a comma every three (`f"{n:,}"` of the integer part of a number as text).
 fn grouped(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    push_grouped_digits(&mut out, digits);
-    out
+    let mut out = Vec::with_capacity(digits.len() + digits.len() / 3 + 1);
+    push_grouped_digits(&mut out, digits.as_bytes());
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Append `digits` (ASCII, an optional `-` first) with a comma every three.
-fn push_grouped_digits(out: &mut String, digits: &str) {
-    let digits = match digits.strip_prefix('-') {
+fn push_grouped_digits(out: &mut Vec<u8>, digits: &[u8]) {
+    let digits = match digits.strip_prefix(b"-") {
         Some(d) => {
-            out.push('-');
+            out.push(b'-');
             d
         }
         None => digits,
@@ -268,11 +287,11 @@ fn push_grouped_digits(out: &mut String, digits: &str) {
         0 => 3.min(n),
         r => r,
     };
-    out.push_str(&digits[..first]);
+    out.extend_from_slice(&digits[..first]);
     let mut at = first;
     while at < n {
-        out.push(',');
-        out.push_str(&digits[at..at + 3]);
+        out.push(b',');
+        out.extend_from_slice(&digits[at..at + 3]);
         at += 3;
     }
 }
@@ -327,23 +346,49 @@ fn fit_label<'n>(name: &'n str, width_px: f64, style: &Style) -> Cow<'n, str> {
 }
 
 /// Append `f"{n:,}"`.
-fn push_grouped(out: &mut String, n: i128) {
+fn push_grouped(out: &mut Vec<u8>, n: i128) {
     let mut buf = [0u8; 48];
-    push_grouped_digits(
-        out,
-        std::str::from_utf8(decimal(n, &mut buf)).unwrap_or_default(),
-    );
+    push_grouped_digits(out, decimal(n, &mut buf));
 }
 
-/// What the frames of one name share.
+/// What the frames of one name share, when the name is not a plain one (`plain`).
 struct Named {
     /// `data-name`, escaped.
     attr: String,
     /// The display name, unescaped (labels are cut from it) and escaped.
     display: String,
     display_text: String,
-    /// The fill, escaped.
-    fill: String,
+}
+
+impl Named {
+    fn of(name: &str) -> Named {
+        let display = display_name(name);
+        let mut attr = Vec::new();
+        push_escaped(&mut attr, &visible(name), true);
+        let mut display_text = Vec::new();
+        push_text(&mut display_text, &display);
+        Named {
+            attr: String::from_utf8(attr).unwrap_or_default(),
+            display_text: String::from_utf8(display_text).unwrap_or_default(),
+            display,
+        }
+    }
+}
+
+/// True when `name` is printable ASCII without a character to escape and without an
+/// annotation suffix to remove: its `data-name`, display name and their escaped forms are the
+/// name itself (most names).
+fn plain(name: &str) -> bool {
+    !name.ends_with(']')
+        && name
+            .bytes()
+            .all(|b| (0x20..0x7F).contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"'))
+}
+
+/// A frame's fill: given by the caller (escaped), or the palette's colour.
+enum Fill {
+    Given(String),
+    Rgb([u8; 3]),
 }
 
 /// The frames' markup (see the module docstring); `fills` gives the fill of names the palette
@@ -353,94 +398,116 @@ pub fn write_frames(
     frames: &[Frame<'_>],
     fills: &HashMap<&str, String>,
     style: &Style,
-) -> Option<String> {
-    let mut names: FxHashMap<&str, Named> = FxHashMap::default();
-    let mut rows: Vec<Option<(String, String)>> = Vec::new();
-    let mut unit = String::new();
+) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(frames.len() * 256);
+    write_frames_into(&mut out, frames, fills, style)?;
+    Some(out)
+}
+
+/// `write_frames`, appended to `out` (which may hold what comes before the frames); None as
+/// there (`out` then holds part of them).
+pub fn write_frames_into(
+    out: &mut Vec<u8>,
+    frames: &[Frame<'_>],
+    fills: &HashMap<&str, String>,
+    style: &Style,
+) -> Option<()> {
+    // one fill per name (a hash each), and the texts of names that are not plain
+    let mut colours: FxHashMap<&str, Fill> = FxHashMap::default();
+    colours.reserve(frames.len().min(1 << 20));
+    let mut named: FxHashMap<&str, Named> = FxHashMap::default();
+    let mut unit = Vec::new();
     push_text(&mut unit, &style.unit);
-    let mut out = String::with_capacity(frames.len() * 256);
+    out.reserve(frames.len() * 240);
     for f in frames {
-        let named = names.entry(f.name).or_insert_with(|| {
-            let fill = match fills.get(f.name) {
-                Some(fill) => Cow::Borrowed(fill.as_str()),
-                None => Cow::Owned(palette::frame_color(
+        let fill = colours
+            .entry(f.name)
+            .or_insert_with(|| match fills.get(f.name) {
+                Some(given) => {
+                    let mut escaped = Vec::new();
+                    push_escaped(&mut escaped, given, true);
+                    Fill::Given(String::from_utf8(escaped).unwrap_or_default())
+                }
+                None => Fill::Rgb(palette::frame_rgb(
                     f.name.as_bytes(),
                     &style.palette,
                     style.hash_start,
                 )),
-            };
-            let display = display_name(f.name);
-            Named {
-                attr: escaped(visible(f.name), true),
-                display_text: escaped(Cow::Borrowed(&display), false),
-                fill: escaped(fill, true),
-                display,
-            }
-        });
-        let depth = f.depth as usize;
-        if rows.len() <= depth {
-            rows.resize(depth + 1, None);
-        }
-        let row = rows[depth].get_or_insert_with(|| {
-            let depth = f64::from(f.depth);
-            let y = if style.inverted {
-                style.top + depth * style.frame_height
-            } else {
-                style.height - style.bottom - (depth + 1.0) * style.frame_height + style.frame_pad
-            };
-            (format_px(y), format_px(y + style.label_dy))
-        });
+            });
+        let (attr, display, display_text) = if plain(f.name) {
+            (f.name, f.name, f.name)
+        } else {
+            let n = named.entry(f.name).or_insert_with(|| Named::of(f.name));
+            (n.attr.as_str(), n.display.as_str(), n.display_text.as_str())
+        };
+        let depth = f64::from(f.depth);
+        let y = if style.inverted {
+            style.top + depth * style.frame_height
+        } else {
+            style.height - style.bottom - (depth + 1.0) * style.frame_height + style.frame_pad
+        };
         let x = style.xpad + f.start as f64 * style.scale;
         let width = f.weight as f64 * style.scale;
-        out.push_str("<rect data-name=\"");
-        out.push_str(&named.attr);
-        out.push_str("\" data-depth=\"");
-        push_int(&mut out, i128::from(f.depth));
-        out.push_str("\" data-start=\"");
-        push_int(&mut out, i128::from(f.start));
-        out.push_str("\" data-weight=\"");
-        push_int(&mut out, i128::from(f.weight));
-        out.push_str("\" x=\"");
-        push_px(&mut out, x);
-        out.push_str("\" y=\"");
-        out.push_str(&row.0);
-        out.push_str("\" width=\"");
-        push_px(&mut out, width);
-        out.push_str("\" height=\"");
-        out.push_str(&style.rect_height);
-        out.push_str("\" fill=\"");
-        out.push_str(&named.fill);
-        out.push_str("\"><title>");
-        out.push_str(&named.display_text);
-        out.push_str(" (");
+        out.extend_from_slice(b"<rect data-name=\"");
+        out.extend_from_slice(attr.as_bytes());
+        out.extend_from_slice(b"\" data-depth=\"");
+        push_u64(out, u64::from(f.depth));
+        out.extend_from_slice(b"\" data-start=\"");
+        push_int(out, i128::from(f.start));
+        out.extend_from_slice(b"\" data-weight=\"");
+        push_int(out, i128::from(f.weight));
+        out.extend_from_slice(b"\" x=\"");
+        push_px(out, x);
+        out.extend_from_slice(b"\" y=\"");
+        push_px(out, y);
+        out.extend_from_slice(b"\" width=\"");
+        push_px(out, width);
+        out.extend_from_slice(b"\" height=\"");
+        out.extend_from_slice(style.rect_height.as_bytes());
+        out.extend_from_slice(b"\" fill=\"");
+        match fill {
+            Fill::Given(text) => out.extend_from_slice(text.as_bytes()),
+            Fill::Rgb([r, g, b]) => {
+                out.extend_from_slice(b"rgb(");
+                push_u64(out, u64::from(*r));
+                out.push(b',');
+                push_u64(out, u64::from(*g));
+                out.push(b',');
+                push_u64(out, u64::from(*b));
+                out.push(b')');
+            }
+        }
+        out.extend_from_slice(b"\"><title>");
+        out.extend_from_slice(display_text.as_bytes());
+        out.extend_from_slice(b" (");
         let count = f.weight as f64 * style.factor;
         if count.fract() == 0.0 && count.abs() < 1e30 {
-            push_grouped(&mut out, count as i128);
+            push_grouped(out, count as i128);
         } else {
-            out.push_str(&format_count(count)?);
+            out.extend_from_slice(format_count(count)?.as_bytes());
         }
-        out.push(' ');
-        out.push_str(&unit);
-        out.push_str(", ");
-        push_fixed2(&mut out, 100.0 * f.weight as f64 / style.span);
-        out.push_str("%)</title></rect>");
+        out.push(b' ');
+        out.extend_from_slice(&unit);
+        out.extend_from_slice(b", ");
+        push_fixed2(out, 100.0 * f.weight as f64 / style.span);
+        out.extend_from_slice(b"%)</title></rect>");
         if width >= style.min_label_px {
-            let label = fit_label(&named.display, width - style.label_pad, style);
+            let label = fit_label(display, width - style.label_pad, style);
             if !label.is_empty() {
-                out.push_str("<text x=\"");
-                push_px(&mut out, x + style.label_pad);
-                out.push_str("\" y=\"");
-                out.push_str(&row.1);
-                out.push_str("\">");
+                out.extend_from_slice(b"<text x=\"");
+                push_px(out, x + style.label_pad);
+                out.extend_from_slice(b"\" y=\"");
+                push_px(out, y + style.label_dy);
+                out.extend_from_slice(b"\">");
                 match label {
-                    Cow::Borrowed(_) => out.push_str(&named.display_text),
-                    Cow::Owned(cut) => push_text(&mut out, &cut),
+                    Cow::Borrowed(_) => out.extend_from_slice(display_text.as_bytes()),
+                    Cow::Owned(cut) => push_text(out, &cut),
                 }
-                out.push_str("</text>");
+                out.extend_from_slice(b"</text>");
             }
         }
     }
-    Some(out)
+    Some(())
 }
 
 #[cfg(test)]
@@ -459,8 +526,23 @@ mod tests {
             (1180.0, "1180"),
             (0.001, "0"),
             (1e20, "100000000000000000000"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (-3.0, "-3"),
+            (1e15, "1000000000000000"),
+            (123456789012345.0, "123456789012345"),
         ] {
             assert_eq!(format_px(v), s, "{v}");
+        }
+        // f"{v:.2f}"
+        for (v, s) in [
+            (100.0, "100.00"),
+            (-0.0, "-0.00"),
+            (0.0, "0.00"),
+            (2.675, "2.67"),
+            (7.0, "7.00"),
+        ] {
+            assert_eq!(fixed2(v), s, "{v}");
         }
         assert_eq!(format_count(1234567.0).as_deref(), Some("1,234,567"));
         assert_eq!(format_count(1234.5).as_deref(), Some("1,234.5"));
@@ -480,12 +562,12 @@ mod tests {
                 "-170,141,183,460,469,231,731,687,303,715,884,105,728",
             ),
         ] {
-            let mut out = String::new();
+            let mut out = Vec::new();
             push_grouped(&mut out, n);
-            assert_eq!(out, text, "{n}");
-            let mut plain = String::new();
+            assert_eq!(out, text.as_bytes(), "{n}");
+            let mut plain = Vec::new();
             push_int(&mut plain, n);
-            assert_eq!(plain, n.to_string());
+            assert_eq!(plain, n.to_string().as_bytes());
         }
     }
 
@@ -495,10 +577,12 @@ mod tests {
             visible("a\u{1}b\u{7f}\u{85}\u{202e}"),
             "a\u{2401}b\u{2421}\\u0085\\u202e"
         );
-        assert_eq!(
-            escaped(Cow::Borrowed("<a&\"b\">"), true),
-            "&lt;a&amp;&quot;b&quot;&gt;"
-        );
-        assert_eq!(escaped(Cow::Borrowed("a\"b"), false), "a\"b");
+        let escaped = |text: &str, attribute: bool| {
+            let mut out = Vec::new();
+            push_escaped(&mut out, text, attribute);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(escaped("<a&\"b\">", true), "&lt;a&amp;&quot;b&quot;&gt;");
+        assert_eq!(escaped("a\"b", false), "a\"b");
     }
 }

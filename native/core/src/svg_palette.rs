@@ -5,6 +5,11 @@ pub use crate::palette::{knows, without_annotation};
 
 use crate::folded::text::decimal;
 
+/// The (r, g, b) of a frame called `name` (ASCII) in `palette` (one `knows` accepts).
+pub fn frame_rgb(name: &[u8], palette: &str, hash_start: bool) -> [u8; 3] {
+    crate::palette::rgb(name, palette, hash_start)
+}
+
 /// The fill of a frame called `name` (ASCII) in `palette` (one `knows` accepts), as
 /// `palette.frame_color`.
 pub fn frame_color(name: &[u8], palette: &str, hash_start: bool) -> String {

@@ -7,7 +7,7 @@
 
 use foldkit_core::folded::file::{read_file, FileStacks, MAX_DEFERRED, MIN_SPLIT};
 use foldkit_core::folded::{Fed, FoldedReader as CoreReader, Sums};
-use foldkit_core::layout::{flame_tree, layout};
+use foldkit_core::layout::{flame_tree, layout, Frames, Tree};
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
@@ -240,11 +240,27 @@ impl FoldedStacks {
         max_frames: usize,
         sort_by_weight: bool,
     ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        match self.laid_out(py, threshold, max_frames, sort_by_weight)? {
+            Some((tree, frames)) => frames_to_python(py, &tree, &frames).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+impl FoldedStacks {
+    /// The flame-graph tree and drawn frames of these stacks (`layout`), or None as there.
+    pub(crate) fn laid_out(
+        &self,
+        py: Python<'_>,
+        threshold: i128,
+        max_frames: usize,
+        sort_by_weight: bool,
+    ) -> PyResult<Option<(Tree<'_>, Frames)>> {
         let stacks = &self.inner.stacks;
         if !self.inner.utf8 || self.has_floats() {
             return Ok(None);
         }
-        let laid = py.detach(|| {
+        py.detach(|| {
             guard("layout", || {
                 let mut pairs: Vec<(&[u8], i64)> = Vec::with_capacity(stacks.len());
                 for (stack, weight) in stacks.iter() {
@@ -254,11 +270,7 @@ impl FoldedStacks {
                 let frames = layout(&tree, sort_by_weight, max_frames);
                 Some((tree, frames))
             })
-        })?;
-        match laid {
-            Some((tree, frames)) => frames_to_python(py, &tree, &frames).map(Some),
-            None => Ok(None),
-        }
+        })
     }
 }
 

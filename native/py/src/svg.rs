@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 
+use foldkit_core::svg_document::{write_document, Page};
 use foldkit_core::svg_frames::{write_frames, Frame, Style};
 use foldkit_core::svg_palette as palette;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString};
 
 use crate::convert::guard;
+use crate::folded::FoldedStacks;
 
 /// Weights (and starts) above this are left to the twin: `100 * w` and every other float the
 /// twin computes from them stays exact.
@@ -110,11 +112,89 @@ pub fn svg_frames<'py>(
         });
     }
     let markup = guard("SVG writer", || write_frames(&frames, &given, &style))?;
-    Ok(markup.map(|m| PyBytes::new(py, m.as_bytes())))
+    Ok(markup.map(|m| PyBytes::new(py, &m)))
+}
+
+/// The whole SVG of the plain flame graph of `table` (every picture flag at its default:
+/// `foldkit.cli.plain`), laid out with `threshold` and `max_frames` as `FoldedStacks.layout`
+/// lays it out, around the frames `svg_frames` writes; `page` gives the defaults and package
+/// files (see `foldkit_core::svg_document::Page`; its keys are the field names, `background` a
+/// pair). None when the picture is not a plain one: nothing to draw, a stack left out (zero or
+/// negative weight), the frame budget reached, a name not ASCII, weights beyond 2^46 (the
+/// caller then draws it as every other picture).
+#[pyfunction]
+pub fn table_svg<'py>(
+    py: Python<'py>,
+    table: PyRef<'py, FoldedStacks>,
+    threshold: i128,
+    max_frames: usize,
+    page: &Bound<'py, PyDict>,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let page = Page {
+        width: get(page, "width")?,
+        frame_height: get(page, "frame_height")?,
+        frame_pad: get(page, "frame_pad")?,
+        xpad: get(page, "xpad")?,
+        font_type: get(page, "font_type")?,
+        font_size: get(page, "font_size")?,
+        font_width_repr: get(page, "font_width_repr")?,
+        font_width: get(page, "font_width")?,
+        name_type: get(page, "name_type")?,
+        search_color: get(page, "search_color")?,
+        title: get(page, "title")?,
+        root: get(page, "root")?,
+        unit: get(page, "unit")?,
+        min_label_chars: get(page, "min_label_chars")?,
+        label_pad: get(page, "label_pad")?,
+        truncate_right: get(page, "truncate_right")?,
+        factor: get(page, "factor")?,
+        palette: get(page, "palette")?,
+        background: get(page, "background")?,
+        css: get(page, "css")?,
+        script: get(page, "script")?,
+    };
+    if !palette::knows(&page.palette) {
+        return Ok(None);
+    }
+    let Some((tree, laid)) = table.laid_out(py, threshold, max_frames, false)? else {
+        return Ok(None);
+    };
+    if laid.cut.is_some() || tree.nonpositive > 0 || laid.nodes.is_empty() {
+        return Ok(None);
+    }
+    let span = laid.weights[0];
+    if !(0 < span && span < i128::from(EXACT)) {
+        return Ok(None);
+    }
+    let mut frames = Vec::with_capacity(laid.nodes.len());
+    for (i, &node) in laid.nodes.iter().enumerate() {
+        let raw: &[u8] = if i == 0 {
+            page.root.as_bytes()
+        } else {
+            tree.names[node as usize]
+        };
+        if !raw.is_ascii() {
+            return Ok(None);
+        }
+        let Ok(name) = std::str::from_utf8(raw) else {
+            return Ok(None);
+        };
+        frames.push(Frame {
+            name,
+            depth: laid.depths[i],
+            // within the span, which is within 2^46
+            start: laid.starts[i] as i64,
+            weight: laid.weights[i] as i64,
+        });
+    }
+    let span = span as i64;
+    let document = py.detach(|| guard("SVG writer", || write_document(&page, &frames, span)))?;
+    Ok(document.map(|d| PyBytes::new(py, &d)))
 }
 
 /// Register this file's functions in `foldkit._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(table_svg, m)?)?;
     m.add_function(wrap_pyfunction!(svg_frames, m)?)?;
     Ok(())
 }
