@@ -6,6 +6,8 @@ from __future__ import annotations
 
 #: Bytes of decompressed input kept for format sniffing.
 HEAD_SIZE = 64 * 1024
+#: How many of the head's first lines the folded sniffer looks at (`ingest.folded.sniff`).
+SNIFFED_LINES = 50
 #: Longest record (line, or perf sample) read whole; a longer one is skipped and counted, so a
 #: file without newlines cannot grow memory without bound (`--max-record`).
 DEFAULT_MAX_RECORD = 64 * 1024 * 1024

@@ -28,7 +28,13 @@ import os
 import stat
 
 from foldkit import readahead
-from foldkit.constants import DEFAULT_MAX_RECORD, HEAD_SIZE, LONG_LINE_HEAD, UNKNOWN_UNIT
+from foldkit.constants import (
+    DEFAULT_MAX_RECORD,
+    HEAD_SIZE,
+    LONG_LINE_HEAD,
+    SNIFFED_LINES,
+    UNKNOWN_UNIT,
+)
 from foldkit.jobs import default_jobs
 from foldkit.native import native_core
 from foldkit.render import defaults
@@ -37,9 +43,6 @@ from foldkit.render.backgrounds import background
 
 #: The suffix an input's name needs (the folded sniffer then decides first).
 SUFFIX = ".folded"
-
-#: How many of the first lines the folded sniffer looks at (`ingest.folded.sniff`).
-_SNIFFED_LINES = 50
 
 #: First bytes of a line the sniffer does not count as a sure folded line (indented: perf or
 #: BCC frames; `@`: a bpftrace map entry), or skips (`#`).
@@ -63,7 +66,7 @@ def _sniffed_folded(path: str) -> bool:
         if not head[:4].isascii():
             return False  # compressed (gzip, zstd), or not text the sniffers agree on
         if len(head) < HEAD_SIZE:
-            return _sure_lines(head.split(b"\n")[:_SNIFFED_LINES])
+            return _sure_lines(head.split(b"\n")[:SNIFFED_LINES])
         if b"\n" not in head:  # the whole first line decides (`ingest._first_line`)
             longer = head + f.read(LONG_LINE_HEAD - HEAD_SIZE)
             end = longer.find(b"\n")
@@ -71,7 +74,7 @@ def _sniffed_folded(path: str) -> bool:
                 return False
             return _sure_lines([longer if end < 0 else longer[:end]])
     # the last line of a full head may be cut: the sniffer leaves it out
-    lines = [line for line in head.split(b"\n")[:_SNIFFED_LINES] if line.strip()]
+    lines = [line for line in head.split(b"\n")[:SNIFFED_LINES] if line.strip()]
     return _sure_lines(lines[:-1])
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from urllib.parse import unquote
 
 from foldkit import readahead
+from foldkit.constants import SNIFFED_LINES
 from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
@@ -104,7 +105,7 @@ def sniff(head: bytes, whole_lines: bool = False) -> bool | None:
     another format is sure) when most of them do, as in a folded file with a few bad lines,
     which the folder then skips with a warning; False otherwise. `whole_lines`: `head` ends
     with a whole line (else a head of 64 KiB or more may end inside one)."""
-    lines = [ln for ln in head.replace(b"\r\n", b"\n").split(b"\n")[:50] if ln.strip() and ln[:1] != b"#"]
+    lines = [ln for ln in head.replace(b"\r\n", b"\n").split(b"\n")[:SNIFFED_LINES] if ln.strip() and ln[:1] != b"#"]
     if len(head) >= 65536 and not whole_lines:
         lines = lines[:-1]  # the last line may be cut
     if not lines:

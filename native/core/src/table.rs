@@ -252,33 +252,6 @@ impl<'a> Union<'a> {
             }
         }
     }
-
-    /// The length of [`Union::write_difffolded`]'s text.
-    pub fn difffolded_len(&self) -> usize {
-        let mut len = 0;
-        self.each(|(stack, x, y)| {
-            len += stack.len() + decimal_len(x.unwrap_or(0)) + decimal_len(y.unwrap_or(0)) + 3;
-        });
-        len
-    }
-
-    /// The two-column folded text (`stack before after` lines, 0 where a side lacks the stack)
-    /// into `out`, whose length [`Union::difffolded_len`] gave.
-    pub fn write_difffolded(&self, out: &mut [u8]) {
-        let mut at = 0;
-        let mut line = Vec::with_capacity(64);
-        self.each(|(stack, x, y)| {
-            line.clear();
-            line.extend_from_slice(stack);
-            line.push(b' ');
-            push_decimal(&mut line, x.unwrap_or(0));
-            line.push(b' ');
-            push_decimal(&mut line, y.unwrap_or(0));
-            line.push(b'\n');
-            out[at..at + line.len()].copy_from_slice(&line);
-            at += line.len();
-        });
-    }
 }
 
 /// Every stack of `before` or `after` once, in canonical order, with its sum on each side.
@@ -644,10 +617,6 @@ mod tests {
             (b"c", None, Some(3)),
         ];
         assert_eq!(rows, want);
-        let walk = Union::new(&b, &a);
-        let mut text = vec![0u8; walk.difffolded_len()];
-        walk.write_difffolded(&mut text);
-        assert_eq!(text, b"a 2 0\nb 1 4\nc 0 3\n");
     }
 
     #[test]
