@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-import signal as _signal
 import sys as _sys
+
+#: `typing.TYPE_CHECKING`, without importing typing (a tenth of `foldkit --version`'s time).
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    import signal as _signal
+else:
+    # the C module, whose functions `signal` wraps: `signal` itself loads enum, functools and
+    # collections, which cost more than drawing a plain flame graph natively
+    import _signal
 
 
 def _console() -> bool:
@@ -40,9 +49,6 @@ def _catch_interrupts() -> None:
 
 if _CONSOLE:
     _catch_interrupts()
-
-#: `typing.TYPE_CHECKING`, without importing typing (a tenth of `foldkit --version`'s time).
-TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 

@@ -177,6 +177,14 @@ def table_svg(table: FoldedStacks, threshold: int, max_frames: int, page: dict[s
     """The whole SVG of the plain flame graph of `table` (`foldkit.cli.plain`), or None when it
     is not a plain one (the caller draws it as every other picture)."""
 
+def table_svg_write(
+    table: FoldedStacks, threshold: int, max_frames: int, page: dict[str, object], path: str | None, new: bool
+) -> bool:
+    """`table_svg`'s document written a piece at a time to the file `path` (made when `new`: it
+    must not exist; else opened as `open(path, "wb")`) or to the process's standard output
+    (None); False, having made and written nothing, when it is not a plain one; `OSError` (errno
+    and text as Python's) when the file cannot be made or written."""
+
 # --- read_ahead.rs ---
 
 @final

@@ -14,21 +14,22 @@ folder the user may not write to, a full disk) is an `OutputError` too.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import gzip
-import io
 import os
-import shutil
 import stat
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import BinaryIO
 
 from foldkit.errors import OutputError, UsageError
+from foldkit.lazy import contextmanager
+
+#: `typing.TYPE_CHECKING` without importing typing: the plain flame graph (`foldkit.cli.plain`)
+#: writes through this module, and loads none of typing, pathlib, tempfile, shutil, gzip or
+#: contextlib (they load when a function here needs them).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from pathlib import Path
+    from types import TracebackType
+    from typing import BinaryIO
 
 OutputPath = str | os.PathLike[str]
 
@@ -85,6 +86,8 @@ def compress_for(path: OutputPath, data: bytes) -> bytes:
 
         return zstandard.ZstdCompressor(level=6).compress(data)
     if name.endswith(".gz"):
+        import gzip
+
         # level 6, gzip(1)'s default: on a 20 MB folded file 0.23 s of CPU for 1.72 MB, where
         # Python's default level 9 takes 0.78 s for 1.55 MB
         return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
@@ -95,16 +98,30 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-@contextlib.contextmanager
-def output_errors(name: str) -> Iterator[None]:
+class output_errors:
     """Turn an operating-system error while writing `name` into an `OutputError` (a broken pipe
-    stays a `BrokenPipeError`: the reader went away, which is not the writer's fault)."""
+    stays a `BrokenPipeError`: the reader went away, which is not the writer's fault), for a
+    `with` block. A class, not a `contextlib` generator: see `TYPE_CHECKING` above."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, trace: TracebackType | None) -> None:
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise OutputError(f"{self.name}: cannot write: {_reason(exc)}") from None
+
+
+def _remove(path: str) -> None:
+    """Delete the file at `path` if it is there (a temp file given up)."""
     try:
-        yield
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise OutputError(f"{name}: cannot write: {_reason(exc)}") from None
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def stdout_binary() -> BinaryIO:
@@ -115,9 +132,11 @@ def stdout_binary() -> BinaryIO:
     return out.buffer
 
 
-def _final_path(path: OutputPath) -> tuple[Path, os.stat_result | None]:
-    """Where an output really goes (symlinks followed) and what is there now (None: nothing)."""
-    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
+def _final_path(path: OutputPath) -> tuple[str, os.stat_result | None]:
+    """Where an output really goes (symlinks followed; a trailing slash dropped, as pathlib
+    drops it) and what is there now (None: nothing)."""
+    name = os.fspath(path)
+    target = os.path.realpath(name) if os.path.islink(name) else name.rstrip("/") or name
     try:
         return target, os.stat(target)
     except FileNotFoundError:
@@ -135,8 +154,41 @@ def _is_direct(st: os.stat_result | None, path: OutputPath) -> bool:
     return not stat.S_ISREG(st.st_mode)
 
 
-@contextlib.contextmanager
-def _staged(path: OutputPath) -> Iterator[tuple[BinaryIO, Path, Path | None]]:
+def _temp_folder(name: str, target: str) -> str:
+    """The folder of `target` (the output `name` really goes to), where its temp file is made;
+    an `OutputError` when it does not exist."""
+    parent = os.path.dirname(target) or "."
+    if not os.path.isdir(parent):
+        raise OutputError(f"{name}: output directory {parent} does not exist")
+    return parent
+
+
+#: Names tried for a temp file before giving up (each is random: one taken is a rare event).
+_TEMP_TRIES = 100
+
+
+def _temp_names(parent: str, target: str) -> Iterator[str]:
+    """Names for the temp file of `target` in `parent`: hidden, named after it, random."""
+    base = os.path.basename(target)
+    for _ in range(_TEMP_TRIES):
+        yield os.path.join(parent, f".{base}.{os.urandom(6).hex()}.tmp")
+    raise FileExistsError(17, os.strerror(17))
+
+
+def _make_temp(parent: str, target: str) -> tuple[int, str]:
+    """A new temp file for `target` in `parent`, open for writing, readable by its owner only
+    (as `tempfile.mkstemp` makes one): its descriptor and name."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for tmp in _temp_names(parent, target):
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable: _temp_names raises when it runs out")
+
+
+@contextmanager
+def _staged(path: OutputPath) -> Iterator[tuple[BinaryIO, str, str | None]]:
     """An open file for `path`: (file, final path, temp path or None when written in place)."""
     name = os.fspath(path)
     target, st = _final_path(path)
@@ -144,39 +196,40 @@ def _staged(path: OutputPath) -> Iterator[tuple[BinaryIO, Path, Path | None]]:
         with output_errors(name), open(target, "wb") as fh:
             yield fh, target, None
         return
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"{name}: output directory {parent} does not exist")
+    parent = _temp_folder(name, target)
     with output_errors(name):
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+        fd, tmp = _make_temp(parent, target)
     try:
         with output_errors(name), os.fdopen(fd, "wb") as fh:
-            yield fh, target, Path(tmp)
+            yield fh, target, tmp
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
 
 
-def _commit(name: str, tmp: Path, target: Path) -> None:
+def _commit(name: str, tmp: str, target: str) -> None:
     with output_errors(name):
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
 
 
-@contextlib.contextmanager
+def _commit_or_remove(name: str, tmp: str, target: str) -> None:
+    """`_commit`, the temp file deleted when that fails."""
+    try:
+        _commit(name, tmp, target)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+@contextmanager
 def atomic_writer(path: OutputPath) -> Iterator[BinaryIO]:
     """A binary file that appears at `path` only if the block finishes without error (a device
     or FIFO is written straight through)."""
     with _staged(path) as (fh, target, tmp):
         yield fh
     if tmp is not None:
-        try:
-            _commit(os.fspath(path), tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        _commit_or_remove(os.fspath(path), tmp, target)
 
 
 def write_bytes(path: OutputPath | None, data: bytes) -> None:
@@ -192,6 +245,59 @@ def write_bytes(path: OutputPath | None, data: bytes) -> None:
         fh.write(compress_for(path, data))
 
 
+def write_natively(path: OutputPath | None, write: Callable[[str | None, bool], bool], data: Callable[[], bytes | None]) -> bool:
+    """Write an output the native core writes itself, as `write_bytes` writes one, without its
+    bytes passing through Python: `write(file, new)` writes the whole of it to the file named
+    `file` (which it makes, readable by its owner only, when `new`: the temp file, renamed into
+    place once written) or to the process's standard output (`file` None), and returns False,
+    having made and written nothing, when it does not write this output. Where the native core
+    cannot reach the output (a name asking for compression, a standard output that is not the
+    process's), `data()` gives the bytes (or None: not written). True when written; the errors
+    are `write_bytes`'s."""
+    if is_stdout(path):
+        out = stdout_binary()
+        with output_errors("<stdout>"):
+            try:
+                fd = out.fileno()
+            except (OSError, ValueError):
+                fd = -1  # replaced (a test's capture): written as bytes
+            if fd == 1:
+                out.flush()
+                return write(None, False)
+        return _write_data(path, data)
+    assert path is not None
+    name = os.fspath(path)
+    if name.endswith(COMPRESSION_SUFFIXES):
+        return _write_data(path, data)
+    target, st = _final_path(path)
+    if _is_direct(st, path):
+        with output_errors(name):
+            return write(target, False)
+    parent = _temp_folder(name, target)
+    with output_errors(name):
+        for tmp in _temp_names(parent, target):
+            try:
+                written = write(tmp, True)
+            except FileExistsError:
+                continue  # the name is taken (by another file: left alone)
+            except BaseException:
+                _remove(tmp)
+                raise
+            break
+    if written:
+        _commit_or_remove(name, tmp, target)
+    return written
+
+
+def _write_data(path: OutputPath | None, data: Callable[[], bytes | None]) -> bool:
+    """`write_bytes` of `data()` unless that is None; whether written."""
+    got = data()
+    if got is None:
+        return False
+    write_bytes(path, got)
+    return True
+
+
 def write_stream(path: OutputPath | None, write: Callable[[BinaryIO], None]) -> None:
     """`write_bytes` of what `write(file)` writes, without holding it whole when it can: a
     regular file gets it as it is written (atomically, as `write_bytes`); a name that asks for
@@ -204,6 +310,8 @@ def write_stream(path: OutputPath | None, write: Callable[[BinaryIO], None]) -> 
         return
     assert path is not None
     if os.fspath(path).endswith(COMPRESSION_SUFFIXES):
+        import io
+
         buffer = io.BytesIO()
         write(buffer)
         write_bytes(path, buffer.getvalue())
@@ -215,7 +323,7 @@ def write_stream(path: OutputPath | None, write: Callable[[BinaryIO], None]) -> 
 def write_all(outputs: Iterable[tuple[OutputPath | None, bytes]]) -> None:
     """Write several outputs, all or none of the regular files: each is staged as a temp file,
     and only when every one is written are they renamed into place (then devices and stdout)."""
-    staged: list[tuple[str, Path, Path]] = []
+    staged: list[tuple[str, str, str]] = []
     later: list[tuple[OutputPath | None, bytes]] = []
     try:
         for path, data in outputs:
@@ -231,8 +339,7 @@ def write_all(outputs: Iterable[tuple[OutputPath | None, bytes]]) -> None:
             _commit(name, tmp, target)
     except BaseException:
         for _, tmp, _ in staged:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            _remove(tmp)
         raise
     for path, data in later:
         write_bytes(path, data)
@@ -241,6 +348,8 @@ def write_all(outputs: Iterable[tuple[OutputPath | None, bytes]]) -> None:
 def make_folder(path: OutputPath) -> Path:
     """Make the folder `path` (and its parents) unless it exists; an `OutputError` naming it when
     it cannot be made (or a file is in its place)."""
+    from pathlib import Path
+
     folder = Path(path)
     with output_errors(os.fspath(path)):
         try:
@@ -254,8 +363,8 @@ def write_file(path: OutputPath, data: bytes) -> None:
     """Write `data` to `path` in place, for files inside a folder that is itself staged and moved
     into place whole (a report being built, `staged_folder`); an `OutputError` naming the file
     when it cannot be written (a full disk)."""
-    with output_errors(os.fspath(path)):
-        Path(path).write_bytes(data)
+    with output_errors(os.fspath(path)), open(path, "wb") as fh:
+        fh.write(data)
 
 
 #: Prefix of the hidden folders a set of files is staged in (see `staged_folder`).
@@ -265,11 +374,13 @@ STAGING_PREFIX = ".foldkit-staging-"
 _JUST_MADE = 60.0
 
 
-@contextlib.contextmanager
+@contextmanager
 def holding(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on `folder` while the block runs. The kernel lets it go when the
     process ends, however it ends (SIGKILL, a crash), so a staging folder nobody holds is one whose
     run is over."""
+    import fcntl
+
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -281,6 +392,10 @@ def holding(folder: Path) -> Iterator[None]:
 def remove_abandoned_stages(parent: Path, prefix: str) -> None:
     """Delete the staging folders `prefix*` in `parent` that runs killed before they could clean
     up left behind: the ones no process holds (see `holding`), unless empty and just made."""
+    import fcntl
+    import shutil
+    import time
+
     try:
         entries = list(os.scandir(parent))
     except OSError:
@@ -309,7 +424,7 @@ def remove_abandoned_stages(parent: Path, prefix: str) -> None:
             os.close(fd)
 
 
-@contextlib.contextmanager
+@contextmanager
 def staged_folder(path: OutputPath) -> Iterator[Path]:
     """A hidden, empty folder to write a set of files into; when the block ends normally they are
     moved into the folder `path` (made if missing; files of the same names replaced, others kept),
@@ -319,6 +434,10 @@ def staged_folder(path: OutputPath) -> Iterator[Path]:
     staging folder, whose files are renamed into it one by one once all are written (renames on
     one file system, which need no space). Staging folders of `path` left by runs that were
     killed (SIGKILL cannot be caught) are deleted first."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
     name = os.fspath(path)
     folder = Path(path)
     with output_errors(name):  # a name too long, a parent that is a file: said, not raised

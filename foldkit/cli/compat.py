@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 
 from foldkit.errors import UsageError
+
+#: `typing.TYPE_CHECKING` without importing typing (the drop-in fast path loads this module).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class CompatFlag:

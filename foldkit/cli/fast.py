@@ -228,13 +228,7 @@ def _draw_plain(plan: Plan) -> bool:
             pass
     from foldkit.cli import plain
 
-    svg = plain.draw(plan.inputs[0])
-    if svg is None:
-        return False
-    from foldkit.outputs import write_bytes
-
-    write_bytes(output, svg)
-    return True
+    return plain.write(plan.inputs[0], output)
 
 
 def run(plan: Plan) -> int:

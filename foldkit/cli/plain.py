@@ -41,6 +41,11 @@ from foldkit.render import defaults
 from foldkit.render.assets import asset, svg_script
 from foldkit.render.backgrounds import background
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from foldkit._native import FoldedStacks
+    from foldkit.native import NativeCore
+
 #: The suffix an input's name needs (the folded sniffer then decides first).
 SUFFIX = ".folded"
 
@@ -118,9 +123,9 @@ def page() -> dict[str, object]:
     }
 
 
-def draw(path: str) -> bytes | None:
-    """The SVG of the plain flame graph of the folded file at `path`, or None when it is not a
-    plain one (see the module docstring)."""
+def _plain_table(path: str) -> tuple[NativeCore, FoldedStacks] | None:
+    """The native core and the stack table of the folded file at `path` when it may be drawn as
+    the plain picture (the native writer still has its say: `table_svg`), else None."""
     core = native_core()
     if core is None or not path.endswith(SUFFIX):
         return None
@@ -133,8 +138,52 @@ def draw(path: str) -> bytes | None:
         return None  # the full path says what is wrong
     if table is None or not len(table) or table.deferred() or table.may_hold_offsets() or table.has_floats():
         return None
+    return core, table
+
+
+def draw(path: str) -> bytes | None:
+    """The SVG of the plain flame graph of the folded file at `path`, or None when it is not a
+    plain one (see the module docstring)."""
+    found = _plain_table(path)
+    if found is None:
+        return None
+    core, table = found
+    return _svg(core, table)
+
+
+def _svg(core: NativeCore, table: FoldedStacks) -> bytes | None:
+    """`draw`'s SVG of a table `_plain_table` gave."""
     span = table.sums()[1]
     try:
         return core.table_svg(table, _threshold(span), min(defaults.MAX_FRAMES, 2**62), page())
     except RuntimeError:  # a panic in the native core (a bug): the full path draws it
         return None
+
+
+def write(path: str, output: str | None) -> bool:
+    """Write the SVG of the plain flame graph of the folded file at `path` to `output` (a file,
+    replaced as `foldkit.outputs` replaces one; None or `-`: standard output), the native core
+    writing it straight from its table (`outputs.write_natively`); False, having written
+    nothing, when it is not a plain one (see the module docstring). Errors as `write_bytes`'s."""
+    found = _plain_table(path)
+    if found is None:
+        return False
+    core, table = found
+    threshold = _threshold(table.sums()[1])
+    frames = min(defaults.MAX_FRAMES, 2**62)
+    settings = page()
+
+    def native(file: str | None, new: bool) -> bool:
+        try:
+            return core.table_svg_write(table, threshold, frames, settings, file, new)
+        except RuntimeError:  # a panic in the native core (a bug): the full path draws it
+            if file is not None and new:
+                try:
+                    os.unlink(file)
+                except OSError:
+                    pass
+            return False
+
+    from foldkit.outputs import write_natively
+
+    return write_natively(output, native, lambda: _svg(core, table))

@@ -4,24 +4,35 @@ notes, and ending the process with a command's exit code."""
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 from foldkit.errors import UsageError
 
+#: `typing.TYPE_CHECKING` without importing typing: the plain flame graph's start-up
+#: (`foldkit.cli.fast`) runs through `exit_with` and loads none of typing, contextlib or signal.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal as _signal
+    from collections.abc import Callable, Iterator
+    from contextlib import AbstractContextManager
+
     from foldkit.cluster.reading import Reader
     from foldkit.profile import Diagnostics
+else:
+    import _signal  # the C module `signal` wraps (`signal` loads enum)
 
 
-@contextlib.contextmanager
-def cluster_reader(address: str | None, local_only: str | None = None) -> Iterator[Reader | None]:
+def cluster_reader(address: str | None, local_only: str | None = None) -> AbstractContextManager[Reader | None]:
     """A reader that folds each input on the cluster at `address` (None without one); `local_only`
     names an option that needs the inputs read here, which `--cluster` then contradicts."""
+    from contextlib import contextmanager  # on use: `exit_with`'s callers need none of it
+
+    return contextmanager(_cluster_reader)(address, local_only)
+
+
+def _cluster_reader(address: str | None, local_only: str | None) -> Iterator[Reader | None]:
+    """`cluster_reader`'s generator."""
     if address is None:
         yield None
         return
@@ -57,8 +68,8 @@ def exit_with(run: Callable[[], int]) -> None:
     has started; `run` gives the exit code) and exits with its code. From here on, Ctrl-C is
     Python's KeyboardInterrupt, which the commands (and the native core's waits) handle, and
     `run` turns into exit 130."""
-    if getattr(signal.getsignal(signal.SIGINT), "__name__", None) == "_interrupted":
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if getattr(_signal.getsignal(_signal.SIGINT), "__name__", None) == "_interrupted":
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
     try:
         code = run()
     except KeyboardInterrupt:  # between the handler above and the command's own

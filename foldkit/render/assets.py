@@ -5,14 +5,19 @@ read once: for the lxml writer (`foldkit.render.svg`) and the native plain flame
 from __future__ import annotations
 
 import os
-from functools import cache
+
+#: The package files read so far, by name (`functools.cache` would load functools, which the
+#: plain flame graph's start-up does without).
+_READ: dict[str, str] = {}
 
 
-@cache
 def asset(name: str) -> str:
-    """The text of a package file (`flamegraph.js`, `flamegraph.css`, `search.js`)."""
-    with open(os.path.join(os.path.dirname(__file__), name), encoding="utf-8") as f:
-        return f.read()
+    """The text of a package file (`flamegraph.js`, `flamegraph.css`, `search.js`), read once."""
+    text = _READ.get(name)
+    if text is None:
+        with open(os.path.join(os.path.dirname(__file__), name), encoding="utf-8") as f:
+            text = _READ[name] = f.read()
+    return text
 
 
 def with_search(script: str) -> str:
@@ -21,7 +26,9 @@ def with_search(script: str) -> str:
     return asset("search.js") + "\n" + script
 
 
-@cache
 def svg_script() -> str:
     """The SVG's whole script: the bounded search and `flamegraph.js`."""
-    return with_search(asset("flamegraph.js"))
+    script = _READ.get("")
+    if script is None:
+        script = _READ[""] = with_search(asset("flamegraph.js"))
+    return script

@@ -5,8 +5,10 @@ path."""
 
 from __future__ import annotations
 
-import json
+import ast
+import errno
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -106,21 +108,116 @@ def test_random_profiles_as_the_full_path(tmp_path: Path, stacks: dict[str, int]
         assert svg == _full(path, tmp_path / "h.svg")
 
 
-def test_the_plain_path_loads_neither_lxml_nor_the_readers(tmp_path: Path) -> None:
+#: Every module the plain path loads beyond the interpreter's own start-up: foldkit's few, the
+#: native core, and three small built-ins. Not typing, re, enum, functools, collections,
+#: contextlib, signal, pathlib, tempfile, shutil, gzip, importlib or dataclasses, each of which
+#: took longer to import than drawing a tower of 29,000 frames (issue 20).
+PLAIN_MODULES = {
+    "__future__", "gc", "itertools", "math",
+    "foldkit", "foldkit._native", "foldkit.cli", "foldkit.cli.compat", "foldkit.cli.fast",
+    "foldkit.cli.plain", "foldkit.cli.running", "foldkit.cluster", "foldkit.constants",
+    "foldkit.errors", "foldkit.jobs", "foldkit.launch", "foldkit.lazy", "foldkit.native",
+    "foldkit.outputs", "foldkit.readahead", "foldkit.render", "foldkit.render.assets",
+    "foldkit.render.backgrounds", "foldkit.render.defaults",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("to", ["file", "stdout"])
+def test_the_plain_path_loads_only_its_own_few_modules(tmp_path: Path, to: str) -> None:
     folded = tmp_path / "tower.folded"
     folded.write_bytes(TAKEN["tower"])
     svg = tmp_path / "tower.svg"
-    dump = tmp_path / "modules.json"
+    dump = tmp_path / "modules.txt"
+    # the modules loaded before the command are left out (recorded before anything is imported)
     code = (
-        "import atexit, json, sys; "
-        f"atexit.register(lambda: open({str(dump)!r}, 'w').write(json.dumps(sorted(sys.modules)))); "
-        f"sys.argv = ['foldkit', 'flamegraph', {str(folded)!r}, '-o', {str(svg)!r}]; "
+        "import atexit, sys; before = set(sys.modules); "
+        f"atexit.register(lambda: open({str(dump)!r}, 'w').write(repr(sorted(set(sys.modules) - before)))); "
+        f"sys.argv = ['foldkit', 'flamegraph', {str(folded)!r}, '-o', {str(svg) if to == 'file' else '-'!r}]; "
         "from foldkit.launch import entry; entry()"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("FOLDKIT_CLUSTER", "FOLDKIT_FAST_PATH")}
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120, env=env)
-    modules = set(json.loads(dump.read_text()))
+    out = subprocess.run([sys.executable, "-c", code], check=True, timeout=120, env=env, capture_output=True).stdout
+    modules = set(ast.literal_eval(dump.read_text()))
     assert "foldkit.cli.plain" in modules  # the test sees what was loaded
-    heavy = ("lxml", "dataclasses", "foldkit.ingest", "foldkit.render.svg", "foldkit.render.layout", "foldkit.render.options", "foldkit.profile", "foldkit.cli.draw")
-    assert sorted(m for m in modules if m.startswith(heavy)) == []
-    assert svg.read_bytes() == _full(folded, tmp_path / "full.svg")
+    assert sorted(modules - PLAIN_MODULES) == []
+    assert (svg.read_bytes() if to == "file" else out) == _full(folded, tmp_path / "full.svg")
+
+
+@pytest.mark.parametrize("name", ["small", "tower", "escaped", "long head"])
+def test_plain_write_streams_the_full_paths_bytes_into_place(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "in.folded"
+    path.write_bytes(TAKEN[name])
+    out = tmp_path / "out.svg"
+    out.write_bytes(b"old")
+    assert plain.write(str(path), str(out))
+    assert out.read_bytes() == _full(path, tmp_path / "full.svg")
+    assert oct(out.stat().st_mode & 0o777) == oct(0o644)  # as `write_bytes` leaves a file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full.svg", "in.folded", "out.svg"]  # no temp file left
+
+
+@pytest.mark.parametrize("name", ["comment", "decimal", "budget", "not ASCII"])
+def test_plain_write_of_another_input_writes_nothing(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "in.folded"
+    path.write_bytes(LEFT[name])
+    assert not plain.write(str(path), str(tmp_path / "out.svg"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.folded"]
+
+
+def test_plain_write_to_a_replaced_stdout_writes_the_bytes(tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    path = tmp_path / "in.folded"
+    path.write_bytes(TAKEN["escaped"])
+    assert plain.write(str(path), "-")
+    assert capsysbinary.readouterr().out == _full(path, tmp_path / "full.svg")
+
+
+def test_plain_write_into_a_missing_folder_says_so(tmp_path: Path) -> None:
+    from foldkit.errors import OutputError
+
+    path = tmp_path / "in.folded"
+    path.write_bytes(TAKEN["small"])
+    with pytest.raises(OutputError, match=r"output directory .*nope does not exist"):
+        plain.write(str(path), str(tmp_path / "nope" / "out.svg"))
+
+
+def test_plain_write_onto_a_full_device_is_the_reason(tmp_path: Path) -> None:
+    from foldkit.errors import OutputError
+    from tests.robustness.test_outputs import device_copy
+
+    path = tmp_path / "in.folded"
+    path.write_bytes(TAKEN["tower"])
+    full = device_copy(tmp_path, "/dev/full")
+    with pytest.raises(OutputError, match=f"{full}: cannot write: No space left on device$"):
+        plain.write(str(path), str(full))
+    assert stat.S_ISCHR(os.stat(full).st_mode)
+
+
+def test_a_temp_name_taken_is_left_alone_and_another_tried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from foldkit import outputs
+
+    path = tmp_path / "in.folded"
+    path.write_bytes(TAKEN["small"])
+    expected = _full(path, tmp_path / "full.svg")
+    taken = tmp_path / ".out.svg.taken.tmp"
+    taken.write_bytes(b"someone else's")
+    names = iter([str(taken), str(tmp_path / ".out.svg.free.tmp")])
+    monkeypatch.setattr(outputs, "_temp_names", lambda parent, target: names)
+    assert plain.write(str(path), str(tmp_path / "out.svg"))
+    assert taken.read_bytes() == b"someone else's"
+    assert (tmp_path / "out.svg").read_bytes() == expected
+    assert not (tmp_path / ".out.svg.free.tmp").exists()
+
+
+def test_the_native_writer_raises_oserror_as_python_does(tmp_path: Path) -> None:
+    path = tmp_path / "in.folded"
+    path.write_bytes(TAKEN["small"])
+    found = plain._plain_table(str(path))
+    assert found is not None
+    core, table = found
+    there = tmp_path / "there.svg"
+    there.write_bytes(b"kept")
+    with pytest.raises(FileExistsError) as made:
+        core.table_svg_write(table, 0, 1000, plain.page(), str(there), True)
+    assert (made.value.errno, made.value.strerror) == (errno.EEXIST, os.strerror(errno.EEXIST))
+    assert there.read_bytes() == b"kept"
+    with pytest.raises(FileNotFoundError):
+        core.table_svg_write(table, 0, 1000, plain.page(), str(tmp_path / "nope" / "x.svg"), False)

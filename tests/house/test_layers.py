@@ -18,7 +18,7 @@ LAYERS: list[set[str]] = [
     {"regression", "analysis", "export"},
     {"transform", "render", "cluster"},
     {"ingest"},
-    {"profile", "timeline", "inputs", "outputs", "native", "jobs", "errors", "constants", "text", "readahead", "_native", "_profile_api"},
+    {"profile", "timeline", "inputs", "outputs", "native", "jobs", "errors", "constants", "text", "readahead", "lazy", "_native", "_profile_api"},
 ]
 #: The package's own `__init__`/`__main__` are its front door (above everything); from the
 #: package, other modules may only take its version string and the launcher its start-up SIGINT

@@ -68,7 +68,7 @@ def test_read_only_file_system_is_exit_2(capture: Path, tmp_path: Path, monkeypa
     def read_only(*args: object, **kwargs: object) -> None:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr(outputs.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(outputs, "_make_temp", read_only)
     assert main(["fold", str(capture), "-o", str(tmp_path / "x.folded")]) == 2
     assert f"{tmp_path / 'x.folded'}: cannot write: Read-only file system" in capsys.readouterr().err
 

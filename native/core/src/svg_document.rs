@@ -6,8 +6,11 @@
 //! every text is made visible and escaped here as lxml escapes it.
 
 use std::collections::HashMap;
+use std::io::{self, Write};
 
-use crate::svg_frames::{format_px, push_escaped, visible, write_frames_into, Frame, Style};
+use crate::svg_frames::{
+    counts_formattable, format_px, push_escaped, visible, write_frames_spilling, Frame, Style,
+};
 
 /// What the page around the frames is made of (`foldkit.render.defaults` and the package files).
 #[derive(Debug, Clone)]
@@ -113,18 +116,92 @@ pub fn style(page: &Page, span: i64, max_depth: u32, drawn: bool) -> (Style, f64
     (style, height)
 }
 
+/// Bytes of the document a streaming writer (`write_document_to`) gathers before writing them.
+pub const PIECE: usize = 256 * 1024;
+
 /// The whole SVG of `frames` (the plain flame graph of a profile of `span`, frames in the
-/// layout's order, frame 0 the root), or None when a count cannot be formatted exactly.
+/// layout's order, frame 0 the root), or None when it cannot be written here
+/// (`document_writable`).
 pub fn write_document(page: &Page, frames: &[Frame<'_>], span: i64) -> Option<Vec<u8>> {
+    let mut out =
+        Vec::with_capacity(frames.len() * 300 + page.css.len() + page.script.len() + 4096);
+    let written = write_pieces(&mut out, page, frames, span, usize::MAX, &mut |_| Ok(()));
+    written.ok()?.then_some(out)
+}
+
+/// Whether `write_document` gives the document of `frames` (a streaming writer asks before
+/// it writes anything): every count formattable, a script lxml can put in a CDATA section.
+pub fn document_writable(page: &Page, frames: &[Frame<'_>], span: i64) -> bool {
+    writable(page, frames, &document_style(page, frames, span).0)
+}
+
+/// `write_document`'s bytes written to `sink` a piece (`PIECE`) at a time, not held whole;
+/// only for a document that is `document_writable` (an error otherwise, before anything is
+/// written). Flushes `sink` at the end.
+pub fn write_document_to<W: Write>(
+    sink: &mut W,
+    page: &Page,
+    frames: &[Frame<'_>],
+    span: i64,
+) -> io::Result<()> {
+    let mut out = Vec::with_capacity(PIECE + 64 * 1024);
+    let mut spill = |out: &mut Vec<u8>| {
+        sink.write_all(out)?;
+        out.clear();
+        Ok(())
+    };
+    if !write_pieces(&mut out, page, frames, span, PIECE, &mut spill)? {
+        return Err(io::Error::other("the document is not writable here"));
+    }
+    spill(&mut out)?;
+    sink.flush()
+}
+
+/// The document appended to `out`, which goes to `spill` whenever it holds `spill_at` bytes;
+/// false (nothing appended) when it is not `document_writable`.
+fn write_pieces(
+    out: &mut Vec<u8>,
+    page: &Page,
+    frames: &[Frame<'_>],
+    span: i64,
+    spill_at: usize,
+    spill: &mut dyn FnMut(&mut Vec<u8>) -> io::Result<()>,
+) -> io::Result<bool> {
+    let (style, height) = document_style(page, frames, span);
+    if !writable(page, frames, &style) {
+        return Ok(false);
+    }
+    document_into(out, page, frames, span, (&style, height), spill_at, spill)?;
+    Ok(true)
+}
+
+/// The style of the document of `frames` and its height.
+fn document_style(page: &Page, frames: &[Frame<'_>], span: i64) -> (Style, f64) {
     let max_depth = frames.iter().map(|f| f.depth).max().unwrap_or(0);
-    let (style, height) = style(page, span, max_depth, !frames.is_empty());
+    style(page, span, max_depth, !frames.is_empty())
+}
+
+fn writable(page: &Page, frames: &[Frame<'_>], style: &Style) -> bool {
+    // lxml refuses a CDATA section holding "]]>"; the twin says so
+    !page.script.contains("]]>") && counts_formattable(frames, style)
+}
+
+/// The document, appended to `out`, which goes to `spill` whenever it holds `spill_at` bytes
+/// (`svg_frames::write_frames_spilling`).
+fn document_into(
+    out: &mut Vec<u8>,
+    page: &Page,
+    frames: &[Frame<'_>],
+    span: i64,
+    (style, height): (&Style, f64),
+    spill_at: usize,
+    spill: &mut dyn FnMut(&mut Vec<u8>) -> io::Result<()>,
+) -> io::Result<()> {
     let fs = page.font_size;
     let width = page.width as f64;
     let height_px = format_px(height);
-    let mut out =
-        Vec::with_capacity(frames.len() * 300 + page.css.len() + page.script.len() + 4096);
-    push(&mut out, "<?xml version='1.0' encoding='UTF-8'?>\n");
-    push(&mut out, "<svg xmlns=\"http://www.w3.org/2000/svg\"");
+    push(out, "<?xml version='1.0' encoding='UTF-8'?>\n");
+    push(out, "<svg xmlns=\"http://www.w3.org/2000/svg\"");
     let view_box = format!("0 0 {} {height_px}", page.width);
     for (name, value) in [
         ("version", "1.1"),
@@ -147,24 +224,21 @@ pub fn write_document(page: &Page, frames: &[Frame<'_>], span: i64) -> Option<Ve
             if page.truncate_right { "right" } else { "left" },
         ),
     ] {
-        attr(&mut out, name, value);
+        attr(out, name, value);
     }
-    push(&mut out, "><defs><linearGradient id=\"background\" x1=\"0\" x2=\"0\" y1=\"0\" y2=\"1\"><stop offset=\"5%\"");
-    attr(&mut out, "stop-color", &page.background.0);
-    push(&mut out, "/><stop offset=\"95%\"");
-    attr(&mut out, "stop-color", &page.background.1);
-    push(
-        &mut out,
-        "/></linearGradient></defs><style type=\"text/css\">",
-    );
-    push_escaped(&mut out, &page.css, false);
-    push(&mut out, "</style><rect x=\"0\" y=\"0\"");
-    attr(&mut out, "width", &page.width.to_string());
-    attr(&mut out, "height", &height_px);
-    push(&mut out, " fill=\"url(#background)\"/>");
+    push(out, "><defs><linearGradient id=\"background\" x1=\"0\" x2=\"0\" y1=\"0\" y2=\"1\"><stop offset=\"5%\"");
+    attr(out, "stop-color", &page.background.0);
+    push(out, "/><stop offset=\"95%\"");
+    attr(out, "stop-color", &page.background.1);
+    push(out, "/></linearGradient></defs><style type=\"text/css\">");
+    push_escaped(out, &page.css, false);
+    push(out, "</style><rect x=\"0\" y=\"0\"");
+    attr(out, "width", &page.width.to_string());
+    attr(out, "height", &height_px);
+    push(out, " fill=\"url(#background)\"/>");
     let font = format_px(fs + 5.0);
     text_element(
-        &mut out,
+        out,
         width / 2.0,
         fs * 2.0,
         &[("id", "title"), ("font-size", &font)],
@@ -172,47 +246,107 @@ pub fn write_document(page: &Page, frames: &[Frame<'_>], span: i64) -> Option<Ve
     );
     let xpad = page.xpad as f64;
     let low = height - style.bottom / 2.0;
-    text_element(&mut out, xpad, low, &[("id", "details")], " ");
+    text_element(out, xpad, low, &[("id", "details")], " ");
     text_element(
-        &mut out,
+        out,
         xpad,
         fs * 2.0,
         &[("id", "unzoom"), ("class", "hide")],
         "Reset Zoom",
     );
     text_element(
-        &mut out,
+        out,
         width - xpad - SEARCH_X,
         fs * 2.0,
         &[("id", "search")],
         "Search",
     );
     text_element(
-        &mut out,
+        out,
         width - xpad - IGNORECASE_X,
         fs * 2.0,
         &[("id", "ignorecase")],
         "ic",
     );
-    text_element(
-        &mut out,
-        width - xpad - SEARCH_X,
-        low,
-        &[("id", "matched")],
-        " ",
-    );
+    text_element(out, width - xpad - SEARCH_X, low, &[("id", "matched")], " ");
     if frames.is_empty() {
-        push(&mut out, "<g id=\"frames\"/>");
+        push(out, "<g id=\"frames\"/>");
     } else {
-        push(&mut out, "<g id=\"frames\">");
-        write_frames_into(&mut out, frames, &HashMap::new(), &style)?;
-        push(&mut out, "</g>");
+        push(out, "<g id=\"frames\">");
+        write_frames_spilling(out, frames, &HashMap::new(), style, spill_at, spill)?;
+        push(out, "</g>");
     }
-    if page.script.contains("]]>") {
-        return None; // lxml refuses such a CDATA section; the twin says so
+    push(out, "<script type=\"text/ecmascript\"><![CDATA[");
+    push(out, &page.script);
+    push(out, "]]></script></svg>\n");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(script: &str) -> Page {
+        Page {
+            width: 1200,
+            frame_height: 16,
+            frame_pad: 1,
+            xpad: 10,
+            font_type: "Verdana".into(),
+            font_size: 12.0,
+            font_width_repr: "0.59".into(),
+            font_width: 0.59,
+            name_type: "Function:".into(),
+            search_color: "rgb(230,0,230)".into(),
+            title: "Flame Graph".into(),
+            root: "all".into(),
+            unit: "samples".into(),
+            min_label_chars: 3,
+            label_pad: 3,
+            truncate_right: true,
+            factor: 1.0,
+            palette: "hot".into(),
+            background: ("#eeeeee".into(), "#eeeeb0".into()),
+            css: "text { }".into(),
+            script: script.into(),
+        }
     }
-    push(&mut out, "<script type=\"text/ecmascript\"><![CDATA[");
-    push(&mut out, &page.script);
-    push(&mut out, "]]></script></svg>\n");
-    Some(out)
+
+    #[test]
+    fn streamed_in_pieces_as_written_whole() {
+        // a tower deep enough for several pieces
+        let names: Vec<String> = (0..4000).map(|i| format!("function_{i}")).collect();
+        let frames: Vec<Frame<'_>> = names
+            .iter()
+            .enumerate()
+            .map(|(depth, name)| Frame {
+                name,
+                depth: depth as u32,
+                start: 0,
+                weight: 7,
+            })
+            .collect();
+        let page = page("var x = 1;");
+        let whole = write_document(&page, &frames, 7).expect("writable");
+        assert!(whole.len() > 2 * PIECE);
+        let mut streamed = Vec::new();
+        write_document_to(&mut streamed, &page, &frames, 7).expect("written");
+        assert_eq!(streamed, whole);
+    }
+
+    #[test]
+    fn nothing_written_when_not_writable() {
+        let frames = [Frame {
+            name: "all",
+            depth: 0,
+            start: 0,
+            weight: 1,
+        }];
+        let page = page("if (a[b[0]]>1) {}");
+        assert!(!document_writable(&page, &frames, 1));
+        assert!(write_document(&page, &frames, 1).is_none());
+        let mut out = Vec::new();
+        assert!(write_document_to(&mut out, &page, &frames, 1).is_err());
+        assert!(out.is_empty());
+    }
 }

@@ -405,21 +405,51 @@ pub fn write_frames(
 }
 
 /// `write_frames`, appended to `out` (which may hold what comes before the frames); None as
-/// there (`out` then holds part of them).
+/// there (and nothing appended).
 pub fn write_frames_into(
     out: &mut Vec<u8>,
     frames: &[Frame<'_>],
     fills: &HashMap<&str, String>,
     style: &Style,
 ) -> Option<()> {
+    if !counts_formattable(frames, style) {
+        return None;
+    }
+    out.reserve(frames.len() * 240);
+    write_frames_spilling(out, frames, fills, style, usize::MAX, &mut |_| Ok(())).ok()
+}
+
+/// Whether every frame's count (its weight times `style.factor`) can be formatted exactly here:
+/// `write_frames` gives None otherwise, and a writer that streams asks before writing anything.
+pub fn counts_formattable(frames: &[Frame<'_>], style: &Style) -> bool {
+    frames.iter().all(|f| {
+        let count = f.weight as f64 * style.factor;
+        count.is_finite() && count.abs() < 1e30
+    })
+}
+
+/// `write_frames_into` for frames whose counts are formattable (`counts_formattable`), handing
+/// `out` to `spill` whenever it holds `spill_at` bytes or more (which empties it: the document
+/// written to a file a piece at a time, `svg_document::write_document_to`); an error of
+/// `spill` stops it.
+pub fn write_frames_spilling(
+    out: &mut Vec<u8>,
+    frames: &[Frame<'_>],
+    fills: &HashMap<&str, String>,
+    style: &Style,
+    spill_at: usize,
+    spill: &mut dyn FnMut(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     // one fill per name (a hash each), and the texts of names that are not plain
     let mut colours: FxHashMap<&str, Fill> = FxHashMap::default();
     colours.reserve(frames.len().min(1 << 20));
     let mut named: FxHashMap<&str, Named> = FxHashMap::default();
     let mut unit = Vec::new();
     push_text(&mut unit, &style.unit);
-    out.reserve(frames.len() * 240);
     for f in frames {
+        if out.len() >= spill_at {
+            spill(out)?;
+        }
         let fill = colours
             .entry(f.name)
             .or_insert_with(|| match fills.get(f.name) {
@@ -484,7 +514,10 @@ pub fn write_frames_into(
         if count.fract() == 0.0 && count.abs() < 1e30 {
             push_grouped(out, count as i128);
         } else {
-            out.extend_from_slice(format_count(count)?.as_bytes());
+            let text = format_count(count).ok_or_else(|| {
+                std::io::Error::other("a count not formattable (counts_formattable not asked)")
+            })?;
+            out.extend_from_slice(text.as_bytes());
         }
         out.push(b' ');
         out.extend_from_slice(&unit);
@@ -507,7 +540,7 @@ pub fn write_frames_into(
             }
         }
     }
-    Some(())
+    Ok(())
 }
 
 #[cfg(test)]

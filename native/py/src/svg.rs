@@ -3,10 +3,14 @@
 //! here cannot give exactly that (the caller then writes them itself).
 
 use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
 
-use foldkit_core::svg_document::{write_document, Page};
+use foldkit_core::svg_document::{document_writable, write_document, write_document_to, Page};
 use foldkit_core::svg_frames::{write_frames, Frame, Style};
 use foldkit_core::svg_palette as palette;
+use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString};
 
@@ -115,22 +119,9 @@ pub fn svg_frames<'py>(
     Ok(markup.map(|m| PyBytes::new(py, &m)))
 }
 
-/// The whole SVG of the plain flame graph of `table` (every picture flag at its default:
-/// `foldkit.cli.plain`), laid out with `threshold` and `max_frames` as `FoldedStacks.layout`
-/// lays it out, around the frames `svg_frames` writes; `page` gives the defaults and package
-/// files (see `foldkit_core::svg_document::Page`; its keys are the field names, `background` a
-/// pair). None when the picture is not a plain one: nothing to draw, a stack left out (zero or
-/// negative weight), the frame budget reached, a name not ASCII, weights beyond 2^46 (the
-/// caller then draws it as every other picture).
-#[pyfunction]
-pub fn table_svg<'py>(
-    py: Python<'py>,
-    table: PyRef<'py, FoldedStacks>,
-    threshold: i128,
-    max_frames: usize,
-    page: &Bound<'py, PyDict>,
-) -> PyResult<Option<Bound<'py, PyBytes>>> {
-    let page = Page {
+/// The plain picture's page from `page` (a dict from `foldkit.cli.plain`).
+fn plain_page(page: &Bound<'_, PyDict>) -> PyResult<Page> {
+    Ok(Page {
         width: get(page, "width")?,
         frame_height: get(page, "frame_height")?,
         frame_pad: get(page, "frame_pad")?,
@@ -152,7 +143,20 @@ pub fn table_svg<'py>(
         background: get(page, "background")?,
         css: get(page, "css")?,
         script: get(page, "script")?,
-    };
+    })
+}
+
+/// `draw(page, frames, span)` of the plain picture of `table` (see `table_svg`), or None when
+/// it is not a plain one.
+fn with_plain_frames<R>(
+    py: Python<'_>,
+    table: &FoldedStacks,
+    threshold: i128,
+    max_frames: usize,
+    page: &Bound<'_, PyDict>,
+    draw: impl FnOnce(&Page, &[Frame<'_>], i64) -> PyResult<Option<R>>,
+) -> PyResult<Option<R>> {
+    let page = plain_page(page)?;
     if !palette::knows(&page.palette) {
         return Ok(None);
     }
@@ -187,14 +191,117 @@ pub fn table_svg<'py>(
             weight: laid.weights[i] as i64,
         });
     }
-    let span = span as i64;
-    let document = py.detach(|| guard("SVG writer", || write_document(&page, &frames, span)))?;
-    Ok(document.map(|d| PyBytes::new(py, &d)))
+    draw(&page, &frames, span as i64)
+}
+
+/// The whole SVG of the plain flame graph of `table` (every picture flag at its default:
+/// `foldkit.cli.plain`), laid out with `threshold` and `max_frames` as `FoldedStacks.layout`
+/// lays it out, around the frames `svg_frames` writes; `page` gives the defaults and package
+/// files (see `foldkit_core::svg_document::Page`; its keys are the field names, `background` a
+/// pair). None when the picture is not a plain one: nothing to draw, a stack left out (zero or
+/// negative weight), the frame budget reached, a name not ASCII, weights beyond 2^46 (the
+/// caller then draws it as every other picture).
+#[pyfunction]
+pub fn table_svg<'py>(
+    py: Python<'py>,
+    table: PyRef<'py, FoldedStacks>,
+    threshold: i128,
+    max_frames: usize,
+    page: &Bound<'py, PyDict>,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    with_plain_frames(
+        py,
+        &table,
+        threshold,
+        max_frames,
+        page,
+        |page, frames, span| {
+            let document =
+                py.detach(|| guard("SVG writer", || write_document(page, frames, span)))?;
+            Ok(document.map(|d| PyBytes::new(py, &d)))
+        },
+    )
+}
+
+/// `table_svg`'s document written by the native core to the file named `path`, or to the
+/// process's standard output when `path` is None, a piece at a time (the document is not held
+/// whole, nor copied into Python): the file is made (it must not exist; readable by its owner
+/// only) when `new`, else opened for writing as `open(path, "wb")` opens it (a device, a FIFO).
+/// False, having made and written nothing, when the picture is not a plain one; an `OSError`
+/// (with the errno and its text, as Python's own calls raise them) when the file cannot be made
+/// or written.
+#[pyfunction]
+#[pyo3(signature = (table, threshold, max_frames, page, path, new))]
+pub fn table_svg_write<'py>(
+    py: Python<'py>,
+    table: PyRef<'py, FoldedStacks>,
+    threshold: i128,
+    max_frames: usize,
+    page: &Bound<'py, PyDict>,
+    path: Option<PathBuf>,
+    new: bool,
+) -> PyResult<bool> {
+    let written = with_plain_frames(
+        py,
+        &table,
+        threshold,
+        max_frames,
+        page,
+        |page, frames, span| {
+            if !document_writable(page, frames, span) {
+                return Ok(None);
+            }
+            let result = py.detach(|| {
+                guard("SVG writer", || -> io::Result<()> {
+                    match &path {
+                        None => write_document_to(&mut io::stdout().lock(), page, frames, span),
+                        Some(path) => {
+                            let mut file = open_output(path, new)?;
+                            write_document_to(&mut file, page, frames, span)
+                        }
+                    }
+                })
+            })?;
+            result.map(Some).map_err(|err| os_error(py, &err))
+        },
+    )?;
+    Ok(written.is_some())
+}
+
+/// The output file `path`, made (`new`: it must not exist) or opened for writing and truncated.
+fn open_output(path: &Path, new: bool) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true);
+    if new {
+        options.create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+    } else {
+        options.create(true).truncate(true);
+    }
+    options.open(path)
+}
+
+/// `err` as the `OSError` Python raises for it: `OSError(errno, os.strerror(errno))`, which is
+/// the subclass of that errno (`FileExistsError`, `BrokenPipeError`, ...).
+fn os_error(py: Python<'_>, err: &io::Error) -> PyErr {
+    let Some(code) = err.raw_os_error() else {
+        return PyOSError::new_err(err.to_string());
+    };
+    let text = py
+        .import("os")
+        .and_then(|os| os.getattr("strerror")?.call1((code,))?.extract::<String>())
+        .unwrap_or_else(|_| err.to_string());
+    PyOSError::new_err((code, text))
 }
 
 /// Register this file's functions in `foldkit._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_svg, m)?)?;
+    m.add_function(wrap_pyfunction!(table_svg_write, m)?)?;
     m.add_function(wrap_pyfunction!(svg_frames, m)?)?;
     Ok(())
 }
