@@ -152,17 +152,30 @@ fn push_int(out: &mut Vec<u8>, n: i128) {
     out.extend_from_slice(decimal(n, &mut buf));
 }
 
-/// Append `n` in decimal.
+/// The two digits of every number below 100.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Append `n` in decimal (two digits a step: most of an SVG's numbers go through here).
 fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut at = buf.len();
-    loop {
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
         at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        buf[at] = b'0' + n as u8;
     }
     out.extend_from_slice(&buf[at..]);
 }
@@ -385,9 +398,12 @@ fn plain(name: &str) -> bool {
             .all(|b| (0x20..0x7F).contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"'))
 }
 
-/// A frame's fill: given by the caller (escaped), or the palette's colour.
+/// A frame's fill: given by the caller (escaped: its index among the given fills' texts), or
+/// the palette's colour. Small (8 bytes): a tower's every name is one more entry in the map of
+/// fills, and a big entry there cost more page faults than the colours cost to compute.
+#[derive(Clone, Copy)]
 enum Fill {
-    Given(String),
+    Given(u32),
     Rgb([u8; 3]),
 }
 
@@ -442,6 +458,7 @@ pub fn write_frames_spilling(
 ) -> std::io::Result<()> {
     // one fill per name (a hash each), and the texts of names that are not plain
     let mut colours: FxHashMap<&str, Fill> = FxHashMap::default();
+    let mut given_texts: Vec<String> = Vec::new();
     colours.reserve(frames.len().min(1 << 20));
     let mut named: FxHashMap<&str, Named> = FxHashMap::default();
     let mut unit = Vec::new();
@@ -450,13 +467,14 @@ pub fn write_frames_spilling(
         if out.len() >= spill_at {
             spill(out)?;
         }
-        let fill = colours
+        let fill = *colours
             .entry(f.name)
             .or_insert_with(|| match fills.get(f.name) {
                 Some(given) => {
                     let mut escaped = Vec::new();
                     push_escaped(&mut escaped, given, true);
-                    Fill::Given(String::from_utf8(escaped).unwrap_or_default())
+                    given_texts.push(String::from_utf8(escaped).unwrap_or_default());
+                    Fill::Given((given_texts.len() - 1) as u32)
                 }
                 None => Fill::Rgb(palette::frame_rgb(
                     f.name.as_bytes(),
@@ -496,14 +514,14 @@ pub fn write_frames_spilling(
         out.extend_from_slice(style.rect_height.as_bytes());
         out.extend_from_slice(b"\" fill=\"");
         match fill {
-            Fill::Given(text) => out.extend_from_slice(text.as_bytes()),
+            Fill::Given(i) => out.extend_from_slice(given_texts[i as usize].as_bytes()),
             Fill::Rgb([r, g, b]) => {
                 out.extend_from_slice(b"rgb(");
-                push_u64(out, u64::from(*r));
+                push_u64(out, u64::from(r));
                 out.push(b',');
-                push_u64(out, u64::from(*g));
+                push_u64(out, u64::from(g));
                 out.push(b',');
-                push_u64(out, u64::from(*b));
+                push_u64(out, u64::from(b));
                 out.push(b')');
             }
         }
@@ -546,6 +564,18 @@ pub fn write_frames_spilling(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_in_decimal() {
+        let mut values: Vec<u64> = (0..2000).collect();
+        values.extend([9_999, 10_000, 99_999, 123_456_789, u64::MAX / 10, u64::MAX]);
+        values.extend((0..64).map(|p| 1u64 << p));
+        for v in values {
+            let mut out = Vec::new();
+            push_u64(&mut out, v);
+            assert_eq!(out, v.to_string().into_bytes());
+        }
+    }
 
     #[test]
     fn numbers_as_python_formats_them() {

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use foldkit_core::svg_document::{document_writable, write_document, write_document_to, Page};
@@ -254,7 +255,13 @@ pub fn table_svg_write<'py>(
             let result = py.detach(|| {
                 guard("SVG writer", || -> io::Result<()> {
                     match &path {
-                        None => write_document_to(&mut io::stdout().lock(), page, frames, span),
+                        None => {
+                            // its own descriptor for standard output (a `dup`, sharing the offset):
+                            // written a piece at a time, where `io::stdout()` would scan every
+                            // piece for line ends
+                            let fd = io::stdout().as_fd().try_clone_to_owned()?;
+                            write_document_to(&mut File::from(fd), page, frames, span)
+                        }
                         Some(path) => {
                             let mut file = open_output(path, new)?;
                             write_document_to(&mut file, page, frames, span)
