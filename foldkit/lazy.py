@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
     from contextlib import contextmanager as contextmanager
-    from typing import Any
+    from typing import Any, AnyStr
 else:
 
     def contextmanager(func):
@@ -44,9 +44,9 @@ class _Regex:
 
     __slots__ = ("_compiled", "_flags", "_name", "_pattern", "_scope")
 
-    def __init__(self, scope: dict[str, Any], name: str, pattern: str, flags: int) -> None:
+    def __init__(self, scope: dict[str, Any], name: str, pattern: str | bytes, flags: int) -> None:
         self._scope, self._name, self._pattern, self._flags = scope, name, pattern, flags
-        self._compiled: re.Pattern[str] | None = None
+        self._compiled: re.Pattern[Any] | None = None
 
     def __getattr__(self, attribute: str) -> Any:
         compiled = self._compiled
@@ -62,7 +62,7 @@ class _Regex:
         return f"regex({self._pattern!r})"
 
 
-def regex(scope: dict[str, Any], name: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
+def regex(scope: dict[str, Any], name: str, pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
     """The regular expression `pattern` (with `flags`) for the module global `name` of `scope`
     (`_X = regex(globals(), "_X", r"...")`), compiled when first used (see the module docstring).
     Uses through another name (`from m import _X`, a default argument) keep working, each

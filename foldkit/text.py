@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from foldkit.lazy import regex
 from foldkit.profile import Weight
 
 _CONTROL_PICTURES = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
@@ -47,7 +48,7 @@ def _char_class(codes: list[int]) -> str:
     return "[" + "".join(parts) + "]"
 
 
-_NEEDS_WORK = re.compile(_char_class(sorted(_TABLE)))
+_NEEDS_WORK = regex(globals(), "_NEEDS_WORK", _char_class(sorted(_TABLE)))
 
 #: The annotation suffixes foldkit and stackcollapse-perf.pl add: kernel, JIT, inlined, waker.
 ANNOTATION = re.compile(r"_\[[kjiw]\]$")

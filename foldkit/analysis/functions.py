@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from foldkit.errors import UsageError
+from foldkit.lazy import regex
 from foldkit.native import native_core
 from foldkit.profile import LazyProfile, Profile
 from foldkit.text import utf8_all, utf8_safe
@@ -30,9 +31,9 @@ BY_CHOICES = ("function", "dso", "comm")
 #: The dso of a frame whose origin is not known.
 UNKNOWN_DSO = "[unknown]"
 
-_PID_SUFFIX = re.compile(r"-(?:\?|-?\d+)(?:/-?\d+)?$")
-_ANNOTATION = re.compile(r"_\[[kji]\]$")
-_UNRESOLVED = re.compile(r"^\[(.+?)(?: <[0-9a-fA-Fx]+>)?\]$")
+_PID_SUFFIX = regex(globals(), "_PID_SUFFIX", r"-(?:\?|-?\d+)(?:/-?\d+)?$")
+_ANNOTATION = regex(globals(), "_ANNOTATION", r"_\[[kji]\]$")
+_UNRESOLVED = regex(globals(), "_UNRESOLVED", r"^\[(.+?)(?: <[0-9a-fA-Fx]+>)?\]$")
 
 
 def comm_of(root: str) -> str:

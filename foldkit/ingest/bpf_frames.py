@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from foldkit.lazy import regex
 from foldkit.profile import Diagnostics
 
 #: Frame given to an entry whose stacks are all empty, so its weight is kept (user-mode samples in a
@@ -29,14 +29,16 @@ INLINE_SUFFIX = "_[i]"
 #: without frame pointers are usually ASCII text or small numbers, so they count as user addresses.
 KERNEL_ADDRESS_MIN = 0xFFFF_0000_0000_0000
 
-_OFFSET = re.compile(r"\+(?:0x[0-9a-fA-F]+|\d+)$")
-_HEX_ADDRESS = re.compile(r"(?:0x)?[0-9a-fA-F]+")
+_OFFSET = regex(globals(), "_OFFSET", r"\+(?:0x[0-9a-fA-F]+|\d+)$")
+_HEX_ADDRESS = regex(globals(), "_HEX_ADDRESS", r"(?:0x)?[0-9a-fA-F]+")
 
 #: Names that only the kernel uses: syscall, interrupt and exception entry paths, thread start, idle,
 #: the scheduler core and BPF trampolines. One of them in a stack marks where the kernel part starts
 #: (every kernel stack that is not cut short passes through one). Chosen from the kernel stacks of
 #: every capture in the test corpus (x86-64) plus the arm64 entry names.
-KERNEL_NAME = re.compile(
+KERNEL_NAME = regex(
+    globals(),
+    "KERNEL_NAME",
     r"(?:"
     r"entry_SYSCALL\w*|entry_SYSENTER\w*|entry_INT80\w*|system_call\w*|"
     r"do_syscall_(?:64|32\w*)|x64_sys_call|__x64_sys_\w+|__ia32_sys_\w+|__arm64_sys_\w+|"
@@ -174,7 +176,7 @@ def cut_after(frames: list[str], names: frozenset[str], keep: int = 0) -> list[s
     return frames
 
 
-_TABLE_WORD = re.compile(r"[A-Z%][A-Za-z0-9_/%.-]*(?:\([a-z]+\))?")
+_TABLE_WORD = regex(globals(), "_TABLE_WORD", r"[A-Z%][A-Za-z0-9_/%.-]*(?:\([a-z]+\))?")
 
 
 def table_header(line: str) -> list[str] | None:
@@ -203,7 +205,7 @@ def json_events(lines: Iterable[str], name: str, diag: Diagnostics) -> Iterator[
 
 
 #: An escape of a UTF-16 surrogate (which may stand alone in a JSON string).
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = regex(globals(), "_SURROGATE_ESCAPE", r"\\u[dD][89a-fA-F]")
 
 
 def json_event(line: str) -> tuple[str, Any] | None:

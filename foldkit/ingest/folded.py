@@ -11,7 +11,6 @@ from frames so call sites merge, and `--kernel` marks the kernel part of each st
 from __future__ import annotations
 
 import math
-import re
 from array import array
 from collections.abc import Iterable
 from urllib.parse import unquote
@@ -23,6 +22,7 @@ from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source, cut_at_lines
 from foldkit.jobs import default_jobs
+from foldkit.lazy import regex
 from foldkit.native import NativeCore, native_core
 from foldkit.profile import (
     FOLDED_HEADER,
@@ -42,7 +42,7 @@ NAME = "folded"
 DESCRIPTION = "already-folded stacks, one `frame;frame;frame WEIGHT` per line (FlameGraph/inferno)"
 EXAMPLE = "bash;main;execute_command;fork 17"
 
-_NUMBER = re.compile(rb"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_NUMBER = regex(globals(), "_NUMBER", rb"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def _number(raw: bytes) -> Weight | None:
@@ -325,7 +325,7 @@ def fold_chunks(name: str, chunks: Iterable[bytes], options: FoldOptions, native
 
 
 #: `bpf_frames.strip_offset` applied to every frame of a stack at once (offsets end a frame).
-_STACK_OFFSETS = re.compile(r"\+(?:0x[0-9a-fA-F]+|\d+)(?=;|$)")
+_STACK_OFFSETS = regex(globals(), "_STACK_OFFSETS", r"\+(?:0x[0-9a-fA-F]+|\d+)(?=;|$)")
 
 
 def _tidy_stack(stack: str, options: FoldOptions, skip: frozenset[str]) -> str:

@@ -18,6 +18,7 @@ from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
 from foldkit.ingest.options import FoldOptions
 from foldkit.inputs import Source
+from foldkit.lazy import regex
 from foldkit.profile import MAX_WEIGHT, Diagnostics, Profile, Weight
 
 NAME = "histogram"
@@ -31,14 +32,14 @@ Bucket = tuple[int, int, int]  # low, high (exclusive), count
 Histogram = tuple[str, str, tuple[Bucket, ...]]
 
 #: BCC's header: `     usecs               : count    distribution` (the unit word varies).
-_BCC_HEADER = re.compile(r"\s*(?P<unit>[A-Za-z_][\w()/-]*)\s+: count\s+distribution\s*")
-_BCC_ROW = re.compile(r"\s*(?P<low>\d+)\s+->\s+(?P<high>\d+)\s+: (?P<count>\d+)\s*(?:\|.*\|)?\s*")
+_BCC_HEADER = regex(globals(), "_BCC_HEADER", r"\s*(?P<unit>[A-Za-z_][\w()/-]*)\s+: count\s+distribution\s*")
+_BCC_ROW = regex(globals(), "_BCC_ROW", r"\s*(?P<low>\d+)\s+->\s+(?P<high>\d+)\s+: (?P<count>\d+)\s*(?:\|.*\|)?\s*")
 #: A label before a BCC histogram: `disk = 'nvme0n1'`, `pid = 123`, `cpu = 1`.
-_BCC_LABEL = re.compile(r"(?P<key>\w+) = '?(?P<value>[^']*)'?\s*")
-_BT_HEAD = re.compile(r"(?P<name>@\w*(?:\[.*\])?):\s*")
-_BT_ROW = re.compile(r"(?P<range>[\[(][^\])]*[\])])\s+(?P<count>\d+)\s*(?:\|.*\|)?\s*")
+_BCC_LABEL = regex(globals(), "_BCC_LABEL", r"(?P<key>\w+) = '?(?P<value>[^']*)'?\s*")
+_BT_HEAD = regex(globals(), "_BT_HEAD", r"(?P<name>@\w*(?:\[.*\])?):\s*")
+_BT_ROW = regex(globals(), "_BT_ROW", r"(?P<range>[\[(][^\])]*[\])])\s+(?P<count>\d+)\s*(?:\|.*\|)?\s*")
 _SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
-_CHATTER = re.compile(r"Tracing .*|Attaching \d+ probes?\.\.\.|\^C|Detaching.*|\d\d:\d\d:\d\d|WARNING: .*|.*Hit Ctrl-C.*")
+_CHATTER = regex(globals(), "_CHATTER", r"Tracing .*|Attaching \d+ probes?\.\.\.|\^C|Detaching.*|\d\d:\d\d:\d\d|WARNING: .*|.*Hit Ctrl-C.*")
 
 
 def _number(text: str) -> int | None:

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from foldkit.analysis.functions import aggregate, pattern_totals, stack_table
 from foldkit.analysis.regex_subset import rust_pattern
 from foldkit.errors import UsageError
+from foldkit.lazy import regex
 from foldkit.native import native_core
 from foldkit.profile import Profile, StackTable, Weight, format_weight
 from foldkit.regression import stats
@@ -84,8 +85,8 @@ CPU_EVENTS = ("cpu-clock", "task-clock", "cycles", "cpu-cycles", "instructions")
 #: without --absolute (a run 5% longer has about 5% more samples of every function).
 DURATION_TOLERANCE = 0.02
 
-_THRESHOLD = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(pp|%)\s*$", re.IGNORECASE)
-_BUDGET = re.compile(r"^(?:(?P<measure>self|total):)?(?P<regex>.+?)\s*<=\s*(?P<limit>[0-9]*\.?[0-9]+)\s*%\s*$")
+_THRESHOLD = regex(globals(), "_THRESHOLD", r"^\s*([0-9]*\.?[0-9]+)\s*(pp|%)\s*$", re.IGNORECASE)
+_BUDGET = regex(globals(), "_BUDGET", r"^(?:(?P<measure>self|total):)?(?P<regex>.+?)\s*<=\s*(?P<limit>[0-9]*\.?[0-9]+)\s*%\s*$")
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-from lxml import etree
-
-from foldkit.analysis.tables import WRITERS, Column, Table, render_text, write_table
+from foldkit.analysis.tables import WRITERS, Column, Rows, Table, render_text, write_table
 from foldkit.outputs import write_bytes
 from foldkit.text import utf8_all, utf8_json, visible
 
@@ -224,6 +221,8 @@ def to_json(result: CheckResult) -> bytes:
 
 def to_junit(result: CheckResult) -> bytes:
     """JUnit XML: one test case per checked function or pattern, one per budget."""
+    from lxml import etree
+
     functions = result.functions()
     failures = sum(1 for _, _, fs in functions if any(f.regression for f in fs)) + len(result.breaches)
     tests = checked(result)
@@ -303,7 +302,8 @@ def _summary_lines(result: CheckResult) -> list[str]:
 
 def findings_table(findings: list[Finding], title: str) -> Table:
     """Findings as an analysis table (shared text rendering)."""
-    frame = pl.DataFrame(
+    # lists, not a polars frame: the report's text needs no polars (it loads for CSV, Parquet)
+    frame = Rows(
         {
             "name": utf8_all(f.name for f in findings),
             "measure": [measure_label(f) for f in findings],
@@ -313,9 +313,9 @@ def findings_table(findings: list[Finding], title: str) -> Table:
             "p": [f.p_adjusted for f in findings],
             "note": [note(f) for f in findings],
         },
-        schema={
-            "name": pl.String, "measure": pl.String, "base": pl.Float64, "cand": pl.Float64, "delta": pl.Float64,
-            "p": pl.Float64, "note": pl.String,
+        {
+            "name": "text", "measure": "text", "base": "float", "cand": "float", "delta": "float",
+            "p": "float", "note": "text",
         },
     )  # fmt: skip
     columns = [
@@ -333,7 +333,7 @@ def findings_table(findings: list[Finding], title: str) -> Table:
 
 def budgets_table(budgets: list[BudgetResult]) -> Table:
     """Budget results as an analysis table."""
-    frame = pl.DataFrame(
+    frame = Rows(
         {
             "budget": utf8_all(b.budget.text for b in budgets),
             "cand": [b.cand * 100 for b in budgets],
@@ -341,7 +341,7 @@ def budgets_table(budgets: list[BudgetResult]) -> Table:
             "limit": [b.budget.limit * 100 for b in budgets],
             "state": ["EXCEEDED" if b.breached else "ok" for b in budgets],
         },
-        schema={"budget": pl.String, "cand": pl.Float64, "base": pl.Float64, "limit": pl.Float64, "state": pl.String},
+        {"budget": "text", "cand": "float", "base": "float", "limit": "float", "state": "text"},
     )
     columns = [
         Column("budget", "budget", "text", "left"),

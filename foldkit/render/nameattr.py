@@ -15,14 +15,14 @@ without `=`.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 
 from foldkit.errors import InputError
+from foldkit.lazy import regex
 
 #: Pairs inside a `g_extra` value: `name="value"`.
-_EXTRA = re.compile(r'([A-Za-z_][\w.:-]*)="([^"]*)"')
-_ATTRIBUTE = re.compile(r"[A-Za-z_][\w.-]*")
+_EXTRA = regex(globals(), "_EXTRA", r'([A-Za-z_][\w.:-]*)="([^"]*)"')
+_ATTRIBUTE = regex(globals(), "_ATTRIBUTE", r"[A-Za-z_][\w.-]*")
 #: Attributes foldkit writes itself and the script reads.
 _RESERVED = {"x", "y", "width", "height"}
 _LINKS = {"href", "target", "a_extra", "xlink:href"}

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from foldkit.errors import UsageError
+from foldkit.lazy import regex
 from foldkit.render import defaults
 from foldkit.render.palette import BACKGROUNDS, PALETTES
 
-_COLOR = re.compile(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?|rgb\(\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*\)|[a-zA-Z]{3,20}")
-_MIN_WIDTH = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(%?)")
+_COLOR = regex(globals(), "_COLOR", r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?|rgb\(\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*\)|[a-zA-Z]{3,20}")
+_MIN_WIDTH = regex(globals(), "_MIN_WIDTH", r"(\d+(?:\.\d*)?|\.\d+)(%?)")
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from foldkit.errors import InputError
+from foldkit.lazy import regex
 from foldkit.outputs import atomic_writer
 from foldkit.render import backgrounds
 from foldkit.render.backgrounds import BACKGROUNDS as BACKGROUNDS  # options.py validates with it
@@ -63,12 +64,12 @@ _JAVA_ANYWHERE = r":::"
 _JS_START = r"(?:JS|LazyCompile|Function|Builtin|BytecodeHandler|Script|RegExp|Eval):"
 _JS_ANYWHERE = r"\.js:\d|\.m?js$"
 _JIT_ANYWHERE = r"\[perf-\d+\.map|\bjitted-\d+-\d+\.so|\[JIT\]"
-_JAVA = re.compile(rf"^(?:{_JAVA_START})|{_JAVA_ANYWHERE}")
-_JS = re.compile(rf"^{_JS_START}|{_JS_ANYWHERE}")
+_JAVA = regex(globals(), "_JAVA", rf"^(?:{_JAVA_START})|{_JAVA_ANYWHERE}")
+_JS = regex(globals(), "_JS", rf"^{_JS_START}|{_JS_ANYWHERE}")
 #: Any of the three in two steps, three times faster than one search of all: a match at the start,
 #: then a search of the names that `_might_be_jit`.
-_ANY_JIT_START = re.compile(f"{_JAVA_START}|{_JS_START}")
-_ANY_JIT_ANYWHERE = re.compile(f"{_JAVA_ANYWHERE}|{_JS_ANYWHERE}|{_JIT_ANYWHERE}")
+_ANY_JIT_START = regex(globals(), "_ANY_JIT_START", f"{_JAVA_START}|{_JS_START}")
+_ANY_JIT_ANYWHERE = regex(globals(), "_ANY_JIT_ANYWHERE", f"{_JAVA_ANYWHERE}|{_JS_ANYWHERE}|{_JIT_ANYWHERE}")
 
 
 def _might_be_jit(name: str) -> bool:
@@ -78,10 +79,10 @@ def _might_be_jit(name: str) -> bool:
 
 #: Kernel frames: perf's kernel module name anywhere, or an entry point's name.
 _KERNEL_MODULE = "[kernel.kallsyms]"
-_KERNEL_START = re.compile(r"entry_SYSCALL|do_syscall_|__x64_sys_|__arm64_sys_|__do_sys_|asm_(?:exc|sysvec|common)_|ret_from_fork")
-_PYTHON_CODE = re.compile(r"\.py\b|^<module>|^py::|^\(?(?:[\w.]+)\)? \(.*\.py")
-_PYTHON_VM = re.compile(r"^_?Py|^_PyEval|^cfunction_|^method_vectorcall|^slot_tp_")
-_RUST_STD = re.compile(r"^<?(?:core|std|alloc)::")
+_KERNEL_START = regex(globals(), "_KERNEL_START", r"entry_SYSCALL|do_syscall_|__x64_sys_|__arm64_sys_|__do_sys_|asm_(?:exc|sysvec|common)_|ret_from_fork")
+_PYTHON_CODE = regex(globals(), "_PYTHON_CODE", r"\.py\b|^<module>|^py::|^\(?(?:[\w.]+)\)? \(.*\.py")
+_PYTHON_VM = regex(globals(), "_PYTHON_VM", r"^_?Py|^_PyEval|^cfunction_|^method_vectorcall|^slot_tp_")
+_RUST_STD = regex(globals(), "_RUST_STD", r"^<?(?:core|std|alloc)::")
 
 
 def _default(name: str) -> str:
@@ -277,7 +278,7 @@ def diffusion_color(share: float) -> str:
     return diff_color(int(math.sqrt(max(share, 0.0)) * _DIFFUSION_STEPS), _DIFFUSION_STEPS, palest=210, to_int=int)
 
 
-_MAP_LINE = re.compile(r"(.*)->(rgb\(\d{1,3},\d{1,3},\d{1,3}\)|#[0-9a-fA-F]{6})")
+_MAP_LINE = regex(globals(), "_MAP_LINE", r"(.*)->(rgb\(\d{1,3},\d{1,3},\d{1,3}\)|#[0-9a-fA-F]{6})")
 
 
 def load_palette_map(path: str | os.PathLike[str], warnings: list[str] | None = None) -> dict[str, str]:

@@ -12,7 +12,35 @@ differential SVG and the check as JSON and Markdown), `site/summary.json` and
 
 from __future__ import annotations
 
-from foldkit.report.build import ReportOptions, ReportResult, build_report
-from foldkit.report.result import CaptureResult
+#: `typing.TYPE_CHECKING` without importing typing.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from foldkit.report.build import ReportOptions, ReportResult, build_report
+    from foldkit.report.result import CaptureResult
+
+#: Names this package gives from its modules, imported on first use: `foldkit check` reads a
+#: capture's time span (`foldkit.report.timespan`) without loading the report's pages, the
+#: viewer and polars.
+_FROM = {
+    "ReportOptions": "foldkit.report.build",
+    "ReportResult": "foldkit.report.build",
+    "build_report": "foldkit.report.build",
+    "CaptureResult": "foldkit.report.result",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names of `_FROM`, from their modules."""
+    module = _FROM.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["CaptureResult", "ReportOptions", "ReportResult", "build_report"]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from foldkit.lazy import regex
 from foldkit.profile import Profile, Weight
 from foldkit.timeline import Timeline
 
@@ -33,25 +34,27 @@ class NormalizeOptions:
 
 DEFAULT_NORMALIZE = NormalizeOptions()
 
-_ANNOTATION = re.compile(r"_\[[kji]\]$")
-_RUST_HASH = re.compile(r"::h[0-9a-f]{16}(?=$|::\{\{closure\}\})")
-_CLONE = re.compile(r"(?:\.(?:constprop|isra|part|lto_priv|clone|llvm)\.\d+)+(?:\.cold(?:\.\d+)?)?$")
-_COLD_ONLY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\.cold(?:\.\d+)?$")
-_OFFSET = re.compile(r"\+0x[0-9a-fA-F]+$")
-_ADDR_IN_BRACKETS = re.compile(r"^\[(.+?) <(?:0x)?[0-9a-fA-F]+>\]$")
-_HEX = re.compile(r"0x[0-9a-fA-F]+")
-_BARE_HEX = re.compile(r"^(?:0x[0-9a-fA-F]{1,16}|[0-9a-fA-F]{12,16})$")
-_UNKNOWN_FORMS = re.compile(r"^\[?unknown\]?(?: \(\[?unknown\]?\))?$", re.IGNORECASE)
-_PERF_MAP = re.compile(r"perf-\d+\.map")
-_JITTED = re.compile(r"jitted-\d+-\d+\.so")
-_BPF_PROG = re.compile(r"^bpf_prog_[0-9a-f]{16}_")
-_JAVA_LAMBDA = re.compile(r"\$\$Lambda\$\d+(?:/0x[0-9a-fA-F]+)?")
+_ANNOTATION = regex(globals(), "_ANNOTATION", r"_\[[kji]\]$")
+_RUST_HASH = regex(globals(), "_RUST_HASH", r"::h[0-9a-f]{16}(?=$|::\{\{closure\}\})")
+_CLONE = regex(globals(), "_CLONE", r"(?:\.(?:constprop|isra|part|lto_priv|clone|llvm)\.\d+)+(?:\.cold(?:\.\d+)?)?$")
+_COLD_ONLY = regex(globals(), "_COLD_ONLY", r"^([A-Za-z_][A-Za-z0-9_]*)\.cold(?:\.\d+)?$")
+_OFFSET = regex(globals(), "_OFFSET", r"\+0x[0-9a-fA-F]+$")
+_ADDR_IN_BRACKETS = regex(globals(), "_ADDR_IN_BRACKETS", r"^\[(.+?) <(?:0x)?[0-9a-fA-F]+>\]$")
+_HEX = regex(globals(), "_HEX", r"0x[0-9a-fA-F]+")
+_BARE_HEX = regex(globals(), "_BARE_HEX", r"^(?:0x[0-9a-fA-F]{1,16}|[0-9a-fA-F]{12,16})$")
+_UNKNOWN_FORMS = regex(globals(), "_UNKNOWN_FORMS", r"^\[?unknown\]?(?: \(\[?unknown\]?\))?$", re.IGNORECASE)
+_PERF_MAP = regex(globals(), "_PERF_MAP", r"perf-\d+\.map")
+_JITTED = regex(globals(), "_JITTED", r"jitted-\d+-\d+\.so")
+_BPF_PROG = regex(globals(), "_BPF_PROG", r"^bpf_prog_[0-9a-f]{16}_")
+_JAVA_LAMBDA = regex(globals(), "_JAVA_LAMBDA", r"\$\$Lambda\$\d+(?:/0x[0-9a-fA-F]+)?")
 #: V8/Node perf-map entry kinds that name JavaScript functions; the marker after the colon is the
 #: tier (`~` interpreted, `^` baseline, `+` Maglev, `*` optimised), which changes as code warms up.
-_V8_FUNCTION = re.compile(
+_V8_FUNCTION = regex(
+    globals(),
+    "_V8_FUNCTION",
     r"^(?:LazyCompile|Function|JS|InterpretedFunction|Script|Eval):[~^+*]?(?P<name>[^ ]*)(?: (?P<script>.*?))?$"
 )
-_LINE_COL = re.compile(r"(?::\d+){1,2}$")
+_LINE_COL = regex(globals(), "_LINE_COL", r"(?::\d+){1,2}$")
 
 
 def normalize_frame(name: str, options: NormalizeOptions = DEFAULT_NORMALIZE) -> str:

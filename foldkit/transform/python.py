@@ -8,17 +8,19 @@ frame are unchanged, and so is the total."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from foldkit.lazy import regex
 from foldkit.profile import Profile, map_stacks
 from foldkit.transform.base import SEP
 
 #: A Python frame of CPython's perf support (any annotation suffix such as `_[j]` allowed).
-PYTHON_FRAME = re.compile(r"py::.*")
+PYTHON_FRAME = regex(globals(), "PYTHON_FRAME", r"py::.*")
 #: The interpreter's own frames between Python frames: the evaluation loop, the trampolines and
 #: the calling convention's plumbing (not the builtins or C functions a Python function calls).
-INTERPRETER_FRAME = re.compile(
+INTERPRETER_FRAME = regex(
+    globals(),
+    "INTERPRETER_FRAME",
     r"(?:_PyEval_EvalFrame\w*|_PyEval_Vector|PyEval_EvalCode\w*|_PyFunction_Vectorcall|"
     r"PyObject_Vectorcall\w*|_PyObject_Vectorcall\w*|_PyObject_Call\w*|PyObject_Call\w*|_PyObject_MakeTpCall|"
     r"_PyVectorcall_Call|PyVectorcall_Call|vectorcall_\w+|method_vectorcall\w*|cfunction_vectorcall\w*|"

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from foldkit.errors import UsageError
 from foldkit.ingest.options import perf_root_frames
+from foldkit.lazy import regex
 from foldkit.profile import ROOT_FRAMES, Profile, Weight, map_stacks
 from foldkit.timeline import Timeline
 from foldkit.transform.base import SEP, compile_regex
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 #: Combined layouts and the fields they hold.
 _COMBINED = {"comm-pid": ("comm", "pid"), "comm-pid/tid": ("comm", "pid", "tid")}
-_COMM_PID_TID = re.compile(r"(?P<comm>.*)-(?P<pid>-?\d+|\?)(?:/(?P<tid>-?\d+|\?))?", re.DOTALL)
+_COMM_PID_TID = regex(globals(), "_COMM_PID_TID", r"(?P<comm>.*)-(?P<pid>-?\d+|\?)(?:/(?P<tid>-?\d+|\?))?", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,7 @@ def with_root_frames(profile: Profile, layout: tuple[str, ...]) -> Profile:
 
 #: How `foldkit fold --per-process` / `--per-thread` group stacks.
 SPLIT_KINDS = ("process", "thread")
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._+-]+")
+_SAFE_NAME = regex(globals(), "_SAFE_NAME", r"[^A-Za-z0-9._+-]+")
 
 
 def _file_stem(parts: Sequence[str | None]) -> str:

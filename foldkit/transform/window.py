@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, replace
 
 from foldkit.errors import UsageError
+from foldkit.lazy import regex
 from foldkit.profile import Profile, Weight
 from foldkit.timeline import Timeline
 
@@ -14,7 +14,7 @@ from foldkit.timeline import Timeline
 TIME_WINDOW = "time_window"
 
 _UNITS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6}
-_BOUND = re.compile(r"\s*(@?)\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*(s|ms|us)?\s*")
+_BOUND = regex(globals(), "_BOUND", r"\s*(@?)\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*(s|ms|us)?\s*")
 
 
 @dataclass(frozen=True)
