@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from lxml import etree
-
 from foldkit.ingest.histogram import HISTOGRAMS, Bucket, Histogram, percentile
 from foldkit.profile import Profile
 
@@ -75,6 +73,8 @@ def bucket_table(buckets: Sequence[Bucket]) -> pl.DataFrame:
 
 def bar_chart(name: str, unit: str, buckets: Sequence[Bucket], width: int = 640, height: int = 200) -> bytes:
     """An SVG bar chart of the buckets (one bar each, in order), labelled with their low ends."""
+    from lxml import etree  # on use: `top` of a histogram capture draws no chart
+
     svg = etree.Element(f"{{{SVG_NS}}}svg", nsmap={None: SVG_NS}, width=str(width), height=str(height + 40), viewBox=f"0 0 {width} {height + 40}")
     etree.SubElement(svg, f"{{{SVG_NS}}}title").text = f"{name} ({unit})" if unit else name
     peak = max((c for _, _, c in buckets), default=0) or 1

@@ -55,7 +55,6 @@ def top(
       foldkit top cpu.perf.zst -n 30 --sort total
       foldkit top cpu.perf.zst --by dso -o dsos.csv
     """
-    from foldkit.analysis.dso import read_with_dsos
     from foldkit.analysis.tables import choose_format, render_text, write_table
     from foldkit.analysis.top import top_table
 
@@ -64,7 +63,12 @@ def top(
         output_suffix("top", output)
     fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))
     with cluster_reader(cluster, "--by dso" if by == "dso" else None) as reader:
-        profile = transforms.read(inputs, fold_options, reader or (read_with_dsos if by == "dso" else read))
+        if by == "dso":  # (loads the perf reader's frame namer: only then)
+            from foldkit.analysis.dso import read_with_dsos
+
+            profile = transforms.read(inputs, fold_options, reader or read_with_dsos)
+        else:
+            profile = transforms.read(inputs, fold_options, reader or read)
     c.report(profile.diagnostics, quiet, verbose)
     if fmt == "text":
         from foldkit.analysis.histograms import summary, summary_text

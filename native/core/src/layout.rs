@@ -218,20 +218,34 @@ fn walk(ordered: &Ordered<'_, '_>, threshold: i128, mut visit: impl FnMut(&Found
     true
 }
 
+/// A column of a tree with room for `room` entries, holding `first`.
+fn column<T>(room: usize, first: T) -> Vec<T> {
+    let mut v = Vec::with_capacity(room);
+    v.push(first);
+    v
+}
+
 /// Make the nodes at least `threshold` heavy, or None when there are more than `limit` of them
 /// (the root included): then only `limit` were made, and freed.
 fn make<'a>(ordered: &Ordered<'_, 'a>, threshold: i128, limit: usize) -> Option<Tree<'a>> {
     let stacks = ordered.stacks;
+    // room for the nodes made at most (the limit, or a frame for every two bytes of the stacks),
+    // made once: growing the columns copied a tower's, page by page
+    let most = stacks.iter().map(|s| s.0.len() / 2 + 1).sum::<usize>() + 1;
+    let room = limit.min(most).min(1 << 20);
     let mut tree = Tree {
-        names: vec![&[][..]],
-        parent: vec![NONE],
-        depth: vec![0],
-        start: vec![0],
-        total: vec![ordered.cum[stacks.len()]],
-        own: vec![stacks
-            .first()
-            .filter(|s| s.0.is_empty())
-            .map_or(0, |s| i128::from(s.1))],
+        names: column(room, &[][..]),
+        parent: column(room, NONE),
+        depth: column(room, 0),
+        start: column(room, 0),
+        total: column(room, ordered.cum[stacks.len()]),
+        own: column(
+            room,
+            stacks
+                .first()
+                .filter(|s| s.0.is_empty())
+                .map_or(0, |s| i128::from(s.1)),
+        ),
         nonpositive: 0,
         cut: None,
     };
@@ -422,9 +436,15 @@ pub fn layout(tree: &Tree, sort_by_weight: bool, max_frames: usize) -> Frames {
             next_start[i] = start[i] + tree.own[i];
         }
     }
+    // at most `n` frames: room made once (growing them copied a tower's columns, page by page)
+    let kept = if cut.is_some() { max_frames.min(n) } else { n };
     let mut out = Frames {
+        nodes: Vec::with_capacity(kept),
+        parents: Vec::with_capacity(kept),
+        depths: Vec::with_capacity(kept),
+        starts: Vec::with_capacity(kept),
+        weights: Vec::with_capacity(kept),
         cut,
-        ..Frames::default()
     };
     let mut index = vec![-1i64; n];
     for &node in &order {
