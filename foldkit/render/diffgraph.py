@@ -34,7 +34,6 @@ from foldkit.render import (
     layout_profile,
     reversed_weights,
     subtitle_for,
-    write_svg,
 )
 from foldkit.render.defaults import BASIS_CHOICES, COLOR_BY_CHOICES, DEFAULT_BASIS, DEFAULT_COLOR_BY
 from foldkit.render.palette import diff_color
@@ -324,6 +323,8 @@ def _render(sides: _Sides, basis: str, opts: RenderOptions, diagnostics: Diagnos
 
     if diagnostics is not None and layout.nonpositive:
         diagnostics.warnings.append(f"{layout.nonpositive} stack(s) with zero or negative weight left out of the graph")
+    from foldkit.render.svg import write_svg  # (lxml: on use, `diff -o d.folded` draws nothing)
+
     return write_svg(
         layout,
         opts,

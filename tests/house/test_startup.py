@@ -163,3 +163,59 @@ def test_top_of_a_folded_file_as_text_or_json_loads_no_polars(tmp_path: Path, su
     )
     assert "foldkit.analysis.top" in modules and out.stat().st_size > 0
     assert "polars" not in modules
+
+
+def test_check_of_two_folded_files_loads_neither_polars_nor_lxml_nor_the_report(tmp_path: Path) -> None:
+    """`check` writes its text report from plain rows; reading the captures' time span (a perf
+    capture's) does not load the report's pages and the viewer."""
+    base, cand = tmp_path / "a.folded", tmp_path / "b.folded"
+    base.write_text("main;work 30\nmain;idle 10\n")
+    cand.write_text("main;work 31\nmain;idle 9\n")
+    modules = _modules_after(
+        "import json, sys; from foldkit.cli import main; "
+        f"main(['check', {str(base)!r}, {str(cand)!r}, '-q']); print(); print(json.dumps(sorted(sys.modules)))"
+    )
+    assert "foldkit.regression.gate" in modules  # the test sees what was loaded
+    assert [m for m in ("polars", "lxml.etree", "foldkit.report.build", "foldkit.render.viewer") if m in modules] == []
+
+
+def test_a_diff_to_folded_text_loads_no_lxml(tmp_path: Path) -> None:
+    before, after = tmp_path / "a.folded", tmp_path / "b.folded"
+    before.write_text("main;work 3\nmain;idle 1\n")
+    after.write_text("main;work 5\n")
+    out = tmp_path / "d.folded"
+    modules = _modules_after(
+        "import json, sys; from foldkit.cli import main; "
+        f"main(['diff', {str(before)!r}, {str(after)!r}, '-q', '-o', {str(out)!r}]); print(json.dumps(sorted(sys.modules)))"
+    )
+    assert "foldkit.analysis.diff" in modules and out.read_bytes()  # the test sees what was loaded
+    assert [m for m in ("lxml.etree", "foldkit.render.svg") if m in modules] == []
+
+
+#: The modules whose patterns are checked, and a script that prints how many patterns they (or
+#: `foldkit.lazy` on their behalf) compiled while imported, then uses one.
+_LAZY_PATTERNS = ("foldkit.transform.normalize", "foldkit.render.palette", "foldkit.ingest.bpf_frames", "foldkit.ingest.histogram", "foldkit.regression.gate")
+_COUNT_COMPILES = f"""
+import re, re._compiler as c, sys
+made = []
+real = c.compile
+def counting(p, flags=0):
+    f = sys._getframe(1)
+    while f is not None and f.f_globals.get("__name__", "").split(".")[0] in ("re", "enum"):
+        f = f.f_back
+    if f is not None and f.f_globals.get("__name__") in ({", ".join(map(repr, _LAZY_PATTERNS))}, "foldkit.lazy"):
+        made.append(p)
+    return real(p, flags)
+c.compile = counting
+import {", ".join(_LAZY_PATTERNS)}
+n = sys.modules["foldkit.transform.normalize"]
+before = type(n._HEX).__name__
+print(len(made), before, repr(n._HEX.sub("0x", "f 0x1f")), type(n._HEX).__name__)
+"""
+
+
+def test_module_regexes_are_compiled_when_first_used() -> None:
+    """Importing the readers, palettes and transforms compiles none of their patterns (start-up of
+    every command); the first use puts the compiled pattern in the global's place."""
+    out = subprocess.run([sys.executable, "-c", _COUNT_COMPILES], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.split() == ["0", "_Regex", "'f", "0x'", "Pattern"]
