@@ -49,6 +49,7 @@ fn config(bits: u8) -> FoldConfig {
             Vec::new()
         },
         keep_time: bits & 5 == 5,
+        sched: bits & 6 == 6,
     }
 }
 
