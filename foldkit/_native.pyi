@@ -107,6 +107,8 @@ class SchedEvents:
         """Samples without a timestamp."""
     def on_cpu_events(self) -> list[str]:
         """The on-CPU events' names (before any `/`), each once."""
+    def rows(self) -> list[tuple[int, int, int, list[tuple[int, str, int, int, int, str]]]]:
+        """Per chunk `(index, untimed, latest time, rows)`: `(time, "switch"|"wakeup"|"sample", prev|0|thread, next|target|period, stack id, state|""|event)` in file order."""
     def pair(
         self, states: bytes | None, wakeups: bool, on_cpu: bytes | None = ..., each: int | None = ...
     ) -> tuple[list[tuple[int, str | None, int | None, int, int]], int, int]:

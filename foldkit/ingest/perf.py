@@ -354,6 +354,9 @@ class FoldState:
     stacks: list[str] = field(default_factory=list)
     #: the samples kept for `--off-cpu` / `--wall` (a `_native.SchedEvents`; `perf_sched`)
     sched: Any = None
+    #: what a caller's own line path made of the chunks the core handed back (`_fold_native`'s
+    #: `fallback`), by chunk index
+    handed_back: dict[int, Any] = field(default_factory=dict)
 
     def add_events(self, events: dict[str, dict[str, list[int]]], first_seen: dict[str, tuple[int, int]]) -> None:
         """Add stacks per event and the (chunk, order) where each event was first seen."""
@@ -393,8 +396,9 @@ def _merge_stacks(target: dict[str, dict[str, list[int]]], source: dict[str, dic
 NATIVE_STREAM_CHUNK_SIZE = 512 * 1024
 
 
-#: Called with (chunk index, chunk) for a chunk the native core cannot account for.
-ChunkFallback = Callable[[int, bytes], None]
+#: Called with the fold's state, chunk index and chunk for a chunk the native core cannot account
+#: for (it may keep what it makes of it in `state.handed_back`).
+ChunkFallback = Callable[["FoldState", int, bytes], None]
 
 
 def _fold_native(
@@ -450,7 +454,7 @@ def _run_native(
     def fallback(index: int, chunk: bytes) -> None:
         with lock:
             if to_twin is not None:
-                to_twin(index, chunk)
+                to_twin(state, index, chunk)
             else:
                 state.fold_chunk(index, chunk, options)
 

@@ -41,6 +41,7 @@ from typing import Any
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest.options import FoldOptions, perf_root_frames
 from foldkit.ingest.perf import (
+    FoldState,
     Resolver,
     _fold_native,
     base_event,
@@ -63,8 +64,6 @@ DEAD = frozenset("XZ")
 WAKER_SEPARATOR = "--"
 #: On-CPU events whose sample period is CPU time in nanoseconds (`--wall`).
 NS_EVENTS = ("cpu-clock", "task-clock")
-#: Bytes at the start of a capture searched for `perf script --header`'s event lines.
-HEADER_BYTES = 1 << 20
 
 _SWITCH = re.compile(
     rb"\s*prev_comm=.*? prev_pid=(?P<prev>-?\d+) prev_prio=-?\d+ prev_state=(?P<state>\S+)"
@@ -155,6 +154,16 @@ class _Timeline:
             event = on_cpu_name(event)
             self.on_cpu.setdefault(event, []).append((t, _thread(header), stack, int(period) if period else 0))
 
+    def extend(self, other: _Timeline) -> None:
+        """Add the events of `other`, read after this timeline's."""
+        for e in other.events:
+            self.events.append((e[0], len(self.events), *e[2:]))
+        for event, samples in other.on_cpu.items():
+            self.on_cpu.setdefault(event, []).extend(samples)
+        self.last = max(self.last, other.last)
+        self.samples += other.samples
+        self.untimed += other.untimed
+
     @property
     def switches(self) -> int:
         """`sched:sched_switch` events read."""
@@ -235,10 +244,6 @@ class _NativeTimeline:
         return Paired(out, still_off, missing)
 
 
-class _BackToTwin(Exception):
-    """The native core handed a chunk back: the twin reads the whole capture."""
-
-
 def off_cpu_stack(stack: str, state: str, waker: str | None) -> str:
     """The folded stack an off-CPU interval is charged to: the stack its thread left the CPU
     with, the state as leaf frame, and the waker's stack after a separator (`--wakeups`)."""
@@ -281,20 +286,41 @@ def _read(source: Source, options: FoldOptions, diag: Diagnostics) -> _Timeline:
     return timeline
 
 
-def _read_native(native: NativeCore, source: Source, options: FoldOptions, diag: Diagnostics) -> _NativeTimeline | None:
-    """The native core's reading (threads, as the on-CPU fold), or None when it handed a chunk
-    back (a number too long for it, a line it cannot name): the twin then reads it all."""
+def _read_native(
+    native: NativeCore, source: Source, options: FoldOptions, diag: Diagnostics
+) -> _NativeTimeline | _Timeline:
+    """The native core's reading (threads, as the on-CPU fold's), bad lines into `diag`. A chunk
+    the core hands back (a number too long for it, a line it cannot name) is read by the twin's
+    reader; the capture is then paired by the twin, the core's samples with it."""
+    resolver = Resolver(options)
 
-    def back_to_twin(index: int, chunk: bytes) -> None:
-        raise _BackToTwin
+    def back_to_twin(state: FoldState, index: int, chunk: bytes) -> None:
+        if b"\r" in chunk:
+            chunk = chunk.replace(b"\r\n", b"\n")
+        part = _Timeline()
+        result = fold_chunk_lines(chunk, resolver, sink=part.add)
+        state.handed_back[index] = part
+        state.bad.extend((index, lineno, text) for lineno, text in result.bad)
+        state.bad_count += result.bad_count
 
     size = options.chunk_size or DEFAULT_CHUNK_SIZE
-    try:
-        state = _fold_native(native, source, options, size, fallback=back_to_twin)
-    except _BackToTwin:
-        return None
+    state = _fold_native(native, source, options, size, fallback=back_to_twin)
     quote_bad_lines(state, source.name, diag)
-    return _NativeTimeline(state.sched, state.stacks)
+    if not state.handed_back:
+        return _NativeTimeline(state.sched, state.stacks)
+    timeline = _Timeline()
+    kept = {index: (untimed, last, rows) for index, untimed, last, rows in state.sched.rows()}
+    for index in sorted(kept.keys() | state.handed_back.keys()):
+        part = state.handed_back.get(index)
+        if part is None:
+            part = _Timeline(untimed=kept[index][0], last=kept[index][1])
+            for t, kind, a, b, stack, extra in kept[index][2]:
+                if kind == "sample":
+                    part.on_cpu.setdefault(extra, []).append((t, a, state.stacks[stack], b))
+                else:
+                    part.events.append((t, len(part.events), kind, a, b, state.stacks[stack], extra))
+        timeline.extend(part)
+    return timeline
 
 
 def fold(source: Source, options: FoldOptions) -> Profile:
@@ -303,16 +329,11 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     if clock not in ("off-cpu", "wall"):
         raise UsageError(f"--clock must be one of {', '.join(CLOCKS)}, not {clock!r}")
     states = state_letters(options.off_cpu_states, clock)
-    frequencies = sampling_frequencies(source.head(HEADER_BYTES))  # the header, if any, starts the capture
+    # the header, if any, starts the capture; its event lines follow `# cmdline` near its top
+    frequencies = sampling_frequencies(source.head())
     native = native_core()
     diag = Diagnostics()
-    timeline: _Timeline | _NativeTimeline | None = None
-    if native is not None:
-        timeline = _read_native(native, source, options, diag)
-        if timeline is None:
-            diag = Diagnostics()
-    if timeline is None:
-        timeline = _read(source, options, diag)
+    timeline = _read(source, options, diag) if native is None else _read_native(native, source, options, diag)
     if not timeline.switches:
         raise InputError(
             f"{source.name}: --{clock} needs sched:sched_switch events with call graphs and timestamps "

@@ -1,7 +1,7 @@
 //! Python face of the scheduler-event pairing (`fold --off-cpu` / `--wall`): `SchedEvents`, the
 //! samples a `PerfFolder` folding for it kept, handed out by its `finish()` under `sched`.
 
-use foldkit_core::perf::sched::{self, OnCpu, PairOptions, SchedChunk, NOT_ASCII};
+use foldkit_core::perf::sched::{self, Kind, OnCpu, PairOptions, SchedChunk, NOT_ASCII};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -43,6 +43,69 @@ impl SchedEvents {
         PyList::new(py, names)
     }
 
+    /// The samples kept, for the twin's pairing (when the core handed a chunk back): per chunk,
+    /// `(chunk index, untimed samples, latest time, rows)`, each row in file order one of
+    /// `(time, "switch", prev, next, stack id, state)`, `(time, "wakeup", 0, target, stack id, "")`
+    /// and `(time, "sample", thread, period, stack id, on-CPU event name)`.
+    fn rows<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let names = self
+            .events
+            .iter()
+            .map(|n| text(py, sched::on_cpu_name(n), "surrogateescape"))
+            .collect::<PyResult<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(self.chunks.len());
+        for (index, chunk) in &self.chunks {
+            let mut rows = Vec::with_capacity(chunk.events.len());
+            for e in &chunk.events {
+                let (kind, a, b, extra) = match e.kind {
+                    Kind::Switch { prev, next, state } => (
+                        "switch",
+                        int(py, prev)?,
+                        int(py, next)?,
+                        state_text(py, state)?,
+                    ),
+                    Kind::Wakeup { target } => (
+                        "wakeup",
+                        int(py, 0)?,
+                        int(py, target)?,
+                        "".into_pyobject(py)?.into_any(),
+                    ),
+                    Kind::Sample {
+                        event,
+                        thread,
+                        period,
+                    } => (
+                        "sample",
+                        int(py, thread)?,
+                        int(py, period)?,
+                        names[event as usize].clone(),
+                    ),
+                };
+                rows.push(PyTuple::new(
+                    py,
+                    [
+                        int(py, e.time)?,
+                        kind.into_pyobject(py)?.into_any(),
+                        a,
+                        b,
+                        e.stack.into_pyobject(py)?.into_any(),
+                        extra,
+                    ],
+                )?);
+            }
+            out.push(PyTuple::new(
+                py,
+                [
+                    index.into_pyobject(py)?.into_any(),
+                    chunk.untimed.into_pyobject(py)?.into_any(),
+                    int(py, chunk.last)?,
+                    PyList::new(py, rows)?.into_any(),
+                ],
+            )?);
+        }
+        PyList::new(py, out)
+    }
+
     /// Pair the switches in time order: `(charges, still_off, missing)`, the charges in the
     /// order first made as `(stack id, state or None for on-CPU time, waker stack id or None,
     /// ns, intervals or samples)`. `states`: the letters charged (None: all); `on_cpu`: the
@@ -70,11 +133,7 @@ impl SchedEvents {
             .map(|c| {
                 let state = match c.off {
                     None => py.None().into_bound(py),
-                    Some(off) if off.state == NOT_ASCII => "\u{FFFD}".into_pyobject(py)?.into_any(),
-                    Some(off) => char::from(off.state)
-                        .to_string()
-                        .into_pyobject(py)?
-                        .into_any(),
+                    Some(off) => state_text(py, off.state)?,
                 };
                 let waker = c.off.and_then(|off| off.waker);
                 PyTuple::new(
@@ -98,6 +157,16 @@ impl SchedEvents {
             ],
         )
     }
+}
+
+/// A state letter as the twin writes it (U+FFFD for one that is not ASCII).
+fn state_text(py: Python<'_>, state: u8) -> PyResult<Bound<'_, PyAny>> {
+    let letter = if state == NOT_ASCII {
+        '\u{FFFD}'
+    } else {
+        char::from(state)
+    };
+    Ok(letter.to_string().into_pyobject(py)?.into_any())
 }
 
 /// Register the class in the module.
