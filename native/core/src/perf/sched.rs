@@ -101,24 +101,47 @@ enum Role {
     Sample,
 }
 
-/// A worker's reader of scheduler events (matchers with their capture slots, roles by event id).
+/// A pattern compiled when first needed, with its capture slots.
+struct Pattern {
+    source: &'static str,
+    compiled: Option<(Regex, CaptureLocations)>,
+}
+
+impl Pattern {
+    fn new(source: &'static str) -> Self {
+        Pattern {
+            source,
+            compiled: None,
+        }
+    }
+
+    /// The groups 1..=N of `text` when the pattern matches it.
+    fn groups<'t, const N: usize>(&mut self, text: &'t [u8]) -> Option<[Option<&'t [u8]>; N]> {
+        let (regex, locs) = self.compiled.get_or_insert_with(|| {
+            let regex = Regex::new(self.source).expect("the pattern compiles");
+            let locs = regex.capture_locations();
+            (regex, locs)
+        });
+        regex.captures_read(locs, text)?;
+        Some(std::array::from_fn(|i| {
+            locs.get(i + 1).map(|(s, e)| &text[s..e])
+        }))
+    }
+}
+
+/// A worker's reader of scheduler events (the twin's patterns, read by hand in the usual case;
+/// roles by event id).
 pub(crate) struct Reader {
-    switch: Regex,
-    switch_locs: CaptureLocations,
-    wakeup: Regex,
-    wakeup_locs: CaptureLocations,
+    switch: Pattern,
+    wakeup: Pattern,
     roles: Vec<Option<Role>>,
 }
 
 impl Reader {
     pub(crate) fn new() -> Self {
-        let switch = Regex::new(SWITCH).expect("the switch pattern compiles");
-        let wakeup = Regex::new(WAKEUP).expect("the wakeup pattern compiles");
         Reader {
-            switch_locs: switch.capture_locations(),
-            wakeup_locs: wakeup.capture_locations(),
-            switch,
-            wakeup,
+            switch: Pattern::new(SWITCH),
+            wakeup: Pattern::new(WAKEUP),
             roles: Vec::new(),
         }
     }
@@ -138,15 +161,13 @@ impl Reader {
     /// The switch in `rest`: Ok(None) when it is not one (the twin skips it), Err when a thread
     /// id does not fit.
     fn switch(&mut self, rest: &[u8]) -> Result<Option<Kind>, Stop> {
-        if self
-            .switch
-            .captures_read(&mut self.switch_locs, rest)
-            .is_none()
-        {
-            return Ok(None);
-        }
-        let group = |i: usize| self.switch_locs.get(i).map(|(s, e)| &rest[s..e]);
-        let (prev, state, next) = (group(1), group(2), group(3));
+        let [prev, state, next] = match usual_switch(rest) {
+            Some((prev, state, next)) => [Some(prev), Some(state), Some(next)],
+            None => match self.switch.groups(rest) {
+                Some(groups) => groups,
+                None => return Ok(None),
+            },
+        };
         let state = match state.and_then(|s| s.first()) {
             Some(&b) if b.is_ascii() => b.to_ascii_uppercase(),
             _ => NOT_ASCII,
@@ -160,18 +181,67 @@ impl Reader {
 
     /// The wakeup in `rest`, as [`Reader::switch`].
     fn wakeup(&mut self, rest: &[u8]) -> Result<Option<Kind>, Stop> {
-        if self
-            .wakeup
-            .captures_read(&mut self.wakeup_locs, rest)
-            .is_none()
-        {
-            return Ok(None);
-        }
-        let target = self.wakeup_locs.get(1).map(|(s, e)| &rest[s..e]);
+        let target = match usual_wakeup(rest) {
+            Some(target) => Some(target),
+            None => match self.wakeup.groups::<1>(rest) {
+                Some([target]) => target,
+                None => return Ok(None),
+            },
+        };
         Ok(Some(Kind::Wakeup {
             target: target.and_then(parse_i64).ok_or(Stop::Fallback)?,
         }))
     }
+}
+
+/// `\s` of the patterns (ASCII whitespace, as Python's bytes patterns and `(?-u)` read it).
+fn is_space(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// `-?\d+` at the start of `s`: the number and what follows it.
+fn signed_digits(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let sign = usize::from(s.first() == Some(&b'-'));
+    let n = sign + s[sign..].iter().take_while(|b| b.is_ascii_digit()).count();
+    (n > sign).then(|| s.split_at(n))
+}
+
+/// What follows the first `key` in `s` (a `.*?` then `key`, where the lazy part ends first).
+fn after_first<'a>(s: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    memchr::memmem::find(s, key).map(|i| &s[i + key.len()..])
+}
+
+/// [`SWITCH`] read by hand: (prev_pid, prev_state, next_pid) when each `.*?` ends at the first
+/// place it can and the rest follows (the pattern's match is then this one: it tries those
+/// places first); None leaves the text to the pattern.
+fn usual_switch(rest: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let s = &rest[rest.iter().take_while(|b| is_space(b)).count()..];
+    let s = after_first(s.strip_prefix(b"prev_comm=")?, b" prev_pid=")?;
+    let (prev, s) = signed_digits(s)?;
+    let (_, s) = signed_digits(s.strip_prefix(b" prev_prio=")?)?;
+    let s = s.strip_prefix(b" prev_state=")?;
+    let (state, s) = s.split_at(s.iter().position(is_space).unwrap_or(s.len()));
+    let s = after_first(s.strip_prefix(b" ==> next_comm=")?, b" next_pid=")?;
+    let (next, s) = signed_digits(s)?;
+    let (_, s) = signed_digits(s.strip_prefix(b" next_prio=")?)?;
+    (!state.is_empty() && s.iter().all(is_space)).then_some((prev, state, next))
+}
+
+/// [`WAKEUP`] read by hand as [`usual_switch`]: the woken thread's pid.
+fn usual_wakeup(rest: &[u8]) -> Option<&[u8]> {
+    let s = &rest[rest.iter().take_while(|b| is_space(b)).count()..];
+    let s = after_first(s.strip_prefix(b"comm=")?, b" pid=")?;
+    let (target, s) = signed_digits(s)?;
+    let (_, mut s) = signed_digits(s.strip_prefix(b" prio=")?)?;
+    for key in [&b" success="[..], b" target_cpu="] {
+        if let Some(after) = s.strip_prefix(key) {
+            let n = after.iter().take_while(|b| b.is_ascii_digit()).count();
+            if n > 0 {
+                s = &after[n..];
+            }
+        }
+    }
+    s.iter().all(is_space).then_some(target)
 }
 
 /// A perf timestamp (`1760.612827`, or `1760.612827123` with `--ns`) in integer nanoseconds
@@ -490,6 +560,45 @@ mod tests {
         let mut out = w.finish();
         let chunk = std::mem::take(&mut out.chunks[0].sched);
         (vec![(0, chunk)], out.event_names, out.stacks)
+    }
+
+    #[test]
+    fn the_hand_reading_is_the_patterns_where_it_answers() {
+        let switches = [
+            " prev_comm=a b prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=c next_pid=-2 next_prio=0",
+            " prev_comm=x prev_pid=9 y prev_pid=3 prev_prio=1 prev_state=R+ ==> next_comm=z next_pid=4 next_prio=1  ",
+            " prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 q next_pid=5 next_prio=1",
+            " prev_comm=a prev_pid=1 prev_prio=120 prev_state=S\t==> next_comm=b next_pid=2 next_prio=1",
+            " prev_comm=a prev_pid=1 prev_prio=x prev_state=S ==> next_comm=b next_pid=2 next_prio=1",
+            " prev_comm= prev_pid=1 prev_prio=1 prev_state= ==> next_comm= next_pid=2 next_prio=1",
+            "prev_comm=a prev_pid=1 prev_prio=1 prev_state=D ==> next_comm=b next_pid=2 next_prio=1 x",
+        ];
+        let mut reader = Reader::new();
+        for text in switches {
+            let by_pattern = reader.switch.groups::<3>(text.as_bytes());
+            if let Some((prev, state, next)) = usual_switch(text.as_bytes()) {
+                assert_eq!(
+                    by_pattern,
+                    Some([Some(prev), Some(state), Some(next)]),
+                    "{text}"
+                );
+            }
+        }
+        assert!(usual_switch(switches[0].as_bytes()).is_some());
+        let wakeups = [
+            " comm=a b pid=7 prio=120 target_cpu=001",
+            " comm=a pid=7 prio=120 success=1 target_cpu=001 ",
+            " comm=a pid=7 x pid=8 prio=120",
+            " comm=a pid=7 prio=120 target_cpu=001 success=1",
+            " comm=a pid=7 prio=120 success= target_cpu=1",
+        ];
+        for text in wakeups {
+            let by_pattern = reader.wakeup.groups::<1>(text.as_bytes());
+            if let Some(target) = usual_wakeup(text.as_bytes()) {
+                assert_eq!(by_pattern, Some([Some(target)]), "{text}");
+            }
+        }
+        assert!(usual_wakeup(wakeups[1].as_bytes()).is_some());
     }
 
     #[test]
