@@ -28,8 +28,9 @@ capture, so it is left out and counted in a warning.
 
 The native core reads the samples on its threads (the on-CPU fold's reader, keeping each timed
 sample's time, stack and scheduler fields) and pairs them (`foldkit._native.SchedEvents`); the
-Python reader and pairing here are its twin and the reference, and run alone with
-`FOLDKIT_NATIVE=0` or when the core hands a chunk back.
+Python reader and pairing here are its twin and the reference: they run alone with
+`FOLDKIT_NATIVE=0`; a chunk the core hands back is read by the twin's reader, and the twin then
+pairs its samples with the core's.
 """
 
 from __future__ import annotations
