@@ -33,7 +33,7 @@ import zstandard
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURE = ROOT / "tests" / "data" / "time" / "spinsleep.perf.zst"
 #: The timestamp of a `perf script` header line (`comm pid [cpu] 123.456789:`).
-_TIME = re.compile(rb"^(\S[^\n]*? \[\d+\] )(\d+)\.(\d+):", re.MULTILINE)
+_TIME = re.compile(rb"^(\S[^\n]*? \[\d+\][ \t]+)(\d+)\.(\d+):", re.MULTILINE)
 
 
 def build_input(size_mb: int, directory: Path) -> Path:
