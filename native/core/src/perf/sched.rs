@@ -1,4 +1,4 @@
-//! Scheduler events of a perf capture for `fold --off-cpu` and `--wall` (the twin, and the
+//! Scheduler events of a perf capture for `fold --off-cpu` and `--wall` (its twin, and the
 //! reference: `foldkit/ingest/perf_sched.py`).
 //!
 //! While the chunks are folded in parallel (the on-CPU fold's blocks and line path, unchanged:
