@@ -9,11 +9,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from foldkit.report import runner
 from tests.support.common import FIXTURES
 
 FOLDKIT = Path(sys.executable).parent / "foldkit"
@@ -119,3 +122,76 @@ def test_workers_end_when_the_report_is_killed(tmp_path: Path) -> None:
     while any(_alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [p for p in workers if _alive(p)]
+
+
+class _Signalled(Exception):
+    """Raised by the test's SIGHUP handler."""
+
+
+def _signalled(signum: int, frame: object) -> None:
+    raise _Signalled
+
+
+def test_held_signals_hold_a_signal_that_another_thread_receives() -> None:
+    """With the signals blocked in this thread, the kernel gives a signal sent to the process to a
+    thread that does not block it (polars' cleanup thread does not), and Python runs the handler in
+    this thread all the same: it must still wait for the block's end."""
+    idle = threading.Event()
+    other = threading.Thread(target=idle.wait, daemon=True)  # born before the block: nothing blocked
+    other.start()
+    previous = signal.signal(signal.SIGHUP, _signalled)
+    reached = False
+    try:
+        with pytest.raises(_Signalled):
+            with runner.held_signals():
+                os.kill(os.getpid(), signal.SIGHUP)  # to the process, as a kill to the group
+                for _ in range(200):
+                    time.sleep(0.001)  # every chance for the handler to run inside the block
+                reached = True
+        assert reached, "the handler ran inside the block"
+        assert signal.getsignal(signal.SIGHUP) is _signalled
+        assert signal.SIGHUP not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+        idle.set()
+        other.join()
+
+
+#: The report's pool started as `_run_pool` starts it, with a Ctrl-C to the process landing just
+#: after a worker is spawned (before the pool records it) while a thread that does not block
+#: SIGINT runs, as polars' cleanup thread does.
+_SPAWN_THEN_SIGINT = textwrap.dedent("""
+    import os, signal, threading, time
+    from multiprocessing import util
+    from foldkit.report import runner
+
+    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+    pool = runner._pool(2)
+    spawn = util.spawnv_passfds
+
+    def spawn_then_sigint(*args, **kwargs):
+        pid = spawn(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
+        return pid
+
+    util.spawnv_passfds = spawn_then_sigint
+    try:
+        with runner.held_signals():
+            pool.submit(print, "never")
+    except KeyboardInterrupt:
+        runner._stop(pool)
+        raise SystemExit(130)
+    raise SystemExit(0)
+""")
+
+
+def test_a_ctrl_c_as_a_worker_is_spawned_leaves_no_worker_to_print_a_traceback() -> None:
+    """The moment `test_a_signal_to_the_process_group_while_workers_start_is_quiet` once caught
+    under load: the worker spawned but not yet known to the pool was left running, and printed
+    `EOFError: Ran out of input` as its start-up data was cut short."""
+    run = subprocess.run(
+        [sys.executable, "-c", _SPAWN_THEN_SIGINT], capture_output=True, timeout=120, preexec_fn=_default_sigint
+    )  # (stderr is read to its end: a left worker holds it open until it has printed)
+    assert run.returncode == 130, run.stderr
+    assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")
