@@ -52,6 +52,8 @@ from foldkit.render.palette import colorizer  # noqa: E402
 from foldkit.render.svg import write_svg  # noqa: E402
 
 FIXTURE = ROOT / "fixtures" / "system-mixed.perf.zst"
+#: Issue 26's bar for one stack of 10,000,000 frames (`--tower`), SVG or HTML: peak RSS in MB.
+TOWER_BAR_MB = 300
 
 
 def timed(func: Callable[[], object], runs: int) -> tuple[float, object]:
@@ -230,7 +232,11 @@ def bench_tower(frames: int, tmpdir: Path, runs: int) -> None:
         "flamegraph -o x.html": ([*foldkit, "-o", str(html)], None),
     }
     print(f"\none stack {frames:,} frames deep ({path.stat().st_size / 1e3:.1f} KB of zstd):")
-    print_rows(interleaved(commands, runs), path.stat().st_size, None)
+    rows = interleaved(commands, runs)
+    print_rows(rows, path.stat().st_size, None)
+    for name, (_, rss, _) in rows.items():  # ru_maxrss: MiB
+        mb = rss * 2**20 / 1e6
+        print(f"  {name}: peak RSS {mb:,.0f} MB (issue 26's bar: <= {TOWER_BAR_MB} MB: {'meets it' if mb <= TOWER_BAR_MB else 'MISSES it'})")
 
 
 def plain_capture(capture: Path, tmpdir: Path) -> Path:
@@ -329,7 +335,7 @@ def main() -> None:
         inputs = [found for path in args.inputs or [FIXTURE] for found in folded_inputs(path, Path(tmp))]
         ratios = [(producer, path, bench_input(path, args.runs, producer)) for producer, path in inputs]
         if len(inputs) > 1:
-            print("\nfoldkit flamegraph's speed as a multiple of inferno-flamegraph's, by who wrote the folded file:")
+            print("\nfoldkit flamegraph's speed as a multiple of inferno-flamegraph's, by who wrote the folded file (issue 20's bar: >= 1.3x):")
             for producer, path, ratio in ratios:
                 shown = f"{ratio:5.2f}x" if ratio is not None else "  (no inferno-flamegraph)"
                 print(f"  {producer or path.name:<24} {shown}")
