@@ -3,6 +3,7 @@
 
 Usage:
     python benchmarks/bench_render.py [INPUT ...] [--runs 5] [--capture CAPTURE] [--flamechart CAPTURE] [--no-deep]
+        [--tower FRAMES]
 
 INPUT is a folded file, or a capture that is folded first with `--tid --addrs` (the way to get
 many distinct stacks) by each producer found: `foldkit fold`, `inferno-collapse-perf` and
@@ -325,8 +326,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--capture", type=Path, action="append", default=[])
     parser.add_argument("--flamechart", type=Path, action="append", default=[], help="a capture to time flame charts of")
-    parser.add_argument("--no-deep", action="store_true", help="skip the deep-stack runs")
-    parser.add_argument("--tower", type=int, default=10_000_000, help="frames of the deepest stack (default 10,000,000)")
+    parser.add_argument("--no-deep", action="store_true", help="skip the deep-stack runs (29,000 and 100,000 frames)")
+    parser.add_argument("--tower", type=int, default=10_000_000, help="frames of the deepest stack (default 10,000,000; 0: none)")
     args = parser.parse_args()
     reference.compile_foldkit()
     print(f"python {sys.version.split()[0]}, {len(os.sched_getaffinity(0))} cores; medians of {args.runs} runs")
@@ -341,6 +342,7 @@ def main() -> None:
                 print(f"  {producer or path.name:<24} {shown}")
         if not args.no_deep:
             bench_deep(Path(tmp), args.runs)
+        if args.tower:
             bench_tower(args.tower, Path(tmp), min(args.runs, 3))
         for capture in args.capture:
             bench_capture(capture, args.runs, Path(tmp))
