@@ -69,7 +69,7 @@ def generated(stacks: int, seed: int = 1) -> Profile:
     10,000 names, then a short random tail."""
     rnd = random.Random(seed)
     funcs = [f"mod{m}::func_{i}" for m in range(50) for i in range(200)]
-    weights: dict[str, int] = {}
+    weights: dict[str, int | float] = {}
     for i in range(stacks):
         parts = ["main", "run", "dispatch"]
         h, x = 0, i
