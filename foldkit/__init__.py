@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
+# `_signal` is the C module `signal` wraps: built in, so the handler below is installed before any
+# module is imported (`signal` itself imports enum, functools and collections first: a Ctrl-C
+# landing there, on a loaded machine, printed a KeyboardInterrupt traceback from the import)
+import _signal
 import sys as _sys
-
-#: `typing.TYPE_CHECKING`, without importing typing (a tenth of `foldkit --version`'s time).
-TYPE_CHECKING = False
-
-if TYPE_CHECKING:
-    import signal as _signal
-else:
-    # the C module, whose functions `signal` wraps: `signal` itself loads enum, functools and
-    # collections, which cost more than drawing a plain flame graph natively
-    import _signal
 
 
 def _console() -> bool:
@@ -49,6 +43,9 @@ def _catch_interrupts() -> None:
 
 if _CONSOLE:
     _catch_interrupts()
+
+#: `typing.TYPE_CHECKING`, without importing typing (a tenth of `foldkit --version`'s time).
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
