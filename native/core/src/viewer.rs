@@ -183,6 +183,47 @@ impl ViewTree {
             })
     }
 
+    /// The ids of the names `palette` does not colour, in order: every name without a palette;
+    /// with one, the names holding a byte that is not printable ASCII (`palette::plain`, what
+    /// `Palette::colours` takes), found in one pass over the names' arena, a block at a time.
+    pub fn uncoloured(&self, palette: Option<&Palette>) -> Vec<u32> {
+        let Some(palette) = palette else {
+            return (0..self.name_count() as u32).collect();
+        };
+        if memchr_iter(b'\n', &self.names).count() != self.name_count() {
+            // a name holds a line end itself: name by name
+            return (0..self.name_count() as u32)
+                .filter(|&i| !palette.colours(self.name(i as usize)))
+                .collect();
+        }
+        const BLOCK: usize = 64;
+        let odd = |b: u8| b.wrapping_sub(0x20) >= 0x5f && b != b'\n';
+        let mut out: Vec<u32> = Vec::new();
+        let mut find = |from: usize, bytes: &[u8]| {
+            for (at, &b) in bytes.iter().enumerate() {
+                if !odd(b) {
+                    continue;
+                }
+                // the name whose bytes hold this one: the first that ends after it
+                let at = (from + at) as u32;
+                let id = self.name_ends.partition_point(|&end| end <= at) as u32;
+                if out.last() != Some(&id) && !palette.colours(self.name(id as usize)) {
+                    out.push(id);
+                }
+            }
+        };
+        let blocks = self.names.chunks_exact(BLOCK);
+        let tail = blocks.remainder();
+        for (k, block) in blocks.enumerate() {
+            // a whole block tested without an early exit, so that the test is vectorised
+            if block.iter().fold(0u8, |any, &b| any | u8::from(odd(b))) != 0 {
+                find(k * BLOCK, block);
+            }
+        }
+        find(self.names.len() - tail.len(), tail);
+        out
+    }
+
     /// Per node, the weight of the stacks that end exactly there on `side` (unscaled).
     pub fn selfs(&self, side: usize) -> impl Iterator<Item = i64> + '_ {
         let (leaves, weights) = (&self.leaves, &self.weights[side]);
@@ -718,16 +759,13 @@ pub fn prepare(
     let mut shown: Vec<(u32, Vec<u8>)> = Vec::new();
     let mut fills: Vec<(u32, [u8; 3])> = Vec::new();
     let mut names_bytes = tree.names.len();
-    for i in 0..names {
-        let name = tree.name(i);
-        if palette.is_some_and(|p| p.colours(name)) {
-            continue;
-        }
-        let (text, fill) = given(i as u32)?;
-        fills.push((i as u32, fill));
+    for i in tree.uncoloured(palette) {
+        let name = tree.name(i as usize);
+        let (text, fill) = given(i)?;
+        fills.push((i, fill));
         if !(plain(name) && text == name) {
             names_bytes = names_bytes + text.len() - name.len();
-            shown.push((i as u32, text));
+            shown.push((i, text));
         }
     }
     let integral = tree.integral();
@@ -1278,6 +1316,36 @@ mod tests {
         assert_eq!(&raw[16..22], &[0; 6]); // three names, each new where it is met
         assert_eq!(&raw[raw.len() - 12 - 3..raw.len() - 12], &[1, 2, 3]);
         assert_eq!(raw.len(), 12 + 4 + 6 + 6 + 3 + 12);
+    }
+
+    #[test]
+    fn the_names_a_palette_does_not_colour_are_found_in_the_arena() {
+        let long_odd = [b"x".repeat(70), b"\xc3\xa9".to_vec(), b"y".repeat(70)].concat();
+        let stacks: Vec<(&[u8], i64)> = vec![
+            (b"a;b\xff\xfe;c", 3),
+            (b"a;tab\there;\x7f", 1),
+            (&long_odd, 2),
+            (b"line\nend;d", 1),
+            (b"~ ;z", 1),
+        ];
+        let tree = build(vec![stacks], b"all").unwrap();
+        let palette = Palette::new("hot").unwrap();
+        let slow = |tree: &ViewTree| -> Vec<u32> {
+            (0..tree.name_count() as u32)
+                .filter(|&i| !palette.colours(tree.name(i as usize)))
+                .collect()
+        };
+        let found = tree.uncoloured(Some(&palette));
+        assert_eq!(found, slow(&tree));
+        assert_eq!(found.len(), 5);
+        let all: Vec<u32> = (0..tree.name_count() as u32).collect();
+        assert_eq!(tree.uncoloured(None), all);
+        // without a name that holds a line end, the arena is scanned a block at a time
+        let plain_ends: Vec<(&[u8], i64)> =
+            vec![(b"a;b\xff\xfe;c", 3), (&long_odd, 2), (b"q\x01;r", 1)];
+        let tree = build(vec![plain_ends], b"all").unwrap();
+        assert_eq!(tree.uncoloured(Some(&palette)), slow(&tree));
+        assert_eq!(tree.uncoloured(Some(&palette)).len(), 3);
     }
 
     #[test]

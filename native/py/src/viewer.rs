@@ -246,11 +246,8 @@ impl ViewerTree {
     ) -> PyResult<Bound<'py, PyList>> {
         let palette = palette.and_then(Palette::new);
         let out = PyList::empty(py);
-        for i in 0..self.tree.name_count() {
-            let name = self.tree.name(i);
-            if !palette.as_ref().is_some_and(|p| p.colours(name)) {
-                out.append((i, text(py, name, "surrogatepass")?))?;
-            }
+        for i in self.tree.uncoloured(palette.as_ref()) {
+            out.append((i, text(py, self.tree.name(i as usize), "surrogatepass")?))?;
         }
         Ok(out)
     }
