@@ -511,12 +511,22 @@ const TWO_PARTS_UP_TO: usize = 2_000_000;
 /// threads and joined.
 pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, TooLarge> {
     let stacks: usize = sides.iter().map(Vec::len).sum();
-    let from = if stacks > TWO_PARTS_UP_TO {
+    build_with(sides, root, two_parts_from(stacks, TWO_PARTS_UP_TO))
+}
+
+/// The stacks from which `build_with` builds a tree of `stacks` stacks in two parts:
+/// `TWO_PARTS_FROM`, or never (`usize::MAX`) when there are more than `up_to`.
+fn two_parts_from(stacks: usize, up_to: usize) -> usize {
+    if stacks > up_to {
         usize::MAX
     } else {
         TWO_PARTS_FROM
-    };
-    build_with(sides, root, from)
+    }
+}
+
+/// True when `build_with` builds a tree of `stacks` stacks (in all sides) in two parts.
+fn in_two_parts(stacks: usize, two_parts_from: usize) -> bool {
+    stacks >= two_parts_from.max(2)
 }
 
 /// `build`, in two parts from `two_parts_from` stacks on.
@@ -532,7 +542,7 @@ fn build_with(
     let cut = all
         .iter()
         .max_by_key(|side| side.len())
-        .filter(|_| stacks >= two_parts_from.max(2))
+        .filter(|_| in_two_parts(stacks, two_parts_from))
         .and_then(|side| {
             let total: usize = side.iter().map(|(s, _)| s.len()).sum();
             let mut seen = 0;
@@ -1218,6 +1228,38 @@ mod tests {
             let two = build_with(view(&texts), b"all", 2).unwrap();
             proptest::prop_assert_eq!(fields(&one), fields(&two));
         }
+    }
+
+    #[test]
+    fn two_parts_from_8192_stacks_up_to_2_million_then_one() {
+        let parts = |stacks| {
+            if in_two_parts(stacks, two_parts_from(stacks, TWO_PARTS_UP_TO)) {
+                2
+            } else {
+                1
+            }
+        };
+        assert_eq!(TWO_PARTS_UP_TO, 2_000_000);
+        assert_eq!(parts(0), 1);
+        assert_eq!(parts(TWO_PARTS_FROM - 1), 1);
+        assert_eq!(parts(TWO_PARTS_FROM), 2);
+        assert_eq!(parts(TWO_PARTS_UP_TO), 2);
+        assert_eq!(parts(TWO_PARTS_UP_TO + 1), 1);
+        assert_eq!(parts(10_000_000), 1);
+        // with the switch set low, a tree past it is built in one part: the same tree
+        let texts: Vec<Vec<(Vec<u8>, i64)>> = vec![(0..40u32)
+            .map(|i| {
+                (
+                    format!("a;b{};c{}", i % 7, i).into_bytes(),
+                    i64::from(i % 3),
+                )
+            })
+            .collect()];
+        let one = build_with(view(&texts), b"all", two_parts_from(40, 39)).unwrap();
+        let two = build_with(view(&texts), b"all", 2).unwrap();
+        assert!(!in_two_parts(40, two_parts_from(40, 39)));
+        assert!(in_two_parts(40, 2));
+        assert_eq!(fields(&one), fields(&two));
     }
 
     #[test]
