@@ -25,7 +25,7 @@ use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use memchr::memchr_iter;
 use rustc_hash::FxBuildHasher;
 
-use crate::layout::{frame_cmp, shared, sorted};
+use crate::layout::{frame_cmp, mismatch, sorted};
 use crate::palette::{plain, Palette};
 
 /// Per node: 0 for the root, 1 for the outermost frames, ... as u16 until a depth passes
@@ -426,14 +426,32 @@ impl<'a> Merged<'_, 'a> {
     }
 }
 
-/// Calls `kept(stack, frames shared with the previous kept stack, where its first new frame
-/// starts, its weights)` for each stack heavier than zero on some side, in tree order, `prev`
-/// the kept stack before the first (None: the first is the first of the tree); returns the
-/// stacks left out.
+/// Where the first frame of `stack` that it does not share with `prev` starts (past its end
+/// when it has none; 0 when either is empty, the empty stack having no frame).
+fn first_new(prev: &[u8], stack: &[u8]) -> usize {
+    if prev.is_empty() || stack.is_empty() {
+        return 0;
+    }
+    let m = mismatch(prev, stack);
+    let boundary = |s: &[u8]| m == s.len() || s[m] == b';';
+    if boundary(prev) && boundary(stack) {
+        m + 1
+    } else {
+        prev[..m]
+            .iter()
+            .rposition(|&c| c == b';')
+            .map_or(0, |p| p + 1)
+    }
+}
+
+/// Calls `kept(stack, where its first frame not shared with the previous kept stack starts,
+/// its weights)` for each stack heavier than zero on some side, in tree order, `prev` the kept
+/// stack before the first (None: the first is the first of the tree); returns the stacks left
+/// out.
 fn walk<'a, E>(
     ordered: &[&[(&'a [u8], i64)]],
     mut prev: Option<&'a [u8]>,
-    mut kept: impl FnMut(&'a [u8], usize, usize, &[Option<i64>]) -> Result<(), E>,
+    mut kept: impl FnMut(&'a [u8], usize, &[Option<i64>]) -> Result<(), E>,
 ) -> Result<usize, E> {
     let mut merged = Merged {
         ordered,
@@ -446,8 +464,8 @@ fn walk<'a, E>(
             nonpositive += 1;
             continue;
         }
-        let (lcp, begin) = prev.map_or((0, 0), |p| shared(p, stack));
-        kept(stack, lcp, begin, &weights)?;
+        let begin = prev.map_or(0, |p| first_new(p, stack));
+        kept(stack, begin, &weights)?;
         prev = Some(stack);
     }
     Ok(nonpositive)
@@ -481,13 +499,26 @@ fn last_kept<'a>(ordered: &[&[(&'a [u8], i64)]]) -> Option<&'a [u8]> {
     }
 }
 
-/// The frames of `stack` from `begin` on that become new nodes.
+/// The frames of `stack` from `begin` on that become new nodes (in a few bytes counted one by
+/// one: `memchr`'s set-up pays from about 64 on).
 fn new_frames(stack: &[u8], begin: usize) -> usize {
     if stack.is_empty() || begin > stack.len() {
         0
+    } else if stack.len() - begin < 64 {
+        1 + stack[begin..].iter().filter(|&&b| b == b';').count()
     } else {
         1 + memchr_iter(b';', &stack[begin..]).count()
     }
+}
+
+/// Where each frame of `stack` starts.
+fn frame_starts(stack: &[u8]) -> Vec<usize> {
+    if stack.is_empty() {
+        return Vec::new();
+    }
+    std::iter::once(0)
+        .chain(memchr_iter(b';', stack).map(|p| p + 1))
+        .collect()
 }
 
 /// What a part of the tree is told of the others: the first part the root's name and where the
@@ -606,7 +637,7 @@ fn part<'a>(
     };
     // first walk: how many nodes and kept stacks, so that nothing grows on the second
     let (mut nodes, mut kept) = (usize::from(root.is_some()), 0usize);
-    walk::<()>(ordered, before, |stack, _, begin, _| {
+    walk::<()>(ordered, before, |stack, begin, _| {
         nodes += new_frames(stack, begin);
         kept += 1;
         Ok(())
@@ -643,21 +674,28 @@ fn part<'a>(
     // part the nodes of the stack before it were made in another part: never a leaf here,
     // as every kept stack but the empty one (the first of all) ends at a node of its own
     let mut path: Vec<u32> = vec![0];
+    // along the previous kept stack, where each of its frames starts: the frames a stack
+    // shares with it are those that start before its first new frame
+    let mut starts: Vec<usize> = Vec::new();
     if let Some(root) = root {
         tree.depths.push(0);
         // a frame called as the root is the root's name (as in the twin)
         interner.intern_all(&[root], &mut tree)?;
     } else if let Some(before) = before {
-        path.resize(1 + new_frames(before, 0), u32::MAX);
+        starts = frame_starts(before);
+        path.resize(1 + starts.len(), u32::MAX);
     }
     let mut pending: Vec<&[u8]> = Vec::with_capacity(BATCH);
     let mut made = usize::from(root.is_some());
-    tree.nonpositive = walk(ordered, before, |stack, lcp, begin, weights| {
+    tree.nonpositive = walk(ordered, before, |stack, begin, weights| {
+        let lcp = starts.partition_point(|&start| start < begin);
         path.truncate(lcp + 1);
-        if new_frames(stack, begin) > 0 {
+        starts.truncate(lcp);
+        if !stack.is_empty() && begin <= stack.len() {
             let mut from = begin;
             let ends = memchr_iter(b';', &stack[begin..]).map(|p| begin + p);
             for to in ends.chain(std::iter::once(stack.len())) {
+                starts.push(from);
                 pending.push(&stack[from..to]);
                 tree.depths.push(path.len());
                 path.push(made as u32);
