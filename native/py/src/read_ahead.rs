@@ -3,7 +3,7 @@
 //! joins in, reading the ranges no thread has taken yet, and gives what `read_folded_file`
 //! would have given.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 
 use foldkit_core::folded::file::{FileStacks, RangeReads, MAX_DEFERRED, MIN_SPLIT};
@@ -28,10 +28,11 @@ enum Read {
     Reading(Arc<RangeReads>, Vec<JoinHandle<PyResult<()>>>),
     /// The ranges being read, then merged and the viewer's tree of the stacks built with this
     /// root, by a thread of its own (and the other reading threads).
-    /// The caller's share of the ranges is kept, so that `result` reads what is left too.
+    /// The ranges are reached from here while they are read, so that `result` reads what is
+    /// left too (a weak share: the thread merges them as soon as they are read).
     Building(
         Vec<u8>,
-        Arc<RangeReads>,
+        Weak<RangeReads>,
         JoinHandle<(Outcome, Option<ViewTree>)>,
     ),
 }
@@ -96,11 +97,11 @@ pub fn read_folded_file_later(
 /// tree of the stacks (`viewer::build_ahead`; a panic there leaves the tree to be built again).
 /// When no thread can be started, an I/O error: the file is then read as a stream.
 fn building(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>, root: Vec<u8>) -> Read {
-    let (kept, share) = (root.clone(), Arc::clone(&reads));
+    let (kept, share) = (root.clone(), Arc::downgrade(&reads));
     let finisher = std::thread::Builder::new()
         .name("foldkit-read-ahead".into())
         .spawn(move || {
-            let outcome = finish(share, workers);
+            let outcome = finish(reads, workers);
             let tree = match &outcome {
                 Ok(Ok(Some(stacks))) => guard("viewer tree", || build_ahead(stacks, &kept))
                     .ok()
@@ -110,7 +111,7 @@ fn building(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>, root
             (outcome, tree)
         });
     match finisher {
-        Ok(handle) => Read::Building(root, reads, handle),
+        Ok(handle) => Read::Building(root, share, handle),
         Err(err) => Read::Over(Ok(Err(err))),
     }
 }
@@ -126,14 +127,16 @@ fn finish(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>) -> Out
         })?;
     }
     // every worker has ended, and its share of `reads` with it; a caller reading with a thread
-    // that builds the viewer's tree (`building`) lets go of its share once no range is left
-    let mut reads = reads;
+    // that builds the viewer's tree (`building`) lets go of the share it took once no range is
+    // left: looked at again after a wait that grows to a millisecond
+    let (mut reads, mut wait) = (reads, std::time::Duration::from_micros(20));
     let reads = loop {
         match Arc::try_unwrap(reads) {
             Ok(reads) => break reads,
             Err(shared) => {
                 reads = shared;
-                std::thread::sleep(std::time::Duration::from_micros(100));
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(std::time::Duration::from_millis(1));
             }
         }
     };
@@ -155,11 +158,12 @@ impl PendingStacks {
         let (outcome, ahead) = match read {
             Read::Over(outcome) => (outcome, None),
             Read::Reading(reads, workers) => (py.detach(|| finish(reads, workers)), None),
-            Read::Building(root, reads, finisher) => match py.detach(|| {
+            Read::Building(root, ranges, finisher) => match py.detach(|| {
                 // the ranges no thread has taken yet (a failure there is the finisher's to
                 // report: it reads them too), then the stacks merged and the tree built
-                let _ = guard("folded reader", || reads.work());
-                drop(reads);
+                if let Some(reads) = ranges.upgrade() {
+                    let _ = guard("folded reader", || reads.work());
+                }
                 finisher.join()
             }) {
                 Ok((outcome, tree)) => (outcome, tree.map(|tree| (root, tree))),
