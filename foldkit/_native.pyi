@@ -223,8 +223,10 @@ def read_folded_file_later(
     max_record: int,
     max_deferred: int = ...,
     min_split: int = ...,
+    viewer_root: str | None = None,
 ) -> PendingStacks:
-    """Start reading the folded file at `path` on threads of its own."""
+    """Start reading the folded file at `path` on threads of its own; with `viewer_root`, the
+    viewer's tree of its stacks built too, for `viewer_tree` of the table `result()` gives."""
 
 # --- viewer.rs ---
 
@@ -242,6 +244,9 @@ class ViewerTree:
     @property
     def nonpositive(self) -> int:
         """Stacks left out because their weight was zero or negative."""
+    @property
+    def built_ahead(self) -> bool:
+        """True when the tree was built as its table was read ahead."""
     def names_for_twin(self, palette: str | None = None) -> list[tuple[int, str]]:
         """`[(name id, name)]` of the names the page does not colour with `palette`."""
     def header(self, palette: str | None, given: dict[int, tuple[str, bytes]]) -> tuple[int, int, tuple[str, str, str], int]:

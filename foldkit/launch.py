@@ -15,6 +15,10 @@ from itertools import pairwise
 
 from foldkit import __version__, _catch_interrupts
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from foldkit.cli.fast import Plan
+
 #: Per command whose folded inputs are read in this process (`report` reads in worker
 #: processes): the spellings of its options after which nothing is read ahead (they change how
 #: inputs are read, or the command does not run: `cli.NOT_READ_AHEAD`), and of its options whose
@@ -47,6 +51,22 @@ def read_ahead_paths(args: list[str]) -> list[str]:
     return readahead.worth_reading(named)[:MAX_FILES]
 
 
+def viewer_root(plan: Plan | None) -> str | None:
+    """The root's name of the viewer tree worth building as the file read ahead is read: for a
+    command line the fast path runs (`foldkit.cli.fast`, every flag one it knows) that draws the
+    HTML viewer of one input (`flamegraph x.folded -o x.html`) without `--reverse` (a reversed
+    tree is built from the stacks reversed); else None. Building it ahead never changes the
+    tree, only when it is built (`readahead.start`)."""
+    from foldkit.cli.fast import COMMAND
+
+    if plan is None or plan.command != COMMAND or len(plan.inputs) != 1 or plan.given.get("reverse"):
+        return None
+    from foldkit.render import defaults, wants_viewer
+
+    output = plan.given.get("output")
+    return defaults.ROOT_NAME if isinstance(output, str) and wants_viewer(output) else None
+
+
 def entry() -> None:
     """The console script: starts reading ahead, then runs the command line (`foldkit.cli.entry`).
     Ctrl-C while the modules load (the package's own `__init__` already does this for the console
@@ -63,7 +83,7 @@ def entry() -> None:
     plan = fast.parse(sys.argv[1:])
     from foldkit import readahead
 
-    readahead.start(read_ahead_paths(sys.argv[1:]))
+    readahead.start(read_ahead_paths(sys.argv[1:]), viewer_root(plan))
     if plan is not None:
         # a short run that draws and exits: no cyclic collections while its modules import
         # (the drawing pauses them anyway, `render.gc_paused`; the exit freezes what is left)

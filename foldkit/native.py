@@ -74,7 +74,13 @@ if TYPE_CHECKING:
             self, sides: list[Any], root: str, scales: list[float] | None = None, reverse: bool = False
         ) -> _native.ViewerTree | None: ...
         def read_folded_file_later(
-            self, path: str | os.PathLike[str], threads: int, max_record: int, max_deferred: int = ..., min_split: int = ...
+            self,
+            path: str | os.PathLike[str],
+            threads: int,
+            max_record: int,
+            max_deferred: int = ...,
+            min_split: int = ...,
+            viewer_root: str | None = None,
         ) -> _native.PendingStacks: ...
         # the tables are `FoldedStacks`, which callers hold as `LazyProfile.table` (a `StackTable`)
         def table_folded_text(self, table: Any) -> bytes | None: ...

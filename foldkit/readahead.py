@@ -52,16 +52,21 @@ def worth_reading(paths: list[str]) -> list[str]:
     return [path for path in paths if _worth_it(path) is not None]
 
 
-def start(paths: list[str]) -> None:
-    """Start reading ahead those of `paths` worth it (with the native core only)."""
+def start(paths: list[str], viewer_root: str | None = None) -> None:
+    """Start reading ahead those of `paths` worth it (with the native core only). With
+    `viewer_root` and one such file, the viewer's tree of its stacks is built too once they are
+    read, with that root (the command draws that file's HTML viewer: `foldkit.launch.viewer_root`):
+    `render.viewer.tree.native_tree` of the table read takes it (`ViewerTree.built_ahead`),
+    the same tree it would build, and of another table never."""
     found = [(path, st) for path in paths if (st := _worth_it(path)) is not None]
     native = native_core() if found else None
     if native is None:
         return
     threads = max(1, default_jobs() - 1)
+    tree_root = viewer_root if len(found) == 1 else None
     for path, st in found:
         try:
-            pending = native.read_folded_file_later(path, threads, DEFAULT_MAX_RECORD)
+            pending = native.read_folded_file_later(path, threads, DEFAULT_MAX_RECORD, viewer_root=tree_root)
         except (OSError, ValueError):
             continue  # read as usual
         _PENDING[_identity(st)] = (DEFAULT_MAX_RECORD, pending)

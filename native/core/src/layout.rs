@@ -57,7 +57,7 @@ pub struct Frames {
 }
 
 /// Length of the common prefix of `a` and `b` (eight bytes at a time).
-fn mismatch(a: &[u8], b: &[u8]) -> usize {
+pub(crate) fn mismatch(a: &[u8], b: &[u8]) -> usize {
     let n = a.len().min(b.len());
     let mut i = 0;
     for (x, y) in a[..n].chunks_exact(8).zip(b[..n].chunks_exact(8)) {

@@ -25,7 +25,7 @@ use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use memchr::memchr_iter;
 use rustc_hash::FxBuildHasher;
 
-use crate::layout::{frame_cmp, shared, sorted};
+use crate::layout::{frame_cmp, mismatch, sorted};
 use crate::palette::{plain, Palette};
 
 /// Per node: 0 for the root, 1 for the outermost frames, ... as u16 until a depth passes
@@ -181,6 +181,47 @@ impl ViewTree {
                     })
                 }
             })
+    }
+
+    /// The ids of the names `palette` does not colour, in order: every name without a palette;
+    /// with one, the names holding a byte that is not printable ASCII (`palette::plain`, what
+    /// `Palette::colours` takes), found in one pass over the names' arena, a block at a time.
+    pub fn uncoloured(&self, palette: Option<&Palette>) -> Vec<u32> {
+        let Some(palette) = palette else {
+            return (0..self.name_count() as u32).collect();
+        };
+        if memchr_iter(b'\n', &self.names).count() != self.name_count() {
+            // a name holds a line end itself: name by name
+            return (0..self.name_count() as u32)
+                .filter(|&i| !palette.colours(self.name(i as usize)))
+                .collect();
+        }
+        const BLOCK: usize = 64;
+        let odd = |b: u8| b.wrapping_sub(0x20) >= 0x5f && b != b'\n';
+        let mut out: Vec<u32> = Vec::new();
+        let mut find = |from: usize, bytes: &[u8]| {
+            for (at, &b) in bytes.iter().enumerate() {
+                if !odd(b) {
+                    continue;
+                }
+                // the name whose bytes hold this one: the first that ends after it
+                let at = (from + at) as u32;
+                let id = self.name_ends.partition_point(|&end| end <= at) as u32;
+                if out.last() != Some(&id) && !palette.colours(self.name(id as usize)) {
+                    out.push(id);
+                }
+            }
+        };
+        let blocks = self.names.chunks_exact(BLOCK);
+        let tail = blocks.remainder();
+        for (k, block) in blocks.enumerate() {
+            // a whole block tested without an early exit, so that the test is vectorised
+            if block.iter().fold(0u8, |any, &b| any | u8::from(odd(b))) != 0 {
+                find(k * BLOCK, block);
+            }
+        }
+        find(self.names.len() - tail.len(), tail);
+        out
     }
 
     /// Per node, the weight of the stacks that end exactly there on `side` (unscaled).
@@ -385,14 +426,32 @@ impl<'a> Merged<'_, 'a> {
     }
 }
 
-/// Calls `kept(stack, frames shared with the previous kept stack, where its first new frame
-/// starts, its weights)` for each stack heavier than zero on some side, in tree order, `prev`
-/// the kept stack before the first (None: the first is the first of the tree); returns the
-/// stacks left out.
+/// Where the first frame of `stack` that it does not share with `prev` starts (past its end
+/// when it has none; 0 when either is empty, the empty stack having no frame).
+fn first_new(prev: &[u8], stack: &[u8]) -> usize {
+    if prev.is_empty() || stack.is_empty() {
+        return 0;
+    }
+    let m = mismatch(prev, stack);
+    let boundary = |s: &[u8]| m == s.len() || s[m] == b';';
+    if boundary(prev) && boundary(stack) {
+        m + 1
+    } else {
+        prev[..m]
+            .iter()
+            .rposition(|&c| c == b';')
+            .map_or(0, |p| p + 1)
+    }
+}
+
+/// Calls `kept(stack, where its first frame not shared with the previous kept stack starts,
+/// its weights)` for each stack heavier than zero on some side, in tree order, `prev` the kept
+/// stack before the first (None: the first is the first of the tree); returns the stacks left
+/// out.
 fn walk<'a, E>(
     ordered: &[&[(&'a [u8], i64)]],
     mut prev: Option<&'a [u8]>,
-    mut kept: impl FnMut(&'a [u8], usize, usize, &[Option<i64>]) -> Result<(), E>,
+    mut kept: impl FnMut(&'a [u8], usize, &[Option<i64>]) -> Result<(), E>,
 ) -> Result<usize, E> {
     let mut merged = Merged {
         ordered,
@@ -405,8 +464,8 @@ fn walk<'a, E>(
             nonpositive += 1;
             continue;
         }
-        let (lcp, begin) = prev.map_or((0, 0), |p| shared(p, stack));
-        kept(stack, lcp, begin, &weights)?;
+        let begin = prev.map_or(0, |p| first_new(p, stack));
+        kept(stack, begin, &weights)?;
         prev = Some(stack);
     }
     Ok(nonpositive)
@@ -440,13 +499,26 @@ fn last_kept<'a>(ordered: &[&[(&'a [u8], i64)]]) -> Option<&'a [u8]> {
     }
 }
 
-/// The frames of `stack` from `begin` on that become new nodes.
+/// The frames of `stack` from `begin` on that become new nodes (in a few bytes counted one by
+/// one: `memchr`'s set-up pays from about 64 on).
 fn new_frames(stack: &[u8], begin: usize) -> usize {
     if stack.is_empty() || begin > stack.len() {
         0
+    } else if stack.len() - begin < 64 {
+        1 + stack[begin..].iter().filter(|&&b| b == b';').count()
     } else {
         1 + memchr_iter(b';', &stack[begin..]).count()
     }
+}
+
+/// Where each frame of `stack` starts.
+fn frame_starts(stack: &[u8]) -> Vec<usize> {
+    if stack.is_empty() {
+        return Vec::new();
+    }
+    std::iter::once(0)
+        .chain(memchr_iter(b';', stack).map(|p| p + 1))
+        .collect()
 }
 
 /// What a part of the tree is told of the others: the first part the root's name and where the
@@ -470,12 +542,22 @@ const TWO_PARTS_UP_TO: usize = 2_000_000;
 /// threads and joined.
 pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, TooLarge> {
     let stacks: usize = sides.iter().map(Vec::len).sum();
-    let from = if stacks > TWO_PARTS_UP_TO {
+    build_with(sides, root, two_parts_from(stacks, TWO_PARTS_UP_TO))
+}
+
+/// The stacks from which `build_with` builds a tree of `stacks` stacks in two parts:
+/// `TWO_PARTS_FROM`, or never (`usize::MAX`) when there are more than `up_to`.
+fn two_parts_from(stacks: usize, up_to: usize) -> usize {
+    if stacks > up_to {
         usize::MAX
     } else {
         TWO_PARTS_FROM
-    };
-    build_with(sides, root, from)
+    }
+}
+
+/// True when `build_with` builds a tree of `stacks` stacks (in all sides) in two parts.
+fn in_two_parts(stacks: usize, two_parts_from: usize) -> bool {
+    stacks >= two_parts_from.max(2)
 }
 
 /// `build`, in two parts from `two_parts_from` stacks on.
@@ -491,7 +573,7 @@ fn build_with(
     let cut = all
         .iter()
         .max_by_key(|side| side.len())
-        .filter(|_| stacks >= two_parts_from.max(2))
+        .filter(|_| in_two_parts(stacks, two_parts_from))
         .and_then(|side| {
             let total: usize = side.iter().map(|(s, _)| s.len()).sum();
             let mut seen = 0;
@@ -555,7 +637,7 @@ fn part<'a>(
     };
     // first walk: how many nodes and kept stacks, so that nothing grows on the second
     let (mut nodes, mut kept) = (usize::from(root.is_some()), 0usize);
-    walk::<()>(ordered, before, |stack, _, begin, _| {
+    walk::<()>(ordered, before, |stack, begin, _| {
         nodes += new_frames(stack, begin);
         kept += 1;
         Ok(())
@@ -592,21 +674,28 @@ fn part<'a>(
     // part the nodes of the stack before it were made in another part: never a leaf here,
     // as every kept stack but the empty one (the first of all) ends at a node of its own
     let mut path: Vec<u32> = vec![0];
+    // along the previous kept stack, where each of its frames starts: the frames a stack
+    // shares with it are those that start before its first new frame
+    let mut starts: Vec<usize> = Vec::new();
     if let Some(root) = root {
         tree.depths.push(0);
         // a frame called as the root is the root's name (as in the twin)
         interner.intern_all(&[root], &mut tree)?;
     } else if let Some(before) = before {
-        path.resize(1 + new_frames(before, 0), u32::MAX);
+        starts = frame_starts(before);
+        path.resize(1 + starts.len(), u32::MAX);
     }
     let mut pending: Vec<&[u8]> = Vec::with_capacity(BATCH);
     let mut made = usize::from(root.is_some());
-    tree.nonpositive = walk(ordered, before, |stack, lcp, begin, weights| {
+    tree.nonpositive = walk(ordered, before, |stack, begin, weights| {
+        let lcp = starts.partition_point(|&start| start < begin);
         path.truncate(lcp + 1);
-        if new_frames(stack, begin) > 0 {
+        starts.truncate(lcp);
+        if !stack.is_empty() && begin <= stack.len() {
             let mut from = begin;
             let ends = memchr_iter(b';', &stack[begin..]).map(|p| begin + p);
             for to in ends.chain(std::iter::once(stack.len())) {
+                starts.push(from);
                 pending.push(&stack[from..to]);
                 tree.depths.push(path.len());
                 path.push(made as u32);
@@ -718,16 +807,13 @@ pub fn prepare(
     let mut shown: Vec<(u32, Vec<u8>)> = Vec::new();
     let mut fills: Vec<(u32, [u8; 3])> = Vec::new();
     let mut names_bytes = tree.names.len();
-    for i in 0..names {
-        let name = tree.name(i);
-        if palette.is_some_and(|p| p.colours(name)) {
-            continue;
-        }
-        let (text, fill) = given(i as u32)?;
-        fills.push((i as u32, fill));
+    for i in tree.uncoloured(palette) {
+        let name = tree.name(i as usize);
+        let (text, fill) = given(i)?;
+        fills.push((i, fill));
         if !(plain(name) && text == name) {
             names_bytes = names_bytes + text.len() - name.len();
-            shown.push((i as u32, text));
+            shown.push((i, text));
         }
     }
     let integral = tree.integral();
@@ -1183,6 +1269,38 @@ mod tests {
     }
 
     #[test]
+    fn two_parts_from_8192_stacks_up_to_2_million_then_one() {
+        let parts = |stacks| {
+            if in_two_parts(stacks, two_parts_from(stacks, TWO_PARTS_UP_TO)) {
+                2
+            } else {
+                1
+            }
+        };
+        assert_eq!(TWO_PARTS_UP_TO, 2_000_000);
+        assert_eq!(parts(0), 1);
+        assert_eq!(parts(TWO_PARTS_FROM - 1), 1);
+        assert_eq!(parts(TWO_PARTS_FROM), 2);
+        assert_eq!(parts(TWO_PARTS_UP_TO), 2);
+        assert_eq!(parts(TWO_PARTS_UP_TO + 1), 1);
+        assert_eq!(parts(10_000_000), 1);
+        // with the switch set low, a tree past it is built in one part: the same tree
+        let texts: Vec<Vec<(Vec<u8>, i64)>> = vec![(0..40u32)
+            .map(|i| {
+                (
+                    format!("a;b{};c{}", i % 7, i).into_bytes(),
+                    i64::from(i % 3),
+                )
+            })
+            .collect()];
+        let one = build_with(view(&texts), b"all", two_parts_from(40, 39)).unwrap();
+        let two = build_with(view(&texts), b"all", 2).unwrap();
+        assert!(!in_two_parts(40, two_parts_from(40, 39)));
+        assert!(in_two_parts(40, 2));
+        assert_eq!(fields(&one), fields(&two));
+    }
+
+    #[test]
     fn two_parts_join_narrow_and_wide_depths() {
         let deep = vec![b"f".as_slice(); 70_000].join(&b';');
         let mut deeper = deep.clone();
@@ -1278,6 +1396,36 @@ mod tests {
         assert_eq!(&raw[16..22], &[0; 6]); // three names, each new where it is met
         assert_eq!(&raw[raw.len() - 12 - 3..raw.len() - 12], &[1, 2, 3]);
         assert_eq!(raw.len(), 12 + 4 + 6 + 6 + 3 + 12);
+    }
+
+    #[test]
+    fn the_names_a_palette_does_not_colour_are_found_in_the_arena() {
+        let long_odd = [b"x".repeat(70), b"\xc3\xa9".to_vec(), b"y".repeat(70)].concat();
+        let stacks: Vec<(&[u8], i64)> = vec![
+            (b"a;b\xff\xfe;c", 3),
+            (b"a;tab\there;\x7f", 1),
+            (&long_odd, 2),
+            (b"line\nend;d", 1),
+            (b"~ ;z", 1),
+        ];
+        let tree = build(vec![stacks], b"all").unwrap();
+        let palette = Palette::new("hot").unwrap();
+        let slow = |tree: &ViewTree| -> Vec<u32> {
+            (0..tree.name_count() as u32)
+                .filter(|&i| !palette.colours(tree.name(i as usize)))
+                .collect()
+        };
+        let found = tree.uncoloured(Some(&palette));
+        assert_eq!(found, slow(&tree));
+        assert_eq!(found.len(), 5);
+        let all: Vec<u32> = (0..tree.name_count() as u32).collect();
+        assert_eq!(tree.uncoloured(None), all);
+        // without a name that holds a line end, the arena is scanned a block at a time
+        let plain_ends: Vec<(&[u8], i64)> =
+            vec![(b"a;b\xff\xfe;c", 3), (&long_odd, 2), (b"q\x01;r", 1)];
+        let tree = build(vec![plain_ends], b"all").unwrap();
+        assert_eq!(tree.uncoloured(Some(&palette)), slow(&tree));
+        assert_eq!(tree.uncoloured(Some(&palette)).len(), 3);
     }
 
     #[test]

@@ -4,10 +4,12 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
 
 use crate::convert::{guard, text, Texts};
 use crate::folded::FoldedStacks;
 use crate::layout::weighed;
+use foldkit_core::folded::file::FileStacks;
 use foldkit_core::palette::Palette;
 use foldkit_core::viewer::{build, prepare, write, Prepared, Shown, TooLarge, ViewTree};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
@@ -19,6 +21,47 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 #[pyclass(module = "foldkit._native", frozen)]
 pub struct ViewerTree {
     tree: ViewTree,
+    /// True when the tree was built ahead, as its table was read (`keep_ahead`).
+    built_ahead: bool,
+}
+
+/// A tree built ahead from a table read ahead (`read_ahead.rs`), held until `viewer_tree` is
+/// asked for that table's tree: the table itself (held, so that no other object takes its
+/// address while the tree waits), the root's name, the tree.
+type Ahead = (Py<FoldedStacks>, Vec<u8>, ViewTree);
+
+/// The tree built ahead, if any (one: a command line reads ahead the one file it draws).
+static AHEAD: Mutex<Option<Ahead>> = Mutex::new(None);
+
+/// Hold `tree`, built by `build_ahead` from `table`'s stacks with the root `root`, for
+/// `viewer_tree`.
+pub(crate) fn keep_ahead(table: Py<FoldedStacks>, root: Vec<u8>, tree: ViewTree) {
+    if let Ok(mut held) = AHEAD.lock() {
+        *held = Some((table, root, tree));
+    }
+}
+
+/// The tree `viewer_tree(sides, root)` builds, built by `build_ahead` from `table` (the stacks
+/// of a table `read_folded_file_later` read): None when the table's stacks are not the core's to
+/// build (`table_pairs`: the twin builds them) or the tree is beyond the payload's limits (then
+/// built again, to say so).
+pub(crate) fn build_ahead(table: &FileStacks, root: &[u8]) -> Option<ViewTree> {
+    if table.offsets {
+        return None; // the stacks are rewritten before they are drawn
+    }
+    build(vec![table_pairs(table)?], root).ok()
+}
+
+/// The tree held for `sides` (one table, the one it was built from, without scales other than 1
+/// and `reverse`, the same root); whatever is held is let go (a tree held for another table is
+/// never asked for again).
+fn take_ahead(sides: &Bound<'_, PyList>, root: &str, reverse: bool) -> Option<ViewTree> {
+    let (table, built_root, tree) = AHEAD.lock().ok()?.take()?;
+    let side = match sides.len() {
+        1 => sides.get_item(0).ok()?,
+        _ => return None,
+    };
+    (!reverse && side.is(table.bind(sides.py())) && built_root == root.as_bytes()).then_some(tree)
 }
 
 impl ViewerTree {
@@ -38,22 +81,22 @@ enum Side<'a, 'py> {
 /// Stacks and weights, as the core takes them.
 type Pairs<'a> = Vec<(&'a [u8], i64)>;
 
+/// A table's stacks and weights as the core takes them; None when a stack is not UTF-8 or a
+/// sum not an integer within i64.
+fn table_pairs(inner: &FileStacks) -> Option<Pairs<'_>> {
+    if !inner.utf8 || !inner.floats.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(inner.stacks.len());
+    for (stack, weight) in inner.stacks.iter() {
+        out.push((stack, i64::try_from(weight).ok()?));
+    }
+    Some(out)
+}
+
 fn pairs<'a>(side: &'a Side<'_, '_>) -> PyResult<Option<Pairs<'a>>> {
     Ok(match side {
-        Side::Table(table) => {
-            let inner = &table.inner;
-            if !inner.utf8 || !inner.floats.is_empty() {
-                return Ok(None);
-            }
-            let mut out = Vec::with_capacity(inner.stacks.len());
-            for (stack, weight) in inner.stacks.iter() {
-                let Ok(w) = i64::try_from(weight) else {
-                    return Ok(None);
-                };
-                out.push((stack, w));
-            }
-            Some(out)
-        }
+        Side::Table(table) => table_pairs(&table.inner),
         Side::Dict(texts, weights) => Some(
             texts
                 .bytes()?
@@ -86,6 +129,19 @@ pub fn viewer_tree(
     }
     if !scales.iter().all(|s| s.is_finite() && *s > 0.0) {
         return Ok(None);
+    }
+    let ahead = take_ahead(sides, root, reverse);
+    if let Some(tree) = ahead {
+        // built from the table while Python started (`built_ahead`): the same `build`, the
+        // same stacks; only the scales are left
+        let mut tree = tree;
+        for (side, &factor) in scales.iter().enumerate() {
+            tree.scale(side, factor);
+        }
+        return Ok(Some(ViewerTree {
+            tree,
+            built_ahead: true,
+        }));
     }
     let mut held: Vec<Bound<'_, PyAny>> = Vec::new();
     for side in sides.iter() {
@@ -128,7 +184,10 @@ pub fn viewer_tree(
             for (side, &factor) in scales.iter().enumerate() {
                 tree.scale(side, factor);
             }
-            Ok(Some(ViewerTree { tree }))
+            Ok(Some(ViewerTree {
+                tree,
+                built_ahead: false,
+            }))
         }
         Err(TooLarge::Names) => Err(PyValueError::new_err(
             "the profile's distinct frame names take more than 4 GiB: too many for the viewer; write an SVG",
@@ -235,6 +294,13 @@ impl ViewerTree {
         self.tree.nonpositive
     }
 
+    /// True when the tree was built as its table was read ahead (`read_folded_file_later` with
+    /// `viewer_root`), while Python started.
+    #[getter]
+    fn built_ahead(&self) -> bool {
+        self.built_ahead
+    }
+
     /// `[(name id, name)]` of the names the page does not colour with `palette` (every name
     /// when it is None or a palette the page does not know): the twin gives their shown form
     /// and fill.
@@ -246,11 +312,8 @@ impl ViewerTree {
     ) -> PyResult<Bound<'py, PyList>> {
         let palette = palette.and_then(Palette::new);
         let out = PyList::empty(py);
-        for i in 0..self.tree.name_count() {
-            let name = self.tree.name(i);
-            if !palette.as_ref().is_some_and(|p| p.colours(name)) {
-                out.append((i, text(py, name, "surrogatepass")?))?;
-            }
+        for i in self.tree.uncoloured(palette.as_ref()) {
+            out.append((i, text(py, self.tree.name(i as usize), "surrogatepass")?))?;
         }
         Ok(out)
     }
