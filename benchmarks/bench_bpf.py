@@ -34,7 +34,7 @@ import reference  # noqa: E402 - benchmarks/reference.py
 SIZES = (10_000, 100_000, 1_000_000)
 #: Issue 26's bar for `foldkit fold` of a 1,000,000-entry map: seconds and peak RSS (MB).
 BAR_ENTRIES, BAR_SECONDS, BAR_MB = 1_000_000, 3.0, 300.0
-FOLDKIT = [sys.executable, "-m", "foldkit"]
+FOLDKIT = [*reference.foldkit()]
 
 
 def _frames(i: int) -> tuple[str, str, str]:

@@ -27,7 +27,6 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -162,7 +161,7 @@ def main() -> None:
     parser.add_argument("--no-blank", action="store_true", help="also fold the first capture without its blank lines")
     args = parser.parse_args()
     reference.compile_foldkit()
-    foldkit = [sys.executable, "-m", "foldkit", "fold", "-q"]
+    foldkit = [*reference.foldkit(), "fold", "-q"]
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)

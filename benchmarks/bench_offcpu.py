@@ -22,7 +22,6 @@ import re
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -74,7 +73,7 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=32)
     args = parser.parse_args()
     reference.compile_foldkit()
-    fold = [sys.executable, "-m", "foldkit", "fold", "-q"]
+    fold = [*reference.foldkit(), "fold", "-q"]
     native = {k: v for k, v in os.environ.items() if k != "FOLDKIT_NATIVE"}
     twin = {**native, "FOLDKIT_NATIVE": "0"}
     with tempfile.TemporaryDirectory() as tmp:

@@ -94,7 +94,7 @@ def reference_tools() -> dict[str, list[str]]:
 def producers() -> dict[str, list[str]]:
     """The folding commands found, each taking `--tid --addrs CAPTURE` and writing to stdout."""
     found = {
-        "foldkit": [sys.executable, "-m", "foldkit", "fold", "-q"],
+        "foldkit": [*reference.foldkit(), "fold", "-q"],
         "inferno-collapse-perf": reference.inferno("INFERNO_COLLAPSE_PERF", "inferno-collapse-perf"),
         "stackcollapse-perf.pl": reference.flamegraph_script("stackcollapse-perf.pl"),
     }
@@ -168,7 +168,7 @@ def bench_input(path: Path, runs: int, producer: str = "") -> float | None:
     size = path.stat().st_size
     written = f", written by {producer}" if producer else ""
     print(f"\n{path.name}: {size / 1e6:.1f} MB{written}, whole commands")
-    foldkit = [sys.executable, "-m", "foldkit", "flamegraph", "-q"]
+    foldkit = [*reference.foldkit(), "flamegraph", "-q"]
     commands: dict[str, tuple[list[str], Path | None]] = {
         "foldkit flamegraph": ([*foldkit, str(path), "-o", "-"], None),
         "foldkit flamegraph --minwidth 0": ([*foldkit, "--minwidth", "0", str(path), "-o", "-"], None),
@@ -193,7 +193,7 @@ def deep_stack(frames: int, tmpdir: Path) -> tuple[Path, Path]:
 
 def bench_deep(tmpdir: Path, runs: int) -> None:
     """Deep stacks: the layout and the diff lookups are linear in the number of frames."""
-    foldkit = [sys.executable, "-m", "foldkit"]
+    foldkit = [*reference.foldkit()]
     for frames in (29_000, 100_000):
         deep, shorter = deep_stack(frames, tmpdir)
         commands: dict[str, tuple[list[str], Path | None]] = {
@@ -226,7 +226,7 @@ def bench_tower(frames: int, tmpdir: Path, runs: int) -> None:
     """A stack far deeper than any budget: memory grows with the frames drawn, not with its depth
     (inferno-flamegraph would draw every frame of it, so it is not run)."""
     path = tower(frames, tmpdir)
-    foldkit = [sys.executable, "-m", "foldkit", "flamegraph", "-q", str(path)]
+    foldkit = [*reference.foldkit(), "flamegraph", "-q", str(path)]
     svg, html = tmpdir / "tower.svg", tmpdir / "tower.html"
     commands: dict[str, tuple[list[str], Path | None]] = {
         "flamegraph -o x.svg": ([*foldkit, "-o", str(svg)], None),
@@ -256,8 +256,8 @@ def bench_capture(capture: Path, runs: int, tmpdir: Path) -> None:
     """Capture -> folded and capture -> SVG against the inferno pipeline, runs interleaved."""
     text = plain_capture(capture, tmpdir)
     commands: dict[str, tuple[list[str], Path | None]] = {
-        "foldkit fold": ([sys.executable, "-m", "foldkit", "fold", "-q", str(text), "-o", "-"], None),
-        "foldkit flamegraph": ([sys.executable, "-m", "foldkit", "flamegraph", "-q", str(text), "-o", "-"], None),
+        "foldkit fold": ([*reference.foldkit(), "fold", "-q", str(text), "-o", "-"], None),
+        "foldkit flamegraph": ([*reference.foldkit(), "flamegraph", "-q", str(text), "-o", "-"], None),
     }
     collapse = reference.inferno("INFERNO_COLLAPSE_PERF", "inferno-collapse-perf")
     draw = reference.inferno("INFERNO_FLAMEGRAPH", "inferno-flamegraph")
@@ -300,7 +300,7 @@ def bench_flamechart(capture: Path, runs: int, tmpdir: Path) -> None:
     ordered = tmpdir / f"{capture.name.split('.')[0]}.runs.folded"
     subprocess.run([sys.executable, "-c", _WRITE_RUNS, str(text), str(ordered)], check=True)
     page = tmpdir / "chart.html"
-    foldkit = [sys.executable, "-m", "foldkit", "flamegraph", "-q"]
+    foldkit = [*reference.foldkit(), "flamegraph", "-q"]
     commands: dict[str, tuple[list[str], Path | None]] = {
         "foldkit --flamechart CAPTURE": ([*foldkit, "--flamechart", str(text), "-o", "-"], None),
         "foldkit --flamechart RUNS.folded": ([*foldkit, "--flamechart", str(ordered), "-o", "-"], None),

@@ -43,7 +43,7 @@ import reference  # noqa: E402 - benchmarks/reference.py
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 #: The stacks `diff` compares each file with.
 SMALL = 10_000
-FOLDKIT = [sys.executable, "-m", "foldkit"]
+FOLDKIT = [*reference.foldkit()]
 
 #: name -> argv builder (input file, the small file, output folder).
 COMMANDS: dict[str, Callable[[Path, Path, Path], list[str]]] = {

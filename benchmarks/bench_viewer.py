@@ -158,7 +158,7 @@ def folded_input(path: Path, tmp: Path) -> Path:
     if ".folded" in path.name:
         return path
     target = tmp / f"{path.name.split('.')[0]}.tid-addrs.foldkit.folded"
-    subprocess.run([sys.executable, "-m", "foldkit", "fold", "-q", "--tid", "--addrs", str(path), "-o", str(target)], check=True)
+    subprocess.run([*reference.foldkit(), "fold", "-q", "--tid", "--addrs", str(path), "-o", str(target)], check=True)
     return target
 
 
@@ -179,7 +179,7 @@ def bench(label: str, folded: Path, tmp: Path, runs: int, foldkit_svg: bool, bro
         stacks = sum(1 for line in fh if line.strip())
     print(f"\n{label}: {size / 1e6:.1f} MB folded, {stacks:,} stacks")
     html = tmp / "viewer.html"
-    cmd = [sys.executable, "-m", "foldkit", "flamegraph", "-q", str(folded), "-o", str(html)]
+    cmd = [*reference.foldkit(), "flamegraph", "-q", str(folded), "-o", str(html)]
     wall, cpu, rss = median_command(cmd, runs)
     html_size = html.stat().st_size
     print(f"  foldkit flamegraph -o x.html     {wall:7.2f} s ({cpu:.2f} s CPU)  {size / 1e6 / wall:6.1f} MB/s  peak RSS {rss:5d} MiB  HTML {html_size / 1e6:8.2f} MB")
@@ -203,7 +203,7 @@ def bench(label: str, folded: Path, tmp: Path, runs: int, foldkit_svg: bool, bro
         out.unlink()
     if foldkit_svg:
         out = tmp / "foldkit.svg"
-        svg_cmd = [sys.executable, "-m", "foldkit", "flamegraph", "-q", "--minwidth", "0", "--max-frames", "100000000", str(folded), "-o", str(out)]
+        svg_cmd = [*reference.foldkit(), "flamegraph", "-q", "--minwidth", "0", "--max-frames", "100000000", str(folded), "-o", str(out)]
         wall, rss, cpu = run_command(svg_cmd)
         svgs["foldkit flamegraph --minwidth 0"] = out.stat().st_size
         print(f"  foldkit flamegraph --minwidth 0  {wall:7.2f} s ({cpu:.2f} s CPU)  {size / 1e6 / wall:6.1f} MB/s  peak RSS {rss:5d} MiB  SVG  {svgs['foldkit flamegraph --minwidth 0'] / 1e6:8.2f} MB (1 run)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 
@@ -21,6 +22,14 @@ def flamegraph_script(name: str) -> list[str] | None:
         found = shutil.which(name)
         script = Path(found) if found else None
     return ["perl", str(script)] if script is not None and script.exists() else None
+
+
+def foldkit() -> list[str]:
+    """The command users run: the `foldkit` console script installed beside this interpreter (about
+    5 ms quicker to start than `python -m foldkit`, whose runpy loads modules foldkit does not), or
+    `python -m foldkit` where there is none."""
+    script = Path(sys.executable).parent / "foldkit"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "foldkit"]
 
 
 def compile_foldkit() -> None:
