@@ -556,7 +556,7 @@ impl Worker {
         {
             return Err(Stop::Fallback);
         }
-        let f = self.header.parse_sample(head).ok_or(Stop::Fallback)?;
+        let f = self.header.parse_line(head).ok_or(Stop::Fallback)?;
         let weight = match f.period {
             Some(p) if self.cfg.by_period => parse_u64(p).ok_or(Stop::Fallback)?,
             _ => 1,
@@ -825,10 +825,14 @@ impl Worker {
                 None => text.len(),
             }
         };
+        // lines taken: counted in the taken text or, when shorter, in the rest of the last chain
+        let (taken, offset) = (text.len() - start, last.text.len() - (text.len() - start));
         let reused = if start == text.len() {
             0
-        } else {
+        } else if taken <= offset {
             memchr::memchr_iter(b'\n', &text[start..]).count() + 1
+        } else {
+            last.parts.len() - memchr::memchr_iter(b'\n', &last.text[..offset]).count()
         };
         if !self.fresh_parts(&text[..start], java, namer, parts)? {
             self.last_chains[slot] = last;
