@@ -957,9 +957,16 @@ impl Worker {
             .iter()
             .map(|(_, key)| {
                 let (root, parts) = (key[0], &key[1..]);
-                let mut s = self.parts.get(root).to_vec();
                 let names_empty =
                     parts.is_empty() || (parts.len() == 1 && self.parts.get(parts[0]).is_empty());
+                // sized once: no regrowth (and copy) per name
+                let size = if names_empty {
+                    0
+                } else {
+                    parts.iter().map(|&p| self.parts.get(p).len() + 1).sum()
+                };
+                let mut s = Vec::with_capacity(self.parts.get(root).len() + size);
+                s.extend_from_slice(self.parts.get(root));
                 if !names_empty {
                     for &p in parts.iter() {
                         s.push(b';');
