@@ -568,7 +568,7 @@ impl Worker {
         {
             return Err(Stop::Fallback);
         }
-        let f = self.header.parse_sample(head).ok_or(Stop::Fallback)?;
+        let f = self.header.parse_line(head).ok_or(Stop::Fallback)?;
         let weight = match f.period {
             Some(p) if self.cfg.by_period => parse_u64(p).ok_or(Stop::Fallback)?,
             _ => 1,
@@ -838,10 +838,14 @@ impl Worker {
                 None => text.len(),
             }
         };
+        // lines taken: counted in the taken text or, when shorter, in the rest of the last chain
+        let (taken, offset) = (text.len() - start, last.text.len() - (text.len() - start));
         let reused = if start == text.len() {
             0
-        } else {
+        } else if taken <= offset {
             memchr::memchr_iter(b'\n', &text[start..]).count() + 1
+        } else {
+            last.parts.len() - memchr::memchr_iter(b'\n', &last.text[..offset]).count()
         };
         if !self.fresh_parts(&text[..start], java, namer, parts)? {
             self.last_chains[slot] = last;
@@ -966,9 +970,16 @@ impl Worker {
             .iter()
             .map(|(_, key)| {
                 let (root, parts) = (key[0], &key[1..]);
-                let mut s = self.parts.get(root).to_vec();
                 let names_empty =
                     parts.is_empty() || (parts.len() == 1 && self.parts.get(parts[0]).is_empty());
+                // sized once: no regrowth (and copy) per name
+                let size = if names_empty {
+                    0
+                } else {
+                    parts.iter().map(|&p| self.parts.get(p).len() + 1).sum()
+                };
+                let mut s = Vec::with_capacity(self.parts.get(root).len() + size);
+                s.extend_from_slice(self.parts.get(root));
                 if !names_empty {
                     for &p in parts.iter() {
                         s.push(b';');

@@ -22,8 +22,34 @@ pub struct FrameLine<'a> {
 
 /// True when every byte is printable ASCII or a tab: such lines are named natively.
 pub fn is_plain_ascii(line: &[u8]) -> bool {
-    line.iter()
+    let mut words = line.chunks_exact(8);
+    for word in &mut words {
+        if !is_plain_word(u64::from_le_bytes(word.try_into().expect("8 bytes"))) {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
         .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b))
+}
+
+/// [`is_plain_ascii`] of 8 bytes at once (no carry crosses bytes: each is below 0x80 when
+/// the sums are taken).
+#[inline]
+fn is_plain_word(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES << 7;
+    if w & HIGH != 0 {
+        return false;
+    }
+    // 0x80 where the byte is at least 0x20 / is `c`
+    let printable = (w | HIGH).wrapping_sub(ONES * 0x20) & HIGH;
+    let equal = |c: u8| {
+        let x = w ^ (ONES * u64::from(c));
+        !((x + !HIGH) | x) & HIGH
+    };
+    (printable & !equal(0x7f)) | equal(b'\t') == HIGH
 }
 
 fn is_py_space(b: u8) -> bool {
@@ -465,6 +491,21 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(strip_decoded(text), want, "{text:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn plain_ascii_is_found_as_plainly_written(
+            line in proptest::collection::vec(
+                prop_oneof![Just(b' '), Just(b'\t'), Just(b'a'), Just(0x1fu8), Just(0x7eu8),
+                    Just(0x7fu8), Just(0x80u8), Just(0x09u8), Just(0x0au8), any::<u8>()],
+                0..40,
+            ),
+        ) {
+            let plain = line.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b));
+            prop_assert_eq!(is_plain_ascii(&line), plain);
         }
     }
 
