@@ -4,9 +4,11 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::thread::{Scope, ScopedJoinHandle};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use flate2::{Compress, Compression, Crc, FlushCompress, Status};
+use crossbeam_channel::{bounded, unbounded};
+use flate2::Crc;
+use zlib_rs::{Deflate, DeflateConfig, DeflateFlush};
 
 use super::{Depths, Prepared, ViewTree};
 
@@ -71,11 +73,18 @@ impl<W: Write> Write for Base64<W> {
             }
         }
         let whole = buf.len() / 3 * 3;
-        self.out.reserve(whole / 3 * 4);
-        self.out.extend(buf[..whole].chunks_exact(3).flat_map(|b| {
+        let at = self.out.len();
+        self.out.resize(at + whole / 3 * 4, 0);
+        for (q, b) in self.out[at..]
+            .chunks_exact_mut(4)
+            .zip(buf[..whole].chunks_exact(3))
+        {
             let v = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-            [18, 12, 6, 0].map(|shift| ALPHABET[(v >> shift & 63) as usize])
-        }));
+            q[0] = ALPHABET[(v >> 18 & 63) as usize];
+            q[1] = ALPHABET[(v >> 12 & 63) as usize];
+            q[2] = ALPHABET[(v >> 6 & 63) as usize];
+            q[3] = ALPHABET[(v & 63) as usize];
+        }
         let rest = &buf[whole..];
         self.carry[..rest.len()].copy_from_slice(rest);
         self.held += rest.len();
@@ -91,177 +100,334 @@ impl<W: Write> Write for Base64<W> {
     }
 }
 
-/// Items converted to little-endian bytes at a time.
-const STEP: usize = 1 << 14;
-
-fn put<const N: usize>(
-    out: &mut impl Write,
-    items: impl Iterator<Item = [u8; N]>,
-) -> io::Result<()> {
-    let mut buf = Vec::with_capacity(STEP * N);
-    for item in items {
-        buf.extend_from_slice(&item);
-        if buf.len() >= STEP * N {
-            out.write_all(&buf)?;
-            buf.clear();
-        }
-    }
-    out.write_all(&buf)
-}
-
-/// A piece of the stream deflated, with the CRC-32 of its bytes before compression.
-type Deflated = io::Result<(Vec<u8>, Crc)>;
-
-/// Bytes before compression deflated as one piece, on a thread of its own.
+/// Bytes before compression in a piece at most: each piece is deflated on its own.
 const PIECE: usize = 4 << 20;
-/// Pieces being deflated at once.
-const PIECES_AT_ONCE: usize = 3;
+/// Threads deflating pieces at most (fewer when the machine has fewer cores).
+const MOST_WORKERS: usize = 4;
+/// Pieces handed to the workers and not yet written, per worker (bounds what is held).
+const AHEAD_PER_WORKER: usize = 2;
 
-/// A piece of the stream deflated on its own (no dictionary from the pieces before it), ending in
-/// a sync flush (byte-aligned, not final) or, for the `last`, the final block; with its CRC-32.
-fn deflate_piece(data: &[u8], level: u32, last: bool) -> Deflated {
-    let mut crc = Crc::new();
-    crc.update(data);
-    let mut deflate = Compress::new(Compression::new(level), false);
-    let flush = if last {
-        FlushCompress::Finish
-    } else {
-        FlushCompress::Sync
-    };
-    let mut out: Vec<u8> = Vec::with_capacity(data.len() / 2 + 1024);
-    let mut input = data;
-    loop {
-        if out.capacity() - out.len() < 1024 {
-            out.reserve(out.capacity().max(4096));
-        }
-        let before = deflate.total_in();
-        let status = deflate
-            .compress_vec(input, &mut out, flush)
-            .map_err(io::Error::other)?;
-        input = &input[(deflate.total_in() - before) as usize..];
-        let done = match status {
-            Status::StreamEnd => true,
-            // a sync flush is complete when the input is used and room was left in the output
-            _ => !last && input.is_empty() && out.len() < out.capacity(),
-        };
-        if done {
-            return Ok((out, crc));
-        }
-    }
+/// What a piece of the payload holds: a run of one array's items, or of names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part {
+    /// A side's self weights: u32, or f64 when `wide`.
+    Selfs { side: usize, wide: bool },
+    /// The given fills' name ids (u32).
+    GivenIds,
+    /// Name codes (`name_codes`), u16 when `narrow`; `next`: the id a new name gets at the
+    /// piece's first node.
+    Codes { narrow: bool, next: u32 },
+    /// Depths, as the tree holds them (u16 or u32).
+    Depths,
+    /// The given fills, three bytes each.
+    Fills,
+    /// Names (their shown form where the twin gave one), each followed by `\n`.
+    Names,
 }
 
-/// A gzip writer that deflates pieces of `PIECE` bytes on threads of `scope`, several at once,
-/// and hands the stream to `out` in order (pigz's way: each piece deflated without the one
-/// before it, a sync flush between pieces). One gzip member, as `DecompressionStream` reads it.
-struct ParallelGz<'scope, 'env, W: Write> {
-    scope: &'scope Scope<'scope, 'env>,
-    out: W,
-    level: u32,
-    /// Bytes of a piece.
-    size: usize,
-    piece: Vec<u8>,
-    pending: VecDeque<ScopedJoinHandle<'scope, Deflated>>,
-    crc: Crc,
+/// A piece of the payload: items `start..end` of a part (nodes; given fills; name ids).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Piece {
+    part: Part,
+    start: usize,
+    end: usize,
 }
 
-impl<'scope, 'env, W: Write> ParallelGz<'scope, 'env, W> {
-    fn new(
-        scope: &'scope Scope<'scope, 'env>,
-        mut out: W,
-        level: u32,
-        size: usize,
-    ) -> io::Result<Self> {
-        // magic, deflate, no flags, no mtime, no extra flags, OS unknown
-        out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
-        Ok(ParallelGz {
-            scope,
-            out,
-            level,
-            size,
-            piece: Vec::with_capacity(size),
-            pending: VecDeque::new(),
-            crc: Crc::new(),
-        })
-    }
+/// `0..n` in runs of `per` (at least one item each), as pieces of `part`.
+fn runs(part: Part, n: usize, per: usize, out: &mut Vec<Piece>) {
+    let per = per.max(1);
+    out.extend((0..n).step_by(per).map(|start| Piece {
+        part,
+        start,
+        end: (start + per).min(n),
+    }));
+}
 
-    fn take(&mut self, piece: Deflated) -> io::Result<()> {
-        let (data, crc) = piece?;
-        self.crc.combine(&crc);
-        self.out.write_all(&data)
+/// The pieces of the payload of `tree` in stream order, each about `size` bytes before
+/// compression (a single name may be more).
+fn plan(tree: &ViewTree, prepared: &Prepared, size: usize) -> Vec<Piece> {
+    let types = prepared.types;
+    let n = tree.len();
+    let mut pieces = Vec::new();
+    let wide = types[0] != "u32";
+    for side in 0..tree.sides() {
+        runs(
+            Part::Selfs { side, wide },
+            n,
+            size / if wide { 8 } else { 4 },
+            &mut pieces,
+        );
     }
+    if prepared.page_palette {
+        runs(Part::GivenIds, prepared.given.len(), size / 4, &mut pieces);
+    }
+    let narrow = types[1] == "u16";
+    let per = (size / if narrow { 2 } else { 4 }).max(1);
+    // names get ids in the order they are first met: a new name's id is one more than every
+    // id before it (`name_codes`)
+    let mut next = 0u32;
+    for start in (0..n).step_by(per) {
+        let end = (start + per).min(n);
+        pieces.push(Piece {
+            part: Part::Codes { narrow, next },
+            start,
+            end,
+        });
+        if let Some(&most) = tree.name_ids[start..end].iter().max() {
+            next = next.max(most.saturating_add(1));
+        }
+    }
+    let item = if tree.depths.is_wide() { 4 } else { 2 };
+    runs(Part::Depths, n, size / item, &mut pieces);
+    runs(Part::Fills, prepared.given.len(), size / 3, &mut pieces);
+    let names = tree.name_count();
+    let mut start = 0;
+    while start < names {
+        let from = tree.span(start).0;
+        let end = tree
+            .name_ends
+            .partition_point(|&e| e as usize <= from + size)
+            .max(start + 1);
+        pieces.push(Piece {
+            part: Part::Names,
+            start,
+            end,
+        });
+        start = end;
+    }
+    pieces
+}
 
-    fn join_oldest(&mut self) -> io::Result<()> {
-        if let Some(job) = self.pending.pop_front() {
-            match job.join() {
-                Ok(piece) => self.take(piece)?,
-                Err(panic) => std::panic::resume_unwind(panic),
+/// The bytes of `piece` before compression: from `tree` itself when they are there as they
+/// are (names none of which is shown otherwise), else made in `buf`.
+fn raw<'a>(
+    piece: Piece,
+    tree: &'a ViewTree,
+    prepared: &'a Prepared,
+    buf: &'a mut Vec<u8>,
+) -> &'a [u8] {
+    let Piece { part, start, end } = piece;
+    buf.clear();
+    match part {
+        Part::Selfs { side, wide } => {
+            // zeros, then the weights of the stacks that end in the range
+            let item = if wide { 8 } else { 4 };
+            buf.resize((end - start) * item, 0);
+            let (leaves, weights) = (&tree.leaves, &tree.weights[side]);
+            let first = leaves.partition_point(|&leaf| (leaf as usize) < start);
+            let factor = tree.scale_of(side);
+            for (&leaf, &w) in leaves[first..].iter().zip(&weights[first..]) {
+                let at = (leaf as usize).wrapping_sub(start);
+                if at >= end - start {
+                    break;
+                }
+                let slot = &mut buf[at * item..(at + 1) * item];
+                match (wide, factor == 1.0) {
+                    (false, true) => slot.copy_from_slice(&(w as u32).to_le_bytes()),
+                    (false, false) => {
+                        slot.copy_from_slice(&((w as f64 * factor) as u32).to_le_bytes())
+                    }
+                    (true, _) => slot.copy_from_slice(&(w as f64 * factor).to_le_bytes()),
+                }
             }
         }
-        Ok(())
-    }
-
-    fn send_piece(&mut self) -> io::Result<()> {
-        while self.pending.len() >= PIECES_AT_ONCE {
-            self.join_oldest()?;
+        Part::GivenIds => {
+            for &(id, _) in &prepared.given[start..end] {
+                buf.extend_from_slice(&id.to_le_bytes());
+            }
         }
-        let piece = std::mem::replace(&mut self.piece, Vec::with_capacity(self.size));
-        let level = self.level;
-        let job = self
-            .scope
-            .spawn(move || deflate_piece(&piece, level, false));
-        self.pending.push_back(job);
-        Ok(())
-    }
-
-    /// The last piece (deflated here), the trailer, and the writer back.
-    fn finish(mut self) -> io::Result<W> {
-        while !self.pending.is_empty() {
-            self.join_oldest()?;
+        Part::Codes { narrow, mut next } => {
+            for &id in &tree.name_ids[start..end] {
+                let code = if id == next {
+                    next += 1;
+                    0
+                } else {
+                    id + 1
+                };
+                if narrow {
+                    buf.extend_from_slice(&(code as u16).to_le_bytes());
+                } else {
+                    buf.extend_from_slice(&code.to_le_bytes());
+                }
+            }
         }
-        let last = deflate_piece(&self.piece, self.level, true);
-        self.take(last)?;
-        let (sum, size) = (self.crc.sum(), self.crc.amount());
-        self.out.write_all(&sum.to_le_bytes())?;
-        self.out.write_all(&size.to_le_bytes())?;
-        Ok(self.out)
+        Part::Depths => match &tree.depths {
+            Depths::Narrow(d) => d[start..end]
+                .iter()
+                .for_each(|d| buf.extend_from_slice(&d.to_le_bytes())),
+            Depths::Wide(d) => d[start..end]
+                .iter()
+                .for_each(|d| buf.extend_from_slice(&d.to_le_bytes())),
+        },
+        Part::Fills => {
+            for (_, fill) in &prepared.given[start..end] {
+                buf.extend_from_slice(fill);
+            }
+        }
+        Part::Names => {
+            let (from, to) = (tree.span(start).0, tree.span(end - 1).1);
+            let shown = &prepared.shown;
+            let first = shown.partition_point(|(id, _)| (*id as usize) < start);
+            let last = shown.partition_point(|(id, _)| (*id as usize) < end);
+            if first == last {
+                return &tree.names[from..to];
+            }
+            // the tree's own names, but for the names shown otherwise
+            let mut at = from;
+            for (i, text) in &shown[first..last] {
+                let (s, e) = tree.span(*i as usize);
+                buf.extend_from_slice(&tree.names[at..s]);
+                buf.extend_from_slice(text);
+                buf.push(b'\n');
+                at = e;
+            }
+            buf.extend_from_slice(&tree.names[at..to]);
+        }
     }
+    buf
 }
 
-impl<W: Write> Write for ParallelGz<'_, '_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = buf.len().min(self.size - self.piece.len());
-        self.piece.extend_from_slice(&buf[..n]);
-        if self.piece.len() == self.size {
-            self.send_piece()?;
+/// A piece deflated (no dictionary from the pieces before it, ending in a sync flush: byte
+/// aligned, not final), with the CRC-32 and length of its bytes before compression.
+type Deflated = io::Result<(Vec<u8>, Crc)>;
+
+/// A worker's deflate state and output room, used for piece after piece.
+struct Deflater {
+    deflate: Deflate,
+    room: Vec<u8>,
+}
+
+impl Deflater {
+    fn new(level: u32) -> Self {
+        let config = DeflateConfig {
+            level: i32::try_from(level.min(9)).unwrap_or(1),
+            window_bits: -15, // raw deflate: the gzip header and trailer are written here
+            ..DeflateConfig::default()
+        };
+        Deflater {
+            deflate: Deflate::new_with_config(config),
+            room: vec![0; 1 << 20],
         }
-        Ok(n)
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+    /// `data` deflated on its own, ending as `flush` says (a sync flush or the final block).
+    fn piece(&mut self, data: &[u8], flush: DeflateFlush) -> Deflated {
+        let mut crc = Crc::new();
+        crc.update(data);
+        self.deflate.reset();
+        let mut out = Vec::with_capacity(data.len() / 4 + 64);
+        let mut input = data;
+        loop {
+            let (read, made) = (self.deflate.total_in(), self.deflate.total_out());
+            self.deflate
+                .compress(input, &mut self.room, flush)
+                .map_err(|e| io::Error::other(format!("deflate: {e:?}")))?;
+            let made = (self.deflate.total_out() - made) as usize;
+            out.extend_from_slice(&self.room[..made]);
+            input = &input[(self.deflate.total_in() - read) as usize..];
+            // the flush is complete once the input is used and room was left
+            if input.is_empty() && made < self.room.len() {
+                return Ok((out, crc));
+            }
+        }
     }
 }
 
 /// Writes the payload of `tree` (see `payload.py`) as base64 text to `out` in chunks, gzip at
-/// `level`, pieces deflated on other threads.
+/// `level`: one gzip member (as `DecompressionStream` reads it) of pieces each deflated on its
+/// own (pigz's way) by worker threads, which make each piece's bytes themselves from the tree,
+/// while this thread encodes and hands on the pieces in order.
 pub fn write(tree: &ViewTree, prepared: &Prepared, level: u32, out: impl Write) -> io::Result<()> {
-    std::thread::scope(|scope| {
-        let mut gz = ParallelGz::new(scope, Base64::new(out), level, PIECE)?;
-        write_arrays(&mut gz, tree, prepared)?;
-        put(&mut gz, prepared.given.iter().map(|&(_, fill)| fill))?;
-        // the names block: the tree's own, but for the names shown otherwise
-        let mut at = 0;
-        for (i, text) in &prepared.shown {
-            let (start, end) = tree.span(*i as usize);
-            gz.write_all(&tree.names[at..start])?;
-            gz.write_all(text)?;
-            gz.write_all(b"\n")?;
-            at = end;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    write_with(tree, prepared, level, out, PIECE, workers.min(MOST_WORKERS))
+}
+
+/// `write` with pieces of `size` bytes and `workers` threads deflating them.
+fn write_with(
+    tree: &ViewTree,
+    prepared: &Prepared,
+    level: u32,
+    out: impl Write,
+    size: usize,
+    workers: usize,
+) -> io::Result<()> {
+    let pieces = plan(tree, prepared, size);
+    let mut out = Base64::new(out);
+    // magic, deflate, no flags, no mtime, no extra flags, OS unknown
+    out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
+    let mut crc = Crc::new();
+    let mut take = |piece: Deflated, out: &mut Base64<_>| -> io::Result<()> {
+        let (data, sum) = piece?;
+        crc.combine(&sum);
+        out.write_all(&data)
+    };
+    let workers = workers.clamp(1, pieces.len().max(1));
+    if workers == 1 {
+        let (mut deflater, mut buf) = (Deflater::new(level), Vec::new());
+        for &piece in &pieces {
+            let data = raw(piece, tree, prepared, &mut buf);
+            take(deflater.piece(data, DeflateFlush::SyncFlush), &mut out)?;
         }
-        gz.write_all(&tree.names[at..])?;
-        gz.finish()?.finish()?;
-        Ok(())
-    })
+    } else {
+        std::thread::scope(|scope| {
+            let ahead = workers * AHEAD_PER_WORKER;
+            let (jobs, todo) = bounded::<usize>(ahead);
+            let (done, results) = unbounded::<(usize, Deflated)>();
+            for _ in 0..workers {
+                let (todo, done, pieces) = (todo.clone(), done.clone(), &pieces);
+                scope.spawn(move || {
+                    let (mut deflater, mut buf) = (Deflater::new(level), Vec::new());
+                    for k in todo {
+                        let made = catch_unwind(AssertUnwindSafe(|| {
+                            let data = raw(pieces[k], tree, prepared, &mut buf);
+                            deflater.piece(data, DeflateFlush::SyncFlush)
+                        }))
+                        .unwrap_or_else(|_| Err(io::Error::other("a piece's deflate panicked")));
+                        if done.send((k, made)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop((todo, done));
+            // the pieces in order; the workers never more than `ahead` pieces beyond the next
+            let mut held: VecDeque<Option<Deflated>> = VecDeque::new();
+            let mut sent = 0;
+            while sent < pieces.len().min(ahead) {
+                let _ = jobs.send(sent);
+                sent += 1;
+            }
+            for next in 0..pieces.len() {
+                while held.front().is_none_or(Option::is_none) {
+                    let (k, made) = results
+                        .recv()
+                        .map_err(|_| io::Error::other("the deflate workers stopped"))?;
+                    let at = k - next;
+                    if held.len() <= at {
+                        held.resize_with(at + 1, || None);
+                    }
+                    held[at] = Some(made);
+                }
+                let made = held
+                    .pop_front()
+                    .flatten()
+                    .unwrap_or_else(|| Ok((Vec::new(), Crc::new())));
+                take(made, &mut out)?;
+                if sent < pieces.len() {
+                    let _ = jobs.send(sent);
+                    sent += 1;
+                }
+            }
+            Ok::<(), io::Error>(())
+        })?;
+    }
+    // the final block (empty), then the trailer: CRC-32 and length of the bytes before compression
+    let (last, _) = Deflater::new(level).piece(&[], DeflateFlush::Finish)?;
+    out.write_all(&last)?;
+    out.write_all(&crc.sum().to_le_bytes())?;
+    out.write_all(&crc.amount().to_le_bytes())?;
+    out.finish()?;
+    Ok(())
 }
 
 /// Per node, its name id as the payload codes it: 0 for the next name not met before (ids are
@@ -279,39 +445,10 @@ pub fn name_codes(ids: &[u32]) -> impl Iterator<Item = u32> + '_ {
     })
 }
 
-/// The arrays before the fills: selfs of each side, the given fills' name ids (when the page
-/// colours the others), name ids, depths, in `prepared.types`.
-fn write_arrays(out: &mut impl Write, tree: &ViewTree, prepared: &Prepared) -> io::Result<()> {
-    let types = prepared.types;
-    for side in 0..tree.sides() {
-        let scaled = tree.scale_of(side) != 1.0;
-        match (types[0] == "u32", scaled) {
-            (true, false) => put(out, tree.selfs(side).map(|w| (w as u32).to_le_bytes()))?,
-            (true, true) => put(
-                out,
-                tree.shown_selfs(side).map(|v| (v as u32).to_le_bytes()),
-            )?,
-            (false, _) => put(out, tree.shown_selfs(side).map(f64::to_le_bytes))?,
-        }
-    }
-    if prepared.page_palette {
-        put(out, prepared.given.iter().map(|&(id, _)| id.to_le_bytes()))?;
-    }
-    let codes = name_codes(&tree.name_ids);
-    if types[1] == "u16" {
-        put(out, codes.map(|c| (c as u16).to_le_bytes()))?;
-    } else {
-        put(out, codes.map(|c| c.to_le_bytes()))?;
-    }
-    match &tree.depths {
-        Depths::Narrow(d) => put(out, d.iter().map(|&d| d.to_le_bytes())),
-        Depths::Wide(d) => put(out, d.iter().map(|&d| d.to_le_bytes())),
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::palette::Palette;
     use std::io::Read;
 
     fn encode(data: &[u8], step: usize) -> Vec<u8> {
@@ -355,38 +492,124 @@ pub(crate) mod tests {
         assert_eq!(codes, [0, 0, 1, 0, 2, 0, 6, 0]);
     }
 
-    #[test]
-    fn pieces_deflated_apart_make_one_gzip_stream() {
-        let mut state = 1u64;
-        let data: Vec<u8> = (0..200_000u32)
-            .map(|i| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-                if i % 3 == 0 {
-                    (state >> 56) as u8
+    /// The payload before compression made the plain way: each array in turn, then the fills
+    /// and the names (the layout of `payload.py`).
+    fn reference(tree: &ViewTree, prepared: &Prepared) -> Vec<u8> {
+        let mut out = Vec::new();
+        for side in 0..tree.sides() {
+            for v in tree.shown_selfs(side) {
+                if prepared.types[0] == "u32" {
+                    out.extend_from_slice(&(v as u32).to_le_bytes());
                 } else {
-                    b'a' + (i % 7) as u8
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+        if prepared.page_palette {
+            for &(id, _) in &prepared.given {
+                out.extend_from_slice(&id.to_le_bytes());
+            }
+        }
+        for code in name_codes(&tree.name_ids) {
+            if prepared.types[1] == "u16" {
+                out.extend_from_slice(&(code as u16).to_le_bytes());
+            } else {
+                out.extend_from_slice(&code.to_le_bytes());
+            }
+        }
+        for d in tree.depths.to_vec() {
+            if tree.depths.is_wide() {
+                out.extend_from_slice(&d.to_le_bytes());
+            } else {
+                out.extend_from_slice(&(d as u16).to_le_bytes());
+            }
+        }
+        for (_, fill) in &prepared.given {
+            out.extend_from_slice(fill);
+        }
+        let shown: std::collections::HashMap<u32, &Vec<u8>> =
+            prepared.shown.iter().map(|(i, t)| (*i, t)).collect();
+        for i in 0..tree.name_count() {
+            match shown.get(&(i as u32)) {
+                Some(text) => out.extend_from_slice(text),
+                None => out.extend_from_slice(tree.name(i)),
+            }
+            out.push(b'\n');
+        }
+        out
+    }
+
+    /// A name as the twin shows it: bytes that are not printable ASCII escaped.
+    fn visible(name: &[u8]) -> Vec<u8> {
+        name.iter()
+            .flat_map(|&c| {
+                if (b' '..=b'~').contains(&c) {
+                    vec![c]
+                } else {
+                    format!("\\x{c:02x}").into_bytes()
                 }
             })
-            .collect();
-        for (len, size, step) in [
-            (0, 1000, 1),
-            (5, 1000, 1),
-            (200_000, 16_384, 777),
-            (200_000, 16_384, 16_384),
-        ] {
-            let data = &data[..len];
-            let out = std::thread::scope(|scope| {
-                let mut gz = ParallelGz::new(scope, Vec::new(), 1, size).unwrap();
-                for part in data.chunks(step) {
-                    gz.write_all(part).unwrap();
-                }
-                gz.finish().unwrap()
-            });
-            let mut back = Vec::new();
-            flate2::read::GzDecoder::new(&out[..])
-                .read_to_end(&mut back)
-                .unwrap();
-            assert_eq!(back, data);
+            .collect()
+    }
+
+    const FRAMES: [&[u8]; 6] = [b"a", b"b", b"main", b"f\xff", b"", b"x;y"];
+
+    proptest::proptest! {
+        #[test]
+        fn pieces_on_any_workers_make_the_one_payload(
+            sides in proptest::collection::vec(
+                proptest::collection::btree_map(
+                    proptest::collection::vec(0usize..6, 0..7), -1i64..6, 0..30),
+                1..=2),
+            scale in proptest::sample::select(vec![1.0, 0.5, 0.75, 3.0]),
+            palette in proptest::bool::ANY,
+            size in 1usize..300,
+            workers in 1usize..4,
+        ) {
+            let texts: Vec<Vec<(Vec<u8>, i64)>> = sides
+                .iter()
+                .map(|side| {
+                    let mut seen = std::collections::HashSet::new();
+                    side.iter()
+                        .map(|(k, &w)| (k.iter().map(|&c| FRAMES[c]).collect::<Vec<_>>().join(&b';'), w))
+                        .filter(|(s, _)| seen.insert(s.clone()))
+                        .collect()
+                })
+                .collect();
+            let pairs = texts
+                .iter()
+                .map(|side| side.iter().map(|(s, w)| (s.as_slice(), *w)).collect())
+                .collect();
+            let mut tree = super::super::build(pairs, b"all").unwrap();
+            tree.scale(tree.sides() - 1, scale);
+            let page = if palette { Palette::new("default") } else { None };
+            let prepared = super::super::prepare(&tree, page.as_ref(), |i| {
+                let name = tree.name(i as usize);
+                Some((visible(name), [i as u8, 7, 9]))
+            })
+            .unwrap();
+            let mut text = Vec::new();
+            write_with(&tree, &prepared, 1, &mut text, size, workers).unwrap();
+            let raw = unpack(&text);
+            proptest::prop_assert_eq!(raw.len(), prepared.raw_bytes);
+            proptest::prop_assert_eq!(raw, reference(&tree, &prepared));
+        }
+    }
+
+    #[test]
+    fn wide_depths_and_an_empty_tree_in_pieces() {
+        let deep = vec![b"f".as_slice(); 70_000].join(&b';');
+        for stacks in [vec![(deep.as_slice(), 2), (b"a;b".as_slice(), 1)], vec![]] {
+            let tree = super::super::build(vec![stacks], b"all").unwrap();
+            let prepared = super::super::prepare(&tree, None, |i| {
+                Some((tree.name(i as usize).to_vec(), [1, 2, 3]))
+            })
+            .unwrap();
+            for (size, workers) in [(1000, 3), (1 << 20, 2), (7, 1)] {
+                let mut text = Vec::new();
+                write_with(&tree, &prepared, 1, &mut text, size, workers).unwrap();
+                assert_eq!(unpack(&text), reference(&tree, &prepared));
+            }
         }
     }
 
