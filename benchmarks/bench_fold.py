@@ -2,7 +2,7 @@
 """Fold throughput and peak memory: foldkit against inferno-collapse-perf and stackcollapse-perf.pl.
 
 Usage:
-    python benchmarks/bench_fold.py [CAPTURE ...] [--runs 3] [--size-mb 200] [--repeat 4]
+    python benchmarks/bench_fold.py [CAPTURE ...] [--runs 3] [--size-mb 200] [--repeat 4] [--no-blank]
 
 Without CAPTURE it builds a ~200 MB input by concatenating the real system-wide capture shipped in
 fixtures/. Each tool runs `--runs` times per configuration, the tools taking turns (one run of
@@ -14,7 +14,11 @@ tree), and the start-up cost is measured on a 1 KB capture. The reference tools 
 `INFERNO_BIN` (the inferno-collapse-perf binary) or PATH, FlameGraph via `FLAMEGRAPH_DIR` (the
 directory holding stackcollapse-perf.pl) or PATH. A zstd-compressed copy of each input is timed
 too. Peak RSS is the largest resident set of any single process of the run (read from /proc every
-20 ms, so it is a close lower bound) and the peak of the whole process tree's sum.
+20 ms, so it is a close lower bound) and the peak of the whole process tree's sum. `--no-blank`
+also folds the first capture with its blank lines removed (samples one after another, as `perf
+script -G` and some tools write them: issue 20's last hot path) against the capture as it is; the
+peers cannot read that form (inferno-collapse-perf warns of weird stack lines, stackcollapse-perf.pl
+writes nothing), so it is foldkit against itself.
 """
 
 from __future__ import annotations
@@ -73,30 +77,36 @@ def _tree_rss(root: int) -> tuple[int, int]:
     return max(values, default=0), sum(values)
 
 
-def run(cmd: list[str]) -> tuple[float, int, int]:
-    """Wall seconds, peak single-process RSS and peak tree RSS (KiB) of one run."""
+def run(cmd: list[str]) -> tuple[float, int, int, float]:
+    """Wall seconds, peak single-process RSS and peak tree RSS (KiB), and CPU seconds (user +
+    system, the process and the children it waited for) of one run."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_one = peak_sum = 0
-    while proc.poll() is None:
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
         one, total = _tree_rss(proc.pid)
         peak_one, peak_sum = max(peak_one, one), max(peak_sum, total)
         time.sleep(0.02)
     elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read() if proc.stderr else b""
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode(errors='replace')[:500]}")
-    return elapsed, peak_one, peak_sum
+    return elapsed, peak_one, peak_sum, usage.ru_utime + usage.ru_stime
 
 
-def median_runs(configs: list[tuple[str, list[str]]], runs: int) -> list[tuple[str, float, int, int]]:
-    """(name, median seconds, max single RSS, max tree RSS) per command; the commands take turns."""
-    results: dict[str, list[tuple[float, int, int]]] = {name: [] for name, _ in configs}
+def median_runs(configs: list[tuple[str, list[str]]], runs: int) -> list[tuple[str, float, int, int, float]]:
+    """(name, median seconds, max single RSS, max tree RSS, median CPU seconds) per command; the
+    commands take turns."""
+    results: dict[str, list[tuple[float, int, int, float]]] = {name: [] for name, _ in configs}
     for _ in range(runs):
         for name, cmd in configs:
             results[name].append(run(cmd))
     return [
-        (name, statistics.median(r[0] for r in rs), max(r[1] for r in rs), max(r[2] for r in rs))
+        (name, statistics.median(r[0] for r in rs), max(r[1] for r in rs), max(r[2] for r in rs), statistics.median(r[3] for r in rs))
         for name, rs in results.items()
     ]
 
@@ -134,12 +144,22 @@ def repeated(path: Path, times: int, tmpdir: Path) -> Path:
     return target
 
 
+def without_blank_lines(path: Path, tmpdir: Path) -> Path:
+    """`path` with its blank lines removed (each sample's header then follows the last frame of the
+    one before)."""
+    target = tmpdir / f"{path.stem}-no-blank.perf"
+    with open(path, "rb") as src, open(target, "wb") as out:
+        out.writelines(line for line in src if line.strip())
+    return target
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("captures", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=0, help="also fold the first capture concatenated this many times (memory bound)")
+    parser.add_argument("--no-blank", action="store_true", help="also fold the first capture without its blank lines")
     args = parser.parse_args()
     reference.compile_foldkit()
     foldkit = [sys.executable, "-m", "foldkit", "fold", "-q"]
@@ -173,22 +193,40 @@ def main() -> None:
             rows = median_runs(configs, args.runs)
             if "stackcollapse-perf.pl" in tools:  # slow: its own (3) runs
                 rows += median_runs([("stackcollapse-perf.pl", [*tools["stackcollapse-perf.pl"], str(path)])], max(1, min(args.runs, 3)))
-            best_foldkit = min(t for n, t, _, _ in rows if n.startswith("foldkit -j") and "zstd" not in n)
-            print(f"{'tool':38} {'time s':>8} {'MB/s':>8} {'RSS MB':>8} {'tree MB':>8} {'time / best foldkit':>20}")
-            for name, t, one, tree in rows:
-                print(f"{name:38} {t:8.2f} {size / 1e6 / t:8.1f} {one / 1024:8.0f} {tree / 1024:8.0f} {t / best_foldkit:19.2f}x")
-            times = {n: t for n, t, _, _ in rows}
+            best_foldkit = min(t for n, t, _, _, _ in rows if n.startswith("foldkit -j") and "zstd" not in n)
+            print(f"{'tool':38} {'time s':>8} {'CPU s':>8} {'MB/s':>8} {'MB/CPU-s':>9} {'RSS MB':>8} {'tree MB':>8} {'time / best foldkit':>20}")
+            for name, t, one, tree, cpu in rows:
+                print(
+                    f"{name:38} {t:8.2f} {cpu:8.2f} {size / 1e6 / t:8.1f} {size / 1e6 / max(cpu, 1e-9):9.1f} "
+                    f"{one / 1024:8.0f} {tree / 1024:8.0f} {t / best_foldkit:19.2f}x"
+                )
+            times = {n: t for n, t, _, _, _ in rows}
+            cpu_of = {n: c for n, _, _, _, c in rows}
             zstd = times.get(f"foldkit -j {cores} (zstd input)")
             plain = times.get(f"foldkit -j {cores}")
             inferno = min((t for n, t in times.items() if n.startswith("inferno-collapse-perf")), default=None)
             perl = times.get("stackcollapse-perf.pl")
-            print(f"foldkit (best) is {inferno / best_foldkit:.2f}x inferno-collapse-perf at its best thread count" if inferno else "(inferno-collapse-perf not found: set INFERNO_BIN)")
+            print(f"foldkit (best) is {inferno / best_foldkit:.2f}x inferno-collapse-perf at its best thread count (issue 20's bar: >= 3.5x)" if inferno else "(inferno-collapse-perf not found: set INFERNO_BIN)")
+            if plain and cpu_of.get(f"foldkit -j {cores}"):
+                print(f"foldkit -j {cores} folds {size / 1e9 / cpu_of[f'foldkit -j {cores}']:.2f} GB per CPU-second (issue 20's bar: >= 1 GB/s a core)")
             print(f"foldkit (best) is {perl / best_foldkit:.1f}x stackcollapse-perf.pl" if perl else "(stackcollapse-perf.pl not found: set FLAMEGRAPH_DIR)")
             if zstd and plain:
                 print(f"zstd input runs at {plain / zstd:.2f}x the speed of plain text (-j {cores})")
+        if args.no_blank and inputs:
+            dense = without_blank_lines(inputs[0], tmpdir)
+            out = str(tmpdir / "out.folded")
+            pair = [
+                (f"foldkit -j {cores}, as captured", [*foldkit, str(inputs[0]), "-o", out]),
+                (f"foldkit -j {cores}, no blank lines", [*foldkit, str(dense), "-o", out]),
+            ]
+            rows = median_runs(pair, args.runs)
+            print(f"\n{inputs[0].name} without blank lines ({dense.stat().st_size / 1e6:.1f} MB; the peers cannot read it):")
+            for (name, t, one, _, cpu), path in zip(rows, (inputs[0], dense), strict=True):
+                print(f"{name:38} {t:8.2f} s {cpu:8.2f} CPU-s {path.stat().st_size / 1e6 / t:8.1f} MB/s {one / 1024:8.0f} MB RSS")
+            print(f"without blank lines: {rows[0][1] / rows[1][1]:.2f}x the speed of the capture as it is")
         if args.repeat and inputs:
             big = repeated(inputs[0], args.repeat, tmpdir)
-            t, one, tree = run([*foldkit, str(big), "-o", str(tmpdir / "out.folded")])
+            t, one, tree, _ = run([*foldkit, str(big), "-o", str(tmpdir / "out.folded")])
             print(f"\n{big.name}: {big.stat().st_size / 1e6:.0f} MB in {t:.2f} s; peak RSS {one / 1024:.0f} MB, whole process tree {tree / 1024:.0f} MB")
 
 

@@ -1,7 +1,7 @@
 """Benchmark: `foldkit report` on 200 captures of about 5 MB each, against a baseline.
 
 Run: python benchmarks/bench_report.py [--captures 200] [--jobs 0] [--no-baseline] [--repeat 1]
-[--cluster local:2]
+[--cluster local:2] [--deep 100000 [--deep-captures 8]] [--pages]
 (foldkit installed, e.g. `make bench`). The captures are made in a temporary folder (never in the
 repository) by repeating the shipped real captures to about 5 MB each: perf (whole system and a
 Java service), bpftrace, BCC and folded stacks, every fourth one zstd-compressed. The command runs
@@ -20,6 +20,7 @@ run's whole process tree: on a machine other work loads, the CPU time moves less
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import resource
 import shutil
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import zstandard
@@ -47,6 +49,8 @@ SOURCES = [
 TARGET_BYTES = 5_000_000
 #: How often the process tree's memory is sampled.
 SAMPLE_SECONDS = 0.05
+#: Issue 26's bar for a report of deep captures: peak RSS of the whole process tree, MB.
+DEEP_BAR_MB = 500
 
 
 def plain(path: Path) -> bytes:
@@ -77,6 +81,93 @@ def make_captures(folder: Path, count: int) -> int:
             total += len(body)
             made += 1
     return total
+
+
+def make_deep_captures(folder: Path, count: int, frames: int, samples: int = 3) -> int:
+    """`count` perf captures of `samples` samples, each one call chain `frames` deep (the leaf differs
+    between samples); returns their total size."""
+    chain = "".join(f"\t{0x400000 + 16 * i:16x} function_{i % 997}_{i} (/usr/bin/deep)\n" for i in range(1, frames))
+    total = 0
+    folder.mkdir(parents=True)
+    for c in range(count):
+        with (folder / f"deep-{c:02d}.perf").open("w") as out:
+            for n in range(samples):
+                text = f"deep 100/100 [000] {1 + n / 1000:.6f}: 1001 cycles:\n\t{0x400000:16x} leaf_{n} (/usr/bin/deep)\n{chain}\n"
+                out.write(text)
+                total += len(text)
+    return total
+
+
+def deep_report(args: argparse.Namespace) -> None:
+    """A report of deep captures: time and the peak RSS of its whole process tree against the bar."""
+    with tempfile.TemporaryDirectory(prefix="foldkit-bench-report-") as tmp:
+        folder = Path(tmp) / "captures"
+        total = make_deep_captures(folder, args.deep_captures, args.deep)
+        print(f"made {args.deep_captures} perf captures of 3 samples {args.deep:,} frames deep, {total / 1e6:,.1f} MB")
+        times, cpus, peaks, largest = [], [], [], []
+        for _ in range(args.repeat):
+            elapsed, memory, _ = run_once(folder, Path(tmp) / "site", args.jobs, None)
+            times.append(elapsed)
+            cpus.append(memory.cpu)
+            peaks.append(memory.peak_total * 1024 / 1e6)  # (KiB to MB, the bar's unit)
+            largest.append(memory.peak_single * 1024 / 1e6)
+            shutil.rmtree(Path(tmp) / "site", ignore_errors=True)
+        peak = max(peaks)
+        verdict = "meets it" if peak <= DEEP_BAR_MB else "MISSES it"
+        print(
+            f"foldkit report of deep captures, --jobs {args.jobs or 'auto'}: median {statistics.median(times):.1f} s "
+            f"({statistics.median(cpus):.1f} CPU-s) over {args.repeat} run(s); peak RSS {peak:,.0f} MB for the whole "
+            f"process tree, {max(largest):,.0f} MB for the largest process (bar: <= {DEEP_BAR_MB} MB for the tree: {verdict})"
+        )
+
+
+def _draw(cmd: list[str], folded: Path) -> None:
+    """Run `cmd` (a flame graph tool) on `folded` as its standard input, its output discarded."""
+    with folded.open("rb") as fh:
+        subprocess.run(cmd, stdin=fh, stdout=subprocess.DEVNULL, check=True)
+
+
+def page_times(runs: int) -> None:
+    """The viewer page and the SVG of one capture of each kind, beside inferno-flamegraph's SVG."""
+    import reference  # benchmarks/reference.py
+
+    from foldkit.ingest import FoldOptions
+    from foldkit.render import RenderOptions, render_flamegraph
+    from foldkit.render.viewer import render_viewer
+    from foldkit.report.capture import read_capture
+    from foldkit.report.discover import CaptureInput
+
+    inferno = reference.inferno("INFERNO_FLAMEGRAPH", "inferno-flamegraph")
+    runs = max(3, runs)
+
+    def median_of(fn: Callable[[], object]) -> float:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    print(f"report pages of one capture of each kind, medians of {runs} (in-process, as the workers build them):")
+    print(f"{'capture':28} {'MB':>6} {'stacks':>8} {'viewer page s':>14} {'SVG s':>8} {'inferno SVG s':>14} {'inferno / viewer':>17}")
+    with tempfile.TemporaryDirectory(prefix="foldkit-bench-pages-") as tmp:
+        for rel, _ in SOURCES:
+            data = plain(ROOT / rel)
+            capture = Path(tmp) / Path(rel).name.removesuffix(".zst")
+            capture.write_bytes(data * max(1, round(TARGET_BYTES / len(data))))
+            item = CaptureInput(path=str(capture), name=capture.name, slug=capture.name, explicit=True)
+            profile = read_capture(item, FoldOptions())  # as the report reads it (perf: with sample times)
+            options = RenderOptions(title=capture.name)
+            viewer_s = median_of(functools.partial(render_viewer, profile, options))
+            svg_s = median_of(functools.partial(render_flamegraph, profile, options))
+            ratio, inferno_text = "", "-"
+            if inferno is not None:
+                folded = Path(tmp) / "page.folded"
+                profile.to_folded(folded)
+                inferno_s = median_of(functools.partial(_draw, inferno, folded))
+                inferno_text, ratio = f"{inferno_s:.3f}", f"{inferno_s / viewer_s:.2f}x"
+            size = capture.stat().st_size / 1e6
+            print(f"{capture.name:28} {size:6.1f} {len(profile):8,d} {viewer_s:14.3f} {svg_s:8.3f} {inferno_text:>14} {ratio:>17}", flush=True)
 
 
 def _children() -> dict[int, list[int]]:
@@ -173,7 +264,16 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="no --baseline (no check, no differential graphs)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--cluster", help="also run on this Dask cluster (local:N: N local workers) and compare")
+    parser.add_argument("--deep", type=int, default=0, help="instead, a report of captures whose stacks are this many frames deep")
+    parser.add_argument("--deep-captures", type=int, default=8, help="how many deep captures (with --deep)")
+    parser.add_argument("--pages", action="store_true", help="instead, time the pages of one capture of each kind beside inferno")
     args = parser.parse_args()
+    if args.pages:
+        page_times(args.repeat)
+        return
+    if args.deep:
+        deep_report(args)
+        return
     if args.cluster is not None:
         compare_cluster(args)
         return

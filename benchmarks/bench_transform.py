@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -99,7 +100,11 @@ def run(profile: Profile, label: str, repeat: int) -> None:
             continue
         if name == "only_pid":
             step = OnlyPid((int(next(iter(profile.weights)).split(";", 1)[0].rsplit("/", 1)[-1]),))
-        seconds = median_seconds(lambda step=step, name=name: TRANSFORMS[name].func(profile, step), repeat)
+
+        def once(step: Any = step, name: str = name) -> object:
+            return TRANSFORMS[name].func(profile, step)
+
+        seconds = median_seconds(once, repeat)
         print(f"{name:<22}{seconds * 1000:>8.1f}ms{stacks / seconds:>14,.0f}{samples / seconds:>14,.0f}")
     for name, func in (
         ("split per thread", lambda: split(profile, "thread")),

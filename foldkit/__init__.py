@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import signal as _signal
+# `_signal` is the C module `signal` wraps: built in, so the handler below is installed before any
+# module is imported (`signal` itself imports enum, functools and collections first: a Ctrl-C
+# landing there, on a loaded machine, printed a KeyboardInterrupt traceback from the import)
+import _signal
 import sys as _sys
 
 

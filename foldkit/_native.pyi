@@ -73,6 +73,8 @@ class FoldOptionsRead(Protocol):
     def skip_after(self) -> tuple[str, ...]: ...
     @property
     def keep_time(self) -> bool: ...
+    @property
+    def clock(self) -> str: ...
 
 @final
 class PerfFolder:
@@ -89,7 +91,28 @@ class PerfFolder:
     def cancel(self) -> None:
         """Stop the threads now."""
     def finish(self) -> dict[str, Any]:
-        """Wait for the threads: `events`, `first_seen`, `lines`, `timelines` (chunk -> (times, stack ids, weights) arrays), `stacks` (what the ids index), `bad` ((chunk, line number, text) of bad lines to quote) and `bad_count`."""
+        """Wait for the threads: `events`, `first_seen`, `lines`, `timelines` (chunk -> (times, stack ids, weights) arrays), `stacks` (what the ids index), `bad` ((chunk, line number, text) of bad lines to quote) and `bad_count`; with `options.clock` not `cpu`, `sched` (a `SchedEvents`)."""
+
+# --- sched.rs ---
+
+@final
+class SchedEvents:
+    """The timed samples a `PerfFolder` kept for `--off-cpu` / `--wall` (stack ids index its `stacks`)."""
+
+    @property
+    def switches(self) -> int:
+        """`sched:sched_switch` events read."""
+    @property
+    def untimed(self) -> int:
+        """Samples without a timestamp."""
+    def on_cpu_events(self) -> list[str]:
+        """The on-CPU events' names (before any `/`), each once."""
+    def rows(self) -> list[tuple[int, int, int, list[tuple[int, str, int, int, int, str]]]]:
+        """Per chunk `(index, untimed, latest time, rows)`: `(time, "switch"|"wakeup"|"sample", prev|0|thread, next|target|period, stack id, state|""|event)` in file order."""
+    def pair(
+        self, states: bytes | None, wakeups: bool, on_cpu: bytes | None = ..., each: int | None = ...
+    ) -> tuple[list[tuple[int, str | None, int | None, int, int]], int, int]:
+        """`(charges, still_off, missing)`: charges `(stack id, state or None for on-CPU, waker stack id or None, ns, count)` in first-charge order."""
 
 def demangle(symbol: bytes) -> bytes:
     """A symbol demangled (C++, Rust legacy and v0), or Rust's partial demangling tidied."""

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from foldkit.cli.running import report as report
-from foldkit.ingest.options import FoldOptions
+from foldkit.ingest.options import FoldOptions, clock_of_flags
 from foldkit.inputs import DEFAULT_MAX_RECORD
 
 Inputs = Annotated[
@@ -126,11 +126,7 @@ def fold_options(**flags: typing.Any) -> FoldOptions:
     from foldkit.errors import UsageError
 
     off_cpu, wall = flags.pop("off_cpu", False), flags.pop("wall", False)
-    if off_cpu and wall:
-        raise UsageError("--off-cpu and --wall exclude each other (--wall includes the off-CPU time)")
-    clock = "off-cpu" if off_cpu else "wall" if wall else "cpu"
-    if clock == "cpu" and (flags.get("wakeups") or flags.get("off_cpu_states", "default") != "default"):
-        raise UsageError("--wakeups and --off-cpu-states need --off-cpu or --wall")
+    clock = clock_of_flags(off_cpu, wall, bool(flags.get("wakeups")), flags.get("off_cpu_states", "default"))
     if flags.get("weight", "period") not in ("period", "samples"):
         raise UsageError(f"--weight must be 'period' or 'samples', not {flags['weight']!r}")
     flags["clock"] = clock

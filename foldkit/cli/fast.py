@@ -115,6 +115,10 @@ FOLD_FLAGS: dict[str, tuple[str, str]] = {
     "-j": ("jobs", "count"),
     "--nthreads": ("jobs", "count"),
     "-n": ("jobs", "count"),
+    "--off-cpu": ("off_cpu", "flag"),
+    "--wall": ("wall", "flag"),
+    "--wakeups": ("wakeups", "flag"),
+    "--off-cpu-states": ("off_cpu_states", "str"),
 }
 
 #: `foldkit fold`'s parameters that are no folding flag.
@@ -285,10 +289,14 @@ def _parse_fold(args: list[str], messages: list[str]) -> Plan | None:
 
 def fold_options(given: dict[str, Any]) -> FoldOptions:
     """The `FoldOptions` of a fold plan's values (those not in `_FOLD_OWN`): the fields named so,
-    the defaults of the others; `all` annotates (`FoldOptions.annotated`)."""
-    from foldkit.ingest.options import FoldOptions
+    the defaults of the others; `all` annotates (`FoldOptions.annotated`); `--off-cpu` / `--wall`
+    are the clock (`clock_of_flags`, as the command's `fold_options` makes it)."""
+    from foldkit.ingest.options import FoldOptions, clock_of_flags
 
-    fields = {name: value for name, value in given.items() if name not in (*_FOLD_OWN, "all")}
+    fields = {name: value for name, value in given.items() if name not in (*_FOLD_OWN, "all", "off_cpu", "wall")}
+    fields["clock"] = clock_of_flags(
+        bool(given.get("off_cpu")), bool(given.get("wall")), bool(given.get("wakeups")), given.get("off_cpu_states", "default")
+    )
     options = FoldOptions(**fields)
     return options.annotated() if given.get("all") else options
 

@@ -195,10 +195,12 @@ START_ATTEMPTS = 3
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Within the block, this thread holds HELD_SIGNALS (delivered when it ends): threads and
-    processes started in it are born with them blocked, and keep them blocked. Dask's event-loop
-    thread, started here, starts every worker process (and restarts them): none of them is
-    interrupted by a Ctrl-C meant for foldkit, which stops them itself."""
+    """Within the block, this thread blocks HELD_SIGNALS, so the threads and processes started in it
+    are born with them blocked, and keep them blocked. Dask's event-loop thread, started here,
+    starts every worker process (and restarts them): none of them is interrupted by a Ctrl-C meant
+    for foldkit, which stops them itself. Nothing is held back from foldkit: a signal sent to the
+    process goes to a thread that does not block it, and Python runs foldkit's handler in the main
+    thread as usual (this block usually runs in `Starting`'s thread, not the main one)."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
     try:
         yield

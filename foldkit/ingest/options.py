@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from foldkit.errors import UsageError
 from foldkit.inputs import DEFAULT_MAX_RECORD
 
 
@@ -49,6 +50,17 @@ class FoldOptions:
 
 
 DEFAULT_OPTIONS = FoldOptions()
+
+
+def clock_of_flags(off_cpu: bool, wall: bool, wakeups: bool, off_cpu_states: str) -> str:
+    """`FoldOptions.clock` for the `--off-cpu` / `--wall` flags (with `--wakeups` and
+    `--off-cpu-states`, which need one of them); a UsageError when they do not go together."""
+    if off_cpu and wall:
+        raise UsageError("--off-cpu and --wall exclude each other (--wall includes the off-CPU time)")
+    clock = "off-cpu" if off_cpu else "wall" if wall else "cpu"
+    if clock == "cpu" and (wakeups or off_cpu_states != "default"):
+        raise UsageError("--wakeups and --off-cpu-states need --off-cpu or --wall")
+    return clock
 
 
 def perf_root_frames(pid: bool, tid: bool) -> tuple[str, ...]:

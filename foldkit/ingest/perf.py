@@ -352,6 +352,11 @@ class FoldState:
     #: (times, stack ids into `stacks`, weights; see `_native.PerfFolder.finish`)
     timeline: dict[int, list[tuple[float, str, int]] | tuple[bytes, bytes, bytes | list[int]]] = field(default_factory=dict)
     stacks: list[str] = field(default_factory=list)
+    #: the samples kept for `--off-cpu` / `--wall` (a `_native.SchedEvents`; `perf_sched`)
+    sched: Any = None
+    #: what a caller's own line path made of the chunks the core handed back (`_fold_native`'s
+    #: `fallback`), by chunk index
+    handed_back: dict[int, Any] = field(default_factory=dict)
 
     def add_events(self, events: dict[str, dict[str, list[int]]], first_seen: dict[str, tuple[int, int]]) -> None:
         """Add stacks per event and the (chunk, order) where each event was first seen."""
@@ -391,18 +396,28 @@ def _merge_stacks(target: dict[str, dict[str, list[int]]], source: dict[str, dic
 NATIVE_STREAM_CHUNK_SIZE = 512 * 1024
 
 
-def _fold_native(native: NativeCore, source: Source, options: FoldOptions, size: int) -> FoldState:
+#: Called with the fold's state, chunk index and chunk for a chunk the native core cannot account
+#: for (it may keep what it makes of it in `state.handed_back`).
+ChunkFallback = Callable[["FoldState", int, bytes], None]
+
+
+def _fold_native(
+    native: NativeCore, source: Source, options: FoldOptions, size: int, fallback: ChunkFallback | None = None
+) -> FoldState:
     """Fold with the native core's threads. A plain file is read by the threads themselves, by
     range; a zstd or gzip file is decompressed natively while they fold. Either falls back to the
     Python reader (`Source.chunks`), which skips records longer than `options.max_record` and
     reports corrupt streams, when the native reader meets such a record or stream, and reads a
-    plain file without blank lines in its head so too (its records end without one)."""
+    plain file without blank lines in its head so too (its records end without one). A chunk
+    the core cannot account for goes to `fallback` if given, else to the line path."""
     path = source.seekable_path()
     # a plain file whose head has no blank line (`-G`, no call chains, side events first) has no
     # record boundary for the threads to cut ranges at: its chunks are cut by `cut_records`
     if path and b"\n\n" in source.head().replace(b"\r\n", b"\n"):
         try:
-            return _run_native(native, options, source.name, lambda folder: folder.push_file(path, size, 0, options.max_record))
+            return _run_native(
+                native, options, source.name, lambda folder: folder.push_file(path, size, 0, options.max_record), fallback
+            )
         except native.RecordTooLong:
             pass
     elif source.compression in ("zstd", "gzip") and source.path:
@@ -413,6 +428,7 @@ def _fold_native(native: NativeCore, source: Source, options: FoldOptions, size:
                 lambda folder: folder.push_compressed(
                     compressed, source.compression, options.chunk_size or NATIVE_STREAM_CHUNK_SIZE, options.max_record
                 ),
+                fallback,
             )
         except native.StreamUnusable:
             pass
@@ -422,19 +438,25 @@ def _fold_native(native: NativeCore, source: Source, options: FoldOptions, size:
             if not folder.push(index, chunk):
                 break  # the threads stopped on an error, which finish() raises
 
-    return _run_native(native, options, source.name, push_stream)
+    return _run_native(native, options, source.name, push_stream, fallback)
 
 
-def _run_native(native: NativeCore, options: FoldOptions, name: str, push: Callable[[Any], object]) -> FoldState:
-    """Run one native fold: `push` feeds the folder; chunks it cannot account for come back to the
-    line path (`FoldState.fold_chunk`), frame lines it leaves to Python to `Resolver.line_names`."""
+def _run_native(
+    native: NativeCore, options: FoldOptions, name: str, push: Callable[[Any], object], to_twin: ChunkFallback | None = None
+) -> FoldState:
+    """Run one native fold: `push` feeds the folder; chunks it cannot account for come back to
+    `to_twin` if given, else to the line path (`FoldState.fold_chunk`), frame lines it leaves to
+    Python to `Resolver.line_names`."""
     state = FoldState()
     lock = threading.Lock()  # the callbacks run on the native threads (holding the GIL in turn)
     resolver = Resolver(options)
 
     def fallback(index: int, chunk: bytes) -> None:
         with lock:
-            state.fold_chunk(index, chunk, options)
+            if to_twin is not None:
+                to_twin(state, index, chunk)
+            else:
+                state.fold_chunk(index, chunk, options)
 
     def namer(line: bytes, java: bool) -> bytes | None:
         with lock:
@@ -456,7 +478,21 @@ def _run_native(native: NativeCore, options: FoldOptions, name: str, push: Calla
     state.stacks = folded["stacks"]
     state.bad.extend(folded["bad"])
     state.bad_count += folded["bad_count"]
+    state.sched = folded.get("sched")
     return state
+
+
+def quote_bad_lines(state: FoldState, name: str, diag: Diagnostics) -> None:
+    """Count the bad lines of `state` in `diag` and quote the first ones, numbered in the whole
+    input (`name`)."""
+    starts: dict[int, int] = {}
+    total = 0
+    for index in sorted(state.lines):
+        starts[index] = total
+        total += state.lines[index]
+    for index, lineno, text in sorted(state.bad)[:MAX_QUOTED]:
+        diag.bad_line(name, starts[index] + lineno, text)
+    diag.bad_lines = state.bad_count
 
 
 def _timeline(state: FoldState, keep: set[str] | None) -> Timeline:
@@ -483,14 +519,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
     merged = {event: state.events[event] for event in sorted(state.events, key=lambda e: state.first_seen[e])}
 
     diag = Diagnostics()
-    starts: dict[int, int] = {}
-    total = 0
-    for index in sorted(state.lines):
-        starts[index] = total
-        total += state.lines[index]
-    for index, lineno, text in sorted(state.bad)[:MAX_QUOTED]:
-        diag.bad_line(source.name, starts[index] + lineno, text)
-    diag.bad_lines = state.bad_count
+    quote_bad_lines(state, source.name, diag)
     if not merged:
         return Profile(diagnostics=diag)
     event = _choose_event(merged, options, diag)

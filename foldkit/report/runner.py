@@ -87,15 +87,35 @@ def _start_worker(parent: int) -> None:
 @contextlib.contextmanager
 def held_signals() -> Iterator[None]:
     """Within the block, SIGINT/SIGTERM/SIGHUP wait (delivered when it ends), and processes
-    started in it are born with them blocked. Main thread only (elsewhere: does nothing)."""
+    started in it are born with them blocked. Main thread only (elsewhere: does nothing).
+
+    Blocking them in this thread is not enough: a signal sent to the process (a Ctrl-C to the
+    process group) then goes to another of its threads that does not block it (polars' cleanup
+    thread, the native core's), and Python runs the handler in this thread all the same, in the
+    middle of the block: inside `Process.start`, after the worker was spawned but before the pool
+    knew it, so no one stopped that worker and it printed a traceback (its start-up data cut
+    short). So the handlers are replaced too, by one that notes the signal, and the first signal
+    noted is raised again once the block's handlers and mask are given back."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    noted: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        noted.append(signum)
+
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    handlers = {sig: handler for sig in HELD_SIGNALS if (handler := signal.getsignal(sig)) is not None}
+    for sig in handlers:
+        signal.signal(sig, note)
     try:
         yield
     finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if noted:
+            signal.raise_signal(noted[0])  # to its own handler again (or its default action)
 
 
 @contextlib.contextmanager
@@ -244,7 +264,8 @@ def _run_pool(
 ) -> list[int]:
     """Process `pending` (taken from its end) in one pool until it is empty or the pool breaks;
     return the captures that were in flight when a worker died (whose exit code goes to `ended`)."""
-    pool = _pool(workers)
+    with held_signals():  # the first SemLock starts multiprocessing's resource tracker
+        pool = _pool(workers)
     running: dict[Future[CaptureResult], int] = {}
     lost: list[int] = []
     limit = workers * (1 + AHEAD_PER_WORKER)

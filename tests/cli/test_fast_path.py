@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from foldkit.cli import fast
-from tests.support.common import FIXTURES
+from tests.support.common import DATA, FIXTURES
 
 FOLDED = b"main;work;inner 3\nmain;work 2\nmain;idle 1\nmain;[unknown] ;x  4\n"
 TWO_COLUMNS = b"main;a;x 5 1\nmain;a;y 1 4\nmain;b 2 2\n"
@@ -96,6 +96,13 @@ FOLD_CASES: list[tuple[list[str], bytes | None]] = [
     (["PERF", "-qv"], None),
     (["--pid"], None),
     ([], None),
+    (["SCHED", "--off-cpu", "-o", "OUT.folded"], None),
+    (["SCHED", "--wall", "--off-cpu-states", "S,D", "--tid"], None),
+    (["SCHED", "--off-cpu", "--wakeups", "--off-cpu-states=all"], None),
+    (["SCHED", "--off-cpu", "--wall"], None),  # refused: they exclude each other
+    (["SCHED", "--wakeups"], None),  # refused: needs --off-cpu or --wall
+    (["SCHED", "--off-cpu", "--off-cpu-states", "Q"], None),  # refused by the reader
+    (["PERF", "--off-cpu"], None),  # no sched_switch events: refused
 ]
 
 
@@ -106,7 +113,7 @@ def _run(args: list[str], stdin: bytes | None, tmp: Path, fast_path: bool, comma
     names = {
         "IN": str(tmp / "in.folded"), "EMPTY": str(tmp / "empty.folded"), "TWO": str(tmp / "two.folded"),
         "JAVA": str(FIXTURES / "java.perf"), "PERF": str(FIXTURES / "java.perf"), "ODD": str(tmp / "odd.perf"),
-        "EVENTS": str(tmp / "events.perf"),
+        "EVENTS": str(tmp / "events.perf"), "SCHED": str(DATA / "time" / "spinsleep.perf.zst"),
     }  # fmt: skip
     argv = []
     for arg in args:
@@ -166,6 +173,7 @@ def test_the_fold_fast_path_gives_what_typer_gives(tmp_path: Path, args: list[st
         (["flamegraph", "-o", "x.svg"], False),
         (["fold", "x.perf"], True),
         (["fold", "-", "-o", "x.folded", "--tid", "-n", "2", "--inline"], True),
+        (["fold", "x.perf", "--off-cpu", "--wakeups", "--off-cpu-states", "S,D"], True),
         (["fold", "x.perf", "-j", "-1"], False),
         (["fold", "x.perf", "--weight", "bytes"], False),
         (["fold", "x.perf", "--exclude", "^swapper$"], False),
@@ -237,6 +245,8 @@ def test_the_fast_path_defaults_are_the_commands_defaults() -> None:
         {"pid": True, "kernel": True, "jobs": 3, "output": "x.folded", "quiet": True},
         {"tid": True, "all": True, "addrs": True, "demangle": True, "strict": True, "verbose": True},
         {"jit": True, "event": "cycles", "weight": "samples", "format": "perf", "unit_header": True},
+        {"off_cpu": True, "wakeups": True, "off_cpu_states": "S,D"},
+        {"wall": True, "tid": True},
     ],
 )
 def test_the_fold_fast_path_folds_with_the_commands_options(given: dict[str, object]) -> None:

@@ -2,10 +2,15 @@
 `profile -f` and `-f -d`, foldkit), and the forms around them (CRLF, comments and foldkit's unit
 header, decimal weights, two columns, whitespace around frames and weights): the native file
 reader reads every stack of them itself (only comments are left to the reference reader) and
-gives the reference reader's result."""
+gives the reference reader's result; so does `foldkit.read` (every command's way in), on the
+stored files and on what the installed inferno-collapse-perf and stackcollapse-perf.pl write now
+(issue 20, item 1)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -14,12 +19,12 @@ import pytest
 import zstandard
 
 from foldkit import _native
-from foldkit.ingest import FoldOptions
+from foldkit.ingest import FoldOptions, read
 from foldkit.ingest.folded import fold_chunks, fold_file
 from foldkit.profile import LazyProfile, Profile
 from tests.ingest.test_folded_file_native import python_outcome
 from tests.ingest.test_folded_native import described
-from tests.support.common import DATA
+from tests.support.common import DATA, data_bytes
 
 PRODUCERS = {
     "stackcollapse-perf.pl": DATA / "producers" / "stackcollapse-perf.folded.zst",
@@ -108,3 +113,50 @@ def test_inferno_and_the_perl_script_write_frames_that_end_in_a_space() -> None:
 
 def test_the_delimited_bcc_form_has_its_delimiter_frames() -> None:
     assert b";-;entry_SYSCALL_64" in producer_text("bcc profile -f -d")
+
+
+def _but_notes(outcome: tuple[object, ...]) -> tuple[object, ...]:
+    """`described`'s outcome without its notes (`read` notes the format it detected)."""
+    return outcome[:4] + outcome[5:]
+
+
+@pytest.mark.parametrize("producer", PRODUCER_NAMES)
+def test_reading_each_producers_file_as_every_command_does_keeps_the_native_table(producer: str, tmp_path: Path) -> None:
+    """`foldkit.read` of the file by its path (what `fold`, `flamegraph`, `top`, `diff` and `check`
+    do): the stacks stay in the native table, with the reference reader's result."""
+    text = producer_text(producer)
+    path = tmp_path / "in.folded"
+    path.write_bytes(text)
+    profile = read(str(path))
+    assert isinstance(profile, LazyProfile) and profile.table is not None
+    assert _but_notes(described(profile)) == _but_notes(python_outcome(text, FoldOptions()))
+
+
+def _installed_producers() -> dict[str, list[str]]:
+    """The folding commands installed here (inferno-collapse-perf on PATH, FlameGraph's script in
+    FLAMEGRAPH_DIR or /work/tools/FlameGraph), each to run as `[*cmd, --tid, --addrs, capture]`."""
+    found: dict[str, list[str]] = {}
+    if inferno := shutil.which("inferno-collapse-perf"):
+        found["inferno-collapse-perf"] = [inferno]
+    script = Path(os.environ.get("FLAMEGRAPH_DIR", "/work/tools/FlameGraph")) / "stackcollapse-perf.pl"
+    if script.is_file() and shutil.which("perl"):
+        found["stackcollapse-perf.pl"] = ["perl", str(script)]
+    return found
+
+
+@pytest.mark.parametrize("producer", ["inferno-collapse-perf", "stackcollapse-perf.pl"])
+def test_what_the_installed_producers_write_today_keeps_the_native_table(producer: str, tmp_path: Path) -> None:
+    """The same with the folded text the installed versions write now (the files above were written
+    by fixed versions), of a real capture with `--tid --addrs` (frames ending in a space)."""
+    command = _installed_producers().get(producer)
+    if command is None:
+        pytest.skip(f"{producer} is not installed")
+    capture = tmp_path / "capture.perf"
+    capture.write_bytes(data_bytes("captures/perf-system-mixed.txt"))
+    text = subprocess.run([*command, "--tid", "--addrs", str(capture)], capture_output=True, check=True, timeout=300).stdout
+    assert text.count(b"\n") > 100, text[:200]
+    path = tmp_path / "in.folded"
+    path.write_bytes(text)
+    profile = read(str(path))
+    assert isinstance(profile, LazyProfile) and profile.table is not None
+    assert _but_notes(described(profile)) == _but_notes(python_outcome(text, FoldOptions()))

@@ -141,6 +141,42 @@ def test_a_thread_that_exits_is_not_charged_after_its_exit() -> None:
     assert _fold(text, clock="off-cpu", off_cpu_states="all") == {"b;sleep;__schedule;[off-cpu:S]": 1_000_000_000}
 
 
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_an_interval_whose_switch_in_is_missing_is_left_out_and_counted(native: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FOLDKIT_NATIVE", native)  # the core and its twin alike
+    text = (
+        _switch("a", 10, 0, "1.000000", "S", "b", 20, ["__schedule", "sleep"])
+        # a's switch-in is lost: a runs unseen, then leaves CPU 1 again at 1.4
+        + _switch("a", 10, 1, "1.400000", "S", "swapper/1", 0, ["__schedule", "poll"])
+        + _switch("swapper/1", 0, 1, "1.500000", "R", "a", 10, ["__schedule", "idle"])
+        + _sample("c", 30, "2.000000", 1000, ["main"])
+    )
+    profile = read(text.encode(), fold_options("perf", clock="off-cpu"))
+    # 1.0 -> ? is not in the capture: left out, not charged up to 1.4 (a ran in between)
+    assert dict(profile.weights) == {"a;poll;__schedule;[off-cpu:S]": 100_000_000}
+    assert any(m.startswith("1 off-CPU intervals left out") for m in profile.diagnostics.messages())
+    # preemption is not charged by --off-cpu: its missing switch-in costs nothing and is not reported
+    preempted = text.replace("prev_state=S ==> next_comm=b", "prev_state=R ==> next_comm=b")
+    profile = read(preempted.encode(), fold_options("perf", clock="off-cpu"))
+    assert not any("left out" in m for m in profile.diagnostics.messages())
+
+
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_a_thread_id_used_again_is_not_charged_the_old_threads_time(native: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FOLDKIT_NATIVE", native)
+    text = (
+        _switch("a", 10, 0, "1.000000", "S", "b", 20, ["__schedule", "sleep"])
+        # a's switch-in is lost; it exits at 1.2, and its TID is given to a new thread n at 1.3
+        + _switch("a", 10, 1, "1.200000", "Z", "swapper/1", 0, ["__schedule", "do_exit"])
+        + _switch("swapper/1", 0, 1, "1.300000", "R", "n", 10, ["__schedule", "idle"])
+        + _switch("n", 10, 1, "1.600000", "S", "swapper/1", 0, ["__schedule", "wait"])
+        + _switch("swapper/1", 0, 1, "1.700000", "R", "n", 10, ["__schedule", "idle"])
+    )
+    profile = read(text.encode(), fold_options("perf", clock="off-cpu"))
+    assert dict(profile.weights) == {"n;wait;__schedule;[off-cpu:S]": 100_000_000}
+    assert any(m.startswith("1 off-CPU intervals left out") for m in profile.diagnostics.messages())
+
+
 def test_wakeups_append_the_wakers_stack_after_a_separator() -> None:
     text = (
         _switch("a", 10, 0, "1.000000", "S", "b", 20, ["__schedule", "futex_wait"])

@@ -15,6 +15,7 @@ pub mod header;
 pub mod line_path;
 pub mod lines;
 pub mod pool;
+pub mod sched;
 pub mod stream;
 
 use std::collections::HashMap;
@@ -44,6 +45,9 @@ pub struct FoldConfig {
     pub skip_after: Vec<Vec<u8>>,
     /// keep (time, stack, weight) per sample, in order
     pub keep_time: bool,
+    /// keep each timed sample for `--off-cpu` / `--wall` ([`sched`]); stacks are then made
+    /// from call chains only, as the twin's sink makes them (no frame from the header's rest)
+    pub sched: bool,
 }
 
 /// Why a chunk was not folded here.
@@ -131,6 +135,8 @@ pub struct ChunkInfo {
     pub bad: Vec<(usize, Vec<u8>)>,
     /// bad lines in the chunk (skipped, as the twin skips them)
     pub bad_count: usize,
+    /// the samples kept for `--off-cpu` / `--wall` (when folding for them)
+    pub sched: sched::SchedChunk,
 }
 
 /// Bad lines kept per chunk to quote (the twin's `ChunkResult.bad` keeps as many).
@@ -326,6 +332,8 @@ pub struct Worker {
     /// `PERF_RECORD_`, searched in headers holding an `R`
     side_event: memmem::Finder<'static>,
     chains: ChainCache,
+    /// the scheduler event reader, when folding for `--off-cpu` / `--wall`
+    sched: Option<Box<sched::Reader>>,
 }
 
 /// A worker's result: stack strings (and their hashes, computed on the worker's thread for the
@@ -378,6 +386,7 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
 
 impl Worker {
     pub fn new(cfg: FoldConfig) -> Self {
+        let sched = cfg.sched.then(|| Box::new(sched::Reader::new()));
         Worker {
             cfg,
             header: Header::new(),
@@ -399,6 +408,7 @@ impl Worker {
             last_chains: Vec::new(),
             last_chain_bytes: 0,
             chains: ChainCache::default(),
+            sched,
         }
     }
 
@@ -518,11 +528,13 @@ impl Worker {
                 return Err(Stop::Cancelled);
             }
             let events = info.events.len();
+            let sched = info.sched.mark();
             match self.fold_block(head, &mut lines, info, local, namer, &mut parts) {
                 Ok(()) => {}
                 Err(Stop::Fallback) => {
                     // the line path reads this block again: the event it noted is dropped
                     info.events.truncate(events);
+                    info.sched.rewind(sched);
                     lines = Lines { rest, newlines };
                     break;
                 }
@@ -605,6 +617,7 @@ impl Worker {
             self.chain_lines(lines, java, namer, parts)?;
             self.stack_id(root, java, &f, parts, namer)?
         };
+        self.note_sched(&f, event, stack, info)?;
         self.count_sample(&f, event, stack, weight, info, local)
     }
 
@@ -887,7 +900,7 @@ impl Worker {
         parts: &mut Vec<u32>,
         namer: &mut LineNamer<'_>,
     ) -> Result<u32, Stop> {
-        if parts.is_empty() {
+        if parts.is_empty() && self.sched.is_none() {
             if let Some(rest) = f.rest {
                 if !bytes_strip(rest).is_empty() {
                     // whether it names a frame is read from the text as the twin decodes it

@@ -10,6 +10,7 @@ use foldkit_core::folded::FoldedReader;
 use foldkit_core::layout::{chart_tree, flame_tree, layout};
 use foldkit_core::perf::frames::{name_line, NameOptions};
 use foldkit_core::perf::header::Header;
+use foldkit_core::perf::sched::{pair, OnCpu, PairOptions};
 use foldkit_core::perf::{FoldConfig, Worker};
 use proptest::prelude::*;
 
@@ -17,6 +18,8 @@ const LINES: &[&str] = &[
     "bash 100/200 [000] 1.000001: 40 cycles:u: ",
     "FS Broker 5858 5858/5860 [011]  1954.705191:    2004008 cpu-clock:ppp: ",
     "perf 1 [000] 1.5: sched:sched_switch: prev_comm=a ==> b",
+    "a b 10 [001] 2.000000001: sched:sched_switch: prev_comm=a b prev_pid=10 prev_prio=120 prev_state=S ==> next_comm=c next_pid=-1 next_prio=120",
+    "c 0 [000] 2.5: sched:sched_wakeup: comm=a pid=10 prio=120 success=1 target_cpu=001",
     "\tffffffff815d6c20 mod_lruvec_state+0x20 ([kernel.kallsyms])",
     "\t    7f1e2215d0c0  (/lib/libc-2.15.so)",
     "\t          40a1b2 work::run<(anonymous namespace)::Shape>(int)+0x12 (/tmp/t)",
@@ -49,6 +52,7 @@ fn config(bits: u8) -> FoldConfig {
             Vec::new()
         },
         keep_time: bits & 5 == 5,
+        sched: bits & 6 == 6,
     }
 }
 
@@ -57,7 +61,24 @@ fn fold(data: &[u8], bits: u8) {
     let mut namer = |_: &[u8], _: bool| Some(Some(b"named".to_vec()));
     let _ = worker.fold_chunk(0, data, &mut namer, &|| false);
     let _ = worker.fold_chunk(1, data, &mut namer, &|| false);
-    let _ = worker.finish();
+    let out = worker.finish();
+    // what was kept for `--off-cpu` / `--wall`, paired both ways
+    let kept: Vec<_> = out
+        .chunks
+        .iter()
+        .map(|c| (c.index, c.sched.clone()))
+        .collect();
+    for (states, each) in [(None, None), (Some(&b"SD"[..]), Some(1_001_001))] {
+        let opts = PairOptions {
+            states,
+            wakeups: states.is_none(),
+            on_cpu: Some(OnCpu {
+                name: b"cpu-clock",
+                each,
+            }),
+        };
+        let _ = pair(&kept, &out.event_names, &opts);
+    }
 }
 
 const FOLDED: &[&str] = &[

@@ -11,6 +11,7 @@ mod layout;
 mod perf;
 mod pprof;
 mod read_ahead;
+mod sched;
 mod svg;
 mod table;
 mod table_diff;
@@ -32,6 +33,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     folded::register(m)?;
     layout::register(m)?;
     read_ahead::register(m)?;
+    sched::register(m)?;
     viewer::register(m)?;
     svg::register(m)?;
     table::register(m)?;

@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::{int, text};
+use crate::sched::SchedEvents;
 
 create_exception!(
     _native,
@@ -90,6 +91,9 @@ pub struct PerfFolder {
     hooks: Arc<PyHooks>,
     keep_time: bool,
     jobs: usize,
+    /// folding for `--off-cpu` / `--wall` (`options.clock` is not `cpu`): `finish()` also hands
+    /// out the samples kept for the pairing
+    sched: bool,
 }
 
 impl PerfFolder {
@@ -145,6 +149,7 @@ struct Options<'py> {
     weight: String,
     skip_after: Vec<Bound<'py, PyString>>,
     keep_time: bool,
+    clock: String,
 }
 
 impl Options<'_> {
@@ -171,7 +176,9 @@ impl Options<'_> {
             tid: self.tid,
             by_period: self.weight == "period",
             skip_after,
-            keep_time: self.keep_time,
+            // the pairing keeps no timeline (its own times are integer ns)
+            keep_time: self.keep_time && self.clock == "cpu",
+            sched: self.clock != "cpu",
         })
     }
 }
@@ -187,7 +194,7 @@ impl PerfFolder {
         fallback: Py<PyAny>,
     ) -> PyResult<Self> {
         let cfg = options.config()?;
-        let keep_time = cfg.keep_time;
+        let (keep_time, sched) = (cfg.keep_time, cfg.sched);
         let hooks = Arc::new(PyHooks {
             namer,
             fallback,
@@ -199,6 +206,7 @@ impl PerfFolder {
             hooks,
             keep_time,
             jobs,
+            sched,
         })
     }
 
@@ -298,7 +306,8 @@ impl PerfFolder {
     /// [weight, samples]}), `first_seen` (name -> (chunk, order)), `lines` (chunk -> newlines)
     /// `timelines` (chunk -> (times, stack ids, weights) arrays, see `timeline_arrays`),
     /// `stacks` (the stacks the ids index), `bad` ((chunk, line number in it, text) of the bad
-    /// lines kept to quote, at most 5 a chunk) and `bad_count` (bad lines skipped in all).
+    /// lines kept to quote, at most 5 a chunk) and `bad_count` (bad lines skipped in all); when
+    /// folding for `--off-cpu` / `--wall`, `sched` too (a `SchedEvents`).
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         self.pool()?.close();
         loop {
@@ -316,14 +325,20 @@ impl PerfFolder {
         if let Some(err) = self.take_error() {
             return Err(err);
         }
-        let folded = joined.map_err(|e| {
+        let mut folded = joined.map_err(|e| {
             if e.starts_with(RECORD_TOO_LONG) {
                 RecordTooLong::new_err(e)
             } else {
                 PyRuntimeError::new_err(e)
             }
         })?;
-        self.to_python(py, folded)
+        let kept = std::mem::take(&mut folded.sched);
+        let events: Vec<Vec<u8>> = folded.events.iter().map(|(name, _)| name.clone()).collect();
+        let out = self.to_python(py, folded)?;
+        if self.sched {
+            out.set_item("sched", SchedEvents::new(kept, events))?;
+        }
+        Ok(out)
     }
 }
 

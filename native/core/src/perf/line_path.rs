@@ -158,6 +158,7 @@ impl Worker {
         if !info.events.contains(&event) {
             info.events.push(event);
         }
+        self.note_sched(f, event, stack, info)?;
         self.count_sample(f, event, stack, weight, info, local)
     }
 

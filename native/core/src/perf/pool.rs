@@ -14,6 +14,7 @@ use crossbeam_channel::{bounded, Receiver, SendTimeoutError, Sender};
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
+use crate::perf::sched::SchedChunk;
 use crate::perf::{FoldConfig, Stop, TimePoint, Worker, WorkerOutput};
 use crate::range_read::{read_full, Boundaries};
 
@@ -99,6 +100,9 @@ pub struct Folded {
     pub bad: Vec<(usize, usize, Vec<u8>)>,
     /// bad lines skipped in all
     pub bad_count: usize,
+    /// (chunk index, its samples kept for `--off-cpu` / `--wall`), stack ids those of `stacks`
+    /// and event ids indexes of `events`
+    pub sched: Vec<(usize, SchedChunk)>,
 }
 
 /// A running set of folding threads.
@@ -361,6 +365,7 @@ fn merge(outputs: Vec<WorkerOutput>) -> Folded {
     let mut timelines = Vec::new();
     let mut bad = Vec::new();
     let mut bad_count = 0;
+    let mut sched = Vec::new();
     for out in outputs {
         let local: Vec<u32> = out
             .stacks
@@ -403,8 +408,13 @@ fn merge(outputs: Vec<WorkerOutput>) -> Folded {
             cell.0 = cell.0.saturating_add(w);
             cell.1 += c;
         }
-        for chunk in out.chunks {
+        for mut chunk in out.chunks {
             lines.push((chunk.index, chunk.lines));
+            if !chunk.sched.is_empty() {
+                let mut kept = std::mem::take(&mut chunk.sched);
+                kept.remap(&local, &ev);
+                sched.push((chunk.index, kept));
+            }
             bad_count += chunk.bad_count;
             bad.extend(
                 chunk
@@ -448,6 +458,7 @@ fn merge(outputs: Vec<WorkerOutput>) -> Folded {
         timelines,
         bad,
         bad_count,
+        sched,
     }
 }
 
