@@ -319,13 +319,14 @@ fn build<'a>(stacks: &[(&'a [u8], i64)], threshold: i128, max_frames: usize) -> 
     }
 }
 
-/// Stacks above which the two halves are sorted on two threads, then merged.
+/// Stacks above which the two halves are sorted on two threads, then merged on two threads.
 const SORTED_IN_HALVES: usize = 16_384;
 
 /// Distinct stacks in frame order (`frame_cmp`; no two are equal, so the order is the one order).
 /// The halves are sorted by a merge sort that finds runs already in order: folded files are
 /// usually sorted byte-wise, which is frame order but for a few stacks, and then it takes one
-/// pass instead of a full sort.
+/// pass instead of a full sort. The sorted halves are merged from both ends at once: the first
+/// half of the output on one thread, the second on another (each writes its own part).
 pub(crate) fn sorted(mut stacks: Vec<(&[u8], i64)>) -> Vec<(&[u8], i64)> {
     let by_frames = |a: &(&[u8], i64), b: &(&[u8], i64)| frame_cmp(a.0, b.0);
     if stacks.len() < SORTED_IN_HALVES {
@@ -338,20 +339,42 @@ pub(crate) fn sorted(mut stacks: Vec<(&[u8], i64)>) -> Vec<(&[u8], i64)> {
         scope.spawn(|| left.sort_by(by_frames));
         right.sort_by(by_frames);
     });
-    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (left, right) = (&*left, &*right);
+    // the first `k` of the merged output: `i` from the left half and `k - i` from the right
+    let k = (left.len() + right.len()) / 2;
+    let (mut lo, mut hi) = (k.saturating_sub(right.len()), k.min(left.len()));
+    while lo < hi {
+        let i = lo + (hi - lo) / 2;
+        // left[i] comes before right[k - i - 1]: more than i come from the left
+        if by_frames(&left[i], &right[k - i - 1]).is_lt() {
+            lo = i + 1;
+        } else {
+            hi = i;
+        }
+    }
+    let (i, j) = (lo, k - lo);
+    let mut out: Vec<(&[u8], i64)> = vec![(&[], 0); left.len() + right.len()];
+    let (first, second) = out.split_at_mut(k);
+    std::thread::scope(|scope| {
+        scope.spawn(|| merge_into(&left[..i], &right[..j], first));
+        merge_into(&left[i..], &right[j..], second);
+    });
+    out
+}
+
+/// `a` and `b` (each in frame order, no stack in both) merged into `out`, their length.
+fn merge_into<'a>(a: &[(&'a [u8], i64)], b: &[(&'a [u8], i64)], out: &mut [(&'a [u8], i64)]) {
     let (mut i, mut j) = (0, 0);
-    while i < left.len() && j < right.len() {
-        if by_frames(&left[i], &right[j]).is_lt() {
-            out.push(left[i]);
+    for slot in out.iter_mut() {
+        let take_a = j == b.len() || (i < a.len() && frame_cmp(a[i].0, b[j].0).is_lt());
+        if take_a {
+            *slot = a[i];
             i += 1;
         } else {
-            out.push(right[j]);
+            *slot = b[j];
             j += 1;
         }
     }
-    out.extend_from_slice(&left[i..]);
-    out.extend_from_slice(&right[j..]);
-    out
 }
 
 /// The flame-graph nodes of distinct stacks at least `threshold` heavy (weights <= 0 are left
@@ -646,6 +669,25 @@ mod tests {
                     &expected.cut
                 )
             );
+        }
+    }
+
+    #[test]
+    fn halves_sorted_apart_merge_at_any_cut() {
+        // the first half all before the second, all after it, and interleaved
+        let names: Vec<Vec<u8>> = (0..SORTED_IN_HALVES * 2 + 3)
+            .map(|k| format!("f{k:08}").into_bytes())
+            .collect();
+        for order in 0..3 {
+            let mut stacks: Vec<(&[u8], i64)> = names.iter().map(|n| (&n[..], 1)).collect();
+            match order {
+                0 => {}
+                1 => stacks.rotate_left(names.len() / 2 + 1),
+                _ => stacks.sort_by_key(|s| (s.0[s.0.len() - 1] % 3, s.0)),
+            }
+            let mut expected = stacks.clone();
+            expected.sort_by(|a, b| frame_cmp(a.0, b.0));
+            assert_eq!(sorted(stacks), expected, "order {order}");
         }
     }
 
