@@ -71,14 +71,9 @@ _PUBLIC = {
 
 def __getattr__(name: str) -> Any:
     """The public names of `__all__`, from their modules."""
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+    from foldkit.lazy import attribute
 
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return attribute(globals(), _PUBLIC, name)
 
 
 def __dir__() -> list[str]:

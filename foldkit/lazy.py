@@ -7,7 +7,9 @@ start-up compiled some sixty regular expressions of readers, palettes and transf
   is called (mypy sees contextlib's own);
 * `regex(scope, name, pattern, flags)`: the module global `name` of `scope` (`globals()`), a
   regular expression compiled the first time it is used, which then puts the compiled pattern
-  in its place (later uses are the compiled pattern's own, at no cost).
+  in its place (later uses are the compiled pattern's own, at no cost);
+* `attribute(scope, table, name)`: for a package's module `__getattr__`, its public name `name`
+  imported on first use from the module `table` names for it.
 """
 
 from __future__ import annotations
@@ -70,4 +72,19 @@ def regex(scope: dict[str, Any], name: str, pattern: AnyStr, flags: int = 0) -> 
     return _Regex(scope, name, pattern, flags)  # type: ignore[return-value]
 
 
-__all__ = ["contextmanager", "regex"]
+def attribute(scope: dict[str, Any], table: dict[str, str], name: str) -> Any:
+    """The attribute `name` of the package whose globals are `scope`, imported from the module
+    `table` maps it to and kept in `scope` (later uses do not come here); AttributeError for a
+    name `table` does not list. For the package's module-level `__getattr__`."""
+    module = table.get(name)
+    if module is None:
+        raise AttributeError(f"module {scope['__name__']!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    scope[name] = value
+    return value
+
+
+__all__ = ["attribute", "contextmanager", "regex"]
+

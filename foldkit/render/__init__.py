@@ -51,14 +51,9 @@ _FROM = {
 
 def __getattr__(name: str) -> Any:
     """The names of `_FROM`, from their modules."""
-    module = _FROM.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+    from foldkit.lazy import attribute
 
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return attribute(globals(), _FROM, name)
 
 #: Output names that get the HTML viewer (`foldkit.render.viewer`) instead of an SVG (before any
 #: .gz/.zst suffix).

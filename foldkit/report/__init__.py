@@ -33,14 +33,9 @@ _FROM = {
 
 def __getattr__(name: str) -> Any:
     """The names of `_FROM`, from their modules."""
-    module = _FROM.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+    from foldkit.lazy import attribute
 
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return attribute(globals(), _FROM, name)
 
 
 __all__ = ["CaptureResult", "ReportOptions", "ReportResult", "build_report"]
