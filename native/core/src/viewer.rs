@@ -513,13 +513,14 @@ fn new_frames(stack: &[u8], begin: usize) -> usize {
     }
 }
 
-/// Where each frame of `stack` starts.
-fn frame_starts(stack: &[u8]) -> Vec<usize> {
+/// Where each frame of `stack` starts (TooLarge past 4 GiB).
+fn frame_starts(stack: &[u8]) -> Result<Vec<u32>, TooLarge> {
     if stack.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     std::iter::once(0)
         .chain(memchr_iter(b';', stack).map(|p| p + 1))
+        .map(|start| u32::try_from(start).map_err(|_| TooLarge::Names))
         .collect()
 }
 
@@ -678,26 +679,27 @@ fn part<'a>(
     let mut path: Vec<u32> = vec![0];
     // along the previous kept stack, where each of its frames starts: the frames a stack
     // shares with it are those that start before its first new frame
-    let mut starts: Vec<usize> = Vec::new();
+    // (u32: half the memory of a 10,000,000-frame stack's starts; a stack past 4 GiB is TooLarge)
+    let mut starts: Vec<u32> = Vec::new();
     if let Some(root) = root {
         tree.depths.push(0);
         // a frame called as the root is the root's name (as in the twin)
         interner.intern_all(&[root], &mut tree)?;
     } else if let Some(before) = before {
-        starts = frame_starts(before);
+        starts = frame_starts(before)?;
         path.resize(1 + starts.len(), u32::MAX);
     }
     let mut pending: Vec<&[u8]> = Vec::with_capacity(BATCH);
     let mut made = usize::from(root.is_some());
     tree.nonpositive = walk(ordered, before, |stack, begin, weights| {
-        let lcp = starts.partition_point(|&start| start < begin);
+        let lcp = starts.partition_point(|&start| (start as usize) < begin);
         path.truncate(lcp + 1);
         starts.truncate(lcp);
         if !stack.is_empty() && begin <= stack.len() {
             let mut from = begin;
             let ends = memchr_iter(b';', &stack[begin..]).map(|p| begin + p);
             for to in ends.chain(std::iter::once(stack.len())) {
-                starts.push(from);
+                starts.push(u32::try_from(from).map_err(|_| TooLarge::Names)?);
                 pending.push(&stack[from..to]);
                 tree.depths.push(path.len());
                 path.push(made as u32);
