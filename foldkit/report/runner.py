@@ -157,13 +157,20 @@ def _processes(pool: ProcessPoolExecutor) -> list[multiprocessing.Process]:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop `pool` at once: its pending work cancelled, its workers killed and reaped, and its
+    manager thread ended. That thread closes the pool's wake-up pipe as it ends; left running, it
+    races the interpreter's exit hook (`concurrent.futures.process._python_exit`), which writes to
+    that pipe, and the exit printed an "Exception ignored ... Bad file descriptor" traceback."""
     processes = _processes(pool)
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:
         if p.is_alive():
             p.kill()  # workers block SIGTERM (see held_signals)
     for p in processes:
         p.join(timeout=5)
+    if isinstance(manager, threading.Thread) and manager is not threading.current_thread():
+        manager.join(timeout=5)
 
 
 def how_it_ended(exitcode: int | None) -> str:
