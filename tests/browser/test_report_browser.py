@@ -98,9 +98,13 @@ def test_sort_filter_follow_a_link_and_see_the_flame_graph(context: Any, site: P
     assert heaviest["y"] < 900 and box["width"] > 700
     first = page.locator("table.heaviest a").first
     name = first.text_content()
-    first.click()  # a name in the lists is a search in the graph
-    assert graph.locator("#search").input_value() == "^" + re.escape(name or "") + "$"
-    assert graph.locator("#matched").text_content().startswith("Matched: ")
+    first.click()  # a name in the lists is a search in the graph (its link sets the graph's #hash)
+    # the graph reads its new #hash on an event, after the click returns: wait for it (the timeout
+    # guards against a page that never searches; CI once read the box before the event)
+    from playwright.sync_api import expect
+
+    expect(graph.locator("#search")).to_have_value("^" + re.escape(name or "") + "$", timeout=30_000)
+    expect(graph.locator("#matched")).to_have_text(re.compile(r"^Matched: "), timeout=30_000)
 
     top = page.locator("#top-table thead th", has_text="Total %")
     top.locator("button").click()
