@@ -142,7 +142,10 @@ def test_the_biggest_changes_search_the_differential_viewer(context: Any, tmp_pa
     changes.first.click()
     viewer = page.frame_locator("iframe[name='diff-viewer']")
     viewer.locator("body[data-state='ready']").wait_for()
-    assert viewer.locator("#search").input_value() == "^" + re.escape(name) + "$"
-    assert viewer.locator("#matched").text_content().startswith("Matched: ")
+    # the search may follow the page's readiness (its #hash event): waited for
+    from playwright.sync_api import expect
+
+    expect(viewer.locator("#search")).to_have_value("^" + re.escape(name) + "$", timeout=30_000)
+    expect(viewer.locator("#matched")).to_have_text(re.compile(r"^Matched: "), timeout=30_000)
     assert viewer.locator("#basis").input_value() == "union"
     w.close()
