@@ -69,7 +69,7 @@ def _is_srcline(line: bytes) -> bool:
     return line[:2] == b"  " and line[2:3] not in (b"", b" ", b"\t")
 
 
-def _is_header(line: bytes) -> bool:
+def is_header(line: bytes) -> bool:
     """A sample header line (also a space-indented one: `-G` right-aligns the comm)."""
     m = HEADER.fullmatch(line)
     return m is not None and (line[:1] not in (b" ", b"\t") or m.group("event") is not None)
@@ -142,7 +142,7 @@ class Resolver:
         elif first == b" ":
             if prev_frame and _is_srcline(line):
                 return SRCLINE
-            if _is_header(line):
+            if is_header(line):
                 return None
         elif first == b"#" or b"PERF_RECORD_" in line or HEADER.fullmatch(line):
             return None
@@ -246,7 +246,7 @@ def fold_chunk_lines(
             prev_frame = False
             continue
         if header is not None:
-            if after_rest and _is_srcline(line) and not _is_header(line):
+            if after_rest and _is_srcline(line) and not is_header(line):
                 after_rest = False  # `+srcline` of the frame on the header line
                 continue
             after_rest = False
@@ -304,7 +304,7 @@ def cut_records(buf: bytes) -> int:
         nxt = buf[j + 1 : j + 2]
         if nxt and nxt not in (b"\t", b" ", b"\n"):
             return j + 1
-        if nxt == b" " and _is_header(buf[j + 1 : buf.find(b"\n", j + 1)]):
+        if nxt == b" " and is_header(buf[j + 1 : buf.find(b"\n", j + 1)]):
             return j + 1
 
 
