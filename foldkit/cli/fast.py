@@ -254,12 +254,11 @@ def run(plan: Plan) -> int:
         from foldkit.cli.draw import draw
         from foldkit.cli.render_values import RENDER_DEFAULTS, render_flags
         from foldkit.ingest.options import FoldOptions
-        from foldkit.transform import Pipeline
 
         output = plan.given.get("output")
         flags = {name: plan.given.get(name, default) for name, default in RENDER_DEFAULTS.items()}
         render = render_flags(**flags)
-        draw(plan.inputs, None if output is None else Path(output), None, quiet, False, fold_options=FoldOptions(), render=render, transforms=Pipeline())
+        draw(plan.inputs, None if output is None else Path(output), None, quiet, False, fold_options=FoldOptions(), render=render, transforms=None)
     except FoldkitError as exc:
         from foldkit.text import visible_lines
 
