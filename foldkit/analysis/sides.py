@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest import FoldOptions, read
 from foldkit.profile import Profile
-from foldkit.transform.normalize import normalize_symbols, strip_hex
 
 _GLOB_CHARS = set("*?[")
 
@@ -87,10 +86,14 @@ def _glob_hint(positional: Sequence[str], before: Sequence[str], after: Sequence
 
 def prepare(profile: Profile, symbols: bool = False, hex_numbers: bool = False) -> Profile:
     """`profile` with the comparison's name normalisations applied (`--normalize-symbols`,
-    `--strip-hex`)."""
+    `--strip-hex`; the transforms are loaded only for them)."""
     if symbols:
+        from foldkit.transform.normalize import normalize_symbols
+
         profile = normalize_symbols(profile)
     if hex_numbers:
+        from foldkit.transform.normalize import strip_hex
+
         profile = strip_hex(profile)
     return profile
 
