@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import os
 import stat
 import sys
 import threading
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,11 +93,13 @@ def read_input(stream: BinaryIO, size: int, name: str) -> bytes:
 
 
 def _stream_errors() -> tuple[type[Exception], ...]:
-    """What a corrupt or truncated compressed stream raises: gzip's and zlib's errors, and
-    zstandard's once a zstd stream has loaded it (before that none can occur)."""
-    zstandard = sys.modules.get("zstandard")
+    """What a corrupt or truncated compressed stream raises: gzip's and zlib's errors once a gzip
+    stream has loaded gzip, and zstandard's once a zstd stream has loaded it (before that none
+    can occur)."""
+    zstandard, gzip = sys.modules.get("zstandard"), sys.modules.get("gzip")
     zstd: tuple[type[Exception], ...] = (zstandard.ZstdError,) if zstandard is not None else ()
-    return (*zstd, gzip.BadGzipFile, EOFError, zlib.error)
+    gz: tuple[type[Exception], ...] = (gzip.BadGzipFile, sys.modules["zlib"].error) if gzip is not None else ()
+    return (*zstd, *gz, EOFError)
 
 
 class _ZstdReader(io.RawIOBase):
@@ -470,6 +470,8 @@ def open_source(spec: InputSpec) -> Source:
         stream = _ZstdReader(io.BufferedReader(rest, 1 << 20))  # type: ignore[assignment]
         compression = "zstd"
     elif magic.startswith(MAGIC_GZIP):
+        import gzip  # (on use: most inputs are not gzip'd)
+
         stream = gzip.GzipFile(fileobj=io.BufferedReader(rest, 1 << 20), mode="rb")  # type: ignore[assignment]
         compression = "gzip"
     else:

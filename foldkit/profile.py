@@ -6,7 +6,6 @@ import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import quote
 
@@ -134,7 +133,11 @@ def format_weight(w: Weight) -> str:
     if math.isfinite(w) and w == int(w) and abs(w) < 2**63:
         return str(int(w))
     text = repr(w)
-    return format(Decimal(text), "f") if "e" in text else text
+    if "e" not in text:
+        return text
+    from decimal import Decimal  # (on use: only weights in exponent form need it)
+
+    return format(Decimal(text), "f")
 
 
 

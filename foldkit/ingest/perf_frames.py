@@ -6,7 +6,6 @@ Kept apart from the sample parser so the same rules serve the fast and the line-
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from foldkit.ingest.options import FoldOptions
@@ -143,7 +142,11 @@ def _escape_char(code: str) -> str | None:
     if code[:1] != "u" or not 1 <= len(hexa) <= 6 or not _HEX.fullmatch(hexa):
         return None
     value = int(hexa, 16)
-    if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF or unicodedata.category(chr(value)) == "Cc":
+    if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
+        return None
+    import unicodedata  # (on use: few names hold a `$u…$` escape)
+
+    if unicodedata.category(chr(value)) == "Cc":
         return None
     return chr(value)
 
