@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Callable, Sequence
 
@@ -19,6 +18,8 @@ def expand(specs: Sequence[str]) -> list[str]:
     out: list[str] = []
     for spec in specs:
         if spec != "-" and _GLOB_CHARS & set(spec) and not os.path.exists(spec):
+            import glob  # (on use: a pattern to expand)
+
             matches = sorted(glob.glob(spec))
             if not matches:
                 raise InputError(f"{spec}: no file matches this pattern")

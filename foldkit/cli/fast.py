@@ -152,11 +152,14 @@ _TABLE_FLAGS: dict[str, tuple[str, str]] = {
 #: `foldkit top`'s spellings the fast path takes.
 TOP_FLAGS: dict[str, tuple[str, str]] = {**READ_FLAGS, **_TABLE_FLAGS, "-n": ("limit", "count"), "--by": ("by", "str")}
 
+#: The picture flags' parameters (`FLAGS`' but the command's own).
+_PICTURE = {parameter for parameter, _ in FLAGS.values()} - set(_OWN)
+
 #: `foldkit diff`'s spellings the fast path takes (with every picture flag of `FLAGS`).
 DIFF_FLAGS: dict[str, tuple[str, str]] = {
     **READ_FLAGS,
     **_TABLE_FLAGS,
-    **{s: v for s, v in FLAGS.items() if v[0] not in _OWN},
+    **{s: v for s, v in FLAGS.items() if v[0] in _PICTURE},
     "--basis": ("basis", "str"),
     "--color-by": ("color_by", "str"),
     "--normalize": ("normalize", "flag"),
@@ -389,9 +392,8 @@ def _run_diff(plan: Plan) -> None:
     """`foldkit diff` of `plan` (`foldkit.cli.diffing.compare`; the picture flags' `RenderFlags`
     made only when one is given)."""
     from foldkit.cli.diffing import DEFAULTS, compare
-    from foldkit.cli.render_values import RENDER_DEFAULTS
 
-    render = _render(plan.given) if set(plan.given) & set(RENDER_DEFAULTS) else None
+    render = _render(plan.given) if set(plan.given) & _PICTURE else None
     compare(plan.inputs, **_own(plan, DEFAULTS), fold_options=_read_options(plan), render=render, transforms=None)
 
 

@@ -3,7 +3,6 @@ systems, and Markdown for a pull-request comment or a CI step summary. All say t
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -216,6 +215,8 @@ def to_dict(result: CheckResult) -> dict[str, Any]:
 
 def to_json(result: CheckResult) -> bytes:
     """The JSON report."""
+    import json  # (on use: only --json needs it)
+
     return utf8_json(json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n")
 
 
