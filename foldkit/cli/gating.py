@@ -121,10 +121,11 @@ def _comparable(specs: list[str], base_runs: list[Profile], cand_runs: list[Prof
     durations are read from the captures' first and last samples only when the rest agrees."""
     from foldkit.inputs import rereadable
     from foldkit.regression.gate import comparable_cpu_runs
-    from foldkit.report.timespan import perf_time_range
 
     if comparable_cpu_runs(base_runs, cand_runs, [1.0] * len(specs)) is None or not all(map(rereadable, specs)):
         return None  # (stdin, a FIFO: read once already)
+    from foldkit.report.timespan import perf_time_range  # (only for perf captures that may compare)
+
     durations = []
     for spec in specs:
         start, end = perf_time_range(spec, options)
