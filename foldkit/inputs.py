@@ -11,10 +11,14 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from foldkit.constants import DEFAULT_MAX_RECORD, HEAD_SIZE
 from foldkit.errors import INSTALL_CLUSTER, InputError
+
+#: `typing.TYPE_CHECKING` without importing typing (the fold fast path loads none of it).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 MAGIC_ZSTD = b"\x28\xb5\x2f\xfd"
 MAGIC_GZIP = b"\x1f\x8b"

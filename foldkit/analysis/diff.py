@@ -12,7 +12,6 @@ import io
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
 
 from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT, DIFF_SORT_CHOICES
 from foldkit.analysis.tables import Column, Rows, Table, choose_format, suffix_format
@@ -29,7 +28,11 @@ from foldkit.profile import (
     root_frame_count,
 )
 
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     import polars as pl
 
     from foldkit.render import RenderOptions

@@ -11,7 +11,6 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from foldkit.errors import UsageError
 from foldkit.outputs import (
@@ -23,7 +22,11 @@ from foldkit.outputs import (
 )
 from foldkit.text import utf8_json, visible, visible_lines
 
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import polars as pl
 
 

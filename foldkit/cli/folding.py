@@ -5,7 +5,6 @@ drop-in fast path (`foldkit.cli.fast`) both call `fold_captures`."""
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
 
 from foldkit.cli.progress import reading_progress
 from foldkit.cli.running import cluster_reader, read_transformed, report
@@ -13,6 +12,8 @@ from foldkit.errors import UsageError
 from foldkit.export import DEFAULT, EXPORTERS, export, exporter_for
 from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_bytes
 
+#: `typing.TYPE_CHECKING` without importing typing.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 

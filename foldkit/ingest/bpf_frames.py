@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from foldkit.lazy import regex
 from foldkit.profile import Diagnostics
+
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Frame given to an entry whose stacks are all empty, so its weight is kept (user-mode samples in a
 #: kstack map, kernel threads in a ustack map).
