@@ -393,8 +393,9 @@ def _run_diff(plan: Plan) -> None:
     made only when one is given)."""
     from foldkit.cli.diffing import DEFAULTS, compare
 
+    options = _read_options(plan)  # (before the picture's: the command line's order of refusals)
     render = _render(plan.given) if set(plan.given) & _PICTURE else None
-    compare(plan.inputs, **_own(plan, DEFAULTS), fold_options=_read_options(plan), render=render, transforms=None)
+    compare(plan.inputs, **_own(plan, DEFAULTS), fold_options=options, render=render, transforms=None)
 
 
 def _run_check(plan: Plan) -> None:

@@ -166,6 +166,7 @@ DIFF_CASES: list[tuple[list[str], bytes | None]] = [
     (["IN", "B", "--no-sort", "--encoding", "latin1"], None),  # compatibility flags
     (["IN", "B", "--before", "IN"], None),  # left to Typer
     (["TWO", "B"], None),
+    (["PERF", "ODD", "--off-cpu", "--wall", "--width", "0"], None),  # two refusals: the folding flags' first
 ]
 
 #: `foldkit check` command lines (after `check`) run both ways (names as TOP_CASES').
