@@ -28,6 +28,11 @@ for `diff` the picture flags) run so too, through the commands' own `foldkit.cli
 declare (`DEFAULTS`) for the flags not given, and no transform step: `foldkit diff a b -o d.html`
 starts in a third of Typer's time.
 
+Every one of those commands also takes the transform flags there (`TRANSFORM_FLAGS`, in
+command-line order, each value given as the next argument or after `=`), made into the same
+`Pipeline` as the Typer command makes (`foldkit.transform.build_pipeline`): the transforms are
+loaded only when one is given.
+
 `FOLDKIT_FAST_PATH=0` turns the fast path off (every command line goes through Typer).
 """
 
@@ -41,6 +46,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from foldkit.ingest.options import FoldOptions
+    from foldkit.transform import Pipeline
 
 #: Environment variable that, set to 0, sends every command line through Typer.
 SWITCH = "FOLDKIT_FAST_PATH"
@@ -199,6 +205,30 @@ COMMAND_FLAGS: dict[str, dict[str, tuple[str, str]]] = {
     CHECK_COMMAND: CHECK_FLAGS,
 }
 
+#: The transform flags every command the fast path runs takes (`foldkit.transform.TRANSFORMS`'
+#: spellings, written out so that reading a command line does not load the transforms; a test
+#: checks them against the registry): spelling -> (name, whether it takes a value). Not
+#: `--collapse-recursion`, whose value is optional (the Typer command line reads it).
+TRANSFORM_FLAGS: dict[str, tuple[str, bool]] = {
+    "--focus": ("focus", True),
+    "--focus-root": ("focus_root", True),
+    "--base": ("base", True),
+    "--exclude": ("exclude", True),
+    "--hide": ("hide", True),
+    "--max-depth": ("max_depth", True),
+    "--prune-below": ("prune_below", True),
+    "--comm": ("comm", True),
+    "--only-pid": ("only_pid", True),
+    "--time": ("time", True),
+    "--rename": ("rename", True),
+    "--python": ("python", False),
+    "--normalize-symbols": ("normalize_symbols", False),
+}
+
+#: Where a plan keeps its transform flags' occurrences, (name, value or None) in command-line
+#: order: `plan.given[TRANSFORMS]`.
+TRANSFORMS = "transforms"
+
 #: Per command: its parameters whose value is a file written (a `Path` to the command).
 _PATHS = {CHECK_COMMAND: ("output", "json", "junit", "markdown", "svg")}
 
@@ -267,16 +297,23 @@ def _read_args(args: list[str], flags: dict[str, tuple[str, str]]) -> tuple[list
         if eq and not name.startswith("--"):
             return None  # `-o=x` means the value `=x` to click: left to it
         spec = flags.get(name)
+        if spec is None and name in TRANSFORM_FLAGS:
+            spec = (TRANSFORMS, "transform" if TRANSFORM_FLAGS[name][1] else "transform flag")
         if spec is None:
             return None
         parameter, kind = spec
-        if kind == "list":  # (its values in order, as click collects them)
+        if kind in ("list", "transform"):  # (its values in order, as click collects them)
             if not eq:
                 if i >= len(args) or (args[i].startswith("-") and args[i] != "-"):
                     return None
                 text = args[i]
                 i += 1
-            given.setdefault(parameter, []).append(text)
+            given.setdefault(parameter, []).append((TRANSFORM_FLAGS[name][0], text) if kind == "transform" else text)
+            continue
+        if kind == "transform flag":
+            if eq:
+                return None
+            given.setdefault(parameter, []).append((TRANSFORM_FLAGS[name][0], None))
             continue
         if kind in ("flag", "off"):
             if eq:
@@ -342,6 +379,22 @@ def run(plan: Plan) -> int:
     return 0
 
 
+def _pipeline(plan: Plan) -> Pipeline | None:
+    """The transform steps of `plan`'s transform flags, in command-line order (as the Typer
+    command makes them: `foldkit.transform.build_pipeline`), or None without any."""
+    occurrences = plan.given.get(TRANSFORMS)
+    if not occurrences:
+        return None
+    from foldkit.transform import build_pipeline
+
+    values: dict[str, list[str]] = {}
+    for name, value in occurrences:
+        values.setdefault(name, [])
+        if value is not None:
+            values[name].append(value)
+    return build_pipeline([name for name, _ in occurrences], values)
+
+
 def _run_draw(plan: Plan) -> None:
     """Draw what `plan` asks for: the plain flame graph (`_draw_plain`), else as the command
     draws (`foldkit.cli.draw.draw`)."""
@@ -352,8 +405,9 @@ def _run_draw(plan: Plan) -> None:
     from foldkit.cli.draw import draw
     from foldkit.ingest.options import FoldOptions
 
+    transforms = _pipeline(plan)  # (made first, as the Typer command's decorators make them)
     output = plan.given.get("output")
-    draw(plan.inputs, None if output is None else Path(output), None, bool(plan.given.get("quiet", False)), False, fold_options=FoldOptions(), render=_render(plan.given), transforms=None)
+    draw(plan.inputs, None if output is None else Path(output), None, bool(plan.given.get("quiet", False)), False, fold_options=FoldOptions(), render=_render(plan.given), transforms=transforms)
 
 
 def _render(given: dict[str, Any]) -> Any:
@@ -385,7 +439,8 @@ def _run_top(plan: Plan) -> None:
     """`foldkit top` of `plan` (`foldkit.cli.ranking.rank`)."""
     from foldkit.cli.ranking import DEFAULTS, rank
 
-    rank(plan.inputs, **_own(plan, DEFAULTS), fold_options=_read_options(plan), transforms=None)
+    transforms = _pipeline(plan)
+    rank(plan.inputs, **_own(plan, DEFAULTS), fold_options=_read_options(plan), transforms=transforms)
 
 
 def _run_diff(plan: Plan) -> None:
@@ -393,16 +448,18 @@ def _run_diff(plan: Plan) -> None:
     made only when one is given)."""
     from foldkit.cli.diffing import DEFAULTS, compare
 
-    options = _read_options(plan)  # (before the picture's: the command line's order of refusals)
+    transforms = _pipeline(plan)  # (then the folding flags' options, then the picture's: the order
+    options = _read_options(plan)  # in which the Typer command's decorators refuse them)
     render = _render(plan.given) if set(plan.given) & _PICTURE else None
-    compare(plan.inputs, **_own(plan, DEFAULTS), fold_options=options, render=render, transforms=None)
+    compare(plan.inputs, **_own(plan, DEFAULTS), fold_options=options, render=render, transforms=transforms)
 
 
 def _run_check(plan: Plan) -> None:
     """`foldkit check` of `plan` (`foldkit.cli.gating.gate_runs`)."""
     from foldkit.cli.gating import DEFAULTS, gate_runs
 
-    gate_runs(plan.inputs, **_own(plan, DEFAULTS), fold_options=_read_options(plan), transforms=None)
+    transforms = _pipeline(plan)
+    gate_runs(plan.inputs, **_own(plan, DEFAULTS), fold_options=_read_options(plan), transforms=transforms)
 
 
 def fold_options(given: dict[str, Any]) -> FoldOptions:
@@ -411,7 +468,7 @@ def fold_options(given: dict[str, Any]) -> FoldOptions:
     are the clock (`clock_of_flags`, as the command's `fold_options` makes it)."""
     from foldkit.ingest.options import FoldOptions, clock_of_flags
 
-    fields = {name: value for name, value in given.items() if name not in (*_FOLD_OWN, "all", "off_cpu", "wall")}
+    fields = {name: value for name, value in given.items() if name not in (*_FOLD_OWN, TRANSFORMS, "all", "off_cpu", "wall")}
     fields["clock"] = clock_of_flags(
         bool(given.get("off_cpu")), bool(given.get("wall")), bool(given.get("wakeups")), given.get("off_cpu_states", "default")
     )
@@ -425,6 +482,7 @@ def _run_fold(plan: Plan) -> None:
 
     from foldkit.cli.folding import fold_captures
 
+    transforms = _pipeline(plan)
     output = plan.given.get("output")
     fold_captures(
         plan.inputs,
@@ -433,6 +491,7 @@ def _run_fold(plan: Plan) -> None:
         quiet=bool(plan.given.get("quiet", False)),
         verbose=bool(plan.given.get("verbose", False)),
         fold_options=fold_options(plan.given),
+        transforms=transforms,
     )
 
 
@@ -453,6 +512,8 @@ __all__ = [
     "SWITCH",
     "TOP_COMMAND",
     "TOP_FLAGS",
+    "TRANSFORMS",
+    "TRANSFORM_FLAGS",
     "Plan",
     "fold_options",
     "parse",

@@ -53,6 +53,15 @@ CASES: list[tuple[list[str], bytes | None]] = [
     ([], None),
     (["IN", "-qi"], None),
     (["IN", "--", "-x"], None),
+    (["IN", "--focus", "work", "-o", "OUT.svg"], None),  # transforms, in command-line order
+    (["IN", "--rename", "work=>job", "--focus=job"], None),
+    (["IN", "--focus=job", "--rename", "work=>job"], None),
+    (["IN", "--hide", "inner", "--exclude", "idle", "--max-depth", "2", "-o", "OUT.html"], None),
+    (["IN", "--python", "--normalize-symbols", "--prune-below", "10"], None),
+    (["IN", "--max-depth", "x"], None),  # refused by the transform
+    (["IN", "--rename", "("], None),
+    (["IN", "--collapse-recursion"], None),  # an optional value: left to Typer
+    (["IN", "--python=1"], None),
 ]
 
 
@@ -92,7 +101,9 @@ FOLD_CASES: list[tuple[list[str], bytes | None]] = [
     (["NOSUCH.perf"], None),
     (["EMPTY"], None),
     (["PERF", "--inline", "--srcline"], None),  # compatibility flags: warnings
-    (["PERF", "--focus", "main"], None),  # a transform: Typer
+    (["PERF", "--focus", "main"], None),  # a transform
+    (["PERF", "--comm", "java", "--comm", "nosuch", "--tid", "--exclude", "^java"], None),
+    (["PERF", "--only-pid", "32305", "--pid", "--time", "0..0.5", "-o", "OUT.folded"], None),
     (["PERF", "-qv"], None),
     (["--pid"], None),
     ([], None),
@@ -137,6 +148,9 @@ TOP_CASES: list[tuple[list[str], bytes | None]] = [
     (["IN", "-n", "x"], None),  # refused by click
     (["IN", "--weight", "bytes"], None),
     ([], None),
+    (["IN", "--rename", "work=>job", "--focus", "job"], None),
+    (["IN", "--focus", "job", "--rename", "work=>job"], None),
+    (["PERF", "--comm", "java", "--by", "comm"], None),
 ]
 
 #: `foldkit diff` command lines (after `diff`) run both ways (names as TOP_CASES').
@@ -167,6 +181,9 @@ DIFF_CASES: list[tuple[list[str], bytes | None]] = [
     (["IN", "B", "--before", "IN"], None),  # left to Typer
     (["TWO", "B"], None),
     (["PERF", "ODD", "--off-cpu", "--wall", "--width", "0"], None),  # two refusals: the folding flags' first
+    (["PERF", "ODD", "--off-cpu", "--wall", "--max-depth", "x"], None),  # the transform's first
+    (["IN", "B", "--normalize-symbols", "--exclude", "idle", "-o", "OUT.html"], None),
+    (["IN", "B", "--focus", "work", "--folded"], None),
 ]
 
 #: `foldkit check` command lines (after `check`) run both ways (names as TOP_CASES').
@@ -195,6 +212,8 @@ CHECK_CASES: list[tuple[list[str], bytes | None]] = [
     (["IN", "B", "--json", "IN"], None),
     (["-", "B"], FOLDED),
     (["IN", "B", "--baseline", "IN"], None),  # left to Typer
+    (["IN", "B", "--focus", "work", "--hide", "inner"], None),
+    (["IN", "B", "--exclude", "(", "--budget", "nonsense"], None),
 ]
 
 
@@ -277,7 +296,10 @@ def test_top_diff_and_check_fast_paths_give_what_typer_gives(tmp_path: Path, com
         (["flamegraph", "-o=x.svg", "x"], False),
         (["flamegraph", "--hash=1", "x"], False),
         (["flamegraph", "-qi", "x"], False),
-        (["flamegraph", "--focus", "f", "x"], False),
+        (["flamegraph", "--focus", "f", "x"], True),
+        (["flamegraph", "--collapse-recursion", "x"], False),
+        (["flamegraph", "--python=1", "x"], False),
+        (["flamegraph", "--focus", "-x", "x"], False),
         (["flamegraph", "--", "x"], False),
         (["flamegraph", "--help"], False),
         (["flamegraph", "-o", "x.svg"], False),
@@ -286,7 +308,7 @@ def test_top_diff_and_check_fast_paths_give_what_typer_gives(tmp_path: Path, com
         (["fold", "x.perf", "--off-cpu", "--wakeups", "--off-cpu-states", "S,D"], True),
         (["fold", "x.perf", "-j", "-1"], False),
         (["fold", "x.perf", "--weight", "bytes"], False),
-        (["fold", "x.perf", "--exclude", "^swapper$"], False),
+        (["fold", "x.perf", "--exclude", "^swapper$"], True),
         (["fold", "x.perf", "--per-thread", "-o", "d"], False),
         (["fold", "x.perf", "--title", "t"], False),
         (["fold", "-o", "x.folded"], False),
@@ -295,7 +317,7 @@ def test_top_diff_and_check_fast_paths_give_what_typer_gives(tmp_path: Path, com
         (["top", "x.perf", "-n", "5", "--sort", "total", "--tid", "--csv"], True),
         (["top", "x.perf", "--by", "dso", "-o", "t.json"], True),
         (["top", "x.perf", "--cluster", "local:1"], False),
-        (["top", "x.perf", "--focus", "main"], False),
+        (["top", "x.perf", "--focus", "main"], True),
         (["top", "x.perf", "-n", "-1"], False),
         (["diff", "a.folded", "b.folded", "-o", "d.html"], True),
         (["diff", "a", "b", "-n", "--folded", "--title", "t", "--basis", "union", "-s"], True),
@@ -353,6 +375,25 @@ def test_the_fast_path_flags_are_the_commands_flags(name: str, flags: dict[str, 
     of the kind the fast path converts it as."""
     spelled = _spellings(name)
     assert {s: spelled.get(s) for s in flags} == flags
+
+
+def test_the_fast_path_transform_flags_are_the_registry_s() -> None:
+    """`fast.TRANSFORM_FLAGS` (written out: reading a command line does not load the transforms)
+    are every transform flag but `--collapse-recursion` (an optional value), and whether each
+    takes a value."""
+    from foldkit.transform import TRANSFORMS
+
+    registry = {t.flag: (t.name, t.takes_value) for t in TRANSFORMS.values() if t.flag != "--collapse-recursion"}
+    assert fast.TRANSFORM_FLAGS == registry
+
+
+def test_a_plan_with_a_transform_builds_no_viewer_tree_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    from foldkit.launch import viewer_root
+
+    monkeypatch.delenv(fast.SWITCH, raising=False)
+    monkeypatch.delenv("FOLDKIT_CLUSTER", raising=False)
+    assert viewer_root(fast.parse(["flamegraph", "x.folded", "-o", "x.html"])) is not None  # the test can see one
+    assert viewer_root(fast.parse(["flamegraph", "x.folded", "-o", "x.html", "--focus", "f"])) is None
 
 
 def test_the_fast_path_defaults_are_the_commands_defaults() -> None:
