@@ -20,7 +20,6 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest.options import FoldOptions, perf_root_frames
@@ -31,6 +30,11 @@ from foldkit.native import NativeCore, native_core
 from foldkit.profile import MAX_QUOTED_LINES as MAX_QUOTED
 from foldkit.profile import ROOT_FRAMES, Diagnostics, Profile, parse_count
 from foldkit.timeline import Timeline, concat
+
+#: `typing.TYPE_CHECKING` without importing typing.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME = "perf"
 DESCRIPTION = "`perf script` text (any -F field set, -g/--call-graph dwarf, -G, +srcline, --header)"

@@ -274,20 +274,3 @@ def test_the_commands_write_what_the_twin_writes(tmp_path: Path, command: list[s
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1] and outputs[0]
 
-
-def test_a_tables_sums_are_summed_once(tmp_path: Path) -> None:
-    """`FoldedStacks.sums()` (what `Profile.total` asks, often) walks the stacks at its first call
-    only: every later call gives the same tuple; a table of decimal sums still has none."""
-    path = tmp_path / "t.folded"
-    path.write_text("a;b 3\na;c -1\nd 5\n")
-    table = _native.read_folded_file(str(path), 1, 1 << 20)
-    assert table is not None
-    first = table.sums()
-    assert first == (7, 8, 9) and table.sums() is first
-    profile = fold_file("t.folded", str(path), FoldOptions(), 1 << 26)
-    assert isinstance(profile, LazyProfile) and profile.total == 7 and profile.table.sums() is profile.table.sums()
-    path.write_text("a;b 1.5\n")
-    decimal = _native.read_folded_file(str(path), 1, 1 << 20)
-    assert decimal is not None
-    with pytest.raises(ValueError, match="decimal"):
-        decimal.sums()

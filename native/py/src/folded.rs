@@ -8,10 +8,11 @@
 use foldkit_core::folded::file::{read_file, FileStacks, MAX_DEFERRED, MIN_SPLIT};
 use foldkit_core::folded::{Fed, FoldedReader as CoreReader, Sums};
 use foldkit_core::layout::{flame_tree, layout, Frames, Tree};
+use std::sync::OnceLock;
+
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
-use std::sync::OnceLock;
 
 use crate::convert::{guard, int, text};
 use crate::layout::frames_to_python;
@@ -143,9 +144,9 @@ fn str_dict<'py, 'a>(
 #[pyclass(module = "foldkit._native", frozen)]
 pub struct FoldedStacks {
     pub(crate) inner: FileStacks,
-    /// `sums()`, made at its first call (the table never changes): every `Profile.total` asks
-    /// for it, and walking ten million stacks each time took 0.05-0.09 s
-    sums: OnceLock<Py<PyTuple>>,
+    /// `Stacks::totals` of the table, once asked for (Python asks for the total and the
+    /// magnitude of a side several times; the table never changes).
+    totals: OnceLock<(i128, i128, i128)>,
 }
 
 impl FoldedStacks {
@@ -153,7 +154,7 @@ impl FoldedStacks {
     pub(crate) fn new(inner: FileStacks) -> Self {
         FoldedStacks {
             inner,
-            sums: OnceLock::new(),
+            totals: OnceLock::new(),
         }
     }
 }
@@ -211,28 +212,16 @@ impl FoldedStacks {
     }
 
     /// (sum of the weights, of the positive ones, of their magnitudes) of an integer table
-    /// (ValueError for a table with decimal sums); the same tuple at every call, summed once.
+    /// (ValueError for a table with decimal sums).
     fn sums<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         if self.has_floats() {
             return Err(pyo3::exceptions::PyValueError::new_err(
                 "a table with decimal sums has no integer sums",
             ));
         }
-        if let Some(sums) = self.sums.get() {
-            return Ok(sums.bind(py).clone());
-        }
-        let (mut total, mut positive, mut magnitude) = (0i128, 0i128, 0i128);
-        for (_, w) in self.inner.stacks.iter() {
-            total = total.saturating_add(w);
-            positive = positive.saturating_add(w.max(0));
-            magnitude = magnitude.saturating_add(w.saturating_abs());
-        }
-        let sums = (int(py, total)?, int(py, positive)?, int(py, magnitude)?).into_pyobject(py)?;
-        Ok(self
-            .sums
-            .get_or_init(|| sums.clone().unbind())
-            .bind(py)
-            .clone())
+        // (not computed with the GIL released: another thread would wait for the cell holding it)
+        let (total, positive, magnitude) = *self.totals.get_or_init(|| self.inner.stacks.totals());
+        (int(py, total)?, int(py, positive)?, int(py, magnitude)?).into_pyobject(py)
     }
 
     /// True when a stack may hold a call-site offset (`+` before a digit or a byte that is not
