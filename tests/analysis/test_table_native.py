@@ -273,4 +273,3 @@ def test_the_commands_write_what_the_twin_writes(tmp_path: Path, command: list[s
         subprocess.run([sys.executable, "-m", "foldkit", *command, *inputs, "-o", str(out)], check=True, env=env)
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1] and outputs[0]
-
