@@ -63,9 +63,10 @@ pub fn read_folded_file_later(
 ) -> PendingStacks {
     let threads = threads.clamp(1, 64);
     let ranges = threads * RANGES_PER_THREAD;
+    // the ranges' tables are merged with every core (`RangeReads::open`'s default): by then the
+    // caller has usually started up and waits for the stacks
     let read = match guard("folded reader", || {
         RangeReads::open(&path, ranges, min_split, max_record, max_deferred)
-            .map(|reads| reads.map(|r| r.with_threads(threads)))
     }) {
         Ok(Ok(Some(reads))) => {
             let reads = Arc::new(reads);
