@@ -211,12 +211,7 @@ impl FoldedStacks {
                 "a table with decimal sums has no integer sums",
             ));
         }
-        let (mut total, mut positive, mut magnitude) = (0i128, 0i128, 0i128);
-        for (_, w) in self.inner.stacks.iter() {
-            total = total.saturating_add(w);
-            positive = positive.saturating_add(w.max(0));
-            magnitude = magnitude.saturating_add(w.saturating_abs());
-        }
+        let (total, positive, magnitude) = self.inner.stacks.totals();
         (int(py, total)?, int(py, positive)?, int(py, magnitude)?).into_pyobject(py)
     }
 
