@@ -121,26 +121,24 @@ impl Stacks {
         (0..self.len()).map(|i| (self.stack(i), self.sum(i)))
     }
 
-    /// The sums of every stack's sum, of the positive ones, and of their magnitudes (each
-    /// saturating at the bounds of i128). Without a sum past i64 (the usual case) the sums are
-    /// read from one array, without finding any stack's bytes: exact, as 2^32 sums below 2^63
-    /// add up to less than 2^95.
+    /// (sum of the sums, of the positive ones, of their magnitudes), each saturating at the
+    /// bounds of i128.
     pub fn totals(&self) -> (i128, i128, i128) {
-        if self.big.is_empty() {
-            let (mut total, mut positive, mut magnitude) = (0i128, 0i128, 0u128);
-            for &w in &self.sums {
-                total += i128::from(w);
-                positive += i128::from(w.max(0));
-                magnitude += u128::from(w.unsigned_abs());
+        if !self.big.is_empty() {
+            let (mut total, mut positive, mut magnitude) = (0i128, 0i128, 0i128);
+            for (_, w) in self.iter() {
+                total = total.saturating_add(w);
+                positive = positive.saturating_add(w.max(0));
+                magnitude = magnitude.saturating_add(w.saturating_abs());
             }
-            return (total, positive, magnitude as i128);
+            return (total, positive, magnitude);
         }
+        // every sum is an i64: fewer than 2**63 of them never leave i128, so nothing saturates
         let (mut total, mut positive, mut magnitude) = (0i128, 0i128, 0i128);
-        for i in 0..self.len() {
-            let w = self.sum(i);
-            total = total.saturating_add(w);
-            positive = positive.saturating_add(w.max(0));
-            magnitude = magnitude.saturating_add(w.saturating_abs());
+        for &w in &self.sums {
+            total += i128::from(w);
+            positive += i128::from(w.max(0));
+            magnitude += i128::from(w.unsigned_abs());
         }
         (total, positive, magnitude)
     }
@@ -493,6 +491,47 @@ mod tests {
         t
     }
 
+    /// The sums one by one, saturating: what `Stacks::totals` gives.
+    fn totals_one_by_one(t: &Stacks) -> (i128, i128, i128) {
+        t.iter().fold((0i128, 0i128, 0i128), |(a, b, c), (_, w)| {
+            (
+                a.saturating_add(w),
+                b.saturating_add(w.max(0)),
+                c.saturating_add(w.saturating_abs()),
+            )
+        })
+    }
+
+    #[test]
+    fn totals_are_the_sums_one_by_one_with_or_without_sums_past_i64() {
+        let small = table(&[
+            ("a", 3),
+            ("b", -5),
+            ("c", i64::MIN as i128),
+            ("d", i64::MAX as i128),
+        ]);
+        assert_eq!(small.totals(), totals_one_by_one(&small));
+        assert_eq!(
+            small.totals(),
+            (
+                -3,
+                3 + i128::from(i64::MAX),
+                8 + i128::from(i64::MAX) + (1i128 << 63)
+            )
+        );
+        // the last sum takes the totals past i128: they saturate
+        let big = table(&[
+            ("a", 3),
+            ("b", i128::MAX / 2),
+            ("c", -7),
+            ("d", i128::MAX / 2),
+            ("e", 9),
+        ]);
+        assert_eq!(big.totals(), totals_one_by_one(&big));
+        assert_eq!(big.totals().1, i128::MAX);
+        assert_eq!(Stacks::new().totals(), (0, 0, 0));
+    }
+
     /// The reference: per name, [self, total] by plain maps.
     fn reference(pairs: &[(&str, i128)], group: Group) -> BTreeMap<Vec<u8>, [i64; 2]> {
         let mut out: BTreeMap<Vec<u8>, [i64; 2]> = BTreeMap::new();
@@ -558,31 +597,6 @@ mod tests {
         assert_eq!(t, same);
         same.add_to(1, 1);
         assert_ne!(t, same);
-    }
-
-    #[test]
-    fn totals_are_the_sums_of_every_sum() {
-        let slow = |t: &Stacks| {
-            t.iter().fold((0i128, 0i128, 0i128), |(a, b, c), (_, w)| {
-                (
-                    a.saturating_add(w),
-                    b.saturating_add(w.max(0)),
-                    c.saturating_add(w.saturating_abs()),
-                )
-            })
-        };
-        let mut t = Stacks::new();
-        assert_eq!(t.totals(), (0, 0, 0));
-        t.push(b"a", 5);
-        t.push(b"b", -7);
-        t.push(b"c", i128::from(i64::MIN));
-        t.push(b"d", i128::from(i64::MAX));
-        assert_eq!(t.totals(), slow(&t));
-        assert_eq!(t.totals().2, 12 + (1i128 << 64) - 1);
-        // a sum past i64: read stack by stack
-        t.add_to(3, 10);
-        assert_eq!(t.totals(), slow(&t));
-        assert_eq!(t.totals().0, 5 - 7 - (1i128 << 63) + (1i128 << 63) - 1 + 10);
     }
 
     #[test]

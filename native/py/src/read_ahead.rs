@@ -63,8 +63,9 @@ pub fn read_folded_file_later(
 ) -> PendingStacks {
     let threads = threads.clamp(1, 64);
     let ranges = threads * RANGES_PER_THREAD;
-    // the ranges' tables are merged with every core (`RangeReads::open`'s default): by then the
-    // caller has usually started up and waits for the stacks
+    // unless `finish` is told otherwise, the ranges' tables are merged with every core
+    // (`RangeReads::open`'s default): the thread that builds the viewer's tree merges them while
+    // the caller, started up by then, waits for the tree
     let read = match guard("folded reader", || {
         RangeReads::open(&path, ranges, min_split, max_record, max_deferred)
     }) {
@@ -102,7 +103,7 @@ fn building(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>, root
     let finisher = std::thread::Builder::new()
         .name("foldkit-read-ahead".into())
         .spawn(move || {
-            let outcome = finish(reads, workers);
+            let outcome = finish(reads, workers, None);
             let tree = match &outcome {
                 Ok(Ok(Some(stacks))) => guard("viewer tree", || build_ahead(stacks, &kept))
                     .ok()
@@ -117,8 +118,14 @@ fn building(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>, root
     }
 }
 
-/// Read what is left with the threads, wait for them, merge.
-fn finish(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>) -> Outcome {
+/// Read what is left with the threads, wait for them, merge (with `merge_threads` threads:
+/// those that read, the caller's included, once they have read; `None`: as many as the read was
+/// opened with).
+fn finish(
+    reads: Arc<RangeReads>,
+    workers: Vec<JoinHandle<PyResult<()>>>,
+    merge_threads: Option<usize>,
+) -> Outcome {
     guard("folded reader", || reads.work())?;
     for worker in workers {
         worker.join().unwrap_or_else(|_| {
@@ -141,6 +148,10 @@ fn finish(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>) -> Out
             }
         }
     };
+    let reads = match merge_threads {
+        Some(threads) => reads.with_threads(threads),
+        None => reads,
+    };
     guard("folded reader", || reads.finish())
 }
 
@@ -158,7 +169,11 @@ impl PendingStacks {
             .ok_or_else(|| PyRuntimeError::new_err("the read-ahead result was already taken"))?;
         let (outcome, ahead) = match read {
             Read::Over(outcome) => (outcome, None),
-            Read::Reading(reads, workers) => (py.detach(|| finish(reads, workers)), None),
+            Read::Reading(reads, workers) => {
+                // the ranges merged while the caller waits: by its thread and the readers'
+                let threads = workers.len() + 1;
+                (py.detach(|| finish(reads, workers, Some(threads))), None)
+            }
             Read::Building(root, ranges, finisher) => match py.detach(|| {
                 // the ranges no thread has taken yet (a failure there is the finisher's to
                 // report: it reads them too), then the stacks merged and the tree built
