@@ -239,6 +239,7 @@ impl Names {
     }
 
     /// Add `name`; its id.
+    #[inline]
     fn push(&mut self, name: &[u8]) -> Result<u32, TooLarge> {
         let id = self.len() as u32;
         let end = u32::try_from(self.bytes.len() + name.len() + 1).map_err(|_| TooLarge::Names)?;
@@ -301,9 +302,14 @@ impl Interner {
 
     #[inline]
     fn id(&mut self, name: &[u8], hash: (usize, u32), names: &mut Names) -> Result<u32, TooLarge> {
-        let at = match self.probe(name, hash, names) {
-            Ok(id) => return Ok(id),
-            Err(at) => at,
+        // a name met for the first time mostly finds its first slot empty: no probe
+        let at = if self.slots[hash.0] == 0 {
+            hash.0
+        } else {
+            match self.probe(name, hash, names) {
+                Ok(id) => return Ok(id),
+                Err(at) => at,
+            }
         };
         let id = names.push(name)?;
         self.slots[at] = hash.1.checked_shl(self.id_bits).unwrap_or(0) | (id + 1);
@@ -372,7 +378,11 @@ impl Interner {
             let batch = from..(from + BATCH).min(range.end);
             let hashes = self.hashes(batch.clone().map(|i| other.name(i)), names);
             for (i, &hash) in batch.zip(&hashes) {
-                out.push(self.probe(other.name(i), hash, names).unwrap_or(u32::MAX));
+                out.push(if self.slots[hash.0] == 0 {
+                    u32::MAX // an empty first slot: not there
+                } else {
+                    self.probe(other.name(i), hash, names).unwrap_or(u32::MAX)
+                });
             }
         }
         out
