@@ -257,9 +257,10 @@ FAST_PATH_MODULES: dict[str, tuple[list[str], set[str], set[str]]] = {
 }  # fmt: skip
 
 #: Standard-library modules none of those command lines loads but where named (lxml loads gzip and
-#: zlib; the viewer's page json and base64; the picture flags' `RenderFlags`, a NamedTuple, typing).
-_NOT_LOADED = {"decimal", "gzip", "zlib", "shutil", "tempfile", "random", "glob", "unicodedata", "json", "base64", "subprocess", "logging", "statistics", "csv", "typing"}
-_LOADED_BY = {"lxml": {"gzip", "zlib"}, "render.viewer": {"json", "base64"}, "cli.render_values": {"typing"}}
+#: zlib; the viewer's page json and base64; the picture flags' `RenderFlags`, a NamedTuple, typing,
+#: and their files pathlib).
+_NOT_LOADED = {"decimal", "gzip", "zlib", "shutil", "tempfile", "random", "glob", "unicodedata", "json", "base64", "subprocess", "logging", "statistics", "csv", "typing", "pathlib"}
+_LOADED_BY = {"lxml": {"gzip", "zlib"}, "render.viewer": {"json", "base64"}, "cli.render_values": {"typing", "pathlib"}}
 
 
 @pytest.mark.parametrize("name", sorted(FAST_PATH_MODULES))
