@@ -313,7 +313,15 @@ def _scaled(sums: pl.DataFrame, scale: float) -> pl.DataFrame:
     """`aggregate`'s sums of an unscaled BEFORE, scaled."""
     import polars as pl
 
-    return sums.with_columns(pl.col("self") * scale, pl.col("total") * scale)
+    return sums.with_columns(_unsigned_zero(pl.col("self") * scale), _unsigned_zero(pl.col("total") * scale))
+
+
+def _unsigned_zero(column: pl.Expr) -> pl.Expr:
+    """`column` with a negative zero (a zero sum at a negative scale) made 0.0, under the same
+    name (polars simplifies `x + 0.0` away)."""
+    import polars as pl
+
+    return pl.when(column == 0).then(pl.lit(0.0)).otherwise(column).alias(column.meta.output_name())
 
 
 def _changes(before: pl.DataFrame, after: pl.DataFrame, bt: Weight, at: Weight) -> pl.DataFrame:
@@ -325,19 +333,20 @@ def _changes(before: pl.DataFrame, after: pl.DataFrame, bt: Weight, at: Weight) 
     joined = before.join(after, on="name", how="full", coalesce=True).fill_null(0)
     bs = 100.0 / bt if bt else 0.0
     as_ = 100.0 / at if at else 0.0
+    # every share without a negative zero (a zero sum at a negative scale): 0.0, as `_changes_rows`
     return joined.select(
         "name",
         "self_before",
         "self_after",
         (pl.col("self_after") - pl.col("self_before")).alias("d_self"),
-        (pl.col("self_before") * bs).alias("self_before_pct"),
-        (pl.col("self_after") * as_).alias("self_after_pct"),
-        (pl.col("self_after") * as_ - pl.col("self_before") * bs).alias("d_self_pp"),
+        _unsigned_zero((pl.col("self_before") * bs).alias("self_before_pct")),
+        _unsigned_zero((pl.col("self_after") * as_).alias("self_after_pct")),
+        _unsigned_zero((pl.col("self_after") * as_ - pl.col("self_before") * bs).alias("d_self_pp")),
         "total_before",
         "total_after",
-        (pl.col("total_before") * bs).alias("total_before_pct"),
-        (pl.col("total_after") * as_).alias("total_after_pct"),
-        (pl.col("total_after") * as_ - pl.col("total_before") * bs).alias("d_total_pp"),
+        _unsigned_zero((pl.col("total_before") * bs).alias("total_before_pct")),
+        _unsigned_zero((pl.col("total_after") * as_).alias("total_after_pct")),
+        _unsigned_zero((pl.col("total_after") * as_ - pl.col("total_before") * bs).alias("d_total_pp")),
     )
 
 
@@ -411,9 +420,13 @@ def _changes_rows(
     sides (BEFORE's scaled by `scale` unless 1.0; `shares`: percent per unit of each side), as the
     rows of Python values polars would hold, without loading polars (`table_changes`)."""
     bs, as_ = shares
-    (sb, tb), (sa, ta) = ([[v * scale for v in sums] for sums in before] if scale != 1.0 else before), after
+    # `+ 0.0` turns a negative zero (a zero sum at a negative scale) into 0.0, as `_changes` does
+    (sb, tb), (sa, ta) = ([[v * scale + 0.0 for v in sums] for sums in before] if scale != 1.0 else before), after
     rows = [
-        (n, b, a, a - b, b * bs, a * as_, a * as_ - b * bs, bt_, at_, bt_ * bs, at_ * as_, at_ * as_ - bt_ * bs)
+        (
+            n, b, a, a - b, b * bs + 0.0, a * as_ + 0.0, a * as_ - b * bs + 0.0,
+            bt_, at_, bt_ * bs + 0.0, at_ * as_ + 0.0, at_ * as_ - bt_ * bs + 0.0,
+        )
         for n, b, a, bt_, at_ in zip(names, sb, sa, tb, ta, strict=True)
     ]
     change = (lambda row: row[6]) if sort == "self" else (lambda row: row[11])

@@ -177,6 +177,10 @@ def test_difffolded_from_two_tables_is_the_python_text(
 )
 # an all-zero BEFORE beside a weight past 2^53: the reference's sums stay integers, as the core's
 @example([("main", 0)], [("main;main", 1), ("main;main", 2**56)], 1, False, "self", 0, ("comm",))
+# a negative BEFORE total scales by -1: a function with a zero sum is 0.0 on both paths, never -0.0
+@example([("main", -1)], [("main", 1), ("a", 0)], 1, True, "self", 0, None)
+@example([("main", 1)], [("main", -1), ("a", 0)], 1, True, "self", 0, None)
+@example([("main;a", -1)], [("main", 1)], 1, True, "total", 0, None)
 def test_diff_table_from_two_tables_is_the_polars_table(
     before: list[tuple[str, int]],
     after: list[tuple[str, int]],
