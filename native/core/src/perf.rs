@@ -10,6 +10,7 @@
 //! name) is reported as needing the Python line path, which stays the reference; the results are
 //! identical byte for byte.
 
+pub mod dense;
 pub mod frames;
 pub mod header;
 pub mod line_path;
@@ -481,9 +482,25 @@ impl Worker {
     ) -> Result<usize, Stop> {
         let (mut at, mut newlines) = (0, 0);
         loop {
-            let taken = self.fold_blocks(&body[at..], info, local, namer, cancelled)?;
+            let taken = match dense::starts_dense(&body[at..]) {
+                true => Taken::default(), // not blocks: [`dense`] folds them
+                false => self.fold_blocks(&body[at..], info, local, namer, cancelled)?,
+            };
             newlines += taken.newlines;
             at += taken.bytes;
+            if at >= body.len() {
+                return Ok(newlines);
+            }
+            // samples without blank lines between them ([`dense`])
+            let taken = self.fold_dense(
+                &body[at..],
+                first_line + newlines,
+                info,
+                local,
+                namer,
+                cancelled,
+            )?;
+            (at, newlines) = (at + taken.bytes, newlines + taken.newlines);
             if at >= body.len() {
                 return Ok(newlines);
             }
@@ -569,6 +586,19 @@ impl Worker {
             return Err(Stop::Fallback);
         }
         let f = self.header.parse_line(head).ok_or(Stop::Fallback)?;
+        self.fold_sample(f, lines, info, local, namer, parts)
+    }
+
+    /// [`Worker::fold_block`] of a sample whose header is parsed (to `f`).
+    fn fold_sample(
+        &mut self,
+        f: Fields<'_>,
+        lines: &mut Lines<'_>,
+        info: &mut ChunkInfo,
+        local: &mut Map<(u32, u32), (u128, u64)>,
+        namer: &mut LineNamer<'_>,
+        parts: &mut Vec<u32>,
+    ) -> Result<(), Stop> {
         let weight = match f.period {
             Some(p) if self.cfg.by_period => parse_u64(p).ok_or(Stop::Fallback)?,
             _ => 1,
