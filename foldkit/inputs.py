@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import os
 import stat
 import sys
 import threading
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from foldkit.constants import DEFAULT_MAX_RECORD, HEAD_SIZE
 from foldkit.errors import INSTALL_CLUSTER, InputError
+
+#: `typing.TYPE_CHECKING` without importing typing (the fold fast path loads none of it).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 MAGIC_ZSTD = b"\x28\xb5\x2f\xfd"
 MAGIC_GZIP = b"\x1f\x8b"
@@ -95,11 +97,13 @@ def read_input(stream: BinaryIO, size: int, name: str) -> bytes:
 
 
 def _stream_errors() -> tuple[type[Exception], ...]:
-    """What a corrupt or truncated compressed stream raises: gzip's and zlib's errors, and
-    zstandard's once a zstd stream has loaded it (before that none can occur)."""
-    zstandard = sys.modules.get("zstandard")
+    """What a corrupt or truncated compressed stream raises: gzip's and zlib's errors once a gzip
+    stream has loaded gzip, and zstandard's once a zstd stream has loaded it (before that none
+    can occur)."""
+    zstandard, gzip = sys.modules.get("zstandard"), sys.modules.get("gzip")
     zstd: tuple[type[Exception], ...] = (zstandard.ZstdError,) if zstandard is not None else ()
-    return (*zstd, gzip.BadGzipFile, EOFError, zlib.error)
+    gz: tuple[type[Exception], ...] = (gzip.BadGzipFile, sys.modules["zlib"].error) if gzip is not None else ()
+    return (*zstd, *gz, EOFError)
 
 
 class _ZstdReader(io.RawIOBase):
@@ -470,6 +474,8 @@ def open_source(spec: InputSpec) -> Source:
         stream = _ZstdReader(io.BufferedReader(rest, 1 << 20))  # type: ignore[assignment]
         compression = "zstd"
     elif magic.startswith(MAGIC_GZIP):
+        import gzip  # (on use: most inputs are not gzip'd)
+
         stream = gzip.GzipFile(fileobj=io.BufferedReader(rest, 1 << 20), mode="rb")  # type: ignore[assignment]
         compression = "gzip"
     else:

@@ -55,11 +55,12 @@ def viewer_root(plan: Plan | None) -> str | None:
     """The root's name of the viewer tree worth building as the file read ahead is read: for a
     command line the fast path runs (`foldkit.cli.fast`, every flag one it knows) that draws the
     HTML viewer of one input (`flamegraph x.folded -o x.html`) without `--reverse` (a reversed
-    tree is built from the stacks reversed); else None. Building it ahead never changes the
+    tree is built from the stacks reversed) or a transform flag (the tree is of the transformed
+    stacks); else None. Building it ahead never changes the
     tree, only when it is built (`readahead.start`)."""
-    from foldkit.cli.fast import COMMAND
+    from foldkit.cli.fast import COMMAND, TRANSFORMS
 
-    if plan is None or plan.command != COMMAND or len(plan.inputs) != 1 or plan.given.get("reverse"):
+    if plan is None or plan.command != COMMAND or len(plan.inputs) != 1 or plan.given.get("reverse") or plan.given.get(TRANSFORMS):
         return None
     from foldkit.render import defaults, wants_viewer
 

@@ -6,8 +6,6 @@ import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import quote
 
 from foldkit.constants import (
@@ -16,7 +14,11 @@ from foldkit.constants import (
 from foldkit.native import native_core
 from foldkit.timeline import Timeline, concat, sorted_by_time
 
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # for type checkers only: at run time `foldkit.api` adds these methods
+    from typing import Any, Protocol
+
     from foldkit._profile_api import ProfileApi as _Methods
 else:
     _Methods = object
@@ -134,7 +136,11 @@ def format_weight(w: Weight) -> str:
     if math.isfinite(w) and w == int(w) and abs(w) < 2**63:
         return str(int(w))
     text = repr(w)
-    return format(Decimal(text), "f") if "e" in text else text
+    if "e" not in text:
+        return text
+    from decimal import Decimal  # (on use: only weights in exponent form need it)
+
+    return format(Decimal(text), "f")
 
 
 
@@ -268,22 +274,28 @@ class Profile(_Methods):
         )
 
 
-class StackTable(Protocol):
-    """Stacks held outside Python (the native folded reader's), as `LazyProfile` uses them."""
+if TYPE_CHECKING:
 
-    def __len__(self) -> int: ...
+    class StackTable(Protocol):
+        """Stacks held outside Python (the native folded reader's), as `LazyProfile` uses them."""
 
-    def sums(self) -> tuple[int, int, int]:
-        """(sum of the weights, of the positive ones, of their magnitudes)."""
-        ...
+        def __len__(self) -> int: ...
 
-    def to_dict(self) -> dict[str, int]:
-        """The stacks as `Profile.weights` (a table holds integer weights)."""
-        ...
+        def sums(self) -> tuple[int, int, int]:
+            """(sum of the weights, of the positive ones, of their magnitudes)."""
+            ...
 
-    def layout(self, threshold: int, max_frames: int, sort_by_weight: bool) -> tuple[Any, ...] | None:
-        """The native flame-graph layout of the stacks (see `render.layout.layout_table`)."""
-        ...
+        def to_dict(self) -> dict[str, int]:
+            """The stacks as `Profile.weights` (a table holds integer weights)."""
+            ...
+
+        def layout(self, threshold: int, max_frames: int, sort_by_weight: bool) -> tuple[Any, ...] | None:
+            """The native flame-graph layout of the stacks (see `render.layout.layout_table`)."""
+            ...
+
+else:
+    #: A protocol for the type checker only (nothing checks it at run time): no typing at start-up.
+    StackTable = object
 
 
 class LazyProfile(Profile):
@@ -329,7 +341,8 @@ class LazyProfile(Profile):
     def weights(self) -> dict[str, Weight]:
         """The stacks, made a dict on first use."""
         if self._table is not None:
-            self._weights = cast(dict[str, Weight], self._table.to_dict())
+            weights: dict[str, Weight] = self._table.to_dict()  # type: ignore[assignment]  # (int weights are Weights)
+            self._weights = weights
             self._table = None
         return self._weights
 

@@ -13,42 +13,50 @@ characters hide or reorder text. `visible()` replaces all of those with a visibl
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from foldkit.lazy import regex
-from foldkit.profile import Weight
 
-_CONTROL_PICTURES = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
-_ESCAPED_BYTES = {0xDC00 + b: f"\\x{b:02x}" for b in range(0x80, 0x100)}
-_UNICODE_ESCAPES = {
-    c: f"\\u{c:04x}"
-    for c in [
-        *range(0x80, 0xA0),  # C1 controls
-        0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),  # bidi controls
-        *range(0xD800, 0xDC80), *range(0xDD00, 0xE000),  # lone surrogates not from surrogateescape
-        0xFFFE, 0xFFFF,
-    ]
-}
-_TABLE = _CONTROL_PICTURES | _UNICODE_ESCAPES | _ESCAPED_BYTES
-#: Every surrogate (the only characters UTF-8 cannot encode) to its visible form.
-_SURROGATES = {c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)} | _ESCAPED_BYTES
-#: The same inside a JSON string: the backslash escaped, so the decoded string is the visible form.
-_JSON_SURROGATES = {c: v.replace("\\", "\\\\") for c, v in _SURROGATES.items()}
+#: `typing.TYPE_CHECKING` without importing typing.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
+    from foldkit.profile import Weight
 
-def _char_class(codes: list[int]) -> str:
-    """A regular-expression character class matching exactly `codes` (sorted), written as ranges."""
-    parts, start = [], 0
-    for i, code in enumerate(codes):
-        if i + 1 < len(codes) and codes[i + 1] == code + 1:
-            continue
-        first = codes[start]
-        parts.append(re.escape(chr(first)) + ("" if first == code else "-" + re.escape(chr(code))))
-        start = i + 1
-    return "[" + "".join(parts) + "]"
+#: The characters `visible()` replaces, as a regular-expression class: C0 controls, DEL and C1
+#: controls, the bidi controls, every surrogate (lone, or a surrogate-escaped byte) and
+#: U+FFFE/U+FFFF. Written out, not made from the tables below at import (a test checks that it is
+#: exactly their keys): the tables are built when first used.
+_NEEDS_WORK_CLASS = r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+_NEEDS_WORK = regex(globals(), "_NEEDS_WORK", _NEEDS_WORK_CLASS)
+
+#: The translation tables, built on first use (`_tables`): `visible`'s, every surrogate's (the
+#: only characters UTF-8 cannot encode) visible form, and that form inside a JSON string.
+_TABLES: dict[str, dict[int, str]] = {}
 
 
-_NEEDS_WORK = regex(globals(), "_NEEDS_WORK", _char_class(sorted(_TABLE)))
+def _tables() -> dict[str, dict[int, str]]:
+    """`_TABLES`, built the first time: "visible" (control pictures, `\\uXXXX` escapes and the
+    `\\xNN` of surrogate-escaped bytes), "surrogates" and "json" (see `_TABLES`)."""
+    if _TABLES:
+        return _TABLES
+    control_pictures = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
+    escaped_bytes = {0xDC00 + b: f"\\x{b:02x}" for b in range(0x80, 0x100)}
+    unicode_escapes = {
+        c: f"\\u{c:04x}"
+        for c in [
+            *range(0x80, 0xA0),  # C1 controls
+            0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),  # bidi controls
+            *range(0xD800, 0xDC80), *range(0xDD00, 0xE000),  # lone surrogates not from surrogateescape
+            0xFFFE, 0xFFFF,
+        ]
+    }  # fmt: skip
+    surrogates = {c: f"\\u{c:04x}" for c in range(0xD800, 0xE000)} | escaped_bytes
+    _TABLES["visible"] = control_pictures | unicode_escapes | escaped_bytes
+    _TABLES["surrogates"] = surrogates
+    _TABLES["json"] = {c: v.replace("\\", "\\\\") for c, v in surrogates.items()}
+    return _TABLES
+
 
 #: The annotation suffixes foldkit and stackcollapse-perf.pl add: kernel, JIT, inlined, waker.
 ANNOTATION = re.compile(r"_\[[kjiw]\]$")
@@ -61,7 +69,7 @@ def visible(text: str) -> str:
     by a visible stand-in (see the module docstring)."""
     if _NEEDS_WORK.search(text) is None:
         return text
-    return text.translate(_TABLE)
+    return text.translate(_tables()["visible"])
 
 
 def utf8_safe(text: str) -> str:
@@ -71,7 +79,7 @@ def utf8_safe(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.translate(_SURROGATES)
+        return text.translate(_tables()["surrogates"])
     return text
 
 
@@ -92,7 +100,7 @@ def utf8_json(text: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.translate(_JSON_SURROGATES).encode("utf-8")
+        return text.translate(_tables()["json"]).encode("utf-8")
 
 
 def visible_lines(text: str) -> str:

@@ -17,9 +17,13 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, overload
 
 from foldkit.native import native_core
+
+#: `typing.TYPE_CHECKING` without importing typing.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, overload
 
 Weight = int | float
 Sample = tuple[float, str, Weight]
@@ -88,10 +92,13 @@ class Timeline(Sequence[Sample]):
     def __len__(self) -> int:
         return len(self.ids)
 
-    @overload
-    def __getitem__(self, i: int) -> Sample: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Sample]: ...
+    if TYPE_CHECKING:  # (typing is not imported at run time)
+
+        @overload
+        def __getitem__(self, i: int) -> Sample: ...
+        @overload
+        def __getitem__(self, i: slice) -> list[Sample]: ...
+
     def __getitem__(self, i: int | slice) -> Sample | list[Sample]:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]

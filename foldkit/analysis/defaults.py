@@ -10,3 +10,5 @@ DEFAULT_LIMIT = 20
 DIFF_SORT_CHOICES = ("self", "total")
 #: Rows of the changed-functions table shown by default.
 DEFAULT_DIFF_LIMIT = 20
+#: Where a profile read with `--by dso` keeps each frame's shared object (`Profile.meta`).
+DSO_META_KEY = "frame_dso"

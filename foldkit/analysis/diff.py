@@ -12,10 +12,9 @@ import io
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
 
 from foldkit.analysis.defaults import DEFAULT_DIFF_LIMIT, DIFF_SORT_CHOICES
-from foldkit.analysis.tables import Column, Table, choose_format, suffix_format
+from foldkit.analysis.tables import Column, Rows, Table, choose_format, suffix_format
 from foldkit.errors import UsageError
 from foldkit.native import native_core
 from foldkit.outputs import is_stdout
@@ -29,7 +28,11 @@ from foldkit.profile import (
     root_frame_count,
 )
 
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     import polars as pl
 
     from foldkit.render import RenderOptions
@@ -378,11 +381,8 @@ def table_changes(before: Profile, after: Profile, normalize: bool, sort: str = 
     found = native.table_changes(*tables, roots, scale, bs, as_, sort == "self", limit)
     if found is None:
         return None
-    from foldkit.analysis.functions import sums_frame
-
     names, self_before, total_before, self_after, total_after, count = found
-    old = sums_frame(names, self_before, total_before)
-    frame = _changes(_scaled(old, scale) if scale != 1.0 else old, sums_frame(names, self_after, total_after), bt, at)
+    frame = _changes_rows(names, (self_before, total_before), (self_after, total_after), scale, (bs, as_), sort, limit)
     shape = StackDiff(
         before={},
         after={},
@@ -395,10 +395,51 @@ def table_changes(before: Profile, after: Profile, normalize: bool, sort: str = 
         after_sources=list(after.sources),
         roots=roots,
     )
-    return _changes_table(_largest(frame, sort, limit), count, shape, sort, "function")
+    return _changes_table(frame, count, shape, sort, "function")
 
 
-def _changes_table(frame: pl.DataFrame, count: int, diff: StackDiff, sort: str, by: str) -> Table:
+def _changes_rows(
+    names: list[str],
+    before: tuple[list[int], list[int]],
+    after: tuple[list[int], list[int]],
+    scale: float,
+    shares: tuple[float, float],
+    sort: str,
+    limit: int,
+) -> Rows:
+    """`_largest(_changes(...), sort, limit)` of per-function integer sums (self, total) of both
+    sides (BEFORE's scaled by `scale` unless 1.0; `shares`: percent per unit of each side), as the
+    rows of Python values polars would hold, without loading polars (`table_changes`)."""
+    bs, as_ = shares
+    (sb, tb), (sa, ta) = ([[v * scale for v in sums] for sums in before] if scale != 1.0 else before), after
+    rows = [
+        (n, b, a, a - b, b * bs, a * as_, a * as_ - b * bs, bt_, at_, bt_ * bs, at_ * as_, at_ * as_ - bt_ * bs)
+        for n, b, a, bt_, at_ in zip(names, sb, sa, tb, ta, strict=True)
+    ]
+    change = (lambda row: row[6]) if sort == "self" else (lambda row: row[11])
+    rows.sort(key=lambda row: (-abs(change(row)), row[0]))
+    if limit > 0:
+        rows = rows[:limit]
+    weight = "float" if scale != 1.0 else "int"
+    schema = {
+        "name": "text",
+        "self_before": weight,
+        "self_after": "int",
+        "d_self": weight,
+        "self_before_pct": "float",
+        "self_after_pct": "float",
+        "d_self_pp": "float",
+        "total_before": weight,
+        "total_after": "int",
+        "total_before_pct": "float",
+        "total_after_pct": "float",
+        "d_total_pp": "float",
+    }
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    return Rows({name: list(column) for name, column in zip(schema, columns, strict=True)}, schema)
+
+
+def _changes_table(frame: pl.DataFrame | Rows, count: int, diff: StackDiff, sort: str, by: str) -> Table:
     """The table of `frame` (the rows shown, of `count`), titled from `diff`'s totals."""
     columns = [
         Column("name", by, "text", "left"),

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal
 
+from foldkit.analysis.defaults import DSO_META_KEY
 from foldkit.ingest import FoldOptions, fold_source
 from foldkit.ingest import perf as perf_format
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
@@ -20,7 +21,7 @@ from foldkit.inputs import InputSpec, open_source, rereadable
 from foldkit.profile import Profile, merge_profiles
 
 #: Key of `Profile.meta` holding frame name -> dso.
-META_KEY = "frame_dso"
+META_KEY = DSO_META_KEY
 
 
 def _dso_name(dso: str) -> str:

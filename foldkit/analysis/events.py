@@ -5,11 +5,13 @@ from the folded rows (`foldkit.ingest.events` says how each row folds)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from foldkit.ingest.events import OK, TOOL_KEY, path_of
 from foldkit.profile import Profile
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: Rows kept in each table.
 TABLE_ROWS = 50
@@ -30,6 +32,8 @@ def _rows(profile: Profile) -> list[tuple[list[str], float, int]]:
 
 
 def _table(id: str, title: str, records: list[dict[str, object]], by: list[str], sort: str) -> EventTable:
+    import polars as pl
+
     if not records:
         return EventTable(id, title, pl.DataFrame())
     frame = pl.DataFrame(records)
@@ -52,6 +56,8 @@ def _opensnoop(rows: list[tuple[list[str], float, int]]) -> list[EventTable]:
     out = [_table("top-paths", "Top paths", paths, ["path"], "opens")]
     fail = _table("failures", "Failures by errno and command", [{k: v for k, v in f.items() if k != "example path"} for f in failures], ["errno", "command"], "opens")
     if failures:
+        import polars as pl
+
         examples = pl.DataFrame(failures).group_by(["errno", "command"]).agg(pl.col("example path").sort().first())
         fail = EventTable(fail.id, fail.title, fail.frame.join(examples, on=["errno", "command"], how="left"))
     out.append(fail)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
 
 from foldkit.errors import UsageError
 from foldkit.lazy import regex
@@ -22,6 +21,8 @@ from foldkit.native import native_core
 from foldkit.profile import LazyProfile, Profile
 from foldkit.text import utf8_all, utf8_safe
 
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import polars as pl
 

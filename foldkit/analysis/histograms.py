@@ -4,11 +4,12 @@ percentiles, estimated within buckets), its bucket table, and an SVG bar chart m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from foldkit.ingest.histogram import HISTOGRAMS, Bucket, Histogram, percentile
 from foldkit.profile import Profile
 
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # polars is loaded when a histogram is there (not for `top` of stacks)
     import polars as pl
 

@@ -36,7 +36,11 @@ import re
 import re._constants as sre
 import re._parser as sre_parse
 from dataclasses import dataclass
-from typing import Any
+
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Flags a translated pattern may carry (globally or in a group): the others change the meaning
 #: in ways not translated (re.LOCALE cannot be given to a `str` pattern; re.DEBUG only prints).

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Callable, Sequence
 
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest import FoldOptions, read
 from foldkit.profile import Profile
-from foldkit.transform.normalize import normalize_symbols, strip_hex
 
 _GLOB_CHARS = set("*?[")
 
@@ -20,6 +18,8 @@ def expand(specs: Sequence[str]) -> list[str]:
     out: list[str] = []
     for spec in specs:
         if spec != "-" and _GLOB_CHARS & set(spec) and not os.path.exists(spec):
+            import glob  # (on use: a pattern to expand)
+
             matches = sorted(glob.glob(spec))
             if not matches:
                 raise InputError(f"{spec}: no file matches this pattern")
@@ -87,10 +87,14 @@ def _glob_hint(positional: Sequence[str], before: Sequence[str], after: Sequence
 
 def prepare(profile: Profile, symbols: bool = False, hex_numbers: bool = False) -> Profile:
     """`profile` with the comparison's name normalisations applied (`--normalize-symbols`,
-    `--strip-hex`)."""
+    `--strip-hex`; the transforms are loaded only for them)."""
     if symbols:
+        from foldkit.transform.normalize import normalize_symbols
+
         profile = normalize_symbols(profile)
     if hex_numbers:
+        from foldkit.transform.normalize import strip_hex
+
         profile = strip_hex(profile)
     return profile
 

@@ -7,13 +7,10 @@ suffix (`top.csv`, `top.json.gz`); a table written to a pipe is plain aligned te
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from foldkit.errors import UsageError
 from foldkit.outputs import (
@@ -25,7 +22,11 @@ from foldkit.outputs import (
 )
 from foldkit.text import utf8_json, visible, visible_lines
 
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import polars as pl
 
 
@@ -211,6 +212,8 @@ def to_json(table: Table) -> bytes:
         dicts = table.data.to_dicts()
     rows = [{k: _json_value(v) for k, v in row.items()} for row in dicts]
     doc = {**table.meta, "rows": rows}
+    import json  # (on use: text tables need none of it)
+
     return utf8_json(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -272,6 +275,8 @@ def write_table(table: Table, path: str | os.PathLike[str] | None, fmt: str) -> 
             raise UsageError("refusing to write Parquet to a terminal; use -o FILE.parquet")
         if fmt == "text" and terminal:
             colour = "NO_COLOR" not in os.environ
+            import shutil  # (on use: for a terminal only)
+
             width = shutil.get_terminal_size().columns
             write_bytes(path, render_text(table, colour, width).encode("utf-8", "backslashreplace"))
             return

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from foldkit.analysis.defaults import DEFAULT_LIMIT, SORT_CHOICES
-from foldkit.analysis.dso import META_KEY
+from foldkit.analysis.defaults import DEFAULT_LIMIT, DSO_META_KEY, SORT_CHOICES
 from foldkit.analysis.functions import BY_CHOICES, aggregate, heaviest, heaviest_rows
 from foldkit.analysis.tables import Column, Rows, Table
 from foldkit.errors import UsageError
 from foldkit.profile import Profile, root_frame_count
 
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import polars as pl
 
 
@@ -47,7 +48,7 @@ def _ranked(profile: Profile, by: str, sort: str, limit: int) -> tuple[pl.DataFr
     if found is not None:
         frame, count = found
     else:
-        frame = aggregate(profile.weights, by, profile.meta.get(META_KEY), roots)
+        frame = aggregate(profile.weights, by, profile.meta.get(DSO_META_KEY), roots)
         count = frame.height
     scale = _scale(profile)
     other = "total" if sort == "self" else "self"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from foldkit.cli.progress import reading_progress
 from foldkit.cli.render_values import RenderFlags
-from foldkit.cli.running import cluster_reader, report
+from foldkit.cli.running import cluster_reader, read_transformed, report
 from foldkit.export import export, exporter_for
 from foldkit.ingest import FoldOptions, read
 from foldkit.outputs import (
@@ -25,7 +25,10 @@ from foldkit.render import RenderOptions, gc_paused, render_flamegraph, wants_vi
 from foldkit.render.nameattr import load_name_attributes
 from foldkit.render.palette import load_palette_map, save_palette_map
 from foldkit.timeline import concat
-from foldkit.transform import Pipeline
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from foldkit.transform import Pipeline
 
 output_suffixes(
     "flamegraph",
@@ -70,9 +73,10 @@ def draw(
     *,
     fold_options: FoldOptions,
     render: RenderFlags,
-    transforms: Pipeline,
+    transforms: Pipeline | None,
 ) -> None:
-    """`foldkit flamegraph` (see its help) with its flags parsed."""
+    """`foldkit flamegraph` (see its help) with its flags parsed (`transforms` None: no transform
+    step, and the transforms not loaded)."""
     options = render.options
     refuse_input_as_output([output], inputs)
     output_suffix("flamegraph", output)
@@ -86,9 +90,7 @@ def draw(
         timed = options.flamechart or wants_viewer(output)
         if options.flamechart:
             fold_options = replace(fold_options, keep_order=True)
-        profile = transforms.read(
-            inputs, fold_options, reader or (_read_timeline if timed else read)
-        )
+        profile = read_transformed(transforms, inputs, fold_options, reader or (_read_timeline if timed else read))
     if exporter_for(output).name == "pprof":  # the stacks the graph would show, for pprof's tools
         report(profile.diagnostics, quiet, verbose)
         export(profile, output)

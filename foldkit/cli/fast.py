@@ -21,6 +21,18 @@ codes either way (tests/cli/test_fast_path.py runs a table of command lines both
 the folding flags' `FoldOptions` (`fold_options`) and no transform step, without loading Typer
 or the transforms.
 
+`foldkit top`, `foldkit diff` and `foldkit check` given two inputs (or one for top) and flags
+of `TOP_FLAGS`, `DIFF_FLAGS` and `CHECK_FLAGS` (their own, the folding flags of `READ_FLAGS`, and
+for `diff` the picture flags) run so too, through the commands' own `foldkit.cli.ranking.rank`,
+`foldkit.cli.diffing.compare` and `foldkit.cli.gating.gate_runs`, with the defaults those modules
+declare (`DEFAULTS`) for the flags not given, and no transform step: `foldkit diff a b -o d.html`
+starts in a third of Typer's time.
+
+Every one of those commands also takes the transform flags there (`TRANSFORM_FLAGS`, in
+command-line order, each value given as the next argument or after `=`), made into the same
+`Pipeline` as the Typer command makes (`foldkit.transform.build_pipeline`): the transforms are
+loaded only when one is given.
+
 `FOLDKIT_FAST_PATH=0` turns the fast path off (every command line goes through Typer).
 """
 
@@ -34,6 +46,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from foldkit.ingest.options import FoldOptions
+    from foldkit.transform import Pipeline
 
 #: Environment variable that, set to 0, sends every command line through Typer.
 SWITCH = "FOLDKIT_FAST_PATH"
@@ -124,6 +137,101 @@ FOLD_FLAGS: dict[str, tuple[str, str]] = {
 #: `foldkit fold`'s parameters that are no folding flag.
 _FOLD_OWN = ("output", "quiet", "verbose", "unit_header")
 
+#: The other commands the fast path runs.
+TOP_COMMAND = "top"
+DIFF_COMMAND = "diff"
+CHECK_COMMAND = "check"
+
+#: The folding flags `top`, `diff` and `check` take on the fast path: fold's, without `fold`'s
+#: own `--unit-header` and `-n` (there `--limit`, or `diff`'s `--normalize`); with `-o`, `-q`, `-v`.
+READ_FLAGS: dict[str, tuple[str, str]] = {s: v for s, v in FOLD_FLAGS.items() if v[0] != "unit_header" and s != "-n"}
+
+#: The table flags of `top` and `diff`.
+_TABLE_FLAGS: dict[str, tuple[str, str]] = {
+    "--csv": ("csv", "flag"),
+    "--json": ("json", "flag"),
+    "--parquet": ("parquet", "flag"),
+    "--sort": ("sort", "str"),
+    "--limit": ("limit", "count"),
+}
+
+#: `foldkit top`'s spellings the fast path takes.
+TOP_FLAGS: dict[str, tuple[str, str]] = {**READ_FLAGS, **_TABLE_FLAGS, "-n": ("limit", "count"), "--by": ("by", "str")}
+
+#: The picture flags' parameters (`FLAGS`' but the command's own).
+_PICTURE = {parameter for parameter, _ in FLAGS.values()} - set(_OWN)
+
+#: `foldkit diff`'s spellings the fast path takes (with every picture flag of `FLAGS`).
+DIFF_FLAGS: dict[str, tuple[str, str]] = {
+    **READ_FLAGS,
+    **_TABLE_FLAGS,
+    **{s: v for s, v in FLAGS.items() if v[0] in _PICTURE},
+    "--basis": ("basis", "str"),
+    "--color-by": ("color_by", "str"),
+    "--normalize": ("normalize", "flag"),
+    "-n": ("normalize", "flag"),
+    "--no-normalize": ("normalize", "off"),
+    "--strip-hex": ("strip_hex", "flag"),
+    "-s": ("strip_hex", "flag"),
+    "--folded": ("folded", "flag"),
+}
+
+#: `foldkit check`'s spellings the fast path takes ("list": a repeatable option, its values in
+#: order).
+CHECK_FLAGS: dict[str, tuple[str, str]] = {
+    **READ_FLAGS,
+    "--max-increase": ("max_increase", "str"),
+    "--function": ("function", "list"),
+    "--budget": ("budget", "list"),
+    "--alpha": ("alpha", "float"),
+    "--run-noise": ("run_noise", "float"),
+    "--only": ("only", "flag"),
+    "--absolute": ("absolute", "flag"),
+    "--shares-only": ("absolute", "off"),
+    "--json": ("json", "str"),
+    "--junit": ("junit", "str"),
+    "--markdown": ("markdown", "str"),
+    "--svg": ("svg", "str"),
+    "--strip-hex": ("strip_hex", "flag"),
+    "-s": ("strip_hex", "flag"),
+}
+
+#: Per command the fast path runs: its spellings.
+COMMAND_FLAGS: dict[str, dict[str, tuple[str, str]]] = {
+    COMMAND: FLAGS,
+    FOLD_COMMAND: FOLD_FLAGS,
+    TOP_COMMAND: TOP_FLAGS,
+    DIFF_COMMAND: DIFF_FLAGS,
+    CHECK_COMMAND: CHECK_FLAGS,
+}
+
+#: The transform flags every command the fast path runs takes (`foldkit.transform.TRANSFORMS`'
+#: spellings, written out so that reading a command line does not load the transforms; a test
+#: checks them against the registry): spelling -> (name, whether it takes a value). Not
+#: `--collapse-recursion`, whose value is optional (the Typer command line reads it).
+TRANSFORM_FLAGS: dict[str, tuple[str, bool]] = {
+    "--focus": ("focus", True),
+    "--focus-root": ("focus_root", True),
+    "--base": ("base", True),
+    "--exclude": ("exclude", True),
+    "--hide": ("hide", True),
+    "--max-depth": ("max_depth", True),
+    "--prune-below": ("prune_below", True),
+    "--comm": ("comm", True),
+    "--only-pid": ("only_pid", True),
+    "--time": ("time", True),
+    "--rename": ("rename", True),
+    "--python": ("python", False),
+    "--normalize-symbols": ("normalize_symbols", False),
+}
+
+#: Where a plan keeps its transform flags' occurrences, (name, value or None) in command-line
+#: order: `plan.given[TRANSFORMS]`.
+TRANSFORMS = "transforms"
+
+#: Per command: its parameters whose value is a file written (a `Path` to the command).
+_PATHS = {CHECK_COMMAND: ("output", "json", "junit", "markdown", "svg")}
+
 #: The values `--weight` takes (the command line refuses others, with its own message).
 _WEIGHTS = ("period", "samples")
 
@@ -136,7 +244,7 @@ class Plan:
         self.given = given
         #: `compat`'s warnings about the compatibility flags dropped (printed when run).
         self.messages = messages
-        #: `COMMAND` or `FOLD_COMMAND`
+        #: The command: a key of `COMMAND_FLAGS`.
         self.command = command
 
 
@@ -155,7 +263,7 @@ def _value(kind: str, text: str) -> tuple[bool, Any]:
 def parse(args: list[str]) -> Plan | None:
     """The plan for `args` (the command line without the program name), or None when the fast
     path does not take it (see the module docstring)."""
-    if not args or args[0] not in (COMMAND, FOLD_COMMAND) or os.environ.get(SWITCH, "1").strip() == "0":
+    if not args or args[0] not in COMMAND_FLAGS or os.environ.get(SWITCH, "1").strip() == "0":
         return None
     from foldkit.cli.compat import without_compat_flags
     from foldkit.cluster import ENV as CLUSTER_ENV
@@ -167,12 +275,10 @@ def parse(args: list[str]) -> Plan | None:
         args, messages = without_compat_flags(args)
     except FoldkitError:
         return None
-    if args[0] == FOLD_COMMAND:
-        return _parse_fold(args, messages)
-    read = _read_args(args[1:], FLAGS)
-    if read is None:
-        return None
-    return Plan(*read, messages)
+    read = _read_args(args[1:], COMMAND_FLAGS[args[0]])
+    if read is None or read[1].get("weight", "period") not in _WEIGHTS:
+        return None  # (another --weight: refused by the command line, with its own message)
+    return Plan(*read, messages, command=args[0])
 
 
 def _read_args(args: list[str], flags: dict[str, tuple[str, str]]) -> tuple[list[str], dict[str, Any]] | None:
@@ -191,9 +297,24 @@ def _read_args(args: list[str], flags: dict[str, tuple[str, str]]) -> tuple[list
         if eq and not name.startswith("--"):
             return None  # `-o=x` means the value `=x` to click: left to it
         spec = flags.get(name)
+        if spec is None and name in TRANSFORM_FLAGS:
+            spec = (TRANSFORMS, "transform" if TRANSFORM_FLAGS[name][1] else "transform flag")
         if spec is None:
             return None
         parameter, kind = spec
+        if kind in ("list", "transform"):  # (its values in order, as click collects them)
+            if not eq:
+                if i >= len(args) or (args[i].startswith("-") and args[i] != "-"):
+                    return None
+                text = args[i]
+                i += 1
+            given.setdefault(parameter, []).append((TRANSFORM_FLAGS[name][0], text) if kind == "transform" else text)
+            continue
+        if kind == "transform flag":
+            if eq:
+                return None
+            given.setdefault(parameter, []).append((TRANSFORM_FLAGS[name][0], None))
+            continue
         if kind in ("flag", "off"):
             if eq:
                 return None
@@ -236,30 +357,15 @@ def _draw_plain(plan: Plan) -> bool:
 
 
 def run(plan: Plan) -> int:
-    """Draw what `plan` asks for (`foldkit.cli.draw.draw`), or fold it (`_run_fold`); the exit
-    code, as the Typer command line's `main` gives it."""
+    """Run what `plan` asks for through its command's own function (`_RUNNERS`); the exit code,
+    as the Typer command line's `main` gives it."""
     from foldkit.cli.compat import warn
     from foldkit.errors import FoldkitError
 
     quiet = bool(plan.given.get("quiet", False))
     warn(["-q"] if quiet else [], plan.messages)
     try:
-        if plan.command == FOLD_COMMAND:
-            _run_fold(plan)
-            return 0
-        if _draw_plain(plan):
-            return 0
-        from pathlib import Path
-
-        from foldkit.cli.draw import draw
-        from foldkit.cli.render_values import RENDER_DEFAULTS, render_flags
-        from foldkit.ingest.options import FoldOptions
-        from foldkit.transform import Pipeline
-
-        output = plan.given.get("output")
-        flags = {name: plan.given.get(name, default) for name, default in RENDER_DEFAULTS.items()}
-        render = render_flags(**flags)
-        draw(plan.inputs, None if output is None else Path(output), None, quiet, False, fold_options=FoldOptions(), render=render, transforms=Pipeline())
+        _RUNNERS[plan.command](plan)
     except FoldkitError as exc:
         from foldkit.text import visible_lines
 
@@ -273,12 +379,87 @@ def run(plan: Plan) -> int:
     return 0
 
 
-def _parse_fold(args: list[str], messages: list[str]) -> Plan | None:
-    """The plan for a `foldkit fold` command line (compatibility flags dropped), or None."""
-    read = _read_args(args[1:], FOLD_FLAGS)
-    if read is None or read[1].get("weight", "period") not in _WEIGHTS:
+def _pipeline(plan: Plan) -> Pipeline | None:
+    """The transform steps of `plan`'s transform flags, in command-line order (as the Typer
+    command makes them: `foldkit.transform.build_pipeline`), or None without any."""
+    occurrences = plan.given.get(TRANSFORMS)
+    if not occurrences:
         return None
-    return Plan(*read, messages, command=FOLD_COMMAND)
+    from foldkit.transform import build_pipeline
+
+    values: dict[str, list[str]] = {}
+    for name, value in occurrences:
+        values.setdefault(name, [])
+        if value is not None:
+            values[name].append(value)
+    return build_pipeline([name for name, _ in occurrences], values)
+
+
+def _run_draw(plan: Plan) -> None:
+    """Draw what `plan` asks for: the plain flame graph (`_draw_plain`), else as the command
+    draws (`foldkit.cli.draw.draw`)."""
+    if _draw_plain(plan):
+        return
+    from pathlib import Path
+
+    from foldkit.cli.draw import draw
+    from foldkit.ingest.options import FoldOptions
+
+    transforms = _pipeline(plan)  # (made first, as the Typer command's decorators make them)
+    output = plan.given.get("output")
+    draw(plan.inputs, None if output is None else Path(output), None, bool(plan.given.get("quiet", False)), False, fold_options=FoldOptions(), render=_render(plan.given), transforms=transforms)
+
+
+def _render(given: dict[str, Any]) -> Any:
+    """The `RenderFlags` of the picture flags `given` (the others at their defaults)."""
+    from foldkit.cli.render_values import RENDER_DEFAULTS, render_flags
+
+    return render_flags(**{name: given.get(name, default) for name, default in RENDER_DEFAULTS.items()})
+
+
+def _own(plan: Plan, defaults: dict[str, Any]) -> dict[str, Any]:
+    """The values of a command's own parameters (`defaults`' names): those given (a file
+    written as a `Path`, as the command receives it), the defaults of the others."""
+    own = {name: plan.given.get(name, default) for name, default in defaults.items()}
+    for name in _PATHS.get(plan.command, ("output",)):
+        if isinstance(own.get(name), str):
+            from pathlib import Path
+
+            own[name] = Path(own[name])
+    return own
+
+
+def _read_options(plan: Plan) -> FoldOptions:
+    """The `FoldOptions` of `plan`'s folding flags (`READ_FLAGS`)."""
+    folding = {parameter for parameter, _ in READ_FLAGS.values()} - {"output", "quiet", "verbose"}
+    return fold_options({name: value for name, value in plan.given.items() if name in folding})
+
+
+def _run_top(plan: Plan) -> None:
+    """`foldkit top` of `plan` (`foldkit.cli.ranking.rank`)."""
+    from foldkit.cli.ranking import DEFAULTS, rank
+
+    transforms = _pipeline(plan)
+    rank(plan.inputs, **_own(plan, DEFAULTS), fold_options=_read_options(plan), transforms=transforms)
+
+
+def _run_diff(plan: Plan) -> None:
+    """`foldkit diff` of `plan` (`foldkit.cli.diffing.compare`; the picture flags' `RenderFlags`
+    made only when one is given)."""
+    from foldkit.cli.diffing import DEFAULTS, compare
+
+    transforms = _pipeline(plan)  # (then the folding flags' options, then the picture's: the order
+    options = _read_options(plan)  # in which the Typer command's decorators refuse them)
+    render = _render(plan.given) if set(plan.given) & _PICTURE else None
+    compare(plan.inputs, **_own(plan, DEFAULTS), fold_options=options, render=render, transforms=transforms)
+
+
+def _run_check(plan: Plan) -> None:
+    """`foldkit check` of `plan` (`foldkit.cli.gating.gate_runs`)."""
+    from foldkit.cli.gating import DEFAULTS, gate_runs
+
+    transforms = _pipeline(plan)
+    gate_runs(plan.inputs, **_own(plan, DEFAULTS), fold_options=_read_options(plan), transforms=transforms)
 
 
 def fold_options(given: dict[str, Any]) -> FoldOptions:
@@ -287,7 +468,7 @@ def fold_options(given: dict[str, Any]) -> FoldOptions:
     are the clock (`clock_of_flags`, as the command's `fold_options` makes it)."""
     from foldkit.ingest.options import FoldOptions, clock_of_flags
 
-    fields = {name: value for name, value in given.items() if name not in (*_FOLD_OWN, "all", "off_cpu", "wall")}
+    fields = {name: value for name, value in given.items() if name not in (*_FOLD_OWN, TRANSFORMS, "all", "off_cpu", "wall")}
     fields["clock"] = clock_of_flags(
         bool(given.get("off_cpu")), bool(given.get("wall")), bool(given.get("wakeups")), given.get("off_cpu_states", "default")
     )
@@ -301,6 +482,7 @@ def _run_fold(plan: Plan) -> None:
 
     from foldkit.cli.folding import fold_captures
 
+    transforms = _pipeline(plan)
     output = plan.given.get("output")
     fold_captures(
         plan.inputs,
@@ -309,7 +491,31 @@ def _run_fold(plan: Plan) -> None:
         quiet=bool(plan.given.get("quiet", False)),
         verbose=bool(plan.given.get("verbose", False)),
         fold_options=fold_options(plan.given),
+        transforms=transforms,
     )
 
 
-__all__ = ["COMMAND", "FLAGS", "FOLD_COMMAND", "FOLD_FLAGS", "SWITCH", "Plan", "fold_options", "parse", "run"]
+#: What runs each command's plan.
+_RUNNERS = {COMMAND: _run_draw, FOLD_COMMAND: _run_fold, TOP_COMMAND: _run_top, DIFF_COMMAND: _run_diff, CHECK_COMMAND: _run_check}
+
+__all__ = [
+    "CHECK_COMMAND",
+    "CHECK_FLAGS",
+    "COMMAND",
+    "COMMAND_FLAGS",
+    "DIFF_COMMAND",
+    "DIFF_FLAGS",
+    "FLAGS",
+    "FOLD_COMMAND",
+    "FOLD_FLAGS",
+    "READ_FLAGS",
+    "SWITCH",
+    "TOP_COMMAND",
+    "TOP_FLAGS",
+    "TRANSFORMS",
+    "TRANSFORM_FLAGS",
+    "Plan",
+    "fold_options",
+    "parse",
+    "run",
+]

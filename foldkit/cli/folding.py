@@ -5,16 +5,16 @@ drop-in fast path (`foldkit.cli.fast`) both call `fold_captures`."""
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
 
 from foldkit.cli.progress import reading_progress
-from foldkit.cli.running import cluster_reader, report
+from foldkit.cli.running import cluster_reader, read_transformed, report
 from foldkit.errors import UsageError
 from foldkit.export import DEFAULT, EXPORTERS, export, exporter_for
 from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_bytes
 
+#: `typing.TYPE_CHECKING` without importing typing.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from pathlib import Path
 
     from foldkit.ingest import FoldOptions
@@ -29,27 +29,6 @@ output_suffixes(
         ".txt": "FlameGraph folded stacks",
     },
 )
-
-
-def read_untransformed(inputs: list[str], options: FoldOptions, reader: Callable[[list[str], FoldOptions], Profile] | None) -> Profile:
-    """What `Pipeline().read(inputs, options, reader)` gives (no transform steps), without loading
-    the transforms: the stacks read, with the root frames `options` asked for declared. Only a
-    perf profile whose root frames differ from those (none that foldkit's readers make) loads
-    them, to rewrite its roots as `Pipeline.read` does."""
-    from foldkit.ingest import read
-    from foldkit.ingest.options import perf_root_frames
-    from foldkit.profile import ROOT_FRAMES
-
-    profile = (reader or read)(inputs, options)
-    if profile.format != "perf":
-        return profile
-    wanted = perf_root_frames(options.pid, options.tid)
-    declared = profile.meta.setdefault(ROOT_FRAMES, wanted)
-    if declared is None or tuple(declared) == wanted:
-        return profile
-    from foldkit.transform.roots import with_root_frames
-
-    return with_root_frames(profile, wanted)
 
 
 def fold_captures(
@@ -93,7 +72,7 @@ def fold_captures(
             write_split(parts, output)
             return
         options = exporter_for(output).fold_options(fold_options)
-        profile = transforms.read(inputs, options, reader) if transforms else read_untransformed(inputs, options, reader)
+        profile = read_transformed(transforms, inputs, options, reader)
     report(profile.diagnostics, quiet, verbose)
     if unit_header:
         if exporter_for(output) is not DEFAULT:

@@ -10,10 +10,14 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-from collections.abc import Iterator
-from typing import TextIO
 
 from foldkit.inputs import Source, watch_sources
+
+#: `typing.TYPE_CHECKING` without importing typing.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import TextIO
 
 #: Seconds of reading before the bar appears: short runs stay silent.
 PROGRESS_DELAY = 0.5

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from foldkit.cluster.reading import Reader
-    from foldkit.profile import Diagnostics
+    from foldkit.ingest.options import FoldOptions
+    from foldkit.profile import Diagnostics, Profile
+    from foldkit.transform import Pipeline
 else:
     import _signal  # the C module `signal` wraps (`signal` loads enum)
 
@@ -43,6 +45,37 @@ def _cluster_reader(address: str | None, local_only: str | None) -> Iterator[Rea
 
     with connect(address) as cluster:
         yield reader(cluster)
+
+
+def read_transformed(
+    transforms: Pipeline | None, inputs: list[str], options: FoldOptions, reader: Callable[[list[str], FoldOptions], Profile] | None
+) -> Profile:
+    """`transforms.read(inputs, options, reader)`; without transform steps (`transforms` None or
+    empty) `read_untransformed`'s same profile, without loading the transforms."""
+    if transforms:
+        return transforms.read(inputs, options, reader)
+    return read_untransformed(inputs, options, reader)
+
+
+def read_untransformed(inputs: list[str], options: FoldOptions, reader: Callable[[list[str], FoldOptions], Profile] | None) -> Profile:
+    """What `Pipeline().read(inputs, options, reader)` gives (no transform steps), without loading
+    the transforms: the stacks read, with the root frames `options` asked for declared. Only a
+    perf profile whose root frames differ from those (none that foldkit's readers make) loads
+    them, to rewrite its roots as `Pipeline.read` does."""
+    from foldkit.ingest import read
+    from foldkit.ingest.options import perf_root_frames
+    from foldkit.profile import ROOT_FRAMES
+
+    profile = (reader or read)(inputs, options)
+    if profile.format != "perf":
+        return profile
+    wanted = perf_root_frames(options.pid, options.tid)
+    declared = profile.meta.setdefault(ROOT_FRAMES, wanted)
+    if declared is None or tuple(declared) == wanted:
+        return profile
+    from foldkit.transform.roots import with_root_frames
+
+    return with_root_frames(profile, wanted)
 
 
 def report(diagnostics: Diagnostics, quiet: bool, verbose: bool) -> None:

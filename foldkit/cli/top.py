@@ -1,8 +1,8 @@
-"""`foldkit top`: the heaviest functions of a profile, self and total."""
+"""`foldkit top`: the heaviest functions of a profile, self and total (the command's flags; what it
+does is `foldkit.cli.ranking.rank`)."""
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -11,21 +11,12 @@ from foldkit.analysis.defaults import DEFAULT_LIMIT
 from foldkit.cli import common as c
 from foldkit.cli import compare_flags as f
 from foldkit.cli import transforms as t
-from foldkit.cli.cluster_flags import ClusterAddress, cluster_reader
-from foldkit.ingest import FoldOptions, read
-from foldkit.outputs import (
-    TABLE_SUFFIXES,
-    is_stdout,
-    output_suffix,
-    output_suffixes,
-    refuse_input_as_output,
-    write_bytes,
-)
+from foldkit.cli.cluster_flags import ClusterAddress
+from foldkit.cli.ranking import rank
+from foldkit.ingest import FoldOptions
 from foldkit.transform import Pipeline
 
 By = Annotated[str, typer.Option("--by", help="Group by function, dso (shared object) or comm (process).")]
-
-output_suffixes("top", {suffix: f"{fmt} table" for suffix, fmt in TABLE_SUFFIXES.items()})
 
 
 @t.transforms_stacks
@@ -55,31 +46,4 @@ def top(
       foldkit top cpu.perf.zst -n 30 --sort total
       foldkit top cpu.perf.zst --by dso -o dsos.csv
     """
-    from foldkit.analysis.tables import choose_format, render_text, write_table
-    from foldkit.analysis.top import top_table
-
-    refuse_input_as_output([output], inputs)
-    if not (csv or json or parquet):  # a format flag names the format whatever the suffix
-        output_suffix("top", output)
-    fmt = choose_format(output, (csv, "csv"), (json, "json"), (parquet, "parquet"))
-    with cluster_reader(cluster, "--by dso" if by == "dso" else None) as reader:
-        if by == "dso":  # (loads the perf reader's frame namer: only then)
-            from foldkit.analysis.dso import read_with_dsos
-
-            profile = transforms.read(inputs, fold_options, reader or read_with_dsos)
-        else:
-            profile = transforms.read(inputs, fold_options, reader or read)
-    c.report(profile.diagnostics, quiet, verbose)
-    if fmt == "text":
-        from foldkit.analysis.histograms import summary, summary_text
-
-        hist = summary(profile)
-        if hist is not None:  # a histogram capture: its events and percentiles first
-            text = summary_text(hist)
-            if is_stdout(output):
-                sys.stdout.write(text + "\n")
-                sys.stdout.flush()
-            else:
-                write_bytes(output, (text + "\n").encode() + render_text(top_table(profile, by, sort, limit), False, 10_000).encode())
-                return
-    write_table(top_table(profile, by, sort, limit), output, fmt)
+    rank(inputs, limit, by, sort, csv, json, parquet, output, cluster, quiet, verbose, fold_options=fold_options, transforms=transforms)

@@ -19,6 +19,7 @@ import typer
 
 from foldkit.cli.common import add_parameters
 from foldkit.transform import TRANSFORMS, Pipeline, Transform
+from foldkit.transform import build_pipeline as build_pipeline  # (the fast path's too)
 
 PANEL = "Transforms (applied in the order given)"
 #: Appended to the help of every command that takes the transform flags.
@@ -98,29 +99,6 @@ def occurrence_order(ctx: Any, given: dict[str, int]) -> list[str] | None:
         if counts[name] != n and not (TRANSFORMS[name].takes_value is False and counts[name] >= 1):
             return None
     return names
-
-
-def build_pipeline(order: Sequence[str], values: dict[str, list[str]]) -> Pipeline:
-    """The pipeline for flag occurrences in `order`, taking each flag's values in turn; repeats of
-    a `union_repeats` flag (`--comm`, `--only-pid`) make one step where the first one stood."""
-    steps: list[object] = []
-    taken: dict[str, int] = {}
-    for name in order:
-        t = TRANSFORMS[name]
-        if not t.takes_value:
-            if name not in taken:
-                taken[name] = 1
-                steps.append(t.parse(""))
-            continue
-        if t.union_repeats:
-            if name not in taken:
-                taken[name] = len(values[name])
-                steps.append(t.options(tuple(values[name])))
-            continue
-        i = taken.get(name, 0)
-        taken[name] = i + 1
-        steps.append(t.parse(values[name][i]))
-    return Pipeline(tuple(steps))
 
 
 def _pipeline_from_flags(**flags: Any) -> Pipeline:

@@ -18,14 +18,16 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-import polars as pl
 
 from foldkit.errors import InputError, UsageError
 from foldkit.outputs import make_folder
 from foldkit.profile import Profile, ProfileMerger
 from foldkit.text import utf8_safe
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: The columns of every file, in order (the labels follow).
 COLUMNS = ("capture", "stack", "frame_leaf", "depth", "weight", "samples")
@@ -64,6 +66,8 @@ def store_path(store: str | os.PathLike[str], capture: str, labels: Labels = ())
 
 def store_frame(profile: Profile, capture: str, labels: Labels = ()) -> pl.DataFrame:
     """The rows of one capture: one per stack, in canonical order."""
+    import polars as pl
+
     items = list(profile.items())
     stacks = [utf8_safe(s) for s, _ in items]
     counts = profile.counts

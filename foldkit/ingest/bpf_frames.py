@@ -9,12 +9,15 @@ printed and by well-known kernel entry-path names where not.
 from __future__ import annotations
 
 import codecs
-import json
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from foldkit.lazy import regex
 from foldkit.profile import Diagnostics
+
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Frame given to an entry whose stacks are all empty, so its weight is kept (user-mode samples in a
 #: kstack map, kernel threads in a ustack map).
@@ -211,6 +214,8 @@ _SURROGATE_ESCAPE = regex(globals(), "_SURROGATE_ESCAPE", r"\\u[dD][89a-fA-F]")
 def json_event(line: str) -> tuple[str, Any] | None:
     """(type, data) of one line of `-f json` output, or None when it is not a JSON object with a
     string `type` (nested too deep for Python counts as not JSON). Its strings are `bytes_text`."""
+    import json  # (on use: the readers that import this module seldom read JSON)
+
     try:
         event = json.loads(line)
     except (ValueError, RecursionError):

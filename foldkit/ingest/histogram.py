@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import cast
 
 from foldkit.errors import InputError
 from foldkit.ingest import bpf_frames as bf
@@ -215,7 +214,7 @@ def fold(source: Source, options: FoldOptions) -> Profile:
                 weights[stack] = weights.get(stack, 0) + count
     units = {u for _, u, _ in histograms if u}
     diag.notes.append(f"{source.name}: {len(histograms)} histogram(s): {', '.join(h[0] for h in histograms)}")
-    counts = cast("dict[str, int]", dict(weights))  # every weight here is a count (an int)
+    counts: dict[str, int] = dict(weights)  # type: ignore[arg-type]  # every weight here is a count (an int)
     profile = Profile(weights=weights, counts=counts, unit="events", diagnostics=diag)
     profile.meta[HISTOGRAMS] = tuple(histograms)
     profile.meta["tool"] = "histogram" + (f" ({', '.join(sorted(units))})" if units else "")

@@ -5,17 +5,16 @@ Kept apart from the sample parser so the same rules serve the fast and the line-
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
 from foldkit.ingest.options import FoldOptions
+from foldkit.lazy import regex
 
-_HEX = re.compile(r"[0-9a-fA-F]+")
-_OFFSET = re.compile(r"\+0x[0-9a-fA-F]+$")
-_JIT_MAP = re.compile(r"/tmp/perf-\d+\.map")
-_JITDUMP = re.compile(r"jitted-\d+-\d+\.so$")
-_GO_METHOD = re.compile(r"\.\(\*?[^()]*\)\.")
+_HEX = regex(globals(), "_HEX", r"[0-9a-fA-F]+")
+_OFFSET = regex(globals(), "_OFFSET", r"\+0x[0-9a-fA-F]+$")
+_JIT_MAP = regex(globals(), "_JIT_MAP", r"/tmp/perf-\d+\.map")
+_JITDUMP = regex(globals(), "_JITDUMP", r"jitted-\d+-\d+\.so$")
+_GO_METHOD = regex(globals(), "_GO_METHOD", r"\.\(\*?[^()]*\)\.")
 _RUST_ESCAPES = {"SP": "@", "BP": "*", "RF": "&", "LT": "<", "GT": ">", "LP": "(", "RP": ")", "C": ","}
 
 
@@ -143,7 +142,11 @@ def _escape_char(code: str) -> str | None:
     if code[:1] != "u" or not 1 <= len(hexa) <= 6 or not _HEX.fullmatch(hexa):
         return None
     value = int(hexa, 16)
-    if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF or unicodedata.category(chr(value)) == "Cc":
+    if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
+        return None
+    import unicodedata  # (on use: few names hold a `$u…$` escape)
+
+    if unicodedata.category(chr(value)) == "Cc":
         return None
     return chr(value)
 
@@ -261,7 +264,7 @@ class FrameNamer:
 
 
 #: An unresolved frame in a JIT's perf map (`[perf-1234.map]`, with any annotation suffix).
-_UNRESOLVED_MAP = re.compile(r"\[perf-\d+\.map\](?:_\[j\])?")
+_UNRESOLVED_MAP = regex(globals(), "_UNRESOLVED_MAP", r"\[perf-\d+\.map\](?:_\[j\])?")
 
 
 def unresolved_jit_warning(weights: dict[str, int | float], name: str) -> str | None:

@@ -48,11 +48,10 @@ from foldkit.analysis.regex_subset import rust_pattern
 from foldkit.errors import UsageError
 from foldkit.lazy import regex
 from foldkit.native import native_core
-from foldkit.profile import Profile, StackTable, Weight, format_weight
+from foldkit.profile import Profile, StackTable, Weight, format_weight, root_frame_count
 from foldkit.regression import stats
 from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE
 from foldkit.regression.samples import counted_table, sample_counts
-from foldkit.transform.roots import root_layout
 
 #: With a relative threshold, functions below this share on both sides are not tested (their
 #: changes are too small to gate a build on; name them with --function to test them anyway).
@@ -374,7 +373,7 @@ def code_stacks(counts: dict[str, int], root_frames: int) -> tuple[dict[str, int
 
 def _run(profile: Profile, patterns: Sequence[tuple[str, re.Pattern[str]]], warnings: list[str]) -> _Run:
     counts = sample_counts(profile, warnings)
-    code, no_code = code_stacks(counts, len(root_layout(profile) or ()))
+    code, no_code = code_stacks(counts, root_frame_count(profile.meta))
     values: dict[tuple[str, str], tuple[int, int]] = {}
     if code:
         frame = aggregate(code, "function")
@@ -412,7 +411,7 @@ def native_runs(
     profiles = [*baseline, *candidate]
     if native is None or not 2 <= len(profiles) <= NATIVE_MOST_RUNS:
         return None
-    layouts = {len(root_layout(p) or ()) for p in profiles}
+    layouts = {root_frame_count(p.meta) for p in profiles}
     if len(layouts) != 1:
         return None
     roots = layouts.pop()

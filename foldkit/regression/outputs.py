@@ -3,17 +3,19 @@ systems, and Markdown for a pull-request comment or a CI step summary. All say t
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
-from typing import TYPE_CHECKING, Any
 
 from foldkit.analysis.tables import WRITERS, Column, Rows, Table, render_text, write_table
 from foldkit.outputs import write_bytes
 from foldkit.text import utf8_all, utf8_json, visible
 
+#: `typing.TYPE_CHECKING` without importing typing (a command's start-up loads none of it).
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # `gate` makes the results and imports this module for their notebook view
+    from typing import Any
+
     from foldkit.regression.gate import BudgetResult, CheckResult, Finding
 
 #: Rows of "largest increases that are not regressions" shown for context in the text and Markdown.
@@ -216,6 +218,8 @@ def to_dict(result: CheckResult) -> dict[str, Any]:
 
 def to_json(result: CheckResult) -> bytes:
     """The JSON report."""
+    import json  # (on use: only --json needs it)
+
     return utf8_json(json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n")
 
 

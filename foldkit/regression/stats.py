@@ -24,11 +24,11 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 
 from foldkit.regression.defaults import DEFAULT_RUN_NOISE
 
-_NORMAL = NormalDist()
+#: sqrt(2), as `statistics.NormalDist` divides by it.
+_SQRT2 = math.sqrt(2.0)
 
 #: Iteration cap and tolerance of the incomplete-beta continued fraction (converges in < 100
 #: iterations for the degrees of freedom a check meets; 1e-14 is below any p-value we report).
@@ -60,9 +60,17 @@ def normal_sf(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
+def normal_cdf(z: float) -> float:
+    """P(Z <= z) for a standard normal Z: `statistics.NormalDist().cdf(z)`, bit for bit, without
+    importing statistics (with fractions, decimal and random) into every check."""
+    return 0.5 * (1.0 + math.erf(z / _SQRT2))
+
+
 def normal_isf(p: float) -> float:
     """The z with P(Z > z) = p."""
-    return _NORMAL.inv_cdf(1.0 - p)
+    from statistics import NormalDist  # (on use: infinite degrees of freedom only)
+
+    return NormalDist().inv_cdf(1.0 - p)
 
 
 def _beta_cf(a: float, b: float, x: float) -> float:
@@ -415,7 +423,7 @@ def detection_power(
     bar = max(threshold, t_isf(alpha / max(1, tests), df) * se0)
     if se == 0:
         return 1.0 if p2 - p1 > bar else 0.0
-    return 1.0 - _NORMAL.cdf((bar - (p2 - p1)) / se)
+    return 1.0 - normal_cdf((bar - (p2 - p1)) / se)
 
 
 def required_samples(

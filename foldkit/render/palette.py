@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import os
-import random
 import re
 from collections.abc import Callable, Iterable
 
@@ -37,6 +36,10 @@ from foldkit.outputs import atomic_writer
 from foldkit.render import backgrounds
 from foldkit.render.backgrounds import BACKGROUNDS as BACKGROUNDS  # options.py validates with it
 from foldkit.text import ANNOTATION, OFF_CPU_PREFIX
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import random  # imported on use: only --random needs it
 
 try:  # hashlib's blake2b itself, without hashlib loading OpenSSL (milliseconds of every start-up)
     from _blake2 import blake2b
@@ -236,7 +239,11 @@ def colorizer(
     """A cached `name -> fill` function. With `palette_map`, names found there keep their colour and
     new names are added to it (flamegraph.pl's `--cp`); `randomly`: each name a random shade."""
     cache: dict[str, str] = {}
-    rng = random.Random() if randomly else None
+    rng = None
+    if randomly:
+        import random
+
+        rng = random.Random()
 
     def color(name: str) -> str:
         fill = cache.get(name)

@@ -12,8 +12,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from foldkit import __version__
 from foldkit.analysis.diff import StackDiff, diff_profiles, function_changes
@@ -39,6 +38,9 @@ from foldkit.report.pages import PageData
 from foldkit.report.result import CaptureResult, CheckSummary, Regression, TopFunction
 from foldkit.report.timespan import perf_time_range
 from foldkit.transform import Pipeline
+
+if TYPE_CHECKING:  # polars is imported where it is used: the report process needs it only at the end
+    import polars as pl
 
 #: Folder of the per-capture pages inside a report.
 CAPTURES_DIR = "captures"
@@ -163,6 +165,8 @@ def describe_event(profile: Profile) -> str | None:
 def page_rows(frame: pl.DataFrame, limit: int = PAGE_TOP_ROWS) -> list[tuple[object, ...]]:
     """The rows of a `top` frame (heaviest self first) among the `limit` heaviest by self or by
     total weight, in the frame's order."""
+    import polars as pl
+
     by_total = pl.col("total").rank("ordinal", descending=True)
     return frame.with_row_index("_i").filter((pl.col("_i") < limit) | (by_total <= limit)).drop("_i").rows()
 
@@ -183,6 +187,8 @@ def summarize(profile: Profile, result: CaptureResult, top: pl.DataFrame) -> Non
     result.notes = list(profile.diagnostics.notes)
     if result.warnings:
         result.status = "warning"
+    import polars as pl
+
     # the index shows self shares to 0.1 %: a function below 0.05 % would read "0.0 %" there
     shown = top.filter(pl.col("self_pct") >= 0.05).head(INDEX_TOP)
     result.top = [TopFunction(name, float(s), float(p)) for name, s, p, _, _ in shown.iter_rows()]
@@ -251,6 +257,8 @@ def diff_graphs(baseline: Profile, profile: Profile, name: str) -> tuple[StackDi
 def biggest_changes(diff: StackDiff, limit: int = PAGE_CHANGES) -> list[tuple[str, float, float]]:
     """(function, change of its self share, change of its total share) in percentage points, the
     `limit` largest changes of self share first."""
+    import polars as pl
+
     frame = function_changes(diff).with_columns(pl.col("d_self_pp").abs().alias("_abs"))
     frame = frame.filter(pl.col("_abs") > 0).sort(["_abs", "name"], descending=[True, False]).head(limit)
     return [(str(n), float(s), float(t)) for n, s, t in frame.select("name", "d_self_pp", "d_total_pp").iter_rows()]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import polars as pl
 from lxml import etree
 
 from foldkit.analysis.events import EventTable
@@ -28,6 +27,9 @@ from foldkit.report.html import (
     text,
 )
 from foldkit.report.result import CaptureResult, CheckSummary, Regression
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: Biggest regressions named in an index row.
 INDEX_REGRESSIONS = 3

@@ -12,40 +12,43 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import polars as pl
-
 from foldkit.report.result import CaptureResult
 from foldkit.text import utf8_all, utf8_json, utf8_safe, visible, visible_lines
 
-#: Columns of summary.parquet and their types (summary.json rows have the same keys, plus the
-#: top functions and regressions as objects).
-SCHEMA: dict[str, Any] = {
-    "name": pl.String,
-    "path": pl.String,
-    "page": pl.String,
-    "status": pl.String,
-    "error": pl.String,
-    "format": pl.String,
-    "compression": pl.String,
-    "event": pl.String,
-    "unit": pl.String,
-    "weight": pl.Float64,
-    "samples": pl.Int64,
-    "stacks": pl.Int64,
-    "time_start": pl.Float64,
-    "time_end": pl.Float64,
-    "time_span_s": pl.Float64,
-    "top_functions": pl.List(pl.String),
-    "top_self_pct": pl.List(pl.Float64),
-    "warnings": pl.List(pl.String),
-    "is_baseline": pl.Boolean,
-    "check_passed": pl.Boolean,
-    "check_verdict": pl.String,
-    "check_error": pl.String,
-    "regressions": pl.List(pl.String),
-    "regressions_pp": pl.List(pl.Float64),
-    "seconds": pl.Float64,
-}
+
+def schema() -> dict[str, Any]:
+    """Columns of summary.parquet and their types (summary.json rows have the same keys, plus the
+    top functions and regressions as objects); a function so that polars is imported only when
+    the summary is written (the report process runs without it while its workers work)."""
+    import polars as pl
+
+    return {
+        "name": pl.String,
+        "path": pl.String,
+        "page": pl.String,
+        "status": pl.String,
+        "error": pl.String,
+        "format": pl.String,
+        "compression": pl.String,
+        "event": pl.String,
+        "unit": pl.String,
+        "weight": pl.Float64,
+        "samples": pl.Int64,
+        "stacks": pl.Int64,
+        "time_start": pl.Float64,
+        "time_end": pl.Float64,
+        "time_span_s": pl.Float64,
+        "top_functions": pl.List(pl.String),
+        "top_self_pct": pl.List(pl.Float64),
+        "warnings": pl.List(pl.String),
+        "is_baseline": pl.Boolean,
+        "check_passed": pl.Boolean,
+        "check_verdict": pl.String,
+        "check_error": pl.String,
+        "regressions": pl.List(pl.String),
+        "regressions_pp": pl.List(pl.Float64),
+        "seconds": pl.Float64,
+    }
 
 
 def _text(value: str | None) -> str | None:
@@ -127,8 +130,11 @@ def _utf8_value(value: Any) -> Any:
 
 def to_parquet(rows: Sequence[dict[str, Any]]) -> bytes:
     """summary.parquet: the flat rows."""
+    import polars as pl
+
     safe = [{k: _utf8_value(v) for k, v in row.items()} for row in rows]
-    frame = pl.from_dicts(safe, schema=SCHEMA) if safe else pl.DataFrame(schema=SCHEMA)
+    columns = schema()
+    frame = pl.from_dicts(safe, schema=columns) if safe else pl.DataFrame(schema=columns)
     buf = io.BytesIO()
     frame.write_parquet(buf)
     return buf.getvalue()

@@ -236,6 +236,31 @@ class Pipeline:
         return {name: with_root_frames(p, wanted) if p.format == "perf" else p for name, p in parts.items()}
 
 
+def build_pipeline(order: Sequence[str], values: dict[str, list[str]]) -> Pipeline:
+    """The pipeline for the transform flags' occurrences in `order` (names of `TRANSFORMS`, in
+    command-line order), taking each flag's values in turn; repeats of a `union_repeats` flag
+    (`--comm`, `--only-pid`) make one step where the first one stood. For both command lines
+    (`foldkit.cli.transforms` and the fast path, `foldkit.cli.fast`)."""
+    steps: list[object] = []
+    taken: dict[str, int] = {}
+    for name in order:
+        t = TRANSFORMS[name]
+        if not t.takes_value:
+            if name not in taken:
+                taken[name] = 1
+                steps.append(t.parse(""))
+            continue
+        if t.union_repeats:
+            if name not in taken:
+                taken[name] = len(values[name])
+                steps.append(t.options(tuple(values[name])))
+            continue
+        i = taken.get(name, 0)
+        taken[name] = i + 1
+        steps.append(t.parse(values[name][i]))
+    return Pipeline(tuple(steps))
+
+
 def pipeline(steps: Sequence[object] = ()) -> Pipeline:
     """A Pipeline of the given option objects (each checked against the registry)."""
     for step in steps:

@@ -139,6 +139,13 @@ def test_t_quantile_inverts_the_tail(p: float, df: float) -> None:
     assert stats.t_sf(stats.t_isf(p, df), df) == pytest.approx(p, rel=1e-6)
 
 
+@given(st.one_of(st.floats(-40, 40), st.sampled_from([0.0, -0.0, 1e-300, -1e-300, 8.5, -8.5, math.inf, -math.inf])))
+def test_the_normal_cdf_is_statistics_own_bit_for_bit(z: float) -> None:
+    from statistics import NormalDist
+
+    assert stats.normal_cdf(z) == NormalDist().cdf(z)
+
+
 def test_no_variance_no_change_gives_p_one() -> None:
     r = stats.increase_test(stats.SideShares([0, 0], [10, 10]), stats.SideShares([0, 0], [10, 10]))
     assert r.p == 1.0 and r.delta == 0.0

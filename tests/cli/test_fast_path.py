@@ -53,6 +53,15 @@ CASES: list[tuple[list[str], bytes | None]] = [
     ([], None),
     (["IN", "-qi"], None),
     (["IN", "--", "-x"], None),
+    (["IN", "--focus", "work", "-o", "OUT.svg"], None),  # transforms, in command-line order
+    (["IN", "--rename", "work=>job", "--focus=job"], None),
+    (["IN", "--focus=job", "--rename", "work=>job"], None),
+    (["IN", "--hide", "inner", "--exclude", "idle", "--max-depth", "2", "-o", "OUT.html"], None),
+    (["IN", "--python", "--normalize-symbols", "--prune-below", "10"], None),
+    (["IN", "--max-depth", "x"], None),  # refused by the transform
+    (["IN", "--rename", "("], None),
+    (["IN", "--collapse-recursion"], None),  # an optional value: left to Typer
+    (["IN", "--python=1"], None),
 ]
 
 
@@ -92,7 +101,9 @@ FOLD_CASES: list[tuple[list[str], bytes | None]] = [
     (["NOSUCH.perf"], None),
     (["EMPTY"], None),
     (["PERF", "--inline", "--srcline"], None),  # compatibility flags: warnings
-    (["PERF", "--focus", "main"], None),  # a transform: Typer
+    (["PERF", "--focus", "main"], None),  # a transform
+    (["PERF", "--comm", "java", "--comm", "nosuch", "--tid", "--exclude", "^java"], None),
+    (["PERF", "--only-pid", "32305", "--pid", "--time", "0..0.5", "-o", "OUT.folded"], None),
     (["PERF", "-qv"], None),
     (["--pid"], None),
     ([], None),
@@ -106,12 +117,112 @@ FOLD_CASES: list[tuple[list[str], bytes | None]] = [
 ]
 
 
+#: A second folded file (BEFORE or AFTER beside IN).
+OTHER = b"main;work;inner 1\nmain;work 6\nmain;idle 1\nmain;new 2\n"
+
+#: `foldkit top` command lines (after `top`) run both ways: IN, B folded files, PERF the
+#: fixture's Java capture, ODD the capture above, OUT an output path in the test's folder.
+TOP_CASES: list[tuple[list[str], bytes | None]] = [
+    (["IN"], None),
+    (["IN", "B"], None),
+    (["-"], FOLDED),
+    (["IN", "-n", "2", "--sort", "total"], None),
+    (["IN", "--limit=0", "--json"], None),
+    (["IN", "--csv", "-o", "OUT.csv"], None),
+    (["IN", "-o", "OUT.json"], None),
+    (["PERF", "--tid", "--by", "comm"], None),
+    (["PERF", "--by", "dso", "-o", "OUT.txt"], None),
+    (["PERF", "--all", "--kernel", "-j", "1"], None),
+    (["ODD", "-q"], None),
+    (["ODD", "-v"], None),
+    (["ODD", "--strict"], None),
+    (["IN", "--csv", "-o", "OUT.json"], None),  # contradicting formats
+    (["IN", "--csv", "--json"], None),
+    (["IN", "--sort", "nosuch"], None),
+    (["IN", "--by", "nosuch"], None),
+    (["IN", "-o", "OUT.svg"], None),  # a suffix top does not write
+    (["IN", "-o", "IN"], None),  # the input as output
+    (["NOSUCH.folded"], None),
+    (["EMPTY"], None),
+    (["IN", "--inline"], None),  # a compatibility flag: a warning
+    (["IN", "-n", "x"], None),  # refused by click
+    (["IN", "--weight", "bytes"], None),
+    ([], None),
+    (["IN", "--rename", "work=>job", "--focus", "job"], None),
+    (["IN", "--focus", "job", "--rename", "work=>job"], None),
+    (["PERF", "--comm", "java", "--by", "comm"], None),
+]
+
+#: `foldkit diff` command lines (after `diff`) run both ways (names as TOP_CASES').
+DIFF_CASES: list[tuple[list[str], bytes | None]] = [
+    (["IN", "B"], None),
+    (["-", "B"], FOLDED),
+    (["IN", "B", "-o", "OUT.html"], None),
+    (["IN", "B", "-o", "OUT.svg"], None),
+    (["IN", "B", "--folded"], None),
+    (["IN", "B", "-o", "OUT.folded", "-n"], None),
+    (["IN", "B", "--no-normalize", "--sort", "total", "--limit", "2"], None),
+    (["IN", "B", "--csv", "-s"], None),
+    (["IN", "B", "--json", "-o", "OUT.json"], None),
+    (["IN", "B", "--title", "t", "--width", "600", "--basis", "union", "--color-by", "total", "-o", "OUT.svg"], None),
+    (["IN", "B", "--colors", "mem", "-i", "-o", "OUT.html"], None),
+    (["IN", "B", "--width", "0", "--folded"], None),  # a picture flag refused, whatever the output
+    (["IN", "B", "--basis", "nope"], None),
+    (["IN", "B", "--color-by", "nope"], None),
+    (["IN", "B", "--sort", "nope"], None),
+    (["IN"], None),  # one side
+    (["IN", "B", "IN"], None),
+    (["IN", "B", "-o", "OUT.png"], None),
+    (["IN", "B", "-o", "IN"], None),
+    (["PERF", "ODD", "--tid", "-q"], None),
+    (["IN", "NOSUCH.folded"], None),
+    (["IN", "B", "-n", "5"], None),  # -n N: the message naming --limit
+    (["IN", "B", "--no-sort", "--encoding", "latin1"], None),  # compatibility flags
+    (["IN", "B", "--before", "IN"], None),  # left to Typer
+    (["TWO", "B"], None),
+    (["PERF", "ODD", "--off-cpu", "--wall", "--width", "0"], None),  # two refusals: the folding flags' first
+    (["PERF", "ODD", "--off-cpu", "--wall", "--max-depth", "x"], None),  # the transform's first
+    (["IN", "B", "--normalize-symbols", "--exclude", "idle", "-o", "OUT.html"], None),
+    (["IN", "B", "--focus", "work", "--folded"], None),
+]
+
+#: `foldkit check` command lines (after `check`) run both ways (names as TOP_CASES').
+CHECK_CASES: list[tuple[list[str], bytes | None]] = [
+    (["IN", "B"], None),  # a regression: exit 1
+    (["IN", "IN"], None),
+    (["IN", "B", "-q"], None),
+    (["IN", "B", "-o", "OUT.txt"], None),
+    (["IN", "B", "--json", "OUT.json"], None),
+    (["IN", "B", "--junit", "OUT.xml"], None),
+    (["IN", "B", "--markdown", "OUT.md"], None),
+    (["IN", "B", "--svg", "OUT.svg"], None),
+    (["IN", "B", "--function", "main", "--budget", "work<=5%", "--budget=self:idle<=50%", "--only"], None),
+    (["IN", "B", "--max-increase", "10%", "--alpha", "0.05", "--run-noise", "2", "-s"], None),
+    (["IN", "B", "--max-increase", "bogus"], None),
+    (["IN", "B", "--budget", "nonsense"], None),
+    (["IN", "B", "--function", "("], None),
+    (["IN", "B", "--alpha", "x"], None),  # refused by click
+    (["PERF", "PERF"], None),
+    (["PERF", "PERF", "--absolute"], None),
+    (["PERF", "PERF", "--shares-only", "--tid"], None),
+    (["IN", "PERF"], None),
+    (["EMPTY", "IN"], None),
+    (["IN"], None),
+    (["IN", "B", "-o", "OUT.svg"], None),
+    (["IN", "B", "--json", "IN"], None),
+    (["-", "B"], FOLDED),
+    (["IN", "B", "--baseline", "IN"], None),  # left to Typer
+    (["IN", "B", "--focus", "work", "--hide", "inner"], None),
+    (["IN", "B", "--exclude", "(", "--budget", "nonsense"], None),
+]
+
+
 def _run(args: list[str], stdin: bytes | None, tmp: Path, fast_path: bool, command: str = "flamegraph") -> tuple[int, bytes, bytes, bytes | None]:
     """(exit code, stdout, stderr, the output file's bytes or None) of `python -m foldkit
     COMMAND ARGS` in `tmp`."""
     out = tmp / ("fast" if fast_path else "slow")
     names = {
-        "IN": str(tmp / "in.folded"), "EMPTY": str(tmp / "empty.folded"), "TWO": str(tmp / "two.folded"),
+        "IN": str(tmp / "in.folded"), "EMPTY": str(tmp / "empty.folded"), "TWO": str(tmp / "two.folded"), "B": str(tmp / "b.folded"),
         "JAVA": str(FIXTURES / "java.perf"), "PERF": str(FIXTURES / "java.perf"), "ODD": str(tmp / "odd.perf"),
         "EVENTS": str(tmp / "events.perf"), "SCHED": str(DATA / "time" / "spinsleep.perf.zst"),
     }  # fmt: skip
@@ -157,6 +268,24 @@ def test_the_fold_fast_path_gives_what_typer_gives(tmp_path: Path, args: list[st
     assert quick[3] == slow[3]
 
 
+_OTHER_CASES = [(command, args, stdin) for command, cases in (("top", TOP_CASES), ("diff", DIFF_CASES), ("check", CHECK_CASES)) for args, stdin in cases]
+
+
+@pytest.mark.parametrize(("command", "args", "stdin"), _OTHER_CASES, ids=[f"{c} {' '.join(a)}" for c, a, _ in _OTHER_CASES])
+def test_top_diff_and_check_fast_paths_give_what_typer_gives(tmp_path: Path, command: str, args: list[str], stdin: bytes | None) -> None:
+    (tmp_path / "in.folded").write_bytes(FOLDED)
+    (tmp_path / "b.folded").write_bytes(OTHER)
+    (tmp_path / "empty.folded").write_bytes(b"")
+    (tmp_path / "two.folded").write_bytes(TWO_COLUMNS)
+    (tmp_path / "odd.perf").write_bytes(ODD_PERF)
+    slow = _run(args, stdin, tmp_path, fast_path=False, command=command)
+    quick = _run(args, stdin, tmp_path, fast_path=True, command=command)
+    assert quick[0] == slow[0], (quick[2], slow[2])
+    assert quick[2] == slow[2]
+    assert quick[1] == slow[1]
+    assert quick[3] == slow[3]
+
+
 @pytest.mark.parametrize(
     ("args", "taken"),
     [
@@ -167,7 +296,10 @@ def test_the_fold_fast_path_gives_what_typer_gives(tmp_path: Path, args: list[st
         (["flamegraph", "-o=x.svg", "x"], False),
         (["flamegraph", "--hash=1", "x"], False),
         (["flamegraph", "-qi", "x"], False),
-        (["flamegraph", "--focus", "f", "x"], False),
+        (["flamegraph", "--focus", "f", "x"], True),
+        (["flamegraph", "--collapse-recursion", "x"], False),
+        (["flamegraph", "--python=1", "x"], False),
+        (["flamegraph", "--focus", "-x", "x"], False),
         (["flamegraph", "--", "x"], False),
         (["flamegraph", "--help"], False),
         (["flamegraph", "-o", "x.svg"], False),
@@ -176,12 +308,30 @@ def test_the_fold_fast_path_gives_what_typer_gives(tmp_path: Path, args: list[st
         (["fold", "x.perf", "--off-cpu", "--wakeups", "--off-cpu-states", "S,D"], True),
         (["fold", "x.perf", "-j", "-1"], False),
         (["fold", "x.perf", "--weight", "bytes"], False),
-        (["fold", "x.perf", "--exclude", "^swapper$"], False),
+        (["fold", "x.perf", "--exclude", "^swapper$"], True),
         (["fold", "x.perf", "--per-thread", "-o", "d"], False),
         (["fold", "x.perf", "--title", "t"], False),
         (["fold", "-o", "x.folded"], False),
         (["flamegraph", "x.perf", "--tid"], False),
-        (["top", "x.perf"], False),
+        (["top", "x.perf"], True),
+        (["top", "x.perf", "-n", "5", "--sort", "total", "--tid", "--csv"], True),
+        (["top", "x.perf", "--by", "dso", "-o", "t.json"], True),
+        (["top", "x.perf", "--cluster", "local:1"], False),
+        (["top", "x.perf", "--focus", "main"], True),
+        (["top", "x.perf", "-n", "-1"], False),
+        (["diff", "a.folded", "b.folded", "-o", "d.html"], True),
+        (["diff", "a", "b", "-n", "--folded", "--title", "t", "--basis", "union", "-s"], True),
+        (["diff", "a", "b", "--no-normalize", "--limit", "3", "--color-by", "total", "--width=800"], True),
+        (["diff", "--before", "a", "--after", "b"], False),
+        (["diff", "a", "b", "-n", "20"], False),
+        (["diff", "a", "b", "--unit-header"], False),
+        (["check", "a", "b"], True),
+        (["check", "a", "b", "--function", "f", "--budget=g<=5%", "--function", "h", "--json", "r.json", "--shares-only"], True),
+        (["check", "a", "b", "--alpha", "0.05", "--run-noise", "3", "--max-increase", "2pp", "--only", "--absolute"], True),
+        (["check", "--baseline", "a", "--candidate", "b"], False),
+        (["check", "a", "b", "--function"], False),
+        (["check", "a", "b", "--alpha", "x"], False),
+        (["report", "a"], False),
     ],
 )
 def test_what_the_fast_path_takes(args: list[str], taken: bool, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,9 +355,11 @@ def _spellings(name: str) -> dict[str, tuple[str, str]]:
     kinds = {"int": "int", "float": "float", "str": "str", "path": "str"}  # click's type names
     spelled = {}
     for p in command.params:
-        if p.param_type_name != "option" or p.multiple or p.nargs != 1:
+        if p.param_type_name != "option" or p.nargs != 1:
             continue
         kind = "flag" if p.is_flag else kinds.get(p.type.name, "?")
+        if p.multiple:
+            kind = "list" if kind == "str" else "?"  # a repeatable option: its values in order
         if p.type.name == "int range" and (p.type.min, p.type.max, p.type.min_open) == (0, None, False):
             kind = "count"  # min=0
         for opt in p.opts:
@@ -217,12 +369,31 @@ def _spellings(name: str) -> dict[str, tuple[str, str]]:
     return spelled
 
 
-@pytest.mark.parametrize(("name", "flags"), [("flamegraph", fast.FLAGS), ("fold", fast.FOLD_FLAGS)])
+@pytest.mark.parametrize(("name", "flags"), sorted(fast.COMMAND_FLAGS.items()))
 def test_the_fast_path_flags_are_the_commands_flags(name: str, flags: dict[str, tuple[str, str]]) -> None:
     """Each spelling the fast path takes is the Typer command's spelling of the same parameter,
     of the kind the fast path converts it as."""
     spelled = _spellings(name)
     assert {s: spelled.get(s) for s in flags} == flags
+
+
+def test_the_fast_path_transform_flags_are_the_registry_s() -> None:
+    """`fast.TRANSFORM_FLAGS` (written out: reading a command line does not load the transforms)
+    are every transform flag but `--collapse-recursion` (an optional value), and whether each
+    takes a value."""
+    from foldkit.transform import TRANSFORMS
+
+    registry = {t.flag: (t.name, t.takes_value) for t in TRANSFORMS.values() if t.flag != "--collapse-recursion"}
+    assert fast.TRANSFORM_FLAGS == registry
+
+
+def test_a_plan_with_a_transform_builds_no_viewer_tree_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    from foldkit.launch import viewer_root
+
+    monkeypatch.delenv(fast.SWITCH, raising=False)
+    monkeypatch.delenv("FOLDKIT_CLUSTER", raising=False)
+    assert viewer_root(fast.parse(["flamegraph", "x.folded", "-o", "x.html"])) is not None  # the test can see one
+    assert viewer_root(fast.parse(["flamegraph", "x.folded", "-o", "x.html", "--focus", "f"])) is None
 
 
 def test_the_fast_path_defaults_are_the_commands_defaults() -> None:
@@ -236,6 +407,30 @@ def test_the_fast_path_defaults_are_the_commands_defaults() -> None:
     assert {n: defaults[n] for n in RENDER_DEFAULTS} == RENDER_DEFAULTS
     # the fast path reads with FoldOptions(): what the folding flags' defaults make
     assert fold_options(**{n: d for n, _, d in FOLD_PARAMETERS}) == FoldOptions()
+
+
+@pytest.mark.parametrize(("name", "module"), [("top", "ranking"), ("diff", "diffing"), ("check", "gating")])
+def test_the_defaults_the_fast_path_runs_top_diff_and_check_with_are_the_commands(name: str, module: str) -> None:
+    """`DEFAULTS` of the command's Typer-free module (what the fast path passes for a flag not
+    given) are the Typer command's defaults; every parameter of the command is one of those, a
+    folding, picture or transform flag, or its inputs."""
+    import importlib
+
+    from foldkit.cli.common import FOLD_FLAGS
+    from foldkit.cli.render_values import RENDER_DEFAULTS
+    from foldkit.cli.transforms import CONTEXT_PARAMETER
+    from foldkit.cli.typer_app import _command
+    from foldkit.transform import TRANSFORMS
+
+    declared = importlib.import_module(f"foldkit.cli.{module}").DEFAULTS
+    command = _command([name]).commands[name]  # type: ignore[attr-defined]
+    defaults = {p.name: p.default for p in command.params}
+    assert {n: defaults[n] for n in declared} == declared
+    others = {*FOLD_FLAGS, *RENDER_DEFAULTS, *TRANSFORMS, CONTEXT_PARAMETER, "inputs", "sides"}
+    assert sorted(set(defaults) - set(declared) - others) == []
+    # the fast path's spellings of the command's own parameters are among DEFAULTS'
+    own = {parameter for parameter, _ in fast.COMMAND_FLAGS[name].values()} - {p for p, _ in fast.READ_FLAGS.values()} - set(RENDER_DEFAULTS)
+    assert own <= set(declared)
 
 
 @pytest.mark.parametrize(

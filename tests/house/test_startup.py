@@ -3,7 +3,9 @@ measured in benchmarks/bench_fold.py, not here)."""
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -219,3 +221,71 @@ def test_module_regexes_are_compiled_when_first_used() -> None:
     every command); the first use puts the compiled pattern in the global's place."""
     out = subprocess.run([sys.executable, "-c", _COUNT_COMPILES], capture_output=True, text=True, timeout=120, check=True).stdout
     assert out.split() == ["0", "_Regex", "'f", "0x'", "Pattern"]
+
+
+#: foldkit's modules every command line the fast path runs (`foldkit.cli.fast`) loads, "foldkit."
+#: left out: the launcher, the fast path, the readers' front (options, inputs, the profile).
+_CORE = {
+    "foldkit", "_native", "cli", "cli.compat", "cli.fast", "cli.running", "cluster", "constants", "errors",
+    "ingest", "ingest.options", "inputs", "jobs", "launch", "lazy", "native", "outputs", "profile",
+    "readahead", "timeline",
+}  # fmt: skip
+#: ... reading a folded file (and the text module that makes names visible).
+_FOLDED = {"ingest.bpf_frames", "ingest.folded", "text"}
+#: ... drawing with the full path (lxml), and the viewer page.
+_DRAW = {"cli.render_values", "render", "render.assets", "render.backgrounds", "render.defaults", "render.layout",
+         "render.nameattr", "render.options", "render.palette", "render.svg"}  # fmt: skip
+_VIEWER = {"render.viewer", "render.viewer.page", "render.viewer.payload", "render.viewer.tree"}
+_DIFF = {"analysis", "analysis.defaults", "analysis.diff", "analysis.sides", "analysis.tables", "cli.diffing", "render", "render.defaults"}
+
+#: Per command line the fast path runs (IN, B: folded files; PERF: a perf capture): exactly the
+#: foldkit modules it loads, and the packages outside the standard library (`cython_runtime` is
+#: lxml's Cython support, not counted), beyond what the interpreter had loaded before.
+FAST_PATH_MODULES: dict[str, tuple[list[str], set[str], set[str]]] = {
+    "fold": (["fold", "PERF", "-o", "OUT.folded"], _CORE | {"cli.folding", "cli.progress", "export", "ingest.perf", "ingest.perf_frames"}, set()),
+    "flamegraph svg": (["flamegraph", "--title", "t", "IN", "-o", "OUT.svg"], _CORE | _FOLDED | _DRAW | {"cli.draw", "cli.progress", "export"}, {"lxml"}),
+    "flamegraph html": (["flamegraph", "IN", "-o", "OUT.html"], _CORE | _FOLDED | _DRAW | _VIEWER | {"cli.draw", "cli.progress", "export"}, {"lxml"}),
+    "diff html": (["diff", "IN", "B", "-o", "OUT.html"], _CORE | _FOLDED | _DIFF | _DRAW | _VIEWER | {"render.diffgraph"}, {"lxml"}),
+    "diff svg": (["diff", "IN", "B", "-o", "OUT.svg"], _CORE | _FOLDED | _DIFF | _DRAW | {"render.diffgraph"}, {"lxml"}),
+    "diff table": (["diff", "IN", "B"], _CORE | _FOLDED | _DIFF, set()),
+    "diff folded": (["diff", "IN", "B", "--folded"], _CORE | _FOLDED | _DIFF, set()),
+    "top": (["top", "IN"], _CORE | _FOLDED | {"analysis", "analysis.defaults", "analysis.functions", "analysis.histograms", "analysis.tables", "analysis.top", "cli.ranking", "ingest.histogram"}, set()),
+    "check": (
+        ["check", "IN", "B"],
+        _CORE | _FOLDED | {"analysis", "analysis.functions", "analysis.regex_subset", "analysis.sides", "analysis.tables", "cli.gating", "regression",
+                           "regression.defaults", "regression.gate", "regression.outputs", "regression.samples", "regression.stats"},
+        set(),
+    ),
+}  # fmt: skip
+
+#: Standard-library modules none of those command lines loads but where named (lxml loads gzip and
+#: zlib; the viewer's page json and base64; the picture flags' `RenderFlags`, a NamedTuple, typing).
+_NOT_LOADED = {"decimal", "gzip", "zlib", "shutil", "tempfile", "random", "glob", "unicodedata", "json", "base64", "subprocess", "logging", "statistics", "csv", "typing"}
+_LOADED_BY = {"lxml": {"gzip", "zlib"}, "render.viewer": {"json", "base64"}, "cli.render_values": {"typing"}}
+
+
+@pytest.mark.parametrize("name", sorted(FAST_PATH_MODULES))
+def test_each_fast_path_loads_exactly_its_modules(tmp_path: Path, name: str) -> None:
+    args, expected, others = FAST_PATH_MODULES[name]
+    (tmp_path / "in.folded").write_text("main;work;inner 3\nmain;work 2\nmain;idle 1\n")
+    (tmp_path / "b.folded").write_text("main;work;inner 1\nmain;work 6\nmain;new 2\n")
+    names = {"IN": str(tmp_path / "in.folded"), "B": str(tmp_path / "b.folded"), "PERF": str(FIXTURES / "java.perf")}
+    argv = [names.get(a, str(tmp_path / a.lower()) if a.startswith("OUT.") else a) for a in args]
+    dump = tmp_path / "modules.txt"
+    # the modules loaded before the command are left out (recorded before anything is imported)
+    code = (
+        "import atexit, sys; before = set(sys.modules); "
+        f"atexit.register(lambda: open({str(dump)!r}, 'w').write(repr(sorted(set(sys.modules) - before)))); "
+        f"sys.argv = ['foldkit', *{argv!r}]; "
+        "from foldkit.launch import entry; entry()"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("FOLDKIT_CLUSTER", "FOLDKIT_FAST_PATH")}
+    subprocess.run([sys.executable, "-c", code], timeout=120, env=env, capture_output=True)  # check exits 1
+    modules = set(ast.literal_eval(dump.read_text()))
+    assert "foldkit.cli.fast" in modules and "foldkit.cli.typer_app" not in modules  # the fast path ran
+    foldkit = {m.removeprefix("foldkit.") for m in modules if m.split(".")[0] == "foldkit"}
+    assert (sorted(foldkit - expected), sorted(expected - foldkit)) == ([], [])  # (loaded, not loaded)
+    top = {m.split(".")[0] for m in modules}
+    assert sorted(n for n in top - sys.stdlib_module_names if not n.startswith("_") and n not in ("foldkit", "cython_runtime")) == sorted(others)
+    allowed = set().union(*(v for k, v in _LOADED_BY.items() if k in foldkit or k in top))
+    assert sorted(modules & (_NOT_LOADED - allowed)) == []

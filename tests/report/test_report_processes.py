@@ -206,3 +206,21 @@ def test_a_ctrl_c_as_a_worker_is_spawned_leaves_no_worker_to_print_a_traceback()
     )  # (stderr is read to its end: a left worker holds it open until it has printed)
     assert run.returncode == 130, run.stderr
     assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")
+
+
+def test_the_report_process_imports_polars_only_once_its_workers_are_done(tmp_path: Path) -> None:
+    """The report process needs polars for summary.parquet alone: it imports it after the workers
+    (which use it) finished, so it does not hold polars' memory (about 30 MB) beside theirs."""
+    folder = _captures(tmp_path / "captures", copies=2)
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from foldkit.report import ReportOptions, build_report
+        seen = []
+        build_report([{str(folder)!r}], {str(tmp_path / "site")!r}, ReportOptions(jobs=2),
+                     progress=lambda result, done, total: seen.append("polars" in sys.modules))
+        print(seen, "polars" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    assert out.split() == ["[False,", "False,", "False]", "True"]

@@ -133,3 +133,31 @@ def _running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def polars_in_worker() -> tuple[str | None, int, bool]:
+    """(POLARS_MAX_THREADS, polars' pool size, whether polars was imported before this task)."""
+    import sys
+
+    before = "polars" in sys.modules
+    import polars as pl
+
+    return os.environ.get(runner.POLARS_THREADS), pl.thread_pool_size(), before
+
+
+def test_workers_share_the_cores_out_among_their_polars_pools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker's polars gets the cores divided by the workers (one thread each here), set
+    before polars is imported; a value the user set stays."""
+    monkeypatch.delenv(runner.POLARS_THREADS, raising=False)
+    monkeypatch.setattr(runner, "default_jobs", lambda: 2)
+    pool = runner._pool(2)
+    try:
+        assert pool.submit(polars_in_worker).result(timeout=120) == ("1", 1, False)
+    finally:
+        runner._stop(pool)
+    monkeypatch.setenv(runner.POLARS_THREADS, "2")
+    pool = runner._pool(2)
+    try:
+        assert pool.submit(polars_in_worker).result(timeout=120)[:2] == ("2", 2)
+    finally:
+        runner._stop(pool)

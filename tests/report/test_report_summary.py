@@ -9,7 +9,7 @@ import math
 import polars as pl
 
 from foldkit.report.result import CaptureResult, CheckSummary, Regression, TopFunction
-from foldkit.report.summary import SCHEMA, row, to_json, to_parquet
+from foldkit.report.summary import row, schema, to_json, to_parquet
 
 
 def sample() -> list[CaptureResult]:
@@ -40,7 +40,7 @@ def test_json_and_parquet_agree() -> None:
     rows = [row(r, f"captures/{r.slug}/index.html") for r in results]
     doc = json.loads(to_json(rows, {"foldkit": "x"}, results).decode("utf-8"))
     frame = pl.read_parquet(io.BytesIO(to_parquet(rows)))
-    assert frame.schema == pl.Schema(SCHEMA)
+    assert frame.schema == pl.Schema(schema())
     assert frame["name"].to_list() == [c["name"] for c in doc["captures"]] == ["host\\xff/cpu.perf", "cut.perf.zst", "nan"]
     first = doc["captures"][0]
     assert first["time_span_s"] == 5.5 and first["top"][0] == {"name": "f␛", "self": 500.0, "self_pct": 50.0}
@@ -54,5 +54,5 @@ def test_json_and_parquet_agree() -> None:
 
 def test_no_captures_still_give_typed_empty_files() -> None:
     frame = pl.read_parquet(io.BytesIO(to_parquet([])))
-    assert frame.height == 0 and frame.schema == pl.Schema(SCHEMA)
+    assert frame.height == 0 and frame.schema == pl.Schema(schema())
     assert json.loads(to_json([], {}, []))["captures"] == []

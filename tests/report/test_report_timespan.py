@@ -73,3 +73,35 @@ def test_a_probe_of_side_events_only_is_widened(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(timespan, "PROBE_BYTES", len(side) // 4)
     assert len(side) // 4 * 8 * 2 < len(body)  # the wider probe is still a probe, not the whole file
     assert perf_time_range(str(path), FoldOptions()) == (100.0, 40099.0)
+
+
+def test_deep_records_fold_their_header_lines_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records far longer than the probe (stacks thousands of frames deep): the span still comes
+    from the first and the last record, and only their header lines are folded, never a call
+    chain (which cost a report worker tens of MB on 100,000-frame stacks)."""
+    chain = b"".join(b"\t%16x function_%d (/usr/bin/deep)\n" % (0x400000 + 16 * i, i) for i in range(20000))
+    body = b"".join(b"deep 100/100 [000] %.6f: 1001 cycles:\n%s\n" % (1.0 + n, chain) for n in range(6))
+    path = tmp_path / "deep.perf"
+    path.write_bytes(body)
+    monkeypatch.setattr(timespan, "PROBE_BYTES", 64 * 1024)
+    assert len(chain) > 8 * 64 * 1024  # a record is longer than the probe once widened
+    folded: list[int] = []
+    times = timespan._times
+
+    def counted(data: bytes, options: FoldOptions) -> tuple[list[float], bool]:
+        folded.append(len(data))
+        return times(data, options)
+
+    monkeypatch.setattr(timespan, "_times", counted)
+    assert perf_time_range(str(path), FoldOptions()) == (1.0, 6.0) == full_range(path)
+    assert folded and max(folded) < 200
+
+
+def test_a_header_cut_short_by_the_probe_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probe ends inside the first record's header line: that line is not taken as it is (cut
+    before its time, it is a sample without one, which would make the span unknown), a wider probe
+    reads it whole."""
+    path = tmp_path / "cut.perf"
+    path.write_bytes(b"app 1 [000] 12.345678: 1 cpu-clock:\n\tffff f (/bin/app)\n\n" * 4000)
+    monkeypatch.setattr(timespan, "PROBE_BYTES", len(b"app 1 [000] "))
+    assert perf_time_range(str(path), FoldOptions()) == (12.345678, 12.345678)

@@ -138,6 +138,19 @@ def test_utf8_safe_is_the_visible_form() -> None:
     assert utf8_safe("plain ü") == "plain ü"
 
 
+def test_the_written_out_class_of_characters_made_visible_is_the_tables_keys() -> None:
+    """`text._NEEDS_WORK_CLASS` (written out, so no table is built at import) matches exactly
+    the characters `visible()`'s table replaces, and `visible` changes exactly those."""
+    import re
+
+    from foldkit import text
+
+    everything = "".join(map(chr, range(0x110000)))
+    matched = {ord(c) for c in re.findall(text._NEEDS_WORK_CLASS, everything)}
+    assert matched == set(text._tables()["visible"])
+    assert [c for c in everything if text.visible(c) != c] == [chr(c) for c in sorted(matched)]
+
+
 #: A perf record with every integer field as a placeholder: PID, TID, CPU, time, period, address.
 _RECORD = "x {pid}/{tid} [{cpu}] {time}: {period} cpu-clock: \n\t {addr} f (/lib/a.so)\n\t 4000 main (/bin/x)\n\n"
 _NORMAL = {"pid": "7", "tid": "8", "cpu": "000", "time": "1.000", "period": "1001001", "addr": "ffffffff81000000"}

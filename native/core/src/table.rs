@@ -121,6 +121,28 @@ impl Stacks {
         (0..self.len()).map(|i| (self.stack(i), self.sum(i)))
     }
 
+    /// (sum of the sums, of the positive ones, of their magnitudes), each saturating at the
+    /// bounds of i128.
+    pub fn totals(&self) -> (i128, i128, i128) {
+        if !self.big.is_empty() {
+            let (mut total, mut positive, mut magnitude) = (0i128, 0i128, 0i128);
+            for (_, w) in self.iter() {
+                total = total.saturating_add(w);
+                positive = positive.saturating_add(w.max(0));
+                magnitude = magnitude.saturating_add(w.saturating_abs());
+            }
+            return (total, positive, magnitude);
+        }
+        // every sum is an i64: fewer than 2**63 of them never leave i128, so nothing saturates
+        let (mut total, mut positive, mut magnitude) = (0i128, 0i128, 0i128);
+        for &w in &self.sums {
+            total += i128::from(w);
+            positive += i128::from(w.max(0));
+            magnitude += i128::from(w.unsigned_abs());
+        }
+        (total, positive, magnitude)
+    }
+
     /// Forget every stack.
     pub fn clear(&mut self) {
         *self = Stacks::new();
@@ -467,6 +489,47 @@ mod tests {
             t.push(s.as_bytes(), w);
         }
         t
+    }
+
+    /// The sums one by one, saturating: what `Stacks::totals` gives.
+    fn totals_one_by_one(t: &Stacks) -> (i128, i128, i128) {
+        t.iter().fold((0i128, 0i128, 0i128), |(a, b, c), (_, w)| {
+            (
+                a.saturating_add(w),
+                b.saturating_add(w.max(0)),
+                c.saturating_add(w.saturating_abs()),
+            )
+        })
+    }
+
+    #[test]
+    fn totals_are_the_sums_one_by_one_with_or_without_sums_past_i64() {
+        let small = table(&[
+            ("a", 3),
+            ("b", -5),
+            ("c", i64::MIN as i128),
+            ("d", i64::MAX as i128),
+        ]);
+        assert_eq!(small.totals(), totals_one_by_one(&small));
+        assert_eq!(
+            small.totals(),
+            (
+                -3,
+                3 + i128::from(i64::MAX),
+                8 + i128::from(i64::MAX) + (1i128 << 63)
+            )
+        );
+        // the last sum takes the totals past i128: they saturate
+        let big = table(&[
+            ("a", 3),
+            ("b", i128::MAX / 2),
+            ("c", -7),
+            ("d", i128::MAX / 2),
+            ("e", 9),
+        ]);
+        assert_eq!(big.totals(), totals_one_by_one(&big));
+        assert_eq!(big.totals().1, i128::MAX);
+        assert_eq!(Stacks::new().totals(), (0, 0, 0));
     }
 
     /// The reference: per name, [self, total] by plain maps.

@@ -8,6 +8,8 @@
 use foldkit_core::folded::file::{read_file, FileStacks, MAX_DEFERRED, MIN_SPLIT};
 use foldkit_core::folded::{Fed, FoldedReader as CoreReader, Sums};
 use foldkit_core::layout::{flame_tree, layout, Frames, Tree};
+use std::sync::OnceLock;
+
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
@@ -142,12 +144,18 @@ fn str_dict<'py, 'a>(
 #[pyclass(module = "foldkit._native", frozen)]
 pub struct FoldedStacks {
     pub(crate) inner: FileStacks,
+    /// `Stacks::totals` of the table, once asked for (Python asks for the total and the
+    /// magnitude of a side several times; the table never changes).
+    totals: OnceLock<(i128, i128, i128)>,
 }
 
 impl FoldedStacks {
     /// The table of what a file held.
     pub(crate) fn new(inner: FileStacks) -> Self {
-        FoldedStacks { inner }
+        FoldedStacks {
+            inner,
+            totals: OnceLock::new(),
+        }
     }
 }
 
@@ -211,12 +219,8 @@ impl FoldedStacks {
                 "a table with decimal sums has no integer sums",
             ));
         }
-        let (mut total, mut positive, mut magnitude) = (0i128, 0i128, 0i128);
-        for (_, w) in self.inner.stacks.iter() {
-            total = total.saturating_add(w);
-            positive = positive.saturating_add(w.max(0));
-            magnitude = magnitude.saturating_add(w.saturating_abs());
-        }
+        // (not computed with the GIL released: another thread would wait for the cell holding it)
+        let (total, positive, magnitude) = *self.totals.get_or_init(|| self.inner.stacks.totals());
         (int(py, total)?, int(py, positive)?, int(py, magnitude)?).into_pyobject(py)
     }
 

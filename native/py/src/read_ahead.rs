@@ -101,7 +101,7 @@ fn building(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>, root
     let finisher = std::thread::Builder::new()
         .name("foldkit-read-ahead".into())
         .spawn(move || {
-            let outcome = finish(reads, workers);
+            let outcome = finish(reads, workers, None);
             let tree = match &outcome {
                 Ok(Ok(Some(stacks))) => guard("viewer tree", || build_ahead(stacks, &kept))
                     .ok()
@@ -116,8 +116,14 @@ fn building(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>, root
     }
 }
 
-/// Read what is left with the threads, wait for them, merge.
-fn finish(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>) -> Outcome {
+/// Read what is left with the threads, wait for them, merge (with `merge_threads` threads:
+/// those that read, the caller's included, once they have read; `None`: as many as the read was
+/// opened with).
+fn finish(
+    reads: Arc<RangeReads>,
+    workers: Vec<JoinHandle<PyResult<()>>>,
+    merge_threads: Option<usize>,
+) -> Outcome {
     guard("folded reader", || reads.work())?;
     for worker in workers {
         worker.join().unwrap_or_else(|_| {
@@ -140,6 +146,10 @@ fn finish(reads: Arc<RangeReads>, workers: Vec<JoinHandle<PyResult<()>>>) -> Out
             }
         }
     };
+    let reads = match merge_threads {
+        Some(threads) => reads.with_threads(threads),
+        None => reads,
+    };
     guard("folded reader", || reads.finish())
 }
 
@@ -157,7 +167,11 @@ impl PendingStacks {
             .ok_or_else(|| PyRuntimeError::new_err("the read-ahead result was already taken"))?;
         let (outcome, ahead) = match read {
             Read::Over(outcome) => (outcome, None),
-            Read::Reading(reads, workers) => (py.detach(|| finish(reads, workers)), None),
+            Read::Reading(reads, workers) => {
+                // the ranges merged while the caller waits: by its thread and the readers'
+                let threads = workers.len() + 1;
+                (py.detach(|| finish(reads, workers, Some(threads))), None)
+            }
             Read::Building(root, ranges, finisher) => match py.detach(|| {
                 // the ranges no thread has taken yet (a failure there is the finisher's to
                 // report: it reads them too), then the stacks merged and the tree built
