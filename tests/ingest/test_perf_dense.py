@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foldkit.ingest import FoldOptions, read
+from foldkit.ingest import FoldOptions, perf, read
+from foldkit.inputs import Source
 from foldkit.native import native_core
 from tests.ingest.test_perf_equivalence import OPTIONS, _outcome, fixed_width_text, perf_text
 from tests.ingest.test_perf_layouts import chunks_to_twin
@@ -80,3 +81,31 @@ def test_a_capture_without_blank_lines_folds_as_the_capture_with_them() -> None:
     options = FoldOptions(jobs=2, chunk_size=30_000)
     assert read(without_blank_lines(capture), options).to_folded_bytes() == read(capture, options).to_folded_bytes()
 
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_plain_files_without_blank_lines_are_read_by_range(tmp_path: Path, crlf: bool) -> None:
+    # by the native threads (records start at sample headers), not as Python chunks
+    capture = data_bytes("captures/perf-system-mixed.txt.zst")
+    dense = without_blank_lines(capture)
+    path = tmp_path / "dense.perf"
+    path.write_bytes(dense.replace(b"\n", b"\r\n") if crlf else dense)
+    options = FoldOptions(jobs=2, chunk_size=20_000, keep_time=True)
+    with mock.patch.object(Source, "chunks", side_effect=AssertionError("read as Python chunks")):
+        native = _outcome(path, options)
+    with mock.patch.dict(os.environ, {"FOLDKIT_NATIVE": "0"}):
+        assert native == _outcome(path, options)
+    assert native[0] == read(capture, options).to_folded_bytes()
+
+
+def test_the_twins_chunks_start_where_it_starts_afresh() -> None:
+    # cut before a header, a comment, a side event or a blank line; never before an unindented
+    # line that may be a frame of the sample before it, nor before a header indented as a source line
+    sample = b"bash 1 1.0: 1 cycles: \n\t1234 f (/x)\n"
+    for line, cut in [(b"bash 2 1.0: 1 cycles: ", True), (b"# c", True), (b"sh 1 1.0: PERF_RECORD_EXIT(1:1):(0:0)", True),
+                      (b"   ", True), (b" bash 2 1.0: 1 cycles: ", True), (b"7f00 g+0x1 (/x)", False),
+                      (b"  bash 2 1.0: 1 cycles: ", False), (b"\tbash 2 1.0: 1 cycles: ", False), (b"NOT A HEADER", False)]:
+        for end in (b"\n", b"\r\n"):
+            buf = (sample + line + b"\n" + b"\t5678 g (/x)\n").replace(b"\n", end)
+            assert perf.cut_records(buf) == (len(sample.replace(b"\n", end)) if cut else -1), line
+            assert perf.starts_record(line) is cut

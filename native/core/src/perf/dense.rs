@@ -199,6 +199,100 @@ impl Worker {
     }
 }
 
+/// Record starts in a plain file whose samples are not separated by blank lines, for the threads
+/// that read it by range: the start of a line at which the twin starts afresh whatever came
+/// before it, so that a chunk cut there folds as the whole does (`starts_record` in
+/// `foldkit/ingest/perf.py`, which cuts the twin's chunks, by the same rule).
+#[derive(Default)]
+pub struct RecordStarts {
+    scan: Vec<u8>,
+    /// made on first use (a regular expression to compile)
+    header: Option<Box<super::header::Header>>,
+    side_event: Option<memchr::memmem::Finder<'static>>,
+}
+
+/// Bytes [`RecordStarts`] reads first (then twice as many, up to the longest record allowed).
+const FIRST_READ: usize = 64 << 10;
+
+impl RecordStarts {
+    /// True when a chunk may start with `line` (without its line end): a blank line, and, at a
+    /// line's start, a comment or a side event; a sample header that is not tab-indented and
+    /// not indented as a `+srcline` line (which it would be after a frame).
+    fn starts_record(&mut self, line: &[u8]) -> bool {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if is_blank(line) {
+            return true;
+        }
+        if line[0] == b'\t' || super::is_srcline(line) {
+            return false;
+        }
+        let side_event = self
+            .side_event
+            .get_or_insert_with(|| memchr::memmem::Finder::new(b"PERF_RECORD_"));
+        if line[0] != b' ' && (line[0] == b'#' || side_event.find(line).is_some()) {
+            return true;
+        }
+        let header = self
+            .header
+            .get_or_insert_with(|| Box::new(super::header::Header::new()));
+        header
+            .parse(line)
+            .is_some_and(|f| line[0] != b' ' || f.event.is_some())
+    }
+
+    /// The first record start at or after `offset` in a file of `size` bytes (0 is one; `size`
+    /// when none follows); None when there is none within `max_record` bytes of `offset`.
+    pub fn at_or_after(
+        &mut self,
+        file: &std::fs::File,
+        size: u64,
+        offset: u64,
+        max_record: u64,
+    ) -> std::io::Result<Option<u64>> {
+        if offset == 0 || offset >= size {
+            return Ok(Some(offset.min(size)));
+        }
+        let origin = offset - 1; // a line starts at `offset` when a newline is there
+        let mut want = FIRST_READ;
+        loop {
+            let len = (want as u64).min(size - origin) as usize;
+            let mut scan = std::mem::take(&mut self.scan);
+            scan.resize(len, 0);
+            let n = crate::range_read::read_full(file, &mut scan, origin)?;
+            let whole = origin + n as u64 >= size;
+            let found = self.first_start(&scan[..n], whole);
+            self.scan = scan;
+            match found {
+                Some(Some(at)) if (origin + at as u64) - offset > max_record => return Ok(None),
+                Some(Some(at)) => return Ok(Some(origin + at as u64)),
+                Some(None) if whole => return Ok(Some(size)),
+                // no start before a line cut short by the end of what was read
+                _ if n as u64 > max_record.saturating_add(2) || whole => return Ok(None),
+                _ => want = want.saturating_mul(2),
+            }
+        }
+    }
+
+    /// The first record start after a newline in `buf` (`whole`: `buf` runs to the end of the
+    /// file): Some(None) when there is none, None when the last line looked at runs past the
+    /// end of `buf`.
+    fn first_start(&mut self, buf: &[u8], whole: bool) -> Option<Option<usize>> {
+        for newline in memchr::memchr_iter(b'\n', buf) {
+            let at = newline + 1;
+            let end = match memchr::memchr(b'\n', &buf[at..]) {
+                Some(i) => at + i,
+                None if whole && at < buf.len() => buf.len(),
+                None if whole => return Some(None),
+                None => return None,
+            };
+            if self.starts_record(&buf[at..end]) {
+                return Some(Some(at));
+            }
+        }
+        Some(None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::tab_lines_end;
@@ -289,6 +383,77 @@ mod tests {
         assert!(rows
             .iter()
             .any(|r| r.1 == "bash;unindented;tail;main;mid;other" && r.3 == 1));
+    }
+
+    #[test]
+    fn ranges_cut_at_record_starts_fold_as_the_whole() {
+        use super::RecordStarts;
+        use std::io::Write;
+        let mut text = String::new();
+        samples(&mut text, false, &LIST);
+        text.push_str("# c\n  bash 9/9 [000] 1.0: 3 cycles: \n\t    7f1e2215d0ff f+0x1 (/x)\n");
+        text.push_str("7f00 unindented+0x1 (/x)\n  x.c:3\n");
+        samples(&mut text, false, &LIST);
+        for crlf in [false, true] {
+            let text = if crlf {
+                text.replace('\n', "\r\n")
+            } else {
+                text.clone()
+            };
+            let path =
+                std::env::temp_dir().join(format!("foldkit-starts-{}-{crlf}", std::process::id()));
+            std::fs::File::create(&path)
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+            let file = std::fs::File::open(&path).unwrap();
+            std::fs::remove_file(&path).unwrap();
+            let size = text.len() as u64;
+            let mut starts = RecordStarts::default();
+            let whole = fold_whole(&text, FoldConfig::default()).unwrap().0;
+            for offset in 0..=size {
+                let at = starts
+                    .at_or_after(&file, size, offset, 1 << 20)
+                    .unwrap()
+                    .unwrap();
+                assert!(
+                    at >= offset
+                        && (at == size || at == 0 || text.as_bytes()[at as usize - 1] == b'\n')
+                );
+                // the line after the frame unindented, and the source line, are the sample's
+                let line = &text[at as usize..];
+                assert!(
+                    !line.starts_with("7f00") && !line.starts_with("  x.c"),
+                    "{offset}"
+                );
+                // two chunks cut there fold as the whole
+                let (a, b) = text.split_at(at as usize);
+                let mut w = Worker::new(FoldConfig::default());
+                let mut namer = |_: &[u8], _: bool| None;
+                w.fold_chunk(0, a.as_bytes(), &mut namer, &|| false)
+                    .unwrap();
+                w.fold_chunk(1, b.as_bytes(), &mut namer, &|| false)
+                    .unwrap();
+                let out = w.finish();
+                let mut rows: Vec<Row> = out
+                    .cells
+                    .iter()
+                    .map(|&(e, s, wt, c)| {
+                        let name = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
+                        (
+                            name(&out.event_names[e as usize]),
+                            name(&out.stacks[s as usize]),
+                            wt,
+                            c,
+                        )
+                    })
+                    .collect();
+                rows.sort();
+                assert_eq!(rows, whole, "{offset} {crlf}");
+            }
+            // none within a record's length allowed
+            assert_eq!(starts.at_or_after(&file, size, 1, 10).unwrap(), None);
+        }
     }
 
     #[test]
