@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import stat
@@ -10,7 +11,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from foldkit.constants import DEFAULT_MAX_RECORD, HEAD_SIZE
 from foldkit.errors import INSTALL_CLUSTER, InputError
@@ -381,24 +381,43 @@ def _open_raw(spec: InputSpec) -> BinaryIO:
         return sys.stdin.buffer
     if is_url(s):
         return _open_url(s)
-    path = Path(s)
     try:
-        if path.is_dir():  # (stat's errors, a name too long among them, are the open's below)
+        mode = _mode(s)
+        if stat.S_ISDIR(mode):
             raise InputError(f"{s}: is a directory, not a capture file")
-        if path.is_fifo():
-            return _open_fifo(path)
-        return open(path, "rb")
+        if stat.S_ISFIFO(mode):
+            return _open_fifo(s)
+        return open(s, "rb")
     except FileNotFoundError as exc:
         raise InputError(f"{s}: no such file") from exc
     except OSError as exc:
         raise InputError(f"{s}: cannot open: {exc.strerror}") from exc
 
 
+#: What `os.stat` may fail with that pathlib's `is_dir()`, `is_fifo()` and `is_file()` answer
+#: False to (no such file, a file in the path, a symlink loop, a bad descriptor).
+_NOT_THERE = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def _mode(path: str) -> int:
+    """`os.stat(path).st_mode`, or 0 when pathlib's `is_dir()` and kin would answer False: the
+    stat fails with one of `_NOT_THERE` or on a null byte (its other errors are raised, as they
+    raise them; a name too long among them). Without loading pathlib."""
+    try:
+        return os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno not in _NOT_THERE:
+            raise
+        return 0
+    except ValueError:
+        return 0
+
+
 #: How often the main thread looks for Ctrl-C while a FIFO waits for its writer, in seconds.
 _FIFO_POLL = 0.2
 
 
-def _open_fifo(path: Path) -> BinaryIO:
+def _open_fifo(path: str) -> BinaryIO:
     """`path`, a named pipe, opened for reading. open() blocks until a writer comes, and the
     SIGINT of a Ctrl-C may be delivered to another of the process's threads (the native core's,
     the allocator's), so the main thread would never see it: the open waits in a thread while
@@ -482,7 +501,7 @@ def open_source(spec: InputSpec) -> Source:
         stream = io.BufferedReader(rest, 1 << 20)
         compression = "none"
     path = None
-    if not isinstance(spec, bytes) and os.fspath(spec) != "-" and Path(os.fspath(spec)).is_file():
+    if not isinstance(spec, bytes) and os.fspath(spec) != "-" and stat.S_ISREG(_mode(os.fspath(spec))):
         path = os.fspath(spec)
     source = Source(name=name, compression=compression, _stream=stream, path=path, size=_size(raw), _raw=rest)
     for watcher in _WATCHERS:

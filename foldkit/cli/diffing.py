@@ -11,10 +11,9 @@ from foldkit.render.defaults import DEFAULT_COLOR_BY
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from foldkit.cli.render_values import RenderFlags
     from foldkit.ingest.options import FoldOptions
+    from foldkit.outputs import OutputPath
     from foldkit.render import RenderOptions
     from foldkit.transform import Pipeline
 
@@ -66,7 +65,7 @@ def compare(
     sides: list[str] | None,
     before: list[str] | None,
     after: list[str] | None,
-    output: Path | None,
+    output: OutputPath | None,
     basis: str | None,
     color_by: str,
     normalize: bool | None,

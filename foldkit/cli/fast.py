@@ -417,15 +417,23 @@ def _render(given: dict[str, Any]) -> Any:
     return render_flags(**{name: given.get(name, default) for name, default in RENDER_DEFAULTS.items()})
 
 
+def as_path(text: str) -> str:
+    """`str(pathlib.Path(text))`, without loading pathlib: the name of a file written as the
+    Typer command receives it (a `Path`: repeated and trailing slashes and `.` parts dropped, two
+    leading slashes kept, "" is "."), so that messages naming it are the same either way."""
+    root = ""
+    if text.startswith("/"):
+        root = "//" if text.startswith("//") and not text.startswith("///") else "/"
+    return root + "/".join(part for part in text.split("/") if part and part != ".") or "."
+
+
 def _own(plan: Plan, defaults: dict[str, Any]) -> dict[str, Any]:
-    """The values of a command's own parameters (`defaults`' names): those given (a file
-    written as a `Path`, as the command receives it), the defaults of the others."""
+    """The values of a command's own parameters (`defaults`' names): those given (the name of a
+    file written as the command receives it: `as_path`), the defaults of the others."""
     own = {name: plan.given.get(name, default) for name, default in defaults.items()}
     for name in _PATHS.get(plan.command, ("output",)):
         if isinstance(own.get(name), str):
-            from pathlib import Path
-
-            own[name] = Path(own[name])
+            own[name] = as_path(own[name])
     return own
 
 
@@ -478,15 +486,13 @@ def fold_options(given: dict[str, Any]) -> FoldOptions:
 
 def _run_fold(plan: Plan) -> None:
     """Fold what `plan` asks for, as `foldkit fold` does (`foldkit.cli.folding.fold_captures`)."""
-    from pathlib import Path
-
     from foldkit.cli.folding import fold_captures
 
     transforms = _pipeline(plan)
     output = plan.given.get("output")
     fold_captures(
         plan.inputs,
-        None if output is None else Path(output),
+        None if output is None else as_path(output),
         unit_header=bool(plan.given.get("unit_header", False)),
         quiet=bool(plan.given.get("quiet", False)),
         verbose=bool(plan.given.get("verbose", False)),
@@ -515,6 +521,7 @@ __all__ = [
     "TRANSFORMS",
     "TRANSFORM_FLAGS",
     "Plan",
+    "as_path",
     "fold_options",
     "parse",
     "run",

@@ -10,7 +10,13 @@ from foldkit.cli.progress import reading_progress
 from foldkit.cli.running import cluster_reader, read_transformed, report
 from foldkit.errors import UsageError
 from foldkit.export import DEFAULT, EXPORTERS, export, exporter_for
-from foldkit.outputs import output_suffix, output_suffixes, refuse_input_as_output, write_bytes
+from foldkit.outputs import (
+    OutputPath,
+    output_suffix,
+    output_suffixes,
+    refuse_input_as_output,
+    write_bytes,
+)
 
 #: `typing.TYPE_CHECKING` without importing typing.
 TYPE_CHECKING = False
@@ -33,7 +39,7 @@ output_suffixes(
 
 def fold_captures(
     inputs: list[str],
-    output: Path | None,
+    output: OutputPath | None,
     *,
     per_thread: bool = False,
     per_process: bool = False,

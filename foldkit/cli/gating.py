@@ -9,9 +9,8 @@ from foldkit.regression.defaults import DEFAULT_ALPHA, DEFAULT_MAX_INCREASE, DEF
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from foldkit.ingest.options import FoldOptions
+    from foldkit.outputs import OutputPath
     from foldkit.profile import Profile
     from foldkit.transform import Pipeline
 
@@ -51,11 +50,11 @@ def gate_runs(
     run_noise: float,
     only: bool,
     absolute: bool | None,
-    json: Path | None,
-    junit: Path | None,
-    markdown: Path | None,
-    svg: Path | None,
-    output: Path | None,
+    json: OutputPath | None,
+    junit: OutputPath | None,
+    markdown: OutputPath | None,
+    svg: OutputPath | None,
+    output: OutputPath | None,
     strip_hex: bool,
     quiet: bool,
     verbose: bool,

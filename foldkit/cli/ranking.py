@@ -9,9 +9,8 @@ from foldkit.outputs import TABLE_SUFFIXES, output_suffixes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from foldkit.ingest.options import FoldOptions
+    from foldkit.outputs import OutputPath
     from foldkit.transform import Pipeline
 
 output_suffixes("top", {suffix: f"{fmt} table" for suffix, fmt in TABLE_SUFFIXES.items()})
@@ -40,7 +39,7 @@ def rank(
     csv: bool,
     json: bool,
     parquet: bool,
-    output: Path | None,
+    output: OutputPath | None,
     cluster: str | None,
     quiet: bool,
     verbose: bool,

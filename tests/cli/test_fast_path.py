@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from foldkit.cli import fast
 from tests.support.common import DATA, FIXTURES
@@ -104,6 +106,7 @@ FOLD_CASES: list[tuple[list[str], bytes | None]] = [
     (["PERF", "--focus", "main"], None),  # a transform
     (["PERF", "--comm", "java", "--comm", "nosuch", "--tid", "--exclude", "^java"], None),
     (["PERF", "--only-pid", "32305", "--pid", "--time", "0..0.5", "-o", "OUT.folded"], None),
+    (["PERF", "-o", ".//bad.svg/"], None),  # the output named as the command names it (a Path)
     (["PERF", "-qv"], None),
     (["--pid"], None),
     ([], None),
@@ -151,6 +154,7 @@ TOP_CASES: list[tuple[list[str], bytes | None]] = [
     (["IN", "--rename", "work=>job", "--focus", "job"], None),
     (["IN", "--focus", "job", "--rename", "work=>job"], None),
     (["PERF", "--comm", "java", "--by", "comm"], None),
+    (["IN", "-o", "./x//bad.png"], None),
 ]
 
 #: `foldkit diff` command lines (after `diff`) run both ways (names as TOP_CASES').
@@ -184,6 +188,7 @@ DIFF_CASES: list[tuple[list[str], bytes | None]] = [
     (["PERF", "ODD", "--off-cpu", "--wall", "--max-depth", "x"], None),  # the transform's first
     (["IN", "B", "--normalize-symbols", "--exclude", "idle", "-o", "OUT.html"], None),
     (["IN", "B", "--focus", "work", "--folded"], None),
+    (["IN", "B", "-o", "./bad.png/."], None),
 ]
 
 #: `foldkit check` command lines (after `check`) run both ways (names as TOP_CASES').
@@ -214,6 +219,8 @@ CHECK_CASES: list[tuple[list[str], bytes | None]] = [
     (["IN", "B", "--baseline", "IN"], None),  # left to Typer
     (["IN", "B", "--focus", "work", "--hide", "inner"], None),
     (["IN", "B", "--exclude", "(", "--budget", "nonsense"], None),
+    (["IN", "B", "-o", "./bad.svg", "--json", "in.folded"], None),
+    (["IN", "B", "--markdown", ".//in.folded"], None),
 ]
 
 
@@ -375,6 +382,13 @@ def test_the_fast_path_flags_are_the_commands_flags(name: str, flags: dict[str, 
     of the kind the fast path converts it as."""
     spelled = _spellings(name)
     assert {s: spelled.get(s) for s in flags} == flags
+
+
+@given(st.text(alphabet="/.ab", max_size=12))
+def test_the_fast_path_names_an_output_as_pathlib_does(text: str) -> None:
+    from pathlib import Path
+
+    assert fast.as_path(text) == str(Path(text))
 
 
 def test_the_fast_path_transform_flags_are_the_registry_s() -> None:

@@ -5,12 +5,9 @@ path."""
 
 from __future__ import annotations
 
-import ast
 import errno
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ from hypothesis import strategies as st
 
 from foldkit.cli import plain
 from foldkit.native import native_core
+from tests.support.common import console_modules
 
 pytestmark = pytest.mark.skipif(native_core() is None, reason="the plain flame graph is native")
 
@@ -127,17 +125,9 @@ def test_the_plain_path_loads_only_its_own_few_modules(tmp_path: Path, to: str) 
     folded = tmp_path / "tower.folded"
     folded.write_bytes(TAKEN["tower"])
     svg = tmp_path / "tower.svg"
-    dump = tmp_path / "modules.txt"
-    # the modules loaded before the command are left out (recorded before anything is imported)
-    code = (
-        "import atexit, sys; before = set(sys.modules); "
-        f"atexit.register(lambda: open({str(dump)!r}, 'w').write(repr(sorted(set(sys.modules) - before)))); "
-        f"sys.argv = ['foldkit', 'flamegraph', {str(folded)!r}, '-o', {str(svg) if to == 'file' else '-'!r}]; "
-        "from foldkit.launch import entry; entry()"
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("FOLDKIT_CLUSTER", "FOLDKIT_FAST_PATH")}
-    out = subprocess.run([sys.executable, "-c", code], check=True, timeout=120, env=env, capture_output=True).stdout
-    modules = set(ast.literal_eval(dump.read_text()))
+    proc, modules = console_modules(["flamegraph", str(folded), "-o", str(svg) if to == "file" else "-"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
     assert "foldkit.cli.plain" in modules  # the test sees what was loaded
     assert sorted(modules - PLAIN_MODULES) == []
     assert (svg.read_bytes() if to == "file" else out) == _full(folded, tmp_path / "full.svg")

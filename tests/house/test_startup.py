@@ -3,16 +3,14 @@ measured in benchmarks/bench_fold.py, not here)."""
 
 from __future__ import annotations
 
-import ast
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.common import FIXTURES
+from tests.support.common import FIXTURES, console_modules
 
 #: Modules that folding a perf capture to folded text never needs: the renderer and lxml, the
 #: cluster session (logging, sockets), polars, Dask, the readers of the other formats.
@@ -259,9 +257,10 @@ FAST_PATH_MODULES: dict[str, tuple[list[str], set[str], set[str]]] = {
 }  # fmt: skip
 
 #: Standard-library modules none of those command lines loads but where named (lxml loads gzip and
-#: zlib; the viewer's page json and base64; the picture flags' `RenderFlags`, a NamedTuple, typing).
-_NOT_LOADED = {"decimal", "gzip", "zlib", "shutil", "tempfile", "random", "glob", "unicodedata", "json", "base64", "subprocess", "logging", "statistics", "csv", "typing"}
-_LOADED_BY = {"lxml": {"gzip", "zlib"}, "render.viewer": {"json", "base64"}, "cli.render_values": {"typing"}}
+#: zlib; the viewer's page json and base64; the picture flags' `RenderFlags`, a NamedTuple, typing,
+#: and their files pathlib).
+_NOT_LOADED = {"decimal", "gzip", "zlib", "shutil", "tempfile", "random", "glob", "unicodedata", "json", "base64", "subprocess", "logging", "statistics", "csv", "typing", "pathlib"}
+_LOADED_BY = {"lxml": {"gzip", "zlib"}, "render.viewer": {"json", "base64"}, "cli.render_values": {"typing", "pathlib"}}
 
 
 @pytest.mark.parametrize("name", sorted(FAST_PATH_MODULES))
@@ -271,17 +270,7 @@ def test_each_fast_path_loads_exactly_its_modules(tmp_path: Path, name: str) -> 
     (tmp_path / "b.folded").write_text("main;work;inner 1\nmain;work 6\nmain;new 2\n")
     names = {"IN": str(tmp_path / "in.folded"), "B": str(tmp_path / "b.folded"), "PERF": str(FIXTURES / "java.perf")}
     argv = [names.get(a, str(tmp_path / a.lower()) if a.startswith("OUT.") else a) for a in args]
-    dump = tmp_path / "modules.txt"
-    # the modules loaded before the command are left out (recorded before anything is imported)
-    code = (
-        "import atexit, sys; before = set(sys.modules); "
-        f"atexit.register(lambda: open({str(dump)!r}, 'w').write(repr(sorted(set(sys.modules) - before)))); "
-        f"sys.argv = ['foldkit', *{argv!r}]; "
-        "from foldkit.launch import entry; entry()"
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("FOLDKIT_CLUSTER", "FOLDKIT_FAST_PATH")}
-    subprocess.run([sys.executable, "-c", code], timeout=120, env=env, capture_output=True)  # check exits 1
-    modules = set(ast.literal_eval(dump.read_text()))
+    _, modules = console_modules(argv, tmp_path)  # (check exits 1: its code is not asked)
     assert "foldkit.cli.fast" in modules and "foldkit.cli.typer_app" not in modules  # the fast path ran
     foldkit = {m.removeprefix("foldkit.") for m in modules if m.split(".")[0] == "foldkit"}
     assert (sorted(foldkit - expected), sorted(expected - foldkit)) == ([], [])  # (loaded, not loaded)

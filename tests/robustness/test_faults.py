@@ -91,7 +91,7 @@ entry()
 )
 def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, typer: bool, tmp_path: Path) -> None:
     capture = TESTS / "data" / "captures" / "perf-c-fp.txt.zst"
-    through_typer = ["--focus", "main"] if typer else []  # a flag the drop-in fast path leaves to Typer
+    through_typer = ["--collapse-recursion"] if typer else []  # a flag the drop-in fast path leaves to Typer
     run = subprocess.run(
         [sys.executable, "-c", _INTERRUPT_AT, module, "flamegraph", *through_typer, str(capture), "-o", str(tmp_path / "x.svg")],
         capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,

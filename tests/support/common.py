@@ -107,3 +107,22 @@ def chunked(text: bytes, cuts: list[int]) -> list[bytes]:
     if pos < len(text):
         chunks.append(text[pos:])
     return [c for c in chunks if c]
+
+
+def console_modules(argv: list[str], folder: Path) -> tuple[subprocess.CompletedProcess[bytes], set[str]]:
+    """The console script (`foldkit.launch.entry`) run with `argv` in a fresh interpreter (fast
+    path on, no cluster from the environment; its exit code is not checked), and the modules it
+    loaded beyond those the interpreter had before (recorded before anything is imported), as it
+    exits. `folder` holds the list meanwhile."""
+    import ast
+
+    dump = folder / "modules.txt"
+    code = (
+        "import atexit, sys; before = set(sys.modules); "
+        f"atexit.register(lambda: open({str(dump)!r}, 'w').write(repr(sorted(set(sys.modules) - before)))); "
+        f"sys.argv = ['foldkit', *{argv!r}]; "
+        "from foldkit.launch import entry; entry()"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("FOLDKIT_CLUSTER", "FOLDKIT_FAST_PATH")}
+    proc = subprocess.run([sys.executable, "-c", code], timeout=120, env=env, capture_output=True)
+    return proc, set(ast.literal_eval(dump.read_text()))
