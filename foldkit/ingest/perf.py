@@ -4,8 +4,8 @@ Two implementations give identical results (property tests check it byte for byt
 
 * the native fast path (`foldkit._native.PerfFolder`, Rust): threads fold record-aligned chunks with
   the GIL released; identical (header fields, call chain) blocks are counted once and each distinct
-  frame line is named once per thread; chunks in other layouts (`-G`, side events, no blank lines)
-  are folded by a port of `fold_chunk_lines` in the core;
+  frame line is named once per thread (so are samples without blank lines between them); other
+  layouts (`-G`, side events, source lines) are folded by a port of `fold_chunk_lines` in the core;
 * the line path here, the reference: a plain state machine that also handles every odd layout
   (`-G`, side events, records without blank lines, space-indented headers, timestamps for flame
   charts). The native path reads bad lines as it does (skipped, counted, quoted by line number,

@@ -2,10 +2,10 @@
 //!
 //! A chunk is split at blank lines (memchr), each header is matched, identical (header fields,
 //! call chain) blocks are counted once, each distinct frame line is named once per thread and the
-//! stacks are kept as sequences of interned names. A chunk holding anything this block path does
-//! not account for (`-G` layouts, side events, comments, samples without blank lines, bad lines)
-//! is read line by line from there ([`line_path`], the twin's state machine) up to a blank line
-//! after which blocks start again; bad lines are skipped and kept to quote as the twin does. Only a
+//! stacks are kept as sequences of interned names. Samples without blank lines between them are
+//! folded as blocks by [`dense`]. A chunk holding anything else this block path does not account
+//! for (`-G` layouts, side events, comments, bad lines) is read line by line from there
+//! ([`line_path`], the twin's state machine) up to a line at which blocks start again; bad lines are skipped and kept to quote as the twin does. Only a
 //! chunk this path cannot account for at all (a period beyond 64 bits, a line the namer cannot
 //! name) is reported as needing the Python line path, which stays the reference; the results are
 //! identical byte for byte.

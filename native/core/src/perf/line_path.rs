@@ -3,7 +3,8 @@
 //! being handed to Python. Those are `perf script -G` (one space-indented header per sample, its
 //! frame on the header line), captures of recordings without call chains (the same layout), side
 //! events (`--show-task-events`, `--show-mmap-events`: `PERF_RECORD_*` lines between samples),
-//! samples not separated by blank lines, comments between samples and space-indented headers.
+//! comments between samples and space-indented headers, and the samples [`super::dense`] does not
+//! take.
 //!
 //! Each line is what the twin makes of it: a blank line ends a sample; after a header, a frame
 //! line (or a `+srcline` line after a frame) belongs to it; anything else ends it, and is skipped
