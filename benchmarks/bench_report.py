@@ -287,19 +287,21 @@ def main() -> None:
             f"({on_disk / 1e6:,.0f} MB on disk, every fourth zstd) in {time.perf_counter() - t:.1f} s"
         )
         baseline = None if args.no_baseline else next(folder.glob("host-000/*"))
-        times = []
+        times, cpus = [], []
         memory = None
         site = Path(tmp) / "site"
         for _ in range(args.repeat):
             elapsed, memory, code = run_once(folder, site, args.jobs, baseline)
             times.append(elapsed)
+            cpus.append(memory.cpu)
         assert memory is not None
         median = statistics.median(times)
         size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
         print(
             f"foldkit report, {os.cpu_count()} cores, --jobs {args.jobs or 'auto'}"
             f"{'' if baseline is None else ', --baseline'}: median {median:.1f} s over {args.repeat} run(s) "
-            f"({args.captures / median:.2f} captures/s, {total / 1e6 / median:.1f} MB/s); exit {code}"
+            f"({args.captures / median:.2f} captures/s, {total / 1e6 / median:.1f} MB/s), median "
+            f"{statistics.median(cpus):.1f} CPU-s of the process tree (runs: {', '.join(f'{t:.1f} s' for t in times)}); exit {code}"
         )
         print(
             f"peak RSS: {memory.peak_total / 1024:,.0f} MiB for the whole process tree "

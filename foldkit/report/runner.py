@@ -80,6 +80,13 @@ def _die_with(parent: int) -> None:
 
 #: polars' setting of the threads of its pool, given to each worker (unless the user set it).
 POLARS_THREADS = "POLARS_MAX_THREADS"
+#: The settings of polars' allocator (jemalloc, its `_rjem_` build) and what each worker gets
+#: (unless the user set them): freed pages handed back to the system at once rather than kept
+#: for 0.5 to 1 s (the defaults polars puts before these when it is imported). A worker summing a 100,000-frame stack's functions otherwise kept about 25 MB that
+#: the next capture's reading (by the system allocator) could not use: its peak 174 -> 163 MB,
+#: at no measurable CPU cost over a report's captures.
+POLARS_ALLOCATOR = "_RJEM_MALLOC_CONF"
+WORKER_ALLOCATOR = "dirty_decay_ms:0,muzzy_decay_ms:0"
 
 
 def worker_threads(workers: int) -> int:
@@ -95,6 +102,7 @@ def _start_worker(parent: int, polars_threads: int = 0) -> None:
     _die_with(parent)
     if polars_threads > 0:  # before polars is imported (the first capture imports it)
         os.environ.setdefault(POLARS_THREADS, str(polars_threads))
+        os.environ.setdefault(POLARS_ALLOCATOR, WORKER_ALLOCATOR)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 

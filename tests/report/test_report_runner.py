@@ -135,29 +135,36 @@ def _running(pid: int) -> bool:
         return False
 
 
-def polars_in_worker() -> tuple[str | None, int, bool]:
-    """(POLARS_MAX_THREADS, polars' pool size, whether polars was imported before this task)."""
+def polars_in_worker() -> tuple[str | None, int, bool, str | None]:
+    """(POLARS_MAX_THREADS, polars' pool size, whether polars was imported before this task, its
+    allocator's settings)."""
     import sys
 
     before = "polars" in sys.modules
     import polars as pl
 
-    return os.environ.get(runner.POLARS_THREADS), pl.thread_pool_size(), before
+    return os.environ.get(runner.POLARS_THREADS), pl.thread_pool_size(), before, os.environ.get(runner.POLARS_ALLOCATOR)
 
 
 def test_workers_share_the_cores_out_among_their_polars_pools(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each worker's polars gets the cores divided by the workers (one thread each here), set
-    before polars is imported; a value the user set stays."""
+    """Each worker's polars gets the cores divided by the workers (one thread each here) and an
+    allocator that hands freed memory back, set before polars is imported; values the user set
+    stay."""
     monkeypatch.delenv(runner.POLARS_THREADS, raising=False)
+    monkeypatch.delenv(runner.POLARS_ALLOCATOR, raising=False)
     monkeypatch.setattr(runner, "default_jobs", lambda: 2)
     pool = runner._pool(2)
     try:
-        assert pool.submit(polars_in_worker).result(timeout=120) == ("1", 1, False)
+        threads, size, before, allocator = pool.submit(polars_in_worker).result(timeout=120)
+        # polars puts its own defaults before the settings it finds: the last of a setting counts
+        assert (threads, size, before) == ("1", 1, False) and allocator and allocator.endswith(runner.WORKER_ALLOCATOR)
     finally:
         runner._stop(pool)
     monkeypatch.setenv(runner.POLARS_THREADS, "2")
+    monkeypatch.setenv(runner.POLARS_ALLOCATOR, "dirty_decay_ms:1000")
     pool = runner._pool(2)
     try:
-        assert pool.submit(polars_in_worker).result(timeout=120)[:2] == ("2", 2)
+        found = pool.submit(polars_in_worker).result(timeout=120)
+        assert found[:2] == ("2", 2) and found[3].endswith(",dirty_decay_ms:1000")
     finally:
         runner._stop(pool)

@@ -198,3 +198,18 @@ def test_gz_outputs_are_compressed_at_gzips_default_level() -> None:
     assert gzip.decompress(packed) == data
     assert packed[8] == 0  # XFL: 2 would mean level 9, 4 level 1
     assert outputs.GZIP_LEVEL == 6
+
+
+@pytest.mark.parametrize("command, suffix", [("fold", ".folded"), ("flamegraph", ".svg")])
+def test_every_temp_name_taken_is_exit_2_saying_so(
+    command: str, suffix: str, capture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every random temp-file name tried already exists (the same name each time here): exit 2
+    with a message that says what is wrong, not a traceback nor a bare "File exists"."""
+    monkeypatch.setattr(outputs.os, "urandom", lambda n: b"\0" * n)
+    target = tmp_path / f"x{suffix}"
+    (tmp_path / f".x{suffix}.{'00' * 6}.tmp").write_bytes(b"someone else's")
+    assert main([command, str(capture), "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"{target}: cannot write: no free name for its temporary file in {tmp_path}" in err
+    assert "Traceback" not in err and not target.exists()

@@ -18,15 +18,16 @@ fn main() {
         std::process::exit(2);
     };
     let palette = args.next();
-    let mut clock = (Instant::now(), cpu());
+    let mut clock = (Instant::now(), cpu(), faults());
     let mut lap = |what: &str| {
-        let now = cpu();
+        let (now, faulted) = (cpu(), faults());
         eprintln!(
-            "{what:10} {:.3} s wall, {:.3} s CPU",
+            "{what:10} {:.3} s wall, {:.3} s CPU, {} minor faults",
             clock.0.elapsed().as_secs_f64(),
-            now - clock.1
+            now - clock.1,
+            faulted - clock.2
         );
-        clock = (Instant::now(), now);
+        clock = (Instant::now(), now, faulted);
     };
     let read = read_file(Path::new(&path), 2, 4 << 20, 1 << 30, 1 << 20)
         .expect("readable")
@@ -58,18 +59,29 @@ fn main() {
     );
 }
 
-/// CPU seconds of this process so far (user and system, every thread), from /proc/self/stat.
-fn cpu() -> f64 {
+/// The fields of /proc/self/stat after the command's name, as numbers (0 where unreadable).
+fn stat(fields: &[usize]) -> Vec<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
+    let all: Vec<&str> = after.split_whitespace().collect();
+    fields
+        .iter()
+        .map(|&i| {
+            all.get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        })
+        .collect()
+}
+
+/// CPU seconds of this process so far (user and system, every thread).
+fn cpu() -> f64 {
+    stat(&[11, 12]).iter().sum::<f64>() / 100.0
+}
+
+/// Minor page faults of this process so far.
+fn faults() -> u64 {
+    stat(&[7])[0] as u64
 }
 
 /// A sink that counts the bytes it is given.

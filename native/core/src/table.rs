@@ -10,6 +10,9 @@ use std::hash::{BuildHasher, Hasher};
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
+/// Stacks from which [`Stacks::append_except`] copies the bytes on a thread of their own.
+const APPEND_ON_TWO_THREADS: usize = 1 << 16;
+
 /// Distinct stacks with their summed integer weights, in one byte arena.
 #[derive(Debug, Default, Clone)]
 pub struct Stacks {
@@ -113,6 +116,66 @@ impl Stacks {
                 self.sums.push(0);
                 self.add_to(self.ends.len() - 1, sum);
             }
+        }
+    }
+
+    /// Append the stacks of `other` but those at the indices `skipped` (ascending), with their
+    /// sums, as [`Stacks::push`] would one by one. The bytes of a big table are copied on a thread
+    /// of their own while the ends and sums are made here (see [`APPEND_ON_TWO_THREADS`]).
+    pub fn append_except(&mut self, other: &Stacks, skipped: &[usize]) {
+        self.append_except_with(other, skipped, APPEND_ON_TWO_THREADS);
+    }
+
+    /// `append_except`, on two threads from `two_threads` stacks on.
+    fn append_except_with(&mut self, other: &Stacks, skipped: &[usize], two_threads: usize) {
+        if !other.big.is_empty() {
+            // a sum past i64: one by one
+            let mut skip = skipped.iter().peekable();
+            for (e, (stack, sum)) in other.iter().enumerate() {
+                if skip.next_if_eq(&&e).is_none() {
+                    self.push(stack, sum);
+                }
+            }
+            return;
+        }
+        // the runs of stacks kept, and where each starts in `other`'s bytes
+        let mut runs: Vec<std::ops::Range<usize>> = Vec::with_capacity(skipped.len() + 1);
+        let mut from = 0;
+        for &at in skipped.iter().chain(std::iter::once(&other.len())) {
+            if at > from {
+                runs.push(from..at);
+            }
+            from = at + 1;
+        }
+        let start = |i: usize| if i == 0 { 0 } else { other.ends[i - 1] };
+        let copy = |bytes: &mut Vec<u8>| {
+            for run in &runs {
+                bytes.extend_from_slice(
+                    &other.bytes[start(run.start) as usize..other.ends[run.end - 1] as usize],
+                );
+            }
+        };
+        let fill = |ends: &mut Vec<u64>, sums: &mut Vec<i64>, mut end: u64| {
+            for run in &runs {
+                let first = start(run.start);
+                ends.extend(other.ends[run.clone()].iter().map(|&e| e - first + end));
+                end += other.ends[run.end - 1] - first;
+                sums.extend_from_slice(&other.sums[run.clone()]);
+            }
+        };
+        let end = self.bytes.len() as u64;
+        let (bytes, ends, sums) = (&mut self.bytes, &mut self.ends, &mut self.sums);
+        if other.len() >= two_threads {
+            std::thread::scope(|scope| {
+                let helper = scope.spawn(|| copy(bytes));
+                fill(ends, sums, end);
+                helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            });
+        } else {
+            copy(bytes);
+            fill(ends, sums, end);
         }
     }
 
@@ -489,6 +552,43 @@ mod tests {
             t.push(s.as_bytes(), w);
         }
         t
+    }
+
+    #[test]
+    fn append_except_is_push_one_by_one_on_one_thread_or_two() {
+        let other = table(&[
+            ("a;b", 1),
+            ("c", -2),
+            ("", 0),
+            ("d;e;f", 4),
+            ("g", 5),
+            ("h", 6),
+        ]);
+        let with_big = table(&[("x", 1), ("y", i128::MAX), ("z", 3)]);
+        for from in [table(&[]), table(&[("p", 7), ("q", i128::MIN)])] {
+            for other in [&other, &with_big] {
+                for skipped in [
+                    vec![],
+                    vec![0],
+                    vec![1, 2],
+                    vec![0, other.len() - 1],
+                    (0..other.len()).collect(),
+                ] {
+                    let mut want = from.clone();
+                    for (e, (stack, sum)) in other.iter().enumerate() {
+                        if !skipped.contains(&e) {
+                            want.push(stack, sum);
+                        }
+                    }
+                    for two_threads in [0, usize::MAX] {
+                        let mut got = from.clone();
+                        got.append_except_with(other, &skipped, two_threads);
+                        assert_eq!(got, want, "{skipped:?} {two_threads}");
+                        assert_eq!(got.arena(), want.arena());
+                    }
+                }
+            }
+        }
     }
 
     /// The sums one by one, saturating: what `Stacks::totals` gives.

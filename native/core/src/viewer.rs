@@ -16,7 +16,6 @@
 //! fills of the names it cannot colour (given by the twin); otherwise every name's fill.
 
 use std::hash::BuildHasher;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use memchr::memchr_iter;
 use rustc_hash::FxBuildHasher;
@@ -39,39 +38,6 @@ pub enum Depths {
 }
 
 impl Depths {
-    fn with_capacity(n: usize) -> Self {
-        Depths::Narrow(Vec::with_capacity(n))
-    }
-
-    fn push(&mut self, depth: usize) {
-        match self {
-            Depths::Narrow(v) => match u16::try_from(depth) {
-                Ok(d) => v.push(d),
-                Err(_) => {
-                    let mut wide: Vec<u32> = Vec::with_capacity(v.capacity());
-                    wide.extend(v.iter().map(|&d| u32::from(d)));
-                    wide.push(depth as u32);
-                    *self = Depths::Wide(wide);
-                }
-            },
-            Depths::Wide(v) => v.push(depth as u32),
-        }
-    }
-
-    /// `other`'s depths after these.
-    fn extend(&mut self, other: &Depths) {
-        match (&mut *self, other) {
-            (Depths::Narrow(v), Depths::Narrow(w)) => v.extend_from_slice(w),
-            (Depths::Wide(v), Depths::Wide(w)) => v.extend_from_slice(w),
-            (Depths::Wide(v), Depths::Narrow(w)) => v.extend(w.iter().map(|&d| u32::from(d))),
-            (Depths::Narrow(_), Depths::Wide(w)) => {
-                let mut wide = self.to_vec();
-                wide.extend_from_slice(w);
-                *self = Depths::Wide(wide);
-            }
-        }
-    }
-
     /// True when some depth needs 32 bits.
     pub fn is_wide(&self) -> bool {
         matches!(self, Depths::Wide(_))
@@ -254,11 +220,41 @@ pub enum TooLarge {
 /// misses overlap instead of coming one after the other.
 const BATCH: usize = 64;
 
+/// A part's distinct names, each followed by `\n`, in one arena, and where each ends.
+#[derive(Default)]
+struct Names {
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl Names {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Name `i` (without its `\n`).
+    fn name(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.bytes[start..self.ends[i] as usize - 1]
+    }
+
+    /// Add `name`; its id.
+    #[inline]
+    fn push(&mut self, name: &[u8]) -> Result<u32, TooLarge> {
+        let id = self.len() as u32;
+        let end = u32::try_from(self.bytes.len() + name.len() + 1).map_err(|_| TooLarge::Names)?;
+        self.bytes.extend_from_slice(name);
+        self.bytes.push(b'\n');
+        self.ends.push(end);
+        Ok(id)
+    }
+}
+
 /// Names to ids as they are met: an open-addressing table (linear probing) of u32 slots, each
 /// a name's id + 1 in its low bits (0: empty) and as many bits of the name's hash as are left
-/// above them, the names in the tree's arena. Made once at a size no more than two-thirds full
-/// when every node has a name of its own, so it never grows and the ids always fit; a name's
-/// bytes are compared only when those hash bits match.
+/// above them, the names in their arena (`Names`). Made once at a size no more than two-thirds
+/// full when every node has a name of its own, so it never grows and the ids always fit; a
+/// name's bytes are compared only when those hash bits match.
 struct Interner {
     slots: Vec<u32>,
     mask: usize,
@@ -278,6 +274,7 @@ impl Interner {
 
     /// The name's hash: where its probe starts, and the bits kept in its slot (from the hash's
     /// other half).
+    #[inline]
     fn hash(&self, name: &[u8]) -> (usize, u32) {
         let hash = FxBuildHasher.hash_one(name);
         let tag = ((hash >> 32) as u32).checked_shr(self.id_bits).unwrap_or(0);
@@ -285,12 +282,8 @@ impl Interner {
     }
 
     /// Where `name` is: `Ok(its id)`, or `Err(the empty slot where it would go)`.
-    fn probe(
-        &self,
-        name: &[u8],
-        (mut at, tag): (usize, u32),
-        tree: &ViewTree,
-    ) -> Result<u32, usize> {
+    #[inline]
+    fn probe(&self, name: &[u8], (mut at, tag): (usize, u32), names: &Names) -> Result<u32, usize> {
         let id_mask = u32::MAX.checked_shr(32 - self.id_bits).unwrap_or(0);
         loop {
             let slot = self.slots[at];
@@ -299,7 +292,7 @@ impl Interner {
             }
             if slot.checked_shr(self.id_bits).unwrap_or(0) == tag {
                 let id = (slot & id_mask) - 1;
-                if tree.name(id as usize) == name {
+                if names.name(id as usize) == name {
                     return Ok(id);
                 }
             }
@@ -307,22 +300,19 @@ impl Interner {
         }
     }
 
-    fn id(
-        &mut self,
-        name: &[u8],
-        hash: (usize, u32),
-        tree: &mut ViewTree,
-    ) -> Result<u32, TooLarge> {
-        let at = match self.probe(name, hash, tree) {
-            Ok(id) => return Ok(id),
-            Err(at) => at,
+    #[inline]
+    fn id(&mut self, name: &[u8], hash: (usize, u32), names: &mut Names) -> Result<u32, TooLarge> {
+        // a name met for the first time mostly finds its first slot empty: no probe
+        let at = if self.slots[hash.0] == 0 {
+            hash.0
+        } else {
+            match self.probe(name, hash, names) {
+                Ok(id) => return Ok(id),
+                Err(at) => at,
+            }
         };
-        let id = tree.name_count() as u32;
-        let end = u32::try_from(tree.names.len() + name.len() + 1).map_err(|_| TooLarge::Names)?;
+        let id = names.push(name)?;
         self.slots[at] = hash.1.checked_shl(self.id_bits).unwrap_or(0) | (id + 1);
-        tree.names.extend_from_slice(name);
-        tree.names.push(b'\n');
-        tree.name_ends.push(end);
         Ok(id)
     }
 
@@ -332,7 +322,7 @@ impl Interner {
     fn hashes<'n>(
         &self,
         names: impl Iterator<Item = &'n [u8]>,
-        tree: &ViewTree,
+        table: &Names,
     ) -> [(usize, u32); BATCH] {
         let mut hashes = [(0usize, 0u32); BATCH];
         let mut n = 0;
@@ -355,41 +345,44 @@ impl Interner {
             *end = if id == 0 {
                 0
             } else {
-                tree.name_ends.get(id - 1).map_or(0, |&e| e as usize)
+                table.ends.get(id - 1).map_or(0, |&e| e as usize)
             };
             seen ^= *end as u32;
         }
         for &end in &ends[..n] {
-            seen ^= u32::from(tree.names.get(end.saturating_sub(1)).copied().unwrap_or(0));
+            seen ^= u32::from(table.bytes.get(end.saturating_sub(1)).copied().unwrap_or(0));
         }
         std::hint::black_box(seen);
         hashes
     }
 
-    /// The ids of `names` (at most `BATCH`), in order, pushed onto the tree's name ids.
-    fn intern_all(&mut self, names: &[&[u8]], tree: &mut ViewTree) -> Result<(), TooLarge> {
-        let hashes = self.hashes(names.iter().copied(), tree);
-        for (name, &hash) in names.iter().zip(&hashes) {
-            let id = self.id(name, hash, tree)?;
-            tree.name_ids.push(id);
+    /// The ids of `pending` (at most `BATCH` names), in order, written to `ids`.
+    fn intern_all(
+        &mut self,
+        pending: &[&[u8]],
+        names: &mut Names,
+        ids: &mut [u32],
+    ) -> Result<(), TooLarge> {
+        let hashes = self.hashes(pending.iter().copied(), names);
+        for ((name, &hash), out) in pending.iter().zip(&hashes).zip(ids) {
+            *out = self.id(name, hash, names)?;
         }
         Ok(())
     }
 
-    /// For each name of `other` from `first` on, its id in `tree` (this interner's), or
-    /// `u32::MAX` when `tree` does not have it; looked up `BATCH` at a time.
-    fn find_all(
-        &self,
-        tree: &ViewTree,
-        other: &ViewTree,
-        names: std::ops::Range<usize>,
-    ) -> Vec<u32> {
-        let mut out = Vec::with_capacity(names.len());
-        for from in names.clone().step_by(BATCH) {
-            let batch = from..(from + BATCH).min(names.end);
-            let hashes = self.hashes(batch.clone().map(|i| other.name(i)), tree);
+    /// For each name of `other` in `range`, its id in `names` (this interner's), or `u32::MAX`
+    /// when `names` does not have it; looked up `BATCH` at a time.
+    fn find_all(&self, names: &Names, other: &Names, range: std::ops::Range<usize>) -> Vec<u32> {
+        let mut out = Vec::with_capacity(range.len());
+        for from in range.clone().step_by(BATCH) {
+            let batch = from..(from + BATCH).min(range.end);
+            let hashes = self.hashes(batch.clone().map(|i| other.name(i)), names);
             for (i, &hash) in batch.zip(&hashes) {
-                out.push(self.probe(other.name(i), hash, tree).unwrap_or(u32::MAX));
+                out.push(if self.slots[hash.0] == 0 {
+                    u32::MAX // an empty first slot: not there
+                } else {
+                    self.probe(other.name(i), hash, names).unwrap_or(u32::MAX)
+                });
             }
         }
         out
@@ -414,10 +407,9 @@ impl<'a> Merged<'_, 'a> {
             }
         }
         let stack = least?;
-        let one = self.ordered.len() == 1;
         for (side, stacks) in self.ordered.iter().enumerate() {
             weights[side] = match stacks.get(self.heads[side]) {
-                Some(&(s, w)) if one || s == stack => {
+                Some(&(s, w)) if s == stack => {
                     self.heads[side] += 1;
                     Some(w)
                 }
@@ -430,6 +422,7 @@ impl<'a> Merged<'_, 'a> {
 
 /// Where the first frame of `stack` that it does not share with `prev` starts (past its end
 /// when it has none; 0 when either is empty, the empty stack having no frame).
+#[inline]
 fn first_new(prev: &[u8], stack: &[u8]) -> usize {
     if prev.is_empty() || stack.is_empty() {
         return 0;
@@ -449,18 +442,31 @@ fn first_new(prev: &[u8], stack: &[u8]) -> usize {
 /// Calls `kept(stack, where its first frame not shared with the previous kept stack starts,
 /// its weights)` for each stack heavier than zero on some side, in tree order, `prev` the kept
 /// stack before the first (None: the first is the first of the tree); returns the stacks left
-/// out.
+/// out. One side is walked as it is (no merge).
+#[inline]
 fn walk<'a, E>(
     ordered: &[&[(&'a [u8], i64)]],
     mut prev: Option<&'a [u8]>,
     mut kept: impl FnMut(&'a [u8], usize, &[Option<i64>]) -> Result<(), E>,
 ) -> Result<usize, E> {
+    let mut nonpositive = 0;
+    if let [side] = ordered {
+        for &(stack, w) in side.iter() {
+            if w <= 0 {
+                nonpositive += 1;
+                continue;
+            }
+            let begin = prev.map_or(0, |p| first_new(p, stack));
+            kept(stack, begin, &[Some(w)])?;
+            prev = Some(stack);
+        }
+        return Ok(nonpositive);
+    }
     let mut merged = Merged {
         ordered,
         heads: vec![0; ordered.len()],
     };
     let mut weights: Vec<Option<i64>> = vec![None; ordered.len()];
-    let mut nonpositive = 0;
     while let Some(stack) = merged.next(&mut weights) {
         if !weights.iter().any(|w| w.is_some_and(|w| w > 0)) {
             nonpositive += 1;
@@ -501,15 +507,27 @@ fn last_kept<'a>(ordered: &[&[(&'a [u8], i64)]]) -> Option<&'a [u8]> {
     }
 }
 
-/// The frames of `stack` from `begin` on that become new nodes (in a few bytes counted one by
-/// one: `memchr`'s set-up pays from about 64 on).
+/// Bytes below which `;` are counted or found one byte at a time: `memchr`'s set-up pays from
+/// about 64 on.
+const SHORT: usize = 64;
+
+/// The `;` of `bytes`.
+#[inline]
+fn semicolons(bytes: &[u8]) -> usize {
+    if bytes.len() < SHORT {
+        bytes.iter().filter(|&&b| b == b';').count()
+    } else {
+        memchr::memchr_iter(b';', bytes).count()
+    }
+}
+
+/// The frames of `stack` from `begin` on that become new nodes.
+#[inline]
 fn new_frames(stack: &[u8], begin: usize) -> usize {
     if stack.is_empty() || begin > stack.len() {
         0
-    } else if stack.len() - begin < 64 {
-        1 + stack[begin..].iter().filter(|&&b| b == b';').count()
     } else {
-        1 + memchr_iter(b';', &stack[begin..]).count()
+        1 + semicolons(&stack[begin..])
     }
 }
 
@@ -524,11 +542,116 @@ fn frame_starts(stack: &[u8]) -> Result<Vec<u32>, TooLarge> {
         .collect()
 }
 
-/// What a part of the tree is told of the others: the first part the root's name and where the
-/// later part's sizes (nodes, kept stacks) come from; the later part where to send them.
-enum Sizes<'r> {
-    Root(&'r [u8], Receiver<(usize, usize)>),
-    Tell(SyncSender<(usize, usize)>),
+/// Bytes of a stack below which it cannot hold 65,536 frames (each frame but the last takes at
+/// least its `;`): only longer ones are counted to find a depth past u16.
+const DEEP_BYTES: usize = 1 << 16;
+
+/// What the first walk over a part's stacks finds: its new nodes and kept stacks, and whether a
+/// stack is deeper than u16 holds.
+#[derive(Debug, Default, Clone, Copy)]
+struct Count {
+    nodes: usize,
+    kept: usize,
+    deep: bool,
+}
+
+/// The first walk over a part's kept stacks (`before` the kept stack before them); the root's
+/// node not counted.
+fn count(ordered: &[&[(&[u8], i64)]], before: Option<&[u8]>) -> Count {
+    let mut out = Count::default();
+    let _ = walk::<()>(ordered, before, |stack, begin, _| {
+        out.nodes += new_frames(stack, begin);
+        out.kept += 1;
+        if stack.len() >= DEEP_BYTES && !out.deep {
+            out.deep = 1 + memchr_iter(b';', stack).count() > usize::from(u16::MAX);
+        }
+        Ok(())
+    });
+    out
+}
+
+/// Per node its depth, in a part's share of the tree's depths.
+enum DepthsMut<'t> {
+    Narrow(&'t mut [u16]),
+    Wide(&'t mut [u32]),
+}
+
+impl DepthsMut<'_> {
+    #[inline]
+    fn set(&mut self, node: usize, depth: usize) {
+        match self {
+            // a narrow tree's depths fit (`count`)
+            DepthsMut::Narrow(d) => d[node] = depth as u16,
+            DepthsMut::Wide(d) => d[node] = depth as u32,
+        }
+    }
+}
+
+/// A part's share of the tree's arrays: where its nodes and kept stacks go, and the number of
+/// the first of its nodes in the whole tree.
+struct Share<'t> {
+    first: usize,
+    name_ids: &'t mut [u32],
+    depths: DepthsMut<'t>,
+    leaves: &'t mut [u32],
+    weights: Vec<&'t mut [i64]>,
+}
+
+/// The tree's arrays made at their final size (`nodes` nodes, `kept` kept stacks, `sides`
+/// sides), zeroed (memory is only taken as they are written).
+fn arrays(
+    nodes: usize,
+    kept: usize,
+    sides: usize,
+    deep: bool,
+) -> (Vec<u32>, Depths, Vec<u32>, Vec<Vec<i64>>) {
+    let depths = if deep {
+        Depths::Wide(vec![0; nodes])
+    } else {
+        Depths::Narrow(vec![0; nodes])
+    };
+    let weights = (0..sides).map(|_| vec![0; kept]).collect();
+    (vec![0; nodes], depths, vec![0; kept], weights)
+}
+
+/// The arrays cut in two shares: the first `nodes` nodes and `kept` kept stacks, and the rest.
+fn shares<'t>(
+    name_ids: &'t mut [u32],
+    depths: &'t mut Depths,
+    leaves: &'t mut [u32],
+    weights: &'t mut [Vec<i64>],
+    (nodes, kept): (usize, usize),
+) -> (Share<'t>, Share<'t>) {
+    let (ids_a, ids_b) = name_ids.split_at_mut(nodes);
+    let (depths_a, depths_b) = match depths {
+        Depths::Narrow(d) => {
+            let (a, b) = d.split_at_mut(nodes);
+            (DepthsMut::Narrow(a), DepthsMut::Narrow(b))
+        }
+        Depths::Wide(d) => {
+            let (a, b) = d.split_at_mut(nodes);
+            (DepthsMut::Wide(a), DepthsMut::Wide(b))
+        }
+    };
+    let (leaves_a, leaves_b) = leaves.split_at_mut(kept);
+    let (weights_a, weights_b): (Vec<&mut [i64]>, Vec<&mut [i64]>) =
+        weights.iter_mut().map(|w| w.split_at_mut(kept)).unzip();
+    (
+        Share {
+            first: 0,
+            name_ids: ids_a,
+            depths: depths_a,
+            leaves: leaves_a,
+            weights: weights_a,
+        },
+        Share {
+            first: nodes,
+            name_ids: ids_b,
+            depths: depths_b,
+            leaves: leaves_b,
+            weights: weights_b,
+        },
+    )
 }
 
 /// Kept stacks from which the tree is built in two parts at once (fewer: in one).
@@ -563,7 +686,20 @@ fn in_two_parts(stacks: usize, two_parts_from: usize) -> bool {
     stacks >= two_parts_from.max(2)
 }
 
-/// `build`, in two parts from `two_parts_from` stacks on.
+/// Both of `a` and `b` at once, on two threads.
+fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    std::thread::scope(|scope| {
+        let later = scope.spawn(b);
+        let a = a();
+        let b = later
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
+}
+
+/// `build`, in two parts from `two_parts_from` stacks on: both parts' stacks counted at once,
+/// the arrays made once at the whole tree's size, each part writing its own share of them.
 fn build_with(
     sides: Vec<Vec<(&[u8], i64)>>,
     root: &[u8],
@@ -586,11 +722,25 @@ fn build_with(
             })?;
             side.get(at.max(1)).map(|&(s, _)| s)
         });
-    let mut tree = match cut {
+    let sides = all.len();
+    let (names, name_ids, depths, leaves, weights, nonpositive) = match cut {
         None => {
-            let (tell, told) = sync_channel(1);
-            drop(tell); // no later part
-            part(&all, None, Sizes::Root(root, told))?.0
+            let counted = count(&all, None);
+            let nodes = 1 + counted.nodes;
+            if u32::try_from(nodes).is_err() {
+                return Err(TooLarge::Nodes);
+            }
+            let (mut name_ids, mut depths, mut leaves, mut weights) =
+                arrays(nodes, counted.kept, sides, counted.deep);
+            let (share, _) = shares(
+                &mut name_ids,
+                &mut depths,
+                &mut leaves,
+                &mut weights,
+                (nodes, counted.kept),
+            );
+            let (names, _, nonpositive) = part(&all, None, Some(root), share)?;
+            (names, name_ids, depths, leaves, weights, nonpositive)
         }
         Some(cut) => {
             let ats: Vec<usize> = all
@@ -608,71 +758,74 @@ fn build_with(
                 .map(|(side, &at)| &side[at..])
                 .collect();
             let before = last_kept(&first);
-            let (tell, told) = sync_channel(1);
-            let (a, b) = std::thread::scope(|scope| {
-                let later = scope.spawn(|| part(&second, before, Sizes::Tell(tell)));
-                let a = part(&first, None, Sizes::Root(root, told));
-                let b = later
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (a, b)
-            });
-            let ((a, interner), (b, _)) = (a?, b?);
-            join(a, interner, b)?
+            let (a, b) = both(|| count(&first, None), || count(&second, before));
+            let nodes = 1 + a.nodes + b.nodes;
+            if u32::try_from(nodes).is_err() {
+                return Err(TooLarge::Nodes);
+            }
+            let (mut name_ids, mut depths, mut leaves, mut weights) =
+                arrays(nodes, a.kept + b.kept, sides, a.deep || b.deep);
+            let (share_a, share_b) = shares(
+                &mut name_ids,
+                &mut depths,
+                &mut leaves,
+                &mut weights,
+                (1 + a.nodes, a.kept),
+            );
+            let (made_a, made_b) = both(
+                || part(&first, None, Some(root), share_a),
+                || part(&second, before, None, share_b),
+            );
+            let ((mut names, interner, skipped_a), (later, _, skipped_b)) = (made_a?, made_b?);
+            join(&mut names, interner, later, &mut name_ids[1 + a.nodes..])?;
+            (
+                names,
+                name_ids,
+                depths,
+                leaves,
+                weights,
+                skipped_a + skipped_b,
+            )
         }
     };
-    tree.names.shrink_to_fit();
-    tree.name_ends.shrink_to_fit();
-    Ok(tree)
+    let Names {
+        bytes: mut names,
+        ends: mut name_ends,
+    } = names;
+    names.shrink_to_fit();
+    name_ends.shrink_to_fit();
+    Ok(ViewTree {
+        names,
+        name_ends,
+        name_ids,
+        depths,
+        leaves,
+        scales: vec![1.0; sides],
+        weights,
+        nonpositive,
+    })
 }
 
-/// The nodes the kept stacks of `ordered` make, `before` the kept stack before them: with
-/// `root`, the tree's first part (the root is node 0, name 0); without, a later part, its
-/// nodes, leaves and names numbered from 0 in it (`join` renumbers them).
+/// The nodes the kept stacks of `ordered` make, `before` the kept stack before them, written to
+/// `share`: with `root`, the tree's first part (the root is node 0, name 0); without, a later
+/// part, its names numbered from 0 in it (`join` renumbers them). Its names, their interner and
+/// the stacks left out.
 fn part<'a>(
     ordered: &[&[(&'a [u8], i64)]],
     before: Option<&'a [u8]>,
-    sizes: Sizes<'_>,
-) -> Result<(ViewTree, Interner), TooLarge> {
-    let root = match &sizes {
-        Sizes::Root(root, _) => Some(*root),
-        Sizes::Tell(_) => None,
-    };
-    // first walk: how many nodes and kept stacks, so that nothing grows on the second
-    let (mut nodes, mut kept) = (usize::from(root.is_some()), 0usize);
-    walk::<()>(ordered, before, |stack, begin, _| {
-        nodes += new_frames(stack, begin);
-        kept += 1;
-        Ok(())
-    })
-    .unwrap_or_default();
-    // the arrays of the first part are made at the size of the whole tree (memory is only
-    // taken as they fill), so that joining the later part grows none of them
-    let (more_nodes, more_kept) = match sizes {
-        Sizes::Root(_, told) => told.recv().unwrap_or((0, 0)),
-        Sizes::Tell(tell) => {
-            // the first part waits for these sizes: they are sent whatever happens next
-            let _ = tell.send((nodes, kept));
-            (0, 0)
-        }
-    };
-    if u32::try_from(nodes).is_err() {
-        return Err(TooLarge::Nodes);
-    }
-    let mut tree = ViewTree {
-        names: Vec::new(),
-        name_ends: Vec::new(),
-        name_ids: Vec::with_capacity(nodes + more_nodes),
-        depths: Depths::with_capacity(nodes + more_nodes),
-        leaves: Vec::with_capacity(kept + more_kept),
-        weights: (0..ordered.len())
-            .map(|_| Vec::with_capacity(kept + more_kept))
-            .collect(),
-        scales: vec![1.0; ordered.len()],
-        nonpositive: 0,
-    };
+    root: Option<&[u8]>,
+    share: Share<'_>,
+) -> Result<(Names, Interner, usize), TooLarge> {
+    let Share {
+        first,
+        name_ids,
+        mut depths,
+        leaves,
+        mut weights,
+    } = share;
+    let mut names = Names::default();
     // at most one name per node (the root's included)
-    let mut interner = Interner::new(nodes);
+    let mut interner = Interner::new(name_ids.len());
     // along the previous kept stack, the node of each depth (the root's first); in a later
     // part the nodes of the stack before it were made in another part: never a leaf here,
     // as every kept stack but the empty one (the first of all) ends at a node of its own
@@ -681,92 +834,101 @@ fn part<'a>(
     // shares with it are those that start before its first new frame
     // (u32: half the memory of a 10,000,000-frame stack's starts; a stack past 4 GiB is TooLarge)
     let mut starts: Vec<u32> = Vec::new();
+    // nodes made in this part, and where its pending names' ids go
+    let (mut made, mut interned) = (0usize, 0usize);
     if let Some(root) = root {
-        tree.depths.push(0);
+        depths.set(0, 0);
         // a frame called as the root is the root's name (as in the twin)
-        interner.intern_all(&[root], &mut tree)?;
+        interner.intern_all(&[root], &mut names, &mut name_ids[..1])?;
+        (made, interned) = (1, 1);
     } else if let Some(before) = before {
         starts = frame_starts(before)?;
         path.resize(1 + starts.len(), u32::MAX);
     }
     let mut pending: Vec<&[u8]> = Vec::with_capacity(BATCH);
-    let mut made = usize::from(root.is_some());
-    tree.nonpositive = walk(ordered, before, |stack, begin, weights| {
+    let mut stack_no = 0usize;
+    let nonpositive = walk(ordered, before, |stack, begin, ws| {
         let lcp = starts.partition_point(|&start| (start as usize) < begin);
         path.truncate(lcp + 1);
         starts.truncate(lcp);
         if !stack.is_empty() && begin <= stack.len() {
             let mut from = begin;
-            let ends = memchr_iter(b';', &stack[begin..]).map(|p| begin + p);
-            for to in ends.chain(std::iter::once(stack.len())) {
+            let mut frame = |to: usize| -> Result<(), TooLarge> {
                 starts.push(u32::try_from(from).map_err(|_| TooLarge::Names)?);
                 pending.push(&stack[from..to]);
-                tree.depths.push(path.len());
-                path.push(made as u32);
+                depths.set(made, path.len());
+                path.push((first + made) as u32);
                 made += 1;
                 from = to + 1;
                 if pending.len() == BATCH {
-                    interner.intern_all(&pending, &mut tree)?;
+                    interner.intern_all(&pending, &mut names, &mut name_ids[interned..made])?;
+                    interned = made;
                     pending.clear();
                 }
+                Ok(())
+            };
+            let tail = &stack[begin..];
+            if tail.len() < SHORT {
+                for (at, &b) in tail.iter().enumerate() {
+                    if b == b';' {
+                        frame(begin + at)?;
+                    }
+                }
+            } else {
+                for at in memchr_iter(b';', tail) {
+                    frame(begin + at)?;
+                }
             }
+            frame(stack.len())?;
         }
-        tree.leaves.push(*path.last().unwrap_or(&0));
-        for (side, w) in tree.weights.iter_mut().zip(weights) {
-            side.push(w.filter(|&w| w > 0).unwrap_or(0));
+        leaves[stack_no] = *path.last().unwrap_or(&0);
+        for (side, w) in weights.iter_mut().zip(ws) {
+            side[stack_no] = w.filter(|&w| w > 0).unwrap_or(0);
         }
+        stack_no += 1;
         Ok(())
     })?;
-    interner.intern_all(&pending, &mut tree)?;
-    Ok((tree, interner))
+    interner.intern_all(&pending, &mut names, &mut name_ids[interned..made])?;
+    Ok((names, interner, nonpositive))
 }
 
-/// The first part of a tree (`interner` its names') followed by a later part: the later
-/// part's nodes numbered after the first's, its names that the first has given the first's
-/// ids, the others new ids in the order they are met (looked up on two threads).
-fn join(mut a: ViewTree, interner: Interner, b: ViewTree) -> Result<ViewTree, TooLarge> {
-    let offset = u32::try_from(a.len()).map_err(|_| TooLarge::Nodes)?;
-    if u32::try_from(a.len() + b.len()).is_err() {
-        return Err(TooLarge::Nodes);
-    }
-    let names = b.name_count();
-    let mut ids = std::thread::scope(|scope| {
-        let half = names / 2;
-        let (a, b, interner) = (&a, &b, &interner);
-        let later = scope.spawn(move || interner.find_all(a, b, half..names));
-        let mut ids = interner.find_all(a, b, 0..half);
-        ids.extend(
-            later
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+/// The first part's names (`interner` their ids') followed by a later part's, whose nodes'
+/// name ids are `ids`: the later part's names that the first has take the first's ids, the
+/// others new ids in the order they are met (looked up on two threads).
+fn join(
+    names: &mut Names,
+    interner: Interner,
+    later: Names,
+    ids: &mut [u32],
+) -> Result<(), TooLarge> {
+    let count = later.len();
+    let mut found = {
+        let half = count / 2;
+        let (names, later, interner) = (&*names, &later, &interner);
+        let (mut found, rest) = both(
+            || interner.find_all(names, later, 0..half),
+            || interner.find_all(names, later, half..count),
         );
-        ids
-    });
+        found.extend(rest);
+        found
+    };
     drop(interner);
-    let new_bytes: usize = (ids.iter().enumerate())
+    let new_bytes: usize = (found.iter().enumerate())
         .filter(|&(_, &id)| id == u32::MAX)
-        .map(|(i, _)| b.name(i).len() + 1)
+        .map(|(i, _)| later.name(i).len() + 1)
         .sum();
-    a.names.reserve_exact(new_bytes);
-    for (i, id) in ids.iter_mut().enumerate() {
+    let new_names = found.iter().filter(|&&id| id == u32::MAX).count();
+    names.bytes.reserve_exact(new_bytes);
+    names.ends.reserve_exact(new_names);
+    for (i, id) in found.iter_mut().enumerate() {
         if *id == u32::MAX {
-            let name = b.name(i);
-            let end = u32::try_from(a.names.len() + name.len() + 1).map_err(|_| TooLarge::Names)?;
-            *id = a.name_count() as u32;
-            a.names.extend_from_slice(name);
-            a.names.push(b'\n');
-            a.name_ends.push(end);
+            *id = names.push(later.name(i))?;
         }
     }
-    a.name_ids
-        .extend(b.name_ids.iter().map(|&i| ids[i as usize]));
-    a.depths.extend(&b.depths);
-    a.leaves.extend(b.leaves.iter().map(|&leaf| leaf + offset));
-    for (side, more) in a.weights.iter_mut().zip(&b.weights) {
-        side.extend_from_slice(more);
+    for id in ids {
+        *id = found[*id as usize];
     }
-    a.nonpositive += b.nonpositive;
-    Ok(a)
+    Ok(())
 }
 
 /// A name's shown form and fill, given by the twin for the names the palette does not colour.

@@ -63,9 +63,11 @@ pub fn read_folded_file_later(
 ) -> PendingStacks {
     let threads = threads.clamp(1, 64);
     let ranges = threads * RANGES_PER_THREAD;
+    // unless `finish` is told otherwise, the ranges' tables are merged with every core
+    // (`RangeReads::open`'s default): the thread that builds the viewer's tree merges them while
+    // the caller, started up by then, waits for the tree
     let read = match guard("folded reader", || {
         RangeReads::open(&path, ranges, min_split, max_record, max_deferred)
-            .map(|reads| reads.map(|r| r.with_threads(threads)))
     }) {
         Ok(Ok(Some(reads))) => {
             let reads = Arc::new(reads);

@@ -148,18 +148,22 @@ pub fn merge(mut readers: Vec<FoldedReader>, threads: usize) -> Stacks {
     table.reserve(later, more);
     let mut weights = Vec::with_capacity(duplicates.len());
     let mut next = 0;
+    let mut skipped: Vec<usize> = Vec::new();
     for (k, reader) in readers.enumerate() {
+        // (each reader let go once copied: the peak holds one fewer at each step)
         let (stacks, _) = reader.into_items();
         let base = bases[k + 1];
-        for (e, (stack, sum)) in stacks.iter().enumerate() {
-            let g = base + e as u64;
-            if duplicates.get(next).is_some_and(|d| u64::from(d.0) == g) {
-                weights.push(sum);
-                next += 1;
-            } else {
-                table.push(stack, sum);
+        skipped.clear();
+        while let Some(&(g, _)) = duplicates.get(next) {
+            let e = u64::from(g) - base;
+            if e >= stacks.len() as u64 {
+                break;
             }
+            weights.push(stacks.sum(e as usize));
+            skipped.push(e as usize);
+            next += 1;
         }
+        table.append_except(&stacks, &skipped);
     }
     // a first appearance is where it is less the duplicates before it
     for (&(_, first), weight) in duplicates.iter().zip(weights) {
