@@ -84,7 +84,7 @@ class PerfFolder:
         """A folder of `options` (a `FoldOptions`: the fields it honours are read by name)."""
     def push(self, index: int, data: bytes) -> bool:
         """Fold `data` (record-aligned chunk number `index`); False once the threads have stopped."""
-    def push_file(self, path: str, chunk_size: int, first_index: int, max_record: int = ...) -> int:
+    def push_file(self, path: str, chunk_size: int, first_index: int, max_record: int = ..., lines: bool = ...) -> int:
         """Fold a plain file read by the threads in ranges; the number of ranges."""
     def push_compressed(self, path: str, compression: str, chunk_size: int, max_record: int) -> int:
         """Fold a zstd or gzip file decompressed here; the number of chunks."""

@@ -4,8 +4,8 @@ Two implementations give identical results (property tests check it byte for byt
 
 * the native fast path (`foldkit._native.PerfFolder`, Rust): threads fold record-aligned chunks with
   the GIL released; identical (header fields, call chain) blocks are counted once and each distinct
-  frame line is named once per thread; chunks in other layouts (`-G`, side events, no blank lines)
-  are folded by a port of `fold_chunk_lines` in the core;
+  frame line is named once per thread (so are samples without blank lines between them); other
+  layouts (`-G`, side events, source lines) are folded by a port of `fold_chunk_lines` in the core;
 * the line path here, the reference: a plain state machine that also handles every odd layout
   (`-G`, side events, records without blank lines, space-indented headers, timestamps for flame
   charts). The native path reads bad lines as it does (skipped, counted, quoted by line number,
@@ -294,22 +294,38 @@ def fold_chunk(chunk: bytes, options: FoldOptions) -> ChunkResult:
     return result
 
 
+def starts_record(line: bytes) -> bool:
+    """Whether a chunk may start with `line` (without its newline): the line path starts afresh at
+    it whatever came before it, so the chunks fold as the whole would. A blank line, and, at a
+    line's start, a comment or a side event; a sample header that is not tab-indented and not
+    indented as a `+srcline` line (which it would be after a frame). An unindented line that is
+    none of these may be a frame line of the sample before it. The native reader's
+    `RecordStarts` cuts by the same rule."""
+    line = line.removesuffix(b"\r")
+    if not line.strip():
+        return True
+    first = line[:1]
+    if first == b"\t" or _is_srcline(line):
+        return False
+    if first != b" " and (first == b"#" or b"PERF_RECORD_" in line):
+        return True
+    return is_header(line)
+
+
 def cut_records(buf: bytes) -> int:
     """End of the last complete record: after the last blank line, or, in files without blank
-    lines (`-G`), before the last line that is not indented like a frame."""
+    lines (`-G`, samples one after another), before the last complete line a chunk may start
+    with (`starts_record`); -1 when there is none."""
     i = buf.rfind(b"\n\n")
     if i >= 0:
         return i + 2
-    j = len(buf)
-    while True:
-        j = buf.rfind(b"\n", 0, j)
-        if j < 0:
-            return -1
-        nxt = buf[j + 1 : j + 2]
-        if nxt and nxt not in (b"\t", b" ", b"\n"):
-            return j + 1
-        if nxt == b" " and is_header(buf[j + 1 : buf.find(b"\n", j + 1)]):
-            return j + 1
+    end = buf.rfind(b"\n")  # the last complete line ends here
+    while end > 0:
+        start = buf.rfind(b"\n", 0, end) + 1
+        if start > 0 and starts_record(buf[start:end]):
+            return start
+        end = start - 1
+    return -1
 
 
 def sniff(head: bytes) -> bool | None:
@@ -411,18 +427,19 @@ def _fold_native(
     """Fold with the native core's threads. A plain file is read by the threads themselves, by
     range; a zstd or gzip file is decompressed natively while they fold. Either falls back to the
     Python reader (`Source.chunks`), which skips records longer than `options.max_record` and
-    reports corrupt streams, when the native reader meets such a record or stream, and reads a
-    plain file without blank lines in its head so too (its records end without one). A chunk
+    reports corrupt streams, when the native reader meets such a record or stream. A chunk
     the core cannot account for goes to `fallback` if given, else to the line path."""
     path = source.seekable_path()
-    # a plain file whose head has no blank line (`-G`, no call chains, side events first) has no
-    # record boundary for the threads to cut ranges at: its chunks are cut by `cut_records`;
-    # unless the head lies within its first record (a call chain deeper than the head)
+    # records end at blank lines; in a plain file whose head has none (samples without blank
+    # lines between them, CRLF line ends, `-G`, no call chains, side events first) they also
+    # start at sample headers, unless the head lies within its first record (a call chain deeper
+    # than the head)
     head = source.head()
-    if path and (b"\n\n" in head.replace(b"\r\n", b"\n") or within_first_record(head)):
+    lines = b"\n\n" not in head and not within_first_record(head)
+    if path:
         try:
             return _run_native(
-                native, options, source.name, lambda folder: folder.push_file(path, size, 0, options.max_record), fallback
+                native, options, source.name, lambda folder: folder.push_file(path, size, 0, options.max_record, lines), fallback
             )
         except native.RecordTooLong:
             pass

@@ -56,6 +56,7 @@ fn main() {
                 first,
                 last,
                 max_record: 64 << 20,
+                lines: false,
             };
             loop {
                 match pool.push(task, Duration::from_millis(50)) {

@@ -2,14 +2,15 @@
 //!
 //! A chunk is split at blank lines (memchr), each header is matched, identical (header fields,
 //! call chain) blocks are counted once, each distinct frame line is named once per thread and the
-//! stacks are kept as sequences of interned names. A chunk holding anything this block path does
-//! not account for (`-G` layouts, side events, comments, samples without blank lines, bad lines)
-//! is read line by line from there ([`line_path`], the twin's state machine) up to a blank line
-//! after which blocks start again; bad lines are skipped and kept to quote as the twin does. Only a
+//! stacks are kept as sequences of interned names. Samples without blank lines between them are
+//! folded as blocks by [`dense`]. A chunk holding anything else this block path does not account
+//! for (`-G` layouts, side events, comments, bad lines) is read line by line from there
+//! ([`line_path`], the twin's state machine) up to a line at which blocks start again; bad lines are skipped and kept to quote as the twin does. Only a
 //! chunk this path cannot account for at all (a period beyond 64 bits, a line the namer cannot
 //! name) is reported as needing the Python line path, which stays the reference; the results are
 //! identical byte for byte.
 
+pub mod dense;
 pub mod frames;
 pub mod header;
 pub mod line_path;
@@ -481,9 +482,25 @@ impl Worker {
     ) -> Result<usize, Stop> {
         let (mut at, mut newlines) = (0, 0);
         loop {
-            let taken = self.fold_blocks(&body[at..], info, local, namer, cancelled)?;
+            let taken = match dense::starts_dense(&body[at..]) {
+                true => Taken::default(), // not blocks: [`dense`] folds them
+                false => self.fold_blocks(&body[at..], info, local, namer, cancelled)?,
+            };
             newlines += taken.newlines;
             at += taken.bytes;
+            if at >= body.len() {
+                return Ok(newlines);
+            }
+            // samples without blank lines between them ([`dense`])
+            let taken = self.fold_dense(
+                &body[at..],
+                first_line + newlines,
+                info,
+                local,
+                namer,
+                cancelled,
+            )?;
+            (at, newlines) = (at + taken.bytes, newlines + taken.newlines);
             if at >= body.len() {
                 return Ok(newlines);
             }
@@ -569,6 +586,19 @@ impl Worker {
             return Err(Stop::Fallback);
         }
         let f = self.header.parse_line(head).ok_or(Stop::Fallback)?;
+        self.fold_sample(f, lines, info, local, namer, parts)
+    }
+
+    /// [`Worker::fold_block`] of a sample whose header is parsed (to `f`).
+    fn fold_sample(
+        &mut self,
+        f: Fields<'_>,
+        lines: &mut Lines<'_>,
+        info: &mut ChunkInfo,
+        local: &mut Map<(u32, u32), (u128, u64)>,
+        namer: &mut LineNamer<'_>,
+        parts: &mut Vec<u32>,
+    ) -> Result<(), Stop> {
         let weight = match f.period {
             Some(p) if self.cfg.by_period => parse_u64(p).ok_or(Stop::Fallback)?,
             _ => 1,

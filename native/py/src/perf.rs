@@ -224,8 +224,9 @@ impl PerfFolder {
     /// Fold a plain file, read by the threads in ranges of `chunk_size` bytes (the last ones
     /// shorter, so the threads finish together) numbered from `first_index`; returns the number
     /// of ranges. A record longer than `max_record` makes
-    /// `finish` raise `RecordTooLong`.
-    #[pyo3(signature = (path, chunk_size, first_index, max_record = u64::MAX))]
+    /// `finish` raise `RecordTooLong`. With `lines`, records also start at sample headers (a
+    /// file without blank lines between its samples), not only after blank lines.
+    #[pyo3(signature = (path, chunk_size, first_index, max_record = u64::MAX, lines = false))]
     fn push_file(
         &mut self,
         py: Python<'_>,
@@ -233,6 +234,7 @@ impl PerfFolder {
         chunk_size: u64,
         first_index: usize,
         max_record: u64,
+        lines: bool,
     ) -> PyResult<usize> {
         let file = File::open(path).map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?;
         let size = file
@@ -249,6 +251,7 @@ impl PerfFolder {
                 first,
                 last,
                 max_record,
+                lines,
             };
             if !self.send(py, task)? {
                 break;

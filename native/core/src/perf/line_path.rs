@@ -3,7 +3,8 @@
 //! being handed to Python. Those are `perf script -G` (one space-indented header per sample, its
 //! frame on the header line), captures of recordings without call chains (the same layout), side
 //! events (`--show-task-events`, `--show-mmap-events`: `PERF_RECORD_*` lines between samples),
-//! samples not separated by blank lines, comments between samples and space-indented headers.
+//! comments between samples and space-indented headers, and the samples [`super::dense`] does not
+//! take.
 //!
 //! Each line is what the twin makes of it: a blank line ends a sample; after a header, a frame
 //! line (or a `+srcline` line after a frame) belongs to it; anything else ends it, and is skipped
@@ -20,13 +21,15 @@ use crate::perf::header::Fields;
 use crate::perf::lines::key_hash;
 
 /// What a line after a header is (the twin's `Resolver.classify`).
-enum Kind {
+enum Kind<'a> {
     /// a frame line: the part id of its names
     Frame(u32),
     /// a `+srcline` line after a frame (skipped)
     Srcline,
     /// not part of the call chain: ends the sample
     End,
+    /// a sample header (as [`Worker::is_header`] says, parsed to these fields): ends the sample
+    Header(Fields<'a>),
 }
 
 /// The sample being read: its header's fields, its root frame and whether Java names apply.
@@ -54,6 +57,8 @@ impl Worker {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<Taken, Stop> {
         let mut pending: Option<Pending<'_>> = None;
+        // the fields of the line being read when `classify` parsed it as a header
+        let mut parsed: Option<Fields<'_>>;
         let mut parts: Vec<u32> = Vec::new();
         let mut prev_frame = false;
         // just after a header with text after its event (`-G`, no call chain)
@@ -89,6 +94,7 @@ impl Worker {
                 }
                 continue;
             }
+            parsed = None;
             if let Some(p) = &pending {
                 if std::mem::take(&mut after_rest) && is_srcline(line) && !self.is_header(line) {
                     continue; // `+srcline` of the frame on the header line
@@ -104,6 +110,7 @@ impl Worker {
                         continue;
                     }
                     Kind::End => {}
+                    Kind::Header(f) => parsed = Some(f),
                 }
             }
             if let Some(p) = pending.take() {
@@ -113,7 +120,7 @@ impl Worker {
             if line[0] == b'#' || self.side_event.find(line).is_some() {
                 continue;
             }
-            let fields = match self.header.parse(line) {
+            let fields = match parsed.or_else(|| self.header.parse(line)) {
                 Some(f) if !matches!(line[0], b' ' | b'\t') || f.event.is_some() => f,
                 _ => {
                     // a bad line: skipped, counted and kept to quote, as the twin does
@@ -163,27 +170,31 @@ impl Worker {
     }
 
     /// What a non-blank line after a header is (the twin's `Resolver.classify`).
-    fn classify(
+    fn classify<'a>(
         &mut self,
-        line: &[u8],
+        line: &'a [u8],
         prev_frame: bool,
         java: bool,
         namer: &mut LineNamer<'_>,
-    ) -> Result<Kind, Stop> {
+    ) -> Result<Kind<'a>, Stop> {
         match line[0] {
             b'\t' => {}
             b' ' => {
                 if prev_frame && is_srcline(line) {
                     return Ok(Kind::Srcline);
                 }
-                if self.is_header(line) {
-                    return Ok(Kind::End);
+                // (an indented header names an event)
+                if let Some(f) = self.header.parse(line).filter(|f| f.event.is_some()) {
+                    return Ok(Kind::Header(f));
                 }
             }
             b'#' => return Ok(Kind::End),
             _ => {
-                if self.side_event.find(line).is_some() || self.header.parse(line).is_some() {
+                if self.side_event.find(line).is_some() {
                     return Ok(Kind::End);
+                }
+                if let Some(f) = self.header.parse(line) {
+                    return Ok(Kind::Header(f));
                 }
             }
         }

@@ -34,6 +34,9 @@ pub enum Task {
         first: u64,
         last: u64,
         max_record: u64,
+        /// records also start at sample headers, not only after blank lines (a file without
+        /// blank lines between samples: [`crate::perf::dense::RecordStarts`])
+        lines: bool,
     },
 }
 
@@ -262,7 +265,11 @@ fn run_worker(
                 first,
                 last,
                 max_record,
-            } => (index, reader.read(&file, size, first, last, max_record)?),
+                lines,
+            } => {
+                reader.lines = lines;
+                (index, reader.read(&file, size, first, last, max_record)?)
+            }
         };
         let mut namer = |line: &[u8], java: bool| hooks.name_line(line, java);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -291,6 +298,9 @@ fn run_worker(
 pub struct RangeReader {
     data: Vec<u8>,
     boundaries: Boundaries,
+    /// records start at sample headers too ([`Task::Range`])
+    pub lines: bool,
+    starts: crate::perf::dense::RecordStarts,
 }
 
 impl Default for RangeReader {
@@ -298,6 +308,8 @@ impl Default for RangeReader {
         RangeReader {
             data: Vec::new(),
             boundaries: Boundaries::new(b"\n\n", BOUNDARY_SCAN),
+            lines: false,
+            starts: Default::default(),
         }
     }
 }
@@ -343,8 +355,11 @@ impl RangeReader {
         offset: u64,
         max_record: u64,
     ) -> Result<u64, String> {
-        self.boundaries
-            .at_or_after(file, size, offset, max_record)
+        let found = match self.lines {
+            true => self.starts.at_or_after(file, size, offset, max_record),
+            false => self.boundaries.at_or_after(file, size, offset, max_record),
+        };
+        found
             .map_err(|e| format!("read error: {e}"))?
             .ok_or_else(|| format!("{RECORD_TOO_LONG} {max_record} bytes"))
     }
