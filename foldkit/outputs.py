@@ -14,7 +14,6 @@ folder the user may not write to, a full disk) is an `OutputError` too.
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 import sys
@@ -173,6 +172,8 @@ def _temp_names(parent: str, target: str) -> Iterator[str]:
     base = os.path.basename(target)
     for _ in range(_TEMP_TRIES):
         yield os.path.join(parent, f".{base}.{os.urandom(6).hex()}.tmp")
+    import errno  # (on use: the plain path's module list has no errno)
+
     raise FileExistsError(errno.EEXIST, f"no free name for its temporary file in {parent} ({_TEMP_TRIES} random names tried, all taken)")
 
 
