@@ -3,13 +3,15 @@
 //! wall). `cargo run --release --example page_write -- BIG [SMALL] [--level N] [--runs N]`
 //! (a profiling aid for the page writer, not a benchmark against other tools).
 
-use std::io;
 use std::path::Path;
 use std::time::Instant;
 
 use foldkit_core::folded::file::{read_file, FileStacks};
 use foldkit_core::palette::Palette;
 use foldkit_core::viewer::{build, prepare, write};
+
+mod support;
+use support::{cpu, Counted};
 
 fn main() {
     let mut files = Vec::new();
@@ -75,33 +77,5 @@ fn main() {
             prepared.raw_bytes,
             out.0
         );
-    }
-}
-
-/// CPU seconds of this process so far (user and system, every thread), from /proc/self/stat.
-fn cpu() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// A sink that counts the bytes it is given.
-struct Counted(usize);
-
-impl io::Write for Counted {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }

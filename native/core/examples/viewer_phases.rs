@@ -3,13 +3,15 @@
 //! knows, every fill is given) (a profiling aid, not a
 //! benchmark against other tools: see benchmarks/bench_viewer.py).
 
-use std::io;
 use std::path::Path;
 use std::time::Instant;
 
 use foldkit_core::folded::file::read_file;
 use foldkit_core::palette::Palette;
 use foldkit_core::viewer::{build, prepare, write};
+
+mod support;
+use support::{cpu, faults, Counted};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -57,43 +59,4 @@ fn main() {
         prepared.raw_bytes,
         out.0
     );
-}
-
-/// The fields of /proc/self/stat after the command's name, as numbers (0 where unreadable).
-fn stat(fields: &[usize]) -> Vec<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let all: Vec<&str> = after.split_whitespace().collect();
-    fields
-        .iter()
-        .map(|&i| {
-            all.get(i)
-                .and_then(|f| f.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        })
-        .collect()
-}
-
-/// CPU seconds of this process so far (user and system, every thread).
-fn cpu() -> f64 {
-    stat(&[11, 12]).iter().sum::<f64>() / 100.0
-}
-
-/// Minor page faults of this process so far.
-fn faults() -> u64 {
-    stat(&[7])[0] as u64
-}
-
-/// A sink that counts the bytes it is given.
-struct Counted(usize);
-
-impl io::Write for Counted {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
