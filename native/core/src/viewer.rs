@@ -15,7 +15,9 @@
 //! palette the page knows, the page colours the names itself and the payload carries only the
 //! fills of the names it cannot colour (given by the twin); otherwise every name's fill.
 
+use std::borrow::Cow;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use memchr::memchr_iter;
 use rustc_hash::FxBuildHasher;
@@ -71,7 +73,14 @@ pub struct ViewTree {
     scales: Vec<f64>,
     /// Stacks left out because their weight was zero or negative on every side.
     pub nonpositive: usize,
+    /// The ids of the names that are not printable ASCII, once looked for (`uncoloured`).
+    plain_scan: OnceLock<Vec<u32>>,
+    /// Whether every weight shown is an integer within u32, once looked at (`integral`).
+    integral: OnceLock<bool>,
 }
+
+/// Bytes of names from which they are scanned on two threads (`ViewTree::uncoloured`).
+const SCAN_IN_HALVES: usize = 1 << 22;
 
 impl ViewTree {
     /// Nodes in the tree.
@@ -124,6 +133,7 @@ impl ViewTree {
             return false;
         }
         self.scales[side] = factor;
+        self.integral = OnceLock::new();
         true
     }
 
@@ -134,8 +144,13 @@ impl ViewTree {
         self.selfs(side).map(move |w| w as f64 * factor)
     }
 
-    /// True when every weight the payload shows is an integer below 2**32 (uint32 selfs).
+    /// True when every weight the payload shows is an integer below 2**32 (uint32 selfs):
+    /// looked at once for the page's header and its writer (`scale` looks again).
     fn integral(&self) -> bool {
+        *self.integral.get_or_init(|| self.integral_weights())
+    }
+
+    fn integral_weights(&self) -> bool {
         self.weights
             .iter()
             .zip(&self.scales)
@@ -153,17 +168,62 @@ impl ViewTree {
 
     /// The ids of the names `palette` does not colour, in order: every name without a palette;
     /// with one, the names holding a byte that is not printable ASCII (`palette::plain`, what
-    /// `Palette::colours` takes), found in one pass over the names' arena, a block at a time.
-    pub fn uncoloured(&self, palette: Option<&Palette>) -> Vec<u32> {
-        let Some(palette) = palette else {
-            return (0..self.name_count() as u32).collect();
-        };
-        if memchr_iter(b'\n', &self.names).count() != self.name_count() {
-            // a name holds a line end itself: name by name
-            return (0..self.name_count() as u32)
-                .filter(|&i| !palette.colours(self.name(i as usize)))
-                .collect();
+    /// `Palette::colours` takes, whichever the palette), found once per tree (the page's
+    /// header and its writer ask again: `plain_scan`).
+    pub fn uncoloured(&self, palette: Option<&Palette>) -> Cow<'_, [u32]> {
+        match palette {
+            None => Cow::Owned((0..self.name_count() as u32).collect()),
+            Some(_) => Cow::Borrowed(
+                self.plain_scan
+                    .get_or_init(|| self.scan_names(SCAN_IN_HALVES)),
+            ),
         }
+    }
+
+    /// The ids of the names that are not printable ASCII, found in one pass over the names'
+    /// arena, a block at a time (on two threads from `in_halves_from` bytes on: each scans half
+    /// the arena, cut where a name ends); name by name when a name holds a line end itself.
+    fn scan_names(&self, in_halves_from: usize) -> Vec<u32> {
+        let bytes = &self.names;
+        let threads = if bytes.len() >= in_halves_from {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+        } else {
+            1
+        };
+        // the second half starts past the `\n` that ends a name
+        let cut = (threads == 2)
+            .then(|| memchr::memchr(b'\n', &bytes[bytes.len() / 2..]))
+            .flatten()
+            .map(|at| bytes.len() / 2 + at + 1);
+        let (found, line_ends) = match cut {
+            Some(cut) => {
+                let ((mut first, a), (rest, b)) = std::thread::scope(|scope| {
+                    let later = scope.spawn(|| self.scan_range(cut..bytes.len()));
+                    let first = self.scan_range(0..cut);
+                    (
+                        first,
+                        later
+                            .join()
+                            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    )
+                });
+                first.extend(rest);
+                (first, a + b)
+            }
+            None => self.scan_range(0..bytes.len()),
+        };
+        if line_ends == self.name_count() {
+            return found;
+        }
+        // a name holds a line end itself: name by name
+        (0..self.name_count() as u32)
+            .filter(|&i| !plain(self.name(i as usize)))
+            .collect()
+    }
+
+    /// The ids of the names in `range` of the arena (whole names) holding a byte that is not
+    /// printable ASCII (besides their `\n`), and the line ends there.
+    fn scan_range(&self, range: std::ops::Range<usize>) -> (Vec<u32>, usize) {
         const BLOCK: usize = 64;
         let odd = |b: u8| b.wrapping_sub(0x20) >= 0x5f && b != b'\n';
         let mut out: Vec<u32> = Vec::new();
@@ -175,21 +235,29 @@ impl ViewTree {
                 // the name whose bytes hold this one: the first that ends after it
                 let at = (from + at) as u32;
                 let id = self.name_ends.partition_point(|&end| end <= at) as u32;
-                if out.last() != Some(&id) && !palette.colours(self.name(id as usize)) {
+                if out.last() != Some(&id) {
                     out.push(id);
                 }
             }
         };
-        let blocks = self.names.chunks_exact(BLOCK);
+        let mut line_ends = 0;
+        let base = range.start;
+        let names = &self.names[range];
+        let blocks = names.chunks_exact(BLOCK);
         let tail = blocks.remainder();
         for (k, block) in blocks.enumerate() {
             // a whole block tested without an early exit, so that the test is vectorised
-            if block.iter().fold(0u8, |any, &b| any | u8::from(odd(b))) != 0 {
-                find(k * BLOCK, block);
+            let (any, ends) = block.iter().fold((0u8, 0u8), |(any, ends), &b| {
+                (any | u8::from(odd(b)), ends + u8::from(b == b'\n'))
+            });
+            line_ends += usize::from(ends);
+            if any != 0 {
+                find(base + k * BLOCK, block);
             }
         }
-        find(self.names.len() - tail.len(), tail);
-        out
+        line_ends += tail.iter().filter(|&&b| b == b'\n').count();
+        find(base + names.len() - tail.len(), tail);
+        (out, line_ends)
     }
 
     /// Per node, the weight of the stacks that end exactly there on `side` (unscaled).
@@ -442,7 +510,7 @@ fn first_new(prev: &[u8], stack: &[u8]) -> usize {
 /// Calls `kept(stack, where its first frame not shared with the previous kept stack starts,
 /// its weights)` for each stack heavier than zero on some side, in tree order, `prev` the kept
 /// stack before the first (None: the first is the first of the tree); returns the stacks left
-/// out. One side is walked as it is (no merge).
+/// out. One side is walked as it is (no merge), two by `walk_two`.
 #[inline]
 fn walk<'a, E>(
     ordered: &[&[(&'a [u8], i64)]],
@@ -462,6 +530,9 @@ fn walk<'a, E>(
         }
         return Ok(nonpositive);
     }
+    if let [a, b] = ordered {
+        return walk_two(a, b, prev, kept);
+    }
     let mut merged = Merged {
         ordered,
         heads: vec![0; ordered.len()],
@@ -475,6 +546,74 @@ fn walk<'a, E>(
         let begin = prev.map_or(0, |p| first_new(p, stack));
         kept(stack, begin, &weights)?;
         prev = Some(stack);
+    }
+    Ok(nonpositive)
+}
+
+/// How many of `stacks` (in frame order) come before `stack`, found by galloping from the
+/// start (1, 3, 7, ... then a binary search within the last step): a run of `n` costs about
+/// 2 log2(n) comparisons, one stack about two.
+#[inline]
+fn run_before(stacks: &[(&[u8], i64)], stack: &[u8]) -> usize {
+    let before = |i: usize| frame_cmp(stacks[i].0, stack).is_lt();
+    let (mut lo, mut step) = (0usize, 1usize);
+    // every index below `lo` is before `stack`
+    while lo < stacks.len() && before(lo) {
+        lo += 1;
+        let probe = lo + step - 1;
+        if probe >= stacks.len() || !before(probe) {
+            let hi = probe.min(stacks.len());
+            return lo + stacks[lo..hi].partition_point(|(s, _)| frame_cmp(s, stack).is_lt());
+        }
+        lo = probe + 1;
+        step *= 2;
+    }
+    lo
+}
+
+/// `walk` of two sides (a diff's): the union in frame order, a run of stacks on one side only
+/// (all of them, when the other side is small) passed on without comparing each with the
+/// other side's next stack.
+#[inline]
+fn walk_two<'a, E>(
+    a: &[(&'a [u8], i64)],
+    b: &[(&'a [u8], i64)],
+    mut prev: Option<&'a [u8]>,
+    mut kept: impl FnMut(&'a [u8], usize, &[Option<i64>]) -> Result<(), E>,
+) -> Result<usize, E> {
+    let mut nonpositive = 0;
+    let mut each = |stack: &'a [u8], weights: [Option<i64>; 2]| -> Result<(), E> {
+        if !weights.iter().any(|w| w.is_some_and(|w| w > 0)) {
+            nonpositive += 1;
+            return Ok(());
+        }
+        let begin = prev.map_or(0, |p| first_new(p, stack));
+        kept(stack, begin, &weights)?;
+        prev = Some(stack);
+        Ok(())
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let (run_a, run_b) = match (a.get(i), b.get(j)) {
+            (Some(&(s, w)), Some(&(t, v))) => match frame_cmp(s, t) {
+                std::cmp::Ordering::Equal => {
+                    each(s, [Some(w), Some(v)])?;
+                    (i, j) = (i + 1, j + 1);
+                    continue;
+                }
+                std::cmp::Ordering::Less => (1 + run_before(&a[i + 1..], t), 0),
+                std::cmp::Ordering::Greater => (0, 1 + run_before(&b[j + 1..], s)),
+            },
+            (Some(_), None) => (a.len() - i, 0),
+            (None, _) => (0, b.len() - j),
+        };
+        for &(s, w) in &a[i..i + run_a] {
+            each(s, [Some(w), None])?;
+        }
+        for &(t, v) in &b[j..j + run_b] {
+            each(t, [None, Some(v)])?;
+        }
+        (i, j) = (i + run_a, j + run_b);
     }
     Ok(nonpositive)
 }
@@ -803,6 +942,8 @@ fn build_with(
         scales: vec![1.0; sides],
         weights,
         nonpositive,
+        plain_scan: OnceLock::new(),
+        integral: OnceLock::new(),
     })
 }
 
@@ -973,7 +1114,7 @@ pub fn prepare(
     let mut shown: Vec<(u32, Vec<u8>)> = Vec::new();
     let mut fills: Vec<(u32, [u8; 3])> = Vec::new();
     let mut names_bytes = tree.names.len();
-    for i in tree.uncoloured(palette) {
+    for &i in tree.uncoloured(palette).iter() {
         let name = tree.name(i as usize);
         let (text, fill) = given(i)?;
         fills.push((i, fill));
@@ -1135,6 +1276,87 @@ mod tests {
         }
     }
 
+    /// What `walk` passes on for a kept stack: the stack, where its new frames begin, its
+    /// weights.
+    type Call<'a> = (&'a [u8], usize, Vec<Option<i64>>);
+
+    /// `walk`'s calls, by the general merge of any number of sides (`Merged`).
+    fn merged_walk<'a>(
+        ordered: &[&[(&'a [u8], i64)]],
+        prev: Option<&'a [u8]>,
+    ) -> (Vec<Call<'a>>, usize) {
+        let mut merged = Merged {
+            ordered,
+            heads: vec![0; ordered.len()],
+        };
+        let (mut calls, mut skipped, mut prev) = (Vec::new(), 0, prev);
+        let mut weights = vec![None; ordered.len()];
+        while let Some(stack) = merged.next(&mut weights) {
+            if !weights.iter().any(|w| w.is_some_and(|w| w > 0)) {
+                skipped += 1;
+                continue;
+            }
+            calls.push((
+                stack,
+                prev.map_or(0, |p| first_new(p, stack)),
+                weights.clone(),
+            ));
+            prev = Some(stack);
+        }
+        (calls, skipped)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn two_sides_walk_as_the_general_merge_walks_them(
+            sides in proptest::collection::vec(
+                proptest::collection::btree_map(
+                    proptest::collection::vec(0u8..4, 0..5), -1i64..4, 0..60),
+                2..=2),
+            small in 0usize..4,
+            prev in proptest::option::of(proptest::collection::vec(0u8..4, 0..5)),
+        ) {
+            // a small side (as a diff's often is) among a big one's runs, or two alike
+            let texts: Vec<Vec<(Vec<u8>, i64)>> = sides
+                .iter()
+                .enumerate()
+                .map(|(k, side)| {
+                    let keys: Vec<Vec<u8>> = side.keys().cloned().collect();
+                    let mut seen = std::collections::HashSet::new();
+                    let all: Vec<(Vec<u8>, i64)> = stacks_of(&keys)
+                        .into_iter()
+                        .zip(side.values().copied())
+                        .filter(|(s, _)| seen.insert(s.clone()))
+                        .collect();
+                    let keep = if k == 0 && small > 0 { small } else { all.len() };
+                    all.into_iter().take(keep).collect()
+                })
+                .collect();
+            let ordered: Vec<Vec<(&[u8], i64)>> = view(&texts).into_iter().map(sorted).collect();
+            let all: Vec<&[(&[u8], i64)]> = ordered.iter().map(Vec::as_slice).collect();
+            let prev = prev.map(|p| stacks_of(&[p]).remove(0));
+            let mut calls = Vec::new();
+            let skipped = walk::<()>(&all, prev.as_deref(), |stack, begin, ws| {
+                calls.push((stack, begin, ws.to_vec()));
+                Ok(())
+            })
+            .unwrap();
+            proptest::prop_assert_eq!((calls, skipped), merged_walk(&all, prev.as_deref()));
+        }
+    }
+
+    #[test]
+    fn a_run_before_a_stack_is_found_at_every_length() {
+        let texts: Vec<Vec<u8>> = (0..300).map(|i| format!("f{i:04}").into_bytes()).collect();
+        let stacks: Vec<(&[u8], i64)> = texts.iter().map(|s| (s.as_slice(), 1)).collect();
+        for n in 0..stacks.len() {
+            for probe in [b"f".as_slice(), texts[n].as_slice(), b"g"] {
+                let want = stacks[..n].partition_point(|(s, _)| frame_cmp(s, probe).is_lt());
+                assert_eq!(run_before(&stacks[..n], probe), want, "{n}");
+            }
+        }
+    }
+
     #[test]
     fn two_parts_from_8192_stacks_up_to_2_million_then_one() {
         let parts = |stacks| {
@@ -1259,6 +1481,45 @@ mod tests {
         let tree = build(vec![plain_ends], b"all").unwrap();
         assert_eq!(tree.uncoloured(Some(&palette)), slow(&tree));
         assert_eq!(tree.uncoloured(Some(&palette)).len(), 3);
+    }
+
+    #[test]
+    fn the_names_scanned_in_halves_are_those_scanned_whole() {
+        let long_odd = [b"x".repeat(70), b"\xc3\xa9".to_vec(), b"y".repeat(70)].concat();
+        let texts: Vec<Vec<u8>> = (0..200)
+            .map(|i| match i % 7 {
+                0 => format!("f{i};g\x01{i}").into_bytes(),
+                3 => [format!("h{i};").into_bytes(), long_odd.clone()].concat(),
+                _ => format!("f{i};p{i}").into_bytes(),
+            })
+            .collect();
+        let stacks: Vec<(&[u8], i64)> = texts.iter().map(|s| (s.as_slice(), 1)).collect();
+        let tree = build(vec![stacks], b"all").unwrap();
+        let slow: Vec<u32> = (0..tree.name_count() as u32)
+            .filter(|&i| !plain(tree.name(i as usize)))
+            .collect();
+        assert!(slow.len() > 20);
+        for from in [0, 1, 64, 1000, usize::MAX] {
+            assert_eq!(tree.scan_names(from), slow, "{from}");
+        }
+        // a name that holds a line end: name by name, however the arena is cut
+        let mut with_end = texts.clone();
+        with_end.push(b"line\nend;q\x02".to_vec());
+        let stacks: Vec<(&[u8], i64)> = with_end.iter().map(|s| (s.as_slice(), 1)).collect();
+        let tree = build(vec![stacks], b"all").unwrap();
+        let slow: Vec<u32> = (0..tree.name_count() as u32)
+            .filter(|&i| !plain(tree.name(i as usize)))
+            .collect();
+        for from in [0, 1, usize::MAX] {
+            assert_eq!(tree.scan_names(from), slow, "{from}");
+        }
+        // asked again, the first answer
+        let palette = Palette::new("default");
+        assert_eq!(tree.uncoloured(palette.as_ref()), slow);
+        assert!(std::ptr::eq(
+            tree.uncoloured(palette.as_ref()).as_ptr(),
+            tree.uncoloured(palette.as_ref()).as_ptr()
+        ));
     }
 
     #[test]

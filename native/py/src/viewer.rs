@@ -312,7 +312,7 @@ impl ViewerTree {
     ) -> PyResult<Bound<'py, PyList>> {
         let palette = palette.and_then(Palette::new);
         let out = PyList::empty(py);
-        for i in self.tree.uncoloured(palette.as_ref()) {
+        for &i in self.tree.uncoloured(palette.as_ref()).iter() {
             out.append((i, text(py, self.tree.name(i as usize), "surrogatepass")?))?;
         }
         Ok(out)
