@@ -287,6 +287,20 @@ fn raw<'a>(
     buf
 }
 
+/// True when every byte of `piece` before compression is zero, as a side's self weights are
+/// over most of a diff's tree where that side has few stacks (its pieces are then deflated
+/// once: `Deflater::zeros`). Only self weights are looked at (any other piece: false).
+fn all_zero(piece: Piece, tree: &ViewTree) -> bool {
+    let Piece { part, start, end } = piece;
+    let Part::Selfs { side, .. } = part else {
+        return false;
+    };
+    let leaves = &tree.leaves;
+    let first = leaves.partition_point(|&leaf| (leaf as usize) < start);
+    let last = leaves.partition_point(|&leaf| (leaf as usize) < end);
+    tree.weights[side][first..last].iter().all(|&w| w == 0)
+}
+
 /// A piece deflated (no dictionary from the pieces before it, ending in a sync flush: byte
 /// aligned, not final), with the CRC-32 and length of its bytes before compression.
 type Deflated = io::Result<(Vec<u8>, Crc)>;
@@ -295,6 +309,8 @@ type Deflated = io::Result<(Vec<u8>, Crc)>;
 struct Deflater {
     deflate: Deflate,
     room: Vec<u8>,
+    /// The last run of zero bytes deflated (`zeros`): its length and what it deflated to.
+    zeros: Option<(usize, Vec<u8>)>,
 }
 
 impl Deflater {
@@ -307,7 +323,31 @@ impl Deflater {
         Deflater {
             deflate: Deflate::new_with_config(config),
             room: vec![0; 1 << 20],
+            zeros: None,
         }
+    }
+
+    /// `len` zero bytes deflated as `piece` deflates them with a sync flush: deflated once per
+    /// length and copied after that (deflate of the same bytes from a reset state gives the same
+    /// output; zeros cost as much to deflate as other bytes, and a diff's side with few stacks
+    /// is tens of megabytes of them).
+    fn zeros(&mut self, len: usize) -> Deflated {
+        const BLOCK: [u8; 1 << 16] = [0; 1 << 16];
+        let mut crc = Crc::new();
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(BLOCK.len());
+            crc.update(&BLOCK[..n]);
+            left -= n;
+        }
+        if let Some((done, out)) = &self.zeros {
+            if *done == len {
+                return Ok((out.clone(), crc));
+            }
+        }
+        let (out, _) = self.piece(&vec![0; len], DeflateFlush::SyncFlush)?;
+        self.zeros = Some((len, out.clone()));
+        Ok((out, crc))
     }
 
     /// `data` deflated on its own, ending as `flush` says (a sync flush or the final block).
@@ -331,6 +371,25 @@ impl Deflater {
             }
         }
     }
+}
+
+/// `piece` deflated by `deflater` (`buf`: room for its bytes when they are made).
+fn deflated(
+    piece: Piece,
+    tree: &ViewTree,
+    prepared: &Prepared,
+    deflater: &mut Deflater,
+    buf: &mut Vec<u8>,
+) -> Deflated {
+    if all_zero(piece, tree) {
+        let item = match piece.part {
+            Part::Selfs { wide: true, .. } => 8,
+            _ => 4,
+        };
+        return deflater.zeros((piece.end - piece.start) * item);
+    }
+    let data = raw(piece, tree, prepared, buf);
+    deflater.piece(data, DeflateFlush::SyncFlush)
 }
 
 /// Writes the payload of `tree` (see `payload.py`) as base64 text to `out` in chunks, gzip at
@@ -365,8 +424,10 @@ fn write_with(
     if workers == 1 {
         let (mut deflater, mut buf) = (Deflater::new(level), Vec::new());
         for &piece in &pieces {
-            let data = raw(piece, tree, prepared, &mut buf);
-            take(deflater.piece(data, DeflateFlush::SyncFlush), &mut out)?;
+            take(
+                deflated(piece, tree, prepared, &mut deflater, &mut buf),
+                &mut out,
+            )?;
         }
     } else {
         std::thread::scope(|scope| {
@@ -379,8 +440,7 @@ fn write_with(
                     let (mut deflater, mut buf) = (Deflater::new(level), Vec::new());
                     for k in todo {
                         let made = catch_unwind(AssertUnwindSafe(|| {
-                            let data = raw(pieces[k], tree, prepared, &mut buf);
-                            deflater.piece(data, DeflateFlush::SyncFlush)
+                            deflated(pieces[k], tree, prepared, &mut deflater, &mut buf)
                         }))
                         .unwrap_or_else(|_| Err(io::Error::other("a piece's deflate panicked")));
                         if done.send((k, made)).is_err() {
@@ -593,6 +653,42 @@ pub(crate) mod tests {
             let raw = unpack(&text);
             proptest::prop_assert_eq!(raw.len(), prepared.raw_bytes);
             proptest::prop_assert_eq!(raw, reference(&tree, &prepared));
+        }
+    }
+
+    #[test]
+    fn zeros_deflate_as_their_bytes_do_and_once_per_length() {
+        let mut deflater = Deflater::new(1);
+        let mut plain = Deflater::new(1);
+        for len in [1, 5, 4 << 10, 4 << 10, 70_000, 5, 70_000] {
+            let (a, crc_a) = deflater.zeros(len).unwrap();
+            let (b, crc_b) = plain.piece(&vec![0; len], DeflateFlush::SyncFlush).unwrap();
+            assert_eq!(a, b, "{len}");
+            assert_eq!((crc_a.sum(), crc_a.amount()), (crc_b.sum(), crc_b.amount()));
+            assert_eq!(deflater.zeros.as_ref().map(|z| z.0), Some(len));
+        }
+    }
+
+    #[test]
+    fn a_side_with_few_stacks_is_written_as_its_bytes_are() {
+        // a diff's AFTER with two stacks among a BEFORE of many: most of its pieces are zeros
+        let texts: Vec<Vec<u8>> = (0..3000).map(|i| format!("p;m{i}").into_bytes()).collect();
+        let before: Vec<(&[u8], i64)> = texts.iter().map(|s| (s.as_slice(), 1)).collect();
+        let after: Vec<(&[u8], i64)> = vec![(texts[7].as_slice(), 5), (texts[2500].as_slice(), 2)];
+        let mut tree = super::super::build(vec![after, before], b"all").unwrap();
+        for scale in [1.0, 0.75] {
+            tree.scale(1, scale);
+            let prepared = super::super::prepare(&tree, Palette::new("default").as_ref(), |i| {
+                Some((tree.name(i as usize).to_vec(), [1, 2, 3]))
+            })
+            .unwrap();
+            for (size, workers) in [(1000, 3), (64, 1), (4096, 2)] {
+                let mut text = Vec::new();
+                write_with(&tree, &prepared, 1, &mut text, size, workers).unwrap();
+                assert_eq!(unpack(&text), reference(&tree, &prepared));
+            }
+            let pieces = plan(&tree, &prepared, 1000);
+            assert!(pieces.iter().filter(|&&p| all_zero(p, &tree)).count() > 5);
         }
     }
 
