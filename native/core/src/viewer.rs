@@ -749,6 +749,7 @@ fn arrays(
     } else {
         Depths::Narrow(vec![0; nodes])
     };
+    // zeroed memory, left untouched where a side has no weight (`part`)
     let weights = (0..sides).map(|_| vec![0; kept]).collect();
     (vec![0; nodes], depths, vec![0; kept], weights)
 }
@@ -1023,8 +1024,13 @@ fn part<'a>(
             frame(stack.len())?;
         }
         leaves[stack_no] = *path.last().unwrap_or(&0);
+        // the weights are made zero (`arrays`): only those above zero are written, so that a
+        // side with few stacks (a diff's small side) leaves its pages untouched (never faulted
+        // in, no memory taken)
         for (side, w) in weights.iter_mut().zip(ws) {
-            side[stack_no] = w.filter(|&w| w > 0).unwrap_or(0);
+            if let Some(w) = w.filter(|&w| w > 0) {
+                side[stack_no] = w;
+            }
         }
         stack_no += 1;
         Ok(())
