@@ -146,7 +146,7 @@ impl Worker {
                     let mut lines = Lines::new(&body[chain..next]);
                     let events = info.events.len();
                     let sched = info.sched.mark();
-                    match self.fold_sample(f, &mut lines, info, local, namer, &mut parts) {
+                    match self.fold_sample(f, None, &mut lines, info, local, namer, &mut parts) {
                         Ok(()) => {
                             debug_assert!(lines.rest.is_empty());
                             newlines += 1 + lines.newlines;
