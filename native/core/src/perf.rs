@@ -330,6 +330,8 @@ pub struct Worker {
     line_caches: [LineCache; 4],
     roots: Map<Box<[u8]>, (u32, bool)>,
     events_raw: Map<Box<[u8]>, u32>,
+    /// the last event name looked up (as in the header) and its id: most samples repeat it
+    last_event: (Vec<u8>, u32),
     event_none: Option<u32>,
     event_names: Interner,
     skip_cut: Map<u32, Option<u32>>,
@@ -416,6 +418,7 @@ impl Worker {
             line_caches: std::array::from_fn(|_| LineCache::new(LINE_CACHE_LIMIT, LINE_KEYS_LIMIT)),
             roots: Map::default(),
             events_raw: Map::default(),
+            last_event: (Vec::new(), u32::MAX),
             event_none: None,
             event_names: Interner::default(),
             skip_cut: Map::default(),
@@ -779,11 +782,20 @@ impl Worker {
                 .event_none
                 .get_or_insert_with(|| self.event_names.intern(b"")),
             Some(raw) => {
-                if let Some(&id) = self.events_raw.get(raw) {
-                    return id;
+                if self.last_event.1 != u32::MAX && self.last_event.0 == raw {
+                    return self.last_event.1;
                 }
-                let id = self.event_names.intern(base_event(raw));
-                self.events_raw.insert(raw.into(), id);
+                let id = match self.events_raw.get(raw) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.event_names.intern(base_event(raw));
+                        self.events_raw.insert(raw.into(), id);
+                        id
+                    }
+                };
+                self.last_event.0.clear();
+                self.last_event.0.extend_from_slice(raw);
+                self.last_event.1 = id;
                 id
             }
         }
