@@ -220,3 +220,16 @@ def test_the_twins_reader_finds_record_starts_split_between_many_reads() -> None
     assert source.oversize == 0
     assert b"".join(chunks) == dense
     assert len(chunks) > 1
+
+
+@pytest.mark.parametrize("clock", ["off-cpu", "wall"])
+def test_compressed_sched_captures_without_blank_lines_are_cut_natively(clock: str) -> None:
+    # `--off-cpu` / `--wall` read the compressed capture the same way: chunks cut natively
+    dense = without_blank_lines(data_bytes("time/spinsleep.perf.zst"))
+    assert b"\n\n" not in dense
+    for compression in ("zstd", "gzip"):
+        options = FoldOptions(format="perf", clock=clock, jobs=2, chunk_size=20_000, max_record=30_000)
+        native, reference, calls = native_stream_and_twin(dense, compression, options)
+        assert native == reference
+        assert native[0].count(b"[off-cpu:") >= 5
+        assert calls == []
