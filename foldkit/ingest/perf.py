@@ -431,7 +431,8 @@ def _fold_native(
     native: NativeCore, source: Source, options: FoldOptions, size: int, fallback: ChunkFallback | None = None
 ) -> FoldState:
     """Fold with the native core's threads. A plain file is read by the threads themselves, by
-    range; a zstd or gzip file is decompressed natively while they fold. Either falls back to the
+    range; a zstd or gzip file is decompressed natively while they fold, cut into chunks where
+    `cut_records` would cut them (blank lines or not). Either falls back to the
     Python reader (`Source.chunks`), which skips records longer than `options.max_record` and
     reports corrupt streams, when the native reader meets such a record or stream. A chunk
     the core cannot account for goes to `fallback` if given, else to the line path."""

@@ -218,7 +218,7 @@ impl RecordStarts {
     /// True when a chunk may start with `line` (without its line end): a blank line, and, at a
     /// line's start, a comment or a side event; a sample header that is not tab-indented and
     /// not indented as a `+srcline` line (which it would be after a frame).
-    fn starts_record(&mut self, line: &[u8]) -> bool {
+    pub(crate) fn starts_record(&mut self, line: &[u8]) -> bool {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if is_blank(line) {
             return true;
