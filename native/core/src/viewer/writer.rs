@@ -332,7 +332,7 @@ impl Deflater {
     /// output; zeros cost as much to deflate as other bytes, and a diff's side with few stacks
     /// is tens of megabytes of them).
     fn zeros(&mut self, len: usize) -> Deflated {
-        const BLOCK: [u8; 1 << 16] = [0; 1 << 16];
+        static BLOCK: [u8; 1 << 16] = [0; 1 << 16];
         let mut crc = Crc::new();
         let mut left = len;
         while left > 0 {
