@@ -252,9 +252,11 @@ impl Names {
 
 /// Names to ids as they are met: an open-addressing table (linear probing) of u32 slots, each
 /// a name's id + 1 in its low bits (0: empty) and as many bits of the name's hash as are left
-/// above them, the names in their arena (`Names`). Made once at a size no more than two-thirds
-/// full when every node has a name of its own, so it never grows and the ids always fit; a
-/// name's bytes are compared only when those hash bits match.
+/// above them, the names in their arena (`Names`). It starts small and doubles (every name
+/// placed again from its bytes) before a batch of names could make it more than two-thirds
+/// full, so it stays the size of the distinct names (a profile has far fewer names than nodes:
+/// a table sized for every node is mostly empty, and its pages and cache misses cost more than
+/// the growing); a name's bytes are compared only when those hash bits match.
 struct Interner {
     slots: Vec<u32>,
     mask: usize,
@@ -262,14 +264,43 @@ struct Interner {
     id_bits: u32,
 }
 
+/// Slots an interner starts with.
+const FIRST_SLOTS: usize = 1 << 12;
+
 impl Interner {
-    fn new(nodes: usize) -> Self {
-        let size = (nodes + nodes / 2).max(1024).next_power_of_two();
+    fn new() -> Self {
+        Self::with_slots(FIRST_SLOTS)
+    }
+
+    fn with_slots(size: usize) -> Self {
         Interner {
             slots: vec![0; size],
             mask: size - 1,
             id_bits: size.trailing_zeros().min(32),
         }
+    }
+
+    /// Room for `count` names in all without passing two-thirds full: the table doubled (and
+    /// `names` placed again) as often as needed.
+    fn reserve(&mut self, count: usize, names: &Names) {
+        let mut size = self.slots.len();
+        while count > size / 3 * 2 {
+            size *= 2;
+        }
+        if size == self.slots.len() {
+            return;
+        }
+        let mut grown = Interner::with_slots(size);
+        let id_mask = u32::MAX.checked_shr(32 - grown.id_bits).unwrap_or(0);
+        for id in 0..names.len() {
+            let (mut at, tag) = grown.hash(names.name(id));
+            while grown.slots[at] != 0 {
+                at = (at + 1) & grown.mask;
+            }
+            grown.slots[at] =
+                tag.checked_shl(grown.id_bits).unwrap_or(0) | ((id as u32 + 1) & id_mask);
+        }
+        *self = grown;
     }
 
     /// The name's hash: where its probe starts, and the bits kept in its slot (from the hash's
@@ -363,6 +394,8 @@ impl Interner {
         names: &mut Names,
         ids: &mut [u32],
     ) -> Result<(), TooLarge> {
+        // each may be new: room for all before any hash is taken (a hash holds the table's size)
+        self.reserve(names.len() + pending.len(), names);
         let hashes = self.hashes(pending.iter().copied(), names);
         for ((name, &hash), out) in pending.iter().zip(&hashes).zip(ids) {
             *out = self.id(name, hash, names)?;
@@ -824,8 +857,7 @@ fn part<'a>(
         mut weights,
     } = share;
     let mut names = Names::default();
-    // at most one name per node (the root's included)
-    let mut interner = Interner::new(name_ids.len());
+    let mut interner = Interner::new();
     // along the previous kept stack, the node of each depth (the root's first); in a later
     // part the nodes of the stack before it were made in another part: never a leaf here,
     // as every kept stack but the empty one (the first of all) ends at a node of its own
@@ -1193,6 +1225,44 @@ mod tests {
         assert_eq!(last_kept(&[&a, &c]), Some(&b"c"[..]));
         assert_eq!(last_kept(&[&a[1..], &b[1..]]), None);
         assert_eq!(last_kept(&[]), None);
+    }
+
+    #[test]
+    fn the_interner_grows_with_the_names_not_the_nodes() {
+        // 20,000 nodes of 3 names: the table stays at its first size
+        let deep = vec![b"f;g".as_slice(); 10_000].join(&b';');
+        let stacks: Vec<(&[u8], i64)> = vec![(deep.as_slice(), 1)];
+        let share_of = |nodes: usize| {
+            let mut name_ids = vec![0; nodes];
+            let mut depths = Depths::Narrow(vec![0; nodes]);
+            let (mut leaves, mut weights) = (vec![0; 1], vec![vec![0; 1]]);
+            let (share, _) = shares(
+                &mut name_ids,
+                &mut depths,
+                &mut leaves,
+                &mut weights,
+                (nodes, 1),
+            );
+            let (names, interner, _) = part(&[&stacks], None, Some(b"all"), share).unwrap();
+            (names.len(), interner.slots.len(), name_ids)
+        };
+        let (names, slots, ids) = share_of(20_001);
+        assert_eq!((names, slots), (3, FIRST_SLOTS));
+        assert_eq!(&ids[..5], &[0, 1, 2, 1, 2]);
+        // 10,000 names: grown past its first size, every name found again by its id
+        let many: Vec<Vec<u8>> = (0..10_000)
+            .map(|i| format!("a;n{i}").into_bytes())
+            .collect();
+        let stacks: Vec<(&[u8], i64)> = many.iter().map(|s| (s.as_slice(), 1)).collect();
+        let tree = build_with(vec![stacks], b"all", usize::MAX).unwrap();
+        assert_eq!(tree.name_count(), 10_002);
+        let mut expected: Vec<Vec<u8>> = many.iter().map(|s| s[2..].to_vec()).collect();
+        expected.sort_by(|a, b| frame_cmp(a, b));
+        for (node, name) in expected.iter().enumerate() {
+            assert_eq!(tree.name(tree.name_ids[node + 2] as usize), name.as_slice());
+        }
+        let ids: std::collections::HashSet<u32> = tree.name_ids.iter().copied().collect();
+        assert_eq!(ids.len(), 10_002);
     }
 
     #[test]
