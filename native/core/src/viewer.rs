@@ -548,10 +548,53 @@ const SHORT: usize = 64;
 #[inline]
 fn semicolons(bytes: &[u8]) -> usize {
     if bytes.len() < SHORT {
-        bytes.iter().filter(|&&b| b == b';').count()
+        let words = bytes.chunks_exact(8);
+        let rest = words.remainder();
+        let whole: u32 = words
+            .map(|word| {
+                semicolon_bits(u64::from_le_bytes(
+                    <[u8; 8]>::try_from(word).unwrap_or_default(),
+                ))
+                .count_ones()
+            })
+            .sum();
+        whole as usize + rest.iter().filter(|&&b| b == b';').count()
     } else {
         memchr::memchr_iter(b';', bytes).count()
     }
+}
+
+/// The high bit of each byte of `word` that is `;`, and no other bit (exact: no carry crosses
+/// from one byte to the next).
+#[inline]
+fn semicolon_bits(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ 0x3b3b_3b3b_3b3b_3b3b;
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// Calls `found(where)` for each `;` of `bytes` in order, eight bytes at a time (a short tail,
+/// where `memchr`'s set-up costs more than it saves).
+#[inline]
+fn each_semicolon<E>(bytes: &[u8], mut found: impl FnMut(usize) -> Result<(), E>) -> Result<(), E> {
+    let words = bytes.chunks_exact(8);
+    let rest = words.remainder();
+    for (k, word) in words.enumerate() {
+        let mut hits = semicolon_bits(u64::from_le_bytes(
+            <[u8; 8]>::try_from(word).unwrap_or_default(),
+        ));
+        while hits != 0 {
+            found(k * 8 + (hits.trailing_zeros() / 8) as usize)?;
+            hits &= hits - 1;
+        }
+    }
+    let base = bytes.len() - rest.len();
+    for (at, &b) in rest.iter().enumerate() {
+        if b == b';' {
+            found(base + at)?;
+        }
+    }
+    Ok(())
 }
 
 /// The frames of `stack` from `begin` on that become new nodes.
@@ -901,11 +944,7 @@ fn part<'a>(
             };
             let tail = &stack[begin..];
             if tail.len() < SHORT {
-                for (at, &b) in tail.iter().enumerate() {
-                    if b == b';' {
-                        frame(begin + at)?;
-                    }
-                }
+                each_semicolon(tail, |at| frame(begin + at))?;
             } else {
                 for at in memchr_iter(b';', tail) {
                     frame(begin + at)?;
@@ -1263,6 +1302,41 @@ mod tests {
         }
         let ids: std::collections::HashSet<u32> = tree.name_ids.iter().copied().collect();
         assert_eq!(ids.len(), 10_002);
+    }
+
+    #[test]
+    fn each_semicolon_finds_every_one_in_order() {
+        for text in [
+            &b""[..],
+            b";",
+            b"a;b",
+            b";;;;;;;;;;",
+            b"std::vec:;:x;\xbb;\x3b;;:;<;",
+            b"0123456;89abcdef;",
+        ] {
+            let mut seen = Vec::new();
+            each_semicolon::<()>(text, |at| {
+                seen.push(at);
+                Ok(())
+            })
+            .unwrap();
+            let expected: Vec<usize> = memchr_iter(b';', text).collect();
+            assert_eq!(seen, expected, "{text:?}");
+            assert_eq!(semicolons(text), expected.len(), "{text:?}");
+        }
+        let mut stopped = 0;
+        assert_eq!(
+            each_semicolon(b"a;b;c;d;e;f;g;h;i", |_| {
+                stopped += 1;
+                if stopped == 3 {
+                    Err(())
+                } else {
+                    Ok(())
+                }
+            }),
+            Err(())
+        );
+        assert_eq!(stopped, 3);
     }
 
     #[test]
