@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,14 +29,16 @@ HANG = 300.0
 
 
 @pytest.fixture(scope="module")
-def big_capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A plain perf capture large enough that no machine folds it before the signal lands (800 MB)."""
+def big_capture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A plain perf capture large enough that no machine folds it before the signal lands (800 MB),
+    removed when the module's tests are done (pytest keeps the last runs' temp folders)."""
     path = tmp_path_factory.mktemp("signals") / "big.perf"
     sample = data_bytes("captures/perf-system-mixed.txt")
     with path.open("wb") as f:
         for _ in range(max(1, (800 << 20) // len(sample))):
             f.write(sample)
-    return path
+    yield path
+    path.unlink()
 
 
 def _start(args: list[str], stdin: object = None, stdout: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
