@@ -16,15 +16,17 @@ directory holding stackcollapse-perf.pl) or PATH. A zstd-compressed copy of each
 too. Peak RSS is the largest resident set of any single process of the run (read from /proc every
 20 ms, so it is a close lower bound) and the peak of the whole process tree's sum. `--no-blank`
 also folds the first capture with its blank lines removed (samples one after another, as `perf
-script -G` and some tools write them: issue 20's last hot path) against the capture as it is; the
-peers cannot read that form (inferno-collapse-perf warns of weird stack lines, stackcollapse-perf.pl
+script -G` and some tools write them: issue 20's last hot path) against the capture as it is, each
+plain and compressed (zstd -3, gzip -6); the peers cannot read that form (inferno-collapse-perf warns of weird stack lines, stackcollapse-perf.pl
 writes nothing), so it is foldkit against itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -152,6 +154,48 @@ def without_blank_lines(path: Path, tmpdir: Path) -> Path:
     return target
 
 
+def compressed_copy(path: Path, compression: str) -> Path:
+    """`path` compressed next to itself: zstd at level 3 or gzip at level 6 (the tools' defaults)."""
+    if compression == "zstd":
+        target = path.with_name(path.name + ".zst")
+        if not target.exists():
+            with open(path, "rb") as src, open(target, "wb") as out:
+                zstandard.ZstdCompressor(level=3, threads=-1).copy_stream(src, out)
+    else:
+        target = path.with_name(path.name + ".gz")
+        if not target.exists():
+            with open(path, "rb") as src, gzip.open(target, "wb", compresslevel=6) as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+    return target
+
+
+def no_blank(foldkit: list[str], capture: Path, tmpdir: Path, cores: int, runs: int) -> None:
+    """Fold `capture` as it is and without its blank lines, plain and compressed with zstd -3 and
+    gzip -6 (each decompressed and cut into chunks natively), and print each pair's ratio."""
+    dense = without_blank_lines(capture, tmpdir)
+    out = str(tmpdir / "out.folded")
+    configs: list[tuple[str, list[str]]] = []
+    files: dict[str, Path] = {}
+    for compression in ("plain", "zstd", "gzip"):
+        for label, path in (("as captured", capture), ("no blank lines", dense)):
+            if compression != "plain":
+                path = compressed_copy(path, compression)
+            name = f"foldkit -j {cores}, {compression}, {label}"
+            files[name] = path
+            configs.append((name, [*foldkit, str(path), "-o", out]))
+    rows = median_runs(configs, runs)
+    print(f"\n{capture.name} without blank lines ({dense.stat().st_size / 1e6:.1f} MB; the peers cannot read it):")
+    print(f"{'input':46} {'time s':>8} {'CPU s':>8} {'MB/s':>8} {'RSS MB':>8}  (MB/s of the decompressed text)")
+    size = {capture: capture.stat().st_size, dense: dense.stat().st_size}
+    for name, t, one, _, cpu in rows:
+        text = dense if "no blank" in name else capture
+        print(f"{name:46} {t:8.2f} {cpu:8.2f} {size[text] / 1e6 / t:8.1f} {one / 1024:8.0f}")
+    for k in range(0, len(rows), 2):
+        (name, t, _, _, cpu), (_, t2, _, _, cpu2) = rows[k], rows[k + 1]
+        kind = name.split(", ")[1]
+        print(f"{kind}: without blank lines at {t / t2:.2f}x the speed (CPU {cpu / cpu2:.2f}x) of the capture as it is")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("captures", nargs="*", type=Path)
@@ -212,17 +256,7 @@ def main() -> None:
             if zstd and plain:
                 print(f"zstd input runs at {plain / zstd:.2f}x the speed of plain text (-j {cores})")
         if args.no_blank and inputs:
-            dense = without_blank_lines(inputs[0], tmpdir)
-            out = str(tmpdir / "out.folded")
-            pair = [
-                (f"foldkit -j {cores}, as captured", [*foldkit, str(inputs[0]), "-o", out]),
-                (f"foldkit -j {cores}, no blank lines", [*foldkit, str(dense), "-o", out]),
-            ]
-            rows = median_runs(pair, args.runs)
-            print(f"\n{inputs[0].name} without blank lines ({dense.stat().st_size / 1e6:.1f} MB; the peers cannot read it):")
-            for (name, t, one, _, cpu), path in zip(rows, (inputs[0], dense), strict=True):
-                print(f"{name:38} {t:8.2f} s {cpu:8.2f} CPU-s {path.stat().st_size / 1e6 / t:8.1f} MB/s {one / 1024:8.0f} MB RSS")
-            print(f"without blank lines: {rows[0][1] / rows[1][1]:.2f}x the speed of the capture as it is")
+            no_blank(foldkit, inputs[0], tmpdir, cores, args.runs)
         if args.repeat and inputs:
             big = repeated(inputs[0], args.repeat, tmpdir)
             t, one, tree, _ = run([*foldkit, str(big), "-o", str(tmpdir / "out.folded")])

@@ -50,15 +50,27 @@ def cut_at_lines(buf: bytes) -> int:
     return -1 if i < 0 else i + 1
 
 
-#: Bytes of already-searched data searched again with new data, so a boundary split between two
-#: reads (a blank line, a header line) is still found.
+#: Bytes of already-searched data searched again with new data at most, so a boundary split between
+#: two reads (a blank line, a header line) is still found.
 _OVERLAP = 64 * 1024
+
+#: Bytes read on at least when the data pending holds no record boundary yet.
+_READ_ON = 64 * 1024
 
 
 def _probe(pending: list[bytes], searched: int) -> bytes:
-    """The data read since the last search, with the last `_OVERLAP` bytes searched before."""
-    tail = pending[searched - 1][-_OVERLAP:]
-    return b"".join([tail, *pending[searched:]])
+    """The data read since the last search, with the data searched before from its last newline on
+    (a blank line or a header line split between reads, however short), at most `_OVERLAP` bytes."""
+    tail: list[bytes] = []
+    kept = 0
+    for k in range(searched - 1, -1, -1):
+        piece = pending[k][-(_OVERLAP - kept):]
+        newline = piece.rfind(b"\n")
+        tail.append(piece[newline:] if newline >= 0 else piece)
+        kept += len(tail[-1])
+        if newline >= 0 or kept >= _OVERLAP:
+            break
+    return b"".join([*reversed(tail), *pending[searched:]])
 
 
 class _ChainReader(io.RawIOBase):
@@ -272,9 +284,10 @@ class Source:
                     pending_len = len(pending[0])
                     searched, goal = 0, size
                     continue
-                # no record boundary yet: read on (memory grows only up to `max_record`)
+                # no record boundary yet: read on (memory grows only up to `max_record`), at least
+                # `_READ_ON` bytes (chunks of a byte: not a search per byte of a long record)
                 searched = len(pending)
-                goal = pending_len + size
+                goal = pending_len + max(size, _READ_ON)
                 continue
             self._skipped, self._lines, self._handed = 0, False, True
             chunk, rest = buf[:end], buf[end:]

@@ -416,6 +416,12 @@ def _merge_stacks(target: dict[str, dict[str, list[int]]], source: dict[str, dic
 NATIVE_STREAM_CHUNK_SIZE = 512 * 1024
 
 
+#: Bytes per range when the native core's threads read a plain file themselves (unless
+#: `FoldOptions.chunk_size` is set): small, so each range read stays in the CPU's cache while it
+#: is folded and the buffers it is read into are few pages.
+NATIVE_RANGE_SIZE = 512 * 1024
+
+
 #: Called with the fold's state, chunk index and chunk for a chunk the native core cannot account
 #: for (it may keep what it makes of it in `state.handed_back`).
 ChunkFallback = Callable[["FoldState", int, bytes], None]
@@ -425,7 +431,8 @@ def _fold_native(
     native: NativeCore, source: Source, options: FoldOptions, size: int, fallback: ChunkFallback | None = None
 ) -> FoldState:
     """Fold with the native core's threads. A plain file is read by the threads themselves, by
-    range; a zstd or gzip file is decompressed natively while they fold. Either falls back to the
+    range; a zstd or gzip file is decompressed natively while they fold, cut into chunks where
+    `cut_records` would cut them (blank lines or not). Either falls back to the
     Python reader (`Source.chunks`), which skips records longer than `options.max_record` and
     reports corrupt streams, when the native reader meets such a record or stream. A chunk
     the core cannot account for goes to `fallback` if given, else to the line path."""
@@ -437,9 +444,12 @@ def _fold_native(
     head = source.head()
     lines = b"\n\n" not in head and not within_first_record(head)
     if path:
+        # a range starting inside a record scans to its end: small ranges only where records end
+        # at blank lines (records found at sample headers are searched for line by line)
+        ranges = options.chunk_size or (size if lines else NATIVE_RANGE_SIZE)
         try:
             return _run_native(
-                native, options, source.name, lambda folder: folder.push_file(path, size, 0, options.max_record, lines), fallback
+                native, options, source.name, lambda folder: folder.push_file(path, ranges, 0, options.max_record, lines), fallback
             )
         except native.RecordTooLong:
             pass

@@ -5,15 +5,19 @@ samples, and hands no chunk to the twin."""
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import tempfile
 from pathlib import Path
 from unittest import mock
 
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from foldkit.errors import InputError
 from foldkit.ingest import FoldOptions, perf, read
 from foldkit.inputs import Source
 from foldkit.native import native_core
@@ -109,3 +113,123 @@ def test_the_twins_chunks_start_where_it_starts_afresh() -> None:
             buf = (sample + line + b"\n" + b"\t5678 g (/x)\n").replace(b"\n", end)
             assert perf.cut_records(buf) == (len(sample.replace(b"\n", end)) if cut else -1), line
             assert perf.starts_record(line) is cut
+
+
+def compressed(text: bytes, compression: str) -> bytes:
+    """`text` as a zstd (level 3) or gzip (level 6) stream."""
+    if compression == "zstd":
+        return zstandard.ZstdCompressor(level=3).compress(text)
+    return gzip.compress(text, compresslevel=6, mtime=0)
+
+
+def native_stream_and_twin(text: bytes, compression: str, options: FoldOptions) -> tuple[tuple, tuple, list[int]]:  # type: ignore[type-arg]
+    """`text` compressed in a file, folded natively (decompressed and cut by the native reader: no
+    Python chunk) and by the twin, and the chunks the native folder handed to it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"capture.perf.{'zst' if compression == 'zstd' else 'gz'}"
+        path.write_bytes(compressed(text, compression))
+        with chunks_to_twin() as calls, mock.patch.object(Source, "chunks", side_effect=AssertionError("read as Python chunks")):
+            native = _outcome(path, options)
+        with mock.patch.dict(os.environ, {"FOLDKIT_NATIVE": "0"}):
+            reference = _outcome(path, options)
+    return native, reference, calls
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(perf_text(), fixed_width_text()), st.lists(st.tuples(st.integers(0, 200), st.sampled_from(OTHER)), max_size=3),
+       OPTIONS, st.sampled_from(["zstd", "gzip"]), st.booleans(), st.integers(1, 400))
+def test_native_stream_equals_twin_without_blank_lines(text: bytes, other: list[tuple[int, bytes]], options: FoldOptions,
+                                                       compression: str, crlf: bool, repeat: int) -> None:
+    # repeated up to a few hundred times: decompressed reads of 64 KiB cut at record starts
+    # between chunks of a byte and more
+    lines = without_blank_lines(text).split(b"\n")
+    for at, line in sorted(other, reverse=True):
+        lines.insert(at % (len(lines) + 1), line)
+    dense = b"\n".join(lines)
+    if dense and not dense.endswith(b"\n"):
+        dense += b"\n"
+    dense = dense * (repeat if repeat > 380 else 1)
+    if crlf:
+        dense = dense.replace(b"\n", b"\r\n")
+    # records short of max_record: the native reader gives up on a stream with no cut within it
+    options = FoldOptions(**{**options.__dict__, "format": "perf", "max_record": 30_000})
+    native, reference, calls = native_stream_and_twin(dense, compression, options)
+    assert native == reference
+    assert calls == [], "no chunk goes to the twin"
+
+
+@pytest.mark.parametrize("compression", ["zstd", "gzip"])
+@pytest.mark.parametrize("name", ["perf-system-mixed", "perf-cpp-srcline", "perf-cpp-with-side-events", "perf-java",
+                                  "perf-python-header", "perf-system-hide-callgraph"])
+def test_compressed_captures_without_blank_lines_are_cut_natively(name: str, compression: str) -> None:
+    # decompressed and cut into chunks at record starts by the native reader, not Python's
+    dense = without_blank_lines(data_bytes(f"captures/{name}.txt.zst"))
+    for text in (dense, dense.replace(b"\n", b"\r\n")):
+        # records short of max_record: the native reader gives up on a stream with no cut within it
+        for options in [FoldOptions(jobs=2, chunk_size=20_000, max_record=30_000),
+                        FoldOptions.with_all(tid=True, keep_time=True, jobs=3, chunk_size=1, max_record=30_000), FoldOptions(jobs=1)]:
+            native, reference, calls = native_stream_and_twin(text, compression, options)
+            assert native == reference, (name, options)
+            assert calls == []
+
+
+@pytest.mark.parametrize("compression", ["zstd", "gzip"])
+def test_compressed_captures_without_blank_lines_fold_as_with_them(tmp_path: Path, compression: str) -> None:
+    capture = data_bytes("captures/perf-system-mixed.txt.zst")
+    path = tmp_path / f"dense.perf.{'zst' if compression == 'zstd' else 'gz'}"
+    path.write_bytes(compressed(without_blank_lines(capture), compression))
+    options = FoldOptions(jobs=2, chunk_size=20_000, max_record=30_000)
+    with mock.patch.object(Source, "chunks", side_effect=AssertionError("read as Python chunks")):
+        folded = read(path, options).to_folded_bytes()
+    assert folded == read(capture, options).to_folded_bytes()
+
+
+@pytest.mark.parametrize("compression", ["zstd", "gzip"])
+def test_odd_compressed_streams_without_blank_lines(tmp_path: Path, compression: str) -> None:
+    # one record, a record longer than a chunk, an empty stream: the twin's result natively; a
+    # truncated stream, a record longer than max_record: the Python reader's message or result
+    path = tmp_path / f"odd.perf.{'zst' if compression == 'zstd' else 'gz'}"
+    one = b"bash 1/1 [000] 1.0: 1 cycles: \n" + b"".join(b"\t%x f%d+0x1 (/x)\n" % (k, k) for k in range(30_000))
+    sample = b"bash 1/2 [000] 1.0: 1 cycles: \n\t1234 g+0x1 (/x)\n"
+    for text in (one, sample * 2000 + one + sample * 2000, b""):
+        for options in (FoldOptions(jobs=2, chunk_size=4096, format="perf"), FoldOptions(jobs=1, chunk_size=1, format="perf")):
+            native, reference, calls = native_stream_and_twin(text, compression, options)
+            assert native == reference
+            assert calls == []
+    text = sample * 20_000
+    packed = compressed(text, compression)
+    path.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(InputError, match=f"truncated or corrupt {compression} stream"):
+        read(path, FoldOptions(jobs=2, chunk_size=4096))
+    # longer than max_record: given back to the Python reader, which skips it as the twin does
+    path.write_bytes(compressed(sample * 2000 + one + sample * 2000, compression))
+    options = FoldOptions(jobs=2, chunk_size=4096, max_record=200_000)
+    with mock.patch.dict(os.environ, {"FOLDKIT_NATIVE": "0"}):
+        reference = _outcome(path, options)
+    native = _outcome(path, options)
+    assert native == reference
+    assert b"bash;g 4000\n" in native[0]
+
+
+def test_the_twins_reader_finds_record_starts_split_between_many_reads() -> None:
+    # chunks of a byte: a header line split between reads is still found (no record of a few KB
+    # taken for one longer than max_record and skipped), without a search per byte read
+    dense = without_blank_lines(data_bytes("captures/perf-cpp-srcline.txt.zst"))
+    source = Source(name="dense", compression="none", _stream=io.BufferedReader(io.BytesIO(dense)), max_record=30_000)
+    chunks = list(source.chunks(cut=perf.cut_records, size=1))
+    assert source.oversize == 0
+    assert b"".join(chunks) == dense
+    assert len(chunks) > 1
+
+
+@pytest.mark.parametrize("clock", ["off-cpu", "wall"])
+def test_compressed_sched_captures_without_blank_lines_are_cut_natively(clock: str) -> None:
+    # `--off-cpu` / `--wall` read the compressed capture the same way: chunks cut natively
+    dense = without_blank_lines(data_bytes("time/spinsleep.perf.zst"))
+    assert b"\n\n" not in dense
+    for compression in ("zstd", "gzip"):
+        options = FoldOptions(format="perf", clock=clock, jobs=2, chunk_size=20_000, max_record=30_000)
+        native, reference, calls = native_stream_and_twin(dense, compression, options)
+        assert native == reference
+        assert native[0].count(b"[off-cpu:") >= 5
+        assert calls == []

@@ -1,6 +1,7 @@
 //! Folds a perf script file as `foldkit fold` does (threads reading byte ranges, then the
 //! merge), several times; prints the phases of the best run.
-//! `cargo run --release --example fold_pool -- FILE [JOBS] [RUNS] [tid,addrs,pid,kernel]` (a
+//! `cargo run --release --example fold_pool -- FILE [JOBS] [RUNS] [tid,addrs,pid,kernel] [RANGE]`
+//! (RANGE: bytes per range, 8 MiB unless given; a
 //! profiling aid, not a benchmark against other tools: see benchmarks/bench_fold.py).
 
 use std::fs::File;
@@ -32,6 +33,7 @@ fn main() {
     let jobs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(2);
     let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(5);
     let flags = args.next().unwrap_or_default();
+    let step: u64 = args.next().and_then(|r| r.parse().ok()).unwrap_or(8 << 20);
     let mut cfg = FoldConfig::default();
     for flag in flags.split(',').filter(|f| !f.is_empty()) {
         match flag {
@@ -48,7 +50,7 @@ fn main() {
     for _ in 0..runs {
         let start = Instant::now();
         let mut pool = Pool::new(&cfg, jobs, Arc::new(NoPython));
-        for (index, (first, last)) in ranges(size, 8 << 20, jobs).enumerate() {
+        for (index, (first, last)) in ranges(size, step, jobs).enumerate() {
             let mut task = Task::Range {
                 index,
                 file: file.clone(),

@@ -158,12 +158,29 @@ struct LastChain {
     text: Vec<u8>,
     parts: Vec<u32>,
 }
+/// A recent header line's start up to its cpu field (`comm pid/tid [cpu]`), whose fields and
+/// root hold for every header starting with the same bytes ([`header::parse_usual_prefix`]).
+struct HeadMemo {
+    /// the prefix's first 8 bytes as a word (compared first)
+    first: Option<u64>,
+    prefix: Vec<u8>,
+    comm_end: usize,
+    pid: std::ops::Range<usize>,
+    tid: Option<std::ops::Range<usize>>,
+    root: u32,
+    java: bool,
+}
+/// Headers remembered ([`HeadMemo`]), most recently used first: a system-wide capture
+/// interleaves a few threads per cpu.
+const HEAD_MEMOS: usize = 8;
 /// Blocks between checks of the cancel flag.
 const CANCEL_EVERY: usize = 2048;
 /// Bytes of call-chain text the [`ChainCache`] holds (both generations together).
 /// Chosen by measurement (`fold -j 2` of the 263 MB benchmark capture, median of 7, quiet):
 /// 32 MiB 0.41 s / 133 MB, 16 MiB 0.37 s / 97 MB, 8 MiB 0.36 s / 77 MB, 4 MiB 0.36 s / 69 MB:
-/// a cache that stays in the processor's caches pays, a bigger one costs page faults.
+/// a cache that stays in the processor's caches pays, a bigger one costs page faults. In
+/// instructions (callgrind, the whole command, 512 KiB ranges): 4 MiB 1,829 M, 8 MiB 1,791 M,
+/// 16 MiB 1,752 M, at 256 more page faults a MiB and thread (peak RSS 47 MB at 4 MiB, 71 MB at 16).
 const CHAIN_CACHE_LIMIT: usize = 4 << 20;
 
 /// One call chain remembered by the [`ChainCache`]: where its text and parts are kept, and the
@@ -313,12 +330,18 @@ pub struct Worker {
     line_caches: [LineCache; 4],
     roots: Map<Box<[u8]>, (u32, bool)>,
     events_raw: Map<Box<[u8]>, u32>,
+    /// the last event name looked up (as in the header) and its id: most samples repeat it
+    last_event: (Vec<u8>, u32),
     event_none: Option<u32>,
     event_names: Interner,
     skip_cut: Map<u32, Option<u32>>,
     /// [root, parts rootward first...] -> stack id
     stacks: Map<Box<[u32]>, u32>,
     cells: Map<(u32, u32), (u128, u64)>,
+    /// recent headers, most recently used first
+    head_memos: Vec<HeadMemo>,
+    /// the cells of the chunk being folded (empty between chunks, kept for its capacity)
+    local: Map<(u32, u32), (u128, u64)>,
     chunks: Vec<ChunkInfo>,
     key_buf: Vec<u8>,
     /// the parts of the sample being read (leaf first), reused
@@ -395,11 +418,14 @@ impl Worker {
             line_caches: std::array::from_fn(|_| LineCache::new(LINE_CACHE_LIMIT, LINE_KEYS_LIMIT)),
             roots: Map::default(),
             events_raw: Map::default(),
+            last_event: (Vec::new(), u32::MAX),
             event_none: None,
             event_names: Interner::default(),
             skip_cut: Map::default(),
             stacks: Map::default(),
             cells: Map::default(),
+            local: Map::default(),
+            head_memos: Vec::new(),
             chunks: Vec::new(),
             key_buf: Vec::new(),
             blank_line: memmem::Finder::new(b"\n\n"),
@@ -437,12 +463,16 @@ impl Worker {
             index,
             ..ChunkInfo::default()
         };
-        let mut local: Map<(u32, u32), (u128, u64)> = Map::default();
+        // the chunk's cells, in a table kept from chunk to chunk (no regrowth per chunk)
+        let mut local = std::mem::take(&mut self.local);
+        local.clear();
         let mut result =
             self.fold_body(body, comment_lines, &mut info, &mut local, namer, cancelled);
         if let Ok(newlines) = result {
-            result = self.add_cells(local).map(|()| newlines);
+            result = self.add_cells(&mut local).map(|()| newlines);
         }
+        local.clear();
+        self.local = local;
         match result {
             Ok(body_lines) => info.lines = comment_lines + body_lines,
             Err(Stop::Cancelled) => return Err(Stop::Cancelled),
@@ -460,8 +490,8 @@ impl Worker {
     }
 
     /// Add a chunk's cells to the worker's; Err(Stop::Fallback) when a weight overflows.
-    fn add_cells(&mut self, local: Map<(u32, u32), (u128, u64)>) -> Result<(), Stop> {
-        for ((event, stack), (weight, count)) in local {
+    fn add_cells(&mut self, local: &mut Map<(u32, u32), (u128, u64)>) -> Result<(), Stop> {
+        for ((event, stack), (weight, count)) in local.drain() {
             let cell = self.cells.entry((event, stack)).or_insert((0, 0));
             cell.0 = cell.0.checked_add(weight).ok_or(Stop::Fallback)?;
             cell.1 += count;
@@ -585,14 +615,17 @@ impl Worker {
         {
             return Err(Stop::Fallback);
         }
-        let f = self.header.parse_line(head).ok_or(Stop::Fallback)?;
-        self.fold_sample(f, lines, info, local, namer, parts)
+        let (f, root, java) = self.parse_head(head)?;
+        self.fold_sample(f, Some((root, java)), lines, info, local, namer, parts)
     }
 
-    /// [`Worker::fold_block`] of a sample whose header is parsed (to `f`).
+    /// [`Worker::fold_block`] of a sample whose header is parsed (to `f`; its root and java flag
+    /// `known` when found with it).
+    #[allow(clippy::too_many_arguments)]
     fn fold_sample(
         &mut self,
         f: Fields<'_>,
+        known: Option<(u32, bool)>,
         lines: &mut Lines<'_>,
         info: &mut ChunkInfo,
         local: &mut Map<(u32, u32), (u128, u64)>,
@@ -607,7 +640,10 @@ impl Worker {
         if !info.events.contains(&event) {
             info.events.push(event);
         }
-        let (root, java) = self.root(&f);
+        let (root, java) = match known {
+            Some(known) => known,
+            None => self.root(&f),
+        };
         parts.clear();
         let rest = lines.rest;
         let (text, after) = self.chain_extent(rest);
@@ -651,6 +687,69 @@ impl Worker {
         self.count_sample(&f, event, stack, weight, info, local)
     }
 
+    /// The fields of a block's header line and its root: from a recent header starting with the
+    /// same bytes up to its cpu field ([`HeadMemo`]) when there is one, else parsed (and
+    /// remembered when it has a cpu field).
+    #[inline]
+    fn parse_head<'a>(&mut self, head: &'a [u8]) -> Result<(Fields<'a>, u32, bool), Stop> {
+        let word = |s: &[u8]| {
+            s.get(..8)
+                .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
+        };
+        let first = word(head);
+        let found = self
+            .head_memos
+            .iter()
+            .position(|m| first.is_some() && m.first == first && head.starts_with(&m.prefix));
+        if let Some(at) = found {
+            let m = &self.head_memos[at];
+            let known = Fields {
+                comm: &head[..m.comm_end],
+                pid: Some(&head[m.pid.clone()]),
+                tid: m.tid.clone().map(|r| &head[r]),
+                ..Fields::default()
+            };
+            let (len, root, java) = (m.prefix.len(), m.root, m.java);
+            if at > 0 {
+                self.head_memos[..=at].rotate_right(1);
+            }
+            // a rest the usual shape does not read: the whole line is parsed below
+            if let Some(f) = header::parse_usual_rest(head, len, known) {
+                return Ok((f, root, java));
+            }
+        }
+        let f = self.header.parse_line(head).ok_or(Stop::Fallback)?;
+        let (root, java) = self.root(&f);
+        let memo = match header::parse_usual_prefix(head) {
+            // remembered when the fields parsed are those of the prefix (not the pattern's after
+            // the usual shape failed on the rest): a line with the same prefix starts so too
+            Some((p, len, true)) if found.is_none() && same_start(&p, &f) => Some((p, len)),
+            _ => None,
+        };
+        if let Some((p, len)) = memo {
+            let offset = |s: &[u8]| s.as_ptr() as usize - head.as_ptr() as usize;
+            let range = |s: &[u8]| offset(s)..offset(s) + s.len();
+            // the evicted memo's buffer reused
+            let mut prefix = match self.head_memos.len() {
+                HEAD_MEMOS => self.head_memos.pop().map(|m| m.prefix).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            prefix.clear();
+            prefix.extend_from_slice(&head[..len]);
+            let memo = HeadMemo {
+                first,
+                prefix,
+                comm_end: p.comm.len(),
+                pid: p.pid.map_or(0..0, range),
+                tid: p.tid.map(range),
+                root,
+                java,
+            };
+            self.head_memos.insert(0, memo);
+        }
+        Ok((f, root, java))
+    }
+
     /// Count one sample of `stack` in `local` and, when keeping time, on `info`'s timeline.
     fn count_sample(
         &self,
@@ -683,11 +782,20 @@ impl Worker {
                 .event_none
                 .get_or_insert_with(|| self.event_names.intern(b"")),
             Some(raw) => {
-                if let Some(&id) = self.events_raw.get(raw) {
-                    return id;
+                if self.last_event.1 != u32::MAX && self.last_event.0 == raw {
+                    return self.last_event.1;
                 }
-                let id = self.event_names.intern(base_event(raw));
-                self.events_raw.insert(raw.into(), id);
+                let id = match self.events_raw.get(raw) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.event_names.intern(base_event(raw));
+                        self.events_raw.insert(raw.into(), id);
+                        id
+                    }
+                };
+                self.last_event.0.clear();
+                self.last_event.0.extend_from_slice(raw);
+                self.last_event.1 = id;
                 id
             }
         }
@@ -1073,6 +1181,17 @@ impl<'a> Lines<'a> {
             }
         }
     }
+}
+
+/// The comm, pid and tid of `a` and `b` are the same bytes of the same line.
+fn same_start(a: &Fields<'_>, b: &Fields<'_>) -> bool {
+    let same = |x: &[u8], y: &[u8]| x.as_ptr() == y.as_ptr() && x.len() == y.len();
+    let same_opt = |x: Option<&[u8]>, y: Option<&[u8]>| match (x, y) {
+        (Some(x), Some(y)) => same(x, y),
+        (None, None) => true,
+        _ => false,
+    };
+    same(a.comm, b.comm) && same_opt(a.pid, b.pid) && same_opt(a.tid, b.tid)
 }
 
 /// Bytes at the end of `a` equal to the end of `b`.

@@ -27,7 +27,7 @@ create_exception!(
     _native,
     StreamUnusable,
     PyException,
-    "A compressed input the native reader does not take (corrupt, truncated, no blank lines): read it with the Python reader instead."
+    "A compressed input the native reader does not take (corrupt, truncated, no record start within max_record): read it with the Python reader instead."
 );
 
 /// How often a blocked call looks at pending signals (Ctrl-C).

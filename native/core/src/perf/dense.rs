@@ -146,7 +146,7 @@ impl Worker {
                     let mut lines = Lines::new(&body[chain..next]);
                     let events = info.events.len();
                     let sched = info.sched.mark();
-                    match self.fold_sample(f, &mut lines, info, local, namer, &mut parts) {
+                    match self.fold_sample(f, None, &mut lines, info, local, namer, &mut parts) {
                         Ok(()) => {
                             debug_assert!(lines.rest.is_empty());
                             newlines += 1 + lines.newlines;
@@ -218,7 +218,7 @@ impl RecordStarts {
     /// True when a chunk may start with `line` (without its line end): a blank line, and, at a
     /// line's start, a comment or a side event; a sample header that is not tab-indented and
     /// not indented as a `+srcline` line (which it would be after a frame).
-    fn starts_record(&mut self, line: &[u8]) -> bool {
+    pub(crate) fn starts_record(&mut self, line: &[u8]) -> bool {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if is_blank(line) {
             return true;

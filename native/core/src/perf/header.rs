@@ -189,6 +189,17 @@ fn parse_usual(line: &[u8]) -> Option<Fields<'_>> {
 /// [`parse_usual`] of a line holding no newline.
 #[inline]
 fn parse_usual_line(line: &[u8]) -> Option<Fields<'_>> {
+    let (fields, i, _) = parse_usual_prefix(line)?;
+    parse_usual_rest(line, i, fields)
+}
+
+/// The start of a usual header: its comm, pid, tid and cpu fields and where the parse goes on;
+/// and true when a cpu field was taken. Every byte this decides by is then before that point, so
+/// another line starting with the same bytes up to it starts with the same fields (see
+/// [`parse_usual_rest`]). Without a cpu field the bytes after the tid decide whether one
+/// follows.
+#[inline]
+pub fn parse_usual_prefix(line: &[u8]) -> Option<(Fields<'_>, usize, bool)> {
     let n = line.len();
     let first = *line.first()?;
     if is_ws(first) {
@@ -220,21 +231,34 @@ fn parse_usual_line(line: &[u8]) -> Option<Fields<'_>> {
         tid = Some(&line[start..end]);
         i = end;
     }
-    let mut fields = Fields {
+    let fields = Fields {
         comm: &line[..comm_end],
         pid: Some(pid),
         tid,
         ..Fields::default()
     };
     // cpu: blanks `[digits]`
-    let mut j = skip_ws(line, i);
+    let j = skip_ws(line, i);
     if j > i && j < n && line[j] == b'[' {
         let end = skip_digits(line, j + 1);
         if end > j + 1 && end < n && line[end] == b']' {
-            i = end + 1;
-            j = skip_ws(line, i);
+            return Some((fields, end + 1, true));
         }
     }
+    Some((fields, i, false))
+}
+
+/// [`parse_usual_line`] from `i` on, after [`parse_usual_prefix`] gave `fields` and `i` (for this
+/// line, or for another starting with the same `i` bytes): the time, period, event and rest
+/// fields; None when the rest is not of the usual shape.
+#[inline]
+pub fn parse_usual_rest<'a>(
+    line: &'a [u8],
+    mut i: usize,
+    mut fields: Fields<'a>,
+) -> Option<Fields<'a>> {
+    let n = line.len();
+    let mut j = skip_ws(line, i);
     // time: blanks digits.digits:
     if j > i {
         let a = skip_digits(line, j);
@@ -356,6 +380,35 @@ mod tests {
             let cut = HEADER.with(|h| h.borrow_mut().parse_line(line.as_bytes()).map(|f| format!("{f:?}")));
             prop_assert_eq!(&fast, &slow, "{:?}", line);
             prop_assert_eq!(cut, slow, "{:?}", line);
+        }
+
+        #[test]
+        fn a_line_read_after_a_known_prefix_matches_the_pattern(
+            head in r"[a-z:][a-z 0-9\[\]:]{0,6}[ \t]{1,3}-?[0-9]{1,4}(/-?[0-9]{1,3})?[ \t]{1,2}\[[0-9]{1,3}\]",
+            seen in prop::collection::vec(piece(), 0..10),
+            tail in prop::collection::vec(piece(), 0..10),
+        ) {
+            // a header seen (its start through its cpu field, then an ending), then a line with
+            // the same start and another ending: read from where the first one's parse of its
+            // start left off, as parse_line and the pattern read the whole line
+            let first = format!("{head}{}", seen.concat());
+            if let Some((f, len, true)) = parse_usual_prefix(first.as_bytes()) {
+                let line = format!("{}{}", &first[..len], tail.concat());
+                let (line, base) = (line.as_bytes(), first.as_ptr() as usize);
+                let at = |s: &[u8]| s.as_ptr() as usize - base;
+                let known = Fields {
+                    comm: &line[..f.comm.len()],
+                    pid: f.pid.map(|p| &line[at(p)..at(p) + p.len()]),
+                    tid: f.tid.map(|t| &line[at(t)..at(t) + t.len()]),
+                    ..Fields::default()
+                };
+                let whole = HEADER.with(|h| h.borrow_mut().parse_line(line).map(|f| format!("{f:?}")));
+                let slow = HEADER.with(|h| h.borrow_mut().parse_regex(line).map(|f| format!("{f:?}")));
+                if let Some(after) = parse_usual_rest(line, len, known).map(|f| format!("{f:?}")) {
+                    prop_assert_eq!(Some(&after), whole.as_ref(), "{:?}", line);
+                    prop_assert_eq!(Some(after), slow, "{:?}", line);
+                }
+            }
         }
 
         #[test]

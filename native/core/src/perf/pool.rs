@@ -543,6 +543,54 @@ mod tests {
     }
 
     #[test]
+    fn ranges_give_the_records_starting_in_them() {
+        // records of 1 to ~9,000 bytes (some longer than a boundary scan's first read, some
+        // longer than a range), blank lines in runs; every range's records as found by hand
+        let mut text = Vec::new();
+        for k in 0..60usize {
+            text.extend_from_slice(format!("a {k} 1.0: 1 cycles: \n").as_bytes());
+            for line in 0..(k * 37) % 150 {
+                text.extend_from_slice(format!("\t{line:x} f{k} (/x)\n").as_bytes());
+            }
+            text.extend_from_slice(if k % 7 == 3 { b"\n\n" } else { b"\n" });
+        }
+        let dir = std::env::temp_dir().join(format!("foldkit-one-go-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.perf");
+        std::fs::write(&path, &text).unwrap();
+        let file = File::open(&path).unwrap();
+        let size = text.len() as u64;
+        let start_at_or_after = |at: u64| {
+            if at == 0 {
+                return 0;
+            }
+            (at..size)
+                .find(|&o| text[..o as usize].ends_with(b"\n\n"))
+                .unwrap_or(size)
+        };
+        let mut reader = RangeReader::default();
+        for step in [1u64, 2, 3, 700, 4095, 4097, 9000, 50_000] {
+            let mut joined = Vec::new();
+            let mut first = 0;
+            while first < size {
+                let last = (first + step).min(size);
+                let (begin, end) = (start_at_or_after(first), start_at_or_after(last));
+                let want = if end > begin {
+                    &text[begin as usize..end as usize]
+                } else {
+                    &[][..]
+                };
+                let got = reader.read(&file, size, first, last, 1 << 20).unwrap();
+                assert_eq!(got, want, "step {step} range {first}..{last}");
+                joined.extend_from_slice(got);
+                first = last;
+            }
+            assert_eq!(joined, text, "step {step}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_reused_reader_returns_only_the_range_asked_for() {
         let dir = std::env::temp_dir().join(format!("foldkit-range-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
