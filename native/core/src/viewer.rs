@@ -320,9 +320,13 @@ impl Names {
 
 /// Names to ids as they are met: an open-addressing table (linear probing) of u32 slots, each
 /// a name's id + 1 in its low bits (0: empty) and as many bits of the name's hash as are left
-/// above them, the names in their arena (`Names`). Made once at a size no more than two-thirds
-/// full when every node has a name of its own, so it never grows and the ids always fit; a
-/// name's bytes are compared only when those hash bits match.
+/// above them, the names in their arena (`Names`). It starts at a sixteenth of the size that
+/// would hold a name per node and grows fourfold (every name placed again from its bytes)
+/// before a batch of names could make it more than two-thirds full: a profile has far fewer
+/// names than nodes (1 M generated stacks: 3.3 M nodes, 10,004 names), and a table sized for
+/// every node is mostly empty pages and cache misses, while one that starts at a fixed small
+/// size is placed again too often where names are many (the 45 MB profile: 406,000 names of
+/// 1.2 M nodes). A name's bytes are compared only when those hash bits match.
 struct Interner {
     slots: Vec<u32>,
     mask: usize,
@@ -330,14 +334,45 @@ struct Interner {
     id_bits: u32,
 }
 
+/// Slots an interner starts with at least.
+const FIRST_SLOTS: usize = 1 << 12;
+
 impl Interner {
+    /// An interner for a part of `nodes` nodes.
     fn new(nodes: usize) -> Self {
-        let size = (nodes + nodes / 2).max(1024).next_power_of_two();
+        let whole = (nodes + nodes / 2).max(1).next_power_of_two();
+        Self::with_slots((whole / 16).max(FIRST_SLOTS))
+    }
+
+    fn with_slots(size: usize) -> Self {
         Interner {
             slots: vec![0; size],
             mask: size - 1,
             id_bits: size.trailing_zeros().min(32),
         }
+    }
+
+    /// Room for `count` names in all without passing two-thirds full: the table made four
+    /// times larger (and `names` placed again) as often as needed.
+    fn reserve(&mut self, count: usize, names: &Names) {
+        let mut size = self.slots.len();
+        while count > size / 3 * 2 {
+            size *= 4;
+        }
+        if size == self.slots.len() {
+            return;
+        }
+        let mut grown = Interner::with_slots(size);
+        let id_mask = u32::MAX.checked_shr(32 - grown.id_bits).unwrap_or(0);
+        for id in 0..names.len() {
+            let (mut at, tag) = grown.hash(names.name(id));
+            while grown.slots[at] != 0 {
+                at = (at + 1) & grown.mask;
+            }
+            grown.slots[at] =
+                tag.checked_shl(grown.id_bits).unwrap_or(0) | ((id as u32 + 1) & id_mask);
+        }
+        *self = grown;
     }
 
     /// The name's hash: where its probe starts, and the bits kept in its slot (from the hash's
@@ -431,6 +466,8 @@ impl Interner {
         names: &mut Names,
         ids: &mut [u32],
     ) -> Result<(), TooLarge> {
+        // each may be new: room for all before any hash is taken (a hash holds the table's size)
+        self.reserve(names.len() + pending.len(), names);
         let hashes = self.hashes(pending.iter().copied(), names);
         for ((name, &hash), out) in pending.iter().zip(&hashes).zip(ids) {
             *out = self.id(name, hash, names)?;
@@ -654,10 +691,53 @@ const SHORT: usize = 64;
 #[inline]
 fn semicolons(bytes: &[u8]) -> usize {
     if bytes.len() < SHORT {
-        bytes.iter().filter(|&&b| b == b';').count()
+        let words = bytes.chunks_exact(8);
+        let rest = words.remainder();
+        let whole: u32 = words
+            .map(|word| {
+                semicolon_bits(u64::from_le_bytes(
+                    <[u8; 8]>::try_from(word).unwrap_or_default(),
+                ))
+                .count_ones()
+            })
+            .sum();
+        whole as usize + rest.iter().filter(|&&b| b == b';').count()
     } else {
         memchr::memchr_iter(b';', bytes).count()
     }
+}
+
+/// The high bit of each byte of `word` that is `;`, and no other bit (exact: no carry crosses
+/// from one byte to the next).
+#[inline]
+fn semicolon_bits(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ 0x3b3b_3b3b_3b3b_3b3b;
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// Calls `found(where)` for each `;` of `bytes` in order, eight bytes at a time (a short tail,
+/// where `memchr`'s set-up costs more than it saves).
+#[inline]
+fn each_semicolon<E>(bytes: &[u8], mut found: impl FnMut(usize) -> Result<(), E>) -> Result<(), E> {
+    let words = bytes.chunks_exact(8);
+    let rest = words.remainder();
+    for (k, word) in words.enumerate() {
+        let mut hits = semicolon_bits(u64::from_le_bytes(
+            <[u8; 8]>::try_from(word).unwrap_or_default(),
+        ));
+        while hits != 0 {
+            found(k * 8 + (hits.trailing_zeros() / 8) as usize)?;
+            hits &= hits - 1;
+        }
+    }
+    let base = bytes.len() - rest.len();
+    for (at, &b) in rest.iter().enumerate() {
+        if b == b';' {
+            found(base + at)?;
+        }
+    }
+    Ok(())
 }
 
 /// The frames of `stack` from `begin` on that become new nodes.
@@ -966,7 +1046,6 @@ fn part<'a>(
         mut weights,
     } = share;
     let mut names = Names::default();
-    // at most one name per node (the root's included)
     let mut interner = Interner::new(name_ids.len());
     // along the previous kept stack, the node of each depth (the root's first); in a later
     // part the nodes of the stack before it were made in another part: never a leaf here,
@@ -1011,11 +1090,7 @@ fn part<'a>(
             };
             let tail = &stack[begin..];
             if tail.len() < SHORT {
-                for (at, &b) in tail.iter().enumerate() {
-                    if b == b';' {
-                        frame(begin + at)?;
-                    }
-                }
+                each_semicolon(tail, |at| frame(begin + at))?;
             } else {
                 for at in memchr_iter(b';', tail) {
                     frame(begin + at)?;
@@ -1421,6 +1496,79 @@ mod tests {
         assert_eq!(last_kept(&[&a, &c]), Some(&b"c"[..]));
         assert_eq!(last_kept(&[&a[1..], &b[1..]]), None);
         assert_eq!(last_kept(&[]), None);
+    }
+
+    #[test]
+    fn the_interner_grows_with_the_names_not_the_nodes() {
+        // 20,000 nodes of 3 names: the table stays at its first size
+        let deep = vec![b"f;g".as_slice(); 10_000].join(&b';');
+        let stacks: Vec<(&[u8], i64)> = vec![(deep.as_slice(), 1)];
+        let share_of = |nodes: usize| {
+            let mut name_ids = vec![0; nodes];
+            let mut depths = Depths::Narrow(vec![0; nodes]);
+            let (mut leaves, mut weights) = (vec![0; 1], vec![vec![0; 1]]);
+            let (share, _) = shares(
+                &mut name_ids,
+                &mut depths,
+                &mut leaves,
+                &mut weights,
+                (nodes, 1),
+            );
+            let (names, interner, _) = part(&[&stacks], None, Some(b"all"), share).unwrap();
+            (names.len(), interner.slots.len(), name_ids)
+        };
+        let (names, slots, ids) = share_of(20_001);
+        assert_eq!((names, slots), (3, FIRST_SLOTS));
+        assert_eq!(&ids[..5], &[0, 1, 2, 1, 2]);
+        // 10,000 names: grown past its first size, every name found again by its id
+        let many: Vec<Vec<u8>> = (0..10_000)
+            .map(|i| format!("a;n{i}").into_bytes())
+            .collect();
+        let stacks: Vec<(&[u8], i64)> = many.iter().map(|s| (s.as_slice(), 1)).collect();
+        let tree = build_with(vec![stacks], b"all", usize::MAX).unwrap();
+        assert_eq!(tree.name_count(), 10_002);
+        let mut expected: Vec<Vec<u8>> = many.iter().map(|s| s[2..].to_vec()).collect();
+        expected.sort_by(|a, b| frame_cmp(a, b));
+        for (node, name) in expected.iter().enumerate() {
+            assert_eq!(tree.name(tree.name_ids[node + 2] as usize), name.as_slice());
+        }
+        let ids: std::collections::HashSet<u32> = tree.name_ids.iter().copied().collect();
+        assert_eq!(ids.len(), 10_002);
+    }
+
+    #[test]
+    fn each_semicolon_finds_every_one_in_order() {
+        for text in [
+            &b""[..],
+            b";",
+            b"a;b",
+            b";;;;;;;;;;",
+            b"std::vec:;:x;\xbb;\x3b;;:;<;",
+            b"0123456;89abcdef;",
+        ] {
+            let mut seen = Vec::new();
+            each_semicolon::<()>(text, |at| {
+                seen.push(at);
+                Ok(())
+            })
+            .unwrap();
+            let expected: Vec<usize> = memchr_iter(b';', text).collect();
+            assert_eq!(seen, expected, "{text:?}");
+            assert_eq!(semicolons(text), expected.len(), "{text:?}");
+        }
+        let mut stopped = 0;
+        assert_eq!(
+            each_semicolon(b"a;b;c;d;e;f;g;h;i", |_| {
+                stopped += 1;
+                if stopped == 3 {
+                    Err(())
+                } else {
+                    Ok(())
+                }
+            }),
+            Err(())
+        );
+        assert_eq!(stopped, 3);
     }
 
     #[test]
