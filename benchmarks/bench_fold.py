@@ -154,18 +154,18 @@ def without_blank_lines(path: Path, tmpdir: Path) -> Path:
     return target
 
 
-def compressed_copy(path: Path, compression: str) -> Path:
-    """`path` compressed next to itself: zstd at level 3 or gzip at level 6 (the tools' defaults)."""
-    if compression == "zstd":
-        target = path.with_name(path.name + ".zst")
-        if not target.exists():
-            with open(path, "rb") as src, open(target, "wb") as out:
-                zstandard.ZstdCompressor(level=3, threads=-1).copy_stream(src, out)
-    else:
-        target = path.with_name(path.name + ".gz")
-        if not target.exists():
-            with open(path, "rb") as src, gzip.open(target, "wb", compresslevel=6) as out:
-                shutil.copyfileobj(src, out, 1 << 20)
+def compressed_copy(path: Path, compression: str, tmpdir: Path) -> Path:
+    """`path` compressed into `tmpdir` (once a run): zstd at level 3 or gzip at level 6 (the tools'
+    defaults)."""
+    target = tmpdir / (path.name + (".zst" if compression == "zstd" else ".gz"))
+    if not target.exists():
+        with open(path, "rb") as src:
+            if compression == "zstd":
+                with open(target, "wb") as out:
+                    zstandard.ZstdCompressor(level=3, threads=-1).copy_stream(src, out)
+            else:
+                with gzip.open(target, "wb", compresslevel=6) as packed:
+                    shutil.copyfileobj(src, packed, 1 << 20)
     return target
 
 
@@ -175,14 +175,11 @@ def no_blank(foldkit: list[str], capture: Path, tmpdir: Path, cores: int, runs: 
     dense = without_blank_lines(capture, tmpdir)
     out = str(tmpdir / "out.folded")
     configs: list[tuple[str, list[str]]] = []
-    files: dict[str, Path] = {}
     for compression in ("plain", "zstd", "gzip"):
         for label, path in (("as captured", capture), ("no blank lines", dense)):
             if compression != "plain":
-                path = compressed_copy(path, compression)
-            name = f"foldkit -j {cores}, {compression}, {label}"
-            files[name] = path
-            configs.append((name, [*foldkit, str(path), "-o", out]))
+                path = compressed_copy(path, compression, tmpdir)
+            configs.append((f"foldkit -j {cores}, {compression}, {label}", [*foldkit, str(path), "-o", out]))
     rows = median_runs(configs, runs)
     print(f"\n{capture.name} without blank lines ({dense.stat().st_size / 1e6:.1f} MB; the peers cannot read it):")
     print(f"{'input':46} {'time s':>8} {'CPU s':>8} {'MB/s':>8} {'RSS MB':>8}  (MB/s of the decompressed text)")
@@ -223,9 +220,7 @@ def main() -> None:
         print(f"start-up, foldkit fold of a 1 KB capture: {startup(foldkit, tmpdir, args.runs) * 1000:.0f} ms")
         for path in inputs:
             size = path.stat().st_size
-            packed = tmpdir / (path.name + ".zst")
-            if not packed.exists():
-                packed.write_bytes(zstandard.ZstdCompressor(level=3, threads=-1).compress(path.read_bytes()))
+            packed = compressed_copy(path, "zstd", tmpdir)
             print(f"\n{path.name}: {size / 1e6:.1f} MB")
             out = str(tmpdir / "out.folded")
             configs = [(f"foldkit -j {jobs}", [*foldkit, "-j", str(jobs), str(path), "-o", out]) for jobs in sorted({1, cores})]

@@ -718,15 +718,20 @@ impl Worker {
                 return Ok((f, root, java));
             }
         }
-        let f = self.header.parse_line(head).ok_or(Stop::Fallback)?;
-        let (root, java) = self.root(&f);
-        let memo = match header::parse_usual_prefix(head) {
-            // remembered when the fields parsed are those of the prefix (not the pattern's after
-            // the usual shape failed on the rest): a line with the same prefix starts so too
-            Some((p, len, true)) if found.is_none() && same_start(&p, &f) => Some((p, len)),
-            _ => None,
+        // the usual shape read once, start then rest (a remembered start's rest is not of it)
+        let prefix = match found {
+            None => header::parse_usual_prefix(head),
+            Some(_) => None,
         };
-        if let Some((p, len)) = memo {
+        let usual = prefix.and_then(|(p, len, _)| header::parse_usual_rest(head, len, p));
+        let f = match usual {
+            Some(f) => f,
+            None => self.header.parse_line(head).ok_or(Stop::Fallback)?,
+        };
+        let (root, java) = self.root(&f);
+        // remembered when the usual shape read the whole line and took a cpu field (not when
+        // the pattern read it): a line with the same start starts so too
+        if let (Some((p, len, true)), Some(_)) = (prefix, usual) {
             let offset = |s: &[u8]| s.as_ptr() as usize - head.as_ptr() as usize;
             let range = |s: &[u8]| offset(s)..offset(s) + s.len();
             // the evicted memo's buffer reused
@@ -1181,17 +1186,6 @@ impl<'a> Lines<'a> {
             }
         }
     }
-}
-
-/// The comm, pid and tid of `a` and `b` are the same bytes of the same line.
-fn same_start(a: &Fields<'_>, b: &Fields<'_>) -> bool {
-    let same = |x: &[u8], y: &[u8]| x.as_ptr() == y.as_ptr() && x.len() == y.len();
-    let same_opt = |x: Option<&[u8]>, y: Option<&[u8]>| match (x, y) {
-        (Some(x), Some(y)) => same(x, y),
-        (None, None) => true,
-        _ => false,
-    };
-    same(a.comm, b.comm) && same_opt(a.pid, b.pid) && same_opt(a.tid, b.tid)
 }
 
 /// Bytes at the end of `a` equal to the end of `b`.

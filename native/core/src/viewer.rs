@@ -363,16 +363,27 @@ impl Interner {
             return;
         }
         let mut grown = Interner::with_slots(size);
-        let id_mask = u32::MAX.checked_shr(32 - grown.id_bits).unwrap_or(0);
         for id in 0..names.len() {
             let (mut at, tag) = grown.hash(names.name(id));
             while grown.slots[at] != 0 {
                 at = (at + 1) & grown.mask;
             }
-            grown.slots[at] =
-                tag.checked_shl(grown.id_bits).unwrap_or(0) | ((id as u32 + 1) & id_mask);
+            grown.slots[at] = grown.slot(tag, id as u32);
         }
         *self = grown;
+    }
+
+    /// The slot of the name `id` whose hash kept `tag` (ids fit below `id_bits`: the table
+    /// is never more than two-thirds full).
+    #[inline]
+    fn slot(&self, tag: u32, id: u32) -> u32 {
+        tag.checked_shl(self.id_bits).unwrap_or(0) | (id + 1)
+    }
+
+    /// The bits of a slot that hold its name's id + 1.
+    #[inline]
+    fn id_mask(&self) -> u32 {
+        u32::MAX.checked_shr(32 - self.id_bits).unwrap_or(0)
     }
 
     /// The name's hash: where its probe starts, and the bits kept in its slot (from the hash's
@@ -387,7 +398,7 @@ impl Interner {
     /// Where `name` is: `Ok(its id)`, or `Err(the empty slot where it would go)`.
     #[inline]
     fn probe(&self, name: &[u8], (mut at, tag): (usize, u32), names: &Names) -> Result<u32, usize> {
-        let id_mask = u32::MAX.checked_shr(32 - self.id_bits).unwrap_or(0);
+        let id_mask = self.id_mask();
         loop {
             let slot = self.slots[at];
             if slot == 0 {
@@ -415,7 +426,7 @@ impl Interner {
             }
         };
         let id = names.push(name)?;
-        self.slots[at] = hash.1.checked_shl(self.id_bits).unwrap_or(0) | (id + 1);
+        self.slots[at] = self.slot(hash.1, id);
         Ok(id)
     }
 
@@ -433,7 +444,7 @@ impl Interner {
             *hash = self.hash(name);
             n += 1;
         }
-        let id_mask = u32::MAX.checked_shr(32 - self.id_bits).unwrap_or(0);
+        let id_mask = self.id_mask();
         let mut ends = [0usize; BATCH];
         let mut seen = 0u32;
         for (end, &(at, tag)) in ends.iter_mut().zip(&hashes[..n]) {
@@ -551,40 +562,59 @@ fn first_new(prev: &[u8], stack: &[u8]) -> usize {
 #[inline]
 fn walk<'a, E>(
     ordered: &[&[(&'a [u8], i64)]],
-    mut prev: Option<&'a [u8]>,
+    prev: Option<&'a [u8]>,
     mut kept: impl FnMut(&'a [u8], usize, &[Option<i64>]) -> Result<(), E>,
 ) -> Result<usize, E> {
-    let mut nonpositive = 0;
-    if let [side] = ordered {
-        for &(stack, w) in side.iter() {
-            if w <= 0 {
-                nonpositive += 1;
-                continue;
-            }
-            let begin = prev.map_or(0, |p| first_new(p, stack));
-            kept(stack, begin, &[Some(w)])?;
-            prev = Some(stack);
-        }
-        return Ok(nonpositive);
-    }
-    if let [a, b] = ordered {
-        return walk_two(a, b, prev, kept);
-    }
-    let mut merged = Merged {
-        ordered,
-        heads: vec![0; ordered.len()],
+    let mut walked = Walked {
+        prev,
+        nonpositive: 0,
     };
-    let mut weights: Vec<Option<i64>> = vec![None; ordered.len()];
-    while let Some(stack) = merged.next(&mut weights) {
-        if !weights.iter().any(|w| w.is_some_and(|w| w > 0)) {
-            nonpositive += 1;
-            continue;
+    match ordered {
+        [side] => {
+            for &(stack, w) in side.iter() {
+                walked.offer(stack, &[Some(w)], &mut kept)?;
+            }
         }
-        let begin = prev.map_or(0, |p| first_new(p, stack));
-        kept(stack, begin, &weights)?;
-        prev = Some(stack);
+        [a, b] => walk_two(a, b, &mut walked, &mut kept)?,
+        _ => {
+            let mut merged = Merged {
+                ordered,
+                heads: vec![0; ordered.len()],
+            };
+            let mut weights: Vec<Option<i64>> = vec![None; ordered.len()];
+            while let Some(stack) = merged.next(&mut weights) {
+                walked.offer(stack, &weights, &mut kept)?;
+            }
+        }
     }
-    Ok(nonpositive)
+    Ok(walked.nonpositive)
+}
+
+/// Where a `walk` is: the last stack kept, and the stacks left out so far.
+struct Walked<'a> {
+    prev: Option<&'a [u8]>,
+    nonpositive: usize,
+}
+
+impl<'a> Walked<'a> {
+    /// The next stack in tree order with its weights: passed to `kept` with where its new
+    /// frames begin when it is heavier than zero on some side, else counted as left out.
+    #[inline]
+    fn offer<E>(
+        &mut self,
+        stack: &'a [u8],
+        weights: &[Option<i64>],
+        kept: &mut impl FnMut(&'a [u8], usize, &[Option<i64>]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if !weights.iter().any(|w| w.is_some_and(|w| w > 0)) {
+            self.nonpositive += 1;
+            return Ok(());
+        }
+        let begin = self.prev.map_or(0, |p| first_new(p, stack));
+        kept(stack, begin, weights)?;
+        self.prev = Some(stack);
+        Ok(())
+    }
 }
 
 /// How many of `stacks` (in frame order) come before `stack`, found by galloping from the
@@ -615,20 +645,11 @@ fn run_before(stacks: &[(&[u8], i64)], stack: &[u8]) -> usize {
 fn walk_two<'a, E>(
     a: &[(&'a [u8], i64)],
     b: &[(&'a [u8], i64)],
-    mut prev: Option<&'a [u8]>,
-    mut kept: impl FnMut(&'a [u8], usize, &[Option<i64>]) -> Result<(), E>,
-) -> Result<usize, E> {
-    let mut nonpositive = 0;
-    let mut each = |stack: &'a [u8], weights: [Option<i64>; 2]| -> Result<(), E> {
-        if !weights.iter().any(|w| w.is_some_and(|w| w > 0)) {
-            nonpositive += 1;
-            return Ok(());
-        }
-        let begin = prev.map_or(0, |p| first_new(p, stack));
-        kept(stack, begin, &weights)?;
-        prev = Some(stack);
-        Ok(())
-    };
+    walked: &mut Walked<'a>,
+    kept: &mut impl FnMut(&'a [u8], usize, &[Option<i64>]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut each =
+        |stack: &'a [u8], weights: [Option<i64>; 2]| walked.offer(stack, &weights, &mut *kept);
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         let (run_a, run_b) = match (a.get(i), b.get(j)) {
@@ -652,7 +673,7 @@ fn walk_two<'a, E>(
         }
         (i, j) = (i + run_a, j + run_b);
     }
-    Ok(nonpositive)
+    Ok(())
 }
 
 /// The last stack of `ordered` (sorted sides) heavier than zero on some side it is on.
