@@ -158,7 +158,7 @@ impl Index {
     fn new(room: usize) -> Self {
         let size = (room / 3 * 2).next_power_of_two().max(16);
         Index {
-            slots: vec![0; size],
+            slots: crate::written_zeros(size),
             mask: size - 1,
             len: 0,
         }
@@ -214,7 +214,7 @@ impl Index {
 
     /// Twice the slots, every row placed again from its slot alone.
     fn grow(&mut self) {
-        let old = std::mem::replace(&mut self.slots, vec![0; (self.mask + 1) * 2]);
+        let old = std::mem::replace(&mut self.slots, crate::written_zeros((self.mask + 1) * 2));
         self.mask = self.slots.len() - 1;
         for slot in old.into_iter().filter(|&s| s != 0) {
             let mut at = self.home(slot >> 32);

@@ -27,10 +27,31 @@ pub mod viewer;
 /// Version of the native core (the crate's version), shown by `foldkit --version -v`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// `len` zeros written into fresh memory (not `vec![0; len]`: calloc's untouched pages are
+/// first mapped to the shared zero page when read, then copied on the first write, and with
+/// other threads running each copy flushes their TLBs by interrupt).
+pub(crate) fn written_zeros<T: Copy + Default>(len: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(len);
+    v.resize(len, T::default());
+    v
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn version_is_set() {
         assert!(!super::VERSION.is_empty());
+    }
+
+    #[test]
+    fn written_zeros_are_zeros_of_the_length_asked() {
+        for len in [0, 1, 7, 1 << 20] {
+            let v: Vec<u64> = super::written_zeros(len);
+            assert_eq!(v.len(), len);
+            assert!(v.iter().all(|&x| x == 0));
+            let w: Vec<i128> = super::written_zeros(len);
+            assert_eq!(w.len(), len);
+            assert!(w.iter().all(|&x| x == 0));
+        }
     }
 }

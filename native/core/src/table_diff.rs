@@ -98,8 +98,8 @@ fn sum_range(
     absent: Option<&Members<'_>>,
 ) -> Part {
     let mut part = Part {
-        inclusive: vec![0; paths.count],
-        own: vec![0; paths.count],
+        inclusive: crate::written_zeros(paths.count),
+        own: crate::written_zeros(paths.count),
         hidden: 0,
         total: 0,
     };
@@ -173,8 +173,8 @@ pub fn frame_sums(
         parts.extend(handles.into_iter().map(|h| h.join().expect("a sum thread")));
         parts
     });
-    let mut inclusive = vec![0i128; paths.count];
-    let mut own = vec![0i128; paths.count];
+    let mut inclusive: Vec<i128> = crate::written_zeros(paths.count);
+    let mut own: Vec<i128> = crate::written_zeros(paths.count);
     let (mut hidden, mut total) = (0i128, 0i128);
     for part in parts {
         for (a, b) in inclusive.iter_mut().zip(&part.inclusive) {

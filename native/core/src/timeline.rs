@@ -89,8 +89,8 @@ pub fn sort_by_time(times: &[f64], ids: &[u32], weights: &[i64]) -> Option<Sampl
 
 /// Per stack id below `stacks`: the sum of its samples' weights and their number.
 pub fn sums(ids: &[u32], weights: &[i64], stacks: usize) -> (Vec<i128>, Vec<u64>) {
-    let mut total = vec![0i128; stacks];
-    let mut count = vec![0u64; stacks];
+    let mut total: Vec<i128> = crate::written_zeros(stacks);
+    let mut count: Vec<u64> = crate::written_zeros(stacks);
     for (&id, &w) in ids.iter().zip(weights) {
         if let Some(t) = total.get_mut(id as usize) {
             *t += i128::from(w);

@@ -346,7 +346,7 @@ impl Interner {
 
     fn with_slots(size: usize) -> Self {
         Interner {
-            slots: vec![0; size],
+            slots: crate::written_zeros(size),
             mask: size - 1,
             id_bits: size.trailing_zeros().min(32),
         }

@@ -30,7 +30,7 @@ impl Index {
     pub fn with_room(entries: usize) -> Self {
         let size = size_for(entries);
         Index {
-            slots: vec![0; size],
+            slots: crate::written_zeros(size),
             mask: size - 1,
             len: 0,
         }
@@ -108,7 +108,7 @@ impl Index {
 
     /// `size` slots (a power of two), every entry placed again by `hash_of(entry)`.
     fn resize(&mut self, size: usize, hash_of: impl Fn(u32) -> u64) {
-        let old = std::mem::replace(&mut self.slots, vec![0; size]);
+        let old = std::mem::replace(&mut self.slots, crate::written_zeros(size));
         self.mask = size - 1;
         for slot in old.into_iter().filter(|&s| s != 0) {
             let entry = (slot as u32).wrapping_sub(1);
