@@ -595,6 +595,12 @@ impl FoldedReader {
         self.index = Index::default();
     }
 
+    /// Take the index out (the reader only merged from now on): its memory, for
+    /// [`Index::reusing`].
+    pub fn take_index(&mut self) -> Index {
+        std::mem::take(&mut self.index)
+    }
+
     /// True when every stack is UTF-8 (stacks merged with `merge` are left out: check them
     /// in the reader they come from).
     pub fn utf8(&self) -> bool {

@@ -36,6 +36,33 @@ impl Index {
         }
     }
 
+    /// An empty index with room for `entries` entries, in `slots`' memory when it holds enough
+    /// (memory already written: no page is faulted in again), else in new memory.
+    pub fn reusing(entries: usize, mut slots: Vec<u64>) -> Self {
+        let size = size_for(entries);
+        if slots.capacity() >= size {
+            slots.clear();
+            slots.resize(size, 0);
+        } else {
+            slots = crate::written_zeros(size);
+        }
+        Index {
+            slots,
+            mask: size - 1,
+            len: 0,
+        }
+    }
+
+    /// The slots' memory, for [`Index::reusing`].
+    pub fn into_slots(self) -> Vec<u64> {
+        self.slots
+    }
+
+    /// Slots the index has (a power of two).
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Entries in the index.
     pub fn len(&self) -> usize {
         self.len

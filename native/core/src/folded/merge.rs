@@ -6,6 +6,9 @@
 //! range's table extended by every later stack that is not a duplicate, the duplicates' sums
 //! added to their first appearance.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
 use crate::folded::index::Index;
 use crate::folded::FoldedReader;
 use crate::table::Stacks;
@@ -20,6 +23,13 @@ const SPLIT_STACKS: usize = 1 << 16;
 #[inline]
 fn part_of(hash: u64, parts: usize) -> usize {
     (((hash >> 32) * parts as u64) >> 32) as usize
+}
+
+/// The value in `mutex`, poisoned or not.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The readers of consecutive ranges, numbered as one table: stack `g` is entry `g - bases[k]`
@@ -48,10 +58,10 @@ impl Ranges<'_> {
     }
 
     /// (stack, the earlier stack it duplicates) of the duplicates in partition `part` of
-    /// `parts`, in no particular order.
-    fn duplicates(&self, part: usize, parts: usize) -> Vec<(u32, u32)> {
+    /// `parts`, in no particular order, found with an index in `slots`' memory (given back).
+    fn duplicates(&self, part: usize, parts: usize, slots: Vec<u64>) -> (Vec<(u32, u32)>, Vec<u64>) {
         let total = *self.bases.last().unwrap_or(&0) as usize;
-        let mut index = Index::with_room(total / parts + total / parts / 8);
+        let mut index = Index::reusing(total / parts + total / parts / 8, slots);
         let mut found = Vec::new();
         let mut batch = [(0u64, 0u32); BATCH];
         let mut held = 0;
@@ -70,12 +80,12 @@ impl Ranges<'_> {
             }
         };
         for (k, reader) in self.readers.iter().enumerate() {
+            let base = self.bases[k];
             for (e, &hash) in reader.hashes().iter().enumerate() {
-                if part_of(hash, parts) != part {
-                    continue;
-                }
-                batch[held] = (hash, (self.bases[k] + e as u64) as u32);
-                held += 1;
+                // every stack written, kept when it is of this partition: no branch to mispredict
+                // on a hash
+                batch[held] = (hash, (base + e as u64) as u32);
+                held += usize::from(part_of(hash, parts) == part);
                 if held == BATCH {
                     take(&batch, &mut index);
                     held = 0;
@@ -83,7 +93,7 @@ impl Ranges<'_> {
             }
         }
         take(&batch[..held], &mut index);
-        found
+        (found, index.into_slots())
     }
 }
 
@@ -108,25 +118,50 @@ pub fn merge(mut readers: Vec<FoldedReader>, threads: usize) -> Stacks {
         total < u64::from(u32::MAX),
         "more than 2^32 - 2 distinct stacks"
     );
-    for r in &mut readers {
-        r.drop_index();
-    }
+    // the ranges' indexes are let go, their memory used again by the partitions' (pages
+    // already written: none is faulted in again, nor given back to the system while the other
+    // threads run)
+    let mut pool: Vec<Vec<u64>> = readers
+        .iter_mut()
+        .map(|r| r.take_index().into_slots())
+        .collect();
+    pool.sort_unstable_by_key(Vec::capacity);
     let later = (total - bases[1]) as usize;
     let parts = if later < SPLIT_STACKS {
         1
     } else {
-        threads.clamp(1, 64)
+        // as many partitions as ranges (at least one per thread): each partition's index fits
+        // in the memory of a range's
+        threads.clamp(1, 64).max(readers.len().min(64))
     };
     let ranges = Ranges {
         readers: &readers,
         bases,
     };
+    let next = AtomicUsize::new(0);
+    let pool = Mutex::new(pool);
+    let work = || {
+        let mut found = Vec::new();
+        loop {
+            let part = next.fetch_add(1, Ordering::Relaxed);
+            if part >= parts {
+                return found;
+            }
+            let slots = lock(&pool).pop().unwrap_or_default();
+            let (more, slots) = ranges.duplicates(part, parts, slots);
+            lock(&pool).push(slots);
+            if found.is_empty() {
+                found = more;
+            } else {
+                found.extend(more);
+            }
+        }
+    };
     let mut duplicates: Vec<(u32, u32)> = std::thread::scope(|scope| {
-        let ranges = &ranges;
-        let helpers: Vec<_> = (1..parts)
-            .map(|part| scope.spawn(move || ranges.duplicates(part, parts)))
+        let helpers: Vec<_> = (1..threads.clamp(1, parts))
+            .map(|_| scope.spawn(work))
             .collect();
-        let mut all = ranges.duplicates(0, parts);
+        let mut all = work();
         for helper in helpers {
             match helper.join() {
                 Ok(found) => all.extend(found),
@@ -135,6 +170,7 @@ pub fn merge(mut readers: Vec<FoldedReader>, threads: usize) -> Stacks {
         }
         all
     });
+    drop(pool);
     let bases = ranges.bases;
     duplicates.sort_unstable();
     // the first range's table, extended by every later stack that is not a duplicate
