@@ -272,6 +272,11 @@ def viewer_tree(
 def table_folded_text(table: FoldedStacks) -> bytes | None:
     """The table's canonical folded text, or None when a sum is a decimal."""
 
+def table_folded_write(table: FoldedStacks, path: str | None, new: bool) -> bool:
+    """`table_folded_text`'s bytes written a piece at a time to the file `path` (made when `new`:
+    it must not exist; else opened and truncated) or to standard output (None); False, having
+    made and written nothing, when a sum is a decimal; OSError when it cannot be written."""
+
 def table_top(
     table: FoldedStacks, by: str, roots: int, sort_self: bool, limit: int
 ) -> tuple[list[str], list[int], list[int], int] | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from foldkit.errors import UsageError
 from foldkit.ingest.options import FoldOptions
-from foldkit.outputs import COMPRESSION_SUFFIXES, atomic_writer, write_bytes
+from foldkit.outputs import COMPRESSION_SUFFIXES, atomic_writer, write_bytes, write_natively
 from foldkit.profile import Profile
 
 
@@ -122,7 +122,35 @@ def export(profile: Profile, path: str | os.PathLike[str] | None) -> None:
         with atomic_writer(path) as fh:
             fh.write(to_pprof_bytes(profile, gzipped=True))
         return
+    if exporter is DEFAULT and _write_table(profile, path):
+        return
     write_bytes(path, exporter.to_bytes(profile))
+
+
+def _write_table(profile: Profile, path: str | os.PathLike[str] | None) -> bool:
+    """Write the folded text of a profile whose stacks are still in the native table straight
+    from it (`outputs.write_natively`: the text never held whole); False, having written nothing,
+    when they are not (or a sum is a decimal)."""
+    from foldkit.native import native_core
+    from foldkit.profile import LazyProfile
+
+    core = native_core()
+    table = profile.table if isinstance(profile, LazyProfile) else None
+    if core is None or table is None:
+        return False
+
+    def native(file: str | None, new: bool) -> bool:
+        try:
+            return core.table_folded_write(table, file, new)
+        except RuntimeError:  # a panic in the native core (a bug): written from the bytes instead
+            if file is not None and new:
+                try:
+                    os.unlink(file)
+                except OSError:
+                    pass
+            return False
+
+    return write_natively(path, native, profile.to_folded_bytes)
 
 
 __all__ = ["EXPORTERS", "Exporter", "export", "exporter_for", "suffix_list"]

@@ -232,6 +232,28 @@ def test_diff_folded_of_many_pieces_is_written_as_the_python_text(tmp_path: Path
     assert out.read_bytes() == table_difffolded(old, new) == difffolded_bytes(diff_profiles(twin(old), twin(new)))
 
 
+@settings(max_examples=100, deadline=None)
+@given(LINES, st.integers(min_value=1, max_value=4), st.integers(min_value=1, max_value=64))
+def test_folded_text_written_from_the_table_is_the_python_text(lines: list[tuple[str, int]], threads: int, min_split: int) -> None:
+    got = read_table(text_of(lines), threads, min_split)
+    assert isinstance(got, LazyProfile) and got.table is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        made, truncated = Path(tmp) / "new.folded", Path(tmp) / "old.folded"
+        truncated.write_bytes(b"x" * 10_000)
+        assert _native.table_folded_write(got.table, str(made), True)
+        assert _native.table_folded_write(got.table, str(truncated), False)
+        with pytest.raises(FileExistsError):
+            _native.table_folded_write(got.table, str(made), True)
+        exported = Path(tmp) / "export.folded"
+        from foldkit.export import export
+
+        export(got, exported)
+        assert got.table is not None  # written from the table, no dict made
+        want = python_folded(twin(got))
+        assert made.read_bytes() == truncated.read_bytes() == exported.read_bytes() == want
+        assert oct(made.stat().st_mode & 0o777) == oct(0o600)
+
+
 def test_a_table_with_decimal_sums_is_left_to_the_twin() -> None:
     got = read_table(b"a 1.5\nb 2\n", 1, 1)
     # decimal sums make a plain profile: nothing for the core's table writers
@@ -243,6 +265,8 @@ def test_a_table_with_decimal_sums_is_left_to_the_twin() -> None:
         stacks = table(str(path), 1, 1 << 20, 100)
         assert stacks is not None
         assert _native.table_folded_text(stacks) is None
+        assert _native.table_folded_write(stacks, str(Path(tmp) / "never"), True) is False
+        assert not (Path(tmp) / "never").exists()
         assert _native.table_top(stacks, "function", 0, True, 0) is None
         assert _native.table_difffolded_write(stacks, stacks) is False
         out = io.BytesIO()

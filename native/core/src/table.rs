@@ -281,6 +281,77 @@ impl Stacks {
     }
 }
 
+/// Stacks formatted at a time by [`Stacks::write_folded_to`] (a piece of about 1 to 2 MB of
+/// text for short stacks: formatted while still in a core's cache, then written).
+const WRITE_PIECE: usize = 1 << 16;
+
+impl Stacks {
+    /// The folded text of the stacks in `order` ([`Stacks::write_folded`]'s bytes) written to
+    /// `out` a piece at a time, the pieces formatted by up to `threads` threads while the
+    /// earlier ones are written: the whole text is never held (nor its memory faulted in).
+    pub fn write_folded_to(
+        &self,
+        order: &[u32],
+        threads: usize,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
+        let pieces: Vec<&[u32]> = order.chunks(WRITE_PIECE).collect();
+        let format = |piece: &[u32], text: &mut Vec<u8>| {
+            text.clear();
+            for &i in piece {
+                text.extend_from_slice(self.stack(i as usize));
+                text.push(b' ');
+                push_decimal(text, self.sum(i as usize));
+                text.push(b'\n');
+            }
+        };
+        let helpers = threads.clamp(1, 64).min(pieces.len());
+        if helpers <= 1 {
+            let mut text = Vec::new();
+            for piece in &pieces {
+                format(piece, &mut text);
+                out.write_all(&text)?;
+            }
+            return Ok(());
+        }
+        std::thread::scope(|scope| {
+            // helper h formats pieces h, h + helpers, ...; its text comes back here in turn and
+            // its buffer goes back to it (two buffers each: one formatted while one is written)
+            let mut made = Vec::with_capacity(helpers);
+            for h in 0..helpers {
+                let (send, receive) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+                let (give_back, given_back) = std::sync::mpsc::channel::<Vec<u8>>();
+                give_back.send(Vec::new()).ok();
+                give_back.send(Vec::new()).ok();
+                let (pieces, format) = (&pieces, &format);
+                scope.spawn(move || {
+                    for piece in pieces.iter().skip(h).step_by(helpers) {
+                        let Ok(mut text) = given_back.recv() else {
+                            return; // the writer stopped
+                        };
+                        format(piece, &mut text);
+                        if send.send(text).is_err() {
+                            return;
+                        }
+                    }
+                });
+                made.push((receive, give_back));
+            }
+            for k in 0..pieces.len() {
+                let (receive, give_back) = &made[k % helpers];
+                let text = receive
+                    .recv()
+                    .map_err(|_| std::io::Error::other("a folded text writer stopped"))?;
+                out.write_all(&text)?;
+                give_back.send(text).ok();
+            }
+            Ok(())
+            // (the channels are dropped before the helpers are joined: a helper waiting on one
+            // after an error stops)
+        })
+    }
+}
+
 /// One row of the union of two tables: the stack and its sum on each side (None: absent there).
 pub type UnionRow<'a> = (&'a [u8], Option<i128>, Option<i128>);
 
@@ -680,6 +751,50 @@ mod tests {
             push_decimal(&mut d, v);
             assert_eq!(d, v.to_string().as_bytes());
             assert_eq!(decimal_len(v), d.len());
+        }
+    }
+
+    #[test]
+    fn folded_text_written_in_pieces_is_the_whole_text() {
+        let names: Vec<String> = (0..(WRITE_PIECE * 3 + 7))
+            .map(|i| format!("p;m{};s{}", i * 7919 % 100_003, i % 13))
+            .collect();
+        let mut t = Stacks::new();
+        for (i, s) in names.iter().enumerate() {
+            t.push(s.as_bytes(), i as i128 - 50);
+        }
+        t.add_to(3, i128::MAX / 2);
+        for t in [t, table(&[("b", 1), ("a", 2)]), Stacks::new()] {
+            let order = t.sorted();
+            let mut whole = vec![0u8; t.folded_len(&order)];
+            t.write_folded(&order, &mut whole);
+            for threads in [1, 2, 3, 64] {
+                let mut got = Vec::new();
+                t.write_folded_to(&order, threads, &mut got).unwrap();
+                assert_eq!(got, whole, "{threads} threads");
+            }
+        }
+        // a writer that fails stops every thread and says why
+        struct Full(usize);
+        impl std::io::Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(std::io::Error::other("full"));
+                }
+                self.0 -= 1;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let t = table(&names.iter().map(|s| (s.as_str(), 1)).collect::<Vec<_>>());
+        let order = t.sorted();
+        for threads in [1, 2, 5] {
+            for room in [0, 1, 2] {
+                let err = t.write_folded_to(&order, threads, &mut Full(room));
+                assert_eq!(err.unwrap_err().to_string(), "full");
+            }
         }
     }
 

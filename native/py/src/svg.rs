@@ -276,7 +276,7 @@ pub fn table_svg_write<'py>(
 }
 
 /// The output file `path`, made (`new`: it must not exist) or opened for writing and truncated.
-fn open_output(path: &Path, new: bool) -> io::Result<File> {
+pub(crate) fn open_output(path: &Path, new: bool) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true);
     if new {
@@ -294,7 +294,7 @@ fn open_output(path: &Path, new: bool) -> io::Result<File> {
 
 /// `err` as the `OSError` Python raises for it: `OSError(errno, os.strerror(errno))`, which is
 /// the subclass of that errno (`FileExistsError`, `BrokenPipeError`, ...).
-fn os_error(py: Python<'_>, err: &io::Error) -> PyErr {
+pub(crate) fn os_error(py: Python<'_>, err: &io::Error) -> PyErr {
     let Some(code) = err.raw_os_error() else {
         return PyOSError::new_err(err.to_string());
     };

@@ -4,6 +4,10 @@
 //! not UTF-8, sums beyond i64): the caller then works from `to_dict()`, the reference.
 
 use std::cmp::Ordering;
+use std::fs::File;
+use std::io;
+use std::os::fd::AsFd;
+use std::path::PathBuf;
 
 use foldkit_core::function_sums::function_sums_parallel;
 use foldkit_core::stack_order::{threads, write_folded_parallel};
@@ -15,6 +19,7 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::convert::{guard, int, text};
 use crate::folded::FoldedStacks;
+use crate::svg::{open_output, os_error};
 
 /// The table's stacks when they are integer sums of UTF-8 stacks.
 pub(crate) fn plain(table: &FoldedStacks) -> Option<&Stacks> {
@@ -43,6 +48,37 @@ fn table_folded_text<'py>(
     })?;
     let out = made.expect("the folded text was made");
     Ok(Some(out))
+}
+
+/// Write the canonical folded text of `table` (`table_folded_text`'s bytes) to the file at
+/// `path`, made (`new`: it must not exist, readable by its owner only) or opened for writing and
+/// truncated, or to the process's standard output (`path` None), a piece at a time: the text is
+/// never held whole. False, having made and written nothing, when a sum is a decimal; an
+/// `OSError` as Python's own calls raise it when the file cannot be made or written.
+#[pyfunction]
+#[pyo3(signature = (table, path, new))]
+fn table_folded_write(
+    py: Python<'_>,
+    table: &FoldedStacks,
+    path: Option<PathBuf>,
+    new: bool,
+) -> PyResult<bool> {
+    if !table.inner.floats.is_empty() {
+        return Ok(false);
+    }
+    let stacks = &table.inner.stacks;
+    let result = py.detach(|| {
+        guard("folded writer", || -> io::Result<()> {
+            let order = stacks.sorted();
+            let mut file = match &path {
+                // its own descriptor for standard output (a `dup`, sharing the offset)
+                None => File::from(io::stdout().as_fd().try_clone_to_owned()?),
+                Some(path) => open_output(path, new)?,
+            };
+            stacks.write_folded_to(&order, threads(), &mut file)
+        })
+    })?;
+    result.map(|()| true).map_err(|err| os_error(py, &err))
 }
 
 /// How `group` names a grouping.
@@ -198,6 +234,7 @@ fn table_changes<'py>(
 /// Register this file's functions in `foldkit._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_folded_text, m)?)?;
+    m.add_function(wrap_pyfunction!(table_folded_write, m)?)?;
     m.add_function(wrap_pyfunction!(table_top, m)?)?;
     m.add_function(wrap_pyfunction!(table_changes, m)?)?;
     Ok(())
