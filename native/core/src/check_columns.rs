@@ -19,7 +19,7 @@ use hashbrown::HashTable;
 use memchr::memchr;
 use rustc_hash::FxHasher;
 
-use crate::function_sums::function_sums_parallel;
+use crate::function_sums::{function_sums_here, function_sums_parallel};
 use crate::table::{Group, Stacks};
 
 /// What stands for every frame that cannot matter in a reduced table: not UTF-8, so no frame of
@@ -329,7 +329,7 @@ pub fn each_name<const N: usize>(
     threads: usize,
     mut name: impl FnMut(&[u8]),
 ) -> Option<()> {
-    function_sums_parallel(sides, Group::Function { roots }, threads, |row| {
+    function_sums_here(sides, Group::Function { roots }, threads, |row| {
         name(row.name)
     })
 }

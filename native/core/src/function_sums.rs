@@ -6,6 +6,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::sync_channel;
+use std::sync::Mutex;
 
 use crate::table::{Group, Named, Stacks};
 
@@ -155,10 +156,18 @@ struct Index {
 }
 
 impl Index {
-    fn new(room: usize) -> Self {
+    /// An empty index for about `room` rows, in `slots`' memory when it holds enough (pages
+    /// already written: none is faulted in again), else in new memory.
+    fn reusing(room: usize, mut slots: Vec<u64>) -> Self {
         let size = (room / 3 * 2).next_power_of_two().max(16);
+        if slots.capacity() >= size {
+            slots.clear();
+            slots.resize(size, 0);
+        } else {
+            slots = crate::written_zeros(size);
+        }
         Index {
-            slots: crate::written_zeros(size),
+            slots,
             mask: size - 1,
             len: 0,
         }
@@ -304,20 +313,53 @@ impl<const N: usize> Sums<'_, N> {
     }
 }
 
-/// The rows of partition `part` of `parts`; None when a sum leaves i64.
+/// Memory a partition's rows and index were made in, used again by a later partition's (pages
+/// already written: none is faulted in again, nor given back to the system while other threads
+/// run).
+struct Spare<const N: usize> {
+    rows: Vec<Row<N>>,
+    slots: Vec<u64>,
+}
+
+impl<const N: usize> Default for Spare<N> {
+    fn default() -> Self {
+        Spare {
+            rows: Vec::new(),
+            slots: Vec::new(),
+        }
+    }
+}
+
+/// The rows of partition `part` of `parts` (None when a sum leaves i64), made in `spare`'s
+/// memory, and the index's memory for the next.
 fn partition<const N: usize>(
     sides: [&Stacks; N],
     group: Group,
-    part: usize,
-    parts: usize,
+    (part, parts): (usize, usize),
     room: usize,
-) -> Option<Vec<Row<N>>> {
+    spare: Spare<N>,
+) -> (Option<Vec<Row<N>>>, Vec<u64>) {
+    let mut rows = spare.rows;
+    rows.clear();
+    rows.reserve(room);
     let mut sums = Sums {
         sides,
-        rows: Vec::with_capacity(room),
-        index: Index::new(room),
+        rows,
+        index: Index::reusing(room, spare.slots),
         overflow: false,
     };
+    let rows = sum_partition(&mut sums, group, part, parts).then_some(sums.rows);
+    (rows, sums.index.slots)
+}
+
+/// Sum the frames of partition `part` of `parts` into `sums`; false when a sum leaves i64.
+fn sum_partition<const N: usize>(
+    sums: &mut Sums<'_, N>,
+    group: Group,
+    part: usize,
+    parts: usize,
+) -> bool {
+    let sides = sums.sides;
     let mut batch = [Pending::default(); BATCH];
     let mut weights = [None; BATCH];
     for (side, table) in sides.iter().enumerate() {
@@ -333,13 +375,8 @@ fn partition<const N: usize>(
                 group,
                 |start, len, last| {
                     let hash = hash_in(arena, start, len);
-                    if parts > 1 && part_of(hash, parts) != part {
-                        return;
-                    }
-                    if held == BATCH {
-                        sums.take(side, &batch, &weights);
-                        held = 0;
-                    }
+                    // every frame written, kept when it is of this partition: no branch to
+                    // mispredict on a hash
                     batch[held] = Pending {
                         hash,
                         start: start as u64,
@@ -348,19 +385,23 @@ fn partition<const N: usize>(
                         leaf: last,
                     };
                     weights[held] = weight;
-                    held += 1;
+                    held += usize::from(parts <= 1 || part_of(hash, parts) == part);
+                    if held == BATCH {
+                        sums.take(side, &batch, &weights);
+                        held = 0;
+                    }
                 },
             );
             if sums.overflow {
-                return None;
+                return false;
             }
         }
         sums.take(side, &batch[..held], &weights[..held]);
         if sums.overflow {
-            return None;
+            return false;
         }
     }
-    Some(sums.rows)
+    true
 }
 
 /// Per function (see [`Group`]) its self and total sums on each side of `sides`, as
@@ -370,7 +411,7 @@ pub fn function_sums_parallel<'a, const N: usize>(
     sides: [&'a Stacks; N],
     group: Group,
     threads: usize,
-    keep: impl FnMut(Named<'a, N>),
+    keep: impl FnMut(Named<'a, N>) + Send,
 ) -> Option<()> {
     function_sums_in(sides, group, threads, PART_FRAMES, keep)
 }
@@ -381,7 +422,7 @@ pub fn function_sums_in<'a, const N: usize>(
     group: Group,
     threads: usize,
     most: usize,
-    mut keep: impl FnMut(Named<'a, N>),
+    mut keep: impl FnMut(Named<'a, N>) + Send,
 ) -> Option<()> {
     let frames = occurrences(sides, group);
     // every thread at work on a big table, each partition within `most` frames
@@ -394,16 +435,94 @@ pub fn function_sums_in<'a, const N: usize>(
         &sides[r.side()].arena()[r.start()..r.start() + r.len as usize]
     };
     if threads == 1 {
+        let mut spare = Spare::default();
         for part in 0..parts {
-            for r in partition(sides, group, part, parts, room)? {
+            let (rows, slots) = partition(sides, group, (part, parts), room, spare);
+            let rows = rows?;
+            for r in &rows {
                 keep(Named {
-                    name: name(&r),
+                    name: name(r),
                     sums: r.sums,
                 });
             }
+            spare = Spare { rows, slots };
         }
         return Some(());
     }
+    let next = AtomicUsize::new(0);
+    // each thread keeps its partition's rows itself (one thread at a time), then sums its next
+    // partition in their memory and its index's: a thread holds one partition at a time, and
+    // the pages of its first are not faulted in again for the others
+    let shared = Mutex::new((keep, false));
+    std::thread::scope(|scope| {
+        let work = || {
+            let mut spare = Spare::default();
+            loop {
+                let part = next.fetch_add(1, Ordering::Relaxed);
+                if part >= parts {
+                    return;
+                }
+                let (rows, slots) = partition(sides, group, (part, parts), room, spare);
+                let mut held = shared
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let (keep, failed) = &mut *held;
+                let Some(rows) = rows.filter(|_| !*failed) else {
+                    *failed = true;
+                    next.store(parts, Ordering::Relaxed);
+                    return;
+                };
+                for r in &rows {
+                    keep(Named {
+                        name: name(r),
+                        sums: r.sums,
+                    });
+                }
+                drop(held);
+                spare = Spare { rows, slots };
+            }
+        };
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        work();
+        for helper in helpers {
+            if let Err(panic) = helper.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+    let (_, failed) = shared
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    (!failed).then_some(())
+}
+
+/// [`function_sums_parallel`] for a `keep` that must run on the calling thread (it holds
+/// what cannot be sent to another: the rows are summed by other threads and kept here).
+pub fn function_sums_here<'a, const N: usize>(
+    sides: [&'a Stacks; N],
+    group: Group,
+    threads: usize,
+    keep: impl FnMut(Named<'a, N>),
+) -> Option<()> {
+    function_sums_here_in(sides, group, threads, PART_FRAMES, keep)
+}
+
+/// [`function_sums_here`] with partitions of at most `most` frame occurrences.
+fn function_sums_here_in<'a, const N: usize>(
+    sides: [&'a Stacks; N],
+    group: Group,
+    threads: usize,
+    most: usize,
+    mut keep: impl FnMut(Named<'a, N>),
+) -> Option<()> {
+    let frames = occurrences(sides, group);
+    let spread = if frames >= SPLIT_FRAMES { threads } else { 1 };
+    let parts = frames.div_ceil(most.max(1)).max(spread).max(1);
+    let room = (frames / parts + frames / parts / 8 + 16).min(frames + 16);
+    let threads = threads.clamp(1, parts);
+    let name = |r: &Row<N>| -> &'a [u8] {
+        &sides[r.side()].arena()[r.start()..r.start() + r.len as usize]
+    };
     let next = AtomicUsize::new(0);
     // a finished partition waits until the last is kept: at most threads + 1 partitions are held
     let (send, receive) = sync_channel::<Option<Vec<Row<N>>>>(0);
@@ -412,16 +531,26 @@ pub fn function_sums_in<'a, const N: usize>(
         for _ in 0..threads {
             let send = send.clone();
             let next = &next;
-            scope.spawn(move || loop {
-                let part = next.fetch_add(1, Ordering::Relaxed);
-                if part >= parts {
-                    return;
-                }
-                let rows = partition(sides, group, part, parts, room);
-                let stop = rows.is_none();
-                if send.send(rows).is_err() || stop {
-                    next.store(parts, Ordering::Relaxed);
-                    return;
+            scope.spawn(move || {
+                let mut slots = Vec::new();
+                loop {
+                    let part = next.fetch_add(1, Ordering::Relaxed);
+                    if part >= parts {
+                        return;
+                    }
+                    // (new rows: the memory of rows kept here is all written, where new rows
+                    // are written as they come)
+                    let spare = Spare {
+                        rows: Vec::new(),
+                        slots,
+                    };
+                    let (rows, left) = partition(sides, group, (part, parts), room, spare);
+                    slots = left;
+                    let stop = rows.is_none();
+                    if send.send(rows).is_err() || stop {
+                        next.store(parts, Ordering::Relaxed);
+                        return;
+                    }
                 }
             });
         }
@@ -429,9 +558,9 @@ pub fn function_sums_in<'a, const N: usize>(
         for rows in receive.iter() {
             match rows {
                 Some(rows) if !failed => {
-                    for r in rows {
+                    for r in &rows {
                         keep(Named {
-                            name: name(&r),
+                            name: name(r),
                             sums: r.sums,
                         });
                     }
@@ -478,6 +607,12 @@ mod tests {
         function_sums_in(sides, group, threads, most, |r| {
             assert!(out.insert(r.name.to_vec(), r.sums).is_none());
         })?;
+        // kept on the calling thread: the same rows
+        let mut here = BTreeMap::new();
+        function_sums_here_in(sides, group, threads, most, |r| {
+            assert!(here.insert(r.name.to_vec(), r.sums).is_none());
+        })?;
+        assert_eq!(here, out);
         Some(out)
     }
 
@@ -533,7 +668,7 @@ mod tests {
 
     #[test]
     fn the_index_grows_and_finds_every_row() {
-        let mut index = Index::new(1);
+        let mut index = Index::reusing(1, Vec::new());
         let names: Vec<Vec<u8>> = (0..5000u32).map(|i| format!("f{i}").into_bytes()).collect();
         for (r, name) in names.iter().enumerate() {
             let hash = hash_in(name, 0, name.len());

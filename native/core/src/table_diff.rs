@@ -214,7 +214,7 @@ pub fn change_sums<'a>(
     after: &'a Stacks,
     group: Group,
     threads: usize,
-    mut keep: impl FnMut(Named<'a, 2>),
+    mut keep: impl FnMut(Named<'a, 2>) + Send,
 ) -> Option<()> {
     let (b, a) = (before.stack_bytes(), after.stack_bytes());
     let (small, large, small_at) = if b.saturating_mul(SMALL_SIDE) <= a {

@@ -94,7 +94,7 @@ fn group_of(by: &str, roots: usize) -> PyResult<Group> {
 /// order, and how many rows there were in all: only `limit` rows are held beyond the partition at
 /// hand.
 fn best<'a, const N: usize>(
-    rows: impl FnOnce(&mut dyn FnMut(Named<'a, N>)) -> Option<()>,
+    rows: impl FnOnce(&mut (dyn FnMut(Named<'a, N>) + Send)) -> Option<()>,
     limit: i64,
     order: impl Fn(&Named<'a, N>, &Named<'a, N>) -> Ordering + Sync,
 ) -> Option<(Vec<Named<'a, N>>, usize)> {

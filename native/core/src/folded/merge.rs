@@ -59,7 +59,12 @@ impl Ranges<'_> {
 
     /// (stack, the earlier stack it duplicates) of the duplicates in partition `part` of
     /// `parts`, in no particular order, found with an index in `slots`' memory (given back).
-    fn duplicates(&self, part: usize, parts: usize, slots: Vec<u64>) -> (Vec<(u32, u32)>, Vec<u64>) {
+    fn duplicates(
+        &self,
+        part: usize,
+        parts: usize,
+        slots: Vec<u64>,
+    ) -> (Vec<(u32, u32)>, Vec<u64>) {
         let total = *self.bases.last().unwrap_or(&0) as usize;
         let mut index = Index::reusing(total / parts + total / parts / 8, slots);
         let mut found = Vec::new();
