@@ -493,24 +493,6 @@ impl Interner {
         }
         Ok(())
     }
-
-    /// For each name of `other` in `range`, its id in `names` (this interner's), or `u32::MAX`
-    /// when `names` does not have it; looked up `BATCH` at a time.
-    fn find_all(&self, names: &Names, other: &Names, range: std::ops::Range<usize>) -> Vec<u32> {
-        let mut out = Vec::with_capacity(range.len());
-        for from in range.clone().step_by(BATCH) {
-            let batch = from..(from + BATCH).min(range.end);
-            let hashes = self.hashes(batch.clone().map(|i| other.name(i)), names);
-            for (i, &hash) in batch.zip(&hashes) {
-                out.push(if self.slots[hash.0] == 0 {
-                    u32::MAX // an empty first slot: not there
-                } else {
-                    self.probe(other.name(i), hash, names).unwrap_or(u32::MAX)
-                });
-            }
-        }
-        out
-    }
 }
 
 /// The sides' sorted stacks walked together in frame order.
@@ -779,17 +761,6 @@ fn new_frames(stack: &[u8], begin: usize) -> usize {
     }
 }
 
-/// Where each frame of `stack` starts (TooLarge past 4 GiB).
-fn frame_starts(stack: &[u8]) -> Result<Vec<u32>, TooLarge> {
-    if stack.is_empty() {
-        return Ok(Vec::new());
-    }
-    std::iter::once(0)
-        .chain(memchr_iter(b';', stack).map(|p| p + 1))
-        .map(|start| u32::try_from(start).map_err(|_| TooLarge::Names))
-        .collect()
-}
-
 /// Bytes of a stack below which it cannot hold 65,536 frames (each frame but the last takes at
 /// least its `;`): only longer ones are counted to find a depth past u16.
 const DEEP_BYTES: usize = 1 << 16;
@@ -919,10 +890,8 @@ impl DepthsMut<'_> {
     }
 }
 
-/// A part's share of the tree's arrays: where its nodes and kept stacks go, and the number of
-/// the first of its nodes in the whole tree.
+/// The tree's arrays as the walk writes them.
 struct Share<'t> {
-    first: usize,
     name_ids: &'t mut [u32],
     depths: DepthsMut<'t>,
     leaves: &'t mut [u32],
@@ -947,76 +916,30 @@ fn arrays(
     (vec![0; nodes], depths, vec![0; kept], weights)
 }
 
-/// The arrays cut in two shares: the first `nodes` nodes and `kept` kept stacks, and the rest.
-fn shares<'t>(
+/// The arrays as the walk writes them.
+fn share<'t>(
     name_ids: &'t mut [u32],
     depths: &'t mut Depths,
     leaves: &'t mut [u32],
     weights: &'t mut [Vec<i64>],
-    (nodes, kept): (usize, usize),
-) -> (Share<'t>, Share<'t>) {
-    let (ids_a, ids_b) = name_ids.split_at_mut(nodes);
-    let (depths_a, depths_b) = match depths {
-        Depths::Narrow(d) => {
-            let (a, b) = d.split_at_mut(nodes);
-            (DepthsMut::Narrow(a), DepthsMut::Narrow(b))
-        }
-        Depths::Wide(d) => {
-            let (a, b) = d.split_at_mut(nodes);
-            (DepthsMut::Wide(a), DepthsMut::Wide(b))
-        }
-    };
-    let (leaves_a, leaves_b) = leaves.split_at_mut(kept);
-    let (weights_a, weights_b): (Vec<&mut [i64]>, Vec<&mut [i64]>) =
-        weights.iter_mut().map(|w| w.split_at_mut(kept)).unzip();
-    (
-        Share {
-            first: 0,
-            name_ids: ids_a,
-            depths: depths_a,
-            leaves: leaves_a,
-            weights: weights_a,
+) -> Share<'t> {
+    Share {
+        name_ids,
+        depths: match depths {
+            Depths::Narrow(d) => DepthsMut::Narrow(d),
+            Depths::Wide(d) => DepthsMut::Wide(d),
         },
-        Share {
-            first: nodes,
-            name_ids: ids_b,
-            depths: depths_b,
-            leaves: leaves_b,
-            weights: weights_b,
-        },
-    )
-}
-
-/// Kept stacks from which the tree is built in two parts at once (fewer: in one).
-const TWO_PARTS_FROM: usize = 8_192;
-
-/// Stacks above which the tree is built in one part again: the join copies the later part's new
-/// names once more, which at 10 M distinct stacks cost 150 MiB of peak memory and 0.6 s of CPU
-/// for no time saved (measured), when memory is what such inputs run short of.
-const TWO_PARTS_UP_TO: usize = 2_000_000;
-
-/// The merged tree of `sides` (each side's stacks distinct), the root called `root`. A stack is
-/// left out (and counted) when its weight is zero or negative on every side it is on. With many
-/// stacks (up to `TWO_PARTS_UP_TO`), the two halves of the stacks (in frame order) are built on two
-/// threads and joined.
-pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, TooLarge> {
-    let stacks: usize = sides.iter().map(Vec::len).sum();
-    build_with(sides, root, two_parts_from(stacks, TWO_PARTS_UP_TO))
-}
-
-/// The stacks from which `build_with` builds a tree of `stacks` stacks in two parts:
-/// `TWO_PARTS_FROM`, or never (`usize::MAX`) when there are more than `up_to`.
-fn two_parts_from(stacks: usize, up_to: usize) -> usize {
-    if stacks > up_to {
-        usize::MAX
-    } else {
-        TWO_PARTS_FROM
+        leaves,
+        weights: weights.iter_mut().map(Vec::as_mut_slice).collect(),
     }
 }
 
-/// True when `build_with` builds a tree of `stacks` stacks (in all sides) in two parts.
-fn in_two_parts(stacks: usize, two_parts_from: usize) -> bool {
-    stacks >= two_parts_from.max(2)
+/// The merged tree of `sides` (each side's stacks distinct), the root called `root`. A stack is
+/// left out (and counted) when its weight is zero or negative on every side it is on. With many
+/// stacks (`PIPED_FROM`), the stacks are counted in two halves at once and the names interned on
+/// a thread of their own while the stacks are walked.
+pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, TooLarge> {
+    build_with(sides, root, PIPED_FROM)
 }
 
 /// Both of `a` and `b` at once, on two threads.
@@ -1031,18 +954,11 @@ fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
     })
 }
 
-/// `build`, in two parts from `two_parts_from` stacks on; past that, from `PIPED_FROM` stacks
-/// on, in one part whose names are interned on a thread of their own (`piped_names`).
-fn build_with(
-    sides: Vec<Vec<(&[u8], i64)>>,
-    root: &[u8],
-    two_parts_from: usize,
-) -> Result<ViewTree, TooLarge> {
-    build_planned(sides, root, two_parts_from, PIPED_FROM)
-}
-
-/// Stacks from which a tree built in one part has its names interned on a thread of their own
-/// while the stacks are walked (and counted in two halves at once first).
+/// Stacks from which the tree's stacks are counted in two halves at once, and its names interned
+/// on a thread of their own while the stacks are walked. (Building the two halves' trees at once
+/// and joining them, as was done from 8,192 stacks up to 2,000,000, took more CPU and more time:
+/// at 1 M distinct stacks the build took 0.26 CPU-s to this 0.19, on the 45 MB profile 0.11 to
+/// 0.09-0.11; at 30,000 stacks one thread took less time than two.)
 const PIPED_FROM: usize = 1 << 16;
 
 /// Where the stacks of sorted sides are cut in two: at the half of the largest side's bytes,
@@ -1058,47 +974,22 @@ fn cut_of<'a>(all: &[&[(&'a [u8], i64)]]) -> Option<&'a [u8]> {
     side.get(at.max(1)).map(|&(s, _)| s)
 }
 
-/// `build`: in two parts from `two_parts_from` stacks on, both parts' stacks counted at once, the
-/// arrays made once at the whole tree's size, each part writing its own share of them; else in
-/// one part, from `piped_from` stacks on counted in two halves at once and its names interned
-/// on a thread of their own.
-fn build_planned(
+/// `build`, from `piped_from` stacks on counted in two halves at once (the distinct names
+/// estimated as they are) and its names interned on a thread of their own; the arrays made once
+/// at the tree's size.
+fn build_with(
     sides: Vec<Vec<(&[u8], i64)>>,
     root: &[u8],
-    two_parts_from: usize,
     piped_from: usize,
 ) -> Result<ViewTree, TooLarge> {
     let ordered: Vec<Vec<(&[u8], i64)>> = sides.into_iter().map(sorted).collect();
     let all: Vec<&[(&[u8], i64)]> = ordered.iter().map(Vec::as_slice).collect();
     let stacks: usize = all.iter().map(|side| side.len()).sum();
-    let two_parts = in_two_parts(stacks, two_parts_from);
-    let cut = (two_parts || stacks >= piped_from.max(2))
+    let cut = (stacks >= piped_from.max(2))
         .then(|| cut_of(&all))
         .flatten();
-    let sides = all.len();
-    // the arrays at the tree's size (`counted` found of all its kept stacks)
-    let sized = |counted: Count| {
-        let nodes = 1 + counted.nodes;
-        if u32::try_from(nodes).is_err() {
-            return Err(TooLarge::Nodes);
-        }
-        Ok((nodes, arrays(nodes, counted.kept, sides, counted.deep)))
-    };
-    let (names, name_ids, depths, leaves, weights, nonpositive) = match cut {
-        None => {
-            let counted = count(&all, None, None);
-            let (nodes, (mut name_ids, mut depths, mut leaves, mut weights)) = sized(counted)?;
-            let (share, _) = shares(
-                &mut name_ids,
-                &mut depths,
-                &mut leaves,
-                &mut weights,
-                (nodes, counted.kept),
-            );
-            let plan = Plan::default();
-            let (names, _, nonpositive) = part(&all, None, Some(root), share, counted, plan)?;
-            (names, name_ids, depths, leaves, weights, nonpositive)
-        }
+    let (counted, plan) = match cut {
+        None => (count(&all, None, None), Plan::default()),
         Some(cut) => {
             let ats: Vec<usize> = all
                 .iter()
@@ -1121,51 +1012,22 @@ fn build_planned(
             };
             let ((a, names_a), (b, names_b)) =
                 both(|| counted(&first, None), || counted(&second, before));
-            let (nodes, (mut name_ids, mut depths, mut leaves, mut weights)) = sized(a.and(b))?;
-            if two_parts {
-                let (share_a, share_b) = shares(
-                    &mut name_ids,
-                    &mut depths,
-                    &mut leaves,
-                    &mut weights,
-                    (1 + a.nodes, a.kept),
-                );
-                let plan = |names: &Distinct| Plan {
-                    names: Some(names.estimate()),
-                    piped: false,
-                };
-                let (made_a, made_b) = both(
-                    || part(&first, None, Some(root), share_a, a, plan(&names_a)),
-                    || part(&second, before, None, share_b, b, plan(&names_b)),
-                );
-                let ((mut names, interner, skipped_a), (later, _, skipped_b)) = (made_a?, made_b?);
-                join(&mut names, interner, later, &mut name_ids[1 + a.nodes..])?;
-                (
-                    names,
-                    name_ids,
-                    depths,
-                    leaves,
-                    weights,
-                    skipped_a + skipped_b,
-                )
-            } else {
-                let counted = a.and(b);
-                let (share, _) = shares(
-                    &mut name_ids,
-                    &mut depths,
-                    &mut leaves,
-                    &mut weights,
-                    (nodes, counted.kept),
-                );
-                let plan = Plan {
-                    names: Some(names_a.union(&names_b).estimate()),
-                    piped: true,
-                };
-                let (names, _, nonpositive) = part(&all, None, Some(root), share, counted, plan)?;
-                (names, name_ids, depths, leaves, weights, nonpositive)
-            }
+            let plan = Plan {
+                names: Some(names_a.union(&names_b).estimate()),
+                piped: true,
+            };
+            (a.and(b), plan)
         }
     };
+    let nodes = 1 + counted.nodes;
+    if u32::try_from(nodes).is_err() {
+        return Err(TooLarge::Nodes);
+    }
+    let sides = all.len();
+    let (mut name_ids, mut depths, mut leaves, mut weights) =
+        arrays(nodes, counted.kept, sides, counted.deep);
+    let share = share(&mut name_ids, &mut depths, &mut leaves, &mut weights);
+    let (names, nonpositive) = part(&all, root, share, counted, plan)?;
     let Names {
         bytes: mut names,
         ends: mut name_ends,
@@ -1186,53 +1048,43 @@ fn build_planned(
     })
 }
 
-/// The nodes the kept stacks of `ordered` make, `before` the kept stack before them, written to
-/// `share`: with `root`, the tree's first part (the root is node 0, name 0); without, a later
-/// part, its names numbered from 0 in it (`join` renumbers them). Its names, their interner and
-/// the stacks left out. `counted` is what `count` found of these stacks (the names' arena is
-/// made at the size their new frames take at most: memory is only taken as it is written, and
-/// the arena is never copied to grow). `plan`: about how many distinct names there are, if
-/// known, and whether they are interned on a thread of their own while this one walks the
-/// stacks (`piped_names`).
+/// The nodes the kept stacks of `ordered` make, written to `share` (the root, called `root`, is
+/// node 0, name 0): the names and the stacks left out. `counted` is what `count` found of these
+/// stacks (the names' arena is made at the size their new frames take at most: memory is only
+/// taken as it is written, and the arena is never copied to grow). `plan`: about how many
+/// distinct names there are, if known, and whether they are interned on a thread of their own
+/// while this one walks the stacks (`piped_names`).
 fn part<'a>(
     ordered: &[&[(&'a [u8], i64)]],
-    before: Option<&'a [u8]>,
-    root: Option<&[u8]>,
+    root: &[u8],
     share: Share<'_>,
     counted: Count,
     plan: Plan,
-) -> Result<(Names, Interner, usize), TooLarge> {
+) -> Result<(Names, usize), TooLarge> {
     let Share {
-        first,
         name_ids,
         depths,
         leaves,
         weights,
     } = share;
     let mut names = Names {
-        bytes: Vec::with_capacity(counted.bytes + root.map_or(0, |r| r.len() + 1)),
+        bytes: Vec::with_capacity(counted.bytes + root.len() + 1),
         ends: Vec::with_capacity(name_ids.len()),
     };
     let mut interner = Interner::new(name_ids.len(), plan.names);
+    // a frame called as the root is the root's name (as in the twin)
+    interner.intern_all(&[root], &mut names, &mut name_ids[..1])?;
     let shape = Shape {
-        first,
-        made: 0,
+        made: 1,
         depths,
         leaves,
         weights,
     };
-    let (shape, name_ids) = match root {
-        Some(root) => {
-            // a frame called as the root is the root's name (as in the twin)
-            interner.intern_all(&[root], &mut names, &mut name_ids[..1])?;
-            (shape.rooted(), &mut name_ids[1..])
-        }
-        None => (shape, name_ids),
-    };
+    let name_ids = &mut name_ids[1..];
     if !plan.piped {
         let mut pending: Vec<&[u8]> = Vec::with_capacity(BATCH);
         let mut interned = 0usize;
-        let nonpositive = shape.walk(ordered, before, |name| {
+        let nonpositive = shape.walk(ordered, |name| {
             pending.push(name);
             if pending.len() == BATCH {
                 let ids = &mut name_ids[interned..interned + BATCH];
@@ -1244,13 +1096,12 @@ fn part<'a>(
         })?;
         let ids = &mut name_ids[interned..interned + pending.len()];
         interner.intern_all(&pending, &mut names, ids)?;
-        return Ok((names, interner, nonpositive));
+        return Ok((names, nonpositive));
     }
     let (interned, walked) = piped_names(interner, names, name_ids, |named| {
-        shape.walk(ordered, before, named)
+        shape.walk(ordered, named)
     });
-    let (names, interner) = interned?;
-    Ok((names, interner, walked?))
+    Ok((interned?, walked?))
 }
 
 /// How a part is built (`part`).
@@ -1270,13 +1121,13 @@ const IN_FLIGHT: usize = 8;
 
 /// `walk(named)` on this thread, `named(name)` called for each new node's name in node order,
 /// while another interns those names with `interner` into `names`, their ids written to `ids`
-/// in order: the walk's result, and the names and interner (the first error either met).
+/// in order: the walk's result, and the names (the first error either met).
 fn piped_names<'a, R>(
     mut interner: Interner,
     mut names: Names,
     ids: &mut [u32],
     walk: impl FnOnce(&mut dyn FnMut(&'a [u8]) -> Result<(), TooLarge>) -> Result<R, TooLarge>,
-) -> (Result<(Names, Interner), TooLarge>, Result<R, TooLarge>) {
+) -> (Result<Names, TooLarge>, Result<R, TooLarge>) {
     let (to_intern, batches) = crossbeam_channel::bounded::<Vec<&'a [u8]>>(IN_FLIGHT);
     let (to_reuse, spare) = crossbeam_channel::bounded::<Vec<&'a [u8]>>(IN_FLIGHT);
     std::thread::scope(|scope| {
@@ -1292,7 +1143,7 @@ fn piped_names<'a, R>(
                 }
                 let _ = to_reuse.try_send(batch);
             }
-            Ok((names, interner))
+            Ok(names)
         });
         let mut batch: Vec<&'a [u8]> = Vec::with_capacity(PIPED);
         let walked = walk(&mut |name| {
@@ -1320,12 +1171,10 @@ fn piped_names<'a, R>(
     })
 }
 
-/// A part's walk over its kept stacks: each new node's depth, each kept stack's leaf node and
-/// weights, written to the part's share; the names of the nodes handed on in node order.
+/// The walk over the kept stacks: each new node's depth, each kept stack's leaf node and
+/// weights, written to the tree's arrays; the names of the nodes handed on in node order.
 struct Shape<'t> {
-    /// The number of the part's first node in the whole tree.
-    first: usize,
-    /// Nodes made in this part so far.
+    /// Nodes made so far (the root's first).
     made: usize,
     depths: DepthsMut<'t>,
     leaves: &'t mut [u32],
@@ -1333,46 +1182,29 @@ struct Shape<'t> {
 }
 
 impl Shape<'_> {
-    /// The shape of the tree's first part, its root (node 0, depth 0) made.
-    fn rooted(mut self) -> Self {
-        self.depths.set(0, 0);
-        self.made = 1;
-        self
-    }
-
-    /// Walk `ordered` (`before` the kept stack before them; unused in the first part, whose
-    /// root is made), `named(name)` called for each new node's name in node order; the stacks
-    /// left out.
+    /// Walk `ordered` (the root made), `named(name)` called for each new node's name in node
+    /// order; the stacks left out.
     fn walk<'a>(
         mut self,
         ordered: &[&[(&'a [u8], i64)]],
-        before: Option<&'a [u8]>,
         mut named: impl FnMut(&'a [u8]) -> Result<(), TooLarge>,
     ) -> Result<usize, TooLarge> {
-        // along the previous kept stack, the node of each depth (the root's first); in a later
-        // part the nodes of the stack before it were made in another part: never a leaf here,
-        // as every kept stack but the empty one (the first of all) ends at a node of its own
+        self.depths.set(0, 0);
+        // along the previous kept stack, the node of each depth (the root's first)
         let mut path: Vec<u32> = vec![0];
         // along the previous kept stack, where each of its frames starts: the frames a stack
         // shares with it are those that start before its first new frame
         // (u32: half the memory of a 10,000,000-frame stack's starts; a stack past 4 GiB is
         // TooLarge)
         let mut starts: Vec<u32> = Vec::new();
-        if self.made == 0 {
-            if let Some(before) = before {
-                starts = frame_starts(before)?;
-                path.resize(1 + starts.len(), u32::MAX);
-            }
-        }
         let Shape {
-            first,
             mut made,
             ref mut depths,
             ref mut leaves,
             ref mut weights,
         } = self;
         let mut stack_no = 0usize;
-        walk(ordered, before, |stack, begin, ws| {
+        walk(ordered, None, |stack, begin, ws| {
             let lcp = starts.partition_point(|&start| (start as usize) < begin);
             path.truncate(lcp + 1);
             starts.truncate(lcp);
@@ -1382,7 +1214,7 @@ impl Shape<'_> {
                     starts.push(u32::try_from(from).map_err(|_| TooLarge::Names)?);
                     named(&stack[from..to])?;
                     depths.set(made, path.len());
-                    path.push((first + made) as u32);
+                    path.push(made as u32);
                     made += 1;
                     from = to + 1;
                     Ok(())
@@ -1410,45 +1242,6 @@ impl Shape<'_> {
             Ok(())
         })
     }
-}
-
-/// The first part's names (`interner` their ids') followed by a later part's, whose nodes'
-/// name ids are `ids`: the later part's names that the first has take the first's ids, the
-/// others new ids in the order they are met (looked up on two threads).
-fn join(
-    names: &mut Names,
-    interner: Interner,
-    later: Names,
-    ids: &mut [u32],
-) -> Result<(), TooLarge> {
-    let count = later.len();
-    let mut found = {
-        let half = count / 2;
-        let (names, later, interner) = (&*names, &later, &interner);
-        let (mut found, rest) = both(
-            || interner.find_all(names, later, 0..half),
-            || interner.find_all(names, later, half..count),
-        );
-        found.extend(rest);
-        found
-    };
-    drop(interner);
-    let new_bytes: usize = (found.iter().enumerate())
-        .filter(|&(_, &id)| id == u32::MAX)
-        .map(|(i, _)| later.name(i).len() + 1)
-        .sum();
-    let new_names = found.iter().filter(|&&id| id == u32::MAX).count();
-    names.bytes.reserve_exact(new_bytes);
-    names.ends.reserve_exact(new_names);
-    for (i, id) in found.iter_mut().enumerate() {
-        if *id == u32::MAX {
-            *id = names.push(later.name(i))?;
-        }
-    }
-    for id in ids {
-        *id = found[*id as usize];
-    }
-    Ok(())
 }
 
 /// A name's shown form and fill, given by the twin for the names the palette does not colour.
@@ -1631,7 +1424,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn two_parts_build_the_tree_one_part_builds(
+        fn a_piped_build_is_the_tree_one_thread_builds(
             sides in proptest::collection::vec(
                 proptest::collection::btree_map(
                     proptest::collection::vec(0u8..5, 0..6), -2i64..5, 0..40),
@@ -1649,11 +1442,9 @@ mod tests {
                         .collect()
                 })
                 .collect();
-            let one = build_planned(view(&texts), b"all", usize::MAX, usize::MAX).unwrap();
-            let two = build_planned(view(&texts), b"all", 2, usize::MAX).unwrap();
-            proptest::prop_assert_eq!(fields(&one), fields(&two));
-            // in one part, its names interned on a thread of their own
-            let piped = build_planned(view(&texts), b"all", usize::MAX, 2).unwrap();
+            let one = build_with(view(&texts), b"all", usize::MAX).unwrap();
+            // counted in two halves, its names interned on a thread of their own
+            let piped = build_with(view(&texts), b"all", 2).unwrap();
             proptest::prop_assert_eq!(fields(&one), fields(&piped));
         }
     }
@@ -1664,8 +1455,8 @@ mod tests {
         let texts: Vec<Vec<(Vec<u8>, i64)>> = vec![(0..20_000u32)
             .map(|i| (format!("a{};b{};c{i}", i % 3, i % 5_000).into_bytes(), 1))
             .collect()];
-        let one = build_planned(view(&texts), b"all", usize::MAX, usize::MAX).unwrap();
-        let piped = build_planned(view(&texts), b"all", usize::MAX, 2).unwrap();
+        let one = build_with(view(&texts), b"all", usize::MAX).unwrap();
+        let piped = build_with(view(&texts), b"all", 2).unwrap();
         assert!(one.len() > 4 * PIPED);
         assert_eq!(fields(&one), fields(&piped));
     }
@@ -1791,39 +1582,7 @@ mod tests {
     }
 
     #[test]
-    fn two_parts_from_8192_stacks_up_to_2_million_then_one() {
-        let parts = |stacks| {
-            if in_two_parts(stacks, two_parts_from(stacks, TWO_PARTS_UP_TO)) {
-                2
-            } else {
-                1
-            }
-        };
-        assert_eq!(TWO_PARTS_UP_TO, 2_000_000);
-        assert_eq!(parts(0), 1);
-        assert_eq!(parts(TWO_PARTS_FROM - 1), 1);
-        assert_eq!(parts(TWO_PARTS_FROM), 2);
-        assert_eq!(parts(TWO_PARTS_UP_TO), 2);
-        assert_eq!(parts(TWO_PARTS_UP_TO + 1), 1);
-        assert_eq!(parts(10_000_000), 1);
-        // with the switch set low, a tree past it is built in one part: the same tree
-        let texts: Vec<Vec<(Vec<u8>, i64)>> = vec![(0..40u32)
-            .map(|i| {
-                (
-                    format!("a;b{};c{}", i % 7, i).into_bytes(),
-                    i64::from(i % 3),
-                )
-            })
-            .collect()];
-        let one = build_with(view(&texts), b"all", two_parts_from(40, 39)).unwrap();
-        let two = build_with(view(&texts), b"all", 2).unwrap();
-        assert!(!in_two_parts(40, two_parts_from(40, 39)));
-        assert!(in_two_parts(40, 2));
-        assert_eq!(fields(&one), fields(&two));
-    }
-
-    #[test]
-    fn two_parts_join_narrow_and_wide_depths() {
+    fn piped_builds_make_narrow_and_wide_depths() {
         let deep = vec![b"f".as_slice(); 70_000].join(&b';');
         let mut deeper = deep.clone();
         deeper.extend_from_slice(b";g");
@@ -1833,9 +1592,9 @@ mod tests {
             vec![(deep.as_slice(), 2), (deeper.as_slice(), 1)],
         ] {
             let one = build_with(vec![stacks.clone()], b"all", usize::MAX).unwrap();
-            let two = build_with(vec![stacks], b"all", 2).unwrap();
-            assert!(two.depths.is_wide());
-            assert_eq!(fields(&one), fields(&two));
+            let piped = build_with(vec![stacks], b"all", 2).unwrap();
+            assert!(piped.depths.is_wide());
+            assert_eq!(fields(&one), fields(&piped));
         }
     }
 
@@ -1859,23 +1618,15 @@ mod tests {
             let mut name_ids = vec![0; nodes];
             let mut depths = Depths::Narrow(vec![0; nodes]);
             let (mut leaves, mut weights) = (vec![0; 1], vec![vec![0; 1]]);
-            let (share, _) = shares(
-                &mut name_ids,
-                &mut depths,
-                &mut leaves,
-                &mut weights,
-                (nodes, 1),
-            );
+            let share = share(&mut name_ids, &mut depths, &mut leaves, &mut weights);
             let counted = count(&[&stacks], None, None);
-            let (names, interner, _) = part(
-                &[&stacks],
-                None,
-                Some(b"all"),
-                share,
-                counted,
-                Plan::default(),
-            )
-            .unwrap();
+            let (names, _) = part(&[&stacks], b"all", share, counted, Plan::default()).unwrap();
+            // the same names interned by an interner of that many nodes: it keeps its size
+            let mut interner = Interner::new(nodes, None);
+            let mut again = Names::default();
+            let mut ids = vec![0; names.len()];
+            let all: Vec<&[u8]> = (0..names.len()).map(|i| names.name(i)).collect();
+            interner.intern_all(&all, &mut again, &mut ids).unwrap();
             (names.len(), interner.slots.len(), name_ids)
         };
         let (names, slots, ids) = share_of(20_001);
