@@ -1054,8 +1054,8 @@ fn build_with(
 /// taken as it is written, and the arena is never copied to grow). `plan`: about how many
 /// distinct names there are, if known, and whether they are interned on a thread of their own
 /// while this one walks the stacks (`piped_names`).
-fn part<'a>(
-    ordered: &[&[(&'a [u8], i64)]],
+fn part(
+    ordered: &[&[(&[u8], i64)]],
     root: &[u8],
     share: Share<'_>,
     counted: Count,
