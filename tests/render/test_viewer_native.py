@@ -215,10 +215,11 @@ def _program(count: int, seed: int) -> dict[str, int]:
     return {";".join(rnd.choice(names) for _ in range(rnd.randint(0, 9))): rnd.randint(-1, 50) for _ in range(count)}
 
 
-def test_a_tree_of_many_stacks_built_in_two_parts_is_the_twins() -> None:
-    """From 8,192 stacks the core builds the two halves of the sorted stacks on two threads and
-    joins them: the same tree and payload as the twin's, for one side and for two."""
-    after, before = _program(12_000, 1), _program(9_000, 2)
+def test_a_tree_of_many_stacks_built_on_two_threads_is_the_twins() -> None:
+    """From 65,536 stacks the core counts the two halves of the sorted stacks on two threads and
+    interns the names on one while it walks the stacks on the other: the same tree and payload as
+    the twin's, for one side and for two."""
+    after, before = _program(70_000, 1), _program(9_000, 2)
     for sides in ([after], [after, before]):
         native = native_tree(*sides)
         assert native is not None

@@ -338,10 +338,18 @@ struct Interner {
 const FIRST_SLOTS: usize = 1 << 12;
 
 impl Interner {
-    /// An interner for a part of `nodes` nodes.
-    fn new(nodes: usize) -> Self {
+    /// An interner for a part of `nodes` nodes, of about `names` distinct names when that is
+    /// known (`Distinct`): then made at once at the size that holds them (and a margin for the
+    /// estimate's error) at most two-thirds full.
+    fn new(nodes: usize, names: Option<usize>) -> Self {
         let whole = (nodes + nodes / 2).max(1).next_power_of_two();
-        Self::with_slots((whole / 16).max(FIRST_SLOTS))
+        let first = match names {
+            Some(names) => ((names + names / 20) * 3 / 2 + 1)
+                .next_power_of_two()
+                .min(whole),
+            None => whole / 16,
+        };
+        Self::with_slots(first.max(FIRST_SLOTS))
     }
 
     fn with_slots(size: usize) -> Self {
@@ -484,24 +492,6 @@ impl Interner {
             *out = self.id(name, hash, names)?;
         }
         Ok(())
-    }
-
-    /// For each name of `other` in `range`, its id in `names` (this interner's), or `u32::MAX`
-    /// when `names` does not have it; looked up `BATCH` at a time.
-    fn find_all(&self, names: &Names, other: &Names, range: std::ops::Range<usize>) -> Vec<u32> {
-        let mut out = Vec::with_capacity(range.len());
-        for from in range.clone().step_by(BATCH) {
-            let batch = from..(from + BATCH).min(range.end);
-            let hashes = self.hashes(batch.clone().map(|i| other.name(i)), names);
-            for (i, &hash) in batch.zip(&hashes) {
-                out.push(if self.slots[hash.0] == 0 {
-                    u32::MAX // an empty first slot: not there
-                } else {
-                    self.probe(other.name(i), hash, names).unwrap_or(u32::MAX)
-                });
-            }
-        }
-        out
     }
 }
 
@@ -771,17 +761,6 @@ fn new_frames(stack: &[u8], begin: usize) -> usize {
     }
 }
 
-/// Where each frame of `stack` starts (TooLarge past 4 GiB).
-fn frame_starts(stack: &[u8]) -> Result<Vec<u32>, TooLarge> {
-    if stack.is_empty() {
-        return Ok(Vec::new());
-    }
-    std::iter::once(0)
-        .chain(memchr_iter(b';', stack).map(|p| p + 1))
-        .map(|start| u32::try_from(start).map_err(|_| TooLarge::Names))
-        .collect()
-}
-
 /// Bytes of a stack below which it cannot hold 65,536 frames (each frame but the last takes at
 /// least its `;`): only longer ones are counted to find a depth past u16.
 const DEEP_BYTES: usize = 1 << 16;
@@ -793,14 +772,41 @@ struct Count {
     nodes: usize,
     kept: usize,
     deep: bool,
+    /// Bytes the new nodes' names take in the names' arena (each with its `\n`), at most.
+    bytes: usize,
+}
+
+impl Count {
+    /// What two parts' walks found together.
+    fn and(self, other: Count) -> Count {
+        Count {
+            nodes: self.nodes + other.nodes,
+            kept: self.kept + other.kept,
+            deep: self.deep || other.deep,
+            bytes: self.bytes + other.bytes,
+        }
+    }
 }
 
 /// The first walk over a part's kept stacks (`before` the kept stack before them); the root's
-/// node not counted.
-fn count(ordered: &[&[(&[u8], i64)]], before: Option<&[u8]>) -> Count {
+/// node not counted. With `names`, each new node's name is offered to it.
+fn count(
+    ordered: &[&[(&[u8], i64)]],
+    before: Option<&[u8]>,
+    mut names: Option<&mut Distinct>,
+) -> Count {
     let mut out = Count::default();
     let _ = walk::<()>(ordered, before, |stack, begin, _| {
-        out.nodes += new_frames(stack, begin);
+        let frames = new_frames(stack, begin);
+        out.nodes += frames;
+        if frames > 0 {
+            out.bytes += stack.len() + 1 - begin;
+            if let Some(names) = names.as_deref_mut() {
+                stack[begin..]
+                    .split(|&b| b == b';')
+                    .for_each(|name| names.offer(name));
+            }
+        }
         out.kept += 1;
         if stack.len() >= DEEP_BYTES && !out.deep {
             out.deep = 1 + memchr_iter(b';', stack).count() > usize::from(u16::MAX);
@@ -808,6 +814,63 @@ fn count(ordered: &[&[(&[u8], i64)]], before: Option<&[u8]>) -> Count {
         Ok(())
     });
     out
+}
+
+/// Registers of a `Distinct` sketch, as a power of two.
+const SKETCH_BITS: u32 = 12;
+
+/// About how many distinct names were offered (a HyperLogLog sketch: within a few percent,
+/// in 4 KiB), so that the interner is made at its final size at once instead of growing
+/// (each growth places every name again, in a table of fresh pages).
+struct Distinct {
+    registers: Vec<u8>,
+}
+
+impl Distinct {
+    fn new() -> Self {
+        Distinct {
+            registers: vec![0; 1 << SKETCH_BITS],
+        }
+    }
+
+    /// Offer a name.
+    #[inline]
+    fn offer(&mut self, name: &[u8]) {
+        // the Fx hash's bits mixed (murmur3's finaliser), so that its top bits are uniform
+        let mut h = FxBuildHasher.hash_one(name);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^= h >> 33;
+        let register = (h >> (64 - SKETCH_BITS)) as usize;
+        // the rank of the first bit set among the others (a sentinel bit ends the run)
+        let rank = ((h << SKETCH_BITS) | (1 << (SKETCH_BITS - 1))).leading_zeros() + 1;
+        let held = &mut self.registers[register];
+        *held = (*held).max(rank as u8);
+    }
+
+    /// The names offered to this sketch or `other`.
+    fn union(&self, other: &Distinct) -> Distinct {
+        let registers = (self.registers.iter().zip(&other.registers))
+            .map(|(&a, &b)| a.max(b))
+            .collect();
+        Distinct { registers }
+    }
+
+    /// About how many distinct names were offered.
+    fn estimate(&self) -> usize {
+        let m = self.registers.len() as f64;
+        let sum: f64 = self.registers.iter().map(|&r| (-f64::from(r)).exp2()).sum();
+        let raw = 0.7213 / (1.0 + 1.079 / m) * m * m / sum;
+        let empty = self.registers.iter().filter(|&&r| r == 0).count();
+        let estimate = if raw <= 2.5 * m && empty > 0 {
+            m * (m / empty as f64).ln() // few names: linear counting
+        } else {
+            raw
+        };
+        estimate.round() as usize
+    }
 }
 
 /// Per node its depth, in a part's share of the tree's depths.
@@ -827,10 +890,8 @@ impl DepthsMut<'_> {
     }
 }
 
-/// A part's share of the tree's arrays: where its nodes and kept stacks go, and the number of
-/// the first of its nodes in the whole tree.
+/// The tree's arrays as the walk writes them.
 struct Share<'t> {
-    first: usize,
     name_ids: &'t mut [u32],
     depths: DepthsMut<'t>,
     leaves: &'t mut [u32],
@@ -855,76 +916,30 @@ fn arrays(
     (vec![0; nodes], depths, vec![0; kept], weights)
 }
 
-/// The arrays cut in two shares: the first `nodes` nodes and `kept` kept stacks, and the rest.
-fn shares<'t>(
+/// The arrays as the walk writes them.
+fn share<'t>(
     name_ids: &'t mut [u32],
     depths: &'t mut Depths,
     leaves: &'t mut [u32],
     weights: &'t mut [Vec<i64>],
-    (nodes, kept): (usize, usize),
-) -> (Share<'t>, Share<'t>) {
-    let (ids_a, ids_b) = name_ids.split_at_mut(nodes);
-    let (depths_a, depths_b) = match depths {
-        Depths::Narrow(d) => {
-            let (a, b) = d.split_at_mut(nodes);
-            (DepthsMut::Narrow(a), DepthsMut::Narrow(b))
-        }
-        Depths::Wide(d) => {
-            let (a, b) = d.split_at_mut(nodes);
-            (DepthsMut::Wide(a), DepthsMut::Wide(b))
-        }
-    };
-    let (leaves_a, leaves_b) = leaves.split_at_mut(kept);
-    let (weights_a, weights_b): (Vec<&mut [i64]>, Vec<&mut [i64]>) =
-        weights.iter_mut().map(|w| w.split_at_mut(kept)).unzip();
-    (
-        Share {
-            first: 0,
-            name_ids: ids_a,
-            depths: depths_a,
-            leaves: leaves_a,
-            weights: weights_a,
+) -> Share<'t> {
+    Share {
+        name_ids,
+        depths: match depths {
+            Depths::Narrow(d) => DepthsMut::Narrow(d),
+            Depths::Wide(d) => DepthsMut::Wide(d),
         },
-        Share {
-            first: nodes,
-            name_ids: ids_b,
-            depths: depths_b,
-            leaves: leaves_b,
-            weights: weights_b,
-        },
-    )
-}
-
-/// Kept stacks from which the tree is built in two parts at once (fewer: in one).
-const TWO_PARTS_FROM: usize = 8_192;
-
-/// Stacks above which the tree is built in one part again: the join copies the later part's new
-/// names once more, which at 10 M distinct stacks cost 150 MiB of peak memory and 0.6 s of CPU
-/// for no time saved (measured), when memory is what such inputs run short of.
-const TWO_PARTS_UP_TO: usize = 2_000_000;
-
-/// The merged tree of `sides` (each side's stacks distinct), the root called `root`. A stack is
-/// left out (and counted) when its weight is zero or negative on every side it is on. With many
-/// stacks (up to `TWO_PARTS_UP_TO`), the two halves of the stacks (in frame order) are built on two
-/// threads and joined.
-pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, TooLarge> {
-    let stacks: usize = sides.iter().map(Vec::len).sum();
-    build_with(sides, root, two_parts_from(stacks, TWO_PARTS_UP_TO))
-}
-
-/// The stacks from which `build_with` builds a tree of `stacks` stacks in two parts:
-/// `TWO_PARTS_FROM`, or never (`usize::MAX`) when there are more than `up_to`.
-fn two_parts_from(stacks: usize, up_to: usize) -> usize {
-    if stacks > up_to {
-        usize::MAX
-    } else {
-        TWO_PARTS_FROM
+        leaves,
+        weights: weights.iter_mut().map(Vec::as_mut_slice).collect(),
     }
 }
 
-/// True when `build_with` builds a tree of `stacks` stacks (in all sides) in two parts.
-fn in_two_parts(stacks: usize, two_parts_from: usize) -> bool {
-    stacks >= two_parts_from.max(2)
+/// The merged tree of `sides` (each side's stacks distinct), the root called `root`. A stack is
+/// left out (and counted) when its weight is zero or negative on every side it is on. With many
+/// stacks (`PIPED_FROM`), the stacks are counted in two halves at once and the names interned on
+/// a thread of their own while the stacks are walked.
+pub fn build(sides: Vec<Vec<(&[u8], i64)>>, root: &[u8]) -> Result<ViewTree, TooLarge> {
+    build_with(sides, root, PIPED_FROM)
 }
 
 /// Both of `a` and `b` at once, on two threads.
@@ -939,50 +954,42 @@ fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
     })
 }
 
-/// `build`, in two parts from `two_parts_from` stacks on: both parts' stacks counted at once,
-/// the arrays made once at the whole tree's size, each part writing its own share of them.
+/// Stacks from which the tree's stacks are counted in two halves at once, and its names interned
+/// on a thread of their own while the stacks are walked. (Building the two halves' trees at once
+/// and joining them, as was done from 8,192 stacks up to 2,000,000, took more CPU and more time:
+/// at 1 M distinct stacks the build took 0.26 CPU-s to this 0.19, on the 45 MB profile 0.11 to
+/// 0.09-0.11; at 30,000 stacks one thread took less time than two.)
+const PIPED_FROM: usize = 1 << 16;
+
+/// Where the stacks of sorted sides are cut in two: at the half of the largest side's bytes,
+/// every side cut where its stacks reach that stack. None when there is no such stack.
+fn cut_of<'a>(all: &[&[(&'a [u8], i64)]]) -> Option<&'a [u8]> {
+    let side = all.iter().max_by_key(|side| side.len())?;
+    let total: usize = side.iter().map(|(s, _)| s.len()).sum();
+    let mut seen = 0;
+    let at = side.iter().position(|(s, _)| {
+        seen += s.len();
+        seen >= total / 2
+    })?;
+    side.get(at.max(1)).map(|&(s, _)| s)
+}
+
+/// `build`, from `piped_from` stacks on counted in two halves at once (the distinct names
+/// estimated as they are) and its names interned on a thread of their own; the arrays made once
+/// at the tree's size.
 fn build_with(
     sides: Vec<Vec<(&[u8], i64)>>,
     root: &[u8],
-    two_parts_from: usize,
+    piped_from: usize,
 ) -> Result<ViewTree, TooLarge> {
     let ordered: Vec<Vec<(&[u8], i64)>> = sides.into_iter().map(sorted).collect();
     let all: Vec<&[(&[u8], i64)]> = ordered.iter().map(Vec::as_slice).collect();
     let stacks: usize = all.iter().map(|side| side.len()).sum();
-    // the half of the largest side's bytes: every side cut where its stacks reach that stack
-    let cut = all
-        .iter()
-        .max_by_key(|side| side.len())
-        .filter(|_| in_two_parts(stacks, two_parts_from))
-        .and_then(|side| {
-            let total: usize = side.iter().map(|(s, _)| s.len()).sum();
-            let mut seen = 0;
-            let at = side.iter().position(|(s, _)| {
-                seen += s.len();
-                seen >= total / 2
-            })?;
-            side.get(at.max(1)).map(|&(s, _)| s)
-        });
-    let sides = all.len();
-    let (names, name_ids, depths, leaves, weights, nonpositive) = match cut {
-        None => {
-            let counted = count(&all, None);
-            let nodes = 1 + counted.nodes;
-            if u32::try_from(nodes).is_err() {
-                return Err(TooLarge::Nodes);
-            }
-            let (mut name_ids, mut depths, mut leaves, mut weights) =
-                arrays(nodes, counted.kept, sides, counted.deep);
-            let (share, _) = shares(
-                &mut name_ids,
-                &mut depths,
-                &mut leaves,
-                &mut weights,
-                (nodes, counted.kept),
-            );
-            let (names, _, nonpositive) = part(&all, None, Some(root), share)?;
-            (names, name_ids, depths, leaves, weights, nonpositive)
-        }
+    let cut = (stacks >= piped_from.max(2))
+        .then(|| cut_of(&all))
+        .flatten();
+    let (counted, plan) = match cut {
+        None => (count(&all, None, None), Plan::default()),
         Some(cut) => {
             let ats: Vec<usize> = all
                 .iter()
@@ -999,36 +1006,28 @@ fn build_with(
                 .map(|(side, &at)| &side[at..])
                 .collect();
             let before = last_kept(&first);
-            let (a, b) = both(|| count(&first, None), || count(&second, before));
-            let nodes = 1 + a.nodes + b.nodes;
-            if u32::try_from(nodes).is_err() {
-                return Err(TooLarge::Nodes);
-            }
-            let (mut name_ids, mut depths, mut leaves, mut weights) =
-                arrays(nodes, a.kept + b.kept, sides, a.deep || b.deep);
-            let (share_a, share_b) = shares(
-                &mut name_ids,
-                &mut depths,
-                &mut leaves,
-                &mut weights,
-                (1 + a.nodes, a.kept),
-            );
-            let (made_a, made_b) = both(
-                || part(&first, None, Some(root), share_a),
-                || part(&second, before, None, share_b),
-            );
-            let ((mut names, interner, skipped_a), (later, _, skipped_b)) = (made_a?, made_b?);
-            join(&mut names, interner, later, &mut name_ids[1 + a.nodes..])?;
-            (
-                names,
-                name_ids,
-                depths,
-                leaves,
-                weights,
-                skipped_a + skipped_b,
-            )
+            let counted = |stacks: &[&[(&[u8], i64)]], before| {
+                let mut names = Distinct::new();
+                (count(stacks, before, Some(&mut names)), names)
+            };
+            let ((a, names_a), (b, names_b)) =
+                both(|| counted(&first, None), || counted(&second, before));
+            let plan = Plan {
+                names: Some(names_a.union(&names_b).estimate()),
+                piped: true,
+            };
+            (a.and(b), plan)
         }
     };
+    let nodes = 1 + counted.nodes;
+    if u32::try_from(nodes).is_err() {
+        return Err(TooLarge::Nodes);
+    }
+    let sides = all.len();
+    let (mut name_ids, mut depths, mut leaves, mut weights) =
+        arrays(nodes, counted.kept, sides, counted.deep);
+    let share = share(&mut name_ids, &mut depths, &mut leaves, &mut weights);
+    let (names, nonpositive) = part(&all, root, share, counted, plan)?;
     let Names {
         bytes: mut names,
         ends: mut name_ends,
@@ -1049,129 +1048,200 @@ fn build_with(
     })
 }
 
-/// The nodes the kept stacks of `ordered` make, `before` the kept stack before them, written to
-/// `share`: with `root`, the tree's first part (the root is node 0, name 0); without, a later
-/// part, its names numbered from 0 in it (`join` renumbers them). Its names, their interner and
-/// the stacks left out.
-fn part<'a>(
-    ordered: &[&[(&'a [u8], i64)]],
-    before: Option<&'a [u8]>,
-    root: Option<&[u8]>,
+/// The nodes the kept stacks of `ordered` make, written to `share` (the root, called `root`, is
+/// node 0, name 0): the names and the stacks left out. `counted` is what `count` found of these
+/// stacks (the names' arena is made at the size their new frames take at most: memory is only
+/// taken as it is written, and the arena is never copied to grow). `plan`: about how many
+/// distinct names there are, if known, and whether they are interned on a thread of their own
+/// while this one walks the stacks (`piped_names`).
+fn part(
+    ordered: &[&[(&[u8], i64)]],
+    root: &[u8],
     share: Share<'_>,
-) -> Result<(Names, Interner, usize), TooLarge> {
+    counted: Count,
+    plan: Plan,
+) -> Result<(Names, usize), TooLarge> {
     let Share {
-        first,
         name_ids,
-        mut depths,
+        depths,
         leaves,
-        mut weights,
+        weights,
     } = share;
-    let mut names = Names::default();
-    let mut interner = Interner::new(name_ids.len());
-    // along the previous kept stack, the node of each depth (the root's first); in a later
-    // part the nodes of the stack before it were made in another part: never a leaf here,
-    // as every kept stack but the empty one (the first of all) ends at a node of its own
-    let mut path: Vec<u32> = vec![0];
-    // along the previous kept stack, where each of its frames starts: the frames a stack
-    // shares with it are those that start before its first new frame
-    // (u32: half the memory of a 10,000,000-frame stack's starts; a stack past 4 GiB is TooLarge)
-    let mut starts: Vec<u32> = Vec::new();
-    // nodes made in this part, and where its pending names' ids go
-    let (mut made, mut interned) = (0usize, 0usize);
-    if let Some(root) = root {
-        depths.set(0, 0);
-        // a frame called as the root is the root's name (as in the twin)
-        interner.intern_all(&[root], &mut names, &mut name_ids[..1])?;
-        (made, interned) = (1, 1);
-    } else if let Some(before) = before {
-        starts = frame_starts(before)?;
-        path.resize(1 + starts.len(), u32::MAX);
+    let mut names = Names {
+        bytes: Vec::with_capacity(counted.bytes + root.len() + 1),
+        ends: Vec::with_capacity(name_ids.len()),
+    };
+    let mut interner = Interner::new(name_ids.len(), plan.names);
+    // a frame called as the root is the root's name (as in the twin)
+    interner.intern_all(&[root], &mut names, &mut name_ids[..1])?;
+    let shape = Shape {
+        made: 1,
+        depths,
+        leaves,
+        weights,
+    };
+    let name_ids = &mut name_ids[1..];
+    if !plan.piped {
+        let mut pending: Vec<&[u8]> = Vec::with_capacity(BATCH);
+        let mut interned = 0usize;
+        let nonpositive = shape.walk(ordered, |name| {
+            pending.push(name);
+            if pending.len() == BATCH {
+                let ids = &mut name_ids[interned..interned + BATCH];
+                interner.intern_all(&pending, &mut names, ids)?;
+                interned += BATCH;
+                pending.clear();
+            }
+            Ok(())
+        })?;
+        let ids = &mut name_ids[interned..interned + pending.len()];
+        interner.intern_all(&pending, &mut names, ids)?;
+        return Ok((names, nonpositive));
     }
-    let mut pending: Vec<&[u8]> = Vec::with_capacity(BATCH);
-    let mut stack_no = 0usize;
-    let nonpositive = walk(ordered, before, |stack, begin, ws| {
-        let lcp = starts.partition_point(|&start| (start as usize) < begin);
-        path.truncate(lcp + 1);
-        starts.truncate(lcp);
-        if !stack.is_empty() && begin <= stack.len() {
-            let mut from = begin;
-            let mut frame = |to: usize| -> Result<(), TooLarge> {
-                starts.push(u32::try_from(from).map_err(|_| TooLarge::Names)?);
-                pending.push(&stack[from..to]);
-                depths.set(made, path.len());
-                path.push((first + made) as u32);
-                made += 1;
-                from = to + 1;
-                if pending.len() == BATCH {
-                    interner.intern_all(&pending, &mut names, &mut name_ids[interned..made])?;
-                    interned = made;
-                    pending.clear();
-                }
-                Ok(())
-            };
-            let tail = &stack[begin..];
-            if tail.len() < SHORT {
-                each_semicolon(tail, |at| frame(begin + at))?;
-            } else {
-                for at in memchr_iter(b';', tail) {
-                    frame(begin + at)?;
-                }
-            }
-            frame(stack.len())?;
-        }
-        leaves[stack_no] = *path.last().unwrap_or(&0);
-        // the weights are made zero (`arrays`): only those above zero are written, so that a
-        // side with few stacks (a diff's small side) leaves its pages untouched (never faulted
-        // in, no memory taken)
-        for (side, w) in weights.iter_mut().zip(ws) {
-            if let Some(w) = w.filter(|&w| w > 0) {
-                side[stack_no] = w;
-            }
-        }
-        stack_no += 1;
-        Ok(())
-    })?;
-    interner.intern_all(&pending, &mut names, &mut name_ids[interned..made])?;
-    Ok((names, interner, nonpositive))
+    let (interned, walked) = piped_names(interner, names, name_ids, |named| {
+        shape.walk(ordered, named)
+    });
+    Ok((interned?, walked?))
 }
 
-/// The first part's names (`interner` their ids') followed by a later part's, whose nodes'
-/// name ids are `ids`: the later part's names that the first has take the first's ids, the
-/// others new ids in the order they are met (looked up on two threads).
-fn join(
-    names: &mut Names,
-    interner: Interner,
-    later: Names,
+/// How a part is built (`part`).
+#[derive(Debug, Default, Clone, Copy)]
+struct Plan {
+    /// About how many distinct names the part has (`Distinct`), when that is known.
+    names: Option<usize>,
+    /// True when its names are interned on a thread of their own (`piped_names`).
+    piped: bool,
+}
+
+/// Names handed from the walk to the interning thread at a time (`piped_names`).
+const PIPED: usize = 1 << 12;
+
+/// Batches of names on their way to the interning thread, at most (`piped_names`).
+const IN_FLIGHT: usize = 8;
+
+/// `walk(named)` on this thread, `named(name)` called for each new node's name in node order,
+/// while another interns those names with `interner` into `names`, their ids written to `ids`
+/// in order: the walk's result, and the names (the first error either met).
+fn piped_names<'a, R>(
+    mut interner: Interner,
+    mut names: Names,
     ids: &mut [u32],
-) -> Result<(), TooLarge> {
-    let count = later.len();
-    let mut found = {
-        let half = count / 2;
-        let (names, later, interner) = (&*names, &later, &interner);
-        let (mut found, rest) = both(
-            || interner.find_all(names, later, 0..half),
-            || interner.find_all(names, later, half..count),
-        );
-        found.extend(rest);
-        found
-    };
-    drop(interner);
-    let new_bytes: usize = (found.iter().enumerate())
-        .filter(|&(_, &id)| id == u32::MAX)
-        .map(|(i, _)| later.name(i).len() + 1)
-        .sum();
-    let new_names = found.iter().filter(|&&id| id == u32::MAX).count();
-    names.bytes.reserve_exact(new_bytes);
-    names.ends.reserve_exact(new_names);
-    for (i, id) in found.iter_mut().enumerate() {
-        if *id == u32::MAX {
-            *id = names.push(later.name(i))?;
+    walk: impl FnOnce(&mut dyn FnMut(&'a [u8]) -> Result<(), TooLarge>) -> Result<R, TooLarge>,
+) -> (Result<Names, TooLarge>, Result<R, TooLarge>) {
+    let (to_intern, batches) = crossbeam_channel::bounded::<Vec<&'a [u8]>>(IN_FLIGHT);
+    let (to_reuse, spare) = crossbeam_channel::bounded::<Vec<&'a [u8]>>(IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let interning = scope.spawn(move || {
+            let mut at = 0usize;
+            for batch in batches {
+                for chunk in batch.chunks(BATCH) {
+                    let to = at + chunk.len();
+                    // more names than nodes counted cannot come: a bug, not an input
+                    let ids = ids.get_mut(at..to).ok_or(TooLarge::Nodes)?;
+                    interner.intern_all(chunk, &mut names, ids)?;
+                    at = to;
+                }
+                let _ = to_reuse.try_send(batch);
+            }
+            Ok(names)
+        });
+        let mut batch: Vec<&'a [u8]> = Vec::with_capacity(PIPED);
+        let walked = walk(&mut |name| {
+            batch.push(name);
+            if batch.len() == PIPED {
+                let mut next = spare
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(PIPED));
+                next.clear();
+                // the interning thread stopped at an error: it says which
+                to_intern
+                    .send(std::mem::replace(&mut batch, next))
+                    .map_err(|_| TooLarge::Names)?;
+            }
+            Ok(())
+        });
+        if walked.is_ok() && !batch.is_empty() {
+            let _ = to_intern.send(batch);
         }
+        drop(to_intern);
+        let interned = interning
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (interned, walked)
+    })
+}
+
+/// The walk over the kept stacks: each new node's depth, each kept stack's leaf node and
+/// weights, written to the tree's arrays; the names of the nodes handed on in node order.
+struct Shape<'t> {
+    /// Nodes made so far (the root's first).
+    made: usize,
+    depths: DepthsMut<'t>,
+    leaves: &'t mut [u32],
+    weights: Vec<&'t mut [i64]>,
+}
+
+impl Shape<'_> {
+    /// Walk `ordered` (the root made), `named(name)` called for each new node's name in node
+    /// order; the stacks left out.
+    fn walk<'a>(
+        mut self,
+        ordered: &[&[(&'a [u8], i64)]],
+        mut named: impl FnMut(&'a [u8]) -> Result<(), TooLarge>,
+    ) -> Result<usize, TooLarge> {
+        self.depths.set(0, 0);
+        // along the previous kept stack, the node of each depth (the root's first)
+        let mut path: Vec<u32> = vec![0];
+        // along the previous kept stack, where each of its frames starts: the frames a stack
+        // shares with it are those that start before its first new frame
+        // (u32: half the memory of a 10,000,000-frame stack's starts; a stack past 4 GiB is
+        // TooLarge)
+        let mut starts: Vec<u32> = Vec::new();
+        let Shape {
+            mut made,
+            ref mut depths,
+            ref mut leaves,
+            ref mut weights,
+        } = self;
+        let mut stack_no = 0usize;
+        walk(ordered, None, |stack, begin, ws| {
+            let lcp = starts.partition_point(|&start| (start as usize) < begin);
+            path.truncate(lcp + 1);
+            starts.truncate(lcp);
+            if !stack.is_empty() && begin <= stack.len() {
+                let mut from = begin;
+                let mut frame = |to: usize| -> Result<(), TooLarge> {
+                    starts.push(u32::try_from(from).map_err(|_| TooLarge::Names)?);
+                    named(&stack[from..to])?;
+                    depths.set(made, path.len());
+                    path.push(made as u32);
+                    made += 1;
+                    from = to + 1;
+                    Ok(())
+                };
+                let tail = &stack[begin..];
+                if tail.len() < SHORT {
+                    each_semicolon(tail, |at| frame(begin + at))?;
+                } else {
+                    for at in memchr_iter(b';', tail) {
+                        frame(begin + at)?;
+                    }
+                }
+                frame(stack.len())?;
+            }
+            leaves[stack_no] = *path.last().unwrap_or(&0);
+            // the weights are made zero (`arrays`): only those above zero are written, so that
+            // a side with few stacks (a diff's small side) leaves its pages untouched (never
+            // faulted in, no memory taken)
+            for (side, w) in weights.iter_mut().zip(ws) {
+                if let Some(w) = w.filter(|&w| w > 0) {
+                    side[stack_no] = w;
+                }
+            }
+            stack_no += 1;
+            Ok(())
+        })
     }
-    for id in ids {
-        *id = found[*id as usize];
-    }
-    Ok(())
 }
 
 /// A name's shown form and fill, given by the twin for the names the palette does not colour.
@@ -1354,7 +1424,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn two_parts_build_the_tree_one_part_builds(
+        fn a_piped_build_is_the_tree_one_thread_builds(
             sides in proptest::collection::vec(
                 proptest::collection::btree_map(
                     proptest::collection::vec(0u8..5, 0..6), -2i64..5, 0..40),
@@ -1373,9 +1443,61 @@ mod tests {
                 })
                 .collect();
             let one = build_with(view(&texts), b"all", usize::MAX).unwrap();
-            let two = build_with(view(&texts), b"all", 2).unwrap();
-            proptest::prop_assert_eq!(fields(&one), fields(&two));
+            // counted in two halves, its names interned on a thread of their own
+            let piped = build_with(view(&texts), b"all", 2).unwrap();
+            proptest::prop_assert_eq!(fields(&one), fields(&piped));
         }
+    }
+
+    #[test]
+    fn a_piped_build_hands_on_many_batches_of_names() {
+        // more names than a batch holds many times over, names met again across batches
+        let texts: Vec<Vec<(Vec<u8>, i64)>> = vec![(0..20_000u32)
+            .map(|i| (format!("a{};b{};c{i}", i % 3, i % 5_000).into_bytes(), 1))
+            .collect()];
+        let one = build_with(view(&texts), b"all", usize::MAX).unwrap();
+        let piped = build_with(view(&texts), b"all", 2).unwrap();
+        assert!(one.len() > 4 * PIPED);
+        assert_eq!(fields(&one), fields(&piped));
+    }
+
+    #[test]
+    fn the_distinct_names_are_estimated_within_a_few_percent() {
+        for n in [0usize, 1, 10, 1_000, 100_000, 1_000_000] {
+            let mut sketch = Distinct::new();
+            for i in 0..n {
+                sketch.offer(format!("n{i}").as_bytes());
+                sketch.offer(format!("n{}", i / 2).as_bytes()); // and again
+            }
+            let estimate = sketch.estimate() as f64;
+            assert!(
+                (estimate - n as f64).abs() <= 0.05 * n as f64 + 1.0,
+                "{n}: {estimate}"
+            );
+            // two halves' sketches together: the names of both
+            let (mut a, mut b) = (Distinct::new(), Distinct::new());
+            for i in 0..n {
+                if i % 2 == 0 {
+                    a.offer(format!("n{i}").as_bytes())
+                } else {
+                    b.offer(format!("n{i}").as_bytes())
+                }
+                a.offer(b"shared");
+                b.offer(b"shared");
+            }
+            let both = a.union(&b).estimate() as f64;
+            let want = n as f64 + f64::from(u8::from(n > 0));
+            assert!((both - want).abs() <= 0.05 * want + 1.0, "{n}: {both}");
+        }
+    }
+
+    #[test]
+    fn an_interner_sized_by_its_estimate_does_not_grow() {
+        let sized = Interner::new(3_000_000, Some(2_000_000));
+        assert_eq!(sized.slots.len(), 1 << 22); // 2,000,000 x 1.05 x 1.5 -> 4 Mi slots
+        let capped = Interner::new(1_000, Some(2_000_000));
+        assert_eq!(capped.slots.len(), FIRST_SLOTS); // never more than a name per node needs
+        assert_eq!(Interner::new(1 << 20, None).slots.len(), 1 << 17);
     }
 
     /// What `walk` passes on for a kept stack: the stack, where its new frames begin, its
@@ -1460,39 +1582,7 @@ mod tests {
     }
 
     #[test]
-    fn two_parts_from_8192_stacks_up_to_2_million_then_one() {
-        let parts = |stacks| {
-            if in_two_parts(stacks, two_parts_from(stacks, TWO_PARTS_UP_TO)) {
-                2
-            } else {
-                1
-            }
-        };
-        assert_eq!(TWO_PARTS_UP_TO, 2_000_000);
-        assert_eq!(parts(0), 1);
-        assert_eq!(parts(TWO_PARTS_FROM - 1), 1);
-        assert_eq!(parts(TWO_PARTS_FROM), 2);
-        assert_eq!(parts(TWO_PARTS_UP_TO), 2);
-        assert_eq!(parts(TWO_PARTS_UP_TO + 1), 1);
-        assert_eq!(parts(10_000_000), 1);
-        // with the switch set low, a tree past it is built in one part: the same tree
-        let texts: Vec<Vec<(Vec<u8>, i64)>> = vec![(0..40u32)
-            .map(|i| {
-                (
-                    format!("a;b{};c{}", i % 7, i).into_bytes(),
-                    i64::from(i % 3),
-                )
-            })
-            .collect()];
-        let one = build_with(view(&texts), b"all", two_parts_from(40, 39)).unwrap();
-        let two = build_with(view(&texts), b"all", 2).unwrap();
-        assert!(!in_two_parts(40, two_parts_from(40, 39)));
-        assert!(in_two_parts(40, 2));
-        assert_eq!(fields(&one), fields(&two));
-    }
-
-    #[test]
-    fn two_parts_join_narrow_and_wide_depths() {
+    fn piped_builds_make_narrow_and_wide_depths() {
         let deep = vec![b"f".as_slice(); 70_000].join(&b';');
         let mut deeper = deep.clone();
         deeper.extend_from_slice(b";g");
@@ -1502,9 +1592,9 @@ mod tests {
             vec![(deep.as_slice(), 2), (deeper.as_slice(), 1)],
         ] {
             let one = build_with(vec![stacks.clone()], b"all", usize::MAX).unwrap();
-            let two = build_with(vec![stacks], b"all", 2).unwrap();
-            assert!(two.depths.is_wide());
-            assert_eq!(fields(&one), fields(&two));
+            let piped = build_with(vec![stacks], b"all", 2).unwrap();
+            assert!(piped.depths.is_wide());
+            assert_eq!(fields(&one), fields(&piped));
         }
     }
 
@@ -1528,14 +1618,15 @@ mod tests {
             let mut name_ids = vec![0; nodes];
             let mut depths = Depths::Narrow(vec![0; nodes]);
             let (mut leaves, mut weights) = (vec![0; 1], vec![vec![0; 1]]);
-            let (share, _) = shares(
-                &mut name_ids,
-                &mut depths,
-                &mut leaves,
-                &mut weights,
-                (nodes, 1),
-            );
-            let (names, interner, _) = part(&[&stacks], None, Some(b"all"), share).unwrap();
+            let share = share(&mut name_ids, &mut depths, &mut leaves, &mut weights);
+            let counted = count(&[&stacks], None, None);
+            let (names, _) = part(&[&stacks], b"all", share, counted, Plan::default()).unwrap();
+            // the same names interned by an interner of that many nodes: it keeps its size
+            let mut interner = Interner::new(nodes, None);
+            let mut again = Names::default();
+            let mut ids = vec![0; names.len()];
+            let all: Vec<&[u8]> = (0..names.len()).map(|i| names.name(i)).collect();
+            interner.intern_all(&all, &mut again, &mut ids).unwrap();
             (names.len(), interner.slots.len(), name_ids)
         };
         let (names, slots, ids) = share_of(20_001);
