@@ -30,7 +30,7 @@ use crate::perf::frames::{
     has_address_column, is_plain_ascii, name_line, parse_frame_line, strip_decoded, NameOptions,
 };
 use crate::perf::header::{Fields, Header};
-use crate::perf::lines::{key_hash, line_end_and_hash, LineCache};
+use crate::perf::lines::{key_hash, line_end_and_hash, words_hash, LineCache};
 
 type Map<K, V> = HashMap<K, V, RandomState>;
 
@@ -114,6 +114,54 @@ impl Interner {
     /// The strings in id order.
     fn items(&self) -> impl Iterator<Item = &[u8]> {
         self.ends.windows(2).map(|w| &self.bytes[w[0]..w[1]])
+    }
+}
+
+/// Stacks (a root and parts, rootward first) numbered densely in first-seen order: their parts
+/// in one arena (no allocation per stack), found by [`words_hash`] in a table of ids.
+struct StackTable {
+    table: HashTable<u32>,
+    /// the hash of each stack, by id (for the table's growth)
+    hashes: Vec<u64>,
+    /// where each stack ends in `parts`, by id, after a leading 0
+    ends: Vec<usize>,
+    parts: Vec<u32>,
+}
+
+impl Default for StackTable {
+    fn default() -> Self {
+        StackTable {
+            table: HashTable::new(),
+            hashes: Vec::new(),
+            ends: vec![0],
+            parts: Vec::new(),
+        }
+    }
+}
+
+impl StackTable {
+    /// The id of stack `key`, numbered next when new.
+    fn id(&mut self, key: &[u32]) -> u32 {
+        let hash = words_hash(key);
+        let (ends, parts, hashes) = (&self.ends, &self.parts, &self.hashes);
+        let found = self.table.find(hash, |&i| {
+            let i = i as usize;
+            hashes[i] == hash && parts[ends[i]..ends[i + 1]] == *key
+        });
+        if let Some(&id) = found {
+            return id;
+        }
+        let id = self.hashes.len() as u32;
+        self.table.insert_unique(hash, id, |&i| hashes[i as usize]);
+        self.hashes.push(hash);
+        self.parts.extend_from_slice(key);
+        self.ends.push(self.parts.len());
+        id
+    }
+
+    /// The stacks in id order.
+    fn items(&self) -> impl Iterator<Item = &[u32]> {
+        self.ends.windows(2).map(|w| &self.parts[w[0]..w[1]])
     }
 }
 
@@ -356,7 +404,7 @@ pub struct Worker {
     event_names: Interner,
     skip_cut: Map<u32, Option<u32>>,
     /// [root, parts rootward first...] -> stack id
-    stacks: Map<Box<[u32]>, u32>,
+    stacks: StackTable,
     cells: Map<(u32, u32), (u128, u64)>,
     /// recent headers, most recently used first
     head_memos: Vec<HeadMemo>,
@@ -440,7 +488,7 @@ impl Worker {
             event_none: None,
             event_names: Interner::default(),
             skip_cut: Map::default(),
-            stacks: Map::default(),
+            stacks: StackTable::default(),
             cells: Map::default(),
             local: Map::default(),
             head_memos: Vec::new(),
@@ -1093,12 +1141,7 @@ impl Worker {
         }
         parts.push(root);
         parts.reverse();
-        if let Some(&id) = self.stacks.get(parts.as_slice()) {
-            return Ok(id);
-        }
-        let id = self.stacks.len() as u32;
-        self.stacks.insert(parts.as_slice().into(), id);
-        Ok(id)
+        Ok(self.stacks.id(parts))
     }
 
     /// `--skip-after`: parts are leaf-first; the first one holding a listed name is cut to the
@@ -1125,12 +1168,10 @@ impl Worker {
 
     /// Everything folded so far, with stacks as strings.
     pub fn finish(self) -> WorkerOutput {
-        let mut keys: Vec<(u32, Box<[u32]>)> =
-            self.stacks.into_iter().map(|(key, id)| (id, key)).collect();
-        keys.sort_unstable_by_key(|&(id, _)| id);
-        let stacks = keys
-            .iter()
-            .map(|(_, key)| {
+        let stacks = self
+            .stacks
+            .items()
+            .map(|key| {
                 let (root, parts) = (key[0], &key[1..]);
                 let names_empty =
                     parts.is_empty() || (parts.len() == 1 && self.parts.get(parts[0]).is_empty());

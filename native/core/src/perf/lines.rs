@@ -45,6 +45,25 @@ pub fn key_hash(key: &[u8]) -> u64 {
     mix(h ^ K0, h ^ K1)
 }
 
+/// A hash of a sequence of words (a stack's part ids): four words a step, the length folded in
+/// first.
+#[inline]
+pub fn words_hash(words: &[u32]) -> u64 {
+    let pair = |a: u32, b: u32| u64::from(a) | u64::from(b) << 32;
+    let mut h = (words.len() as u64).wrapping_mul(K0);
+    let mut steps = words.chunks_exact(4);
+    for w in &mut steps {
+        h = mix(pair(w[0], w[1]) ^ h ^ K1, pair(w[2], w[3]) ^ K0);
+    }
+    let rest = steps.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u32; 4];
+        w[..rest.len()].copy_from_slice(rest);
+        h = mix(pair(w[0], w[1]) ^ h ^ K1, pair(w[2], w[3]) ^ K0);
+    }
+    mix(h ^ K0, h ^ K1)
+}
+
 /// The end of the line starting at `s[0]` (the index of its newline, or `s.len()`) and
 /// [`key_hash`] of `s[from..end]` (`from` at most the line's length).
 #[inline]
