@@ -30,7 +30,7 @@ use crate::perf::frames::{
     has_address_column, is_plain_ascii, name_line, parse_frame_line, strip_decoded, NameOptions,
 };
 use crate::perf::header::{Fields, Header};
-use crate::perf::lines::{key_hash, line_end_and_hash, LineCache};
+use crate::perf::lines::{key_hash, line_end_and_hash, words_hash, LineCache};
 
 type Map<K, V> = HashMap<K, V, RandomState>;
 
@@ -117,6 +117,54 @@ impl Interner {
     }
 }
 
+/// Stacks (a root and parts, rootward first) numbered densely in first-seen order: their parts
+/// in one arena (no allocation per stack), found by [`words_hash`] in a table of ids.
+struct StackTable {
+    table: HashTable<u32>,
+    /// the hash of each stack, by id (for the table's growth)
+    hashes: Vec<u64>,
+    /// where each stack ends in `parts`, by id, after a leading 0
+    ends: Vec<usize>,
+    parts: Vec<u32>,
+}
+
+impl Default for StackTable {
+    fn default() -> Self {
+        StackTable {
+            table: HashTable::new(),
+            hashes: Vec::new(),
+            ends: vec![0],
+            parts: Vec::new(),
+        }
+    }
+}
+
+impl StackTable {
+    /// The id of stack `key`, numbered next when new.
+    fn id(&mut self, key: &[u32]) -> u32 {
+        let hash = words_hash(key);
+        let (ends, parts, hashes) = (&self.ends, &self.parts, &self.hashes);
+        let found = self.table.find(hash, |&i| {
+            let i = i as usize;
+            hashes[i] == hash && parts[ends[i]..ends[i + 1]] == *key
+        });
+        if let Some(&id) = found {
+            return id;
+        }
+        let id = self.hashes.len() as u32;
+        self.table.insert_unique(hash, id, |&i| hashes[i as usize]);
+        self.hashes.push(hash);
+        self.parts.extend_from_slice(key);
+        self.ends.push(self.parts.len());
+        id
+    }
+
+    /// The stacks in id order.
+    fn items(&self) -> impl Iterator<Item = &[u32]> {
+        self.ends.windows(2).map(|w| &self.parts[w[0]..w[1]])
+    }
+}
+
 /// One sample on the timeline: time (NaN when not printed), stack id, weight.
 pub type TimePoint = (f64, u32, u64);
 
@@ -147,16 +195,18 @@ pub const BAD_LINES_KEPT: usize = 5;
 const LINE_CACHE_LIMIT: usize = 1 << 20;
 /// Bytes of keys a line cache holds; past this it is emptied and refilled.
 const LINE_KEYS_LIMIT: usize = 64 << 20;
-/// Bytes of the last call chain kept per thread (see [`LastChain`]); past this, all are dropped.
-const LAST_CHAINS_LIMIT: usize = 8 << 20;
+/// Threads whose last call chain is remembered (see [`LastChain`]); past this, all are dropped.
+const LAST_CHAINS_LIMIT: usize = 1 << 16;
 
-/// The call chain of a thread's last sample: its text (frame lines only, `\n`-separated, no
-/// final newline) and the part of each line. A thread's next sample mostly repeats its rootward
-/// lines: those are taken from here after one comparison from the end, not named line by line.
-#[derive(Default)]
+/// The call chain of a thread's last sample named line by line (frame lines only, one part per
+/// line): the [`ChainCache`] entry it was remembered as, by generation and index (no copy of its
+/// text; gone when that generation is). A thread's next sample mostly repeats its rootward
+/// lines: those are taken from there after one comparison from the end, not named line by line.
+#[derive(Clone, Copy, Default)]
 struct LastChain {
-    text: Vec<u8>,
-    parts: Vec<u32>,
+    /// the [`ChainCache::epoch`] of the entry's generation (0: none)
+    epoch: u64,
+    slot: u32,
 }
 /// A recent header line's start up to its cpu field (`comm pid/tid [cpu]`), whose fields and
 /// root hold for every header starting with the same bytes ([`header::parse_usual_prefix`]).
@@ -254,6 +304,8 @@ impl Generation {
 struct ChainCache {
     /// bytes of text both generations hold together
     limit: usize,
+    /// the number of the current generation (from 1; the old one's is one less)
+    epoch: u64,
     current: Generation,
     old: Generation,
     /// the parts of a chain being copied from `old`
@@ -264,6 +316,7 @@ impl Default for ChainCache {
     fn default() -> Self {
         ChainCache {
             limit: CHAIN_CACHE_LIMIT,
+            epoch: 1,
             current: Generation::default(),
             old: Generation::default(),
             scratch: Vec::new(),
@@ -307,6 +360,7 @@ impl ChainCache {
         if self.current.text.len() + text.len() > self.limit / 2 {
             std::mem::swap(&mut self.current, &mut self.old);
             self.current.clear();
+            self.epoch += 1;
         }
         let memo = ChainEntry {
             hash,
@@ -317,6 +371,20 @@ impl ChainCache {
             stack: 0,
         };
         self.current.insert(java, text, parts, memo)
+    }
+
+    /// The text and parts of a thread's last chain, while its generation is kept.
+    fn last(&self, last: LastChain) -> Option<(&[u8], &[u32])> {
+        let generation = match self.epoch - last.epoch {
+            0 => &self.current,
+            1 => &self.old,
+            _ => return None,
+        };
+        let e = generation.entries.get(last.slot as usize)?;
+        Some((
+            &generation.text[e.text.clone()],
+            &generation.parts[e.parts.clone()],
+        ))
     }
 }
 
@@ -336,7 +404,7 @@ pub struct Worker {
     event_names: Interner,
     skip_cut: Map<u32, Option<u32>>,
     /// [root, parts rootward first...] -> stack id
-    stacks: Map<Box<[u32]>, u32>,
+    stacks: StackTable,
     cells: Map<(u32, u32), (u128, u64)>,
     /// recent headers, most recently used first
     head_memos: Vec<HeadMemo>,
@@ -349,8 +417,6 @@ pub struct Worker {
     /// (java flag, tid or pid or comm) -> index in `last_chains`
     last_chain_of: Map<Box<[u8]>, u32>,
     last_chains: Vec<LastChain>,
-    /// bytes held in `last_chains`
-    last_chain_bytes: usize,
     /// the blank line ending a sample (built once: `memmem::find` builds its searcher per call)
     blank_line: memmem::Finder<'static>,
     /// `PERF_RECORD_`, searched in headers holding an `R`
@@ -422,7 +488,7 @@ impl Worker {
             event_none: None,
             event_names: Interner::default(),
             skip_cut: Map::default(),
-            stacks: Map::default(),
+            stacks: StackTable::default(),
             cells: Map::default(),
             local: Map::default(),
             head_memos: Vec::new(),
@@ -433,7 +499,6 @@ impl Worker {
             parts_buf: Vec::new(),
             last_chain_of: Map::default(),
             last_chains: Vec::new(),
-            last_chain_bytes: 0,
             chains: ChainCache::default(),
             sched,
         }
@@ -654,16 +719,24 @@ impl Worker {
                 None => {
                     let thread = f.tid.or(f.pid).unwrap_or(f.comm);
                     // frame lines only: one part per line
-                    let mut newlines = parts.len();
-                    if self.frame_parts(text, java, thread, namer, parts)? {
-                        newlines = parts.len() - 1 - newlines;
-                    } else {
-                        parts.clear();
-                        let mut rows = Lines::new(rest);
-                        self.chain_lines(&mut rows, java, namer, parts)?;
-                        newlines = memchr::memchr_iter(b'\n', text).count();
+                    match self.frame_parts(text, java, thread, namer, parts)? {
+                        Some(last) => {
+                            let newlines = parts.len() - 1;
+                            let slot = self.chains.insert(java, hash, text, newlines, parts);
+                            self.last_chains[last] = LastChain {
+                                epoch: self.chains.epoch,
+                                slot: slot as u32,
+                            };
+                            slot
+                        }
+                        None => {
+                            parts.clear();
+                            let mut rows = Lines::new(rest);
+                            self.chain_lines(&mut rows, java, namer, parts)?;
+                            let newlines = memchr::memchr_iter(b'\n', text).count();
+                            self.chains.insert(java, hash, text, newlines, parts)
+                        }
                     }
-                    self.chains.insert(java, hash, text, newlines, parts)
                 }
             };
             lines.newlines += self.chains.current.entries[slot].newlines + (after - text.len());
@@ -943,10 +1016,11 @@ impl Worker {
         }
     }
 
-    /// The parts (leaf first) of a call chain of frame lines; false (parts unfinished) when a
-    /// line of it is no frame line (a source line, something odd): the caller then reads it line
-    /// by line. The lines at its end that end the last chain of `thread` too are taken from that
-    /// chain; the others are named.
+    /// The parts (leaf first) of a call chain of frame lines, and the index in `last_chains` of
+    /// `thread`'s last chain (for the caller to point at this chain once remembered); None
+    /// (parts unfinished) when a line of it is no frame line (a source line, something odd): the
+    /// caller then reads it line by line. The lines at its end that end the last chain of
+    /// `thread` too are taken from that chain; the others are named.
     fn frame_parts(
         &mut self,
         text: &[u8],
@@ -954,7 +1028,7 @@ impl Worker {
         thread: &[u8],
         namer: &mut LineNamer<'_>,
         parts: &mut Vec<u32>,
-    ) -> Result<bool, Stop> {
+    ) -> Result<Option<usize>, Stop> {
         let key_buf = &mut self.key_buf;
         key_buf.clear();
         key_buf.push(u8::from(java));
@@ -962,17 +1036,21 @@ impl Worker {
         let slot = match self.last_chain_of.get(key_buf.as_slice()) {
             Some(&slot) => slot as usize,
             None => {
+                if self.last_chains.len() >= LAST_CHAINS_LIMIT {
+                    self.last_chain_of.clear();
+                    self.last_chains.clear();
+                }
                 self.last_chain_of
                     .insert(key_buf.as_slice().into(), self.last_chains.len() as u32);
                 self.last_chains.push(LastChain::default());
                 self.last_chains.len() - 1
             }
         };
-        let last = std::mem::take(&mut self.last_chains[slot]);
+        let (last_text, last_parts) = self.chains.last(self.last_chains[slot]).unwrap_or_default();
         // the lines at the end of `text` that end the last chain too: from `start` on
-        let same = common_suffix(text, &last.text);
+        let same = common_suffix(text, last_text);
         let start = if same == text.len()
-            && (same == last.text.len() || last.text[last.text.len() - same - 1] == b'\n')
+            && (same == last_text.len() || last_text[last_text.len() - same - 1] == b'\n')
         {
             0
         } else {
@@ -982,33 +1060,22 @@ impl Worker {
             }
         };
         // lines taken: counted in the taken text or, when shorter, in the rest of the last chain
-        let (taken, offset) = (text.len() - start, last.text.len() - (text.len() - start));
+        let (taken, offset) = (text.len() - start, last_text.len() - (text.len() - start));
         let reused = if start == text.len() {
             0
         } else if taken <= offset {
             memchr::memchr_iter(b'\n', &text[start..]).count() + 1
         } else {
-            last.parts.len() - memchr::memchr_iter(b'\n', &last.text[..offset]).count()
+            last_parts.len() - memchr::memchr_iter(b'\n', &last_text[..offset]).count()
         };
+        let from = last_parts.len() - reused;
         if !self.fresh_parts(&text[..start], java, namer, parts)? {
-            self.last_chains[slot] = last;
-            return Ok(false);
+            return Ok(None);
         }
-        parts.extend_from_slice(&last.parts[last.parts.len() - reused..]);
-        let mut last = last;
-        self.last_chain_bytes += text.len();
-        self.last_chain_bytes -= last.text.len();
-        last.text.clear();
-        last.text.extend_from_slice(text);
-        last.parts.clear();
-        last.parts.extend_from_slice(parts);
-        self.last_chains[slot] = last;
-        if self.last_chain_bytes > LAST_CHAINS_LIMIT {
-            self.last_chain_of.clear();
-            self.last_chains.clear();
-            self.last_chain_bytes = 0;
-        }
-        Ok(true)
+        // the chain cache is not changed by naming lines: the last chain is still there
+        let (_, last_parts) = self.chains.last(self.last_chains[slot]).unwrap_or_default();
+        parts.extend_from_slice(&last_parts[from..]);
+        Ok(Some(slot))
     }
 
     /// The parts (leaf first) of the call chain at `lines`, line by line: frame lines and the
@@ -1074,12 +1141,7 @@ impl Worker {
         }
         parts.push(root);
         parts.reverse();
-        if let Some(&id) = self.stacks.get(parts.as_slice()) {
-            return Ok(id);
-        }
-        let id = self.stacks.len() as u32;
-        self.stacks.insert(parts.as_slice().into(), id);
-        Ok(id)
+        Ok(self.stacks.id(parts))
     }
 
     /// `--skip-after`: parts are leaf-first; the first one holding a listed name is cut to the
@@ -1106,12 +1168,10 @@ impl Worker {
 
     /// Everything folded so far, with stacks as strings.
     pub fn finish(self) -> WorkerOutput {
-        let mut keys: Vec<(u32, Box<[u32]>)> =
-            self.stacks.into_iter().map(|(key, id)| (id, key)).collect();
-        keys.sort_unstable_by_key(|&(id, _)| id);
-        let stacks = keys
-            .iter()
-            .map(|(_, key)| {
+        let stacks = self
+            .stacks
+            .items()
+            .map(|key| {
                 let (root, parts) = (key[0], &key[1..]);
                 let names_empty =
                     parts.is_empty() || (parts.len() == 1 && self.parts.get(parts[0]).is_empty());

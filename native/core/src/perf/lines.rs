@@ -45,6 +45,25 @@ pub fn key_hash(key: &[u8]) -> u64 {
     mix(h ^ K0, h ^ K1)
 }
 
+/// A hash of a sequence of words (a stack's part ids): four words a step, the length folded in
+/// first.
+#[inline]
+pub fn words_hash(words: &[u32]) -> u64 {
+    let pair = |a: u32, b: u32| u64::from(a) | u64::from(b) << 32;
+    let mut h = (words.len() as u64).wrapping_mul(K0);
+    let mut steps = words.chunks_exact(4);
+    for w in &mut steps {
+        h = mix(pair(w[0], w[1]) ^ h ^ K1, pair(w[2], w[3]) ^ K0);
+    }
+    let rest = steps.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u32; 4];
+        w[..rest.len()].copy_from_slice(rest);
+        h = mix(pair(w[0], w[1]) ^ h ^ K1, pair(w[2], w[3]) ^ K0);
+    }
+    mix(h ^ K0, h ^ K1)
+}
+
 /// The end of the line starting at `s[0]` (the index of its newline, or `s.len()`) and
 /// [`key_hash`] of `s[from..end]` (`from` at most the line's length).
 #[inline]
@@ -80,21 +99,24 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     pair(n - 16) == 0
 }
 
-/// One remembered key: its hash, where its bytes are kept, its value.
-#[derive(Clone, Copy)]
-struct Entry {
+/// One slot of a [`LineCache`]: a key's full hash, where its length and bytes are kept, its
+/// value (all a lookup needs before the key's bytes: one memory access fewer per line).
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    /// the key's hash; 0 with `start` 0 marks an empty slot (a key is never kept at 0)
     hash: u64,
+    /// where the key's length (4 bytes, little-endian) and then its bytes start in `keys`
     start: u32,
-    len: u32,
     value: u32,
 }
 
 /// Keys (byte strings) -> u32, bounded: past `max_entries` entries or `max_bytes` bytes of keys
 /// the cache is emptied and refilled.
 pub struct LineCache {
-    /// 0 when empty, else the entry's index + 1 (low 32 bits) and its hash's high 32 bits
-    slots: Vec<u64>,
-    entries: Vec<Entry>,
+    /// open addressing, linear probing; empty slots have `start` 0
+    slots: Vec<Slot>,
+    entries: usize,
+    /// a pad of 4 bytes (so that no key starts at 0), then each key's length and bytes
     keys: Vec<u8>,
     max_entries: usize,
     max_bytes: usize,
@@ -104,10 +126,10 @@ impl LineCache {
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
         LineCache {
             slots: Vec::new(),
-            entries: Vec::new(),
+            entries: 0,
             keys: Vec::new(),
             max_entries: max_entries.min(u32::MAX as usize - 1),
-            max_bytes: max_bytes.min(u32::MAX as usize),
+            max_bytes: max_bytes.min(u32::MAX as usize - 8),
         }
     }
 
@@ -118,18 +140,18 @@ impl LineCache {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let tag = hash >> 32;
         let mut i = hash as usize & mask;
         loop {
             let slot = self.slots[i];
-            if slot == 0 {
+            if slot.start == 0 {
                 return None;
             }
-            if slot >> 32 == tag {
-                let e = &self.entries[(slot as u32 - 1) as usize];
-                let at = e.start as usize;
-                if e.hash == hash && same_bytes(&self.keys[at..at + e.len as usize], key) {
-                    return Some(e.value);
+            if slot.hash == hash {
+                let at = slot.start as usize;
+                let len = u32::from_le_bytes(self.keys[at..at + 4].try_into().expect("4 bytes"));
+                let kept = &self.keys[at + 4..];
+                if len as usize == key.len() && same_bytes(&kept[..key.len()], key) {
+                    return Some(slot.value);
                 }
             }
             i = (i + 1) & mask;
@@ -138,39 +160,42 @@ impl LineCache {
 
     /// Remember `key` (hashed to `hash`, not in the cache) as `value`.
     pub fn insert(&mut self, hash: u64, key: &[u8], value: u32) {
-        if self.entries.len() >= self.max_entries || self.keys.len() + key.len() > self.max_bytes {
+        if self.entries >= self.max_entries || self.keys.len() + key.len() + 4 > self.max_bytes {
             self.slots.clear();
-            self.entries.clear();
+            self.entries = 0;
             self.keys.clear();
         }
-        if (self.entries.len() + 1) * 2 > self.slots.len() {
+        if key.len() + 8 > self.max_bytes {
+            return; // never kept (nor looked for long)
+        }
+        if (self.entries + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        self.entries.push(Entry {
-            hash,
-            start: self.keys.len() as u32,
-            len: key.len() as u32,
-            value,
-        });
+        if self.keys.is_empty() {
+            self.keys.extend_from_slice(&[0; 4]);
+        }
+        let start = self.keys.len() as u32;
+        self.keys
+            .extend_from_slice(&(key.len() as u32).to_le_bytes());
         self.keys.extend_from_slice(key);
-        self.place(hash, self.entries.len() as u32);
+        self.entries += 1;
+        self.place(Slot { hash, start, value });
     }
 
-    fn place(&mut self, hash: u64, index_plus_one: u32) {
+    fn place(&mut self, slot: Slot) {
         let mask = self.slots.len() - 1;
-        let mut i = hash as usize & mask;
-        while self.slots[i] != 0 {
+        let mut i = slot.hash as usize & mask;
+        while self.slots[i].start != 0 {
             i = (i + 1) & mask;
         }
-        self.slots[i] = (hash >> 32) << 32 | u64::from(index_plus_one);
+        self.slots[i] = slot;
     }
 
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(1024);
-        self.slots.clear();
-        self.slots.resize(size, 0);
-        for k in 0..self.entries.len() {
-            self.place(self.entries[k].hash, k as u32 + 1);
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
+        for slot in old.into_iter().filter(|s| s.start != 0) {
+            self.place(slot);
         }
     }
 }
