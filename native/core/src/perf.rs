@@ -64,104 +64,74 @@ pub enum Stop {
 /// is no frame, `None` when it cannot answer (the chunk then goes to the line path).
 pub type LineNamer<'n> = dyn FnMut(&[u8], bool) -> Option<Option<Vec<u8>>> + 'n;
 
-/// Strings interned to dense ids: their bytes in one arena (no allocation per string), found
-/// by [`key_hash`] in a table of ids.
-struct Interner {
-    table: HashTable<u32>,
-    /// the hash of each string, by id (for the table's growth)
-    hashes: Vec<u64>,
-    /// where each string ends in `bytes`, by id, after a leading 0
-    ends: Vec<usize>,
-    bytes: Vec<u8>,
+/// What an [`Interner`] keeps: bytes (names) or part ids (stacks), each with its hash.
+trait Keyed: Copy + PartialEq {
+    fn hash_of(key: &[Self]) -> u64;
 }
 
-impl Default for Interner {
+impl Keyed for u8 {
+    fn hash_of(key: &[u8]) -> u64 {
+        key_hash(key)
+    }
+}
+
+impl Keyed for u32 {
+    fn hash_of(key: &[u32]) -> u64 {
+        words_hash(key)
+    }
+}
+
+/// Sequences (strings, or stacks: a root and parts rootward first) interned to dense ids in
+/// first-seen order: their items in one arena (no allocation per sequence), found by
+/// [`Keyed::hash_of`] in a table of ids.
+struct Interner<T: Keyed = u8> {
+    table: HashTable<u32>,
+    /// the hash of each sequence, by id (for the table's growth)
+    hashes: Vec<u64>,
+    /// where each sequence ends in `items`, by id, after a leading 0
+    ends: Vec<usize>,
+    items: Vec<T>,
+}
+
+impl<T: Keyed> Default for Interner<T> {
     fn default() -> Self {
         Interner {
             table: HashTable::new(),
             hashes: Vec::new(),
             ends: vec![0],
-            bytes: Vec::new(),
+            items: Vec::new(),
         }
     }
 }
 
-impl Interner {
-    fn intern(&mut self, s: &[u8]) -> u32 {
-        let hash = key_hash(s);
-        let (ends, bytes) = (&self.ends, &self.bytes);
+impl<T: Keyed> Interner<T> {
+    /// The id of `s`, numbered next when new.
+    fn intern(&mut self, s: &[T]) -> u32 {
+        let hash = T::hash_of(s);
+        let (ends, items, hashes) = (&self.ends, &self.items, &self.hashes);
         let found = self.table.find(hash, |&i| {
             let i = i as usize;
-            bytes[ends[i]..ends[i + 1]] == *s
+            hashes[i] == hash && items[ends[i]..ends[i + 1]] == *s
         });
         if let Some(&id) = found {
             return id;
         }
         let id = self.hashes.len() as u32;
-        let hashes = &self.hashes;
         self.table.insert_unique(hash, id, |&i| hashes[i as usize]);
         self.hashes.push(hash);
-        self.bytes.extend_from_slice(s);
-        self.ends.push(self.bytes.len());
+        self.items.extend_from_slice(s);
+        self.ends.push(self.items.len());
         id
     }
 
-    fn get(&self, id: u32) -> &[u8] {
+    fn get(&self, id: u32) -> &[T] {
         let i = id as usize;
-        &self.bytes[self.ends[i]..self.ends[i + 1]]
+        &self.items[self.ends[i]..self.ends[i + 1]]
     }
 
-    /// The strings in id order.
-    fn items(&self) -> impl Iterator<Item = &[u8]> {
-        self.ends.windows(2).map(|w| &self.bytes[w[0]..w[1]])
-    }
-}
-
-/// Stacks (a root and parts, rootward first) numbered densely in first-seen order: their parts
-/// in one arena (no allocation per stack), found by [`words_hash`] in a table of ids.
-struct StackTable {
-    table: HashTable<u32>,
-    /// the hash of each stack, by id (for the table's growth)
-    hashes: Vec<u64>,
-    /// where each stack ends in `parts`, by id, after a leading 0
-    ends: Vec<usize>,
-    parts: Vec<u32>,
-}
-
-impl Default for StackTable {
-    fn default() -> Self {
-        StackTable {
-            table: HashTable::new(),
-            hashes: Vec::new(),
-            ends: vec![0],
-            parts: Vec::new(),
-        }
-    }
-}
-
-impl StackTable {
-    /// The id of stack `key`, numbered next when new.
-    fn id(&mut self, key: &[u32]) -> u32 {
-        let hash = words_hash(key);
-        let (ends, parts, hashes) = (&self.ends, &self.parts, &self.hashes);
-        let found = self.table.find(hash, |&i| {
-            let i = i as usize;
-            hashes[i] == hash && parts[ends[i]..ends[i + 1]] == *key
-        });
-        if let Some(&id) = found {
-            return id;
-        }
-        let id = self.hashes.len() as u32;
-        self.table.insert_unique(hash, id, |&i| hashes[i as usize]);
-        self.hashes.push(hash);
-        self.parts.extend_from_slice(key);
-        self.ends.push(self.parts.len());
-        id
-    }
-
-    /// The stacks in id order.
-    fn items(&self) -> impl Iterator<Item = &[u32]> {
-        self.ends.windows(2).map(|w| &self.parts[w[0]..w[1]])
+    /// The sequences in id order.
+    fn items(&self) -> impl Iterator<Item = &[T]> {
+        self.ends.windows(2).map(|w| &self.items[w[0]..w[1]])
     }
 }
 
@@ -404,7 +374,7 @@ pub struct Worker {
     event_names: Interner,
     skip_cut: Map<u32, Option<u32>>,
     /// [root, parts rootward first...] -> stack id
-    stacks: StackTable,
+    stacks: Interner<u32>,
     cells: Map<(u32, u32), (u128, u64)>,
     /// recent headers, most recently used first
     head_memos: Vec<HeadMemo>,
@@ -488,7 +458,7 @@ impl Worker {
             event_none: None,
             event_names: Interner::default(),
             skip_cut: Map::default(),
-            stacks: StackTable::default(),
+            stacks: Interner::default(),
             cells: Map::default(),
             local: Map::default(),
             head_memos: Vec::new(),
@@ -1141,7 +1111,7 @@ impl Worker {
         }
         parts.push(root);
         parts.reverse();
-        Ok(self.stacks.id(parts))
+        Ok(self.stacks.intern(parts))
     }
 
     /// `--skip-after`: parts are leaf-first; the first one holding a listed name is cut to the

@@ -160,13 +160,13 @@ impl LineCache {
 
     /// Remember `key` (hashed to `hash`, not in the cache) as `value`.
     pub fn insert(&mut self, hash: u64, key: &[u8], value: u32) {
+        if key.len() + 8 > self.max_bytes {
+            return; // never kept (the keys kept stay)
+        }
         if self.entries >= self.max_entries || self.keys.len() + key.len() + 4 > self.max_bytes {
             self.slots.clear();
             self.entries = 0;
             self.keys.clear();
-        }
-        if key.len() + 8 > self.max_bytes {
-            return; // never kept (nor looked for long)
         }
         if (self.entries + 1) * 2 > self.slots.len() {
             self.grow();
@@ -256,6 +256,41 @@ mod tests {
                     cache.insert(hash, &key, value);
                     map.insert(key, value);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_key_too_long_to_keep_is_not_kept_and_the_rest_stay() {
+        let mut cache = LineCache::new(100, 64);
+        cache.insert(1, b"short", 1);
+        let long = [b'x'; 60];
+        cache.insert(2, &long, 2);
+        assert_eq!(cache.get(2, &long), None);
+        assert_eq!(cache.get(1, b"short"), Some(1));
+        // keys of different lengths under one hash are told apart by their kept length
+        cache.insert(3, b"ab", 3);
+        cache.insert(3, b"abc", 4);
+        assert_eq!(
+            (cache.get(3, b"ab"), cache.get(3, b"abc")),
+            (Some(3), Some(4))
+        );
+        assert_eq!(cache.get(3, b"a"), None);
+    }
+
+    #[test]
+    fn words_hash_tells_order_length_and_values_apart() {
+        let all = [
+            vec![],
+            vec![0],
+            vec![0, 0],
+            vec![1, 2],
+            vec![2, 1],
+            vec![1, 2, 3, 4, 5],
+        ];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(words_hash(a), words_hash(b), "{a:?} {b:?}");
             }
         }
     }
