@@ -8,6 +8,7 @@ in speedscope; `.parquet` is a stack table for polars/DuckDB; `.pb.gz`/`.pprof` 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -144,10 +145,8 @@ def _write_table(profile: Profile, path: str | os.PathLike[str] | None) -> bool:
             return core.table_folded_write(table, file, new)
         except RuntimeError:  # a panic in the native core (a bug): written from the bytes instead
             if file is not None and new:
-                try:
-                    os.unlink(file)
-                except OSError:
-                    pass
+                with contextlib.suppress(OSError):
+                    os.unlink(file)  # the temp file it made
             return False
 
     return write_natively(path, native, profile.to_folded_bytes)

@@ -158,16 +158,10 @@ struct Index {
 impl Index {
     /// An empty index for about `room` rows, in `slots`' memory when it holds enough (pages
     /// already written: none is faulted in again), else in new memory.
-    fn reusing(room: usize, mut slots: Vec<u64>) -> Self {
+    fn reusing(room: usize, slots: Vec<u64>) -> Self {
         let size = (room / 3 * 2).next_power_of_two().max(16);
-        if slots.capacity() >= size {
-            slots.clear();
-            slots.resize(size, 0);
-        } else {
-            slots = crate::written_zeros(size);
-        }
         Index {
-            slots,
+            slots: crate::folded::index::zeros_in(slots, size),
             mask: size - 1,
             len: 0,
         }
@@ -404,6 +398,28 @@ fn sum_partition<const N: usize>(
     true
 }
 
+/// (partitions, rows a partition makes room for, threads) of the function sums of `sides` by up
+/// to `threads` threads, each partition within `most` frames.
+fn plan<const N: usize>(
+    sides: [&Stacks; N],
+    group: Group,
+    threads: usize,
+    most: usize,
+) -> (usize, usize, usize) {
+    let frames = occurrences(sides, group);
+    // every thread at work on a big table, each partition within `most` frames
+    let spread = if frames >= SPLIT_FRAMES { threads } else { 1 };
+    let parts = frames.div_ceil(most.max(1)).max(spread).max(1);
+    // the distinct names of a partition: at most its share of the frames (and a margin)
+    let room = (frames / parts + frames / parts / 8 + 16).min(frames + 16);
+    (parts, room, threads.clamp(1, parts))
+}
+
+/// The name of row `r` in its side's arena.
+fn name_of<'a, const N: usize>(sides: [&'a Stacks; N], r: &Row<N>) -> &'a [u8] {
+    &sides[r.side()].arena()[r.start()..r.start() + r.len as usize]
+}
+
 /// Per function (see [`Group`]) its self and total sums on each side of `sides`, as
 /// [`crate::table::function_sums`] gives them (every function once, in no particular order),
 /// summed by up to `threads` threads; None when a sum leaves i64.
@@ -424,16 +440,8 @@ pub fn function_sums_in<'a, const N: usize>(
     most: usize,
     mut keep: impl FnMut(Named<'a, N>) + Send,
 ) -> Option<()> {
-    let frames = occurrences(sides, group);
-    // every thread at work on a big table, each partition within `most` frames
-    let spread = if frames >= SPLIT_FRAMES { threads } else { 1 };
-    let parts = frames.div_ceil(most.max(1)).max(spread).max(1);
-    // the distinct names of a partition: at most its share of the frames (and a margin)
-    let room = (frames / parts + frames / parts / 8 + 16).min(frames + 16);
-    let threads = threads.clamp(1, parts);
-    let name = |r: &Row<N>| -> &'a [u8] {
-        &sides[r.side()].arena()[r.start()..r.start() + r.len as usize]
-    };
+    let (parts, room, threads) = plan(sides, group, threads, most);
+    let name = |r: &Row<N>| name_of(sides, r);
     if threads == 1 {
         let mut spare = Spare::default();
         for part in 0..parts {
@@ -515,14 +523,8 @@ fn function_sums_here_in<'a, const N: usize>(
     most: usize,
     mut keep: impl FnMut(Named<'a, N>),
 ) -> Option<()> {
-    let frames = occurrences(sides, group);
-    let spread = if frames >= SPLIT_FRAMES { threads } else { 1 };
-    let parts = frames.div_ceil(most.max(1)).max(spread).max(1);
-    let room = (frames / parts + frames / parts / 8 + 16).min(frames + 16);
-    let threads = threads.clamp(1, parts);
-    let name = |r: &Row<N>| -> &'a [u8] {
-        &sides[r.side()].arena()[r.start()..r.start() + r.len as usize]
-    };
+    let (parts, room, threads) = plan(sides, group, threads, most);
+    let name = |r: &Row<N>| name_of(sides, r);
     let next = AtomicUsize::new(0);
     // a finished partition waits until the last is kept: at most threads + 1 partitions are held
     let (send, receive) = sync_channel::<Option<Vec<Row<N>>>>(0);
