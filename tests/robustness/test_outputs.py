@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from foldkit import outputs
+from foldkit import export, native, outputs
 from foldkit.cli import main
 from foldkit.errors import OutputError
 from foldkit.outputs import write_all, write_bytes
@@ -64,13 +64,38 @@ def test_missing_output_folder_is_exit_2(capture: Path, tmp_path: Path, capsys: 
 
 def test_read_only_file_system_is_exit_2(capture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     # a read-only mount cannot be made in a test (and root ignores permission bits): the file
-    # system's answer is simulated where foldkit asks for the temp file
+    # system's answer is simulated where foldkit asks for the temp file (the folded text of a
+    # folded input is written by the native core, tested below: here the bytes' writer)
     def read_only(*args: object, **kwargs: object) -> None:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
     monkeypatch.setattr(outputs, "_make_temp", read_only)
+    monkeypatch.setattr(export, "_write_table", lambda profile, path: False)
     assert main(["fold", str(capture), "-o", str(tmp_path / "x.folded")]) == 2
     assert f"{tmp_path / 'x.folded'}: cannot write: Read-only file system" in capsys.readouterr().err
+
+
+def test_read_only_file_system_is_exit_2_when_the_native_core_writes(capture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    core = native.native_core()
+    if core is None:
+        pytest.skip("no native core")
+    asked: list[bool] = []
+
+    class ReadOnly:
+        """The native core, its folded writer answering as a read-only file system does."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(core, name)
+
+        def table_folded_write(self, table: object, file: str | None, new: bool) -> bool:
+            asked.append(new)
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(native, "native_core", ReadOnly)
+    assert main(["fold", str(capture), "-o", str(tmp_path / "x.folded")]) == 2
+    assert asked == [True]  # the temp file, made by the native core
+    assert f"{tmp_path / 'x.folded'}: cannot write: Read-only file system" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [capture]  # no output, no temp file left
 
 
 def test_closed_stdout_is_exit_2_not_a_traceback(capture: Path) -> None:
