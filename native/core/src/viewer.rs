@@ -434,7 +434,12 @@ impl Interner {
     /// masked where it is used), and the bits kept in its slot (from the hash's other half).
     #[inline]
     fn hash(&self, name: &[u8]) -> (usize, u32) {
-        let hash = FxBuildHasher.hash_one(name);
+        self.split(name_hash(name))
+    }
+
+    /// `hash`, from the name's `name_hash`.
+    #[inline]
+    fn split(&self, hash: u64) -> (usize, u32) {
         let tag = ((hash >> 32) as u32).checked_shr(self.id_bits).unwrap_or(0);
         let home = if self.mask > u32::MAX as usize {
             hash as usize
@@ -485,15 +490,11 @@ impl Interner {
     /// The hashes of `names` (at most `BATCH`), their slots and the names those slots hold
     /// loaded first: each stage's loads one after the other, with nothing between them, so that
     /// their cache misses overlap (a load with work between it and the next holds the next back).
-    fn hashes<'n>(
-        &self,
-        names: impl Iterator<Item = &'n [u8]>,
-        table: &Names,
-    ) -> [(usize, u32); BATCH] {
+    fn hashes(&self, hashed: &[(&[u8], u64)], table: &Names) -> [(usize, u32); BATCH] {
         let mut hashes = [(0usize, 0u32); BATCH];
         let mut n = 0;
-        for (hash, name) in hashes.iter_mut().zip(names) {
-            *hash = self.hash(name);
+        for (hash, &(_, full)) in hashes.iter_mut().zip(hashed) {
+            *hash = self.split(full);
             n += 1;
         }
         let id_mask = self.id_mask();
@@ -529,14 +530,35 @@ impl Interner {
         names: &mut Names,
         ids: &mut [u32],
     ) -> Result<(), TooLarge> {
-        // each may be new: room for all before any hash is taken (a hash holds the table's size)
+        let mut hashed: [(&[u8], u64); BATCH] = [(&[], 0); BATCH];
+        for (slot, &name) in hashed.iter_mut().zip(pending) {
+            *slot = (name, name_hash(name));
+        }
+        self.intern_hashed(&hashed[..pending.len().min(BATCH)], names, ids)
+    }
+
+    /// The ids of `pending` (at most `BATCH` names, each with its `name_hash`, taken where the
+    /// name was found: the piped walk's thread, otherwise idle), in order, written to `ids`.
+    fn intern_hashed(
+        &mut self,
+        pending: &[(&[u8], u64)],
+        names: &mut Names,
+        ids: &mut [u32],
+    ) -> Result<(), TooLarge> {
+        // each may be new: room for all before any hash is split (a split holds the table's size)
         self.reserve(names.len() + pending.len(), names);
-        let hashes = self.hashes(pending.iter().copied(), names);
-        for ((name, &hash), out) in pending.iter().zip(&hashes).zip(ids) {
+        let hashes = self.hashes(pending, names);
+        for ((&(name, _), &hash), out) in pending.iter().zip(&hashes).zip(ids) {
             *out = self.id(name, hash, names)?;
         }
         Ok(())
     }
+}
+
+/// A name's hash, as the interner takes it (`Interner::split`).
+#[inline]
+fn name_hash(name: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(name)
 }
 
 /// The sides' sorted stacks walked together in frame order.
@@ -1180,8 +1202,9 @@ fn piped_names<'a, R>(
     ids: &mut [u32],
     walk: impl FnOnce(&mut dyn FnMut(&'a [u8]) -> Result<(), TooLarge>) -> Result<R, TooLarge>,
 ) -> (Result<Names, TooLarge>, Result<R, TooLarge>) {
-    let (to_intern, batches) = crossbeam_channel::bounded::<Vec<&'a [u8]>>(IN_FLIGHT);
-    let (to_reuse, spare) = crossbeam_channel::bounded::<Vec<&'a [u8]>>(IN_FLIGHT);
+    // each name with its hash, taken on the walk's thread (it waits for the interning's)
+    let (to_intern, batches) = crossbeam_channel::bounded::<Vec<(&'a [u8], u64)>>(IN_FLIGHT);
+    let (to_reuse, spare) = crossbeam_channel::bounded::<Vec<(&'a [u8], u64)>>(IN_FLIGHT);
     std::thread::scope(|scope| {
         let interning = scope.spawn(move || {
             let mut at = 0usize;
@@ -1190,16 +1213,16 @@ fn piped_names<'a, R>(
                     let to = at + chunk.len();
                     // more names than nodes counted cannot come: a bug, not an input
                     let ids = ids.get_mut(at..to).ok_or(TooLarge::Nodes)?;
-                    interner.intern_all(chunk, &mut names, ids)?;
+                    interner.intern_hashed(chunk, &mut names, ids)?;
                     at = to;
                 }
                 let _ = to_reuse.try_send(batch);
             }
             Ok(names)
         });
-        let mut batch: Vec<&'a [u8]> = Vec::with_capacity(PIPED);
+        let mut batch: Vec<(&'a [u8], u64)> = Vec::with_capacity(PIPED);
         let walked = walk(&mut |name| {
-            batch.push(name);
+            batch.push((name, name_hash(name)));
             if batch.len() == PIPED {
                 let mut next = spare
                     .try_recv()
