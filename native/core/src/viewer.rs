@@ -334,8 +334,11 @@ struct Interner {
     /// Bits of a slot that hold the id + 1 (the rest hold hash bits).
     id_bits: u32,
     /// Per name id: the low 32 bits of its hash (where its probe starts in a table of up to
-    /// 2**32 slots), so that growing places the names again without hashing them.
+    /// 2**32 slots), so that growing places the names again without hashing them; kept only by
+    /// an interner made without an estimate of the names (one made from it seldom grows, and
+    /// 4 bytes a name are 80 MB at 10 M distinct stacks).
     homes: Vec<u32>,
+    keep_homes: bool,
 }
 
 /// Slots an interner starts with at least.
@@ -353,7 +356,9 @@ impl Interner {
                 .min(whole),
             None => whole / 16,
         };
-        Self::with_slots(first.max(FIRST_SLOTS))
+        let mut interner = Self::with_slots(first.max(FIRST_SLOTS));
+        interner.keep_homes = names.is_none();
+        interner
     }
 
     fn with_slots(size: usize) -> Self {
@@ -362,6 +367,7 @@ impl Interner {
             mask: size - 1,
             id_bits: size.trailing_zeros().min(32),
             homes: Vec::new(),
+            keep_homes: true,
         }
     }
 
@@ -376,10 +382,13 @@ impl Interner {
             return;
         }
         let mut grown = Interner::with_slots(size);
+        grown.keep_homes = self.keep_homes;
         grown.homes = std::mem::take(&mut self.homes);
-        grown
-            .homes
-            .reserve((size / 3 * 2).saturating_sub(names.len()));
+        if grown.keep_homes {
+            grown
+                .homes
+                .reserve((size / 3 * 2).saturating_sub(names.len()));
+        }
         if size as u64 > 1 << 32 || grown.homes.len() != names.len() {
             // past what the homes hold: every name hashed again
             for id in 0..names.len() {
@@ -483,7 +492,9 @@ impl Interner {
         };
         let id = names.push(name)?;
         self.slots[at] = self.slot(hash.1, id);
-        self.homes.push(hash.0 as u32);
+        if self.keep_homes {
+            self.homes.push(hash.0 as u32);
+        }
         Ok(id)
     }
 
@@ -1731,8 +1742,19 @@ mod tests {
             .map(|i| format!("name {i}").into_bytes())
             .collect();
         let all: Vec<&[u8]> = texts.iter().map(Vec::as_slice).collect();
-        let mut interner = Interner::new(1, None);
-        assert_eq!(interner.slots.len(), FIRST_SLOTS);
+        // without an estimate the homes are kept; with one (too low here) every name is hashed
+        // again as the table grows
+        for (estimate, kept) in [(None, true), (Some(10), false)] {
+            let interner = Interner::new(1_000, estimate);
+            assert_eq!(
+                (interner.slots.len(), interner.keep_homes),
+                (FIRST_SLOTS, kept)
+            );
+            grown_finds_every_name(&all, interner);
+        }
+    }
+
+    fn grown_finds_every_name(all: &[&[u8]], mut interner: Interner) {
         let mut names = Names::default();
         let mut ids = vec![0; BATCH];
         for chunk in all.chunks(BATCH) {
@@ -1741,6 +1763,10 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(interner.slots.len(), FIRST_SLOTS * 16);
+        assert_eq!(
+            interner.homes.len(),
+            names.len() * usize::from(interner.keep_homes)
+        );
         assert_eq!(names.len(), all.len());
         for (want, chunk) in all.chunks(BATCH).enumerate() {
             interner
