@@ -80,6 +80,10 @@ def draw(
     options = render.options
     refuse_input_as_output([output], inputs)
     output_suffix("flamegraph", output)
+    if wants_viewer(output):
+        # loaded only when asked for, and before the read: the viewer's modules (lxml among them,
+        # ~0.02 s) load while the native core still reads the input and builds its tree ahead
+        import foldkit.render.viewer  # noqa: F401
     with (
         gc_paused(),
         reading_progress(quiet),

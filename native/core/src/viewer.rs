@@ -321,8 +321,9 @@ impl Names {
 /// Names to ids as they are met: an open-addressing table (linear probing) of u32 slots, each
 /// a name's id + 1 in its low bits (0: empty) and as many bits of the name's hash as are left
 /// above them, the names in their arena (`Names`). It starts at a sixteenth of the size that
-/// would hold a name per node and grows fourfold (every name placed again from its bytes)
-/// before a batch of names could make it more than two-thirds full: a profile has far fewer
+/// would hold a name per node and grows fourfold (every name placed again, in the order of the
+/// old table's slots: see `reserve`) before a batch of names could make it more than
+/// two-thirds full: a profile has far fewer
 /// names than nodes (1 M generated stacks: 3.3 M nodes, 10,004 names), and a table sized for
 /// every node is mostly empty pages and cache misses, while one that starts at a fixed small
 /// size is placed again too often where names are many (the 45 MB profile: 406,000 names of
@@ -332,6 +333,12 @@ struct Interner {
     mask: usize,
     /// Bits of a slot that hold the id + 1 (the rest hold hash bits).
     id_bits: u32,
+    /// Per name id: the low 32 bits of its hash (where its probe starts in a table of up to
+    /// 2**32 slots), so that growing places the names again without hashing them; kept only by
+    /// an interner made without an estimate of the names (one made from it seldom grows, and
+    /// 4 bytes a name are 80 MB at 10 M distinct stacks).
+    homes: Vec<u32>,
+    keep_homes: bool,
 }
 
 /// Slots an interner starts with at least.
@@ -349,7 +356,9 @@ impl Interner {
                 .min(whole),
             None => whole / 16,
         };
-        Self::with_slots(first.max(FIRST_SLOTS))
+        let mut interner = Self::with_slots(first.max(FIRST_SLOTS));
+        interner.keep_homes = names.is_none();
+        interner
     }
 
     fn with_slots(size: usize) -> Self {
@@ -357,6 +366,8 @@ impl Interner {
             slots: crate::written_zeros(size),
             mask: size - 1,
             id_bits: size.trailing_zeros().min(32),
+            homes: Vec::new(),
+            keep_homes: true,
         }
     }
 
@@ -371,14 +382,48 @@ impl Interner {
             return;
         }
         let mut grown = Interner::with_slots(size);
-        for id in 0..names.len() {
-            let (mut at, tag) = grown.hash(names.name(id));
-            while grown.slots[at] != 0 {
-                at = (at + 1) & grown.mask;
+        grown.keep_homes = self.keep_homes;
+        grown.homes = std::mem::take(&mut self.homes);
+        if grown.keep_homes {
+            grown
+                .homes
+                .reserve((size / 3 * 2).saturating_sub(names.len()));
+        }
+        if size as u64 > 1 << 32 || grown.homes.len() != names.len() {
+            // past what the homes hold: every name hashed again
+            for id in 0..names.len() {
+                let (at, tag) = grown.hash(names.name(id));
+                grown.place(at & grown.mask, tag, id as u32);
             }
-            grown.slots[at] = grown.slot(tag, id as u32);
+        } else {
+            // the old slots in order: each name's new home is its old one plus a multiple of
+            // the old size, so the new table is written in a few runs, not at random (the
+            // tag's bits are those of the old tag that are above the wider ids)
+            let (id_mask, shift) = (self.id_mask(), grown.id_bits - self.id_bits);
+            for &slot in &self.slots {
+                if slot == 0 {
+                    continue;
+                }
+                let id = (slot & id_mask) - 1;
+                let tag = slot
+                    .checked_shr(self.id_bits)
+                    .unwrap_or(0)
+                    .checked_shr(shift)
+                    .unwrap_or(0);
+                let at = grown.homes[id as usize] as usize & grown.mask;
+                grown.place(at, tag, id);
+            }
         }
         *self = grown;
+    }
+
+    /// Put the name `id` whose hash kept `tag` in the first empty slot from `at` on.
+    #[inline]
+    fn place(&mut self, mut at: usize, tag: u32, id: u32) {
+        while self.slots[at] != 0 {
+            at = (at + 1) & self.mask;
+        }
+        self.slots[at] = self.slot(tag, id);
     }
 
     /// The slot of the name `id` whose hash kept `tag` (ids fit below `id_bits`: the table
@@ -394,19 +439,30 @@ impl Interner {
         u32::MAX.checked_shr(32 - self.id_bits).unwrap_or(0)
     }
 
-    /// The name's hash: where its probe starts, and the bits kept in its slot (from the hash's
-    /// other half).
+    /// The name's hash: where its probe starts (in a table of any size up to 2**32 slots:
+    /// masked where it is used), and the bits kept in its slot (from the hash's other half).
     #[inline]
     fn hash(&self, name: &[u8]) -> (usize, u32) {
-        let hash = FxBuildHasher.hash_one(name);
+        self.split(name_hash(name))
+    }
+
+    /// `hash`, from the name's `name_hash`.
+    #[inline]
+    fn split(&self, hash: u64) -> (usize, u32) {
         let tag = ((hash >> 32) as u32).checked_shr(self.id_bits).unwrap_or(0);
-        (hash as usize & self.mask, tag)
+        let home = if self.mask > u32::MAX as usize {
+            hash as usize
+        } else {
+            hash as u32 as usize
+        };
+        (home, tag)
     }
 
     /// Where `name` is: `Ok(its id)`, or `Err(the empty slot where it would go)`.
     #[inline]
-    fn probe(&self, name: &[u8], (mut at, tag): (usize, u32), names: &Names) -> Result<u32, usize> {
+    fn probe(&self, name: &[u8], (home, tag): (usize, u32), names: &Names) -> Result<u32, usize> {
         let id_mask = self.id_mask();
+        let mut at = home & self.mask;
         loop {
             let slot = self.slots[at];
             if slot == 0 {
@@ -425,8 +481,9 @@ impl Interner {
     #[inline]
     fn id(&mut self, name: &[u8], hash: (usize, u32), names: &mut Names) -> Result<u32, TooLarge> {
         // a name met for the first time mostly finds its first slot empty: no probe
-        let at = if self.slots[hash.0] == 0 {
-            hash.0
+        let home = hash.0 & self.mask;
+        let at = if self.slots[home] == 0 {
+            home
         } else {
             match self.probe(name, hash, names) {
                 Ok(id) => return Ok(id),
@@ -435,28 +492,27 @@ impl Interner {
         };
         let id = names.push(name)?;
         self.slots[at] = self.slot(hash.1, id);
+        if self.keep_homes {
+            self.homes.push(hash.0 as u32);
+        }
         Ok(id)
     }
 
     /// The hashes of `names` (at most `BATCH`), their slots and the names those slots hold
     /// loaded first: each stage's loads one after the other, with nothing between them, so that
     /// their cache misses overlap (a load with work between it and the next holds the next back).
-    fn hashes<'n>(
-        &self,
-        names: impl Iterator<Item = &'n [u8]>,
-        table: &Names,
-    ) -> [(usize, u32); BATCH] {
+    fn hashes(&self, hashed: &[(&[u8], u64)], table: &Names) -> [(usize, u32); BATCH] {
         let mut hashes = [(0usize, 0u32); BATCH];
         let mut n = 0;
-        for (hash, name) in hashes.iter_mut().zip(names) {
-            *hash = self.hash(name);
+        for (hash, &(_, full)) in hashes.iter_mut().zip(hashed) {
+            *hash = self.split(full);
             n += 1;
         }
         let id_mask = self.id_mask();
         let mut ends = [0usize; BATCH];
         let mut seen = 0u32;
-        for (end, &(at, tag)) in ends.iter_mut().zip(&hashes[..n]) {
-            let slot = self.slots[at];
+        for (end, &(home, tag)) in ends.iter_mut().zip(&hashes[..n]) {
+            let slot = self.slots[home & self.mask];
             seen ^= slot;
             if slot != 0 && slot.checked_shr(self.id_bits).unwrap_or(0) == tag {
                 *end = (slot & id_mask) as usize;
@@ -485,14 +541,35 @@ impl Interner {
         names: &mut Names,
         ids: &mut [u32],
     ) -> Result<(), TooLarge> {
-        // each may be new: room for all before any hash is taken (a hash holds the table's size)
+        let mut hashed: [(&[u8], u64); BATCH] = [(&[], 0); BATCH];
+        for (slot, &name) in hashed.iter_mut().zip(pending) {
+            *slot = (name, name_hash(name));
+        }
+        self.intern_hashed(&hashed[..pending.len().min(BATCH)], names, ids)
+    }
+
+    /// The ids of `pending` (at most `BATCH` names, each with its `name_hash`, taken where the
+    /// name was found: the piped walk's thread, otherwise idle), in order, written to `ids`.
+    fn intern_hashed(
+        &mut self,
+        pending: &[(&[u8], u64)],
+        names: &mut Names,
+        ids: &mut [u32],
+    ) -> Result<(), TooLarge> {
+        // each may be new: room for all before any hash is split (a split holds the table's size)
         self.reserve(names.len() + pending.len(), names);
-        let hashes = self.hashes(pending.iter().copied(), names);
-        for ((name, &hash), out) in pending.iter().zip(&hashes).zip(ids) {
+        let hashes = self.hashes(pending, names);
+        for ((&(name, _), &hash), out) in pending.iter().zip(&hashes).zip(ids) {
             *out = self.id(name, hash, names)?;
         }
         Ok(())
     }
+}
+
+/// A name's hash, as the interner takes it (`Interner::split`).
+#[inline]
+fn name_hash(name: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(name)
 }
 
 /// The sides' sorted stacks walked together in frame order.
@@ -958,8 +1035,15 @@ fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + 
 /// on a thread of their own while the stacks are walked. (Building the two halves' trees at once
 /// and joining them, as was done from 8,192 stacks up to 2,000,000, took more CPU and more time:
 /// at 1 M distinct stacks the build took 0.26 CPU-s to this 0.19, on the 45 MB profile 0.11 to
-/// 0.09-0.11; at 30,000 stacks one thread took less time than two.)
-const PIPED_FROM: usize = 1 << 16;
+/// 0.09-0.11. From 16,384 stacks on, not 65,536: the 45 MB profile's 43,667 stacks, 1.16 M
+/// nodes and 406,000 names, took 0.078-0.082 s to build piped, 0.092-0.094 s on one thread.)
+const PIPED_FROM: usize = 1 << 14;
+
+/// Stacks from which the two halves' counts also estimate the distinct names (`Distinct`), so
+/// that the interner is made at its final size: below, hashing every node's name once more
+/// costs more than growing the table (the 45 MB profile: the piped build took 0.080-0.084 s
+/// without the estimate, 0.095-0.107 s with it).
+const SKETCHED_FROM: usize = 1 << 16;
 
 /// Where the stacks of sorted sides are cut in two: at the half of the largest side's bytes,
 /// every side cut where its stacks reach that stack. None when there is no such stack.
@@ -1006,14 +1090,15 @@ fn build_with(
                 .map(|(side, &at)| &side[at..])
                 .collect();
             let before = last_kept(&first);
+            let sketched = stacks >= SKETCHED_FROM;
             let counted = |stacks: &[&[(&[u8], i64)]], before| {
                 let mut names = Distinct::new();
-                (count(stacks, before, Some(&mut names)), names)
+                (count(stacks, before, sketched.then_some(&mut names)), names)
             };
             let ((a, names_a), (b, names_b)) =
                 both(|| counted(&first, None), || counted(&second, before));
             let plan = Plan {
-                names: Some(names_a.union(&names_b).estimate()),
+                names: sketched.then(|| names_a.union(&names_b).estimate()),
                 piped: true,
             };
             (a.and(b), plan)
@@ -1128,8 +1213,9 @@ fn piped_names<'a, R>(
     ids: &mut [u32],
     walk: impl FnOnce(&mut dyn FnMut(&'a [u8]) -> Result<(), TooLarge>) -> Result<R, TooLarge>,
 ) -> (Result<Names, TooLarge>, Result<R, TooLarge>) {
-    let (to_intern, batches) = crossbeam_channel::bounded::<Vec<&'a [u8]>>(IN_FLIGHT);
-    let (to_reuse, spare) = crossbeam_channel::bounded::<Vec<&'a [u8]>>(IN_FLIGHT);
+    // each name with its hash, taken on the walk's thread (it waits for the interning's)
+    let (to_intern, batches) = crossbeam_channel::bounded::<Vec<(&'a [u8], u64)>>(IN_FLIGHT);
+    let (to_reuse, spare) = crossbeam_channel::bounded::<Vec<(&'a [u8], u64)>>(IN_FLIGHT);
     std::thread::scope(|scope| {
         let interning = scope.spawn(move || {
             let mut at = 0usize;
@@ -1138,16 +1224,16 @@ fn piped_names<'a, R>(
                     let to = at + chunk.len();
                     // more names than nodes counted cannot come: a bug, not an input
                     let ids = ids.get_mut(at..to).ok_or(TooLarge::Nodes)?;
-                    interner.intern_all(chunk, &mut names, ids)?;
+                    interner.intern_hashed(chunk, &mut names, ids)?;
                     at = to;
                 }
                 let _ = to_reuse.try_send(batch);
             }
             Ok(names)
         });
-        let mut batch: Vec<&'a [u8]> = Vec::with_capacity(PIPED);
+        let mut batch: Vec<(&'a [u8], u64)> = Vec::with_capacity(PIPED);
         let walked = walk(&mut |name| {
-            batch.push(name);
+            batch.push((name, name_hash(name)));
             if batch.len() == PIPED {
                 let mut next = spare
                     .try_recv()
@@ -1646,6 +1732,53 @@ mod tests {
         }
         let ids: std::collections::HashSet<u32> = tree.name_ids.iter().copied().collect();
         assert_eq!(ids.len(), 10_002);
+    }
+
+    #[test]
+    fn a_grown_interner_finds_every_name_placed_again_from_its_home() {
+        // 40,000 names from a first table of 4,096 slots: grown twice, placed again in the old
+        // slots' order from the homes kept, then every name found again with its first id
+        let texts: Vec<Vec<u8>> = (0..40_000)
+            .map(|i| format!("name {i}").into_bytes())
+            .collect();
+        let all: Vec<&[u8]> = texts.iter().map(Vec::as_slice).collect();
+        // without an estimate the homes are kept; with one (too low here) every name is hashed
+        // again as the table grows
+        for (estimate, kept) in [(None, true), (Some(10), false)] {
+            let interner = Interner::new(1_000, estimate);
+            assert_eq!(
+                (interner.slots.len(), interner.keep_homes),
+                (FIRST_SLOTS, kept)
+            );
+            grown_finds_every_name(&all, interner);
+        }
+    }
+
+    fn grown_finds_every_name(all: &[&[u8]], mut interner: Interner) {
+        let mut names = Names::default();
+        let mut ids = vec![0; BATCH];
+        for chunk in all.chunks(BATCH) {
+            interner
+                .intern_all(chunk, &mut names, &mut ids[..chunk.len()])
+                .unwrap();
+        }
+        assert_eq!(interner.slots.len(), FIRST_SLOTS * 16);
+        assert_eq!(
+            interner.homes.len(),
+            names.len() * usize::from(interner.keep_homes)
+        );
+        assert_eq!(names.len(), all.len());
+        for (want, chunk) in all.chunks(BATCH).enumerate() {
+            interner
+                .intern_all(chunk, &mut names, &mut ids[..chunk.len()])
+                .unwrap();
+            let first = (want * BATCH) as u32;
+            assert!(ids[..chunk.len()]
+                .iter()
+                .copied()
+                .eq(first..first + chunk.len() as u32));
+        }
+        assert_eq!(names.len(), all.len()); // nothing added the second time
     }
 
     #[test]
