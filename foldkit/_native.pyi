@@ -86,6 +86,8 @@ class PerfFolder:
         """Fold `data` (record-aligned chunk number `index`); False once the threads have stopped."""
     def push_file(self, path: str, chunk_size: int, first_index: int, max_record: int = ..., lines: bool = ...) -> int:
         """Fold a plain file read by the threads in ranges; the number of ranges."""
+    def feed_file(self, path: str, chunk_size: int, first_index: int, max_record: int = ..., lines: bool = ...) -> None:
+        """Fold a plain file as `push_file` does, its ranges queued by a native thread: returns at once."""
     def push_compressed(self, path: str, compression: str, chunk_size: int, max_record: int) -> int:
         """Fold a zstd or gzip file decompressed here; the number of chunks."""
     def cancel(self) -> None:

@@ -261,6 +261,35 @@ impl PerfFolder {
         Ok(count)
     }
 
+    /// Fold a plain file as `push_file` does, its ranges queued by a native thread of the pool's
+    /// own: returns at once, and queueing never needs the GIL (the caller goes on running Python
+    /// while the threads fold). `finish` waits for the whole file.
+    #[pyo3(signature = (path, chunk_size, first_index, max_record = u64::MAX, lines = false))]
+    fn feed_file(
+        &mut self,
+        path: &str,
+        chunk_size: u64,
+        first_index: usize,
+        max_record: u64,
+        lines: bool,
+    ) -> PyResult<()> {
+        let file = File::open(path).map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?;
+        let size = file
+            .metadata()
+            .map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?
+            .len();
+        let pool = self.pool()?;
+        pool.feed_file(
+            Arc::new(file),
+            size,
+            chunk_size,
+            first_index,
+            max_record,
+            lines,
+        );
+        Ok(())
+    }
+
     /// Fold a zstd or gzip file, decompressed here (GIL released) while the threads fold; chunks
     /// are numbered from 0. A stream it cannot take raises `StreamUnusable` (threads stopped).
     fn push_compressed(
