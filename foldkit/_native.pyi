@@ -41,6 +41,8 @@ def pprof_bytes(rows: list[tuple[bytes, int, int, bool]], types: list[tuple[byte
 
 def folded_text(weights: dict[str, Any]) -> bytes | None:
     """`{stack: weight}` as canonical folded text, or None when a weight is not an int within 128 bits."""
+def folded_write(weights: dict[str, Any], path: str | None, new: bool) -> bool:
+    """`folded_text`'s bytes written a piece at a time to the file `path` (made when `new`: it must not exist) or to standard output (None); False, nothing made, when `folded_text` gives None."""
 
 # --- perf.rs ---
 
