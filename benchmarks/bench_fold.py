@@ -7,7 +7,8 @@ Usage:
 Without CAPTURE it builds a ~200 MB input by concatenating the real system-wide capture shipped in
 fixtures/. Each tool runs `--runs` times per configuration, the tools taking turns (one run of
 each per round, so load from elsewhere falls on all of them alike), file in page cache, output to
-a temporary file; the median is reported, with the ratios that matter: foldkit against inferno at
+a file (foldkit's `-o`, the peers' standard output: every tool's output file is there from
+its run before, as in a pipeline run again); the median is reported, with the ratios that matter: foldkit against inferno at
 its best thread count and against the Perl script, zstd input against plain. `--repeat N` also
 folds the first capture concatenated N times (the memory bound: peak RSS of the whole process
 tree), and the start-up cost is measured on a 1 KB capture. The reference tools are measured when found: inferno via
@@ -24,6 +25,7 @@ writes nothing), so it is foldkit against itself.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import os
 import shutil
@@ -78,11 +80,13 @@ def _tree_rss(root: int) -> tuple[int, int]:
     return max(values, default=0), sum(values)
 
 
-def run(cmd: list[str]) -> tuple[float, int, int, float]:
+def run(cmd: list[str], out: Path | None = None) -> tuple[float, int, int, float]:
     """Wall seconds, peak single-process RSS and peak tree RSS (KiB), and CPU seconds (user +
-    system, the process and the children it waited for) of one run."""
+    system, the process and the children it waited for) of one run; its standard output goes to
+    the file `out` (made or truncated, as a shell's `> out` does) when given, else nowhere."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with open(out, "wb") if out is not None else contextlib.nullcontext(subprocess.DEVNULL) as sink:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.PIPE)
     peak_one = peak_sum = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -99,13 +103,19 @@ def run(cmd: list[str]) -> tuple[float, int, int, float]:
     return elapsed, peak_one, peak_sum, usage.ru_utime + usage.ru_stime
 
 
+#: Per command name: the file its standard output is written to (`run`), for the peers, which
+#: write their folded stacks there (foldkit writes its own with `-o`): every tool writes its
+#: output to a file that is there from the run before, as a pipeline's `> out.folded` does.
+OUTPUTS: dict[str, Path] = {}
+
+
 def median_runs(configs: list[tuple[str, list[str]]], runs: int) -> list[tuple[str, float, int, int, float]]:
     """(name, median seconds, max single RSS, max tree RSS, median CPU seconds) per command; the
     commands take turns."""
     results: dict[str, list[tuple[float, int, int, float]]] = {name: [] for name, _ in configs}
     for _ in range(runs):
         for name, cmd in configs:
-            results[name].append(run(cmd))
+            results[name].append(run(cmd, OUTPUTS.get(name)))
     return [
         (name, statistics.median(r[0] for r in rs), max(r[1] for r in rs), max(r[2] for r in rs), statistics.median(r[3] for r in rs))
         for name, rs in results.items()
@@ -228,6 +238,10 @@ def main() -> None:
             for name, cmd in tools.items():
                 if name == "inferno-collapse-perf":
                     configs += [(f"{name} --nthreads {n}", [*cmd, "--nthreads", str(n), str(path)]) for n in sorted({1, cores})]
+            for name, _ in configs:
+                if not name.startswith("foldkit"):
+                    OUTPUTS[name] = tmpdir / f"out-{len(OUTPUTS)}.folded"
+            OUTPUTS["stackcollapse-perf.pl"] = tmpdir / "out-perl.folded"
             rows = median_runs(configs, args.runs)
             if "stackcollapse-perf.pl" in tools:  # slow: its own (3) runs
                 rows += median_runs([("stackcollapse-perf.pl", [*tools["stackcollapse-perf.pl"], str(path)])], max(1, min(args.runs, 3)))
