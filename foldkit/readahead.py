@@ -72,16 +72,22 @@ def start(paths: list[str], viewer_root: str | None = None) -> None:
         _PENDING[_identity(st)] = (DEFAULT_MAX_RECORD, pending)
 
 
-def take(path: str, max_record: int) -> Any | None:
-    """The read started for the file at `path` with this `max_record` (its `result()` gives what
-    `_native.read_folded_file` would with any number of threads), or None; a read is taken once."""
-    if not _PENDING:
+def _popped(started: dict[tuple[int, ...], Any], path: str) -> Any | None:
+    """What `started` holds for the file at `path` as it is now (its identity), taken out of it;
+    or None."""
+    if not started:
         return None
     try:
         key = _identity(os.stat(path))
     except (OSError, ValueError):
         return None
-    found = _PENDING.pop(key, None)
+    return started.pop(key, None)
+
+
+def take(path: str, max_record: int) -> Any | None:
+    """The read started for the file at `path` with this `max_record` (its `result()` gives what
+    `_native.read_folded_file` would with any number of threads), or None; a read is taken once."""
+    found = _popped(_PENDING, path)
     if found is None or found[0] != max_record:
         return None
     return found[1]
@@ -199,13 +205,7 @@ def take_capture(path: str, options: Any) -> CaptureFold | None:
     """The fold started for the capture at `path`, when `options` (a `FoldOptions`) are those it
     was started with (`FoldOptions(jobs=...)`, the same number of threads); taken once. None
     otherwise (a fold started for that file is then stopped)."""
-    if not _CAPTURES:
-        return None
-    try:
-        key = _identity(os.stat(path))
-    except (OSError, ValueError):
-        return None
-    found = _CAPTURES.pop(key, None)
+    found = _popped(_CAPTURES, path)
     if found is None:
         return None
     if options != type(options)(jobs=options.jobs) or (options.jobs or default_jobs()) != found.jobs:

@@ -13,14 +13,9 @@ use pyo3::types::{PyBytes, PyDict, PyInt};
 use crate::convert::{guard, Texts};
 use crate::svg::{open_output, os_error};
 
-/// `{stack: weight}` as folded text bytes (`stack weight` lines sorted byte-wise by stack, stacks
-/// encoded UTF-8 with surrogate escapes), or None when a weight is not an int (or does not fit
-/// in 128 bits): the caller then writes the text itself.
-#[pyfunction]
-fn folded_text<'py>(
-    py: Python<'py>,
-    weights: &Bound<'py, PyDict>,
-) -> PyResult<Option<Bound<'py, PyBytes>>> {
+/// The stacks of `{stack: weight}` held as UTF-8 (surrogate escapes) and their weights, in the
+/// dict's order; None when a weight is not an int (or does not fit in 128 bits).
+fn held<'py>(weights: &Bound<'py, PyDict>) -> PyResult<Option<(Texts<'py>, Vec<i128>)>> {
     let mut texts = Texts::new("surrogateescape");
     let mut counts: Vec<i128> = Vec::with_capacity(weights.len());
     for (stack, weight) in weights.iter() {
@@ -34,6 +29,20 @@ fn folded_text<'py>(
         texts.hold(&stack)?;
         counts.push(weight);
     }
+    Ok(Some((texts, counts)))
+}
+
+/// `{stack: weight}` as folded text bytes (`stack weight` lines sorted byte-wise by stack, stacks
+/// encoded UTF-8 with surrogate escapes), or None when a weight is not an int (or does not fit
+/// in 128 bits): the caller then writes the text itself.
+#[pyfunction]
+fn folded_text<'py>(
+    py: Python<'py>,
+    weights: &Bound<'py, PyDict>,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let Some((texts, counts)) = held(weights)? else {
+        return Ok(None);
+    };
     let mut rows: Vec<Row<'_>> = texts.bytes()?.into_iter().zip(counts).collect();
     let len = py.detach(|| sort_rows_parallel(&mut rows, threads()));
     let text = PyBytes::new_with(py, len, |out| {
@@ -57,18 +66,9 @@ fn folded_write(
     path: Option<PathBuf>,
     new: bool,
 ) -> PyResult<bool> {
-    let mut texts = Texts::new("surrogateescape");
-    let mut counts: Vec<i128> = Vec::with_capacity(weights.len());
-    for (stack, weight) in weights.iter() {
-        if !weight.is_exact_instance_of::<PyInt>() {
-            return Ok(false);
-        }
-        let Ok(weight) = weight.extract::<i128>() else {
-            return Ok(false);
-        };
-        texts.hold(&stack)?;
-        counts.push(weight);
-    }
+    let Some((texts, counts)) = held(weights)? else {
+        return Ok(false);
+    };
     let mut rows: Vec<Row<'_>> = texts.bytes()?.into_iter().zip(counts).collect();
     let result = py.detach(|| {
         guard("folded writer", || -> io::Result<()> {

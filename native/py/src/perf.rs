@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use foldkit_core::perf::frames::NameOptions;
-use foldkit_core::perf::pool::{ranges, Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
+use foldkit_core::perf::pool::{range_tasks, Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
 use foldkit_core::perf::{FoldConfig, TimePoint};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError};
@@ -236,23 +236,17 @@ impl PerfFolder {
         max_record: u64,
         lines: bool,
     ) -> PyResult<usize> {
-        let file = File::open(path).map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?;
-        let size = file
-            .metadata()
-            .map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?
-            .len();
-        let file = Arc::new(file);
+        let (file, size) = open_sized(path)?;
         let mut count = 0;
-        for (first, last) in ranges(size, chunk_size, self.jobs) {
-            let task = Task::Range {
-                index: first_index + count,
-                file: file.clone(),
-                size,
-                first,
-                last,
-                max_record,
-                lines,
-            };
+        for task in range_tasks(
+            file,
+            size,
+            chunk_size,
+            self.jobs,
+            first_index,
+            max_record,
+            lines,
+        ) {
             if !self.send(py, task)? {
                 break;
             }
@@ -273,20 +267,9 @@ impl PerfFolder {
         max_record: u64,
         lines: bool,
     ) -> PyResult<()> {
-        let file = File::open(path).map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?;
-        let size = file
-            .metadata()
-            .map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?
-            .len();
+        let (file, size) = open_sized(path)?;
         let pool = self.pool()?;
-        pool.feed_file(
-            Arc::new(file),
-            size,
-            chunk_size,
-            first_index,
-            max_record,
-            lines,
-        );
+        pool.feed_file(file, size, chunk_size, first_index, max_record, lines);
         Ok(())
     }
 
@@ -429,6 +412,16 @@ impl PerfFolder {
         out.set_item("bad_count", folded.bad_count)?;
         Ok(out)
     }
+}
+
+/// The file at `path`, opened, and its length; errors as `OSError`s naming it.
+fn open_sized(path: &str) -> PyResult<(Arc<File>, u64)> {
+    let file = File::open(path).map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?;
+    let size = file
+        .metadata()
+        .map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?
+        .len();
+    Ok((Arc::new(file), size))
 }
 
 /// One chunk's samples as `(times, stack ids, weights)`: float64 and uint32 bytes (native order),

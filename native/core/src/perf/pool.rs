@@ -78,6 +78,30 @@ pub fn ranges(size: u64, step: u64, jobs: usize) -> impl Iterator<Item = (u64, u
     })
 }
 
+/// The [`Task::Range`]s of `file` (`size` bytes long): its [`ranges`] of `step` bytes for `jobs`
+/// threads, numbered from `first_index`.
+pub fn range_tasks(
+    file: Arc<File>,
+    size: u64,
+    step: u64,
+    jobs: usize,
+    first_index: usize,
+    max_record: u64,
+    lines: bool,
+) -> impl Iterator<Item = Task> {
+    ranges(size, step, jobs)
+        .enumerate()
+        .map(move |(count, (first, last))| Task::Range {
+            index: first_index + count,
+            file: file.clone(),
+            size,
+            first,
+            last,
+            max_record,
+            lines,
+        })
+}
+
 /// Result of [`Pool::push`].
 pub enum Pushed {
     Sent,
@@ -180,16 +204,7 @@ impl Pool {
         let cancel = self.cancel.clone();
         let jobs = self.handles.len();
         self.feeder = Some(std::thread::spawn(move || {
-            for (count, (first, last)) in ranges(size, step, jobs).enumerate() {
-                let task = Task::Range {
-                    index: first_index + count,
-                    file: file.clone(),
-                    size,
-                    first,
-                    last,
-                    max_record,
-                    lines,
-                };
+            for task in range_tasks(file, size, step, jobs, first_index, max_record, lines) {
                 // (an error: every thread has stopped)
                 if cancel.load(Ordering::Relaxed) || tx.send(task).is_err() {
                     break;
@@ -704,16 +719,7 @@ mod tests {
                 pool.feed_file(file.clone(), size, 4096, 0, 1 << 20, false);
                 pool.feed_file(file, size, 4096, 0, 1 << 20, false); // a second: nothing
             } else {
-                for (index, (first, last)) in ranges(size, 4096, 2).enumerate() {
-                    let task = Task::Range {
-                        index,
-                        file: file.clone(),
-                        size,
-                        first,
-                        last,
-                        max_record: 1 << 20,
-                        lines: false,
-                    };
+                for task in range_tasks(file, size, 4096, 2, 0, 1 << 20, false) {
                     assert!(matches!(
                         pool.push(task, Duration::from_secs(5)),
                         Pushed::Sent
