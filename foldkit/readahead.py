@@ -25,6 +25,7 @@ from foldkit.native import native_core
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 #: Files smaller than this are read when asked for (a few milliseconds).
@@ -124,6 +125,11 @@ DEFAULT_PERF_OPTIONS: dict[str, Any] = {
     "tid": False, "weight": "period", "skip_after": (), "keep_time": False, "clock": "cpu",
 }  # fmt: skip
 
+#: The perf reader's namer of frame lines for default options with a number of threads
+#: (`foldkit.ingest.perf.Resolver(FoldOptions(jobs=...)).line_names`), set by that module when it
+#: loads (this layer does not import the readers).
+line_namers: list[Callable[[int], Callable[[bytes, bool], str | None]]] = []
+
 #: Captures folding: file identity -> the fold.
 _CAPTURES: dict[tuple[int, ...], CaptureFold] = {}
 
@@ -159,13 +165,15 @@ class CaptureFold:
         with self._lock:
             self.chunks.append((index, bytes(chunk)))
 
-    def _name(self, line: bytes, java: bool) -> bytes | None:
+    def _name(self, line: bytes, java: bool) -> bytes | bool | None:
+        """The perf reader's name of a frame line the threads leave to Python (its namer, made
+        by `line_namers[0]` once the reader has loaded and set it); False, "cannot answer", until
+        then: the line's chunk is then handed back (`_keep`) and folded by the reader."""
         with self._lock:
             if self._namer is None:
-                from foldkit.ingest.options import FoldOptions
-                from foldkit.ingest.perf import Resolver
-
-                self._namer = Resolver(FoldOptions(jobs=self.jobs)).line_names
+                if not line_namers:
+                    return False
+                self._namer = line_namers[0](self.jobs)
             joined = self._namer(line, java)
         return None if joined is None else joined.encode("utf-8", "surrogateescape")
 

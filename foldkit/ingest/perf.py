@@ -212,6 +212,14 @@ class _Accumulator:
 SampleSink = Callable[[re.Match[bytes], str], None]
 
 
+def _ahead_namer(jobs: int) -> Callable[[bytes, bool], str | None]:
+    """The namer of frame lines of a capture folded from start-up (`readahead.start_capture`)."""
+    return Resolver(FoldOptions(jobs=jobs)).line_names
+
+
+readahead.line_namers[:] = [_ahead_namer]
+
+
 def fold_chunk_lines(
     chunk: bytes, resolver: Resolver, keep_time: bool = False, sink: SampleSink | None = None
 ) -> ChunkResult:

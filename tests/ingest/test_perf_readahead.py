@@ -139,3 +139,13 @@ def test_the_command_writes_the_same_file(tmp_path: Path) -> None:
         subprocess.run([sys.executable, "-m", "foldkit", "fold", "-q", "-j", "2", path, "-o", str(out)], check=True, env=env)
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1] and outputs[0]
+
+
+def test_a_line_to_name_before_the_reader_loads_hands_its_chunk_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(big_capture(tmp_path / "a.perf"))
+    expected = read(path, FoldOptions(jobs=2))
+    monkeypatch.setattr(readahead, "line_namers", [])  # (the reader not loaded yet)
+    readahead.start_capture("fold", [path], {"jobs": 2})
+    (ahead,) = readahead._CAPTURES.values()
+    _same(read(path, FoldOptions(jobs=2)), expected)
+    assert ahead._namer is None and ahead.chunks  # the frame not UTF-8: its chunk folded by the reader
