@@ -69,6 +69,14 @@ def test_read_only_file_system_is_exit_2(capture: Path, tmp_path: Path, monkeypa
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
     monkeypatch.setattr(outputs, "_make_temp", read_only)
+    # the native core makes the temp file of the folded text itself (`_native.folded_write`,
+    # `table_folded_write`), raising the file system's OSError as Python's own calls do
+    from foldkit.native import native_core
+
+    core = native_core()
+    if core is not None:
+        monkeypatch.setattr(core, "folded_write", read_only)
+        monkeypatch.setattr(core, "table_folded_write", read_only)
     assert main(["fold", str(capture), "-o", str(tmp_path / "x.folded")]) == 2
     assert f"{tmp_path / 'x.folded'}: cannot write: Read-only file system" in capsys.readouterr().err
 
