@@ -7,7 +7,8 @@ Usage:
 Without CAPTURE it builds a ~200 MB input by concatenating the real system-wide capture shipped in
 fixtures/. Each tool runs `--runs` times per configuration, the tools taking turns (one run of
 each per round, so load from elsewhere falls on all of them alike), file in page cache, output to
-a temporary file; the median is reported, with the ratios that matter: foldkit against inferno at
+a file (foldkit's `-o`, the peers' standard output: every tool's output file is there from
+its run before, as in a pipeline run again), each run timed to its exit; the median is reported, with the ratios that matter: foldkit against inferno at
 its best thread count and against the Perl script, zstd input against plain. `--repeat N` also
 folds the first capture concatenated N times (the memory bound: peak RSS of the whole process
 tree), and the start-up cost is measured on a 1 KB capture. The reference tools are measured when found: inferno via
@@ -24,14 +25,17 @@ writes nothing), so it is foldkit against itself.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import os
 import shutil
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import reference  # benchmarks/reference.py
 import zstandard
@@ -78,25 +82,41 @@ def _tree_rss(root: int) -> tuple[int, int]:
     return max(values, default=0), sum(values)
 
 
-def run(cmd: list[str]) -> tuple[float, int, int, float]:
+def run(cmd: list[str], out: Path | None = None) -> tuple[float, int, int, float]:
     """Wall seconds, peak single-process RSS and peak tree RSS (KiB), and CPU seconds (user +
-    system, the process and the children it waited for) of one run."""
+    system, the process and the children it waited for) of one run; its standard output goes to
+    the file `out` (made or truncated, as a shell's `> out` does) when given, else nowhere."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with open(out, "wb") if out is not None else contextlib.nullcontext(subprocess.DEVNULL) as sink:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.PIPE)
+    # the end is seen by a thread waiting for it (not by the 20 ms polling for memory, which
+    # added up to 20 ms to every run: 10 % of a 0.2 s one)
+    ended: list[tuple[float, int, Any]] = []
+
+    def wait() -> None:
+        _, status, usage = os.wait4(proc.pid, 0)
+        ended.append((time.perf_counter(), status, usage))
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
     peak_one = peak_sum = 0
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
+    while waiter.is_alive():
         one, total = _tree_rss(proc.pid)
         peak_one, peak_sum = max(peak_one, one), max(peak_sum, total)
-        time.sleep(0.02)
-    elapsed = time.perf_counter() - start
+        waiter.join(0.02)
+    (end, status, usage), = ended
+    elapsed = end - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read() if proc.stderr else b""
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode(errors='replace')[:500]}")
     return elapsed, peak_one, peak_sum, usage.ru_utime + usage.ru_stime
+
+
+#: Per command name: the file its standard output is written to (`run`), for the peers, which
+#: write their folded stacks there (foldkit writes its own with `-o`): every tool writes its
+#: output to a file that is there from the run before, as a pipeline's `> out.folded` does.
+OUTPUTS: dict[str, Path] = {}
 
 
 def median_runs(configs: list[tuple[str, list[str]]], runs: int) -> list[tuple[str, float, int, int, float]]:
@@ -105,7 +125,7 @@ def median_runs(configs: list[tuple[str, list[str]]], runs: int) -> list[tuple[s
     results: dict[str, list[tuple[float, int, int, float]]] = {name: [] for name, _ in configs}
     for _ in range(runs):
         for name, cmd in configs:
-            results[name].append(run(cmd))
+            results[name].append(run(cmd, OUTPUTS.get(name)))
     return [
         (name, statistics.median(r[0] for r in rs), max(r[1] for r in rs), max(r[2] for r in rs), statistics.median(r[3] for r in rs))
         for name, rs in results.items()
@@ -228,6 +248,10 @@ def main() -> None:
             for name, cmd in tools.items():
                 if name == "inferno-collapse-perf":
                     configs += [(f"{name} --nthreads {n}", [*cmd, "--nthreads", str(n), str(path)]) for n in sorted({1, cores})]
+            for name, _ in configs:
+                if not name.startswith("foldkit"):
+                    OUTPUTS[name] = tmpdir / f"out-{len(OUTPUTS)}.folded"
+            OUTPUTS["stackcollapse-perf.pl"] = tmpdir / "out-perl.folded"
             rows = median_runs(configs, args.runs)
             if "stackcollapse-perf.pl" in tools:  # slow: its own (3) runs
                 rows += median_runs([("stackcollapse-perf.pl", [*tools["stackcollapse-perf.pl"], str(path)])], max(1, min(args.runs, 3)))

@@ -41,6 +41,8 @@ def pprof_bytes(rows: list[tuple[bytes, int, int, bool]], types: list[tuple[byte
 
 def folded_text(weights: dict[str, Any]) -> bytes | None:
     """`{stack: weight}` as canonical folded text, or None when a weight is not an int within 128 bits."""
+def folded_write(weights: dict[str, Any], path: str | None, new: bool) -> bool:
+    """`folded_text`'s bytes written a piece at a time to the file `path` (made when `new`: it must not exist) or to standard output (None); False, nothing made, when `folded_text` gives None."""
 
 # --- perf.rs ---
 
@@ -86,6 +88,8 @@ class PerfFolder:
         """Fold `data` (record-aligned chunk number `index`); False once the threads have stopped."""
     def push_file(self, path: str, chunk_size: int, first_index: int, max_record: int = ..., lines: bool = ...) -> int:
         """Fold a plain file read by the threads in ranges; the number of ranges."""
+    def feed_file(self, path: str, chunk_size: int, first_index: int, max_record: int = ..., lines: bool = ...) -> None:
+        """Fold a plain file as `push_file` does, its ranges queued by a native thread: returns at once."""
     def push_compressed(self, path: str, compression: str, chunk_size: int, max_record: int) -> int:
         """Fold a zstd or gzip file decompressed here; the number of chunks."""
     def cancel(self) -> None:

@@ -85,6 +85,8 @@ def entry() -> None:
     from foldkit import readahead
 
     readahead.start(read_ahead_paths(sys.argv[1:]), viewer_root(plan))
+    if plan is not None and not plan.given.get(fast.TRANSFORMS):
+        readahead.start_capture(plan.command, plan.inputs, plan.given)
     if plan is not None:
         # a short run that draws and exits: no cyclic collections while its modules import
         # (the drawing pauses them anyway, `render.gc_paused`; the exit freezes what is left)

@@ -129,19 +129,22 @@ def export(profile: Profile, path: str | os.PathLike[str] | None) -> None:
 
 
 def _write_table(profile: Profile, path: str | os.PathLike[str] | None) -> bool:
-    """Write the folded text of a profile whose stacks are still in the native table straight
-    from it (`outputs.write_natively`: the text never held whole); False, having written nothing,
-    when they are not (or a sum is a decimal)."""
+    """Write the folded text of a profile natively (`outputs.write_natively`: the text never held
+    whole): straight from the native table while its stacks are still in it, else from its
+    weights (`_native.folded_write`, `to_folded_bytes`' text); False, having written nothing,
+    when there is no native core (or a sum is a decimal)."""
     from foldkit.native import native_core
     from foldkit.profile import LazyProfile
 
     core = native_core()
-    table = profile.table if isinstance(profile, LazyProfile) else None
-    if core is None or table is None:
+    if core is None:
         return False
+    table = profile.table if isinstance(profile, LazyProfile) else None
 
     def native(file: str | None, new: bool) -> bool:
         try:
+            if table is None:
+                return core.folded_write(profile.weights, file, new)
             return core.table_folded_write(table, file, new)
         except RuntimeError:  # a panic in the native core (a bug): written from the bytes instead
             if file is not None and new:

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from foldkit import readahead
 from foldkit.errors import InputError, UsageError
 from foldkit.ingest.options import FoldOptions, perf_root_frames
 from foldkit.ingest.perf_frames import FrameNamer, parse_frame_line
@@ -209,6 +210,14 @@ class _Accumulator:
 
 #: Called with each sample's header match and folded stack instead of adding it up (`perf_sched`).
 SampleSink = Callable[[re.Match[bytes], str], None]
+
+
+def _ahead_namer(jobs: int) -> Callable[[bytes, bool], str | None]:
+    """The namer of frame lines of a capture folded from start-up (`readahead.start_capture`)."""
+    return Resolver(FoldOptions(jobs=jobs)).line_names
+
+
+readahead.line_namers[:] = [_ahead_namer]
 
 
 def fold_chunk_lines(
@@ -419,7 +428,7 @@ NATIVE_STREAM_CHUNK_SIZE = 512 * 1024
 #: Bytes per range when the native core's threads read a plain file themselves (unless
 #: `FoldOptions.chunk_size` is set): small, so each range read stays in the CPU's cache while it
 #: is folded and the buffers it is read into are few pages.
-NATIVE_RANGE_SIZE = 512 * 1024
+NATIVE_RANGE_SIZE = readahead.RANGE_SIZE
 
 
 #: Called with the fold's state, chunk index and chunk for a chunk the native core cannot account
@@ -444,6 +453,12 @@ def _fold_native(
     head = source.head()
     lines = b"\n\n" not in head and not within_first_record(head)
     if path:
+        ahead = None if lines or fallback is not None else readahead.take_capture(path, options)
+        if ahead is not None:
+            try:
+                return _finish_ahead(ahead, options, source.name)
+            except native.RecordTooLong:
+                pass
         # a range starting inside a record scans to its end: small ranges only where records end
         # at blank lines (records found at sample headers are searched for line by line)
         ranges = options.chunk_size or (size if lines else NATIVE_RANGE_SIZE)
@@ -510,12 +525,36 @@ def _run_native(
     folder = native.PerfFolder(options, jobs=options.jobs or default_jobs(), namer=namer, fallback=fallback)
     try:
         push(folder)
+    except BaseException:
+        folder.cancel()
+        raise
+    return _added(state, _finished(folder, name))
+
+
+def _finish_ahead(ahead: readahead.CaptureFold, options: FoldOptions, name: str) -> FoldState:
+    """The state of a fold started at start-up (`readahead.start_capture`), the chunks its threads
+    handed back folded by the line path as `_run_native`'s fallback folds them. Raises
+    `RecordTooLong` as `_run_native` does."""
+    folded = _finished(ahead.folder, name)
+    state = FoldState()
+    for index, chunk in ahead.chunks:
+        state.fold_chunk(index, chunk, options)
+    return _added(state, folded)
+
+
+def _finished(folder: Any, name: str) -> dict[str, Any]:
+    """What the native `folder` (fed) folded (`_native.PerfFolder.finish`)."""
+    try:
         try:
-            folded = folder.finish()
+            return folder.finish()
         except (RuntimeError, OSError) as exc:
             raise InputError(f"{name}: {exc}") from exc
     finally:
         folder.cancel()
+
+
+def _added(state: FoldState, folded: dict[str, Any]) -> FoldState:
+    """`state` with what a native fold gave (`_finished`) added."""
     state.add_events(folded["events"], folded["first_seen"])
     state.lines.update(folded["lines"])
     state.timeline.update(folded["timelines"])

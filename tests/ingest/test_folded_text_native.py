@@ -4,6 +4,10 @@ and the fallback to Python whenever a weight is not a plain int that fits in 128
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -48,3 +52,32 @@ def test_profile_text_is_the_same_with_and_without_the_native_core(monkeypatch: 
     monkeypatch.setenv(NATIVE_SWITCH, "0")
     assert profile.to_folded_bytes(header=header) == native
     assert native.endswith(b"a -1\na;\xc3\xa9 1208925819614629174706176\nb;\xff 3\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(STACKS, WEIGHTS, max_size=20))
+def test_the_file_writer_writes_the_text_or_makes_nothing(weights: dict[str, object]) -> None:
+    expected = _native.folded_text(weights)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "out.folded")
+        written = _native.folded_write(weights, path, True)
+        assert written == (expected is not None)
+        if written:
+            with open(path, "rb") as fh:
+                assert fh.read() == expected
+            assert os.stat(path).st_mode & 0o777 == 0o600
+            with pytest.raises(FileExistsError):
+                _native.folded_write(weights, path, True)  # `new`: never over a file
+            assert _native.folded_write({"z": 1}, path, False)  # truncated, then written
+            with open(path, "rb") as fh:
+                assert fh.read() == b"z 1\n"
+        else:
+            assert not os.path.exists(path)
+
+
+def test_many_stacks_are_written_in_pieces_as_the_text(tmp_path: Path) -> None:
+    weights = {f"proc-{i % 7};lib::outer_{i % 13};function_{i:06d};" + "x" * (i % 300): i * 7 - 3 for i in range(20_000)}
+    path = str(tmp_path / "big.folded")
+    assert _native.folded_write(weights, path, True)
+    with open(path, "rb") as fh:
+        assert fh.read() == _native.folded_text(weights) == python_text(weights)  # type: ignore[arg-type]

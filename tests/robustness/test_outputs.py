@@ -75,27 +75,39 @@ def test_read_only_file_system_is_exit_2(capture: Path, tmp_path: Path, monkeypa
     assert f"{tmp_path / 'x.folded'}: cannot write: Read-only file system" in capsys.readouterr().err
 
 
-def test_read_only_file_system_is_exit_2_when_the_native_core_writes(capture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+PERF = b"prog 123 1.000000: 1 cycles:\n\t1000 leaf (/bin/prog)\n\t2000 main (/bin/prog)\n\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "writer"),
+    [("in.folded", FOLDED, "table_folded_write"), ("in.perf", PERF, "folded_write")],
+    ids=["from-the-table", "from-the-weights"],
+)
+def test_read_only_file_system_is_exit_2_when_the_native_core_writes(
+    name: str, text: bytes, writer: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     core = native.native_core()
     if core is None:
         pytest.skip("no native core")
+    source = tmp_path / name
+    source.write_bytes(text)
     asked: list[bool] = []
+
+    def read_only(table: object, file: str | None, new: bool) -> bool:
+        asked.append(new)
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
     class ReadOnly:
         """The native core, its folded writer answering as a read-only file system does."""
 
-        def __getattr__(self, name: str) -> object:
-            return getattr(core, name)
-
-        def table_folded_write(self, table: object, file: str | None, new: bool) -> bool:
-            asked.append(new)
-            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        def __getattr__(self, attr: str) -> object:
+            return read_only if attr == writer else getattr(core, attr)
 
     monkeypatch.setattr(native, "native_core", ReadOnly)
-    assert main(["fold", str(capture), "-o", str(tmp_path / "x.folded")]) == 2
+    assert main(["fold", str(source), "-o", str(tmp_path / "x.folded")]) == 2
     assert asked == [True]  # the temp file, made by the native core
     assert f"{tmp_path / 'x.folded'}: cannot write: Read-only file system" in capsys.readouterr().err
-    assert list(tmp_path.iterdir()) == [capture]  # no output, no temp file left
+    assert list(tmp_path.iterdir()) == [source]  # no output, no temp file left
 
 
 def test_closed_stdout_is_exit_2_not_a_traceback(capture: Path) -> None:

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use foldkit_core::perf::frames::NameOptions;
-use foldkit_core::perf::pool::{ranges, Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
+use foldkit_core::perf::pool::{range_tasks, Folded, Hooks, Pool, Pushed, Task, RECORD_TOO_LONG};
 use foldkit_core::perf::{FoldConfig, TimePoint};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError};
@@ -236,29 +236,41 @@ impl PerfFolder {
         max_record: u64,
         lines: bool,
     ) -> PyResult<usize> {
-        let file = File::open(path).map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?;
-        let size = file
-            .metadata()
-            .map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?
-            .len();
-        let file = Arc::new(file);
+        let (file, size) = open_sized(path)?;
         let mut count = 0;
-        for (first, last) in ranges(size, chunk_size, self.jobs) {
-            let task = Task::Range {
-                index: first_index + count,
-                file: file.clone(),
-                size,
-                first,
-                last,
-                max_record,
-                lines,
-            };
+        for task in range_tasks(
+            file,
+            size,
+            chunk_size,
+            self.jobs,
+            first_index,
+            max_record,
+            lines,
+        ) {
             if !self.send(py, task)? {
                 break;
             }
             count += 1;
         }
         Ok(count)
+    }
+
+    /// Fold a plain file as `push_file` does, its ranges queued by a native thread of the pool's
+    /// own: returns at once, and queueing never needs the GIL (the caller goes on running Python
+    /// while the threads fold). `finish` waits for the whole file.
+    #[pyo3(signature = (path, chunk_size, first_index, max_record = u64::MAX, lines = false))]
+    fn feed_file(
+        &mut self,
+        path: &str,
+        chunk_size: u64,
+        first_index: usize,
+        max_record: u64,
+        lines: bool,
+    ) -> PyResult<()> {
+        let (file, size) = open_sized(path)?;
+        let pool = self.pool()?;
+        pool.feed_file(file, size, chunk_size, first_index, max_record, lines);
+        Ok(())
     }
 
     /// Fold a zstd or gzip file, decompressed here (GIL released) while the threads fold; chunks
@@ -400,6 +412,16 @@ impl PerfFolder {
         out.set_item("bad_count", folded.bad_count)?;
         Ok(out)
     }
+}
+
+/// The file at `path`, opened, and its length; errors as `OSError`s naming it.
+fn open_sized(path: &str) -> PyResult<(Arc<File>, u64)> {
+    let file = File::open(path).map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?;
+    let size = file
+        .metadata()
+        .map_err(|e| PyOSError::new_err(format!("{path}: {e}")))?
+        .len();
+    Ok((Arc::new(file), size))
 }
 
 /// One chunk's samples as `(times, stack ids, weights)`: float64 and uint32 bytes (native order),

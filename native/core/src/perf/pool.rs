@@ -78,6 +78,30 @@ pub fn ranges(size: u64, step: u64, jobs: usize) -> impl Iterator<Item = (u64, u
     })
 }
 
+/// The [`Task::Range`]s of `file` (`size` bytes long): its [`ranges`] of `step` bytes for `jobs`
+/// threads, numbered from `first_index`.
+pub fn range_tasks(
+    file: Arc<File>,
+    size: u64,
+    step: u64,
+    jobs: usize,
+    first_index: usize,
+    max_record: u64,
+    lines: bool,
+) -> impl Iterator<Item = Task> {
+    ranges(size, step, jobs)
+        .enumerate()
+        .map(move |(count, (first, last))| Task::Range {
+            index: first_index + count,
+            file: file.clone(),
+            size,
+            first,
+            last,
+            max_record,
+            lines,
+        })
+}
+
 /// Result of [`Pool::push`].
 pub enum Pushed {
     Sent,
@@ -115,6 +139,8 @@ pub struct Pool {
     spares: Receiver<Vec<u8>>,
     done: Receiver<()>,
     handles: Vec<JoinHandle<Result<WorkerOutput, String>>>,
+    /// the thread queueing a file's ranges ([`Pool::feed_file`]), if one was started
+    feeder: Option<JoinHandle<()>>,
     finished: usize,
     cancel: Arc<AtomicBool>,
 }
@@ -152,9 +178,39 @@ impl Pool {
             spares,
             done,
             handles,
+            feeder: None,
             finished: 0,
             cancel,
         }
+    }
+
+    /// Queue the byte ranges of `file` ([`ranges`] of `step` bytes, numbered from
+    /// `first_index`; see [`Task::Range`]) from a thread of its own, and return at once: the
+    /// caller is never held up while the threads fold, and queueing needs nothing of it. The
+    /// queue closes when that thread has queued the last range and [`Pool::close`] was called.
+    /// At most one such thread a pool; a second call queues nothing.
+    pub fn feed_file(
+        &mut self,
+        file: Arc<File>,
+        size: u64,
+        step: u64,
+        first_index: usize,
+        max_record: u64,
+        lines: bool,
+    ) {
+        let (Some(tx), None) = (self.tx.clone(), &self.feeder) else {
+            return;
+        };
+        let cancel = self.cancel.clone();
+        let jobs = self.handles.len();
+        self.feeder = Some(std::thread::spawn(move || {
+            for task in range_tasks(file, size, step, jobs, first_index, max_record, lines) {
+                // (an error: every thread has stopped)
+                if cancel.load(Ordering::Relaxed) || tx.send(task).is_err() {
+                    break;
+                }
+            }
+        }));
     }
 
     /// Queue a task, waiting at most `timeout` for room.
@@ -207,6 +263,11 @@ impl Pool {
         self.tx = None;
         let mut outputs = Vec::new();
         let mut error = None;
+        if let Some(feeder) = self.feeder.take() {
+            if feeder.join().is_err() {
+                error = Some("the thread queueing ranges panicked".to_string());
+            }
+        }
         for handle in self.handles.drain(..) {
             match handle.join() {
                 Ok(Ok(out)) => outputs.push(out),
@@ -227,6 +288,10 @@ impl Drop for Pool {
         self.cancel();
         for handle in self.handles.drain(..) {
             let _ = handle.join();
+        }
+        // the threads have ended and dropped the queue's receivers: its sends fail at once
+        if let Some(feeder) = self.feeder.take() {
+            let _ = feeder.join();
         }
     }
 }
@@ -629,6 +694,68 @@ mod tests {
             .read(&file, 1 << 30, 8 << 20, 16 << 20, 1 << 20)
             .unwrap_err();
         assert!(error.starts_with(RECORD_TOO_LONG), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_fed_file_folds_as_its_ranges_pushed() {
+        let dir = std::env::temp_dir().join(format!("foldkit-feed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("capture.perf");
+        let mut text = Vec::new();
+        for i in 0..5000 {
+            let leaf = i % 7;
+            text.extend_from_slice(
+                format!("a 1 1.0: {i} cycles: \n\t1234 f{leaf} (/x)\n\t5678 g (/x)\n\n").as_bytes(),
+            );
+        }
+        std::fs::write(&path, &text).unwrap();
+        let size = text.len() as u64;
+        let fold = |feed: bool| {
+            let hooks = Arc::new(Recorder(Mutex::new(Vec::new())));
+            let mut pool = Pool::new(&FoldConfig::default(), 2, hooks);
+            let file = Arc::new(File::open(&path).unwrap());
+            if feed {
+                pool.feed_file(file.clone(), size, 4096, 0, 1 << 20, false);
+                pool.feed_file(file, size, 4096, 0, 1 << 20, false); // a second: nothing
+            } else {
+                for task in range_tasks(file, size, 4096, 2, 0, 1 << 20, false) {
+                    assert!(matches!(
+                        pool.push(task, Duration::from_secs(5)),
+                        Pushed::Sent
+                    ));
+                }
+            }
+            pool.close();
+            assert!(pool.wait(Duration::from_secs(10)));
+            let folded = pool.join().unwrap();
+            let mut cells: Vec<(Vec<u8>, u128, u64)> = folded.events[0]
+                .1
+                .iter()
+                .map(|&(s, w, c)| (folded.stacks[s as usize].clone(), w, c))
+                .collect();
+            cells.sort();
+            let mut lines = folded.lines.clone();
+            lines.sort();
+            (cells, lines)
+        };
+        let (fed, pushed) = (fold(true), fold(false));
+        assert_eq!(fed, pushed);
+        assert_eq!(fed.0.len(), 7);
+        assert_eq!(fed.0.iter().map(|c| c.2).sum::<u64>(), 5000);
+        // cancelled while feeding: the pool still ends
+        let hooks = Arc::new(Recorder(Mutex::new(Vec::new())));
+        let mut pool = Pool::new(&FoldConfig::default(), 1, hooks);
+        pool.feed_file(
+            Arc::new(File::open(&path).unwrap()),
+            size,
+            1024,
+            0,
+            1 << 20,
+            false,
+        );
+        pool.cancel();
+        drop(pool);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
