@@ -161,7 +161,7 @@ impl Index {
     fn reusing(room: usize, slots: Vec<u64>) -> Self {
         let size = (room / 3 * 2).next_power_of_two().max(16);
         Index {
-            slots: crate::folded::index::zeros_in(slots, size),
+            slots: crate::zeros_in(slots, size),
             mask: size - 1,
             len: 0,
         }

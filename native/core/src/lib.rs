@@ -36,6 +36,18 @@ pub(crate) fn written_zeros<T: Copy + Default>(len: usize) -> Vec<T> {
     v
 }
 
+/// `size` zeros in the memory of `slots` when it holds enough (pages already written: none is
+/// faulted in again, nor given back to the system), else in new memory zeroed by writing.
+pub(crate) fn zeros_in<T: Copy + Default>(mut slots: Vec<T>, size: usize) -> Vec<T> {
+    if slots.capacity() >= size {
+        slots.clear();
+        slots.resize(size, T::default());
+        slots
+    } else {
+        written_zeros(size)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,8 +1,6 @@
 //! `folded_text`: a profile's stacks and integer weights as canonical folded text.
 
-use std::fs::File;
 use std::io;
-use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use foldkit_core::folded::text::{sort_rows_parallel, write_rows, write_rows_to, Row};
@@ -11,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt};
 
 use crate::convert::{guard, Texts};
-use crate::svg::{open_output, os_error};
+use crate::svg::{os_error, output_file};
 
 /// The stacks of `{stack: weight}` held as UTF-8 (surrogate escapes) and their weights, in the
 /// dict's order; None when a weight is not an int (or does not fit in 128 bits).
@@ -52,7 +50,6 @@ fn folded_text<'py>(
     Ok(Some(text))
 }
 
-/// Register `folded_text` in the module.
 /// Write `folded_text`'s bytes of `weights` to the file at `path`, made (`new`: it must not
 /// exist, readable by its owner only) or opened for writing and truncated, or to the process's
 /// standard output (`path` None), a piece at a time (the text is never held whole). False,
@@ -73,17 +70,14 @@ fn folded_write(
     let result = py.detach(|| {
         guard("folded writer", || -> io::Result<()> {
             sort_rows_parallel(&mut rows, threads());
-            let mut file = match &path {
-                // its own descriptor for standard output (a `dup`, sharing the offset)
-                None => File::from(io::stdout().as_fd().try_clone_to_owned()?),
-                Some(path) => open_output(path, new)?,
-            };
+            let mut file = output_file(path.as_deref(), new)?;
             write_rows_to(&rows, &mut file)
         })
     })?;
     result.map(|()| true).map_err(|err| os_error(py, &err))
 }
 
+/// Register `folded_text` and `folded_write` in the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(folded_text, m)?)?;
     m.add_function(wrap_pyfunction!(folded_write, m)?)?;

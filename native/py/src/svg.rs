@@ -254,25 +254,24 @@ pub fn table_svg_write<'py>(
             }
             let result = py.detach(|| {
                 guard("SVG writer", || -> io::Result<()> {
-                    match &path {
-                        None => {
-                            // its own descriptor for standard output (a `dup`, sharing the offset):
-                            // written a piece at a time, where `io::stdout()` would scan every
-                            // piece for line ends
-                            let fd = io::stdout().as_fd().try_clone_to_owned()?;
-                            write_document_to(&mut File::from(fd), page, frames, span)
-                        }
-                        Some(path) => {
-                            let mut file = open_output(path, new)?;
-                            write_document_to(&mut file, page, frames, span)
-                        }
-                    }
+                    let mut file = output_file(path.as_deref(), new)?;
+                    write_document_to(&mut file, page, frames, span)
                 })
             })?;
             result.map(Some).map_err(|err| os_error(py, &err))
         },
     )?;
     Ok(written.is_some())
+}
+
+/// The output file `path` ([`open_output`]), or standard output (`path` None) as a descriptor
+/// of its own (a `dup`, sharing the offset): written a piece at a time, where `io::stdout()`
+/// would scan every piece for line ends.
+pub(crate) fn output_file(path: Option<&Path>, new: bool) -> io::Result<File> {
+    match path {
+        None => Ok(File::from(io::stdout().as_fd().try_clone_to_owned()?)),
+        Some(path) => open_output(path, new),
+    }
 }
 
 /// The output file `path`, made (`new`: it must not exist) or opened for writing and truncated.

@@ -4,9 +4,7 @@
 //! not UTF-8, sums beyond i64): the caller then works from `to_dict()`, the reference.
 
 use std::cmp::Ordering;
-use std::fs::File;
 use std::io;
-use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use foldkit_core::function_sums::function_sums_parallel;
@@ -19,7 +17,7 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::convert::{guard, int, text};
 use crate::folded::FoldedStacks;
-use crate::svg::{open_output, os_error};
+use crate::svg::{os_error, output_file};
 
 /// The table's stacks when they are integer sums of UTF-8 stacks.
 pub(crate) fn plain(table: &FoldedStacks) -> Option<&Stacks> {
@@ -70,11 +68,7 @@ fn table_folded_write(
     let result = py.detach(|| {
         guard("folded writer", || -> io::Result<()> {
             let order = stacks.sorted();
-            let mut file = match &path {
-                // its own descriptor for standard output (a `dup`, sharing the offset)
-                None => File::from(io::stdout().as_fd().try_clone_to_owned()?),
-                Some(path) => open_output(path, new)?,
-            };
+            let mut file = output_file(path.as_deref(), new)?;
             stacks.write_folded_to(&order, threads(), &mut file)
         })
     })?;

@@ -18,18 +18,6 @@ impl Default for Index {
     }
 }
 
-/// `size` zeros in the memory of `slots` when it holds enough (pages already written: none is
-/// faulted in again, nor given back to the system), else in new memory zeroed by writing.
-pub(crate) fn zeros_in(mut slots: Vec<u64>, size: usize) -> Vec<u64> {
-    if slots.capacity() >= size {
-        slots.clear();
-        slots.resize(size, 0);
-        slots
-    } else {
-        crate::written_zeros(size)
-    }
-}
-
 /// The slots that hold `entries` entries at most three quarters full.
 fn size_for(entries: usize) -> usize {
     (entries.saturating_mul(4) / 3 + 1)
@@ -53,7 +41,7 @@ impl Index {
     pub fn reusing(entries: usize, slots: Vec<u64>) -> Self {
         let size = size_for(entries);
         Index {
-            slots: zeros_in(slots, size),
+            slots: crate::zeros_in(slots, size),
             mask: size - 1,
             len: 0,
         }

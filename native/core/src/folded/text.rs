@@ -33,6 +33,11 @@ pub(crate) fn decimal(weight: i128, buf: &mut [u8; 48]) -> &[u8] {
 /// Sort `rows` byte-wise by stack; the length of their folded text.
 pub fn sort_rows(rows: &mut [Row<'_>]) -> usize {
     rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    text_len(rows)
+}
+
+/// The length of the folded text of `rows` (`stack weight\n` a row).
+fn text_len(rows: &[Row<'_>]) -> usize {
     let mut buf = [0u8; 48];
     rows.iter()
         .map(|&(stack, weight)| stack.len() + decimal(weight, &mut buf).len() + 2)
@@ -70,10 +75,7 @@ pub fn sort_rows_parallel(rows: &mut Vec<Row<'_>>, threads: usize) -> usize {
     merged.extend_from_slice(&rows[i..mid]);
     merged.extend_from_slice(&rows[j..]);
     *rows = merged;
-    let mut buf = [0u8; 48];
-    rows.iter()
-        .map(|&(stack, weight)| stack.len() + decimal(weight, &mut buf).len() + 2)
-        .sum()
+    text_len(rows)
 }
 
 /// Write the folded text of sorted `rows` (one `stack weight\n` line each) into `out`, which has
