@@ -319,7 +319,7 @@ class Source:
     def _no_boundary(self, limit: int) -> InputError:
         """The error for `limit` bytes of input without one complete record."""
         if self._lines:
-            what = "record boundary (a blank line between samples)"
+            what = "record boundary (a blank line or the next sample's header line)"
             after = "its last complete record" if self._handed else ""
             rest = "records that never end"
         else:

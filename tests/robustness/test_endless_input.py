@@ -64,7 +64,7 @@ def test_records_that_never_end_stop_with_an_error() -> None:
     # perf script text whose sample never ends: frame lines, never a blank line or a new header
     raw = Endless(b"\t1234 f (/x)\n")
     source = Source(name="frames", compression="none", _stream=io.BufferedReader(raw), max_record=100_000)
-    with pytest.raises(InputError, match=r"^frames: no record boundary \(a blank line between samples\) in the first 400,000 bytes"):
+    with pytest.raises(InputError, match=r"^frames: no record boundary \(a blank line or the next sample's header line\) in the first 400,000 bytes"):
         drain(source, cut=cut_records, size=64 * 1024)
 
 
