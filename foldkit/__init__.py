@@ -35,10 +35,65 @@ def _interrupted(signum: int, frame: object) -> None:
     raise SystemExit(130)
 
 
+def _unraisable(unraisable: _sys.UnraisableHookArgs) -> None:
+    """`sys.unraisablehook` of the command line: Ctrl-C whose exception Python could not raise,
+    because the signal's handler ran in a `__del__` or a weakref callback (the import system's
+    among them), still ends the command; Python would print it as "Exception ignored in ..." and
+    carry on, and the command ran to its end. A KeyboardInterrupt is delivered again, to be raised
+    in the command's own code (not in this hook, which would swallow it too); `_interrupted`'s
+    SystemExit (its line written) ends the process with 130 here, as nothing is written before the
+    command runs. Anything else is Python's own report."""
+    if issubclass(unraisable.exc_type, KeyboardInterrupt):
+        import _thread
+
+        _thread.start_new_thread(_interrupt_after, (_thread.get_ident(), _unraisable.__code__))
+    elif _from_interrupted(unraisable.exc_value):
+        import os
+
+        _sys.stderr.flush()
+        os._exit(130)
+    else:
+        _sys.__unraisablehook__(unraisable)
+
+
+def _interrupt_after(thread: int, code: CodeType) -> None:
+    """Note SIGINT for the main thread (whose id is `thread`) once it runs no more `code` (noted
+    while it does, the KeyboardInterrupt would be raised there)."""
+    import _thread
+    import time
+
+    while (frame := _sys._current_frames().get(thread)) is not None and frame.f_code is code:
+        time.sleep(0.001)
+    _thread.interrupt_main(_signal.SIGINT)
+
+
+def _from_interrupted(exc: BaseException | None) -> bool:
+    """Whether `exc` is the SystemExit `_interrupted` raised."""
+    traceback = exc.__traceback__ if isinstance(exc, SystemExit) else None
+    if traceback is None:
+        return False
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return traceback.tb_frame.f_code is _interrupted.__code__
+
+
+def _interruption(exc: BaseException) -> BaseException | None:
+    """The Ctrl-C `exc` was raised from (along its causes): a KeyboardInterrupt, or `_interrupted`'s
+    SystemExit (its line written); None if none. Python 3.11 raises a RuntimeError from what a
+    class attribute's `__set_name__` raises while the class is made (an enum's members', a
+    `functools.cached_property`'s), where Ctrl-C lands as a module imports."""
+    cause = exc.__cause__
+    while cause is not None and not (isinstance(cause, KeyboardInterrupt) or _from_interrupted(cause)):
+        cause = cause.__cause__
+    return cause
+
+
 def _catch_interrupts() -> None:
-    """Install `_interrupted` unless SIGINT is ignored (as in a background job) or handled."""
+    """Install `_interrupted` and `_unraisable` unless SIGINT is ignored (as in a background job)
+    or handled."""
     if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
         _signal.signal(_signal.SIGINT, _interrupted)
+        _sys.unraisablehook = _unraisable
 
 
 if _CONSOLE:
@@ -50,6 +105,7 @@ TYPE_CHECKING = False
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from types import CodeType
     from typing import Any
 
     from foldkit.api import check, diff, read

@@ -13,7 +13,7 @@ import os
 import sys
 from itertools import pairwise
 
-from foldkit import __version__, _catch_interrupts
+from foldkit import __version__, _catch_interrupts, _interruption
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -69,6 +69,20 @@ def viewer_root(plan: Plan | None) -> str | None:
 
 
 def entry() -> None:
+    """The console script (`_entry`), exiting 130 when Ctrl-C lands where Python raises another
+    exception from it (`foldkit._interruption`) as the command line's modules import."""
+    try:
+        _entry()
+    except RuntimeError as exc:
+        interruption = _interruption(exc)
+        if interruption is None:
+            raise
+        if isinstance(interruption, KeyboardInterrupt):  # (`_interrupted`'s SystemExit said so)
+            print("foldkit: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def _entry() -> None:
     """The console script: starts reading ahead, then runs the command line (`foldkit.cli.entry`).
     Ctrl-C while the modules load (the package's own `__init__` already does this for the console
     script) prints foldkit's line and exits 130. `foldkit --version` alone is answered here, without

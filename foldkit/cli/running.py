@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import sys
 
+from foldkit import _interruption
 from foldkit.errors import UsageError
 
 #: `typing.TYPE_CHECKING` without importing typing: the plain flame graph's start-up
@@ -96,6 +97,18 @@ def _ignore(_: object) -> None:
     """An unraisable-exception hook that reports nothing (see `exit_with`)."""
 
 
+def _forget_unhandled_interrupt() -> None:
+    """Clear CPython's note of an unhandled KeyboardInterrupt, which would end the process by
+    SIGINT instead of the exit code asked for. CPython notes one whenever a KeyboardInterrupt
+    leaves code that `exec()` or `eval()` ran from a string (the methods `dataclasses` and
+    `namedtuple` make while a module imports, where Ctrl-C often lands), even when it is caught
+    further up, as the commands do; `python -m foldkit` (`Py_RunMain`) then re-raised SIGINT after
+    the interpreter's shutdown (status -2, not 130). The console script ends through a path that
+    does not look at the note. Every `exec()` of a string clears the note before it runs, and one
+    that raises nothing leaves it clear."""
+    exec("")
+
+
 def exit_with(run: Callable[[], int]) -> None:
     """Runs a command line for the console script (`foldkit.launch.entry`, once reading ahead
     has started; `run` gives the exit code) and exits with its code. From here on, Ctrl-C is
@@ -108,11 +121,17 @@ def exit_with(run: Callable[[], int]) -> None:
     except KeyboardInterrupt:  # between the handler above and the command's own
         print("foldkit: interrupted", file=sys.stderr)
         code = 130
+    except RuntimeError as exc:  # Ctrl-C as a class was made (`foldkit._interruption`)
+        if _interruption(exc) is None:
+            raise
+        print("foldkit: interrupted", file=sys.stderr)
+        code = 130
     if code == 130:
         # interrupted: "foldkit: interrupted" is the last word. Threads of the abandoned work (a
         # worker pool's queue feeder writing to a closed pipe) may still fail while the
         # interpreter shuts down; Python would print those as "Exception ignored in ..." reports.
         sys.unraisablehook = _ignore
+        _forget_unhandled_interrupt()
     # The command is done and its output written. The interpreter's shutdown would now run a
     # garbage collection over every object left (20 ms after drawing a big flame graph); frozen
     # objects are left out of it, and the process frees them all at once as it exits.

@@ -21,10 +21,11 @@ LAYERS: list[set[str]] = [
     {"profile", "timeline", "inputs", "outputs", "native", "jobs", "errors", "constants", "text", "readahead", "lazy", "_native", "_profile_api"},
 ]
 #: The package's own `__init__`/`__main__` are its front door (above everything); from the
-#: package, other modules may only take its version string and the launcher its start-up SIGINT
-#: handler (installed by `__init__` for the console script, so it lives there).
+#: package, other modules may only take its version string, and the launcher and the command line
+#: its start-up SIGINT handler (installed by `__init__` for the console script, so it lives there)
+#: and what tells a Ctrl-C behind another exception.
 FRONT_DOOR = {"foldkit", "foldkit.__main__"}
-ALLOWED_FROM_PACKAGE = {"__version__", "_catch_interrupts"}
+ALLOWED_FROM_PACKAGE = {"__version__", "_catch_interrupts", "_interruption"}
 
 PACKAGE = Path(foldkit.__file__).parent
 

@@ -58,25 +58,55 @@ def test_a_file_whose_size_says_0_is_read_to_its_end(fmt: str, stacks: str) -> N
 
 
 #: Runs the console script's lines (`from foldkit.launch import entry; entry()`, argv[0] `foldkit`)
-#: with an import hook that sends SIGINT to the process when MODULE starts to import: Ctrl-C at
-#: that moment of the start-up, every time.
+#: as the main module of `python -m` (whose exit, `Py_RunMain`, is where CPython may end a process
+#: by SIGINT after the fact), with an import hook that sends SIGINT to the process when MODULE
+#: starts to import: Ctrl-C at that moment of the start-up, every time. WHERE the signal is raised:
+#: in the import itself; in code that `exec()` runs from a string (as `dataclasses` and
+#: `namedtuple` make a class's methods while a module imports); in a class attribute's
+#: `__set_name__` (an enum's members', a `cached_property`'s) as its class is made; or in a
+#: `__del__`, where Python cannot raise it (it prints "Exception ignored in ..." and carries on).
 _INTERRUPT_AT = """
 import os, signal, sys
 signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (a background job ignores it)
-MODULE = sys.argv[1]
+MODULE, WHERE = sys.argv[1:3]
+def interrupt():
+    os.kill(os.getpid(), signal.SIGINT)
+class Dropped:
+    def __del__(self):
+        interrupt()
+class Named:
+    def __set_name__(self, owner, name):
+        interrupt()
 class Hook:
     def find_spec(self, name, path=None, target=None):
         if name == MODULE:
             sys.meta_path.remove(self)
-            os.kill(os.getpid(), signal.SIGINT)
+            if WHERE == "import":
+                interrupt()
+            elif WHERE == "exec":
+                exec("interrupt()")
+            elif WHERE == "set_name":
+                type("Owner", (), {"named": Named()})
+            else:
+                Dropped()
         return None
 sys.meta_path.insert(0, Hook())
-sys.argv = ["/usr/bin/foldkit", *sys.argv[2:]]
+sys.argv = ["/usr/bin/foldkit", *sys.argv[3:]]
 from foldkit.launch import entry
 entry()
 """
 
 
+def _interrupt_at(module: str, where: str, args: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
+    """`_INTERRUPT_AT` run as `python -m` with the console script's `args`."""
+    (folder / "interrupt_at.py").write_text(_INTERRUPT_AT)
+    env = {**os.environ, "PYTHONPATH": str(folder)}
+    return subprocess.run(
+        [sys.executable, "-m", "interrupt_at", module, where, *args], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT, env=env
+    )
+
+
+@pytest.mark.parametrize("where", ["import", "exec", "set_name", "del"])
 @pytest.mark.parametrize(
     ("module", "typer"),
     [
@@ -89,15 +119,17 @@ entry()
         ("foldkit.cli.flamegraph", True),
     ],
 )
-def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, typer: bool, tmp_path: Path) -> None:
+def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, typer: bool, where: str, tmp_path: Path) -> None:
+    # "exec": CPython notes a KeyboardInterrupt leaving exec()'s code as unhandled even when the
+    # command catches it, and `python -m` then ended the process by SIGINT (status -2) after
+    # foldkit's line; "set_name": Python 3.11 raised a RuntimeError from it (a traceback, exit 1);
+    # "del": the interrupt was lost and the command ran to its end (exit 0)
     capture = TESTS / "data" / "captures" / "perf-c-fp.txt.zst"
     through_typer = ["--collapse-recursion"] if typer else []  # a flag the drop-in fast path leaves to Typer
-    run = subprocess.run(
-        [sys.executable, "-c", _INTERRUPT_AT, module, "flamegraph", *through_typer, str(capture), "-o", str(tmp_path / "x.svg")],
-        capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
-    )
+    run = _interrupt_at(module, where, ["flamegraph", *through_typer, str(capture), "-o", str(tmp_path / "x.svg")], tmp_path)
     assert "Traceback" not in run.stderr, run.stderr
     assert run.returncode == 130 and run.stderr.endswith("foldkit: interrupted\n"), (run.returncode, run.stderr)
+    assert run.stderr.count("interrupted") == 1, run.stderr
     assert not (tmp_path / "x.svg").exists()
 
 
