@@ -198,10 +198,12 @@ const CANCEL_EVERY: usize = 2048;
 /// Bytes of call-chain text the [`ChainCache`] holds (both generations together).
 /// Chosen by measurement (`fold -j 2` of the 263 MB benchmark capture, median of 7, quiet):
 /// 32 MiB 0.41 s / 133 MB, 16 MiB 0.37 s / 97 MB, 8 MiB 0.36 s / 77 MB, 4 MiB 0.36 s / 69 MB:
-/// a cache that stays in the processor's caches pays, a bigger one costs page faults. In
-/// instructions (callgrind, the whole command, 512 KiB ranges): 4 MiB 1,829 M, 8 MiB 1,791 M,
-/// 16 MiB 1,752 M, at 256 more page faults a MiB and thread (peak RSS 47 MB at 4 MiB, 71 MB at 16).
-const CHAIN_CACHE_LIMIT: usize = 4 << 20;
+/// a cache that stays in the processor's caches pays, a bigger one costs page faults. Since
+/// chains are remembered by their callers ([`LEAD_LINES`]) a small cache finds most of them (a
+/// thread: 80,000-85,000 of 100,700 samples from 1 to 8 MiB); the core's fold alone
+/// (`fold_pool` example, CPU, alternating, medians of 9): 8 MiB +3.5 % against 4 MiB, 2 MiB
+/// -2.7 %, 1 MiB -3.8 % against 2, 512 KiB as 1 MiB (5,700 page faults at 1 MiB, 7,900 at 4).
+const CHAIN_CACHE_LIMIT: usize = 1 << 20;
 
 /// One call chain remembered by the [`ChainCache`]: where its text and parts are kept, and the
 /// stack it gave under the root and leaf it was last seen with.
@@ -210,16 +212,23 @@ struct ChainEntry {
     hash: u64,
     text: std::ops::Range<usize>,
     parts: std::ops::Range<usize>,
-    /// newlines in the sample's chain text (its lines less one; the leaf's line counted when the
-    /// entry is that of a chain's callers)
+    /// newlines in the text (lines less one)
     newlines: usize,
     root: u32,
-    /// the leaf's part ([`NO_LEAF`] for an entry of a whole chain)
-    leaf: u32,
+    /// the parts of the chain's lead ([`Worker::chain_entry`]; [`NO_LEAF`] past its lines, and
+    /// for an entry of a whole chain)
+    lead: [u32; LEAD_LINES],
     stack: u32,
 }
 
-/// The leaf of a [`ChainEntry`] that is a whole chain's (not its callers').
+/// Lines at the start of a call chain of frame lines looked up on their own, its other lines (its
+/// callers) found in the [`ChainCache`] as one: a leaf's address changes from sample to sample far
+/// more often than its callers do. On the 263 MB benchmark capture a thread finds 74,500 of its
+/// 100,700 samples' callers in the 4 MiB cache with one line apart, 84,800 with two, 87,200 with
+/// three (41,300 whole chains).
+const LEAD_LINES: usize = 2;
+
+/// A part in [`ChainEntry::lead`] past its lines.
 const NO_LEAF: u32 = u32::MAX;
 
 /// What a [`ChainCache`] entry's text is, as an index of [`Generation::tables`]: the frame lines
@@ -335,7 +344,7 @@ impl ChainCache {
         let got = self.insert(kind, hash, text, e.newlines, &parts);
         self.scratch = parts;
         let memo = &mut self.current.entries[got];
-        (memo.root, memo.leaf, memo.stack) = (e.root, e.leaf, e.stack);
+        (memo.root, memo.lead, memo.stack) = (e.root, e.lead, e.stack);
         Some(got)
     }
 
@@ -359,7 +368,7 @@ impl ChainCache {
             parts: 0..0,
             newlines,
             root: u32::MAX,
-            leaf: NO_LEAF,
+            lead: [NO_LEAF; LEAD_LINES],
             stack: 0,
         };
         self.current.insert(kind, text, parts, memo)
@@ -706,21 +715,20 @@ impl Worker {
         let (text, after) = self.chain_extent(rest);
         let stack = if text.first() == Some(&b'\t') {
             let thread = f.tid.or(f.pid).unwrap_or(f.comm);
-            let (slot, leaf) = self.chain_entry(text, rest, java, thread, namer, parts)?;
-            lines.newlines += self.chains.current.entries[slot].newlines + (after - text.len());
-            lines.rest = &rest[after..];
+            // (the lead's parts left in `parts`)
+            let (slot, lead_newlines) = self.chain_entry(text, rest, java, thread, namer, parts)?;
             let e = &self.chains.current.entries[slot];
-            if e.root == root && e.leaf == leaf {
+            lines.newlines += lead_newlines + e.newlines + (after - text.len());
+            lines.rest = &rest[after..];
+            let lead: [u32; LEAD_LINES] =
+                std::array::from_fn(|i| parts.get(i).copied().unwrap_or(NO_LEAF));
+            if e.root == root && e.lead == lead {
                 e.stack
             } else {
-                parts.clear();
-                if leaf != NO_LEAF {
-                    parts.push(leaf);
-                }
                 parts.extend_from_slice(&self.chains.current.parts[e.parts.clone()]);
                 let stack = self.stack_id(root, java, &f, parts, namer)?;
                 let e = &mut self.chains.current.entries[slot];
-                (e.root, e.leaf, e.stack) = (root, leaf, stack);
+                (e.root, e.lead, e.stack) = (root, lead, stack);
                 stack
             }
         } else {
@@ -732,13 +740,11 @@ impl Worker {
     }
 
     /// The [`ChainCache`] entry (its index in the current generation) of the call chain `text`
-    /// (from `rest`, the chunk from there on; `thread` the sample's) and the part of its leaf
-    /// line, named here; or [`NO_LEAF`] when the entry is that of the whole chain. A chain of
-    /// frame lines only is remembered by its callers (the lines after its leaf's): its leaf's
-    /// address changes from sample to sample far more often than they do (on the 263 MB benchmark
-    /// capture, a thread found 74,500 of its 100,700 samples' callers against 41,300 whole
-    /// chains), and the leaf is one line to look up. Other chains (source lines, lines the line
-    /// path reads) are remembered whole.
+    /// (from `rest`, the chunk from there on; `thread` the sample's), and the newlines of `text`
+    /// before the entry's text. A chain of frame lines only is remembered by its callers: the
+    /// lines after its first [`LEAD_LINES`] (its lead), whose parts are then left in `parts`,
+    /// named here; other chains (source lines, lines the line path reads) are remembered whole,
+    /// `parts` left empty.
     fn chain_entry(
         &mut self,
         text: &[u8],
@@ -747,36 +753,55 @@ impl Worker {
         thread: &[u8],
         namer: &mut LineNamer<'_>,
         parts: &mut Vec<u32>,
-    ) -> Result<(usize, u32), Stop> {
-        let (leaf, callers) = match memchr::memchr(b'\n', text) {
-            Some(i) => (&text[..i], &text[i + 1..]),
-            None => (text, &text[text.len()..]),
-        };
+    ) -> Result<(usize, usize), Stop> {
+        // the lead: up to LEAD_LINES lines (`end` at its last newline, or the text's end)
+        let (mut end, mut lead_lines) = (0, 0);
+        loop {
+            lead_lines += 1;
+            match memchr::memchr(b'\n', &text[end..]) {
+                Some(i) if lead_lines < LEAD_LINES => end += i + 1,
+                Some(i) => {
+                    end += i;
+                    break;
+                }
+                None => {
+                    end = text.len();
+                    break;
+                }
+            }
+        }
+        let (lead, callers) = (&text[..end], text.get(end + 1..).unwrap_or_default());
+        let lead_newlines = lead_lines - 1 + usize::from(end < text.len());
         let framed = callers.first().is_none_or(|&b| b == b'\t');
         let by_callers = ChainKind { java, whole: false };
         let hash = ChainCache::hash(callers);
         if framed {
             if let Some(slot) = self.chains.find(by_callers, hash, callers) {
-                return Ok((slot, self.line_part(leaf, java, namer)?));
+                if self.fresh_parts(lead, java, namer, parts)? {
+                    return Ok((slot, lead_newlines));
+                }
+                parts.clear();
             }
         }
         let whole = ChainKind { java, whole: true };
         let whole_hash = ChainCache::hash(text);
         if let Some(slot) = self.chains.find(whole, whole_hash, text) {
-            return Ok((slot, NO_LEAF));
+            return Ok((slot, 0));
         }
         if framed {
             // frame lines only: one part per line
             if let Some(last) = self.frame_parts(text, java, thread, namer, parts)? {
-                let newlines = parts.len() - 1;
-                let slot = self
-                    .chains
-                    .insert(by_callers, hash, callers, newlines, &parts[1..]);
+                let lead_parts = lead_lines.min(parts.len());
+                let newlines = (parts.len() - lead_parts).saturating_sub(1);
+                let slot =
+                    self.chains
+                        .insert(by_callers, hash, callers, newlines, &parts[lead_parts..]);
                 self.last_chains[last] = LastChain {
                     epoch: self.chains.epoch,
                     slot: slot as u32,
                 };
-                return Ok((slot, parts[0]));
+                parts.truncate(lead_parts);
+                return Ok((slot, lead_newlines));
             }
             parts.clear();
         }
@@ -784,7 +809,8 @@ impl Worker {
         self.chain_lines(&mut rows, java, namer, parts)?;
         let newlines = memchr::memchr_iter(b'\n', text).count();
         let slot = self.chains.insert(whole, whole_hash, text, newlines, parts);
-        Ok((slot, NO_LEAF))
+        parts.clear();
+        Ok((slot, 0))
     }
 
     /// The fields of a block's header line and its root: from a recent header starting with the
