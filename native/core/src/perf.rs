@@ -198,13 +198,15 @@ const CANCEL_EVERY: usize = 2048;
 /// Bytes of call-chain text the [`ChainCache`] holds (both generations together).
 /// Chosen by measurement (`fold -j 2` of the 263 MB benchmark capture, median of 7, quiet):
 /// 32 MiB 0.41 s / 133 MB, 16 MiB 0.37 s / 97 MB, 8 MiB 0.36 s / 77 MB, 4 MiB 0.36 s / 69 MB:
-/// a cache that stays in the processor's caches pays, a bigger one costs page faults. In
-/// instructions (callgrind, the whole command, 512 KiB ranges): 4 MiB 1,829 M, 8 MiB 1,791 M,
-/// 16 MiB 1,752 M, at 256 more page faults a MiB and thread (peak RSS 47 MB at 4 MiB, 71 MB at 16).
-const CHAIN_CACHE_LIMIT: usize = 4 << 20;
+/// a cache that stays in the processor's caches pays, a bigger one costs page faults. Since
+/// chains are remembered by their callers ([`LEAD_LINES`]) a small cache finds most of them (a
+/// thread: 80,000-85,000 of 100,700 samples from 1 to 8 MiB); the core's fold alone
+/// (`fold_pool` example, CPU, alternating, medians of 9): 8 MiB +3.5 % against 4 MiB, 2 MiB
+/// -2.7 %, 1 MiB -3.8 % against 2, 512 KiB as 1 MiB (5,700 page faults at 1 MiB, 7,900 at 4).
+const CHAIN_CACHE_LIMIT: usize = 1 << 20;
 
 /// One call chain remembered by the [`ChainCache`]: where its text and parts are kept, and the
-/// stack it gave under the root it was last seen with.
+/// stack it gave under the root and leaf it was last seen with.
 #[derive(Clone)]
 struct ChainEntry {
     hash: u64,
@@ -213,24 +215,52 @@ struct ChainEntry {
     /// newlines in the text (lines less one)
     newlines: usize,
     root: u32,
+    /// the parts of the chain's lead ([`Worker::chain_entry`]; [`NO_LEAF`] past its lines, and
+    /// for an entry of a whole chain)
+    lead: [u32; LEAD_LINES],
     stack: u32,
+}
+
+/// Lines at the start of a call chain of frame lines looked up on their own, its other lines (its
+/// callers) found in the [`ChainCache`] as one: a leaf's address changes from sample to sample far
+/// more often than its callers do. On the 263 MB benchmark capture a thread finds 74,500 of its
+/// 100,700 samples' callers in the 4 MiB cache with one line apart, 84,800 with two, 87,200 with
+/// three (41,300 whole chains).
+const LEAD_LINES: usize = 2;
+
+/// A part in [`ChainEntry::lead`] past its lines.
+const NO_LEAF: u32 = u32::MAX;
+
+/// What a [`ChainCache`] entry's text is, as an index of [`Generation::tables`]: the frame lines
+/// after a chain's leaf line (its callers), or the whole chain (one with lines other than frame
+/// lines); apart per java flag.
+#[derive(Clone, Copy)]
+struct ChainKind {
+    java: bool,
+    whole: bool,
+}
+
+impl ChainKind {
+    fn table(self) -> usize {
+        usize::from(self.java) * 2 + usize::from(self.whole)
+    }
 }
 
 /// The chains remembered since a [`ChainCache`] last turned over.
 #[derive(Default)]
 struct Generation {
     entries: Vec<ChainEntry>,
-    /// indexes into `entries`, per java flag
-    tables: [HashTable<u32>; 2],
+    /// indexes into `entries`, per [`ChainKind::table`]
+    tables: [HashTable<u32>; 4],
     text: Vec<u8>,
     parts: Vec<u32>,
 }
 
 impl Generation {
     /// The index of the entry for `text` (hashed to `hash`).
-    fn find(&self, java: bool, hash: u64, text: &[u8]) -> Option<usize> {
+    fn find(&self, kind: ChainKind, hash: u64, text: &[u8]) -> Option<usize> {
         let (entries, arena) = (&self.entries, &self.text);
-        self.tables[usize::from(java)]
+        self.tables[kind.table()]
             .find(hash, |&i| {
                 let e = &entries[i as usize];
                 e.hash == hash && arena[e.text.clone()] == *text
@@ -246,7 +276,7 @@ impl Generation {
     }
 
     /// Remember `text` as giving `parts` (root and stack as in `memo`); its index.
-    fn insert(&mut self, java: bool, text: &[u8], parts: &[u32], memo: ChainEntry) -> usize {
+    fn insert(&mut self, kind: ChainKind, text: &[u8], parts: &[u32], memo: ChainEntry) -> usize {
         let entry = ChainEntry {
             text: self.text.len()..self.text.len() + text.len(),
             parts: self.parts.len()..self.parts.len() + parts.len(),
@@ -255,7 +285,7 @@ impl Generation {
         self.text.extend_from_slice(text);
         self.parts.extend_from_slice(parts);
         let entries = &self.entries;
-        self.tables[usize::from(java)].insert_unique(entry.hash, entries.len() as u32, |&i| {
+        self.tables[kind.table()].insert_unique(entry.hash, entries.len() as u32, |&i| {
             entries[i as usize].hash
         });
         self.entries.push(entry);
@@ -302,26 +332,26 @@ impl ChainCache {
 
     /// The index in `current` of the entry for `text` (hashed to `hash`), copied there from the
     /// old generation when found only there.
-    fn find(&mut self, java: bool, hash: u64, text: &[u8]) -> Option<usize> {
-        if let Some(slot) = self.current.find(java, hash, text) {
+    fn find(&mut self, kind: ChainKind, hash: u64, text: &[u8]) -> Option<usize> {
+        if let Some(slot) = self.current.find(kind, hash, text) {
             return Some(slot);
         }
-        let slot = self.old.find(java, hash, text)?;
+        let slot = self.old.find(kind, hash, text)?;
         let e = self.old.entries[slot].clone();
         let mut parts = std::mem::take(&mut self.scratch);
         parts.clear();
         parts.extend_from_slice(&self.old.parts[e.parts.clone()]);
-        let got = self.insert(java, hash, text, e.newlines, &parts);
+        let got = self.insert(kind, hash, text, e.newlines, &parts);
         self.scratch = parts;
         let memo = &mut self.current.entries[got];
-        (memo.root, memo.stack) = (e.root, e.stack);
+        (memo.root, memo.lead, memo.stack) = (e.root, e.lead, e.stack);
         Some(got)
     }
 
     /// Remember `text` (with `newlines` newlines) as giving `parts`; its index in `current`.
     fn insert(
         &mut self,
-        java: bool,
+        kind: ChainKind,
         hash: u64,
         text: &[u8],
         newlines: usize,
@@ -338,9 +368,10 @@ impl ChainCache {
             parts: 0..0,
             newlines,
             root: u32::MAX,
+            lead: [NO_LEAF; LEAD_LINES],
             stack: 0,
         };
-        self.current.insert(java, text, parts, memo)
+        self.current.insert(kind, text, parts, memo)
     }
 
     /// The text and parts of a thread's last chain, while its generation is kept.
@@ -683,43 +714,21 @@ impl Worker {
         let rest = lines.rest;
         let (text, after) = self.chain_extent(rest);
         let stack = if text.first() == Some(&b'\t') {
-            let hash = ChainCache::hash(text);
-            let slot = match self.chains.find(java, hash, text) {
-                Some(slot) => slot,
-                None => {
-                    let thread = f.tid.or(f.pid).unwrap_or(f.comm);
-                    // frame lines only: one part per line
-                    match self.frame_parts(text, java, thread, namer, parts)? {
-                        Some(last) => {
-                            let newlines = parts.len() - 1;
-                            let slot = self.chains.insert(java, hash, text, newlines, parts);
-                            self.last_chains[last] = LastChain {
-                                epoch: self.chains.epoch,
-                                slot: slot as u32,
-                            };
-                            slot
-                        }
-                        None => {
-                            parts.clear();
-                            let mut rows = Lines::new(rest);
-                            self.chain_lines(&mut rows, java, namer, parts)?;
-                            let newlines = memchr::memchr_iter(b'\n', text).count();
-                            self.chains.insert(java, hash, text, newlines, parts)
-                        }
-                    }
-                }
-            };
-            lines.newlines += self.chains.current.entries[slot].newlines + (after - text.len());
-            lines.rest = &rest[after..];
+            let thread = f.tid.or(f.pid).unwrap_or(f.comm);
+            // (the lead's parts left in `parts`)
+            let (slot, lead_newlines) = self.chain_entry(text, rest, java, thread, namer, parts)?;
             let e = &self.chains.current.entries[slot];
-            if e.root == root {
+            lines.newlines += lead_newlines + e.newlines + (after - text.len());
+            lines.rest = &rest[after..];
+            let lead: [u32; LEAD_LINES] =
+                std::array::from_fn(|i| parts.get(i).copied().unwrap_or(NO_LEAF));
+            if e.root == root && e.lead == lead {
                 e.stack
             } else {
-                parts.clear();
                 parts.extend_from_slice(&self.chains.current.parts[e.parts.clone()]);
                 let stack = self.stack_id(root, java, &f, parts, namer)?;
                 let e = &mut self.chains.current.entries[slot];
-                (e.root, e.stack) = (root, stack);
+                (e.root, e.lead, e.stack) = (root, lead, stack);
                 stack
             }
         } else {
@@ -728,6 +737,80 @@ impl Worker {
         };
         self.note_sched(&f, event, stack, info)?;
         self.count_sample(&f, event, stack, weight, info, local)
+    }
+
+    /// The [`ChainCache`] entry (its index in the current generation) of the call chain `text`
+    /// (from `rest`, the chunk from there on; `thread` the sample's), and the newlines of `text`
+    /// before the entry's text. A chain of frame lines only is remembered by its callers: the
+    /// lines after its first [`LEAD_LINES`] (its lead), whose parts are then left in `parts`,
+    /// named here; other chains (source lines, lines the line path reads) are remembered whole,
+    /// `parts` left empty.
+    fn chain_entry(
+        &mut self,
+        text: &[u8],
+        rest: &[u8],
+        java: bool,
+        thread: &[u8],
+        namer: &mut LineNamer<'_>,
+        parts: &mut Vec<u32>,
+    ) -> Result<(usize, usize), Stop> {
+        // the lead: up to LEAD_LINES lines (`end` at its last newline, or the text's end)
+        let (mut end, mut lead_lines) = (0, 0);
+        loop {
+            lead_lines += 1;
+            match memchr::memchr(b'\n', &text[end..]) {
+                Some(i) if lead_lines < LEAD_LINES => end += i + 1,
+                Some(i) => {
+                    end += i;
+                    break;
+                }
+                None => {
+                    end = text.len();
+                    break;
+                }
+            }
+        }
+        let (lead, callers) = (&text[..end], text.get(end + 1..).unwrap_or_default());
+        let lead_newlines = lead_lines - 1 + usize::from(end < text.len());
+        let framed = callers.first().is_none_or(|&b| b == b'\t');
+        let by_callers = ChainKind { java, whole: false };
+        let hash = ChainCache::hash(callers);
+        if framed {
+            if let Some(slot) = self.chains.find(by_callers, hash, callers) {
+                if self.fresh_parts(lead, java, namer, parts)? {
+                    return Ok((slot, lead_newlines));
+                }
+                parts.clear();
+            }
+        }
+        let whole = ChainKind { java, whole: true };
+        let whole_hash = ChainCache::hash(text);
+        if let Some(slot) = self.chains.find(whole, whole_hash, text) {
+            return Ok((slot, 0));
+        }
+        if framed {
+            // frame lines only: one part per line
+            if let Some(last) = self.frame_parts(text, java, thread, namer, parts)? {
+                let lead_parts = lead_lines.min(parts.len());
+                let newlines = (parts.len() - lead_parts).saturating_sub(1);
+                let slot =
+                    self.chains
+                        .insert(by_callers, hash, callers, newlines, &parts[lead_parts..]);
+                self.last_chains[last] = LastChain {
+                    epoch: self.chains.epoch,
+                    slot: slot as u32,
+                };
+                parts.truncate(lead_parts);
+                return Ok((slot, lead_newlines));
+            }
+            parts.clear();
+        }
+        let mut rows = Lines::new(rest);
+        self.chain_lines(&mut rows, java, namer, parts)?;
+        let newlines = memchr::memchr_iter(b'\n', text).count();
+        let slot = self.chains.insert(whole, whole_hash, text, newlines, parts);
+        parts.clear();
+        Ok((slot, 0))
     }
 
     /// The fields of a block's header line and its root: from a recent header starting with the
@@ -1368,6 +1451,58 @@ pub(crate) mod tests {
             fold(&text, FoldConfig::default()).unwrap(),
             fold_apart(&text)
         );
+    }
+
+    #[test]
+    fn chains_remembered_by_their_callers_fold_as_apart() {
+        // chains sharing their callers under other leaves, roots and java flags; a chain that
+        // is another's callers; one-line chains; source lines in the callers or after the leaf
+        // (remembered whole, never as callers); with caches of a few chains
+        let frame = |name: &str| format!("\t    7f1e2215d0{:02x} {name}+0x1 (/x)\n", name.len());
+        let chains: [&[&str]; 8] = [
+            &["a", "mid", "main"],
+            &["b", "mid", "main"],
+            &["mid", "main"],
+            &["main"],
+            &["a"],
+            &["b", "Lx/Y;::run", "main"],
+            &["a", "  x.c:3", "mid", "main"],
+            &["a", "mid", "  x.c:3", "main"],
+        ];
+        let mut text = String::new();
+        for round in 0..40usize {
+            let names = chains[(round * 3) % chains.len()];
+            let lines: String = names
+                .iter()
+                .map(|n| match n.starts_with(' ') {
+                    true => format!("{n}\n"),
+                    false => frame(n),
+                })
+                .collect();
+            let comm = ["java", "bash", "sh"][round % 3];
+            let tid = round % 4;
+            text.push_str(&format!("{comm} 1/{tid} [000] 1.0: 1 cycles: \n{lines}\n"));
+        }
+        for limit in [0, 150, 400, 1 << 20] {
+            let mut w = Worker::new(FoldConfig::default());
+            w.chains.limit = limit;
+            let mut namer = |_: &[u8], _: bool| None;
+            w.fold_chunk(0, text.as_bytes(), &mut namer, &|| false)
+                .unwrap();
+            let out = w.finish();
+            assert_eq!(out.chunks[0].lines, text.matches('\n').count());
+            let mut rows: Vec<_> = out
+                .cells
+                .iter()
+                .map(|&(e, s, wt, c)| {
+                    let name = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
+                    let (e, s) = (&out.event_names[e as usize], &out.stacks[s as usize]);
+                    (name(e), name(s), wt, c)
+                })
+                .collect();
+            rows.sort();
+            assert_eq!(rows, fold_apart(&text), "limit {limit}");
+        }
     }
 
     #[test]

@@ -321,8 +321,8 @@ mod tests {
         (2, &["other", "mid", "main"]),
     ];
 
-    /// Folded by one worker, and how many call chains it named as blocks (the line path names
-    /// none).
+    /// Folded by one worker, and how many call chains' callers it named as blocks (the line path
+    /// names none).
     fn fold_counting_chains(text: &str) -> (Vec<Row>, usize) {
         let mut w = Worker::new(FoldConfig::default());
         let mut namer = |_: &[u8], _: bool| None;
@@ -342,7 +342,11 @@ mod tests {
         samples(&mut without, false, &LIST);
         let (rows, chains) = fold_counting_chains(&without);
         assert_eq!(rows, fold_whole(&with, FoldConfig::default()).unwrap().0);
-        assert_eq!(chains, 3, "the distinct call chains, each named as a block");
+        // remembered by their callers: [mid, main] (two chains) and [] (one)
+        assert_eq!(
+            chains, 2,
+            "the distinct callers of chains, each named as a block"
+        );
         // the last sample without a final newline
         let cut = without.trim_end_matches('\n');
         assert_eq!(fold_counting_chains(cut).0, rows);
