@@ -482,10 +482,13 @@ impl FoldedReader {
         self.entries.reserve(stacks, bytes);
     }
 
-    /// Make room in the table alone (not the index) for `stacks` more stacks of `bytes` bytes:
-    /// the reader whose table the others are merged into (see [`merge::merge`]).
+    /// Make room in the table and the hashes (not the index) for `stacks` more stacks of
+    /// `bytes` bytes: the reader whose table the others are merged into (see [`merge::merge`]),
+    /// or that reads on through the ranges after its own (memory reserved and not used is
+    /// never touched; a vector grown as it is written leaves the memory it had behind).
     pub fn reserve_table(&mut self, stacks: usize, bytes: usize) {
         self.entries.reserve(stacks, bytes);
+        self.hashes.reserve(stacks);
     }
 
     /// Add `weight` to `stack` (a line the reference reader read).

@@ -103,10 +103,18 @@ impl Ranges<'_> {
 }
 
 /// The stacks of `readers` (of consecutive ranges of one input, in order; none with a decimal
-/// sum) as one table, in order of first appearance, with `threads` threads. Panics when there
-/// are more than 2^32 - 2 stacks in all or a reader has a decimal sum (bugs: a range reader
-/// holds fewer, and decimal sums are never merged).
-pub fn merge(mut readers: Vec<FoldedReader>, threads: usize) -> Stacks {
+/// sum) as one table, in order of first appearance, with `threads` threads, the stacks told
+/// apart in at least `parts` partitions (see [`merge_in`]). Panics when there are more than
+/// 2^32 - 2 stacks in all or a reader has a decimal sum (bugs: a range reader holds fewer, and
+/// decimal sums are never merged).
+pub fn merge(readers: Vec<FoldedReader>, threads: usize) -> Stacks {
+    merge_in(readers, threads, 1)
+}
+
+/// `merge`, the stacks told apart in at least `parts` partitions (the ranges a file was cut
+/// into, when some were read on by one reader (`file::RangeReads::work`): each partition's
+/// index then still fits in the memory of a reader's, as when every range had its own).
+pub fn merge_in(mut readers: Vec<FoldedReader>, threads: usize, parts: usize) -> Stacks {
     assert!(
         readers.iter().all(|r| !r.has_floats()),
         "decimal sums merged"
@@ -132,12 +140,13 @@ pub fn merge(mut readers: Vec<FoldedReader>, threads: usize) -> Stacks {
         .collect();
     pool.sort_unstable_by_key(Vec::capacity);
     let later = (total - bases[1]) as usize;
+    let least = parts;
     let parts = if later < SPLIT_STACKS {
         1
     } else {
         // as many partitions as ranges (at least one per thread): each partition's index fits
         // in the memory of a range's
-        threads.clamp(1, 64).max(readers.len().min(64))
+        threads.clamp(1, 64).max(readers.len().max(least).min(64))
     };
     let ranges = Ranges {
         readers: &readers,
@@ -227,8 +236,8 @@ mod tests {
     }
 
     /// `text` cut at line starts into `ranges` ranges, each read by its own reader, merged with
-    /// `threads` threads.
-    fn merged(text: &[u8], ranges: usize, threads: usize) -> Stacks {
+    /// `threads` threads in at least `parts` partitions.
+    fn merged(text: &[u8], ranges: usize, threads: usize, parts: usize) -> Stacks {
         let mut cuts = vec![0];
         for k in 1..ranges {
             let at = text.len() * k / ranges;
@@ -237,7 +246,7 @@ mod tests {
         }
         cuts.push(text.len());
         let readers = cuts.windows(2).map(|w| read(&text[w[0]..w[1]])).collect();
-        merge(readers, threads)
+        merge_in(readers, threads, parts)
     }
 
     #[test]
@@ -260,9 +269,14 @@ mod tests {
             let whole = read(&text).into_items().0;
             for (ranges, threads) in [(1, 1), (2, 1), (2, 2), (3, 2), (7, 3), (16, 2)] {
                 assert_eq!(
-                    merged(&text, ranges, threads),
+                    merged(&text, ranges, threads, 1),
                     whole,
                     "{distinct} distinct, {ranges} ranges, {threads} threads"
+                );
+                assert_eq!(
+                    merged(&text, ranges, threads, 5),
+                    whole,
+                    "{distinct} distinct, {ranges} ranges, {threads} threads, 5 parts"
                 );
             }
         }
