@@ -24,13 +24,12 @@ use std::collections::HashMap;
 use ahash::RandomState;
 use hashbrown::HashTable;
 use memchr::memmem;
-use rustc_hash::FxBuildHasher;
 
 use crate::perf::frames::{
     has_address_column, is_plain_ascii, name_line, parse_frame_line, strip_decoded, NameOptions,
 };
 use crate::perf::header::{Fields, Header};
-use crate::perf::lines::{key_hash, line_end_and_hash, words_hash, LineCache};
+use crate::perf::lines::{key_hash, line_end_and_hash, text_hash, words_hash, LineCache};
 
 type Map<K, V> = HashMap<K, V, RandomState>;
 
@@ -345,8 +344,7 @@ impl Default for ChainCache {
 
 impl ChainCache {
     fn hash(text: &[u8]) -> u64 {
-        use std::hash::BuildHasher;
-        FxBuildHasher.hash_one(text)
+        text_hash(text)
     }
 
     /// The index in `current` of the entry for `text` (hashed to `hash`), copied there from the
