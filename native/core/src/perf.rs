@@ -446,7 +446,7 @@ pub struct Worker {
 pub struct WorkerOutput {
     pub event_names: Vec<Vec<u8>>,
     pub stacks: Vec<Vec<u8>>,
-    /// [`key_hash`] of each stack
+    /// [`text_hash`] of each stack
     pub hashes: Vec<u64>,
     pub cells: Vec<(u32, u32, u128, u64)>,
     pub chunks: Vec<ChunkInfo>,
@@ -1271,7 +1271,7 @@ impl Worker {
             .collect::<Vec<Vec<u8>>>();
         WorkerOutput {
             event_names: self.event_names.items().map(<[u8]>::to_vec).collect(),
-            hashes: stacks.iter().map(|s| key_hash(s)).collect(),
+            hashes: stacks.iter().map(|s| text_hash(s)).collect(),
             stacks,
             cells: self
                 .cells
