@@ -1477,6 +1477,31 @@ pub(crate) mod tests {
         );
     }
 
+    /// `text` folded by one worker with chain caches of each of `limits` bytes: its lines
+    /// counted, and its rows those of its samples folded apart.
+    fn assert_folds_apart_with_chain_caches(text: &str, limits: &[usize]) {
+        for &limit in limits {
+            let mut w = Worker::new(FoldConfig::default());
+            w.chains.limit = limit;
+            let mut namer = |_: &[u8], _: bool| None;
+            w.fold_chunk(0, text.as_bytes(), &mut namer, &|| false)
+                .unwrap();
+            let out = w.finish();
+            assert_eq!(out.chunks[0].lines, text.matches('\n').count());
+            let mut rows: Vec<_> = out
+                .cells
+                .iter()
+                .map(|&(e, s, wt, c)| {
+                    let name = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
+                    let (e, s) = (&out.event_names[e as usize], &out.stacks[s as usize]);
+                    (name(e), name(s), wt, c)
+                })
+                .collect();
+            rows.sort();
+            assert_eq!(rows, fold_apart(text), "limit {limit}");
+        }
+    }
+
     #[test]
     fn chains_remembered_by_their_callers_fold_as_apart() {
         // chains sharing their callers under other leaves, roots and java flags; a chain that
@@ -1507,26 +1532,7 @@ pub(crate) mod tests {
             let tid = round % 4;
             text.push_str(&format!("{comm} 1/{tid} [000] 1.0: 1 cycles: \n{lines}\n"));
         }
-        for limit in [0, 150, 400, 1 << 20] {
-            let mut w = Worker::new(FoldConfig::default());
-            w.chains.limit = limit;
-            let mut namer = |_: &[u8], _: bool| None;
-            w.fold_chunk(0, text.as_bytes(), &mut namer, &|| false)
-                .unwrap();
-            let out = w.finish();
-            assert_eq!(out.chunks[0].lines, text.matches('\n').count());
-            let mut rows: Vec<_> = out
-                .cells
-                .iter()
-                .map(|&(e, s, wt, c)| {
-                    let name = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
-                    let (e, s) = (&out.event_names[e as usize], &out.stacks[s as usize]);
-                    (name(e), name(s), wt, c)
-                })
-                .collect();
-            rows.sort();
-            assert_eq!(rows, fold_apart(&text), "limit {limit}");
-        }
+        assert_folds_apart_with_chain_caches(&text, &[0, 150, 400, 1 << 20]);
     }
 
     #[test]
@@ -1543,25 +1549,7 @@ pub(crate) mod tests {
             let tid = round % 7;
             text.push_str(&format!("{comm} 1/{tid} [000] 1.0: 1 cycles: \n{chain}\n"));
         }
-        for limit in [0, 100, 300, 600, 1200, 1 << 20] {
-            let mut w = Worker::new(FoldConfig::default());
-            w.chains.limit = limit;
-            let mut namer = |_: &[u8], _: bool| None;
-            w.fold_chunk(0, text.as_bytes(), &mut namer, &|| false)
-                .unwrap();
-            let out = w.finish();
-            let mut rows: Vec<_> = out
-                .cells
-                .iter()
-                .map(|&(e, s, wt, c)| {
-                    let name = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
-                    let (e, s) = (&out.event_names[e as usize], &out.stacks[s as usize]);
-                    (name(e), name(s), wt, c)
-                })
-                .collect();
-            rows.sort();
-            assert_eq!(rows, fold_apart(&text), "limit {limit}");
-        }
+        assert_folds_apart_with_chain_caches(&text, &[0, 100, 300, 600, 1200, 1 << 20]);
     }
 
     #[test]
