@@ -45,6 +45,37 @@ pub fn key_hash(key: &[u8]) -> u64 {
     mix(h ^ K0, h ^ K1)
 }
 
+/// A hash of a long text (a call chain, ~1.4 KB on the benchmark capture; every sample's is
+/// hashed): 64 bytes a step in four independent lanes, so that the multiplications overlap instead
+/// of waiting one for another (a single lane, as in [`key_hash`], or rustc-hash's two, take more
+/// of the fold's time than the lookups they serve), then the last 64 bytes (overlapping), the
+/// length folded in.
+#[inline]
+pub fn text_hash(text: &[u8]) -> u64 {
+    let n = text.len();
+    if n < 64 {
+        return key_hash(text);
+    }
+    let mut lanes = [K0, K1, K0 ^ K1, K0.rotate_left(32)];
+    let step = |lanes: &mut [u64; 4], block: &[u8]| {
+        for (i, lane) in lanes.iter_mut().enumerate() {
+            *lane = mix(load(block, i * 16) ^ *lane, load(block, i * 16 + 8) ^ K1);
+        }
+    };
+    let mut blocks = text.chunks_exact(64);
+    for block in &mut blocks {
+        step(&mut lanes, block);
+    }
+    if !blocks.remainder().is_empty() {
+        step(&mut lanes, &text[n - 64..]);
+    }
+    let h = mix(
+        lanes[0] ^ lanes[2],
+        lanes[1] ^ lanes[3] ^ (n as u64).wrapping_mul(K0),
+    );
+    mix(h ^ K0, h ^ K1)
+}
+
 /// A hash of a sequence of words (a stack's part ids): four words a step, the length folded in
 /// first.
 #[inline]
@@ -99,27 +130,39 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     pair(n - 16) == 0
 }
 
-/// One slot of a [`LineCache`]: a key's full hash, where its length and bytes are kept, its
-/// value (all a lookup needs before the key's bytes: one memory access fewer per line).
+/// One slot of a [`LineCache`]: the low 32 bits of a key's hash (the bits its place in the table
+/// is taken from, so that the table can grow) and where its length, value and bytes are kept.
+/// Eight bytes, the table at most three quarters full: the lookups wait on memory, so the
+/// smaller the table the better (the benchmark capture's 24,000 distinct lines of a thread: 16-byte
+/// slots at most half full took 1 MiB; three quarters full, 512 KiB, made the core's fold 4 %
+/// faster; 8-byte slots, 256 KiB, 0.7 % more, medians of 15 at load ~10).
 #[derive(Clone, Copy, Default)]
 struct Slot {
-    /// the key's hash; 0 with `start` 0 marks an empty slot (a key is never kept at 0)
-    hash: u64,
-    /// where the key's length (4 bytes, little-endian) and then its bytes start in `keys`
+    tag: u32,
+    /// where the key's length (4 bytes, little-endian), value (4 bytes) and bytes start in
+    /// `keys`; 0 marks an empty slot (a key is never kept at 0)
     start: u32,
-    value: u32,
 }
+
+/// Bytes kept before a key's bytes: its length and value.
+const KEY_HEAD: usize = 8;
 
 /// Keys (byte strings) -> u32, bounded: past `max_entries` entries or `max_bytes` bytes of keys
 /// the cache is emptied and refilled.
 pub struct LineCache {
-    /// open addressing, linear probing; empty slots have `start` 0
+    /// open addressing, linear probing, at most three quarters full; empty slots have `start` 0
     slots: Vec<Slot>,
     entries: usize,
-    /// a pad of 4 bytes (so that no key starts at 0), then each key's length and bytes
+    /// a pad of 4 bytes (so that no key starts at 0), then each key's length, value and bytes
     keys: Vec<u8>,
     max_entries: usize,
     max_bytes: usize,
+}
+
+/// The 4 bytes of `s` at `at` as a little-endian number.
+#[inline(always)]
+fn load_u32(s: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"))
 }
 
 impl LineCache {
@@ -128,8 +171,8 @@ impl LineCache {
             slots: Vec::new(),
             entries: 0,
             keys: Vec::new(),
-            max_entries: max_entries.min(u32::MAX as usize - 1),
-            max_bytes: max_bytes.min(u32::MAX as usize - 8),
+            max_entries: max_entries.min(u32::MAX as usize / 2),
+            max_bytes: max_bytes.min(u32::MAX as usize - 16),
         }
     }
 
@@ -140,18 +183,19 @@ impl LineCache {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let mut i = hash as usize & mask;
+        let tag = hash as u32;
+        let mut i = tag as usize & mask;
         loop {
             let slot = self.slots[i];
             if slot.start == 0 {
                 return None;
             }
-            if slot.hash == hash {
+            if slot.tag == tag {
                 let at = slot.start as usize;
-                let len = u32::from_le_bytes(self.keys[at..at + 4].try_into().expect("4 bytes"));
-                let kept = &self.keys[at + 4..];
-                if len as usize == key.len() && same_bytes(&kept[..key.len()], key) {
-                    return Some(slot.value);
+                let len = load_u32(&self.keys, at) as usize;
+                let kept = &self.keys[at + KEY_HEAD..];
+                if len == key.len() && same_bytes(&kept[..len], key) {
+                    return Some(load_u32(&self.keys, at + 4));
                 }
             }
             i = (i + 1) & mask;
@@ -160,15 +204,17 @@ impl LineCache {
 
     /// Remember `key` (hashed to `hash`, not in the cache) as `value`.
     pub fn insert(&mut self, hash: u64, key: &[u8], value: u32) {
-        if key.len() + 8 > self.max_bytes {
+        if key.len() + KEY_HEAD + 4 > self.max_bytes {
             return; // never kept (the keys kept stay)
         }
-        if self.entries >= self.max_entries || self.keys.len() + key.len() + 4 > self.max_bytes {
+        if self.entries >= self.max_entries
+            || self.keys.len() + KEY_HEAD + key.len() > self.max_bytes
+        {
             self.slots.clear();
             self.entries = 0;
             self.keys.clear();
         }
-        if (self.entries + 1) * 2 > self.slots.len() {
+        if (self.entries + 1) * 4 > self.slots.len() * 3 {
             self.grow();
         }
         if self.keys.is_empty() {
@@ -177,14 +223,18 @@ impl LineCache {
         let start = self.keys.len() as u32;
         self.keys
             .extend_from_slice(&(key.len() as u32).to_le_bytes());
+        self.keys.extend_from_slice(&value.to_le_bytes());
         self.keys.extend_from_slice(key);
         self.entries += 1;
-        self.place(Slot { hash, start, value });
+        self.place(Slot {
+            tag: hash as u32,
+            start,
+        });
     }
 
     fn place(&mut self, slot: Slot) {
         let mask = self.slots.len() - 1;
-        let mut i = slot.hash as usize & mask;
+        let mut i = slot.tag as usize & mask;
         while self.slots[i].start != 0 {
             i = (i + 1) & mask;
         }
@@ -276,6 +326,22 @@ mod tests {
             (Some(3), Some(4))
         );
         assert_eq!(cache.get(3, b"a"), None);
+    }
+
+    #[test]
+    fn text_hash_tells_texts_apart() {
+        // every length across the lane and block sizes, one byte changed anywhere
+        let base: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        let mut seen = std::collections::HashSet::new();
+        for n in 0..base.len() {
+            assert!(seen.insert(text_hash(&base[..n])), "length {n}");
+        }
+        let whole = text_hash(&base);
+        for at in 0..base.len() {
+            let mut changed = base.clone();
+            changed[at] ^= 1;
+            assert_ne!(text_hash(&changed), whole, "byte {at}");
+        }
     }
 
     #[test]
