@@ -5,7 +5,8 @@
 //! order (`layout::frame_cmp`): each side's stacks are sorted, the sides merged, and each stack
 //! compared with the one before it; only the frames it does not share with it become new nodes.
 //! A first walk counts the nodes, so every array and the name table are made at their final
-//! size (no growth, no rehash); names are interned as they are met, each stored once in one
+//! size (no growth, no rehash; one profile of 16,384 to 65,535 stacks skips it: its arrays are
+//! made at a size the walk cannot pass, see `bounds`); names are interned as they are met, each stored once in one
 //! arena. Memory grows with the arrays only: per node a name id (u32) and a depth (u16 unless
 //! a stack is 65,535 frames deep), per kept stack its leaf node and a weight per side, per name
 //! its bytes and where they end (u32).
@@ -43,6 +44,14 @@ impl Depths {
     /// True when some depth needs 32 bits.
     pub fn is_wide(&self) -> bool {
         matches!(self, Depths::Wide(_))
+    }
+
+    /// Only the first `len` depths kept.
+    fn truncate(&mut self, len: usize) {
+        match self {
+            Depths::Narrow(v) => v.truncate(len),
+            Depths::Wide(v) => v.truncate(len),
+        }
     }
 
     /// Every depth as u32.
@@ -893,6 +902,21 @@ fn count(
     out
 }
 
+/// What `count` finds of one side's stacks, without walking them: every frame of every kept
+/// stack taken for a new node (the nodes the walk makes are at most so many, the names' bytes at
+/// most those of the stacks); the kept stacks and whether one is deeper than u16 holds, exact.
+fn bounds(side: &[(&[u8], i64)]) -> Count {
+    let mut out = Count::default();
+    for &(stack, _) in side.iter().filter(|&&(_, w)| w > 0) {
+        let frames = new_frames(stack, 0);
+        out.nodes += frames;
+        out.bytes += stack.len() + 1;
+        out.kept += 1;
+        out.deep = out.deep || frames > usize::from(u16::MAX);
+    }
+    out
+}
+
 /// Registers of a `Distinct` sketch, as a power of two.
 const SKETCH_BITS: u32 = 12;
 
@@ -1089,8 +1113,20 @@ fn build_with(
                 .zip(&ats)
                 .map(|(side, &at)| &side[at..])
                 .collect();
-            let before = last_kept(&first);
             let sketched = stacks >= SKETCHED_FROM;
+            if !sketched && all.len() == 1 {
+                // no estimate of the names to make: the arrays made at a size the walk cannot
+                // pass instead of counted first (memory is only taken as it is written)
+                let (a, b) = both(|| bounds(first[0]), || bounds(second[0]));
+                let plan = Plan {
+                    names: None,
+                    piped: true,
+                };
+                if u32::try_from(1 + a.nodes + b.nodes).is_ok() {
+                    return build_planned(all, root, a.and(b), plan);
+                } // else counted: the nodes made may still be few enough
+            }
+            let before = last_kept(&first);
             let counted = |stacks: &[&[(&[u8], i64)]], before| {
                 let mut names = Distinct::new();
                 (count(stacks, before, sketched.then_some(&mut names)), names)
@@ -1104,6 +1140,17 @@ fn build_with(
             (a.and(b), plan)
         }
     };
+    build_planned(all, root, counted, plan)
+}
+
+/// `build_with` once `counted` says how large the tree's arrays are made (the nodes made: at
+/// most so many) and `plan` how it is built.
+fn build_planned(
+    all: Vec<&[(&[u8], i64)]>,
+    root: &[u8],
+    counted: Count,
+    plan: Plan,
+) -> Result<ViewTree, TooLarge> {
     let nodes = 1 + counted.nodes;
     if u32::try_from(nodes).is_err() {
         return Err(TooLarge::Nodes);
@@ -1112,7 +1159,9 @@ fn build_with(
     let (mut name_ids, mut depths, mut leaves, mut weights) =
         arrays(nodes, counted.kept, sides, counted.deep);
     let share = share(&mut name_ids, &mut depths, &mut leaves, &mut weights);
-    let (names, nonpositive) = part(&all, root, share, counted, plan)?;
+    let (names, nonpositive, made) = part(&all, root, share, counted, plan)?;
+    name_ids.truncate(made);
+    depths.truncate(made);
     let Names {
         bytes: mut names,
         ends: mut name_ends,
@@ -1145,7 +1194,7 @@ fn part(
     share: Share<'_>,
     counted: Count,
     plan: Plan,
-) -> Result<(Names, usize), TooLarge> {
+) -> Result<(Names, usize, usize), TooLarge> {
     let Share {
         name_ids,
         depths,
@@ -1181,12 +1230,18 @@ fn part(
         })?;
         let ids = &mut name_ids[interned..interned + pending.len()];
         interner.intern_all(&pending, &mut names, ids)?;
-        return Ok((names, nonpositive));
+        return Ok((names, nonpositive, 1 + interned + pending.len()));
     }
     let (interned, walked) = piped_names(interner, names, name_ids, |named| {
-        shape.walk(ordered, named)
+        let mut made = 1;
+        let nonpositive = shape.walk(ordered, |name| {
+            made += 1;
+            named(name)
+        })?;
+        Ok((nonpositive, made))
     });
-    Ok((interned?, walked?))
+    let (nonpositive, made) = walked?;
+    Ok((interned?, nonpositive, made))
 }
 
 /// How a part is built (`part`).
@@ -1706,7 +1761,7 @@ mod tests {
             let (mut leaves, mut weights) = (vec![0; 1], vec![vec![0; 1]]);
             let share = share(&mut name_ids, &mut depths, &mut leaves, &mut weights);
             let counted = count(&[&stacks], None, None);
-            let (names, _) = part(&[&stacks], b"all", share, counted, Plan::default()).unwrap();
+            let (names, _, _) = part(&[&stacks], b"all", share, counted, Plan::default()).unwrap();
             // the same names interned by an interner of that many nodes: it keeps its size
             let mut interner = Interner::new(nodes, None);
             let mut again = Names::default();
