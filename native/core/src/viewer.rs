@@ -5,7 +5,8 @@
 //! order (`layout::frame_cmp`): each side's stacks are sorted, the sides merged, and each stack
 //! compared with the one before it; only the frames it does not share with it become new nodes.
 //! A first walk counts the nodes, so every array and the name table are made at their final
-//! size (no growth, no rehash); names are interned as they are met, each stored once in one
+//! size (no growth, no rehash; one profile of 16,384 to 65,535 stacks skips it: its arrays are
+//! made at a size the walk cannot pass, see `bounds`); names are interned as they are met, each stored once in one
 //! arena. Memory grows with the arrays only: per node a name id (u32) and a depth (u16 unless
 //! a stack is 65,535 frames deep), per kept stack its leaf node and a weight per side, per name
 //! its bytes and where they end (u32).
@@ -43,6 +44,14 @@ impl Depths {
     /// True when some depth needs 32 bits.
     pub fn is_wide(&self) -> bool {
         matches!(self, Depths::Wide(_))
+    }
+
+    /// Only the first `len` depths kept.
+    fn truncate(&mut self, len: usize) {
+        match self {
+            Depths::Narrow(v) => v.truncate(len),
+            Depths::Wide(v) => v.truncate(len),
+        }
     }
 
     /// Every depth as u32.
@@ -893,6 +902,21 @@ fn count(
     out
 }
 
+/// What `count` finds of one side's stacks, without walking them: every frame of every kept
+/// stack taken for a new node (the nodes the walk makes are at most so many, the names' bytes at
+/// most those of the stacks); the kept stacks and whether one is deeper than u16 holds, exact.
+fn bounds(side: &[(&[u8], i64)]) -> Count {
+    let mut out = Count::default();
+    for &(stack, _) in side.iter().filter(|&&(_, w)| w > 0) {
+        let frames = new_frames(stack, 0);
+        out.nodes += frames;
+        out.bytes += stack.len() + 1;
+        out.kept += 1;
+        out.deep = out.deep || frames > usize::from(u16::MAX);
+    }
+    out
+}
+
 /// Registers of a `Distinct` sketch, as a power of two.
 const SKETCH_BITS: u32 = 12;
 
@@ -1089,8 +1113,21 @@ fn build_with(
                 .zip(&ats)
                 .map(|(side, &at)| &side[at..])
                 .collect();
-            let before = last_kept(&first);
             let sketched = stacks >= SKETCHED_FROM;
+            if !sketched && all.len() == 1 {
+                // no estimate of the names to make: the arrays made at a size the walk cannot
+                // pass instead of counted first (memory is only taken as it is written)
+                let (a, b) = both(|| bounds(first[0]), || bounds(second[0]));
+                let plan = Plan {
+                    names: None,
+                    piped: true,
+                    nodes: Some((a.kept + b.kept).saturating_mul(NEW_PER_STACK)),
+                };
+                if u32::try_from(1 + a.nodes + b.nodes).is_ok() {
+                    return build_planned(all, root, a.and(b), plan);
+                } // else counted: the nodes made may still be few enough
+            }
+            let before = last_kept(&first);
             let counted = |stacks: &[&[(&[u8], i64)]], before| {
                 let mut names = Distinct::new();
                 (count(stacks, before, sketched.then_some(&mut names)), names)
@@ -1100,10 +1137,22 @@ fn build_with(
             let plan = Plan {
                 names: sketched.then(|| names_a.union(&names_b).estimate()),
                 piped: true,
+                nodes: None,
             };
             (a.and(b), plan)
         }
     };
+    build_planned(all, root, counted, plan)
+}
+
+/// `build_with` once `counted` says how large the tree's arrays are made (the nodes made: at
+/// most so many) and `plan` how it is built.
+fn build_planned(
+    all: Vec<&[(&[u8], i64)]>,
+    root: &[u8],
+    counted: Count,
+    plan: Plan,
+) -> Result<ViewTree, TooLarge> {
     let nodes = 1 + counted.nodes;
     if u32::try_from(nodes).is_err() {
         return Err(TooLarge::Nodes);
@@ -1112,7 +1161,9 @@ fn build_with(
     let (mut name_ids, mut depths, mut leaves, mut weights) =
         arrays(nodes, counted.kept, sides, counted.deep);
     let share = share(&mut name_ids, &mut depths, &mut leaves, &mut weights);
-    let (names, nonpositive) = part(&all, root, share, counted, plan)?;
+    let (names, nonpositive, made) = part(&all, root, share, counted, plan)?;
+    name_ids.truncate(made);
+    depths.truncate(made);
     let Names {
         bytes: mut names,
         ends: mut name_ends,
@@ -1145,7 +1196,7 @@ fn part(
     share: Share<'_>,
     counted: Count,
     plan: Plan,
-) -> Result<(Names, usize), TooLarge> {
+) -> Result<(Names, usize, usize), TooLarge> {
     let Share {
         name_ids,
         depths,
@@ -1156,7 +1207,10 @@ fn part(
         bytes: Vec::with_capacity(counted.bytes + root.len() + 1),
         ends: Vec::with_capacity(name_ids.len()),
     };
-    let mut interner = Interner::new(name_ids.len(), plan.names);
+    let sized = plan
+        .nodes
+        .map_or(name_ids.len(), |most| most.min(name_ids.len()));
+    let mut interner = Interner::new(sized, plan.names);
     // a frame called as the root is the root's name (as in the twin)
     interner.intern_all(&[root], &mut names, &mut name_ids[..1])?;
     let shape = Shape {
@@ -1181,12 +1235,18 @@ fn part(
         })?;
         let ids = &mut name_ids[interned..interned + pending.len()];
         interner.intern_all(&pending, &mut names, ids)?;
-        return Ok((names, nonpositive));
+        return Ok((names, nonpositive, 1 + interned + pending.len()));
     }
     let (interned, walked) = piped_names(interner, names, name_ids, |named| {
-        shape.walk(ordered, named)
+        let mut made = 1;
+        let nonpositive = shape.walk(ordered, |name| {
+            made += 1;
+            named(name)
+        })?;
+        Ok((nonpositive, made))
     });
-    Ok((interned?, walked?))
+    let (nonpositive, made) = walked?;
+    Ok((interned?, nonpositive, made))
 }
 
 /// How a part is built (`part`).
@@ -1196,7 +1256,15 @@ struct Plan {
     names: Option<usize>,
     /// True when its names are interned on a thread of their own (`piped_names`).
     piped: bool,
+    /// At most how many nodes the interner is sized for, when the tree's arrays are made at a
+    /// bound (`bounds`), not at the count: every frame of stacks that share most of theirs
+    /// would make it large and mostly empty.
+    nodes: Option<usize>,
 }
+
+/// New nodes a stack is taken to make at most when the interner is sized from a bound
+/// (`Plan::nodes`; it grows past it when they are more): the 45 MB profile's make 26.6.
+const NEW_PER_STACK: usize = 32;
 
 /// Names handed from the walk to the interning thread at a time (`piped_names`).
 const PIPED: usize = 1 << 12;
@@ -1706,7 +1774,7 @@ mod tests {
             let (mut leaves, mut weights) = (vec![0; 1], vec![vec![0; 1]]);
             let share = share(&mut name_ids, &mut depths, &mut leaves, &mut weights);
             let counted = count(&[&stacks], None, None);
-            let (names, _) = part(&[&stacks], b"all", share, counted, Plan::default()).unwrap();
+            let (names, _, _) = part(&[&stacks], b"all", share, counted, Plan::default()).unwrap();
             // the same names interned by an interner of that many nodes: it keeps its size
             let mut interner = Interner::new(nodes, None);
             let mut again = Names::default();
