@@ -39,14 +39,12 @@ def _unraisable(unraisable: _sys.UnraisableHookArgs) -> None:
     """`sys.unraisablehook` of the command line: Ctrl-C whose exception Python could not raise,
     because the signal's handler ran in a `__del__` or a weakref callback (the import system's
     among them), still ends the command; Python would print it as "Exception ignored in ..." and
-    carry on, and the command ran to its end. A KeyboardInterrupt is delivered again, to be raised
-    in the command's own code (not in this hook, which would swallow it too); `_interrupted`'s
-    SystemExit (its line written) ends the process with 130 here, as nothing is written before the
-    command runs. Anything else is Python's own report."""
+    carry on, and the command ran to its end. A KeyboardInterrupt is raised again at the main
+    thread's next call or return past this hook (`_raise_interrupt`); `_interrupted`'s SystemExit
+    (its line written) ends the process with 130 here, as nothing is written before the command
+    runs. Anything else is Python's own report."""
     if issubclass(unraisable.exc_type, KeyboardInterrupt):
-        import _thread
-
-        _thread.start_new_thread(_interrupt_after, (_thread.get_ident(), _unraisable.__code__))
+        _sys.setprofile(_raise_interrupt)
     elif _from_interrupted(unraisable.exc_value):
         import os
 
@@ -56,15 +54,13 @@ def _unraisable(unraisable: _sys.UnraisableHookArgs) -> None:
         _sys.__unraisablehook__(unraisable)
 
 
-def _interrupt_after(thread: int, code: CodeType) -> None:
-    """Note SIGINT for the main thread (whose id is `thread`) once it runs no more `code` (noted
-    while it does, the KeyboardInterrupt would be raised there)."""
-    import _thread
-    import time
-
-    while (frame := _sys._current_frames().get(thread)) is not None and frame.f_code is code:
-        time.sleep(0.001)
-    _thread.interrupt_main(_signal.SIGINT)
+def _raise_interrupt(frame: FrameType, event: str, arg: object) -> None:
+    """A profile function (`sys.setprofile`) that raises KeyboardInterrupt at the first call or
+    return outside `_unraisable`, and is then removed."""
+    if frame.f_code is _unraisable.__code__:
+        return
+    _sys.setprofile(None)
+    raise KeyboardInterrupt
 
 
 def _from_interrupted(exc: BaseException | None) -> bool:
@@ -105,7 +101,7 @@ TYPE_CHECKING = False
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from types import CodeType
+    from types import FrameType
     from typing import Any
 
     from foldkit.api import check, diff, read
