@@ -84,12 +84,49 @@ def _interruption(exc: BaseException) -> BaseException | None:
     return cause
 
 
+def _held(call: Callable[..., Any], *args: object) -> Any:
+    """`call(*args)` with Ctrl-C held: noted while it runs, then handed to the SIGINT handler of
+    before (only the main thread handles signals; another calls straight through)."""
+    import _thread
+
+    if _thread.get_ident() != _MAIN_THREAD:
+        return call(*args)
+    noted: list[int] = []
+    before = _signal.signal(_signal.SIGINT, lambda signum, frame: noted.append(signum))
+    try:
+        return call(*args)
+    finally:
+        _signal.signal(_signal.SIGINT, before)
+        if noted:
+            _signal.raise_signal(_signal.SIGINT)
+
+
+def _hold_interrupts_in_extensions() -> None:
+    """Make extension modules initialise with Ctrl-C held (`_held`). Cython's initialisation,
+    lxml.etree's among them, swallows what the Python code it calls raises in places (a `try: ...
+    except: pass` around registering its types with `collections.abc`): Ctrl-C landing there was
+    lost, and the command ran to its end (exit 0)."""
+    loader = _sys.modules["_frozen_importlib_external"].ExtensionFileLoader
+    create, execute = loader.create_module, loader.exec_module
+    loader.create_module = lambda self, spec: _held(create, self, spec)
+    loader.exec_module = lambda self, module: _held(execute, self, module)
+
+
+#: The thread that imported the package (the main thread), set when the handlers are installed.
+_MAIN_THREAD = 0
+
+
 def _catch_interrupts() -> None:
-    """Install `_interrupted` and `_unraisable` unless SIGINT is ignored (as in a background job)
-    or handled."""
+    """Install `_interrupted`, `_unraisable` and `_hold_interrupts_in_extensions` unless SIGINT is
+    ignored (as in a background job) or handled."""
+    global _MAIN_THREAD
     if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+        import _thread
+
+        _MAIN_THREAD = _thread.get_ident()
         _signal.signal(_signal.SIGINT, _interrupted)
         _sys.unraisablehook = _unraisable
+        _hold_interrupts_in_extensions()
 
 
 if _CONSOLE:
@@ -101,6 +138,7 @@ TYPE_CHECKING = False
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
     from typing import Any
 
