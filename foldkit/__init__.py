@@ -86,10 +86,11 @@ def _interruption(exc: BaseException) -> BaseException | None:
 
 def _held(call: Callable[..., Any], *args: object) -> Any:
     """`call(*args)` with Ctrl-C held: noted while it runs, then handed to the SIGINT handler of
-    before (only the main thread handles signals; another calls straight through)."""
+    before (only the main thread handles signals, and one that Python did not install cannot be
+    put back: then `call` runs as it is)."""
     import _thread
 
-    if _thread.get_ident() != _MAIN_THREAD:
+    if _thread.get_ident() != _MAIN_THREAD or _signal.getsignal(_signal.SIGINT) is None:
         return call(*args)
     noted: list[int] = []
     before = _signal.signal(_signal.SIGINT, lambda signum, frame: noted.append(signum))
