@@ -39,14 +39,12 @@ def _unraisable(unraisable: _sys.UnraisableHookArgs) -> None:
     """`sys.unraisablehook` of the command line: Ctrl-C whose exception Python could not raise,
     because the signal's handler ran in a `__del__` or a weakref callback (the import system's
     among them), still ends the command; Python would print it as "Exception ignored in ..." and
-    carry on, and the command ran to its end. A KeyboardInterrupt is delivered again, to be raised
-    in the command's own code (not in this hook, which would swallow it too); `_interrupted`'s
-    SystemExit (its line written) ends the process with 130 here, as nothing is written before the
-    command runs. Anything else is Python's own report."""
+    carry on, and the command ran to its end. A KeyboardInterrupt is raised again at the main
+    thread's next call or return past this hook (`_raise_interrupt`); `_interrupted`'s SystemExit
+    (its line written) ends the process with 130 here, as nothing is written before the command
+    runs. Anything else is Python's own report."""
     if issubclass(unraisable.exc_type, KeyboardInterrupt):
-        import _thread
-
-        _thread.start_new_thread(_interrupt_after, (_thread.get_ident(), _unraisable.__code__))
+        _sys.setprofile(_raise_interrupt)
     elif _from_interrupted(unraisable.exc_value):
         import os
 
@@ -56,15 +54,13 @@ def _unraisable(unraisable: _sys.UnraisableHookArgs) -> None:
         _sys.__unraisablehook__(unraisable)
 
 
-def _interrupt_after(thread: int, code: CodeType) -> None:
-    """Note SIGINT for the main thread (whose id is `thread`) once it runs no more `code` (noted
-    while it does, the KeyboardInterrupt would be raised there)."""
-    import _thread
-    import time
-
-    while (frame := _sys._current_frames().get(thread)) is not None and frame.f_code is code:
-        time.sleep(0.001)
-    _thread.interrupt_main(_signal.SIGINT)
+def _raise_interrupt(frame: FrameType, event: str, arg: object) -> None:
+    """A profile function (`sys.setprofile`) that raises KeyboardInterrupt at the first call or
+    return outside `_unraisable`, and is then removed."""
+    if frame.f_code is _unraisable.__code__:
+        return
+    _sys.setprofile(None)
+    raise KeyboardInterrupt
 
 
 def _from_interrupted(exc: BaseException | None) -> bool:
@@ -88,12 +84,50 @@ def _interruption(exc: BaseException) -> BaseException | None:
     return cause
 
 
+def _held(call: Callable[..., Any], *args: object) -> Any:
+    """`call(*args)` with Ctrl-C held: noted while it runs, then handed to the SIGINT handler of
+    before (only the main thread handles signals, and one that Python did not install cannot be
+    put back: then `call` runs as it is)."""
+    import _thread
+
+    if _thread.get_ident() != _MAIN_THREAD or _signal.getsignal(_signal.SIGINT) is None:
+        return call(*args)
+    noted: list[int] = []
+    before = _signal.signal(_signal.SIGINT, lambda signum, frame: noted.append(signum))
+    try:
+        return call(*args)
+    finally:
+        _signal.signal(_signal.SIGINT, before)
+        if noted:
+            _signal.raise_signal(_signal.SIGINT)
+
+
+def _hold_interrupts_in_extensions() -> None:
+    """Make extension modules initialise with Ctrl-C held (`_held`). Cython's initialisation,
+    lxml.etree's among them, swallows what the Python code it calls raises in places (a `try: ...
+    except: pass` around registering its types with `collections.abc`): Ctrl-C landing there was
+    lost, and the command ran to its end (exit 0)."""
+    loader = _sys.modules["_frozen_importlib_external"].ExtensionFileLoader
+    create, execute = loader.create_module, loader.exec_module
+    loader.create_module = lambda self, spec: _held(create, self, spec)
+    loader.exec_module = lambda self, module: _held(execute, self, module)
+
+
+#: The thread that imported the package (the main thread), set when the handlers are installed.
+_MAIN_THREAD = 0
+
+
 def _catch_interrupts() -> None:
-    """Install `_interrupted` and `_unraisable` unless SIGINT is ignored (as in a background job)
-    or handled."""
+    """Install `_interrupted`, `_unraisable` and `_hold_interrupts_in_extensions` unless SIGINT is
+    ignored (as in a background job) or handled."""
+    global _MAIN_THREAD
     if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+        import _thread
+
+        _MAIN_THREAD = _thread.get_ident()
         _signal.signal(_signal.SIGINT, _interrupted)
         _sys.unraisablehook = _unraisable
+        _hold_interrupts_in_extensions()
 
 
 if _CONSOLE:
@@ -105,7 +139,8 @@ TYPE_CHECKING = False
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from types import CodeType
+    from collections.abc import Callable
+    from types import FrameType
     from typing import Any
 
     from foldkit.api import check, diff, read

@@ -159,7 +159,7 @@ def test_ctrl_c_cancels_the_tasks_and_keeps_the_previous_report(dask_cluster: Lo
     assert "Traceback" not in rest and "foldkit: interrupted" in rest
     assert (site / "index.html").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["many", "site"]  # no half-built report left
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # a bound, not a timing: the scheduler drops them within seconds
     while dask_cluster.tasks_left() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert dask_cluster.tasks_left() == 0

@@ -4,6 +4,7 @@ need for them (they hold every entry as Python objects). A generous bound, no ti
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,12 @@ pytestmark = pytest.mark.skipif(native_core() is None, reason="the native core i
 ENTRIES = 300_000
 #: Address space allowed: the native readers peak near 115 MB here, the Python readers near 230 MB.
 LIMIT = 180 * 2**20
+#: The child's environment: one malloc arena. glibc reserves 64 MB of address space for each arena
+#: a thread makes when another holds the one it wanted, which depends on how the threads are
+#: scheduled: the fold's address space peaked at 317 MB with arenas (114 MB resident; under the
+#: limit it depended on which reservation failed first: one bcc failure in a loaded run), 133 MB
+#: with one.
+ENV = {**os.environ, "MALLOC_ARENA_MAX": "1"}
 
 CHILD = """
 import resource, sys
@@ -49,6 +56,7 @@ def test_a_big_map_folds_within_a_bounded_address_space(write: object, tmp_path:
         capture_output=True,
         text=True,
         timeout=600,
+        env=ENV,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     lines = out.read_text().splitlines()

@@ -133,6 +133,40 @@ def test_ctrl_c_during_start_up_is_interrupted_and_130(module: str, typer: bool,
     assert not (tmp_path / "x.svg").exists()
 
 
+#: The console script's lines with SIGINT sent as lxml.etree's initialisation (compiled by Cython)
+#: registers its first type with `collections.abc`: Python code it calls inside `try: ... except:
+#: pass`, which swallows the KeyboardInterrupt. Prints "registered" once it did.
+_INTERRUPT_IN_EXTENSION = """
+import abc, os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+register = abc.ABCMeta.register
+def interrupting(cls, subclass):
+    if subclass.__module__.startswith("lxml") and abc.ABCMeta.register is interrupting:
+        abc.ABCMeta.register = register
+        print("registered", flush=True)
+        os.kill(os.getpid(), signal.SIGINT)
+    return register(cls, subclass)
+abc.ABCMeta.register = interrupting
+sys.argv = ["/usr/bin/foldkit", *sys.argv[1:]]
+from foldkit.launch import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize("args", [["-o", "{tmp}/x.svg"], ["-o", "{tmp}/x.html"], ["--collapse-recursion", "-o", "{tmp}/x.svg"]])
+def test_ctrl_c_in_an_extension_modules_initialisation_is_not_lost(args: list[str], tmp_path: Path) -> None:
+    # the command used to run to its end and exit 0, silently
+    capture = TESTS / "data" / "captures" / "perf-c-fp.txt.zst"
+    run = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_IN_EXTENSION, "flamegraph", str(capture), *[a.format(tmp=tmp_path) for a in args]],
+        capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+    )
+    assert run.stdout == "registered\n", "lxml.etree registered no type with collections.abc: the test needs another trigger"
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == 130 and run.stderr.endswith("foldkit: interrupted\n"), (run.returncode, run.stderr)
+    assert not any(tmp_path.iterdir())
+
+
 #: The start-up of `python -m foldkit` (argv[0] is not `foldkit`, so the package leaves SIGINT to
 #: the launcher), stopped when the command line starts to import: which SIGINT handler is set then.
 _HANDLER_AT_CLI = """

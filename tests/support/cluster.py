@@ -21,6 +21,11 @@ DASK = Path(sys.executable).parent / "dask"
 ALLOWED_FAILURES = 1
 
 
+#: Seconds a client may take to connect to the scheduler: a bound, not a timing (a loaded 2-core
+#: machine running the workers' start-up may keep the scheduler from answering for seconds).
+CONNECT = 60
+
+
 @dataclass
 class LoopbackCluster:
     """The scheduler's address and the processes to stop."""
@@ -32,7 +37,7 @@ class LoopbackCluster:
         """Worker address -> pid of its worker process (not the nanny)."""
         from distributed import Client
 
-        with Client(self.address, timeout=10, set_as_default=False) as client:
+        with Client(self.address, timeout=CONNECT, set_as_default=False) as client:
             client.wait_for_workers(2, timeout=60)
             return client.run(os.getpid)
 
@@ -40,7 +45,7 @@ class LoopbackCluster:
         """Tasks the scheduler still holds."""
         from distributed import Client
 
-        with Client(self.address, timeout=10, set_as_default=False) as client:
+        with Client(self.address, timeout=CONNECT, set_as_default=False) as client:
             return client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
 
 
