@@ -344,6 +344,10 @@ def _run_pool(
 
 #: File in the report being built that tells cluster workers whether they see its folder.
 PROBE = ".foldkit-cluster-probe"
+#: Folder in the report being built where workers that see it process their captures: a worker
+#: killed mid-capture leaves its scratch files there, and the report removes them (with the whole
+#: half-built report when it is interrupted), not in the worker's temporary folder.
+SCRATCH = ".foldkit-scratch"
 #: Seconds an interrupted cluster report waits for workers to finish moving a capture's files in,
 #: before it removes the half-built report.
 SETTLE_SECONDS = 1.0
@@ -357,10 +361,13 @@ def _sees(site: str, token: str) -> bool:
 
 
 def run_capture(item: CaptureInput, site: str, settings: Settings, token: str) -> tuple[CaptureResult, dict[str, bytes] | None]:
-    """`process_capture` on a cluster worker, into a scratch folder; its files are then moved into
-    the report when this machine sees the report being built (a shared file system: None is
-    returned), else sent back."""
-    with tempfile.TemporaryDirectory(prefix="foldkit-capture-") as scratch:
+    """`process_capture` on a cluster worker, into a scratch folder (in the report's `SCRATCH` when
+    this machine sees the report being built, else in its temporary folder); its files are then
+    moved into the report when this machine sees it (a shared file system: None is returned), else
+    sent back."""
+    root = Path(site) / SCRATCH
+    where = str(root) if _sees(site, token) and root.is_dir() else None
+    with tempfile.TemporaryDirectory(prefix="foldkit-capture-", dir=where, ignore_cleanup_errors=True) as scratch:
         result = process_capture(item, scratch, settings)
         folder = Path(scratch) / CAPTURES_DIR / item.slug
         if not folder.is_dir():  # not a capture
@@ -385,6 +392,8 @@ def _process_on_cluster(
     probe = Path(site) / PROBE
     write_file(probe, token.encode())
     make_folder(Path(site) / CAPTURES_DIR)
+    scratch = Path(site) / SCRATCH
+    make_folder(scratch)
     try:
         calls = [(item, site, settings, token) for item in items]
         for outcome in cluster.run(run_capture, calls, "capture"):
@@ -408,3 +417,4 @@ def _process_on_cluster(
         time.sleep(SETTLE_SECONDS)
         raise
     probe.unlink(missing_ok=True)
+    shutil.rmtree(scratch, ignore_errors=True)  # what workers killed mid-capture left

@@ -118,6 +118,9 @@ def test_a_worker_killed_mid_report_costs_nothing(dask_cluster: LoopbackCluster,
     stacks = {(site / "captures" / r["page"].split("/")[1] / "stacks.folded.zst").read_bytes() for r in rows}
     assert len(stacks) == 1  # ten copies of one capture: ten times the same stacks
     assert len(dask_cluster.worker_pids()) == 2  # the nanny started a new worker
+    # the killed worker's scratch folder was in the report (which removed it), not in its TMPDIR
+    assert not list(dask_cluster.tmp.glob("foldkit-capture-*"))
+    assert not (site / ".foldkit-scratch").exists()
 
 
 def test_a_capture_that_kills_every_worker_becomes_an_error_row(dask_cluster: LoopbackCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,6 +32,8 @@ class LoopbackCluster:
 
     address: str
     processes: list[subprocess.Popen[bytes]]
+    #: The workers' temporary folder (their TMPDIR)
+    tmp: Path
 
     def worker_pids(self) -> dict[str, int]:
         """Worker address -> pid of its worker process (not the nanny)."""
@@ -64,6 +66,8 @@ def _scheduler_address(scheduler_file: Path, deadline: float) -> str:
 def start_cluster(folder: Path) -> Iterator[LoopbackCluster]:
     """Start a scheduler and two single-threaded workers on 127.0.0.1; stop them afterwards."""
     scheduler_file = folder / "scheduler.json"
+    tmp = folder / "tmp"
+    tmp.mkdir()
     env = {
         **os.environ,
         "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": str(ALLOWED_FAILURES),
@@ -71,6 +75,7 @@ def start_cluster(folder: Path) -> Iterator[LoopbackCluster]:
         # one that kills its worker is not blamed for the death
         "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0",
         "PYTHONPATH": str(TESTS.parent),  # workers import the tests' helper tasks
+        "TMPDIR": str(tmp),  # what a killed worker leaves there stays with the test's files
     }
     log = open(folder / "dask.log", "wb")
     common = ["--no-dashboard", "--scheduler-file", str(scheduler_file)]
@@ -86,7 +91,7 @@ def start_cluster(folder: Path) -> Iterator[LoopbackCluster]:
                 cwd=folder, env=env, stdout=log, stderr=log,
             )
         )
-        cluster = LoopbackCluster(address, processes)
+        cluster = LoopbackCluster(address, processes, tmp)
         cluster.worker_pids()  # both workers are up
         yield cluster
     finally:
