@@ -41,7 +41,8 @@ $(VENV)/.installed-maturin: $(BIN)/python
 $(DIST)/.built: $(VENV)/.installed-maturin pyproject.toml README.md $(PY_SOURCES) $(NATIVE_SOURCES)
 	rm -rf $(DIST)
 	$(BIN)/maturin build --locked --release --interpreter $(BIN)/python $(if $(WHEEL_COMPAT),--compatibility $(WHEEL_COMPAT)) --out $(DIST)
-	$(BIN)/maturin sdist --out $(DIST)
+	@# the manifest named: without it maturin first prints "error: manifest path `Cargo.toml` does not exist", then finds pyproject's
+	$(BIN)/maturin sdist --manifest-path native/py/Cargo.toml --out $(DIST)
 	touch $@
 
 demo: $(VENV)/.installed
