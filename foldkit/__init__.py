@@ -84,6 +84,18 @@ def _interruption(exc: BaseException) -> BaseException | None:
     return cause
 
 
+def _forget_unhandled_interrupt() -> None:
+    """Clear CPython's note of an unhandled KeyboardInterrupt, which would end the process by
+    SIGINT instead of the exit code asked for. CPython notes one whenever a KeyboardInterrupt
+    leaves code that `exec()` or `eval()` ran from a string (the methods `dataclasses` and
+    `namedtuple` make while a module imports, where Ctrl-C often lands), even when it is caught
+    further up, as the commands do; `python -m foldkit` (`Py_RunMain`) then re-raised SIGINT after
+    the interpreter's shutdown (status -2, not 130). The console script ends through a path that
+    does not look at the note. Every `exec()` of a string clears the note before it runs, and one
+    that raises nothing leaves it clear."""
+    exec("")
+
+
 def _held(call: Callable[..., Any], *args: object) -> Any:
     """`call(*args)` with Ctrl-C held: noted while it runs, then handed to the SIGINT handler of
     before (only the main thread handles signals, and one that Python did not install cannot be

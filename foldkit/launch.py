@@ -13,7 +13,7 @@ import os
 import sys
 from itertools import pairwise
 
-from foldkit import __version__, _catch_interrupts, _interruption
+from foldkit import __version__, _catch_interrupts, _forget_unhandled_interrupt, _interruption
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ def entry() -> None:
             raise
         if isinstance(interruption, KeyboardInterrupt):  # (`_interrupted`'s SystemExit said so)
             print("foldkit: interrupted", file=sys.stderr)
+        _forget_unhandled_interrupt()
         sys.exit(130)
 
 

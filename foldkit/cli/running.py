@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from foldkit import _interruption
+from foldkit import _forget_unhandled_interrupt, _interruption
 from foldkit.errors import UsageError
 
 #: `typing.TYPE_CHECKING` without importing typing: the plain flame graph's start-up
@@ -95,18 +95,6 @@ def report(diagnostics: Diagnostics, quiet: bool, verbose: bool) -> None:
 
 def _ignore(_: object) -> None:
     """An unraisable-exception hook that reports nothing (see `exit_with`)."""
-
-
-def _forget_unhandled_interrupt() -> None:
-    """Clear CPython's note of an unhandled KeyboardInterrupt, which would end the process by
-    SIGINT instead of the exit code asked for. CPython notes one whenever a KeyboardInterrupt
-    leaves code that `exec()` or `eval()` ran from a string (the methods `dataclasses` and
-    `namedtuple` make while a module imports, where Ctrl-C often lands), even when it is caught
-    further up, as the commands do; `python -m foldkit` (`Py_RunMain`) then re-raised SIGINT after
-    the interpreter's shutdown (status -2, not 130). The console script ends through a path that
-    does not look at the note. Every `exec()` of a string clears the note before it runs, and one
-    that raises nothing leaves it clear."""
-    exec("")
 
 
 def exit_with(run: Callable[[], int]) -> None:

@@ -23,9 +23,9 @@ LAYERS: list[set[str]] = [
 #: The package's own `__init__`/`__main__` are its front door (above everything); from the
 #: package, other modules may only take its version string, and the launcher and the command line
 #: its start-up SIGINT handler (installed by `__init__` for the console script, so it lives there)
-#: and what tells a Ctrl-C behind another exception.
+#: and what tells a Ctrl-C behind another exception and forgets CPython's note of one.
 FRONT_DOOR = {"foldkit", "foldkit.__main__"}
-ALLOWED_FROM_PACKAGE = {"__version__", "_catch_interrupts", "_interruption"}
+ALLOWED_FROM_PACKAGE = {"__version__", "_catch_interrupts", "_forget_unhandled_interrupt", "_interruption"}
 
 PACKAGE = Path(foldkit.__file__).parent
 

@@ -104,17 +104,17 @@ impl Ranges<'_> {
 
 /// The stacks of `readers` (of consecutive ranges of one input, in order; none with a decimal
 /// sum) as one table, in order of first appearance, with `threads` threads, the stacks told
-/// apart in at least `parts` partitions (see [`merge_in`]). Panics when there are more than
+/// apart in at least one partition (see [`merge_in`]). Panics when there are more than
 /// 2^32 - 2 stacks in all or a reader has a decimal sum (bugs: a range reader holds fewer, and
 /// decimal sums are never merged).
 pub fn merge(readers: Vec<FoldedReader>, threads: usize) -> Stacks {
     merge_in(readers, threads, 1)
 }
 
-/// `merge`, the stacks told apart in at least `parts` partitions (the ranges a file was cut
+/// `merge`, the stacks told apart in at least `least` partitions (the ranges a file was cut
 /// into, when some were read on by one reader (`file::RangeReads::work`): each partition's
 /// index then still fits in the memory of a reader's, as when every range had its own).
-pub fn merge_in(mut readers: Vec<FoldedReader>, threads: usize, parts: usize) -> Stacks {
+pub fn merge_in(mut readers: Vec<FoldedReader>, threads: usize, least: usize) -> Stacks {
     assert!(
         readers.iter().all(|r| !r.has_floats()),
         "decimal sums merged"
@@ -140,7 +140,6 @@ pub fn merge_in(mut readers: Vec<FoldedReader>, threads: usize, parts: usize) ->
         .collect();
     pool.sort_unstable_by_key(Vec::capacity);
     let later = (total - bases[1]) as usize;
-    let least = parts;
     let parts = if later < SPLIT_STACKS {
         1
     } else {
